@@ -1,0 +1,152 @@
+/**
+ * Order events: immutable facts, one stream per order, numbered by `seq` from 1 without gaps.
+ * `type` is the EventBridge detail-type (PascalCase, past tense). Decimals are canonical text so
+ * an event is plain JSON from the core to DynamoDB to the bus.
+ */
+import type { OrderSpec, TimeInForce } from './order-request.js';
+
+interface EventBase<T extends string, D> {
+  readonly type: T;
+  readonly orderId: string;
+  readonly seq: number;
+  /** ISO-8601 UTC, from the time passed into the command. */
+  readonly occurredAt: string;
+  readonly data: D;
+}
+
+export interface ReplaceChanges {
+  /** New total order quantity (FIX semantics: fills so far count against it). */
+  readonly qty?: string;
+  readonly limitPrice?: string;
+  readonly stopPrice?: string;
+  readonly trailPrice?: string;
+  readonly trailPercent?: string;
+  readonly timeInForce?: TimeInForce;
+  readonly clientOrderId?: string;
+}
+
+export type OrderSubmitted = EventBase<
+  'OrderSubmitted',
+  {
+    readonly accountId: string;
+    readonly clientOrderId: string;
+    readonly order: OrderSpec;
+    /** The order this one replaces, and the fills it carries over from it (FIX CumQty spans the chain). */
+    readonly replaces: string | null;
+    readonly carriedFilledQty: string;
+    /** Exact sum of qty x price of the carried fills (scale 18 text). */
+    readonly carriedFilledValue: string;
+  }
+>;
+export type OrderAccepted = EventBase<'OrderAccepted', { readonly venueOrderId: string | null }>;
+export type OrderRejected = EventBase<'OrderRejected', { readonly reason: string }>;
+export type OrderTriggered = EventBase<
+  'OrderTriggered',
+  { readonly triggerPrice: string; readonly bid: string | null; readonly ask: string | null }
+>;
+
+interface FillData {
+  readonly execId: string;
+  readonly lastQty: string;
+  readonly lastPx: string;
+  readonly venue: string | null;
+  /** The order after this fill (derived, carried for subscribers' convenience). */
+  readonly filledQty: string;
+  readonly leavesQty: string | null;
+  readonly filledAvgPrice: string;
+}
+export type OrderPartiallyFilled = EventBase<'OrderPartiallyFilled', FillData>;
+export type OrderFilled = EventBase<'OrderFilled', FillData>;
+
+export type QuarantineReason = 'overfill' | 'order_closed' | 'conflicting_duplicate';
+/** An execution report that was recorded but not applied: an exception for an operator. */
+export type OrderExecutionQuarantined = EventBase<
+  'OrderExecutionQuarantined',
+  {
+    readonly execId: string;
+    readonly lastQty: string;
+    readonly lastPx: string;
+    readonly venue: string | null;
+    readonly reason: QuarantineReason;
+  }
+>;
+
+export type OrderCancelRequested = EventBase<'OrderCancelRequested', { readonly requestedBy: string }>;
+export type OrderCancelAcknowledged = EventBase<'OrderCancelAcknowledged', Record<string, never>>;
+export type OrderCanceled = EventBase<'OrderCanceled', { readonly reason: string; readonly solicited: boolean }>;
+export type OrderCancelRejected = EventBase<'OrderCancelRejected', { readonly reason: string }>;
+
+export type OrderReplaceRequested = EventBase<
+  'OrderReplaceRequested',
+  { readonly replacementOrderId: string; readonly changes: ReplaceChanges; readonly requestedBy: string }
+>;
+export type OrderReplaceAcknowledged = EventBase<'OrderReplaceAcknowledged', Record<string, never>>;
+export type OrderReplaced = EventBase<'OrderReplaced', { readonly replacementOrderId: string }>;
+export type OrderReplaceRejected = EventBase<'OrderReplaceRejected', { readonly reason: string }>;
+
+export type OrderExpired = EventBase<'OrderExpired', Record<string, never>>;
+export type OrderDoneForDay = EventBase<'OrderDoneForDay', Record<string, never>>;
+export type OrderRestated = EventBase<
+  'OrderRestated',
+  {
+    readonly reason: string;
+    readonly qty: string | null;
+    readonly limitPrice: string | null;
+    readonly stopPrice: string | null;
+    /** Back to work after done for day (a GTC order's next session). */
+    readonly reopened: boolean;
+  }
+>;
+
+export type OrderEvent =
+  | OrderSubmitted
+  | OrderAccepted
+  | OrderRejected
+  | OrderTriggered
+  | OrderPartiallyFilled
+  | OrderFilled
+  | OrderExecutionQuarantined
+  | OrderCancelRequested
+  | OrderCancelAcknowledged
+  | OrderCanceled
+  | OrderCancelRejected
+  | OrderReplaceRequested
+  | OrderReplaceAcknowledged
+  | OrderReplaced
+  | OrderReplaceRejected
+  | OrderExpired
+  | OrderDoneForDay
+  | OrderRestated;
+
+export type OrderEventType = OrderEvent['type'];
+
+/** FIX ExecType (150, FIX 4.4 values) of the execution report an event corresponds to. */
+export type FixExecType = '0' | '3' | '4' | '5' | '6' | '8' | 'A' | 'C' | 'D' | 'E' | 'F' | 'L';
+
+/**
+ * The FIX message each event stands for: an ExecutionReport with its ExecType, an
+ * OrderCancelReject (35=9), or a request the buy side sends (no report of its own).
+ */
+export const FIX_MESSAGE_OF: Readonly<
+  Record<OrderEventType, { readonly msgType: '8'; readonly execType: FixExecType } | { readonly msgType: '9' | 'F' | 'G' | 'D' | null }>
+> = {
+  OrderSubmitted: { msgType: '8', execType: 'A' },
+  OrderAccepted: { msgType: '8', execType: '0' },
+  OrderRejected: { msgType: '8', execType: '8' },
+  OrderTriggered: { msgType: '8', execType: 'L' },
+  OrderPartiallyFilled: { msgType: '8', execType: 'F' },
+  OrderFilled: { msgType: '8', execType: 'F' },
+  // Not applied: reconciled by an operator, so no report goes out.
+  OrderExecutionQuarantined: { msgType: null },
+  OrderCancelRequested: { msgType: 'F' },
+  OrderCancelAcknowledged: { msgType: '8', execType: '6' },
+  OrderCanceled: { msgType: '8', execType: '4' },
+  OrderCancelRejected: { msgType: '9' },
+  OrderReplaceRequested: { msgType: 'G' },
+  OrderReplaceAcknowledged: { msgType: '8', execType: 'E' },
+  OrderReplaced: { msgType: '8', execType: '5' },
+  OrderReplaceRejected: { msgType: '9' },
+  OrderExpired: { msgType: '8', execType: 'C' },
+  OrderDoneForDay: { msgType: '8', execType: '3' },
+  OrderRestated: { msgType: '8', execType: 'D' },
+};

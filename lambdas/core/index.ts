@@ -1,0 +1,7 @@
+/** The order domain: pure TypeScript, no AWS, no I/O, no clock. */
+export * from './decimal.js';
+export * from './events.js';
+export * from './field-error.js';
+export * from './order.js';
+export * from './order-request.js';
+export * from './status.js';

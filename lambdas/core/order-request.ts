@@ -1,0 +1,480 @@
+/**
+ * The order request: Alpaca Trading API v2 `POST /v2/orders` body, validated.
+ *
+ * Two stages, both collecting every error rather than stopping at the first:
+ *  1. shape (zod): known fields only, right JSON types, enum values, lengths;
+ *  2. meaning (`checkOrderRules`): decimals, positivity, tick sizes and the cross-field rules
+ *     Alpaca documents plus those a careful OMS adds. It runs only when the shape is sound.
+ * The result is an `OrderSpec` with decimals in canonical text, ready to become an event.
+ * Pure: the clock and the optional reference price come in through `ValidationContext`.
+ */
+import { z } from 'zod';
+import {
+  compare,
+  fractionDigits,
+  formatNanos,
+  isOnTick,
+  type Nanos,
+  ONE,
+  parseNanos,
+  tickSizeFor,
+} from './decimal.js';
+import { type FieldError, fieldError } from './field-error.js';
+
+export const SIDES = ['buy', 'sell'] as const;
+export const ORDER_TYPES = ['market', 'limit', 'stop', 'stop_limit', 'trailing_stop'] as const;
+export const TIMES_IN_FORCE = ['day', 'gtc', 'opg', 'cls', 'ioc', 'fok'] as const;
+export const ORDER_CLASSES = ['simple', 'bracket', 'oco', 'oto'] as const;
+export const POSITION_INTENTS = ['buy_to_open', 'buy_to_close', 'sell_to_open', 'sell_to_close'] as const;
+export const ALGORITHMS = ['TWAP', 'VWAP', 'DMA'] as const;
+
+export type Side = (typeof SIDES)[number];
+export type OrderType = (typeof ORDER_TYPES)[number];
+export type TimeInForce = (typeof TIMES_IN_FORCE)[number];
+export type OrderClass = (typeof ORDER_CLASSES)[number];
+export type PositionIntent = (typeof POSITION_INTENTS)[number];
+export type Algorithm = (typeof ALGORITHMS)[number];
+
+export const CLIENT_ORDER_ID_MAX = 128;
+
+/** Alpaca accepts decimals as JSON strings or numbers; both are read as plain decimal text. */
+const decimalInput = z.union([z.string(), z.number()]);
+
+export const orderRequestSchema = z.strictObject({
+  symbol: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9.\-/]{0,20}$/, 'must be a ticker symbol (letters, digits, ".", "-", "/")'),
+  qty: decimalInput.optional(),
+  notional: decimalInput.optional(),
+  side: z.enum(SIDES),
+  type: z.enum(ORDER_TYPES),
+  time_in_force: z.enum(TIMES_IN_FORCE),
+  limit_price: decimalInput.optional(),
+  stop_price: decimalInput.optional(),
+  trail_price: decimalInput.optional(),
+  trail_percent: decimalInput.optional(),
+  extended_hours: z.boolean().optional(),
+  client_order_id: z.string().min(1).max(CLIENT_ORDER_ID_MAX).optional(),
+  order_class: z.enum(ORDER_CLASSES).optional(),
+  take_profit: z.strictObject({ limit_price: decimalInput }).optional(),
+  stop_loss: z.strictObject({ stop_price: decimalInput, limit_price: decimalInput.optional() }).optional(),
+  position_intent: z.enum(POSITION_INTENTS).optional(),
+  advanced_instructions: z
+    .strictObject({
+      algorithm: z.enum(ALGORITHMS),
+      display_qty: decimalInput.optional(),
+      start_time: z.iso.datetime({ offset: true }).optional(),
+      end_time: z.iso.datetime({ offset: true }).optional(),
+      max_percentage: decimalInput.optional(),
+    })
+    .optional(),
+});
+
+export type OrderRequestInput = z.input<typeof orderRequestSchema>;
+
+/** A validated order: enums checked, decimals canonical, absent fields null. */
+export interface OrderSpec {
+  readonly symbol: string;
+  readonly qty: string | null;
+  readonly notional: string | null;
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly timeInForce: TimeInForce;
+  readonly limitPrice: string | null;
+  readonly stopPrice: string | null;
+  readonly trailPrice: string | null;
+  readonly trailPercent: string | null;
+  readonly extendedHours: boolean;
+  readonly clientOrderId: string | null;
+  readonly orderClass: OrderClass;
+  readonly takeProfit: { readonly limitPrice: string } | null;
+  readonly stopLoss: { readonly stopPrice: string; readonly limitPrice: string | null } | null;
+  readonly positionIntent: PositionIntent | null;
+  readonly advancedInstructions: {
+    readonly algorithm: Algorithm;
+    readonly displayQty: string | null;
+    readonly startTime: string | null;
+    readonly endTime: string | null;
+    readonly maxPercentage: string | null;
+  } | null;
+}
+
+export interface ValidationContext {
+  /** Epoch milliseconds: algorithm windows must end in the future. */
+  readonly now: number;
+  /**
+   * The current price of the symbol, when the caller has one: lets a bracket/oto on a market
+   * entry check its exit prices against where the entry will fill (as Alpaca's base price).
+   */
+  readonly referencePrice?: string;
+}
+
+export type OrderValidation =
+  | { readonly ok: true; readonly order: OrderSpec }
+  | { readonly ok: false; readonly errors: readonly FieldError[] };
+
+/** Validates an untrusted JSON value as an order request. */
+export function validateOrderRequest(input: unknown, ctx: ValidationContext): OrderValidation {
+  const shaped = orderRequestSchema.safeParse(input);
+  if (shaped.success) return checkOrderRules(shaped.data, ctx, []);
+  const shapeErrors = shaped.error.issues.flatMap(shapeIssueToFieldErrors);
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return { ok: false, errors: shapeErrors };
+  // Keep going with the fields whose shape is sound, so one response names every bad field.
+  const failed = new Set(shaped.error.issues.map((i) => String(i.path[0] ?? '')));
+  const sound: Record<string, unknown> = {};
+  for (const key of Object.keys(orderRequestSchema.shape)) {
+    const value = (input as Record<string, unknown>)[key];
+    if (value !== undefined && !failed.has(key)) sound[key] = value;
+  }
+  return checkOrderRules(sound as Partial<Shaped>, ctx, shapeErrors);
+}
+
+function pathOf(path: readonly PropertyKey[]): string {
+  return path.map(String).join('.') || 'body';
+}
+
+function shapeIssueToFieldErrors(issue: z.core.$ZodIssue): FieldError[] {
+  const field = pathOf(issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((k) =>
+        fieldError('unknown_field', field === 'body' ? k : `${field}.${k}`, 'is not a known field'),
+      );
+    case 'invalid_type':
+      return issue.input === undefined
+        ? [fieldError('required', field, 'is required')]
+        : [fieldError('invalid_type', field, `must be ${describeExpected(issue.expected)}`)];
+    case 'invalid_union':
+      return [fieldError('invalid_type', field, 'must be a decimal string or number')];
+    case 'invalid_value':
+      return [fieldError('invalid_value', field, `must be one of ${issue.values.map(String).join(', ')}`)];
+    case 'too_big':
+      return [fieldError('too_long', field, `must be at most ${String(issue.maximum)} characters`)];
+    case 'too_small':
+      return [fieldError('invalid_value', field, 'must not be empty')];
+    default:
+      return [fieldError('invalid_value', field, issue.message)];
+  }
+}
+
+function describeExpected(expected: string): string {
+  return expected === 'object' ? 'an object' : `a ${expected}`;
+}
+
+type Shaped = z.output<typeof orderRequestSchema>;
+
+/** Second stage: decimals and the cross-field rules. Collects every error. */
+function checkOrderRules(r: Partial<Shaped>, ctx: ValidationContext, shapeErrors: FieldError[]): OrderValidation {
+  const errors: FieldError[] = [...shapeErrors];
+  const reported = new Set(shapeErrors.map((e) => e.field.split('.')[0]));
+  const fail = (e: FieldError) => {
+    // A field whose shape was already wrong is not blamed again by a rule that missed it.
+    if (!reported.has(e.field.split('.')[0] as string)) errors.push(e);
+  };
+
+  const positive = (field: string, raw: string | number | undefined): Nanos | null => {
+    if (raw === undefined) return null;
+    const text = typeof raw === 'number' ? String(raw) : raw.trim();
+    const v = parseNanos(text);
+    if (v === 'not_a_decimal') {
+      fail(fieldError('not_a_decimal', field, 'must be a plain decimal such as "10" or "10.25"'));
+      return null;
+    }
+    if (v === 'too_precise') {
+      fail(fieldError('too_precise', field, 'has more than 9 decimal places'));
+      return null;
+    }
+    if (v <= 0n) {
+      fail(fieldError('not_positive', field, 'must be greater than 0'));
+      return null;
+    }
+    return v;
+  };
+  const price = (field: string, raw: string | number | undefined): Nanos | null => {
+    const v = positive(field, raw);
+    if (v !== null && !isOnTick(v)) {
+      fail(
+        fieldError(
+          'off_tick',
+          field,
+          `${formatNanos(v)} is not a multiple of the tick size ${formatNanos(tickSizeFor(v))} (0.01 at or above $1, 0.0001 below)`,
+        ),
+      );
+      return null;
+    }
+    return v;
+  };
+
+  const qty = positive('qty', r.qty);
+  const notional = positive('notional', r.notional);
+  const limitPrice = price('limit_price', r.limit_price);
+  const stopPrice = price('stop_price', r.stop_price);
+  const trailPrice = price('trail_price', r.trail_price);
+  const trailPercent = positive('trail_percent', r.trail_percent);
+  const tpLimit = r.take_profit ? price('take_profit.limit_price', r.take_profit.limit_price) : null;
+  const slStop = r.stop_loss ? price('stop_loss.stop_price', r.stop_loss.stop_price) : null;
+  const slLimit = r.stop_loss ? price('stop_loss.limit_price', r.stop_loss.limit_price) : null;
+  const adv = r.advanced_instructions;
+  const displayQty = adv ? positive('advanced_instructions.display_qty', adv.display_qty) : null;
+  const maxPercentage = adv ? positive('advanced_instructions.max_percentage', adv.max_percentage) : null;
+  const reference = ctx.referencePrice === undefined ? null : parseNanos(ctx.referencePrice);
+  const referencePrice = typeof reference === 'bigint' ? reference : null;
+
+  const orderClass: OrderClass = r.order_class ?? 'simple';
+  const { type, side, symbol } = r;
+  const tif = r.time_in_force;
+  const extendedHours = r.extended_hours ?? false;
+  // The cross-field rules need the order's kind; without it only the field checks above apply.
+  if (type === undefined || side === undefined || tif === undefined || symbol === undefined) {
+    return { ok: false, errors };
+  }
+  const orderSide: Side = side;
+
+  // Quantity: exactly one of qty and notional.
+  if (r.qty === undefined && r.notional === undefined) {
+    fail(fieldError('required', 'qty', 'qty or notional is required'));
+  }
+  if (r.qty !== undefined && r.notional !== undefined) {
+    fail(fieldError('conflict', 'notional', 'give qty or notional, not both'));
+  }
+  if (r.notional !== undefined) {
+    if (type !== 'market') fail(fieldError('not_allowed', 'notional', 'is only for market orders'));
+    if (tif !== 'day') fail(fieldError('not_allowed', 'notional', 'is only for time_in_force day'));
+    if (notional !== null && fractionDigits(notional) > 2) {
+      fail(fieldError('too_precise', 'notional', 'is a dollar amount with at most 2 decimal places'));
+    }
+  }
+  const fractional = qty !== null && qty % ONE !== 0n;
+  if (fractional || r.notional !== undefined) {
+    const field = fractional ? 'qty' : 'notional';
+    if (type === 'trailing_stop') fail(fieldError('not_allowed', field, 'fractional orders cannot be trailing_stop'));
+    if (tif !== 'day' && r.notional === undefined) {
+      fail(fieldError('not_allowed', 'time_in_force', 'fractional orders must be day orders'));
+    }
+    if (orderClass !== 'simple') fail(fieldError('not_allowed', 'order_class', 'fractional orders must be simple'));
+  }
+
+  // Prices required exactly for the types that use them (oco carries its prices in the legs).
+  const needsLimit = type === 'limit' || type === 'stop_limit';
+  const needsStop = type === 'stop' || type === 'stop_limit';
+  if (orderClass !== 'oco') {
+    if (needsLimit && r.limit_price === undefined) {
+      fail(fieldError('required', 'limit_price', `is required for ${type} orders`));
+    }
+    if (!needsLimit && r.limit_price !== undefined) {
+      fail(fieldError('not_allowed', 'limit_price', `is not allowed for ${type} orders`));
+    }
+  }
+  if (needsStop && r.stop_price === undefined) {
+    fail(fieldError('required', 'stop_price', `is required for ${type} orders`));
+  }
+  if (!needsStop && r.stop_price !== undefined) {
+    fail(fieldError('not_allowed', 'stop_price', `is not allowed for ${type} orders`));
+  }
+  if (type === 'trailing_stop') {
+    if (r.trail_price === undefined && r.trail_percent === undefined) {
+      fail(fieldError('required', 'trail_price', 'trailing_stop needs trail_price or trail_percent'));
+    }
+    if (r.trail_price !== undefined && r.trail_percent !== undefined) {
+      fail(fieldError('conflict', 'trail_percent', 'give trail_price or trail_percent, not both'));
+    }
+    if (trailPercent !== null && trailPercent >= 100n * ONE) {
+      fail(fieldError('out_of_range', 'trail_percent', 'must be less than 100'));
+    }
+    if (tif !== 'day' && tif !== 'gtc') {
+      fail(fieldError('not_allowed', 'time_in_force', 'trailing_stop orders must be day or gtc'));
+    }
+  } else {
+    if (r.trail_price !== undefined) fail(fieldError('not_allowed', 'trail_price', 'is only for trailing_stop orders'));
+    if (r.trail_percent !== undefined) {
+      fail(fieldError('not_allowed', 'trail_percent', 'is only for trailing_stop orders'));
+    }
+  }
+
+  // Extended hours: limit orders, day or gtc, simple.
+  if (extendedHours) {
+    if (type !== 'limit') fail(fieldError('not_allowed', 'extended_hours', 'is only for limit orders'));
+    if (tif !== 'day' && tif !== 'gtc') {
+      fail(fieldError('not_allowed', 'extended_hours', 'is only for time_in_force day or gtc'));
+    }
+    if (orderClass !== 'simple') fail(fieldError('not_allowed', 'extended_hours', 'is only for simple orders'));
+  }
+
+  // Auction orders take part in one auction: market or limit, simple.
+  if ((tif === 'opg' || tif === 'cls') && type !== 'market' && type !== 'limit') {
+    fail(fieldError('not_allowed', 'time_in_force', `${tif} is only for market or limit orders`));
+  }
+
+  // Position intent must agree with the side.
+  if (r.position_intent !== undefined && !r.position_intent.startsWith(side)) {
+    fail(fieldError('conflict', 'position_intent', `${r.position_intent} does not match side ${side}`));
+  }
+
+  checkOrderClass();
+  checkAlgorithm();
+
+  function checkOrderClass(): void {
+    if (orderClass === 'simple') {
+      if (r.take_profit !== undefined) fail(fieldError('not_allowed', 'take_profit', 'needs order_class bracket, oco or oto'));
+      if (r.stop_loss !== undefined) fail(fieldError('not_allowed', 'stop_loss', 'needs order_class bracket, oco or oto'));
+      return;
+    }
+    if (tif !== 'day' && tif !== 'gtc') {
+      fail(fieldError('not_allowed', 'time_in_force', `${orderClass} orders must be day or gtc`));
+    }
+    if (orderClass === 'bracket') {
+      if (r.take_profit === undefined) fail(fieldError('required', 'take_profit', 'is required for bracket orders'));
+      if (r.stop_loss === undefined) fail(fieldError('required', 'stop_loss', 'is required for bracket orders'));
+    }
+    if (orderClass === 'oto' && (r.take_profit === undefined) === (r.stop_loss === undefined)) {
+      fail(fieldError('conflict', 'take_profit', 'oto orders take exactly one of take_profit and stop_loss'));
+    }
+    if (orderClass === 'bracket' || orderClass === 'oto') {
+      if (type === 'trailing_stop') {
+        fail(fieldError('not_allowed', 'type', `${orderClass} entry must be market, limit, stop or stop_limit`));
+      }
+      // Exits close the entry: for a buy entry they sell above (take profit) and below (stop loss).
+      const entry = type === 'limit' || type === 'stop_limit' ? limitPrice : type === 'stop' ? stopPrice : referencePrice;
+      checkExitSides(orderSide, entry, type === 'market' ? 'reference price' : type === 'stop' ? 'stop_price' : 'limit_price');
+    }
+    if (orderClass === 'oco') {
+      if (type !== 'limit') fail(fieldError('not_allowed', 'type', 'oco orders must be type limit'));
+      if (r.take_profit === undefined) fail(fieldError('required', 'take_profit', 'is required for oco orders'));
+      if (r.stop_loss === undefined) fail(fieldError('required', 'stop_loss', 'is required for oco orders'));
+      if (limitPrice !== null && tpLimit !== null && limitPrice !== tpLimit) {
+        fail(fieldError('conflict', 'limit_price', 'must equal take_profit.limit_price for oco orders (or be omitted)'));
+      }
+      // An oco is an exit: selling out of a long has its take profit above its stop loss.
+      checkExitSides(orderSide === 'buy' ? 'sell' : 'buy', null, '');
+    }
+  }
+
+  /** `entrySide` is the side of the position-opening order; exits take the opposite side. */
+  function checkExitSides(entrySide: Side, entry: Nanos | null, entryName: string): void {
+    const up = entrySide === 'buy' ? 1 : -1;
+    if (tpLimit !== null && slStop !== null && compare(tpLimit, slStop) !== up) {
+      fail(
+        fieldError(
+          'wrong_side',
+          'take_profit.limit_price',
+          `must be ${up > 0 ? 'above' : 'below'} stop_loss.stop_price for a ${entrySide} position`,
+        ),
+      );
+    }
+    if (entry !== null && tpLimit !== null && compare(tpLimit, entry) !== up) {
+      fail(
+        fieldError('wrong_side', 'take_profit.limit_price', `must be ${up > 0 ? 'above' : 'below'} the entry ${entryName}`),
+      );
+    }
+    if (entry !== null && slStop !== null && compare(entry, slStop) !== up) {
+      fail(fieldError('wrong_side', 'stop_loss.stop_price', `must be ${up > 0 ? 'below' : 'above'} the entry ${entryName}`));
+    }
+    // A stop-limit exit sells no lower than its limit: the limit sits at or beyond the stop.
+    if (slStop !== null && slLimit !== null && compare(slStop, slLimit) === -up) {
+      fail(
+        fieldError(
+          'wrong_side',
+          'stop_loss.limit_price',
+          `must be at or ${up > 0 ? 'below' : 'above'} stop_loss.stop_price for a ${entrySide} position`,
+        ),
+      );
+    }
+  }
+
+  function checkAlgorithm(): void {
+    if (adv === undefined) return;
+    const field = 'advanced_instructions';
+    if (type !== 'market' && type !== 'limit') {
+      fail(fieldError('not_allowed', `${field}.algorithm`, 'algorithms take market or limit orders'));
+    }
+    if (orderClass !== 'simple') fail(fieldError('not_allowed', `${field}.algorithm`, 'algorithms take simple orders'));
+    if (tif !== 'day' && tif !== 'gtc') {
+      fail(fieldError('not_allowed', 'time_in_force', 'algorithmic orders must be day or gtc'));
+    }
+    if (r.notional !== undefined) fail(fieldError('not_allowed', 'notional', 'algorithmic orders need qty'));
+    if (displayQty !== null && qty !== null && displayQty >= qty) {
+      fail(fieldError('out_of_range', `${field}.display_qty`, 'must be less than qty'));
+    }
+    if (maxPercentage !== null) {
+      if (maxPercentage >= ONE) fail(fieldError('out_of_range', `${field}.max_percentage`, 'must be less than 1'));
+      else if (fractionDigits(maxPercentage) > 3) {
+        fail(fieldError('too_precise', `${field}.max_percentage`, 'has more than 3 decimal places'));
+      }
+    }
+    const start = adv.start_time === undefined ? null : Date.parse(adv.start_time);
+    const end = adv.end_time === undefined ? null : Date.parse(adv.end_time);
+    if (start !== null && end !== null && start >= end) {
+      fail(fieldError('out_of_range', `${field}.end_time`, 'must be after start_time'));
+    }
+    if (end !== null && end <= ctx.now) fail(fieldError('out_of_range', `${field}.end_time`, 'must be in the future'));
+  }
+
+  if (errors.length > 0) return { ok: false, errors };
+
+  const text = (v: Nanos | null) => (v === null ? null : formatNanos(v));
+  return {
+    ok: true,
+    order: {
+      symbol: symbol.toUpperCase(),
+      qty: text(qty),
+      notional: text(notional),
+      side,
+      type,
+      timeInForce: tif,
+      limitPrice: text(orderClass === 'oco' ? (limitPrice ?? tpLimit) : limitPrice),
+      stopPrice: text(stopPrice),
+      trailPrice: text(trailPrice),
+      trailPercent: text(trailPercent),
+      extendedHours,
+      clientOrderId: r.client_order_id ?? null,
+      orderClass,
+      takeProfit: tpLimit === null ? null : { limitPrice: formatNanos(tpLimit) },
+      stopLoss: slStop === null ? null : { stopPrice: formatNanos(slStop), limitPrice: text(slLimit) },
+      positionIntent: r.position_intent ?? null,
+      advancedInstructions: adv
+        ? {
+            algorithm: adv.algorithm,
+            displayQty: text(displayQty),
+            startTime: adv.start_time ?? null,
+            endTime: adv.end_time ?? null,
+            maxPercentage: text(maxPercentage),
+          }
+        : null,
+    },
+  };
+}
+
+/** The Alpaca request body that validates to `spec` (used to re-check a replaced order's terms). */
+export function specToRequest(spec: OrderSpec): OrderRequestInput {
+  const body: Record<string, unknown> = {
+    symbol: spec.symbol,
+    side: spec.side,
+    type: spec.type,
+    time_in_force: spec.timeInForce,
+    qty: spec.qty,
+    notional: spec.notional,
+    limit_price: spec.limitPrice,
+    stop_price: spec.stopPrice,
+    trail_price: spec.trailPrice,
+    trail_percent: spec.trailPercent,
+    extended_hours: spec.extendedHours || undefined,
+    client_order_id: spec.clientOrderId,
+    order_class: spec.orderClass,
+    take_profit: spec.takeProfit ? { limit_price: spec.takeProfit.limitPrice } : undefined,
+    stop_loss: spec.stopLoss
+      ? { stop_price: spec.stopLoss.stopPrice, limit_price: spec.stopLoss.limitPrice ?? undefined }
+      : undefined,
+    position_intent: spec.positionIntent,
+    advanced_instructions: spec.advancedInstructions
+      ? {
+          algorithm: spec.advancedInstructions.algorithm,
+          display_qty: spec.advancedInstructions.displayQty ?? undefined,
+          start_time: spec.advancedInstructions.startTime ?? undefined,
+          end_time: spec.advancedInstructions.endTime ?? undefined,
+          max_percentage: spec.advancedInstructions.maxPercentage ?? undefined,
+        }
+      : undefined,
+  };
+  for (const k of Object.keys(body)) if (body[k] === null || body[k] === undefined) delete body[k];
+  return body as OrderRequestInput;
+}

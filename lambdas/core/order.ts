@@ -1,0 +1,677 @@
+/**
+ * The order aggregate, event-sourced: `decide(state, command, now)` turns a command into events
+ * (or a typed refusal that changes nothing), `evolve(state, event)` folds one event into the
+ * state, and the state of an order is `replay(events)`. Pure: no I/O, time comes in as `now`.
+ *
+ * Quantities follow FIX: `leavesQty` is what is still working; it is `qty - filledQty` while the
+ * order works and 0 once it is closed (canceled, expired, rejected, replaced, or done for a day
+ * order). What closing took off the market is `canceledQty`, so in every state
+ *   filledQty + leavesQty + canceledQty = qty
+ * and while the order is open `filledQty + leavesQty = qty` (see docs/domain.md).
+ */
+import {
+  divideHalfEven,
+  formatNanos,
+  formatValue18,
+  multiply,
+  type Nanos,
+  nanos,
+  parseNanos,
+  toValue18,
+  type Value18,
+} from './decimal.js';
+import type {
+  OrderEvent,
+  OrderSubmitted,
+  QuarantineReason,
+  ReplaceChanges,
+} from './events.js';
+import type { FieldError } from './field-error.js';
+import { type OrderSpec, type OrderType, specToRequest, validateOrderRequest } from './order-request.js';
+import type { OrderStatus } from './status.js';
+
+/** Where the order is in its life, before pending requests and fills are taken into account. */
+export type Phase = 'pending_new' | 'working' | 'done_for_day' | 'canceled' | 'expired' | 'rejected' | 'replaced';
+
+const CLOSED_PHASES: ReadonlySet<Phase> = new Set(['canceled', 'expired', 'rejected', 'replaced']);
+
+/** One cent at scale 18: a notional order with less than this left to spend is filled. */
+const NOTIONAL_REMAINDER_18: Value18 = 10_000_000_000_000_000n;
+
+export interface Execution {
+  readonly lastQty: string;
+  readonly lastPx: string;
+  readonly applied: boolean;
+}
+
+export interface PendingReplace {
+  readonly replacementOrderId: string;
+  readonly changes: ReplaceChanges;
+  readonly acknowledged: boolean;
+}
+
+export interface OrderState {
+  readonly orderId: string;
+  readonly accountId: string;
+  readonly clientOrderId: string;
+  /** Sequence number of the last event folded in. */
+  readonly seq: number;
+  /** The order's terms as they stand (restatements applied). */
+  readonly spec: OrderSpec;
+  readonly qty: Nanos | null;
+  readonly notional: Nanos | null;
+  readonly phase: Phase;
+  readonly filledQty: Nanos;
+  /** Exact sum of lastQty x lastPx over applied fills (scale 18). */
+  readonly filledValue: Value18;
+  readonly triggered: boolean;
+  readonly cancelRequest: 'none' | 'requested' | 'acknowledged';
+  readonly replaceRequest: PendingReplace | null;
+  /** Every execution id seen, applied or quarantined: a redelivered report is recognised. */
+  readonly executions: ReadonlyMap<string, Execution>;
+  readonly quarantinedCount: number;
+  readonly replaces: string | null;
+  readonly replacedBy: string | null;
+  /** The changes the replacement order takes over (kept once replaced, for `openReplacement`). */
+  readonly replacementChanges: ReplaceChanges | null;
+  readonly venueOrderId: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly filledAt: string | null;
+  readonly canceledAt: string | null;
+  readonly expiredAt: string | null;
+  readonly failedAt: string | null;
+  readonly replacedAt: string | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Derived views
+
+export function isFullyFilled(s: OrderState): boolean {
+  if (s.qty !== null) return s.filledQty >= s.qty;
+  return toValue18(s.notional as Nanos) - s.filledValue < NOTIONAL_REMAINDER_18;
+}
+
+function isClosedPhase(s: OrderState): boolean {
+  return CLOSED_PHASES.has(s.phase);
+}
+
+/** Nothing more can happen to the order's quantities: closed, or filled. */
+function isDone(s: OrderState): boolean {
+  return isClosedPhase(s) || isFullyFilled(s);
+}
+
+/** Alpaca status, with FIX precedence: pending requests outrank fills (FIX D4, D5, D7). */
+export function statusOf(s: OrderState): OrderStatus {
+  switch (s.phase) {
+    case 'canceled':
+    case 'expired':
+    case 'rejected':
+    case 'replaced':
+      return s.phase;
+    default:
+  }
+  if (s.cancelRequest === 'acknowledged') return 'pending_cancel';
+  if (s.replaceRequest?.acknowledged) return 'pending_replace';
+  if (s.phase === 'done_for_day') return 'done_for_day';
+  if (isFullyFilled(s)) return 'filled';
+  if (s.phase === 'pending_new') return 'pending_new';
+  return s.filledQty > 0n ? 'partially_filled' : 'new';
+}
+
+function stillWorking(s: OrderState): boolean {
+  if (isClosedPhase(s)) return false;
+  // A day order done for the day will not trade again (FIX D2); a GTC one keeps its leaves (D27).
+  return !(s.phase === 'done_for_day' && s.spec.timeInForce === 'day');
+}
+
+/** FIX LeavesQty. Null for notional orders, whose remainder is money (`leavesNotionalOf`). */
+export function leavesQtyOf(s: OrderState): Nanos | null {
+  if (s.qty === null) return null;
+  return stillWorking(s) && s.qty > s.filledQty ? s.qty - s.filledQty : 0n;
+}
+
+/** Quantity taken off the market without filling (FIX CxlQty). */
+export function canceledQtyOf(s: OrderState): Nanos | null {
+  if (s.qty === null) return null;
+  return s.qty - s.filledQty - (leavesQtyOf(s) as Nanos);
+}
+
+/** For notional orders: money still to spend, at scale 18. */
+export function leavesNotionalOf(s: OrderState): Value18 | null {
+  if (s.notional === null) return null;
+  return stillWorking(s) && !isFullyFilled(s) ? toValue18(s.notional) - s.filledValue : 0n;
+}
+
+/** Average fill price, exact sum / quantity rounded half-even at 9 dp; null before any fill. */
+export function avgPriceOf(s: OrderState): Nanos | null {
+  return s.filledQty > 0n ? divideHalfEven(s.filledValue, s.filledQty) : null;
+}
+
+/** The type the order trades as: a triggered stop is a market order, a triggered stop-limit a limit. */
+export function workingTypeOf(s: OrderState): OrderType {
+  if (!s.triggered) return s.spec.type;
+  return s.spec.type === 'stop_limit' ? 'limit' : 'market';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+export type OrderCommand =
+  | { readonly type: 'submit'; readonly orderId: string; readonly accountId: string; readonly order: OrderSpec }
+  | { readonly type: 'accept'; readonly venueOrderId?: string }
+  | { readonly type: 'reject'; readonly reason: string }
+  | {
+      readonly type: 'trigger';
+      readonly triggerPrice: string;
+      readonly bid?: string;
+      readonly ask?: string;
+    }
+  | {
+      readonly type: 'fill';
+      readonly execId: string;
+      readonly lastQty: string;
+      readonly lastPx: string;
+      readonly venue?: string;
+    }
+  | { readonly type: 'requestCancel'; readonly requestedBy: string }
+  | { readonly type: 'acknowledgeCancel' }
+  | { readonly type: 'confirmCancel'; readonly reason?: string }
+  | { readonly type: 'rejectCancel'; readonly reason: string }
+  | {
+      readonly type: 'requestReplace';
+      readonly replacementOrderId: string;
+      readonly changes: ReplaceChanges;
+      readonly requestedBy: string;
+    }
+  | { readonly type: 'acknowledgeReplace' }
+  | { readonly type: 'confirmReplace' }
+  | { readonly type: 'rejectReplace'; readonly reason: string }
+  | { readonly type: 'expire' }
+  | { readonly type: 'doneForDay' }
+  | {
+      readonly type: 'restate';
+      readonly reason: string;
+      readonly qty?: string;
+      readonly limitPrice?: string;
+      readonly stopPrice?: string;
+      readonly reopen?: boolean;
+    };
+
+export type OrderCommandType = OrderCommand['type'];
+
+export type RefusalCode =
+  | 'order_exists'
+  | 'order_not_found'
+  | 'order_closed'
+  | 'not_pending_new'
+  | 'not_conditional'
+  | 'already_triggered'
+  | 'not_working'
+  | 'request_pending'
+  | 'no_request_pending'
+  | 'nothing_to_cancel'
+  | 'invalid_execution'
+  | 'not_replaceable'
+  | 'invalid_replace'
+  | 'invalid_restate';
+
+export interface Refusal {
+  readonly code: RefusalCode;
+  readonly message: string;
+  readonly fieldErrors?: readonly FieldError[];
+}
+
+export type Decision =
+  | { readonly ok: true; readonly events: readonly OrderEvent[] }
+  | { readonly ok: false; readonly refusal: Refusal };
+
+const refuse = (code: RefusalCode, message: string, fieldErrors?: readonly FieldError[]): Decision => ({
+  ok: false,
+  refusal: fieldErrors ? { code, message, fieldErrors } : { code, message },
+});
+
+type EventOf<T extends OrderEvent['type']> = Extract<OrderEvent, { type: T }>;
+
+/** Decides what a command means for the order. `state` is undefined for an order not yet submitted. */
+export function decide(state: OrderState | undefined, command: OrderCommand, now: number): Decision {
+  const at = new Date(now).toISOString();
+  if (command.type === 'submit') {
+    if (state !== undefined) return refuse('order_exists', `order ${state.orderId} already exists`);
+    return { ok: true, events: [submittedEvent(command.orderId, command.accountId, command.order, at, null, 0n, 0n)] };
+  }
+  if (state === undefined) return refuse('order_not_found', `${command.type}: the order does not exist`);
+  const s = state;
+  const one = <T extends OrderEvent['type']>(type: T, data: EventOf<T>['data']): Decision => ({
+    ok: true,
+    events: [{ type, orderId: s.orderId, seq: s.seq + 1, occurredAt: at, data } as unknown as OrderEvent],
+  });
+  const closed = () => refuse('order_closed', `${command.type}: order ${s.orderId} is ${statusOf(s)}`);
+
+  switch (command.type) {
+    case 'accept':
+      if (s.phase !== 'pending_new') return refuse('not_pending_new', `accept: order is ${statusOf(s)}, not pending_new`);
+      return one('OrderAccepted', { venueOrderId: command.venueOrderId ?? null });
+
+    case 'reject':
+      if (s.phase !== 'pending_new') return refuse('not_pending_new', `reject: order is ${statusOf(s)}, not pending_new`);
+      return one('OrderRejected', { reason: command.reason });
+
+    case 'trigger': {
+      if (s.spec.type !== 'stop' && s.spec.type !== 'stop_limit' && s.spec.type !== 'trailing_stop') {
+        return refuse('not_conditional', `trigger: a ${s.spec.type} order has no trigger`);
+      }
+      if (s.triggered) return refuse('already_triggered', 'trigger: the order has already triggered');
+      if (isDone(s)) return closed();
+      if (s.phase !== 'working') return refuse('not_working', `trigger: order is ${statusOf(s)}`);
+      const price = positiveDecimal(command.triggerPrice);
+      if (price === null) return refuse('invalid_execution', 'trigger: triggerPrice must be a positive decimal');
+      return one('OrderTriggered', {
+        triggerPrice: formatNanos(price),
+        bid: command.bid ?? null,
+        ask: command.ask ?? null,
+      });
+    }
+
+    case 'fill':
+      return decideFill(s, command, one);
+
+    case 'requestCancel':
+      if (isDone(s)) return closed();
+      if (s.cancelRequest !== 'none' || s.replaceRequest !== null) {
+        return refuse('request_pending', `requestCancel: order is ${statusOf(s)} with a request outstanding`);
+      }
+      return one('OrderCancelRequested', { requestedBy: command.requestedBy });
+
+    case 'acknowledgeCancel':
+      if (s.cancelRequest !== 'requested') return refuse('no_request_pending', 'acknowledgeCancel: no cancel awaits acknowledgement');
+      if (isDone(s)) return closed();
+      return one('OrderCancelAcknowledged', {});
+
+    case 'confirmCancel':
+      if (isClosedPhase(s)) return closed();
+      if (isFullyFilled(s)) return refuse('nothing_to_cancel', 'confirmCancel: the order is fully filled');
+      return one('OrderCanceled', {
+        reason: command.reason ?? (s.cancelRequest === 'none' ? 'venue' : 'client_request'),
+        solicited: s.cancelRequest !== 'none',
+      });
+
+    case 'rejectCancel':
+      if (s.cancelRequest === 'none') return refuse('no_request_pending', 'rejectCancel: no cancel request is outstanding');
+      return one('OrderCancelRejected', { reason: command.reason });
+
+    case 'requestReplace':
+      return decideReplaceRequest(s, command, now, one, closed);
+
+    case 'acknowledgeReplace':
+      if (s.replaceRequest === null || s.replaceRequest.acknowledged) {
+        return refuse('no_request_pending', 'acknowledgeReplace: no replace awaits acknowledgement');
+      }
+      if (isDone(s)) return closed();
+      return one('OrderReplaceAcknowledged', {});
+
+    case 'confirmReplace':
+      if (s.replaceRequest === null) return refuse('no_request_pending', 'confirmReplace: no replace request is outstanding');
+      if (isDone(s)) return closed();
+      return one('OrderReplaced', { replacementOrderId: s.replaceRequest.replacementOrderId });
+
+    case 'rejectReplace':
+      if (s.replaceRequest === null) return refuse('no_request_pending', 'rejectReplace: no replace request is outstanding');
+      return one('OrderReplaceRejected', { reason: command.reason });
+
+    case 'expire':
+      if (isDone(s)) return closed();
+      return one('OrderExpired', {});
+
+    case 'doneForDay':
+      if (isDone(s)) return closed();
+      if (s.phase !== 'working') return refuse('not_working', `doneForDay: order is ${statusOf(s)}`);
+      return one('OrderDoneForDay', {});
+
+    case 'restate':
+      return decideRestate(s, command, one, closed);
+  }
+}
+
+type One = <T extends OrderEvent['type']>(type: T, data: EventOf<T>['data']) => Decision;
+
+function positiveDecimal(text: string): Nanos | null {
+  const v = parseNanos(text);
+  return typeof v === 'bigint' && v > 0n ? v : null;
+}
+
+function decideFill(s: OrderState, c: Extract<OrderCommand, { type: 'fill' }>, one: One): Decision {
+  const lastQty = positiveDecimal(c.lastQty);
+  const lastPx = positiveDecimal(c.lastPx);
+  if (c.execId.length === 0 || lastQty === null || lastPx === null) {
+    return refuse('invalid_execution', 'fill: execId must be set and lastQty, lastPx positive decimals (<= 9 dp)');
+  }
+  const qtyText = formatNanos(lastQty);
+  const pxText = formatNanos(lastPx);
+  const report = { execId: c.execId, lastQty: qtyText, lastPx: pxText, venue: c.venue ?? null };
+  const seen = s.executions.get(c.execId);
+  if (seen !== undefined) {
+    // A redelivered report changes nothing; the same id with other terms is an exception.
+    if (seen.lastQty === qtyText && seen.lastPx === pxText) return { ok: true, events: [] };
+    return one('OrderExecutionQuarantined', { ...report, reason: 'conflicting_duplicate' });
+  }
+  const quarantine = (reason: QuarantineReason) => one('OrderExecutionQuarantined', { ...report, reason });
+  if (isClosedPhase(s)) return quarantine('order_closed');
+  const filledQty = s.filledQty + lastQty;
+  const filledValue = s.filledValue + multiply(lastQty, lastPx);
+  if (s.qty !== null ? filledQty > s.qty : filledValue > toValue18(s.notional as Nanos)) return quarantine('overfill');
+  const after: OrderState = { ...s, filledQty, filledValue };
+  const leaves = leavesQtyOf(after);
+  return one(isFullyFilled(after) ? 'OrderFilled' : 'OrderPartiallyFilled', {
+    ...report,
+    filledQty: formatNanos(filledQty),
+    leavesQty: leaves === null ? null : formatNanos(leaves),
+    filledAvgPrice: formatNanos(divideHalfEven(filledValue, filledQty)),
+  });
+}
+
+function decideReplaceRequest(
+  s: OrderState,
+  c: Extract<OrderCommand, { type: 'requestReplace' }>,
+  now: number,
+  one: One,
+  closed: () => Decision,
+): Decision {
+  if (isDone(s)) return closed();
+  if (s.cancelRequest !== 'none' || s.replaceRequest !== null) {
+    return refuse('request_pending', `requestReplace: order is ${statusOf(s)} with a request outstanding`);
+  }
+  if (s.phase === 'pending_new') return refuse('not_replaceable', 'requestReplace: the venue has not accepted the order yet');
+  if (s.notional !== null) return refuse('not_replaceable', 'requestReplace: notional orders cannot be replaced');
+  if (s.triggered && s.spec.type !== 'trailing_stop' && c.changes.stopPrice !== undefined) {
+    return refuse('not_replaceable', 'requestReplace: stop_price cannot change once the stop has triggered');
+  }
+  const changed = Object.values(c.changes).some((v) => v !== undefined);
+  if (!changed) return refuse('invalid_replace', 'requestReplace: nothing to change');
+  // The replacement must be a valid order in its own right: run the full request rules on it.
+  const merged = applyChanges(s.spec, c.changes);
+  const checked = validateOrderRequest(specToRequest(merged), { now });
+  if (!checked.ok) {
+    return refuse(
+      'invalid_replace',
+      `requestReplace: ${checked.errors.map((e) => e.message).join('; ')}`,
+      checked.errors,
+    );
+  }
+  return one('OrderReplaceRequested', {
+    replacementOrderId: c.replacementOrderId,
+    changes: canonicalChanges(c.changes, checked.order),
+    requestedBy: c.requestedBy,
+  });
+}
+
+function applyChanges(spec: OrderSpec, ch: ReplaceChanges): OrderSpec {
+  return {
+    ...spec,
+    qty: ch.qty ?? spec.qty,
+    limitPrice: ch.limitPrice ?? spec.limitPrice,
+    stopPrice: ch.stopPrice ?? spec.stopPrice,
+    // A trailing stop trails by price or by percent: setting one clears the other.
+    trailPrice: ch.trailPrice ?? (ch.trailPercent !== undefined ? null : spec.trailPrice),
+    trailPercent: ch.trailPercent ?? (ch.trailPrice !== undefined ? null : spec.trailPercent),
+    timeInForce: ch.timeInForce ?? spec.timeInForce,
+    clientOrderId: ch.clientOrderId ?? null,
+  };
+}
+
+/** The changes as validated, decimals in canonical text. */
+function canonicalChanges(ch: ReplaceChanges, v: OrderSpec): ReplaceChanges {
+  const out: { -readonly [K in keyof ReplaceChanges]: ReplaceChanges[K] } = {};
+  if (ch.qty !== undefined) out.qty = v.qty as string;
+  if (ch.limitPrice !== undefined) out.limitPrice = v.limitPrice as string;
+  if (ch.stopPrice !== undefined) out.stopPrice = v.stopPrice as string;
+  if (ch.trailPrice !== undefined) out.trailPrice = v.trailPrice as string;
+  if (ch.trailPercent !== undefined) out.trailPercent = v.trailPercent as string;
+  if (ch.timeInForce !== undefined) out.timeInForce = v.timeInForce;
+  if (ch.clientOrderId !== undefined) out.clientOrderId = ch.clientOrderId;
+  return out;
+}
+
+function decideRestate(
+  s: OrderState,
+  c: Extract<OrderCommand, { type: 'restate' }>,
+  one: One,
+  closed: () => Decision,
+): Decision {
+  if (isDone(s)) return closed();
+  const bad = (m: string) => refuse('invalid_restate', `restate: ${m}`);
+  let qty: Nanos | null = null;
+  if (c.qty !== undefined) {
+    if (s.qty === null) return bad('a notional order has no qty to restate');
+    qty = positiveDecimal(c.qty);
+    if (qty === null) return bad('qty must be a positive decimal');
+    if (qty < s.filledQty) return bad(`qty ${formatNanos(qty)} is below the filled ${formatNanos(s.filledQty)}`);
+  }
+  const price = (text: string | undefined, applies: boolean, field: string): Nanos | null | Decision => {
+    if (text === undefined) return null;
+    if (!applies) return bad(`${field} does not apply to a ${s.spec.type} order`);
+    const v = positiveDecimal(text);
+    return v === null ? bad(`${field} must be a positive decimal`) : v;
+  };
+  const limit = price(c.limitPrice, s.spec.limitPrice !== null, 'limitPrice');
+  if (limit !== null && typeof limit !== 'bigint') return limit;
+  const stop = price(c.stopPrice, s.spec.stopPrice !== null, 'stopPrice');
+  if (stop !== null && typeof stop !== 'bigint') return stop;
+  const reopen = c.reopen === true;
+  if (reopen && (s.phase !== 'done_for_day' || s.spec.timeInForce === 'day')) {
+    return bad('only a multi-day order that is done for the day can reopen');
+  }
+  if (qty === null && limit === null && stop === null && !reopen) return bad('nothing to restate');
+  return one('OrderRestated', {
+    reason: c.reason,
+    qty: qty === null ? null : formatNanos(qty),
+    limitPrice: limit === null ? null : formatNanos(limit),
+    stopPrice: stop === null ? null : formatNanos(stop),
+    reopened: reopen,
+  });
+}
+
+function submittedEvent(
+  orderId: string,
+  accountId: string,
+  order: OrderSpec,
+  at: string,
+  replaces: string | null,
+  carriedQty: Nanos,
+  carriedValue: Value18,
+): OrderSubmitted {
+  return {
+    type: 'OrderSubmitted',
+    orderId,
+    seq: 1,
+    occurredAt: at,
+    data: {
+      accountId,
+      clientOrderId: order.clientOrderId ?? orderId,
+      order,
+      replaces,
+      carriedFilledQty: formatNanos(carriedQty),
+      carriedFilledValue: formatValue18(carriedValue),
+    },
+  };
+}
+
+/**
+ * The replacement's opening events, once the venue confirmed the replace of `replaced`: the new
+ * order carries the old one's fills (FIX CumQty spans the chain) and works at once. A new qty at
+ * or below what has filled becomes the filled qty, so the replacement is filled (FIX D11, D12).
+ */
+export function openReplacement(replaced: OrderState, now: number): readonly OrderEvent[] {
+  if (replaced.phase !== 'replaced' || replaced.replacedBy === null || replaced.replacementChanges === null) {
+    throw new Error(`order ${replaced.orderId} has not been replaced`);
+  }
+  const at = new Date(now).toISOString();
+  const terms = applyChanges(replaced.spec, replaced.replacementChanges);
+  const asked = nanos(terms.qty as string);
+  const qty = asked > replaced.filledQty ? asked : replaced.filledQty;
+  const spec: OrderSpec = { ...terms, qty: formatNanos(qty) };
+  const id = replaced.replacedBy;
+  return [
+    submittedEvent(id, replaced.accountId, spec, at, replaced.orderId, replaced.filledQty, replaced.filledValue),
+    { type: 'OrderAccepted', orderId: id, seq: 2, occurredAt: at, data: { venueOrderId: replaced.venueOrderId } },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evolve
+
+/** Folds one event into the state. Throws on a stream that is not this order's next event. */
+export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState {
+  if (e.type === 'OrderSubmitted') {
+    if (state !== undefined || e.seq !== 1) throw new Error(`OrderSubmitted must open the stream of ${e.orderId}`);
+    return openState(e);
+  }
+  if (state === undefined) throw new Error(`${e.type} before OrderSubmitted for ${e.orderId}`);
+  if (e.orderId !== state.orderId || e.seq !== state.seq + 1) {
+    throw new Error(`event ${e.orderId}#${e.seq} does not follow ${state.orderId}#${state.seq}`);
+  }
+  const s: OrderState = { ...state, seq: e.seq, updatedAt: e.occurredAt };
+  switch (e.type) {
+    case 'OrderAccepted':
+      return { ...s, phase: 'working', venueOrderId: e.data.venueOrderId };
+    case 'OrderRejected':
+      return { ...s, phase: 'rejected', failedAt: e.occurredAt, ...noRequests };
+    case 'OrderTriggered':
+      return { ...s, triggered: true };
+    case 'OrderPartiallyFilled':
+    case 'OrderFilled': {
+      const lastQty = nanos(e.data.lastQty);
+      const lastPx = nanos(e.data.lastPx);
+      const executions = new Map(s.executions).set(e.data.execId, {
+        lastQty: e.data.lastQty,
+        lastPx: e.data.lastPx,
+        applied: true,
+      });
+      const next: OrderState = {
+        ...s,
+        // A fill before the venue's acknowledgement implies it (FIX B.1.e crossing reports).
+        phase: s.phase === 'pending_new' ? 'working' : s.phase,
+        filledQty: s.filledQty + lastQty,
+        filledValue: s.filledValue + multiply(lastQty, lastPx),
+        executions,
+      };
+      return isFullyFilled(next) ? { ...next, filledAt: e.occurredAt } : next;
+    }
+    case 'OrderExecutionQuarantined': {
+      const executions = new Map(s.executions);
+      if (!executions.has(e.data.execId)) {
+        executions.set(e.data.execId, { lastQty: e.data.lastQty, lastPx: e.data.lastPx, applied: false });
+      }
+      return { ...s, executions, quarantinedCount: s.quarantinedCount + 1 };
+    }
+    case 'OrderCancelRequested':
+      return { ...s, cancelRequest: 'requested' };
+    case 'OrderCancelAcknowledged':
+      return { ...s, cancelRequest: 'acknowledged' };
+    case 'OrderCanceled':
+      return { ...s, phase: 'canceled', canceledAt: e.occurredAt, ...noRequests };
+    case 'OrderCancelRejected':
+      return { ...s, cancelRequest: 'none' };
+    case 'OrderReplaceRequested':
+      return {
+        ...s,
+        replaceRequest: { replacementOrderId: e.data.replacementOrderId, changes: e.data.changes, acknowledged: false },
+      };
+    case 'OrderReplaceAcknowledged':
+      return { ...s, replaceRequest: { ...(s.replaceRequest as PendingReplace), acknowledged: true } };
+    case 'OrderReplaced':
+      return {
+        ...s,
+        phase: 'replaced',
+        replacedAt: e.occurredAt,
+        replacedBy: e.data.replacementOrderId,
+        replacementChanges: (s.replaceRequest as PendingReplace).changes,
+        ...noRequests,
+      };
+    case 'OrderReplaceRejected':
+      return { ...s, replaceRequest: null };
+    case 'OrderExpired':
+      return { ...s, phase: 'expired', expiredAt: e.occurredAt, ...noRequests };
+    case 'OrderDoneForDay':
+      return { ...s, phase: 'done_for_day' };
+    case 'OrderRestated': {
+      const d = e.data;
+      const spec: OrderSpec = {
+        ...s.spec,
+        qty: d.qty ?? s.spec.qty,
+        limitPrice: d.limitPrice ?? s.spec.limitPrice,
+        stopPrice: d.stopPrice ?? s.spec.stopPrice,
+      };
+      const restated: OrderState = {
+        ...s,
+        spec,
+        qty: d.qty === null ? s.qty : nanos(d.qty),
+        phase: d.reopened ? 'working' : s.phase,
+      };
+      return isFullyFilled(restated) && restated.filledAt === null ? { ...restated, filledAt: e.occurredAt } : restated;
+    }
+  }
+}
+
+const noRequests = { cancelRequest: 'none', replaceRequest: null } as const;
+
+function openState(e: OrderSubmitted): OrderState {
+  const { order } = e.data;
+  const filledQty = nanos(e.data.carriedFilledQty);
+  const filledValue = parseValue18(e.data.carriedFilledValue);
+  return {
+    orderId: e.orderId,
+    accountId: e.data.accountId,
+    clientOrderId: e.data.clientOrderId,
+    seq: 1,
+    spec: order,
+    qty: order.qty === null ? null : nanos(order.qty),
+    notional: order.notional === null ? null : nanos(order.notional),
+    phase: 'pending_new',
+    filledQty,
+    filledValue,
+    triggered: false,
+    cancelRequest: 'none',
+    replaceRequest: null,
+    executions: new Map(),
+    quarantinedCount: 0,
+    replaces: e.data.replaces,
+    replacedBy: null,
+    replacementChanges: null,
+    venueOrderId: null,
+    createdAt: e.occurredAt,
+    updatedAt: e.occurredAt,
+    filledAt: null,
+    canceledAt: null,
+    expiredAt: null,
+    failedAt: null,
+    replacedAt: null,
+  };
+}
+
+/** Parses the scale-18 text written by `formatValue18`. */
+function parseValue18(text: string): Value18 {
+  const [whole = '0', fraction = ''] = text.split('.');
+  return BigInt(whole + fraction.padEnd(18, '0'));
+}
+
+/** The state after a whole stream: the order is a fold of its events. */
+export function replay(events: readonly OrderEvent[]): OrderState | undefined {
+  let s: OrderState | undefined;
+  for (const e of events) s = evolve(s, e);
+  return s;
+}
+
+/** Decides and folds in one step; the state is unchanged on a refusal. */
+export function execute(
+  state: OrderState | undefined,
+  command: OrderCommand,
+  now: number,
+): { readonly decision: Decision; readonly state: OrderState | undefined } {
+  const decision = decide(state, command, now);
+  if (!decision.ok) return { decision, state };
+  let s = state;
+  for (const e of decision.events) s = evolve(s, e);
+  return { decision, state: s };
+}
+
