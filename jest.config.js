@@ -8,4 +8,6 @@ module.exports = {
   },
   // The suite runs on the Lambda runtime's Node major (see README: node comes from devDependencies).
   testTimeout: 30000,
+  // Sources import with NodeNext '.js' suffixes; jest resolves them to the .ts files.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
 };

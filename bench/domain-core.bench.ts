@@ -61,7 +61,11 @@ function run(ms: number, timed: boolean): { lifecycles: number; seconds: number;
     for (let j = 0; j < 100; j++, n++) lifecycle(n, timed && n < cap ? timings : null, n * COMMANDS);
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return { lifecycles: n, seconds, timings: timed ? timings.subarray(0, Math.min(n, cap) * COMMANDS) : timings };
+  return {
+    lifecycles: n,
+    seconds,
+    timings: timed ? timings.subarray(0, Math.min(n, cap) * COMMANDS) : timings,
+  };
 }
 
 run(WARMUP_MS, false);

@@ -123,8 +123,8 @@ export function compare(a: Nanos, b: Nanos): -1 | 0 | 1 {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function min(a: Nanos, b: Nanos): Nanos {
-  return a < b ? a : b;
+export function max(a: Nanos, b: Nanos): Nanos {
+  return a > b ? a : b;
 }
 
 /** Minimum price increment (Reg NMS Rule 612): $0.01 at or above $1, $0.0001 below. */

@@ -73,7 +73,10 @@ export type OrderExecutionQuarantined = EventBase<
 
 export type OrderCancelRequested = EventBase<'OrderCancelRequested', { readonly requestedBy: string }>;
 export type OrderCancelAcknowledged = EventBase<'OrderCancelAcknowledged', Record<string, never>>;
-export type OrderCanceled = EventBase<'OrderCanceled', { readonly reason: string; readonly solicited: boolean }>;
+export type OrderCanceled = EventBase<
+  'OrderCanceled',
+  { readonly reason: string; readonly solicited: boolean }
+>;
 export type OrderCancelRejected = EventBase<'OrderCancelRejected', { readonly reason: string }>;
 
 export type OrderReplaceRequested = EventBase<
@@ -128,7 +131,11 @@ export type FixExecType = '0' | '3' | '4' | '5' | '6' | '8' | 'A' | 'C' | 'D' | 
  * OrderCancelReject (35=9), or a request the buy side sends (no report of its own).
  */
 export const FIX_MESSAGE_OF: Readonly<
-  Record<OrderEventType, { readonly msgType: '8'; readonly execType: FixExecType } | { readonly msgType: '9' | 'F' | 'G' | 'D' | null }>
+  Record<
+    OrderEventType,
+    | { readonly msgType: '8'; readonly execType: FixExecType }
+    | { readonly msgType: '9' | 'F' | 'G' | 'D' | null }
+  >
 > = {
   OrderSubmitted: { msgType: '8', execType: 'A' },
   OrderAccepted: { msgType: '8', execType: '0' },

@@ -11,8 +11,8 @@
 import { z } from 'zod';
 import {
   compare,
-  fractionDigits,
   formatNanos,
+  fractionDigits,
   isOnTick,
   type Nanos,
   ONE,
@@ -118,7 +118,8 @@ export function validateOrderRequest(input: unknown, ctx: ValidationContext): Or
   const shaped = orderRequestSchema.safeParse(input);
   if (shaped.success) return checkOrderRules(shaped.data, ctx, []);
   const shapeErrors = shaped.error.issues.flatMap(shapeIssueToFieldErrors);
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return { ok: false, errors: shapeErrors };
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return { ok: false, errors: shapeErrors };
   // Keep going with the fields whose shape is sound, so one response names every bad field.
   const failed = new Set(shaped.error.issues.map((i) => String(i.path[0] ?? '')));
   const sound: Record<string, unknown> = {};
@@ -164,7 +165,11 @@ function describeExpected(expected: string): string {
 type Shaped = z.output<typeof orderRequestSchema>;
 
 /** Second stage: decimals and the cross-field rules. Collects every error. */
-function checkOrderRules(r: Partial<Shaped>, ctx: ValidationContext, shapeErrors: FieldError[]): OrderValidation {
+function checkOrderRules(
+  r: Partial<Shaped>,
+  ctx: ValidationContext,
+  shapeErrors: FieldError[],
+): OrderValidation {
   const errors: FieldError[] = [...shapeErrors];
   const reported = new Set(shapeErrors.map((e) => e.field.split('.')[0]));
   const fail = (e: FieldError) => {
@@ -247,11 +252,13 @@ function checkOrderRules(r: Partial<Shaped>, ctx: ValidationContext, shapeErrors
   const fractional = qty !== null && qty % ONE !== 0n;
   if (fractional || r.notional !== undefined) {
     const field = fractional ? 'qty' : 'notional';
-    if (type === 'trailing_stop') fail(fieldError('not_allowed', field, 'fractional orders cannot be trailing_stop'));
+    if (type === 'trailing_stop')
+      fail(fieldError('not_allowed', field, 'fractional orders cannot be trailing_stop'));
     if (tif !== 'day' && r.notional === undefined) {
       fail(fieldError('not_allowed', 'time_in_force', 'fractional orders must be day orders'));
     }
-    if (orderClass !== 'simple') fail(fieldError('not_allowed', 'order_class', 'fractional orders must be simple'));
+    if (orderClass !== 'simple')
+      fail(fieldError('not_allowed', 'order_class', 'fractional orders must be simple'));
   }
 
   // Prices required exactly for the types that use them (oco carries its prices in the legs).
@@ -285,7 +292,8 @@ function checkOrderRules(r: Partial<Shaped>, ctx: ValidationContext, shapeErrors
       fail(fieldError('not_allowed', 'time_in_force', 'trailing_stop orders must be day or gtc'));
     }
   } else {
-    if (r.trail_price !== undefined) fail(fieldError('not_allowed', 'trail_price', 'is only for trailing_stop orders'));
+    if (r.trail_price !== undefined)
+      fail(fieldError('not_allowed', 'trail_price', 'is only for trailing_stop orders'));
     if (r.trail_percent !== undefined) {
       fail(fieldError('not_allowed', 'trail_percent', 'is only for trailing_stop orders'));
     }
@@ -297,7 +305,8 @@ function checkOrderRules(r: Partial<Shaped>, ctx: ValidationContext, shapeErrors
     if (tif !== 'day' && tif !== 'gtc') {
       fail(fieldError('not_allowed', 'extended_hours', 'is only for time_in_force day or gtc'));
     }
-    if (orderClass !== 'simple') fail(fieldError('not_allowed', 'extended_hours', 'is only for simple orders'));
+    if (orderClass !== 'simple')
+      fail(fieldError('not_allowed', 'extended_hours', 'is only for simple orders'));
   }
 
   // Auction orders take part in one auction: market or limit, simple.
@@ -315,34 +324,52 @@ function checkOrderRules(r: Partial<Shaped>, ctx: ValidationContext, shapeErrors
 
   function checkOrderClass(): void {
     if (orderClass === 'simple') {
-      if (r.take_profit !== undefined) fail(fieldError('not_allowed', 'take_profit', 'needs order_class bracket, oco or oto'));
-      if (r.stop_loss !== undefined) fail(fieldError('not_allowed', 'stop_loss', 'needs order_class bracket, oco or oto'));
+      if (r.take_profit !== undefined)
+        fail(fieldError('not_allowed', 'take_profit', 'needs order_class bracket, oco or oto'));
+      if (r.stop_loss !== undefined)
+        fail(fieldError('not_allowed', 'stop_loss', 'needs order_class bracket, oco or oto'));
       return;
     }
     if (tif !== 'day' && tif !== 'gtc') {
       fail(fieldError('not_allowed', 'time_in_force', `${orderClass} orders must be day or gtc`));
     }
     if (orderClass === 'bracket') {
-      if (r.take_profit === undefined) fail(fieldError('required', 'take_profit', 'is required for bracket orders'));
-      if (r.stop_loss === undefined) fail(fieldError('required', 'stop_loss', 'is required for bracket orders'));
+      if (r.take_profit === undefined)
+        fail(fieldError('required', 'take_profit', 'is required for bracket orders'));
+      if (r.stop_loss === undefined)
+        fail(fieldError('required', 'stop_loss', 'is required for bracket orders'));
     }
     if (orderClass === 'oto' && (r.take_profit === undefined) === (r.stop_loss === undefined)) {
       fail(fieldError('conflict', 'take_profit', 'oto orders take exactly one of take_profit and stop_loss'));
     }
     if (orderClass === 'bracket' || orderClass === 'oto') {
       if (type === 'trailing_stop') {
-        fail(fieldError('not_allowed', 'type', `${orderClass} entry must be market, limit, stop or stop_limit`));
+        fail(
+          fieldError('not_allowed', 'type', `${orderClass} entry must be market, limit, stop or stop_limit`),
+        );
       }
       // Exits close the entry: for a buy entry they sell above (take profit) and below (stop loss).
-      const entry = type === 'limit' || type === 'stop_limit' ? limitPrice : type === 'stop' ? stopPrice : referencePrice;
-      checkExitSides(orderSide, entry, type === 'market' ? 'reference price' : type === 'stop' ? 'stop_price' : 'limit_price');
+      const entry =
+        type === 'limit' || type === 'stop_limit' ? limitPrice : type === 'stop' ? stopPrice : referencePrice;
+      checkExitSides(
+        orderSide,
+        entry,
+        type === 'market' ? 'reference price' : type === 'stop' ? 'stop_price' : 'limit_price',
+      );
     }
     if (orderClass === 'oco') {
       if (type !== 'limit') fail(fieldError('not_allowed', 'type', 'oco orders must be type limit'));
-      if (r.take_profit === undefined) fail(fieldError('required', 'take_profit', 'is required for oco orders'));
+      if (r.take_profit === undefined)
+        fail(fieldError('required', 'take_profit', 'is required for oco orders'));
       if (r.stop_loss === undefined) fail(fieldError('required', 'stop_loss', 'is required for oco orders'));
       if (limitPrice !== null && tpLimit !== null && limitPrice !== tpLimit) {
-        fail(fieldError('conflict', 'limit_price', 'must equal take_profit.limit_price for oco orders (or be omitted)'));
+        fail(
+          fieldError(
+            'conflict',
+            'limit_price',
+            'must equal take_profit.limit_price for oco orders (or be omitted)',
+          ),
+        );
       }
       // An oco is an exit: selling out of a long has its take profit above its stop loss.
       checkExitSides(orderSide === 'buy' ? 'sell' : 'buy', null, '');
@@ -363,11 +390,21 @@ function checkOrderRules(r: Partial<Shaped>, ctx: ValidationContext, shapeErrors
     }
     if (entry !== null && tpLimit !== null && compare(tpLimit, entry) !== up) {
       fail(
-        fieldError('wrong_side', 'take_profit.limit_price', `must be ${up > 0 ? 'above' : 'below'} the entry ${entryName}`),
+        fieldError(
+          'wrong_side',
+          'take_profit.limit_price',
+          `must be ${up > 0 ? 'above' : 'below'} the entry ${entryName}`,
+        ),
       );
     }
     if (entry !== null && slStop !== null && compare(entry, slStop) !== up) {
-      fail(fieldError('wrong_side', 'stop_loss.stop_price', `must be ${up > 0 ? 'below' : 'above'} the entry ${entryName}`));
+      fail(
+        fieldError(
+          'wrong_side',
+          'stop_loss.stop_price',
+          `must be ${up > 0 ? 'below' : 'above'} the entry ${entryName}`,
+        ),
+      );
     }
     // A stop-limit exit sells no lower than its limit: the limit sits at or beyond the stop.
     if (slStop !== null && slLimit !== null && compare(slStop, slLimit) === -up) {
@@ -387,7 +424,8 @@ function checkOrderRules(r: Partial<Shaped>, ctx: ValidationContext, shapeErrors
     if (type !== 'market' && type !== 'limit') {
       fail(fieldError('not_allowed', `${field}.algorithm`, 'algorithms take market or limit orders'));
     }
-    if (orderClass !== 'simple') fail(fieldError('not_allowed', `${field}.algorithm`, 'algorithms take simple orders'));
+    if (orderClass !== 'simple')
+      fail(fieldError('not_allowed', `${field}.algorithm`, 'algorithms take simple orders'));
     if (tif !== 'day' && tif !== 'gtc') {
       fail(fieldError('not_allowed', 'time_in_force', 'algorithmic orders must be day or gtc'));
     }
@@ -396,7 +434,8 @@ function checkOrderRules(r: Partial<Shaped>, ctx: ValidationContext, shapeErrors
       fail(fieldError('out_of_range', `${field}.display_qty`, 'must be less than qty'));
     }
     if (maxPercentage !== null) {
-      if (maxPercentage >= ONE) fail(fieldError('out_of_range', `${field}.max_percentage`, 'must be less than 1'));
+      if (maxPercentage >= ONE)
+        fail(fieldError('out_of_range', `${field}.max_percentage`, 'must be less than 1'));
       else if (fractionDigits(maxPercentage) > 3) {
         fail(fieldError('too_precise', `${field}.max_percentage`, 'has more than 3 decimal places'));
       }
@@ -406,7 +445,8 @@ function checkOrderRules(r: Partial<Shaped>, ctx: ValidationContext, shapeErrors
     if (start !== null && end !== null && start >= end) {
       fail(fieldError('out_of_range', `${field}.end_time`, 'must be after start_time'));
     }
-    if (end !== null && end <= ctx.now) fail(fieldError('out_of_range', `${field}.end_time`, 'must be in the future'));
+    if (end !== null && end <= ctx.now)
+      fail(fieldError('out_of_range', `${field}.end_time`, 'must be in the future'));
   }
 
   if (errors.length > 0) return { ok: false, errors };

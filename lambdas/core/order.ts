@@ -13,6 +13,7 @@ import {
   divideHalfEven,
   formatNanos,
   formatValue18,
+  max,
   multiply,
   type Nanos,
   nanos,
@@ -20,18 +21,20 @@ import {
   toValue18,
   type Value18,
 } from './decimal.js';
-import type {
-  OrderEvent,
-  OrderSubmitted,
-  QuarantineReason,
-  ReplaceChanges,
-} from './events.js';
+import type { OrderEvent, OrderSubmitted, QuarantineReason, ReplaceChanges } from './events.js';
 import type { FieldError } from './field-error.js';
 import { type OrderSpec, type OrderType, specToRequest, validateOrderRequest } from './order-request.js';
 import type { OrderStatus } from './status.js';
 
 /** Where the order is in its life, before pending requests and fills are taken into account. */
-export type Phase = 'pending_new' | 'working' | 'done_for_day' | 'canceled' | 'expired' | 'rejected' | 'replaced';
+export type Phase =
+  | 'pending_new'
+  | 'working'
+  | 'done_for_day'
+  | 'canceled'
+  | 'expired'
+  | 'rejected'
+  | 'replaced';
 
 const CLOSED_PHASES: ReadonlySet<Phase> = new Set(['canceled', 'expired', 'rejected', 'replaced']);
 
@@ -158,7 +161,12 @@ export function workingTypeOf(s: OrderState): OrderType {
 // Commands
 
 export type OrderCommand =
-  | { readonly type: 'submit'; readonly orderId: string; readonly accountId: string; readonly order: OrderSpec }
+  | {
+      readonly type: 'submit';
+      readonly orderId: string;
+      readonly accountId: string;
+      readonly order: OrderSpec;
+    }
   | { readonly type: 'accept'; readonly venueOrderId?: string }
   | { readonly type: 'reject'; readonly reason: string }
   | {
@@ -238,7 +246,10 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
   const at = new Date(now).toISOString();
   if (command.type === 'submit') {
     if (state !== undefined) return refuse('order_exists', `order ${state.orderId} already exists`);
-    return { ok: true, events: [submittedEvent(command.orderId, command.accountId, command.order, at, null, 0n, 0n)] };
+    return {
+      ok: true,
+      events: [submittedEvent(command.orderId, command.accountId, command.order, at, null, 0n, 0n)],
+    };
   }
   if (state === undefined) return refuse('order_not_found', `${command.type}: the order does not exist`);
   const s = state;
@@ -250,11 +261,13 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
 
   switch (command.type) {
     case 'accept':
-      if (s.phase !== 'pending_new') return refuse('not_pending_new', `accept: order is ${statusOf(s)}, not pending_new`);
+      if (s.phase !== 'pending_new')
+        return refuse('not_pending_new', `accept: order is ${statusOf(s)}, not pending_new`);
       return one('OrderAccepted', { venueOrderId: command.venueOrderId ?? null });
 
     case 'reject':
-      if (s.phase !== 'pending_new') return refuse('not_pending_new', `reject: order is ${statusOf(s)}, not pending_new`);
+      if (s.phase !== 'pending_new')
+        return refuse('not_pending_new', `reject: order is ${statusOf(s)}, not pending_new`);
       return one('OrderRejected', { reason: command.reason });
 
     case 'trigger': {
@@ -265,7 +278,8 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
       if (isDone(s)) return closed();
       if (s.phase !== 'working') return refuse('not_working', `trigger: order is ${statusOf(s)}`);
       const price = positiveDecimal(command.triggerPrice);
-      if (price === null) return refuse('invalid_execution', 'trigger: triggerPrice must be a positive decimal');
+      if (price === null)
+        return refuse('invalid_execution', 'trigger: triggerPrice must be a positive decimal');
       return one('OrderTriggered', {
         triggerPrice: formatNanos(price),
         bid: command.bid ?? null,
@@ -284,7 +298,8 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
       return one('OrderCancelRequested', { requestedBy: command.requestedBy });
 
     case 'acknowledgeCancel':
-      if (s.cancelRequest !== 'requested') return refuse('no_request_pending', 'acknowledgeCancel: no cancel awaits acknowledgement');
+      if (s.cancelRequest !== 'requested')
+        return refuse('no_request_pending', 'acknowledgeCancel: no cancel awaits acknowledgement');
       if (isDone(s)) return closed();
       return one('OrderCancelAcknowledged', {});
 
@@ -297,7 +312,8 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
       });
 
     case 'rejectCancel':
-      if (s.cancelRequest === 'none') return refuse('no_request_pending', 'rejectCancel: no cancel request is outstanding');
+      if (s.cancelRequest === 'none')
+        return refuse('no_request_pending', 'rejectCancel: no cancel request is outstanding');
       return one('OrderCancelRejected', { reason: command.reason });
 
     case 'requestReplace':
@@ -311,12 +327,14 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
       return one('OrderReplaceAcknowledged', {});
 
     case 'confirmReplace':
-      if (s.replaceRequest === null) return refuse('no_request_pending', 'confirmReplace: no replace request is outstanding');
+      if (s.replaceRequest === null)
+        return refuse('no_request_pending', 'confirmReplace: no replace request is outstanding');
       if (isDone(s)) return closed();
       return one('OrderReplaced', { replacementOrderId: s.replaceRequest.replacementOrderId });
 
     case 'rejectReplace':
-      if (s.replaceRequest === null) return refuse('no_request_pending', 'rejectReplace: no replace request is outstanding');
+      if (s.replaceRequest === null)
+        return refuse('no_request_pending', 'rejectReplace: no replace request is outstanding');
       return one('OrderReplaceRejected', { reason: command.reason });
 
     case 'expire':
@@ -344,7 +362,10 @@ function decideFill(s: OrderState, c: Extract<OrderCommand, { type: 'fill' }>, o
   const lastQty = positiveDecimal(c.lastQty);
   const lastPx = positiveDecimal(c.lastPx);
   if (c.execId.length === 0 || lastQty === null || lastPx === null) {
-    return refuse('invalid_execution', 'fill: execId must be set and lastQty, lastPx positive decimals (<= 9 dp)');
+    return refuse(
+      'invalid_execution',
+      'fill: execId must be set and lastQty, lastPx positive decimals (<= 9 dp)',
+    );
   }
   const qtyText = formatNanos(lastQty);
   const pxText = formatNanos(lastPx);
@@ -359,7 +380,8 @@ function decideFill(s: OrderState, c: Extract<OrderCommand, { type: 'fill' }>, o
   if (isClosedPhase(s)) return quarantine('order_closed');
   const filledQty = s.filledQty + lastQty;
   const filledValue = s.filledValue + multiply(lastQty, lastPx);
-  if (s.qty !== null ? filledQty > s.qty : filledValue > toValue18(s.notional as Nanos)) return quarantine('overfill');
+  if (s.qty !== null ? filledQty > s.qty : filledValue > toValue18(s.notional as Nanos))
+    return quarantine('overfill');
   const after: OrderState = { ...s, filledQty, filledValue };
   const leaves = leavesQtyOf(after);
   return one(isFullyFilled(after) ? 'OrderFilled' : 'OrderPartiallyFilled', {
@@ -381,8 +403,10 @@ function decideReplaceRequest(
   if (s.cancelRequest !== 'none' || s.replaceRequest !== null) {
     return refuse('request_pending', `requestReplace: order is ${statusOf(s)} with a request outstanding`);
   }
-  if (s.phase === 'pending_new') return refuse('not_replaceable', 'requestReplace: the venue has not accepted the order yet');
-  if (s.notional !== null) return refuse('not_replaceable', 'requestReplace: notional orders cannot be replaced');
+  if (s.phase === 'pending_new')
+    return refuse('not_replaceable', 'requestReplace: the venue has not accepted the order yet');
+  if (s.notional !== null)
+    return refuse('not_replaceable', 'requestReplace: notional orders cannot be replaced');
   if (s.triggered && s.spec.type !== 'trailing_stop' && c.changes.stopPrice !== undefined) {
     return refuse('not_replaceable', 'requestReplace: stop_price cannot change once the stop has triggered');
   }
@@ -445,7 +469,8 @@ function decideRestate(
     if (s.qty === null) return bad('a notional order has no qty to restate');
     qty = positiveDecimal(c.qty);
     if (qty === null) return bad('qty must be a positive decimal');
-    if (qty < s.filledQty) return bad(`qty ${formatNanos(qty)} is below the filled ${formatNanos(s.filledQty)}`);
+    if (qty < s.filledQty)
+      return bad(`qty ${formatNanos(qty)} is below the filled ${formatNanos(s.filledQty)}`);
   }
   const price = (text: string | undefined, applies: boolean, field: string): Nanos | null | Decision => {
     if (text === undefined) return null;
@@ -508,12 +533,26 @@ export function openReplacement(replaced: OrderState, now: number): readonly Ord
   const at = new Date(now).toISOString();
   const terms = applyChanges(replaced.spec, replaced.replacementChanges);
   const asked = nanos(terms.qty as string);
-  const qty = asked > replaced.filledQty ? asked : replaced.filledQty;
+  const qty = max(asked, replaced.filledQty);
   const spec: OrderSpec = { ...terms, qty: formatNanos(qty) };
   const id = replaced.replacedBy;
   return [
-    submittedEvent(id, replaced.accountId, spec, at, replaced.orderId, replaced.filledQty, replaced.filledValue),
-    { type: 'OrderAccepted', orderId: id, seq: 2, occurredAt: at, data: { venueOrderId: replaced.venueOrderId } },
+    submittedEvent(
+      id,
+      replaced.accountId,
+      spec,
+      at,
+      replaced.orderId,
+      replaced.filledQty,
+      replaced.filledValue,
+    ),
+    {
+      type: 'OrderAccepted',
+      orderId: id,
+      seq: 2,
+      occurredAt: at,
+      data: { venueOrderId: replaced.venueOrderId },
+    },
   ];
 }
 
@@ -523,7 +562,8 @@ export function openReplacement(replaced: OrderState, now: number): readonly Ord
 /** Folds one event into the state. Throws on a stream that is not this order's next event. */
 export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState {
   if (e.type === 'OrderSubmitted') {
-    if (state !== undefined || e.seq !== 1) throw new Error(`OrderSubmitted must open the stream of ${e.orderId}`);
+    if (state !== undefined || e.seq !== 1)
+      throw new Error(`OrderSubmitted must open the stream of ${e.orderId}`);
     return openState(e);
   }
   if (state === undefined) throw new Error(`${e.type} before OrderSubmitted for ${e.orderId}`);
@@ -575,7 +615,11 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
     case 'OrderReplaceRequested':
       return {
         ...s,
-        replaceRequest: { replacementOrderId: e.data.replacementOrderId, changes: e.data.changes, acknowledged: false },
+        replaceRequest: {
+          replacementOrderId: e.data.replacementOrderId,
+          changes: e.data.changes,
+          acknowledged: false,
+        },
       };
     case 'OrderReplaceAcknowledged':
       return { ...s, replaceRequest: { ...(s.replaceRequest as PendingReplace), acknowledged: true } };
@@ -608,7 +652,9 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
         qty: d.qty === null ? s.qty : nanos(d.qty),
         phase: d.reopened ? 'working' : s.phase,
       };
-      return isFullyFilled(restated) && restated.filledAt === null ? { ...restated, filledAt: e.occurredAt } : restated;
+      return isFullyFilled(restated) && restated.filledAt === null
+        ? { ...restated, filledAt: e.occurredAt }
+        : restated;
     }
   }
 }
@@ -674,4 +720,3 @@ export function execute(
   for (const e of decision.events) s = evolve(s, e);
   return { decision, state: s };
 }
-

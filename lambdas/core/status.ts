@@ -27,7 +27,22 @@ export const ORDER_STATUSES = [
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** FIX OrdStatus (39) values. */
-export type FixOrdStatus = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9' | 'A' | 'B' | 'C' | 'D' | 'E';
+export type FixOrdStatus =
+  | '0'
+  | '1'
+  | '2'
+  | '3'
+  | '4'
+  | '5'
+  | '6'
+  | '7'
+  | '8'
+  | '9'
+  | 'A'
+  | 'B'
+  | 'C'
+  | 'D'
+  | 'E';
 
 export const FIX_ORD_STATUS: Readonly<Record<OrderStatus, FixOrdStatus>> = {
   new: '0',
