@@ -68,6 +68,8 @@ export interface OrderState {
   /** Exact sum of lastQty x lastPx over applied fills (scale 18). */
   readonly filledValue: Value18;
   readonly triggered: boolean;
+  /** The price at which a stop or trailing stop triggered. */
+  readonly triggerPrice: string | null;
   readonly cancelRequest: 'none' | 'requested' | 'acknowledged';
   readonly replaceRequest: PendingReplace | null;
   /** Every execution id seen, applied or quarantined: a redelivered report is recognised. */
@@ -536,16 +538,9 @@ export function openReplacement(replaced: OrderState, now: number): readonly Ord
   const qty = max(asked, replaced.filledQty);
   const spec: OrderSpec = { ...terms, qty: formatNanos(qty) };
   const id = replaced.replacedBy;
-  return [
-    submittedEvent(
-      id,
-      replaced.accountId,
-      spec,
-      at,
-      replaced.orderId,
-      replaced.filledQty,
-      replaced.filledValue,
-    ),
+  const from = replaced.orderId;
+  const opening: OrderEvent[] = [
+    submittedEvent(id, replaced.accountId, spec, at, from, replaced.filledQty, replaced.filledValue),
     {
       type: 'OrderAccepted',
       orderId: id,
@@ -554,6 +549,12 @@ export function openReplacement(replaced: OrderState, now: number): readonly Ord
       data: { venueOrderId: replaced.venueOrderId },
     },
   ];
+  // A stop that has triggered stays triggered: its replacement trades at once, it does not wait again.
+  if (replaced.triggered) {
+    const data = { triggerPrice: replaced.triggerPrice as string, bid: null, ask: null };
+    opening.push({ type: 'OrderTriggered', orderId: id, seq: 3, occurredAt: at, data });
+  }
+  return opening;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -577,7 +578,7 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
     case 'OrderRejected':
       return { ...s, phase: 'rejected', failedAt: e.occurredAt, ...noRequests };
     case 'OrderTriggered':
-      return { ...s, triggered: true };
+      return { ...s, triggered: true, triggerPrice: e.data.triggerPrice };
     case 'OrderPartiallyFilled':
     case 'OrderFilled': {
       const lastQty = nanos(e.data.lastQty);
@@ -677,6 +678,7 @@ function openState(e: OrderSubmitted): OrderState {
     filledQty,
     filledValue,
     triggered: false,
+    triggerPrice: null,
     cancelRequest: 'none',
     replaceRequest: null,
     executions: new Map(),

@@ -136,6 +136,34 @@ describe('conditional orders', () => {
   });
 });
 
+test('replacing a triggered stop-limit keeps it triggered: the replacement works as a limit at once', () => {
+  const book = bookWith(
+    [accept, { type: 'trigger', triggerPrice: '9.5' }],
+    limitOrder({ type: 'stop_limit', stop_price: '9.5', limit_price: '9.4', side: 'sell', qty: '100' }),
+  );
+  book.run('X', {
+    type: 'requestReplace',
+    replacementOrderId: 'Y',
+    requestedBy: 'c',
+    changes: { limitPrice: '9.3' },
+  });
+  book.run('X', { type: 'confirmReplace' });
+  const y = book.state('Y');
+  expect([y.triggered, y.triggerPrice, workingTypeOf(y), y.spec.limitPrice]).toEqual([
+    true,
+    '9.5',
+    'limit',
+    '9.3',
+  ]);
+  const stopChange = book.run('Y', {
+    type: 'requestReplace',
+    replacementOrderId: 'Z',
+    requestedBy: 'c',
+    changes: { stopPrice: '9.6' },
+  });
+  expect(stopChange.ok ? '' : stopChange.refusal.code).toBe('not_replaceable');
+});
+
 describe('closing an order', () => {
   // biome-ignore format: a table reads best one row a line
   test.each([
