@@ -115,7 +115,8 @@ export type OrderValidation =
 
 /** Validates an untrusted JSON value as an order request. */
 export function validateOrderRequest(input: unknown, ctx: ValidationContext): OrderValidation {
-  const shaped = orderRequestSchema.safeParse(input);
+  // reportInput: an issue then says whether the value was absent (required) or of the wrong type.
+  const shaped = orderRequestSchema.safeParse(input, { reportInput: true });
   if (shaped.success) return checkOrderRules(shaped.data, ctx, []);
   const shapeErrors = shaped.error.issues.flatMap(shapeIssueToFieldErrors);
   if (typeof input !== 'object' || input === null || Array.isArray(input))
@@ -136,15 +137,16 @@ function pathOf(path: readonly PropertyKey[]): string {
 
 function shapeIssueToFieldErrors(issue: z.core.$ZodIssue): FieldError[] {
   const field = pathOf(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((k) => {
+      const key = k === '' ? '""' : k;
+      return fieldError('unknown_field', field === 'body' ? key : `${field}.${key}`, 'is not a known field');
+    });
+  }
+  if (issue.input === undefined) return [fieldError('required', field, 'is required')];
   switch (issue.code) {
-    case 'unrecognized_keys':
-      return issue.keys.map((k) =>
-        fieldError('unknown_field', field === 'body' ? k : `${field}.${k}`, 'is not a known field'),
-      );
     case 'invalid_type':
-      return issue.input === undefined
-        ? [fieldError('required', field, 'is required')]
-        : [fieldError('invalid_type', field, `must be ${describeExpected(issue.expected)}`)];
+      return [fieldError('invalid_type', field, `must be ${describeExpected(issue.expected)}`)];
     case 'invalid_union':
       return [fieldError('invalid_type', field, 'must be a decimal string or number')];
     case 'invalid_value':
@@ -156,6 +158,22 @@ function shapeIssueToFieldErrors(issue: z.core.$ZodIssue): FieldError[] {
     default:
       return [fieldError('invalid_value', field, issue.message)];
   }
+}
+
+/**
+ * A JSON number as plain decimal text: its shortest round-trip spelling, with any exponent
+ * ("1e-7", "1.5e+21") written out, so 0.0000001 reads as "0.0000001" like the string would.
+ * Non-finite and negative numbers come out in a form the decimal parser refuses.
+ */
+export function plainDecimalText(n: number): string {
+  const text = String(n);
+  const m = /^(\d+)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
+  if (m === null) return text;
+  const digits = (m[1] as string) + (m[2] ?? '');
+  const point = (m[1] as string).length + Number(m[3]);
+  if (point <= 0) return `0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return digits + '0'.repeat(point - digits.length);
+  return `${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
 function describeExpected(expected: string): string {
@@ -179,7 +197,7 @@ function checkOrderRules(
 
   const positive = (field: string, raw: string | number | undefined): Nanos | null => {
     if (raw === undefined) return null;
-    const text = typeof raw === 'number' ? String(raw) : raw.trim();
+    const text = typeof raw === 'number' ? plainDecimalText(raw) : raw;
     const v = parseNanos(text);
     if (v === 'not_a_decimal') {
       fail(fieldError('not_a_decimal', field, 'must be a plain decimal such as "10" or "10.25"'));
@@ -230,7 +248,7 @@ function checkOrderRules(
   const tif = r.time_in_force;
   const extendedHours = r.extended_hours ?? false;
   // The cross-field rules need the order's kind; without it only the field checks above apply.
-  if (type === undefined || side === undefined || tif === undefined || symbol === undefined) {
+  if (type === undefined || side === undefined || tif === undefined) {
     return { ok: false, errors };
   }
   const orderSide: Side = side;
@@ -455,7 +473,8 @@ function checkOrderRules(
   return {
     ok: true,
     order: {
-      symbol: symbol.toUpperCase(),
+      // No errors means the shape stage saw a valid symbol.
+      symbol: (symbol as string).toUpperCase(),
       qty: text(qty),
       notional: text(notional),
       side,
