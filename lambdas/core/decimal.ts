@@ -123,6 +123,12 @@ export function compare(a: Nanos, b: Nanos): -1 | 0 | 1 {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Parses the scale-18 text written by `formatValue18`. */
+export function parseValue18(text: string): Value18 {
+  const [whole = '0', fraction = ''] = text.split('.');
+  return BigInt(whole + fraction.padEnd(2 * SCALE, '0'));
+}
+
 export function max(a: Nanos, b: Nanos): Nanos {
   return a > b ? a : b;
 }

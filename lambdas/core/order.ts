@@ -18,11 +18,12 @@ import {
   type Nanos,
   nanos,
   parseNanos,
+  parseValue18,
   toValue18,
   type Value18,
 } from './decimal.js';
 import type { OrderEvent, OrderSubmitted, QuarantineReason, ReplaceChanges } from './events.js';
-import type { FieldError } from './field-error.js';
+import { describeFieldErrors, type FieldError } from './field-error.js';
 import { type OrderSpec, type OrderType, specToRequest, validateOrderRequest } from './order-request.js';
 import type { OrderStatus } from './status.js';
 
@@ -420,7 +421,7 @@ function decideReplaceRequest(
   if (!checked.ok) {
     return refuse(
       'invalid_replace',
-      `requestReplace: ${checked.errors.map((e) => e.message).join('; ')}`,
+      `requestReplace: ${describeFieldErrors(checked.errors)}`,
       checked.errors,
     );
   }
@@ -695,12 +696,6 @@ function openState(e: OrderSubmitted): OrderState {
     failedAt: null,
     replacedAt: null,
   };
-}
-
-/** Parses the scale-18 text written by `formatValue18`. */
-function parseValue18(text: string): Value18 {
-  const [whole = '0', fraction = ''] = text.split('.');
-  return BigInt(whole + fraction.padEnd(18, '0'));
 }
 
 /** The state after a whole stream: the order is a fold of its events. */
