@@ -75,7 +75,8 @@ export interface OrderState {
   readonly replaceRequest: PendingReplace | null;
   /** Every execution id seen, applied or quarantined: a redelivered report is recognised. */
   readonly executions: ReadonlyMap<string, Execution>;
-  readonly quarantinedCount: number;
+  /** Quarantined reports by `execId|lastQty|lastPx`: a redelivered one is not recorded again. */
+  readonly quarantinedReports: ReadonlySet<string>;
   readonly replaces: string | null;
   readonly replacedBy: string | null;
   /** The changes the replacement order takes over (kept once replaced, for `openReplacement`). */
@@ -361,6 +362,14 @@ function positiveDecimal(text: string): Nanos | null {
   return typeof v === 'bigint' && v > 0n ? v : null;
 }
 
+function reportKey(r: {
+  readonly execId: string;
+  readonly lastQty: string;
+  readonly lastPx: string;
+}): string {
+  return `${r.execId}|${r.lastQty}|${r.lastPx}`;
+}
+
 function decideFill(s: OrderState, c: Extract<OrderCommand, { type: 'fill' }>, one: One): Decision {
   const lastQty = positiveDecimal(c.lastQty);
   const lastPx = positiveDecimal(c.lastPx);
@@ -375,8 +384,10 @@ function decideFill(s: OrderState, c: Extract<OrderCommand, { type: 'fill' }>, o
   const report = { execId: c.execId, lastQty: qtyText, lastPx: pxText, venue: c.venue ?? null };
   const seen = s.executions.get(c.execId);
   if (seen !== undefined) {
-    // A redelivered report changes nothing; the same id with other terms is an exception.
+    // A redelivered report changes nothing (a quarantined one included); the same id with other
+    // terms is an exception, recorded once however often it is redelivered.
     if (seen.lastQty === qtyText && seen.lastPx === pxText) return { ok: true, events: [] };
+    if (s.quarantinedReports.has(reportKey(report))) return { ok: true, events: [] };
     return one('OrderExecutionQuarantined', { ...report, reason: 'conflicting_duplicate' });
   }
   const quarantine = (reason: QuarantineReason) => one('OrderExecutionQuarantined', { ...report, reason });
@@ -604,7 +615,8 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
       if (!executions.has(e.data.execId)) {
         executions.set(e.data.execId, { lastQty: e.data.lastQty, lastPx: e.data.lastPx, applied: false });
       }
-      return { ...s, executions, quarantinedCount: s.quarantinedCount + 1 };
+      const quarantinedReports = new Set(s.quarantinedReports).add(reportKey(e.data));
+      return { ...s, executions, quarantinedReports };
     }
     case 'OrderCancelRequested':
       return { ...s, cancelRequest: 'requested' };
@@ -683,7 +695,7 @@ function openState(e: OrderSubmitted): OrderState {
     cancelRequest: 'none',
     replaceRequest: null,
     executions: new Map(),
-    quarantinedCount: 0,
+    quarantinedReports: new Set(),
     replaces: e.data.replaces,
     replacedBy: null,
     replacementChanges: null,

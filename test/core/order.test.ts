@@ -61,7 +61,14 @@ describe('executions', () => {
     expect(quarantined.map((e) => e.data)).toEqual([
       { execId: 'b', lastQty: '20', lastPx: '10', venue: null, reason: 'overfill' },
     ]);
-    expect(book.state('X').quarantinedCount).toBe(1);
+    expect(book.state('X').quarantinedReports.size).toBe(1);
+  });
+
+  test('a conflicting duplicate is quarantined once, however often it is redelivered', () => {
+    const book = bookWith([accept, fill('a', '40'), fill('a', '41'), fill('a', '41'), fill('a', '40')]);
+    expect(lastEventTypes(book, 2)).toEqual(['OrderPartiallyFilled', 'OrderExecutionQuarantined']);
+    expect(book.state('X').quarantinedReports.size).toBe(1);
+    expect(snapshot(book.state('X'))).toMatchObject({ filled: '40', leaves: '60' });
   });
 
   test.each([
