@@ -101,6 +101,15 @@ export type OrderRestated = EventBase<
   }
 >;
 
+/**
+ * Something went wrong outside the order's own rules (a workflow step failed after its retries):
+ * recorded for operators; the decision that goes with it (reject or cancel) is its own event.
+ */
+export type OrderExceptionRecorded = EventBase<
+  'OrderExceptionRecorded',
+  { readonly stage: string; readonly error: string; readonly cause: string; readonly reachedVenue: boolean }
+>;
+
 export type OrderEvent =
   | OrderSubmitted
   | OrderAccepted
@@ -119,7 +128,8 @@ export type OrderEvent =
   | OrderReplaceRejected
   | OrderExpired
   | OrderDoneForDay
-  | OrderRestated;
+  | OrderRestated
+  | OrderExceptionRecorded;
 
 export type OrderEventType = OrderEvent['type'];
 
@@ -156,4 +166,6 @@ export const FIX_MESSAGE_OF: Readonly<
   OrderExpired: { msgType: '8', execType: 'C' },
   OrderDoneForDay: { msgType: '8', execType: '3' },
   OrderRestated: { msgType: '8', execType: 'D' },
+  // An operator's record: no message goes to the venue or the client for it.
+  OrderExceptionRecorded: { msgType: null },
 };

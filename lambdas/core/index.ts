@@ -4,4 +4,5 @@ export * from './events.js';
 export * from './field-error.js';
 export * from './order.js';
 export * from './order-request.js';
+export * from './order-view.js';
 export * from './status.js';

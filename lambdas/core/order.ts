@@ -208,6 +208,15 @@ export type OrderCommand =
       readonly limitPrice?: string;
       readonly stopPrice?: string;
       readonly reopen?: boolean;
+    }
+  | {
+      /** A workflow step failed for good: record it and put the order in a defined state. */
+      readonly type: 'recordException';
+      readonly stage: string;
+      readonly error: string;
+      readonly cause: string;
+      /** Whether the order may have reached the venue (a submission was attempted). */
+      readonly reachedVenue: boolean;
     };
 
 export type OrderCommandType = OrderCommand['type'];
@@ -352,7 +361,44 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
 
     case 'restate':
       return decideRestate(s, command, one, closed);
+
+    case 'recordException':
+      return decideException(s, command, at);
   }
+}
+
+/**
+ * The exception is always recorded. An order the venue cannot have seen is rejected; one that
+ * may be live there is canceled (the venue confirms, or rejects the cancel of an unknown order);
+ * a closed order, or one with a request outstanding, is left as it is.
+ */
+function decideException(
+  s: OrderState,
+  c: Extract<OrderCommand, { type: 'recordException' }>,
+  at: string,
+): Decision {
+  const events: OrderEvent[] = [];
+  const add = <T extends OrderEvent['type']>(type: T, data: EventOf<T>['data']) =>
+    events.push({
+      type,
+      orderId: s.orderId,
+      seq: s.seq + events.length + 1,
+      occurredAt: at,
+      data,
+    } as OrderEvent);
+  add('OrderExceptionRecorded', {
+    stage: c.stage,
+    error: c.error,
+    cause: c.cause,
+    reachedVenue: c.reachedVenue,
+  });
+  const requestOutstanding = s.cancelRequest !== 'none' || s.replaceRequest !== null;
+  if (s.phase === 'pending_new' && !c.reachedVenue && !requestOutstanding) {
+    add('OrderRejected', { reason: `exception in ${c.stage}: ${c.error}` });
+  } else if (!isDone(s) && !requestOutstanding) {
+    add('OrderCancelRequested', { requestedBy: 'oms' });
+  }
+  return { ok: true, events };
 }
 
 type One = <T extends OrderEvent['type']>(type: T, data: EventOf<T>['data']) => Decision;
@@ -652,6 +698,8 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
       return { ...s, phase: 'expired', expiredAt: e.occurredAt, ...noRequests };
     case 'OrderDoneForDay':
       return { ...s, phase: 'done_for_day' };
+    case 'OrderExceptionRecorded':
+      return s;
     case 'OrderRestated': {
       const d = e.data;
       const spec: OrderSpec = {

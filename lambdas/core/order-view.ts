@@ -1,0 +1,107 @@
+/**
+ * The order as the Alpaca Trading API v2 shows it (`GET /v2/orders/{id}`), derived from the
+ * aggregate's state. Field names, enums and nulls follow Alpaca; decimals are strings. Two
+ * fields go beyond Alpaca and are named so no Alpaca field is shadowed: `leaves_qty` and
+ * `canceled_qty` (FIX LeavesQty and CxlQty).
+ */
+import { createHash } from 'node:crypto';
+import { formatNanos } from './decimal.js';
+import { avgPriceOf, canceledQtyOf, leavesQtyOf, type OrderState, statusOf } from './order.js';
+import type { OrderStatus } from './status.js';
+import { isOpen } from './status.js';
+
+export interface AlpacaOrder {
+  readonly id: string;
+  readonly client_order_id: string;
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly submitted_at: string;
+  readonly filled_at: string | null;
+  readonly expired_at: string | null;
+  readonly canceled_at: string | null;
+  readonly failed_at: string | null;
+  readonly replaced_at: string | null;
+  readonly replaced_by: string | null;
+  readonly replaces: string | null;
+  readonly asset_id: string;
+  readonly symbol: string;
+  readonly asset_class: 'us_equity';
+  readonly notional: string | null;
+  readonly qty: string | null;
+  readonly filled_qty: string;
+  readonly filled_avg_price: string | null;
+  readonly order_class: string;
+  readonly order_type: string;
+  readonly type: string;
+  readonly side: string;
+  readonly position_intent: string | null;
+  readonly time_in_force: string;
+  readonly limit_price: string | null;
+  readonly stop_price: string | null;
+  readonly trail_price: string | null;
+  readonly trail_percent: string | null;
+  readonly hwm: string | null;
+  readonly status: OrderStatus;
+  readonly extended_hours: boolean;
+  readonly legs: readonly AlpacaOrder[] | null;
+  readonly leaves_qty: string | null;
+  readonly canceled_qty: string | null;
+}
+
+/** A stable UUID per symbol (name-based, SHA-1, RFC 4122 version 5 layout): Alpaca's asset_id. */
+export function assetIdOf(symbol: string): string {
+  const h = createHash('sha1').update(`stockbot.oms/asset/${symbol}`).digest();
+  h[6] = ((h[6] as number) & 0x0f) | 0x50;
+  h[8] = ((h[8] as number) & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+export function toAlpacaOrder(s: OrderState, legs: readonly AlpacaOrder[] | null = null): AlpacaOrder {
+  const spec = s.spec;
+  const avg = avgPriceOf(s);
+  const leaves = leavesQtyOf(s);
+  const canceled = canceledQtyOf(s);
+  return {
+    id: s.orderId,
+    client_order_id: s.clientOrderId,
+    created_at: s.createdAt,
+    updated_at: s.updatedAt,
+    submitted_at: s.createdAt,
+    filled_at: s.filledAt,
+    expired_at: s.expiredAt,
+    canceled_at: s.canceledAt,
+    failed_at: s.failedAt,
+    replaced_at: s.replacedAt,
+    replaced_by: s.replacedBy,
+    replaces: s.replaces,
+    asset_id: assetIdOf(spec.symbol),
+    symbol: spec.symbol,
+    asset_class: 'us_equity',
+    notional: spec.notional,
+    qty: s.qty === null ? null : formatNanos(s.qty),
+    filled_qty: formatNanos(s.filledQty),
+    filled_avg_price: avg === null ? null : formatNanos(avg),
+    order_class: spec.orderClass,
+    order_type: spec.type,
+    type: spec.type,
+    side: spec.side,
+    position_intent: spec.positionIntent,
+    time_in_force: spec.timeInForce,
+    limit_price: spec.limitPrice,
+    stop_price: spec.stopPrice,
+    trail_price: spec.trailPrice,
+    trail_percent: spec.trailPercent,
+    hwm: null,
+    status: statusOf(s),
+    extended_hours: spec.extendedHours,
+    legs,
+    leaves_qty: leaves === null ? null : formatNanos(leaves),
+    canceled_qty: canceled === null ? null : formatNanos(canceled),
+  };
+}
+
+/** `open` while the order can still trade or change; `closed` once its status is terminal. */
+export function openClosedOf(status: OrderStatus): 'open' | 'closed' {
+  return isOpen(status) ? 'open' : 'closed';
+}

@@ -1,0 +1,30 @@
+/** Environment variables the stack sets on functions; a missing one fails the cold start loudly. */
+export function requiredEnv(name: string): string {
+  const v = process.env[name];
+  if (v === undefined || v === '') throw new Error(`environment variable ${name} is not set`);
+  return v;
+}
+
+export function optionalEnv(name: string): string | undefined {
+  const v = process.env[name];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** Names of the environment variables, so handlers and the stack agree on them. */
+export const ENV = {
+  eventStoreTable: 'EVENT_STORE_TABLE',
+  ordersTable: 'ORDERS_TABLE',
+  idempotencyTable: 'IDEMPOTENCY_TABLE',
+  taskTokensTable: 'TASK_TOKENS_TABLE',
+  accountsTable: 'ACCOUNTS_TABLE',
+  marketTable: 'MARKET_TABLE',
+  venueOrdersTable: 'VENUE_ORDERS_TABLE',
+  eventBusName: 'EVENT_BUS_NAME',
+  stateMachineArn: 'ORDER_LIFECYCLE_STATE_MACHINE_ARN',
+  jwtIssuer: 'JWT_ISSUER',
+  jwtAudience: 'JWT_AUDIENCE',
+  jwksUrl: 'JWKS_URL',
+  sessionClose: 'OMS_SESSION_CLOSE',
+  riskGuardianUrl: 'RISK_GUARDIAN_URL',
+  venueName: 'VENUE_NAME',
+} as const;

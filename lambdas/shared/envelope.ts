@@ -1,0 +1,52 @@
+/**
+ * The bus envelope (DESIGN.md): source `stockbot.oms`, detail-type = the event type,
+ * detail = {metadata, data}. Built from the stored event, so the stream, the bus and the audit
+ * trail carry the same facts.
+ */
+import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import type { StoredEvent } from './event-store.js';
+
+export const OMS_SOURCE = 'stockbot.oms';
+
+export interface EventMetadata {
+  readonly eventId: string;
+  readonly orderId: string;
+  readonly accountId: string;
+  readonly seq: number;
+  readonly schemaVersion: number;
+  readonly occurredAt: string;
+  readonly correlationId: string;
+  readonly causationId: string;
+}
+
+export interface EventDetail {
+  readonly metadata: EventMetadata;
+  readonly data: unknown;
+}
+
+export function detailOf(e: StoredEvent): EventDetail {
+  return {
+    metadata: {
+      eventId: e.eventId,
+      orderId: e.orderId,
+      accountId: e.accountId,
+      seq: e.seq,
+      schemaVersion: e.schemaVersion,
+      occurredAt: e.occurredAt,
+      correlationId: e.correlationId,
+      causationId: e.causationId,
+    },
+    data: e.data,
+  };
+}
+
+export function busEntryOf(e: StoredEvent, eventBusName: string): PutEventsRequestEntry {
+  return {
+    EventBusName: eventBusName,
+    Source: OMS_SOURCE,
+    DetailType: e.type,
+    Time: new Date(e.occurredAt),
+    Resources: [],
+    Detail: JSON.stringify(detailOf(e)),
+  };
+}

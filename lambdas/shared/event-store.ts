@@ -1,0 +1,184 @@
+/**
+ * The event store: one DynamoDB item per order event, partition key `orderId`, sort key `seq`.
+ * Every append is conditional on the item not existing, so two writers deciding from the same
+ * state cannot both append `seq` N+1 (one gets `AppendConflict`, reloads and decides again) and
+ * a retried write of the same event is refused instead of duplicated.
+ */
+import type { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  type Decision,
+  decide,
+  evolve,
+  type OrderCommand,
+  type OrderEvent,
+  type OrderState,
+} from '../core/index.js';
+
+export const SCHEMA_VERSION = 1;
+
+/** What is stored (and what the stream's NEW_IMAGE carries): the event plus its metadata. */
+export type StoredEvent = OrderEvent & {
+  readonly accountId: string;
+  /** `${orderId}:${seq}`: unique, stable across redelivery; the bus event id. */
+  readonly eventId: string;
+  readonly schemaVersion: number;
+  readonly correlationId: string;
+  readonly causationId: string;
+};
+
+export interface EventMeta {
+  readonly accountId: string;
+  /** The request or flow the event belongs to (the order id for the order's own flow). */
+  readonly correlationId: string;
+  /** What caused it: a request id, an execution id, the event id of a triggering event. */
+  readonly causationId: string;
+}
+
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** Another writer appended first (or the same write was retried): reload and decide again. */
+export class AppendConflict extends Error {
+  constructor(
+    readonly orderId: string,
+    /** Index in the transaction of the first item whose condition failed, when known. */
+    readonly failedIndex: number | null,
+  ) {
+    super(`append conflict on order ${orderId}`);
+    this.name = 'AppendConflict';
+  }
+}
+
+export function toStored(e: OrderEvent, meta: EventMeta): StoredEvent {
+  return { ...e, ...meta, eventId: `${e.orderId}:${e.seq}`, schemaVersion: SCHEMA_VERSION };
+}
+
+function isConditionalFailure(err: unknown): boolean {
+  return (err as { name?: string }).name === 'ConditionalCheckFailedException';
+}
+
+function cancellationIndex(err: unknown): number | null | undefined {
+  if ((err as { name?: string }).name !== 'TransactionCanceledException') return undefined;
+  const reasons = (err as TransactionCanceledException).CancellationReasons ?? [];
+  const i = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
+  return i >= 0 ? i : null;
+}
+
+export class EventStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    readonly tableName: string,
+  ) {}
+
+  /** The order's events in sequence order (strongly consistent: sees every acknowledged append). */
+  async load(orderId: string): Promise<StoredEvent[]> {
+    const out: StoredEvent[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'orderId = :id',
+          ExpressionAttributeValues: { ':id': orderId },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) out.push(item as StoredEvent);
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return out;
+  }
+
+  async loadState(orderId: string): Promise<{ state: OrderState | undefined; events: StoredEvent[] }> {
+    const events = await this.load(orderId);
+    let state: OrderState | undefined;
+    for (const e of events) state = evolve(state, e);
+    return { state, events };
+  }
+
+  /**
+   * The put items for `events` (each conditional on not existing), to append alone or inside a
+   * larger transaction (an order's first events together with its client-order-id claim).
+   */
+  putItems(events: readonly OrderEvent[], meta: EventMeta): TransactItem[] {
+    return events.map((e) => ({
+      Put: {
+        TableName: this.tableName,
+        Item: toStored(e, meta),
+        ConditionExpression: 'attribute_not_exists(orderId)',
+      },
+    }));
+  }
+
+  /** Appends atomically: all of `events` and `extra` are written, or none. */
+  async append(
+    events: readonly OrderEvent[],
+    meta: EventMeta,
+    extra: readonly TransactItem[] = [],
+  ): Promise<void> {
+    if (events.length === 0 && extra.length === 0) return;
+    const orderId = events[0]?.orderId ?? '';
+    const items = [...this.putItems(events, meta), ...extra];
+    try {
+      if (items.length === 1 && events.length === 1) {
+        const put = items[0]?.Put as NonNullable<TransactItem['Put']>;
+        await this.doc.send(new PutCommand(put));
+      } else {
+        await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      }
+    } catch (err) {
+      if (isConditionalFailure(err)) throw new AppendConflict(orderId, 0);
+      const index = cancellationIndex(err);
+      if (index !== undefined) {
+        if (index === null) throw err; // cancelled for another reason (e.g. a concurrent transaction): retryable by the caller's SDK policy
+        throw new AppendConflict(orderId, index);
+      }
+      throw err;
+    }
+  }
+}
+
+export interface CommandResult {
+  readonly decision: Decision;
+  /** The state after the command (unchanged on a refusal). */
+  readonly state: OrderState | undefined;
+  /** Events appended by this call (empty for a refusal or an idempotent no-op). */
+  readonly appended: readonly OrderEvent[];
+}
+
+/**
+ * Load, decide, append; on a conflict (another writer appended first) reload and decide again,
+ * so concurrent commands on one order are serialised by the store and none is lost.
+ */
+export async function runCommand(
+  store: EventStore,
+  orderId: string,
+  command: OrderCommand,
+  meta: (state: OrderState) => EventMeta,
+  now: () => number,
+  maxAttempts = 8,
+): Promise<CommandResult> {
+  for (let attempt = 1; ; attempt++) {
+    const { state } = await store.loadState(orderId);
+    const decision = decide(state, command, now());
+    if (!decision.ok || decision.events.length === 0) return { decision, state, appended: [] };
+    if (state === undefined)
+      throw new Error(`runCommand cannot create order ${orderId}; use the create path`);
+    try {
+      await store.append(decision.events, meta(state));
+    } catch (err) {
+      if (err instanceof AppendConflict && attempt < maxAttempts) continue;
+      throw err;
+    }
+    let after: OrderState = state;
+    for (const e of decision.events) after = evolve(after, e);
+    return { decision, state: after, appended: decision.events };
+  }
+}
