@@ -108,6 +108,18 @@ const commandArb: fc.Arbitrary<OrderCommand> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc
+      .boolean()
+      .map<OrderCommand>((reachedVenue) => ({
+        type: 'recordException',
+        stage: 's',
+        error: 'E',
+        cause: 'c',
+        reachedVenue,
+      })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
       .record({ qty: fc.option(qtyArb, { nil: undefined }), reopen: fc.boolean() })
       .map<OrderCommand>((r) => ({ type: 'restate', reason: 'venue', ...r })),
   },
