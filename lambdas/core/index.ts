@@ -1,8 +1,11 @@
 /** The order domain: pure TypeScript, no AWS, no I/O, no clock. */
 export * from './decimal.js';
+export * from './event-schemas.js';
 export * from './events.js';
 export * from './field-error.js';
 export * from './order.js';
 export * from './order-request.js';
 export * from './order-view.js';
+export * from './risk.js';
+export * from './session.js';
 export * from './status.js';

@@ -25,7 +25,7 @@ import {
 import type { OrderEvent, OrderSubmitted, QuarantineReason, ReplaceChanges } from './events.js';
 import { describeFieldErrors, type FieldError } from './field-error.js';
 import { type OrderSpec, type OrderType, specToRequest, validateOrderRequest } from './order-request.js';
-import type { OrderStatus } from './status.js';
+import { isTerminal, type OrderStatus } from './status.js';
 
 /** Where the order is in its life, before pending requests and fills are taken into account. */
 export type Phase =
@@ -130,6 +130,16 @@ function stillWorking(s: OrderState): boolean {
   if (isClosedPhase(s)) return false;
   // A day order done for the day will not trade again (FIX D2); a GTC one keeps its leaves (D27).
   return !(s.phase === 'done_for_day' && s.spec.timeInForce === 'day');
+}
+
+/**
+ * Nothing more will happen to the order at the venue: its status is terminal (filled, canceled,
+ * expired, rejected, replaced), or it is a day order done for the day (FIX D2; a GTC order done
+ * for the day works again next session). What the order's workflow waits for.
+ */
+export function isSettled(s: OrderState): boolean {
+  const status = statusOf(s);
+  return isTerminal(status) || (status === 'done_for_day' && s.spec.timeInForce === 'day');
 }
 
 /** FIX LeavesQty. Null for notional orders, whose remainder is money (`leavesNotionalOf`). */
@@ -293,11 +303,18 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
       const price = positiveDecimal(command.triggerPrice);
       if (price === null)
         return refuse('invalid_execution', 'trigger: triggerPrice must be a positive decimal');
-      return one('OrderTriggered', {
-        triggerPrice: formatNanos(price),
-        bid: command.bid ?? null,
-        ask: command.ask ?? null,
-      });
+      const quote = (text: string | undefined, name: string): string | null | Decision => {
+        if (text === undefined) return null;
+        const v = positiveDecimal(text);
+        return v === null
+          ? refuse('invalid_execution', `trigger: ${name} must be a positive decimal`)
+          : formatNanos(v);
+      };
+      const bid = quote(command.bid, 'bid');
+      if (bid !== null && typeof bid !== 'string') return bid;
+      const ask = quote(command.ask, 'ask');
+      if (ask !== null && typeof ask !== 'string') return ask;
+      return one('OrderTriggered', { triggerPrice: formatNanos(price), bid, ask });
     }
 
     case 'fill':

@@ -1,4 +1,4 @@
-import { assetIdOf, toAlpacaOrder } from '../../lambdas/core/index.js';
+import { assetIdOf, isSettled, toAlpacaOrder } from '../../lambdas/core/index.js';
 import { limitOrder, OrderBook } from './order-book.js';
 
 type Setup = (b: OrderBook) => void;
@@ -89,5 +89,28 @@ describe('toAlpacaOrder', () => {
     expect(assetIdOf('ACME')).toMatch(
       /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
     );
+  });
+});
+
+describe('isSettled: what the order workflow waits for', () => {
+  const gtc = (b: OrderBook) => void b.submit('o1', limitOrder({ time_in_force: 'gtc' }));
+  // biome-ignore format: table
+  const rows: [string, Setup, readonly Record<string, unknown>[], boolean][] = [
+    ['pending new',                   submitted,       [],                                                  false],
+    ['working',                       accepted,        [],                                                  false],
+    ['partially filled',              partiallyFilled, [],                                                  false],
+    ['cancel pending',                cancelPending,   [{ type: 'acknowledgeCancel' }],                     false],
+    ['filled',                        filled,          [],                                                  true],
+    ['canceled',                      cancelPending,   [{ type: 'confirmCancel' }],                         true],
+    ['rejected',                      submitted,       [{ type: 'reject', reason: 'r' }],                   true],
+    ['expired',                       accepted,        [{ type: 'expire' }],                                true],
+    ['day order done for the day',    accepted,        [{ type: 'doneForDay' }],                            true],
+    ['gtc order done for the day',    gtc,             [{ type: 'accept' }, { type: 'doneForDay' }],        false],
+  ];
+  it.each(rows)('%s: %s', (_name, setup, commands, settled) => {
+    const b = new OrderBook();
+    setup(b);
+    for (const c of commands) expect(b.run('o1', c as never).ok).toBe(true);
+    expect(isSettled(b.state('o1'))).toBe(settled);
   });
 });

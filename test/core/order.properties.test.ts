@@ -107,15 +107,13 @@ const commandArb: fc.Arbitrary<OrderCommand> = fc.oneof(
   { weight: 1, arbitrary: fc.constant<OrderCommand>({ type: 'doneForDay' }) },
   {
     weight: 1,
-    arbitrary: fc
-      .boolean()
-      .map<OrderCommand>((reachedVenue) => ({
-        type: 'recordException',
-        stage: 's',
-        error: 'E',
-        cause: 'c',
-        reachedVenue,
-      })),
+    arbitrary: fc.boolean().map<OrderCommand>((reachedVenue) => ({
+      type: 'recordException',
+      stage: 's',
+      error: 'E',
+      cause: 'c',
+      reachedVenue,
+    })),
   },
   {
     weight: 1,

@@ -1,0 +1,41 @@
+export { isSettled };
+
+/**
+ * Lifecycle milestones the order's workflow waits for. Pure: decided from replayed states only.
+ *
+ * An order is settled when nothing more will happen to it at the venue: its status is terminal
+ * (filled, canceled, expired, rejected, replaced), or it is a day order done for the day (its
+ * leaves went to 0, FIX D2; a GTC order done for the day works again next session). The closing
+ * milestone is the event that takes the order from unsettled (or not yet existing) to settled;
+ * there is at most one per order, since nothing moves a settled order back.
+ */
+import {
+  evolve,
+  isSettled,
+  type OrderEvent,
+  type OrderState,
+  type OrderStatus,
+  statusOf,
+} from '../core/index.js';
+
+export interface ClosingMilestone {
+  readonly orderId: string;
+  readonly seq: number;
+  readonly status: OrderStatus;
+}
+
+/**
+ * The closing milestone among `events` (the order's stream from seq 1, in order), if any:
+ * `{orderId, seq, status}` of the event that settled the order.
+ */
+export function closingMilestone(events: readonly OrderEvent[]): ClosingMilestone | null {
+  let state: OrderState | undefined;
+  for (const e of events) {
+    const before = state;
+    state = evolve(state, e);
+    if (isSettled(state) && (before === undefined || !isSettled(before))) {
+      return { orderId: state.orderId, seq: state.seq, status: statusOf(state) };
+    }
+  }
+  return null;
+}

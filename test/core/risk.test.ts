@@ -1,0 +1,291 @@
+import fc from 'fast-check';
+import {
+  checkPreTradeRisk,
+  DEFAULT_RISK_LIMITS,
+  type OrderSpec,
+  type RiskContext,
+  type RiskLimits,
+  validateOrderRequest,
+} from '../../lambdas/core/index.js';
+
+const NOW = Date.parse('2025-03-04T15:00:00.000Z');
+
+function spec(request: Record<string, unknown>): OrderSpec {
+  const v = validateOrderRequest({ time_in_force: 'day', ...request }, { now: NOW });
+  if (!v.ok) throw new Error(JSON.stringify(v.errors));
+  return v.order;
+}
+
+const OPEN: RiskLimits = {
+  maxOrderQty: null,
+  maxOrderNotional: null,
+  priceCollarPercent: null,
+  restrictedSymbols: [],
+  duplicateWindowSeconds: null,
+  maxOrdersPerSecond: null,
+};
+
+const CTX: RiskContext = {
+  now: NOW,
+  referencePrice: '100',
+  buyingPower: null,
+  openBuyExposure: '0',
+  recentOrders: [],
+};
+
+const buy100 = spec({ symbol: 'AAPL', qty: '100', side: 'buy', type: 'market' });
+
+describe('checkPreTradeRisk', () => {
+  it.each<[string, OrderSpec, Partial<RiskLimits>, Partial<RiskContext>, string[]]>([
+    ['no limits, anything goes', buy100, {}, {}, []],
+    [
+      'qty over the limit',
+      spec({ symbol: 'AAPL', qty: '5000', side: 'buy', type: 'market' }),
+      { maxOrderQty: '1000' },
+      {},
+      ['max_order_qty: qty 5000 exceeds the limit 1000'],
+    ],
+    ['qty at the limit', buy100, { maxOrderQty: '100' }, {}, []],
+    [
+      'notional at market uses the reference price',
+      buy100,
+      { maxOrderNotional: '9999.99' },
+      {},
+      ['max_order_notional: order notional 10000 exceeds the limit 9999.99'],
+    ],
+    [
+      'notional of a limit order uses the limit price',
+      spec({ symbol: 'AAPL', qty: '10', side: 'buy', type: 'limit', limit_price: '101.5' }),
+      { maxOrderNotional: '1000' },
+      {},
+      ['max_order_notional: order notional 1015 exceeds the limit 1000'],
+    ],
+    [
+      'a notional order is its notional',
+      spec({ symbol: 'AAPL', notional: '2500.5', side: 'buy', type: 'market' }),
+      { maxOrderNotional: '2500' },
+      { referencePrice: null },
+      ['max_order_notional: order notional 2500.5 exceeds the limit 2500'],
+    ],
+    [
+      'buy limit more than N% above reference',
+      spec({ symbol: 'AAPL', qty: '1', side: 'buy', type: 'limit', limit_price: '110.01' }),
+      { priceCollarPercent: '10' },
+      {},
+      ['price_collar: limit price 110.01 is more than 10% above the reference price 100'],
+    ],
+    [
+      'buy limit exactly N% above reference passes',
+      spec({ symbol: 'AAPL', qty: '1', side: 'buy', type: 'limit', limit_price: '110' }),
+      { priceCollarPercent: '10' },
+      {},
+      [],
+    ],
+    [
+      'sell limit more than N% below reference',
+      spec({ symbol: 'AAPL', qty: '1', side: 'sell', type: 'limit', limit_price: '94.99' }),
+      { priceCollarPercent: '5' },
+      {},
+      ['price_collar: limit price 94.99 is more than 5% below the reference price 100'],
+    ],
+    [
+      'a sell limit far above reference is passive, not through the collar',
+      spec({ symbol: 'AAPL', qty: '1', side: 'sell', type: 'limit', limit_price: '150' }),
+      { priceCollarPercent: '5' },
+      {},
+      [],
+    ],
+    [
+      'buying power counts open buy orders',
+      buy100,
+      {},
+      { buyingPower: '15000', openBuyExposure: '5000.01' },
+      ['buying_power: order notional 10000 plus open buy orders 5000.01 exceeds the buying power 15000'],
+    ],
+    [
+      'buying power exactly used up passes',
+      buy100,
+      {},
+      { buyingPower: '15000', openBuyExposure: '5000' },
+      [],
+    ],
+    [
+      'sells are not held against buying power',
+      spec({ symbol: 'AAPL', qty: '100', side: 'sell', type: 'market' }),
+      {},
+      { buyingPower: '0' },
+      [],
+    ],
+    [
+      'restricted symbol, case-insensitive',
+      spec({ symbol: 'gme', qty: '1', side: 'buy', type: 'market' }),
+      { restrictedSymbols: ['GME'] },
+      {},
+      ['restricted_symbol: GME is on the restricted list'],
+    ],
+    [
+      'no reference price fails closed for the checks that need it',
+      buy100,
+      { maxOrderNotional: '1000000' },
+      { referencePrice: null, buyingPower: '50000' },
+      ['no_reference_price: no reference price for AAPL; needed by max_order_notional, buying_power'],
+    ],
+    [
+      'a limit order needs no reference for its notional, but does for its collar',
+      spec({ symbol: 'AAPL', qty: '1', side: 'buy', type: 'limit', limit_price: '10' }),
+      { maxOrderNotional: '1000', priceCollarPercent: '10' },
+      { referencePrice: null },
+      ['no_reference_price: no reference price for AAPL; needed by price_collar'],
+    ],
+    [
+      'every broken rule is reported',
+      spec({ symbol: 'TSLA', qty: '20000', side: 'buy', type: 'limit', limit_price: '200' }),
+      {
+        maxOrderQty: '10000',
+        maxOrderNotional: '1000000',
+        priceCollarPercent: '10',
+        restrictedSymbols: ['TSLA'],
+      },
+      { buyingPower: '100' },
+      [
+        'restricted_symbol: TSLA is on the restricted list',
+        'max_order_qty: qty 20000 exceeds the limit 10000',
+        'max_order_notional: order notional 4000000 exceeds the limit 1000000',
+        'price_collar: limit price 200 is more than 10% above the reference price 100',
+        'buying_power: order notional 4000000 plus open buy orders 0 exceeds the buying power 100',
+      ],
+    ],
+  ])('%s', (_name, order, limits, ctx, messages) => {
+    const refusals = checkPreTradeRisk(order, { ...OPEN, ...limits }, { ...CTX, ...ctx });
+    expect(refusals.map((r) => r.message)).toEqual(messages);
+    for (const r of refusals) expect(r.message.startsWith(`${r.rule}: `)).toBe(true);
+  });
+
+  describe('duplicate orders', () => {
+    const limit = spec({ symbol: 'AAPL', qty: '10', side: 'buy', type: 'limit', limit_price: '99.5' });
+    const twin = {
+      symbol: 'AAPL',
+      side: 'buy',
+      qty: '10.0',
+      notional: null,
+      type: 'limit',
+      limitPrice: '99.50',
+      createdAt: new Date(NOW - 1500).toISOString(),
+    };
+    it.each<[string, Record<string, unknown>, boolean]>([
+      ['same terms within the window (decimals compared by value)', {}, true],
+      ['outside the window', { createdAt: new Date(NOW - 2001).toISOString() }, false],
+      ['other side', { side: 'sell' }, false],
+      ['other qty', { qty: '11' }, false],
+      ['other limit price', { limitPrice: '99.51' }, false],
+      ['other type', { type: 'market', limitPrice: null }, false],
+      ['other symbol', { symbol: 'MSFT' }, false],
+    ])('%s', (_name, change, duplicate) => {
+      const refusals = checkPreTradeRisk(
+        limit,
+        { ...OPEN, duplicateWindowSeconds: 2 },
+        { ...CTX, recentOrders: [{ ...twin, ...change }] },
+      );
+      expect(refusals.map((r) => r.rule)).toEqual(duplicate ? ['duplicate_order'] : []);
+      if (duplicate) expect(refusals[0]?.limit).toBe('2');
+    });
+  });
+
+  it('has documented, enabled defaults', () => {
+    expect(DEFAULT_RISK_LIMITS.maxOrderQty).not.toBeNull();
+    expect(DEFAULT_RISK_LIMITS.maxOrderNotional).not.toBeNull();
+    expect(checkPreTradeRisk(buy100, DEFAULT_RISK_LIMITS, CTX)).toEqual([]);
+  });
+
+  describe('properties', () => {
+    const decimal = fc
+      .tuple(fc.integer({ min: 1, max: 50_000 }), fc.integer({ min: 0, max: 99 }))
+      .map(([w, f]) => `${w}.${String(f).padStart(2, '0')}`);
+    const price = fc
+      .tuple(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 0, max: 99 }))
+      .map(([w, f]) => `${w}.${String(f).padStart(2, '0')}`);
+    const order = fc
+      .record({
+        symbol: fc.constantFrom('AAPL', 'MSFT', 'GME'),
+        side: fc.constantFrom('buy', 'sell'),
+        type: fc.constantFrom('market', 'limit'),
+        qty: fc.integer({ min: 1, max: 30_000 }).map(String),
+        limit_price: price,
+      })
+      .map((r) => spec(r.type === 'market' ? { ...r, limit_price: undefined } : r));
+    const limits = fc.record<RiskLimits>({
+      maxOrderQty: fc.option(decimal),
+      maxOrderNotional: fc.option(decimal.map((d) => `${d}00`)),
+      priceCollarPercent: fc.option(fc.integer({ min: 1, max: 50 }).map(String)),
+      restrictedSymbols: fc.subarray(['AAPL', 'MSFT', 'GME']),
+      duplicateWindowSeconds: fc.option(fc.integer({ min: 1, max: 10 })),
+      maxOrdersPerSecond: fc.constant(null),
+    });
+    const ctx = fc.record<RiskContext>({
+      now: fc.constant(NOW),
+      referencePrice: fc.option(price),
+      buyingPower: fc.option(decimal.map((d) => `${d}0`)),
+      openBuyExposure: decimal,
+      recentOrders: fc.array(
+        fc.record({
+          symbol: fc.constantFrom('AAPL', 'MSFT'),
+          side: fc.constantFrom('buy', 'sell'),
+          qty: fc.integer({ min: 1, max: 30_000 }).map(String),
+          notional: fc.constant(null),
+          type: fc.constantFrom('market', 'limit'),
+          limitPrice: fc.option(price),
+          createdAt: fc.integer({ min: 0, max: 10_000 }).map((ago) => new Date(NOW - ago).toISOString()),
+        }),
+        { maxLength: 3 },
+      ),
+    });
+    const raise = (d: string | null, by: number) =>
+      d === null ? null : String(Number(d.split('.')[0]) + by);
+
+    it('raising a limit never adds a refusal', () => {
+      fc.assert(
+        fc.property(order, limits, ctx, fc.integer({ min: 1, max: 100_000 }), (o, l, c, by) => {
+          const before = new Set(checkPreTradeRisk(o, l, c).map((r) => r.rule));
+          const looser: RiskLimits = {
+            ...l,
+            maxOrderQty: raise(l.maxOrderQty, by),
+            maxOrderNotional: raise(l.maxOrderNotional, by),
+            priceCollarPercent: raise(l.priceCollarPercent, by),
+            restrictedSymbols: l.restrictedSymbols.slice(1),
+            duplicateWindowSeconds:
+              l.duplicateWindowSeconds === null ? null : Math.max(0, l.duplicateWindowSeconds - 1),
+          };
+          const richer: RiskContext = { ...c, buyingPower: raise(c.buyingPower, by) };
+          for (const r of checkPreTradeRisk(o, looser, richer)) expect(before.has(r.rule)).toBe(true);
+        }),
+      );
+    });
+
+    it("a refusal's limit is the configured one and its message names both", () => {
+      fc.assert(
+        fc.property(order, limits, ctx, (o, l, c) => {
+          for (const r of checkPreTradeRisk(o, l, c)) {
+            const configured: Record<string, string | null> = {
+              max_order_qty: l.maxOrderQty,
+              max_order_notional: l.maxOrderNotional,
+              price_collar: l.priceCollarPercent,
+              buying_power: c.buyingPower,
+              duplicate_order: l.duplicateWindowSeconds === null ? null : String(l.duplicateWindowSeconds),
+            };
+            if (r.rule in configured) expect(r.limit).toBe(configured[r.rule]);
+            expect(r.message.startsWith(`${r.rule}: `)).toBe(true);
+            expect(r.message).toContain(r.rule === 'restricted_symbol' ? o.symbol : r.limit);
+          }
+        }),
+      );
+    });
+
+    it('with every rule off, nothing is refused', () => {
+      fc.assert(
+        fc.property(order, ctx, (o, c) =>
+          expect(checkPreTradeRisk(o, OPEN, { ...c, buyingPower: null })).toEqual([]),
+        ),
+      );
+    });
+  });
+});
