@@ -1,0 +1,193 @@
+/**
+ * Signaller: the event store's stream -> the order's workflow.
+ *
+ * - `OrderSubmitted` starts the order's execution of the lifecycle state machine, named by the
+ *   order id, with an input derived only from the event: a redelivery sends the same request,
+ *   which Step Functions answers with the running execution or `ExecutionAlreadyExists` (both
+ *   success).
+ * - The closing milestone (the event that settles the order, see `milestones.ts`, decided from
+ *   the replayed state) releases the task token the workflow's await-outcome step stored in
+ *   TASK_TOKENS_TABLE: `SendTaskSuccess` with `{orderId, status, seq}`. A token already used or
+ *   gone (`TaskTimedOut`, `InvalidToken`, `TaskDoesNotExist`) is success. No token yet is fine:
+ *   await-outcome stores its token first and then checks whether the order is already settled.
+ *
+ * Failures (throttling included) are reported per record, never thrown: the first failed record
+ * of the batch is where the shard resumes.
+ */
+
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { SendTaskSuccessCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { OrderSubmitted } from '../core/index.js';
+import { dynamo, stepFunctions } from '../shared/clients.js';
+import { ENV, requiredEnv } from '../shared/config.js';
+import { EventStore, type StoredEvent } from '../shared/event-store.js';
+import { logger, metrics } from '../shared/observability.js';
+import { type ClosingMilestone, closingMilestone } from './milestones.js';
+import { errorName, eventsByOrder, partialBatchResponse, readRecords } from './stream-records.js';
+
+export interface SignallerDeps {
+  readonly doc: DynamoDBDocumentClient;
+  readonly sfn: SFNClient;
+  readonly eventStoreTable: string;
+  readonly taskTokensTable: string;
+  readonly stateMachineArn: string;
+}
+
+/** The lifecycle execution's input (docs/aws.md): a function of the event alone. */
+export interface ExecutionInput {
+  readonly orderId: string;
+  readonly accountId: string;
+  readonly symbol: string;
+  readonly timeInForce: string;
+  readonly submittedAt: string;
+  readonly replacement: boolean;
+}
+
+export function executionInputOf(e: OrderSubmitted): ExecutionInput {
+  return {
+    orderId: e.orderId,
+    accountId: e.data.accountId,
+    symbol: e.data.order.symbol,
+    timeInForce: e.data.order.timeInForce,
+    submittedAt: e.occurredAt,
+    replacement: e.data.replaces !== null,
+  };
+}
+
+const TOKEN_ALREADY_RELEASED = new Set(['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist']);
+
+type Outcome = 'started' | 'already_started' | 'released' | 'already_released' | 'no_token';
+
+const counts: Record<Outcome, string> = {
+  started: 'ExecutionsStarted',
+  already_started: 'ExecutionsAlreadyStarted',
+  released: 'TokensReleased',
+  already_released: 'TokensAlreadyReleased',
+  no_token: 'TokensAbsent',
+};
+
+export async function startExecution(deps: SignallerDeps, e: OrderSubmitted): Promise<Outcome> {
+  try {
+    await deps.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: deps.stateMachineArn,
+        name: e.orderId,
+        input: JSON.stringify(executionInputOf(e)),
+      }),
+    );
+    return 'started';
+  } catch (err) {
+    if (errorName(err) === 'ExecutionAlreadyExists') return 'already_started';
+    throw err;
+  }
+}
+
+export async function releaseToken(deps: SignallerDeps, m: ClosingMilestone): Promise<Outcome> {
+  const out = await deps.doc.send(
+    new GetCommand({ TableName: deps.taskTokensTable, Key: { orderId: m.orderId }, ConsistentRead: true }),
+  );
+  const taskToken = out.Item?.taskToken;
+  if (typeof taskToken !== 'string' || taskToken === '') return 'no_token';
+  try {
+    await deps.sfn.send(
+      new SendTaskSuccessCommand({
+        taskToken,
+        output: JSON.stringify({ orderId: m.orderId, status: m.status, seq: m.seq }),
+      }),
+    );
+    return 'released';
+  } catch (err) {
+    if (TOKEN_ALREADY_RELEASED.has(errorName(err))) return 'already_released';
+    throw err;
+  }
+}
+
+/**
+ * The closing milestone among the batch's records of one order. A lone `OrderSubmitted` is
+ * judged from itself (a replacement can open already filled, FIX D11); anything later needs the
+ * order's history, read consistently from the store.
+ */
+async function milestoneIn(
+  deps: SignallerDeps,
+  orderId: string,
+  events: readonly StoredEvent[],
+): Promise<ClosingMilestone | null> {
+  const seqs = new Set(events.map((e) => e.seq));
+  const history =
+    events.length === 1 && events[0]?.type === 'OrderSubmitted'
+      ? events
+      : await new EventStore(deps.doc, deps.eventStoreTable).load(orderId);
+  const last = history[history.length - 1]?.seq ?? 0;
+  if (last < Math.max(...seqs))
+    throw new Error(`event store has order ${orderId} at seq ${last}, behind the stream`);
+  const m = closingMilestone(history);
+  return m !== null && seqs.has(m.seq) ? m : null;
+}
+
+/** Signals one order's records, in order; returns the index of the first that failed, if any. */
+async function signalOrder(
+  deps: SignallerDeps,
+  orderId: string,
+  records: readonly { readonly index: number; readonly event: StoredEvent }[],
+  tally: (o: Outcome) => void,
+): Promise<number | null> {
+  for (const { index, event } of records) {
+    if (event.type !== 'OrderSubmitted') continue;
+    try {
+      tally(await startExecution(deps, event));
+    } catch (err) {
+      logger.error('StartExecution failed', { orderId, error: errorName(err) });
+      return index;
+    }
+  }
+  let milestone: ClosingMilestone | null = null;
+  try {
+    milestone = await milestoneIn(
+      deps,
+      orderId,
+      records.map((r) => r.event),
+    );
+    if (milestone !== null) tally(await releaseToken(deps, milestone));
+    return null;
+  } catch (err) {
+    logger.error('releasing the task token failed', { orderId, milestone, error: errorName(err) });
+    const at = records.find((r) => r.event.seq === milestone?.seq) ?? records[0];
+    return at?.index ?? null;
+  }
+}
+
+export async function signalBatch(
+  event: DynamoDBStreamEvent,
+  deps: SignallerDeps,
+): Promise<DynamoDBBatchResponse> {
+  const items = readRecords(event);
+  const failed = new Set<number>();
+  const tallies = new Map<Outcome, number>();
+  const tally = (o: Outcome) => tallies.set(o, (tallies.get(o) ?? 0) + 1);
+  await Promise.all(
+    [...eventsByOrder(items)].map(async ([orderId, records]) => {
+      const index = await signalOrder(deps, orderId, records, tally);
+      if (index !== null) failed.add(index);
+    }),
+  );
+  for (const [outcome, n] of tallies) metrics.addMetric(counts[outcome], MetricUnit.Count, n);
+  metrics.addMetric('SignalsFailed', MetricUnit.Count, failed.size);
+  return partialBatchResponse(items, failed);
+}
+
+export async function handler(event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> {
+  if (context !== undefined) logger.addContext(context);
+  try {
+    return await signalBatch(event, {
+      doc: dynamo,
+      sfn: stepFunctions,
+      eventStoreTable: requiredEnv(ENV.eventStoreTable),
+      taskTokensTable: requiredEnv(ENV.taskTokensTable),
+      stateMachineArn: requiredEnv(ENV.stateMachineArn),
+    });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}
