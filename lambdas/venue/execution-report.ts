@@ -1,0 +1,139 @@
+/**
+ * Execution reports: what a venue says about an order (FIX ExecutionReport 35=8 and
+ * OrderCancelReject 35=9, flattened), and the one pure mapping onto the order's commands.
+ *
+ * On the bus: source `stockbot.venue`, detail-type `ExecutionReport`, detail = the report.
+ * `execId` is unique per report and stable across redelivery, so the core ignores a repeat.
+ */
+import { z } from 'zod';
+import type { OrderCommand } from '../core/index.js';
+
+export const VENUE_SOURCE = 'stockbot.venue';
+export const EXECUTION_REPORT_DETAIL_TYPE = 'ExecutionReport';
+
+export const EXEC_TYPES = [
+  'new',
+  'rejected',
+  'fill',
+  'pending_cancel',
+  'canceled',
+  'cancel_rejected',
+  'pending_replace',
+  'replaced',
+  'replace_rejected',
+  'expired',
+  'done_for_day',
+  'triggered',
+] as const;
+export type ExecType = (typeof EXEC_TYPES)[number];
+
+/** Reasons a venue gives when it refuses a cancel or replace (FIX CxlRejReason 0, 1). */
+export const UNKNOWN_ORDER = 'unknown_order';
+export const TOO_LATE_TO_CANCEL = 'too_late_to_cancel';
+
+const decimal = z.string().regex(/^\d{1,20}(\.\d{1,9})?$/, 'must be a plain decimal (<= 9 dp)');
+
+export const executionReportSchema = z
+  .object({
+    venue: z.string().min(1),
+    /** The OMS order id (FIX ClOrdID); for a replace, the order being replaced (OrigClOrdID). */
+    orderId: z.string().min(1),
+    /** The venue's own id for the order (FIX OrderID); stable across a replace. */
+    venueOrderId: z.string().min(1),
+    /** `<orderId>:<n>`: unique per report, the same on redelivery. */
+    execId: z.string().min(1),
+    execType: z.enum(EXEC_TYPES),
+    lastQty: decimal.optional(),
+    lastPx: decimal.optional(),
+    triggerPrice: decimal.optional(),
+    /** The quote when a stop triggered. */
+    bid: decimal.optional(),
+    ask: decimal.optional(),
+    /**
+     * FIX CumQty after this report (the replace chain's, like the core's `filledQty`). Lets the
+     * applier hold a closing report until the fills before it have been applied.
+     */
+    cumQty: decimal.optional(),
+    reason: z.string().min(1).optional(),
+    transactTime: z.iso.datetime({ offset: true }),
+  })
+  .superRefine((r, ctx) => {
+    const need = (field: 'lastQty' | 'lastPx' | 'triggerPrice') => {
+      if (r[field] === undefined)
+        ctx.addIssue({ code: 'custom', path: [field], message: `required for execType ${r.execType}` });
+    };
+    if (r.execType === 'fill') {
+      need('lastQty');
+      need('lastPx');
+    }
+    if (r.execType === 'triggered') need('triggerPrice');
+  });
+
+export type ExecutionReport = z.infer<typeof executionReportSchema>;
+
+/** Reports that close the order or move its quantities: they must not overtake earlier fills. */
+export const CLOSING_EXEC_TYPES: ReadonlySet<ExecType> = new Set([
+  'canceled',
+  'replaced',
+  'expired',
+  'done_for_day',
+]);
+
+/**
+ * The order command a report stands for. `acceptedByVenue` is whether the OMS has seen the venue
+ * take the order (acknowledged or executed).
+ *
+ * A `cancel_rejected` with reason `unknown_order` for an order the venue never accepted maps to
+ * `reject`: the venue is the authority on what it holds, and it says it holds no order with this
+ * ClOrdID; with no acknowledgement and no execution seen, nothing can have traded, so closing the
+ * order as rejected cannot misstate a position. The simulated venue also remembers that answer (a
+ * tombstone), so a submission that arrives later is refused and cannot bring the order to life
+ * after the OMS rejected it. (If an execution did arrive anyway, the core quarantines it for an
+ * operator instead of applying it to a closed order.) Once the venue has accepted the order, the
+ * same answer is only a refused cancel.
+ */
+export function commandOf(report: ExecutionReport, acceptedByVenue: boolean): OrderCommand {
+  switch (report.execType) {
+    case 'new':
+      return { type: 'accept', venueOrderId: report.venueOrderId };
+    case 'rejected':
+      return { type: 'reject', reason: report.reason ?? 'venue_rejected' };
+    case 'fill':
+      return {
+        type: 'fill',
+        execId: report.execId,
+        lastQty: report.lastQty as string,
+        lastPx: report.lastPx as string,
+        venue: report.venue,
+      };
+    case 'pending_cancel':
+      return { type: 'acknowledgeCancel' };
+    case 'canceled':
+      return report.reason === undefined
+        ? { type: 'confirmCancel' }
+        : { type: 'confirmCancel', reason: report.reason };
+    case 'cancel_rejected':
+      if (report.reason === UNKNOWN_ORDER && !acceptedByVenue)
+        return { type: 'reject', reason: UNKNOWN_ORDER };
+      return { type: 'rejectCancel', reason: report.reason ?? 'cancel_rejected' };
+    case 'pending_replace':
+      return { type: 'acknowledgeReplace' };
+    case 'replaced':
+      return { type: 'confirmReplace' };
+    case 'replace_rejected':
+      return { type: 'rejectReplace', reason: report.reason ?? 'replace_rejected' };
+    case 'expired':
+      return { type: 'expire' };
+    case 'done_for_day':
+      return { type: 'doneForDay' };
+    case 'triggered': {
+      const { triggerPrice, bid, ask } = report;
+      return {
+        type: 'trigger',
+        triggerPrice: triggerPrice as string,
+        ...(bid === undefined ? {} : { bid }),
+        ...(ask === undefined ? {} : { ask }),
+      };
+    }
+  }
+}

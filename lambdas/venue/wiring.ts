@@ -1,0 +1,35 @@
+/**
+ * The venue handlers' collaborators, built once per execution environment from the environment
+ * variables the stack sets (docs/aws.md). Tests build their own with mocked clients.
+ */
+import { dynamo, eventBridge } from '../shared/clients.js';
+import { ENV, optionalEnv, requiredEnv } from '../shared/config.js';
+import { EventStore } from '../shared/event-store.js';
+import { SimulatedVenue } from './simulated-venue.js';
+
+export const DEFAULT_VENUE_NAME = 'SIMX';
+
+export function venueName(): string {
+  return optionalEnv(ENV.venueName) ?? DEFAULT_VENUE_NAME;
+}
+
+let venue: SimulatedVenue | undefined;
+let store: EventStore | undefined;
+
+export function simulatedVenue(): SimulatedVenue {
+  venue ??= new SimulatedVenue({
+    doc: dynamo,
+    eventBridge,
+    venueOrdersTable: requiredEnv(ENV.venueOrdersTable),
+    marketTable: requiredEnv(ENV.marketTable),
+    eventBusName: requiredEnv(ENV.eventBusName),
+    venueName: venueName(),
+    now: Date.now,
+  });
+  return venue;
+}
+
+export function eventStore(): EventStore {
+  store ??= new EventStore(dynamo, requiredEnv(ENV.eventStoreTable));
+  return store;
+}

@@ -1,0 +1,172 @@
+/**
+ * Test harness: an in-memory DynamoDB behind aws-sdk-client-mock, covering the calls and the
+ * condition expressions the venue and the event store use, and a PutEvents recorder. Items are
+ * deep-copied in and out, as DynamoDB would.
+ */
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+
+type Item = Record<string, unknown>;
+
+const KEYS: Record<string, readonly string[]> = {
+  events: ['orderId', 'seq'],
+  market: ['symbol'],
+  venue: ['orderId'],
+};
+
+function conditionFailed(): Error {
+  const e = new Error('The conditional request failed');
+  e.name = 'ConditionalCheckFailedException';
+  return e;
+}
+
+const copy = <T>(v: T): T => structuredClone(v);
+
+export class FakeDynamo {
+  readonly tables = new Map<string, Map<string, Item>>();
+  /** Called before each write; a test can throw from it to simulate a race. */
+  beforeWrite: ((table: string, item: Item) => void) | undefined;
+  /** Tables whose next read answers "no item" (a reader that lost a race with a writer). */
+  readonly staleNextGet = new Set<string>();
+
+  private table(name: string): Map<string, Item> {
+    const t = this.tables.get(name) ?? new Map<string, Item>();
+    this.tables.set(name, t);
+    return t;
+  }
+
+  private keyOf(table: string, item: Item): string {
+    return (KEYS[table] ?? ['orderId']).map((k) => String(item[k])).join('#');
+  }
+
+  items(table: string): Item[] {
+    return [...this.table(table).values()].map(copy);
+  }
+
+  get(table: string, key: Item): Item | undefined {
+    const got = this.table(table).get(this.keyOf(table, key));
+    return got === undefined ? undefined : copy(got);
+  }
+
+  private check(table: string, existing: Item | undefined, cond?: string, values?: Item): boolean {
+    if (cond === undefined) return true;
+    if (cond.startsWith('attribute_not_exists')) return existing === undefined;
+    const m = /^version = (:\w+)$/.exec(cond);
+    if (m?.[1] !== undefined) return existing !== undefined && existing.version === values?.[m[1]];
+    throw new Error(`fake dynamo: unsupported condition ${cond} on ${table}`);
+  }
+
+  put(input: {
+    TableName?: string;
+    Item?: Item;
+    ConditionExpression?: string;
+    ExpressionAttributeValues?: Item;
+  }) {
+    const table = input.TableName as string;
+    const item = input.Item as Item;
+    const existing = this.table(table).get(this.keyOf(table, item));
+    if (!this.check(table, existing, input.ConditionExpression, input.ExpressionAttributeValues))
+      throw conditionFailed();
+    this.beforeWrite?.(table, item);
+    this.table(table).set(this.keyOf(table, item), copy(item));
+  }
+
+  install(): ReturnType<typeof mockClient> {
+    const mock = mockClient(DynamoDBDocumentClient);
+    mock.on(GetCommand).callsFake((i) => {
+      if (this.staleNextGet.delete(i.TableName)) return {};
+      return { Item: this.get(i.TableName, i.Key) };
+    });
+    mock.on(PutCommand).callsFake((i) => {
+      this.put(i);
+      return {};
+    });
+    mock.on(UpdateCommand).callsFake((i) => {
+      const table = i.TableName as string;
+      const key = this.keyOf(table, i.Key);
+      const existing = this.table(table).get(key);
+      if (!this.check(table, existing, i.ConditionExpression, i.ExpressionAttributeValues))
+        throw conditionFailed();
+      const m = /^REMOVE (\w+)$/.exec(i.UpdateExpression);
+      if (m?.[1] === undefined || existing === undefined)
+        throw new Error(`fake dynamo: ${i.UpdateExpression}`);
+      delete existing[m[1]];
+      return {};
+    });
+    mock.on(TransactWriteCommand).callsFake((i) => {
+      const puts = (i.TransactItems ?? []).map((t: { Put?: Item }) => t.Put);
+      const failed = puts.map((p: Item) => {
+        const table = p.TableName as string;
+        const existing = this.table(table).get(this.keyOf(table, p.Item as Item));
+        return !this.check(
+          table,
+          existing,
+          p.ConditionExpression as string,
+          p.ExpressionAttributeValues as Item,
+        );
+      });
+      if (failed.some(Boolean)) {
+        const e = Object.assign(new Error('Transaction cancelled'), {
+          name: 'TransactionCanceledException',
+          CancellationReasons: failed.map((f: boolean) => ({ Code: f ? 'ConditionalCheckFailed' : 'None' })),
+        });
+        throw e;
+      }
+      for (const p of puts) this.put({ ...p, ConditionExpression: undefined });
+      return {};
+    });
+    mock.on(QueryCommand).callsFake((i) => {
+      const id = i.ExpressionAttributeValues[':id'];
+      const items = this.items(i.TableName)
+        .filter((x) => x.orderId === id)
+        .sort((a, b) => Number(a.seq) - Number(b.seq));
+      return { Items: items };
+    });
+    mock.on(ScanCommand).callsFake((i) => {
+      const items = this.items(i.TableName).filter((x) => x.restingSymbol !== undefined);
+      return { Items: items.map((x) => ({ orderId: x.orderId, restingSymbol: x.restingSymbol })) };
+    });
+    return mock;
+  }
+}
+
+export class BusRecorder {
+  readonly entries: PutEventsRequestEntry[] = [];
+  /** Number of upcoming PutEvents calls to fail entirely. */
+  failNext = 0;
+
+  install(): ReturnType<typeof mockClient> {
+    const mock = mockClient(EventBridgeClient);
+    mock.on(PutEventsCommand).callsFake((i) => {
+      if (this.failNext > 0) {
+        this.failNext--;
+        throw new Error('EventBridge unavailable');
+      }
+      this.entries.push(...(i.Entries ?? []));
+      return {
+        FailedEntryCount: 0,
+        Entries: (i.Entries ?? []).map((_: unknown, k: number) => ({ EventId: `e${k}` })),
+      };
+    });
+    return mock;
+  }
+
+  details<T = Record<string, unknown>>(): T[] {
+    return this.entries.map((e) => JSON.parse(e.Detail as string) as T);
+  }
+
+  take<T = Record<string, unknown>>(): T[] {
+    const out = this.details<T>();
+    this.entries.length = 0;
+    return out;
+  }
+}
