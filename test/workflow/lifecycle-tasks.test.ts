@@ -1,0 +1,131 @@
+import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { OrderCommand } from '../../lambdas/core/index.js';
+import { handler as awaitOutcome } from '../../lambdas/workflow/await-outcome.js';
+import { handler as expireOrder } from '../../lambdas/workflow/expire-order.js';
+import { handler as recordException } from '../../lambdas/workflow/record-exception.js';
+import { handler as routeOrder } from '../../lambdas/workflow/route-order.js';
+import { appended, history, lambdaContext, setEnv, spec, storeHolds, TABLES } from './fixtures.js';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const sfn = mockClient(SFNClient);
+const order = spec({ symbol: 'AAPL', qty: '10', side: 'buy', type: 'limit', limit_price: '100' });
+const fill = (execId: string, lastQty: string): OrderCommand => ({
+  type: 'fill',
+  execId,
+  lastQty,
+  lastPx: '100',
+});
+
+beforeEach(() => {
+  ddb.reset();
+  sfn.reset();
+  setEnv();
+  ddb.on(PutCommand).resolves({});
+  ddb.on(TransactWriteCommand).resolves({});
+});
+
+describe('await-outcome', () => {
+  const payload = { orderId: 'ord-1', taskToken: 'tok-1', outcomeTimeoutSeconds: 3600 };
+
+  it('stores the token, then finds the order still working and leaves the release to the signaller', async () => {
+    storeHolds(ddb, history(order, [{ type: 'accept' }, fill('e1', '4')]).events);
+    await expect(awaitOutcome(payload)).resolves.toEqual({ orderId: 'ord-1', releasedWith: null });
+    const put = ddb.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(put?.TableName).toBe(TABLES.TASK_TOKENS_TABLE);
+    expect(put?.Item).toMatchObject({ orderId: 'ord-1', taskToken: 'tok-1' });
+    const item = put?.Item as { registeredAt: string; expiresAt: number };
+    expect(item.expiresAt).toBeGreaterThan(Date.parse(item.registeredAt) / 1000 + 3600);
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+  });
+
+  it('closes the race: an order that closed before the token was stored is released here', async () => {
+    storeHolds(ddb, history(order, [{ type: 'accept' }, fill('e1', '10')]).events);
+    sfn.on(SendTaskSuccessCommand).resolves({});
+    await expect(awaitOutcome(payload)).resolves.toEqual({ orderId: 'ord-1', releasedWith: 'filled' });
+    // Token first, order second: a milestone appended in between is seen by one of the two.
+    const sequence = ddb.calls().map((c) => c.args[0].constructor.name);
+    expect(sequence.indexOf('PutCommand')).toBeLessThan(sequence.indexOf('QueryCommand'));
+    const send = sfn.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input;
+    expect(send?.taskToken).toBe('tok-1');
+    expect(JSON.parse(String(send?.output))).toEqual({ orderId: 'ord-1', status: 'filled', seq: 3 });
+  });
+
+  it.each(['TaskTimedOut', 'InvalidToken'])(
+    'takes %s as the signaller having released it first',
+    async (name) => {
+      storeHolds(ddb, history(order, [{ type: 'reject', reason: 'x' }]).events);
+      sfn.on(SendTaskSuccessCommand).rejects(Object.assign(new Error(name), { name }));
+      await expect(awaitOutcome(payload)).resolves.toEqual({ orderId: 'ord-1', releasedWith: 'rejected' });
+    },
+  );
+
+  it('lets any other Step Functions error through (the state retries or records it)', async () => {
+    storeHolds(ddb, history(order, [{ type: 'reject', reason: 'x' }]).events);
+    sfn
+      .on(SendTaskSuccessCommand)
+      .rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+    await expect(awaitOutcome(payload)).rejects.toThrow('throttled');
+  });
+});
+
+describe('route-order', () => {
+  it('routes to the simulated venue and waits until the close', async () => {
+    const now = jest.spyOn(Date, 'now').mockReturnValue(Date.parse('2025-07-15T14:00:10.000Z'));
+    await expect(
+      routeOrder({ orderId: 'ord-1', timeInForce: 'day', submittedAt: '2025-07-15T14:00:00.000Z' }),
+    ).resolves.toEqual({ venue: 'SIMX', outcomeTimeoutSeconds: 6 * 3600 + 60 - 10 });
+    process.env.VENUE_NAME = 'XNAS-SIM';
+    process.env.OMS_SESSION_CLOSE = '13:00';
+    await expect(
+      routeOrder({ orderId: 'ord-1', timeInForce: 'day', submittedAt: '2025-07-15T14:00:00.000Z' }),
+    ).resolves.toEqual({ venue: 'XNAS-SIM', outcomeTimeoutSeconds: 3 * 3600 + 60 - 10 });
+    now.mockRestore();
+  });
+
+  it('refuses a payload without a time in force', async () => {
+    await expect(routeOrder({ orderId: 'ord-1', submittedAt: '2025-07-15T14:00:00Z' })).rejects.toThrow(
+      /malformed/,
+    );
+  });
+});
+
+describe('expire-order', () => {
+  it('expires a working order', async () => {
+    storeHolds(ddb, history(order, [{ type: 'accept' }, fill('e1', '4')]).events);
+    await expect(expireOrder({ orderId: 'ord-1' }, lambdaContext)).resolves.toEqual({
+      orderId: 'ord-1',
+      status: 'expired',
+      expired: true,
+    });
+    expect(appended(ddb).map((e) => e.type)).toEqual(['OrderExpired']);
+  });
+
+  it('leaves an order that closed meanwhile as it is', async () => {
+    storeHolds(ddb, history(order, [{ type: 'accept' }, fill('e1', '10')]).events);
+    await expect(expireOrder({ orderId: 'ord-1' }, lambdaContext)).resolves.toMatchObject({
+      status: 'filled',
+      expired: false,
+    });
+    expect(appended(ddb)).toEqual([]);
+  });
+});
+
+describe('record-exception', () => {
+  it.each<[string, OrderCommand[], boolean, string[]]>([
+    ['before the venue: rejected', [], false, ['OrderExceptionRecorded', 'OrderRejected']],
+    ['maybe at the venue: cancel requested', [], true, ['OrderExceptionRecorded', 'OrderCancelRequested']],
+    ['already closed: only recorded', [{ type: 'reject', reason: 'x' }], true, ['OrderExceptionRecorded']],
+  ])('%s', async (_name, commands, reachedVenue, types) => {
+    storeHolds(ddb, history(order, commands).events);
+    await recordException(
+      { orderId: 'ord-1', stage: 'submit_to_venue', error: 'Boom', cause: 'x'.repeat(5000), reachedVenue },
+      lambdaContext,
+    );
+    const events = appended(ddb);
+    expect(events.map((e) => e.type)).toEqual(types);
+    expect(events[0]?.data).toMatchObject({ stage: 'submit_to_venue', error: 'Boom', reachedVenue });
+    expect((events[0]?.data as { cause?: string } | undefined)?.cause).toHaveLength(2000);
+  });
+});
