@@ -1,0 +1,33 @@
+/** POST /v2/orders: place an order (Alpaca v2 request body; optional Idempotency-Key header). */
+import { header } from '../shared/accounts.js';
+import { API_ERROR, apiError } from '../shared/api-response.js';
+import { placeOrder } from '../shared/orders-service.js';
+import { apiHandler, jsonBody, placeOrderResponse } from './http.js';
+
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+export const IDEMPOTENCY_KEY_MAX = 255;
+
+export const handler = apiHandler('CreateOrder', async (event, principal) => {
+  const idempotencyKey = header(event.headers, IDEMPOTENCY_KEY_HEADER);
+  if (
+    idempotencyKey !== undefined &&
+    (idempotencyKey.length === 0 || idempotencyKey.length > IDEMPOTENCY_KEY_MAX)
+  ) {
+    return apiError(
+      400,
+      API_ERROR.badRequest,
+      `Idempotency-Key: must be 1 to ${IDEMPOTENCY_KEY_MAX} characters`,
+    );
+  }
+  const body = jsonBody(event);
+  if (!body.ok) return body.response;
+  const result = await placeOrder({
+    accountId: principal.accountId,
+    body: body.value,
+    ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    requestId: event.requestContext.requestId,
+    now: Date.now(),
+    source: 'api',
+  });
+  return placeOrderResponse(result);
+});

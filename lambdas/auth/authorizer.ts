@@ -1,0 +1,109 @@
+/**
+ * HTTP API Lambda authorizer (payload 2.0, simple responses). Accepts an Alpaca key pair
+ * (`APCA-API-KEY-ID` + `APCA-API-SECRET-KEY`, secret checked against its stored HMAC) or a
+ * Bearer JWT verified against the configured JWKS, issuer and audience. The context names the
+ * principal and the accounts it may act on. Secrets and tokens are never logged.
+ */
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type {
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerWithContextResult,
+} from 'aws-lambda';
+import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import {
+  type AuthorizerContext,
+  accountsFromClaims,
+  apiKeyPk,
+  apiKeyRecordSchema,
+  authorizerContext,
+  credentialsOf,
+  hashSecret,
+  verifySecret,
+} from '../shared/accounts.js';
+import { dynamo } from '../shared/clients.js';
+import { ENV, optionalEnv, requiredEnv } from '../shared/config.js';
+import { logger, metrics } from '../shared/observability.js';
+
+export interface JwtSettings {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly keys: JWTVerifyGetKey;
+}
+
+export interface AuthorizerDeps {
+  readonly doc: DynamoDBDocumentClient;
+  readonly accountsTable: () => string;
+  /** Null when JWTs are not configured: Bearer tokens are then refused. */
+  readonly jwt: () => JwtSettings | null;
+}
+
+type Result = APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext | Record<string, never>>;
+
+const deny = (reason: string, detail: Record<string, unknown> = {}): Result => {
+  logger.info('authorization refused', { reason, ...detail });
+  metrics.addMetric('AuthorizationRefused', 'Count', 1);
+  return { isAuthorized: false, context: {} };
+};
+
+const allow = (principalId: string, accountIds: readonly string[]): Result => ({
+  isAuthorized: true,
+  context: authorizerContext(principalId, accountIds),
+});
+
+// Compared against when the key id is unknown, so a miss costs the same HMAC as a hit.
+const DUMMY_HASH = hashSecret('no such key', '00'.repeat(16));
+
+export function createAuthorizer(deps: AuthorizerDeps) {
+  return async (event: APIGatewayRequestAuthorizerEventV2): Promise<Result> => {
+    const credentials = credentialsOf(event.headers);
+    switch (credentials.kind) {
+      case 'none':
+        return deny(credentials.reason);
+      case 'apiKey': {
+        const { keyId, secret } = credentials;
+        const found = await deps.doc.send(
+          new GetCommand({ TableName: deps.accountsTable(), Key: { pk: apiKeyPk(keyId) } }),
+        );
+        const record = apiKeyRecordSchema.safeParse(found.Item);
+        const matches = verifySecret(secret, record.success ? record.data.secretHash : DUMMY_HASH);
+        if (!record.success || !matches) return deny('bad key pair', { keyId });
+        if (record.data.status !== 'active') return deny('revoked key', { keyId });
+        return allow(record.data.principalId, record.data.accountIds);
+      }
+      case 'bearer': {
+        const jwt = deps.jwt();
+        if (jwt === null) return deny('JWTs are not configured');
+        try {
+          const { payload } = await jwtVerify(credentials.token, jwt.keys, {
+            issuer: jwt.issuer,
+            audience: jwt.audience,
+          });
+          const accounts = accountsFromClaims(payload);
+          if (typeof payload.sub !== 'string' || payload.sub === '') return deny('token has no sub');
+          if (accounts.length === 0) return deny('token grants no accounts', { sub: payload.sub });
+          return allow(payload.sub, accounts);
+        } catch (err) {
+          return deny('invalid token', { error: (err as { code?: string }).code ?? (err as Error).name });
+        }
+      }
+    }
+  };
+}
+
+let remoteKeys: { url: string; keys: JWTVerifyGetKey } | undefined;
+
+/** JWT settings from the environment; the remote key set is fetched lazily and cached by jose. */
+export function jwtSettingsFromEnv(): JwtSettings | null {
+  const issuer = optionalEnv(ENV.jwtIssuer);
+  const audience = optionalEnv(ENV.jwtAudience);
+  const url = optionalEnv(ENV.jwksUrl);
+  if (issuer === undefined || audience === undefined || url === undefined) return null;
+  if (remoteKeys?.url !== url) remoteKeys = { url, keys: createRemoteJWKSet(new URL(url)) };
+  return { issuer, audience, keys: remoteKeys.keys };
+}
+
+export const handler = createAuthorizer({
+  doc: dynamo,
+  accountsTable: () => requiredEnv(ENV.accountsTable),
+  jwt: jwtSettingsFromEnv,
+});

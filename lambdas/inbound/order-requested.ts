@@ -1,0 +1,75 @@
+/**
+ * EventBridge target for `OrderRequested` (source `stockbot.strategy`): places the order the
+ * detail carries. The event id is the idempotency key, so a redelivered event yields the same
+ * order. A request that can never succeed (invalid, refused by risk, id reused) is logged and
+ * counted, not thrown: a retry cannot fix it. Anything else throws, so EventBridge retries and
+ * finally dead-letters it.
+ */
+import type { EventBridgeEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { ACCOUNT_ID } from '../shared/accounts.js';
+import { logger, metrics } from '../shared/observability.js';
+import { type PlaceOrderResult, placeOrder } from '../shared/orders-service.js';
+
+export const orderRequestedDetail = z.object({
+  accountId: z.string().regex(ACCOUNT_ID),
+  order: z.unknown(),
+});
+
+export type OrderRequestedEvent = EventBridgeEvent<'OrderRequested', unknown>;
+
+export class RetryableRejection extends Error {
+  override name = 'RetryableRejection';
+}
+
+export async function handler(event: OrderRequestedEvent): Promise<PlaceOrderResult | null> {
+  logger.appendKeys({ eventId: event.id, source: event.source });
+  try {
+    const detail = orderRequestedDetail.safeParse(event.detail);
+    if (!detail.success) {
+      logger.warn('OrderRequested ignored: detail is not {accountId, order}', {
+        issues: detail.error.issues.map((i) => `${i.path.join('.') || 'detail'}: ${i.message}`),
+      });
+      metrics.addMetric('InboundOrderInvalid', 'Count', 1);
+      return null;
+    }
+    const result = await placeOrder({
+      accountId: detail.data.accountId,
+      body: detail.data.order,
+      idempotencyKey: `event:${event.id}`,
+      requestId: event.id,
+      now: Date.now(),
+      source: 'bus',
+    });
+    switch (result.kind) {
+      case 'created':
+      case 'existing':
+        logger.info('OrderRequested placed', { orderId: result.order.id, outcome: result.kind });
+        metrics.addMetric(
+          result.kind === 'created' ? 'InboundOrderPlaced' : 'InboundOrderDuplicate',
+          'Count',
+          1,
+        );
+        return result;
+      case 'invalid':
+        logger.warn('OrderRequested invalid', { errors: result.errors });
+        metrics.addMetric('InboundOrderInvalid', 'Count', 1);
+        return result;
+      case 'risk_refused':
+        logger.warn('OrderRequested refused by pre-trade risk', { refusals: result.refusals });
+        metrics.addMetric('InboundOrderRiskRefused', 'Count', 1);
+        return result;
+      case 'conflict':
+        logger.warn('OrderRequested conflicts with an earlier order', { message: result.message });
+        metrics.addMetric('InboundOrderConflict', 'Count', 1);
+        return result;
+      case 'rate_limited':
+        // The next second has room: let EventBridge retry.
+        metrics.addMetric('InboundOrderRateLimited', 'Count', 1);
+        throw new RetryableRejection(`rate limited (${result.limit}/s) for account ${detail.data.accountId}`);
+    }
+  } finally {
+    metrics.publishStoredMetrics();
+    logger.resetKeys();
+  }
+}

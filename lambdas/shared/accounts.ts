@@ -1,0 +1,119 @@
+/**
+ * API credentials, the pure parts: the stored secret-hash format, its constant-time check, the
+ * accounts-table item of an API key, and reading credentials out of request headers and JWT
+ * claims. No AWS calls here; the authorizer does the I/O.
+ *
+ * A secret is stored as `hmac-sha256$<saltHex>$<hex>`: HMAC-SHA256 keyed by the salt over the
+ * secret. API secrets are long random strings, so one keyed hash is enough (no password KDF).
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+
+export const SECRET_HASH_SCHEME = 'hmac-sha256';
+const HEX = /^(?:[0-9a-f]{2})+$/;
+
+/** Account ids travel comma-joined in the authorizer context, so they cannot contain commas. */
+export const ACCOUNT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function hashSecret(secret: string, saltHex: string = randomBytes(16).toString('hex')): string {
+  if (!HEX.test(saltHex)) throw new Error('salt must be hex');
+  const mac = createHmac('sha256', Buffer.from(saltHex, 'hex')).update(secret, 'utf8').digest('hex');
+  return `${SECRET_HASH_SCHEME}$${saltHex}$${mac}`;
+}
+
+/** Whether `secret` matches `stored`; a malformed stored hash matches nothing. Constant time in the secret. */
+export function verifySecret(secret: string, stored: string): boolean {
+  const parts = stored.split('$');
+  if (parts.length !== 3 || parts[0] !== SECRET_HASH_SCHEME) return false;
+  const [, salt, expected] = parts as [string, string, string];
+  if (!HEX.test(salt) || !HEX.test(expected) || expected.length !== 64) return false;
+  const actual = createHmac('sha256', Buffer.from(salt, 'hex')).update(secret, 'utf8').digest();
+  return timingSafeEqual(actual, Buffer.from(expected, 'hex'));
+}
+
+export type ApiKeyStatus = 'active' | 'revoked';
+
+export const apiKeyRecordSchema = z.object({
+  pk: z.string().startsWith('key#'),
+  secretHash: z.string(),
+  principalId: z.string().min(1),
+  accountIds: z.array(z.string().regex(ACCOUNT_ID)).min(1),
+  status: z.enum(['active', 'revoked']),
+});
+
+export type ApiKeyRecord = z.infer<typeof apiKeyRecordSchema>;
+
+export function apiKeyPk(keyId: string): string {
+  return `key#${keyId}`;
+}
+
+/** The accounts-table item of an API key (used by seeding and key issuance). */
+export function apiKeyItem(input: {
+  readonly keyId: string;
+  readonly secret: string;
+  readonly principalId: string;
+  readonly accountIds: readonly string[];
+  readonly status?: ApiKeyStatus;
+  readonly salt?: string;
+}): ApiKeyRecord {
+  return {
+    pk: apiKeyPk(input.keyId),
+    secretHash: hashSecret(input.secret, input.salt),
+    principalId: input.principalId,
+    accountIds: [...input.accountIds],
+    status: input.status ?? 'active',
+  };
+}
+
+type Headers = Readonly<Record<string, string | undefined>> | undefined | null;
+
+/** A header by name, case-insensitively (API Gateway lowercases them; local callers may not). */
+export function header(headers: Headers, name: string): string | undefined {
+  if (!headers) return undefined;
+  const wanted = name.toLowerCase();
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === wanted) return v;
+  return undefined;
+}
+
+export const API_KEY_ID_HEADER = 'apca-api-key-id';
+export const API_SECRET_HEADER = 'apca-api-secret-key';
+
+export type Credentials =
+  | { readonly kind: 'apiKey'; readonly keyId: string; readonly secret: string }
+  | { readonly kind: 'bearer'; readonly token: string }
+  | { readonly kind: 'none'; readonly reason: string };
+
+/** The credentials a request carries: an Alpaca key pair, else a Bearer token. */
+export function credentialsOf(headers: Headers): Credentials {
+  const keyId = header(headers, API_KEY_ID_HEADER)?.trim();
+  const secret = header(headers, API_SECRET_HEADER);
+  if (keyId || secret) {
+    if (!keyId || !secret) return { kind: 'none', reason: 'incomplete key pair' };
+    if (keyId.length > 128) return { kind: 'none', reason: 'key id too long' };
+    return { kind: 'apiKey', keyId, secret };
+  }
+  const authorization = header(headers, 'authorization');
+  if (authorization === undefined) return { kind: 'none', reason: 'no credentials' };
+  const m = /^Bearer[ ]+([A-Za-z0-9\-_.~+/]+=*)\s*$/i.exec(authorization);
+  if (m === null) return { kind: 'none', reason: 'unsupported authorization scheme' };
+  return { kind: 'bearer', token: m[1] as string };
+}
+
+/** The accounts a JWT grants: claim `accounts` (string array) or `account_id`. */
+export function accountsFromClaims(claims: Readonly<Record<string, unknown>>): string[] {
+  const list = claims.accounts;
+  const raw = Array.isArray(list) ? list : typeof claims.account_id === 'string' ? [claims.account_id] : [];
+  const ids = raw.filter((a): a is string => typeof a === 'string' && ACCOUNT_ID.test(a));
+  return ids.length === raw.length ? [...new Set(ids)] : [];
+}
+
+/** What the authorizer hands to the handlers (`event.requestContext.authorizer.lambda`). */
+export interface AuthorizerContext {
+  readonly principalId: string;
+  /** Comma-joined; the first is the default acting account. */
+  readonly accountIds: string;
+}
+
+export function authorizerContext(principalId: string, accountIds: readonly string[]): AuthorizerContext {
+  return { principalId, accountIds: accountIds.join(',') };
+}

@@ -1,0 +1,150 @@
+/**
+ * A small in-memory DynamoDB behind aws-sdk-client-mock: enough of Get, Put, Update (the rate
+ * counter), TransactWrite (conditional puts, all-or-nothing) and the event store's Query to run
+ * the create/cancel/replace paths, including concurrent duplicates. Every command is recorded.
+ */
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+
+type Item = Record<string, unknown>;
+
+const KEYS: Record<string, readonly string[]> = {
+  events: ['orderId', 'seq'],
+  idempotency: ['id'],
+  orders: ['orderId'],
+  accounts: ['pk'],
+};
+
+export class FakeDynamo {
+  readonly mock = mockClient(DynamoDBDocumentClient);
+  readonly tables = new Map<string, Map<string, Item>>();
+  /** Codes to fail the next transactions with (one array of reasons per transaction). */
+  readonly failNextTransactions: string[][] = [];
+  /** Items the orders-table Query answers with (GSI evaluation is not emulated). */
+  ordersQueryItems: Item[] = [];
+
+  constructor() {
+    this.install();
+  }
+
+  private install(): void {
+    this.mock.on(GetCommand).callsFake(async (input) => {
+      await tick();
+      return { Item: this.table(input.TableName).get(this.key(input.TableName, input.Key)) };
+    });
+    this.mock.on(PutCommand).callsFake(async (input) => {
+      await tick();
+      const t = this.table(input.TableName);
+      const k = this.key(input.TableName, input.Item);
+      if (input.ConditionExpression?.startsWith('attribute_not_exists') && t.has(k)) {
+        throw Object.assign(new Error('conditional'), { name: 'ConditionalCheckFailedException' });
+      }
+      t.set(k, structuredClone(input.Item));
+      return {};
+    });
+    this.mock.on(UpdateCommand).callsFake(async (input) => {
+      await tick();
+      const t = this.table(input.TableName);
+      const k = this.key(input.TableName, input.Key);
+      const item = t.get(k) ?? { ...input.Key };
+      const limit = input.ExpressionAttributeValues?.[':limit'] as number;
+      const count = (item.count as number | undefined) ?? 0;
+      if (t.has(k) && !(count < limit)) {
+        throw Object.assign(new Error('conditional'), { name: 'ConditionalCheckFailedException' });
+      }
+      t.set(k, {
+        ...item,
+        count: count + 1,
+        expiresAt: item.expiresAt ?? input.ExpressionAttributeValues?.[':expiresAt'],
+      });
+      return {};
+    });
+    this.mock.on(TransactWriteCommand).callsFake(async (input: TransactWriteCommandInput) => {
+      await tick();
+      const items = input.TransactItems ?? [];
+      const forced = this.failNextTransactions.shift();
+      const reasons =
+        forced ??
+        items.map((ti) => {
+          const put = ti.Put;
+          if (put === undefined) return 'None';
+          const exists = this.table(put.TableName).has(this.key(put.TableName, put.Item));
+          return put.ConditionExpression?.startsWith('attribute_not_exists') && exists
+            ? 'ConditionalCheckFailed'
+            : 'None';
+        });
+      if (reasons.some((r) => r !== 'None')) {
+        throw new TransactionCanceledException({
+          // reasons in item order, as DynamoDB reports them
+          message: 'Transaction cancelled',
+          $metadata: {},
+          CancellationReasons: reasons.map((Code: string) => ({ Code })),
+        });
+      }
+      for (const ti of items) {
+        const put = ti.Put;
+        if (put)
+          this.table(put.TableName).set(this.key(put.TableName, put.Item), structuredClone(put.Item as Item));
+      }
+      return {};
+    });
+    this.mock.on(QueryCommand).callsFake(async (input) => {
+      await tick();
+      if (input.TableName === 'events') {
+        const id = input.ExpressionAttributeValues?.[':id'];
+        const items = [...this.table('events').values()]
+          .filter((i) => i.orderId === id)
+          .sort((a, b) => (a.seq as number) - (b.seq as number));
+        return { Items: structuredClone(items) };
+      }
+      return { Items: structuredClone(this.ordersQueryItems) };
+    });
+  }
+
+  table(name: string | undefined): Map<string, Item> {
+    const n = name ?? '';
+    let t = this.tables.get(n);
+    if (t === undefined) {
+      t = new Map();
+      this.tables.set(n, t);
+    }
+    return t;
+  }
+
+  private key(table: string | undefined, item: Item | undefined): string {
+    return (KEYS[table ?? ''] ?? ['id']).map((k) => String(item?.[k])).join('|');
+  }
+
+  put(table: string, item: Item): void {
+    this.table(table).set(this.key(table, item), structuredClone(item));
+  }
+
+  /** Write commands sent so far (anything that could change a table). */
+  writes(): unknown[] {
+    return [
+      ...this.mock.commandCalls(TransactWriteCommand),
+      ...this.mock.commandCalls(PutCommand),
+      ...this.mock.commandCalls(UpdateCommand),
+    ];
+  }
+
+  /** Empties the tables and the history, and drops per-test overrides of the behaviour. */
+  reset(): void {
+    this.mock.reset();
+    this.install();
+    this.tables.clear();
+    this.failNextTransactions.length = 0;
+    this.ordersQueryItems = [];
+  }
+}
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
