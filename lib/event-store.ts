@@ -1,0 +1,75 @@
+/**
+ * The OMS's own state (docs/aws.md "Tables"): the event store (source of truth, streamed to the
+ * consumers), the orders read model, idempotency claims, workflow task tokens and accounts.
+ *
+ * All tables are on-demand, encrypted with the AWS owned/managed key, have point-in-time recovery,
+ * and are RETAINed on stack deletion; the event store (the audit trail) also has deletion protection.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+
+const common = {
+  billingMode: BillingMode.PAY_PER_REQUEST,
+  encryption: TableEncryption.AWS_MANAGED,
+  pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+  removalPolicy: RemovalPolicy.RETAIN,
+} as const;
+
+export class EventStore extends Construct {
+  /** pk orderId (S), sk seq (N); stream NEW_IMAGE feeds publisher, projector, signaller. */
+  readonly events: Table;
+  /** Orders read model with the list-filter GSIs. */
+  readonly orders: Table;
+  /** Client-order-id / Idempotency-Key claims and rate-limit windows (TTL expiresAt). */
+  readonly idempotency: Table;
+  /** Task tokens of orders waiting in the workflow (TTL expiresAt). */
+  readonly taskTokens: Table;
+  /** API keys (hashed secrets) and account risk limits. */
+  readonly accounts: Table;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+
+    this.events = new Table(this, 'Events', {
+      ...common,
+      partitionKey: { name: 'orderId', type: AttributeType.STRING },
+      sortKey: { name: 'seq', type: AttributeType.NUMBER },
+      stream: StreamViewType.NEW_IMAGE,
+      deletionProtection: true,
+    });
+
+    this.orders = new Table(this, 'Orders', {
+      ...common,
+      partitionKey: { name: 'orderId', type: AttributeType.STRING },
+    });
+    for (const [indexName, partitionKey] of [
+      ['byAccount', 'accountId'],
+      ['byAccountStatus', 'accountOpenClosed'],
+      ['byAccountSymbol', 'accountSymbol'],
+    ] as const) {
+      this.orders.addGlobalSecondaryIndex({
+        indexName,
+        partitionKey: { name: partitionKey, type: AttributeType.STRING },
+        sortKey: { name: 'createdKey', type: AttributeType.STRING },
+      });
+    }
+
+    this.idempotency = new Table(this, 'Idempotency', {
+      ...common,
+      partitionKey: { name: 'id', type: AttributeType.STRING },
+      timeToLiveAttribute: 'expiresAt',
+    });
+
+    this.taskTokens = new Table(this, 'TaskTokens', {
+      ...common,
+      partitionKey: { name: 'orderId', type: AttributeType.STRING },
+      timeToLiveAttribute: 'expiresAt',
+    });
+
+    this.accounts = new Table(this, 'Accounts', {
+      ...common,
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+    });
+  }
+}

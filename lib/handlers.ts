@@ -1,0 +1,33 @@
+/**
+ * Every Lambda entry point of the OMS, in one place: the stack's constructs and the bundle report
+ * (`scripts/bundle-report.mjs`) both read this list, so they cannot drift. Paths are relative to the
+ * repository root; every file exports `handler`.
+ */
+export const HANDLERS = {
+  // HTTP API (Alpaca v2 order surface)
+  authorizer: 'lambdas/auth/authorizer.ts',
+  createOrder: 'lambdas/api/create-order.ts',
+  queryOrders: 'lambdas/api/query-orders.ts',
+  replaceOrder: 'lambdas/api/replace-order.ts',
+  cancelOrder: 'lambdas/api/cancel-order.ts',
+  // Event store stream consumers
+  publisher: 'lambdas/stream/publisher.ts',
+  projector: 'lambdas/stream/projector.ts',
+  signaller: 'lambdas/stream/signaller.ts',
+  // Order lifecycle workflow tasks
+  checkPreTradeRisk: 'lambdas/workflow/check-pre-trade-risk.ts',
+  askRiskGuardian: 'lambdas/workflow/ask-risk-guardian.ts',
+  routeOrder: 'lambdas/workflow/route-order.ts',
+  awaitOutcome: 'lambdas/workflow/await-outcome.ts',
+  expireOrder: 'lambdas/workflow/expire-order.ts',
+  recordException: 'lambdas/workflow/record-exception.ts',
+  // Broker Gateway (simulated venue)
+  submitToVenue: 'lambdas/venue/submit-to-venue.ts',
+  forwardToVenue: 'lambdas/venue/forward-to-venue.ts',
+  applyExecutionReport: 'lambdas/venue/apply-execution-report.ts',
+  marketTick: 'lambdas/venue/market-tick.ts',
+  // Inbound orders from the bus
+  orderRequested: 'lambdas/inbound/order-requested.ts',
+} as const;
+
+export type HandlerName = keyof typeof HANDLERS;

@@ -1,0 +1,164 @@
+/**
+ * The ONE place for Lambda defaults. Every OMS function is built by `omsFunction`, so runtime,
+ * architecture, bundling, tracing, logging and the role shape are the same everywhere.
+ *
+ * Decisions:
+ * - Runtime nodejs24.x on arm64 (Graviton: cheaper per GB-s, same code).
+ * - Bundling (lib/bundling.json, shared with scripts/bundle-report.mjs): CJS output (the package is
+ *   CommonJS, and CJS needs no `require` shim for dependencies that still call it), minified, with
+ *   source maps without sources content (stack traces map back, the zip stays small), target node24.
+ *   `externalModules: []` + `bundleAwsSDK`: the SDK v3 clients are bundled, so the code runs the
+ *   client versions it was tested with and only the commands used ship (tree shaking), instead of
+ *   whatever SDK the managed runtime carries that day.
+ * - Each function gets its own role (no AWS managed policy): it may write only its own log group
+ *   (explicit LogGroup, one month retention, JSON log format) plus X-Ray segments; everything else is
+ *   granted per table/bus/state machine by `useTable` and the grant methods, which also set the
+ *   environment variable named in `lambdas/shared/config.ts`, so grants and env cannot drift.
+ */
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  ApplicationLogLevel,
+  Architecture,
+  LoggingFormat,
+  Runtime,
+  SystemLogLevel,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import bundling from './bundling.json';
+
+export const METRICS_NAMESPACE = 'StockbotOms';
+export const LOG_RETENTION = RetentionDays.ONE_MONTH;
+
+/** esbuild options equivalent to what NodejsFunction runs (for the bundle report). */
+export const ESBUILD_OPTIONS = {
+  bundle: true,
+  platform: bundling.platform,
+  target: bundling.target,
+  format: bundling.format,
+  minify: bundling.minify,
+  sourcemap: bundling.sourceMap,
+  sourcesContent: bundling.sourcesContent,
+  external: bundling.externalModules,
+} as const;
+
+export interface OmsFunctionProps {
+  /** Entry file relative to the repository root (see lib/handlers.ts). */
+  readonly entry: string;
+  readonly description: string;
+  /** Default 30 s. */
+  readonly timeout?: Duration;
+  readonly environment?: Record<string, string>;
+}
+
+/** Repository root: lib/.. */
+const projectRoot = `${__dirname}/..`;
+
+export function omsFunction(scope: Construct, id: string, props: OmsFunctionProps): NodejsFunction {
+  const logGroup = new LogGroup(scope, `${id}Logs`, {
+    retention: LOG_RETENTION,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  const role = new Role(scope, `${id}Role`, {
+    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    description: `${id}: own log group, X-Ray, and the grants of its capability`,
+  });
+  logGroup.grantWrite(role);
+  const fn = new NodejsFunction(scope, id, {
+    entry: `${projectRoot}/${props.entry}`,
+    handler: 'handler',
+    projectRoot,
+    depsLockFilePath: `${projectRoot}/package-lock.json`,
+    description: props.description,
+    runtime: Runtime.NODEJS_24_X,
+    architecture: Architecture.ARM_64,
+    memorySize: 512,
+    timeout: props.timeout ?? Duration.seconds(30),
+    tracing: Tracing.ACTIVE,
+    role,
+    logGroup,
+    loggingFormat: LoggingFormat.JSON,
+    applicationLogLevelV2: ApplicationLogLevel.INFO,
+    systemLogLevelV2: SystemLogLevel.WARN,
+    environment: {
+      POWERTOOLS_SERVICE_NAME: `oms-${kebab(id)}`,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      NODE_OPTIONS: '--enable-source-maps',
+      ...props.environment,
+    },
+    bundling: {
+      target: bundling.target,
+      format: bundling.format === 'esm' ? OutputFormat.ESM : OutputFormat.CJS,
+      minify: bundling.minify,
+      sourceMap: bundling.sourceMap,
+      sourcesContent: bundling.sourcesContent,
+      externalModules: [...bundling.externalModules],
+      bundleAwsSDK: true,
+    },
+  });
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'Active tracing: xray:PutTraceSegments/PutTelemetryRecords support no resource-level permissions. ' +
+      'Stream consumers also get dynamodb:ListStreams, which has no resource either (test/infra asserts ' +
+      'that no other action is granted on "*").',
+  });
+  return fn;
+}
+
+export type TableAccess = 'read' | 'write' | 'readWrite';
+
+/** Grants `fn` the access it needs to `table` and tells it the table's name in `envName`. */
+export function useTable(fn: NodejsFunction, table: ITable, envName: string, access: TableAccess): void {
+  fn.addEnvironment(envName, table.tableName);
+  if (access === 'read') table.grantReadData(fn);
+  else if (access === 'write') table.grantWriteData(fn);
+  else table.grantReadWriteData(fn);
+  const stack = Stack.of(fn);
+  // CDK grants `<table>/index/*` with any data grant on a table that has indexes (queries by GSI).
+  if (hasIndexes(table)) {
+    const cfnTable = table.node.defaultChild;
+    if (cfnTable) {
+      const logicalId = stack.getLogicalId(cfnTable as never);
+      Validations.of(fn.role ?? fn).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/index/*]`,
+        reason:
+          "Queries run on the table's global secondary indexes (list filters); the grant is limited to its indexes.",
+      });
+    }
+  }
+}
+
+/** True when the table has secondary indexes (CDK then also grants `<table>/index/*`). */
+function hasIndexes(table: ITable): boolean {
+  return (table as unknown as { hasIndex?: boolean }).hasIndex === true;
+}
+
+/** An SQS queue that is encrypted and refuses non-TLS requests (dead-letter queues, consumer stand-ins). */
+export function secureQueue(scope: Construct, id: string, props: { deadLetterQueue?: Queue } = {}): Queue {
+  return new Queue(scope, id, {
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+    ...(props.deadLetterQueue
+      ? { deadLetterQueue: { queue: props.deadLetterQueue, maxReceiveCount: 5 } }
+      : {}),
+  });
+}
+
+/** Acknowledges AwsSolutions-SQS3 on a queue that is itself a dead-letter queue of a Lambda/rule target. */
+export function acknowledgeDeadLetterQueue(queue: Queue, of: string): void {
+  Validations.of(queue).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason: `This queue IS the dead-letter queue (${of}); it is drained by operators (alarm on depth), not by a consumer.`,
+  });
+}
+
+function kebab(id: string): string {
+  return id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+}

@@ -1,0 +1,110 @@
+/**
+ * The whole OMS in one environment-agnostic stack (synthesizes offline, no credentials).
+ * Settings come from CDK context (cdk.json defaults, override with `-c key=value`):
+ * - `oms:strategyPrincipalArns`: principals allowed to put stockbot.strategy events (list).
+ * - `oms:jwtIssuer`, `oms:jwtAudience`, `oms:jwksUrl`: Bearer JWT verification (unset: refused).
+ * - `oms:sessionClose` (HH:MM America/New_York), `oms:venueName`, `oms:riskGuardianUrl`.
+ */
+import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { BrokerGateway } from './broker-gateway.js';
+import { OmsEventBus } from './event-bus.js';
+import { EventStore } from './event-store.js';
+import { InboundOrders } from './inbound-orders.js';
+import { Operations } from './operations.js';
+import { OrderApi } from './order-api.js';
+import { OrderLifecycle } from './order-lifecycle.js';
+import { StreamConsumers } from './stream-consumers.js';
+
+export class OmsStack extends Stack {
+  readonly stores: EventStore;
+  readonly events: OmsEventBus;
+  readonly brokerGateway: BrokerGateway;
+  readonly lifecycle: OrderLifecycle;
+  readonly streamConsumers: StreamConsumers;
+  readonly orderApi: OrderApi;
+  readonly inbound: InboundOrders;
+  readonly operations: Operations;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+    const sessionClose = this.stringContext('oms:sessionClose') ?? '16:00';
+    const venueName = this.stringContext('oms:venueName') ?? 'SIMX';
+
+    this.stores = new EventStore(this, 'EventStore');
+    this.events = new OmsEventBus(this, 'Events', {
+      strategyPrincipalArns: this.listContext('oms:strategyPrincipalArns'),
+    });
+    this.brokerGateway = new BrokerGateway(this, 'BrokerGateway', {
+      stores: this.stores,
+      bus: this.events.bus,
+      venueName,
+    });
+    this.lifecycle = new OrderLifecycle(this, 'OrderLifecycle', {
+      stores: this.stores,
+      market: this.brokerGateway.market,
+      submitToVenue: this.brokerGateway.submitToVenue,
+      sessionClose,
+      venueName,
+      riskGuardianUrl: this.stringContext('oms:riskGuardianUrl'),
+    });
+    this.streamConsumers = new StreamConsumers(this, 'StreamConsumers', {
+      stores: this.stores,
+      bus: this.events.bus,
+      stateMachine: this.lifecycle.stateMachine,
+    });
+    this.orderApi = new OrderApi(this, 'OrderApi', {
+      stores: this.stores,
+      market: this.brokerGateway.market,
+      sessionClose,
+      jwt: {
+        issuer: this.stringContext('oms:jwtIssuer'),
+        audience: this.stringContext('oms:jwtAudience'),
+        jwksUrl: this.stringContext('oms:jwksUrl'),
+      },
+    });
+    this.inbound = new InboundOrders(this, 'InboundOrders', {
+      stores: this.stores,
+      market: this.brokerGateway.market,
+      bus: this.events.bus,
+      sessionClose,
+    });
+    this.operations = new Operations(this, 'Operations', {
+      api: this.orderApi.api,
+      stateMachine: this.lifecycle.stateMachine,
+      streamConsumers: this.streamConsumers.functions,
+      deadLetterQueues: {
+        ...this.streamConsumers.deadLetterQueues,
+        ...this.events.deadLetterQueues,
+        ...this.brokerGateway.deadLetterQueues,
+        OrderRequested: this.inbound.deadLetterQueue,
+      },
+    });
+
+    Validations.of(this).acknowledge({
+      id: 'CloudFormation-Validate::W7001',
+      reason:
+        'The Firehose L2 construct adds a CIDR mapping used only for Redshift/HTTP destinations; ours is S3.',
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.orderApi.stage.url });
+    new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
+    new CfnOutput(this, 'StateMachineArn', { value: this.lifecycle.stateMachine.stateMachineArn });
+  }
+
+  private stringContext(key: string): string | undefined {
+    const v: unknown = this.node.tryGetContext(key);
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  }
+
+  private listContext(key: string): string[] {
+    const v: unknown = this.node.tryGetContext(key);
+    if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string' && x !== '');
+    if (typeof v === 'string' && v !== '')
+      return v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    return [];
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Operations: alarms on everything that means "an order may be stuck or an event lost" (any message
+ * in a dead-letter queue, failed/timed-out workflows, stream consumers falling behind, API 5xx),
+ * published to an encrypted SNS topic, and one dashboard for the on-call.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+
+export interface OperationsProps {
+  readonly api: HttpApi;
+  readonly stateMachine: StateMachine;
+  readonly streamConsumers: Record<string, NodejsFunction>;
+  readonly deadLetterQueues: Record<string, Queue>;
+}
+
+export class Operations extends Construct {
+  readonly alarmTopic: Topic;
+  readonly alarms: Alarm[] = [];
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: OperationsProps) {
+    super(scope, id);
+    const { api, stateMachine, streamConsumers, deadLetterQueues } = props;
+
+    // CloudWatch must be able to use the key to publish to an encrypted topic: a customer managed key.
+    const key = new Key(this, 'AlarmTopicKey', {
+      description: 'Encrypts the OMS alarm topic',
+      enableKeyRotation: true,
+    });
+    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.alarmTopic = new Topic(this, 'AlarmTopic', {
+      displayName: 'Stockbot OMS alarms',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    const action = new SnsAction(this.alarmTopic);
+
+    const alarm = (alarmId: string, metric: IMetric, threshold: number, description: string): Alarm => {
+      const a = new Alarm(this, alarmId, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      a.addAlarmAction(action);
+      this.alarms.push(a);
+      return a;
+    };
+
+    const dlqDepth: IMetric[] = [];
+    for (const [name, queue] of Object.entries(deadLetterQueues)) {
+      // Alarms take the plain metric (a label would turn it into a metric-math alarm); graphs get labels.
+      const metric = queue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      });
+      dlqDepth.push(metric.with({ label: name }));
+      alarm(`${name}DlqNotEmpty`, metric, 0, `${name}: messages in the dead-letter queue need an operator`);
+    }
+
+    const sfnMetric = { period: Duration.minutes(1), statistic: 'Sum' } as const;
+    alarm(
+      'ExecutionsFailed',
+      stateMachine.metricFailed(sfnMetric),
+      0,
+      'Order lifecycle executions failed: check the recorded exception of each order',
+    );
+    alarm(
+      'ExecutionsTimedOut',
+      stateMachine.metricTimedOut(sfnMetric),
+      0,
+      'Order lifecycle executions timed out: orders may be stuck',
+    );
+
+    const iteratorAge: IMetric[] = [];
+    for (const [name, fn] of Object.entries(streamConsumers)) {
+      const metric = new Metric({
+        namespace: 'AWS/Lambda',
+        metricName: 'IteratorAge',
+        dimensionsMap: { FunctionName: fn.functionName },
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      });
+      iteratorAge.push(metric.with({ label: name }));
+      alarm(`${name}IteratorAge`, metric, 60_000, `${name} is more than 60 s behind the event store stream`);
+    }
+
+    const apiMetric = { period: Duration.minutes(1), statistic: 'Sum' } as const;
+    const api5xx = api.metricServerError(apiMetric);
+    alarm('Api5xx', api5xx, 0, 'The order API answered 5xx: bad input must never be a 5xx');
+
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.hours(3),
+    });
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'API latency (ms)',
+        left: [
+          api.metricLatency({ period: Duration.minutes(1), statistic: 'p50', label: 'p50' }),
+          api.metricLatency({ period: Duration.minutes(1), statistic: 'p99', label: 'p99' }),
+        ],
+      }),
+      new GraphWidget({
+        title: 'API errors',
+        left: [api.metricClientError({ ...apiMetric, label: '4xx' }), api5xx],
+      }),
+      new GraphWidget({
+        title: 'Order lifecycle executions',
+        left: [
+          stateMachine.metricStarted({ ...sfnMetric, label: 'started' }),
+          stateMachine.metricSucceeded({ ...sfnMetric, label: 'succeeded' }),
+          stateMachine.metricFailed({ ...sfnMetric, label: 'failed' }),
+          stateMachine.metricTimedOut({ ...sfnMetric, label: 'timed out' }),
+        ],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: 'Stream consumers iterator age (ms)', left: iteratorAge }),
+      new GraphWidget({ title: 'Dead-letter queue depth', left: dlqDepth }),
+    );
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The Alpaca v2 compatible order API: an HTTP API (payload 2.0) with a Lambda authorizer in front of
+ * every route, and one function per command/query family.
+ *
+ * Authorizer decision: requests carry EITHER the key pair headers (APCA-API-KEY-ID +
+ * APCA-API-SECRET-KEY) OR `Authorization: Bearer`. An HTTP API authorizer with identity sources
+ * rejects (401, without invoking it) any request missing one of them, and identity sources are
+ * AND-ed, so no single set fits both schemes. The authorizer therefore has NO identity source and
+ * result caching is off (TTL 0): it runs on every request and decides itself (a missing credential is
+ * a deny). Caching a key-pair result would also have to key on the secret, which we do not want in a
+ * cache key.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, type HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ENV } from '../lambdas/shared/config.js';
+import type { EventStore } from './event-store.js';
+import { HANDLERS } from './handlers.js';
+import { LOG_RETENTION, omsFunction, useTable } from './lambda-defaults.js';
+
+export interface OrderApiProps {
+  readonly stores: EventStore;
+  readonly market: ITable;
+  readonly sessionClose: string;
+  /** Bearer JWT verification; JWTs are refused when unset. */
+  readonly jwt: { issuer?: string; audience?: string; jwksUrl?: string };
+}
+
+/** Route table: method, path, function. */
+export const ORDER_ROUTES = [
+  { method: HttpMethod.POST, path: '/v2/orders', fn: 'createOrder' },
+  { method: HttpMethod.GET, path: '/v2/orders', fn: 'queryOrders' },
+  { method: HttpMethod.GET, path: '/v2/orders/{order_id}', fn: 'queryOrders' },
+  { method: HttpMethod.GET, path: '/v2/orders:by_client_order_id', fn: 'queryOrders' },
+  { method: HttpMethod.GET, path: '/v2/orders/{order_id}/events', fn: 'queryOrders' },
+  { method: HttpMethod.PATCH, path: '/v2/orders/{order_id}', fn: 'replaceOrder' },
+  { method: HttpMethod.DELETE, path: '/v2/orders/{order_id}', fn: 'cancelOrder' },
+  { method: HttpMethod.DELETE, path: '/v2/orders', fn: 'cancelOrder' },
+] as const;
+
+type RouteFunction = (typeof ORDER_ROUTES)[number]['fn'];
+
+export class OrderApi extends Construct {
+  readonly api: HttpApi;
+  readonly stage: HttpStage;
+  readonly authorizer: NodejsFunction;
+  readonly functions: Record<RouteFunction, NodejsFunction>;
+
+  constructor(scope: Construct, id: string, props: OrderApiProps) {
+    super(scope, id);
+    const { stores, market } = props;
+    const env = { [ENV.sessionClose]: props.sessionClose };
+
+    const jwtEnv: Record<string, string> = {};
+    if (props.jwt.issuer) jwtEnv[ENV.jwtIssuer] = props.jwt.issuer;
+    if (props.jwt.audience) jwtEnv[ENV.jwtAudience] = props.jwt.audience;
+    if (props.jwt.jwksUrl) jwtEnv[ENV.jwksUrl] = props.jwt.jwksUrl;
+    this.authorizer = omsFunction(this, 'Authorizer', {
+      entry: HANDLERS.authorizer,
+      description: 'HTTP API authorizer: Alpaca key pairs and Bearer JWTs',
+      timeout: Duration.seconds(10),
+      environment: jwtEnv,
+    });
+    useTable(this.authorizer, stores.accounts, ENV.accountsTable, 'read');
+
+    const apiFunction = (fnId: string, entry: string, description: string): NodejsFunction =>
+      omsFunction(this, fnId, { entry, description, timeout: Duration.seconds(10), environment: env });
+
+    const createOrder = apiFunction('CreateOrder', HANDLERS.createOrder, 'POST /v2/orders');
+    useTable(createOrder, stores.events, ENV.eventStoreTable, 'readWrite');
+    useTable(createOrder, stores.idempotency, ENV.idempotencyTable, 'readWrite');
+    useTable(createOrder, stores.accounts, ENV.accountsTable, 'read');
+    useTable(createOrder, stores.orders, ENV.ordersTable, 'read');
+    useTable(createOrder, market, ENV.marketTable, 'read');
+
+    const queryOrders = apiFunction('QueryOrders', HANDLERS.queryOrders, 'GET /v2/orders[/...]');
+    useTable(queryOrders, stores.events, ENV.eventStoreTable, 'read');
+    useTable(queryOrders, stores.orders, ENV.ordersTable, 'read');
+    useTable(queryOrders, stores.idempotency, ENV.idempotencyTable, 'read');
+
+    const replaceOrder = apiFunction('ReplaceOrder', HANDLERS.replaceOrder, 'PATCH /v2/orders/{order_id}');
+    useTable(replaceOrder, stores.events, ENV.eventStoreTable, 'readWrite');
+    useTable(replaceOrder, stores.orders, ENV.ordersTable, 'read');
+    useTable(replaceOrder, stores.accounts, ENV.accountsTable, 'read');
+    useTable(replaceOrder, market, ENV.marketTable, 'read');
+
+    const cancelOrder = apiFunction('CancelOrder', HANDLERS.cancelOrder, 'DELETE /v2/orders[/{order_id}]');
+    useTable(cancelOrder, stores.events, ENV.eventStoreTable, 'readWrite');
+    useTable(cancelOrder, stores.orders, ENV.ordersTable, 'read');
+
+    this.functions = { createOrder, queryOrders, replaceOrder, cancelOrder };
+
+    const authorizer = new HttpLambdaAuthorizer('KeyPairOrJwt', this.authorizer, {
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      identitySource: [],
+      resultsCacheTtl: Duration.seconds(0),
+    });
+
+    this.api = new HttpApi(this, 'HttpApi', {
+      description: 'Stockbot OMS: Alpaca Trading API v2 compatible orders',
+      createDefaultStage: false,
+      defaultAuthorizer: authorizer,
+    });
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: LOG_RETENTION,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: 200, burstLimit: 400 },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            method: '$context.httpMethod',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            latency: '$context.responseLatency',
+            integrationLatency: '$context.integrationLatency',
+            principalId: '$context.authorizer.principalId',
+            authorizerError: '$context.authorizer.error',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+
+    const integrations = new Map<RouteFunction, HttpLambdaIntegration>();
+    for (const route of ORDER_ROUTES) {
+      let integration = integrations.get(route.fn);
+      if (!integration) {
+        integration = new HttpLambdaIntegration(`${route.fn}Integration`, this.functions[route.fn]);
+        integrations.set(route.fn, integration);
+      }
+      this.api.addRoutes({ path: route.path, methods: [route.method], integration });
+    }
+  }
+}

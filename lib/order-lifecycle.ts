@@ -1,0 +1,159 @@
+/**
+ * The order-lifecycle workflow: a Standard state machine (one execution per order, name = order id)
+ * defined by `statemachines/order-lifecycle.asl.json`, whose `${...}` placeholders are the ARNs of the
+ * task functions built here (and the Broker Gateway's submit task). Logs ALL to a log group without
+ * execution data (no order contents in logs), X-Ray tracing on.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ENV } from '../lambdas/shared/config.js';
+import type { EventStore } from './event-store.js';
+import { HANDLERS } from './handlers.js';
+import { LOG_RETENTION, omsFunction, useTable } from './lambda-defaults.js';
+
+export const ORDER_LIFECYCLE_ASL = join(__dirname, '..', 'statemachines', 'order-lifecycle.asl.json');
+
+/** `${Name}` placeholders used in an ASL text (JSONPath intrinsics never use `${`). */
+export function aslPlaceholders(aslText: string): string[] {
+  return [...new Set([...aslText.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] as string))].sort();
+}
+
+export interface OrderLifecycleProps {
+  readonly stores: EventStore;
+  readonly market: ITable;
+  readonly submitToVenue: NodejsFunction;
+  readonly sessionClose: string;
+  readonly venueName: string;
+  /** Optional external Risk Guardian; when unset the workflow skips the call. */
+  readonly riskGuardianUrl: string | undefined;
+}
+
+export class OrderLifecycle extends Construct {
+  readonly stateMachine: StateMachine;
+  /** The workflow's task functions, keyed by their ASL placeholder. */
+  readonly taskFunctions: Record<string, NodejsFunction>;
+
+  constructor(scope: Construct, id: string, props: OrderLifecycleProps) {
+    super(scope, id);
+    const { stores } = props;
+    const env = { [ENV.sessionClose]: props.sessionClose };
+    // Both the pre-trade check (decides whether to ask) and the asking task read the URL.
+    const riskGuardianEnv: Record<string, string> = props.riskGuardianUrl
+      ? { [ENV.riskGuardianUrl]: props.riskGuardianUrl }
+      : {};
+
+    const checkPreTradeRisk = omsFunction(this, 'CheckPreTradeRisk', {
+      entry: HANDLERS.checkPreTradeRisk,
+      description: 'Workflow task: authoritative pre-trade risk and compliance re-check',
+      environment: { ...env, ...riskGuardianEnv },
+    });
+    useTable(checkPreTradeRisk, stores.events, ENV.eventStoreTable, 'readWrite');
+    useTable(checkPreTradeRisk, stores.accounts, ENV.accountsTable, 'read');
+    useTable(checkPreTradeRisk, stores.orders, ENV.ordersTable, 'read');
+    useTable(checkPreTradeRisk, props.market, ENV.marketTable, 'read');
+
+    const askRiskGuardian = omsFunction(this, 'AskRiskGuardian', {
+      entry: HANDLERS.askRiskGuardian,
+      description: 'Workflow task: asks the external Risk Guardian (fail closed)',
+      environment: { ...env, ...riskGuardianEnv },
+    });
+    useTable(askRiskGuardian, stores.events, ENV.eventStoreTable, 'readWrite');
+
+    const routeOrder = omsFunction(this, 'RouteOrder', {
+      entry: HANDLERS.routeOrder,
+      description: 'Workflow task: picks the venue and the outcome timeout (no table access)',
+      environment: { ...env, [ENV.venueName]: props.venueName },
+    });
+
+    const awaitOutcome = omsFunction(this, 'AwaitOutcome', {
+      entry: HANDLERS.awaitOutcome,
+      description: 'Workflow task (.waitForTaskToken): registers the task token of the waiting order',
+      environment: env,
+    });
+    useTable(awaitOutcome, stores.taskTokens, ENV.taskTokensTable, 'readWrite');
+    useTable(awaitOutcome, stores.events, ENV.eventStoreTable, 'read');
+
+    const expireOrder = omsFunction(this, 'ExpireOrder', {
+      entry: HANDLERS.expireOrder,
+      description: 'Workflow task: expires the order when its time in force ends',
+      environment: env,
+    });
+    useTable(expireOrder, stores.events, ENV.eventStoreTable, 'readWrite');
+
+    const recordException = omsFunction(this, 'RecordException', {
+      entry: HANDLERS.recordException,
+      description: 'Workflow task: records the outcome of a failed path (reject or cancel request)',
+      environment: env,
+    });
+    useTable(recordException, stores.events, ENV.eventStoreTable, 'readWrite');
+
+    this.taskFunctions = {
+      CheckPreTradeRiskFunctionArn: checkPreTradeRisk,
+      AskRiskGuardianFunctionArn: askRiskGuardian,
+      RouteOrderFunctionArn: routeOrder,
+      SubmitToVenueFunctionArn: props.submitToVenue,
+      AwaitOutcomeFunctionArn: awaitOutcome,
+      ExpireOrderFunctionArn: expireOrder,
+      RecordExceptionFunctionArn: recordException,
+    };
+
+    const aslText = readFileSync(ORDER_LIFECYCLE_ASL, 'utf8');
+    const definitionSubstitutions: Record<string, string> = Object.fromEntries(
+      Object.entries(this.taskFunctions).map(([name, fn]) => [name, fn.functionArn]),
+    );
+    if (aslPlaceholders(aslText).includes('RiskGuardianEnabled')) {
+      definitionSubstitutions.RiskGuardianEnabled = props.riskGuardianUrl ? 'true' : 'false';
+    }
+
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: LOG_RETENTION,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      comment: 'Order lifecycle: one execution per order, named by the order id',
+      stateMachineType: StateMachineType.STANDARD,
+      // Inline (not an S3 asset as fromFile would make it): the template is self-contained, so local
+      // mode and reviewers read the definition and its substitutions straight from it.
+      definitionBody: DefinitionBody.fromString(aslText),
+      definitionSubstitutions,
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
+      tracingEnabled: true,
+      // The longest order lives until its GTC expiry; Standard executions last at most one year.
+      timeout: Duration.days(365),
+    });
+
+    const stack = Stack.of(this);
+    for (const fn of Object.values(this.taskFunctions)) {
+      fn.grantInvoke(this.stateMachine);
+      Validations.of(this.stateMachine).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as never)}.Arn>:*]`,
+        reason: 'Invoking a task function by any version/alias ARN of that one function (grantInvoke).',
+      });
+    }
+    Validations.of(this.stateMachine).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Log delivery (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray tracing actions support no ' +
+        'resource-level permissions.',
+    });
+
+    // await-outcome may release a token itself when the order closed before the token was stored.
+    // A separate Policy: the function must not depend on the state machine that references it.
+    new Policy(this, 'AwaitOutcomeTaskResponse', {
+      roles: awaitOutcome.role ? [awaitOutcome.role] : [],
+      statements: [
+        new PolicyStatement({
+          actions: ['states:SendTaskSuccess'],
+          resources: [this.stateMachine.stateMachineArn],
+        }),
+      ],
+    });
+  }
+}

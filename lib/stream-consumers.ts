@@ -1,0 +1,97 @@
+/**
+ * The three consumers of the event store stream. Each: only INSERT records (events are immutable,
+ * MODIFY/REMOVE never carry news), partial batch failures, bisect on error, bounded retries and
+ * record age, and an SQS dead-letter queue (on-failure destination: the failed batch's stream
+ * coordinates, from which operators re-read the records).
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { EventBus } from 'aws-cdk-lib/aws-events';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ENV } from '../lambdas/shared/config.js';
+import type { EventStore } from './event-store.js';
+import { HANDLERS } from './handlers.js';
+import { acknowledgeDeadLetterQueue, omsFunction, secureQueue, useTable } from './lambda-defaults.js';
+
+export interface StreamConsumersProps {
+  readonly stores: EventStore;
+  readonly bus: EventBus;
+  readonly stateMachine: StateMachine;
+}
+
+interface ConsumerSettings {
+  readonly batchSize: number;
+  readonly maxBatchingWindow: Duration;
+}
+
+/**
+ * Lambda's batching window takes whole seconds. The publisher waits up to 1 s to fill PutEvents
+ * batches; the projector (read-your-writes freshness of GET /v2/orders) and the signaller (time to the
+ * workflow start) do not wait: 0.5 s is not expressible and 1 s is too much on the order's path.
+ */
+export const CONSUMER_SETTINGS = {
+  Publisher: { batchSize: 100, maxBatchingWindow: Duration.seconds(1) },
+  Projector: { batchSize: 100, maxBatchingWindow: Duration.seconds(0) },
+  Signaller: { batchSize: 50, maxBatchingWindow: Duration.seconds(0) },
+} as const satisfies Record<string, ConsumerSettings>;
+
+export type ConsumerName = keyof typeof CONSUMER_SETTINGS;
+
+export class StreamConsumers extends Construct {
+  readonly functions: Record<ConsumerName, NodejsFunction>;
+  readonly deadLetterQueues: Record<ConsumerName, Queue>;
+
+  constructor(scope: Construct, id: string, props: StreamConsumersProps) {
+    super(scope, id);
+    const { stores, bus, stateMachine } = props;
+
+    const publisher = omsFunction(this, 'Publisher', {
+      entry: HANDLERS.publisher,
+      description: 'Event store stream -> EventBridge (source stockbot.oms)',
+    });
+    publisher.addEnvironment(ENV.eventBusName, bus.eventBusName);
+    bus.grantPutEventsTo(publisher);
+
+    const projector = omsFunction(this, 'Projector', {
+      entry: HANDLERS.projector,
+      description: 'Event store stream -> orders read model',
+    });
+    useTable(projector, stores.events, ENV.eventStoreTable, 'read');
+    useTable(projector, stores.orders, ENV.ordersTable, 'write');
+
+    const signaller = omsFunction(this, 'Signaller', {
+      entry: HANDLERS.signaller,
+      description: 'Event store stream -> starts order workflows, releases task tokens at milestones',
+    });
+    useTable(signaller, stores.taskTokens, ENV.taskTokensTable, 'read');
+    useTable(signaller, stores.events, ENV.eventStoreTable, 'read');
+    signaller.addEnvironment(ENV.stateMachineArn, stateMachine.stateMachineArn);
+    stateMachine.grantStartExecution(signaller);
+    stateMachine.grantTaskResponse(signaller);
+
+    this.functions = { Publisher: publisher, Projector: projector, Signaller: signaller };
+    const dlqs: Partial<Record<ConsumerName, Queue>> = {};
+    for (const [name, fn] of Object.entries(this.functions) as [ConsumerName, NodejsFunction][]) {
+      const dlq = secureQueue(this, `${name}Dlq`);
+      acknowledgeDeadLetterQueue(dlq, `${name} stream consumer on-failure destination`);
+      dlqs[name] = dlq;
+      fn.addEventSource(
+        new DynamoEventSource(stores.events, {
+          startingPosition: StartingPosition.TRIM_HORIZON,
+          ...CONSUMER_SETTINGS[name],
+          reportBatchItemFailures: true,
+          bisectBatchOnError: true,
+          retryAttempts: 10,
+          maxRecordAge: Duration.hours(24),
+          onFailure: new SqsDlq(dlq),
+          filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT') })],
+        }),
+      );
+    }
+    this.deadLetterQueues = dlqs as Record<ConsumerName, Queue>;
+  }
+}
