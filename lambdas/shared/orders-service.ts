@@ -108,23 +108,30 @@ export async function placeOrder(
   const requestHash = requestHashOf(spec);
   const store = new EventStore(deps.doc, deps.eventStoreTable);
   const claims = claimsOf(input, spec);
+  const seenBefore = async (): Promise<PlaceOrderResult | null> => {
+    for (const c of claims) {
+      if (c.id === null) continue;
+      const seen = await resolveClaim(deps, store, c.id, requestHash, accountId);
+      if (seen !== 'gone') return claimOutcome(c.field, seen);
+    }
+    return null;
+  };
   // A retry of a placed request is answered before risk (whose duplicate-order rule would refuse
   // it) and before the rate limit. Concurrent first attempts are settled by the transaction below.
-  for (const c of claims) {
-    if (c.id === null) continue;
-    const seen = await resolveClaim(deps, store, c.id, requestHash, accountId);
-    if (seen !== 'gone') return claimOutcome(c.field, seen);
-  }
+  const before = await seenBefore();
+  if (before !== null) return before;
 
   const { limits, context } = await loadRiskInputs(accountId, spec, now);
   const refusals = checkPreTradeRisk(spec, limits, context);
-  if (refusals.length > 0) return { kind: 'risk_refused', refusals };
+  // A concurrent duplicate may have been placed while risk was checked (and be why the duplicate
+  // rule refused): the caller then gets that order, as a retry would.
+  if (refusals.length > 0) return (await seenBefore()) ?? { kind: 'risk_refused', refusals };
 
   if (
     limits.maxOrdersPerSecond !== null &&
     !(await takeRateSlot(deps, accountId, now, limits.maxOrdersPerSecond))
   ) {
-    return { kind: 'rate_limited', limit: limits.maxOrdersPerSecond };
+    return (await seenBefore()) ?? { kind: 'rate_limited', limit: limits.maxOrdersPerSecond };
   }
 
   for (let attempt = 1; ; attempt++) {

@@ -162,6 +162,31 @@ describe('placeOrder', () => {
     );
   });
 
+  test('a duplicate placed while risk was checked: the caller gets that order, not a duplicate refusal', async () => {
+    const body = { ...LIMIT_BUY, client_order_id: 'c-dup' };
+    let winner: unknown;
+    // The concurrent winner commits while this request's risk inputs load; risk then sees the
+    // winner among the recent orders and its duplicate rule refuses.
+    risk.mockImplementationOnce(async () => {
+      risk.mockResolvedValue(riskInputs());
+      winner = await place({ body, requestId: 'req-winner' });
+      const recent = {
+        symbol: 'AAPL',
+        side: 'buy',
+        qty: '10',
+        notional: null,
+        type: 'limit',
+        limitPrice: '100',
+        createdAt: new Date(T0).toISOString(),
+      };
+      return riskInputs({ duplicateWindowSeconds: 2 }, { recentOrders: [recent] });
+    });
+    const r = await place({ body });
+    expect(winner).toMatchObject({ kind: 'created' });
+    expect(r).toEqual({ kind: 'existing', order: (winner as { order: unknown }).order });
+    expect(fake.table('events').size).toBe(1);
+  });
+
   test('concurrent requests reusing one client_order_id with other terms: one wins, the rest conflict', async () => {
     const results = await Promise.all(
       ['1', '2', '3'].map((qty) => place({ body: { ...LIMIT_BUY, qty, client_order_id: 'c-x' } })),
