@@ -1,7 +1,7 @@
 /** Reading one order for a principal: from the event store (consistent), only if it is the account's. */
 import type { OrderState } from '../core/index.js';
-import { dynamo } from '../shared/clients.js';
 import { ENV, requiredEnv } from '../shared/config.js';
+import { dynamo } from '../shared/dynamo.js';
 import { EventStore, type StoredEvent } from '../shared/event-store.js';
 
 export function eventStore(): EventStore {

@@ -21,8 +21,8 @@ import {
   toAlpacaOrder,
 } from '../core/index.js';
 import { fieldErrors, json } from '../shared/api-response.js';
-import { dynamo } from '../shared/clients.js';
 import { ENV, requiredEnv } from '../shared/config.js';
+import { dynamo } from '../shared/dynamo.js';
 import { coidClaimId } from '../shared/orders-service.js';
 import { apiHandler, notFound } from './http.js';
 import { eventStore, loadOwnedOrder, plausibleOrderId } from './orders-access.js';

@@ -20,8 +20,8 @@ import {
   hashSecret,
   verifySecret,
 } from '../shared/accounts.js';
-import { dynamo } from '../shared/clients.js';
 import { ENV, optionalEnv, requiredEnv } from '../shared/config.js';
+import { dynamo } from '../shared/dynamo.js';
 import { logger, metrics } from '../shared/observability.js';
 
 export interface JwtSettings {

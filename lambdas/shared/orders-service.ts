@@ -25,8 +25,8 @@ import {
   validateOrderRequest,
 } from '../core/index.js';
 import { checkPreTradeRisk, type RiskRefusal } from '../core/risk.js';
-import { dynamo } from './clients.js';
 import { ENV, requiredEnv } from './config.js';
+import { dynamo } from './dynamo.js';
 import { EventStore, type TransactItem } from './event-store.js';
 import { loadRiskInputs } from './risk-context.js';
 

@@ -28,8 +28,8 @@ import {
   toValue18,
   type Value18,
 } from '../core/index.js';
-import { dynamo } from './clients.js';
 import { ENV, requiredEnv } from './config.js';
+import { dynamo } from './dynamo.js';
 
 export interface RiskInputs {
   readonly limits: RiskLimits;

@@ -12,8 +12,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { dynamo } from '../shared/clients.js';
 import { ENV, requiredEnv } from '../shared/config.js';
+import { dynamo } from '../shared/dynamo.js';
 import { EventStore } from '../shared/event-store.js';
 import { logger, metrics } from '../shared/observability.js';
 import { orderViewItem } from './order-view-item.js';

@@ -21,9 +21,9 @@ import {
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { eventBridge } from '../shared/clients.js';
 import { ENV, requiredEnv } from '../shared/config.js';
 import { busEntryOf } from '../shared/envelope.js';
+import { eventBridge } from '../shared/event-bridge.js';
 import { logger, metrics } from '../shared/observability.js';
 import { errorName, partialBatchResponse, readRecords } from './stream-records.js';
 

@@ -20,10 +20,11 @@ import { SendTaskSuccessCommand, type SFNClient, StartExecutionCommand } from '@
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { OrderSubmitted } from '../core/index.js';
-import { dynamo, stepFunctions } from '../shared/clients.js';
 import { ENV, requiredEnv } from '../shared/config.js';
+import { dynamo } from '../shared/dynamo.js';
 import { EventStore, type StoredEvent } from '../shared/event-store.js';
 import { logger, metrics } from '../shared/observability.js';
+import { stepFunctions } from '../shared/step-functions.js';
 import { type ClosingMilestone, closingMilestone } from './milestones.js';
 import { errorName, eventsByOrder, partialBatchResponse, readRecords } from './stream-records.js';
 

@@ -2,8 +2,10 @@
  * The venue handlers' collaborators, built once per execution environment from the environment
  * variables the stack sets (docs/aws.md). Tests build their own with mocked clients.
  */
-import { dynamo, eventBridge } from '../shared/clients.js';
+
 import { ENV, optionalEnv, requiredEnv } from '../shared/config.js';
+import { dynamo } from '../shared/dynamo.js';
+import { eventBridge } from '../shared/event-bridge.js';
 import { EventStore } from '../shared/event-store.js';
 import { SimulatedVenue } from './simulated-venue.js';
 

@@ -12,9 +12,10 @@ import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { isSettled, type OrderStatus, statusOf } from '../core/index.js';
-import { dynamo, stepFunctions } from '../shared/clients.js';
 import { ENV, requiredEnv } from '../shared/config.js';
+import { dynamo } from '../shared/dynamo.js';
 import { logger } from '../shared/observability.js';
+import { stepFunctions } from '../shared/step-functions.js';
 import { eventStore, OrderNotFound, parsePayload } from './common.js';
 
 /** Tokens outlive the longest wait by a day, then DynamoDB's TTL removes them. */

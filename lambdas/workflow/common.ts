@@ -6,8 +6,8 @@
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import type { OrderState } from '../core/index.js';
-import { dynamo } from '../shared/clients.js';
 import { ENV, requiredEnv } from '../shared/config.js';
+import { dynamo } from '../shared/dynamo.js';
 import { type EventMeta, EventStore } from '../shared/event-store.js';
 
 export function eventStore(): EventStore {

@@ -1,7 +1,7 @@
 import './env.js';
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { validateOrderRequest } from '../../lambdas/core/index.js';
-import { dynamo } from '../../lambdas/shared/clients.js';
+import { dynamo } from '../../lambdas/shared/dynamo.js';
 import {
   type OrdersServiceDeps,
   type PlaceOrderInput,

@@ -1,4 +1,3 @@
-jest.mock('jose', () => require('./jose-cjs.js').joseAsCommonJs());
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.AWS_REGION = 'us-east-1';
@@ -16,7 +15,7 @@ import {
   hashSecret,
   verifySecret,
 } from '../../lambdas/shared/accounts.js';
-import { dynamo } from '../../lambdas/shared/clients.js';
+import { dynamo } from '../../lambdas/shared/dynamo.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const KEYS = {

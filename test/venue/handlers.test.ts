@@ -10,7 +10,7 @@ import {
   statusOf,
   validateOrderRequest,
 } from '../../lambdas/core/index.js';
-import { dynamo } from '../../lambdas/shared/clients.js';
+import { dynamo } from '../../lambdas/shared/dynamo.js';
 import { detailOf } from '../../lambdas/shared/envelope.js';
 import { EventStore, runCommand, type StoredEvent } from '../../lambdas/shared/event-store.js';
 import { logger } from '../../lambdas/shared/observability.js';

@@ -1,5 +1,6 @@
 import { type Nanos, nanos } from '../../lambdas/core/index.js';
-import { dynamo, eventBridge } from '../../lambdas/shared/clients.js';
+import { dynamo } from '../../lambdas/shared/dynamo.js';
+import { eventBridge } from '../../lambdas/shared/event-bridge.js';
 import type { ExecutionReport } from '../../lambdas/venue/execution-report.js';
 import { quoteToItem } from '../../lambdas/venue/market.js';
 import { SimulatedVenue, type VenueOrderItem } from '../../lambdas/venue/simulated-venue.js';
