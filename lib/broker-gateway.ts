@@ -104,6 +104,7 @@ export class BrokerGateway extends Construct {
       environment: venueEnv,
     });
     useTable(this.applyExecutionReport, stores.events, ENV.eventStoreTable, 'readWrite');
+    useTable(this.applyExecutionReport, stores.idempotency, ENV.idempotencyTable, 'write');
     this.onBusEvent('ApplyExecutionReportRule', bus, this.applyExecutionReport, {
       source: [VENUE_SOURCE],
       detailType: ['ExecutionReport'],

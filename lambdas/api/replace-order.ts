@@ -5,6 +5,7 @@
  * replacement order as it will open (status `accepted`), as Alpaca answers a replace.
  */
 import { randomUUID } from 'node:crypto';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import {
@@ -23,6 +24,9 @@ import {
 } from '../core/index.js';
 import { checkPreTradeRisk } from '../core/risk.js';
 import { API_ERROR, apiError, fieldErrors, json } from '../shared/api-response.js';
+import { coidClaimId } from '../shared/claims.js';
+import { ENV, requiredEnv } from '../shared/config.js';
+import { dynamo } from '../shared/dynamo.js';
 import { runCommand } from '../shared/event-store.js';
 import { loadRiskInputs } from '../shared/risk-context.js';
 import { apiHandler, jsonBody, notFound } from './http.js';
@@ -97,6 +101,18 @@ export function previewReplacement(state: OrderState, command: OrderCommand, now
   return replay(openReplacement(s, now)) as OrderState;
 }
 
+/** Whether the client order id is claimed already (consistent read of its claim). */
+async function clientOrderIdTaken(accountId: string, clientOrderId: string): Promise<boolean> {
+  const found = await dynamo.send(
+    new GetCommand({
+      TableName: requiredEnv(ENV.idempotencyTable),
+      Key: { id: coidClaimId(accountId, clientOrderId) },
+      ConsistentRead: true,
+    }),
+  );
+  return found.Item !== undefined;
+}
+
 export const handler = apiHandler('ReplaceOrder', async (event, principal) => {
   const orderId = event.pathParameters?.order_id;
   if (!plausibleOrderId(orderId)) return notFound();
@@ -120,6 +136,12 @@ export const handler = apiHandler('ReplaceOrder', async (event, principal) => {
   };
   const dryRun = execute(owned.state, command, now).decision;
   if (!dryRun.ok) return refusalResponse(dryRun);
+  if (
+    changes.clientOrderId !== undefined &&
+    (await clientOrderIdTaken(principal.accountId, changes.clientOrderId))
+  ) {
+    return fieldErrors([fieldError('conflict', 'client_order_id', 'is already used for another order')]);
+  }
 
   const replacement = previewReplacement(owned.state, command, now);
   // The order being replaced is neither its own duplicate nor its own open exposure.

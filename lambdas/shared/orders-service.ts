@@ -25,6 +25,7 @@ import {
   validateOrderRequest,
 } from '../core/index.js';
 import { checkPreTradeRisk, type RiskRefusal } from '../core/risk.js';
+import { coidClaimId, idemClaimId, rateWindowId } from './claims.js';
 import { ENV, requiredEnv } from './config.js';
 import { dynamo } from './dynamo.js';
 import { EventStore, type TransactItem } from './event-store.js';
@@ -92,9 +93,7 @@ export function requestHashOf(spec: OrderSpec): string {
     .digest('hex');
 }
 
-export const coidClaimId = (accountId: string, clientOrderId: string) => `coid#${accountId}#${clientOrderId}`;
-export const idemClaimId = (accountId: string, key: string) => `idem#${accountId}#${key}`;
-export const rateWindowId = (accountId: string, epochSecond: number) => `rate#${accountId}#${epochSecond}`;
+export { coidClaimId, idemClaimId, rateWindowId };
 
 export async function placeOrder(
   input: PlaceOrderInput,

@@ -16,7 +16,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { nanos, type OrderState, openReplacement } from '../core/index.js';
+import { nanos, type OrderState, type OrderSubmitted, openReplacement } from '../core/index.js';
+import { coidClaimId, REPLACEMENT_REQUEST_HASH } from '../shared/claims.js';
+import { ENV, requiredEnv } from '../shared/config.js';
 import { AppendConflict, type EventStore, runCommand } from '../shared/event-store.js';
 import { logger } from '../shared/observability.js';
 import {
@@ -26,6 +28,8 @@ import {
   executionReportSchema,
 } from './execution-report.js';
 import { eventStore } from './wiring.js';
+
+const idempotencyTable = () => requiredEnv(ENV.idempotencyTable);
 
 /** The report cannot apply yet; thrown so the delivery is retried. */
 export class ReportOutOfOrder extends Error {
@@ -82,16 +86,40 @@ async function openReplacementStream(
   now: () => number,
 ): Promise<void> {
   const events = openReplacement(replaced, now());
+  const opening = events[0] as OrderSubmitted;
   const replacementId = replaced.replacedBy as string;
+  const meta = { accountId: replaced.accountId, correlationId: replacementId, causationId: execId };
+  // The replacement's client order id is claimed with its opening events, so it is found by
+  // client order id and cannot be reused for another order.
+  const claim = {
+    Put: {
+      TableName: idempotencyTable(),
+      Item: {
+        id: coidClaimId(replaced.accountId, opening.data.clientOrderId),
+        orderId: replacementId,
+        requestHash: REPLACEMENT_REQUEST_HASH,
+        accountId: replaced.accountId,
+        createdAt: opening.occurredAt,
+      },
+      ConditionExpression: 'attribute_not_exists(id)',
+    },
+  };
   try {
-    await store.append(events, {
-      accountId: replaced.accountId,
-      correlationId: replacementId,
-      causationId: execId,
-    });
+    await store.append(events, meta, [claim]);
   } catch (err) {
     if (!(err instanceof AppendConflict)) throw err;
-    logger.info('replacement already opened', { orderId: replaced.orderId, replacementId });
+    if (err.failedIndex !== events.length) {
+      logger.info('replacement already opened', { orderId: replaced.orderId, replacementId });
+      return;
+    }
+    // The id is claimed by another order: the venue has replaced the order all the same, so the
+    // replacement opens without the claim (the PATCH checked the id; this is a race with a POST).
+    logger.warn('replacement client order id already claimed', { replacementId });
+    try {
+      await store.append(events, meta);
+    } catch (again) {
+      if (!(again instanceof AppendConflict)) throw again;
+    }
   }
 }
 

@@ -348,6 +348,18 @@ describe('PATCH /v2/orders/{order_id}', () => {
     });
   });
 
+  test('a client_order_id already used -> 422 naming the field, nothing appended', async () => {
+    seedOrder(fake, 'o-1', { commands: accepted });
+    fake.put('idempotency', { id: `coid#${ACCOUNT}#taken`, orderId: 'o-9', requestHash: 'h' });
+    const res = await patch({ limit_price: '101', client_order_id: 'taken' });
+    expect(res.statusCode).toBe(422);
+    expect(parse(res.body)).toMatchObject({
+      code: 40010001,
+      message: 'client_order_id: is already used for another order',
+    });
+    expect(fake.table('events').size).toBe(2);
+  });
+
   test('risk re-check of the replaced terms -> 403, nothing appended', async () => {
     seedOrder(fake, 'o-1', { commands: accepted });
     risk.mockResolvedValue(riskInputs({ maxOrderQty: '15' }));

@@ -21,6 +21,7 @@ const KEYS: Record<string, readonly string[]> = {
   events: ['orderId', 'seq'],
   market: ['symbol'],
   venue: ['orderId'],
+  idempotency: ['id'],
 };
 
 function conditionFailed(): Error {

@@ -27,6 +27,7 @@ Object.assign(process.env, {
   VENUE_ORDERS_TABLE: 'venue',
   MARKET_TABLE: 'market',
   EVENT_BUS_NAME: 'oms-bus',
+  IDEMPOTENCY_TABLE: 'idempotency',
 });
 logger.setLogLevel('SILENT');
 
@@ -188,6 +189,8 @@ test('replace: replaced opens the replacement once; its fills wait for it', asyn
   await apply(replaced); // redelivered: the replacement is not opened twice
   expect((await types('o-1')).slice(-1)).toEqual(['OrderReplaced']);
   expect(await types('r-1')).toEqual(['OrderSubmitted', 'OrderAccepted']);
+  // Its client order id (its own id: the PATCH gave none) is claimed with its opening events.
+  expect(db.get('idempotency', { id: 'coid#acct-1#r-1' })).toMatchObject({ orderId: 'r-1' });
   await apply(fill);
   const r1 = await stateOf('r-1');
   expect(r1 && statusOf(r1)).toBe('partially_filled');
@@ -195,6 +198,23 @@ test('replace: replaced opens the replacement once; its fills wait for it', asyn
   expect(r1?.filledQty).toBe(nanos('200'));
   expect(db.get('venue', { orderId: 'r-1' })).toMatchObject({ filledQty: '200', status: 'open' });
   expect((await store.load('r-1'))[0]).toMatchObject({ causationId: 'o-1:4', data: { replaces: 'o-1' } });
+});
+
+test('replace: a replacement whose client order id is taken still opens, without taking the claim', async () => {
+  db.put({ TableName: 'idempotency', Item: { id: 'coid#acct-1#mine', orderId: 'other', requestHash: 'h' } });
+  await placeOrder('o-1', { qty: '100', type: 'limit', limit_price: '9' });
+  await submitToVenue({ orderId: 'o-1' });
+  for (const r of bus.take<ExecutionReport>()) await apply(r);
+  await command('o-1', {
+    type: 'requestReplace',
+    replacementOrderId: 'r-1',
+    changes: { limitPrice: '9.01', clientOrderId: 'mine' },
+    requestedBy: 'client',
+  });
+  await forwardToVenue(await lastOmsEvent('o-1'));
+  for (const r of bus.take<ExecutionReport>()) await apply(r);
+  expect(await types('r-1')).toEqual(['OrderSubmitted', 'OrderAccepted']);
+  expect(db.get('idempotency', { id: 'coid#acct-1#mine' })).toMatchObject({ orderId: 'other' });
 });
 
 test('an expired order is dropped by the venue', async () => {
