@@ -1,15 +1,35 @@
 /**
- * Who is calling and for which account: the authorizer's context (`principalId`, comma-joined
- * `accountIds`) and the optional `x-oms-account-id` header choosing one of those accounts.
+ * Who is calling and for which account: the authorizer's context (`authenticated: 'true'`,
+ * `principalId`, comma-joined `accountIds`) and the optional `x-oms-account-id` header choosing
+ * one of those accounts. The authorizer lets unauthenticated requests through with
+ * `{authenticated: 'false', reason}` so that they get Alpaca's 401 `40110000` here rather than
+ * API Gateway's 403; anything but an authenticated context is a 401.
  */
 import type {
   APIGatewayProxyEventV2WithLambdaAuthorizer,
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
-import { type AuthorizerContext, header } from '../shared/accounts.js';
+import type { AuthenticatedContext, UnauthenticatedContext } from '../auth/authorizer.js';
+import { header } from '../shared/accounts.js';
 import { API_ERROR, apiError } from '../shared/api-response.js';
 
-export type ApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<AuthorizerContext>;
+export type ApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<
+  AuthenticatedContext | UnauthenticatedContext
+>;
+
+/** The reasons the caller may read; anything else in the context is not repeated to it. */
+const TOLD_REASONS: readonly string[] = ['missing credentials', 'invalid credentials'];
+
+const unauthorized = (reason: string | undefined): PrincipalResult => ({
+  ok: false,
+  response: apiError(
+    401,
+    API_ERROR.unauthorized,
+    reason !== undefined && TOLD_REASONS.includes(reason)
+      ? `request is not authorized: ${reason}`
+      : 'request is not authorized',
+  ),
+});
 
 export const ACCOUNT_HEADER = 'x-oms-account-id';
 
@@ -25,13 +45,15 @@ export type PrincipalResult =
   | { readonly ok: false; readonly response: APIGatewayProxyStructuredResultV2 };
 
 export function principalOf(event: ApiEvent): PrincipalResult {
-  const ctx = event.requestContext.authorizer?.lambda as Partial<AuthorizerContext> | undefined;
-  const principalId = ctx?.principalId;
-  const accountIds = (ctx?.accountIds ?? '').split(',').filter((a) => a !== '');
+  // Read loosely: the context is whatever the authorizer put there.
+  const ctx = event.requestContext.authorizer?.lambda as
+    | Partial<Record<'authenticated' | 'reason' | 'principalId' | 'accountIds', string>>
+    | undefined;
+  if (ctx?.authenticated !== 'true') return unauthorized(ctx?.reason);
+  const principalId = ctx.principalId;
+  const accountIds = (ctx.accountIds ?? '').split(',').filter((a) => a !== '');
   const first = accountIds[0];
-  if (!principalId || first === undefined) {
-    return { ok: false, response: apiError(401, API_ERROR.unauthorized, 'request not authorized') };
-  }
+  if (!principalId || first === undefined) return unauthorized(undefined);
   const wanted = header(event.headers, ACCOUNT_HEADER)?.trim();
   if (wanted !== undefined && wanted !== '' && !accountIds.includes(wanted)) {
     return {

@@ -144,9 +144,14 @@ export const handler = apiHandler('ReplaceOrder', async (event, principal) => {
   }
 
   const replacement = previewReplacement(owned.state, command, now);
-  // The order being replaced is neither its own duplicate nor its own open exposure.
+  // The order being replaced is neither its own duplicate nor its own open exposure. The
+  // replacement commits its exposure now, next to every order open now (it skips the workflow's
+  // re-check), so all of them count, not only those placed before the original.
   const self = { orderId: owned.state.orderId, createdAt: owned.state.createdAt };
-  const { limits, context } = await loadRiskInputs(principal.accountId, replacement.spec, now, { self });
+  const { limits, context } = await loadRiskInputs(principal.accountId, replacement.spec, now, {
+    self,
+    exposure: 'all',
+  });
   const refusals = checkPreTradeRisk(replacement.spec, limits, context);
   if (refusals.length > 0) {
     return apiError(403, API_ERROR.riskRefused, refusals[0]?.message ?? 'refused by pre-trade risk', {

@@ -3,6 +3,13 @@
  * (`APCA-API-KEY-ID` + `APCA-API-SECRET-KEY`, secret checked against its stored HMAC) or a
  * Bearer JWT verified against the configured JWKS, issuer and audience. The context names the
  * principal and the accounts it may act on. Secrets and tokens are never logged.
+ *
+ * Missing or wrong credentials are NOT `isAuthorized: false`: with simple responses API Gateway
+ * answers that with its own 403 `{"message":"Forbidden"}`, and Alpaca clients expect 401
+ * `{code: 40110000}`. The request goes on with `{authenticated: 'false', reason}` instead, where
+ * the reason is only `missing credentials` or `invalid credentials` (the log has the detail),
+ * and every handler answers it with the 401 (`principalOf`, lambdas/api/principal.ts). A hard
+ * failure (the accounts table unreachable) throws, which API Gateway answers with a 500.
  */
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type {
@@ -37,17 +44,26 @@ export interface AuthorizerDeps {
   readonly jwt: () => JwtSettings | null;
 }
 
-type Result = APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext | Record<string, never>>;
+/** What the caller may be told about refused credentials; nothing about which part was wrong. */
+export type UnauthenticatedReason = 'missing credentials' | 'invalid credentials';
 
-const deny = (reason: string, detail: Record<string, unknown> = {}): Result => {
-  logger.info('authorization refused', { reason, ...detail });
+export type AuthenticatedContext = AuthorizerContext & { readonly authenticated: 'true' };
+export interface UnauthenticatedContext {
+  readonly authenticated: 'false';
+  readonly reason: UnauthenticatedReason;
+}
+
+type Result = APIGatewaySimpleAuthorizerWithContextResult<AuthenticatedContext | UnauthenticatedContext>;
+
+const deny = (reason: UnauthenticatedReason, detail: string, extra: Record<string, unknown> = {}): Result => {
+  logger.info('authentication refused', { reason, detail, ...extra });
   metrics.addMetric('AuthorizationRefused', 'Count', 1);
-  return { isAuthorized: false, context: {} };
+  return { isAuthorized: true, context: { authenticated: 'false', reason } };
 };
 
 const allow = (principalId: string, accountIds: readonly string[]): Result => ({
   isAuthorized: true,
-  context: authorizerContext(principalId, accountIds),
+  context: { authenticated: 'true', ...authorizerContext(principalId, accountIds) },
 });
 
 // Compared against when the key id is unknown, so a miss costs the same HMAC as a hit.
@@ -58,7 +74,7 @@ export function createAuthorizer(deps: AuthorizerDeps) {
     const credentials = credentialsOf(event.headers);
     switch (credentials.kind) {
       case 'none':
-        return deny(credentials.reason);
+        return deny('missing credentials', credentials.reason);
       case 'apiKey': {
         const { keyId, secret } = credentials;
         const found = await deps.doc.send(
@@ -66,24 +82,28 @@ export function createAuthorizer(deps: AuthorizerDeps) {
         );
         const record = apiKeyRecordSchema.safeParse(found.Item);
         const matches = verifySecret(secret, record.success ? record.data.secretHash : DUMMY_HASH);
-        if (!record.success || !matches) return deny('bad key pair', { keyId });
-        if (record.data.status !== 'active') return deny('revoked key', { keyId });
+        if (!record.success || !matches) return deny('invalid credentials', 'bad key pair', { keyId });
+        if (record.data.status !== 'active') return deny('invalid credentials', 'revoked key', { keyId });
         return allow(record.data.principalId, record.data.accountIds);
       }
       case 'bearer': {
         const jwt = deps.jwt();
-        if (jwt === null) return deny('JWTs are not configured');
+        if (jwt === null) return deny('invalid credentials', 'JWTs are not configured');
         try {
           const { payload } = await jwtVerify(credentials.token, jwt.keys, {
             issuer: jwt.issuer,
             audience: jwt.audience,
           });
           const accounts = accountsFromClaims(payload);
-          if (typeof payload.sub !== 'string' || payload.sub === '') return deny('token has no sub');
-          if (accounts.length === 0) return deny('token grants no accounts', { sub: payload.sub });
+          if (typeof payload.sub !== 'string' || payload.sub === '')
+            return deny('invalid credentials', 'token has no sub');
+          if (accounts.length === 0)
+            return deny('invalid credentials', 'token grants no accounts', { sub: payload.sub });
           return allow(payload.sub, accounts);
         } catch (err) {
-          return deny('invalid token', { error: (err as { code?: string }).code ?? (err as Error).name });
+          return deny('invalid credentials', 'invalid token', {
+            error: (err as { code?: string }).code ?? (err as Error).name,
+          });
         }
       }
     }

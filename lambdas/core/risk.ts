@@ -4,6 +4,9 @@
  * `40310000`, nothing written); the workflow re-runs it as the authoritative check.
  *
  * Rules (a `null` limit switches its rule off):
+ * - `account_not_configured`: the account has no readable risk configuration (no record, or
+ *   one that does not parse). Fail closed: the order is refused and no other rule is checked,
+ *   since limits that were never configured cannot be enforced.
  * - `restricted_symbol`: the symbol is on the account's restricted list (case-insensitive).
  * - `max_order_qty`: the order's qty exceeds the limit. Notional orders have no qty and are
  *   held by `max_order_notional` instead.
@@ -81,9 +84,15 @@ export interface RiskContext {
   /** Notional reserved by open buy orders. */
   readonly openBuyExposure: string;
   readonly recentOrders: readonly RecentOrder[];
+  /**
+   * Null when the account's risk configuration was found and read; otherwise what is wrong with
+   * it (`no account record account#acc-1`), and every order of the account is refused.
+   */
+  readonly accountProblem: string | null;
 }
 
 export type RiskRule =
+  | 'account_not_configured'
   | 'max_order_qty'
   | 'max_order_notional'
   | 'price_collar'
@@ -94,7 +103,7 @@ export type RiskRule =
 
 export interface RiskRefusal {
   readonly rule: RiskRule;
-  /** The configured limit the order broke (as configured). */
+  /** The configured limit the order broke (as configured; `configured account` when there is none). */
   readonly limit: string;
   /** Names the rule and the limit: `max_order_qty: qty 5000 exceeds the limit 1000`. */
   readonly message: string;
@@ -123,6 +132,11 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
   const refuse = (rule: RiskRule, limit: string, detail: string) =>
     refusals.push({ rule, limit, message: `${rule}: ${detail}` });
   const needsPrice: RiskRule[] = [];
+
+  if (ctx.accountProblem !== null) {
+    refuse('account_not_configured', 'configured account', ctx.accountProblem);
+    return refusals;
+  }
 
   const symbol = order.symbol.toUpperCase();
   const restricted = limits.restrictedSymbols.find((s) => s.toUpperCase() === symbol);

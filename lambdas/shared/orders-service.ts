@@ -4,6 +4,10 @@
  * order id (and the Idempotency-Key) and appends `OrderSubmitted`. A claim that already exists
  * means the request was seen: the same request gets the original order back, another request
  * with the same id is refused. Concurrent duplicates all end with the winner's order.
+ *
+ * Contingent (bracket, OCO, OTO) and algorithmic (`advanced_instructions`) orders are validated
+ * but refused (422) until the workflow can run their legs and schedules: accepted, they would
+ * reach the venue as plain orders with the protective legs or the algorithm silently dropped.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
@@ -17,6 +21,7 @@ import {
   type AlpacaOrder,
   decide,
   type FieldError,
+  fieldError,
   type OrderSpec,
   type OrderState,
   replay,
@@ -103,6 +108,8 @@ export async function placeOrder(
   const validation = validateOrderRequest(input.body, { now });
   if (!validation.ok) return { kind: 'invalid', errors: validation.errors };
   const spec = validation.order;
+  const unsupported = unsupportedFeatures(spec);
+  if (unsupported.length > 0) return { kind: 'invalid', errors: unsupported };
 
   const requestHash = requestHashOf(spec);
   const store = new EventStore(deps.doc, deps.eventStoreTable);
@@ -186,6 +193,30 @@ export async function placeOrder(
       await deps.sleep(20 * 2 ** attempt);
     }
   }
+}
+
+/** What a valid order asks for that the OMS cannot carry out yet (empty when nothing). */
+export function unsupportedFeatures(spec: OrderSpec): FieldError[] {
+  const errors: FieldError[] = [];
+  if (spec.orderClass !== 'simple') {
+    errors.push(
+      fieldError(
+        'not_allowed',
+        'order_class',
+        'must be simple: bracket, oco and oto orders are not supported yet',
+      ),
+    );
+  }
+  if (spec.advancedInstructions !== null) {
+    errors.push(
+      fieldError(
+        'not_allowed',
+        'advanced_instructions',
+        'algorithmic orders (TWAP, VWAP, DMA) are not supported yet',
+      ),
+    );
+  }
+  return errors;
 }
 
 type ClaimField = 'client_order_id' | 'Idempotency-Key';

@@ -1,7 +1,10 @@
 /**
  * The inputs of pre-trade risk (core `risk.ts`), read from the tables:
  * - ACCOUNTS_TABLE `account#<accountId>`: `riskLimits` (merged over DEFAULT_RISK_LIMITS) and
- *   `buyingPower` (absent = unlimited);
+ *   `buyingPower` (absent or null = unlimited). Fail closed: a missing record, or one that does
+ *   not parse (a limit that is not a decimal, a restricted list that is neither a list nor a
+ *   string set), becomes `accountProblem` and the core refuses every order of the account
+ *   (`account_not_configured`) rather than trade on defaults;
  * - MARKET_TABLE quote of the symbol: reference price = last, else the bid/ask mid;
  * - ORDERS_TABLE GSI `byAccountStatus` (`<accountId>#open`): open buy orders' reserved notional
  *   (leaves x limit price, else the symbol's reference price; notional orders: notional left);
@@ -43,26 +46,61 @@ export interface LoadRiskOptions {
    * own open exposure nor its own duplicate, and only orders created before it count as twins.
    */
   readonly self?: { readonly orderId: string; readonly createdAt: string };
+  /**
+   * With `self`, the open buy orders that count as exposure besides it: `before_self` (the
+   * default: the workflow's re-check is made as of the order's submission, so of two concurrent
+   * orders only the later one counts the earlier, and they cannot refuse each other) or `all`
+   * (a replace commits its exposure now, next to every order open now).
+   */
+  readonly exposure?: 'before_self' | 'all';
 }
 
 const decimalText = z
   .union([z.string(), z.number()])
   .transform((v) => (typeof v === 'number' ? plainDecimalText(v) : v));
 
+/** A stored limit: a non-negative decimal, so a typo cannot switch its rule off. */
+const limitDecimal = decimalText.refine((v) => typeof parseNanos(v) === 'bigint', 'is not a decimal');
+
 const accountSchema = z.object({
   riskLimits: z
     .object({
-      maxOrderQty: decimalText.nullable(),
-      maxOrderNotional: decimalText.nullable(),
-      priceCollarPercent: decimalText.nullable(),
-      restrictedSymbols: z.array(z.string()),
-      duplicateWindowSeconds: z.number().nullable(),
-      maxOrdersPerSecond: z.number().nullable(),
+      maxOrderQty: limitDecimal.nullable(),
+      maxOrderNotional: limitDecimal.nullable(),
+      priceCollarPercent: limitDecimal.nullable(),
+      // A list, or a DynamoDB string set (the document client reads it as a Set).
+      restrictedSymbols: z
+        .union([z.array(z.string()), z.set(z.string())])
+        .transform((symbols) => [...symbols]),
+      duplicateWindowSeconds: z.number().int().nonnegative().nullable(),
+      maxOrdersPerSecond: z.number().int().nonnegative().nullable(),
     })
     .partial()
     .optional(),
-  buyingPower: decimalText.nullable().optional(),
+  buyingPower: limitDecimal.nullable().optional(),
 });
+
+type StoredAccount = z.output<typeof accountSchema>;
+
+/** The account's stored risk configuration, or what is wrong with it. */
+function readAccount(
+  accountId: string,
+  item: Record<string, unknown> | undefined,
+): { readonly ok: true; readonly account: StoredAccount } | { readonly ok: false; readonly problem: string } {
+  if (item === undefined) {
+    return {
+      ok: false,
+      problem: `account ${accountId} has no risk configuration (no account#${accountId} record)`,
+    };
+  }
+  const parsed = accountSchema.safeParse(item);
+  if (parsed.success) return { ok: true, account: parsed.data };
+  const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'record'}: ${i.message}`);
+  return {
+    ok: false,
+    problem: `account ${accountId} has an unreadable risk configuration (${issues.join('; ')})`,
+  };
+}
 
 const quoteSchema = z.object({
   bid: decimalText.optional(),
@@ -122,12 +160,16 @@ export async function loadRiskInputs(
       ExpressionAttributeValues: { ':k': `${accountId}#open` },
     }),
   ]);
-  const parsed = accountSchema.safeParse(account.Item ?? {});
-  const stored = parsed.success ? parsed.data : {};
+  const read = readAccount(accountId, account.Item);
+  const stored: StoredAccount = read.ok ? read.account : {};
   const limits: RiskLimits = { ...DEFAULT_RISK_LIMITS, ...stripUndefined(stored.riskLimits ?? {}) };
 
   const others = (views: View[]) => views.filter((v) => v.id !== options.self?.orderId);
-  const openBuyExposure = await exposureOf(doc, others(open), order.symbol, referencePrice);
+  // Orders sort by createdKey (`createdAt#orderId`), as the read model's GSIs do.
+  const before = options.self ? `${options.self.createdAt}#${options.self.orderId}` : null;
+  const isEarlier = (v: View) => before === null || `${v.created_at}#${v.id}` < before;
+  const exposed = options.exposure === 'all' ? others(open) : others(open).filter(isEarlier);
+  const openBuyExposure = await exposureOf(doc, exposed, order.symbol, referencePrice);
 
   const window = limits.duplicateWindowSeconds;
   let recentOrders: RecentOrder[] = [];
@@ -138,9 +180,8 @@ export async function loadRiskInputs(
       KeyConditionExpression: 'accountId = :a AND createdKey >= :from',
       ExpressionAttributeValues: { ':a': accountId, ':from': from },
     });
-    const before = options.self ? `${options.self.createdAt}#${options.self.orderId}` : null;
     recentOrders = others(recent)
-      .filter((v) => v.status !== 'rejected' && (before === null || `${v.created_at}#${v.id}` < before))
+      .filter((v) => v.status !== 'rejected' && isEarlier(v))
       .map((v) => ({
         symbol: v.symbol,
         side: v.side,
@@ -160,6 +201,7 @@ export async function loadRiskInputs(
       buyingPower: stored.buyingPower ?? null,
       openBuyExposure,
       recentOrders,
+      accountProblem: read.ok ? null : read.problem,
     },
   };
 }

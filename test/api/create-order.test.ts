@@ -91,6 +91,76 @@ describe('POST /v2/orders', () => {
     expect(fake.writes()).toHaveLength(0);
   });
 
+  const NOT_SIMPLE = {
+    code: 'not_allowed',
+    field: 'order_class',
+    message: 'order_class: must be simple: bracket, oco and oto orders are not supported yet',
+  };
+  const NO_ALGO = {
+    code: 'not_allowed',
+    field: 'advanced_instructions',
+    message: 'advanced_instructions: algorithmic orders (TWAP, VWAP, DMA) are not supported yet',
+  };
+  // Valid requests the OMS cannot carry out yet: accepted, their legs or algorithm would be
+  // silently dropped on the way to the venue.
+  test.each([
+    {
+      case: 'a bracket order',
+      body: {
+        ...LIMIT_BUY,
+        order_class: 'bracket',
+        take_profit: { limit_price: '110' },
+        stop_loss: { stop_price: '95' },
+      },
+      errors: [NOT_SIMPLE],
+    },
+    {
+      case: 'an oco order',
+      body: {
+        ...LIMIT_BUY,
+        side: 'sell',
+        time_in_force: 'gtc',
+        limit_price: undefined,
+        order_class: 'oco',
+        take_profit: { limit_price: '110' },
+        stop_loss: { stop_price: '95', limit_price: '94.5' },
+      },
+      errors: [NOT_SIMPLE],
+    },
+    {
+      case: 'an oto order',
+      body: { ...LIMIT_BUY, order_class: 'oto', stop_loss: { stop_price: '95' } },
+      errors: [NOT_SIMPLE],
+    },
+    {
+      case: 'a TWAP order',
+      body: {
+        ...LIMIT_BUY,
+        advanced_instructions: {
+          algorithm: 'TWAP',
+          start_time: '2030-01-02T15:30:00Z',
+          end_time: '2030-01-02T20:00:00Z',
+        },
+      },
+      errors: [NO_ALGO],
+    },
+    { case: 'a simple order, named so', body: { ...LIMIT_BUY, order_class: 'simple' }, errors: [] },
+  ])('$case -> 422 naming the unsupported field, nothing written', async ({ body, errors }) => {
+    const res = await post({ body });
+    if (errors.length === 0) {
+      expect(res.statusCode).toBe(200);
+      return;
+    }
+    expect(res.statusCode).toBe(422);
+    expect(parse(res.body)).toEqual({
+      code: 40010001,
+      message: errors.map((e) => e.message).join('; '),
+      errors,
+    });
+    expect(fake.mock.calls()).toHaveLength(0);
+    expect(risk).not.toHaveBeenCalled();
+  });
+
   test('risk refusal -> 403 40310000 naming the rule and the limit', async () => {
     risk.mockResolvedValue(riskInputs({ restrictedSymbols: ['AAPL'] }));
     const res = await post();

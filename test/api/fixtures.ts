@@ -28,12 +28,20 @@ export function apiEvent(o: {
   query?: Record<string, string>;
   accountIds?: string;
   principalId?: string | null;
+  /** The authorizer context as given (overrides principalId / accountIds). */
+  authorizer?: Record<string, string>;
 }): ApiEvent {
   const body = o.rawBody ?? (o.body === undefined ? undefined : JSON.stringify(o.body));
   const lambda =
-    o.principalId === null
-      ? undefined
-      : { principalId: o.principalId ?? 'bot-1', accountIds: o.accountIds ?? ACCOUNT };
+    o.authorizer !== undefined
+      ? o.authorizer
+      : o.principalId === null
+        ? undefined
+        : {
+            authenticated: 'true',
+            principalId: o.principalId ?? 'bot-1',
+            accountIds: o.accountIds ?? ACCOUNT,
+          };
   return {
     version: '2.0',
     routeKey: o.routeKey,
@@ -75,7 +83,10 @@ export const LIMIT_BUY = {
   limit_price: '100',
 } as const;
 
-export function riskInputs(limits: Partial<RiskLimits> = {}, context: Partial<RiskContext> = {}) {
+export function riskInputs(
+  limits: Partial<RiskLimits> = {},
+  context: Partial<RiskContext> = {},
+): { limits: RiskLimits; context: RiskContext } {
   return {
     limits: { ...DEFAULT_RISK_LIMITS, ...limits },
     context: {
@@ -84,6 +95,7 @@ export function riskInputs(limits: Partial<RiskLimits> = {}, context: Partial<Ri
       buyingPower: null,
       openBuyExposure: '0',
       recentOrders: [],
+      accountProblem: null,
       ...context,
     },
   };

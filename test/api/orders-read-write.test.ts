@@ -297,8 +297,11 @@ describe('PATCH /v2/orders/{order_id}', () => {
         changes: { qty: '20', limitPrice: '101.5', clientOrderId: 'c-2' },
       },
     });
+    // Not its own exposure, but every other order open now counts (the replacement skips the
+    // workflow's as-of-submission re-check).
     expect(risk).toHaveBeenCalledWith(ACCOUNT, expect.objectContaining({ qty: '20' }), T0 + 1000, {
       self: { orderId: 'o-1', createdAt: new Date(T0).toISOString() },
+      exposure: 'all',
     });
   });
 

@@ -67,24 +67,60 @@ const token = (claims: JWTPayload, o: { aud?: string; iss?: string; exp?: string
 describe('API key pairs', () => {
   test('a good key pair (any header case) -> principal and its accounts', async () => {
     const r = await authorize({ 'APCA-API-KEY-ID': 'AK1', 'Apca-Api-Secret-Key': 's3cret' });
-    expect(r).toEqual({ isAuthorized: true, context: { principalId: 'bot-1', accountIds: 'acct-1,acct-2' } });
+    expect(r).toEqual({
+      isAuthorized: true,
+      context: { authenticated: 'true', principalId: 'bot-1', accountIds: 'acct-1,acct-2' },
+    });
     expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
       TableName: 'accounts',
       Key: { pk: 'key#AK1' },
     });
   });
 
+  // Let through as unauthenticated, so the handler answers Alpaca's 401 (a simple-response
+  // `isAuthorized: false` would be API Gateway's own 403). The reason says nothing more.
   test.each([
-    { case: 'a wrong secret', headers: { 'apca-api-key-id': 'AK1', 'apca-api-secret-key': 'S3cret' } },
-    { case: 'a revoked key', headers: { 'apca-api-key-id': 'AK2', 'apca-api-secret-key': 'old' } },
-    { case: 'an unknown key', headers: { 'apca-api-key-id': 'AK9', 'apca-api-secret-key': 's3cret' } },
-    { case: 'the key id alone', headers: { 'apca-api-key-id': 'AK1' } },
-    { case: 'the secret alone', headers: { 'apca-api-secret-key': 's3cret' } },
-    { case: 'no credentials', headers: {} },
-    { case: 'a Basic authorization', headers: { authorization: 'Basic QUsxOnMzY3JldA==' } },
-  ])('$case -> refused', async ({ headers }) => {
-    expect(await authorize(headers)).toEqual({ isAuthorized: false, context: {} });
+    {
+      case: 'a wrong secret',
+      headers: { 'apca-api-key-id': 'AK1', 'apca-api-secret-key': 'S3cret' },
+      reason: 'invalid credentials',
+    },
+    {
+      case: 'a revoked key',
+      headers: { 'apca-api-key-id': 'AK2', 'apca-api-secret-key': 'old' },
+      reason: 'invalid credentials',
+    },
+    {
+      case: 'an unknown key',
+      headers: { 'apca-api-key-id': 'AK9', 'apca-api-secret-key': 's3cret' },
+      reason: 'invalid credentials',
+    },
+    { case: 'the key id alone', headers: { 'apca-api-key-id': 'AK1' }, reason: 'missing credentials' },
+    { case: 'the secret alone', headers: { 'apca-api-secret-key': 's3cret' }, reason: 'missing credentials' },
+    { case: 'no credentials', headers: {}, reason: 'missing credentials' },
+    {
+      case: 'a Basic authorization',
+      headers: { authorization: 'Basic QUsxOnMzY3JldA==' },
+      reason: 'missing credentials',
+    },
+  ])('$case -> unauthenticated: $reason', async ({ headers, reason }) => {
+    expect(await authorize(headers)).toEqual({
+      isAuthorized: true,
+      context: { authenticated: 'false', reason },
+    });
   });
+});
+
+const UNAUTHENTICATED = {
+  isAuthorized: true,
+  context: { authenticated: 'false', reason: 'invalid credentials' },
+};
+
+test('a hard failure (the accounts table unreachable) throws, so it is no 401', async () => {
+  ddb.on(GetCommand).rejects(new Error('throttled'));
+  await expect(authorize({ 'apca-api-key-id': 'AK1', 'apca-api-secret-key': 's3cret' })).rejects.toThrow(
+    'throttled',
+  );
 });
 
 describe('Bearer JWTs', () => {
@@ -93,7 +129,10 @@ describe('Bearer JWTs', () => {
     { claims: { sub: 'svc-1', account_id: 'acct-5' }, accountIds: 'acct-5' },
   ])('accounts from $claims', async ({ claims, accountIds }) => {
     const r = await authorize({ authorization: `Bearer ${await token(claims)}` });
-    expect(r).toEqual({ isAuthorized: true, context: { principalId: 'svc-1', accountIds } });
+    expect(r).toEqual({
+      isAuthorized: true,
+      context: { authenticated: 'true', principalId: 'svc-1', accountIds },
+    });
   });
 
   test.each([
@@ -114,13 +153,17 @@ describe('Bearer JWTs', () => {
           .sign(other.privateKey);
       },
     },
-  ])('$case -> refused', async ({ make }) => {
-    expect((await authorize({ authorization: `Bearer ${await make()}` })).isAuthorized).toBe(false);
+  ])('$case -> unauthenticated: invalid credentials', async ({ make }) => {
+    expect(await authorize({ authorization: `Bearer ${await make()}` })).toEqual(UNAUTHENTICATED);
   });
 
-  test('refused when JWTs are not configured', async () => {
+  test('unauthenticated when JWTs are not configured', async () => {
     const t = await token({ sub: 's', accounts: ['a'] });
-    expect((await authorize({ authorization: `Bearer ${t}` }, false)).isAuthorized).toBe(false);
+    expect(await authorize({ authorization: `Bearer ${t}` }, false)).toEqual(UNAUTHENTICATED);
+  });
+
+  test('a malformed Bearer token -> invalid credentials', async () => {
+    expect(await authorize({ authorization: 'Bearer not.a.jwt' })).toEqual(UNAUTHENTICATED);
   });
 });
 

@@ -31,6 +31,7 @@ const CTX: RiskContext = {
   buyingPower: null,
   openBuyExposure: '0',
   recentOrders: [],
+  accountProblem: null,
 };
 
 const buy100 = spec({ symbol: 'AAPL', qty: '100', side: 'buy', type: 'market' });
@@ -155,6 +156,13 @@ describe('checkPreTradeRisk', () => {
         'buying_power: order notional 4000000 plus open buy orders 0 exceeds the buying power 100',
       ],
     ],
+    [
+      'an account without a readable configuration is refused, whatever else holds',
+      spec({ symbol: 'TSLA', qty: '20000', side: 'sell', type: 'market' }),
+      { maxOrderQty: '10000', restrictedSymbols: ['TSLA'] },
+      { accountProblem: 'account acc-1 has no risk configuration (no account#acc-1 record)' },
+      ['account_not_configured: account acc-1 has no risk configuration (no account#acc-1 record)'],
+    ],
   ])('%s', (_name, order, limits, ctx, messages) => {
     const refusals = checkPreTradeRisk(order, { ...OPEN, ...limits }, { ...CTX, ...ctx });
     expect(refusals.map((r) => r.message)).toEqual(messages);
@@ -238,6 +246,7 @@ describe('checkPreTradeRisk', () => {
         }),
         { maxLength: 3 },
       ),
+      accountProblem: fc.constant(null),
     });
     const raise = (d: string | null, by: number) =>
       d === null ? null : String(Number(d.split('.')[0]) + by);
@@ -276,6 +285,21 @@ describe('checkPreTradeRisk', () => {
             expect(r.message.startsWith(`${r.rule}: `)).toBe(true);
             expect(r.message).toContain(r.rule === 'restricted_symbol' ? o.symbol : r.limit);
           }
+        }),
+      );
+    });
+
+    it('an unconfigured account refuses every order, with every rule off too (fail closed)', () => {
+      fc.assert(
+        fc.property(order, fc.constantFrom(OPEN, DEFAULT_RISK_LIMITS), ctx, (o, l, c) => {
+          const refusals = checkPreTradeRisk(o, l, { ...c, accountProblem: 'no record' });
+          expect(refusals).toEqual([
+            {
+              rule: 'account_not_configured',
+              limit: 'configured account',
+              message: 'account_not_configured: no record',
+            },
+          ]);
         }),
       );
     });

@@ -73,12 +73,12 @@ describe('check-pre-trade-risk', () => {
     };
     const later = { ...self, id: 'ord-2', created_at: new Date(SUBMITTED_AT + 500).toISOString() };
     marketAndAccount({ buyingPower: '10000' }, [self, later]);
-    // ord-2 is a twin submitted after ord-1: it is ord-2 that is the duplicate, not ord-1. Its
-    // exposure (10,000) counts, so the buying power (10,000) is exhausted.
+    // ord-2 is a twin submitted after ord-1: it is ord-2 that is the duplicate, not ord-1. The
+    // re-check is made as of ord-1's submission, so the later ord-2 is not ord-1's exposure either
+    // (risk-context `exposure: 'before_self'`): the buying power (10,000) covers ord-1 alone.
     const result = await checkRisk({ orderId: 'ord-1' }, lambdaContext);
-    expect(result.refusals.map((r) => r.message)).toEqual([
-      'buying_power: order notional 10000 plus open buy orders 10000 exceeds the buying power 10000',
-    ]);
+    expect(result.refusals.map((r) => r.message)).toEqual([]);
+    expect(result.decision).toBe('accepted');
   });
 
   it('says rejected again on a retry after the rejection was written', async () => {
