@@ -6,7 +6,14 @@
  * and are RETAINed on stack deletion; the event store (the audit trail) also has deletion protection.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 
 const common = {
@@ -19,7 +26,7 @@ const common = {
 export class EventStore extends Construct {
   /** pk orderId (S), sk seq (N); stream NEW_IMAGE feeds publisher, projector, signaller. */
   readonly events: Table;
-  /** Orders read model with the list-filter GSIs. */
+  /** Orders read model with the list-filter GSIs and the sparse `byPendingNew` (sweeper). */
   readonly orders: Table;
   /** Client-order-id / Idempotency-Key claims and rate-limit windows (TTL expiresAt). */
   readonly idempotency: Table;
@@ -54,6 +61,14 @@ export class EventStore extends Construct {
         sortKey: { name: 'createdKey', type: AttributeType.STRING },
       });
     }
+    // Sparse: only orders still pending_new carry `awaitingWorkflow` (`pending_new#<shard>`), so the
+    // stalled-workflow sweeper reads just those, oldest first. Keys only: it needs the order id.
+    this.orders.addGlobalSecondaryIndex({
+      indexName: 'byPendingNew',
+      partitionKey: { name: 'awaitingWorkflow', type: AttributeType.STRING },
+      sortKey: { name: 'createdKey', type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
 
     this.idempotency = new Table(this, 'Idempotency', {
       ...common,

@@ -21,6 +21,8 @@ export const HANDLERS = {
   awaitOutcome: 'lambdas/workflow/await-outcome.ts',
   expireOrder: 'lambdas/workflow/expire-order.ts',
   recordException: 'lambdas/workflow/record-exception.ts',
+  // Restarts the workflow of an order whose start was lost (scheduled)
+  startStalledWorkflows: 'lambdas/workflow/start-stalled-workflows.ts',
   // Broker Gateway (simulated venue)
   submitToVenue: 'lambdas/venue/submit-to-venue.ts',
   forwardToVenue: 'lambdas/venue/forward-to-venue.ts',

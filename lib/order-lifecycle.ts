@@ -3,11 +3,16 @@
  * defined by `statemachines/order-lifecycle.asl.json`, whose `${...}` placeholders are the ARNs of the
  * task functions built here (and the Broker Gateway's submit task). Logs ALL to a log group without
  * execution data (no order contents in logs), X-Ray tracing on.
+ *
+ * Also the stalled-workflow sweeper (every minute): restarts the workflow of an order still pending_new
+ * a minute after submission, whose start by the signaller was lost (lambdas/workflow/start-stalled-workflows.ts).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -25,6 +30,11 @@ export function aslPlaceholders(aslText: string): string[] {
   return [...new Set([...aslText.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] as string))].sort();
 }
 
+/**
+ * The sweeper's entry. Not (yet) in lib/handlers.ts, which this construct does not own: listed here so
+ * the stack and its tests agree on it.
+ */
+
 export interface OrderLifecycleProps {
   readonly stores: EventStore;
   readonly market: ITable;
@@ -39,6 +49,8 @@ export class OrderLifecycle extends Construct {
   readonly stateMachine: StateMachine;
   /** The workflow's task functions, keyed by their ASL placeholder. */
   readonly taskFunctions: Record<string, NodejsFunction>;
+  /** Restarts lost workflow starts (schedule: every minute). */
+  readonly stalledWorkflowSweeper: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: OrderLifecycleProps) {
     super(scope, id);
@@ -142,6 +154,24 @@ export class OrderLifecycle extends Construct {
       reason:
         'Log delivery (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray tracing actions support no ' +
         'resource-level permissions.',
+    });
+
+    // The sweeper finds pending_new orders through byPendingNew, reads their OrderSubmitted and starts
+    // the execution exactly as the signaller does. Grants: read both tables, StartExecution on this
+    // state machine only.
+    this.stalledWorkflowSweeper = omsFunction(this, 'StartStalledWorkflows', {
+      entry: HANDLERS.startStalledWorkflows,
+      description: 'Schedule: restarts the workflow of orders still pending_new a minute after submission',
+    });
+    useTable(this.stalledWorkflowSweeper, stores.orders, ENV.ordersTable, 'read');
+    useTable(this.stalledWorkflowSweeper, stores.events, ENV.eventStoreTable, 'read');
+    this.stalledWorkflowSweeper.addEnvironment(ENV.stateMachineArn, this.stateMachine.stateMachineArn);
+    this.stateMachine.grantStartExecution(this.stalledWorkflowSweeper);
+    new Rule(this, 'StalledWorkflowSweepSchedule', {
+      description: 'Every minute: restart lost order workflow starts',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      // No retries or dead-letter queue: the next run a minute later sweeps again.
+      targets: [new LambdaFunction(this.stalledWorkflowSweeper, { retryAttempts: 0 })],
     });
 
     // await-outcome may release a token itself when the order closed before the token was stored.

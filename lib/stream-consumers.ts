@@ -55,6 +55,8 @@ export class StreamConsumers extends Construct {
     });
     publisher.addEnvironment(ENV.eventBusName, bus.eventBusName);
     bus.grantPutEventsTo(publisher);
+    // Published markers (`pub#<eventId>`, TTL): a redelivered record is not put on the bus again.
+    useTable(publisher, stores.idempotency, ENV.idempotencyTable, 'readWrite');
 
     const projector = omsFunction(this, 'Projector', {
       entry: HANDLERS.projector,

@@ -1,9 +1,28 @@
 /**
  * The orders read model's item (docs/aws.md, "Orders"): the Alpaca order plus the keys the list
  * filters query (GSIs `byAccount`, `byAccountStatus`, `byAccountSymbol`, all sorted by
- * `createdKey`). Pure: derived from the replayed state only.
+ * `createdKey`), and the sparse key of `byPendingNew`, through which the stalled-workflow sweeper
+ * finds orders still pending_new. Pure: derived from the replayed state only.
  */
 import { type AlpacaOrder, type OrderState, openClosedOf, statusOf, toAlpacaOrder } from '../core/index.js';
+
+/**
+ * `byPendingNew` partitions: every pending_new order in one GSI partition would cap the order rate
+ * at that partition's write throughput (each order enters and leaves it), so the key is spread
+ * over a few shards by order id; the sweeper queries each.
+ */
+export const PENDING_NEW_SHARDS = 8;
+
+/** `pending_new#<shard>`: the order's `byPendingNew` partition (stable: a hash of the order id). */
+export function awaitingWorkflowKey(orderId: string): string {
+  // FNV-1a, 32 bit.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < orderId.length; i++) {
+    h ^= orderId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return `pending_new#${h % PENDING_NEW_SHARDS}`;
+}
 
 export interface OrderViewItem {
   readonly orderId: string;
@@ -23,6 +42,11 @@ export interface OrderViewItem {
   /** Sequence number of the last event applied: the projector only ever writes a higher one. */
   readonly version: number;
   readonly order: AlpacaOrder;
+  /**
+   * Present only while the order is pending_new (`pending_new#<shard>`): the sparse key of GSI
+   * `byPendingNew`. The projector writes whole items, so a later status removes it.
+   */
+  readonly awaitingWorkflow?: string;
 }
 
 export function orderViewItem(state: OrderState): OrderViewItem {
@@ -43,5 +67,6 @@ export function orderViewItem(state: OrderState): OrderViewItem {
     accountSymbol: `${state.accountId}#${symbol}`,
     version: state.seq,
     order: toAlpacaOrder(state),
+    ...(status === 'pending_new' ? { awaitingWorkflow: awaitingWorkflowKey(state.orderId) } : {}),
   };
 }

@@ -8,10 +8,16 @@
  * same way. What still fails is reported to Lambda as the FIRST failed record, so the shard
  * resumes there.
  *
- * Delivery is at-least-once: EventBridge has no deduplication, and a redelivered stream record
- * (a retried batch, or a record after a failed one) is published again. Subscribers deduplicate
- * on `detail.metadata.eventId` (= `orderId:seq`, stable across redelivery) and order an order's
- * events by `detail.metadata.seq` (the bus does not keep order).
+ * Idempotent by event id: EventBridge has no deduplication, so the publisher keeps a marker
+ * `pub#<eventId>` in IDEMPOTENCY_TABLE for every event it has put on the bus (TTL 7 days, well
+ * past the stream's 24 h). Before PutEvents it reads the batch's markers (BatchGetItem,
+ * consistent) and skips events already published; an event id twice in a batch goes out once;
+ * after a successful entry it writes the marker (BatchWriteItem, unprocessed items retried). So a
+ * redelivered record (a bisected or retried batch, records after a failed one) is not published
+ * twice. What remains at-least-once: a crash or a failed marker write between PutEvents and the
+ * marker, and a marker read that fails (the batch is then published without the check rather
+ * than stalled). Subscribers still deduplicate on `detail.metadata.eventId` (= `orderId:seq`) and
+ * order an order's events by `detail.metadata.seq` (the bus does not keep order).
  */
 
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -20,14 +26,33 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
+import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { ENV, requiredEnv } from '../shared/config.js';
+import { dynamo } from '../shared/dynamo.js';
 import { busEntryOf } from '../shared/envelope.js';
 import { eventBridge } from '../shared/event-bridge.js';
 import { logger, metrics } from '../shared/observability.js';
-import { errorName, partialBatchResponse, readRecords } from './stream-records.js';
+import { errorName, partialBatchResponse, readRecords, type StreamItem } from './stream-records.js';
 
 export const MAX_ENTRIES_PER_CALL = 10;
+/** How long a published marker is kept: far longer than a record can be redelivered (24 h). */
+export const MARKER_TTL_SECONDS = 7 * 24 * 60 * 60;
+const MAX_KEYS_PER_BATCH_GET = 100;
+const MAX_ITEMS_PER_BATCH_WRITE = 25;
+
+/** The idempotency table's marker of a published event. */
+export function publishedMarkerId(eventId: string): string {
+  return `pub#${eventId}`;
+}
+
+export interface PublisherDeps {
+  readonly bus: EventBridgeClient;
+  readonly eventBusName: string;
+  readonly doc: DynamoDBDocumentClient;
+  readonly idempotencyTable: string;
+  readonly now: () => number;
+}
 /** PutEvents' limit on the total size of one request's entries. */
 export const MAX_REQUEST_BYTES = 256 * 1024;
 
@@ -128,21 +153,128 @@ export async function putEntries(
   return { failed: new Set(pending.map((p) => p.index)), published, entryFailures };
 }
 
+function chunksOf<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * The event ids among `eventIds` that already have a published marker. Unprocessed keys are
+ * retried; if the table cannot answer, the unanswered ids count as not published (the bus gets
+ * them again rather than the shard stalling on the idempotency table).
+ */
+export async function alreadyPublished(
+  deps: PublisherDeps,
+  eventIds: readonly string[],
+  retry: RetryPolicy = DEFAULT_RETRY,
+): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const chunk of chunksOf(eventIds, MAX_KEYS_PER_BATCH_GET)) {
+    let keys: Record<string, unknown>[] = chunk.map((id) => ({ id: publishedMarkerId(id) }));
+    for (let attempt = 1; attempt <= retry.attempts && keys.length > 0; attempt++) {
+      if (attempt > 1) await retry.sleep(retry.baseDelayMs * 2 ** (attempt - 2));
+      try {
+        const out = await deps.doc.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [deps.idempotencyTable]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'id' },
+            },
+          }),
+        );
+        for (const item of out.Responses?.[deps.idempotencyTable] ?? []) {
+          const id = String(item.id);
+          if (id.startsWith('pub#')) found.add(id.slice(4));
+        }
+        keys = out.UnprocessedKeys?.[deps.idempotencyTable]?.Keys ?? [];
+      } catch (err) {
+        logger.warn('reading published markers failed', { attempt, error: errorName(err) });
+      }
+    }
+    if (keys.length > 0) {
+      metrics.addMetric('PublishedMarkersUnread', MetricUnit.Count, keys.length);
+      logger.warn('published markers not read; those events are published without the check', {
+        unread: keys.length,
+      });
+    }
+  }
+  return found;
+}
+
+/** Writes the published markers of `eventIds`; returns how many could not be written. */
+export async function markPublished(
+  deps: PublisherDeps,
+  eventIds: readonly string[],
+  retry: RetryPolicy = DEFAULT_RETRY,
+): Promise<number> {
+  const nowMs = deps.now();
+  const publishedAt = new Date(nowMs).toISOString();
+  const expiresAt = Math.floor(nowMs / 1000) + MARKER_TTL_SECONDS;
+  let unwritten = 0;
+  for (const chunk of chunksOf(eventIds, MAX_ITEMS_PER_BATCH_WRITE)) {
+    type WriteRequest = { PutRequest?: { Item: Record<string, unknown> } };
+    let requests: WriteRequest[] = chunk.map((eventId) => ({
+      PutRequest: { Item: { id: publishedMarkerId(eventId), publishedAt, expiresAt } },
+    }));
+    for (let attempt = 1; attempt <= retry.attempts && requests.length > 0; attempt++) {
+      if (attempt > 1) await retry.sleep(retry.baseDelayMs * 2 ** (attempt - 2));
+      try {
+        const out = await deps.doc.send(
+          new BatchWriteCommand({ RequestItems: { [deps.idempotencyTable]: requests } }),
+        );
+        requests = (out.UnprocessedItems?.[deps.idempotencyTable] ?? []) as WriteRequest[];
+      } catch (err) {
+        logger.warn('writing published markers failed', { attempt, error: errorName(err) });
+      }
+    }
+    unwritten += requests.length;
+  }
+  return unwritten;
+}
+
 export async function publishBatch(
   event: DynamoDBStreamEvent,
-  client: EventBridgeClient,
-  eventBusName: string,
+  deps: PublisherDeps,
   retry: RetryPolicy = DEFAULT_RETRY,
 ): Promise<DynamoDBBatchResponse> {
   const items = readRecords(event);
-  const entries = items.flatMap((item, index) =>
-    item.kind === 'event' ? [{ index, entry: busEntryOf(item.event, eventBusName) }] : [],
+  // The first record of each event id is the one published; a repeat shares its fate.
+  const firstIndexOf = new Map<string, number>();
+  items.forEach((item, index) => {
+    if (item.kind === 'event' && !firstIndexOf.has(item.event.eventId))
+      firstIndexOf.set(item.event.eventId, index);
+  });
+  const published = await alreadyPublished(deps, [...firstIndexOf.keys()], retry);
+  const entries = [...firstIndexOf]
+    .filter(([eventId]) => !published.has(eventId))
+    .map(([, index]) => {
+      const item = items[index] as Extract<StreamItem, { kind: 'event' }>;
+      return { index, eventId: item.event.eventId, entry: busEntryOf(item.event, deps.eventBusName) };
+    });
+  const outcome = await putEntries(deps.bus, entries, retry);
+  const unmarked = await markPublished(
+    deps,
+    entries.filter((e) => !outcome.failed.has(e.index)).map((e) => e.eventId),
+    retry,
   );
-  const outcome = await putEntries(client, entries, retry);
+
+  const failed = new Set<number>();
+  items.forEach((item, index) => {
+    if (item.kind !== 'event') return;
+    if (outcome.failed.has(firstIndexOf.get(item.event.eventId) as number)) failed.add(index);
+  });
   metrics.addMetric('EventsPublished', MetricUnit.Count, outcome.published);
+  metrics.addMetric('EventsAlreadyPublished', MetricUnit.Count, published.size);
   metrics.addMetric('EntriesFailed', MetricUnit.Count, outcome.entryFailures);
   metrics.addMetric('EventsNotPublished', MetricUnit.Count, outcome.failed.size);
-  const response = partialBatchResponse(items, outcome.failed);
+  metrics.addMetric('PublishedMarkersUnwritten', MetricUnit.Count, unmarked);
+  if (unmarked > 0) {
+    // Not a failure of the records: reporting them would publish them again for sure.
+    logger.warn('published markers not written; a redelivery of those events would publish them again', {
+      unmarked,
+    });
+  }
+  const response = partialBatchResponse(items, failed);
   if (response.batchItemFailures.length > 0) {
     logger.error('events not published after retries; the shard resumes from the first', {
       notPublished: outcome.failed.size,
@@ -155,7 +287,13 @@ export async function publishBatch(
 export async function handler(event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> {
   if (context !== undefined) logger.addContext(context);
   try {
-    return await publishBatch(event, eventBridge, requiredEnv(ENV.eventBusName));
+    return await publishBatch(event, {
+      bus: eventBridge,
+      eventBusName: requiredEnv(ENV.eventBusName),
+      doc: dynamo,
+      idempotencyTable: requiredEnv(ENV.idempotencyTable),
+      now: Date.now,
+    });
   } finally {
     metrics.publishStoredMetrics();
   }

@@ -4,7 +4,8 @@
  * - `OrderSubmitted` starts the order's execution of the lifecycle state machine, named by the
  *   order id, with an input derived only from the event: a redelivery sends the same request,
  *   which Step Functions answers with the running execution or `ExecutionAlreadyExists` (both
- *   success).
+ *   success). Name and input come from `workflow/execution-input.ts`, shared with the sweeper
+ *   that restarts a start lost here (`workflow/start-stalled-workflows.ts`).
  * - The closing milestone (the event that settles the order, see `milestones.ts`, decided from
  *   the replayed state) releases the task token the workflow's await-outcome step stored in
  *   TASK_TOKENS_TABLE: `SendTaskSuccess` with `{orderId, status, seq}`. A token already used or
@@ -16,7 +17,7 @@
  */
 
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { SendTaskSuccessCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { OrderSubmitted } from '../core/index.js';
@@ -25,6 +26,7 @@ import { dynamo } from '../shared/dynamo.js';
 import { EventStore, type StoredEvent } from '../shared/event-store.js';
 import { logger, metrics } from '../shared/observability.js';
 import { stepFunctions } from '../shared/step-functions.js';
+import { startOrderWorkflow } from '../workflow/execution-input.js';
 import { type ClosingMilestone, closingMilestone } from './milestones.js';
 import { errorName, eventsByOrder, partialBatchResponse, readRecords } from './stream-records.js';
 
@@ -36,26 +38,8 @@ export interface SignallerDeps {
   readonly stateMachineArn: string;
 }
 
-/** The lifecycle execution's input (docs/aws.md): a function of the event alone. */
-export interface ExecutionInput {
-  readonly orderId: string;
-  readonly accountId: string;
-  readonly symbol: string;
-  readonly timeInForce: string;
-  readonly submittedAt: string;
-  readonly replacement: boolean;
-}
-
-export function executionInputOf(e: OrderSubmitted): ExecutionInput {
-  return {
-    orderId: e.orderId,
-    accountId: e.data.accountId,
-    symbol: e.data.order.symbol,
-    timeInForce: e.data.order.timeInForce,
-    submittedAt: e.occurredAt,
-    replacement: e.data.replaces !== null,
-  };
-}
+/** The execution's name and input are defined once, for the signaller and the sweeper alike. */
+export { type ExecutionInput, executionInputOf } from '../workflow/execution-input.js';
 
 const TOKEN_ALREADY_RELEASED = new Set(['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist']);
 
@@ -70,19 +54,8 @@ const counts: Record<Outcome, string> = {
 };
 
 export async function startExecution(deps: SignallerDeps, e: OrderSubmitted): Promise<Outcome> {
-  try {
-    await deps.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: deps.stateMachineArn,
-        name: e.orderId,
-        input: JSON.stringify(executionInputOf(e)),
-      }),
-    );
-    return 'started';
-  } catch (err) {
-    if (errorName(err) === 'ExecutionAlreadyExists') return 'already_started';
-    throw err;
-  }
+  const started = await startOrderWorkflow(deps.sfn, deps.stateMachineArn, e);
+  return started.kind === 'started' ? 'started' : 'already_started';
 }
 
 export async function releaseToken(deps: SignallerDeps, m: ClosingMilestone): Promise<Outcome> {

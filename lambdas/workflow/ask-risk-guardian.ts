@@ -11,6 +11,7 @@ import { statusOf, toAlpacaOrder } from '../core/index.js';
 import { ENV, optionalEnv } from '../shared/config.js';
 import { runCommand } from '../shared/event-store.js';
 import { logger } from '../shared/observability.js';
+import { withTransientErrors } from '../shared/transient-errors.js';
 import { eventStore, OrderNotFound, parsePayload, workflowMeta } from './common.js';
 
 /** The guardian's time budget; the state's TimeoutSeconds (10 s) is the backstop above it. */
@@ -53,7 +54,7 @@ async function askGuardian(url: string | undefined, body: unknown): Promise<stri
   return `refused (${response.status}${why.success ? `: ${why.data.reason}` : ''})`;
 }
 
-export const handler = async (event: unknown, context?: Context): Promise<GuardianResult> => {
+const runTask = async (event: unknown, context?: Context): Promise<GuardianResult> => {
   const { orderId } = parsePayload(payload, event, 'ask-risk-guardian');
   const store = eventStore();
   const { state } = await store.loadState(orderId);
@@ -78,3 +79,6 @@ export const handler = async (event: unknown, context?: Context): Promise<Guardi
   logger.info('order refused by the Risk Guardian', { orderId, reason });
   return { decision: 'rejected', reason };
 };
+
+/** Transient failures reach the state machine as `TransientError`, which its Retry covers. */
+export const handler = withTransientErrors(runTask);

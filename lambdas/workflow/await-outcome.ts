@@ -16,6 +16,7 @@ import { ENV, requiredEnv } from '../shared/config.js';
 import { dynamo } from '../shared/dynamo.js';
 import { logger } from '../shared/observability.js';
 import { stepFunctions } from '../shared/step-functions.js';
+import { withTransientErrors } from '../shared/transient-errors.js';
 import { eventStore, OrderNotFound, parsePayload } from './common.js';
 
 /** Tokens outlive the longest wait by a day, then DynamoDB's TTL removes them. */
@@ -36,7 +37,7 @@ export interface AwaitResult {
   readonly releasedWith: OrderStatus | null;
 }
 
-export const handler = async (event: unknown): Promise<AwaitResult> => {
+const runTask = async (event: unknown): Promise<AwaitResult> => {
   const { orderId, taskToken, outcomeTimeoutSeconds } = parsePayload(payload, event, 'await-outcome');
   const now = Date.now();
   await dynamo.send(
@@ -68,3 +69,6 @@ export const handler = async (event: unknown): Promise<AwaitResult> => {
   }
   return { orderId, releasedWith: status };
 };
+
+/** Transient failures reach the state machine as `TransientError`, which its Retry covers. */
+export const handler = withTransientErrors(runTask);

@@ -19,6 +19,7 @@ import { ENV, optionalEnv } from '../shared/config.js';
 import { runCommand } from '../shared/event-store.js';
 import { logger } from '../shared/observability.js';
 import { loadRiskInputs } from '../shared/risk-context.js';
+import { withTransientErrors } from '../shared/transient-errors.js';
 import { eventStore, OrderNotFound, parsePayload, workflowMeta } from './common.js';
 
 const payload = z.looseObject({ orderId: z.string().min(1) });
@@ -31,7 +32,7 @@ export interface RiskCheckResult {
   readonly refusals: readonly RiskRefusal[];
 }
 
-export const handler = async (event: unknown, context?: Context): Promise<RiskCheckResult> => {
+const runTask = async (event: unknown, context?: Context): Promise<RiskCheckResult> => {
   const { orderId } = parsePayload(payload, event, 'check-pre-trade-risk');
   const store = eventStore();
   const { state } = await store.loadState(orderId);
@@ -71,3 +72,6 @@ export const handler = async (event: unknown, context?: Context): Promise<RiskCh
   logger.info('order refused by pre-trade risk', { orderId, reason });
   return { decision: 'rejected', riskGuardian, reason, refusals };
 };
+
+/** Transient failures reach the state machine as `TransientError`, which its Retry covers. */
+export const handler = withTransientErrors(runTask);

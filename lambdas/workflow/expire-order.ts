@@ -8,6 +8,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { statusOf } from '../core/index.js';
 import { runCommand } from '../shared/event-store.js';
+import { withTransientErrors } from '../shared/transient-errors.js';
 import { eventStore, OrderNotFound, parsePayload, workflowMeta } from './common.js';
 
 const payload = z.looseObject({ orderId: z.string().min(1) });
@@ -18,7 +19,7 @@ export interface ExpireResult {
   readonly expired: boolean;
 }
 
-export const handler = async (event: unknown, context?: Context): Promise<ExpireResult> => {
+const runTask = async (event: unknown, context?: Context): Promise<ExpireResult> => {
   const { orderId } = parsePayload(payload, event, 'expire-order');
   const result = await runCommand(
     eventStore(),
@@ -30,3 +31,6 @@ export const handler = async (event: unknown, context?: Context): Promise<Expire
   if (result.state === undefined) throw new OrderNotFound(orderId);
   return { orderId, status: statusOf(result.state), expired: result.appended.length > 0 };
 };
+
+/** Transient failures reach the state machine as `TransientError`, which its Retry covers. */
+export const handler = withTransientErrors(runTask);

@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { TRANSIENT_ERROR_NAMES } from '../../lambdas/shared/transient-errors.js';
 
 type Json = Record<string, unknown>;
 // asl-validator ships no type declarations.
@@ -85,7 +86,12 @@ interface Run {
 async function run(
   overrides: Partial<Record<Placeholder, Handler>> = {},
   input: Json = INPUT,
-  opts: { failState?: string; tweak?: (d: typeof definition) => void } = {},
+  opts: {
+    failState?: string;
+    /** The named state's function throws `error` on its first `times` invocations. */
+    flaky?: { state: string; error: string; times: number };
+    tweak?: (d: typeof definition) => void;
+  } = {},
 ): Promise<Run> {
   const def = JSON.parse(JSON.stringify(definition)) as typeof definition;
   opts.tweak?.(def);
@@ -107,6 +113,8 @@ async function run(
       list.push(payload);
       calls[placeholder] = list;
       if (stateName === opts.failState) throw new NamedError('Boom', `${stateName} broke`);
+      if (stateName === opts.flaky?.state && list.length <= opts.flaky.times)
+        throw new NamedError(opts.flaky.error);
       const result = await handler(payload);
       // lambda:invoke returns the Lambda's answer under Payload; waitForTaskToken the callback output.
       return waits ? result : { Payload: result, StatusCode: 200 };
@@ -173,6 +181,38 @@ describe('order-lifecycle.asl.json', () => {
     },
   );
 
+  /** What a transient failure inside a handler looks like to Step Functions (the error's name). */
+  const HANDLER_TRANSIENT = [
+    'TransientError',
+    'Sandbox.Timedout',
+    'ThrottlingException',
+    'ProvisionedThroughputExceededException',
+    'TransactionConflictException',
+    'TransactionCanceledException',
+    'AppendConflict',
+    'RequestLimitExceeded',
+    'InternalServerError',
+    'ServiceUnavailable',
+  ];
+
+  it.each(taskStates.map(([name]) => name))(
+    'Task %s retries transient handler errors a bounded number of times, with full jitter',
+    (name) => {
+      const retry = (definition.States[name] as { Retry: Json[] }).Retry;
+      const handlerRetry = retry.filter((r) => (r.ErrorEquals as string[]).includes('TransientError'));
+      expect(handlerRetry).toHaveLength(1);
+      const r = handlerRetry[0] as Json;
+      expect(r.ErrorEquals).toEqual(expect.arrayContaining(HANDLER_TRANSIENT));
+      // Every name listed is one the handlers' classifier knows (or Step Functions' own).
+      const known = new Set<string>([...TRANSIENT_ERROR_NAMES, 'TransientError', 'Sandbox.Timedout']);
+      for (const e of r.ErrorEquals as string[]) expect(known).toContain(e);
+      expect(r).toMatchObject({ JitterStrategy: 'FULL', BackoffRate: 2, MaxAttempts: 4 });
+      expect(r.MaxDelaySeconds).toBeLessThanOrEqual(30);
+      // No retrier catches everything: a permanent error goes straight to the Catch.
+      for (const x of retry) expect(x.ErrorEquals).not.toContain('States.ALL');
+    },
+  );
+
   it('a simple order that fills takes at most 8 state transitions', async () => {
     const r = await run();
     expect(r.ok).toBe(true);
@@ -208,6 +248,51 @@ describe('order-lifecycle.asl.json', () => {
     expect(r.ok).toBe(true);
     expect(calls).toBe(2);
     expect(r.states.at(-1)).toBe('Order closed');
+  });
+
+  it.each<[string, string]>([
+    ['Check pre-trade risk', 'ThrottlingException'],
+    ['Check pre-trade risk', 'AppendConflict'],
+    ['Route order', 'Sandbox.Timedout'],
+    ['Submit to venue', 'ProvisionedThroughputExceededException'],
+    ['Submit to venue', 'TransientError'],
+    ['Await outcome', 'TransactionConflictException'],
+    ['Await outcome', 'ServiceUnavailable'],
+  ])('%s failing once with %s is retried and the order completes', async (state, error) => {
+    const r = await run({}, INPUT, { flaky: { state, error, times: 1 } });
+    expect(r.ok).toBe(true);
+    expect(r.states.at(-1)).toBe('Order closed');
+    expect(r.calls.RecordExceptionFunctionArn).toBeUndefined();
+    // A retry is not a new state: the filled order still enters the same 7 states.
+    expect(r.states).toHaveLength(7);
+    const byState: Record<string, Placeholder> = {
+      'Check pre-trade risk': 'CheckPreTradeRiskFunctionArn',
+      'Route order': 'RouteOrderFunctionArn',
+      'Submit to venue': 'SubmitToVenueFunctionArn',
+      'Await outcome': 'AwaitOutcomeFunctionArn',
+    };
+    expect(r.calls[byState[state] as Placeholder]).toHaveLength(2);
+  });
+
+  it('a transient error that outlasts the retries is recorded as an exception', async () => {
+    const r = await run({}, INPUT, {
+      flaky: { state: 'Submit to venue', error: 'ThrottlingException', times: 99 },
+    });
+    expect(r.ok).toBe(false);
+    // The first attempt and 4 retries.
+    expect(r.calls.SubmitToVenueFunctionArn).toHaveLength(5);
+    expect(r.states.slice(-3)).toEqual(['Submission failed', 'Record exception', 'Order failed']);
+    expect(r.calls.RecordExceptionFunctionArn).toEqual([
+      expect.objectContaining({ stage: 'submit_to_venue', error: 'ThrottlingException' }),
+    ]);
+  });
+
+  it('a permanent handler error is not retried', async () => {
+    const r = await run({}, INPUT, {
+      flaky: { state: 'Submit to venue', error: 'OrderNotFound', times: 99 },
+    });
+    expect(r.calls.SubmitToVenueFunctionArn).toHaveLength(1);
+    expect(r.states.slice(-2)).toEqual(['Record exception', 'Order failed']);
   });
 
   it('an order refused by pre-trade risk ends rejected and never reaches the venue', async () => {

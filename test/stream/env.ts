@@ -2,6 +2,7 @@
 process.env.EVENT_STORE_TABLE = 'events';
 process.env.ORDERS_TABLE = 'orders';
 process.env.TASK_TOKENS_TABLE = 'task-tokens';
+process.env.IDEMPOTENCY_TABLE = 'idempotency';
 process.env.EVENT_BUS_NAME = 'oms-bus';
 process.env.ORDER_LIFECYCLE_STATE_MACHINE_ARN =
   'arn:aws:states:us-east-1:123456789012:stateMachine:order-lifecycle';

@@ -9,6 +9,11 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { type OrderCommand, toAlpacaOrder } from '../../lambdas/core/index.js';
 import type { StoredEvent } from '../../lambdas/shared/event-store.js';
+import {
+  awaitingWorkflowKey,
+  orderViewItem,
+  PENDING_NEW_SHARDS,
+} from '../../lambdas/stream/order-view-item.js';
 import { handler, type ProjectorDeps, projectBatch } from '../../lambdas/stream/projector.js';
 import { limitOrder, OrderBook } from '../core/order-book.js';
 import { eventsOf, insertRecord, insertsOf, nth, storeOf, streamEvent } from './records.js';
@@ -119,9 +124,51 @@ describe('projector', () => {
         accountSymbol: 'acct-7#ACME',
         version: events.length,
         order: toAlpacaOrder(state),
+        // The sweeper's sparse key: only while pending_new.
+        ...(status === 'pending_new' ? { awaitingWorkflow: awaitingWorkflowKey('o1') } : {}),
       });
     },
   );
+
+  test('awaitingWorkflow is set while pending_new and gone once the order moves on', async () => {
+    const book = new OrderBook();
+    book.submit('o1', dayOrder());
+    const views = tables(storeOf(book));
+    expect((await projectBatch(insertsOf(eventsOf(book, 'o1')), deps)).batchItemFailures).toEqual([]);
+    expect(views.get('o1')?.awaitingWorkflow).toMatch(/^pending_new#[0-7]$/);
+
+    book.run('o1', { type: 'accept' });
+    const later = tables(storeOf(book));
+    later.set('o1', views.get('o1') as Item);
+    expect((await projectBatch(insertsOf([nth(eventsOf(book, 'o1'), 1)]), deps)).batchItemFailures).toEqual(
+      [],
+    );
+    // A whole-item Put: the attribute is not carried over, so the order leaves the sparse index.
+    expect(later.get('o1')?.status).toBe('new');
+    expect(later.get('o1')).not.toHaveProperty('awaitingWorkflow');
+    const put = ddb.commandCalls(PutCommand).at(-1)?.args[0].input.Item as Item;
+    expect(put).not.toHaveProperty('awaitingWorkflow');
+  });
+
+  test('the pending_new key is stable per order and spreads orders over every shard', () => {
+    const keys = Array.from({ length: 400 }, (_, i) => awaitingWorkflowKey(`order-${i}`));
+    expect(new Set(keys)).toEqual(
+      new Set(Array.from({ length: PENDING_NEW_SHARDS }, (_, i) => `pending_new#${i}`)),
+    );
+    expect(awaitingWorkflowKey('order-7')).toBe(keys[7]);
+    for (let i = 0; i < PENDING_NEW_SHARDS; i++) {
+      const n = keys.filter((k) => k === `pending_new#${i}`).length;
+      expect(n).toBeGreaterThan(400 / PENDING_NEW_SHARDS / 2);
+    }
+  });
+
+  test.each(scenarios.map(([status]) => status))('view of a %s order', (status) => {
+    const [, , order, commands] = scenarios.find(([s]) => s === status) as (typeof scenarios)[number];
+    const book = new OrderBook();
+    book.submit('o1', order());
+    for (const c of commands) book.run('o1', c);
+    expect('awaitingWorkflow' in orderViewItem(book.state('o1'))).toBe(status === 'pending_new');
+  });
 
   test('a stale or redelivered record is a no-op: the view never goes back', async () => {
     const book = new OrderBook();

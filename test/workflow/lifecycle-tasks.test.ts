@@ -4,7 +4,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { OrderCommand } from '../../lambdas/core/index.js';
 import { handler as awaitOutcome } from '../../lambdas/workflow/await-outcome.js';
 import { handler as expireOrder } from '../../lambdas/workflow/expire-order.js';
-import { handler as recordException } from '../../lambdas/workflow/record-exception.js';
+import {
+  MAX_CAUSE_LENGTH,
+  handler as recordException,
+  summarizeCause,
+} from '../../lambdas/workflow/record-exception.js';
 import { handler as routeOrder } from '../../lambdas/workflow/route-order.js';
 import { appended, history, lambdaContext, setEnv, spec, storeHolds, TABLES } from './fixtures.js';
 
@@ -61,12 +65,17 @@ describe('await-outcome', () => {
     },
   );
 
-  it('lets any other Step Functions error through (the state retries or records it)', async () => {
+  it('lets any other Step Functions error through, a transient one as TransientError (the state retries it)', async () => {
     storeHolds(ddb, history(order, [{ type: 'reject', reason: 'x' }]).events);
     sfn
       .on(SendTaskSuccessCommand)
       .rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
-    await expect(awaitOutcome(payload)).rejects.toThrow('throttled');
+    await expect(awaitOutcome(payload)).rejects.toMatchObject({
+      name: 'TransientError',
+      message: 'ThrottlingException: throttled',
+    });
+    sfn.on(SendTaskSuccessCommand).rejects(Object.assign(new Error('no'), { name: 'AccessDeniedException' }));
+    await expect(awaitOutcome(payload)).rejects.toMatchObject({ name: 'AccessDeniedException' });
   });
 });
 
@@ -113,19 +122,63 @@ describe('expire-order', () => {
 });
 
 describe('record-exception', () => {
+  const lambdaCause = JSON.stringify({
+    errorType: 'ThrottlingException',
+    errorMessage:
+      'User arn:aws:sts::123456789012:assumed-role/oms-role/fn was throttled on arn:aws:dynamodb:us-east-1:123456789012:table/Events',
+    trace: ['ThrottlingException: ...', '    at runCommand (/var/task/index.js:1:2345)'],
+  });
+
   it.each<[string, OrderCommand[], boolean, string[]]>([
     ['before the venue: rejected', [], false, ['OrderExceptionRecorded', 'OrderRejected']],
     ['maybe at the venue: cancel requested', [], true, ['OrderExceptionRecorded', 'OrderCancelRequested']],
     ['already closed: only recorded', [{ type: 'reject', reason: 'x' }], true, ['OrderExceptionRecorded']],
-  ])('%s', async (_name, commands, reachedVenue, types) => {
-    storeHolds(ddb, history(order, commands).events);
-    await recordException(
-      { orderId: 'ord-1', stage: 'submit_to_venue', error: 'Boom', cause: 'x'.repeat(5000), reachedVenue },
-      lambdaContext,
-    );
-    const events = appended(ddb);
-    expect(events.map((e) => e.type)).toEqual(types);
-    expect(events[0]?.data).toMatchObject({ stage: 'submit_to_venue', error: 'Boom', reachedVenue });
-    expect((events[0]?.data as { cause?: string } | undefined)?.cause).toHaveLength(2000);
+  ])(
+    '%s; the event carries a summary of the cause, not the trace',
+    async (_name, commands, reachedVenue, types) => {
+      storeHolds(ddb, history(order, commands).events);
+      await recordException(
+        { orderId: 'ord-1', stage: 'submit_to_venue', error: 'Boom', cause: lambdaCause, reachedVenue },
+        lambdaContext,
+      );
+      const events = appended(ddb);
+      expect(events.map((e) => e.type)).toEqual(types);
+      expect(events[0]?.data).toEqual({
+        stage: 'submit_to_venue',
+        error: 'Boom',
+        reachedVenue,
+        cause: 'ThrottlingException: User <arn> was throttled on <arn>',
+      });
+    },
+  );
+
+  it.each<[string, string | null, string]>([
+    [
+      'a Lambda error: type and message, no trace',
+      lambdaCause,
+      'ThrottlingException: User <arn> was throttled on <arn>',
+    ],
+    [
+      'a Lambda error with a multi-line message and stackTrace',
+      JSON.stringify({ errorType: 'Error', errorMessage: 'first line\nsecond line', stackTrace: ['at x'] }),
+      'Error: first line',
+    ],
+    ['a Lambda error without a message', JSON.stringify({ errorType: 'OrderNotFound' }), 'OrderNotFound'],
+    [
+      'plain text: its first line',
+      'Task timed out after 30.00 seconds\n  at somewhere',
+      'Task timed out after 30.00 seconds',
+    ],
+    ['an account id in text', 'account 123456789012 denied', 'account <account> denied'],
+    ['nothing', null, ''],
+    ['JSON without the Lambda fields', JSON.stringify({ secret: 'x' }), ''],
+  ])('summarizes %s', (_name, cause, summary) => {
+    expect(summarizeCause(cause)).toBe(summary);
+  });
+
+  it('caps the summary at MAX_CAUSE_LENGTH', () => {
+    const long = summarizeCause(JSON.stringify({ errorType: 'Error', errorMessage: 'x'.repeat(5000) }));
+    expect(long).toHaveLength(MAX_CAUSE_LENGTH);
+    expect(MAX_CAUSE_LENGTH).toBeLessThanOrEqual(200);
   });
 });

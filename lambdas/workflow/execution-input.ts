@@ -1,0 +1,57 @@
+/**
+ * Starting an order's lifecycle execution: ONE definition of its name and input, shared by the
+ * signaller (on `OrderSubmitted`) and the stalled-workflow sweeper (an order still pending_new
+ * whose start was lost). Both send the very same request for an order, so Step Functions'
+ * idempotency applies: the same name and input while the execution runs answers with that
+ * execution; once it has ended (or if the input differed) it answers `ExecutionAlreadyExists`.
+ */
+import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { OrderSubmitted } from '../core/index.js';
+
+/** The lifecycle execution's input (docs/aws.md): a function of the `OrderSubmitted` event alone. */
+export interface ExecutionInput {
+  readonly orderId: string;
+  readonly accountId: string;
+  readonly symbol: string;
+  readonly timeInForce: string;
+  readonly submittedAt: string;
+  readonly replacement: boolean;
+}
+
+export function executionInputOf(e: OrderSubmitted): ExecutionInput {
+  return {
+    orderId: e.orderId,
+    accountId: e.data.accountId,
+    symbol: e.data.order.symbol,
+    timeInForce: e.data.order.timeInForce,
+    submittedAt: e.occurredAt,
+    replacement: e.data.replaces !== null,
+  };
+}
+
+export type StartOutcome =
+  /** StartExecution succeeded: a new execution, or the one already running with this input. */
+  | { readonly kind: 'started'; readonly startDate: Date | undefined }
+  /** An execution of that name exists and has ended (or, impossibly here, has another input). */
+  | { readonly kind: 'already_exists' };
+
+/** Starts the order's execution, named by the order id. Other errors are thrown. */
+export async function startOrderWorkflow(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  submitted: OrderSubmitted,
+): Promise<StartOutcome> {
+  try {
+    const out = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn,
+        name: submitted.orderId,
+        input: JSON.stringify(executionInputOf(submitted)),
+      }),
+    );
+    return { kind: 'started', startDate: out?.startDate };
+  } catch (err) {
+    if ((err as { name?: unknown }).name === 'ExecutionAlreadyExists') return { kind: 'already_exists' };
+    throw err;
+  }
+}

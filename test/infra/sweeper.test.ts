@@ -1,0 +1,133 @@
+/**
+ * The stalled-workflow sweeper and the publisher's markers in the synthesized stack: the sparse GSI,
+ * the one-minute schedule, and least-privilege grants.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ENV } from '../../lambdas/shared/config.js';
+import { OmsStack } from '../../lib/oms-stack.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is walked structurally in assertions.
+type Json = Record<string, any>;
+
+let resources: Record<string, Json>;
+
+beforeAll(() => {
+  const app = new App({
+    context: { 'aws:cdk:bundling-stacks': [] },
+    outdir: mkdtempSync(join(tmpdir(), 'oms-sweeper-')),
+  });
+  resources = Template.fromStack(new OmsStack(app, 'Oms')).toJSON().Resources;
+});
+
+const ofType = (type: string): [string, Json][] =>
+  Object.entries(resources).filter(([, r]) => r.Type === type) as [string, Json][];
+const refId = (v: unknown): string | undefined => (v as { Ref?: string } | undefined)?.Ref;
+const getAttId = (v: unknown): string | undefined =>
+  (v as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
+const asList = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+
+function functionId(service: string): string {
+  const ids = ofType('AWS::Lambda::Function')
+    .filter(([, f]) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === service)
+    .map(([id]) => id);
+  expect(ids).toHaveLength(1);
+  return ids[0] as string;
+}
+
+function statementsOf(fnId: string): Json[] {
+  const roleId = getAttId(resources[fnId]?.Properties.Role);
+  return ofType('AWS::IAM::Policy')
+    .filter(([, p]) => (p.Properties.Roles as unknown[]).some((r) => refId(r) === roleId))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[]);
+}
+
+/** Logical ids (with attribute) a statement's Resource names. */
+function resourceRefs(statement: Json): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const ga = (v as Json)['Fn::GetAtt'];
+      if (ga) out.push(`${ga[0]}.${ga[1]}`);
+      else if ((v as Json).Ref) out.push(`${(v as Json).Ref}.Ref`);
+      else Object.values(v).forEach(walk);
+    }
+  };
+  walk(statement.Resource);
+  return out;
+}
+
+const SWEEPER = 'oms-start-stalled-workflows';
+
+describe('stalled-workflow sweeper', () => {
+  test('the orders table has the sparse byPendingNew index (keys only)', () => {
+    const orders = ofType('AWS::DynamoDB::Table').find(([, t]) =>
+      (t.Properties.GlobalSecondaryIndexes ?? []).some((g: Json) => g.IndexName === 'byAccount'),
+    );
+    const gsi = ((orders?.[1].Properties.GlobalSecondaryIndexes ?? []) as Json[]).find(
+      (g) => g.IndexName === 'byPendingNew',
+    );
+    expect(gsi).toEqual({
+      IndexName: 'byPendingNew',
+      KeySchema: [
+        { AttributeName: 'awaitingWorkflow', KeyType: 'HASH' },
+        { AttributeName: 'createdKey', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'KEYS_ONLY' },
+    });
+  });
+
+  test('runs every minute, without retries (the next run sweeps again)', () => {
+    const fnId = functionId(SWEEPER);
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) =>
+      (r.Properties.Targets ?? []).some((t: Json) => getAttId(t.Arn) === fnId),
+    );
+    expect(rules).toHaveLength(1);
+    const rule = rules[0]?.[1].Properties as Json;
+    expect(rule.ScheduleExpression).toBe('rate(1 minute)');
+    expect(rule.Targets[0].RetryPolicy?.MaximumRetryAttempts).toBe(0);
+  });
+
+  test('may read the orders table and the event store, and only start executions of the lifecycle', () => {
+    const fnId = functionId(SWEEPER);
+    const vars = resources[fnId]?.Properties.Environment.Variables as Json;
+    const [smId] = ofType('AWS::StepFunctions::StateMachine')[0] as [string, Json];
+    expect(refId(vars[ENV.stateMachineArn])).toBe(smId);
+    const ordersId = refId(vars[ENV.ordersTable]) as string;
+    const eventsId = refId(vars[ENV.eventStoreTable]) as string;
+    expect(vars[ENV.idempotencyTable]).toBeUndefined();
+
+    const statements = statementsOf(fnId);
+    const actionsOn = (ref: string) =>
+      statements
+        .filter((s) => resourceRefs(s).includes(ref))
+        .flatMap((s) => asList(s.Action as string | string[]));
+    for (const table of [ordersId, eventsId]) {
+      const actions = actionsOn(`${table}.Arn`);
+      expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:GetItem']));
+      for (const a of actions) expect(a).not.toMatch(/Put|Update|Delete|BatchWrite/);
+    }
+    // Step Functions: StartExecution on the state machine, nothing else, nowhere else.
+    const sfn = statements.filter((s) =>
+      asList(s.Action as string | string[]).some((a) => a.startsWith('states:')),
+    );
+    expect(sfn.flatMap((s) => asList(s.Action))).toEqual(['states:StartExecution']);
+    expect(sfn.flatMap(resourceRefs)).toEqual([`${smId}.Ref`]);
+  });
+});
+
+describe('publisher markers', () => {
+  test('the publisher reads and writes the idempotency table named by IDEMPOTENCY_TABLE', () => {
+    const fnId = functionId('oms-publisher');
+    const tableId = refId(resources[fnId]?.Properties.Environment.Variables[ENV.idempotencyTable]) as string;
+    expect(resources[tableId]?.Properties.TimeToLiveSpecification?.AttributeName).toBe('expiresAt');
+    const actions = statementsOf(fnId)
+      .filter((s) => resourceRefs(s).includes(`${tableId}.Arn`))
+      .flatMap((s) => asList(s.Action as string | string[]));
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem']));
+  });
+});
