@@ -2,19 +2,28 @@
  * Broker Gateway with the simulated venue: the market (quotes) and the venue's book, the workflow
  * task that submits orders, the bus rules that forward cancels/replaces/expiries to the venue and
  * apply its execution reports, and the market tick that moves prices and fills resting orders.
+ *
+ * Bus rule -> SQS queue -> function (`busTargetQueue`), never bus rule -> function: EventBridge
+ * invokes a Lambda asynchronously, so the rule's retry policy and dead-letter queue cover only the
+ * delivery, and an event whose handler throws is dropped after Lambda's two async retries. A queue
+ * keeps the event until the function has processed it (partial batch failures: a failed record is
+ * retried alone after the visibility timeout) and moves it to the dead-letter queue after
+ * `BUS_QUEUE_MAX_RECEIVE_COUNT` receives. The same dead-letter queue takes events the rule could not
+ * deliver to the queue.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { type EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config.js';
 import { OMS_SOURCE, VENUE_SOURCE } from './event-bus.js';
 import type { EventStore } from './event-store.js';
 import { HANDLERS } from './handlers.js';
-import { acknowledgeDeadLetterQueue, omsFunction, secureQueue, useTable } from './lambda-defaults.js';
+import { acknowledgeDeadLetterQueue, omsFunction, useTable } from './lambda-defaults.js';
 
 export interface BrokerGatewayProps {
   readonly stores: EventStore;
@@ -22,8 +31,87 @@ export interface BrokerGatewayProps {
   readonly venueName: string;
 }
 
-/** Retry policy of the bus rules that invoke our functions. */
+/** Retry policy of the bus rules' deliveries (to our queues; the market tick's schedule). */
 export const RULE_TARGET_RETRY = { retryAttempts: 8, maxEventAge: Duration.hours(2) } as const;
+
+/**
+ * Functions fed by a bus queue. Their work is a few DynamoDB calls (and a PutEvents), so 10 s is
+ * ample, and a short timeout keeps the visibility timeout, hence the retry delay of a held record
+ * (an execution report that overtook what it depends on), at a minute.
+ */
+export const BUS_TARGET_FUNCTION_TIMEOUT = Duration.seconds(10);
+/** AWS guidance for a Lambda-consumed queue: visibility timeout at least 6x the function timeout. */
+export const BUS_QUEUE_VISIBILITY_FACTOR = 6;
+/** Receives before a record goes to the dead-letter queue (10 x 60 s: about ten minutes of retries). */
+export const BUS_QUEUE_MAX_RECEIVE_COUNT = 10;
+/** An event older than this on a bus queue means its consumer is stuck or keeps failing. */
+export const BUS_QUEUE_MAX_MESSAGE_AGE = Duration.minutes(5);
+
+/**
+ * Event source settings per bus queue. Execution reports wait up to 1 s so that the reports the venue
+ * publishes together arrive in one batch, which the applier sorts and applies in order; cancels,
+ * replaces and inbound orders do not wait (latency on the order's path).
+ */
+export const BUS_QUEUE_SETTINGS = {
+  ApplyExecutionReport: { batchSize: 10, maxBatchingWindow: Duration.seconds(1) },
+  ForwardToVenue: { batchSize: 5, maxBatchingWindow: Duration.seconds(0) },
+  OrderRequested: { batchSize: 10, maxBatchingWindow: Duration.seconds(0) },
+} as const satisfies Record<string, { batchSize: number; maxBatchingWindow: Duration }>;
+
+export type BusQueueName = keyof typeof BUS_QUEUE_SETTINGS;
+
+/** A bus queue, for Operations: alarm when its oldest message is older than `maxAge`. */
+export interface WatchedQueue {
+  readonly queue: Queue;
+  readonly maxAge: Duration;
+}
+
+export interface BusTargetQueueProps {
+  readonly bus: EventBus;
+  readonly fn: NodejsFunction;
+  readonly name: BusQueueName;
+  readonly description: string;
+  readonly eventPattern: { source: string[]; detailType: string[] };
+}
+
+export interface BusTargetQueue {
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly rule: Rule;
+}
+
+/**
+ * Rule `<ruleId>` -> queue `<ruleId>Queue` (encrypted, TLS only, only the rule may send) -> `fn`
+ * (SQS event source, partial batch failures). `<ruleId>Dlq` takes what the queue gave up on and
+ * what the rule could not deliver.
+ */
+export function busTargetQueue(scope: Construct, ruleId: string, props: BusTargetQueueProps): BusTargetQueue {
+  const { fn } = props;
+  const timeout = fn.timeout ?? Duration.seconds(3);
+  const deadLetterQueue = new Queue(scope, `${ruleId}Dlq`, {
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+  acknowledgeDeadLetterQueue(deadLetterQueue, `${ruleId} queue and rule target`);
+  const queue = new Queue(scope, `${ruleId}Queue`, {
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(4),
+    visibilityTimeout: Duration.seconds(timeout.toSeconds() * BUS_QUEUE_VISIBILITY_FACTOR),
+    deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: BUS_QUEUE_MAX_RECEIVE_COUNT },
+  });
+  const rule = new Rule(scope, ruleId, {
+    eventBus: props.bus,
+    description: props.description,
+    eventPattern: props.eventPattern,
+    targets: [new SqsQueue(queue, { ...RULE_TARGET_RETRY, deadLetterQueue })],
+  });
+  fn.addEventSource(
+    new SqsEventSource(queue, { ...BUS_QUEUE_SETTINGS[props.name], reportBatchItemFailures: true }),
+  );
+  return { queue, deadLetterQueue, rule };
+}
 
 export class BrokerGateway extends Construct {
   /** Quotes per symbol (simulated market; reference prices for risk). */
@@ -35,6 +123,8 @@ export class BrokerGateway extends Construct {
   readonly applyExecutionReport: NodejsFunction;
   readonly marketTick: NodejsFunction;
   readonly deadLetterQueues: Record<string, Queue> = {};
+  /** The bus queues whose oldest message's age Operations alarms on. */
+  readonly watchedQueues: Record<string, WatchedQueue> = {};
 
   constructor(scope: Construct, id: string, props: BrokerGatewayProps) {
     super(scope, id);
@@ -59,10 +149,22 @@ export class BrokerGateway extends Construct {
       partitionKey: { name: 'restingSymbol', type: AttributeType.STRING },
       sortKey: { name: 'orderId', type: AttributeType.STRING },
     });
+    // Sparse: only orders with reports not yet published (the tick publishes them first).
+    this.venueOrders.addGlobalSecondaryIndex({
+      indexName: 'byOutboxPending',
+      partitionKey: { name: 'outboxPending', type: AttributeType.STRING },
+      sortKey: { name: 'orderId', type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
 
     const venueEnv = { [ENV.venueName]: props.venueName };
-    const venueFunction = (fnId: string, entry: string, description: string): NodejsFunction => {
-      const fn = omsFunction(this, fnId, { entry, description, environment: venueEnv });
+    const venueFunction = (
+      fnId: string,
+      entry: string,
+      description: string,
+      timeout?: Duration,
+    ): NodejsFunction => {
+      const fn = omsFunction(this, fnId, { entry, description, environment: venueEnv, timeout });
       useTable(fn, this.venueOrders, ENV.venueOrdersTable, 'readWrite');
       useTable(fn, this.market, ENV.marketTable, 'readWrite');
       fn.addEnvironment(ENV.eventBusName, bus.eventBusName);
@@ -80,11 +182,18 @@ export class BrokerGateway extends Construct {
     this.forwardToVenue = venueFunction(
       'ForwardToVenue',
       HANDLERS.forwardToVenue,
-      'Bus rule: forwards cancel/replace requests and expiries to the venue',
+      'Bus queue: forwards cancel/replace requests and expiries to the venue',
+      BUS_TARGET_FUNCTION_TIMEOUT,
     );
-    this.onBusEvent('ForwardToVenueRule', bus, this.forwardToVenue, {
-      source: [OMS_SOURCE],
-      detailType: ['OrderCancelRequested', 'OrderReplaceRequested', 'OrderExpired'],
+    this.onBusEvent('ForwardToVenueRule', {
+      bus,
+      fn: this.forwardToVenue,
+      name: 'ForwardToVenue',
+      description: 'Cancel/replace requests and expiries to the venue',
+      eventPattern: {
+        source: [OMS_SOURCE],
+        detailType: ['OrderCancelRequested', 'OrderReplaceRequested', 'OrderExpired'],
+      },
     });
 
     this.marketTick = venueFunction(
@@ -100,30 +209,24 @@ export class BrokerGateway extends Construct {
 
     this.applyExecutionReport = omsFunction(this, 'ApplyExecutionReport', {
       entry: HANDLERS.applyExecutionReport,
-      description: 'Bus rule: applies a venue execution report to the order (event store append)',
+      description: 'Bus queue: applies venue execution reports to their orders (event store append)',
       environment: venueEnv,
+      timeout: BUS_TARGET_FUNCTION_TIMEOUT,
     });
     useTable(this.applyExecutionReport, stores.events, ENV.eventStoreTable, 'readWrite');
     useTable(this.applyExecutionReport, stores.idempotency, ENV.idempotencyTable, 'write');
-    this.onBusEvent('ApplyExecutionReportRule', bus, this.applyExecutionReport, {
-      source: [VENUE_SOURCE],
-      detailType: ['ExecutionReport'],
+    this.onBusEvent('ApplyExecutionReportRule', {
+      bus,
+      fn: this.applyExecutionReport,
+      name: 'ApplyExecutionReport',
+      description: 'Venue execution reports to the OMS',
+      eventPattern: { source: [VENUE_SOURCE], detailType: ['ExecutionReport'] },
     });
   }
 
-  private onBusEvent(
-    ruleId: string,
-    bus: EventBus,
-    fn: NodejsFunction,
-    eventPattern: { source: string[]; detailType: string[] },
-  ): void {
-    const dlq = secureQueue(this, `${ruleId}Dlq`);
-    acknowledgeDeadLetterQueue(dlq, `${ruleId} target`);
-    this.deadLetterQueues[ruleId] = dlq;
-    new Rule(this, ruleId, {
-      eventBus: bus,
-      eventPattern,
-      targets: [new LambdaFunction(fn, { ...RULE_TARGET_RETRY, deadLetterQueue: dlq })],
-    });
+  private onBusEvent(ruleId: string, props: BusTargetQueueProps): void {
+    const { queue, deadLetterQueue } = busTargetQueue(this, ruleId, props);
+    this.deadLetterQueues[ruleId] = deadLetterQueue;
+    this.watchedQueues[props.name] = { queue, maxAge: BUS_QUEUE_MAX_MESSAGE_AGE };
   }
 }

@@ -1,20 +1,26 @@
 /**
  * Orders that arrive as `OrderRequested` events from the Strategy Orchestrator (source
- * stockbot.strategy): a rule on the OMS bus invokes the same submit path as POST /v2/orders, with
- * retries and a dead-letter queue (a redelivery is a no-op: the client order id claim is idempotent).
+ * stockbot.strategy): a rule on the OMS bus feeds a queue, from which a function runs the same submit
+ * path as POST /v2/orders (partial batch failures, dead-letter queue after the receives; a
+ * redelivery is a no-op: the event id is the order's idempotency key). Why a queue and not the rule
+ * invoking the function directly: lib/broker-gateway.ts `busTargetQueue`.
  */
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { type EventBus, Rule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { EventBus } from 'aws-cdk-lib/aws-events';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config.js';
-import { RULE_TARGET_RETRY } from './broker-gateway.js';
+import {
+  BUS_QUEUE_MAX_MESSAGE_AGE,
+  BUS_TARGET_FUNCTION_TIMEOUT,
+  busTargetQueue,
+  type WatchedQueue,
+} from './broker-gateway.js';
 import { STRATEGY_SOURCE } from './event-bus.js';
 import type { EventStore } from './event-store.js';
 import { HANDLERS } from './handlers.js';
-import { acknowledgeDeadLetterQueue, omsFunction, secureQueue, useTable } from './lambda-defaults.js';
+import { omsFunction, useTable } from './lambda-defaults.js';
 
 export interface InboundOrdersProps {
   readonly stores: EventStore;
@@ -25,15 +31,20 @@ export interface InboundOrdersProps {
 
 export class InboundOrders extends Construct {
   readonly orderRequested: NodejsFunction;
+  /** The queue between the rule and the function. */
+  readonly queue: Queue;
   readonly deadLetterQueue: Queue;
+  /** The inbound queue, for Operations' message-age alarm. */
+  readonly watchedQueues: Record<string, WatchedQueue>;
 
   constructor(scope: Construct, id: string, props: InboundOrdersProps) {
     super(scope, id);
     const { stores } = props;
     this.orderRequested = omsFunction(this, 'OrderRequested', {
       entry: HANDLERS.orderRequested,
-      description: 'Bus rule: submits an OrderRequested event as a new order',
+      description: 'Bus queue: submits OrderRequested events as new orders',
       environment: { [ENV.sessionClose]: props.sessionClose },
+      timeout: BUS_TARGET_FUNCTION_TIMEOUT,
     });
     useTable(this.orderRequested, stores.events, ENV.eventStoreTable, 'readWrite');
     useTable(this.orderRequested, stores.idempotency, ENV.idempotencyTable, 'readWrite');
@@ -41,18 +52,15 @@ export class InboundOrders extends Construct {
     useTable(this.orderRequested, stores.orders, ENV.ordersTable, 'read');
     useTable(this.orderRequested, props.market, ENV.marketTable, 'read');
 
-    this.deadLetterQueue = secureQueue(this, 'Dlq');
-    acknowledgeDeadLetterQueue(this.deadLetterQueue, 'OrderRequested rule target');
-    new Rule(this, 'OrderRequestedRule', {
-      eventBus: props.bus,
+    const { queue, deadLetterQueue } = busTargetQueue(this, 'OrderRequestedRule', {
+      bus: props.bus,
+      fn: this.orderRequested,
+      name: 'OrderRequested',
       description: 'Inbound orders from the Strategy Orchestrator',
       eventPattern: { source: [STRATEGY_SOURCE], detailType: ['OrderRequested'] },
-      targets: [
-        new LambdaFunction(this.orderRequested, {
-          ...RULE_TARGET_RETRY,
-          deadLetterQueue: this.deadLetterQueue,
-        }),
-      ],
     });
+    this.queue = queue;
+    this.deadLetterQueue = deadLetterQueue;
+    this.watchedQueues = { OrderRequested: { queue, maxAge: BUS_QUEUE_MAX_MESSAGE_AGE } };
   }
 }

@@ -70,6 +70,7 @@ export class OmsStack extends Stack {
       sessionClose,
     });
     this.operations = new Operations(this, 'Operations', {
+      watchedQueues: { ...this.brokerGateway.watchedQueues, ...this.inbound.watchedQueues },
       api: this.orderApi.api,
       stateMachine: this.lifecycle.stateMachine,
       streamConsumers: this.streamConsumers.functions,

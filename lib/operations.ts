@@ -1,7 +1,8 @@
 /**
  * Operations: alarms on everything that means "an order may be stuck or an event lost" (any message
- * in a dead-letter queue, failed/timed-out workflows, stream consumers falling behind, API 5xx),
- * published to an encrypted SNS topic, and one dashboard for the on-call.
+ * in a dead-letter queue, failed/timed-out workflows, stream consumers falling behind, bus queues
+ * whose oldest message is too old, API 5xx), published to an encrypted SNS topic, and one dashboard
+ * for the on-call.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -28,6 +29,11 @@ export interface OperationsProps {
   readonly stateMachine: StateMachine;
   readonly streamConsumers: Record<string, NodejsFunction>;
   readonly deadLetterQueues: Record<string, Queue>;
+  /**
+   * Queues between a bus rule and a function of ours (lib/broker-gateway.ts `busTargetQueue`): an
+   * alarm when the oldest message is older than `maxAge` (records held or failing, consumer stuck).
+   */
+  readonly watchedQueues?: Record<string, { readonly queue: Queue; readonly maxAge: Duration }>;
 }
 
 export class Operations extends Construct {
@@ -75,6 +81,21 @@ export class Operations extends Construct {
       });
       dlqDepth.push(metric.with({ label: name }));
       alarm(`${name}DlqNotEmpty`, metric, 0, `${name}: messages in the dead-letter queue need an operator`);
+    }
+
+    const oldestMessage: IMetric[] = [];
+    for (const [name, { queue, maxAge }] of Object.entries(props.watchedQueues ?? {})) {
+      const metric = queue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      });
+      oldestMessage.push(metric.with({ label: name }));
+      alarm(
+        `${name}QueueOldestMessage`,
+        metric,
+        maxAge.toSeconds(),
+        `${name}: a message has waited more than ${maxAge.toSeconds()} s in the queue (failing or held records)`,
+      );
     }
 
     const sfnMetric = { period: Duration.minutes(1), statistic: 'Sum' } as const;
@@ -137,5 +158,9 @@ export class Operations extends Construct {
       new GraphWidget({ title: 'Stream consumers iterator age (ms)', left: iteratorAge }),
       new GraphWidget({ title: 'Dead-letter queue depth', left: dlqDepth }),
     );
+    if (oldestMessage.length > 0)
+      this.dashboard.addWidgets(
+        new GraphWidget({ title: 'Bus queues: age of the oldest message (s)', left: oldestMessage }),
+      );
   }
 }

@@ -1,11 +1,13 @@
 /**
- * EventBridge target for `OrderRequested` (source `stockbot.strategy`): places the order the
- * detail carries. The event id is the idempotency key, so a redelivered event yields the same
- * order. A request that can never succeed (invalid, refused by risk, id reused) is logged and
- * counted, not thrown: a retry cannot fix it. Anything else throws, so EventBridge retries and
- * finally dead-letters it.
+ * Consumer of the inbound order queue (bus rule on `OrderRequested`, source `stockbot.strategy`,
+ * -> SQS; each record's body is the EventBridge event): places the order the detail carries. The
+ * event id is the idempotency key, so a redelivered event yields the same order. A request that can
+ * never succeed (invalid, refused by risk, id reused) is logged and counted, not thrown: a retry
+ * cannot fix it. Anything else throws: the record is reported as failed (Powertools batch, one
+ * record at a time), retried alone after the queue's visibility timeout and finally dead-lettered.
  */
-import type { EventBridgeEvent } from 'aws-lambda';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { ACCOUNT_ID } from '../shared/accounts.js';
 import { logger, metrics } from '../shared/observability.js';
@@ -22,7 +24,8 @@ export class RetryableRejection extends Error {
   override name = 'RetryableRejection';
 }
 
-export async function handler(event: OrderRequestedEvent): Promise<PlaceOrderResult | null> {
+/** One `OrderRequested` event (the bus rule's event; tests and tools). */
+export async function onOrderRequested(event: OrderRequestedEvent): Promise<PlaceOrderResult | null> {
   logger.appendKeys({ eventId: event.id, source: event.source });
   try {
     const detail = orderRequestedDetail.safeParse(event.detail);
@@ -72,4 +75,31 @@ export async function handler(event: OrderRequestedEvent): Promise<PlaceOrderRes
     metrics.publishStoredMetrics();
     logger.resetKeys();
   }
+}
+
+const processor = new BatchProcessor(EventType.SQS);
+
+async function orderRequestedRecord(record: SQSRecord): Promise<void> {
+  try {
+    await onOrderRequested(JSON.parse(record.body) as OrderRequestedEvent);
+  } catch (err) {
+    logger.error('OrderRequested failed; the record will be retried', {
+      messageId: record.messageId,
+      error: err as Error,
+    });
+    throw err;
+  }
+}
+
+/**
+ * The deployed handler: an SQS batch of `OrderRequested` events, answered with the failed records.
+ * Sequential: the log keys are per event, and one account's orders keep their order under its
+ * rate limit.
+ */
+export async function handler(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
+  return processPartialResponse(event, orderRequestedRecord, processor, {
+    ...(context ? { context } : {}),
+    processInParallel: false,
+    throwOnFullBatchFailure: false,
+  });
 }

@@ -1,6 +1,16 @@
 /**
- * Bus rule target for `ExecutionReport` (source `stockbot.venue`): runs the report's order command
+ * Consumer of the execution report queue (bus rule on `ExecutionReport`, source `stockbot.venue`,
+ * -> SQS; each record's body is the EventBridge event): runs each report's order command
  * (`commandOf`) with causationId = execId and appends what the core decides.
+ *
+ * - A batch is applied SEQUENTIALLY in a stable order (transactTime, then the per-order sequence n of
+ *   the execId `<orderId>:<n>`), so the reports the venue published together apply in order. A
+ *   report that must wait (`ReportOutOfOrder`) holds the later reports of its order in the batch;
+ *   held reports get another pass while a pass makes progress (a replacement's fill waits for its
+ *   `replaced` in the same batch); what still fails is reported as a batch item failure and comes
+ *   back alone after the queue's visibility timeout (dead-letter queue after the max receives). An
+ *   unexpected error fails that report and every later report of its order in the batch.
+ * - A record whose body is not an execution report fails (it reaches the dead-letter queue).
  *
  * - A redelivered or superseded report is refused or ignored by the core ("already done"): logged
  *   at info, success.
@@ -15,7 +25,7 @@
 
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { EventBridgeEvent } from 'aws-lambda';
+import type { EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { nanos, type OrderState, type OrderSubmitted, openReplacement } from '../core/index.js';
 import { coidClaimId, REPLACEMENT_REQUEST_HASH } from '../shared/claims.js';
 import { ENV, requiredEnv } from '../shared/config.js';
@@ -123,12 +133,113 @@ async function openReplacementStream(
   }
 }
 
-export async function applyExecutionReport(event: EventBridgeEvent<string, unknown>): Promise<ApplyOutcome> {
-  const report = executionReportSchema.parse(event.detail);
+/** Applies one report with its ids in the log keys. */
+async function applyLogged(report: ExecutionReport): Promise<ApplyOutcome> {
   logger.appendKeys({ orderId: report.orderId, execId: report.execId });
-  const outcome = await applyReport(eventStore(), report, Date.now);
-  logger.info('execution report processed', { execType: report.execType, outcome });
-  return outcome;
+  try {
+    const outcome = await applyReport(eventStore(), report, Date.now);
+    logger.info('execution report processed', { execType: report.execType, outcome });
+    return outcome;
+  } finally {
+    logger.removeKeys(['orderId', 'execId']);
+  }
 }
 
-export const handler = middy(applyExecutionReport).use(injectLambdaContext(logger));
+/** One report as an EventBridge event (the bus rule's event; tests and tools). */
+export async function applyExecutionReport(event: EventBridgeEvent<string, unknown>): Promise<ApplyOutcome> {
+  return applyLogged(executionReportSchema.parse(event.detail));
+}
+
+/** The per-order sequence n of an execId `<orderId>:<n>` (0 for an id of another shape). */
+export function reportSequence(execId: string): number {
+  const n = Number(execId.slice(execId.lastIndexOf(':') + 1));
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
+
+interface QueuedReport {
+  readonly messageId: string;
+  readonly report: ExecutionReport;
+}
+
+/** Stable application order: transactTime, then the per-order sequence, then the message id. */
+export function inApplicationOrder(items: readonly QueuedReport[]): QueuedReport[] {
+  const key = (q: QueuedReport) => [Date.parse(q.report.transactTime), reportSequence(q.report.execId)];
+  return [...items].sort((a, b) => {
+    const [ta = 0, na = 0] = key(a);
+    const [tb = 0, nb = 0] = key(b);
+    return ta - tb || na - nb || (a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0);
+  });
+}
+
+/**
+ * Applies a batch's reports one after the other (see the module comment); returns the message ids
+ * that failed. `apply` is the single-report step (injected by tests).
+ */
+export async function applyInOrder(
+  items: readonly QueuedReport[],
+  apply: (report: ExecutionReport) => Promise<ApplyOutcome>,
+): Promise<string[]> {
+  const failed: string[] = [];
+  const failedOrders = new Set<string>();
+  let pending = inApplicationOrder(items);
+  for (;;) {
+    const held: QueuedReport[] = [];
+    const heldOrders = new Set<string>();
+    let progress = false;
+    for (const item of pending) {
+      const { orderId, execId } = item.report;
+      if (failedOrders.has(orderId)) {
+        failed.push(item.messageId);
+        continue;
+      }
+      if (heldOrders.has(orderId)) {
+        held.push(item);
+        continue;
+      }
+      try {
+        await apply(item.report);
+        progress = true;
+      } catch (err) {
+        if (err instanceof ReportOutOfOrder) {
+          logger.info('execution report held', { orderId, execId, reason: err.message });
+          held.push(item);
+          heldOrders.add(orderId);
+        } else {
+          logger.error('execution report failed', { orderId, execId, error: err as Error });
+          failed.push(item.messageId);
+          failedOrders.add(orderId);
+        }
+      }
+    }
+    if (held.length === 0) return failed;
+    if (!progress) return [...failed, ...held.map((h) => h.messageId)];
+    pending = held;
+  }
+}
+
+/** The report an SQS record carries (its body is the EventBridge event). Throws when it is not one. */
+export function reportOf(record: SQSRecord): ExecutionReport {
+  const event = JSON.parse(record.body) as { detail?: unknown };
+  return executionReportSchema.parse(event.detail);
+}
+
+/** The deployed handler: an SQS batch of execution reports, answered with the failed records. */
+export async function applyExecutionReports(event: SQSEvent): Promise<SQSBatchResponse> {
+  const items: QueuedReport[] = [];
+  const unreadable: string[] = [];
+  for (const record of event.Records) {
+    try {
+      items.push({ messageId: record.messageId, report: reportOf(record) });
+    } catch (err) {
+      logger.error('queue record is not an execution report', {
+        messageId: record.messageId,
+        error: err as Error,
+      });
+      unreadable.push(record.messageId);
+    }
+  }
+  const failed = await applyInOrder(items, applyLogged);
+  return { batchItemFailures: [...unreadable, ...failed].map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+export const handler = middy(applyExecutionReports).use(injectLambdaContext(logger));

@@ -1,13 +1,17 @@
 /**
- * Bus rule target for OMS events the venue must act on: `OrderCancelRequested` (cancel),
- * `OrderReplaceRequested` (cancel/replace with the reserved replacement id) and `OrderExpired`
- * (the OMS closed the order: the venue drops it, as a cancel). The venue's answers come back as
- * execution reports; every call is idempotent, so a redelivered event is harmless.
+ * Consumer of the forward-to-venue queue (bus rule on OMS events the venue must act on -> SQS; each
+ * record's body is the EventBridge event): `OrderCancelRequested` (cancel), `OrderReplaceRequested`
+ * (cancel/replace with the reserved replacement id) and `OrderExpired` (the OMS closed the order:
+ * the venue drops it, as a cancel). The venue's answers come back as execution reports; every call
+ * is idempotent, so a redelivered event is harmless. Records are processed one after the other
+ * (Powertools batch, sequential: two requests on one order keep their order); a failed record is
+ * reported alone and retried after the queue's visibility timeout.
  */
 
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { EventBridgeEvent } from 'aws-lambda';
+import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { TIMES_IN_FORCE } from '../core/index.js';
 import { logger } from '../shared/observability.js';
@@ -51,4 +55,24 @@ export async function forwardToVenue(event: EventBridgeEvent<string, unknown>): 
   }
 }
 
-export const handler = middy(forwardToVenue).use(injectLambdaContext(logger));
+const processor = new BatchProcessor(EventType.SQS);
+
+async function forwardRecord(record: SQSRecord): Promise<void> {
+  try {
+    await forwardToVenue(JSON.parse(record.body) as EventBridgeEvent<string, unknown>);
+  } catch (err) {
+    logger.error('forward to venue failed', { messageId: record.messageId, error: err as Error });
+    throw err;
+  }
+}
+
+/** The deployed handler: an SQS batch of OMS events, answered with the failed records. */
+export async function forwardBatch(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
+  return processPartialResponse(event, forwardRecord, processor, {
+    ...(context ? { context } : {}),
+    processInParallel: false,
+    throwOnFullBatchFailure: false,
+  });
+}
+
+export const handler = middy(forwardBatch).use(injectLambdaContext(logger));

@@ -11,13 +11,17 @@
  * Reports are written to the item's `outbox` in the same conditional write that changes the book,
  * then published, then the outbox is cleared. A crash or a failed PutEvents in between leaves the
  * outbox, which the next call on the order (a retry included) publishes first: same execIds, so the
- * OMS ignores any it already has. A book change and its reports are never separated.
+ * OMS ignores any it already has. A book change and its reports are never separated. An item with
+ * an outbox also carries the sparse `outboxPending` (when the reports were written), listed by the
+ * `byOutboxPending` index: every market tick first publishes the outboxes still pending, so the
+ * reports of an order nothing else touches again (a fill that closed it) are not stranded.
  *
  * Symbols starting with `REJ` are not traded here: a submission is answered `rejected`
  * (`unknown_symbol`), which lets tests and local mode exercise venue rejects.
  * A cancel or replace of an order the venue has never seen is answered `unknown_order` and leaves
  * a tombstone, so a submission arriving after that answer is not booked.
  */
+
 import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
@@ -37,6 +41,7 @@ import {
   parseValue18,
   type ReplaceChanges,
 } from '../core/index.js';
+import { TransientError } from '../shared/transient-errors.js';
 import {
   EXECUTION_REPORT_DETAIL_TYPE,
   type ExecType,
@@ -50,10 +55,19 @@ import { type BookOrder, type BookStatus, type Execution, match } from './matchi
 import type { Venue, VenueOrder } from './venue.js';
 
 export const RESTING_SYMBOL_INDEX = 'byRestingSymbol';
+export const OUTBOX_PENDING_INDEX = 'byOutboxPending';
 export const UNKNOWN_SYMBOL = 'unknown_symbol';
 export const TOO_LATE_TO_REPLACE = 'too_late_to_replace';
 const MAX_ATTEMPTS = 8;
 const PUT_EVENTS_BATCH = 10;
+
+/** What a market tick did: outboxes published (and failed again), symbols moved, orders matched. */
+export interface TickResult {
+  readonly outboxes: number;
+  readonly outboxFailures: number;
+  readonly symbols: number;
+  readonly orders: number;
+}
 
 /** `unknown`: a tombstone for an id the venue answered `unknown_order` for. */
 export type VenueOrderStatus = BookStatus | 'unknown';
@@ -85,6 +99,8 @@ export interface VenueOrderItem {
   readonly reportSeq: number;
   readonly version: number;
   readonly outbox?: readonly ExecutionReport[];
+  /** Present only while `outbox` is (sparse key of `byOutboxPending`): when it was written. */
+  readonly outboxPending?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -131,7 +147,7 @@ export function bookOf(i: VenueOrderItem): BookOrder {
 
 /** The item with the book order's state (resting marker kept in step with the status). */
 function withBook(i: VenueOrderItem, b: BookOrder, at: string): VenueOrderItem {
-  const { restingSymbol: _, outbox: __, ...rest } = i;
+  const { restingSymbol: _, outbox: __, outboxPending: ___, ...rest } = i;
   return {
     ...rest,
     filledQty: formatNanos(b.filledQty),
@@ -188,7 +204,7 @@ class Reporter {
       ...i,
       reportSeq: this.seq,
       version,
-      ...(this.reports.length > 0 ? { outbox: this.reports } : {}),
+      ...(this.reports.length > 0 ? { outbox: this.reports, outboxPending: this.at } : {}),
     };
   }
 }
@@ -306,10 +322,12 @@ export class SimulatedVenue implements Venue {
   }
 
   /**
-   * One market step: advance the quote of every symbol with resting orders, then match those
-   * orders against it in turn (each taking displayed size from the next). Returns what it did.
+   * One market step: publish the outboxes still pending (each on its own: one that fails stays
+   * pending for the next tick), advance the quote of every symbol with resting orders, then match
+   * those orders against it in turn (each taking displayed size from the next). Returns what it did.
    */
-  async tick(): Promise<{ readonly symbols: number; readonly orders: number }> {
+  async tick(): Promise<TickResult> {
+    const outboxes = await this.publishPendingOutboxes();
     const bySymbol = await this.restingOrders();
     let orders = 0;
     for (const [symbol, ids] of bySymbol) {
@@ -328,7 +346,22 @@ export class SimulatedVenue implements Venue {
         });
       }
     }
-    return { symbols: bySymbol.size, orders };
+    return { ...outboxes, symbols: bySymbol.size, orders };
+  }
+
+  /** Publishes the outbox of every order listed by the sparse `byOutboxPending` index. */
+  async publishPendingOutboxes(): Promise<{ readonly outboxes: number; readonly outboxFailures: number }> {
+    const ids = await this.indexedOrderIds(OUTBOX_PENDING_INDEX, 'outboxPending');
+    let outboxFailures = 0;
+    for (const id of ids) {
+      try {
+        // Loading the order publishes its outbox; deciding nothing writes nothing.
+        await this.mutate(id, async () => null);
+      } catch {
+        outboxFailures++;
+      }
+    }
+    return { outboxes: ids.length, outboxFailures };
   }
 
   /** The quote for a symbol, seeded (once, conditionally) when the market has none yet. */
@@ -435,23 +468,34 @@ export class SimulatedVenue implements Venue {
   /** Order ids resting per symbol, from the sparse index. */
   private async restingOrders(): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
+    for (const i of await this.scanIndex(RESTING_SYMBOL_INDEX, 'restingSymbol')) {
+      const symbol = String(i.restingSymbol);
+      out.set(symbol, [...(out.get(symbol) ?? []), String(i.orderId)]);
+    }
+    for (const ids of out.values()) ids.sort();
+    return out;
+  }
+
+  private async indexedOrderIds(indexName: string, key: string): Promise<string[]> {
+    return (await this.scanIndex(indexName, key)).map((i) => String(i.orderId)).sort();
+  }
+
+  /** Every entry of a sparse index (few: only resting orders, or only pending outboxes). */
+  private async scanIndex(indexName: string, key: string): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.o.doc.send(
         new ScanCommand({
           TableName: this.o.venueOrdersTable,
-          IndexName: RESTING_SYMBOL_INDEX,
-          ProjectionExpression: 'orderId, restingSymbol',
+          IndexName: indexName,
+          ProjectionExpression: `orderId, ${key}`,
           ExclusiveStartKey: start,
         }),
       );
-      for (const i of page.Items ?? []) {
-        const symbol = String(i.restingSymbol);
-        out.set(symbol, [...(out.get(symbol) ?? []), String(i.orderId)]);
-      }
+      out.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start !== undefined);
-    for (const ids of out.values()) ids.sort();
     return out;
   }
 
@@ -468,7 +512,7 @@ export class SimulatedVenue implements Venue {
       let current = stored;
       if (stored?.outbox !== undefined) {
         await this.flush(stored);
-        const { outbox: _, ...rest } = stored;
+        const { outbox: _, outboxPending: __, ...rest } = stored;
         current = rest;
       }
       const writes = await decideChange(current, new Date(this.o.now()).toISOString());
@@ -482,7 +526,7 @@ export class SimulatedVenue implements Venue {
       for (const w of writes) await this.flush(w.item);
       return;
     }
-    throw new Error(`venue order ${orderId}: too many concurrent updates`);
+    throw new TransientError(`venue order ${orderId}: too many concurrent updates`, 'ConcurrentUpdate');
   }
 
   private async write(writes: readonly Write[]): Promise<void> {
@@ -508,7 +552,7 @@ export class SimulatedVenue implements Venue {
         new UpdateCommand({
           TableName: this.o.venueOrdersTable,
           Key: { orderId: item.orderId },
-          UpdateExpression: 'REMOVE outbox',
+          UpdateExpression: 'REMOVE outbox, outboxPending',
           ConditionExpression: 'version = :v',
           ExpressionAttributeValues: { ':v': item.version },
         }),
@@ -526,7 +570,11 @@ export class SimulatedVenue implements Venue {
         const out = await this.o.eventBridge.send(new PutEventsCommand({ Entries: entries }));
         if ((out.FailedEntryCount ?? 0) === 0) break;
         const failed = entries.filter((_, k) => out.Entries?.[k]?.ErrorCode !== undefined);
-        if (attempt >= 3) throw new Error(`PutEvents: ${failed.length} execution reports not published`);
+        if (attempt >= 3)
+          throw new TransientError(
+            `PutEvents: ${failed.length} execution reports not published`,
+            'PutEventsFailed',
+          );
         entries = failed;
       }
     }

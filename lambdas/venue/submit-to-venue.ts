@@ -10,6 +10,7 @@ import middy from '@middy/core';
 import { z } from 'zod';
 import { statusOf } from '../core/index.js';
 import { logger } from '../shared/observability.js';
+import { withTransientErrors } from '../shared/transient-errors.js';
 import { venueOrderOf } from './venue.js';
 import { eventStore, simulatedVenue } from './wiring.js';
 
@@ -48,4 +49,6 @@ export async function submitToVenue(input: unknown): Promise<SubmitResult> {
   return { orderId, venue: venue.name, submitted: true };
 }
 
-export const handler = middy(submitToVenue).use(injectLambdaContext(logger));
+// Transient failures (throttling, a busy venue book, an unpublished report) reach the workflow as
+// `TransientError`, which its Retry covers.
+export const handler = middy(withTransientErrors(submitToVenue)).use(injectLambdaContext(logger));

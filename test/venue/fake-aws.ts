@@ -24,6 +24,12 @@ const KEYS: Record<string, readonly string[]> = {
   idempotency: ['id'],
 };
 
+/** Sparse indexes of the venue table: index name -> its partition key attribute. */
+const SPARSE_INDEXES: Record<string, string> = {
+  byRestingSymbol: 'restingSymbol',
+  byOutboxPending: 'outboxPending',
+};
+
 function conditionFailed(): Error {
   const e = new Error('The conditional request failed');
   e.name = 'ConditionalCheckFailedException';
@@ -97,10 +103,10 @@ export class FakeDynamo {
       const existing = this.table(table).get(key);
       if (!this.check(table, existing, i.ConditionExpression, i.ExpressionAttributeValues))
         throw conditionFailed();
-      const m = /^REMOVE (\w+)$/.exec(i.UpdateExpression);
+      const m = /^REMOVE (\w+(?:, \w+)*)$/.exec(i.UpdateExpression);
       if (m?.[1] === undefined || existing === undefined)
         throw new Error(`fake dynamo: ${i.UpdateExpression}`);
-      delete existing[m[1]];
+      for (const attribute of m[1].split(', ')) delete existing[attribute];
       return {};
     });
     mock.on(TransactWriteCommand).callsFake((i) => {
@@ -133,8 +139,10 @@ export class FakeDynamo {
       return { Items: items };
     });
     mock.on(ScanCommand).callsFake((i) => {
-      const items = this.items(i.TableName).filter((x) => x.restingSymbol !== undefined);
-      return { Items: items.map((x) => ({ orderId: x.orderId, restingSymbol: x.restingSymbol })) };
+      const key = SPARSE_INDEXES[i.IndexName];
+      if (key === undefined) throw new Error(`fake dynamo: scan of index ${i.IndexName}`);
+      const items = this.items(i.TableName).filter((x) => x[key] !== undefined);
+      return { Items: items.map((x) => ({ orderId: x.orderId, [key]: x[key] })) };
     });
     return mock;
   }

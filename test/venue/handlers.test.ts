@@ -2,7 +2,7 @@
  * The venue handlers end to end over the in-memory AWS fakes: the workflow's submit task, the
  * bus rules forwarding cancel/replace, and the applier turning the venue's reports into events.
  */
-import type { Context, EventBridgeEvent } from 'aws-lambda';
+import type { Context, EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import {
   decide,
   nanos,
@@ -14,9 +14,15 @@ import { dynamo } from '../../lambdas/shared/dynamo.js';
 import { detailOf } from '../../lambdas/shared/envelope.js';
 import { EventStore, runCommand, type StoredEvent } from '../../lambdas/shared/event-store.js';
 import { logger } from '../../lambdas/shared/observability.js';
-import { applyExecutionReport, ReportOutOfOrder } from '../../lambdas/venue/apply-execution-report.js';
+import {
+  applyExecutionReport,
+  applyExecutionReports,
+  applyInOrder,
+  ReportOutOfOrder,
+  reportSequence,
+} from '../../lambdas/venue/apply-execution-report.js';
 import type { ExecutionReport } from '../../lambdas/venue/execution-report.js';
-import { forwardToVenue } from '../../lambdas/venue/forward-to-venue.js';
+import { forwardBatch, forwardToVenue } from '../../lambdas/venue/forward-to-venue.js';
 import { quoteToItem } from '../../lambdas/venue/market.js';
 import { handler as submitHandler, submitToVenue } from '../../lambdas/venue/submit-to-venue.js';
 import { BusRecorder, FakeDynamo } from './fake-aws.js';
@@ -233,4 +239,155 @@ test('malformed reports and events are refused', async () => {
   await expect(
     forwardToVenue(asBusEvent('OrderCancelRequested', 'stockbot.oms', { data: {} })),
   ).rejects.toThrow();
+});
+
+/** An SQS record as the bus rule's queue delivers it: the body is the whole EventBridge event. */
+const queued = (messageId: string, event: unknown): SQSRecord =>
+  ({ messageId, body: typeof event === 'string' ? event : JSON.stringify(event) }) as SQSRecord;
+const batch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
+const reportRecord = (r: ExecutionReport) =>
+  queued(r.execId, asBusEvent('ExecutionReport', 'stockbot.venue', r));
+const failures = (out: { batchItemFailures: { itemIdentifier: string }[] }) =>
+  out.batchItemFailures.map((f) => f.itemIdentifier).sort();
+
+const AT = new Date(T0).toISOString();
+const report = (
+  execId: string,
+  execType: ExecutionReport['execType'],
+  extra: Partial<ExecutionReport> = {},
+) =>
+  ({
+    venue: 'SIMX',
+    orderId: execId.slice(0, execId.lastIndexOf(':')),
+    venueOrderId: 'SIMX-o-1',
+    execId,
+    execType,
+    transactTime: AT,
+    ...extra,
+  }) as ExecutionReport;
+
+describe('execution report queue (SQS batch)', () => {
+  test.each([
+    ['o-1:7', 7],
+    ['o-1:x', 0],
+    ['a:b:12', 12],
+  ])('reportSequence(%s) = %d', (execId, n) => {
+    expect(reportSequence(execId)).toBe(n);
+  });
+
+  test('a shuffled batch applies in execId order: fills keep their sequence, nothing fails', async () => {
+    await placeOrder('o-1', { qty: '100', type: 'limit', limit_price: '10' });
+    const reports = [
+      report('o-1:1', 'new', { cumQty: '0' }),
+      report('o-1:2', 'fill', { lastQty: '10', lastPx: '10', cumQty: '10' }),
+      report('o-1:3', 'fill', { lastQty: '20', lastPx: '9.99', cumQty: '30' }),
+    ];
+    const out = await applyExecutionReports(batch(...[...reports].reverse().map(reportRecord)));
+    expect(failures(out)).toEqual([]);
+    const applied = (await store.load('o-1')).slice(1);
+    expect(applied.map((e) => [e.type, e.causationId])).toEqual([
+      ['OrderAccepted', 'o-1:1'],
+      ['OrderPartiallyFilled', 'o-1:2'],
+      ['OrderPartiallyFilled', 'o-1:3'],
+    ]);
+  });
+
+  test("a replacement's fill ahead of its `replaced` in one batch is applied after it", async () => {
+    await placeOrder('o-1', { qty: '250', type: 'limit', limit_price: '10.01' });
+    await submitToVenue({ orderId: 'o-1' });
+    for (const r of bus.take<ExecutionReport>()) await apply(r);
+    await command('o-1', {
+      type: 'requestReplace',
+      replacementOrderId: 'r-1',
+      changes: { qty: '300', limitPrice: '10.02' },
+      requestedBy: 'client',
+    });
+    await forwardToVenue(await lastOmsEvent('o-1'));
+    const reports = bus.take<ExecutionReport>();
+    expect(reports.map((r) => r.execId)).toEqual(['o-1:3', 'o-1:4', 'r-1:1']);
+    // Same transactTime; r-1:1 sorts first (n = 1) and is held until o-1:4 opened r-1.
+    const out = await applyExecutionReports(batch(...reports.map(reportRecord)));
+    expect(failures(out)).toEqual([]);
+    expect(await types('r-1')).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderPartiallyFilled']);
+  });
+
+  test('a report that cannot apply yet fails alone; the rest of the batch is applied', async () => {
+    await placeOrder('o-1', { qty: '100', type: 'limit', limit_price: '10' });
+    const out = await applyExecutionReports(
+      batch(
+        reportRecord(report('o-1:1', 'new', { cumQty: '0' })),
+        reportRecord(report('r-9:1', 'fill', { lastQty: '1', lastPx: '10', cumQty: '1' })),
+        queued('garbage', 'not json'),
+        queued('not-a-report', asBusEvent('ExecutionReport', 'stockbot.venue', { execType: 'fill' })),
+      ),
+    );
+    expect(failures(out)).toEqual(['garbage', 'not-a-report', 'r-9:1']);
+    expect(await types('o-1')).toEqual(['OrderSubmitted', 'OrderAccepted']);
+  });
+
+  test('an unexpected error fails that report and the later ones of its order, not other orders', async () => {
+    const seen: string[] = [];
+    const failed = await applyInOrder(
+      [
+        { messageId: 'm-b3', report: report('b:3', 'fill') },
+        { messageId: 'm-a1', report: report('a:1', 'new') },
+        { messageId: 'm-b1', report: report('b:1', 'new') },
+        { messageId: 'm-b2', report: report('b:2', 'fill') },
+        { messageId: 'm-a2', report: report('a:2', 'fill') },
+      ],
+      async (r) => {
+        seen.push(r.execId);
+        if (r.execId === 'b:2') throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+        return 'applied';
+      },
+    );
+    expect(seen).toEqual(['a:1', 'b:1', 'a:2', 'b:2']);
+    expect(failed.sort()).toEqual(['m-b2', 'm-b3']);
+  });
+
+  test('held reports get another pass only while a pass makes progress', async () => {
+    let calls = 0;
+    const failed = await applyInOrder(
+      [
+        { messageId: 'm1', report: report('x:1', 'fill') },
+        { messageId: 'm2', report: report('x:2', 'fill') },
+      ],
+      async () => {
+        calls++;
+        throw new ReportOutOfOrder('not yet');
+      },
+    );
+    expect(calls).toBe(1); // x:2 waits behind x:1, and no pass made progress
+    expect(failed).toEqual(['m1', 'm2']);
+  });
+});
+
+describe('forward-to-venue queue (SQS batch)', () => {
+  test('forwards each event; a malformed record fails alone', async () => {
+    await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+    await submitToVenue({ orderId: 'o-1' });
+    for (const r of bus.take<ExecutionReport>()) await apply(r);
+    await command('o-1', { type: 'requestCancel', requestedBy: 'client' });
+    const out = await forwardBatch(
+      batch(
+        queued('bad', asBusEvent('OrderCancelRequested', 'stockbot.oms', { data: {} })),
+        queued('cancel', await lastOmsEvent('o-1')),
+      ),
+    );
+    expect(failures(out)).toEqual(['bad']);
+    expect(db.get('venue', { orderId: 'o-1' })).toMatchObject({ status: 'canceled' });
+    expect(bus.take<ExecutionReport>().map((r) => r.execType)).toEqual(['pending_cancel', 'canceled']);
+  });
+
+  test('a venue failure fails the record, so the queue delivers it again', async () => {
+    await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+    await submitToVenue({ orderId: 'o-1' });
+    bus.take();
+    await command('o-1', { type: 'requestCancel', requestedBy: 'client' });
+    const record = queued('cancel', await lastOmsEvent('o-1'));
+    bus.failNext = 1;
+    expect(failures(await forwardBatch(batch(record)))).toEqual(['cancel']);
+    expect(failures(await forwardBatch(batch(record)))).toEqual([]);
+    expect(bus.take<ExecutionReport>().map((r) => r.execType)).toEqual(['pending_cancel', 'canceled']);
+  });
 });

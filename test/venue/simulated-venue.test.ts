@@ -104,6 +104,7 @@ describe('submit', () => {
     expect(book()).toMatchObject({ status: 'filled', filledQty: '50', reportSeq: 2 });
     expect(book()?.restingSymbol).toBeUndefined();
     expect(book()?.outbox).toBeUndefined();
+    expect(book()?.outboxPending).toBeUndefined();
   });
 
   test('a large order fills the displayed size and rests (sparse resting marker)', async () => {
@@ -149,9 +150,11 @@ describe('submit', () => {
     bus.failNext = 1;
     await expect(venue.submit(order())).rejects.toThrow('EventBridge unavailable');
     expect(book()?.outbox?.map((r) => r.execId)).toEqual(['o-1:1', 'o-1:2']);
+    expect(book()?.outboxPending).toBe(new Date(T0).toISOString());
     await venue.submit(order());
     expect(summary(bus.take())).toEqual(['o-1:1 new 0', 'o-1:2 fill 50']);
     expect(book()?.outbox).toBeUndefined();
+    expect(book()?.outboxPending).toBeUndefined();
   });
 });
 
@@ -237,7 +240,7 @@ describe('market tick', () => {
     bus.take();
     setQuote('9.88', '9.9', '9.89'); // the walk moves at most 3 ticks, the spread at most 3: ask < 10
     clock += 60_000;
-    expect(await venue.tick()).toEqual({ symbols: 1, orders: 1 });
+    expect(await venue.tick()).toEqual({ outboxes: 0, outboxFailures: 0, symbols: 1, orders: 1 });
     const reports = bus.take<ExecutionReport>();
     expect(reports.map((r) => r.execId)).toEqual(['o-1:2']);
     expect(nanos(reports[0]?.lastPx as string) <= nanos('10')).toBe(true);
@@ -253,5 +256,41 @@ describe('market tick', () => {
     const total = fills.reduce((a: Nanos, r) => a + nanos(r.lastQty as string), 0n);
     expect(book()?.filledQty).toBe(String(total / 1_000_000_000n));
     expect(total <= nanos('1000')).toBe(true);
+  });
+
+  test('a fill whose PutEvents failed is published by the next tick (the order no longer rests)', async () => {
+    await venue.submit(order({ type: 'limit', limitPrice: '10' }));
+    bus.take();
+    setQuote('9.88', '9.9', '9.89');
+    clock += 60_000;
+    bus.failNext = 1;
+    await expect(venue.tick()).rejects.toThrow('EventBridge unavailable');
+    expect(bus.take()).toEqual([]);
+    // Filled: no longer resting, so only the pending-outbox marker brings it back.
+    expect(book()).toMatchObject({ status: 'filled', outboxPending: new Date(clock).toISOString() });
+    expect(book()?.restingSymbol).toBeUndefined();
+    clock += 60_000;
+    expect(await venue.tick()).toEqual({ outboxes: 1, outboxFailures: 0, symbols: 0, orders: 0 });
+    expect(summary(bus.take())).toEqual(['o-1:2 fill 50']);
+    expect(book()?.outbox).toBeUndefined();
+    expect(book()?.outboxPending).toBeUndefined();
+    expect(await venue.tick()).toEqual({ outboxes: 0, outboxFailures: 0, symbols: 0, orders: 0 });
+    expect(bus.take()).toEqual([]);
+  });
+
+  test('an outbox that fails again stays pending and does not stop the others or the matching', async () => {
+    bus.failNext = 2;
+    await expect(venue.submit(order())).rejects.toThrow();
+    await expect(venue.cancel('o-2', 'oms')).rejects.toThrow();
+    await venue.submit(order({ orderId: 'o-3', type: 'limit', limitPrice: '9' }));
+    bus.take();
+    bus.failNext = 1; // the sweep publishes o-1 first (ids in order): it fails, o-2 goes out
+    clock += 60_000;
+    expect(await venue.tick()).toEqual({ outboxes: 2, outboxFailures: 1, symbols: 1, orders: 1 });
+    expect(summary(bus.take())).toEqual(['o-2:1 cancel_rejected unknown_order']);
+    expect(book('o-1')?.outboxPending).toBeDefined();
+    expect(book('o-2')?.outboxPending).toBeUndefined();
+    await venue.tick();
+    expect(summary(bus.take())).toEqual(['o-1:1 new 0', 'o-1:2 fill 50']);
   });
 });
