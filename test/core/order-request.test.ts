@@ -5,6 +5,7 @@ import {
   ALGORITHMS,
   ORDER_CLASSES,
   ORDER_TYPES,
+  type OrderClass,
   type OrderSpec,
   type OrderValidation,
   orderRequestSchema,
@@ -1200,93 +1201,100 @@ const qtyValue = fc.oneof(
 /** `value` with probability 1/every, else undefined. */
 const sometimes = <T>(value: fc.Arbitrary<T>, every: number) =>
   fc.oneof({ weight: every - 1, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: value });
-const plausibleBody: fc.Arbitrary<Body> = fc
-  .record({
-    symbol: fc.constantFrom('AAPL', 'msft', 'BRK.B', 'BTC/USD'),
-    side: fc.constantFrom(...SIDES),
-    type: fc.constantFrom(...ORDER_TYPES),
-    time_in_force: fc.oneof(
-      { weight: 6, arbitrary: fc.constantFrom('day', 'gtc') },
-      { weight: 1, arbitrary: fc.constantFrom(...TIMES_IN_FORCE) },
-    ),
-    order_class: fc.oneof(
-      { weight: 3, arbitrary: fc.constantFrom('simple', undefined) },
-      { weight: 2, arbitrary: fc.constantFrom('bracket', 'oco', 'oto') },
-    ),
-    qty: qtyValue,
-    notional: sometimes(cents(100, 100_000), 8),
-    limit_price: price,
-    stop_price: price,
-    trail_price: price,
-    trail_percent: fc.constantFrom('0.5', '1', '2.50', 10),
-    useTrailPercent: fc.boolean(),
-    take_profit: fc.record({ limit_price: price }),
-    stop_loss: fc.record({ stop_price: price, limit_price: sometimes(price, 2) }),
-    otoLeg: fc.constantFrom('take_profit', 'stop_loss'),
-    extended_hours: sometimes(fc.boolean(), 5),
-    client_order_id: sometimes(fc.string({ minLength: 1, maxLength: 128 }), 3),
-    position_intent: sometimes(fc.constantFrom(...POSITION_INTENTS), 5),
-    advanced_instructions: sometimes(
-      fc.record(
-        {
-          algorithm: fc.constantFrom(...ALGORITHMS),
-          display_qty: fc.integer({ min: 1, max: 50 }).map(String),
-          start_time: isoTime,
-          end_time: fc
-            .integer({ min: NOW + 1, max: NOW + 86_400_000 })
-            .map((ms) => new Date(ms).toISOString()),
-          max_percentage: fc.constantFrom('0.1', '0.25', '0.999', 0.05),
-        },
-        { requiredKeys: ['algorithm'] },
+/** Plausible requests of one order class ("simple" also as an omitted `order_class`). */
+const plausibleBody = (orderClass: OrderClass): fc.Arbitrary<Body> =>
+  fc
+    .record({
+      symbol: fc.constantFrom('AAPL', 'msft', 'BRK.B', 'BTC/USD'),
+      side: fc.constantFrom(...SIDES),
+      // An oco is a limit order (any other type is refused, see the rule table above).
+      type: orderClass === 'oco' ? fc.constant('limit') : fc.constantFrom(...ORDER_TYPES),
+      time_in_force: fc.oneof(
+        { weight: 6, arbitrary: fc.constantFrom('day', 'gtc') },
+        { weight: 1, arbitrary: fc.constantFrom(...TIMES_IN_FORCE) },
       ),
-      6,
-    ),
-  })
-  .map(({ useTrailPercent, otoLeg, ...body }) => {
-    const out: Body = { ...body };
-    const { type, order_class: orderClass } = body;
-    if (body.notional !== undefined) delete out.qty;
-    if (type !== 'limit' && type !== 'stop_limit') delete out.limit_price;
-    if (type !== 'stop' && type !== 'stop_limit') delete out.stop_price;
-    if (type !== 'trailing_stop' || useTrailPercent) delete out.trail_price;
-    if (type !== 'trailing_stop' || !useTrailPercent) delete out.trail_percent;
-    if (orderClass === undefined || orderClass === 'simple') {
-      delete out.take_profit;
-      delete out.stop_loss;
-    }
-    if (orderClass === 'oto') delete out[otoLeg === 'take_profit' ? 'stop_loss' : 'take_profit'];
-    if (orderClass === 'oco' && useTrailPercent) delete out.limit_price;
-    for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
-    const sl = out.stop_loss as Body | undefined;
-    if (sl?.limit_price === undefined) delete sl?.limit_price;
-    return out;
-  });
+      order_class: orderClass === 'simple' ? fc.constantFrom('simple', undefined) : fc.constant(orderClass),
+      qty: qtyValue,
+      notional: sometimes(cents(100, 100_000), 8),
+      limit_price: price,
+      stop_price: price,
+      trail_price: price,
+      trail_percent: fc.constantFrom('0.5', '1', '2.50', 10),
+      useTrailPercent: fc.boolean(),
+      take_profit: fc.record({ limit_price: price }),
+      stop_loss: fc.record({ stop_price: price, limit_price: sometimes(price, 2) }),
+      otoLeg: fc.constantFrom('take_profit', 'stop_loss'),
+      extended_hours: sometimes(fc.boolean(), 5),
+      client_order_id: sometimes(fc.string({ minLength: 1, maxLength: 128 }), 3),
+      position_intent: sometimes(fc.constantFrom(...POSITION_INTENTS), 5),
+      advanced_instructions: sometimes(
+        fc.record(
+          {
+            algorithm: fc.constantFrom(...ALGORITHMS),
+            display_qty: fc.integer({ min: 1, max: 50 }).map(String),
+            start_time: isoTime,
+            end_time: fc
+              .integer({ min: NOW + 1, max: NOW + 86_400_000 })
+              .map((ms) => new Date(ms).toISOString()),
+            max_percentage: fc.constantFrom('0.1', '0.25', '0.999', 0.05),
+          },
+          { requiredKeys: ['algorithm'] },
+        ),
+        6,
+      ),
+    })
+    .map(({ useTrailPercent, otoLeg, ...body }) => {
+      const out: Body = { ...body };
+      const { type } = body;
+      if (body.notional !== undefined) delete out.qty;
+      if (type !== 'limit' && type !== 'stop_limit') delete out.limit_price;
+      if (type !== 'stop' && type !== 'stop_limit') delete out.stop_price;
+      if (type !== 'trailing_stop' || useTrailPercent) delete out.trail_price;
+      if (type !== 'trailing_stop' || !useTrailPercent) delete out.trail_percent;
+      if (orderClass === 'simple') {
+        delete out.take_profit;
+        delete out.stop_loss;
+      }
+      if (orderClass === 'oto') delete out[otoLeg === 'take_profit' ? 'stop_loss' : 'take_profit'];
+      // An oco's limit_price is optional and, when given, equals take_profit.limit_price.
+      if (orderClass === 'oco' && out.limit_price !== undefined) {
+        if (useTrailPercent) delete out.limit_price;
+        else out.limit_price = body.take_profit.limit_price;
+      }
+      for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
+      const sl = out.stop_loss as Body | undefined;
+      if (sl?.limit_price === undefined) delete sl?.limit_price;
+      return out;
+    });
 
 describe('specToRequest', () => {
-  test('an accepted order re-validates to itself', () => {
+  // One property per order class, so each class's accepting paths are reached by construction:
+  // a single generator mixing the classes reached accepted oco orders only by chance (about one
+  // random seed in 500 produced none in 3000 runs, failing a coverage assertion).
+  test.each(ORDER_CLASSES)('an accepted %s order re-validates to itself', (orderClass) => {
     let accepted = 0;
-    const classes = new Set<string>();
     fc.assert(
       fc.property(
-        plausibleBody,
+        plausibleBody(orderClass),
         fc.option(fc.constantFrom('100', '95.5', '0.5'), { nil: undefined }),
         (body, referencePrice) => {
           const c = referencePrice === undefined ? ctx : withRef(referencePrice);
           const first = validateOrderRequest(body, c);
           if (!first.ok) return;
           accepted++;
-          classes.add(first.order.orderClass);
+          expect(first.order.orderClass).toBe(orderClass);
           const request = specToRequest(first.order);
           expect(validateOrderRequest(request, c)).toEqual(first);
           // The request is plain JSON: it survives serialisation unchanged.
           expect(JSON.parse(JSON.stringify(request))).toEqual(request);
         },
       ),
-      { numRuns: 3000 },
+      { numRuns: 2000 },
     );
     // The generator must reach the accepting paths often enough for the property to mean something.
-    expect(accepted).toBeGreaterThan(500);
-    expect([...classes].sort()).toEqual([...ORDER_CLASSES].sort());
+    // Measured over 240 seeds: about 83 accepted (bracket: three random prices in the right order,
+    // lowest seen 59), 296 (oco), 311 (oto), 1112 (simple); 20 or fewer has odds near 1e-16.
+    expect(accepted).toBeGreaterThan(20);
   });
 
   test.each<[string, Body, ValidationContext]>([
