@@ -2,7 +2,7 @@
 import { header } from '../shared/accounts.js';
 import { API_ERROR, apiError } from '../shared/api-response.js';
 import { placeOrder } from '../shared/orders-service.js';
-import { apiHandler, jsonBody, placeOrderResponse } from './http.js';
+import { apiHandler, hasLoneSurrogate, jsonBody, placeOrderResponse } from './http.js';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const IDEMPOTENCY_KEY_MAX = 255;
@@ -11,12 +11,14 @@ export const handler = apiHandler('CreateOrder', async (event, principal) => {
   const idempotencyKey = header(event.headers, IDEMPOTENCY_KEY_HEADER);
   if (
     idempotencyKey !== undefined &&
-    (idempotencyKey.length === 0 || idempotencyKey.length > IDEMPOTENCY_KEY_MAX)
+    (idempotencyKey.length === 0 ||
+      idempotencyKey.length > IDEMPOTENCY_KEY_MAX ||
+      hasLoneSurrogate(idempotencyKey))
   ) {
     return apiError(
       400,
       API_ERROR.badRequest,
-      `Idempotency-Key: must be 1 to ${IDEMPOTENCY_KEY_MAX} characters`,
+      `Idempotency-Key: must be 1 to ${IDEMPOTENCY_KEY_MAX} characters of valid Unicode`,
     );
   }
   const body = jsonBody(event);

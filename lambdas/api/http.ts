@@ -3,6 +3,7 @@
  * order into a response, and the wrapper that logs, flushes metrics and hides internal errors.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { fieldError } from '../core/index.js';
 import { API_ERROR, apiError, fieldErrors, json } from '../shared/api-response.js';
 import { logger, metrics } from '../shared/observability.js';
 import type { PlaceOrderResult } from '../shared/orders-service.js';
@@ -14,7 +15,36 @@ export type Parsed<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly response: APIGatewayProxyStructuredResultV2 };
 
-/** The request body as JSON: 413 over the limit, 400 when it is not JSON. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Whether `text` has half of a UTF-16 surrogate pair without the other half (JSON lets a body
+ * spell one as `"\ud800"`). Such text has no UTF-8 form, so DynamoDB cannot store or look it up.
+ */
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
+
+/** The path (`a.b`, or `body`) of the first string or key in `value` with a lone surrogate, else null. */
+function loneSurrogatePath(value: unknown): string | null {
+  const stack: { v: unknown; path: string }[] = [{ v: value, path: '' }];
+  while (stack.length > 0) {
+    const { v, path } = stack.pop() as { v: unknown; path: string };
+    if (typeof v === 'string' && hasLoneSurrogate(v)) return path || 'body';
+    if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (hasLoneSurrogate(k)) return path || 'body';
+        stack.push({ v: x, path: path === '' ? k : `${path}.${k}` });
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * The request body as JSON: 413 over the limit, 400 when it is not JSON or holds a string that
+ * is not valid Unicode (a lone surrogate, named by its field).
+ */
 export function jsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): Parsed<unknown> {
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
@@ -24,11 +54,18 @@ export function jsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): Parsed<unk
       response: apiError(413, API_ERROR.badRequest, `body: exceeds ${maxBytes} bytes`),
     };
   }
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(bytes.toString('utf8')) };
+    value = JSON.parse(bytes.toString('utf8'));
   } catch {
     return { ok: false, response: apiError(400, API_ERROR.badRequest, 'body: is not valid JSON') };
   }
+  const field = loneSurrogatePath(value);
+  if (field !== null) {
+    const error = fieldError('invalid_value', field, 'must be valid Unicode (it has an unpaired surrogate)');
+    return { ok: false, response: fieldErrors([error], 400) };
+  }
+  return { ok: true, value };
 }
 
 export function placeOrderResponse(result: PlaceOrderResult): APIGatewayProxyStructuredResultV2 {

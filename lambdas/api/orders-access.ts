@@ -3,6 +3,7 @@ import type { OrderState } from '../core/index.js';
 import { ENV, requiredEnv } from '../shared/config.js';
 import { dynamo } from '../shared/dynamo.js';
 import { EventStore, type StoredEvent } from '../shared/event-store.js';
+import { hasLoneSurrogate } from './http.js';
 
 export function eventStore(): EventStore {
   return new EventStore(dynamo, requiredEnv(ENV.eventStoreTable));
@@ -24,7 +25,10 @@ export async function loadOwnedOrder(
   return { state, events };
 }
 
-/** Order ids are UUIDs here, but any id a client sends is looked up; only absurd ones are skipped. */
+/**
+ * Order ids are UUIDs here, but any id a client sends is looked up; only absurd ones are skipped
+ * (empty, over 128 characters, or not valid Unicode, which DynamoDB cannot take as a key).
+ */
 export function plausibleOrderId(id: string | undefined): id is string {
-  return id !== undefined && id.length > 0 && id.length <= 128;
+  return id !== undefined && id.length > 0 && id.length <= 128 && !hasLoneSurrogate(id);
 }

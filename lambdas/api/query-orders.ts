@@ -24,7 +24,7 @@ import { fieldErrors, json } from '../shared/api-response.js';
 import { ENV, requiredEnv } from '../shared/config.js';
 import { dynamo } from '../shared/dynamo.js';
 import { coidClaimId } from '../shared/orders-service.js';
-import { apiHandler, notFound } from './http.js';
+import { apiHandler, hasLoneSurrogate, notFound } from './http.js';
 import { eventStore, loadOwnedOrder, plausibleOrderId } from './orders-access.js';
 import type { Principal } from './principal.js';
 
@@ -214,6 +214,9 @@ async function getOrder(orderId: string | undefined, principal: Principal) {
 async function getByClientOrderId(clientOrderId: string | undefined, principal: Principal) {
   if (clientOrderId === undefined || clientOrderId === '' || clientOrderId.length > 128) {
     return fieldErrors([fieldError('required', 'client_order_id', 'is required (1 to 128 characters)')], 400);
+  }
+  if (hasLoneSurrogate(clientOrderId)) {
+    return fieldErrors([fieldError('invalid_value', 'client_order_id', 'must be valid Unicode')], 400);
   }
   const claim = await dynamo.send(
     new GetCommand({

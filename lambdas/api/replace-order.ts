@@ -83,6 +83,9 @@ export function changesOf(req: ReplaceRequest, state: OrderState): ReplaceChange
 
 function refusalResponse(decision: Extract<Decision, { ok: false }>): APIGatewayProxyStructuredResultV2 {
   const { refusal } = decision;
+  // The replacement's terms break a request rule: bad input, answered like a bad POST.
+  if (refusal.fieldErrors !== undefined && refusal.fieldErrors.length > 0)
+    return fieldErrors(refusal.fieldErrors);
   const message = `order is not replaceable: ${refusal.message.replace(/^[A-Za-z]+: /, '')}`;
   return apiError(
     422,

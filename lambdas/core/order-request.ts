@@ -54,7 +54,13 @@ export const orderRequestSchema = z.strictObject({
   trail_price: decimalInput.optional(),
   trail_percent: decimalInput.optional(),
   extended_hours: z.boolean().optional(),
-  client_order_id: z.string().min(1).max(CLIENT_ORDER_ID_MAX).optional(),
+  // No lone UTF-16 surrogates: the id is a storage key, and DynamoDB keeps text as UTF-8.
+  client_order_id: z
+    .string()
+    .min(1)
+    .max(CLIENT_ORDER_ID_MAX)
+    .regex(/^\P{Cs}*$/u, { message: 'must be valid Unicode text' })
+    .optional(),
   order_class: z.enum(ORDER_CLASSES).optional(),
   take_profit: z.strictObject({ limit_price: decimalInput }).optional(),
   stop_loss: z.strictObject({ stop_price: decimalInput, limit_price: decimalInput.optional() }).optional(),

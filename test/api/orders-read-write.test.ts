@@ -330,7 +330,7 @@ describe('PATCH /v2/orders/{order_id}', () => {
       case: 'an off-tick price',
       body: { limit_price: '100.001' },
       status: 422,
-      code: 42210000,
+      code: 40010001,
       text: 'limit_price',
     },
     { case: 'nothing to change', body: {}, status: 422, code: 42210000, text: 'nothing to change' },

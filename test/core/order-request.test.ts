@@ -207,6 +207,11 @@ describe('validateOrderRequest: valid requests', () => {
       order: { clientOrderId: 'bot-7:abc' },
     },
     {
+      name: 'client_order_id with an emoji (a surrogate pair)',
+      body: { ...market, client_order_id: 'bot-\u{1F680}' },
+      order: { clientOrderId: 'bot-\u{1F680}' },
+    },
+    {
       name: 'client_order_id of 128 characters',
       body: { ...market, client_order_id: 'x'.repeat(128) },
       order: { clientOrderId: 'x'.repeat(128) },
@@ -501,6 +506,10 @@ describe('validateOrderRequest: each rule rejects with its code and field', () =
     row('limit_price an array', { ...limit, limit_price: ['100'] }, ['invalid_type', 'limit_price']),
     row('extended_hours a string', { ...limit, extended_hours: 'true' }, ['invalid_type', 'extended_hours']),
     row('client_order_id a number', { ...market, client_order_id: 42 }, ['invalid_type', 'client_order_id']),
+    row('client_order_id with a lone surrogate', { ...market, client_order_id: 'a\ud800' }, [
+      'invalid_value',
+      'client_order_id',
+    ]),
     row('take_profit a string', { ...buyBracket, take_profit: '110' }, ['invalid_type', 'take_profit']),
     row('stop_loss null', { ...buyBracket, stop_loss: null }, ['invalid_type', 'stop_loss']),
     row('take_profit.limit_price a boolean', { ...buyBracket, take_profit: { limit_price: true } }, [
