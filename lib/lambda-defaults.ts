@@ -15,7 +15,7 @@
  *   granted per table/bus/state machine by `useTable` and the grant methods, which also set the
  *   environment variable named in `lambdas/shared/config.ts`, so grants and env cannot drift.
  */
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
@@ -108,8 +108,13 @@ export function omsFunction(scope: Construct, id: string, props: OmsFunctionProp
       'Stream consumers also get dynamodb:ListStreams, which has no resource either (test/infra asserts ' +
       'that no other action is granted on "*").',
   });
+  // Local mode runs the handler's source, not the bundle: the template says which file it is.
+  (fn.node.defaultChild as CfnResource).addMetadata(HANDLER_ENTRY_METADATA, props.entry);
   return fn;
 }
+
+/** CloudFormation metadata key on every function: its handler's repo-relative source file. */
+export const HANDLER_ENTRY_METADATA = 'oms:entry';
 
 export type TableAccess = 'read' | 'write' | 'readWrite';
 
