@@ -1,7 +1,9 @@
 /**
- * Scheduled (every minute): one step of the simulated market. Publishes the execution reports still
- * pending in venue outboxes, advances the quotes of symbols that have resting orders and matches
- * those orders, publishing their execution reports.
+ * Scheduled (every minute in AWS; every couple of seconds in local mode): one step of the simulated
+ * market. Publishes the execution reports still pending in venue outboxes, advances the quote of
+ * every MARKET_TABLE symbol and every symbol with resting orders (pinned quotes are held), and
+ * matches the resting orders, publishing their execution reports. The result (and the log line)
+ * says what it did: symbols moved and held, orders looked at and matched, fills.
  */
 
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';

@@ -3,8 +3,28 @@
  * random walk on the symbol's tick grid. Pure and deterministic: the same symbol, quote and time
  * give the same next quote, so a retried market tick computes the same prices. Decimals are exact
  * nanos; the random numbers only pick whole tick counts and lot counts.
+ *
+ * Displayed sizes follow an intraday volume profile (`volumeProfilePercent`): U-shaped over the
+ * New York regular session, larger near the open and the close than at midday.
+ *
+ * An operator can pin a symbol's quote (`pinnedQuoteItem`, local mode's `PUT /local/market/{symbol}`):
+ * the item carries `pinned: true` and the market tick holds it (no walk) until it is set again,
+ * while still matching resting orders against it.
  */
-import { formatNanos, type Nanos, nanos, ONE, tickSizeFor } from '../core/index.js';
+import {
+  DEFAULT_SESSION_CLOSE,
+  describeFieldErrors,
+  type FieldError,
+  fieldError,
+  formatNanos,
+  type Nanos,
+  nanos,
+  ONE,
+  parseNanos,
+  SESSION_OPEN,
+  tickSizeFor,
+  zoneOffsetMs,
+} from '../core/index.js';
 
 export interface Quote {
   readonly symbol: string;
@@ -25,6 +45,13 @@ export interface QuoteItem {
   readonly bidSize: string;
   readonly askSize: string;
   readonly updatedAt: string;
+  /** Set by an operator: the market tick holds this quote (does not walk it) until it is set again. */
+  readonly pinned?: boolean;
+}
+
+/** A pinned MARKET_TABLE item, as `pinnedQuoteItem` builds it. */
+export interface PinnedQuoteItem extends QuoteItem {
+  readonly pinned: true;
 }
 
 const LOT: Nanos = 100n * ONE;
@@ -66,7 +93,44 @@ function onTickUp(p: Nanos): Nanos {
   return r === 0n ? p : p - r + tickSizeFor(p);
 }
 
-function shape(symbol: string, bid: Nanos, next: (n: number) => number, at: string): Quote {
+const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+const OPEN_MINUTE = minutesOf(SESSION_OPEN); // 09:30 New York
+const CLOSE_MINUTE = minutesOf(DEFAULT_SESSION_CLOSE); // 16:00 New York
+const SESSION_MINUTES = CLOSE_MINUTE - OPEN_MINUTE; // 390
+/** Displayed size at the open and at the close, in percent of the base draw. */
+export const VOLUME_PROFILE_EDGE_PERCENT = 300;
+/** Displayed size at midday (the bottom of the U). */
+export const VOLUME_PROFILE_MIDDAY_PERCENT = 100;
+/** Displayed size outside the regular session (pre-market, after hours, weekends). */
+export const VOLUME_PROFILE_OFF_SESSION_PERCENT = 50;
+
+/**
+ * The intraday volume profile: the displayed size at `now`, in percent of the base draw. Pure
+ * function of time (whole New York minutes; daylight saving from Intl). Over the regular session
+ * (Monday to Friday, 09:30-16:00 New York; holidays not modelled) it is the parabola
+ * `100 + 200 * (2x - 1)^2` of the fraction `x` of the session elapsed: 300 at 09:30, 100 at 12:45,
+ * back up to 300 at the close, the U shape of US equity volume. Outside the session: 50.
+ */
+export function volumeProfilePercent(now: number): number {
+  const local = now + zoneOffsetMs(now);
+  const weekday = new Date(local).getUTCDay();
+  const minute = Math.floor((((local % DAY_MS) + DAY_MS) % DAY_MS) / MINUTE_MS);
+  if (weekday === 0 || weekday === 6 || minute < OPEN_MINUTE || minute >= CLOSE_MINUTE)
+    return VOLUME_PROFILE_OFF_SESSION_PERCENT;
+  const d = 2 * (minute - OPEN_MINUTE) - SESSION_MINUTES; // -390 .. 388
+  const span = VOLUME_PROFILE_EDGE_PERCENT - VOLUME_PROFILE_MIDDAY_PERCENT;
+  return VOLUME_PROFILE_MIDDAY_PERCENT + Math.round((span * d * d) / (SESSION_MINUTES * SESSION_MINUTES));
+}
+
+/** `lots` round lots scaled by the volume profile at `now`: whole lots, at least one. */
+export function profiledSize(lots: number, now: number): Nanos {
+  const scaled = Math.max(1, Math.ceil((lots * volumeProfilePercent(now)) / 100));
+  return BigInt(scaled) * LOT;
+}
+
+function shape(symbol: string, bid: Nanos, next: (n: number) => number, now: number): Quote {
   const b = onTickDown(bid);
   const ask = onTickUp(b + BigInt(1 + next(MAX_SPREAD_TICKS)) * tickSizeFor(b));
   return {
@@ -74,9 +138,9 @@ function shape(symbol: string, bid: Nanos, next: (n: number) => number, at: stri
     bid: b,
     ask,
     last: next(2) === 0 ? b : ask,
-    bidSize: BigInt(1 + next(MAX_LOTS)) * LOT,
-    askSize: BigInt(1 + next(MAX_LOTS)) * LOT,
-    updatedAt: at,
+    bidSize: profiledSize(1 + next(MAX_LOTS), now),
+    askSize: profiledSize(1 + next(MAX_LOTS), now),
+    updatedAt: new Date(now).toISOString(),
   };
 }
 
@@ -85,14 +149,17 @@ export function seedQuote(symbol: string, now: number): Quote {
   const next = rng(hash32(symbol));
   const dollars = BigInt(20 + next(480));
   const cents = BigInt(next(100));
-  return shape(symbol, dollars * ONE + cents * 10_000_000n, next, new Date(now).toISOString());
+  return shape(symbol, dollars * ONE + cents * 10_000_000n, next, now);
 }
 
-/** One step of the walk: the bid moves up to 3 ticks either way, spread and sizes are redrawn. */
+/**
+ * One step of the walk: the bid moves up to 3 ticks either way, spread and sizes are redrawn
+ * (sizes: 1-10 lots scaled by the volume profile at `now`).
+ */
 export function advanceQuote(q: Quote, now: number): Quote {
   const next = rng(hash32(`${q.symbol}|${q.updatedAt}|${now}`));
   const ticks = BigInt(next(2 * MAX_STEP_TICKS + 1) - MAX_STEP_TICKS);
-  return shape(q.symbol, q.bid + ticks * tickSizeFor(q.bid), next, new Date(now).toISOString());
+  return shape(q.symbol, q.bid + ticks * tickSizeFor(q.bid), next, now);
 }
 
 export function quoteToItem(q: Quote): QuoteItem {
@@ -107,6 +174,11 @@ export function quoteToItem(q: Quote): QuoteItem {
   };
 }
 
+/** Whether the item is pinned: the market tick holds it. */
+export function isPinned(i: { readonly pinned?: unknown }): boolean {
+  return i.pinned === true;
+}
+
 /** Reads an item (also one an operator wrote by hand to steer the market). */
 export function quoteFromItem(i: QuoteItem): Quote {
   return {
@@ -118,4 +190,133 @@ export function quoteFromItem(i: QuoteItem): Quote {
     askSize: nanos(String(i.askSize)),
     updatedAt: i.updatedAt,
   };
+}
+
+/** What an operator sends to pin a quote (JSON: decimals as strings or numbers). */
+export interface PinnedQuoteInput {
+  readonly bid?: unknown;
+  readonly ask?: unknown;
+  readonly last?: unknown;
+  readonly bidSize?: unknown;
+  readonly askSize?: unknown;
+  readonly bid_size?: unknown;
+  readonly ask_size?: unknown;
+}
+
+export type Built<T> =
+  | { readonly ok: true; readonly item: T }
+  | { readonly ok: false; readonly message: string; readonly errors: readonly FieldError[] };
+
+/** Base displayed size of a pinned quote when none is given: 5 lots, scaled by the volume profile. */
+export const PINNED_DEFAULT_LOTS = 5;
+const SYMBOL = /^[A-Za-z][A-Za-z0-9.\-/]{0,20}$/;
+const PINNED_FIELDS = new Set(['bid', 'ask', 'last', 'bidSize', 'askSize', 'bid_size', 'ask_size']);
+
+/** A positive decimal from JSON (string or finite number), or the error naming `field`. */
+export function positiveDecimal(field: string, v: unknown, errors: FieldError[]): Nanos | undefined {
+  const text = typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : null;
+  if (text === null) {
+    errors.push(fieldError('invalid_type', field, 'must be a positive decimal (a string such as "10.25")'));
+    return undefined;
+  }
+  const parsed = parseNanos(text);
+  if (parsed === 'too_precise') {
+    errors.push(fieldError('too_precise', field, `must have at most 9 decimal places, got "${text}"`));
+    return undefined;
+  }
+  if (parsed === 'not_a_decimal') {
+    errors.push(fieldError('not_a_decimal', field, `must be a positive decimal, got "${text}"`));
+    return undefined;
+  }
+  if (parsed <= 0n) {
+    errors.push(fieldError('not_positive', field, `must be greater than 0, got "${text}"`));
+    return undefined;
+  }
+  return parsed;
+}
+
+function price(field: string, v: unknown, errors: FieldError[]): Nanos | undefined {
+  if (v === undefined || v === null) {
+    errors.push(fieldError('required', field, 'is required'));
+    return undefined;
+  }
+  const p = positiveDecimal(field, v, errors);
+  if (p !== undefined && p % tickSizeFor(p) !== 0n) {
+    const tick = formatNanos(tickSizeFor(p));
+    errors.push(
+      fieldError('off_tick', field, `must be a multiple of the tick size ${tick}, got "${formatNanos(p)}"`),
+    );
+    return undefined;
+  }
+  return p;
+}
+
+/**
+ * Validates an operator's quote and builds the pinned MARKET_TABLE item (local mode's
+ * `PUT /local/market/{symbol}`). `bid`, `ask`, `last` are required positive decimals on the tick
+ * grid (0.01 from $1, 0.0001 below), `bid <= ask`; `bid_size`/`ask_size` (or `bidSize`/`askSize`)
+ * are optional positive decimals, by default `PINNED_DEFAULT_LOTS` lots scaled by the volume
+ * profile at `now`. The symbol is upper-cased. Errors name the field (`bid: must be ...`); unknown
+ * fields are refused.
+ */
+export function pinnedQuoteItem(
+  symbol: string,
+  input: PinnedQuoteInput,
+  now: number,
+): Built<PinnedQuoteItem> {
+  const errors: FieldError[] = [];
+  if (typeof symbol !== 'string' || !SYMBOL.test(symbol))
+    errors.push(
+      fieldError('invalid_value', 'symbol', 'must be a ticker symbol (letters, digits, ".", "-", "/")'),
+    );
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    errors.push(fieldError('invalid_type', 'body', 'must be a JSON object with bid, ask and last'));
+    return { ok: false, message: describeFieldErrors(errors), errors };
+  }
+  for (const key of Object.keys(input))
+    if (!PINNED_FIELDS.has(key))
+      errors.push(
+        fieldError('unknown_field', key, 'is not a quote field (bid, ask, last, bid_size, ask_size)'),
+      );
+  const bid = price('bid', input.bid, errors);
+  const ask = price('ask', input.ask, errors);
+  const last = price('last', input.last, errors);
+  const size = (snake: 'bid_size' | 'ask_size', camel: 'bidSize' | 'askSize'): Nanos | undefined => {
+    if (input[snake] !== undefined && input[camel] !== undefined) {
+      errors.push(fieldError('conflict', snake, `give ${snake} or ${camel}, not both`));
+      return undefined;
+    }
+    const [field, v] = input[snake] !== undefined ? [snake, input[snake]] : [camel, input[camel]];
+    if (v === undefined || v === null) return profiledSize(PINNED_DEFAULT_LOTS, now);
+    return positiveDecimal(field, v, errors);
+  };
+  const bidSize = size('bid_size', 'bidSize');
+  const askSize = size('ask_size', 'askSize');
+  if (bid !== undefined && ask !== undefined && bid > ask)
+    errors.push(
+      fieldError(
+        'wrong_side',
+        'bid',
+        `must not be above ask (bid ${formatNanos(bid)}, ask ${formatNanos(ask)})`,
+      ),
+    );
+  if (
+    errors.length > 0 ||
+    bid === undefined ||
+    ask === undefined ||
+    last === undefined ||
+    bidSize === undefined ||
+    askSize === undefined
+  )
+    return { ok: false, message: describeFieldErrors(errors), errors };
+  const quote: Quote = {
+    symbol: symbol.toUpperCase(),
+    bid,
+    ask,
+    last,
+    bidSize,
+    askSize,
+    updatedAt: new Date(now).toISOString(),
+  };
+  return { ok: true, item: { ...quoteToItem(quote), pinned: true } };
 }

@@ -9,6 +9,8 @@
  *   sell: last <= stop), then work as market or limit in the same step. A trailing stop trails the
  *   best last price seen (high for a sell, low for a buy) by its price or percent.
  * - IOC executes what it can in this step and cancels the rest; FOK executes whole or is canceled.
+ * - A venue's `maxFillQty` (venue controls) caps each fill: one fill per step of at most that much,
+ *   so an order fills over several steps; a FOK larger than the cap is canceled.
  * - Notional orders buy `remaining notional / price`, truncated at 9 dp (never overspending), and
  *   are done when less than one cent is left to spend, as the core counts them.
  */
@@ -104,8 +106,14 @@ function checkTrigger(o: BookOrder, q: Quote): { order: BookOrder; crossed: bool
   return { order: o, crossed: buy ? q.last >= stop : q.last <= stop };
 }
 
+/** Venue-wide limits on matching (from the venue's controls). */
+export interface MatchLimits {
+  /** No single fill is larger than this (null: the displayed size is the only bound). */
+  readonly maxFillQty?: Nanos | null;
+}
+
 /** What executes now for `order` against `quote`. Orders that are not open do nothing. */
-export function match(order: BookOrder, quote: Quote): MatchResult {
+export function match(order: BookOrder, quote: Quote, limits: MatchLimits = {}): MatchResult {
   if (order.status !== 'open') return { order, executions: [], quote };
   const executions: Execution[] = [];
   const immediate = order.timeInForce === 'ioc' || order.timeInForce === 'fok';
@@ -131,7 +139,9 @@ export function match(order: BookOrder, quote: Quote): MatchResult {
   const limit = o.type === 'limit' || o.type === 'stop_limit' ? o.limitPrice : null;
   const marketable = px > 0n && (limit === null || (buy ? px <= limit : px >= limit));
   const wanted = marketable ? remainingQty(o, px) : 0n;
-  const available = wanted < displayed ? wanted : displayed;
+  const cap = limits.maxFillQty ?? null;
+  const bound = cap !== null && cap < displayed ? cap : displayed;
+  const available = wanted < bound ? wanted : bound;
   if (o.timeInForce === 'fok' && (wanted === 0n || available < wanted))
     return cancel(o, 'fok_unfillable', quote);
   if (available > 0n) {

@@ -18,10 +18,20 @@
  *
  * Symbols starting with `REJ` are not traded here: a submission is answered `rejected`
  * (`unknown_symbol`), which lets tests and local mode exercise venue rejects.
+ *
+ * Venue controls (`venue-config.ts`, read once per call): latency before a submit/cancel/replace
+ * is acted on, a cap on each fill's quantity, and `rejectNext` (the next submission is rejected
+ * with `rejected_by_venue_control`; the flag is cleared in the same transaction that books the
+ * rejected order, so two concurrent submissions never both take it).
+ *
+ * The market tick moves every symbol of MARKET_TABLE (a Scan: the table is small) and every symbol
+ * with resting orders, except pinned quotes, which it holds; it matches resting orders against the
+ * quote either way.
  * A cancel or replace of an order the venue has never seen is answered `unknown_order` and leaves
  * a tombstone, so a submission arriving after that answer is not booked.
  */
 
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
@@ -50,9 +60,33 @@ import {
   UNKNOWN_ORDER,
   VENUE_SOURCE,
 } from './execution-report.js';
-import { advanceQuote, type Quote, type QuoteItem, quoteFromItem, quoteToItem, seedQuote } from './market.js';
-import { type BookOrder, type BookStatus, type Execution, match } from './matching.js';
+import {
+  advanceQuote,
+  isPinned,
+  type Quote,
+  type QuoteItem,
+  quoteFromItem,
+  quoteToItem,
+  seedQuote,
+} from './market.js';
+import { type BookOrder, type BookStatus, type Execution, type MatchLimits, match } from './matching.js';
 import type { Venue, VenueOrder } from './venue.js';
+import {
+  REJECTED_BY_VENUE_CONTROL,
+  readVenueConfig,
+  type VenueConfig,
+  venueConfigKey,
+} from './venue-config.js';
+
+export {
+  MAX_LATENCY_MS,
+  REJECTED_BY_VENUE_CONTROL,
+  readVenueConfig,
+  type VenueConfig,
+  type VenueConfigInput,
+  type VenueConfigItem,
+  venueConfigItem,
+} from './venue-config.js';
 
 export const RESTING_SYMBOL_INDEX = 'byRestingSymbol';
 export const OUTBOX_PENDING_INDEX = 'byOutboxPending';
@@ -63,10 +97,23 @@ const PUT_EVENTS_BATCH = 10;
 
 /** What a market tick did: outboxes published (and failed again), symbols moved, orders matched. */
 export interface TickResult {
+  /** Pending outboxes found (and published, but for `outboxFailures`). */
   readonly outboxes: number;
   readonly outboxFailures: number;
+  /** Symbols looked at: every MARKET_TABLE symbol plus those with resting orders. */
   readonly symbols: number;
+  /** Symbols whose quote this tick advanced (sorted). */
+  readonly moved: readonly string[];
+  /** Pinned symbols, held as they are (sorted). */
+  readonly held: readonly string[];
+  /** MARKET_TABLE items that are not readable quotes, left alone with their orders (sorted). */
+  readonly skipped: readonly string[];
+  /** Resting orders looked at. */
   readonly orders: number;
+  /** Orders that executed (fill, trigger or cancel) this tick, in matching order. */
+  readonly matched: readonly string[];
+  /** Fill reports this tick. */
+  readonly fills: number;
 }
 
 /** `unknown`: a tombstone for an id the venue answered `unknown_order` for. */
@@ -113,13 +160,19 @@ export interface SimulatedVenueOptions {
   readonly eventBusName: string;
   readonly venueName: string;
   readonly now: () => number;
+  /** How the venue waits out its configured latency (default: a timer). */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/** One item to write: new (`expectedVersion` null) or replacing the version it was read at. */
-interface Write {
-  readonly item: VenueOrderItem;
-  readonly expectedVersion: number | null;
-}
+/**
+ * One item to write: new (`expectedVersion` null) or replacing the version it was read at; or the
+ * venue config's `rejectNext` flag to clear (only if still set), in the same transaction.
+ */
+type Write =
+  | { readonly item: VenueOrderItem; readonly expectedVersion: number | null }
+  | { readonly consumeRejectNext: true };
+
+const itemWrites = (writes: readonly Write[]) => writes.flatMap((w) => ('item' in w ? [w] : []));
 
 const dec = (v: string | null): Nanos | null => (v === null ? null : nanos(v));
 const text = (v: Nanos | null): string | null => (v === null ? null : formatNanos(v));
@@ -217,6 +270,16 @@ function isConditionFailure(err: unknown): boolean {
   return reasons.some((r) => r.Code === 'ConditionalCheckFailed');
 }
 
+/** A stored quote, or null for an item that is not one (hand-written, malformed). */
+function readQuote(item: Record<string, unknown>): Quote | null {
+  try {
+    const q = quoteFromItem(item as unknown as QuoteItem);
+    return typeof q.updatedAt === 'string' && q.bid > 0n && q.ask >= q.bid ? q : null;
+  } catch {
+    return null;
+  }
+}
+
 export class SimulatedVenue implements Venue {
   readonly name: string;
 
@@ -224,24 +287,48 @@ export class SimulatedVenue implements Venue {
     this.name = o.venueName;
   }
 
+  /** This venue's behaviour controls (defaults when none are set). */
+  config(): Promise<VenueConfig> {
+    return readVenueConfig(this.o.doc, this.o.venueOrdersTable, this.name);
+  }
+
+  /** Reads the controls once and waits out the configured latency. */
+  private async answerAfterLatency(): Promise<VenueConfig> {
+    const config = await this.config();
+    if (config.latencyMs > 0) await (this.o.sleep ?? sleepFor)(config.latencyMs);
+    return config;
+  }
+
   async submit(order: VenueOrder): Promise<void> {
+    let config = await this.answerAfterLatency();
+    let attempt = 0;
     await this.mutate(order.orderId, async (current, at) => {
       // Already booked (or answered): a repeated submit changes nothing and reports nothing.
       if (current !== undefined) return null;
+      // A retry after a write conflict: the conflict may be another submission taking rejectNext.
+      if (attempt++ > 0 && config.rejectNext) config = await this.config();
       const item = this.newItem(order, at);
       const r = new Reporter(this.name, item, at);
       if (order.symbol.toUpperCase().startsWith('REJ')) {
         r.add('rejected', '0', { reason: UNKNOWN_SYMBOL });
         return [{ item: r.seal({ ...item, status: 'rejected' }, 1), expectedVersion: null }];
       }
+      if (config.rejectNext) {
+        r.add('rejected', '0', { reason: REJECTED_BY_VENUE_CONTROL });
+        return [
+          { item: r.seal({ ...item, status: 'rejected' }, 1), expectedVersion: null },
+          { consumeRejectNext: true },
+        ];
+      }
       r.add('new', '0');
       const quote = await this.quoteOf(order.symbol);
-      const matched = this.matchItem({ ...item, restingSymbol: order.symbol }, quote, r, at);
+      const matched = this.matchItem({ ...item, restingSymbol: order.symbol }, quote, r, at, config);
       return [{ item: r.seal(matched.item, 1), expectedVersion: null }];
     });
   }
 
   async cancel(orderId: string, _reason: string): Promise<void> {
+    await this.answerAfterLatency();
     await this.mutate(orderId, async (current, at) => {
       if (current === undefined) return [this.tombstone(orderId, at, 'cancel_rejected')];
       // Already canceled, or already answered as unknown: nothing more to say.
@@ -266,6 +353,7 @@ export class SimulatedVenue implements Venue {
   }
 
   async replace(orderId: string, replacementOrderId: string, changes: ReplaceChanges): Promise<void> {
+    const config = await this.answerAfterLatency();
     await this.mutate(orderId, async (current, at) => {
       if (current === undefined) return [this.tombstone(orderId, at, 'replace_rejected')];
       if (current.replacedBy === replacementOrderId) return null; // already replaced: a retry
@@ -313,7 +401,9 @@ export class SimulatedVenue implements Venue {
       };
       const rr = new Reporter(this.name, base, at);
       const matched =
-        base.status === 'open' ? this.matchItem(base, await this.quoteOf(base.symbol), rr, at).item : base;
+        base.status === 'open'
+          ? this.matchItem(base, await this.quoteOf(base.symbol), rr, at, config).item
+          : base;
       return [
         { item: old, expectedVersion: current.version },
         { item: rr.seal(matched, 1), expectedVersion: null },
@@ -323,30 +413,119 @@ export class SimulatedVenue implements Venue {
 
   /**
    * One market step: publish the outboxes still pending (each on its own: one that fails stays
-   * pending for the next tick), advance the quote of every symbol with resting orders, then match
-   * those orders against it in turn (each taking displayed size from the next). Returns what it did.
+   * pending for the next tick); then, for every symbol in the market and every symbol with resting
+   * orders (in symbol order), advance its quote unless it is pinned (a pinned quote is held as the
+   * operator set it), and match its resting orders against the quote in turn (each taking displayed
+   * size from the next; fills capped by the venue's `maxFillQty`). Returns what it did.
    */
   async tick(): Promise<TickResult> {
     const outboxes = await this.publishPendingOutboxes();
+    const config = await this.config();
+    const market = await this.marketItems();
     const bySymbol = await this.restingOrders();
+    const symbols = [...new Set([...market.keys(), ...bySymbol.keys()])].sort();
+    const moved: string[] = [];
+    const held: string[] = [];
+    const skipped: string[] = [];
+    const matched: string[] = [];
     let orders = 0;
-    for (const [symbol, ids] of bySymbol) {
-      let quote = advanceQuote(await this.quoteOf(symbol), this.o.now());
-      await this.o.doc.send(new PutCommand({ TableName: this.o.marketTable, Item: quoteToItem(quote) }));
-      for (const id of ids) {
+    let fills = 0;
+    for (const symbol of symbols) {
+      const step = await this.stepQuote(symbol, market.get(symbol));
+      if (step.outcome === 'moved') moved.push(symbol);
+      else if (step.outcome === 'held') held.push(symbol);
+      else if (step.outcome === 'skipped') skipped.push(symbol);
+      if (step.quote === null) continue;
+      let quote = step.quote;
+      for (const id of bySymbol.get(symbol) ?? []) {
         orders++;
+        // What the attempt that was written did (a conflict reruns the decision).
+        let written: readonly ExecutionReport[] = [];
         await this.mutate(id, async (current, at) => {
+          written = [];
           if (current === undefined || current.status !== 'open') return null;
           const r = new Reporter(this.name, current, at);
-          const matched = this.matchItem(current, quote, r, at);
-          quote = matched.quote;
-          const changed = r.reports.length > 0 || matched.item.watermark !== current.watermark;
+          const result = this.matchItem(current, quote, r, at, config);
+          quote = result.quote;
+          const changed = r.reports.length > 0 || result.item.watermark !== current.watermark;
           if (!changed) return null;
-          return [{ item: r.seal(matched.item, current.version + 1), expectedVersion: current.version }];
+          written = r.reports;
+          return [{ item: r.seal(result.item, current.version + 1), expectedVersion: current.version }];
         });
+        if (written.length > 0) matched.push(id);
+        fills += written.filter((x) => x.execType === 'fill').length;
       }
     }
-    return { ...outboxes, symbols: bySymbol.size, orders };
+    return {
+      ...outboxes,
+      symbols: symbols.length,
+      moved,
+      held,
+      skipped,
+      orders,
+      matched,
+      fills,
+    };
+  }
+
+  /**
+   * The quote a symbol trades at this tick. A pinned quote is held. Otherwise the walk takes one
+   * step, written only if the stored quote is still the one read (`updatedAt`): an operator pinning
+   * it meanwhile, or a concurrent tick, wins, and its quote is used instead. A symbol with no quote
+   * is seeded first; an unreadable item is left alone (`quote` null: its orders wait).
+   */
+  private async stepQuote(
+    symbol: string,
+    stored: Record<string, unknown> | undefined,
+  ): Promise<{ outcome: 'moved' | 'held' | 'skipped' | 'raced'; quote: Quote | null }> {
+    const TableName = this.o.marketTable;
+    let item = stored;
+    if (item === undefined) {
+      await this.quoteOf(symbol); // seeds it
+      item = await this.marketItem(symbol);
+    }
+    const current = item === undefined ? null : readQuote(item);
+    if (item === undefined || current === null) return { outcome: 'skipped', quote: null };
+    if (isPinned(item)) return { outcome: 'held', quote: current };
+    const next = advanceQuote(current, this.o.now());
+    try {
+      await this.o.doc.send(
+        new PutCommand({
+          TableName,
+          Item: quoteToItem(next),
+          ConditionExpression: 'updatedAt = :u',
+          ExpressionAttributeValues: { ':u': current.updatedAt },
+        }),
+      );
+      return { outcome: 'moved', quote: next };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    const now = await this.marketItem(symbol);
+    const quote = now === undefined ? null : readQuote(now);
+    if (now !== undefined && quote !== null && isPinned(now)) return { outcome: 'held', quote };
+    return { outcome: 'raced', quote };
+  }
+
+  private async marketItem(symbol: string): Promise<Record<string, unknown> | undefined> {
+    const got = await this.o.doc.send(
+      new GetCommand({ TableName: this.o.marketTable, Key: { symbol }, ConsistentRead: true }),
+    );
+    return got.Item;
+  }
+
+  /** Every MARKET_TABLE item by symbol (a Scan: one item per traded symbol, a small table). */
+  private async marketItems(): Promise<Map<string, Record<string, unknown>>> {
+    const out = new Map<string, Record<string, unknown>>();
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.o.doc.send(
+        new ScanCommand({ TableName: this.o.marketTable, ConsistentRead: true, ExclusiveStartKey: start }),
+      );
+      for (const i of page.Items ?? []) if (typeof i.symbol === 'string') out.set(i.symbol, i);
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return out;
   }
 
   /** Publishes the outbox of every order listed by the sparse `byOutboxPending` index. */
@@ -455,8 +634,9 @@ export class SimulatedVenue implements Venue {
     quote: Quote,
     r: Reporter,
     at: string,
+    limits: MatchLimits,
   ): { item: VenueOrderItem; quote: Quote } {
-    const result = match(bookOf(item), quote);
+    const result = match(bookOf(item), quote, limits);
     let cum = nanos(item.filledQty);
     for (const e of result.executions) {
       if (e.kind === 'fill') cum += e.qty;
@@ -523,23 +703,41 @@ export class SimulatedVenue implements Venue {
         if (isConditionFailure(err)) continue;
         throw err;
       }
-      for (const w of writes) await this.flush(w.item);
+      for (const w of itemWrites(writes)) await this.flush(w.item);
       return;
     }
     throw new TransientError(`venue order ${orderId}: too many concurrent updates`, 'ConcurrentUpdate');
   }
 
   private async write(writes: readonly Write[]): Promise<void> {
-    const puts = writes.map((w) => ({
-      TableName: this.o.venueOrdersTable,
+    const TableName = this.o.venueOrdersTable;
+    const puts = itemWrites(writes).map((w) => ({
+      TableName,
       Item: w.item,
       ...(w.expectedVersion === null
         ? { ConditionExpression: 'attribute_not_exists(orderId)' }
         : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': w.expectedVersion } }),
     }));
+    const updates = writes.some((w) => 'consumeRejectNext' in w)
+      ? [
+          {
+            TableName,
+            Key: venueConfigKey(this.name),
+            UpdateExpression: 'SET rejectNext = :f',
+            ConditionExpression: 'rejectNext = :t',
+            ExpressionAttributeValues: { ':f': false, ':t': true },
+          },
+        ]
+      : [];
     const [only] = puts;
-    if (puts.length === 1 && only !== undefined) await this.o.doc.send(new PutCommand(only));
-    else await this.o.doc.send(new TransactWriteCommand({ TransactItems: puts.map((Put) => ({ Put })) }));
+    if (puts.length === 1 && updates.length === 0 && only !== undefined)
+      await this.o.doc.send(new PutCommand(only));
+    else
+      await this.o.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [...puts.map((Put) => ({ Put })), ...updates.map((Update) => ({ Update }))],
+        }),
+      );
   }
 
   /** Publishes the item's outbox, then clears it unless the item has moved on meanwhile. */

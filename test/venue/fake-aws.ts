@@ -67,9 +67,36 @@ export class FakeDynamo {
   private check(table: string, existing: Item | undefined, cond?: string, values?: Item): boolean {
     if (cond === undefined) return true;
     if (cond.startsWith('attribute_not_exists')) return existing === undefined;
-    const m = /^version = (:\w+)$/.exec(cond);
-    if (m?.[1] !== undefined) return existing !== undefined && existing.version === values?.[m[1]];
+    const m = /^(\w+) = (:\w+)$/.exec(cond);
+    if (m?.[1] !== undefined && m[2] !== undefined)
+      return existing !== undefined && existing[m[1]] === values?.[m[2]];
     throw new Error(`fake dynamo: unsupported condition ${cond} on ${table}`);
+  }
+
+  /** UpdateItem: `REMOVE a, b` or `SET a = :x, b = :y`, under the condition. */
+  update(i: {
+    TableName?: string;
+    Key?: Item;
+    UpdateExpression?: string;
+    ConditionExpression?: string;
+    ExpressionAttributeValues?: Item;
+  }): void {
+    const table = i.TableName as string;
+    const key = this.keyOf(table, i.Key as Item);
+    const existing = this.table(table).get(key);
+    if (!this.check(table, existing, i.ConditionExpression, i.ExpressionAttributeValues))
+      throw conditionFailed();
+    const expression = i.UpdateExpression ?? '';
+    const remove = /^REMOVE (\w+(?:, \w+)*)$/.exec(expression);
+    const set = /^SET (\w+ = :\w+(?:, \w+ = :\w+)*)$/.exec(expression);
+    if (existing === undefined || (remove?.[1] === undefined && set?.[1] === undefined))
+      throw new Error(`fake dynamo: ${expression}`);
+    if (remove?.[1] !== undefined) for (const attribute of remove[1].split(', ')) delete existing[attribute];
+    if (set?.[1] !== undefined)
+      for (const assignment of set[1].split(', ')) {
+        const [attribute, value] = assignment.split(' = ') as [string, string];
+        existing[attribute] = copy(i.ExpressionAttributeValues?.[value]);
+      }
   }
 
   put(input: {
@@ -98,22 +125,15 @@ export class FakeDynamo {
       return {};
     });
     mock.on(UpdateCommand).callsFake((i) => {
-      const table = i.TableName as string;
-      const key = this.keyOf(table, i.Key);
-      const existing = this.table(table).get(key);
-      if (!this.check(table, existing, i.ConditionExpression, i.ExpressionAttributeValues))
-        throw conditionFailed();
-      const m = /^REMOVE (\w+(?:, \w+)*)$/.exec(i.UpdateExpression);
-      if (m?.[1] === undefined || existing === undefined)
-        throw new Error(`fake dynamo: ${i.UpdateExpression}`);
-      for (const attribute of m[1].split(', ')) delete existing[attribute];
+      this.update(i);
       return {};
     });
     mock.on(TransactWriteCommand).callsFake((i) => {
-      const puts = (i.TransactItems ?? []).map((t: { Put?: Item }) => t.Put);
-      const failed = puts.map((p: Item) => {
+      const ops = (i.TransactItems ?? []) as { Put?: Item; Update?: Item }[];
+      const failed = ops.map((op) => {
+        const p = (op.Put ?? op.Update) as Item;
         const table = p.TableName as string;
-        const existing = this.table(table).get(this.keyOf(table, p.Item as Item));
+        const existing = this.table(table).get(this.keyOf(table, (op.Put ? p.Item : p.Key) as Item));
         return !this.check(
           table,
           existing,
@@ -128,7 +148,10 @@ export class FakeDynamo {
         });
         throw e;
       }
-      for (const p of puts) this.put({ ...p, ConditionExpression: undefined });
+      for (const op of ops) {
+        if (op.Put) this.put({ ...op.Put, ConditionExpression: undefined });
+        else this.update({ ...(op.Update as Item), ConditionExpression: undefined });
+      }
       return {};
     });
     mock.on(QueryCommand).callsFake((i) => {
@@ -139,6 +162,7 @@ export class FakeDynamo {
       return { Items: items };
     });
     mock.on(ScanCommand).callsFake((i) => {
+      if (i.IndexName === undefined) return { Items: this.items(i.TableName) };
       const key = SPARSE_INDEXES[i.IndexName];
       if (key === undefined) throw new Error(`fake dynamo: scan of index ${i.IndexName}`);
       const items = this.items(i.TableName).filter((x) => x[key] !== undefined);

@@ -240,7 +240,17 @@ describe('market tick', () => {
     bus.take();
     setQuote('9.88', '9.9', '9.89'); // the walk moves at most 3 ticks, the spread at most 3: ask < 10
     clock += 60_000;
-    expect(await venue.tick()).toEqual({ outboxes: 0, outboxFailures: 0, symbols: 1, orders: 1 });
+    expect(await venue.tick()).toEqual({
+      outboxes: 0,
+      outboxFailures: 0,
+      symbols: 1,
+      moved: ['ACME'],
+      held: [],
+      skipped: [],
+      orders: 1,
+      matched: ['o-1'],
+      fills: 1,
+    });
     const reports = bus.take<ExecutionReport>();
     expect(reports.map((r) => r.execId)).toEqual(['o-1:2']);
     expect(nanos(reports[0]?.lastPx as string) <= nanos('10')).toBe(true);
@@ -270,11 +280,11 @@ describe('market tick', () => {
     expect(book()).toMatchObject({ status: 'filled', outboxPending: new Date(clock).toISOString() });
     expect(book()?.restingSymbol).toBeUndefined();
     clock += 60_000;
-    expect(await venue.tick()).toEqual({ outboxes: 1, outboxFailures: 0, symbols: 0, orders: 0 });
+    expect(await venue.tick()).toMatchObject({ outboxes: 1, outboxFailures: 0, orders: 0, matched: [] });
     expect(summary(bus.take())).toEqual(['o-1:2 fill 50']);
     expect(book()?.outbox).toBeUndefined();
     expect(book()?.outboxPending).toBeUndefined();
-    expect(await venue.tick()).toEqual({ outboxes: 0, outboxFailures: 0, symbols: 0, orders: 0 });
+    expect(await venue.tick()).toMatchObject({ outboxes: 0, outboxFailures: 0, orders: 0, matched: [] });
     expect(bus.take()).toEqual([]);
   });
 
@@ -286,7 +296,7 @@ describe('market tick', () => {
     bus.take();
     bus.failNext = 1; // the sweep publishes o-1 first (ids in order): it fails, o-2 goes out
     clock += 60_000;
-    expect(await venue.tick()).toEqual({ outboxes: 2, outboxFailures: 1, symbols: 1, orders: 1 });
+    expect(await venue.tick()).toMatchObject({ outboxes: 2, outboxFailures: 1, symbols: 1, orders: 1 });
     expect(summary(bus.take())).toEqual(['o-2:1 cancel_rejected unknown_order']);
     expect(book('o-1')?.outboxPending).toBeDefined();
     expect(book('o-2')?.outboxPending).toBeUndefined();
