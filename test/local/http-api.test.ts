@@ -1,0 +1,836 @@
+import fc from 'fast-check';
+import { handler as queryOrders } from '../../lambdas/api/query-orders';
+import { handler as authorizer } from '../../lambdas/auth/authorizer';
+import {
+  GATEWAY_ERRORS,
+  isTextContentType,
+  LocalHttpApi,
+  type LocalHttpApiOptions,
+  type LocalHttpRequest,
+  MAX_REQUEST_BODY_BYTES,
+  matchRoute,
+  parseQueryString,
+  requestTime,
+} from '../../lib/local/http-api';
+import { readTopology, synthesizeTemplate } from '../../lib/local/topology';
+import type { FunctionSpec, HttpApiSpec, InvokeResult, Invoker, RouteSpec } from '../../lib/local/types';
+import { LOCAL_ACCOUNT_ID } from '../../lib/local/types';
+import { ORDER_ROUTES } from '../../lib/order-api';
+
+/** The real handlers the last test runs in process, by their template entry. */
+const REAL_HANDLERS: Record<string, (event: never, context: never) => Promise<unknown>> = {
+  'lambdas/auth/authorizer.ts': authorizer,
+  'lambdas/api/query-orders.ts': queryOrders,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+const AUTH = 'AuthFn';
+const route = (routeKey: string, functionLogicalId = 'Fn', auth: string | null = null): RouteSpec => ({
+  routeKey,
+  functionLogicalId,
+  authorizerFunctionLogicalId: auth,
+});
+
+/** The project's route table (lib/order-api.ts), each route its own function so the match is visible. */
+const PROJECT_ROUTES: RouteSpec[] = ORDER_ROUTES.map((r) =>
+  route(`${r.method} ${r.path}`, `${r.method} ${r.path}`),
+);
+
+type Script = (event: Record<string, unknown>) => InvokeResult | Promise<InvokeResult>;
+
+class FakeInvoker implements Invoker {
+  readonly calls: { ref: string; event: Record<string, unknown> }[] = [];
+  constructor(private readonly scripts: Record<string, Script>) {}
+  async invoke(ref: string, event: unknown): Promise<InvokeResult> {
+    const e = JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
+    this.calls.push({ ref, event: e });
+    const script = this.scripts[ref];
+    if (script === undefined) return { ok: false, errorType: 'ResourceNotFoundException', errorMessage: ref };
+    return script(e);
+  }
+  callsTo(ref: string) {
+    return this.calls.filter((c) => c.ref === ref);
+  }
+}
+
+const ok = (payload: unknown): InvokeResult => ({ ok: true, payload });
+const echo: Script = () => ok({ statusCode: 200, body: 'ok' });
+
+const request = (over: Partial<LocalHttpRequest> = {}): LocalHttpRequest => ({
+  method: 'GET',
+  path: '/v2/orders',
+  rawQueryString: '',
+  headers: { host: 'localhost:3000' },
+  body: Buffer.alloc(0),
+  ...over,
+});
+
+const api = (routes: RouteSpec[], authorizer: HttpApiSpec['authorizer'] = null): HttpApiSpec => ({
+  logicalId: 'Api',
+  routes,
+  authorizer,
+});
+
+const jsonOf = (body: Buffer) => JSON.parse(body.toString('utf8')) as unknown;
+
+function setup(
+  routes: RouteSpec[],
+  scripts: Record<string, Script>,
+  authorizer: HttpApiSpec['authorizer'] = null,
+  options: LocalHttpApiOptions = {},
+) {
+  const invoker = new FakeInvoker(scripts);
+  return { invoker, http: new LocalHttpApi(api(routes, authorizer), invoker, options) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routing
+
+describe('route matching', () => {
+  const project: [string, string, string | null, Record<string, string>][] = [
+    ['GET', '/v2/orders', 'GET /v2/orders', {}],
+    ['POST', '/v2/orders', 'POST /v2/orders', {}],
+    ['DELETE', '/v2/orders', 'DELETE /v2/orders', {}],
+    ['GET', '/v2/orders:by_client_order_id', 'GET /v2/orders:by_client_order_id', {}],
+    ['GET', '/v2/orders/abc', 'GET /v2/orders/{order_id}', { order_id: 'abc' }],
+    ['GET', '/v2/orders/a%20b%2Fc%3A', 'GET /v2/orders/{order_id}', { order_id: 'a b/c:' }],
+    ['GET', '/v2/orders/abc/events', 'GET /v2/orders/{order_id}/events', { order_id: 'abc' }],
+    ['PATCH', '/v2/orders/abc', 'PATCH /v2/orders/{order_id}', { order_id: 'abc' }],
+    ['DELETE', '/v2/orders/abc', 'DELETE /v2/orders/{order_id}', { order_id: 'abc' }],
+    ['get', '/v2/orders', 'GET /v2/orders', {}],
+    // a trailing slash is another path; a variable never matches an empty segment
+    ['GET', '/v2/orders/', null, {}],
+    ['GET', '/v2/orders/abc/', null, {}],
+    ['GET', '/v2/orders//events', null, {}],
+    ['GET', '/v2/orders:by_client_order_id/', null, {}],
+    // paths are case-sensitive; unknown methods do not match
+    ['GET', '/V2/orders', null, {}],
+    ['PUT', '/v2/orders', null, {}],
+    ['PATCH', '/v2/orders', null, {}],
+    ['POST', '/v2/orders:by_client_order_id', null, {}],
+    // HEAD / OPTIONS: no CORS configuration, no HEAD-to-GET mapping
+    ['HEAD', '/v2/orders', null, {}],
+    ['OPTIONS', '/v2/orders', null, {}],
+    ['GET', '/v2/orders/abc/events/x', null, {}],
+    ['GET', '/', null, {}],
+  ];
+  test.each(project)('project routes: %s %s -> %s', (method, path, expected, params) => {
+    const m = matchRoute(PROJECT_ROUTES, method, path);
+    expect(m?.route.routeKey ?? null).toBe(expected);
+    if (m) expect(m.pathParameters).toEqual(params);
+  });
+
+  const PRIORITY = [
+    '$default',
+    'ANY /{proxy+}',
+    'GET /pets/{proxy+}',
+    'GET /pets/dog/{id}',
+    'GET /pets/dog/1',
+    'ANY /pets/cat',
+    'GET /pets/cat',
+    'GET /{x}/b/c',
+    'GET /a/{p+}',
+    'GET /a/{y}/c',
+    'OPTIONS /pets',
+  ].map((k) => route(k, k));
+  const priority: [string, string, string, Record<string, string>][] = [
+    ['GET', '/pets/dog/1', 'GET /pets/dog/1', {}],
+    ['GET', '/pets/dog/2', 'GET /pets/dog/{id}', { id: '2' }],
+    ['GET', '/pets/dog/2/x', 'GET /pets/{proxy+}', { proxy: 'dog/2/x' }],
+    ['GET', '/pets/a%2Fb/c', 'GET /pets/{proxy+}', { proxy: 'a/b/c' }],
+    ['POST', '/pets/dog/1', 'ANY /{proxy+}', { proxy: 'pets/dog/1' }],
+    ['GET', '/pets/cat', 'GET /pets/cat', {}],
+    ['POST', '/pets/cat', 'ANY /pets/cat', {}],
+    ['GET', '/pets', 'ANY /{proxy+}', { proxy: 'pets' }],
+    ['OPTIONS', '/pets', 'OPTIONS /pets', {}],
+    ['HEAD', '/pets', 'ANY /{proxy+}', { proxy: 'pets' }],
+    ['GET', '/', '$default', {}],
+    // variables beat a greedy variable; within a tier the leftmost literal wins
+    ['GET', '/a/b/c', 'GET /a/{y}/c', { y: 'b' }],
+    ['GET', '/z/b/c', 'GET /{x}/b/c', { x: 'z' }],
+    ['GET', '/a/b/d', 'GET /a/{p+}', { p: 'b/d' }],
+  ];
+  test.each(priority)('most specific wins: %s %s -> %s', (method, path, expected, params) => {
+    const m = matchRoute(PRIORITY, method, path);
+    expect(m?.route.routeKey).toBe(expected);
+    expect(m?.pathParameters).toEqual(params);
+  });
+
+  test('the declaration order of routes does not change the match', () => {
+    const cases = [...priority, ...project.filter((c) => c[2] !== null)];
+    const all = [
+      ...PRIORITY,
+      ...PROJECT_ROUTES.filter((r) => !PRIORITY.some((p) => p.routeKey === r.routeKey)),
+    ];
+    fc.assert(
+      fc.property(fc.shuffledSubarray(all, { minLength: all.length }), (shuffled) => {
+        for (const [method, path] of cases) {
+          expect(matchRoute(shuffled, method, path)?.route.routeKey).toBe(
+            matchRoute(all, method, path)?.route.routeKey,
+          );
+        }
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  test('a greedy variable that is not last is refused', () => {
+    expect(() => matchRoute([route('GET /{p+}/x')], 'GET', '/a/x')).toThrow(/greedy/);
+  });
+
+  test('no match is 404 {"message":"Not Found"} and invokes nothing', async () => {
+    const { http, invoker } = setup(
+      PROJECT_ROUTES.map((r) => ({ ...r, authorizerFunctionLogicalId: AUTH })),
+      { [AUTH]: () => ok({ isAuthorized: true }) },
+    );
+    for (const [method, path] of [
+      ['GET', '/v2/orders/'],
+      ['HEAD', '/v2/orders'],
+      ['OPTIONS', '/v2/orders'],
+      ['GET', '/v2/positions'],
+    ] as const) {
+      const res = await http.handle(request({ method, path }));
+      expect(res.statusCode).toBe(404);
+      expect(res.headers['content-type']).toBe('application/json');
+      expect(jsonOf(res.body)).toEqual({ message: 'Not Found' });
+    }
+    expect(invoker.calls).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Event shape
+
+describe('payload format 2.0 event', () => {
+  const NOW = Date.UTC(2024, 2, 5, 9, 3, 58, 390); // 05/Mar/2024:09:03:58 +0000
+
+  test('carries exactly the fields API Gateway sends', async () => {
+    const { http, invoker } = setup([route('PATCH /v2/orders/{order_id}')], { Fn: echo }, null, {
+      now: () => NOW,
+    });
+    const body = Buffer.from('{"qty":"5","note":"é"}', 'utf8');
+    await http.handle({
+      method: 'PATCH',
+      path: '/v2/orders/ord%201',
+      rawQueryString: 'a=1&b=x+y%2Bz&a=2&flag',
+      headers: {
+        Host: 'localhost:3000',
+        'Content-Type': 'application/json',
+        'User-Agent': 'curl/8.0',
+        'X-Multi': ['one', 'two'],
+        Cookie: 's=1; t=2',
+        'X-Forwarded-For': '10.0.0.1',
+      },
+      body,
+      sourceIp: '192.168.1.7',
+    });
+    const event = invoker.calls[0]?.event as Record<string, unknown>;
+    const ctx = event.requestContext as Record<string, unknown>;
+    expect(event).toEqual({
+      version: '2.0',
+      routeKey: 'PATCH /v2/orders/{order_id}',
+      rawPath: '/v2/orders/ord%201',
+      rawQueryString: 'a=1&b=x+y%2Bz&a=2&flag',
+      cookies: ['s=1', 't=2'],
+      headers: {
+        host: 'localhost:3000',
+        'content-type': 'application/json',
+        'user-agent': 'curl/8.0',
+        'x-multi': 'one,two',
+        'x-forwarded-for': '10.0.0.1, 192.168.1.7',
+        'x-forwarded-port': '3000',
+        'x-forwarded-proto': 'http',
+        'x-amzn-trace-id': expect.stringMatching(
+          new RegExp(`^Root=1-${Math.floor(NOW / 1000).toString(16)}-[0-9a-f]{24}$`),
+        ),
+      },
+      queryStringParameters: { a: '1,2', b: 'x y+z', flag: '' },
+      requestContext: {
+        accountId: LOCAL_ACCOUNT_ID,
+        apiId: 'local',
+        domainName: 'localhost',
+        domainPrefix: 'localhost',
+        http: {
+          method: 'PATCH',
+          path: '/v2/orders/ord%201',
+          protocol: 'HTTP/1.1',
+          sourceIp: '192.168.1.7',
+          userAgent: 'curl/8.0',
+        },
+        requestId: expect.stringMatching(/^[A-Za-z0-9+/]{15}=$/),
+        routeKey: 'PATCH /v2/orders/{order_id}',
+        stage: '$default',
+        time: '05/Mar/2024:09:03:58 +0000',
+        timeEpoch: NOW,
+      },
+      pathParameters: { order_id: 'ord 1' },
+      body: '{"qty":"5","note":"é"}',
+      isBase64Encoded: false,
+    });
+    expect(ctx).not.toHaveProperty('authorizer');
+  });
+
+  test('absent parts are absent, not empty', async () => {
+    const { http, invoker } = setup([route('GET /v2/orders')], { Fn: echo });
+    await http.handle(request({ headers: { host: 'api.example.com' } }));
+    const event = invoker.calls[0]?.event as Record<string, unknown>;
+    for (const field of ['cookies', 'queryStringParameters', 'pathParameters', 'body', 'stageVariables'])
+      expect(event).not.toHaveProperty(field);
+    expect(event.isBase64Encoded).toBe(false);
+    expect(event.rawQueryString).toBe('');
+    const ctx = event.requestContext as Record<string, unknown>;
+    expect(ctx.domainName).toBe('api.example.com');
+    expect(ctx.domainPrefix).toBe('api');
+    expect((ctx.http as Record<string, unknown>).userAgent).toBe('');
+    expect((event.headers as Record<string, string>)['x-forwarded-port']).toBe('80');
+  });
+
+  test('request ids are unique and echoed in apigw-requestid', async () => {
+    const { http, invoker } = setup([route('GET /v2/orders')], { Fn: echo });
+    const responses = await Promise.all(Array.from({ length: 500 }, () => http.handle(request())));
+    const ids = invoker.calls.map((c) => (c.event.requestContext as { requestId: string }).requestId);
+    expect(new Set(ids).size).toBe(500);
+    expect(responses.map((r) => r.headers['apigw-requestid'])).toEqual(ids);
+  });
+
+  test.each([
+    [Date.UTC(2020, 2, 12, 19, 3, 58), '12/Mar/2020:19:03:58 +0000'],
+    [Date.UTC(1999, 11, 31, 23, 59, 59, 999), '31/Dec/1999:23:59:59 +0000'],
+    [Date.UTC(2024, 0, 1, 0, 0, 0), '01/Jan/2024:00:00:00 +0000'],
+  ])('requestContext.time of %d is %s', (epoch, text) => {
+    expect(requestTime(epoch)).toBe(text);
+  });
+
+  test.each([
+    ['', undefined],
+    ['&', undefined],
+    ['a=1', { a: '1' }],
+    ['a=1&a=2&a=', { a: '1,2,' }],
+    ['k%20y=v%26w', { 'k y': 'v&w' }],
+    ['x=%E2%82%AC', { x: '€' }],
+    ['bad=%ZZ', { bad: '%ZZ' }],
+    ['e=a=b', { e: 'a=b' }],
+  ])('queryStringParameters of %j', (raw, expected) => {
+    expect(parseQueryString(raw)).toEqual(expected);
+  });
+
+  const binary = Buffer.from([0x00, 0xff, 0x10, 0x80, 0x41]);
+  const text = Buffer.from('{"a":"é"}', 'utf8');
+  test.each<[string | undefined, Buffer, boolean]>([
+    ['application/json', text, false],
+    ['application/json; charset=utf-8', text, false],
+    ['text/plain', text, false],
+    ['text/csv', text, false],
+    ['application/xml', text, false],
+    ['application/vnd.api+json', text, false],
+    ['application/x-www-form-urlencoded', Buffer.from('a=1&b=2'), false],
+    ['application/javascript', text, false],
+    [undefined, text, true],
+    ['application/octet-stream', binary, true],
+    ['image/png', binary, true],
+    ['multipart/form-data; boundary=x', text, true],
+    // declared as JSON but not valid UTF-8: base64, so no byte is lost
+    ['application/json', binary, true],
+  ])('content-type %s: base64 %s', async (contentType, body, base64) => {
+    const { http, invoker } = setup([route('POST /v2/orders')], { Fn: echo });
+    const headers: Record<string, string> = { host: 'localhost' };
+    if (contentType) headers['content-type'] = contentType;
+    await http.handle(request({ method: 'POST', headers, body }));
+    const event = invoker.calls[0]?.event as { body: string; isBase64Encoded: boolean };
+    expect(event.isBase64Encoded).toBe(base64);
+    expect(Buffer.from(event.body, base64 ? 'base64' : 'utf8')).toEqual(body);
+    if (body !== binary) expect(isTextContentType(contentType)).toBe(!base64);
+  });
+
+  test('a body over 10 MB is 413 without invoking', async () => {
+    const { http, invoker } = setup([route('POST /v2/orders')], { Fn: echo });
+    const res = await http.handle(
+      request({ method: 'POST', body: Buffer.alloc(MAX_REQUEST_BODY_BYTES + 1) }),
+    );
+    expect(res.statusCode).toBe(413);
+    expect(jsonOf(res.body)).toEqual({ message: 'Request Entity Too Large' });
+    expect(invoker.calls).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Authorizer
+
+describe('Lambda authorizer (payload 2.0)', () => {
+  const noIdentity = {
+    functionLogicalId: AUTH,
+    identitySources: [],
+    resultTtlSeconds: 0,
+    enableSimpleResponses: true,
+  };
+  const routes = [route('GET /v2/orders/{order_id}', 'Fn', AUTH), route('GET /open', 'Open')];
+
+  test('allow: the authorizer gets the REQUEST event, the route gets its context', async () => {
+    const context = { authenticated: 'true', principalId: 'p1', accountIds: 'a1,a2' };
+    const { http, invoker } = setup(
+      routes,
+      { [AUTH]: () => ok({ isAuthorized: true, context }), Fn: echo },
+      noIdentity,
+      { now: () => Date.UTC(2024, 2, 5, 9, 3, 58) },
+    );
+    const res = await http.handle(
+      request({
+        path: '/v2/orders/o%2D1',
+        rawQueryString: 'x=1',
+        headers: { host: 'localhost', cookie: 'c=1' },
+      }),
+    );
+    expect(res.statusCode).toBe(200);
+    expect(invoker.calls.map((c) => c.ref)).toEqual([AUTH, 'Fn']);
+    const authEvent = invoker.calls[0]?.event as Record<string, unknown>;
+    const routeEvent = invoker.calls[1]?.event as Record<string, unknown>;
+    const { authorizer, ...ctxWithoutAuthorizer } = routeEvent.requestContext as Record<string, unknown>;
+    expect(authorizer).toEqual({ lambda: context });
+    expect(authEvent).toEqual({
+      version: '2.0',
+      type: 'REQUEST',
+      routeArn: `arn:aws:execute-api:us-east-1:${LOCAL_ACCOUNT_ID}:local/$default/GET/v2/orders/o%2D1`,
+      identitySource: [],
+      routeKey: 'GET /v2/orders/{order_id}',
+      rawPath: '/v2/orders/o%2D1',
+      rawQueryString: 'x=1',
+      cookies: ['c=1'],
+      headers: routeEvent.headers,
+      queryStringParameters: { x: '1' },
+      requestContext: ctxWithoutAuthorizer,
+      pathParameters: { order_id: 'o-1' },
+    });
+  });
+
+  test('a route without the authorizer does not run it and has no authorizer context', async () => {
+    const { http, invoker } = setup(
+      routes,
+      { [AUTH]: () => ok({ isAuthorized: false }), Open: echo },
+      noIdentity,
+    );
+    const res = await http.handle(request({ path: '/open' }));
+    expect(res.statusCode).toBe(200);
+    expect(invoker.calls.map((c) => c.ref)).toEqual(['Open']);
+    expect(invoker.calls[0]?.event.requestContext).not.toHaveProperty('authorizer');
+  });
+
+  const failures: [string, Script, number, string][] = [
+    ['isAuthorized false', () => ok({ isAuthorized: false, context: { a: 1 } }), 403, 'Forbidden'],
+    [
+      'function error',
+      () => ({ ok: false, errorType: 'Error', errorMessage: 'table unreachable' }),
+      500,
+      'Internal Server Error',
+    ],
+    [
+      'timeout',
+      () => ({ ok: false, errorType: 'Sandbox.Timedout', errorMessage: 'timed out' }),
+      500,
+      'Internal Server Error',
+    ],
+    ['invoker throws', () => Promise.reject(new Error('boom')), 500, 'Internal Server Error'],
+    ['isAuthorized not a boolean', () => ok({ isAuthorized: 'true' }), 500, 'Internal Server Error'],
+    ['a string response', () => ok('allow'), 500, 'Internal Server Error'],
+  ];
+  test.each(failures)('%s -> %d, route not invoked', async (_name, script, status, message) => {
+    const errors: unknown[] = [];
+    const { http, invoker } = setup(routes, { [AUTH]: script, Fn: echo }, noIdentity, {
+      onError: (e) => errors.push(e),
+    });
+    const res = await http.handle(request({ path: '/v2/orders/1' }));
+    expect(res.statusCode).toBe(status);
+    expect(jsonOf(res.body)).toEqual({ message });
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(invoker.callsTo('Fn')).toHaveLength(0);
+    expect(errors).toHaveLength(status === 500 ? 1 : 0);
+  });
+
+  describe('identity sources', () => {
+    const withIdentity = (ttl: number) => ({
+      functionLogicalId: AUTH,
+      identitySources: ['$request.header.Authorization', '$request.querystring.tenant'],
+      resultTtlSeconds: ttl,
+      enableSimpleResponses: true,
+    });
+
+    test.each([
+      ['no header', { host: 'h' }, 'tenant=t1'],
+      ['empty header', { host: 'h', authorization: '' }, 'tenant=t1'],
+      ['no query parameter', { host: 'h', authorization: 'Bearer x' }, ''],
+      ['empty query parameter', { host: 'h', authorization: 'Bearer x' }, 'tenant='],
+    ])('%s -> 401 without invoking the authorizer', async (_name, headers, rawQueryString) => {
+      const { http, invoker } = setup(
+        routes,
+        { [AUTH]: () => ok({ isAuthorized: true }), Fn: echo },
+        withIdentity(0),
+      );
+      const res = await http.handle(request({ path: '/v2/orders/1', headers, rawQueryString }));
+      expect(res.statusCode).toBe(401);
+      expect(jsonOf(res.body)).toEqual({ message: 'Unauthorized' });
+      expect(invoker.calls).toEqual([]);
+    });
+
+    test('present -> identitySource carries their values in order; header names are case-insensitive', async () => {
+      const { http, invoker } = setup(
+        routes,
+        { [AUTH]: () => ok({ isAuthorized: true }), Fn: echo },
+        withIdentity(0),
+      );
+      const res = await http.handle(
+        request({
+          path: '/v2/orders/1',
+          headers: { AUTHORIZATION: 'Bearer x' },
+          rawQueryString: 'tenant=t%201',
+        }),
+      );
+      expect(res.statusCode).toBe(200);
+      expect(invoker.calls[0]?.event.identitySource).toEqual(['Bearer x', 't 1']);
+      expect(invoker.calls[1]?.event.requestContext).toHaveProperty('authorizer', { lambda: null });
+    });
+
+    test('results are cached per identity source values for the TTL (allow and deny alike)', async () => {
+      let clock = 1_000_000;
+      const { http, invoker } = setup(
+        routes,
+        {
+          [AUTH]: (e) =>
+            ok({ isAuthorized: (e.identitySource as string[])[0] === 'Bearer good', context: { n: 1 } }),
+          Fn: echo,
+        },
+        withIdentity(60),
+        { now: () => clock },
+      );
+      const call = async (auth: string) =>
+        (
+          await http.handle(
+            request({ path: '/v2/orders/1', headers: { authorization: auth }, rawQueryString: 'tenant=t' }),
+          )
+        ).statusCode;
+      expect(await call('Bearer good')).toBe(200);
+      expect(await call('Bearer good')).toBe(200);
+      expect(await call('Bearer bad')).toBe(403);
+      expect(await call('Bearer bad')).toBe(403);
+      expect(invoker.callsTo(AUTH)).toHaveLength(2);
+      // the cached context still reaches the route
+      expect(invoker.callsTo('Fn').map((c) => c.event.requestContext)).toEqual([
+        expect.objectContaining({ authorizer: { lambda: { n: 1 } } }),
+        expect.objectContaining({ authorizer: { lambda: { n: 1 } } }),
+      ]);
+      clock += 59_999;
+      expect(await call('Bearer good')).toBe(200);
+      expect(invoker.callsTo(AUTH)).toHaveLength(2);
+      clock += 1;
+      expect(await call('Bearer good')).toBe(200);
+      expect(invoker.callsTo(AUTH)).toHaveLength(3);
+    });
+
+    test('errors are not cached; TTL 0 invokes every time', async () => {
+      let fail = true;
+      const { http, invoker } = setup(
+        routes,
+        {
+          [AUTH]: () =>
+            fail ? { ok: false, errorType: 'Error', errorMessage: 'x' } : ok({ isAuthorized: true }),
+          Fn: echo,
+        },
+        withIdentity(60),
+      );
+      const req = request({
+        path: '/v2/orders/1',
+        headers: { authorization: 'a' },
+        rawQueryString: 'tenant=t',
+      });
+      expect((await http.handle(req)).statusCode).toBe(500);
+      fail = false;
+      expect((await http.handle(req)).statusCode).toBe(200);
+      expect(invoker.callsTo(AUTH)).toHaveLength(2);
+
+      const uncached = setup(routes, { [AUTH]: () => ok({ isAuthorized: true }), Fn: echo }, withIdentity(0));
+      for (let i = 0; i < 3; i++) await uncached.http.handle(req);
+      expect(uncached.invoker.callsTo(AUTH)).toHaveLength(3);
+    });
+  });
+
+  test.each([
+    [
+      'Allow on the route',
+      [
+        {
+          Effect: 'Allow',
+          Action: 'execute-api:Invoke',
+          Resource: 'arn:aws:execute-api:*:*:local/$default/GET/v2/orders/*',
+        },
+      ],
+      200,
+    ],
+    [
+      'Allow elsewhere only',
+      [
+        {
+          Effect: 'Allow',
+          Action: 'execute-api:Invoke',
+          Resource: ['arn:aws:execute-api:*:*:local/$default/POST/*'],
+        },
+      ],
+      403,
+    ],
+    [
+      'Deny beats Allow',
+      [
+        { Effect: 'Allow', Action: '*', Resource: '*' },
+        { Effect: 'Deny', Action: 'execute-api:*', Resource: '*/GET/v2/orders/1' },
+      ],
+      403,
+    ],
+    ['no statements', [], 403],
+  ])('IAM policy response: %s -> %d', async (_name, Statement, status) => {
+    const { http } = setup(
+      routes,
+      {
+        [AUTH]: () =>
+          ok({ principalId: 'p', policyDocument: { Version: '2012-10-17', Statement }, context: { k: 'v' } }),
+        Fn: echo,
+      },
+      { ...noIdentity, enableSimpleResponses: false },
+    );
+    expect((await http.handle(request({ path: '/v2/orders/1' }))).statusCode).toBe(status);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Response mapping
+
+describe('response mapping (payload 2.0)', () => {
+  const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
+  const cases: [string, unknown, number, Record<string, string | string[]>, Buffer][] = [
+    [
+      'structured',
+      {
+        statusCode: 201,
+        headers: { 'Content-Type': 'application/json', 'X-N': 5, 'X-B': true },
+        body: '{"a":1}',
+      },
+      201,
+      { 'content-type': 'application/json', 'x-n': '5', 'x-b': 'true' },
+      Buffer.from('{"a":1}'),
+    ],
+    ['no body', { statusCode: 204 }, 204, { 'content-type': 'text/plain; charset=utf-8' }, Buffer.alloc(0)],
+    [
+      'cookies become set-cookie',
+      { statusCode: 200, cookies: ['a=1; Path=/', 'b=2'], headers: { 'set-cookie': 'z=0' }, body: 'x' },
+      200,
+      { 'content-type': 'text/plain; charset=utf-8', 'set-cookie': ['z=0', 'a=1; Path=/', 'b=2'] },
+      Buffer.from('x'),
+    ],
+    [
+      'base64 body',
+      {
+        statusCode: 200,
+        headers: { 'content-type': 'image/png' },
+        body: b64(Buffer.from([0, 255, 1])),
+        isBase64Encoded: true,
+      },
+      200,
+      { 'content-type': 'image/png' },
+      Buffer.from([0, 255, 1]),
+    ],
+    [
+      'multiValueHeaders are not part of format 2.0',
+      { statusCode: 200, multiValueHeaders: { 'x-m': ['1', '2'] } },
+      200,
+      { 'content-type': 'text/plain; charset=utf-8' },
+      Buffer.alloc(0),
+    ],
+    [
+      'a string is the body',
+      'Hello from Lambda!',
+      200,
+      { 'content-type': 'application/json' },
+      Buffer.from('Hello from Lambda!'),
+    ],
+    [
+      'an object without statusCode is JSON',
+      { a: 1, body: 'x' },
+      200,
+      { 'content-type': 'application/json' },
+      Buffer.from('{"a":1,"body":"x"}'),
+    ],
+    ['an array', [1, 'two'], 200, { 'content-type': 'application/json' }, Buffer.from('[1,"two"]')],
+    ['a number', 42, 200, { 'content-type': 'application/json' }, Buffer.from('42')],
+    ['null', null, 200, { 'content-type': 'application/json' }, Buffer.from('null')],
+    [
+      'statusCode as a string',
+      { statusCode: '200', body: 'x' },
+      500,
+      { 'content-type': 'application/json' },
+      Buffer.from('{"message":"Internal Server Error"}'),
+    ],
+    [
+      'statusCode out of range',
+      { statusCode: 700 },
+      500,
+      { 'content-type': 'application/json' },
+      Buffer.from('{"message":"Internal Server Error"}'),
+    ],
+    [
+      'body not a string',
+      { statusCode: 200, body: { a: 1 } },
+      500,
+      { 'content-type': 'application/json' },
+      Buffer.from('{"message":"Internal Server Error"}'),
+    ],
+    [
+      'headers not an object',
+      { statusCode: 200, headers: ['a'] },
+      500,
+      { 'content-type': 'application/json' },
+      Buffer.from('{"message":"Internal Server Error"}'),
+    ],
+    [
+      'header value an object',
+      { statusCode: 200, headers: { a: { b: 1 } } },
+      500,
+      { 'content-type': 'application/json' },
+      Buffer.from('{"message":"Internal Server Error"}'),
+    ],
+  ];
+  test.each(cases)('%s', async (_name, payload, status, headers, body) => {
+    const { http } = setup([route('GET /v2/orders')], { Fn: () => ok(payload) });
+    const res = await http.handle(request());
+    expect(res.statusCode).toBe(status);
+    const { 'apigw-requestid': requestId, ...rest } = res.headers;
+    expect(requestId).toMatch(/=$/);
+    expect(rest).toEqual(headers);
+    expect(res.body).toEqual(body);
+  });
+
+  const errors: [string, (e: Record<string, unknown>) => Promise<InvokeResult>, number, string][] = [
+    [
+      'function error',
+      async () => ({ ok: false, errorType: 'TypeError', errorMessage: 'x' }),
+      500,
+      'Internal Server Error',
+    ],
+    // Lambda reports its own timeout as a function error: HTTP APIs answer 500
+    [
+      'function timeout',
+      async () => ({ ok: false, errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out' }),
+      500,
+      'Internal Server Error',
+    ],
+    ['invoker throws', () => Promise.reject(new Error('no such function')), 500, 'Internal Server Error'],
+    // the API's integration timeout elapsing first: 503
+    [
+      'integration timeout',
+      () => new Promise<InvokeResult>((resolve) => setTimeout(() => resolve(ok('late')), 200)),
+      503,
+      'Service Unavailable',
+    ],
+  ];
+  test.each(errors)('%s', async (_name, script, status, message) => {
+    const seen: { stage: string; routeKey: string }[] = [];
+    const { http } = setup([route('GET /v2/orders')], { Fn: script }, null, {
+      integrationTimeoutMs: 50,
+      onError: (e) => seen.push(e),
+    });
+    const res = await http.handle(request());
+    expect(res.statusCode).toBe(status);
+    expect(jsonOf(res.body)).toEqual({ message });
+    expect(seen).toEqual([expect.objectContaining({ stage: 'integration' })]);
+  });
+
+  test('gateway error bodies', () => {
+    expect(Object.values(GATEWAY_ERRORS).map((e) => `${e.statusCode} ${e.message}`)).toEqual([
+      '404 Not Found',
+      '401 Unauthorized',
+      '403 Forbidden',
+      '413 Request Entity Too Large',
+      '500 Internal Server Error',
+      '503 Service Unavailable',
+    ]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The project's own API, read from the synthesized template, with the real handlers
+
+describe('the real topology and handlers', () => {
+  let apiSpec: HttpApiSpec;
+  let functions: readonly FunctionSpec[];
+  beforeAll(() => {
+    const topology = readTopology(synthesizeTemplate());
+    expect(topology.httpApis).toHaveLength(1);
+    apiSpec = topology.httpApis[0] as HttpApiSpec;
+    functions = topology.functions;
+  }, 60_000); // the in-process synth takes ~10 s, more on a loaded machine
+
+  test('every ORDER_ROUTES route is in the template, behind the authorizer, and matches', () => {
+    expect(apiSpec.routes.map((r) => r.routeKey).sort()).toEqual(
+      ORDER_ROUTES.map((r) => `${r.method} ${r.path}`).sort(),
+    );
+    for (const r of apiSpec.routes)
+      expect(r.authorizerFunctionLogicalId).toBe(apiSpec.authorizer?.functionLogicalId);
+    const entryOf = (id: string) => functions.find((f) => f.logicalId === id)?.entry;
+    const cases: [string, string, string, Record<string, string>][] = [
+      ['POST', '/v2/orders', 'lambdas/api/create-order.ts', {}],
+      ['GET', '/v2/orders:by_client_order_id', 'lambdas/api/query-orders.ts', {}],
+      ['GET', '/v2/orders/o-1/events', 'lambdas/api/query-orders.ts', { order_id: 'o-1' }],
+      ['PATCH', '/v2/orders/o-1', 'lambdas/api/replace-order.ts', { order_id: 'o-1' }],
+      ['DELETE', '/v2/orders', 'lambdas/api/cancel-order.ts', {}],
+    ];
+    for (const [method, path, entry, params] of cases) {
+      const m = matchRoute(apiSpec.routes, method, path);
+      expect(m && entryOf(m.route.functionLogicalId)).toBe(entry);
+      expect(m?.pathParameters).toEqual(params);
+    }
+    expect(entryOf(apiSpec.authorizer?.functionLogicalId ?? '')).toBe('lambdas/auth/authorizer.ts');
+    expect(apiSpec.authorizer).toMatchObject({
+      identitySources: [],
+      resultTtlSeconds: 0,
+      enableSimpleResponses: true,
+    });
+  });
+
+  test('the real authorizer and query handler answer an unauthenticated request with 401 40110000', async () => {
+    process.env.AWS_REGION ??= 'us-east-1';
+    // Runs the handler modules in process (no DynamoDB needed: no credentials, no lookup).
+    const invoker: Invoker = {
+      async invoke(ref, event) {
+        const fn = functions.find((f) => f.logicalId === ref);
+        if (!fn) return { ok: false, errorType: 'ResourceNotFoundException', errorMessage: ref };
+        const handler = REAL_HANDLERS[fn.entry];
+        if (!handler) return { ok: false, errorType: 'NotInThisTest', errorMessage: fn.entry };
+        try {
+          return {
+            ok: true,
+            payload: JSON.parse(JSON.stringify(await handler(event as never, {} as never))),
+          };
+        } catch (err) {
+          return { ok: false, errorType: (err as Error).name, errorMessage: (err as Error).message };
+        }
+      },
+    };
+    const failures: string[] = [];
+    const http = new LocalHttpApi(apiSpec, invoker, { onError: (e) => failures.push(e.error) });
+    for (const [path, headers, reason] of [
+      ['/v2/orders', { host: 'localhost:3000' }, 'missing credentials'],
+      [
+        '/v2/orders/abc',
+        { host: 'localhost:3000', authorization: 'Bearer abc.def.ghi' },
+        'invalid credentials',
+      ],
+    ] as const) {
+      const res = await http.handle(request({ path, headers }));
+      expect(failures).toEqual([]);
+      expect(res.statusCode).toBe(401);
+      expect(jsonOf(res.body)).toMatchObject({
+        code: 40110000,
+        message: `request is not authorized: ${reason}`,
+      });
+    }
+    const missing = await http.handle(request({ path: '/v2/positions' }));
+    expect(missing.statusCode).toBe(404);
+  });
+});
