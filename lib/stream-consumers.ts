@@ -29,12 +29,12 @@ interface ConsumerSettings {
 }
 
 /**
- * Lambda's batching window takes whole seconds. The publisher waits up to 1 s to fill PutEvents
- * batches; the projector (read-your-writes freshness of GET /v2/orders) and the signaller (time to the
- * workflow start) do not wait: 0.5 s is not expressible and 1 s is too much on the order's path.
+ * Lambda's batching window takes whole seconds, and 1 s is too much on an order's path: the
+ * publisher (time to OrderAccepted on the bus), the projector (freshness of GET /v2/orders) and the
+ * signaller (time to the workflow start) do not wait.
  */
 export const CONSUMER_SETTINGS = {
-  Publisher: { batchSize: 100, maxBatchingWindow: Duration.seconds(1) },
+  Publisher: { batchSize: 100, maxBatchingWindow: Duration.seconds(0) },
   Projector: { batchSize: 100, maxBatchingWindow: Duration.seconds(0) },
   Signaller: { batchSize: 50, maxBatchingWindow: Duration.seconds(0) },
 } as const satisfies Record<string, ConsumerSettings>;

@@ -109,13 +109,15 @@ export function parseListParams(q: Query): ParsedList {
  * the exclusive time bounds sit just past (after) and just before (until) every key of that instant.
  */
 export function listQueries(p: ListParams, accountId: string, table: string): QueryCommandInput[] {
-  const names: Record<string, string> = { '#k': 'createdKey' };
+  const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
   const range: string[] = [];
   if (p.after !== null && p.until !== null) {
     range.push('#k BETWEEN :after AND :until');
   } else if (p.after !== null) range.push('#k > :after');
   else if (p.until !== null) range.push('#k < :until');
+  // DynamoDB refuses names or values an expression does not use.
+  if (range.length > 0) names['#k'] = 'createdKey';
   if (p.after !== null) values[':after'] = `${p.after}#\uffff`;
   if (p.until !== null) values[':until'] = `${p.until}#`;
   const filters: string[] = [];

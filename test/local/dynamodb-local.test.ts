@@ -1,0 +1,254 @@
+/**
+ * The real DynamoDB Local: start/stop, table creation from TableSpecs, persistence with a data
+ * directory, and no orphan process when the owning Node process dies (the watchdog).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  GetItemCommand,
+  ListTablesCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { isProcessAlive, spawnWatched } from '../../lib/local/child-process.js';
+import {
+  attributeDefinitions,
+  createTableInput,
+  createTables,
+  localDynamoDbClient,
+  startDynamoDbLocal,
+} from '../../lib/local/dynamodb-local.js';
+import type { TableSpec } from '../../lib/local/types.js';
+
+const repoRoot = resolve(__dirname, '..', '..');
+
+const ORDERS: TableSpec = {
+  logicalId: 'OrdersTable',
+  tableName: 'local-orders',
+  arn: 'arn:aws:dynamodb:us-east-1:000000000000:table/local-orders',
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'N' },
+  globalSecondaryIndexes: [
+    {
+      name: 'byAccount',
+      partitionKey: { name: 'account_id', type: 'S' },
+      sortKey: { name: 'created_at', type: 'S' },
+      projection: 'INCLUDE',
+      nonKeyAttributes: ['status', 'symbol'],
+    },
+    {
+      name: 'byClientOrderId',
+      partitionKey: { name: 'account_id', type: 'S' },
+      sortKey: { name: 'client_order_id', type: 'S' },
+      projection: 'KEYS_ONLY',
+      nonKeyAttributes: [],
+    },
+  ],
+  streamViewType: 'NEW_AND_OLD_IMAGES',
+  ttlAttribute: 'expires_at',
+};
+
+const PLAIN: TableSpec = {
+  logicalId: 'PlainTable',
+  tableName: 'local-plain',
+  arn: 'arn:aws:dynamodb:us-east-1:000000000000:table/local-plain',
+  partitionKey: { name: 'id', type: 'B' },
+  sortKey: null,
+  globalSecondaryIndexes: [],
+  streamViewType: null,
+  ttlAttribute: null,
+};
+
+/** Polls `check` until it is true or `timeoutMs` passed. */
+async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return check();
+}
+
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Runs a Node script (through tsx) that prints one JSON line and then SIGKILLs itself. */
+function runCrashingChild(source: string): Promise<{ pid: number; port: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'oms-crash-'));
+  const file = join(dir, 'child.mts');
+  writeFileSync(file, source);
+  return new Promise((resolveLine, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      err += chunk;
+    });
+    child.once('exit', (code, signal) => {
+      rmSync(dir, { recursive: true, force: true });
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (signal !== 'SIGKILL' || line === undefined) {
+        reject(new Error(`child ended with ${code ?? signal}: ${out} ${err}`));
+        return;
+      }
+      resolveLine(JSON.parse(line) as { pid: number; port: number });
+    });
+  });
+}
+
+describe('table definitions from TableSpecs', () => {
+  it('defines every key attribute of the table and its indexes once', () => {
+    expect(attributeDefinitions(ORDERS)).toEqual([
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'N' },
+      { AttributeName: 'account_id', AttributeType: 'S' },
+      { AttributeName: 'created_at', AttributeType: 'S' },
+      { AttributeName: 'client_order_id', AttributeType: 'S' },
+    ]);
+  });
+
+  it('rejects an attribute keyed with two types', () => {
+    const bad: TableSpec = {
+      ...PLAIN,
+      globalSecondaryIndexes: [
+        {
+          name: 'byId',
+          partitionKey: { name: 'id', type: 'S' },
+          sortKey: null,
+          projection: 'ALL',
+          nonKeyAttributes: [],
+        },
+      ],
+    };
+    expect(() => attributeDefinitions(bad)).toThrow(/id is keyed as both B and S/);
+  });
+
+  it('adds no stream, GSI or non-key attributes where the spec has none', () => {
+    const input = createTableInput(PLAIN);
+    expect(input).toEqual({
+      TableName: 'local-plain',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'B' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+    expect(createTableInput(ORDERS).GlobalSecondaryIndexes?.[1]?.Projection).toEqual({
+      ProjectionType: 'KEYS_ONLY',
+    });
+  });
+});
+
+describe('process watchdog', () => {
+  it('stop() terminates the command and waits for it', async () => {
+    const proc = await spawnWatched('sleep', ['30']);
+    expect(isProcessAlive(proc.pid)).toBe(true);
+    await proc.stop();
+    expect(isProcessAlive(proc.pid)).toBe(false);
+    await proc.stop(); // idempotent
+  });
+
+  it('a command that cannot start rejects with exit 127', async () => {
+    const proc = await spawnWatched('/nonexistent/binary', []);
+    expect((await proc.exited).code).toBe(127);
+  });
+
+  it('kills the command when the owning process is SIGKILLed', async () => {
+    const { pid } = await runCrashingChild(`
+      import { spawnWatched } from ${JSON.stringify(join(repoRoot, 'lib/local/child-process.ts'))};
+      const proc = await spawnWatched('sleep', ['30'], { graceSeconds: 1 });
+      process.stdout.write(JSON.stringify({ pid: proc.pid }) + '\\n');
+      process.kill(process.pid, 'SIGKILL');
+    `);
+    expect(pid).toBeGreaterThan(0);
+    expect(await eventually(() => !isProcessAlive(pid), 4000)).toBe(true);
+  });
+});
+
+describe('DynamoDB Local', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'oms-ddb-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('reports a missing Java clearly', async () => {
+    await expect(startDynamoDbLocal({ java: '/nonexistent/java', dataDir })).rejects.toThrow(/Java 17\+/);
+  });
+
+  it('creates the tables, persists them in the data directory and stops without leftovers', async () => {
+    const first = await startDynamoDbLocal({ dataDir });
+    const client = localDynamoDbClient(first.endpoint);
+    try {
+      await createTables(first.endpoint, [ORDERS, PLAIN]);
+      await createTables(first.endpoint, [ORDERS, PLAIN]); // idempotent
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: ORDERS.tableName }));
+      expect(Table?.KeySchema).toEqual([
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ]);
+      expect(Table?.StreamSpecification).toEqual({
+        StreamEnabled: true,
+        StreamViewType: 'NEW_AND_OLD_IMAGES',
+      });
+      expect(Table?.LatestStreamArn).toBeDefined();
+      const gsi = Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === 'byAccount');
+      expect(gsi?.Projection?.ProjectionType).toBe('INCLUDE');
+      expect([...(gsi?.Projection?.NonKeyAttributes ?? [])].sort()).toEqual(['status', 'symbol']);
+      const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: ORDERS.tableName }));
+      expect(ttl.TimeToLiveDescription).toEqual({ TimeToLiveStatus: 'ENABLED', AttributeName: 'expires_at' });
+      await client.send(
+        new PutItemCommand({
+          TableName: ORDERS.tableName,
+          Item: { pk: { S: 'o-1' }, sk: { N: '1' }, status: { S: 'new' } },
+        }),
+      );
+    } finally {
+      client.destroy();
+      await first.stop();
+    }
+    expect(isProcessAlive(first.pid)).toBe(false);
+    expect(await portAnswers(first.port)).toBe(false);
+
+    const second = await startDynamoDbLocal({ dataDir });
+    const again = localDynamoDbClient(second.endpoint);
+    try {
+      await createTables(second.endpoint, [ORDERS, PLAIN]); // existing tables are left alone
+      const tables = await again.send(new ListTablesCommand({}));
+      expect(tables.TableNames?.sort()).toEqual(['local-orders', 'local-plain']);
+      const item = await again.send(
+        new GetItemCommand({ TableName: ORDERS.tableName, Key: { pk: { S: 'o-1' }, sk: { N: '1' } } }),
+      );
+      expect(item.Item?.status).toEqual({ S: 'new' });
+    } finally {
+      again.destroy();
+      await second.stop();
+    }
+  });
+
+  it('leaves no Java process behind when the owning process is SIGKILLed', async () => {
+    const { pid, port } = await runCrashingChild(`
+      import { startDynamoDbLocal } from ${JSON.stringify(join(repoRoot, 'lib/local/dynamodb-local.ts'))};
+      const ddb = await startDynamoDbLocal();
+      process.stdout.write(JSON.stringify({ pid: ddb.pid, port: ddb.port }) + '\\n');
+      process.kill(process.pid, 'SIGKILL');
+    `);
+    expect(pid).toBeGreaterThan(0);
+    expect(await eventually(() => !isProcessAlive(pid), 6000)).toBe(true);
+    // Once the process is gone, nothing listens on its port any more.
+    expect(await portAnswers(port)).toBe(false);
+  });
+});
