@@ -299,7 +299,7 @@ describe('IAM', () => {
 
 describe('stream consumers', () => {
   test.each([
-    ['oms-publisher', 100, 1],
+    ['oms-publisher', 100, 0],
     ['oms-projector', 100, 0],
     ['oms-signaller', 50, 0],
   ])(

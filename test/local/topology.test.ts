@@ -183,7 +183,7 @@ describe('the synthesized OMS template', () => {
       });
       expect(queueIds).toContain(m.onFailureQueueLogicalId);
     }
-    expect(byEntry[HANDLERS.publisher]).toMatchObject({ batchSize: 100, maximumBatchingWindowSeconds: 1 });
+    expect(byEntry[HANDLERS.publisher]).toMatchObject({ batchSize: 100, maximumBatchingWindowSeconds: 0 });
     expect(byEntry[HANDLERS.signaller]).toMatchObject({ batchSize: 50, maximumBatchingWindowSeconds: 0 });
   });
 
