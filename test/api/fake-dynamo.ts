@@ -17,6 +17,38 @@ import { mockClient } from 'aws-sdk-client-mock';
 
 type Item = Record<string, unknown>;
 
+/**
+ * DynamoDB refuses a request whose ExpressionAttributeNames / Values hold a placeholder that no
+ * expression uses, or whose expressions use one that is not defined; so does this fake.
+ */
+export function checkPlaceholders(input: Record<string, unknown>): void {
+  const expressions = [
+    'KeyConditionExpression',
+    'FilterExpression',
+    'ConditionExpression',
+    'UpdateExpression',
+    'ProjectionExpression',
+  ]
+    .map((k) => input[k])
+    .filter((e): e is string => typeof e === 'string')
+    .join(' ');
+  for (const [field, sigil] of [
+    ['ExpressionAttributeNames', '#'],
+    ['ExpressionAttributeValues', ':'],
+  ] as const) {
+    const defined = Object.keys((input[field] as Item | undefined) ?? {});
+    const used = new Set(expressions.match(sigil === '#' ? /#[A-Za-z0-9_]+/g : /:[A-Za-z0-9_]+/g) ?? []);
+    for (const d of defined) {
+      if (!used.has(d))
+        throw Object.assign(new Error(`${field}: ${d} unused`), { name: 'ValidationException' });
+    }
+    for (const u of used) {
+      if (!defined.includes(u))
+        throw Object.assign(new Error(`${field}: ${u} undefined`), { name: 'ValidationException' });
+    }
+  }
+}
+
 const KEYS: Record<string, readonly string[]> = {
   events: ['orderId', 'seq'],
   idempotency: ['id'],
@@ -38,10 +70,12 @@ export class FakeDynamo {
 
   private install(): void {
     this.mock.on(GetCommand).callsFake(async (input) => {
+      checkPlaceholders(input);
       await tick();
       return { Item: this.table(input.TableName).get(this.key(input.TableName, input.Key)) };
     });
     this.mock.on(PutCommand).callsFake(async (input) => {
+      checkPlaceholders(input);
       await tick();
       const t = this.table(input.TableName);
       const k = this.key(input.TableName, input.Item);
@@ -52,6 +86,7 @@ export class FakeDynamo {
       return {};
     });
     this.mock.on(UpdateCommand).callsFake(async (input) => {
+      checkPlaceholders(input);
       await tick();
       const t = this.table(input.TableName);
       const k = this.key(input.TableName, input.Key);
@@ -98,6 +133,7 @@ export class FakeDynamo {
       return {};
     });
     this.mock.on(QueryCommand).callsFake(async (input) => {
+      checkPlaceholders(input);
       await tick();
       if (input.TableName === 'events') {
         const id = input.ExpressionAttributeValues?.[':id'];
