@@ -3,13 +3,47 @@
  * workflow waits for the order's closing milestone. One simulated venue today (VENUE_NAME,
  * default SIMX); smart order routing will decide here, and record its decision, later.
  * The wait is anchored to the submission (core `session.ts`): a late start does not extend it.
+ * Session settings come from the environment: OMS_SESSION_CLOSE (`HH:MM` or `HH:MM:SS`, New
+ * York), OMS_EXPIRY_GRACE_SECONDS (a DAY order's grace after the close, default 60) and
+ * OMS_SESSION_DAYS (`mon,tue,wed,thu,fri` by default). A malformed setting fails the task loudly.
  */
 import { z } from 'zod';
-import { remainingOutcomeSeconds, TIMES_IN_FORCE } from '../core/index.js';
+import {
+  parseDayGraceSeconds,
+  parseSessionDays,
+  parseSessionTime,
+  remainingOutcomeSeconds,
+  type SessionOptions,
+  TIMES_IN_FORCE,
+} from '../core/index.js';
 import { ENV, optionalEnv } from '../shared/config.js';
 import { parsePayload } from './common.js';
 
 export const DEFAULT_VENUE = 'SIMX';
+/** Environment names of the session settings besides OMS_SESSION_CLOSE (`ENV.sessionClose`). */
+export const EXPIRY_GRACE_ENV = 'OMS_EXPIRY_GRACE_SECONDS';
+export const SESSION_DAYS_ENV = 'OMS_SESSION_DAYS';
+
+/** A setting parsed by `parse`, or a RangeError naming the variable. */
+function setting<T>(name: string, parse: (text: string) => T): T | undefined {
+  const text = optionalEnv(name);
+  if (text === undefined) return undefined;
+  try {
+    return parse(text);
+  } catch (err) {
+    throw new RangeError(`${name}: ${(err as Error).message}`);
+  }
+}
+
+/** The session settings this function runs with (absent ones take the core defaults). */
+export function sessionOptionsFromEnv(): SessionOptions {
+  const dayGraceSeconds = setting(EXPIRY_GRACE_ENV, parseDayGraceSeconds);
+  const sessionDays = setting(SESSION_DAYS_ENV, parseSessionDays);
+  return {
+    ...(dayGraceSeconds === undefined ? {} : { dayGraceSeconds }),
+    ...(sessionDays === undefined ? {} : { sessionDays }),
+  };
+}
 
 const payload = z.looseObject({
   orderId: z.string().min(1),
@@ -30,7 +64,11 @@ export const handler = async (event: unknown): Promise<RouteResult> => {
       timeInForce,
       Date.parse(submittedAt),
       Date.now(),
-      optionalEnv(ENV.sessionClose),
+      setting(ENV.sessionClose, (text) => {
+        parseSessionTime(text);
+        return text;
+      }),
+      sessionOptionsFromEnv(),
     ),
   };
 };

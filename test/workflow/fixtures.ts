@@ -24,6 +24,8 @@ export function setEnv(): void {
   delete process.env.RISK_GUARDIAN_URL;
   delete process.env.VENUE_NAME;
   delete process.env.OMS_SESSION_CLOSE;
+  delete process.env.OMS_EXPIRY_GRACE_SECONDS;
+  delete process.env.OMS_SESSION_DAYS;
 }
 
 export const SUBMITTED_AT = Date.parse('2025-07-15T14:00:00.000Z');

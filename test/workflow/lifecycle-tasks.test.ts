@@ -93,6 +93,35 @@ describe('route-order', () => {
     now.mockRestore();
   });
 
+  it('takes the close to the second, the grace and the session days from its environment', async () => {
+    // Saturday 2025-07-19 15:59:25 EDT: with daily sessions, a 15:59:30 close is 5 s away.
+    const now = jest.spyOn(Date, 'now').mockReturnValue(Date.parse('2025-07-19T19:59:27.000Z'));
+    const route = () =>
+      routeOrder({ orderId: 'ord-1', timeInForce: 'day', submittedAt: '2025-07-19T19:59:25.000Z' });
+    process.env.OMS_SESSION_CLOSE = '15:59:30';
+    process.env.OMS_EXPIRY_GRACE_SECONDS = '1';
+    process.env.OMS_SESSION_DAYS = 'sun,mon,tue,wed,thu,fri,sat';
+    await expect(route()).resolves.toEqual({ venue: 'SIMX', outcomeTimeoutSeconds: 5 + 1 - 2 });
+    // Weekday sessions (the default): Monday's close.
+    delete process.env.OMS_SESSION_DAYS;
+    await expect(route()).resolves.toEqual({
+      venue: 'SIMX',
+      outcomeTimeoutSeconds: 2 * 24 * 3600 + 5 + 1 - 2,
+    });
+    now.mockRestore();
+  });
+
+  it.each([
+    ['OMS_SESSION_CLOSE', '4pm'],
+    ['OMS_EXPIRY_GRACE_SECONDS', '-5'],
+    ['OMS_SESSION_DAYS', 'weekdays'],
+  ])('fails loudly on a malformed %s, naming it', async (name, value) => {
+    process.env[name] = value;
+    await expect(
+      routeOrder({ orderId: 'ord-1', timeInForce: 'day', submittedAt: '2025-07-15T14:00:00.000Z' }),
+    ).rejects.toThrow(new RegExp(`^${name}: `));
+  });
+
   it('refuses a payload without a time in force', async () => {
     await expect(routeOrder({ orderId: 'ord-1', submittedAt: '2025-07-15T14:00:00Z' })).rejects.toThrow(
       /malformed/,
