@@ -80,6 +80,29 @@ export interface LocalStepFunctionsOptions {
   readonly maxExecutions?: number;
 }
 
+/** A timer that is cleared like `clearTimeout`; see `setLongTimeout`. */
+export interface LongTimer {
+  clear(): void;
+}
+
+/** setTimeout's longest delay (about 24.8 days); a longer one fires at once, with a warning. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * `setTimeout` for any delay: waits longer than setTimeout's limit (a GTC order's 90 days) are
+ * re-armed in pieces until the real deadline.
+ */
+export function setLongTimeout(fn: () => void, ms: number): LongTimer {
+  const deadline = Date.now() + ms;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    const left = deadline - Date.now();
+    timer = setTimeout(left > MAX_TIMER_MS ? arm : fn, Math.min(Math.max(left, 0), MAX_TIMER_MS));
+  };
+  arm();
+  return { clear: () => clearTimeout(timer) };
+}
+
 /** The library's timeout is 24.8 days at most (setTimeout's limit): this module times tasks out. */
 const LIBRARY_TASK_TIMEOUT_SECONDS = 2_147_483;
 const LOCAL_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/local-stepfunctions`;
@@ -874,13 +897,13 @@ export class LocalStepFunctions {
 
     return new Promise((resolve, reject) => {
       let settled = false;
-      let timeoutTimer: NodeJS.Timeout | undefined;
-      let heartbeatTimer: NodeJS.Timeout | undefined;
+      let timeoutTimer: LongTimer | undefined;
+      let heartbeatTimer: LongTimer | undefined;
       let wait: TaskWait | undefined;
       const cleanup = (tokenStatus: 'done' | 'timedOut') => {
         settled = true;
-        clearTimeout(timeoutTimer);
-        clearTimeout(heartbeatTimer);
+        timeoutTimer?.clear();
+        heartbeatTimer?.clear();
         e.stop.signal.removeEventListener('abort', onStop);
         if (wait !== undefined) wait.status = tokenStatus;
       };
@@ -923,15 +946,15 @@ export class LocalStepFunctions {
       }
       e.stop.signal.addEventListener('abort', onStop, { once: true });
       if (timeoutSeconds !== null) {
-        timeoutTimer = setTimeout(
+        timeoutTimer = setLongTimeout(
           () => timeOut(`Task timed out after ${timeoutSeconds} s`),
           timeoutSeconds * 1000,
         );
       }
       const armHeartbeat = () => {
         if (heartbeatSeconds === null) return;
-        clearTimeout(heartbeatTimer);
-        heartbeatTimer = setTimeout(
+        heartbeatTimer?.clear();
+        heartbeatTimer = setLongTimeout(
           () => timeOut(`No heartbeat within ${heartbeatSeconds} s`),
           heartbeatSeconds * 1000,
         );

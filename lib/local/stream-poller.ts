@@ -151,6 +151,8 @@ function jsonAttribute(value: AttributeValue): JsonAttributeValue {
   for (const key of ['S', 'N', 'SS', 'NS', 'NULL', 'BOOL'] as const) {
     if (v[key] !== undefined) return { [key]: v[key] } as JsonAttributeValue;
   }
+  // DynamoDB Local writes an empty map into stream records as a bare {} (no type key).
+  if (Object.keys(v).length === 0) return { M: {} };
   throw new Error(`unsupported attribute value ${JSON.stringify(Object.keys(v))}`);
 }
 
