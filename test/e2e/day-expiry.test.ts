@@ -1,0 +1,105 @@
+/**
+ * End to end against local mode (issue 4): a DAY order expires at the session close. Its own
+ * local mode, whose session close is set to the second a little after start-up (`HH:MM:SS`,
+ * sessions every day so it also runs on a weekend) with a short grace, so the expiry is
+ * exercised within seconds: the workflow's `Await outcome` times out at close + grace, `Expire
+ * order` closes the order, and the venue drops it.
+ */
+import { type LocalOms, startLocalOms } from '../../lib/local/oms-local.js';
+import {
+  EVERY_DAY,
+  EXPIRED_PATH,
+  expectConsistentTrail,
+  expectWorkflowPath,
+  filledByEvents,
+  newYorkTime,
+  OmsHttp,
+} from './harness.js';
+
+/**
+ * Start-up (about 7 s here), a warm-up order through every function on an order's path (their
+ * cold starts: about 10-18 s on 2 cores) and the DAY order's first steps must fit before the close.
+ */
+const CLOSE_AFTER_MS = 40_000;
+const GRACE_SECONDS = 2;
+
+let oms: LocalOms;
+let http: OmsHttp;
+let closeAt: number;
+
+beforeAll(async () => {
+  // Whole seconds: the close is a wall-clock time to the second.
+  closeAt = Math.ceil((Date.now() + CLOSE_AFTER_MS) / 1000) * 1000;
+  oms = await startLocalOms({
+    port: 0,
+    sessionClose: newYorkTime(closeAt),
+    expiryGraceSeconds: GRACE_SECONDS,
+    sessionDays: EVERY_DAY,
+    logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
+  });
+  http = OmsHttp.forDemo(oms);
+  // Warm the functions up with a market order, so the DAY order rests well before the close.
+  await http.pinQuote('E2EWARM', { bid: '10.00', ask: '10.01', ask_size: '1000' });
+  const warm = await http.submit({
+    symbol: 'E2EWARM',
+    qty: '1',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'ioc',
+  });
+  await http.untilStatus(warm.id, 'filled', 30_000);
+}, 60_000);
+
+afterAll(async () => {
+  await oms?.stop();
+});
+
+it('a resting DAY order expires at the session close (plus the grace), and the venue drops it', async () => {
+  await http.pinQuote('E2EDAY', { bid: '10.00', ask: '10.05', ask_size: '1000' });
+  const placed = await http.submit({
+    symbol: 'E2EDAY',
+    qty: '20',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '9.50',
+    time_in_force: 'day',
+  });
+  const resting = await http.untilStatus(placed.id, 'new', 20_000);
+  expect(resting.expired_at).toBeNull();
+  if (Date.now() >= closeAt - 1000)
+    throw new Error(
+      `the order was working only ${closeAt - Date.now()} ms before the close: raise CLOSE_AFTER_MS`,
+    );
+
+  const expired = await http.untilStatus(
+    placed.id,
+    'expired',
+    closeAt - Date.now() + GRACE_SECONDS * 1000 + 15_000,
+  );
+  // Not before the close and its grace (to the second the wait is rounded to), and promptly after.
+  const expiredAt = Date.parse(expired.expired_at as string);
+  expect(expiredAt).toBeGreaterThanOrEqual(closeAt + GRACE_SECONDS * 1000 - 1000);
+  expect(expiredAt).toBeLessThan(closeAt + GRACE_SECONDS * 1000 + 10_000);
+  expect(expired).toMatchObject({ filled_qty: '0', canceled_qty: '20', leaves_qty: '0' });
+
+  const trail = await expectConsistentTrail(http, placed.id);
+  expect(trail.map((e) => e.type)).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderExpired']);
+  await expectWorkflowPath(http, placed.id, EXPIRED_PATH);
+
+  // The venue dropped it: a DAY order placed after the close (it works until tomorrow's) fills
+  // when the quote crosses both prices, the expired one does not.
+  const later = await http.submit({
+    symbol: 'E2EDAY',
+    qty: '20',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '9.49',
+    time_in_force: 'day',
+  });
+  await http.untilStatus(later.id, 'new');
+  await http.pinQuote('E2EDAY', { bid: '9.30', ask: '9.40', ask_size: '1000' });
+  await http.untilStatus(later.id, 'filled');
+  const after = await expectConsistentTrail(http, placed.id);
+  expect(filledByEvents(after)).toBe(0);
+  expect(after.map((e) => e.type)).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderExpired']);
+}, 90_000);

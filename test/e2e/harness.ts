@@ -1,0 +1,374 @@
+/**
+ * What the end-to-end tests share: an HTTP client for the Alpaca v2 API and local mode's control
+ * endpoints (real HTTP against `startLocalOms`), `eventually` (poll with a deadline, never a
+ * fixed sleep), the audit-trail and workflow-path checks, and a readable account of an order
+ * (its events, its bus deliveries, its workflow path) for a timeout's message.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { apiKeyItem } from '../../lambdas/shared/accounts.js';
+import { envValue, type LocalOms } from '../../lib/local/oms-local.js';
+import { LOCAL_REGION } from '../../lib/local/types.js';
+
+/** The Alpaca order fields the tests read. */
+export interface Order {
+  readonly id: string;
+  readonly client_order_id: string;
+  readonly symbol: string;
+  readonly status: string;
+  readonly qty: string | null;
+  readonly filled_qty: string;
+  readonly canceled_qty: string;
+  readonly leaves_qty: string;
+  readonly filled_avg_price: string | null;
+  readonly limit_price: string | null;
+  readonly time_in_force: string;
+  readonly replaces: string | null;
+  readonly replaced_by: string | null;
+  readonly expired_at: string | null;
+  readonly canceled_at: string | null;
+  readonly filled_at: string | null;
+}
+
+/** One event of `GET /v2/orders/{id}/events`. */
+export interface AuditEvent {
+  readonly event_id: string;
+  readonly seq: number;
+  readonly type: string;
+  readonly occurred_at: string;
+  readonly data: Record<string, unknown>;
+}
+
+/** One event as a catch-all rule target receives it (`GET /local/events`). */
+export interface BusEvent {
+  readonly id: string;
+  readonly source: string;
+  readonly 'detail-type': string;
+  readonly detail: {
+    readonly metadata?: { readonly eventId: string; readonly orderId: string; readonly seq: number };
+    readonly data?: Record<string, unknown>;
+  };
+}
+
+/** `GET /local/executions/{id}`: the console's view of the order's workflow. */
+export interface Execution {
+  readonly status: string;
+  readonly path: readonly { readonly state: string; readonly status: string }[];
+}
+
+export interface HttpResult<T = unknown> {
+  readonly status: number;
+  readonly body: T;
+}
+
+/** Statuses after which nothing more happens to an order. */
+export const SETTLED = new Set(['filled', 'canceled', 'expired', 'rejected', 'replaced']);
+
+/** The states a filled simple order passes (docs/aws.md: 7 states). */
+export const FILLED_PATH = [
+  'Is it a replacement?',
+  'Check pre-trade risk',
+  'Accepted?',
+  'Route order',
+  'Submit to venue',
+  'Await outcome',
+  'Order closed',
+] as const;
+/** A replacement goes straight to its outcome (its venue order is live already). */
+export const REPLACEMENT_PATH = [
+  'Is it a replacement?',
+  'Route replacement',
+  'Await outcome',
+  'Order closed',
+] as const;
+/** A DAY order whose close passed without an outcome. */
+export const EXPIRED_PATH = [...FILLED_PATH.slice(0, -1), 'Expire order', 'Order expired'] as const;
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `check` until it stops throwing, then returns its value; after `timeoutMs` fails with the
+ * last failure and `explain()` (e.g. the order's events and workflow path).
+ */
+export async function eventually<T>(
+  check: () => Promise<T>,
+  timeoutMs: number,
+  explain?: () => Promise<string>,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() >= deadline) break;
+    await delay(100);
+  }
+  const why = last instanceof Error ? last.message : String(last);
+  const detail = explain === undefined ? '' : await explain().catch((err: unknown) => `(no account: ${err})`);
+  throw new Error(`not within ${timeoutMs} ms: ${why}\n${detail}`);
+}
+
+const newYorkClock = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'America/New_York',
+  hourCycle: 'h23',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+/** The New York wall-clock time of `ms` as `HH:MM:SS` (a session close local mode accepts). */
+export function newYorkTime(ms: number): string {
+  return newYorkClock.format(new Date(ms));
+}
+
+/** Every day of the week, so a session close is exercisable on a weekend too. */
+export const EVERY_DAY = 'sun,mon,tue,wed,thu,fri,sat';
+
+/** Plain decimal text as a number (the test quantities and prices are small and exact in binary cents). */
+export const num = (text: string | null | undefined): number => (text == null ? Number.NaN : Number(text));
+
+export class OmsHttp {
+  /** Every order id this client created or saw created (for the final sweep over all orders). */
+  readonly orders = new Set<string>();
+
+  constructor(
+    readonly baseUrl: string,
+    private readonly keyId: string,
+    private readonly secret: string,
+  ) {}
+
+  static forDemo(oms: LocalOms): OmsHttp {
+    return new OmsHttp(oms.apiUrl, oms.apiKeyId, oms.apiSecretKey);
+  }
+
+  /** The same server, another key pair. */
+  withKey(keyId: string, secret: string): OmsHttp {
+    return new OmsHttp(this.baseUrl, keyId, secret);
+  }
+
+  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<HttpResult<T>> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: {
+        'APCA-API-KEY-ID': this.keyId,
+        'APCA-API-SECRET-KEY': this.secret,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text === '' ? null : JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed as T };
+  }
+
+  /** A request that must answer `status`; its body. */
+  async expect<T = unknown>(status: number, method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.request<T>(method, path, body);
+    if (res.status !== status)
+      throw new Error(`${method} ${path}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  async submit(order: Record<string, unknown>): Promise<Order> {
+    const placed = await this.expect<Order>(200, 'POST', '/v2/orders', order);
+    this.orders.add(placed.id);
+    return placed;
+  }
+
+  order(id: string): Promise<Order> {
+    return this.expect<Order>(200, 'GET', `/v2/orders/${id}`);
+  }
+
+  async auditTrail(id: string): Promise<AuditEvent[]> {
+    const body = await this.expect<{ events: AuditEvent[] }>(200, 'GET', `/v2/orders/${id}/events`);
+    return body.events;
+  }
+
+  cancel(id: string): Promise<unknown> {
+    return this.expect(204, 'DELETE', `/v2/orders/${id}`);
+  }
+
+  async replace(id: string, changes: Record<string, unknown>): Promise<Order> {
+    const replacement = await this.expect<Order>(200, 'PATCH', `/v2/orders/${id}`, changes);
+    this.orders.add(replacement.id);
+    return replacement;
+  }
+
+  /** Pins the symbol's quote (`PUT /local/market/{symbol}`): it holds until set again. */
+  async pinQuote(
+    symbol: string,
+    quote: { bid: string; ask: string; last?: string; bid_size?: string; ask_size?: string },
+  ): Promise<void> {
+    await this.expect(200, 'PUT', `/local/market/${symbol}`, { last: quote.ask, ...quote });
+  }
+
+  /** Sets the venue's controls (`PUT /local/venues/{venue}`); `{}` restores the defaults. */
+  async venue(settings: { latency_ms?: number; max_fill_qty?: string | null; reject_next?: boolean }) {
+    await this.expect(200, 'PUT', '/local/venues/SIMX', settings);
+  }
+
+  /** Every OMS event of the order the bus delivered (`GET /local/events?order_id=`), in delivery order. */
+  async busEvents(orderId: string): Promise<BusEvent[]> {
+    const all = await this.expect<BusEvent[]>(
+      200,
+      'GET',
+      `/local/events?order_id=${encodeURIComponent(orderId)}`,
+    );
+    return all.filter((e) => e.source === 'stockbot.oms' && e.detail.metadata?.orderId === orderId);
+  }
+
+  execution(orderId: string): Promise<Execution> {
+    return this.expect<Execution>(200, 'GET', `/local/executions/${orderId}`);
+  }
+
+  async workflowPath(orderId: string): Promise<string[]> {
+    return (await this.execution(orderId)).path.map((p) => p.state);
+  }
+
+  /** Waits until the order satisfies `check` (an expect-style function), explaining a timeout. */
+  async until(id: string, check: (o: Order) => void, timeoutMs = 15_000): Promise<Order> {
+    return eventually(
+      async () => {
+        const o = await this.order(id);
+        check(o);
+        return o;
+      },
+      timeoutMs,
+      () => this.explain([id]),
+    );
+  }
+
+  /** Waits for one of `statuses`. */
+  untilStatus(id: string, statuses: string | readonly string[], timeoutMs = 15_000): Promise<Order> {
+    const wanted = typeof statuses === 'string' ? [statuses] : statuses;
+    return this.until(
+      id,
+      (o) => {
+        if (!wanted.includes(o.status))
+          throw new Error(`order ${id} is ${o.status}, waiting for ${wanted.join('|')}`);
+      },
+      timeoutMs,
+    );
+  }
+
+  /** A readable account of orders: status, events, bus deliveries, workflow path. */
+  async explain(ids: readonly string[]): Promise<string> {
+    const lines: string[] = [];
+    for (const id of ids) {
+      const order = await this.request<Order>('GET', `/v2/orders/${id}`);
+      const o = order.body;
+      lines.push(
+        order.status === 200
+          ? `order ${id} ${o.symbol} ${o.status} qty=${o.qty} filled=${o.filled_qty} canceled=${o.canceled_qty} replaced_by=${o.replaced_by}`
+          : `order ${id}: GET answered ${order.status} ${JSON.stringify(o)}`,
+      );
+      const trail = await this.request<{ events: AuditEvent[] }>('GET', `/v2/orders/${id}/events`);
+      for (const e of trail.status === 200 ? trail.body.events : [])
+        lines.push(`  #${e.seq} ${e.occurred_at} ${e.type} ${JSON.stringify(e.data).slice(0, 160)}`);
+      const bus = await this.busEvents(id).catch(() => []);
+      lines.push(
+        `  bus: ${bus.map((e) => `${e.detail.metadata?.seq}:${e['detail-type']}`).join(', ') || '(nothing)'}`,
+      );
+      const run = await this.request<Execution>('GET', `/local/executions/${id}`);
+      lines.push(
+        run.status === 200
+          ? `  workflow ${run.body.status}: ${run.body.path.map((p) => `${p.state}(${p.status})`).join(' -> ')}`
+          : `  workflow: ${run.status} ${JSON.stringify(run.body)}`,
+      );
+    }
+    return lines.join('\n');
+  }
+}
+
+/**
+ * The order's audit trail is its events in sequence order 1..n, each delivered to the bus exactly
+ * once and in that order, and both views agree. Waits for the bus to catch up; returns the trail.
+ */
+export async function expectConsistentTrail(http: OmsHttp, orderId: string, timeoutMs = 10_000) {
+  return eventually(
+    async () => {
+      const trail = await http.auditTrail(orderId);
+      const seqs = trail.map((e) => e.seq);
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+      expect(trail[0]?.type).toBe('OrderSubmitted');
+      const bus = await http.busEvents(orderId);
+      const ids = bus.map((e) => e.detail.metadata?.eventId);
+      expect(new Set(ids).size).toBe(ids.length); // each event delivered once
+      expect(bus.map((e) => e.detail.metadata?.seq)).toEqual(seqs); // every event, in sequence order
+      expect(bus.map((e) => [e.detail.metadata?.eventId, e['detail-type']])).toEqual(
+        trail.map((e) => [e.event_id, e.type]),
+      );
+      return trail;
+    },
+    timeoutMs,
+    () => http.explain([orderId]),
+  );
+}
+
+/** The workflow finished and went exactly through `states`. */
+export async function expectWorkflowPath(http: OmsHttp, orderId: string, states: readonly string[]) {
+  await eventually(
+    async () => {
+      const run = await http.execution(orderId);
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.path.map((p) => p.state)).toEqual(states);
+    },
+    10_000,
+    () => http.explain([orderId]),
+  );
+}
+
+/** Sum of `lastQty` over the order's own fill events. */
+export function filledByEvents(trail: readonly AuditEvent[]): number {
+  return trail
+    .filter((e) => e.type === 'OrderFilled' || e.type === 'OrderPartiallyFilled')
+    .reduce((sum, e) => sum + num(e.data.lastQty as string), 0);
+}
+
+/** Seeds another API key and account into local mode's accounts table (as local mode seeds the demo). */
+export async function seedAccount(
+  oms: LocalOms,
+  account: { keyId: string; secret: string; accountId: string },
+): Promise<void> {
+  const doc = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: oms.dynamoDbEndpoint,
+      region: LOCAL_REGION,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  );
+  try {
+    const table = envValue(oms.topology, 'ACCOUNTS_TABLE');
+    await doc.send(
+      new PutCommand({
+        TableName: table,
+        Item: apiKeyItem({
+          keyId: account.keyId,
+          secret: account.secret,
+          principalId: `${account.accountId}-bot`,
+          accountIds: [account.accountId],
+        }),
+      }),
+    );
+    await doc.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          pk: `account#${account.accountId}`,
+          buyingPower: '1000000',
+          riskLimits: { maxOrdersPerSecond: 100 },
+        },
+      }),
+    );
+  } finally {
+    doc.destroy();
+  }
+}
