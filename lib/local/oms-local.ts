@@ -4,6 +4,7 @@
  * the HTTP API) running the same handler code and the same ASL as AWS. Used by `npm start`
  * (bin/local.ts), the end-to-end tests and `npm run bench:e2e`.
  */
+import { appendFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -36,14 +37,24 @@ export interface LocalOmsOptions {
   readonly dataDir?: string;
   readonly apiKeyId?: string;
   readonly apiSecretKey?: string;
-  /** Session close `HH:MM` America/New_York (DAY expiry), as the stack's `oms:sessionClose`. */
+  /** Session close `HH:MM[:SS]` America/New_York (DAY expiry), as the stack's `oms:sessionClose`. */
   readonly sessionClose?: string;
+  /** Seconds a DAY order waits after the close before it expires (OMS_EXPIRY_GRACE_SECONDS; default 60). */
+  readonly expiryGraceSeconds?: number;
+  /** Days with a session, e.g. `sun,mon,tue,wed,thu,fri,sat` (OMS_SESSION_DAYS; default Monday to Friday). */
+  readonly sessionDays?: string;
   /** How much faster than their rate scheduled rules fire (market tick, sweeper). Default 30. */
   readonly scheduleSpeedup?: number;
   /** Scale of SQS visibility timeouts, so retried messages come back in seconds. Default 0.05. */
   readonly visibilityTimeoutScale?: number;
   /** Handlers' log output goes here instead of the console. */
   readonly logFile?: string;
+  /** Lambda workers (execution environments) per function (LocalLambdaRuntime's option). Default 1. */
+  readonly maxWorkersPerFunction?: number;
+  /** Wait between GetRecords calls on an idle stream shard (the stream pollers' option). Default 100. */
+  readonly streamPollIntervalMs?: number;
+  /** Extra JVM options for DynamoDB Local (e.g. `-Xmx1g`, `-XX:+UseParallelGC`). */
+  readonly dynamoDbJvmOptions?: readonly string[];
 }
 
 export interface LocalOms {
@@ -57,6 +68,8 @@ export interface LocalOms {
   readonly stepFunctions: LocalStepFunctions;
   readonly eventBridge: LocalEventBridge;
   readonly queues: LocalQueues;
+  /** Starts and initialises one Lambda worker per function, so first invocations skip the cold start. */
+  warmUp(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -100,7 +113,10 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
     const sessionClose = options.sessionClose ?? process.env.OMS_SESSION_CLOSE ?? '16:00';
     const topology = readTopology(synthesizeTemplate({ 'oms:sessionClose': sessionClose }));
 
-    const ddb = await startDynamoDbLocal(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
+    const ddb = await startDynamoDbLocal({
+      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+      ...(options.dynamoDbJvmOptions === undefined ? {} : { jvmOptions: options.dynamoDbJvmOptions }),
+    });
     stops.push(() => ddb.stop());
     await createTables(ddb.endpoint, topology.tables);
 
@@ -118,10 +134,18 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       POWERTOOLS_TRACE_ENABLED: 'false',
       AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
     };
+    // Session settings the stack does not set (yet): passed to every function like the endpoints.
+    const grace = options.expiryGraceSeconds ?? process.env.OMS_EXPIRY_GRACE_SECONDS;
+    if (grace !== undefined && grace !== '') baseEnv.OMS_EXPIRY_GRACE_SECONDS = String(grace);
+    const sessionDays = options.sessionDays ?? process.env.OMS_SESSION_DAYS;
+    if (sessionDays !== undefined && sessionDays !== '') baseEnv.OMS_SESSION_DAYS = sessionDays;
     const runtime = new LocalLambdaRuntime(topology.functions, {
       baseEnv,
       repoRoot,
       ...(options.logFile === undefined ? {} : { logFile: options.logFile }),
+      ...(options.maxWorkersPerFunction === undefined
+        ? {}
+        : { maxWorkersPerFunction: options.maxWorkersPerFunction }),
     });
     stops.push(() => runtime.close());
     const queues = new LocalQueues(topology.queues, {
@@ -139,7 +163,20 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       topology.eventSourceMappings.filter((m) => m.source.kind === 'sqs'),
       runtime,
     );
-    const pollers = startStreamPollers({ endpoint: ddb.endpoint, topology, invoker: runtime, queues });
+    const pollers = startStreamPollers({
+      endpoint: ddb.endpoint,
+      topology,
+      invoker: runtime,
+      queues,
+      ...(options.streamPollIntervalMs === undefined ? {} : { pollIntervalMs: options.streamPollIntervalMs }),
+      // Poller diagnostics go with the handlers' logs when there is a log file.
+      ...(options.logFile === undefined
+        ? {}
+        : {
+            log: (message: string) =>
+              appendFileSync(options.logFile as string, `[stream-poller] ${message}\n`),
+          }),
+    });
     stops.push(() => pollers.stop());
 
     const apiKeyId = options.apiKeyId ?? process.env.OMS_API_KEY_ID ?? DEFAULT_API_KEY_ID;
@@ -203,6 +240,7 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       stepFunctions,
       eventBridge,
       queues,
+      warmUp: () => runtime.warmUp(),
       stop,
     };
   } catch (err) {
