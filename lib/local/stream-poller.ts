@@ -152,7 +152,7 @@ function jsonAttribute(value: AttributeValue): JsonAttributeValue {
     if (v[key] !== undefined) return { [key]: v[key] } as JsonAttributeValue;
   }
   // DynamoDB Local writes an empty map into stream records as a bare {} (no type key).
-  if (Object.keys(v).length === 0) return { M: {} };
+  if (!Array.isArray(v) && Object.keys(v).length === 0) return { M: {} };
   throw new Error(`unsupported attribute value ${JSON.stringify(Object.keys(v))}`);
 }
 

@@ -222,6 +222,27 @@ describe('batch outcome (Lambda partial batch response rules)', () => {
 });
 
 describe('stream record shape', () => {
+  it('reads the bare {} DynamoDB Local writes for an empty map (an event with no data) as an empty map', () => {
+    const record = toLambdaRecord(
+      {
+        eventID: 'e-0',
+        eventName: 'INSERT',
+        dynamodb: {
+          Keys: { pk: { S: 'a' } },
+          NewImage: { pk: { S: 'a' }, data: {} as never, nested: { M: { empty: {} as never } } },
+          SequenceNumber: '1',
+          StreamViewType: 'NEW_IMAGE',
+        },
+      },
+      'arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/local',
+    );
+    expect(record.dynamodb.NewImage).toEqual({
+      pk: { S: 'a' },
+      data: { M: {} },
+      nested: { M: { empty: { M: {} } } },
+    });
+  });
+
   it('converts binary to base64, keeps nested values and gives seconds since the epoch', () => {
     const record = toLambdaRecord(
       {
