@@ -7,6 +7,7 @@
  */
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { DEFAULT_VENUE_NAME } from '../lambdas/shared/config.js';
 import { BrokerGateway } from './broker-gateway.js';
 import { OmsEventBus } from './event-bus.js';
 import { EventStore } from './event-store.js';
@@ -29,7 +30,7 @@ export class OmsStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
     const sessionClose = this.stringContext('oms:sessionClose') ?? '16:00';
-    const venueName = this.stringContext('oms:venueName') ?? 'SIMX';
+    const venueName = this.stringContext('oms:venueName') ?? DEFAULT_VENUE_NAME;
 
     this.stores = new EventStore(this, 'EventStore');
     this.events = new OmsEventBus(this, 'Events', {

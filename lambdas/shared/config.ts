@@ -25,6 +25,11 @@ export const ENV = {
   jwtAudience: 'JWT_AUDIENCE',
   jwksUrl: 'JWKS_URL',
   sessionClose: 'OMS_SESSION_CLOSE',
+  expiryGraceSeconds: 'OMS_EXPIRY_GRACE_SECONDS',
+  sessionDays: 'OMS_SESSION_DAYS',
   riskGuardianUrl: 'RISK_GUARDIAN_URL',
   venueName: 'VENUE_NAME',
 } as const;
+
+/** The simulated venue's id when VENUE_NAME is not set (the stack's `oms:venueName` default). */
+export const DEFAULT_VENUE_NAME = 'SIMX';

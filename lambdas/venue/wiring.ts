@@ -3,13 +3,13 @@
  * variables the stack sets (docs/aws.md). Tests build their own with mocked clients.
  */
 
-import { ENV, optionalEnv, requiredEnv } from '../shared/config.js';
+import { DEFAULT_VENUE_NAME, ENV, optionalEnv, requiredEnv } from '../shared/config.js';
 import { dynamo } from '../shared/dynamo.js';
 import { eventBridge } from '../shared/event-bridge.js';
 import { EventStore } from '../shared/event-store.js';
 import { SimulatedVenue } from './simulated-venue.js';
 
-export const DEFAULT_VENUE_NAME = 'SIMX';
+export { DEFAULT_VENUE_NAME };
 
 export function venueName(): string {
   return optionalEnv(ENV.venueName) ?? DEFAULT_VENUE_NAME;

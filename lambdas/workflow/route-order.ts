@@ -16,13 +16,8 @@ import {
   type SessionOptions,
   TIMES_IN_FORCE,
 } from '../core/index.js';
-import { ENV, optionalEnv } from '../shared/config.js';
+import { DEFAULT_VENUE_NAME, ENV, optionalEnv } from '../shared/config.js';
 import { parsePayload } from './common.js';
-
-export const DEFAULT_VENUE = 'SIMX';
-/** Environment names of the session settings besides OMS_SESSION_CLOSE (`ENV.sessionClose`). */
-export const EXPIRY_GRACE_ENV = 'OMS_EXPIRY_GRACE_SECONDS';
-export const SESSION_DAYS_ENV = 'OMS_SESSION_DAYS';
 
 /** A setting parsed by `parse`, or a RangeError naming the variable. */
 function setting<T>(name: string, parse: (text: string) => T): T | undefined {
@@ -37,8 +32,8 @@ function setting<T>(name: string, parse: (text: string) => T): T | undefined {
 
 /** The session settings this function runs with (absent ones take the core defaults). */
 export function sessionOptionsFromEnv(): SessionOptions {
-  const dayGraceSeconds = setting(EXPIRY_GRACE_ENV, parseDayGraceSeconds);
-  const sessionDays = setting(SESSION_DAYS_ENV, parseSessionDays);
+  const dayGraceSeconds = setting(ENV.expiryGraceSeconds, parseDayGraceSeconds);
+  const sessionDays = setting(ENV.sessionDays, parseSessionDays);
   return {
     ...(dayGraceSeconds === undefined ? {} : { dayGraceSeconds }),
     ...(sessionDays === undefined ? {} : { sessionDays }),
@@ -59,7 +54,7 @@ export interface RouteResult {
 export const handler = async (event: unknown): Promise<RouteResult> => {
   const { timeInForce, submittedAt } = parsePayload(payload, event, 'route-order');
   return {
-    venue: optionalEnv(ENV.venueName) ?? DEFAULT_VENUE,
+    venue: optionalEnv(ENV.venueName) ?? DEFAULT_VENUE_NAME,
     outcomeTimeoutSeconds: remainingOutcomeSeconds(
       timeInForce,
       Date.parse(submittedAt),
