@@ -48,12 +48,14 @@ export const BUS_QUEUE_MAX_RECEIVE_COUNT = 10;
 export const BUS_QUEUE_MAX_MESSAGE_AGE = Duration.minutes(5);
 
 /**
- * Event source settings per bus queue. Execution reports wait up to 1 s so that the reports the venue
- * publishes together arrive in one batch, which the applier sorts and applies in order; cancels,
- * replaces and inbound orders do not wait (latency on the order's path).
+ * Event source settings per bus queue. No queue waits to fill a batch: every one is on an order's
+ * latency path (a 1 s window on execution reports made up most of the time from the venue's
+ * acknowledgement to `OrderAccepted`). The applier sorts each batch and, when a report overtook
+ * what it depends on (in another batch, applied concurrently), holds it and tries again after
+ * short pauses before falling back on the visibility timeout.
  */
 export const BUS_QUEUE_SETTINGS = {
-  ApplyExecutionReport: { batchSize: 10, maxBatchingWindow: Duration.seconds(1) },
+  ApplyExecutionReport: { batchSize: 10, maxBatchingWindow: Duration.seconds(0) },
   ForwardToVenue: { batchSize: 5, maxBatchingWindow: Duration.seconds(0) },
   OrderRequested: { batchSize: 10, maxBatchingWindow: Duration.seconds(0) },
 } as const satisfies Record<string, { batchSize: number; maxBatchingWindow: Duration }>;

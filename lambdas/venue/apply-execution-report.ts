@@ -7,7 +7,10 @@
  *   the execId `<orderId>:<n>`), so the reports the venue published together apply in order. A
  *   report that must wait (`ReportOutOfOrder`) holds the later reports of its order in the batch;
  *   held reports get another pass while a pass makes progress (a replacement's fill waits for its
- *   `replaced` in the same batch); what still fails is reported as a batch item failure and comes
+ *   `replaced` in the same batch). When a pass makes no progress, the held reports are tried again
+ *   after short pauses (`HELD_REPORT_PAUSES_MS`): what they wait for is usually a report of the same
+ *   venue call that another invocation is applying at that moment (the queue has no batching window,
+ *   for latency). What still fails is reported as a batch item failure and comes
  *   back alone after the queue's visibility timeout (dead-letter queue after the max receives). An
  *   unexpected error fails that report and every later report of its order in the batch.
  * - A record whose body is not an execution report fails (it reaches the dead-letter queue).
@@ -172,16 +175,27 @@ export function inApplicationOrder(items: readonly QueuedReport[]): QueuedReport
 }
 
 /**
+ * Pauses before held reports are tried again in the same invocation (about 0.6 s in all, well inside
+ * the 10 s timeout): cheaper than a trip through the visibility timeout for a dependency another
+ * invocation applies a few milliseconds later.
+ */
+export const HELD_REPORT_PAUSES_MS: readonly number[] = [50, 150, 400];
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
  * Applies a batch's reports one after the other (see the module comment); returns the message ids
- * that failed. `apply` is the single-report step (injected by tests).
+ * that failed. `apply` is the single-report step and `sleep` the pause (both injected by tests).
  */
 export async function applyInOrder(
   items: readonly QueuedReport[],
   apply: (report: ExecutionReport) => Promise<ApplyOutcome>,
+  sleep: (ms: number) => Promise<void> = pause,
 ): Promise<string[]> {
   const failed: string[] = [];
   const failedOrders = new Set<string>();
   let pending = inApplicationOrder(items);
+  let pauses = 0;
   for (;;) {
     const held: QueuedReport[] = [];
     const heldOrders = new Set<string>();
@@ -212,7 +226,11 @@ export async function applyInOrder(
       }
     }
     if (held.length === 0) return failed;
-    if (!progress) return [...failed, ...held.map((h) => h.messageId)];
+    if (!progress) {
+      const wait = HELD_REPORT_PAUSES_MS[pauses++];
+      if (wait === undefined) return [...failed, ...held.map((h) => h.messageId)];
+      await sleep(wait);
+    }
     pending = held;
   }
 }

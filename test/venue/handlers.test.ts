@@ -18,6 +18,7 @@ import {
   applyExecutionReport,
   applyExecutionReports,
   applyInOrder,
+  HELD_REPORT_PAUSES_MS,
   ReportOutOfOrder,
   reportSequence,
 } from '../../lambdas/venue/apply-execution-report.js';
@@ -345,8 +346,9 @@ describe('execution report queue (SQS batch)', () => {
     expect(failed.sort()).toEqual(['m-b2', 'm-b3']);
   });
 
-  test('held reports get another pass only while a pass makes progress', async () => {
+  test('held reports are tried again after each pause, then fail together', async () => {
     let calls = 0;
+    const slept: number[] = [];
     const failed = await applyInOrder(
       [
         { messageId: 'm1', report: report('x:1', 'fill') },
@@ -356,9 +358,32 @@ describe('execution report queue (SQS batch)', () => {
         calls++;
         throw new ReportOutOfOrder('not yet');
       },
+      async (ms) => {
+        slept.push(ms);
+      },
     );
-    expect(calls).toBe(1); // x:2 waits behind x:1, and no pass made progress
+    // x:2 waits behind x:1 on every pass; one pass before the pauses, one after each.
+    expect(slept).toEqual([...HELD_REPORT_PAUSES_MS]);
+    expect(calls).toBe(1 + HELD_REPORT_PAUSES_MS.length);
     expect(failed).toEqual(['m1', 'm2']);
+  });
+
+  test('a held report applies once its dependency lands during a pause (another invocation)', async () => {
+    let acknowledged = false;
+    const applied: string[] = [];
+    const failed = await applyInOrder(
+      [{ messageId: 'm-fill', report: report('y:2', 'fill') }],
+      async (r) => {
+        if (!acknowledged) throw new ReportOutOfOrder('before the acknowledgement');
+        applied.push(r.execId);
+        return 'applied';
+      },
+      async () => {
+        acknowledged = true; // the concurrent batch with y:1 (new) was applied meanwhile
+      },
+    );
+    expect(failed).toEqual([]);
+    expect(applied).toEqual(['y:2']);
   });
 });
 
