@@ -1,4 +1,5 @@
 /** The order domain: pure TypeScript, no AWS, no I/O, no clock. */
+export * from './calendar.js';
 export * from './decimal.js';
 export * from './event-schemas.js';
 export * from './events.js';

@@ -2,16 +2,30 @@
  * Trading-session time: how long the order workflow waits for an order's closing milestone
  * (filled, canceled, expired, ...) before it expires the order itself. Pure: the clock comes in.
  *
- * Sessions are US equities regular hours in America/New_York, Monday to Friday. Exchange
- * holidays and half days are not modelled (a day order submitted on a holiday waits for the
- * next weekday's close; the venue's own done-for-day/expiry report closes it earlier).
- * The zone offset comes from Intl, so daylight-saving changes are handled.
+ * Sessions are US equities hours in America/New_York on the exchange calendar (calendar.ts):
+ * by default NYSE trading days, so a DAY order placed on a holiday, a weekend or after the close
+ * waits for the next trading day's close, and on an early-close day (the day after
+ * Thanksgiving, Christmas Eve, July 3) it expires at 13:00. The zone offset comes from Intl, so
+ * daylight-saving changes are handled. The venue's own done-for-day/expiry report may still
+ * close an order earlier; this is the workflow's bound.
  *
- * What a deployment may change (the caller reads its settings and passes them in): the close
- * (`HH:MM` or `HH:MM:SS`), the grace a DAY order gets after it, and the days with a session
- * (Monday to Friday by default; local mode and tests use every day so DAY expiry can be
- * exercised on a weekend too).
+ * What a deployment may change (the caller reads its settings and passes them in):
+ * - the close (`HH:MM` or `HH:MM:SS`, default 16:00). On an early-close day the earlier of the
+ *   configured close and 13:00 applies: 16:00 becomes 13:00, a custom 15:45 also becomes 13:00
+ *   (an order never outlives the shortened session), a custom 12:30 stays 12:30;
+ * - the grace a DAY order gets after its deadline (default 60 s);
+ * - the days with a session (`sessionDays`, Monday to Friday by default; local mode and tests
+ *   use every day so DAY expiry can be exercised on a weekend too);
+ * - the holiday calendar (`calendar`): `nyse` or `none`. It defaults to `nyse` when the session
+ *   days are the default and to `none` when they are set: a custom week is a test or local-mode
+ *   setting, and an end-to-end DAY-expiry run must not wait a day because it happens to run on
+ *   a holiday. An explicit `nyse` with custom days skips the holidays among those days, and a
+ *   weekend day among them trades regular hours (the NYSE has no weekend holidays);
+ * - the longest a GTC order lives (`gtcMaxAgeDays`, default 90, Alpaca's; at most 364).
+ * Per order: `extendedHours` (Alpaca `extended_hours`) lets a DAY order live until the end of
+ * the post-market session, 20:00 (17:00 on an early-close day), or the close if that is later.
  */
+import { holidayName, REGULAR_SESSION, sessionOf, type TradingSession } from './calendar.js';
 import type { TimeInForce } from './order-request.js';
 
 export const SESSION_ZONE = 'America/New_York';
@@ -26,19 +40,46 @@ export const MAX_DAY_GRACE_SECONDS = 24 * 60 * 60;
 export const WEEKDAYS: readonly number[] = [1, 2, 3, 4, 5];
 const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 
+/**
+ * The holiday calendar the sessions follow: `nyse` (NYSE holidays and early closes, calendar.ts)
+ * or `none` (every session day has regular hours).
+ */
+export type SessionCalendar = 'nyse' | 'none';
+export const SESSION_CALENDARS: readonly SessionCalendar[] = ['nyse', 'none'];
+
 /** A deployment's session settings besides the close (all optional: the defaults above). */
 export interface SessionOptions {
   /** Seconds a DAY order waits after the close for the venue's report (default 60). */
   readonly dayGraceSeconds?: number;
   /** Weekdays with a session, 0 = Sunday .. 6 = Saturday (default Monday to Friday). */
   readonly sessionDays?: readonly number[];
+  /** Holidays and early closes; default `nyse` without `sessionDays`, `none` with them. */
+  readonly calendar?: SessionCalendar;
+  /** Days a GTC order lives at most (default 90, 1..MAX_GTC_MAX_AGE_DAYS). */
+  readonly gtcMaxAgeDays?: number;
 }
+
+/** The session settings plus what of the order itself bears on its deadline. */
+export interface OutcomeOptions extends SessionOptions {
+  /** The order's `extended_hours`: a DAY order lives until the end of the post-market session. */
+  readonly extendedHours?: boolean;
+}
+
 /** opg / cls: the auction's result is due shortly after the auction (open or close) itself. */
 export const AUCTION_GRACE_SECONDS = 600;
 /** ioc / fok: the venue answers at once (fill, partial fill + cancel, or cancel); 5 min bound. */
 export const IMMEDIATE_SECONDS = 300;
-/** gtc: Alpaca expires GTC orders 90 days after submission. */
-export const GTC_SECONDS = 90 * 24 * 60 * 60;
+const DAY_SECONDS = 24 * 60 * 60;
+/** gtc: Alpaca expires GTC orders 90 days after submission (the default maximum age). */
+export const DEFAULT_GTC_MAX_AGE_DAYS = 90;
+/**
+ * Longest GTC maximum age a deployment may set. The order's workflow is one Step Functions
+ * Standard execution, which lives at most a year (the stack's timeout is 365 days): the GTC
+ * wait plus the steps around it must end inside it, so 364 days leaves a day for them.
+ */
+export const MAX_GTC_MAX_AGE_DAYS = 364;
+/** gtc with the default maximum age, in seconds. */
+export const GTC_SECONDS = DEFAULT_GTC_MAX_AGE_DAYS * DAY_SECONDS;
 
 const zoneFormat = new Intl.DateTimeFormat('en-US', {
   timeZone: SESSION_ZONE,
@@ -135,61 +176,157 @@ export function parseSessionDays(text: string): readonly number[] {
   return days.sort((a, b) => a - b);
 }
 
-/** The first session time `time` (New York, on a session day) strictly after `afterMs`. */
+/** A holiday calendar by name (`nyse` or `none`, as written). Throws a RangeError on anything else. */
+export function parseSessionCalendar(text: string): SessionCalendar {
+  const calendar = SESSION_CALENDARS.find((c) => c === text);
+  if (calendar === undefined)
+    throw new RangeError(`session calendar must be one of ${SESSION_CALENDARS.join(', ')}, got ${text}`);
+  return calendar;
+}
+
+/** A GTC maximum age in whole days, 1..MAX_GTC_MAX_AGE_DAYS, from its text. Throws a RangeError. */
+export function parseGtcMaxAgeDays(text: string): number {
+  const n = /^\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
+  checkGtcMaxAgeDays(n, text);
+  return n;
+}
+
+function checkGtcMaxAgeDays(days: number, shown: string | number = days): void {
+  if (!(Number.isInteger(days) && days >= 1 && days <= MAX_GTC_MAX_AGE_DAYS))
+    throw new RangeError(
+      `GTC maximum age must be whole days between 1 and ${MAX_GTC_MAX_AGE_DAYS}, got ${shown}`,
+    );
+}
+
+/** The calendar in force: explicit, else `nyse` for the default week and `none` for a custom one. */
+function calendarOf(sessionDays: readonly number[] | undefined, calendar: SessionCalendar | undefined) {
+  const c = calendar ?? (sessionDays === undefined ? 'nyse' : 'none');
+  if (!SESSION_CALENDARS.includes(c)) throw new RangeError(`unknown session calendar ${String(c)}`);
+  return c;
+}
+
+/** Looking further ahead than any run of closed days (the longest since 2000: 6 days in 2001). */
+const LOOKAHEAD_DAYS = 31;
+
+/**
+ * The session on a New York date, or null when it has none: not a session day, or (NYSE
+ * calendar) an exchange holiday. A session day the NYSE does not trade on by rule (a weekend
+ * day in a custom week) gets regular hours.
+ */
+function sessionOn(
+  year: number,
+  month: number,
+  day: number,
+  sessionDays: readonly number[],
+  calendar: SessionCalendar,
+): TradingSession | null {
+  if (!sessionDays.includes(new Date(Date.UTC(year, month - 1, day)).getUTCDay())) return null;
+  if (calendar === 'none') return REGULAR_SESSION;
+  if (holidayName(year, month, day) !== null) return null;
+  return sessionOf(year, month, day) ?? REGULAR_SESSION;
+}
+
+/** The first instant strictly after `afterMs` that is `timeOf(session)` on a session's day. */
+function nextDeadline(
+  afterMs: number,
+  sessionDays: readonly number[],
+  calendar: SessionCalendar,
+  timeOf: (session: TradingSession) => SessionTime,
+): number {
+  const today = wallTimeAt(afterMs);
+  for (let add = 0; add <= LOOKAHEAD_DAYS; add++) {
+    const date = new Date(Date.UTC(today.year, today.month - 1, today.day + add));
+    const [y, m, d] = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate()];
+    const session = sessionOn(y, m, d, sessionDays, calendar);
+    if (session === null) continue;
+    const { hour, minute, second } = timeOf(session);
+    const at = newYorkToUtc(y, m, d, hour, minute, second);
+    if (at > afterMs) return at;
+  }
+  throw new RangeError(
+    `no session within ${LOOKAHEAD_DAYS} days on the days ${JSON.stringify(sessionDays)} (calendar ${calendar})`,
+  );
+}
+
+const secondsOfDay = (t: SessionTime) => t.hour * 3600 + t.minute * 60 + t.second;
+const earlier = (a: SessionTime, b: SessionTime) => (secondsOfDay(a) <= secondsOfDay(b) ? a : b);
+const later = (a: SessionTime, b: SessionTime) => (secondsOfDay(a) >= secondsOfDay(b) ? a : b);
+
+/** The configured close on a day: an early close (13:00) cuts a later configured close short. */
+function closeOn(session: TradingSession, configuredClose: SessionTime): SessionTime {
+  return session.earlyClose === null
+    ? configuredClose
+    : earlier(configuredClose, parseSessionTime(session.close));
+}
+
+/**
+ * The first session time `time` (New York) strictly after `afterMs` on a session day: one of
+ * `sessionDays` (default Monday to Friday) that is not a holiday of `calendar` (default `nyse`
+ * for the default days, `none` for given ones). The time is taken as given: no early close.
+ */
 export function nextSessionTime(
   afterMs: number,
   time: string,
-  sessionDays: readonly number[] = WEEKDAYS,
+  sessionDays?: readonly number[],
+  calendar?: SessionCalendar,
 ): number {
-  const { hour, minute, second } = parseSessionTime(time);
-  const today = wallTimeAt(afterMs);
-  for (let add = 0; add < 8; add++) {
-    const at = newYorkToUtc(today.year, today.month, today.day + add, hour, minute, second);
-    const weekday = new Date(Date.UTC(today.year, today.month - 1, today.day + add)).getUTCDay();
-    if (sessionDays.includes(weekday) && at > afterMs) return at;
-  }
-  throw new RangeError(`no session day among ${JSON.stringify(sessionDays)}`);
+  const t = parseSessionTime(time);
+  return nextDeadline(afterMs, sessionDays ?? WEEKDAYS, calendarOf(sessionDays, calendar), () => t);
 }
 
 /**
  * Seconds from `submittedAtMs` the workflow waits for the order's closing milestone:
- * - day: until the next session close (`sessionClose`, New York time) + the grace
- *   (`options.dayGraceSeconds`, default 60 s);
+ * - day: until the next session close (`sessionClose`, New York time; 13:00 at the latest on an
+ *   early-close day) + the grace (`options.dayGraceSeconds`, default 60 s); with
+ *   `options.extendedHours`, until the next post-market close (20:00, 17:00 on an early-close
+ *   day, or the close if later) + the grace;
  * - opg: until the next opening auction (09:30) + 600 s; cls: until the next close + 600 s;
  * - ioc / fok: 300 s;
- * - gtc: 90 days.
- * Sessions fall on `options.sessionDays` (default Monday to Friday). At least 1 (Step Functions'
- * minimum).
+ * - gtc: `options.gtcMaxAgeDays` (default 90) days.
+ * Sessions fall on `options.sessionDays` (default Monday to Friday) minus the holidays of
+ * `options.calendar` (see the header). At least 1 (Step Functions' minimum).
  */
 export function outcomeTimeoutSeconds(
   timeInForce: TimeInForce,
   submittedAtMs: number,
   sessionClose: string = DEFAULT_SESSION_CLOSE,
-  options: SessionOptions = {},
+  options: OutcomeOptions = {},
 ): number {
   const days = options.sessionDays ?? WEEKDAYS;
+  const calendar = calendarOf(options.sessionDays, options.calendar);
   const grace = options.dayGraceSeconds ?? DAY_GRACE_SECONDS;
   if (!Number.isInteger(grace) || grace < 0 || grace > MAX_DAY_GRACE_SECONDS)
     throw new RangeError(`grace must be whole seconds between 0 and ${MAX_DAY_GRACE_SECONDS}, got ${grace}`);
+  const gtcDays = options.gtcMaxAgeDays ?? DEFAULT_GTC_MAX_AGE_DAYS;
+  checkGtcMaxAgeDays(gtcDays);
+  const close = parseSessionTime(sessionClose);
+  const next = (timeOf: (session: TradingSession) => SessionTime) =>
+    nextDeadline(submittedAtMs, days, calendar, timeOf);
   const until = (deadlineMs: number, graceSeconds: number) =>
     Math.ceil((deadlineMs - submittedAtMs) / 1000) + graceSeconds;
+  const openOf = (s: TradingSession) => parseSessionTime(s.open);
+  const closeOf = (s: TradingSession) => closeOn(s, close);
+  // Extended hours: the post-market close, unless the deployment's own close is later.
+  const dayEndOf = options.extendedHours
+    ? (s: TradingSession) => later(closeOf(s), parseSessionTime(s.postMarketClose))
+    : closeOf;
   let seconds: number;
   switch (timeInForce) {
     case 'day':
-      seconds = until(nextSessionTime(submittedAtMs, sessionClose, days), grace);
+      seconds = until(next(dayEndOf), grace);
       break;
     case 'opg':
-      seconds = until(nextSessionTime(submittedAtMs, SESSION_OPEN, days), AUCTION_GRACE_SECONDS);
+      seconds = until(next(openOf), AUCTION_GRACE_SECONDS);
       break;
     case 'cls':
-      seconds = until(nextSessionTime(submittedAtMs, sessionClose, days), AUCTION_GRACE_SECONDS);
+      seconds = until(next(closeOf), AUCTION_GRACE_SECONDS);
       break;
     case 'ioc':
     case 'fok':
       seconds = IMMEDIATE_SECONDS;
       break;
     case 'gtc':
-      seconds = GTC_SECONDS;
+      seconds = gtcDays * DAY_SECONDS;
       break;
   }
   return Math.max(1, seconds);
@@ -204,7 +341,7 @@ export function remainingOutcomeSeconds(
   submittedAtMs: number,
   nowMs: number,
   sessionClose: string = DEFAULT_SESSION_CLOSE,
-  options: SessionOptions = {},
+  options: OutcomeOptions = {},
 ): number {
   const total = outcomeTimeoutSeconds(timeInForce, submittedAtMs, sessionClose, options);
   const elapsed = Math.max(0, Math.floor((nowMs - submittedAtMs) / 1000));

@@ -27,6 +27,8 @@ export const ENV = {
   sessionClose: 'OMS_SESSION_CLOSE',
   expiryGraceSeconds: 'OMS_EXPIRY_GRACE_SECONDS',
   sessionDays: 'OMS_SESSION_DAYS',
+  sessionCalendar: 'OMS_SESSION_CALENDAR',
+  gtcMaxAgeDays: 'OMS_GTC_MAX_AGE_DAYS',
   riskGuardianUrl: 'RISK_GUARDIAN_URL',
   venueName: 'VENUE_NAME',
 } as const;

@@ -14,6 +14,8 @@ export interface ExecutionInput {
   readonly accountId: string;
   readonly symbol: string;
   readonly timeInForce: string;
+  /** A DAY order with extended hours works until the post-market close (route-order's timeout). */
+  readonly extendedHours: boolean;
   readonly submittedAt: string;
   readonly replacement: boolean;
 }
@@ -24,6 +26,7 @@ export function executionInputOf(e: OrderSubmitted): ExecutionInput {
     accountId: e.data.accountId,
     symbol: e.data.order.symbol,
     timeInForce: e.data.order.timeInForce,
+    extendedHours: e.data.order.extendedHours,
     submittedAt: e.occurredAt,
     replacement: e.data.replaces !== null,
   };

@@ -4,12 +4,18 @@
  * default SIMX); smart order routing will decide here, and record its decision, later.
  * The wait is anchored to the submission (core `session.ts`): a late start does not extend it.
  * Session settings come from the environment: OMS_SESSION_CLOSE (`HH:MM` or `HH:MM:SS`, New
- * York), OMS_EXPIRY_GRACE_SECONDS (a DAY order's grace after the close, default 60) and
- * OMS_SESSION_DAYS (`mon,tue,wed,thu,fri` by default). A malformed setting fails the task loudly.
+ * York), OMS_EXPIRY_GRACE_SECONDS (a DAY order's grace after the close, default 60),
+ * OMS_SESSION_DAYS (`mon,tue,wed,thu,fri` by default), OMS_SESSION_CALENDAR (`nyse` or `none`;
+ * default `nyse`, or `none` when OMS_SESSION_DAYS is set) and OMS_GTC_MAX_AGE_DAYS (default 90).
+ * A malformed setting fails the task loudly. The payload's optional `extendedHours` (the order's
+ * `extended_hours`) lets a DAY order wait for the post-market close; absent means false, which
+ * is what every order gets until the lifecycle's execution input and ASL pass it along.
  */
 import { z } from 'zod';
 import {
   parseDayGraceSeconds,
+  parseGtcMaxAgeDays,
+  parseSessionCalendar,
   parseSessionDays,
   parseSessionTime,
   remainingOutcomeSeconds,
@@ -34,9 +40,13 @@ function setting<T>(name: string, parse: (text: string) => T): T | undefined {
 export function sessionOptionsFromEnv(): SessionOptions {
   const dayGraceSeconds = setting(ENV.expiryGraceSeconds, parseDayGraceSeconds);
   const sessionDays = setting(ENV.sessionDays, parseSessionDays);
+  const calendar = setting(ENV.sessionCalendar, parseSessionCalendar);
+  const gtcMaxAgeDays = setting(ENV.gtcMaxAgeDays, parseGtcMaxAgeDays);
   return {
     ...(dayGraceSeconds === undefined ? {} : { dayGraceSeconds }),
     ...(sessionDays === undefined ? {} : { sessionDays }),
+    ...(calendar === undefined ? {} : { calendar }),
+    ...(gtcMaxAgeDays === undefined ? {} : { gtcMaxAgeDays }),
   };
 }
 
@@ -44,6 +54,7 @@ const payload = z.looseObject({
   orderId: z.string().min(1),
   timeInForce: z.enum(TIMES_IN_FORCE),
   submittedAt: z.iso.datetime({ offset: true }),
+  extendedHours: z.boolean().optional(),
 });
 
 export interface RouteResult {
@@ -52,7 +63,7 @@ export interface RouteResult {
 }
 
 export const handler = async (event: unknown): Promise<RouteResult> => {
-  const { timeInForce, submittedAt } = parsePayload(payload, event, 'route-order');
+  const { timeInForce, submittedAt, extendedHours } = parsePayload(payload, event, 'route-order');
   return {
     venue: optionalEnv(ENV.venueName) ?? DEFAULT_VENUE_NAME,
     outcomeTimeoutSeconds: remainingOutcomeSeconds(
@@ -63,7 +74,7 @@ export const handler = async (event: unknown): Promise<RouteResult> => {
         parseSessionTime(text);
         return text;
       }),
-      sessionOptionsFromEnv(),
+      { ...sessionOptionsFromEnv(), extendedHours: extendedHours ?? false },
     ),
   };
 };

@@ -43,6 +43,10 @@ export interface LocalOmsOptions {
   readonly expiryGraceSeconds?: number;
   /** Days with a session, e.g. `sun,mon,tue,wed,thu,fri,sat` (OMS_SESSION_DAYS; default Monday to Friday). */
   readonly sessionDays?: string;
+  /** Holiday calendar, `nyse` or `none` (OMS_SESSION_CALENDAR; default nyse, none when sessionDays is set). */
+  readonly sessionCalendar?: string;
+  /** Days a GTC order lives at most (OMS_GTC_MAX_AGE_DAYS; default 90). */
+  readonly gtcMaxAgeDays?: number;
   /** How much faster than their rate scheduled rules fire (market tick, sweeper). Default 30. */
   readonly scheduleSpeedup?: number;
   /** Scale of SQS visibility timeouts, so retried messages come back in seconds. Default 0.05. */
@@ -139,6 +143,11 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
     if (grace !== undefined && grace !== '') baseEnv.OMS_EXPIRY_GRACE_SECONDS = String(grace);
     const sessionDays = options.sessionDays ?? process.env.OMS_SESSION_DAYS;
     if (sessionDays !== undefined && sessionDays !== '') baseEnv.OMS_SESSION_DAYS = sessionDays;
+    const calendar = options.sessionCalendar ?? process.env.OMS_SESSION_CALENDAR;
+    if (calendar !== undefined && calendar !== '') baseEnv.OMS_SESSION_CALENDAR = calendar;
+    const gtcMaxAgeDays = options.gtcMaxAgeDays ?? process.env.OMS_GTC_MAX_AGE_DAYS;
+    if (gtcMaxAgeDays !== undefined && gtcMaxAgeDays !== '')
+      baseEnv.OMS_GTC_MAX_AGE_DAYS = String(gtcMaxAgeDays);
     const runtime = new LocalLambdaRuntime(topology.functions, {
       baseEnv,
       repoRoot,

@@ -1,13 +1,19 @@
 import fc from 'fast-check';
+import { sessionOf } from '../../lambdas/core/calendar.js';
 import {
+  DEFAULT_GTC_MAX_AGE_DAYS,
   MAX_DAY_GRACE_SECONDS,
+  MAX_GTC_MAX_AGE_DAYS,
   newYorkToUtc,
   nextSessionTime,
   outcomeTimeoutSeconds,
   parseDayGraceSeconds,
+  parseGtcMaxAgeDays,
+  parseSessionCalendar,
   parseSessionDays,
   parseSessionTime,
   remainingOutcomeSeconds,
+  type SessionCalendar,
   type TimeInForce,
   WEEKDAYS,
   zoneOffsetMs,
@@ -15,6 +21,27 @@ import {
 
 const at = (iso: string) => Date.parse(iso);
 const H = 3600;
+const D = 24 * H;
+const EVERY_DAY = [0, 1, 2, 3, 4, 5, 6];
+const nyParts = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'America/New_York',
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+/** New York wall clock at `ms`: the date as [y, m, d] and the time as `HH:MM:SS`. */
+function newYork(ms: number): { date: [number, number, number]; time: string } {
+  const p: Record<string, string> = {};
+  for (const part of nyParts.formatToParts(new Date(ms))) p[part.type] = part.value;
+  return {
+    date: [Number(p.year), Number(p.month), Number(p.day)],
+    time: `${p.hour}:${p.minute}:${p.second}`,
+  };
+}
 
 describe('outcomeTimeoutSeconds', () => {
   it.each<[string, TimeInForce, string, string | undefined, number]>([
@@ -127,29 +154,218 @@ describe('outcomeTimeoutSeconds', () => {
     );
   });
 
-  it('a day order waits exactly until 16:00 New York on a weekday, plus the grace', () => {
+  it('a day order waits until the next NYSE close (16:00, 13:00 on an early close), plus the grace', () => {
     const instant = fc.integer({
       min: at('2024-01-01T00:00:00Z') / 1000,
       max: at('2027-12-31T00:00:00Z') / 1000,
     });
     fc.assert(
-      fc.property(instant, (s) => {
+      fc.property(instant, fc.boolean(), (s, extendedHours) => {
         const submitted = s * 1000;
-        const t = outcomeTimeoutSeconds('day', submitted);
+        const t = outcomeTimeoutSeconds('day', submitted, '16:00', { extendedHours });
         const deadline = submitted + (t - 60) * 1000;
-        const wall = new Intl.DateTimeFormat('en-US', {
-          timeZone: 'America/New_York',
-          hourCycle: 'h23',
-          weekday: 'short',
-          hour: '2-digit',
-          minute: '2-digit',
-          second: '2-digit',
-        }).format(new Date(deadline));
-        expect(wall).toMatch(/^(Mon|Tue|Wed|Thu|Fri) 16:00:00$/);
+        const { date, time } = newYork(deadline);
+        const session = sessionOf(...date);
+        expect(session).not.toBeNull();
+        const end = (day: NonNullable<typeof session>) => (extendedHours ? day.postMarketClose : day.close);
+        expect(time).toBe(`${end(session as NonNullable<typeof session>)}:00`);
+        // It is the next one: every trading day from the submission's up to the deadline's ended before.
+        const [y, m, d] = newYork(submitted).date;
+        for (let add = 0; ; add++) {
+          const day = new Date(Date.UTC(y, m - 1, d + add));
+          const ymd: [number, number, number] = [
+            day.getUTCFullYear(),
+            day.getUTCMonth() + 1,
+            day.getUTCDate(),
+          ];
+          if (ymd.join('-') === date.join('-')) break;
+          const earlier = sessionOf(...ymd);
+          if (earlier === null) continue;
+          const [hh, mm] = end(earlier).split(':').map(Number) as [number, number];
+          expect(newYorkToUtc(...ymd, hh, mm)).toBeLessThanOrEqual(submitted);
+        }
         expect(t).toBeGreaterThan(60);
-        expect(t).toBeLessThanOrEqual((3 * 24 + 1) * H + 60);
+        // The longest wait: from July 3, 2025 at 13:00 over Independence Day and a weekend.
+        expect(t).toBeLessThanOrEqual((4 * 24 + 3) * H + 60);
       }),
     );
+  });
+});
+
+describe('outcomeTimeoutSeconds on the NYSE calendar', () => {
+  // November: EST (UTC-5); April and July: EDT (UTC-4).
+  it.each<[string, TimeInForce, string, number]>([
+    ['day, the morning before Thanksgiving', 'day', '2025-11-26T15:00:00Z', 6 * H + 60],
+    [
+      'day, after the close before Thanksgiving waits for Black Friday 13:00',
+      'day',
+      '2025-11-26T22:00:00Z',
+      44 * H + 60,
+    ],
+    ['day, on Thanksgiving waits for Black Friday 13:00', 'day', '2025-11-27T17:00:00Z', 25 * H + 60],
+    ['day, Black Friday morning: the early close', 'day', '2025-11-28T15:00:00Z', 3 * H + 60],
+    ['day, Black Friday after the early close waits for Monday', 'day', '2025-11-28T19:00:00Z', 74 * H + 60],
+    ['day, Christmas Eve morning: the early close', 'day', '2025-12-24T15:00:00Z', 3 * H + 60],
+    [
+      'day, Christmas Eve after the early close waits for December 26',
+      'day',
+      '2025-12-24T19:00:00Z',
+      50 * H + 60,
+    ],
+    ['day, on Christmas Day', 'day', '2025-12-25T17:00:00Z', 28 * H + 60],
+    ['day, on Good Friday waits for Monday', 'day', '2025-04-18T16:00:00Z', 76 * H + 60],
+    ['day, the evening before Good Friday waits for Monday', 'day', '2025-04-17T21:00:00Z', 95 * H + 60],
+    [
+      'day, a weekend before Martin Luther King, Jr. Day waits for Tuesday',
+      'day',
+      '2025-01-18T17:00:00Z',
+      76 * H + 60,
+    ],
+    [
+      'day, July 3 after the early close waits over Independence Day',
+      'day',
+      '2025-07-03T17:30:00Z',
+      98.5 * H + 60,
+    ],
+    ["day, New Year's Eve after the close waits for January 2", 'day', '2025-12-31T22:00:00Z', 47 * H + 60],
+    ['day, the evening before the Carter day of mourning', 'day', '2025-01-08T22:00:00Z', 47 * H + 60],
+    [
+      "opg, the morning before Thanksgiving waits for Friday's open",
+      'opg',
+      '2025-11-26T15:00:00Z',
+      47.5 * H + 600,
+    ],
+    ['cls on Black Friday: the early closing auction', 'cls', '2025-11-28T15:00:00Z', 3 * H + 600],
+    ['ioc on a holiday', 'ioc', '2025-12-25T17:00:00Z', 300],
+  ])('%s', (_name, tif, submitted, expected) => {
+    expect(outcomeTimeoutSeconds(tif, at(submitted))).toBe(expected);
+  });
+
+  it.each<[string, string, string, { calendar?: SessionCalendar; sessionDays?: readonly number[] }, number]>([
+    [
+      'a custom close after 13:00 becomes 13:00 on an early close',
+      '2025-11-28T15:00:00Z',
+      '15:45',
+      {},
+      3 * H + 60,
+    ],
+    ['a custom close before 13:00 stays', '2025-11-28T15:00:00Z', '12:30', {}, 2.5 * H + 60],
+    [
+      'no calendar: Black Friday closes at 16:00',
+      '2025-11-28T15:00:00Z',
+      '16:00',
+      { calendar: 'none' },
+      6 * H + 60,
+    ],
+    [
+      'no calendar: Thanksgiving has a session',
+      '2025-11-27T17:00:00Z',
+      '16:00',
+      { calendar: 'none' },
+      4 * H + 60,
+    ],
+    // Local mode and the end-to-end tests: daily sessions, so no holiday gets in the way.
+    [
+      'daily sessions default to no calendar',
+      '2025-11-27T17:00:00Z',
+      '16:00',
+      { sessionDays: EVERY_DAY },
+      4 * H + 60,
+    ],
+    [
+      'daily sessions with the NYSE calendar skip Thanksgiving',
+      '2025-11-27T17:00:00Z',
+      '16:00',
+      { sessionDays: EVERY_DAY, calendar: 'nyse' },
+      25 * H + 60,
+    ],
+    [
+      'daily sessions with the NYSE calendar: a Saturday trades regular hours',
+      '2025-11-29T17:00:00Z',
+      '16:00',
+      { sessionDays: EVERY_DAY, calendar: 'nyse' },
+      4 * H + 60,
+    ],
+  ])('day: %s', (_name, submitted, close, options, expected) => {
+    expect(outcomeTimeoutSeconds('day', at(submitted), close, options)).toBe(expected);
+  });
+
+  it('refuses an unknown calendar and a date past 2100 on the NYSE calendar', () => {
+    const submitted = at('2025-07-15T14:00:00Z');
+    expect(() =>
+      outcomeTimeoutSeconds('day', submitted, '16:00', { calendar: 'lse' as SessionCalendar }),
+    ).toThrow(RangeError);
+    expect(() => outcomeTimeoutSeconds('day', at('2101-01-04T14:00:00Z'))).toThrow(RangeError);
+    expect(outcomeTimeoutSeconds('day', at('2101-01-04T14:00:00Z'), '16:00', { calendar: 'none' })).toBe(
+      7 * H + 60,
+    );
+  });
+});
+
+describe('outcomeTimeoutSeconds with extended hours', () => {
+  it.each<[string, string, string, { calendar?: SessionCalendar; sessionDays?: readonly number[] }, number]>([
+    ['in the regular session: until 20:00', '2025-07-15T14:00:00Z', '16:00', {}, 10 * H + 60],
+    ['pre-market: until 20:00 the same day', '2025-07-15T09:00:00Z', '16:00', {}, 15 * H + 60],
+    ['post-market: until 20:00 the same day', '2025-07-15T21:00:00Z', '16:00', {}, 3 * H + 60],
+    ['after 20:00: the next day', '2025-07-16T01:00:00Z', '16:00', {}, 23 * H + 60],
+    ['Black Friday: late trading ends at 17:00', '2025-11-28T15:00:00Z', '16:00', {}, 7 * H + 60],
+    ['Black Friday after the early close', '2025-11-28T21:30:00Z', '16:00', {}, 30 * 60 + 60],
+    ['a Friday evening waits for Monday 20:00', '2025-07-19T01:00:00Z', '16:00', {}, 71 * H + 60],
+    // 2025-11-02: clocks fall back; Friday 21:00 EDT -> Monday 20:00 EST.
+    ['over the autumn DST weekend', '2025-11-01T01:00:00Z', '16:00', {}, 72 * H + 60],
+    // 2025-03-09: clocks spring forward; Friday 21:00 EST -> Monday 20:00 EDT.
+    ['over the spring DST weekend', '2025-03-08T02:00:00Z', '16:00', {}, 70 * H + 60],
+    [
+      'a custom close later than 20:00 wins',
+      '2025-07-19T16:00:00Z',
+      '21:00',
+      { sessionDays: EVERY_DAY },
+      9 * H + 60,
+    ],
+    [
+      'a custom close earlier than 16:00',
+      '2025-07-19T16:00:00Z',
+      '12:30',
+      { sessionDays: EVERY_DAY },
+      8 * H + 60,
+    ],
+  ])('day: %s', (_name, submitted, close, options, expected) => {
+    expect(outcomeTimeoutSeconds('day', at(submitted), close, { ...options, extendedHours: true })).toBe(
+      expected,
+    );
+  });
+
+  it('applies to day orders only', () => {
+    const submitted = at('2025-07-15T14:00:00Z');
+    const extended = { extendedHours: true };
+    expect(outcomeTimeoutSeconds('gtc', submitted, '16:00', extended)).toBe(90 * D);
+    expect(outcomeTimeoutSeconds('cls', submitted, '16:00', extended)).toBe(6 * H + 600);
+    expect(outcomeTimeoutSeconds('day', submitted, '16:00', { extendedHours: false })).toBe(6 * H + 60);
+  });
+});
+
+describe('GTC maximum age', () => {
+  it.each<[number | undefined, number]>([
+    [undefined, DEFAULT_GTC_MAX_AGE_DAYS * D],
+    [1, D],
+    [30, 30 * D],
+    [MAX_GTC_MAX_AGE_DAYS, MAX_GTC_MAX_AGE_DAYS * D],
+  ])('%p days', (gtcMaxAgeDays, expected) => {
+    const options = gtcMaxAgeDays === undefined ? {} : { gtcMaxAgeDays };
+    expect(outcomeTimeoutSeconds('gtc', at('2025-01-15T14:00:00Z'), '16:00', options)).toBe(expected);
+  });
+
+  it('is anchored to the submission', () => {
+    const submitted = at('2025-01-15T14:00:00Z');
+    expect(
+      remainingOutcomeSeconds('gtc', submitted, submitted + 2 * H * 1000, '16:00', { gtcMaxAgeDays: 1 }),
+    ).toBe(22 * H);
+  });
+
+  it.each([0, -1, 1.5, Number.NaN, MAX_GTC_MAX_AGE_DAYS + 1, 3650])('refuses %p days', (gtcMaxAgeDays) => {
+    expect(() =>
+      outcomeTimeoutSeconds('gtc', at('2025-01-15T14:00:00Z'), '16:00', { gtcMaxAgeDays }),
+    ).toThrow(RangeError);
   });
 });
 
@@ -177,6 +393,23 @@ describe('New York time', () => {
     );
     expect(new Date(nextSessionTime(at('2025-03-07T21:00:00Z'), '16:00:30', [6])).toISOString()).toBe(
       '2025-03-08T21:00:30.000Z',
+    );
+  });
+
+  it('skips NYSE holidays by default, and not with daily sessions or no calendar', () => {
+    const eveOfThanksgiving = at('2025-11-26T22:00:00Z');
+    // The time is taken as given: 16:00 on Black Friday, no early close.
+    expect(new Date(nextSessionTime(eveOfThanksgiving, '16:00')).toISOString()).toBe(
+      '2025-11-28T21:00:00.000Z',
+    );
+    expect(new Date(nextSessionTime(eveOfThanksgiving, '16:00', undefined, 'none')).toISOString()).toBe(
+      '2025-11-27T21:00:00.000Z',
+    );
+    expect(new Date(nextSessionTime(eveOfThanksgiving, '16:00', EVERY_DAY)).toISOString()).toBe(
+      '2025-11-27T21:00:00.000Z',
+    );
+    expect(new Date(nextSessionTime(eveOfThanksgiving, '16:00', EVERY_DAY, 'nyse')).toISOString()).toBe(
+      '2025-11-28T21:00:00.000Z',
     );
   });
 
@@ -221,6 +454,37 @@ describe('session settings', () => {
   ])('reads the days %p', (text, expected) => {
     if (expected === null) expect(() => parseSessionDays(text)).toThrow(RangeError);
     else expect(parseSessionDays(text)).toEqual(expected);
+  });
+});
+
+describe('calendar and GTC settings', () => {
+  it.each<[string, SessionCalendar | null]>([
+    ['nyse', 'nyse'],
+    ['none', 'none'],
+    ['NYSE', null],
+    ['weekdays', null],
+    [' nyse', null],
+    ['', null],
+  ])('reads the calendar %p', (text, expected) => {
+    if (expected === null) expect(() => parseSessionCalendar(text)).toThrow(RangeError);
+    else expect(parseSessionCalendar(text)).toBe(expected);
+  });
+
+  it.each<[string, number | null]>([
+    ['90', 90],
+    ['1', 1],
+    ['364', 364],
+    ['0', null],
+    ['365', null],
+    ['3650', null],
+    ['-1', null],
+    ['1.5', null],
+    ['1e2', null],
+    [' 5', null],
+    ['', null],
+  ])('reads the GTC maximum age %p', (text, expected) => {
+    if (expected === null) expect(() => parseGtcMaxAgeDays(text)).toThrow(RangeError);
+    else expect(parseGtcMaxAgeDays(text)).toBe(expected);
   });
 });
 

@@ -43,6 +43,7 @@ const INPUT = {
   accountId: 'acc-1',
   symbol: 'AAPL',
   timeInForce: 'day',
+  extendedHours: false,
   submittedAt: '2025-07-15T14:00:00.000Z',
   replacement: false,
 };
@@ -232,7 +233,7 @@ describe('order-lifecycle.asl.json', () => {
       { orderId: 'ord-1', taskToken: 'token-1', outcomeTimeoutSeconds: 30 },
     ]);
     expect(r.calls.RouteOrderFunctionArn).toEqual([
-      { orderId: 'ord-1', timeInForce: 'day', submittedAt: INPUT.submittedAt },
+      { orderId: 'ord-1', timeInForce: 'day', submittedAt: INPUT.submittedAt, extendedHours: false },
     ]);
   });
 

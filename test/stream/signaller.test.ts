@@ -80,6 +80,7 @@ describe('signaller: starting the workflow', () => {
           accountId: 'acct-1',
           symbol: 'ACME',
           timeInForce: 'gtc',
+          extendedHours: false,
           submittedAt,
           replacement: false,
         }),
