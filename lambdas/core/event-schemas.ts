@@ -94,7 +94,18 @@ export const eventDataSchemas = {
     replaces: id.nullable(),
     carriedFilledQty: decimalText,
     carriedFilledValue: value18Text,
+    contingency: z
+      .strictObject({
+        groupId: id,
+        orderClass: z.enum(['bracket', 'oco', 'oto']),
+        role: z.enum(['entry', 'take_profit', 'stop_loss']),
+        parentOrderId: id.nullable(),
+        legOrderIds: z.array(id),
+        held: z.boolean(),
+      })
+      .optional(),
   }),
+  OrderActivated: z.strictObject({ qty: decimalText }),
   OrderAccepted: z.strictObject({ venueOrderId: id.nullable() }),
   OrderRejected: z.strictObject({ reason: text }),
   OrderTriggered: z.strictObject({

@@ -25,6 +25,22 @@ export interface ReplaceChanges {
   readonly clientOrderId?: string;
 }
 
+/** A contingent order's member: its place in the group (docs/domain.md, "Contingent orders"). */
+export type LegRole = 'entry' | 'take_profit' | 'stop_loss';
+
+export interface Contingency {
+  /** The group's root order id: a bracket's or OTO's entry, an OCO's take-profit order. */
+  readonly groupId: string;
+  readonly orderClass: 'bracket' | 'oco' | 'oto';
+  readonly role: LegRole;
+  /** The order whose fills this leg depends on (null for the root). */
+  readonly parentOrderId: string | null;
+  /** The root's legs, in request order (empty on a leg). */
+  readonly legOrderIds: readonly string[];
+  /** The leg waits (Alpaca `held`) until its parent has filled: a bracket's or OTO's exit. */
+  readonly held: boolean;
+}
+
 export type OrderSubmitted = EventBase<
   'OrderSubmitted',
   {
@@ -36,8 +52,12 @@ export type OrderSubmitted = EventBase<
     readonly carriedFilledQty: string;
     /** Exact sum of qty x price of the carried fills (scale 18 text). */
     readonly carriedFilledValue: string;
+    /** Present on the members of a bracket, OCO or OTO order (a replacement keeps its member's). */
+    readonly contingency?: Contingency;
   }
 >;
+/** A held leg goes to work (its parent filled), sized to what it protects. */
+export type OrderActivated = EventBase<'OrderActivated', { readonly qty: string }>;
 export type OrderAccepted = EventBase<'OrderAccepted', { readonly venueOrderId: string | null }>;
 export type OrderRejected = EventBase<'OrderRejected', { readonly reason: string }>;
 export type OrderTriggered = EventBase<
@@ -112,6 +132,7 @@ export type OrderExceptionRecorded = EventBase<
 
 export type OrderEvent =
   | OrderSubmitted
+  | OrderActivated
   | OrderAccepted
   | OrderRejected
   | OrderTriggered
@@ -148,6 +169,8 @@ export const FIX_MESSAGE_OF: Readonly<
   >
 > = {
   OrderSubmitted: { msgType: '8', execType: 'A' },
+  // The OMS releases a held leg; the venue first hears of it as a NewOrderSingle.
+  OrderActivated: { msgType: 'D' },
   OrderAccepted: { msgType: '8', execType: '0' },
   OrderRejected: { msgType: '8', execType: '8' },
   OrderTriggered: { msgType: '8', execType: 'L' },

@@ -22,20 +22,15 @@ import {
   toValue18,
   type Value18,
 } from './decimal.js';
-import type { OrderEvent, OrderSubmitted, QuarantineReason, ReplaceChanges } from './events.js';
+import type { Contingency, OrderEvent, OrderSubmitted, QuarantineReason, ReplaceChanges } from './events.js';
 import { describeFieldErrors, type FieldError } from './field-error.js';
 import { type OrderSpec, type OrderType, specToRequest, validateOrderRequest } from './order-request.js';
 import { isTerminal, type OrderStatus } from './status.js';
 
 /** Where the order is in its life, before pending requests and fills are taken into account. */
 export type Phase =
-  | 'pending_new'
-  | 'working'
-  | 'done_for_day'
-  | 'canceled'
-  | 'expired'
-  | 'rejected'
-  | 'replaced';
+  /** A contingent order's leg waiting for its parent to fill (Alpaca `held`); not at the venue. */
+  'held' | 'pending_new' | 'working' | 'done_for_day' | 'canceled' | 'expired' | 'rejected' | 'replaced';
 
 const CLOSED_PHASES: ReadonlySet<Phase> = new Set(['canceled', 'expired', 'rejected', 'replaced']);
 
@@ -79,6 +74,10 @@ export interface OrderState {
   readonly quarantinedReports: ReadonlySet<string>;
   readonly replaces: string | null;
   readonly replacedBy: string | null;
+  /** Its place in a bracket, OCO or OTO order; null for a simple order. */
+  readonly contingency: Contingency | null;
+  /** `stage|error` of every exception recorded: a retried record does not record it twice. */
+  readonly recordedExceptions: ReadonlySet<string>;
   /** The changes the replacement order takes over (kept once replaced, for `openReplacement`). */
   readonly replacementChanges: ReplaceChanges | null;
   readonly venueOrderId: string | null;
@@ -118,6 +117,7 @@ export function statusOf(s: OrderState): OrderStatus {
       return s.phase;
     default:
   }
+  if (s.phase === 'held') return 'held';
   if (s.cancelRequest === 'acknowledged') return 'pending_cancel';
   if (s.replaceRequest?.acknowledged) return 'pending_replace';
   if (s.phase === 'done_for_day') return 'done_for_day';
@@ -180,7 +180,11 @@ export type OrderCommand =
       readonly orderId: string;
       readonly accountId: string;
       readonly order: OrderSpec;
+      /** A member of a contingent order (see `contingentMembersOf`). */
+      readonly contingency?: Contingency;
     }
+  /** Releases a held leg, sized to what it protects (at most its qty). */
+  | { readonly type: 'activate'; readonly qty: string }
   | { readonly type: 'accept'; readonly venueOrderId?: string }
   | { readonly type: 'reject'; readonly reason: string }
   | {
@@ -236,6 +240,7 @@ export type RefusalCode =
   | 'order_not_found'
   | 'order_closed'
   | 'not_pending_new'
+  | 'not_held'
   | 'not_conditional'
   | 'already_triggered'
   | 'not_working'
@@ -271,7 +276,18 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
     if (state !== undefined) return refuse('order_exists', `order ${state.orderId} already exists`);
     return {
       ok: true,
-      events: [submittedEvent(command.orderId, command.accountId, command.order, at, null, 0n, 0n)],
+      events: [
+        submittedEvent(
+          command.orderId,
+          command.accountId,
+          command.order,
+          at,
+          null,
+          0n,
+          0n,
+          command.contingency,
+        ),
+      ],
     };
   }
   if (state === undefined) return refuse('order_not_found', `${command.type}: the order does not exist`);
@@ -283,6 +299,15 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
   const closed = () => refuse('order_closed', `${command.type}: order ${s.orderId} is ${statusOf(s)}`);
 
   switch (command.type) {
+    case 'activate': {
+      if (s.phase !== 'held') return refuse('not_held', `activate: order is ${statusOf(s)}, not held`);
+      const qty = positiveDecimal(command.qty);
+      if (qty === null || s.qty === null || qty > s.qty) {
+        return refuse('invalid_execution', 'activate: qty must be a positive decimal, at most the order qty');
+      }
+      return one('OrderActivated', { qty: formatNanos(qty) });
+    }
+
     case 'accept':
       if (s.phase !== 'pending_new')
         return refuse('not_pending_new', `accept: order is ${statusOf(s)}, not pending_new`);
@@ -318,10 +343,16 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
     }
 
     case 'fill':
+      if (s.phase === 'held') return refuse('not_working', 'fill: a held leg is not at the venue');
       return decideFill(s, command, one);
 
     case 'requestCancel':
       if (isDone(s)) return closed();
+      // A held leg never reached the venue: it is canceled at once.
+      if (s.phase === 'held') {
+        const reason = command.requestedBy === 'client' ? 'client_request' : command.requestedBy;
+        return one('OrderCanceled', { reason, solicited: true });
+      }
       if (s.cancelRequest !== 'none' || s.replaceRequest !== null) {
         return refuse('request_pending', `requestCancel: order is ${statusOf(s)} with a request outstanding`);
       }
@@ -394,6 +425,8 @@ function decideException(
   c: Extract<OrderCommand, { type: 'recordException' }>,
   at: string,
 ): Decision {
+  // Recorded once: a retried workflow step or a reconciliation run again finds it recorded.
+  if (s.recordedExceptions.has(exceptionKey(c))) return { ok: true, events: [] };
   const events: OrderEvent[] = [];
   const add = <T extends OrderEvent['type']>(type: T, data: EventOf<T>['data']) =>
     events.push({
@@ -410,12 +443,18 @@ function decideException(
     reachedVenue: c.reachedVenue,
   });
   const requestOutstanding = s.cancelRequest !== 'none' || s.replaceRequest !== null;
-  if (s.phase === 'pending_new' && !c.reachedVenue && !requestOutstanding) {
+  if (s.phase === 'held') {
+    add('OrderCanceled', { reason: `exception in ${c.stage}: ${c.error}`, solicited: false });
+  } else if (s.phase === 'pending_new' && !c.reachedVenue && !requestOutstanding) {
     add('OrderRejected', { reason: `exception in ${c.stage}: ${c.error}` });
   } else if (!isDone(s) && !requestOutstanding) {
     add('OrderCancelRequested', { requestedBy: 'oms' });
   }
   return { ok: true, events };
+}
+
+function exceptionKey(e: { readonly stage: string; readonly error: string }): string {
+  return `${e.stage}|${e.error}`;
 }
 
 type One = <T extends OrderEvent['type']>(type: T, data: EventOf<T>['data']) => Decision;
@@ -482,6 +521,8 @@ function decideReplaceRequest(
   }
   if (s.phase === 'pending_new')
     return refuse('not_replaceable', 'requestReplace: the venue has not accepted the order yet');
+  if (s.phase === 'held')
+    return refuse('not_replaceable', 'requestReplace: a held leg works only once its parent fills');
   if (s.notional !== null)
     return refuse('not_replaceable', 'requestReplace: notional orders cannot be replaced');
   if (s.triggered && s.spec.type !== 'trailing_stop' && c.changes.stopPrice !== undefined) {
@@ -581,6 +622,7 @@ function submittedEvent(
   replaces: string | null,
   carriedQty: Nanos,
   carriedValue: Value18,
+  contingency?: Contingency,
 ): OrderSubmitted {
   return {
     type: 'OrderSubmitted',
@@ -594,6 +636,7 @@ function submittedEvent(
       replaces,
       carriedFilledQty: formatNanos(carriedQty),
       carriedFilledValue: formatValue18(carriedValue),
+      ...(contingency === undefined ? {} : { contingency }),
     },
   };
 }
@@ -615,7 +658,17 @@ export function openReplacement(replaced: OrderState, now: number): readonly Ord
   const id = replaced.replacedBy;
   const from = replaced.orderId;
   const opening: OrderEvent[] = [
-    submittedEvent(id, replaced.accountId, spec, at, from, replaced.filledQty, replaced.filledValue),
+    submittedEvent(
+      id,
+      replaced.accountId,
+      spec,
+      at,
+      from,
+      replaced.filledQty,
+      replaced.filledValue,
+      // The replacement takes its member's place in the group; it works, so it is not held.
+      replaced.contingency === null ? undefined : { ...replaced.contingency, held: false },
+    ),
     {
       type: 'OrderAccepted',
       orderId: id,
@@ -648,6 +701,10 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
   }
   const s: OrderState = { ...state, seq: e.seq, updatedAt: e.occurredAt };
   switch (e.type) {
+    case 'OrderActivated': {
+      const qty = nanos(e.data.qty);
+      return { ...s, phase: 'pending_new', qty, spec: { ...s.spec, qty: e.data.qty } };
+    }
     case 'OrderAccepted':
       return { ...s, phase: 'working', venueOrderId: e.data.venueOrderId };
     case 'OrderRejected':
@@ -716,7 +773,7 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
     case 'OrderDoneForDay':
       return { ...s, phase: 'done_for_day' };
     case 'OrderExceptionRecorded':
-      return s;
+      return { ...s, recordedExceptions: new Set(s.recordedExceptions).add(exceptionKey(e.data)) };
     case 'OrderRestated': {
       const d = e.data;
       const spec: OrderSpec = {
@@ -752,7 +809,7 @@ function openState(e: OrderSubmitted): OrderState {
     spec: order,
     qty: order.qty === null ? null : nanos(order.qty),
     notional: order.notional === null ? null : nanos(order.notional),
-    phase: 'pending_new',
+    phase: e.data.contingency?.held === true ? 'held' : 'pending_new',
     filledQty,
     filledValue,
     triggered: false,
@@ -763,6 +820,8 @@ function openState(e: OrderSubmitted): OrderState {
     quarantinedReports: new Set(),
     replaces: e.data.replaces,
     replacedBy: null,
+    contingency: e.data.contingency ?? null,
+    recordedExceptions: new Set(),
     replacementChanges: null,
     venueOrderId: null,
     createdAt: e.occurredAt,

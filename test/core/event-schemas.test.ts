@@ -7,10 +7,12 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 import {
+  contingentMembersOf,
   EVENT_SCHEMA_VERSION,
   eventDataSchemas,
   eventDetailJsonSchemas,
   eventDetailSchema,
+  execute,
   ORDER_EVENT_TYPES,
   type OrderCommand,
   type OrderEvent,
@@ -25,6 +27,7 @@ import { OrderBook, T0 } from './order-book.js';
 
 const ALL_TYPES: readonly OrderEventType[] = [
   'OrderSubmitted',
+  'OrderActivated',
   'OrderAccepted',
   'OrderRejected',
   'OrderTriggered',
@@ -217,6 +220,39 @@ describe('event schemas', () => {
       }),
       { numRuns: 400, seed: 20261123 },
     );
+    // A bracket's members carry their contingency; a held leg is activated.
+    const bracket = validateOrderRequest(
+      {
+        symbol: 'ACME',
+        qty: '10',
+        side: 'buy',
+        type: 'limit',
+        limit_price: '10',
+        time_in_force: 'gtc',
+        order_class: 'bracket',
+        take_profit: { limit_price: '11' },
+        stop_loss: { stop_price: '9' },
+      },
+      { now: T0 },
+    );
+    if (!bracket.ok) throw new Error('bracket request');
+    for (const m of contingentMembersOf(bracket.order, ['e', 'tp', 'sl'])) {
+      const submit = { type: 'submit', orderId: m.orderId, accountId: 'a', order: m.spec } as const;
+      const opened = execute(
+        undefined,
+        { ...submit, ...(m.contingency ? { contingency: m.contingency } : {}) },
+        T0,
+      );
+      const events: OrderEvent[] = opened.decision.ok ? [...opened.decision.events] : [];
+      const activated = execute(opened.state, { type: 'activate', qty: '4' }, T0);
+      if (activated.decision.ok) events.push(...activated.decision.events);
+      for (const e of events) {
+        seen.add(e.type);
+        const detail = JSON.parse(JSON.stringify(detailOf(toStored(e, meta))));
+        expect(eventDetailSchema(e.type).safeParse(detail).success).toBe(true);
+        expect(validators[e.type](detail)).toBe(true);
+      }
+    }
     // The property means something only if the sequences reached every kind of event.
     expect([...seen].sort()).toEqual([...ALL_TYPES].sort());
   });

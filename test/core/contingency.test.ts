@@ -1,0 +1,387 @@
+/**
+ * Contingent orders in the core: the members a request stands for, the held phase, and
+ * `reconcileGroup` driven through a small group simulator that plays the venue (acknowledgements,
+ * fills, cancel and replace confirmations) and the coordinator (reconcile, then each action as the
+ * member's own command), as the wiring does.
+ */
+import fc from 'fast-check';
+import {
+  contingentMembersOf,
+  execute,
+  formatNanos,
+  type GroupAction,
+  type GroupStates,
+  leavesQtyOf,
+  nanos,
+  type OrderCommand,
+  type OrderSpec,
+  type OrderState,
+  ocoQtyOf,
+  openReplacement,
+  reconcileGroup,
+  replay,
+  statusOf,
+  validateOrderRequest,
+} from '../../lambdas/core/index.js';
+
+const T0 = Date.parse('2026-11-23T14:30:00Z');
+
+function spec(request: Record<string, unknown>): OrderSpec {
+  const v = validateOrderRequest(request, { now: T0 });
+  if (!v.ok) throw new Error(JSON.stringify(v.errors));
+  return v.order;
+}
+
+const BRACKET = spec({
+  symbol: 'ACME',
+  qty: '100',
+  side: 'buy',
+  type: 'limit',
+  limit_price: '10',
+  time_in_force: 'gtc',
+  order_class: 'bracket',
+  take_profit: { limit_price: '11' },
+  stop_loss: { stop_price: '9', limit_price: '8.9' },
+});
+const OTO = spec({
+  symbol: 'ACME',
+  qty: '100',
+  side: 'buy',
+  type: 'limit',
+  limit_price: '10',
+  time_in_force: 'day',
+  order_class: 'oto',
+  stop_loss: { stop_price: '9' },
+});
+const OCO = spec({
+  symbol: 'ACME',
+  qty: '100',
+  side: 'sell',
+  type: 'limit',
+  time_in_force: 'gtc',
+  order_class: 'oco',
+  take_profit: { limit_price: '11' },
+  stop_loss: { stop_price: '9' },
+});
+
+describe('contingentMembersOf', () => {
+  test('a bracket is an entry and two held exits on the other side', () => {
+    const [entry, tp, sl] = contingentMembersOf(BRACKET, ['e', 'tp', 'sl']);
+    expect(entry).toMatchObject({
+      orderId: 'e',
+      spec: { side: 'buy', type: 'limit', limitPrice: '10' },
+      contingency: {
+        groupId: 'e',
+        role: 'entry',
+        parentOrderId: null,
+        legOrderIds: ['tp', 'sl'],
+        held: false,
+      },
+    });
+    expect(tp).toMatchObject({
+      orderId: 'tp',
+      spec: {
+        side: 'sell',
+        type: 'limit',
+        limitPrice: '11',
+        stopPrice: null,
+        qty: '100',
+        timeInForce: 'gtc',
+      },
+      contingency: { groupId: 'e', role: 'take_profit', parentOrderId: 'e', held: true },
+    });
+    expect(sl).toMatchObject({
+      spec: { side: 'sell', type: 'stop_limit', stopPrice: '9', limitPrice: '8.9', clientOrderId: null },
+      contingency: { role: 'stop_loss', held: true },
+    });
+  });
+
+  test('an OCO is its take-profit limit and a working stop-loss on the same side', () => {
+    const members = contingentMembersOf(OCO, ['o', 's']);
+    expect(members.map((m) => [m.spec.side, m.spec.type, m.spec.limitPrice, m.spec.stopPrice])).toEqual([
+      ['sell', 'limit', '11', null],
+      ['sell', 'stop', null, '9'],
+    ]);
+    expect(members.map((m) => m.contingency?.held)).toEqual([false, false]);
+    expect(members.map((m) => m.contingency?.role)).toEqual(['take_profit', 'stop_loss']);
+  });
+
+  test('an OTO has one held exit; a simple order is one member without contingency', () => {
+    expect(contingentMembersOf(OTO, ['e', 'x']).map((m) => m.contingency?.role)).toEqual([
+      'entry',
+      'stop_loss',
+    ]);
+    const simple = spec({ symbol: 'ACME', qty: '1', side: 'buy', type: 'market', time_in_force: 'day' });
+    expect(contingentMembersOf(simple, ['s'])).toEqual([{ orderId: 's', spec: simple, contingency: null }]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Group simulator
+
+class Group {
+  readonly orders = new Map<string, OrderState>();
+  /** Member id -> head of its replacement chain. */
+  private readonly heads = new Map<string, string>();
+  private replacements = 0;
+  private execs = 0;
+  readonly rootId: string;
+  readonly memberIds: string[];
+
+  constructor(readonly spec: OrderSpec) {
+    const ids = ['root', 'leg1', 'leg2'];
+    const members = contingentMembersOf(spec, ids);
+    this.rootId = 'root';
+    this.memberIds = members.map((m) => m.orderId);
+    for (const m of members) {
+      this.heads.set(m.orderId, m.orderId);
+      const r = execute(
+        undefined,
+        {
+          type: 'submit',
+          orderId: m.orderId,
+          accountId: 'acct',
+          order: m.spec,
+          ...(m.contingency === null ? {} : { contingency: m.contingency }),
+        },
+        T0,
+      );
+      this.orders.set(m.orderId, r.state as OrderState);
+    }
+  }
+
+  head(member: string): OrderState {
+    return this.orders.get(this.heads.get(member) as string) as OrderState;
+  }
+
+  run(orderId: string, command: OrderCommand): boolean {
+    const r = execute(this.orders.get(orderId), command, T0);
+    if (!r.decision.ok) return false;
+    this.orders.set(orderId, r.state as OrderState);
+    const s = r.state as OrderState;
+    if (s.phase === 'replaced' && !this.orders.has(s.replacedBy as string)) {
+      const opened = replay(openReplacement(s, T0)) as OrderState;
+      this.orders.set(opened.orderId, opened);
+      for (const [member, head] of this.heads) if (head === orderId) this.heads.set(member, opened.orderId);
+    }
+    return true;
+  }
+
+  states(): GroupStates {
+    const root = this.head(this.rootId);
+    const exits = this.memberIds
+      .filter((id) => this.orders.get(id)?.contingency?.role !== 'entry')
+      .map((id) => this.head(id));
+    return {
+      orderClass: root.contingency?.orderClass as GroupStates['orderClass'],
+      entry: root.contingency?.role === 'entry' ? root : null,
+      exits,
+      ocoQty: this.spec.orderClass === 'oco' ? ocoQtyOf(this.spec) : null,
+    };
+  }
+
+  /** The coordinator: reconcile and carry out each action as the member's command. */
+  reconcile(): GroupAction[] {
+    const actions = reconcileGroup(this.states());
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'activate':
+          this.run(a.orderId, { type: 'activate', qty: formatNanos(a.qty) });
+          break;
+        case 'cancel':
+          this.run(a.orderId, { type: 'requestCancel', requestedBy: 'oms' });
+          break;
+        case 'resize':
+          this.run(a.orderId, {
+            type: 'requestReplace',
+            replacementOrderId: `r${++this.replacements}`,
+            changes: { qty: formatNanos(a.qty) },
+            requestedBy: 'oms',
+          });
+          break;
+        case 'overExecution':
+          this.run(a.orderId, {
+            type: 'recordException',
+            stage: 'contingency',
+            error: 'over_execution',
+            cause: `exits filled ${formatNanos(a.exitFilledQty)} of a ${formatNanos(a.positionQty)} position`,
+            reachedVenue: true,
+          });
+          break;
+      }
+    }
+    return actions;
+  }
+
+  /** The venue answers every pending request and acknowledges every new order. */
+  venueAnswers(): void {
+    for (const [id, s] of [...this.orders]) {
+      if (s.phase === 'pending_new') this.run(id, { type: 'accept' });
+      const now = this.orders.get(id) as OrderState;
+      if (now.cancelRequest === 'requested') this.run(id, { type: 'confirmCancel' });
+      else if (now.replaceRequest !== null) this.run(id, { type: 'confirmReplace' });
+    }
+  }
+
+  fill(member: string, qty: string): boolean {
+    const s = this.head(member);
+    return this.run(s.orderId, { type: 'fill', execId: `x${++this.execs}`, lastQty: qty, lastPx: '10' });
+  }
+
+  /** Reconcile and answer until nothing changes. */
+  settle(): void {
+    for (let i = 0; i < 20; i++) {
+      const before = JSON.stringify([...this.orders.values()].map((s) => [s.orderId, s.seq]));
+      this.reconcile();
+      this.venueAnswers();
+      if (JSON.stringify([...this.orders.values()].map((s) => [s.orderId, s.seq])) === before) return;
+    }
+    throw new Error('the group did not settle');
+  }
+
+  summary(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const id of this.memberIds) {
+      const s = this.head(id);
+      out[s.contingency?.role ?? id] =
+        `${statusOf(s)} ${formatNanos(s.filledQty)}/${s.qty === null ? '-' : formatNanos(s.qty)}`;
+    }
+    return out;
+  }
+}
+
+type Step = ['fill', string, string] | ['cancel', string] | ['settle'];
+
+// biome-ignore format: table
+const scenarios: { name: string; spec: OrderSpec; steps: Step[]; expected: Record<string, string> }[] = [
+  { name: 'bracket: legs held until the entry fills', spec: BRACKET, steps: [['settle']],
+    expected: { entry: 'new 0/100', take_profit: 'held 0/100', stop_loss: 'held 0/100' } },
+  { name: 'bracket: entry fills, take-profit fills, stop-loss canceled', spec: BRACKET,
+    steps: [['fill', 'root', '100'], ['settle'], ['fill', 'leg1', '100'], ['settle']],
+    expected: { entry: 'filled 100/100', take_profit: 'filled 100/100', stop_loss: 'canceled 0/100' } },
+  { name: 'bracket: a partial entry fill activates the legs at its size, later fills resize them', spec: BRACKET,
+    steps: [['fill', 'root', '30'], ['settle'], ['fill', 'root', '50'], ['settle']],
+    expected: { entry: 'partially_filled 80/100', take_profit: 'new 0/80', stop_loss: 'new 0/80' } },
+  { name: 'bracket: a partial take-profit fill reduces the stop-loss', spec: BRACKET,
+    steps: [['fill', 'root', '100'], ['settle'], ['fill', 'leg1', '40'], ['settle']],
+    expected: { entry: 'filled 100/100', take_profit: 'partially_filled 40/100', stop_loss: 'new 0/60' } },
+  { name: 'bracket: canceling an unfilled entry cancels the held legs', spec: BRACKET,
+    steps: [['settle'], ['cancel', 'root'], ['settle']],
+    expected: { entry: 'canceled 0/100', take_profit: 'canceled 0/100', stop_loss: 'canceled 0/100' } },
+  { name: 'bracket: canceling a partly filled entry keeps the legs protecting the fills', spec: BRACKET,
+    steps: [['fill', 'root', '25'], ['settle'], ['cancel', 'root'], ['settle']],
+    expected: { entry: 'canceled 25/100', take_profit: 'new 0/25', stop_loss: 'new 0/25' } },
+  { name: 'oto: the one exit activates when the entry fills', spec: OTO,
+    steps: [['fill', 'root', '100'], ['settle']],
+    expected: { entry: 'filled 100/100', stop_loss: 'new 0/100' } },
+  { name: 'oco: both exits work at once; a fill on one cancels the other', spec: OCO,
+    steps: [['settle'], ['fill', 'leg1', '100'], ['settle']],
+    expected: { take_profit: 'canceled 0/100', stop_loss: 'filled 100/100' } },
+  { name: 'oco: a partial fill reduces the sibling', spec: OCO,
+    steps: [['settle'], ['fill', 'root', '70'], ['settle']],
+    expected: { take_profit: 'partially_filled 70/100', stop_loss: 'new 0/30' } },
+];
+
+describe('reconcileGroup through the group simulator', () => {
+  test.each(scenarios)('$name', ({ spec: s, steps, expected }) => {
+    const g = new Group(s);
+    g.venueAnswers(); // the root(s) are acknowledged; held legs are not at the venue
+    for (const step of steps) {
+      if (step[0] === 'settle') g.settle();
+      else if (step[0] === 'fill') expect(g.fill(step[1], step[2])).toBe(true);
+      else
+        expect(g.run(g.head(step[1]).orderId, { type: 'requestCancel', requestedBy: 'client' })).toBe(true);
+    }
+    expect(g.summary()).toEqual(expected);
+  });
+
+  test('both OCO legs filling at once is recorded as an over-execution, once per leg', () => {
+    const g = new Group(OCO);
+    g.venueAnswers();
+    g.fill('root', '100');
+    g.fill('leg1', '100'); // before the coordinator could cancel it
+    const actions = g.reconcile();
+    expect(actions.map((a) => a.kind)).toEqual(['overExecution', 'overExecution']);
+    g.reconcile(); // a second run (redelivery) records nothing more
+    for (const id of ['root', 'leg1']) {
+      const exceptions = [...(g.head(id).recordedExceptions ?? [])];
+      expect(exceptions).toEqual(['contingency|over_execution']);
+      expect(statusOf(g.head(id))).toBe('filled');
+    }
+  });
+
+  test('a held leg is not at the venue: no fill, no replace; a cancel closes it at once', () => {
+    const g = new Group(BRACKET);
+    const leg = g.head('leg1');
+    expect(statusOf(leg)).toBe('held');
+    expect(leavesQtyOf(leg)).toBe(nanos('100'));
+    for (const c of [
+      { type: 'fill', execId: 'x', lastQty: '1', lastPx: '1' },
+      { type: 'accept' },
+      { type: 'requestReplace', replacementOrderId: 'r', changes: { qty: '5' }, requestedBy: 'client' },
+      { type: 'activate', qty: '101' },
+      { type: 'activate', qty: '0' },
+    ] as OrderCommand[]) {
+      expect(execute(leg, c, T0).decision.ok).toBe(false);
+    }
+    const canceled = execute(leg, { type: 'requestCancel', requestedBy: 'client' }, T0);
+    expect(canceled.decision.ok && canceled.decision.events.map((e) => e.type)).toEqual(['OrderCanceled']);
+    expect(statusOf(canceled.state as OrderState)).toBe('canceled');
+  });
+});
+
+describe('properties', () => {
+  type Op = { kind: 'fill'; member: 0 | 1 | 2; pct: number } | { kind: 'coordinate' } | { kind: 'venue' };
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({
+      kind: fc.constant('fill' as const),
+      member: fc.constantFrom(0, 1, 2),
+      pct: fc.integer({ min: 1, max: 100 }),
+    }),
+    fc.constant({ kind: 'coordinate' as const }),
+    fc.constant({ kind: 'venue' as const }),
+  );
+
+  test('whatever the interleaving, a settled group covers exactly the position, or records the over-execution', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(BRACKET, OTO, OCO), fc.array(op, { maxLength: 40 }), (s, ops) => {
+        const g = new Group(s);
+        g.venueAnswers();
+        for (const o of ops) {
+          if (o.kind === 'coordinate') g.reconcile();
+          else if (o.kind === 'venue') g.venueAnswers();
+          else {
+            const id = g.memberIds[o.member];
+            if (id === undefined) continue;
+            const head = g.head(id);
+            const leaves = leavesQtyOf(head) ?? 0n;
+            // The venue fills only what works there.
+            if (head.phase !== 'working' || leaves === 0n) continue;
+            // Whole shares, as a venue fills a whole-share order.
+            const share = nanos('1');
+            const qty = ((leaves * BigInt(o.pct)) / 100n / share + 1n) * share;
+            g.fill(id, formatNanos(qty > leaves ? leaves : qty));
+          }
+        }
+        g.settle();
+        const st = g.states();
+        const position = st.entry === null ? (st.ocoQty as bigint) : st.entry.filledQty;
+        const exitFilled = st.exits.reduce((a, x) => a + x.filledQty, 0n);
+        if (exitFilled > position) {
+          // Never silent: every exit that filled carries the exception.
+          for (const x of st.exits)
+            if (x.filledQty > 0n) expect(x.recordedExceptions.has('contingency|over_execution')).toBe(true);
+          return;
+        }
+        for (const x of st.exits) {
+          const leaves = leavesQtyOf(x) ?? 0n;
+          // Each open exit covers exactly what is left of the position; a closed one nothing.
+          if (statusOf(x) === 'held') expect(position).toBe(0n);
+          else if (leaves > 0n) expect(leaves).toBe(position - exitFilled);
+        }
+        for (const x of st.exits) expect(x.recordedExceptions.size).toBe(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
