@@ -66,6 +66,8 @@ export const orderSpecSchema = z.strictObject({
       startTime: z.iso.datetime({ offset: true }).nullable(),
       endTime: z.iso.datetime({ offset: true }).nullable(),
       maxPercentage: decimalText.nullable(),
+      qtyJitter: decimalText.optional(),
+      timeJitter: decimalText.optional(),
     })
     .nullable(),
 });

@@ -36,6 +36,8 @@ export type PositionIntent = (typeof POSITION_INTENTS)[number];
 export type Algorithm = (typeof ALGORITHMS)[number];
 
 export const CLIENT_ORDER_ID_MAX = 128;
+/** Largest slice randomization (`qty_jitter`, `time_jitter`): half a slice keeps slices in order. */
+const MAX_JITTER: Nanos = ONE / 2n;
 
 /** Alpaca accepts decimals as JSON strings or numbers; both are read as plain decimal text. */
 const decimalInput = z.union([z.string(), z.number()]);
@@ -72,6 +74,9 @@ export const orderRequestSchema = z.strictObject({
       start_time: z.iso.datetime({ offset: true }).optional(),
       end_time: z.iso.datetime({ offset: true }).optional(),
       max_percentage: decimalInput.optional(),
+      // Not Alpaca's: TWAP/VWAP slice randomization bounds, fractions of the nominal slice (docs/algos.md).
+      qty_jitter: decimalInput.optional(),
+      time_jitter: decimalInput.optional(),
     })
     .optional(),
 });
@@ -102,6 +107,10 @@ export interface OrderSpec {
     readonly startTime: string | null;
     readonly endTime: string | null;
     readonly maxPercentage: string | null;
+    /** Present only when requested (TWAP/VWAP): each slice's size may deviate by this fraction. */
+    readonly qtyJitter?: string;
+    /** Present only when requested (TWAP/VWAP): each slice's time may deviate by this fraction of the interval. */
+    readonly timeJitter?: string;
   } | null;
 }
 
@@ -246,6 +255,8 @@ function checkOrderRules(
   const adv = r.advanced_instructions;
   const displayQty = adv ? positive('advanced_instructions.display_qty', adv.display_qty) : null;
   const maxPercentage = adv ? positive('advanced_instructions.max_percentage', adv.max_percentage) : null;
+  const qtyJitter = adv ? positive('advanced_instructions.qty_jitter', adv.qty_jitter) : null;
+  const timeJitter = adv ? positive('advanced_instructions.time_jitter', adv.time_jitter) : null;
   const reference = ctx.referencePrice === undefined ? null : parseNanos(ctx.referencePrice);
   const referencePrice = typeof reference === 'bigint' ? reference : null;
 
@@ -464,6 +475,18 @@ function checkOrderRules(
         fail(fieldError('too_precise', `${field}.max_percentage`, 'has more than 3 decimal places'));
       }
     }
+    const jitters = [
+      ['qty_jitter', adv.qty_jitter, qtyJitter],
+      ['time_jitter', adv.time_jitter, timeJitter],
+    ] as const;
+    for (const [name, raw, value] of jitters) {
+      if (raw !== undefined && adv.algorithm === 'DMA')
+        fail(fieldError('not_allowed', `${field}.${name}`, 'is only for TWAP and VWAP'));
+      if (value === null) continue;
+      if (value > MAX_JITTER) fail(fieldError('out_of_range', `${field}.${name}`, 'must be at most 0.5'));
+      else if (fractionDigits(value) > 3)
+        fail(fieldError('too_precise', `${field}.${name}`, 'has more than 3 decimal places'));
+    }
     const start = adv.start_time === undefined ? null : Date.parse(adv.start_time);
     const end = adv.end_time === undefined ? null : Date.parse(adv.end_time);
     if (start !== null && end !== null && start >= end) {
@@ -503,6 +526,8 @@ function checkOrderRules(
             startTime: adv.start_time ?? null,
             endTime: adv.end_time ?? null,
             maxPercentage: text(maxPercentage),
+            ...(qtyJitter === null ? {} : { qtyJitter: formatNanos(qtyJitter) }),
+            ...(timeJitter === null ? {} : { timeJitter: formatNanos(timeJitter) }),
           }
         : null,
     },
@@ -537,6 +562,8 @@ export function specToRequest(spec: OrderSpec): OrderRequestInput {
           start_time: spec.advancedInstructions.startTime ?? undefined,
           end_time: spec.advancedInstructions.endTime ?? undefined,
           max_percentage: spec.advancedInstructions.maxPercentage ?? undefined,
+          qty_jitter: spec.advancedInstructions.qtyJitter,
+          time_jitter: spec.advancedInstructions.timeJitter,
         }
       : undefined,
   };

@@ -12,7 +12,6 @@
  * while still matching resting orders against it.
  */
 import {
-  DEFAULT_SESSION_CLOSE,
   describeFieldErrors,
   type FieldError,
   fieldError,
@@ -21,10 +20,18 @@ import {
   nanos,
   ONE,
   parseNanos,
-  SESSION_OPEN,
   tickSizeFor,
-  zoneOffsetMs,
 } from '../core/index.js';
+import { volumeProfilePercent } from '../core/volume-profile.js';
+
+// The profile lives in the core (the VWAP algorithm weights its slices by it); re-exported here,
+// where the displayed sizes it shapes are drawn.
+export {
+  VOLUME_PROFILE_EDGE_PERCENT,
+  VOLUME_PROFILE_MIDDAY_PERCENT,
+  VOLUME_PROFILE_OFF_SESSION_PERCENT,
+  volumeProfilePercent,
+} from '../core/volume-profile.js';
 
 export interface Quote {
   readonly symbol: string;
@@ -91,37 +98,6 @@ function onTickDown(p: Nanos): Nanos {
 function onTickUp(p: Nanos): Nanos {
   const r = p % tickSizeFor(p);
   return r === 0n ? p : p - r + tickSizeFor(p);
-}
-
-const MINUTE_MS = 60_000;
-const DAY_MS = 24 * 60 * MINUTE_MS;
-const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
-const OPEN_MINUTE = minutesOf(SESSION_OPEN); // 09:30 New York
-const CLOSE_MINUTE = minutesOf(DEFAULT_SESSION_CLOSE); // 16:00 New York
-const SESSION_MINUTES = CLOSE_MINUTE - OPEN_MINUTE; // 390
-/** Displayed size at the open and at the close, in percent of the base draw. */
-export const VOLUME_PROFILE_EDGE_PERCENT = 300;
-/** Displayed size at midday (the bottom of the U). */
-export const VOLUME_PROFILE_MIDDAY_PERCENT = 100;
-/** Displayed size outside the regular session (pre-market, after hours, weekends). */
-export const VOLUME_PROFILE_OFF_SESSION_PERCENT = 50;
-
-/**
- * The intraday volume profile: the displayed size at `now`, in percent of the base draw. Pure
- * function of time (whole New York minutes; daylight saving from Intl). Over the regular session
- * (Monday to Friday, 09:30-16:00 New York; holidays not modelled) it is the parabola
- * `100 + 200 * (2x - 1)^2` of the fraction `x` of the session elapsed: 300 at 09:30, 100 at 12:45,
- * back up to 300 at the close, the U shape of US equity volume. Outside the session: 50.
- */
-export function volumeProfilePercent(now: number): number {
-  const local = now + zoneOffsetMs(now);
-  const weekday = new Date(local).getUTCDay();
-  const minute = Math.floor((((local % DAY_MS) + DAY_MS) % DAY_MS) / MINUTE_MS);
-  if (weekday === 0 || weekday === 6 || minute < OPEN_MINUTE || minute >= CLOSE_MINUTE)
-    return VOLUME_PROFILE_OFF_SESSION_PERCENT;
-  const d = 2 * (minute - OPEN_MINUTE) - SESSION_MINUTES; // -390 .. 388
-  const span = VOLUME_PROFILE_EDGE_PERCENT - VOLUME_PROFILE_MIDDAY_PERCENT;
-  return VOLUME_PROFILE_MIDDAY_PERCENT + Math.round((span * d * d) / (SESSION_MINUTES * SESSION_MINUTES));
 }
 
 /** `lots` round lots scaled by the volume profile at `now`: whole lots, at least one. */
