@@ -14,6 +14,7 @@ export const HANDLERS = {
   publisher: 'lambdas/stream/publisher.ts',
   projector: 'lambdas/stream/projector.ts',
   signaller: 'lambdas/stream/signaller.ts',
+  contingency: 'lambdas/stream/contingency.ts',
   // Order lifecycle workflow tasks
   checkPreTradeRisk: 'lambdas/workflow/check-pre-trade-risk.ts',
   askRiskGuardian: 'lambdas/workflow/ask-risk-guardian.ts',

@@ -1,5 +1,6 @@
 /**
- * The three consumers of the event store stream. Each: only INSERT records (events are immutable,
+ * The four consumers of the event store stream (the group coordinator only sees the events of
+ * contingent orders' members, which carry a `groupId`). Each: only INSERT records (events are immutable,
  * MODIFY/REMOVE never carry news), partial batch failures, bisect on error, bounded retries and
  * record age, and an SQS dead-letter queue (on-failure destination: the failed batch's stream
  * coordinates, from which operators re-read the records).
@@ -37,6 +38,7 @@ export const CONSUMER_SETTINGS = {
   Publisher: { batchSize: 100, maxBatchingWindow: Duration.seconds(0) },
   Projector: { batchSize: 100, maxBatchingWindow: Duration.seconds(0) },
   Signaller: { batchSize: 50, maxBatchingWindow: Duration.seconds(0) },
+  Contingency: { batchSize: 50, maxBatchingWindow: Duration.seconds(0) },
 } as const satisfies Record<string, ConsumerSettings>;
 
 export type ConsumerName = keyof typeof CONSUMER_SETTINGS;
@@ -75,7 +77,18 @@ export class StreamConsumers extends Construct {
     stateMachine.grantStartExecution(signaller);
     stateMachine.grantTaskResponse(signaller);
 
-    this.functions = { Publisher: publisher, Projector: projector, Signaller: signaller };
+    const contingency = omsFunction(this, 'Contingency', {
+      entry: HANDLERS.contingency,
+      description: 'Event store stream (group members) -> bracket/OCO/OTO legs: activate, resize, cancel',
+    });
+    useTable(contingency, stores.events, ENV.eventStoreTable, 'readWrite');
+
+    this.functions = {
+      Publisher: publisher,
+      Projector: projector,
+      Signaller: signaller,
+      Contingency: contingency,
+    };
     const dlqs: Partial<Record<ConsumerName, Queue>> = {};
     for (const [name, fn] of Object.entries(this.functions) as [ConsumerName, NodejsFunction][]) {
       const dlq = secureQueue(this, `${name}Dlq`);
@@ -90,7 +103,14 @@ export class StreamConsumers extends Construct {
           retryAttempts: 10,
           maxRecordAge: Duration.hours(24),
           onFailure: new SqsDlq(dlq),
-          filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT') })],
+          filters: [
+            FilterCriteria.filter({
+              eventName: FilterRule.isEqual('INSERT'),
+              ...(name === 'Contingency'
+                ? { dynamodb: { NewImage: { groupId: { S: FilterRule.exists() } } } }
+                : {}),
+            }),
+          ],
         }),
       );
     }

@@ -12,16 +12,10 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import {
-  type AlpacaOrder,
-  type FieldError,
-  fieldError,
-  SIDES,
-  type Side,
-  toAlpacaOrder,
-} from '../core/index.js';
+import { type AlpacaOrder, type FieldError, fieldError, SIDES, type Side } from '../core/index.js';
 import { fieldErrors, json } from '../shared/api-response.js';
 import { ENV, requiredEnv } from '../shared/config.js';
+import { alpacaOrderWithLegs } from '../shared/contingent-groups.js';
 import { dynamo } from '../shared/dynamo.js';
 import { coidClaimId } from '../shared/orders-service.js';
 import { apiHandler, hasLoneSurrogate, notFound } from './http.js';
@@ -210,7 +204,7 @@ async function listOrders(query: Query, principal: Principal) {
 async function getOrder(orderId: string | undefined, principal: Principal) {
   if (!plausibleOrderId(orderId)) return notFound();
   const owned = await loadOwnedOrder(eventStore(), orderId, principal.accountId);
-  return owned === null ? notFound() : json(200, toAlpacaOrder(owned.state));
+  return owned === null ? notFound() : json(200, await alpacaOrderWithLegs(eventStore(), owned.state));
 }
 
 async function getByClientOrderId(clientOrderId: string | undefined, principal: Principal) {

@@ -82,7 +82,8 @@ export function toAlpacaOrder(s: OrderState, legs: readonly AlpacaOrder[] | null
     qty: s.qty === null ? null : formatNanos(s.qty),
     filled_qty: formatNanos(s.filledQty),
     filled_avg_price: avg === null ? null : formatNanos(avg),
-    order_class: spec.orderClass,
+    // A leg is a simple order in its own right; Alpaca shows it with its group's class.
+    order_class: s.contingency?.orderClass ?? spec.orderClass,
     order_type: spec.type,
     type: spec.type,
     side: spec.side,

@@ -31,6 +31,8 @@ export type StoredEvent = OrderEvent & {
   readonly schemaVersion: number;
   readonly correlationId: string;
   readonly causationId: string;
+  /** Set on the events of a contingent order's members (`EventMeta.groupId`). */
+  readonly groupId?: string;
 };
 
 export interface EventMeta {
@@ -39,6 +41,11 @@ export interface EventMeta {
   readonly correlationId: string;
   /** What caused it: a request id, an execution id, the event id of a triggering event. */
   readonly causationId: string;
+  /**
+   * The contingent order (bracket, OCO, OTO) the order belongs to: stored on each of its events,
+   * so the group coordinator's stream filter picks out exactly the events of group members.
+   */
+  readonly groupId?: string;
 }
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -171,8 +178,9 @@ export async function runCommand(
     if (!decision.ok || decision.events.length === 0) return { decision, state, appended: [] };
     if (state === undefined)
       throw new Error(`runCommand cannot create order ${orderId}; use the create path`);
+    const groupId = state.contingency?.groupId;
     try {
-      await store.append(decision.events, meta(state));
+      await store.append(decision.events, groupId === undefined ? meta(state) : { ...meta(state), groupId });
     } catch (err) {
       if (err instanceof AppendConflict && attempt < maxAttempts) continue;
       throw err;

@@ -5,9 +5,11 @@
  * means the request was seen: the same request gets the original order back, another request
  * with the same id is refused. Concurrent duplicates all end with the winner's order.
  *
- * Contingent (bracket, OCO, OTO) and algorithmic (`advanced_instructions`) orders are validated
- * but refused (422) until the workflow can run their legs and schedules: accepted, they would
- * reach the venue as plain orders with the protective legs or the algorithm silently dropped.
+ * A contingent order (bracket, OCO, OTO) is placed whole in that same transaction: its root and
+ * legs (core `contingentMembersOf`), each its own order with its own events, tied by their
+ * `Contingency` (docs/domain.md). Algorithmic (`advanced_instructions`) orders are validated but
+ * refused (422) until the workflow can run their schedules: accepted, they would reach the venue
+ * as plain orders with the algorithm silently dropped.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
@@ -19,9 +21,11 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   type AlpacaOrder,
+  contingentMembersOf,
   decide,
   type FieldError,
   fieldError,
+  memberCountOf,
   type OrderSpec,
   type OrderState,
   replay,
@@ -32,6 +36,7 @@ import {
 import { checkPreTradeRisk, type RiskRefusal } from '../core/risk.js';
 import { coidClaimId, idemClaimId, rateWindowId } from './claims.js';
 import { ENV, requiredEnv } from './config.js';
+import { alpacaOrderWithLegs } from './contingent-groups.js';
 import { dynamo } from './dynamo.js';
 import { EventStore, type TransactItem } from './event-store.js';
 import { loadRiskInputs } from './risk-context.js';
@@ -142,9 +147,18 @@ export async function placeOrder(
 
   for (let attempt = 1; ; attempt++) {
     const orderId = deps.newOrderId();
-    const decision = decide(undefined, { type: 'submit', orderId, accountId, order: spec }, now);
-    if (!decision.ok) throw new Error(`submit refused: ${decision.refusal.message}`);
-    const submitted = decision.events;
+    const memberIds = [orderId, ...Array.from({ length: memberCountOf(spec) - 1 }, () => deps.newOrderId())];
+    const members = contingentMembersOf(spec, memberIds).map((m) => {
+      const submit = { type: 'submit', orderId: m.orderId, accountId, order: m.spec } as const;
+      const decision = decide(
+        undefined,
+        m.contingency ? { ...submit, contingency: m.contingency } : submit,
+        now,
+      );
+      if (!decision.ok) throw new Error(`submit refused: ${decision.refusal.message}`);
+      return decision.events;
+    });
+    const groupId = spec.orderClass === 'simple' ? undefined : orderId;
     const clientOrderId = spec.clientOrderId ?? orderId;
     const claim = (id: string, expiresAt?: number): TransactItem => ({
       Put: {
@@ -168,15 +182,23 @@ export async function placeOrder(
           c.field === 'Idempotency-Key' ? Math.floor(now / 1000) + IDEMPOTENCY_KEY_TTL_SECONDS : undefined,
         ),
       ),
-      ...store.putItems(submitted, {
-        accountId,
-        correlationId: input.requestId,
-        causationId: input.requestId,
-      }),
+      ...members.flatMap((events) =>
+        store.putItems(events, {
+          accountId,
+          correlationId: input.requestId,
+          causationId: input.requestId,
+          ...(groupId === undefined ? {} : { groupId }),
+        }),
+      ),
     ];
     try {
       await deps.doc.send(new TransactWriteCommand({ TransactItems: items }));
-      return { kind: 'created', order: toAlpacaOrder(replay(submitted) as OrderState) };
+      const [root, ...legs] = members.map((events) => replay(events) as OrderState);
+      const order = toAlpacaOrder(
+        root as OrderState,
+        legs.length === 0 ? null : legs.map((l) => toAlpacaOrder(l)),
+      );
+      return { kind: 'created', order };
     } catch (err) {
       const reasons = cancellationReasons(err);
       if (reasons === null) throw err;
@@ -198,15 +220,6 @@ export async function placeOrder(
 /** What a valid order asks for that the OMS cannot carry out yet (empty when nothing). */
 export function unsupportedFeatures(spec: OrderSpec): FieldError[] {
   const errors: FieldError[] = [];
-  if (spec.orderClass !== 'simple') {
-    errors.push(
-      fieldError(
-        'not_allowed',
-        'order_class',
-        'must be simple: bracket, oco and oto orders are not supported yet',
-      ),
-    );
-  }
   if (spec.advancedInstructions !== null) {
     errors.push(
       fieldError(
@@ -264,7 +277,7 @@ async function resolveClaim(
   if (state === undefined || state.accountId !== accountId) {
     throw new Error(`claim ${id} names order ${item.orderId}, which is not in the event store`);
   }
-  return toAlpacaOrder(state);
+  return alpacaOrderWithLegs(store, state);
 }
 
 /**

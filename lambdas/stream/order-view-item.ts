@@ -47,6 +47,8 @@ export interface OrderViewItem {
    * `byPendingNew`. The projector writes whole items, so a later status removes it.
    */
   readonly awaitingWorkflow?: string;
+  /** A contingent order's leg: its root, so `nested=true` listings fold it into the root's `legs`. */
+  readonly parentOrderId?: string;
 }
 
 export function orderViewItem(state: OrderState): OrderViewItem {
@@ -68,5 +70,6 @@ export function orderViewItem(state: OrderState): OrderViewItem {
     version: state.seq,
     order: toAlpacaOrder(state),
     ...(status === 'pending_new' ? { awaitingWorkflow: awaitingWorkflowKey(state.orderId) } : {}),
+    ...(state.contingency?.parentOrderId ? { parentOrderId: state.contingency.parentOrderId } : {}),
   };
 }

@@ -2,7 +2,8 @@
  * Signaller: the event store's stream -> the order's workflow.
  *
  * - `OrderSubmitted` starts the order's execution of the lifecycle state machine, named by the
- *   order id, with an input derived only from the event: a redelivery sends the same request,
+ *   order id, with an input derived only from the event (a held leg of a contingent order starts
+ *   on its `OrderActivated` instead, from both events): a redelivery sends the same request,
  *   which Step Functions answers with the running execution or `ExecutionAlreadyExists` (both
  *   success). Name and input come from `workflow/execution-input.ts`, shared with the sweeper
  *   that restarts a start lost here (`workflow/start-stalled-workflows.ts`).
@@ -20,7 +21,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import type { OrderSubmitted } from '../core/index.js';
+import type { OrderActivated, OrderSubmitted } from '../core/index.js';
 import { ENV, requiredEnv } from '../shared/config.js';
 import { dynamo } from '../shared/dynamo.js';
 import { EventStore, type StoredEvent } from '../shared/event-store.js';
@@ -53,9 +54,27 @@ const counts: Record<Outcome, string> = {
   no_token: 'TokensAbsent',
 };
 
-export async function startExecution(deps: SignallerDeps, e: OrderSubmitted): Promise<Outcome> {
-  const started = await startOrderWorkflow(deps.sfn, deps.stateMachineArn, e);
+export async function startExecution(
+  deps: SignallerDeps,
+  e: OrderSubmitted,
+  activatedAt?: string,
+): Promise<Outcome> {
+  const started = await startOrderWorkflow(deps.sfn, deps.stateMachineArn, e, activatedAt);
   return started.kind === 'started' ? 'started' : 'already_started';
+}
+
+/** A held leg's workflow starts when it is activated: its `OrderSubmitted` is read (seq 1). */
+async function startActivated(deps: SignallerDeps, e: OrderActivated): Promise<Outcome> {
+  const out = await deps.doc.send(
+    new GetCommand({
+      TableName: deps.eventStoreTable,
+      Key: { orderId: e.orderId, seq: 1 },
+      ConsistentRead: true,
+    }),
+  );
+  const submitted = out.Item as OrderSubmitted | undefined;
+  if (submitted?.type !== 'OrderSubmitted') throw new Error(`order ${e.orderId} has no OrderSubmitted`);
+  return startExecution(deps, submitted, e.occurredAt);
 }
 
 export async function releaseToken(deps: SignallerDeps, m: ClosingMilestone): Promise<Outcome> {
@@ -108,9 +127,16 @@ async function signalOrder(
   tally: (o: Outcome) => void,
 ): Promise<number | null> {
   for (const { index, event } of records) {
-    if (event.type !== 'OrderSubmitted') continue;
+    const starts =
+      (event.type === 'OrderSubmitted' && event.data.contingency?.held !== true) ||
+      event.type === 'OrderActivated';
+    if (!starts) continue;
     try {
-      tally(await startExecution(deps, event));
+      tally(
+        await (event.type === 'OrderActivated'
+          ? startActivated(deps, event)
+          : startExecution(deps, event as OrderSubmitted)),
+      );
     } catch (err) {
       logger.error('StartExecution failed', { orderId, error: errorName(err) });
       return index;

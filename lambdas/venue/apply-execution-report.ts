@@ -101,7 +101,13 @@ async function openReplacementStream(
   const events = openReplacement(replaced, now());
   const opening = events[0] as OrderSubmitted;
   const replacementId = replaced.replacedBy as string;
-  const meta = { accountId: replaced.accountId, correlationId: replacementId, causationId: execId };
+  const groupId = replaced.contingency?.groupId;
+  const meta = {
+    accountId: replaced.accountId,
+    correlationId: replacementId,
+    causationId: execId,
+    ...(groupId === undefined ? {} : { groupId }),
+  };
   // The replacement's client order id is claimed with its opening events, so it is found by
   // client order id and cannot be reused for another order.
   const claim = {

@@ -20,14 +20,19 @@ export interface ExecutionInput {
   readonly replacement: boolean;
 }
 
-export function executionInputOf(e: OrderSubmitted): ExecutionInput {
+/**
+ * The input for an order from its `OrderSubmitted`; a held leg of a contingent order starts its
+ * workflow when activated, and its time in force runs from then (`activatedAt`, the occurredAt of
+ * its `OrderActivated`, always seq 2).
+ */
+export function executionInputOf(e: OrderSubmitted, activatedAt?: string): ExecutionInput {
   return {
     orderId: e.orderId,
     accountId: e.data.accountId,
     symbol: e.data.order.symbol,
     timeInForce: e.data.order.timeInForce,
     extendedHours: e.data.order.extendedHours,
-    submittedAt: e.occurredAt,
+    submittedAt: activatedAt ?? e.occurredAt,
     replacement: e.data.replaces !== null,
   };
 }
@@ -43,13 +48,14 @@ export async function startOrderWorkflow(
   sfn: SFNClient,
   stateMachineArn: string,
   submitted: OrderSubmitted,
+  activatedAt?: string,
 ): Promise<StartOutcome> {
   try {
     const out = await sfn.send(
       new StartExecutionCommand({
         stateMachineArn,
         name: submitted.orderId,
-        input: JSON.stringify(executionInputOf(submitted)),
+        input: JSON.stringify(executionInputOf(submitted, activatedAt)),
       }),
     );
     return { kind: 'started', startDate: out?.startDate };

@@ -17,7 +17,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import type { OrderSubmitted } from '../core/index.js';
+import type { OrderEvent, OrderSubmitted } from '../core/index.js';
 import { ENV, requiredEnv } from '../shared/config.js';
 import { dynamo } from '../shared/dynamo.js';
 import { logger, metrics } from '../shared/observability.js';
@@ -77,19 +77,31 @@ async function pendingSince(deps: SweeperDeps, shard: number, cutoff: string): P
   return (out.Items ?? []).map((i) => i.orderId).filter((id): id is string => typeof id === 'string');
 }
 
-async function submittedEventOf(deps: SweeperDeps, orderId: string): Promise<OrderSubmitted> {
+async function eventAt(deps: SweeperDeps, orderId: string, seq: number): Promise<OrderEvent | undefined> {
   const out = await deps.doc.send(
-    new GetCommand({ TableName: deps.eventStoreTable, Key: { orderId, seq: 1 }, ConsistentRead: true }),
+    new GetCommand({ TableName: deps.eventStoreTable, Key: { orderId, seq }, ConsistentRead: true }),
   );
-  const event = out.Item as OrderSubmitted | undefined;
+  return out.Item as OrderEvent | undefined;
+}
+
+/** The order's `OrderSubmitted`, and for an activated leg of a contingent order when it was activated. */
+async function submittedEventOf(
+  deps: SweeperDeps,
+  orderId: string,
+): Promise<{ submitted: OrderSubmitted; activatedAt?: string }> {
+  const event = await eventAt(deps, orderId, 1);
   if (event?.type !== 'OrderSubmitted') throw new Error(`order ${orderId} has no OrderSubmitted at seq 1`);
-  return event;
+  if (event.data.contingency?.held !== true) return { submitted: event };
+  const activated = await eventAt(deps, orderId, 2);
+  if (activated?.type !== 'OrderActivated')
+    throw new Error(`held order ${orderId} has no OrderActivated at seq 2`);
+  return { submitted: event, activatedAt: activated.occurredAt };
 }
 
 async function restart(deps: SweeperDeps, orderId: string, sweepStartedAt: number): Promise<SweepOutcome> {
   try {
-    const submitted = await submittedEventOf(deps, orderId);
-    const started = await startOrderWorkflow(deps.sfn, deps.stateMachineArn, submitted);
+    const { submitted, activatedAt } = await submittedEventOf(deps, orderId);
+    const started = await startOrderWorkflow(deps.sfn, deps.stateMachineArn, submitted, activatedAt);
     if (started.kind === 'already_exists') {
       logger.warn('order still pending_new but its workflow has ended', { orderId });
       return 'ended';

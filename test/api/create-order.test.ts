@@ -1,4 +1,5 @@
 import './env.js';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../lambdas/api/create-order.js';
 import { loadRiskInputs } from '../../lambdas/shared/risk-context.js';
 import { FakeDynamo } from './fake-dynamo.js';
@@ -91,47 +92,14 @@ describe('POST /v2/orders', () => {
     expect(fake.writes()).toHaveLength(0);
   });
 
-  const NOT_SIMPLE = {
-    code: 'not_allowed',
-    field: 'order_class',
-    message: 'order_class: must be simple: bracket, oco and oto orders are not supported yet',
-  };
   const NO_ALGO = {
     code: 'not_allowed',
     field: 'advanced_instructions',
     message: 'advanced_instructions: algorithmic orders (TWAP, VWAP, DMA) are not supported yet',
   };
-  // Valid requests the OMS cannot carry out yet: accepted, their legs or algorithm would be
-  // silently dropped on the way to the venue.
+  // Valid requests the OMS cannot carry out yet: accepted, their algorithm would be silently
+  // dropped on the way to the venue.
   test.each([
-    {
-      case: 'a bracket order',
-      body: {
-        ...LIMIT_BUY,
-        order_class: 'bracket',
-        take_profit: { limit_price: '110' },
-        stop_loss: { stop_price: '95' },
-      },
-      errors: [NOT_SIMPLE],
-    },
-    {
-      case: 'an oco order',
-      body: {
-        ...LIMIT_BUY,
-        side: 'sell',
-        time_in_force: 'gtc',
-        limit_price: undefined,
-        order_class: 'oco',
-        take_profit: { limit_price: '110' },
-        stop_loss: { stop_price: '95', limit_price: '94.5' },
-      },
-      errors: [NOT_SIMPLE],
-    },
-    {
-      case: 'an oto order',
-      body: { ...LIMIT_BUY, order_class: 'oto', stop_loss: { stop_price: '95' } },
-      errors: [NOT_SIMPLE],
-    },
     {
       case: 'a TWAP order',
       body: {
@@ -159,6 +127,37 @@ describe('POST /v2/orders', () => {
     });
     expect(fake.mock.calls()).toHaveLength(0);
     expect(risk).not.toHaveBeenCalled();
+  });
+
+  // biome-ignore format: table
+  test.each([
+    { orderClass: 'bracket', extra: { take_profit: { limit_price: '110' }, stop_loss: { stop_price: '95' } },
+      legs: [['take_profit', 'sell', 'limit', 'held'], ['stop_loss', 'sell', 'stop', 'held']] },
+    { orderClass: 'oto', extra: { stop_loss: { stop_price: '95', limit_price: '94.5' } },
+      legs: [['stop_loss', 'sell', 'stop_limit', 'held']] },
+    { orderClass: 'oco', extra: { side: 'sell', time_in_force: 'gtc', limit_price: undefined,
+        take_profit: { limit_price: '110' }, stop_loss: { stop_price: '95' } },
+      legs: [['stop_loss', 'sell', 'stop', 'pending_new']] },
+  ])('a $orderClass order is placed whole: root and legs in one transaction, legs in the response', async ({ orderClass, extra, legs }) => {
+    const res = await post({ body: { ...LIMIT_BUY, order_class: orderClass, ...extra } });
+    expect(res.statusCode).toBe(200);
+    const order = parse(res.body);
+    expect(order.order_class).toBe(orderClass);
+    expect(order.legs.map((l: Record<string, string>) => [l.side, l.type, l.status])).toEqual(
+      legs.map(([, side, type, status]) => [side, type, status]),
+    );
+    for (const l of order.legs) expect(l).toMatchObject({ order_class: orderClass, qty: '10', legs: null });
+    const transactions = fake.mock.commandCalls(TransactWriteCommand);
+    expect(transactions).toHaveLength(1);
+    const puts = (transactions[0]?.args[0].input.TransactItems ?? []).map((i) => i.Put?.Item);
+    const submitted = puts.filter((i) => i?.type === 'OrderSubmitted');
+    expect(submitted.map((e) => e?.orderId)).toEqual([order.id, ...order.legs.map((l: { id: string }) => l.id)]);
+    // Every member's event carries the group, for the coordinator's stream filter.
+    expect(submitted.map((e) => e?.groupId)).toEqual(submitted.map(() => order.id));
+    expect(submitted.map((e) => (e?.data as { contingency?: { role: string } } | undefined)?.contingency?.role)).toEqual([
+      orderClass === 'oco' ? 'take_profit' : 'entry',
+      ...legs.map(([role]) => role),
+    ]);
   });
 
   test('risk refusal -> 403 40310000 naming the rule and the limit', async () => {

@@ -527,7 +527,7 @@ describe('operations', () => {
   test.each([
     ['ExecutionsFailed', 0, 1],
     ['ExecutionsTimedOut', 0, 1],
-    ['IteratorAge', 60_000, 3],
+    ['IteratorAge', 60_000, 4],
     ['5xx', 0, 1],
   ])('%s alarms above %d (%d alarms), notifying the encrypted topic', (metric, threshold, count) => {
     const alarms = alarmsOn(metric);

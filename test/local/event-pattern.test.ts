@@ -1178,7 +1178,7 @@ describe('the patterns this project’s stack synthesizes', () => {
       )
       .flatMap((r) => (r.Properties.FilterCriteria as { Filters: { Pattern: string }[] }).Filters)
       .map((f) => JSON.parse(f.Pattern) as unknown);
-    expect(filters).toHaveLength(3);
+    expect(filters).toHaveLength(4);
     const record = (eventName: string) => ({
       eventID: 'ev-1',
       eventName,
@@ -1194,7 +1194,23 @@ describe('the patterns this project’s stack synthesizes', () => {
       },
       eventSourceARN: 'arn:aws:dynamodb:us-east-1:000000000000:table/Events/stream/2025-01-01T00:00:00.000',
     });
+    const grouped = (eventName: string) => {
+      const r = record(eventName);
+      return {
+        ...r,
+        dynamodb: { ...r.dynamodb, NewImage: { ...r.dynamodb.NewImage, groupId: { S: 'g-1' } } },
+      };
+    };
+    // The group coordinator's filter also needs a groupId (events of contingent orders' members).
+    const coordinatorFilters = filters.filter((f) => JSON.stringify(f).includes('groupId'));
+    expect(coordinatorFilters).toHaveLength(1);
+    for (const filter of coordinatorFilters) {
+      expect(matchesPattern(filter, grouped('INSERT'))).toBe(true);
+      expect(matchesPattern(filter, record('INSERT'))).toBe(false);
+      expect(matchesPattern(filter, grouped('MODIFY'))).toBe(false);
+    }
     for (const filter of filters) {
+      if (coordinatorFilters.includes(filter)) continue;
       expect(matchesPattern(filter, record('INSERT'))).toBe(true);
       expect(matchesPattern(filter, record('MODIFY'))).toBe(false);
       expect(matchesPattern(filter, record('REMOVE'))).toBe(false);

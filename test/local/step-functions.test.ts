@@ -119,6 +119,7 @@ const orderInput = (orderId: string) => ({
   accountId: 'acc-1',
   symbol: 'AAPL',
   timeInForce: 'day',
+  extendedHours: false,
   submittedAt: '2025-07-15T14:00:00.000Z',
   replacement: false,
 });

@@ -115,8 +115,8 @@ describe('the synthesized OMS template', () => {
     expect(new Set(topo.tables.map((t) => t.tableName)).size).toBe(7);
   });
 
-  test('has the 20 functions of lib/handlers.ts, each with an existing entry file', () => {
-    expect(topo.functions).toHaveLength(20);
+  test('has the 21 functions of lib/handlers.ts, each with an existing entry file', () => {
+    expect(topo.functions).toHaveLength(21);
     expect(topo.functions.map((f) => f.entry).sort()).toEqual(Object.values(HANDLERS).sort());
     for (const f of topo.functions) {
       expect(existsSync(join(REPO_ROOT, f.entry))).toBe(true);
@@ -163,17 +163,21 @@ describe('the synthesized OMS template', () => {
     ]);
   });
 
-  test('has the 3 event store stream mappings, filtered to INSERT, with their DLQs', () => {
+  test('has the 4 event store stream mappings, filtered to INSERT, with their DLQs', () => {
     const streams = topo.eventSourceMappings.filter((m) => m.source.kind === 'dynamodb-stream');
     const events = tableByEnv(ENV.eventStoreTable);
     const byEntry = Object.fromEntries(streams.map((m) => [fnById(m.functionLogicalId)?.entry, m]));
     expect(Object.keys(byEntry).sort()).toEqual(
-      [HANDLERS.projector, HANDLERS.publisher, HANDLERS.signaller].sort(),
+      [HANDLERS.projector, HANDLERS.publisher, HANDLERS.signaller, HANDLERS.contingency].sort(),
     );
     const queueIds = new Set(topo.queues.map((q) => q.logicalId));
     for (const m of streams) {
       expect(m.source).toEqual({ kind: 'dynamodb-stream', tableLogicalId: events.logicalId });
-      expect(m.filters).toEqual([{ eventName: ['INSERT'] }]);
+      expect(m.filters).toEqual([
+        byEntry[HANDLERS.contingency] === m
+          ? { eventName: ['INSERT'], dynamodb: { NewImage: { groupId: { S: [{ exists: true }] } } } }
+          : { eventName: ['INSERT'] },
+      ]);
       expect(m).toMatchObject({
         reportBatchItemFailures: true,
         bisectBatchOnFunctionError: true,
@@ -231,8 +235,9 @@ describe('the synthesized OMS template', () => {
     },
   );
 
-  test('has exactly the 3 SQS mappings and 3 stream mappings', () => {
+  test('has exactly the 3 SQS mappings and 4 stream mappings', () => {
     expect(topo.eventSourceMappings.map((m) => m.source.kind).sort()).toEqual([
+      'dynamodb-stream',
       'dynamodb-stream',
       'dynamodb-stream',
       'dynamodb-stream',
@@ -279,15 +284,15 @@ describe('the synthesized OMS template', () => {
     }
   });
 
-  test('queues: 13, local ARNs/URLs, redrive to queues of the stack', () => {
-    expect(topo.queues).toHaveLength(13);
+  test('queues: 14, local ARNs/URLs, redrive to queues of the stack', () => {
+    expect(topo.queues).toHaveLength(14);
     const ids = new Set(topo.queues.map((q) => q.logicalId));
     for (const q of topo.queues) {
       expect(q.arn).toBe(`arn:aws:sqs:${A}:${q.queueName}`);
       expect(q.url).toBe(`http://sqs.local/${LOCAL_ACCOUNT_ID}/${q.queueName}`);
       if (q.redrive) expect(ids).toContain(q.redrive.deadLetterQueueLogicalId);
     }
-    expect(topo.queues.filter((q) => q.visibilityTimeoutSeconds === 30).length).toBe(10);
+    expect(topo.queues.filter((q) => q.visibilityTimeoutSeconds === 30).length).toBe(11);
   });
 
   test('the state machine definition parses, has no placeholders, and its tasks call the 7 workflow functions', () => {

@@ -1,0 +1,125 @@
+/**
+ * Group coordinator: the event store's stream -> the members of contingent orders (bracket, OCO,
+ * OTO). Its event source mapping only passes events that carry a `groupId` (events of group
+ * members). For each group in the batch it reads the members as they stand (consistent reads,
+ * chain heads), asks the core what the group must do (`reconcileGroup`) and carries that out
+ * through each member's own command:
+ * - activate a held exit (`OrderActivated`: the signaller then starts its workflow);
+ * - resize a working exit (`OrderReplaceRequested` with the new total qty: the normal replace path);
+ * - cancel an exit (a held one closes at once; a working one through the venue);
+ * - record an over-execution (both exits filled past the position) on each exit that filled.
+ *
+ * Running it again is harmless (a member refuses what it has already been asked), and every
+ * member event runs it again, so the group converges whatever order its events arrive in. A
+ * failure is reported at the group's first record in the batch, so the shard resumes there.
+ */
+import { randomUUID } from 'node:crypto';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { formatNanos, type GroupAction, type OrderCommand, reconcileGroup } from '../core/index.js';
+import { ENV, requiredEnv } from '../shared/config.js';
+import { loadGroup } from '../shared/contingent-groups.js';
+import { dynamo } from '../shared/dynamo.js';
+import { EventStore, runCommand } from '../shared/event-store.js';
+import { logger, metrics } from '../shared/observability.js';
+import { errorName, partialBatchResponse, readRecords } from './stream-records.js';
+
+/** Who asks, as a member's events record it (`requestedBy`). */
+export const COORDINATOR = 'oms:contingency';
+
+export function commandOf(action: GroupAction, newOrderId: () => string): OrderCommand {
+  switch (action.kind) {
+    case 'activate':
+      return { type: 'activate', qty: formatNanos(action.qty) };
+    case 'resize':
+      return {
+        type: 'requestReplace',
+        replacementOrderId: newOrderId(),
+        changes: { qty: formatNanos(action.qty) },
+        requestedBy: COORDINATOR,
+      };
+    case 'cancel':
+      return { type: 'requestCancel', requestedBy: `${COORDINATOR}:${action.reason}` };
+    case 'overExecution':
+      return {
+        type: 'recordException',
+        stage: 'contingency',
+        error: 'over_execution',
+        cause: `the exits filled ${formatNanos(action.exitFilledQty)} against a position of ${formatNanos(action.positionQty)}`,
+        reachedVenue: true,
+      };
+  }
+}
+
+/** Reconciles one group; returns how many actions were carried out (a refused one counts not). */
+export async function coordinateGroup(
+  store: EventStore,
+  groupId: string,
+  causationId: string,
+  now: () => number = Date.now,
+  newOrderId: () => string = randomUUID,
+): Promise<number> {
+  const group = await loadGroup(store, groupId);
+  if (group === undefined) throw new Error(`group ${groupId} has no root in the event store`);
+  let done = 0;
+  for (const action of reconcileGroup(group.states)) {
+    const result = await runCommand(
+      store,
+      action.orderId,
+      commandOf(action, newOrderId),
+      (s) => ({ accountId: s.accountId, correlationId: groupId, causationId }),
+      now,
+    );
+    if (result.appended.length > 0) {
+      done++;
+      logger.info('contingent order action', { groupId, orderId: action.orderId, action: action.kind });
+    } else if (!result.decision.ok) {
+      logger.info('contingent order action refused by the member', {
+        groupId,
+        orderId: action.orderId,
+        action: action.kind,
+        refusal: result.decision.refusal.code,
+      });
+    }
+  }
+  return done;
+}
+
+export async function coordinateBatch(
+  event: DynamoDBStreamEvent,
+  store: EventStore,
+): Promise<DynamoDBBatchResponse> {
+  const items = readRecords(event);
+  // Each group once, reconciled after the batch's last event of it (its first record is where a
+  // failure makes the shard resume).
+  const groups = new Map<string, { first: number; lastEventId: string }>();
+  items.forEach((item, index) => {
+    if (item.kind !== 'event' || item.event.groupId === undefined) return;
+    const g = groups.get(item.event.groupId);
+    groups.set(item.event.groupId, { first: g?.first ?? index, lastEventId: item.event.eventId });
+  });
+  const failed = new Set<number>();
+  let actions = 0;
+  await Promise.all(
+    [...groups].map(async ([groupId, g]) => {
+      try {
+        actions += await coordinateGroup(store, groupId, g.lastEventId);
+      } catch (err) {
+        logger.error('coordinating a contingent order failed', { groupId, error: errorName(err) });
+        failed.add(g.first);
+      }
+    }),
+  );
+  metrics.addMetric('ContingentActions', MetricUnit.Count, actions);
+  metrics.addMetric('ContingentGroupsFailed', MetricUnit.Count, failed.size);
+  return partialBatchResponse(items, failed);
+}
+
+export async function handler(event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> {
+  if (context !== undefined) logger.addContext(context);
+  try {
+    return await coordinateBatch(event, new EventStore(dynamo, requiredEnv(ENV.eventStoreTable)));
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}

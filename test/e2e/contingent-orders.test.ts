@@ -1,0 +1,169 @@
+/**
+ * Contingent orders (issue 5) end to end against local mode: bracket, OTO and OCO placed over
+ * HTTP, traded by the simulated venue against pinned quotes, their legs activated, resized and
+ * canceled by the group coordinator (stream consumer `Contingency`). Each scenario trades its own
+ * symbol. See local-mode.test.ts for the harness conventions.
+ */
+import { type LocalOms, startLocalOms } from '../../lib/local/oms-local.js';
+import { EVERY_DAY, eventually, expectConsistentTrail, newYorkTime, OmsHttp, type Order } from './harness.js';
+
+jest.setTimeout(60_000);
+
+let oms: LocalOms;
+let http: OmsHttp;
+
+beforeAll(async () => {
+  oms = await startLocalOms({
+    port: 0,
+    sessionClose: newYorkTime(Date.now() + 12 * 3600_000),
+    sessionDays: EVERY_DAY,
+    logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
+  });
+  http = OmsHttp.forDemo(oms);
+}, 90_000);
+
+afterAll(async () => {
+  await oms?.stop();
+});
+
+type WithLegs = Order & { readonly order_class: string; readonly legs: (Order & { type: string })[] | null };
+
+const types = async (id: string) => (await http.auditTrail(id)).map((e) => e.type);
+
+it('bracket: legs held, activated by the entry fill, the take-profit fills and the stop-loss is canceled', async () => {
+  await http.pinQuote('E2EBRK', { bid: '99.98', ask: '100.00', ask_size: '1000', bid_size: '1000' });
+  const placed = (await http.submit({
+    symbol: 'E2EBRK',
+    qty: '10',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '99.50', // rests below the ask
+    time_in_force: 'day',
+    order_class: 'bracket',
+    take_profit: { limit_price: '101.00' },
+    stop_loss: { stop_price: '98.00' },
+  })) as WithLegs;
+  expect(placed.order_class).toBe('bracket');
+  const [tp, sl] = placed.legs ?? [];
+  if (tp === undefined || sl === undefined) throw new Error('a bracket has two legs');
+  expect([tp.type, sl.type, tp.status, sl.status]).toEqual(['limit', 'stop', 'held', 'held']);
+  http.orders.add(tp.id);
+  http.orders.add(sl.id);
+  await http.untilStatus(placed.id, 'new');
+  expect((await http.order(tp.id)).status).toBe('held');
+
+  // The ask comes down to the entry's limit: the entry fills, the legs go to work for 10.
+  await http.pinQuote('E2EBRK', { bid: '99.40', ask: '99.50', ask_size: '1000', bid_size: '1000' });
+  await http.untilStatus(placed.id, 'filled');
+  await http.untilStatus(tp.id, 'new');
+  await http.untilStatus(sl.id, 'new');
+
+  // The bid reaches the take-profit: it fills, and the stop-loss is canceled.
+  await http.pinQuote('E2EBRK', { bid: '101.00', ask: '101.02', ask_size: '1000', bid_size: '1000' });
+  const tpFilled = await http.untilStatus(tp.id, 'filled');
+  expect(tpFilled).toMatchObject({ filled_qty: '10', filled_avg_price: '101' });
+  const slCanceled = await http.untilStatus(sl.id, 'canceled');
+  expect(slCanceled.filled_qty).toBe('0');
+
+  expect(await types(tp.id)).toEqual(['OrderSubmitted', 'OrderActivated', 'OrderAccepted', 'OrderFilled']);
+  const slTrail = await types(sl.id);
+  expect(slTrail.slice(0, 3)).toEqual(['OrderSubmitted', 'OrderActivated', 'OrderAccepted']);
+  expect(slTrail).toContain('OrderCancelRequested');
+  expect(slTrail.at(-1)).toBe('OrderCanceled');
+  for (const id of [placed.id, tp.id, sl.id]) await expectConsistentTrail(http, id);
+
+  // The root shows its legs; a nested listing folds them in.
+  const root = (await http.order(placed.id)) as WithLegs;
+  expect(root.legs?.map((l) => [l.id, l.status])).toEqual([
+    [tp.id, 'filled'],
+    [sl.id, 'canceled'],
+  ]);
+  const listed = await http.expect<WithLegs[]>(
+    200,
+    'GET',
+    '/v2/orders?status=all&nested=true&symbols=E2EBRK',
+  );
+  expect(listed.map((o) => [o.id, o.legs?.length])).toEqual([[placed.id, 2]]);
+});
+
+it('bracket: canceling the entry before any fill cancels the held legs', async () => {
+  await http.pinQuote('E2EBRC', { bid: '49.98', ask: '50.00', ask_size: '1000' });
+  const placed = (await http.submit({
+    symbol: 'E2EBRC',
+    qty: '5',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '49.00',
+    time_in_force: 'day',
+    order_class: 'bracket',
+    take_profit: { limit_price: '52.00' },
+    stop_loss: { stop_price: '47.00', limit_price: '46.90' },
+  })) as WithLegs;
+  const legs = placed.legs ?? [];
+  await http.untilStatus(placed.id, 'new');
+  await http.cancel(placed.id);
+  await http.untilStatus(placed.id, 'canceled');
+  for (const leg of legs) {
+    http.orders.add(leg.id);
+    await http.untilStatus(leg.id, 'canceled');
+    // Never at the venue: canceled straight from held.
+    expect(await types(leg.id)).toEqual(['OrderSubmitted', 'OrderCanceled']);
+  }
+});
+
+it('oco: both exits work at once; the stop-loss triggers and fills, the take-profit is canceled', async () => {
+  await http.pinQuote('E2EOCO', { bid: '30.00', ask: '30.02', ask_size: '1000', bid_size: '1000' });
+  const placed = (await http.submit({
+    symbol: 'E2EOCO',
+    qty: '20',
+    side: 'sell',
+    type: 'limit',
+    time_in_force: 'day',
+    order_class: 'oco',
+    take_profit: { limit_price: '31.00' },
+    stop_loss: { stop_price: '29.00' },
+  })) as WithLegs;
+  const sl = placed.legs?.[0];
+  if (sl === undefined) throw new Error('an OCO has a stop-loss leg');
+  http.orders.add(sl.id);
+  await http.untilStatus(placed.id, 'new');
+  await http.untilStatus(sl.id, 'new');
+
+  await http.pinQuote('E2EOCO', { bid: '28.90', ask: '28.95', last: '28.95', bid_size: '1000' });
+  const slFilled = await http.untilStatus(sl.id, 'filled');
+  expect(slFilled).toMatchObject({ filled_qty: '20', filled_avg_price: '28.9' });
+  await http.untilStatus(placed.id, 'canceled');
+  expect(await types(sl.id)).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderTriggered', 'OrderFilled']);
+});
+
+it('oco: both exits filling at the same instant is recorded as an over-execution on each', async () => {
+  // The bid is through the take-profit and the last through the stop: each fills on arrival.
+  await http.pinQuote('E2EOVX', { bid: '41.00', ask: '41.02', last: '39.00', bid_size: '1000' });
+  const placed = (await http.submit({
+    symbol: 'E2EOVX',
+    qty: '7',
+    side: 'sell',
+    type: 'limit',
+    time_in_force: 'day',
+    order_class: 'oco',
+    take_profit: { limit_price: '40.50' },
+    stop_loss: { stop_price: '40.00' },
+  })) as WithLegs;
+  const sl = placed.legs?.[0];
+  if (sl === undefined) throw new Error('an OCO has a stop-loss leg');
+  http.orders.add(sl.id);
+  await http.untilStatus(placed.id, 'filled');
+  await http.untilStatus(sl.id, 'filled');
+  for (const id of [placed.id, sl.id]) {
+    await eventually(
+      async () => {
+        const exceptions = (await http.auditTrail(id)).filter((e) => e.type === 'OrderExceptionRecorded');
+        expect(exceptions.map((e) => [e.data.stage, e.data.error])).toEqual([
+          ['contingency', 'over_execution'],
+        ]);
+      },
+      15_000,
+      () => http.explain([placed.id, sl.id]),
+    );
+  }
+});
