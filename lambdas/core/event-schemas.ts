@@ -80,6 +80,7 @@ const fillData = z.strictObject({
   filledQty: decimalText,
   leavesQty: decimalText.nullable(),
   filledAvgPrice: decimalText,
+  childOrderId: id.optional(),
 });
 
 type DataOf<T extends OrderEventType> = Extract<OrderEvent, { type: T }>['data'];
@@ -99,8 +100,8 @@ export const eventDataSchemas = {
     contingency: z
       .strictObject({
         groupId: id,
-        orderClass: z.enum(['bracket', 'oco', 'oto']),
-        role: z.enum(['entry', 'take_profit', 'stop_loss']),
+        orderClass: z.enum(['bracket', 'oco', 'oto', 'algo']),
+        role: z.enum(['entry', 'take_profit', 'stop_loss', 'algo_parent', 'algo_child']),
         parentOrderId: id.nullable(),
         legOrderIds: z.array(id),
         held: z.boolean(),
@@ -108,6 +109,20 @@ export const eventDataSchemas = {
       .optional(),
   }),
   OrderActivated: z.strictObject({ qty: decimalText }),
+  OrderSliceDecided: z.strictObject({
+    trigger: z.enum(['slice', 'child_closed']),
+    sliceIndex: z.int().min(-1),
+    decision: z.enum(['release', 'wait', 'done']),
+    reason: text.nullable(),
+    childOrderId: id.nullable(),
+    qty: decimalText.nullable(),
+    volumeMark: decimalText.nullable(),
+  }),
+  OrderChildClosed: z.strictObject({
+    childOrderId: id,
+    outcome: z.enum(['filled', 'canceled', 'expired', 'rejected']),
+    filledQty: decimalText,
+  }),
   OrderAccepted: z.strictObject({ venueOrderId: id.nullable() }),
   OrderRejected: z.strictObject({ reason: text }),
   OrderTriggered: z.strictObject({

@@ -26,12 +26,13 @@ export interface ReplaceChanges {
 }
 
 /** A contingent order's member: its place in the group (docs/domain.md, "Contingent orders"). */
-export type LegRole = 'entry' | 'take_profit' | 'stop_loss';
+export type LegRole = 'entry' | 'take_profit' | 'stop_loss' | 'algo_parent' | 'algo_child';
 
 export interface Contingency {
   /** The group's root order id: a bracket's or OTO's entry, an OCO's take-profit order. */
   readonly groupId: string;
-  readonly orderClass: 'bracket' | 'oco' | 'oto';
+  /** `algo`: an algorithmic parent (advanced_instructions) and the child orders it releases. */
+  readonly orderClass: 'bracket' | 'oco' | 'oto' | 'algo';
   readonly role: LegRole;
   /** The order whose fills this leg depends on (null for the root). */
   readonly parentOrderId: string | null;
@@ -56,6 +57,34 @@ export type OrderSubmitted = EventBase<
     readonly contingency?: Contingency;
   }
 >;
+/**
+ * An algorithmic parent's decision at a slice time or when a child closed (the algorithm's
+ * `decide`): the audit trail of its schedule, and with `release` the child placed in the same
+ * transaction.
+ */
+export type OrderSliceDecided = EventBase<
+  'OrderSliceDecided',
+  {
+    readonly trigger: 'slice' | 'child_closed';
+    readonly sliceIndex: number;
+    readonly decision: 'release' | 'wait' | 'done';
+    /** Why the schedule is done (`filled`, `window_closed`, `schedule_complete`). */
+    readonly reason: string | null;
+    readonly childOrderId: string | null;
+    readonly qty: string | null;
+    /** The symbol's cumulative market volume when decided: the next decision's observed volume starts here. */
+    readonly volumeMark: string | null;
+  }
+>;
+/** A child of an algorithmic parent closed; its fills were mirrored onto the parent before. */
+export type OrderChildClosed = EventBase<
+  'OrderChildClosed',
+  {
+    readonly childOrderId: string;
+    readonly outcome: 'filled' | 'canceled' | 'expired' | 'rejected';
+    readonly filledQty: string;
+  }
+>;
 /** A held leg goes to work (its parent filled), sized to what it protects. */
 export type OrderActivated = EventBase<'OrderActivated', { readonly qty: string }>;
 export type OrderAccepted = EventBase<'OrderAccepted', { readonly venueOrderId: string | null }>;
@@ -74,6 +103,8 @@ interface FillData {
   readonly filledQty: string;
   readonly leavesQty: string | null;
   readonly filledAvgPrice: string;
+  /** On an algorithmic parent: the child order whose fill this mirrors. */
+  readonly childOrderId?: string;
 }
 export type OrderPartiallyFilled = EventBase<'OrderPartiallyFilled', FillData>;
 export type OrderFilled = EventBase<'OrderFilled', FillData>;
@@ -133,6 +164,8 @@ export type OrderExceptionRecorded = EventBase<
 export type OrderEvent =
   | OrderSubmitted
   | OrderActivated
+  | OrderSliceDecided
+  | OrderChildClosed
   | OrderAccepted
   | OrderRejected
   | OrderTriggered
@@ -171,6 +204,9 @@ export const FIX_MESSAGE_OF: Readonly<
   OrderSubmitted: { msgType: '8', execType: 'A' },
   // The OMS releases a held leg; the venue first hears of it as a NewOrderSingle.
   OrderActivated: { msgType: 'D' },
+  // The parent's own records: its children are the orders the venue sees.
+  OrderSliceDecided: { msgType: null },
+  OrderChildClosed: { msgType: null },
   OrderAccepted: { msgType: '8', execType: '0' },
   OrderRejected: { msgType: '8', execType: '8' },
   OrderTriggered: { msgType: '8', execType: 'L' },

@@ -1,4 +1,5 @@
 /** The order domain: pure TypeScript, no AWS, no I/O, no clock. */
+export * from './algo-parent.js';
 export * from './calendar.js';
 export * from './contingency.js';
 export * from './decimal.js';

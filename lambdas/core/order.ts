@@ -49,6 +49,26 @@ export interface PendingReplace {
   readonly acknowledged: boolean;
 }
 
+/** A child order as its algorithmic parent knows it. */
+export interface AlgoChild {
+  readonly qty: Nanos;
+  /** Mirrored fills so far. */
+  readonly filled: Nanos;
+  readonly open: boolean;
+}
+
+/** What an algorithmic parent keeps of its schedule and children. */
+export interface AlgoState {
+  /** Slice indexes already decided: a retried slice step decides nothing twice. */
+  readonly decidedSlices: ReadonlySet<number>;
+  /** The children in release order. */
+  readonly children: ReadonlyMap<string, AlgoChild>;
+  /** Cumulative market volume at the last decision (observed volume is measured from it). */
+  readonly volumeMark: string | null;
+  /** The algorithm said `done` (filled, window closed or schedule complete). */
+  readonly done: boolean;
+}
+
 export interface OrderState {
   readonly orderId: string;
   readonly accountId: string;
@@ -76,6 +96,8 @@ export interface OrderState {
   readonly replacedBy: string | null;
   /** Its place in a bracket, OCO or OTO order; null for a simple order. */
   readonly contingency: Contingency | null;
+  /** Present on an algorithmic parent (contingency role `algo_parent`). */
+  readonly algo: AlgoState | null;
   /** `stage|error` of every exception recorded: a retried record does not record it twice. */
   readonly recordedExceptions: ReadonlySet<string>;
   /** The changes the replacement order takes over (kept once replaced, for `openReplacement`). */
@@ -199,6 +221,25 @@ export type OrderCommand =
       readonly lastQty: string;
       readonly lastPx: string;
       readonly venue?: string;
+      /** On an algorithmic parent: the child whose fill this mirrors. */
+      readonly childOrderId?: string;
+    }
+  | {
+      /** An algorithmic parent records its algorithm's decision (see `algo-parent.ts`). */
+      readonly type: 'decideSlice';
+      readonly trigger: 'slice' | 'child_closed';
+      readonly sliceIndex: number;
+      readonly decision: 'release' | 'wait' | 'done';
+      readonly reason?: string;
+      readonly childOrderId?: string;
+      readonly qty?: string;
+      readonly volumeMark?: string;
+    }
+  | {
+      readonly type: 'closeChild';
+      readonly childOrderId: string;
+      readonly outcome: 'filled' | 'canceled' | 'expired' | 'rejected';
+      readonly filledQty: string;
     }
   | { readonly type: 'requestCancel'; readonly requestedBy: string }
   | { readonly type: 'acknowledgeCancel' }
@@ -241,6 +282,8 @@ export type RefusalCode =
   | 'order_closed'
   | 'not_pending_new'
   | 'not_held'
+  | 'not_algo_parent'
+  | 'unknown_child'
   | 'not_conditional'
   | 'already_triggered'
   | 'not_working'
@@ -344,7 +387,27 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
 
     case 'fill':
       if (s.phase === 'held') return refuse('not_working', 'fill: a held leg is not at the venue');
+      if (command.childOrderId !== undefined && !s.algo?.children.has(command.childOrderId))
+        return refuse('unknown_child', `fill: ${command.childOrderId} is not a child of this order`);
       return decideFill(s, command, one);
+
+    case 'decideSlice':
+      return decideSlice(s, command, one);
+
+    case 'closeChild': {
+      const child = s.algo?.children.get(command.childOrderId);
+      if (s.algo === null || child === undefined)
+        return refuse('unknown_child', `closeChild: ${command.childOrderId} is not a child of this order`);
+      if (!child.open) return { ok: true, events: [] };
+      const filledQty = positiveOrZero(command.filledQty);
+      if (filledQty === null || filledQty !== child.filled)
+        return refuse('invalid_execution', 'closeChild: the child has fills not mirrored yet');
+      return one('OrderChildClosed', {
+        childOrderId: command.childOrderId,
+        outcome: command.outcome,
+        filledQty: formatNanos(filledQty),
+      });
+    }
 
     case 'requestCancel':
       if (isDone(s)) return closed();
@@ -453,6 +516,39 @@ function decideException(
   return { ok: true, events };
 }
 
+function positiveOrZero(text: string): Nanos | null {
+  const v = parseNanos(text);
+  return typeof v === 'bigint' && v >= 0n ? v : null;
+}
+
+function decideSlice(s: OrderState, c: Extract<OrderCommand, { type: 'decideSlice' }>, one: One): Decision {
+  if (s.algo === null) return refuse('not_algo_parent', 'decideSlice: not an algorithmic parent');
+  // Idempotent: a slice decided before (a retried step) decides nothing again.
+  if (c.trigger === 'slice' && s.algo.decidedSlices.has(c.sliceIndex)) return { ok: true, events: [] };
+  if (isDone(s) || s.algo.done) return refuse('order_closed', `decideSlice: order is ${statusOf(s)}`);
+  if (s.phase !== 'working') return refuse('not_working', `decideSlice: order is ${statusOf(s)}`);
+  if (s.cancelRequest !== 'none') return refuse('request_pending', 'decideSlice: a cancel is outstanding');
+  let qty: Nanos | null = null;
+  if (c.decision === 'release') {
+    qty = c.qty === undefined ? null : positiveDecimal(c.qty);
+    if (qty === null || c.childOrderId === undefined || s.algo.children.has(c.childOrderId))
+      return refuse('invalid_execution', 'decideSlice: a release needs a new child id and a positive qty');
+    let exposure = s.filledQty + qty;
+    for (const child of s.algo.children.values()) if (child.open) exposure += child.qty - child.filled;
+    if (s.qty !== null && exposure > s.qty)
+      return refuse('invalid_execution', 'decideSlice: the release would work more than the parent qty');
+  }
+  return one('OrderSliceDecided', {
+    trigger: c.trigger,
+    sliceIndex: c.sliceIndex,
+    decision: c.decision,
+    reason: c.reason ?? null,
+    childOrderId: c.decision === 'release' ? (c.childOrderId as string) : null,
+    qty: qty === null ? null : formatNanos(qty),
+    volumeMark: c.volumeMark ?? null,
+  });
+}
+
 function exceptionKey(e: { readonly stage: string; readonly error: string }): string {
   return `${e.stage}|${e.error}`;
 }
@@ -505,6 +601,7 @@ function decideFill(s: OrderState, c: Extract<OrderCommand, { type: 'fill' }>, o
     filledQty: formatNanos(filledQty),
     leavesQty: leaves === null ? null : formatNanos(leaves),
     filledAvgPrice: formatNanos(divideHalfEven(filledValue, filledQty)),
+    ...(c.childOrderId === undefined ? {} : { childOrderId: c.childOrderId }),
   });
 }
 
@@ -525,6 +622,8 @@ function decideReplaceRequest(
     return refuse('not_replaceable', 'requestReplace: a held leg works only once its parent fills');
   if (s.notional !== null)
     return refuse('not_replaceable', 'requestReplace: notional orders cannot be replaced');
+  if (s.algo !== null)
+    return refuse('not_replaceable', 'requestReplace: an algorithmic order cannot be replaced (cancel it)');
   if (s.triggered && s.spec.type !== 'trailing_stop' && c.changes.stopPrice !== undefined) {
     return refuse('not_replaceable', 'requestReplace: stop_price cannot change once the stop has triggered');
   }
@@ -701,6 +800,31 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
   }
   const s: OrderState = { ...state, seq: e.seq, updatedAt: e.occurredAt };
   switch (e.type) {
+    case 'OrderSliceDecided': {
+      const algo = s.algo as AlgoState;
+      const d = e.data;
+      const decidedSlices =
+        d.trigger === 'slice' ? new Set(algo.decidedSlices).add(d.sliceIndex) : algo.decidedSlices;
+      const children =
+        d.decision === 'release' && d.childOrderId !== null && d.qty !== null
+          ? new Map(algo.children).set(d.childOrderId, { qty: nanos(d.qty), filled: 0n, open: true })
+          : algo.children;
+      return {
+        ...s,
+        algo: {
+          decidedSlices,
+          children,
+          volumeMark: d.volumeMark ?? algo.volumeMark,
+          done: algo.done || d.decision === 'done',
+        },
+      };
+    }
+    case 'OrderChildClosed': {
+      const algo = s.algo as AlgoState;
+      const child = algo.children.get(e.data.childOrderId) as AlgoChild;
+      const children = new Map(algo.children).set(e.data.childOrderId, { ...child, open: false });
+      return { ...s, algo: { ...algo, children } };
+    }
     case 'OrderActivated': {
       const qty = nanos(e.data.qty);
       return { ...s, phase: 'pending_new', qty, spec: { ...s.spec, qty: e.data.qty } };
@@ -720,8 +844,15 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
         lastPx: e.data.lastPx,
         applied: true,
       });
+      const childId = e.data.childOrderId;
+      const child = childId === undefined ? undefined : s.algo?.children.get(childId);
+      const algo =
+        s.algo !== null && childId !== undefined && child !== undefined
+          ? { ...s.algo, children: new Map(s.algo.children).set(childId, { ...child, filled: child.filled + lastQty }) }
+          : s.algo;
       const next: OrderState = {
         ...s,
+        algo,
         // A fill before the venue's acknowledgement implies it (FIX B.1.e crossing reports).
         phase: s.phase === 'pending_new' ? 'working' : s.phase,
         filledQty: s.filledQty + lastQty,
@@ -821,6 +952,10 @@ function openState(e: OrderSubmitted): OrderState {
     replaces: e.data.replaces,
     replacedBy: null,
     contingency: e.data.contingency ?? null,
+    algo:
+      e.data.contingency?.role === 'algo_parent'
+        ? { decidedSlices: new Set(), children: new Map(), volumeMark: null, done: false }
+        : null,
     recordedExceptions: new Set(),
     replacementChanges: null,
     venueOrderId: null,

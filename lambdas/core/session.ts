@@ -13,6 +13,7 @@
  * - the close (`HH:MM` or `HH:MM:SS`, default 16:00). On an early-close day the earlier of the
  *   configured close and 13:00 applies: 16:00 becomes 13:00, a custom 15:45 also becomes 13:00
  *   (an order never outlives the shortened session), a custom 12:30 stays 12:30;
+ * - the open (`sessionOpen`, default 09:30): the opening auction opg orders wait for;
  * - the grace a DAY order gets after its deadline (default 60 s);
  * - the days with a session (`sessionDays`, Monday to Friday by default; local mode and tests
  *   use every day so DAY expiry can be exercised on a weekend too);
@@ -49,6 +50,11 @@ export const SESSION_CALENDARS: readonly SessionCalendar[] = ['nyse', 'none'];
 
 /** A deployment's session settings besides the close (all optional: the defaults above). */
 export interface SessionOptions {
+  /**
+   * The open, `HH:MM` or `HH:MM:SS` New York (default 09:30): the opening auction, which opg orders
+   * wait for. Local mode and tests move it to exercise the auction within seconds.
+   */
+  readonly sessionOpen?: string;
   /** Seconds a DAY order waits after the close for the venue's report (default 60). */
   readonly dayGraceSeconds?: number;
   /** Weekdays with a session, 0 = Sunday .. 6 = Saturday (default Monday to Friday). */
@@ -274,13 +280,44 @@ export function nextSessionTime(
   return nextDeadline(afterMs, sessionDays ?? WEEKDAYS, calendarOf(sessionDays, calendar), () => t);
 }
 
+/** The opening time in force: the configured one, else the calendar's (09:30). */
+function openTimeOf(options: SessionOptions): (session: TradingSession) => SessionTime {
+  if (options.sessionOpen === undefined) return (s) => parseSessionTime(s.open);
+  const open = parseSessionTime(options.sessionOpen);
+  return () => open;
+}
+
+/**
+ * The first opening auction strictly after `afterMs`: the open (`options.sessionOpen`, default
+ * 09:30 New York) on a session day (`options.sessionDays` minus the holidays of `options.calendar`).
+ */
+export function nextSessionOpen(afterMs: number, options: SessionOptions = {}): number {
+  const calendar = calendarOf(options.sessionDays, options.calendar);
+  return nextDeadline(afterMs, options.sessionDays ?? WEEKDAYS, calendar, openTimeOf(options));
+}
+
+/**
+ * The first closing auction strictly after `afterMs`: the close (`sessionClose`, New York) on a
+ * session day, 13:00 at the latest on an early-close day; the instant a DAY order's life ends.
+ */
+export function nextSessionClose(
+  afterMs: number,
+  sessionClose: string = DEFAULT_SESSION_CLOSE,
+  options: SessionOptions = {},
+): number {
+  const calendar = calendarOf(options.sessionDays, options.calendar);
+  const close = parseSessionTime(sessionClose);
+  return nextDeadline(afterMs, options.sessionDays ?? WEEKDAYS, calendar, (s) => closeOn(s, close));
+}
+
 /**
  * Seconds from `submittedAtMs` the workflow waits for the order's closing milestone:
  * - day: until the next session close (`sessionClose`, New York time; 13:00 at the latest on an
  *   early-close day) + the grace (`options.dayGraceSeconds`, default 60 s); with
  *   `options.extendedHours`, until the next post-market close (20:00, 17:00 on an early-close
  *   day, or the close if later) + the grace;
- * - opg: until the next opening auction (09:30) + 600 s; cls: until the next close + 600 s;
+ * - opg: until the next opening auction (`options.sessionOpen`, default 09:30) + 600 s; cls: until
+ *   the next close + 600 s;
  * - ioc / fok: 300 s;
  * - gtc: `options.gtcMaxAgeDays` (default 90) days.
  * Sessions fall on `options.sessionDays` (default Monday to Friday) minus the holidays of
@@ -304,7 +341,7 @@ export function outcomeTimeoutSeconds(
     nextDeadline(submittedAtMs, days, calendar, timeOf);
   const until = (deadlineMs: number, graceSeconds: number) =>
     Math.ceil((deadlineMs - submittedAtMs) / 1000) + graceSeconds;
-  const openOf = (s: TradingSession) => parseSessionTime(s.open);
+  const openOf = openTimeOf(options);
   const closeOf = (s: TradingSession) => closeOn(s, close);
   // Extended hours: the post-market close, unless the deployment's own close is later.
   const dayEndOf = options.extendedHours

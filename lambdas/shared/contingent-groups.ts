@@ -37,7 +37,7 @@ export interface LoadedGroup {
 export async function loadGroup(store: EventStore, groupId: string): Promise<LoadedGroup | undefined> {
   const root = (await store.loadState(groupId)).state;
   const c = root?.contingency;
-  if (root === undefined || c === null || c === undefined) return undefined;
+  if (root === undefined || c === null || c === undefined || c.orderClass === 'algo') return undefined;
   const rootHead = (await chainHead(store, groupId)) as OrderState;
   const legs: OrderState[] = [];
   for (const id of c.legOrderIds) {

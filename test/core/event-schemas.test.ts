@@ -28,6 +28,8 @@ import { OrderBook, T0 } from './order-book.js';
 const ALL_TYPES: readonly OrderEventType[] = [
   'OrderSubmitted',
   'OrderActivated',
+  'OrderSliceDecided',
+  'OrderChildClosed',
   'OrderAccepted',
   'OrderRejected',
   'OrderTriggered',
@@ -247,6 +249,62 @@ describe('event schemas', () => {
       const activated = execute(opened.state, { type: 'activate', qty: '4' }, T0);
       if (activated.decision.ok) events.push(...activated.decision.events);
       for (const e of events) {
+        seen.add(e.type);
+        const detail = JSON.parse(JSON.stringify(detailOf(toStored(e, meta))));
+        expect(eventDetailSchema(e.type).safeParse(detail).success).toBe(true);
+        expect(validators[e.type](detail)).toBe(true);
+      }
+    }
+    // An algorithmic parent's own records: a slice decision, a mirrored fill, a child closing.
+    const twap = validateOrderRequest(
+      {
+        symbol: 'ACME',
+        qty: '10',
+        side: 'buy',
+        type: 'market',
+        time_in_force: 'day',
+        advanced_instructions: { algorithm: 'TWAP', end_time: new Date(T0 + 3600_000).toISOString() },
+      },
+      { now: T0 },
+    );
+    if (!twap.ok) throw new Error('twap request');
+    const algoCommands: OrderCommand[] = [
+      { type: 'accept' },
+      {
+        type: 'decideSlice',
+        trigger: 'slice',
+        sliceIndex: 0,
+        decision: 'release',
+        childOrderId: 'c1',
+        qty: '2',
+        volumeMark: '100',
+      },
+      { type: 'fill', execId: 'c1:1', lastQty: '2', lastPx: '10', childOrderId: 'c1' },
+      { type: 'closeChild', childOrderId: 'c1', outcome: 'filled', filledQty: '2' },
+    ];
+    let parent = execute(
+      undefined,
+      {
+        type: 'submit',
+        orderId: 'p',
+        accountId: 'a',
+        order: twap.order,
+        contingency: {
+          groupId: 'p',
+          orderClass: 'algo',
+          role: 'algo_parent',
+          parentOrderId: null,
+          legOrderIds: [],
+          held: false,
+        },
+      },
+      T0,
+    ).state;
+    for (const c of algoCommands) {
+      const r = execute(parent, c, T0);
+      if (!r.decision.ok) throw new Error(`${c.type}: ${r.decision.refusal.message}`);
+      parent = r.state;
+      for (const e of r.decision.events) {
         seen.add(e.type);
         const detail = JSON.parse(JSON.stringify(detailOf(toStored(e, meta))));
         expect(eventDetailSchema(e.type).safeParse(detail).success).toBe(true);
