@@ -15,6 +15,9 @@ export const HANDLERS = {
   projector: 'lambdas/stream/projector.ts',
   signaller: 'lambdas/stream/signaller.ts',
   contingency: 'lambdas/stream/contingency.ts',
+  startAlgorithm: 'lambdas/workflow/start-algorithm.ts',
+  releaseSlice: 'lambdas/workflow/release-slice.ts',
+  finishAlgorithm: 'lambdas/workflow/finish-algorithm.ts',
   // Order lifecycle workflow tasks
   checkPreTradeRisk: 'lambdas/workflow/check-pre-trade-risk.ts',
   askRiskGuardian: 'lambdas/workflow/ask-risk-guardian.ts',

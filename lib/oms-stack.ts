@@ -7,11 +7,13 @@
  */
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { DEFAULT_VENUE_NAME } from '../lambdas/shared/config.js';
+import { DEFAULT_VENUE_NAME, ENV } from '../lambdas/shared/config.js';
+import { AlgoOrders } from './algo-orders.js';
 import { BrokerGateway } from './broker-gateway.js';
 import { OmsEventBus } from './event-bus.js';
 import { EventStore } from './event-store.js';
 import { InboundOrders } from './inbound-orders.js';
+import { useTable } from './lambda-defaults.js';
 import { Operations } from './operations.js';
 import { OrderApi } from './order-api.js';
 import { OrderLifecycle } from './order-lifecycle.js';
@@ -23,6 +25,7 @@ export class OmsStack extends Stack {
   readonly brokerGateway: BrokerGateway;
   readonly lifecycle: OrderLifecycle;
   readonly streamConsumers: StreamConsumers;
+  readonly algoOrders: AlgoOrders;
   readonly orderApi: OrderApi;
   readonly inbound: InboundOrders;
   readonly operations: Operations;
@@ -40,6 +43,7 @@ export class OmsStack extends Stack {
       stores: this.stores,
       bus: this.events.bus,
       venueName,
+      sessionClose,
     });
     this.lifecycle = new OrderLifecycle(this, 'OrderLifecycle', {
       stores: this.stores,
@@ -54,6 +58,18 @@ export class OmsStack extends Stack {
       bus: this.events.bus,
       stateMachine: this.lifecycle.stateMachine,
     });
+    this.algoOrders = new AlgoOrders(this, 'AlgoOrders', {
+      stores: this.stores,
+      market: this.brokerGateway.market,
+      sessionClose,
+      recordException: this.lifecycle.recordException,
+    });
+    this.algoOrders.grantStart(this.streamConsumers.functions.Signaller);
+    this.algoOrders.grantStart(this.lifecycle.stalledWorkflowSweeper);
+    this.algoOrders.grantCoordinator(this.streamConsumers.functions.Contingency, this.brokerGateway.market);
+    // A cancel of an algorithmic parent is the group coordinator's, not the venue's: the forwarder
+    // reads the order's OrderSubmitted to tell.
+    useTable(this.brokerGateway.forwardToVenue, this.stores.events, ENV.eventStoreTable, 'read');
     this.orderApi = new OrderApi(this, 'OrderApi', {
       stores: this.stores,
       market: this.brokerGateway.market,

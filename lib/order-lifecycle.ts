@@ -51,6 +51,8 @@ export class OrderLifecycle extends Construct {
   readonly taskFunctions: Record<string, NodejsFunction>;
   /** Restarts lost workflow starts (schedule: every minute). */
   readonly stalledWorkflowSweeper: NodejsFunction;
+  /** The exception recorder (shared with the algo-order workflow). */
+  readonly recordException: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: OrderLifecycleProps) {
     super(scope, id);
@@ -106,6 +108,7 @@ export class OrderLifecycle extends Construct {
     });
     useTable(recordException, stores.events, ENV.eventStoreTable, 'readWrite');
 
+    this.recordException = recordException;
     this.taskFunctions = {
       CheckPreTradeRiskFunctionArn: checkPreTradeRisk,
       AskRiskGuardianFunctionArn: askRiskGuardian,

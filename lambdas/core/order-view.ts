@@ -83,7 +83,11 @@ export function toAlpacaOrder(s: OrderState, legs: readonly AlpacaOrder[] | null
     filled_qty: formatNanos(s.filledQty),
     filled_avg_price: avg === null ? null : formatNanos(avg),
     // A leg is a simple order in its own right; Alpaca shows it with its group's class.
-    order_class: s.contingency?.orderClass ?? spec.orderClass,
+    // (Alpaca has no class for algorithmic parents and children: they show as simple.)
+    order_class:
+      s.contingency === null || s.contingency.orderClass === 'algo'
+        ? spec.orderClass
+        : s.contingency.orderClass,
     order_type: spec.type,
     type: spec.type,
     side: spec.side,

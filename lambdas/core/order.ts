@@ -848,7 +848,10 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
       const child = childId === undefined ? undefined : s.algo?.children.get(childId);
       const algo =
         s.algo !== null && childId !== undefined && child !== undefined
-          ? { ...s.algo, children: new Map(s.algo.children).set(childId, { ...child, filled: child.filled + lastQty }) }
+          ? {
+              ...s.algo,
+              children: new Map(s.algo.children).set(childId, { ...child, filled: child.filled + lastQty }),
+            }
           : s.algo;
       const next: OrderState = {
         ...s,

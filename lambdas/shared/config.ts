@@ -24,6 +24,7 @@ export const ENV = {
   jwtIssuer: 'JWT_ISSUER',
   jwtAudience: 'JWT_AUDIENCE',
   jwksUrl: 'JWKS_URL',
+  sessionOpen: 'OMS_SESSION_OPEN',
   sessionClose: 'OMS_SESSION_CLOSE',
   expiryGraceSeconds: 'OMS_EXPIRY_GRACE_SECONDS',
   sessionDays: 'OMS_SESSION_DAYS',
@@ -31,6 +32,7 @@ export const ENV = {
   gtcMaxAgeDays: 'OMS_GTC_MAX_AGE_DAYS',
   riskGuardianUrl: 'RISK_GUARDIAN_URL',
   venueName: 'VENUE_NAME',
+  algoOrderStateMachineArn: 'ALGO_ORDER_STATE_MACHINE_ARN',
 } as const;
 
 /** The simulated venue's id when VENUE_NAME is not set (the stack's `oms:venueName` default). */

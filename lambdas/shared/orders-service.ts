@@ -7,9 +7,8 @@
  *
  * A contingent order (bracket, OCO, OTO) is placed whole in that same transaction: its root and
  * legs (core `contingentMembersOf`), each its own order with its own events, tied by their
- * `Contingency` (docs/domain.md). Algorithmic (`advanced_instructions`) orders are validated but
- * refused (422) until the workflow can run their schedules: accepted, they would reach the venue
- * as plain orders with the algorithm silently dropped.
+ * `Contingency` (docs/domain.md). An algorithmic order (`advanced_instructions`) is a parent that
+ * never goes to the venue: its `algo-order` workflow releases child orders (docs/algos.md).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
@@ -19,12 +18,12 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { algorithmFor } from '../core/algos/index.js';
 import {
   type AlpacaOrder,
   contingentMembersOf,
   decide,
   type FieldError,
-  fieldError,
   memberCountOf,
   type OrderSpec,
   type OrderState,
@@ -113,8 +112,6 @@ export async function placeOrder(
   const validation = validateOrderRequest(input.body, { now });
   if (!validation.ok) return { kind: 'invalid', errors: validation.errors };
   const spec = validation.order;
-  const unsupported = unsupportedFeatures(spec);
-  if (unsupported.length > 0) return { kind: 'invalid', errors: unsupported };
 
   const requestHash = requestHashOf(spec);
   const store = new EventStore(deps.doc, deps.eventStoreTable);
@@ -148,7 +145,7 @@ export async function placeOrder(
   for (let attempt = 1; ; attempt++) {
     const orderId = deps.newOrderId();
     const memberIds = [orderId, ...Array.from({ length: memberCountOf(spec) - 1 }, () => deps.newOrderId())];
-    const members = contingentMembersOf(spec, memberIds).map((m) => {
+    const members = membersOf(spec, memberIds).map((m) => {
       const submit = { type: 'submit', orderId: m.orderId, accountId, order: m.spec } as const;
       const decision = decide(
         undefined,
@@ -158,7 +155,7 @@ export async function placeOrder(
       if (!decision.ok) throw new Error(`submit refused: ${decision.refusal.message}`);
       return decision.events;
     });
-    const groupId = spec.orderClass === 'simple' ? undefined : orderId;
+    const groupId = members.length > 1 || algorithmFor(spec) !== null ? orderId : undefined;
     const clientOrderId = spec.clientOrderId ?? orderId;
     const claim = (id: string, expiresAt?: number): TransactItem => ({
       Put: {
@@ -217,19 +214,27 @@ export async function placeOrder(
   }
 }
 
-/** What a valid order asks for that the OMS cannot carry out yet (empty when nothing). */
-export function unsupportedFeatures(spec: OrderSpec): FieldError[] {
-  const errors: FieldError[] = [];
-  if (spec.advancedInstructions !== null) {
-    errors.push(
-      fieldError(
-        'not_allowed',
-        'advanced_instructions',
-        'algorithmic orders (TWAP, VWAP, DMA) are not supported yet',
-      ),
-    );
-  }
-  return errors;
+/**
+ * The orders a request places: a contingent order's members, or one order (an algorithmic one
+ * is a parent: `algo` contingency, its own group).
+ */
+function membersOf(spec: OrderSpec, ids: readonly string[]) {
+  const members = contingentMembersOf(spec, ids);
+  const [root] = members;
+  if (root === undefined || algorithmFor(spec) === null) return members;
+  return [
+    {
+      ...root,
+      contingency: {
+        groupId: root.orderId,
+        orderClass: 'algo' as const,
+        role: 'algo_parent' as const,
+        parentOrderId: null,
+        legOrderIds: [],
+        held: false,
+      },
+    },
+  ];
 }
 
 type ClaimField = 'client_order_id' | 'Idempotency-Key';

@@ -16,12 +16,22 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { formatNanos, type GroupAction, type OrderCommand, reconcileGroup } from '../core/index.js';
+import type { ChildOutcome } from '../core/algos/plugin.js';
+import {
+  formatNanos,
+  type GroupAction,
+  type OrderCommand,
+  type OrderState,
+  reconcileAlgo,
+  reconcileGroup,
+} from '../core/index.js';
+import { type AlgoStepDeps, algoStepDeps, runAlgoStep } from '../shared/algo-orders.js';
 import { ENV, requiredEnv } from '../shared/config.js';
 import { loadGroup } from '../shared/contingent-groups.js';
 import { dynamo } from '../shared/dynamo.js';
 import { EventStore, runCommand } from '../shared/event-store.js';
 import { logger, metrics } from '../shared/observability.js';
+import { sessionOptionsFromEnv } from '../workflow/route-order.js';
 import { errorName, partialBatchResponse, readRecords } from './stream-records.js';
 
 /** Who asks, as a member's events record it (`requestedBy`). */
@@ -51,6 +61,77 @@ export function commandOf(action: GroupAction, newOrderId: () => string): OrderC
   }
 }
 
+/** Carries out one algorithmic parent's actions (`reconcileAlgo`), then its algorithm's reaction to closed children. */
+async function coordinateAlgo(
+  store: EventStore,
+  parent: OrderState,
+  causationId: string,
+  now: () => number,
+  algoDeps: () => AlgoStepDeps,
+): Promise<number> {
+  const groupId = parent.orderId;
+  const children = new Map<string, OrderState>();
+  for (const [id, known] of parent.algo?.children ?? []) {
+    if (!known.open) continue;
+    const { state } = await store.loadState(id);
+    if (state !== undefined) children.set(id, state);
+  }
+  const meta = (s: OrderState) => ({ accountId: s.accountId, correlationId: groupId, causationId });
+  let done = 0;
+  const closed: ChildOutcome[] = [];
+  for (const a of reconcileAlgo(parent, children)) {
+    const [orderId, command]: [string, OrderCommand] =
+      a.kind === 'mirrorFill'
+        ? [
+            groupId,
+            {
+              type: 'fill',
+              execId: a.execId,
+              lastQty: a.lastQty,
+              lastPx: a.lastPx,
+              childOrderId: a.childOrderId,
+            },
+          ]
+        : a.kind === 'closeChild'
+          ? [
+              groupId,
+              {
+                type: 'closeChild',
+                childOrderId: a.childOrderId,
+                outcome: a.outcome,
+                filledQty: a.filledQty,
+              },
+            ]
+          : a.kind === 'cancelChild'
+            ? [a.childOrderId, { type: 'requestCancel', requestedBy: `${COORDINATOR}:parent_canceled` }]
+            : [groupId, { type: 'confirmCancel' }];
+    const result = await runCommand(store, orderId, command, meta, now);
+    if (result.appended.length > 0) {
+      done++;
+      if (a.kind === 'closeChild') closed.push(a.outcome);
+    }
+  }
+  // A child closed: the algorithm may act at once (an iceberg's next clip).
+  for (const outcome of closed) {
+    const { state } = await store.loadState(groupId);
+    const latest = Math.max(-1, ...(state?.algo?.decidedSlices ?? []));
+    const step = await runAlgoStep(algoDeps(), groupId, 'child_closed', latest, outcome);
+    logger.info('algorithm after a child closed', { groupId, outcome, step });
+  }
+  // A parent whose last child just closed may now confirm its cancel (the next event would too).
+  if (closed.length > 0) {
+    const { state } = await store.loadState(groupId);
+    if (state !== undefined) {
+      const again = reconcileAlgo(state, new Map());
+      if (again.some((a) => a.kind === 'confirmParentCancel')) {
+        const r = await runCommand(store, groupId, { type: 'confirmCancel' }, meta, now);
+        if (r.appended.length > 0) done++;
+      }
+    }
+  }
+  return done;
+}
+
 /** Reconciles one group; returns how many actions were carried out (a refused one counts not). */
 export async function coordinateGroup(
   store: EventStore,
@@ -58,7 +139,11 @@ export async function coordinateGroup(
   causationId: string,
   now: () => number = Date.now,
   newOrderId: () => string = randomUUID,
+  algoDeps: () => AlgoStepDeps = () => algoStepDeps(store, dynamo, sessionOptionsFromEnv()),
 ): Promise<number> {
+  const { state: root } = await store.loadState(groupId);
+  if (root?.algo !== null && root?.algo !== undefined)
+    return coordinateAlgo(store, root, causationId, now, algoDeps);
   const group = await loadGroup(store, groupId);
   if (group === undefined) throw new Error(`group ${groupId} has no root in the event store`);
   let done = 0;

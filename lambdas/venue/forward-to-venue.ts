@@ -10,10 +10,13 @@
 
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { TIMES_IN_FORCE } from '../core/index.js';
+import { type OrderSubmitted, TIMES_IN_FORCE } from '../core/index.js';
+import { ENV, requiredEnv } from '../shared/config.js';
+import { dynamo } from '../shared/dynamo.js';
 import { logger } from '../shared/observability.js';
 import { simulatedVenue } from './wiring.js';
 
@@ -40,9 +43,29 @@ const eventSchema = z.discriminatedUnion('detail-type', [
   z.object({ 'detail-type': z.literal('OrderExpired'), detail: z.object({ metadata }) }),
 ]);
 
+/** An algorithmic parent is never at the venue: its children are (the group coordinator cancels them). */
+async function isAlgoParent(orderId: string): Promise<boolean> {
+  const out = await dynamo.send(
+    new GetCommand({
+      TableName: requiredEnv(ENV.eventStoreTable),
+      Key: { orderId, seq: 1 },
+      ConsistentRead: true,
+    }),
+  );
+  const submitted = out.Item as OrderSubmitted | undefined;
+  return submitted?.data?.contingency?.role === 'algo_parent';
+}
+
 export async function forwardToVenue(event: EventBridgeEvent<string, unknown>): Promise<void> {
   const e = eventSchema.parse(event);
   const { orderId } = e.detail.metadata;
+  if (await isAlgoParent(orderId)) {
+    logger.info('not forwarded: an algorithmic parent is not at the venue', {
+      orderId,
+      eventType: e['detail-type'],
+    });
+    return;
+  }
   const venue = simulatedVenue();
   logger.info('forwarding to venue', { orderId, eventType: e['detail-type'], venue: venue.name });
   switch (e['detail-type']) {

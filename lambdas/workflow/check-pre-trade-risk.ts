@@ -43,6 +43,11 @@ const runTask = async (event: unknown, context?: Context): Promise<RiskCheckResu
     return { decision: 'rejected', riskGuardian, reason: `order is ${statusOf(state)}`, refusals: [] };
   }
 
+  // An algorithmic parent's child works within what the parent's check approved (its qty, its
+  // limit): checked again alone, sibling clips would look like duplicates of each other.
+  if (state.contingency?.role === 'algo_child')
+    return { decision: 'accepted', riskGuardian, reason: null, refusals: [] };
+
   // The check is made as of the submission, so a retry decides the same way.
   const asOf = Date.parse(state.createdAt);
   const { limits, context: riskContext } = await loadRiskInputs(state.accountId, state.spec, asOf, {

@@ -7,6 +7,7 @@
  */
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { OrderSubmitted } from '../core/index.js';
+import { ENV, requiredEnv } from '../shared/config.js';
 
 /** The lifecycle execution's input (docs/aws.md): a function of the `OrderSubmitted` event alone. */
 export interface ExecutionInput {
@@ -53,7 +54,11 @@ export async function startOrderWorkflow(
   try {
     const out = await sfn.send(
       new StartExecutionCommand({
-        stateMachineArn,
+        // An algorithmic parent runs its schedule (algo-order), every other order its lifecycle.
+        stateMachineArn:
+          submitted.data.contingency?.role === 'algo_parent'
+            ? requiredEnv(ENV.algoOrderStateMachineArn)
+            : stateMachineArn,
         name: submitted.orderId,
         input: JSON.stringify(executionInputOf(submitted, activatedAt)),
       }),

@@ -66,7 +66,9 @@ function parseJson(body: Buffer): { ok: true; value: Record<string, unknown> } |
 export function createLocalControl(deps: LocalControlDeps) {
   const marketTable = tableFor(deps.topology, 'MARKET_TABLE');
   const venueTable = tableFor(deps.topology, 'VENUE_ORDERS_TABLE');
-  const stateMachine = deps.topology.stateMachines[0];
+  // An order's workflow is named by its id in one of the state machines (its lifecycle, or the
+  // schedule of an algorithmic parent).
+  const stateMachines = deps.topology.stateMachines;
 
   async function handle(req: ControlRequest): Promise<ControlResponse> {
     const parts = req.path.split('/').filter(Boolean).map(decodeURIComponent); // ['local', ...]
@@ -98,13 +100,16 @@ export function createLocalControl(deps: LocalControlDeps) {
         return json(200, built.item);
       }
       case 'GET executions/{id}': {
-        if (stateMachine === undefined) return problem(404, 'no state machine');
-        const arn = deps.stepFunctions.executionArnFor(stateMachine.arn, id as string);
-        try {
-          return json(200, await deps.stepFunctions.historyForConsole(arn));
-        } catch {
-          return problem(404, `no execution for order ${id}`);
+        if (stateMachines.length === 0) return problem(404, 'no state machine');
+        for (const sm of stateMachines) {
+          const arn = deps.stepFunctions.executionArnFor(sm.arn, id as string);
+          try {
+            return json(200, await deps.stepFunctions.historyForConsole(arn));
+          } catch {
+            // not in this state machine: the next one
+          }
         }
+        return problem(404, `no execution for order ${id}`);
       }
       case 'GET events': {
         const orderId = new URLSearchParams(req.rawQueryString).get('order_id') ?? undefined;

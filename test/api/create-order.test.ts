@@ -92,16 +92,8 @@ describe('POST /v2/orders', () => {
     expect(fake.writes()).toHaveLength(0);
   });
 
-  const NO_ALGO = {
-    code: 'not_allowed',
-    field: 'advanced_instructions',
-    message: 'advanced_instructions: algorithmic orders (TWAP, VWAP, DMA) are not supported yet',
-  };
-  // Valid requests the OMS cannot carry out yet: accepted, their algorithm would be silently
-  // dropped on the way to the venue.
-  test.each([
-    {
-      case: 'a TWAP order',
+  test('an algorithmic order is placed as a parent of its own group (no venue order: its schedule runs)', async () => {
+    const res = await post({
       body: {
         ...LIMIT_BUY,
         advanced_instructions: {
@@ -110,23 +102,24 @@ describe('POST /v2/orders', () => {
           end_time: '2030-01-02T20:00:00Z',
         },
       },
-      errors: [NO_ALGO],
-    },
-    { case: 'a simple order, named so', body: { ...LIMIT_BUY, order_class: 'simple' }, errors: [] },
-  ])('$case -> 422 naming the unsupported field, nothing written', async ({ body, errors }) => {
-    const res = await post({ body });
-    if (errors.length === 0) {
-      expect(res.statusCode).toBe(200);
-      return;
-    }
-    expect(res.statusCode).toBe(422);
-    expect(parse(res.body)).toEqual({
-      code: 40010001,
-      message: errors.map((e) => e.message).join('; '),
-      errors,
     });
-    expect(fake.mock.calls()).toHaveLength(0);
-    expect(risk).not.toHaveBeenCalled();
+    expect(res.statusCode).toBe(200);
+    const order = parse(res.body);
+    expect(order).toMatchObject({ order_class: 'simple', status: 'pending_new', legs: null });
+    const puts = (fake.mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? []).map(
+      (i) => i.Put?.Item,
+    );
+    const submitted = puts.find((i) => i?.type === 'OrderSubmitted');
+    expect(submitted?.groupId).toBe(order.id);
+    expect((submitted?.data as { contingency?: unknown }).contingency).toMatchObject({
+      orderClass: 'algo',
+      role: 'algo_parent',
+      groupId: order.id,
+    });
+  });
+
+  test('a simple order, named so, is placed', async () => {
+    expect((await post({ body: { ...LIMIT_BUY, order_class: 'simple' } })).statusCode).toBe(200);
   });
 
   // biome-ignore format: table

@@ -92,10 +92,13 @@ describe('stalled-workflow sweeper', () => {
     expect(rule.Targets[0].RetryPolicy?.MaximumRetryAttempts).toBe(0);
   });
 
-  test('may read the orders table and the event store, and only start executions of the lifecycle', () => {
+  test('may read the orders table and the event store, and only start executions of the order workflows', () => {
     const fnId = functionId(SWEEPER);
     const vars = resources[fnId]?.Properties.Environment.Variables as Json;
-    const [smId] = ofType('AWS::StepFunctions::StateMachine')[0] as [string, Json];
+    const machines = ofType('AWS::StepFunctions::StateMachine').map(([id]) => id);
+    const smId = machines.find((id) => id.startsWith('OrderLifecycle')) as string;
+    const algoSm = machines.find((id) => id.startsWith('AlgoOrders')) as string;
+    expect(refId(vars[ENV.algoOrderStateMachineArn])).toBe(algoSm);
     expect(refId(vars[ENV.stateMachineArn])).toBe(smId);
     const ordersId = refId(vars[ENV.ordersTable]) as string;
     const eventsId = refId(vars[ENV.eventStoreTable]) as string;
@@ -111,12 +114,13 @@ describe('stalled-workflow sweeper', () => {
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:GetItem']));
       for (const a of actions) expect(a).not.toMatch(/Put|Update|Delete|BatchWrite/);
     }
-    // Step Functions: StartExecution on the state machine, nothing else, nowhere else.
+    // Step Functions: StartExecution on the two order state machines (lifecycle, algorithmic
+    // parents), nothing else, nowhere else.
     const sfn = statements.filter((s) =>
       asList(s.Action as string | string[]).some((a) => a.startsWith('states:')),
     );
-    expect(sfn.flatMap((s) => asList(s.Action))).toEqual(['states:StartExecution']);
-    expect(sfn.flatMap(resourceRefs)).toEqual([`${smId}.Ref`]);
+    expect(sfn.flatMap((s) => asList(s.Action))).toEqual(['states:StartExecution', 'states:StartExecution']);
+    expect(sfn.flatMap(resourceRefs).sort()).toEqual([`${smId}.Ref`, `${algoSm}.Ref`].sort());
   });
 });
 

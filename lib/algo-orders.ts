@@ -1,0 +1,108 @@
+/**
+ * Algorithmic parent orders (TWAP, VWAP, Iceberg, plugins): the `algo-order` state machine
+ * (statemachines/algo-order.asl.json: plan, a Map of Wait + Release per slice, finish) and its
+ * three task functions. The parent's children are ordinary orders with their own lifecycle
+ * executions; their fills reach the parent through the group coordinator (stream consumer
+ * `Contingency`), which also needs the market table and the session settings to ask the
+ * algorithm again when a child closes (`grantCoordinator`).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ENV } from '../lambdas/shared/config.js';
+import type { EventStore } from './event-store.js';
+import { HANDLERS } from './handlers.js';
+import { LOG_RETENTION, omsFunction, useTable } from './lambda-defaults.js';
+
+export const ALGO_ORDER_ASL = join(__dirname, '..', 'statemachines', 'algo-order.asl.json');
+
+export interface AlgoOrdersProps {
+  readonly stores: EventStore;
+  readonly market: ITable;
+  readonly sessionClose: string;
+  /** The lifecycle's exception recorder, shared: a failed step records on the parent the same way. */
+  readonly recordException: NodejsFunction;
+}
+
+export class AlgoOrders extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly taskFunctions: Record<string, NodejsFunction>;
+  private readonly env: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: AlgoOrdersProps) {
+    super(scope, id);
+    const { stores } = props;
+    this.env = { [ENV.sessionClose]: props.sessionClose };
+    const task = (name: string, entry: string, description: string) => {
+      const fn = omsFunction(this, name, { entry, description, environment: this.env });
+      useTable(fn, stores.events, ENV.eventStoreTable, 'readWrite');
+      useTable(fn, props.market, ENV.marketTable, 'read');
+      return fn;
+    };
+    this.taskFunctions = {
+      StartAlgorithmFunctionArn: task(
+        'StartAlgorithm',
+        HANDLERS.startAlgorithm,
+        'Algo workflow task: accepts the parent and plans its slices',
+      ),
+      ReleaseSliceFunctionArn: task(
+        'ReleaseSlice',
+        HANDLERS.releaseSlice,
+        'Algo workflow task: the algorithm decides a slice; a release places the child order',
+      ),
+      FinishAlgorithmFunctionArn: task(
+        'FinishAlgorithm',
+        HANDLERS.finishAlgorithm,
+        'Algo workflow task: cancels a parent left with a remainder when its schedule ends',
+      ),
+      RecordExceptionFunctionArn: props.recordException,
+    };
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: LOG_RETENTION,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      comment: 'Algorithmic parent order: one execution per parent, named by its order id',
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromString(readFileSync(ALGO_ORDER_ASL, 'utf8')),
+      definitionSubstitutions: Object.fromEntries(
+        Object.entries(this.taskFunctions).map(([name, fn]) => [name, fn.functionArn]),
+      ),
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
+      tracingEnabled: true,
+      // A parent works within its window (at most a GTC order's life, under a year).
+      timeout: Duration.days(365),
+    });
+    const stack = Stack.of(this);
+    for (const fn of Object.values(this.taskFunctions)) {
+      fn.grantInvoke(this.stateMachine);
+      Validations.of(this.stateMachine).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as never)}.Arn>:*]`,
+        reason: 'Invoking a task function by any version/alias ARN of that one function (grantInvoke).',
+      });
+    }
+    Validations.of(this.stateMachine).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Log delivery (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray tracing actions support no ' +
+        'resource-level permissions.',
+    });
+  }
+
+  /** Lets `fn` start parent executions (the signaller, the stalled-workflow sweeper). */
+  grantStart(fn: NodejsFunction): void {
+    fn.addEnvironment(ENV.algoOrderStateMachineArn, this.stateMachine.stateMachineArn);
+    this.stateMachine.grantStartExecution(fn);
+  }
+
+  /** What the group coordinator needs to run a parent's step when a child closes. */
+  grantCoordinator(fn: NodejsFunction, market: ITable): void {
+    for (const [k, v] of Object.entries(this.env)) fn.addEnvironment(k, v);
+    useTable(fn, market, ENV.marketTable, 'read');
+  }
+}
