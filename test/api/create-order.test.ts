@@ -111,7 +111,7 @@ describe('POST /v2/orders', () => {
     );
     const submitted = puts.find((i) => i?.type === 'OrderSubmitted');
     expect(submitted?.groupId).toBe(order.id);
-    expect((submitted?.data as { contingency?: unknown }).contingency).toMatchObject({
+    expect((submitted?.data as { contingency?: unknown } | undefined)?.contingency).toMatchObject({
       orderClass: 'algo',
       role: 'algo_parent',
       groupId: order.id,

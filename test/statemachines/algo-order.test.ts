@@ -85,7 +85,8 @@ async function run(n: number, opts: { stopAt?: number; failStart?: boolean } = {
 function historyEvents(states: readonly string[]): number {
   const all: Record<string, Json> = {
     ...definition.States,
-    ...((definition.States['Run schedule']?.ItemProcessor as { States: Record<string, Json> }).States ?? {}),
+    ...((definition.States['Run schedule']?.ItemProcessor as { States: Record<string, Json> } | undefined)
+      ?.States ?? {}),
   };
   let events = 2; // ExecutionStarted, ExecutionSucceeded/Failed
   for (const name of states) {
