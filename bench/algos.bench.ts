@@ -15,9 +15,15 @@
  *    ticks, so a randomized slice time is kept to within one tick);
  *  - vwap_tracking_bps: |VWAP parent's average price - the market VWAP over its window| in bps;
  *  - iceberg_max_shown: the most an iceberg parent ever had working (shown) at once.
- * Last line: `algos twap_schedule_err_ms=<n> vwap_tracking_bps=<n> iceberg_max_shown=<n>`.
+ * Last line: `algos-sim twap_schedule_err_ms=<n> vwap_tracking_bps=<n> iceberg_max_shown=<n>`, also
+ * written to `<tmpdir>/oms-algos-sim.json` for bench/algos-local.bench.ts, which `npm run
+ * bench:algos` runs next: it drives TWAP and Iceberg parents through local mode's real workflow
+ * timers and prints the final `algos ...` line.
  * Targets: TWAP within 1000 ms, VWAP within 5 bps, iceberg never above its display_qty.
  */
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   type AlgoParams,
   type AlgoRegistry,
@@ -281,7 +287,14 @@ for (const r of runs) {
   );
 }
 const [twapRun, vwapRun, icebergRun] = runs as [SessionResult, SessionResult, SessionResult];
+const simulated = {
+  twapScheduleErrMs: Math.max(0, ...twapRun.scheduleErrorsMs),
+  vwapTrackingBps: Number(trackingBps(vwapRun).toFixed(2)),
+  icebergMaxShown: formatNanos(icebergRun.maxShown),
+};
 console.log(
-  `algos twap_schedule_err_ms=${Math.max(0, ...twapRun.scheduleErrorsMs)} ` +
-    `vwap_tracking_bps=${trackingBps(vwapRun).toFixed(2)} iceberg_max_shown=${formatNanos(icebergRun.maxShown)}`,
+  `algos-sim twap_schedule_err_ms=${simulated.twapScheduleErrMs} ` +
+    `vwap_tracking_bps=${simulated.vwapTrackingBps} iceberg_max_shown=${simulated.icebergMaxShown}`,
 );
+// bench/algos-local.bench.ts runs next (npm run bench:algos) and prints the final line with these.
+writeFileSync(join(tmpdir(), 'oms-algos-sim.json'), JSON.stringify(simulated));
