@@ -1,0 +1,125 @@
+/**
+ * Conditional orders (issue 5) end to end against local mode: stop, stop-limit and trailing stop
+ * orders held by the simulated venue (which supports them natively), triggered by quotes pinned
+ * through `PUT /local/market/{symbol}`, and a stop price replaced while the order waits. The
+ * Alpaca/FIX status sequence of each is asserted from its audit trail. See local-mode.test.ts for
+ * the harness conventions.
+ */
+import { type LocalOms, startLocalOms } from '../../lib/local/oms-local.js';
+import { EVERY_DAY, expectConsistentTrail, newYorkTime, OmsHttp } from './harness.js';
+
+jest.setTimeout(60_000);
+
+let oms: LocalOms;
+let http: OmsHttp;
+
+beforeAll(async () => {
+  oms = await startLocalOms({
+    port: 0,
+    sessionClose: newYorkTime(Date.now() + 12 * 3600_000),
+    sessionDays: EVERY_DAY,
+    logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
+  });
+  http = OmsHttp.forDemo(oms);
+}, 90_000);
+
+afterAll(async () => {
+  await oms?.stop();
+});
+
+const types = async (id: string) => (await http.auditTrail(id)).map((e) => e.type);
+const TRIGGERED_PATH = ['OrderSubmitted', 'OrderAccepted', 'OrderTriggered', 'OrderFilled'];
+
+it('stop buy: waits below its stop, triggers when the last trades through it, fills as a market order', async () => {
+  await http.pinQuote('E2ESTP', { bid: '99.98', ask: '100.00', last: '100.00', ask_size: '1000' });
+  const placed = await http.submit({
+    symbol: 'E2ESTP',
+    qty: '10',
+    side: 'buy',
+    type: 'stop',
+    stop_price: '101.00',
+    time_in_force: 'day',
+  });
+  await http.untilStatus(placed.id, 'new');
+  await new Promise((r) => setTimeout(r, 2500)); // a market tick passes: still waiting
+  expect((await http.order(placed.id)).status).toBe('new');
+
+  await http.pinQuote('E2ESTP', { bid: '101.00', ask: '101.02', last: '101.01', ask_size: '1000' });
+  const filled = await http.untilStatus(placed.id, 'filled');
+  expect(filled).toMatchObject({ filled_qty: '10', filled_avg_price: '101.02' });
+  const trail = await expectConsistentTrail(http, placed.id);
+  expect(trail.map((e) => e.type)).toEqual(TRIGGERED_PATH);
+  // The trigger is recorded with its price and the quote at the trigger.
+  expect(trail[2]?.data).toEqual({ triggerPrice: '101.01', bid: '101', ask: '101.02' });
+});
+
+it('stop-limit sell: triggers on the way down, then trades as a limit order at or above its limit', async () => {
+  await http.pinQuote('E2ESTL', { bid: '50.00', ask: '50.02', last: '50.01', bid_size: '1000' });
+  const placed = await http.submit({
+    symbol: 'E2ESTL',
+    qty: '5',
+    side: 'sell',
+    type: 'stop_limit',
+    stop_price: '49.50',
+    limit_price: '49.40',
+    time_in_force: 'gtc',
+  });
+  await http.untilStatus(placed.id, 'new');
+  await http.pinQuote('E2ESTL', { bid: '49.45', ask: '49.47', last: '49.45', bid_size: '1000' });
+  const filled = await http.untilStatus(placed.id, 'filled');
+  expect(filled).toMatchObject({ filled_qty: '5', filled_avg_price: '49.45' });
+  expect(await types(placed.id)).toEqual(TRIGGERED_PATH);
+});
+
+it('trailing stop sell: trails the high by trail_price and triggers on the pullback', async () => {
+  await http.pinQuote('E2ETRL', { bid: '19.99', ask: '20.01', last: '20.00', bid_size: '1000' });
+  const placed = await http.submit({
+    symbol: 'E2ETRL',
+    qty: '8',
+    side: 'sell',
+    type: 'trailing_stop',
+    trail_price: '1.00',
+    time_in_force: 'day',
+  });
+  await http.untilStatus(placed.id, 'new');
+  // Up to 22: the stop follows to 21; 20.50 would have triggered the original 19, not this one.
+  await http.pinQuote('E2ETRL', { bid: '21.99', ask: '22.01', last: '22.00', bid_size: '1000' });
+  await new Promise((r) => setTimeout(r, 2500));
+  await http.pinQuote('E2ETRL', { bid: '21.49', ask: '21.51', last: '21.50', bid_size: '1000' });
+  await new Promise((r) => setTimeout(r, 2500));
+  expect((await http.order(placed.id)).status).toBe('new');
+  await http.pinQuote('E2ETRL', { bid: '20.95', ask: '20.97', last: '20.96', bid_size: '1000' });
+  const filled = await http.untilStatus(placed.id, 'filled');
+  expect(filled).toMatchObject({ filled_qty: '8', filled_avg_price: '20.95' });
+  const trail = await http.auditTrail(placed.id);
+  expect(trail.map((e) => e.type)).toEqual(TRIGGERED_PATH);
+  expect(trail[2]?.data.triggerPrice).toBe('20.96');
+});
+
+it('replacing the stop price while the order waits: the replacement waits at the new stop and fills', async () => {
+  await http.pinQuote('E2ESRP', { bid: '29.98', ask: '30.00', last: '30.00', ask_size: '1000' });
+  const placed = await http.submit({
+    symbol: 'E2ESRP',
+    qty: '4',
+    side: 'buy',
+    type: 'stop',
+    stop_price: '32.00',
+    time_in_force: 'day',
+  });
+  await http.untilStatus(placed.id, 'new');
+  const replacement = await http.replace(placed.id, { stop_price: '30.50' });
+  await http.untilStatus(placed.id, 'replaced');
+  expect((await http.untilStatus(replacement.id, 'new')).replaces).toBe(placed.id);
+  // 30.60 is through the new stop, not the old one.
+  await http.pinQuote('E2ESRP', { bid: '30.58', ask: '30.60', last: '30.60', ask_size: '1000' });
+  const filled = await http.untilStatus(replacement.id, 'filled');
+  expect(filled).toMatchObject({ filled_qty: '4', filled_avg_price: '30.6' });
+  expect(await types(placed.id)).toEqual([
+    'OrderSubmitted',
+    'OrderAccepted',
+    'OrderReplaceRequested',
+    'OrderReplaceAcknowledged',
+    'OrderReplaced',
+  ]);
+  expect(await types(replacement.id)).toEqual(TRIGGERED_PATH);
+});
