@@ -89,6 +89,7 @@ export class OmsStack extends Stack {
       watchedQueues: { ...this.brokerGateway.watchedQueues, ...this.inbound.watchedQueues },
       api: this.orderApi.api,
       stateMachine: this.lifecycle.stateMachine,
+      algoStateMachine: this.algoOrders.stateMachine,
       streamConsumers: this.streamConsumers.functions,
       deadLetterQueues: {
         ...this.streamConsumers.deadLetterQueues,

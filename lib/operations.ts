@@ -27,6 +27,8 @@ import { Construct } from 'constructs';
 export interface OperationsProps {
   readonly api: HttpApi;
   readonly stateMachine: StateMachine;
+  /** Algorithmic parents' schedules (algo-order): failures alarm like the lifecycle's. */
+  readonly algoStateMachine?: StateMachine;
   readonly streamConsumers: Record<string, NodejsFunction>;
   readonly deadLetterQueues: Record<string, Queue>;
   /**
@@ -111,6 +113,14 @@ export class Operations extends Construct {
       0,
       'Order lifecycle executions timed out: orders may be stuck',
     );
+    if (props.algoStateMachine !== undefined) {
+      alarm(
+        'AlgoExecutionsFailed',
+        props.algoStateMachine.metricFailed(sfnMetric),
+        0,
+        'Algorithmic parent executions failed: check the recorded exception of each parent',
+      );
+    }
 
     const iteratorAge: IMetric[] = [];
     for (const [name, fn] of Object.entries(streamConsumers)) {
