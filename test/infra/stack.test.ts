@@ -525,7 +525,7 @@ describe('operations', () => {
   });
 
   test.each([
-    ['ExecutionsFailed', 0, 1],
+    ['ExecutionsFailed', 0, 2], // the lifecycle's and the algorithmic parents'
     ['ExecutionsTimedOut', 0, 1],
     ['IteratorAge', 60_000, 4],
     ['5xx', 0, 1],
