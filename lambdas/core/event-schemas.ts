@@ -109,6 +109,7 @@ export const eventDataSchemas = {
       .optional(),
   }),
   OrderActivated: z.strictObject({ qty: decimalText }),
+  OrderTrailMoved: z.strictObject({ hwm: decimalText }),
   OrderSliceDecided: z.strictObject({
     trigger: z.enum(['slice', 'child_closed']),
     sliceIndex: z.int().min(-1),

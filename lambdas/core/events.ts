@@ -85,6 +85,11 @@ export type OrderChildClosed = EventBase<
     readonly filledQty: string;
   }
 >;
+/**
+ * A trailing stop's high-water mark moved (Alpaca `hwm`: the highest price since placement for a
+ * sell, the lowest for a buy); the stop trails it by trail_price or trail_percent.
+ */
+export type OrderTrailMoved = EventBase<'OrderTrailMoved', { readonly hwm: string }>;
 /** A held leg goes to work (its parent filled), sized to what it protects. */
 export type OrderActivated = EventBase<'OrderActivated', { readonly qty: string }>;
 export type OrderAccepted = EventBase<'OrderAccepted', { readonly venueOrderId: string | null }>;
@@ -164,6 +169,7 @@ export type OrderExceptionRecorded = EventBase<
 export type OrderEvent =
   | OrderSubmitted
   | OrderActivated
+  | OrderTrailMoved
   | OrderSliceDecided
   | OrderChildClosed
   | OrderAccepted
@@ -204,6 +210,8 @@ export const FIX_MESSAGE_OF: Readonly<
   OrderSubmitted: { msgType: '8', execType: 'A' },
   // The OMS releases a held leg; the venue first hears of it as a NewOrderSingle.
   OrderActivated: { msgType: 'D' },
+  // The venue restates the working stop of a trailing stop (FIX ExecType D, Restated).
+  OrderTrailMoved: { msgType: '8', execType: 'D' },
   // The parent's own records: its children are the orders the venue sees.
   OrderSliceDecided: { msgType: null },
   OrderChildClosed: { msgType: null },

@@ -97,7 +97,7 @@ export function toAlpacaOrder(s: OrderState, legs: readonly AlpacaOrder[] | null
     stop_price: spec.stopPrice,
     trail_price: spec.trailPrice,
     trail_percent: spec.trailPercent,
-    hwm: null,
+    hwm: s.hwm,
     status: statusOf(s),
     extended_hours: spec.extendedHours,
     legs,

@@ -86,6 +86,8 @@ export interface OrderState {
   readonly triggered: boolean;
   /** The price at which a stop or trailing stop triggered. */
   readonly triggerPrice: string | null;
+  /** A trailing stop's high-water mark (Alpaca `hwm`), as the venue last reported it. */
+  readonly hwm: string | null;
   readonly cancelRequest: 'none' | 'requested' | 'acknowledged';
   readonly replaceRequest: PendingReplace | null;
   /** Every execution id seen, applied or quarantined: a redelivered report is recognised. */
@@ -205,6 +207,8 @@ export type OrderCommand =
       /** A member of a contingent order (see `contingentMembersOf`). */
       readonly contingency?: Contingency;
     }
+  /** The venue reports a trailing stop's new high-water mark. */
+  | { readonly type: 'moveTrail'; readonly hwm: string }
   /** Releases a held leg, sized to what it protects (at most its qty). */
   | { readonly type: 'activate'; readonly qty: string }
   | { readonly type: 'accept'; readonly venueOrderId?: string }
@@ -342,6 +346,18 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
   const closed = () => refuse('order_closed', `${command.type}: order ${s.orderId} is ${statusOf(s)}`);
 
   switch (command.type) {
+    case 'moveTrail': {
+      if (s.spec.type !== 'trailing_stop')
+        return refuse('not_conditional', `moveTrail: a ${s.spec.type} order does not trail`);
+      if (isDone(s) || s.triggered) return { ok: true, events: [] }; // a late report: nothing to move
+      const hwm = positiveDecimal(command.hwm);
+      if (hwm === null) return refuse('invalid_execution', 'moveTrail: hwm must be a positive decimal');
+      // Only a better mark moves it (a redelivered or overtaken report changes nothing).
+      const current = s.hwm === null ? null : nanos(s.hwm);
+      const better = current === null || (s.spec.side === 'sell' ? hwm > current : hwm < current);
+      return better ? one('OrderTrailMoved', { hwm: formatNanos(hwm) }) : { ok: true, events: [] };
+    }
+
     case 'activate': {
       if (s.phase !== 'held') return refuse('not_held', `activate: order is ${statusOf(s)}, not held`);
       const qty = positiveDecimal(command.qty);
@@ -800,6 +816,8 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
   }
   const s: OrderState = { ...state, seq: e.seq, updatedAt: e.occurredAt };
   switch (e.type) {
+    case 'OrderTrailMoved':
+      return { ...s, hwm: e.data.hwm };
     case 'OrderSliceDecided': {
       const algo = s.algo as AlgoState;
       const d = e.data;
@@ -948,6 +966,7 @@ function openState(e: OrderSubmitted): OrderState {
     filledValue,
     triggered: false,
     triggerPrice: null,
+    hwm: null,
     cancelRequest: 'none',
     replaceRequest: null,
     executions: new Map(),

@@ -24,6 +24,8 @@ export const EXEC_TYPES = [
   'expired',
   'done_for_day',
   'triggered',
+  /** A trailing stop's high-water mark moved (`hwm`); the order keeps waiting. */
+  'trail_moved',
 ] as const;
 export type ExecType = (typeof EXEC_TYPES)[number];
 
@@ -46,6 +48,8 @@ export const executionReportSchema = z
     lastQty: decimal.optional(),
     lastPx: decimal.optional(),
     triggerPrice: decimal.optional(),
+    /** With `trail_moved`: the new high-water mark. */
+    hwm: decimal.optional(),
     /** The quote when a stop triggered. */
     bid: decimal.optional(),
     ask: decimal.optional(),
@@ -58,7 +62,7 @@ export const executionReportSchema = z
     transactTime: z.iso.datetime({ offset: true }),
   })
   .superRefine((r, ctx) => {
-    const need = (field: 'lastQty' | 'lastPx' | 'triggerPrice') => {
+    const need = (field: 'lastQty' | 'lastPx' | 'triggerPrice' | 'hwm') => {
       if (r[field] === undefined)
         ctx.addIssue({ code: 'custom', path: [field], message: `required for execType ${r.execType}` });
     };
@@ -67,6 +71,7 @@ export const executionReportSchema = z
       need('lastPx');
     }
     if (r.execType === 'triggered') need('triggerPrice');
+    if (r.execType === 'trail_moved') need('hwm');
   });
 
 export type ExecutionReport = z.infer<typeof executionReportSchema>;
@@ -126,6 +131,8 @@ export function commandOf(report: ExecutionReport, acceptedByVenue: boolean): Or
       return { type: 'expire' };
     case 'done_for_day':
       return { type: 'doneForDay' };
+    case 'trail_moved':
+      return { type: 'moveTrail', hwm: report.hwm as string };
     case 'triggered': {
       const { triggerPrice, bid, ask } = report;
       return {

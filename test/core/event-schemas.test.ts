@@ -28,6 +28,7 @@ import { OrderBook, T0 } from './order-book.js';
 const ALL_TYPES: readonly OrderEventType[] = [
   'OrderSubmitted',
   'OrderActivated',
+  'OrderTrailMoved',
   'OrderSliceDecided',
   'OrderChildClosed',
   'OrderAccepted',
@@ -310,6 +311,31 @@ describe('event schemas', () => {
         expect(eventDetailSchema(e.type).safeParse(detail).success).toBe(true);
         expect(validators[e.type](detail)).toBe(true);
       }
+    }
+    // A trailing stop's mark moving.
+    const trailing = validateOrderRequest(
+      {
+        symbol: 'ACME',
+        qty: '3',
+        side: 'sell',
+        type: 'trailing_stop',
+        trail_percent: '1.5',
+        time_in_force: 'gtc',
+      },
+      { now: T0 },
+    );
+    if (!trailing.ok) throw new Error('trailing request');
+    const ts = execute(
+      undefined,
+      { type: 'submit', orderId: 't', accountId: 'a', order: trailing.order },
+      T0,
+    ).state;
+    const moved = execute(execute(ts, { type: 'accept' }, T0).state, { type: 'moveTrail', hwm: '12.5' }, T0);
+    for (const e of moved.decision.ok ? moved.decision.events : []) {
+      seen.add(e.type);
+      const detail = JSON.parse(JSON.stringify(detailOf(toStored(e, meta))));
+      expect(eventDetailSchema(e.type).safeParse(detail).success).toBe(true);
+      expect(validators[e.type](detail)).toBe(true);
     }
     // The property means something only if the sequences reached every kind of event.
     expect([...seen].sort()).toEqual([...ALL_TYPES].sort());

@@ -45,6 +45,7 @@ describe('commandOf: every execType onto its core command', () => {
     ['expired', {}, { type: 'expire' }],
     ['done_for_day', {}, { type: 'doneForDay' }],
     ['triggered', { triggerPrice: '9.5' }, { type: 'trigger', triggerPrice: '9.5' }],
+    ['trail_moved', { hwm: '10.25' }, { type: 'moveTrail', hwm: '10.25' }],
     [
       'triggered',
       { triggerPrice: '9.5', bid: '9.49', ask: '9.51' },
