@@ -29,6 +29,11 @@ export interface BrokerGatewayProps {
   readonly stores: EventStore;
   readonly bus: EventBus;
   readonly venueName: string;
+  /**
+   * Session close `HH:MM[:SS]` New York (the stack's `oms:sessionClose`): the simulated venue's
+   * closing auction, at the same instant the workflow expires DAY orders.
+   */
+  readonly sessionClose: string;
 }
 
 /** Retry policy of the bus rules' deliveries (to our queues; the market tick's schedule). */
@@ -160,13 +165,16 @@ export class BrokerGateway extends Construct {
     });
 
     const venueEnv = { [ENV.venueName]: props.venueName };
+    // The functions that book auction orders or hold auctions know when the close is; the open
+    // (OMS_SESSION_OPEN) keeps its default, 09:30, which the workflow's opg deadline also assumes.
+    const auctionEnv = { ...venueEnv, [ENV.sessionClose]: props.sessionClose };
     const venueFunction = (
       fnId: string,
       entry: string,
       description: string,
       timeout?: Duration,
     ): NodejsFunction => {
-      const fn = omsFunction(this, fnId, { entry, description, environment: venueEnv, timeout });
+      const fn = omsFunction(this, fnId, { entry, description, environment: auctionEnv, timeout });
       useTable(fn, this.venueOrders, ENV.venueOrdersTable, 'readWrite');
       useTable(fn, this.market, ENV.marketTable, 'readWrite');
       fn.addEnvironment(ENV.eventBusName, bus.eventBusName);

@@ -43,6 +43,7 @@ export class OmsStack extends Stack {
       stores: this.stores,
       bus: this.events.bus,
       venueName,
+      sessionClose,
     });
     this.lifecycle = new OrderLifecycle(this, 'OrderLifecycle', {
       stores: this.stores,

@@ -1,9 +1,10 @@
 /**
  * Scheduled (every minute in AWS; every couple of seconds in local mode): one step of the simulated
  * market. Publishes the execution reports still pending in venue outboxes, advances the quote of
- * every MARKET_TABLE symbol and every symbol with resting orders (pinned quotes are held), and
- * matches the resting orders, publishing their execution reports. The result (and the log line)
- * says what it did: symbols moved and held, orders looked at and matched, fills.
+ * every MARKET_TABLE symbol and every symbol with resting orders (pinned quotes are held), holds
+ * the opening or closing auction when one is due (opg / cls orders), and matches the resting
+ * orders, publishing their execution reports. The result (and the log line) says what it did:
+ * symbols moved and held, orders looked at and matched, fills, auctions held.
  */
 
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';

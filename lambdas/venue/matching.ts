@@ -9,6 +9,7 @@
  *   sell: last <= stop), then work as market or limit in the same step. A trailing stop trails the
  *   best last price seen (high for a sell, low for a buy) by its price or percent.
  * - IOC executes what it can in this step and cancels the rest; FOK executes whole or is canceled.
+ * - OPG and CLS orders rest untouched: they execute only in their auction (auction.ts).
  * - A venue's `maxFillQty` (venue controls) caps each fill: one fill per step of at most that much,
  *   so an order fills over several steps; a FOK larger than the cap is canceled.
  * - Notional orders buy `remaining notional / price`, truncated at 9 dp (never overspending), and
@@ -56,7 +57,7 @@ export type Execution =
   | { readonly kind: 'fill'; readonly qty: Nanos; readonly px: Nanos }
   | { readonly kind: 'canceled'; readonly reason: CancelReason };
 
-export type CancelReason = 'ioc_remainder' | 'fok_unfillable';
+export type CancelReason = 'ioc_remainder' | 'fok_unfillable' | 'auction_unfilled';
 
 export interface MatchResult {
   readonly order: BookOrder;
@@ -112,9 +113,13 @@ export interface MatchLimits {
   readonly maxFillQty?: Nanos | null;
 }
 
-/** What executes now for `order` against `quote`. Orders that are not open do nothing. */
+/**
+ * What executes now for `order` against `quote`. Orders that are not open do nothing, and neither
+ * do auction orders (opg, cls): they trade only in their auction (auction.ts).
+ */
 export function match(order: BookOrder, quote: Quote, limits: MatchLimits = {}): MatchResult {
   if (order.status !== 'open') return { order, executions: [], quote };
+  if (order.timeInForce === 'opg' || order.timeInForce === 'cls') return { order, executions: [], quote };
   const executions: Execution[] = [];
   const immediate = order.timeInForce === 'ioc' || order.timeInForce === 'fok';
   const cancel = (o: BookOrder, reason: CancelReason, q: Quote): MatchResult => {

@@ -29,6 +29,17 @@
  * quote either way.
  * A cancel or replace of an order the venue has never seen is answered `unknown_order` and leaves
  * a tombstone, so a submission arriving after that answer is not booked.
+ *
+ * Auctions (auction.ts): an opg or cls order is booked with the auction it takes part in
+ * (`auctionAt`) and rests untouched until then (an opg order arriving during a regular session is
+ * rejected `auction_closed`). The first tick at or after an auction's time holds it, symbol by
+ * symbol: one transaction writes the symbol's auction record (`auction#<venue>#<open|close>#<date>#<symbol>`,
+ * only if absent) together with every participant's outcome (each conditional on its version),
+ * so concurrent or retried ticks hold each symbol's auction exactly once and a cancel racing it
+ * either lands first (the order is not in it) or loses. When every symbol is done, the day record
+ * (`auction#<venue>#<open|close>#<date>`) tells later ticks the auction is over; an auction order
+ * still resting after its auction (booked in the race with it, beyond the per-transaction limit,
+ * or its auction missed by every tick) is then canceled `auction_unfilled`.
  */
 
 import { setTimeout as sleepFor } from 'node:timers/promises';
@@ -52,6 +63,21 @@ import {
   type ReplaceChanges,
 } from '../core/index.js';
 import { TransientError } from '../shared/transient-errors.js';
+import {
+  AUCTION_CLOSED,
+  AUCTION_KINDS,
+  AUCTION_LATE_MS,
+  AUCTION_OF,
+  AUCTION_TIME_IN_FORCE,
+  AUCTION_UNFILLED,
+  type AuctionKind,
+  type AuctionSchedule,
+  auctionFor,
+  type DueAuction,
+  dueAuctions,
+  isAuctionOrder,
+  uncross,
+} from './auction.js';
 import {
   EXECUTION_REPORT_DETAIL_TYPE,
   type ExecType,
@@ -94,6 +120,46 @@ export const UNKNOWN_SYMBOL = 'unknown_symbol';
 export const TOO_LATE_TO_REPLACE = 'too_late_to_replace';
 const MAX_ATTEMPTS = 8;
 const PUT_EVENTS_BATCH = 10;
+/**
+ * Participants of one symbol's auction: one transaction (at most 100 items) holds the auction
+ * record and every participant. Later-booked orders beyond this are canceled unexecuted.
+ */
+export const MAX_AUCTION_ORDERS = 99;
+export const AUCTION_RECORD_PREFIX = 'auction#';
+
+/** The key of an auction's day record (no symbol: the whole venue's auction) or of one symbol's. */
+export function auctionRecordKey(venue: string, kind: AuctionKind, date: string, symbol?: string): string {
+  return `${AUCTION_RECORD_PREFIX}${venue}#${kind}#${date}${symbol === undefined ? '' : `#${symbol}`}`;
+}
+
+/** What one symbol's auction did (a tick's result and log line list them). */
+export interface AuctionPrint {
+  readonly auction: AuctionKind;
+  /** The New York trading day, `YYYY-MM-DD`. */
+  readonly date: string;
+  readonly symbol: string;
+  /** The auction price (null: nothing could execute). */
+  readonly price: string | null;
+  /** Quantity crossed at the price. */
+  readonly volume: string;
+  /** The participating orders, in time priority. */
+  readonly orders: readonly string[];
+}
+
+/** VENUE_ORDERS_TABLE item recording one symbol's auction (written with its participants' outcomes). */
+export interface AuctionRecordItem extends AuctionPrint {
+  readonly orderId: string;
+  readonly kind: 'auction';
+  readonly venue: string;
+  readonly auctionAt: string;
+  readonly heldAt: string;
+  readonly buyQty: string;
+  readonly sellQty: string;
+  /** The quote the auction was held against. */
+  readonly bid: string;
+  readonly ask: string;
+  readonly last: string;
+}
 
 /** What a market tick did: outboxes published (and failed again), symbols moved, orders matched. */
 export interface TickResult {
@@ -112,8 +178,10 @@ export interface TickResult {
   readonly orders: number;
   /** Orders that executed (fill, trigger or cancel) this tick, in matching order. */
   readonly matched: readonly string[];
-  /** Fill reports this tick. */
+  /** Fill reports this tick (auction fills included). */
   readonly fills: number;
+  /** Auctions this tick held, one per symbol with participants. */
+  readonly auctions: readonly AuctionPrint[];
 }
 
 /** `unknown`: a tombstone for an id the venue answered `unknown_order` for. */
@@ -148,6 +216,8 @@ export interface VenueOrderItem {
   readonly outbox?: readonly ExecutionReport[];
   /** Present only while `outbox` is (sparse key of `byOutboxPending`): when it was written. */
   readonly outboxPending?: string;
+  /** opg / cls orders: the instant of the auction the order takes part in (ISO). */
+  readonly auctionAt?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -162,6 +232,8 @@ export interface SimulatedVenueOptions {
   readonly now: () => number;
   /** How the venue waits out its configured latency (default: a timer). */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** When the auctions are (session open/close, days, calendar); default: NYSE hours and holidays. */
+  readonly schedule?: AuctionSchedule;
 }
 
 /**
@@ -170,7 +242,8 @@ export interface SimulatedVenueOptions {
  */
 type Write =
   | { readonly item: VenueOrderItem; readonly expectedVersion: number | null }
-  | { readonly consumeRejectNext: true };
+  | { readonly consumeRejectNext: true }
+  | { readonly auctionRecord: AuctionRecordItem };
 
 const itemWrites = (writes: readonly Write[]) => writes.flatMap((w) => ('item' in w ? [w] : []));
 
@@ -262,6 +335,13 @@ class Reporter {
   }
 }
 
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The auction an auction order takes part in (an item booked before `auctionAt` existed: its booking). */
+function auctionInstantOf(i: VenueOrderItem): number {
+  return Date.parse(i.auctionAt ?? i.createdAt);
+}
+
 function isConditionFailure(err: unknown): boolean {
   const name = (err as { name?: string }).name;
   if (name === 'ConditionalCheckFailedException') return true;
@@ -282,9 +362,11 @@ function readQuote(item: Record<string, unknown>): Quote | null {
 
 export class SimulatedVenue implements Venue {
   readonly name: string;
+  private readonly schedule: AuctionSchedule;
 
   constructor(private readonly o: SimulatedVenueOptions) {
     this.name = o.venueName;
+    this.schedule = o.schedule ?? {};
   }
 
   /** This venue's behaviour controls (defaults when none are set). */
@@ -313,6 +395,17 @@ export class SimulatedVenue implements Venue {
         r.add('rejected', '0', { reason: UNKNOWN_SYMBOL });
         return [{ item: r.seal({ ...item, status: 'rejected' }, 1), expectedVersion: null }];
       }
+      // An auction order is booked for its auction; one that comes too late for any is refused
+      // before the reject control is consulted, so the control is kept for an order it would change.
+      let auctionAt: string | undefined;
+      if (isAuctionOrder(order.timeInForce)) {
+        const auction = auctionFor(order.timeInForce, Date.parse(at), this.schedule);
+        if (auction === null) {
+          r.add('rejected', '0', { reason: AUCTION_CLOSED });
+          return [{ item: r.seal({ ...item, status: 'rejected' }, 1), expectedVersion: null }];
+        }
+        auctionAt = new Date(auction).toISOString();
+      }
       if (config.rejectNext) {
         r.add('rejected', '0', { reason: REJECTED_BY_VENUE_CONTROL });
         return [
@@ -322,7 +415,13 @@ export class SimulatedVenue implements Venue {
       }
       r.add('new', '0');
       const quote = await this.quoteOf(order.symbol);
-      const matched = this.matchItem({ ...item, restingSymbol: order.symbol }, quote, r, at, config);
+      const booked = {
+        ...item,
+        restingSymbol: order.symbol,
+        ...(auctionAt === undefined ? {} : { auctionAt }),
+      };
+      // An auction order rests untouched until its auction (`match` leaves it alone).
+      const matched = this.matchItem(booked, quote, r, at, config);
       return [{ item: r.seal(matched.item, 1), expectedVersion: null }];
     });
   }
@@ -370,6 +469,16 @@ export class SimulatedVenue implements Venue {
       if (current.status === 'unknown') return refuse(UNKNOWN_ORDER);
       if (current.status !== 'open') return refuse(TOO_LATE_TO_REPLACE);
       if (current.notional !== null) return refuse('notional_not_replaceable');
+      // The replacement keeps the auction it was booked for; one that becomes an auction order
+      // joins the next auction it may still enter (an opg during the session may not).
+      const timeInForce = changes.timeInForce ?? current.timeInForce;
+      let auctionAt: string | undefined;
+      if (isAuctionOrder(timeInForce)) {
+        const kept = timeInForce === current.timeInForce ? current.auctionAt : undefined;
+        const auction = kept === undefined ? auctionFor(timeInForce, Date.parse(at), this.schedule) : null;
+        if (kept === undefined && auction === null) return refuse(AUCTION_CLOSED);
+        auctionAt = kept ?? new Date(auction as number).toISOString();
+      }
       r.add('pending_replace', current.filledQty);
       r.add('replaced', current.filledQty);
       const { restingSymbol: _, ...rest } = current;
@@ -380,8 +489,10 @@ export class SimulatedVenue implements Venue {
       // The replacement continues the venue order under the new ClOrdID, fills carried (FIX CumQty).
       const filled = nanos(current.filledQty);
       const qty = max(changes.qty === undefined ? nanos(current.qty as string) : nanos(changes.qty), filled);
+      const { auctionAt: _previousAuction, ...terms } = rest;
       const base: VenueOrderItem = {
-        ...rest,
+        ...terms,
+        ...(auctionAt === undefined ? {} : { auctionAt }),
         orderId: replacementOrderId,
         qty: formatNanos(qty),
         limitPrice: changes.limitPrice ?? current.limitPrice,
@@ -389,7 +500,7 @@ export class SimulatedVenue implements Venue {
         trailPrice: changes.trailPrice ?? (changes.trailPercent !== undefined ? null : current.trailPrice),
         trailPercent:
           changes.trailPercent ?? (changes.trailPrice !== undefined ? null : current.trailPercent),
-        timeInForce: changes.timeInForce ?? current.timeInForce,
+        timeInForce,
         status: qty > filled ? 'open' : 'filled',
         ...(qty > filled ? { restingSymbol: current.symbol } : {}),
         replaces: orderId,
@@ -415,12 +526,16 @@ export class SimulatedVenue implements Venue {
    * One market step: publish the outboxes still pending (each on its own: one that fails stays
    * pending for the next tick); then, for every symbol in the market and every symbol with resting
    * orders (in symbol order), advance its quote unless it is pinned (a pinned quote is held as the
-   * operator set it), and match its resting orders against the quote in turn (each taking displayed
-   * size from the next; fills capped by the venue's `maxFillQty`). Returns what it did.
+   * operator set it), hold the auctions that are due and not yet held for the symbol, and match
+   * its resting orders against the quote in turn (each taking displayed size from the next; fills
+   * capped by the venue's `maxFillQty`). Auction orders whose auction is over are canceled
+   * (`auction_unfilled`). Returns what it did.
    */
   async tick(): Promise<TickResult> {
     const outboxes = await this.publishPendingOutboxes();
     const config = await this.config();
+    const now = this.o.now();
+    const { pending, over } = await this.auctionsToHold(now);
     const market = await this.marketItems();
     const bySymbol = await this.restingOrders();
     const symbols = [...new Set([...market.keys(), ...bySymbol.keys()])].sort();
@@ -428,6 +543,7 @@ export class SimulatedVenue implements Venue {
     const held: string[] = [];
     const skipped: string[] = [];
     const matched: string[] = [];
+    const auctions: AuctionPrint[] = [];
     let orders = 0;
     let fills = 0;
     for (const symbol of symbols) {
@@ -437,7 +553,16 @@ export class SimulatedVenue implements Venue {
       else if (step.outcome === 'skipped') skipped.push(symbol);
       if (step.quote === null) continue;
       let quote = step.quote;
-      for (const id of bySymbol.get(symbol) ?? []) {
+      const ids = bySymbol.get(symbol) ?? [];
+      for (const auction of pending) {
+        const done = await this.holdAuction(auction, symbol, ids, quote, config, over[auction.kind]);
+        quote = done.quote;
+        if (done.print === null) continue;
+        auctions.push(done.print);
+        matched.push(...done.print.orders);
+        fills += done.fills;
+      }
+      for (const id of ids) {
         orders++;
         // What the attempt that was written did (a conflict reruns the decision).
         let written: readonly ExecutionReport[] = [];
@@ -445,6 +570,15 @@ export class SimulatedVenue implements Venue {
           written = [];
           if (current === undefined || current.status !== 'open') return null;
           const r = new Reporter(this.name, current, at);
+          if (isAuctionOrder(current.timeInForce)) {
+            // Resting until its auction; still resting after it: it did not execute there.
+            if (auctionInstantOf(current) > over[AUCTION_OF[current.timeInForce]]) return null;
+            r.add('canceled', current.filledQty, { reason: AUCTION_UNFILLED });
+            written = r.reports;
+            const { restingSymbol: _, ...rest } = current;
+            const item = r.seal({ ...rest, status: 'canceled', updatedAt: at }, current.version + 1);
+            return [{ item, expectedVersion: current.version }];
+          }
           const result = this.matchItem(current, quote, r, at, config);
           quote = result.quote;
           const changed = r.reports.length > 0 || result.item.watermark !== current.watermark;
@@ -456,6 +590,8 @@ export class SimulatedVenue implements Venue {
         fills += written.filter((x) => x.execType === 'fill').length;
       }
     }
+    // Every symbol's part is done: later ticks skip the auction and cancel what is still resting for it.
+    for (const auction of pending) await this.recordAuctionDay(auction, new Date(now).toISOString());
     return {
       ...outboxes,
       symbols: symbols.length,
@@ -465,7 +601,144 @@ export class SimulatedVenue implements Venue {
       orders,
       matched,
       fills,
+      auctions,
     };
+  }
+
+  /**
+   * The auctions due at `now` that are not over yet (`pending`: no day record), and per kind the
+   * latest auction instant that is over (`over`): one with a day record, or one too late to hold.
+   */
+  private async auctionsToHold(
+    now: number,
+  ): Promise<{ pending: DueAuction[]; over: Record<AuctionKind, number> }> {
+    const over = Object.fromEntries(AUCTION_KINDS.map((k) => [k, now - AUCTION_LATE_MS])) as Record<
+      AuctionKind,
+      number
+    >;
+    const pending: DueAuction[] = [];
+    for (const auction of dueAuctions(now, this.schedule)) {
+      const key = auctionRecordKey(this.name, auction.kind, auction.date);
+      if ((await this.loadRecord(key)) === undefined) pending.push(auction);
+      else over[auction.kind] = Math.max(over[auction.kind], auction.at);
+    }
+    return { pending, over };
+  }
+
+  /**
+   * Holds one symbol's part of an auction: its auction orders booked for it execute at one price
+   * (`uncross`), in one transaction with the symbol's auction record, which must not exist yet.
+   * (Orders booked for an earlier auction, one that is over (`overThrough`), take no part: the
+   * tick cancels them.) Another tick holding it first, or a cancel landing first,
+   * fails the transaction: the auction is read again (held: nothing to do) or held anew without
+   * the canceled order. Returns the print (null when the symbol had no participants or another
+   * tick held it) and the quote with what the auction took from the displayed size.
+   */
+  private async holdAuction(
+    auction: DueAuction,
+    symbol: string,
+    restingIds: readonly string[],
+    quote: Quote,
+    config: VenueConfig,
+    overThrough: number,
+  ): Promise<{ print: AuctionPrint | null; fills: number; quote: Quote }> {
+    const key = auctionRecordKey(this.name, auction.kind, auction.date, symbol);
+    const tif = AUCTION_TIME_IN_FORCE[auction.kind];
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      if ((await this.loadRecord(key)) !== undefined) return { print: null, fills: 0, quote };
+      const participants: VenueOrderItem[] = [];
+      for (const id of restingIds) {
+        const current = await this.loadCurrent(id);
+        if (current?.status !== 'open' || current.timeInForce !== tif) continue;
+        const booked = auctionInstantOf(current);
+        if (booked > overThrough && booked <= auction.at) participants.push(current);
+      }
+      if (participants.length === 0) return { print: null, fills: 0, quote };
+      // Time priority: booking time (a replacement's is its own), then id; the overflow stays out.
+      participants.sort((a, b) => compareText(a.createdAt, b.createdAt) || compareText(a.orderId, b.orderId));
+      const taking = participants.slice(0, MAX_AUCTION_ORDERS);
+      const at = new Date(this.o.now()).toISOString();
+      const result = uncross(taking.map(bookOf), quote, config);
+      const writes: Write[] = [];
+      let fills = 0;
+      taking.forEach((item, k) => {
+        const outcome = result.outcomes[k];
+        if (outcome === undefined) return;
+        const r = new Reporter(this.name, item, at);
+        let cum = nanos(item.filledQty);
+        for (const e of outcome.executions) {
+          if (e.kind === 'fill') {
+            cum += e.qty;
+            fills++;
+          }
+          r.execution(e, cum);
+        }
+        writes.push({
+          item: r.seal(withBook(item, outcome.order, at), item.version + 1),
+          expectedVersion: item.version,
+        });
+      });
+      const print: AuctionPrint = {
+        auction: auction.kind,
+        date: auction.date,
+        symbol,
+        price: text(result.price),
+        volume: formatNanos(result.volume),
+        orders: taking.map((i) => i.orderId),
+      };
+      const record: AuctionRecordItem = {
+        ...print,
+        orderId: key,
+        kind: 'auction',
+        venue: this.name,
+        auctionAt: new Date(auction.at).toISOString(),
+        heldAt: at,
+        buyQty: formatNanos(result.buyQty),
+        sellQty: formatNanos(result.sellQty),
+        bid: formatNanos(quote.bid),
+        ask: formatNanos(quote.ask),
+        last: formatNanos(quote.last),
+      };
+      try {
+        await this.write([{ auctionRecord: record }, ...writes]);
+      } catch (err) {
+        if (isConditionFailure(err)) continue;
+        throw err;
+      }
+      for (const w of itemWrites(writes)) await this.flush(w.item);
+      return { print, fills, quote: result.quote };
+    }
+    throw new TransientError(`auction ${key}: too many concurrent updates`, 'ConcurrentUpdate');
+  }
+
+  /** The auction's day record: every symbol's part is done (a record already there is fine). */
+  private async recordAuctionDay(auction: DueAuction, heldAt: string): Promise<void> {
+    try {
+      await this.o.doc.send(
+        new PutCommand({
+          TableName: this.o.venueOrdersTable,
+          Item: {
+            orderId: auctionRecordKey(this.name, auction.kind, auction.date),
+            kind: 'auction-day',
+            venue: this.name,
+            auction: auction.kind,
+            date: auction.date,
+            auctionAt: new Date(auction.at).toISOString(),
+            heldAt,
+          },
+          ConditionExpression: 'attribute_not_exists(orderId)',
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  private async loadRecord(key: string): Promise<Record<string, unknown> | undefined> {
+    const got = await this.o.doc.send(
+      new GetCommand({ TableName: this.o.venueOrdersTable, Key: { orderId: key }, ConsistentRead: true }),
+    );
+    return got.Item;
   }
 
   /**
@@ -688,13 +961,7 @@ export class SimulatedVenue implements Venue {
     decideChange: (current: VenueOrderItem | undefined, at: string) => Promise<Write[] | null>,
   ): Promise<void> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const stored = await this.load(orderId);
-      let current = stored;
-      if (stored?.outbox !== undefined) {
-        await this.flush(stored);
-        const { outbox: _, outboxPending: __, ...rest } = stored;
-        current = rest;
-      }
+      const current = await this.loadCurrent(orderId);
       const writes = await decideChange(current, new Date(this.o.now()).toISOString());
       if (writes === null) return;
       try {
@@ -709,15 +976,32 @@ export class SimulatedVenue implements Venue {
     throw new TransientError(`venue order ${orderId}: too many concurrent updates`, 'ConcurrentUpdate');
   }
 
+  /** The order as stored, after publishing (and clearing) any outbox an earlier call left. */
+  private async loadCurrent(orderId: string): Promise<VenueOrderItem | undefined> {
+    const stored = await this.load(orderId);
+    if (stored?.outbox === undefined) return stored;
+    await this.flush(stored);
+    const { outbox: _, outboxPending: __, ...rest } = stored;
+    return rest;
+  }
+
   private async write(writes: readonly Write[]): Promise<void> {
     const TableName = this.o.venueOrdersTable;
-    const puts = itemWrites(writes).map((w) => ({
-      TableName,
-      Item: w.item,
-      ...(w.expectedVersion === null
-        ? { ConditionExpression: 'attribute_not_exists(orderId)' }
-        : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': w.expectedVersion } }),
-    }));
+    const records = writes.flatMap((w) =>
+      'auctionRecord' in w
+        ? [{ TableName, Item: w.auctionRecord, ConditionExpression: 'attribute_not_exists(orderId)' }]
+        : [],
+    );
+    const puts = [
+      ...records,
+      ...itemWrites(writes).map((w) => ({
+        TableName,
+        Item: w.item,
+        ...(w.expectedVersion === null
+          ? { ConditionExpression: 'attribute_not_exists(orderId)' }
+          : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': w.expectedVersion } }),
+      })),
+    ];
     const updates = writes.some((w) => 'consumeRejectNext' in w)
       ? [
           {

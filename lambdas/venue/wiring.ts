@@ -7,6 +7,8 @@ import { DEFAULT_VENUE_NAME, ENV, optionalEnv, requiredEnv } from '../shared/con
 import { dynamo } from '../shared/dynamo.js';
 import { eventBridge } from '../shared/event-bridge.js';
 import { EventStore } from '../shared/event-store.js';
+import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../shared/session-settings.js';
+import type { AuctionSchedule } from './auction.js';
 import { SimulatedVenue } from './simulated-venue.js';
 
 export { DEFAULT_VENUE_NAME };
@@ -18,6 +20,15 @@ export function venueName(): string {
 let venue: SimulatedVenue | undefined;
 let store: EventStore | undefined;
 
+/**
+ * When the venue holds its auctions: OMS_SESSION_OPEN / OMS_SESSION_CLOSE, OMS_SESSION_DAYS and
+ * OMS_SESSION_CALENDAR, as the workflow reads them (a malformed one fails the cold start).
+ */
+export function auctionScheduleFromEnv(): AuctionSchedule {
+  const sessionClose = sessionCloseFromEnv();
+  return { ...sessionOptionsFromEnv(), ...(sessionClose === undefined ? {} : { sessionClose }) };
+}
+
 export function simulatedVenue(): SimulatedVenue {
   venue ??= new SimulatedVenue({
     doc: dynamo,
@@ -27,6 +38,7 @@ export function simulatedVenue(): SimulatedVenue {
     eventBusName: requiredEnv(ENV.eventBusName),
     venueName: venueName(),
     now: Date.now,
+    schedule: auctionScheduleFromEnv(),
   });
   return venue;
 }

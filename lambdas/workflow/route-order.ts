@@ -3,52 +3,22 @@
  * workflow waits for the order's closing milestone. One simulated venue today (VENUE_NAME,
  * default SIMX); smart order routing will decide here, and record its decision, later.
  * The wait is anchored to the submission (core `session.ts`): a late start does not extend it.
- * Session settings come from the environment: OMS_SESSION_CLOSE (`HH:MM` or `HH:MM:SS`, New
+ * Session settings come from the environment (lambdas/shared/session-settings.ts):
+ * OMS_SESSION_OPEN (an opg order waits for that open), OMS_SESSION_CLOSE (`HH:MM` or `HH:MM:SS`, New
  * York), OMS_EXPIRY_GRACE_SECONDS (a DAY order's grace after the close, default 60),
  * OMS_SESSION_DAYS (`mon,tue,wed,thu,fri` by default), OMS_SESSION_CALENDAR (`nyse` or `none`;
  * default `nyse`, or `none` when OMS_SESSION_DAYS is set) and OMS_GTC_MAX_AGE_DAYS (default 90).
  * A malformed setting fails the task loudly. The payload's optional `extendedHours` (the order's
- * `extended_hours`) lets a DAY order wait for the post-market close; absent means false, which
- * is what every order gets until the lifecycle's execution input and ASL pass it along.
+ * `extended_hours`) lets a DAY order wait for the post-market close; absent means false.
  */
 import { z } from 'zod';
-import {
-  parseDayGraceSeconds,
-  parseGtcMaxAgeDays,
-  parseSessionCalendar,
-  parseSessionDays,
-  parseSessionTime,
-  remainingOutcomeSeconds,
-  type SessionOptions,
-  TIMES_IN_FORCE,
-} from '../core/index.js';
+import { remainingOutcomeSeconds, TIMES_IN_FORCE } from '../core/index.js';
 import { DEFAULT_VENUE_NAME, ENV, optionalEnv } from '../shared/config.js';
+import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../shared/session-settings.js';
 import { parsePayload } from './common.js';
 
-/** A setting parsed by `parse`, or a RangeError naming the variable. */
-function setting<T>(name: string, parse: (text: string) => T): T | undefined {
-  const text = optionalEnv(name);
-  if (text === undefined) return undefined;
-  try {
-    return parse(text);
-  } catch (err) {
-    throw new RangeError(`${name}: ${(err as Error).message}`);
-  }
-}
-
-/** The session settings this function runs with (absent ones take the core defaults). */
-export function sessionOptionsFromEnv(): SessionOptions {
-  const dayGraceSeconds = setting(ENV.expiryGraceSeconds, parseDayGraceSeconds);
-  const sessionDays = setting(ENV.sessionDays, parseSessionDays);
-  const calendar = setting(ENV.sessionCalendar, parseSessionCalendar);
-  const gtcMaxAgeDays = setting(ENV.gtcMaxAgeDays, parseGtcMaxAgeDays);
-  return {
-    ...(dayGraceSeconds === undefined ? {} : { dayGraceSeconds }),
-    ...(sessionDays === undefined ? {} : { sessionDays }),
-    ...(calendar === undefined ? {} : { calendar }),
-    ...(gtcMaxAgeDays === undefined ? {} : { gtcMaxAgeDays }),
-  };
-}
+/** The session settings, shared with the venue's auctions (lambdas/shared/session-settings.ts). */
+export { sessionOptionsFromEnv };
 
 const payload = z.looseObject({
   orderId: z.string().min(1),
@@ -70,10 +40,7 @@ export const handler = async (event: unknown): Promise<RouteResult> => {
       timeInForce,
       Date.parse(submittedAt),
       Date.now(),
-      setting(ENV.sessionClose, (text) => {
-        parseSessionTime(text);
-        return text;
-      }),
+      sessionCloseFromEnv(),
       { ...sessionOptionsFromEnv(), extendedHours: extendedHours ?? false },
     ),
   };

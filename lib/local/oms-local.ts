@@ -39,6 +39,11 @@ export interface LocalOmsOptions {
   readonly apiSecretKey?: string;
   /** Session close `HH:MM[:SS]` America/New_York (DAY expiry), as the stack's `oms:sessionClose`. */
   readonly sessionClose?: string;
+  /**
+   * Session open `HH:MM[:SS]` America/New_York (OMS_SESSION_OPEN; default 09:30): the simulated
+   * venue's opening auction, which opg orders wait for.
+   */
+  readonly sessionOpen?: string;
   /** Seconds a DAY order waits after the close before it expires (OMS_EXPIRY_GRACE_SECONDS; default 60). */
   readonly expiryGraceSeconds?: number;
   /** Days with a session, e.g. `sun,mon,tue,wed,thu,fri,sat` (OMS_SESSION_DAYS; default Monday to Friday). */
@@ -139,6 +144,8 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
     };
     // Session settings the stack does not set (yet): passed to every function like the endpoints.
+    const sessionOpen = options.sessionOpen ?? process.env.OMS_SESSION_OPEN;
+    if (sessionOpen !== undefined && sessionOpen !== '') baseEnv.OMS_SESSION_OPEN = sessionOpen;
     const grace = options.expiryGraceSeconds ?? process.env.OMS_EXPIRY_GRACE_SECONDS;
     if (grace !== undefined && grace !== '') baseEnv.OMS_EXPIRY_GRACE_SECONDS = String(grace);
     const sessionDays = options.sessionDays ?? process.env.OMS_SESSION_DAYS;

@@ -5,6 +5,8 @@ import {
   MAX_DAY_GRACE_SECONDS,
   MAX_GTC_MAX_AGE_DAYS,
   newYorkToUtc,
+  nextSessionClose,
+  nextSessionOpen,
   nextSessionTime,
   outcomeTimeoutSeconds,
   parseDayGraceSeconds,
@@ -496,5 +498,48 @@ describe('remainingOutcomeSeconds', () => {
     expect(
       remainingOutcomeSeconds('day', submitted, submitted + 3_000, '09:00:10', { dayGraceSeconds: 1 }),
     ).toBe(8);
+  });
+});
+
+describe('the auctions: nextSessionOpen and nextSessionClose', () => {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  it.each<[string, string, string]>([
+    ['before the open: today', '2025-01-15T13:00:00Z', '2025-01-15T14:30:00.000Z'],
+    ['at the open: the next day (strictly after)', '2025-01-15T14:30:00Z', '2025-01-16T14:30:00.000Z'],
+    ['Friday afternoon: Monday', '2025-01-17T18:00:00Z', '2025-01-21T14:30:00.000Z'], // Mon 20th: MLK Day
+    ['summer (EDT)', '2025-07-15T12:00:00Z', '2025-07-15T13:30:00.000Z'],
+  ])('next open, %s', (_name, after, expected) => {
+    expect(iso(nextSessionOpen(at(after)))).toBe(expected);
+  });
+
+  it('a configured open moves the opening auction, on the configured days', () => {
+    expect(iso(nextSessionOpen(at('2025-01-15T13:00:00Z'), { sessionOpen: '10:00:15' }))).toBe(
+      '2025-01-15T15:00:15.000Z',
+    );
+    // Saturday 2025-01-18 with sessions every day (and then no holiday calendar).
+    expect(
+      iso(nextSessionOpen(at('2025-01-18T12:00:00Z'), { sessionOpen: '08:00', sessionDays: EVERY_DAY })),
+    ).toBe('2025-01-18T13:00:00.000Z');
+  });
+
+  it.each<[string, string, string, string]>([
+    ['a regular day', '2025-01-15T14:00:00Z', '16:00', '2025-01-15T21:00:00.000Z'],
+    ['at the close: the next day', '2025-01-15T21:00:00Z', '16:00', '2025-01-16T21:00:00.000Z'],
+    [
+      'the day after Thanksgiving closes at 13:00',
+      '2025-11-28T14:00:00Z',
+      '16:00',
+      '2025-11-28T18:00:00.000Z',
+    ],
+    ['a custom close earlier than 13:00 stays', '2025-11-28T14:00:00Z', '12:30', '2025-11-28T17:30:00.000Z'],
+    ['Thanksgiving itself has none', '2025-11-27T14:00:00Z', '16:00', '2025-11-28T18:00:00.000Z'],
+  ])('next close, %s', (_name, after, close, expected) => {
+    expect(iso(nextSessionClose(at(after), close))).toBe(expected);
+  });
+
+  it('the opg outcome deadline follows a configured open', () => {
+    const submitted = at('2025-01-15T13:00:00Z'); // 08:00 New York
+    expect(outcomeTimeoutSeconds('opg', submitted, '16:00', { sessionOpen: '09:45' })).toBe(1.75 * H + 600);
+    expect(outcomeTimeoutSeconds('opg', submitted, '16:00')).toBe(1.5 * H + 600);
   });
 });

@@ -128,6 +128,14 @@ describe('match: what executes now', () => {
       ['canceled fok_unfillable'],
       'canceled',
     ],
+    ['OPG market order rests until its auction', { timeInForce: 'opg' }, q, [], 'open'],
+    [
+      'CLS marketable limit rests until its auction',
+      { type: 'limit', limitPrice: n('10.05'), timeInForce: 'cls' },
+      q,
+      [],
+      'open',
+    ],
     [
       'FOK within displayed fills whole',
       { qty: n('200'), timeInForce: 'fok' },

@@ -250,6 +250,7 @@ describe('market tick', () => {
       orders: 1,
       matched: ['o-1'],
       fills: 1,
+      auctions: [],
     });
     const reports = bus.take<ExecutionReport>();
     expect(reports.map((r) => r.execId)).toEqual(['o-1:2']);

@@ -23,6 +23,7 @@ export function setEnv(): void {
   Object.assign(process.env, TABLES);
   delete process.env.RISK_GUARDIAN_URL;
   delete process.env.VENUE_NAME;
+  delete process.env.OMS_SESSION_OPEN;
   delete process.env.OMS_SESSION_CLOSE;
   delete process.env.OMS_EXPIRY_GRACE_SECONDS;
   delete process.env.OMS_SESSION_DAYS;

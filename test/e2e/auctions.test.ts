@@ -1,0 +1,138 @@
+/**
+ * End to end against local mode: opg and cls orders trade in the simulated venue's opening and
+ * closing auctions. Its own local mode, whose session opens a little after start-up and closes a
+ * few seconds later (`HH:MM:SS` New York, sessions every day so it also runs on a weekend). Before
+ * the open the opg orders rest although the quote is marketable; the first market tick after the
+ * open holds the opening auction (one price for the symbol: the ask, as only buyers take part), the
+ * unmarketable opg limit is canceled `auction_unfilled`; an opg order placed during the session is
+ * refused `auction_closed`; the cls order fills in the closing auction.
+ */
+import { type LocalOms, startLocalOms } from '../../lib/local/oms-local.js';
+import {
+  EVERY_DAY,
+  expectConsistentTrail,
+  expectWorkflowPath,
+  FILLED_PATH,
+  newYorkTime,
+  OmsHttp,
+  type Order,
+} from './harness.js';
+
+/**
+ * From start to the open: local mode's start-up (about 6 s here), a warm-up order along an order's
+ * whole path (the cold starts of its functions: about 8 s on 2 cores; `warmUp()` would start every
+ * function, which takes longer), then the auction orders accepted with at least one market tick
+ * (2 s apart) left before the open to show they rest.
+ */
+const OPEN_AFTER_MS = 22_000;
+/** From the open to the close: the opening auction's reports applied, an opg order refused. */
+const CLOSE_AFTER_OPEN_MS = 7_000;
+const SYMBOL = 'E2EAUC';
+
+let oms: LocalOms;
+let http: OmsHttp;
+let openAt: number;
+let closeAt: number;
+
+beforeAll(async () => {
+  // Whole seconds: the open and the close are wall-clock times to the second.
+  openAt = Math.ceil((Date.now() + OPEN_AFTER_MS) / 1000) * 1000;
+  closeAt = openAt + CLOSE_AFTER_OPEN_MS;
+  oms = await startLocalOms({
+    port: 0,
+    sessionOpen: newYorkTime(openAt),
+    sessionClose: newYorkTime(closeAt),
+    sessionDays: EVERY_DAY,
+    logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
+  });
+  http = OmsHttp.forDemo(oms);
+  await http.pinQuote('E2EWARM', { bid: '10.00', ask: '10.01', ask_size: '1000' });
+  const warm = await http.submit({
+    symbol: 'E2EWARM',
+    qty: '1',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'ioc',
+  });
+  await http.untilStatus(warm.id, 'filled', 20_000);
+}, 40_000);
+
+afterAll(async () => {
+  await oms?.stop();
+});
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const types = async (id: string) => (await expectConsistentTrail(http, id)).map((e) => e.type);
+
+it('opg orders wait for the opening auction, trade at one price, and what does not execute is canceled; cls orders trade at the close', async () => {
+  // Marketable all along for a buyer: a day market order would fill at once.
+  await http.pinQuote(SYMBOL, { bid: '10.00', ask: '10.05', bid_size: '1000', ask_size: '1000' });
+  const opgMarket = await http.submit({
+    symbol: SYMBOL,
+    qty: '10',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'opg',
+  });
+  const opgLimit = await http.submit({
+    symbol: SYMBOL,
+    qty: '5',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '9.00',
+    time_in_force: 'opg',
+  });
+  const clsMarket = await http.submit({
+    symbol: SYMBOL,
+    qty: '7',
+    side: 'sell',
+    type: 'market',
+    time_in_force: 'cls',
+  });
+  const ids = [opgMarket.id, opgLimit.id, clsMarket.id];
+  for (const id of ids) await http.untilStatus(id, 'new', openAt - Date.now() - 500);
+  if (Date.now() > openAt - 3000)
+    throw new Error(
+      `the auction orders were working only ${openAt - Date.now()} ms before the open: raise OPEN_AFTER_MS`,
+    );
+
+  // Resting until the open, through the ticks before it.
+  await delay(openAt - 500 - Date.now());
+  for (const id of ids) expect(await http.order(id)).toMatchObject({ status: 'new', filled_qty: '0' });
+
+  // The opening auction: the market buy at the auction price, the limit below it canceled.
+  const filled = await http.untilStatus(opgMarket.id, 'filled', 10_000);
+  expect(filled).toMatchObject({ filled_qty: '10', filled_avg_price: '10.05' });
+  expect(Date.parse(filled.filled_at as string)).toBeGreaterThanOrEqual(openAt);
+  const unfilled: Order = await http.untilStatus(opgLimit.id, 'canceled', 5_000);
+  expect(unfilled).toMatchObject({ filled_qty: '0', canceled_qty: '5' });
+  expect(Date.parse(unfilled.canceled_at as string)).toBeGreaterThanOrEqual(openAt);
+
+  // During the session an opg order comes too late for today's auction: refused.
+  const late = await http.submit({
+    symbol: SYMBOL,
+    qty: '1',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'opg',
+  });
+  await http.untilStatus(late.id, 'rejected', 5_000);
+  expect(Date.now()).toBeLessThan(closeAt); // else it would have been booked for tomorrow's open
+  expect((await http.order(clsMarket.id)).status).toBe('new');
+
+  // The closing auction: the cls sell at the bid (only a seller takes part).
+  const closed = await http.untilStatus(clsMarket.id, 'filled', closeAt - Date.now() + 8_000);
+  expect(closed).toMatchObject({ filled_qty: '7', filled_avg_price: '10' });
+  expect(Date.parse(closed.filled_at as string)).toBeGreaterThanOrEqual(closeAt);
+
+  // Audit trails: each event once, in order, on the bus too; the reasons the venue gave.
+  expect(await types(opgMarket.id)).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderFilled']);
+  expect(await types(clsMarket.id)).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderFilled']);
+  const canceledTrail = await expectConsistentTrail(http, opgLimit.id);
+  expect(canceledTrail.map((e) => e.type)).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderCanceled']);
+  expect(canceledTrail.at(-1)?.data).toMatchObject({ reason: 'auction_unfilled', solicited: false });
+  const lateTrail = await expectConsistentTrail(http, late.id);
+  expect(lateTrail.map((e) => e.type)).toEqual(['OrderSubmitted', 'OrderRejected']);
+  expect(lateTrail.at(-1)?.data).toMatchObject({ reason: 'auction_closed' });
+  for (const id of ids) await expectWorkflowPath(http, id, FILLED_PATH);
+}, 40_000);
