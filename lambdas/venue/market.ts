@@ -54,6 +54,11 @@ export interface QuoteItem {
   readonly updatedAt: string;
   /** Set by an operator: the market tick holds this quote (does not walk it) until it is set again. */
   readonly pinned?: boolean;
+  /**
+   * Cumulative traded volume of the simulated tape (`printedVolume` per step): what algorithms
+   * measure participation against (`max_percentage`). Absent until the first step.
+   */
+  readonly volume?: string;
 }
 
 /** A pinned MARKET_TABLE item, as `pinnedQuoteItem` builds it. */
@@ -148,6 +153,17 @@ export function quoteToItem(q: Quote): QuoteItem {
     askSize: formatNanos(q.askSize),
     updatedAt: q.updatedAt,
   };
+}
+
+/**
+ * What one market step prints on the simulated tape: the displayed size on the side the last
+ * moved to (an uptick lifts the offer, a downtick hits the bid), the smaller of the two when it
+ * did not move. The same tape the algorithm benchmark uses.
+ */
+export function printedVolume(before: Quote, after: Quote): Nanos {
+  if (after.last > before.last) return after.askSize;
+  if (after.last < before.last) return after.bidSize;
+  return after.bidSize < after.askSize ? after.bidSize : after.askSize;
 }
 
 /** Whether the item is pinned: the market tick holds it. */

@@ -59,6 +59,7 @@ import {
   max,
   type Nanos,
   nanos,
+  parseNanos,
   parseValue18,
   type ReplaceChanges,
 } from '../core/index.js';
@@ -89,6 +90,7 @@ import {
 import {
   advanceQuote,
   isPinned,
+  printedVolume,
   type Quote,
   type QuoteItem,
   quoteFromItem,
@@ -761,11 +763,13 @@ export class SimulatedVenue implements Venue {
     if (item === undefined || current === null) return { outcome: 'skipped', quote: null };
     if (isPinned(item)) return { outcome: 'held', quote: current };
     const next = advanceQuote(current, this.o.now());
+    const before = typeof item.volume === 'string' ? parseNanos(item.volume) : 0n;
+    const volume = (typeof before === 'bigint' ? before : 0n) + printedVolume(current, next);
     try {
       await this.o.doc.send(
         new PutCommand({
           TableName,
-          Item: quoteToItem(next),
+          Item: { ...quoteToItem(next), volume: formatNanos(volume) },
           ConditionExpression: 'updatedAt = :u',
           ExpressionAttributeValues: { ':u': current.updatedAt },
         }),
@@ -910,6 +914,11 @@ export class SimulatedVenue implements Venue {
     limits: MatchLimits,
   ): { item: VenueOrderItem; quote: Quote } {
     const result = match(bookOf(item), quote, limits);
+    // A trailing stop's high-water mark moved without triggering: reported, the OMS keeps it (hwm).
+    const mark = result.order.watermark === null ? null : formatNanos(result.order.watermark);
+    if (mark !== null && mark !== item.watermark && !result.order.triggered) {
+      r.add('trail_moved', item.filledQty, { hwm: mark });
+    }
     let cum = nanos(item.filledQty);
     for (const e of result.executions) {
       if (e.kind === 'fill') cum += e.qty;

@@ -71,7 +71,7 @@ it('stop-limit sell: triggers on the way down, then trades as a limit order at o
   expect(await types(placed.id)).toEqual(TRIGGERED_PATH);
 });
 
-it('trailing stop sell: trails the high by trail_price and triggers on the pullback', async () => {
+it('trailing stop sell: trails the high (hwm) by trail_price and triggers on the pullback', async () => {
   await http.pinQuote('E2ETRL', { bid: '19.99', ask: '20.01', last: '20.00', bid_size: '1000' });
   const placed = await http.submit({
     symbol: 'E2ETRL',
@@ -91,9 +91,13 @@ it('trailing stop sell: trails the high by trail_price and triggers on the pullb
   await http.pinQuote('E2ETRL', { bid: '20.95', ask: '20.97', last: '20.96', bid_size: '1000' });
   const filled = await http.untilStatus(placed.id, 'filled');
   expect(filled).toMatchObject({ filled_qty: '8', filled_avg_price: '20.95' });
+  // The high-water mark (Alpaca hwm) as it moved: 20 at booking, 22; 21.50 was no better.
+  expect((filled as { hwm?: string }).hwm).toBe('22');
   const trail = await http.auditTrail(placed.id);
-  expect(trail.map((e) => e.type)).toEqual(TRIGGERED_PATH);
-  expect(trail[2]?.data.triggerPrice).toBe('20.96');
+  expect(trail.filter((e) => e.type === 'OrderTrailMoved').map((e) => e.data.hwm)).toEqual(['20', '22']);
+  const milestones = trail.filter((e) => e.type !== 'OrderTrailMoved');
+  expect(milestones.map((e) => e.type)).toEqual(TRIGGERED_PATH);
+  expect(milestones[2]?.data.triggerPrice).toBe('20.96');
 });
 
 it('replacing the stop price while the order waits: the replacement waits at the new stop and fills', async () => {

@@ -258,6 +258,51 @@ describe('market tick', () => {
     expect(db.get('market', { symbol: 'ACME' })?.updatedAt).toBe(new Date(clock).toISOString());
   });
 
+  test('a trailing stop: each better mark is reported (trail_moved, hwm), a worse one is not, then it triggers', async () => {
+    const pin = (last: string) =>
+      db.put({
+        TableName: 'market',
+        Item: {
+          ...quoteToItem({
+            symbol: 'ACME',
+            bid: nanos(last) - nanos('0.01'),
+            ask: nanos(last) + nanos('0.01'),
+            last: nanos(last),
+            bidSize: nanos('100'),
+            askSize: nanos('100'),
+            updatedAt: new Date(clock).toISOString(),
+          }),
+          pinned: true,
+        },
+      });
+    pin('10');
+    await venue.submit(order({ side: 'sell', type: 'trailing_stop', trailPrice: '1', qty: '5' }));
+    for (const last of ['10', '10.5', '10.2', '11', '10.01', '9.99']) {
+      pin(last);
+      clock += 1000;
+      await venue.tick();
+    }
+    const reports = distinct(bus.take<ExecutionReport>());
+    expect(reports.map((r) => (r.execType === 'trail_moved' ? `hwm ${r.hwm}` : r.execType))).toEqual([
+      'new',
+      'hwm 10',
+      'hwm 10.5',
+      'hwm 11',
+      'triggered',
+      'fill',
+    ]);
+  });
+
+  test('each step of the walk prints on the tape: the market item keeps the cumulative volume', async () => {
+    clock += 60_000;
+    await venue.tick();
+    const first = nanos(db.get('market', { symbol: 'ACME' })?.volume as string);
+    expect(first > 0n).toBe(true);
+    clock += 60_000;
+    await venue.tick();
+    expect(nanos(db.get('market', { symbol: 'ACME' })?.volume as string) > first).toBe(true);
+  });
+
   test('concurrent matchers never double-fill (version check)', async () => {
     await venue.submit(order({ qty: '1000', type: 'limit', limitPrice: '20' }));
     clock += 60_000;
