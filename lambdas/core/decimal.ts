@@ -133,6 +133,11 @@ export function max(a: Nanos, b: Nanos): Nanos {
   return a > b ? a : b;
 }
 
+/** The smaller of two quantities or prices (bigint has no Math.min). */
+export function min(a: Nanos, b: Nanos): Nanos {
+  return a < b ? a : b;
+}
+
 /** Minimum price increment (Reg NMS Rule 612): $0.01 at or above $1, $0.0001 below. */
 export function tickSizeFor(price: Nanos): Nanos {
   return price >= ONE ? 10_000_000n : 100_000n;

@@ -16,6 +16,7 @@ import {
   type FieldError,
   fieldError,
   formatNanos,
+  min,
   type Nanos,
   nanos,
   ONE,
@@ -163,7 +164,7 @@ export function quoteToItem(q: Quote): QuoteItem {
 export function printedVolume(before: Quote, after: Quote): Nanos {
   if (after.last > before.last) return after.askSize;
   if (after.last < before.last) return after.bidSize;
-  return after.bidSize < after.askSize ? after.bidSize : after.askSize;
+  return min(after.bidSize, after.askSize);
 }
 
 /** Whether the item is pinned: the market tick holds it. */
