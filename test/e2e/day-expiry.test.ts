@@ -9,6 +9,7 @@ import { type LocalOms, startLocalOms } from '../../lib/local/oms-local.js';
 import {
   EVERY_DAY,
   EXPIRED_PATH,
+  eventually,
   expectConsistentTrail,
   expectWorkflowPath,
   filledByEvents,
@@ -86,8 +87,16 @@ it('a resting DAY order expires at the session close (plus the grace), and the v
   expect(trail.map((e) => e.type)).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderExpired']);
   await expectWorkflowPath(http, placed.id, EXPIRED_PATH);
 
-  // The venue dropped it: a DAY order placed after the close (it works until tomorrow's) fills
-  // when the quote crosses both prices, the expired one does not.
+  // The venue dropped it (its cancel of the expired order is on the bus; waited for, as under load
+  // the OrderExpired forward can take seconds): a DAY order placed after the close (it works until
+  // tomorrow's) fills when the quote crosses both prices, the expired one does not.
+  await eventually(async () => {
+    const dropped = oms.eventBridge.delivered().some((e) => {
+      const d = e.detail as { orderId?: string; execType?: string };
+      return e['detail-type'] === 'ExecutionReport' && d.orderId === placed.id && d.execType === 'canceled';
+    });
+    if (!dropped) throw new Error(`the venue has not dropped ${placed.id} yet`);
+  }, 20_000);
   const later = await http.submit({
     symbol: 'E2EDAY',
     qty: '20',
