@@ -104,7 +104,8 @@ class RecordingInvoker implements Invoker {
   }
 }
 
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+/** Waits for `condition`; generous, because the full suite runs local modes beside this file. */
+async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
