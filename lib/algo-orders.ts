@@ -8,16 +8,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
-import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config.js';
 import type { EventStore } from './event-store.js';
 import { HANDLERS } from './handlers.js';
-import { LOG_RETENTION, omsFunction, useTable } from './lambda-defaults.js';
+import { omsFunction, useTable } from './lambda-defaults.js';
+import { orderWorkflow } from './workflow-defaults.js';
 
 export const ALGO_ORDER_ASL = join(__dirname, '..', 'statemachines', 'algo-order.asl.json');
 
@@ -62,35 +61,10 @@ export class AlgoOrders extends Construct {
       ),
       RecordExceptionFunctionArn: props.recordException,
     };
-    const logGroup = new LogGroup(this, 'Logs', {
-      retention: LOG_RETENTION,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
+    this.stateMachine = orderWorkflow(this, {
       comment: 'Algorithmic parent order: one execution per parent, named by its order id',
-      stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromString(readFileSync(ALGO_ORDER_ASL, 'utf8')),
-      definitionSubstitutions: Object.fromEntries(
-        Object.entries(this.taskFunctions).map(([name, fn]) => [name, fn.functionArn]),
-      ),
-      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
-      tracingEnabled: true,
-      // A parent works within its window (at most a GTC order's life, under a year).
-      timeout: Duration.days(365),
-    });
-    const stack = Stack.of(this);
-    for (const fn of Object.values(this.taskFunctions)) {
-      fn.grantInvoke(this.stateMachine);
-      Validations.of(this.stateMachine).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as never)}.Arn>:*]`,
-        reason: 'Invoking a task function by any version/alias ARN of that one function (grantInvoke).',
-      });
-    }
-    Validations.of(this.stateMachine).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Log delivery (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray tracing actions support no ' +
-        'resource-level permissions.',
+      aslText: readFileSync(ALGO_ORDER_ASL, 'utf8'),
+      taskFunctions: this.taskFunctions,
     });
   }
 

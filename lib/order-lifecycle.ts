@@ -9,19 +9,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
-import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config.js';
 import type { EventStore } from './event-store.js';
 import { HANDLERS } from './handlers.js';
-import { LOG_RETENTION, omsFunction, useTable } from './lambda-defaults.js';
+import { omsFunction, useTable } from './lambda-defaults.js';
+import { orderWorkflow } from './workflow-defaults.js';
 
 export const ORDER_LIFECYCLE_ASL = join(__dirname, '..', 'statemachines', 'order-lifecycle.asl.json');
 
@@ -120,43 +120,15 @@ export class OrderLifecycle extends Construct {
     };
 
     const aslText = readFileSync(ORDER_LIFECYCLE_ASL, 'utf8');
-    const definitionSubstitutions: Record<string, string> = Object.fromEntries(
-      Object.entries(this.taskFunctions).map(([name, fn]) => [name, fn.functionArn]),
-    );
+    const extraSubstitutions: Record<string, string> = {};
     if (aslPlaceholders(aslText).includes('RiskGuardianEnabled')) {
-      definitionSubstitutions.RiskGuardianEnabled = props.riskGuardianUrl ? 'true' : 'false';
+      extraSubstitutions.RiskGuardianEnabled = props.riskGuardianUrl ? 'true' : 'false';
     }
-
-    const logGroup = new LogGroup(this, 'Logs', {
-      retention: LOG_RETENTION,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
+    this.stateMachine = orderWorkflow(this, {
       comment: 'Order lifecycle: one execution per order, named by the order id',
-      stateMachineType: StateMachineType.STANDARD,
-      // Inline (not an S3 asset as fromFile would make it): the template is self-contained, so local
-      // mode and reviewers read the definition and its substitutions straight from it.
-      definitionBody: DefinitionBody.fromString(aslText),
-      definitionSubstitutions,
-      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
-      tracingEnabled: true,
-      // The longest order lives until its GTC expiry; Standard executions last at most one year.
-      timeout: Duration.days(365),
-    });
-
-    const stack = Stack.of(this);
-    for (const fn of Object.values(this.taskFunctions)) {
-      fn.grantInvoke(this.stateMachine);
-      Validations.of(this.stateMachine).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as never)}.Arn>:*]`,
-        reason: 'Invoking a task function by any version/alias ARN of that one function (grantInvoke).',
-      });
-    }
-    Validations.of(this.stateMachine).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Log delivery (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray tracing actions support no ' +
-        'resource-level permissions.',
+      aslText,
+      taskFunctions: this.taskFunctions,
+      extraSubstitutions,
     });
 
     // The sweeper finds pending_new orders through byPendingNew, reads their OrderSubmitted and starts
