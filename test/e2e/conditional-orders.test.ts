@@ -5,8 +5,8 @@
  * Alpaca/FIX status sequence of each is asserted from its audit trail. See local-mode.test.ts for
  * the harness conventions.
  */
-import { type LocalOms, startLocalOms } from '../../lib/local/oms-local.js';
-import { EVERY_DAY, expectConsistentTrail, newYorkTime, OmsHttp } from './harness.js';
+import type { LocalOms } from '../../lib/local/oms-local.js';
+import { expectConsistentTrail, type OmsHttp, startTradingDayOms } from './harness.js';
 
 jest.setTimeout(60_000);
 
@@ -14,13 +14,7 @@ let oms: LocalOms;
 let http: OmsHttp;
 
 beforeAll(async () => {
-  oms = await startLocalOms({
-    port: 0,
-    sessionClose: newYorkTime(Date.now() + 12 * 3600_000),
-    sessionDays: EVERY_DAY,
-    logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
-  });
-  http = OmsHttp.forDemo(oms);
+  ({ oms, http } = await startTradingDayOms());
 }, 90_000);
 
 afterAll(async () => {

@@ -4,8 +4,14 @@
  * canceled by the group coordinator (stream consumer `Contingency`). Each scenario trades its own
  * symbol. See local-mode.test.ts for the harness conventions.
  */
-import { type LocalOms, startLocalOms } from '../../lib/local/oms-local.js';
-import { EVERY_DAY, eventually, expectConsistentTrail, newYorkTime, OmsHttp, type Order } from './harness.js';
+import type { LocalOms } from '../../lib/local/oms-local.js';
+import {
+  eventually,
+  expectConsistentTrail,
+  type OmsHttp,
+  type Order,
+  startTradingDayOms,
+} from './harness.js';
 
 jest.setTimeout(60_000);
 
@@ -13,13 +19,7 @@ let oms: LocalOms;
 let http: OmsHttp;
 
 beforeAll(async () => {
-  oms = await startLocalOms({
-    port: 0,
-    sessionClose: newYorkTime(Date.now() + 12 * 3600_000),
-    sessionDays: EVERY_DAY,
-    logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
-  });
-  http = OmsHttp.forDemo(oms);
+  ({ oms, http } = await startTradingDayOms());
 }, 90_000);
 
 afterAll(async () => {

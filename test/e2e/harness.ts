@@ -7,7 +7,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { apiKeyItem } from '../../lambdas/shared/accounts.js';
-import { envValue, type LocalOms } from '../../lib/local/oms-local.js';
+import { envValue, type LocalOms, startLocalOms } from '../../lib/local/oms-local.js';
 import { LOCAL_REGION } from '../../lib/local/types.js';
 
 /** The Alpaca order fields the tests read. */
@@ -371,4 +371,18 @@ export async function seedAccount(
   } finally {
     doc.destroy();
   }
+}
+
+/**
+ * Local mode for a file of trading scenarios: sessions every day and the close 12 hours away, so
+ * no DAY order meets a close while the file runs; handler logs to `OMS_E2E_LOG` (or nowhere).
+ */
+export async function startTradingDayOms(): Promise<{ oms: LocalOms; http: OmsHttp }> {
+  const oms = await startLocalOms({
+    port: 0,
+    sessionClose: newYorkTime(Date.now() + 12 * 3600_000),
+    sessionDays: EVERY_DAY,
+    logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
+  });
+  return { oms, http: OmsHttp.forDemo(oms) };
 }

@@ -10,22 +10,21 @@
  * order at once (reported; lib/local/step-functions.ts). `OMS_E2E_RACE_LOG=1` prints which side
  * won each replace/fill race; `OMS_E2E_LOG=<file>` keeps the handlers' logs.
  */
-import { type LocalOms, startLocalOms } from '../../lib/local/oms-local.js';
+import type { LocalOms } from '../../lib/local/oms-local.js';
 import {
   type AuditEvent,
-  EVERY_DAY,
   eventually,
   expectConsistentTrail,
   expectWorkflowPath,
   FILLED_PATH,
   filledByEvents,
-  newYorkTime,
   num,
-  OmsHttp,
+  type OmsHttp,
   type Order,
   REPLACEMENT_PATH,
   SETTLED,
   seedAccount,
+  startTradingDayOms,
 } from './harness.js';
 
 jest.setTimeout(45_000);
@@ -34,14 +33,7 @@ let oms: LocalOms;
 let http: OmsHttp;
 
 beforeAll(async () => {
-  oms = await startLocalOms({
-    port: 0,
-    // DAY orders here must not meet a close while the file runs: the close is 12 hours away.
-    sessionClose: newYorkTime(Date.now() + 12 * 3600_000),
-    sessionDays: EVERY_DAY,
-    logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
-  });
-  http = OmsHttp.forDemo(oms);
+  ({ oms, http } = await startTradingDayOms());
 }, 90_000);
 
 afterAll(async () => {
