@@ -18,13 +18,19 @@ const MAX_CHAIN = 1000;
 
 /** The order's latest state: itself, or the replacement that took its place (once opened). */
 export async function chainHead(store: EventStore, orderId: string): Promise<OrderState | undefined> {
-  let { state } = await store.loadState(orderId);
-  for (let i = 0; i < MAX_CHAIN && state?.replacedBy; i++) {
-    const next = (await store.loadState(state.replacedBy)).state;
+  const { state } = await store.loadState(orderId);
+  return state === undefined ? undefined : chainHeadFrom(store, state);
+}
+
+/** The latest state of the chain that `state` is in (no reload of `state` itself). */
+async function chainHeadFrom(store: EventStore, state: OrderState): Promise<OrderState> {
+  let head = state;
+  for (let i = 0; i < MAX_CHAIN && head.replacedBy; i++) {
+    const next = (await store.loadState(head.replacedBy)).state;
     if (next === undefined) break; // replaced, the replacement not opened yet
-    state = next;
+    head = next;
   }
-  return state;
+  return head;
 }
 
 export interface LoadedGroup {
@@ -33,12 +39,19 @@ export interface LoadedGroup {
   readonly states: GroupStates;
 }
 
-/** The group whose root is `groupId`, members at their chain heads; undefined when not stored. */
-export async function loadGroup(store: EventStore, groupId: string): Promise<LoadedGroup | undefined> {
-  const root = (await store.loadState(groupId)).state;
+/**
+ * The group whose root is `groupId`, members at their chain heads; undefined when not stored. The
+ * caller that has already read the root passes it (`root`), so it is not read again.
+ */
+export async function loadGroup(
+  store: EventStore,
+  groupId: string,
+  root: OrderState | undefined = undefined,
+): Promise<LoadedGroup | undefined> {
+  root ??= (await store.loadState(groupId)).state;
   const c = root?.contingency;
   if (root === undefined || c === null || c === undefined || c.orderClass === 'algo') return undefined;
-  const rootHead = (await chainHead(store, groupId)) as OrderState;
+  const rootHead = await chainHeadFrom(store, root);
   const legs: OrderState[] = [];
   for (const id of c.legOrderIds) {
     const leg = await chainHead(store, id);

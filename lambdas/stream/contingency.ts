@@ -144,7 +144,7 @@ export async function coordinateGroup(
   const { state: root } = await store.loadState(groupId);
   if (root?.algo !== null && root?.algo !== undefined)
     return coordinateAlgo(store, root, causationId, now, algoDeps);
-  const group = await loadGroup(store, groupId);
+  const group = await loadGroup(store, groupId, root);
   if (group === undefined) throw new Error(`group ${groupId} has no root in the event store`);
   let done = 0;
   for (const action of reconcileGroup(group.states)) {
