@@ -124,6 +124,7 @@ export const eventDataSchemas = {
     outcome: z.enum(['filled', 'canceled', 'expired', 'rejected']),
     filledQty: decimalText,
   }),
+  OrderArmed: z.strictObject({ venue: id }),
   OrderAccepted: z.strictObject({ venueOrderId: id.nullable() }),
   OrderRejected: z.strictObject({ reason: text }),
   OrderTriggered: z.strictObject({

@@ -92,6 +92,11 @@ export type OrderChildClosed = EventBase<
 export type OrderTrailMoved = EventBase<'OrderTrailMoved', { readonly hwm: string }>;
 /** A held leg goes to work (its parent filled), sized to what it protects. */
 export type OrderActivated = EventBase<'OrderActivated', { readonly qty: string }>;
+/**
+ * The OMS holds the order's trigger (Alpaca `accepted`): the venue it goes to does not hold this
+ * order type natively, so the OMS watches the market and sends the order once it triggers.
+ */
+export type OrderArmed = EventBase<'OrderArmed', { readonly venue: string }>;
 export type OrderAccepted = EventBase<'OrderAccepted', { readonly venueOrderId: string | null }>;
 export type OrderRejected = EventBase<'OrderRejected', { readonly reason: string }>;
 export type OrderTriggered = EventBase<
@@ -172,6 +177,7 @@ export type OrderEvent =
   | OrderTrailMoved
   | OrderSliceDecided
   | OrderChildClosed
+  | OrderArmed
   | OrderAccepted
   | OrderRejected
   | OrderTriggered
@@ -215,6 +221,8 @@ export const FIX_MESSAGE_OF: Readonly<
   // The parent's own records: its children are the orders the venue sees.
   OrderSliceDecided: { msgType: null },
   OrderChildClosed: { msgType: null },
+  // The OMS holds the stop itself: FIX ExecType A (pending new) until it triggers and is sent.
+  OrderArmed: { msgType: '8', execType: 'A' },
   OrderAccepted: { msgType: '8', execType: '0' },
   OrderRejected: { msgType: '8', execType: '8' },
   OrderTriggered: { msgType: '8', execType: 'L' },

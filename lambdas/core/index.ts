@@ -12,3 +12,4 @@ export * from './order-view.js';
 export * from './risk.js';
 export * from './session.js';
 export * from './status.js';
+export * from './trigger.js';

@@ -30,7 +30,19 @@ import { isTerminal, type OrderStatus } from './status.js';
 /** Where the order is in its life, before pending requests and fills are taken into account. */
 export type Phase =
   /** A contingent order's leg waiting for its parent to fill (Alpaca `held`); not at the venue. */
-  'held' | 'pending_new' | 'working' | 'done_for_day' | 'canceled' | 'expired' | 'rejected' | 'replaced';
+  | 'held'
+  /**
+   * A stop the OMS holds until it triggers (Alpaca `accepted`), because the venue it goes to does
+   * not hold that order type; not at the venue. It triggers into `pending_new` and is then sent.
+   */
+  | 'armed'
+  | 'pending_new'
+  | 'working'
+  | 'done_for_day'
+  | 'canceled'
+  | 'expired'
+  | 'rejected'
+  | 'replaced';
 
 const CLOSED_PHASES: ReadonlySet<Phase> = new Set(['canceled', 'expired', 'rejected', 'replaced']);
 
@@ -86,8 +98,13 @@ export interface OrderState {
   readonly triggered: boolean;
   /** The price at which a stop or trailing stop triggered. */
   readonly triggerPrice: string | null;
-  /** A trailing stop's high-water mark (Alpaca `hwm`), as the venue last reported it. */
+  /** A trailing stop's high-water mark (Alpaca `hwm`), as the venue (or the OMS) last saw it. */
   readonly hwm: string | null;
+  /**
+   * The venue an OMS-held stop goes to once it triggers (set by `OrderArmed`, kept afterwards);
+   * null when the venue holds the trigger itself. The order is armed while its phase is `armed`.
+   */
+  readonly armedFor: string | null;
   readonly cancelRequest: 'none' | 'requested' | 'acknowledged';
   readonly replaceRequest: PendingReplace | null;
   /** Every execution id seen, applied or quarantined: a redelivered report is recognised. */
@@ -142,6 +159,7 @@ export function statusOf(s: OrderState): OrderStatus {
     default:
   }
   if (s.phase === 'held') return 'held';
+  if (s.phase === 'armed') return 'accepted';
   if (s.cancelRequest === 'acknowledged') return 'pending_cancel';
   if (s.replaceRequest?.acknowledged) return 'pending_replace';
   if (s.phase === 'done_for_day') return 'done_for_day';
@@ -207,8 +225,10 @@ export type OrderCommand =
       /** A member of a contingent order (see `contingentMembersOf`). */
       readonly contingency?: Contingency;
     }
-  /** The venue reports a trailing stop's new high-water mark. */
+  /** The venue (or the OMS, for a stop it holds) reports a trailing stop's new high-water mark. */
   | { readonly type: 'moveTrail'; readonly hwm: string }
+  /** The OMS holds the stop's trigger: `venue` does not hold this order type (see `trigger.ts`). */
+  | { readonly type: 'arm'; readonly venue: string }
   /** Releases a held leg, sized to what it protects (at most its qty). */
   | { readonly type: 'activate'; readonly qty: string }
   | { readonly type: 'accept'; readonly venueOrderId?: string }
@@ -286,6 +306,7 @@ export type RefusalCode =
   | 'order_closed'
   | 'not_pending_new'
   | 'not_held'
+  | 'not_armable'
   | 'not_algo_parent'
   | 'unknown_child'
   | 'not_conditional'
@@ -358,6 +379,16 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
       return better ? one('OrderTrailMoved', { hwm: formatNanos(hwm) }) : { ok: true, events: [] };
     }
 
+    case 'arm': {
+      if (s.spec.type !== 'stop' && s.spec.type !== 'stop_limit' && s.spec.type !== 'trailing_stop')
+        return refuse('not_conditional', `arm: a ${s.spec.type} order has no trigger`);
+      if (s.phase === 'armed') return { ok: true, events: [] }; // a retried step: armed already
+      if (s.phase !== 'pending_new' || s.triggered || s.cancelRequest !== 'none' || s.replaceRequest !== null)
+        return refuse('not_armable', `arm: order is ${statusOf(s)}${s.triggered ? ', triggered' : ''}`);
+      if (command.venue === '') return refuse('not_armable', 'arm: the venue must be named');
+      return one('OrderArmed', { venue: command.venue });
+    }
+
     case 'activate': {
       if (s.phase !== 'held') return refuse('not_held', `activate: order is ${statusOf(s)}, not held`);
       const qty = positiveDecimal(command.qty);
@@ -383,7 +414,9 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
       }
       if (s.triggered) return refuse('already_triggered', 'trigger: the order has already triggered');
       if (isDone(s)) return closed();
-      if (s.phase !== 'working') return refuse('not_working', `trigger: order is ${statusOf(s)}`);
+      // The venue triggers a stop it holds (working), the OMS one it holds (armed).
+      if (s.phase !== 'working' && s.phase !== 'armed')
+        return refuse('not_working', `trigger: order is ${statusOf(s)}`);
       const price = positiveDecimal(command.triggerPrice);
       if (price === null)
         return refuse('invalid_execution', 'trigger: triggerPrice must be a positive decimal');
@@ -403,6 +436,7 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
 
     case 'fill':
       if (s.phase === 'held') return refuse('not_working', 'fill: a held leg is not at the venue');
+      if (s.phase === 'armed') return refuse('not_working', 'fill: an armed stop is not at the venue');
       if (command.childOrderId !== undefined && !s.algo?.children.has(command.childOrderId))
         return refuse('unknown_child', `fill: ${command.childOrderId} is not a child of this order`);
       return decideFill(s, command, one);
@@ -427,8 +461,8 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
 
     case 'requestCancel':
       if (isDone(s)) return closed();
-      // A held leg never reached the venue: it is canceled at once.
-      if (s.phase === 'held') {
+      // A held leg or an armed stop is not at the venue: it is canceled at once.
+      if (s.phase === 'held' || s.phase === 'armed') {
         const reason = command.requestedBy === 'client' ? 'client_request' : command.requestedBy;
         return one('OrderCanceled', { reason, solicited: true });
       }
@@ -522,7 +556,7 @@ function decideException(
     reachedVenue: c.reachedVenue,
   });
   const requestOutstanding = s.cancelRequest !== 'none' || s.replaceRequest !== null;
-  if (s.phase === 'held') {
+  if (s.phase === 'held' || s.phase === 'armed') {
     add('OrderCanceled', { reason: `exception in ${c.stage}: ${c.error}`, solicited: false });
   } else if (s.phase === 'pending_new' && !c.reachedVenue && !requestOutstanding) {
     add('OrderRejected', { reason: `exception in ${c.stage}: ${c.error}` });
@@ -655,11 +689,24 @@ function decideReplaceRequest(
       checked.errors,
     );
   }
-  return one('OrderReplaceRequested', {
+  const requested = {
     replacementOrderId: c.replacementOrderId,
     changes: canonicalChanges(c.changes, checked.order),
     requestedBy: c.requestedBy,
-  });
+  };
+  if (s.phase !== 'armed') return one('OrderReplaceRequested', requested);
+  // The OMS holds an armed stop: it replaces it at once, nothing to ask the venue. The replacement
+  // opens armed in its turn (`openReplacement`).
+  const at = new Date(now).toISOString();
+  const next = (type: 'OrderReplaceRequested' | 'OrderReplaced', seq: number, data: object) =>
+    ({ type, orderId: s.orderId, seq, occurredAt: at, data }) as OrderEvent;
+  return {
+    ok: true,
+    events: [
+      next('OrderReplaceRequested', s.seq + 1, requested),
+      next('OrderReplaced', s.seq + 2, { replacementOrderId: c.replacementOrderId }),
+    ],
+  };
 }
 
 function applyChanges(spec: OrderSpec, ch: ReplaceChanges): OrderSpec {
@@ -772,30 +819,32 @@ export function openReplacement(replaced: OrderState, now: number): readonly Ord
   const spec: OrderSpec = { ...terms, qty: formatNanos(qty) };
   const id = replaced.replacedBy;
   const from = replaced.orderId;
-  const opening: OrderEvent[] = [
-    submittedEvent(
-      id,
-      replaced.accountId,
-      spec,
-      at,
-      from,
-      replaced.filledQty,
-      replaced.filledValue,
-      // The replacement takes its member's place in the group; it works, so it is not held.
-      replaced.contingency === null ? undefined : { ...replaced.contingency, held: false },
-    ),
-    {
-      type: 'OrderAccepted',
-      orderId: id,
-      seq: 2,
-      occurredAt: at,
-      data: { venueOrderId: replaced.venueOrderId },
-    },
-  ];
+  const submitted = submittedEvent(
+    id,
+    replaced.accountId,
+    spec,
+    at,
+    from,
+    replaced.filledQty,
+    replaced.filledValue,
+    // The replacement takes its member's place in the group; it works, so it is not held.
+    replaced.contingency === null ? undefined : { ...replaced.contingency, held: false },
+  );
+  const follows = <T extends OrderEvent['type']>(type: T, data: EventOf<T>['data']) =>
+    ({ type, orderId: id, seq: opening.length + 1, occurredAt: at, data }) as OrderEvent;
+  const opening: OrderEvent[] = [submitted];
+  // An armed stop was never at the venue: its replacement is armed in its turn (the OMS replaced it).
+  const armedFor = replaced.armedFor !== null && !replaced.triggered ? replaced.armedFor : null;
+  if (armedFor !== null) opening.push(follows('OrderArmed', { venue: armedFor }));
+  else opening.push(follows('OrderAccepted', { venueOrderId: replaced.venueOrderId }));
+  // A trailing stop keeps trailing from the mark it reached.
+  if (replaced.hwm !== null && spec.type === 'trailing_stop' && !replaced.triggered)
+    opening.push(follows('OrderTrailMoved', { hwm: replaced.hwm }));
   // A stop that has triggered stays triggered: its replacement trades at once, it does not wait again.
   if (replaced.triggered) {
-    const data = { triggerPrice: replaced.triggerPrice as string, bid: null, ask: null };
-    opening.push({ type: 'OrderTriggered', orderId: id, seq: 3, occurredAt: at, data });
+    opening.push(
+      follows('OrderTriggered', { triggerPrice: replaced.triggerPrice as string, bid: null, ask: null }),
+    );
   }
   return opening;
 }
@@ -847,12 +896,20 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
       const qty = nanos(e.data.qty);
       return { ...s, phase: 'pending_new', qty, spec: { ...s.spec, qty: e.data.qty } };
     }
+    case 'OrderArmed':
+      return { ...s, phase: 'armed', armedFor: e.data.venue };
     case 'OrderAccepted':
       return { ...s, phase: 'working', venueOrderId: e.data.venueOrderId };
     case 'OrderRejected':
       return { ...s, phase: 'rejected', failedAt: e.occurredAt, ...noRequests };
     case 'OrderTriggered':
-      return { ...s, triggered: true, triggerPrice: e.data.triggerPrice };
+      // An armed stop triggers at the OMS, which now sends it to the venue: pending_new.
+      return {
+        ...s,
+        triggered: true,
+        triggerPrice: e.data.triggerPrice,
+        phase: s.phase === 'armed' ? 'pending_new' : s.phase,
+      };
     case 'OrderPartiallyFilled':
     case 'OrderFilled': {
       const lastQty = nanos(e.data.lastQty);
@@ -967,6 +1024,7 @@ function openState(e: OrderSubmitted): OrderState {
     triggered: false,
     triggerPrice: null,
     hwm: null,
+    armedFor: null,
     cancelRequest: 'none',
     replaceRequest: null,
     executions: new Map(),

@@ -31,6 +31,7 @@ const ALL_TYPES: readonly OrderEventType[] = [
   'OrderTrailMoved',
   'OrderSliceDecided',
   'OrderChildClosed',
+  'OrderArmed',
   'OrderAccepted',
   'OrderRejected',
   'OrderTriggered',
@@ -331,7 +332,9 @@ describe('event schemas', () => {
       T0,
     ).state;
     const moved = execute(execute(ts, { type: 'accept' }, T0).state, { type: 'moveTrail', hwm: '12.5' }, T0);
-    for (const e of moved.decision.ok ? moved.decision.events : []) {
+    // A stop the OMS holds for a venue without stops.
+    const armed = execute(ts, { type: 'arm', venue: 'SIMX' }, T0);
+    for (const e of [moved, armed].flatMap((r) => (r.decision.ok ? r.decision.events : []))) {
       seen.add(e.type);
       const detail = JSON.parse(JSON.stringify(detailOf(toStored(e, meta))));
       expect(eventDetailSchema(e.type).safeParse(detail).success).toBe(true);

@@ -1,0 +1,147 @@
+/**
+ * Stops the OMS holds itself ("emulated" stops): a venue that does not hold an order type natively
+ * gets the order only once it has triggered, as the type it then trades as (a stop as market, a
+ * stop-limit as limit). Until then the order is `armed` (Alpaca `accepted`) and the OMS watches the
+ * market for its trigger. Pure: the watcher passes the quote in.
+ *
+ * The trigger rule is the simulated venue's (lambdas/venue/matching.ts), so a stop behaves the same
+ * whoever holds it: a stop or stop-limit triggers when the last sale crosses the stop (buy: last >=
+ * stop, sell: last <= stop); a trailing stop trails the best last sale seen since it was armed
+ * (the highest for a sell, the lowest for a buy) by its trail price or percent, and triggers when
+ * the last sale crosses that level. The trigger price is the last sale.
+ */
+import { formatNanos, type Nanos, ONE, parseNanos } from './decimal.js';
+import { type FieldError, fieldError } from './field-error.js';
+import { ORDER_TYPES, type OrderType, type Side, type TimeInForce } from './order-request.js';
+
+const CONDITIONAL: ReadonlySet<OrderType> = new Set(['stop', 'stop_limit', 'trailing_stop']);
+
+/** Order types that wait for a trigger, and so can be held by the OMS when a venue cannot. */
+export function isConditionalType(type: OrderType): boolean {
+  return CONDITIONAL.has(type);
+}
+
+/**
+ * Whether the OMS holds the trigger of an order of `type` bound for a venue that holds
+ * `venueTypes` natively. Market and limit orders always go to the venue as they are.
+ */
+export function isTriggerHeldByOms(type: OrderType, venueTypes: ReadonlySet<OrderType>): boolean {
+  return isConditionalType(type) && !venueTypes.has(type);
+}
+
+/**
+ * The order types a venue holds natively, from a setting: a comma-separated list of Alpaca order
+ * types (`market,limit` for a venue without stops). Every venue takes market and limit orders.
+ */
+export function parseVenueOrderTypes(
+  text: string,
+  field = 'venue order types',
+): { ok: true; types: ReadonlySet<OrderType> } | { ok: false; error: FieldError } {
+  const names = text
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+  const unknown = names.filter((n) => !(ORDER_TYPES as readonly string[]).includes(n));
+  if (unknown.length > 0)
+    return {
+      ok: false,
+      error: fieldError(
+        'invalid_value',
+        field,
+        `unknown order type ${unknown.join(', ')} (one of ${ORDER_TYPES.join(', ')})`,
+      ),
+    };
+  const types = new Set(names as OrderType[]);
+  if (!types.has('market') || !types.has('limit'))
+    return { ok: false, error: fieldError('invalid_value', field, 'must include market and limit') };
+  return { ok: true, types };
+}
+
+/** The terms a held trigger is watched by (decimals as text, as the order shows them). */
+export interface HeldTrigger {
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly stopPrice: string | null;
+  readonly trailPrice: string | null;
+  readonly trailPercent: string | null;
+  /** The trailing stop's mark so far (null: none yet, the first quote sets it). */
+  readonly hwm: string | null;
+}
+
+export interface TriggerQuote {
+  readonly bid: string;
+  readonly ask: string;
+  readonly last: string;
+}
+
+export interface TriggerCheck {
+  /** A trailing stop's mark, when this quote improved it (record `OrderTrailMoved`). */
+  readonly hwm: string | null;
+  /** Set when the order triggers on this quote: the last sale, and the quote at the trigger. */
+  readonly trigger: { readonly triggerPrice: string; readonly bid: string; readonly ask: string } | null;
+}
+
+const HUNDRED: Nanos = 100n * ONE;
+
+function price(text: string | null, what: string): Nanos {
+  const v = text === null ? null : parseNanos(text);
+  if (typeof v !== 'bigint' || v <= 0n) throw new Error(`held trigger: ${what} must be a positive decimal`);
+  return v;
+}
+
+/** The stop level a trailing stop stands at for `mark` (sell: below it, buy: above it). */
+export function trailingStopLevel(t: HeldTrigger, mark: Nanos): Nanos {
+  const buy = t.side === 'buy';
+  if (t.trailPrice !== null) {
+    const by = price(t.trailPrice, 'trailPrice');
+    return buy ? mark + by : mark - by;
+  }
+  const pct = price(t.trailPercent, 'trailPercent');
+  return (mark * (buy ? HUNDRED + pct : HUNDRED - pct)) / HUNDRED;
+}
+
+/** What `quote` means for a held trigger: a moved mark, a trigger, both or neither. */
+export function checkHeldTrigger(t: HeldTrigger, quote: TriggerQuote): TriggerCheck {
+  if (!isConditionalType(t.type)) throw new Error(`held trigger: a ${t.type} order has no trigger`);
+  const last = price(quote.last, 'last');
+  const buy = t.side === 'buy';
+  const crosses = (stop: Nanos) => (buy ? last >= stop : last <= stop);
+  const at = { triggerPrice: formatNanos(last), bid: quote.bid, ask: quote.ask };
+  if (t.type !== 'trailing_stop') {
+    return { hwm: null, trigger: crosses(price(t.stopPrice, 'stopPrice')) ? at : null };
+  }
+  const before = t.hwm === null ? null : price(t.hwm, 'hwm');
+  const better = before === null || (buy ? last < before : last > before);
+  const mark = better ? last : (before as Nanos);
+  return {
+    hwm: better ? formatNanos(mark) : null,
+    trigger: crosses(trailingStopLevel(t, mark)) ? at : null,
+  };
+}
+
+/** What a check of an armed order records, in this order (core commands, see `order.ts`). */
+export type HeldTriggerCommand =
+  | { readonly type: 'moveTrail'; readonly hwm: string }
+  | { readonly type: 'trigger'; readonly triggerPrice: string; readonly bid: string; readonly ask: string }
+  | { readonly type: 'confirmCancel'; readonly reason: 'ioc_remainder' | 'fok_unfillable' };
+
+/**
+ * The commands one check of an armed order against `quote` yields: a trailing stop's improved mark
+ * (`moveTrail`), then `trigger` when it triggers. An IOC or FOK stop that does not trigger is
+ * canceled instead (`ioc_remainder` / `fok_unfillable`), as the venue cancels an untriggered IOC/FOK
+ * stop when it books it: an armed IOC/FOK stop is only ever checked once (that check triggers or
+ * cancels it), so no "first check" flag is needed. Nothing to record: an empty list.
+ */
+export function heldTriggerCommands(
+  t: HeldTrigger,
+  timeInForce: TimeInForce,
+  quote: TriggerQuote,
+): HeldTriggerCommand[] {
+  const check = checkHeldTrigger(t, quote);
+  if (check.trigger === null && (timeInForce === 'ioc' || timeInForce === 'fok'))
+    return [{ type: 'confirmCancel', reason: timeInForce === 'fok' ? 'fok_unfillable' : 'ioc_remainder' }];
+  const out: HeldTriggerCommand[] = [];
+  if (check.hwm !== null) out.push({ type: 'moveTrail', hwm: check.hwm });
+  if (check.trigger !== null) out.push({ type: 'trigger', ...check.trigger });
+  return out;
+}

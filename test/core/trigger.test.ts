@@ -1,0 +1,290 @@
+/**
+ * Stops the OMS holds (lambdas/core/trigger.ts): which venues need it, the trailing level, what one
+ * check of an armed order records, and that the emulation triggers exactly where the simulated
+ * venue's matching (lambdas/venue/matching.ts) does for the same stop and the same prices.
+ */
+import fc from 'fast-check';
+import {
+  checkHeldTrigger,
+  formatNanos,
+  type HeldTrigger,
+  type HeldTriggerCommand,
+  heldTriggerCommands,
+  isTriggerHeldByOms,
+  type Nanos,
+  nanos,
+  ORDER_TYPES,
+  type OrderType,
+  parseVenueOrderTypes,
+  type TimeInForce,
+  trailingStopLevel,
+} from '../../lambdas/core/index.js';
+import type { Quote } from '../../lambdas/venue/market.js';
+import { type BookOrder, match } from '../../lambdas/venue/matching.js';
+
+const stop = (t: Partial<HeldTrigger> = {}): HeldTrigger => ({
+  side: 'sell',
+  type: 'stop',
+  stopPrice: '95',
+  trailPrice: null,
+  trailPercent: null,
+  hwm: null,
+  ...t,
+});
+const trailing = (t: Partial<HeldTrigger> = {}): HeldTrigger =>
+  stop({ type: 'trailing_stop', stopPrice: null, trailPrice: '2', ...t });
+const at = (last: string, bid = '99.98', ask = '100.02') => ({ bid, ask, last });
+
+describe('parseVenueOrderTypes', () => {
+  test.each<[string, string[] | string]>([
+    ['market,limit', ['limit', 'market']],
+    [' market , limit,stop ,', ['limit', 'market', 'stop']],
+    [ORDER_TYPES.join(','), [...ORDER_TYPES].sort()],
+    ['market,limit,iceberg', 'unknown order type iceberg'],
+    ['market,stop', 'must include market and limit'],
+    ['', 'must include market and limit'],
+  ])('%j', (text, expected) => {
+    const parsed = parseVenueOrderTypes(text, 'oms:venueOrderTypes');
+    if (typeof expected === 'string') {
+      expect(parsed.ok).toBe(false);
+      if (!parsed.ok) {
+        expect(parsed.error.field).toBe('oms:venueOrderTypes');
+        expect(parsed.error.message).toContain(expected);
+      }
+    } else {
+      expect(parsed.ok && [...parsed.types].sort()).toEqual(expected);
+    }
+  });
+});
+
+describe('isTriggerHeldByOms', () => {
+  const plain = new Set<OrderType>(['market', 'limit']);
+  const all = new Set<OrderType>(ORDER_TYPES);
+  const noTrailing = new Set<OrderType>(['market', 'limit', 'stop', 'stop_limit']);
+  test.each<[OrderType, ReadonlySet<OrderType>, boolean]>([
+    ['market', plain, false],
+    ['limit', plain, false],
+    ['stop', plain, true],
+    ['stop_limit', plain, true],
+    ['trailing_stop', plain, true],
+    ['stop', all, false],
+    ['trailing_stop', all, false],
+    ['stop', noTrailing, false],
+    ['trailing_stop', noTrailing, true],
+  ])('%s at a venue holding %p: %p', (type, venue, held) => {
+    expect(isTriggerHeldByOms(type, venue)).toBe(held);
+  });
+});
+
+describe('trailingStopLevel', () => {
+  test.each<[Partial<HeldTrigger>, string, string]>([
+    [{ side: 'sell', trailPrice: '2' }, '100', '98'],
+    [{ side: 'buy', trailPrice: '2' }, '100', '102'],
+    [{ side: 'sell', trailPrice: null, trailPercent: '1.5' }, '100', '98.5'],
+    [{ side: 'buy', trailPrice: null, trailPercent: '1.5' }, '100', '101.5'],
+    // Exact nanos, truncated: 33.33 x 97% = 32.3301.
+    [{ side: 'sell', trailPrice: null, trailPercent: '3' }, '33.33', '32.3301'],
+  ])('%j at mark %s: %s', (t, mark, level) => {
+    expect(formatNanos(trailingStopLevel(trailing(t), nanos(mark)))).toBe(level);
+  });
+
+  test('a trailing stop without a positive trail is refused loudly', () => {
+    expect(() => trailingStopLevel(trailing({ trailPrice: null }), nanos('100'))).toThrow(/trailPercent/);
+    expect(() => trailingStopLevel(trailing({ trailPrice: '0' }), nanos('100'))).toThrow(/trailPrice/);
+  });
+});
+
+describe('heldTriggerCommands: what one check records', () => {
+  const trigger = (last: string, bid = '99.98', ask = '100.02'): HeldTriggerCommand => ({
+    type: 'trigger',
+    triggerPrice: last,
+    bid,
+    ask,
+  });
+  test.each<[string, HeldTrigger, TimeInForce, ReturnType<typeof at>, HeldTriggerCommand[]]>([
+    ['sell stop above the stop: nothing', stop(), 'day', at('95.01'), []],
+    ['sell stop at the stop: triggers at the last', stop(), 'day', at('95'), [trigger('95')]],
+    ['sell stop through the stop', stop(), 'gtc', at('94.5'), [trigger('94.5')]],
+    ['buy stop below the stop: nothing', stop({ side: 'buy', stopPrice: '105' }), 'day', at('104.99'), []],
+    ['buy stop at the stop', stop({ side: 'buy', stopPrice: '105' }), 'day', at('105'), [trigger('105')]],
+    ['stop-limit triggers on the stop alone', stop({ type: 'stop_limit' }), 'day', at('90'), [trigger('90')]],
+    [
+      'the trigger carries the quote',
+      stop(),
+      'day',
+      at('94', '93.99', '94.03'),
+      [trigger('94', '93.99', '94.03')],
+    ],
+    [
+      'IOC stop not triggering: canceled',
+      stop(),
+      'ioc',
+      at('96'),
+      [{ type: 'confirmCancel', reason: 'ioc_remainder' }],
+    ],
+    [
+      'FOK stop not triggering: canceled',
+      stop(),
+      'fok',
+      at('96'),
+      [{ type: 'confirmCancel', reason: 'fok_unfillable' }],
+    ],
+    ['IOC stop triggering: triggers', stop(), 'ioc', at('95'), [trigger('95')]],
+    ['FOK stop triggering: triggers', stop(), 'fok', at('94'), [trigger('94')]],
+    [
+      'trailing stop, first quote: sets the mark',
+      trailing(),
+      'day',
+      at('100'),
+      [{ type: 'moveTrail', hwm: '100' }],
+    ],
+    [
+      'sell trailing: a higher last moves the mark',
+      trailing({ hwm: '100' }),
+      'day',
+      at('101'),
+      [{ type: 'moveTrail', hwm: '101' }],
+    ],
+    [
+      'sell trailing: a lower last above the level: nothing',
+      trailing({ hwm: '100' }),
+      'day',
+      at('98.01'),
+      [],
+    ],
+    ['sell trailing: at the level triggers', trailing({ hwm: '100' }), 'day', at('98'), [trigger('98')]],
+    [
+      'buy trailing: a lower last moves the mark',
+      trailing({ side: 'buy', hwm: '100' }),
+      'day',
+      at('99'),
+      [{ type: 'moveTrail', hwm: '99' }],
+    ],
+    [
+      'buy trailing: at the level triggers',
+      trailing({ side: 'buy', hwm: '100' }),
+      'day',
+      at('102'),
+      [trigger('102')],
+    ],
+    [
+      'percent trail',
+      trailing({ trailPrice: null, trailPercent: '5', hwm: '100' }),
+      'gtc',
+      at('95'),
+      [trigger('95')],
+    ],
+    ['canonical decimals', stop({ stopPrice: '95.00' }), 'day', at('94.500'), [trigger('94.5')]],
+  ])('%s', (_name, t, tif, quote, expected) => {
+    expect(heldTriggerCommands(t, tif, quote)).toEqual(expected);
+  });
+
+  test('a market or limit order has no trigger; a stop without a positive stop price is refused', () => {
+    expect(() => heldTriggerCommands(stop({ type: 'limit' }), 'day', at('1'))).toThrow(/no trigger/);
+    expect(() => checkHeldTrigger(stop({ stopPrice: null }), at('1'))).toThrow(/stopPrice/);
+    expect(() => checkHeldTrigger(stop(), at('0'))).toThrow(/last/);
+  });
+});
+
+describe('the emulated trigger agrees with the simulated venue', () => {
+  const CENT = 10_000_000n;
+  const quoteAt = (last: Nanos): Quote => ({
+    symbol: 'ACME',
+    bid: last - CENT > 0n ? last - CENT : last,
+    ask: last + CENT,
+    last,
+    bidSize: nanos('1000'),
+    askSize: nanos('1000'),
+    updatedAt: '2026-11-23T14:30:00.000Z',
+  });
+
+  type Outcome = { step: number; triggered: string } | { step: number; canceled: string } | null;
+
+  const scenario = fc.record({
+    side: fc.constantFrom('buy' as const, 'sell' as const),
+    type: fc.constantFrom('stop' as const, 'stop_limit' as const, 'trailing_stop' as const),
+    timeInForce: fc.constantFrom<TimeInForce>('day', 'gtc', 'ioc', 'fok'),
+    startCents: fc.integer({ min: 200, max: 20_000 }),
+    stopOffsetCents: fc.integer({ min: -300, max: 300 }),
+    trail: fc.oneof(
+      fc.record({ price: fc.integer({ min: 1, max: 300 }) }),
+      fc.record({ percent: fc.integer({ min: 1, max: 1_000 }) }), // hundredths of a percent
+    ),
+    steps: fc.array(fc.integer({ min: -60, max: 60 }), { minLength: 1, maxLength: 60 }),
+  });
+
+  test('same step, same trigger price, same untriggered IOC/FOK cancel, same trailing mark', () => {
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const lasts: Nanos[] = [];
+        let cents = s.startCents;
+        for (const d of s.steps) {
+          cents = Math.max(1, cents + d);
+          lasts.push(BigInt(cents) * CENT);
+        }
+        const stopPrice = BigInt(Math.max(1, s.startCents + s.stopOffsetCents)) * CENT;
+        const trailPrice = 'price' in s.trail ? BigInt(s.trail.price) * CENT : null;
+        const trailPercent = 'percent' in s.trail ? BigInt(s.trail.percent) * CENT : null;
+        const trailingType = s.type === 'trailing_stop';
+
+        const book: BookOrder = {
+          orderId: 'o-1',
+          symbol: 'ACME',
+          side: s.side,
+          type: s.type,
+          timeInForce: s.timeInForce,
+          qty: nanos('10'),
+          notional: null,
+          limitPrice: s.type === 'stop_limit' ? stopPrice : null,
+          stopPrice: trailingType ? null : stopPrice,
+          trailPrice: trailingType ? trailPrice : null,
+          trailPercent: trailingType ? trailPercent : null,
+          filledQty: 0n,
+          filledValue: 0n,
+          triggered: false,
+          watermark: null,
+          status: 'open',
+        };
+        let venue: Outcome = null;
+        const venueMarks: (string | null)[] = [];
+        let o = book;
+        for (const [step, last] of lasts.entries()) {
+          const r = match(o, quoteAt(last));
+          const first = r.executions.find((e) => e.kind === 'triggered' || e.kind === 'canceled');
+          if (first?.kind === 'triggered') venue = { step, triggered: formatNanos(first.triggerPrice) };
+          else if (first?.kind === 'canceled') venue = { step, canceled: first.reason };
+          if (venue !== null) break;
+          o = r.order;
+          venueMarks.push(o.watermark === null ? null : formatNanos(o.watermark));
+        }
+
+        const held: HeldTrigger = {
+          side: s.side,
+          type: s.type,
+          stopPrice: book.stopPrice === null ? null : formatNanos(book.stopPrice),
+          trailPrice: book.trailPrice === null ? null : formatNanos(book.trailPrice),
+          trailPercent: book.trailPercent === null ? null : formatNanos(book.trailPercent),
+          hwm: null,
+        };
+        let emulated: Outcome = null;
+        const emulatedMarks: (string | null)[] = [];
+        let hwm: string | null = null;
+        for (const [step, last] of lasts.entries()) {
+          const q = quoteAt(last);
+          const quote = { bid: formatNanos(q.bid), ask: formatNanos(q.ask), last: formatNanos(q.last) };
+          for (const c of heldTriggerCommands({ ...held, hwm }, s.timeInForce, quote)) {
+            if (c.type === 'moveTrail') hwm = c.hwm;
+            else if (c.type === 'trigger') emulated = { step, triggered: c.triggerPrice };
+            else emulated = { step, canceled: c.reason };
+          }
+          if (emulated !== null) break;
+          emulatedMarks.push(hwm);
+        }
+
+        expect(emulated).toEqual(venue);
+        expect(emulatedMarks).toEqual(venueMarks);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
