@@ -29,6 +29,8 @@ export interface BrokerGatewayProps {
   readonly stores: EventStore;
   readonly bus: EventBus;
   readonly venueName: string;
+  /** The order types the simulated venue holds (OMS_VENUE_ORDER_TYPES); it rejects the others. */
+  readonly venueOrderTypes: string;
   /**
    * Session close `HH:MM[:SS]` New York (the stack's `oms:sessionClose`): the simulated venue's
    * closing auction, at the same instant the workflow expires DAY orders.
@@ -164,7 +166,7 @@ export class BrokerGateway extends Construct {
       projectionType: ProjectionType.KEYS_ONLY,
     });
 
-    const venueEnv = { [ENV.venueName]: props.venueName };
+    const venueEnv = { [ENV.venueName]: props.venueName, [ENV.venueOrderTypes]: props.venueOrderTypes };
     // The functions that book auction orders or hold auctions know when the close is; the open
     // (OMS_SESSION_OPEN) keeps its default, 09:30, which the workflow's opg deadline also assumes.
     const auctionEnv = { ...venueEnv, [ENV.sessionClose]: props.sessionClose };

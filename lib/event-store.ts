@@ -26,7 +26,10 @@ const common = {
 export class EventStore extends Construct {
   /** pk orderId (S), sk seq (N); stream NEW_IMAGE feeds publisher, projector, signaller. */
   readonly events: Table;
-  /** Orders read model with the list-filter GSIs and the sparse `byPendingNew` (sweeper). */
+  /**
+   * Orders read model with the list-filter GSIs, the sparse `byPendingNew` (sweeper) and the sparse
+   * `byArmedSymbol` (held-trigger watcher).
+   */
   readonly orders: Table;
   /** Client-order-id / Idempotency-Key claims and rate-limit windows (TTL expiresAt). */
   readonly idempotency: Table;
@@ -68,6 +71,14 @@ export class EventStore extends Construct {
       partitionKey: { name: 'awaitingWorkflow', type: AttributeType.STRING },
       sortKey: { name: 'createdKey', type: AttributeType.STRING },
       projectionType: ProjectionType.KEYS_ONLY,
+    });
+    // Sparse: only stops the OMS holds (phase armed) carry `armedSymbol` (the upper-cased symbol), so
+    // the held-trigger watcher scans just those. Projection ALL: it needs each order's stop terms.
+    this.orders.addGlobalSecondaryIndex({
+      indexName: 'byArmedSymbol',
+      partitionKey: { name: 'armedSymbol', type: AttributeType.STRING },
+      sortKey: { name: 'createdKey', type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
     });
 
     this.idempotency = new Table(this, 'Idempotency', {

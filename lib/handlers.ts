@@ -22,11 +22,14 @@ export const HANDLERS = {
   checkPreTradeRisk: 'lambdas/workflow/check-pre-trade-risk.ts',
   askRiskGuardian: 'lambdas/workflow/ask-risk-guardian.ts',
   routeOrder: 'lambdas/workflow/route-order.ts',
+  holdUntilTriggered: 'lambdas/workflow/hold-until-triggered.ts',
   awaitOutcome: 'lambdas/workflow/await-outcome.ts',
   expireOrder: 'lambdas/workflow/expire-order.ts',
   recordException: 'lambdas/workflow/record-exception.ts',
   // Restarts the workflow of an order whose start was lost (scheduled)
   startStalledWorkflows: 'lambdas/workflow/start-stalled-workflows.ts',
+  // Stops the OMS holds for venues without them: watches the market for their triggers (scheduled)
+  watchHeldTriggers: 'lambdas/triggers/watch-held-triggers.ts',
   // Broker Gateway (simulated venue)
   submitToVenue: 'lambdas/venue/submit-to-venue.ts',
   forwardToVenue: 'lambdas/venue/forward-to-venue.ts',

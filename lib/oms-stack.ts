@@ -7,11 +7,13 @@
  */
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { ORDER_TYPES, parseVenueOrderTypes } from '../lambdas/core/index.js';
 import { DEFAULT_VENUE_NAME, ENV } from '../lambdas/shared/config.js';
 import { AlgoOrders } from './algo-orders.js';
 import { BrokerGateway } from './broker-gateway.js';
 import { OmsEventBus } from './event-bus.js';
 import { EventStore } from './event-store.js';
+import { HeldTriggers } from './held-triggers.js';
 import { InboundOrders } from './inbound-orders.js';
 import { useTable } from './lambda-defaults.js';
 import { Operations } from './operations.js';
@@ -26,6 +28,7 @@ export class OmsStack extends Stack {
   readonly lifecycle: OrderLifecycle;
   readonly streamConsumers: StreamConsumers;
   readonly algoOrders: AlgoOrders;
+  readonly heldTriggers: HeldTriggers;
   readonly orderApi: OrderApi;
   readonly inbound: InboundOrders;
   readonly operations: Operations;
@@ -34,6 +37,10 @@ export class OmsStack extends Stack {
     super(scope, id, props);
     const sessionClose = this.stringContext('oms:sessionClose') ?? '16:00';
     const venueName = this.stringContext('oms:venueName') ?? DEFAULT_VENUE_NAME;
+    // What the venue holds natively: the OMS holds the trigger of a stop type it lacks.
+    const venueOrderTypes = this.stringContext('oms:venueOrderTypes') ?? ORDER_TYPES.join(',');
+    const parsedVenueOrderTypes = parseVenueOrderTypes(venueOrderTypes, 'oms:venueOrderTypes');
+    if (!parsedVenueOrderTypes.ok) throw new Error(parsedVenueOrderTypes.error.message);
 
     this.stores = new EventStore(this, 'EventStore');
     this.events = new OmsEventBus(this, 'Events', {
@@ -43,6 +50,7 @@ export class OmsStack extends Stack {
       stores: this.stores,
       bus: this.events.bus,
       venueName,
+      venueOrderTypes,
       sessionClose,
     });
     this.lifecycle = new OrderLifecycle(this, 'OrderLifecycle', {
@@ -51,6 +59,7 @@ export class OmsStack extends Stack {
       submitToVenue: this.brokerGateway.submitToVenue,
       sessionClose,
       venueName,
+      venueOrderTypes,
       riskGuardianUrl: this.stringContext('oms:riskGuardianUrl'),
     });
     this.streamConsumers = new StreamConsumers(this, 'StreamConsumers', {
@@ -63,6 +72,10 @@ export class OmsStack extends Stack {
       market: this.brokerGateway.market,
       sessionClose,
       recordException: this.lifecycle.recordException,
+    });
+    this.heldTriggers = new HeldTriggers(this, 'HeldTriggers', {
+      stores: this.stores,
+      market: this.brokerGateway.market,
     });
     this.algoOrders.grantStart(this.streamConsumers.functions.Signaller);
     this.algoOrders.grantStart(this.lifecycle.stalledWorkflowSweeper);

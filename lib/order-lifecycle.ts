@@ -41,6 +41,8 @@ export interface OrderLifecycleProps {
   readonly submitToVenue: NodejsFunction;
   readonly sessionClose: string;
   readonly venueName: string;
+  /** The order types the venue holds natively (OMS_VENUE_ORDER_TYPES); the OMS holds the others' triggers. */
+  readonly venueOrderTypes: string;
   /** Optional external Risk Guardian; when unset the workflow skips the call. */
   readonly riskGuardianUrl: string | undefined;
 }
@@ -83,8 +85,17 @@ export class OrderLifecycle extends Construct {
     const routeOrder = omsFunction(this, 'RouteOrder', {
       entry: HANDLERS.routeOrder,
       description: 'Workflow task: picks the venue and the outcome timeout (no table access)',
-      environment: { ...env, [ENV.venueName]: props.venueName },
+      environment: { ...env, [ENV.venueName]: props.venueName, [ENV.venueOrderTypes]: props.venueOrderTypes },
     });
+
+    const holdUntilTriggered = omsFunction(this, 'HoldUntilTriggered', {
+      entry: HANDLERS.holdUntilTriggered,
+      description:
+        'Workflow task (.waitForTaskToken): arms a stop the venue cannot hold; waits for its trigger',
+      environment: env,
+    });
+    useTable(holdUntilTriggered, stores.taskTokens, ENV.taskTokensTable, 'readWrite');
+    useTable(holdUntilTriggered, stores.events, ENV.eventStoreTable, 'readWrite');
 
     const awaitOutcome = omsFunction(this, 'AwaitOutcome', {
       entry: HANDLERS.awaitOutcome,
@@ -113,6 +124,7 @@ export class OrderLifecycle extends Construct {
       CheckPreTradeRiskFunctionArn: checkPreTradeRisk,
       AskRiskGuardianFunctionArn: askRiskGuardian,
       RouteOrderFunctionArn: routeOrder,
+      HoldUntilTriggeredFunctionArn: holdUntilTriggered,
       SubmitToVenueFunctionArn: props.submitToVenue,
       AwaitOutcomeFunctionArn: awaitOutcome,
       ExpireOrderFunctionArn: expireOrder,
@@ -149,10 +161,11 @@ export class OrderLifecycle extends Construct {
       targets: [new LambdaFunction(this.stalledWorkflowSweeper, { retryAttempts: 0 })],
     });
 
-    // await-outcome may release a token itself when the order closed before the token was stored.
-    // A separate Policy: the function must not depend on the state machine that references it.
+    // await-outcome (hold-until-triggered) may release a token itself when the order closed (or
+    // triggered) before the token was stored. A separate Policy: the function must not depend on the
+    // state machine that references it.
     new Policy(this, 'AwaitOutcomeTaskResponse', {
-      roles: awaitOutcome.role ? [awaitOutcome.role] : [],
+      roles: [awaitOutcome.role, holdUntilTriggered.role].flatMap((r) => (r ? [r] : [])),
       statements: [
         new PolicyStatement({
           actions: ['states:SendTaskSuccess'],

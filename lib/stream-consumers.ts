@@ -82,6 +82,8 @@ export class StreamConsumers extends Construct {
       description: 'Event store stream (group members) -> bracket/OCO/OTO legs: activate, resize, cancel',
     });
     useTable(contingency, stores.events, ENV.eventStoreTable, 'readWrite');
+    // Resizing a stop the OMS holds opens its replacement at once, with its client order id's claim.
+    useTable(contingency, stores.idempotency, ENV.idempotencyTable, 'readWrite');
 
     this.functions = {
       Publisher: publisher,

@@ -1,8 +1,10 @@
 /**
  * PATCH /v2/orders/{order_id}: replace an open order's terms (Alpaca's fields: qty, time_in_force,
  * limit_price, stop_price, trail, client_order_id). Appends `OrderReplaceRequested` with the
- * replacement's id reserved; the venue's answer comes back as events. The response is the
- * replacement order as it will open (status `accepted`), as Alpaca answers a replace.
+ * replacement's id reserved; the venue's answer comes back as events. A stop the OMS holds (not
+ * at the venue yet) is replaced at once, its replacement opened armed in the same transaction.
+ * The response is the replacement order as it will open (status `accepted`), as Alpaca answers a
+ * replace.
  */
 import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -27,7 +29,7 @@ import { API_ERROR, apiError, fieldErrors, json } from '../shared/api-response.j
 import { coidClaimId } from '../shared/claims.js';
 import { ENV, requiredEnv } from '../shared/config.js';
 import { dynamo } from '../shared/dynamo.js';
-import { runCommand } from '../shared/event-store.js';
+import { runReplaceCommand } from '../shared/replacements.js';
 import { loadRiskInputs } from '../shared/risk-context.js';
 import { apiHandler, jsonBody, notFound } from './http.js';
 import { eventStore, loadOwnedOrder, plausibleOrderId } from './orders-access.js';
@@ -163,13 +165,16 @@ export const handler = apiHandler('ReplaceOrder', async (event, principal) => {
   }
 
   const requestId = event.requestContext.requestId;
-  const result = await runCommand(
+  const result = await runReplaceCommand(
     store,
     orderId,
     command,
     (s) => ({ accountId: s.accountId, correlationId: requestId, causationId: requestId }),
     () => now,
+    requiredEnv(ENV.idempotencyTable),
   );
   if (!result.decision.ok) return refusalResponse(result.decision);
+  if (result.clientOrderIdTaken)
+    return fieldErrors([fieldError('conflict', 'client_order_id', 'is already used for another order')]);
   return json(200, { ...toAlpacaOrder(replacement), status: 'accepted' });
 });

@@ -32,6 +32,7 @@ export const ENV = {
   gtcMaxAgeDays: 'OMS_GTC_MAX_AGE_DAYS',
   riskGuardianUrl: 'RISK_GUARDIAN_URL',
   venueName: 'VENUE_NAME',
+  venueOrderTypes: 'OMS_VENUE_ORDER_TYPES',
   algoOrderStateMachineArn: 'ALGO_ORDER_STATE_MACHINE_ARN',
 } as const;
 

@@ -31,6 +31,7 @@ import { loadGroup } from '../shared/contingent-groups.js';
 import { dynamo } from '../shared/dynamo.js';
 import { EventStore, runCommand } from '../shared/event-store.js';
 import { logger, metrics } from '../shared/observability.js';
+import { runReplaceCommand } from '../shared/replacements.js';
 import { sessionOptionsFromEnv } from '../workflow/route-order.js';
 import { errorName, partialBatchResponse, readRecords } from './stream-records.js';
 
@@ -148,13 +149,20 @@ export async function coordinateGroup(
   if (group === undefined) throw new Error(`group ${groupId} has no root in the event store`);
   let done = 0;
   for (const action of reconcileGroup(group.states)) {
-    const result = await runCommand(
-      store,
-      action.orderId,
-      commandOf(action, newOrderId),
-      (s) => ({ accountId: s.accountId, correlationId: groupId, causationId }),
-      now,
-    );
+    const command = commandOf(action, newOrderId);
+    const meta = (s: OrderState) => ({ accountId: s.accountId, correlationId: groupId, causationId });
+    // A resize of a stop the OMS holds replaces it at once: the replacement opens in the same write.
+    const result =
+      command.type === 'requestReplace'
+        ? await runReplaceCommand(
+            store,
+            action.orderId,
+            command,
+            meta,
+            now,
+            requiredEnv(ENV.idempotencyTable),
+          )
+        : await runCommand(store, action.orderId, command, meta, now);
     if (result.appended.length > 0) {
       done++;
       logger.info('contingent order action', { groupId, orderId: action.orderId, action: action.kind });

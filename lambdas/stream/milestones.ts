@@ -39,3 +39,20 @@ export function closingMilestone(events: readonly OrderEvent[]): ClosingMileston
   }
   return null;
 }
+
+/**
+ * The trigger of a stop the OMS held (`OrderTriggered` taking an `armed` order to pending_new),
+ * among `events` (the order's stream from seq 1, in order), if any: the workflow's `Hold until
+ * triggered` waits for it, then sends the order to the venue. At most one per order.
+ */
+export function heldTriggerFired(events: readonly OrderEvent[]): ClosingMilestone | null {
+  let state: OrderState | undefined;
+  for (const e of events) {
+    const before = state;
+    state = evolve(state, e);
+    if (e.type === 'OrderTriggered' && before?.phase === 'armed') {
+      return { orderId: state.orderId, seq: state.seq, status: statusOf(state) };
+    }
+  }
+  return null;
+}

@@ -1,8 +1,9 @@
 /**
  * The orders read model's item (docs/aws.md, "Orders"): the Alpaca order plus the keys the list
  * filters query (GSIs `byAccount`, `byAccountStatus`, `byAccountSymbol`, all sorted by
- * `createdKey`), and the sparse key of `byPendingNew`, through which the stalled-workflow sweeper
- * finds orders still pending_new. Pure: derived from the replayed state only.
+ * `createdKey`), the sparse key of `byPendingNew`, through which the stalled-workflow sweeper
+ * finds orders still pending_new, and the sparse key of `byArmedSymbol`, through which the
+ * held-trigger watcher finds the stops the OMS holds. Pure: derived from the replayed state only.
  */
 import { type AlpacaOrder, type OrderState, openClosedOf, statusOf, toAlpacaOrder } from '../core/index.js';
 
@@ -47,6 +48,12 @@ export interface OrderViewItem {
    * `byPendingNew`. The projector writes whole items, so a later status removes it.
    */
   readonly awaitingWorkflow?: string;
+  /**
+   * Present only while the OMS holds the order's trigger (phase `armed`): the upper-cased symbol,
+   * the sparse key of GSI `byArmedSymbol` (lambdas/triggers/watch-held-triggers.ts). The projector
+   * writes whole items, so a trigger or a cancel removes it.
+   */
+  readonly armedSymbol?: string;
   /** A contingent order's leg: its root, so `nested=true` listings fold it into the root's `legs`. */
   readonly parentOrderId?: string;
 }
@@ -70,6 +77,7 @@ export function orderViewItem(state: OrderState): OrderViewItem {
     version: state.seq,
     order: toAlpacaOrder(state),
     ...(status === 'pending_new' ? { awaitingWorkflow: awaitingWorkflowKey(state.orderId) } : {}),
+    ...(state.phase === 'armed' ? { armedSymbol: symbol } : {}),
     ...(state.contingency?.parentOrderId ? { parentOrderId: state.contingency.parentOrderId } : {}),
   };
 }

@@ -9,7 +9,9 @@
  *   that restarts a start lost here (`workflow/start-stalled-workflows.ts`).
  * - The closing milestone (the event that settles the order, see `milestones.ts`, decided from
  *   the replayed state) releases the task token the workflow's await-outcome step stored in
- *   TASK_TOKENS_TABLE: `SendTaskSuccess` with `{orderId, status, seq}`. A token already used or
+ *   TASK_TOKENS_TABLE: `SendTaskSuccess` with `{orderId, status, seq}`. The trigger of a stop the
+ *   OMS held (`heldTriggerFired`) releases the token of `Hold until triggered` (an item with
+ *   `awaits: trigger`), never an outcome wait; a close while armed releases either. A token already used or
  *   gone (`TaskTimedOut`, `InvalidToken`, `TaskDoesNotExist`) is success. No token yet is fine:
  *   await-outcome stores its token first and then checks whether the order is already settled.
  *
@@ -28,7 +30,7 @@ import { EventStore, type StoredEvent } from '../shared/event-store.js';
 import { logger, metrics } from '../shared/observability.js';
 import { stepFunctions } from '../shared/step-functions.js';
 import { startOrderWorkflow } from '../workflow/execution-input.js';
-import { type ClosingMilestone, closingMilestone } from './milestones.js';
+import { type ClosingMilestone, closingMilestone, heldTriggerFired } from './milestones.js';
 import { errorName, eventsByOrder, partialBatchResponse, readRecords } from './stream-records.js';
 
 export interface SignallerDeps {
@@ -77,12 +79,21 @@ async function startActivated(deps: SignallerDeps, e: OrderActivated): Promise<O
   return startExecution(deps, submitted, e.occurredAt);
 }
 
-export async function releaseToken(deps: SignallerDeps, m: ClosingMilestone): Promise<Outcome> {
+/**
+ * Releases the order's stored task token with the milestone. `onlyIfAwaiting`: release only a
+ * token whose wait is for that (`awaits`; an item without it is an outcome wait).
+ */
+export async function releaseToken(
+  deps: SignallerDeps,
+  m: ClosingMilestone,
+  onlyIfAwaiting?: 'trigger',
+): Promise<Outcome> {
   const out = await deps.doc.send(
     new GetCommand({ TableName: deps.taskTokensTable, Key: { orderId: m.orderId }, ConsistentRead: true }),
   );
   const taskToken = out.Item?.taskToken;
   if (typeof taskToken !== 'string' || taskToken === '') return 'no_token';
+  if (onlyIfAwaiting !== undefined && (out.Item?.awaits ?? 'outcome') !== onlyIfAwaiting) return 'no_token';
   try {
     await deps.sfn.send(
       new SendTaskSuccessCommand({
@@ -98,15 +109,16 @@ export async function releaseToken(deps: SignallerDeps, m: ClosingMilestone): Pr
 }
 
 /**
- * The closing milestone among the batch's records of one order. A lone `OrderSubmitted` is
- * judged from itself (a replacement can open already filled, FIX D11); anything later needs the
- * order's history, read consistently from the store.
+ * The milestone among the batch's records of one order that releases a wait: the closing one,
+ * else a held trigger (`awaits: trigger` only). A lone `OrderSubmitted` is judged from itself (a
+ * replacement can open already filled, FIX D11); anything later needs the order's history, read
+ * consistently from the store.
  */
 async function milestoneIn(
   deps: SignallerDeps,
   orderId: string,
   events: readonly StoredEvent[],
-): Promise<ClosingMilestone | null> {
+): Promise<{ milestone: ClosingMilestone; awaiting?: 'trigger' } | null> {
   const seqs = new Set(events.map((e) => e.seq));
   const history =
     events.length === 1 && events[0]?.type === 'OrderSubmitted'
@@ -115,8 +127,10 @@ async function milestoneIn(
   const last = history[history.length - 1]?.seq ?? 0;
   if (last < Math.max(...seqs))
     throw new Error(`event store has order ${orderId} at seq ${last}, behind the stream`);
-  const m = closingMilestone(history);
-  return m !== null && seqs.has(m.seq) ? m : null;
+  const closing = closingMilestone(history);
+  if (closing !== null && seqs.has(closing.seq)) return { milestone: closing };
+  const trigger = heldTriggerFired(history);
+  return trigger !== null && seqs.has(trigger.seq) ? { milestone: trigger, awaiting: 'trigger' } : null;
 }
 
 /** Signals one order's records, in order; returns the index of the first that failed, if any. */
@@ -144,12 +158,13 @@ async function signalOrder(
   }
   let milestone: ClosingMilestone | null = null;
   try {
-    milestone = await milestoneIn(
+    const found = await milestoneIn(
       deps,
       orderId,
       records.map((r) => r.event),
     );
-    if (milestone !== null) tally(await releaseToken(deps, milestone));
+    milestone = found?.milestone ?? null;
+    if (found !== null) tally(await releaseToken(deps, found.milestone, found.awaiting));
     return null;
   } catch (err) {
     logger.error('releasing the task token failed', { orderId, milestone, error: errorName(err) });

@@ -29,11 +29,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { nanos, type OrderState, type OrderSubmitted, openReplacement } from '../core/index.js';
-import { coidClaimId, REPLACEMENT_REQUEST_HASH } from '../shared/claims.js';
+import { nanos, type OrderState } from '../core/index.js';
 import { ENV, requiredEnv } from '../shared/config.js';
 import { AppendConflict, type EventStore, runCommand } from '../shared/event-store.js';
 import { logger } from '../shared/observability.js';
+import { replacementOpening } from '../shared/replacements.js';
 import {
   CLOSING_EXEC_TYPES,
   commandOf,
@@ -98,31 +98,8 @@ async function openReplacementStream(
   execId: string,
   now: () => number,
 ): Promise<void> {
-  const events = openReplacement(replaced, now());
-  const opening = events[0] as OrderSubmitted;
+  const { events, meta, claim } = replacementOpening(replaced, execId, now(), idempotencyTable());
   const replacementId = replaced.replacedBy as string;
-  const groupId = replaced.contingency?.groupId;
-  const meta = {
-    accountId: replaced.accountId,
-    correlationId: replacementId,
-    causationId: execId,
-    ...(groupId === undefined ? {} : { groupId }),
-  };
-  // The replacement's client order id is claimed with its opening events, so it is found by
-  // client order id and cannot be reused for another order.
-  const claim = {
-    Put: {
-      TableName: idempotencyTable(),
-      Item: {
-        id: coidClaimId(replaced.accountId, opening.data.clientOrderId),
-        orderId: replacementId,
-        requestHash: REPLACEMENT_REQUEST_HASH,
-        accountId: replaced.accountId,
-        createdAt: opening.occurredAt,
-      },
-      ConditionExpression: 'attribute_not_exists(id)',
-    },
-  };
   try {
     await store.append(events, meta, [claim]);
   } catch (err) {

@@ -2,7 +2,9 @@
  * Consumer of the forward-to-venue queue (bus rule on OMS events the venue must act on -> SQS; each
  * record's body is the EventBridge event): `OrderCancelRequested` (cancel), `OrderReplaceRequested`
  * (cancel/replace with the reserved replacement id) and `OrderExpired` (the OMS closed the order:
- * the venue drops it, as a cancel). The venue's answers come back as execution reports; every call
+ * the venue drops it, as a cancel). An order that was never at the venue is not forwarded: an
+ * algorithmic parent (its children are; the group coordinator cancels them) and a stop the OMS
+ * held and closed before it triggered (its replace or expiry was the OMS's own). The venue's answers come back as execution reports; every call
  * is idempotent, so a redelivered event is harmless. Records are processed one after the other
  * (Powertools batch, sequential: two requests on one order keep their order); a failed record is
  * reported alone and retried after the queue's visibility timeout.
@@ -10,15 +12,12 @@
 
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { type OrderSubmitted, TIMES_IN_FORCE } from '../core/index.js';
-import { ENV, requiredEnv } from '../shared/config.js';
-import { dynamo } from '../shared/dynamo.js';
+import { TIMES_IN_FORCE } from '../core/index.js';
 import { logger } from '../shared/observability.js';
-import { simulatedVenue } from './wiring.js';
+import { eventStore, simulatedVenue } from './wiring.js';
 
 const metadata = z.object({ orderId: z.string().min(1), eventId: z.string().optional() });
 const changes = z.object({
@@ -43,27 +42,20 @@ const eventSchema = z.discriminatedUnion('detail-type', [
   z.object({ 'detail-type': z.literal('OrderExpired'), detail: z.object({ metadata }) }),
 ]);
 
-/** An algorithmic parent is never at the venue: its children are (the group coordinator cancels them). */
-async function isAlgoParent(orderId: string): Promise<boolean> {
-  const out = await dynamo.send(
-    new GetCommand({
-      TableName: requiredEnv(ENV.eventStoreTable),
-      Key: { orderId, seq: 1 },
-      ConsistentRead: true,
-    }),
-  );
-  const submitted = out.Item as OrderSubmitted | undefined;
-  return submitted?.data?.contingency?.role === 'algo_parent';
+/** Why the order is not at the venue (so nothing is forwarded), or null when it may be there. */
+async function notAtVenue(orderId: string): Promise<string | null> {
+  const { state } = await eventStore().loadState(orderId);
+  if (state?.algo != null) return 'an algorithmic parent is not at the venue';
+  if (state?.armedFor != null && !state.triggered) return 'a stop the OMS held never reached the venue';
+  return null;
 }
 
 export async function forwardToVenue(event: EventBridgeEvent<string, unknown>): Promise<void> {
   const e = eventSchema.parse(event);
   const { orderId } = e.detail.metadata;
-  if (await isAlgoParent(orderId)) {
-    logger.info('not forwarded: an algorithmic parent is not at the venue', {
-      orderId,
-      eventType: e['detail-type'],
-    });
+  const why = await notAtVenue(orderId);
+  if (why !== null) {
+    logger.info(`not forwarded: ${why}`, { orderId, eventType: e['detail-type'] });
     return;
   }
   const venue = simulatedVenue();

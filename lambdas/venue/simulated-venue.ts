@@ -59,6 +59,7 @@ import {
   max,
   type Nanos,
   nanos,
+  type OrderType,
   parseNanos,
   parseValue18,
   type ReplaceChanges,
@@ -119,6 +120,7 @@ export {
 export const RESTING_SYMBOL_INDEX = 'byRestingSymbol';
 export const OUTBOX_PENDING_INDEX = 'byOutboxPending';
 export const UNKNOWN_SYMBOL = 'unknown_symbol';
+export const UNSUPPORTED_ORDER_TYPE = 'unsupported_order_type';
 export const TOO_LATE_TO_REPLACE = 'too_late_to_replace';
 const MAX_ATTEMPTS = 8;
 const PUT_EVENTS_BATCH = 10;
@@ -236,6 +238,12 @@ export interface SimulatedVenueOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** When the auctions are (session open/close, days, calendar); default: NYSE hours and holidays. */
   readonly schedule?: AuctionSchedule;
+  /**
+   * The order types this venue holds (OMS_VENUE_ORDER_TYPES; default all): another is rejected
+   * `unsupported_order_type`. The OMS holds the trigger of a stop type missing here and sends the
+   * order once triggered, so with a consistent setting the venue never sees one.
+   */
+  readonly orderTypes?: ReadonlySet<OrderType>;
 }
 
 /**
@@ -395,6 +403,10 @@ export class SimulatedVenue implements Venue {
       const r = new Reporter(this.name, item, at);
       if (order.symbol.toUpperCase().startsWith('REJ')) {
         r.add('rejected', '0', { reason: UNKNOWN_SYMBOL });
+        return [{ item: r.seal({ ...item, status: 'rejected' }, 1), expectedVersion: null }];
+      }
+      if (this.o.orderTypes !== undefined && !this.o.orderTypes.has(order.type)) {
+        r.add('rejected', '0', { reason: UNSUPPORTED_ORDER_TYPE });
         return [{ item: r.seal({ ...item, status: 'rejected' }, 1), expectedVersion: null }];
       }
       // An auction order is booked for its auction; one that comes too late for any is refused

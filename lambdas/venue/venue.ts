@@ -6,7 +6,14 @@
  * book the order twice, a retried cancel or replace does not act twice. Calls only deliver the
  * request; the venue's answers come back asynchronously as `ExecutionReport`s on the bus.
  */
-import type { OrderState, OrderType, ReplaceChanges, Side, TimeInForce } from '../core/index.js';
+import {
+  type OrderState,
+  type OrderType,
+  type ReplaceChanges,
+  type Side,
+  type TimeInForce,
+  workingTypeOf,
+} from '../core/index.js';
 
 /** What the venue needs to work an order: its terms, decimals in canonical text. */
 export interface VenueOrder {
@@ -40,9 +47,22 @@ export interface Venue {
   replace(orderId: string, replacementOrderId: string, changes: ReplaceChanges): Promise<void>;
 }
 
-/** The venue order for an OMS order, from its current state (restated terms included). */
+/**
+ * The venue order for an OMS order, from its current state (restated terms included). A stop the
+ * OMS held is sent once triggered, as the type it now trades as (a stop or trailing stop as a
+ * market order, a stop-limit as a limit) and without its trigger terms.
+ */
 export function venueOrderOf(state: OrderState): VenueOrder {
   const { spec } = state;
+  if (state.triggered && state.armedFor !== null) {
+    return {
+      ...venueOrderOf({ ...state, triggered: false, armedFor: null }),
+      type: workingTypeOf(state),
+      stopPrice: null,
+      trailPrice: null,
+      trailPercent: null,
+    };
+  }
   return {
     orderId: state.orderId,
     accountId: state.accountId,

@@ -8,6 +8,7 @@ import { dynamo } from '../shared/dynamo.js';
 import { eventBridge } from '../shared/event-bridge.js';
 import { EventStore } from '../shared/event-store.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../shared/session-settings.js';
+import { venueOrderTypesFromEnv } from '../shared/venue-capabilities.js';
 import type { AuctionSchedule } from './auction.js';
 import { SimulatedVenue } from './simulated-venue.js';
 
@@ -39,6 +40,7 @@ export function simulatedVenue(): SimulatedVenue {
     venueName: venueName(),
     now: Date.now,
     schedule: auctionScheduleFromEnv(),
+    orderTypes: venueOrderTypesFromEnv(),
   });
   return venue;
 }

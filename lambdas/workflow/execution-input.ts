@@ -14,6 +14,8 @@ export interface ExecutionInput {
   readonly orderId: string;
   readonly accountId: string;
   readonly symbol: string;
+  /** The order type: routing decides from it whether the OMS holds a stop's trigger. */
+  readonly orderType: string;
   readonly timeInForce: string;
   /** A DAY order with extended hours works until the post-market close (route-order's timeout). */
   readonly extendedHours: boolean;
@@ -31,6 +33,7 @@ export function executionInputOf(e: OrderSubmitted, activatedAt?: string): Execu
     orderId: e.orderId,
     accountId: e.data.accountId,
     symbol: e.data.order.symbol,
+    orderType: e.data.order.type,
     timeInForce: e.data.order.timeInForce,
     extendedHours: e.data.order.extendedHours,
     submittedAt: activatedAt ?? e.occurredAt,

@@ -10,11 +10,17 @@
  * default `nyse`, or `none` when OMS_SESSION_DAYS is set) and OMS_GTC_MAX_AGE_DAYS (default 90).
  * A malformed setting fails the task loudly. The payload's optional `extendedHours` (the order's
  * `extended_hours`) lets a DAY order wait for the post-market close; absent means false.
+ *
+ * `holdTrigger`: the venue does not hold the order's conditional type (OMS_VENUE_ORDER_TYPES,
+ * lambdas/shared/venue-capabilities.ts), so the OMS holds the trigger (`Hold until triggered`)
+ * and sends the order once it has triggered. Absent `orderType` (an execution started before the
+ * input carried it) means the venue holds it, as before.
  */
 import { z } from 'zod';
-import { remainingOutcomeSeconds, TIMES_IN_FORCE } from '../core/index.js';
+import { isTriggerHeldByOms, ORDER_TYPES, remainingOutcomeSeconds, TIMES_IN_FORCE } from '../core/index.js';
 import { DEFAULT_VENUE_NAME, ENV, optionalEnv } from '../shared/config.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../shared/session-settings.js';
+import { venueOrderTypesFromEnv } from '../shared/venue-capabilities.js';
 import { parsePayload } from './common.js';
 
 /** The session settings, shared with the venue's auctions (lambdas/shared/session-settings.ts). */
@@ -22,6 +28,7 @@ export { sessionOptionsFromEnv };
 
 const payload = z.looseObject({
   orderId: z.string().min(1),
+  orderType: z.enum(ORDER_TYPES).optional(),
   timeInForce: z.enum(TIMES_IN_FORCE),
   submittedAt: z.iso.datetime({ offset: true }),
   extendedHours: z.boolean().optional(),
@@ -30,10 +37,12 @@ const payload = z.looseObject({
 export interface RouteResult {
   readonly venue: string;
   readonly outcomeTimeoutSeconds: number;
+  /** The OMS holds the order's trigger: the venue does not hold its type. */
+  readonly holdTrigger: boolean;
 }
 
 export const handler = async (event: unknown): Promise<RouteResult> => {
-  const { timeInForce, submittedAt, extendedHours } = parsePayload(payload, event, 'route-order');
+  const { orderType, timeInForce, submittedAt, extendedHours } = parsePayload(payload, event, 'route-order');
   return {
     venue: optionalEnv(ENV.venueName) ?? DEFAULT_VENUE_NAME,
     outcomeTimeoutSeconds: remainingOutcomeSeconds(
@@ -43,5 +52,6 @@ export const handler = async (event: unknown): Promise<RouteResult> => {
       sessionCloseFromEnv(),
       { ...sessionOptionsFromEnv(), extendedHours: extendedHours ?? false },
     ),
+    holdTrigger: orderType !== undefined && isTriggerHeldByOms(orderType, venueOrderTypesFromEnv()),
   };
 };

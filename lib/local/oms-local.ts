@@ -50,6 +50,11 @@ export interface LocalOmsOptions {
   readonly sessionDays?: string;
   /** Holiday calendar, `nyse` or `none` (OMS_SESSION_CALENDAR; default nyse, none when sessionDays is set). */
   readonly sessionCalendar?: string;
+  /**
+   * The order types the simulated venue holds, as the stack's `oms:venueOrderTypes` (env
+   * OMS_VENUE_ORDER_TYPES; default all). `market,limit`: the OMS holds every stop's trigger.
+   */
+  readonly venueOrderTypes?: string;
   /** Days a GTC order lives at most (OMS_GTC_MAX_AGE_DAYS; default 90). */
   readonly gtcMaxAgeDays?: number;
   /** How much faster than their rate scheduled rules fire (market tick, sweeper). Default 30. */
@@ -120,7 +125,15 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
   };
   try {
     const sessionClose = options.sessionClose ?? process.env.OMS_SESSION_CLOSE ?? '16:00';
-    const topology = readTopology(synthesizeTemplate({ 'oms:sessionClose': sessionClose }));
+    const venueOrderTypes = options.venueOrderTypes ?? process.env.OMS_VENUE_ORDER_TYPES;
+    const topology = readTopology(
+      synthesizeTemplate({
+        'oms:sessionClose': sessionClose,
+        ...(venueOrderTypes === undefined || venueOrderTypes === ''
+          ? {}
+          : { 'oms:venueOrderTypes': venueOrderTypes }),
+      }),
+    );
 
     const ddb = await startDynamoDbLocal({
       ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),

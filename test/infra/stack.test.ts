@@ -105,7 +105,7 @@ describe('tables', () => {
     expect(resources[id]?.DeletionPolicy).toBe('Retain');
   });
 
-  test('orders read model has the three list-filter GSIs (projection ALL) and the sweeper one (keys only)', () => {
+  test('orders read model has the three list-filter GSIs (projection ALL), the sweeper one (keys only) and the held-trigger watcher one (ALL)', () => {
     const tables = ofType('AWS::DynamoDB::Table').filter(([, t]) =>
       (t.Properties.GlobalSecondaryIndexes ?? []).some((g: Json) => g.IndexName === 'byAccount'),
     );
@@ -119,6 +119,7 @@ describe('tables', () => {
       ['byAccount', 'accountId:HASH,createdKey:RANGE', 'ALL'],
       ['byAccountStatus', 'accountOpenClosed:HASH,createdKey:RANGE', 'ALL'],
       ['byAccountSymbol', 'accountSymbol:HASH,createdKey:RANGE', 'ALL'],
+      ['byArmedSymbol', 'armedSymbol:HASH,createdKey:RANGE', 'ALL'],
       ['byPendingNew', 'awaitingWorkflow:HASH,createdKey:RANGE', 'KEYS_ONLY'],
     ]);
   });
@@ -349,7 +350,7 @@ describe('order lifecycle state machine', () => {
       .filter(([k]) => k.endsWith('FunctionArn'))
       .map(([, v]) => getAttId(v) as string)
       .sort();
-    expect(fnIds).toHaveLength(7);
+    expect(fnIds).toHaveLength(8);
     for (const id of fnIds) expect(resources[id]?.Type).toBe('AWS::Lambda::Function');
     const roleId = getAttId(sm.RoleArn);
     const invokable = ofType('AWS::IAM::Policy')

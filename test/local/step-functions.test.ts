@@ -104,7 +104,8 @@ function orderFunctions(overrides: Record<string, Fn> = {}): Record<string, Fn> 
   const fns: Record<string, Fn> = {
     CheckPreTradeRiskFunctionArn: async () => ({ decision: 'accepted', riskGuardian: false, reason: null }),
     AskRiskGuardianFunctionArn: async () => ({ decision: 'approved', reason: null }),
-    RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 30 }),
+    RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 30, holdTrigger: false }),
+    HoldUntilTriggeredFunctionArn: async () => ({ registered: true }),
     SubmitToVenueFunctionArn: async (p) => ({ orderId: p.orderId, venue: p.venue, submitted: true }),
     AwaitOutcomeFunctionArn: async () => ({ registered: true }),
     ExpireOrderFunctionArn: async (p) => ({ orderId: p.orderId, status: 'expired', expired: true }),
@@ -118,6 +119,7 @@ const orderInput = (orderId: string) => ({
   orderId,
   accountId: 'acc-1',
   symbol: 'AAPL',
+  orderType: 'limit',
   timeInForce: 'day',
   extendedHours: false,
   submittedAt: '2025-07-15T14:00:00.000Z',
@@ -201,7 +203,7 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
     expect(output.outcome).toEqual({ orderId: 'ord-fill', status: 'filled', seq: 5 });
     // ResultSelector read the integration's Payload: the Lambda answer is wrapped like AWS does.
     expect(output.risk).toEqual({ decision: 'accepted', riskGuardian: false, reason: null });
-    expect(output.Payload).toEqual({ venue: 'SIMX', outcomeTimeoutSeconds: 30 });
+    expect(output.Payload).toEqual({ venue: 'SIMX', outcomeTimeoutSeconds: 30, holdTrigger: false });
     expect(typeof described.startDate).toBe('number');
     expect(described.stopDate as number).toBeGreaterThanOrEqual(described.startDate as number);
 
@@ -215,6 +217,8 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
       'ChoiceStateEntered',
       'ChoiceStateExited',
       ...task,
+      'ChoiceStateEntered',
+      'ChoiceStateExited',
       ...task,
       'TaskStateEntered',
       'TaskScheduled',
@@ -229,12 +233,13 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
     expect(events.map((e) => e.id)).toEqual(events.map((_e, i) => i + 1));
     expect(events.map((e) => e.previousEventId)).toEqual(events.map((_e, i) => i));
     const entered = events.filter((e) => e.type.endsWith('StateEntered'));
-    expect(entered).toHaveLength(7);
+    expect(entered).toHaveLength(8);
     expect(entered.map((e) => (e.stateEnteredEventDetails as Json).name)).toEqual([
       'Is it a replacement?',
       'Check pre-trade risk',
       'Accepted?',
       'Route order',
+      'Who holds the trigger?',
       'Submit to venue',
       'Await outcome',
       'Order closed',
@@ -327,9 +332,9 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
     await sfn.handle('SendTaskSuccess', { taskToken: bRetry, output: '{"status":"canceled"}' });
     await settled(b);
     expect(JSON.parse((await describe_(b)).output as string).outcome).toEqual({ status: 'canceled' });
-    // The retry is not a new state: b still entered 7 states, and its history shows the failed attempt.
+    // The retry is not a new state: b still entered 8 states, and its history shows the failed attempt.
     const bEvents = await history(b);
-    expect(bEvents.filter((e) => e.type.endsWith('StateEntered'))).toHaveLength(7);
+    expect(bEvents.filter((e) => e.type.endsWith('StateEntered'))).toHaveLength(8);
     const awaitTypes = bEvents
       .slice(
         bEvents.findIndex((e) => (e.stateEnteredEventDetails as Json | undefined)?.name === 'Await outcome'),
@@ -391,7 +396,9 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
 
   it('expires the order when the TimeoutSecondsPath elapses; the timed-out token answers TaskTimedOut', async () => {
     setUp(
-      orderFunctions({ RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 1 }) }),
+      orderFunctions({
+        RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 1, holdTrigger: false }),
+      }),
     );
     const arn = await start('ord-expire');
     const token = await tokenOf('AwaitOutcomeFunctionArn');

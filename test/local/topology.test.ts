@@ -77,6 +77,7 @@ describe('the synthesized OMS template', () => {
         ['byAccountStatus', 'accountOpenClosed:S', 'createdKey:S', 'ALL'],
         ['byAccountSymbol', 'accountSymbol:S', 'createdKey:S', 'ALL'],
         ['byPendingNew', 'awaitingWorkflow:S', 'createdKey:S', 'KEYS_ONLY'],
+        ['byArmedSymbol', 'armedSymbol:S', 'createdKey:S', 'ALL'],
       ],
       null,
       null,
@@ -115,8 +116,8 @@ describe('the synthesized OMS template', () => {
     expect(new Set(topo.tables.map((t) => t.tableName)).size).toBe(7);
   });
 
-  test('has the 24 functions of lib/handlers.ts, each with an existing entry file', () => {
-    expect(topo.functions).toHaveLength(24);
+  test('has the 26 functions of lib/handlers.ts, each with an existing entry file', () => {
+    expect(topo.functions).toHaveLength(26);
     expect(topo.functions.map((f) => f.entry).sort()).toEqual(Object.values(HANDLERS).sort());
     for (const f of topo.functions) {
       expect(existsSync(join(REPO_ROOT, f.entry))).toBe(true);
@@ -264,7 +265,7 @@ describe('the synthesized OMS template', () => {
   });
 
   test('subscriber and warehouse rules: queue targets with DLQs, the Firehose target as a recorder', () => {
-    expect(topo.rules).toHaveLength(8);
+    expect(topo.rules).toHaveLength(9);
     const recorders = topo.rules.flatMap((r) => r.targets.filter((t) => t.kind === 'recorder'));
     expect(recorders).toEqual([
       expect.objectContaining({
@@ -295,7 +296,7 @@ describe('the synthesized OMS template', () => {
     expect(topo.queues.filter((q) => q.visibilityTimeoutSeconds === 30).length).toBe(11);
   });
 
-  test('the state machine definition parses, has no placeholders, and its tasks call the 7 workflow functions', () => {
+  test('the state machine definition parses, has no placeholders, and its tasks call the 8 workflow functions', () => {
     expect(topo.stateMachines.map((m) => m.logicalId.replace(/StateMachine.*$/, '')).sort()).toEqual([
       'AlgoOrders',
       'OrderLifecycle',
@@ -331,6 +332,7 @@ describe('the synthesized OMS template', () => {
         HANDLERS.checkPreTradeRisk,
         HANDLERS.askRiskGuardian,
         HANDLERS.routeOrder,
+        HANDLERS.holdUntilTriggered,
         HANDLERS.submitToVenue,
         HANDLERS.awaitOutcome,
         HANDLERS.expireOrder,

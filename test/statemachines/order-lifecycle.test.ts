@@ -25,6 +25,7 @@ const PLACEHOLDERS = [
   'CheckPreTradeRiskFunctionArn',
   'AskRiskGuardianFunctionArn',
   'RouteOrderFunctionArn',
+  'HoldUntilTriggeredFunctionArn',
   'SubmitToVenueFunctionArn',
   'AwaitOutcomeFunctionArn',
   'ExpireOrderFunctionArn',
@@ -42,6 +43,7 @@ const INPUT = {
   orderId: 'ord-1',
   accountId: 'acc-1',
   symbol: 'AAPL',
+  orderType: 'market',
   timeInForce: 'day',
   extendedHours: false,
   submittedAt: '2025-07-15T14:00:00.000Z',
@@ -66,7 +68,9 @@ function fillingHandlers(): Record<Placeholder, Handler> {
       refusals: [],
     }),
     AskRiskGuardianFunctionArn: async () => ({ decision: 'approved', reason: null }),
-    RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 30 }),
+    RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 30, holdTrigger: false }),
+    // A held stop's wait, released by the signaller on its trigger.
+    HoldUntilTriggeredFunctionArn: async (p) => ({ orderId: p.orderId, status: 'pending_new', seq: 3 }),
     SubmitToVenueFunctionArn: async (p) => ({ orderId: p.orderId, venue: p.venue, submitted: true }),
     AwaitOutcomeFunctionArn: async (p) => ({ orderId: p.orderId, status: 'filled', seq: 5 }),
     ExpireOrderFunctionArn: async (p) => ({ orderId: p.orderId, status: 'expired', expired: true }),
@@ -222,6 +226,7 @@ describe('order-lifecycle.asl.json', () => {
       'Check pre-trade risk',
       'Accepted?',
       'Route order',
+      'Who holds the trigger?',
       'Submit to venue',
       'Await outcome',
       'Order closed',
@@ -233,7 +238,13 @@ describe('order-lifecycle.asl.json', () => {
       { orderId: 'ord-1', taskToken: 'token-1', outcomeTimeoutSeconds: 30 },
     ]);
     expect(r.calls.RouteOrderFunctionArn).toEqual([
-      { orderId: 'ord-1', timeInForce: 'day', submittedAt: INPUT.submittedAt, extendedHours: false },
+      {
+        orderId: 'ord-1',
+        orderType: 'market',
+        timeInForce: 'day',
+        submittedAt: INPUT.submittedAt,
+        extendedHours: false,
+      },
     ]);
   });
 
@@ -264,8 +275,8 @@ describe('order-lifecycle.asl.json', () => {
     expect(r.ok).toBe(true);
     expect(r.states.at(-1)).toBe('Order closed');
     expect(r.calls.RecordExceptionFunctionArn).toBeUndefined();
-    // A retry is not a new state: the filled order still enters the same 7 states.
-    expect(r.states).toHaveLength(7);
+    // A retry is not a new state: the filled order still enters the same 8 states.
+    expect(r.states).toHaveLength(8);
     const byState: Record<string, Placeholder> = {
       'Check pre-trade risk': 'CheckPreTradeRiskFunctionArn',
       'Route order': 'RouteOrderFunctionArn',
@@ -330,6 +341,7 @@ describe('order-lifecycle.asl.json', () => {
       'Ask Risk Guardian',
       'Approved by Risk Guardian?',
       'Route order',
+      'Who holds the trigger?',
       'Submit to venue',
       'Await outcome',
       'Order closed',
@@ -376,7 +388,13 @@ describe('order-lifecycle.asl.json', () => {
   it('a replacement skips acceptance and submission and waits for its outcome', async () => {
     const r = await run({}, { ...INPUT, orderId: 'ord-2', replacement: true });
     expect(r.ok).toBe(true);
-    expect(r.states).toEqual(['Is it a replacement?', 'Route replacement', 'Await outcome', 'Order closed']);
+    expect(r.states).toEqual([
+      'Is it a replacement?',
+      'Route replacement',
+      "Who holds the replacement's trigger?",
+      'Await outcome',
+      'Order closed',
+    ]);
     expect(r.calls.CheckPreTradeRiskFunctionArn).toBeUndefined();
     expect(r.calls.SubmitToVenueFunctionArn).toBeUndefined();
     expect(r.calls.RouteOrderFunctionArn?.[0]).toMatchObject({ orderId: 'ord-2', replacement: true });
@@ -384,7 +402,7 @@ describe('order-lifecycle.asl.json', () => {
 
   it('expires the order when no outcome arrives before the time in force runs out', async () => {
     const r = await run({
-      RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 1 }),
+      RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 1, holdTrigger: false }),
       AwaitOutcomeFunctionArn: never,
     });
     expect(r.ok).toBe(true);
@@ -394,10 +412,94 @@ describe('order-lifecycle.asl.json', () => {
     expect(r.calls.AwaitOutcomeFunctionArn).toHaveLength(1);
   });
 
+  describe('a stop whose venue does not hold its type: the OMS holds the trigger', () => {
+    const STOP = { ...INPUT, orderType: 'stop' };
+    const held = (timeoutSeconds = 30): Partial<Record<Placeholder, Handler>> => ({
+      RouteOrderFunctionArn: async () => ({
+        venue: 'SIMX',
+        outcomeTimeoutSeconds: timeoutSeconds,
+        holdTrigger: true,
+      }),
+    });
+
+    it('is held until it triggers, routed again (the wait now counts from the trigger), sent, and awaited', async () => {
+      const r = await run(held(), STOP);
+      expect(r.ok).toBe(true);
+      expect(r.states).toEqual([
+        'Is it a replacement?',
+        'Check pre-trade risk',
+        'Accepted?',
+        'Route order',
+        'Who holds the trigger?',
+        'Hold until triggered',
+        'Triggered?',
+        'Route triggered order',
+        'Submit to venue',
+        'Await outcome',
+        'Order closed',
+      ]);
+      expect(r.calls.HoldUntilTriggeredFunctionArn).toEqual([
+        { orderId: 'ord-1', taskToken: 'token-1', venue: 'SIMX', outcomeTimeoutSeconds: 30 },
+      ]);
+      expect(r.calls.RouteOrderFunctionArn).toHaveLength(2);
+      expect(r.calls.SubmitToVenueFunctionArn).toEqual([{ orderId: 'ord-1', venue: 'SIMX' }]);
+    });
+
+    it.each(['canceled', 'replaced', 'expired'])(
+      'closed (%s) while held: never sent, the outcome is awaited and found closed',
+      async (status) => {
+        const r = await run(
+          {
+            ...held(),
+            HoldUntilTriggeredFunctionArn: async (p) => ({ orderId: p.orderId, status, seq: 3 }),
+            AwaitOutcomeFunctionArn: async (p) => ({ orderId: p.orderId, status, seq: 3 }),
+          },
+          STOP,
+        );
+        expect(r.ok).toBe(true);
+        expect(r.states.slice(-4)).toEqual([
+          'Hold until triggered',
+          'Triggered?',
+          'Await outcome',
+          'Order closed',
+        ]);
+        expect(r.calls.SubmitToVenueFunctionArn).toBeUndefined();
+      },
+    );
+
+    it('the replacement of a held stop is held in its turn, then sent once it triggers', async () => {
+      const r = await run(held(), { ...STOP, orderId: 'ord-2', replacement: true });
+      expect(r.ok).toBe(true);
+      expect(r.states).toEqual([
+        'Is it a replacement?',
+        'Route replacement',
+        "Who holds the replacement's trigger?",
+        'Hold until triggered',
+        'Triggered?',
+        'Route triggered order',
+        'Submit to venue',
+        'Await outcome',
+        'Order closed',
+      ]);
+      expect(r.calls.CheckPreTradeRiskFunctionArn).toBeUndefined();
+    });
+
+    it('expires when its time in force ends before it triggers, never reaching the venue', async () => {
+      const r = await run({ ...held(1), HoldUntilTriggeredFunctionArn: never }, STOP);
+      expect(r.ok).toBe(true);
+      expect(r.states.slice(-3)).toEqual(['Hold until triggered', 'Expire order', 'Order expired']);
+      expect(r.calls.HoldUntilTriggeredFunctionArn).toHaveLength(1);
+      expect(r.calls.SubmitToVenueFunctionArn).toBeUndefined();
+    });
+  });
+
   describe('a failing Task records the exception, then the execution fails', () => {
     const quickTimeout: Partial<Record<Placeholder, Handler>> = {
-      RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 1 }),
+      RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 1, holdTrigger: false }),
       AwaitOutcomeFunctionArn: never,
+    };
+    const holding: Partial<Record<Placeholder, Handler>> = {
+      RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 30, holdTrigger: true }),
     };
     it.each<[string, Partial<Record<Placeholder, Handler>>, Json, string, boolean]>([
       ['Check pre-trade risk', {}, INPUT, 'check_pre_trade_risk', false],
@@ -406,6 +508,7 @@ describe('order-lifecycle.asl.json', () => {
       ['Submit to venue', {}, INPUT, 'submit_to_venue', true],
       ['Await outcome', {}, INPUT, 'await_outcome', true],
       ['Expire order', quickTimeout, INPUT, 'expire_order', true],
+      ['Hold until triggered', holding, { ...INPUT, orderType: 'stop' }, 'hold_until_triggered', false],
     ])('%s', async (stateName, handlers, input, stage, reachedVenue) => {
       const r = await run(handlers, input, { failState: stateName });
       expect(r.ok).toBe(false);

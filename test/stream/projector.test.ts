@@ -150,6 +150,35 @@ describe('projector', () => {
     expect(put).not.toHaveProperty('awaitingWorkflow');
   });
 
+  test('armedSymbol is set while the OMS holds the stop and gone once it triggers or is canceled', async () => {
+    const armedStop = () =>
+      limitOrder({ type: 'stop', side: 'sell', symbol: 'acme', stop_price: '9', limit_price: undefined });
+    const book = new OrderBook();
+    for (const id of ['t', 'c']) {
+      book.submit(id, armedStop());
+      expect(book.run(id, { type: 'arm', venue: 'NOSTOPS' }).ok).toBe(true);
+    }
+    const views = tables(storeOf(book));
+    const armed = [...eventsOf(book, 't'), ...eventsOf(book, 'c')];
+    expect((await projectBatch(insertsOf(armed), deps)).batchItemFailures).toEqual([]);
+    for (const id of ['t', 'c']) {
+      expect(views.get(id)).toMatchObject({ status: 'accepted', armedSymbol: 'ACME' });
+      // Not pending_new: the stalled-workflow sweeper leaves an armed stop alone.
+      expect(views.get(id)).not.toHaveProperty('awaitingWorkflow');
+    }
+
+    expect(book.run('t', { type: 'trigger', triggerPrice: '8.99', bid: '8.98', ask: '9' }).ok).toBe(true);
+    expect(book.run('c', { type: 'requestCancel', requestedBy: 'client' }).ok).toBe(true);
+    const later = tables(storeOf(book));
+    for (const id of ['t', 'c']) later.set(id, views.get(id) as Item);
+    const moved = [nth(eventsOf(book, 't'), 2), nth(eventsOf(book, 'c'), 2)];
+    expect((await projectBatch(insertsOf(moved), deps)).batchItemFailures).toEqual([]);
+    // Whole-item Puts: the sparse key is not carried over, so both leave byArmedSymbol.
+    expect(later.get('t')).toMatchObject({ status: 'pending_new' });
+    expect(later.get('c')).toMatchObject({ status: 'canceled' });
+    for (const id of ['t', 'c']) expect(later.get(id)).not.toHaveProperty('armedSymbol');
+  });
+
   test('the pending_new key is stable per order and spreads orders over every shard', () => {
     const keys = Array.from({ length: 400 }, (_, i) => awaitingWorkflowKey(`order-${i}`));
     expect(new Set(keys)).toEqual(
@@ -168,6 +197,7 @@ describe('projector', () => {
     book.submit('o1', order());
     for (const c of commands) book.run('o1', c);
     expect('awaitingWorkflow' in orderViewItem(book.state('o1'))).toBe(status === 'pending_new');
+    expect(orderViewItem(book.state('o1'))).not.toHaveProperty('armedSymbol');
   });
 
   test('a stale or redelivered record is a no-op: the view never goes back', async () => {

@@ -79,6 +79,7 @@ describe('signaller: starting the workflow', () => {
           orderId: 'o1',
           accountId: 'acct-1',
           symbol: 'ACME',
+          orderType: 'limit',
           timeInForce: 'gtc',
           extendedHours: false,
           submittedAt,
@@ -250,5 +251,71 @@ describe('signaller: failures are reported per record, never thrown', () => {
       TableName: 'events',
       ConsistentRead: true,
     });
+  });
+});
+
+describe('signaller: a stop the OMS holds (Hold until triggered)', () => {
+  const stop = () =>
+    ({
+      ...limitOrder({ qty: '10', time_in_force: 'gtc' }),
+      type: 'stop',
+      stopPrice: '9',
+      limitPrice: null,
+    }) as OrderSpec;
+  const armedThenTriggered: OrderCommand[] = [
+    { type: 'arm', venue: 'SIMX' },
+    { type: 'trigger', triggerPrice: '8.99', bid: '8.98', ask: '9' },
+  ];
+
+  /** The token table holds a wait of kind `awaits` (absent: an item stored before kinds existed). */
+  function waiting(book: OrderBook, awaits: 'trigger' | 'outcome' | undefined) {
+    serveEventStore(ddb, storeOf(book));
+    ddb.on(GetCommand).resolves({
+      Item: { orderId: 'o1', taskToken: 'token-o1', ...(awaits === undefined ? {} : { awaits }) },
+    });
+    sfn.on(SendTaskSuccessCommand).resolves({});
+  }
+
+  test('the trigger releases the trigger wait with status pending_new (the workflow then sends it)', async () => {
+    const book = orderOf(stop(), armedThenTriggered);
+    waiting(book, 'trigger');
+    const events = eventsOf(book, 'o1');
+    expect((await signalBatch(insertsOf([nth(events, 2)]), deps)).batchItemFailures).toEqual([]);
+    expect(releases()).toEqual([
+      { taskToken: 'token-o1', output: { orderId: 'o1', status: 'pending_new', seq: 3 } },
+    ]);
+  });
+
+  test.each(['outcome', undefined] as const)(
+    'the trigger never releases an outcome wait (awaits: %s)',
+    async (awaits) => {
+      const book = orderOf(stop(), armedThenTriggered);
+      waiting(book, awaits);
+      expect((await signalBatch(insertsOf([nth(eventsOf(book, 'o1'), 2)]), deps)).batchItemFailures).toEqual(
+        [],
+      );
+      expect(releases()).toEqual([]);
+    },
+  );
+
+  test('a trigger at the venue (a stop the venue holds) releases nothing', async () => {
+    const book = orderOf(stop(), [{ type: 'accept' }, { type: 'trigger', triggerPrice: '8.99' }]);
+    waiting(book, 'trigger');
+    expect((await signalBatch(insertsOf(eventsOf(book, 'o1')), deps)).batchItemFailures).toEqual([]);
+    expect(releases()).toEqual([]);
+  });
+
+  test('a cancel while armed releases the trigger wait with the closed status', async () => {
+    const book = orderOf(stop(), [
+      { type: 'arm', venue: 'SIMX' },
+      { type: 'requestCancel', requestedBy: 'client' },
+    ]);
+    waiting(book, 'trigger');
+    expect((await signalBatch(insertsOf([nth(eventsOf(book, 'o1'), 2)]), deps)).batchItemFailures).toEqual(
+      [],
+    );
+    expect(releases()).toEqual([
+      { taskToken: 'token-o1', output: { orderId: 'o1', status: 'canceled', seq: 3 } },
+    ]);
   });
 });

@@ -14,6 +14,7 @@ import { dynamo } from '../../lambdas/shared/dynamo.js';
 import { detailOf } from '../../lambdas/shared/envelope.js';
 import { EventStore, runCommand, type StoredEvent } from '../../lambdas/shared/event-store.js';
 import { logger } from '../../lambdas/shared/observability.js';
+import { runReplaceCommand } from '../../lambdas/shared/replacements.js';
 import {
   applyExecutionReport,
   applyExecutionReports,
@@ -233,6 +234,90 @@ test('an expired order is dropped by the venue', async () => {
   expect(db.get('venue', { orderId: 'o-1' })).toMatchObject({ status: 'canceled' });
   for (const r of bus.take<ExecutionReport>()) expect(await apply(r)).toBe('ignored');
   expect((await types('o-1')).slice(-1)).toEqual(['OrderExpired']);
+});
+
+describe('a stop the OMS holds (the venue does not hold its type)', () => {
+  const armedStop = async () => {
+    await placeOrder('o-1', { qty: '5', type: 'stop', stop_price: '11' });
+    await command('o-1', { type: 'arm', venue: 'SIMX' });
+  };
+  const event = async (orderId: string, type: string) => {
+    const e = (await store.load(orderId)).find((x) => x.type === type) as StoredEvent;
+    return asBusEvent(e.type, 'stockbot.oms', detailOf(e));
+  };
+
+  test('its expiry is the OMS own: not forwarded, the venue never hears of it', async () => {
+    await armedStop();
+    await command('o-1', { type: 'expire' });
+    await forwardToVenue(await lastOmsEvent('o-1'));
+    expect(bus.take()).toEqual([]);
+    expect(db.get('venue', { orderId: 'o-1' })).toBeUndefined();
+  });
+
+  test('a replace replaces it at once: the replacement opens armed, claimed, in the same write; nothing is forwarded', async () => {
+    await armedStop();
+    const result = await runReplaceCommand(
+      store,
+      'o-1',
+      {
+        type: 'requestReplace',
+        replacementOrderId: 'r-1',
+        changes: { stopPrice: '10.5' },
+        requestedBy: 'client',
+      },
+      () => ({ accountId: 'acct-1', correlationId: 'o-1', causationId: 'req' }),
+      () => T0,
+      'idempotency',
+    );
+    expect(result.clientOrderIdTaken).toBe(false);
+    expect(await types('o-1')).toEqual([
+      'OrderSubmitted',
+      'OrderArmed',
+      'OrderReplaceRequested',
+      'OrderReplaced',
+    ]);
+    expect(await types('r-1')).toEqual(['OrderSubmitted', 'OrderArmed']);
+    expect((await stateOf('r-1'))?.spec.stopPrice).toBe('10.5');
+    expect(db.get('idempotency', { id: 'coid#acct-1#r-1' })).toMatchObject({ orderId: 'r-1' });
+    await forwardToVenue(await event('o-1', 'OrderReplaceRequested'));
+    expect(bus.take()).toEqual([]);
+  });
+
+  test('a replace whose client order id another order took meanwhile writes nothing', async () => {
+    await armedStop();
+    db.put({ TableName: 'idempotency', Item: { id: 'coid#acct-1#mine', orderId: 'other' } });
+    const result = await runReplaceCommand(
+      store,
+      'o-1',
+      {
+        type: 'requestReplace',
+        replacementOrderId: 'r-1',
+        changes: { stopPrice: '10.5', clientOrderId: 'mine' },
+        requestedBy: 'client',
+      },
+      () => ({ accountId: 'acct-1', correlationId: 'o-1', causationId: 'req' }),
+      () => T0,
+      'idempotency',
+    );
+    expect(result.clientOrderIdTaken).toBe(true);
+    expect(await types('o-1')).toEqual(['OrderSubmitted', 'OrderArmed']);
+    expect(await store.load('r-1')).toEqual([]);
+  });
+
+  test('once triggered it goes to the venue as a market order and fills; its cancel would be forwarded', async () => {
+    await armedStop();
+    await command('o-1', { type: 'trigger', triggerPrice: '11', bid: '10.99', ask: '11.01' });
+    await submitToVenue({ orderId: 'o-1', venue: 'SIMX' });
+    expect(db.get('venue', { orderId: 'o-1' })).toMatchObject({ type: 'market', stopPrice: null });
+    for (const r of bus.take<ExecutionReport>()) await apply(r);
+    expect(await types('o-1')).toEqual([
+      'OrderSubmitted',
+      'OrderArmed',
+      'OrderTriggered',
+      'OrderAccepted',
+      'OrderFilled',
+    ]);
+  });
 });
 
 test('malformed reports and events are refused', async () => {

@@ -141,6 +141,23 @@ describe('submit', () => {
     expect(book()?.status).toBe('rejected');
   });
 
+  test('a venue without stop orders rejects one (unsupported_order_type); market and limit trade', async () => {
+    venue = new SimulatedVenue({
+      doc: dynamo,
+      eventBridge,
+      venueOrdersTable: 'venue',
+      marketTable: 'market',
+      eventBusName: 'oms-bus',
+      venueName: 'SIMX',
+      now: () => clock,
+      orderTypes: new Set(['market', 'limit']),
+    });
+    await venue.submit(order({ type: 'stop', stopPrice: '11' }));
+    expect(summary(bus.take())).toEqual(['o-1:1 rejected unsupported_order_type']);
+    await venue.submit(order({ orderId: 'o-2', type: 'limit', limitPrice: '10.01' }));
+    expect(summary(bus.take())).toEqual(['o-2:1 new 0', 'o-2:2 fill 50']);
+  });
+
   test('a missing quote is seeded (once) from the market model', async () => {
     await venue.submit(order({ symbol: 'NEWCO', type: 'limit', limitPrice: '1' }));
     expect(db.get('market', { symbol: 'NEWCO' })).toMatchObject({ symbol: 'NEWCO' });

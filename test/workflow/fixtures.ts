@@ -27,6 +27,7 @@ export function setEnv(): void {
   delete process.env.OMS_SESSION_CLOSE;
   delete process.env.OMS_EXPIRY_GRACE_SECONDS;
   delete process.env.OMS_SESSION_DAYS;
+  delete process.env.OMS_VENUE_ORDER_TYPES;
 }
 
 export const SUBMITTED_AT = Date.parse('2025-07-15T14:00:00.000Z');

@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { OrderCommand } from '../../lambdas/core/index.js';
 import { handler as awaitOutcome } from '../../lambdas/workflow/await-outcome.js';
 import { handler as expireOrder } from '../../lambdas/workflow/expire-order.js';
+import { handler as holdUntilTriggered } from '../../lambdas/workflow/hold-until-triggered.js';
 import {
   MAX_CAUSE_LENGTH,
   handler as recordException,
@@ -79,17 +80,90 @@ describe('await-outcome', () => {
   });
 });
 
+describe('hold-until-triggered', () => {
+  const stop = spec({
+    symbol: 'AAPL',
+    qty: '10',
+    side: 'sell',
+    type: 'stop',
+    stop_price: '90',
+    time_in_force: 'gtc',
+  });
+  const payload = { orderId: 'ord-1', taskToken: 'tok-1', venue: 'SIMX', outcomeTimeoutSeconds: 3600 };
+  const tokenPut = () =>
+    ddb.commandCalls(PutCommand).find((c) => c.args[0].input.TableName === TABLES.TASK_TOKENS_TABLE)?.args[0]
+      .input;
+
+  it('stores the trigger wait, then arms the stop, and leaves the release to the signaller', async () => {
+    storeHolds(ddb, history(stop).events);
+    await expect(holdUntilTriggered(payload, lambdaContext)).resolves.toEqual({
+      orderId: 'ord-1',
+      releasedWith: null,
+    });
+    expect(tokenPut()?.Item).toMatchObject({ orderId: 'ord-1', taskToken: 'tok-1', awaits: 'trigger' });
+    expect(appended(ddb).map((e) => [e.type, e.data])).toEqual([['OrderArmed', { venue: 'SIMX' }]]);
+    // Token first, order second.
+    const sequence = ddb.calls().map((c) => c.args[0].constructor.name);
+    expect(sequence.indexOf('PutCommand')).toBeLessThan(sequence.indexOf('QueryCommand'));
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+  });
+
+  it('a retried step finds the stop armed: nothing appended, still waiting', async () => {
+    storeHolds(ddb, history(stop, [{ type: 'arm', venue: 'SIMX' }]).events);
+    await expect(holdUntilTriggered(payload, lambdaContext)).resolves.toEqual({
+      orderId: 'ord-1',
+      releasedWith: null,
+    });
+    expect(appended(ddb)).toEqual([]);
+  });
+
+  it.each<[string, OrderCommand[], string]>([
+    [
+      'triggered before the token was stored: released to be sent',
+      [
+        { type: 'arm', venue: 'SIMX' },
+        { type: 'trigger', triggerPrice: '89.9' },
+      ],
+      'pending_new',
+    ],
+    [
+      'canceled while armed',
+      [
+        { type: 'arm', venue: 'SIMX' },
+        { type: 'requestCancel', requestedBy: 'client' },
+      ],
+      'canceled',
+    ],
+    [
+      'a replacement already at the venue (triggered there)',
+      [{ type: 'accept' }, { type: 'trigger', triggerPrice: '89.9' }],
+      'new',
+    ],
+  ])('%s: the task releases its own token with the status', async (_case, commands, status) => {
+    const { events, state } = history(stop, commands);
+    storeHolds(ddb, events);
+    sfn.on(SendTaskSuccessCommand).resolves({});
+    await expect(holdUntilTriggered(payload, lambdaContext)).resolves.toEqual({
+      orderId: 'ord-1',
+      releasedWith: status,
+    });
+    const send = sfn.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input;
+    expect(JSON.parse(String(send?.output))).toEqual({ orderId: 'ord-1', status, seq: state.seq });
+    expect(appended(ddb)).toEqual([]);
+  });
+});
+
 describe('route-order', () => {
   it('routes to the simulated venue and waits until the close', async () => {
     const now = jest.spyOn(Date, 'now').mockReturnValue(Date.parse('2025-07-15T14:00:10.000Z'));
     await expect(
       routeOrder({ orderId: 'ord-1', timeInForce: 'day', submittedAt: '2025-07-15T14:00:00.000Z' }),
-    ).resolves.toEqual({ venue: 'SIMX', outcomeTimeoutSeconds: 6 * 3600 + 60 - 10 });
+    ).resolves.toEqual({ venue: 'SIMX', outcomeTimeoutSeconds: 6 * 3600 + 60 - 10, holdTrigger: false });
     process.env.VENUE_NAME = 'XNAS-SIM';
     process.env.OMS_SESSION_CLOSE = '13:00';
     await expect(
       routeOrder({ orderId: 'ord-1', timeInForce: 'day', submittedAt: '2025-07-15T14:00:00.000Z' }),
-    ).resolves.toEqual({ venue: 'XNAS-SIM', outcomeTimeoutSeconds: 3 * 3600 + 60 - 10 });
+    ).resolves.toEqual({ venue: 'XNAS-SIM', outcomeTimeoutSeconds: 3 * 3600 + 60 - 10, holdTrigger: false });
     now.mockRestore();
   });
 
@@ -101,12 +175,17 @@ describe('route-order', () => {
     process.env.OMS_SESSION_CLOSE = '15:59:30';
     process.env.OMS_EXPIRY_GRACE_SECONDS = '1';
     process.env.OMS_SESSION_DAYS = 'sun,mon,tue,wed,thu,fri,sat';
-    await expect(route()).resolves.toEqual({ venue: 'SIMX', outcomeTimeoutSeconds: 5 + 1 - 2 });
+    await expect(route()).resolves.toEqual({
+      venue: 'SIMX',
+      outcomeTimeoutSeconds: 5 + 1 - 2,
+      holdTrigger: false,
+    });
     // Weekday sessions (the default): Monday's close.
     delete process.env.OMS_SESSION_DAYS;
     await expect(route()).resolves.toEqual({
       venue: 'SIMX',
       outcomeTimeoutSeconds: 2 * 24 * 3600 + 5 + 1 - 2,
+      holdTrigger: false,
     });
     now.mockRestore();
   });
@@ -120,6 +199,40 @@ describe('route-order', () => {
     await expect(
       routeOrder({ orderId: 'ord-1', timeInForce: 'day', submittedAt: '2025-07-15T14:00:00.000Z' }),
     ).rejects.toThrow(new RegExp(`^${name}: `));
+  });
+
+  it.each([
+    ['market,limit', 'stop', true],
+    ['market,limit', 'trailing_stop', true],
+    ['market,limit,stop_limit', 'stop_limit', false],
+    ['market,limit', 'limit', false],
+    [undefined, 'stop', false],
+    ['market,limit', undefined, false],
+  ])(
+    'with OMS_VENUE_ORDER_TYPES=%s a %s order has its trigger held by the OMS: %s',
+    async (types, orderType, held) => {
+      if (types === undefined) delete process.env.OMS_VENUE_ORDER_TYPES;
+      else process.env.OMS_VENUE_ORDER_TYPES = types;
+      const result = await routeOrder({
+        orderId: 'ord-1',
+        timeInForce: 'gtc',
+        submittedAt: '2025-07-15T14:00:00.000Z',
+        ...(orderType === undefined ? {} : { orderType }),
+      });
+      expect(result.holdTrigger).toBe(held);
+    },
+  );
+
+  it('fails loudly on a malformed OMS_VENUE_ORDER_TYPES, naming it', async () => {
+    process.env.OMS_VENUE_ORDER_TYPES = 'stop,limit';
+    await expect(
+      routeOrder({
+        orderId: 'ord-1',
+        orderType: 'stop',
+        timeInForce: 'gtc',
+        submittedAt: '2025-07-15T14:00:00Z',
+      }),
+    ).rejects.toThrow(/^OMS_VENUE_ORDER_TYPES: must include market and limit/);
   });
 
   it('refuses a payload without a time in force', async () => {

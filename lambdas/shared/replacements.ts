@@ -1,0 +1,119 @@
+/**
+ * Opening a replacement order (cancel/replace): its opening events (core `openReplacement`) and
+ * the claim of its client order id, written in one transaction so the replacement is found by
+ * client order id and the id cannot be reused. Two writers open replacements:
+ * - the execution-report applier, once the venue confirms the replace (`replaced`);
+ * - the replace API, for a stop the OMS holds (`armed`): the core replaces it at once, and the
+ *   replaced order's events and the replacement's opening are ONE transaction, so a replaced order
+ *   never lacks its replacement.
+ */
+import {
+  decide,
+  evolve,
+  type OrderCommand,
+  type OrderEvent,
+  type OrderState,
+  type OrderSubmitted,
+  openReplacement,
+} from '../core/index.js';
+import { coidClaimId, REPLACEMENT_REQUEST_HASH } from './claims.js';
+import {
+  AppendConflict,
+  type CommandResult,
+  type EventMeta,
+  type EventStore,
+  type TransactItem,
+} from './event-store.js';
+
+export interface ReplacementOpening {
+  readonly events: readonly OrderEvent[];
+  readonly meta: EventMeta;
+  /** The claim of the replacement's client order id (written only if absent). */
+  readonly claim: TransactItem;
+}
+
+export function replacementOpening(
+  replaced: OrderState,
+  causationId: string,
+  now: number,
+  idempotencyTable: string,
+): ReplacementOpening {
+  const events = openReplacement(replaced, now);
+  const opening = events[0] as OrderSubmitted;
+  const replacementId = replaced.replacedBy as string;
+  const groupId = replaced.contingency?.groupId;
+  return {
+    events,
+    meta: {
+      accountId: replaced.accountId,
+      correlationId: replacementId,
+      causationId,
+      ...(groupId === undefined ? {} : { groupId }),
+    },
+    claim: {
+      Put: {
+        TableName: idempotencyTable,
+        Item: {
+          id: coidClaimId(replaced.accountId, opening.data.clientOrderId),
+          orderId: replacementId,
+          requestHash: REPLACEMENT_REQUEST_HASH,
+          accountId: replaced.accountId,
+          createdAt: opening.occurredAt,
+        },
+        ConditionExpression: 'attribute_not_exists(id)',
+      },
+    },
+  };
+}
+
+/** `runCommand` for a replace request: also a clash on the replacement's client order id. */
+export interface ReplaceCommandResult extends CommandResult {
+  /** The replacement's client order id was claimed by another order meanwhile: nothing written. */
+  readonly clientOrderIdTaken: boolean;
+}
+
+/**
+ * `runCommand` for `requestReplace`. At the venue the order is only asked to be replaced
+ * (`OrderReplaceRequested`; the venue's `replaced` opens the replacement later). A stop the OMS
+ * holds is replaced at once (`OrderReplaced`): its replacement's opening and client order id claim
+ * are then written in the same transaction. Conflicts on the order reload and decide again.
+ */
+export async function runReplaceCommand(
+  store: EventStore,
+  orderId: string,
+  command: Extract<OrderCommand, { type: 'requestReplace' }>,
+  meta: (state: OrderState) => EventMeta,
+  now: () => number,
+  idempotencyTable: string,
+  maxAttempts = 8,
+): Promise<ReplaceCommandResult> {
+  for (let attempt = 1; ; attempt++) {
+    const { state } = await store.loadState(orderId);
+    const at = now();
+    const decision = decide(state, command, at);
+    if (!decision.ok || decision.events.length === 0 || state === undefined)
+      return { decision, state, appended: [], clientOrderIdTaken: false };
+    let after: OrderState = state;
+    for (const e of decision.events) after = evolve(after, e);
+    const groupId = state.contingency?.groupId;
+    const m = groupId === undefined ? meta(state) : { ...meta(state), groupId };
+    const opening =
+      after.phase === 'replaced' ? replacementOpening(after, m.causationId, at, idempotencyTable) : null;
+    const extra = opening === null ? [] : [...store.putItems(opening.events, opening.meta), opening.claim];
+    try {
+      await store.append(decision.events, m, extra);
+    } catch (err) {
+      if (!(err instanceof AppendConflict)) throw err;
+      if (opening !== null && err.failedIndex === extra.length - 1 + decision.events.length)
+        return { decision, state, appended: [], clientOrderIdTaken: true };
+      if (attempt < maxAttempts) continue;
+      throw err;
+    }
+    return {
+      decision,
+      state: after,
+      appended: opening === null ? decision.events : [...decision.events, ...opening.events],
+      clientOrderIdTaken: false,
+    };
+  }
+}
