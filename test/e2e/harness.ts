@@ -7,7 +7,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { apiKeyItem } from '../../lambdas/shared/accounts.js';
-import { envValue, type LocalOms, startLocalOms } from '../../lib/local/oms-local.js';
+import { envValue, type LocalOms, type LocalOmsOptions, startLocalOms } from '../../lib/local/oms-local.js';
 import { LOCAL_REGION } from '../../lib/local/types.js';
 
 /** The Alpaca order fields the tests read. */
@@ -22,6 +22,9 @@ export interface Order {
   readonly leaves_qty: string;
   readonly filled_avg_price: string | null;
   readonly limit_price: string | null;
+  readonly stop_price?: string | null;
+  /** A trailing stop's high-water mark. */
+  readonly hwm?: string | null;
   readonly time_in_force: string;
   readonly replaces: string | null;
   readonly replaced_by: string | null;
@@ -64,12 +67,13 @@ export interface HttpResult<T = unknown> {
 /** Statuses after which nothing more happens to an order. */
 export const SETTLED = new Set(['filled', 'canceled', 'expired', 'rejected', 'replaced']);
 
-/** The states a filled simple order passes (docs/aws.md: 7 states). */
+/** The states a filled simple order passes (docs/aws.md: 8 states). */
 export const FILLED_PATH = [
   'Is it a replacement?',
   'Check pre-trade risk',
   'Accepted?',
   'Route order',
+  'Who holds the trigger?',
   'Submit to venue',
   'Await outcome',
   'Order closed',
@@ -78,6 +82,7 @@ export const FILLED_PATH = [
 export const REPLACEMENT_PATH = [
   'Is it a replacement?',
   'Route replacement',
+  "Who holds the replacement's trigger?",
   'Await outcome',
   'Order closed',
 ] as const;
@@ -377,8 +382,11 @@ export async function seedAccount(
  * Local mode for a file of trading scenarios: sessions every day and the close 12 hours away, so
  * no DAY order meets a close while the file runs; handler logs to `OMS_E2E_LOG` (or nowhere).
  */
-export async function startTradingDayOms(): Promise<{ oms: LocalOms; http: OmsHttp }> {
+export async function startTradingDayOms(
+  options: Partial<LocalOmsOptions> = {},
+): Promise<{ oms: LocalOms; http: OmsHttp }> {
   const oms = await startLocalOms({
+    ...options,
     port: 0,
     sessionClose: newYorkTime(Date.now() + 12 * 3600_000),
     sessionDays: EVERY_DAY,
