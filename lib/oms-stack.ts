@@ -104,6 +104,7 @@ export class OmsStack extends Stack {
       api: this.orderApi.api,
       stateMachine: this.lifecycle.stateMachine,
       algoStateMachine: this.algoOrders.stateMachine,
+      scheduledFunctions: { WatchHeldTriggers: this.heldTriggers.watcher },
       streamConsumers: this.streamConsumers.functions,
       deadLetterQueues: {
         ...this.streamConsumers.deadLetterQueues,

@@ -36,6 +36,11 @@ export interface OperationsProps {
    * alarm when the oldest message is older than `maxAge` (records held or failing, consumer stuck).
    */
   readonly watchedQueues?: Record<string, { readonly queue: Queue; readonly maxAge: Duration }>;
+  /**
+   * Scheduled functions whose failed run leaves orders waiting (the held-trigger watcher: a stop
+   * that should have triggered): an alarm on any error.
+   */
+  readonly scheduledFunctions?: Record<string, NodejsFunction>;
 }
 
 export class Operations extends Construct {
@@ -119,6 +124,15 @@ export class Operations extends Construct {
         props.algoStateMachine.metricFailed(sfnMetric),
         0,
         'Algorithmic parent executions failed: check the recorded exception of each parent',
+      );
+    }
+
+    for (const [name, fn] of Object.entries(props.scheduledFunctions ?? {})) {
+      alarm(
+        `${name}Errors`,
+        fn.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),
+        0,
+        `${name} failed a run: orders it should act on may be waiting (see its log)`,
       );
     }
 
