@@ -206,7 +206,12 @@ export function reconcileGroup(g: GroupStates): GroupAction[] {
       }
       continue;
     }
-    const idle = x.phase === 'working' && x.cancelRequest === 'none' && x.replaceRequest === null;
+    // Working at the venue, or armed at the OMS (a stop the venue cannot hold): both are resized
+    // or canceled as the position changes.
+    const idle =
+      (x.phase === 'working' || x.phase === 'armed') &&
+      x.cancelRequest === 'none' &&
+      x.replaceRequest === null;
     if (!idle) continue;
     if (target <= x.filledQty)
       actions.push({ kind: 'cancel', orderId: x.orderId, reason: 'position_covered' });

@@ -128,7 +128,11 @@ class Group {
   readonly rootId: string;
   readonly memberIds: string[];
 
-  constructor(readonly spec: OrderSpec) {
+  /** `holdStops`: the venue does not hold stop types, so the OMS arms them until they trigger. */
+  constructor(
+    readonly spec: OrderSpec,
+    readonly holdStops = false,
+  ) {
     const ids = ['root', 'leg1', 'leg2'];
     const members = contingentMembersOf(spec, ids);
     this.rootId = 'root';
@@ -213,14 +217,24 @@ class Group {
     return actions;
   }
 
-  /** The venue answers every pending request and acknowledges every new order. */
+  /**
+   * The venue answers every pending request and acknowledges every new order; with `holdStops`,
+   * the OMS arms an untriggered stop instead of sending it.
+   */
   venueAnswers(): void {
     for (const [id, s] of [...this.orders]) {
-      if (s.phase === 'pending_new') this.run(id, { type: 'accept' });
+      const held =
+        this.holdStops && !s.triggered && ['stop', 'stop_limit', 'trailing_stop'].includes(s.spec.type);
+      if (s.phase === 'pending_new') this.run(id, held ? { type: 'arm', venue: 'SIMX' } : { type: 'accept' });
       const now = this.orders.get(id) as OrderState;
       if (now.cancelRequest === 'requested') this.run(id, { type: 'confirmCancel' });
       else if (now.replaceRequest !== null) this.run(id, { type: 'confirmReplace' });
     }
+  }
+
+  /** The OMS triggers an armed stop (the market crossed it). */
+  trigger(member: string): boolean {
+    return this.run(this.head(member).orderId, { type: 'trigger', triggerPrice: '9' });
   }
 
   fill(member: string, qty: string): boolean {
@@ -250,10 +264,10 @@ class Group {
   }
 }
 
-type Step = ['fill', string, string] | ['cancel', string] | ['settle'];
+type Step = ['fill', string, string] | ['cancel', string] | ['trigger', string] | ['settle'];
 
 // biome-ignore format: table
-const scenarios: { name: string; spec: OrderSpec; steps: Step[]; expected: Record<string, string> }[] = [
+const scenarios: { name: string; spec: OrderSpec; steps: Step[]; expected: Record<string, string>; holdStops?: boolean }[] = [
   { name: 'bracket: legs held until the entry fills', spec: BRACKET, steps: [['settle']],
     expected: { entry: 'new 0/100', take_profit: 'held 0/100', stop_loss: 'held 0/100' } },
   { name: 'bracket: entry fills, take-profit fills, stop-loss canceled', spec: BRACKET,
@@ -280,14 +294,28 @@ const scenarios: { name: string; spec: OrderSpec; steps: Step[]; expected: Recor
   { name: 'oco: a partial fill reduces the sibling', spec: OCO,
     steps: [['settle'], ['fill', 'root', '70'], ['settle']],
     expected: { take_profit: 'partially_filled 70/100', stop_loss: 'new 0/30' } },
+  // A venue without stops: the OMS holds the stop-loss (accepted) until it triggers.
+  { name: 'held stop-loss: the take-profit fills, the armed stop-loss is canceled at once', spec: BRACKET, holdStops: true,
+    steps: [['fill', 'root', '100'], ['settle'], ['fill', 'leg1', '100'], ['settle']],
+    expected: { entry: 'filled 100/100', take_profit: 'filled 100/100', stop_loss: 'canceled 0/100' } },
+  { name: 'held stop-loss: a partial take-profit resizes it; the replacement is armed again', spec: BRACKET, holdStops: true,
+    steps: [['fill', 'root', '100'], ['settle'], ['fill', 'leg1', '40'], ['settle']],
+    expected: { entry: 'filled 100/100', take_profit: 'partially_filled 40/100', stop_loss: 'accepted 0/60' } },
+  { name: 'held stop-loss: it triggers, goes to the venue and fills; the take-profit is canceled', spec: BRACKET, holdStops: true,
+    steps: [['fill', 'root', '100'], ['settle'], ['trigger', 'leg2'], ['settle'], ['fill', 'leg2', '100'], ['settle']],
+    expected: { entry: 'filled 100/100', take_profit: 'canceled 0/100', stop_loss: 'filled 100/100' } },
+  { name: 'held oco stop: a partial take-profit fill reduces the armed sibling', spec: OCO, holdStops: true,
+    steps: [['settle'], ['fill', 'root', '70'], ['settle']],
+    expected: { take_profit: 'partially_filled 70/100', stop_loss: 'accepted 0/30' } },
 ];
 
 describe('reconcileGroup through the group simulator', () => {
-  test.each(scenarios)('$name', ({ spec: s, steps, expected }) => {
-    const g = new Group(s);
+  test.each(scenarios)('$name', ({ spec: s, steps, expected, holdStops }) => {
+    const g = new Group(s, holdStops);
     g.venueAnswers(); // the root(s) are acknowledged; held legs are not at the venue
     for (const step of steps) {
       if (step[0] === 'settle') g.settle();
+      else if (step[0] === 'trigger') expect(g.trigger(step[1])).toBe(true);
       else if (step[0] === 'fill') expect(g.fill(step[1], step[2])).toBe(true);
       else
         expect(g.run(g.head(step[1]).orderId, { type: 'requestCancel', requestedBy: 'client' })).toBe(true);
@@ -331,8 +359,13 @@ describe('reconcileGroup through the group simulator', () => {
 });
 
 describe('properties', () => {
-  type Op = { kind: 'fill'; member: 0 | 1 | 2; pct: number } | { kind: 'coordinate' } | { kind: 'venue' };
+  type Op =
+    | { kind: 'fill'; member: 0 | 1 | 2; pct: number }
+    | { kind: 'trigger'; member: 0 | 1 | 2 }
+    | { kind: 'coordinate' }
+    | { kind: 'venue' };
   const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({ kind: fc.constant('trigger' as const), member: fc.constantFrom(0, 1, 2) }),
     fc.record({
       kind: fc.constant('fill' as const),
       member: fc.constantFrom(0, 1, 2),
@@ -344,43 +377,52 @@ describe('properties', () => {
 
   test('whatever the interleaving, a settled group covers exactly the position, or records the over-execution', () => {
     fc.assert(
-      fc.property(fc.constantFrom(BRACKET, OTO, OCO), fc.array(op, { maxLength: 40 }), (s, ops) => {
-        const g = new Group(s);
-        g.venueAnswers();
-        for (const o of ops) {
-          if (o.kind === 'coordinate') g.reconcile();
-          else if (o.kind === 'venue') g.venueAnswers();
-          else {
-            const id = g.memberIds[o.member];
-            if (id === undefined) continue;
-            const head = g.head(id);
-            const leaves = leavesQtyOf(head) ?? 0n;
-            // The venue fills only what works there.
-            if (head.phase !== 'working' || leaves === 0n) continue;
-            // Whole shares, as a venue fills a whole-share order.
-            const share = nanos('1');
-            const qty = ((leaves * BigInt(o.pct)) / 100n / share + 1n) * share;
-            g.fill(id, formatNanos(qty > leaves ? leaves : qty));
+      fc.property(
+        fc.constantFrom(BRACKET, OTO, OCO),
+        fc.boolean(),
+        fc.array(op, { maxLength: 40 }),
+        (s, holdStops, ops) => {
+          const g = new Group(s, holdStops);
+          g.venueAnswers();
+          for (const o of ops) {
+            if (o.kind === 'coordinate') g.reconcile();
+            else if (o.kind === 'venue') g.venueAnswers();
+            else if (o.kind === 'trigger') {
+              const id = g.memberIds[o.member];
+              if (id !== undefined && g.head(id).phase === 'armed') g.trigger(id);
+            } else {
+              const id = g.memberIds[o.member];
+              if (id === undefined) continue;
+              const head = g.head(id);
+              const leaves = leavesQtyOf(head) ?? 0n;
+              // The venue fills only what works there.
+              if (head.phase !== 'working' || leaves === 0n) continue;
+              // Whole shares, as a venue fills a whole-share order.
+              const share = nanos('1');
+              const qty = ((leaves * BigInt(o.pct)) / 100n / share + 1n) * share;
+              g.fill(id, formatNanos(qty > leaves ? leaves : qty));
+            }
           }
-        }
-        g.settle();
-        const st = g.states();
-        const position = st.entry === null ? (st.ocoQty as bigint) : st.entry.filledQty;
-        const exitFilled = st.exits.reduce((a, x) => a + x.filledQty, 0n);
-        if (exitFilled > position) {
-          // Never silent: every exit that filled carries the exception.
-          for (const x of st.exits)
-            if (x.filledQty > 0n) expect(x.recordedExceptions.has('contingency|over_execution')).toBe(true);
-          return;
-        }
-        for (const x of st.exits) {
-          const leaves = leavesQtyOf(x) ?? 0n;
-          // Each open exit covers exactly what is left of the position; a closed one nothing.
-          if (statusOf(x) === 'held') expect(position).toBe(0n);
-          else if (leaves > 0n) expect(leaves).toBe(position - exitFilled);
-        }
-        for (const x of st.exits) expect(x.recordedExceptions.size).toBe(0);
-      }),
+          g.settle();
+          const st = g.states();
+          const position = st.entry === null ? (st.ocoQty as bigint) : st.entry.filledQty;
+          const exitFilled = st.exits.reduce((a, x) => a + x.filledQty, 0n);
+          if (exitFilled > position) {
+            // Never silent: every exit that filled carries the exception.
+            for (const x of st.exits)
+              if (x.filledQty > 0n) expect(x.recordedExceptions.has('contingency|over_execution')).toBe(true);
+            return;
+          }
+          for (const x of st.exits) {
+            const leaves = leavesQtyOf(x) ?? 0n;
+            // Each open exit covers exactly what is left of the position; a closed one nothing.
+            if (statusOf(x) === 'held') expect(position).toBe(0n);
+            else if (x.phase === 'armed') expect(leaves).toBe(position - exitFilled);
+            else if (leaves > 0n) expect(leaves).toBe(position - exitFilled);
+          }
+          for (const x of st.exits) expect(x.recordedExceptions.size).toBe(0);
+        },
+      ),
       { numRuns: 300 },
     );
   });
