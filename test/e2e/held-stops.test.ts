@@ -11,6 +11,7 @@ import {
   expectConsistentTrail,
   expectWorkflowPath,
   type OmsHttp,
+  type Order,
   REPLACEMENT_PATH,
   startTradingDayOms,
 } from './harness.js';
@@ -170,4 +171,44 @@ it('canceling a held stop closes it at once, and nothing reaches the venue', asy
   await pause(4500);
   expect(await types(placed.id)).toEqual(['OrderSubmitted', 'OrderArmed', 'OrderCanceled']);
   await expectWorkflowPath(http, placed.id, [...HELD_WORKFLOW.slice(0, 7), 'Await outcome', 'Order closed']);
+});
+
+it('bracket with a held stop-loss: armed when the entry fills, canceled at once when the take-profit fills', async () => {
+  await http.pinQuote('E2EHBK', { bid: '99.98', ask: '100.00', ask_size: '1000', bid_size: '1000' });
+  const placed = (await http.submit({
+    symbol: 'E2EHBK',
+    qty: '10',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '100.00',
+    time_in_force: 'day',
+    order_class: 'bracket',
+    take_profit: { limit_price: '101.00' },
+    stop_loss: { stop_price: '98.00' },
+  })) as Order & { legs: Order[] | null };
+  const [tp, sl] = placed.legs ?? [];
+  if (tp === undefined || sl === undefined) throw new Error('a bracket has two legs');
+  http.orders.add(tp.id);
+  http.orders.add(sl.id);
+  await http.untilStatus(placed.id, 'filled', 30_000);
+  // The take-profit works at the venue; the stop-loss is held by the OMS.
+  await http.untilStatus(tp.id, 'new', 30_000);
+  await http.untilStatus(sl.id, 'accepted', 30_000);
+
+  await http.pinQuote('E2EHBK', { bid: '101.00', ask: '101.02', ask_size: '1000', bid_size: '1000' });
+  await http.untilStatus(tp.id, 'filled', 30_000);
+  const slCanceled = await http.untilStatus(sl.id, 'canceled', 30_000);
+  expect(slCanceled.filled_qty).toBe('0');
+  // Never sent: armed, then canceled by the group without asking the venue.
+  expect(await types(sl.id)).toEqual(['OrderSubmitted', 'OrderActivated', 'OrderArmed', 'OrderCanceled']);
+  // Crossing its stop afterwards sells nothing.
+  await http.pinQuote('E2EHBK', {
+    bid: '97.00',
+    ask: '97.02',
+    last: '97.00',
+    ask_size: '1000',
+    bid_size: '1000',
+  });
+  await pause(4500);
+  expect((await http.order(sl.id)).status).toBe('canceled');
 });
