@@ -11,6 +11,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import {
+  auctionEntryError,
   type Decision,
   execute,
   type FieldError,
@@ -31,6 +32,7 @@ import { ENV, requiredEnv } from '../shared/config.js';
 import { dynamo } from '../shared/dynamo.js';
 import { runReplaceCommand } from '../shared/replacements.js';
 import { loadRiskInputs } from '../shared/risk-context.js';
+import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../shared/session-settings.js';
 import { apiHandler, jsonBody, notFound } from './http.js';
 import { eventStore, loadOwnedOrder, plausibleOrderId } from './orders-access.js';
 
@@ -141,6 +143,16 @@ export const handler = apiHandler('ReplaceOrder', async (event, principal) => {
   };
   const dryRun = execute(owned.state, command, now).decision;
   if (!dryRun.ok) return refusalResponse(dryRun);
+  // Turning an order into opg during the session: the venue would refuse it (auction_closed).
+  if (changes.timeInForce !== undefined && changes.timeInForce !== owned.state.spec.timeInForce) {
+    const auctionError = auctionEntryError(
+      changes.timeInForce,
+      now,
+      sessionCloseFromEnv(),
+      sessionOptionsFromEnv(),
+    );
+    if (auctionError !== null) return fieldErrors([auctionError]);
+  }
   if (
     changes.clientOrderId !== undefined &&
     (await clientOrderIdTaken(principal.accountId, changes.clientOrderId))

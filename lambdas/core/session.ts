@@ -27,6 +27,7 @@
  * the post-market session, 20:00 (17:00 on an early-close day), or the close if that is later.
  */
 import { holidayName, REGULAR_SESSION, sessionOf, type TradingSession } from './calendar.js';
+import { type FieldError, fieldError } from './field-error.js';
 import type { TimeInForce } from './order-request.js';
 
 export const SESSION_ZONE = 'America/New_York';
@@ -308,6 +309,38 @@ export function nextSessionClose(
   const calendar = calendarOf(options.sessionDays, options.calendar);
   const close = parseSessionTime(sessionClose);
   return nextDeadline(afterMs, options.sessionDays ?? WEEKDAYS, calendar, (s) => closeOn(s, close));
+}
+
+/**
+ * Whether `nowMs` is inside a regular session: from an open to the next close. The next open
+ * coming after the next close means one is in progress. An opg order is refused then (its day's
+ * opening auction is over): the API answers 422, the venue `auction_closed`.
+ */
+export function isInRegularSession(
+  nowMs: number,
+  sessionClose: string = DEFAULT_SESSION_CLOSE,
+  options: SessionOptions = {},
+): boolean {
+  return nextSessionOpen(nowMs, options) > nextSessionClose(nowMs, sessionClose, options);
+}
+
+/**
+ * Why an order with `timeInForce` cannot be entered at `nowMs`, or null: an opg order during a
+ * regular session (the day's opening auction is over). Carrying it to the next day's open would
+ * surprise whoever placed it mid-session; it is accepted again from the close, for the next open.
+ */
+export function auctionEntryError(
+  timeInForce: TimeInForce,
+  nowMs: number,
+  sessionClose?: string,
+  options: SessionOptions = {},
+): FieldError | null {
+  if (timeInForce !== 'opg' || !isInRegularSession(nowMs, sessionClose, options)) return null;
+  return fieldError(
+    'not_allowed',
+    'time_in_force',
+    'opg is not accepted during the regular session (the opening auction is over); place it after the close for the next open',
+  );
 }
 
 /**

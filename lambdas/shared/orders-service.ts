@@ -21,6 +21,7 @@ import {
 import { algorithmFor } from '../core/algos/index.js';
 import {
   type AlpacaOrder,
+  auctionEntryError,
   contingentMembersOf,
   decide,
   type FieldError,
@@ -39,6 +40,7 @@ import { alpacaOrderWithLegs } from './contingent-groups.js';
 import { dynamo } from './dynamo.js';
 import { EventStore, type TransactItem } from './event-store.js';
 import { loadRiskInputs } from './risk-context.js';
+import { sessionCloseFromEnv, sessionOptionsFromEnv } from './session-settings.js';
 
 export interface PlaceOrderInput {
   readonly accountId: string;
@@ -128,6 +130,15 @@ export async function placeOrder(
   // it) and before the rate limit. Concurrent first attempts are settled by the transaction below.
   const before = await seenBefore();
   if (before !== null) return before;
+  // An opg order during the session: bad input now, answered before anything is written (the
+  // venue would refuse it after a 200). A retry of one placed before the open was answered above.
+  const auctionError = auctionEntryError(
+    spec.timeInForce,
+    now,
+    sessionCloseFromEnv(),
+    sessionOptionsFromEnv(),
+  );
+  if (auctionError !== null) return { kind: 'invalid', errors: [auctionError] };
 
   const { limits, context } = await loadRiskInputs(accountId, spec, now);
   const refusals = checkPreTradeRisk(spec, limits, context);

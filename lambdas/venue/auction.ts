@@ -28,6 +28,7 @@
  */
 import {
   AUCTION_GRACE_SECONDS,
+  isInRegularSession,
   multiply,
   type Nanos,
   nextSessionClose,
@@ -91,8 +92,9 @@ export function auctionFor(
   schedule: AuctionSchedule = {},
 ): number | null {
   if (tif === 'cls') return nextAuction('close', nowMs, schedule);
-  const open = nextAuction('open', nowMs, schedule);
-  return open > nextAuction('close', nowMs, schedule) ? null : open;
+  return isInRegularSession(nowMs, schedule.sessionClose, schedule)
+    ? null
+    : nextAuction('open', nowMs, schedule);
 }
 
 /** An auction that is due: its kind, its instant, and its New York date (`YYYY-MM-DD`). */

@@ -342,6 +342,44 @@ describe('PATCH /v2/orders/{order_id}', () => {
     expect(fake.table('events').size).toBe(2);
   });
 
+  test('turning an order into opg during the session -> 422 naming time_in_force, nothing appended', async () => {
+    seedOrder(fake, 'o-1', { commands: accepted });
+    const now = jest.spyOn(Date, 'now').mockReturnValue(T0); // Wednesday 10:00 New York
+    try {
+      const res = await patch({ time_in_force: 'opg' });
+      expect(res.statusCode).toBe(422);
+      expect(parse(res.body)).toMatchObject({
+        code: 40010001,
+        message: expect.stringMatching(/^time_in_force: opg is not accepted during the regular session/),
+      });
+      expect(fake.table('events').size).toBe(2);
+    } finally {
+      now.mockRestore();
+    }
+  });
+
+  test('a stop the OMS holds is replaced at once: its events and the armed replacement in one write', async () => {
+    seedOrder(fake, 'o-1', {
+      body: { symbol: 'AAPL', qty: '10', side: 'sell', type: 'stop', stop_price: '90', time_in_force: 'gtc' },
+      commands: [{ type: 'arm', venue: 'SIMX' }],
+    });
+    const res = await patch({ stop_price: '92' });
+    expect(res.statusCode).toBe(200);
+    const order = parse(res.body);
+    expect(order).toMatchObject({ replaces: 'o-1', stop_price: '92', status: 'accepted' });
+    expect(fake.table('events').get('o-1|3')).toMatchObject({ type: 'OrderReplaceRequested' });
+    expect(fake.table('events').get('o-1|4')).toMatchObject({
+      type: 'OrderReplaced',
+      data: { replacementOrderId: order.id },
+    });
+    expect(fake.table('events').get(`${order.id}|1`)).toMatchObject({ type: 'OrderSubmitted' });
+    expect(fake.table('events').get(`${order.id}|2`)).toMatchObject({
+      type: 'OrderArmed',
+      data: { venue: 'SIMX' },
+    });
+    expect(fake.table('idempotency').get(`coid#${ACCOUNT}#${order.id}`)).toMatchObject({ orderId: order.id });
+  });
+
   test('not yet accepted by the venue -> 422 42210000', async () => {
     seedOrder(fake, 'o-1');
     const res = await patch({ qty: '5' });

@@ -232,6 +232,32 @@ describe('placeOrder', () => {
     expect(fake.writes()).toHaveLength(0);
   });
 
+  // T0 is Wednesday 2030-01-02 10:00 New York: mid-session.
+  test.each([
+    ['mid-session: the opening auction is over', T0, 'invalid'],
+    ["before the open: it waits for today's auction", Date.parse('2030-01-02T13:00:00Z'), 'created'],
+    ['after the close: for the next open', Date.parse('2030-01-02T22:00:00Z'), 'created'],
+  ])('an opg order %s', async (_case, now, kind) => {
+    const r = await place({ now, body: { ...LIMIT_BUY, time_in_force: 'opg' } });
+    expect(r.kind).toBe(kind);
+    if (kind === 'invalid') {
+      expect(r).toMatchObject({ errors: [{ field: 'time_in_force', code: 'not_allowed' }] });
+      expect(fake.writes()).toHaveLength(0);
+      expect(risk).not.toHaveBeenCalled();
+    }
+  });
+
+  test('a retried opg order placed before the open still gets its order after the open', async () => {
+    const body = { ...LIMIT_BUY, time_in_force: 'opg', client_order_id: 'opg-1' };
+    const first = await place({ now: Date.parse('2030-01-02T14:00:00Z'), body });
+    const retry = await place({ now: T0, body });
+    expect(first.kind).toBe('created');
+    expect(retry).toMatchObject({
+      kind: 'existing',
+      order: { id: (first as { order: { id: string } }).order.id },
+    });
+  });
+
   test('an invalid request is refused before any I/O', async () => {
     const r = await place({ body: { ...LIMIT_BUY, limit_price: undefined } });
     expect(r).toMatchObject({ kind: 'invalid', errors: [{ field: 'limit_price', code: 'required' }] });

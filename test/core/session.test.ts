@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { sessionOf } from '../../lambdas/core/calendar.js';
 import {
+  auctionEntryError,
   DEFAULT_GTC_MAX_AGE_DAYS,
+  isInRegularSession,
   MAX_DAY_GRACE_SECONDS,
   MAX_GTC_MAX_AGE_DAYS,
   newYorkToUtc,
@@ -541,5 +543,34 @@ describe('the auctions: nextSessionOpen and nextSessionClose', () => {
     const submitted = at('2025-01-15T13:00:00Z'); // 08:00 New York
     expect(outcomeTimeoutSeconds('opg', submitted, '16:00', { sessionOpen: '09:45' })).toBe(1.75 * H + 600);
     expect(outcomeTimeoutSeconds('opg', submitted, '16:00')).toBe(1.5 * H + 600);
+  });
+});
+
+describe('the regular session and opg entry', () => {
+  // Monday 2026-11-23 (EST, UTC-5); Friday 2026-11-27 is an early close (13:00); Thursday 26 is Thanksgiving.
+  // biome-ignore format: table
+  test.each([
+    ['before the open', '2026-11-23T14:29:59Z', false],
+    ['at the open (the auction instant: too late for it)', '2026-11-23T14:30:00Z', true],
+    ['mid-session', '2026-11-23T18:00:00Z', true],
+    ['at the close', '2026-11-23T21:00:00Z', false],
+    ['after the close', '2026-11-23T22:00:00Z', false],
+    ['on a holiday at noon', '2026-11-26T17:00:00Z', false],
+    ['after an early close', '2026-11-27T18:30:00Z', false],
+    ['on a Saturday', '2026-11-28T17:00:00Z', false],
+  ])('%s (%s): in session %s', (_case, at, inSession) => {
+    expect(isInRegularSession(Date.parse(at))).toBe(inSession);
+    const error = auctionEntryError('opg', Date.parse(at));
+    expect(error === null).toBe(!inSession);
+    if (error !== null) expect(error).toMatchObject({ code: 'not_allowed', field: 'time_in_force' });
+    // Only opg is refused: a cls order joins today's close, day and gtc trade.
+    for (const tif of ['cls', 'day', 'gtc', 'ioc'] as const) expect(auctionEntryError(tif, Date.parse(at))).toBeNull();
+  });
+
+  test('follows the session settings: a moved open and close, every day a session', () => {
+    const options = { sessionOpen: '07:00', sessionDays: [0, 1, 2, 3, 4, 5, 6], calendar: 'none' as const };
+    const saturday0800 = Date.parse('2026-11-28T13:00:00Z');
+    expect(isInRegularSession(saturday0800, '09:00', options)).toBe(true);
+    expect(isInRegularSession(saturday0800, '07:30', options)).toBe(false);
   });
 });

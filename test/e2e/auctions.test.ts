@@ -5,7 +5,7 @@
  * the open the opg orders rest although the quote is marketable; the first market tick after the
  * open holds the opening auction (one price for the symbol: the ask, as only buyers take part), the
  * unmarketable opg limit is canceled `auction_unfilled`; an opg order placed during the session is
- * refused `auction_closed`; the cls order fills in the closing auction.
+ * refused by the API (422, nothing placed); the cls order fills in the closing auction.
  */
 import { type LocalOms, startLocalOms } from '../../lib/local/oms-local.js';
 import {
@@ -109,16 +109,21 @@ it('opg orders wait for the opening auction, trade at one price, and what does n
   expect(unfilled).toMatchObject({ filled_qty: '0', canceled_qty: '5' });
   expect(Date.parse(unfilled.canceled_at as string)).toBeGreaterThanOrEqual(openAt);
 
-  // During the session an opg order comes too late for today's auction: refused.
-  const late = await http.submit({
+  // During the session an opg order comes too late for today's auction: bad input, refused by the
+  // API with the field named, nothing placed.
+  const late = await http.expect<{ code: number; message: string }>(422, 'POST', '/v2/orders', {
     symbol: SYMBOL,
     qty: '1',
     side: 'buy',
     type: 'market',
     time_in_force: 'opg',
+    client_order_id: 'e2e-late-opg',
   });
-  await http.untilStatus(late.id, 'rejected', 5_000);
-  expect(Date.now()).toBeLessThan(closeAt); // else it would have been booked for tomorrow's open
+  expect(late).toMatchObject({ code: 40010001 });
+  expect(late.message).toMatch(/^time_in_force: opg is not accepted during the regular session/);
+  expect(Date.now()).toBeLessThan(closeAt); // else it would have been accepted for tomorrow's open
+  const listed = await http.expect<Order[]>(200, 'GET', `/v2/orders?status=all&symbols=${SYMBOL}`);
+  expect(listed.map((o) => o.client_order_id)).not.toContain('e2e-late-opg');
   expect((await http.order(clsMarket.id)).status).toBe('new');
 
   // The closing auction: the cls sell at the bid (only a seller takes part).
@@ -132,8 +137,5 @@ it('opg orders wait for the opening auction, trade at one price, and what does n
   const canceledTrail = await expectConsistentTrail(http, opgLimit.id);
   expect(canceledTrail.map((e) => e.type)).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderCanceled']);
   expect(canceledTrail.at(-1)?.data).toMatchObject({ reason: 'auction_unfilled', solicited: false });
-  const lateTrail = await expectConsistentTrail(http, late.id);
-  expect(lateTrail.map((e) => e.type)).toEqual(['OrderSubmitted', 'OrderRejected']);
-  expect(lateTrail.at(-1)?.data).toMatchObject({ reason: 'auction_closed' });
   for (const id of ids) await expectWorkflowPath(http, id, FILLED_PATH);
 }, 100_000);
