@@ -106,6 +106,8 @@ export interface OrderState {
    */
   readonly armedFor: string | null;
   readonly cancelRequest: 'none' | 'requested' | 'acknowledged';
+  /** Who asked for the outstanding (or last) cancel (`OrderCancelRequested.requestedBy`). */
+  readonly cancelRequestedBy: string | null;
   readonly replaceRequest: PendingReplace | null;
   /** Every execution id seen, applied or quarantined: a redelivered report is recognised. */
   readonly executions: ReadonlyMap<string, Execution>;
@@ -462,10 +464,8 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
     case 'requestCancel':
       if (isDone(s)) return closed();
       // A held leg or an armed stop is not at the venue: it is canceled at once.
-      if (s.phase === 'held' || s.phase === 'armed') {
-        const reason = command.requestedBy === 'client' ? 'client_request' : command.requestedBy;
-        return one('OrderCanceled', { reason, solicited: true });
-      }
+      if (s.phase === 'held' || s.phase === 'armed')
+        return one('OrderCanceled', { reason: cancelReasonOf(command.requestedBy), solicited: true });
       if (s.cancelRequest !== 'none' || s.replaceRequest !== null) {
         return refuse('request_pending', `requestCancel: order is ${statusOf(s)} with a request outstanding`);
       }
@@ -481,7 +481,9 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
       if (isClosedPhase(s)) return closed();
       if (isFullyFilled(s)) return refuse('nothing_to_cancel', 'confirmCancel: the order is fully filled');
       return one('OrderCanceled', {
-        reason: command.reason ?? (s.cancelRequest === 'none' ? 'venue' : 'client_request'),
+        reason:
+          command.reason ??
+          (s.cancelRequest === 'none' ? 'venue' : cancelReasonOf(s.cancelRequestedBy ?? 'client')),
         solicited: s.cancelRequest !== 'none',
       });
 
@@ -526,6 +528,15 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
     case 'recordException':
       return decideException(s, command, at);
   }
+}
+
+/**
+ * Why a requested cancel closed the order: the OMS's own requests say which part of the OMS asked
+ * and why (`oms`, `oms:contingency:position_covered`, `oms:algo:schedule_ended`); anyone else's
+ * (an API principal, a strategy on the bus) is `client_request`.
+ */
+export function cancelReasonOf(requestedBy: string): string {
+  return requestedBy === 'oms' || requestedBy.startsWith('oms:') ? requestedBy : 'client_request';
 }
 
 /**
@@ -948,7 +959,7 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
       return { ...s, executions, quarantinedReports };
     }
     case 'OrderCancelRequested':
-      return { ...s, cancelRequest: 'requested' };
+      return { ...s, cancelRequest: 'requested', cancelRequestedBy: e.data.requestedBy };
     case 'OrderCancelAcknowledged':
       return { ...s, cancelRequest: 'acknowledged' };
     case 'OrderCanceled':
@@ -1026,6 +1037,7 @@ function openState(e: OrderSubmitted): OrderState {
     hwm: null,
     armedFor: null,
     cancelRequest: 'none',
+    cancelRequestedBy: null,
     replaceRequest: null,
     executions: new Map(),
     quarantinedReports: new Set(),

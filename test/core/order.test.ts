@@ -197,6 +197,24 @@ describe('closing an order', () => {
     expect(client.events.get('X')?.find((e) => e.type === 'OrderCancelRequested')?.data).toEqual({
       requestedBy: 'bot-7',
     });
+    // The OMS's own requests say which part asked and why, whether the venue confirms or not.
+    const coordinator = bookWith([
+      accept,
+      { type: 'requestCancel', requestedBy: 'oms:contingency:position_covered' },
+      { type: 'confirmCancel' },
+    ]);
+    expect(coordinator.events.get('X')?.at(-1)?.data).toEqual({
+      reason: 'oms:contingency:position_covered',
+      solicited: true,
+    });
+    // A rejected cancel leaves no requester behind: a later unsolicited cancel is the venue's.
+    const later = bookWith([
+      accept,
+      { type: 'requestCancel', requestedBy: 'oms' },
+      { type: 'rejectCancel', reason: 'too_late' },
+      { type: 'confirmCancel' },
+    ]);
+    expect(later.events.get('X')?.at(-1)?.data).toEqual({ reason: 'venue', solicited: false });
   });
 });
 
