@@ -122,7 +122,11 @@ const viewSchema = z.object({
   filled_qty: z.string().nullable().optional(),
   filled_avg_price: z.string().nullable().optional(),
 });
-type View = z.infer<typeof viewSchema>;
+/** The Alpaca order, with the read model's group keys an algorithmic child is known by. */
+type View = z.infer<typeof viewSchema> & {
+  readonly parentOrderId?: string;
+  readonly contingencyRole?: string;
+};
 
 function dec(text: string | null | undefined): Nanos | null {
   if (text === null || text === undefined) return null;
@@ -231,7 +235,12 @@ async function queryViews(
     );
     for (const item of page.Items ?? []) {
       const v = viewSchema.safeParse(item.order);
-      if (v.success) views.push(v.data);
+      if (!v.success) continue;
+      views.push({
+        ...v.data,
+        ...(typeof item.parentOrderId === 'string' ? { parentOrderId: item.parentOrderId } : {}),
+        ...(typeof item.contingencyRole === 'string' ? { contingencyRole: item.contingencyRole } : {}),
+      });
     }
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
@@ -240,7 +249,9 @@ async function queryViews(
 
 /**
  * Notional reserved by open buy orders, rounded up to the nano. An order priced at market is
- * valued at its symbol's reference price; one whose symbol has no quote is not counted.
+ * valued at its symbol's reference price; one whose symbol has no quote is not counted. An
+ * algorithmic child whose parent is open is not counted: the parent's leaves (its quantity less
+ * the children's fills it mirrors) already reserve what the child works.
  */
 async function exposureOf(
   doc: DynamoDBDocumentClient,
@@ -248,7 +259,12 @@ async function exposureOf(
   symbol: string,
   reference: string | null,
 ): Promise<string> {
-  const buys = open.filter((v) => v.side === 'buy');
+  const openIds = new Set(open.map((v) => v.id));
+  const buys = open.filter(
+    (v) =>
+      v.side === 'buy' &&
+      !(v.contingencyRole === 'algo_child' && v.parentOrderId !== undefined && openIds.has(v.parentOrderId)),
+  );
   const needQuote = [
     ...new Set(
       buys.filter((v) => dec(v.notional) === null && dec(v.limit_price) === null).map((v) => v.symbol),

@@ -56,6 +56,11 @@ export interface OrderViewItem {
   readonly armedSymbol?: string;
   /** A contingent order's leg: its root, so `nested=true` listings fold it into the root's `legs`. */
   readonly parentOrderId?: string;
+  /**
+   * A group member's role (`entry`, `take_profit`, `stop_loss`, `algo_parent`, `algo_child`): risk
+   * counts an algorithmic child's quantity once, in its open parent's leaves.
+   */
+  readonly contingencyRole?: string;
 }
 
 export function orderViewItem(state: OrderState): OrderViewItem {
@@ -79,5 +84,6 @@ export function orderViewItem(state: OrderState): OrderViewItem {
     ...(status === 'pending_new' ? { awaitingWorkflow: awaitingWorkflowKey(state.orderId) } : {}),
     ...(state.phase === 'armed' ? { armedSymbol: symbol } : {}),
     ...(state.contingency?.parentOrderId ? { parentOrderId: state.contingency.parentOrderId } : {}),
+    ...(state.contingency ? { contingencyRole: state.contingency.role } : {}),
   };
 }

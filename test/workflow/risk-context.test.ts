@@ -147,6 +147,24 @@ describe('fails closed on the account configuration', () => {
   });
 });
 
+it('an algorithmic child is counted once, in its open parent; once the parent closes, by itself', async () => {
+  const parent = {
+    ...view({ id: 'p', symbol: 'AAPL', qty: '100', limit_price: '100', filled_qty: '30' }),
+    contingencyRole: 'algo_parent',
+  };
+  const child = {
+    ...view({ id: 'c', symbol: 'AAPL', qty: '20', limit_price: '100', filled_qty: '5' }),
+    contingencyRole: 'algo_child',
+    parentOrderId: 'p',
+  };
+  accountHolds({ pk: 'account#acc-1', buyingPower: '100000' }, [parent, child]);
+  expect((await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT)).context.openBuyExposure).toBe('7000'); // 70 x 100
+  ddb.reset();
+  setEnv();
+  accountHolds({ pk: 'account#acc-1', buyingPower: '100000' }, [child]);
+  expect((await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT)).context.openBuyExposure).toBe('1500'); // 15 x 100
+});
+
 describe('open buy exposure of an order already stored (self)', () => {
   const at = (ms: number) => iso(SUBMITTED_AT + ms);
   const self = { orderId: 'ord-5', createdAt: at(0) };
