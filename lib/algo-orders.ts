@@ -1,7 +1,8 @@
 /**
  * Algorithmic parent orders (TWAP, VWAP, Iceberg, plugins): the `algo-order` state machine
- * (statemachines/algo-order.asl.json: plan, a Map of Wait + Release per slice, finish) and its
- * three task functions. The parent's children are ordinary orders with their own lifecycle
+ * (statemachines/algo-order.asl.json: re-check risk, plan, a Map of Wait + Release per slice,
+ * finish) and its three task functions (the risk re-check and the exception recorder are the
+ * lifecycle's). The parent's children are ordinary orders with their own lifecycle
  * executions; their fills reach the parent through the group coordinator (stream consumer
  * `Contingency`), which also needs the market table and the session settings to ask the
  * algorithm again when a child closes (`grantCoordinator`).
@@ -26,6 +27,8 @@ export interface AlgoOrdersProps {
   readonly sessionClose: string;
   /** The lifecycle's exception recorder, shared: a failed step records on the parent the same way. */
   readonly recordException: NodejsFunction;
+  /** The lifecycle's pre-trade re-check, shared: the parent is re-checked like any order. */
+  readonly checkPreTradeRisk: NodejsFunction;
 }
 
 export class AlgoOrders extends Construct {
@@ -60,6 +63,7 @@ export class AlgoOrders extends Construct {
         'Algo workflow task: cancels a parent left with a remainder when its schedule ends',
       ),
       RecordExceptionFunctionArn: props.recordException,
+      CheckPreTradeRiskFunctionArn: props.checkPreTradeRisk,
     };
     this.stateMachine = orderWorkflow(this, {
       comment: 'Algorithmic parent order: one execution per parent, named by its order id',

@@ -72,6 +72,7 @@ export class OmsStack extends Stack {
       market: this.brokerGateway.market,
       sessionClose,
       recordException: this.lifecycle.recordException,
+      checkPreTradeRisk: this.lifecycle.checkPreTradeRisk,
     });
     this.heldTriggers = new HeldTriggers(this, 'HeldTriggers', {
       stores: this.stores,

@@ -55,6 +55,8 @@ export class OrderLifecycle extends Construct {
   readonly stalledWorkflowSweeper: NodejsFunction;
   /** The exception recorder (shared with the algo-order workflow). */
   readonly recordException: NodejsFunction;
+  /** The authoritative pre-trade re-check (shared with the algo-order workflow). */
+  readonly checkPreTradeRisk: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: OrderLifecycleProps) {
     super(scope, id);
@@ -120,6 +122,7 @@ export class OrderLifecycle extends Construct {
     useTable(recordException, stores.events, ENV.eventStoreTable, 'readWrite');
 
     this.recordException = recordException;
+    this.checkPreTradeRisk = checkPreTradeRisk;
     this.taskFunctions = {
       CheckPreTradeRiskFunctionArn: checkPreTradeRisk,
       AskRiskGuardianFunctionArn: askRiskGuardian,

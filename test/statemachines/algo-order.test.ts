@@ -38,13 +38,22 @@ interface Run {
   readonly error: unknown;
 }
 
-async function run(n: number, opts: { stopAt?: number; failStart?: boolean } = {}): Promise<Run> {
+async function run(
+  n: number,
+  opts: { stopAt?: number; failStart?: boolean; risk?: 'accepted' | 'rejected' | 'fails' } = {},
+): Promise<Run> {
   const released: number[] = [];
   const lambda = (f: (p: Json) => unknown) => async (input: Json) => ({
     Payload: await f(input.Payload as Json),
     StatusCode: 200,
   });
   const local = {
+    'Check pre-trade risk': lambda(() => {
+      if (opts.risk === 'fails') throw new NamedError('Boom');
+      // The lifecycle's check says whether a Risk Guardian is configured: the parent ignores it
+      // (each child is put to the guardian by its own lifecycle).
+      return { decision: opts.risk ?? 'accepted', riskGuardian: true, reason: null, refusals: [] };
+    }),
     'Start algorithm': lambda(() => {
       if (opts.failStart) throw new NamedError('Boom');
       return { orderId: 'p-1', status: 'new', slices: slices(n), windowEnd: PAST };
@@ -112,6 +121,8 @@ describe('algo-order.asl.json', () => {
     const perSlice = r.states.filter((s) => s === 'Wait for slice' || s === 'Release slice').length / 390;
     expect(perSlice).toBe(2);
     expect(r.states.filter((s) => s !== 'Wait for slice' && s !== 'Release slice')).toEqual([
+      'Check pre-trade risk',
+      'Accepted?',
       'Start algorithm',
       'Run schedule',
       'Wait for window end',
@@ -129,6 +140,8 @@ describe('algo-order.asl.json', () => {
     expect(r.released).toEqual([0, 1, 2]);
     // (The local interpreter may log an iteration it was starting as the Map stopped.)
     expect(r.states.filter((s) => s !== 'Wait for slice' && s !== 'Release slice')).toEqual([
+      'Check pre-trade risk',
+      'Accepted?',
       'Start algorithm',
       'Run schedule',
       'Finish algorithm',
@@ -139,6 +152,31 @@ describe('algo-order.asl.json', () => {
   test('a failing step records the exception on the parent, then the execution fails', async () => {
     const r = await run(3, { failStart: true });
     expect(r.ok).toBe(false);
-    expect(r.states).toEqual(['Start algorithm', 'Start failed', 'Record exception', 'Algorithm failed']);
+    expect(r.states).toEqual([
+      'Check pre-trade risk',
+      'Accepted?',
+      'Start algorithm',
+      'Start failed',
+      'Record exception',
+      'Algorithm failed',
+    ]);
+  });
+
+  test('a parent refused by the pre-trade re-check is never planned: no child is placed', async () => {
+    const r = await run(3, { risk: 'rejected' });
+    expect(r.ok).toBe(true);
+    expect(r.states).toEqual(['Check pre-trade risk', 'Accepted?', 'Parent rejected']);
+    expect(r.released).toEqual([]);
+  });
+
+  test('a failing re-check records the exception (the parent is rejected: it never reached the venue)', async () => {
+    const r = await run(3, { risk: 'fails' });
+    expect(r.ok).toBe(false);
+    expect(r.states).toEqual([
+      'Check pre-trade risk',
+      'Risk check failed',
+      'Record exception',
+      'Algorithm failed',
+    ]);
   });
 });
