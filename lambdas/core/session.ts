@@ -325,6 +325,26 @@ export function isInRegularSession(
 }
 
 /**
+ * When a DAY order placed at `placedAtMs` ends: the next session close (`sessionClose`, 13:00 at
+ * the latest on an early-close day); with `options.extendedHours`, the next post-market close
+ * (20:00, 17:00 on an early-close day, or the close if later). The venue drops the order then; the
+ * workflow expires it a grace later if the venue has not.
+ */
+export function dayOrderEndMs(
+  placedAtMs: number,
+  sessionClose: string = DEFAULT_SESSION_CLOSE,
+  options: OutcomeOptions = {},
+): number {
+  const calendar = calendarOf(options.sessionDays, options.calendar);
+  const close = parseSessionTime(sessionClose);
+  const closeOf = (s: TradingSession) => closeOn(s, close);
+  const dayEndOf = options.extendedHours
+    ? (s: TradingSession) => later(closeOf(s), parseSessionTime(s.postMarketClose))
+    : closeOf;
+  return nextDeadline(placedAtMs, options.sessionDays ?? WEEKDAYS, calendar, dayEndOf);
+}
+
+/**
  * Why an order with `timeInForce` cannot be entered at `nowMs`, or null: an opg order during a
  * regular session (the day's opening auction is over). Carrying it to the next day's open would
  * surprise whoever placed it mid-session; it is accepted again from the close, for the next open.
@@ -376,14 +396,11 @@ export function outcomeTimeoutSeconds(
     Math.ceil((deadlineMs - submittedAtMs) / 1000) + graceSeconds;
   const openOf = openTimeOf(options);
   const closeOf = (s: TradingSession) => closeOn(s, close);
-  // Extended hours: the post-market close, unless the deployment's own close is later.
-  const dayEndOf = options.extendedHours
-    ? (s: TradingSession) => later(closeOf(s), parseSessionTime(s.postMarketClose))
-    : closeOf;
   let seconds: number;
   switch (timeInForce) {
     case 'day':
-      seconds = until(next(dayEndOf), grace);
+      // Extended hours: the post-market close, unless the deployment's own close is later.
+      seconds = until(dayOrderEndMs(submittedAtMs, sessionClose, options), grace);
       break;
     case 'opg':
       seconds = until(next(openOf), AUCTION_GRACE_SECONDS);

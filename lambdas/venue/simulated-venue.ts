@@ -54,6 +54,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
+  dayOrderEndMs,
   formatNanos,
   formatValue18,
   max,
@@ -121,6 +122,8 @@ export const RESTING_SYMBOL_INDEX = 'byRestingSymbol';
 export const OUTBOX_PENDING_INDEX = 'byOutboxPending';
 export const UNKNOWN_SYMBOL = 'unknown_symbol';
 export const UNSUPPORTED_ORDER_TYPE = 'unsupported_order_type';
+/** The reason of a DAY order's `expired` report: its day (session) ended. */
+export const DAY_ENDED = 'day_ended';
 export const TOO_LATE_TO_REPLACE = 'too_late_to_replace';
 const MAX_ATTEMPTS = 8;
 const PUT_EVENTS_BATCH = 10;
@@ -222,6 +225,11 @@ export interface VenueOrderItem {
   readonly outboxPending?: string;
   /** opg / cls orders: the instant of the auction the order takes part in (ISO). */
   readonly auctionAt?: string;
+  /**
+   * DAY orders: when the order's day ends (ISO; the session close, or the post-market close with
+   * extended hours). The first tick at or after it expires the order (`expired`) before matching.
+   */
+  readonly dayEndsAt?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -433,6 +441,9 @@ export class SimulatedVenue implements Venue {
         ...item,
         restingSymbol: order.symbol,
         ...(auctionAt === undefined ? {} : { auctionAt }),
+        ...(order.timeInForce === 'day'
+          ? { dayEndsAt: this.dayEndOf(Date.parse(at), order.extendedHours) }
+          : {}),
       };
       // An auction order rests untouched until its auction (`match` leaves it alone).
       const matched = this.matchItem(booked, quote, r, at, config);
@@ -503,10 +514,14 @@ export class SimulatedVenue implements Venue {
       // The replacement continues the venue order under the new ClOrdID, fills carried (FIX CumQty).
       const filled = nanos(current.filledQty);
       const qty = max(changes.qty === undefined ? nanos(current.qty as string) : nanos(changes.qty), filled);
-      const { auctionAt: _previousAuction, ...terms } = rest;
+      const { auctionAt: _previousAuction, dayEndsAt: previousDayEnd, ...terms } = rest;
+      // A DAY order keeps its day; one that becomes a DAY order works until the next close.
+      const dayEndsAt =
+        timeInForce !== 'day' ? undefined : (previousDayEnd ?? this.dayEndOf(Date.parse(at), false));
       const base: VenueOrderItem = {
         ...terms,
         ...(auctionAt === undefined ? {} : { auctionAt }),
+        ...(dayEndsAt === undefined ? {} : { dayEndsAt }),
         orderId: replacementOrderId,
         qty: formatNanos(qty),
         limitPrice: changes.limitPrice ?? current.limitPrice,
@@ -584,6 +599,14 @@ export class SimulatedVenue implements Venue {
           written = [];
           if (current === undefined || current.status !== 'open') return null;
           const r = new Reporter(this.name, current, at);
+          if (current.dayEndsAt !== undefined && Date.parse(current.dayEndsAt) <= Date.parse(at)) {
+            // Its day is over: expired before anything else this tick (no fill after the close).
+            r.add('expired', current.filledQty, { reason: DAY_ENDED });
+            written = r.reports;
+            const { restingSymbol: _, ...rest } = current;
+            const item = r.seal({ ...rest, status: 'canceled', updatedAt: at }, current.version + 1);
+            return [{ item, expectedVersion: current.version }];
+          }
           if (isAuctionOrder(current.timeInForce)) {
             // Resting until its auction; still resting after it: it did not execute there.
             if (auctionInstantOf(current) > over[AUCTION_OF[current.timeInForce]]) return null;
@@ -859,6 +882,12 @@ export class SimulatedVenue implements Venue {
       new GetCommand({ TableName: this.o.venueOrdersTable, Key: { orderId }, ConsistentRead: true }),
     );
     return got.Item as VenueOrderItem | undefined;
+  }
+
+  /** When a DAY order booked at `atMs` ends (core `dayOrderEndMs`, this venue's session settings). */
+  private dayEndOf(atMs: number, extendedHours: boolean): string {
+    const end = dayOrderEndMs(atMs, this.schedule.sessionClose, { ...this.schedule, extendedHours });
+    return new Date(end).toISOString();
   }
 
   private newItem(order: VenueOrder, at: string): VenueOrderItem {

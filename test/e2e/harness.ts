@@ -86,8 +86,6 @@ export const REPLACEMENT_PATH = [
   'Await outcome',
   'Order closed',
 ] as const;
-/** A DAY order whose close passed without an outcome. */
-export const EXPIRED_PATH = [...FILLED_PATH.slice(0, -1), 'Expire order', 'Order expired'] as const;
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

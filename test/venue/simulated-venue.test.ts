@@ -250,6 +250,58 @@ describe('replace', () => {
 });
 
 describe('market tick', () => {
+  // T0 is Monday 2026-11-23 09:30 New York; the NYSE close is 16:00 (21:00Z), the post-market 20:00.
+  test('a DAY order is expired at the first tick at or after the close, before matching; GTC rests on', async () => {
+    const CLOSE = Date.parse('2026-11-23T21:00:00Z');
+    await venue.submit(order({ type: 'limit', limitPrice: '9' }));
+    await venue.submit(order({ orderId: 'o-2', type: 'limit', limitPrice: '9', timeInForce: 'gtc' }));
+    await venue.submit(order({ orderId: 'o-3', type: 'limit', limitPrice: '9', extendedHours: true }));
+    expect(book()?.dayEndsAt).toBe(new Date(CLOSE).toISOString());
+    expect(db.get('venue', { orderId: 'o-3' })?.dayEndsAt).toBe('2026-11-24T01:00:00.000Z');
+    bus.take();
+    clock = CLOSE - 1000;
+    await venue.tick();
+    expect(bus.take<ExecutionReport>().filter((r) => r.execType === 'expired')).toEqual([]);
+    // At the close the quote crosses the limits: the DAY order's day is over, it does not fill.
+    db.put({
+      TableName: 'market',
+      Item: {
+        ...quoteToItem({
+          symbol: 'ACME',
+          bid: nanos('8.49'),
+          ask: nanos('8.51'),
+          last: nanos('8.5'),
+          bidSize: nanos('100'),
+          askSize: nanos('100'),
+          updatedAt: new Date(CLOSE - 1000).toISOString(),
+        }),
+        pinned: true,
+      },
+    });
+    clock = CLOSE;
+    await venue.tick();
+    const reports = bus.take<ExecutionReport>();
+    expect(summary(reports.filter((r) => r.orderId === 'o-1'))).toEqual(['o-1:2 expired day_ended']);
+    expect(book()).toMatchObject({ status: 'canceled', filledQty: '0' });
+    expect(book()?.restingSymbol).toBeUndefined();
+    // The GTC and the extended-hours DAY order trade on.
+    expect(reports.filter((r) => r.orderId !== 'o-1').map((r) => [r.orderId, r.execType])).toEqual([
+      ['o-2', 'fill'],
+      ['o-3', 'fill'],
+    ]);
+  });
+
+  test("a replace keeps a DAY order's day; one turned into DAY gets the next close", async () => {
+    await venue.submit(order({ type: 'limit', limitPrice: '9', timeInForce: 'gtc' }));
+    await venue.replace('o-1', 'r-1', { timeInForce: 'day' });
+    expect(db.get('venue', { orderId: 'r-1' })?.dayEndsAt).toBe('2026-11-23T21:00:00.000Z');
+    clock += 3600_000;
+    await venue.replace('r-1', 'r-2', { limitPrice: '9.1' });
+    expect(db.get('venue', { orderId: 'r-2' })?.dayEndsAt).toBe('2026-11-23T21:00:00.000Z');
+    await venue.replace('r-2', 'r-3', { timeInForce: 'gtc' });
+    expect(db.get('venue', { orderId: 'r-3' })?.dayEndsAt).toBeUndefined();
+  });
+
   test('advances the quote and matches resting orders; closed orders are left alone', async () => {
     await venue.submit(order({ type: 'limit', limitPrice: '10' }));
     await venue.submit(order({ orderId: 'o-2', type: 'limit', limitPrice: '9' }));
