@@ -89,10 +89,9 @@ it('a resting DAY order is expired by the venue at the session close, before any
     const d = e.detail as { orderId?: string; execType?: string };
     return e['detail-type'] === 'ExecutionReport' && d.orderId === placed.id && d.execType === 'expired';
   });
-  expect(report?.detail).toMatchObject({ reason: 'day_ended', cumQty: '0' });
-  expect(Date.parse((report?.detail as { transactTime: string }).transactTime)).toBeGreaterThanOrEqual(
-    closeAt,
-  );
+  const detail = report?.detail as { reason?: string; cumQty?: string; transactTime?: string } | undefined;
+  expect(detail).toMatchObject({ reason: 'day_ended', cumQty: '0' });
+  expect(Date.parse(detail?.transactTime ?? '')).toBeGreaterThanOrEqual(closeAt);
 
   // A DAY order placed after the close (it works until tomorrow's) fills when the quote crosses
   // both prices; the expired one does not.
