@@ -153,6 +153,8 @@ export interface OrderViewItem {
   readonly orderId: string;
   readonly createdKey: string;
   readonly parentOrderId?: string;
+  /** A group member's group id (its root as first placed). */
+  readonly groupId?: string;
   readonly order: AlpacaOrder;
 }
 
@@ -171,7 +173,12 @@ async function collect(
   return out.slice(0, limit);
 }
 
-/** Merges the per-query results by created time, takes `limit`, and folds legs when nested. */
+/**
+ * Merges the per-query results by created time, takes `limit`, and folds legs when nested. A leg
+ * names its group's root as first placed; when that root was replaced, the legs go to the latest
+ * root of the group in the listing (every member keeps its group id). A leg whose root is not in
+ * the listing (another status, beyond the limit) is listed on its own rather than dropped.
+ */
 export function assembleList(results: readonly OrderViewItem[][], p: ListParams): AlpacaOrder[] {
   const sign = p.direction === 'asc' ? 1 : -1;
   const merged = results
@@ -179,13 +186,27 @@ export function assembleList(results: readonly OrderViewItem[][], p: ListParams)
     .sort((a, b) => sign * (a.createdKey < b.createdKey ? -1 : a.createdKey > b.createdKey ? 1 : 0))
     .slice(0, p.limit);
   if (!p.nested) return merged.map((i) => i.order);
-  const legs = new Map<string, AlpacaOrder[]>();
+  // The latest root of each group in the listing (an item stored before `groupId` was kept: its
+  // own id is its group, as a root as first placed).
+  const latestRoot = new Map<string, OrderViewItem>();
   for (const i of merged) {
-    if (i.parentOrderId !== undefined)
-      legs.set(i.parentOrderId, [...(legs.get(i.parentOrderId) ?? []), i.order]);
+    if (i.parentOrderId !== undefined) continue;
+    const group = i.groupId ?? i.orderId;
+    const known = latestRoot.get(group);
+    if (known === undefined || known.createdKey < i.createdKey) latestRoot.set(group, i);
+  }
+  const rootOf = (groupId: string): string | null => latestRoot.get(groupId)?.orderId ?? null;
+  const legs = new Map<string, AlpacaOrder[]>();
+  const folded = new Set<string>();
+  for (const i of merged) {
+    if (i.parentOrderId === undefined) continue;
+    const root = rootOf(i.parentOrderId);
+    if (root === null) continue;
+    legs.set(root, [...(legs.get(root) ?? []), i.order]);
+    folded.add(i.orderId);
   }
   return merged
-    .filter((i) => i.parentOrderId === undefined)
+    .filter((i) => !folded.has(i.orderId))
     .map((i) => {
       const own = legs.get(i.orderId);
       return own === undefined ? i.order : { ...i.order, legs: own };

@@ -61,6 +61,8 @@ export interface OrderViewItem {
    * counts an algorithmic child's quantity once, in its open parent's leaves.
    */
   readonly contingencyRole?: string;
+  /** A group member's group (its root as first placed): a replaced root's legs find its replacement. */
+  readonly groupId?: string;
 }
 
 export function orderViewItem(state: OrderState): OrderViewItem {
@@ -84,6 +86,8 @@ export function orderViewItem(state: OrderState): OrderViewItem {
     ...(status === 'pending_new' ? { awaitingWorkflow: awaitingWorkflowKey(state.orderId) } : {}),
     ...(state.phase === 'armed' ? { armedSymbol: symbol } : {}),
     ...(state.contingency?.parentOrderId ? { parentOrderId: state.contingency.parentOrderId } : {}),
-    ...(state.contingency ? { contingencyRole: state.contingency.role } : {}),
+    ...(state.contingency
+      ? { contingencyRole: state.contingency.role, groupId: state.contingency.groupId }
+      : {}),
   };
 }

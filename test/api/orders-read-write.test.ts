@@ -117,10 +117,11 @@ describe('GET /v2/orders', () => {
     expect(sentQueries()).toHaveLength(0);
   });
 
-  const item = (orderId: string, at: string, parentOrderId?: string): OrderViewItem => ({
+  const item = (orderId: string, at: string, parentOrderId?: string, groupId?: string): OrderViewItem => ({
     orderId,
     createdKey: `${at}#${orderId}`,
     ...(parentOrderId ? { parentOrderId } : {}),
+    ...(groupId ? { groupId } : {}),
     order: { id: orderId, legs: null } as unknown as AlpacaOrder,
   });
   const params = (p: Partial<ListParams>): ListParams => ({
@@ -148,6 +149,28 @@ describe('GET /v2/orders', () => {
       { id: 'p', legs: [{ id: 'leg', legs: null }] },
     ]);
     expect(assembleList([items], params({})).map((o) => o.id)).toEqual(['p', 'leg']);
+  });
+
+  test('nested: legs follow a replaced root to its latest replacement; a leg without its root is kept', () => {
+    const t = '2030-01-01T00:00:0';
+    const entry = item('p', `${t}1Z`, undefined, 'p');
+    const replaced = item('p2', `${t}2Z`, undefined, 'p');
+    const again = item('p3', `${t}3Z`, undefined, 'p');
+    const legs = [item('tp', `${t}1Z`, 'p', 'p'), item('sl', `${t}1Z`, 'p', 'p')];
+    const ids = (list: readonly { id: string; legs?: unknown }[]) =>
+      list.map((o) => [o.id, ((o.legs ?? []) as { id: string }[]).map((l) => l.id)]);
+    expect(ids(assembleList([[entry, replaced, again, ...legs]], params({ nested: true })))).toEqual([
+      ['p3', ['tp', 'sl']],
+      ['p2', []],
+      ['p', []],
+    ]);
+    // status=open: the replaced entries are not listed, the open replacement is.
+    expect(ids(assembleList([[again, ...legs]], params({ nested: true })))).toEqual([['p3', ['tp', 'sl']]]);
+    // The root is not in this listing at all (filled, status=open): the open legs still show.
+    expect(ids(assembleList([legs], params({ nested: true })))).toEqual([
+      ['tp', []],
+      ['sl', []],
+    ]);
   });
 
   test('returns the stored Alpaca orders', async () => {
