@@ -837,6 +837,10 @@ export class LocalStepFunctions {
     e.error = error;
     e.cause = cause;
     e.stop.abort();
+    // The library keeps running the iterations a failed Map had queued (AWS starts no more) and
+    // their Wait timers would hold the process: they end with the execution. (Deferred: the
+    // library is still dispatching the event that finished it.)
+    setImmediate(() => e.abortRun());
   }
 
   private abort(e: Execution, error: string | null, cause: string | null): void {

@@ -70,6 +70,40 @@ const heartbeatMachine: StateMachineSpec = {
   },
 };
 
+/** A Map that stops at its first failing item (the algo-order schedule's shape). */
+const stoppingMapMachine: StateMachineSpec = {
+  logicalId: 'StoppingMap',
+  name: 'stopping-map',
+  arn: smArn('stopping-map'),
+  type: 'STANDARD',
+  definition: {
+    StartAt: 'Items',
+    States: {
+      Items: {
+        Type: 'Map',
+        ItemsPath: '$.items',
+        MaxConcurrency: 1,
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'INLINE' },
+          StartAt: 'Pause',
+          States: {
+            Pause: { Type: 'Wait', SecondsPath: '$.pause', Next: 'Work' },
+            Work: {
+              Type: 'Task',
+              Resource: 'arn:aws:states:::lambda:invoke',
+              Parameters: { FunctionName: fnArn('Work'), 'Payload.$': '$' },
+              End: true,
+            },
+          },
+        },
+        Catch: [{ ErrorEquals: ['Stop'], ResultPath: '$.failure', Next: 'Stopped' }],
+        End: true,
+      },
+      Stopped: { Type: 'Pass', End: true },
+    },
+  },
+};
+
 class NamedError extends Error {
   constructor(name: string, message = `${name} happened`) {
     super(message);
@@ -693,6 +727,41 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
     // close() stops what still runs.
     await sfn.close();
     expect(await status(arns[0] as string)).toBe('ABORTED');
+  });
+
+  it('a Map that failed leaves nothing waiting once the execution has ended (as on AWS)', async () => {
+    setUp(
+      {
+        [fnArn('Work')]: async (p) => {
+          if (p.n === 1) throw new NamedError('Stop');
+          return p;
+        },
+      },
+      [stoppingMapMachine],
+    );
+    // The library still runs the iterations a failed Map had queued: here, a 60 s Wait each.
+    const long = new Set<unknown>();
+    const set = jest.spyOn(global, 'setTimeout');
+    const clear = jest.spyOn(global, 'clearTimeout');
+    try {
+      const items = [0, 1, 2, 3].map((n) => ({ n, pause: n < 2 ? 0 : 60 }));
+      const arn = await start('map-1', { items }, stoppingMapMachine.arn);
+      const done = await settled(arn);
+      expect(done.status).toBe('SUCCEEDED');
+      expect(done.path.map((p) => p.state)).toContain('Stopped');
+      await new Promise((r) => setTimeout(r, 200));
+      set.mock.calls.forEach((call, k) => {
+        if (typeof call[1] === 'number' && call[1] >= 50_000) long.add(set.mock.results[k]?.value);
+      });
+      const cleared = new Set(clear.mock.calls.map((c) => c[0]));
+      // A Wait timer left would hold the process (jest, local mode) until it fires.
+      expect(long.size).toBeGreaterThan(0);
+      expect([...long].filter((t) => !cleared.has(t as never))).toEqual([]);
+      expect(invoker.callsOf('Work').map((p) => p.n)).toEqual([0, 1]);
+    } finally {
+      set.mockRestore();
+      clear.mockRestore();
+    }
   });
 
   it('keeps a bounded number of finished executions, dropping the oldest', async () => {
