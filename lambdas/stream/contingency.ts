@@ -18,6 +18,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { ChildOutcome } from '../core/algos/plugin.js';
 import {
+  type AlgoAction,
   formatNanos,
   type GroupAction,
   type OrderCommand,
@@ -62,8 +63,34 @@ export function commandOf(action: GroupAction, newOrderId: () => string): OrderC
   }
 }
 
-/** Carries out one algorithmic parent's actions (`reconcileAlgo`), then its algorithm's reaction to closed children. */
+/**
+ * Carries out an algorithmic parent's actions (`reconcileAlgo`) and its algorithm's reaction to
+ * closed children, pass after pass while a pass changes something (a child's close can let the
+ * parent's cancel be confirmed at once; the next event would too). At most `ALGO_PASSES`.
+ */
 async function coordinateAlgo(
+  store: EventStore,
+  parent: OrderState,
+  causationId: string,
+  now: () => number,
+  algoDeps: () => AlgoStepDeps,
+): Promise<number> {
+  let done = 0;
+  let current: OrderState | undefined = parent;
+  for (let pass = 0; pass < ALGO_PASSES && current !== undefined; pass++) {
+    const changed = await algoPass(store, current, causationId, now, algoDeps);
+    if (changed === 0) break;
+    done += changed;
+    current = (await store.loadState(parent.orderId)).state;
+  }
+  return done;
+}
+
+/** Passes of `coordinateAlgo`: mirror and close, then confirm a cancel, with one to spare. */
+const ALGO_PASSES = 3;
+
+/** One pass of `reconcileAlgo` over the parent and its open children; returns what it appended. */
+async function algoPass(
   store: EventStore,
   parent: OrderState,
   causationId: string,
@@ -81,31 +108,7 @@ async function coordinateAlgo(
   let done = 0;
   const closed: ChildOutcome[] = [];
   for (const a of reconcileAlgo(parent, children)) {
-    const [orderId, command]: [string, OrderCommand] =
-      a.kind === 'mirrorFill'
-        ? [
-            groupId,
-            {
-              type: 'fill',
-              execId: a.execId,
-              lastQty: a.lastQty,
-              lastPx: a.lastPx,
-              childOrderId: a.childOrderId,
-            },
-          ]
-        : a.kind === 'closeChild'
-          ? [
-              groupId,
-              {
-                type: 'closeChild',
-                childOrderId: a.childOrderId,
-                outcome: a.outcome,
-                filledQty: a.filledQty,
-              },
-            ]
-          : a.kind === 'cancelChild'
-            ? [a.childOrderId, { type: 'requestCancel', requestedBy: `${COORDINATOR}:parent_canceled` }]
-            : [groupId, { type: 'confirmCancel' }];
+    const [orderId, command] = algoCommandOf(groupId, a);
     const result = await runCommand(store, orderId, command, meta, now);
     if (result.appended.length > 0) {
       done++;
@@ -119,18 +122,33 @@ async function coordinateAlgo(
     const step = await runAlgoStep(algoDeps(), groupId, 'child_closed', latest, outcome);
     logger.info('algorithm after a child closed', { groupId, outcome, step });
   }
-  // A parent whose last child just closed may now confirm its cancel (the next event would too).
-  if (closed.length > 0) {
-    const { state } = await store.loadState(groupId);
-    if (state !== undefined) {
-      const again = reconcileAlgo(state, new Map());
-      if (again.some((a) => a.kind === 'confirmParentCancel')) {
-        const r = await runCommand(store, groupId, { type: 'confirmCancel' }, meta, now);
-        if (r.appended.length > 0) done++;
-      }
-    }
-  }
   return done;
+}
+
+/** The order an algo action is for, and the command it is. */
+function algoCommandOf(groupId: string, a: AlgoAction): [string, OrderCommand] {
+  switch (a.kind) {
+    case 'mirrorFill':
+      return [
+        groupId,
+        {
+          type: 'fill',
+          execId: a.execId,
+          lastQty: a.lastQty,
+          lastPx: a.lastPx,
+          childOrderId: a.childOrderId,
+        },
+      ];
+    case 'closeChild':
+      return [
+        groupId,
+        { type: 'closeChild', childOrderId: a.childOrderId, outcome: a.outcome, filledQty: a.filledQty },
+      ];
+    case 'cancelChild':
+      return [a.childOrderId, { type: 'requestCancel', requestedBy: `${COORDINATOR}:parent_canceled` }];
+    case 'confirmParentCancel':
+      return [groupId, { type: 'confirmCancel' }];
+  }
 }
 
 /** Reconciles one group; returns how many actions were carried out (a refused one counts not). */
