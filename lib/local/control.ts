@@ -10,7 +10,7 @@
  * the venue's own validation, so the handlers see them exactly as in AWS.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { pinnedQuoteItem } from '../../lambdas/venue/market.js';
 import { venueConfigItem } from '../../lambdas/venue/simulated-venue.js';
 import type { LocalEventBridge } from './event-bridge.js';
@@ -82,8 +82,21 @@ export function createLocalControl(deps: LocalControlDeps) {
         if (!body.ok) return problem(400, 'body: must be a JSON object');
         const built = pinnedQuoteItem(id as string, body.value as never, Date.now());
         if (!built.ok) return problem(400, built.message);
-        await deps.doc.send(new PutCommand({ TableName: marketTable, Item: built.item }));
-        return json(200, built.item);
+        // The quote's attributes are set; the rest of the item stays: the symbol's tape (`volume`,
+        // what algorithmic parents measure participation against) is not wiped by a pin.
+        const { symbol, ...quote } = built.item as unknown as Record<string, unknown>;
+        const names = Object.keys(quote);
+        const updated = await deps.doc.send(
+          new UpdateCommand({
+            TableName: marketTable,
+            Key: { symbol },
+            UpdateExpression: `SET ${names.map((_, i) => `#a${i} = :v${i}`).join(', ')}`,
+            ExpressionAttributeNames: Object.fromEntries(names.map((n, i) => [`#a${i}`, n])),
+            ExpressionAttributeValues: Object.fromEntries(names.map((n, i) => [`:v${i}`, quote[n]])),
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return json(200, updated.Attributes ?? built.item);
       }
       case 'GET market/{id}': {
         const got = await deps.doc.send(

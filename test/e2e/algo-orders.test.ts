@@ -343,4 +343,7 @@ it('max_percentage: a VWAP works at most that share of the volume printed since 
   // Pinned quotes printed nothing while the parents ran (the tick held them): the tapes are the test's.
   expect((await marketItem('E2EPOV')).volume).toBe('5322');
   expect((await marketItem('E2EPVQ')).volume).toBe('7000');
+  // Pinning a quote again moves the quote, not the tape.
+  await http.pinQuote('E2EPVQ', { bid: '41.00', ask: '41.02' });
+  expect(await marketItem('E2EPVQ')).toMatchObject({ volume: '7000', ask: '41.02', pinned: true });
 }, 240_000);
