@@ -85,7 +85,11 @@ export interface DecisionInput {
   /** Leaves of the open children: what is working (and shown) at the venue now. */
   readonly workingQty: Nanos;
   readonly quote: QuoteSnapshot | null;
-  /** Market volume traded in the symbol since the previous decision (since the start for the first). */
+  /**
+   * Market volume traded in the symbol since the previous decision; 0 for the first, which is at
+   * the parent's start (nothing has traded since). So a capped parent releases nothing at its
+   * first decision: a one-slice window (60 s or less) with `max_percentage` releases nothing.
+   */
   readonly observedVolume: Nanos;
   /** With `event: 'child_closed'`: how that child ended. */
   readonly closedChild: ChildOutcome | null;
