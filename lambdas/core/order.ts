@@ -309,6 +309,7 @@ export type RefusalCode =
   | 'not_pending_new'
   | 'not_held'
   | 'not_armable'
+  | 'not_armed'
   | 'not_algo_parent'
   | 'unknown_child'
   | 'not_conditional'

@@ -12,6 +12,7 @@
  */
 import { formatNanos, type Nanos, ONE, parseNanos } from './decimal.js';
 import { type FieldError, fieldError } from './field-error.js';
+import { type Decision, decide, evolve, type OrderState, statusOf } from './order.js';
 import { ORDER_TYPES, type OrderType, type Side, type TimeInForce } from './order-request.js';
 
 const CONDITIONAL: ReadonlySet<OrderType> = new Set(['stop', 'stop_limit', 'trailing_stop']);
@@ -144,4 +145,28 @@ export function heldTriggerCommands(
   if (check.hwm !== null) out.push({ type: 'moveTrail', hwm: check.hwm });
   if (check.trigger !== null) out.push({ type: 'trigger', ...check.trigger });
   return out;
+}
+
+/**
+ * What `quote` means for an order the OMS holds, decided on its state: the events of
+ * `heldTriggerCommands` (a moved mark, then the trigger; or the IOC/FOK cancel) as ONE decision, to
+ * be appended together. Refused (`not_armed`) once the order is no longer armed: triggered,
+ * canceled or replaced meanwhile. Nothing to record: no events.
+ */
+export function decideHeldTrigger(s: OrderState, quote: TriggerQuote, now: number): Decision {
+  if (s.phase !== 'armed')
+    return { ok: false, refusal: { code: 'not_armed', message: `held trigger: order is ${statusOf(s)}` } };
+  const { side, type, stopPrice, trailPrice, trailPercent } = s.spec;
+  const held: HeldTrigger = { side, type, stopPrice, trailPrice, trailPercent, hwm: s.hwm };
+  const events: Extract<Decision, { ok: true }>['events'][number][] = [];
+  let state = s;
+  for (const command of heldTriggerCommands(held, s.spec.timeInForce, quote)) {
+    const decision = decide(state, command, now);
+    if (!decision.ok) return decision;
+    for (const e of decision.events) {
+      events.push(e);
+      state = evolve(state, e);
+    }
+  }
+  return { ok: true, events };
 }

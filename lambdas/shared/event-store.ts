@@ -160,11 +160,56 @@ export interface CommandResult {
   readonly appended: readonly OrderEvent[];
 }
 
+/** What to append to an order in its current state: a decision, and other items of the same write. */
+export interface Appending {
+  readonly decision: Decision;
+  /** Other items of the same transaction (another order's opening events, a claim). */
+  readonly extra?: readonly TransactItem[];
+  /** The events among `extra` (reported as appended too). */
+  readonly extraEvents?: readonly OrderEvent[];
+}
+
 /**
  * Load, decide, append; on a conflict (another writer appended first) reload and decide again,
- * so concurrent commands on one order are serialised by the store and none is lost.
+ * so concurrent writers on one order are serialised by the store and none is lost. `decideOn` is
+ * asked again on each fresh state (with the event metadata, the group id included). `settles`: a
+ * conflict that deciding again cannot resolve (an `extra` item's condition): it ends the run,
+ * returned as `conflict` with nothing appended.
  */
-export async function runCommand(
+export async function runDecision(
+  store: EventStore,
+  orderId: string,
+  decideOn: (state: OrderState | undefined, at: number, meta: EventMeta | null) => Appending,
+  meta: (state: OrderState) => EventMeta,
+  now: () => number,
+  options: { readonly maxAttempts?: number; readonly settles?: (conflict: AppendConflict) => boolean } = {},
+): Promise<CommandResult & { readonly conflict?: AppendConflict }> {
+  const maxAttempts = options.maxAttempts ?? 8;
+  for (let attempt = 1; ; attempt++) {
+    const { state } = await store.loadState(orderId);
+    const groupId = state?.contingency?.groupId;
+    const m = state === undefined ? null : groupId === undefined ? meta(state) : { ...meta(state), groupId };
+    const { decision, extra = [], extraEvents = [] } = decideOn(state, now(), m);
+    if (!decision.ok || (decision.events.length === 0 && extra.length === 0))
+      return { decision, state, appended: [] };
+    if (state === undefined || m === null)
+      throw new Error(`cannot create order ${orderId} here; use the create path`);
+    try {
+      await store.append(decision.events, m, extra);
+    } catch (err) {
+      if (!(err instanceof AppendConflict)) throw err;
+      if (options.settles?.(err)) return { decision, state, appended: [], conflict: err };
+      if (attempt < maxAttempts) continue;
+      throw err;
+    }
+    let after: OrderState = state;
+    for (const e of decision.events) after = evolve(after, e);
+    return { decision, state: after, appended: [...decision.events, ...extraEvents] };
+  }
+}
+
+/** `runDecision` of one core command. */
+export function runCommand(
   store: EventStore,
   orderId: string,
   command: OrderCommand,
@@ -172,21 +217,7 @@ export async function runCommand(
   now: () => number,
   maxAttempts = 8,
 ): Promise<CommandResult> {
-  for (let attempt = 1; ; attempt++) {
-    const { state } = await store.loadState(orderId);
-    const decision = decide(state, command, now());
-    if (!decision.ok || decision.events.length === 0) return { decision, state, appended: [] };
-    if (state === undefined)
-      throw new Error(`runCommand cannot create order ${orderId}; use the create path`);
-    const groupId = state.contingency?.groupId;
-    try {
-      await store.append(decision.events, groupId === undefined ? meta(state) : { ...meta(state), groupId });
-    } catch (err) {
-      if (err instanceof AppendConflict && attempt < maxAttempts) continue;
-      throw err;
-    }
-    let after: OrderState = state;
-    for (const e of decision.events) after = evolve(after, e);
-    return { decision, state: after, appended: decision.events };
-  }
+  return runDecision(store, orderId, (state, at) => ({ decision: decide(state, command, at) }), meta, now, {
+    maxAttempts,
+  });
 }

@@ -18,10 +18,10 @@ import {
 } from '../core/index.js';
 import { coidClaimId, REPLACEMENT_REQUEST_HASH } from './claims.js';
 import {
-  AppendConflict,
   type CommandResult,
   type EventMeta,
   type EventStore,
+  runDecision,
   type TransactItem,
 } from './event-store.js';
 
@@ -76,7 +76,8 @@ export interface ReplaceCommandResult extends CommandResult {
  * `runCommand` for `requestReplace`. At the venue the order is only asked to be replaced
  * (`OrderReplaceRequested`; the venue's `replaced` opens the replacement later). A stop the OMS
  * holds is replaced at once (`OrderReplaced`): its replacement's opening and client order id claim
- * are then written in the same transaction. Conflicts on the order reload and decide again.
+ * are then written in the same transaction. Conflicts on the order reload and decide again; the
+ * claim taken meanwhile by another order ends it, nothing written.
  */
 export async function runReplaceCommand(
   store: EventStore,
@@ -85,35 +86,26 @@ export async function runReplaceCommand(
   meta: (state: OrderState) => EventMeta,
   now: () => number,
   idempotencyTable: string,
-  maxAttempts = 8,
 ): Promise<ReplaceCommandResult> {
-  for (let attempt = 1; ; attempt++) {
-    const { state } = await store.loadState(orderId);
-    const at = now();
-    const decision = decide(state, command, at);
-    if (!decision.ok || decision.events.length === 0 || state === undefined)
-      return { decision, state, appended: [], clientOrderIdTaken: false };
-    let after: OrderState = state;
-    for (const e of decision.events) after = evolve(after, e);
-    const groupId = state.contingency?.groupId;
-    const m = groupId === undefined ? meta(state) : { ...meta(state), groupId };
-    const opening =
-      after.phase === 'replaced' ? replacementOpening(after, m.causationId, at, idempotencyTable) : null;
-    const extra = opening === null ? [] : [...store.putItems(opening.events, opening.meta), opening.claim];
-    try {
-      await store.append(decision.events, m, extra);
-    } catch (err) {
-      if (!(err instanceof AppendConflict)) throw err;
-      if (opening !== null && err.failedIndex === extra.length - 1 + decision.events.length)
-        return { decision, state, appended: [], clientOrderIdTaken: true };
-      if (attempt < maxAttempts) continue;
-      throw err;
-    }
-    return {
-      decision,
-      state: after,
-      appended: opening === null ? decision.events : [...decision.events, ...opening.events],
-      clientOrderIdTaken: false,
-    };
-  }
+  let claimIndex = -1;
+  const result = await runDecision(
+    store,
+    orderId,
+    (state, at, m) => {
+      claimIndex = -1;
+      const decision = decide(state, command, at);
+      if (!decision.ok || state === undefined || m === null) return { decision };
+      let after: OrderState = state;
+      for (const e of decision.events) after = evolve(after, e);
+      if (after.phase !== 'replaced') return { decision };
+      const opening = replacementOpening(after, m.causationId, at, idempotencyTable);
+      const extra = [...store.putItems(opening.events, opening.meta), opening.claim];
+      claimIndex = decision.events.length + extra.length - 1;
+      return { decision, extra, extraEvents: opening.events };
+    },
+    meta,
+    now,
+    { settles: (conflict) => claimIndex >= 0 && conflict.failedIndex === claimIndex },
+  );
+  return { ...result, clientOrderIdTaken: result.conflict !== undefined };
 }

@@ -18,23 +18,20 @@ import { BatchGetCommand, type DynamoDBDocumentClient, ScanCommand } from '@aws-
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
-  decide,
-  evolve,
+  decideHeldTrigger,
   formatNanos,
   type HeldTrigger,
   heldTriggerCommands,
   ORDER_TYPES,
   type OrderEvent,
-  type OrderState,
   parseNanos,
   SIDES,
-  statusOf,
   TIMES_IN_FORCE,
   type TriggerQuote,
 } from '../core/index.js';
 import { ENV, requiredEnv } from '../shared/config.js';
 import { dynamo } from '../shared/dynamo.js';
-import { AppendConflict, type EventMeta, EventStore } from '../shared/event-store.js';
+import { EventStore, runDecision } from '../shared/event-store.js';
 import { logger, metrics } from '../shared/observability.js';
 
 export const ARMED_INDEX = 'byArmedSymbol';
@@ -102,11 +99,6 @@ function triggerOfView(o: ArmedItem['order']): HeldTrigger {
   };
 }
 
-function triggerOfState(s: OrderState): HeldTrigger {
-  const { side, type, stopPrice, trailPrice, trailPercent } = s.spec;
-  return { side, type, stopPrice, trailPrice, trailPercent, hwm: s.hwm };
-}
-
 async function scanArmed(deps: WatchDeps): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
@@ -156,48 +148,29 @@ type Outcome =
   | { readonly kind: 'unchanged' }
   | { readonly kind: 'skipped' };
 
-/** Decides the check on the order's events and appends what it yields, atomically. */
+/**
+ * Decides the check again on the order's events (core `decideHeldTrigger`: refused once the order
+ * is no longer armed) and appends its events in one conditional write; a concurrent writer makes
+ * it decide again on the fresh state (`runDecision`), so nothing is recorded twice.
+ */
 async function recordOnStore(deps: WatchDeps, orderId: string, quote: TriggerQuote): Promise<Outcome> {
-  for (let attempt = 1; ; attempt++) {
-    const { state } = await deps.store.loadState(orderId);
-    if (state === undefined) throw new Error(`order ${orderId} is not in the event store`);
-    if (state.phase !== 'armed') {
-      logger.info('stale view: the order is no longer armed', { orderId, status: statusOf(state) });
-      return { kind: 'skipped' };
-    }
-    const now = deps.now();
-    const events: OrderEvent[] = [];
-    let s = state;
-    for (const command of heldTriggerCommands(triggerOfState(state), state.spec.timeInForce, quote)) {
-      const decision = decide(s, command, now);
-      if (!decision.ok) {
-        logger.info('held trigger refused by the order', {
-          orderId,
-          command: command.type,
-          ...decision.refusal,
-        });
-        return { kind: 'skipped' };
-      }
-      for (const e of decision.events) {
-        events.push(e);
-        s = evolve(s, e);
-      }
-    }
-    if (events.length === 0) return { kind: 'unchanged' };
-    const meta: EventMeta = {
-      accountId: state.accountId,
-      correlationId: orderId,
-      causationId: deps.causationId,
-      ...(state.contingency?.groupId === undefined ? {} : { groupId: state.contingency.groupId }),
-    };
-    try {
-      await deps.store.append(events, meta);
-    } catch (err) {
-      if (err instanceof AppendConflict && attempt < APPEND_ATTEMPTS) continue;
-      throw err;
-    }
-    return { kind: 'recorded', events };
+  const result = await runDecision(
+    deps.store,
+    orderId,
+    (state, at) => {
+      if (state === undefined) throw new Error(`order ${orderId} is not in the event store`);
+      return { decision: decideHeldTrigger(state, quote, at) };
+    },
+    (state) => ({ accountId: state.accountId, correlationId: orderId, causationId: deps.causationId }),
+    deps.now,
+    { maxAttempts: APPEND_ATTEMPTS },
+  );
+  if (!result.decision.ok) {
+    // The view lagged: triggered, canceled or replaced meanwhile.
+    logger.info('stale view: the order is no longer armed', { orderId, ...result.decision.refusal });
+    return { kind: 'skipped' };
   }
+  return result.appended.length === 0 ? { kind: 'unchanged' } : { kind: 'recorded', events: result.appended };
 }
 
 async function watchOrder(deps: WatchDeps, item: ArmedItem, quote: TriggerQuote): Promise<Outcome> {

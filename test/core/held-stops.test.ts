@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import {
+  decideHeldTrigger,
   execute,
   type OrderCommand,
   type OrderEvent,
@@ -192,4 +193,18 @@ test('property: an armed stop reaches the venue only through its trigger', () =>
       },
     ),
   );
+});
+
+// biome-ignore format: table
+test.each([
+  { case: 'a trailing stop: the better mark and the trigger, one decision', kind: 'trailing_stop' as const, before: [{ type: 'moveTrail', hwm: '10' }], quote: { bid: '8.97', ask: '8.99', last: '8.98' }, expected: ['OrderTriggered'] },
+  { case: 'a trailing stop: a new high moves the mark only', kind: 'trailing_stop' as const, before: [], quote: { bid: '11.99', ask: '12.01', last: '12' }, expected: ['OrderTrailMoved'] },
+  { case: 'a stop: nothing to record above the stop', kind: 'stop' as const, before: [], quote: { bid: '9.49', ask: '9.51', last: '9.5' }, expected: [] },
+  { case: 'a stop: triggers at the last through the stop', kind: 'stop' as const, before: [], quote: { bid: '8.99', ask: '9.01', last: '9' }, expected: ['OrderTriggered'] },
+  { case: 'no longer armed (the view lagged): refused', kind: 'stop' as const, before: [{ type: 'requestCancel', requestedBy: 'client' }], quote: { bid: '8', ask: '8.02', last: '8' }, expected: 'not_armed' },
+])('decideHeldTrigger: $case', ({ kind, before, quote, expected }) => {
+  const s = run(armed(kind), before as OrderCommand[]);
+  const d = decideHeldTrigger(s, quote, T0);
+  expect(d.ok ? d.events.map((e) => e.type) : d.refusal.code).toEqual(expected);
+  if (d.ok && d.events.length > 0) expect(d.events.map((e) => e.seq)).toEqual(d.events.map((_, i) => s.seq + i + 1));
 });
