@@ -2,64 +2,24 @@
  * The stalled-workflow sweeper and the publisher's markers in the synthesized stack: the sparse GSI,
  * the one-minute schedule, and least-privilege grants.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../lambdas/shared/config.js';
-import { OmsStack } from '../../lib/oms-stack.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is walked structurally in assertions.
-type Json = Record<string, any>;
+import {
+  asList,
+  getAttId,
+  type Json,
+  refId,
+  resourceRefs,
+  synthesizeOmsResources,
+  templateQueries,
+} from './template.js';
 
 let resources: Record<string, Json>;
 
 beforeAll(() => {
-  const app = new App({
-    context: { 'aws:cdk:bundling-stacks': [] },
-    outdir: mkdtempSync(join(tmpdir(), 'oms-sweeper-')),
-  });
-  resources = Template.fromStack(new OmsStack(app, 'Oms')).toJSON().Resources;
+  resources = synthesizeOmsResources('oms-sweeper-');
 });
 
-const ofType = (type: string): [string, Json][] =>
-  Object.entries(resources).filter(([, r]) => r.Type === type) as [string, Json][];
-const refId = (v: unknown): string | undefined => (v as { Ref?: string } | undefined)?.Ref;
-const getAttId = (v: unknown): string | undefined =>
-  (v as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
-const asList = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
-
-function functionId(service: string): string {
-  const ids = ofType('AWS::Lambda::Function')
-    .filter(([, f]) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === service)
-    .map(([id]) => id);
-  expect(ids).toHaveLength(1);
-  return ids[0] as string;
-}
-
-function statementsOf(fnId: string): Json[] {
-  const roleId = getAttId(resources[fnId]?.Properties.Role);
-  return ofType('AWS::IAM::Policy')
-    .filter(([, p]) => (p.Properties.Roles as unknown[]).some((r) => refId(r) === roleId))
-    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[]);
-}
-
-/** Logical ids (with attribute) a statement's Resource names. */
-function resourceRefs(statement: Json): string[] {
-  const out: string[] = [];
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') {
-      const ga = (v as Json)['Fn::GetAtt'];
-      if (ga) out.push(`${ga[0]}.${ga[1]}`);
-      else if ((v as Json).Ref) out.push(`${(v as Json).Ref}.Ref`);
-      else Object.values(v).forEach(walk);
-    }
-  };
-  walk(statement.Resource);
-  return out;
-}
+const { ofType, functionId, statementsOf } = templateQueries(() => resources);
 
 const SWEEPER = 'oms-start-stalled-workflows';
 
