@@ -49,7 +49,7 @@ const limitBuy = (symbol: string, qty: string, limit: string, tif = 'day') => ({
   time_in_force: tif,
 });
 
-it('a market order fills at the ask, through the 7 states of a filled order', async () => {
+it('a market order fills at the ask, through the 8 states of a filled order', async () => {
   await http.pinQuote('E2EMKT', { bid: '50.00', ask: '50.02', ask_size: '1000' });
   const placed = await http.submit({
     symbol: 'E2EMKT',
