@@ -599,23 +599,22 @@ export class SimulatedVenue implements Venue {
           written = [];
           if (current === undefined || current.status !== 'open') return null;
           const r = new Reporter(this.name, current, at);
-          if (current.dayEndsAt !== undefined && Date.parse(current.dayEndsAt) <= Date.parse(at)) {
-            // Its day is over: expired before anything else this tick (no fill after the close).
-            r.add('expired', current.filledQty, { reason: DAY_ENDED });
+          // Taken off the book before matching: a DAY order whose day is over (no fill after the
+          // close), an auction order still resting after its auction (it did not execute there).
+          const dayOver = current.dayEndsAt !== undefined && Date.parse(current.dayEndsAt) <= Date.parse(at);
+          const auctionOver =
+            isAuctionOrder(current.timeInForce) &&
+            auctionInstantOf(current) <= over[AUCTION_OF[current.timeInForce]];
+          if (dayOver || auctionOver) {
+            if (dayOver) r.add('expired', current.filledQty, { reason: DAY_ENDED });
+            else r.add('canceled', current.filledQty, { reason: AUCTION_UNFILLED });
             written = r.reports;
             const { restingSymbol: _, ...rest } = current;
             const item = r.seal({ ...rest, status: 'canceled', updatedAt: at }, current.version + 1);
             return [{ item, expectedVersion: current.version }];
           }
-          if (isAuctionOrder(current.timeInForce)) {
-            // Resting until its auction; still resting after it: it did not execute there.
-            if (auctionInstantOf(current) > over[AUCTION_OF[current.timeInForce]]) return null;
-            r.add('canceled', current.filledQty, { reason: AUCTION_UNFILLED });
-            written = r.reports;
-            const { restingSymbol: _, ...rest } = current;
-            const item = r.seal({ ...rest, status: 'canceled', updatedAt: at }, current.version + 1);
-            return [{ item, expectedVersion: current.version }];
-          }
+          // Resting until its auction: nothing happens to it before.
+          if (isAuctionOrder(current.timeInForce)) return null;
           const result = this.matchItem(current, quote, r, at, config);
           quote = result.quote;
           const changed = r.reports.length > 0 || result.item.watermark !== current.watermark;
