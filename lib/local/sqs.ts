@@ -396,8 +396,7 @@ export class LocalQueues {
   }
 
   /** @internal Receives up to `max` visible messages; redrives and expires on the way. */
-  take(queue: Queue, max: number, invisibleForMs: number): ReceivedMessage[] {
-    const now = this.now();
+  take(queue: Queue, max: number, invisibleForMs: number, now: number = this.now()): ReceivedMessage[] {
     queue.expire(now);
     const out: ReceivedMessage[] = [];
     for (const message of queue.visible(now)) {
@@ -409,8 +408,7 @@ export class LocalQueues {
   }
 
   /** @internal Count of visible messages after redrive and expiry. */
-  visibleCount(queue: Queue): number {
-    const now = this.now();
+  visibleCount(queue: Queue, now: number = this.now()): number {
     queue.expire(now);
     let count = 0;
     for (const message of queue.visible(now)) {
@@ -527,9 +525,13 @@ class SqsPoller {
     clearTimeout(this.timer);
     this.timer = undefined;
     let wakeAt: number | null = null;
+    // One instant per look: a message that becomes visible between reading the clock twice would
+    // be neither taken (not yet visible) nor waited for (no longer in the future), and the poller
+    // would sleep until the next send.
+    let now = this.queues.clock();
     while (this.running.size < this.concurrency) {
-      const now = this.queues.clock();
-      const visible = this.queues.visibleCount(this.queue);
+      now = this.queues.clock();
+      const visible = this.queues.visibleCount(this.queue, now);
       if (visible === 0) {
         this.windowStart = null;
         break;
@@ -543,7 +545,7 @@ class SqsPoller {
       }
       this.windowStart = null;
       // Invisible while the function runs; the visibility timeout starts when it ends.
-      const batch = this.queues.take(this.queue, this.esm.batchSize, Number.POSITIVE_INFINITY);
+      const batch = this.queues.take(this.queue, this.esm.batchSize, Number.POSITIVE_INFINITY, now);
       if (batch.length === 0) break;
       const run = this.run(batch).finally(() => {
         this.running.delete(run);
@@ -551,7 +553,6 @@ class SqsPoller {
       });
       this.running.add(run);
     }
-    const now = this.queues.clock();
     const nextVisible = this.queue.nextVisibleAt(now);
     if (nextVisible !== null && (wakeAt === null || nextVisible < wakeAt)) wakeAt = nextVisible;
     if (wakeAt !== null) this.timer = setTimeout(this.wake, Math.max(0, wakeAt - now));
