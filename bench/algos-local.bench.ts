@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { algoParamsFromSpec, builtInAlgorithms, planFor } from '../lambdas/core/algos/index.js';
 import { formatNanos, nanos, validateOrderRequest } from '../lambdas/core/index.js';
-import { startLocalOms } from '../lib/local/oms-local.js';
+import { startLocalOms } from '../local/oms-local.js';
 
 const SLICES = Number(process.env.BENCH_TWAP_SLICES ?? 3);
 const EVERY_DAY = 'sun,mon,tue,wed,thu,fri,sat';

@@ -24,6 +24,8 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { advanceQuote, type Quote, seedQuote } from '../lambdas/broker-gateway/simulated/market.js';
+import { type BookOrder, match } from '../lambdas/broker-gateway/simulated/matching.js';
 import {
   type AlgoParams,
   type AlgoRegistry,
@@ -35,8 +37,6 @@ import {
   seedFromOrderId,
 } from '../lambdas/core/algos/index.js';
 import { formatNanos, type Nanos, nanos, newYorkToUtc, ONE } from '../lambdas/core/index.js';
-import { advanceQuote, type Quote, seedQuote } from '../lambdas/venue/market.js';
-import { type BookOrder, match } from '../lambdas/venue/matching.js';
 
 const TICK_MS = 1_000;
 const SYMBOL = 'AAPL';

@@ -169,7 +169,7 @@ function envNumber(name: string, fallback: number): number {
 
 async function main(): Promise<void> {
   // Imported here so the client worker does not load local mode.
-  const { startLocalOms } = await import('../lib/local/oms-local.js');
+  const { startLocalOms } = await import('../local/oms-local.js');
   const clients = Math.max(1, Math.floor(envNumber('BENCH_CLIENTS', 16)));
   const durationMs = envNumber('BENCH_SECONDS', 20) * 1000;
   const warmupOrders = Math.floor(envNumber('BENCH_WARMUP_ORDERS', 40));

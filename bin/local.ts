@@ -1,5 +1,5 @@
 /**
- * `npm start`: the whole OMS on this machine (lib/local/oms-local.ts). Options:
+ * `npm start`: the whole OMS on this machine (local/oms-local.ts). Options:
  *   --port <n>         HTTP API port (default $PORT or 3000)
  *   --data-dir <path>  keep DynamoDB Local's data there (default: in memory)
  * Environment: OMS_API_KEY_ID / OMS_API_SECRET_KEY (the demo key pair), OMS_SESSION_CLOSE
@@ -7,7 +7,7 @@
  * Ctrl-C stops everything; DynamoDB Local's Java process also dies with this process.
  */
 import { parseArgs } from 'node:util';
-import { startLocalOms } from '../lib/local/oms-local.js';
+import { startLocalOms } from '../local/oms-local.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

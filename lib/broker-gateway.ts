@@ -19,7 +19,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/shared/config.js';
+import { ENV } from '../lambdas/platform/config.js';
 import { OMS_SOURCE, VENUE_SOURCE } from './event-bus.js';
 import type { EventStore } from './event-store.js';
 import { HANDLERS } from './handlers.js';

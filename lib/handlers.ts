@@ -5,38 +5,38 @@
  */
 export const HANDLERS = {
   // HTTP API (Alpaca v2 order surface)
-  authorizer: 'lambdas/auth/authorizer.ts',
-  createOrder: 'lambdas/api/create-order.ts',
-  queryOrders: 'lambdas/api/query-orders.ts',
-  replaceOrder: 'lambdas/api/replace-order.ts',
-  cancelOrder: 'lambdas/api/cancel-order.ts',
+  authorizer: 'lambdas/order-api/authorizer.ts',
+  createOrder: 'lambdas/order-api/create-order.ts',
+  queryOrders: 'lambdas/order-api/query-orders.ts',
+  replaceOrder: 'lambdas/order-api/replace-order.ts',
+  cancelOrder: 'lambdas/order-api/cancel-order.ts',
   // Event store stream consumers
-  publisher: 'lambdas/stream/publisher.ts',
-  projector: 'lambdas/stream/projector.ts',
-  signaller: 'lambdas/stream/signaller.ts',
-  contingency: 'lambdas/stream/contingency.ts',
-  startAlgorithm: 'lambdas/workflow/start-algorithm.ts',
-  releaseSlice: 'lambdas/workflow/release-slice.ts',
-  finishAlgorithm: 'lambdas/workflow/finish-algorithm.ts',
+  publisher: 'lambdas/stream-consumers/publisher.ts',
+  projector: 'lambdas/stream-consumers/projector.ts',
+  signaller: 'lambdas/stream-consumers/signaller.ts',
+  contingency: 'lambdas/stream-consumers/order-group-coordinator.ts',
+  startAlgorithm: 'lambdas/algo-orders/start-algorithm.ts',
+  releaseSlice: 'lambdas/algo-orders/release-slice.ts',
+  finishAlgorithm: 'lambdas/algo-orders/finish-algorithm.ts',
   // Order lifecycle workflow tasks
-  checkPreTradeRisk: 'lambdas/workflow/check-pre-trade-risk.ts',
-  askRiskGuardian: 'lambdas/workflow/ask-risk-guardian.ts',
-  routeOrder: 'lambdas/workflow/route-order.ts',
-  holdUntilTriggered: 'lambdas/workflow/hold-until-triggered.ts',
-  awaitOutcome: 'lambdas/workflow/await-outcome.ts',
-  expireOrder: 'lambdas/workflow/expire-order.ts',
-  recordException: 'lambdas/workflow/record-exception.ts',
+  checkPreTradeRisk: 'lambdas/order-lifecycle/check-pre-trade-risk.ts',
+  askRiskGuardian: 'lambdas/order-lifecycle/ask-risk-guardian.ts',
+  routeOrder: 'lambdas/order-lifecycle/route-order.ts',
+  holdUntilTriggered: 'lambdas/held-triggers/hold-until-triggered.ts',
+  awaitOutcome: 'lambdas/order-lifecycle/await-outcome.ts',
+  expireOrder: 'lambdas/order-lifecycle/expire-order.ts',
+  recordException: 'lambdas/order-lifecycle/record-exception.ts',
   // Restarts the workflow of an order whose start was lost (scheduled)
-  startStalledWorkflows: 'lambdas/workflow/start-stalled-workflows.ts',
+  startStalledWorkflows: 'lambdas/order-lifecycle/start-stalled-workflows.ts',
   // Stops the OMS holds for venues without them: watches the market for their triggers (scheduled)
-  watchHeldTriggers: 'lambdas/triggers/watch-held-triggers.ts',
+  watchHeldTriggers: 'lambdas/held-triggers/watch-held-triggers.ts',
   // Broker Gateway (simulated venue)
-  submitToVenue: 'lambdas/venue/submit-to-venue.ts',
-  forwardToVenue: 'lambdas/venue/forward-to-venue.ts',
-  applyExecutionReport: 'lambdas/venue/apply-execution-report.ts',
-  marketTick: 'lambdas/venue/market-tick.ts',
+  submitToVenue: 'lambdas/broker-gateway/submit-to-venue.ts',
+  forwardToVenue: 'lambdas/broker-gateway/forward-to-venue.ts',
+  applyExecutionReport: 'lambdas/broker-gateway/apply-execution-report.ts',
+  marketTick: 'lambdas/broker-gateway/simulated/market-tick.ts',
   // Inbound orders from the bus
-  orderRequested: 'lambdas/inbound/order-requested.ts',
+  orderRequested: 'lambdas/inbound-orders/order-requested.ts',
 } as const;
 
 export type HandlerName = keyof typeof HANDLERS;

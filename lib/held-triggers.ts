@@ -1,6 +1,6 @@
 /**
  * The held-trigger watcher (every minute): checks the stops the OMS holds for venues that do not
- * hold them natively (lambdas/triggers/watch-held-triggers.ts) against the market, and records
+ * hold them natively (lambdas/held-triggers/watch-held-triggers.ts) against the market, and records
  * their trail moves, triggers and IOC/FOK cancels in the event store.
  *
  * Grants: read the orders read model (its sparse `byArmedSymbol` index) and the market; read and
@@ -12,7 +12,7 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/shared/config.js';
+import { ENV } from '../lambdas/platform/config.js';
 import type { EventStore } from './event-store.js';
 import { HANDLERS } from './handlers.js';
 import { omsFunction, useTable } from './lambda-defaults.js';

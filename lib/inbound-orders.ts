@@ -10,7 +10,7 @@ import type { EventBus } from 'aws-cdk-lib/aws-events';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/shared/config.js';
+import { ENV } from '../lambdas/platform/config.js';
 import {
   BUS_QUEUE_MAX_MESSAGE_AGE,
   BUS_TARGET_FUNCTION_TIMEOUT,

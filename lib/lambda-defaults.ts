@@ -13,7 +13,7 @@
  * - Each function gets its own role (no AWS managed policy): it may write only its own log group
  *   (explicit LogGroup, one month retention, JSON log format) plus X-Ray segments; everything else is
  *   granted per table/bus/state machine by `useTable` and the grant methods, which also set the
- *   environment variable named in `lambdas/shared/config.ts`, so grants and env cannot drift.
+ *   environment variable named in `lambdas/platform/config.ts`, so grants and env cannot drift.
  */
 import { type CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';

@@ -8,7 +8,7 @@
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ORDER_TYPES, parseVenueOrderTypes } from '../lambdas/core/index.js';
-import { DEFAULT_VENUE_NAME, ENV } from '../lambdas/shared/config.js';
+import { DEFAULT_VENUE_NAME, ENV } from '../lambdas/platform/config.js';
 import { AlgoOrders } from './algo-orders.js';
 import { BrokerGateway } from './broker-gateway.js';
 import { OmsEventBus } from './event-bus.js';

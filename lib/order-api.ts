@@ -19,7 +19,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/shared/config.js';
+import { ENV } from '../lambdas/platform/config.js';
 import type { EventStore } from './event-store.js';
 import { HANDLERS } from './handlers.js';
 import { LOG_RETENTION, omsFunction, useTable } from './lambda-defaults.js';

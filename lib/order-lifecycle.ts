@@ -5,7 +5,7 @@
  * execution data (no order contents in logs), X-Ray tracing on.
  *
  * Also the stalled-workflow sweeper (every minute): restarts the workflow of an order still pending_new
- * a minute after submission, whose start by the signaller was lost (lambdas/workflow/start-stalled-workflows.ts).
+ * a minute after submission, whose start by the signaller was lost (lambdas/order-lifecycle/start-stalled-workflows.ts).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/shared/config.js';
+import { ENV } from '../lambdas/platform/config.js';
 import type { EventStore } from './event-store.js';
 import { HANDLERS } from './handlers.js';
 import { omsFunction, useTable } from './lambda-defaults.js';

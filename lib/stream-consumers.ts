@@ -13,7 +13,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/shared/config.js';
+import { ENV } from '../lambdas/platform/config.js';
 import type { EventStore } from './event-store.js';
 import { HANDLERS } from './handlers.js';
 import { acknowledgeDeadLetterQueue, omsFunction, secureQueue, useTable } from './lambda-defaults.js';

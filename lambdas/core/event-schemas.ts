@@ -1,6 +1,6 @@
 /**
  * The published contract of the order events: zod schemas of each event's `data` and of the bus
- * envelope's `detail` (`{metadata, data}`, see `lambdas/shared/envelope.ts`), and their JSON
+ * envelope's `detail` (`{metadata, data}`, see `lambdas/event-store/envelope.ts`), and their JSON
  * Schemas for the EventBridge Schema Registry.
  *
  * Schemas are strict (unknown keys are refused) and exact: decimals are canonical decimal text

@@ -4,7 +4,7 @@
  * stop-limit as limit). Until then the order is `armed` (Alpaca `accepted`) and the OMS watches the
  * market for its trigger. Pure: the watcher passes the quote in.
  *
- * The trigger rule is the simulated venue's (lambdas/venue/matching.ts), so a stop behaves the same
+ * The trigger rule is the simulated venue's (lambdas/broker-gateway/simulated/matching.ts), so a stop behaves the same
  * whoever holds it: a stop or stop-limit triggers when the last sale crosses the stop (buy: last >=
  * stop, sell: last <= stop); a trailing stop trails the best last sale seen since it was armed
  * (the highest for a sell, the lowest for a buy) by its trail price or percent, and triggers when

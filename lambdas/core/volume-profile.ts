@@ -1,7 +1,7 @@
 /**
  * The intraday volume profile of US equities: how much trades at a given minute, relative to the
  * quietest minute of the regular session. Pure function of time, so both the simulated market
- * (displayed sizes, `lambdas/venue/market.ts`) and the VWAP algorithm (slice weights,
+ * (displayed sizes, `lambdas/broker-gateway/simulated/market.ts`) and the VWAP algorithm (slice weights,
  * `lambdas/core/algos/vwap.ts`) read the same curve: the algorithm's schedule follows the volume
  * the venue will actually show.
  */

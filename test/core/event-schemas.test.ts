@@ -21,8 +21,8 @@ import {
   parseEventData,
   validateOrderRequest,
 } from '../../lambdas/core/index.js';
-import { detailOf } from '../../lambdas/shared/envelope.js';
-import { SCHEMA_VERSION, toStored } from '../../lambdas/shared/event-store.js';
+import { detailOf } from '../../lambdas/event-store/envelope.js';
+import { SCHEMA_VERSION, toStored } from '../../lambdas/event-store/event-store.js';
 import { OrderBook, T0 } from './order-book.js';
 
 const ALL_TYPES: readonly OrderEventType[] = [

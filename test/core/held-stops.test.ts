@@ -3,6 +3,7 @@
  * to an armed order, its replacement, and what goes to the venue once it triggers.
  */
 import fc from 'fast-check';
+import { venueOrderOf } from '../../lambdas/broker-gateway/venue.js';
 import {
   decideHeldTrigger,
   execute,
@@ -15,7 +16,6 @@ import {
   toAlpacaOrder,
   validateOrderRequest,
 } from '../../lambdas/core/index.js';
-import { venueOrderOf } from '../../lambdas/venue/venue.js';
 
 const T0 = Date.parse('2026-11-23T15:00:00Z');
 

@@ -1,9 +1,11 @@
 /**
  * Stops the OMS holds (lambdas/core/trigger.ts): which venues need it, the trailing level, what one
  * check of an armed order records, and that the emulation triggers exactly where the simulated
- * venue's matching (lambdas/venue/matching.ts) does for the same stop and the same prices.
+ * venue's matching (lambdas/broker-gateway/simulated/matching.ts) does for the same stop and the same prices.
  */
 import fc from 'fast-check';
+import type { Quote } from '../../lambdas/broker-gateway/simulated/market.js';
+import { type BookOrder, match } from '../../lambdas/broker-gateway/simulated/matching.js';
 import {
   checkHeldTrigger,
   formatNanos,
@@ -19,8 +21,6 @@ import {
   type TimeInForce,
   trailingStopLevel,
 } from '../../lambdas/core/index.js';
-import type { Quote } from '../../lambdas/venue/market.js';
-import { type BookOrder, match } from '../../lambdas/venue/matching.js';
 
 const stop = (t: Partial<HeldTrigger> = {}): HeldTrigger => ({
   side: 'sell',

@@ -6,8 +6,8 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { envValue, type LocalOms } from '../../lib/local/oms-local.js';
-import { LOCAL_REGION } from '../../lib/local/types.js';
+import { envValue, type LocalOms } from '../../local/oms-local.js';
+import { LOCAL_REGION } from '../../local/types.js';
 import { type AuditEvent, eventually, num, type OmsHttp, startTradingDayOms } from './harness.js';
 
 jest.setTimeout(90_000);

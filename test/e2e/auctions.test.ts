@@ -7,7 +7,7 @@
  * unmarketable opg limit is canceled `auction_unfilled`; an opg order placed during the session is
  * refused by the API (422, nothing placed); the cls order fills in the closing auction.
  */
-import { type LocalOms, startLocalOms } from '../../lib/local/oms-local.js';
+import { type LocalOms, startLocalOms } from '../../local/oms-local.js';
 import {
   EVERY_DAY,
   expectConsistentTrail,

@@ -5,7 +5,7 @@
  * Alpaca/FIX status sequence of each is asserted from its audit trail. See local-mode.test.ts for
  * the harness conventions.
  */
-import type { LocalOms } from '../../lib/local/oms-local.js';
+import type { LocalOms } from '../../local/oms-local.js';
 import { expectConsistentTrail, type OmsHttp, startTradingDayOms } from './harness.js';
 
 jest.setTimeout(60_000);

@@ -4,7 +4,7 @@
  * canceled by the group coordinator (stream consumer `Contingency`). Each scenario trades its own
  * symbol. See local-mode.test.ts for the harness conventions.
  */
-import type { LocalOms } from '../../lib/local/oms-local.js';
+import type { LocalOms } from '../../local/oms-local.js';
 import {
   eventually,
   expectConsistentTrail,

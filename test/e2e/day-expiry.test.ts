@@ -7,7 +7,7 @@
  * workflow's own expiry (close + grace) is the backstop, set far enough here (30 s) that the
  * venue's comes first.
  */
-import { type LocalOms, startLocalOms } from '../../lib/local/oms-local.js';
+import { type LocalOms, startLocalOms } from '../../local/oms-local.js';
 import {
   EVERY_DAY,
   expectConsistentTrail,

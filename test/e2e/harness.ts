@@ -6,9 +6,9 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { apiKeyItem } from '../../lambdas/shared/accounts.js';
-import { envValue, type LocalOms, type LocalOmsOptions, startLocalOms } from '../../lib/local/oms-local.js';
-import { LOCAL_REGION } from '../../lib/local/types.js';
+import { apiKeyItem } from '../../lambdas/orders/accounts.js';
+import { envValue, type LocalOms, type LocalOmsOptions, startLocalOms } from '../../local/oms-local.js';
+import { LOCAL_REGION } from '../../local/types.js';
 
 /** The Alpaca order fields the tests read. */
 export interface Order {

@@ -6,7 +6,7 @@
  * held-trigger watcher triggers it from the quotes pinned through `PUT /local/market/{symbol}`, and
  * the workflow sends it as the type it trades as. See local-mode.test.ts for the harness conventions.
  */
-import type { LocalOms } from '../../lib/local/oms-local.js';
+import type { LocalOms } from '../../local/oms-local.js';
 import {
   expectConsistentTrail,
   expectWorkflowPath,

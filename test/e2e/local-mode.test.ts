@@ -7,10 +7,10 @@
  * DAY expiry at the session close has its own local mode: day-expiry.test.ts.
  * Resting orders are DAY orders with the close 12 hours away (sessions every day). Not GTC: its
  * 90-day outcome wait overflows a Node timer in local Step Functions, which then expires the
- * order at once (reported; lib/local/step-functions.ts). `OMS_E2E_RACE_LOG=1` prints which side
+ * order at once (reported; local/step-functions.ts). `OMS_E2E_RACE_LOG=1` prints which side
  * won each replace/fill race; `OMS_E2E_LOG=<file>` keeps the handlers' logs.
  */
-import type { LocalOms } from '../../lib/local/oms-local.js';
+import type { LocalOms } from '../../local/oms-local.js';
 import {
   type AuditEvent,
   eventually,

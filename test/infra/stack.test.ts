@@ -11,7 +11,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ORDER_EVENT_TYPES } from '../../lambdas/core/event-schemas.js';
-import { ENV } from '../../lambdas/shared/config.js';
+import { ENV } from '../../lambdas/platform/config.js';
 import { OmsEventBus } from '../../lib/event-bus.js';
 import { HANDLERS } from '../../lib/handlers.js';
 import { OmsStack } from '../../lib/oms-stack.js';

@@ -10,8 +10,8 @@ import {
   StartExecutionCommand,
   TaskDoesNotExist,
 } from '@aws-sdk/client-sfn';
-import { type AwsEndpoint, type AwsJsonService, startAwsEndpoint } from '../../lib/local/aws-endpoint.js';
-import { LocalServiceError } from '../../lib/local/errors.js';
+import { type AwsEndpoint, type AwsJsonService, startAwsEndpoint } from '../../local/aws-endpoint.js';
+import { LocalServiceError } from '../../local/errors.js';
 
 /** A fake service: answers from a table of action → handler and records what it was asked. */
 function fakeService(

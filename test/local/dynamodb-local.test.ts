@@ -14,15 +14,15 @@ import {
   ListTablesCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { isProcessAlive, spawnWatched } from '../../lib/local/child-process.js';
+import { isProcessAlive, spawnWatched } from '../../local/child-process.js';
 import {
   attributeDefinitions,
   createTableInput,
   createTables,
   localDynamoDbClient,
   startDynamoDbLocal,
-} from '../../lib/local/dynamodb-local.js';
-import type { TableSpec } from '../../lib/local/types.js';
+} from '../../local/dynamodb-local.js';
+import type { TableSpec } from '../../local/types.js';
 
 const repoRoot = resolve(__dirname, '..', '..');
 
@@ -171,7 +171,7 @@ describe('process watchdog', () => {
 
   it('kills the command when the owning process is SIGKILLed', async () => {
     const { pid } = await runCrashingChild(`
-      import { spawnWatched } from ${JSON.stringify(join(repoRoot, 'lib/local/child-process.ts'))};
+      import { spawnWatched } from ${JSON.stringify(join(repoRoot, 'local/child-process.ts'))};
       const proc = await spawnWatched('sleep', ['30'], { graceSeconds: 1 });
       process.stdout.write(JSON.stringify({ pid: proc.pid }) + '\\n');
       process.kill(process.pid, 'SIGKILL');
@@ -241,7 +241,7 @@ describe('DynamoDB Local', () => {
 
   it('leaves no Java process behind when the owning process is SIGKILLed', async () => {
     const { pid, port } = await runCrashingChild(`
-      import { startDynamoDbLocal } from ${JSON.stringify(join(repoRoot, 'lib/local/dynamodb-local.ts'))};
+      import { startDynamoDbLocal } from ${JSON.stringify(join(repoRoot, 'local/dynamodb-local.ts'))};
       const ddb = await startDynamoDbLocal();
       process.stdout.write(JSON.stringify({ pid: ddb.pid, port: ddb.port }) + '\\n');
       process.kill(process.pid, 'SIGKILL');

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
-import { LocalServiceError } from '../../lib/local/errors.js';
+import { LocalServiceError } from '../../local/errors.js';
 import {
   type EventBridgeEvent,
   LocalEventBridge,
   type LocalEventBridgeOptions,
   parseRateExpression,
-} from '../../lib/local/event-bridge.js';
-import type { InvokeResult, LocalTopology, RuleSpec } from '../../lib/local/types.js';
+} from '../../local/event-bridge.js';
+import type { InvokeResult, LocalTopology, RuleSpec } from '../../local/types.js';
 
 const BUS_ARN = 'arn:aws:events:us-east-1:000000000000:event-bus/stockbot-oms';
 const SM_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:lifecycle';

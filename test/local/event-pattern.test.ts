@@ -1,5 +1,5 @@
 /**
- * EventBridge content filtering (lib/local/event-pattern.ts): the AWS documentation's examples
+ * EventBridge content filtering (local/event-pattern.ts): the AWS documentation's examples
  * (EventBridge User Guide "Event patterns" and "Content filtering in Amazon EventBridge event
  * patterns", Lambda Developer Guide "Lambda event filtering"), reconstructed as event + pattern +
  * expected outcome; validation errors; properties; and the patterns this project's stack really
@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import fc from 'fast-check';
+import { OmsStack } from '../../lib/oms-stack.js';
 import {
   compilePattern,
   InvalidEventPatternError,
   matchesPattern,
   validatePattern,
-} from '../../lib/local/event-pattern.js';
-import { OmsStack } from '../../lib/oms-stack.js';
+} from '../../local/event-pattern.js';
 
 type Json = Record<string, unknown>;
 

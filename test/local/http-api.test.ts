@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { handler as queryOrders } from '../../lambdas/api/query-orders';
-import { handler as authorizer } from '../../lambdas/auth/authorizer';
+import { handler as authorizer } from '../../lambdas/order-api/authorizer';
+import { handler as queryOrders } from '../../lambdas/order-api/query-orders';
+import { ORDER_ROUTES } from '../../lib/order-api';
 import {
   GATEWAY_ERRORS,
   isTextContentType,
@@ -11,16 +12,15 @@ import {
   matchRoute,
   parseQueryString,
   requestTime,
-} from '../../lib/local/http-api';
-import { readTopology, synthesizeTemplate } from '../../lib/local/topology';
-import type { FunctionSpec, HttpApiSpec, InvokeResult, Invoker, RouteSpec } from '../../lib/local/types';
-import { LOCAL_ACCOUNT_ID } from '../../lib/local/types';
-import { ORDER_ROUTES } from '../../lib/order-api';
+} from '../../local/http-api';
+import { readTopology, synthesizeTemplate } from '../../local/topology';
+import type { FunctionSpec, HttpApiSpec, InvokeResult, Invoker, RouteSpec } from '../../local/types';
+import { LOCAL_ACCOUNT_ID } from '../../local/types';
 
 /** The real handlers the last test runs in process, by their template entry. */
 const REAL_HANDLERS: Record<string, (event: never, context: never) => Promise<unknown>> = {
-  'lambdas/auth/authorizer.ts': authorizer,
-  'lambdas/api/query-orders.ts': queryOrders,
+  'lambdas/order-api/authorizer.ts': authorizer,
+  'lambdas/order-api/query-orders.ts': queryOrders,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -774,18 +774,18 @@ describe('the real topology and handlers', () => {
       expect(r.authorizerFunctionLogicalId).toBe(apiSpec.authorizer?.functionLogicalId);
     const entryOf = (id: string) => functions.find((f) => f.logicalId === id)?.entry;
     const cases: [string, string, string, Record<string, string>][] = [
-      ['POST', '/v2/orders', 'lambdas/api/create-order.ts', {}],
-      ['GET', '/v2/orders:by_client_order_id', 'lambdas/api/query-orders.ts', {}],
-      ['GET', '/v2/orders/o-1/events', 'lambdas/api/query-orders.ts', { order_id: 'o-1' }],
-      ['PATCH', '/v2/orders/o-1', 'lambdas/api/replace-order.ts', { order_id: 'o-1' }],
-      ['DELETE', '/v2/orders', 'lambdas/api/cancel-order.ts', {}],
+      ['POST', '/v2/orders', 'lambdas/order-api/create-order.ts', {}],
+      ['GET', '/v2/orders:by_client_order_id', 'lambdas/order-api/query-orders.ts', {}],
+      ['GET', '/v2/orders/o-1/events', 'lambdas/order-api/query-orders.ts', { order_id: 'o-1' }],
+      ['PATCH', '/v2/orders/o-1', 'lambdas/order-api/replace-order.ts', { order_id: 'o-1' }],
+      ['DELETE', '/v2/orders', 'lambdas/order-api/cancel-order.ts', {}],
     ];
     for (const [method, path, entry, params] of cases) {
       const m = matchRoute(apiSpec.routes, method, path);
       expect(m && entryOf(m.route.functionLogicalId)).toBe(entry);
       expect(m?.pathParameters).toEqual(params);
     }
-    expect(entryOf(apiSpec.authorizer?.functionLogicalId ?? '')).toBe('lambdas/auth/authorizer.ts');
+    expect(entryOf(apiSpec.authorizer?.functionLogicalId ?? '')).toBe('lambdas/order-api/authorizer.ts');
     expect(apiSpec.authorizer).toMatchObject({
       identitySources: [],
       resultTtlSeconds: 0,

@@ -1,13 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { LocalLambdaRuntime } from '../../lib/local/lambda-runtime.js';
-import {
-  type FunctionSpec,
-  type InvokeResult,
-  LOCAL_ACCOUNT_ID,
-  LOCAL_REGION,
-} from '../../lib/local/types.js';
+import { LocalLambdaRuntime } from '../../local/lambda-runtime.js';
+import { type FunctionSpec, type InvokeResult, LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../local/types.js';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const FIXTURE = 'test/local/fixtures/lambda-handler.ts';
@@ -39,7 +34,7 @@ const FUNCTIONS: readonly FunctionSpec[] = [
   }),
   fn('NoHandler', { entry: 'test/local/fixtures/lambda-helper.ts' }),
   fn('Missing', { entry: 'test/local/fixtures/does-not-exist.ts' }),
-  fn('RouteOrder', { entry: 'lambdas/workflow/route-order.ts', environment: { VENUE_NAME: 'XTST' } }),
+  fn('RouteOrder', { entry: 'lambdas/order-lifecycle/route-order.ts', environment: { VENUE_NAME: 'XTST' } }),
 ];
 
 const BASE_ENV = {

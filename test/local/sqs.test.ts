@@ -1,12 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
 import fc from 'fast-check';
-import {
-  failedMessageIds,
-  LocalQueues,
-  MAX_MESSAGE_BYTES,
-  md5OfMessageAttributes,
-} from '../../lib/local/sqs.js';
+import { failedMessageIds, LocalQueues, MAX_MESSAGE_BYTES, md5OfMessageAttributes } from '../../local/sqs.js';
 import {
   type EventSourceMappingSpec,
   type InvokeResult,
@@ -14,7 +9,7 @@ import {
   LOCAL_ACCOUNT_ID,
   LOCAL_REGION,
   type QueueSpec,
-} from '../../lib/local/types.js';
+} from '../../local/types.js';
 
 function queue(logicalId: string, over: Partial<QueueSpec> = {}): QueueSpec {
   const queueName = over.queueName ?? `oms-${logicalId.toLowerCase()}`;

@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LocalServiceError } from '../../lib/local/errors.js';
-import { type HistoryEvent, LocalStepFunctions } from '../../lib/local/step-functions.js';
-import type { InvokeResult, Invoker, StateMachineSpec } from '../../lib/local/types.js';
+import { LocalServiceError } from '../../local/errors.js';
+import { type HistoryEvent, LocalStepFunctions } from '../../local/step-functions.js';
+import type { InvokeResult, Invoker, StateMachineSpec } from '../../local/types.js';
 
 type Json = Record<string, unknown>;
 type Fn = (payload: Json) => Promise<unknown>;

@@ -21,7 +21,7 @@ import {
   type DynamoDbLocal,
   localDynamoDbClient,
   startDynamoDbLocal,
-} from '../../lib/local/dynamodb-local.js';
+} from '../../local/dynamodb-local.js';
 import {
   batchOutcome,
   type LambdaStreamRecord,
@@ -30,14 +30,14 @@ import {
   type StreamPollers,
   startStreamPollers,
   toLambdaRecord,
-} from '../../lib/local/stream-poller.js';
+} from '../../local/stream-poller.js';
 import type {
   EventSourceMappingSpec,
   FunctionSpec,
   InvokeResult,
   LocalTopology,
   TableSpec,
-} from '../../lib/local/types.js';
+} from '../../local/types.js';
 
 type Handler = (records: LambdaStreamRecord[]) => InvokeResult | Promise<InvokeResult>;
 

@@ -9,17 +9,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { ENV } from '../../lambdas/shared/config.js';
+import { ENV } from '../../lambdas/platform/config.js';
 import { HANDLERS } from '../../lib/handlers.js';
-import { type CfnTemplate, TemplateResolver, UnsupportedTemplateError } from '../../lib/local/intrinsics.js';
-import {
-  loadTemplate,
-  readTopology,
-  synthesisContext,
-  synthesizeTemplate,
-} from '../../lib/local/topology.js';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION, type LocalTopology } from '../../lib/local/types.js';
 import { ORDER_ROUTES } from '../../lib/order-api.js';
+import { type CfnTemplate, TemplateResolver, UnsupportedTemplateError } from '../../local/intrinsics.js';
+import { loadTemplate, readTopology, synthesisContext, synthesizeTemplate } from '../../local/topology.js';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION, type LocalTopology } from '../../local/types.js';
 
 const REPO_ROOT = join(__dirname, '..', '..');
 const A = `${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}`;

@@ -3,6 +3,7 @@
  * the volume-profile weighting of VWAP, and determinism (same seed, same plan).
  */
 import fc from 'fast-check';
+import { volumeProfilePercent as marketProfile } from '../../../lambdas/broker-gateway/simulated/market.js';
 import {
   type AlgoParams,
   type AlgoPlan,
@@ -24,7 +25,6 @@ import {
 import { formatNanos, nanos, ONE } from '../../../lambdas/core/decimal.js';
 import { newYorkToUtc } from '../../../lambdas/core/session.js';
 import { volumeProfilePercent } from '../../../lambdas/core/volume-profile.js';
-import { volumeProfilePercent as marketProfile } from '../../../lambdas/venue/market.js';
 
 const MIN = 60_000;
 /** Wednesday 4 March 2026, 09:30 New York: the open of a regular session. */

@@ -1,0 +1,246 @@
+/**
+ * Consumer of the execution report queue (bus rule on `ExecutionReport`, source `stockbot.venue`,
+ * -> SQS; each record's body is the EventBridge event): runs each report's order command
+ * (`commandOf`) with causationId = execId and appends what the core decides.
+ *
+ * - A batch is applied SEQUENTIALLY in a stable order (transactTime, then the per-order sequence n of
+ *   the execId `<orderId>:<n>`), so the reports the venue published together apply in order. A
+ *   report that must wait (`ReportOutOfOrder`) holds the later reports of its order in the batch;
+ *   held reports get another pass while a pass makes progress (a replacement's fill waits for its
+ *   `replaced` in the same batch). When a pass makes no progress, the held reports are tried again
+ *   after short pauses (`HELD_REPORT_PAUSES_MS`): what they wait for is usually a report of the same
+ *   venue call that another invocation is applying at that moment (the queue has no batching window,
+ *   for latency). What still fails is reported as a batch item failure and comes
+ *   back alone after the queue's visibility timeout (dead-letter queue after the max receives). An
+ *   unexpected error fails that report and every later report of its order in the batch.
+ * - A record whose body is not an execution report fails (it reaches the dead-letter queue).
+ *
+ * - A redelivered or superseded report is refused or ignored by the core ("already done"): logged
+ *   at info, success.
+ * - A report that has overtaken what it depends on (the bus does not keep order) fails so the
+ *   delivery is retried: an order whose stream does not exist yet (a replacement's first fill
+ *   before its `replaced` was applied), a trigger before the acknowledgement, or a closing report
+ *   whose CumQty is ahead of the fills applied (a cancel must not close the order before its
+ *   fills, or they would be quarantined).
+ * - `replaced`: after `OrderReplaced`, the replacement's opening events (core `openReplacement`)
+ *   are appended to its own stream; an `AppendConflict` there means it is already open.
+ */
+
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { nanos, type OrderState } from '../core/index.js';
+import { AppendConflict, type EventStore, runCommand } from '../event-store/event-store.js';
+import { replacementOpening } from '../orders/replacements.js';
+import { ENV, requiredEnv } from '../platform/config.js';
+import { logger } from '../platform/observability.js';
+import {
+  CLOSING_EXEC_TYPES,
+  commandOf,
+  type ExecutionReport,
+  executionReportSchema,
+} from './execution-report.js';
+import { eventStore } from './wiring.js';
+
+const idempotencyTable = () => requiredEnv(ENV.idempotencyTable);
+
+/** The report cannot apply yet; thrown so the delivery is retried. */
+export class ReportOutOfOrder extends Error {
+  override readonly name = 'ReportOutOfOrder';
+}
+
+export type ApplyOutcome = 'applied' | 'already_applied' | 'ignored';
+
+export async function applyReport(
+  store: EventStore,
+  report: ExecutionReport,
+  now: () => number,
+): Promise<ApplyOutcome> {
+  const { orderId, execId } = report;
+  const { state } = await store.loadState(orderId);
+  if (state === undefined)
+    throw new ReportOutOfOrder(`${execId}: order ${orderId} is not in the event store yet`);
+  if (CLOSING_EXEC_TYPES.has(report.execType) && report.cumQty !== undefined) {
+    if (state.filledQty < nanos(report.cumQty)) {
+      throw new ReportOutOfOrder(
+        `${execId}: ${report.execType} at CumQty ${report.cumQty} overtook its fills`,
+      );
+    }
+  }
+  const command = commandOf(report, state.phase !== 'pending_new');
+  const result = await runCommand(
+    store,
+    orderId,
+    command,
+    (s) => ({ accountId: s.accountId, correlationId: orderId, causationId: execId }),
+    now,
+  );
+  let outcome: ApplyOutcome = result.appended.length > 0 ? 'applied' : 'already_applied';
+  if (!result.decision.ok) {
+    const { code, message } = result.decision.refusal;
+    if (code === 'not_working' && result.state?.phase === 'pending_new') {
+      throw new ReportOutOfOrder(
+        `${execId}: ${report.execType} before the venue's acknowledgement was applied`,
+      );
+    }
+    logger.info('execution report not applicable (already done or superseded)', { execId, code, message });
+    outcome = 'ignored';
+  }
+  if (report.execType === 'replaced' && result.state?.phase === 'replaced') {
+    await openReplacementStream(store, result.state, execId, now);
+  }
+  return outcome;
+}
+
+async function openReplacementStream(
+  store: EventStore,
+  replaced: OrderState,
+  execId: string,
+  now: () => number,
+): Promise<void> {
+  const { events, meta, claim } = replacementOpening(replaced, execId, now(), idempotencyTable());
+  const replacementId = replaced.replacedBy as string;
+  try {
+    await store.append(events, meta, [claim]);
+  } catch (err) {
+    if (!(err instanceof AppendConflict)) throw err;
+    if (err.failedIndex !== events.length) {
+      logger.info('replacement already opened', { orderId: replaced.orderId, replacementId });
+      return;
+    }
+    // The id is claimed by another order: the venue has replaced the order all the same, so the
+    // replacement opens without the claim (the PATCH checked the id; this is a race with a POST).
+    logger.warn('replacement client order id already claimed', { replacementId });
+    try {
+      await store.append(events, meta);
+    } catch (again) {
+      if (!(again instanceof AppendConflict)) throw again;
+    }
+  }
+}
+
+/** Applies one report with its ids in the log keys. */
+async function applyLogged(report: ExecutionReport): Promise<ApplyOutcome> {
+  logger.appendKeys({ orderId: report.orderId, execId: report.execId });
+  try {
+    const outcome = await applyReport(eventStore(), report, Date.now);
+    logger.info('execution report processed', { execType: report.execType, outcome });
+    return outcome;
+  } finally {
+    logger.removeKeys(['orderId', 'execId']);
+  }
+}
+
+/** One report as an EventBridge event (the bus rule's event; tests and tools). */
+export async function applyExecutionReport(event: EventBridgeEvent<string, unknown>): Promise<ApplyOutcome> {
+  return applyLogged(executionReportSchema.parse(event.detail));
+}
+
+/** The per-order sequence n of an execId `<orderId>:<n>` (0 for an id of another shape). */
+export function reportSequence(execId: string): number {
+  const n = Number(execId.slice(execId.lastIndexOf(':') + 1));
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
+
+interface QueuedReport {
+  readonly messageId: string;
+  readonly report: ExecutionReport;
+}
+
+/** Stable application order: transactTime, then the per-order sequence, then the message id. */
+export function inApplicationOrder(items: readonly QueuedReport[]): QueuedReport[] {
+  const key = (q: QueuedReport) => [Date.parse(q.report.transactTime), reportSequence(q.report.execId)];
+  return [...items].sort((a, b) => {
+    const [ta = 0, na = 0] = key(a);
+    const [tb = 0, nb = 0] = key(b);
+    return ta - tb || na - nb || (a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0);
+  });
+}
+
+/**
+ * Pauses before held reports are tried again in the same invocation (about 0.6 s in all, well inside
+ * the 10 s timeout): cheaper than a trip through the visibility timeout for a dependency another
+ * invocation applies a few milliseconds later.
+ */
+export const HELD_REPORT_PAUSES_MS: readonly number[] = [50, 150, 400];
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Applies a batch's reports one after the other (see the module comment); returns the message ids
+ * that failed. `apply` is the single-report step and `sleep` the pause (both injected by tests).
+ */
+export async function applyInOrder(
+  items: readonly QueuedReport[],
+  apply: (report: ExecutionReport) => Promise<ApplyOutcome>,
+  sleep: (ms: number) => Promise<void> = pause,
+): Promise<string[]> {
+  const failed: string[] = [];
+  const failedOrders = new Set<string>();
+  let pending = inApplicationOrder(items);
+  let pauses = 0;
+  for (;;) {
+    const held: QueuedReport[] = [];
+    const heldOrders = new Set<string>();
+    let progress = false;
+    for (const item of pending) {
+      const { orderId, execId } = item.report;
+      if (failedOrders.has(orderId)) {
+        failed.push(item.messageId);
+        continue;
+      }
+      if (heldOrders.has(orderId)) {
+        held.push(item);
+        continue;
+      }
+      try {
+        await apply(item.report);
+        progress = true;
+      } catch (err) {
+        if (err instanceof ReportOutOfOrder) {
+          logger.info('execution report held', { orderId, execId, reason: err.message });
+          held.push(item);
+          heldOrders.add(orderId);
+        } else {
+          logger.error('execution report failed', { orderId, execId, error: err as Error });
+          failed.push(item.messageId);
+          failedOrders.add(orderId);
+        }
+      }
+    }
+    if (held.length === 0) return failed;
+    if (!progress) {
+      const wait = HELD_REPORT_PAUSES_MS[pauses++];
+      if (wait === undefined) return [...failed, ...held.map((h) => h.messageId)];
+      await sleep(wait);
+    }
+    pending = held;
+  }
+}
+
+/** The report an SQS record carries (its body is the EventBridge event). Throws when it is not one. */
+export function reportOf(record: SQSRecord): ExecutionReport {
+  const event = JSON.parse(record.body) as { detail?: unknown };
+  return executionReportSchema.parse(event.detail);
+}
+
+/** The deployed handler: an SQS batch of execution reports, answered with the failed records. */
+export async function applyExecutionReports(event: SQSEvent): Promise<SQSBatchResponse> {
+  const items: QueuedReport[] = [];
+  const unreadable: string[] = [];
+  for (const record of event.Records) {
+    try {
+      items.push({ messageId: record.messageId, report: reportOf(record) });
+    } catch (err) {
+      logger.error('queue record is not an execution report', {
+        messageId: record.messageId,
+        error: err as Error,
+      });
+      unreadable.push(record.messageId);
+    }
+  }
+  const failed = await applyInOrder(items, applyLogged);
+  return { batchItemFailures: [...unreadable, ...failed].map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+export const handler = middy(applyExecutionReports).use(injectLambdaContext(logger));

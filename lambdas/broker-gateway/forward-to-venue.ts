@@ -1,0 +1,93 @@
+/**
+ * Consumer of the forward-to-venue queue (bus rule on OMS events the venue must act on -> SQS; each
+ * record's body is the EventBridge event): `OrderCancelRequested` (cancel), `OrderReplaceRequested`
+ * (cancel/replace with the reserved replacement id) and `OrderExpired` (the OMS closed the order:
+ * the venue drops it, as a cancel). An order that was never at the venue is not forwarded: an
+ * algorithmic parent (its children are; the group coordinator cancels them) and a stop the OMS
+ * held and closed before it triggered (its replace or expiry was the OMS's own). The venue's answers come back as execution reports; every call
+ * is idempotent, so a redelivered event is harmless. Records are processed one after the other
+ * (Powertools batch, sequential: two requests on one order keep their order); a failed record is
+ * reported alone and retried after the queue's visibility timeout.
+ */
+
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { TIMES_IN_FORCE } from '../core/index.js';
+import { logger } from '../platform/observability.js';
+import { eventStore, simulatedVenue } from './wiring.js';
+
+const metadata = z.object({ orderId: z.string().min(1), eventId: z.string().optional() });
+const changes = z.object({
+  qty: z.string().optional(),
+  limitPrice: z.string().optional(),
+  stopPrice: z.string().optional(),
+  trailPrice: z.string().optional(),
+  trailPercent: z.string().optional(),
+  timeInForce: z.enum(TIMES_IN_FORCE).optional(),
+  clientOrderId: z.string().optional(),
+});
+
+const eventSchema = z.discriminatedUnion('detail-type', [
+  z.object({
+    'detail-type': z.literal('OrderCancelRequested'),
+    detail: z.object({ metadata, data: z.object({ requestedBy: z.string() }) }),
+  }),
+  z.object({
+    'detail-type': z.literal('OrderReplaceRequested'),
+    detail: z.object({ metadata, data: z.object({ replacementOrderId: z.string().min(1), changes }) }),
+  }),
+  z.object({ 'detail-type': z.literal('OrderExpired'), detail: z.object({ metadata }) }),
+]);
+
+/** Why the order is not at the venue (so nothing is forwarded), or null when it may be there. */
+async function notAtVenue(orderId: string): Promise<string | null> {
+  const { state } = await eventStore().loadState(orderId);
+  if (state?.algo != null) return 'an algorithmic parent is not at the venue';
+  if (state?.armedFor != null && !state.triggered) return 'a stop the OMS held never reached the venue';
+  return null;
+}
+
+export async function forwardToVenue(event: EventBridgeEvent<string, unknown>): Promise<void> {
+  const e = eventSchema.parse(event);
+  const { orderId } = e.detail.metadata;
+  const why = await notAtVenue(orderId);
+  if (why !== null) {
+    logger.info(`not forwarded: ${why}`, { orderId, eventType: e['detail-type'] });
+    return;
+  }
+  const venue = simulatedVenue();
+  logger.info('forwarding to venue', { orderId, eventType: e['detail-type'], venue: venue.name });
+  switch (e['detail-type']) {
+    case 'OrderCancelRequested':
+      return venue.cancel(orderId, e.detail.data.requestedBy);
+    case 'OrderReplaceRequested':
+      return venue.replace(orderId, e.detail.data.replacementOrderId, e.detail.data.changes);
+    case 'OrderExpired':
+      return venue.cancel(orderId, 'expired');
+  }
+}
+
+const processor = new BatchProcessor(EventType.SQS);
+
+async function forwardRecord(record: SQSRecord): Promise<void> {
+  try {
+    await forwardToVenue(JSON.parse(record.body) as EventBridgeEvent<string, unknown>);
+  } catch (err) {
+    logger.error('forward to venue failed', { messageId: record.messageId, error: err as Error });
+    throw err;
+  }
+}
+
+/** The deployed handler: an SQS batch of OMS events, answered with the failed records. */
+export async function forwardBatch(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
+  return processPartialResponse(event, forwardRecord, processor, {
+    ...(context ? { context } : {}),
+    processInParallel: false,
+    throwOnFullBatchFailure: false,
+  });
+}
+
+export const handler = middy(forwardBatch).use(injectLambdaContext(logger));

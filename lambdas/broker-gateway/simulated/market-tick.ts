@@ -1,0 +1,24 @@
+/**
+ * Scheduled (every minute in AWS; every couple of seconds in local mode): one step of the simulated
+ * market. Publishes the execution reports still pending in venue outboxes, advances the quote of
+ * every MARKET_TABLE symbol and every symbol with resting orders (pinned quotes are held), holds
+ * the opening or closing auction when one is due (opg / cls orders), and matches the resting
+ * orders, publishing their execution reports. The result (and the log line) says what it did:
+ * symbols moved and held, orders looked at and matched, fills, auctions held.
+ */
+
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { logger } from '../../platform/observability.js';
+import { simulatedVenue } from '../wiring.js';
+import type { TickResult } from './simulated-venue.js';
+
+export async function marketTick(): Promise<TickResult> {
+  const result = await simulatedVenue().tick();
+  if (result.outboxFailures > 0)
+    logger.warn('venue outboxes still unpublished; the next tick retries them', { ...result });
+  else logger.info('market tick', { ...result });
+  return result;
+}
+
+export const handler = middy(marketTick).use(injectLambdaContext(logger));

@@ -1,0 +1,1124 @@
+/**
+ * The simulated venue: a `Venue` whose book lives in VENUE_ORDERS_TABLE and whose market is the
+ * seeded random walk in MARKET_TABLE. It answers with execution reports on the bus.
+ *
+ * Book item (pk `orderId` = the OMS order id, FIX ClOrdID): the order's terms, `filledQty`,
+ * `status`, a `version` every write is conditional on (two matchers racing on one order: one
+ * wins, the other reloads and matches again, so nothing fills twice), `reportSeq` (execIds are
+ * `<orderId>:<n>`), and the sparse `restingSymbol` (set only while the order rests) that the
+ * `byRestingSymbol` index lists for the market tick.
+ *
+ * Reports are written to the item's `outbox` in the same conditional write that changes the book,
+ * then published, then the outbox is cleared. A crash or a failed PutEvents in between leaves the
+ * outbox, which the next call on the order (a retry included) publishes first: same execIds, so the
+ * OMS ignores any it already has. A book change and its reports are never separated. An item with
+ * an outbox also carries the sparse `outboxPending` (when the reports were written), listed by the
+ * `byOutboxPending` index: every market tick first publishes the outboxes still pending, so the
+ * reports of an order nothing else touches again (a fill that closed it) are not stranded.
+ *
+ * Symbols starting with `REJ` are not traded here: a submission is answered `rejected`
+ * (`unknown_symbol`), which lets tests and local mode exercise venue rejects.
+ *
+ * Venue controls (`venue-config.ts`, read once per call): latency before a submit/cancel/replace
+ * is acted on, a cap on each fill's quantity, and `rejectNext` (the next submission is rejected
+ * with `rejected_by_venue_control`; the flag is cleared in the same transaction that books the
+ * rejected order, so two concurrent submissions never both take it).
+ *
+ * The market tick moves every symbol of MARKET_TABLE (a Scan: the table is small) and every symbol
+ * with resting orders, except pinned quotes, which it holds; it matches resting orders against the
+ * quote either way.
+ * A cancel or replace of an order the venue has never seen is answered `unknown_order` and leaves
+ * a tombstone, so a submission arriving after that answer is not booked.
+ *
+ * Auctions (auction.ts): an opg or cls order is booked with the auction it takes part in
+ * (`auctionAt`) and rests untouched until then (an opg order arriving during a regular session is
+ * rejected `auction_closed`). The first tick at or after an auction's time holds it, symbol by
+ * symbol: one transaction writes the symbol's auction record (`auction#<venue>#<open|close>#<date>#<symbol>`,
+ * only if absent) together with every participant's outcome (each conditional on its version),
+ * so concurrent or retried ticks hold each symbol's auction exactly once and a cancel racing it
+ * either lands first (the order is not in it) or loses. When every symbol is done, the day record
+ * (`auction#<venue>#<open|close>#<date>`) tells later ticks the auction is over; an auction order
+ * still resting after its auction (booked in the race with it, beyond the per-transaction limit,
+ * or its auction missed by every tick) is then canceled `auction_unfilled`.
+ */
+
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  dayOrderEndMs,
+  formatNanos,
+  formatValue18,
+  max,
+  type Nanos,
+  nanos,
+  type OrderType,
+  parseNanos,
+  parseValue18,
+  type ReplaceChanges,
+} from '../../core/index.js';
+import { TransientError } from '../../platform/transient-errors.js';
+import {
+  EXECUTION_REPORT_DETAIL_TYPE,
+  type ExecType,
+  type ExecutionReport,
+  TOO_LATE_TO_CANCEL,
+  UNKNOWN_ORDER,
+  VENUE_SOURCE,
+} from '../execution-report.js';
+import type { Venue, VenueOrder } from '../venue.js';
+import {
+  AUCTION_CLOSED,
+  AUCTION_KINDS,
+  AUCTION_LATE_MS,
+  AUCTION_OF,
+  AUCTION_TIME_IN_FORCE,
+  AUCTION_UNFILLED,
+  type AuctionKind,
+  type AuctionSchedule,
+  auctionFor,
+  type DueAuction,
+  dueAuctions,
+  isAuctionOrder,
+  uncross,
+} from './auction.js';
+import {
+  advanceQuote,
+  isPinned,
+  printedVolume,
+  type Quote,
+  type QuoteItem,
+  quoteFromItem,
+  quoteToItem,
+  seedQuote,
+} from './market.js';
+import { type BookOrder, type BookStatus, type Execution, type MatchLimits, match } from './matching.js';
+import {
+  REJECTED_BY_VENUE_CONTROL,
+  readVenueConfig,
+  type VenueConfig,
+  venueConfigKey,
+} from './venue-config.js';
+
+export {
+  MAX_LATENCY_MS,
+  REJECTED_BY_VENUE_CONTROL,
+  readVenueConfig,
+  type VenueConfig,
+  type VenueConfigInput,
+  type VenueConfigItem,
+  venueConfigItem,
+} from './venue-config.js';
+
+export const RESTING_SYMBOL_INDEX = 'byRestingSymbol';
+export const OUTBOX_PENDING_INDEX = 'byOutboxPending';
+export const UNKNOWN_SYMBOL = 'unknown_symbol';
+export const UNSUPPORTED_ORDER_TYPE = 'unsupported_order_type';
+/** The reason of a DAY order's `expired` report: its day (session) ended. */
+export const DAY_ENDED = 'day_ended';
+export const TOO_LATE_TO_REPLACE = 'too_late_to_replace';
+const MAX_ATTEMPTS = 8;
+const PUT_EVENTS_BATCH = 10;
+/**
+ * Participants of one symbol's auction: one transaction (at most 100 items) holds the auction
+ * record and every participant. Later-booked orders beyond this are canceled unexecuted.
+ */
+export const MAX_AUCTION_ORDERS = 99;
+export const AUCTION_RECORD_PREFIX = 'auction#';
+
+/** The key of an auction's day record (no symbol: the whole venue's auction) or of one symbol's. */
+export function auctionRecordKey(venue: string, kind: AuctionKind, date: string, symbol?: string): string {
+  return `${AUCTION_RECORD_PREFIX}${venue}#${kind}#${date}${symbol === undefined ? '' : `#${symbol}`}`;
+}
+
+/** What one symbol's auction did (a tick's result and log line list them). */
+export interface AuctionPrint {
+  readonly auction: AuctionKind;
+  /** The New York trading day, `YYYY-MM-DD`. */
+  readonly date: string;
+  readonly symbol: string;
+  /** The auction price (null: nothing could execute). */
+  readonly price: string | null;
+  /** Quantity crossed at the price. */
+  readonly volume: string;
+  /** The participating orders, in time priority. */
+  readonly orders: readonly string[];
+}
+
+/** VENUE_ORDERS_TABLE item recording one symbol's auction (written with its participants' outcomes). */
+export interface AuctionRecordItem extends AuctionPrint {
+  readonly orderId: string;
+  readonly kind: 'auction';
+  readonly venue: string;
+  readonly auctionAt: string;
+  readonly heldAt: string;
+  readonly buyQty: string;
+  readonly sellQty: string;
+  /** The quote the auction was held against. */
+  readonly bid: string;
+  readonly ask: string;
+  readonly last: string;
+}
+
+/** What a market tick did: outboxes published (and failed again), symbols moved, orders matched. */
+export interface TickResult {
+  /** Pending outboxes found (and published, but for `outboxFailures`). */
+  readonly outboxes: number;
+  readonly outboxFailures: number;
+  /** Symbols looked at: every MARKET_TABLE symbol plus those with resting orders. */
+  readonly symbols: number;
+  /** Symbols whose quote this tick advanced (sorted). */
+  readonly moved: readonly string[];
+  /** Pinned symbols, held as they are (sorted). */
+  readonly held: readonly string[];
+  /** MARKET_TABLE items that are not readable quotes, left alone with their orders (sorted). */
+  readonly skipped: readonly string[];
+  /** Resting orders looked at. */
+  readonly orders: number;
+  /** Orders that executed (fill, trigger or cancel) this tick, in matching order. */
+  readonly matched: readonly string[];
+  /** Fill reports this tick (auction fills included). */
+  readonly fills: number;
+  /** Auctions this tick held, one per symbol with participants. */
+  readonly auctions: readonly AuctionPrint[];
+}
+
+/** `unknown`: a tombstone for an id the venue answered `unknown_order` for. */
+export type VenueOrderStatus = BookStatus | 'unknown';
+
+/** The VENUE_ORDERS_TABLE item. Decimals as canonical text (`filledValue` at scale 18). */
+export interface VenueOrderItem {
+  readonly orderId: string;
+  readonly venueOrderId: string;
+  readonly accountId: string;
+  readonly symbol: string;
+  readonly side: VenueOrder['side'];
+  readonly type: VenueOrder['type'];
+  readonly timeInForce: VenueOrder['timeInForce'];
+  readonly qty: string | null;
+  readonly notional: string | null;
+  readonly limitPrice: string | null;
+  readonly stopPrice: string | null;
+  readonly trailPrice: string | null;
+  readonly trailPercent: string | null;
+  readonly filledQty: string;
+  readonly filledValue: string;
+  readonly triggered: boolean;
+  readonly watermark: string | null;
+  readonly status: VenueOrderStatus;
+  /** Present only while the order rests (sparse key of `byRestingSymbol`). */
+  readonly restingSymbol?: string;
+  readonly replaces: string | null;
+  readonly replacedBy: string | null;
+  readonly reportSeq: number;
+  readonly version: number;
+  readonly outbox?: readonly ExecutionReport[];
+  /** Present only while `outbox` is (sparse key of `byOutboxPending`): when it was written. */
+  readonly outboxPending?: string;
+  /** opg / cls orders: the instant of the auction the order takes part in (ISO). */
+  readonly auctionAt?: string;
+  /**
+   * DAY orders: when the order's day ends (ISO; the session close, or the post-market close with
+   * extended hours). The first tick at or after it expires the order (`expired`) before matching.
+   */
+  readonly dayEndsAt?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface SimulatedVenueOptions {
+  readonly doc: DynamoDBDocumentClient;
+  readonly eventBridge: EventBridgeClient;
+  readonly venueOrdersTable: string;
+  readonly marketTable: string;
+  readonly eventBusName: string;
+  readonly venueName: string;
+  readonly now: () => number;
+  /** How the venue waits out its configured latency (default: a timer). */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** When the auctions are (session open/close, days, calendar); default: NYSE hours and holidays. */
+  readonly schedule?: AuctionSchedule;
+  /**
+   * The order types this venue holds (OMS_VENUE_ORDER_TYPES; default all): another is rejected
+   * `unsupported_order_type`. The OMS holds the trigger of a stop type missing here and sends the
+   * order once triggered, so with a consistent setting the venue never sees one.
+   */
+  readonly orderTypes?: ReadonlySet<OrderType>;
+}
+
+/**
+ * One item to write: new (`expectedVersion` null) or replacing the version it was read at; or the
+ * venue config's `rejectNext` flag to clear (only if still set), in the same transaction.
+ */
+type Write =
+  | { readonly item: VenueOrderItem; readonly expectedVersion: number | null }
+  | { readonly consumeRejectNext: true }
+  | { readonly auctionRecord: AuctionRecordItem };
+
+const itemWrites = (writes: readonly Write[]) => writes.flatMap((w) => ('item' in w ? [w] : []));
+
+const dec = (v: string | null): Nanos | null => (v === null ? null : nanos(v));
+const text = (v: Nanos | null): string | null => (v === null ? null : formatNanos(v));
+
+export function bookOf(i: VenueOrderItem): BookOrder {
+  return {
+    orderId: i.orderId,
+    symbol: i.symbol,
+    side: i.side,
+    type: i.type,
+    timeInForce: i.timeInForce,
+    qty: dec(i.qty),
+    notional: dec(i.notional),
+    limitPrice: dec(i.limitPrice),
+    stopPrice: dec(i.stopPrice),
+    trailPrice: dec(i.trailPrice),
+    trailPercent: dec(i.trailPercent),
+    filledQty: nanos(i.filledQty),
+    filledValue: parseValue18(i.filledValue),
+    triggered: i.triggered,
+    watermark: dec(i.watermark),
+    status: i.status === 'unknown' ? 'rejected' : i.status,
+  };
+}
+
+/** The item with the book order's state (resting marker kept in step with the status). */
+function withBook(i: VenueOrderItem, b: BookOrder, at: string): VenueOrderItem {
+  const { restingSymbol: _, outbox: __, outboxPending: ___, ...rest } = i;
+  return {
+    ...rest,
+    filledQty: formatNanos(b.filledQty),
+    filledValue: formatValue18(b.filledValue),
+    triggered: b.triggered,
+    watermark: text(b.watermark),
+    status: b.status,
+    ...(b.status === 'open' ? { restingSymbol: i.symbol } : {}),
+    updatedAt: at,
+  };
+}
+
+/** Builds an order's reports with consecutive execIds. */
+class Reporter {
+  readonly reports: ExecutionReport[] = [];
+  constructor(
+    private readonly venue: string,
+    private readonly item: Pick<VenueOrderItem, 'orderId' | 'venueOrderId' | 'reportSeq'>,
+    private readonly at: string,
+  ) {}
+
+  get seq(): number {
+    return this.item.reportSeq + this.reports.length;
+  }
+
+  add(execType: ExecType, cumQty: string, extra: Partial<ExecutionReport> = {}): void {
+    this.reports.push({
+      venue: this.venue,
+      orderId: this.item.orderId,
+      venueOrderId: this.item.venueOrderId,
+      execId: `${this.item.orderId}:${this.seq + 1}`,
+      execType,
+      cumQty,
+      ...extra,
+      transactTime: this.at,
+    });
+  }
+
+  execution(e: Execution, cumAfter: Nanos): void {
+    const cum = formatNanos(cumAfter);
+    if (e.kind === 'fill') this.add('fill', cum, { lastQty: formatNanos(e.qty), lastPx: formatNanos(e.px) });
+    else if (e.kind === 'canceled') this.add('canceled', cum, { reason: e.reason });
+    else
+      this.add('triggered', cum, {
+        triggerPrice: formatNanos(e.triggerPrice),
+        bid: formatNanos(e.bid),
+        ask: formatNanos(e.ask),
+      });
+  }
+
+  /** The item with these reports in its outbox and its counter advanced. */
+  seal(i: VenueOrderItem, version: number): VenueOrderItem {
+    return {
+      ...i,
+      reportSeq: this.seq,
+      version,
+      ...(this.reports.length > 0 ? { outbox: this.reports, outboxPending: this.at } : {}),
+    };
+  }
+}
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The auction an auction order takes part in (an item booked before `auctionAt` existed: its booking). */
+function auctionInstantOf(i: VenueOrderItem): number {
+  return Date.parse(i.auctionAt ?? i.createdAt);
+}
+
+function isConditionFailure(err: unknown): boolean {
+  const name = (err as { name?: string }).name;
+  if (name === 'ConditionalCheckFailedException') return true;
+  if (name !== 'TransactionCanceledException') return false;
+  const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.some((r) => r.Code === 'ConditionalCheckFailed');
+}
+
+/** A stored quote, or null for an item that is not one (hand-written, malformed). */
+function readQuote(item: Record<string, unknown>): Quote | null {
+  try {
+    const q = quoteFromItem(item as unknown as QuoteItem);
+    return typeof q.updatedAt === 'string' && q.bid > 0n && q.ask >= q.bid ? q : null;
+  } catch {
+    return null;
+  }
+}
+
+export class SimulatedVenue implements Venue {
+  readonly name: string;
+  private readonly schedule: AuctionSchedule;
+
+  constructor(private readonly o: SimulatedVenueOptions) {
+    this.name = o.venueName;
+    this.schedule = o.schedule ?? {};
+  }
+
+  /** This venue's behaviour controls (defaults when none are set). */
+  config(): Promise<VenueConfig> {
+    return readVenueConfig(this.o.doc, this.o.venueOrdersTable, this.name);
+  }
+
+  /** Reads the controls once and waits out the configured latency. */
+  private async answerAfterLatency(): Promise<VenueConfig> {
+    const config = await this.config();
+    if (config.latencyMs > 0) await (this.o.sleep ?? sleepFor)(config.latencyMs);
+    return config;
+  }
+
+  async submit(order: VenueOrder): Promise<void> {
+    let config = await this.answerAfterLatency();
+    let attempt = 0;
+    await this.mutate(order.orderId, async (current, at) => {
+      // Already booked (or answered): a repeated submit changes nothing and reports nothing.
+      if (current !== undefined) return null;
+      // A retry after a write conflict: the conflict may be another submission taking rejectNext.
+      if (attempt++ > 0 && config.rejectNext) config = await this.config();
+      const item = this.newItem(order, at);
+      const r = new Reporter(this.name, item, at);
+      if (order.symbol.toUpperCase().startsWith('REJ')) {
+        r.add('rejected', '0', { reason: UNKNOWN_SYMBOL });
+        return [{ item: r.seal({ ...item, status: 'rejected' }, 1), expectedVersion: null }];
+      }
+      if (this.o.orderTypes !== undefined && !this.o.orderTypes.has(order.type)) {
+        r.add('rejected', '0', { reason: UNSUPPORTED_ORDER_TYPE });
+        return [{ item: r.seal({ ...item, status: 'rejected' }, 1), expectedVersion: null }];
+      }
+      // An auction order is booked for its auction; one that comes too late for any is refused
+      // before the reject control is consulted, so the control is kept for an order it would change.
+      let auctionAt: string | undefined;
+      if (isAuctionOrder(order.timeInForce)) {
+        const auction = auctionFor(order.timeInForce, Date.parse(at), this.schedule);
+        if (auction === null) {
+          r.add('rejected', '0', { reason: AUCTION_CLOSED });
+          return [{ item: r.seal({ ...item, status: 'rejected' }, 1), expectedVersion: null }];
+        }
+        auctionAt = new Date(auction).toISOString();
+      }
+      if (config.rejectNext) {
+        r.add('rejected', '0', { reason: REJECTED_BY_VENUE_CONTROL });
+        return [
+          { item: r.seal({ ...item, status: 'rejected' }, 1), expectedVersion: null },
+          { consumeRejectNext: true },
+        ];
+      }
+      r.add('new', '0');
+      const quote = await this.quoteOf(order.symbol);
+      const booked = {
+        ...item,
+        restingSymbol: order.symbol,
+        ...(auctionAt === undefined ? {} : { auctionAt }),
+        ...(order.timeInForce === 'day'
+          ? { dayEndsAt: this.dayEndOf(Date.parse(at), order.extendedHours) }
+          : {}),
+      };
+      // An auction order rests untouched until its auction (`match` leaves it alone).
+      const matched = this.matchItem(booked, quote, r, at, config);
+      return [{ item: r.seal(matched.item, 1), expectedVersion: null }];
+    });
+  }
+
+  async cancel(orderId: string, _reason: string): Promise<void> {
+    await this.answerAfterLatency();
+    await this.mutate(orderId, async (current, at) => {
+      if (current === undefined) return [this.tombstone(orderId, at, 'cancel_rejected')];
+      // Already canceled, or already answered as unknown: nothing more to say.
+      if (current.status === 'canceled' || current.status === 'unknown') return null;
+      const r = new Reporter(this.name, current, at);
+      const cum = current.filledQty;
+      if (current.status !== 'open') {
+        r.add('cancel_rejected', cum, { reason: TOO_LATE_TO_CANCEL });
+        return [
+          {
+            item: r.seal({ ...current, updatedAt: at }, current.version + 1),
+            expectedVersion: current.version,
+          },
+        ];
+      }
+      r.add('pending_cancel', cum);
+      r.add('canceled', cum);
+      const { restingSymbol: _, ...rest } = current;
+      const item = r.seal({ ...rest, status: 'canceled', updatedAt: at }, current.version + 1);
+      return [{ item, expectedVersion: current.version }];
+    });
+  }
+
+  async replace(orderId: string, replacementOrderId: string, changes: ReplaceChanges): Promise<void> {
+    const config = await this.answerAfterLatency();
+    await this.mutate(orderId, async (current, at) => {
+      if (current === undefined) return [this.tombstone(orderId, at, 'replace_rejected')];
+      if (current.replacedBy === replacementOrderId) return null; // already replaced: a retry
+      const r = new Reporter(this.name, current, at);
+      const refuse = (reason: string): Write[] => {
+        r.add('replace_rejected', current.filledQty, { reason });
+        return [
+          {
+            item: r.seal({ ...current, updatedAt: at }, current.version + 1),
+            expectedVersion: current.version,
+          },
+        ];
+      };
+      if (current.status === 'unknown') return refuse(UNKNOWN_ORDER);
+      if (current.status !== 'open') return refuse(TOO_LATE_TO_REPLACE);
+      if (current.notional !== null) return refuse('notional_not_replaceable');
+      // The replacement keeps the auction it was booked for; one that becomes an auction order
+      // joins the next auction it may still enter (an opg during the session may not).
+      const timeInForce = changes.timeInForce ?? current.timeInForce;
+      let auctionAt: string | undefined;
+      if (isAuctionOrder(timeInForce)) {
+        const kept = timeInForce === current.timeInForce ? current.auctionAt : undefined;
+        const auction = kept === undefined ? auctionFor(timeInForce, Date.parse(at), this.schedule) : null;
+        if (kept === undefined && auction === null) return refuse(AUCTION_CLOSED);
+        auctionAt = kept ?? new Date(auction as number).toISOString();
+      }
+      r.add('pending_replace', current.filledQty);
+      r.add('replaced', current.filledQty);
+      const { restingSymbol: _, ...rest } = current;
+      const old = r.seal(
+        { ...rest, status: 'replaced', replacedBy: replacementOrderId, updatedAt: at },
+        current.version + 1,
+      );
+      // The replacement continues the venue order under the new ClOrdID, fills carried (FIX CumQty).
+      const filled = nanos(current.filledQty);
+      const qty = max(changes.qty === undefined ? nanos(current.qty as string) : nanos(changes.qty), filled);
+      const { auctionAt: _previousAuction, dayEndsAt: previousDayEnd, ...terms } = rest;
+      // A DAY order keeps its day; one that becomes a DAY order works until the next close.
+      const dayEndsAt =
+        timeInForce !== 'day' ? undefined : (previousDayEnd ?? this.dayEndOf(Date.parse(at), false));
+      const base: VenueOrderItem = {
+        ...terms,
+        ...(auctionAt === undefined ? {} : { auctionAt }),
+        ...(dayEndsAt === undefined ? {} : { dayEndsAt }),
+        orderId: replacementOrderId,
+        qty: formatNanos(qty),
+        limitPrice: changes.limitPrice ?? current.limitPrice,
+        stopPrice: changes.stopPrice ?? current.stopPrice,
+        trailPrice: changes.trailPrice ?? (changes.trailPercent !== undefined ? null : current.trailPrice),
+        trailPercent:
+          changes.trailPercent ?? (changes.trailPrice !== undefined ? null : current.trailPercent),
+        timeInForce,
+        status: qty > filled ? 'open' : 'filled',
+        ...(qty > filled ? { restingSymbol: current.symbol } : {}),
+        replaces: orderId,
+        replacedBy: null,
+        reportSeq: 0,
+        version: 0,
+        createdAt: at,
+        updatedAt: at,
+      };
+      const rr = new Reporter(this.name, base, at);
+      const matched =
+        base.status === 'open'
+          ? this.matchItem(base, await this.quoteOf(base.symbol), rr, at, config).item
+          : base;
+      return [
+        { item: old, expectedVersion: current.version },
+        { item: rr.seal(matched, 1), expectedVersion: null },
+      ];
+    });
+  }
+
+  /**
+   * One market step: publish the outboxes still pending (each on its own: one that fails stays
+   * pending for the next tick); then, for every symbol in the market and every symbol with resting
+   * orders (in symbol order), advance its quote unless it is pinned (a pinned quote is held as the
+   * operator set it), hold the auctions that are due and not yet held for the symbol, and match
+   * its resting orders against the quote in turn (each taking displayed size from the next; fills
+   * capped by the venue's `maxFillQty`). Auction orders whose auction is over are canceled
+   * (`auction_unfilled`). Returns what it did.
+   */
+  async tick(): Promise<TickResult> {
+    const outboxes = await this.publishPendingOutboxes();
+    const config = await this.config();
+    const now = this.o.now();
+    const { pending, over } = await this.auctionsToHold(now);
+    const market = await this.marketItems();
+    const bySymbol = await this.restingOrders();
+    const symbols = [...new Set([...market.keys(), ...bySymbol.keys()])].sort();
+    const moved: string[] = [];
+    const held: string[] = [];
+    const skipped: string[] = [];
+    const matched: string[] = [];
+    const auctions: AuctionPrint[] = [];
+    let orders = 0;
+    let fills = 0;
+    for (const symbol of symbols) {
+      const step = await this.stepQuote(symbol, market.get(symbol));
+      if (step.outcome === 'moved') moved.push(symbol);
+      else if (step.outcome === 'held') held.push(symbol);
+      else if (step.outcome === 'skipped') skipped.push(symbol);
+      if (step.quote === null) continue;
+      let quote = step.quote;
+      const ids = bySymbol.get(symbol) ?? [];
+      for (const auction of pending) {
+        const done = await this.holdAuction(auction, symbol, ids, quote, config, over[auction.kind]);
+        quote = done.quote;
+        if (done.print === null) continue;
+        auctions.push(done.print);
+        matched.push(...done.print.orders);
+        fills += done.fills;
+      }
+      for (const id of ids) {
+        orders++;
+        // What the attempt that was written did (a conflict reruns the decision).
+        let written: readonly ExecutionReport[] = [];
+        await this.mutate(id, async (current, at) => {
+          written = [];
+          if (current === undefined || current.status !== 'open') return null;
+          const r = new Reporter(this.name, current, at);
+          // Taken off the book before matching: a DAY order whose day is over (no fill after the
+          // close), an auction order still resting after its auction (it did not execute there).
+          const dayOver = current.dayEndsAt !== undefined && Date.parse(current.dayEndsAt) <= Date.parse(at);
+          const auctionOver =
+            isAuctionOrder(current.timeInForce) &&
+            auctionInstantOf(current) <= over[AUCTION_OF[current.timeInForce]];
+          if (dayOver || auctionOver) {
+            if (dayOver) r.add('expired', current.filledQty, { reason: DAY_ENDED });
+            else r.add('canceled', current.filledQty, { reason: AUCTION_UNFILLED });
+            written = r.reports;
+            const { restingSymbol: _, ...rest } = current;
+            const item = r.seal({ ...rest, status: 'canceled', updatedAt: at }, current.version + 1);
+            return [{ item, expectedVersion: current.version }];
+          }
+          // Resting until its auction: nothing happens to it before.
+          if (isAuctionOrder(current.timeInForce)) return null;
+          const result = this.matchItem(current, quote, r, at, config);
+          quote = result.quote;
+          const changed = r.reports.length > 0 || result.item.watermark !== current.watermark;
+          if (!changed) return null;
+          written = r.reports;
+          return [{ item: r.seal(result.item, current.version + 1), expectedVersion: current.version }];
+        });
+        if (written.length > 0) matched.push(id);
+        fills += written.filter((x) => x.execType === 'fill').length;
+      }
+    }
+    // Every symbol's part is done: later ticks skip the auction and cancel what is still resting for it.
+    for (const auction of pending) await this.recordAuctionDay(auction, new Date(now).toISOString());
+    return {
+      ...outboxes,
+      symbols: symbols.length,
+      moved,
+      held,
+      skipped,
+      orders,
+      matched,
+      fills,
+      auctions,
+    };
+  }
+
+  /**
+   * The auctions due at `now` that are not over yet (`pending`: no day record), and per kind the
+   * latest auction instant that is over (`over`): one with a day record, or one too late to hold.
+   */
+  private async auctionsToHold(
+    now: number,
+  ): Promise<{ pending: DueAuction[]; over: Record<AuctionKind, number> }> {
+    const over = Object.fromEntries(AUCTION_KINDS.map((k) => [k, now - AUCTION_LATE_MS])) as Record<
+      AuctionKind,
+      number
+    >;
+    const pending: DueAuction[] = [];
+    for (const auction of dueAuctions(now, this.schedule)) {
+      const key = auctionRecordKey(this.name, auction.kind, auction.date);
+      if ((await this.loadRecord(key)) === undefined) pending.push(auction);
+      else over[auction.kind] = Math.max(over[auction.kind], auction.at);
+    }
+    return { pending, over };
+  }
+
+  /**
+   * Holds one symbol's part of an auction: its auction orders booked for it execute at one price
+   * (`uncross`), in one transaction with the symbol's auction record, which must not exist yet.
+   * (Orders booked for an earlier auction, one that is over (`overThrough`), take no part: the
+   * tick cancels them.) Another tick holding it first, or a cancel landing first,
+   * fails the transaction: the auction is read again (held: nothing to do) or held anew without
+   * the canceled order. Returns the print (null when the symbol had no participants or another
+   * tick held it) and the quote with what the auction took from the displayed size.
+   */
+  private async holdAuction(
+    auction: DueAuction,
+    symbol: string,
+    restingIds: readonly string[],
+    quote: Quote,
+    config: VenueConfig,
+    overThrough: number,
+  ): Promise<{ print: AuctionPrint | null; fills: number; quote: Quote }> {
+    const key = auctionRecordKey(this.name, auction.kind, auction.date, symbol);
+    const tif = AUCTION_TIME_IN_FORCE[auction.kind];
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      if ((await this.loadRecord(key)) !== undefined) return { print: null, fills: 0, quote };
+      const participants: VenueOrderItem[] = [];
+      for (const id of restingIds) {
+        const current = await this.loadCurrent(id);
+        if (current?.status !== 'open' || current.timeInForce !== tif) continue;
+        const booked = auctionInstantOf(current);
+        if (booked > overThrough && booked <= auction.at) participants.push(current);
+      }
+      if (participants.length === 0) return { print: null, fills: 0, quote };
+      // Time priority: booking time (a replacement's is its own), then id; the overflow stays out.
+      participants.sort((a, b) => compareText(a.createdAt, b.createdAt) || compareText(a.orderId, b.orderId));
+      const taking = participants.slice(0, MAX_AUCTION_ORDERS);
+      const at = new Date(this.o.now()).toISOString();
+      const result = uncross(taking.map(bookOf), quote, config);
+      const writes: Write[] = [];
+      let fills = 0;
+      taking.forEach((item, k) => {
+        const outcome = result.outcomes[k];
+        if (outcome === undefined) return;
+        const r = new Reporter(this.name, item, at);
+        let cum = nanos(item.filledQty);
+        for (const e of outcome.executions) {
+          if (e.kind === 'fill') {
+            cum += e.qty;
+            fills++;
+          }
+          r.execution(e, cum);
+        }
+        writes.push({
+          item: r.seal(withBook(item, outcome.order, at), item.version + 1),
+          expectedVersion: item.version,
+        });
+      });
+      const print: AuctionPrint = {
+        auction: auction.kind,
+        date: auction.date,
+        symbol,
+        price: text(result.price),
+        volume: formatNanos(result.volume),
+        orders: taking.map((i) => i.orderId),
+      };
+      const record: AuctionRecordItem = {
+        ...print,
+        orderId: key,
+        kind: 'auction',
+        venue: this.name,
+        auctionAt: new Date(auction.at).toISOString(),
+        heldAt: at,
+        buyQty: formatNanos(result.buyQty),
+        sellQty: formatNanos(result.sellQty),
+        bid: formatNanos(quote.bid),
+        ask: formatNanos(quote.ask),
+        last: formatNanos(quote.last),
+      };
+      try {
+        await this.write([{ auctionRecord: record }, ...writes]);
+      } catch (err) {
+        if (isConditionFailure(err)) continue;
+        throw err;
+      }
+      for (const w of itemWrites(writes)) await this.flush(w.item);
+      return { print, fills, quote: result.quote };
+    }
+    throw new TransientError(`auction ${key}: too many concurrent updates`, 'ConcurrentUpdate');
+  }
+
+  /** The auction's day record: every symbol's part is done (a record already there is fine). */
+  private async recordAuctionDay(auction: DueAuction, heldAt: string): Promise<void> {
+    try {
+      await this.o.doc.send(
+        new PutCommand({
+          TableName: this.o.venueOrdersTable,
+          Item: {
+            orderId: auctionRecordKey(this.name, auction.kind, auction.date),
+            kind: 'auction-day',
+            venue: this.name,
+            auction: auction.kind,
+            date: auction.date,
+            auctionAt: new Date(auction.at).toISOString(),
+            heldAt,
+          },
+          ConditionExpression: 'attribute_not_exists(orderId)',
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  private async loadRecord(key: string): Promise<Record<string, unknown> | undefined> {
+    const got = await this.o.doc.send(
+      new GetCommand({ TableName: this.o.venueOrdersTable, Key: { orderId: key }, ConsistentRead: true }),
+    );
+    return got.Item;
+  }
+
+  /**
+   * The quote a symbol trades at this tick. A pinned quote is held. Otherwise the walk takes one
+   * step, written only if the stored quote is still the one read (`updatedAt`): an operator pinning
+   * it meanwhile, or a concurrent tick, wins, and its quote is used instead. A symbol with no quote
+   * is seeded first; an unreadable item is left alone (`quote` null: its orders wait).
+   */
+  private async stepQuote(
+    symbol: string,
+    stored: Record<string, unknown> | undefined,
+  ): Promise<{ outcome: 'moved' | 'held' | 'skipped' | 'raced'; quote: Quote | null }> {
+    const TableName = this.o.marketTable;
+    let item = stored;
+    if (item === undefined) {
+      await this.quoteOf(symbol); // seeds it
+      item = await this.marketItem(symbol);
+    }
+    const current = item === undefined ? null : readQuote(item);
+    if (item === undefined || current === null) return { outcome: 'skipped', quote: null };
+    if (isPinned(item)) return { outcome: 'held', quote: current };
+    const next = advanceQuote(current, this.o.now());
+    const before = typeof item.volume === 'string' ? parseNanos(item.volume) : 0n;
+    const volume = (typeof before === 'bigint' ? before : 0n) + printedVolume(current, next);
+    try {
+      await this.o.doc.send(
+        new PutCommand({
+          TableName,
+          Item: { ...quoteToItem(next), volume: formatNanos(volume) },
+          ConditionExpression: 'updatedAt = :u',
+          ExpressionAttributeValues: { ':u': current.updatedAt },
+        }),
+      );
+      return { outcome: 'moved', quote: next };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    const now = await this.marketItem(symbol);
+    const quote = now === undefined ? null : readQuote(now);
+    if (now !== undefined && quote !== null && isPinned(now)) return { outcome: 'held', quote };
+    return { outcome: 'raced', quote };
+  }
+
+  private async marketItem(symbol: string): Promise<Record<string, unknown> | undefined> {
+    const got = await this.o.doc.send(
+      new GetCommand({ TableName: this.o.marketTable, Key: { symbol }, ConsistentRead: true }),
+    );
+    return got.Item;
+  }
+
+  /** Every MARKET_TABLE item by symbol (a Scan: one item per traded symbol, a small table). */
+  private async marketItems(): Promise<Map<string, Record<string, unknown>>> {
+    const out = new Map<string, Record<string, unknown>>();
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.o.doc.send(
+        new ScanCommand({ TableName: this.o.marketTable, ConsistentRead: true, ExclusiveStartKey: start }),
+      );
+      for (const i of page.Items ?? []) if (typeof i.symbol === 'string') out.set(i.symbol, i);
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return out;
+  }
+
+  /** Publishes the outbox of every order listed by the sparse `byOutboxPending` index. */
+  async publishPendingOutboxes(): Promise<{ readonly outboxes: number; readonly outboxFailures: number }> {
+    const ids = await this.indexedOrderIds(OUTBOX_PENDING_INDEX, 'outboxPending');
+    let outboxFailures = 0;
+    for (const id of ids) {
+      try {
+        // Loading the order publishes its outbox; deciding nothing writes nothing.
+        await this.mutate(id, async () => null);
+      } catch {
+        outboxFailures++;
+      }
+    }
+    return { outboxes: ids.length, outboxFailures };
+  }
+
+  /** The quote for a symbol, seeded (once, conditionally) when the market has none yet. */
+  async quoteOf(symbol: string): Promise<Quote> {
+    const TableName = this.o.marketTable;
+    for (;;) {
+      const got = await this.o.doc.send(new GetCommand({ TableName, Key: { symbol }, ConsistentRead: true }));
+      if (got.Item !== undefined) return quoteFromItem(got.Item as QuoteItem);
+      const seeded = seedQuote(symbol, this.o.now());
+      try {
+        await this.o.doc.send(
+          new PutCommand({
+            TableName,
+            Item: quoteToItem(seeded),
+            ConditionExpression: 'attribute_not_exists(symbol)',
+          }),
+        );
+        return seeded;
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+    }
+  }
+
+  async load(orderId: string): Promise<VenueOrderItem | undefined> {
+    const got = await this.o.doc.send(
+      new GetCommand({ TableName: this.o.venueOrdersTable, Key: { orderId }, ConsistentRead: true }),
+    );
+    return got.Item as VenueOrderItem | undefined;
+  }
+
+  /** When a DAY order booked at `atMs` ends (core `dayOrderEndMs`, this venue's session settings). */
+  private dayEndOf(atMs: number, extendedHours: boolean): string {
+    const end = dayOrderEndMs(atMs, this.schedule.sessionClose, { ...this.schedule, extendedHours });
+    return new Date(end).toISOString();
+  }
+
+  private newItem(order: VenueOrder, at: string): VenueOrderItem {
+    return {
+      orderId: order.orderId,
+      venueOrderId: `${this.name}-${order.orderId}`,
+      accountId: order.accountId,
+      symbol: order.symbol,
+      side: order.side,
+      type: order.type,
+      timeInForce: order.timeInForce,
+      qty: order.qty,
+      notional: order.notional,
+      limitPrice: order.limitPrice,
+      stopPrice: order.stopPrice,
+      trailPrice: order.trailPrice,
+      trailPercent: order.trailPercent,
+      filledQty: '0',
+      filledValue: '0',
+      triggered: false,
+      watermark: null,
+      status: 'open',
+      replaces: null,
+      replacedBy: null,
+      reportSeq: 0,
+      version: 0,
+      createdAt: at,
+      updatedAt: at,
+    };
+  }
+
+  /** An id the venue does not know: answer `unknown_order` and remember having said so. */
+  private tombstone(orderId: string, at: string, execType: 'cancel_rejected' | 'replace_rejected'): Write {
+    const item: VenueOrderItem = {
+      ...this.newItem(
+        {
+          orderId,
+          accountId: '',
+          symbol: '',
+          side: 'buy',
+          type: 'market',
+          timeInForce: 'day',
+          qty: null,
+          notional: null,
+          limitPrice: null,
+          stopPrice: null,
+          trailPrice: null,
+          trailPercent: null,
+          extendedHours: false,
+        },
+        at,
+      ),
+      status: 'unknown',
+    };
+    const r = new Reporter(this.name, item, at);
+    r.add(execType, '0', { reason: UNKNOWN_ORDER });
+    return { item: r.seal(item, 1), expectedVersion: null };
+  }
+
+  private matchItem(
+    item: VenueOrderItem,
+    quote: Quote,
+    r: Reporter,
+    at: string,
+    limits: MatchLimits,
+  ): { item: VenueOrderItem; quote: Quote } {
+    const result = match(bookOf(item), quote, limits);
+    // A trailing stop's high-water mark moved without triggering: reported, the OMS keeps it (hwm).
+    const mark = result.order.watermark === null ? null : formatNanos(result.order.watermark);
+    if (mark !== null && mark !== item.watermark && !result.order.triggered) {
+      r.add('trail_moved', item.filledQty, { hwm: mark });
+    }
+    let cum = nanos(item.filledQty);
+    for (const e of result.executions) {
+      if (e.kind === 'fill') cum += e.qty;
+      r.execution(e, cum);
+    }
+    return { item: withBook(item, result.order, at), quote: result.quote };
+  }
+
+  /** Order ids resting per symbol, from the sparse index. */
+  private async restingOrders(): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (const i of await this.scanIndex(RESTING_SYMBOL_INDEX, 'restingSymbol')) {
+      const symbol = String(i.restingSymbol);
+      out.set(symbol, [...(out.get(symbol) ?? []), String(i.orderId)]);
+    }
+    for (const ids of out.values()) ids.sort();
+    return out;
+  }
+
+  private async indexedOrderIds(indexName: string, key: string): Promise<string[]> {
+    return (await this.scanIndex(indexName, key)).map((i) => String(i.orderId)).sort();
+  }
+
+  /** Every entry of a sparse index (few: only resting orders, or only pending outboxes). */
+  private async scanIndex(indexName: string, key: string): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.o.doc.send(
+        new ScanCommand({
+          TableName: this.o.venueOrdersTable,
+          IndexName: indexName,
+          ProjectionExpression: `orderId, ${key}`,
+          ExclusiveStartKey: start,
+        }),
+      );
+      out.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return out;
+  }
+
+  /**
+   * Read the order, publish any reports a previous call left in its outbox, decide the change,
+   * write it conditionally (retrying on a concurrent writer), then publish its reports.
+   */
+  private async mutate(
+    orderId: string,
+    decideChange: (current: VenueOrderItem | undefined, at: string) => Promise<Write[] | null>,
+  ): Promise<void> {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const current = await this.loadCurrent(orderId);
+      const writes = await decideChange(current, new Date(this.o.now()).toISOString());
+      if (writes === null) return;
+      try {
+        await this.write(writes);
+      } catch (err) {
+        if (isConditionFailure(err)) continue;
+        throw err;
+      }
+      for (const w of itemWrites(writes)) await this.flush(w.item);
+      return;
+    }
+    throw new TransientError(`venue order ${orderId}: too many concurrent updates`, 'ConcurrentUpdate');
+  }
+
+  /** The order as stored, after publishing (and clearing) any outbox an earlier call left. */
+  private async loadCurrent(orderId: string): Promise<VenueOrderItem | undefined> {
+    const stored = await this.load(orderId);
+    if (stored?.outbox === undefined) return stored;
+    await this.flush(stored);
+    const { outbox: _, outboxPending: __, ...rest } = stored;
+    return rest;
+  }
+
+  private async write(writes: readonly Write[]): Promise<void> {
+    const TableName = this.o.venueOrdersTable;
+    const records = writes.flatMap((w) =>
+      'auctionRecord' in w
+        ? [{ TableName, Item: w.auctionRecord, ConditionExpression: 'attribute_not_exists(orderId)' }]
+        : [],
+    );
+    const puts = [
+      ...records,
+      ...itemWrites(writes).map((w) => ({
+        TableName,
+        Item: w.item,
+        ...(w.expectedVersion === null
+          ? { ConditionExpression: 'attribute_not_exists(orderId)' }
+          : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': w.expectedVersion } }),
+      })),
+    ];
+    const updates = writes.some((w) => 'consumeRejectNext' in w)
+      ? [
+          {
+            TableName,
+            Key: venueConfigKey(this.name),
+            UpdateExpression: 'SET rejectNext = :f',
+            ConditionExpression: 'rejectNext = :t',
+            ExpressionAttributeValues: { ':f': false, ':t': true },
+          },
+        ]
+      : [];
+    const [only] = puts;
+    if (puts.length === 1 && updates.length === 0 && only !== undefined)
+      await this.o.doc.send(new PutCommand(only));
+    else
+      await this.o.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [...puts.map((Put) => ({ Put })), ...updates.map((Update) => ({ Update }))],
+        }),
+      );
+  }
+
+  /** Publishes the item's outbox, then clears it unless the item has moved on meanwhile. */
+  private async flush(item: VenueOrderItem): Promise<void> {
+    const reports = item.outbox ?? [];
+    if (reports.length === 0) return;
+    await this.publish(reports);
+    try {
+      await this.o.doc.send(
+        new UpdateCommand({
+          TableName: this.o.venueOrdersTable,
+          Key: { orderId: item.orderId },
+          UpdateExpression: 'REMOVE outbox, outboxPending',
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeValues: { ':v': item.version },
+        }),
+      );
+    } catch (err) {
+      // A newer write replaced the item (and its outbox): nothing left to clear.
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  private async publish(reports: readonly ExecutionReport[]): Promise<void> {
+    for (let i = 0; i < reports.length; i += PUT_EVENTS_BATCH) {
+      let entries = reports.slice(i, i + PUT_EVENTS_BATCH).map((r) => this.entryOf(r));
+      for (let attempt = 1; entries.length > 0; attempt++) {
+        const out = await this.o.eventBridge.send(new PutEventsCommand({ Entries: entries }));
+        if ((out.FailedEntryCount ?? 0) === 0) break;
+        const failed = entries.filter((_, k) => out.Entries?.[k]?.ErrorCode !== undefined);
+        if (attempt >= 3)
+          throw new TransientError(
+            `PutEvents: ${failed.length} execution reports not published`,
+            'PutEventsFailed',
+          );
+        entries = failed;
+      }
+    }
+  }
+
+  entryOf(r: ExecutionReport): PutEventsRequestEntry {
+    return {
+      EventBusName: this.o.eventBusName,
+      Source: VENUE_SOURCE,
+      DetailType: EXECUTION_REPORT_DETAIL_TYPE,
+      Time: new Date(r.transactTime),
+      Resources: [],
+      Detail: JSON.stringify(r),
+    };
+  }
+}

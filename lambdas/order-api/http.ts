@@ -1,0 +1,126 @@
+/**
+ * What every API handler shares: reading a JSON body within a size limit, turning a placed
+ * order into a response, and the wrapper that logs, flushes metrics and hides internal errors.
+ */
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { fieldError } from '../core/index.js';
+import type { PlaceOrderResult } from '../orders/orders-service.js';
+import { logger, metrics } from '../platform/observability.js';
+import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
+import { type ApiEvent, type Principal, principalOf } from './principal.js';
+
+export const MAX_BODY_BYTES = 16 * 1024;
+
+export type Parsed<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly response: APIGatewayProxyStructuredResultV2 };
+
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Whether `text` has half of a UTF-16 surrogate pair without the other half (JSON lets a body
+ * spell one as `"\ud800"`). Such text has no UTF-8 form, so DynamoDB cannot store or look it up.
+ */
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
+
+/** The path (`a.b`, or `body`) of the first string or key in `value` with a lone surrogate, else null. */
+function loneSurrogatePath(value: unknown): string | null {
+  const stack: { v: unknown; path: string }[] = [{ v: value, path: '' }];
+  while (stack.length > 0) {
+    const { v, path } = stack.pop() as { v: unknown; path: string };
+    if (typeof v === 'string' && hasLoneSurrogate(v)) return path || 'body';
+    if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (hasLoneSurrogate(k)) return path || 'body';
+        stack.push({ v: x, path: path === '' ? k : `${path}.${k}` });
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * The request body as JSON: 413 over the limit, 400 when it is not JSON or holds a string that
+ * is not valid Unicode (a lone surrogate, named by its field).
+ */
+export function jsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): Parsed<unknown> {
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.length > maxBytes) {
+    return {
+      ok: false,
+      response: apiError(413, API_ERROR.badRequest, `body: exceeds ${maxBytes} bytes`),
+    };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return { ok: false, response: apiError(400, API_ERROR.badRequest, 'body: is not valid JSON') };
+  }
+  const field = loneSurrogatePath(value);
+  if (field !== null) {
+    const error = fieldError('invalid_value', field, 'must be valid Unicode (it has an unpaired surrogate)');
+    return { ok: false, response: fieldErrors([error], 400) };
+  }
+  return { ok: true, value };
+}
+
+export function placeOrderResponse(result: PlaceOrderResult): APIGatewayProxyStructuredResultV2 {
+  switch (result.kind) {
+    case 'created':
+    case 'existing':
+      return json(200, result.order);
+    case 'invalid':
+      return fieldErrors(result.errors);
+    case 'risk_refused':
+      return apiError(
+        403,
+        API_ERROR.riskRefused,
+        result.refusals[0]?.message ?? 'refused by pre-trade risk',
+        {
+          refusals: result.refusals,
+        },
+      );
+    case 'rate_limited':
+      return apiError(
+        429,
+        API_ERROR.rateLimited,
+        `rate limit: at most ${result.limit} orders per second for this account`,
+      );
+    case 'conflict':
+      return apiError(422, API_ERROR.unprocessable, result.message);
+  }
+}
+
+export const notFound = (what = 'order') => apiError(404, API_ERROR.notFound, `${what} not found`);
+
+/**
+ * The handler shell: resolves the principal, runs `fn`, and turns an unexpected error into a
+ * 500 without internals in the body (the log has them).
+ */
+export function apiHandler(
+  name: string,
+  fn: (event: ApiEvent, principal: Principal) => Promise<APIGatewayProxyStructuredResultV2>,
+) {
+  return async (event: ApiEvent): Promise<APIGatewayProxyStructuredResultV2> => {
+    logger.appendKeys({ requestId: event.requestContext?.requestId, route: event.routeKey });
+    try {
+      const who = principalOf(event);
+      if (!who.ok) return who.response;
+      logger.appendKeys({ accountId: who.principal.accountId });
+      const response = await fn(event, who.principal);
+      metrics.addMetric(`${name}Status${Math.floor((response.statusCode ?? 200) / 100)}xx`, 'Count', 1);
+      return response;
+    } catch (err) {
+      logger.error('request failed', { error: err as Error });
+      metrics.addMetric(`${name}Status5xx`, 'Count', 1);
+      return apiError(500, API_ERROR.internal, 'internal error');
+    } finally {
+      metrics.publishStoredMetrics();
+      logger.resetKeys();
+    }
+  };
+}

@@ -1,0 +1,281 @@
+/**
+ * Reading orders. Routes (by `event.routeKey`):
+ *  - GET /v2/orders: the list, from the orders read model's GSIs (see docs/aws.md);
+ *  - GET /v2/orders/{order_id}: one order, from the event store (consistent);
+ *  - GET /v2/orders:by_client_order_id: via the client-order-id claim, then the event store;
+ *  - GET /v2/orders/{order_id}/events: the order's audit trail in sequence order.
+ * Another account's order is 404, as an unknown one.
+ */
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { type AlpacaOrder, type FieldError, fieldError, SIDES, type Side } from '../core/index.js';
+import { alpacaOrderWithLegs } from '../orders/contingent-groups.js';
+import { coidClaimId } from '../orders/orders-service.js';
+import { ENV, requiredEnv } from '../platform/config.js';
+import { dynamo } from '../platform/dynamo.js';
+import { fieldErrors, json } from './api-response.js';
+import { apiHandler, hasLoneSurrogate, notFound } from './http.js';
+import { eventStore, loadOwnedOrder, plausibleOrderId } from './orders-access.js';
+import type { Principal } from './principal.js';
+
+export interface ListParams {
+  readonly status: 'open' | 'closed' | 'all';
+  readonly limit: number;
+  readonly after: string | null;
+  readonly until: string | null;
+  readonly direction: 'asc' | 'desc';
+  readonly nested: boolean;
+  readonly symbols: readonly string[] | null;
+  readonly side: Side | null;
+}
+
+export const LIST_LIMIT_DEFAULT = 50;
+export const LIST_LIMIT_MAX = 500;
+const MAX_SYMBOLS = 100;
+const SYMBOL = /^[A-Za-z][A-Za-z0-9.\-/]{0,20}$/;
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+type Query = Readonly<Record<string, string | undefined>> | undefined;
+export type ParsedList = { ok: true; params: ListParams } | { ok: false; errors: FieldError[] };
+
+/** Query parameters, each checked; every bad one is named. */
+export function parseListParams(q: Query): ParsedList {
+  const errors: FieldError[] = [];
+  const oneOf = <T extends string>(name: string, values: readonly T[], fallback: T | null): T | null => {
+    const v = q?.[name];
+    if (v === undefined || v === '') return fallback;
+    if ((values as readonly string[]).includes(v)) return v as T;
+    errors.push(fieldError('invalid_value', name, `must be one of ${values.join(', ')}`));
+    return fallback;
+  };
+  const timestamp = (name: string): string | null => {
+    const v = q?.[name];
+    if (v === undefined || v === '') return null;
+    const t = TIMESTAMP.test(v) ? Date.parse(v) : Number.NaN;
+    if (Number.isNaN(t)) {
+      errors.push(fieldError('invalid_value', name, 'must be an ISO-8601 timestamp'));
+      return null;
+    }
+    return new Date(t).toISOString();
+  };
+  const status = oneOf('status', ['open', 'closed', 'all'] as const, 'open') ?? 'open';
+  const direction = oneOf('direction', ['asc', 'desc'] as const, 'desc') ?? 'desc';
+  const nested = oneOf('nested', ['true', 'false'] as const, 'false') === 'true';
+  const side = oneOf('side', SIDES, null);
+  let limit = LIST_LIMIT_DEFAULT;
+  const rawLimit = q?.limit;
+  if (rawLimit !== undefined && rawLimit !== '') {
+    const n = /^\d{1,4}$/.test(rawLimit) ? Number(rawLimit) : Number.NaN;
+    if (!(n >= 1 && n <= LIST_LIMIT_MAX)) {
+      errors.push(fieldError('out_of_range', 'limit', `must be an integer from 1 to ${LIST_LIMIT_MAX}`));
+    } else limit = n;
+  }
+  const after = timestamp('after');
+  const until = timestamp('until');
+  if (after !== null && until !== null && after >= until) {
+    errors.push(fieldError('out_of_range', 'until', 'must be later than after'));
+  }
+  let symbols: string[] | null = null;
+  const rawSymbols = q?.symbols;
+  if (rawSymbols !== undefined && rawSymbols !== '') {
+    const list = [...new Set(rawSymbols.split(',').map((s) => s.trim().toUpperCase()))];
+    if (list.length > MAX_SYMBOLS || list.some((s) => !SYMBOL.test(s))) {
+      errors.push(
+        fieldError(
+          'invalid_value',
+          'symbols',
+          `must be a comma-separated list of up to ${MAX_SYMBOLS} symbols`,
+        ),
+      );
+    } else symbols = list;
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, params: { status, limit, after, until, direction, nested, symbols, side } };
+}
+
+/**
+ * The GSI queries that serve a list request: one per symbol on `byAccountSymbol`, else one on
+ * `byAccountStatus` (open/closed) or `byAccount` (all). `createdKey` is `createdAt#orderId`, so
+ * the exclusive time bounds sit just past (after) and just before (until) every key of that instant.
+ */
+export function listQueries(p: ListParams, accountId: string, table: string): QueryCommandInput[] {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const range: string[] = [];
+  if (p.after !== null && p.until !== null) {
+    range.push('#k BETWEEN :after AND :until');
+  } else if (p.after !== null) range.push('#k > :after');
+  else if (p.until !== null) range.push('#k < :until');
+  // DynamoDB refuses names or values an expression does not use.
+  if (range.length > 0) names['#k'] = 'createdKey';
+  if (p.after !== null) values[':after'] = `${p.after}#\uffff`;
+  if (p.until !== null) values[':until'] = `${p.until}#`;
+  const filters: string[] = [];
+  if (p.side !== null) {
+    filters.push('#side = :side');
+    names['#side'] = 'side';
+    values[':side'] = p.side;
+  }
+  const base = (index: string, keyAttr: string, key: string, extraFilters: string[]): QueryCommandInput => {
+    const all = [...filters, ...extraFilters];
+    return {
+      TableName: table,
+      IndexName: index,
+      KeyConditionExpression: [`#pk = :pk`, ...range].join(' AND '),
+      ...(all.length > 0 ? { FilterExpression: all.join(' AND ') } : {}),
+      ExpressionAttributeNames: {
+        ...names,
+        '#pk': keyAttr,
+        ...(extraFilters.length > 0 ? { '#oc': 'openClosed' } : {}),
+      },
+      ExpressionAttributeValues: {
+        ...values,
+        ':pk': key,
+        ...(extraFilters.length > 0 ? { ':oc': p.status } : {}),
+      },
+      ScanIndexForward: p.direction === 'asc',
+      Limit: p.limit,
+    };
+  };
+  if (p.symbols !== null) {
+    const statusFilter = p.status === 'all' ? [] : ['#oc = :oc'];
+    return p.symbols.map((s) => base('byAccountSymbol', 'accountSymbol', `${accountId}#${s}`, statusFilter));
+  }
+  if (p.status === 'all') return [base('byAccount', 'accountId', accountId, [])];
+  return [base('byAccountStatus', 'accountOpenClosed', `${accountId}#${p.status}`, [])];
+}
+
+export interface OrderViewItem {
+  readonly orderId: string;
+  readonly createdKey: string;
+  readonly parentOrderId?: string;
+  /** A group member's group id (its root as first placed). */
+  readonly groupId?: string;
+  readonly order: AlpacaOrder;
+}
+
+async function collect(
+  doc: DynamoDBDocumentClient,
+  input: QueryCommandInput,
+  limit: number,
+): Promise<OrderViewItem[]> {
+  const out: OrderViewItem[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    for (const item of page.Items ?? []) out.push(item as OrderViewItem);
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined && out.length < limit);
+  return out.slice(0, limit);
+}
+
+/**
+ * Merges the per-query results by created time, takes `limit`, and folds legs when nested. A leg
+ * names its group's root as first placed; when that root was replaced, the legs go to the latest
+ * root of the group in the listing (every member keeps its group id). A leg whose root is not in
+ * the listing (another status, beyond the limit) is listed on its own rather than dropped.
+ */
+export function assembleList(results: readonly OrderViewItem[][], p: ListParams): AlpacaOrder[] {
+  const sign = p.direction === 'asc' ? 1 : -1;
+  const merged = results
+    .flat()
+    .sort((a, b) => sign * (a.createdKey < b.createdKey ? -1 : a.createdKey > b.createdKey ? 1 : 0))
+    .slice(0, p.limit);
+  if (!p.nested) return merged.map((i) => i.order);
+  // The latest root of each group in the listing (an item stored before `groupId` was kept: its
+  // own id is its group, as a root as first placed).
+  const latestRoot = new Map<string, OrderViewItem>();
+  for (const i of merged) {
+    if (i.parentOrderId !== undefined) continue;
+    const group = i.groupId ?? i.orderId;
+    const known = latestRoot.get(group);
+    if (known === undefined || known.createdKey < i.createdKey) latestRoot.set(group, i);
+  }
+  const rootOf = (groupId: string): string | null => latestRoot.get(groupId)?.orderId ?? null;
+  const legs = new Map<string, AlpacaOrder[]>();
+  const folded = new Set<string>();
+  for (const i of merged) {
+    if (i.parentOrderId === undefined) continue;
+    const root = rootOf(i.parentOrderId);
+    if (root === null) continue;
+    legs.set(root, [...(legs.get(root) ?? []), i.order]);
+    folded.add(i.orderId);
+  }
+  return merged
+    .filter((i) => !folded.has(i.orderId))
+    .map((i) => {
+      const own = legs.get(i.orderId);
+      return own === undefined ? i.order : { ...i.order, legs: own };
+    });
+}
+
+async function listOrders(query: Query, principal: Principal) {
+  const parsed = parseListParams(query);
+  if (!parsed.ok) return fieldErrors(parsed.errors, 400);
+  const p = parsed.params;
+  const inputs = listQueries(p, principal.accountId, requiredEnv(ENV.ordersTable));
+  const results = await Promise.all(inputs.map((i) => collect(dynamo, i, p.limit)));
+  return json(200, assembleList(results, p));
+}
+
+async function getOrder(orderId: string | undefined, principal: Principal) {
+  if (!plausibleOrderId(orderId)) return notFound();
+  const owned = await loadOwnedOrder(eventStore(), orderId, principal.accountId);
+  return owned === null ? notFound() : json(200, await alpacaOrderWithLegs(eventStore(), owned.state));
+}
+
+async function getByClientOrderId(clientOrderId: string | undefined, principal: Principal) {
+  if (clientOrderId === undefined || clientOrderId === '' || clientOrderId.length > 128) {
+    return fieldErrors([fieldError('required', 'client_order_id', 'is required (1 to 128 characters)')], 400);
+  }
+  if (hasLoneSurrogate(clientOrderId)) {
+    return fieldErrors([fieldError('invalid_value', 'client_order_id', 'must be valid Unicode')], 400);
+  }
+  const claim = await dynamo.send(
+    new GetCommand({
+      TableName: requiredEnv(ENV.idempotencyTable),
+      Key: { id: coidClaimId(principal.accountId, clientOrderId) },
+      ConsistentRead: true,
+    }),
+  );
+  const orderId = (claim.Item as { orderId?: string } | undefined)?.orderId;
+  return getOrder(orderId, principal);
+}
+
+async function getOrderEvents(orderId: string | undefined, principal: Principal) {
+  if (!plausibleOrderId(orderId)) return notFound();
+  const owned = await loadOwnedOrder(eventStore(), orderId, principal.accountId);
+  if (owned === null) return notFound();
+  const events = [...owned.events]
+    .sort((a, b) => a.seq - b.seq)
+    .map((e) => ({
+      event_id: e.eventId,
+      seq: e.seq,
+      type: e.type,
+      occurred_at: e.occurredAt,
+      data: e.data,
+      correlation_id: e.correlationId,
+      causation_id: e.causationId,
+    }));
+  return json(200, { order_id: orderId, events });
+}
+
+export const handler = apiHandler('QueryOrders', async (event, principal) => {
+  const orderId = event.pathParameters?.order_id;
+  switch (event.routeKey) {
+    case 'GET /v2/orders':
+      return listOrders(event.queryStringParameters, principal);
+    case 'GET /v2/orders/{order_id}':
+      return getOrder(orderId, principal);
+    case 'GET /v2/orders:by_client_order_id':
+      return getByClientOrderId(event.queryStringParameters?.client_order_id, principal);
+    case 'GET /v2/orders/{order_id}/events':
+      return getOrderEvents(orderId, principal);
+    default:
+      return notFound('route');
+  }
+});

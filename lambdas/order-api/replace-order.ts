@@ -1,0 +1,192 @@
+/**
+ * PATCH /v2/orders/{order_id}: replace an open order's terms (Alpaca's fields: qty, time_in_force,
+ * limit_price, stop_price, trail, client_order_id). Appends `OrderReplaceRequested` with the
+ * replacement's id reserved; the venue's answer comes back as events. A stop the OMS holds (not
+ * at the venue yet) is replaced at once, its replacement opened armed in the same transaction.
+ * The response is the replacement order as it will open (status `accepted`), as Alpaca answers a
+ * replace.
+ */
+import { randomUUID } from 'node:crypto';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import {
+  auctionEntryError,
+  type Decision,
+  execute,
+  type FieldError,
+  fieldError,
+  type OrderCommand,
+  type OrderState,
+  openReplacement,
+  plainDecimalText,
+  type ReplaceChanges,
+  replay,
+  TIMES_IN_FORCE,
+  toAlpacaOrder,
+} from '../core/index.js';
+import { checkPreTradeRisk } from '../core/risk.js';
+import { coidClaimId } from '../orders/claims.js';
+import { runReplaceCommand } from '../orders/replacements.js';
+import { loadRiskInputs } from '../orders/risk-context.js';
+import { ENV, requiredEnv } from '../platform/config.js';
+import { dynamo } from '../platform/dynamo.js';
+import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
+import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
+import { apiHandler, jsonBody, notFound } from './http.js';
+import { eventStore, loadOwnedOrder, plausibleOrderId } from './orders-access.js';
+
+const decimalInput = z.union([z.string(), z.number()]);
+
+export const replaceRequestSchema = z.strictObject({
+  qty: decimalInput.optional(),
+  time_in_force: z.enum(TIMES_IN_FORCE).optional(),
+  limit_price: decimalInput.optional(),
+  stop_price: decimalInput.optional(),
+  trail: decimalInput.optional(),
+  client_order_id: z.string().min(1).max(128).optional(),
+});
+
+type ReplaceRequest = z.output<typeof replaceRequestSchema>;
+
+function shapeErrors(error: z.ZodError): FieldError[] {
+  return error.issues.flatMap((issue) => {
+    const field = issue.path.map(String).join('.') || 'body';
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((k) => fieldError('unknown_field', k, 'is not a known field'));
+    }
+    if (issue.code === 'invalid_value') {
+      return [fieldError('invalid_value', field, `must be one of ${issue.values.map(String).join(', ')}`)];
+    }
+    if (issue.code === 'too_big') return [fieldError('too_long', field, 'must be at most 128 characters')];
+    if (issue.code === 'too_small') return [fieldError('invalid_value', field, 'must not be empty')];
+    if (field === 'body') return [fieldError('invalid_type', field, 'must be a JSON object')];
+    return [fieldError('invalid_type', field, 'has the wrong type')];
+  });
+}
+
+const text = (v: string | number | undefined) => (typeof v === 'number' ? plainDecimalText(v) : v);
+
+/** The request as core changes: `trail` is the trail price or percent, whichever the order trails by. */
+export function changesOf(req: ReplaceRequest, state: OrderState): ReplaceChanges | FieldError {
+  const changes: { -readonly [K in keyof ReplaceChanges]: ReplaceChanges[K] } = {};
+  if (req.qty !== undefined) changes.qty = text(req.qty);
+  if (req.time_in_force !== undefined) changes.timeInForce = req.time_in_force;
+  if (req.limit_price !== undefined) changes.limitPrice = text(req.limit_price);
+  if (req.stop_price !== undefined) changes.stopPrice = text(req.stop_price);
+  if (req.client_order_id !== undefined) changes.clientOrderId = req.client_order_id;
+  if (req.trail !== undefined) {
+    if (state.spec.type !== 'trailing_stop') {
+      return fieldError('not_allowed', 'trail', 'is only for trailing_stop orders');
+    }
+    if (state.spec.trailPercent !== null) changes.trailPercent = text(req.trail);
+    else changes.trailPrice = text(req.trail);
+  }
+  return changes;
+}
+
+function refusalResponse(decision: Extract<Decision, { ok: false }>): APIGatewayProxyStructuredResultV2 {
+  const { refusal } = decision;
+  // The replacement's terms break a request rule: bad input, answered like a bad POST.
+  if (refusal.fieldErrors !== undefined && refusal.fieldErrors.length > 0)
+    return fieldErrors(refusal.fieldErrors);
+  const message = `order is not replaceable: ${refusal.message.replace(/^[A-Za-z]+: /, '')}`;
+  return apiError(
+    422,
+    API_ERROR.unprocessable,
+    message,
+    refusal.fieldErrors ? { errors: refusal.fieldErrors } : {},
+  );
+}
+
+/** The replacement as it will open once the venue confirms: the core's own opening events, in memory. */
+export function previewReplacement(state: OrderState, command: OrderCommand, now: number): OrderState {
+  let s = execute(state, command, now).state as OrderState;
+  for (const c of [{ type: 'acknowledgeReplace' }, { type: 'confirmReplace' }] as const) {
+    s = execute(s, c, now).state as OrderState;
+  }
+  return replay(openReplacement(s, now)) as OrderState;
+}
+
+/** Whether the client order id is claimed already (consistent read of its claim). */
+async function clientOrderIdTaken(accountId: string, clientOrderId: string): Promise<boolean> {
+  const found = await dynamo.send(
+    new GetCommand({
+      TableName: requiredEnv(ENV.idempotencyTable),
+      Key: { id: coidClaimId(accountId, clientOrderId) },
+      ConsistentRead: true,
+    }),
+  );
+  return found.Item !== undefined;
+}
+
+export const handler = apiHandler('ReplaceOrder', async (event, principal) => {
+  const orderId = event.pathParameters?.order_id;
+  if (!plausibleOrderId(orderId)) return notFound();
+  const body = jsonBody(event);
+  if (!body.ok) return body.response;
+  const parsed = replaceRequestSchema.safeParse(body.value);
+  if (!parsed.success) return fieldErrors(shapeErrors(parsed.error));
+
+  const store = eventStore();
+  const owned = await loadOwnedOrder(store, orderId, principal.accountId);
+  if (owned === null) return notFound();
+  const changes = changesOf(parsed.data, owned.state);
+  if ('field' in changes) return fieldErrors([changes]);
+
+  const now = Date.now();
+  const command: OrderCommand = {
+    type: 'requestReplace',
+    replacementOrderId: randomUUID(),
+    changes,
+    requestedBy: principal.principalId,
+  };
+  const dryRun = execute(owned.state, command, now).decision;
+  if (!dryRun.ok) return refusalResponse(dryRun);
+  // Turning an order into opg during the session: the venue would refuse it (auction_closed).
+  if (changes.timeInForce !== undefined && changes.timeInForce !== owned.state.spec.timeInForce) {
+    const auctionError = auctionEntryError(
+      changes.timeInForce,
+      now,
+      sessionCloseFromEnv(),
+      sessionOptionsFromEnv(),
+    );
+    if (auctionError !== null) return fieldErrors([auctionError]);
+  }
+  if (
+    changes.clientOrderId !== undefined &&
+    (await clientOrderIdTaken(principal.accountId, changes.clientOrderId))
+  ) {
+    return fieldErrors([fieldError('conflict', 'client_order_id', 'is already used for another order')]);
+  }
+
+  const replacement = previewReplacement(owned.state, command, now);
+  // The order being replaced is neither its own duplicate nor its own open exposure. The
+  // replacement commits its exposure now, next to every order open now (it skips the workflow's
+  // re-check), so all of them count, not only those placed before the original.
+  const self = { orderId: owned.state.orderId, createdAt: owned.state.createdAt };
+  const { limits, context } = await loadRiskInputs(principal.accountId, replacement.spec, now, {
+    self,
+    exposure: 'all',
+  });
+  const refusals = checkPreTradeRisk(replacement.spec, limits, context);
+  if (refusals.length > 0) {
+    return apiError(403, API_ERROR.riskRefused, refusals[0]?.message ?? 'refused by pre-trade risk', {
+      refusals,
+    });
+  }
+
+  const requestId = event.requestContext.requestId;
+  const result = await runReplaceCommand(
+    store,
+    orderId,
+    command,
+    (s) => ({ accountId: s.accountId, correlationId: requestId, causationId: requestId }),
+    () => now,
+    requiredEnv(ENV.idempotencyTable),
+  );
+  if (!result.decision.ok) return refusalResponse(result.decision);
+  if (result.clientOrderIdTaken)
+    return fieldErrors([fieldError('conflict', 'client_order_id', 'is already used for another order')]);
+  return json(200, { ...toAlpacaOrder(replacement), status: 'accepted' });
+});

@@ -1,0 +1,54 @@
+/**
+ * Workflow task `Route order` (and `Route replacement`): picks the venue and the time the
+ * workflow waits for the order's closing milestone. One simulated venue today (VENUE_NAME,
+ * default SIMX); smart order routing will decide here, and record its decision, later.
+ * The wait is anchored to the submission (core `session.ts`): a late start does not extend it.
+ * Session settings come from the environment (lambdas/platform/session-settings.ts):
+ * OMS_SESSION_OPEN (an opg order waits for that open), OMS_SESSION_CLOSE (`HH:MM` or `HH:MM:SS`, New
+ * York), OMS_EXPIRY_GRACE_SECONDS (a DAY order's grace after the close, default 60),
+ * OMS_SESSION_DAYS (`mon,tue,wed,thu,fri` by default), OMS_SESSION_CALENDAR (`nyse` or `none`;
+ * default `nyse`, or `none` when OMS_SESSION_DAYS is set) and OMS_GTC_MAX_AGE_DAYS (default 90).
+ * A malformed setting fails the task loudly. The payload's optional `extendedHours` (the order's
+ * `extended_hours`) lets a DAY order wait for the post-market close; absent means false.
+ *
+ * `holdTrigger`: the venue does not hold the order's conditional type (OMS_VENUE_ORDER_TYPES,
+ * lambdas/platform/venue-capabilities.ts), so the OMS holds the trigger (`Hold until triggered`)
+ * and sends the order once it has triggered. Absent `orderType` (an execution started before the
+ * input carried it) means the venue holds it, as before.
+ */
+import { z } from 'zod';
+import { isTriggerHeldByOms, ORDER_TYPES, remainingOutcomeSeconds, TIMES_IN_FORCE } from '../core/index.js';
+import { parsePayload } from '../orders/workflow-task.js';
+import { DEFAULT_VENUE_NAME, ENV, optionalEnv } from '../platform/config.js';
+import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
+import { venueOrderTypesFromEnv } from '../platform/venue-capabilities.js';
+
+const payload = z.looseObject({
+  orderId: z.string().min(1),
+  orderType: z.enum(ORDER_TYPES).optional(),
+  timeInForce: z.enum(TIMES_IN_FORCE),
+  submittedAt: z.iso.datetime({ offset: true }),
+  extendedHours: z.boolean().optional(),
+});
+
+export interface RouteResult {
+  readonly venue: string;
+  readonly outcomeTimeoutSeconds: number;
+  /** The OMS holds the order's trigger: the venue does not hold its type. */
+  readonly holdTrigger: boolean;
+}
+
+export const handler = async (event: unknown): Promise<RouteResult> => {
+  const { orderType, timeInForce, submittedAt, extendedHours } = parsePayload(payload, event, 'route-order');
+  return {
+    venue: optionalEnv(ENV.venueName) ?? DEFAULT_VENUE_NAME,
+    outcomeTimeoutSeconds: remainingOutcomeSeconds(
+      timeInForce,
+      Date.parse(submittedAt),
+      Date.now(),
+      sessionCloseFromEnv(),
+      { ...sessionOptionsFromEnv(), extendedHours: extendedHours ?? false },
+    ),
+    holdTrigger: orderType !== undefined && isTriggerHeldByOms(orderType, venueOrderTypesFromEnv()),
+  };
+};

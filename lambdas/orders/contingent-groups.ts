@@ -1,0 +1,83 @@
+/**
+ * Reading a contingent order (bracket, OCO, OTO) from the event store: each member as it stands
+ * now, i.e. the head of its replacement chain (a resize is a replace, so an exit's latest order
+ * may be a replacement of the one first placed). Strongly consistent reads only, so the group
+ * coordinator decides on every acknowledged event.
+ */
+import {
+  type AlpacaOrder,
+  type GroupStates,
+  type OrderState,
+  ocoQtyOf,
+  toAlpacaOrder,
+} from '../core/index.js';
+import type { EventStore } from '../event-store/event-store.js';
+
+/** Longest replacement chain followed (each resize of an exit adds one link). */
+const MAX_CHAIN = 1000;
+
+/** The order's latest state: itself, or the replacement that took its place (once opened). */
+export async function chainHead(store: EventStore, orderId: string): Promise<OrderState | undefined> {
+  const { state } = await store.loadState(orderId);
+  return state === undefined ? undefined : chainHeadFrom(store, state);
+}
+
+/** The latest state of the chain that `state` is in (no reload of `state` itself). */
+async function chainHeadFrom(store: EventStore, state: OrderState): Promise<OrderState> {
+  let head = state;
+  for (let i = 0; i < MAX_CHAIN && head.replacedBy; i++) {
+    const next = (await store.loadState(head.replacedBy)).state;
+    if (next === undefined) break; // replaced, the replacement not opened yet
+    head = next;
+  }
+  return head;
+}
+
+export interface LoadedGroup {
+  /** The root as first placed (its legs' ids, an OCO's quantity). */
+  readonly root: OrderState;
+  readonly states: GroupStates;
+}
+
+/**
+ * The group whose root is `groupId`, members at their chain heads; undefined when not stored. The
+ * caller that has already read the root passes it (`root`), so it is not read again.
+ */
+export async function loadGroup(
+  store: EventStore,
+  groupId: string,
+  root: OrderState | undefined = undefined,
+): Promise<LoadedGroup | undefined> {
+  root ??= (await store.loadState(groupId)).state;
+  const c = root?.contingency;
+  if (root === undefined || c === null || c === undefined || c.orderClass === 'algo') return undefined;
+  const rootHead = await chainHeadFrom(store, root);
+  const legs: OrderState[] = [];
+  for (const id of c.legOrderIds) {
+    const leg = await chainHead(store, id);
+    if (leg === undefined) throw new Error(`group ${groupId}: leg ${id} is not in the event store`);
+    legs.push(leg);
+  }
+  const oco = c.orderClass === 'oco';
+  return {
+    root,
+    states: {
+      orderClass: c.orderClass,
+      entry: oco ? null : rootHead,
+      exits: oco ? [rootHead, ...legs] : legs,
+      ocoQty: oco ? ocoQtyOf(root.spec) : null,
+    },
+  };
+}
+
+/** The Alpaca view of an order, with its legs (at their chain heads) when it is a group's root. */
+export async function alpacaOrderWithLegs(store: EventStore, state: OrderState): Promise<AlpacaOrder> {
+  const legIds = state.contingency?.legOrderIds ?? [];
+  if (legIds.length === 0) return toAlpacaOrder(state);
+  const legs: AlpacaOrder[] = [];
+  for (const id of legIds) {
+    const leg = await chainHead(store, id);
+    if (leg !== undefined) legs.push(toAlpacaOrder(leg));
+  }
+  return toAlpacaOrder(state, legs);
+}

@@ -1,0 +1,93 @@
+/**
+ * The orders read model's item (docs/aws.md, "Orders"): the Alpaca order plus the keys the list
+ * filters query (GSIs `byAccount`, `byAccountStatus`, `byAccountSymbol`, all sorted by
+ * `createdKey`), the sparse key of `byPendingNew`, through which the stalled-workflow sweeper
+ * finds orders still pending_new, and the sparse key of `byArmedSymbol`, through which the
+ * held-trigger watcher finds the stops the OMS holds. Pure: derived from the replayed state only.
+ */
+import { type AlpacaOrder, type OrderState, openClosedOf, statusOf, toAlpacaOrder } from '../core/index.js';
+
+/**
+ * `byPendingNew` partitions: every pending_new order in one GSI partition would cap the order rate
+ * at that partition's write throughput (each order enters and leaves it), so the key is spread
+ * over a few shards by order id; the sweeper queries each.
+ */
+export const PENDING_NEW_SHARDS = 8;
+
+/** `pending_new#<shard>`: the order's `byPendingNew` partition (stable: a hash of the order id). */
+export function awaitingWorkflowKey(orderId: string): string {
+  // FNV-1a, 32 bit.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < orderId.length; i++) {
+    h ^= orderId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return `pending_new#${h % PENDING_NEW_SHARDS}`;
+}
+
+export interface OrderViewItem {
+  readonly orderId: string;
+  readonly accountId: string;
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: string;
+  readonly status: string;
+  readonly openClosed: 'open' | 'closed';
+  readonly createdAt: string;
+  /** `createdAt#orderId`: newest-first listing with a unique tie-break. */
+  readonly createdKey: string;
+  /** `accountId#open|closed`. */
+  readonly accountOpenClosed: string;
+  /** `accountId#SYMBOL`. */
+  readonly accountSymbol: string;
+  /** Sequence number of the last event applied: the projector only ever writes a higher one. */
+  readonly version: number;
+  readonly order: AlpacaOrder;
+  /**
+   * Present only while the order is pending_new (`pending_new#<shard>`): the sparse key of GSI
+   * `byPendingNew`. The projector writes whole items, so a later status removes it.
+   */
+  readonly awaitingWorkflow?: string;
+  /**
+   * Present only while the OMS holds the order's trigger (phase `armed`): the upper-cased symbol,
+   * the sparse key of GSI `byArmedSymbol` (lambdas/held-triggers/watch-held-triggers.ts). The projector
+   * writes whole items, so a trigger or a cancel removes it.
+   */
+  readonly armedSymbol?: string;
+  /** A contingent order's leg: its root, so `nested=true` listings fold it into the root's `legs`. */
+  readonly parentOrderId?: string;
+  /**
+   * A group member's role (`entry`, `take_profit`, `stop_loss`, `algo_parent`, `algo_child`): risk
+   * counts an algorithmic child's quantity once, in its open parent's leaves.
+   */
+  readonly contingencyRole?: string;
+  /** A group member's group (its root as first placed): a replaced root's legs find its replacement. */
+  readonly groupId?: string;
+}
+
+export function orderViewItem(state: OrderState): OrderViewItem {
+  const status = statusOf(state);
+  const openClosed = openClosedOf(status);
+  const symbol = state.spec.symbol.toUpperCase();
+  return {
+    orderId: state.orderId,
+    accountId: state.accountId,
+    clientOrderId: state.clientOrderId,
+    symbol,
+    side: state.spec.side,
+    status,
+    openClosed,
+    createdAt: state.createdAt,
+    createdKey: `${state.createdAt}#${state.orderId}`,
+    accountOpenClosed: `${state.accountId}#${openClosed}`,
+    accountSymbol: `${state.accountId}#${symbol}`,
+    version: state.seq,
+    order: toAlpacaOrder(state),
+    ...(status === 'pending_new' ? { awaitingWorkflow: awaitingWorkflowKey(state.orderId) } : {}),
+    ...(state.phase === 'armed' ? { armedSymbol: symbol } : {}),
+    ...(state.contingency?.parentOrderId ? { parentOrderId: state.contingency.parentOrderId } : {}),
+    ...(state.contingency
+      ? { contingencyRole: state.contingency.role, groupId: state.contingency.groupId }
+      : {}),
+  };
+}

@@ -1,0 +1,331 @@
+/**
+ * Placing an order, shared by `POST /v2/orders` and the bus's `OrderRequested`: validate (core),
+ * pre-trade risk (core), the account's submit rate, then ONE transaction that claims the client
+ * order id (and the Idempotency-Key) and appends `OrderSubmitted`. A claim that already exists
+ * means the request was seen: the same request gets the original order back, another request
+ * with the same id is refused. Concurrent duplicates all end with the winner's order.
+ *
+ * A contingent order (bracket, OCO, OTO) is placed whole in that same transaction: its root and
+ * legs (core `contingentMembersOf`), each its own order with its own events, tied by their
+ * `Contingency` (docs/domain.md). An algorithmic order (`advanced_instructions`) is a parent that
+ * never goes to the venue: its `algo-order` workflow releases child orders (docs/algos.md).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { algorithmFor } from '../core/algos/index.js';
+import {
+  type AlpacaOrder,
+  auctionEntryError,
+  contingentMembersOf,
+  decide,
+  type FieldError,
+  memberCountOf,
+  type OrderSpec,
+  type OrderState,
+  replay,
+  specToRequest,
+  toAlpacaOrder,
+  validateOrderRequest,
+} from '../core/index.js';
+import { checkPreTradeRisk, type RiskRefusal } from '../core/risk.js';
+import { EventStore, type TransactItem } from '../event-store/event-store.js';
+import { ENV, requiredEnv } from '../platform/config.js';
+import { dynamo } from '../platform/dynamo.js';
+import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
+import { coidClaimId, idemClaimId, rateWindowId } from './claims.js';
+import { alpacaOrderWithLegs } from './contingent-groups.js';
+import { loadRiskInputs } from './risk-context.js';
+
+export interface PlaceOrderInput {
+  readonly accountId: string;
+  readonly body: unknown;
+  readonly idempotencyKey?: string;
+  readonly requestId: string;
+  /** Epoch milliseconds. */
+  readonly now: number;
+  readonly source: 'api' | 'bus';
+}
+
+export type PlaceOrderResult =
+  | { readonly kind: 'created'; readonly order: AlpacaOrder }
+  /** The same request was placed before: its order, nothing written. */
+  | { readonly kind: 'existing'; readonly order: AlpacaOrder }
+  | { readonly kind: 'invalid'; readonly errors: readonly FieldError[] }
+  | { readonly kind: 'risk_refused'; readonly refusals: readonly RiskRefusal[] }
+  | { readonly kind: 'rate_limited'; readonly limit: number }
+  /** The client order id or Idempotency-Key was used for a different request. */
+  | { readonly kind: 'conflict'; readonly field: ClaimField; readonly message: string };
+
+export const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 60 * 60;
+/** Rate windows are one second; their items linger a minute, then TTL removes them. */
+const RATE_WINDOW_TTL_SECONDS = 60;
+const MAX_ATTEMPTS = 5;
+
+export interface OrdersServiceDeps {
+  readonly doc: DynamoDBDocumentClient;
+  readonly eventStoreTable: string;
+  readonly idempotencyTable: string;
+  readonly newOrderId: () => string;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+export function defaultDeps(): OrdersServiceDeps {
+  return {
+    doc: dynamo,
+    eventStoreTable: requiredEnv(ENV.eventStoreTable),
+    idempotencyTable: requiredEnv(ENV.idempotencyTable),
+    newOrderId: randomUUID,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+}
+
+/** Deterministic JSON: object keys sorted, so equal requests hash equal. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** sha256 of the validated request in canonical form: a retried request hashes the same. */
+export function requestHashOf(spec: OrderSpec): string {
+  return createHash('sha256')
+    .update(canonicalJson(specToRequest(spec)))
+    .digest('hex');
+}
+
+export { coidClaimId, idemClaimId, rateWindowId };
+
+export async function placeOrder(
+  input: PlaceOrderInput,
+  deps: OrdersServiceDeps = defaultDeps(),
+): Promise<PlaceOrderResult> {
+  const { accountId, now } = input;
+  const validation = validateOrderRequest(input.body, { now });
+  if (!validation.ok) return { kind: 'invalid', errors: validation.errors };
+  const spec = validation.order;
+
+  const requestHash = requestHashOf(spec);
+  const store = new EventStore(deps.doc, deps.eventStoreTable);
+  const claims = claimsOf(input, spec);
+  const seenBefore = async (): Promise<PlaceOrderResult | null> => {
+    for (const c of claims) {
+      if (c.id === null) continue;
+      const seen = await resolveClaim(deps, store, c.id, requestHash, accountId);
+      if (seen !== 'gone') return claimOutcome(c.field, seen);
+    }
+    return null;
+  };
+  // A retry of a placed request is answered before risk (whose duplicate-order rule would refuse
+  // it) and before the rate limit. Concurrent first attempts are settled by the transaction below.
+  const before = await seenBefore();
+  if (before !== null) return before;
+  // An opg order during the session: bad input now, answered before anything is written (the
+  // venue would refuse it after a 200). A retry of one placed before the open was answered above.
+  const auctionError = auctionEntryError(
+    spec.timeInForce,
+    now,
+    sessionCloseFromEnv(),
+    sessionOptionsFromEnv(),
+  );
+  if (auctionError !== null) return { kind: 'invalid', errors: [auctionError] };
+
+  const { limits, context } = await loadRiskInputs(accountId, spec, now);
+  const refusals = checkPreTradeRisk(spec, limits, context);
+  // A concurrent duplicate may have been placed while risk was checked (and be why the duplicate
+  // rule refused): the caller then gets that order, as a retry would.
+  if (refusals.length > 0) return (await seenBefore()) ?? { kind: 'risk_refused', refusals };
+
+  if (
+    limits.maxOrdersPerSecond !== null &&
+    !(await takeRateSlot(deps, accountId, now, limits.maxOrdersPerSecond))
+  ) {
+    return (await seenBefore()) ?? { kind: 'rate_limited', limit: limits.maxOrdersPerSecond };
+  }
+
+  for (let attempt = 1; ; attempt++) {
+    const orderId = deps.newOrderId();
+    const memberIds = [orderId, ...Array.from({ length: memberCountOf(spec) - 1 }, () => deps.newOrderId())];
+    const members = membersOf(spec, memberIds).map((m) => {
+      const submit = { type: 'submit', orderId: m.orderId, accountId, order: m.spec } as const;
+      const decision = decide(
+        undefined,
+        m.contingency ? { ...submit, contingency: m.contingency } : submit,
+        now,
+      );
+      if (!decision.ok) throw new Error(`submit refused: ${decision.refusal.message}`);
+      return decision.events;
+    });
+    const groupId = members.length > 1 || algorithmFor(spec) !== null ? orderId : undefined;
+    const clientOrderId = spec.clientOrderId ?? orderId;
+    const claim = (id: string, expiresAt?: number): TransactItem => ({
+      Put: {
+        TableName: deps.idempotencyTable,
+        Item: {
+          id,
+          orderId,
+          requestHash,
+          accountId,
+          createdAt: new Date(now).toISOString(),
+          ...(expiresAt === undefined ? {} : { expiresAt }),
+        },
+        ConditionExpression: 'attribute_not_exists(id)',
+      },
+    });
+    const ids = claims.map((c) => c.id ?? coidClaimId(accountId, clientOrderId));
+    const items: TransactItem[] = [
+      ...claims.map((c, i) =>
+        claim(
+          ids[i] as string,
+          c.field === 'Idempotency-Key' ? Math.floor(now / 1000) + IDEMPOTENCY_KEY_TTL_SECONDS : undefined,
+        ),
+      ),
+      ...members.flatMap((events) =>
+        store.putItems(events, {
+          accountId,
+          correlationId: input.requestId,
+          causationId: input.requestId,
+          ...(groupId === undefined ? {} : { groupId }),
+        }),
+      ),
+    ];
+    try {
+      await deps.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      const [root, ...legs] = members.map((events) => replay(events) as OrderState);
+      const order = toAlpacaOrder(
+        root as OrderState,
+        legs.length === 0 ? null : legs.map((l) => toAlpacaOrder(l)),
+      );
+      return { kind: 'created', order };
+    } catch (err) {
+      const reasons = cancellationReasons(err);
+      if (reasons === null) throw err;
+      // A claim that exists decides the outcome: the original order, or a conflict.
+      for (const [i, c] of claims.entries()) {
+        if (reasons[i] !== 'ConditionalCheckFailed') continue;
+        const outcome = await resolveClaim(deps, store, ids[i] as string, requestHash, accountId);
+        if (outcome === 'gone') break; // claimed and released in between: try again
+        return claimOutcome(c.field, outcome);
+      }
+      // A concurrent transaction on the same claim (TransactionConflict): the winner is still
+      // committing. Back off and try again; the next attempt sees its claim.
+      if (attempt >= MAX_ATTEMPTS) throw err;
+      await deps.sleep(20 * 2 ** attempt);
+    }
+  }
+}
+
+/**
+ * The orders a request places: a contingent order's members, or one order (an algorithmic one
+ * is a parent: `algo` contingency, its own group).
+ */
+function membersOf(spec: OrderSpec, ids: readonly string[]) {
+  const members = contingentMembersOf(spec, ids);
+  const [root] = members;
+  if (root === undefined || algorithmFor(spec) === null) return members;
+  return [
+    {
+      ...root,
+      contingency: {
+        groupId: root.orderId,
+        orderClass: 'algo' as const,
+        role: 'algo_parent' as const,
+        parentOrderId: null,
+        legOrderIds: [],
+        held: false,
+      },
+    },
+  ];
+}
+
+type ClaimField = 'client_order_id' | 'Idempotency-Key';
+
+/**
+ * The claims a request makes, Idempotency-Key first. The client-order-id claim has no id yet
+ * when the client gave none: it is then the new order's id, known per attempt.
+ */
+function claimsOf(input: PlaceOrderInput, spec: OrderSpec): { id: string | null; field: ClaimField }[] {
+  const claims: { id: string | null; field: ClaimField }[] = [];
+  if (input.idempotencyKey !== undefined) {
+    claims.push({ id: idemClaimId(input.accountId, input.idempotencyKey), field: 'Idempotency-Key' });
+  }
+  const coid = spec.clientOrderId;
+  claims.push({ id: coid === null ? null : coidClaimId(input.accountId, coid), field: 'client_order_id' });
+  return claims;
+}
+
+function claimOutcome(field: ClaimField, seen: AlpacaOrder | 'mismatch'): PlaceOrderResult {
+  if (seen !== 'mismatch') return { kind: 'existing', order: seen };
+  const what = field === 'client_order_id' ? 'order' : 'request';
+  return { kind: 'conflict', field, message: `${field}: already used for another ${what}` };
+}
+
+function cancellationReasons(err: unknown): (string | undefined)[] | null {
+  if ((err as { name?: string }).name !== 'TransactionCanceledException') return null;
+  return ((err as TransactionCanceledException).CancellationReasons ?? []).map((r) => r.Code);
+}
+
+async function resolveClaim(
+  deps: OrdersServiceDeps,
+  store: EventStore,
+  id: string,
+  requestHash: string,
+  accountId: string,
+): Promise<AlpacaOrder | 'mismatch' | 'gone'> {
+  const found = await deps.doc.send(
+    new GetCommand({ TableName: deps.idempotencyTable, Key: { id }, ConsistentRead: true }),
+  );
+  const item = found.Item as { orderId?: string; requestHash?: string } | undefined;
+  if (item?.orderId === undefined) return 'gone';
+  if (item.requestHash !== requestHash) return 'mismatch';
+  const state = replay(await store.load(item.orderId));
+  // The claim and the event are written together, so a claim without its order is corrupt data.
+  if (state === undefined || state.accountId !== accountId) {
+    throw new Error(`claim ${id} names order ${item.orderId}, which is not in the event store`);
+  }
+  return alpacaOrderWithLegs(store, state);
+}
+
+/**
+ * One slot in the account's current one-second window: an atomic counter that only increments
+ * while it is below the limit, so concurrent submitters cannot overshoot.
+ */
+async function takeRateSlot(
+  deps: OrdersServiceDeps,
+  accountId: string,
+  now: number,
+  limit: number,
+): Promise<boolean> {
+  if (limit <= 0) return false; // the first writer of a window passes the condition: refuse before
+  const second = Math.floor(now / 1000);
+  try {
+    await deps.doc.send(
+      new UpdateCommand({
+        TableName: deps.idempotencyTable,
+        Key: { id: rateWindowId(accountId, second) },
+        UpdateExpression: 'ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+        ConditionExpression: 'attribute_not_exists(id) OR #count < :limit',
+        ExpressionAttributeNames: { '#count': 'count' },
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':limit': limit,
+          ':expiresAt': second + RATE_WINDOW_TTL_SECONDS,
+        },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+    throw err;
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * The inputs of pre-trade risk (core `risk.ts`), read from the tables:
+ * - ACCOUNTS_TABLE `account#<accountId>`: `riskLimits` (merged over DEFAULT_RISK_LIMITS) and
+ *   `buyingPower` (absent or null = unlimited). Fail closed: a missing record, or one that does
+ *   not parse (a limit that is not a decimal, a restricted list that is neither a list nor a
+ *   string set), becomes `accountProblem` and the core refuses every order of the account
+ *   (`account_not_configured`) rather than trade on defaults;
+ * - MARKET_TABLE quote of the symbol: reference price = last, else the bid/ask mid;
+ * - ORDERS_TABLE GSI `byAccountStatus` (`<accountId>#open`): open buy orders' reserved notional
+ *   (leaves x limit price, else the symbol's reference price; notional orders: notional left);
+ * - ORDERS_TABLE GSI `byAccount` (createdKey from the start of the duplicate window): the recent
+ *   orders, open or closed (rejected ones never worked and are left out).
+ * The read model is eventually consistent; the workflow's re-check runs after the API's, so an
+ * order that raced past the first check meets the second.
+ */
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import {
+  DEFAULT_RISK_LIMITS,
+  divideHalfEven,
+  formatNanos,
+  multiply,
+  type Nanos,
+  ONE,
+  type OrderSpec,
+  parseNanos,
+  plainDecimalText,
+  type RecentOrder,
+  type RiskContext,
+  type RiskLimits,
+  toValue18,
+  type Value18,
+} from '../core/index.js';
+import { ENV, requiredEnv } from '../platform/config.js';
+import { dynamo } from '../platform/dynamo.js';
+
+export interface RiskInputs {
+  readonly limits: RiskLimits;
+  readonly context: RiskContext;
+}
+
+export interface LoadRiskOptions {
+  readonly doc?: DynamoDBDocumentClient;
+  /**
+   * The order being checked when it is already stored (the workflow's re-check): it is not its
+   * own open exposure nor its own duplicate, and only orders created before it count as twins.
+   */
+  readonly self?: { readonly orderId: string; readonly createdAt: string };
+  /**
+   * With `self`, the open buy orders that count as exposure besides it: `before_self` (the
+   * default: the workflow's re-check is made as of the order's submission, so of two concurrent
+   * orders only the later one counts the earlier, and they cannot refuse each other) or `all`
+   * (a replace commits its exposure now, next to every order open now).
+   */
+  readonly exposure?: 'before_self' | 'all';
+}
+
+const decimalText = z
+  .union([z.string(), z.number()])
+  .transform((v) => (typeof v === 'number' ? plainDecimalText(v) : v));
+
+/** A stored limit: a non-negative decimal, so a typo cannot switch its rule off. */
+const limitDecimal = decimalText.refine((v) => typeof parseNanos(v) === 'bigint', 'is not a decimal');
+
+const accountSchema = z.object({
+  riskLimits: z
+    .object({
+      maxOrderQty: limitDecimal.nullable(),
+      maxOrderNotional: limitDecimal.nullable(),
+      priceCollarPercent: limitDecimal.nullable(),
+      // A list, or a DynamoDB string set (the document client reads it as a Set).
+      restrictedSymbols: z
+        .union([z.array(z.string()), z.set(z.string())])
+        .transform((symbols) => [...symbols]),
+      duplicateWindowSeconds: z.number().int().nonnegative().nullable(),
+      maxOrdersPerSecond: z.number().int().nonnegative().nullable(),
+    })
+    .partial()
+    .optional(),
+  buyingPower: limitDecimal.nullable().optional(),
+});
+
+type StoredAccount = z.output<typeof accountSchema>;
+
+/** The account's stored risk configuration, or what is wrong with it. */
+function readAccount(
+  accountId: string,
+  item: Record<string, unknown> | undefined,
+): { readonly ok: true; readonly account: StoredAccount } | { readonly ok: false; readonly problem: string } {
+  if (item === undefined) {
+    return {
+      ok: false,
+      problem: `account ${accountId} has no risk configuration (no account#${accountId} record)`,
+    };
+  }
+  const parsed = accountSchema.safeParse(item);
+  if (parsed.success) return { ok: true, account: parsed.data };
+  const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'record'}: ${i.message}`);
+  return {
+    ok: false,
+    problem: `account ${accountId} has an unreadable risk configuration (${issues.join('; ')})`,
+  };
+}
+
+const quoteSchema = z.object({
+  bid: decimalText.optional(),
+  ask: decimalText.optional(),
+  last: decimalText.optional(),
+});
+
+/** The Alpaca order JSON the read model keeps under `order` (the fields risk reads). */
+const viewSchema = z.object({
+  id: z.string(),
+  symbol: z.string(),
+  side: z.string(),
+  type: z.string(),
+  status: z.string(),
+  created_at: z.string(),
+  qty: z.string().nullable().optional(),
+  notional: z.string().nullable().optional(),
+  limit_price: z.string().nullable().optional(),
+  filled_qty: z.string().nullable().optional(),
+  filled_avg_price: z.string().nullable().optional(),
+});
+/** The Alpaca order, with the read model's group keys an algorithmic child is known by. */
+type View = z.infer<typeof viewSchema> & {
+  readonly parentOrderId?: string;
+  readonly contingencyRole?: string;
+};
+
+function dec(text: string | null | undefined): Nanos | null {
+  if (text === null || text === undefined) return null;
+  const v = parseNanos(text);
+  return typeof v === 'bigint' ? v : null;
+}
+
+/** Reference price of a quote: last trade, else the mid (half-even at 9 dp), else null. */
+export function referencePriceOf(item: Record<string, unknown> | undefined): string | null {
+  const q = quoteSchema.safeParse(item ?? {});
+  if (!q.success) return null;
+  const last = dec(q.data.last);
+  if (last !== null && last > 0n) return formatNanos(last);
+  const bid = dec(q.data.bid);
+  const ask = dec(q.data.ask);
+  if (bid === null || ask === null || bid <= 0n || ask <= 0n) return null;
+  return formatNanos(divideHalfEven(toValue18(bid + ask), 2n * ONE));
+}
+
+export async function loadRiskInputs(
+  accountId: string,
+  order: OrderSpec,
+  now: number,
+  options: LoadRiskOptions = {},
+): Promise<RiskInputs> {
+  const doc = options.doc ?? dynamo;
+  const [account, referencePrice, open] = await Promise.all([
+    doc.send(
+      new GetCommand({ TableName: requiredEnv(ENV.accountsTable), Key: { pk: `account#${accountId}` } }),
+    ),
+    quoteOf(doc, order.symbol),
+    queryViews(doc, {
+      IndexName: 'byAccountStatus',
+      KeyConditionExpression: 'accountOpenClosed = :k',
+      ExpressionAttributeValues: { ':k': `${accountId}#open` },
+    }),
+  ]);
+  const read = readAccount(accountId, account.Item);
+  const stored: StoredAccount = read.ok ? read.account : {};
+  const limits: RiskLimits = { ...DEFAULT_RISK_LIMITS, ...stripUndefined(stored.riskLimits ?? {}) };
+
+  const others = (views: View[]) => views.filter((v) => v.id !== options.self?.orderId);
+  // Orders sort by createdKey (`createdAt#orderId`), as the read model's GSIs do.
+  const before = options.self ? `${options.self.createdAt}#${options.self.orderId}` : null;
+  const isEarlier = (v: View) => before === null || `${v.created_at}#${v.id}` < before;
+  const exposed = options.exposure === 'all' ? others(open) : others(open).filter(isEarlier);
+  const openBuyExposure = await exposureOf(doc, exposed, order.symbol, referencePrice);
+
+  const window = limits.duplicateWindowSeconds;
+  let recentOrders: RecentOrder[] = [];
+  if (window !== null && window > 0) {
+    const from = new Date(now - window * 1000).toISOString();
+    const recent = await queryViews(doc, {
+      IndexName: 'byAccount',
+      KeyConditionExpression: 'accountId = :a AND createdKey >= :from',
+      ExpressionAttributeValues: { ':a': accountId, ':from': from },
+    });
+    recentOrders = others(recent)
+      .filter((v) => v.status !== 'rejected' && isEarlier(v))
+      .map((v) => ({
+        symbol: v.symbol,
+        side: v.side,
+        qty: v.qty ?? null,
+        notional: v.notional ?? null,
+        type: v.type,
+        limitPrice: v.limit_price ?? null,
+        createdAt: v.created_at,
+      }));
+  }
+
+  return {
+    limits,
+    context: {
+      now,
+      referencePrice,
+      buyingPower: stored.buyingPower ?? null,
+      openBuyExposure,
+      recentOrders,
+      accountProblem: read.ok ? null : read.problem,
+    },
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+async function quoteOf(doc: DynamoDBDocumentClient, symbol: string): Promise<string | null> {
+  const out = await doc.send(new GetCommand({ TableName: requiredEnv(ENV.marketTable), Key: { symbol } }));
+  return referencePriceOf(out.Item);
+}
+
+async function queryViews(
+  doc: DynamoDBDocumentClient,
+  q: {
+    IndexName: string;
+    KeyConditionExpression: string;
+    ExpressionAttributeValues: Record<string, unknown>;
+  },
+): Promise<View[]> {
+  const views: View[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new QueryCommand({ TableName: requiredEnv(ENV.ordersTable), ...q, ExclusiveStartKey: start }),
+    );
+    for (const item of page.Items ?? []) {
+      const v = viewSchema.safeParse(item.order);
+      if (!v.success) continue;
+      views.push({
+        ...v.data,
+        ...(typeof item.parentOrderId === 'string' ? { parentOrderId: item.parentOrderId } : {}),
+        ...(typeof item.contingencyRole === 'string' ? { contingencyRole: item.contingencyRole } : {}),
+      });
+    }
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return views;
+}
+
+/**
+ * Notional reserved by open buy orders, rounded up to the nano. An order priced at market is
+ * valued at its symbol's reference price; one whose symbol has no quote is not counted. An
+ * algorithmic child whose parent is open is not counted: the parent's leaves (its quantity less
+ * the children's fills it mirrors) already reserve what the child works.
+ */
+async function exposureOf(
+  doc: DynamoDBDocumentClient,
+  open: View[],
+  symbol: string,
+  reference: string | null,
+): Promise<string> {
+  const openIds = new Set(open.map((v) => v.id));
+  const buys = open.filter(
+    (v) =>
+      v.side === 'buy' &&
+      !(v.contingencyRole === 'algo_child' && v.parentOrderId !== undefined && openIds.has(v.parentOrderId)),
+  );
+  const needQuote = [
+    ...new Set(
+      buys.filter((v) => dec(v.notional) === null && dec(v.limit_price) === null).map((v) => v.symbol),
+    ),
+  ].filter((s) => s !== symbol);
+  const quotes = new Map<string, string | null>([[symbol, reference]]);
+  await Promise.all(needQuote.map(async (s) => quotes.set(s, await quoteOf(doc, s))));
+
+  let total: Value18 = 0n;
+  for (const v of buys) {
+    const filledQty = dec(v.filled_qty) ?? 0n;
+    const notional = dec(v.notional);
+    if (notional !== null) {
+      const spent = multiply(filledQty, dec(v.filled_avg_price) ?? 0n);
+      const left = toValue18(notional) - spent;
+      if (left > 0n) total += left;
+      continue;
+    }
+    const qty = dec(v.qty);
+    const price = dec(v.limit_price) ?? dec(quotes.get(v.symbol) ?? null);
+    if (qty === null || price === null || qty <= filledQty) continue;
+    total += multiply(qty - filledQty, price);
+  }
+  return formatNanos((total + ONE - 1n) / ONE);
+}

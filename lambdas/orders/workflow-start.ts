@@ -1,0 +1,74 @@
+/**
+ * Starting an order's lifecycle execution: ONE definition of its name and input, shared by the
+ * signaller (on `OrderSubmitted`) and the stalled-workflow sweeper (an order still pending_new
+ * whose start was lost). Both send the very same request for an order, so Step Functions'
+ * idempotency applies: the same name and input while the execution runs answers with that
+ * execution; once it has ended (or if the input differed) it answers `ExecutionAlreadyExists`.
+ */
+import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { OrderSubmitted } from '../core/index.js';
+import { ENV, requiredEnv } from '../platform/config.js';
+
+/** The lifecycle execution's input (docs/aws.md): a function of the `OrderSubmitted` event alone. */
+export interface ExecutionInput {
+  readonly orderId: string;
+  readonly accountId: string;
+  readonly symbol: string;
+  /** The order type: routing decides from it whether the OMS holds a stop's trigger. */
+  readonly orderType: string;
+  readonly timeInForce: string;
+  /** A DAY order with extended hours works until the post-market close (route-order's timeout). */
+  readonly extendedHours: boolean;
+  readonly submittedAt: string;
+  readonly replacement: boolean;
+}
+
+/**
+ * The input for an order from its `OrderSubmitted`; a held leg of a contingent order starts its
+ * workflow when activated, and its time in force runs from then (`activatedAt`, the occurredAt of
+ * its `OrderActivated`, always seq 2).
+ */
+export function executionInputOf(e: OrderSubmitted, activatedAt?: string): ExecutionInput {
+  return {
+    orderId: e.orderId,
+    accountId: e.data.accountId,
+    symbol: e.data.order.symbol,
+    orderType: e.data.order.type,
+    timeInForce: e.data.order.timeInForce,
+    extendedHours: e.data.order.extendedHours,
+    submittedAt: activatedAt ?? e.occurredAt,
+    replacement: e.data.replaces !== null,
+  };
+}
+
+export type StartOutcome =
+  /** StartExecution succeeded: a new execution, or the one already running with this input. */
+  | { readonly kind: 'started'; readonly startDate: Date | undefined }
+  /** An execution of that name exists and has ended (or, impossibly here, has another input). */
+  | { readonly kind: 'already_exists' };
+
+/** Starts the order's execution, named by the order id. Other errors are thrown. */
+export async function startOrderWorkflow(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  submitted: OrderSubmitted,
+  activatedAt?: string,
+): Promise<StartOutcome> {
+  try {
+    const out = await sfn.send(
+      new StartExecutionCommand({
+        // An algorithmic parent runs its schedule (algo-order), every other order its lifecycle.
+        stateMachineArn:
+          submitted.data.contingency?.role === 'algo_parent'
+            ? requiredEnv(ENV.algoOrderStateMachineArn)
+            : stateMachineArn,
+        name: submitted.orderId,
+        input: JSON.stringify(executionInputOf(submitted, activatedAt)),
+      }),
+    );
+    return { kind: 'started', startDate: out?.startDate };
+  } catch (err) {
+    if ((err as { name?: unknown }).name === 'ExecutionAlreadyExists') return { kind: 'already_exists' };
+    throw err;
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Local mode's control and inspection endpoints (not part of the OMS API; README "Local mode"):
+ *   PUT /local/market/{symbol}      {"bid","ask","last"}: the symbol holds that quote until set again
+ *   GET /local/market/{symbol}      the current quote
+ *   PUT /local/venues/{venue}       {"latency_ms","max_fill_qty","reject_next"}
+ *   GET /local/executions/{order_id} the order's workflow history, as the console shows it
+ *   GET /local/events?order_id=     every event delivered to the bus (a catch-all rule's view)
+ *   GET /local/health
+ * Quotes and venue settings live where the simulated venue reads them (DynamoDB), written with
+ * the venue's own validation, so the handlers see them exactly as in AWS.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { pinnedQuoteItem } from '../lambdas/broker-gateway/simulated/market.js';
+import { venueConfigItem } from '../lambdas/broker-gateway/simulated/simulated-venue.js';
+import type { LocalEventBridge } from './event-bridge.js';
+import type { LocalStepFunctions } from './step-functions.js';
+import type { LocalTopology } from './types.js';
+
+export interface ControlRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly rawQueryString: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+export interface ControlResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
+}
+
+export interface LocalControlDeps {
+  readonly doc: DynamoDBDocumentClient;
+  readonly topology: LocalTopology;
+  readonly stepFunctions: LocalStepFunctions;
+  readonly eventBridge: LocalEventBridge;
+}
+
+const json = (statusCode: number, value: unknown): ControlResponse => ({
+  statusCode,
+  headers: { 'content-type': 'application/json; charset=utf-8' },
+  body: Buffer.from(JSON.stringify(value, null, 2)),
+});
+const problem = (statusCode: number, message: string) => json(statusCode, { message });
+
+function tableFor(topology: LocalTopology, envName: string): string {
+  for (const fn of topology.functions) {
+    const v = fn.environment[envName];
+    if (v !== undefined) return v;
+  }
+  throw new Error(`no function has ${envName}`);
+}
+
+function parseJson(body: Buffer): { ok: true; value: Record<string, unknown> } | { ok: false } {
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false };
+    return { ok: true, value: value as Record<string, unknown> };
+  } catch {
+    return { ok: false };
+  }
+}
+
+export function createLocalControl(deps: LocalControlDeps) {
+  const marketTable = tableFor(deps.topology, 'MARKET_TABLE');
+  const venueTable = tableFor(deps.topology, 'VENUE_ORDERS_TABLE');
+  // An order's workflow is named by its id in one of the state machines (its lifecycle, or the
+  // schedule of an algorithmic parent).
+  const stateMachines = deps.topology.stateMachines;
+
+  async function handle(req: ControlRequest): Promise<ControlResponse> {
+    const parts = req.path.split('/').filter(Boolean).map(decodeURIComponent); // ['local', ...]
+    const [, resource, id] = parts;
+    const route = `${req.method} ${resource ?? ''}${id === undefined ? '' : '/{id}'}`;
+    switch (route) {
+      case 'GET health':
+        return json(200, { status: 'ok' });
+      case 'PUT market/{id}': {
+        const body = parseJson(req.body);
+        if (!body.ok) return problem(400, 'body: must be a JSON object');
+        const built = pinnedQuoteItem(id as string, body.value as never, Date.now());
+        if (!built.ok) return problem(400, built.message);
+        // The quote's attributes are set; the rest of the item stays: the symbol's tape (`volume`,
+        // what algorithmic parents measure participation against) is not wiped by a pin.
+        const { symbol, ...quote } = built.item as unknown as Record<string, unknown>;
+        const names = Object.keys(quote);
+        const updated = await deps.doc.send(
+          new UpdateCommand({
+            TableName: marketTable,
+            Key: { symbol },
+            UpdateExpression: `SET ${names.map((_, i) => `#a${i} = :v${i}`).join(', ')}`,
+            ExpressionAttributeNames: Object.fromEntries(names.map((n, i) => [`#a${i}`, n])),
+            ExpressionAttributeValues: Object.fromEntries(names.map((n, i) => [`:v${i}`, quote[n]])),
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return json(200, updated.Attributes ?? built.item);
+      }
+      case 'GET market/{id}': {
+        const got = await deps.doc.send(
+          new GetCommand({ TableName: marketTable, Key: { symbol: id }, ConsistentRead: true }),
+        );
+        return got.Item === undefined ? problem(404, `no quote for ${id}`) : json(200, got.Item);
+      }
+      case 'PUT venues/{id}': {
+        const body = parseJson(req.body);
+        if (!body.ok) return problem(400, 'body: must be a JSON object');
+        const built = venueConfigItem(id as string, body.value as never);
+        if (!built.ok) return problem(400, built.message);
+        await deps.doc.send(new PutCommand({ TableName: venueTable, Item: built.item }));
+        return json(200, built.item);
+      }
+      case 'GET executions/{id}': {
+        if (stateMachines.length === 0) return problem(404, 'no state machine');
+        for (const sm of stateMachines) {
+          const arn = deps.stepFunctions.executionArnFor(sm.arn, id as string);
+          try {
+            return json(200, await deps.stepFunctions.historyForConsole(arn));
+          } catch {
+            // not in this state machine: the next one
+          }
+        }
+        return problem(404, `no execution for order ${id}`);
+      }
+      case 'GET events': {
+        const orderId = new URLSearchParams(req.rawQueryString).get('order_id') ?? undefined;
+        return json(200, deps.eventBridge.delivered(orderId === undefined ? {} : { orderId }));
+      }
+      default:
+        return problem(404, `no local control route ${req.method} ${req.path}`);
+    }
+  }
+  return { handle };
+}

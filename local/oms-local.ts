@@ -1,0 +1,322 @@
+/**
+ * The whole OMS on one machine: the synthesized template's topology brought up with local
+ * stand-ins (DynamoDB Local, Streams pollers, a Lambda runtime, SQS, Step Functions, EventBridge,
+ * the HTTP API) running the same handler code and the same ASL as AWS. Used by `npm start`
+ * (bin/local.ts), the end-to-end tests and `npm run bench:e2e`.
+ */
+import { appendFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { quoteToItem, seedQuote } from '../lambdas/broker-gateway/simulated/market.js';
+import { apiKeyItem } from '../lambdas/orders/accounts.js';
+import { startAwsEndpoint } from './aws-endpoint.js';
+import { createLocalControl } from './control.js';
+import { createTables, startDynamoDbLocal } from './dynamodb-local.js';
+import { LocalEventBridge } from './event-bridge.js';
+import { LocalHttpApi } from './http-api.js';
+import { LocalLambdaRuntime } from './lambda-runtime.js';
+import { LocalQueues } from './sqs.js';
+import { LocalStepFunctions } from './step-functions.js';
+import { startStreamPollers } from './stream-poller.js';
+import { readTopology, synthesizeTemplate } from './topology.js';
+import { LOCAL_REGION, type LocalTopology } from './types.js';
+
+export const DEFAULT_API_KEY_ID = 'LOCALDEMOKEY000000001';
+export const DEFAULT_API_SECRET_KEY = 'local-demo-secret-change-me-0000000000000';
+export const DEMO_ACCOUNT_ID = 'demo-account';
+/** Symbols with a quote from the start, so market orders have a reference price at once. */
+export const DEMO_SYMBOLS = ['AAPL', 'MSFT', 'SPY', 'TSLA', 'NVDA'] as const;
+
+export interface LocalOmsOptions {
+  /** HTTP API and /local control port; 0 picks a free one. Default 3000. */
+  readonly port?: number;
+  /** Persist DynamoDB Local here; in memory when absent. */
+  readonly dataDir?: string;
+  readonly apiKeyId?: string;
+  readonly apiSecretKey?: string;
+  /** Session close `HH:MM[:SS]` America/New_York (DAY expiry), as the stack's `oms:sessionClose`. */
+  readonly sessionClose?: string;
+  /**
+   * Session open `HH:MM[:SS]` America/New_York (OMS_SESSION_OPEN; default 09:30): the simulated
+   * venue's opening auction, which opg orders wait for.
+   */
+  readonly sessionOpen?: string;
+  /** Seconds a DAY order waits after the close before it expires (OMS_EXPIRY_GRACE_SECONDS; default 60). */
+  readonly expiryGraceSeconds?: number;
+  /** Days with a session, e.g. `sun,mon,tue,wed,thu,fri,sat` (OMS_SESSION_DAYS; default Monday to Friday). */
+  readonly sessionDays?: string;
+  /** Holiday calendar, `nyse` or `none` (OMS_SESSION_CALENDAR; default nyse, none when sessionDays is set). */
+  readonly sessionCalendar?: string;
+  /**
+   * The order types the simulated venue holds, as the stack's `oms:venueOrderTypes` (env
+   * OMS_VENUE_ORDER_TYPES; default all). `market,limit`: the OMS holds every stop's trigger.
+   */
+  readonly venueOrderTypes?: string;
+  /** Days a GTC order lives at most (OMS_GTC_MAX_AGE_DAYS; default 90). */
+  readonly gtcMaxAgeDays?: number;
+  /** How much faster than their rate scheduled rules fire (market tick, sweeper). Default 30. */
+  readonly scheduleSpeedup?: number;
+  /** Scale of SQS visibility timeouts, so retried messages come back in seconds. Default 0.05. */
+  readonly visibilityTimeoutScale?: number;
+  /** Handlers' log output goes here instead of the console. */
+  readonly logFile?: string;
+  /** Lambda workers (execution environments) per function (LocalLambdaRuntime's option). Default 1. */
+  readonly maxWorkersPerFunction?: number;
+  /** Wait between GetRecords calls on an idle stream shard (the stream pollers' option). Default 100. */
+  readonly streamPollIntervalMs?: number;
+  /** Extra JVM options for DynamoDB Local (e.g. `-Xmx1g`, `-XX:+UseParallelGC`). */
+  readonly dynamoDbJvmOptions?: readonly string[];
+}
+
+export interface LocalOms {
+  readonly apiUrl: string;
+  readonly awsEndpointUrl: string;
+  readonly dynamoDbEndpoint: string;
+  readonly apiKeyId: string;
+  readonly apiSecretKey: string;
+  readonly accountId: string;
+  readonly topology: LocalTopology;
+  readonly stepFunctions: LocalStepFunctions;
+  readonly eventBridge: LocalEventBridge;
+  readonly queues: LocalQueues;
+  /** Starts and initialises one Lambda worker per function, so first invocations skip the cold start. */
+  warmUp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const repoRoot = join(__dirname, '..');
+
+/** The value an environment variable has in the functions that set it (they all agree). */
+export function envValue(topology: LocalTopology, name: string): string {
+  for (const fn of topology.functions) {
+    const v = fn.environment[name];
+    if (v !== undefined) return v;
+  }
+  throw new Error(`no function has ${name} in its environment`);
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export async function startLocalOms(options: LocalOmsOptions = {}): Promise<LocalOms> {
+  const stops: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) {
+      try {
+        await s();
+      } catch {
+        // keep stopping the rest
+      }
+    }
+  };
+  try {
+    const sessionClose = options.sessionClose ?? process.env.OMS_SESSION_CLOSE ?? '16:00';
+    const venueOrderTypes = options.venueOrderTypes ?? process.env.OMS_VENUE_ORDER_TYPES;
+    const topology = readTopology(
+      synthesizeTemplate({
+        'oms:sessionClose': sessionClose,
+        ...(venueOrderTypes === undefined || venueOrderTypes === ''
+          ? {}
+          : { 'oms:venueOrderTypes': venueOrderTypes }),
+      }),
+    );
+
+    const ddb = await startDynamoDbLocal({
+      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+      ...(options.dynamoDbJvmOptions === undefined ? {} : { jvmOptions: options.dynamoDbJvmOptions }),
+    });
+    stops.push(() => ddb.stop());
+    await createTables(ddb.endpoint, topology.tables);
+
+    const awsPort = await freePort();
+    const awsUrl = `http://127.0.0.1:${awsPort}`;
+    const baseEnv: Record<string, string> = {
+      AWS_REGION: LOCAL_REGION,
+      AWS_DEFAULT_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+      AWS_ENDPOINT_URL_SFN: awsUrl,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: awsUrl,
+      // No X-Ray daemon and no CloudWatch agent here: traces off, metrics still go to the log.
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+    };
+    // Session settings the stack does not set (yet): passed to every function like the endpoints.
+    const sessionOpen = options.sessionOpen ?? process.env.OMS_SESSION_OPEN;
+    if (sessionOpen !== undefined && sessionOpen !== '') baseEnv.OMS_SESSION_OPEN = sessionOpen;
+    const grace = options.expiryGraceSeconds ?? process.env.OMS_EXPIRY_GRACE_SECONDS;
+    if (grace !== undefined && grace !== '') baseEnv.OMS_EXPIRY_GRACE_SECONDS = String(grace);
+    const sessionDays = options.sessionDays ?? process.env.OMS_SESSION_DAYS;
+    if (sessionDays !== undefined && sessionDays !== '') baseEnv.OMS_SESSION_DAYS = sessionDays;
+    const calendar = options.sessionCalendar ?? process.env.OMS_SESSION_CALENDAR;
+    if (calendar !== undefined && calendar !== '') baseEnv.OMS_SESSION_CALENDAR = calendar;
+    const gtcMaxAgeDays = options.gtcMaxAgeDays ?? process.env.OMS_GTC_MAX_AGE_DAYS;
+    if (gtcMaxAgeDays !== undefined && gtcMaxAgeDays !== '')
+      baseEnv.OMS_GTC_MAX_AGE_DAYS = String(gtcMaxAgeDays);
+    const runtime = new LocalLambdaRuntime(topology.functions, {
+      baseEnv,
+      repoRoot,
+      ...(options.logFile === undefined ? {} : { logFile: options.logFile }),
+      ...(options.maxWorkersPerFunction === undefined
+        ? {}
+        : { maxWorkersPerFunction: options.maxWorkersPerFunction }),
+    });
+    stops.push(() => runtime.close());
+    const queues = new LocalQueues(topology.queues, {
+      visibilityTimeoutScale: options.visibilityTimeoutScale ?? 0.05,
+    });
+    stops.push(() => queues.close());
+    const stepFunctions = new LocalStepFunctions(topology.stateMachines, runtime);
+    stops.push(() => stepFunctions.close?.());
+    const eventBridge = new LocalEventBridge(topology, { invoker: runtime, queues, stepFunctions });
+    stops.push(() => eventBridge.close());
+    const aws = await startAwsEndpoint({ port: awsPort, stepFunctions, eventBridge });
+    stops.push(() => aws.close());
+
+    queues.startEventSourceMappings(
+      topology.eventSourceMappings.filter((m) => m.source.kind === 'sqs'),
+      runtime,
+    );
+    const pollers = startStreamPollers({
+      endpoint: ddb.endpoint,
+      topology,
+      invoker: runtime,
+      queues,
+      ...(options.streamPollIntervalMs === undefined ? {} : { pollIntervalMs: options.streamPollIntervalMs }),
+      // Poller diagnostics go with the handlers' logs when there is a log file.
+      ...(options.logFile === undefined
+        ? {}
+        : {
+            log: (message: string) =>
+              appendFileSync(options.logFile as string, `[stream-poller] ${message}\n`),
+          }),
+    });
+    stops.push(() => pollers.stop());
+
+    const apiKeyId = options.apiKeyId ?? process.env.OMS_API_KEY_ID ?? DEFAULT_API_KEY_ID;
+    const apiSecretKey = options.apiSecretKey ?? process.env.OMS_API_SECRET_KEY ?? DEFAULT_API_SECRET_KEY;
+    const doc = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: ddb.endpoint,
+        region: LOCAL_REGION,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+      { marshallOptions: { removeUndefinedValues: true } },
+    );
+    stops.push(() => doc.destroy());
+    await seedDemo(doc, topology, apiKeyId, apiSecretKey);
+
+    const control = createLocalControl({ doc, topology, stepFunctions, eventBridge });
+    const httpApi = new LocalHttpApi(
+      topology.httpApis[0] as NonNullable<LocalTopology['httpApis'][0]>,
+      runtime,
+    );
+    const server: Server = createServer((req, res) => void serve(req, res));
+    async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+      try {
+        const url = new URL(req.url ?? '/', 'http://localhost');
+        const body = await readBody(req);
+        const request = {
+          method: req.method ?? 'GET',
+          path: url.pathname,
+          rawQueryString: url.search.replace(/^\?/, ''),
+          headers: req.headers,
+          body,
+        };
+        const out = url.pathname.startsWith('/local/')
+          ? await control.handle(request)
+          : await httpApi.handle(request);
+        res.writeHead(out.statusCode, out.headers);
+        res.end(out.body);
+      } catch (err) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ message: 'Internal Server Error', detail: String(err) }));
+      }
+    }
+    const port = options.port ?? Number(process.env.PORT ?? 3000);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', resolve);
+    });
+    stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port: bound } = server.address() as AddressInfo;
+
+    eventBridge.startSchedules({ speedup: options.scheduleSpeedup ?? 30 });
+
+    return {
+      apiUrl: `http://127.0.0.1:${bound}`,
+      awsEndpointUrl: aws.url,
+      dynamoDbEndpoint: ddb.endpoint,
+      apiKeyId,
+      apiSecretKey,
+      accountId: DEMO_ACCOUNT_ID,
+      topology,
+      stepFunctions,
+      eventBridge,
+      queues,
+      warmUp: () => runtime.warmUp(),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The demo account (generous limits), its API key, and starting quotes for the demo symbols. */
+async function seedDemo(
+  doc: DynamoDBDocumentClient,
+  topology: LocalTopology,
+  apiKeyId: string,
+  apiSecretKey: string,
+): Promise<void> {
+  const accounts = envValue(topology, 'ACCOUNTS_TABLE');
+  const key = apiKeyItem({
+    keyId: apiKeyId,
+    secret: apiSecretKey,
+    principalId: 'demo-bot',
+    accountIds: [DEMO_ACCOUNT_ID],
+  });
+  await doc.send(new PutCommand({ TableName: accounts, Item: key }));
+  await doc.send(
+    new PutCommand({
+      TableName: accounts,
+      Item: {
+        pk: `account#${DEMO_ACCOUNT_ID}`,
+        buyingPower: '10000000',
+        // Local benchmarks place hundreds of orders a second from one account.
+        riskLimits: { maxOrdersPerSecond: 1000 },
+      },
+    }),
+  );
+  const market = envValue(topology, 'MARKET_TABLE');
+  const now = Date.now();
+  for (const symbol of DEMO_SYMBOLS) {
+    await doc
+      .send(
+        new PutCommand({
+          TableName: market,
+          Item: quoteToItem(seedQuote(symbol, now)),
+          ConditionExpression: 'attribute_not_exists(symbol)',
+        }),
+      )
+      .catch((err: { name?: string }) => {
+        if (err.name !== 'ConditionalCheckFailedException') throw err;
+      });
+  }
+}

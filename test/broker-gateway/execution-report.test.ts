@@ -1,0 +1,91 @@
+import {
+  commandOf,
+  EXEC_TYPES,
+  type ExecType,
+  type ExecutionReport,
+  executionReportSchema,
+} from '../../lambdas/broker-gateway/execution-report.js';
+
+const report = (execType: ExecType, extra: Partial<ExecutionReport> = {}): ExecutionReport => ({
+  venue: 'SIMX',
+  orderId: 'o-1',
+  venueOrderId: 'SIMX-o-1',
+  execId: 'o-1:3',
+  execType,
+  transactTime: '2026-11-23T14:30:00.000Z',
+  ...extra,
+});
+
+describe('commandOf: every execType onto its core command', () => {
+  const cases: [ExecType, Partial<ExecutionReport>, unknown][] = [
+    ['new', {}, { type: 'accept', venueOrderId: 'SIMX-o-1' }],
+    ['rejected', { reason: 'unknown_symbol' }, { type: 'reject', reason: 'unknown_symbol' }],
+    ['rejected', {}, { type: 'reject', reason: 'venue_rejected' }],
+    [
+      'fill',
+      { lastQty: '5', lastPx: '10.25' },
+      { type: 'fill', execId: 'o-1:3', lastQty: '5', lastPx: '10.25', venue: 'SIMX' },
+    ],
+    ['pending_cancel', {}, { type: 'acknowledgeCancel' }],
+    ['canceled', {}, { type: 'confirmCancel' }],
+    ['canceled', { reason: 'ioc_remainder' }, { type: 'confirmCancel', reason: 'ioc_remainder' }],
+    [
+      'cancel_rejected',
+      { reason: 'too_late_to_cancel' },
+      { type: 'rejectCancel', reason: 'too_late_to_cancel' },
+    ],
+    ['cancel_rejected', { reason: 'unknown_order' }, { type: 'rejectCancel', reason: 'unknown_order' }],
+    ['pending_replace', {}, { type: 'acknowledgeReplace' }],
+    ['replaced', {}, { type: 'confirmReplace' }],
+    [
+      'replace_rejected',
+      { reason: 'too_late_to_replace' },
+      { type: 'rejectReplace', reason: 'too_late_to_replace' },
+    ],
+    ['expired', {}, { type: 'expire' }],
+    ['done_for_day', {}, { type: 'doneForDay' }],
+    ['triggered', { triggerPrice: '9.5' }, { type: 'trigger', triggerPrice: '9.5' }],
+    ['trail_moved', { hwm: '10.25' }, { type: 'moveTrail', hwm: '10.25' }],
+    [
+      'triggered',
+      { triggerPrice: '9.5', bid: '9.49', ask: '9.51' },
+      { type: 'trigger', triggerPrice: '9.5', bid: '9.49', ask: '9.51' },
+    ],
+  ];
+  test.each(cases)('%s %j (order accepted)', (execType, extra, expected) => {
+    const r = executionReportSchema.parse(report(execType, extra));
+    expect(commandOf(r, true)).toEqual(expected);
+  });
+
+  test('the table covers every execType', () => {
+    expect(new Set(cases.map(([t]) => t))).toEqual(new Set(EXEC_TYPES));
+  });
+
+  test('unknown_order on an order the venue never accepted rejects it; other cancel rejects do not', () => {
+    expect(commandOf(report('cancel_rejected', { reason: 'unknown_order' }), false)).toEqual({
+      type: 'reject',
+      reason: 'unknown_order',
+    });
+    expect(commandOf(report('cancel_rejected', { reason: 'too_late_to_cancel' }), false).type).toBe(
+      'rejectCancel',
+    );
+  });
+});
+
+describe('executionReportSchema', () => {
+  test.each([
+    ['fill without lastQty', report('fill', { lastPx: '10' }), 'lastQty'],
+    ['fill without lastPx', report('fill', { lastQty: '1' }), 'lastPx'],
+    ['triggered without triggerPrice', report('triggered'), 'triggerPrice'],
+    ['exponent decimal', report('fill', { lastQty: '1e3', lastPx: '10' }), 'lastQty'],
+    ['negative price', report('fill', { lastQty: '1', lastPx: '-10' }), 'lastPx'],
+    ['10 dp', report('fill', { lastQty: '0.0000000001', lastPx: '10' }), 'lastQty'],
+    ['unknown execType', { ...report('new'), execType: 'trade_correct' }, 'execType'],
+    ['empty execId', report('new', { execId: '' }), 'execId'],
+    ['bad time', report('new', { transactTime: 'yesterday' }), 'transactTime'],
+  ])('refuses %s', (_name, input, field) => {
+    const r = executionReportSchema.safeParse(input);
+    expect(r.success).toBe(false);
+    expect(r.error?.issues.map((i) => i.path[0])).toContain(field);
+  });
+});

@@ -1,0 +1,503 @@
+/**
+ * The venue handlers end to end over the in-memory AWS fakes: the workflow's submit task, the
+ * bus rules forwarding cancel/replace, and the applier turning the venue's reports into events.
+ */
+import type { Context, EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda';
+import {
+  applyExecutionReport,
+  applyExecutionReports,
+  applyInOrder,
+  HELD_REPORT_PAUSES_MS,
+  ReportOutOfOrder,
+  reportSequence,
+} from '../../lambdas/broker-gateway/apply-execution-report.js';
+import type { ExecutionReport } from '../../lambdas/broker-gateway/execution-report.js';
+import { forwardBatch, forwardToVenue } from '../../lambdas/broker-gateway/forward-to-venue.js';
+import { quoteToItem } from '../../lambdas/broker-gateway/simulated/market.js';
+import { handler as submitHandler, submitToVenue } from '../../lambdas/broker-gateway/submit-to-venue.js';
+import {
+  decide,
+  nanos,
+  type OrderCommand,
+  statusOf,
+  validateOrderRequest,
+} from '../../lambdas/core/index.js';
+import { detailOf } from '../../lambdas/event-store/envelope.js';
+import { EventStore, runCommand, type StoredEvent } from '../../lambdas/event-store/event-store.js';
+import { runReplaceCommand } from '../../lambdas/orders/replacements.js';
+import { dynamo } from '../../lambdas/platform/dynamo.js';
+import { logger } from '../../lambdas/platform/observability.js';
+import { BusRecorder, FakeDynamo } from './fake-aws.js';
+
+const T0 = Date.parse('2026-11-23T14:30:00Z');
+Object.assign(process.env, {
+  EVENT_STORE_TABLE: 'events',
+  VENUE_ORDERS_TABLE: 'venue',
+  MARKET_TABLE: 'market',
+  EVENT_BUS_NAME: 'oms-bus',
+  IDEMPOTENCY_TABLE: 'idempotency',
+});
+logger.setLogLevel('SILENT');
+
+let db: FakeDynamo;
+let bus: BusRecorder;
+const store = new EventStore(dynamo, 'events');
+
+beforeEach(() => {
+  db = new FakeDynamo();
+  db.install();
+  bus = new BusRecorder();
+  bus.install();
+  db.put({
+    TableName: 'market',
+    Item: {
+      ...quoteToItem({
+        symbol: 'ACME',
+        bid: nanos('9.99'),
+        ask: nanos('10.01'),
+        last: nanos('10'),
+        bidSize: nanos('100'),
+        askSize: nanos('100'),
+        updatedAt: new Date(T0).toISOString(),
+      }),
+    },
+  });
+});
+
+async function placeOrder(orderId: string, request: Record<string, unknown>): Promise<void> {
+  const v = validateOrderRequest(
+    { symbol: 'ACME', side: 'buy', time_in_force: 'day', ...request },
+    { now: T0 },
+  );
+  if (!v.ok) throw new Error(JSON.stringify(v.errors));
+  const d = decide(undefined, { type: 'submit', orderId, accountId: 'acct-1', order: v.order }, T0);
+  if (!d.ok) throw new Error(d.refusal.message);
+  await store.append(d.events, { accountId: 'acct-1', correlationId: orderId, causationId: 'req-1' });
+}
+
+const command = (orderId: string, c: OrderCommand) =>
+  runCommand(
+    store,
+    orderId,
+    c,
+    () => ({ accountId: 'acct-1', correlationId: orderId, causationId: 'req' }),
+    () => T0,
+  );
+
+const asBusEvent = (detailType: string, source: string, detail: unknown) =>
+  ({ 'detail-type': detailType, source, detail }) as EventBridgeEvent<string, unknown>;
+
+const apply = (r: ExecutionReport) =>
+  applyExecutionReport(asBusEvent('ExecutionReport', 'stockbot.venue', r));
+
+/** The last OMS event of the order, as the stream publisher would put it on the bus. */
+async function lastOmsEvent(orderId: string) {
+  const events = await store.load(orderId);
+  const e = events[events.length - 1] as StoredEvent;
+  return asBusEvent(e.type, 'stockbot.oms', detailOf(e));
+}
+
+const stateOf = async (orderId: string) => (await store.loadState(orderId)).state;
+const types = async (orderId: string) => (await store.load(orderId)).map((e) => e.type);
+
+test('submit task -> reports -> applied: the order fills; a redelivered report appends nothing', async () => {
+  await placeOrder('o-1', { qty: '50', type: 'market' });
+  const out = await submitHandler({ orderId: 'o-1', venue: 'SIMX' }, {} as Context);
+  expect(out).toEqual({ orderId: 'o-1', venue: 'SIMX', submitted: true });
+  const reports = bus.take<ExecutionReport>();
+  for (const r of reports) expect(await apply(r)).toBe('applied');
+  for (const r of reports) expect(await apply(r)).not.toBe('applied');
+  expect(await types('o-1')).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderFilled']);
+  const filled = (await store.load('o-1'))[2] as StoredEvent;
+  expect(filled).toMatchObject({ causationId: 'o-1:2', data: { lastPx: '10.01', venue: 'SIMX' } });
+  // A retried submit task does not book or report again.
+  await submitToVenue({ orderId: 'o-1', venue: 'SIMX' });
+  expect(bus.take()).toEqual([]);
+});
+
+test('submit task refuses an unknown venue and a missing order', async () => {
+  await expect(submitToVenue({ orderId: 'o-1', venue: 'NYSE' })).rejects.toMatchObject({
+    name: 'UnknownVenue',
+  });
+  await expect(submitToVenue({ orderId: 'nope', venue: 'SIMX' })).rejects.toMatchObject({
+    name: 'OrderNotFound',
+  });
+});
+
+test('cancel of an order the venue never got: unknown_order rejects it; a late submit is not sent', async () => {
+  await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+  await command('o-1', { type: 'requestCancel', requestedBy: 'oms' });
+  await forwardToVenue(await lastOmsEvent('o-1'));
+  const [report] = bus.take<ExecutionReport>();
+  expect(report).toMatchObject({ execType: 'cancel_rejected', reason: 'unknown_order' });
+  await apply(report as ExecutionReport);
+  expect(statusOf((await stateOf('o-1')) as never)).toBe('rejected');
+  expect(await submitToVenue({ orderId: 'o-1' })).toEqual({
+    orderId: 'o-1',
+    venue: 'SIMX',
+    submitted: false,
+    status: 'rejected',
+  });
+});
+
+test('cancel of a resting order: pending_cancel, canceled', async () => {
+  await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+  await submitToVenue({ orderId: 'o-1', venue: 'SIMX' });
+  for (const r of bus.take<ExecutionReport>()) await apply(r);
+  await command('o-1', { type: 'requestCancel', requestedBy: 'client' });
+  await forwardToVenue(await lastOmsEvent('o-1'));
+  for (const r of bus.take<ExecutionReport>()) await apply(r);
+  expect(await types('o-1')).toEqual([
+    'OrderSubmitted',
+    'OrderAccepted',
+    'OrderCancelRequested',
+    'OrderCancelAcknowledged',
+    'OrderCanceled',
+  ]);
+});
+
+test('a closing report that overtook its fills is retried, not applied', async () => {
+  await placeOrder('o-1', { qty: '250', type: 'market', time_in_force: 'ioc' });
+  await submitToVenue({ orderId: 'o-1' });
+  const [accepted, fill, canceled] = bus.take<ExecutionReport>();
+  expect(canceled).toMatchObject({ execType: 'canceled', reason: 'ioc_remainder', cumQty: '100' });
+  await apply(accepted as ExecutionReport);
+  await expect(apply(canceled as ExecutionReport)).rejects.toBeInstanceOf(ReportOutOfOrder);
+  await apply(fill as ExecutionReport);
+  await apply(canceled as ExecutionReport);
+  expect(await types('o-1')).toEqual([
+    'OrderSubmitted',
+    'OrderAccepted',
+    'OrderPartiallyFilled',
+    'OrderCanceled',
+  ]);
+});
+
+test('replace: replaced opens the replacement once; its fills wait for it', async () => {
+  await placeOrder('o-1', { qty: '250', type: 'limit', limit_price: '10.01' });
+  await submitToVenue({ orderId: 'o-1' });
+  for (const r of bus.take<ExecutionReport>()) await apply(r);
+  await command('o-1', {
+    type: 'requestReplace',
+    replacementOrderId: 'r-1',
+    changes: { qty: '300', limitPrice: '10.02' },
+    requestedBy: 'client',
+  });
+  await forwardToVenue(await lastOmsEvent('o-1'));
+  const reports = bus.take<ExecutionReport>();
+  expect(reports.map((r) => `${r.orderId} ${r.execType}`)).toEqual([
+    'o-1 pending_replace',
+    'o-1 replaced',
+    'r-1 fill',
+  ]);
+  const [pending, replaced, fill] = reports as [ExecutionReport, ExecutionReport, ExecutionReport];
+  await expect(apply(fill)).rejects.toBeInstanceOf(ReportOutOfOrder);
+  await apply(pending);
+  await apply(replaced);
+  await apply(replaced); // redelivered: the replacement is not opened twice
+  expect((await types('o-1')).slice(-1)).toEqual(['OrderReplaced']);
+  expect(await types('r-1')).toEqual(['OrderSubmitted', 'OrderAccepted']);
+  // Its client order id (its own id: the PATCH gave none) is claimed with its opening events.
+  expect(db.get('idempotency', { id: 'coid#acct-1#r-1' })).toMatchObject({ orderId: 'r-1' });
+  await apply(fill);
+  const r1 = await stateOf('r-1');
+  expect(r1 && statusOf(r1)).toBe('partially_filled');
+  // The OMS and the venue book agree on the chain's CumQty.
+  expect(r1?.filledQty).toBe(nanos('200'));
+  expect(db.get('venue', { orderId: 'r-1' })).toMatchObject({ filledQty: '200', status: 'open' });
+  expect((await store.load('r-1'))[0]).toMatchObject({ causationId: 'o-1:4', data: { replaces: 'o-1' } });
+});
+
+test('replace: a replacement whose client order id is taken still opens, without taking the claim', async () => {
+  db.put({ TableName: 'idempotency', Item: { id: 'coid#acct-1#mine', orderId: 'other', requestHash: 'h' } });
+  await placeOrder('o-1', { qty: '100', type: 'limit', limit_price: '9' });
+  await submitToVenue({ orderId: 'o-1' });
+  for (const r of bus.take<ExecutionReport>()) await apply(r);
+  await command('o-1', {
+    type: 'requestReplace',
+    replacementOrderId: 'r-1',
+    changes: { limitPrice: '9.01', clientOrderId: 'mine' },
+    requestedBy: 'client',
+  });
+  await forwardToVenue(await lastOmsEvent('o-1'));
+  for (const r of bus.take<ExecutionReport>()) await apply(r);
+  expect(await types('r-1')).toEqual(['OrderSubmitted', 'OrderAccepted']);
+  expect(db.get('idempotency', { id: 'coid#acct-1#mine' })).toMatchObject({ orderId: 'other' });
+});
+
+test('an expired order is dropped by the venue', async () => {
+  await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+  await submitToVenue({ orderId: 'o-1' });
+  for (const r of bus.take<ExecutionReport>()) await apply(r);
+  await command('o-1', { type: 'expire' });
+  await forwardToVenue(await lastOmsEvent('o-1'));
+  expect(db.get('venue', { orderId: 'o-1' })).toMatchObject({ status: 'canceled' });
+  for (const r of bus.take<ExecutionReport>()) expect(await apply(r)).toBe('ignored');
+  expect((await types('o-1')).slice(-1)).toEqual(['OrderExpired']);
+});
+
+describe('a stop the OMS holds (the venue does not hold its type)', () => {
+  const armedStop = async () => {
+    await placeOrder('o-1', { qty: '5', type: 'stop', stop_price: '11' });
+    await command('o-1', { type: 'arm', venue: 'SIMX' });
+  };
+  const event = async (orderId: string, type: string) => {
+    const e = (await store.load(orderId)).find((x) => x.type === type) as StoredEvent;
+    return asBusEvent(e.type, 'stockbot.oms', detailOf(e));
+  };
+
+  test('its expiry is the OMS own: not forwarded, the venue never hears of it', async () => {
+    await armedStop();
+    await command('o-1', { type: 'expire' });
+    await forwardToVenue(await lastOmsEvent('o-1'));
+    expect(bus.take()).toEqual([]);
+    expect(db.get('venue', { orderId: 'o-1' })).toBeUndefined();
+  });
+
+  test('a replace replaces it at once: the replacement opens armed, claimed, in the same write; nothing is forwarded', async () => {
+    await armedStop();
+    const result = await runReplaceCommand(
+      store,
+      'o-1',
+      {
+        type: 'requestReplace',
+        replacementOrderId: 'r-1',
+        changes: { stopPrice: '10.5' },
+        requestedBy: 'client',
+      },
+      () => ({ accountId: 'acct-1', correlationId: 'o-1', causationId: 'req' }),
+      () => T0,
+      'idempotency',
+    );
+    expect(result.clientOrderIdTaken).toBe(false);
+    expect(await types('o-1')).toEqual([
+      'OrderSubmitted',
+      'OrderArmed',
+      'OrderReplaceRequested',
+      'OrderReplaced',
+    ]);
+    expect(await types('r-1')).toEqual(['OrderSubmitted', 'OrderArmed']);
+    expect((await stateOf('r-1'))?.spec.stopPrice).toBe('10.5');
+    expect(db.get('idempotency', { id: 'coid#acct-1#r-1' })).toMatchObject({ orderId: 'r-1' });
+    await forwardToVenue(await event('o-1', 'OrderReplaceRequested'));
+    expect(bus.take()).toEqual([]);
+  });
+
+  test('a replace whose client order id another order took meanwhile writes nothing', async () => {
+    await armedStop();
+    db.put({ TableName: 'idempotency', Item: { id: 'coid#acct-1#mine', orderId: 'other' } });
+    const result = await runReplaceCommand(
+      store,
+      'o-1',
+      {
+        type: 'requestReplace',
+        replacementOrderId: 'r-1',
+        changes: { stopPrice: '10.5', clientOrderId: 'mine' },
+        requestedBy: 'client',
+      },
+      () => ({ accountId: 'acct-1', correlationId: 'o-1', causationId: 'req' }),
+      () => T0,
+      'idempotency',
+    );
+    expect(result.clientOrderIdTaken).toBe(true);
+    expect(await types('o-1')).toEqual(['OrderSubmitted', 'OrderArmed']);
+    expect(await store.load('r-1')).toEqual([]);
+  });
+
+  test('once triggered it goes to the venue as a market order and fills; its cancel would be forwarded', async () => {
+    await armedStop();
+    await command('o-1', { type: 'trigger', triggerPrice: '11', bid: '10.99', ask: '11.01' });
+    await submitToVenue({ orderId: 'o-1', venue: 'SIMX' });
+    expect(db.get('venue', { orderId: 'o-1' })).toMatchObject({ type: 'market', stopPrice: null });
+    for (const r of bus.take<ExecutionReport>()) await apply(r);
+    expect(await types('o-1')).toEqual([
+      'OrderSubmitted',
+      'OrderArmed',
+      'OrderTriggered',
+      'OrderAccepted',
+      'OrderFilled',
+    ]);
+  });
+});
+
+test('malformed reports and events are refused', async () => {
+  await expect(apply({ execType: 'fill' } as ExecutionReport)).rejects.toThrow();
+  await expect(
+    forwardToVenue(asBusEvent('OrderCancelRequested', 'stockbot.oms', { data: {} })),
+  ).rejects.toThrow();
+});
+
+/** An SQS record as the bus rule's queue delivers it: the body is the whole EventBridge event. */
+const queued = (messageId: string, event: unknown): SQSRecord =>
+  ({ messageId, body: typeof event === 'string' ? event : JSON.stringify(event) }) as SQSRecord;
+const batch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
+const reportRecord = (r: ExecutionReport) =>
+  queued(r.execId, asBusEvent('ExecutionReport', 'stockbot.venue', r));
+const failures = (out: { batchItemFailures: { itemIdentifier: string }[] }) =>
+  out.batchItemFailures.map((f) => f.itemIdentifier).sort();
+
+const AT = new Date(T0).toISOString();
+const report = (
+  execId: string,
+  execType: ExecutionReport['execType'],
+  extra: Partial<ExecutionReport> = {},
+) =>
+  ({
+    venue: 'SIMX',
+    orderId: execId.slice(0, execId.lastIndexOf(':')),
+    venueOrderId: 'SIMX-o-1',
+    execId,
+    execType,
+    transactTime: AT,
+    ...extra,
+  }) as ExecutionReport;
+
+describe('execution report queue (SQS batch)', () => {
+  test.each([
+    ['o-1:7', 7],
+    ['o-1:x', 0],
+    ['a:b:12', 12],
+  ])('reportSequence(%s) = %d', (execId, n) => {
+    expect(reportSequence(execId)).toBe(n);
+  });
+
+  test('a shuffled batch applies in execId order: fills keep their sequence, nothing fails', async () => {
+    await placeOrder('o-1', { qty: '100', type: 'limit', limit_price: '10' });
+    const reports = [
+      report('o-1:1', 'new', { cumQty: '0' }),
+      report('o-1:2', 'fill', { lastQty: '10', lastPx: '10', cumQty: '10' }),
+      report('o-1:3', 'fill', { lastQty: '20', lastPx: '9.99', cumQty: '30' }),
+    ];
+    const out = await applyExecutionReports(batch(...[...reports].reverse().map(reportRecord)));
+    expect(failures(out)).toEqual([]);
+    const applied = (await store.load('o-1')).slice(1);
+    expect(applied.map((e) => [e.type, e.causationId])).toEqual([
+      ['OrderAccepted', 'o-1:1'],
+      ['OrderPartiallyFilled', 'o-1:2'],
+      ['OrderPartiallyFilled', 'o-1:3'],
+    ]);
+  });
+
+  test("a replacement's fill ahead of its `replaced` in one batch is applied after it", async () => {
+    await placeOrder('o-1', { qty: '250', type: 'limit', limit_price: '10.01' });
+    await submitToVenue({ orderId: 'o-1' });
+    for (const r of bus.take<ExecutionReport>()) await apply(r);
+    await command('o-1', {
+      type: 'requestReplace',
+      replacementOrderId: 'r-1',
+      changes: { qty: '300', limitPrice: '10.02' },
+      requestedBy: 'client',
+    });
+    await forwardToVenue(await lastOmsEvent('o-1'));
+    const reports = bus.take<ExecutionReport>();
+    expect(reports.map((r) => r.execId)).toEqual(['o-1:3', 'o-1:4', 'r-1:1']);
+    // Same transactTime; r-1:1 sorts first (n = 1) and is held until o-1:4 opened r-1.
+    const out = await applyExecutionReports(batch(...reports.map(reportRecord)));
+    expect(failures(out)).toEqual([]);
+    expect(await types('r-1')).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderPartiallyFilled']);
+  });
+
+  test('a report that cannot apply yet fails alone; the rest of the batch is applied', async () => {
+    await placeOrder('o-1', { qty: '100', type: 'limit', limit_price: '10' });
+    const out = await applyExecutionReports(
+      batch(
+        reportRecord(report('o-1:1', 'new', { cumQty: '0' })),
+        reportRecord(report('r-9:1', 'fill', { lastQty: '1', lastPx: '10', cumQty: '1' })),
+        queued('garbage', 'not json'),
+        queued('not-a-report', asBusEvent('ExecutionReport', 'stockbot.venue', { execType: 'fill' })),
+      ),
+    );
+    expect(failures(out)).toEqual(['garbage', 'not-a-report', 'r-9:1']);
+    expect(await types('o-1')).toEqual(['OrderSubmitted', 'OrderAccepted']);
+  });
+
+  test('an unexpected error fails that report and the later ones of its order, not other orders', async () => {
+    const seen: string[] = [];
+    const failed = await applyInOrder(
+      [
+        { messageId: 'm-b3', report: report('b:3', 'fill') },
+        { messageId: 'm-a1', report: report('a:1', 'new') },
+        { messageId: 'm-b1', report: report('b:1', 'new') },
+        { messageId: 'm-b2', report: report('b:2', 'fill') },
+        { messageId: 'm-a2', report: report('a:2', 'fill') },
+      ],
+      async (r) => {
+        seen.push(r.execId);
+        if (r.execId === 'b:2') throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+        return 'applied';
+      },
+    );
+    expect(seen).toEqual(['a:1', 'b:1', 'a:2', 'b:2']);
+    expect(failed.sort()).toEqual(['m-b2', 'm-b3']);
+  });
+
+  test('held reports are tried again after each pause, then fail together', async () => {
+    let calls = 0;
+    const slept: number[] = [];
+    const failed = await applyInOrder(
+      [
+        { messageId: 'm1', report: report('x:1', 'fill') },
+        { messageId: 'm2', report: report('x:2', 'fill') },
+      ],
+      async () => {
+        calls++;
+        throw new ReportOutOfOrder('not yet');
+      },
+      async (ms) => {
+        slept.push(ms);
+      },
+    );
+    // x:2 waits behind x:1 on every pass; one pass before the pauses, one after each.
+    expect(slept).toEqual([...HELD_REPORT_PAUSES_MS]);
+    expect(calls).toBe(1 + HELD_REPORT_PAUSES_MS.length);
+    expect(failed).toEqual(['m1', 'm2']);
+  });
+
+  test('a held report applies once its dependency lands during a pause (another invocation)', async () => {
+    let acknowledged = false;
+    const applied: string[] = [];
+    const failed = await applyInOrder(
+      [{ messageId: 'm-fill', report: report('y:2', 'fill') }],
+      async (r) => {
+        if (!acknowledged) throw new ReportOutOfOrder('before the acknowledgement');
+        applied.push(r.execId);
+        return 'applied';
+      },
+      async () => {
+        acknowledged = true; // the concurrent batch with y:1 (new) was applied meanwhile
+      },
+    );
+    expect(failed).toEqual([]);
+    expect(applied).toEqual(['y:2']);
+  });
+});
+
+describe('forward-to-venue queue (SQS batch)', () => {
+  test('forwards each event; a malformed record fails alone', async () => {
+    await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+    await submitToVenue({ orderId: 'o-1' });
+    for (const r of bus.take<ExecutionReport>()) await apply(r);
+    await command('o-1', { type: 'requestCancel', requestedBy: 'client' });
+    const out = await forwardBatch(
+      batch(
+        queued('bad', asBusEvent('OrderCancelRequested', 'stockbot.oms', { data: {} })),
+        queued('cancel', await lastOmsEvent('o-1')),
+      ),
+    );
+    expect(failures(out)).toEqual(['bad']);
+    expect(db.get('venue', { orderId: 'o-1' })).toMatchObject({ status: 'canceled' });
+    expect(bus.take<ExecutionReport>().map((r) => r.execType)).toEqual(['pending_cancel', 'canceled']);
+  });
+
+  test('a venue failure fails the record, so the queue delivers it again', async () => {
+    await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+    await submitToVenue({ orderId: 'o-1' });
+    bus.take();
+    await command('o-1', { type: 'requestCancel', requestedBy: 'client' });
+    const record = queued('cancel', await lastOmsEvent('o-1'));
+    bus.failNext = 1;
+    expect(failures(await forwardBatch(batch(record)))).toEqual(['cancel']);
+    expect(failures(await forwardBatch(batch(record)))).toEqual([]);
+    expect(bus.take<ExecutionReport>().map((r) => r.execType)).toEqual(['pending_cancel', 'canceled']);
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * The layout's rules (README "Layout"), checked against every import of `lambdas/`:
+ * - `core` is the pure domain: it imports only itself and the packages in CORE_PACKAGES;
+ * - the layers below the handlers import only the layers below themselves:
+ *   orders -> event-store -> platform -> core;
+ * - a handler folder (one deployed capability) imports its own files and the layers, never a
+ *   sibling handler folder.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+
+const ROOT = resolve(__dirname, '..');
+const LAMBDAS = join(ROOT, 'lambdas');
+
+/** Each layer and what it may import (besides itself). */
+const LAYERS: Readonly<Record<string, readonly string[]>> = {
+  core: [],
+  platform: ['core'],
+  'event-store': ['platform', 'core'],
+  orders: ['event-store', 'platform', 'core'],
+};
+/** Packages the pure core may use: schemas and hashing, no I/O, no AWS, no clock. */
+const CORE_PACKAGES = new Set(['zod', 'node:crypto']);
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** Every module specifier of `source`: static imports and re-exports, dynamic imports, requires. */
+export function importsOf(source: string): string[] {
+  const specs: string[] = [];
+  const patterns = [
+    /\b(?:import|export)\s[^'";]*?\sfrom\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*['"]([^'"]+)['"]/g,
+    /\b(?:import|require)\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
+  for (const pattern of patterns) for (const m of source.matchAll(pattern)) specs.push(m[1] as string);
+  return specs;
+}
+
+/** The top folder of `lambdas/` a file lies in. */
+const folderOf = (file: string): string => relative(LAMBDAS, file).split(sep)[0] as string;
+
+interface Violation {
+  readonly file: string;
+  readonly imports: string;
+}
+
+/** The imports of `files` that break the layout's rules. */
+export function violations(files: readonly string[], read: (file: string) => string): Violation[] {
+  const out: Violation[] = [];
+  for (const file of files) {
+    const from = folderOf(file);
+    for (const spec of importsOf(read(file))) {
+      const relativeSpec = spec.startsWith('.');
+      if (!relativeSpec) {
+        if (from === 'core' && !CORE_PACKAGES.has(spec)) out.push({ file, imports: spec });
+        continue;
+      }
+      const target = resolve(dirname(file), spec);
+      const to = target.startsWith(LAMBDAS + sep) ? folderOf(target) : '(outside lambdas)';
+      if (to === from) continue;
+      const allowed = LAYERS[from] ?? Object.keys(LAYERS);
+      if (!allowed.includes(to)) out.push({ file: relative(ROOT, file), imports: spec });
+    }
+  }
+  return out;
+}
+
+describe('layout: one folder per capability, layers below them', () => {
+  const files = sourceFiles(LAMBDAS);
+
+  it('finds the handler folders and the layers', () => {
+    const folders = new Set(files.map(folderOf));
+    for (const layer of Object.keys(LAYERS)) expect(folders).toContain(layer);
+    expect(folders).not.toContain('shared');
+  });
+
+  it('no handler folder imports a sibling, no layer imports upwards, core imports nothing outside itself', () => {
+    expect(violations(files, (f) => readFileSync(f, 'utf8'))).toEqual([]);
+  });
+
+  // The check itself must be able to fail: each planted import below breaks one rule.
+  it.each([
+    ['order-api/x.ts', "import { handler } from '../broker-gateway/wiring.js';"],
+    ['stream-consumers/x.ts', "export { startOrderWorkflow } from '../order-lifecycle/route-order.js';"],
+    ['algo-orders/x.ts', "const m = await import('../held-triggers/watch-held-triggers.js');"],
+    ['core/x.ts', "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';"],
+    ['core/x.ts', "import { dynamo } from '../platform/dynamo.js';"],
+    ['platform/x.ts', "import { eventStore } from '../event-store/event-store.js';"],
+    ['orders/x.ts', "import { handler } from '../order-api/create-order.js';"],
+    ['event-store/x.ts', "import type { Order } from '../orders/orders-service.js';"],
+  ])('flags %s importing %s', (file, line) => {
+    const path = join(LAMBDAS, file);
+    expect(violations([path], () => line)).toHaveLength(1);
+  });
+
+  it.each([
+    ['order-api/x.ts', "import { x } from './http.js';"],
+    ['order-api/x.ts', "import { x } from '../orders/orders-service.js';"],
+    ['broker-gateway/simulated/x.ts', "import { x } from '../venue.js';"],
+    ['core/x.ts', "import { z } from 'zod';"],
+    ['orders/x.ts', "import { x } from '../event-store/event-store.js';"],
+  ])('allows %s importing %s', (file, line) => {
+    expect(violations([join(LAMBDAS, file)], () => line)).toEqual([]);
+  });
+});

@@ -1,0 +1,230 @@
+import './env.js';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { handler } from '../../lambdas/order-api/create-order.js';
+import { loadRiskInputs } from '../../lambdas/orders/risk-context.js';
+import { FakeDynamo } from './fake-dynamo.js';
+import { ACCOUNT, apiEvent, LIMIT_BUY, parse, riskInputs, T0 } from './fixtures.js';
+
+jest.mock('../../lambdas/orders/risk-context.js', () => ({ loadRiskInputs: jest.fn() }));
+const risk = jest.mocked(loadRiskInputs);
+const fake = new FakeDynamo();
+
+const post = (o: Partial<Parameters<typeof apiEvent>[0]> = {}) =>
+  handler(apiEvent({ routeKey: 'POST /v2/orders', body: LIMIT_BUY, ...o }));
+
+beforeEach(() => {
+  fake.reset();
+  risk.mockReset();
+  risk.mockResolvedValue(riskInputs());
+  jest.spyOn(Date, 'now').mockReturnValue(T0);
+});
+afterEach(() => jest.restoreAllMocks());
+
+describe('POST /v2/orders', () => {
+  test('200 with the Alpaca order, pending_new', async () => {
+    const res = await post({ body: { ...LIMIT_BUY, client_order_id: 'c-1' } });
+    expect(res.statusCode).toBe(200);
+    expect(parse(res.body)).toMatchObject({
+      client_order_id: 'c-1',
+      symbol: 'AAPL',
+      qty: '10',
+      filled_qty: '0',
+      limit_price: '100',
+      status: 'pending_new',
+      created_at: new Date(T0).toISOString(),
+    });
+    expect(fake.table('events').size).toBe(1);
+  });
+
+  test('a base64-encoded body is decoded', async () => {
+    const rawBody = Buffer.from(JSON.stringify(LIMIT_BUY)).toString('base64');
+    const res = await post({ rawBody, isBase64Encoded: true });
+    expect(res.statusCode).toBe(200);
+  });
+
+  test.each([
+    { case: 'malformed JSON', rawBody: '{"symbol": ', status: 400, field: 'body: is not valid JSON' },
+    {
+      case: 'oversize body',
+      rawBody: JSON.stringify({ ...LIMIT_BUY, client_order_id: 'x'.repeat(17000) }),
+      status: 413,
+      field: 'body: exceeds 16384 bytes',
+    },
+    { case: 'a JSON array', body: [LIMIT_BUY], status: 422, field: 'body' },
+    { case: 'a JSON string', body: 'buy AAPL', status: 422, field: 'body' },
+    { case: 'JSON null', rawBody: 'null', status: 422, field: 'body' },
+    { case: 'qty of the wrong type', body: { ...LIMIT_BUY, qty: true }, status: 422, field: 'qty' },
+    { case: 'an unknown field', body: { ...LIMIT_BUY, leverage: 10 }, status: 422, field: 'leverage' },
+    { case: 'a bad enum', body: { ...LIMIT_BUY, side: 'short' }, status: 422, field: 'side' },
+    { case: 'a missing symbol', body: { ...LIMIT_BUY, symbol: undefined }, status: 422, field: 'symbol' },
+    {
+      case: 'limit without limit_price',
+      body: { ...LIMIT_BUY, limit_price: undefined },
+      status: 422,
+      field: 'limit_price',
+    },
+    { case: 'qty and notional', body: { ...LIMIT_BUY, notional: '100' }, status: 422, field: 'notional' },
+    {
+      case: 'an off-tick price',
+      body: { ...LIMIT_BUY, limit_price: '100.001' },
+      status: 422,
+      field: 'limit_price',
+    },
+    {
+      case: 'a too long client_order_id',
+      body: { ...LIMIT_BUY, client_order_id: 'x'.repeat(129) },
+      status: 422,
+      field: 'client_order_id',
+    },
+    {
+      case: 'a too long Idempotency-Key',
+      headers: { 'idempotency-key': 'k'.repeat(256) },
+      status: 400,
+      field: 'Idempotency-Key',
+    },
+  ])('$case -> $status 40010001 naming $field, nothing written', async ({ status, field, ...o }) => {
+    const res = await post(o);
+    expect(res.statusCode).toBe(status);
+    const body = parse(res.body);
+    expect(body.code).toBe(40010001);
+    expect(body.message).toContain(field);
+    if (status === 422) expect(body.errors.map((e: { field: string }) => e.field)).toContain(field);
+    expect(fake.writes()).toHaveLength(0);
+  });
+
+  test('an algorithmic order is placed as a parent of its own group (no venue order: its schedule runs)', async () => {
+    const res = await post({
+      body: {
+        ...LIMIT_BUY,
+        advanced_instructions: {
+          algorithm: 'TWAP',
+          start_time: '2030-01-02T15:30:00Z',
+          end_time: '2030-01-02T20:00:00Z',
+        },
+      },
+    });
+    expect(res.statusCode).toBe(200);
+    const order = parse(res.body);
+    expect(order).toMatchObject({ order_class: 'simple', status: 'pending_new', legs: null });
+    const puts = (fake.mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? []).map(
+      (i) => i.Put?.Item,
+    );
+    const submitted = puts.find((i) => i?.type === 'OrderSubmitted');
+    expect(submitted?.groupId).toBe(order.id);
+    expect((submitted?.data as { contingency?: unknown } | undefined)?.contingency).toMatchObject({
+      orderClass: 'algo',
+      role: 'algo_parent',
+      groupId: order.id,
+    });
+  });
+
+  test('a simple order, named so, is placed', async () => {
+    expect((await post({ body: { ...LIMIT_BUY, order_class: 'simple' } })).statusCode).toBe(200);
+  });
+
+  // biome-ignore format: table
+  test.each([
+    { orderClass: 'bracket', extra: { take_profit: { limit_price: '110' }, stop_loss: { stop_price: '95' } },
+      legs: [['take_profit', 'sell', 'limit', 'held'], ['stop_loss', 'sell', 'stop', 'held']] },
+    { orderClass: 'oto', extra: { stop_loss: { stop_price: '95', limit_price: '94.5' } },
+      legs: [['stop_loss', 'sell', 'stop_limit', 'held']] },
+    { orderClass: 'oco', extra: { side: 'sell', time_in_force: 'gtc', limit_price: undefined,
+        take_profit: { limit_price: '110' }, stop_loss: { stop_price: '95' } },
+      legs: [['stop_loss', 'sell', 'stop', 'pending_new']] },
+  ])('a $orderClass order is placed whole: root and legs in one transaction, legs in the response', async ({ orderClass, extra, legs }) => {
+    const res = await post({ body: { ...LIMIT_BUY, order_class: orderClass, ...extra } });
+    expect(res.statusCode).toBe(200);
+    const order = parse(res.body);
+    expect(order.order_class).toBe(orderClass);
+    expect(order.legs.map((l: Record<string, string>) => [l.side, l.type, l.status])).toEqual(
+      legs.map(([, side, type, status]) => [side, type, status]),
+    );
+    for (const l of order.legs) expect(l).toMatchObject({ order_class: orderClass, qty: '10', legs: null });
+    const transactions = fake.mock.commandCalls(TransactWriteCommand);
+    expect(transactions).toHaveLength(1);
+    const puts = (transactions[0]?.args[0].input.TransactItems ?? []).map((i) => i.Put?.Item);
+    const submitted = puts.filter((i) => i?.type === 'OrderSubmitted');
+    expect(submitted.map((e) => e?.orderId)).toEqual([order.id, ...order.legs.map((l: { id: string }) => l.id)]);
+    // Every member's event carries the group, for the coordinator's stream filter.
+    expect(submitted.map((e) => e?.groupId)).toEqual(submitted.map(() => order.id));
+    expect(submitted.map((e) => (e?.data as { contingency?: { role: string } } | undefined)?.contingency?.role)).toEqual([
+      orderClass === 'oco' ? 'take_profit' : 'entry',
+      ...legs.map(([role]) => role),
+    ]);
+  });
+
+  test('risk refusal -> 403 40310000 naming the rule and the limit', async () => {
+    risk.mockResolvedValue(riskInputs({ restrictedSymbols: ['AAPL'] }));
+    const res = await post();
+    expect(res.statusCode).toBe(403);
+    expect(parse(res.body)).toMatchObject({
+      code: 40310000,
+      message: 'restricted_symbol: AAPL is on the restricted list',
+      refusals: [{ rule: 'restricted_symbol', limit: 'AAPL' }],
+    });
+    expect(fake.writes()).toHaveLength(0);
+  });
+
+  test('rate limited -> 429 42910000', async () => {
+    risk.mockResolvedValue(riskInputs({ maxOrdersPerSecond: 1 }));
+    expect((await post()).statusCode).toBe(200);
+    const res = await post();
+    expect(res.statusCode).toBe(429);
+    expect(parse(res.body).code).toBe(42910000);
+  });
+
+  test('client_order_id retried -> 200 with the same order; reused for other terms -> 422 42210000', async () => {
+    const body = { ...LIMIT_BUY, client_order_id: 'c-1' };
+    const first = parse((await post({ body })).body);
+    const again = await post({ body });
+    expect(again.statusCode).toBe(200);
+    expect(parse(again.body)).toEqual(first);
+    const other = await post({ body: { ...body, qty: '20' } });
+    expect(other.statusCode).toBe(422);
+    expect(parse(other.body)).toEqual({
+      code: 42210000,
+      message: 'client_order_id: already used for another order',
+    });
+    expect(fake.table('events').size).toBe(1);
+  });
+
+  test('Idempotency-Key (any header case): the retry gets the original order', async () => {
+    const headers = { 'Idempotency-Key': 'k-1' };
+    const first = parse((await post({ headers })).body);
+    const again = parse((await post({ headers })).body);
+    expect(again.id).toBe(first.id);
+    expect(fake.table('idempotency').has(`idem#${ACCOUNT}#k-1`)).toBe(true);
+  });
+
+  test.each([
+    { header: undefined, accountIds: 'acct-1,acct-2', status: 200, account: 'acct-1' },
+    { header: 'acct-2', accountIds: 'acct-1,acct-2', status: 200, account: 'acct-2' },
+    { header: 'acct-3', accountIds: 'acct-1,acct-2', status: 403, account: null },
+  ])(
+    'x-oms-account-id $header of [$accountIds] -> $status',
+    async ({ header, accountIds, status, account }) => {
+      const headers: Record<string, string> = header === undefined ? {} : { 'x-oms-account-id': header };
+      const res = await post({ headers, accountIds });
+      expect(res.statusCode).toBe(status);
+      if (account !== null) expect(risk).toHaveBeenCalledWith(account, expect.anything(), T0);
+      else
+        expect(parse(res.body)).toMatchObject({
+          code: 40310000,
+          message: expect.stringContaining('x-oms-account-id'),
+        });
+    },
+  );
+
+  test('no authorizer context -> 401', async () => {
+    const res = await post({ principalId: null });
+    expect(res.statusCode).toBe(401);
+    expect(parse(res.body).code).toBe(40110000);
+  });
+
+  test('an unexpected failure is a 500 without internals', async () => {
+    risk.mockRejectedValue(new Error('market table unreachable'));
+    const res = await post();
+    expect(res.statusCode).toBe(500);
+    expect(res.body).not.toContain('market table');
+  });
+});

@@ -1,0 +1,136 @@
+/** Builders for API events, risk inputs and stored orders. */
+
+import {
+  DEFAULT_RISK_LIMITS,
+  execute,
+  type OrderCommand,
+  type OrderEvent,
+  type OrderState,
+  type RiskContext,
+  type RiskLimits,
+  validateOrderRequest,
+} from '../../lambdas/core/index.js';
+import { toStored } from '../../lambdas/event-store/event-store.js';
+import type { ApiEvent } from '../../lambdas/order-api/principal.js';
+import type { FakeDynamo } from './fake-dynamo.js';
+
+export const T0 = Date.parse('2030-01-02T15:00:00.000Z');
+export const ACCOUNT = 'acct-1';
+export const OTHER_ACCOUNT = 'acct-9';
+
+export function apiEvent(o: {
+  routeKey: string;
+  body?: unknown;
+  rawBody?: string;
+  isBase64Encoded?: boolean;
+  headers?: Record<string, string>;
+  pathParameters?: Record<string, string>;
+  query?: Record<string, string>;
+  accountIds?: string;
+  principalId?: string | null;
+  /** The authorizer context as given (overrides principalId / accountIds). */
+  authorizer?: Record<string, string>;
+}): ApiEvent {
+  const body = o.rawBody ?? (o.body === undefined ? undefined : JSON.stringify(o.body));
+  const lambda =
+    o.authorizer !== undefined
+      ? o.authorizer
+      : o.principalId === null
+        ? undefined
+        : {
+            authenticated: 'true',
+            principalId: o.principalId ?? 'bot-1',
+            accountIds: o.accountIds ?? ACCOUNT,
+          };
+  return {
+    version: '2.0',
+    routeKey: o.routeKey,
+    rawPath: '/v2/orders',
+    rawQueryString: '',
+    headers: o.headers ?? {},
+    queryStringParameters: o.query,
+    pathParameters: o.pathParameters,
+    body,
+    isBase64Encoded: o.isBase64Encoded ?? false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'x',
+      domainPrefix: 'x',
+      http: {
+        method: o.routeKey.split(' ')[0] ?? 'GET',
+        path: '/v2/orders',
+        protocol: 'HTTP/1.1',
+        sourceIp: '1.2.3.4',
+        userAgent: 't',
+      },
+      requestId: 'req-1',
+      routeKey: o.routeKey,
+      stage: '$default',
+      time: '',
+      timeEpoch: T0,
+      authorizer: lambda === undefined ? undefined : { lambda },
+    },
+  } as unknown as ApiEvent;
+}
+
+export const LIMIT_BUY = {
+  symbol: 'AAPL',
+  qty: '10',
+  side: 'buy',
+  type: 'limit',
+  time_in_force: 'day',
+  limit_price: '100',
+} as const;
+
+export function riskInputs(
+  limits: Partial<RiskLimits> = {},
+  context: Partial<RiskContext> = {},
+): { limits: RiskLimits; context: RiskContext } {
+  return {
+    limits: { ...DEFAULT_RISK_LIMITS, ...limits },
+    context: {
+      now: T0,
+      referencePrice: '100',
+      buyingPower: null,
+      openBuyExposure: '0',
+      recentOrders: [],
+      accountProblem: null,
+      ...context,
+    },
+  };
+}
+
+/** Stores an order's events (submitted, then `commands`) in the fake event store. */
+export function seedOrder(
+  fake: FakeDynamo,
+  orderId: string,
+  o: { accountId?: string; body?: Record<string, unknown>; commands?: readonly OrderCommand[] } = {},
+): OrderState {
+  const accountId = o.accountId ?? ACCOUNT;
+  const v = validateOrderRequest(o.body ?? LIMIT_BUY, { now: T0 });
+  if (!v.ok) throw new Error(JSON.stringify(v.errors));
+  const events: OrderEvent[] = [];
+  let state: OrderState | undefined;
+  for (const c of [
+    { type: 'submit', orderId, accountId, order: v.order } as OrderCommand,
+    ...(o.commands ?? []),
+  ]) {
+    const r = execute(state, c, T0);
+    if (!r.decision.ok) throw new Error(r.decision.refusal.message);
+    events.push(...r.decision.events);
+    state = r.state;
+  }
+  for (const e of events) {
+    fake.put(
+      'events',
+      toStored(e, { accountId, correlationId: 'seed', causationId: 'seed' }) as unknown as Record<
+        string,
+        unknown
+      >,
+    );
+  }
+  return state as OrderState;
+}
+
+export const parse = (body: string | undefined) => JSON.parse(body ?? 'null');

@@ -1,0 +1,443 @@
+/** GET /v2/orders (GSIs), one order, by client order id, events; DELETE (one, all); PATCH. */
+import './env.js';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { AlpacaOrder } from '../../lambdas/core/index.js';
+import { handler as cancel } from '../../lambdas/order-api/cancel-order.js';
+import {
+  assembleList,
+  type ListParams,
+  type OrderViewItem,
+  handler as query,
+} from '../../lambdas/order-api/query-orders.js';
+import { handler as replace } from '../../lambdas/order-api/replace-order.js';
+import { loadRiskInputs } from '../../lambdas/orders/risk-context.js';
+import { FakeDynamo } from './fake-dynamo.js';
+import { ACCOUNT, apiEvent, LIMIT_BUY, OTHER_ACCOUNT, parse, riskInputs, seedOrder, T0 } from './fixtures.js';
+
+jest.mock('../../lambdas/orders/risk-context.js', () => ({ loadRiskInputs: jest.fn() }));
+const risk = jest.mocked(loadRiskInputs);
+const fake = new FakeDynamo();
+const accepted = [{ type: 'accept', venueOrderId: 'v-1' }] as const;
+
+beforeEach(() => {
+  fake.reset();
+  risk.mockReset();
+  risk.mockResolvedValue(riskInputs());
+  jest.spyOn(Date, 'now').mockReturnValue(T0 + 1000);
+});
+afterEach(() => jest.restoreAllMocks());
+
+const list = (q: Record<string, string | undefined> = {}) =>
+  query(apiEvent({ routeKey: 'GET /v2/orders', query: q as Record<string, string> }));
+const sentQueries = () => fake.mock.commandCalls(QueryCommand).map((c) => c.args[0].input);
+
+describe('GET /v2/orders', () => {
+  const after = '2030-01-01T00:00:00.000Z';
+  const until = '2030-01-03T00:00:00.000Z';
+  test.each([
+    { q: {}, index: 'byAccountStatus', pk: ['accountOpenClosed', 'acct-1#open'], extra: {} },
+    {
+      q: { status: 'closed' },
+      index: 'byAccountStatus',
+      pk: ['accountOpenClosed', 'acct-1#closed'],
+      extra: {},
+    },
+    {
+      q: { status: 'all', direction: 'asc' },
+      index: 'byAccount',
+      pk: ['accountId', 'acct-1'],
+      extra: { ScanIndexForward: true },
+    },
+    {
+      q: { side: 'sell', limit: '5' },
+      index: 'byAccountStatus',
+      pk: ['accountOpenClosed', 'acct-1#open'],
+      extra: { FilterExpression: '#side = :side', Limit: 5, ScanIndexForward: false },
+    },
+    {
+      q: { after },
+      index: 'byAccountStatus',
+      pk: ['accountOpenClosed', 'acct-1#open'],
+      extra: { KeyConditionExpression: '#pk = :pk AND #k > :after' },
+    },
+    {
+      q: { after, until, status: 'all' },
+      index: 'byAccount',
+      pk: ['accountId', 'acct-1'],
+      extra: { KeyConditionExpression: '#pk = :pk AND #k BETWEEN :after AND :until' },
+    },
+    {
+      q: { symbols: 'aapl', status: 'open' },
+      index: 'byAccountSymbol',
+      pk: ['accountSymbol', 'acct-1#AAPL'],
+      extra: { FilterExpression: '#oc = :oc' },
+    },
+  ])('$q -> $index', async ({ q, index, pk, extra }) => {
+    expect((await list(q)).statusCode).toBe(200);
+    const [input] = sentQueries();
+    expect(input).toMatchObject({ TableName: 'orders', IndexName: index, ...extra });
+    expect(input?.ExpressionAttributeNames?.['#pk']).toBe(pk[0]);
+    expect(input?.ExpressionAttributeValues?.[':pk']).toBe(pk[1]);
+  });
+
+  test('time bounds are exclusive: past every key of `after`, before every key of `until`', async () => {
+    await list({ after: '2030-01-01T00:00:00Z', until: '2030-01-03T00:00:00+00:00' });
+    const v = sentQueries()[0]?.ExpressionAttributeValues ?? {};
+    const key = (at: string) => `${at}#0b9e5f38-aaaa-4bbb-8ccc-000000000000`;
+    expect(key(after) > v[':after']).toBe(false);
+    expect(key('2030-01-01T00:00:00.001Z') > v[':after']).toBe(true);
+    expect(key(until) < v[':until']).toBe(false);
+    expect(key('2030-01-02T23:59:59.999Z') < v[':until']).toBe(true);
+  });
+
+  test('several symbols: one query each', async () => {
+    await list({ symbols: 'AAPL,MSFT', status: 'all' });
+    expect(sentQueries().map((q) => q.ExpressionAttributeValues?.[':pk'])).toEqual([
+      'acct-1#AAPL',
+      'acct-1#MSFT',
+    ]);
+    expect(sentQueries()[0]?.FilterExpression).toBeUndefined();
+  });
+
+  test.each([
+    ['status', 'pending'],
+    ['limit', '0'],
+    ['limit', '501'],
+    ['limit', 'ten'],
+    ['after', 'yesterday'],
+    ['until', '2030-13-45'],
+    ['direction', 'up'],
+    ['nested', 'yes'],
+    ['symbols', 'AAPL,$$$'],
+    ['side', 'short'],
+  ])('bad %s=%s -> 400 naming it, no query', async (name, value) => {
+    const res = await list({ [name]: value });
+    expect(res.statusCode).toBe(400);
+    expect(parse(res.body)).toMatchObject({ code: 40010001, message: expect.stringContaining(name) });
+    expect(sentQueries()).toHaveLength(0);
+  });
+
+  const item = (orderId: string, at: string, parentOrderId?: string, groupId?: string): OrderViewItem => ({
+    orderId,
+    createdKey: `${at}#${orderId}`,
+    ...(parentOrderId ? { parentOrderId } : {}),
+    ...(groupId ? { groupId } : {}),
+    order: { id: orderId, legs: null } as unknown as AlpacaOrder,
+  });
+  const params = (p: Partial<ListParams>): ListParams => ({
+    status: 'all',
+    limit: 50,
+    after: null,
+    until: null,
+    direction: 'desc',
+    nested: false,
+    symbols: null,
+    side: null,
+    ...p,
+  });
+
+  test('results of several queries are merge-sorted by created time, then limited', () => {
+    const a = [item('a1', '2030-01-01T00:00:03Z'), item('a2', '2030-01-01T00:00:01Z')];
+    const b = [item('b1', '2030-01-01T00:00:02Z')];
+    expect(assembleList([a, b], params({ limit: 2 })).map((o) => o.id)).toEqual(['a1', 'b1']);
+    expect(assembleList([a, b], params({ direction: 'asc' })).map((o) => o.id)).toEqual(['a2', 'b1', 'a1']);
+  });
+
+  test('nested folds legs into their parent', () => {
+    const items = [item('p', '2030-01-01T00:00:01Z'), item('leg', '2030-01-01T00:00:01Z', 'p')];
+    expect(assembleList([items], params({ nested: true }))).toEqual([
+      { id: 'p', legs: [{ id: 'leg', legs: null }] },
+    ]);
+    expect(assembleList([items], params({})).map((o) => o.id)).toEqual(['p', 'leg']);
+  });
+
+  test('nested: legs follow a replaced root to its latest replacement; a leg without its root is kept', () => {
+    const t = '2030-01-01T00:00:0';
+    const entry = item('p', `${t}1Z`, undefined, 'p');
+    const replaced = item('p2', `${t}2Z`, undefined, 'p');
+    const again = item('p3', `${t}3Z`, undefined, 'p');
+    const legs = [item('tp', `${t}1Z`, 'p', 'p'), item('sl', `${t}1Z`, 'p', 'p')];
+    const ids = (list: readonly { id: string; legs?: unknown }[]) =>
+      list.map((o) => [o.id, ((o.legs ?? []) as { id: string }[]).map((l) => l.id)]);
+    expect(ids(assembleList([[entry, replaced, again, ...legs]], params({ nested: true })))).toEqual([
+      ['p3', ['tp', 'sl']],
+      ['p2', []],
+      ['p', []],
+    ]);
+    // status=open: the replaced entries are not listed, the open replacement is.
+    expect(ids(assembleList([[again, ...legs]], params({ nested: true })))).toEqual([['p3', ['tp', 'sl']]]);
+    // The root is not in this listing at all (filled, status=open): the open legs still show.
+    expect(ids(assembleList([legs], params({ nested: true })))).toEqual([
+      ['tp', []],
+      ['sl', []],
+    ]);
+  });
+
+  test('returns the stored Alpaca orders', async () => {
+    fake.ordersQueryItems = [{ ...item('o1', '2030-01-01T00:00:01Z') }];
+    expect(parse((await list()).body)).toEqual([{ id: 'o1', legs: null }]);
+  });
+});
+
+describe('GET one order', () => {
+  const get = (routeKey: string, o: Partial<Parameters<typeof apiEvent>[0]> = {}) =>
+    query(apiEvent({ routeKey, pathParameters: { order_id: 'o-1' }, ...o }));
+
+  test('by id, from the event store', async () => {
+    seedOrder(fake, 'o-1', { commands: accepted });
+    const res = await get('GET /v2/orders/{order_id}');
+    expect(res.statusCode).toBe(200);
+    expect(parse(res.body)).toMatchObject({ id: 'o-1', status: 'new' });
+  });
+
+  test.each(['GET /v2/orders/{order_id}', 'GET /v2/orders/{order_id}/events'])(
+    '%s: another account’s order and an unknown id are 404',
+    async (routeKey) => {
+      seedOrder(fake, 'o-1', { accountId: OTHER_ACCOUNT });
+      for (const order_id of ['o-1', 'nope']) {
+        const res = await get(routeKey, { pathParameters: { order_id } });
+        expect(res.statusCode).toBe(404);
+        expect(parse(res.body).code).toBe(40410000);
+      }
+    },
+  );
+
+  test('by client order id, through the claim', async () => {
+    seedOrder(fake, 'o-1', { body: { ...LIMIT_BUY, client_order_id: 'c-7' } });
+    fake.put('idempotency', { id: `coid#${ACCOUNT}#c-7`, orderId: 'o-1', requestHash: 'h' });
+    const res = await get('GET /v2/orders:by_client_order_id', { query: { client_order_id: 'c-7' } });
+    expect(parse(res.body)).toMatchObject({ id: 'o-1', client_order_id: 'c-7' });
+    expect(
+      (await get('GET /v2/orders:by_client_order_id', { query: { client_order_id: 'c-8' } })).statusCode,
+    ).toBe(404);
+    expect((await get('GET /v2/orders:by_client_order_id', { query: {} })).statusCode).toBe(400);
+  });
+
+  test('events, in sequence order, with their metadata', async () => {
+    seedOrder(fake, 'o-1', { commands: [...accepted, { type: 'requestCancel', requestedBy: 'bot-1' }] });
+    const body = parse((await get('GET /v2/orders/{order_id}/events')).body);
+    expect(body.order_id).toBe('o-1');
+    expect(body.events.map((e: { seq: number; type: string }) => [e.seq, e.type])).toEqual([
+      [1, 'OrderSubmitted'],
+      [2, 'OrderAccepted'],
+      [3, 'OrderCancelRequested'],
+    ]);
+    expect(body.events[2]).toEqual({
+      event_id: 'o-1:3',
+      seq: 3,
+      type: 'OrderCancelRequested',
+      occurred_at: new Date(T0).toISOString(),
+      data: { requestedBy: 'bot-1' },
+      correlation_id: 'seed',
+      causation_id: 'seed',
+    });
+  });
+});
+
+describe('DELETE /v2/orders/{order_id}', () => {
+  const del = (order_id: string) =>
+    cancel(apiEvent({ routeKey: 'DELETE /v2/orders/{order_id}', pathParameters: { order_id } }));
+  const fill = { type: 'fill', execId: 'e1', lastQty: '10', lastPx: '100' } as const;
+
+  test('204, and OrderCancelRequested by the principal is appended', async () => {
+    seedOrder(fake, 'o-1', { commands: accepted });
+    const res = await del('o-1');
+    expect(res.statusCode).toBe(204);
+    expect(fake.table('events').get('o-1|3')).toMatchObject({
+      type: 'OrderCancelRequested',
+      data: { requestedBy: 'bot-1' },
+      correlationId: 'req-1',
+    });
+  });
+
+  test.each([
+    {
+      case: 'a cancel already pending',
+      commands: [...accepted, { type: 'requestCancel', requestedBy: 'x' }],
+      reason: 'request outstanding',
+    },
+    { case: 'filled', commands: [...accepted, fill], reason: 'filled' },
+  ] as const)('$case -> 422 42210000', async ({ commands, reason }) => {
+    seedOrder(fake, 'o-1', { commands });
+    const before = fake.table('events').size;
+    const res = await del('o-1');
+    expect(res.statusCode).toBe(422);
+    expect(parse(res.body)).toMatchObject({
+      code: 42210000,
+      message: expect.stringMatching(/^order is not cancelable: .*/),
+    });
+    expect(parse(res.body).message).toContain(reason);
+    expect(fake.table('events').size).toBe(before);
+  });
+
+  test('another account’s order -> 404, nothing appended', async () => {
+    seedOrder(fake, 'o-1', { accountId: OTHER_ACCOUNT });
+    expect((await del('o-1')).statusCode).toBe(404);
+    expect(fake.table('events').size).toBe(1);
+  });
+
+  test('DELETE /v2/orders cancels every open order: 207 with one status each', async () => {
+    seedOrder(fake, 'o-1', { commands: accepted });
+    seedOrder(fake, 'o-2', { commands: [...accepted, { type: 'requestCancel', requestedBy: 'x' }] });
+    fake.ordersQueryItems = [{ orderId: 'o-1' }, { orderId: 'o-2' }, { orderId: 'o-gone' }];
+    const res = await cancel(apiEvent({ routeKey: 'DELETE /v2/orders' }));
+    expect(res.statusCode).toBe(207);
+    const body = parse(res.body);
+    expect(body.map((r: { id: string; status: number }) => [r.id, r.status])).toEqual([
+      ['o-1', 200],
+      ['o-2', 422],
+      ['o-gone', 404],
+    ]);
+    expect(body[0].body).toMatchObject({ id: 'o-1' });
+    expect(sentQueries().find((q) => q.TableName === 'orders')).toMatchObject({
+      IndexName: 'byAccountStatus',
+      ExpressionAttributeValues: { ':pk': 'acct-1#open' },
+    });
+  });
+});
+
+describe('PATCH /v2/orders/{order_id}', () => {
+  const patch = (body: unknown, order_id = 'o-1') =>
+    replace(apiEvent({ routeKey: 'PATCH /v2/orders/{order_id}', pathParameters: { order_id }, body }));
+
+  test('200 with the replacement as it will open; OrderReplaceRequested reserves its id', async () => {
+    seedOrder(fake, 'o-1', { commands: accepted });
+    const res = await patch({ qty: 20, limit_price: '101.50', client_order_id: 'c-2' });
+    expect(res.statusCode).toBe(200);
+    const order = parse(res.body);
+    expect(order).toMatchObject({
+      replaces: 'o-1',
+      qty: '20',
+      limit_price: '101.5',
+      client_order_id: 'c-2',
+      status: 'accepted',
+    });
+    expect(order.id).not.toBe('o-1');
+    expect(fake.table('events').get('o-1|3')).toMatchObject({
+      type: 'OrderReplaceRequested',
+      data: {
+        replacementOrderId: order.id,
+        changes: { qty: '20', limitPrice: '101.5', clientOrderId: 'c-2' },
+      },
+    });
+    // Not its own exposure, but every other order open now counts (the replacement skips the
+    // workflow's as-of-submission re-check).
+    expect(risk).toHaveBeenCalledWith(ACCOUNT, expect.objectContaining({ qty: '20' }), T0 + 1000, {
+      self: { orderId: 'o-1', createdAt: new Date(T0).toISOString() },
+      exposure: 'all',
+    });
+  });
+
+  test.each([
+    { trailBy: { trail_percent: '5' }, changes: { trailPercent: '3' } },
+    { trailBy: { trail_price: '2' }, changes: { trailPrice: '3' } },
+  ])('trail maps to the way the order trails: $changes', async ({ trailBy, changes }) => {
+    const body = {
+      symbol: 'AAPL',
+      qty: '10',
+      side: 'sell',
+      type: 'trailing_stop',
+      time_in_force: 'day',
+      ...trailBy,
+    };
+    seedOrder(fake, 'o-1', { body, commands: accepted });
+    expect((await patch({ trail: '3' })).statusCode).toBe(200);
+    expect(fake.table('events').get('o-1|3')).toMatchObject({ data: { changes } });
+  });
+
+  test.each([
+    { case: 'an unknown field', body: { side: 'sell' }, status: 422, code: 40010001, text: 'side' },
+    { case: 'trail on a limit order', body: { trail: '1' }, status: 422, code: 40010001, text: 'trail' },
+    { case: 'a wrong type', body: { qty: [1] }, status: 422, code: 40010001, text: 'qty' },
+    {
+      case: 'an off-tick price',
+      body: { limit_price: '100.001' },
+      status: 422,
+      code: 40010001,
+      text: 'limit_price',
+    },
+    { case: 'nothing to change', body: {}, status: 422, code: 42210000, text: 'nothing to change' },
+  ])('$case -> $status $code', async ({ body, status, code, text }) => {
+    seedOrder(fake, 'o-1', { commands: accepted });
+    const res = await patch(body);
+    expect(res.statusCode).toBe(status);
+    expect(parse(res.body)).toMatchObject({ code, message: expect.stringContaining(text) });
+    expect(fake.table('events').size).toBe(2);
+  });
+
+  test('turning an order into opg during the session -> 422 naming time_in_force, nothing appended', async () => {
+    seedOrder(fake, 'o-1', { commands: accepted });
+    const now = jest.spyOn(Date, 'now').mockReturnValue(T0); // Wednesday 10:00 New York
+    try {
+      const res = await patch({ time_in_force: 'opg' });
+      expect(res.statusCode).toBe(422);
+      expect(parse(res.body)).toMatchObject({
+        code: 40010001,
+        message: expect.stringMatching(/^time_in_force: opg is not accepted during the regular session/),
+      });
+      expect(fake.table('events').size).toBe(2);
+    } finally {
+      now.mockRestore();
+    }
+  });
+
+  test('a stop the OMS holds is replaced at once: its events and the armed replacement in one write', async () => {
+    seedOrder(fake, 'o-1', {
+      body: { symbol: 'AAPL', qty: '10', side: 'sell', type: 'stop', stop_price: '90', time_in_force: 'gtc' },
+      commands: [{ type: 'arm', venue: 'SIMX' }],
+    });
+    const res = await patch({ stop_price: '92' });
+    expect(res.statusCode).toBe(200);
+    const order = parse(res.body);
+    expect(order).toMatchObject({ replaces: 'o-1', stop_price: '92', status: 'accepted' });
+    expect(fake.table('events').get('o-1|3')).toMatchObject({ type: 'OrderReplaceRequested' });
+    expect(fake.table('events').get('o-1|4')).toMatchObject({
+      type: 'OrderReplaced',
+      data: { replacementOrderId: order.id },
+    });
+    expect(fake.table('events').get(`${order.id}|1`)).toMatchObject({ type: 'OrderSubmitted' });
+    expect(fake.table('events').get(`${order.id}|2`)).toMatchObject({
+      type: 'OrderArmed',
+      data: { venue: 'SIMX' },
+    });
+    expect(fake.table('idempotency').get(`coid#${ACCOUNT}#${order.id}`)).toMatchObject({ orderId: order.id });
+  });
+
+  test('not yet accepted by the venue -> 422 42210000', async () => {
+    seedOrder(fake, 'o-1');
+    const res = await patch({ qty: '5' });
+    expect(parse(res.body)).toMatchObject({
+      code: 42210000,
+      message: expect.stringContaining('not replaceable'),
+    });
+  });
+
+  test('a client_order_id already used -> 422 naming the field, nothing appended', async () => {
+    seedOrder(fake, 'o-1', { commands: accepted });
+    fake.put('idempotency', { id: `coid#${ACCOUNT}#taken`, orderId: 'o-9', requestHash: 'h' });
+    const res = await patch({ limit_price: '101', client_order_id: 'taken' });
+    expect(res.statusCode).toBe(422);
+    expect(parse(res.body)).toMatchObject({
+      code: 40010001,
+      message: 'client_order_id: is already used for another order',
+    });
+    expect(fake.table('events').size).toBe(2);
+  });
+
+  test('risk re-check of the replaced terms -> 403, nothing appended', async () => {
+    seedOrder(fake, 'o-1', { commands: accepted });
+    risk.mockResolvedValue(riskInputs({ maxOrderQty: '15' }));
+    const res = await patch({ qty: '20' });
+    expect(res.statusCode).toBe(403);
+    expect(parse(res.body)).toMatchObject({
+      code: 40310000,
+      message: expect.stringContaining('max_order_qty'),
+    });
+    expect(fake.table('events').size).toBe(2);
+  });
+
+  test('another account’s order -> 404', async () => {
+    seedOrder(fake, 'o-1', { accountId: OTHER_ACCOUNT, commands: accepted });
+    expect((await patch({ qty: '5' })).statusCode).toBe(404);
+  });
+});

@@ -1,0 +1,545 @@
+/**
+ * The order-lifecycle ASL: valid (asl-validator), and every path EXECUTED with
+ * aws-local-stepfunctions, each Lambda replaced by a local function keyed by its (fake) ARN.
+ *
+ * `.waitForTaskToken`: aws-local-stepfunctions does not pause for a task token; it runs the
+ * Task's local handler and takes its return value as the task's result, racing it against the
+ * state's timeout. So the local handler of `Await outcome` simulates the callback: it resolves
+ * with what the signaller's SendTaskSuccess would send (`{orderId, status, seq}`), or never
+ * resolves to let the TimeoutSecondsPath expire. The token comes from the context object.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { TRANSIENT_ERROR_NAMES } from '../../lambdas/platform/transient-errors.js';
+
+type Json = Record<string, unknown>;
+// asl-validator ships no type declarations.
+const aslValidator: (definition: unknown) => {
+  isValid: boolean;
+  errors: unknown[];
+} = require('asl-validator');
+type Handler = (payload: Json) => Promise<unknown>;
+
+const PLACEHOLDERS = [
+  'CheckPreTradeRiskFunctionArn',
+  'AskRiskGuardianFunctionArn',
+  'RouteOrderFunctionArn',
+  'HoldUntilTriggeredFunctionArn',
+  'SubmitToVenueFunctionArn',
+  'AwaitOutcomeFunctionArn',
+  'ExpireOrderFunctionArn',
+  'RecordExceptionFunctionArn',
+] as const;
+type Placeholder = (typeof PLACEHOLDERS)[number];
+const arnOf = (name: Placeholder) => `arn:aws:lambda:us-east-1:123456789012:function:${name}`;
+
+const text = readFileSync(join(__dirname, '../../statemachines/order-lifecycle.asl.json'), 'utf8');
+const substituted = text.replace(/\$\{(\w+)\}/g, (_m, name: string) => arnOf(name as Placeholder));
+const definition = JSON.parse(substituted) as { States: Record<string, Json> };
+const taskStates = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
+
+const INPUT = {
+  orderId: 'ord-1',
+  accountId: 'acc-1',
+  symbol: 'AAPL',
+  orderType: 'market',
+  timeInForce: 'day',
+  extendedHours: false,
+  submittedAt: '2025-07-15T14:00:00.000Z',
+  replacement: false,
+};
+
+const never = () => new Promise<never>(() => {});
+class NamedError extends Error {
+  constructor(name: string, message = `${name} happened`) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/** Local functions standing in for the Lambdas: a simple order that is accepted and fills. */
+function fillingHandlers(): Record<Placeholder, Handler> {
+  return {
+    CheckPreTradeRiskFunctionArn: async () => ({
+      decision: 'accepted',
+      riskGuardian: false,
+      reason: null,
+      refusals: [],
+    }),
+    AskRiskGuardianFunctionArn: async () => ({ decision: 'approved', reason: null }),
+    RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 30, holdTrigger: false }),
+    // A held stop's wait, released by the signaller on its trigger.
+    HoldUntilTriggeredFunctionArn: async (p) => ({ orderId: p.orderId, status: 'pending_new', seq: 3 }),
+    SubmitToVenueFunctionArn: async (p) => ({ orderId: p.orderId, venue: p.venue, submitted: true }),
+    AwaitOutcomeFunctionArn: async (p) => ({ orderId: p.orderId, status: 'filled', seq: 5 }),
+    ExpireOrderFunctionArn: async (p) => ({ orderId: p.orderId, status: 'expired', expired: true }),
+    RecordExceptionFunctionArn: async (p) => ({ orderId: p.orderId, status: 'rejected', recorded: true }),
+  };
+}
+
+interface Run {
+  readonly ok: boolean;
+  readonly output: Json | undefined;
+  readonly error: unknown;
+  /** States entered, in order (each is one state transition in Step Functions' billing). */
+  readonly states: string[];
+  /** Payloads each function received, by placeholder. */
+  readonly calls: Partial<Record<Placeholder, Json[]>>;
+}
+
+async function run(
+  overrides: Partial<Record<Placeholder, Handler>> = {},
+  input: Json = INPUT,
+  opts: {
+    failState?: string;
+    /** The named state's function throws `error` on its first `times` invocations. */
+    flaky?: { state: string; error: string; times: number };
+    tweak?: (d: typeof definition) => void;
+  } = {},
+): Promise<Run> {
+  const def = JSON.parse(JSON.stringify(definition)) as typeof definition;
+  opts.tweak?.(def);
+  const byArn = new Map<string, [Placeholder, Handler]>();
+  const handlers = { ...fillingHandlers(), ...overrides };
+  for (const name of PLACEHOLDERS) byArn.set(arnOf(name), [name, handlers[name]]);
+
+  const calls: Run['calls'] = {};
+  const local: Record<string, (input: Json) => Promise<unknown>> = {};
+  for (const [stateName, state] of taskStates) {
+    const params = state.Parameters as { FunctionName: string };
+    const entry = byArn.get(params.FunctionName);
+    if (entry === undefined) throw new Error(`no local function for ${params.FunctionName}`);
+    const [placeholder, handler] = entry;
+    const waits = String(state.Resource).endsWith('.waitForTaskToken');
+    local[stateName] = async (taskInput) => {
+      const payload = taskInput.Payload as Json;
+      const list = calls[placeholder] ?? [];
+      list.push(payload);
+      calls[placeholder] = list;
+      if (stateName === opts.failState) throw new NamedError('Boom', `${stateName} broke`);
+      if (stateName === opts.flaky?.state && list.length <= opts.flaky.times)
+        throw new NamedError(opts.flaky.error);
+      const result = await handler(payload);
+      // lambda:invoke returns the Lambda's answer under Payload; waitForTaskToken the callback output.
+      return waits ? result : { Payload: result, StatusCode: 200 };
+    };
+  }
+  const machine = new StateMachine(def as never, { validationOptions: { checkPaths: true } });
+  const retryIntervalOverrides = Object.fromEntries(taskStates.map(([n]) => [n, 0]));
+  const execution = machine.run(input as never, {
+    overrides: { taskResourceLocalHandlers: local as never, retryIntervalOverrides },
+    context: {
+      Execution: { Id: 'exec-1', Name: String(input.orderId), Input: input },
+      Task: { Token: 'token-1' },
+    } as never,
+  });
+  const states: string[] = [];
+  const collect = (async () => {
+    for await (const e of execution.eventLogs as AsyncIterable<{ type: string; state?: { name: string } }>) {
+      if (e.type === 'StateEntered' && e.state) states.push(e.state.name);
+    }
+  })();
+  let output: Json | undefined;
+  let error: unknown;
+  let ok = true;
+  try {
+    output = (await execution.result) as Json;
+  } catch (err) {
+    ok = false;
+    error = err;
+  }
+  await collect;
+  return { ok, output, error, states, calls };
+}
+
+describe('order-lifecycle.asl.json', () => {
+  it('is valid ASL once the placeholders are substituted', () => {
+    const result = (aslValidator as unknown as (d: unknown) => { isValid: boolean; errors: unknown[] })(
+      definition,
+    );
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  it('uses exactly the documented placeholders', () => {
+    const used = new Set([...text.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]));
+    expect([...used].sort()).toEqual([...PLACEHOLDERS].sort());
+  });
+
+  it.each(taskStates.map(([name]) => name))(
+    'Task %s retries transient errors with full jitter and catches everything',
+    (name) => {
+      const state = definition.States[name] as {
+        Retry: { ErrorEquals: string[]; JitterStrategy: string; MaxAttempts: number; BackoffRate: number }[];
+        Catch: { ErrorEquals: string[]; Next: string }[];
+      };
+      expect(state.Retry[0]?.ErrorEquals).toEqual(
+        expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException']),
+      );
+      for (const r of state.Retry) {
+        expect(r.JitterStrategy).toBe('FULL');
+        expect(r.BackoffRate).toBeGreaterThan(1);
+        expect(r.MaxAttempts).toBeGreaterThan(0);
+      }
+      expect(state.Catch.some((c) => c.ErrorEquals.includes('States.ALL'))).toBe(true);
+    },
+  );
+
+  /** What a transient failure inside a handler looks like to Step Functions (the error's name). */
+  const HANDLER_TRANSIENT = [
+    'TransientError',
+    'Sandbox.Timedout',
+    'ThrottlingException',
+    'ProvisionedThroughputExceededException',
+    'TransactionConflictException',
+    'TransactionCanceledException',
+    'AppendConflict',
+    'RequestLimitExceeded',
+    'InternalServerError',
+    'ServiceUnavailable',
+  ];
+
+  it.each(taskStates.map(([name]) => name))(
+    'Task %s retries transient handler errors a bounded number of times, with full jitter',
+    (name) => {
+      const retry = (definition.States[name] as { Retry: Json[] }).Retry;
+      const handlerRetry = retry.filter((r) => (r.ErrorEquals as string[]).includes('TransientError'));
+      expect(handlerRetry).toHaveLength(1);
+      const r = handlerRetry[0] as Json;
+      expect(r.ErrorEquals).toEqual(expect.arrayContaining(HANDLER_TRANSIENT));
+      // Every name listed is one the handlers' classifier knows (or Step Functions' own).
+      const known = new Set<string>([...TRANSIENT_ERROR_NAMES, 'TransientError', 'Sandbox.Timedout']);
+      for (const e of r.ErrorEquals as string[]) expect(known).toContain(e);
+      expect(r).toMatchObject({ JitterStrategy: 'FULL', BackoffRate: 2, MaxAttempts: 4 });
+      expect(r.MaxDelaySeconds).toBeLessThanOrEqual(30);
+      // No retrier catches everything: a permanent error goes straight to the Catch.
+      for (const x of retry) expect(x.ErrorEquals).not.toContain('States.ALL');
+    },
+  );
+
+  it('a simple order that fills takes at most 8 state transitions', async () => {
+    const r = await run();
+    expect(r.ok).toBe(true);
+    expect(r.states).toEqual([
+      'Is it a replacement?',
+      'Check pre-trade risk',
+      'Accepted?',
+      'Route order',
+      'Who holds the trigger?',
+      'Submit to venue',
+      'Await outcome',
+      'Order closed',
+    ]);
+    expect(r.states.length).toBeLessThanOrEqual(8);
+    expect(r.output?.outcome).toEqual({ orderId: 'ord-1', status: 'filled', seq: 5 });
+    expect(r.calls.SubmitToVenueFunctionArn).toEqual([{ orderId: 'ord-1', venue: 'SIMX' }]);
+    expect(r.calls.AwaitOutcomeFunctionArn).toEqual([
+      { orderId: 'ord-1', taskToken: 'token-1', outcomeTimeoutSeconds: 30 },
+    ]);
+    expect(r.calls.RouteOrderFunctionArn).toEqual([
+      {
+        orderId: 'ord-1',
+        orderType: 'market',
+        timeInForce: 'day',
+        submittedAt: INPUT.submittedAt,
+        extendedHours: false,
+      },
+    ]);
+  });
+
+  it('retries a transient Lambda error and goes on', async () => {
+    let calls = 0;
+    const r = await run({
+      CheckPreTradeRiskFunctionArn: async () => {
+        calls++;
+        if (calls === 1) throw new NamedError('Lambda.TooManyRequestsException');
+        return { decision: 'accepted', riskGuardian: false, reason: null, refusals: [] };
+      },
+    });
+    expect(r.ok).toBe(true);
+    expect(calls).toBe(2);
+    expect(r.states.at(-1)).toBe('Order closed');
+  });
+
+  it.each<[string, string]>([
+    ['Check pre-trade risk', 'ThrottlingException'],
+    ['Check pre-trade risk', 'AppendConflict'],
+    ['Route order', 'Sandbox.Timedout'],
+    ['Submit to venue', 'ProvisionedThroughputExceededException'],
+    ['Submit to venue', 'TransientError'],
+    ['Await outcome', 'TransactionConflictException'],
+    ['Await outcome', 'ServiceUnavailable'],
+  ])('%s failing once with %s is retried and the order completes', async (state, error) => {
+    const r = await run({}, INPUT, { flaky: { state, error, times: 1 } });
+    expect(r.ok).toBe(true);
+    expect(r.states.at(-1)).toBe('Order closed');
+    expect(r.calls.RecordExceptionFunctionArn).toBeUndefined();
+    // A retry is not a new state: the filled order still enters the same 8 states.
+    expect(r.states).toHaveLength(8);
+    const byState: Record<string, Placeholder> = {
+      'Check pre-trade risk': 'CheckPreTradeRiskFunctionArn',
+      'Route order': 'RouteOrderFunctionArn',
+      'Submit to venue': 'SubmitToVenueFunctionArn',
+      'Await outcome': 'AwaitOutcomeFunctionArn',
+    };
+    expect(r.calls[byState[state] as Placeholder]).toHaveLength(2);
+  });
+
+  it('a transient error that outlasts the retries is recorded as an exception', async () => {
+    const r = await run({}, INPUT, {
+      flaky: { state: 'Submit to venue', error: 'ThrottlingException', times: 99 },
+    });
+    expect(r.ok).toBe(false);
+    // The first attempt and 4 retries.
+    expect(r.calls.SubmitToVenueFunctionArn).toHaveLength(5);
+    expect(r.states.slice(-3)).toEqual(['Submission failed', 'Record exception', 'Order failed']);
+    expect(r.calls.RecordExceptionFunctionArn).toEqual([
+      expect.objectContaining({ stage: 'submit_to_venue', error: 'ThrottlingException' }),
+    ]);
+  });
+
+  it('a permanent handler error is not retried', async () => {
+    const r = await run({}, INPUT, {
+      flaky: { state: 'Submit to venue', error: 'OrderNotFound', times: 99 },
+    });
+    expect(r.calls.SubmitToVenueFunctionArn).toHaveLength(1);
+    expect(r.states.slice(-2)).toEqual(['Record exception', 'Order failed']);
+  });
+
+  it('an order refused by pre-trade risk ends rejected and never reaches the venue', async () => {
+    const r = await run({
+      CheckPreTradeRiskFunctionArn: async () => ({
+        decision: 'rejected',
+        riskGuardian: true,
+        reason: 'max_order_qty: qty 5000 exceeds the limit 1000',
+        refusals: [],
+      }),
+    });
+    expect(r.ok).toBe(true);
+    expect(r.states).toEqual(['Is it a replacement?', 'Check pre-trade risk', 'Accepted?', 'Order rejected']);
+    expect(r.calls.SubmitToVenueFunctionArn).toBeUndefined();
+    expect(r.calls.AskRiskGuardianFunctionArn).toBeUndefined();
+  });
+
+  const withGuardian: Partial<Record<Placeholder, Handler>> = {
+    CheckPreTradeRiskFunctionArn: async () => ({
+      decision: 'accepted',
+      riskGuardian: true,
+      reason: null,
+      refusals: [],
+    }),
+  };
+
+  it('an order the Risk Guardian approves is routed and fills', async () => {
+    const r = await run(withGuardian);
+    expect(r.ok).toBe(true);
+    expect(r.states).toEqual([
+      'Is it a replacement?',
+      'Check pre-trade risk',
+      'Accepted?',
+      'Ask Risk Guardian',
+      'Approved by Risk Guardian?',
+      'Route order',
+      'Who holds the trigger?',
+      'Submit to venue',
+      'Await outcome',
+      'Order closed',
+    ]);
+  });
+
+  it('an order the Risk Guardian refuses ends rejected', async () => {
+    const r = await run({
+      ...withGuardian,
+      AskRiskGuardianFunctionArn: async () => ({
+        decision: 'rejected',
+        reason: 'risk_guardian: refused (403)',
+      }),
+    });
+    expect(r.ok).toBe(true);
+    expect(r.states.slice(-2)).toEqual(['Approved by Risk Guardian?', 'Order rejected']);
+    expect(r.calls.SubmitToVenueFunctionArn).toBeUndefined();
+  });
+
+  it.each<[string, Handler, string]>([
+    ['does not answer in time', never, 'States.Timeout'],
+    ['fails', async () => Promise.reject(new NamedError('Error', 'guardian crashed')), 'Error'],
+  ])('fails closed when the Risk Guardian %s: the rejection is recorded', async (_name, guardian, error) => {
+    const r = await run(
+      { ...withGuardian, AskRiskGuardianFunctionArn: guardian },
+      INPUT,
+      // The real timeout (10 s) shortened so the test exercises Step Functions' own timer quickly.
+      { tweak: (d) => Object.assign(d.States['Ask Risk Guardian'] as Json, { TimeoutSeconds: 1 }) },
+    );
+    expect(r.ok).toBe(true);
+    expect(r.states.slice(-4)).toEqual([
+      'Ask Risk Guardian',
+      'Risk Guardian unavailable',
+      'Reject order (fail closed)',
+      'Order rejected',
+    ]);
+    expect(r.calls.RecordExceptionFunctionArn).toEqual([
+      expect.objectContaining({ orderId: 'ord-1', stage: 'ask_risk_guardian', reachedVenue: false, error }),
+    ]);
+    expect(r.calls.AskRiskGuardianFunctionArn).toHaveLength(1);
+    expect(r.calls.SubmitToVenueFunctionArn).toBeUndefined();
+  });
+
+  it('a replacement skips acceptance and submission and waits for its outcome', async () => {
+    const r = await run({}, { ...INPUT, orderId: 'ord-2', replacement: true });
+    expect(r.ok).toBe(true);
+    expect(r.states).toEqual([
+      'Is it a replacement?',
+      'Route replacement',
+      "Who holds the replacement's trigger?",
+      'Await outcome',
+      'Order closed',
+    ]);
+    expect(r.calls.CheckPreTradeRiskFunctionArn).toBeUndefined();
+    expect(r.calls.SubmitToVenueFunctionArn).toBeUndefined();
+    expect(r.calls.RouteOrderFunctionArn?.[0]).toMatchObject({ orderId: 'ord-2', replacement: true });
+  });
+
+  it('expires the order when no outcome arrives before the time in force runs out', async () => {
+    const r = await run({
+      RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 1, holdTrigger: false }),
+      AwaitOutcomeFunctionArn: never,
+    });
+    expect(r.ok).toBe(true);
+    expect(r.states.slice(-3)).toEqual(['Await outcome', 'Expire order', 'Order expired']);
+    expect(r.calls.ExpireOrderFunctionArn).toEqual([{ orderId: 'ord-1' }]);
+    // The wait is not retried on its timeout: one token registration.
+    expect(r.calls.AwaitOutcomeFunctionArn).toHaveLength(1);
+  });
+
+  describe('a stop whose venue does not hold its type: the OMS holds the trigger', () => {
+    const STOP = { ...INPUT, orderType: 'stop' };
+    const held = (timeoutSeconds = 30): Partial<Record<Placeholder, Handler>> => ({
+      RouteOrderFunctionArn: async () => ({
+        venue: 'SIMX',
+        outcomeTimeoutSeconds: timeoutSeconds,
+        holdTrigger: true,
+      }),
+    });
+
+    it('is held until it triggers, routed again (the wait now counts from the trigger), sent, and awaited', async () => {
+      const r = await run(held(), STOP);
+      expect(r.ok).toBe(true);
+      expect(r.states).toEqual([
+        'Is it a replacement?',
+        'Check pre-trade risk',
+        'Accepted?',
+        'Route order',
+        'Who holds the trigger?',
+        'Hold until triggered',
+        'Triggered?',
+        'Route triggered order',
+        'Submit to venue',
+        'Await outcome',
+        'Order closed',
+      ]);
+      expect(r.calls.HoldUntilTriggeredFunctionArn).toEqual([
+        { orderId: 'ord-1', taskToken: 'token-1', venue: 'SIMX', outcomeTimeoutSeconds: 30 },
+      ]);
+      expect(r.calls.RouteOrderFunctionArn).toHaveLength(2);
+      expect(r.calls.SubmitToVenueFunctionArn).toEqual([{ orderId: 'ord-1', venue: 'SIMX' }]);
+    });
+
+    it.each(['canceled', 'replaced', 'expired'])(
+      'closed (%s) while held: never sent, the outcome is awaited and found closed',
+      async (status) => {
+        const r = await run(
+          {
+            ...held(),
+            HoldUntilTriggeredFunctionArn: async (p) => ({ orderId: p.orderId, status, seq: 3 }),
+            AwaitOutcomeFunctionArn: async (p) => ({ orderId: p.orderId, status, seq: 3 }),
+          },
+          STOP,
+        );
+        expect(r.ok).toBe(true);
+        expect(r.states.slice(-4)).toEqual([
+          'Hold until triggered',
+          'Triggered?',
+          'Await outcome',
+          'Order closed',
+        ]);
+        expect(r.calls.SubmitToVenueFunctionArn).toBeUndefined();
+      },
+    );
+
+    it('the replacement of a held stop is held in its turn, then sent once it triggers', async () => {
+      const r = await run(held(), { ...STOP, orderId: 'ord-2', replacement: true });
+      expect(r.ok).toBe(true);
+      expect(r.states).toEqual([
+        'Is it a replacement?',
+        'Route replacement',
+        "Who holds the replacement's trigger?",
+        'Hold until triggered',
+        'Triggered?',
+        'Route triggered order',
+        'Submit to venue',
+        'Await outcome',
+        'Order closed',
+      ]);
+      expect(r.calls.CheckPreTradeRiskFunctionArn).toBeUndefined();
+    });
+
+    it('expires when its time in force ends before it triggers, never reaching the venue', async () => {
+      const r = await run({ ...held(1), HoldUntilTriggeredFunctionArn: never }, STOP);
+      expect(r.ok).toBe(true);
+      expect(r.states.slice(-3)).toEqual(['Hold until triggered', 'Expire order', 'Order expired']);
+      expect(r.calls.HoldUntilTriggeredFunctionArn).toHaveLength(1);
+      expect(r.calls.SubmitToVenueFunctionArn).toBeUndefined();
+    });
+  });
+
+  describe('a failing Task records the exception, then the execution fails', () => {
+    const quickTimeout: Partial<Record<Placeholder, Handler>> = {
+      RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 1, holdTrigger: false }),
+      AwaitOutcomeFunctionArn: never,
+    };
+    const holding: Partial<Record<Placeholder, Handler>> = {
+      RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 30, holdTrigger: true }),
+    };
+    it.each<[string, Partial<Record<Placeholder, Handler>>, Json, string, boolean]>([
+      ['Check pre-trade risk', {}, INPUT, 'check_pre_trade_risk', false],
+      ['Route order', {}, INPUT, 'route_order', false],
+      ['Route replacement', {}, { ...INPUT, replacement: true }, 'route_replacement', true],
+      ['Submit to venue', {}, INPUT, 'submit_to_venue', true],
+      ['Await outcome', {}, INPUT, 'await_outcome', true],
+      ['Expire order', quickTimeout, INPUT, 'expire_order', true],
+      ['Hold until triggered', holding, { ...INPUT, orderType: 'stop' }, 'hold_until_triggered', false],
+    ])('%s', async (stateName, handlers, input, stage, reachedVenue) => {
+      const r = await run(handlers, input, { failState: stateName });
+      expect(r.ok).toBe(false);
+      expect(r.states.slice(-4)).toEqual([
+        stateName,
+        expect.stringMatching(/failed$/),
+        'Record exception',
+        'Order failed',
+      ]);
+      expect(r.calls.RecordExceptionFunctionArn).toEqual([
+        { orderId: 'ord-1', stage, reachedVenue, error: 'Boom', cause: `${stateName} broke` },
+      ]);
+      expect(r.states).not.toContain('Order closed');
+    });
+
+    it('Ask Risk Guardian fails closed (see above); if recording that rejection fails too, the execution fails', async () => {
+      const r = await run({
+        ...withGuardian,
+        AskRiskGuardianFunctionArn: async () => Promise.reject(new NamedError('Error')),
+        RecordExceptionFunctionArn: async () => Promise.reject(new NamedError('Error', 'table unavailable')),
+      });
+      expect(r.ok).toBe(false);
+      expect(r.states.slice(-5)).toEqual([
+        'Risk Guardian unavailable',
+        'Reject order (fail closed)',
+        'Rejection failed',
+        'Record exception',
+        // Record exception's own Catch goes straight to the Fail state: nothing is left to record with.
+        'Order failed',
+      ]);
+      expect(r.calls.RecordExceptionFunctionArn?.at(-1)).toMatchObject({ stage: 'reject_order_fail_closed' });
+    });
+  });
+});

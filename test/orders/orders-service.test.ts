@@ -1,0 +1,269 @@
+import '../order-api/env.js';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { validateOrderRequest } from '../../lambdas/core/index.js';
+import {
+  type OrdersServiceDeps,
+  type PlaceOrderInput,
+  placeOrder,
+  requestHashOf,
+} from '../../lambdas/orders/orders-service.js';
+import { loadRiskInputs } from '../../lambdas/orders/risk-context.js';
+import { dynamo } from '../../lambdas/platform/dynamo.js';
+import { FakeDynamo } from '../order-api/fake-dynamo.js';
+import { ACCOUNT, LIMIT_BUY, riskInputs, T0 } from '../order-api/fixtures.js';
+
+jest.mock('../../lambdas/orders/risk-context.js', () => ({ loadRiskInputs: jest.fn() }));
+const risk = jest.mocked(loadRiskInputs);
+
+const fake = new FakeDynamo();
+let ids = 0;
+const deps = (): OrdersServiceDeps => ({
+  doc: fake.mock as never,
+  eventStoreTable: 'events',
+  idempotencyTable: 'idempotency',
+  newOrderId: () => `order-${++ids}`,
+  sleep: async () => {},
+});
+
+// The mock replaces DynamoDBDocumentClient.prototype.send, so any instance routes to the fake.
+
+const place = (o: Partial<PlaceOrderInput> = {}) =>
+  placeOrder(
+    { accountId: ACCOUNT, body: LIMIT_BUY, requestId: 'req-1', now: T0, source: 'api', ...o },
+    { ...deps(), doc: dynamo },
+  );
+const specOf = (body: unknown) => {
+  const v = validateOrderRequest(body, { now: T0 });
+  if (!v.ok) throw new Error('invalid');
+  return v.order;
+};
+
+beforeEach(() => {
+  fake.reset();
+  ids = 0;
+  risk.mockReset();
+  risk.mockResolvedValue(riskInputs());
+});
+
+describe('placeOrder', () => {
+  test('one transaction: the client-order-id claim and OrderSubmitted, both conditional', async () => {
+    const body = { ...LIMIT_BUY, client_order_id: 'c-1' };
+    const r = await place({ body });
+    expect(r).toMatchObject({
+      kind: 'created',
+      order: { id: 'order-1', client_order_id: 'c-1', status: 'pending_new' },
+    });
+    const calls = fake.mock.commandCalls(TransactWriteCommand);
+    expect(calls).toHaveLength(1);
+    const items = calls[0]?.args[0].input.TransactItems;
+    expect(items).toEqual([
+      {
+        Put: {
+          TableName: 'idempotency',
+          Item: {
+            id: 'coid#acct-1#c-1',
+            orderId: 'order-1',
+            requestHash: requestHashOf(specOf(body)),
+            accountId: ACCOUNT,
+            createdAt: new Date(T0).toISOString(),
+          },
+          ConditionExpression: 'attribute_not_exists(id)',
+        },
+      },
+      {
+        Put: {
+          TableName: 'events',
+          Item: expect.objectContaining({
+            type: 'OrderSubmitted',
+            orderId: 'order-1',
+            seq: 1,
+            accountId: ACCOUNT,
+            eventId: 'order-1:1',
+            correlationId: 'req-1',
+            causationId: 'req-1',
+            schemaVersion: 1,
+            occurredAt: new Date(T0).toISOString(),
+          }),
+          ConditionExpression: 'attribute_not_exists(orderId)',
+        },
+      },
+    ]);
+    expect(risk).toHaveBeenCalledWith(ACCOUNT, specOf(body), T0);
+  });
+
+  test('without a client_order_id the order id is the client order id, and is claimed', async () => {
+    const r = await place();
+    expect(r).toMatchObject({ kind: 'created', order: { id: 'order-1', client_order_id: 'order-1' } });
+    expect(fake.table('idempotency').has('coid#acct-1#order-1')).toBe(true);
+  });
+
+  test('the same request hashes the same whatever its spelling; other terms hash differently', () => {
+    const a = requestHashOf(specOf({ ...LIMIT_BUY, qty: 10, limit_price: '100.00', symbol: 'aapl' }));
+    expect(a).toBe(requestHashOf(specOf(LIMIT_BUY)));
+    expect(a).not.toBe(requestHashOf(specOf({ ...LIMIT_BUY, qty: '11' })));
+  });
+
+  test('a retried client_order_id returns the original order and writes nothing more', async () => {
+    const body = { ...LIMIT_BUY, client_order_id: 'c-1' };
+    const first = await place({ body });
+    // The original is now a recent twin: the duplicate-order rule must not refuse the retry.
+    risk.mockResolvedValue(
+      riskInputs({}, { recentOrders: [{ ...recent, createdAt: new Date(T0).toISOString() }] }),
+    );
+    const again = await place({ body, now: T0 + 500 });
+    expect(again).toEqual({ kind: 'existing', order: (first as { order: unknown }).order });
+    expect(fake.mock.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    expect(fake.mock.commandCalls(UpdateCommand)).toHaveLength(1); // no rate slot for the retry
+  });
+
+  test('the client_order_id of another order is 422, nothing written', async () => {
+    await place({ body: { ...LIMIT_BUY, client_order_id: 'c-1' } });
+    const r = await place({ body: { ...LIMIT_BUY, qty: '11', client_order_id: 'c-1' } });
+    expect(r).toEqual({
+      kind: 'conflict',
+      field: 'client_order_id',
+      message: 'client_order_id: already used for another order',
+    });
+    expect(fake.mock.commandCalls(TransactWriteCommand)).toHaveLength(1);
+  });
+
+  test.each([
+    { with: 'the same request', second: LIMIT_BUY, kind: 'existing' },
+    { with: 'another request', second: { ...LIMIT_BUY, qty: '3' }, kind: 'conflict' },
+  ])('an Idempotency-Key used again with $with: $kind', async ({ second, kind }) => {
+    const first = await place({ idempotencyKey: 'k-1' });
+    expect(fake.mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[0]).toEqual({
+      Put: expect.objectContaining({
+        Item: expect.objectContaining({
+          id: 'idem#acct-1#k-1',
+          orderId: 'order-1',
+          expiresAt: T0 / 1000 + 86400,
+        }),
+      }),
+    });
+    const r = await place({ idempotencyKey: 'k-1', body: second });
+    expect(r.kind).toBe(kind);
+    if (r.kind === 'existing') expect(r.order).toEqual((first as { order: unknown }).order);
+    if (r.kind === 'conflict') expect(r.message).toBe('Idempotency-Key: already used for another request');
+    expect(fake.table('events').size).toBe(1);
+  });
+
+  test('concurrent duplicates: one order is created and every caller gets it', async () => {
+    const body = { ...LIMIT_BUY, client_order_id: 'c-race' };
+    const results = await Promise.all(Array.from({ length: 6 }, () => place({ body })));
+    const created = results.filter((r) => r.kind === 'created');
+    expect(created).toHaveLength(1);
+    const id = (created[0] as { order: { id: string } }).order.id;
+    for (const r of results) expect(r).toMatchObject({ order: { id } });
+    expect(fake.table('events').size).toBe(1);
+    // The losers found the claim through a consistent read.
+    expect(fake.mock.commandCalls(GetCommand).every((c) => c.args[0].input.ConsistentRead === true)).toBe(
+      true,
+    );
+  });
+
+  test('a duplicate placed while risk was checked: the caller gets that order, not a duplicate refusal', async () => {
+    const body = { ...LIMIT_BUY, client_order_id: 'c-dup' };
+    let winner: unknown;
+    // The concurrent winner commits while this request's risk inputs load; risk then sees the
+    // winner among the recent orders and its duplicate rule refuses.
+    risk.mockImplementationOnce(async () => {
+      risk.mockResolvedValue(riskInputs());
+      winner = await place({ body, requestId: 'req-winner' });
+      const recent = {
+        symbol: 'AAPL',
+        side: 'buy',
+        qty: '10',
+        notional: null,
+        type: 'limit',
+        limitPrice: '100',
+        createdAt: new Date(T0).toISOString(),
+      };
+      return riskInputs({ duplicateWindowSeconds: 2 }, { recentOrders: [recent] });
+    });
+    const r = await place({ body });
+    expect(winner).toMatchObject({ kind: 'created' });
+    expect(r).toEqual({ kind: 'existing', order: (winner as { order: unknown }).order });
+    expect(fake.table('events').size).toBe(1);
+  });
+
+  test('concurrent requests reusing one client_order_id with other terms: one wins, the rest conflict', async () => {
+    const results = await Promise.all(
+      ['1', '2', '3'].map((qty) => place({ body: { ...LIMIT_BUY, qty, client_order_id: 'c-x' } })),
+    );
+    expect(results.map((r) => r.kind).sort()).toEqual(['conflict', 'conflict', 'created']);
+  });
+
+  test('a transaction conflict (the winner still committing) is retried', async () => {
+    fake.failNextTransactions.push(['TransactionConflict', 'None']);
+    const r = await place();
+    expect(r.kind).toBe('created');
+    expect(fake.mock.commandCalls(TransactWriteCommand)).toHaveLength(2);
+  });
+
+  test('other errors propagate (the caller retries; nothing half-written)', async () => {
+    fake.mock
+      .on(TransactWriteCommand)
+      .rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+    await expect(place()).rejects.toThrow('throttled');
+    expect(fake.table('events').size).toBe(0);
+  });
+
+  test('the submit rate: an atomic counter per account and second, refused at the limit', async () => {
+    risk.mockResolvedValue(riskInputs({ maxOrdersPerSecond: 2 }));
+    const kinds = [];
+    for (const now of [T0, T0 + 100, T0 + 900, T0 + 1000]) kinds.push((await place({ now })).kind);
+    expect(kinds).toEqual(['created', 'created', 'rate_limited', 'created']);
+    expect(fake.mock.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
+      TableName: 'idempotency',
+      Key: { id: `rate#acct-1#${T0 / 1000}` },
+      UpdateExpression: 'ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+      ConditionExpression: 'attribute_not_exists(id) OR #count < :limit',
+      ExpressionAttributeNames: { '#count': 'count' },
+      ExpressionAttributeValues: { ':one': 1, ':limit': 2, ':expiresAt': T0 / 1000 + 60 },
+    });
+    expect(fake.table('events').size).toBe(3);
+  });
+
+  test('a risk refusal writes nothing and names the rule and the limit', async () => {
+    risk.mockResolvedValue(riskInputs({ maxOrderQty: '5' }));
+    const r = await place();
+    expect(r).toMatchObject({ kind: 'risk_refused', refusals: [{ rule: 'max_order_qty', limit: '5' }] });
+    expect(fake.writes()).toHaveLength(0);
+  });
+
+  // T0 is Wednesday 2030-01-02 10:00 New York: mid-session.
+  test.each([
+    ['mid-session: the opening auction is over', T0, 'invalid'],
+    ["before the open: it waits for today's auction", Date.parse('2030-01-02T13:00:00Z'), 'created'],
+    ['after the close: for the next open', Date.parse('2030-01-02T22:00:00Z'), 'created'],
+  ])('an opg order %s', async (_case, now, kind) => {
+    const r = await place({ now, body: { ...LIMIT_BUY, time_in_force: 'opg' } });
+    expect(r.kind).toBe(kind);
+    if (kind === 'invalid') {
+      expect(r).toMatchObject({ errors: [{ field: 'time_in_force', code: 'not_allowed' }] });
+      expect(fake.writes()).toHaveLength(0);
+      expect(risk).not.toHaveBeenCalled();
+    }
+  });
+
+  test('a retried opg order placed before the open still gets its order after the open', async () => {
+    const body = { ...LIMIT_BUY, time_in_force: 'opg', client_order_id: 'opg-1' };
+    const first = await place({ now: Date.parse('2030-01-02T14:00:00Z'), body });
+    const retry = await place({ now: T0, body });
+    expect(first.kind).toBe('created');
+    expect(retry).toMatchObject({
+      kind: 'existing',
+      order: { id: (first as { order: { id: string } }).order.id },
+    });
+  });
+
+  test('an invalid request is refused before any I/O', async () => {
+    const r = await place({ body: { ...LIMIT_BUY, limit_price: undefined } });
+    expect(r).toMatchObject({ kind: 'invalid', errors: [{ field: 'limit_price', code: 'required' }] });
+    expect(fake.mock.calls()).toHaveLength(0);
+    expect(risk).not.toHaveBeenCalled();
+  });
+});
+
+const recent = { symbol: 'AAPL', side: 'buy', type: 'limit', qty: '10', notional: null, limitPrice: '100' };

@@ -1,0 +1,205 @@
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { checkPreTradeRisk, DEFAULT_RISK_LIMITS } from '../../lambdas/core/index.js';
+import { loadRiskInputs, referencePriceOf } from '../../lambdas/orders/risk-context.js';
+import { SUBMITTED_AT, setEnv, spec, TABLES } from '../order-lifecycle/fixtures.js';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const iso = (ms: number) => new Date(ms).toISOString();
+const view = (o: Record<string, unknown>) => ({
+  order: {
+    side: 'buy',
+    type: 'limit',
+    status: 'new',
+    created_at: iso(SUBMITTED_AT - 60_000),
+    filled_qty: '0',
+    ...o,
+  },
+});
+
+beforeEach(() => {
+  ddb.reset();
+  setEnv();
+});
+
+it.each<[Record<string, unknown> | undefined, string | null]>([
+  [{ last: '101.5', bid: '100', ask: '103' }, '101.5'],
+  [{ bid: '100', ask: '100.01' }, '100.005'],
+  [{ bid: '100' }, null],
+  [undefined, null],
+])('reference price of %j is %s', (quote, expected) => {
+  expect(referencePriceOf(quote)).toBe(expected);
+});
+
+it('merges the account limits over the defaults and values open buys and recent orders', async () => {
+  ddb.on(GetCommand, { TableName: TABLES.ACCOUNTS_TABLE }).resolves({
+    Item: {
+      pk: 'account#acc-1',
+      riskLimits: { maxOrderQty: 500, restrictedSymbols: ['GME'] },
+      buyingPower: '50000',
+    },
+  });
+  ddb
+    .on(GetCommand, { TableName: TABLES.MARKET_TABLE, Key: { symbol: 'AAPL' } })
+    .resolves({ Item: { last: '100' } });
+  ddb
+    .on(GetCommand, { TableName: TABLES.MARKET_TABLE, Key: { symbol: 'MSFT' } })
+    .resolves({ Item: { last: '400' } });
+  ddb.on(QueryCommand, { IndexName: 'byAccountStatus' }).resolves({
+    Items: [
+      view({ id: 'a', symbol: 'AAPL', qty: '10', limit_price: '99', filled_qty: '4' }), // 6 x 99 = 594
+      view({ id: 'b', symbol: 'MSFT', type: 'market', qty: '2' }), // 2 x 400 = 800
+      view({
+        id: 'c',
+        symbol: 'AAPL',
+        type: 'market',
+        notional: '1000',
+        filled_qty: '5',
+        filled_avg_price: '100',
+      }), // 500
+      view({ id: 'd', symbol: 'AAPL', side: 'sell', qty: '100', limit_price: '100' }), // sells reserve nothing
+    ],
+  });
+  ddb.on(QueryCommand, { IndexName: 'byAccount' }).resolves({
+    Items: [
+      view({ id: 'r1', symbol: 'AAPL', qty: '1', limit_price: '99', created_at: iso(SUBMITTED_AT - 1000) }),
+      view({ id: 'r2', symbol: 'AAPL', qty: '1', status: 'rejected', created_at: iso(SUBMITTED_AT - 500) }),
+    ],
+  });
+  const { limits, context } = await loadRiskInputs(
+    'acc-1',
+    spec({ symbol: 'AAPL', qty: '1', side: 'buy', type: 'market' }),
+    SUBMITTED_AT,
+  );
+  expect(limits).toEqual({ ...DEFAULT_RISK_LIMITS, maxOrderQty: '500', restrictedSymbols: ['GME'] });
+  expect(context).toMatchObject({ referencePrice: '100', buyingPower: '50000', openBuyExposure: '1894' });
+  expect(context.recentOrders.map((r) => r.limitPrice)).toEqual(['99']);
+  const recentQuery = ddb.commandCalls(QueryCommand, { IndexName: 'byAccount' })[0]?.args[0].input;
+  expect(recentQuery?.ExpressionAttributeValues).toEqual({
+    ':a': 'acc-1',
+    ':from': iso(SUBMITTED_AT - 2000),
+  });
+});
+
+const buyOne = spec({ symbol: 'AAPL', qty: '1', side: 'buy', type: 'market' });
+
+function accountHolds(item: Record<string, unknown> | undefined, openOrders: Record<string, unknown>[] = []) {
+  ddb.on(GetCommand, { TableName: TABLES.ACCOUNTS_TABLE }).resolves({ Item: item });
+  ddb.on(GetCommand, { TableName: TABLES.MARKET_TABLE }).resolves({ Item: { last: '100' } });
+  ddb.on(QueryCommand, { IndexName: 'byAccountStatus' }).resolves({ Items: openOrders });
+  ddb.on(QueryCommand, { IndexName: 'byAccount' }).resolves({ Items: [] });
+}
+
+describe('fails closed on the account configuration', () => {
+  it.each<[string, Record<string, unknown> | undefined, string]>([
+    ['no record', undefined, 'account acc-1 has no risk configuration (no account#acc-1 record)'],
+    [
+      'a limit that is not a decimal',
+      { riskLimits: { maxOrderQty: 'ten' } },
+      'account acc-1 has an unreadable risk configuration (riskLimits.maxOrderQty: is not a decimal)',
+    ],
+    [
+      'a negative buying power',
+      { buyingPower: -5 },
+      'account acc-1 has an unreadable risk configuration (buyingPower: is not a decimal)',
+    ],
+    [
+      'a restricted list that is a string',
+      { riskLimits: { restrictedSymbols: 'GME' } },
+      'account acc-1 has an unreadable risk configuration (riskLimits.restrictedSymbols: ',
+    ],
+    [
+      'a fractional rate limit',
+      { riskLimits: { maxOrdersPerSecond: 2.5 } },
+      'account acc-1 has an unreadable risk configuration (riskLimits.maxOrdersPerSecond: ',
+    ],
+  ])('%s: every order of the account is refused', async (_name, item, problem) => {
+    accountHolds(item === undefined ? undefined : { pk: 'account#acc-1', ...item });
+    const { limits, context } = await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT);
+    expect(context.accountProblem).toEqual(expect.stringContaining(problem));
+    expect(checkPreTradeRisk(buyOne, limits, context)).toEqual([
+      expect.objectContaining({
+        rule: 'account_not_configured',
+        limit: 'configured account',
+        message: `account_not_configured: ${context.accountProblem}`,
+      }),
+    ]);
+  });
+
+  it.each([
+    ['a list', ['GME', 'AMC']],
+    ['a DynamoDB string set (read as a Set)', new Set(['GME', 'AMC'])],
+  ])('restricted symbols stored as %s are enforced', async (_name, restrictedSymbols) => {
+    accountHolds({ pk: 'account#acc-1', riskLimits: { restrictedSymbols } });
+    const gme = spec({ symbol: 'GME', qty: '1', side: 'buy', type: 'market' });
+    const { limits, context } = await loadRiskInputs('acc-1', gme, SUBMITTED_AT);
+    expect(context.accountProblem).toBeNull();
+    expect(limits.restrictedSymbols).toEqual(['GME', 'AMC']);
+    expect(checkPreTradeRisk(gme, limits, context).map((r) => r.rule)).toEqual(['restricted_symbol']);
+  });
+
+  it('a record without limits gets the defaults and, without buying power, no buying-power limit', async () => {
+    accountHolds({ pk: 'account#acc-1' });
+    const { limits, context } = await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT);
+    expect(limits).toEqual(DEFAULT_RISK_LIMITS);
+    expect(context).toMatchObject({ buyingPower: null, accountProblem: null });
+    expect(checkPreTradeRisk(buyOne, limits, context)).toEqual([]);
+  });
+});
+
+it('an algorithmic child is counted once, in its open parent; once the parent closes, by itself', async () => {
+  const parent = {
+    ...view({ id: 'p', symbol: 'AAPL', qty: '100', limit_price: '100', filled_qty: '30' }),
+    contingencyRole: 'algo_parent',
+  };
+  const child = {
+    ...view({ id: 'c', symbol: 'AAPL', qty: '20', limit_price: '100', filled_qty: '5' }),
+    contingencyRole: 'algo_child',
+    parentOrderId: 'p',
+  };
+  accountHolds({ pk: 'account#acc-1', buyingPower: '100000' }, [parent, child]);
+  expect((await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT)).context.openBuyExposure).toBe('7000'); // 70 x 100
+  ddb.reset();
+  setEnv();
+  accountHolds({ pk: 'account#acc-1', buyingPower: '100000' }, [child]);
+  expect((await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT)).context.openBuyExposure).toBe('1500'); // 15 x 100
+});
+
+describe('open buy exposure of an order already stored (self)', () => {
+  const at = (ms: number) => iso(SUBMITTED_AT + ms);
+  const self = { orderId: 'ord-5', createdAt: at(0) };
+  // Each reserves 10 x 100 = 1,000.
+  const open = [
+    view({ id: 'ord-1', symbol: 'AAPL', qty: '10', limit_price: '100', created_at: at(-1000) }),
+    view({ id: 'ord-4', symbol: 'AAPL', qty: '10', limit_price: '100', created_at: at(0) }), // same ms, id before
+    view({ id: 'ord-5', symbol: 'AAPL', qty: '10', limit_price: '100', created_at: at(0) }), // self
+    view({ id: 'ord-6', symbol: 'AAPL', qty: '10', limit_price: '100', created_at: at(0) }), // same ms, id after
+    view({ id: 'ord-9', symbol: 'AAPL', qty: '10', limit_price: '100', created_at: at(500) }),
+  ];
+
+  it.each<[string, Parameters<typeof loadRiskInputs>[3], string]>([
+    ['no self (the API check): every open order', {}, '5000'],
+    ['the workflow re-check: only orders created before it', { self }, '2000'],
+    ['a replace: every open order but itself', { self, exposure: 'all' }, '4000'],
+  ])('%s', async (_name, options, exposure) => {
+    accountHolds({ pk: 'account#acc-1', buyingPower: '100000' }, open);
+    const { context } = await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT, options);
+    expect(context.openBuyExposure).toBe(exposure);
+  });
+
+  it('of two concurrent orders only the later counts the earlier, so they cannot both be refused', async () => {
+    // Room for one of them: each counted against the other, both would be refused.
+    const first = view({ id: 'ord-a', symbol: 'AAPL', qty: '10', limit_price: '100', created_at: at(0) });
+    const second = view({ id: 'ord-b', symbol: 'AAPL', qty: '10', limit_price: '100', created_at: at(1) });
+    accountHolds({ pk: 'account#acc-1', buyingPower: '1500' }, [first, second]);
+    const order = spec({ symbol: 'AAPL', qty: '10', side: 'buy', type: 'limit', limit_price: '100' });
+    const recheck = async (orderId: string, createdAt: string) => {
+      const { limits, context } = await loadRiskInputs('acc-1', order, Date.parse(createdAt), {
+        self: { orderId, createdAt },
+      });
+      return checkPreTradeRisk(order, limits, context).map((r) => r.rule);
+    };
+    expect(await recheck('ord-a', at(0))).toEqual([]);
+    expect(await recheck('ord-b', at(1))).toEqual(['buying_power']);
+  });
+});

@@ -1,0 +1,274 @@
+import './env.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  PutCommand,
+  type PutCommandInput,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { type OrderCommand, toAlpacaOrder } from '../../lambdas/core/index.js';
+import type { StoredEvent } from '../../lambdas/event-store/event-store.js';
+import {
+  awaitingWorkflowKey,
+  orderViewItem,
+  PENDING_NEW_SHARDS,
+} from '../../lambdas/orders/order-view-item.js';
+import { handler, type ProjectorDeps, projectBatch } from '../../lambdas/stream-consumers/projector.js';
+import { limitOrder, OrderBook } from '../core/order-book.js';
+import { eventsOf, insertRecord, insertsOf, nth, storeOf, streamEvent } from './records.js';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const deps: ProjectorDeps = {
+  doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+  eventStoreTable: 'events',
+  ordersTable: 'orders',
+};
+
+type Item = Record<string, unknown>;
+const conditionFailed = () =>
+  Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+
+/** The event store (Query) and the orders table (Put honouring the projector's condition). */
+function tables(store: Map<string, StoredEvent[]>, failing: ReadonlySet<string> = new Set()) {
+  const views = new Map<string, Item>();
+  ddb.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: Record<string, string> }) => ({
+    Items: [...(store.get(input.ExpressionAttributeValues[':id'] ?? '') ?? [])],
+  }));
+  ddb.on(PutCommand).callsFake((input: PutCommandInput) => {
+    expect(input.TableName).toBe('orders');
+    expect(input.ConditionExpression).toBe('attribute_not_exists(orderId) OR version < :seq');
+    const item = input.Item as Item;
+    if (failing.has(item.orderId as string)) {
+      throw Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' });
+    }
+    const existing = views.get(item.orderId as string);
+    const seq = input.ExpressionAttributeValues?.[':seq'] as number;
+    if (existing !== undefined && !((existing.version as number) < seq)) throw conditionFailed();
+    views.set(item.orderId as string, item);
+    return {};
+  });
+  return views;
+}
+
+const puts = () => ddb.commandCalls(PutCommand).length;
+const queries = () =>
+  ddb.commandCalls(QueryCommand).map((c) => c.args[0].input.ExpressionAttributeValues?.[':id']);
+
+beforeEach(() => ddb.reset());
+
+const fill = (execId: string, lastQty: string): OrderCommand => ({
+  type: 'fill',
+  execId,
+  lastQty,
+  lastPx: '10',
+});
+const dayOrder = () => limitOrder({ qty: '10', symbol: 'acme', client_order_id: 'c-9' });
+const gtcOrder = () => limitOrder({ qty: '10', time_in_force: 'gtc' });
+
+/** [expected status, open/closed, order, commands after submit] */
+const scenarios: [string, 'open' | 'closed', () => ReturnType<typeof limitOrder>, OrderCommand[]][] = [
+  ['pending_new', 'open', dayOrder, []],
+  ['new', 'open', dayOrder, [{ type: 'accept' }]],
+  ['partially_filled', 'open', dayOrder, [{ type: 'accept' }, fill('e1', '4')]],
+  ['filled', 'closed', dayOrder, [{ type: 'accept' }, fill('e1', '4'), fill('e2', '6')]],
+  [
+    'pending_cancel',
+    'open',
+    dayOrder,
+    [{ type: 'accept' }, { type: 'requestCancel', requestedBy: 'client' }, { type: 'acknowledgeCancel' }],
+  ],
+  ['canceled', 'closed', dayOrder, [{ type: 'accept' }, { type: 'confirmCancel' }]],
+  ['expired', 'closed', dayOrder, [{ type: 'accept' }, fill('e1', '1'), { type: 'expire' }]],
+  ['rejected', 'closed', dayOrder, [{ type: 'reject', reason: 'halted' }]],
+  ['done_for_day', 'open', gtcOrder, [{ type: 'accept' }, { type: 'doneForDay' }]],
+  [
+    'replaced',
+    'closed',
+    gtcOrder,
+    [
+      { type: 'accept' },
+      { type: 'requestReplace', replacementOrderId: 'o2', changes: { qty: '20' }, requestedBy: 'client' },
+      { type: 'confirmReplace' },
+    ],
+  ],
+];
+
+describe('projector', () => {
+  test.each(scenarios)(
+    'writes the %s view with the list keys (%s)',
+    async (status, openClosed, order, commands) => {
+      const book = new OrderBook();
+      book.submit('o1', order(), 'acct-7');
+      for (const c of commands) expect(book.run('o1', c).ok).toBe(true);
+      const store = storeOf(book);
+      const views = tables(store);
+      const events = eventsOf(book, 'o1');
+      const result = await projectBatch(insertsOf(events), deps);
+      expect(result.batchItemFailures).toEqual([]);
+      // One rebuild and one write per order, however many of its records the batch holds.
+      expect(queries()).toEqual(['o1']);
+      expect(puts()).toBe(1);
+      const state = book.state('o1');
+      expect(views.get('o1')).toEqual({
+        orderId: 'o1',
+        accountId: 'acct-7',
+        clientOrderId: state.clientOrderId,
+        symbol: 'ACME',
+        side: 'buy',
+        status,
+        openClosed,
+        createdAt: state.createdAt,
+        createdKey: `${state.createdAt}#o1`,
+        accountOpenClosed: `acct-7#${openClosed}`,
+        accountSymbol: 'acct-7#ACME',
+        version: events.length,
+        order: toAlpacaOrder(state),
+        // The sweeper's sparse key: only while pending_new.
+        ...(status === 'pending_new' ? { awaitingWorkflow: awaitingWorkflowKey('o1') } : {}),
+      });
+    },
+  );
+
+  test('awaitingWorkflow is set while pending_new and gone once the order moves on', async () => {
+    const book = new OrderBook();
+    book.submit('o1', dayOrder());
+    const views = tables(storeOf(book));
+    expect((await projectBatch(insertsOf(eventsOf(book, 'o1')), deps)).batchItemFailures).toEqual([]);
+    expect(views.get('o1')?.awaitingWorkflow).toMatch(/^pending_new#[0-7]$/);
+
+    book.run('o1', { type: 'accept' });
+    const later = tables(storeOf(book));
+    later.set('o1', views.get('o1') as Item);
+    expect((await projectBatch(insertsOf([nth(eventsOf(book, 'o1'), 1)]), deps)).batchItemFailures).toEqual(
+      [],
+    );
+    // A whole-item Put: the attribute is not carried over, so the order leaves the sparse index.
+    expect(later.get('o1')?.status).toBe('new');
+    expect(later.get('o1')).not.toHaveProperty('awaitingWorkflow');
+    const put = ddb.commandCalls(PutCommand).at(-1)?.args[0].input.Item as Item;
+    expect(put).not.toHaveProperty('awaitingWorkflow');
+  });
+
+  test('armedSymbol is set while the OMS holds the stop and gone once it triggers or is canceled', async () => {
+    const armedStop = () =>
+      limitOrder({ type: 'stop', side: 'sell', symbol: 'acme', stop_price: '9', limit_price: undefined });
+    const book = new OrderBook();
+    for (const id of ['t', 'c']) {
+      book.submit(id, armedStop());
+      expect(book.run(id, { type: 'arm', venue: 'NOSTOPS' }).ok).toBe(true);
+    }
+    const views = tables(storeOf(book));
+    const armed = [...eventsOf(book, 't'), ...eventsOf(book, 'c')];
+    expect((await projectBatch(insertsOf(armed), deps)).batchItemFailures).toEqual([]);
+    for (const id of ['t', 'c']) {
+      expect(views.get(id)).toMatchObject({ status: 'accepted', armedSymbol: 'ACME' });
+      // Not pending_new: the stalled-workflow sweeper leaves an armed stop alone.
+      expect(views.get(id)).not.toHaveProperty('awaitingWorkflow');
+    }
+
+    expect(book.run('t', { type: 'trigger', triggerPrice: '8.99', bid: '8.98', ask: '9' }).ok).toBe(true);
+    expect(book.run('c', { type: 'requestCancel', requestedBy: 'client' }).ok).toBe(true);
+    const later = tables(storeOf(book));
+    for (const id of ['t', 'c']) later.set(id, views.get(id) as Item);
+    const moved = [nth(eventsOf(book, 't'), 2), nth(eventsOf(book, 'c'), 2)];
+    expect((await projectBatch(insertsOf(moved), deps)).batchItemFailures).toEqual([]);
+    // Whole-item Puts: the sparse key is not carried over, so both leave byArmedSymbol.
+    expect(later.get('t')).toMatchObject({ status: 'pending_new' });
+    expect(later.get('c')).toMatchObject({ status: 'canceled' });
+    for (const id of ['t', 'c']) expect(later.get(id)).not.toHaveProperty('armedSymbol');
+  });
+
+  test('the pending_new key is stable per order and spreads orders over every shard', () => {
+    const keys = Array.from({ length: 400 }, (_, i) => awaitingWorkflowKey(`order-${i}`));
+    expect(new Set(keys)).toEqual(
+      new Set(Array.from({ length: PENDING_NEW_SHARDS }, (_, i) => `pending_new#${i}`)),
+    );
+    expect(awaitingWorkflowKey('order-7')).toBe(keys[7]);
+    for (let i = 0; i < PENDING_NEW_SHARDS; i++) {
+      const n = keys.filter((k) => k === `pending_new#${i}`).length;
+      expect(n).toBeGreaterThan(400 / PENDING_NEW_SHARDS / 2);
+    }
+  });
+
+  test.each(scenarios.map(([status]) => status))('view of a %s order', (status) => {
+    const [, , order, commands] = scenarios.find(([s]) => s === status) as (typeof scenarios)[number];
+    const book = new OrderBook();
+    book.submit('o1', order());
+    for (const c of commands) book.run('o1', c);
+    expect('awaitingWorkflow' in orderViewItem(book.state('o1'))).toBe(status === 'pending_new');
+    expect(orderViewItem(book.state('o1'))).not.toHaveProperty('armedSymbol');
+  });
+
+  test('a stale or redelivered record is a no-op: the view never goes back', async () => {
+    const book = new OrderBook();
+    book.submit('o1', dayOrder());
+    book.run('o1', { type: 'accept' });
+    const views = tables(storeOf(book));
+    const [submitted, accepted] = [nth(eventsOf(book, 'o1'), 0), nth(eventsOf(book, 'o1'), 1)];
+    expect((await projectBatch(insertsOf([submitted, accepted]), deps)).batchItemFailures).toEqual([]);
+    const written = views.get('o1');
+    expect(written?.version).toBe(2);
+
+    // The same records again, and the old one alone: the condition refuses, which is success.
+    for (const batch of [[submitted, accepted], [submitted]]) {
+      expect((await projectBatch(insertsOf(batch), deps)).batchItemFailures).toEqual([]);
+      expect(views.get('o1')).toBe(written);
+    }
+    expect(puts()).toBe(3);
+  });
+
+  test('an old record delivered after the store moved on writes the newest view', async () => {
+    const book = new OrderBook();
+    book.submit('o1', dayOrder());
+    const first = nth(eventsOf(book, 'o1'), 0);
+    book.run('o1', { type: 'accept' });
+    book.run('o1', fill('e1', '10'));
+    const views = tables(storeOf(book));
+    expect((await projectBatch(insertsOf([first]), deps)).batchItemFailures).toEqual([]);
+    expect(views.get('o1')).toMatchObject({ version: 3, status: 'filled', openClosed: 'closed' });
+  });
+
+  test('orders fail independently; the first record of the failed order is reported', async () => {
+    const book = new OrderBook();
+    for (const id of ['a', 'b']) {
+      book.submit(id, dayOrder());
+      book.run(id, { type: 'accept' });
+    }
+    const views = tables(storeOf(book), new Set(['b']));
+    const [a, b] = [eventsOf(book, 'a'), eventsOf(book, 'b')];
+    const records = [nth(a, 0), nth(b, 0), nth(a, 1), nth(b, 1)].map((e) => insertRecord(e));
+    const result = await projectBatch(streamEvent(records), deps);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: records[1]?.dynamodb?.SequenceNumber }]);
+    expect(views.get('a')?.version).toBe(2);
+    expect(views.has('b')).toBe(false);
+  });
+
+  test('a store behind the stream (or an order it does not have) is a failure, not a wrong view', async () => {
+    const book = new OrderBook();
+    book.submit('o1', dayOrder());
+    book.run('o1', { type: 'accept' });
+    const events = eventsOf(book, 'o1');
+    const behind = new Map([['o1', events.slice(0, 1)]]);
+    tables(behind);
+    const records = events.map((e) => insertRecord(e));
+    expect((await projectBatch(streamEvent(records), deps)).batchItemFailures).toEqual([
+      { itemIdentifier: records[0]?.dynamodb?.SequenceNumber },
+    ]);
+    tables(new Map());
+    expect((await projectBatch(streamEvent(records.slice(1)), deps)).batchItemFailures).toHaveLength(1);
+    expect(puts()).toBe(0);
+  });
+
+  test('the handler writes to ORDERS_TABLE from EVENT_STORE_TABLE', async () => {
+    const book = new OrderBook();
+    book.submit('o1', dayOrder());
+    const views = tables(storeOf(book));
+    expect((await handler(insertsOf(eventsOf(book, 'o1')))).batchItemFailures).toEqual([]);
+    expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
+      TableName: 'events',
+      ConsistentRead: true,
+    });
+    expect(views.get('o1')?.status).toBe('pending_new');
+  });
+});
