@@ -14,7 +14,7 @@ export const HANDLERS = {
   publisher: 'lambdas/stream-consumers/publisher.ts',
   projector: 'lambdas/stream-consumers/projector.ts',
   signaller: 'lambdas/stream-consumers/signaller.ts',
-  contingency: 'lambdas/stream-consumers/order-group-coordinator.ts',
+  orderGroupCoordinator: 'lambdas/stream-consumers/order-group-coordinator.ts',
   startAlgorithm: 'lambdas/algo-orders/start-algorithm.ts',
   releaseSlice: 'lambdas/algo-orders/release-slice.ts',
   finishAlgorithm: 'lambdas/algo-orders/finish-algorithm.ts',

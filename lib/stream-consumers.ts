@@ -38,7 +38,7 @@ export const CONSUMER_SETTINGS = {
   Publisher: { batchSize: 100, maxBatchingWindow: Duration.seconds(0) },
   Projector: { batchSize: 100, maxBatchingWindow: Duration.seconds(0) },
   Signaller: { batchSize: 50, maxBatchingWindow: Duration.seconds(0) },
-  Contingency: { batchSize: 50, maxBatchingWindow: Duration.seconds(0) },
+  OrderGroupCoordinator: { batchSize: 50, maxBatchingWindow: Duration.seconds(0) },
 } as const satisfies Record<string, ConsumerSettings>;
 
 export type ConsumerName = keyof typeof CONSUMER_SETTINGS;
@@ -77,19 +77,19 @@ export class StreamConsumers extends Construct {
     stateMachine.grantStartExecution(signaller);
     stateMachine.grantTaskResponse(signaller);
 
-    const contingency = omsFunction(this, 'Contingency', {
-      entry: HANDLERS.contingency,
+    const orderGroupCoordinator = omsFunction(this, 'OrderGroupCoordinator', {
+      entry: HANDLERS.orderGroupCoordinator,
       description: 'Event store stream (group members) -> bracket/OCO/OTO legs: activate, resize, cancel',
     });
-    useTable(contingency, stores.events, ENV.eventStoreTable, 'readWrite');
+    useTable(orderGroupCoordinator, stores.events, ENV.eventStoreTable, 'readWrite');
     // Resizing a stop the OMS holds opens its replacement at once, with its client order id's claim.
-    useTable(contingency, stores.idempotency, ENV.idempotencyTable, 'readWrite');
+    useTable(orderGroupCoordinator, stores.idempotency, ENV.idempotencyTable, 'readWrite');
 
     this.functions = {
       Publisher: publisher,
       Projector: projector,
       Signaller: signaller,
-      Contingency: contingency,
+      OrderGroupCoordinator: orderGroupCoordinator,
     };
     const dlqs: Partial<Record<ConsumerName, Queue>> = {};
     for (const [name, fn] of Object.entries(this.functions) as [ConsumerName, NodejsFunction][]) {
@@ -108,7 +108,7 @@ export class StreamConsumers extends Construct {
           filters: [
             FilterCriteria.filter({
               eventName: FilterRule.isEqual('INSERT'),
-              ...(name === 'Contingency'
+              ...(name === 'OrderGroupCoordinator'
                 ? { dynamodb: { NewImage: { groupId: { S: FilterRule.exists() } } } }
                 : {}),
             }),

@@ -1,7 +1,7 @@
 /**
  * Contingent orders (issue 5) end to end against local mode: bracket, OTO and OCO placed over
  * HTTP, traded by the simulated venue against pinned quotes, their legs activated, resized and
- * canceled by the group coordinator (stream consumer `Contingency`). Each scenario trades its own
+ * canceled by the group coordinator (stream consumer `OrderGroupCoordinator`). Each scenario trades its own
  * symbol. See local-mode.test.ts for the harness conventions.
  */
 import type { LocalOms } from '../../local/oms-local.js';

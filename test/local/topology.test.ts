@@ -164,13 +164,13 @@ describe('the synthesized OMS template', () => {
     const events = tableByEnv(ENV.eventStoreTable);
     const byEntry = Object.fromEntries(streams.map((m) => [fnById(m.functionLogicalId)?.entry, m]));
     expect(Object.keys(byEntry).sort()).toEqual(
-      [HANDLERS.projector, HANDLERS.publisher, HANDLERS.signaller, HANDLERS.contingency].sort(),
+      [HANDLERS.projector, HANDLERS.publisher, HANDLERS.signaller, HANDLERS.orderGroupCoordinator].sort(),
     );
     const queueIds = new Set(topo.queues.map((q) => q.logicalId));
     for (const m of streams) {
       expect(m.source).toEqual({ kind: 'dynamodb-stream', tableLogicalId: events.logicalId });
       expect(m.filters).toEqual([
-        byEntry[HANDLERS.contingency] === m
+        byEntry[HANDLERS.orderGroupCoordinator] === m
           ? { eventName: ['INSERT'], dynamodb: { NewImage: { groupId: { S: [{ exists: true }] } } } }
           : { eventName: ['INSERT'] },
       ]);
