@@ -12,6 +12,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { quoteToItem, seedQuote } from '../lambdas/broker-gateway/simulated/market.js';
 import { apiKeyItem } from '../lambdas/orders/accounts.js';
+import { storedRiskLimitsSchema } from '../lambdas/orders/risk-context.js';
 import { startAwsEndpoint } from './aws-endpoint.js';
 import { createLocalControl } from './control.js';
 import { createTables, startDynamoDbLocal } from './dynamodb-local.js';
@@ -69,6 +70,50 @@ export interface LocalOmsOptions {
   readonly streamPollIntervalMs?: number;
   /** Extra JVM options for DynamoDB Local (e.g. `-Xmx1g`, `-XX:+UseParallelGC`). */
   readonly dynamoDbJvmOptions?: readonly string[];
+  /**
+   * The demo account's risk limits, merged over the defaults (core DEFAULT_RISK_LIMITS) and over
+   * local mode's own `maxOrdersPerSecond: 1000` (env OMS_RISK_LIMITS, a JSON object; `null`
+   * switches a rule off). Validated as an account record is: a bad setting stops the start.
+   */
+  readonly riskLimits?: Readonly<Record<string, unknown>>;
+  /** Symbols quoted from the start (env OMS_SYMBOLS, comma-separated; default DEMO_SYMBOLS). */
+  readonly symbols?: readonly string[];
+}
+
+/** Local mode's own limit over the defaults: benchmarks place hundreds of orders a second. */
+export const LOCAL_RISK_LIMITS = { maxOrdersPerSecond: 1000 } as const;
+
+const SYMBOL = /^[A-Z][A-Z0-9.\-/]{0,20}$/;
+
+/** The demo account's limits and quoted symbols from the options, else the environment. */
+export function demoSettings(
+  options: Pick<LocalOmsOptions, 'riskLimits' | 'symbols'>,
+  env: NodeJS.ProcessEnv = process.env,
+): { readonly riskLimits: Record<string, unknown>; readonly symbols: readonly string[] } {
+  let limits: unknown = options.riskLimits ?? {};
+  if (options.riskLimits === undefined && env.OMS_RISK_LIMITS !== undefined && env.OMS_RISK_LIMITS !== '') {
+    try {
+      limits = JSON.parse(env.OMS_RISK_LIMITS);
+    } catch {
+      throw new RangeError('OMS_RISK_LIMITS: is not JSON (e.g. {"priceCollarPercent":"25"})');
+    }
+  }
+  const parsed = storedRiskLimitsSchema.strict().safeParse(limits);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where =
+      issue === undefined || issue.path.length === 0 ? '' : `.${issue.path.map(String).join('.')}`;
+    throw new RangeError(`OMS_RISK_LIMITS${where}: ${issue?.message ?? 'is not valid'}`);
+  }
+  const symbolText = env.OMS_SYMBOLS;
+  const symbols =
+    options.symbols ??
+    (symbolText === undefined || symbolText.trim() === ''
+      ? DEMO_SYMBOLS
+      : symbolText.split(',').map((s) => s.trim().toUpperCase()));
+  const bad = symbols.find((s) => !SYMBOL.test(s));
+  if (bad !== undefined) throw new RangeError(`OMS_SYMBOLS: ${JSON.stringify(bad)} is not a ticker symbol`);
+  return { riskLimits: { ...LOCAL_RISK_LIMITS, ...(limits as Record<string, unknown>) }, symbols };
 }
 
 export interface LocalOms {
@@ -124,6 +169,7 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
     }
   };
   try {
+    const demo = demoSettings(options);
     const sessionClose = options.sessionClose ?? process.env.OMS_SESSION_CLOSE ?? '16:00';
     const venueOrderTypes = options.venueOrderTypes ?? process.env.OMS_VENUE_ORDER_TYPES;
     const topology = readTopology(
@@ -219,7 +265,7 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       { marshallOptions: { removeUndefinedValues: true } },
     );
     stops.push(() => doc.destroy());
-    await seedDemo(doc, topology, apiKeyId, apiSecretKey);
+    await seedDemo(doc, topology, apiKeyId, apiSecretKey, demo);
 
     const control = createLocalControl({ doc, topology, stepFunctions, eventBridge });
     const httpApi = new LocalHttpApi(
@@ -284,6 +330,7 @@ async function seedDemo(
   topology: LocalTopology,
   apiKeyId: string,
   apiSecretKey: string,
+  demo: ReturnType<typeof demoSettings>,
 ): Promise<void> {
   const accounts = envValue(topology, 'ACCOUNTS_TABLE');
   const key = apiKeyItem({
@@ -299,14 +346,13 @@ async function seedDemo(
       Item: {
         pk: `account#${DEMO_ACCOUNT_ID}`,
         buyingPower: '10000000',
-        // Local benchmarks place hundreds of orders a second from one account.
-        riskLimits: { maxOrdersPerSecond: 1000 },
+        riskLimits: demo.riskLimits,
       },
     }),
   );
   const market = envValue(topology, 'MARKET_TABLE');
   const now = Date.now();
-  for (const symbol of DEMO_SYMBOLS) {
+  for (const symbol of demo.symbols) {
     await doc
       .send(
         new PutCommand({

@@ -62,21 +62,24 @@ const decimalText = z
 /** A stored limit: a non-negative decimal, so a typo cannot switch its rule off. */
 const limitDecimal = decimalText.refine((v) => typeof parseNanos(v) === 'bigint', 'is not a decimal');
 
+/**
+ * An account's own limits as stored (each merged over DEFAULT_RISK_LIMITS; `null` switches its rule
+ * off). Local mode validates its `OMS_RISK_LIMITS` setting with the same schema.
+ */
+export const storedRiskLimitsSchema = z
+  .object({
+    maxOrderQty: limitDecimal.nullable(),
+    maxOrderNotional: limitDecimal.nullable(),
+    priceCollarPercent: limitDecimal.nullable(),
+    // A list, or a DynamoDB string set (the document client reads it as a Set).
+    restrictedSymbols: z.union([z.array(z.string()), z.set(z.string())]).transform((symbols) => [...symbols]),
+    duplicateWindowSeconds: z.number().int().nonnegative().nullable(),
+    maxOrdersPerSecond: z.number().int().nonnegative().nullable(),
+  })
+  .partial();
+
 const accountSchema = z.object({
-  riskLimits: z
-    .object({
-      maxOrderQty: limitDecimal.nullable(),
-      maxOrderNotional: limitDecimal.nullable(),
-      priceCollarPercent: limitDecimal.nullable(),
-      // A list, or a DynamoDB string set (the document client reads it as a Set).
-      restrictedSymbols: z
-        .union([z.array(z.string()), z.set(z.string())])
-        .transform((symbols) => [...symbols]),
-      duplicateWindowSeconds: z.number().int().nonnegative().nullable(),
-      maxOrdersPerSecond: z.number().int().nonnegative().nullable(),
-    })
-    .partial()
-    .optional(),
+  riskLimits: storedRiskLimitsSchema.optional(),
   buyingPower: limitDecimal.nullable().optional(),
 });
 
