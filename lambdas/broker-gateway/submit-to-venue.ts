@@ -8,15 +8,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
-import { statusOf } from '../core/index.js';
+import { isClosedPhase, statusOf } from '../core/index.js';
 import { logger } from '../platform/observability.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
 import { venueOrderOf } from './venue.js';
 import { eventStore, simulatedVenue } from './wiring.js';
 
 const inputSchema = z.object({ orderId: z.string().min(1), venue: z.string().min(1).optional() });
-
-const CLOSED = new Set(['canceled', 'expired', 'rejected', 'replaced']);
 
 export class VenueTaskError extends Error {
   constructor(name: 'OrderNotFound' | 'UnknownVenue', message: string) {
@@ -41,7 +39,7 @@ export async function submitToVenue(input: unknown): Promise<SubmitResult> {
   const { state } = await eventStore().loadState(orderId);
   if (state === undefined)
     throw new VenueTaskError('OrderNotFound', `order ${orderId} is not in the event store`);
-  if (CLOSED.has(state.phase)) {
+  if (isClosedPhase(state)) {
     logger.info('order closed before submission; not sent', { orderId, status: statusOf(state) });
     return { orderId, venue: venue.name, submitted: false, status: statusOf(state) };
   }

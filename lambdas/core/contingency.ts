@@ -17,7 +17,7 @@
  */
 import { type Nanos, nanos } from './decimal.js';
 import type { Contingency, LegRole } from './events.js';
-import { isSettled, type OrderState } from './order.js';
+import { isClosedPhase, isSettled, type OrderState } from './order.js';
 import type { OrderSpec, Side } from './order-request.js';
 
 /** One order of a contingent order: its terms and its place in the group. */
@@ -159,8 +159,6 @@ export type GroupAction =
 
 export type GroupCancelReason = 'parent_unfilled' | 'position_covered';
 
-const CLOSED: ReadonlySet<string> = new Set(['canceled', 'expired', 'rejected', 'replaced']);
-
 /** The position the exits cover: what the entry has filled, or the OCO's quantity. */
 export function positionOf(g: GroupStates): Nanos {
   if (g.entry !== null) return g.entry.filledQty;
@@ -190,9 +188,9 @@ export function reconcileGroup(g: GroupStates): GroupAction[] {
     }
   }
   // No more fills will come from an entry that is settled (filled, or closed).
-  const entryDone = g.entry === null || isSettled(g.entry) || CLOSED.has(g.entry.phase);
+  const entryDone = g.entry === null || isSettled(g.entry) || isClosedPhase(g.entry);
   for (const x of g.exits) {
-    if (CLOSED.has(x.phase) || isSettled(x)) continue;
+    if (isClosedPhase(x) || isSettled(x)) continue;
     const target = position - (exitFilled - x.filledQty);
     if (x.phase === 'held') {
       if (position > 0n) {

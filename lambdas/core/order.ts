@@ -44,7 +44,8 @@ export type Phase =
   | 'rejected'
   | 'replaced';
 
-const CLOSED_PHASES: ReadonlySet<Phase> = new Set(['canceled', 'expired', 'rejected', 'replaced']);
+/** The phases after which nothing more happens to an order (a filled order stays `working`: filled is a quantity, not a phase). */
+export const CLOSED_PHASES: ReadonlySet<Phase> = new Set(['canceled', 'expired', 'rejected', 'replaced']);
 
 /** One cent at scale 18: a notional order with less than this left to spend is filled. */
 const NOTIONAL_REMAINDER_18: Value18 = 10_000_000_000_000_000n;
@@ -141,7 +142,7 @@ export function isFullyFilled(s: OrderState): boolean {
   return toValue18(s.notional as Nanos) - s.filledValue < NOTIONAL_REMAINDER_18;
 }
 
-function isClosedPhase(s: OrderState): boolean {
+export function isClosedPhase(s: Pick<OrderState, 'phase'>): boolean {
   return CLOSED_PHASES.has(s.phase);
 }
 

@@ -15,13 +15,15 @@ import {
 import {
   type Decision,
   decide,
+  EVENT_SCHEMA_VERSION,
   evolve,
   type OrderCommand,
   type OrderEvent,
   type OrderState,
 } from '../core/index.js';
 
-export const SCHEMA_VERSION = 1;
+/** The version stored with each event: the published contract's (core event-schemas.ts). */
+export const SCHEMA_VERSION = EVENT_SCHEMA_VERSION;
 
 /** What is stored (and what the stream's NEW_IMAGE carries): the event plus its metadata. */
 export type StoredEvent = OrderEvent & {

@@ -9,10 +9,10 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { ORDER_EVENT_TYPES } from '../core/index.js';
-import { logger } from '../platform/observability.js';
+import { logger, metrics } from '../platform/observability.js';
 import type { StoredEvent } from './event-store.js';
 
 /** The envelope of a stored event; `data` is the core's own output and is not re-validated here. */
@@ -103,4 +103,22 @@ export function partialBatchResponse(
 /** The name of an AWS SDK error (`ConditionalCheckFailedException`, `ThrottlingException` ...). */
 export function errorName(err: unknown): string {
   return typeof err === 'object' && err !== null && 'name' in err ? String(err.name) : 'Error';
+}
+
+/**
+ * The shell every stream consumer shares: the invocation's context on the logger, the batch
+ * processed by `processBatch` (which answers with a partial batch response and never throws for a
+ * record), the metrics flushed whatever happens.
+ */
+export function streamHandler(
+  processBatch: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>,
+): (event: DynamoDBStreamEvent, context?: Context) => Promise<DynamoDBBatchResponse> {
+  return async (event, context) => {
+    if (context !== undefined) logger.addContext(context);
+    try {
+      return await processBatch(event);
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
 }

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { ChildOutcome } from '../core/algos/plugin.js';
 import {
   type AlgoAction,
@@ -27,7 +27,12 @@ import {
   reconcileGroup,
 } from '../core/index.js';
 import { EventStore, runCommand } from '../event-store/event-store.js';
-import { errorName, partialBatchResponse, readRecords } from '../event-store/stream-records.js';
+import {
+  errorName,
+  partialBatchResponse,
+  readRecords,
+  streamHandler,
+} from '../event-store/stream-records.js';
 import { type AlgoStepDeps, algoStepDeps, runAlgoStep } from '../orders/algo-orders.js';
 import { loadGroup } from '../orders/contingent-groups.js';
 import { runReplaceCommand } from '../orders/replacements.js';
@@ -226,11 +231,6 @@ export async function coordinateBatch(
   return partialBatchResponse(items, failed);
 }
 
-export async function handler(event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> {
-  if (context !== undefined) logger.addContext(context);
-  try {
-    return await coordinateBatch(event, new EventStore(dynamo, requiredEnv(ENV.eventStoreTable)));
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-}
+export const handler = streamHandler((event) =>
+  coordinateBatch(event, new EventStore(dynamo, requiredEnv(ENV.eventStoreTable))),
+);

@@ -11,13 +11,14 @@
 
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { EventStore } from '../event-store/event-store.js';
 import {
   errorName,
   eventsByOrder,
   partialBatchResponse,
   readRecords,
+  streamHandler,
 } from '../event-store/stream-records.js';
 import { orderViewItem } from '../orders/order-view-item.js';
 import { ENV, requiredEnv } from '../platform/config.js';
@@ -85,15 +86,10 @@ export async function projectBatch(
   return partialBatchResponse(items, failed);
 }
 
-export async function handler(event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> {
-  if (context !== undefined) logger.addContext(context);
-  try {
-    return await projectBatch(event, {
-      doc: dynamo,
-      eventStoreTable: requiredEnv(ENV.eventStoreTable),
-      ordersTable: requiredEnv(ENV.ordersTable),
-    });
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-}
+export const handler = streamHandler((event) =>
+  projectBatch(event, {
+    doc: dynamo,
+    eventStoreTable: requiredEnv(ENV.eventStoreTable),
+    ordersTable: requiredEnv(ENV.ordersTable),
+  }),
+);

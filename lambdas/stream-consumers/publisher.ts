@@ -27,13 +27,14 @@ import {
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { busEntryOf } from '../event-store/envelope.js';
 import {
   errorName,
   partialBatchResponse,
   readRecords,
   type StreamItem,
+  streamHandler,
 } from '../event-store/stream-records.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
@@ -289,17 +290,12 @@ export async function publishBatch(
   return response;
 }
 
-export async function handler(event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> {
-  if (context !== undefined) logger.addContext(context);
-  try {
-    return await publishBatch(event, {
-      bus: eventBridge,
-      eventBusName: requiredEnv(ENV.eventBusName),
-      doc: dynamo,
-      idempotencyTable: requiredEnv(ENV.idempotencyTable),
-      now: Date.now,
-    });
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-}
+export const handler = streamHandler((event) =>
+  publishBatch(event, {
+    bus: eventBridge,
+    eventBusName: requiredEnv(ENV.eventBusName),
+    doc: dynamo,
+    idempotencyTable: requiredEnv(ENV.idempotencyTable),
+    now: Date.now,
+  }),
+);

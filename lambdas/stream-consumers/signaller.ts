@@ -22,7 +22,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { OrderActivated, OrderSubmitted } from '../core/index.js';
 import { EventStore, type StoredEvent } from '../event-store/event-store.js';
 import {
@@ -30,6 +30,7 @@ import {
   eventsByOrder,
   partialBatchResponse,
   readRecords,
+  streamHandler,
 } from '../event-store/stream-records.js';
 import { startOrderWorkflow } from '../orders/workflow-start.js';
 import { ENV, requiredEnv } from '../platform/config.js';
@@ -197,17 +198,12 @@ export async function signalBatch(
   return partialBatchResponse(items, failed);
 }
 
-export async function handler(event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> {
-  if (context !== undefined) logger.addContext(context);
-  try {
-    return await signalBatch(event, {
-      doc: dynamo,
-      sfn: stepFunctions,
-      eventStoreTable: requiredEnv(ENV.eventStoreTable),
-      taskTokensTable: requiredEnv(ENV.taskTokensTable),
-      stateMachineArn: requiredEnv(ENV.stateMachineArn),
-    });
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-}
+export const handler = streamHandler((event) =>
+  signalBatch(event, {
+    doc: dynamo,
+    sfn: stepFunctions,
+    eventStoreTable: requiredEnv(ENV.eventStoreTable),
+    taskTokensTable: requiredEnv(ENV.taskTokensTable),
+    stateMachineArn: requiredEnv(ENV.stateMachineArn),
+  }),
+);

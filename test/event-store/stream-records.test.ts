@@ -1,11 +1,14 @@
 import '../stream-consumers/env.js';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import {
   eventsByOrder,
   partialBatchResponse,
   readRecords,
   type StreamItem,
   storedEventOf,
+  streamHandler,
 } from '../../lambdas/event-store/stream-records.js';
+import { metrics } from '../../lambdas/platform/observability.js';
 import { limitOrder, OrderBook } from '../core/order-book.js';
 import { eventsOf, image, insertRecord, nth, otherRecord, streamEvent } from '../stream-consumers/records.js';
 
@@ -78,5 +81,34 @@ describe('stream records', () => {
       [3, 3],
     ]);
     expect(groups.get('o2')?.map((r) => r.index)).toEqual([1]);
+  });
+});
+
+describe('streamHandler: the shell every stream consumer shares', () => {
+  const batch = { Records: [] } as DynamoDBStreamEvent;
+
+  it.each([
+    ['answers what the batch answers', async () => ({ batchItemFailures: [{ itemIdentifier: '7' }] })],
+    [
+      'lets a batch-wide failure through, so Lambda retries the batch',
+      async (): Promise<DynamoDBBatchResponse> => {
+        throw new Error('ENV missing');
+      },
+    ],
+  ])('%s, and flushes the metrics either way', async (_name, processBatch) => {
+    const flush = jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
+    try {
+      const handler = streamHandler(processBatch);
+      const expected = await processBatch().then(
+        (r) => ({ ok: true as const, r }),
+        (e: unknown) => ({ ok: false as const, e }),
+      );
+      flush.mockClear();
+      if (expected.ok) await expect(handler(batch)).resolves.toEqual(expected.r);
+      else await expect(handler(batch)).rejects.toThrow('ENV missing');
+      expect(flush).toHaveBeenCalledTimes(1);
+    } finally {
+      flush.mockRestore();
+    }
   });
 });
