@@ -80,7 +80,10 @@ export class OmsStack extends Stack {
     });
     this.algoOrders.grantStart(this.streamConsumers.functions.Signaller);
     this.algoOrders.grantStart(this.lifecycle.stalledWorkflowSweeper);
-    this.algoOrders.grantCoordinator(this.streamConsumers.functions.OrderGroupCoordinator, this.brokerGateway.market);
+    this.algoOrders.grantCoordinator(
+      this.streamConsumers.functions.OrderGroupCoordinator,
+      this.brokerGateway.market,
+    );
     // A cancel of an algorithmic parent is the group coordinator's, not the venue's: the forwarder
     // reads the order's OrderSubmitted to tell.
     useTable(this.brokerGateway.forwardToVenue, this.stores.events, ENV.eventStoreTable, 'read');

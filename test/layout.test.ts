@@ -31,7 +31,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** Every module specifier of `source`: static imports and re-exports, dynamic imports, requires. */
-export function importsOf(source: string): string[] {
+function importsOf(source: string): string[] {
   const specs: string[] = [];
   const patterns = [
     /\b(?:import|export)\s[^'";]*?\sfrom\s*['"]([^'"]+)['"]/g,
@@ -51,7 +51,7 @@ interface Violation {
 }
 
 /** The imports of `files` that break the layout's rules. */
-export function violations(files: readonly string[], read: (file: string) => string): Violation[] {
+function violations(files: readonly string[], read: (file: string) => string): Violation[] {
   const out: Violation[] = [];
   for (const file of files) {
     const from = folderOf(file);
