@@ -17,6 +17,9 @@ export type Parsed<T> =
 
 const LONE_SURROGATE = /\p{Cs}/u;
 
+/** Strict UTF-8: a byte sequence that is not UTF-8 is refused, never replaced with U+FFFD. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /**
  * Whether `text` has half of a UTF-16 surrogate pair without the other half (JSON lets a body
  * spell one as `"\ud800"`). Such text has no UTF-8 form, so DynamoDB cannot store or look it up.
@@ -42,8 +45,8 @@ function loneSurrogatePath(value: unknown): string | null {
 }
 
 /**
- * The request body as JSON: 413 over the limit, 400 when it is not JSON or holds a string that
- * is not valid Unicode (a lone surrogate, named by its field).
+ * The request body as JSON: 413 over the limit, 400 when its bytes are not UTF-8, when it is not
+ * JSON, or when it holds a string that is not valid Unicode (a lone surrogate, named by its field).
  */
 export function jsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): Parsed<unknown> {
   const raw = event.body ?? '';
@@ -54,9 +57,15 @@ export function jsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): Parsed<unk
       response: apiError(413, API_ERROR.badRequest, `body: exceeds ${maxBytes} bytes`),
     };
   }
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    return { ok: false, response: apiError(400, API_ERROR.badRequest, 'body: is not valid UTF-8') };
+  }
   let value: unknown;
   try {
-    value = JSON.parse(bytes.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     return { ok: false, response: apiError(400, API_ERROR.badRequest, 'body: is not valid JSON') };
   }

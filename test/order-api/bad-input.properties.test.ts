@@ -891,13 +891,54 @@ describe('regressions: text that is not valid Unicode is refused before DynamoDB
       status: 400,
       field: 'client_order_id',
     },
-  ])('$name', async ({ handler, e, status, field }) => {
+    {
+      // Issue 11: invalid UTF-8 was decoded to U+FFFD and the order placed with a mangled id.
+      name: 'POST a body whose bytes are not UTF-8 (0xC3 0x28 inside client_order_id)',
+      handler: create,
+      e: () =>
+        event({
+          routeKey: 'POST /v2/orders',
+          body: {
+            body: Buffer.concat([
+              Buffer.from(validOrder({ client_order_id: 'bot-' }).slice(0, -2)),
+              Buffer.from([0xc3, 0x28]),
+              Buffer.from('"}'),
+            ]).toString('base64'),
+            isBase64Encoded: true,
+          },
+        }),
+      status: 400,
+      field: undefined,
+      message: 'body: is not valid UTF-8',
+    },
+    {
+      name: 'PATCH a body whose bytes are not UTF-8 (a lone continuation byte 0x80)',
+      handler: replace,
+      e: () =>
+        event({
+          routeKey: 'PATCH /v2/orders/{order_id}',
+          pathParameters: { order_id: ORDER_ID },
+          body: {
+            body: Buffer.concat([
+              Buffer.from('{"client_order_id":"a'),
+              Buffer.from([0x80]),
+              Buffer.from('"}'),
+            ]).toString('base64'),
+            isBase64Encoded: true,
+          },
+        }),
+      status: 400,
+      field: undefined,
+      message: 'body: is not valid UTF-8',
+    },
+  ])('$name', async ({ handler, e, status, field, message }) => {
     const res = await run(handler, e());
     expect(res.statusCode).toBe(status);
     const body = JSON.parse(res.body ?? '');
     expect(body.code).toBe(status === 404 ? API_ERROR.notFound : API_ERROR.badRequest);
     if (field !== undefined)
       expect(body.errors).toEqual([expect.objectContaining({ field, code: 'invalid_value' })]);
+    if (message !== undefined) expect(body.message).toBe(message);
     expect(fake.mock.calls()).toEqual([]);
   });
 
