@@ -12,7 +12,14 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, type HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpRoute,
+  HttpRouteKey,
+  type HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -45,6 +52,9 @@ export const ORDER_ROUTES = [
 ] as const;
 
 type RouteFunction = (typeof ORDER_ROUTES)[number]['fn'];
+
+/** The function that answers the `$default` route (any other method and path) with a 404. */
+export const UNKNOWN_ROUTE_FUNCTION: RouteFunction = 'queryOrders';
 
 export class OrderApi extends Construct {
   readonly api: HttpApi;
@@ -145,5 +155,13 @@ export class OrderApi extends Construct {
       }
       this.api.addRoutes({ path: route.path, methods: [route.method], integration });
     }
+    // Every other method and path: Alpaca's 404 body `{code, message}` from the query function
+    // (behind the authorizer like every route), not API Gateway's bare `{"message":"Not Found"}`.
+    new HttpRoute(this, 'UnknownRoute', {
+      httpApi: this.api,
+      routeKey: HttpRouteKey.DEFAULT,
+      integration: integrations.get(UNKNOWN_ROUTE_FUNCTION) as HttpLambdaIntegration,
+      authorizer,
+    });
   }
 }

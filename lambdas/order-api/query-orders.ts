@@ -276,6 +276,7 @@ export const handler = apiHandler('QueryOrders', async (event, principal) => {
     case 'GET /v2/orders/{order_id}/events':
       return getOrderEvents(orderId, principal);
     default:
-      return notFound('route');
+      // `$default`: any method and path the API does not have (Alpaca's 404 body, with its code).
+      return notFound('endpoint');
   }
 });

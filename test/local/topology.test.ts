@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { ENV } from '../../lambdas/platform/config.js';
 import { HANDLERS } from '../../lib/handlers.js';
-import { ORDER_ROUTES } from '../../lib/order-api.js';
+import { ORDER_ROUTES, UNKNOWN_ROUTE_FUNCTION } from '../../lib/order-api.js';
 import { type CfnTemplate, TemplateResolver, UnsupportedTemplateError } from '../../local/intrinsics.js';
 import { loadTemplate, readTopology, synthesisContext, synthesizeTemplate } from '../../local/topology.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, type LocalTopology } from '../../local/types.js';
@@ -336,7 +336,7 @@ describe('the synthesized OMS template', () => {
     );
   });
 
-  test('the HTTP API has the 8 routes of ORDER_ROUTES, each behind the authorizer', () => {
+  test('the HTTP API has the 8 routes of ORDER_ROUTES and $default, each behind the authorizer', () => {
     expect(topo.httpApis).toHaveLength(1);
     const api = topo.httpApis[0] as LocalTopology['httpApis'][number];
     const authorizer = fnByEntry(HANDLERS.authorizer).logicalId;
@@ -344,7 +344,12 @@ describe('the synthesized OMS template', () => {
       api.routes
         .map((r) => [r.routeKey, fnById(r.functionLogicalId)?.entry, r.authorizerFunctionLogicalId])
         .sort(),
-    ).toEqual(ORDER_ROUTES.map((r) => [`${r.method} ${r.path}`, HANDLERS[r.fn], authorizer]).sort());
+    ).toEqual(
+      [
+        ...ORDER_ROUTES.map((r) => [`${r.method} ${r.path}`, HANDLERS[r.fn], authorizer]),
+        ['$default', HANDLERS[UNKNOWN_ROUTE_FUNCTION], authorizer],
+      ].sort(),
+    );
     expect(api.authorizer).toEqual({
       functionLogicalId: authorizer,
       identitySources: [],

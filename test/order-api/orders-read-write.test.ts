@@ -202,6 +202,14 @@ describe('GET one order', () => {
     },
   );
 
+  test('any other method or path ($default route): Alpaca 404 with its code, nothing read', async () => {
+    // Issue 11: API Gateway answered {"message":"Not Found"} without a code.
+    const res = await query(apiEvent({ routeKey: '$default' }));
+    expect(res.statusCode).toBe(404);
+    expect(parse(res.body)).toEqual({ code: 40410000, message: 'endpoint not found' });
+    expect(fake.mock.calls()).toEqual([]);
+  });
+
   test('by client order id, through the claim', async () => {
     seedOrder(fake, 'o-1', { body: { ...LIMIT_BUY, client_order_id: 'c-7' } });
     fake.put('idempotency', { id: `coid#${ACCOUNT}#c-7`, orderId: 'o-1', requestHash: 'h' });
