@@ -35,7 +35,34 @@ export type OrderClass = (typeof ORDER_CLASSES)[number];
 export type PositionIntent = (typeof POSITION_INTENTS)[number];
 export type Algorithm = (typeof ALGORITHMS)[number];
 
+/**
+ * A client order id is 1 to 128 characters, counted as Unicode code points (an emoji is one),
+ * on every route that takes one: POST and PATCH (zod's string length counts code points too) and
+ * `GET /v2/orders:by_client_order_id`, so an id accepted once can always be looked up.
+ */
 export const CLIENT_ORDER_ID_MAX = 128;
+
+/** The length of a client order id as the rule above counts it: code points, not UTF-16 units. */
+export function clientOrderIdLength(id: string): number {
+  let n = 0;
+  for (const _ of id) n++;
+  return n;
+}
+
+/** Whether `id` has an allowed length (1 to `CLIENT_ORDER_ID_MAX` code points). */
+export const isClientOrderIdLength = (id: string): boolean => {
+  const n = clientOrderIdLength(id);
+  return n >= 1 && n <= CLIENT_ORDER_ID_MAX;
+};
+/**
+ * The largest price any price field takes (limit, stop, trail amount, take-profit and stop-loss
+ * prices), in dollars: above every listed US equity (the dearest share trades below $1M), far
+ * below what would overflow a notional. The price collar bounds limit prices near the market; this
+ * bounds the prices it does not see (a stop is far from the market by design).
+ */
+export const MAX_PRICE = 10_000_000;
+/** `trail_percent` is a percentage with at most 2 decimals (0.01 % = one basis point), under 100. */
+export const TRAIL_PERCENT_DECIMALS = 2;
 /** Largest slice randomization (`qty_jitter`, `time_jitter`): half a slice keeps slices in order. */
 const MAX_JITTER: Nanos = ONE / 2n;
 
@@ -230,6 +257,10 @@ function checkOrderRules(
   };
   const price = (field: string, raw: string | number | undefined): Nanos | null => {
     const v = positive(field, raw);
+    if (v !== null && v > BigInt(MAX_PRICE) * ONE) {
+      fail(fieldError('out_of_range', field, `must be at most ${MAX_PRICE}`));
+      return null;
+    }
     if (v !== null && !isOnTick(v)) {
       fail(
         fieldError(
@@ -322,6 +353,14 @@ function checkOrderRules(
     }
     if (trailPercent !== null && trailPercent >= 100n * ONE) {
       fail(fieldError('out_of_range', 'trail_percent', 'must be less than 100'));
+    } else if (trailPercent !== null && fractionDigits(trailPercent) > TRAIL_PERCENT_DECIMALS) {
+      fail(
+        fieldError(
+          'too_precise',
+          'trail_percent',
+          `has more than ${TRAIL_PERCENT_DECIMALS} decimal places (0.01 is one basis point)`,
+        ),
+      );
     }
     if (tif !== 'day' && tif !== 'gtc') {
       fail(fieldError('not_allowed', 'time_in_force', 'trailing_stop orders must be day or gtc'));

@@ -12,7 +12,15 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { type AlpacaOrder, type FieldError, fieldError, SIDES, type Side } from '../core/index.js';
+import {
+  type AlpacaOrder,
+  CLIENT_ORDER_ID_MAX,
+  type FieldError,
+  fieldError,
+  isClientOrderIdLength,
+  SIDES,
+  type Side,
+} from '../core/index.js';
 import { alpacaOrderWithLegs } from '../orders/contingent-groups.js';
 import { coidClaimId } from '../orders/orders-service.js';
 import { ENV, requiredEnv } from '../platform/config.js';
@@ -229,8 +237,11 @@ async function getOrder(orderId: string | undefined, principal: Principal) {
 }
 
 async function getByClientOrderId(clientOrderId: string | undefined, principal: Principal) {
-  if (clientOrderId === undefined || clientOrderId === '' || clientOrderId.length > 128) {
-    return fieldErrors([fieldError('required', 'client_order_id', 'is required (1 to 128 characters)')], 400);
+  if (clientOrderId === undefined || !isClientOrderIdLength(clientOrderId)) {
+    return fieldErrors(
+      [fieldError('required', 'client_order_id', `is required (1 to ${CLIENT_ORDER_ID_MAX} characters)`)],
+      400,
+    );
   }
   if (hasLoneSurrogate(clientOrderId)) {
     return fieldErrors([fieldError('invalid_value', 'client_order_id', 'must be valid Unicode')], 400);

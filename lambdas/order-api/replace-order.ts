@@ -12,6 +12,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import {
   auctionEntryError,
+  CLIENT_ORDER_ID_MAX,
   type Decision,
   execute,
   type FieldError,
@@ -44,7 +45,7 @@ export const replaceRequestSchema = z.strictObject({
   limit_price: decimalInput.optional(),
   stop_price: decimalInput.optional(),
   trail: decimalInput.optional(),
-  client_order_id: z.string().min(1).max(128).optional(),
+  client_order_id: z.string().min(1).max(CLIENT_ORDER_ID_MAX).optional(),
 });
 
 type ReplaceRequest = z.output<typeof replaceRequestSchema>;

@@ -479,6 +479,15 @@ describe('validateOrderRequest: each rule rejects with its code and field', () =
     ],
   ];
 
+  const PRICE_FIELDS = [
+    'limit_price',
+    'stop_price',
+    'trail_price',
+    'take_profit.limit_price',
+    'stop_loss.stop_price',
+    'stop_loss.limit_price',
+  ];
+
   test.each<Rejection>([
     // --- required fields
     row('missing symbol', without(market, 'symbol'), ['required', 'symbol']),
@@ -886,6 +895,26 @@ describe('validateOrderRequest: each rule rejects with its code and field', () =
       { ...algo, advanced_instructions: { algorithm: 'TWAP', end_time: '2026-11-23T15:00:00Z' } },
       ['out_of_range', 'advanced_instructions.end_time'],
     ),
+    // --- issue 11: sane bounds for every price field, not only the limit price the collar sees
+    ...decimalFields
+      .filter(([field]) => PRICE_FIELDS.includes(field))
+      .map(([field, , withValue]) =>
+        row(`${field} of 20 digits`, withValue('12345678901234567890'), ['out_of_range', field]),
+      ),
+    ...decimalFields
+      .filter(([field]) => PRICE_FIELDS.includes(field))
+      .map(([field, , withValue]) =>
+        row(`${field} one cent above the largest price`, withValue('10000000.01'), ['out_of_range', field]),
+      ),
+    row(
+      'trail_percent of 0.00000015 (finer than a basis point)',
+      { ...without(trailing, 'trail_price'), trail_percent: '0.00000015' },
+      ['too_precise', 'trail_percent'],
+    ),
+    row('trail_percent of 1.005', { ...without(trailing, 'trail_price'), trail_percent: '1.005' }, [
+      'too_precise',
+      'trail_percent',
+    ]),
   ])('$name', ({ body, errors: expected, ctx: c }) => {
     const errors = reject(body, c ?? ctx);
     for (const e of errors) expect(e.message.startsWith(`${e.field}: `)).toBe(true);

@@ -1,7 +1,8 @@
 /** GET /v2/orders (GSIs), one order, by client order id, events; DELETE (one, all); PATCH. */
 import './env.js';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { AlpacaOrder } from '../../lambdas/core/index.js';
+import fc from 'fast-check';
+import { type AlpacaOrder, isClientOrderIdLength, orderRequestSchema } from '../../lambdas/core/index.js';
 import { handler as cancel } from '../../lambdas/order-api/cancel-order.js';
 import {
   assembleList,
@@ -9,7 +10,7 @@ import {
   type OrderViewItem,
   handler as query,
 } from '../../lambdas/order-api/query-orders.js';
-import { handler as replace } from '../../lambdas/order-api/replace-order.js';
+import { handler as replace, replaceRequestSchema } from '../../lambdas/order-api/replace-order.js';
 import { loadRiskInputs } from '../../lambdas/orders/risk-context.js';
 import { FakeDynamo } from './fake-dynamo.js';
 import { ACCOUNT, apiEvent, LIMIT_BUY, OTHER_ACCOUNT, parse, riskInputs, seedOrder, T0 } from './fixtures.js';
@@ -219,6 +220,44 @@ describe('GET one order', () => {
       (await get('GET /v2/orders:by_client_order_id', { query: { client_order_id: 'c-8' } })).statusCode,
     ).toBe(404);
     expect((await get('GET /v2/orders:by_client_order_id', { query: {} })).statusCode).toBe(400);
+  });
+
+  test('one length rule for client order ids: POST, PATCH and GET by client order id agree (issue 11)', async () => {
+    // GET counted UTF-16 units while POST counted code points: 65 to 128 emoji were accepted and
+    // could never be looked up.
+    const idText = fc
+      .array(
+        fc.oneof(fc.constantFrom('😀', '𝄞', 'a', 'é', '-'), fc.string({ unit: 'grapheme', maxLength: 1 })),
+        {
+          minLength: 1,
+          maxLength: 200,
+        },
+      )
+      .map((parts) => parts.join(''))
+      .filter((id) => id.length > 0);
+    await fc.assert(
+      fc.asyncProperty(idText, async (id) => {
+        const posted = orderRequestSchema.shape.client_order_id.safeParse(id).success;
+        expect(replaceRequestSchema.shape.client_order_id.safeParse(id).success).toBe(posted);
+        const res = await get('GET /v2/orders:by_client_order_id', { query: { client_order_id: id } });
+        // No claim exists: an id POST accepts is looked up (404); one it refuses is refused here too.
+        expect(res.statusCode).toBe(posted ? 404 : 400);
+      }),
+      { numRuns: 300 },
+    );
+    for (const [id, ok] of [
+      ['😀'.repeat(64), true],
+      ['😀'.repeat(65), true],
+      ['😀'.repeat(128), true],
+      ['😀'.repeat(129), false],
+      ['a'.repeat(128), true],
+      ['a'.repeat(129), false],
+    ] as const) {
+      expect([id.length, isClientOrderIdLength(id)]).toEqual([id.length, ok]);
+      expect(orderRequestSchema.shape.client_order_id.safeParse(id).success).toBe(ok);
+      const res = await get('GET /v2/orders:by_client_order_id', { query: { client_order_id: id } });
+      expect([id.length, res.statusCode]).toEqual([id.length, ok ? 404 : 400]);
+    }
   });
 
   test('events, in sequence order, with their metadata', async () => {
