@@ -5,10 +5,35 @@
  * `canceled_qty` (FIX LeavesQty and CxlQty).
  */
 import { createHash } from 'node:crypto';
-import { formatNanos } from './decimal.js';
+import { formatNanos, parseNanos } from './decimal.js';
 import { avgPriceOf, canceledQtyOf, leavesQtyOf, type OrderState, statusOf } from './order.js';
 import type { OrderStatus } from './status.js';
 import { isOpen } from './status.js';
+import { trailingStopLevel } from './trigger.js';
+
+/**
+ * The stop price an order shows. A trailing stop has none of its own: Alpaca shows its live stop,
+ * the mark (`hwm`) less the trail for a sell, plus the trail for a buy; it is the exact level the
+ * trigger is checked against (core `trailingStopLevel`), null until the first mark.
+ */
+export function shownStopPrice(s: OrderState): string | null {
+  const spec = s.spec;
+  if (spec.type !== 'trailing_stop' || s.hwm === null) return spec.stopPrice;
+  const mark = parseNanos(s.hwm);
+  if (typeof mark !== 'bigint') return spec.stopPrice;
+  const level = trailingStopLevel(
+    {
+      side: spec.side,
+      type: spec.type,
+      stopPrice: null,
+      trailPrice: spec.trailPrice,
+      trailPercent: spec.trailPercent,
+      hwm: s.hwm,
+    },
+    mark,
+  );
+  return formatNanos(level);
+}
 
 export interface AlpacaOrder {
   readonly id: string;
@@ -94,7 +119,7 @@ export function toAlpacaOrder(s: OrderState, legs: readonly AlpacaOrder[] | null
     position_intent: spec.positionIntent,
     time_in_force: spec.timeInForce,
     limit_price: spec.limitPrice,
-    stop_price: spec.stopPrice,
+    stop_price: shownStopPrice(s),
     trail_price: spec.trailPrice,
     trail_percent: spec.trailPercent,
     hwm: s.hwm,

@@ -114,3 +114,32 @@ describe('isSettled: what the order workflow waits for', () => {
     expect(isSettled(b.state('o1'))).toBe(settled);
   });
 });
+
+describe('toAlpacaOrder: a trailing stop shows its live stop price (issue 11; Alpaca: hwm less/plus the trail)', () => {
+  const trailing = (side: 'buy' | 'sell', trail: Record<string, string>) => {
+    const b = new OrderBook();
+    b.submit('t1', limitOrder({ type: 'trailing_stop', side, limit_price: undefined, ...trail }));
+    b.run('t1', { type: 'accept', venueOrderId: 'v1' });
+    return b;
+  };
+  // biome-ignore format: table
+  const rows: [string, 'buy' | 'sell', Record<string, string>, string[], string | null][] = [
+    ['no mark yet: no stop price',              'sell', { trail_price: '2' },      [],                 null],
+    ['sell, trail_price: mark - trail',         'sell', { trail_price: '2' },      ['22'],             '20'],
+    ['sell, the mark only rises',               'sell', { trail_price: '2' },      ['22', '21.5', '23'], '21'],
+    ['buy, trail_price: mark + trail',          'buy',  { trail_price: '0.5' },    ['10', '9.8'],      '10.3'],
+    ['sell, trail_percent: mark x (1 - pct)',   'sell', { trail_percent: '1.5' },  ['20.37'],          '20.06445'],
+    ['buy, trail_percent: mark x (1 + pct)',    'buy',  { trail_percent: '1' },    ['100'],            '101'],
+  ];
+  it.each(rows)('%s', (_name, side, trail, marks, stopPrice) => {
+    const b = trailing(side, trail);
+    for (const hwm of marks) b.run('t1', { type: 'moveTrail', hwm });
+    expect(toAlpacaOrder(b.state('t1')).stop_price).toBe(stopPrice);
+  });
+
+  it('a stop order shows its own stop price', () => {
+    const b = new OrderBook();
+    b.submit('s1', limitOrder({ type: 'stop', side: 'sell', limit_price: undefined, stop_price: '9' }));
+    expect(toAlpacaOrder(b.state('s1')).stop_price).toBe('9');
+  });
+});
