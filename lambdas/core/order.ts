@@ -164,6 +164,8 @@ export function statusOf(s: OrderState): OrderStatus {
   if (s.phase === 'held') return 'held';
   if (s.phase === 'armed') return 'accepted';
   if (s.cancelRequest === 'acknowledged') return 'pending_cancel';
+  // Not yet at the venue, nothing there can acknowledge the cancel: Alpaca shows the request at once.
+  if (s.cancelRequest === 'requested' && s.phase === 'pending_new') return 'pending_cancel';
   if (s.replaceRequest?.acknowledged) return 'pending_replace';
   if (s.phase === 'done_for_day') return 'done_for_day';
   if (isFullyFilled(s)) return 'filled';

@@ -322,7 +322,9 @@ const scenarios: ReadonlyArray<readonly [string, readonly Row[]]> = [
     'FIX 4.4 B.1.d cancel request before the order is acknowledged',
     [
       ['B.1.d/1', 'New Order(X) 10000', 'X', ['submit', 10000], e('pending_new', 10000, 0, 10000)],
-      ['B.1.d/2', 'Cancel Request(Y,X)', 'X', ['requestCancel'], e('pending_new', 10000, 0, 10000)],
+      // FIX keeps OrdStatus Pending New until the venue's Pending Cancel; the OMS shows what Alpaca
+      // shows a client that canceled an order not yet at the venue: pending_cancel at once (issue 11).
+      ['B.1.d/2', 'Cancel Request(Y,X)', 'X', ['requestCancel'], e('pending_cancel', 10000, 0, 10000)],
       ['B.1.d/3', 'Execution(Y,X) Pending Cancel', 'X', ['ackCancel'], e('pending_cancel', 10000, 0, 10000)],
       ['B.1.d/4', 'Execution(Y,X) Canceled', 'X', ['cancel'], e('canceled', 10000, 0, 0)],
     ],
