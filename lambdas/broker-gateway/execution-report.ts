@@ -89,13 +89,14 @@ export const CLOSING_EXEC_TYPES: ReadonlySet<ExecType> = new Set([
  * take the order (acknowledged or executed).
  *
  * A `cancel_rejected` with reason `unknown_order` for an order the venue never accepted maps to
- * `reject`: the venue is the authority on what it holds, and it says it holds no order with this
- * ClOrdID; with no acknowledgement and no execution seen, nothing can have traded, so closing the
- * order as rejected cannot misstate a position. The simulated venue also remembers that answer (a
- * tombstone), so a submission that arrives later is refused and cannot bring the order to life
- * after the OMS rejected it. (If an execution did arrive anyway, the core quarantines it for an
- * operator instead of applying it to a closed order.) Once the venue has accepted the order, the
- * same answer is only a refused cancel.
+ * `confirmCancel`: the venue is the authority on what it holds, and it says it holds no order with
+ * this ClOrdID; with no acknowledgement and no execution seen, nothing can have traded, so the
+ * cancel that was asked for is done, and the order ends `canceled`, as Alpaca shows an order
+ * canceled before the venue took it (a `rejected` would read as a venue refusal, and a bot would
+ * resubmit). The simulated venue also remembers that answer (a tombstone), so a submission that
+ * arrives later is refused and cannot bring the order to life after the OMS closed it. (If an
+ * execution did arrive anyway, the core quarantines it for an operator instead of applying it to a
+ * closed order.) Once the venue has accepted the order, the same answer is only a refused cancel.
  */
 export function commandOf(report: ExecutionReport, acceptedByVenue: boolean): OrderCommand {
   switch (report.execType) {
@@ -118,8 +119,7 @@ export function commandOf(report: ExecutionReport, acceptedByVenue: boolean): Or
         ? { type: 'confirmCancel' }
         : { type: 'confirmCancel', reason: report.reason };
     case 'cancel_rejected':
-      if (report.reason === UNKNOWN_ORDER && !acceptedByVenue)
-        return { type: 'reject', reason: UNKNOWN_ORDER };
+      if (report.reason === UNKNOWN_ORDER && !acceptedByVenue) return { type: 'confirmCancel' };
       return { type: 'rejectCancel', reason: report.reason ?? 'cancel_rejected' };
     case 'pending_replace':
       return { type: 'acknowledgeReplace' };

@@ -61,10 +61,9 @@ describe('commandOf: every execType onto its core command', () => {
     expect(new Set(cases.map(([t]) => t))).toEqual(new Set(EXEC_TYPES));
   });
 
-  test('unknown_order on an order the venue never accepted rejects it; other cancel rejects do not', () => {
+  test('unknown_order on an order the venue never accepted confirms the cancel (Alpaca: canceled, not rejected); other cancel rejects do not', () => {
     expect(commandOf(report('cancel_rejected', { reason: 'unknown_order' }), false)).toEqual({
-      type: 'reject',
-      reason: 'unknown_order',
+      type: 'confirmCancel',
     });
     expect(commandOf(report('cancel_rejected', { reason: 'too_late_to_cancel' }), false).type).toBe(
       'rejectCancel',

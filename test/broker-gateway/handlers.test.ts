@@ -124,21 +124,32 @@ test('submit task refuses an unknown venue and a missing order', async () => {
   });
 });
 
-test('cancel of an order the venue never got: unknown_order rejects it; a late submit is not sent', async () => {
-  await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
-  await command('o-1', { type: 'requestCancel', requestedBy: 'oms' });
-  await forwardToVenue(await lastOmsEvent('o-1'));
-  const [report] = bus.take<ExecutionReport>();
-  expect(report).toMatchObject({ execType: 'cancel_rejected', reason: 'unknown_order' });
-  await apply(report as ExecutionReport);
-  expect(statusOf((await stateOf('o-1')) as never)).toBe('rejected');
-  expect(await submitToVenue({ orderId: 'o-1' })).toEqual({
-    orderId: 'o-1',
-    venue: 'SIMX',
-    submitted: false,
-    status: 'rejected',
-  });
-});
+test.each([
+  ['client', 'client_request'],
+  ['oms', 'oms'],
+])(
+  'cancel (by %s) of an order the venue never got: unknown_order ends it canceled, not rejected (issue 11); a late submit is not sent',
+  async (requestedBy, reason) => {
+    await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+    await command('o-1', { type: 'requestCancel', requestedBy });
+    await forwardToVenue(await lastOmsEvent('o-1'));
+    const [report] = bus.take<ExecutionReport>();
+    expect(report).toMatchObject({ execType: 'cancel_rejected', reason: 'unknown_order' });
+    await apply(report as ExecutionReport);
+    const state = (await stateOf('o-1')) as never;
+    expect(statusOf(state)).toBe('canceled');
+    expect(await lastOmsEvent('o-1')).toMatchObject({
+      'detail-type': 'OrderCanceled',
+      detail: { data: { reason, solicited: true } },
+    });
+    expect(await submitToVenue({ orderId: 'o-1' })).toEqual({
+      orderId: 'o-1',
+      venue: 'SIMX',
+      submitted: false,
+      status: 'canceled',
+    });
+  },
+);
 
 test('cancel of a resting order: pending_cancel, canceled', async () => {
   await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
