@@ -99,7 +99,7 @@ export class OrderApi extends Construct {
     useTable(replaceOrder, stores.orders, ENV.ordersTable, 'read');
     useTable(replaceOrder, stores.accounts, ENV.accountsTable, 'read');
     useTable(replaceOrder, market, ENV.marketTable, 'read');
-    useTable(replaceOrder, stores.idempotency, ENV.idempotencyTable, 'read');
+    useTable(replaceOrder, stores.idempotency, ENV.idempotencyTable, 'readWrite');
 
     const cancelOrder = apiFunction('CancelOrder', HANDLERS.cancelOrder, 'DELETE /v2/orders[/{order_id}]');
     useTable(cancelOrder, stores.events, ENV.eventStoreTable, 'readWrite');

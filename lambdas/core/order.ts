@@ -1084,3 +1084,26 @@ export function execute(
   for (const e of decision.events) s = evolve(s, e);
   return { decision, state: s };
 }
+
+/**
+ * The replacement an outstanding replace request will open, as it will open once the venue
+ * confirms (the core's own opening events, in memory): what `PATCH` answers, and what a `GET` of
+ * the replacement's id shows until the venue's `replaced` opens it for real (read-after-write).
+ * Null when no replace is outstanding or the venue could no longer confirm it. Also the
+ * replacement of an order replaced at once (a held stop), from the replaced order's state.
+ */
+export function previewPendingReplacement(s: OrderState, now: number): OrderState | null {
+  // Replaced at once (a stop the OMS held): the replacement opens from this very state.
+  if (s.phase === 'replaced' && s.replacedBy !== null) return replay(openReplacement(s, now)) ?? null;
+  if (s.replaceRequest === null) return null;
+  let x: OrderState = s;
+  const steps = s.replaceRequest.acknowledged
+    ? (['confirmReplace'] as const)
+    : (['acknowledgeReplace', 'confirmReplace'] as const);
+  for (const type of steps) {
+    const next = execute(x, { type }, now);
+    if (!next.decision.ok || next.state === undefined) return null;
+    x = next.state;
+  }
+  return replay(openReplacement(x, now)) ?? null;
+}

@@ -1,8 +1,10 @@
 /**
  * Reading orders. Routes (by `event.routeKey`):
  *  - GET /v2/orders: the list, from the orders read model's GSIs (see docs/aws.md);
- *  - GET /v2/orders/{order_id}: one order, from the event store (consistent);
- *  - GET /v2/orders:by_client_order_id: via the client-order-id claim, then the event store;
+ *  - GET /v2/orders/{order_id}: one order, from the event store (consistent); a replacement the
+ *    venue has not confirmed yet, as PATCH answered it (read-after-write, see `pendingReplacementOf`);
+ *  - GET /v2/orders:by_client_order_id: via the client-order-id claim (or a pending replacement's
+ *    pointer), then the event store;
  *  - GET /v2/orders/{order_id}/events: the order's audit trail in sequence order.
  * Another account's order is 404, as an unknown one.
  */
@@ -18,11 +20,13 @@ import {
   type FieldError,
   fieldError,
   isClientOrderIdLength,
+  previewPendingReplacement,
   SIDES,
   type Side,
+  toAlpacaOrder,
 } from '../core/index.js';
 import { alpacaOrderWithLegs } from '../orders/contingent-groups.js';
-import { coidClaimId } from '../orders/orders-service.js';
+import { coidClaimId, pendingReplacementCoidId, pendingReplacementId } from '../orders/claims.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { fieldErrors, json } from './api-response.js';
@@ -232,8 +236,43 @@ async function listOrders(query: Query, principal: Principal) {
 
 async function getOrder(orderId: string | undefined, principal: Principal) {
   if (!plausibleOrderId(orderId)) return notFound();
-  const owned = await loadOwnedOrder(eventStore(), orderId, principal.accountId);
-  return owned === null ? notFound() : json(200, await alpacaOrderWithLegs(eventStore(), owned.state));
+  const store = eventStore();
+  const owned = await loadOwnedOrder(store, orderId, principal.accountId);
+  if (owned !== null) return json(200, await alpacaOrderWithLegs(store, owned.state));
+  // Read-after-write: a replacement the venue has not confirmed yet is shown as PATCH answered it.
+  const pending = await pendingReplacementOf(store, orderId, principal.accountId);
+  return pending === null ? notFound() : json(200, pending);
+}
+
+/**
+ * The replacement `replacementOrderId` of a PATCH still awaiting the venue, through its pointer
+ * (orders/claims.ts `pendingReplacementId`): as PATCH answered it (status `accepted`) while the
+ * request is outstanding; the real order once the venue's `replaced` opened it meanwhile; null
+ * when there is no such replacement (or the venue refused the replace).
+ */
+async function pendingReplacementOf(
+  store: ReturnType<typeof eventStore>,
+  replacementOrderId: string,
+  accountId: string,
+): Promise<AlpacaOrder | null> {
+  const pointer = await dynamo.send(
+    new GetCommand({
+      TableName: requiredEnv(ENV.idempotencyTable),
+      Key: { id: pendingReplacementId(replacementOrderId) },
+      ConsistentRead: true,
+    }),
+  );
+  const replaced = (pointer.Item as { orderId?: string; accountId?: string } | undefined) ?? null;
+  if (replaced?.orderId === undefined || replaced.accountId !== accountId) return null;
+  const original = await loadOwnedOrder(store, replaced.orderId, accountId);
+  if (original === null) return null;
+  if (original.state.replacedBy === replacementOrderId) {
+    const opened = await loadOwnedOrder(store, replacementOrderId, accountId);
+    return opened === null ? null : alpacaOrderWithLegs(store, opened.state);
+  }
+  if (original.state.replaceRequest?.replacementOrderId !== replacementOrderId) return null;
+  const preview = previewPendingReplacement(original.state, Date.now());
+  return preview === null ? null : { ...toAlpacaOrder(preview), status: 'accepted' };
 }
 
 async function getByClientOrderId(clientOrderId: string | undefined, principal: Principal) {
@@ -254,7 +293,18 @@ async function getByClientOrderId(clientOrderId: string | undefined, principal: 
     }),
   );
   const orderId = (claim.Item as { orderId?: string } | undefined)?.orderId;
-  return getOrder(orderId, principal);
+  if (orderId !== undefined) return getOrder(orderId, principal);
+  // A replacement awaiting the venue has no claim yet: its pointer by client order id.
+  const pointer = await dynamo.send(
+    new GetCommand({
+      TableName: requiredEnv(ENV.idempotencyTable),
+      Key: { id: pendingReplacementCoidId(principal.accountId, clientOrderId) },
+      ConsistentRead: true,
+    }),
+  );
+  const replacementOrderId = (pointer.Item as { replacementOrderId?: string } | undefined)
+    ?.replacementOrderId;
+  return getOrder(replacementOrderId, principal);
 }
 
 async function getOrderEvents(orderId: string | undefined, principal: Principal) {

@@ -19,10 +19,9 @@ import {
   fieldError,
   type OrderCommand,
   type OrderState,
-  openReplacement,
   plainDecimalText,
+  previewPendingReplacement,
   type ReplaceChanges,
-  replay,
   TIMES_IN_FORCE,
   toAlpacaOrder,
 } from '../core/index.js';
@@ -102,11 +101,8 @@ function refusalResponse(decision: Extract<Decision, { ok: false }>): APIGateway
 
 /** The replacement as it will open once the venue confirms: the core's own opening events, in memory. */
 export function previewReplacement(state: OrderState, command: OrderCommand, now: number): OrderState {
-  let s = execute(state, command, now).state as OrderState;
-  for (const c of [{ type: 'acknowledgeReplace' }, { type: 'confirmReplace' }] as const) {
-    s = execute(s, c, now).state as OrderState;
-  }
-  return replay(openReplacement(s, now)) as OrderState;
+  const requested = execute(state, command, now).state as OrderState;
+  return previewPendingReplacement(requested, now) as OrderState;
 }
 
 /** Whether the client order id is claimed already (consistent read of its claim). */

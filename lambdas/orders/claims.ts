@@ -8,3 +8,14 @@ export const rateWindowId = (accountId: string, epochSecond: number) => `rate#${
 
 /** The request hash recorded for a replacement's client order id: no placed request matches it. */
 export const REPLACEMENT_REQUEST_HASH = 'replacement';
+
+/**
+ * Pointers from a replacement still awaiting the venue (`OrderReplaceRequested`) to the order it
+ * replaces, by the replacement's id and by its client order id: a GET of either right after the
+ * PATCH finds the replacement (read-after-write) before the venue's `replaced` opens it. They
+ * live a week (TTL); by then the venue has answered and the replacement is in the event store.
+ */
+export const pendingReplacementId = (replacementOrderId: string) => `replacing#${replacementOrderId}`;
+export const pendingReplacementCoidId = (accountId: string, clientOrderId: string) =>
+  `replacing-coid#${accountId}#${clientOrderId}`;
+export const PENDING_REPLACEMENT_TTL_SECONDS = 7 * 24 * 60 * 60;

@@ -15,6 +15,7 @@ import {
   type OrderState,
   type OrderSubmitted,
   openReplacement,
+  previewPendingReplacement,
 } from '../core/index.js';
 import {
   type CommandResult,
@@ -23,7 +24,13 @@ import {
   runDecision,
   type TransactItem,
 } from '../event-store/event-store.js';
-import { coidClaimId, REPLACEMENT_REQUEST_HASH } from './claims.js';
+import {
+  coidClaimId,
+  PENDING_REPLACEMENT_TTL_SECONDS,
+  pendingReplacementCoidId,
+  pendingReplacementId,
+  REPLACEMENT_REQUEST_HASH,
+} from './claims.js';
 
 export interface ReplacementOpening {
   readonly events: readonly OrderEvent[];
@@ -66,6 +73,40 @@ export function replacementOpening(
   };
 }
 
+/**
+ * The read-after-write pointers of a replace awaiting the venue (see `pendingReplacementId`): two
+ * unconditional puts in the request's own transaction (no extra request, 2 WRU, on PATCH only).
+ */
+export function pendingReplacementPointers(
+  requested: OrderState,
+  now: number,
+  idempotencyTable: string,
+): TransactItem[] {
+  const replacement = previewPendingReplacement(requested, now);
+  const pending = requested.replaceRequest;
+  if (replacement === null || pending === null) return [];
+  const common = {
+    orderId: requested.orderId,
+    replacementOrderId: pending.replacementOrderId,
+    accountId: requested.accountId,
+    expiresAt: Math.floor(now / 1000) + PENDING_REPLACEMENT_TTL_SECONDS,
+  };
+  return [
+    {
+      Put: {
+        TableName: idempotencyTable,
+        Item: { id: pendingReplacementId(pending.replacementOrderId), ...common },
+      },
+    },
+    {
+      Put: {
+        TableName: idempotencyTable,
+        Item: { id: pendingReplacementCoidId(requested.accountId, replacement.clientOrderId), ...common },
+      },
+    },
+  ];
+}
+
 /** `runCommand` for a replace request: also a clash on the replacement's client order id. */
 export interface ReplaceCommandResult extends CommandResult {
   /** The replacement's client order id was claimed by another order meanwhile: nothing written. */
@@ -97,7 +138,11 @@ export async function runReplaceCommand(
       if (!decision.ok || state === undefined || m === null) return { decision };
       let after: OrderState = state;
       for (const e of decision.events) after = evolve(after, e);
-      if (after.phase !== 'replaced') return { decision };
+      if (after.phase !== 'replaced') {
+        // At the venue: only requested. The replacement is found by id and client order id at once.
+        const pointers = pendingReplacementPointers(after, at, idempotencyTable);
+        return pointers.length === 0 ? { decision } : { decision, extra: pointers };
+      }
       const opening = replacementOpening(after, m.causationId, at, idempotencyTable);
       const extra = [...store.putItems(opening.events, opening.meta), opening.claim];
       claimIndex = decision.events.length + extra.length - 1;

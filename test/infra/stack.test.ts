@@ -224,6 +224,9 @@ describe('functions', () => {
     ['oms-projector', { events: 'r', orders: 'w' }],
     ['oms-authorizer', { accounts: 'r' }],
     ['oms-query-orders', { events: 'r', orders: 'r', idem: 'r' }],
+    // Writes claims (a held stop's replacement) and read-after-write pointers in its transaction:
+    // with read alone, AWS refused those PATCHes (local mode does not enforce IAM).
+    ['oms-replace-order', { events: 'rw', idem: 'rw', accounts: 'r', market: 'r', orders: 'r' }],
   ])('%s has read/write exactly as needed', (service, expected) => {
     const id = functionId(service);
     const tables: Record<string, string> = {
@@ -377,10 +380,10 @@ describe('order lifecycle state machine', () => {
 });
 
 describe('HTTP API', () => {
-  test('routes are exactly the Alpaca order routes, all behind the Lambda authorizer', () => {
+  test('routes are exactly the Alpaca order routes and $default (the 404), all behind the Lambda authorizer', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
     expect(routes.map((r) => r.RouteKey).sort()).toEqual(
-      ORDER_ROUTES.map((r) => `${r.method} ${r.path}`).sort(),
+      [...ORDER_ROUTES.map((r) => `${r.method} ${r.path}`), '$default'].sort(),
     );
     for (const r of routes)
       expect(r).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: expect.anything() });

@@ -3,7 +3,9 @@ import './env.js';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { type AlpacaOrder, isClientOrderIdLength, orderRequestSchema } from '../../lambdas/core/index.js';
+import { runCommand } from '../../lambdas/event-store/event-store.js';
 import { handler as cancel } from '../../lambdas/order-api/cancel-order.js';
+import { eventStore } from '../../lambdas/order-api/orders-access.js';
 import {
   assembleList,
   type ListParams,
@@ -373,6 +375,45 @@ describe('PATCH /v2/orders/{order_id}', () => {
       self: { orderId: 'o-1', createdAt: new Date(T0).toISOString() },
       exposure: 'all',
     });
+  });
+
+  test('read-after-write: the replacement is found at once by id and by client order id (issue 11)', async () => {
+    // It was a 404 until the venue's `replaced` opened it (0.2-0.6 s in local mode).
+    seedOrder(fake, 'o-1', { commands: accepted });
+    const given = parse((await patch({ limit_price: '101.50', client_order_id: 'c-2' })).body);
+    seedOrder(fake, 'o-2', { body: { ...LIMIT_BUY, client_order_id: 'c-9' }, commands: accepted });
+    // Without a client_order_id the replacement's is its own id.
+    const generated = parse((await patch({ qty: 30 }, 'o-2')).body);
+    const get = (routeKey: string, o: Partial<Parameters<typeof apiEvent>[0]>) =>
+      query(apiEvent({ routeKey, ...o }));
+    const byId = await get('GET /v2/orders/{order_id}', { pathParameters: { order_id: given.id } });
+    expect([byId.statusCode, parse(byId.body)]).toEqual([200, given]);
+    const byCoid = await get('GET /v2/orders:by_client_order_id', { query: { client_order_id: 'c-2' } });
+    expect([byCoid.statusCode, parse(byCoid.body)]).toEqual([200, given]);
+    const byOwnId = await get('GET /v2/orders:by_client_order_id', {
+      query: { client_order_id: generated.client_order_id },
+    });
+    expect([generated.client_order_id, byOwnId.statusCode, parse(byOwnId.body)]).toEqual([
+      generated.id,
+      200,
+      generated,
+    ]);
+    // Another account sees neither.
+    const stranger = await get('GET /v2/orders/{order_id}', {
+      pathParameters: { order_id: given.id },
+      accountIds: OTHER_ACCOUNT,
+    });
+    expect(stranger.statusCode).toBe(404);
+    // The venue refuses the replace: there never was a replacement.
+    await runCommand(
+      eventStore(),
+      'o-1',
+      { type: 'rejectReplace', reason: 'too_late_to_replace' },
+      (st) => ({ accountId: st.accountId, correlationId: 'r', causationId: 'r' }),
+      () => T0 + 2000,
+    );
+    const after = await get('GET /v2/orders/{order_id}', { pathParameters: { order_id: given.id } });
+    expect(after.statusCode).toBe(404);
   });
 
   test.each([
