@@ -17,7 +17,7 @@
  */
 import { type Nanos, nanos } from './decimal.js';
 import type { Contingency, LegRole } from './events.js';
-import { isClosedPhase, isSettled, type OrderState } from './order.js';
+import { cancelReasonOf, isClosedPhase, isSettled, type OrderState } from './order.js';
 import type { OrderSpec, Side } from './order-request.js';
 
 /** One order of a contingent order: its terms and its place in the group. */
@@ -157,7 +157,20 @@ export type GroupAction =
       readonly exitFilledQty: Nanos;
     };
 
-export type GroupCancelReason = 'parent_unfilled' | 'position_covered';
+export type GroupCancelReason = 'parent_unfilled' | 'position_covered' | 'group_canceled';
+
+/**
+ * Whether the client asked to cancel this exit (a cancel outstanding, or done, that the client
+ * requested; not one the OMS asked for, and not a refused one).
+ */
+export function clientCanceled(x: OrderState): boolean {
+  if (x.phase === 'canceled') return x.canceledReason === 'client_request';
+  return (
+    x.cancelRequest !== 'none' &&
+    x.cancelRequestedBy !== null &&
+    cancelReasonOf(x.cancelRequestedBy) === 'client_request'
+  );
+}
 
 /** The position the exits cover: what the entry has filled, or the OCO's quantity. */
 export function positionOf(g: GroupStates): Nanos {
@@ -186,6 +199,18 @@ export function reconcileGroup(g: GroupStates): GroupAction[] {
         });
       }
     }
+  }
+  // The exits are one-cancels-other: the client canceling any one of them (an OCO's root included)
+  // cancels the whole exit group, as Alpaca does. The entry is not an exit: canceling it leaves
+  // its legs protecting what it filled.
+  if (g.exits.some(clientCanceled)) {
+    for (const x of g.exits) {
+      if (isClosedPhase(x) || isSettled(x) || x.cancelRequest !== 'none') continue;
+      // A replace outstanding (a resize) is left until its answer; the next event cancels it then.
+      if (x.replaceRequest !== null) continue;
+      actions.push({ kind: 'cancel', orderId: x.orderId, reason: 'group_canceled' });
+    }
+    return actions;
   }
   // No more fills will come from an entry that is settled (filled, or closed).
   const entryDone = g.entry === null || isSettled(g.entry) || isClosedPhase(g.entry);

@@ -129,6 +129,8 @@ export interface OrderState {
   readonly updatedAt: string;
   readonly filledAt: string | null;
   readonly canceledAt: string | null;
+  /** `OrderCanceled.reason` once canceled (`client_request`, an OMS part, `venue`, ...). */
+  readonly canceledReason: string | null;
   readonly expiredAt: string | null;
   readonly failedAt: string | null;
   readonly replacedAt: string | null;
@@ -725,8 +727,16 @@ function decideReplaceRequest(
 }
 
 function applyChanges(spec: OrderSpec, ch: ReplaceChanges): OrderSpec {
+  // An OCO's root IS its take-profit limit: repricing it moves the take-profit with it (Alpaca
+  // replaces either exit of an OCO as any order; the rule "limit_price equals
+  // take_profit.limit_price" is about placing one).
+  const takeProfit =
+    spec.orderClass === 'oco' && ch.limitPrice !== undefined && spec.takeProfit !== null
+      ? { ...spec.takeProfit, limitPrice: ch.limitPrice }
+      : spec.takeProfit;
   return {
     ...spec,
+    takeProfit,
     qty: ch.qty ?? spec.qty,
     limitPrice: ch.limitPrice ?? spec.limitPrice,
     stopPrice: ch.stopPrice ?? spec.stopPrice,
@@ -967,7 +977,13 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
     case 'OrderCancelAcknowledged':
       return { ...s, cancelRequest: 'acknowledged' };
     case 'OrderCanceled':
-      return { ...s, phase: 'canceled', canceledAt: e.occurredAt, ...noRequests };
+      return {
+        ...s,
+        phase: 'canceled',
+        canceledAt: e.occurredAt,
+        canceledReason: e.data.reason,
+        ...noRequests,
+      };
     case 'OrderCancelRejected':
       return { ...s, cancelRequest: 'none' };
     case 'OrderReplaceRequested':
@@ -1059,6 +1075,7 @@ function openState(e: OrderSubmitted): OrderState {
     updatedAt: e.occurredAt,
     filledAt: null,
     canceledAt: null,
+    canceledReason: null,
     expiredAt: null,
     failedAt: null,
     replacedAt: null,

@@ -6,8 +6,10 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type Refusal, toAlpacaOrder } from '../core/index.js';
 import { type EventStore, runCommand } from '../event-store/event-store.js';
+import { cancelRestOfExitGroup } from '../orders/contingent-groups.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
+import { logger } from '../platform/observability.js';
 import { API_ERROR, apiError, json, noContent } from './api-response.js';
 import { apiHandler, notFound } from './http.js';
 import { eventStore, loadOwnedOrder, plausibleOrderId } from './orders-access.js';
@@ -40,6 +42,20 @@ async function requestCancel(
   if (!result.decision.ok) {
     const message = `order is not cancelable: ${reasonOf(result.decision.refusal)}`;
     return { status: 422, body: { code: API_ERROR.unprocessable, message } };
+  }
+  if (result.state?.contingency) {
+    // An exit of an OCO or bracket: the rest of its exit group is canceled with it, now. The group
+    // coordinator does the same from the stream, so a failure here leaves nothing live.
+    try {
+      await cancelRestOfExitGroup(
+        store,
+        result.state,
+        (s) => ({ accountId: s.accountId, correlationId: requestId, causationId: requestId }),
+        Date.now,
+      );
+    } catch (err) {
+      logger.warn('exit group cancel left to the group coordinator', { orderId, error: err as Error });
+    }
   }
   return { status: 200, body: result.state === undefined ? null : toAlpacaOrder(result.state) };
 }

@@ -25,8 +25,8 @@ import {
   type Side,
   toAlpacaOrder,
 } from '../core/index.js';
-import { alpacaOrderWithLegs } from '../orders/contingent-groups.js';
 import { coidClaimId, pendingReplacementCoidId, pendingReplacementId } from '../orders/claims.js';
+import { alpacaOrderWithLegs } from '../orders/contingent-groups.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { fieldErrors, json } from './api-response.js';

@@ -9,9 +9,13 @@ import {
   type GroupStates,
   type OrderState,
   ocoQtyOf,
+  reconcileGroup,
   toAlpacaOrder,
 } from '../core/index.js';
-import type { EventStore } from '../event-store/event-store.js';
+import { type EventMeta, type EventStore, runCommand } from '../event-store/event-store.js';
+
+/** Who asks, as a group member's events record it (`requestedBy`, then `:<reason>`). */
+export const COORDINATOR = 'oms:contingency';
 
 /** Longest replacement chain followed (each resize of an exit adds one link). */
 const MAX_CHAIN = 1000;
@@ -80,4 +84,31 @@ export async function alpacaOrderWithLegs(store: EventStore, state: OrderState):
     if (leg !== undefined) legs.push(toAlpacaOrder(leg));
   }
   return toAlpacaOrder(state, legs);
+}
+
+/**
+ * After the client's cancel of `canceled` (an exit of an OCO or a bracket), requests the cancel of
+ * the rest of its exit group at once, so the DELETE's answer and a GET right after it show the
+ * whole group canceling (`OrderCancelRequested` by `oms:contingency:group_canceled`). The group
+ * coordinator does the same from the stream (core `reconcileGroup`); whichever comes second is
+ * refused by the member (a request is outstanding) and changes nothing. Returns the ids asked.
+ */
+export async function cancelRestOfExitGroup(
+  store: EventStore,
+  canceled: OrderState,
+  meta: (state: OrderState) => EventMeta,
+  now: () => number,
+): Promise<string[]> {
+  const c = canceled.contingency;
+  if (c === null || c.orderClass === 'algo' || c.role === 'entry') return [];
+  const group = await loadGroup(store, c.groupId);
+  if (group === undefined) return [];
+  const asked: string[] = [];
+  for (const action of reconcileGroup(group.states)) {
+    if (action.kind !== 'cancel' || action.reason !== 'group_canceled') continue;
+    const command = { type: 'requestCancel', requestedBy: `${COORDINATOR}:${action.reason}` } as const;
+    const result = await runCommand(store, action.orderId, command, meta, now);
+    if (result.decision.ok) asked.push(action.orderId);
+  }
+  return asked;
 }

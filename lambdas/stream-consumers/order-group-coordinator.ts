@@ -34,15 +34,14 @@ import {
   streamHandler,
 } from '../event-store/stream-records.js';
 import { type AlgoStepDeps, algoStepDeps, runAlgoStep } from '../orders/algo-orders.js';
-import { loadGroup } from '../orders/contingent-groups.js';
+import { COORDINATOR, loadGroup } from '../orders/contingent-groups.js';
 import { runReplaceCommand } from '../orders/replacements.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { logger, metrics } from '../platform/observability.js';
 import { sessionOptionsFromEnv } from '../platform/session-settings.js';
 
-/** Who asks, as a member's events record it (`requestedBy`). */
-export const COORDINATOR = 'oms:contingency';
+export { COORDINATOR };
 
 export function commandOf(action: GroupAction, newOrderId: () => string): OrderCommand {
   switch (action.kind) {

@@ -307,6 +307,35 @@ const scenarios: { name: string; spec: OrderSpec; steps: Step[]; expected: Recor
   { name: 'held oco stop: a partial take-profit fill reduces the armed sibling', spec: OCO, holdStops: true,
     steps: [['settle'], ['fill', 'root', '70'], ['settle']],
     expected: { take_profit: 'partially_filled 70/100', stop_loss: 'accepted 0/30' } },
+  // Issue 11: the client cancels one exit of an OCO or a bracket: the whole exit group goes (Alpaca);
+  // the entry is not an exit and is left as it is (docs/domain.md, "client cancels member X").
+  { name: 'oco: the client cancels the take-profit (the root): the stop-loss is canceled too', spec: OCO,
+    steps: [['settle'], ['cancel', 'root'], ['settle']],
+    expected: { take_profit: 'canceled 0/100', stop_loss: 'canceled 0/100' } },
+  { name: 'oco: the client cancels the stop-loss: the take-profit is canceled too', spec: OCO,
+    steps: [['settle'], ['cancel', 'leg1'], ['settle']],
+    expected: { take_profit: 'canceled 0/100', stop_loss: 'canceled 0/100' } },
+  { name: 'oco partly filled: the client cancels the stop-loss: the take-profit rest is canceled', spec: OCO,
+    steps: [['settle'], ['fill', 'root', '30'], ['settle'], ['cancel', 'leg1'], ['settle']],
+    expected: { take_profit: 'canceled 30/100', stop_loss: 'canceled 0/70' } },
+  { name: 'bracket activated: the client cancels the take-profit: the stop-loss is canceled too', spec: BRACKET,
+    steps: [['fill', 'root', '100'], ['settle'], ['cancel', 'leg1'], ['settle']],
+    expected: { entry: 'filled 100/100', take_profit: 'canceled 0/100', stop_loss: 'canceled 0/100' } },
+  { name: 'bracket activated: the client cancels the stop-loss: the take-profit is canceled too', spec: BRACKET,
+    steps: [['fill', 'root', '100'], ['settle'], ['cancel', 'leg2'], ['settle']],
+    expected: { entry: 'filled 100/100', take_profit: 'canceled 0/100', stop_loss: 'canceled 0/100' } },
+  { name: 'bracket not filled: the client cancels a held exit: the other held exit goes, the entry works on', spec: BRACKET,
+    steps: [['settle'], ['cancel', 'leg1'], ['settle'], ['fill', 'root', '100'], ['settle']],
+    expected: { entry: 'filled 100/100', take_profit: 'canceled 0/100', stop_loss: 'canceled 0/100' } },
+  { name: 'bracket partly filled: the client cancels an exit: both exits go, the entry keeps working', spec: BRACKET,
+    steps: [['fill', 'root', '25'], ['settle'], ['cancel', 'leg2'], ['settle']],
+    expected: { entry: 'partially_filled 25/100', take_profit: 'canceled 0/25', stop_loss: 'canceled 0/25' } },
+  { name: 'oto: the client cancels the exit: the entry is not an exit and works on', spec: OTO,
+    steps: [['fill', 'root', '100'], ['settle'], ['cancel', 'leg1'], ['settle']],
+    expected: { entry: 'filled 100/100', stop_loss: 'canceled 0/100' } },
+  { name: 'held stop-loss: the client cancels the take-profit: the armed stop-loss is canceled at once', spec: BRACKET, holdStops: true,
+    steps: [['fill', 'root', '100'], ['settle'], ['cancel', 'leg1'], ['settle']],
+    expected: { entry: 'filled 100/100', take_profit: 'canceled 0/100', stop_loss: 'canceled 0/100' } },
 ];
 
 describe('reconcileGroup through the group simulator', () => {
@@ -425,5 +454,45 @@ describe('properties', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('replacing an exit of an OCO works as for any order (issue 11)', () => {
+  // The take-profit root was refused: "limit_price must equal take_profit.limit_price".
+  const replace = (member: 'root' | 'leg1', changes: Record<string, string>) => {
+    const g = new Group(OCO);
+    g.venueAnswers();
+    const id = g.head(member).orderId;
+    const r = execute(
+      g.orders.get(id),
+      { type: 'requestReplace', replacementOrderId: 'r1', changes, requestedBy: 'client' },
+      T0,
+    );
+    return r.decision.ok ? 'ok' : (r.decision.refusal.fieldErrors?.map((e) => e.field).join(',') ?? 'refused');
+  };
+  // biome-ignore format: table
+  test.each([
+    ['the take-profit repriced',                       'root', { limitPrice: '11.5' },   'ok'],
+    ['the take-profit resized',                        'root', { qty: '50' },            'ok'],
+    ['the stop-loss moved',                            'leg1', { stopPrice: '8.5' },     'ok'],
+    ['the take-profit repriced below the stop-loss',   'root', { limitPrice: '8' },      'take_profit.limit_price'],
+  ] as const)('%s: %s', (_name, member, changes, outcome) => {
+    expect(replace(member, changes)).toBe(outcome);
+  });
+
+  test('the replacement of the take-profit carries the new price as its take-profit', () => {
+    const g = new Group(OCO);
+    g.venueAnswers();
+    expect(
+      g.run('root', {
+        type: 'requestReplace',
+        replacementOrderId: 'r1',
+        changes: { limitPrice: '11.5' },
+        requestedBy: 'client',
+      }),
+    ).toBe(true);
+    g.venueAnswers();
+    expect(g.head('root').spec).toMatchObject({ limitPrice: '11.5', takeProfit: { limitPrice: '11.5' } });
+    expect(g.head('root').contingency).toMatchObject({ role: 'take_profit', groupId: 'root' });
   });
 });
