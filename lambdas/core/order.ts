@@ -1112,7 +1112,8 @@ export function execute(
 export function previewPendingReplacement(s: OrderState, now: number): OrderState | null {
   // Replaced at once (a stop the OMS held): the replacement opens from this very state.
   if (s.phase === 'replaced' && s.replacedBy !== null) return replay(openReplacement(s, now)) ?? null;
-  if (s.replaceRequest === null) return null;
+  // Filled or closed meanwhile: the venue can no longer confirm the replace.
+  if (s.replaceRequest === null || isSettled(s) || isClosedPhase(s)) return null;
   let x: OrderState = s;
   const steps = s.replaceRequest.acknowledged
     ? (['confirmReplace'] as const)

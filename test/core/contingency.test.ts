@@ -468,7 +468,9 @@ describe('replacing an exit of an OCO works as for any order (issue 11)', () => 
       { type: 'requestReplace', replacementOrderId: 'r1', changes, requestedBy: 'client' },
       T0,
     );
-    return r.decision.ok ? 'ok' : (r.decision.refusal.fieldErrors?.map((e) => e.field).join(',') ?? 'refused');
+    return r.decision.ok
+      ? 'ok'
+      : (r.decision.refusal.fieldErrors?.map((e) => e.field).join(',') ?? 'refused');
   };
   // biome-ignore format: table
   test.each([

@@ -167,3 +167,73 @@ it('oco: both exits filling at the same instant is recorded as an over-execution
     );
   }
 });
+
+it('oco: DELETE of the OCO cancels both legs at once (issue 11: the stop-loss stayed live and filled)', async () => {
+  await http.pinQuote('E2EOCX', { bid: '50.00', ask: '50.02', ask_size: '1000', bid_size: '1000' });
+  const placed = (await http.submit({
+    symbol: 'E2EOCX',
+    qty: '2',
+    side: 'sell',
+    type: 'limit',
+    time_in_force: 'gtc',
+    order_class: 'oco',
+    take_profit: { limit_price: '52.00' },
+    stop_loss: { stop_price: '48.00' },
+  })) as WithLegs;
+  const sl = placed.legs?.[0];
+  if (sl === undefined) throw new Error('an OCO has a stop-loss leg');
+  http.orders.add(sl.id);
+  await http.untilStatus(placed.id, 'new');
+  await http.untilStatus(sl.id, 'new');
+
+  await http.cancel(placed.id);
+  // The DELETE's own work: the sibling's cancel is requested when it answers.
+  expect((await types(sl.id)).includes('OrderCancelRequested')).toBe(true);
+  await http.untilStatus(placed.id, 'canceled');
+  await http.untilStatus(sl.id, 'canceled');
+  const requested = (await http.auditTrail(sl.id)).find((e) => e.type === 'OrderCancelRequested');
+  expect(requested?.data).toEqual({ requestedBy: 'oms:contingency:group_canceled' });
+  // The market falls through the stop afterwards: nothing sells.
+  await http.pinQuote('E2EOCX', { bid: '47.00', ask: '47.02', last: '47.00', bid_size: '1000' });
+  await expectConsistentTrail(http, sl.id);
+  expect((await http.order(sl.id)).filled_qty).toBe('0');
+});
+
+it('oco: the take-profit is repriced like any order; the replacement is readable at once and keeps the group', async () => {
+  await http.pinQuote('E2EOCR', { bid: '60.00', ask: '60.02', ask_size: '1000', bid_size: '1000' });
+  const placed = (await http.submit({
+    symbol: 'E2EOCR',
+    qty: '3',
+    side: 'sell',
+    type: 'limit',
+    time_in_force: 'gtc',
+    order_class: 'oco',
+    take_profit: { limit_price: '63.00' },
+    stop_loss: { stop_price: '57.00' },
+  })) as WithLegs;
+  const sl = placed.legs?.[0];
+  if (sl === undefined) throw new Error('an OCO has a stop-loss leg');
+  http.orders.add(sl.id);
+  await http.untilStatus(placed.id, 'new');
+
+  const replacement = await http.replace(placed.id, {
+    limit_price: '62.50',
+    client_order_id: `ocr-${Date.now()}`,
+  });
+  expect(replacement).toMatchObject({ limit_price: '62.5', order_class: 'oco', replaces: placed.id });
+  // Read-after-write: by id and by client order id, right after the PATCH (was 404 for 0.2-0.6 s).
+  expect(await http.order(replacement.id)).toMatchObject({ id: replacement.id, limit_price: '62.5' });
+  const byCoid = await http.expect<{ id: string }>(
+    200,
+    'GET',
+    `/v2/orders:by_client_order_id?client_order_id=${encodeURIComponent(replacement.client_order_id)}`,
+  );
+  expect(byCoid.id).toBe(replacement.id);
+  await http.untilStatus(replacement.id, 'new');
+  await http.untilStatus(placed.id, 'replaced');
+
+  // The bid reaches the new take-profit: it fills, and the stop-loss is canceled as its sibling.
+  await http.pinQuote('E2EOCR', { bid: '62.50', ask: '62.52', bid_size: '1000', ask_size: '1000' });
+  await http.untilStatus(replacement.id, 'filled');
+  await http.untilStatus(sl.id, 'canceled');
+});

@@ -340,3 +340,36 @@ it('every order placed here reached the bus once per event, in sequence order, a
     await expectConsistentTrail(http, id);
   }
 });
+
+it('unknown routes answer Alpaca 404 with a code (issue 11: API Gateway answered {"message":"Not Found"})', async () => {
+  for (const [method, path] of [
+    ['GET', '/v2/nothing-here'],
+    ['PUT', '/v2/orders'],
+    ['POST', '/v2/orders/abc'],
+  ] as const) {
+    const res = await http.request<{ code: number; message: string }>(method, path);
+    expect({ method, path, status: res.status, body: res.body }).toEqual({
+      method,
+      path,
+      status: 404,
+      body: { code: 40410000, message: 'endpoint not found' },
+    });
+  }
+});
+
+it('a cancel before the venue acknowledged shows pending_cancel, then ends canceled, not rejected (issue 11)', async () => {
+  await http.pinQuote('E2EPNC', { bid: '15.00', ask: '15.02', ask_size: '1000' });
+  await http.venue({ latency_ms: 1500 });
+  try {
+    const placed = await http.submit(limitBuy('E2EPNC', '5', '14.00'));
+    const canceled = await http.request('DELETE', `/v2/orders/${placed.id}`);
+    expect(canceled.status).toBe(204);
+    const seen = await http.order(placed.id);
+    // Not yet acknowledged by the slow venue: the cancel shows at once.
+    if (seen.status !== 'canceled') expect(seen.status).toBe('pending_cancel');
+    const done = await http.untilStatus(placed.id, ['canceled', 'rejected'], 20_000);
+    expect(done.status).toBe('canceled');
+  } finally {
+    await http.venue({});
+  }
+});
