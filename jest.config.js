@@ -1,8 +1,11 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * Two projects: `unit` (everything but test/e2e) and `e2e` (local mode end to end). The e2e project's
+ * globalSetup starts ONE warmed local mode that the e2e files share (test/e2e/README.md); jest runs
+ * a project's globalSetup only when one of its files is selected, so `npx jest test/core` starts
+ * nothing.
+ */
+const shared = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
@@ -14,8 +17,29 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: ['/node_modules/(?!(jose|@middy)/)'],
-  // The suite runs on the Lambda runtime's Node major (see README: node comes from devDependencies).
-  testTimeout: 30000,
   // Sources import with NodeNext '.js' suffixes; jest resolves them to the .ts files.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  // The suite runs on the Lambda runtime's Node major (see README: node comes from devDependencies).
+  testTimeout: 30000,
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/'],
+    },
+    {
+      ...shared,
+      displayName: 'e2e',
+      roots: ['<rootDir>/test/e2e'],
+      testMatch: ['**/*.test.ts'],
+      globalSetup: '<rootDir>/test/e2e/global-setup.js',
+      globalTeardown: '<rootDir>/test/e2e/global-teardown.js',
+    },
+  ],
 };

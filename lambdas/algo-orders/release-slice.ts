@@ -6,9 +6,9 @@
  * goes to `Finish algorithm`): the remaining slices' Waits are skipped.
  */
 import { z } from 'zod';
+import { marketData } from '../market-data/market-data.js';
 import { algoStepDeps, runAlgoStep } from '../orders/algo-orders.js';
 import { eventStore, parsePayload } from '../orders/workflow-task.js';
-import { dynamo } from '../platform/dynamo.js';
 import { logger } from '../platform/observability.js';
 import { sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
@@ -23,7 +23,7 @@ export class ScheduleStopped extends Error {
 const runTask = async (event: unknown): Promise<{ orderId: string; index: number; decision: string }> => {
   const { orderId, index } = parsePayload(payload, event, 'release-slice');
   const outcome = await runAlgoStep(
-    algoStepDeps(eventStore(), dynamo, sessionOptionsFromEnv()),
+    algoStepDeps(eventStore(), marketData(), sessionOptionsFromEnv()),
     orderId,
     'slice',
     index,

@@ -17,9 +17,9 @@ import {
 } from '../core/algos/index.js';
 import { statusOf } from '../core/index.js';
 import { runCommand } from '../event-store/event-store.js';
+import { marketData } from '../market-data/market-data.js';
 import { algoStepDeps, defaultEndTimeOf } from '../orders/algo-orders.js';
 import { eventStore, OrderNotFound, parsePayload, workflowMeta } from '../orders/workflow-task.js';
-import { dynamo } from '../platform/dynamo.js';
 import { sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
 
@@ -49,7 +49,7 @@ const runTask = async (event: unknown, context?: Context): Promise<StartAlgorith
   const status = statusOf(parent);
   const ended = { orderId, status, slices: [], windowEnd: new Date().toISOString() };
   if (parent.phase !== 'working' || parent.algo.done) return ended;
-  const deps = algoStepDeps(store, dynamo, sessionOptionsFromEnv());
+  const deps = algoStepDeps(store, marketData(), sessionOptionsFromEnv());
   const params = algoParamsFromSpec(parent.spec, {
     orderId,
     now: Date.parse(parent.createdAt),

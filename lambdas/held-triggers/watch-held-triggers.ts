@@ -14,7 +14,7 @@
  * others; the run throws at the end if any failed, so it shows as an error (the next run re-checks).
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { BatchGetCommand, type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
@@ -24,12 +24,13 @@ import {
   heldTriggerCommands,
   ORDER_TYPES,
   type OrderEvent,
-  parseNanos,
   SIDES,
   TIMES_IN_FORCE,
   type TriggerQuote,
 } from '../core/index.js';
 import { EventStore, runDecision } from '../event-store/event-store.js';
+import { type MarketData, marketData } from '../market-data/market-data.js';
+import { fullQuote } from '../market-data/quotes.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { logger, metrics } from '../platform/observability.js';
@@ -37,9 +38,6 @@ import { logger, metrics } from '../platform/observability.js';
 export const ARMED_INDEX = 'byArmedSymbol';
 /** Orders checked at once. */
 const CONCURRENCY = 10;
-/** BatchGetItem's limit of keys per call. */
-const BATCH_GET_KEYS = 100;
-const BATCH_GET_ATTEMPTS = 4;
 /** Decide-and-append attempts per order when other writers keep appending first. */
 const APPEND_ATTEMPTS = 8;
 
@@ -47,7 +45,8 @@ export interface WatchDeps {
   readonly doc: DynamoDBDocumentClient;
   readonly store: EventStore;
   readonly ordersTable: string;
-  readonly marketTable: string;
+  /** Quotes (the market data port). */
+  readonly market: MarketData;
   readonly now: () => number;
   /** What caused the events this run appends (the invocation). */
   readonly causationId: string;
@@ -112,33 +111,18 @@ async function scanArmed(deps: WatchDeps): Promise<Record<string, unknown>[]> {
   return items;
 }
 
-const positive = (v: unknown): string | null => {
-  const n = typeof v === 'string' || typeof v === 'number' ? parseNanos(String(v)) : null;
-  return typeof n === 'bigint' && n > 0n ? formatNanos(n) : null;
-};
-
-function quoteOf(item: Record<string, unknown>): TriggerQuote | null {
-  const [bid, ask, last] = [positive(item.bid), positive(item.ask), positive(item.last)];
-  return bid !== null && ask !== null && last !== null ? { bid, ask, last } : null;
-}
-
-/** The readable quotes of `symbols` (a symbol without a readable quote is absent). */
+/** The readable quotes of `symbols` through the market data port (a symbol without one is absent). */
 async function readQuotes(deps: WatchDeps, symbols: readonly string[]): Promise<Map<string, TriggerQuote>> {
   const quotes = new Map<string, TriggerQuote>();
-  for (let i = 0; i < symbols.length; i += BATCH_GET_KEYS) {
-    let keys: Record<string, unknown>[] = symbols.slice(i, i + BATCH_GET_KEYS).map((symbol) => ({ symbol }));
-    for (let attempt = 1; keys.length > 0 && attempt <= BATCH_GET_ATTEMPTS; attempt++) {
-      if (attempt > 1) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-      const out = await deps.doc.send(
-        new BatchGetCommand({ RequestItems: { [deps.marketTable]: { Keys: keys } } }),
-      );
-      for (const item of out.Responses?.[deps.marketTable] ?? []) {
-        const quote = quoteOf(item);
-        if (quote !== null) quotes.set(String(item.symbol), quote);
-        else logger.warn('unreadable quote: its armed orders are not checked', { symbol: item.symbol });
-      }
-      keys = out.UnprocessedKeys?.[deps.marketTable]?.Keys ?? [];
-    }
+  for (const [symbol, q] of await deps.market.quotes(symbols)) {
+    const full = fullQuote(q);
+    if (full === null) logger.warn('unreadable quote: its armed orders are not checked', { symbol });
+    else
+      quotes.set(symbol, {
+        bid: formatNanos(full.bid),
+        ask: formatNanos(full.ask),
+        last: formatNanos(full.last),
+      });
   }
   return quotes;
 }
@@ -250,7 +234,7 @@ export async function handler(_event: unknown, context?: Context): Promise<Watch
       doc: dynamo,
       store: new EventStore(dynamo, requiredEnv(ENV.eventStoreTable)),
       ordersTable: requiredEnv(ENV.ordersTable),
-      marketTable: requiredEnv(ENV.marketTable),
+      market: marketData(),
       now: Date.now,
       causationId: `watch-held-triggers:${context?.awsRequestId ?? 'local'}`,
     });

@@ -7,7 +7,6 @@
  * workflow's slice step and by the group coordinator when a child closes.
  */
 import { randomUUID } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ChildOutcome, QuoteSnapshot } from '../core/algos/plugin.js';
 import type { SessionOptions } from '../core/index.js';
 import {
@@ -18,15 +17,16 @@ import {
   type Nanos,
   nextSessionTime,
   type OrderState,
-  parseNanos,
 } from '../core/index.js';
 import { AppendConflict, type EventStore } from '../event-store/event-store.js';
-import { ENV, optionalEnv, requiredEnv } from '../platform/config.js';
+import type { MarketData } from '../market-data/market-data.js';
+import { fullQuote } from '../market-data/quotes.js';
+import { ENV, optionalEnv } from '../platform/config.js';
 
 export interface AlgoStepDeps {
   readonly store: EventStore;
-  readonly doc: DynamoDBDocumentClient;
-  readonly marketTable: string;
+  /** Quotes and cumulative volume (the market data port). */
+  readonly market: MarketData;
   readonly now: () => number;
   readonly newOrderId: () => string;
   /** The session settings (close, days, calendar) for a parent's default end of window. */
@@ -34,15 +34,10 @@ export interface AlgoStepDeps {
   readonly session: SessionOptions;
 }
 
-export function algoStepDeps(
-  store: EventStore,
-  doc: DynamoDBDocumentClient,
-  session: SessionOptions,
-): AlgoStepDeps {
+export function algoStepDeps(store: EventStore, market: MarketData, session: SessionOptions): AlgoStepDeps {
   return {
     store,
-    doc,
-    marketTable: requiredEnv(ENV.marketTable),
+    market,
     now: Date.now,
     newOrderId: randomUUID,
     sessionClose: optionalEnv(ENV.sessionClose) ?? DEFAULT_SESSION_CLOSE,
@@ -59,22 +54,12 @@ export type AlgoStepOutcome =
   /** The parent is done, canceled or closed: its schedule has nothing more to do. */
   | { readonly kind: 'stopped'; readonly status: string };
 
-const dec = (v: unknown): Nanos | null => {
-  const n = typeof v === 'string' || typeof v === 'number' ? parseNanos(String(v)) : null;
-  return typeof n === 'bigint' ? n : null;
-};
-
 async function marketOf(
   deps: AlgoStepDeps,
   symbol: string,
 ): Promise<{ quote: QuoteSnapshot | null; volume: Nanos | null }> {
-  const out = await deps.doc.send(new GetCommand({ TableName: deps.marketTable, Key: { symbol } }));
-  const i = out.Item ?? {};
-  const bid = dec(i.bid);
-  const ask = dec(i.ask);
-  const last = dec(i.last);
-  const quote = bid !== null && ask !== null && last !== null ? { bid, ask, last } : null;
-  return { quote, volume: dec(i.volume) };
+  const q = await deps.market.quote(symbol);
+  return { quote: fullQuote(q), volume: q?.volume ?? null };
 }
 
 /** The window's default end for a parent without end_time: the session close after its creation. */

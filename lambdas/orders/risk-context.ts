@@ -17,7 +17,6 @@ import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/
 import { z } from 'zod';
 import {
   DEFAULT_RISK_LIMITS,
-  divideHalfEven,
   formatNanos,
   multiply,
   type Nanos,
@@ -31,6 +30,8 @@ import {
   toValue18,
   type Value18,
 } from '../core/index.js';
+import { type MarketData, marketData } from '../market-data/market-data.js';
+import { referencePriceOf } from '../market-data/quotes.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 
@@ -41,6 +42,8 @@ export interface RiskInputs {
 
 export interface LoadRiskOptions {
   readonly doc?: DynamoDBDocumentClient;
+  /** Where quotes come from (default: the market data port as the stack wires it). */
+  readonly market?: MarketData;
   /**
    * The order being checked when it is already stored (the workflow's re-check): it is not its
    * own open exposure nor its own duplicate, and only orders created before it count as twins.
@@ -105,12 +108,6 @@ function readAccount(
   };
 }
 
-const quoteSchema = z.object({
-  bid: decimalText.optional(),
-  ask: decimalText.optional(),
-  last: decimalText.optional(),
-});
-
 /** The Alpaca order JSON the read model keeps under `order` (the fields risk reads). */
 const viewSchema = z.object({
   id: z.string(),
@@ -138,17 +135,6 @@ function dec(text: string | null | undefined): Nanos | null {
 }
 
 /** Reference price of a quote: last trade, else the mid (half-even at 9 dp), else null. */
-export function referencePriceOf(item: Record<string, unknown> | undefined): string | null {
-  const q = quoteSchema.safeParse(item ?? {});
-  if (!q.success) return null;
-  const last = dec(q.data.last);
-  if (last !== null && last > 0n) return formatNanos(last);
-  const bid = dec(q.data.bid);
-  const ask = dec(q.data.ask);
-  if (bid === null || ask === null || bid <= 0n || ask <= 0n) return null;
-  return formatNanos(divideHalfEven(toValue18(bid + ask), 2n * ONE));
-}
-
 export async function loadRiskInputs(
   accountId: string,
   order: OrderSpec,
@@ -156,11 +142,12 @@ export async function loadRiskInputs(
   options: LoadRiskOptions = {},
 ): Promise<RiskInputs> {
   const doc = options.doc ?? dynamo;
+  const market = options.market ?? marketData();
   const [account, referencePrice, open] = await Promise.all([
     doc.send(
       new GetCommand({ TableName: requiredEnv(ENV.accountsTable), Key: { pk: `account#${accountId}` } }),
     ),
-    quoteOf(doc, order.symbol),
+    quoteOf(market, order.symbol),
     queryViews(doc, {
       IndexName: 'byAccountStatus',
       KeyConditionExpression: 'accountOpenClosed = :k',
@@ -176,7 +163,7 @@ export async function loadRiskInputs(
   const before = options.self ? `${options.self.createdAt}#${options.self.orderId}` : null;
   const isEarlier = (v: View) => before === null || `${v.created_at}#${v.id}` < before;
   const exposed = options.exposure === 'all' ? others(open) : others(open).filter(isEarlier);
-  const openBuyExposure = await exposureOf(doc, exposed, order.symbol, referencePrice);
+  const openBuyExposure = await exposureOf(market, exposed, order.symbol, referencePrice);
 
   const window = limits.duplicateWindowSeconds;
   let recentOrders: RecentOrder[] = [];
@@ -217,9 +204,9 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-async function quoteOf(doc: DynamoDBDocumentClient, symbol: string): Promise<string | null> {
-  const out = await doc.send(new GetCommand({ TableName: requiredEnv(ENV.marketTable), Key: { symbol } }));
-  return referencePriceOf(out.Item);
+/** The symbol's reference price through the market data port (last sale, else the mid). */
+async function quoteOf(market: MarketData, symbol: string): Promise<string | null> {
+  return referencePriceOf(await market.quote(symbol));
 }
 
 async function queryViews(
@@ -257,7 +244,7 @@ async function queryViews(
  * the children's fills it mirrors) already reserve what the child works.
  */
 async function exposureOf(
-  doc: DynamoDBDocumentClient,
+  market: MarketData,
   open: View[],
   symbol: string,
   reference: string | null,
@@ -274,7 +261,7 @@ async function exposureOf(
     ),
   ].filter((s) => s !== symbol);
   const quotes = new Map<string, string | null>([[symbol, reference]]);
-  await Promise.all(needQuote.map(async (s) => quotes.set(s, await quoteOf(doc, s))));
+  await Promise.all(needQuote.map(async (s) => quotes.set(s, await quoteOf(market, s))));
 
   let total: Value18 = 0n;
   for (const v of buys) {

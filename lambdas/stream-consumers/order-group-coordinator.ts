@@ -33,6 +33,7 @@ import {
   readRecords,
   streamHandler,
 } from '../event-store/stream-records.js';
+import { marketData } from '../market-data/market-data.js';
 import { type AlgoStepDeps, algoStepDeps, runAlgoStep } from '../orders/algo-orders.js';
 import { COORDINATOR, loadGroup } from '../orders/contingent-groups.js';
 import { runReplaceCommand } from '../orders/replacements.js';
@@ -162,7 +163,7 @@ export async function coordinateGroup(
   causationId: string,
   now: () => number = Date.now,
   newOrderId: () => string = randomUUID,
-  algoDeps: () => AlgoStepDeps = () => algoStepDeps(store, dynamo, sessionOptionsFromEnv()),
+  algoDeps: () => AlgoStepDeps = () => algoStepDeps(store, marketData(), sessionOptionsFromEnv()),
 ): Promise<number> {
   const { state: root } = await store.loadState(groupId);
   if (root?.algo !== null && root?.algo !== undefined)

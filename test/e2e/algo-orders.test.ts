@@ -6,20 +6,26 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { envValue, type LocalOms } from '../../local/oms-local.js';
 import { LOCAL_REGION } from '../../local/types.js';
-import { type AuditEvent, eventually, num, type OmsHttp, startTradingDayOms } from './harness.js';
+import {
+  type AuditEvent,
+  eventually,
+  num,
+  type OmsHttp,
+  type SharedOms,
+  sharedTradingDayOms,
+} from './harness.js';
 
 jest.setTimeout(90_000);
 
-let oms: LocalOms;
+let oms: SharedOms;
 let http: OmsHttp;
 /** MARKET_TABLE through DynamoDB Local: the tape (`volume`) of a pinned symbol is the test's to print. */
 let doc: DynamoDBDocumentClient;
 let marketTable: string;
 
 beforeAll(async () => {
-  ({ oms, http } = await startTradingDayOms());
+  ({ oms, http } = await sharedTradingDayOms());
   doc = DynamoDBDocumentClient.from(
     new DynamoDBClient({
       endpoint: oms.dynamoDbEndpoint,
@@ -27,7 +33,7 @@ beforeAll(async () => {
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     }),
   );
-  marketTable = envValue(oms.topology, 'MARKET_TABLE');
+  marketTable = oms.marketTable;
 }, 90_000);
 
 afterAll(async () => {

@@ -5,16 +5,15 @@
  * Alpaca/FIX status sequence of each is asserted from its audit trail. See local-mode.test.ts for
  * the harness conventions.
  */
-import type { LocalOms } from '../../local/oms-local.js';
-import { expectConsistentTrail, type OmsHttp, startTradingDayOms } from './harness.js';
+import { expectConsistentTrail, type OmsHttp, type SharedOms, sharedTradingDayOms } from './harness.js';
 
 jest.setTimeout(60_000);
 
-let oms: LocalOms;
+let oms: SharedOms;
 let http: OmsHttp;
 
 beforeAll(async () => {
-  ({ oms, http } = await startTradingDayOms());
+  ({ oms, http } = await sharedTradingDayOms());
 }, 90_000);
 
 afterAll(async () => {

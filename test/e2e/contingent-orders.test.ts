@@ -4,22 +4,22 @@
  * canceled by the group coordinator (stream consumer `OrderGroupCoordinator`). Each scenario trades its own
  * symbol. See local-mode.test.ts for the harness conventions.
  */
-import type { LocalOms } from '../../local/oms-local.js';
 import {
   eventually,
   expectConsistentTrail,
   type OmsHttp,
   type Order,
-  startTradingDayOms,
+  type SharedOms,
+  sharedTradingDayOms,
 } from './harness.js';
 
 jest.setTimeout(60_000);
 
-let oms: LocalOms;
+let oms: SharedOms;
 let http: OmsHttp;
 
 beforeAll(async () => {
-  ({ oms, http } = await startTradingDayOms());
+  ({ oms, http } = await sharedTradingDayOms());
 }, 90_000);
 
 afterAll(async () => {

@@ -7,7 +7,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { apiKeyItem } from '../../lambdas/orders/accounts.js';
-import { envValue, type LocalOms, type LocalOmsOptions, startLocalOms } from '../../local/oms-local.js';
+import { type LocalOms, type LocalOmsOptions, startLocalOms } from '../../local/oms-local.js';
 import { LOCAL_REGION } from '../../local/types.js';
 
 /** The Alpaca order fields the tests read. */
@@ -338,7 +338,7 @@ export function filledByEvents(trail: readonly AuditEvent[]): number {
 
 /** Seeds another API key and account into local mode's accounts table (as local mode seeds the demo). */
 export async function seedAccount(
-  oms: LocalOms,
+  oms: Pick<LocalOms, 'dynamoDbEndpoint'> & { readonly accountsTable: string },
   account: { keyId: string; secret: string; accountId: string },
 ): Promise<void> {
   const doc = DynamoDBDocumentClient.from(
@@ -349,7 +349,7 @@ export async function seedAccount(
     }),
   );
   try {
-    const table = envValue(oms.topology, 'ACCOUNTS_TABLE');
+    const table = oms.accountsTable;
     await doc.send(
       new PutCommand({
         TableName: table,
@@ -391,4 +391,33 @@ export async function startTradingDayOms(
     logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
   });
   return { oms, http: OmsHttp.forDemo(oms) };
+}
+
+/** The shared local mode's address (test/e2e/global-setup.js, OMS_E2E_SHARED). */
+export interface SharedOms {
+  readonly apiUrl: string;
+  readonly apiKeyId: string;
+  readonly apiSecretKey: string;
+  readonly dynamoDbEndpoint: string;
+  readonly marketTable: string;
+  readonly accountsTable: string;
+  /** Nothing to stop: the global teardown stops the shared local mode. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The trading-day local mode the e2e files share (started once, warmed, by the e2e project's
+ * globalSetup). A file that needs other settings (a venue without stops, a close minutes away)
+ * starts its own with `startTradingDayOms(options)` or `startLocalOms`. Each file trades its own
+ * symbols and keeps its own `OmsHttp.orders`; files run one at a time (a file that changes the
+ * venue's controls restores them before it ends).
+ */
+export async function sharedTradingDayOms(): Promise<{ oms: SharedOms; http: OmsHttp }> {
+  const text = process.env.OMS_E2E_SHARED;
+  if (text === undefined || text === '') {
+    throw new Error('OMS_E2E_SHARED is not set: run e2e files through jest (the e2e project starts it)');
+  }
+  const shared = JSON.parse(text) as Omit<SharedOms, 'stop'>;
+  const oms: SharedOms = { ...shared, stop: async () => undefined };
+  return { oms, http: new OmsHttp(oms.apiUrl, oms.apiKeyId, oms.apiSecretKey) };
 }

@@ -10,7 +10,6 @@
  * order at once (reported; local/step-functions.ts). `OMS_E2E_RACE_LOG=1` prints which side
  * won each replace/fill race; `OMS_E2E_LOG=<file>` keeps the handlers' logs.
  */
-import type { LocalOms } from '../../local/oms-local.js';
 import {
   type AuditEvent,
   eventually,
@@ -23,17 +22,18 @@ import {
   type Order,
   REPLACEMENT_PATH,
   SETTLED,
+  type SharedOms,
   seedAccount,
-  startTradingDayOms,
+  sharedTradingDayOms,
 } from './harness.js';
 
 jest.setTimeout(45_000);
 
-let oms: LocalOms;
+let oms: SharedOms;
 let http: OmsHttp;
 
 beforeAll(async () => {
-  ({ oms, http } = await startTradingDayOms());
+  ({ oms, http } = await sharedTradingDayOms());
 }, 90_000);
 
 afterAll(async () => {

@@ -29,6 +29,7 @@ import {
   type WatchSummary,
   watchHeldTriggers,
 } from '../../lambdas/held-triggers/watch-held-triggers.js';
+import { TableMarketData } from '../../lambdas/market-data/market-data.js';
 import { type OrderViewItem, orderViewItem } from '../../lambdas/orders/order-view-item.js';
 import { limitOrder, OrderBook, T0 } from '../core/order-book.js';
 import { storeOf } from '../stream-consumers/records.js';
@@ -42,7 +43,7 @@ const deps = (causationId = 'watch-held-triggers:run-1'): WatchDeps => ({
   doc,
   store: new EventStore(doc, 'events'),
   ordersTable: 'orders',
-  marketTable: 'market',
+  market: new TableMarketData(doc, 'market'),
   now: () => NOW,
   causationId,
 });

@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { checkPreTradeRisk, DEFAULT_RISK_LIMITS } from '../../lambdas/core/index.js';
-import { loadRiskInputs, referencePriceOf } from '../../lambdas/orders/risk-context.js';
+import { loadRiskInputs } from '../../lambdas/orders/risk-context.js';
 import { SUBMITTED_AT, setEnv, spec, TABLES } from '../order-lifecycle/fixtures.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -20,15 +20,6 @@ const view = (o: Record<string, unknown>) => ({
 beforeEach(() => {
   ddb.reset();
   setEnv();
-});
-
-it.each<[Record<string, unknown> | undefined, string | null]>([
-  [{ last: '101.5', bid: '100', ask: '103' }, '101.5'],
-  [{ bid: '100', ask: '100.01' }, '100.005'],
-  [{ bid: '100' }, null],
-  [undefined, null],
-])('reference price of %j is %s', (quote, expected) => {
-  expect(referencePriceOf(quote)).toBe(expected);
 });
 
 it('merges the account limits over the defaults and values open buys and recent orders', async () => {

@@ -24,6 +24,7 @@ import {
   tickSizeFor,
 } from '../../core/index.js';
 import { volumeProfilePercent } from '../../core/volume-profile.js';
+import type { QuoteItem } from '../../market-data/quotes.js';
 
 // The profile lives in the core (the VWAP algorithm weights its slices by it); re-exported here,
 // where the displayed sizes it shapes are drawn.
@@ -44,23 +45,8 @@ export interface Quote {
   readonly updatedAt: string;
 }
 
-/** The MARKET_TABLE item: decimals as canonical text. */
-export interface QuoteItem {
-  readonly symbol: string;
-  readonly bid: string;
-  readonly ask: string;
-  readonly last: string;
-  readonly bidSize: string;
-  readonly askSize: string;
-  readonly updatedAt: string;
-  /** Set by an operator: the market tick holds this quote (does not walk it) until it is set again. */
-  readonly pinned?: boolean;
-  /**
-   * Cumulative traded volume of the simulated tape (`printedVolume` per step): what algorithms
-   * measure participation against (`max_percentage`). Absent until the first step.
-   */
-  readonly volume?: string;
-}
+// The MARKET_TABLE item: ONE schema, the market data port's (readers go through the port).
+export type { QuoteItem };
 
 /** A pinned MARKET_TABLE item, as `pinnedQuoteItem` builds it. */
 export interface PinnedQuoteItem extends QuoteItem {

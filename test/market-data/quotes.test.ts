@@ -1,0 +1,124 @@
+/** The market data port's reading of quotes: one item schema, the reference price, the best bid/offer. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { nanos } from '../../lambdas/core/index.js';
+import { TableMarketData } from '../../lambdas/market-data/market-data.js';
+import {
+  bestBidOfferOf,
+  fullQuote,
+  type MarketQuote,
+  quoteFromItem,
+  referencePriceOf,
+} from '../../lambdas/market-data/quotes.js';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+beforeEach(() => ddb.reset());
+
+// The reference price risk checks against: the last sale, else the mid (risk-context's old rule).
+it.each<[Record<string, unknown> | undefined, string | null]>([
+  [{ symbol: 'A', last: '101.5', bid: '100', ask: '103' }, '101.5'],
+  [{ symbol: 'A', bid: '100', ask: '100.01' }, '100.005'],
+  [{ symbol: 'A', last: 0, bid: '100', ask: '100.02' }, '100.01'],
+  [{ symbol: 'A', bid: '100' }, null],
+  [{ symbol: 'A', last: 'n/a', bid: 'x', ask: '1' }, null],
+  [undefined, null],
+])('reference price of %j is %s', (item, expected) => {
+  expect(referencePriceOf(quoteFromItem(item))).toBe(expected);
+});
+
+it.each<[string, Record<string, unknown>, boolean]>([
+  ['all three prices', { symbol: 'A', bid: '9.99', ask: '10.01', last: '10' }, true],
+  ['numbers as JSON numbers', { symbol: 'A', bid: 9.99, ask: 10.01, last: 10 }, true],
+  ['no last', { symbol: 'A', bid: '9.99', ask: '10.01' }, false],
+  ['a zero bid', { symbol: 'A', bid: '0', ask: '10.01', last: '10' }, false],
+  ['a price that is not a decimal', { symbol: 'A', bid: '9.99', ask: 'ten', last: '10' }, false],
+])(
+  'a full quote (trigger checks, algorithm slices) needs readable bid, ask and last: %s',
+  (_n, item, full) => {
+    expect(fullQuote(quoteFromItem(item)) !== null).toBe(full);
+  },
+);
+
+it('volume and sizes: zero is a reading, absent is null', () => {
+  expect(quoteFromItem({ symbol: 'A', volume: '0', bidSize: '0' })).toMatchObject({
+    volume: 0n,
+    bidSize: 0n,
+    askSize: null,
+  });
+  expect(quoteFromItem({ bid: '1' })).toBeNull(); // nothing names it
+  expect(quoteFromItem({ bid: '1' }, null, 'B')).toMatchObject({ symbol: 'B', bid: nanos('1') });
+  expect(quoteFromItem(undefined, null, 'B')).toBeNull();
+});
+
+it('the best bid and offer over several sources: highest bid, lowest ask, each with its source', () => {
+  const q = (source: string, bid: string | null, ask: string | null): MarketQuote => ({
+    symbol: 'A',
+    bid: bid === null ? null : nanos(bid),
+    ask: ask === null ? null : nanos(ask),
+    last: null,
+    bidSize: null,
+    askSize: null,
+    volume: null,
+    updatedAt: null,
+    source,
+  });
+  expect(
+    bestBidOfferOf('A', [q('X', '10.00', '10.05'), q('Y', '10.01', '10.06'), q('Z', null, '10.04')]),
+  ).toEqual({
+    symbol: 'A',
+    bid: nanos('10.01'),
+    bidSource: 'Y',
+    ask: nanos('10.04'),
+    askSource: 'Z',
+  });
+  expect(bestBidOfferOf('A', [])).toEqual({
+    symbol: 'A',
+    bid: null,
+    bidSource: null,
+    ask: null,
+    askSource: null,
+  });
+});
+
+describe('TableMarketData (the MARKET_TABLE adapter)', () => {
+  const port = new TableMarketData(
+    DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+    'market',
+  );
+
+  it('quote: one GetItem; none for a symbol without an item', async () => {
+    ddb
+      .on(GetCommand, { Key: { symbol: 'A' } })
+      .resolves({ Item: { symbol: 'A', bid: '1', ask: '1.01', last: '1' } });
+    ddb.on(GetCommand, { Key: { symbol: 'B' } }).resolves({});
+    expect(fullQuote(await port.quote('A'))).toEqual({
+      bid: nanos('1'),
+      ask: nanos('1.01'),
+      last: nanos('1'),
+    });
+    expect(await port.quote('B')).toBeNull();
+    expect(await port.bestBidOffer('A')).toMatchObject({ bid: nanos('1'), ask: nanos('1.01') });
+  });
+
+  it('quotes: BatchGetItem by 100 keys, unprocessed keys asked again, duplicates once', async () => {
+    const symbols = Array.from({ length: 150 }, (_, i) => `S${i}`);
+    let first = true;
+    ddb.on(BatchGetCommand).callsFake((input) => {
+      const keys = input.RequestItems.market.Keys as { symbol: string }[];
+      // The first batch leaves its last key unprocessed once.
+      const unprocessed = first ? keys.slice(-1) : [];
+      first = false;
+      const served = keys.slice(0, keys.length - unprocessed.length);
+      return {
+        Responses: { market: served.map(({ symbol }) => ({ symbol, bid: '1', ask: '2', last: '1.5' })) },
+        UnprocessedKeys: unprocessed.length === 0 ? {} : { market: { Keys: unprocessed } },
+      };
+    });
+    const quotes = await port.quotes([...symbols, 'S0']);
+    expect([...quotes.keys()].sort()).toEqual([...symbols].sort());
+    expect(
+      ddb.commandCalls(BatchGetCommand).map((c) => c.args[0].input.RequestItems?.market?.Keys?.length),
+    ).toEqual([100, 1, 50]);
+  });
+});
