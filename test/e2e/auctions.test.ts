@@ -7,15 +7,16 @@
  * unmarketable opg limit is canceled `auction_unfilled`; an opg order placed during the session is
  * refused by the API (422, nothing placed); the cls order fills in the closing auction.
  */
-import { type LocalOms, startLocalOms } from '../../local/oms-local.js';
+import type { LocalOms } from '../../local/oms-local.js';
 import {
-  EVERY_DAY,
   expectConsistentTrail,
   expectWorkflowPath,
   FILLED_PATH,
   newYorkTime,
-  OmsHttp,
+  type OmsHttp,
   type Order,
+  OWN_OMS_START_BOUND_MS,
+  startAhead,
 } from './harness.js';
 
 /**
@@ -26,6 +27,8 @@ import {
  * start and trade on the same 2 cores (a 22 s lead was too short there once).
  */
 const OPEN_AFTER_MS = 45_000;
+/** What the auction orders need before the open: placed, acknowledged, resting through a tick. */
+const MIN_LEFT_MS = 25_000;
 /** From the open to the close: the opening auction's reports applied, an opg order refused. */
 const CLOSE_AFTER_OPEN_MS = 12_000;
 const SYMBOL = 'E2EAUC';
@@ -36,27 +39,17 @@ let openAt: number;
 let closeAt: number;
 
 beforeAll(async () => {
-  // Whole seconds: the open and the close are wall-clock times to the second.
-  openAt = Math.ceil((Date.now() + OPEN_AFTER_MS) / 1000) * 1000;
+  // The open 45 s after start; at least 25 s of it left once warm (else started again, longer).
+  ({
+    oms,
+    http,
+    at: openAt,
+  } = await startAhead(OPEN_AFTER_MS, MIN_LEFT_MS, (at) => ({
+    sessionOpen: newYorkTime(at),
+    sessionClose: newYorkTime(at + CLOSE_AFTER_OPEN_MS),
+  })));
   closeAt = openAt + CLOSE_AFTER_OPEN_MS;
-  oms = await startLocalOms({
-    port: 0,
-    sessionOpen: newYorkTime(openAt),
-    sessionClose: newYorkTime(closeAt),
-    sessionDays: EVERY_DAY,
-    logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
-  });
-  http = OmsHttp.forDemo(oms);
-  await http.pinQuote('E2EWARM', { bid: '10.00', ask: '10.01', ask_size: '1000' });
-  const warm = await http.submit({
-    symbol: 'E2EWARM',
-    qty: '1',
-    side: 'buy',
-    type: 'market',
-    time_in_force: 'ioc',
-  });
-  await http.untilStatus(warm.id, 'filled', 40_000);
-}, 60_000);
+}, OWN_OMS_START_BOUND_MS);
 
 afterAll(async () => {
   await oms?.stop();

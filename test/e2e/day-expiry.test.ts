@@ -7,15 +7,16 @@
  * workflow's own expiry (close + grace) is the backstop, set far enough here (30 s) that the
  * venue's comes first.
  */
-import { type LocalOms, startLocalOms } from '../../local/oms-local.js';
+import type { LocalOms } from '../../local/oms-local.js';
 import {
-  EVERY_DAY,
   expectConsistentTrail,
   expectWorkflowPath,
   FILLED_PATH,
   filledByEvents,
   newYorkTime,
-  OmsHttp,
+  type OmsHttp,
+  OWN_OMS_START_BOUND_MS,
+  startAhead,
 } from './harness.js';
 
 /**
@@ -23,6 +24,8 @@ import {
  * cold starts: about 10-18 s on 2 cores) and the DAY order's first steps must fit before the close.
  */
 const CLOSE_AFTER_MS = 40_000;
+/** What the DAY order needs before the close: placed, acknowledged, resting through a tick. */
+const MIN_LEFT_MS = 25_000;
 const GRACE_SECONDS = 30;
 
 let oms: LocalOms;
@@ -30,27 +33,16 @@ let http: OmsHttp;
 let closeAt: number;
 
 beforeAll(async () => {
-  // Whole seconds: the close is a wall-clock time to the second.
-  closeAt = Math.ceil((Date.now() + CLOSE_AFTER_MS) / 1000) * 1000;
-  oms = await startLocalOms({
-    port: 0,
-    sessionClose: newYorkTime(closeAt),
+  // The close 40 s after start; at least 25 s of it left once warm (else started again, longer).
+  ({
+    oms,
+    http,
+    at: closeAt,
+  } = await startAhead(CLOSE_AFTER_MS, MIN_LEFT_MS, (at) => ({
+    sessionClose: newYorkTime(at),
     expiryGraceSeconds: GRACE_SECONDS,
-    sessionDays: EVERY_DAY,
-    logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
-  });
-  http = OmsHttp.forDemo(oms);
-  // Warm the functions up with a market order, so the DAY order rests well before the close.
-  await http.pinQuote('E2EWARM', { bid: '10.00', ask: '10.01', ask_size: '1000' });
-  const warm = await http.submit({
-    symbol: 'E2EWARM',
-    qty: '1',
-    side: 'buy',
-    type: 'market',
-    time_in_force: 'ioc',
-  });
-  await http.untilStatus(warm.id, 'filled', 30_000);
-}, 60_000);
+  })));
+}, OWN_OMS_START_BOUND_MS);
 
 afterAll(async () => {
   await oms?.stop();

@@ -390,7 +390,57 @@ export async function startTradingDayOms(
     sessionDays: EVERY_DAY,
     logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
   });
-  return { oms, http: OmsHttp.forDemo(oms) };
+  const http = OmsHttp.forDemo(oms);
+  // Warm before the first test: no test meets a cold worker (they took 5 s a step on 2 cores).
+  await oms.warmUp();
+  await warmOrder(http);
+  return { oms, http };
+}
+
+/** One marketable IOC order through the whole filled path: every step's code runs once. */
+export async function warmOrder(http: OmsHttp): Promise<void> {
+  await http.pinQuote('E2EWARM', { bid: '10.00', ask: '10.01', ask_size: '1000' });
+  const warm = await http.submit({
+    symbol: 'E2EWARM',
+    qty: '1',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'ioc',
+  });
+  await http.untilStatus(warm.id, 'filled', 120_000);
+}
+
+/** An upper bound for a beforeAll that starts its own local mode (startAhead's attempts included). */
+export const OWN_OMS_START_BOUND_MS = 300_000;
+
+/**
+ * A local mode whose session time (`at`, whole seconds) lies `leadMs` after its start, warmed by
+ * one order, with at least `minLeftMs` still ahead once it is ready. When start-up ate the lead (a
+ * loaded machine), it stops and starts again with a lead of 1.5 x the start-up it measured plus
+ * `minLeftMs`: it waits on the condition (enough time left), not on a fixed budget.
+ */
+export async function startAhead(
+  leadMs: number,
+  minLeftMs: number,
+  options: (at: number) => Partial<LocalOmsOptions>,
+  attempts = 3,
+): Promise<{ oms: LocalOms; http: OmsHttp; at: number }> {
+  let lead = leadMs;
+  for (let attempt = 1; ; attempt++) {
+    const started = Date.now();
+    const at = Math.ceil((started + lead) / 1000) * 1000;
+    const oms = await startLocalOms({
+      port: 0,
+      sessionDays: EVERY_DAY,
+      logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
+      ...options(at),
+    });
+    const http = OmsHttp.forDemo(oms);
+    await warmOrder(http);
+    if (at - Date.now() >= minLeftMs || attempt >= attempts) return { oms, http, at };
+    await oms.stop();
+    lead = Math.ceil((Date.now() - started) * 1.5) + minLeftMs;
+  }
 }
 
 /** The shared local mode's address (test/e2e/global-setup.js, OMS_E2E_SHARED). */

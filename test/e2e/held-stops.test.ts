@@ -12,6 +12,7 @@ import {
   expectWorkflowPath,
   type OmsHttp,
   type Order,
+  OWN_OMS_START_BOUND_MS,
   REPLACEMENT_PATH,
   startTradingDayOms,
 } from './harness.js';
@@ -23,7 +24,7 @@ let http: OmsHttp;
 
 beforeAll(async () => {
   ({ oms, http } = await startTradingDayOms({ venueOrderTypes: 'market,limit' }));
-}, 90_000);
+}, OWN_OMS_START_BOUND_MS);
 
 afterAll(async () => {
   await oms?.stop();
