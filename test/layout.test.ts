@@ -4,13 +4,19 @@
  * - the layers below the handlers import only the layers below themselves:
  *   orders -> event-store | market-data -> platform -> core;
  * - a handler folder (one deployed capability) imports its own files and the layers, never a
- *   sibling handler folder.
+ *   sibling handler folder;
+ * - venues are reached through the `Venue` port: nothing in `lambdas/` outside
+ *   `broker-gateway/simulated/` imports the simulator but `broker-gateway/wiring.ts` (`venueFor`).
+ *   (`local/` runs the simulator's market and controls, and `lib/` deploys its tick: both outside.)
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
 const ROOT = resolve(__dirname, '..');
 const LAMBDAS = join(ROOT, 'lambdas');
+/** The simulated venue and market: reached only through the `Venue` port (broker-gateway/wiring.ts). */
+const SIMULATED = join(LAMBDAS, 'broker-gateway', 'simulated');
+const VENUE_WIRING = join(LAMBDAS, 'broker-gateway', 'wiring.ts');
 
 /** Each layer and what it may import (besides itself). */
 const LAYERS: Readonly<Record<string, readonly string[]>> = {
@@ -64,6 +70,11 @@ function violations(files: readonly string[], read: (file: string) => string): V
         continue;
       }
       const target = resolve(dirname(file), spec);
+      // The venue port: only the simulator itself and the gateway's one wiring name the simulator.
+      if (target.startsWith(SIMULATED + sep) && !file.startsWith(SIMULATED + sep) && file !== VENUE_WIRING) {
+        out.push({ file: relative(ROOT, file), imports: spec });
+        continue;
+      }
       const to = target.startsWith(LAMBDAS + sep) ? folderOf(target) : '(outside lambdas)';
       if (to === from) continue;
       const allowed = LAYERS[from] ?? Object.keys(LAYERS);
@@ -96,6 +107,8 @@ describe('layout: one folder per capability, layers below them', () => {
     ['platform/x.ts', "import { eventStore } from '../event-store/event-store.js';"],
     ['orders/x.ts', "import { handler } from '../order-api/create-order.js';"],
     ['event-store/x.ts', "import type { Order } from '../orders/orders-service.js';"],
+    ['broker-gateway/submit-to-venue.ts', "import { SimulatedVenue } from './simulated/simulated-venue.js';"],
+    ['orders/x.ts', "import { quoteToItem } from '../broker-gateway/simulated/market.js';"],
   ])('flags %s importing %s', (file, line) => {
     const path = join(LAMBDAS, file);
     expect(violations([path], () => line)).toHaveLength(1);
@@ -105,6 +118,8 @@ describe('layout: one folder per capability, layers below them', () => {
     ['order-api/x.ts', "import { x } from './http.js';"],
     ['order-api/x.ts', "import { x } from '../orders/orders-service.js';"],
     ['broker-gateway/simulated/x.ts', "import { x } from '../venue.js';"],
+    ['broker-gateway/wiring.ts', "import { SimulatedVenue } from './simulated/simulated-venue.js';"],
+    ['broker-gateway/x.ts', "import { venueFor } from './wiring.js';"],
     ['core/x.ts', "import { z } from 'zod';"],
     ['orders/x.ts', "import { x } from '../event-store/event-store.js';"],
   ])('allows %s importing %s', (file, line) => {

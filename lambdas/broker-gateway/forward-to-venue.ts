@@ -17,7 +17,7 @@ import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord }
 import { z } from 'zod';
 import { TIMES_IN_FORCE } from '../core/index.js';
 import { logger } from '../platform/observability.js';
-import { eventStore, simulatedVenue } from './wiring.js';
+import { eventStore, venueFor } from './wiring.js';
 
 const metadata = z.object({ orderId: z.string().min(1), eventId: z.string().optional() });
 const changes = z.object({
@@ -58,7 +58,7 @@ export async function forwardToVenue(event: EventBridgeEvent<string, unknown>): 
     logger.info(`not forwarded: ${why}`, { orderId, eventType: e['detail-type'] });
     return;
   }
-  const venue = simulatedVenue();
+  const venue = venueFor();
   logger.info('forwarding to venue', { orderId, eventType: e['detail-type'], venue: venue.name });
   switch (e['detail-type']) {
     case 'OrderCancelRequested':

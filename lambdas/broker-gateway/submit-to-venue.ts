@@ -11,8 +11,9 @@ import { z } from 'zod';
 import { isClosedPhase, statusOf } from '../core/index.js';
 import { logger } from '../platform/observability.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
+import type { Venue } from './venue.js';
 import { venueOrderOf } from './venue.js';
-import { eventStore, simulatedVenue } from './wiring.js';
+import { eventStore, UnknownVenue, venueFor } from './wiring.js';
 
 const inputSchema = z.object({ orderId: z.string().min(1), venue: z.string().min(1).optional() });
 
@@ -32,9 +33,12 @@ export interface SubmitResult {
 
 export async function submitToVenue(input: unknown): Promise<SubmitResult> {
   const { orderId, venue: requested } = inputSchema.parse(input);
-  const venue = simulatedVenue();
-  if (requested !== undefined && requested !== venue.name) {
-    throw new VenueTaskError('UnknownVenue', `no gateway for venue ${requested} (this one is ${venue.name})`);
+  let venue: Venue;
+  try {
+    venue = venueFor(requested);
+  } catch (err) {
+    if (err instanceof UnknownVenue) throw new VenueTaskError('UnknownVenue', err.message);
+    throw err;
   }
   const { state } = await eventStore().loadState(orderId);
   if (state === undefined)

@@ -4,7 +4,10 @@
  *
  * Every call is idempotent, keyed by the OMS order id (FIX ClOrdID): a retried submit does not
  * book the order twice, a retried cancel or replace does not act twice. Calls only deliver the
- * request; the venue's answers come back asynchronously as `ExecutionReport`s on the bus.
+ * request; the venue's answers come back asynchronously as `ExecutionReport`s on the bus. The
+ * status queries (one order, open orders, executions since a time) answer at once: what a broker
+ * adapter and reconciliation ask a venue. Handlers get a venue only from `venueFor(name)`
+ * (wiring.ts).
  */
 import {
   type OrderState,
@@ -33,6 +36,36 @@ export interface VenueOrder {
   readonly extendedHours: boolean;
 }
 
+/** What the venue says of one order it holds (or held): a status query's answer (FIX OrderStatusRequest). */
+export interface VenueOrderStatusReport {
+  /** The OMS order id (ClOrdID) the venue knows the order by. */
+  readonly orderId: string;
+  readonly venueOrderId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  /** `open` while it can trade; `unknown`: the venue answered `unknown_order` for this id. */
+  readonly status: 'open' | 'filled' | 'canceled' | 'replaced' | 'rejected' | 'expired' | 'unknown';
+  readonly qty: string | null;
+  /** FIX CumQty. */
+  readonly filledQty: string;
+  /** FIX AvgPx; null before a fill. */
+  readonly avgPrice: string | null;
+  readonly updatedAt: string;
+}
+
+/** One execution (a fill) as the venue recorded it: what reconciliation compares with the OMS. */
+export interface VenueExecution {
+  readonly orderId: string;
+  readonly venueOrderId: string;
+  readonly execId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly lastQty: string;
+  readonly lastPx: string;
+  /** ISO instant of the execution. */
+  readonly transactTime: string;
+}
+
 export interface Venue {
   /** The venue id reports carry (`VENUE_NAME`). */
   readonly name: string;
@@ -45,6 +78,12 @@ export interface Venue {
    * total quantity. Answered by `pending_replace` + `replaced`, or `replace_rejected`.
    */
   replace(orderId: string, replacementOrderId: string, changes: ReplaceChanges): Promise<void>;
+  /** One order's status at the venue (by the OMS order id); null when the venue never heard of it. */
+  orderStatus(orderId: string): Promise<VenueOrderStatusReport | null>;
+  /** Every order open at the venue now (reconciliation's "what is live there"). */
+  openOrders(): Promise<VenueOrderStatusReport[]>;
+  /** Every execution at or after `since` (ISO instant), oldest first. */
+  executionsSince(since: string): Promise<VenueExecution[]>;
 }
 
 /**

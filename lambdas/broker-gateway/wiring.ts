@@ -1,22 +1,26 @@
 /**
  * The venue handlers' collaborators, built once per execution environment from the environment
  * variables the stack sets (docs/aws.md). Tests build their own with mocked clients.
+ *
+ * `venueFor(name)` is the ONE place a handler gets a venue: the `Venue` port, by name. It is also
+ * the one file outside `simulated/` that names the simulated venue (test/layout.test.ts checks).
+ * Today the stack deploys one venue (VENUE_NAME, default SIMX); another venue is another entry here.
  */
 
 import { EventStore } from '../event-store/event-store.js';
-import { DEFAULT_VENUE_NAME, ENV, optionalEnv, requiredEnv } from '../platform/config.js';
+import { DEFAULT_VENUE_NAME, ENV, requiredEnv, venueNameFromEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { eventBridge } from '../platform/event-bridge.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { venueOrderTypesFromEnv } from '../platform/venue-capabilities.js';
 import type { AuctionSchedule } from './simulated/auction.js';
 import { SimulatedVenue } from './simulated/simulated-venue.js';
+import type { Venue } from './venue.js';
 
 export { DEFAULT_VENUE_NAME };
 
-export function venueName(): string {
-  return optionalEnv(ENV.venueName) ?? DEFAULT_VENUE_NAME;
-}
+/** The venue this deployment sends orders to (VENUE_NAME, default SIMX). */
+export const venueName = venueNameFromEnv;
 
 let venue: SimulatedVenue | undefined;
 let store: EventStore | undefined;
@@ -30,6 +34,21 @@ export function auctionScheduleFromEnv(): AuctionSchedule {
   return { ...sessionOptionsFromEnv(), ...(sessionClose === undefined ? {} : { sessionClose }) };
 }
 
+/** No venue of that name is wired here: a routing or configuration error, not transient. */
+export class UnknownVenue extends Error {
+  constructor(readonly venueName: string) {
+    super(`no gateway for venue ${venueName} (this deployment has ${venueNameFromEnv()})`);
+    this.name = 'UnknownVenue';
+  }
+}
+
+/** The venue named `name` through its port; `UnknownVenue` for a name this deployment lacks. */
+export function venueFor(name: string = venueNameFromEnv()): Venue {
+  if (name !== venueNameFromEnv()) throw new UnknownVenue(name);
+  return simulatedVenue();
+}
+
+/** The simulated venue itself, for its own handlers in `simulated/` (the market tick); others use `venueFor`. */
 export function simulatedVenue(): SimulatedVenue {
   venue ??= new SimulatedVenue({
     doc: dynamo,

@@ -19,7 +19,7 @@
 import { z } from 'zod';
 import { isTriggerHeldByOms, ORDER_TYPES, remainingOutcomeSeconds, TIMES_IN_FORCE } from '../core/index.js';
 import { parsePayload } from '../orders/workflow-task.js';
-import { DEFAULT_VENUE_NAME, ENV, optionalEnv } from '../platform/config.js';
+import { venueNameFromEnv } from '../platform/config.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { venueOrderTypesFromEnv } from '../platform/venue-capabilities.js';
 
@@ -41,7 +41,7 @@ export interface RouteResult {
 export const handler = async (event: unknown): Promise<RouteResult> => {
   const { orderType, timeInForce, submittedAt, extendedHours } = parsePayload(payload, event, 'route-order');
   return {
-    venue: optionalEnv(ENV.venueName) ?? DEFAULT_VENUE_NAME,
+    venue: venueNameFromEnv(),
     outcomeTimeoutSeconds: remainingOutcomeSeconds(
       timeInForce,
       Date.parse(submittedAt),

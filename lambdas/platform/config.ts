@@ -38,3 +38,8 @@ export const ENV = {
 
 /** The simulated venue's id when VENUE_NAME is not set (the stack's `oms:venueName` default). */
 export const DEFAULT_VENUE_NAME = 'SIMX';
+
+/** The venue this deployment routes to: VENUE_NAME, else DEFAULT_VENUE_NAME (one rule for routing and the gateway). */
+export function venueNameFromEnv(): string {
+  return optionalEnv(ENV.venueName) ?? DEFAULT_VENUE_NAME;
+}

@@ -55,6 +55,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   dayOrderEndMs,
+  divideHalfEven,
   formatNanos,
   formatValue18,
   max,
@@ -74,7 +75,7 @@ import {
   UNKNOWN_ORDER,
   VENUE_SOURCE,
 } from '../execution-report.js';
-import type { Venue, VenueOrder } from '../venue.js';
+import type { Venue, VenueExecution, VenueOrder, VenueOrderStatusReport } from '../venue.js';
 import {
   AUCTION_CLOSED,
   AUCTION_KINDS,
@@ -191,6 +192,14 @@ export interface TickResult {
   readonly auctions: readonly AuctionPrint[];
 }
 
+/** A fill as the venue keeps it on the order's item (no extra write: it rides the fill's own). */
+export interface VenueFillRecord {
+  readonly execId: string;
+  readonly lastQty: string;
+  readonly lastPx: string;
+  readonly transactTime: string;
+}
+
 /** `unknown`: a tombstone for an id the venue answered `unknown_order` for. */
 export type VenueOrderStatus = BookStatus | 'unknown';
 
@@ -221,6 +230,8 @@ export interface VenueOrderItem {
   readonly reportSeq: number;
   readonly version: number;
   readonly outbox?: readonly ExecutionReport[];
+  /** Every fill of this order at the venue, in order (the venue's own record: `executionsSince`). */
+  readonly executions?: readonly VenueFillRecord[];
   /** Present only while `outbox` is (sparse key of `byOutboxPending`): when it was written. */
   readonly outboxPending?: string;
   /** opg / cls orders: the instant of the auction the order takes part in (ISO). */
@@ -344,8 +355,17 @@ class Reporter {
 
   /** The item with these reports in its outbox and its counter advanced. */
   seal(i: VenueOrderItem, version: number): VenueOrderItem {
+    const fills = this.reports
+      .filter((r) => r.execType === 'fill')
+      .map((r) => ({
+        execId: r.execId,
+        lastQty: r.lastQty as string,
+        lastPx: r.lastPx as string,
+        transactTime: r.transactTime,
+      }));
     return {
       ...i,
+      ...(fills.length > 0 ? { executions: [...(i.executions ?? []), ...fills] } : {}),
       reportSeq: this.seq,
       version,
       ...(this.reports.length > 0 ? { outbox: this.reports, outboxPending: this.at } : {}),
@@ -354,6 +374,25 @@ class Reporter {
 }
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The sparse index of resting orders (the stack defines it with this name: lib/broker-gateway.ts). */
+export const RESTING_INDEX = 'byRestingSymbol';
+
+/** What a status query answers for a stored venue order. */
+function statusReportOf(i: VenueOrderItem): VenueOrderStatusReport {
+  const filled = nanos(i.filledQty);
+  return {
+    orderId: i.orderId,
+    venueOrderId: i.venueOrderId,
+    symbol: i.symbol,
+    side: i.side,
+    status: i.status,
+    qty: i.qty,
+    filledQty: i.filledQty,
+    avgPrice: filled > 0n ? formatNanos(divideHalfEven(parseValue18(i.filledValue), filled)) : null,
+    updatedAt: i.updatedAt,
+  };
+}
 
 /** The auction an auction order takes part in (an item booked before `auctionAt` existed: its booking). */
 function auctionInstantOf(i: VenueOrderItem): number {
@@ -874,6 +913,67 @@ export class SimulatedVenue implements Venue {
         if (!isConditionFailure(err)) throw err;
       }
     }
+  }
+
+  async orderStatus(orderId: string): Promise<VenueOrderStatusReport | null> {
+    const item = await this.load(orderId);
+    return item === undefined ? null : statusReportOf(item);
+  }
+
+  /** The resting orders: a scan of the sparse `byRestingSymbol` index (only open orders are in it). */
+  async openOrders(): Promise<VenueOrderStatusReport[]> {
+    const out: VenueOrderStatusReport[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.o.doc.send(
+        new ScanCommand({
+          TableName: this.o.venueOrdersTable,
+          IndexName: RESTING_INDEX,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of (page.Items ?? []) as VenueOrderItem[]) {
+        // The index is eventually consistent: read the order itself before saying it is open.
+        const current = await this.load(item.orderId);
+        if (current?.status === 'open') out.push(statusReportOf(current));
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return out.sort((a, b) => compareText(a.orderId, b.orderId));
+  }
+
+  /**
+   * The fills at or after `since`, oldest first: a scan of the orders updated since then (a fill
+   * updates its order), their fill records filtered by time. For reconciliation, not the hot path.
+   */
+  async executionsSince(since: string): Promise<VenueExecution[]> {
+    const out: VenueExecution[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.o.doc.send(
+        new ScanCommand({
+          TableName: this.o.venueOrdersTable,
+          FilterExpression: 'updatedAt >= :since AND attribute_exists(executions)',
+          ExpressionAttributeValues: { ':since': since },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of (page.Items ?? []) as VenueOrderItem[]) {
+        for (const e of item.executions ?? []) {
+          if (e.transactTime < since) continue;
+          out.push({
+            orderId: item.orderId,
+            venueOrderId: item.venueOrderId,
+            symbol: item.symbol,
+            side: item.side,
+            ...e,
+          });
+        }
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return out.sort((a, b) => compareText(a.transactTime, b.transactTime) || compareText(a.execId, b.execId));
   }
 
   async load(orderId: string): Promise<VenueOrderItem | undefined> {

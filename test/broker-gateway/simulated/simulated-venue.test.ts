@@ -422,3 +422,63 @@ describe('market tick', () => {
     expect(summary(bus.take())).toEqual(['o-1:1 new 0', 'o-1:2 fill 50']);
   });
 });
+
+describe('status queries (the Venue port: orderStatus, openOrders, executionsSince; issue 11)', () => {
+  test('one order: its status, cum qty and average price; null for an id the venue never saw', async () => {
+    await venue.submit(order({ qty: '250' })); // fills the displayed 100 at 10.01 and rests
+    expect(await venue.orderStatus('o-1')).toEqual({
+      orderId: 'o-1',
+      venueOrderId: 'SIMX-o-1',
+      symbol: 'ACME',
+      side: 'buy',
+      status: 'open',
+      qty: '250',
+      filledQty: '100',
+      avgPrice: '10.01',
+      updatedAt: new Date(T0).toISOString(),
+    });
+    expect(await venue.orderStatus('nope')).toBeNull();
+    // A cancel of an unknown id leaves a tombstone: the venue says so.
+    await venue.cancel('ghost', 'client');
+    expect(await venue.orderStatus('ghost')).toMatchObject({
+      status: 'unknown',
+      filledQty: '0',
+      avgPrice: null,
+    });
+  });
+
+  test('open orders: exactly those resting now (filled, canceled and unknown ones are not)', async () => {
+    await venue.submit(order({ orderId: 'o-1', type: 'limit', limitPrice: '9' })); // rests
+    await venue.submit(order({ orderId: 'o-2', qty: '10' })); // fills at once
+    await venue.submit(order({ orderId: 'o-3', type: 'limit', limitPrice: '9.5' })); // rests
+    await venue.submit(order({ orderId: 'o-4', type: 'limit', limitPrice: '9.1' }));
+    await venue.cancel('o-4', 'client');
+    await venue.cancel('ghost', 'client');
+    expect((await venue.openOrders()).map((o) => [o.orderId, o.status])).toEqual([
+      ['o-1', 'open'],
+      ['o-3', 'open'],
+    ]);
+  });
+
+  test('executions since a time: every fill at or after it, oldest first, as reported on the bus', async () => {
+    await venue.submit(order({ orderId: 'o-1', qty: '250' })); // 100 at T0
+    clock = T0 + 60_000;
+    await venue.submit(order({ orderId: 'o-2', qty: '30', side: 'sell' })); // 30 at T0+60s
+    const fills = distinct(bus.take<ExecutionReport>()).filter((r) => r.execType === 'fill');
+    const all = await venue.executionsSince(new Date(T0).toISOString());
+    expect(all.map((e) => [e.orderId, e.execId, e.side, e.lastQty, e.lastPx, e.transactTime])).toEqual(
+      fills.map((r) => [
+        r.orderId,
+        r.execId,
+        r.orderId === 'o-1' ? 'buy' : 'sell',
+        r.lastQty,
+        r.lastPx,
+        r.transactTime,
+      ]),
+    );
+    expect((await venue.executionsSince(new Date(T0 + 1).toISOString())).map((e) => e.orderId)).toEqual([
+      'o-2',
+    ]);
+    expect(await venue.executionsSince(new Date(T0 + 120_000).toISOString())).toEqual([]);
+  });
+});
