@@ -9,6 +9,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
 import { isClosedPhase, statusOf } from '../core/index.js';
+import { OrderNotFound } from '../orders/workflow-task.js';
 import { logger } from '../platform/observability.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
 import type { Venue } from './venue.js';
@@ -17,8 +18,9 @@ import { eventStore, UnknownVenue, venueFor } from './wiring.js';
 
 const inputSchema = z.object({ orderId: z.string().min(1), venue: z.string().min(1).optional() });
 
+/** A workflow task error by name (`UnknownVenue`); an absent order is the shared `OrderNotFound`. */
 export class VenueTaskError extends Error {
-  constructor(name: 'OrderNotFound' | 'UnknownVenue', message: string) {
+  constructor(name: 'UnknownVenue', message: string) {
     super(message);
     this.name = name;
   }
@@ -41,8 +43,7 @@ export async function submitToVenue(input: unknown): Promise<SubmitResult> {
     throw err;
   }
   const { state } = await eventStore().loadState(orderId);
-  if (state === undefined)
-    throw new VenueTaskError('OrderNotFound', `order ${orderId} is not in the event store`);
+  if (state === undefined) throw new OrderNotFound(orderId);
   if (isClosedPhase(state)) {
     logger.info('order closed before submission; not sent', { orderId, status: statusOf(state) });
     return { orderId, venue: venue.name, submitted: false, status: statusOf(state) };

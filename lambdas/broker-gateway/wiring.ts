@@ -7,7 +7,7 @@
  * Today the stack deploys one venue (VENUE_NAME, default SIMX); another venue is another entry here.
  */
 
-import { EventStore } from '../event-store/event-store.js';
+import { eventStore } from '../event-store/event-store.js';
 import { DEFAULT_VENUE_NAME, ENV, requiredEnv, venueNameFromEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { eventBridge } from '../platform/event-bridge.js';
@@ -23,7 +23,6 @@ export { DEFAULT_VENUE_NAME };
 export const venueName = venueNameFromEnv;
 
 let venue: SimulatedVenue | undefined;
-let store: EventStore | undefined;
 
 /**
  * When the venue holds its auctions: OMS_SESSION_OPEN / OMS_SESSION_CLOSE, OMS_SESSION_DAYS and
@@ -64,7 +63,5 @@ export function simulatedVenue(): SimulatedVenue {
   return venue;
 }
 
-export function eventStore(): EventStore {
-  store ??= new EventStore(dynamo, requiredEnv(ENV.eventStoreTable));
-  return store;
-}
+/** The one event-store factory (event-store layer), re-exported for the gateway's handlers. */
+export { eventStore };

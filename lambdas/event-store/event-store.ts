@@ -21,6 +21,8 @@ import {
   type OrderEvent,
   type OrderState,
 } from '../core/index.js';
+import { ENV, requiredEnv } from '../platform/config.js';
+import { dynamo } from '../platform/dynamo.js';
 
 /** The version stored with each event: the published contract's (core event-schemas.ts). */
 export const SCHEMA_VERSION = EVENT_SCHEMA_VERSION;
@@ -222,4 +224,15 @@ export function runCommand(
   return runDecision(store, orderId, (state, at) => ({ decision: decide(state, command, at) }), meta, now, {
     maxAttempts,
   });
+}
+
+let defaultStore: EventStore | undefined;
+
+/**
+ * The event store as the stack wires it (EVENT_STORE_TABLE, the shared DynamoDB client), one per
+ * execution environment: the ONE factory every handler uses. Tests build their own `EventStore`.
+ */
+export function eventStore(): EventStore {
+  defaultStore ??= new EventStore(dynamo, requiredEnv(ENV.eventStoreTable));
+  return defaultStore;
 }

@@ -28,7 +28,7 @@ import {
   TIMES_IN_FORCE,
   type TriggerQuote,
 } from '../core/index.js';
-import { EventStore, runDecision } from '../event-store/event-store.js';
+import { type EventStore, eventStore, runDecision } from '../event-store/event-store.js';
 import { type MarketData, marketData } from '../market-data/market-data.js';
 import { fullQuote } from '../market-data/quotes.js';
 import { ENV, requiredEnv } from '../platform/config.js';
@@ -232,7 +232,7 @@ export async function handler(_event: unknown, context?: Context): Promise<Watch
   try {
     const { summary, failures } = await watchHeldTriggers({
       doc: dynamo,
-      store: new EventStore(dynamo, requiredEnv(ENV.eventStoreTable)),
+      store: eventStore(),
       ordersTable: requiredEnv(ENV.ordersTable),
       market: marketData(),
       now: Date.now,

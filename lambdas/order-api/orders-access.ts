@@ -1,13 +1,10 @@
 /** Reading one order for a principal: from the event store (consistent), only if it is the account's. */
 import type { OrderState } from '../core/index.js';
-import { EventStore, type StoredEvent } from '../event-store/event-store.js';
-import { ENV, requiredEnv } from '../platform/config.js';
-import { dynamo } from '../platform/dynamo.js';
+import { type EventStore, eventStore, type StoredEvent } from '../event-store/event-store.js';
 import { hasLoneSurrogate } from './http.js';
 
-export function eventStore(): EventStore {
-  return new EventStore(dynamo, requiredEnv(ENV.eventStoreTable));
-}
+/** The one event-store factory (event-store layer), re-exported for this folder's handlers. */
+export { eventStore };
 
 export interface OwnedOrder {
   readonly state: OrderState;

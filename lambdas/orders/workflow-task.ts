@@ -6,13 +6,10 @@
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import type { OrderState } from '../core/index.js';
-import { type EventMeta, EventStore } from '../event-store/event-store.js';
-import { ENV, requiredEnv } from '../platform/config.js';
-import { dynamo } from '../platform/dynamo.js';
+import { type EventMeta, eventStore } from '../event-store/event-store.js';
 
-export function eventStore(): EventStore {
-  return new EventStore(dynamo, requiredEnv(ENV.eventStoreTable));
-}
+/** The one event-store factory (event-store layer), re-exported for this folder's handlers. */
+export { eventStore };
 
 /** Events the workflow appends belong to the order's flow and are caused by this invocation. */
 export function workflowMeta(stage: string, context: Context | undefined): (s: OrderState) => EventMeta {

@@ -26,7 +26,7 @@ import {
   reconcileAlgo,
   reconcileGroup,
 } from '../core/index.js';
-import { EventStore, runCommand } from '../event-store/event-store.js';
+import { type EventStore, eventStore, runCommand } from '../event-store/event-store.js';
 import {
   errorName,
   partialBatchResponse,
@@ -38,7 +38,6 @@ import { type AlgoStepDeps, algoStepDeps, runAlgoStep } from '../orders/algo-ord
 import { COORDINATOR, loadGroup } from '../orders/contingent-groups.js';
 import { runReplaceCommand } from '../orders/replacements.js';
 import { ENV, requiredEnv } from '../platform/config.js';
-import { dynamo } from '../platform/dynamo.js';
 import { logger, metrics } from '../platform/observability.js';
 import { sessionOptionsFromEnv } from '../platform/session-settings.js';
 
@@ -231,6 +230,4 @@ export async function coordinateBatch(
   return partialBatchResponse(items, failed);
 }
 
-export const handler = streamHandler((event) =>
-  coordinateBatch(event, new EventStore(dynamo, requiredEnv(ENV.eventStoreTable))),
-);
+export const handler = streamHandler((event) => coordinateBatch(event, eventStore()));
