@@ -151,7 +151,10 @@ function isDone(s: OrderState): boolean {
   return isClosedPhase(s) || isFullyFilled(s);
 }
 
-/** Alpaca status, with FIX precedence: pending requests outrank fills (FIX D4, D5, D7). */
+/**
+ * Alpaca status, with FIX precedence: pending requests outrank fills (FIX D4, D5, D7). A cancel
+ * asked while `pending_new` shows `pending_cancel` at once, as Alpaca shows it.
+ */
 export function statusOf(s: OrderState): OrderStatus {
   switch (s.phase) {
     case 'canceled':
@@ -164,6 +167,9 @@ export function statusOf(s: OrderState): OrderStatus {
   if (s.phase === 'held') return 'held';
   if (s.phase === 'armed') return 'accepted';
   if (s.cancelRequest === 'acknowledged') return 'pending_cancel';
+  // Alpaca shows a cancel asked before the venue's acknowledgement at once: the venue may never
+  // have seen the order, so no Pending Cancel ack will come (a working order waits for it, FIX D3/4).
+  if (s.cancelRequest === 'requested' && s.phase === 'pending_new') return 'pending_cancel';
   if (s.replaceRequest?.acknowledged) return 'pending_replace';
   if (s.phase === 'done_for_day') return 'done_for_day';
   if (isFullyFilled(s)) return 'filled';

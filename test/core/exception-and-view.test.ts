@@ -24,7 +24,7 @@ describe('recordException: the exception is recorded and the order ends in a def
   // biome-ignore format: table
   const rows: [string, Setup, boolean, string[], string][] = [
     ['not yet at the venue',                  submitted,       false, ['OrderExceptionRecorded', 'OrderRejected'],        'rejected'],
-    ['submission attempted, no ack',          submitted,       true,  ['OrderExceptionRecorded', 'OrderCancelRequested'], 'pending_new'],
+    ['submission attempted, no ack',          submitted,       true,  ['OrderExceptionRecorded', 'OrderCancelRequested'], 'pending_cancel'],
     ['live at the venue',                     accepted,        true,  ['OrderExceptionRecorded', 'OrderCancelRequested'], 'new'],
     ['partially filled',                      partiallyFilled, true,  ['OrderExceptionRecorded', 'OrderCancelRequested'], 'partially_filled'],
     ['cancel already outstanding',            cancelPending,   true,  ['OrderExceptionRecorded'],                         'new'],
