@@ -227,6 +227,11 @@ export class BrokerGateway extends Construct {
     });
     useTable(this.applyExecutionReport, stores.events, ENV.eventStoreTable, 'readWrite');
     useTable(this.applyExecutionReport, stores.idempotency, ENV.idempotencyTable, 'write');
+    // It cancels at the venue an order the OMS closed that a late report shows live there.
+    useTable(this.applyExecutionReport, this.venueOrders, ENV.venueOrdersTable, 'readWrite');
+    useTable(this.applyExecutionReport, this.market, ENV.marketTable, 'read');
+    this.applyExecutionReport.addEnvironment(ENV.eventBusName, bus.eventBusName);
+    bus.grantPutEventsTo(this.applyExecutionReport);
     this.onBusEvent('ApplyExecutionReportRule', {
       bus,
       fn: this.applyExecutionReport,
