@@ -65,6 +65,8 @@ export const BUS_QUEUE_SETTINGS = {
   ApplyExecutionReport: { batchSize: 10, maxBatchingWindow: Duration.seconds(0) },
   ForwardToVenue: { batchSize: 5, maxBatchingWindow: Duration.seconds(0) },
   OrderRequested: { batchSize: 10, maxBatchingWindow: Duration.seconds(0) },
+  // DELETE /v2/orders: one request per open order; a batch's records run in parallel.
+  CancelAll: { batchSize: 10, maxBatchingWindow: Duration.seconds(0) },
 } as const satisfies Record<string, { batchSize: number; maxBatchingWindow: Duration }>;
 
 export type BusQueueName = keyof typeof BUS_QUEUE_SETTINGS;
