@@ -84,7 +84,9 @@ describe('DELETE /v2/orders: fan-out', () => {
       ['o-3', 2],
     ]);
     bus.on(PutEventsCommand).callsFake((i) => {
-      const entries = (i.Entries ?? []).map((e: PutEventsRequestEntry) => {
+      const entries: { ErrorCode?: string; ErrorMessage?: string; EventId?: string }[] = (
+        i.Entries ?? []
+      ).map((e: PutEventsRequestEntry) => {
         const id = JSON.parse(e.Detail as string).orderId as string;
         const left = refusals.get(id) ?? 0;
         refusals.set(id, left - 1);
