@@ -32,9 +32,13 @@ async function main(): Promise<void> {
       limit_price: '47',
       time_in_force: 'day',
     });
-    await http.until(warm.id, (o) => {
-      if (o.status !== 'new') throw new Error(o.status);
-    });
+    await http.until(
+      warm.id,
+      (o) => {
+        if (o.status !== 'new') throw new Error(o.status);
+      },
+      120_000, // cold starts of every function on the way
+    );
     await http.expect(207, 'DELETE', '/v2/orders');
     await eventually(async () => {
       if ((await open()).length > 0) throw new Error('warm-up order still open');
