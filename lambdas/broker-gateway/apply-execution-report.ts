@@ -58,14 +58,14 @@ const orphaned = (s: OrderState | undefined): boolean =>
   s !== undefined && (s.phase === 'canceled' || s.phase === 'rejected' || s.phase === 'expired');
 
 /**
- * Applies one report. `venue` (the deployed handler's) is sent a cancel when a report says an
- * order the OMS has closed is live at the venue.
+ * Applies one report. `venue` (the deployed handler's, built only when needed) is sent a cancel
+ * when a report says an order the OMS has closed is live at the venue.
  */
 export async function applyReport(
   store: EventStore,
   report: ExecutionReport,
   now: () => number,
-  venue?: Pick<Venue, 'cancel'>,
+  venue?: () => Pick<Venue, 'cancel'>,
 ): Promise<ApplyOutcome> {
   const { orderId, execId } = report;
   const { state } = await store.loadState(orderId);
@@ -109,7 +109,7 @@ export async function applyReport(
       execId,
       status: result.state?.phase,
     });
-    await venue.cancel(orderId, 'closed_at_oms');
+    await venue().cancel(orderId, 'closed_at_oms');
   }
   if (report.execType === 'replaced' && result.state?.phase === 'replaced') {
     await openReplacementStream(store, result.state, execId, now);
@@ -148,7 +148,7 @@ async function openReplacementStream(
 async function applyLogged(report: ExecutionReport): Promise<ApplyOutcome> {
   logger.appendKeys({ orderId: report.orderId, execId: report.execId });
   try {
-    const outcome = await applyReport(eventStore(), report, Date.now, simulatedVenue());
+    const outcome = await applyReport(eventStore(), report, Date.now, simulatedVenue);
     logger.info('execution report processed', { execType: report.execType, outcome });
     return outcome;
   } finally {

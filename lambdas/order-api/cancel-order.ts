@@ -133,12 +133,20 @@ async function putCancelRequests(ids: readonly string[], principal: Principal, r
  * whose request could not be queued (the caller may DELETE it, or all, again: it is idempotent).
  */
 async function cancelAll(principal: Principal, requestId: string) {
+  const started = Date.now();
   const orders = await openOrders(principal.accountId);
+  const listed = Date.now();
   const failed = await putCancelRequests(
     orders.map((o) => o.id),
     principal,
     requestId,
   );
+  logger.info('cancel-all: requests queued', {
+    orders: orders.length,
+    notQueued: failed.size,
+    listMs: listed - started,
+    queueMs: Date.now() - listed,
+  });
   if (failed.size > 0) logger.error('cancel-all: requests not queued', { orders: [...failed] });
   const out = orders.map((o) =>
     failed.has(o.id)
