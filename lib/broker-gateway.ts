@@ -65,6 +65,8 @@ export const BUS_QUEUE_SETTINGS = {
   ApplyExecutionReport: { batchSize: 10, maxBatchingWindow: Duration.seconds(0) },
   ForwardToVenue: { batchSize: 5, maxBatchingWindow: Duration.seconds(0) },
   OrderRequested: { batchSize: 10, maxBatchingWindow: Duration.seconds(0) },
+  // DELETE /v2/orders: one request per open order; a batch's records run in parallel.
+  CancelAll: { batchSize: 10, maxBatchingWindow: Duration.seconds(0) },
 } as const satisfies Record<string, { batchSize: number; maxBatchingWindow: Duration }>;
 
 export type BusQueueName = keyof typeof BUS_QUEUE_SETTINGS;
@@ -227,6 +229,11 @@ export class BrokerGateway extends Construct {
     });
     useTable(this.applyExecutionReport, stores.events, ENV.eventStoreTable, 'readWrite');
     useTable(this.applyExecutionReport, stores.idempotency, ENV.idempotencyTable, 'write');
+    // It cancels at the venue an order the OMS closed that a late report shows live there.
+    useTable(this.applyExecutionReport, this.venueOrders, ENV.venueOrdersTable, 'readWrite');
+    useTable(this.applyExecutionReport, this.market, ENV.marketTable, 'read');
+    this.applyExecutionReport.addEnvironment(ENV.eventBusName, bus.eventBusName);
+    bus.grantPutEventsTo(this.applyExecutionReport);
     this.onBusEvent('ApplyExecutionReportRule', {
       bus,
       fn: this.applyExecutionReport,

@@ -90,6 +90,7 @@ export class OmsStack extends Stack {
     this.orderApi = new OrderApi(this, 'OrderApi', {
       stores: this.stores,
       market: this.brokerGateway.market,
+      bus: this.events.bus,
       sessionClose,
       jwt: {
         issuer: this.stringContext('oms:jwtIssuer'),
@@ -104,7 +105,11 @@ export class OmsStack extends Stack {
       sessionClose,
     });
     this.operations = new Operations(this, 'Operations', {
-      watchedQueues: { ...this.brokerGateway.watchedQueues, ...this.inbound.watchedQueues },
+      watchedQueues: {
+        ...this.brokerGateway.watchedQueues,
+        ...this.inbound.watchedQueues,
+        ...this.orderApi.watchedQueues,
+      },
       api: this.orderApi.api,
       stateMachine: this.lifecycle.stateMachine,
       algoStateMachine: this.algoOrders.stateMachine,
@@ -114,6 +119,7 @@ export class OmsStack extends Stack {
         ...this.streamConsumers.deadLetterQueues,
         ...this.events.deadLetterQueues,
         ...this.brokerGateway.deadLetterQueues,
+        ...this.orderApi.deadLetterQueues,
         OrderRequested: this.inbound.deadLetterQueue,
       },
     });

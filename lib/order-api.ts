@@ -23,10 +23,17 @@ import {
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { EventBus } from 'aws-cdk-lib/aws-events';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import {
+  CANCEL_REQUEST_DETAIL_TYPE,
+  CANCEL_REQUEST_SOURCE,
+} from '../lambdas/order-api/cancel-all-request.js';
 import { ENV } from '../lambdas/platform/config.js';
+import { BUS_QUEUE_MAX_MESSAGE_AGE, busTargetQueue, type WatchedQueue } from './broker-gateway.js';
 import type { EventStore } from './event-store.js';
 import { HANDLERS } from './handlers.js';
 import { LOG_RETENTION, omsFunction, useTable } from './lambda-defaults.js';
@@ -34,6 +41,8 @@ import { LOG_RETENTION, omsFunction, useTable } from './lambda-defaults.js';
 export interface OrderApiProps {
   readonly stores: EventStore;
   readonly market: ITable;
+  /** The OMS bus: DELETE /v2/orders puts one cancel request per open order on it. */
+  readonly bus: EventBus;
   readonly sessionClose: string;
   /** Bearer JWT verification; JWTs are refused when unset. */
   readonly jwt: { issuer?: string; audience?: string; jwksUrl?: string };
@@ -61,6 +70,10 @@ export class OrderApi extends Construct {
   readonly stage: HttpStage;
   readonly authorizer: NodejsFunction;
   readonly functions: Record<RouteFunction, NodejsFunction>;
+  /** Cancels each order DELETE /v2/orders asked for (bus rule -> queue -> function). */
+  readonly cancelAllWorker: NodejsFunction;
+  readonly deadLetterQueues: Record<string, Queue>;
+  readonly watchedQueues: Record<string, WatchedQueue>;
 
   constructor(scope: Construct, id: string, props: OrderApiProps) {
     super(scope, id);
@@ -104,6 +117,26 @@ export class OrderApi extends Construct {
     const cancelOrder = apiFunction('CancelOrder', HANDLERS.cancelOrder, 'DELETE /v2/orders[/{order_id}]');
     useTable(cancelOrder, stores.events, ENV.eventStoreTable, 'readWrite');
     useTable(cancelOrder, stores.orders, ENV.ordersTable, 'read');
+    cancelOrder.addEnvironment(ENV.eventBusName, props.bus.eventBusName);
+    props.bus.grantPutEventsTo(cancelOrder);
+
+    // DELETE /v2/orders answers at once; the cancels are this worker's, one queued request per order.
+    this.cancelAllWorker = omsFunction(this, 'CancelAllWorker', {
+      entry: HANDLERS.cancelAllWorker,
+      description: 'Bus queue: cancels each order DELETE /v2/orders asked for',
+      timeout: Duration.seconds(10),
+      environment: env,
+    });
+    useTable(this.cancelAllWorker, stores.events, ENV.eventStoreTable, 'readWrite');
+    const cancelAll = busTargetQueue(this, 'CancelAllRule', {
+      bus: props.bus,
+      fn: this.cancelAllWorker,
+      name: 'CancelAll',
+      description: 'DELETE /v2/orders: one cancel request per open order, to the cancel-all worker',
+      eventPattern: { source: [CANCEL_REQUEST_SOURCE], detailType: [CANCEL_REQUEST_DETAIL_TYPE] },
+    });
+    this.deadLetterQueues = { CancelAll: cancelAll.deadLetterQueue };
+    this.watchedQueues = { CancelAll: { queue: cancelAll.queue, maxAge: BUS_QUEUE_MAX_MESSAGE_AGE } };
 
     this.functions = { createOrder, queryOrders, replaceOrder, cancelOrder };
 

@@ -39,8 +39,10 @@ import {
   commandOf,
   type ExecutionReport,
   executionReportSchema,
+  LIVE_EXEC_TYPES,
 } from './execution-report.js';
-import { eventStore } from './wiring.js';
+import type { Venue } from './venue.js';
+import { eventStore, simulatedVenue } from './wiring.js';
 
 const idempotencyTable = () => requiredEnv(ENV.idempotencyTable);
 
@@ -51,10 +53,19 @@ export class ReportOutOfOrder extends Error {
 
 export type ApplyOutcome = 'applied' | 'already_applied' | 'ignored';
 
+/** Closed at the OMS by a cancel, reject or expiry: the venue must not hold it. */
+const orphaned = (s: OrderState | undefined): boolean =>
+  s !== undefined && (s.phase === 'canceled' || s.phase === 'rejected' || s.phase === 'expired');
+
+/**
+ * Applies one report. `venue` (the deployed handler's, built only when needed) is sent a cancel
+ * when a report says an order the OMS has closed is live at the venue.
+ */
 export async function applyReport(
   store: EventStore,
   report: ExecutionReport,
   now: () => number,
+  venue?: () => Pick<Venue, 'cancel'>,
 ): Promise<ApplyOutcome> {
   const { orderId, execId } = report;
   const { state } = await store.loadState(orderId);
@@ -67,7 +78,10 @@ export async function applyReport(
       );
     }
   }
-  const command = commandOf(report, state.phase !== 'pending_new');
+  const command = commandOf(report, {
+    acceptedByVenue: state.phase !== 'pending_new',
+    cancelRequestedBy: state.cancelRequest === 'none' ? null : state.cancelRequestedBy,
+  });
   const result = await runCommand(
     store,
     orderId,
@@ -85,6 +99,17 @@ export async function applyReport(
     }
     logger.info('execution report not applicable (already done or superseded)', { execId, code, message });
     outcome = 'ignored';
+  }
+  if (venue !== undefined && LIVE_EXEC_TYPES.has(report.execType) && orphaned(result.state)) {
+    // The venue holds an order the OMS has closed (a submission that reached a venue after its
+    // cancel's `unknown_order`, or after an expiry): cancel it there. Idempotent at the venue; its
+    // answers are no-ops for the closed order.
+    logger.warn('order live at the venue but closed at the OMS: canceling it there', {
+      orderId,
+      execId,
+      status: result.state?.phase,
+    });
+    await venue().cancel(orderId, 'closed_at_oms');
   }
   if (report.execType === 'replaced' && result.state?.phase === 'replaced') {
     await openReplacementStream(store, result.state, execId, now);
@@ -123,7 +148,7 @@ async function openReplacementStream(
 async function applyLogged(report: ExecutionReport): Promise<ApplyOutcome> {
   logger.appendKeys({ orderId: report.orderId, execId: report.execId });
   try {
-    const outcome = await applyReport(eventStore(), report, Date.now);
+    const outcome = await applyReport(eventStore(), report, Date.now, simulatedVenue);
     logger.info('execution report processed', { execType: report.execType, outcome });
     return outcome;
   } finally {

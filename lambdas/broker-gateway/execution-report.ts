@@ -84,21 +84,35 @@ export const CLOSING_EXEC_TYPES: ReadonlySet<ExecType> = new Set([
   'done_for_day',
 ]);
 
+/** What the applier knows of the OMS order when it maps a report. */
+export interface OrderAtVenue {
+  /** The OMS has seen the venue take the order (acknowledged or executed). */
+  readonly acceptedByVenue: boolean;
+  /** Who asked for the cancel outstanding on the order; null when none is. */
+  readonly cancelRequestedBy: string | null;
+}
+
+/** The OMS's own cancel after a workflow step failed for good (core `decideException`). */
+const EXCEPTION_CANCEL = 'oms';
+
+/** Reports that say the order is live at the venue (booked, executing or trailing). */
+export const LIVE_EXEC_TYPES: ReadonlySet<ExecType> = new Set(['new', 'fill', 'triggered', 'trail_moved']);
+
 /**
- * The order command a report stands for. `acceptedByVenue` is whether the OMS has seen the venue
- * take the order (acknowledged or executed).
+ * The order command a report stands for.
  *
- * A `cancel_rejected` with reason `unknown_order` for an order the venue never accepted maps to
- * `confirmCancel`: the venue is the authority on what it holds, and it says it holds no order with
- * this ClOrdID; with no acknowledgement and no execution seen, nothing can have traded, so the
- * cancel that was asked for is done, and the order ends `canceled`, as Alpaca shows an order
- * canceled before the venue took it (a `rejected` would read as a venue refusal, and a bot would
- * resubmit). The simulated venue also remembers that answer (a tombstone), so a submission that
- * arrives later is refused and cannot bring the order to life after the OMS closed it. (If an
- * execution did arrive anyway, the core quarantines it for an operator instead of applying it to a
- * closed order.) Once the venue has accepted the order, the same answer is only a refused cancel.
+ * A `cancel_rejected` with reason `unknown_order` for an order the venue never accepted: the venue
+ * is the authority on what it holds, and it says it holds no order with this ClOrdID; with no
+ * acknowledgement and no execution seen, nothing can have traded. The simulated venue also
+ * remembers that answer (a tombstone), so a submission that arrives later is not booked (and a
+ * venue that books it anyway is sent a cancel by the applier when its acknowledgement arrives).
+ * - A cancel someone asked for (a client, a group, an algorithm) has then succeeded: `confirmCancel`,
+ *   so the order ends `canceled` as Alpaca shows it (issue 11: a bot reading `rejected` resubmits).
+ * - The OMS's own cancel after a failed submission (`requestedBy: 'oms'`): the order was never
+ *   placed, `reject` (`unknown_order`); resubmitting it is right.
+ * Once the venue has accepted the order, the same answer is only a refused cancel.
  */
-export function commandOf(report: ExecutionReport, acceptedByVenue: boolean): OrderCommand {
+export function commandOf(report: ExecutionReport, order: OrderAtVenue): OrderCommand {
   switch (report.execType) {
     case 'new':
       return { type: 'accept', venueOrderId: report.venueOrderId };
@@ -119,7 +133,11 @@ export function commandOf(report: ExecutionReport, acceptedByVenue: boolean): Or
         ? { type: 'confirmCancel' }
         : { type: 'confirmCancel', reason: report.reason };
     case 'cancel_rejected':
-      if (report.reason === UNKNOWN_ORDER && !acceptedByVenue) return { type: 'confirmCancel' };
+      if (report.reason === UNKNOWN_ORDER && !order.acceptedByVenue) {
+        const by = order.cancelRequestedBy;
+        if (by !== null && by !== EXCEPTION_CANCEL) return { type: 'confirmCancel' };
+        return { type: 'reject', reason: UNKNOWN_ORDER };
+      }
       return { type: 'rejectCancel', reason: report.reason ?? 'cancel_rejected' };
     case 'pending_replace':
       return { type: 'acknowledgeReplace' };

@@ -153,7 +153,10 @@ function isDone(s: OrderState): boolean {
   return isClosedPhase(s) || isFullyFilled(s);
 }
 
-/** Alpaca status, with FIX precedence: pending requests outrank fills (FIX D4, D5, D7). */
+/**
+ * Alpaca status, with FIX precedence: pending requests outrank fills (FIX D4, D5, D7). A cancel
+ * asked while `pending_new` shows `pending_cancel` at once, as Alpaca shows it.
+ */
 export function statusOf(s: OrderState): OrderStatus {
   switch (s.phase) {
     case 'canceled':
@@ -166,7 +169,8 @@ export function statusOf(s: OrderState): OrderStatus {
   if (s.phase === 'held') return 'held';
   if (s.phase === 'armed') return 'accepted';
   if (s.cancelRequest === 'acknowledged') return 'pending_cancel';
-  // Not yet at the venue, nothing there can acknowledge the cancel: Alpaca shows the request at once.
+  // Alpaca shows a cancel asked before the venue's acknowledgement at once: the venue may never
+  // have seen the order, so no Pending Cancel ack will come (a working order waits for it, FIX D3/4).
   if (s.cancelRequest === 'requested' && s.phase === 'pending_new') return 'pending_cancel';
   if (s.replaceRequest?.acknowledged) return 'pending_replace';
   if (s.phase === 'done_for_day') return 'done_for_day';
@@ -338,6 +342,84 @@ export type Decision =
   | { readonly ok: true; readonly events: readonly OrderEvent[] }
   | { readonly ok: false; readonly refusal: Refusal };
 
+/**
+ * What an order's phase makes of a command, before the command's own rules (its quantities, the
+ * requests outstanding, the order's type and terms), which `decide` applies when the phase allows it:
+ * - `allow`: the phase allows it;
+ * - `ignore`: accepted and nothing happens (a late or retried report, a retried step);
+ * - `at_once`: the OMS does it itself, nothing is asked of the venue (the order is not there: a held
+ *   leg or an armed stop is canceled at once, an armed stop replaced at once);
+ * - `quarantine`: an execution on a closed order is recorded for an operator, never applied;
+ * - a refusal code: refused whatever else holds.
+ * Read a row against the FIX 4.4 order state change matrices (Vol 4 Appendix D; test/core/fix-matrices.test.ts):
+ * a cancel or replace of a closed order is refused (D8's Cancel Reject), fills during a pending
+ * request still apply (D4-D7), a replace before the venue's ack is refused (FIX B.1.d allows a cancel,
+ * not a replace, of an unacknowledged order). test/core/command-phases.test.ts checks `decide` against
+ * every cell.
+ */
+export type PhaseRule = 'allow' | 'ignore' | 'at_once' | 'quarantine' | RefusalCode;
+
+/** The four closed phases answer every command alike. */
+type PhaseRow = readonly [
+  held: PhaseRule,
+  armed: PhaseRule,
+  pendingNew: PhaseRule,
+  working: PhaseRule,
+  doneForDay: PhaseRule,
+  closed: PhaseRule,
+];
+
+// biome-ignore format: a table, one command a line
+const PHASE_ROWS: { readonly [C in OrderCommandType]: PhaseRow } = {
+  //                  held               armed              pending_new        working            done_for_day       closed (canceled, expired, rejected, replaced)
+  submit:             ['order_exists',   'order_exists',    'order_exists',    'order_exists',    'order_exists',    'order_exists'],
+  moveTrail:          ['allow',          'allow',           'allow',           'allow',           'allow',           'ignore'],
+  arm:                ['not_armable',    'ignore',          'allow',           'not_armable',     'not_armable',     'not_armable'],
+  activate:           ['allow',          'not_held',        'not_held',        'not_held',        'not_held',        'not_held'],
+  accept:             ['not_pending_new','not_pending_new', 'allow',           'not_pending_new', 'not_pending_new', 'not_pending_new'],
+  reject:             ['not_pending_new','not_pending_new', 'allow',           'not_pending_new', 'not_pending_new', 'not_pending_new'],
+  trigger:            ['not_working',    'allow',           'not_working',     'allow',           'not_working',     'order_closed'],
+  fill:               ['not_working',    'not_working',     'allow',           'allow',           'allow',           'quarantine'],
+  decideSlice:        ['not_working',    'not_working',     'not_working',     'allow',           'not_working',     'order_closed'],
+  closeChild:         ['allow',          'allow',           'allow',           'allow',           'allow',           'allow'],
+  requestCancel:      ['at_once',        'at_once',         'allow',           'allow',           'allow',           'order_closed'],
+  acknowledgeCancel:  ['allow',          'allow',           'allow',           'allow',           'allow',           'order_closed'],
+  confirmCancel:      ['allow',          'allow',           'allow',           'allow',           'allow',           'order_closed'],
+  rejectCancel:       ['allow',          'allow',           'allow',           'allow',           'allow',           'allow'],
+  requestReplace:     ['not_replaceable','at_once',         'not_replaceable', 'allow',           'allow',           'order_closed'],
+  acknowledgeReplace: ['allow',          'allow',           'allow',           'allow',           'allow',           'order_closed'],
+  confirmReplace:     ['allow',          'allow',           'allow',           'allow',           'allow',           'order_closed'],
+  rejectReplace:      ['allow',          'allow',           'allow',           'allow',           'allow',           'allow'],
+  expire:             ['allow',          'allow',           'allow',           'allow',           'allow',           'order_closed'],
+  doneForDay:         ['not_working',    'not_working',     'not_working',     'allow',           'not_working',     'order_closed'],
+  restate:            ['allow',          'allow',           'allow',           'allow',           'allow',           'order_closed'],
+  recordException:    ['allow',          'allow',           'allow',           'allow',           'allow',           'allow'],
+};
+
+const PHASE_COLUMN: Readonly<Record<Phase, number>> = {
+  held: 0,
+  armed: 1,
+  pending_new: 2,
+  working: 3,
+  done_for_day: 4,
+  canceled: 5,
+  expired: 5,
+  rejected: 5,
+  replaced: 5,
+};
+
+/** The phase rule of `command` in `phase` (see `PhaseRule`). */
+export function phaseRule(command: OrderCommandType, phase: Phase): PhaseRule {
+  return PHASE_ROWS[command][PHASE_COLUMN[phase]] as PhaseRule;
+}
+
+const NOT_REFUSALS: ReadonlySet<PhaseRule> = new Set(['allow', 'ignore', 'at_once', 'quarantine']);
+
+/** The refusal code of a rule, or null when the rule does not refuse. */
+function barredBy(rule: PhaseRule): RefusalCode | null {
+  return NOT_REFUSALS.has(rule) ? null : (rule as RefusalCode);
+}
+
 const refuse = (code: RefusalCode, message: string, fieldErrors?: readonly FieldError[]): Decision => ({
   ok: false,
   refusal: fieldErrors ? { code, message, fieldErrors } : { code, message },
@@ -349,7 +431,11 @@ type EventOf<T extends OrderEvent['type']> = Extract<OrderEvent, { type: T }>;
 export function decide(state: OrderState | undefined, command: OrderCommand, now: number): Decision {
   const at = new Date(now).toISOString();
   if (command.type === 'submit') {
-    if (state !== undefined) return refuse('order_exists', `order ${state.orderId} already exists`);
+    if (state !== undefined)
+      return refuse(
+        barredBy(phaseRule('submit', state.phase)) ?? 'order_exists',
+        `order ${state.orderId} already exists`,
+      );
     return {
       ok: true,
       events: [
@@ -373,12 +459,18 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
     events: [{ type, orderId: s.orderId, seq: s.seq + 1, occurredAt: at, data } as unknown as OrderEvent],
   });
   const closed = () => refuse('order_closed', `${command.type}: order ${s.orderId} is ${statusOf(s)}`);
+  // What the order's phase makes of the command (the table above); the command's own rules follow.
+  const rule = phaseRule(command.type, s.phase);
+  const barred = barredBy(rule);
+  /** Refused by the phase: `order_closed` with the usual message, another code with `message`. */
+  const refusedByPhase = (message: string): Decision | null =>
+    barred === null ? null : barred === 'order_closed' ? closed() : refuse(barred, message);
 
   switch (command.type) {
     case 'moveTrail': {
       if (s.spec.type !== 'trailing_stop')
         return refuse('not_conditional', `moveTrail: a ${s.spec.type} order does not trail`);
-      if (isDone(s) || s.triggered) return { ok: true, events: [] }; // a late report: nothing to move
+      if (rule === 'ignore' || isFullyFilled(s) || s.triggered) return { ok: true, events: [] }; // a late report: nothing to move
       const hwm = positiveDecimal(command.hwm);
       if (hwm === null) return refuse('invalid_execution', 'moveTrail: hwm must be a positive decimal');
       // Only a better mark moves it (a redelivered or overtaken report changes nothing).
@@ -390,15 +482,16 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
     case 'arm': {
       if (s.spec.type !== 'stop' && s.spec.type !== 'stop_limit' && s.spec.type !== 'trailing_stop')
         return refuse('not_conditional', `arm: a ${s.spec.type} order has no trigger`);
-      if (s.phase === 'armed') return { ok: true, events: [] }; // a retried step: armed already
-      if (s.phase !== 'pending_new' || s.triggered || s.cancelRequest !== 'none' || s.replaceRequest !== null)
+      if (rule === 'ignore') return { ok: true, events: [] }; // a retried step: armed already
+      if (barred !== null || s.triggered || s.cancelRequest !== 'none' || s.replaceRequest !== null)
         return refuse('not_armable', `arm: order is ${statusOf(s)}${s.triggered ? ', triggered' : ''}`);
       if (command.venue === '') return refuse('not_armable', 'arm: the venue must be named');
       return one('OrderArmed', { venue: command.venue });
     }
 
     case 'activate': {
-      if (s.phase !== 'held') return refuse('not_held', `activate: order is ${statusOf(s)}, not held`);
+      const notHeld = refusedByPhase(`activate: order is ${statusOf(s)}, not held`);
+      if (notHeld !== null) return notHeld;
       const qty = positiveDecimal(command.qty);
       if (qty === null || s.qty === null || qty > s.qty) {
         return refuse('invalid_execution', 'activate: qty must be a positive decimal, at most the order qty');
@@ -407,24 +500,26 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
     }
 
     case 'accept':
-      if (s.phase !== 'pending_new')
-        return refuse('not_pending_new', `accept: order is ${statusOf(s)}, not pending_new`);
-      return one('OrderAccepted', { venueOrderId: command.venueOrderId ?? null });
+      return (
+        refusedByPhase(`accept: order is ${statusOf(s)}, not pending_new`) ??
+        one('OrderAccepted', { venueOrderId: command.venueOrderId ?? null })
+      );
 
     case 'reject':
-      if (s.phase !== 'pending_new')
-        return refuse('not_pending_new', `reject: order is ${statusOf(s)}, not pending_new`);
-      return one('OrderRejected', { reason: command.reason });
+      return (
+        refusedByPhase(`reject: order is ${statusOf(s)}, not pending_new`) ??
+        one('OrderRejected', { reason: command.reason })
+      );
 
     case 'trigger': {
       if (s.spec.type !== 'stop' && s.spec.type !== 'stop_limit' && s.spec.type !== 'trailing_stop') {
         return refuse('not_conditional', `trigger: a ${s.spec.type} order has no trigger`);
       }
       if (s.triggered) return refuse('already_triggered', 'trigger: the order has already triggered');
-      if (isDone(s)) return closed();
+      if (barred === 'order_closed' || isFullyFilled(s)) return closed();
       // The venue triggers a stop it holds (working), the OMS one it holds (armed).
-      if (s.phase !== 'working' && s.phase !== 'armed')
-        return refuse('not_working', `trigger: order is ${statusOf(s)}`);
+      const notWorking = refusedByPhase(`trigger: order is ${statusOf(s)}`);
+      if (notWorking !== null) return notWorking;
       const price = positiveDecimal(command.triggerPrice);
       if (price === null)
         return refuse('invalid_execution', 'trigger: triggerPrice must be a positive decimal');
@@ -443,14 +538,17 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
     }
 
     case 'fill':
-      if (s.phase === 'held') return refuse('not_working', 'fill: a held leg is not at the venue');
-      if (s.phase === 'armed') return refuse('not_working', 'fill: an armed stop is not at the venue');
+      if (barred !== null)
+        return refuse(
+          barred,
+          `fill: ${s.phase === 'held' ? 'a held leg' : 'an armed stop'} is not at the venue`,
+        );
       if (command.childOrderId !== undefined && !s.algo?.children.has(command.childOrderId))
         return refuse('unknown_child', `fill: ${command.childOrderId} is not a child of this order`);
-      return decideFill(s, command, one);
+      return decideFill(s, command, one, rule === 'quarantine');
 
     case 'decideSlice':
-      return decideSlice(s, command, one);
+      return decideSlice(s, command, one, barred);
 
     case 'closeChild': {
       const child = s.algo?.children.get(command.childOrderId);
@@ -468,9 +566,9 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
     }
 
     case 'requestCancel':
-      if (isDone(s)) return closed();
+      if (barred !== null || isFullyFilled(s)) return refusedByPhase('') ?? closed();
       // A held leg or an armed stop is not at the venue: it is canceled at once.
-      if (s.phase === 'held' || s.phase === 'armed')
+      if (rule === 'at_once')
         return one('OrderCanceled', { reason: cancelReasonOf(command.requestedBy), solicited: true });
       if (s.cancelRequest !== 'none' || s.replaceRequest !== null) {
         return refuse('request_pending', `requestCancel: order is ${statusOf(s)} with a request outstanding`);
@@ -480,11 +578,11 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
     case 'acknowledgeCancel':
       if (s.cancelRequest !== 'requested')
         return refuse('no_request_pending', 'acknowledgeCancel: no cancel awaits acknowledgement');
-      if (isDone(s)) return closed();
+      if (barred !== null || isFullyFilled(s)) return refusedByPhase('') ?? closed();
       return one('OrderCancelAcknowledged', {});
 
     case 'confirmCancel':
-      if (isClosedPhase(s)) return closed();
+      if (barred !== null) return refusedByPhase('') ?? closed();
       if (isFullyFilled(s)) return refuse('nothing_to_cancel', 'confirmCancel: the order is fully filled');
       return one('OrderCanceled', {
         reason:
@@ -499,19 +597,19 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
       return one('OrderCancelRejected', { reason: command.reason });
 
     case 'requestReplace':
-      return decideReplaceRequest(s, command, now, one, closed);
+      return decideReplaceRequest(s, command, now, one, closed, rule);
 
     case 'acknowledgeReplace':
       if (s.replaceRequest === null || s.replaceRequest.acknowledged) {
         return refuse('no_request_pending', 'acknowledgeReplace: no replace awaits acknowledgement');
       }
-      if (isDone(s)) return closed();
+      if (barred !== null || isFullyFilled(s)) return refusedByPhase('') ?? closed();
       return one('OrderReplaceAcknowledged', {});
 
     case 'confirmReplace':
       if (s.replaceRequest === null)
         return refuse('no_request_pending', 'confirmReplace: no replace request is outstanding');
-      if (isDone(s)) return closed();
+      if (barred !== null || isFullyFilled(s)) return refusedByPhase('') ?? closed();
       return one('OrderReplaced', { replacementOrderId: s.replaceRequest.replacementOrderId });
 
     case 'rejectReplace':
@@ -520,15 +618,18 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
       return one('OrderReplaceRejected', { reason: command.reason });
 
     case 'expire':
-      if (isDone(s)) return closed();
+      if (barred !== null || isFullyFilled(s)) return refusedByPhase('') ?? closed();
       return one('OrderExpired', {});
 
-    case 'doneForDay':
-      if (isDone(s)) return closed();
-      if (s.phase !== 'working') return refuse('not_working', `doneForDay: order is ${statusOf(s)}`);
+    case 'doneForDay': {
+      if (barred === 'order_closed' || isFullyFilled(s)) return closed();
+      const notWorking = refusedByPhase(`doneForDay: order is ${statusOf(s)}`);
+      if (notWorking !== null) return notWorking;
       return one('OrderDoneForDay', {});
+    }
 
     case 'restate':
+      if (barred !== null) return refusedByPhase('') ?? closed();
       return decideRestate(s, command, one, closed);
 
     case 'recordException':
@@ -588,12 +689,18 @@ function positiveOrZero(text: string): Nanos | null {
   return typeof v === 'bigint' && v >= 0n ? v : null;
 }
 
-function decideSlice(s: OrderState, c: Extract<OrderCommand, { type: 'decideSlice' }>, one: One): Decision {
+function decideSlice(
+  s: OrderState,
+  c: Extract<OrderCommand, { type: 'decideSlice' }>,
+  one: One,
+  barred: RefusalCode | null,
+): Decision {
   if (s.algo === null) return refuse('not_algo_parent', 'decideSlice: not an algorithmic parent');
   // Idempotent: a slice decided before (a retried step) decides nothing again.
   if (c.trigger === 'slice' && s.algo.decidedSlices.has(c.sliceIndex)) return { ok: true, events: [] };
-  if (isDone(s) || s.algo.done) return refuse('order_closed', `decideSlice: order is ${statusOf(s)}`);
-  if (s.phase !== 'working') return refuse('not_working', `decideSlice: order is ${statusOf(s)}`);
+  if (barred === 'order_closed' || isFullyFilled(s) || s.algo.done)
+    return refuse('order_closed', `decideSlice: order is ${statusOf(s)}`);
+  if (barred !== null) return refuse(barred, `decideSlice: order is ${statusOf(s)}`);
   if (s.cancelRequest !== 'none') return refuse('request_pending', 'decideSlice: a cancel is outstanding');
   let qty: Nanos | null = null;
   if (c.decision === 'release') {
@@ -635,7 +742,12 @@ function reportKey(r: {
   return `${r.execId}|${r.lastQty}|${r.lastPx}`;
 }
 
-function decideFill(s: OrderState, c: Extract<OrderCommand, { type: 'fill' }>, one: One): Decision {
+function decideFill(
+  s: OrderState,
+  c: Extract<OrderCommand, { type: 'fill' }>,
+  one: One,
+  onClosedOrder: boolean,
+): Decision {
   const lastQty = positiveDecimal(c.lastQty);
   const lastPx = positiveDecimal(c.lastPx);
   if (c.execId.length === 0 || lastQty === null || lastPx === null) {
@@ -656,7 +768,7 @@ function decideFill(s: OrderState, c: Extract<OrderCommand, { type: 'fill' }>, o
     return one('OrderExecutionQuarantined', { ...report, reason: 'conflicting_duplicate' });
   }
   const quarantine = (reason: QuarantineReason) => one('OrderExecutionQuarantined', { ...report, reason });
-  if (isClosedPhase(s)) return quarantine('order_closed');
+  if (onClosedOrder) return quarantine('order_closed');
   const filledQty = s.filledQty + lastQty;
   const filledValue = s.filledValue + multiply(lastQty, lastPx);
   if (s.qty !== null ? filledQty > s.qty : filledValue > toValue18(s.notional as Nanos))
@@ -678,15 +790,20 @@ function decideReplaceRequest(
   now: number,
   one: One,
   closed: () => Decision,
+  rule: PhaseRule,
 ): Decision {
-  if (isDone(s)) return closed();
+  if (rule === 'order_closed' || isFullyFilled(s)) return closed();
   if (s.cancelRequest !== 'none' || s.replaceRequest !== null) {
     return refuse('request_pending', `requestReplace: order is ${statusOf(s)} with a request outstanding`);
   }
-  if (s.phase === 'pending_new')
-    return refuse('not_replaceable', 'requestReplace: the venue has not accepted the order yet');
-  if (s.phase === 'held')
-    return refuse('not_replaceable', 'requestReplace: a held leg works only once its parent fills');
+  const barred = barredBy(rule);
+  if (barred !== null) {
+    const why =
+      s.phase === 'held'
+        ? 'a held leg works only once its parent fills'
+        : 'the venue has not accepted the order yet';
+    return refuse(barred, `requestReplace: ${why}`);
+  }
   if (s.notional !== null)
     return refuse('not_replaceable', 'requestReplace: notional orders cannot be replaced');
   if (s.algo !== null)
@@ -711,7 +828,7 @@ function decideReplaceRequest(
     changes: canonicalChanges(c.changes, checked.order),
     requestedBy: c.requestedBy,
   };
-  if (s.phase !== 'armed') return one('OrderReplaceRequested', requested);
+  if (rule !== 'at_once') return one('OrderReplaceRequested', requested);
   // The OMS holds an armed stop: it replaces it at once, nothing to ask the venue. The replacement
   // opens armed in its turn (`openReplacement`).
   const at = new Date(now).toISOString();

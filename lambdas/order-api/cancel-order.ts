@@ -1,16 +1,24 @@
 /**
  * DELETE /v2/orders/{order_id}: request a cancel (204; the venue's answer comes back as events).
- * DELETE /v2/orders: request a cancel of every open order of the account (207, one entry each).
+ * DELETE /v2/orders: request a cancel of every open order of the account (207, one entry each),
+ * fanned out through the bus to the cancel-all worker (`cancel-all-request.ts`).
  */
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type Refusal, toAlpacaOrder } from '../core/index.js';
+import { type AlpacaOrder, type Refusal, toAlpacaOrder } from '../core/index.js';
 import { type EventStore, runCommand } from '../event-store/event-store.js';
 import { cancelRestOfExitGroup } from '../orders/contingent-groups.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
+import { eventBridge } from '../platform/event-bridge.js';
 import { logger } from '../platform/observability.js';
 import { API_ERROR, apiError, json, noContent } from './api-response.js';
+import {
+  CANCEL_REQUEST_DETAIL_TYPE,
+  CANCEL_REQUEST_SOURCE,
+  type CancelRequestDetail,
+} from './cancel-all-request.js';
 import { apiHandler, notFound } from './http.js';
 import { eventStore, loadOwnedOrder, plausibleOrderId } from './orders-access.js';
 import type { Principal } from './principal.js';
@@ -20,14 +28,18 @@ export function reasonOf(refusal: Refusal): string {
   return refusal.message.replace(/^[A-Za-z]+: /, '');
 }
 
-type CancelOutcome =
+export type CancelOutcome =
   | { readonly status: 200; readonly body: unknown }
   | { readonly status: 404 | 422; readonly body: { code: number; message: string } };
 
-async function requestCancel(
+/**
+ * Asks for the cancel of one order of the principal's account: 404 when it is not theirs, 422 when
+ * the core refuses it. The single-order route and the cancel-all worker both call it.
+ */
+export async function requestCancel(
   store: EventStore,
   orderId: string,
-  principal: Principal,
+  principal: Pick<Principal, 'accountId' | 'principalId'>,
   requestId: string,
 ): Promise<CancelOutcome> {
   const owned = await loadOwnedOrder(store, orderId, principal.accountId);
@@ -63,8 +75,9 @@ async function requestCancel(
 const asResponse = (o: CancelOutcome): APIGatewayProxyStructuredResultV2 =>
   o.status === 200 ? noContent() : apiError(o.status, o.body.code, o.body.message);
 
-async function openOrderIds(accountId: string): Promise<string[]> {
-  const ids: string[] = [];
+/** The account's open orders as the read model shows them (one Query page per ~1 MB). */
+async function openOrders(accountId: string): Promise<AlpacaOrder[]> {
+  const orders: AlpacaOrder[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const page = await dynamo.send(
@@ -73,35 +86,88 @@ async function openOrderIds(accountId: string): Promise<string[]> {
         IndexName: 'byAccountStatus',
         KeyConditionExpression: 'accountOpenClosed = :pk',
         ExpressionAttributeValues: { ':pk': `${accountId}#open` },
-        ProjectionExpression: 'orderId',
+        ProjectionExpression: '#order',
+        ExpressionAttributeNames: { '#order': 'order' },
         ExclusiveStartKey: start,
       }),
     );
-    for (const item of page.Items ?? []) ids.push(String(item.orderId));
+    for (const item of page.Items ?? []) orders.push(item.order as AlpacaOrder);
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
-  return ids;
+  return orders;
 }
 
-const CANCEL_ALL_CONCURRENCY = 10;
+/** PutEvents takes at most 10 entries; this many calls are in flight at once. */
+const PUT_EVENTS_BATCH = 10;
+const PUT_EVENTS_CONCURRENCY = 8;
 
+/**
+ * Puts one cancel request per order on the bus; returns the ids whose request is not on it (an
+ * entry PutEvents refused twice, or a call that failed).
+ */
+async function putCancelRequests(ids: readonly string[], principal: Principal, requestId: string) {
+  const entry = (orderId: string) => ({
+    EventBusName: requiredEnv(ENV.eventBusName),
+    Source: CANCEL_REQUEST_SOURCE,
+    DetailType: CANCEL_REQUEST_DETAIL_TYPE,
+    Detail: JSON.stringify({
+      orderId,
+      accountId: principal.accountId,
+      requestedBy: principal.principalId,
+      requestId,
+    } satisfies CancelRequestDetail),
+  });
+  const batches: string[][] = [];
+  for (let i = 0; i < ids.length; i += PUT_EVENTS_BATCH) batches.push(ids.slice(i, i + PUT_EVENTS_BATCH));
+  const failed = new Set<string>();
+  const putBatch = async (batch: readonly string[]) => {
+    let pending = batch;
+    for (let attempt = 0; attempt < 2 && pending.length > 0; attempt++) {
+      try {
+        const out = await eventBridge.send(new PutEventsCommand({ Entries: pending.map(entry) }));
+        // Entries come back in request order; one with an ErrorCode was not put.
+        pending = pending.filter((_, i) => out.Entries?.[i]?.ErrorCode !== undefined);
+      } catch (err) {
+        logger.warn('cancel-all: PutEvents failed', { error: err as Error, orders: pending.length });
+      }
+    }
+    for (const id of pending) failed.add(id);
+  };
+  let next = 0;
+  const lane = async () => {
+    while (next < batches.length) await putBatch(batches[next++] as string[]);
+  };
+  await Promise.all(Array.from({ length: PUT_EVENTS_CONCURRENCY }, lane));
+  return failed;
+}
+
+/**
+ * DELETE /v2/orders: one cancel request per open order onto the bus (the cancel-all worker cancels
+ * each), answered at once with Alpaca's 207 list: per order `{id, status: 200, body}`, the body the
+ * order as it will be (`pending_cancel`), or `{id, status: 500, body: {code, message}}` for an order
+ * whose request could not be queued (the caller may DELETE it, or all, again: it is idempotent).
+ */
 async function cancelAll(principal: Principal, requestId: string) {
-  const store = eventStore();
-  const ids = await openOrderIds(principal.accountId);
-  const out: { id: string; status: number; body?: unknown }[] = [];
-  for (let i = 0; i < ids.length; i += CANCEL_ALL_CONCURRENCY) {
-    const batch = ids.slice(i, i + CANCEL_ALL_CONCURRENCY);
-    const outcomes = await Promise.all(
-      batch.map(async (id) => {
-        try {
-          return { id, ...(await requestCancel(store, id, principal, requestId)) };
-        } catch {
-          return { id, status: 500, body: { code: API_ERROR.internal, message: 'internal error' } };
-        }
-      }),
-    );
-    out.push(...outcomes);
-  }
+  const started = Date.now();
+  const orders = await openOrders(principal.accountId);
+  const listed = Date.now();
+  const failed = await putCancelRequests(
+    orders.map((o) => o.id),
+    principal,
+    requestId,
+  );
+  logger.info('cancel-all: requests queued', {
+    orders: orders.length,
+    notQueued: failed.size,
+    listMs: listed - started,
+    queueMs: Date.now() - listed,
+  });
+  if (failed.size > 0) logger.error('cancel-all: requests not queued', { orders: [...failed] });
+  const out = orders.map((o) =>
+    failed.has(o.id)
+      ? { id: o.id, status: 500, body: { code: API_ERROR.internal, message: 'cancel not queued: retry' } }
+      : { id: o.id, status: 200, body: { ...o, status: 'pending_cancel' } },
+  );
   return json(207, out);
 }
 

@@ -83,7 +83,11 @@ export function orderViewItem(state: OrderState): OrderViewItem {
     accountSymbol: `${state.accountId}#${symbol}`,
     version: state.seq,
     order: toAlpacaOrder(state),
-    ...(status === 'pending_new' ? { awaitingWorkflow: awaitingWorkflowKey(state.orderId) } : {}),
+    // By phase, not by the status shown: a cancel asked while pending_new shows pending_cancel, and
+    // the order stays where the stalled-workflow sweeper finds it until the venue acknowledges it.
+    ...(status === 'pending_new' || (state.phase === 'pending_new' && state.cancelRequest === 'requested')
+      ? { awaitingWorkflow: awaitingWorkflowKey(state.orderId) }
+      : {}),
     ...(state.phase === 'armed' ? { armedSymbol: symbol } : {}),
     ...(state.contingency?.parentOrderId ? { parentOrderId: state.contingency.parentOrderId } : {}),
     ...(state.contingency

@@ -54,21 +54,28 @@ describe('commandOf: every execType onto its core command', () => {
   ];
   test.each(cases)('%s %j (order accepted)', (execType, extra, expected) => {
     const r = executionReportSchema.parse(report(execType, extra));
-    expect(commandOf(r, true)).toEqual(expected);
+    expect(commandOf(r, { acceptedByVenue: true, cancelRequestedBy: 'client' })).toEqual(expected);
   });
 
   test('the table covers every execType', () => {
     expect(new Set(cases.map(([t]) => t))).toEqual(new Set(EXEC_TYPES));
   });
 
-  test('unknown_order on an order the venue never accepted confirms the cancel (Alpaca: canceled, not rejected); other cancel rejects do not', () => {
-    expect(commandOf(report('cancel_rejected', { reason: 'unknown_order' }), false)).toEqual({
-      type: 'confirmCancel',
-    });
-    expect(commandOf(report('cancel_rejected', { reason: 'too_late_to_cancel' }), false).type).toBe(
-      'rejectCancel',
-    );
-  });
+  // biome-ignore format: table
+  const unacknowledged: [string, string, string | null, unknown][] = [
+    ['a client cancel succeeded: canceled',         'unknown_order',      'client-key',      { type: 'confirmCancel' }],
+    ['a group cancel succeeded: canceled',          'unknown_order',      'oms:contingency', { type: 'confirmCancel' }],
+    ['the OMS canceled a failed submission: rejected', 'unknown_order',   'oms',             { type: 'reject', reason: 'unknown_order' }],
+    ['no cancel outstanding: rejected',             'unknown_order',      null,              { type: 'reject', reason: 'unknown_order' }],
+    ['too late to cancel: a refused cancel',        'too_late_to_cancel', 'client-key',      { type: 'rejectCancel', reason: 'too_late_to_cancel' }],
+  ];
+  test.each(unacknowledged)(
+    'cancel_rejected before the venue acknowledged: %s',
+    (_name, reason, by, expected) => {
+      const r = report('cancel_rejected', { reason });
+      expect(commandOf(r, { acceptedByVenue: false, cancelRequestedBy: by })).toEqual(expected);
+    },
+  );
 });
 
 describe('executionReportSchema', () => {

@@ -15,6 +15,8 @@ import type { ExecutionReport } from '../../lambdas/broker-gateway/execution-rep
 import { forwardBatch, forwardToVenue } from '../../lambdas/broker-gateway/forward-to-venue.js';
 import { quoteToItem } from '../../lambdas/broker-gateway/simulated/market.js';
 import { handler as submitHandler, submitToVenue } from '../../lambdas/broker-gateway/submit-to-venue.js';
+import { venueOrderOf } from '../../lambdas/broker-gateway/venue.js';
+import { simulatedVenue } from '../../lambdas/broker-gateway/wiring.js';
 import {
   decide,
   nanos,
@@ -124,23 +126,20 @@ test('submit task refuses an unknown venue and a missing order', async () => {
   });
 });
 
-test.each([
-  ['client', 'client_request'],
-  ['oms', 'oms'],
-])(
-  'cancel (by %s) of an order the venue never got: unknown_order ends it canceled, not rejected (issue 11); a late submit is not sent',
-  async (requestedBy, reason) => {
+describe('cancel before the venue acknowledged (issue 11, 1.2): the order ends canceled, never live', () => {
+  test('the cancel reaches the venue first: unknown_order -> canceled; the late submit is not sent', async () => {
     await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
-    await command('o-1', { type: 'requestCancel', requestedBy });
+    await command('o-1', { type: 'requestCancel', requestedBy: 'client-key' });
+    expect(statusOf((await stateOf('o-1')) as never)).toBe('pending_cancel');
     await forwardToVenue(await lastOmsEvent('o-1'));
     const [report] = bus.take<ExecutionReport>();
     expect(report).toMatchObject({ execType: 'cancel_rejected', reason: 'unknown_order' });
     await apply(report as ExecutionReport);
-    const state = (await stateOf('o-1')) as never;
+    const state = (await stateOf('o-1')) as NonNullable<Awaited<ReturnType<typeof stateOf>>>;
     expect(statusOf(state)).toBe('canceled');
-    expect(await lastOmsEvent('o-1')).toMatchObject({
-      'detail-type': 'OrderCanceled',
-      detail: { data: { reason, solicited: true } },
+    expect((await store.load('o-1')).at(-1)).toMatchObject({
+      type: 'OrderCanceled',
+      data: { reason: 'client_request', solicited: true },
     });
     expect(await submitToVenue({ orderId: 'o-1' })).toEqual({
       orderId: 'o-1',
@@ -148,8 +147,60 @@ test.each([
       submitted: false,
       status: 'canceled',
     });
-  },
-);
+  });
+
+  test('race: the submit task read the order before the cancel and reaches the venue after it: not booked', async () => {
+    await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+    const before = (await stateOf('o-1')) as NonNullable<Awaited<ReturnType<typeof stateOf>>>;
+    await command('o-1', { type: 'requestCancel', requestedBy: 'client-key' });
+    await forwardToVenue(await lastOmsEvent('o-1'));
+    for (const r of bus.take<ExecutionReport>()) await apply(r);
+    // The submission in flight lands now, with the terms it read before the cancel.
+    await simulatedVenue().submit(venueOrderOf(before));
+    expect(bus.take()).toEqual([]);
+    expect(statusOf((await stateOf('o-1')) as never)).toBe('canceled');
+  });
+
+  test('race: the submit reaches the venue first: the cancel cancels it there (pending_cancel, canceled)', async () => {
+    await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+    await command('o-1', { type: 'requestCancel', requestedBy: 'client-key' });
+    await submitToVenue({ orderId: 'o-1' });
+    await forwardToVenue(await lastOmsEvent('o-1'));
+    const reports = bus.take<ExecutionReport>();
+    expect(reports.map((r) => r.execType)).toEqual(['new', 'pending_cancel', 'canceled']);
+    // The venue's reports may reach the OMS in any order across batches: the ack last.
+    for (const r of [reports[1], reports[2], reports[0]]) await apply(r as ExecutionReport);
+    expect(statusOf((await stateOf('o-1')) as never)).toBe('canceled');
+  });
+
+  test('a venue without tombstones books a submission after its unknown_order: the OMS cancels it there', async () => {
+    await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+    await command('o-1', { type: 'requestCancel', requestedBy: 'client-key' });
+    await forwardToVenue(await lastOmsEvent('o-1'));
+    for (const r of bus.take<ExecutionReport>()) await apply(r);
+    expect(statusOf((await stateOf('o-1')) as never)).toBe('canceled');
+    // Such a venue forgets its answer: the late submission is booked and acknowledged.
+    db.tables.get('venue')?.delete('o-1');
+    await simulatedVenue().submit(venueOrderOf((await stateOf('o-1')) as never));
+    const [ack] = bus.take<ExecutionReport>();
+    expect(ack).toMatchObject({ execType: 'new' });
+    // Its acknowledgement of an order the OMS closed sends the venue a cancel.
+    expect(await apply(ack as ExecutionReport)).toBe('ignored');
+    const answers = bus.take<ExecutionReport>();
+    expect(answers.map((r) => r.execType)).toEqual(['pending_cancel', 'canceled']);
+    for (const r of answers) expect(await apply(r)).toBe('ignored');
+    expect(statusOf((await stateOf('o-1')) as never)).toBe('canceled');
+  });
+
+  test("the OMS's own cancel after a failed submission (exception path): unknown_order still rejects", async () => {
+    await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+    await command('o-1', { type: 'requestCancel', requestedBy: 'oms' });
+    await forwardToVenue(await lastOmsEvent('o-1'));
+    const [report] = bus.take<ExecutionReport>();
+    await apply(report as ExecutionReport);
+    expect(statusOf((await stateOf('o-1')) as never)).toBe('rejected');
+  });
+});
 
 test('cancel of a resting order: pending_cancel, canceled', async () => {
   await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });

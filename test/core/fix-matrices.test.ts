@@ -12,7 +12,8 @@
  *  - a request the OMS itself refuses (a replace of a filled order, D8; a second request while
  *    one is outstanding, D16/D17) is a typed refusal at request time, standing for the
  *    matrix's Cancel Reject;
- *  - rows before the sell side's Pending ack keep the prior status, as in the matrices.
+ *  - rows before the sell side's Pending ack keep the prior status, as in the matrices, except a
+ *    cancel asked before the order is acknowledged (B.1.d/2): Alpaca shows it `pending_cancel` at once.
  */
 import type { OrderCommand, RefusalCode } from '../../lambdas/core/index.js';
 import { limitOrder, OrderBook, snapshot } from './order-book.js';
@@ -322,9 +323,7 @@ const scenarios: ReadonlyArray<readonly [string, readonly Row[]]> = [
     'FIX 4.4 B.1.d cancel request before the order is acknowledged',
     [
       ['B.1.d/1', 'New Order(X) 10000', 'X', ['submit', 10000], e('pending_new', 10000, 0, 10000)],
-      // FIX keeps OrdStatus Pending New until the venue's Pending Cancel; the OMS shows what Alpaca
-      // shows a client that canceled an order not yet at the venue: pending_cancel at once (issue 11).
-      ['B.1.d/2', 'Cancel Request(Y,X)', 'X', ['requestCancel'], e('pending_cancel', 10000, 0, 10000)],
+      ['B.1.d/2', 'Cancel Request(Y,X): Alpaca shows pending_cancel at once', 'X', ['requestCancel'], e('pending_cancel', 10000, 0, 10000)],
       ['B.1.d/3', 'Execution(Y,X) Pending Cancel', 'X', ['ackCancel'], e('pending_cancel', 10000, 0, 10000)],
       ['B.1.d/4', 'Execution(Y,X) Canceled', 'X', ['cancel'], e('canceled', 10000, 0, 0)],
     ],

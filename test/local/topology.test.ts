@@ -111,8 +111,8 @@ describe('the synthesized OMS template', () => {
     expect(new Set(topo.tables.map((t) => t.tableName)).size).toBe(7);
   });
 
-  test('has the 26 functions of lib/handlers.ts, each with an existing entry file', () => {
-    expect(topo.functions).toHaveLength(26);
+  test('has the 27 functions of lib/handlers.ts, each with an existing entry file', () => {
+    expect(topo.functions).toHaveLength(27);
     expect(topo.functions.map((f) => f.entry).sort()).toEqual(Object.values(HANDLERS).sort());
     for (const f of topo.functions) {
       expect(existsSync(join(REPO_ROOT, f.entry))).toBe(true);
@@ -197,6 +197,7 @@ describe('the synthesized OMS template', () => {
     ],
     [HANDLERS.applyExecutionReport, ['ExecutionReport'], 'stockbot.venue', 10],
     [HANDLERS.orderRequested, ['OrderRequested'], 'stockbot.strategy', 10],
+    [HANDLERS.cancelAllWorker, ['CancelOrderRequested'], 'stockbot.oms.api', 10],
   ])(
     'bus -> rule -> queue -> %s (SQS mapping, partial batch failures, DLQ)',
     (entry, detailTypes, source, batch) => {
@@ -231,12 +232,13 @@ describe('the synthesized OMS template', () => {
     },
   );
 
-  test('has exactly the 3 SQS mappings and 4 stream mappings', () => {
+  test('has exactly the 4 SQS mappings and 4 stream mappings', () => {
     expect(topo.eventSourceMappings.map((m) => m.source.kind).sort()).toEqual([
       'dynamodb-stream',
       'dynamodb-stream',
       'dynamodb-stream',
       'dynamodb-stream',
+      'sqs',
       'sqs',
       'sqs',
       'sqs',
@@ -260,7 +262,7 @@ describe('the synthesized OMS template', () => {
   });
 
   test('subscriber and warehouse rules: queue targets with DLQs, the Firehose target as a recorder', () => {
-    expect(topo.rules).toHaveLength(9);
+    expect(topo.rules).toHaveLength(10);
     const recorders = topo.rules.flatMap((r) => r.targets.filter((t) => t.kind === 'recorder'));
     expect(recorders).toEqual([
       expect.objectContaining({
@@ -280,15 +282,15 @@ describe('the synthesized OMS template', () => {
     }
   });
 
-  test('queues: 14, local ARNs/URLs, redrive to queues of the stack', () => {
-    expect(topo.queues).toHaveLength(14);
+  test('queues: 16, local ARNs/URLs, redrive to queues of the stack', () => {
+    expect(topo.queues).toHaveLength(16);
     const ids = new Set(topo.queues.map((q) => q.logicalId));
     for (const q of topo.queues) {
       expect(q.arn).toBe(`arn:aws:sqs:${A}:${q.queueName}`);
       expect(q.url).toBe(`http://sqs.local/${LOCAL_ACCOUNT_ID}/${q.queueName}`);
       if (q.redrive) expect(ids).toContain(q.redrive.deadLetterQueueLogicalId);
     }
-    expect(topo.queues.filter((q) => q.visibilityTimeoutSeconds === 30).length).toBe(11);
+    expect(topo.queues.filter((q) => q.visibilityTimeoutSeconds === 30).length).toBe(12);
   });
 
   test('the state machine definition parses, has no placeholders, and its tasks call the 8 workflow functions', () => {

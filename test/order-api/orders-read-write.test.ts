@@ -324,25 +324,7 @@ describe('DELETE /v2/orders/{order_id}', () => {
     expect((await del('o-1')).statusCode).toBe(404);
     expect(fake.table('events').size).toBe(1);
   });
-
-  test('DELETE /v2/orders cancels every open order: 207 with one status each', async () => {
-    seedOrder(fake, 'o-1', { commands: accepted });
-    seedOrder(fake, 'o-2', { commands: [...accepted, { type: 'requestCancel', requestedBy: 'x' }] });
-    fake.ordersQueryItems = [{ orderId: 'o-1' }, { orderId: 'o-2' }, { orderId: 'o-gone' }];
-    const res = await cancel(apiEvent({ routeKey: 'DELETE /v2/orders' }));
-    expect(res.statusCode).toBe(207);
-    const body = parse(res.body);
-    expect(body.map((r: { id: string; status: number }) => [r.id, r.status])).toEqual([
-      ['o-1', 200],
-      ['o-2', 422],
-      ['o-gone', 404],
-    ]);
-    expect(body[0].body).toMatchObject({ id: 'o-1' });
-    expect(sentQueries().find((q) => q.TableName === 'orders')).toMatchObject({
-      IndexName: 'byAccountStatus',
-      ExpressionAttributeValues: { ':pk': 'acct-1#open' },
-    });
-  });
+  // DELETE /v2/orders (the fan-out and its worker): test/order-api/cancel-all.test.ts
 });
 
 describe('PATCH /v2/orders/{order_id}', () => {

@@ -1,0 +1,92 @@
+/**
+ * The panic button end to end (issue 11, 1.1): resting limit orders, then `DELETE /v2/orders`.
+ * It answers 207 with one `{id, status: 200, body}` per open order at once (the cancels are
+ * queued, not done in the request), and every order then ends `canceled`. The answer time is
+ * printed; the assertion on it is loose (< 5 s) so a loaded machine does not flake it, the number
+ * itself is `npm run bench:cancel-all`'s to report.
+ */
+import type { LocalOms } from '../../local/oms-local.js';
+import { eventually, type OmsHttp, type Order, startTradingDayOms } from './harness.js';
+
+jest.setTimeout(240_000);
+
+let oms: LocalOms;
+let http: OmsHttp;
+
+beforeAll(async () => {
+  ({ oms, http } = await startTradingDayOms());
+}, 90_000);
+
+afterAll(async () => {
+  await oms?.stop();
+});
+
+const ORDERS = 60;
+const SYMBOL = 'E2ECXL';
+
+/** `n` orders placed `lanes` at a time; distinct quantities (the duplicate-order rule). */
+async function placeResting(n: number, lanes = 6): Promise<string[]> {
+  const ids: string[] = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < n) {
+      const i = next++;
+      const o = await http.submit({
+        symbol: SYMBOL,
+        qty: String(i + 1),
+        side: 'buy',
+        type: 'limit',
+        limit_price: '48.00',
+        time_in_force: 'day',
+      });
+      ids.push(o.id);
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return ids;
+}
+
+const listed = async (status: 'open' | 'closed') =>
+  http.expect<Order[]>(200, 'GET', `/v2/orders?status=${status}&limit=500&symbols=${SYMBOL}`);
+
+it(`DELETE /v2/orders with ${ORDERS} resting orders: 207 at once, then every order canceled`, async () => {
+  await http.pinQuote(SYMBOL, { bid: '50.00', ask: '50.02' });
+  // Nothing open yet: 207 []. (It also starts the route's function, so the time below is not a cold start.)
+  expect(await http.expect(207, 'DELETE', '/v2/orders')).toEqual([]);
+  const ids = await placeResting(ORDERS);
+  // Resting at the venue (acknowledged), so each cancel goes all the way there.
+  await eventually(async () => {
+    const open = await listed('open');
+    const resting = open.filter((o) => o.status === 'new').length;
+    if (resting !== ORDERS) throw new Error(`${resting}/${ORDERS} resting`);
+  }, 120_000);
+
+  const started = performance.now();
+  const res = await http.request<{ id: string; status: number; body: Order }[]>('DELETE', '/v2/orders');
+  const answerMs = performance.now() - started;
+  console.log(`cancel-all e2e orders=${ORDERS} answer_ms=${answerMs.toFixed(0)}`);
+  expect(res.status).toBe(207);
+  expect(answerMs).toBeLessThan(5_000);
+  expect(res.body.map((r) => r.id).sort()).toEqual([...ids].sort());
+  for (const r of res.body) {
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ id: r.id, status: 'pending_cancel', symbol: SYMBOL });
+  }
+
+  const canceled = await eventually(
+    async () => {
+      const closed = await listed('closed');
+      const done = closed.filter((o) => ids.includes(o.id) && o.status === 'canceled');
+      if (done.length !== ORDERS) throw new Error(`${done.length}/${ORDERS} canceled`);
+      return done;
+    },
+    180_000,
+    async () => `still open: ${JSON.stringify((await listed('open')).map((o) => [o.id, o.status]))}`,
+  );
+  const allMs = performance.now() - started;
+  console.log(`cancel-all e2e orders=${ORDERS} all_canceled_ms=${allMs.toFixed(0)}`);
+  for (const o of canceled) expect(o).toMatchObject({ filled_qty: '0', canceled_qty: o.qty });
+  expect(await listed('open')).toEqual([]);
+  // A second press finds nothing open: 207 [].
+  expect(await http.expect(207, 'DELETE', '/v2/orders')).toEqual([]);
+});

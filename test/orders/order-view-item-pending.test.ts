@@ -1,0 +1,39 @@
+/**
+ * The stalled-workflow sweeper's sparse key (`awaitingWorkflow`) follows the order's phase, not
+ * its shown status: a cancel asked while pending_new now shows `pending_cancel` (issue 11, 1.3),
+ * and such an order must stay where the sweeper finds it, as before the status change.
+ */
+import {
+  execute,
+  type OrderCommand,
+  type OrderState,
+  validateOrderRequest,
+} from '../../lambdas/core/index.js';
+import { orderViewItem } from '../../lambdas/orders/order-view-item.js';
+
+const T0 = Date.parse('2030-01-02T15:00:00.000Z');
+
+function order(commands: readonly OrderCommand[]): OrderState {
+  const v = validateOrderRequest(
+    { symbol: 'ACME', qty: '10', side: 'buy', type: 'limit', limit_price: '10', time_in_force: 'day' },
+    { now: T0 },
+  );
+  if (!v.ok) throw new Error('bad order');
+  let s = execute(undefined, { type: 'submit', orderId: 'o1', accountId: 'a1', order: v.order }, T0).state;
+  for (const c of commands) s = execute(s, c, T0).state;
+  return s as OrderState;
+}
+
+// biome-ignore format: table
+const rows: [string, readonly OrderCommand[], string, boolean][] = [
+  ['pending_new',                          [],                                                                   'pending_new',    true],
+  ['pending_new, cancel requested',        [{ type: 'requestCancel', requestedBy: 'bot' }],                     'pending_cancel', true],
+  ['pending_new, cancel acknowledged',     [{ type: 'requestCancel', requestedBy: 'bot' }, { type: 'acknowledgeCancel' }], 'pending_cancel', false],
+  ['accepted',                             [{ type: 'accept', venueOrderId: 'v1' }],                             'new',            false],
+];
+
+test.each(rows)('%s', (_name, commands, status, awaiting) => {
+  const item = orderViewItem(order(commands));
+  expect(item.status).toBe(status);
+  expect(item.awaitingWorkflow !== undefined).toBe(awaiting);
+});
