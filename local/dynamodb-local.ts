@@ -84,6 +84,13 @@ export function dynamoDbLocalJarDir(): string {
   return join(libDir, newest);
 }
 
+/**
+ * A Java source file run in source-file mode (Java 11+) with the jar on the class path: it builds
+ * DynamoDB Local's server from the same command line and binds it to 127.0.0.1 (the jar has no
+ * host flag and its Jetty connector listens on all interfaces; DynamoDB Local has no auth).
+ */
+export const LOOPBACK_LAUNCHER = join(__dirname, 'java', 'LoopbackDynamoDbLocal.java');
+
 /** Asks the OS for a free TCP port on the loopback interface. */
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -158,8 +165,10 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     const args = [
       `-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`,
       ...(options.jvmOptions ?? DEFAULT_DYNAMODB_JVM_OPTIONS),
-      '-jar',
+      // The jar's own main binds every interface (no host flag); the launcher pins it to loopback.
+      '-cp',
       join(jarDir, 'DynamoDBLocal.jar'),
+      LOOPBACK_LAUNCHER,
       ...storage,
       '-sharedDb',
       '-disableTelemetry',

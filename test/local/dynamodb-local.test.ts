@@ -2,10 +2,10 @@
  * The real DynamoDB Local: start/stop, table creation from TableSpecs, persistence with a data
  * directory, and no orphan process when the owning Node process dies (the watchdog).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   DescribeTableCommand,
@@ -73,9 +73,9 @@ async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5
   return check();
 }
 
-function portAnswers(port: number): Promise<boolean> {
+function portAnswers(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((done) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect(port, host);
     socket.once('connect', () => {
       socket.destroy();
       done(true);
@@ -187,6 +187,29 @@ describe('DynamoDB Local', () => {
 
   it('reports a missing Java clearly', async () => {
     await expect(startDynamoDbLocal({ java: '/nonexistent/java', dataDir })).rejects.toThrow(/Java 17\+/);
+  });
+
+  it('listens on the loopback interface only (no auth: nobody else on the network may reach it)', async () => {
+    const db = await startDynamoDbLocal();
+    try {
+      // The kernel's own view of the listening socket: its local address is loopback.
+      const listening = execFileSync('ss', ['-ltnH', `sport = :${db.port}`], { encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => line.trim().split(/\s+/)[3]);
+      expect(listening.length).toBeGreaterThan(0);
+      for (const address of listening)
+        expect(address).toMatch(/^(127\.0\.0\.1|\[::ffff:127\.0\.0\.1\]|\[::1\]):\d+$/);
+      // And a connection to each of the machine's other addresses is refused.
+      const others = Object.values(networkInterfaces())
+        .flat()
+        .filter((i) => i !== undefined && !i.internal && i.family === 'IPv4')
+        .map((i) => i?.address as string);
+      for (const address of others) expect(await portAnswers(db.port, address)).toBe(false);
+      expect(await portAnswers(db.port)).toBe(true);
+    } finally {
+      await db.stop();
+    }
   });
 
   it('creates the tables, persists them in the data directory and stops without leftovers', async () => {
