@@ -43,7 +43,38 @@ const json = (statusCode: number, value: unknown): ControlResponse => ({
   headers: { 'content-type': 'application/json; charset=utf-8' },
   body: Buffer.from(JSON.stringify(value, null, 2)),
 });
-const problem = (statusCode: number, message: string) => json(statusCode, { message });
+/** Every refusal has a stable `code` and a message naming what was wrong (README "Local mode"). */
+const problem = (statusCode: number, code: string, message: string) => json(statusCode, { code, message });
+
+/** Longest path id accepted: order ids, symbols and venue names are all far shorter. */
+export const MAX_ID_LENGTH = 128;
+
+type Parsed = { ok: true; parts: string[] } | { ok: false; message: string };
+
+/**
+ * The path's segments after `/local`, decoded. A malformed percent-encoding, an over-long segment
+ * or a control character is refused here, before anything reads the store.
+ */
+function parsePath(path: string): Parsed {
+  const raw = path.split('/').filter(Boolean).slice(1);
+  const parts: string[] = [];
+  for (const [i, segment] of raw.entries()) {
+    const name = i === 0 ? 'resource' : 'id';
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return { ok: false, message: `path: ${name} is not valid percent-encoding` };
+    }
+    if (decoded.length === 0 || decoded.length > MAX_ID_LENGTH)
+      return { ok: false, message: `path: ${name} must be 1 to ${MAX_ID_LENGTH} characters` };
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+    if (/[\u0000-\u001f\u007f]/.test(decoded))
+      return { ok: false, message: `path: ${name} must not contain control characters` };
+    parts.push(decoded);
+  }
+  return { ok: true, parts };
+}
 
 function tableFor(topology: LocalTopology, envName: string): string {
   for (const fn of topology.functions) {
@@ -70,18 +101,30 @@ export function createLocalControl(deps: LocalControlDeps) {
   // schedule of an algorithmic parent).
   const stateMachines = deps.topology.stateMachines;
 
+  /** Never throws: an unexpected failure is a fixed 500 body (its text stays in the log). */
   async function handle(req: ControlRequest): Promise<ControlResponse> {
-    const parts = req.path.split('/').filter(Boolean).map(decodeURIComponent); // ['local', ...]
-    const [, resource, id] = parts;
-    const route = `${req.method} ${resource ?? ''}${id === undefined ? '' : '/{id}'}`;
+    try {
+      return await route(req);
+    } catch (error) {
+      console.error(`local control ${req.method} ${req.path.slice(0, 200)} failed:`, error);
+      return problem(500, 'internal_error', 'Internal Server Error');
+    }
+  }
+
+  async function route(req: ControlRequest): Promise<ControlResponse> {
+    const parsed = parsePath(req.path);
+    if (!parsed.ok) return problem(400, 'invalid_path', parsed.message);
+    const [resource, id, ...extra] = parsed.parts;
+    const route =
+      extra.length > 0 ? 'too deep' : `${req.method} ${resource ?? ''}${id === undefined ? '' : '/{id}'}`;
     switch (route) {
       case 'GET health':
         return json(200, { status: 'ok' });
       case 'PUT market/{id}': {
         const body = parseJson(req.body);
-        if (!body.ok) return problem(400, 'body: must be a JSON object');
+        if (!body.ok) return problem(400, 'invalid_body', 'body: must be a JSON object');
         const built = pinnedQuoteItem(id as string, body.value as never, Date.now());
-        if (!built.ok) return problem(400, built.message);
+        if (!built.ok) return problem(400, 'invalid_body', built.message);
         // The quote's attributes are set; the rest of the item stays: the symbol's tape (`volume`,
         // what algorithmic parents measure participation against) is not wiped by a pin.
         const { symbol, ...quote } = built.item as unknown as Record<string, unknown>;
@@ -102,18 +145,18 @@ export function createLocalControl(deps: LocalControlDeps) {
         const got = await deps.doc.send(
           new GetCommand({ TableName: marketTable, Key: { symbol: id }, ConsistentRead: true }),
         );
-        return got.Item === undefined ? problem(404, `no quote for ${id}`) : json(200, got.Item);
+        return got.Item === undefined ? problem(404, 'not_found', `no quote for ${id}`) : json(200, got.Item);
       }
       case 'PUT venues/{id}': {
         const body = parseJson(req.body);
-        if (!body.ok) return problem(400, 'body: must be a JSON object');
+        if (!body.ok) return problem(400, 'invalid_body', 'body: must be a JSON object');
         const built = venueConfigItem(id as string, body.value as never);
-        if (!built.ok) return problem(400, built.message);
+        if (!built.ok) return problem(400, 'invalid_body', built.message);
         await deps.doc.send(new PutCommand({ TableName: venueTable, Item: built.item }));
         return json(200, built.item);
       }
       case 'GET executions/{id}': {
-        if (stateMachines.length === 0) return problem(404, 'no state machine');
+        if (stateMachines.length === 0) return problem(404, 'not_found', 'no state machine');
         for (const sm of stateMachines) {
           const arn = deps.stepFunctions.executionArnFor(sm.arn, id as string);
           try {
@@ -122,14 +165,14 @@ export function createLocalControl(deps: LocalControlDeps) {
             // not in this state machine: the next one
           }
         }
-        return problem(404, `no execution for order ${id}`);
+        return problem(404, 'not_found', `no execution for order ${id}`);
       }
       case 'GET events': {
         const orderId = new URLSearchParams(req.rawQueryString).get('order_id') ?? undefined;
         return json(200, deps.eventBridge.delivered(orderId === undefined ? {} : { orderId }));
       }
       default:
-        return problem(404, `no local control route ${req.method} ${req.path}`);
+        return problem(404, 'not_found', `no local control route ${req.method} ${req.path.slice(0, 200)}`);
     }
   }
   return { handle };

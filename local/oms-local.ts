@@ -290,8 +290,10 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
         res.writeHead(out.statusCode, out.headers);
         res.end(out.body);
       } catch (err) {
+        // The error's text goes to the log, never to the caller.
+        console.error(`local mode: ${req.method} ${(req.url ?? '').slice(0, 200)} failed:`, err);
         res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ message: 'Internal Server Error', detail: String(err) }));
+        res.end(JSON.stringify({ code: 'internal_error', message: 'Internal Server Error' }));
       }
     }
     const port = options.port ?? Number(process.env.PORT ?? 3000);
