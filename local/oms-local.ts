@@ -24,6 +24,7 @@ import { LocalStepFunctions } from './step-functions.js';
 import { startStreamPollers } from './stream-poller.js';
 import { readTopology, synthesizeTemplate } from './topology.js';
 import { LOCAL_REGION, type LocalTopology } from './types.js';
+import { warmUpLocalOms } from './warm-up.js';
 
 export const DEFAULT_API_KEY_ID = 'LOCALDEMOKEY000000001';
 export const DEFAULT_API_SECRET_KEY = 'local-demo-secret-change-me-0000000000000';
@@ -64,6 +65,11 @@ export interface LocalOmsOptions {
   readonly visibilityTimeoutScale?: number;
   /** Handlers' log output goes here instead of the console. */
   readonly logFile?: string;
+  /**
+   * Warm every function before resolving (local/warm-up.ts: loads handlers, read-only calls), so
+   * the first order after start is not slowed by cold workers. Default true (env OMS_WARM_UP=0: off).
+   */
+  readonly warmUp?: boolean;
   /** Lambda workers (execution environments) per function (LocalLambdaRuntime's option). Default 1. */
   readonly maxWorkersPerFunction?: number;
   /** Wait between GetRecords calls on an idle stream shard (the stream pollers' option). Default 100. */
@@ -304,6 +310,16 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
     stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const { port: bound } = server.address() as AddressInfo;
 
+    if (options.warmUp ?? process.env.OMS_WARM_UP !== '0') {
+      await warmUpLocalOms({
+        runtime,
+        topology,
+        httpApi,
+        dynamoDbEndpoint: ddb.endpoint,
+        apiKeyId,
+        apiSecretKey,
+      });
+    }
     eventBridge.startSchedules({ speedup: options.scheduleSpeedup ?? 30 });
 
     return {
