@@ -3,9 +3,12 @@
  * Java 17+), run as a child JVM that never outlives this process (see child-process.ts), and the
  * creation of the template's tables in it.
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import {
   type AttributeDefinition,
   CreateTableCommand,
@@ -91,6 +94,46 @@ export function dynamoDbLocalJarDir(): string {
  */
 export const LOOPBACK_LAUNCHER = join(__dirname, 'java', 'LoopbackDynamoDbLocal.java');
 
+/**
+ * The launcher compiled once (javac) into a cache directory keyed by the source and the jar, so
+ * a start does not pay source-file mode's in-memory compile every time (seconds on a loaded
+ * machine). Compiled into a fresh directory then renamed, so concurrent starts never see a half
+ * written class. Resolves to the class directory, or undefined when javac is unavailable or
+ * fails (the caller falls back to source-file mode).
+ */
+async function compiledLauncher(jarDir: string, java: string): Promise<string | undefined> {
+  try {
+    const jar = join(jarDir, 'DynamoDBLocal.jar');
+    const hash = createHash('sha256')
+      .update(readFileSync(LOOPBACK_LAUNCHER))
+      .update(jar)
+      .update(java)
+      .digest('hex')
+      .slice(0, 16);
+    const root = join(tmpdir(), 'stockbot-oms-dynamodb-local');
+    const dir = join(root, hash);
+    if (existsSync(join(dir, 'LoopbackDynamoDbLocal.class'))) return dir;
+    mkdirSync(root, { recursive: true });
+    const scratch = mkdtempSync(join(root, `${hash}-`));
+    const javac = java === 'java' ? 'javac' : join(dirname(java), 'javac');
+    try {
+      await new Promise<void>((done, fail) =>
+        execFile(javac, ['-cp', jar, '-d', scratch, LOOPBACK_LAUNCHER], (error) =>
+          error === null ? done() : fail(error),
+        ),
+      );
+      renameSync(scratch, dir); // fails when another start got there first: its class is used
+    } catch {
+      // javac missing or failed, or the rename lost a race
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    return existsSync(join(dir, 'LoopbackDynamoDbLocal.class')) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Asks the OS for a free TCP port on the loopback interface. */
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -154,6 +197,14 @@ async function waitUntilServing(endpoint: string, jvm: WatchedProcess, timeoutMs
  */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const jarDir = options.jarDir ?? dynamoDbLocalJarDir();
+  const java = javaExecutable(options.java);
+  const jar = join(jarDir, 'DynamoDBLocal.jar');
+  const classDir = await compiledLauncher(jarDir, java);
+  // The jar's own main binds every interface (no host flag); the launcher pins it to loopback.
+  const launcher =
+    classDir === undefined
+      ? ['-cp', jar, LOOPBACK_LAUNCHER]
+      : ['-cp', `${jar}${delimiter}${classDir}`, 'LoopbackDynamoDbLocal'];
   const explicitPort = options.port;
   // A picked port can be taken between the probe and the JVM's bind: retry with another.
   const attempts = explicitPort === undefined ? 3 : 1;
@@ -165,17 +216,14 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     const args = [
       `-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`,
       ...(options.jvmOptions ?? DEFAULT_DYNAMODB_JVM_OPTIONS),
-      // The jar's own main binds every interface (no host flag); the launcher pins it to loopback.
-      '-cp',
-      join(jarDir, 'DynamoDBLocal.jar'),
-      LOOPBACK_LAUNCHER,
+      ...launcher,
       ...storage,
       '-sharedDb',
       '-disableTelemetry',
       '-port',
       String(port),
     ];
-    const jvm = await spawnWatched(javaExecutable(options.java), args, { cwd: jarDir });
+    const jvm = await spawnWatched(java, args, { cwd: jarDir });
     const endpoint = `http://127.0.0.1:${port}`;
     try {
       await waitUntilServing(endpoint, jvm, options.startTimeoutMs ?? 30_000);
