@@ -1,0 +1,84 @@
+/**
+ * local/warm-up.ts: warms every function before local mode's banner and is harmless: it loads
+ * every handler, gives only stream/queue consumers an (empty) batch, calls the API with GETs only,
+ * and never fails the start.
+ */
+import type { LocalTopology } from '../../local/types.js';
+import { warmUpLocalOms } from '../../local/warm-up.js';
+
+function topology(): LocalTopology {
+  return {
+    tables: [],
+    functions: [],
+    eventSourceMappings: [
+      { functionLogicalId: 'Projector' },
+      { functionLogicalId: 'Projector' },
+      { functionLogicalId: 'QueueConsumer' },
+    ],
+    queues: [],
+    eventBuses: [],
+    rules: [],
+    stateMachines: [],
+    httpApis: [],
+  } as unknown as LocalTopology;
+}
+
+describe('warm-up before the banner', () => {
+  it('loads every handler, gives consumers one empty batch each, and only reads through the API', async () => {
+    const invoked: [string, unknown][] = [];
+    const requests: string[] = [];
+    let warmed = 0;
+    await warmUpLocalOms({
+      runtime: {
+        warmUp: async () => {
+          warmed += 1;
+        },
+        invoke: async (ref, event) => {
+          invoked.push([ref, event]);
+          return {};
+        },
+      },
+      topology: topology(),
+      httpApi: {
+        handle: async (req) => {
+          requests.push(req.method);
+          return { statusCode: 200 };
+        },
+      },
+      dynamoDbEndpoint: 'http://127.0.0.1:9',
+      apiKeyId: 'k',
+      apiSecretKey: 's',
+    });
+    expect(warmed).toBe(1);
+    expect(invoked.sort()).toEqual([
+      ['Projector', { Records: [] }],
+      ['QueueConsumer', { Records: [] }],
+    ]);
+    expect(requests.length).toBeGreaterThan(0);
+    expect(new Set(requests)).toEqual(new Set(['GET']));
+  });
+
+  it('never fails the start: every step failing leaves local mode cold, not down', async () => {
+    await expect(
+      warmUpLocalOms({
+        runtime: {
+          warmUp: async () => {
+            throw new Error('worker init failed');
+          },
+          invoke: async () => {
+            throw new Error('invoke failed');
+          },
+        },
+        topology: topology(),
+        httpApi: {
+          handle: async () => {
+            throw new Error('api down');
+          },
+        },
+        dynamoDbEndpoint: 'http://127.0.0.1:9',
+        apiKeyId: 'k',
+        apiSecretKey: 's',
+      }),
+    ).resolves.toBeUndefined();
+  });
+});
