@@ -15,6 +15,7 @@ import {
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { ORDERS_INDEX } from '../lambdas/orders/order-view-indexes.js';
 
 const common = {
   billingMode: BillingMode.PAY_PER_REQUEST,
@@ -54,9 +55,9 @@ export class EventStore extends Construct {
       partitionKey: { name: 'orderId', type: AttributeType.STRING },
     });
     for (const [indexName, partitionKey] of [
-      ['byAccount', 'accountId'],
-      ['byAccountStatus', 'accountOpenClosed'],
-      ['byAccountSymbol', 'accountSymbol'],
+      [ORDERS_INDEX.byAccount, 'accountId'],
+      [ORDERS_INDEX.byAccountStatus, 'accountOpenClosed'],
+      [ORDERS_INDEX.byAccountSymbol, 'accountSymbol'],
     ] as const) {
       this.orders.addGlobalSecondaryIndex({
         indexName,
@@ -67,7 +68,7 @@ export class EventStore extends Construct {
     // Sparse: only orders still pending_new carry `awaitingWorkflow` (`pending_new#<shard>`), so the
     // stalled-workflow sweeper reads just those, oldest first. Keys only: it needs the order id.
     this.orders.addGlobalSecondaryIndex({
-      indexName: 'byPendingNew',
+      indexName: ORDERS_INDEX.byPendingNew,
       partitionKey: { name: 'awaitingWorkflow', type: AttributeType.STRING },
       sortKey: { name: 'createdKey', type: AttributeType.STRING },
       projectionType: ProjectionType.KEYS_ONLY,
@@ -75,7 +76,7 @@ export class EventStore extends Construct {
     // Sparse: only stops the OMS holds (phase armed) carry `armedSymbol` (the upper-cased symbol), so
     // the held-trigger watcher scans just those. Projection ALL: it needs each order's stop terms.
     this.orders.addGlobalSecondaryIndex({
-      indexName: 'byArmedSymbol',
+      indexName: ORDERS_INDEX.byArmedSymbol,
       partitionKey: { name: 'armedSymbol', type: AttributeType.STRING },
       sortKey: { name: 'createdKey', type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,

@@ -31,11 +31,12 @@ import {
 import { type EventStore, eventStore, runDecision } from '../event-store/event-store.js';
 import { type MarketData, marketData } from '../market-data/market-data.js';
 import { fullQuote } from '../market-data/quotes.js';
+import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { logger, metrics } from '../platform/observability.js';
 
-export const ARMED_INDEX = 'byArmedSymbol';
+export const ARMED_INDEX = ORDERS_INDEX.byArmedSymbol;
 /** Orders checked at once. */
 const CONCURRENCY = 10;
 /** Decide-and-append attempts per order when other writers keep appending first. */

@@ -18,6 +18,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import type { OrderEvent, OrderSubmitted } from '../core/index.js';
+import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { PENDING_NEW_SHARDS } from '../orders/order-view-item.js';
 import { startOrderWorkflow } from '../orders/workflow-start.js';
 import { ENV, requiredEnv } from '../platform/config.js';
@@ -37,7 +38,7 @@ const CONCURRENCY = 10;
  */
 const RUNNING_SKEW_MS = 5_000;
 
-export const PENDING_NEW_INDEX = 'byPendingNew';
+export const PENDING_NEW_INDEX = ORDERS_INDEX.byPendingNew;
 
 export interface SweeperDeps {
   readonly doc: DynamoDBDocumentClient;

@@ -34,6 +34,7 @@ import { type MarketData, marketData } from '../market-data/market-data.js';
 import { referencePriceOf } from '../market-data/quotes.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
+import { ORDERS_INDEX } from './order-view-indexes.js';
 
 export interface RiskInputs {
   readonly limits: RiskLimits;
@@ -149,7 +150,7 @@ export async function loadRiskInputs(
     ),
     quoteOf(market, order.symbol),
     queryViews(doc, {
-      IndexName: 'byAccountStatus',
+      IndexName: ORDERS_INDEX.byAccountStatus,
       KeyConditionExpression: 'accountOpenClosed = :k',
       ExpressionAttributeValues: { ':k': `${accountId}#open` },
     }),
@@ -170,7 +171,7 @@ export async function loadRiskInputs(
   if (window !== null && window > 0) {
     const from = new Date(now - window * 1000).toISOString();
     const recent = await queryViews(doc, {
-      IndexName: 'byAccount',
+      IndexName: ORDERS_INDEX.byAccount,
       KeyConditionExpression: 'accountId = :a AND createdKey >= :from',
       ExpressionAttributeValues: { ':a': accountId, ':from': from },
     });
