@@ -9,6 +9,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type AlpacaOrder, type Refusal, toAlpacaOrder } from '../core/index.js';
 import { type EventStore, runCommand } from '../event-store/event-store.js';
 import { cancelRestOfExitGroup } from '../orders/contingent-groups.js';
+import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { eventBridge } from '../platform/event-bridge.js';
@@ -83,7 +84,7 @@ async function openOrders(accountId: string): Promise<AlpacaOrder[]> {
     const page = await dynamo.send(
       new QueryCommand({
         TableName: requiredEnv(ENV.ordersTable),
-        IndexName: 'byAccountStatus',
+        IndexName: ORDERS_INDEX.byAccountStatus,
         KeyConditionExpression: 'accountOpenClosed = :pk',
         ExpressionAttributeValues: { ':pk': `${accountId}#open` },
         ProjectionExpression: '#order',

@@ -27,6 +27,7 @@ import {
 } from '../core/index.js';
 import { coidClaimId, pendingReplacementCoidId, pendingReplacementId } from '../orders/claims.js';
 import { alpacaOrderWithLegs } from '../orders/contingent-groups.js';
+import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { fieldErrors, json } from './api-response.js';
@@ -155,10 +156,12 @@ export function listQueries(p: ListParams, accountId: string, table: string): Qu
   };
   if (p.symbols !== null) {
     const statusFilter = p.status === 'all' ? [] : ['#oc = :oc'];
-    return p.symbols.map((s) => base('byAccountSymbol', 'accountSymbol', `${accountId}#${s}`, statusFilter));
+    return p.symbols.map((s) =>
+      base(ORDERS_INDEX.byAccountSymbol, 'accountSymbol', `${accountId}#${s}`, statusFilter),
+    );
   }
-  if (p.status === 'all') return [base('byAccount', 'accountId', accountId, [])];
-  return [base('byAccountStatus', 'accountOpenClosed', `${accountId}#${p.status}`, [])];
+  if (p.status === 'all') return [base(ORDERS_INDEX.byAccount, 'accountId', accountId, [])];
+  return [base(ORDERS_INDEX.byAccountStatus, 'accountOpenClosed', `${accountId}#${p.status}`, [])];
 }
 
 export interface OrderViewItem {
