@@ -30,6 +30,34 @@ type WithLegs = Order & { readonly order_class: string; readonly legs: (Order & 
 
 const types = async (id: string) => (await http.auditTrail(id)).map((e) => e.type);
 
+/**
+ * A sell OCO on `symbol` quoted at `bid`/`ask`: its take-profit (the root) and its stop-loss leg,
+ * both working (`new`) when it returns.
+ */
+async function placeOco(
+  symbol: string,
+  quote: { bid: string; ask: string },
+  o: { qty: string; tif: string; takeProfit: string; stopLoss: string },
+): Promise<{ placed: WithLegs; sl: Order }> {
+  await http.pinQuote(symbol, { ...quote, ask_size: '1000', bid_size: '1000' });
+  const placed = (await http.submit({
+    symbol,
+    qty: o.qty,
+    side: 'sell',
+    type: 'limit',
+    time_in_force: o.tif,
+    order_class: 'oco',
+    take_profit: { limit_price: o.takeProfit },
+    stop_loss: { stop_price: o.stopLoss },
+  })) as WithLegs;
+  const sl = placed.legs?.[0];
+  if (sl === undefined) throw new Error('an OCO has a stop-loss leg');
+  http.orders.add(sl.id);
+  await http.untilStatus(placed.id, 'new');
+  await http.untilStatus(sl.id, 'new');
+  return { placed, sl };
+}
+
 it('bracket: legs held, activated by the entry fill, the take-profit fills and the stop-loss is canceled', async () => {
   await http.pinQuote('E2EBRK', { bid: '99.98', ask: '100.00', ask_size: '1000', bid_size: '1000' });
   const placed = (await http.submit({
@@ -112,22 +140,16 @@ it('bracket: canceling the entry before any fill cancels the held legs', async (
 });
 
 it('oco: both exits work at once; the stop-loss triggers and fills, the take-profit is canceled', async () => {
-  await http.pinQuote('E2EOCO', { bid: '30.00', ask: '30.02', ask_size: '1000', bid_size: '1000' });
-  const placed = (await http.submit({
-    symbol: 'E2EOCO',
-    qty: '20',
-    side: 'sell',
-    type: 'limit',
-    time_in_force: 'day',
-    order_class: 'oco',
-    take_profit: { limit_price: '31.00' },
-    stop_loss: { stop_price: '29.00' },
-  })) as WithLegs;
-  const sl = placed.legs?.[0];
-  if (sl === undefined) throw new Error('an OCO has a stop-loss leg');
-  http.orders.add(sl.id);
-  await http.untilStatus(placed.id, 'new');
-  await http.untilStatus(sl.id, 'new');
+  const { placed, sl } = await placeOco(
+    'E2EOCO',
+    { bid: '30.00', ask: '30.02' },
+    {
+      qty: '20',
+      tif: 'day',
+      takeProfit: '31.00',
+      stopLoss: '29.00',
+    },
+  );
 
   await http.pinQuote('E2EOCO', { bid: '28.90', ask: '28.95', last: '28.95', bid_size: '1000' });
   const slFilled = await http.untilStatus(sl.id, 'filled');
@@ -169,22 +191,16 @@ it('oco: both exits filling at the same instant is recorded as an over-execution
 });
 
 it('oco: DELETE of the OCO cancels both legs at once (issue 11: the stop-loss stayed live and filled)', async () => {
-  await http.pinQuote('E2EOCX', { bid: '50.00', ask: '50.02', ask_size: '1000', bid_size: '1000' });
-  const placed = (await http.submit({
-    symbol: 'E2EOCX',
-    qty: '2',
-    side: 'sell',
-    type: 'limit',
-    time_in_force: 'gtc',
-    order_class: 'oco',
-    take_profit: { limit_price: '52.00' },
-    stop_loss: { stop_price: '48.00' },
-  })) as WithLegs;
-  const sl = placed.legs?.[0];
-  if (sl === undefined) throw new Error('an OCO has a stop-loss leg');
-  http.orders.add(sl.id);
-  await http.untilStatus(placed.id, 'new');
-  await http.untilStatus(sl.id, 'new');
+  const { placed, sl } = await placeOco(
+    'E2EOCX',
+    { bid: '50.00', ask: '50.02' },
+    {
+      qty: '2',
+      tif: 'gtc',
+      takeProfit: '52.00',
+      stopLoss: '48.00',
+    },
+  );
 
   await http.cancel(placed.id);
   // The DELETE's own work: the sibling's cancel is requested when it answers.
@@ -200,21 +216,16 @@ it('oco: DELETE of the OCO cancels both legs at once (issue 11: the stop-loss st
 });
 
 it('oco: the take-profit is repriced like any order; the replacement is readable at once and keeps the group', async () => {
-  await http.pinQuote('E2EOCR', { bid: '60.00', ask: '60.02', ask_size: '1000', bid_size: '1000' });
-  const placed = (await http.submit({
-    symbol: 'E2EOCR',
-    qty: '3',
-    side: 'sell',
-    type: 'limit',
-    time_in_force: 'gtc',
-    order_class: 'oco',
-    take_profit: { limit_price: '63.00' },
-    stop_loss: { stop_price: '57.00' },
-  })) as WithLegs;
-  const sl = placed.legs?.[0];
-  if (sl === undefined) throw new Error('an OCO has a stop-loss leg');
-  http.orders.add(sl.id);
-  await http.untilStatus(placed.id, 'new');
+  const { placed, sl } = await placeOco(
+    'E2EOCR',
+    { bid: '60.00', ask: '60.02' },
+    {
+      qty: '3',
+      tif: 'gtc',
+      takeProfit: '63.00',
+      stopLoss: '57.00',
+    },
+  );
 
   const replacement = await http.replace(placed.id, {
     limit_price: '62.50',
