@@ -4,6 +4,7 @@
  * the HTTP API) running the same handler code and the same ASL as AWS. Used by `npm start`
  * (bin/local.ts), the end-to-end tests and `npm run bench:e2e`.
  */
+import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,7 +25,7 @@ import { LocalStepFunctions } from './step-functions.js';
 import { startStreamPollers } from './stream-poller.js';
 import { readTopology, synthesizeTemplate } from './topology.js';
 import { LOCAL_REGION, type LocalTopology } from './types.js';
-import { warmUpLocalOms } from './warm-up.js';
+import { WARM_UP_ACCOUNT_ID, WARM_UP_KEY_ID, warmUpLocalOms } from './warm-up.js';
 
 export const DEFAULT_API_KEY_ID = 'LOCALDEMOKEY000000001';
 export const DEFAULT_API_SECRET_KEY = 'local-demo-secret-change-me-0000000000000';
@@ -272,6 +273,8 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
     );
     stops.push(() => doc.destroy());
     await seedDemo(doc, topology, apiKeyId, apiSecretKey, demo);
+    const warmUpSecret = `warm-up-${randomUUID()}`;
+    await seedWarmUpAccount(doc, topology, warmUpSecret);
 
     const control = createLocalControl({ doc, topology, stepFunctions, eventBridge });
     const httpApi = new LocalHttpApi(
@@ -318,6 +321,9 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
         dynamoDbEndpoint: ddb.endpoint,
         apiKeyId,
         apiSecretKey,
+        ...(demo.symbols[0] === undefined
+          ? {}
+          : { order: { secret: warmUpSecret, symbol: demo.symbols[0] } }),
       });
     }
     eventBridge.startSchedules({ speedup: options.scheduleSpeedup ?? 30 });
@@ -340,6 +346,24 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
     await stop();
     throw err;
   }
+}
+
+/** The warm-up order's own account and key (local/warm-up.ts step 5): never the demo account. */
+async function seedWarmUpAccount(doc: DynamoDBDocumentClient, topology: LocalTopology, secret: string) {
+  const accounts = envValue(topology, 'ACCOUNTS_TABLE');
+  const key = apiKeyItem({
+    keyId: WARM_UP_KEY_ID,
+    secret,
+    principalId: 'local-warm-up',
+    accountIds: [WARM_UP_ACCOUNT_ID],
+  });
+  await doc.send(new PutCommand({ TableName: accounts, Item: key }));
+  await doc.send(
+    new PutCommand({
+      TableName: accounts,
+      Item: { pk: `account#${WARM_UP_ACCOUNT_ID}`, buyingPower: '1000000', riskLimits: LOCAL_RISK_LIMITS },
+    }),
+  );
 }
 
 /** The demo account (generous limits), its API key, and starting quotes for the demo symbols. */

@@ -7,6 +7,10 @@
  *  3. Read-only API calls go through the HTTP API and its authorizer: an order list with the demo
  *     keys, an order that does not exist, and a request with a wrong key (denied).
  *  4. Every table answers one read (DynamoDB Local compiles its request paths on first use).
+ *  5. One market order of 1 share goes the whole way (API, risk, workflow, venue, reports, stream
+ *     consumers) on a warm-up account of its own (`WARM_UP_ACCOUNT_ID`, its own key): each step's
+ *     code has run once, so the first order after the banner fills within seconds. The demo
+ *     account never sees it (its lists, its limits); the bus log (`/local/events`) does.
  */
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS } from './dynamodb-local.js';
@@ -28,6 +32,19 @@ interface Api {
   }): Promise<{ statusCode: number }>;
 }
 
+/** The account the warm-up order is placed on (never the demo account). */
+export const WARM_UP_ACCOUNT_ID = 'local-warm-up';
+export const WARM_UP_KEY_ID = 'LOCALWARMUPKEY0000001';
+/** How long the warm-up order may take before local mode starts anyway (it only stays cold). */
+const WARM_UP_ORDER_MS = 180_000;
+
+export interface WarmUpOrder {
+  /** The warm-up key's secret (its key item and account are seeded by the caller). */
+  readonly secret: string;
+  /** A quoted symbol to buy 1 share of. */
+  readonly symbol: string;
+}
+
 export interface WarmUpDeps {
   readonly runtime: Runtime;
   readonly topology: LocalTopology;
@@ -35,6 +52,8 @@ export interface WarmUpDeps {
   readonly dynamoDbEndpoint: string;
   readonly apiKeyId: string;
   readonly apiSecretKey: string;
+  /** Step 5; absent: no warm-up order. */
+  readonly order?: WarmUpOrder;
 }
 
 /** Resolves when local mode is warm; never rejects (a failed warm-up only leaves things cold). */
@@ -71,5 +90,35 @@ export async function warmUpLocalOms(deps: WarmUpDeps): Promise<void> {
     ]);
   } finally {
     ddb.destroy();
+  }
+  if (deps.order !== undefined) await quietly(warmUpOrder(deps.httpApi, deps.order));
+}
+
+/** Step 5: a market order of 1 share on the warm-up account, until it is filled (or the time is up). */
+async function warmUpOrder(api: Api, order: WarmUpOrder): Promise<void> {
+  const headers = {
+    host: 'localhost',
+    'content-type': 'application/json',
+    'apca-api-key-id': WARM_UP_KEY_ID,
+    'apca-api-secret-key': order.secret,
+  };
+  const call = (method: string, path: string, body = '') =>
+    api.handle({ method, path, rawQueryString: '', headers, body: Buffer.from(body) }) as Promise<{
+      statusCode: number;
+      body?: Buffer | string;
+    }>;
+  const placed = await call(
+    'POST',
+    '/v2/orders',
+    JSON.stringify({ symbol: order.symbol, qty: '1', side: 'buy', type: 'market', time_in_force: 'day' }),
+  );
+  if (placed.statusCode !== 200) return;
+  const id = (JSON.parse(String(placed.body)) as { id: string }).id;
+  const until = Date.now() + WARM_UP_ORDER_MS;
+  while (Date.now() < until) {
+    const got = await call('GET', `/v2/orders/${id}`);
+    const status = got.statusCode === 200 ? (JSON.parse(String(got.body)) as { status: string }).status : '';
+    if (['filled', 'canceled', 'rejected', 'expired'].includes(status)) return;
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

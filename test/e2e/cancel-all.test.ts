@@ -5,17 +5,34 @@
  * printed; the assertion on it is loose (< 5 s) so a loaded machine does not flake it, the number
  * itself is `npm run bench:cancel-all`'s to report.
  */
-import type { LocalOms } from '../../local/oms-local.js';
-import { eventually, type OmsHttp, type Order, startTradingDayOms } from './harness.js';
+import {
+  eventually,
+  type OmsHttp,
+  type Order,
+  type SharedOms,
+  seedAccount,
+  sharedTradingDayOms,
+} from './harness.js';
 
 jest.setTimeout(240_000);
 
-let oms: LocalOms;
+let oms: SharedOms;
 let http: OmsHttp;
 
+// The shared local mode, on an account of its own: the panic button cancels every open order of
+// the account, so other files' resting orders are not its business (nor its count's).
+const ACCOUNT = {
+  keyId: 'E2ECANCELALLKEY00001',
+  secret: 'e2e-cancel-all-secret-000000000000000',
+  accountId: 'e2e-cancel-all',
+};
+
 beforeAll(async () => {
-  ({ oms, http } = await startTradingDayOms());
-}, 90_000);
+  let demo: OmsHttp;
+  ({ oms, http: demo } = await sharedTradingDayOms());
+  await seedAccount(oms, ACCOUNT);
+  http = demo.withKey(ACCOUNT.keyId, ACCOUNT.secret);
+});
 
 afterAll(async () => {
   await oms?.stop();

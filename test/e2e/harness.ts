@@ -390,11 +390,9 @@ export async function startTradingDayOms(
     sessionDays: EVERY_DAY,
     logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
   });
-  const http = OmsHttp.forDemo(oms);
-  // Warm before the first test: no test meets a cold worker (they took 5 s a step on 2 cores).
-  await oms.warmUp();
-  await warmOrder(http);
-  return { oms, http };
+  // Local mode warmed itself before it resolved (local/warm-up.ts: every function, and one order
+  // the whole way on its warm-up account): no test meets a cold worker.
+  return { oms, http: OmsHttp.forDemo(oms) };
 }
 
 /** One marketable IOC order through the whole filled path: every step's code runs once. */
@@ -429,10 +427,13 @@ export async function startAhead(
   for (let attempt = 1; ; attempt++) {
     const started = Date.now();
     const at = Math.ceil((started + lead) / 1000) * 1000;
+    // Its own warm-up order below instead of local mode's (which also loads every function): a
+    // shorter start, so the lead is rarely eaten.
     const oms = await startLocalOms({
       port: 0,
       sessionDays: EVERY_DAY,
       logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
+      warmUp: false,
       ...options(at),
     });
     const http = OmsHttp.forDemo(oms);

@@ -1,11 +1,12 @@
 /**
  * The local mode the e2e files share (jest globalSetup starts it with tsx, as `npm start` runs the
- * OMS): a trading day all day (the close 12 h ahead, every day a session day), workers warmed and
- * one market order filled before it says it is ready, so no test meets a cold worker. It prints one
+ * OMS): a trading day all day (the close 12 h ahead, every day a session day), warmed by local
+ * mode itself (every function, and one order the whole way on its warm-up account) before it
+ * says it is ready, so no test meets a cold worker. It prints one
  * line `OMS_E2E_READY <json>` (see `SharedOms` in harness.ts) and runs until SIGTERM.
  */
 import { envValue, startLocalOms } from '../../local/oms-local.js';
-import { EVERY_DAY, newYorkTime, OmsHttp } from './harness.js';
+import { EVERY_DAY, newYorkTime } from './harness.js';
 
 async function main(): Promise<void> {
   const oms = await startLocalOms({
@@ -14,17 +15,6 @@ async function main(): Promise<void> {
     sessionDays: EVERY_DAY,
     logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
   });
-  await oms.warmUp();
-  // One order through the whole filled path warms every step's code, not only the workers.
-  const http = OmsHttp.forDemo(oms);
-  const warm = await http.submit({
-    symbol: 'SPY',
-    qty: '1',
-    side: 'buy',
-    type: 'market',
-    time_in_force: 'day',
-  });
-  await http.untilStatus(warm.id, 'filled', 120_000);
   const shared = {
     apiUrl: oms.apiUrl,
     apiKeyId: oms.apiKeyId,
