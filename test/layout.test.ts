@@ -2,7 +2,7 @@
  * The layout's rules (README "Layout"), checked against every import of `lambdas/`:
  * - `core` is the pure domain: it imports only itself and the packages in CORE_PACKAGES;
  * - the layers below the handlers import only the layers below themselves:
- *   orders -> event-store | market-data -> platform -> core;
+ *   orders -> event-store -> platform -> core;
  * - a handler folder (one deployed capability) imports its own files and the layers, never a
  *   sibling handler folder;
  * - venues are reached through the `Venue` port: nothing in `lambdas/` outside
@@ -23,9 +23,7 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   core: [],
   platform: ['core'],
   'event-store': ['platform', 'core'],
-  /** The market data port (quotes): beside the event store, below the use cases. */
-  'market-data': ['platform', 'core'],
-  orders: ['event-store', 'market-data', 'platform', 'core'],
+  orders: ['event-store', 'platform', 'core'],
 };
 /** Packages the pure core may use: schemas and hashing, no I/O, no AWS, no clock. */
 const CORE_PACKAGES = new Set(['zod', 'node:crypto']);

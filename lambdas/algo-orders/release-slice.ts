@@ -6,9 +6,9 @@
  * goes to `Finish algorithm`): the remaining slices' Waits are skipped.
  */
 import { z } from 'zod';
-import { marketData } from '../market-data/market-data.js';
 import { algoStepDeps, runAlgoStep } from '../orders/algo-orders.js';
 import { eventStore, parsePayload } from '../orders/workflow-task.js';
+import { marketData } from '../platform/market-data.js';
 import { logger } from '../platform/observability.js';
 import { sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { withTransientErrors } from '../platform/transient-errors.js';

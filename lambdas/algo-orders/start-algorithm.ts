@@ -17,9 +17,9 @@ import {
 } from '../core/algos/index.js';
 import { statusOf } from '../core/index.js';
 import { runCommand } from '../event-store/event-store.js';
-import { marketData } from '../market-data/market-data.js';
 import { algoStepDeps, defaultEndTimeOf } from '../orders/algo-orders.js';
 import { eventStore, OrderNotFound, parsePayload, workflowMeta } from '../orders/workflow-task.js';
+import { marketData } from '../platform/market-data.js';
 import { sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
 

@@ -20,6 +20,7 @@ import { z } from 'zod';
 import {
   decideHeldTrigger,
   formatNanos,
+  fullQuote,
   type HeldTrigger,
   heldTriggerCommands,
   ORDER_TYPES,
@@ -29,11 +30,10 @@ import {
   type TriggerQuote,
 } from '../core/index.js';
 import { type EventStore, eventStore, runDecision } from '../event-store/event-store.js';
-import { type MarketData, marketData } from '../market-data/market-data.js';
-import { fullQuote } from '../market-data/quotes.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
+import { type MarketData, marketData } from '../platform/market-data.js';
 import { logger, metrics } from '../platform/observability.js';
 
 export const ARMED_INDEX = ORDERS_INDEX.byArmedSymbol;

@@ -13,15 +13,15 @@ import {
   algoStep,
   DEFAULT_SESSION_CLOSE,
   decide,
+  fullQuote,
   isSettled,
   type Nanos,
   nextSessionTime,
   type OrderState,
 } from '../core/index.js';
 import { AppendConflict, type EventStore } from '../event-store/event-store.js';
-import type { MarketData } from '../market-data/market-data.js';
-import { fullQuote } from '../market-data/quotes.js';
 import { ENV, optionalEnv } from '../platform/config.js';
+import type { MarketData } from '../platform/market-data.js';
 
 export interface AlgoStepDeps {
   readonly store: EventStore;

@@ -27,13 +27,13 @@ import {
   type RecentOrder,
   type RiskContext,
   type RiskLimits,
+  referencePriceOf,
   toValue18,
   type Value18,
 } from '../core/index.js';
-import { type MarketData, marketData } from '../market-data/market-data.js';
-import { referencePriceOf } from '../market-data/quotes.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
+import { type MarketData, marketData } from '../platform/market-data.js';
 import { ORDERS_INDEX } from './order-view-indexes.js';
 
 export interface RiskInputs {

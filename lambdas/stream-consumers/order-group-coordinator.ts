@@ -33,11 +33,11 @@ import {
   readRecords,
   streamHandler,
 } from '../event-store/stream-records.js';
-import { marketData } from '../market-data/market-data.js';
 import { type AlgoStepDeps, algoStepDeps, runAlgoStep } from '../orders/algo-orders.js';
 import { COORDINATOR, loadGroup } from '../orders/contingent-groups.js';
 import { runReplaceCommand } from '../orders/replacements.js';
 import { ENV, requiredEnv } from '../platform/config.js';
+import { marketData } from '../platform/market-data.js';
 import { logger, metrics } from '../platform/observability.js';
 import { sessionOptionsFromEnv } from '../platform/session-settings.js';
 

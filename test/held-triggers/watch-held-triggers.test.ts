@@ -29,8 +29,8 @@ import {
   type WatchSummary,
   watchHeldTriggers,
 } from '../../lambdas/held-triggers/watch-held-triggers.js';
-import { TableMarketData } from '../../lambdas/market-data/market-data.js';
 import { type OrderViewItem, orderViewItem } from '../../lambdas/orders/order-view-item.js';
+import { TableMarketData } from '../../lambdas/platform/market-data.js';
 import { limitOrder, OrderBook, T0 } from '../core/order-book.js';
 import { storeOf } from '../stream-consumers/records.js';
 

@@ -24,7 +24,7 @@ import {
   tickSizeFor,
 } from '../../core/index.js';
 import { volumeProfilePercent } from '../../core/volume-profile.js';
-import type { QuoteItem } from '../../market-data/quotes.js';
+import type { QuoteItem } from '../../platform/market-data.js';
 
 // The profile lives in the core (the VWAP algorithm weights its slices by it); re-exported here,
 // where the displayed sizes it shapes are drawn.

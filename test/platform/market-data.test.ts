@@ -1,16 +1,18 @@
-/** The market data port's reading of quotes: one item schema, the reference price, the best bid/offer. */
+/**
+ * The market data port (platform/market-data.ts: one item schema, the table adapter) and the pure
+ * rules on quotes (core/market-quote.ts: the reference price, a full quote, the best bid/offer).
+ */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { nanos } from '../../lambdas/core/index.js';
-import { TableMarketData } from '../../lambdas/market-data/market-data.js';
 import {
   bestBidOfferOf,
   fullQuote,
   type MarketQuote,
-  quoteFromItem,
+  nanos,
   referencePriceOf,
-} from '../../lambdas/market-data/quotes.js';
+} from '../../lambdas/core/index.js';
+import { quoteFromItem, TableMarketData } from '../../lambdas/platform/market-data.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 beforeEach(() => ddb.reset());

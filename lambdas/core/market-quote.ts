@@ -1,0 +1,57 @@
+/**
+ * A quote as the OMS reads it (any source: the simulated market today, a feed or several venues'
+ * books later) and the pure rules on quotes: the reference price risk checks against, a full quote
+ * (bid, ask and last) for trigger checks and algorithm slices, the best bid and offer over sources.
+ * The reader is the market data port (platform/market-data.ts).
+ */
+import { divideHalfEven, formatNanos, type Nanos, ONE, toValue18 } from './decimal.js';
+
+/** A symbol's quote: each price positive or null (unreadable or absent), sizes likewise. */
+export interface MarketQuote {
+  readonly symbol: string;
+  readonly bid: Nanos | null;
+  readonly ask: Nanos | null;
+  readonly last: Nanos | null;
+  readonly bidSize: Nanos | null;
+  readonly askSize: Nanos | null;
+  /** Cumulative traded volume, when the source keeps one (zero before the first trade). */
+  readonly volume: Nanos | null;
+  readonly updatedAt: string | null;
+  /** The venue (or feed) the quote comes from; null for the one consolidated source. */
+  readonly source: string | null;
+}
+
+/** The best bid and offer over several sources (one source: its own bid and ask). */
+export interface BestBidOffer {
+  readonly symbol: string;
+  readonly bid: Nanos | null;
+  readonly bidSource: string | null;
+  readonly ask: Nanos | null;
+  readonly askSource: string | null;
+}
+
+/** Bid, ask and last all readable: what a trigger check or an algorithm's slice needs. */
+export function fullQuote(q: MarketQuote | null): { bid: Nanos; ask: Nanos; last: Nanos } | null {
+  if (q === null || q.bid === null || q.ask === null || q.last === null) return null;
+  return { bid: q.bid, ask: q.ask, last: q.last };
+}
+
+/** The reference price risk checks against: the last sale, else the bid/ask mid; null without. */
+export function referencePriceOf(q: MarketQuote | null): string | null {
+  if (q === null) return null;
+  if (q.last !== null) return formatNanos(q.last);
+  if (q.bid === null || q.ask === null) return null;
+  return formatNanos(divideHalfEven(toValue18(q.bid + q.ask), 2n * ONE));
+}
+
+/** The best bid (highest) and offer (lowest) over `quotes` of one symbol. */
+export function bestBidOfferOf(symbol: string, quotes: readonly MarketQuote[]): BestBidOffer {
+  let best: BestBidOffer = { symbol, bid: null, bidSource: null, ask: null, askSource: null };
+  for (const q of quotes) {
+    if (q.bid !== null && (best.bid === null || q.bid > best.bid))
+      best = { ...best, bid: q.bid, bidSource: q.source };
+    if (q.ask !== null && (best.ask === null || q.ask < best.ask))
+      best = { ...best, ask: q.ask, askSource: q.source };
+  }
+  return best;
+}
