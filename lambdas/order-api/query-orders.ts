@@ -237,6 +237,14 @@ async function listOrders(query: Query, principal: Principal) {
   return json(200, assembleList(results, p));
 }
 
+/** An item of the idempotency table (claims and pointers), read consistently; null when absent. */
+async function claimItem<T>(id: string): Promise<T | null> {
+  const out = await dynamo.send(
+    new GetCommand({ TableName: requiredEnv(ENV.idempotencyTable), Key: { id }, ConsistentRead: true }),
+  );
+  return (out.Item as T | undefined) ?? null;
+}
+
 async function getOrder(orderId: string | undefined, principal: Principal) {
   if (!plausibleOrderId(orderId)) return notFound();
   const store = eventStore();
@@ -258,14 +266,9 @@ async function pendingReplacementOf(
   replacementOrderId: string,
   accountId: string,
 ): Promise<AlpacaOrder | null> {
-  const pointer = await dynamo.send(
-    new GetCommand({
-      TableName: requiredEnv(ENV.idempotencyTable),
-      Key: { id: pendingReplacementId(replacementOrderId) },
-      ConsistentRead: true,
-    }),
+  const replaced = await claimItem<{ orderId?: string; accountId?: string }>(
+    pendingReplacementId(replacementOrderId),
   );
-  const replaced = (pointer.Item as { orderId?: string; accountId?: string } | undefined) ?? null;
   if (replaced?.orderId === undefined || replaced.accountId !== accountId) return null;
   const original = await loadOwnedOrder(store, replaced.orderId, accountId);
   if (original === null) return null;
@@ -288,26 +291,13 @@ async function getByClientOrderId(clientOrderId: string | undefined, principal: 
   if (hasLoneSurrogate(clientOrderId)) {
     return fieldErrors([fieldError('invalid_value', 'client_order_id', 'must be valid Unicode')], 400);
   }
-  const claim = await dynamo.send(
-    new GetCommand({
-      TableName: requiredEnv(ENV.idempotencyTable),
-      Key: { id: coidClaimId(principal.accountId, clientOrderId) },
-      ConsistentRead: true,
-    }),
-  );
-  const orderId = (claim.Item as { orderId?: string } | undefined)?.orderId;
-  if (orderId !== undefined) return getOrder(orderId, principal);
+  const claim = await claimItem<{ orderId?: string }>(coidClaimId(principal.accountId, clientOrderId));
+  if (claim?.orderId !== undefined) return getOrder(claim.orderId, principal);
   // A replacement awaiting the venue has no claim yet: its pointer by client order id.
-  const pointer = await dynamo.send(
-    new GetCommand({
-      TableName: requiredEnv(ENV.idempotencyTable),
-      Key: { id: pendingReplacementCoidId(principal.accountId, clientOrderId) },
-      ConsistentRead: true,
-    }),
+  const pointer = await claimItem<{ replacementOrderId?: string }>(
+    pendingReplacementCoidId(principal.accountId, clientOrderId),
   );
-  const replacementOrderId = (pointer.Item as { replacementOrderId?: string } | undefined)
-    ?.replacementOrderId;
-  return getOrder(replacementOrderId, principal);
+  return getOrder(pointer?.replacementOrderId, principal);
 }
 
 async function getOrderEvents(orderId: string | undefined, principal: Principal) {

@@ -75,7 +75,8 @@ export function replacementOpening(
 
 /**
  * The read-after-write pointers of a replace awaiting the venue (see `pendingReplacementId`): two
- * unconditional puts in the request's own transaction (no extra request, 2 WRU, on PATCH only).
+ * unconditional puts in the request's own transaction (no extra request; on every replace request,
+ * the group coordinator's resizes included; nothing on a market order's path).
  */
 export function pendingReplacementPointers(
   requested: OrderState,
