@@ -6,7 +6,7 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type AlpacaOrder, type Refusal, toAlpacaOrder } from '../core/index.js';
+import { type AlpacaOrder, type OrderState, type Refusal, toAlpacaOrder } from '../core/index.js';
 import { type EventStore, runCommand } from '../event-store/event-store.js';
 import { cancelRestOfExitGroup } from '../orders/contingent-groups.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
@@ -45,11 +45,16 @@ export async function requestCancel(
 ): Promise<CancelOutcome> {
   const owned = await loadOwnedOrder(store, orderId, principal.accountId);
   if (owned === null) return { status: 404, body: { code: API_ERROR.notFound, message: 'order not found' } };
+  const meta = (s: OrderState) => ({
+    accountId: s.accountId,
+    correlationId: requestId,
+    causationId: requestId,
+  });
   const result = await runCommand(
     store,
     orderId,
     { type: 'requestCancel', requestedBy: principal.principalId },
-    (s) => ({ accountId: s.accountId, correlationId: requestId, causationId: requestId }),
+    meta,
     Date.now,
   );
   if (!result.decision.ok) {
@@ -60,12 +65,7 @@ export async function requestCancel(
     // An exit of an OCO or bracket: the rest of its exit group is canceled with it, now. The group
     // coordinator does the same from the stream, so a failure here leaves nothing live.
     try {
-      await cancelRestOfExitGroup(
-        store,
-        result.state,
-        (s) => ({ accountId: s.accountId, correlationId: requestId, causationId: requestId }),
-        Date.now,
-      );
+      await cancelRestOfExitGroup(store, result.state, meta, Date.now);
     } catch (err) {
       logger.warn('exit group cancel left to the group coordinator', { orderId, error: err as Error });
     }

@@ -41,8 +41,6 @@ import { marketData } from '../platform/market-data.js';
 import { logger, metrics } from '../platform/observability.js';
 import { sessionOptionsFromEnv } from '../platform/session-settings.js';
 
-export { COORDINATOR };
-
 export function commandOf(action: GroupAction, newOrderId: () => string): OrderCommand {
   switch (action.kind) {
     case 'activate':
