@@ -396,7 +396,7 @@ export async function startTradingDayOms(
 }
 
 /** One marketable IOC order through the whole filled path: every step's code runs once. */
-export async function warmOrder(http: OmsHttp): Promise<void> {
+async function warmOrder(http: OmsHttp): Promise<void> {
   await http.pinQuote('E2EWARM', { bid: '10.00', ask: '10.01', ask_size: '1000' });
   const warm = await http.submit({
     symbol: 'E2EWARM',
