@@ -21,9 +21,11 @@ export const HANDLERS = {
   releaseSlice: 'lambdas/algo-orders/release-slice.ts',
   finishAlgorithm: 'lambdas/algo-orders/finish-algorithm.ts',
   // Order lifecycle workflow tasks
+  // Accept order: the pre-trade re-check, then routing (also after the Risk Guardian and a trigger)
+  acceptOrder: 'lambdas/order-lifecycle/accept-order.ts',
+  // The pre-trade re-check alone: the algo-order workflow's
   checkPreTradeRisk: 'lambdas/order-lifecycle/check-pre-trade-risk.ts',
   askRiskGuardian: 'lambdas/order-lifecycle/ask-risk-guardian.ts',
-  routeOrder: 'lambdas/order-lifecycle/route-order.ts',
   holdUntilTriggered: 'lambdas/held-triggers/hold-until-triggered.ts',
   awaitOutcome: 'lambdas/order-lifecycle/await-outcome.ts',
   expireOrder: 'lambdas/order-lifecycle/expire-order.ts',

@@ -84,11 +84,24 @@ export class OrderLifecycle extends Construct {
     });
     useTable(askRiskGuardian, stores.events, ENV.eventStoreTable, 'readWrite');
 
-    const routeOrder = omsFunction(this, 'RouteOrder', {
-      entry: HANDLERS.routeOrder,
-      description: 'Workflow task: picks the venue and the outcome timeout (no table access)',
-      environment: { ...env, [ENV.venueName]: props.venueName, [ENV.venueOrderTypes]: props.venueOrderTypes },
+    // Accept order: the re-check and routing in one task (a filled order enters 3 states).
+    const acceptOrder = omsFunction(this, 'AcceptOrder', {
+      entry: HANDLERS.acceptOrder,
+      description: 'Workflow task: authoritative pre-trade re-check, then venue and outcome timeout',
+      environment: {
+        ...env,
+        ...riskGuardianEnv,
+        [ENV.venueName]: props.venueName,
+        [ENV.venueOrderTypes]: props.venueOrderTypes,
+      },
     });
+    useTable(acceptOrder, stores.events, ENV.eventStoreTable, 'readWrite');
+    useTable(acceptOrder, stores.accounts, ENV.accountsTable, 'read');
+    useTable(acceptOrder, stores.orders, ENV.ordersTable, 'read');
+    useTable(acceptOrder, props.market, ENV.marketTable, 'read');
+
+    // Submit and await outcome: the Broker Gateway's task stores its token before it submits.
+    useTable(props.submitToVenue, stores.taskTokens, ENV.taskTokensTable, 'readWrite');
 
     const holdUntilTriggered = omsFunction(this, 'HoldUntilTriggered', {
       entry: HANDLERS.holdUntilTriggered,
@@ -124,9 +137,8 @@ export class OrderLifecycle extends Construct {
     this.recordException = recordException;
     this.checkPreTradeRisk = checkPreTradeRisk;
     this.taskFunctions = {
-      CheckPreTradeRiskFunctionArn: checkPreTradeRisk,
+      AcceptOrderFunctionArn: acceptOrder,
       AskRiskGuardianFunctionArn: askRiskGuardian,
-      RouteOrderFunctionArn: routeOrder,
       HoldUntilTriggeredFunctionArn: holdUntilTriggered,
       SubmitToVenueFunctionArn: props.submitToVenue,
       AwaitOutcomeFunctionArn: awaitOutcome,
@@ -164,11 +176,13 @@ export class OrderLifecycle extends Construct {
       targets: [new LambdaFunction(this.stalledWorkflowSweeper, { retryAttempts: 0 })],
     });
 
-    // await-outcome (hold-until-triggered) may release a token itself when the order closed (or
-    // triggered) before the token was stored. A separate Policy: the function must not depend on the
+    // await-outcome (hold-until-triggered, submit-and-await) may release a token itself when the
+    // order closed (or triggered) before the token was stored (or before it was submitted). A separate Policy: the function must not depend on the
     // state machine that references it.
     new Policy(this, 'AwaitOutcomeTaskResponse', {
-      roles: [awaitOutcome.role, holdUntilTriggered.role].flatMap((r) => (r ? [r] : [])),
+      roles: [awaitOutcome.role, holdUntilTriggered.role, props.submitToVenue.role].flatMap((r) =>
+        r ? [r] : [],
+      ),
       statements: [
         new PolicyStatement({
           actions: ['states:SendTaskSuccess'],

@@ -47,6 +47,10 @@ export interface LocalLambdaRuntimeOptions {
   readonly maxWorkersPerFunction?: number;
   /** How long loading a handler module may take; default 30 000 ms. */
   readonly initTimeoutMs?: number;
+  /** Per-function variables added after `baseEnv` (the work meter's per-function DynamoDB endpoint). */
+  readonly envFor?: (fn: FunctionSpec) => Readonly<Record<string, string>>;
+  /** Called when an invocation ends (result, error or timeout), with its duration from dispatch. */
+  readonly onInvocationEnd?: (fn: FunctionSpec, durationMs: number) => void;
 }
 
 interface Pending {
@@ -56,6 +60,7 @@ interface Pending {
   readonly invokedFunctionArn: string;
   readonly resolve: (result: InvokeResult) => void;
   dispatched: boolean;
+  dispatchedAt: number;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -151,6 +156,7 @@ export class LocalLambdaRuntime implements Invoker {
         invokedFunctionArn: functionRef.startsWith('arn:') ? functionRef : fn.arn,
         resolve,
         dispatched: false,
+        dispatchedAt: 0,
         timer: undefined,
       };
       slot.inflight.set(pending.id, pending);
@@ -226,6 +232,7 @@ export class LocalLambdaRuntime implements Invoker {
       ...(process.env.PATH === undefined ? {} : { PATH: process.env.PATH }),
       ...fn.environment,
       ...this.options.baseEnv,
+      ...this.options.envFor?.(fn),
     };
     const init: WorkerInit = {
       omsLambdaWorker: true,
@@ -340,6 +347,7 @@ export class LocalLambdaRuntime implements Invoker {
   private dispatch(slot: Slot, pending: Pending): void {
     if (pending.dispatched) return;
     pending.dispatched = true;
+    pending.dispatchedAt = performance.now();
     const timeoutMs = slot.fn.timeoutSeconds * 1000;
     pending.timer = setTimeout(() => {
       if (!slot.inflight.has(pending.id)) return;
@@ -365,7 +373,9 @@ export class LocalLambdaRuntime implements Invoker {
 
   private settle(slot: Slot, pending: Pending): void {
     clearTimeout(pending.timer);
-    slot.inflight.delete(pending.id);
+    if (slot.inflight.delete(pending.id) && pending.dispatched) {
+      this.options.onInvocationEnd?.(slot.fn, performance.now() - pending.dispatchedAt);
+    }
   }
 
   private failAll(slot: Slot, errorType: string, errorMessage: string, stackTrace?: readonly string[]): void {

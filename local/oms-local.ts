@@ -20,6 +20,7 @@ import { createTables, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalEventBridge } from './event-bridge.js';
 import { LocalHttpApi } from './http-api.js';
 import { LocalLambdaRuntime } from './lambda-runtime.js';
+import { LocalMeter, startDynamoDbMeterProxy } from './meter.js';
 import { LocalQueues } from './sqs.js';
 import { LocalStepFunctions } from './step-functions.js';
 import { startStreamPollers } from './stream-poller.js';
@@ -85,6 +86,12 @@ export interface LocalOmsOptions {
   readonly riskLimits?: Readonly<Record<string, unknown>>;
   /** Symbols quoted from the start (env OMS_SYMBOLS, comma-separated; default DEMO_SYMBOLS). */
   readonly symbols?: readonly string[];
+  /**
+   * Count the work of every flow in the units AWS bills (local/meter.ts: a counting proxy in front
+   * of DynamoDB Local, invocations, state transitions, events, messages). Off by default: the
+   * proxy adds a hop to every DynamoDB request. `npm run cost` and the budget test switch it on.
+   */
+  readonly meter?: boolean;
 }
 
 /** Local mode's own limit over the defaults: benchmarks place hundreds of orders a second. */
@@ -134,6 +141,10 @@ export interface LocalOms {
   readonly stepFunctions: LocalStepFunctions;
   readonly eventBridge: LocalEventBridge;
   readonly queues: LocalQueues;
+  /** The work meter, when `meter: true`. */
+  readonly meter: LocalMeter | undefined;
+  /** Functions run by a schedule rule (their work is fixed per minute, not per order). */
+  readonly scheduledFunctions: ReadonlySet<string>;
   /** Starts and initialises one Lambda worker per function, so first invocations skip the cold start. */
   warmUp(): Promise<void>;
   stop(): Promise<void>;
@@ -194,6 +205,11 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
     });
     stops.push(() => ddb.stop());
     await createTables(ddb.endpoint, topology.tables);
+    const meter = options.meter
+      ? new LocalMeter(Object.fromEntries(topology.tables.map((t) => [t.tableName, t.logicalId])))
+      : undefined;
+    const meterProxy = meter === undefined ? undefined : await startDynamoDbMeterProxy(ddb.endpoint, meter);
+    if (meterProxy !== undefined) stops.push(() => meterProxy.close());
 
     const awsPort = await freePort();
     const awsUrl = `http://127.0.0.1:${awsPort}`;
@@ -228,16 +244,28 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       ...(options.maxWorkersPerFunction === undefined
         ? {}
         : { maxWorkersPerFunction: options.maxWorkersPerFunction }),
+      ...(meter === undefined || meterProxy === undefined
+        ? {}
+        : {
+            envFor: (fn) => ({ AWS_ENDPOINT_URL_DYNAMODB: meterProxy.endpointFor(fn.logicalId) }),
+            onInvocationEnd: (fn, ms) => meter.invocation(fn.logicalId, ms),
+          }),
     });
     stops.push(() => runtime.close());
     const queues = new LocalQueues(topology.queues, {
       visibilityTimeoutScale: options.visibilityTimeoutScale ?? 0.05,
+      ...(meter === undefined ? {} : { onSend: (queue: string) => meter.sqsMessage(queue) }),
     });
     stops.push(() => queues.close());
-    const stepFunctions = new LocalStepFunctions(topology.stateMachines, runtime);
+    const stepFunctions = new LocalStepFunctions(
+      topology.stateMachines,
+      runtime,
+      meter === undefined ? {} : { onStateEntered: (machine) => meter.stateEntered(machine) },
+    );
     stops.push(() => stepFunctions.close?.());
     const eventBridge = new LocalEventBridge(topology, { invoker: runtime, queues, stepFunctions });
     stops.push(() => eventBridge.close());
+    if (meter !== undefined) eventBridge.subscribe((event) => meter.event(event['detail-type']));
     const aws = await startAwsEndpoint({ port: awsPort, stepFunctions, eventBridge });
     stops.push(() => aws.close());
 
@@ -286,6 +314,7 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       try {
         const url = new URL(req.url ?? '/', 'http://localhost');
         const body = await readBody(req);
+        if (!url.pathname.startsWith('/local/')) meter?.httpRequest();
         const request = {
           method: req.method ?? 'GET',
           path: url.pathname,
@@ -339,6 +368,12 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       stepFunctions,
       eventBridge,
       queues,
+      meter,
+      scheduledFunctions: new Set(
+        topology.rules
+          .filter((r) => r.scheduleExpression !== null)
+          .flatMap((r) => r.targets.flatMap((t) => (t.kind === 'lambda' ? [t.functionLogicalId] : []))),
+      ),
       warmUp: () => runtime.warmUp(),
       stop,
     };

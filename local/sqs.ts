@@ -44,6 +44,8 @@ export interface LocalQueuesOptions {
   readonly visibilityTimeoutScale?: number;
   /** Clock in epoch ms (default `Date.now`); tests of queue semantics inject a fake one. */
   readonly now?: () => number;
+  /** Called for every message sent (the work meter). */
+  readonly onSend?: (queueName: string) => void;
 }
 
 export interface SendOptions {
@@ -234,9 +236,11 @@ export class LocalQueues {
   private readonly now: () => number;
   private readonly scale: number;
   private readonly mappings = new Set<SqsPoller>();
+  private readonly onSend: ((queue: string) => void) | undefined;
 
   constructor(queues: readonly QueueSpec[], options: LocalQueuesOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.onSend = options.onSend;
     this.scale = options.visibilityTimeoutScale ?? 1;
     if (!(this.scale >= 0)) throw new Error(`visibilityTimeoutScale must be >= 0, got ${this.scale}`);
     for (const spec of queues) {
@@ -296,6 +300,7 @@ export class LocalQueues {
       receiptHandle: null,
     };
     queue.add(message);
+    this.onSend?.(queue.spec.logicalId);
     return { messageId: message.messageId, md5OfBody: message.md5OfBody };
   }
 

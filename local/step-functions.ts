@@ -78,6 +78,8 @@ export interface LocalStepFunctionsOptions {
   readonly retryIntervalMs?: number;
   /** Executions kept in memory; the oldest finished ones are dropped first. Default 10 000. */
   readonly maxExecutions?: number;
+  /** Called for every state an execution enters (a billed transition of a Standard workflow). */
+  readonly onStateEntered?: (stateMachineName: string, stateName: string) => void;
 }
 
 /** A timer that is cleared like `clearTimeout`; see `setLongTimeout`. */
@@ -419,6 +421,13 @@ export class LocalStepFunctions {
       cause: e.cause,
       path: e.steps.map((s) => ({ ...s })),
     };
+  }
+
+  /** How many executions are running (the work meter waits for none before it reads a flow). */
+  runningExecutions(): number {
+    let n = 0;
+    for (const e of this.executions.values()) if (e.status === 'RUNNING') n++;
+    return n;
   }
 
   /** Stops every running execution (ABORTED) and waits until they have wound down. */
@@ -797,6 +806,9 @@ export class LocalStepFunctions {
   }
 
   private append(e: Execution, atMs: number, type: string, details: Json): void {
+    if (type.endsWith('StateEntered')) {
+      this.options.onStateEntered?.(e.machine.spec.logicalId, String((details as { name?: unknown }).name));
+    }
     const id = e.history.length + 1;
     e.history.push({
       timestamp: atMs / 1000,

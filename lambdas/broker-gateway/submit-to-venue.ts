@@ -1,14 +1,20 @@
 /**
- * Workflow task `Submit to venue`: input `{orderId, venue}`, output `{orderId, venue, submitted}`.
- * Loads the order from the event store and submits it to the venue (idempotent: a retried task
- * does not book it twice). An order that closed before submission (canceled or rejected while its
- * checks ran) is not sent: `submitted: false` with its status.
+ * Workflow task `Submit and await outcome` (`.waitForTaskToken`): input `{orderId, venue,
+ * taskToken, outcomeTimeoutSeconds}`, output `{orderId, venue, submitted}` (the workflow waits for
+ * the token, not for this output). The token is stored FIRST (`awaits: outcome`, where the
+ * signaller finds it on the closing milestone: lambdas/orders/task-tokens.ts), so no milestone of
+ * the order can pass the signaller before it. Then the order is loaded from the event store and
+ * submitted to the venue (idempotent: a retried task does not book it twice). An order that
+ * closed before submission (canceled or rejected while its checks ran) is not sent: `submitted:
+ * false` with its status, and the task releases its own token with that status.
+ * Without a token (a direct call) it only submits.
  */
 
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
 import { isClosedPhase, statusOf } from '../core/index.js';
+import { releaseOwnToken, storeTaskToken } from '../orders/task-tokens.js';
 import { OrderNotFound } from '../orders/workflow-task.js';
 import { logger } from '../platform/observability.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
@@ -16,7 +22,12 @@ import type { Venue } from './venue.js';
 import { venueOrderOf } from './venue.js';
 import { eventStore, UnknownVenue, venueFor } from './wiring.js';
 
-const inputSchema = z.object({ orderId: z.string().min(1), venue: z.string().min(1).optional() });
+const inputSchema = z.object({
+  orderId: z.string().min(1),
+  venue: z.string().min(1).optional(),
+  taskToken: z.string().min(1).optional(),
+  outcomeTimeoutSeconds: z.number().int().positive().optional(),
+});
 
 /** A workflow task error by name (`UnknownVenue`); an absent order is the shared `OrderNotFound`. */
 export class VenueTaskError extends Error {
@@ -34,7 +45,7 @@ export interface SubmitResult {
 }
 
 export async function submitToVenue(input: unknown): Promise<SubmitResult> {
-  const { orderId, venue: requested } = inputSchema.parse(input);
+  const { orderId, venue: requested, taskToken, outcomeTimeoutSeconds } = inputSchema.parse(input);
   let venue: Venue;
   try {
     venue = venueFor(requested);
@@ -42,11 +53,17 @@ export async function submitToVenue(input: unknown): Promise<SubmitResult> {
     if (err instanceof UnknownVenue) throw new VenueTaskError('UnknownVenue', err.message);
     throw err;
   }
+  if (taskToken !== undefined) {
+    await storeTaskToken(orderId, taskToken, 'outcome', outcomeTimeoutSeconds, Date.now());
+  }
   const { state } = await eventStore().loadState(orderId);
   if (state === undefined) throw new OrderNotFound(orderId);
   if (isClosedPhase(state)) {
-    logger.info('order closed before submission; not sent', { orderId, status: statusOf(state) });
-    return { orderId, venue: venue.name, submitted: false, status: statusOf(state) };
+    const status = statusOf(state);
+    logger.info('order closed before submission; not sent', { orderId, status });
+    if (taskToken !== undefined)
+      await releaseOwnToken(orderId, taskToken, { orderId, status, seq: state.seq });
+    return { orderId, venue: venue.name, submitted: false, status };
   }
   await venue.submit(venueOrderOf(state));
   return { orderId, venue: venue.name, submitted: true };

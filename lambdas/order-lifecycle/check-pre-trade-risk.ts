@@ -32,8 +32,15 @@ export interface RiskCheckResult {
   readonly refusals: readonly RiskRefusal[];
 }
 
-const runTask = async (event: unknown, context?: Context): Promise<RiskCheckResult> => {
-  const { orderId } = parsePayload(payload, event, 'check-pre-trade-risk');
+/**
+ * The re-check of one order (also the first half of `Accept order`, accept-order.ts). `task` names
+ * the workflow step in the rejection's metadata.
+ */
+export async function recheckPreTradeRisk(
+  orderId: string,
+  context: Context | undefined,
+  task = 'check-pre-trade-risk',
+): Promise<RiskCheckResult> {
   const store = eventStore();
   const { state } = await store.loadState(orderId);
   if (state === undefined) throw new OrderNotFound(orderId);
@@ -69,13 +76,18 @@ const runTask = async (event: unknown, context?: Context): Promise<RiskCheckResu
     store,
     orderId,
     { type: 'reject', reason },
-    workflowMeta('check-pre-trade-risk', context),
+    workflowMeta(task, context),
     Date.now,
   );
   if (!result.decision.ok)
     logger.warn('rejection not recorded', { orderId, refusal: result.decision.refusal });
   logger.info('order refused by pre-trade risk', { orderId, reason });
   return { decision: 'rejected', riskGuardian, reason, refusals };
+}
+
+const runTask = async (event: unknown, context?: Context): Promise<RiskCheckResult> => {
+  const { orderId } = parsePayload(payload, event, 'check-pre-trade-risk');
+  return recheckPreTradeRisk(orderId, context);
 };
 
 /** Transient failures reach the state machine as `TransientError`, which its Retry covers. */

@@ -1,6 +1,6 @@
 /**
- * Workflow task `Route order` (and `Route replacement`): picks the venue and the time the
- * workflow waits for the order's closing milestone. One simulated venue today (VENUE_NAME,
+ * Routing, the second half of the workflow task `Accept order` (accept-order.ts): picks the venue
+ * and the time the workflow waits for the order's closing milestone. One simulated venue today (VENUE_NAME,
  * default SIMX); smart order routing will decide here, and record its decision, later.
  * The wait is anchored to the submission (core `session.ts`): a late start does not extend it.
  * Session settings come from the environment (lambdas/platform/session-settings.ts):
@@ -38,7 +38,7 @@ export interface RouteResult {
   readonly holdTrigger: boolean;
 }
 
-export const handler = async (event: unknown): Promise<RouteResult> => {
+export const routeOrder = async (event: unknown): Promise<RouteResult> => {
   const { orderType, timeInForce, submittedAt, extendedHours } = parsePayload(payload, event, 'route-order');
   return {
     venue: venueNameFromEnv(),
@@ -52,3 +52,6 @@ export const handler = async (event: unknown): Promise<RouteResult> => {
     holdTrigger: orderType !== undefined && isTriggerHeldByOms(orderType, venueOrderTypesFromEnv()),
   };
 };
+
+/** Lambda-shaped, for the local runtime's own tests; the workflow routes through `Accept order`. */
+export const handler = routeOrder;

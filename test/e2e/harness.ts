@@ -67,25 +67,10 @@ export interface HttpResult<T = unknown> {
 /** Statuses after which nothing more happens to an order. */
 export const SETTLED = new Set(['filled', 'canceled', 'expired', 'rejected', 'replaced']);
 
-/** The states a filled simple order passes (docs/aws.md: 8 states). */
-export const FILLED_PATH = [
-  'Is it a replacement?',
-  'Check pre-trade risk',
-  'Accepted?',
-  'Route order',
-  'Who holds the trigger?',
-  'Submit to venue',
-  'Await outcome',
-  'Order closed',
-] as const;
+/** The states a filled simple order passes (statemachines/README.md: 3 states). */
+export const FILLED_PATH = ['Accept order', 'What next?', 'Submit and await outcome'] as const;
 /** A replacement goes straight to its outcome (its venue order is live already). */
-export const REPLACEMENT_PATH = [
-  'Is it a replacement?',
-  'Route replacement',
-  "Who holds the replacement's trigger?",
-  'Await outcome',
-  'Order closed',
-] as const;
+export const REPLACEMENT_PATH = ['Accept order', 'What next?', 'Await outcome'] as const;
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

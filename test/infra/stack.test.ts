@@ -353,7 +353,7 @@ describe('order lifecycle state machine', () => {
       .filter(([k]) => k.endsWith('FunctionArn'))
       .map(([, v]) => getAttId(v) as string)
       .sort();
-    expect(fnIds).toHaveLength(8);
+    expect(fnIds).toHaveLength(7);
     for (const id of fnIds) expect(resources[id]?.Type).toBe('AWS::Lambda::Function');
     const roleId = getAttId(sm.RoleArn);
     const invokable = ofType('AWS::IAM::Policy')

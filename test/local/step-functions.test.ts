@@ -133,14 +133,22 @@ class FakeInvoker implements Invoker {
 
 const never = () => new Promise<never>(() => {});
 
-/** The functions of a simple order that is accepted; Await outcome only registers the token. */
+/** `Accept order`'s answer for an order it accepts and routes (a replacement only awaits). */
+const accepted = (p: Json, outcomeTimeoutSeconds = 30) => ({
+  next: p.replacement === true ? 'await' : 'submit',
+  venue: 'SIMX',
+  outcomeTimeoutSeconds,
+  reason: null,
+});
+
+/** The functions of a simple order that is accepted; the waiting tasks only register the token. */
 function orderFunctions(overrides: Record<string, Fn> = {}): Record<string, Fn> {
   const fns: Record<string, Fn> = {
-    CheckPreTradeRiskFunctionArn: async () => ({ decision: 'accepted', riskGuardian: false, reason: null }),
+    AcceptOrderFunctionArn: async (p) => accepted(p),
     AskRiskGuardianFunctionArn: async () => ({ decision: 'approved', reason: null }),
-    RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 30, holdTrigger: false }),
     HoldUntilTriggeredFunctionArn: async () => ({ registered: true }),
-    SubmitToVenueFunctionArn: async (p) => ({ orderId: p.orderId, venue: p.venue, submitted: true }),
+    // Submit and await outcome: submits, registers the token, and the task waits.
+    SubmitToVenueFunctionArn: async () => ({ registered: true }),
     AwaitOutcomeFunctionArn: async () => ({ registered: true }),
     ExpireOrderFunctionArn: async (p) => ({ orderId: p.orderId, status: 'expired', expired: true }),
     RecordExceptionFunctionArn: async (p) => ({ orderId: p.orderId, status: 'canceled', recorded: true }),
@@ -209,19 +217,20 @@ const settled = (executionArn: string) =>
   );
 
 describe('LocalStepFunctions with the order-lifecycle ASL', () => {
-  it('runs a filled order: Await outcome waits for SendTaskSuccess with the token its function received', async () => {
+  it('runs a filled order: Submit and await outcome waits for SendTaskSuccess with the token its function received', async () => {
     setUp(orderFunctions());
     const arn = await start('ord-fill');
     expect(arn).toBe(`arn:aws:states:us-east-1:${ACCOUNT}:execution:order-lifecycle:ord-fill`);
     expect(sfn.executionArnFor(lifecycle.arn, 'ord-fill')).toBe(arn);
 
-    const token = await tokenOf('AwaitOutcomeFunctionArn');
+    const token = await tokenOf('SubmitToVenueFunctionArn');
     expect(token).toMatch(/^AQ[A-Za-z0-9_-]{64}$/);
     // The task waits: the function's own answer does not end it.
     await new Promise((r) => setTimeout(r, 50));
     expect(await status(arn)).toBe('RUNNING');
-    expect(invoker.callsOf('AwaitOutcomeFunctionArn')[0]).toEqual({
+    expect(invoker.callsOf('SubmitToVenueFunctionArn')[0]).toEqual({
       orderId: 'ord-fill',
+      venue: 'SIMX',
       taskToken: token,
       outcomeTimeoutSeconds: 30,
     });
@@ -236,8 +245,12 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
     const output = JSON.parse(described.output as string) as Json;
     expect(output.outcome).toEqual({ orderId: 'ord-fill', status: 'filled', seq: 5 });
     // ResultSelector read the integration's Payload: the Lambda answer is wrapped like AWS does.
-    expect(output.risk).toEqual({ decision: 'accepted', riskGuardian: false, reason: null });
-    expect(output.Payload).toEqual({ venue: 'SIMX', outcomeTimeoutSeconds: 30, holdTrigger: false });
+    expect(output.Payload).toEqual({
+      next: 'submit',
+      venue: 'SIMX',
+      outcomeTimeoutSeconds: 30,
+      reason: null,
+    });
     expect(typeof described.startDate).toBe('number');
     expect(described.stopDate as number).toBeGreaterThanOrEqual(described.startDate as number);
 
@@ -245,55 +258,48 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
     const task = ['TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSucceeded', 'TaskStateExited'];
     expect(events.map((e) => e.type)).toEqual([
       'ExecutionStarted',
-      'ChoiceStateEntered',
-      'ChoiceStateExited',
       ...task,
       'ChoiceStateEntered',
       'ChoiceStateExited',
-      ...task,
-      'ChoiceStateEntered',
-      'ChoiceStateExited',
-      ...task,
       'TaskStateEntered',
       'TaskScheduled',
       'TaskStarted',
       'TaskSubmitted',
       'TaskSucceeded',
       'TaskStateExited',
-      'SucceedStateEntered',
-      'SucceedStateExited',
       'ExecutionSucceeded',
     ]);
     expect(events.map((e) => e.id)).toEqual(events.map((_e, i) => i + 1));
     expect(events.map((e) => e.previousEventId)).toEqual(events.map((_e, i) => i));
     const entered = events.filter((e) => e.type.endsWith('StateEntered'));
-    expect(entered).toHaveLength(8);
+    expect(entered).toHaveLength(3);
     expect(entered.map((e) => (e.stateEnteredEventDetails as Json).name)).toEqual([
-      'Is it a replacement?',
-      'Check pre-trade risk',
-      'Accepted?',
-      'Route order',
-      'Who holds the trigger?',
-      'Submit to venue',
-      'Await outcome',
-      'Order closed',
+      'Accept order',
+      'What next?',
+      'Submit and await outcome',
     ]);
     const scheduled = events
       .filter((e) => e.type === 'TaskScheduled')
       .map((e) => e.taskScheduledEventDetails as Json);
     expect(scheduled[0]).toMatchObject({ resourceType: 'lambda', resource: 'invoke', timeoutInSeconds: 30 });
+    const { accountId: _a, symbol: _s, ...acceptInput } = orderInput('ord-fill');
     expect(JSON.parse(scheduled[0]?.parameters as string)).toEqual({
-      FunctionName: fnArn('CheckPreTradeRiskFunctionArn'),
-      Payload: { orderId: 'ord-fill' },
+      FunctionName: fnArn('AcceptOrderFunctionArn'),
+      Payload: { ...acceptInput, stage: 'new' },
     });
     // TimeoutSecondsPath is evaluated on the state input, like AWS.
-    expect(scheduled[3]).toMatchObject({ resource: 'invoke.waitForTaskToken', timeoutInSeconds: 30 });
+    expect(scheduled[1]).toMatchObject({ resource: 'invoke.waitForTaskToken', timeoutInSeconds: 30 });
     const firstResult = JSON.parse(
       ((events.find((e) => e.type === 'TaskSucceeded')?.taskSucceededEventDetails ?? {}) as Json)
         .output as string,
     ) as Json;
     expect(firstResult).toMatchObject({ ExecutedVersion: '$LATEST', StatusCode: 200 });
-    expect(firstResult.Payload).toEqual({ decision: 'accepted', riskGuardian: false, reason: null });
+    expect(firstResult.Payload).toEqual({
+      next: 'submit',
+      venue: 'SIMX',
+      outcomeTimeoutSeconds: 30,
+      reason: null,
+    });
     expect(events[0]?.executionStartedEventDetails).toMatchObject({
       input: JSON.stringify(orderInput('ord-fill')),
     });
@@ -307,9 +313,9 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
     const p1 = page1.events as HistoryEvent[];
     expect(p1.map((e) => e.type)).toEqual([
       'ExecutionSucceeded',
-      'SucceedStateExited',
-      'SucceedStateEntered',
       'TaskStateExited',
+      'TaskSucceeded',
+      'TaskSubmitted',
     ]);
     const page2 = await sfn.handle('GetExecutionHistory', {
       executionArn: arn,
@@ -333,7 +339,7 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
     let bFailed = false;
     setUp(
       orderFunctions({
-        AwaitOutcomeFunctionArn: async (p) => {
+        SubmitToVenueFunctionArn: async (p) => {
           // The first waiting task of ord-b fails transiently before registering: retried with a new token.
           if (p.orderId === 'ord-b' && !bFailed) {
             bFailed = true;
@@ -346,7 +352,7 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
     const a = await start('ord-a');
     const b = await start('ord-b');
     const waits = await until(() => {
-      const calls = invoker.callsOf('AwaitOutcomeFunctionArn');
+      const calls = invoker.callsOf('SubmitToVenueFunctionArn');
       return calls.length >= 3 && calls;
     }, 'three waiting tasks');
     const tokens = waits.map((c) => c.taskToken as string);
@@ -366,12 +372,14 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
     await sfn.handle('SendTaskSuccess', { taskToken: bRetry, output: '{"status":"canceled"}' });
     await settled(b);
     expect(JSON.parse((await describe_(b)).output as string).outcome).toEqual({ status: 'canceled' });
-    // The retry is not a new state: b still entered 8 states, and its history shows the failed attempt.
+    // The retry is not a new state: b still entered 3 states, and its history shows the failed attempt.
     const bEvents = await history(b);
-    expect(bEvents.filter((e) => e.type.endsWith('StateEntered'))).toHaveLength(8);
+    expect(bEvents.filter((e) => e.type.endsWith('StateEntered'))).toHaveLength(3);
     const awaitTypes = bEvents
       .slice(
-        bEvents.findIndex((e) => (e.stateEnteredEventDetails as Json | undefined)?.name === 'Await outcome'),
+        bEvents.findIndex(
+          (e) => (e.stateEnteredEventDetails as Json | undefined)?.name === 'Submit and await outcome',
+        ),
       )
       .map((e) => e.type);
     expect(awaitTypes.slice(0, 8)).toEqual([
@@ -389,7 +397,7 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
   it('SendTaskFailure fails the waiting task: its Catch records the exception and the execution fails', async () => {
     setUp(orderFunctions());
     const arn = await start('ord-fail');
-    const token = await tokenOf('AwaitOutcomeFunctionArn');
+    const token = await tokenOf('SubmitToVenueFunctionArn');
     await sfn.handle('SendTaskFailure', {
       taskToken: token,
       error: 'VenueDown',
@@ -399,16 +407,16 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
     expect(done.status).toBe('FAILED');
     expect(done.error).toBe('OrderWorkflowFailed');
     expect(done.path.map((s) => s.state).slice(-4)).toEqual([
-      'Await outcome',
-      'Waiting failed',
+      'Submit and await outcome',
+      'Submission failed',
       'Record exception',
       'Order failed',
     ]);
-    expect(done.path.find((s) => s.state === 'Await outcome')?.status).toBe('caught');
+    expect(done.path.find((s) => s.state === 'Submit and await outcome')?.status).toBe('caught');
     expect(invoker.callsOf('RecordExceptionFunctionArn')).toEqual([
       {
         orderId: 'ord-fail',
-        stage: 'await_outcome',
+        stage: 'submit_to_venue',
         reachedVenue: true,
         error: 'VenueDown',
         cause: 'venue SIMX is down',
@@ -431,17 +439,17 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
   it('expires the order when the TimeoutSecondsPath elapses; the timed-out token answers TaskTimedOut', async () => {
     setUp(
       orderFunctions({
-        RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 1, holdTrigger: false }),
+        AcceptOrderFunctionArn: async (p) => accepted(p, 1),
       }),
     );
     const arn = await start('ord-expire');
-    const token = await tokenOf('AwaitOutcomeFunctionArn');
+    const token = await tokenOf('SubmitToVenueFunctionArn');
     const waitingSince = Date.now();
     const done = await settled(arn);
     expect(Date.now() - waitingSince).toBeGreaterThanOrEqual(900);
     expect(done.status).toBe('SUCCEEDED');
     expect(done.path.map((s) => s.state).slice(-3)).toEqual([
-      'Await outcome',
+      'Submit and await outcome',
       'Expire order',
       'Order expired',
     ]);
@@ -454,8 +462,8 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
       resource: 'invoke.waitForTaskToken',
       error: 'States.Timeout',
     });
-    // Await outcome never retries its timeout: one attempt.
-    expect(invoker.callsOf('AwaitOutcomeFunctionArn')).toHaveLength(1);
+    // The outcome wait never retries its timeout: one attempt.
+    expect(invoker.callsOf('SubmitToVenueFunctionArn')).toHaveLength(1);
     expect(await protocolError(sfn.handle('SendTaskSuccess', { taskToken: token, output: '{}' }))).toEqual({
       type: 'TaskTimedOut',
       status: 400,
@@ -470,7 +478,7 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
   ])('SendTaskSuccess/Failure/Heartbeat with %s answers %s', async (_what, expected, given) => {
     setUp(orderFunctions());
     const arn = await start('ord-token');
-    const token = await tokenOf('AwaitOutcomeFunctionArn');
+    const token = await tokenOf('SubmitToVenueFunctionArn');
     await sfn.handle('SendTaskSuccess', { taskToken: token, output: '{"status":"filled"}' });
     await settled(arn);
     const taskToken = given === 'used' ? token : given;
@@ -489,7 +497,7 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
   it('refuses an output that is not JSON, and the task keeps waiting', async () => {
     setUp(orderFunctions());
     const arn = await start('ord-output');
-    const token = await tokenOf('AwaitOutcomeFunctionArn');
+    const token = await tokenOf('SubmitToVenueFunctionArn');
     expect(await protocolError(sfn.handle('SendTaskSuccess', { taskToken: token, output: '{oops' }))).toEqual(
       {
         type: 'InvalidOutput',
@@ -519,8 +527,8 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
     expect(again).toEqual(first);
     const listed = await sfn.handle('ListExecutions', { stateMachineArn: lifecycle.arn });
     expect((listed.executions as Json[]).map((e) => e.name)).toEqual(['ord-idem']);
-    await tokenOf('AwaitOutcomeFunctionArn');
-    expect(invoker.callsOf('CheckPreTradeRiskFunctionArn')).toHaveLength(1);
+    await tokenOf('SubmitToVenueFunctionArn');
+    expect(invoker.callsOf('AcceptOrderFunctionArn')).toHaveLength(1);
 
     const other = { ...orderInput('ord-idem'), symbol: 'MSFT' };
     expect(await protocolError(start('ord-idem', other))).toEqual({
@@ -570,7 +578,7 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
   it('surfaces a Lambda error as Error/Cause: not retried unless named, caught by the Catch', async () => {
     setUp(
       orderFunctions({
-        CheckPreTradeRiskFunctionArn: async () => {
+        AcceptOrderFunctionArn: async () => {
           throw new NamedError('OrderNotFound', 'no such order');
         },
       }),
@@ -578,10 +586,10 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
     const arn = await start('ord-bug');
     const done = await settled(arn);
     expect(done.status).toBe('FAILED');
-    expect(invoker.callsOf('CheckPreTradeRiskFunctionArn')).toHaveLength(1);
+    expect(invoker.callsOf('AcceptOrderFunctionArn')).toHaveLength(1);
     const [recorded] = invoker.callsOf('RecordExceptionFunctionArn');
     expect(recorded).toMatchObject({
-      stage: 'check_pre_trade_risk',
+      stage: 'accept_order',
       reachedVenue: false,
       error: 'OrderNotFound',
     });
@@ -602,24 +610,24 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
     let attempts = 0;
     setUp(
       orderFunctions({
-        CheckPreTradeRiskFunctionArn: async () => {
+        AcceptOrderFunctionArn: async (p) => {
           attempts++;
           if (attempts <= 2) throw new NamedError('TransientError', 'throttled');
-          return { decision: 'accepted', riskGuardian: false, reason: null };
+          return accepted(p);
         },
       }),
     );
     const arn = await start('ord-retry');
-    const token = await tokenOf('AwaitOutcomeFunctionArn');
+    const token = await tokenOf('SubmitToVenueFunctionArn');
     expect(attempts).toBe(3);
     await sfn.handle('SendTaskSuccess', { taskToken: token, output: '{"status":"filled"}' });
     const done = await settled(arn);
     expect(done.status).toBe('SUCCEEDED');
-    expect(done.path.find((s) => s.state === 'Check pre-trade risk')).toMatchObject({
+    expect(done.path.find((s) => s.state === 'Accept order')).toMatchObject({
       retries: 2,
       status: 'succeeded',
     });
-    const riskEvents = (await history(arn)).map((e) => e.type).slice(3, 13);
+    const riskEvents = (await history(arn)).map((e) => e.type).slice(1, 11);
     expect(riskEvents).toEqual([
       'TaskStateEntered',
       'TaskScheduled',
@@ -671,8 +679,8 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
   it('StopExecution aborts a waiting execution; ListExecutions filters by status and pages newest first', async () => {
     setUp(orderFunctions());
     const arns = [await start('ord-s1'), await start('ord-s2'), await start('ord-s3')];
-    await until(() => invoker.callsOf('AwaitOutcomeFunctionArn').length === 3, 'three waiting tasks');
-    const s2Token = invoker.callsOf('AwaitOutcomeFunctionArn').find((c) => c.orderId === 'ord-s2')
+    await until(() => invoker.callsOf('SubmitToVenueFunctionArn').length === 3, 'three waiting tasks');
+    const s2Token = invoker.callsOf('SubmitToVenueFunctionArn').find((c) => c.orderId === 'ord-s2')
       ?.taskToken as string;
     const stopped = await sfn.handle('StopExecution', {
       executionArn: arns[1],

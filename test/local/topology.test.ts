@@ -147,7 +147,7 @@ describe('the synthesized OMS template', () => {
       [ENV.stateMachineArn]: `arn:aws:states:${A}:stateMachine:${sm?.name}`,
     });
     expect(fnByEntry(HANDLERS.publisher).environment[ENV.eventBusName]).toBe('stockbot-oms');
-    expect(fnByEntry(HANDLERS.routeOrder).environment).toMatchObject({
+    expect(fnByEntry(HANDLERS.acceptOrder).environment).toMatchObject({
       OMS_SESSION_CLOSE: '16:00',
       VENUE_NAME: 'SIMX',
     });
@@ -326,9 +326,8 @@ describe('the synthesized OMS template', () => {
     visit(sm.definition.States as Record<string, Record<string, unknown>>);
     expect([...called].sort()).toEqual(
       [
-        HANDLERS.checkPreTradeRisk,
+        HANDLERS.acceptOrder,
         HANDLERS.askRiskGuardian,
-        HANDLERS.routeOrder,
         HANDLERS.holdUntilTriggered,
         HANDLERS.submitToVenue,
         HANDLERS.awaitOutcome,

@@ -4,7 +4,8 @@
  *
  * `.waitForTaskToken`: aws-local-stepfunctions does not pause for a task token; it runs the
  * Task's local handler and takes its return value as the task's result, racing it against the
- * state's timeout. So the local handler of `Await outcome` simulates the callback: it resolves
+ * state's timeout. So the local handlers of the waiting tasks (`Submit and await outcome`, `Await
+ * outcome`, `Hold until triggered`) simulate the callback: they resolve
  * with what the signaller's SendTaskSuccess would send (`{orderId, status, seq}`), or never
  * resolves to let the TimeoutSecondsPath expire. The token comes from the context object.
  */
@@ -22,9 +23,8 @@ const aslValidator: (definition: unknown) => {
 type Handler = (payload: Json) => Promise<unknown>;
 
 const PLACEHOLDERS = [
-  'CheckPreTradeRiskFunctionArn',
+  'AcceptOrderFunctionArn',
   'AskRiskGuardianFunctionArn',
-  'RouteOrderFunctionArn',
   'HoldUntilTriggeredFunctionArn',
   'SubmitToVenueFunctionArn',
   'AwaitOutcomeFunctionArn',
@@ -58,20 +58,42 @@ class NamedError extends Error {
   }
 }
 
+interface AcceptAs {
+  /** Pre-trade risk refuses the order. */
+  readonly rejected?: boolean;
+  /** The Risk Guardian must approve (RISK_GUARDIAN_URL is set). */
+  readonly guardian?: boolean;
+  /** The venue does not hold the order's type: the OMS holds the trigger. */
+  readonly hold?: boolean;
+  readonly timeoutSeconds?: number;
+}
+
+/** `Accept order` as accept-order.ts decides (its own table test: test/order-lifecycle/accept-order.test.ts). */
+function acceptAs(o: AcceptAs = {}): Handler {
+  return async (p) => {
+    const stage = (p.stage as string | undefined) ?? 'new';
+    const replacement = p.replacement === true;
+    const none = { venue: null, outcomeTimeoutSeconds: null };
+    if (!replacement && stage === 'new') {
+      if (o.rejected)
+        return { next: 'rejected', ...none, reason: 'max_order_qty: qty 5000 exceeds the limit 1000' };
+      if (o.guardian) return { next: 'guardian', ...none, reason: null };
+    }
+    const next =
+      stage === 'triggered' ? 'submit' : o.hold === true ? 'hold' : replacement ? 'await' : 'submit';
+    return { next, venue: 'SIMX', outcomeTimeoutSeconds: o.timeoutSeconds ?? 30, reason: null };
+  };
+}
+
 /** Local functions standing in for the Lambdas: a simple order that is accepted and fills. */
 function fillingHandlers(): Record<Placeholder, Handler> {
   return {
-    CheckPreTradeRiskFunctionArn: async () => ({
-      decision: 'accepted',
-      riskGuardian: false,
-      reason: null,
-      refusals: [],
-    }),
+    AcceptOrderFunctionArn: acceptAs(),
     AskRiskGuardianFunctionArn: async () => ({ decision: 'approved', reason: null }),
-    RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 30, holdTrigger: false }),
     // A held stop's wait, released by the signaller on its trigger.
     HoldUntilTriggeredFunctionArn: async (p) => ({ orderId: p.orderId, status: 'pending_new', seq: 3 }),
-    SubmitToVenueFunctionArn: async (p) => ({ orderId: p.orderId, venue: p.venue, submitted: true }),
+    // Submit and await outcome: released by the signaller on the closing milestone.
+    SubmitToVenueFunctionArn: async (p) => ({ orderId: p.orderId, status: 'filled', seq: 5 }),
     AwaitOutcomeFunctionArn: async (p) => ({ orderId: p.orderId, status: 'filled', seq: 5 }),
     ExpireOrderFunctionArn: async (p) => ({ orderId: p.orderId, status: 'expired', expired: true }),
     RecordExceptionFunctionArn: async (p) => ({ orderId: p.orderId, status: 'rejected', recorded: true }),
@@ -218,77 +240,68 @@ describe('order-lifecycle.asl.json', () => {
     },
   );
 
-  it('a simple order that fills takes at most 8 state transitions', async () => {
+  const ACCEPT_PAYLOAD = {
+    orderId: 'ord-1',
+    orderType: 'market',
+    timeInForce: 'day',
+    submittedAt: INPUT.submittedAt,
+    extendedHours: false,
+    replacement: false,
+  };
+
+  it('a simple order that fills enters 3 states (budget: 4 state transitions)', async () => {
     const r = await run();
-    expect(r.ok).toBe(true);
-    expect(r.states).toEqual([
-      'Is it a replacement?',
-      'Check pre-trade risk',
-      'Accepted?',
-      'Route order',
-      'Who holds the trigger?',
-      'Submit to venue',
-      'Await outcome',
-      'Order closed',
-    ]);
-    expect(r.states.length).toBeLessThanOrEqual(8);
+    expect([r.ok, String(r.error)]).toEqual([true, 'undefined']);
+    expect(r.states).toEqual(['Accept order', 'What next?', 'Submit and await outcome']);
+    expect(r.states.length).toBeLessThanOrEqual(4);
     expect(r.output?.outcome).toEqual({ orderId: 'ord-1', status: 'filled', seq: 5 });
-    expect(r.calls.SubmitToVenueFunctionArn).toEqual([{ orderId: 'ord-1', venue: 'SIMX' }]);
-    expect(r.calls.AwaitOutcomeFunctionArn).toEqual([
-      { orderId: 'ord-1', taskToken: 'token-1', outcomeTimeoutSeconds: 30 },
+    expect(r.calls.AcceptOrderFunctionArn).toEqual([{ ...ACCEPT_PAYLOAD, stage: 'new' }]);
+    expect(r.calls.SubmitToVenueFunctionArn).toEqual([
+      { orderId: 'ord-1', venue: 'SIMX', taskToken: 'token-1', outcomeTimeoutSeconds: 30 },
     ]);
-    expect(r.calls.RouteOrderFunctionArn).toEqual([
-      {
-        orderId: 'ord-1',
-        orderType: 'market',
-        timeInForce: 'day',
-        submittedAt: INPUT.submittedAt,
-        extendedHours: false,
-      },
-    ]);
+    expect(r.calls.AwaitOutcomeFunctionArn).toBeUndefined();
   });
 
   it('retries a transient Lambda error and goes on', async () => {
     let calls = 0;
+    const accept = acceptAs();
     const r = await run({
-      CheckPreTradeRiskFunctionArn: async () => {
+      AcceptOrderFunctionArn: async (p) => {
         calls++;
         if (calls === 1) throw new NamedError('Lambda.TooManyRequestsException');
-        return { decision: 'accepted', riskGuardian: false, reason: null, refusals: [] };
+        return accept(p);
       },
     });
     expect(r.ok).toBe(true);
     expect(calls).toBe(2);
-    expect(r.states.at(-1)).toBe('Order closed');
+    expect(r.states.at(-1)).toBe('Submit and await outcome');
   });
 
   it.each<[string, string]>([
-    ['Check pre-trade risk', 'ThrottlingException'],
-    ['Check pre-trade risk', 'AppendConflict'],
-    ['Route order', 'Sandbox.Timedout'],
-    ['Submit to venue', 'ProvisionedThroughputExceededException'],
-    ['Submit to venue', 'TransientError'],
-    ['Await outcome', 'TransactionConflictException'],
-    ['Await outcome', 'ServiceUnavailable'],
+    ['Accept order', 'ThrottlingException'],
+    ['Accept order', 'AppendConflict'],
+    ['Accept order', 'Sandbox.Timedout'],
+    ['Submit and await outcome', 'ProvisionedThroughputExceededException'],
+    ['Submit and await outcome', 'TransientError'],
+    ['Submit and await outcome', 'TransactionConflictException'],
+    ['Submit and await outcome', 'ServiceUnavailable'],
   ])('%s failing once with %s is retried and the order completes', async (state, error) => {
     const r = await run({}, INPUT, { flaky: { state, error, times: 1 } });
     expect(r.ok).toBe(true);
-    expect(r.states.at(-1)).toBe('Order closed');
+    expect(r.states.at(-1)).toBe('Submit and await outcome');
     expect(r.calls.RecordExceptionFunctionArn).toBeUndefined();
-    // A retry is not a new state: the filled order still enters the same 8 states.
-    expect(r.states).toHaveLength(8);
+    // A retry is not a new state (Standard bills it as a transition, though).
+    expect(r.states).toHaveLength(3);
     const byState: Record<string, Placeholder> = {
-      'Check pre-trade risk': 'CheckPreTradeRiskFunctionArn',
-      'Route order': 'RouteOrderFunctionArn',
-      'Submit to venue': 'SubmitToVenueFunctionArn',
-      'Await outcome': 'AwaitOutcomeFunctionArn',
+      'Accept order': 'AcceptOrderFunctionArn',
+      'Submit and await outcome': 'SubmitToVenueFunctionArn',
     };
     expect(r.calls[byState[state] as Placeholder]).toHaveLength(2);
   });
 
   it('a transient error that outlasts the retries is recorded as an exception', async () => {
     const r = await run({}, INPUT, {
-      flaky: { state: 'Submit to venue', error: 'ThrottlingException', times: 99 },
+      flaky: { state: 'Submit and await outcome', error: 'ThrottlingException', times: 99 },
     });
     expect(r.ok).toBe(false);
     // The first attempt and 4 retries.
@@ -301,51 +314,37 @@ describe('order-lifecycle.asl.json', () => {
 
   it('a permanent handler error is not retried', async () => {
     const r = await run({}, INPUT, {
-      flaky: { state: 'Submit to venue', error: 'OrderNotFound', times: 99 },
+      flaky: { state: 'Submit and await outcome', error: 'OrderNotFound', times: 99 },
     });
     expect(r.calls.SubmitToVenueFunctionArn).toHaveLength(1);
     expect(r.states.slice(-2)).toEqual(['Record exception', 'Order failed']);
   });
 
   it('an order refused by pre-trade risk ends rejected and never reaches the venue', async () => {
-    const r = await run({
-      CheckPreTradeRiskFunctionArn: async () => ({
-        decision: 'rejected',
-        riskGuardian: true,
-        reason: 'max_order_qty: qty 5000 exceeds the limit 1000',
-        refusals: [],
-      }),
-    });
+    const r = await run({ AcceptOrderFunctionArn: acceptAs({ rejected: true, guardian: true }) });
     expect(r.ok).toBe(true);
-    expect(r.states).toEqual(['Is it a replacement?', 'Check pre-trade risk', 'Accepted?', 'Order rejected']);
+    expect(r.states).toEqual(['Accept order', 'What next?', 'Order rejected']);
     expect(r.calls.SubmitToVenueFunctionArn).toBeUndefined();
     expect(r.calls.AskRiskGuardianFunctionArn).toBeUndefined();
   });
 
   const withGuardian: Partial<Record<Placeholder, Handler>> = {
-    CheckPreTradeRiskFunctionArn: async () => ({
-      decision: 'accepted',
-      riskGuardian: true,
-      reason: null,
-      refusals: [],
-    }),
+    AcceptOrderFunctionArn: acceptAs({ guardian: true }),
   };
 
   it('an order the Risk Guardian approves is routed and fills', async () => {
     const r = await run(withGuardian);
     expect(r.ok).toBe(true);
     expect(r.states).toEqual([
-      'Is it a replacement?',
-      'Check pre-trade risk',
-      'Accepted?',
+      'Accept order',
+      'What next?',
       'Ask Risk Guardian',
       'Approved by Risk Guardian?',
-      'Route order',
-      'Who holds the trigger?',
-      'Submit to venue',
-      'Await outcome',
-      'Order closed',
+      'Route approved order',
+      'What next?',
+      'Submit and await outcome',
     ]);
+    expect(r.calls.AcceptOrderFunctionArn?.map((p) => p.stage)).toEqual(['new', 'approved']);
   });
 
   it('an order the Risk Guardian refuses ends rejected', async () => {
@@ -388,61 +387,63 @@ describe('order-lifecycle.asl.json', () => {
   it('a replacement skips acceptance and submission and waits for its outcome', async () => {
     const r = await run({}, { ...INPUT, orderId: 'ord-2', replacement: true });
     expect(r.ok).toBe(true);
-    expect(r.states).toEqual([
-      'Is it a replacement?',
-      'Route replacement',
-      "Who holds the replacement's trigger?",
-      'Await outcome',
-      'Order closed',
-    ]);
-    expect(r.calls.CheckPreTradeRiskFunctionArn).toBeUndefined();
+    expect(r.states).toEqual(['Accept order', 'What next?', 'Await outcome']);
     expect(r.calls.SubmitToVenueFunctionArn).toBeUndefined();
-    expect(r.calls.RouteOrderFunctionArn?.[0]).toMatchObject({ orderId: 'ord-2', replacement: true });
+    expect(r.calls.AcceptOrderFunctionArn?.[0]).toMatchObject({ orderId: 'ord-2', replacement: true });
+    expect(r.calls.AwaitOutcomeFunctionArn).toEqual([
+      { orderId: 'ord-2', taskToken: 'token-1', outcomeTimeoutSeconds: 30 },
+    ]);
+  });
+
+  it('an order that closed before acceptance routed it only awaits its outcome', async () => {
+    const r = await run({
+      AcceptOrderFunctionArn: async () => ({
+        next: 'await',
+        venue: 'SIMX',
+        outcomeTimeoutSeconds: 30,
+        reason: null,
+      }),
+    });
+    expect(r.states).toEqual(['Accept order', 'What next?', 'Await outcome']);
   });
 
   it('expires the order when no outcome arrives before the time in force runs out', async () => {
     const r = await run({
-      RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 1, holdTrigger: false }),
-      AwaitOutcomeFunctionArn: never,
+      AcceptOrderFunctionArn: acceptAs({ timeoutSeconds: 1 }),
+      SubmitToVenueFunctionArn: never,
     });
     expect(r.ok).toBe(true);
-    expect(r.states.slice(-3)).toEqual(['Await outcome', 'Expire order', 'Order expired']);
+    expect(r.states.slice(-3)).toEqual(['Submit and await outcome', 'Expire order', 'Order expired']);
     expect(r.calls.ExpireOrderFunctionArn).toEqual([{ orderId: 'ord-1' }]);
-    // The wait is not retried on its timeout: one token registration.
-    expect(r.calls.AwaitOutcomeFunctionArn).toHaveLength(1);
+    // The wait is not retried on its timeout: one submission.
+    expect(r.calls.SubmitToVenueFunctionArn).toHaveLength(1);
   });
 
   describe('a stop whose venue does not hold its type: the OMS holds the trigger', () => {
     const STOP = { ...INPUT, orderType: 'stop' };
     const held = (timeoutSeconds = 30): Partial<Record<Placeholder, Handler>> => ({
-      RouteOrderFunctionArn: async () => ({
-        venue: 'SIMX',
-        outcomeTimeoutSeconds: timeoutSeconds,
-        holdTrigger: true,
-      }),
+      AcceptOrderFunctionArn: acceptAs({ hold: true, timeoutSeconds }),
     });
 
     it('is held until it triggers, routed again (the wait now counts from the trigger), sent, and awaited', async () => {
       const r = await run(held(), STOP);
       expect(r.ok).toBe(true);
       expect(r.states).toEqual([
-        'Is it a replacement?',
-        'Check pre-trade risk',
-        'Accepted?',
-        'Route order',
-        'Who holds the trigger?',
+        'Accept order',
+        'What next?',
         'Hold until triggered',
         'Triggered?',
         'Route triggered order',
-        'Submit to venue',
-        'Await outcome',
-        'Order closed',
+        'What next?',
+        'Submit and await outcome',
       ]);
       expect(r.calls.HoldUntilTriggeredFunctionArn).toEqual([
         { orderId: 'ord-1', taskToken: 'token-1', venue: 'SIMX', outcomeTimeoutSeconds: 30 },
       ]);
-      expect(r.calls.RouteOrderFunctionArn).toHaveLength(2);
-      expect(r.calls.SubmitToVenueFunctionArn).toEqual([{ orderId: 'ord-1', venue: 'SIMX' }]);
+      expect(r.calls.AcceptOrderFunctionArn?.map((p) => p.stage)).toEqual(['new', 'triggered']);
+      expect(r.calls.SubmitToVenueFunctionArn).toEqual([
+        { orderId: 'ord-1', venue: 'SIMX', taskToken: 'token-1', outcomeTimeoutSeconds: 30 },
+      ]);
     });
 
     it.each(['canceled', 'replaced', 'expired'])(
@@ -457,12 +458,7 @@ describe('order-lifecycle.asl.json', () => {
           STOP,
         );
         expect(r.ok).toBe(true);
-        expect(r.states.slice(-4)).toEqual([
-          'Hold until triggered',
-          'Triggered?',
-          'Await outcome',
-          'Order closed',
-        ]);
+        expect(r.states.slice(-3)).toEqual(['Hold until triggered', 'Triggered?', 'Await outcome']);
         expect(r.calls.SubmitToVenueFunctionArn).toBeUndefined();
       },
     );
@@ -471,17 +467,15 @@ describe('order-lifecycle.asl.json', () => {
       const r = await run(held(), { ...STOP, orderId: 'ord-2', replacement: true });
       expect(r.ok).toBe(true);
       expect(r.states).toEqual([
-        'Is it a replacement?',
-        'Route replacement',
-        "Who holds the replacement's trigger?",
+        'Accept order',
+        'What next?',
         'Hold until triggered',
         'Triggered?',
         'Route triggered order',
-        'Submit to venue',
-        'Await outcome',
-        'Order closed',
+        'What next?',
+        'Submit and await outcome',
       ]);
-      expect(r.calls.CheckPreTradeRiskFunctionArn).toBeUndefined();
+      expect(r.calls.AcceptOrderFunctionArn?.[0]).toMatchObject({ replacement: true, stage: 'new' });
     });
 
     it('expires when its time in force ends before it triggers, never reaching the venue', async () => {
@@ -495,20 +489,22 @@ describe('order-lifecycle.asl.json', () => {
 
   describe('a failing Task records the exception, then the execution fails', () => {
     const quickTimeout: Partial<Record<Placeholder, Handler>> = {
-      RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 1, holdTrigger: false }),
-      AwaitOutcomeFunctionArn: never,
+      AcceptOrderFunctionArn: acceptAs({ timeoutSeconds: 1 }),
+      SubmitToVenueFunctionArn: never,
     };
     const holding: Partial<Record<Placeholder, Handler>> = {
-      RouteOrderFunctionArn: async () => ({ venue: 'SIMX', outcomeTimeoutSeconds: 30, holdTrigger: true }),
+      AcceptOrderFunctionArn: acceptAs({ hold: true }),
     };
+    const replacing = { ...INPUT, replacement: true };
     it.each<[string, Partial<Record<Placeholder, Handler>>, Json, string, boolean]>([
-      ['Check pre-trade risk', {}, INPUT, 'check_pre_trade_risk', false],
-      ['Route order', {}, INPUT, 'route_order', false],
-      ['Route replacement', {}, { ...INPUT, replacement: true }, 'route_replacement', true],
-      ['Submit to venue', {}, INPUT, 'submit_to_venue', true],
-      ['Await outcome', {}, INPUT, 'await_outcome', true],
+      ['Accept order', {}, INPUT, 'accept_order', false],
+      // A replacement is already at its venue: its failure asks for a cancel.
+      ['Accept order', {}, replacing, 'accept_order', true],
+      ['Submit and await outcome', {}, INPUT, 'submit_to_venue', true],
+      ['Await outcome', {}, replacing, 'await_outcome', true],
       ['Expire order', quickTimeout, INPUT, 'expire_order', true],
       ['Hold until triggered', holding, { ...INPUT, orderType: 'stop' }, 'hold_until_triggered', false],
+      ['Route triggered order', holding, { ...INPUT, orderType: 'stop' }, 'accept_order', false],
     ])('%s', async (stateName, handlers, input, stage, reachedVenue) => {
       const r = await run(handlers, input, { failState: stateName });
       expect(r.ok).toBe(false);
@@ -521,7 +517,6 @@ describe('order-lifecycle.asl.json', () => {
       expect(r.calls.RecordExceptionFunctionArn).toEqual([
         { orderId: 'ord-1', stage, reachedVenue, error: 'Boom', cause: `${stateName} broke` },
       ]);
-      expect(r.states).not.toContain('Order closed');
     });
 
     it('Ask Risk Guardian fails closed (see above); if recording that rejection fails too, the execution fails', async () => {

@@ -1,0 +1,78 @@
+/**
+ * Workflow task `Accept order` (also `Route approved order` and `Route triggered order`): ONE task
+ * for what the order needs before it goes to the venue, so a filled order enters 3 states
+ * (statemachines/README.md):
+ * - stage `new`: the authoritative pre-trade re-check (check-pre-trade-risk.ts; a refusal appends
+ *   OrderRejected -> `rejected`), then the Risk Guardian if one is configured (`guardian`: routing
+ *   waits for its approval, stage `approved`);
+ * - routing (route-order.ts): the venue, the outcome timeout from the time in force, and whether
+ *   the OMS holds a stop's trigger (`hold`) — else `submit`;
+ * - stage `triggered` (a held stop triggered): routing only, and the order goes to the venue as the
+ *   type it now trades as (`submit`);
+ * - a replacement (already accepted at its venue, its terms checked by the replace): routing only,
+ *   `hold` (a held stop's replacement is held again) or `await`.
+ * Idempotent like its halves: a retry after a rejection finds the order closed and says `rejected`.
+ */
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { parsePayload } from '../orders/workflow-task.js';
+import { withTransientErrors } from '../platform/transient-errors.js';
+import { recheckPreTradeRisk } from './check-pre-trade-risk.js';
+import { routeOrder } from './route-order.js';
+
+const payload = z.looseObject({
+  orderId: z.string().min(1),
+  replacement: z.boolean().optional(),
+  stage: z.enum(['new', 'approved', 'triggered']).optional(),
+});
+
+export type AcceptNext = 'submit' | 'hold' | 'guardian' | 'rejected' | 'await';
+
+export interface AcceptResult {
+  readonly next: AcceptNext;
+  readonly venue: string | null;
+  readonly outcomeTimeoutSeconds: number | null;
+  /** Why the order was rejected (`rejected`), else null. */
+  readonly reason: string | null;
+}
+
+export type AcceptStage = 'new' | 'approved' | 'triggered';
+
+/**
+ * The decision of `Accept order` (statemachines/README.md): `risk` is the re-check's outcome (null:
+ * not run — a replacement, or a later stage), `holdTrigger` whether the OMS holds the trigger.
+ */
+export function nextStep(input: {
+  readonly replacement: boolean;
+  readonly stage: AcceptStage;
+  readonly risk: { readonly decision: 'accepted' | 'rejected'; readonly riskGuardian: boolean } | null;
+  readonly holdTrigger: boolean;
+}): AcceptNext {
+  if (input.risk?.decision === 'rejected') return 'rejected';
+  if (input.risk?.riskGuardian === true) return 'guardian';
+  // A triggered stop (a replacement's too) goes to the venue as the type it now trades as.
+  if (input.stage === 'triggered') return 'submit';
+  if (input.holdTrigger) return 'hold';
+  // A replacement is already at its venue: it only awaits its outcome.
+  return input.replacement ? 'await' : 'submit';
+}
+
+const runTask = async (event: unknown, context?: Context): Promise<AcceptResult> => {
+  const { orderId, replacement = false, stage = 'new' } = parsePayload(payload, event, 'accept-order');
+  const risk =
+    !replacement && stage === 'new' ? await recheckPreTradeRisk(orderId, context, 'accept-order') : null;
+  const beforeRouting = nextStep({ replacement, stage, risk, holdTrigger: false });
+  if (beforeRouting === 'rejected' || beforeRouting === 'guardian') {
+    return { next: beforeRouting, venue: null, outcomeTimeoutSeconds: null, reason: risk?.reason ?? null };
+  }
+  const route = await routeOrder(event);
+  return {
+    next: nextStep({ replacement, stage, risk, holdTrigger: route.holdTrigger }),
+    venue: route.venue,
+    outcomeTimeoutSeconds: route.outcomeTimeoutSeconds,
+    reason: null,
+  };
+};
+
+/** Transient failures reach the state machine as `TransientError`, which its Retry covers. */
+export const handler = withTransientErrors(runTask);
