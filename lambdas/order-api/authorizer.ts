@@ -10,6 +10,13 @@
  * the reason is only `missing credentials` or `invalid credentials` (the log has the detail),
  * and every handler answers it with the 401 (`principalOf`, lambdas/order-api/principal.ts). A hard
  * failure (the accounts table unreachable) throws, which API Gateway answers with a 500.
+ *
+ * Key records are cached in the execution environment for KEY_CACHE_TTL_MS (30 s), found or not:
+ * a bot's requests cost one read of its key per environment per 30 s instead of one per request
+ * (issue 12). What is cached is the record (the secret's HMAC, status, accounts), never a decision:
+ * every request's secret is still verified. The price: a key revoked or re-scoped takes effect
+ * within 30 s (docs/aws.md "Security"). API Gateway's own authorizer cache cannot be used: its
+ * identity sources are AND-ed, so one set cannot admit both key pairs and Bearer tokens.
  */
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type {
@@ -42,7 +49,15 @@ export interface AuthorizerDeps {
   readonly accountsTable: () => string;
   /** Null when JWTs are not configured: Bearer tokens are then refused. */
   readonly jwt: () => JwtSettings | null;
+  /** Epoch ms (the key cache's clock); default Date.now. */
+  readonly now?: () => number;
+  /** How long a key record read stays cached; default KEY_CACHE_TTL_MS, 0 = no cache. */
+  readonly keyCacheTtlMs?: number;
 }
+
+export const KEY_CACHE_TTL_MS = 30_000;
+/** Entries kept at most (oldest dropped first): bounded, whatever key ids callers send. */
+const KEY_CACHE_MAX = 1000;
 
 /** What the caller may be told about refused credentials; nothing about which part was wrong. */
 export type UnauthenticatedReason = 'missing credentials' | 'invalid credentials';
@@ -70,6 +85,22 @@ const allow = (principalId: string, accountIds: readonly string[]): Result => ({
 const DUMMY_HASH = hashSecret('no such key', '00'.repeat(16));
 
 export function createAuthorizer(deps: AuthorizerDeps) {
+  const now = deps.now ?? Date.now;
+  const ttl = deps.keyCacheTtlMs ?? KEY_CACHE_TTL_MS;
+  const keys = new Map<string, { readonly item: unknown; readonly readAt: number }>();
+  const keyRecord = async (keyId: string): Promise<unknown> => {
+    const cached = keys.get(keyId);
+    if (cached !== undefined && now() - cached.readAt < ttl) return cached.item;
+    const found = await deps.doc.send(
+      new GetCommand({ TableName: deps.accountsTable(), Key: { pk: apiKeyPk(keyId) } }),
+    );
+    if (ttl > 0) {
+      keys.delete(keyId);
+      keys.set(keyId, { item: found.Item, readAt: now() });
+      if (keys.size > KEY_CACHE_MAX) keys.delete(keys.keys().next().value as string);
+    }
+    return found.Item;
+  };
   return async (event: APIGatewayRequestAuthorizerEventV2): Promise<Result> => {
     const credentials = credentialsOf(event.headers);
     switch (credentials.kind) {
@@ -77,10 +108,7 @@ export function createAuthorizer(deps: AuthorizerDeps) {
         return deny('missing credentials', credentials.reason);
       case 'apiKey': {
         const { keyId, secret } = credentials;
-        const found = await deps.doc.send(
-          new GetCommand({ TableName: deps.accountsTable(), Key: { pk: apiKeyPk(keyId) } }),
-        );
-        const record = apiKeyRecordSchema.safeParse(found.Item);
+        const record = apiKeyRecordSchema.safeParse(await keyRecord(keyId));
         const matches = verifySecret(secret, record.success ? record.data.secretHash : DUMMY_HASH);
         if (!record.success || !matches) return deny('invalid credentials', 'bad key pair', { keyId });
         if (record.data.status !== 'active') return deny('invalid credentials', 'revoked key', { keyId });

@@ -7,7 +7,7 @@ import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { createLocalJWKSet, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
-import { createAuthorizer, type JwtSettings } from '../../lambdas/order-api/authorizer.js';
+import { createAuthorizer, type JwtSettings, KEY_CACHE_TTL_MS } from '../../lambdas/order-api/authorizer.js';
 import {
   accountsFromClaims,
   apiKeyItem,
@@ -115,6 +115,79 @@ const UNAUTHENTICATED = {
   isAuthorized: true,
   context: { authenticated: 'false', reason: 'invalid credentials' },
 };
+
+describe('the key record cache (issue 12: one read per key per 30 s, not per request)', () => {
+  const good = { 'APCA-API-KEY-ID': 'AK1', 'APCA-API-SECRET-KEY': 's3cret' };
+  const event = (headers: Record<string, string>) =>
+    ({ headers }) as unknown as APIGatewayRequestAuthorizerEventV2;
+  const reads = () => ddb.commandCalls(GetCommand).length;
+
+  test('a cached record still verifies every secret; the cache expires after its TTL', async () => {
+    let t = 1_000_000;
+    const auth = createAuthorizer({
+      doc: dynamo,
+      accountsTable: () => 'accounts',
+      jwt: () => null,
+      now: () => t,
+    });
+    expect((await auth(event(good))).context).toMatchObject({ authenticated: 'true' });
+    expect((await auth(event(good))).context).toMatchObject({ authenticated: 'true' });
+    expect(reads()).toBe(1);
+    // A wrong secret for a cached key is refused without a read.
+    expect((await auth(event({ ...good, 'APCA-API-SECRET-KEY': 'wrong' }))).context).toEqual({
+      authenticated: 'false',
+      reason: 'invalid credentials',
+    });
+    expect(reads()).toBe(1);
+    t += KEY_CACHE_TTL_MS;
+    await auth(event(good));
+    expect(reads()).toBe(2);
+  });
+
+  test('a key revoked meanwhile is refused once the cached record has expired', async () => {
+    let t = 0;
+    const auth = createAuthorizer({
+      doc: dynamo,
+      accountsTable: () => 'accounts',
+      jwt: () => null,
+      now: () => t,
+    });
+    expect((await auth(event(good))).context).toMatchObject({ authenticated: 'true' });
+    ddb.on(GetCommand).callsFake(async (input) => {
+      const item = KEYS[input.Key.pk as keyof typeof KEYS];
+      return { Item: item === undefined ? undefined : { ...item, status: 'revoked' } };
+    });
+    t += KEY_CACHE_TTL_MS - 1;
+    expect((await auth(event(good))).context).toMatchObject({ authenticated: 'true' });
+    t += 1;
+    expect((await auth(event(good))).context).toEqual({
+      authenticated: 'false',
+      reason: 'invalid credentials',
+    });
+  });
+
+  test('an unknown key is cached too (no read per attempt), and TTL 0 turns the cache off', async () => {
+    const auth = createAuthorizer({
+      doc: dynamo,
+      accountsTable: () => 'accounts',
+      jwt: () => null,
+      now: () => 0,
+    });
+    const unknown = { 'APCA-API-KEY-ID': 'NOPE', 'APCA-API-SECRET-KEY': 'x' };
+    await auth(event(unknown));
+    await auth(event(unknown));
+    expect(reads()).toBe(1);
+    const uncached = createAuthorizer({
+      doc: dynamo,
+      accountsTable: () => 'accounts',
+      jwt: () => null,
+      keyCacheTtlMs: 0,
+    });
+    await uncached(event(good));
+    await uncached(event(good));
+    expect(reads()).toBe(3);
+  });
+});
 
 test('a hard failure (the accounts table unreachable) throws, so it is no 401', async () => {
   ddb.on(GetCommand).rejects(new Error('throttled'));
