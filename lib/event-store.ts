@@ -15,7 +15,7 @@ import {
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { ORDERS_INDEX } from '../lambdas/orders/order-view-indexes.js';
+import { LIST_INDEX_ATTRIBUTES, ORDERS_INDEX } from '../lambdas/orders/order-view-indexes.js';
 
 const common = {
   billingMode: BillingMode.PAY_PER_REQUEST,
@@ -54,15 +54,20 @@ export class EventStore extends Construct {
       ...common,
       partitionKey: { name: 'orderId', type: AttributeType.STRING },
     });
-    for (const [indexName, partitionKey] of [
-      [ORDERS_INDEX.byAccount, 'accountId'],
-      [ORDERS_INDEX.byAccountStatus, 'accountOpenClosed'],
-      [ORDERS_INDEX.byAccountSymbol, 'accountSymbol'],
+    // The listing indexes project only what a listing filters and folds on (LIST_INDEX_ATTRIBUTES):
+    // an order's status updates then write neither; the open-orders index projects ALL.
+    for (const [indexName, partitionKey, list] of [
+      [ORDERS_INDEX.byAccount, 'accountId', true],
+      [ORDERS_INDEX.byAccountStatus, 'accountOpenClosed', false],
+      [ORDERS_INDEX.byAccountSymbol, 'accountSymbol', true],
     ] as const) {
       this.orders.addGlobalSecondaryIndex({
         indexName,
         partitionKey: { name: partitionKey, type: AttributeType.STRING },
         sortKey: { name: 'createdKey', type: AttributeType.STRING },
+        ...(list
+          ? { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...LIST_INDEX_ATTRIBUTES] }
+          : {}),
       });
     }
     // Sparse: only orders still pending_new carry `awaitingWorkflow` (`pending_new#<shard>`), so the

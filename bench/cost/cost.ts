@@ -80,7 +80,7 @@ function report(name: string, description: string, r: MeterReading, ctx: FlowCon
   for (const [fn, ops] of Object.entries(oms.dynamodb)) {
     const parts = Object.entries(ops).map(
       ([key, u]) =>
-        `${short(key.split(' ')[0] as string).replace(/^EventStore|^BrokerGateway/, '')}.${key.split(' ')[1]}×${u.requests}`,
+        `${short(key.split(' ')[0] as string).replace(/^EventStore|^BrokerGateway/, '')}.${key.split(' ')[1]}×${u.requests}${u.writeUnits > 0 ? `(${u.writeUnits}w)` : ''}`,
     );
     lines.push(`  ${short(fn).padEnd(40)} ${parts.join(' ')}`);
   }

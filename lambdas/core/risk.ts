@@ -126,6 +126,39 @@ function sameDecimal(a: string | null, b: string | null): boolean {
   return x !== null && y !== null ? x === y : a === b;
 }
 
+/** A decimal in one canonical text (`1.50` and `1.5` alike), or the text itself when unreadable. */
+function canonicalDecimal(a: string | null): string {
+  if (a === null) return '';
+  const x = dec(a);
+  return x === null ? a : formatNanos(x);
+}
+
+/**
+ * The duplicate rule's identity of an order: two orders are twins (`duplicate_order`) exactly when
+ * their keys are equal: same symbol (any case), side, type, qty, notional and limit price, as
+ * decimals. The submission claims it for the duplicate window in the same transaction that places
+ * the order (lambdas/orders/orders-service.ts), so concurrent twins cannot both pass.
+ */
+export function duplicateKeyOf(order: OrderSpec): string {
+  return [
+    order.symbol.toUpperCase(),
+    order.side,
+    order.type,
+    canonicalDecimal(order.qty),
+    canonicalDecimal(order.notional),
+    canonicalDecimal(order.limitPrice),
+  ].join('|');
+}
+
+/** The refusal of a twin placed at `twinCreatedAt` within the window (same text as the rule's). */
+export function duplicateRefusal(windowSeconds: number, twinCreatedAt: string): RiskRefusal {
+  return {
+    rule: 'duplicate_order',
+    limit: String(windowSeconds),
+    message: `duplicate_order: an identical order was submitted at ${twinCreatedAt}, within the window of ${windowSeconds} s`,
+  };
+}
+
 /** Checks `order` against `limits` in `ctx`; an empty list means the order may go. */
 export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: RiskContext): RiskRefusal[] {
   const refusals: RiskRefusal[] = [];

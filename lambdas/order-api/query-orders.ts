@@ -9,6 +9,8 @@
  * Another account's order is 404, as an unknown one.
  */
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
@@ -173,16 +175,70 @@ export interface OrderViewItem {
   readonly order: AlpacaOrder;
 }
 
+/** A listing index's item: the keys and LIST_INDEX_ATTRIBUTES; `order` only from byAccountStatus. */
+export type ListedItem = Omit<OrderViewItem, 'order'> & { readonly order?: AlpacaOrder };
+
+/** BatchGetItem takes at most 100 keys. */
+const BATCH_GET_KEYS = 100;
+
+/**
+ * The page of a listing (merged by created time, `limit` of them), with each item's `order` read
+ * from the table when its index did not project it. An order missing from the table (the index
+ * lags, it never leads) is left out.
+ */
+export async function pageWithOrders(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  results: readonly ListedItem[][],
+  p: ListParams,
+): Promise<OrderViewItem[]> {
+  const sign = p.direction === 'asc' ? 1 : -1;
+  const page = results
+    .flat()
+    .sort((a, b) => sign * (a.createdKey < b.createdKey ? -1 : a.createdKey > b.createdKey ? 1 : 0))
+    .slice(0, p.limit);
+  const missing = [...new Set(page.filter((i) => i.order === undefined).map((i) => i.orderId))];
+  const orders = new Map<string, AlpacaOrder>();
+  for (let i = 0; i < missing.length; i += BATCH_GET_KEYS) {
+    let keys: Record<string, unknown>[] | undefined = missing
+      .slice(i, i + BATCH_GET_KEYS)
+      .map((orderId) => ({ orderId }));
+    for (let attempt = 0; keys !== undefined && keys.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+      const out: BatchGetCommandOutput = await doc.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [table]: {
+              Keys: keys,
+              ProjectionExpression: 'orderId, #o',
+              ExpressionAttributeNames: { '#o': 'order' },
+            },
+          },
+        }),
+      );
+      for (const item of out.Responses?.[table] ?? [])
+        orders.set(item.orderId as string, item.order as AlpacaOrder);
+      keys = out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined;
+      if (attempt >= 8 && keys !== undefined && keys.length > 0)
+        throw new Error('BatchGetItem kept leaving keys unprocessed');
+    }
+  }
+  return page.flatMap((i) => {
+    const order = i.order ?? orders.get(i.orderId);
+    return order === undefined ? [] : [{ ...i, order }];
+  });
+}
+
 async function collect(
   doc: DynamoDBDocumentClient,
   input: QueryCommandInput,
   limit: number,
-): Promise<OrderViewItem[]> {
-  const out: OrderViewItem[] = [];
+): Promise<ListedItem[]> {
+  const out: ListedItem[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const page = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-    for (const item of page.Items ?? []) out.push(item as OrderViewItem);
+    for (const item of page.Items ?? []) out.push(item as ListedItem);
     start = page.LastEvaluatedKey;
   } while (start !== undefined && out.length < limit);
   return out.slice(0, limit);
@@ -232,9 +288,10 @@ async function listOrders(query: Query, principal: Principal) {
   const parsed = parseListParams(query);
   if (!parsed.ok) return fieldErrors(parsed.errors, 400);
   const p = parsed.params;
-  const inputs = listQueries(p, principal.accountId, requiredEnv(ENV.ordersTable));
+  const table = requiredEnv(ENV.ordersTable);
+  const inputs = listQueries(p, principal.accountId, table);
   const results = await Promise.all(inputs.map((i) => collect(dynamo, i, p.limit)));
-  return json(200, assembleList(results, p));
+  return json(200, assembleList([await pageWithOrders(dynamo, table, results, p)], p));
 }
 
 /** An item of the idempotency table (claims and pointers), read consistently; null when absent. */

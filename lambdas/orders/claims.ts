@@ -5,6 +5,12 @@
 export const coidClaimId = (accountId: string, clientOrderId: string) => `coid#${accountId}#${clientOrderId}`;
 export const idemClaimId = (accountId: string, key: string) => `idem#${accountId}#${key}`;
 export const rateWindowId = (accountId: string, epochSecond: number) => `rate#${accountId}#${epochSecond}`;
+/**
+ * The duplicate rule's claim (core `duplicateKeyOf`, hashed): held by the latest order with that
+ * key for the duplicate window, taken in the placing transaction (lambdas/orders/orders-service.ts).
+ */
+export const duplicateClaimId = (accountId: string, duplicateKeyHash: string) =>
+  `dup#${accountId}#${duplicateKeyHash}`;
 
 /** The request hash recorded for a replacement's client order id: no placed request matches it. */
 export const REPLACEMENT_REQUEST_HASH = 'replacement';

@@ -3,14 +3,24 @@
  * the handlers query them. No imports, so the CDK app can read it without the domain.
  */
 export const ORDERS_INDEX = {
-  /** `accountId`, sorted by `createdKey`: every order of an account. */
+  /** `accountId`, sorted by `createdKey`: every order of an account (projection: LIST_INDEX_ATTRIBUTES). */
   byAccount: 'byAccount',
   /** `accountOpenClosed` (`<accountId>#open|closed`), sorted by `createdKey`. */
   byAccountStatus: 'byAccountStatus',
-  /** `accountSymbol`, sorted by `createdKey`. */
+  /** `accountSymbol`, sorted by `createdKey` (projection: LIST_INDEX_ATTRIBUTES). */
   byAccountSymbol: 'byAccountSymbol',
   /** Sparse `awaitingWorkflow` (orders still pending_new), keys only: the stalled-workflow sweeper. */
   byPendingNew: 'byPendingNew',
   /** Sparse `armedSymbol` (stops the OMS holds), projection ALL: the held-trigger watcher. */
   byArmedSymbol: 'byArmedSymbol',
 } as const;
+
+/**
+ * What `byAccount` and `byAccountSymbol` project besides the keys: what a listing filters and
+ * folds on, none of which changes after the order is placed except `openClosed` (once, at the
+ * close). A status update of an order therefore writes neither index (issue 12: ALL projections
+ * were 42% of a market order's write units); the listing reads the page's `order` documents from
+ * the table (BatchGetItem). `byAccountStatus` (open orders: risk, cancel-all, open listings)
+ * projects ALL.
+ */
+export const LIST_INDEX_ATTRIBUTES = ['openClosed', 'side', 'parentOrderId', 'groupId'] as const;

@@ -33,12 +33,12 @@ import {
   toAlpacaOrder,
   validateOrderRequest,
 } from '../core/index.js';
-import { checkPreTradeRisk, type RiskRefusal } from '../core/risk.js';
+import { checkPreTradeRisk, duplicateKeyOf, duplicateRefusal, type RiskRefusal } from '../core/risk.js';
 import { EventStore, type TransactItem } from '../event-store/event-store.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
-import { coidClaimId, idemClaimId, rateWindowId } from './claims.js';
+import { coidClaimId, duplicateClaimId, idemClaimId, rateWindowId } from './claims.js';
 import { alpacaOrderWithLegs } from './contingent-groups.js';
 import { loadRiskInputs } from './risk-context.js';
 
@@ -104,7 +104,15 @@ export function requestHashOf(spec: OrderSpec): string {
     .digest('hex');
 }
 
-export { coidClaimId, idemClaimId, rateWindowId };
+export { coidClaimId, duplicateClaimId, idemClaimId, rateWindowId };
+
+/** The duplicate claim of an order: its id (the key hashed, so any symbol text fits). */
+export function duplicateClaimOf(accountId: string, spec: OrderSpec): string {
+  return duplicateClaimId(
+    accountId,
+    createHash('sha256').update(duplicateKeyOf(spec)).digest('hex').slice(0, 32),
+  );
+}
 
 export async function placeOrder(
   input: PlaceOrderInput,
@@ -183,6 +191,26 @@ export async function placeOrder(
       },
     });
     const ids = claims.map((c) => c.id ?? coidClaimId(accountId, clientOrderId));
+    // The duplicate rule, race-free: the order claims its identity for the window, unless a twin
+    // holds it from within the window (concurrent twins: one transaction wins).
+    const window = limits.duplicateWindowSeconds;
+    const duplicate: TransactItem | null =
+      window !== null && window > 0
+        ? {
+            Put: {
+              TableName: deps.idempotencyTable,
+              Item: {
+                id: duplicateClaimOf(accountId, spec),
+                orderId,
+                createdAt: new Date(now).toISOString(),
+                createdAtMs: now,
+                expiresAt: Math.floor(now / 1000) + window + 60,
+              },
+              ConditionExpression: 'attribute_not_exists(id) OR createdAtMs < :from',
+              ExpressionAttributeValues: { ':from': now - window * 1000 },
+            },
+          }
+        : null;
     const items: TransactItem[] = [
       ...claims.map((c, i) =>
         claim(
@@ -198,6 +226,8 @@ export async function placeOrder(
           ...(groupId === undefined ? {} : { groupId }),
         }),
       ),
+      // Last, so the claims' indexes in CancellationReasons stay theirs.
+      ...(duplicate === null ? [] : [duplicate]),
     ];
     try {
       await deps.doc.send(new TransactWriteCommand({ TransactItems: items }));
@@ -216,6 +246,21 @@ export async function placeOrder(
         const outcome = await resolveClaim(deps, store, ids[i] as string, requestHash, accountId);
         if (outcome === 'gone') break; // claimed and released in between: try again
         return claimOutcome(c.field, outcome);
+      }
+      if (duplicate !== null && window !== null && reasons[items.length - 1] === 'ConditionalCheckFailed') {
+        // A twin within the window; a retry of this very request was answered above.
+        const twin = await deps.doc.send(
+          new GetCommand({
+            TableName: deps.idempotencyTable,
+            Key: { id: duplicate.Put?.Item?.id },
+            ConsistentRead: true,
+          }),
+        );
+        const at = (twin.Item as { createdAt?: string } | undefined)?.createdAt;
+        if (at !== undefined) {
+          return (await seenBefore()) ?? { kind: 'risk_refused', refusals: [duplicateRefusal(window, at)] };
+        }
+        // The twin's claim expired in between: try again.
       }
       // A concurrent transaction on the same claim (TransactionConflict): the winner is still
       // committing. Back off and try again; the next attempt sees its claim.

@@ -8,10 +8,12 @@
  * - MARKET_TABLE quote of the symbol: reference price = last, else the bid/ask mid;
  * - ORDERS_TABLE GSI `byAccountStatus` (`<accountId>#open`): open buy orders' reserved notional
  *   (leaves x limit price, else the symbol's reference price; notional orders: notional left);
- * - ORDERS_TABLE GSI `byAccount` (createdKey from the start of the duplicate window): the recent
- *   orders, open or closed (rejected ones never worked and are left out).
  * The read model is eventually consistent; the workflow's re-check runs after the API's, so an
  * order that raced past the first check meets the second.
+ * The duplicate rule is not read here (`recentOrders` is empty): the placing transaction claims
+ * the order's identity for the window (core `duplicateKeyOf`, lambdas/orders/orders-service.ts),
+ * which concurrent twins cannot both pass; it replaced a query of the account's recent orders
+ * (issue 12).
  */
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
@@ -24,7 +26,6 @@ import {
   type OrderSpec,
   parseNanos,
   plainDecimalText,
-  type RecentOrder,
   type RiskContext,
   type RiskLimits,
   referencePriceOf,
@@ -166,28 +167,6 @@ export async function loadRiskInputs(
   const exposed = options.exposure === 'all' ? others(open) : others(open).filter(isEarlier);
   const openBuyExposure = await exposureOf(market, exposed, order.symbol, referencePrice);
 
-  const window = limits.duplicateWindowSeconds;
-  let recentOrders: RecentOrder[] = [];
-  if (window !== null && window > 0) {
-    const from = new Date(now - window * 1000).toISOString();
-    const recent = await queryViews(doc, {
-      IndexName: ORDERS_INDEX.byAccount,
-      KeyConditionExpression: 'accountId = :a AND createdKey >= :from',
-      ExpressionAttributeValues: { ':a': accountId, ':from': from },
-    });
-    recentOrders = others(recent)
-      .filter((v) => v.status !== 'rejected' && isEarlier(v))
-      .map((v) => ({
-        symbol: v.symbol,
-        side: v.side,
-        qty: v.qty ?? null,
-        notional: v.notional ?? null,
-        type: v.type,
-        limitPrice: v.limit_price ?? null,
-        createdAt: v.created_at,
-      }));
-  }
-
   return {
     limits,
     context: {
@@ -195,7 +174,7 @@ export async function loadRiskInputs(
       referencePrice,
       buyingPower: stored.buyingPower ?? null,
       openBuyExposure,
-      recentOrders,
+      recentOrders: [],
       accountProblem: read.ok ? null : read.problem,
     },
   };

@@ -92,7 +92,8 @@ describe('queue handler (SQS batch)', () => {
   test('places each event once; a redelivered record (same event id) places nothing new', async () => {
     const first = record(event({ accountId: ACCOUNT, order: LIMIT_BUY }, 'evt-1'), 'm-1');
     const second = record(
-      event({ accountId: ACCOUNT, order: { ...LIMIT_BUY, client_order_id: 'other' } }, 'evt-2'),
+      // Another qty: an identical order within 2 s would be a duplicate_order.
+      event({ accountId: ACCOUNT, order: { ...LIMIT_BUY, qty: '11', client_order_id: 'other' } }, 'evt-2'),
       'm-2',
     );
     expect(await failedIds(first, second)).toEqual([]);
@@ -105,7 +106,7 @@ describe('queue handler (SQS batch)', () => {
     risk.mockRejectedValueOnce(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
     const failing = record(event({ accountId: ACCOUNT, order: LIMIT_BUY }, 'evt-1'), 'm-1');
     const fine = record(
-      event({ accountId: ACCOUNT, order: { ...LIMIT_BUY, client_order_id: 'other' } }, 'evt-2'),
+      event({ accountId: ACCOUNT, order: { ...LIMIT_BUY, qty: '11', client_order_id: 'other' } }, 'evt-2'),
       'm-2',
     );
     expect(await failedIds(failing, fine, record('not json', 'm-3'))).toEqual(['m-1', 'm-3']);

@@ -68,9 +68,9 @@ describe('the synthesized OMS template', () => {
       'orderId:S',
       null,
       [
-        ['byAccount', 'accountId:S', 'createdKey:S', 'ALL'],
+        ['byAccount', 'accountId:S', 'createdKey:S', 'INCLUDE'],
         ['byAccountStatus', 'accountOpenClosed:S', 'createdKey:S', 'ALL'],
-        ['byAccountSymbol', 'accountSymbol:S', 'createdKey:S', 'ALL'],
+        ['byAccountSymbol', 'accountSymbol:S', 'createdKey:S', 'INCLUDE'],
         ['byPendingNew', 'awaitingWorkflow:S', 'createdKey:S', 'KEYS_ONLY'],
         ['byArmedSymbol', 'armedSymbol:S', 'createdKey:S', 'ALL'],
       ],

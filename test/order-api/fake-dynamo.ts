@@ -112,8 +112,15 @@ export class FakeDynamo {
         items.map((ti) => {
           const put = ti.Put;
           if (put === undefined) return 'None';
-          const exists = this.table(put.TableName).has(this.key(put.TableName, put.Item));
-          return put.ConditionExpression?.startsWith('attribute_not_exists') && exists
+          const existing = this.table(put.TableName).get(this.key(put.TableName, put.Item));
+          // The duplicate claim: `attribute_not_exists(id) OR createdAtMs < :from`.
+          const stale =
+            put.ConditionExpression?.includes('OR createdAtMs < :from') === true &&
+            existing !== undefined &&
+            (existing.createdAtMs as number) < (put.ExpressionAttributeValues?.[':from'] as number);
+          return put.ConditionExpression?.startsWith('attribute_not_exists') &&
+            existing !== undefined &&
+            !stale
             ? 'ConditionalCheckFailed'
             : 'None';
         });

@@ -2,6 +2,7 @@ import '../order-api/env.js';
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { validateOrderRequest } from '../../lambdas/core/index.js';
 import {
+  duplicateClaimOf,
   type OrdersServiceDeps,
   type PlaceOrderInput,
   placeOrder,
@@ -85,6 +86,21 @@ describe('placeOrder', () => {
             occurredAt: new Date(T0).toISOString(),
           }),
           ConditionExpression: 'attribute_not_exists(orderId)',
+        },
+      },
+      {
+        // The duplicate rule's claim for the window (2 s by default), last.
+        Put: {
+          TableName: 'idempotency',
+          Item: {
+            id: duplicateClaimOf(ACCOUNT, specOf(body)),
+            orderId: 'order-1',
+            createdAt: new Date(T0).toISOString(),
+            createdAtMs: T0,
+            expiresAt: T0 / 1000 + 2 + 60,
+          },
+          ConditionExpression: 'attribute_not_exists(id) OR createdAtMs < :from',
+          ExpressionAttributeValues: { ':from': T0 - 2000 },
         },
       },
     ]);
@@ -194,6 +210,57 @@ describe('placeOrder', () => {
     expect(results.map((r) => r.kind).sort()).toEqual(['conflict', 'conflict', 'created']);
   });
 
+  describe('the duplicate rule, claimed in the placing transaction (issue 12: no query of recent orders)', () => {
+    test.each<[string, Record<string, unknown>, number, string]>([
+      ['an identical order within the window is refused', LIMIT_BUY, 1999, 'risk_refused'],
+      [
+        '... the same terms spelled otherwise too',
+        { ...LIMIT_BUY, symbol: 'aapl', qty: 10, limit_price: '100.000' },
+        500,
+        'risk_refused',
+      ],
+      ['once the window has passed it is placed', LIMIT_BUY, 2001, 'created'],
+      ['another qty is not a twin', { ...LIMIT_BUY, qty: '11' }, 0, 'created'],
+      ['another side is not a twin', { ...LIMIT_BUY, side: 'sell' }, 0, 'created'],
+      ['another limit price is not a twin', { ...LIMIT_BUY, limit_price: '100.01' }, 0, 'created'],
+    ])('%s', async (_case, second, after, kind) => {
+      expect((await place()).kind).toBe('created');
+      const r = await place({ body: second, now: T0 + after, requestId: 'req-2' });
+      expect(r.kind).toBe(kind);
+      if (r.kind === 'risk_refused') {
+        expect(r.refusals).toEqual([
+          {
+            rule: 'duplicate_order',
+            limit: '2',
+            message: `duplicate_order: an identical order was submitted at ${new Date(T0).toISOString()}, within the window of 2 s`,
+          },
+        ]);
+      }
+      expect(fake.table('events').size).toBe(kind === 'created' ? 2 : 1);
+    });
+
+    test('concurrent twins (no client_order_id): exactly one is placed, the others are refused as duplicates', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => place({ requestId: `req-${i}` })),
+      );
+      expect(results.map((r) => r.kind).sort()).toEqual([
+        'created',
+        'risk_refused',
+        'risk_refused',
+        'risk_refused',
+        'risk_refused',
+      ]);
+      expect(fake.table('events').size).toBe(1);
+    });
+
+    test('a window of 0 (or null) claims nothing', async () => {
+      risk.mockResolvedValue(riskInputs({ duplicateWindowSeconds: 0 }));
+      expect((await place()).kind).toBe('created');
+      expect((await place()).kind).toBe('created');
+      expect([...fake.table('idempotency').keys()].some((k) => k.startsWith('dup#'))).toBe(false);
+    });
+  });
+
   test('a transaction conflict (the winner still committing) is retried', async () => {
     fake.failNextTransactions.push(['TransactionConflict', 'None']);
     const r = await place();
@@ -212,7 +279,9 @@ describe('placeOrder', () => {
   test('the submit rate: an atomic counter per account and second, refused at the limit', async () => {
     risk.mockResolvedValue(riskInputs({ maxOrdersPerSecond: 2 }));
     const kinds = [];
-    for (const now of [T0, T0 + 100, T0 + 900, T0 + 1000]) kinds.push((await place({ now })).kind);
+    // Distinct orders (the duplicate rule would refuse twins within 2 s).
+    for (const [i, now] of [T0, T0 + 100, T0 + 900, T0 + 1000].entries())
+      kinds.push((await place({ now, body: { ...LIMIT_BUY, qty: String(10 + i) } })).kind);
     expect(kinds).toEqual(['created', 'created', 'rate_limited', 'created']);
     expect(fake.mock.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
       TableName: 'idempotency',

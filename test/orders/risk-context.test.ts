@@ -22,7 +22,7 @@ beforeEach(() => {
   setEnv();
 });
 
-it('merges the account limits over the defaults and values open buys and recent orders', async () => {
+it('merges the account limits over the defaults and values open buys (recent orders are not read)', async () => {
   ddb.on(GetCommand, { TableName: TABLES.ACCOUNTS_TABLE }).resolves({
     Item: {
       pk: 'account#acc-1',
@@ -51,12 +51,6 @@ it('merges the account limits over the defaults and values open buys and recent 
       view({ id: 'd', symbol: 'AAPL', side: 'sell', qty: '100', limit_price: '100' }), // sells reserve nothing
     ],
   });
-  ddb.on(QueryCommand, { IndexName: 'byAccount' }).resolves({
-    Items: [
-      view({ id: 'r1', symbol: 'AAPL', qty: '1', limit_price: '99', created_at: iso(SUBMITTED_AT - 1000) }),
-      view({ id: 'r2', symbol: 'AAPL', qty: '1', status: 'rejected', created_at: iso(SUBMITTED_AT - 500) }),
-    ],
-  });
   const { limits, context } = await loadRiskInputs(
     'acc-1',
     spec({ symbol: 'AAPL', qty: '1', side: 'buy', type: 'market' }),
@@ -64,12 +58,9 @@ it('merges the account limits over the defaults and values open buys and recent 
   );
   expect(limits).toEqual({ ...DEFAULT_RISK_LIMITS, maxOrderQty: '500', restrictedSymbols: ['GME'] });
   expect(context).toMatchObject({ referencePrice: '100', buyingPower: '50000', openBuyExposure: '1894' });
-  expect(context.recentOrders.map((r) => r.limitPrice)).toEqual(['99']);
-  const recentQuery = ddb.commandCalls(QueryCommand, { IndexName: 'byAccount' })[0]?.args[0].input;
-  expect(recentQuery?.ExpressionAttributeValues).toEqual({
-    ':a': 'acc-1',
-    ':from': iso(SUBMITTED_AT - 2000),
-  });
+  // The duplicate rule is claimed when the order is placed (orders-service), not read here.
+  expect(context.recentOrders).toEqual([]);
+  expect(ddb.commandCalls(QueryCommand, { IndexName: 'byAccount' })).toHaveLength(0);
 });
 
 const buyOne = spec({ symbol: 'AAPL', qty: '1', side: 'buy', type: 'market' });
