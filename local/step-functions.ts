@@ -689,7 +689,14 @@ export class LocalStepFunctions {
         ...(retryIntervalOverrides === undefined ? {} : { retryIntervalOverrides }),
       },
       context: {
-        Execution: { Id: arn, Name: name, RoleArn: LOCAL_ROLE_ARN, RedriveCount: 0 },
+        Execution: {
+          Id: arn,
+          Name: name,
+          Input: parsed as never,
+          StartTime: new Date(e.startMs).toISOString(),
+          RoleArn: LOCAL_ROLE_ARN,
+          RedriveCount: 0,
+        },
         StateMachine: { Id: machine.spec.arn, Name: machine.spec.name },
         Task: {
           get Token() {

@@ -107,6 +107,20 @@ export const eventDataSchemas = {
         held: z.boolean(),
       })
       .optional(),
+    acceptedAgainst: z
+      .strictObject({
+        limits: z.strictObject({
+          maxOrderQty: decimalText.nullable(),
+          maxOrderNotional: decimalText.nullable(),
+          priceCollarPercent: decimalText.nullable(),
+          restrictedSymbols: z.array(z.string()),
+          duplicateWindowSeconds: z.number().int().nonnegative().nullable(),
+          maxOrdersPerSecond: z.number().int().nonnegative().nullable(),
+        }),
+        referencePrice: decimalText.nullable(),
+        buyingPower: decimalText.nullable(),
+      })
+      .optional(),
   }),
   OrderActivated: z.strictObject({ qty: decimalText }),
   OrderTrailMoved: z.strictObject({ hwm: decimalText }),

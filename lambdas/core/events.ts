@@ -3,7 +3,9 @@
  * `type` is the EventBridge detail-type (PascalCase, past tense). Decimals are canonical text so
  * an event is plain JSON from the core to DynamoDB to the bus.
  */
+
 import type { OrderSpec, TimeInForce } from './order-request.js';
+import type { RiskSnapshot } from './risk.js';
 
 interface EventBase<T extends string, D> {
   readonly type: T;
@@ -55,6 +57,8 @@ export type OrderSubmitted = EventBase<
     readonly carriedFilledValue: string;
     /** Present on the members of a bracket, OCO or OTO order (a replacement keeps its member's). */
     readonly contingency?: Contingency;
+    /** What the API's pre-trade check read (core `RiskSnapshot`); absent on replacements. */
+    readonly acceptedAgainst?: RiskSnapshot;
   }
 >;
 /**

@@ -9,6 +9,7 @@
  *   filledQty + leavesQty + canceledQty = qty
  * and while the order is open `filledQty + leavesQty = qty` (see docs/domain.md).
  */
+
 import {
   divideHalfEven,
   formatNanos,
@@ -25,6 +26,7 @@ import {
 import type { Contingency, OrderEvent, OrderSubmitted, QuarantineReason, ReplaceChanges } from './events.js';
 import { describeFieldErrors, type FieldError } from './field-error.js';
 import { type OrderSpec, type OrderType, specToRequest, validateOrderRequest } from './order-request.js';
+import type { RiskSnapshot } from './risk.js';
 import { isTerminal, type OrderStatus } from './status.js';
 
 /** Where the order is in its life, before pending requests and fills are taken into account. */
@@ -235,6 +237,8 @@ export type OrderCommand =
       readonly order: OrderSpec;
       /** A member of a contingent order (see `contingentMembersOf`). */
       readonly contingency?: Contingency;
+      /** What the API's pre-trade check read, recorded on the event (core `RiskSnapshot`). */
+      readonly acceptedAgainst?: RiskSnapshot;
     }
   /** The venue (or the OMS, for a stop it holds) reports a trailing stop's new high-water mark. */
   | { readonly type: 'moveTrail'; readonly hwm: string }
@@ -448,6 +452,7 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
           0n,
           0n,
           command.contingency,
+          command.acceptedAgainst,
         ),
       ],
     };
@@ -927,6 +932,7 @@ function submittedEvent(
   carriedQty: Nanos,
   carriedValue: Value18,
   contingency?: Contingency,
+  acceptedAgainst?: RiskSnapshot,
 ): OrderSubmitted {
   return {
     type: 'OrderSubmitted',
@@ -941,6 +947,7 @@ function submittedEvent(
       carriedFilledQty: formatNanos(carriedQty),
       carriedFilledValue: formatValue18(carriedValue),
       ...(contingency === undefined ? {} : { contingency }),
+      ...(acceptedAgainst === undefined ? {} : { acceptedAgainst }),
     },
   };
 }

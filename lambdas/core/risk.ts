@@ -38,6 +38,19 @@ import {
 } from './decimal.js';
 import type { OrderSpec } from './order-request.js';
 
+/**
+ * What an order was accepted against at the API (recorded on its `OrderSubmitted` as
+ * `acceptedAgainst`): the account's limits and buying power, and the reference price, as read
+ * when the order was placed. The workflow's re-check runs as of the submission with these, so it
+ * reads only what may have moved since (the account's open orders), not the account or the market
+ * again (issue 12); the audit trail shows what the order was checked against.
+ */
+export interface RiskSnapshot {
+  readonly limits: RiskLimits;
+  readonly referencePrice: string | null;
+  readonly buyingPower: string | null;
+}
+
 export interface RiskLimits {
   readonly maxOrderQty: string | null;
   readonly maxOrderNotional: string | null;

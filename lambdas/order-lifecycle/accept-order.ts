@@ -17,13 +17,29 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { parsePayload } from '../orders/workflow-task.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
-import { recheckPreTradeRisk } from './check-pre-trade-risk.js';
+import { type CarriedRecheck, recheckPreTradeRisk } from './check-pre-trade-risk.js';
 import { routeOrder } from './route-order.js';
 
 const payload = z.looseObject({
   orderId: z.string().min(1),
   replacement: z.boolean().optional(),
   stage: z.enum(['new', 'approved', 'triggered']).optional(),
+  // The execution input (`$$.Execution.Input`): its `recheck` carries the order's terms and what
+  // the API checked it against (lambdas/orders/workflow-start.ts), so the re-check reads only the
+  // account's open orders. Parsed loosely: absent or malformed, the re-check loads what it needs.
+  execution: z
+    .looseObject({
+      accountId: z.string().min(1),
+      recheck: z
+        .looseObject({
+          order: z.looseObject({ symbol: z.string().min(1), side: z.string(), type: z.string() }),
+          createdAt: z.iso.datetime({ offset: true }),
+          contingencyRole: z.string().nullable(),
+          acceptedAgainst: z.looseObject({ limits: z.looseObject({}) }),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 
 export type AcceptNext = 'submit' | 'hold' | 'guardian' | 'rejected' | 'await';
@@ -58,9 +74,20 @@ export function nextStep(input: {
 }
 
 const runTask = async (event: unknown, context?: Context): Promise<AcceptResult> => {
-  const { orderId, replacement = false, stage = 'new' } = parsePayload(payload, event, 'accept-order');
+  const {
+    orderId,
+    replacement = false,
+    stage = 'new',
+    execution,
+  } = parsePayload(payload, event, 'accept-order');
+  const carried =
+    execution?.recheck === undefined
+      ? undefined
+      : ({ accountId: execution.accountId, ...execution.recheck } as unknown as CarriedRecheck);
   const risk =
-    !replacement && stage === 'new' ? await recheckPreTradeRisk(orderId, context, 'accept-order') : null;
+    !replacement && stage === 'new'
+      ? await recheckPreTradeRisk(orderId, context, 'accept-order', carried)
+      : null;
   const beforeRouting = nextStep({ replacement, stage, risk, holdTrigger: false });
   if (beforeRouting === 'rejected' || beforeRouting === 'guardian') {
     return { next: beforeRouting, venue: null, outcomeTimeoutSeconds: null, reason: risk?.reason ?? null };

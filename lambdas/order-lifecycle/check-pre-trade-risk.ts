@@ -10,7 +10,9 @@ import { z } from 'zod';
 import {
   checkPreTradeRisk,
   describeFieldErrors,
+  type OrderSpec,
   type RiskRefusal,
+  type RiskSnapshot,
   specToRequest,
   statusOf,
   validateOrderRequest,
@@ -32,39 +34,78 @@ export interface RiskCheckResult {
   readonly refusals: readonly RiskRefusal[];
 }
 
+/** What the execution input carries for the re-check (lambdas/orders/workflow-start.ts `recheck`). */
+export type CarriedRecheck = {
+  readonly accountId: string;
+  readonly order: OrderSpec;
+  readonly createdAt: string;
+  readonly contingencyRole: string | null;
+  readonly acceptedAgainst: RiskSnapshot;
+};
+
 /**
  * The re-check of one order (also the first half of `Accept order`, accept-order.ts). `task` names
- * the workflow step in the rejection's metadata.
+ * the workflow step in the rejection's metadata. With `carried` (the execution input's `recheck`:
+ * the order's terms and what the API checked it against) it reads only the account's open orders;
+ * without (an execution started before the input carried it), it loads the order and the account.
+ * An order that closed meanwhile is checked all the same: the submission finds it closed and does
+ * not send it.
  */
 export async function recheckPreTradeRisk(
   orderId: string,
   context: Context | undefined,
   task = 'check-pre-trade-risk',
+  carried?: CarriedRecheck,
 ): Promise<RiskCheckResult> {
-  const store = eventStore();
-  const { state } = await store.loadState(orderId);
-  if (state === undefined) throw new OrderNotFound(orderId);
   const riskGuardian = optionalEnv(ENV.riskGuardianUrl) !== undefined;
-  if (state.phase !== 'pending_new') {
-    // A retry after the rejection was written, or the order closed meanwhile: do not go on.
-    return { decision: 'rejected', riskGuardian, reason: `order is ${statusOf(state)}`, refusals: [] };
+  let order: { spec: OrderSpec; createdAt: string; accountId: string; role: string | null };
+  if (carried !== undefined) {
+    order = {
+      spec: carried.order,
+      createdAt: carried.createdAt,
+      accountId: carried.accountId,
+      role: carried.contingencyRole,
+    };
+  } else {
+    const { state } = await eventStore().loadState(orderId);
+    if (state === undefined) throw new OrderNotFound(orderId);
+    if (state.phase !== 'pending_new') {
+      // A retry after the rejection was written, or the order closed meanwhile: do not go on.
+      return { decision: 'rejected', riskGuardian, reason: `order is ${statusOf(state)}`, refusals: [] };
+    }
+    order = {
+      spec: state.spec,
+      createdAt: state.createdAt,
+      accountId: state.accountId,
+      role: state.contingency?.role ?? null,
+    };
   }
+  return checkAndRecord(orderId, order, context, task, riskGuardian, carried?.acceptedAgainst);
+}
 
+async function checkAndRecord(
+  orderId: string,
+  order: { spec: OrderSpec; createdAt: string; accountId: string; role: string | null },
+  context: Context | undefined,
+  task: string,
+  riskGuardian: boolean,
+  snapshot: RiskSnapshot | undefined,
+): Promise<RiskCheckResult> {
   // An algorithmic parent's child works within what the parent's check approved (its qty, its
   // limit): checked again alone, sibling clips would look like duplicates of each other.
-  if (state.contingency?.role === 'algo_child')
-    return { decision: 'accepted', riskGuardian, reason: null, refusals: [] };
+  if (order.role === 'algo_child') return { decision: 'accepted', riskGuardian, reason: null, refusals: [] };
 
   // The check is made as of the submission, so a retry decides the same way.
-  const asOf = Date.parse(state.createdAt);
-  const { limits, context: riskContext } = await loadRiskInputs(state.accountId, state.spec, asOf, {
-    self: { orderId, createdAt: state.createdAt },
+  const asOf = Date.parse(order.createdAt);
+  const { limits, context: riskContext } = await loadRiskInputs(order.accountId, order.spec, asOf, {
+    self: { orderId, createdAt: order.createdAt },
+    ...(snapshot === undefined ? {} : { snapshot }),
   });
-  const validation = validateOrderRequest(specToRequest(state.spec), {
+  const validation = validateOrderRequest(specToRequest(order.spec), {
     now: asOf,
     ...(riskContext.referencePrice === null ? {} : { referencePrice: riskContext.referencePrice }),
   });
-  const refusals = checkPreTradeRisk(state.spec, limits, riskContext);
+  const refusals = checkPreTradeRisk(order.spec, limits, riskContext);
   const reasons = [
     ...(validation.ok ? [] : [`invalid order: ${describeFieldErrors(validation.errors)}`]),
     ...refusals.map((r) => r.message),
@@ -73,7 +114,7 @@ export async function recheckPreTradeRisk(
 
   const reason = reasons.join('; ');
   const result = await runCommand(
-    store,
+    eventStore(),
     orderId,
     { type: 'reject', reason },
     workflowMeta(task, context),

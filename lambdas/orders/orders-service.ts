@@ -165,7 +165,17 @@ export async function placeOrder(
     const orderId = deps.newOrderId();
     const memberIds = [orderId, ...Array.from({ length: memberCountOf(spec) - 1 }, () => deps.newOrderId())];
     const members = membersOf(spec, memberIds).map((m) => {
-      const submit = { type: 'submit', orderId: m.orderId, accountId, order: m.spec } as const;
+      const submit = {
+        type: 'submit',
+        orderId: m.orderId,
+        accountId,
+        order: m.spec,
+        acceptedAgainst: {
+          limits,
+          referencePrice: context.referencePrice,
+          buyingPower: context.buyingPower,
+        },
+      } as const;
       const decision = decide(
         undefined,
         m.contingency ? { ...submit, contingency: m.contingency } : submit,

@@ -28,6 +28,7 @@ import {
   plainDecimalText,
   type RiskContext,
   type RiskLimits,
+  type RiskSnapshot,
   referencePriceOf,
   toValue18,
   type Value18,
@@ -58,6 +59,12 @@ export interface LoadRiskOptions {
    * (a replace commits its exposure now, next to every order open now).
    */
   readonly exposure?: 'before_self' | 'all';
+  /**
+   * What the API read when the order was placed (its `OrderSubmitted.acceptedAgainst`): the
+   * account's limits and buying power and the reference price are taken from it, not read again;
+   * only the open orders are (the workflow's re-check, as of the submission).
+   */
+  readonly snapshot?: RiskSnapshot;
 }
 
 const decimalText = z
@@ -145,20 +152,26 @@ export async function loadRiskInputs(
 ): Promise<RiskInputs> {
   const doc = options.doc ?? dynamo;
   const market = options.market ?? marketData();
+  const snapshot = options.snapshot;
   const [account, referencePrice, open] = await Promise.all([
-    doc.send(
-      new GetCommand({ TableName: requiredEnv(ENV.accountsTable), Key: { pk: `account#${accountId}` } }),
-    ),
-    quoteOf(market, order.symbol),
+    snapshot === undefined
+      ? doc.send(
+          new GetCommand({ TableName: requiredEnv(ENV.accountsTable), Key: { pk: `account#${accountId}` } }),
+        )
+      : null,
+    snapshot === undefined ? quoteOf(market, order.symbol) : snapshot.referencePrice,
     queryViews(doc, {
       IndexName: ORDERS_INDEX.byAccountStatus,
       KeyConditionExpression: 'accountOpenClosed = :k',
       ExpressionAttributeValues: { ':k': `${accountId}#open` },
     }),
   ]);
-  const read = readAccount(accountId, account.Item);
+  const read = account === null ? ({ ok: true, account: {} } as const) : readAccount(accountId, account.Item);
   const stored: StoredAccount = read.ok ? read.account : {};
-  const limits: RiskLimits = { ...DEFAULT_RISK_LIMITS, ...stripUndefined(stored.riskLimits ?? {}) };
+  const limits: RiskLimits = snapshot?.limits ?? {
+    ...DEFAULT_RISK_LIMITS,
+    ...stripUndefined(stored.riskLimits ?? {}),
+  };
 
   const others = (views: View[]) => views.filter((v) => v.id !== options.self?.orderId);
   // Orders sort by createdKey (`createdAt#orderId`), as the read model's GSIs do.
@@ -172,7 +185,7 @@ export async function loadRiskInputs(
     context: {
       now,
       referencePrice,
-      buyingPower: stored.buyingPower ?? null,
+      buyingPower: snapshot === undefined ? (stored.buyingPower ?? null) : snapshot.buyingPower,
       openBuyExposure,
       recentOrders: [],
       accountProblem: read.ok ? null : read.problem,

@@ -6,7 +6,7 @@
  * execution; once it has ended (or if the input differed) it answers `ExecutionAlreadyExists`.
  */
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { OrderSubmitted } from '../core/index.js';
+import type { OrderSpec, OrderSubmitted, RiskSnapshot } from '../core/index.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 
 /** The lifecycle execution's input (docs/aws.md): a function of the `OrderSubmitted` event alone. */
@@ -21,6 +21,17 @@ export interface ExecutionInput {
   readonly extendedHours: boolean;
   readonly submittedAt: string;
   readonly replacement: boolean;
+  /**
+   * What `Accept order`'s re-check needs, carried so it reads neither the event store nor the
+   * account nor the market (issue 12): the order's terms, its submission time (the check is made
+   * as of it), its role in a group, and what the API checked it against. Absent on a replacement.
+   */
+  readonly recheck?: {
+    readonly order: OrderSpec;
+    readonly createdAt: string;
+    readonly contingencyRole: string | null;
+    readonly acceptedAgainst: RiskSnapshot;
+  };
 }
 
 /**
@@ -38,6 +49,16 @@ export function executionInputOf(e: OrderSubmitted, activatedAt?: string): Execu
     extendedHours: e.data.order.extendedHours,
     submittedAt: activatedAt ?? e.occurredAt,
     replacement: e.data.replaces !== null,
+    ...(e.data.acceptedAgainst === undefined || e.data.replaces !== null
+      ? {}
+      : {
+          recheck: {
+            order: e.data.order,
+            createdAt: e.occurredAt,
+            contingencyRole: e.data.contingency?.role ?? null,
+            acceptedAgainst: e.data.acceptedAgainst,
+          },
+        }),
   };
 }
 

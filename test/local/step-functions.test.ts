@@ -285,7 +285,7 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
     const { accountId: _a, symbol: _s, ...acceptInput } = orderInput('ord-fill');
     expect(JSON.parse(scheduled[0]?.parameters as string)).toEqual({
       FunctionName: fnArn('AcceptOrderFunctionArn'),
-      Payload: { ...acceptInput, stage: 'new' },
+      Payload: { ...acceptInput, stage: 'new', execution: orderInput('ord-fill') },
     });
     // TimeoutSecondsPath is evaluated on the state input, like AWS.
     expect(scheduled[1]).toMatchObject({ resource: 'invoke.waitForTaskToken', timeoutInSeconds: 30 });

@@ -255,7 +255,8 @@ describe('order-lifecycle.asl.json', () => {
     expect(r.states).toEqual(['Accept order', 'What next?', 'Submit and await outcome']);
     expect(r.states.length).toBeLessThanOrEqual(4);
     expect(r.output?.outcome).toEqual({ orderId: 'ord-1', status: 'filled', seq: 5 });
-    expect(r.calls.AcceptOrderFunctionArn).toEqual([{ ...ACCEPT_PAYLOAD, stage: 'new' }]);
+    // The execution input rides along (its `recheck`: the re-check reads neither the order nor the account).
+    expect(r.calls.AcceptOrderFunctionArn).toEqual([{ ...ACCEPT_PAYLOAD, stage: 'new', execution: INPUT }]);
     expect(r.calls.SubmitToVenueFunctionArn).toEqual([
       { orderId: 'ord-1', venue: 'SIMX', taskToken: 'token-1', outcomeTimeoutSeconds: 30 },
     ]);

@@ -1,0 +1,112 @@
+/**
+ * `Accept order` with what the execution input carries (issue 12): the order's terms and what the
+ * API checked it against (`OrderSubmitted.acceptedAgainst`) come with the input, so the re-check
+ * reads only the account's open orders — not the event store, the account or the market — and
+ * decides as the API did, as of the submission.
+ */
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DEFAULT_RISK_LIMITS, type OrderSubmitted } from '../../lambdas/core/index.js';
+import { handler as acceptOrder } from '../../lambdas/order-lifecycle/accept-order.js';
+import { executionInputOf } from '../../lambdas/orders/workflow-start.js';
+import {
+  appended,
+  history,
+  lambdaContext,
+  SUBMITTED_AT,
+  setEnv,
+  spec,
+  storeHolds,
+  TABLES,
+} from './fixtures.js';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const order = spec({ symbol: 'AAPL', qty: '100', side: 'buy', type: 'limit', limit_price: '100' });
+
+/** The execution input the signaller builds from an OrderSubmitted that recorded `acceptedAgainst`. */
+function inputWith(limits: Partial<typeof DEFAULT_RISK_LIMITS>, buyingPower: string | null = null) {
+  const submitted = history(order).events[0] as OrderSubmitted;
+  return executionInputOf({
+    ...submitted,
+    data: {
+      ...submitted.data,
+      acceptedAgainst: { limits: { ...DEFAULT_RISK_LIMITS, ...limits }, referencePrice: '100', buyingPower },
+    },
+  });
+}
+
+const accept = (input: ReturnType<typeof inputWith>) =>
+  acceptOrder(
+    {
+      orderId: input.orderId,
+      timeInForce: input.timeInForce,
+      submittedAt: input.submittedAt,
+      extendedHours: input.extendedHours,
+      orderType: input.orderType,
+      replacement: false,
+      stage: 'new',
+      execution: input,
+    },
+    lambdaContext,
+  );
+
+beforeEach(() => {
+  ddb.reset();
+  setEnv();
+  ddb.on(QueryCommand, { TableName: TABLES.ORDERS_TABLE }).resolves({ Items: [] });
+  ddb.on(PutCommand).resolves({});
+});
+
+test('the input carries the re-check: no read of the event store, the account or the market', async () => {
+  const input = inputWith({});
+  expect(input.recheck).toMatchObject({
+    order,
+    createdAt: new Date(SUBMITTED_AT).toISOString(),
+    contingencyRole: null,
+  });
+  await expect(accept(input)).resolves.toMatchObject({ next: 'submit', venue: 'SIMX' });
+  expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+  const queries = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
+  expect(queries.map((q) => [q.TableName, q.IndexName])).toEqual([[TABLES.ORDERS_TABLE, 'byAccountStatus']]);
+});
+
+test('it decides with the limits the API read (the account record is not consulted)', async () => {
+  storeHolds(ddb, history(order).events); // the rejection is appended to the order
+  const result = await accept(inputWith({ maxOrderQty: '50' }));
+  expect(result).toMatchObject({ next: 'rejected', reason: 'max_order_qty: qty 100 exceeds the limit 50' });
+  expect(appended(ddb)).toMatchObject([{ type: 'OrderRejected', seq: 2 }]);
+});
+
+test('buying power as the API read it, against the open orders read now', async () => {
+  storeHolds(ddb, history(order).events);
+  ddb.on(QueryCommand, { TableName: TABLES.ORDERS_TABLE }).resolves({
+    Items: [
+      {
+        order: {
+          id: 'earlier',
+          symbol: 'AAPL',
+          side: 'buy',
+          type: 'limit',
+          status: 'new',
+          qty: '50',
+          limit_price: '100',
+          filled_qty: '0',
+          created_at: '2025-07-15T13:59:00.000Z',
+        },
+      },
+    ],
+  });
+  // 100 x 100 + 50 x 100 open = 15,000 > 12,000.
+  const result = await accept(inputWith({}, '12000'));
+  expect(result.next).toBe('rejected');
+  expect(result.reason).toMatch(/^buying_power:/);
+});
+
+test('an execution without the carried re-check (started before the input had it) loads what it needs', async () => {
+  storeHolds(ddb, history(order).events);
+  ddb.on(GetCommand, { TableName: TABLES.ACCOUNTS_TABLE }).resolves({ Item: { pk: 'account#acc-1' } });
+  ddb.on(GetCommand, { TableName: TABLES.MARKET_TABLE }).resolves({ Item: { symbol: 'AAPL', last: '100' } });
+  const { recheck: _dropped, ...old } = inputWith({});
+  await expect(accept(old)).resolves.toMatchObject({ next: 'submit' });
+  expect(ddb.commandCalls(GetCommand).length).toBeGreaterThan(0);
+});
