@@ -88,6 +88,9 @@ export async function applyReport(
     command,
     (s) => ({ accountId: s.accountId, correlationId: orderId, causationId: execId }),
     now,
+    8,
+    // Decided on the state just loaded (a conflict reloads): one read of the order, not two.
+    { state },
   );
   let outcome: ApplyOutcome = result.appended.length > 0 ? 'applied' : 'already_applied';
   if (!result.decision.ok) {

@@ -186,11 +186,22 @@ export async function runDecision(
   decideOn: (state: OrderState | undefined, at: number, meta: EventMeta | null) => Appending,
   meta: (state: OrderState) => EventMeta,
   now: () => number,
-  options: { readonly maxAttempts?: number; readonly settles?: (conflict: AppendConflict) => boolean } = {},
+  options: {
+    readonly maxAttempts?: number;
+    readonly settles?: (conflict: AppendConflict) => boolean;
+    /**
+     * The order's state the caller has just loaded (strongly consistent): the first attempt
+     * decides on it instead of loading it again; a conflict reloads as always (issue 12).
+     */
+    readonly loaded?: { readonly state: OrderState };
+  } = {},
 ): Promise<CommandResult & { readonly conflict?: AppendConflict }> {
   const maxAttempts = options.maxAttempts ?? 8;
   for (let attempt = 1; ; attempt++) {
-    const { state } = await store.loadState(orderId);
+    const state =
+      attempt === 1 && options.loaded !== undefined
+        ? options.loaded.state
+        : (await store.loadState(orderId)).state;
     const groupId = state?.contingency?.groupId;
     const m = state === undefined ? null : groupId === undefined ? meta(state) : { ...meta(state), groupId };
     const { decision, extra = [], extraEvents = [] } = decideOn(state, now(), m);
@@ -220,9 +231,11 @@ export function runCommand(
   meta: (state: OrderState) => EventMeta,
   now: () => number,
   maxAttempts = 8,
+  loaded?: { readonly state: OrderState },
 ): Promise<CommandResult> {
   return runDecision(store, orderId, (state, at) => ({ decision: decide(state, command, at) }), meta, now, {
     maxAttempts,
+    ...(loaded === undefined ? {} : { loaded }),
   });
 }
 

@@ -56,6 +56,9 @@ export async function requestCancel(
     { type: 'requestCancel', requestedBy: principal.principalId },
     meta,
     Date.now,
+    8,
+    // Decided on the state just read (a concurrent append makes it reload): one read, not two.
+    { state: owned.state },
   );
   if (!result.decision.ok) {
     const message = `order is not cancelable: ${reasonOf(result.decision.refusal)}`;
