@@ -56,9 +56,8 @@ export class StreamConsumers extends Construct {
       description: 'Event store stream -> EventBridge (source stockbot.oms)',
     });
     publisher.addEnvironment(ENV.eventBusName, bus.eventBusName);
+    // No table: at least once on the bus, subscribers dedupe on metadata.eventId (publisher.ts).
     bus.grantPutEventsTo(publisher);
-    // Published markers (`pub#<eventId>`, TTL): a redelivered record is not put on the bus again.
-    useTable(publisher, stores.idempotency, ENV.idempotencyTable, 'readWrite');
 
     const projector = omsFunction(this, 'Projector', {
       entry: HANDLERS.projector,

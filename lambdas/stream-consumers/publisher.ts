@@ -6,27 +6,24 @@
  * the 256 KB request limit); entries the bus reports failed (`FailedEntryCount`, per-entry
  * `ErrorCode`) are retried alone, with backoff, a few times; a call that throws is retried the
  * same way. What still fails is reported to Lambda as the FIRST failed record, so the shard
- * resumes there.
+ * resumes there. An event id twice in one batch goes out once.
  *
- * Idempotent by event id: EventBridge has no deduplication, so the publisher keeps a marker
- * `pub#<eventId>` in IDEMPOTENCY_TABLE for every event it has put on the bus (TTL 7 days, well
- * past the stream's 24 h). Before PutEvents it reads the batch's markers (BatchGetItem,
- * consistent) and skips events already published; an event id twice in a batch goes out once;
- * after a successful entry it writes the marker (BatchWriteItem, unprocessed items retried). So a
- * redelivered record (a bisected or retried batch, records after a failed one) is not published
- * twice. What remains at-least-once: a crash or a failed marker write between PutEvents and the
- * marker, and a marker read that fails (the batch is then published without the check rather
- * than stalled). Subscribers still deduplicate on `detail.metadata.eventId` (= `orderId:seq`) and
- * order an order's events by `detail.metadata.seq` (the bus does not keep order).
+ * At least once, like EventBridge's own delivery to its targets: each event is put once on the
+ * normal path; a record delivered again (the records after a failed one, a retried or bisected
+ * batch) is put again. Subscribers deduplicate on `detail.metadata.eventId` (= `orderId:seq`) and
+ * order an order's events by `detail.metadata.seq` (the bus does not keep order). Until issue 12
+ * the publisher kept a "published" marker per event (a BatchGetItem and a BatchWriteItem per
+ * batch: 4 DynamoDB requests and 3 write units of a filled market order) to skip such
+ * redeliveries; it no longer does: the markers halved nothing subscribers could rely on (a crash
+ * between PutEvents and the marker re-sent anyway), and they kept a replay of the stream from
+ * re-sending what a subscriber missed.
  */
-
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
   type EventBridgeClient,
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
-import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { busEntryOf } from '../event-store/envelope.js';
 import {
@@ -37,27 +34,14 @@ import {
   streamHandler,
 } from '../event-store/stream-records.js';
 import { ENV, requiredEnv } from '../platform/config.js';
-import { dynamo } from '../platform/dynamo.js';
 import { eventBridge } from '../platform/event-bridge.js';
 import { logger, metrics } from '../platform/observability.js';
 
 export const MAX_ENTRIES_PER_CALL = 10;
-/** How long a published marker is kept: far longer than a record can be redelivered (24 h). */
-export const MARKER_TTL_SECONDS = 7 * 24 * 60 * 60;
-const MAX_KEYS_PER_BATCH_GET = 100;
-const MAX_ITEMS_PER_BATCH_WRITE = 25;
-
-/** The idempotency table's marker of a published event. */
-export function publishedMarkerId(eventId: string): string {
-  return `pub#${eventId}`;
-}
 
 export interface PublisherDeps {
   readonly bus: EventBridgeClient;
   readonly eventBusName: string;
-  readonly doc: DynamoDBDocumentClient;
-  readonly idempotencyTable: string;
-  readonly now: () => number;
 }
 /** PutEvents' limit on the total size of one request's entries. */
 export const MAX_REQUEST_BYTES = 256 * 1024;
@@ -159,85 +143,6 @@ export async function putEntries(
   return { failed: new Set(pending.map((p) => p.index)), published, entryFailures };
 }
 
-function chunksOf<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-/**
- * The event ids among `eventIds` that already have a published marker. Unprocessed keys are
- * retried; if the table cannot answer, the unanswered ids count as not published (the bus gets
- * them again rather than the shard stalling on the idempotency table).
- */
-export async function alreadyPublished(
-  deps: PublisherDeps,
-  eventIds: readonly string[],
-  retry: RetryPolicy = DEFAULT_RETRY,
-): Promise<Set<string>> {
-  const found = new Set<string>();
-  for (const chunk of chunksOf(eventIds, MAX_KEYS_PER_BATCH_GET)) {
-    let keys: Record<string, unknown>[] = chunk.map((id) => ({ id: publishedMarkerId(id) }));
-    for (let attempt = 1; attempt <= retry.attempts && keys.length > 0; attempt++) {
-      if (attempt > 1) await retry.sleep(retry.baseDelayMs * 2 ** (attempt - 2));
-      try {
-        const out = await deps.doc.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [deps.idempotencyTable]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'id' },
-            },
-          }),
-        );
-        for (const item of out.Responses?.[deps.idempotencyTable] ?? []) {
-          const id = String(item.id);
-          if (id.startsWith('pub#')) found.add(id.slice(4));
-        }
-        keys = out.UnprocessedKeys?.[deps.idempotencyTable]?.Keys ?? [];
-      } catch (err) {
-        logger.warn('reading published markers failed', { attempt, error: errorName(err) });
-      }
-    }
-    if (keys.length > 0) {
-      metrics.addMetric('PublishedMarkersUnread', MetricUnit.Count, keys.length);
-      logger.warn('published markers not read; those events are published without the check', {
-        unread: keys.length,
-      });
-    }
-  }
-  return found;
-}
-
-/** Writes the published markers of `eventIds`; returns how many could not be written. */
-export async function markPublished(
-  deps: PublisherDeps,
-  eventIds: readonly string[],
-  retry: RetryPolicy = DEFAULT_RETRY,
-): Promise<number> {
-  const nowMs = deps.now();
-  const publishedAt = new Date(nowMs).toISOString();
-  const expiresAt = Math.floor(nowMs / 1000) + MARKER_TTL_SECONDS;
-  let unwritten = 0;
-  for (const chunk of chunksOf(eventIds, MAX_ITEMS_PER_BATCH_WRITE)) {
-    type WriteRequest = { PutRequest?: { Item: Record<string, unknown> } };
-    let requests: WriteRequest[] = chunk.map((eventId) => ({
-      PutRequest: { Item: { id: publishedMarkerId(eventId), publishedAt, expiresAt } },
-    }));
-    for (let attempt = 1; attempt <= retry.attempts && requests.length > 0; attempt++) {
-      if (attempt > 1) await retry.sleep(retry.baseDelayMs * 2 ** (attempt - 2));
-      try {
-        const out = await deps.doc.send(
-          new BatchWriteCommand({ RequestItems: { [deps.idempotencyTable]: requests } }),
-        );
-        requests = (out.UnprocessedItems?.[deps.idempotencyTable] ?? []) as WriteRequest[];
-      } catch (err) {
-        logger.warn('writing published markers failed', { attempt, error: errorName(err) });
-      }
-    }
-    unwritten += requests.length;
-  }
-  return unwritten;
-}
-
 export async function publishBatch(
   event: DynamoDBStreamEvent,
   deps: PublisherDeps,
@@ -250,19 +155,11 @@ export async function publishBatch(
     if (item.kind === 'event' && !firstIndexOf.has(item.event.eventId))
       firstIndexOf.set(item.event.eventId, index);
   });
-  const published = await alreadyPublished(deps, [...firstIndexOf.keys()], retry);
-  const entries = [...firstIndexOf]
-    .filter(([eventId]) => !published.has(eventId))
-    .map(([, index]) => {
-      const item = items[index] as Extract<StreamItem, { kind: 'event' }>;
-      return { index, eventId: item.event.eventId, entry: busEntryOf(item.event, deps.eventBusName) };
-    });
+  const entries = [...firstIndexOf].map(([, index]) => {
+    const item = items[index] as Extract<StreamItem, { kind: 'event' }>;
+    return { index, entry: busEntryOf(item.event, deps.eventBusName) };
+  });
   const outcome = await putEntries(deps.bus, entries, retry);
-  const unmarked = await markPublished(
-    deps,
-    entries.filter((e) => !outcome.failed.has(e.index)).map((e) => e.eventId),
-    retry,
-  );
 
   const failed = new Set<number>();
   items.forEach((item, index) => {
@@ -270,16 +167,8 @@ export async function publishBatch(
     if (outcome.failed.has(firstIndexOf.get(item.event.eventId) as number)) failed.add(index);
   });
   metrics.addMetric('EventsPublished', MetricUnit.Count, outcome.published);
-  metrics.addMetric('EventsAlreadyPublished', MetricUnit.Count, published.size);
   metrics.addMetric('EntriesFailed', MetricUnit.Count, outcome.entryFailures);
   metrics.addMetric('EventsNotPublished', MetricUnit.Count, outcome.failed.size);
-  metrics.addMetric('PublishedMarkersUnwritten', MetricUnit.Count, unmarked);
-  if (unmarked > 0) {
-    // Not a failure of the records: reporting them would publish them again for sure.
-    logger.warn('published markers not written; a redelivery of those events would publish them again', {
-      unmarked,
-    });
-  }
   const response = partialBatchResponse(items, failed);
   if (response.batchItemFailures.length > 0) {
     logger.error('events not published after retries; the shard resumes from the first', {
@@ -294,8 +183,5 @@ export const handler = streamHandler((event) =>
   publishBatch(event, {
     bus: eventBridge,
     eventBusName: requiredEnv(ENV.eventBusName),
-    doc: dynamo,
-    idempotencyTable: requiredEnv(ENV.idempotencyTable),
-    now: Date.now,
   }),
 );

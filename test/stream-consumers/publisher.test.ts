@@ -1,18 +1,11 @@
 import './env.js';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   EventBridgeClient,
   PutEventsCommand,
   type PutEventsRequestEntry,
   type PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
-import {
-  BatchGetCommand,
-  type BatchGetCommandInput,
-  BatchWriteCommand,
-  type BatchWriteCommandInput,
-  DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { detailOf, OMS_SOURCE } from '../../lambdas/event-store/envelope.js';
@@ -21,7 +14,6 @@ import {
   chunkEntries,
   entrySize,
   handler,
-  MARKER_TTL_SECONDS,
   MAX_REQUEST_BYTES,
   type PublisherDeps,
   publishBatch,
@@ -32,13 +24,9 @@ import { eventsOf, insertRecord, otherRecord, streamEvent } from './records.js';
 
 const eb = mockClient(EventBridgeClient);
 const ddb = mockClient(DynamoDBDocumentClient);
-const NOW = Date.parse('2025-07-15T14:00:00.000Z');
 const deps: PublisherDeps = {
   bus: new EventBridgeClient({ region: 'us-east-1' }),
   eventBusName: 'oms-bus',
-  doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
-  idempotencyTable: 'idempotency',
-  now: () => NOW,
 };
 const sleeps: number[] = [];
 const retry: RetryPolicy = {
@@ -87,40 +75,10 @@ function bus(fails: (eventId: string, attempt: number) => boolean): void {
   });
 }
 
-type Marker = { id: string; publishedAt: string; expiresAt: number };
-/** The idempotency table's markers, as BatchGetItem and BatchWriteItem see them. */
-const markers = new Map<string, Marker>();
-
-/** A table honouring BatchGet/BatchWrite; `unprocessed` leaves the first N writes for a retry. */
-function idempotencyTable(opts: { unprocessedWrites?: number } = {}): void {
-  let unprocessed = opts.unprocessedWrites ?? 0;
-  ddb.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => {
-    const req = input.RequestItems?.idempotency;
-    expect(req?.ConsistentRead).toBe(true);
-    const found = (req?.Keys ?? []).flatMap((k) => {
-      const m = markers.get(String(k.id));
-      return m === undefined ? [] : [{ id: m.id }];
-    });
-    return { Responses: { idempotency: found }, UnprocessedKeys: {} };
-  });
-  ddb.on(BatchWriteCommand).callsFake((input: BatchWriteCommandInput) => {
-    const requests = input.RequestItems?.idempotency ?? [];
-    const left = requests.slice(0, unprocessed);
-    unprocessed = Math.max(0, unprocessed - requests.length);
-    for (const r of requests.slice(left.length)) {
-      const item = r.PutRequest?.Item as Marker;
-      markers.set(item.id, item);
-    }
-    return { UnprocessedItems: left.length > 0 ? { idempotency: left } : {} };
-  });
-}
-
 beforeEach(() => {
   eb.reset();
   ddb.reset();
-  markers.clear();
   sleeps.length = 0;
-  idempotencyTable();
 });
 
 const run = (event: DynamoDBStreamEvent) => publishBatch(event, deps, retry);
@@ -203,24 +161,18 @@ describe('publisher', () => {
     expect(calls().map((c) => c.length)).toEqual([2, 2]);
   });
 
-  test('a redelivered record is not published again: the marker of its event id is found', async () => {
+  test('at least once: a redelivered record is published again, and reads nothing from DynamoDB', async () => {
     bus(() => false);
     const all = events(4);
     const records = all.map((e) => insertRecord(e));
     expect((await run(streamEvent(records))).batchItemFailures).toEqual([]);
     expect(published()).toEqual(all.map((e) => e.eventId));
-    expect(markers.get(`pub#${all[0]?.eventId}`)).toEqual({
-      id: `pub#${all[0]?.eventId}`,
-      publishedAt: new Date(NOW).toISOString(),
-      expiresAt: NOW / 1000 + MARKER_TTL_SECONDS,
-    });
-
-    // The batch again (a retry after a partial failure, a bisected half) plus one new event.
-    const [fresh] = events(5).slice(4);
+    // The batch again (a retry after a partial failure): subscribers dedupe on metadata.eventId.
     eb.resetHistory();
-    const again = await run(streamEvent([...records, insertRecord(fresh as StoredEvent)]));
-    expect(again.batchItemFailures).toEqual([]);
-    expect(published()).toEqual([fresh?.eventId]);
+    expect((await run(streamEvent(records))).batchItemFailures).toEqual([]);
+    expect(published()).toEqual(all.map((e) => e.eventId));
+    // No "published" markers (issue 12: 4 requests and 3 write units of a market order).
+    expect(ddb.calls()).toHaveLength(0);
   });
 
   test('the same event twice in one batch goes out once', async () => {
@@ -231,54 +183,17 @@ describe('publisher', () => {
     expect(published()).toEqual([e?.eventId]);
   });
 
-  test('a failed entry gets no marker, so its redelivery is published', async () => {
+  test('a failed entry is reported; Lambda resumes there and it goes out', async () => {
     const all = events(3);
     const records = all.map((e) => insertRecord(e));
     bus((id) => id === all[1]?.eventId);
     const result = await run(streamEvent(records));
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: records[1]?.dynamodb?.SequenceNumber }]);
-    expect([...markers.keys()].sort()).toEqual([`pub#${all[0]?.eventId}`, `pub#${all[2]?.eventId}`].sort());
-
-    // Lambda resumes at the failed record: only it goes out.
     bus(() => false);
     eb.resetHistory();
     expect((await run(streamEvent(records.slice(1)))).batchItemFailures).toEqual([]);
-    expect(published()).toEqual([all[1]?.eventId]);
-  });
-
-  test('unprocessed marker writes are retried', async () => {
-    ddb.reset();
-    idempotencyTable({ unprocessedWrites: 2 });
-    bus(() => false);
-    const all = events(3);
-    expect((await run(streamEvent(all.map((e) => insertRecord(e))))).batchItemFailures).toEqual([]);
-    expect(markers.size).toBe(3);
-    expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(2);
-  });
-
-  test('the idempotency table failing neither stalls nor fails the batch (published without the check)', async () => {
-    ddb.reset();
-    ddb.on(BatchGetCommand).rejects(Object.assign(new Error('slow'), { name: 'ThrottlingException' }));
-    ddb.on(BatchWriteCommand).rejects(Object.assign(new Error('slow'), { name: 'ThrottlingException' }));
-    bus(() => false);
-    const all = events(2);
-    expect((await run(streamEvent(all.map((e) => insertRecord(e))))).batchItemFailures).toEqual([]);
-    expect(published()).toEqual(all.map((e) => e.eventId));
-  });
-
-  test('markers are read and written in chunks the API accepts (100 keys, 25 writes)', async () => {
-    bus(() => false);
-    const all = events(130);
-    expect((await run(streamEvent(all.map((e) => insertRecord(e))))).batchItemFailures).toEqual([]);
-    const gets = ddb
-      .commandCalls(BatchGetCommand)
-      .map((c) => c.args[0].input.RequestItems?.idempotency?.Keys?.length);
-    expect(gets).toEqual([100, 30]);
-    const writes = ddb
-      .commandCalls(BatchWriteCommand)
-      .map((c) => c.args[0].input.RequestItems?.idempotency?.length);
-    expect(writes).toEqual([25, 25, 25, 25, 25, 5]);
-    expect(markers.size).toBe(130);
+    // The failed one, and the one after it again (at least once).
+    expect(published()).toEqual([all[1]?.eventId, all[2]?.eventId]);
   });
 
   test('MODIFY/REMOVE records are not published and do not fail the batch', async () => {
@@ -309,11 +224,10 @@ describe('publisher', () => {
     }
   });
 
-  test('the handler publishes to EVENT_BUS_NAME and keeps markers in IDEMPOTENCY_TABLE', async () => {
+  test('the handler publishes to EVENT_BUS_NAME', async () => {
     bus(() => false);
     const result = await handler(streamEvent(events(1).map((e) => insertRecord(e))));
     expect(result.batchItemFailures).toEqual([]);
     expect(calls().flat()[0]?.EventBusName).toBe('oms-bus');
-    expect(markers.size).toBe(1);
   });
 });
