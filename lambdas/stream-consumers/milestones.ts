@@ -25,11 +25,15 @@ export interface ClosingMilestone {
 }
 
 /**
- * The closing milestone among `events` (the order's stream from seq 1, in order), if any:
+ * The closing milestone among `events` (the order's stream from seq 1, in order; or from
+ * `initial`'s next seq on, `initial` being the fold of what came before), if any:
  * `{orderId, seq, status}` of the event that settled the order.
  */
-export function closingMilestone(events: readonly OrderEvent[]): ClosingMilestone | null {
-  let state: OrderState | undefined;
+export function closingMilestone(
+  events: readonly OrderEvent[],
+  initial?: OrderState,
+): ClosingMilestone | null {
+  let state: OrderState | undefined = initial;
   for (const e of events) {
     const before = state;
     state = evolve(state, e);
@@ -42,11 +46,15 @@ export function closingMilestone(events: readonly OrderEvent[]): ClosingMileston
 
 /**
  * The trigger of a stop the OMS held (`OrderTriggered` taking an `armed` order to pending_new),
- * among `events` (the order's stream from seq 1, in order), if any: the workflow's `Hold until
- * triggered` waits for it, then sends the order to the venue. At most one per order.
+ * among `events` (the order's stream from seq 1, in order; or after `initial`, as above), if
+ * any: the workflow's `Hold until triggered` waits for it, then sends the order to the venue. At
+ * most one per order.
  */
-export function heldTriggerFired(events: readonly OrderEvent[]): ClosingMilestone | null {
-  let state: OrderState | undefined;
+export function heldTriggerFired(
+  events: readonly OrderEvent[],
+  initial?: OrderState,
+): ClosingMilestone | null {
+  let state: OrderState | undefined = initial;
   for (const e of events) {
     const before = state;
     state = evolve(state, e);

@@ -1,9 +1,10 @@
 /**
  * Projector: the event store's stream -> the orders read model (ORDERS_TABLE).
  *
- * Records are grouped by order; each order in the batch is rebuilt once from the event store
- * (strongly consistent query, so the state is at least as new as any record of the batch) and
- * its view written with `attribute_not_exists(orderId) OR version < :seq`. A failed condition
+ * Records are grouped by order; each order in the batch is rebuilt once: from the batch itself
+ * when it starts the order or continues the state this environment last wrote
+ * (`OrderStateCache`, issue 12: no read), else from the event store (strongly consistent query,
+ * so the state is at least as new as any record of the batch). Its view is written with `attribute_not_exists(orderId) OR version < :seq`. A failed condition
  * means an equal or newer view is already there (a redelivered or older record): success. So
  * the view never goes backwards, whatever the delivery order, and redelivery is harmless.
  * An order whose rebuild or write fails reports its first record of the batch as failed.
@@ -12,7 +13,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { OrderEvent } from '../core/index.js';
 import { EventStore } from '../event-store/event-store.js';
+import { OrderStateCache } from '../event-store/state-cache.js';
 import {
   errorName,
   eventsByOrder,
@@ -29,7 +32,12 @@ export interface ProjectorDeps {
   readonly doc: DynamoDBDocumentClient;
   readonly eventStoreTable: string;
   readonly ordersTable: string;
+  /** States this environment has written views of (default: none remembered). */
+  readonly states?: OrderStateCache;
 }
+
+/** The deployed handler's: one per execution environment. */
+const environmentStates = new OrderStateCache();
 
 export type ProjectionResult = 'written' | 'stale';
 
@@ -38,8 +46,11 @@ export async function projectOrder(
   deps: ProjectorDeps,
   orderId: string,
   minSeq: number,
+  batchEvents: readonly OrderEvent[] = [],
 ): Promise<ProjectionResult> {
-  const { state } = await new EventStore(deps.doc, deps.eventStoreTable).loadState(orderId);
+  const state =
+    deps.states?.stateAfter(batchEvents) ??
+    (await new EventStore(deps.doc, deps.eventStoreTable).loadState(orderId)).state;
   if (state === undefined || state.seq < minSeq) {
     throw new Error(`event store has order ${orderId} at seq ${state?.seq ?? 0}, the stream at ${minSeq}`);
   }
@@ -53,6 +64,7 @@ export async function projectOrder(
         ExpressionAttributeValues: { ':seq': item.version },
       }),
     );
+    deps.states?.remember(state);
     return 'written';
   } catch (err) {
     if (errorName(err) === 'ConditionalCheckFailedException') return 'stale';
@@ -72,7 +84,8 @@ export async function projectBatch(
     [...eventsByOrder(items)].map(async ([orderId, records]) => {
       const minSeq = Math.max(...records.map((r) => r.event.seq));
       try {
-        if ((await projectOrder(deps, orderId, minSeq)) === 'written') written++;
+        const batchEvents = records.map((r) => r.event);
+        if ((await projectOrder(deps, orderId, minSeq, batchEvents)) === 'written') written++;
         else stale++;
       } catch (err) {
         logger.error('order view not updated', { orderId, error: errorName(err), message: String(err) });
@@ -91,5 +104,6 @@ export const handler = streamHandler((event) =>
     doc: dynamo,
     eventStoreTable: requiredEnv(ENV.eventStoreTable),
     ordersTable: requiredEnv(ENV.ordersTable),
+    states: environmentStates,
   }),
 );

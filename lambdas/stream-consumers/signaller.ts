@@ -23,8 +23,9 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import type { OrderActivated, OrderSubmitted } from '../core/index.js';
+import { evolve, type OrderActivated, type OrderState, type OrderSubmitted } from '../core/index.js';
 import { EventStore, type StoredEvent } from '../event-store/event-store.js';
+import { OrderStateCache } from '../event-store/state-cache.js';
 import {
   errorName,
   eventsByOrder,
@@ -40,6 +41,8 @@ import { stepFunctions } from '../platform/step-functions.js';
 import { type ClosingMilestone, closingMilestone, heldTriggerFired } from './milestones.js';
 
 export interface SignallerDeps {
+  /** States of orders this environment has signalled (default: none remembered). */
+  readonly states?: OrderStateCache;
   readonly doc: DynamoDBDocumentClient;
   readonly sfn: SFNClient;
   readonly eventStoreTable: string;
@@ -116,9 +119,10 @@ export async function releaseToken(
 
 /**
  * The milestone among the batch's records of one order that releases a wait: the closing one,
- * else a held trigger (`awaits: trigger` only). A lone `OrderSubmitted` is judged from itself (a
- * replacement can open already filled, FIX D11); anything later needs the order's history, read
- * consistently from the store.
+ * else a held trigger (`awaits: trigger` only). A batch that starts the order (a replacement can
+ * open already filled, FIX D11), or continues the state this environment last saw
+ * (`OrderStateCache`, issue 12), is judged from itself; anything else needs the order's history,
+ * read consistently from the store.
  */
 async function milestoneIn(
   deps: SignallerDeps,
@@ -126,6 +130,16 @@ async function milestoneIn(
   events: readonly StoredEvent[],
 ): Promise<{ milestone: ClosingMilestone; awaiting?: 'trigger' } | null> {
   const seqs = new Set(events.map((e) => e.seq));
+  const known = deps.states?.stateBefore(events);
+  if (known !== undefined && events.every((e, i) => e.seq === (events[0]?.seq ?? 0) + i)) {
+    let after = known.state;
+    for (const e of events) after = evolve(after, e);
+    if (after !== undefined) deps.states?.remember(after);
+    const closing = closingMilestone(events, known.state);
+    if (closing !== null) return { milestone: closing };
+    const trigger = heldTriggerFired(events, known.state);
+    return trigger !== null ? { milestone: trigger, awaiting: 'trigger' } : null;
+  }
   const history =
     events.length === 1 && events[0]?.type === 'OrderSubmitted'
       ? events
@@ -133,6 +147,9 @@ async function milestoneIn(
   const last = history[history.length - 1]?.seq ?? 0;
   if (last < Math.max(...seqs))
     throw new Error(`event store has order ${orderId} at seq ${last}, behind the stream`);
+  let final: OrderState | undefined;
+  for (const e of history) final = evolve(final, e);
+  if (final !== undefined) deps.states?.remember(final);
   const closing = closingMilestone(history);
   if (closing !== null && seqs.has(closing.seq)) return { milestone: closing };
   const trigger = heldTriggerFired(history);
@@ -205,5 +222,9 @@ export const handler = streamHandler((event) =>
     eventStoreTable: requiredEnv(ENV.eventStoreTable),
     taskTokensTable: requiredEnv(ENV.taskTokensTable),
     stateMachineArn: requiredEnv(ENV.stateMachineArn),
+    states: environmentStates,
   }),
 );
+
+/** The deployed handler's: one per execution environment. */
+const environmentStates = new OrderStateCache();

@@ -7,8 +7,10 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
 import { type OrderCommand, toAlpacaOrder } from '../../lambdas/core/index.js';
 import type { StoredEvent } from '../../lambdas/event-store/event-store.js';
+import { OrderStateCache } from '../../lambdas/event-store/state-cache.js';
 import {
   awaitingWorkflowKey,
   orderViewItem,
@@ -260,15 +262,75 @@ describe('projector', () => {
     expect(puts()).toBe(0);
   });
 
-  test('the handler writes to ORDERS_TABLE from EVENT_STORE_TABLE', async () => {
+  test('the handler writes to ORDERS_TABLE; a batch from seq 1 is folded without reading EVENT_STORE_TABLE', async () => {
     const book = new OrderBook();
-    book.submit('o1', dayOrder());
+    book.submit('o-handler', dayOrder());
     const views = tables(storeOf(book));
-    expect((await handler(insertsOf(eventsOf(book, 'o1')))).batchItemFailures).toEqual([]);
-    expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
-      TableName: 'events',
-      ConsistentRead: true,
+    expect((await handler(insertsOf(eventsOf(book, 'o-handler')))).batchItemFailures).toEqual([]);
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
+    expect(views.get('o-handler')?.status).toBe('pending_new');
+  });
+
+  describe('the state cache (issue 12: a batch that continues the last view written needs no read)', () => {
+    const later = (book: OrderBook) => {
+      book.run('o1', { type: 'accept' });
+      book.run('o1', fill('x1', '1'));
+    };
+
+    test('consecutive batches: the first starts the order, the next continues it; no read, the same views', async () => {
+      const book = new OrderBook();
+      book.submit('o1', dayOrder());
+      const first = eventsOf(book, 'o1');
+      later(book);
+      const rest = eventsOf(book, 'o1').slice(first.length);
+      const views = tables(storeOf(book));
+      const cached = { ...deps, states: new OrderStateCache() };
+      expect((await projectBatch(insertsOf(first), cached)).batchItemFailures).toEqual([]);
+      expect((await projectBatch(insertsOf(rest), cached)).batchItemFailures).toEqual([]);
+      expect(queries()).toEqual([]);
+      expect(views.get('o1')?.order).toEqual(toAlpacaOrder(book.state('o1')));
     });
-    expect(views.get('o1')?.status).toBe('pending_new');
+
+    test('a gap (another environment wrote the views in between) reads the store', async () => {
+      const book = new OrderBook();
+      book.submit('o1', dayOrder());
+      later(book);
+      const all = eventsOf(book, 'o1');
+      const views = tables(storeOf(book));
+      const cached = { ...deps, states: new OrderStateCache() };
+      await projectBatch(insertsOf(all.slice(0, 1)), cached);
+      // seq 2 went to another environment; this one sees seq 3 only.
+      expect((await projectBatch(insertsOf(all.slice(2)), cached)).batchItemFailures).toEqual([]);
+      expect(queries()).toEqual(['o1']);
+      expect(views.get('o1')?.order).toEqual(toAlpacaOrder(book.state('o1')));
+    });
+
+    test('property: whatever the batches and redeliveries, the view is the fold of the whole stream', async () => {
+      const book = new OrderBook();
+      book.submit('o1', dayOrder());
+      later(book);
+      book.run('o1', fill('x2', '2'));
+      const all = eventsOf(book, 'o1');
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(fc.nat(all.length - 1), fc.integer({ min: 1, max: 3 })), {
+            minLength: 1,
+            maxLength: 8,
+          }),
+          async (deliveries) => {
+            ddb.reset();
+            const views = tables(storeOf(book));
+            const cached = { ...deps, states: new OrderStateCache() };
+            // Batches of consecutive events from any point (redeliveries and overlaps included), then the tail.
+            for (const [from, n] of [...deliveries, [0, all.length] as const]) {
+              await projectBatch(insertsOf(all.slice(from, from + n)), cached);
+            }
+            expect(views.get('o1')?.order).toEqual(toAlpacaOrder(book.state('o1')));
+            expect(views.get('o1')?.version).toBe(all.length);
+          },
+        ),
+        { numRuns: 60 },
+      );
+    });
   });
 });

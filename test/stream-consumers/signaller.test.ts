@@ -4,6 +4,7 @@ import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-s
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { OrderCommand, OrderSpec } from '../../lambdas/core/index.js';
+import { OrderStateCache } from '../../lambdas/event-store/state-cache.js';
 import { handler, type SignallerDeps, signalBatch } from '../../lambdas/stream-consumers/signaller.js';
 import { limitOrder, OrderBook } from '../core/order-book.js';
 import { eventsOf, insertRecord, insertsOf, nth, serveEventStore, storeOf, streamEvent } from './records.js';
@@ -247,10 +248,24 @@ describe('signaller: failures are reported per record, never thrown', () => {
     expect((await handler(insertsOf(eventsOf(book, 'o1')))).batchItemFailures).toEqual([]);
     expect(starts()[0]?.stateMachineArn).toBe(ARN);
     expect(tokenReads()[0]?.TableName).toBe('task-tokens');
-    expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
-      TableName: 'events',
-      ConsistentRead: true,
-    });
+    // The batch starts the order: judged from itself, no read of the event store.
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
+  });
+
+  test('state cache (issue 12): a batch continuing what this environment saw is judged without a read', async () => {
+    const book = orderOf(day(), [{ type: 'accept' }, fill('e1', '10')]);
+    world(book);
+    const all = eventsOf(book, 'o1');
+    const cached = { ...deps, states: new OrderStateCache() };
+    expect((await signalBatch(insertsOf(all.slice(0, 1)), cached)).batchItemFailures).toEqual([]);
+    expect((await signalBatch(insertsOf(all.slice(1)), cached)).batchItemFailures).toEqual([]);
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
+    // The closing milestone was found all the same: the token is released once.
+    expect(tokenReads()).toHaveLength(1);
+    // Without what came before (another environment saw it), the store is read.
+    const fresh = { ...deps, states: new OrderStateCache() };
+    expect((await signalBatch(insertsOf(all.slice(1)), fresh)).batchItemFailures).toEqual([]);
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(1);
   });
 });
 
