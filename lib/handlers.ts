@@ -13,9 +13,8 @@ export const HANDLERS = {
   // DELETE /v2/orders fans out: one cancel request per open order, bus rule -> queue -> this worker
   cancelAllWorker: 'lambdas/order-api/cancel-all-worker.ts',
   // Event store stream consumers
-  publisher: 'lambdas/stream-consumers/publisher.ts',
-  projector: 'lambdas/stream-consumers/projector.ts',
-  signaller: 'lambdas/stream-consumers/signaller.ts',
+  // projector + signaller + publisher in one consumer (issue 12: invocations, readers per shard)
+  orderStream: 'lambdas/stream-consumers/order-stream.ts',
   orderGroupCoordinator: 'lambdas/stream-consumers/order-group-coordinator.ts',
   startAlgorithm: 'lambdas/algo-orders/start-algorithm.ts',
   releaseSlice: 'lambdas/algo-orders/release-slice.ts',

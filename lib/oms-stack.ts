@@ -78,7 +78,7 @@ export class OmsStack extends Stack {
       stores: this.stores,
       market: this.brokerGateway.market,
     });
-    this.algoOrders.grantStart(this.streamConsumers.functions.Signaller);
+    this.algoOrders.grantStart(this.streamConsumers.functions.OrderStream);
     this.algoOrders.grantStart(this.lifecycle.stalledWorkflowSweeper);
     this.algoOrders.grantCoordinator(
       this.streamConsumers.functions.OrderGroupCoordinator,

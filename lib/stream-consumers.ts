@@ -1,6 +1,9 @@
 /**
- * The four consumers of the event store stream (the group coordinator only sees the events of
- * contingent orders' members, which carry a `groupId`). Each: only INSERT records (events are immutable,
+ * The two consumers of the event store stream: the order stream (projector, signaller and
+ * publisher in one function, lambdas/stream-consumers/order-stream.ts: a filled market order cost
+ * 6-9 invocations with three, and DynamoDB Streams serves two readers per shard without
+ * throttling) and the group coordinator (only the events of contingent orders' members, which
+ * carry a `groupId`). Each: only INSERT records (events are immutable,
  * MODIFY/REMOVE never carry news), partial batch failures, bisect on error, bounded retries and
  * record age, and an SQS dead-letter queue (on-failure destination: the failed batch's stream
  * coordinates, from which operators re-read the records).
@@ -35,9 +38,7 @@ interface ConsumerSettings {
  * signaller (time to the workflow start) do not wait.
  */
 export const CONSUMER_SETTINGS = {
-  Publisher: { batchSize: 100, maxBatchingWindow: Duration.seconds(0) },
-  Projector: { batchSize: 100, maxBatchingWindow: Duration.seconds(0) },
-  Signaller: { batchSize: 50, maxBatchingWindow: Duration.seconds(0) },
+  OrderStream: { batchSize: 100, maxBatchingWindow: Duration.seconds(0) },
   OrderGroupCoordinator: { batchSize: 50, maxBatchingWindow: Duration.seconds(0) },
 } as const satisfies Record<string, ConsumerSettings>;
 
@@ -51,30 +52,22 @@ export class StreamConsumers extends Construct {
     super(scope, id);
     const { stores, bus, stateMachine } = props;
 
-    const publisher = omsFunction(this, 'Publisher', {
-      entry: HANDLERS.publisher,
-      description: 'Event store stream -> EventBridge (source stockbot.oms)',
+    const orderStream = omsFunction(this, 'OrderStream', {
+      entry: HANDLERS.orderStream,
+      description:
+        'Event store stream -> orders read model, order workflows (start, milestones), EventBridge (stockbot.oms)',
     });
-    publisher.addEnvironment(ENV.eventBusName, bus.eventBusName);
-    // No table: at least once on the bus, subscribers dedupe on metadata.eventId (publisher.ts).
-    bus.grantPutEventsTo(publisher);
-
-    const projector = omsFunction(this, 'Projector', {
-      entry: HANDLERS.projector,
-      description: 'Event store stream -> orders read model',
-    });
-    useTable(projector, stores.events, ENV.eventStoreTable, 'read');
-    useTable(projector, stores.orders, ENV.ordersTable, 'write');
-
-    const signaller = omsFunction(this, 'Signaller', {
-      entry: HANDLERS.signaller,
-      description: 'Event store stream -> starts order workflows, releases task tokens at milestones',
-    });
-    useTable(signaller, stores.taskTokens, ENV.taskTokensTable, 'read');
-    useTable(signaller, stores.events, ENV.eventStoreTable, 'read');
-    signaller.addEnvironment(ENV.stateMachineArn, stateMachine.stateMachineArn);
-    stateMachine.grantStartExecution(signaller);
-    stateMachine.grantTaskResponse(signaller);
+    // Projector: rebuilds a view from the store when the batch does not continue what it saw.
+    useTable(orderStream, stores.events, ENV.eventStoreTable, 'read');
+    useTable(orderStream, stores.orders, ENV.ordersTable, 'write');
+    // Signaller: the waiting task's token; starts and releases the order's workflow.
+    useTable(orderStream, stores.taskTokens, ENV.taskTokensTable, 'read');
+    orderStream.addEnvironment(ENV.stateMachineArn, stateMachine.stateMachineArn);
+    stateMachine.grantStartExecution(orderStream);
+    stateMachine.grantTaskResponse(orderStream);
+    // Publisher: no table (at least once on the bus, subscribers dedupe on metadata.eventId).
+    orderStream.addEnvironment(ENV.eventBusName, bus.eventBusName);
+    bus.grantPutEventsTo(orderStream);
 
     const orderGroupCoordinator = omsFunction(this, 'OrderGroupCoordinator', {
       entry: HANDLERS.orderGroupCoordinator,
@@ -85,9 +78,7 @@ export class StreamConsumers extends Construct {
     useTable(orderGroupCoordinator, stores.idempotency, ENV.idempotencyTable, 'readWrite');
 
     this.functions = {
-      Publisher: publisher,
-      Projector: projector,
-      Signaller: signaller,
+      OrderStream: orderStream,
       OrderGroupCoordinator: orderGroupCoordinator,
     };
     const dlqs: Partial<Record<ConsumerName, Queue>> = {};

@@ -15,17 +15,14 @@ import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { OrderEvent } from '../core/index.js';
 import { EventStore } from '../event-store/event-store.js';
-import { OrderStateCache } from '../event-store/state-cache.js';
+import type { OrderStateCache } from '../event-store/state-cache.js';
 import {
   errorName,
   eventsByOrder,
   partialBatchResponse,
   readRecords,
-  streamHandler,
 } from '../event-store/stream-records.js';
 import { orderViewItem } from '../orders/order-view-item.js';
-import { ENV, requiredEnv } from '../platform/config.js';
-import { dynamo } from '../platform/dynamo.js';
 import { logger, metrics } from '../platform/observability.js';
 
 export interface ProjectorDeps {
@@ -35,9 +32,6 @@ export interface ProjectorDeps {
   /** States this environment has written views of (default: none remembered). */
   readonly states?: OrderStateCache;
 }
-
-/** The deployed handler's: one per execution environment. */
-const environmentStates = new OrderStateCache();
 
 export type ProjectionResult = 'written' | 'stale';
 
@@ -98,12 +92,3 @@ export async function projectBatch(
   metrics.addMetric('ViewsFailed', MetricUnit.Count, failed.size);
   return partialBatchResponse(items, failed);
 }
-
-export const handler = streamHandler((event) =>
-  projectBatch(event, {
-    doc: dynamo,
-    eventStoreTable: requiredEnv(ENV.eventStoreTable),
-    ordersTable: requiredEnv(ENV.ordersTable),
-    states: environmentStates,
-  }),
-);

@@ -31,10 +31,7 @@ import {
   partialBatchResponse,
   readRecords,
   type StreamItem,
-  streamHandler,
 } from '../event-store/stream-records.js';
-import { ENV, requiredEnv } from '../platform/config.js';
-import { eventBridge } from '../platform/event-bridge.js';
 import { logger, metrics } from '../platform/observability.js';
 
 export const MAX_ENTRIES_PER_CALL = 10;
@@ -178,10 +175,3 @@ export async function publishBatch(
   }
   return response;
 }
-
-export const handler = streamHandler((event) =>
-  publishBatch(event, {
-    bus: eventBridge,
-    eventBusName: requiredEnv(ENV.eventBusName),
-  }),
-);

@@ -25,19 +25,15 @@ import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { evolve, type OrderActivated, type OrderState, type OrderSubmitted } from '../core/index.js';
 import { EventStore, type StoredEvent } from '../event-store/event-store.js';
-import { OrderStateCache } from '../event-store/state-cache.js';
+import type { OrderStateCache } from '../event-store/state-cache.js';
 import {
   errorName,
   eventsByOrder,
   partialBatchResponse,
   readRecords,
-  streamHandler,
 } from '../event-store/stream-records.js';
 import { startOrderWorkflow } from '../orders/workflow-start.js';
-import { ENV, requiredEnv } from '../platform/config.js';
-import { dynamo } from '../platform/dynamo.js';
 import { logger, metrics } from '../platform/observability.js';
-import { stepFunctions } from '../platform/step-functions.js';
 import { type ClosingMilestone, closingMilestone, heldTriggerFired } from './milestones.js';
 
 export interface SignallerDeps {
@@ -214,17 +210,3 @@ export async function signalBatch(
   metrics.addMetric('SignalsFailed', MetricUnit.Count, failed.size);
   return partialBatchResponse(items, failed);
 }
-
-export const handler = streamHandler((event) =>
-  signalBatch(event, {
-    doc: dynamo,
-    sfn: stepFunctions,
-    eventStoreTable: requiredEnv(ENV.eventStoreTable),
-    taskTokensTable: requiredEnv(ENV.taskTokensTable),
-    stateMachineArn: requiredEnv(ENV.stateMachineArn),
-    states: environmentStates,
-  }),
-);
-
-/** The deployed handler's: one per execution environment. */
-const environmentStates = new OrderStateCache();

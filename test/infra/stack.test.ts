@@ -223,7 +223,8 @@ describe('functions', () => {
 
   test.each([
     ['oms-create-order', { events: 'rw', idem: 'rw', accounts: 'r', market: 'r', orders: 'r' }],
-    ['oms-projector', { events: 'r', orders: 'w' }],
+    // Projector, signaller and publisher in one (issue 12): the projector's and the signaller's tables.
+    ['oms-order-stream', { events: 'r', orders: 'w', tokens: 'r' }],
     ['oms-authorizer', { accounts: 'r' }],
     ['oms-query-orders', { events: 'r', orders: 'r', idem: 'r' }],
     // Writes claims (a held stop's replacement) and read-after-write pointers in its transaction:
@@ -237,6 +238,7 @@ describe('functions', () => {
       accounts: ENV.accountsTable,
       market: ENV.marketTable,
       orders: ENV.ordersTable,
+      tokens: ENV.taskTokensTable,
     };
     for (const [short, mode] of Object.entries(expected)) {
       const tableId = envTable(id, tables[short] as string) as string;
@@ -288,27 +290,23 @@ describe('IAM', () => {
     }
   });
 
-  test('signaller may start executions and answer tasks; await-outcome may only send task success', () => {
+  test('the order stream (signaller) may start executions and answer tasks; await-outcome may only send task success', () => {
     const smId = ofType('AWS::StepFunctions::StateMachine')[0]?.[0] as string;
     const onStateMachine = (fnId: string): string[] =>
       statementsOf(fnId)
         .filter((s) => asList(s.Resource).some((r) => refId(r) === smId))
         .flatMap((s) => asList(s.Action as string | string[]))
         .sort();
-    expect(onStateMachine(functionId('oms-signaller'))).toEqual(
+    expect(onStateMachine(functionId('oms-order-stream'))).toEqual(
       expect.arrayContaining(['states:SendTaskFailure', 'states:SendTaskSuccess', 'states:StartExecution']),
     );
     expect(onStateMachine(functionId('oms-await-outcome'))).toEqual(['states:SendTaskSuccess']);
-    expect(onStateMachine(functionId('oms-projector'))).toEqual([]);
+    expect(onStateMachine(functionId('oms-query-orders'))).toEqual([]);
   });
 });
 
 describe('stream consumers', () => {
-  test.each([
-    ['oms-publisher', 100, 0],
-    ['oms-projector', 100, 0],
-    ['oms-signaller', 50, 0],
-  ])(
+  test.each([['oms-order-stream', 100, 0]])(
     '%s reads INSERTs from the event store stream with partial failures, bisect and a DLQ',
     (service, batch, window) => {
       const fnId = functionId(service);
@@ -533,7 +531,7 @@ describe('operations', () => {
   test.each([
     ['ExecutionsFailed', 0, 2], // the lifecycle's and the algorithmic parents'
     ['ExecutionsTimedOut', 0, 1],
-    ['IteratorAge', 60_000, 4],
+    ['IteratorAge', 60_000, 2], // the order stream and the group coordinator
     ['5xx', 0, 1],
     ['Errors', 0, 1], // the held-trigger watcher: a failed run may leave a stop untriggered
   ])('%s alarms above %d (%d alarms), notifying the encrypted topic', (metric, threshold, count) => {

@@ -1178,7 +1178,7 @@ describe('the patterns this project’s stack synthesizes', () => {
       )
       .flatMap((r) => (r.Properties.FilterCriteria as { Filters: { Pattern: string }[] }).Filters)
       .map((f) => JSON.parse(f.Pattern) as unknown);
-    expect(filters).toHaveLength(4);
+    expect(filters).toHaveLength(2);
     const record = (eventName: string) => ({
       eventID: 'ev-1',
       eventName,

@@ -111,8 +111,8 @@ describe('the synthesized OMS template', () => {
     expect(new Set(topo.tables.map((t) => t.tableName)).size).toBe(7);
   });
 
-  test('has the 27 functions of lib/handlers.ts, each with an existing entry file', () => {
-    expect(topo.functions).toHaveLength(27);
+  test('has the 25 functions of lib/handlers.ts, each with an existing entry file', () => {
+    expect(topo.functions).toHaveLength(25);
     expect(topo.functions.map((f) => f.entry).sort()).toEqual(Object.values(HANDLERS).sort());
     for (const f of topo.functions) {
       expect(existsSync(join(REPO_ROOT, f.entry))).toBe(true);
@@ -141,12 +141,13 @@ describe('the synthesized OMS template', () => {
       }
     }
     expect(checked).toBeGreaterThan(100);
-    expect(fnByEntry(HANDLERS.signaller).environment).toMatchObject({
+    expect(fnByEntry(HANDLERS.orderStream).environment).toMatchObject({
       [ENV.eventStoreTable]: tableByEnv(ENV.eventStoreTable).tableName,
+      [ENV.ordersTable]: tableByEnv(ENV.ordersTable).tableName,
       [ENV.taskTokensTable]: tableByEnv(ENV.taskTokensTable).tableName,
       [ENV.stateMachineArn]: `arn:aws:states:${A}:stateMachine:${sm?.name}`,
+      [ENV.eventBusName]: 'stockbot-oms',
     });
-    expect(fnByEntry(HANDLERS.publisher).environment[ENV.eventBusName]).toBe('stockbot-oms');
     expect(fnByEntry(HANDLERS.acceptOrder).environment).toMatchObject({
       OMS_SESSION_CLOSE: '16:00',
       VENUE_NAME: 'SIMX',
@@ -159,12 +160,12 @@ describe('the synthesized OMS template', () => {
     ]);
   });
 
-  test('has the 4 event store stream mappings, filtered to INSERT, with their DLQs', () => {
+  test('has the 2 event store stream mappings (at most two readers per shard), filtered to INSERT, with their DLQs', () => {
     const streams = topo.eventSourceMappings.filter((m) => m.source.kind === 'dynamodb-stream');
     const events = tableByEnv(ENV.eventStoreTable);
     const byEntry = Object.fromEntries(streams.map((m) => [fnById(m.functionLogicalId)?.entry, m]));
     expect(Object.keys(byEntry).sort()).toEqual(
-      [HANDLERS.projector, HANDLERS.publisher, HANDLERS.signaller, HANDLERS.orderGroupCoordinator].sort(),
+      [HANDLERS.orderStream, HANDLERS.orderGroupCoordinator].sort(),
     );
     const queueIds = new Set(topo.queues.map((q) => q.logicalId));
     for (const m of streams) {
@@ -183,8 +184,7 @@ describe('the synthesized OMS template', () => {
       });
       expect(queueIds).toContain(m.onFailureQueueLogicalId);
     }
-    expect(byEntry[HANDLERS.publisher]).toMatchObject({ batchSize: 100, maximumBatchingWindowSeconds: 0 });
-    expect(byEntry[HANDLERS.signaller]).toMatchObject({ batchSize: 50, maximumBatchingWindowSeconds: 0 });
+    expect(byEntry[HANDLERS.orderStream]).toMatchObject({ batchSize: 100, maximumBatchingWindowSeconds: 0 });
   });
 
   test.each([
@@ -232,10 +232,8 @@ describe('the synthesized OMS template', () => {
     },
   );
 
-  test('has exactly the 4 SQS mappings and 4 stream mappings', () => {
+  test('has exactly the 4 SQS mappings and 2 stream mappings', () => {
     expect(topo.eventSourceMappings.map((m) => m.source.kind).sort()).toEqual([
-      'dynamodb-stream',
-      'dynamodb-stream',
       'dynamodb-stream',
       'dynamodb-stream',
       'sqs',
@@ -282,18 +280,18 @@ describe('the synthesized OMS template', () => {
     }
   });
 
-  test('queues: 16, local ARNs/URLs, redrive to queues of the stack', () => {
-    expect(topo.queues).toHaveLength(16);
+  test('queues: 14, local ARNs/URLs, redrive to queues of the stack', () => {
+    expect(topo.queues).toHaveLength(14);
     const ids = new Set(topo.queues.map((q) => q.logicalId));
     for (const q of topo.queues) {
       expect(q.arn).toBe(`arn:aws:sqs:${A}:${q.queueName}`);
       expect(q.url).toBe(`http://sqs.local/${LOCAL_ACCOUNT_ID}/${q.queueName}`);
       if (q.redrive) expect(ids).toContain(q.redrive.deadLetterQueueLogicalId);
     }
-    expect(topo.queues.filter((q) => q.visibilityTimeoutSeconds === 30).length).toBe(12);
+    expect(topo.queues.filter((q) => q.visibilityTimeoutSeconds === 30).length).toBe(10);
   });
 
-  test('the state machine definition parses, has no placeholders, and its tasks call the 8 workflow functions', () => {
+  test('the state machine definition parses, has no placeholders, and its tasks call the 7 workflow functions', () => {
     expect(topo.stateMachines.map((m) => m.logicalId.replace(/StateMachine.*$/, '')).sort()).toEqual([
       'AlgoOrders',
       'OrderLifecycle',

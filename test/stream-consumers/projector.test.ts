@@ -16,7 +16,7 @@ import {
   orderViewItem,
   PENDING_NEW_SHARDS,
 } from '../../lambdas/orders/order-view-item.js';
-import { handler, type ProjectorDeps, projectBatch } from '../../lambdas/stream-consumers/projector.js';
+import { type ProjectorDeps, projectBatch } from '../../lambdas/stream-consumers/projector.js';
 import { limitOrder, OrderBook } from '../core/order-book.js';
 import { eventsOf, insertRecord, insertsOf, nth, storeOf, streamEvent } from './records.js';
 
@@ -260,15 +260,6 @@ describe('projector', () => {
     tables(new Map());
     expect((await projectBatch(streamEvent(records.slice(1)), deps)).batchItemFailures).toHaveLength(1);
     expect(puts()).toBe(0);
-  });
-
-  test('the handler writes to ORDERS_TABLE; a batch from seq 1 is folded without reading EVENT_STORE_TABLE', async () => {
-    const book = new OrderBook();
-    book.submit('o-handler', dayOrder());
-    const views = tables(storeOf(book));
-    expect((await handler(insertsOf(eventsOf(book, 'o-handler')))).batchItemFailures).toEqual([]);
-    expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
-    expect(views.get('o-handler')?.status).toBe('pending_new');
   });
 
   describe('the state cache (issue 12: a batch that continues the last view written needs no read)', () => {

@@ -13,7 +13,6 @@ import type { StoredEvent } from '../../lambdas/event-store/event-store.js';
 import {
   chunkEntries,
   entrySize,
-  handler,
   MAX_REQUEST_BYTES,
   type PublisherDeps,
   publishBatch,
@@ -222,12 +221,5 @@ describe('publisher', () => {
       const bytes = c.reduce((n, i) => n + entrySize(i.entry), 0);
       expect(bytes).toBeLessThanOrEqual(MAX_REQUEST_BYTES);
     }
-  });
-
-  test('the handler publishes to EVENT_BUS_NAME', async () => {
-    bus(() => false);
-    const result = await handler(streamEvent(events(1).map((e) => insertRecord(e))));
-    expect(result.batchItemFailures).toEqual([]);
-    expect(calls().flat()[0]?.EventBusName).toBe('oms-bus');
   });
 });

@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-d
 import { mockClient } from 'aws-sdk-client-mock';
 import type { OrderCommand, OrderSpec } from '../../lambdas/core/index.js';
 import { OrderStateCache } from '../../lambdas/event-store/state-cache.js';
-import { handler, type SignallerDeps, signalBatch } from '../../lambdas/stream-consumers/signaller.js';
+import { type SignallerDeps, signalBatch } from '../../lambdas/stream-consumers/signaller.js';
 import { limitOrder, OrderBook } from '../core/order-book.js';
 import { eventsOf, insertRecord, insertsOf, nth, serveEventStore, storeOf, streamEvent } from './records.js';
 
@@ -240,16 +240,6 @@ describe('signaller: failures are reported per record, never thrown', () => {
     expect(result.batchItemFailures).toEqual([
       { itemIdentifier: records[reported]?.dynamodb?.SequenceNumber },
     ]);
-  });
-
-  test('the handler reads its tables and state machine from the environment', async () => {
-    const book = orderOf(day(), [{ type: 'reject', reason: 'halted' }]);
-    world(book);
-    expect((await handler(insertsOf(eventsOf(book, 'o1')))).batchItemFailures).toEqual([]);
-    expect(starts()[0]?.stateMachineArn).toBe(ARN);
-    expect(tokenReads()[0]?.TableName).toBe('task-tokens');
-    // The batch starts the order: judged from itself, no read of the event store.
-    expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
   });
 
   test('state cache (issue 12): a batch continuing what this environment saw is judged without a read', async () => {

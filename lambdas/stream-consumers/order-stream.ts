@@ -1,0 +1,89 @@
+/**
+ * Order stream: the ONE consumer of the event store's stream for every order event (issue 12;
+ * the group coordinator, which sees only group members' events, is the other). It runs, on each
+ * batch:
+ * 1. the projector (-> the orders read model) and the signaller (-> the order's workflow) side by
+ *    side;
+ * 2. then the publisher (-> the bus), for the records before the first one either of them failed:
+ *    the shard resumes at that record, so what comes after it is published on the retry, once.
+ * and answers with the earliest failed record of the three (partial batch response).
+ *
+ * Why one function instead of three: a filled market order's events reach the stream in 2-3
+ * batches, so three consumers cost 6-9 invocations of its 14 (the budget is 8), and DynamoDB
+ * Streams serves at most two simultaneous readers per shard without throttling (four consumers
+ * read it before). The price: one IAM role holds the three consumers' permissions, and a slow
+ * workflow call delays the bus by as much (the publisher waits for the signaller). Each part stays
+ * idempotent on its own (projector: a version condition; signaller: named executions and used
+ * tokens; publisher: subscribers dedupe on metadata.eventId).
+ */
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { OrderStateCache } from '../event-store/state-cache.js';
+import { streamHandler } from '../event-store/stream-records.js';
+import { ENV, requiredEnv } from '../platform/config.js';
+import { dynamo } from '../platform/dynamo.js';
+import { eventBridge } from '../platform/event-bridge.js';
+import { stepFunctions } from '../platform/step-functions.js';
+import { type ProjectorDeps, projectBatch } from './projector.js';
+import { type PublisherDeps, publishBatch } from './publisher.js';
+import { type SignallerDeps, signalBatch } from './signaller.js';
+
+export interface OrderStreamDeps {
+  readonly projector: ProjectorDeps;
+  readonly signaller: SignallerDeps;
+  readonly publisher: PublisherDeps;
+}
+
+/** The index in the batch of the earliest reported record, or null. */
+function earliest(event: DynamoDBStreamEvent, responses: readonly DynamoDBBatchResponse[]): number | null {
+  const failed = new Set(responses.flatMap((r) => r.batchItemFailures.map((f) => f.itemIdentifier)));
+  if (failed.size === 0) return null;
+  const index = event.Records.findIndex((r) => failed.has(r.dynamodb?.SequenceNumber ?? ''));
+  // An identifier not in the batch cannot be: fail the whole batch from its start.
+  return index === -1 ? 0 : index;
+}
+
+export async function orderStreamBatch(
+  event: DynamoDBStreamEvent,
+  deps: OrderStreamDeps,
+): Promise<DynamoDBBatchResponse> {
+  const [projected, signalled] = await Promise.all([
+    projectBatch(event, deps.projector),
+    signalBatch(event, deps.signaller),
+  ]);
+  const stop = earliest(event, [projected, signalled]);
+  const toPublish = stop === null ? event : { Records: event.Records.slice(0, stop) };
+  const published =
+    toPublish.Records.length === 0
+      ? { batchItemFailures: [] }
+      : await publishBatch(toPublish, deps.publisher);
+  const first = earliest(event, [projected, signalled, published]);
+  const record = first === null ? undefined : event.Records[first];
+  return {
+    batchItemFailures:
+      record === undefined ? [] : [{ itemIdentifier: record.dynamodb?.SequenceNumber as string }],
+  };
+}
+
+// One state cache each: the projector remembers what it wrote, the signaller what it judged.
+const projectorStates = new OrderStateCache();
+const signallerStates = new OrderStateCache();
+
+export const handler = streamHandler((event) =>
+  orderStreamBatch(event, {
+    projector: {
+      doc: dynamo,
+      eventStoreTable: requiredEnv(ENV.eventStoreTable),
+      ordersTable: requiredEnv(ENV.ordersTable),
+      states: projectorStates,
+    },
+    signaller: {
+      doc: dynamo,
+      sfn: stepFunctions,
+      eventStoreTable: requiredEnv(ENV.eventStoreTable),
+      taskTokensTable: requiredEnv(ENV.taskTokensTable),
+      stateMachineArn: requiredEnv(ENV.stateMachineArn),
+      states: signallerStates,
+    },
+    publisher: { bus: eventBridge, eventBusName: requiredEnv(ENV.eventBusName) },
+  }),
+);
