@@ -15,7 +15,11 @@ import {
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { LIST_INDEX_ATTRIBUTES, ORDERS_INDEX } from '../lambdas/orders/order-view-indexes.js';
+import {
+  LIST_INDEX_ATTRIBUTES,
+  OPEN_INDEX_ATTRIBUTES,
+  ORDERS_INDEX,
+} from '../lambdas/orders/order-view-indexes.js';
 
 const common = {
   billingMode: BillingMode.PAY_PER_REQUEST,
@@ -54,20 +58,19 @@ export class EventStore extends Construct {
       ...common,
       partitionKey: { name: 'orderId', type: AttributeType.STRING },
     });
-    // The listing indexes project only what a listing filters and folds on (LIST_INDEX_ATTRIBUTES):
-    // an order's status updates then write neither; the open-orders index projects ALL.
-    for (const [indexName, partitionKey, list] of [
-      [ORDERS_INDEX.byAccount, 'accountId', true],
-      [ORDERS_INDEX.byAccountStatus, 'accountOpenClosed', false],
-      [ORDERS_INDEX.byAccountSymbol, 'accountSymbol', true],
+    // The listing indexes project only what a listing filters and folds on, the open/closed one also
+    // what risk values (`exposure`): never the ~1 KB `order` document (issue 12).
+    for (const [indexName, partitionKey, attributes] of [
+      [ORDERS_INDEX.byAccount, 'accountId', LIST_INDEX_ATTRIBUTES],
+      [ORDERS_INDEX.byAccountStatus, 'accountOpenClosed', OPEN_INDEX_ATTRIBUTES],
+      [ORDERS_INDEX.byAccountSymbol, 'accountSymbol', LIST_INDEX_ATTRIBUTES],
     ] as const) {
       this.orders.addGlobalSecondaryIndex({
         indexName,
         partitionKey: { name: partitionKey, type: AttributeType.STRING },
         sortKey: { name: 'createdKey', type: AttributeType.STRING },
-        ...(list
-          ? { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...LIST_INDEX_ATTRIBUTES] }
-          : {}),
+        projectionType: ProjectionType.INCLUDE,
+        nonKeyAttributes: [...attributes],
       });
     }
     // Sparse: only orders still pending_new carry `awaitingWorkflow` (`pending_new#<shard>`), so the

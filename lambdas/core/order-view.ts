@@ -73,6 +73,44 @@ export interface AlpacaOrder {
   readonly canceled_qty: string | null;
 }
 
+/** The fields of an Alpaca order that may be null (every other one always has a value). */
+export const NULLABLE_ALPACA_ORDER_FIELDS = [
+  'filled_at',
+  'expired_at',
+  'canceled_at',
+  'failed_at',
+  'replaced_at',
+  'replaced_by',
+  'replaces',
+  'notional',
+  'qty',
+  'filled_avg_price',
+  'position_intent',
+  'limit_price',
+  'stop_price',
+  'trail_price',
+  'trail_percent',
+  'hwm',
+  'legs',
+  'leaves_qty',
+  'canceled_qty',
+] as const satisfies readonly (keyof AlpacaOrder)[];
+
+/**
+ * An Alpaca order as the read model stores it: its null fields left out (about a fifth of the
+ * document, which keeps a view item within one 1 KB write unit; issue 12).
+ */
+export function storedAlpacaOrder(order: AlpacaOrder): Partial<AlpacaOrder> {
+  return Object.fromEntries(Object.entries(order).filter(([, v]) => v !== null)) as Partial<AlpacaOrder>;
+}
+
+/** The Alpaca order of a stored one: its left-out fields back, as null. */
+export function alpacaOrderFromStored(stored: Partial<AlpacaOrder>): AlpacaOrder {
+  const order: Record<string, unknown> = { ...stored };
+  for (const field of NULLABLE_ALPACA_ORDER_FIELDS) order[field] ??= null;
+  return order as unknown as AlpacaOrder;
+}
+
 /** A stable UUID per symbol (name-based, SHA-1, RFC 4122 version 5 layout): Alpaca's asset_id. */
 export function assetIdOf(symbol: string): string {
   const h = createHash('sha1').update(`stockbot.oms/asset/${symbol}`).digest();

@@ -10,6 +10,7 @@ import { type AlpacaOrder, type OrderState, type Refusal, toAlpacaOrder } from '
 import { type EventStore, runCommand } from '../event-store/event-store.js';
 import { cancelRestOfExitGroup } from '../orders/contingent-groups.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
+import { orderDocuments } from '../orders/order-views.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { eventBridge } from '../platform/event-bridge.js';
@@ -79,26 +80,33 @@ export async function requestCancel(
 const asResponse = (o: CancelOutcome): APIGatewayProxyStructuredResultV2 =>
   o.status === 200 ? noContent() : apiError(o.status, o.body.code, o.body.message);
 
-/** The account's open orders as the read model shows them (one Query page per ~1 MB). */
+/**
+ * The account's open orders as the read model shows them: their ids from `byAccountStatus` (one
+ * Query page per ~1 MB), then their documents from the table (the index does not project them).
+ */
 async function openOrders(accountId: string): Promise<AlpacaOrder[]> {
-  const orders: AlpacaOrder[] = [];
+  const table = requiredEnv(ENV.ordersTable);
+  const ids: string[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const page = await dynamo.send(
       new QueryCommand({
-        TableName: requiredEnv(ENV.ordersTable),
+        TableName: table,
         IndexName: ORDERS_INDEX.byAccountStatus,
         KeyConditionExpression: 'accountOpenClosed = :pk',
         ExpressionAttributeValues: { ':pk': `${accountId}#open` },
-        ProjectionExpression: '#order',
-        ExpressionAttributeNames: { '#order': 'order' },
+        ProjectionExpression: 'orderId',
         ExclusiveStartKey: start,
       }),
     );
-    for (const item of page.Items ?? []) orders.push(item.order as AlpacaOrder);
+    for (const item of page.Items ?? []) ids.push(item.orderId as string);
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
-  return orders;
+  const documents = await orderDocuments(dynamo, table, ids);
+  return ids.flatMap((id) => {
+    const order = documents.get(id);
+    return order === undefined ? [] : [order];
+  });
 }
 
 /** PutEvents takes at most 10 entries; this many calls are in flight at once. */

@@ -9,8 +9,6 @@
  * Another account's order is 404, as an unknown one.
  */
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
@@ -30,6 +28,7 @@ import {
 import { coidClaimId, pendingReplacementCoidId, pendingReplacementId } from '../orders/claims.js';
 import { alpacaOrderWithLegs } from '../orders/contingent-groups.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
+import { orderDocuments } from '../orders/order-views.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { fieldErrors, json } from './api-response.js';
@@ -178,9 +177,6 @@ export interface OrderViewItem {
 /** A listing index's item: the keys and LIST_INDEX_ATTRIBUTES; `order` only from byAccountStatus. */
 export type ListedItem = Omit<OrderViewItem, 'order'> & { readonly order?: AlpacaOrder };
 
-/** BatchGetItem takes at most 100 keys. */
-const BATCH_GET_KEYS = 100;
-
 /**
  * The page of a listing (merged by created time, `limit` of them), with each item's `order` read
  * from the table when its index did not project it. An order missing from the table (the index
@@ -197,32 +193,11 @@ export async function pageWithOrders(
     .flat()
     .sort((a, b) => sign * (a.createdKey < b.createdKey ? -1 : a.createdKey > b.createdKey ? 1 : 0))
     .slice(0, p.limit);
-  const missing = [...new Set(page.filter((i) => i.order === undefined).map((i) => i.orderId))];
-  const orders = new Map<string, AlpacaOrder>();
-  for (let i = 0; i < missing.length; i += BATCH_GET_KEYS) {
-    let keys: Record<string, unknown>[] | undefined = missing
-      .slice(i, i + BATCH_GET_KEYS)
-      .map((orderId) => ({ orderId }));
-    for (let attempt = 0; keys !== undefined && keys.length > 0; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-      const out: BatchGetCommandOutput = await doc.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [table]: {
-              Keys: keys,
-              ProjectionExpression: 'orderId, #o',
-              ExpressionAttributeNames: { '#o': 'order' },
-            },
-          },
-        }),
-      );
-      for (const item of out.Responses?.[table] ?? [])
-        orders.set(item.orderId as string, item.order as AlpacaOrder);
-      keys = out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined;
-      if (attempt >= 8 && keys !== undefined && keys.length > 0)
-        throw new Error('BatchGetItem kept leaving keys unprocessed');
-    }
-  }
+  const orders = await orderDocuments(
+    doc,
+    table,
+    page.filter((i) => i.order === undefined).map((i) => i.orderId),
+  );
   return page.flatMap((i) => {
     const order = i.order ?? orders.get(i.orderId);
     return order === undefined ? [] : [{ ...i, order }];

@@ -24,3 +24,18 @@ export const ORDERS_INDEX = {
  * projects ALL.
  */
 export const LIST_INDEX_ATTRIBUTES = ['openClosed', 'side', 'parentOrderId', 'groupId'] as const;
+
+/**
+ * What `byAccountStatus` (the account's open or closed orders: risk's open exposure, cancel-all,
+ * open listings) projects besides the keys: the listing's attributes, and `exposure`, the few
+ * fields of the order risk values (lambdas/orders/risk-context.ts). Not the `order` document
+ * (about 1 KB): with projection ALL every view write wrote it twice (issue 12).
+ */
+export const OPEN_INDEX_ATTRIBUTES = [
+  ...LIST_INDEX_ATTRIBUTES,
+  'symbol',
+  'status',
+  'createdAt',
+  'exposure',
+  'contingencyRole',
+] as const;

@@ -5,7 +5,14 @@
  * finds orders still pending_new, and the sparse key of `byArmedSymbol`, through which the
  * held-trigger watcher finds the stops the OMS holds. Pure: derived from the replayed state only.
  */
-import { type AlpacaOrder, type OrderState, openClosedOf, statusOf, toAlpacaOrder } from '../core/index.js';
+import {
+  type AlpacaOrder,
+  type OrderState,
+  openClosedOf,
+  statusOf,
+  storedAlpacaOrder,
+  toAlpacaOrder,
+} from '../core/index.js';
 
 /**
  * `byPendingNew` partitions: every pending_new order in one GSI partition would cap the order rate
@@ -42,7 +49,16 @@ export interface OrderViewItem {
   readonly accountSymbol: string;
   /** Sequence number of the last event applied: the projector only ever writes a higher one. */
   readonly version: number;
-  readonly order: AlpacaOrder;
+  /** The Alpaca order without its null fields (core `storedAlpacaOrder`; readers restore them). */
+  readonly order: Partial<AlpacaOrder>;
+  /**
+   * The fields of `order` risk values (open buy exposure) besides the item's own `symbol`, `side`,
+   * `status` and `createdAt`, projected by `byAccountStatus` in place of the whole document
+   * (lambdas/orders/order-view-indexes.ts `OPEN_INDEX_ATTRIBUTES`). Null fields left out.
+   */
+  readonly exposure: Partial<
+    Pick<AlpacaOrder, 'type' | 'qty' | 'notional' | 'limit_price' | 'filled_qty' | 'filled_avg_price'>
+  >;
   /**
    * Present only while the order is pending_new (`pending_new#<shard>`): the sparse key of GSI
    * `byPendingNew`. The projector writes whole items, so a later status removes it.
@@ -67,6 +83,7 @@ export interface OrderViewItem {
 
 export function orderViewItem(state: OrderState): OrderViewItem {
   const status = statusOf(state);
+  const order = toAlpacaOrder(state);
   const openClosed = openClosedOf(status);
   const symbol = state.spec.symbol.toUpperCase();
   return {
@@ -82,7 +99,15 @@ export function orderViewItem(state: OrderState): OrderViewItem {
     accountOpenClosed: `${state.accountId}#${openClosed}`,
     accountSymbol: `${state.accountId}#${symbol}`,
     version: state.seq,
-    order: toAlpacaOrder(state),
+    order: storedAlpacaOrder(order),
+    exposure: storedAlpacaOrder({
+      type: order.type,
+      qty: order.qty,
+      notional: order.notional,
+      limit_price: order.limit_price,
+      filled_qty: order.filled_qty,
+      filled_avg_price: order.filled_avg_price,
+    } as AlpacaOrder) as OrderViewItem['exposure'],
     // By phase, not by the status shown: a cancel asked while pending_new shows pending_cancel, and
     // the order stays where the stalled-workflow sweeper finds it until the venue acknowledges it.
     ...(status === 'pending_new' || (state.phase === 'pending_new' && state.cancelRequest === 'requested')

@@ -217,7 +217,20 @@ async function queryViews(
       new QueryCommand({ TableName: requiredEnv(ENV.ordersTable), ...q, ExclusiveStartKey: start }),
     );
     for (const item of page.Items ?? []) {
-      const v = viewSchema.safeParse(item.order);
+      // The item's own keys with `exposure` (byAccountStatus projects them, not the document);
+      // an item written before `exposure` existed has its whole `order`.
+      const v = viewSchema.safeParse(
+        item.exposure === undefined
+          ? item.order
+          : {
+              id: item.orderId,
+              symbol: item.symbol,
+              side: item.side,
+              status: item.status,
+              created_at: item.createdAt,
+              ...(item.exposure as object),
+            },
+      );
       if (!v.success) continue;
       views.push({
         ...v.data,

@@ -1,14 +1,21 @@
 /**
  * The duplicate rule's claim key (core `duplicateKeyOf`, claimed when an order is placed) agrees
  * with the rule itself (`checkPreTradeRisk`'s `duplicate_order` over recent orders): for any two
- * orders, their keys are equal exactly when the rule calls the second a twin of the first.
+ * orders, their keys are equal exactly when the rule calls the second a twin of the first. And the
+ * read model's compact Alpaca order (issue 12) round-trips.
  */
 import fc from 'fast-check';
 import {
+  alpacaOrderFromStored,
   checkPreTradeRisk,
   DEFAULT_RISK_LIMITS,
+  decide,
   duplicateKeyOf,
   type OrderSpec,
+  type OrderState,
+  replay,
+  storedAlpacaOrder,
+  toAlpacaOrder,
   validateOrderRequest,
 } from '../../lambdas/core/index.js';
 
@@ -69,5 +76,24 @@ test('equal claim keys exactly when the duplicate rule finds a twin', () => {
       expect(duplicateKeyOf(a) === duplicateKeyOf(b)).toBe(isTwinByRule(a, b));
     }),
     { numRuns: 500 },
+  );
+});
+
+test('an Alpaca order stored without its null fields comes back whole', () => {
+  fc.assert(
+    fc.property(order, fc.boolean(), (spec, filled) => {
+      const submitted = decide(
+        undefined,
+        { type: 'submit', orderId: 'o-1', accountId: 'a-1', order: spec },
+        NOW,
+      );
+      if (!submitted.ok) throw new Error(submitted.refusal.message);
+      const state = replay(submitted.events) as OrderState;
+      const full = toAlpacaOrder(state, filled ? [] : null);
+      const stored = storedAlpacaOrder(full);
+      expect(Object.values(stored)).not.toContain(null);
+      expect(alpacaOrderFromStored(stored)).toEqual(full);
+    }),
+    { numRuns: 100 },
   );
 });

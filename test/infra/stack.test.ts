@@ -105,7 +105,7 @@ describe('tables', () => {
     expect(resources[id]?.DeletionPolicy).toBe('Retain');
   });
 
-  test('orders read model: the list GSIs project only what a listing filters on, the open-orders one ALL, the sweeper one keys only, the held-trigger watcher one ALL', () => {
+  test('orders read model: the list GSIs project only what a listing filters on, the open/closed one also what risk values, the sweeper one keys only, the held-trigger watcher one ALL', () => {
     const tables = ofType('AWS::DynamoDB::Table').filter(([, t]) =>
       (t.Properties.GlobalSecondaryIndexes ?? []).some((g: Json) => g.IndexName === 'byAccount'),
     );
@@ -119,7 +119,7 @@ describe('tables', () => {
     const list = 'INCLUDE openClosed side parentOrderId groupId';
     expect(gsis.sort()).toEqual([
       ['byAccount', 'accountId:HASH,createdKey:RANGE', list],
-      ['byAccountStatus', 'accountOpenClosed:HASH,createdKey:RANGE', 'ALL'],
+      ['byAccountStatus', 'accountOpenClosed:HASH,createdKey:RANGE', `${list} exposure contingencyRole`],
       ['byAccountSymbol', 'accountSymbol:HASH,createdKey:RANGE', list],
       ['byArmedSymbol', 'armedSymbol:HASH,createdKey:RANGE', 'ALL'],
       ['byPendingNew', 'awaitingWorkflow:HASH,createdKey:RANGE', 'KEYS_ONLY'],

@@ -38,6 +38,7 @@ const putEntries = (): PutEventsRequestEntry[] =>
 function openOrders(n: number): string[] {
   const ids = Array.from({ length: n }, (_, i) => `o-${i + 1}`);
   fake.ordersQueryItems = ids.map((id) => ({
+    orderId: id,
     order: toAlpacaOrder(seedOrder(fake, id, { commands: accepted })),
   }));
   return ids;

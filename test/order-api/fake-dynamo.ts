@@ -5,6 +5,8 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandInput,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -138,6 +140,20 @@ export class FakeDynamo {
           this.table(put.TableName).set(this.key(put.TableName, put.Item), structuredClone(put.Item as Item));
       }
       return {};
+    });
+    // The listing indexes do not project `order`: listings and cancel-all read it by id.
+    this.mock.on(BatchGetCommand).callsFake(async (input: BatchGetCommandInput) => {
+      await tick();
+      const Responses: Record<string, Item[]> = {};
+      for (const [table, request] of Object.entries(input.RequestItems ?? {})) {
+        Responses[table] = (request.Keys ?? []).flatMap((key) => {
+          const stored =
+            this.table(table).get(this.key(table, key as Item)) ??
+            this.ordersQueryItems.find((i) => i.orderId === (key as Item).orderId);
+          return stored === undefined ? [] : [structuredClone(stored)];
+        });
+      }
+      return { Responses, UnprocessedKeys: {} };
     });
     this.mock.on(QueryCommand).callsFake(async (input) => {
       checkPlaceholders(input);
