@@ -14,6 +14,10 @@
  *   back alone after the queue's visibility timeout (dead-letter queue after the max receives). An
  *   unexpected error fails that report and every later report of its order in the batch.
  * - A record whose body is not an execution report fails (it reaches the dead-letter queue).
+ * - Reads (issue 12): a report decides on the order read once, consistently; the next report of the
+ *   same order in the batch decides on the state the previous one appended (no read), which the
+ *   append's condition proves current; anything but an append decided on it is decided again on a
+ *   fresh read. Nothing is read back after an append: the state after it is the fold just made.
  *
  * - A redelivered or superseded report is refused or ignored by the core ("already done"): logged
  *   at info, success.
@@ -29,8 +33,14 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { nanos, type OrderState } from '../core/index.js';
-import { AppendConflict, type EventStore, runCommand } from '../event-store/event-store.js';
+import { decide, nanos, type OrderState } from '../core/index.js';
+import {
+  AppendConflict,
+  type Appending,
+  type CommandResult,
+  type EventStore,
+  runDecision,
+} from '../event-store/event-store.js';
 import { replacementOpening } from '../orders/replacements.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { logger } from '../platform/observability.js';
@@ -58,44 +68,36 @@ const orphaned = (s: OrderState | undefined): boolean =>
   s !== undefined && (s.phase === 'canceled' || s.phase === 'rejected' || s.phase === 'expired');
 
 /**
+ * The states a batch's reports left their orders in (issue 12): the next report of the same order
+ * in the batch decides on it instead of querying the order again. Per invocation, never across.
+ */
+export type BatchStates = Map<string, OrderState>;
+
+/**
  * Applies one report. `venue` (the deployed handler's, built only when needed) is sent a cancel
- * when a report says an order the OMS has closed is live at the venue.
+ * when a report says an order the OMS has closed is live at the venue. `states`: the state an
+ * earlier report of the batch left the order in, if any, and where this one leaves it.
  */
 export async function applyReport(
   store: EventStore,
   report: ExecutionReport,
   now: () => number,
   venue?: () => Pick<Venue, 'cancel'>,
+  states?: BatchStates,
 ): Promise<ApplyOutcome> {
   const { orderId, execId } = report;
-  const { state } = await store.loadState(orderId);
-  if (state === undefined)
-    throw new ReportOutOfOrder(`${execId}: order ${orderId} is not in the event store yet`);
-  if (CLOSING_EXEC_TYPES.has(report.execType) && report.cumQty !== undefined) {
-    if (state.filledQty < nanos(report.cumQty)) {
-      throw new ReportOutOfOrder(
-        `${execId}: ${report.execType} at CumQty ${report.cumQty} overtook its fills`,
-      );
-    }
+  let result: CommandResult;
+  try {
+    result = await decideReport(store, report, now, states?.get(orderId));
+  } catch (err) {
+    states?.delete(orderId);
+    throw err;
   }
-  const command = commandOf(report, {
-    acceptedByVenue: state.phase !== 'pending_new',
-    cancelRequestedBy: state.cancelRequest === 'none' ? null : state.cancelRequestedBy,
-  });
-  const result = await runCommand(
-    store,
-    orderId,
-    command,
-    (s) => ({ accountId: s.accountId, correlationId: orderId, causationId: execId }),
-    now,
-    8,
-    // Decided on the state just loaded (a conflict reloads): one read of the order, not two.
-    { state },
-  );
   let outcome: ApplyOutcome = result.appended.length > 0 ? 'applied' : 'already_applied';
   if (!result.decision.ok) {
     const { code, message } = result.decision.refusal;
     if (code === 'not_working' && result.state?.phase === 'pending_new') {
+      states?.delete(orderId);
       throw new ReportOutOfOrder(
         `${execId}: ${report.execType} before the venue's acknowledgement was applied`,
       );
@@ -103,6 +105,7 @@ export async function applyReport(
     logger.info('execution report not applicable (already done or superseded)', { execId, code, message });
     outcome = 'ignored';
   }
+  if (result.state !== undefined) states?.set(orderId, result.state);
   if (venue !== undefined && LIVE_EXEC_TYPES.has(report.execType) && orphaned(result.state)) {
     // The venue holds an order the OMS has closed (a submission that reached a venue after its
     // cancel's `unknown_order`, or after an expiry): cancel it there. Idempotent at the venue; its
@@ -118,6 +121,57 @@ export async function applyReport(
     await openReplacementStream(store, result.state, execId, now);
   }
   return outcome;
+}
+
+/**
+ * The report decided on the order's state and appended (a conflict reloads and decides again, the
+ * command included, since it depends on the state). The state is read once, consistently, unless
+ * `carried` (the state after this batch's previous report of the order) is given: it is trusted
+ * only for an append, whose condition (the next seq does not exist yet) proves it was the latest;
+ * a refusal, a no-op or a hold decided on it is decided again on the order as stored, since a
+ * writer elsewhere (a cancel, the workflow, another batch) may have moved the order meanwhile.
+ */
+async function decideReport(
+  store: EventStore,
+  report: ExecutionReport,
+  now: () => number,
+  carried: OrderState | undefined,
+): Promise<CommandResult> {
+  const { orderId, execId } = report;
+  const decideOn = (state: OrderState | undefined, at: number): Appending => {
+    if (state === undefined)
+      throw new ReportOutOfOrder(`${execId}: order ${orderId} is not in the event store yet`);
+    if (CLOSING_EXEC_TYPES.has(report.execType) && report.cumQty !== undefined) {
+      if (state.filledQty < nanos(report.cumQty)) {
+        throw new ReportOutOfOrder(
+          `${execId}: ${report.execType} at CumQty ${report.cumQty} overtook its fills`,
+        );
+      }
+    }
+    const command = commandOf(report, {
+      acceptedByVenue: state.phase !== 'pending_new',
+      cancelRequestedBy: state.cancelRequest === 'none' ? null : state.cancelRequestedBy,
+    });
+    return { decision: decide(state, command, at) };
+  };
+  const run = (loaded?: { readonly state: OrderState }) =>
+    runDecision(
+      store,
+      orderId,
+      decideOn,
+      (s) => ({ accountId: s.accountId, correlationId: orderId, causationId: execId }),
+      now,
+      loaded === undefined ? {} : { loaded },
+    );
+  if (carried !== undefined) {
+    try {
+      const onCarried = await run({ state: carried });
+      if (onCarried.appended.length > 0) return onCarried;
+    } catch (err) {
+      if (!(err instanceof ReportOutOfOrder)) throw err;
+    }
+  }
+  return run();
 }
 
 async function openReplacementStream(
@@ -148,10 +202,10 @@ async function openReplacementStream(
 }
 
 /** Applies one report with its ids in the log keys. */
-async function applyLogged(report: ExecutionReport): Promise<ApplyOutcome> {
+async function applyLogged(report: ExecutionReport, states?: BatchStates): Promise<ApplyOutcome> {
   logger.appendKeys({ orderId: report.orderId, execId: report.execId });
   try {
-    const outcome = await applyReport(eventStore(), report, Date.now, simulatedVenue);
+    const outcome = await applyReport(eventStore(), report, Date.now, simulatedVenue, states);
     logger.info('execution report processed', { execType: report.execType, outcome });
     return outcome;
   } finally {
@@ -267,7 +321,10 @@ export async function applyExecutionReports(event: SQSEvent): Promise<SQSBatchRe
       unreadable.push(record.messageId);
     }
   }
-  const failed = await applyInOrder(items, applyLogged);
+  // The batch's reports of one order (a fill and its acknowledgement, a cancel's two answers) read
+  // the order once: each decides on the state the previous one left (see `decideReport`).
+  const states: BatchStates = new Map();
+  const failed = await applyInOrder(items, (report) => applyLogged(report, states));
   return { batchItemFailures: [...unreadable, ...failed].map((itemIdentifier) => ({ itemIdentifier })) };
 }
 

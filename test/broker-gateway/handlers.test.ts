@@ -2,11 +2,15 @@
  * The venue handlers end to end over the in-memory AWS fakes: the workflow's submit task, the
  * bus rules forwarding cancel/replace, and the applier turning the venue's reports into events.
  */
+
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import {
   applyExecutionReport,
   applyExecutionReports,
   applyInOrder,
+  applyReport,
+  type BatchStates,
   HELD_REPORT_PAUSES_MS,
   ReportOutOfOrder,
   reportSequence,
@@ -21,6 +25,7 @@ import {
   decide,
   nanos,
   type OrderCommand,
+  type OrderState,
   statusOf,
   validateOrderRequest,
 } from '../../lambdas/core/index.js';
@@ -42,12 +47,13 @@ Object.assign(process.env, {
 logger.setLogLevel('SILENT');
 
 let db: FakeDynamo;
+let ddb: ReturnType<FakeDynamo['install']>;
 let bus: BusRecorder;
 const store = new EventStore(dynamo, 'events');
 
 beforeEach(() => {
   db = new FakeDynamo();
-  db.install();
+  ddb = db.install();
   bus = new BusRecorder();
   bus.install();
   db.put({
@@ -531,6 +537,124 @@ describe('execution report queue (SQS batch)', () => {
     );
     expect(failed).toEqual([]);
     expect(applied).toEqual(['y:2']);
+  });
+});
+
+describe('reads of the applier (issue 12): one query per order per batch, none after an append', () => {
+  const eventQueries = () =>
+    ddb.commandCalls(QueryCommand).filter((c) => c.args[0].input.TableName === 'events');
+  const eventPuts = () => ddb.commandCalls(PutCommand).filter((c) => c.args[0].input.TableName === 'events');
+  const now = () => T0;
+  /** The order as stored now (read outside the counted calls). */
+  const stored = async (orderId: string) => (await stateOf(orderId)) as OrderState;
+
+  test("a batch's reports of one order read it once: each decides on the state the previous appended", async () => {
+    await placeOrder('o-1', { qty: '100', type: 'limit', limit_price: '10' });
+    await placeOrder('o-2', { qty: '5', type: 'limit', limit_price: '10' });
+    ddb.resetHistory();
+    const out = await applyExecutionReports(
+      batch(
+        ...[
+          report('o-1:1', 'new', { cumQty: '0' }),
+          report('o-2:1', 'new', { cumQty: '0' }),
+          report('o-1:2', 'fill', { lastQty: '40', lastPx: '10', cumQty: '40' }),
+          report('o-1:3', 'fill', { lastQty: '60', lastPx: '9.99', cumQty: '100' }),
+        ].map(reportRecord),
+      ),
+    );
+    expect(failures(out)).toEqual([]);
+    // Two orders: two queries (was one per report before the append and one after), four appends.
+    expect(eventQueries().map((c) => c.args[0].input.ExpressionAttributeValues?.[':id'])).toEqual([
+      'o-1',
+      'o-2',
+    ]);
+    expect(eventPuts()).toHaveLength(4);
+    expect(await types('o-1')).toEqual([
+      'OrderSubmitted',
+      'OrderAccepted',
+      'OrderPartiallyFilled',
+      'OrderFilled',
+    ]);
+    expect(statusOf(await stored('o-1'))).toBe('filled');
+  });
+
+  test('the state an append leaves is the fold of the store: nothing is read back', async () => {
+    await placeOrder('o-1', { qty: '100', type: 'limit', limit_price: '10' });
+    const states: BatchStates = new Map();
+    await applyReport(store, report('o-1:1', 'new'), now, undefined, states);
+    await applyReport(store, report('o-1:2', 'fill', { lastQty: '1', lastPx: '10' }), now, undefined, states);
+    expect(states.get('o-1')).toEqual(await stored('o-1'));
+  });
+
+  test('stale: another writer appended after the carried state; the append conflicts, the command is decided again on the store', async () => {
+    await placeOrder('o-1', { qty: '100', type: 'limit', limit_price: '10' });
+    const before = await stored('o-1');
+    // The client's cancel lands between the batch's previous report and this one.
+    await command('o-1', { type: 'requestCancel', requestedBy: 'client' });
+    const states: BatchStates = new Map([['o-1', before]]);
+    ddb.resetHistory();
+    // On the carried state (no cancel asked) unknown_order would be a reject (issue 11: a bot
+    // reading `rejected` resubmits); on the store it is the success of the client's cancel.
+    const outcome = await applyReport(
+      store,
+      report('o-1:1', 'cancel_rejected', { reason: 'unknown_order' }),
+      now,
+      undefined,
+      states,
+    );
+    expect(outcome).toBe('applied');
+    // The conflict's reload only: the carried state cost no read.
+    expect(eventQueries()).toHaveLength(1);
+    expect(await types('o-1')).toEqual(['OrderSubmitted', 'OrderCancelRequested', 'OrderCanceled']);
+    expect(states.get('o-1')).toEqual(await stored('o-1'));
+  });
+
+  test('stale: a refusal on the carried state is decided again on the store, never dropped', async () => {
+    await placeOrder('o-1', { qty: '100', type: 'limit', limit_price: '10' });
+    await command('o-1', { type: 'accept' });
+    const before = await stored('o-1');
+    await command('o-1', { type: 'requestCancel', requestedBy: 'client' });
+    const states: BatchStates = new Map([['o-1', before]]);
+    // On the carried state no cancel is outstanding (no_request_pending: the report would be
+    // ignored and the order left pending_cancel); the store has the cancel it answers.
+    const outcome = await applyReport(
+      store,
+      report('o-1:2', 'cancel_rejected', { reason: 'too_late_to_cancel' }),
+      now,
+      undefined,
+      states,
+    );
+    expect(outcome).toBe('applied');
+    expect((await types('o-1')).at(-1)).toBe('OrderCancelRejected');
+    expect(states.get('o-1')?.cancelRequest).toBe('none');
+  });
+
+  test('stale: a hold on the carried state (fills not applied yet) is decided again on the store', async () => {
+    await placeOrder('o-1', { qty: '100', type: 'market', time_in_force: 'ioc' });
+    await command('o-1', { type: 'accept' });
+    const before = await stored('o-1');
+    // Another invocation applied the fill meanwhile.
+    await command('o-1', { type: 'fill', execId: 'o-1:2', lastQty: '40', lastPx: '10' });
+    const states: BatchStates = new Map([['o-1', before]]);
+    const outcome = await applyReport(
+      store,
+      report('o-1:3', 'canceled', { reason: 'ioc_remainder', cumQty: '40' }),
+      now,
+      undefined,
+      states,
+    );
+    expect(outcome).toBe('applied');
+    expect((await types('o-1')).at(-1)).toBe('OrderCanceled');
+  });
+
+  test('a report that fails forgets the carried state: the next report of the order reads it again', async () => {
+    await placeOrder('o-1', { qty: '100', type: 'limit', limit_price: '10' });
+    const states: BatchStates = new Map();
+    await applyReport(store, report('o-1:1', 'new'), now, undefined, states);
+    await expect(
+      applyReport(store, report('o-1:9', 'canceled', { cumQty: '5' }), now, undefined, states),
+    ).rejects.toBeInstanceOf(ReportOutOfOrder);
+    expect(states.has('o-1')).toBe(false);
   });
 });
 
