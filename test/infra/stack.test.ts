@@ -119,7 +119,11 @@ describe('tables', () => {
     const list = 'INCLUDE openClosed side parentOrderId groupId';
     expect(gsis.sort()).toEqual([
       ['byAccount', 'accountId:HASH,createdKey:RANGE', list],
-      ['byAccountStatus', 'accountOpenClosed:HASH,createdKey:RANGE', `${list} exposure contingencyRole`],
+      [
+        'byAccountStatus',
+        'accountOpenClosed:HASH,createdKey:RANGE',
+        `${list} symbol status createdAt exposure contingencyRole`,
+      ],
       ['byAccountSymbol', 'accountSymbol:HASH,createdKey:RANGE', list],
       ['byArmedSymbol', 'armedSymbol:HASH,createdKey:RANGE', 'ALL'],
       ['byPendingNew', 'awaitingWorkflow:HASH,createdKey:RANGE', 'KEYS_ONLY'],

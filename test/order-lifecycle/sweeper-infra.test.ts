@@ -84,14 +84,14 @@ describe('stalled-workflow sweeper', () => {
   });
 });
 
-describe('publisher markers', () => {
-  test('the publisher reads and writes the idempotency table named by IDEMPOTENCY_TABLE', () => {
-    const fnId = functionId('oms-publisher');
-    const tableId = refId(resources[fnId]?.Properties.Environment.Variables[ENV.idempotencyTable]) as string;
-    expect(resources[tableId]?.Properties.TimeToLiveSpecification?.AttributeName).toBe('expiresAt');
-    const actions = statementsOf(fnId)
-      .filter((s) => resourceRefs(s).includes(`${tableId}.Arn`))
-      .flatMap((s) => asList(s.Action as string | string[]));
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem']));
+describe('no publisher markers (issue 12)', () => {
+  test('the order stream (the publisher) has neither the idempotency table nor its variable', () => {
+    const fnId = functionId('oms-order-stream');
+    expect(resources[fnId]?.Properties.Environment.Variables[ENV.idempotencyTable]).toBeUndefined();
+    const tableId = refId(
+      resources[functionId('oms-create-order')]?.Properties.Environment.Variables[ENV.idempotencyTable],
+    ) as string;
+    expect(resources[tableId]?.Type).toBe('AWS::DynamoDB::Table');
+    expect(statementsOf(fnId).flatMap(resourceRefs)).not.toContain(`${tableId}.Arn`);
   });
 });
