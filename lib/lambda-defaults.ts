@@ -9,7 +9,18 @@
  *   source maps without sources content (stack traces map back, the zip stays small), target node24.
  *   `externalModules: []` + `bundleAwsSDK`: the SDK v3 clients are bundled, so the code runs the
  *   client versions it was tested with and only the commands used ship (tree shaking), instead of
- *   whatever SDK the managed runtime carries that day.
+ *   whatever SDK the managed runtime carries that day (nodejs24.x ships an SDK v3, but not ours:
+ *   its version moves with the runtime, so `@aws-sdk/*` stays bundled).
+ *   `mainFields: module, main`: packages without an `exports` map (the AWS SDK) resolve to their ESM
+ *   build (dist-es), which esbuild tree-shakes; their CJS build (esbuild's default on node) is one
+ *   file per package and ships whole (about 210 KB more per bundle).
+ *   `alias`: the SDK's default credential chain is replaced by its first link, `fromEnv` (see
+ *   lambdas/platform/lambda-credentials.ts: Lambda always provides env credentials; the other
+ *   links and their STS/SSO clients, about 135 KB per bundle, could never run there).
+ *   Budget (issue 12): each bundle <= 400 KB and its import <= 150 ms on Node 24;
+ *   `npm run bundle:report` prints both.
+ * - Tracing: X-Ray active tracing on every function (the invocation's segment; the SDK passes its
+ *   trace header on), without an X-Ray SDK in the bundle (lambdas/platform/observability.ts).
  * - Each function gets its own role (no AWS managed policy): it may write only its own log group
  *   (explicit LogGroup, one month retention, JSON log format) plus X-Ray segments; everything else is
  *   granted per table/bus/state machine by `useTable` and the grant methods, which also set the
@@ -35,17 +46,35 @@ import bundling from './bundling.json';
 export const METRICS_NAMESPACE = 'StockbotOms';
 export const LOG_RETENTION = RetentionDays.ONE_MONTH;
 
-/** esbuild options equivalent to what NodejsFunction runs (for the bundle report). */
+/** Repository root: lib/.. */
+const projectRoot = `${__dirname}/..`;
+
+/**
+ * esbuild options equivalent to what NodejsFunction runs (for the bundle report). Alias targets are
+ * repo-relative in lib/bundling.json (NodejsFunction runs esbuild in the project root); absolute here.
+ */
 export const ESBUILD_OPTIONS = {
   bundle: true,
-  platform: bundling.platform,
+  platform: bundling.platform as 'node',
   target: bundling.target,
-  format: bundling.format,
+  format: bundling.format as 'cjs' | 'esm',
   minify: bundling.minify,
   sourcemap: bundling.sourceMap,
   sourcesContent: bundling.sourcesContent,
   external: bundling.externalModules,
+  mainFields: bundling.mainFields,
+  alias: Object.fromEntries(
+    Object.entries(bundling.alias).map(([from, to]) => [from, `${projectRoot}/${to}`]),
+  ) as Record<string, string>,
 } as const;
+
+/** esbuild CLI arguments for what NodejsFunction has no option for (lib/bundling.json `alias`). */
+const ESBUILD_ARGS = {
+  '--alias': Object.entries(bundling.alias).map(([from, to]) => `${from}=${to}`),
+};
+
+/** NODE_OPTIONS of every function (source-mapped stack traces); the bundle report imports with them. */
+export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
 
 export interface OmsFunctionProps {
   /** Entry file relative to the repository root (see lib/handlers.ts). */
@@ -55,9 +84,6 @@ export interface OmsFunctionProps {
   readonly timeout?: Duration;
   readonly environment?: Record<string, string>;
 }
-
-/** Repository root: lib/.. */
-const projectRoot = `${__dirname}/..`;
 
 export function omsFunction(scope: Construct, id: string, props: OmsFunctionProps): NodejsFunction {
   const logGroup = new LogGroup(scope, `${id}Logs`, {
@@ -88,7 +114,7 @@ export function omsFunction(scope: Construct, id: string, props: OmsFunctionProp
     environment: {
       POWERTOOLS_SERVICE_NAME: `oms-${kebab(id)}`,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      NODE_OPTIONS: '--enable-source-maps',
+      NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
       ...props.environment,
     },
     bundling: {
@@ -98,6 +124,8 @@ export function omsFunction(scope: Construct, id: string, props: OmsFunctionProp
       sourceMap: bundling.sourceMap,
       sourcesContent: bundling.sourcesContent,
       externalModules: [...bundling.externalModules],
+      mainFields: [...bundling.mainFields],
+      esbuildArgs: ESBUILD_ARGS,
       bundleAwsSDK: true,
     },
   });

@@ -5,7 +5,7 @@
  * parent is done, canceled or closed it throws `ScheduleStopped`, which ends the Map (its Catch
  * goes to `Finish algorithm`): the remaining slices' Waits are skipped.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { algoStepDeps, runAlgoStep } from '../orders/algo-orders.js';
 import { eventStore, parsePayload } from '../orders/workflow-task.js';
 import { marketData } from '../platform/market-data.js';

@@ -7,7 +7,7 @@
  * slices. A parent whose window has already ended records `done` and gets no slices.
  */
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   algoParamsFromSpec,
   builtInAlgorithms,

@@ -5,7 +5,7 @@
  * On the bus: source `stockbot.venue`, detail-type `ExecutionReport`, detail = the report.
  * `execId` is unique per report and stable across redelivery, so the core ignores a repeat.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OrderCommand } from '../core/index.js';
 
 export const VENUE_SOURCE = 'stockbot.venue';

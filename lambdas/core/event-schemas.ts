@@ -13,7 +13,7 @@
  * that JSON Schema cannot say (eventId = `orderId:seq`) are checked by the zod schemas only.
  * Pure: no AWS, no I/O.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OrderEvent, OrderEventType } from './events.js';
 import {
   ALGORITHMS,

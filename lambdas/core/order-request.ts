@@ -8,7 +8,7 @@
  * The result is an `OrderSpec` with decimals in canonical text, ready to become an event.
  * Pure: the clock and the optional reference price come in through `ValidationContext`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   compare,
   formatNanos,

@@ -10,7 +10,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ORDER_EVENT_TYPES } from '../core/index.js';
 import { logger, metrics } from '../platform/observability.js';
 import type { StoredEvent } from './event-store.js';

@@ -13,7 +13,7 @@
  * the order's status, and the workflow's Choice takes it from there.
  */
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type OrderStatus, statusOf } from '../core/index.js';
 import { runCommand } from '../event-store/event-store.js';
 import { releaseOwnToken, storeTaskToken } from '../orders/task-tokens.js';

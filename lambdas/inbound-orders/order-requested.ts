@@ -8,7 +8,7 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ACCOUNT_ID } from '../orders/accounts.js';
 import { type PlaceOrderResult, placeOrder } from '../orders/orders-service.js';
 import { logger, metrics } from '../platform/observability.js';

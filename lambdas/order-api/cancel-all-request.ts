@@ -3,7 +3,7 @@
  * bus (PutEvents, 10 a call), a rule -> queue -> the cancel-all worker (`cancel-all-worker.ts`), so
  * the caller's request never holds the cancels, whatever the number of open orders.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Not `stockbot.oms`: a command to the OMS itself, not an order event its subscribers read. */
 export const CANCEL_REQUEST_SOURCE = 'stockbot.oms.api';

@@ -14,7 +14,7 @@
  * Idempotent like its halves: a retry after a rejection finds the order closed and says `rejected`.
  */
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parsePayload } from '../orders/workflow-task.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
 import { type CarriedRecheck, recheckPreTradeRisk } from './check-pre-trade-risk.js';

@@ -6,7 +6,7 @@
  * rejects the order (`OrderRejected`, reason `risk_guardian: ...`).
  */
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { statusOf, toAlpacaOrder } from '../core/index.js';
 import { runCommand } from '../event-store/event-store.js';
 import { eventStore, OrderNotFound, parsePayload, workflowMeta } from '../orders/workflow-task.js';

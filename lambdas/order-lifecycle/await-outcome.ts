@@ -5,7 +5,7 @@
  * timeout). Token first, then the order: if it is already settled, this task releases its own
  * token (see `task-tokens.ts` for the race this closes).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isSettled, type OrderStatus, statusOf } from '../core/index.js';
 import { releaseOwnToken, storeTaskToken } from '../orders/task-tokens.js';
 import { eventStore, OrderNotFound, parsePayload } from '../orders/workflow-task.js';

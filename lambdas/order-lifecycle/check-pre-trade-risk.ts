@@ -6,7 +6,7 @@
  * Idempotent: a retry after the rejection was appended finds the order rejected and says so.
  */
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   checkPreTradeRisk,
   describeFieldErrors,

@@ -5,7 +5,7 @@
  * adapter would send a cancel. An order that closed meanwhile is left as it is.
  */
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { statusOf } from '../core/index.js';
 import { runCommand } from '../event-store/event-store.js';
 import { eventStore, OrderNotFound, parsePayload, workflowMeta } from '../orders/workflow-task.js';

@@ -16,7 +16,7 @@
  * and sends the order once it has triggered. Absent `orderType` (an execution started before the
  * input carried it) means the venue holds it, as before.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isTriggerHeldByOms, ORDER_TYPES, remainingOutcomeSeconds, TIMES_IN_FORCE } from '../core/index.js';
 import { parsePayload } from '../orders/workflow-task.js';
 import { venueNameFromEnv } from '../platform/config.js';

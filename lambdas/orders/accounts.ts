@@ -7,7 +7,7 @@
  * secret. API secrets are long random strings, so one keyed hash is enough (no password KDF).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SECRET_HASH_SCHEME = 'hmac-sha256';
 const HEX = /^(?:[0-9a-f]{2})+$/;

@@ -16,7 +16,7 @@
  * (issue 12).
  */
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   DEFAULT_RISK_LIMITS,
   formatNanos,

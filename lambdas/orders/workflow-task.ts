@@ -4,7 +4,7 @@
  * the ASL: it throws, and the state's Catch records the exception).
  */
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { OrderState } from '../core/index.js';
 import { type EventMeta, eventStore } from '../event-store/event-store.js';
 

@@ -6,7 +6,7 @@
  * on quotes are pure, in the core (core/market-quote.ts).
  */
 import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type BestBidOffer,
   bestBidOfferOf,

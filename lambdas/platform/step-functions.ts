@@ -1,5 +1,4 @@
 /** The Step Functions client (AWS_ENDPOINT_URL_SFN in local mode); see dynamo.ts. */
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { tracer } from './observability.js';
 
-export const stepFunctions = tracer.captureAWSv3Client(new SFNClient({}));
+export const stepFunctions = new SFNClient({});

@@ -1,0 +1,53 @@
+/**
+ * The Lambda bundles' esbuild options (lib/bundling.json, via ESBUILD_OPTIONS, the same the stack's
+ * NodejsFunction gets): one real bundle is built in memory and its inputs checked (issue 12: what
+ * made every bundle 1.2 MB must not come back). Sizes and import times: `npm run bundle:report`.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { build, type Metafile } from 'esbuild';
+import bundling from '../../lib/bundling.json';
+import { HANDLERS } from '../../lib/handlers.js';
+import { ESBUILD_OPTIONS } from '../../lib/lambda-defaults.js';
+
+const root = join(__dirname, '../..');
+let inputs: string[];
+
+beforeAll(async () => {
+  const result = await build({
+    ...ESBUILD_OPTIONS,
+    external: [...ESBUILD_OPTIONS.external],
+    mainFields: [...ESBUILD_OPTIONS.mainFields],
+    alias: { ...ESBUILD_OPTIONS.alias },
+    entryPoints: [join(root, HANDLERS.expireOrder)],
+    outfile: 'index.js',
+    write: false,
+    metafile: true,
+    logLevel: 'error',
+  });
+  const output = Object.entries((result.metafile as Metafile).outputs).find(([p]) => p.endsWith('index.js'));
+  inputs = Object.keys(output?.[1].inputs ?? {});
+});
+
+describe('Lambda bundling options', () => {
+  it('aliases only to files of the repository', () => {
+    for (const to of Object.values(bundling.alias)) expect(existsSync(join(root, to))).toBe(true);
+  });
+
+  it('bundles the ESM build of the AWS SDK (tree-shaken), never its CJS build', () => {
+    const sdk = inputs.filter((p) => /node_modules\/@aws-sdk\/client-dynamodb\/.*\.js$/.test(p));
+    expect(sdk.length).toBeGreaterThan(0);
+    expect(sdk.filter((p) => !p.includes('/dist-es/'))).toEqual([]);
+  });
+
+  it('carries no X-Ray SDK and only the environment link of the credential chain', () => {
+    const banned = [
+      'aws-xray-sdk-core',
+      '@aws-lambda-powertools/tracer',
+      '@aws-sdk/credential-provider-node',
+      '@aws-sdk/nested-clients',
+    ];
+    for (const pkg of banned) expect(inputs.filter((p) => p.includes(`node_modules/${pkg}/`))).toEqual([]);
+    expect(inputs).toContain('lambdas/platform/lambda-credentials.ts');
+  });
+});
