@@ -58,11 +58,12 @@ export class EventStore extends Construct {
       ...common,
       partitionKey: { name: 'orderId', type: AttributeType.STRING },
     });
-    // The listing indexes project only what a listing filters and folds on, the open/closed one also
-    // what risk values (`exposure`): never the ~1 KB `order` document (issue 12).
+    // The listing indexes project only what a listing filters and folds on, the open one also what
+    // risk values (`exposure`): never the ~1 KB `order` document (issue 12). The open one is sparse:
+    // a closing order leaves it (one delete) and enters no other partition.
     for (const [indexName, partitionKey, attributes] of [
       [ORDERS_INDEX.byAccount, 'accountId', LIST_INDEX_ATTRIBUTES],
-      [ORDERS_INDEX.byAccountStatus, 'accountOpenClosed', OPEN_INDEX_ATTRIBUTES],
+      [ORDERS_INDEX.byAccountOpen, 'openInAccount', OPEN_INDEX_ATTRIBUTES],
       [ORDERS_INDEX.byAccountSymbol, 'accountSymbol', LIST_INDEX_ATTRIBUTES],
     ] as const) {
       this.orders.addGlobalSecondaryIndex({

@@ -92,6 +92,11 @@ function report(name: string, description: string, r: MeterReading, ctx: FlowCon
       )
       .join(' ')}`,
   );
+  const counted = (m: Readonly<Record<string, number>>) =>
+    Object.entries(m)
+      .map(([k, n]) => `${short(k)}×${n}`)
+      .join(' ');
+  lines.push(`  events: ${counted(r.events)}`, `  sqs messages: ${counted(r.sqsMessages)}`);
   lines.push(
     `  usd per 1M: ${Object.entries(cost.perService)
       .filter(([, v]) => v >= 0.005)

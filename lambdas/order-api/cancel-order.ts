@@ -81,7 +81,7 @@ const asResponse = (o: CancelOutcome): APIGatewayProxyStructuredResultV2 =>
   o.status === 200 ? noContent() : apiError(o.status, o.body.code, o.body.message);
 
 /**
- * The account's open orders as the read model shows them: their ids from `byAccountStatus` (one
+ * The account's open orders as the read model shows them: their ids from `byAccountOpen` (one
  * Query page per ~1 MB), then their documents from the table (the index does not project them).
  */
 async function openOrders(accountId: string): Promise<AlpacaOrder[]> {
@@ -92,9 +92,9 @@ async function openOrders(accountId: string): Promise<AlpacaOrder[]> {
     const page = await dynamo.send(
       new QueryCommand({
         TableName: table,
-        IndexName: ORDERS_INDEX.byAccountStatus,
-        KeyConditionExpression: 'accountOpenClosed = :pk',
-        ExpressionAttributeValues: { ':pk': `${accountId}#open` },
+        IndexName: ORDERS_INDEX.byAccountOpen,
+        KeyConditionExpression: 'openInAccount = :pk',
+        ExpressionAttributeValues: { ':pk': accountId },
         ProjectionExpression: 'orderId',
         ExclusiveStartKey: start,
       }),

@@ -20,6 +20,7 @@ import {
   type FieldError,
   fieldError,
   isClientOrderIdLength,
+  isOpen,
   previewPendingReplacement,
   SIDES,
   type Side,
@@ -112,9 +113,12 @@ export function parseListParams(q: Query): ParsedList {
 }
 
 /**
- * The GSI queries that serve a list request: one per symbol on `byAccountSymbol`, else one on
- * `byAccountStatus` (open/closed) or `byAccount` (all). `createdKey` is `createdAt#orderId`, so
- * the exclusive time bounds sit just past (after) and just before (until) every key of that instant.
+ * The GSI queries that serve a list request. Open orders: one query on the sparse `byAccountOpen`
+ * (the symbols, if any, as a filter: `symbol` is projected). All or closed orders: one query per
+ * symbol on `byAccountSymbol`, else one on `byAccount`; a closed listing keeps the closed ones
+ * after reading the documents (`collectClosed`: the listing indexes do not project the status,
+ * so a close writes none of them, issue 12). `createdKey` is `createdAt#orderId`, so the exclusive
+ * time bounds sit just past (after) and just before (until) every key of that instant.
  */
 export function listQueries(p: ListParams, accountId: string, table: string): QueryCommandInput[] {
   const names: Record<string, string> = {};
@@ -134,35 +138,30 @@ export function listQueries(p: ListParams, accountId: string, table: string): Qu
     names['#side'] = 'side';
     values[':side'] = p.side;
   }
-  const base = (index: string, keyAttr: string, key: string, extraFilters: string[]): QueryCommandInput => {
-    const all = [...filters, ...extraFilters];
-    return {
-      TableName: table,
-      IndexName: index,
-      KeyConditionExpression: [`#pk = :pk`, ...range].join(' AND '),
-      ...(all.length > 0 ? { FilterExpression: all.join(' AND ') } : {}),
-      ExpressionAttributeNames: {
-        ...names,
-        '#pk': keyAttr,
-        ...(extraFilters.length > 0 ? { '#oc': 'openClosed' } : {}),
-      },
-      ExpressionAttributeValues: {
-        ...values,
-        ':pk': key,
-        ...(extraFilters.length > 0 ? { ':oc': p.status } : {}),
-      },
-      ScanIndexForward: p.direction === 'asc',
-      Limit: p.limit,
-    };
-  };
-  if (p.symbols !== null) {
-    const statusFilter = p.status === 'all' ? [] : ['#oc = :oc'];
-    return p.symbols.map((s) =>
-      base(ORDERS_INDEX.byAccountSymbol, 'accountSymbol', `${accountId}#${s}`, statusFilter),
-    );
+  const base = (index: string, keyAttr: string, key: string): QueryCommandInput => ({
+    TableName: table,
+    IndexName: index,
+    KeyConditionExpression: [`#pk = :pk`, ...range].join(' AND '),
+    ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+    ExpressionAttributeNames: { ...names, '#pk': keyAttr },
+    ExpressionAttributeValues: { ...values, ':pk': key },
+    ScanIndexForward: p.direction === 'asc',
+    Limit: p.limit,
+  });
+  if (p.status === 'open') {
+    if (p.symbols !== null) {
+      filters.push(`#sym IN (${p.symbols.map((_, i) => `:sym${i}`).join(', ')})`);
+      names['#sym'] = 'symbol';
+      p.symbols.forEach((s, i) => {
+        values[`:sym${i}`] = s;
+      });
+    }
+    return [base(ORDERS_INDEX.byAccountOpen, 'openInAccount', accountId)];
   }
-  if (p.status === 'all') return [base(ORDERS_INDEX.byAccount, 'accountId', accountId, [])];
-  return [base(ORDERS_INDEX.byAccountStatus, 'accountOpenClosed', `${accountId}#${p.status}`, [])];
+  if (p.symbols !== null) {
+    return p.symbols.map((s) => base(ORDERS_INDEX.byAccountSymbol, 'accountSymbol', `${accountId}#${s}`));
+  }
+  return [base(ORDERS_INDEX.byAccount, 'accountId', accountId)];
 }
 
 export interface OrderViewItem {
@@ -174,7 +173,7 @@ export interface OrderViewItem {
   readonly order: AlpacaOrder;
 }
 
-/** A listing index's item: the keys and LIST_INDEX_ATTRIBUTES; `order` only from byAccountStatus. */
+/** A listing index's item: the keys and LIST_INDEX_ATTRIBUTES; `order` once read (`collectClosed`). */
 export type ListedItem = Omit<OrderViewItem, 'order'> & { readonly order?: AlpacaOrder };
 
 /**
@@ -214,6 +213,37 @@ async function collect(
   do {
     const page = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
     for (const item of page.Items ?? []) out.push(item as ListedItem);
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined && out.length < limit);
+  return out.slice(0, limit);
+}
+
+/**
+ * The closed orders `input` finds, up to `limit`, with their documents: page by page, the page's
+ * documents read (BatchGetItem) and the open ones dropped, until `limit` or the index's end. The
+ * status is the document's (the table is the view's latest; an order the index shows that the
+ * table no longer has is left out, as in `pageWithOrders`).
+ */
+async function collectClosed(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  input: QueryCommandInput,
+  limit: number,
+): Promise<ListedItem[]> {
+  const out: ListedItem[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    const items = (page.Items ?? []) as ListedItem[];
+    const orders = await orderDocuments(
+      doc,
+      table,
+      items.map((i) => i.orderId),
+    );
+    for (const item of items) {
+      const order = orders.get(item.orderId);
+      if (order !== undefined && !isOpen(order.status)) out.push({ ...item, order });
+    }
     start = page.LastEvaluatedKey;
   } while (start !== undefined && out.length < limit);
   return out.slice(0, limit);
@@ -265,7 +295,11 @@ async function listOrders(query: Query, principal: Principal) {
   const p = parsed.params;
   const table = requiredEnv(ENV.ordersTable);
   const inputs = listQueries(p, principal.accountId, table);
-  const results = await Promise.all(inputs.map((i) => collect(dynamo, i, p.limit)));
+  const results = await Promise.all(
+    inputs.map((i) =>
+      p.status === 'closed' ? collectClosed(dynamo, table, i, p.limit) : collect(dynamo, i, p.limit),
+    ),
+  );
   return json(200, assembleList([await pageWithOrders(dynamo, table, results, p)], p));
 }
 

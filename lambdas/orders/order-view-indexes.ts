@@ -5,8 +5,12 @@
 export const ORDERS_INDEX = {
   /** `accountId`, sorted by `createdKey`: every order of an account (projection: LIST_INDEX_ATTRIBUTES). */
   byAccount: 'byAccount',
-  /** `accountOpenClosed` (`<accountId>#open|closed`), sorted by `createdKey`. */
-  byAccountStatus: 'byAccountStatus',
+  /**
+   * Sparse `openInAccount` (the account id, present only while the order is open), sorted by
+   * `createdKey`: the account's open orders (risk's open exposure, cancel-all, open listings).
+   * Projection: OPEN_INDEX_ATTRIBUTES.
+   */
+  byAccountOpen: 'byAccountOpen',
   /** `accountSymbol`, sorted by `createdKey` (projection: LIST_INDEX_ATTRIBUTES). */
   byAccountSymbol: 'byAccountSymbol',
   /** Sparse `awaitingWorkflow` (orders still pending_new), keys only: the stalled-workflow sweeper. */
@@ -17,17 +21,17 @@ export const ORDERS_INDEX = {
 
 /**
  * What `byAccount` and `byAccountSymbol` project besides the keys: what a listing filters and
- * folds on, none of which changes after the order is placed except `openClosed` (once, at the
- * close). A status update of an order therefore writes neither index (issue 12: ALL projections
- * were 42% of a market order's write units); the listing reads the page's `order` documents from
- * the table (BatchGetItem). `byAccountStatus` (open orders: risk, cancel-all, open listings)
- * projects ALL.
+ * folds on, none of which changes after the order is placed. A status update of an order, its
+ * close included, therefore writes neither index (issue 12: ALL projections were 42% of a market
+ * order's write units, and projecting `openClosed` cost 2 more at every close); the listing reads
+ * the page's `order` documents from the table (BatchGetItem) and keeps a closed listing's orders by
+ * their status there.
  */
-export const LIST_INDEX_ATTRIBUTES = ['openClosed', 'side', 'parentOrderId', 'groupId'] as const;
+export const LIST_INDEX_ATTRIBUTES = ['side', 'parentOrderId', 'groupId'] as const;
 
 /**
- * What `byAccountStatus` (the account's open or closed orders: risk's open exposure, cancel-all,
- * open listings) projects besides the keys: the listing's attributes, and `exposure`, the few
+ * What `byAccountOpen` (the account's open orders: risk's open exposure, cancel-all, open
+ * listings) projects besides the keys: the listing's attributes, and `exposure`, the few
  * fields of the order risk values (lambdas/orders/risk-context.ts). Not the `order` document
  * (about 1 KB): with projection ALL every view write wrote it twice (issue 12).
  */

@@ -1,7 +1,7 @@
 /**
  * The orders read model's item (docs/aws.md, "Orders"): the Alpaca order plus the keys the list
- * filters query (GSIs `byAccount`, `byAccountStatus`, `byAccountSymbol`, all sorted by
- * `createdKey`), the sparse key of `byPendingNew`, through which the stalled-workflow sweeper
+ * filters query (GSIs `byAccount`, `byAccountSymbol` and the sparse `byAccountOpen`, all sorted
+ * by `createdKey`), the sparse key of `byPendingNew`, through which the stalled-workflow sweeper
  * finds orders still pending_new, and the sparse key of `byArmedSymbol`, through which the
  * held-trigger watcher finds the stops the OMS holds. Pure: derived from the replayed state only.
  */
@@ -43,8 +43,11 @@ export interface OrderViewItem {
   readonly createdAt: string;
   /** `createdAt#orderId`: newest-first listing with a unique tie-break. */
   readonly createdKey: string;
-  /** `accountId#open|closed`. */
-  readonly accountOpenClosed: string;
+  /**
+   * Present only while the order is open: the account id, the sparse key of GSI `byAccountOpen`.
+   * The projector writes whole items, so the close removes it (one index delete, no insert).
+   */
+  readonly openInAccount?: string;
   /** `accountId#SYMBOL`. */
   readonly accountSymbol: string;
   /** Sequence number of the last event applied: the projector only ever writes a higher one. */
@@ -53,7 +56,7 @@ export interface OrderViewItem {
   readonly order: Partial<AlpacaOrder>;
   /**
    * The fields of `order` risk values (open buy exposure) besides the item's own `symbol`, `side`,
-   * `status` and `createdAt`, projected by `byAccountStatus` in place of the whole document
+   * `status` and `createdAt`, projected by `byAccountOpen` in place of the whole document
    * (lambdas/orders/order-view-indexes.ts `OPEN_INDEX_ATTRIBUTES`). Null fields left out.
    */
   readonly exposure: Partial<
@@ -96,7 +99,6 @@ export function orderViewItem(state: OrderState): OrderViewItem {
     openClosed,
     createdAt: state.createdAt,
     createdKey: `${state.createdAt}#${state.orderId}`,
-    accountOpenClosed: `${state.accountId}#${openClosed}`,
     accountSymbol: `${state.accountId}#${symbol}`,
     version: state.seq,
     order: storedAlpacaOrder(order),
@@ -113,6 +115,7 @@ export function orderViewItem(state: OrderState): OrderViewItem {
     ...(status === 'pending_new' || (state.phase === 'pending_new' && state.cancelRequest === 'requested')
       ? { awaitingWorkflow: awaitingWorkflowKey(state.orderId) }
       : {}),
+    ...(openClosed === 'open' ? { openInAccount: state.accountId } : {}),
     ...(state.phase === 'armed' ? { armedSymbol: symbol } : {}),
     ...(state.contingency?.parentOrderId ? { parentOrderId: state.contingency.parentOrderId } : {}),
     ...(state.contingency

@@ -6,7 +6,7 @@
  *   string set), becomes `accountProblem` and the core refuses every order of the account
  *   (`account_not_configured`) rather than trade on defaults;
  * - MARKET_TABLE quote of the symbol: reference price = last, else the bid/ask mid;
- * - ORDERS_TABLE GSI `byAccountStatus` (`<accountId>#open`): open buy orders' reserved notional
+ * - ORDERS_TABLE sparse GSI `byAccountOpen` (`openInAccount` = the account id): open buy orders' reserved notional
  *   (leaves x limit price, else the symbol's reference price; notional orders: notional left);
  * The read model is eventually consistent; the workflow's re-check runs after the API's, so an
  * order that raced past the first check meets the second.
@@ -161,9 +161,9 @@ export async function loadRiskInputs(
       : null,
     snapshot === undefined ? quoteOf(market, order.symbol) : snapshot.referencePrice,
     queryViews(doc, {
-      IndexName: ORDERS_INDEX.byAccountStatus,
-      KeyConditionExpression: 'accountOpenClosed = :k',
-      ExpressionAttributeValues: { ':k': `${accountId}#open` },
+      IndexName: ORDERS_INDEX.byAccountOpen,
+      KeyConditionExpression: 'openInAccount = :k',
+      ExpressionAttributeValues: { ':k': accountId },
     }),
   ]);
   const read = account === null ? ({ ok: true, account: {} } as const) : readAccount(accountId, account.Item);
@@ -217,7 +217,7 @@ async function queryViews(
       new QueryCommand({ TableName: requiredEnv(ENV.ordersTable), ...q, ExclusiveStartKey: start }),
     );
     for (const item of page.Items ?? []) {
-      // The item's own keys with `exposure` (byAccountStatus projects them, not the document);
+      // The item's own keys with `exposure` (byAccountOpen projects them, not the document);
       // an item written before `exposure` existed has its whole `order`.
       const v = viewSchema.safeParse(
         item.exposure === undefined

@@ -69,7 +69,7 @@ describe('the synthesized OMS template', () => {
       null,
       [
         ['byAccount', 'accountId:S', 'createdKey:S', 'INCLUDE'],
-        ['byAccountStatus', 'accountOpenClosed:S', 'createdKey:S', 'INCLUDE'],
+        ['byAccountOpen', 'openInAccount:S', 'createdKey:S', 'INCLUDE'],
         ['byAccountSymbol', 'accountSymbol:S', 'createdKey:S', 'INCLUDE'],
         ['byPendingNew', 'awaitingWorkflow:S', 'createdKey:S', 'KEYS_ONLY'],
         ['byArmedSymbol', 'armedSymbol:S', 'createdKey:S', 'ALL'],

@@ -38,13 +38,10 @@ describe('GET /v2/orders', () => {
   const after = '2030-01-01T00:00:00.000Z';
   const until = '2030-01-03T00:00:00.000Z';
   test.each([
-    { q: {}, index: 'byAccountStatus', pk: ['accountOpenClosed', 'acct-1#open'], extra: {} },
-    {
-      q: { status: 'closed' },
-      index: 'byAccountStatus',
-      pk: ['accountOpenClosed', 'acct-1#closed'],
-      extra: {},
-    },
+    // Open orders: the sparse open index, keyed by the account alone.
+    { q: {}, index: 'byAccountOpen', pk: ['openInAccount', 'acct-1'], extra: {} },
+    // Closed orders: every order of the account, kept by their documents' status (collectClosed).
+    { q: { status: 'closed' }, index: 'byAccount', pk: ['accountId', 'acct-1'], extra: {} },
     {
       q: { status: 'all', direction: 'asc' },
       index: 'byAccount',
@@ -53,14 +50,14 @@ describe('GET /v2/orders', () => {
     },
     {
       q: { side: 'sell', limit: '5' },
-      index: 'byAccountStatus',
-      pk: ['accountOpenClosed', 'acct-1#open'],
+      index: 'byAccountOpen',
+      pk: ['openInAccount', 'acct-1'],
       extra: { FilterExpression: '#side = :side', Limit: 5, ScanIndexForward: false },
     },
     {
       q: { after },
-      index: 'byAccountStatus',
-      pk: ['accountOpenClosed', 'acct-1#open'],
+      index: 'byAccountOpen',
+      pk: ['openInAccount', 'acct-1'],
       extra: { KeyConditionExpression: '#pk = :pk AND #k > :after' },
     },
     {
@@ -69,11 +66,21 @@ describe('GET /v2/orders', () => {
       pk: ['accountId', 'acct-1'],
       extra: { KeyConditionExpression: '#pk = :pk AND #k BETWEEN :after AND :until' },
     },
+    // Open orders of some symbols: still the one open index, the symbols as a filter.
     {
-      q: { symbols: 'aapl', status: 'open' },
+      q: { symbols: 'aapl,msft', status: 'open' },
+      index: 'byAccountOpen',
+      pk: ['openInAccount', 'acct-1'],
+      extra: {
+        FilterExpression: '#sym IN (:sym0, :sym1)',
+        ExpressionAttributeValues: expect.objectContaining({ ':sym0': 'AAPL', ':sym1': 'MSFT' }),
+      },
+    },
+    {
+      q: { symbols: 'aapl', status: 'closed' },
       index: 'byAccountSymbol',
       pk: ['accountSymbol', 'acct-1#AAPL'],
-      extra: { FilterExpression: '#oc = :oc' },
+      extra: {},
     },
   ])('$q -> $index', async ({ q, index, pk, extra }) => {
     expect((await list(q)).statusCode).toBe(200);
@@ -174,6 +181,33 @@ describe('GET /v2/orders', () => {
       ['tp', []],
       ['sl', []],
     ]);
+  });
+
+  test('status=closed: an open order the account index holds is not listed; pages are read until the limit is met', async () => {
+    // The listing indexes do not project the status (a close writes none of them, issue 12): the
+    // closed listing keeps the orders whose document is closed, reading on while the page fell short.
+    const at = (i: number) => `2030-01-01T00:00:${String(10 + i)}Z`;
+    const statuses = ['new', 'filled', 'partially_filled', 'canceled', 'accepted', 'expired', 'rejected'];
+    fake.ordersQueryItems = statuses.map((status, i) => {
+      const it = item(`o${i}`, at(i));
+      return { ...it, order: { ...it.order, status } };
+    });
+    // Newest first, two items per Query page.
+    const pages = [...fake.ordersQueryItems].reverse();
+    fake.mock.on(QueryCommand).callsFake(async (input) => {
+      const from = (input.ExclusiveStartKey?.n as number | undefined) ?? 0;
+      const to = from + 2;
+      return {
+        Items: structuredClone(pages.slice(from, to)),
+        ...(to < pages.length ? { LastEvaluatedKey: { n: to } } : {}),
+      };
+    });
+    const ids = async (q: Record<string, string>) =>
+      (parse((await list(q)).body) as { id: string }[]).map((o) => o.id);
+    expect(await ids({ status: 'closed' })).toEqual(['o6', 'o5', 'o3', 'o1']);
+    expect(await ids({ status: 'closed', limit: '3' })).toEqual(['o6', 'o5', 'o3']);
+    // The whole listing read all four pages; limit 3 stopped after the second (o6 o5 | o4 o3).
+    expect(sentQueries()).toHaveLength(4 + 2);
   });
 
   test('returns the stored Alpaca orders', async () => {

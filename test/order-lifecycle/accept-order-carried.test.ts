@@ -67,7 +67,7 @@ test('the input carries the re-check: no read of the event store, the account or
   await expect(accept(input)).resolves.toMatchObject({ next: 'submit', venue: 'SIMX' });
   expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
   const queries = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
-  expect(queries.map((q) => [q.TableName, q.IndexName])).toEqual([[TABLES.ORDERS_TABLE, 'byAccountStatus']]);
+  expect(queries.map((q) => [q.TableName, q.IndexName])).toEqual([[TABLES.ORDERS_TABLE, 'byAccountOpen']]);
 });
 
 test('it decides with the limits the API read (the account record is not consulted)', async () => {

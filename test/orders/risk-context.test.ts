@@ -36,7 +36,7 @@ it('merges the account limits over the defaults and values open buys (recent ord
   ddb
     .on(GetCommand, { TableName: TABLES.MARKET_TABLE, Key: { symbol: 'MSFT' } })
     .resolves({ Item: { last: '400' } });
-  ddb.on(QueryCommand, { IndexName: 'byAccountStatus' }).resolves({
+  ddb.on(QueryCommand, { IndexName: 'byAccountOpen' }).resolves({
     Items: [
       view({ id: 'a', symbol: 'AAPL', qty: '10', limit_price: '99', filled_qty: '4' }), // 6 x 99 = 594
       view({ id: 'b', symbol: 'MSFT', type: 'market', qty: '2' }), // 2 x 400 = 800
@@ -68,7 +68,7 @@ const buyOne = spec({ symbol: 'AAPL', qty: '1', side: 'buy', type: 'market' });
 function accountHolds(item: Record<string, unknown> | undefined, openOrders: Record<string, unknown>[] = []) {
   ddb.on(GetCommand, { TableName: TABLES.ACCOUNTS_TABLE }).resolves({ Item: item });
   ddb.on(GetCommand, { TableName: TABLES.MARKET_TABLE }).resolves({ Item: { last: '100' } });
-  ddb.on(QueryCommand, { IndexName: 'byAccountStatus' }).resolves({ Items: openOrders });
+  ddb.on(QueryCommand, { IndexName: 'byAccountOpen' }).resolves({ Items: openOrders });
   ddb.on(QueryCommand, { IndexName: 'byAccount' }).resolves({ Items: [] });
 }
 
