@@ -1,19 +1,23 @@
 /**
  * Workflow task `Submit and await outcome` (`.waitForTaskToken`): input `{orderId, venue,
- * taskToken, outcomeTimeoutSeconds}`, output `{orderId, venue, submitted}` (the workflow waits for
+ * taskToken, outcomeTimeoutSeconds, next}`, output `{orderId, venue, submitted}` (the workflow waits for
  * the token, not for this output). The token is stored FIRST (`awaits: outcome`, where the
  * signaller finds it on the closing milestone: lambdas/orders/task-tokens.ts), so no milestone of
  * the order can pass the signaller before it. Then the order is loaded from the event store and
  * submitted to the venue (idempotent: a retried task does not book it twice). An order that
  * closed before submission (canceled or rejected while its checks ran) is not sent: `submitted:
  * false` with its status, and the task releases its own token with that status.
+ * `next: await` (`Accept order`'s decision for a replacement, which the replace opened at its
+ * venue already, or an order that closed meanwhile): nothing is sent; the task only waits, and
+ * releases its own token at once when the order is settled (as `Await outcome` does). One state
+ * serves both, so a replacement enters 2 states, as a new order does (issue 12).
  * Without a token (a direct call) it only submits.
  */
 
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import * as z from 'zod';
-import { isClosedPhase, statusOf } from '../core/index.js';
+import { isClosedPhase, isSettled, statusOf } from '../core/index.js';
 import { releaseOwnToken, storeTaskToken } from '../orders/task-tokens.js';
 import { OrderNotFound } from '../orders/workflow-task.js';
 import { logger } from '../platform/observability.js';
@@ -27,6 +31,8 @@ const inputSchema = z.object({
   venue: z.string().min(1).optional(),
   taskToken: z.string().min(1).optional(),
   outcomeTimeoutSeconds: z.number().int().positive().optional(),
+  // `Accept order`'s decision: absent (a direct call) means submit.
+  next: z.enum(['submit', 'await']).optional(),
 });
 
 /** A workflow task error by name (`UnknownVenue`); an absent order is the shared `OrderNotFound`. */
@@ -45,7 +51,7 @@ export interface SubmitResult {
 }
 
 export async function submitToVenue(input: unknown): Promise<SubmitResult> {
-  const { orderId, venue: requested, taskToken, outcomeTimeoutSeconds } = inputSchema.parse(input);
+  const { orderId, venue: requested, taskToken, outcomeTimeoutSeconds, next } = inputSchema.parse(input);
   let venue: Venue;
   try {
     venue = venueFor(requested);
@@ -58,6 +64,14 @@ export async function submitToVenue(input: unknown): Promise<SubmitResult> {
   }
   const { state } = await eventStore().loadState(orderId);
   if (state === undefined) throw new OrderNotFound(orderId);
+  if (next === 'await') {
+    // At its venue already: only the wait. Settled meanwhile: released here, nothing else will.
+    if (!isSettled(state)) return { orderId, venue: venue.name, submitted: false };
+    const status = statusOf(state);
+    if (taskToken !== undefined)
+      await releaseOwnToken(orderId, taskToken, { orderId, status, seq: state.seq });
+    return { orderId, venue: venue.name, submitted: false, status };
+  }
   if (isClosedPhase(state)) {
     const status = statusOf(state);
     logger.info('order closed before submission; not sent', { orderId, status });

@@ -1,7 +1,7 @@
 /**
- * Workflow task `Accept order` (also `Route approved order` and `Route triggered order`): ONE task
- * for what the order needs before it goes to the venue, so a filled order enters 3 states
- * (statemachines/README.md):
+ * Workflow task `Accept order` (also `Route approved order`, `Route triggered order` and `Route
+ * held order`): ONE task for what the order needs before it goes to the venue, so a filled order
+ * enters 2 states (statemachines/README.md):
  * - stage `new`: the authoritative pre-trade re-check (check-pre-trade-risk.ts; a refusal appends
  *   OrderRejected -> `rejected`), then the Risk Guardian if one is configured (`guardian`: routing
  *   waits for its approval, stage `approved`);
@@ -10,7 +10,14 @@
  * - stage `triggered` (a held stop triggered): routing only, and the order goes to the venue as the
  *   type it now trades as (`submit`);
  * - a replacement (already accepted at its venue, its terms checked by the replace): routing only,
- *   `hold` (a held stop's replacement is held again) or `await`.
+ *   `hold` (a held stop's replacement is held again) or `await`;
+ * - stage `held` (after a `hold` decision): routing only, answered as `hold`.
+ * How the workflow learns the decision (issue 12: no Choice state, one transition less per order):
+ * `submit` and `await` are the task's result, and both go to `Submit and await outcome` (which
+ * does not send an `await` order: it is at its venue already); `rejected`, `guardian` and `hold`
+ * are thrown as `AcceptDecision` errors named `Decision.*`, which the state's Catch routes. Those
+ * three need nothing from the decision but what the next state works out itself (the Risk Guardian
+ * asks by order id; `Route held order` routes again), so no state parses an error's cause.
  * Idempotent like its halves: a retry after a rejection finds the order closed and says `rejected`.
  */
 import type { Context } from 'aws-lambda';
@@ -23,7 +30,7 @@ import { routeOrder } from './route-order.js';
 const payload = z.looseObject({
   orderId: z.string().min(1),
   replacement: z.boolean().optional(),
-  stage: z.enum(['new', 'approved', 'triggered']).optional(),
+  stage: z.enum(['new', 'approved', 'triggered', 'held']).optional(),
   // The execution input (`$$.Execution.Input`): its `recheck` carries the order's terms and what
   // the API checked it against (lambdas/orders/workflow-start.ts), so the re-check reads only the
   // account's open orders. Parsed loosely: absent or malformed, the re-check loads what it needs.
@@ -52,7 +59,33 @@ export interface AcceptResult {
   readonly reason: string | null;
 }
 
-export type AcceptStage = 'new' | 'approved' | 'triggered';
+export type AcceptStage = 'new' | 'approved' | 'triggered' | 'held';
+
+/** The error names of the decisions the workflow's Catch routes (statemachines/order-lifecycle.asl.json). */
+export const DECISION_ERROR = {
+  rejected: 'Decision.Rejected',
+  guardian: 'Decision.AskRiskGuardian',
+  hold: 'Decision.HoldTrigger',
+} as const satisfies Partial<Record<AcceptNext, string>>;
+
+/**
+ * A decision the workflow follows through its Catch rather than a Choice state: the error's name
+ * (`Decision.*`) routes it, its message is the decision (JSON) for the execution history.
+ */
+export class AcceptDecision extends Error {
+  constructor(readonly result: AcceptResult & { readonly next: keyof typeof DECISION_ERROR }) {
+    super(JSON.stringify(result));
+    this.name = DECISION_ERROR[result.next];
+  }
+}
+
+/** The task's answer: `submit` and `await` are its result; the others are thrown (`AcceptDecision`). */
+export function answer(result: AcceptResult): AcceptResult {
+  const { next } = result;
+  if (next === 'rejected' || next === 'guardian' || next === 'hold')
+    throw new AcceptDecision({ ...result, next });
+  return result;
+}
 
 /**
  * The decision of `Accept order` (statemachines/README.md): `risk` is the re-check's outcome (null:
@@ -68,6 +101,8 @@ export function nextStep(input: {
   if (input.risk?.riskGuardian === true) return 'guardian';
   // A triggered stop (a replacement's too) goes to the venue as the type it now trades as.
   if (input.stage === 'triggered') return 'submit';
+  // Routing a held stop: it is held (whatever the venue's capabilities say meanwhile).
+  if (input.stage === 'held') return 'hold';
   if (input.holdTrigger) return 'hold';
   // A replacement is already at its venue: it only awaits its outcome.
   return input.replacement ? 'await' : 'submit';
@@ -90,15 +125,23 @@ const runTask = async (event: unknown, context?: Context): Promise<AcceptResult>
       : null;
   const beforeRouting = nextStep({ replacement, stage, risk, holdTrigger: false });
   if (beforeRouting === 'rejected' || beforeRouting === 'guardian') {
-    return { next: beforeRouting, venue: null, outcomeTimeoutSeconds: null, reason: risk?.reason ?? null };
+    return answer({
+      next: beforeRouting,
+      venue: null,
+      outcomeTimeoutSeconds: null,
+      reason: risk?.reason ?? null,
+    });
   }
   const route = await routeOrder(event);
-  return {
-    next: nextStep({ replacement, stage, risk, holdTrigger: route.holdTrigger }),
+  const next = nextStep({ replacement, stage, risk, holdTrigger: route.holdTrigger });
+  const result = {
+    next,
     venue: route.venue,
     outcomeTimeoutSeconds: route.outcomeTimeoutSeconds,
     reason: null,
   };
+  // Routing a held stop answers its route (the hold's venue and wait); any other stage's `hold` is thrown.
+  return stage === 'held' ? result : answer(result);
 };
 
 /** Transient failures reach the state machine as `TransientError`, which its Retry covers. */

@@ -124,3 +124,48 @@ test('without a token (a direct call) it only submits', async () => {
   await submitToVenue({ orderId: 'o-1', venue: 'SIMX' });
   expect(tokenItem('o-1')).toBeUndefined();
 });
+
+describe('next: await (a replacement at its venue already, or an order that closed meanwhile)', () => {
+  // Issue 12: the await decision goes through this task too (no Choice state): nothing is sent.
+  test.each([
+    { name: 'open at its venue: only waits', close: false, released: null },
+    { name: 'settled meanwhile: releases its own token with the status', close: true, released: 'canceled' },
+  ])('$name', async ({ close, released }) => {
+    await placeMarketOrder('o-1');
+    const accepted = await runCommand(
+      store,
+      'o-1',
+      { type: 'accept' },
+      () => meta,
+      () => T0,
+    );
+    expect(accepted.decision.ok).toBe(true);
+    if (close) {
+      const canceled = await runCommand(
+        store,
+        'o-1',
+        { type: 'confirmCancel' },
+        () => meta,
+        () => T0,
+      );
+      expect(canceled.decision.ok).toBe(true);
+    }
+    const out = await submitToVenue({
+      orderId: 'o-1',
+      venue: 'SIMX',
+      taskToken: 'tok-4',
+      outcomeTimeoutSeconds: 600,
+      next: 'await',
+    });
+    expect(out).toMatchObject({ submitted: false });
+    // Never sent again: the venue has it (or it is closed).
+    expect(bus.take()).toEqual([]);
+    expect(tokenItem('o-1')).toMatchObject({ taskToken: 'tok-4', awaits: 'outcome' });
+    const sent = sfn
+      .commandCalls(SendTaskSuccessCommand)
+      .map((c) => JSON.parse(c.args[0].input.output as string));
+    expect(sent).toEqual(
+      released === null ? [] : [expect.objectContaining({ orderId: 'o-1', status: released })],
+    );
+  });
+});

@@ -67,10 +67,10 @@ export interface HttpResult<T = unknown> {
 /** Statuses after which nothing more happens to an order. */
 export const SETTLED = new Set(['filled', 'canceled', 'expired', 'rejected', 'replaced']);
 
-/** The states a filled simple order passes (statemachines/README.md: 3 states). */
-export const FILLED_PATH = ['Accept order', 'What next?', 'Submit and await outcome'] as const;
-/** A replacement goes straight to its outcome (its venue order is live already). */
-export const REPLACEMENT_PATH = ['Accept order', 'What next?', 'Await outcome'] as const;
+/** The states a filled simple order passes (statemachines/README.md: 2 states). */
+export const FILLED_PATH = ['Accept order', 'Submit and await outcome'] as const;
+/** A replacement goes the same way, but is not sent again (its venue order is live already). */
+export const REPLACEMENT_PATH = ['Accept order', 'Submit and await outcome'] as const;
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -233,6 +233,7 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
       venue: 'SIMX',
       taskToken: token,
       outcomeTimeoutSeconds: 30,
+      next: 'submit',
     });
 
     await sfn.handle('SendTaskSuccess', {
@@ -259,8 +260,6 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
     expect(events.map((e) => e.type)).toEqual([
       'ExecutionStarted',
       ...task,
-      'ChoiceStateEntered',
-      'ChoiceStateExited',
       'TaskStateEntered',
       'TaskScheduled',
       'TaskStarted',
@@ -272,10 +271,9 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
     expect(events.map((e) => e.id)).toEqual(events.map((_e, i) => i + 1));
     expect(events.map((e) => e.previousEventId)).toEqual(events.map((_e, i) => i));
     const entered = events.filter((e) => e.type.endsWith('StateEntered'));
-    expect(entered).toHaveLength(3);
+    expect(entered).toHaveLength(2);
     expect(entered.map((e) => (e.stateEnteredEventDetails as Json).name)).toEqual([
       'Accept order',
-      'What next?',
       'Submit and await outcome',
     ]);
     const scheduled = events
@@ -372,9 +370,9 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
     await sfn.handle('SendTaskSuccess', { taskToken: bRetry, output: '{"status":"canceled"}' });
     await settled(b);
     expect(JSON.parse((await describe_(b)).output as string).outcome).toEqual({ status: 'canceled' });
-    // The retry is not a new state: b still entered 3 states, and its history shows the failed attempt.
+    // The retry is not a new state: b still entered 2 states, and its history shows the failed attempt.
     const bEvents = await history(b);
-    expect(bEvents.filter((e) => e.type.endsWith('StateEntered'))).toHaveLength(3);
+    expect(bEvents.filter((e) => e.type.endsWith('StateEntered'))).toHaveLength(2);
     const awaitTypes = bEvents
       .slice(
         bEvents.findIndex(

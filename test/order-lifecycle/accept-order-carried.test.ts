@@ -57,6 +57,18 @@ beforeEach(() => {
   ddb.on(PutCommand).resolves({});
 });
 
+/** The decision a rejected acceptance threw (`Decision.Rejected`, the decision as its message). */
+async function rejectionOf(p: Promise<unknown>): Promise<{ next: string; reason: string }> {
+  const err = await p.then(
+    () => {
+      throw new Error('expected the acceptance to throw its rejection');
+    },
+    (e: unknown) => e as Error,
+  );
+  expect(err.name).toBe('Decision.Rejected');
+  return JSON.parse(err.message);
+}
+
 test('the input carries the re-check: no read of the event store, the account or the market', async () => {
   const input = inputWith({});
   expect(input.recheck).toMatchObject({
@@ -72,7 +84,8 @@ test('the input carries the re-check: no read of the event store, the account or
 
 test('it decides with the limits the API read (the account record is not consulted)', async () => {
   storeHolds(ddb, history(order).events); // the rejection is appended to the order
-  const result = await accept(inputWith({ maxOrderQty: '50' }));
+  // A rejection is thrown, for the workflow's Catch (accept-order.ts `answer`).
+  const result = await rejectionOf(accept(inputWith({ maxOrderQty: '50' })));
   expect(result).toMatchObject({ next: 'rejected', reason: 'max_order_qty: qty 100 exceeds the limit 50' });
   expect(appended(ddb)).toMatchObject([{ type: 'OrderRejected', seq: 2 }]);
 });
@@ -97,7 +110,7 @@ test('buying power as the API read it, against the open orders read now', async 
     ],
   });
   // 100 x 100 + 50 x 100 open = 15,000 > 12,000.
-  const result = await accept(inputWith({}, '12000'));
+  const result = await rejectionOf(accept(inputWith({}, '12000')));
   expect(result.next).toBe('rejected');
   expect(result.reason).toMatch(/^buying_power:/);
 });

@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { answer, nextStep } from '../../lambdas/order-lifecycle/accept-order.js';
 import { TRANSIENT_ERROR_NAMES } from '../../lambdas/platform/transient-errors.js';
 
 type Json = Record<string, unknown>;
@@ -68,20 +69,28 @@ interface AcceptAs {
   readonly timeoutSeconds?: number;
 }
 
-/** `Accept order` as accept-order.ts decides (its own table test: test/order-lifecycle/accept-order.test.ts). */
+/**
+ * `Accept order` as accept-order.ts decides (its own table test: test/order-lifecycle/accept-order.test.ts),
+ * answering as it does: `submit` and `await` returned, the other decisions thrown (`answer`).
+ */
 function acceptAs(o: AcceptAs = {}): Handler {
   return async (p) => {
-    const stage = (p.stage as string | undefined) ?? 'new';
+    const stage = ((p.stage as string | undefined) ?? 'new') as Parameters<typeof nextStep>[0]['stage'];
     const replacement = p.replacement === true;
-    const none = { venue: null, outcomeTimeoutSeconds: null };
-    if (!replacement && stage === 'new') {
-      if (o.rejected)
-        return { next: 'rejected', ...none, reason: 'max_order_qty: qty 5000 exceeds the limit 1000' };
-      if (o.guardian) return { next: 'guardian', ...none, reason: null };
+    const risk =
+      !replacement && stage === 'new'
+        ? {
+            decision: o.rejected ? ('rejected' as const) : ('accepted' as const),
+            riskGuardian: o.guardian === true,
+          }
+        : null;
+    const next = nextStep({ replacement, stage, risk, holdTrigger: o.hold === true });
+    if (next === 'rejected' || next === 'guardian') {
+      const reason = next === 'rejected' ? 'max_order_qty: qty 5000 exceeds the limit 1000' : null;
+      return answer({ next, venue: null, outcomeTimeoutSeconds: null, reason });
     }
-    const next =
-      stage === 'triggered' ? 'submit' : o.hold === true ? 'hold' : replacement ? 'await' : 'submit';
-    return { next, venue: 'SIMX', outcomeTimeoutSeconds: o.timeoutSeconds ?? 30, reason: null };
+    const result = { next, venue: 'SIMX', outcomeTimeoutSeconds: o.timeoutSeconds ?? 30, reason: null };
+    return stage === 'held' ? result : answer(result);
   };
 }
 
@@ -142,7 +151,18 @@ async function run(
       if (stateName === opts.failState) throw new NamedError('Boom', `${stateName} broke`);
       if (stateName === opts.flaky?.state && list.length <= opts.flaky.times)
         throw new NamedError(opts.flaky.error);
-      const result = await handler(payload);
+      let result: unknown;
+      try {
+        result = await handler(payload);
+      } catch (err) {
+        // A function error reaches Step Functions as AWS shapes it: Error = errorType, Cause = the
+        // function's error payload as JSON (local/step-functions.ts does the same).
+        const e = err as Error;
+        throw new NamedError(
+          e.name,
+          JSON.stringify({ errorMessage: e.message, errorType: e.name, stackTrace: [] }),
+        );
+      }
       // lambda:invoke returns the Lambda's answer under Payload; waitForTaskToken the callback output.
       return waits ? result : { Payload: result, StatusCode: 200 };
     };
@@ -249,16 +269,16 @@ describe('order-lifecycle.asl.json', () => {
     replacement: false,
   };
 
-  it('a simple order that fills enters 3 states (budget: 4 state transitions)', async () => {
+  it('a simple order that fills enters 2 states (budget: 4 state transitions)', async () => {
     const r = await run();
     expect([r.ok, String(r.error)]).toEqual([true, 'undefined']);
-    expect(r.states).toEqual(['Accept order', 'What next?', 'Submit and await outcome']);
+    expect(r.states).toEqual(['Accept order', 'Submit and await outcome']);
     expect(r.states.length).toBeLessThanOrEqual(4);
     expect(r.output?.outcome).toEqual({ orderId: 'ord-1', status: 'filled', seq: 5 });
     // The execution input rides along (its `recheck`: the re-check reads neither the order nor the account).
     expect(r.calls.AcceptOrderFunctionArn).toEqual([{ ...ACCEPT_PAYLOAD, stage: 'new', execution: INPUT }]);
     expect(r.calls.SubmitToVenueFunctionArn).toEqual([
-      { orderId: 'ord-1', venue: 'SIMX', taskToken: 'token-1', outcomeTimeoutSeconds: 30 },
+      { orderId: 'ord-1', venue: 'SIMX', taskToken: 'token-1', outcomeTimeoutSeconds: 30, next: 'submit' },
     ]);
     expect(r.calls.AwaitOutcomeFunctionArn).toBeUndefined();
   });
@@ -292,7 +312,7 @@ describe('order-lifecycle.asl.json', () => {
     expect(r.states.at(-1)).toBe('Submit and await outcome');
     expect(r.calls.RecordExceptionFunctionArn).toBeUndefined();
     // A retry is not a new state (Standard bills it as a transition, though).
-    expect(r.states).toHaveLength(3);
+    expect(r.states).toHaveLength(2);
     const byState: Record<string, Placeholder> = {
       'Accept order': 'AcceptOrderFunctionArn',
       'Submit and await outcome': 'SubmitToVenueFunctionArn',
@@ -324,7 +344,14 @@ describe('order-lifecycle.asl.json', () => {
   it('an order refused by pre-trade risk ends rejected and never reaches the venue', async () => {
     const r = await run({ AcceptOrderFunctionArn: acceptAs({ rejected: true, guardian: true }) });
     expect(r.ok).toBe(true);
-    expect(r.states).toEqual(['Accept order', 'What next?', 'Order rejected']);
+    expect(r.states).toEqual(['Accept order', 'Order rejected']);
+    // The decision is in the history: the caught error's cause carries it.
+    const decision = (r.output as { decision: { Error: string; Cause: string } }).decision;
+    expect(decision.Error).toBe('Decision.Rejected');
+    expect(JSON.parse(JSON.parse(decision.Cause).errorMessage)).toMatchObject({
+      next: 'rejected',
+      reason: expect.stringContaining('max_order_qty'),
+    });
     expect(r.calls.SubmitToVenueFunctionArn).toBeUndefined();
     expect(r.calls.AskRiskGuardianFunctionArn).toBeUndefined();
   });
@@ -338,11 +365,9 @@ describe('order-lifecycle.asl.json', () => {
     expect(r.ok).toBe(true);
     expect(r.states).toEqual([
       'Accept order',
-      'What next?',
       'Ask Risk Guardian',
       'Approved by Risk Guardian?',
       'Route approved order',
-      'What next?',
       'Submit and await outcome',
     ]);
     expect(r.calls.AcceptOrderFunctionArn?.map((p) => p.stage)).toEqual(['new', 'approved']);
@@ -385,15 +410,16 @@ describe('order-lifecycle.asl.json', () => {
     expect(r.calls.SubmitToVenueFunctionArn).toBeUndefined();
   });
 
-  it('a replacement skips acceptance and submission and waits for its outcome', async () => {
+  it('a replacement skips acceptance and is not sent again: the submit task only waits for its outcome', async () => {
     const r = await run({}, { ...INPUT, orderId: 'ord-2', replacement: true });
     expect(r.ok).toBe(true);
-    expect(r.states).toEqual(['Accept order', 'What next?', 'Await outcome']);
-    expect(r.calls.SubmitToVenueFunctionArn).toBeUndefined();
+    expect(r.states).toEqual(['Accept order', 'Submit and await outcome']);
     expect(r.calls.AcceptOrderFunctionArn?.[0]).toMatchObject({ orderId: 'ord-2', replacement: true });
-    expect(r.calls.AwaitOutcomeFunctionArn).toEqual([
-      { orderId: 'ord-2', taskToken: 'token-1', outcomeTimeoutSeconds: 30 },
+    // `next: await`: submit-to-venue.ts sends nothing (test/broker-gateway/submit-and-await.test.ts).
+    expect(r.calls.SubmitToVenueFunctionArn).toEqual([
+      { orderId: 'ord-2', venue: 'SIMX', taskToken: 'token-1', outcomeTimeoutSeconds: 30, next: 'await' },
     ]);
+    expect(r.calls.AwaitOutcomeFunctionArn).toBeUndefined();
   });
 
   it('an order that closed before acceptance routed it only awaits its outcome', async () => {
@@ -405,7 +431,8 @@ describe('order-lifecycle.asl.json', () => {
         reason: null,
       }),
     });
-    expect(r.states).toEqual(['Accept order', 'What next?', 'Await outcome']);
+    expect(r.states).toEqual(['Accept order', 'Submit and await outcome']);
+    expect(r.calls.SubmitToVenueFunctionArn?.[0]).toMatchObject({ next: 'await' });
   });
 
   it('expires the order when no outcome arrives before the time in force runs out', async () => {
@@ -431,19 +458,18 @@ describe('order-lifecycle.asl.json', () => {
       expect(r.ok).toBe(true);
       expect(r.states).toEqual([
         'Accept order',
-        'What next?',
+        'Route held order',
         'Hold until triggered',
         'Triggered?',
         'Route triggered order',
-        'What next?',
         'Submit and await outcome',
       ]);
       expect(r.calls.HoldUntilTriggeredFunctionArn).toEqual([
         { orderId: 'ord-1', taskToken: 'token-1', venue: 'SIMX', outcomeTimeoutSeconds: 30 },
       ]);
-      expect(r.calls.AcceptOrderFunctionArn?.map((p) => p.stage)).toEqual(['new', 'triggered']);
+      expect(r.calls.AcceptOrderFunctionArn?.map((p) => p.stage)).toEqual(['new', 'held', 'triggered']);
       expect(r.calls.SubmitToVenueFunctionArn).toEqual([
-        { orderId: 'ord-1', venue: 'SIMX', taskToken: 'token-1', outcomeTimeoutSeconds: 30 },
+        { orderId: 'ord-1', venue: 'SIMX', taskToken: 'token-1', outcomeTimeoutSeconds: 30, next: 'submit' },
       ]);
     });
 
@@ -469,11 +495,10 @@ describe('order-lifecycle.asl.json', () => {
       expect(r.ok).toBe(true);
       expect(r.states).toEqual([
         'Accept order',
-        'What next?',
+        'Route held order',
         'Hold until triggered',
         'Triggered?',
         'Route triggered order',
-        'What next?',
         'Submit and await outcome',
       ]);
       expect(r.calls.AcceptOrderFunctionArn?.[0]).toMatchObject({ replacement: true, stage: 'new' });
@@ -496,13 +521,19 @@ describe('order-lifecycle.asl.json', () => {
     const holding: Partial<Record<Placeholder, Handler>> = {
       AcceptOrderFunctionArn: acceptAs({ hold: true }),
     };
+    const closedWhileHeld: Partial<Record<Placeholder, Handler>> = {
+      ...holding,
+      HoldUntilTriggeredFunctionArn: async (p) => ({ orderId: p.orderId, status: 'canceled', seq: 3 }),
+    };
     const replacing = { ...INPUT, replacement: true };
     it.each<[string, Partial<Record<Placeholder, Handler>>, Json, string, boolean]>([
       ['Accept order', {}, INPUT, 'accept_order', false],
       // A replacement is already at its venue: its failure asks for a cancel.
       ['Accept order', {}, replacing, 'accept_order', true],
       ['Submit and await outcome', {}, INPUT, 'submit_to_venue', true],
-      ['Await outcome', {}, replacing, 'await_outcome', true],
+      ['Submit and await outcome', {}, replacing, 'submit_to_venue', true],
+      ['Route held order', holding, { ...INPUT, orderType: 'stop' }, 'accept_order', false],
+      ['Await outcome', closedWhileHeld, { ...INPUT, orderType: 'stop' }, 'await_outcome', true],
       ['Expire order', quickTimeout, INPUT, 'expire_order', true],
       ['Hold until triggered', holding, { ...INPUT, orderType: 'stop' }, 'hold_until_triggered', false],
       ['Route triggered order', holding, { ...INPUT, orderType: 'stop' }, 'accept_order', false],
