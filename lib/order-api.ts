@@ -58,6 +58,8 @@ export const ORDER_ROUTES = [
   { method: HttpMethod.PATCH, path: '/v2/orders/{order_id}', fn: 'replaceOrder' },
   { method: HttpMethod.DELETE, path: '/v2/orders/{order_id}', fn: 'cancelOrder' },
   { method: HttpMethod.DELETE, path: '/v2/orders', fn: 'cancelOrder' },
+  { method: HttpMethod.GET, path: '/v2/clock', fn: 'marketCalendar' },
+  { method: HttpMethod.GET, path: '/v2/calendar', fn: 'marketCalendar' },
 ] as const;
 
 type RouteFunction = (typeof ORDER_ROUTES)[number]['fn'];
@@ -120,6 +122,13 @@ export class OrderApi extends Construct {
     cancelOrder.addEnvironment(ENV.eventBusName, props.bus.eventBusName);
     props.bus.grantPutEventsTo(cancelOrder);
 
+    // The market's clock and calendar: the deployment's sessions, no table.
+    const marketCalendar = apiFunction(
+      'MarketCalendar',
+      HANDLERS.marketCalendar,
+      'GET /v2/clock, GET /v2/calendar',
+    );
+
     // DELETE /v2/orders answers at once; the cancels are this worker's, one queued request per order.
     this.cancelAllWorker = omsFunction(this, 'CancelAllWorker', {
       entry: HANDLERS.cancelAllWorker,
@@ -138,7 +147,7 @@ export class OrderApi extends Construct {
     this.deadLetterQueues = { CancelAll: cancelAll.deadLetterQueue };
     this.watchedQueues = { CancelAll: { queue: cancelAll.queue, maxAge: BUS_QUEUE_MAX_MESSAGE_AGE } };
 
-    this.functions = { createOrder, queryOrders, replaceOrder, cancelOrder };
+    this.functions = { createOrder, queryOrders, replaceOrder, cancelOrder, marketCalendar };
 
     const authorizer = new HttpLambdaAuthorizer('KeyPairOrJwt', this.authorizer, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],

@@ -6,6 +6,7 @@ export * from './decimal.js';
 export * from './event-schemas.js';
 export * from './events.js';
 export * from './field-error.js';
+export * from './market-calendar.js';
 export * from './market-quote.js';
 export * from './order.js';
 export * from './order-request.js';

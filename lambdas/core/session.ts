@@ -311,6 +311,63 @@ export function nextSessionClose(
   return nextDeadline(afterMs, options.sessionDays ?? WEEKDAYS, calendar, (s) => closeOn(s, close));
 }
 
+/** A session day's hours as the deployment trades them (`HH:MM[:SS]`, New York). */
+export interface SessionHours {
+  /** The configured open, else the calendar's (09:30). */
+  readonly open: string;
+  /** The configured close, cut to 13:00 on an early-close day. */
+  readonly close: string;
+  /** The end of the post-market session: 20:00, 17:00 on an early-close day (or the close if later). */
+  readonly postMarketClose: string;
+  /** Why the day closes early (NYSE calendar), else null. */
+  readonly earlyClose: string | null;
+}
+
+const timeText = (t: SessionTime) =>
+  t.second === 0
+    ? `${pad2(t.hour)}:${pad2(t.minute)}`
+    : `${pad2(t.hour)}:${pad2(t.minute)}:${pad2(t.second)}`;
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * The hours of a New York date as the deployment's sessions run them (the same rules the
+ * deadlines above follow), or null when it has no session: not a session day, or an exchange
+ * holiday of the calendar in force.
+ */
+export function sessionHoursOn(
+  year: number,
+  month: number,
+  day: number,
+  sessionClose: string = DEFAULT_SESSION_CLOSE,
+  options: SessionOptions = {},
+): SessionHours | null {
+  const calendar = calendarOf(options.sessionDays, options.calendar);
+  const session = sessionOn(year, month, day, options.sessionDays ?? WEEKDAYS, calendar);
+  if (session === null) return null;
+  const close = closeOn(session, parseSessionTime(sessionClose));
+  return {
+    open: timeText(openTimeOf(options)(session)),
+    close: timeText(close),
+    postMarketClose: timeText(later(close, parseSessionTime(session.postMarketClose))),
+    earlyClose: session.earlyClose,
+  };
+}
+
+/** `utcMs` as RFC 3339 in New York's offset at that instant (`2026-12-03T09:30:00.000-05:00`). */
+export function newYorkIso(utcMs: number): string {
+  const offsetMin = Math.round(zoneOffsetMs(utcMs) / 60_000);
+  const local = new Date(utcMs + offsetMin * 60_000).toISOString().slice(0, -1);
+  const sign = offsetMin < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMin);
+  return `${local}${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
+}
+
+/** The New York civil date of `utcMs`, `YYYY-MM-DD`. */
+export function newYorkDate(utcMs: number): string {
+  const w = wallTimeAt(utcMs);
+  return `${w.year}-${pad2(w.month)}-${pad2(w.day)}`;
+}
+
 /**
  * Whether `nowMs` is inside a regular session: from an open to the next close. The next open
  * coming after the next close means one is in progress. An opg order is refused then (its day's

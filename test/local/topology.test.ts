@@ -112,7 +112,7 @@ describe('the synthesized OMS template', () => {
   });
 
   test('has the 25 functions of lib/handlers.ts, each with an existing entry file', () => {
-    expect(topo.functions).toHaveLength(25);
+    expect(topo.functions).toHaveLength(26);
     expect(topo.functions.map((f) => f.entry).sort()).toEqual(Object.values(HANDLERS).sort());
     for (const f of topo.functions) {
       expect(existsSync(join(REPO_ROOT, f.entry))).toBe(true);
@@ -335,7 +335,7 @@ describe('the synthesized OMS template', () => {
     );
   });
 
-  test('the HTTP API has the 8 routes of ORDER_ROUTES and $default, each behind the authorizer', () => {
+  test('the HTTP API has the 10 routes of ORDER_ROUTES and $default, each behind the authorizer', () => {
     expect(topo.httpApis).toHaveLength(1);
     const api = topo.httpApis[0] as LocalTopology['httpApis'][number];
     const authorizer = fnByEntry(HANDLERS.authorizer).logicalId;

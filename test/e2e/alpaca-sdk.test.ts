@@ -1,0 +1,87 @@
+/**
+ * The unmodified Alpaca TypeScript SDK (`@alpacahq/alpaca-trade-api` 4.x, `trading.Configuration`
+ * with `basePath` pointed at local mode) against the shared local mode (issue 13): the endpoints the
+ * OMS serves besides orders, read the way a bot reads them. The SDK parses every answer with its
+ * own models (dates become `Date`s, a missing required field is an error), so a field out of
+ * Alpaca's shape fails here.
+ */
+import { trading } from '@alpacahq/alpaca-trade-api';
+import { type OmsHttp, type SharedOms, sharedTradingDayOms } from './harness.js';
+
+jest.setTimeout(45_000);
+
+let oms: SharedOms;
+let http: OmsHttp;
+let config: trading.Configuration;
+
+beforeAll(async () => {
+  ({ oms, http } = await sharedTradingDayOms());
+  config = new trading.Configuration({
+    basePath: oms.apiUrl,
+    apiKey: (name: string) => (name === 'APCA-API-KEY-ID' ? oms.apiKeyId : oms.apiSecretKey),
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await oms?.stop();
+});
+
+/** `HH:MM` of an instant in New York. */
+const newYorkClock = (t: Date) =>
+  new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'America/New_York',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(t);
+const newYorkDay = (t: Date) => new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York' }).format(t);
+
+it('the clock and the calendar agree with each other and with the deployment (sessions every day here)', async () => {
+  const before = Date.now();
+  const clock = await new trading.ClockApi(config).legacyClock();
+  expect(clock.timestamp.getTime()).toBeGreaterThanOrEqual(before - 1000);
+  expect(clock.timestamp.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
+  // The shared local mode's session closes 12 hours after it started, every day: open now.
+  expect(clock.isOpen).toBe(true);
+  expect(clock.nextClose.getTime()).toBeGreaterThan(clock.timestamp.getTime());
+  expect(clock.nextOpen.getTime()).toBeGreaterThan(clock.nextClose.getTime());
+
+  // The calendar row of the next close's day says the same close.
+  const day = newYorkDay(clock.nextClose);
+  const days = await new trading.CalendarApi(config).legacyCalendar({
+    start: new Date(`${day}T00:00:00Z`),
+    end: new Date(`${day}T00:00:00Z`),
+  });
+  expect(days).toHaveLength(1);
+  expect(days[0]?.date.toISOString().slice(0, 10)).toBe(day);
+  expect(days[0]?.close).toBe(newYorkClock(clock.nextClose));
+  expect(days[0]?.sessionOpen).toBe('0400');
+  expect(days[0]?.settlementDate.getTime()).toBeGreaterThan(days[0]?.date.getTime() ?? Number.NaN);
+});
+
+it('the calendar over a range: every session day of the deployment (every day here), in order', async () => {
+  const days = await new trading.CalendarApi(config).legacyCalendar({
+    start: new Date('2026-11-25T00:00:00Z'),
+    end: new Date('2026-11-30T00:00:00Z'),
+  });
+  expect(days.map((d) => d.date.toISOString().slice(0, 10))).toEqual([
+    '2026-11-25',
+    '2026-11-26',
+    '2026-11-27',
+    '2026-11-28',
+    '2026-11-29',
+    '2026-11-30',
+  ]);
+  // T+1: the next session day.
+  expect(days[0]?.settlementDate.toISOString().slice(0, 10)).toBe('2026-11-26');
+});
+
+it('refusals: a bad query is a 400 naming it, an unknown key a 401 (the SDK raises them)', async () => {
+  const bad = await http.request('GET', '/v2/calendar?start=2026-02-30');
+  expect(bad.status).toBe(400);
+  expect(bad.body).toMatchObject({ code: 40010001, message: expect.stringContaining('start:') });
+
+  const stranger = new trading.Configuration({ basePath: oms.apiUrl, apiKey: () => 'nobody' });
+  await expect(new trading.ClockApi(stranger).legacyClock()).rejects.toMatchObject({
+    response: expect.objectContaining({ status: 401 }),
+  });
+});
