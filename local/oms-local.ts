@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod/mini';
 import { quoteToItem, seedQuote } from '../lambdas/broker-gateway/simulated/market.js';
 import { apiKeyItem } from '../lambdas/orders/accounts.js';
 import { storedRiskLimitsSchema } from '../lambdas/orders/risk-context.js';
@@ -112,7 +113,7 @@ export function demoSettings(
       throw new RangeError('OMS_RISK_LIMITS: is not JSON (e.g. {"priceCollarPercent":"25"})');
     }
   }
-  const parsed = storedRiskLimitsSchema.strict().safeParse(limits);
+  const parsed = z.strictObject(storedRiskLimitsSchema.shape).safeParse(limits);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where =

@@ -26,7 +26,7 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   orders: ['event-store', 'platform', 'core'],
 };
 /** Packages the pure core may use: schemas and hashing, no I/O, no AWS, no clock. */
-const CORE_PACKAGES = new Set(['zod', 'node:crypto']);
+const CORE_PACKAGES = new Set(['zod/mini', 'zod/locales', 'node:crypto']);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -118,7 +118,7 @@ describe('layout: one folder per capability, layers below them', () => {
     ['broker-gateway/simulated/x.ts', "import { x } from '../venue.js';"],
     ['broker-gateway/wiring.ts', "import { SimulatedVenue } from './simulated/simulated-venue.js';"],
     ['broker-gateway/x.ts', "import { venueFor } from './wiring.js';"],
-    ['core/x.ts', "import { z } from 'zod';"],
+    ['core/x.ts', "import * as z from 'zod/mini';"],
     ['orders/x.ts', "import { x } from '../event-store/event-store.js';"],
   ])('allows %s importing %s', (file, line) => {
     expect(violations([join(LAMBDAS, file)], () => line)).toEqual([]);

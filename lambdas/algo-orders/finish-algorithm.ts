@@ -5,13 +5,14 @@
  * closed (so a late child fill is still mirrored onto the parent). Idempotent.
  */
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { isSettled, statusOf } from '../core/index.js';
 import { runCommand } from '../event-store/event-store.js';
 import { eventStore, OrderNotFound, parsePayload, workflowMeta } from '../orders/workflow-task.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
+import '../core/zod-messages.js';
 
-const payload = z.looseObject({ orderId: z.string().min(1) });
+const payload = z.looseObject({ orderId: z.string().check(z.minLength(1)) });
 
 /** Who asks for the parent's cancel when its schedule ends with a remainder. */
 export const SCHEDULE_ENDED = 'oms:algo:schedule_ended';

@@ -5,15 +5,19 @@
  * parent is done, canceled or closed it throws `ScheduleStopped`, which ends the Map (its Catch
  * goes to `Finish algorithm`): the remaining slices' Waits are skipped.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { algoStepDeps, runAlgoStep } from '../orders/algo-orders.js';
 import { eventStore, parsePayload } from '../orders/workflow-task.js';
 import { marketData } from '../platform/market-data.js';
 import { logger } from '../platform/observability.js';
 import { sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
+import '../core/zod-messages.js';
 
-const payload = z.looseObject({ orderId: z.string().min(1), index: z.int().min(0) });
+const payload = z.looseObject({
+  orderId: z.string().check(z.minLength(1)),
+  index: z.int().check(z.minimum(0)),
+});
 
 /** The parent has nothing more to schedule; the state machine catches it by this name. */
 export class ScheduleStopped extends Error {

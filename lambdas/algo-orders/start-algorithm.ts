@@ -7,7 +7,7 @@
  * slices. A parent whose window has already ended records `done` and gets no slices.
  */
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   algoParamsFromSpec,
   builtInAlgorithms,
@@ -22,8 +22,9 @@ import { eventStore, OrderNotFound, parsePayload, workflowMeta } from '../orders
 import { marketData } from '../platform/market-data.js';
 import { sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
+import '../core/zod-messages.js';
 
-const payload = z.looseObject({ orderId: z.string().min(1) });
+const payload = z.looseObject({ orderId: z.string().check(z.minLength(1)) });
 
 export interface StartAlgorithmResult {
   readonly orderId: string;

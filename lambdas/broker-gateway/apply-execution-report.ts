@@ -34,6 +34,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { decide, nanos, type OrderState } from '../core/index.js';
+import { parseOrThrow } from '../core/zod-messages.js';
 import {
   AppendConflict,
   type Appending,
@@ -215,7 +216,7 @@ async function applyLogged(report: ExecutionReport, states?: BatchStates): Promi
 
 /** One report as an EventBridge event (the bus rule's event; tests and tools). */
 export async function applyExecutionReport(event: EventBridgeEvent<string, unknown>): Promise<ApplyOutcome> {
-  return applyLogged(executionReportSchema.parse(event.detail));
+  return applyLogged(parseOrThrow(executionReportSchema, event.detail));
 }
 
 /** The per-order sequence n of an execId `<orderId>:<n>` (0 for an id of another shape). */
@@ -303,7 +304,7 @@ export async function applyInOrder(
 /** The report an SQS record carries (its body is the EventBridge event). Throws when it is not one. */
 export function reportOf(record: SQSRecord): ExecutionReport {
   const event = JSON.parse(record.body) as { detail?: unknown };
-  return executionReportSchema.parse(event.detail);
+  return parseOrThrow(executionReportSchema, event.detail);
 }
 
 /** The deployed handler: an SQS batch of execution reports, answered with the failed records. */

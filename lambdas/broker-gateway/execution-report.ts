@@ -5,8 +5,9 @@
  * On the bus: source `stockbot.venue`, detail-type `ExecutionReport`, detail = the report.
  * `execId` is unique per report and stable across redelivery, so the core ignores a repeat.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { OrderCommand } from '../core/index.js';
+import '../core/zod-messages.js';
 
 export const VENUE_SOURCE = 'stockbot.venue';
 export const EXECUTION_REPORT_DETAIL_TYPE = 'ExecutionReport';
@@ -33,46 +34,48 @@ export type ExecType = (typeof EXEC_TYPES)[number];
 export const UNKNOWN_ORDER = 'unknown_order';
 export const TOO_LATE_TO_CANCEL = 'too_late_to_cancel';
 
-const decimal = z.string().regex(/^\d{1,20}(\.\d{1,9})?$/, 'must be a plain decimal (<= 9 dp)');
+const decimal = z.string().check(z.regex(/^\d{1,20}(\.\d{1,9})?$/, 'must be a plain decimal (<= 9 dp)'));
 
 export const executionReportSchema = z
   .object({
-    venue: z.string().min(1),
+    venue: z.string().check(z.minLength(1)),
     /** The OMS order id (FIX ClOrdID); for a replace, the order being replaced (OrigClOrdID). */
-    orderId: z.string().min(1),
+    orderId: z.string().check(z.minLength(1)),
     /** The venue's own id for the order (FIX OrderID); stable across a replace. */
-    venueOrderId: z.string().min(1),
+    venueOrderId: z.string().check(z.minLength(1)),
     /** `<orderId>:<n>`: unique per report, the same on redelivery. */
-    execId: z.string().min(1),
+    execId: z.string().check(z.minLength(1)),
     execType: z.enum(EXEC_TYPES),
-    lastQty: decimal.optional(),
-    lastPx: decimal.optional(),
-    triggerPrice: decimal.optional(),
+    lastQty: z.optional(decimal),
+    lastPx: z.optional(decimal),
+    triggerPrice: z.optional(decimal),
     /** With `trail_moved`: the new high-water mark. */
-    hwm: decimal.optional(),
+    hwm: z.optional(decimal),
     /** The quote when a stop triggered. */
-    bid: decimal.optional(),
-    ask: decimal.optional(),
+    bid: z.optional(decimal),
+    ask: z.optional(decimal),
     /**
      * FIX CumQty after this report (the replace chain's, like the core's `filledQty`). Lets the
      * applier hold a closing report until the fills before it have been applied.
      */
-    cumQty: decimal.optional(),
-    reason: z.string().min(1).optional(),
+    cumQty: z.optional(decimal),
+    reason: z.optional(z.string().check(z.minLength(1))),
     transactTime: z.iso.datetime({ offset: true }),
   })
-  .superRefine((r, ctx) => {
-    const need = (field: 'lastQty' | 'lastPx' | 'triggerPrice' | 'hwm') => {
-      if (r[field] === undefined)
-        ctx.addIssue({ code: 'custom', path: [field], message: `required for execType ${r.execType}` });
-    };
-    if (r.execType === 'fill') {
-      need('lastQty');
-      need('lastPx');
-    }
-    if (r.execType === 'triggered') need('triggerPrice');
-    if (r.execType === 'trail_moved') need('hwm');
-  });
+  .check(
+    z.superRefine((r, ctx) => {
+      const need = (field: 'lastQty' | 'lastPx' | 'triggerPrice' | 'hwm') => {
+        if (r[field] === undefined)
+          ctx.addIssue({ code: 'custom', path: [field], message: `required for execType ${r.execType}` });
+      };
+      if (r.execType === 'fill') {
+        need('lastQty');
+        need('lastPx');
+      }
+      if (r.execType === 'triggered') need('triggerPrice');
+      if (r.execType === 'trail_moved') need('hwm');
+    }),
+  );
 
 export type ExecutionReport = z.infer<typeof executionReportSchema>;
 

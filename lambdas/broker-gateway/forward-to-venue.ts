@@ -14,20 +14,21 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { TIMES_IN_FORCE } from '../core/index.js';
+import { parseOrThrow } from '../core/zod-messages.js';
 import { logger } from '../platform/observability.js';
 import { eventStore, venueFor } from './wiring.js';
 
-const metadata = z.object({ orderId: z.string().min(1), eventId: z.string().optional() });
+const metadata = z.object({ orderId: z.string().check(z.minLength(1)), eventId: z.optional(z.string()) });
 const changes = z.object({
-  qty: z.string().optional(),
-  limitPrice: z.string().optional(),
-  stopPrice: z.string().optional(),
-  trailPrice: z.string().optional(),
-  trailPercent: z.string().optional(),
-  timeInForce: z.enum(TIMES_IN_FORCE).optional(),
-  clientOrderId: z.string().optional(),
+  qty: z.optional(z.string()),
+  limitPrice: z.optional(z.string()),
+  stopPrice: z.optional(z.string()),
+  trailPrice: z.optional(z.string()),
+  trailPercent: z.optional(z.string()),
+  timeInForce: z.optional(z.enum(TIMES_IN_FORCE)),
+  clientOrderId: z.optional(z.string()),
 });
 
 const eventSchema = z.discriminatedUnion('detail-type', [
@@ -37,7 +38,10 @@ const eventSchema = z.discriminatedUnion('detail-type', [
   }),
   z.object({
     'detail-type': z.literal('OrderReplaceRequested'),
-    detail: z.object({ metadata, data: z.object({ replacementOrderId: z.string().min(1), changes }) }),
+    detail: z.object({
+      metadata,
+      data: z.object({ replacementOrderId: z.string().check(z.minLength(1)), changes }),
+    }),
   }),
   z.object({ 'detail-type': z.literal('OrderExpired'), detail: z.object({ metadata }) }),
 ]);
@@ -51,7 +55,7 @@ async function notAtVenue(orderId: string): Promise<string | null> {
 }
 
 export async function forwardToVenue(event: EventBridgeEvent<string, unknown>): Promise<void> {
-  const e = eventSchema.parse(event);
+  const e = parseOrThrow(eventSchema, event);
   const { orderId } = e.detail.metadata;
   const why = await notAtVenue(orderId);
   if (why !== null) {

@@ -16,8 +16,9 @@
 
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { isClosedPhase, isSettled, statusOf } from '../core/index.js';
+import { parseOrThrow } from '../core/zod-messages.js';
 import { releaseOwnToken, storeTaskToken } from '../orders/task-tokens.js';
 import { OrderNotFound } from '../orders/workflow-task.js';
 import { logger } from '../platform/observability.js';
@@ -27,12 +28,12 @@ import { venueOrderOf } from './venue.js';
 import { eventStore, UnknownVenue, venueFor } from './wiring.js';
 
 const inputSchema = z.object({
-  orderId: z.string().min(1),
-  venue: z.string().min(1).optional(),
-  taskToken: z.string().min(1).optional(),
-  outcomeTimeoutSeconds: z.number().int().positive().optional(),
+  orderId: z.string().check(z.minLength(1)),
+  venue: z.optional(z.string().check(z.minLength(1))),
+  taskToken: z.optional(z.string().check(z.minLength(1))),
+  outcomeTimeoutSeconds: z.optional(z.number().check(z.int(), z.positive())),
   // `Accept order`'s decision: absent (a direct call) means submit.
-  next: z.enum(['submit', 'await']).optional(),
+  next: z.optional(z.enum(['submit', 'await'])),
 });
 
 /** A workflow task error by name (`UnknownVenue`); an absent order is the shared `OrderNotFound`. */
@@ -51,7 +52,13 @@ export interface SubmitResult {
 }
 
 export async function submitToVenue(input: unknown): Promise<SubmitResult> {
-  const { orderId, venue: requested, taskToken, outcomeTimeoutSeconds, next } = inputSchema.parse(input);
+  const {
+    orderId,
+    venue: requested,
+    taskToken,
+    outcomeTimeoutSeconds,
+    next,
+  } = parseOrThrow(inputSchema, input);
   let venue: Venue;
   try {
     venue = venueFor(requested);

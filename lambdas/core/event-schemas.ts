@@ -13,7 +13,7 @@
  * that JSON Schema cannot say (eventId = `orderId:seq`) are checked by the zod schemas only.
  * Pure: no AWS, no I/O.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { OrderEvent, OrderEventType } from './events.js';
 import {
   ALGORITHMS,
@@ -24,6 +24,7 @@ import {
   SIDES,
   TIMES_IN_FORCE,
 } from './order-request.js';
+import './zod-messages.js';
 
 /** `metadata.schemaVersion` of the events these schemas describe (the event store writes it). */
 export const EVENT_SCHEMA_VERSION = 1;
@@ -31,56 +32,56 @@ export const EVENT_SCHEMA_VERSION = 1;
 /** Canonical decimal text at scale 9: plain notation, no sign, no trailing fractional zeros. */
 export const decimalText = z
   .string()
-  .regex(/^(0|[1-9][0-9]*)(\.[0-9]{0,8}[1-9])?$/, 'must be a canonical decimal (at most 9 dp)');
+  .check(z.regex(/^(0|[1-9][0-9]*)(\.[0-9]{0,8}[1-9])?$/, 'must be a canonical decimal (at most 9 dp)'));
 /** Canonical decimal text at scale 18: an exact sum of qty x price. */
 export const value18Text = z
   .string()
-  .regex(/^(0|[1-9][0-9]*)(\.[0-9]{0,17}[1-9])?$/, 'must be a canonical decimal (at most 18 dp)');
+  .check(z.regex(/^(0|[1-9][0-9]*)(\.[0-9]{0,17}[1-9])?$/, 'must be a canonical decimal (at most 18 dp)'));
 
-const id = z.string().min(1);
+const id = z.string().check(z.minLength(1));
 const text = z.string();
 const utcTimestamp = z.iso.datetime();
 const empty = z.strictObject({});
 
 export const orderSpecSchema = z.strictObject({
-  symbol: z.string().regex(/^[A-Z][A-Z0-9.\-/]{0,20}$/),
-  qty: decimalText.nullable(),
-  notional: decimalText.nullable(),
+  symbol: z.string().check(z.regex(/^[A-Z][A-Z0-9.\-/]{0,20}$/)),
+  qty: z.nullable(decimalText),
+  notional: z.nullable(decimalText),
   side: z.enum(SIDES),
   type: z.enum(ORDER_TYPES),
   timeInForce: z.enum(TIMES_IN_FORCE),
-  limitPrice: decimalText.nullable(),
-  stopPrice: decimalText.nullable(),
-  trailPrice: decimalText.nullable(),
-  trailPercent: decimalText.nullable(),
+  limitPrice: z.nullable(decimalText),
+  stopPrice: z.nullable(decimalText),
+  trailPrice: z.nullable(decimalText),
+  trailPercent: z.nullable(decimalText),
   extendedHours: z.boolean(),
-  clientOrderId: z.string().min(1).max(CLIENT_ORDER_ID_MAX).nullable(),
+  clientOrderId: z.nullable(z.string().check(z.minLength(1), z.maxLength(CLIENT_ORDER_ID_MAX))),
   orderClass: z.enum(ORDER_CLASSES),
-  takeProfit: z.strictObject({ limitPrice: decimalText }).nullable(),
-  stopLoss: z.strictObject({ stopPrice: decimalText, limitPrice: decimalText.nullable() }).nullable(),
-  positionIntent: z.enum(POSITION_INTENTS).nullable(),
-  advancedInstructions: z
-    .strictObject({
+  takeProfit: z.nullable(z.strictObject({ limitPrice: decimalText })),
+  stopLoss: z.nullable(z.strictObject({ stopPrice: decimalText, limitPrice: z.nullable(decimalText) })),
+  positionIntent: z.nullable(z.enum(POSITION_INTENTS)),
+  advancedInstructions: z.nullable(
+    z.strictObject({
       algorithm: z.enum(ALGORITHMS),
-      displayQty: decimalText.nullable(),
-      startTime: z.iso.datetime({ offset: true }).nullable(),
-      endTime: z.iso.datetime({ offset: true }).nullable(),
-      maxPercentage: decimalText.nullable(),
-      qtyJitter: decimalText.optional(),
-      timeJitter: decimalText.optional(),
-    })
-    .nullable(),
+      displayQty: z.nullable(decimalText),
+      startTime: z.nullable(z.iso.datetime({ offset: true })),
+      endTime: z.nullable(z.iso.datetime({ offset: true })),
+      maxPercentage: z.nullable(decimalText),
+      qtyJitter: z.optional(decimalText),
+      timeJitter: z.optional(decimalText),
+    }),
+  ),
 });
 
 const fillData = z.strictObject({
   execId: id,
   lastQty: decimalText,
   lastPx: decimalText,
-  venue: id.nullable(),
+  venue: z.nullable(id),
   filledQty: decimalText,
-  leavesQty: decimalText.nullable(),
+  leavesQty: z.nullable(decimalText),
   filledAvgPrice: decimalText,
-  childOrderId: id.optional(),
+  childOrderId: z.optional(id),
 });
 
 type DataOf<T extends OrderEventType> = Extract<OrderEvent, { type: T }>['data'];
@@ -92,46 +93,46 @@ type DataOf<T extends OrderEventType> = Extract<OrderEvent, { type: T }>['data']
 export const eventDataSchemas = {
   OrderSubmitted: z.strictObject({
     accountId: id,
-    clientOrderId: z.string().min(1).max(CLIENT_ORDER_ID_MAX),
+    clientOrderId: z.string().check(z.minLength(1), z.maxLength(CLIENT_ORDER_ID_MAX)),
     order: orderSpecSchema,
-    replaces: id.nullable(),
+    replaces: z.nullable(id),
     carriedFilledQty: decimalText,
     carriedFilledValue: value18Text,
-    contingency: z
-      .strictObject({
+    contingency: z.optional(
+      z.strictObject({
         groupId: id,
         orderClass: z.enum(['bracket', 'oco', 'oto', 'algo']),
         role: z.enum(['entry', 'take_profit', 'stop_loss', 'algo_parent', 'algo_child']),
-        parentOrderId: id.nullable(),
+        parentOrderId: z.nullable(id),
         legOrderIds: z.array(id),
         held: z.boolean(),
-      })
-      .optional(),
-    acceptedAgainst: z
-      .strictObject({
+      }),
+    ),
+    acceptedAgainst: z.optional(
+      z.strictObject({
         limits: z.strictObject({
-          maxOrderQty: decimalText.nullable(),
-          maxOrderNotional: decimalText.nullable(),
-          priceCollarPercent: decimalText.nullable(),
+          maxOrderQty: z.nullable(decimalText),
+          maxOrderNotional: z.nullable(decimalText),
+          priceCollarPercent: z.nullable(decimalText),
           restrictedSymbols: z.array(z.string()),
-          duplicateWindowSeconds: z.number().int().nonnegative().nullable(),
-          maxOrdersPerSecond: z.number().int().nonnegative().nullable(),
+          duplicateWindowSeconds: z.nullable(z.number().check(z.int(), z.nonnegative())),
+          maxOrdersPerSecond: z.nullable(z.number().check(z.int(), z.nonnegative())),
         }),
-        referencePrice: decimalText.nullable(),
-        buyingPower: decimalText.nullable(),
-      })
-      .optional(),
+        referencePrice: z.nullable(decimalText),
+        buyingPower: z.nullable(decimalText),
+      }),
+    ),
   }),
   OrderActivated: z.strictObject({ qty: decimalText }),
   OrderTrailMoved: z.strictObject({ hwm: decimalText }),
   OrderSliceDecided: z.strictObject({
     trigger: z.enum(['slice', 'child_closed']),
-    sliceIndex: z.int().min(-1),
+    sliceIndex: z.int().check(z.minimum(-1)),
     decision: z.enum(['release', 'wait', 'done']),
-    reason: text.nullable(),
-    childOrderId: id.nullable(),
-    qty: decimalText.nullable(),
-    volumeMark: decimalText.nullable(),
+    reason: z.nullable(text),
+    childOrderId: z.nullable(id),
+    qty: z.nullable(decimalText),
+    volumeMark: z.nullable(decimalText),
   }),
   OrderChildClosed: z.strictObject({
     childOrderId: id,
@@ -139,12 +140,12 @@ export const eventDataSchemas = {
     filledQty: decimalText,
   }),
   OrderArmed: z.strictObject({ venue: id }),
-  OrderAccepted: z.strictObject({ venueOrderId: id.nullable() }),
+  OrderAccepted: z.strictObject({ venueOrderId: z.nullable(id) }),
   OrderRejected: z.strictObject({ reason: text }),
   OrderTriggered: z.strictObject({
     triggerPrice: decimalText,
-    bid: decimalText.nullable(),
-    ask: decimalText.nullable(),
+    bid: z.nullable(decimalText),
+    ask: z.nullable(decimalText),
   }),
   OrderPartiallyFilled: fillData,
   OrderFilled: fillData,
@@ -152,7 +153,7 @@ export const eventDataSchemas = {
     execId: id,
     lastQty: decimalText,
     lastPx: decimalText,
-    venue: id.nullable(),
+    venue: z.nullable(id),
     reason: z.enum(['overfill', 'order_closed', 'conflicting_duplicate']),
   }),
   OrderCancelRequested: z.strictObject({ requestedBy: text }),
@@ -162,13 +163,13 @@ export const eventDataSchemas = {
   OrderReplaceRequested: z.strictObject({
     replacementOrderId: id,
     changes: z.strictObject({
-      qty: decimalText.optional(),
-      limitPrice: decimalText.optional(),
-      stopPrice: decimalText.optional(),
-      trailPrice: decimalText.optional(),
-      trailPercent: decimalText.optional(),
-      timeInForce: z.enum(TIMES_IN_FORCE).optional(),
-      clientOrderId: z.string().min(1).max(CLIENT_ORDER_ID_MAX).optional(),
+      qty: z.optional(decimalText),
+      limitPrice: z.optional(decimalText),
+      stopPrice: z.optional(decimalText),
+      trailPrice: z.optional(decimalText),
+      trailPercent: z.optional(decimalText),
+      timeInForce: z.optional(z.enum(TIMES_IN_FORCE)),
+      clientOrderId: z.optional(z.string().check(z.minLength(1), z.maxLength(CLIENT_ORDER_ID_MAX))),
     }),
     requestedBy: text,
   }),
@@ -179,9 +180,9 @@ export const eventDataSchemas = {
   OrderDoneForDay: empty,
   OrderRestated: z.strictObject({
     reason: text,
-    qty: decimalText.nullable(),
-    limitPrice: decimalText.nullable(),
-    stopPrice: decimalText.nullable(),
+    qty: z.nullable(decimalText),
+    limitPrice: z.nullable(decimalText),
+    stopPrice: z.nullable(decimalText),
     reopened: z.boolean(),
   }),
   OrderExceptionRecorded: z.strictObject({
@@ -190,28 +191,30 @@ export const eventDataSchemas = {
     cause: text,
     reachedVenue: z.boolean(),
   }),
-} as const satisfies { readonly [T in OrderEventType]: z.ZodType<DataOf<T>> };
+} as const satisfies { readonly [T in OrderEventType]: z.ZodMiniType<DataOf<T>> };
 
 export const ORDER_EVENT_TYPES = Object.keys(eventDataSchemas) as readonly OrderEventType[];
 
 export const eventMetadataSchema = z
   .strictObject({
     /** `${orderId}:${seq}`: stable across redelivery; subscribers deduplicate on it. */
-    eventId: z.string().regex(/^.+:[1-9][0-9]*$/),
+    eventId: z.string().check(z.regex(/^.+:[1-9][0-9]*$/)),
     orderId: id,
     accountId: id,
-    seq: z.int().min(1),
+    seq: z.int().check(z.minimum(1)),
     schemaVersion: z.literal(EVENT_SCHEMA_VERSION),
     occurredAt: utcTimestamp,
     correlationId: id,
     causationId: id,
   })
-  .refine((m) => m.eventId === `${m.orderId}:${m.seq}`, {
-    message: 'eventId must be orderId:seq',
-    path: ['eventId'],
-  });
+  .check(
+    z.refine((m) => m.eventId === `${m.orderId}:${m.seq}`, {
+      message: 'eventId must be orderId:seq',
+      path: ['eventId'],
+    }),
+  );
 
-export type EventDetailSchema<T extends OrderEventType> = z.ZodObject<{
+export type EventDetailSchema<T extends OrderEventType> = z.ZodMiniObject<{
   metadata: typeof eventMetadataSchema;
   data: (typeof eventDataSchemas)[T];
 }>;
@@ -221,7 +224,10 @@ const detailSchemas = Object.fromEntries(
     type,
     z
       .strictObject({ metadata: eventMetadataSchema, data: eventDataSchemas[type] })
-      .meta({ title: type, description: `detail of the ${type} event (source stockbot.oms)` }),
+      .register(z.globalRegistry, {
+        title: type,
+        description: `detail of the ${type} event (source stockbot.oms)`,
+      }),
   ]),
 ) as { readonly [T in OrderEventType]: EventDetailSchema<T> };
 
@@ -231,8 +237,8 @@ export function eventDetailSchema<T extends OrderEventType>(type: T): EventDetai
 }
 
 /** Parses `data` of an event of `type`; refuses unknown types. */
-export function parseEventData(type: string, data: unknown): z.ZodSafeParseResult<unknown> {
-  const schema = (eventDataSchemas as Record<string, z.ZodType | undefined>)[type];
+export function parseEventData(type: string, data: unknown): z.core.util.SafeParseResult<unknown> {
+  const schema = (eventDataSchemas as Record<string, z.ZodMiniType | undefined>)[type];
   if (schema === undefined) {
     return z.never({ error: `unknown event type ${type}` }).safeParse(data);
   }

@@ -8,7 +8,7 @@
  * The result is an `OrderSpec` with decimals in canonical text, ready to become an event.
  * Pure: the clock and the optional reference price come in through `ValidationContext`.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   compare,
   formatNanos,
@@ -20,6 +20,7 @@ import {
   tickSizeFor,
 } from './decimal.js';
 import { type FieldError, fieldError } from './field-error.js';
+import './zod-messages.js';
 
 export const SIDES = ['buy', 'sell'] as const;
 export const ORDER_TYPES = ['market', 'limit', 'stop', 'stop_limit', 'trailing_stop'] as const;
@@ -72,40 +73,45 @@ const decimalInput = z.union([z.string(), z.number()]);
 export const orderRequestSchema = z.strictObject({
   symbol: z
     .string()
-    .regex(/^[A-Za-z][A-Za-z0-9.\-/]{0,20}$/, 'must be a ticker symbol (letters, digits, ".", "-", "/")'),
-  qty: decimalInput.optional(),
-  notional: decimalInput.optional(),
+    .check(
+      z.regex(/^[A-Za-z][A-Za-z0-9.\-/]{0,20}$/, 'must be a ticker symbol (letters, digits, ".", "-", "/")'),
+    ),
+  qty: z.optional(decimalInput),
+  notional: z.optional(decimalInput),
   side: z.enum(SIDES),
   type: z.enum(ORDER_TYPES),
   time_in_force: z.enum(TIMES_IN_FORCE),
-  limit_price: decimalInput.optional(),
-  stop_price: decimalInput.optional(),
-  trail_price: decimalInput.optional(),
-  trail_percent: decimalInput.optional(),
-  extended_hours: z.boolean().optional(),
+  limit_price: z.optional(decimalInput),
+  stop_price: z.optional(decimalInput),
+  trail_price: z.optional(decimalInput),
+  trail_percent: z.optional(decimalInput),
+  extended_hours: z.optional(z.boolean()),
   // No lone UTF-16 surrogates: the id is a storage key, and DynamoDB keeps text as UTF-8.
-  client_order_id: z
-    .string()
-    .min(1)
-    .max(CLIENT_ORDER_ID_MAX)
-    .regex(/^\P{Cs}*$/u, { message: 'must be valid Unicode text' })
-    .optional(),
-  order_class: z.enum(ORDER_CLASSES).optional(),
-  take_profit: z.strictObject({ limit_price: decimalInput }).optional(),
-  stop_loss: z.strictObject({ stop_price: decimalInput, limit_price: decimalInput.optional() }).optional(),
-  position_intent: z.enum(POSITION_INTENTS).optional(),
-  advanced_instructions: z
-    .strictObject({
+  client_order_id: z.optional(
+    z
+      .string()
+      .check(
+        z.minLength(1),
+        z.maxLength(CLIENT_ORDER_ID_MAX),
+        z.regex(/^\P{Cs}*$/u, { message: 'must be valid Unicode text' }),
+      ),
+  ),
+  order_class: z.optional(z.enum(ORDER_CLASSES)),
+  take_profit: z.optional(z.strictObject({ limit_price: decimalInput })),
+  stop_loss: z.optional(z.strictObject({ stop_price: decimalInput, limit_price: z.optional(decimalInput) })),
+  position_intent: z.optional(z.enum(POSITION_INTENTS)),
+  advanced_instructions: z.optional(
+    z.strictObject({
       algorithm: z.enum(ALGORITHMS),
-      display_qty: decimalInput.optional(),
-      start_time: z.iso.datetime({ offset: true }).optional(),
-      end_time: z.iso.datetime({ offset: true }).optional(),
-      max_percentage: decimalInput.optional(),
+      display_qty: z.optional(decimalInput),
+      start_time: z.optional(z.iso.datetime({ offset: true })),
+      end_time: z.optional(z.iso.datetime({ offset: true })),
+      max_percentage: z.optional(decimalInput),
       // Not Alpaca's: TWAP/VWAP slice randomization bounds, fractions of the nominal slice (docs/algos.md).
-      qty_jitter: decimalInput.optional(),
-      time_jitter: decimalInput.optional(),
-    })
-    .optional(),
+      qty_jitter: z.optional(decimalInput),
+      time_jitter: z.optional(decimalInput),
+    }),
+  ),
 });
 
 export type OrderRequestInput = z.input<typeof orderRequestSchema>;

@@ -10,21 +10,22 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ORDER_EVENT_TYPES } from '../core/index.js';
+import { parseOrThrow } from '../core/zod-messages.js';
 import { logger, metrics } from '../platform/observability.js';
 import type { StoredEvent } from './event-store.js';
 
 /** The envelope of a stored event; `data` is the core's own output and is not re-validated here. */
 const storedEventSchema = z.looseObject({
   type: z.enum(ORDER_EVENT_TYPES as [string, ...string[]]),
-  orderId: z.string().min(1),
-  seq: z.int().min(1),
-  occurredAt: z.string().min(1),
+  orderId: z.string().check(z.minLength(1)),
+  seq: z.int().check(z.minimum(1)),
+  occurredAt: z.string().check(z.minLength(1)),
   data: z.record(z.string(), z.unknown()),
-  accountId: z.string().min(1),
-  eventId: z.string().min(1),
-  schemaVersion: z.int().min(1),
+  accountId: z.string().check(z.minLength(1)),
+  eventId: z.string().check(z.minLength(1)),
+  schemaVersion: z.int().check(z.minimum(1)),
   correlationId: z.string(),
   causationId: z.string(),
 });
@@ -41,7 +42,7 @@ export function storedEventOf(record: DynamoDBRecord): StoredEvent | null {
   const image = record.dynamodb?.NewImage;
   if (image === undefined) throw new Error('INSERT without NewImage (is the stream view NEW_IMAGE?)');
   const item = unmarshall(image as Record<string, AttributeValue>);
-  return storedEventSchema.parse(item) as unknown as StoredEvent;
+  return parseOrThrow(storedEventSchema, item) as unknown as StoredEvent;
 }
 
 function sequenceNumberOf(record: DynamoDBRecord): string {

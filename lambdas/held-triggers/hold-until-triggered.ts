@@ -13,18 +13,19 @@
  * the order's status, and the workflow's Choice takes it from there.
  */
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { type OrderStatus, statusOf } from '../core/index.js';
 import { runCommand } from '../event-store/event-store.js';
 import { releaseOwnToken, storeTaskToken } from '../orders/task-tokens.js';
 import { eventStore, OrderNotFound, parsePayload, workflowMeta } from '../orders/workflow-task.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
+import '../core/zod-messages.js';
 
 const payload = z.looseObject({
-  orderId: z.string().min(1),
-  taskToken: z.string().min(1),
-  venue: z.string().min(1),
-  outcomeTimeoutSeconds: z.number().int().positive().optional(),
+  orderId: z.string().check(z.minLength(1)),
+  taskToken: z.string().check(z.minLength(1)),
+  venue: z.string().check(z.minLength(1)),
+  outcomeTimeoutSeconds: z.optional(z.number().check(z.int(), z.positive())),
 });
 
 export interface HoldResult {

@@ -16,7 +16,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   decideHeldTrigger,
   formatNanos,
@@ -29,6 +29,7 @@ import {
   TIMES_IN_FORCE,
   type TriggerQuote,
 } from '../core/index.js';
+import '../core/zod-messages.js';
 import { type EventStore, eventStore, runDecision } from '../event-store/event-store.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { ENV, requiredEnv } from '../platform/config.js';
@@ -69,13 +70,16 @@ export interface WatchResult {
   readonly failures: readonly { readonly orderId: string; readonly error: string }[];
 }
 
-const decimalText = z.union([z.string(), z.number()]).transform(String);
-const optionalDecimal = decimalText.nullish().transform((v) => v ?? null);
+const decimalText = z.pipe(z.union([z.string(), z.number()]), z.transform(String));
+const optionalDecimal = z.pipe(
+  z.nullish(decimalText),
+  z.transform((v: string | null | undefined) => v ?? null),
+);
 
 /** The parts of a `byArmedSymbol` item (an orders view item) the watcher reads. */
 const armedItem = z.looseObject({
-  orderId: z.string().min(1),
-  armedSymbol: z.string().min(1),
+  orderId: z.string().check(z.minLength(1)),
+  armedSymbol: z.string().check(z.minLength(1)),
   order: z.looseObject({
     side: z.enum(SIDES),
     type: z.enum(ORDER_TYPES),

@@ -8,13 +8,14 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ACCOUNT_ID } from '../orders/accounts.js';
 import { type PlaceOrderResult, placeOrder } from '../orders/orders-service.js';
 import { logger, metrics } from '../platform/observability.js';
+import '../core/zod-messages.js';
 
 export const orderRequestedDetail = z.object({
-  accountId: z.string().regex(ACCOUNT_ID),
+  accountId: z.string().check(z.regex(ACCOUNT_ID)),
   order: z.unknown(),
 });
 

@@ -13,7 +13,8 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import { parseOrThrow } from '../core/zod-messages.js';
 import { logger } from '../platform/observability.js';
 import { cancelRequestDetail } from './cancel-all-request.js';
 import { requestCancel } from './cancel-order.js';
@@ -25,7 +26,7 @@ export type CancelRequestOutcome = 'cancel_requested' | 'not_cancelable' | 'not_
 
 /** One cancel request (a record's EventBridge event). Throws when it should be retried. */
 export async function cancelOne(event: unknown): Promise<CancelRequestOutcome> {
-  const { orderId, accountId, requestedBy, requestId } = recordBody.parse(event).detail;
+  const { orderId, accountId, requestedBy, requestId } = parseOrThrow(recordBody, event).detail;
   const outcome = await requestCancel(
     eventStore(),
     orderId,

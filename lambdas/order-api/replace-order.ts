@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   auctionEntryError,
   CLIENT_ORDER_ID_MAX,
@@ -35,21 +35,22 @@ import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-
 import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
 import { apiHandler, jsonBody, notFound } from './http.js';
 import { eventStore, loadOwnedOrder, plausibleOrderId } from './orders-access.js';
+import '../core/zod-messages.js';
 
 const decimalInput = z.union([z.string(), z.number()]);
 
 export const replaceRequestSchema = z.strictObject({
-  qty: decimalInput.optional(),
-  time_in_force: z.enum(TIMES_IN_FORCE).optional(),
-  limit_price: decimalInput.optional(),
-  stop_price: decimalInput.optional(),
-  trail: decimalInput.optional(),
-  client_order_id: z.string().min(1).max(CLIENT_ORDER_ID_MAX).optional(),
+  qty: z.optional(decimalInput),
+  time_in_force: z.optional(z.enum(TIMES_IN_FORCE)),
+  limit_price: z.optional(decimalInput),
+  stop_price: z.optional(decimalInput),
+  trail: z.optional(decimalInput),
+  client_order_id: z.optional(z.string().check(z.minLength(1), z.maxLength(CLIENT_ORDER_ID_MAX))),
 });
 
 type ReplaceRequest = z.output<typeof replaceRequestSchema>;
 
-function shapeErrors(error: z.ZodError): FieldError[] {
+function shapeErrors(error: z.core.$ZodError): FieldError[] {
   return error.issues.flatMap((issue) => {
     const field = issue.path.map(String).join('.') || 'body';
     if (issue.code === 'unrecognized_keys') {

@@ -21,32 +21,37 @@
  * Idempotent like its halves: a retry after a rejection finds the order closed and says `rejected`.
  */
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { parsePayload } from '../orders/workflow-task.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
 import { type CarriedRecheck, recheckPreTradeRisk } from './check-pre-trade-risk.js';
 import { routeOrder } from './route-order.js';
+import '../core/zod-messages.js';
 
 const payload = z.looseObject({
-  orderId: z.string().min(1),
-  replacement: z.boolean().optional(),
-  stage: z.enum(['new', 'approved', 'triggered', 'held']).optional(),
+  orderId: z.string().check(z.minLength(1)),
+  replacement: z.optional(z.boolean()),
+  stage: z.optional(z.enum(['new', 'approved', 'triggered', 'held'])),
   // The execution input (`$$.Execution.Input`): its `recheck` carries the order's terms and what
   // the API checked it against (lambdas/orders/workflow-start.ts), so the re-check reads only the
   // account's open orders. Parsed loosely: absent or malformed, the re-check loads what it needs.
-  execution: z
-    .looseObject({
-      accountId: z.string().min(1),
-      recheck: z
-        .looseObject({
-          order: z.looseObject({ symbol: z.string().min(1), side: z.string(), type: z.string() }),
+  execution: z.optional(
+    z.looseObject({
+      accountId: z.string().check(z.minLength(1)),
+      recheck: z.optional(
+        z.looseObject({
+          order: z.looseObject({
+            symbol: z.string().check(z.minLength(1)),
+            side: z.string(),
+            type: z.string(),
+          }),
           createdAt: z.iso.datetime({ offset: true }),
-          contingencyRole: z.string().nullable(),
+          contingencyRole: z.nullable(z.string()),
           acceptedAgainst: z.looseObject({ limits: z.looseObject({}) }),
-        })
-        .optional(),
-    })
-    .optional(),
+        }),
+      ),
+    }),
+  ),
 });
 
 export type AcceptNext = 'submit' | 'hold' | 'guardian' | 'rejected' | 'await';

@@ -6,20 +6,21 @@
  * rejects the order (`OrderRejected`, reason `risk_guardian: ...`).
  */
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { statusOf, toAlpacaOrder } from '../core/index.js';
 import { runCommand } from '../event-store/event-store.js';
 import { eventStore, OrderNotFound, parsePayload, workflowMeta } from '../orders/workflow-task.js';
 import { ENV, optionalEnv } from '../platform/config.js';
 import { logger } from '../platform/observability.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
+import '../core/zod-messages.js';
 
 /** The guardian's time budget; the state's TimeoutSeconds (10 s) is the backstop above it. */
 export const GUARDIAN_TIMEOUT_MS = 3000;
 
-const payload = z.looseObject({ orderId: z.string().min(1) });
+const payload = z.looseObject({ orderId: z.string().check(z.minLength(1)) });
 const answerSchema = z.looseObject({ approved: z.literal(true) });
-const refusalSchema = z.looseObject({ reason: z.string().max(500) });
+const refusalSchema = z.looseObject({ reason: z.string().check(z.maxLength(500)) });
 
 export interface GuardianResult {
   readonly decision: 'approved' | 'rejected';

@@ -5,16 +5,17 @@
  * timeout). Token first, then the order: if it is already settled, this task releases its own
  * token (see `task-tokens.ts` for the race this closes).
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { isSettled, type OrderStatus, statusOf } from '../core/index.js';
 import { releaseOwnToken, storeTaskToken } from '../orders/task-tokens.js';
 import { eventStore, OrderNotFound, parsePayload } from '../orders/workflow-task.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
+import '../core/zod-messages.js';
 
 const payload = z.looseObject({
-  orderId: z.string().min(1),
-  taskToken: z.string().min(1),
-  outcomeTimeoutSeconds: z.number().int().positive().optional(),
+  orderId: z.string().check(z.minLength(1)),
+  taskToken: z.string().check(z.minLength(1)),
+  outcomeTimeoutSeconds: z.optional(z.number().check(z.int(), z.positive())),
 });
 
 export interface AwaitResult {

@@ -6,7 +6,7 @@
  * Idempotent: a retry after the rejection was appended finds the order rejected and says so.
  */
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   checkPreTradeRisk,
   describeFieldErrors,
@@ -23,8 +23,9 @@ import { eventStore, OrderNotFound, parsePayload, workflowMeta } from '../orders
 import { ENV, optionalEnv } from '../platform/config.js';
 import { logger } from '../platform/observability.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
+import '../core/zod-messages.js';
 
-const payload = z.looseObject({ orderId: z.string().min(1) });
+const payload = z.looseObject({ orderId: z.string().check(z.minLength(1)) });
 
 export interface RiskCheckResult {
   readonly decision: 'accepted' | 'rejected';

@@ -5,13 +5,14 @@
  * adapter would send a cancel. An order that closed meanwhile is left as it is.
  */
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { statusOf } from '../core/index.js';
 import { runCommand } from '../event-store/event-store.js';
 import { eventStore, OrderNotFound, parsePayload, workflowMeta } from '../orders/workflow-task.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
+import '../core/zod-messages.js';
 
-const payload = z.looseObject({ orderId: z.string().min(1) });
+const payload = z.looseObject({ orderId: z.string().check(z.minLength(1)) });
 
 export interface ExpireResult {
   readonly orderId: string;

@@ -12,12 +12,13 @@
  * MAX_CAUSE_LENGTH characters.
  */
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { statusOf } from '../core/index.js';
 import { runCommand } from '../event-store/event-store.js';
 import { eventStore, OrderNotFound, parsePayload, workflowMeta } from '../orders/workflow-task.js';
 import { logger } from '../platform/observability.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
+import '../core/zod-messages.js';
 
 /** The longest cause summary the event carries. */
 export const MAX_CAUSE_LENGTH = 200;
@@ -60,10 +61,10 @@ export function summarizeCause(cause: string | null | undefined): string {
 }
 
 const payload = z.looseObject({
-  orderId: z.string().min(1),
-  stage: z.string().min(1),
-  error: z.string().nullish(),
-  cause: z.string().nullish(),
+  orderId: z.string().check(z.minLength(1)),
+  stage: z.string().check(z.minLength(1)),
+  error: z.nullish(z.string()),
+  cause: z.nullish(z.string()),
   reachedVenue: z.boolean(),
 });
 

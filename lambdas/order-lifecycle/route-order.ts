@@ -16,19 +16,20 @@
  * and sends the order once it has triggered. Absent `orderType` (an execution started before the
  * input carried it) means the venue holds it, as before.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { isTriggerHeldByOms, ORDER_TYPES, remainingOutcomeSeconds, TIMES_IN_FORCE } from '../core/index.js';
 import { parsePayload } from '../orders/workflow-task.js';
 import { venueNameFromEnv } from '../platform/config.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { venueOrderTypesFromEnv } from '../platform/venue-capabilities.js';
+import '../core/zod-messages.js';
 
 const payload = z.looseObject({
-  orderId: z.string().min(1),
-  orderType: z.enum(ORDER_TYPES).optional(),
+  orderId: z.string().check(z.minLength(1)),
+  orderType: z.optional(z.enum(ORDER_TYPES)),
   timeInForce: z.enum(TIMES_IN_FORCE),
   submittedAt: z.iso.datetime({ offset: true }),
-  extendedHours: z.boolean().optional(),
+  extendedHours: z.optional(z.boolean()),
 });
 
 export interface RouteResult {

@@ -7,7 +7,8 @@
  * secret. API secrets are long random strings, so one keyed hash is enough (no password KDF).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../core/zod-messages.js';
 
 export const SECRET_HASH_SCHEME = 'hmac-sha256';
 const HEX = /^(?:[0-9a-f]{2})+$/;
@@ -34,10 +35,10 @@ export function verifySecret(secret: string, stored: string): boolean {
 export type ApiKeyStatus = 'active' | 'revoked';
 
 export const apiKeyRecordSchema = z.object({
-  pk: z.string().startsWith('key#'),
+  pk: z.string().check(z.startsWith('key#')),
   secretHash: z.string(),
-  principalId: z.string().min(1),
-  accountIds: z.array(z.string().regex(ACCOUNT_ID)).min(1),
+  principalId: z.string().check(z.minLength(1)),
+  accountIds: z.array(z.string().check(z.regex(ACCOUNT_ID))).check(z.minLength(1)),
   status: z.enum(['active', 'revoked']),
 });
 

@@ -16,7 +16,7 @@
  * (issue 12).
  */
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   DEFAULT_RISK_LIMITS,
   formatNanos,
@@ -33,6 +33,7 @@ import {
   toValue18,
   type Value18,
 } from '../core/index.js';
+import '../core/zod-messages.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { type MarketData, marketData } from '../platform/market-data.js';
@@ -67,32 +68,38 @@ export interface LoadRiskOptions {
   readonly snapshot?: RiskSnapshot;
 }
 
-const decimalText = z
-  .union([z.string(), z.number()])
-  .transform((v) => (typeof v === 'number' ? plainDecimalText(v) : v));
+const decimalText = z.pipe(
+  z.union([z.string(), z.number()]),
+  z.transform((v: string | number) => (typeof v === 'number' ? plainDecimalText(v) : v)),
+);
 
 /** A stored limit: a non-negative decimal, so a typo cannot switch its rule off. */
-const limitDecimal = decimalText.refine((v) => typeof parseNanos(v) === 'bigint', 'is not a decimal');
+const limitDecimal = decimalText.check(
+  z.refine((v) => typeof parseNanos(v) === 'bigint', 'is not a decimal'),
+);
 
 /**
  * An account's own limits as stored (each merged over DEFAULT_RISK_LIMITS; `null` switches its rule
  * off). Local mode validates its `OMS_RISK_LIMITS` setting with the same schema.
  */
-export const storedRiskLimitsSchema = z
-  .object({
-    maxOrderQty: limitDecimal.nullable(),
-    maxOrderNotional: limitDecimal.nullable(),
-    priceCollarPercent: limitDecimal.nullable(),
+export const storedRiskLimitsSchema = z.partial(
+  z.object({
+    maxOrderQty: z.nullable(limitDecimal),
+    maxOrderNotional: z.nullable(limitDecimal),
+    priceCollarPercent: z.nullable(limitDecimal),
     // A list, or a DynamoDB string set (the document client reads it as a Set).
-    restrictedSymbols: z.union([z.array(z.string()), z.set(z.string())]).transform((symbols) => [...symbols]),
-    duplicateWindowSeconds: z.number().int().nonnegative().nullable(),
-    maxOrdersPerSecond: z.number().int().nonnegative().nullable(),
-  })
-  .partial();
+    restrictedSymbols: z.pipe(
+      z.union([z.array(z.string()), z.set(z.string())]),
+      z.transform((symbols: string[] | Set<string>) => [...symbols]),
+    ),
+    duplicateWindowSeconds: z.nullable(z.number().check(z.int(), z.nonnegative())),
+    maxOrdersPerSecond: z.nullable(z.number().check(z.int(), z.nonnegative())),
+  }),
+);
 
 const accountSchema = z.object({
-  riskLimits: storedRiskLimitsSchema.optional(),
-  buyingPower: limitDecimal.nullable().optional(),
+  riskLimits: z.optional(storedRiskLimitsSchema),
+  buyingPower: z.optional(z.nullable(limitDecimal)),
 });
 
 type StoredAccount = z.output<typeof accountSchema>;
@@ -125,11 +132,11 @@ const viewSchema = z.object({
   type: z.string(),
   status: z.string(),
   created_at: z.string(),
-  qty: z.string().nullable().optional(),
-  notional: z.string().nullable().optional(),
-  limit_price: z.string().nullable().optional(),
-  filled_qty: z.string().nullable().optional(),
-  filled_avg_price: z.string().nullable().optional(),
+  qty: z.optional(z.nullable(z.string())),
+  notional: z.optional(z.nullable(z.string())),
+  limit_price: z.optional(z.nullable(z.string())),
+  filled_qty: z.optional(z.nullable(z.string())),
+  filled_avg_price: z.optional(z.nullable(z.string())),
 });
 /** The Alpaca order, with the read model's group keys an algorithmic child is known by. */
 type View = z.infer<typeof viewSchema> & {

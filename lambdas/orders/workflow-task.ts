@@ -4,8 +4,9 @@
  * the ASL: it throws, and the state's Catch records the exception).
  */
 import type { Context } from 'aws-lambda';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import type { OrderState } from '../core/index.js';
+import '../core/zod-messages.js';
 import { type EventMeta, eventStore } from '../event-store/event-store.js';
 
 /** The one event-store factory (event-store layer), re-exported for this folder's handlers. */
@@ -20,7 +21,7 @@ export function workflowMeta(stage: string, context: Context | undefined): (s: O
   });
 }
 
-export function parsePayload<T extends z.ZodType>(schema: T, event: unknown, stage: string): z.output<T> {
+export function parsePayload<T extends z.ZodMiniType>(schema: T, event: unknown, stage: string): z.output<T> {
   const parsed = schema.safeParse(event);
   if (!parsed.success) throw new Error(`${stage}: malformed payload: ${parsed.error.message}`);
   return parsed.data;

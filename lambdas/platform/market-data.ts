@@ -6,7 +6,7 @@
  * on quotes are pure, in the core (core/market-quote.ts).
  */
 import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   type BestBidOffer,
   bestBidOfferOf,
@@ -16,6 +16,7 @@ import {
 } from '../core/index.js';
 import { ENV, requiredEnv } from './config.js';
 import { dynamo } from './dynamo.js';
+import '../core/zod-messages.js';
 
 /** The MARKET_TABLE item: one per symbol, decimals as canonical text. */
 export interface QuoteItem {
@@ -35,35 +36,38 @@ export interface QuoteItem {
   readonly volume?: string;
 }
 
-const decimal = z.union([z.string(), z.number()]).transform((v, ctx): Nanos | null => {
-  const n = parseNanos(String(v));
-  if (typeof n !== 'bigint') {
-    ctx.addIssue({ code: 'custom', message: 'not a decimal' });
-    return z.NEVER;
-  }
-  return n;
-});
+const decimal = z.pipe(
+  z.union([z.string(), z.number()]),
+  z.transform((v: string | number, ctx): Nanos | null => {
+    const n = parseNanos(String(v));
+    if (typeof n !== 'bigint') {
+      ctx.issues.push({ code: 'custom', message: 'not a decimal', input: v });
+      return z.NEVER;
+    }
+    return n;
+  }),
+);
 /** A price or size that is absent or unreadable reads as null; a non-positive one too. */
-const positiveOrNull = decimal
-  .optional()
-  .catch(undefined)
-  .transform((n) => (n === undefined || n === null || n <= 0n ? null : n));
+const positiveOrNull = z.pipe(
+  z.catch(z.optional(decimal), undefined),
+  z.transform((n: Nanos | null | undefined) => (n === undefined || n === null || n <= 0n ? null : n)),
+);
 
 /** A size or volume: zero is a reading (nothing displayed, nothing traded yet). */
-const nonNegativeOrNull = decimal
-  .optional()
-  .catch(undefined)
-  .transform((n) => (n === undefined || n === null || n < 0n ? null : n));
+const nonNegativeOrNull = z.pipe(
+  z.catch(z.optional(decimal), undefined),
+  z.transform((n: Nanos | null | undefined) => (n === undefined || n === null || n < 0n ? null : n)),
+);
 
 export const quoteItemSchema = z.object({
-  symbol: z.string().min(1).optional().catch(undefined),
+  symbol: z.catch(z.optional(z.string().check(z.minLength(1))), undefined),
   bid: positiveOrNull,
   ask: positiveOrNull,
   last: positiveOrNull,
   bidSize: nonNegativeOrNull,
   askSize: nonNegativeOrNull,
   volume: nonNegativeOrNull,
-  updatedAt: z.string().optional().catch(undefined),
+  updatedAt: z.catch(z.optional(z.string()), undefined),
 });
 
 /**
