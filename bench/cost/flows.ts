@@ -100,6 +100,11 @@ export interface Flow {
   readonly description: string;
   /** Places the flow's orders and resolves once they are settled. */
   run(client: FlowClient, symbol: string): Promise<void>;
+  /**
+   * How long the work may go on after `run` resolved before the meter is read (default 60 s): a
+   * TWAP parent's workflow waits for its end time even when its slices filled sooner.
+   */
+  readonly settleMs?: number;
 }
 
 export function flows(twapSlices: number): readonly Flow[] {
@@ -165,6 +170,7 @@ export function flows(twapSlices: number): readonly Flow[] {
     {
       name: 'twap',
       description: `TWAP, ${twapSlices} slices`,
+      settleMs: (twapSlices + 1) * 60_000,
       async run(client, symbol) {
         await client.pinQuote(symbol, '100.00', '100.02');
         const o = await client.submit({
@@ -221,6 +227,6 @@ export async function measureFlow(oms: LocalOms, flow: Flow, symbol: string): Pr
   } finally {
     client.close();
   }
-  await untilQuiet(oms);
+  await untilQuiet(oms, 1500, flow.settleMs ?? 60_000);
   return withoutFunctions(meterDelta(meter.read(), before), oms.scheduledFunctions);
 }
