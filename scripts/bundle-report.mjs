@@ -8,8 +8,10 @@
  *
  * import_ms: the bundled index.js (with its source map, NODE_OPTIONS as the stack sets them) is
  * `require`d by a fresh node_modules/node/bin/node process, which times the require only (not the
- * process start); median of BUNDLE_REPORT_RUNS (default 5) processes, run one after the other (the max over 26 medians picks up any spike of a busy machine: more runs steady it). Outside Lambda the Powertools
- * tracer stays disabled, but every module is loaded and evaluated as in a cold start.
+ * process start); median of BUNDLE_REPORT_RUNS (default 5) processes, run one after the other
+ * (the max over 26 medians picks up any spike of a busy machine: more runs steady it). Outside
+ * Lambda the Powertools tracer stays disabled, but every module is loaded and evaluated as in a
+ * cold start.
  *
  * BUNDLE_REPORT_DETAIL=1 also prints each bundle's top contributors (esbuild metafile: bytes in the
  * output grouped by npm package, or by the repo's top two folders for our own sources).
