@@ -1,5 +1,6 @@
 /** GET /v2/clock and GET /v2/calendar (lambdas/order-api/market-calendar.ts, issue 13): Alpaca's shapes, the query's checks. */
 import './env.js';
+import fc from 'fast-check';
 import { handler, parseCalendarParams } from '../../lambdas/order-api/market-calendar.js';
 import { apiEvent, parse } from './fixtures.js';
 
@@ -110,5 +111,47 @@ describe('GET /v2/calendar', () => {
     expect(days.at(-1)?.date).toBe('2029-12-31');
     // Lambda answers at most 6 MB: the default listing stays far below.
     expect(Buffer.byteLength(res.body ?? '')).toBeLessThan(2_000_000);
+  });
+});
+
+describe('hostile queries', () => {
+  it('any start, end and date_type: 200 or a 400 naming the parameter, never a 500', async () => {
+    jest.spyOn(Date, 'now').mockReturnValue(NOW);
+    const text = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.string({ unit: 'grapheme', maxLength: 12 }),
+      fc
+        .date({
+          min: new Date('1990-01-01T00:00:00Z'),
+          max: new Date('2110-01-01T00:00:00Z'),
+          noInvalidDate: true,
+        })
+        .map((d) => d.toISOString()),
+      fc
+        .date({
+          min: new Date('1990-01-01T00:00:00Z'),
+          max: new Date('2110-01-01T00:00:00Z'),
+          noInvalidDate: true,
+        })
+        .map((d) => d.toISOString().slice(0, 10)),
+      fc.constantFrom('', 'TRADING', 'settlement', '2026-02-29', '0000-00-00', '2026-01-01T25:00:00Z'),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({ start: text, end: text, date_type: text }, { requiredKeys: [] }),
+        async (query) => {
+          const res = await handler(
+            apiEvent({ routeKey: 'GET /v2/calendar', query: query as Record<string, string> }),
+          );
+          if (res.statusCode === 200) {
+            expect(Array.isArray(parse(res.body))).toBe(true);
+            return;
+          }
+          expect(res.statusCode).toBe(400);
+          expect(parse(res.body).message).toMatch(/^(start|end|date_type): /);
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });
