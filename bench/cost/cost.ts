@@ -14,7 +14,7 @@
  * takes that many minutes), COST_JSON (write the readings there).
  * Last line: `cost market_usd_per_1m=<n> requests=<n> wru=<n> invocations=<n> transitions=<n>`.
  */
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dynamoDbTotals, lambdaTotals, type MeterReading, sumCounts } from '../../local/meter.js';
@@ -117,6 +117,22 @@ function report(name: string, description: string, r: MeterReading, ctx: FlowCon
   return lines;
 }
 
+/**
+ * The log bytes a flow wrote: every line of the handlers' log (`[<function logical id>] {...}`)
+ * but the scheduled functions' (the market tick logs every second whatever the orders do; a
+ * 10-minute TWAP would otherwise pay for 600 ticks).
+ */
+export function flowLogBytes(log: Buffer, scheduledFunctions: ReadonlySet<string>): number {
+  let bytes = 0;
+  for (const line of log.toString('utf8').split('\n')) {
+    if (line === '') continue;
+    const id = /^\[([^\]]+)\]/.exec(line)?.[1];
+    if (id !== undefined && scheduledFunctions.has(id)) continue;
+    bytes += Buffer.byteLength(line) + 1;
+  }
+  return bytes;
+}
+
 async function main(): Promise<void> {
   const names = (process.env.COST_FLOWS ?? 'market,limit-cancel,bracket,twap').split(',');
   const slices = Number(process.env.COST_TWAP_SLICES ?? 10);
@@ -145,7 +161,11 @@ async function main(): Promise<void> {
         .toUpperCase()}`;
       const logBefore = statSync(logFile).size;
       const r = await measureFlow(oms, flow, symbol);
-      const ctx: FlowContext = { memoryMb, stateMachineTypes, logBytes: statSync(logFile).size - logBefore };
+      const ctx: FlowContext = {
+        memoryMb,
+        stateMachineTypes,
+        logBytes: flowLogBytes(readFileSync(logFile).subarray(logBefore), oms.scheduledFunctions),
+      };
       results[flow.name] = r;
       console.log(report(flow.name, flow.description, r, ctx).join('\n'));
       if (flow.name === 'market') {

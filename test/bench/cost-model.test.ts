@@ -114,3 +114,17 @@ describe('the meter', () => {
     ]);
   });
 });
+
+describe('flowLogBytes', () => {
+  it("counts every function's log lines but the scheduled functions' (a TWAP's ten minutes of market ticks are not the order's)", () => {
+    const { flowLogBytes } = require('../../bench/cost/cost.js') as typeof import('../../bench/cost/cost.js');
+    const order = '[OrderApiCreateOrder1A2B] {"level":"INFO","message":"order placed"}';
+    const tick = '[BrokerGatewayMarketTick9A44] {"level":"INFO","message":"market tick"}';
+    const platform = 'END RequestId: 1';
+    const log = Buffer.from(`${order}\n${tick}\n${tick}\n${platform}\n`);
+    expect(flowLogBytes(log, new Set(['BrokerGatewayMarketTick9A44']))).toBe(
+      Buffer.byteLength(order) + 1 + Buffer.byteLength(platform) + 1,
+    );
+    expect(flowLogBytes(log, new Set())).toBe(log.length);
+  });
+});
