@@ -246,7 +246,15 @@ export class LocalLambdaRuntime implements Invoker {
     const worker = new Worker(WORKER_ENTRY, {
       env,
       workerData: init,
-      execArgv: ['--import', this.tsxLoader],
+      // OMS_WORKER_CPU_PROF=<dir>: each worker writes a V8 CPU profile there when it ends (a
+      // diagnostic for local mode's throughput, docs/bench.md).
+      execArgv: [
+        '--import',
+        this.tsxLoader,
+        ...(process.env.OMS_WORKER_CPU_PROF
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.OMS_WORKER_CPU_PROF}`]
+          : []),
+      ],
       stdout: true,
       stderr: true,
       name: fn.functionName,
