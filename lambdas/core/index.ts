@@ -1,4 +1,6 @@
 /** The order domain: pure TypeScript, no AWS, no I/O, no clock. */
+
+export * from './account-view.js';
 export * from './algo-parent.js';
 export * from './calendar.js';
 export * from './contingency.js';
@@ -11,6 +13,7 @@ export * from './market-quote.js';
 export * from './order.js';
 export * from './order-request.js';
 export * from './order-view.js';
+export * from './positions.js';
 export * from './risk.js';
 export * from './session.js';
 export * from './status.js';

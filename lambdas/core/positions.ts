@@ -1,0 +1,308 @@
+/**
+ * Positions and the account's money, event-sourced from executions (issue 13; docs/domain.md
+ * "Positions and the account"). Pure: exact decimals, no clock (the execution's own time and the
+ * caller's `now` are passed in).
+ *
+ * The ledger of an account is the fold of its `PositionChanged` events, one per execution, in the
+ * account's own sequence. A position is kept by the AVERAGE-COST method (Alpaca's):
+ * - an execution that opens or adds to a position adds qty x price to its cost basis;
+ * - one that reduces it removes the reduced share of the cost basis (cost basis x reduced / qty,
+ *   rounded half-even at scale 18; all of it when the position closes) and realizes
+ *   proceeds - removed cost for a long (removed cost - cost to cover for a short);
+ * - one that crosses zero closes the position, then opens the other side with the rest at its price.
+ * Cash moves by - signed qty x price. Whatever the order of executions:
+ *   cash flow + cost basis - realized P&L = 0 (exactly; fees would be a fourth term),
+ * which the property tests hold.
+ */
+import { divideHalfEven, formatNanos, type Nanos, nanos, ONE, type Value18 } from './decimal.js';
+
+export type ExecutionSide = 'buy' | 'sell';
+
+/** What the ledger learns of one execution (from the order's fill event and its state). */
+export interface LedgerExecution {
+  readonly orderId: string;
+  /** The execution's id at its venue (FIX ExecID): with the order id, unique. */
+  readonly execId: string;
+  /** The order's event that recorded it (`orderId:seq`). */
+  readonly orderEventId: string;
+  readonly symbol: string;
+  readonly side: ExecutionSide;
+  readonly qty: string;
+  readonly price: string;
+  /** ISO-8601 UTC: when the execution happened (the fill event's time). */
+  readonly transactionTime: string;
+  /** The order after this execution (Alpaca activities carry them). */
+  readonly cumQty: string;
+  readonly leavesQty: string;
+  readonly orderStatus: 'filled' | 'partially_filled';
+  /** New York date of the execution's session day (`YYYY-MM-DD`): intraday P&L is per session. */
+  readonly sessionDate: string;
+}
+
+/** One position as the ledger keeps it (decimals as canonical text; cost at scale 18). */
+export interface PositionRecord {
+  /** Signed: short is negative. */
+  readonly qty: string;
+  /** Signed (a short's is negative), scale 18 text. */
+  readonly costBasis: string;
+  /** Realized P&L of the symbol since the account opened, scale 18 text. */
+  readonly realizedPl: string;
+  /** The session day of the last execution. */
+  readonly sessionDate: string;
+  /** The qty held when that session began (what the previous close values). */
+  readonly priorQty: string;
+  /** Signed cost of that session's executions (sum of signed qty x price), scale 18 text. */
+  readonly sessionCost: string;
+}
+
+/** The fold of an account's PositionChanged events. */
+export interface LedgerState {
+  /** The account's position sequence: the number of PositionChanged events folded. */
+  readonly seq: number;
+  /** Cash moved by executions since the account opened (add the opening cash), scale 18 text. */
+  readonly cashFlow: string;
+  /** Open positions only (a position back at zero is removed). */
+  readonly positions: Readonly<Record<string, PositionRecord>>;
+  /**
+   * The account's day trades, newest last, at most 10: `<session date>:<order id>` (an order that
+   * closes a day trade in several fills counts once).
+   */
+  readonly dayTrades: readonly string[];
+}
+
+export const EMPTY_LEDGER: LedgerState = { seq: 0, cashFlow: '0', positions: {}, dayTrades: [] };
+
+/** The data of a `PositionChanged` event: the execution and what it did to the position. */
+export interface PositionChangedData {
+  readonly symbol: string;
+  readonly orderId: string;
+  readonly execId: string;
+  readonly orderEventId: string;
+  readonly side: ExecutionSide;
+  readonly qty: string;
+  readonly price: string;
+  readonly transactionTime: string;
+  readonly cumQty: string;
+  readonly leavesQty: string;
+  readonly orderStatus: 'filled' | 'partially_filled';
+  readonly sessionDate: string;
+  readonly qtyBefore: string;
+  readonly qtyAfter: string;
+  /** After the execution; null when the position is flat. */
+  readonly avgEntryPrice: string | null;
+  readonly costBasis: string;
+  /** Realized by this execution (0 when it only opened or added), scale 18 text. */
+  readonly realizedPl: string;
+  /** The account's cash flow after it (add the opening cash for cash), scale 18 text. */
+  readonly cashFlow: string;
+  /** The execution completed a day trade (FINRA Rule 4210(f)(8)(B)). */
+  readonly dayTrade: boolean;
+}
+
+export interface PositionChanged {
+  readonly type: 'PositionChanged';
+  readonly accountId: string;
+  /** The account's position sequence, from 1 without gaps. */
+  readonly seq: number;
+  readonly occurredAt: string;
+  readonly data: PositionChangedData;
+}
+
+const E18 = ONE * ONE;
+
+/** Signed scale-18 text, exact ("-12.5"). */
+export function formatSigned18(v: Value18): string {
+  const negative = v < 0n;
+  const abs = negative ? -v : v;
+  const whole = abs / E18;
+  const fraction = abs % E18;
+  const text =
+    fraction === 0n ? `${whole}` : `${whole}.${fraction.toString().padStart(18, '0').replace(/0+$/, '')}`;
+  return negative && text !== '0' ? `-${text}` : text;
+}
+
+/** Parses signed scale-18 text (ours: canonical, at most 18 fractional digits). */
+export function parseSigned18(text: string): Value18 {
+  const negative = text.startsWith('-');
+  const [whole = '0', fraction = ''] = (negative ? text.slice(1) : text).split('.');
+  const v = BigInt(whole + fraction.padEnd(18, '0'));
+  return negative ? -v : v;
+}
+
+/** Signed scale-9 text. */
+export function formatSigned9(v: Nanos): string {
+  return formatNanos(v);
+}
+
+/** Parses signed scale-9 text. */
+export function parseSigned9(text: string): Nanos {
+  return text.startsWith('-') ? -nanos(text.slice(1)) : nanos(text);
+}
+
+/** Rounds a scale-18 value to scale 9, half to even. */
+export function round18to9(v: Value18): Nanos {
+  return v < 0n ? -divideHalfEven(-v, ONE) : divideHalfEven(v, ONE);
+}
+
+const abs = (v: bigint): bigint => (v < 0n ? -v : v);
+
+/** `a * b / c` at scale 18 for a scale-18 `a` and scale-9 `b`, `c` (c > 0), rounded half to even. */
+function scaleCost(cost: Value18, part: Nanos, whole: Nanos): Value18 {
+  const n = cost * part;
+  const negative = n < 0n;
+  const m = abs(n);
+  const q = m / whole;
+  const r = m % whole;
+  const twice = r * 2n;
+  const rounded = twice > whole || (twice === whole && q % 2n === 1n) ? q + 1n : q;
+  return negative ? -rounded : rounded;
+}
+
+/** A position's average entry price (|cost basis| / |qty|, half-even at 9 dp); null when flat. */
+export function averageEntryPrice(p: Pick<PositionRecord, 'qty' | 'costBasis'>): string | null {
+  const qty = parseSigned9(p.qty);
+  if (qty === 0n) return null;
+  return formatNanos(divideHalfEven(abs(parseSigned18(p.costBasis)), abs(qty)));
+}
+
+/** Keeps the last ten day-trade dates (the five-business-day window needs at most what fits there). */
+const DAY_TRADES_KEPT = 10;
+
+/**
+ * What one execution does to the ledger: the PositionChanged to append (sequence `seq + 1`) and
+ * the ledger after it. Throws on a malformed execution (the caller's data, not a market fact).
+ */
+export function applyExecution(
+  ledger: LedgerState,
+  accountId: string,
+  e: LedgerExecution,
+): { readonly event: PositionChanged; readonly ledger: LedgerState } {
+  const qty = nanos(e.qty);
+  const price = nanos(e.price);
+  if (qty <= 0n) throw new RangeError(`execution ${e.execId} has a non-positive qty ${e.qty}`);
+  const signed = e.side === 'buy' ? qty : -qty;
+  const before = ledger.positions[e.symbol];
+  const qtyBefore = before === undefined ? 0n : parseSigned9(before.qty);
+  const costBefore = before === undefined ? 0n : parseSigned18(before.costBasis);
+  const realizedBefore = before === undefined ? 0n : parseSigned18(before.realizedPl);
+
+  let qtyAfter: Nanos;
+  let costAfter: Value18;
+  let realized: Value18 = 0n;
+  if (qtyBefore === 0n || qtyBefore > 0n === signed > 0n) {
+    // Opens or adds.
+    qtyAfter = qtyBefore + signed;
+    costAfter = costBefore + signed * price;
+  } else {
+    const closing = abs(signed) < abs(qtyBefore) ? abs(signed) : abs(qtyBefore);
+    const removed = closing === abs(qtyBefore) ? costBefore : scaleCost(costBefore, closing, abs(qtyBefore));
+    // A long sells: proceeds - cost; a short buys back: cost (negative) + ... = removed - paid.
+    const tradeValue = closing * price;
+    realized = qtyBefore > 0n ? tradeValue - removed : -removed - tradeValue;
+    const opening = abs(signed) - closing;
+    qtyAfter = qtyBefore + signed;
+    costAfter = costBefore - removed + (opening === 0n ? 0n : (signed > 0n ? 1n : -1n) * opening * price);
+  }
+  const cashFlow = parseSigned18(ledger.cashFlow) - signed * price;
+
+  // Intraday: the qty carried into the execution's session and that session's signed cost.
+  const sameSession = before !== undefined && before.sessionDate === e.sessionDate;
+  const priorQty = sameSession ? parseSigned9((before as PositionRecord).priorQty) : qtyBefore;
+  const sessionCost =
+    (sameSession ? parseSigned18((before as PositionRecord).sessionCost) : 0n) + signed * price;
+
+  // A day trade: reducing, the same session, a position the session opened or added to on the
+  // other side (a buy then a sell of the same security on the same day, or a short sale then its cover).
+  const dayTrade =
+    sameSession && qtyBefore !== 0n && qtyBefore > 0n !== signed > 0n && sessionOpenedSide(before, qtyBefore);
+  const dayTradeKey = `${e.sessionDate}:${e.orderId}`;
+  const dayTrades =
+    dayTrade && !ledger.dayTrades.includes(dayTradeKey)
+      ? [...ledger.dayTrades, dayTradeKey].slice(-DAY_TRADES_KEPT)
+      : ledger.dayTrades;
+
+  const positions = { ...ledger.positions };
+  if (qtyAfter === 0n) delete positions[e.symbol];
+  else {
+    positions[e.symbol] = {
+      qty: formatSigned9(qtyAfter),
+      costBasis: formatSigned18(costAfter),
+      realizedPl: formatSigned18(realizedBefore + realized),
+      sessionDate: e.sessionDate,
+      priorQty: formatSigned9(priorQty),
+      sessionCost: formatSigned18(sessionCost),
+    };
+  }
+  const seq = ledger.seq + 1;
+  const after: LedgerState = { seq, cashFlow: formatSigned18(cashFlow), positions, dayTrades };
+  const avg =
+    qtyAfter === 0n
+      ? null
+      : averageEntryPrice({ qty: formatSigned9(qtyAfter), costBasis: formatSigned18(costAfter) });
+  return {
+    ledger: after,
+    event: {
+      type: 'PositionChanged',
+      accountId,
+      seq,
+      occurredAt: e.transactionTime,
+      data: {
+        symbol: e.symbol,
+        orderId: e.orderId,
+        execId: e.execId,
+        orderEventId: e.orderEventId,
+        side: e.side,
+        qty: formatNanos(qty),
+        price: formatNanos(price),
+        transactionTime: e.transactionTime,
+        cumQty: e.cumQty,
+        leavesQty: e.leavesQty,
+        orderStatus: e.orderStatus,
+        sessionDate: e.sessionDate,
+        qtyBefore: formatSigned9(qtyBefore),
+        qtyAfter: formatSigned9(qtyAfter),
+        avgEntryPrice: avg,
+        costBasis: formatSigned18(costAfter),
+        realizedPl: formatSigned18(realized),
+        cashFlow: formatSigned18(cashFlow),
+        dayTrade,
+      },
+    },
+  };
+}
+
+/**
+ * Whether the session's own executions built (part of) the position now being reduced: the
+ * session's signed cost has the position's sign, i.e. the session bought into a long (or sold into
+ * a short) before this execution goes the other way.
+ */
+function sessionOpenedSide(before: PositionRecord | undefined, qtyBefore: Nanos): boolean {
+  if (before === undefined) return false;
+  const cost = parseSigned18(before.sessionCost);
+  return cost !== 0n && cost > 0n === qtyBefore > 0n;
+}
+
+/** The ledger after a PositionChanged event (what the stored state item holds). */
+export function evolveLedger(ledger: LedgerState, e: PositionChanged, accountId: string): LedgerState {
+  if (e.seq !== ledger.seq + 1) throw new Error(`position event ${e.seq} does not follow ${ledger.seq}`);
+  const replayed = applyExecution(ledger, accountId, executionOf(e.data));
+  return replayed.ledger;
+}
+
+/** The execution a PositionChanged event records. */
+export function executionOf(d: PositionChangedData): LedgerExecution {
+  return {
+    orderId: d.orderId,
+    execId: d.execId,
+    orderEventId: d.orderEventId,
+    symbol: d.symbol,
+    side: d.side,
+    qty: d.qty,
+    price: d.price,
+    transactionTime: d.transactionTime,
+    cumQty: d.cumQty,
+    leavesQty: d.leavesQty,
+    orderStatus: d.orderStatus,
+    sessionDate: d.sessionDate,
+  };
+}

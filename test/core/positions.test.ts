@@ -1,0 +1,278 @@
+/**
+ * Positions by the average-cost method (core positions.ts; docs/domain.md "Positions and the
+ * account"): table-driven scenarios, and properties over any sequence of executions.
+ */
+import fc from 'fast-check';
+import {
+  accountJson,
+  applyExecution,
+  EMPTY_LEDGER,
+  type LedgerExecution,
+  type LedgerState,
+  parseSigned9,
+  parseSigned18,
+  positionJson,
+  valueAccount,
+} from '../../lambdas/core/index.js';
+
+let n = 0;
+function exec(
+  side: 'buy' | 'sell',
+  qty: string,
+  price: string,
+  over: Partial<LedgerExecution> = {},
+): LedgerExecution {
+  n++;
+  return {
+    orderId: `o-${n}`,
+    execId: `x-${n}`,
+    orderEventId: `o-${n}:3`,
+    symbol: 'AAPL',
+    side,
+    qty,
+    price,
+    transactionTime: '2026-12-03T15:00:00.000Z',
+    cumQty: qty,
+    leavesQty: '0',
+    orderStatus: 'filled',
+    sessionDate: '2026-12-03',
+    ...over,
+  };
+}
+
+function fold(execs: readonly LedgerExecution[], start: LedgerState = EMPTY_LEDGER) {
+  let ledger = start;
+  const events = [];
+  for (const e of execs) {
+    const r = applyExecution(ledger, 'acc-1', e);
+    ledger = r.ledger;
+    events.push(r.event);
+  }
+  return { ledger, events };
+}
+
+describe('average-cost positions', () => {
+  test.each([
+    // [what, executions, qty, avg entry, cost basis, realized of the last, total realized, cash flow]
+    ['a buy opens a long', [exec('buy', '5', '100')], '5', '100', '500', '0', '0', '-500'],
+    ['buys average', [exec('buy', '10', '10'), exec('buy', '10', '12')], '20', '11', '220', '0', '0', '-220'],
+    [
+      'a partial sell realizes against the average',
+      [exec('buy', '10', '10'), exec('buy', '10', '12'), exec('sell', '5', '15')],
+      '15',
+      '11',
+      '165',
+      '20',
+      '20',
+      '-145',
+    ],
+    [
+      'a full sell closes at zero cost',
+      [exec('buy', '3', '10'), exec('sell', '3', '9')],
+      '0',
+      null,
+      '0',
+      '-3',
+      '-3',
+      '-3',
+    ],
+    ['a sell opens a short', [exec('sell', '4', '50')], '-4', '50', '-200', '0', '0', '200'],
+    [
+      'covering a short realizes',
+      [exec('sell', '4', '50'), exec('buy', '4', '45')],
+      '0',
+      null,
+      '0',
+      '20',
+      '20',
+      '20',
+    ],
+    [
+      'a sell through zero closes the long and opens a short at its price',
+      [exec('buy', '10', '10'), exec('sell', '15', '12')],
+      '-5',
+      '12',
+      '-60',
+      '20',
+      '20',
+      '80',
+    ],
+    [
+      'fractional shares: cost removed pro rata, rounded half-even at scale 18',
+      [exec('buy', '3', '10'), exec('buy', '0.5', '11'), exec('sell', '1', '12')],
+      '2.5',
+      '10.142857143',
+      '25.357142857142857143',
+      '1.857142857142857143',
+      '1.857142857142857143',
+      '-23.5',
+    ],
+  ])('%s', (_what, execs, qty, avg, cost, realizedLast, realizedTotal, cashFlow) => {
+    const { ledger, events } = fold(execs);
+    const last = events.at(-1)?.data;
+    expect(last?.qtyAfter).toBe(qty);
+    expect(last?.avgEntryPrice).toBe(avg);
+    expect(last?.costBasis).toBe(cost);
+    expect(last?.realizedPl).toBe(realizedLast);
+    expect(ledger.cashFlow).toBe(cashFlow);
+    const total = events.reduce((s, e) => s + parseSigned18(e.data.realizedPl), 0n);
+    expect(total).toBe(parseSigned18(realizedTotal));
+    if (qty === '0') expect(ledger.positions.AAPL).toBeUndefined();
+    else expect(ledger.positions.AAPL?.qty).toBe(qty);
+  });
+
+  test('the account sequence numbers each change from 1 without gaps', () => {
+    const { events } = fold([
+      exec('buy', '1', '1'),
+      exec('buy', '1', '1', { symbol: 'MSFT' }),
+      exec('sell', '1', '2'),
+    ]);
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(events.map((e) => e.data.qtyBefore)).toEqual(['0', '0', '1']);
+  });
+
+  test('day trades (FINRA 4210(f)(8)(B)): a buy then a sell of the same security in one session, once per order', () => {
+    const buy = exec('buy', '10', '10');
+    const sellA = exec('sell', '4', '11');
+    const sellB = { ...exec('sell', '6', '11'), orderId: sellA.orderId };
+    const { ledger, events } = fold([buy, sellA, sellB]);
+    expect(events.map((e) => e.data.dayTrade)).toEqual([false, true, true]);
+    expect(ledger.dayTrades).toEqual([`2026-12-03:${sellA.orderId}`]);
+    // Held overnight: a sale the next session is not a day trade.
+    const next = fold([buy, exec('sell', '4', '11', { sessionDate: '2026-12-04' })]);
+    expect(next.events[1]?.data.dayTrade).toBe(false);
+  });
+});
+
+describe('properties over any executions', () => {
+  const price = fc.integer({ min: 1, max: 100_000 }).map((c) => (c / 100).toFixed(2));
+  const qty = fc.integer({ min: 1, max: 5_000 }).map((c) => (c / 10).toString());
+  const execution = fc.record({
+    side: fc.constantFrom('buy' as const, 'sell' as const),
+    qty,
+    price,
+    symbol: fc.constantFrom('AAPL', 'MSFT'),
+  });
+
+  test('cash flow + cost basis - realized P&L = 0, and qty = the signed sum of executions', () => {
+    fc.assert(
+      fc.property(fc.array(execution, { maxLength: 40 }), (xs) => {
+        const { ledger, events } = fold(xs.map((x) => exec(x.side, x.qty, x.price, { symbol: x.symbol })));
+        const realized = events.reduce((s, e) => s + parseSigned18(e.data.realizedPl), 0n);
+        const cost = Object.values(ledger.positions).reduce((s, p) => s + parseSigned18(p.costBasis), 0n);
+        expect(parseSigned18(ledger.cashFlow) + cost - realized).toBe(0n);
+        for (const symbol of ['AAPL', 'MSFT']) {
+          const signed = xs
+            .filter((x) => x.symbol === symbol)
+            .reduce((s, x) => s + (x.side === 'buy' ? 1n : -1n) * parseSigned9(x.qty), 0n);
+          expect(parseSigned9(ledger.positions[symbol]?.qty ?? '0')).toBe(signed);
+        }
+      }),
+    );
+  });
+
+  test('the cost basis always has the sign of the position, and a flat position has none', () => {
+    fc.assert(
+      fc.property(fc.array(execution, { maxLength: 40 }), (xs) => {
+        const { events } = fold(xs.map((x) => exec(x.side, x.qty, x.price, { symbol: x.symbol })));
+        for (const e of events) {
+          const q = parseSigned9(e.data.qtyAfter);
+          const c = parseSigned18(e.data.costBasis);
+          expect(q === 0n ? c === 0n : q > 0n === c > 0n).toBe(true);
+        }
+      }),
+    );
+  });
+});
+
+describe('valuation (docs/domain.md: what a trader computes by hand)', () => {
+  const settings = {
+    accountId: 'acc-1',
+    openingCash: '10000',
+    multiplier: '1' as const,
+    shortingEnabled: false,
+    patternDayTrader: false,
+    tradingBlocked: false,
+    accountBlocked: false,
+    createdAt: '2026-01-02T14:30:00.000Z',
+  };
+  const asset = { id: 'id-aapl', exchange: 'NASDAQ', marginable: true };
+
+  test('buy 5 at 100 today, now 120 with the previous close at 119', () => {
+    const { ledger } = fold([exec('buy', '5', '100')]);
+    const p = positionJson(
+      'AAPL',
+      ledger.positions.AAPL as never,
+      { current: '120', previousClose: '119' },
+      '2026-12-03',
+      asset,
+      0n,
+    );
+    expect(p).toMatchObject({
+      qty: '5',
+      qty_available: '5',
+      side: 'long',
+      avg_entry_price: '100',
+      market_value: '600',
+      cost_basis: '500',
+      unrealized_pl: '100',
+      unrealized_plpc: '0.2',
+      // Bought today: intraday P&L runs from the entry price, not the previous close.
+      unrealized_intraday_pl: '100',
+      unrealized_intraday_plpc: '0.2',
+      current_price: '120',
+      lastday_price: '119',
+      change_today: '0.008403361',
+    });
+    const v = valueAccount(settings, ledger, () => ({ current: '120', previousClose: '119' }), '2026-12-03');
+    const a = accountJson(settings, ledger, v, 0n, 0, '2026-12-03');
+    expect(a).toMatchObject({
+      cash: '9500',
+      long_market_value: '600',
+      short_market_value: '0',
+      equity: '10100',
+      last_equity: '10000',
+      buying_power: '9500',
+    });
+  });
+
+  test('held overnight: intraday P&L runs from the previous close; open sells hold qty', () => {
+    const { ledger } = fold([exec('buy', '10', '100', { sessionDate: '2026-12-02' })]);
+    const p = positionJson(
+      'AAPL',
+      ledger.positions.AAPL as never,
+      { current: '120', previousClose: '119' },
+      '2026-12-03',
+      asset,
+      4n * 1_000_000_000n,
+    );
+    expect(p).toMatchObject({ unrealized_intraday_pl: '10', qty_available: '6', unrealized_pl: '200' });
+  });
+
+  test.each([
+    // multiplier, positions' value, buying power before orders (docs/domain.md)
+    ['1', '9500'], // cash
+    ['2', '19600'], // 2 x (10100 - 50% of 600)
+    ['4', '39800'], // 4 x (10100 - 25% of 600)
+  ] as const)('buying power of a multiplier-%s account', (multiplier, bp) => {
+    const { ledger } = fold([exec('buy', '5', '100')]);
+    const v = valueAccount(
+      { ...settings, multiplier },
+      ledger,
+      () => ({ current: '120', previousClose: '119' }),
+      '2026-12-03',
+    );
+    const a = accountJson({ ...settings, multiplier }, ledger, v, 0n, 0, '2026-12-03');
+    expect(a.buying_power).toBe(bp);
+    // An open buy order reserves its notional.
+    const reserved = accountJson(
+      { ...settings, multiplier },
+      ledger,
+      v,
+      1000n * 1_000_000_000n,
+      0,
+      '2026-12-03',
+    );
+    expect(reserved.buying_power).toBe(String(Number(bp) - 1000));
+  });
+});
