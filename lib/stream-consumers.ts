@@ -55,16 +55,20 @@ export class StreamConsumers extends Construct {
     const orderStream = omsFunction(this, 'OrderStream', {
       entry: HANDLERS.orderStream,
       description:
-        'Event store stream -> orders read model, order workflows (start, milestones), EventBridge (stockbot.oms)',
+        'Event store stream -> orders read model, order workflows (start, milestones), positions, EventBridge (stockbot.oms)',
     });
     // Projector: rebuilds a view from the store when the batch does not continue what it saw.
-    useTable(orderStream, stores.events, ENV.eventStoreTable, 'read');
+    // Position keeper: appends PositionChanged to the account's position stream (issue 13).
+    useTable(orderStream, stores.events, ENV.eventStoreTable, 'readWrite');
     useTable(orderStream, stores.orders, ENV.ordersTable, 'write');
     // Signaller: the waiting task's token; starts and releases the order's workflow.
     useTable(orderStream, stores.taskTokens, ENV.taskTokensTable, 'read');
     orderStream.addEnvironment(ENV.stateMachineArn, stateMachine.stateMachineArn);
     stateMachine.grantStartExecution(orderStream);
     stateMachine.grantTaskResponse(orderStream);
+    // Position keeper: the account's ledger item and the execution's applied marker.
+    useTable(orderStream, stores.accounts, ENV.accountsTable, 'readWrite');
+    useTable(orderStream, stores.idempotency, ENV.idempotencyTable, 'write');
     // Publisher: no table (at least once on the bus, subscribers dedupe on metadata.eventId).
     orderStream.addEnvironment(ENV.eventBusName, bus.eventBusName);
     bus.grantPutEventsTo(orderStream);

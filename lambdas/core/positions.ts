@@ -14,7 +14,7 @@
  *   cash flow + cost basis - realized P&L = 0 (exactly; fees would be a fourth term),
  * which the property tests hold.
  */
-import { divideHalfEven, formatNanos, type Nanos, nanos, ONE, type Value18 } from './decimal.js';
+import { divideHalfEven, formatNanos, min, type Nanos, nanos, ONE, type Value18 } from './decimal.js';
 
 export type ExecutionSide = 'buy' | 'sell';
 
@@ -194,9 +194,9 @@ export function applyExecution(
     qtyAfter = qtyBefore + signed;
     costAfter = costBefore + signed * price;
   } else {
-    const closing = abs(signed) < abs(qtyBefore) ? abs(signed) : abs(qtyBefore);
+    const closing = min(abs(signed), abs(qtyBefore));
     const removed = closing === abs(qtyBefore) ? costBefore : scaleCost(costBefore, closing, abs(qtyBefore));
-    // A long sells: proceeds - cost; a short buys back: cost (negative) + ... = removed - paid.
+    // A long sells: proceeds - removed cost; a short buys back: -removed cost (what it sold for) - paid.
     const tradeValue = closing * price;
     realized = qtyBefore > 0n ? tradeValue - removed : -removed - tradeValue;
     const opening = abs(signed) - closing;

@@ -4,7 +4,7 @@
  * trail carry the same facts.
  */
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import type { StoredEvent } from './event-store.js';
+import type { StoredEvent, StoredPositionEvent } from './event-store.js';
 
 export const OMS_SOURCE = 'stockbot.oms';
 
@@ -24,11 +24,17 @@ export interface EventDetail {
   readonly data: unknown;
 }
 
-export function detailOf(e: StoredEvent): EventDetail {
+/**
+ * A PositionChanged's metadata names the order whose execution changed the position (`orderId`)
+ * and the account's position sequence (`seq`): subscribers order position events by
+ * (accountId, seq) and dedupe on eventId (`positions#<accountId>:<seq>`), as they order an
+ * order's events by (orderId, seq).
+ */
+export function detailOf(e: StoredEvent | StoredPositionEvent): EventDetail {
   return {
     metadata: {
       eventId: e.eventId,
-      orderId: e.orderId,
+      orderId: e.type === 'PositionChanged' ? e.data.orderId : e.orderId,
       accountId: e.accountId,
       seq: e.seq,
       schemaVersion: e.schemaVersion,
@@ -40,7 +46,10 @@ export function detailOf(e: StoredEvent): EventDetail {
   };
 }
 
-export function busEntryOf(e: StoredEvent, eventBusName: string): PutEventsRequestEntry {
+export function busEntryOf(
+  e: StoredEvent | StoredPositionEvent,
+  eventBusName: string,
+): PutEventsRequestEntry {
   return {
     EventBusName: eventBusName,
     Source: OMS_SOURCE,

@@ -20,6 +20,7 @@ import {
   type OrderCommand,
   type OrderEvent,
   type OrderState,
+  type PositionChanged,
 } from '../core/index.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
@@ -37,6 +38,31 @@ export type StoredEvent = OrderEvent & {
   readonly causationId: string;
   /** Set on the events of a contingent order's members (`EventMeta.groupId`). */
   readonly groupId?: string;
+};
+
+/**
+ * An account's position stream lives in the same table, under partition `positions#<accountId>`
+ * (the `orderId` attribute is the stream's key): one PositionChanged per execution, numbered by the
+ * account's own sequence, appended under the same condition as order events and published by the
+ * same stream consumer (lambdas/orders/account-ledger.ts).
+ */
+export const POSITION_STREAM_PREFIX = 'positions#';
+
+export function positionStreamKey(accountId: string): string {
+  return `${POSITION_STREAM_PREFIX}${accountId}`;
+}
+
+/** A stored PositionChanged: the event (core positions.ts) plus the envelope's metadata. */
+export type StoredPositionEvent = PositionChanged & {
+  /** The stream key, `positions#<accountId>`. */
+  readonly orderId: string;
+  /** `positions#<accountId>:<seq>`. */
+  readonly eventId: string;
+  readonly schemaVersion: number;
+  /** The order whose execution changed the position. */
+  readonly correlationId: string;
+  /** The order event that recorded the execution (`orderId:seq`). */
+  readonly causationId: string;
 };
 
 export interface EventMeta {

@@ -14,7 +14,7 @@ import * as z from 'zod/mini';
 import { ORDER_EVENT_TYPES } from '../core/index.js';
 import { parseOrThrow } from '../core/zod-messages.js';
 import { logger, metrics } from '../platform/observability.js';
-import type { StoredEvent } from './event-store.js';
+import { POSITION_STREAM_PREFIX, type StoredEvent, type StoredPositionEvent } from './event-store.js';
 
 /** The envelope of a stored event; `data` is the core's own output and is not re-validated here. */
 const storedEventSchema = z.looseObject({
@@ -30,18 +30,38 @@ const storedEventSchema = z.looseObject({
   causationId: z.string(),
 });
 
-/** One stream record, read: an event, a record to skip, or a poison record. */
+/**
+ * A PositionChanged of an account's position stream (partition `positions#<accountId>`, core
+ * positions.ts): the publisher puts it on the bus; the order consumers pass it by.
+ */
+const storedPositionEventSchema = z.looseObject({
+  type: z.literal('PositionChanged'),
+  orderId: z.string().check(z.startsWith(POSITION_STREAM_PREFIX)),
+  seq: z.int().check(z.minimum(1)),
+  occurredAt: z.string().check(z.minLength(1)),
+  data: z.record(z.string(), z.unknown()),
+  accountId: z.string().check(z.minLength(1)),
+  eventId: z.string().check(z.minLength(1)),
+  schemaVersion: z.int().check(z.minimum(1)),
+  correlationId: z.string(),
+  causationId: z.string(),
+});
+
+/** One stream record, read: an order event, an account's position event, a record to skip, or a poison record. */
 export type StreamItem =
   | { readonly kind: 'event'; readonly sequenceNumber: string; readonly event: StoredEvent }
+  | { readonly kind: 'position'; readonly sequenceNumber: string; readonly event: StoredPositionEvent }
   | { readonly kind: 'skipped'; readonly sequenceNumber: string }
   | { readonly kind: 'invalid'; readonly sequenceNumber: string; readonly error: string };
 
 /** The stored event an INSERT carries; null for MODIFY/REMOVE. Throws on a malformed image. */
-export function storedEventOf(record: DynamoDBRecord): StoredEvent | null {
+export function storedEventOf(record: DynamoDBRecord): StoredEvent | StoredPositionEvent | null {
   if (record.eventName !== 'INSERT') return null;
   const image = record.dynamodb?.NewImage;
   if (image === undefined) throw new Error('INSERT without NewImage (is the stream view NEW_IMAGE?)');
   const item = unmarshall(image as Record<string, AttributeValue>);
+  if (item.type === 'PositionChanged')
+    return parseOrThrow(storedPositionEventSchema, item) as unknown as StoredPositionEvent;
   return parseOrThrow(storedEventSchema, item) as unknown as StoredEvent;
 }
 
@@ -58,7 +78,9 @@ export function readRecords(event: DynamoDBStreamEvent): StreamItem[] {
     const sequenceNumber = sequenceNumberOf(record);
     try {
       const stored = storedEventOf(record);
-      if (stored !== null) return { kind: 'event', sequenceNumber, event: stored };
+      if (stored !== null && stored.type === 'PositionChanged')
+        return { kind: 'position', sequenceNumber, event: stored };
+      if (stored !== null) return { kind: 'event', sequenceNumber, event: stored as StoredEvent };
       logger.warn('ignoring a non-INSERT record of the append-only event store', {
         eventName: record.eventName,
         sequenceNumber,

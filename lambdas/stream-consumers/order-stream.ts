@@ -4,8 +4,12 @@
  * batch:
  * 1. the projector (-> the orders read model) and the signaller (-> the order's workflow) side by
  *    side;
- * 2. then the publisher (-> the bus), for the records before the first one either of them failed:
+ * 2. then the position keeper (-> the accounts' ledgers, issue 13: each execution once, with the
+ *    symbol and side of the order the projector rebuilt, so no read);
+ * 3. then the publisher (-> the bus), for the records before the first one any of them failed:
  *    the shard resumes at that record, so what comes after it is published on the retry, once.
+ *    The PositionChanged events the keeper appends come back on the stream and are published by
+ *    the same step (they are in the event store, under `positions#<accountId>`).
  * and answers with the earliest failed record of the three (partial batch response).
  *
  * Why one function instead of three: a filled market order's events reach the stream in 2-3
@@ -17,12 +21,15 @@
  * tokens; publisher: subscribers dedupe on metadata.eventId).
  */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { LedgerState, OrderState } from '../core/index.js';
 import { OrderStateCache } from '../event-store/state-cache.js';
 import { streamHandler } from '../event-store/stream-records.js';
+import { AccountLedger } from '../orders/account-ledger.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { eventBridge } from '../platform/event-bridge.js';
 import { stepFunctions } from '../platform/step-functions.js';
+import { keepPositions, type PositionKeeperDeps } from './position-keeper.js';
 import { type ProjectorDeps, projectBatch } from './projector.js';
 import { type PublisherDeps, publishBatch } from './publisher.js';
 import { type SignallerDeps, signalBatch } from './signaller.js';
@@ -31,6 +38,7 @@ export interface OrderStreamDeps {
   readonly projector: ProjectorDeps;
   readonly signaller: SignallerDeps;
   readonly publisher: PublisherDeps;
+  readonly positions: Omit<PositionKeeperDeps, 'stateOf'>;
 }
 
 /** The index in the batch of the earliest reported record, or null. */
@@ -46,17 +54,19 @@ export async function orderStreamBatch(
   event: DynamoDBStreamEvent,
   deps: OrderStreamDeps,
 ): Promise<DynamoDBBatchResponse> {
+  const states = new Map<string, OrderState>();
   const [projected, signalled] = await Promise.all([
-    projectBatch(event, deps.projector),
+    projectBatch(event, { ...deps.projector, onState: (s) => states.set(s.orderId, s) }),
     signalBatch(event, deps.signaller),
   ]);
-  const stop = earliest(event, [projected, signalled]);
+  const kept = await keepPositions(event, { ...deps.positions, stateOf: (id) => states.get(id) });
+  const stop = earliest(event, [projected, signalled, kept]);
   const toPublish = stop === null ? event : { Records: event.Records.slice(0, stop) };
   const published =
     toPublish.Records.length === 0
       ? { batchItemFailures: [] }
       : await publishBatch(toPublish, deps.publisher);
-  const first = earliest(event, [projected, signalled, published]);
+  const first = earliest(event, [projected, signalled, kept, published]);
   const record = first === null ? undefined : event.Records[first];
   return {
     batchItemFailures:
@@ -64,9 +74,24 @@ export async function orderStreamBatch(
   };
 }
 
+/** A Map that forgets its oldest entry beyond `limit` (insertion order; a set refreshes). */
+class BoundedMap<K, V> extends Map<K, V> {
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override set(key: K, value: V): this {
+    if (this.has(key)) this.delete(key);
+    super.set(key, value);
+    if (this.size > this.limit) this.delete(this.keys().next().value as K);
+    return this;
+  }
+}
+
 // One state cache each: the projector remembers what it wrote, the signaller what it judged.
 const projectorStates = new OrderStateCache();
 const signallerStates = new OrderStateCache();
+// The ledger this environment last wrote per account (bounded: a hint, not a source of truth).
+const knownLedgers = new BoundedMap<string, LedgerState>(1000);
 
 export const handler = streamHandler((event) =>
   orderStreamBatch(event, {
@@ -85,5 +110,14 @@ export const handler = streamHandler((event) =>
       states: signallerStates,
     },
     publisher: { bus: eventBridge, eventBusName: requiredEnv(ENV.eventBusName) },
+    positions: {
+      ledger: new AccountLedger(dynamo, {
+        events: requiredEnv(ENV.eventStoreTable),
+        accounts: requiredEnv(ENV.accountsTable),
+        idempotency: requiredEnv(ENV.idempotencyTable),
+      }),
+      nowSeconds: () => Math.floor(Date.now() / 1000),
+      known: knownLedgers,
+    },
   }),
 );

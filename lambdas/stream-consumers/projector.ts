@@ -13,7 +13,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import type { OrderEvent } from '../core/index.js';
+import type { OrderEvent, OrderState } from '../core/index.js';
 import { EventStore } from '../event-store/event-store.js';
 import type { OrderStateCache } from '../event-store/state-cache.js';
 import {
@@ -31,6 +31,8 @@ export interface ProjectorDeps {
   readonly ordersTable: string;
   /** States this environment has written views of (default: none remembered). */
   readonly states?: OrderStateCache;
+  /** Told each order's state after the batch (the position keeper reads symbol and side from it). */
+  readonly onState?: (state: OrderState) => void;
 }
 
 export type ProjectionResult = 'written' | 'stale';
@@ -48,6 +50,7 @@ export async function projectOrder(
   if (state === undefined || state.seq < minSeq) {
     throw new Error(`event store has order ${orderId} at seq ${state?.seq ?? 0}, the stream at ${minSeq}`);
   }
+  deps.onState?.(state);
   const item = orderViewItem(state);
   try {
     await deps.doc.send(

@@ -149,18 +149,18 @@ export async function publishBatch(
   // The first record of each event id is the one published; a repeat shares its fate.
   const firstIndexOf = new Map<string, number>();
   items.forEach((item, index) => {
-    if (item.kind === 'event' && !firstIndexOf.has(item.event.eventId))
+    if ((item.kind === 'event' || item.kind === 'position') && !firstIndexOf.has(item.event.eventId))
       firstIndexOf.set(item.event.eventId, index);
   });
   const entries = [...firstIndexOf].map(([, index]) => {
-    const item = items[index] as Extract<StreamItem, { kind: 'event' }>;
+    const item = items[index] as Extract<StreamItem, { kind: 'event' | 'position' }>;
     return { index, entry: busEntryOf(item.event, deps.eventBusName) };
   });
   const outcome = await putEntries(deps.bus, entries, retry);
 
   const failed = new Set<number>();
   items.forEach((item, index) => {
-    if (item.kind !== 'event') return;
+    if (item.kind !== 'event' && item.kind !== 'position') return;
     if (outcome.failed.has(firstIndexOf.get(item.event.eventId) as number)) failed.add(index);
   });
   metrics.addMetric('EventsPublished', MetricUnit.Count, outcome.published);

@@ -10,3 +10,4 @@ process.env.AWS_REGION = 'us-east-1';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_TRACE_ENABLED = 'false';
+process.env.ACCOUNTS_TABLE = 'accounts';

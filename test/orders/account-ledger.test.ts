@@ -1,0 +1,150 @@
+/**
+ * The account ledger against the real DynamoDB Local (issue 13, "Positions must be right under the
+ * same races as orders"): for any executions of several orders of one account, applied by
+ * concurrent writers with stale hints and redeliveries, every execution is applied exactly once,
+ * the account's sequence has no gap, the stored ledger is the fold of its events in sequence
+ * order, and cash flow + cost basis - realized P&L = 0.
+ */
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import fc from 'fast-check';
+import {
+  applyExecution,
+  EMPTY_LEDGER,
+  type LedgerExecution,
+  type LedgerState,
+  parseSigned9,
+  parseSigned18,
+} from '../../lambdas/core/index.js';
+import { AccountLedger } from '../../lambdas/orders/account-ledger.js';
+import {
+  createTables,
+  type DynamoDbLocal,
+  localDynamoDbClient,
+  startDynamoDbLocal,
+} from '../../local/dynamodb-local.js';
+import type { TableSpec } from '../../local/types.js';
+
+const table = (tableName: string, pk: string, sk: string | null): TableSpec => ({
+  logicalId: tableName,
+  tableName,
+  arn: `arn:aws:dynamodb:us-east-1:000000000000:table/${tableName}`,
+  partitionKey: { name: pk, type: 'S' },
+  sortKey: sk === null ? null : { name: sk, type: 'N' },
+  globalSecondaryIndexes: [],
+  streamViewType: null,
+  ttlAttribute: null,
+});
+
+let ddb: DynamoDbLocal;
+let doc: DynamoDBDocumentClient;
+let ledger: AccountLedger;
+
+beforeAll(async () => {
+  ddb = await startDynamoDbLocal();
+  await createTables(ddb.endpoint, [
+    table('events', 'orderId', 'seq'),
+    table('accounts', 'pk', null),
+    table('idempotency', 'id', null),
+  ]);
+  doc = DynamoDBDocumentClient.from(localDynamoDbClient(ddb.endpoint));
+  ledger = new AccountLedger(doc, { events: 'events', accounts: 'accounts', idempotency: 'idempotency' });
+}, 60_000);
+
+afterAll(async () => {
+  doc?.destroy();
+  await ddb?.stop();
+});
+
+let accounts = 0;
+
+function execution(
+  orderId: string,
+  i: number,
+  side: 'buy' | 'sell',
+  qty: string,
+  price: string,
+): LedgerExecution {
+  return {
+    orderId,
+    execId: `${orderId}-x${i}`,
+    orderEventId: `${orderId}:${i + 2}`,
+    symbol: orderId.endsWith('m') ? 'MSFT' : 'AAPL',
+    side,
+    qty,
+    price,
+    transactionTime: '2026-12-03T15:00:00.000Z',
+    cumQty: qty,
+    leavesQty: '0',
+    orderStatus: 'partially_filled',
+    sessionDate: '2026-12-03',
+  };
+}
+
+const fill = fc.record({
+  side: fc.constantFrom('buy' as const, 'sell' as const),
+  qty: fc.integer({ min: 1, max: 500 }).map(String),
+  price: fc.integer({ min: 100, max: 50_000 }).map((c) => (c / 100).toFixed(2)),
+});
+
+test('concurrent writers, stale hints and redeliveries: each execution once, the ledger is the fold of its events', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      // Three orders' executions; each order's are applied in order (the stream keeps an order's order).
+      fc.array(fc.array(fill, { minLength: 1, maxLength: 5 }), { minLength: 2, maxLength: 3 }),
+      fc.array(fc.nat(), { maxLength: 6 }),
+      async (orders, redeliveries) => {
+        const accountId = `acc-${++accounts}`;
+        const perOrder = orders.map((fills, o) =>
+          fills.map((f, i) =>
+            execution(`${accountId}-o${o}${o === 1 ? 'm' : ''}`, i, f.side, f.qty, f.price),
+          ),
+        );
+        const all = perOrder.flat();
+        // Each order is one writer; a stale hint (the empty ledger) is given to every first apply.
+        await Promise.all(
+          perOrder.map(async (execs) => {
+            let known: LedgerState | undefined = EMPTY_LEDGER;
+            for (const e of execs) {
+              const out = await ledger.apply(accountId, e, 1_800_000_000, known);
+              known = out.kind === 'applied' ? out.ledger : undefined;
+            }
+          }),
+        );
+        // Redelivered executions (any of them, again) write nothing.
+        for (const r of redeliveries) {
+          const e = all[r % all.length] as LedgerExecution;
+          expect((await ledger.apply(accountId, e, 1_800_000_000, EMPTY_LEDGER)).kind).toBe('duplicate');
+        }
+        const events = await ledger.events(accountId, { limit: 1000 });
+        expect(events.map((e) => e.seq)).toEqual(all.map((_, i) => i + 1));
+        expect(new Set(events.map((e) => e.data.execId)).size).toBe(all.length);
+        // Each order's executions appear in its own order.
+        for (const execs of perOrder) {
+          const seen = events.filter((e) => e.data.orderId === execs[0]?.orderId).map((e) => e.data.execId);
+          expect(seen).toEqual(execs.map((e) => e.execId));
+        }
+        // The stored ledger is the fold of the events in sequence order.
+        let folded = EMPTY_LEDGER;
+        for (const e of events) {
+          const r = applyExecution(folded, accountId, {
+            ...e.data,
+          });
+          expect(r.event).toEqual(e);
+          folded = r.ledger;
+        }
+        const stored = await ledger.load(accountId);
+        expect(stored).toEqual(folded);
+        const realized = events.reduce((s, e) => s + parseSigned18(e.data.realizedPl), 0n);
+        const cost = Object.values(stored.positions).reduce((s, p) => s + parseSigned18(p.costBasis), 0n);
+        expect(parseSigned18(stored.cashFlow) + cost - realized).toBe(0n);
+        const qty = (symbol: string) =>
+          all
+            .filter((e) => e.symbol === symbol)
+            .reduce((s, e) => s + (e.side === 'buy' ? 1n : -1n) * parseSigned9(e.qty), 0n);
+        expect(parseSigned9(stored.positions.AAPL?.qty ?? '0')).toBe(qty('AAPL'));
+        expect(parseSigned9(stored.positions.MSFT?.qty ?? '0')).toBe(qty('MSFT'));
+      },
+    ),
+    { numRuns: 25 },
+  );
+}, 120_000);
