@@ -60,6 +60,13 @@ export const ORDER_ROUTES = [
   { method: HttpMethod.DELETE, path: '/v2/orders', fn: 'cancelOrder' },
   { method: HttpMethod.GET, path: '/v2/clock', fn: 'marketCalendar' },
   { method: HttpMethod.GET, path: '/v2/calendar', fn: 'marketCalendar' },
+  { method: HttpMethod.GET, path: '/v2/account', fn: 'account' },
+  { method: HttpMethod.GET, path: '/v2/positions', fn: 'account' },
+  { method: HttpMethod.GET, path: '/v2/positions/{symbol_or_asset_id}', fn: 'account' },
+  { method: HttpMethod.GET, path: '/v2/account/activities', fn: 'account' },
+  { method: HttpMethod.GET, path: '/v2/account/activities/{activity_type}', fn: 'account' },
+  { method: HttpMethod.DELETE, path: '/v2/positions', fn: 'closePositions' },
+  { method: HttpMethod.DELETE, path: '/v2/positions/{symbol_or_asset_id}', fn: 'closePositions' },
 ] as const;
 
 type RouteFunction = (typeof ORDER_ROUTES)[number]['fn'];
@@ -129,6 +136,29 @@ export class OrderApi extends Construct {
       'GET /v2/clock, GET /v2/calendar',
     );
 
+    // The account, its positions and activities (issue 13): the ledger, the open orders, the quotes.
+    const account = apiFunction(
+      'Account',
+      HANDLERS.account,
+      'GET /v2/account, /v2/positions[/{symbol}], /v2/account/activities[/{type}]',
+    );
+    useTable(account, stores.accounts, ENV.accountsTable, 'read');
+    useTable(account, stores.orders, ENV.ordersTable, 'read');
+    useTable(account, stores.events, ENV.eventStoreTable, 'read');
+    useTable(account, market, ENV.marketTable, 'read');
+
+    // Closing positions places orders (POST /v2/orders' path) and may cancel open ones first.
+    const closePositions = apiFunction(
+      'ClosePositions',
+      HANDLERS.closePositions,
+      'DELETE /v2/positions[/{symbol}]',
+    );
+    useTable(closePositions, stores.events, ENV.eventStoreTable, 'readWrite');
+    useTable(closePositions, stores.idempotency, ENV.idempotencyTable, 'readWrite');
+    useTable(closePositions, stores.accounts, ENV.accountsTable, 'read');
+    useTable(closePositions, stores.orders, ENV.ordersTable, 'read');
+    useTable(closePositions, market, ENV.marketTable, 'read');
+
     // DELETE /v2/orders answers at once; the cancels are this worker's, one queued request per order.
     this.cancelAllWorker = omsFunction(this, 'CancelAllWorker', {
       entry: HANDLERS.cancelAllWorker,
@@ -147,7 +177,15 @@ export class OrderApi extends Construct {
     this.deadLetterQueues = { CancelAll: cancelAll.deadLetterQueue };
     this.watchedQueues = { CancelAll: { queue: cancelAll.queue, maxAge: BUS_QUEUE_MAX_MESSAGE_AGE } };
 
-    this.functions = { createOrder, queryOrders, replaceOrder, cancelOrder, marketCalendar };
+    this.functions = {
+      createOrder,
+      queryOrders,
+      replaceOrder,
+      cancelOrder,
+      marketCalendar,
+      account,
+      closePositions,
+    };
 
     const authorizer = new HttpLambdaAuthorizer('KeyPairOrJwt', this.authorizer, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],

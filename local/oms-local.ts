@@ -397,7 +397,13 @@ async function seedWarmUpAccount(doc: DynamoDBDocumentClient, topology: LocalTop
   await doc.send(
     new PutCommand({
       TableName: accounts,
-      Item: { pk: `account#${WARM_UP_ACCOUNT_ID}`, buyingPower: '1000000', riskLimits: LOCAL_RISK_LIMITS },
+      Item: {
+        pk: `account#${WARM_UP_ACCOUNT_ID}`,
+        cash: '1000000',
+        multiplier: '2',
+        shortingEnabled: true,
+        riskLimits: LOCAL_RISK_LIMITS,
+      },
     }),
   );
 }
@@ -423,7 +429,11 @@ async function seedDemo(
       TableName: accounts,
       Item: {
         pk: `account#${DEMO_ACCOUNT_ID}`,
-        buyingPower: '10000000',
+        // Like an Alpaca paper account: margin (2x), may sell short.
+        cash: '10000000',
+        multiplier: '2',
+        shortingEnabled: true,
+        createdAt: new Date().toISOString(),
         riskLimits: demo.riskLimits,
       },
     }),

@@ -19,6 +19,8 @@ export interface MarketQuote {
   readonly updatedAt: string | null;
   /** The venue (or feed) the quote comes from; null for the one consolidated source. */
   readonly source: string | null;
+  /** The previous session's closing price, when the source knows it. */
+  readonly previousClose?: Nanos;
 }
 
 /** The best bid and offer over several sources (one source: its own bid and ask). */

@@ -16,8 +16,15 @@
  *   (a buy above reference x (1 + N/100), a sell below reference x (1 - N/100)). Stop-limit
  *   limits are not collared: they price a future trigger, not the market now.
  * - `buying_power`: a buy's notional plus the notional reserved by the account's open buy
- *   orders exceeds the buying power (`null` buying power = unlimited). Sells are not checked
- *   against holdings: positions are not modelled yet (no short-sale / locate controls either).
+ *   orders exceeds the buying power (`null` buying power = unlimited). The buying power is the
+ *   account's (core account-view.ts: cash for a cash account; margin accounts value their other
+ *   positions at cost here), moved by every execution (issue 13).
+ * - `trading_blocked`: the account's trading (or the whole account) is blocked: every order.
+ * - `short_sale`: a sell larger than what the account can sell long (its position less what open
+ *   sell orders already hold, Alpaca's `qty_available`) is a short sale; refused when the account
+ *   may not sell short. Where it may, the order is accepted marked short (`shortSaleOf`, recorded on
+ *   its OrderSubmitted as `acceptedAgainst.shortSale`). A notional sell is sized at the reference
+ *   price.
  * - `duplicate_order`: an order with the same symbol, side, qty/notional, type and limit price
  *   was created within the duplicate window (fat-finger / runaway-strategy guard).
  * - `no_reference_price`: a check that needs a price (notional of a priced-at-market order,
@@ -49,6 +56,12 @@ export interface RiskSnapshot {
   readonly limits: RiskLimits;
   readonly referencePrice: string | null;
   readonly buyingPower: string | null;
+  /** The account's signed position in the symbol when the order was placed (issue 13). */
+  readonly positionQty?: string;
+  /** The account may sell short (issue 13). */
+  readonly shortingEnabled?: boolean;
+  /** The order was accepted as a short sale (issue 13). */
+  readonly shortSale?: boolean;
 }
 
 export interface RiskLimits {
@@ -102,6 +115,15 @@ export interface RiskContext {
    * it (`no account record account#acc-1`), and every order of the account is refused.
    */
   readonly accountProblem: string | null;
+  /** The account's permissions (issue 13); absent = not controlled. */
+  readonly account?: {
+    readonly shortingEnabled: boolean;
+    readonly tradingBlocked: boolean;
+  };
+  /** The account's signed position in the order's symbol; absent = not controlled (no short-sale rule). */
+  readonly positionQty?: string;
+  /** Qty of the symbol that the account's other open sell orders still hold. */
+  readonly heldForSale?: string;
 }
 
 export type RiskRule =
@@ -112,7 +134,9 @@ export type RiskRule =
   | 'buying_power'
   | 'restricted_symbol'
   | 'duplicate_order'
-  | 'no_reference_price';
+  | 'no_reference_price'
+  | 'trading_blocked'
+  | 'short_sale';
 
 export interface RiskRefusal {
   readonly rule: RiskRule;
@@ -185,6 +209,8 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
   }
 
   const symbol = order.symbol.toUpperCase();
+  if (ctx.account?.tradingBlocked === true)
+    refuse('trading_blocked', 'trading allowed', 'trading is blocked for this account');
   const restricted = limits.restrictedSymbols.find((s) => s.toUpperCase() === symbol);
   if (restricted !== undefined)
     refuse('restricted_symbol', restricted, `${symbol} is on the restricted list`);
@@ -244,6 +270,16 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
     }
   }
 
+  const short = shortSaleQty(order, ctx);
+  if (short === 'no_price') needsPrice.push('short_sale');
+  else if (short !== null && ctx.account !== undefined && !ctx.account.shortingEnabled) {
+    refuse(
+      'short_sale',
+      'no short sales',
+      `sell of ${short.sellQty} ${symbol} exceeds the ${short.available} available to sell (position ${formatSigned(short.position)}, ${short.held} held by open sell orders); this account may not sell short`,
+    );
+  }
+
   const window = limits.duplicateWindowSeconds;
   if (window !== null && window > 0) {
     const from = ctx.now - window * 1000;
@@ -295,4 +331,46 @@ function isThroughCollar(side: string, limitPrice: Nanos, reference: Nanos, perc
   if (side === 'buy') return scaledLimit > multiply(reference, HUNDRED + percent);
   const floor = HUNDRED - percent;
   return scaledLimit < multiply(reference, floor > 0n ? floor : 0n);
+}
+
+function formatSigned(v: Nanos): string {
+  return v < 0n ? `-${formatNanos(-v)}` : formatNanos(v);
+}
+
+function signedDec(text: string | undefined): Nanos | null {
+  if (text === undefined) return null;
+  return text.startsWith('-') ? ((d) => (d === null ? null : -d))(dec(text.slice(1))) : dec(text);
+}
+
+/**
+ * The short part of a sell: null when the order is a buy, the account's position is not
+ * controlled, or the sell fits in what it can sell long; `no_price` for a notional sell without a
+ * reference price.
+ */
+function shortSaleQty(
+  order: OrderSpec,
+  ctx: RiskContext,
+): { sellQty: string; available: string; held: string; position: Nanos } | 'no_price' | null {
+  if (order.side !== 'sell') return null;
+  const position = signedDec(ctx.positionQty);
+  if (position === null) return null;
+  let qty = dec(order.qty);
+  if (qty === null) {
+    const notional = dec(order.notional);
+    const reference = dec(ctx.referencePrice);
+    if (notional === null) return null;
+    if (reference === null || reference === 0n) return 'no_price';
+    qty = (toValue18(notional) + reference - 1n) / reference;
+  }
+  const held = dec(ctx.heldForSale) ?? 0n;
+  const long = position > 0n ? position : 0n;
+  const available = long > held ? long - held : 0n;
+  if (qty <= available) return null;
+  return { sellQty: formatNanos(qty), available: formatNanos(available), held: formatNanos(held), position };
+}
+
+/** Whether the order, accepted, is a short sale (a sell beyond what the account can sell long). */
+export function shortSaleOf(order: OrderSpec, ctx: RiskContext): boolean {
+  const short = shortSaleQty(order, ctx);
+  return short !== null && short !== 'no_price';
 }

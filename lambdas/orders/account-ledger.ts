@@ -51,7 +51,7 @@ export function appliedMarkerId(orderId: string, execId: string): string {
 }
 
 /** The ledger item as stored: the core state plus its key. */
-function ledgerOf(item: Record<string, unknown> | undefined): LedgerState {
+export function ledgerOf(item: Record<string, unknown> | undefined): LedgerState {
   if (item === undefined) return EMPTY_LEDGER;
   return {
     seq: Number(item.seq),
@@ -162,51 +162,56 @@ export class AccountLedger {
     }
   }
 
-  /**
-   * The account's PositionChanged events with seq in (after, before) exclusive, oldest first (or
-   * newest first with `descending`), at most `limit`.
-   */
-  async events(
-    accountId: string,
-    options: {
-      readonly afterSeq?: number;
-      readonly beforeSeq?: number;
-      readonly descending?: boolean;
-      readonly limit: number;
-    },
-  ): Promise<PositionChanged[]> {
-    const after = options.afterSeq ?? 0;
-    const before = options.beforeSeq ?? Number.MAX_SAFE_INTEGER;
-    if (before - after <= 1) return [];
-    const out: PositionChanged[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tables.events,
-          KeyConditionExpression: 'orderId = :k AND seq BETWEEN :a AND :b',
-          ExpressionAttributeValues: {
-            ':k': positionStreamKey(accountId),
-            ':a': after + 1,
-            ':b': before - 1,
-          },
-          ScanIndexForward: options.descending !== true,
-          Limit: options.limit - out.length,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const stored = item as StoredPositionEvent;
-        out.push({
-          type: 'PositionChanged',
-          accountId: stored.accountId,
-          seq: stored.seq,
-          occurredAt: stored.occurredAt,
-          data: stored.data,
-        });
-      }
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined && out.length < options.limit);
-    return out;
+  /** The account's PositionChanged events (`positionEvents`). */
+  events(accountId: string, options: PositionEventsQuery): Promise<PositionChanged[]> {
+    return positionEvents(this.doc, this.tables.events, accountId, options);
   }
+}
+
+export interface PositionEventsQuery {
+  readonly afterSeq?: number;
+  readonly beforeSeq?: number;
+  readonly descending?: boolean;
+  readonly limit: number;
+}
+
+/**
+ * An account's PositionChanged events with seq in (afterSeq, beforeSeq), oldest first (newest first
+ * with `descending`), at most `limit`: the FILL activities.
+ */
+export async function positionEvents(
+  doc: DynamoDBDocumentClient,
+  eventsTable: string,
+  accountId: string,
+  options: PositionEventsQuery,
+): Promise<PositionChanged[]> {
+  const after = options.afterSeq ?? 0;
+  const before = options.beforeSeq ?? Number.MAX_SAFE_INTEGER;
+  if (before - after <= 1) return [];
+  const out: PositionChanged[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new QueryCommand({
+        TableName: eventsTable,
+        KeyConditionExpression: 'orderId = :k AND seq BETWEEN :a AND :b',
+        ExpressionAttributeValues: { ':k': positionStreamKey(accountId), ':a': after + 1, ':b': before - 1 },
+        ScanIndexForward: options.descending !== true,
+        Limit: options.limit - out.length,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const stored = item as StoredPositionEvent;
+      out.push({
+        type: 'PositionChanged',
+        accountId: stored.accountId,
+        seq: stored.seq,
+        occurredAt: stored.occurredAt,
+        data: stored.data,
+      });
+    }
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined && out.length < options.limit);
+  return out;
 }

@@ -33,7 +33,13 @@ import {
   toAlpacaOrder,
   validateOrderRequest,
 } from '../core/index.js';
-import { checkPreTradeRisk, duplicateKeyOf, duplicateRefusal, type RiskRefusal } from '../core/risk.js';
+import {
+  checkPreTradeRisk,
+  duplicateKeyOf,
+  duplicateRefusal,
+  type RiskRefusal,
+  shortSaleOf,
+} from '../core/risk.js';
 import { EventStore, type TransactItem } from '../event-store/event-store.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
@@ -50,6 +56,8 @@ export interface PlaceOrderInput {
   /** Epoch milliseconds. */
   readonly now: number;
   readonly source: 'api' | 'bus';
+  /** Open orders risk does not count: close-all has just asked to cancel them (issue 13). */
+  readonly excludingOpenOrders?: readonly string[];
 }
 
 export type PlaceOrderResult =
@@ -148,7 +156,10 @@ export async function placeOrder(
   );
   if (auctionError !== null) return { kind: 'invalid', errors: [auctionError] };
 
-  const { limits, context } = await loadRiskInputs(accountId, spec, now);
+  const { limits, context } =
+    input.excludingOpenOrders === undefined
+      ? await loadRiskInputs(accountId, spec, now)
+      : await loadRiskInputs(accountId, spec, now, { excluding: input.excludingOpenOrders });
   const refusals = checkPreTradeRisk(spec, limits, context);
   // A concurrent duplicate may have been placed while risk was checked (and be why the duplicate
   // rule refused): the caller then gets that order, as a retry would.
@@ -174,6 +185,9 @@ export async function placeOrder(
           limits,
           referencePrice: context.referencePrice,
           buyingPower: context.buyingPower,
+          ...(context.positionQty === undefined ? {} : { positionQty: context.positionQty }),
+          ...(context.account === undefined ? {} : { shortingEnabled: context.account.shortingEnabled }),
+          shortSale: shortSaleOf(m.spec, context),
         },
       } as const;
       const decision = decide(

@@ -15,11 +15,15 @@
  * which concurrent twins cannot both pass; it replaced a query of the account's recent orders
  * (issue 12).
  */
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import {
+  type AccountSettings,
   DEFAULT_RISK_LIMITS,
   formatNanos,
+  type LedgerState,
+  type Multiplier,
+  money,
   multiply,
   type Nanos,
   ONE,
@@ -32,11 +36,13 @@ import {
   referencePriceOf,
   toValue18,
   type Value18,
+  valueAccount,
 } from '../core/index.js';
 import '../core/zod-messages.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { type MarketData, marketData } from '../platform/market-data.js';
+import { ledgerOf, ledgerPk } from './account-ledger.js';
 import { ORDERS_INDEX } from './order-view-indexes.js';
 
 export interface RiskInputs {
@@ -66,6 +72,8 @@ export interface LoadRiskOptions {
    * only the open orders are (the workflow's re-check, as of the submission).
    */
   readonly snapshot?: RiskSnapshot;
+  /** Open orders not to count (close-all cancels them before it places its closing orders). */
+  readonly excluding?: readonly string[];
 }
 
 const decimalText = z.pipe(
@@ -97,15 +105,50 @@ export const storedRiskLimitsSchema = z.partial(
   }),
 );
 
+const multiplierSchema = z.pipe(
+  z.union([z.literal('1'), z.literal('2'), z.literal('4'), z.literal(1), z.literal(2), z.literal(4)]),
+  z.transform((m: '1' | '2' | '4' | 1 | 2 | 4) => String(m) as Multiplier),
+);
+
+/**
+ * The account record: risk limits, and (issue 13) the money and permissions of the account.
+ * `cash` is the opening cash balance the executions move (`buyingPower`, its name before issue 13,
+ * is read the same when `cash` is absent); neither = an account without a cash balance, whose
+ * buying power is not controlled.
+ */
 const accountSchema = z.object({
   riskLimits: z.optional(storedRiskLimitsSchema),
   buyingPower: z.optional(z.nullable(limitDecimal)),
+  cash: z.optional(z.nullable(limitDecimal)),
+  multiplier: z.optional(multiplierSchema),
+  shortingEnabled: z.optional(z.boolean()),
+  patternDayTrader: z.optional(z.boolean()),
+  tradingBlocked: z.optional(z.boolean()),
+  accountBlocked: z.optional(z.boolean()),
+  createdAt: z.optional(z.string()),
 });
+
+/** When an account record does not say when it opened. */
+export const ACCOUNT_EPOCH = '2026-01-02T14:30:00.000Z';
+
+/** The account's settings from its stored record (defaults: a cash account that may not short). */
+export function accountSettingsOf(accountId: string, stored: StoredAccount): AccountSettings {
+  return {
+    accountId,
+    openingCash: stored.cash ?? stored.buyingPower ?? null,
+    multiplier: stored.multiplier ?? '1',
+    shortingEnabled: stored.shortingEnabled ?? false,
+    patternDayTrader: stored.patternDayTrader ?? false,
+    tradingBlocked: stored.tradingBlocked ?? false,
+    accountBlocked: stored.accountBlocked ?? false,
+    createdAt: stored.createdAt ?? ACCOUNT_EPOCH,
+  };
+}
 
 type StoredAccount = z.output<typeof accountSchema>;
 
 /** The account's stored risk configuration, or what is wrong with it. */
-function readAccount(
+export function readAccount(
   accountId: string,
   item: Record<string, unknown> | undefined,
 ): { readonly ok: true; readonly account: StoredAccount } | { readonly ok: false; readonly problem: string } {
@@ -139,7 +182,7 @@ const viewSchema = z.object({
   filled_avg_price: z.optional(z.nullable(z.string())),
 });
 /** The Alpaca order, with the read model's group keys an algorithmic child is known by. */
-type View = z.infer<typeof viewSchema> & {
+export type View = z.infer<typeof viewSchema> & {
   readonly parentOrderId?: string;
   readonly contingencyRole?: string;
 };
@@ -160,10 +203,15 @@ export async function loadRiskInputs(
   const doc = options.doc ?? dynamo;
   const market = options.market ?? marketData();
   const snapshot = options.snapshot;
+  const accounts = requiredEnv(ENV.accountsTable);
   const [account, referencePrice, open] = await Promise.all([
     snapshot === undefined
       ? doc.send(
-          new GetCommand({ TableName: requiredEnv(ENV.accountsTable), Key: { pk: `account#${accountId}` } }),
+          new BatchGetCommand({
+            RequestItems: {
+              [accounts]: { Keys: [{ pk: `account#${accountId}` }, { pk: ledgerPk(accountId) }] },
+            },
+          }),
         )
       : null,
     snapshot === undefined ? quoteOf(market, order.symbol) : snapshot.referencePrice,
@@ -173,7 +221,10 @@ export async function loadRiskInputs(
       ExpressionAttributeValues: { ':k': accountId },
     }),
   ]);
-  const read = account === null ? ({ ok: true, account: {} } as const) : readAccount(accountId, account.Item);
+  const items = account?.Responses?.[accounts] ?? [];
+  const record = items.find((i) => i.pk === `account#${accountId}`);
+  const ledger = ledgerOf(items.find((i) => i.pk === ledgerPk(accountId)));
+  const read = account === null ? ({ ok: true, account: {} } as const) : readAccount(accountId, record);
   const stored: StoredAccount = read.ok ? read.account : {};
   const limits: RiskLimits = snapshot?.limits ?? {
     ...DEFAULT_RISK_LIMITS,
@@ -184,20 +235,75 @@ export async function loadRiskInputs(
   // Orders sort by createdKey (`createdAt#orderId`), as the read model's GSIs do.
   const before = options.self ? `${options.self.createdAt}#${options.self.orderId}` : null;
   const isEarlier = (v: View) => before === null || `${v.created_at}#${v.id}` < before;
-  const exposed = options.exposure === 'all' ? others(open) : others(open).filter(isEarlier);
+  const exposed = (options.exposure === 'all' ? others(open) : others(open).filter(isEarlier)).filter(
+    (v) => !options.excluding?.includes(v.id),
+  );
   const openBuyExposure = await exposureOf(market, exposed, order.symbol, referencePrice);
+  const symbol = order.symbol.toUpperCase();
+  const settings = accountSettingsOf(accountId, stored);
 
   return {
     limits,
     context: {
       now,
       referencePrice,
-      buyingPower: snapshot === undefined ? (stored.buyingPower ?? null) : snapshot.buyingPower,
+      buyingPower:
+        snapshot === undefined
+          ? buyingPowerOf(settings, ledger, symbol, referencePrice)
+          : snapshot.buyingPower,
       openBuyExposure,
       recentOrders: [],
       accountProblem: read.ok ? null : read.problem,
+      ...(snapshot === undefined
+        ? {
+            account: {
+              shortingEnabled: settings.shortingEnabled,
+              tradingBlocked: settings.tradingBlocked || settings.accountBlocked,
+            },
+            positionQty: ledger.positions[symbol]?.qty ?? '0',
+          }
+        : {
+            ...(snapshot.shortingEnabled === undefined
+              ? {}
+              : { account: { shortingEnabled: snapshot.shortingEnabled, tradingBlocked: false } }),
+            ...(snapshot.positionQty === undefined ? {} : { positionQty: snapshot.positionQty }),
+          }),
+      heldForSale: formatNanos(heldBy(exposed, symbol, 'sell')),
     },
   };
+}
+
+/**
+ * The account's buying power before its open orders (core account-view.ts), null when it has no
+ * cash balance. At order entry positions are valued at cost, the order's own symbol at its
+ * reference price: no quote of every other holding is read per order (the account endpoint values
+ * them all at market).
+ */
+function buyingPowerOf(
+  settings: AccountSettings,
+  ledger: LedgerState,
+  symbol: string,
+  referencePrice: string | null,
+): string | null {
+  if (settings.openingCash === null) return null;
+  const v = valueAccount(
+    settings,
+    ledger,
+    (s) => ({ current: s === symbol ? referencePrice : null, previousClose: null }),
+    '',
+  );
+  return v.buyingPower === null ? null : money(v.buyingPower);
+}
+
+/** Qty of `symbol` the open orders of `side` still hold (leaves). */
+export function heldBy(open: readonly View[], symbol: string, side: 'buy' | 'sell'): Nanos {
+  let held = 0n;
+  for (const v of open) {
+    if (v.symbol.toUpperCase() !== symbol || v.side !== side) continue;
+    const left = (dec(v.qty) ?? 0n) - (dec(v.filled_qty) ?? 0n);
+    if (left > 0n) held += left;
+  }
+  return held;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -209,7 +315,7 @@ async function quoteOf(market: MarketData, symbol: string): Promise<string | nul
   return referencePriceOf(await market.quote(symbol));
 }
 
-async function queryViews(
+export async function queryViews(
   doc: DynamoDBDocumentClient,
   q: {
     IndexName: string;
@@ -256,7 +362,7 @@ async function queryViews(
  * algorithmic child whose parent is open is not counted: the parent's leaves (its quantity less
  * the children's fills it mirrors) already reserve what the child works.
  */
-async function exposureOf(
+export async function exposureOf(
   market: MarketData,
   open: View[],
   symbol: string,

@@ -34,6 +34,8 @@ export interface QuoteItem {
    * (`max_percentage`). Absent until the first step.
    */
   readonly volume?: string;
+  /** The previous session's closing price (Alpaca's `lastday_price` of a position); set by an operator or a feed. */
+  readonly prevClose?: string;
 }
 
 const decimal = z.pipe(
@@ -67,6 +69,7 @@ export const quoteItemSchema = z.object({
   bidSize: nonNegativeOrNull,
   askSize: nonNegativeOrNull,
   volume: nonNegativeOrNull,
+  prevClose: positiveOrNull,
   updatedAt: z.catch(z.optional(z.string()), undefined),
 });
 
@@ -85,7 +88,14 @@ export function quoteFromItem(
   const q = parsed.data;
   const named = q.symbol ?? symbol;
   if (named === undefined) return null;
-  return { ...q, symbol: named, updatedAt: q.updatedAt ?? null, source };
+  const { prevClose, ...quote } = q;
+  return {
+    ...quote,
+    symbol: named,
+    updatedAt: q.updatedAt ?? null,
+    source,
+    ...(prevClose === null ? {} : { previousClose: prevClose }),
+  };
 }
 
 export interface MarketData {

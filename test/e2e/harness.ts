@@ -324,7 +324,7 @@ export function filledByEvents(trail: readonly AuditEvent[]): number {
 /** Seeds another API key and account into local mode's accounts table (as local mode seeds the demo). */
 export async function seedAccount(
   oms: Pick<LocalOms, 'dynamoDbEndpoint'> & { readonly accountsTable: string },
-  account: { keyId: string; secret: string; accountId: string },
+  account: { keyId: string; secret: string; accountId: string; settings?: Record<string, unknown> },
 ): Promise<void> {
   const doc = DynamoDBDocumentClient.from(
     new DynamoDBClient({
@@ -351,8 +351,12 @@ export async function seedAccount(
         TableName: table,
         Item: {
           pk: `account#${account.accountId}`,
-          buyingPower: '1000000',
+          // A margin account that may sell short (most scenarios sell what they never bought).
+          cash: '1000000',
+          multiplier: '2',
+          shortingEnabled: true,
           riskLimits: { maxOrdersPerSecond: 100 },
+          ...account.settings,
         },
       }),
     );

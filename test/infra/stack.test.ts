@@ -227,8 +227,9 @@ describe('functions', () => {
 
   test.each([
     ['oms-create-order', { events: 'rw', idem: 'rw', accounts: 'r', market: 'r', orders: 'r' }],
-    // Projector, signaller and publisher in one (issue 12): the projector's and the signaller's tables.
-    ['oms-order-stream', { events: 'r', orders: 'w', tokens: 'r' }],
+    // Projector, signaller, position keeper and publisher in one (issues 12, 13): the keeper appends
+    // PositionChanged to the events table, its ledger to accounts, its applied markers to idem.
+    ['oms-order-stream', { events: 'rw', orders: 'w', tokens: 'r', accounts: 'rw', idem: 'w' }],
     ['oms-authorizer', { accounts: 'r' }],
     ['oms-query-orders', { events: 'r', orders: 'r', idem: 'r' }],
     // Writes claims (a held stop's replacement) and read-after-write pointers in its transaction:

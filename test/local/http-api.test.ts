@@ -189,7 +189,7 @@ describe('route matching', () => {
       ['GET', '/v2/orders/'],
       ['HEAD', '/v2/orders'],
       ['OPTIONS', '/v2/orders'],
-      ['GET', '/v2/positions'],
+      ['GET', '/v2/watchlists'],
     ] as const) {
       const res = await http.handle(request({ method, path }));
       expect(res.statusCode).toBe(404);
@@ -780,7 +780,7 @@ describe('the real topology and handlers', () => {
       ['PATCH', '/v2/orders/o-1', 'lambdas/order-api/replace-order.ts', { order_id: 'o-1' }],
       ['DELETE', '/v2/orders', 'lambdas/order-api/cancel-order.ts', {}],
       // Issue 11: any other method or path reaches the query function's Alpaca 404 (`$default`).
-      ['GET', '/v2/account', 'lambdas/order-api/query-orders.ts', {}],
+      ['GET', '/v2/watchlists', 'lambdas/order-api/query-orders.ts', {}],
       ['PUT', '/v2/orders', 'lambdas/order-api/query-orders.ts', {}],
     ];
     for (const [method, path, entry, params] of cases) {
@@ -825,7 +825,7 @@ describe('the real topology and handlers', () => {
         'invalid credentials',
       ],
       // `$default` is behind the authorizer too: a stranger learns nothing about which routes exist.
-      ['/v2/positions', { host: 'localhost:3000' }, 'missing credentials'],
+      ['/v2/watchlists', { host: 'localhost:3000' }, 'missing credentials'],
     ] as const) {
       const res = await http.handle(request({ path, headers }));
       expect(failures).toEqual([]);

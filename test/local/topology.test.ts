@@ -111,8 +111,8 @@ describe('the synthesized OMS template', () => {
     expect(new Set(topo.tables.map((t) => t.tableName)).size).toBe(7);
   });
 
-  test('has the 25 functions of lib/handlers.ts, each with an existing entry file', () => {
-    expect(topo.functions).toHaveLength(26);
+  test('has the 28 functions of lib/handlers.ts, each with an existing entry file', () => {
+    expect(topo.functions).toHaveLength(28);
     expect(topo.functions.map((f) => f.entry).sort()).toEqual(Object.values(HANDLERS).sort());
     for (const f of topo.functions) {
       expect(existsSync(join(REPO_ROOT, f.entry))).toBe(true);

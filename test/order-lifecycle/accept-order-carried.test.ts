@@ -4,7 +4,13 @@
  * reads only the account's open orders — not the event store, the account or the market — and
  * decides as the API did, as of the submission.
  */
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DEFAULT_RISK_LIMITS, type OrderSubmitted } from '../../lambdas/core/index.js';
 import { handler as acceptOrder } from '../../lambdas/order-lifecycle/accept-order.js';
@@ -117,9 +123,9 @@ test('buying power as the API read it, against the open orders read now', async 
 
 test('an execution without the carried re-check (started before the input had it) loads what it needs', async () => {
   storeHolds(ddb, history(order).events);
-  ddb.on(GetCommand, { TableName: TABLES.ACCOUNTS_TABLE }).resolves({ Item: { pk: 'account#acc-1' } });
+  ddb.on(BatchGetCommand).resolves({ Responses: { [TABLES.ACCOUNTS_TABLE]: [{ pk: 'account#acc-1' }] } });
   ddb.on(GetCommand, { TableName: TABLES.MARKET_TABLE }).resolves({ Item: { symbol: 'AAPL', last: '100' } });
   const { recheck: _dropped, ...old } = inputWith({});
   await expect(accept(old)).resolves.toMatchObject({ next: 'submit' });
-  expect(ddb.commandCalls(GetCommand).length).toBeGreaterThan(0);
+  expect(ddb.commandCalls(BatchGetCommand).length).toBeGreaterThan(0);
 });

@@ -1,4 +1,10 @@
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as askGuardian } from '../../lambdas/order-lifecycle/ask-risk-guardian.js';
 import { handler as checkRisk } from '../../lambdas/order-lifecycle/check-pre-trade-risk.js';
@@ -19,8 +25,8 @@ const order = spec({ symbol: 'AAPL', qty: '100', side: 'buy', type: 'limit', lim
 
 function marketAndAccount(account: Record<string, unknown> = {}, orders: Record<string, unknown>[] = []) {
   ddb
-    .on(GetCommand, { TableName: TABLES.ACCOUNTS_TABLE })
-    .resolves({ Item: { pk: 'account#acc-1', ...account } });
+    .on(BatchGetCommand)
+    .resolves({ Responses: { [TABLES.ACCOUNTS_TABLE]: [{ pk: 'account#acc-1', ...account }] } });
   ddb.on(GetCommand, { TableName: TABLES.MARKET_TABLE }).resolves({ Item: { symbol: 'AAPL', last: '100' } });
   ddb
     .on(QueryCommand, { TableName: TABLES.ORDERS_TABLE })

@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { checkPreTradeRisk, DEFAULT_RISK_LIMITS } from '../../lambdas/core/index.js';
 import { loadRiskInputs } from '../../lambdas/orders/risk-context.js';
@@ -23,11 +23,15 @@ beforeEach(() => {
 });
 
 it('merges the account limits over the defaults and values open buys (recent orders are not read)', async () => {
-  ddb.on(GetCommand, { TableName: TABLES.ACCOUNTS_TABLE }).resolves({
-    Item: {
-      pk: 'account#acc-1',
-      riskLimits: { maxOrderQty: 500, restrictedSymbols: ['GME'] },
-      buyingPower: '50000',
+  ddb.on(BatchGetCommand).resolves({
+    Responses: {
+      [TABLES.ACCOUNTS_TABLE]: [
+        {
+          pk: 'account#acc-1',
+          riskLimits: { maxOrderQty: 500, restrictedSymbols: ['GME'] },
+          buyingPower: '50000',
+        },
+      ],
     },
   });
   ddb
@@ -66,7 +70,9 @@ it('merges the account limits over the defaults and values open buys (recent ord
 const buyOne = spec({ symbol: 'AAPL', qty: '1', side: 'buy', type: 'market' });
 
 function accountHolds(item: Record<string, unknown> | undefined, openOrders: Record<string, unknown>[] = []) {
-  ddb.on(GetCommand, { TableName: TABLES.ACCOUNTS_TABLE }).resolves({ Item: item });
+  ddb
+    .on(BatchGetCommand)
+    .resolves({ Responses: { [TABLES.ACCOUNTS_TABLE]: item === undefined ? [] : [item] } });
   ddb.on(GetCommand, { TableName: TABLES.MARKET_TABLE }).resolves({ Item: { last: '100' } });
   ddb.on(QueryCommand, { IndexName: 'byAccountOpen' }).resolves({ Items: openOrders });
   ddb.on(QueryCommand, { IndexName: 'byAccount' }).resolves({ Items: [] });

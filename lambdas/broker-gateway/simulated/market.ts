@@ -180,6 +180,9 @@ export interface PinnedQuoteInput {
   readonly askSize?: unknown;
   readonly bid_size?: unknown;
   readonly ask_size?: unknown;
+  /** The previous session's close (positions' `lastday_price`); optional. */
+  readonly prev_close?: unknown;
+  readonly prevClose?: unknown;
 }
 
 export type Built<T> =
@@ -189,7 +192,17 @@ export type Built<T> =
 /** Base displayed size of a pinned quote when none is given: 5 lots, scaled by the volume profile. */
 export const PINNED_DEFAULT_LOTS = 5;
 const SYMBOL = /^[A-Za-z][A-Za-z0-9.\-/]{0,20}$/;
-const PINNED_FIELDS = new Set(['bid', 'ask', 'last', 'bidSize', 'askSize', 'bid_size', 'ask_size']);
+const PINNED_FIELDS = new Set([
+  'bid',
+  'ask',
+  'last',
+  'bidSize',
+  'askSize',
+  'bid_size',
+  'ask_size',
+  'prevClose',
+  'prev_close',
+]);
 
 /** A positive decimal from JSON (string or finite number), or the error naming `field`. */
 export function positiveDecimal(field: string, v: unknown, errors: FieldError[]): Nanos | undefined {
@@ -255,7 +268,11 @@ export function pinnedQuoteItem(
   for (const key of Object.keys(input))
     if (!PINNED_FIELDS.has(key))
       errors.push(
-        fieldError('unknown_field', key, 'is not a quote field (bid, ask, last, bid_size, ask_size)'),
+        fieldError(
+          'unknown_field',
+          key,
+          'is not a quote field (bid, ask, last, bid_size, ask_size, prev_close)',
+        ),
       );
   const bid = price('bid', input.bid, errors);
   const ask = price('ask', input.ask, errors);
@@ -271,6 +288,14 @@ export function pinnedQuoteItem(
   };
   const bidSize = size('bid_size', 'bidSize');
   const askSize = size('ask_size', 'askSize');
+  if (input.prev_close !== undefined && input.prevClose !== undefined)
+    errors.push(fieldError('conflict', 'prev_close', 'give prev_close or prevClose, not both'));
+  const prevCloseInput = input.prev_close ?? input.prevClose;
+  const prevCloseField = input.prev_close !== undefined ? 'prev_close' : 'prevClose';
+  const prevClose =
+    prevCloseInput === undefined || prevCloseInput === null
+      ? undefined
+      : positiveDecimal(prevCloseField, prevCloseInput, errors);
   if (bid !== undefined && ask !== undefined && bid > ask)
     errors.push(
       fieldError(
@@ -297,5 +322,12 @@ export function pinnedQuoteItem(
     askSize,
     updatedAt: new Date(now).toISOString(),
   };
-  return { ok: true, item: { ...quoteToItem(quote), pinned: true } };
+  return {
+    ok: true,
+    item: {
+      ...quoteToItem(quote),
+      pinned: true,
+      ...(prevClose === undefined ? {} : { prevClose: formatNanos(prevClose) }),
+    },
+  };
 }

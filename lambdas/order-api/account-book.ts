@@ -1,0 +1,137 @@
+/**
+ * What the account endpoints read (issue 13): the account's settings and ledger (one BatchGetItem
+ * of ACCOUNTS_TABLE), its open orders (the read model's `byAccountOpen` index: what they reserve
+ * and hold), and the prices of its positions through the market data port. The numbers are the
+ * core's (account-view.ts).
+ */
+import { createHash } from 'node:crypto';
+import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  type AccountSettings,
+  EMPTY_LEDGER,
+  formatNanos,
+  isTradingDay,
+  type LedgerState,
+  newYorkDate,
+  type PositionPrices,
+  referencePriceOf,
+} from '../core/index.js';
+import { LEDGER_PK_PREFIX, ledgerPk } from '../orders/account-ledger.js';
+import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
+import { accountSettingsOf, exposureOf, queryViews, readAccount, type View } from '../orders/risk-context.js';
+import { ENV, requiredEnv } from '../platform/config.js';
+import type { MarketData } from '../platform/market-data.js';
+
+export interface AccountBook {
+  readonly settings: AccountSettings;
+  readonly ledger: LedgerState;
+  readonly open: readonly View[];
+  readonly prices: ReadonlyMap<string, PositionPrices>;
+  /** Notional the open buy orders reserve, rounded up to the nano (text). */
+  readonly reserved: string;
+  /** New York date of `now`: the session day intraday numbers are of. */
+  readonly sessionDate: string;
+  /** The five business days ending today (the day-trade window), newest first. */
+  readonly dayTradeWindow: readonly string[];
+}
+
+/** The five business days (NYSE trading days) ending at `date` (or before it when it is not one). */
+export function lastBusinessDays(date: string, count = 5): string[] {
+  const out: string[] = [];
+  let t = Date.parse(`${date}T12:00:00Z`);
+  for (let guard = 0; out.length < count && guard < 30; guard++, t -= 86_400_000) {
+    const d = new Date(t);
+    if (isTradingDay(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()))
+      out.push(d.toISOString().slice(0, 10));
+  }
+  return out;
+}
+
+export async function loadAccountBook(
+  doc: DynamoDBDocumentClient,
+  market: MarketData,
+  accountId: string,
+  now: number,
+): Promise<{ ok: true; book: AccountBook } | { ok: false; problem: string }> {
+  const accounts = requiredEnv(ENV.accountsTable);
+  const [got, open] = await Promise.all([
+    doc.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [accounts]: {
+            Keys: [{ pk: `account#${accountId}` }, { pk: ledgerPk(accountId) }],
+            ConsistentRead: true,
+          },
+        },
+      }),
+    ),
+    queryViews(doc, {
+      IndexName: ORDERS_INDEX.byAccountOpen,
+      KeyConditionExpression: 'openInAccount = :k',
+      ExpressionAttributeValues: { ':k': accountId },
+    }),
+  ]);
+  const items = got.Responses?.[accounts] ?? [];
+  const record = items.find((i) => i.pk === `account#${accountId}`);
+  const ledgerItem = items.find((i) => typeof i.pk === 'string' && i.pk.startsWith(LEDGER_PK_PREFIX));
+  const read = readAccount(accountId, record);
+  if (!read.ok) return { ok: false, problem: read.problem };
+  const ledger: LedgerState =
+    ledgerItem === undefined
+      ? EMPTY_LEDGER
+      : {
+          seq: Number(ledgerItem.seq),
+          cashFlow: String(ledgerItem.cashFlow),
+          positions: (ledgerItem.positions as LedgerState['positions']) ?? {},
+          dayTrades: Array.isArray(ledgerItem.dayTrades) ? (ledgerItem.dayTrades as string[]) : [],
+        };
+  const symbols = [...new Set([...Object.keys(ledger.positions), ...open.map((v) => v.symbol)])];
+  const quotes = symbols.length === 0 ? new Map() : await market.quotes(symbols);
+  const prices = new Map<string, PositionPrices>();
+  for (const symbol of symbols) {
+    const q = quotes.get(symbol) ?? null;
+    prices.set(symbol, {
+      current: referencePriceOf(q),
+      previousClose: q?.previousClose === undefined ? null : formatNanos(q.previousClose),
+    });
+  }
+  const reserved = await exposureOf(
+    { quote: async (s) => quotes.get(s) ?? null, quotes: async () => quotes, bestBidOffer: async () => null },
+    [...open],
+    '',
+    null,
+  );
+  const sessionDate = newYorkDate(now);
+  return {
+    ok: true,
+    book: {
+      settings: accountSettingsOf(accountId, read.account),
+      ledger,
+      open,
+      prices,
+      reserved,
+      sessionDate,
+      dayTradeWindow: lastBusinessDays(sessionDate),
+    },
+  };
+}
+
+/** A stable, name-based id of a symbol's asset (UUID layout, version 5 bits). */
+export function assetIdOf(symbol: string): string {
+  const h = createHash('sha1').update(`stockbot-oms/asset/${symbol.toUpperCase()}`).digest('hex');
+  const variant = ((Number.parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The symbol a path names: a symbol (any case), or the asset id of a position held. */
+export function symbolOf(book: AccountBook, symbolOrAssetId: string): string {
+  if (UUID.test(symbolOrAssetId)) {
+    const held = Object.keys(book.ledger.positions).find(
+      (s) => assetIdOf(s) === symbolOrAssetId.toLowerCase(),
+    );
+    if (held !== undefined) return held;
+  }
+  return symbolOrAssetId.toUpperCase();
+}

@@ -1,0 +1,220 @@
+/**
+ * The account, its positions and its activities, Alpaca's (issue 13; numbers from core
+ * account-view.ts, docs/domain.md "Positions and the account"):
+ * - `GET /v2/account`;
+ * - `GET /v2/positions` (by symbol), `GET /v2/positions/{symbol_or_asset_id}` (404 when flat);
+ * - `GET /v2/account/activities[/{activity_type}]`: the account's executions as `FILL` activities
+ *   (the only activity the OMS records; any other Alpaca type lists nothing), query `activity_types`
+ *   (comma-separated), `date` / `after` / `until` (RFC 3339 or YYYY-MM-DD), `direction` (`desc`,
+ *   default, or `asc`), `page_size` (1..100, default 100), `page_token` (an activity id: the page
+ *   continues after it).
+ */
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import {
+  type AssetFacts,
+  accountJson,
+  dayTradeCount,
+  fieldError,
+  fillActivityJson,
+  nanos,
+  newYorkDate,
+  positionJson,
+  seqOfActivityId,
+  valueAccount,
+} from '../core/index.js';
+import { positionEvents } from '../orders/account-ledger.js';
+import { heldBy } from '../orders/risk-context.js';
+import { ENV, requiredEnv } from '../platform/config.js';
+import { dynamo } from '../platform/dynamo.js';
+import { marketData } from '../platform/market-data.js';
+import { type AccountBook, assetIdOf, loadAccountBook, symbolOf } from './account-book.js';
+import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
+import { apiHandler, notFound } from './http.js';
+
+/** Alpaca's activity types (the SDK's `ActivityType`): any of them may be asked for. */
+export const ACTIVITY_TYPES = new Set(
+  'FILL TRANS MISC ACATC ACATS CFEE CGD CSD CSW DIV DIVCGL DIVCGS DIVFEE DIVFT DIVNRA DIVROC DIVTW DIVTXEX FEE INT INTNRA INTTW JNL JNLC JNLS MA NC OPASN OPCA OPCSH OPEXC OPEXP OPTRD PTC PTR REORG SC SSO SSP CIL SPIN SPLIT'.split(
+    ' ',
+  ),
+);
+
+function assetFactsOf(symbol: string): AssetFacts {
+  return { id: assetIdOf(symbol), exchange: '', marginable: true };
+}
+
+function positionsOf(book: AccountBook, only?: string): Record<string, unknown>[] {
+  return Object.entries(book.ledger.positions)
+    .filter(([symbol]) => only === undefined || symbol === only)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([symbol, p]) => {
+      // A long is held by open sells, a short by open buys.
+      const held = heldBy(book.open, symbol, p.qty.startsWith('-') ? 'buy' : 'sell');
+      return positionJson(
+        symbol,
+        p,
+        book.prices.get(symbol) ?? { current: null, previousClose: null },
+        book.sessionDate,
+        assetFactsOf(symbol),
+        held,
+      );
+    });
+}
+
+function accountOf(book: AccountBook, now: number): Record<string, unknown> {
+  const valuation = valueAccount(
+    book.settings,
+    book.ledger,
+    (s) => book.prices.get(s) ?? { current: null, previousClose: null },
+    book.sessionDate,
+  );
+  return accountJson(
+    book.settings,
+    book.ledger,
+    valuation,
+    nanos(book.reserved),
+    dayTradeCount(book.ledger, book.dayTradeWindow),
+    newYorkDate(now),
+  );
+}
+
+const TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+type Query = Record<string, string | undefined>;
+
+interface ActivityQuery {
+  readonly types: ReadonlySet<string>;
+  readonly descending: boolean;
+  readonly pageSize: number;
+  readonly afterSeq?: number;
+  readonly beforeSeq?: number;
+  readonly fromMs: number;
+  readonly untilMs: number;
+}
+
+/** The activities query, checked: every problem named by its parameter (400). */
+function parseActivityQuery(
+  query: Query,
+  pathType: string | undefined,
+): { ok: true; q: ActivityQuery } | { ok: false; response: APIGatewayProxyStructuredResultV2 } {
+  const errors = [];
+  let types: Set<string>;
+  if (pathType !== undefined) {
+    types = new Set([pathType.toUpperCase()]);
+    if (!ACTIVITY_TYPES.has(pathType.toUpperCase()))
+      errors.push(fieldError('invalid_value', 'activity_type', `is not an activity type: ${pathType}`));
+  } else {
+    const listed = (query.activity_types ?? '')
+      .split(',')
+      .map((t) => t.trim().toUpperCase())
+      .filter((t) => t !== '');
+    const unknown = listed.filter((t) => !ACTIVITY_TYPES.has(t));
+    if (unknown.length > 0)
+      errors.push(
+        fieldError('invalid_value', 'activity_types', `has unknown activity types: ${unknown.join(', ')}`),
+      );
+    types = new Set(listed.length === 0 ? ['FILL'] : listed);
+  }
+  const direction = query.direction ?? 'desc';
+  if (direction !== 'asc' && direction !== 'desc')
+    errors.push(fieldError('invalid_value', 'direction', 'must be asc or desc'));
+  const sizeText = query.page_size ?? '100';
+  const pageSize = /^\d{1,3}$/.test(sizeText) ? Number(sizeText) : Number.NaN;
+  if (!(pageSize >= 1 && pageSize <= 100))
+    errors.push(fieldError('invalid_value', 'page_size', 'must be an integer from 1 to 100'));
+  const time = (name: 'after' | 'until' | 'date'): number | undefined => {
+    const text = query[name];
+    if (text === undefined || text === '') return undefined;
+    const ms = Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text);
+    if (!TIME.test(text) || Number.isNaN(ms)) {
+      errors.push(fieldError('invalid_value', name, 'must be an RFC 3339 timestamp or a date (YYYY-MM-DD)'));
+      return undefined;
+    }
+    return ms;
+  };
+  const after = time('after');
+  const until = time('until');
+  const date = time('date');
+  let fromMs = after ?? Number.NEGATIVE_INFINITY;
+  let untilMs = until ?? Number.POSITIVE_INFINITY;
+  if (date !== undefined) {
+    // `date`: the New York trading day of that date (Alpaca's), overriding after/until.
+    const day = new Date(date).toISOString().slice(0, 10);
+    fromMs = Date.parse(`${day}T00:00:00-05:00`) - 3_600_000;
+    untilMs = Date.parse(`${day}T23:59:59.999-05:00`) + 3_600_000;
+  }
+  let afterSeq: number | undefined;
+  let beforeSeq: number | undefined;
+  const token = query.page_token;
+  if (token !== undefined && token !== '') {
+    const seq = seqOfActivityId(token);
+    if (seq === null)
+      errors.push(fieldError('invalid_value', 'page_token', 'is not an activity id of this account'));
+    else if (direction === 'asc') afterSeq = seq;
+    else beforeSeq = seq;
+  }
+  if (errors.length > 0) return { ok: false, response: fieldErrors(errors, 400) };
+  return {
+    ok: true,
+    q: {
+      types,
+      descending: direction !== 'asc',
+      pageSize,
+      ...(afterSeq === undefined ? {} : { afterSeq }),
+      ...(beforeSeq === undefined ? {} : { beforeSeq }),
+      fromMs,
+      untilMs,
+    },
+  };
+}
+
+async function activities(accountId: string, q: ActivityQuery): Promise<unknown[]> {
+  if (!q.types.has('FILL')) return [];
+  const eventsTable = requiredEnv(ENV.eventStoreTable);
+  const out: unknown[] = [];
+  let afterSeq = q.afterSeq;
+  let beforeSeq = q.beforeSeq;
+  // Pages of the position stream in the asked direction, filtered by time, until the page is full.
+  for (;;) {
+    const events = await positionEvents(dynamo, eventsTable, accountId, {
+      ...(afterSeq === undefined ? {} : { afterSeq }),
+      ...(beforeSeq === undefined ? {} : { beforeSeq }),
+      descending: q.descending,
+      limit: 100,
+    });
+    for (const e of events) {
+      const t = Date.parse(e.data.transactionTime);
+      if (t >= q.fromMs && t <= q.untilMs) out.push(fillActivityJson(e));
+      if (out.length === q.pageSize) return out;
+    }
+    const last = events.at(-1);
+    if (events.length < 100 || last === undefined) return out;
+    if (q.descending) beforeSeq = last.seq;
+    else afterSeq = last.seq;
+  }
+}
+
+export const handler = apiHandler('Account', async (event, principal) => {
+  const now = Date.now();
+  const route = event.routeKey;
+  if (route === 'GET /v2/account/activities' || route === 'GET /v2/account/activities/{activity_type}') {
+    const parsed = parseActivityQuery(event.queryStringParameters ?? {}, event.pathParameters?.activity_type);
+    if (!parsed.ok) return parsed.response;
+    return json(200, await activities(principal.accountId, parsed.q));
+  }
+  const loaded = await loadAccountBook(dynamo, marketData(), principal.accountId, now);
+  if (!loaded.ok) return apiError(403, API_ERROR.riskRefused, `account_not_configured: ${loaded.problem}`);
+  const book = loaded.book;
+  switch (route) {
+    case 'GET /v2/account':
+      return json(200, accountOf(book, now));
+    case 'GET /v2/positions':
+      return json(200, positionsOf(book));
+    case 'GET /v2/positions/{symbol_or_asset_id}': {
+      const symbol = symbolOf(book, event.pathParameters?.symbol_or_asset_id ?? '');
+      const [position] = positionsOf(book, symbol);
+      return position === undefined ? notFound('position') : json(200, position);
+    }
+    default:
+      return notFound('route');
+  }
+});
