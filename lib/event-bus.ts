@@ -35,6 +35,8 @@ export const PORTFOLIO_EVENTS = [
   'OrderReplaced',
   'OrderRejected',
   'OrderDoneForDay',
+  // Issue 13: each execution's effect on the account's position, in the account's sequence.
+  'PositionChanged',
 ] as const;
 
 export interface OmsEventBusProps {

@@ -108,6 +108,7 @@ async function closeOne(
     requestId,
     now: Date.now(),
     source: 'api',
+    closesPosition: true,
     ...(excluding.length === 0 ? {} : { excludingOpenOrders: excluding }),
   });
   return placeOrderResponse(result);

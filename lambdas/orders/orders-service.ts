@@ -56,6 +56,8 @@ export interface PlaceOrderInput {
   /** Epoch milliseconds. */
   readonly now: number;
   readonly source: 'api' | 'bus';
+  /** Placed by DELETE /v2/positions: the duplicate-order rule does not apply (issue 13). */
+  readonly closesPosition?: boolean;
   /** Open orders risk does not count: close-all has just asked to cancel them (issue 13). */
   readonly excludingOpenOrders?: readonly string[];
 }
@@ -217,9 +219,11 @@ export async function placeOrder(
     const ids = claims.map((c) => c.id ?? coidClaimId(accountId, clientOrderId));
     // The duplicate rule, race-free: the order claims its identity for the window, unless a twin
     // holds it from within the window (concurrent twins: one transaction wins).
+    // A closing order of DELETE /v2/positions is sized from the position, not a strategy's repeat:
+    // closing what is left right after closing half is not a twin (issue 13).
     const window = limits.duplicateWindowSeconds;
     const duplicate: TransactItem | null =
-      window !== null && window > 0
+      window !== null && window > 0 && input.closesPosition !== true
         ? {
             Put: {
               TableName: deps.idempotencyTable,

@@ -5,8 +5,9 @@
  * own models (dates become `Date`s, a missing required field is an error), so a field out of
  * Alpaca's shape fails here.
  */
+import { randomUUID } from 'node:crypto';
 import { trading } from '@alpacahq/alpaca-trade-api';
-import { type OmsHttp, type SharedOms, sharedTradingDayOms } from './harness.js';
+import { eventually, OmsHttp, type SharedOms, seedAccount, sharedTradingDayOms } from './harness.js';
 
 jest.setTimeout(45_000);
 
@@ -86,4 +87,61 @@ it('refusals: a bad query is a 400 naming it, an unknown key a 401 (the SDK rais
   await expect(new trading.ClockApi(stranger).legacyClock()).rejects.toMatchObject({
     response: expect.objectContaining({ status: 401 }),
   });
+});
+
+it('the account, positions, activities and closing positions, through the SDK (issue 13)', async () => {
+  // An account of its own, so closing all positions closes only what this test opened.
+  const accountId = `e2e-sdk-${randomUUID().slice(0, 8)}`;
+  const keyId = `PK${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
+  const secret = randomUUID();
+  await seedAccount(oms, { keyId, secret, accountId, settings: { cash: '50000', multiplier: '2' } });
+  const own = new trading.Configuration({
+    basePath: oms.apiUrl,
+    apiKey: (name: string) => (name === 'APCA-API-KEY-ID' ? keyId : secret),
+  });
+  const trader = new OmsHttp(oms.apiUrl, keyId, secret);
+  const symbols = ['E2ESDKA', 'E2ESDKB'];
+  for (const symbol of symbols) {
+    await http.pinQuote(symbol, { bid: '49.99', ask: '50.00', last: '50.00', prev_close: '48' });
+    const o = await trader.submit({ symbol, qty: '4', side: 'buy', type: 'market', time_in_force: 'day' });
+    await trader.untilStatus(o.id, 'filled');
+  }
+  const positionsApi = new trading.PositionsApi(own);
+  const positions = await eventually(async () => {
+    const all = await positionsApi.getAllOpenPositions();
+    expect(all.map((p) => p.symbol)).toEqual(symbols);
+    return all;
+  }, 20_000);
+  expect(positions[0]).toMatchObject({ qty: '4', avgEntryPrice: '50', costBasis: '200', lastdayPrice: '48' });
+  const one = await positionsApi.getOpenPosition({ symbolOrAssetId: positions[0]?.assetId as string });
+  expect(one.symbol).toBe('E2ESDKA');
+
+  const account = await new trading.AccountsApi(own).getAccount();
+  expect(account).toMatchObject({ id: accountId, status: 'ACTIVE', cash: '49600', multiplier: '2' });
+  expect(account.createdAt).toBeInstanceOf(Date);
+
+  const fills = await new trading.AccountActivitiesApi(own).getAccountActivitiesByActivityType({
+    activityType: 'FILL',
+  });
+  expect(fills.map((f) => f.symbol)).toEqual([...symbols].reverse());
+  const listed = await new trading.AccountActivitiesApi(own).getAccountActivities({
+    activityTypes: ['FILL'],
+  });
+  expect(listed.map((f) => [f.activityType, f.symbol, f.qty, f.price])).toEqual([
+    ['FILL', 'E2ESDKB', '4', '50'],
+    ['FILL', 'E2ESDKA', '4', '50'],
+  ]);
+  expect(listed[0]?.transactionTime).toBeInstanceOf(Date);
+
+  // Half of one position, then everything.
+  const half = await positionsApi.deleteOpenPosition({ symbolOrAssetId: 'E2ESDKA', percentage: 50 });
+  expect(half).toMatchObject({ symbol: 'E2ESDKA', qty: '2', side: 'sell' });
+  await trader.untilStatus(half.id as string, 'filled');
+  const closed = await positionsApi.deleteAllOpenPositions({ cancelOrders: true });
+  expect(closed.map((c) => [c.symbol, c.status])).toEqual([
+    ['E2ESDKA', 200],
+    ['E2ESDKB', 200],
+  ]);
+  for (const c of closed) await trader.untilStatus(c.body?.id as string, 'filled');
+  await eventually(async () => expect(await positionsApi.getAllOpenPositions()).toEqual([]), 20_000);
 });

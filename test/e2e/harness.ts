@@ -48,7 +48,12 @@ export interface BusEvent {
   readonly source: string;
   readonly 'detail-type': string;
   readonly detail: {
-    readonly metadata?: { readonly eventId: string; readonly orderId: string; readonly seq: number };
+    readonly metadata?: {
+      readonly eventId: string;
+      readonly orderId: string;
+      readonly seq: number;
+      readonly accountId?: string;
+    };
     readonly data?: Record<string, unknown>;
   };
 }
@@ -193,7 +198,14 @@ export class OmsHttp {
   /** Pins the symbol's quote (`PUT /local/market/{symbol}`): it holds until set again. */
   async pinQuote(
     symbol: string,
-    quote: { bid: string; ask: string; last?: string; bid_size?: string; ask_size?: string },
+    quote: {
+      bid: string;
+      ask: string;
+      last?: string;
+      bid_size?: string;
+      ask_size?: string;
+      prev_close?: string;
+    },
   ): Promise<void> {
     await this.expect(200, 'PUT', `/local/market/${symbol}`, { last: quote.ask, ...quote });
   }
@@ -210,7 +222,21 @@ export class OmsHttp {
       'GET',
       `/local/events?order_id=${encodeURIComponent(orderId)}`,
     );
-    return all.filter((e) => e.source === 'stockbot.oms' && e.detail.metadata?.orderId === orderId);
+    // A PositionChanged names the order whose execution caused it; it is the account's, not the order's.
+    return all.filter(
+      (e) =>
+        e.source === 'stockbot.oms' &&
+        e.detail.metadata?.orderId === orderId &&
+        e['detail-type'] !== 'PositionChanged',
+    );
+  }
+
+  /** Every PositionChanged of the account the bus delivered, in delivery order (issue 13). */
+  async positionEvents(accountId: string): Promise<BusEvent[]> {
+    const all = await this.expect<BusEvent[]>(200, 'GET', '/local/events');
+    return all.filter(
+      (e) => e['detail-type'] === 'PositionChanged' && e.detail.metadata?.accountId === accountId,
+    );
   }
 
   execution(orderId: string): Promise<Execution> {

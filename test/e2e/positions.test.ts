@@ -1,0 +1,175 @@
+/**
+ * Positions and the account end to end (issue 13, "Done when"): through the HTTP API, the order
+ * workflow, the venue, the event store's stream, the position keeper, the bus. One account of its
+ * own (a cash account that may not sell short), so nothing else moves its numbers.
+ */
+import { randomUUID } from 'node:crypto';
+import { eventually, OmsHttp, type SharedOms, seedAccount, sharedTradingDayOms } from './harness.js';
+
+jest.setTimeout(90_000);
+
+let oms: SharedOms;
+let http: OmsHttp;
+let trader: OmsHttp;
+const accountId = `e2e-pos-${randomUUID().slice(0, 8)}`;
+const SYMBOL = `E2EPOS${randomUUID()
+  .slice(0, 4)
+  .toUpperCase()
+  .replace(/[^A-Z]/g, 'Q')}`;
+
+beforeAll(async () => {
+  ({ oms, http } = await sharedTradingDayOms());
+  const keyId = `PK${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
+  const secret = randomUUID();
+  await seedAccount(oms, {
+    keyId,
+    secret,
+    accountId,
+    settings: { cash: '100000', multiplier: '1', shortingEnabled: false },
+  });
+  trader = new OmsHttp(oms.apiUrl, keyId, secret);
+}, 90_000);
+
+afterAll(async () => {
+  await oms?.stop();
+});
+
+type Json = Record<string, unknown>;
+
+it('buy 5 at 100, the quote moves to 120 (previous close 119): the position and the account as a trader computes them', async () => {
+  await http.pinQuote(SYMBOL, { bid: '99.99', ask: '100.00', last: '100.00' });
+  const buy = await trader.submit({
+    symbol: SYMBOL,
+    qty: '5',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  const filled = await trader.untilStatus(buy.id, 'filled');
+  expect(filled.filled_avg_price).toBe('100');
+
+  await http.pinQuote(SYMBOL, { bid: '119.99', ask: '120.01', last: '120.00', prev_close: '119' });
+  const position = await eventually(async () => {
+    const r = await trader.request<Json>('GET', `/v2/positions/${SYMBOL}`);
+    expect(r.status).toBe(200);
+    return r.body;
+  }, 20_000);
+  expect(position).toMatchObject({
+    symbol: SYMBOL,
+    asset_class: 'us_equity',
+    qty: '5',
+    qty_available: '5',
+    side: 'long',
+    avg_entry_price: '100',
+    cost_basis: '500',
+    current_price: '120',
+    lastday_price: '119',
+    market_value: '600',
+    unrealized_pl: '100',
+    unrealized_plpc: '0.2',
+    // Bought today: intraday P&L runs from the entry, not from the previous close.
+    unrealized_intraday_pl: '100',
+    change_today: '0.008403361',
+  });
+  const account = (await trader.request<Json>('GET', '/v2/account')).body;
+  expect(account).toMatchObject({
+    id: accountId,
+    status: 'ACTIVE',
+    currency: 'USD',
+    cash: '99500',
+    long_market_value: '600',
+    short_market_value: '0',
+    equity: '100100',
+    buying_power: '99500',
+    multiplier: '1',
+    shorting_enabled: false,
+    trading_blocked: false,
+    daytrade_count: 0,
+  });
+});
+
+it('a partial sell realizes P&L against the average; FILL activities and PositionChanged (in sequence, once each) record it', async () => {
+  await http.pinQuote(SYMBOL, { bid: '119.99', ask: '120.01', last: '120.00', prev_close: '119' });
+  const sell = await trader.submit({
+    symbol: SYMBOL,
+    qty: '2',
+    side: 'sell',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await trader.untilStatus(sell.id, 'filled');
+  const position = await eventually(async () => {
+    const p = (await trader.request<Json>('GET', `/v2/positions/${SYMBOL}`)).body;
+    expect(p.qty).toBe('3');
+    return p;
+  }, 20_000);
+  expect(position).toMatchObject({ avg_entry_price: '100', cost_basis: '300', market_value: '360' });
+
+  const fills = (await trader.request<Json[]>('GET', '/v2/account/activities/FILL')).body;
+  expect(fills.map((f) => [f.side, f.qty, f.price, f.symbol, f.type])).toEqual([
+    ['sell', '2', '119.99', SYMBOL, 'fill'],
+    ['buy', '5', '100', SYMBOL, 'fill'],
+  ]);
+  expect(fills[0]).toMatchObject({ activity_type: 'FILL', order_id: sell.id, cum_qty: '2', leaves_qty: '0' });
+  // page_token continues after the activity it names.
+  const next = await trader.request<Json[]>(
+    'GET',
+    `/v2/account/activities?activity_types=FILL&page_size=1&page_token=${encodeURIComponent(String(fills[0]?.id))}`,
+  );
+  expect(next.body.map((f) => f.order_id)).toEqual([fills[1]?.order_id]);
+
+  // The Portfolio Manager's view: every PositionChanged once, in the account's sequence.
+  const changes = await eventually(async () => {
+    const events = await http.positionEvents(accountId);
+    expect(events).toHaveLength(2);
+    return events;
+  }, 20_000);
+  expect(changes.map((e) => e.detail.metadata?.seq)).toEqual([1, 2]);
+  expect(changes.map((e) => e.detail.data?.realizedPl)).toEqual(['0', '39.98']);
+  expect(changes.map((e) => [e.detail.data?.qtyBefore, e.detail.data?.qtyAfter])).toEqual([
+    ['0', '5'],
+    ['5', '3'],
+  ]);
+  const account = (await trader.request<Json>('GET', '/v2/account')).body;
+  // 100000 - 500 + 239.98; and a buy then a sell the same day is a day trade.
+  expect(account).toMatchObject({ cash: '99739.98', daytrade_count: 1 });
+});
+
+it('a sell beyond the position on an account that may not sell short is refused, and nothing is written', async () => {
+  const before = (await trader.request<Json[]>('GET', '/v2/orders?status=all&limit=500')).body.length;
+  const refused = await trader.request<Json>('POST', '/v2/orders', {
+    symbol: SYMBOL,
+    qty: '10',
+    side: 'sell',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  expect(refused.status).toBe(403);
+  expect(refused.body).toMatchObject({ code: 40310000 });
+  expect(String(refused.body.message)).toMatch(/^short_sale: sell of 10 .* exceeds the 3 available/);
+  const after = (await trader.request<Json[]>('GET', '/v2/orders?status=all&limit=500')).body.length;
+  expect(after).toBe(before);
+});
+
+it('closing the position places the closing order; once it fills the position is gone', async () => {
+  const bad = await trader.request<Json>('DELETE', `/v2/positions/${SYMBOL}?qty=4`);
+  expect(bad.status).toBe(422);
+  expect(String(bad.body.message)).toMatch(/qty/);
+  const close = await trader.request<Json>('DELETE', `/v2/positions/${SYMBOL}`);
+  expect(close.status).toBe(200);
+  expect(close.body).toMatchObject({
+    symbol: SYMBOL,
+    qty: '3',
+    side: 'sell',
+    type: 'market',
+    position_intent: 'sell_to_close',
+  });
+  await trader.untilStatus(String(close.body.id), 'filled');
+  await eventually(async () => {
+    expect((await trader.request('GET', `/v2/positions/${SYMBOL}`)).status).toBe(404);
+    expect((await trader.request<Json[]>('GET', '/v2/positions')).body).toEqual([]);
+  }, 20_000);
+  const all = await trader.request<Json[]>('DELETE', '/v2/positions');
+  expect(all.status).toBe(207);
+  expect(all.body).toEqual([]);
+});
