@@ -5,6 +5,9 @@
  *   PUT /local/venues/{venue}       {"latency_ms","max_fill_qty","reject_next"}
  *   GET /local/executions/{order_id} the order's workflow history, as the console shows it
  *   GET /local/events?order_id=     every event delivered to the bus (a catch-all rule's view)
+ *   PUT /local/accounts/{account_id} {"cash","multiplier","shorting_enabled","pattern_day_trader",
+ *                                    "trading_blocked","account_blocked"}: the account's money and permissions
+ *   GET /local/accounts/{account_id} the account's record (its API keys are other items)
  *   GET /local/health
  * Quotes and venue settings live where the simulated venue reads them (DynamoDB), written with
  * the venue's own validation, so the handlers see them exactly as in AWS.
@@ -13,6 +16,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { pinnedQuoteItem } from '../lambdas/broker-gateway/simulated/market.js';
 import { venueConfigItem } from '../lambdas/broker-gateway/simulated/simulated-venue.js';
+import { parseNanos } from '../lambdas/core/index.js';
 import type { LocalEventBridge } from './event-bridge.js';
 import type { LocalStepFunctions } from './step-functions.js';
 import type { LocalTopology } from './types.js';
@@ -94,8 +98,52 @@ function parseJson(body: Buffer): { ok: true; value: Record<string, unknown> } |
   }
 }
 
+/** The account settings an operator may set, snake_case in, the account record's names out. */
+const ACCOUNT_SETTINGS: Readonly<
+  Record<string, { readonly field: string; readonly kind: 'cash' | 'multiplier' | 'flag' }>
+> = {
+  cash: { field: 'cash', kind: 'cash' },
+  multiplier: { field: 'multiplier', kind: 'multiplier' },
+  shorting_enabled: { field: 'shortingEnabled', kind: 'flag' },
+  pattern_day_trader: { field: 'patternDayTrader', kind: 'flag' },
+  trading_blocked: { field: 'tradingBlocked', kind: 'flag' },
+  account_blocked: { field: 'accountBlocked', kind: 'flag' },
+};
+
+/** The record fields of an operator's account settings, or the message naming the bad one. */
+export function accountSettingsUpdate(
+  body: Record<string, unknown>,
+): { ok: true; fields: Record<string, unknown> } | { ok: false; message: string } {
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    const setting = ACCOUNT_SETTINGS[key];
+    if (setting === undefined)
+      return {
+        ok: false,
+        message: `${key}: is not an account setting (${Object.keys(ACCOUNT_SETTINGS).join(', ')})`,
+      };
+    if (setting.kind === 'flag') {
+      if (typeof value !== 'boolean') return { ok: false, message: `${key}: must be true or false` };
+      fields[setting.field] = value;
+    } else if (setting.kind === 'multiplier') {
+      if (!['1', '2', '4'].includes(String(value)))
+        return { ok: false, message: `${key}: must be 1, 2 or 4` };
+      fields[setting.field] = String(value);
+    } else {
+      const text = typeof value === 'number' ? String(value) : value;
+      const parsed = typeof text === 'string' ? parseNanos(text) : 'not_a_decimal';
+      if (typeof parsed !== 'bigint') return { ok: false, message: `${key}: must be a non-negative decimal` };
+      fields[setting.field] = text;
+    }
+  }
+  if (Object.keys(fields).length === 0)
+    return { ok: false, message: `body: give at least one of ${Object.keys(ACCOUNT_SETTINGS).join(', ')}` };
+  return { ok: true, fields };
+}
+
 export function createLocalControl(deps: LocalControlDeps) {
   const marketTable = tableFor(deps.topology, 'MARKET_TABLE');
+  const accountsTable = tableFor(deps.topology, 'ACCOUNTS_TABLE');
   const venueTable = tableFor(deps.topology, 'VENUE_ORDERS_TABLE');
   // An order's workflow is named by its id in one of the state machines (its lifecycle, or the
   // schedule of an algorithmic parent).
@@ -146,6 +194,40 @@ export function createLocalControl(deps: LocalControlDeps) {
           new GetCommand({ TableName: marketTable, Key: { symbol: id }, ConsistentRead: true }),
         );
         return got.Item === undefined ? problem(404, 'not_found', `no quote for ${id}`) : json(200, got.Item);
+      }
+      case 'PUT accounts/{id}': {
+        const body = parseJson(req.body);
+        if (!body.ok) return problem(400, 'invalid_body', 'body: must be a JSON object');
+        const update = accountSettingsUpdate(body.value);
+        if (!update.ok) return problem(400, 'invalid_body', update.message);
+        const names = Object.keys(update.fields);
+        try {
+          const updated = await deps.doc.send(
+            new UpdateCommand({
+              TableName: accountsTable,
+              Key: { pk: `account#${id}` },
+              UpdateExpression: `SET ${names.map((_, i) => `#a${i} = :v${i}`).join(', ')}`,
+              ExpressionAttributeNames: Object.fromEntries(names.map((n, i) => [`#a${i}`, n])),
+              ExpressionAttributeValues: Object.fromEntries(
+                names.map((n, i) => [`:v${i}`, update.fields[n]]),
+              ),
+              // Settings of an account that exists: a typo in the id does not open a new account.
+              ConditionExpression: 'attribute_exists(pk)',
+              ReturnValues: 'ALL_NEW',
+            }),
+          );
+          return json(200, updated.Attributes ?? {});
+        } catch (err) {
+          if ((err as { name?: string }).name === 'ConditionalCheckFailedException')
+            return problem(404, 'not_found', `no account ${id}`);
+          throw err;
+        }
+      }
+      case 'GET accounts/{id}': {
+        const got = await deps.doc.send(
+          new GetCommand({ TableName: accountsTable, Key: { pk: `account#${id}` }, ConsistentRead: true }),
+        );
+        return got.Item === undefined ? problem(404, 'not_found', `no account ${id}`) : json(200, got.Item);
       }
       case 'PUT venues/{id}': {
         const body = parseJson(req.body);

@@ -248,9 +248,67 @@ export function parseEventData(type: string, data: unknown): z.core.util.SafePar
   return schema.safeParse(data);
 }
 
+/** A signed decimal in canonical text (`-12.5`, `0`): positions and money of the account ledger. */
+const signedDecimalText = z.string().check(z.regex(/^-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?$/));
+
+/** `PositionChanged` data (core positions.ts, issue 13): one execution and what it did to the position. */
+export const positionChangedDataSchema = z.strictObject({
+  symbol: z.string().check(z.minLength(1)),
+  orderId: id,
+  execId: z.string().check(z.minLength(1)),
+  orderEventId: z.string().check(z.regex(/^.+:[1-9][0-9]*$/)),
+  side: z.enum(['buy', 'sell']),
+  qty: decimalText,
+  price: decimalText,
+  transactionTime: utcTimestamp,
+  cumQty: decimalText,
+  leavesQty: z.string(),
+  orderStatus: z.enum(['filled', 'partially_filled']),
+  sessionDate: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/)),
+  qtyBefore: signedDecimalText,
+  qtyAfter: signedDecimalText,
+  avgEntryPrice: z.nullable(decimalText),
+  costBasis: signedDecimalText,
+  realizedPl: signedDecimalText,
+  cashFlow: signedDecimalText,
+  dayTrade: z.boolean(),
+});
+
+/**
+ * A PositionChanged's bus metadata: the account's position stream (`positions#<accountId>`), its
+ * sequence, and the order whose execution changed the position.
+ */
+export const positionMetadataSchema = z
+  .strictObject({
+    eventId: z.string().check(z.regex(/^positions#.+:[1-9][0-9]*$/)),
+    orderId: id,
+    accountId: id,
+    seq: z.int().check(z.minimum(1)),
+    schemaVersion: z.literal(EVENT_SCHEMA_VERSION),
+    occurredAt: utcTimestamp,
+    correlationId: id,
+    causationId: id,
+  })
+  .check(
+    z.refine((m) => m.eventId === `positions#${m.accountId}:${m.seq}`, {
+      message: 'eventId must be positions#accountId:seq',
+      path: ['eventId'],
+    }),
+  );
+
+export const positionChangedDetailSchema = z
+  .strictObject({ metadata: positionMetadataSchema, data: positionChangedDataSchema })
+  .register(z.globalRegistry, {
+    title: 'PositionChanged',
+    description: 'detail of the PositionChanged event (source stockbot.oms): an execution changed a position',
+  });
+
 /** JSON Schema (draft-04, for the registry's `JSONSchemaDraft4` type) of each detail-type's detail. */
-export function eventDetailJsonSchemas(): Record<OrderEventType, object> {
-  return Object.fromEntries(
-    ORDER_EVENT_TYPES.map((type) => [type, z.toJSONSchema(detailSchemas[type], { target: 'draft-04' })]),
-  ) as Record<OrderEventType, object>;
+export function eventDetailJsonSchemas(): Record<OrderEventType | 'PositionChanged', object> {
+  return {
+    ...(Object.fromEntries(
+      ORDER_EVENT_TYPES.map((type) => [type, z.toJSONSchema(detailSchemas[type], { target: 'draft-04' })]),
+    ) as Record<OrderEventType, object>),
+    PositionChanged: z.toJSONSchema(positionChangedDetailSchema, { target: 'draft-04' }),
+  };
 }

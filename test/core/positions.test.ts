@@ -11,9 +11,12 @@ import {
   type LedgerState,
   parseSigned9,
   parseSigned18,
+  positionChangedDetailSchema,
   positionJson,
   valueAccount,
 } from '../../lambdas/core/index.js';
+import { detailOf } from '../../lambdas/event-store/envelope.js';
+import { toStoredPositionEvent } from '../../lambdas/orders/account-ledger.js';
 
 let n = 0;
 function exec(
@@ -274,5 +277,27 @@ describe('valuation (docs/domain.md: what a trader computes by hand)', () => {
       '2026-12-03',
     );
     expect(reserved.buying_power).toBe(String(Number(bp) - 1000));
+  });
+});
+
+describe('the published contract', () => {
+  test('every PositionChanged, as the bus carries it, conforms to the registry schema (any executions)', () => {
+    const price = fc.integer({ min: 1, max: 100_000 }).map((c) => (c / 100).toFixed(2));
+    const qty = fc.integer({ min: 1, max: 5_000 }).map((c) => (c / 10).toString());
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ side: fc.constantFrom('buy' as const, 'sell' as const), qty, price }), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        (xs) => {
+          const { events } = fold(xs.map((x) => exec(x.side, x.qty, x.price)));
+          for (const e of events) {
+            const parsed = positionChangedDetailSchema.safeParse(detailOf(toStoredPositionEvent(e)));
+            expect(parsed.error?.issues ?? []).toEqual([]);
+          }
+        },
+      ),
+    );
   });
 });

@@ -173,3 +173,48 @@ it('closing the position places the closing order; once it fills the position is
   expect(all.status).toBe(207);
   expect(all.body).toEqual([]);
 });
+
+it('an operator lets the account sell short (PUT /local/accounts): the sell is accepted marked short, the position goes short, closing buys it back', async () => {
+  const bad = await http.request<Json>('PUT', `/local/accounts/${accountId}`, { shorting: true });
+  expect(bad.status).toBe(400);
+  expect(String(bad.body.message)).toMatch(/^shorting: is not an account setting/);
+  expect(
+    (await http.request('PUT', '/local/accounts/no-such-account', { shorting_enabled: true })).status,
+  ).toBe(404);
+  const set = await http.request<Json>('PUT', `/local/accounts/${accountId}`, {
+    shorting_enabled: true,
+    multiplier: 2,
+  });
+  expect(set.status).toBe(200);
+  expect(set.body).toMatchObject({ shortingEnabled: true, multiplier: '2', cash: '100000' });
+
+  await http.pinQuote(SYMBOL, { bid: '50.00', ask: '50.01', last: '50.00' });
+  const sell = await trader.submit({
+    symbol: SYMBOL,
+    qty: '4',
+    side: 'sell',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await trader.untilStatus(sell.id, 'filled');
+  const trail = (await trader.request<{ events: Json[] }>('GET', `/v2/orders/${sell.id}/events`)).body.events;
+  expect((trail[0]?.data as Json).acceptedAgainst).toMatchObject({
+    shortSale: true,
+    positionQty: '0',
+    shortingEnabled: true,
+  });
+  await eventually(async () => {
+    const p = (await trader.request<Json>('GET', `/v2/positions/${SYMBOL}`)).body;
+    expect(p).toMatchObject({ side: 'short', qty: '-4', avg_entry_price: '50', cost_basis: '-200' });
+  }, 20_000);
+  const closed = await trader.request<Json[]>('DELETE', '/v2/positions?cancel_orders=true');
+  expect(closed.status).toBe(207);
+  expect(closed.body).toMatchObject([
+    { symbol: SYMBOL, status: 200, body: { side: 'buy', qty: '4', position_intent: 'buy_to_close' } },
+  ]);
+  await trader.untilStatus(String((closed.body[0]?.body as Json).id), 'filled');
+  await eventually(
+    async () => expect((await trader.request<Json[]>('GET', '/v2/positions')).body).toEqual([]),
+    20_000,
+  );
+});

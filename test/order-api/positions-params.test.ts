@@ -1,0 +1,78 @@
+/**
+ * The account endpoints' parameters (issue 13): closing quantities (README: `qty` or `percentage`,
+ * rounded down to the nano, never above the position), the day-trade window, and the operator's
+ * account settings of local mode.
+ */
+import { lastBusinessDays } from '../../lambdas/order-api/account-book.js';
+import { closingQty } from '../../lambdas/order-api/close-positions.js';
+import { accountSettingsUpdate } from '../../local/control.js';
+
+const N = 1_000_000_000n;
+
+describe('closingQty', () => {
+  test.each([
+    // position, query, qty or the field of the error
+    [10n * N, {}, 10n * N],
+    [-10n * N, {}, 10n * N],
+    [10n * N, { qty: '4' }, 4n * N],
+    [10n * N, { qty: '10.5' }, 'qty'],
+    [10n * N, { qty: '0' }, 'qty'],
+    [10n * N, { qty: 'abc' }, 'qty'],
+    [10n * N, { percentage: '50' }, 5n * N],
+    [10n * N, { percentage: '100' }, 10n * N],
+    [3n * N, { percentage: '33.3333333333' }, 'percentage'], // too precise
+    [3n * N, { percentage: '33.333333333' }, 999_999_999n], // rounded down to the nano
+    [10n * N, { percentage: '101' }, 'percentage'],
+    [1n, { percentage: '50' }, 'percentage'], // less than a nano
+    [10n * N, { qty: '1', percentage: '50' }, 'qty'],
+  ] as const)('position %s, %j', (held, query, expected) => {
+    const r = closingQty(held, query);
+    if (typeof expected === 'string') {
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.errors[0]?.field).toBe(expected);
+    } else expect(r).toEqual({ ok: true, qty: expected });
+  });
+});
+
+test('the day-trade window: the five NYSE trading days ending today (weekends and holidays skipped)', () => {
+  expect(lastBusinessDays('2026-11-30')).toEqual([
+    '2026-11-30',
+    '2026-11-27',
+    '2026-11-25',
+    '2026-11-24',
+    '2026-11-23',
+  ]);
+  expect(lastBusinessDays('2026-11-29')).toEqual([
+    '2026-11-27',
+    '2026-11-25',
+    '2026-11-24',
+    '2026-11-23',
+    '2026-11-20',
+  ]);
+});
+
+describe('accountSettingsUpdate (PUT /local/accounts/{id})', () => {
+  test.each([
+    [{ cash: '5000' }, { cash: '5000' }],
+    [
+      { cash: 5000, multiplier: 4, shorting_enabled: true },
+      { cash: '5000', multiplier: '4', shortingEnabled: true },
+    ],
+    [
+      { trading_blocked: true, account_blocked: false, pattern_day_trader: true },
+      { tradingBlocked: true, accountBlocked: false, patternDayTrader: true },
+    ],
+  ])('%j', (body, fields) => expect(accountSettingsUpdate(body)).toEqual({ ok: true, fields }));
+
+  test.each([
+    [{}, /^body: give at least one/],
+    [{ cash: '-1' }, /^cash: must be a non-negative decimal/],
+    [{ multiplier: 3 }, /^multiplier: must be 1, 2 or 4/],
+    [{ shorting_enabled: 'yes' }, /^shorting_enabled: must be true or false/],
+    [{ buyingPower: '1' }, /^buyingPower: is not an account setting/],
+  ])('%j is refused naming the field', (body, message) => {
+    const r = accountSettingsUpdate(body);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.message).toMatch(message);
+  });
+});
