@@ -143,7 +143,8 @@ export function accountSettingsUpdate(
 
 export function createLocalControl(deps: LocalControlDeps) {
   const marketTable = tableFor(deps.topology, 'MARKET_TABLE');
-  const accountsTable = tableFor(deps.topology, 'ACCOUNTS_TABLE');
+  // Looked up when asked for: a topology without the accounts table still serves the rest.
+  const accountsTable = () => tableFor(deps.topology, 'ACCOUNTS_TABLE');
   const venueTable = tableFor(deps.topology, 'VENUE_ORDERS_TABLE');
   // An order's workflow is named by its id in one of the state machines (its lifecycle, or the
   // schedule of an algorithmic parent).
@@ -204,7 +205,7 @@ export function createLocalControl(deps: LocalControlDeps) {
         try {
           const updated = await deps.doc.send(
             new UpdateCommand({
-              TableName: accountsTable,
+              TableName: accountsTable(),
               Key: { pk: `account#${id}` },
               UpdateExpression: `SET ${names.map((_, i) => `#a${i} = :v${i}`).join(', ')}`,
               ExpressionAttributeNames: Object.fromEntries(names.map((n, i) => [`#a${i}`, n])),
@@ -225,7 +226,7 @@ export function createLocalControl(deps: LocalControlDeps) {
       }
       case 'GET accounts/{id}': {
         const got = await deps.doc.send(
-          new GetCommand({ TableName: accountsTable, Key: { pk: `account#${id}` }, ConsistentRead: true }),
+          new GetCommand({ TableName: accountsTable(), Key: { pk: `account#${id}` }, ConsistentRead: true }),
         );
         return got.Item === undefined ? problem(404, 'not_found', `no account ${id}`) : json(200, got.Item);
       }
