@@ -14,6 +14,7 @@
  */
 import { CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR } from './calendar.js';
 import {
+  calendarInForce,
   DEFAULT_SESSION_CLOSE,
   isInRegularSession,
   newYorkIso,
@@ -96,11 +97,16 @@ function hoursOf(date: string, sessionClose: string, options: SessionOptions) {
   return sessionHoursOn(t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate(), sessionClose, options);
 }
 
-/** Whether trades settle on `date`: a session day on which the banks are open too. */
+/**
+ * Whether trades settle on `date` with these session `hours`: a session day on which the banks are
+ * open too (bank-only holidays count under the NYSE calendar only).
+ */
+function settlesOn(date: string, hours: ReturnType<typeof hoursOf>, nyse: boolean): boolean {
+  return hours !== null && (!nyse || bankOnlyHoliday(date) === null);
+}
+
 function isSettlementDay(date: string, sessionClose: string, options: SessionOptions): boolean {
-  if (hoursOf(date, sessionClose, options) === null) return false;
-  const nyse = (options.calendar ?? (options.sessionDays === undefined ? 'nyse' : 'none')) === 'nyse';
-  return !nyse || bankOnlyHoliday(date) === null;
+  return settlesOn(date, hoursOf(date, sessionClose, options), calendarInForce(options) === 'nyse');
 }
 
 /** The settlement date of a trade on `tradeDate`. */
@@ -139,11 +145,11 @@ export function marketCalendar(
   const earliest = isoOf(new Date(dateOf(start).getTime() - lookaround));
   const first = dateType === 'SETTLEMENT' && earliest > MARKET_CALENDAR_FIRST_DATE ? earliest : start;
   const last = isoOf(new Date(dateOf(end).getTime() + lookaround));
-  const nyse = (options.calendar ?? (options.sessionDays === undefined ? 'nyse' : 'none')) === 'nyse';
+  const nyse = calendarInForce(options) === 'nyse';
   const days: { date: string; hours: ReturnType<typeof hoursOf>; settles: boolean }[] = [];
   for (let date = first; date <= last; date = nextDate(date)) {
     const hours = hoursOf(date, sessionClose, options);
-    days.push({ date, hours, settles: hours !== null && (!nyse || bankOnlyHoliday(date) === null) });
+    days.push({ date, hours, settles: settlesOn(date, hours, nyse) });
   }
   const out: MarketCalendarDay[] = [];
   for (let i = 0; i < days.length; i++) {

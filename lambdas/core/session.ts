@@ -205,6 +205,11 @@ function checkGtcMaxAgeDays(days: number, shown: string | number = days): void {
     );
 }
 
+/** The calendar in force of `options` (`calendarOf`). */
+export function calendarInForce(options: SessionOptions): SessionCalendar {
+  return calendarOf(options.sessionDays, options.calendar);
+}
+
 /** The calendar in force: explicit, else `nyse` for the default week and `none` for a custom one. */
 function calendarOf(sessionDays: readonly number[] | undefined, calendar: SessionCalendar | undefined) {
   const c = calendar ?? (sessionDays === undefined ? 'nyse' : 'none');
