@@ -203,19 +203,32 @@ export async function pageWithOrders(
   });
 }
 
-async function collect(
+/**
+ * The items `input` finds, page by page, each page kept as `keep` decides, until `limit` are kept
+ * or the index ends.
+ */
+async function collectPages(
   doc: DynamoDBDocumentClient,
   input: QueryCommandInput,
   limit: number,
+  keep: (items: ListedItem[]) => Promise<ListedItem[]> | ListedItem[],
 ): Promise<ListedItem[]> {
   const out: ListedItem[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const page = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-    for (const item of page.Items ?? []) out.push(item as ListedItem);
+    out.push(...(await keep((page.Items ?? []) as ListedItem[])));
     start = page.LastEvaluatedKey;
   } while (start !== undefined && out.length < limit);
   return out.slice(0, limit);
+}
+
+function collect(
+  doc: DynamoDBDocumentClient,
+  input: QueryCommandInput,
+  limit: number,
+): Promise<ListedItem[]> {
+  return collectPages(doc, input, limit, (items) => items);
 }
 
 /**
@@ -224,29 +237,23 @@ async function collect(
  * status is the document's (the table is the view's latest; an order the index shows that the
  * table no longer has is left out, as in `pageWithOrders`).
  */
-async function collectClosed(
+function collectClosed(
   doc: DynamoDBDocumentClient,
   table: string,
   input: QueryCommandInput,
   limit: number,
 ): Promise<ListedItem[]> {
-  const out: ListedItem[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-    const items = (page.Items ?? []) as ListedItem[];
+  return collectPages(doc, input, limit, async (items) => {
     const orders = await orderDocuments(
       doc,
       table,
       items.map((i) => i.orderId),
     );
-    for (const item of items) {
+    return items.flatMap((item) => {
       const order = orders.get(item.orderId);
-      if (order !== undefined && !isOpen(order.status)) out.push({ ...item, order });
-    }
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined && out.length < limit);
-  return out.slice(0, limit);
+      return order !== undefined && !isOpen(order.status) ? [{ ...item, order }] : [];
+    });
+  });
 }
 
 /**
