@@ -8,6 +8,8 @@
  *   PUT /local/accounts/{account_id} {"cash","multiplier","shorting_enabled","pattern_day_trader",
  *                                    "trading_blocked","account_blocked"}: the account's money and permissions
  *   GET /local/accounts/{account_id} the account's record (its API keys are other items)
+ *   GET /local/queues/{name}        the messages a queue holds (its logical id without CDK's hash,
+ *                                    e.g. EventsPortfolioManagerQueue), bodies parsed, not received
  *   GET /local/health
  * Quotes and venue settings live where the simulated venue reads them (DynamoDB), written with
  * the venue's own validation, so the handlers see them exactly as in AWS.
@@ -18,6 +20,7 @@ import { pinnedQuoteItem } from '../lambdas/broker-gateway/simulated/market.js';
 import { venueConfigItem } from '../lambdas/broker-gateway/simulated/simulated-venue.js';
 import { parseNanos } from '../lambdas/core/index.js';
 import type { LocalEventBridge } from './event-bridge.js';
+import type { LocalQueues } from './sqs.js';
 import type { LocalStepFunctions } from './step-functions.js';
 import type { LocalTopology } from './types.js';
 
@@ -40,6 +43,8 @@ export interface LocalControlDeps {
   readonly topology: LocalTopology;
   readonly stepFunctions: LocalStepFunctions;
   readonly eventBridge: LocalEventBridge;
+  /** The queues, for `GET /local/queues/{name}` (absent: the route answers 404). */
+  readonly queues?: Pick<LocalQueues, 'messages'>;
 }
 
 const json = (statusCode: number, value: unknown): ControlResponse => ({
@@ -229,6 +234,27 @@ export function createLocalControl(deps: LocalControlDeps) {
           new GetCommand({ TableName: accountsTable(), Key: { pk: `account#${id}` }, ConsistentRead: true }),
         );
         return got.Item === undefined ? problem(404, 'not_found', `no account ${id}`) : json(200, got.Item);
+      }
+      case 'GET queues/{id}': {
+        // A subscriber's queue as its consumer would find it: nothing is received or deleted.
+        const queue = deps.topology.queues.find((q) => q.logicalId.replace(/[0-9A-F]{8}$/, '') === id);
+        if (queue === undefined || deps.queues === undefined)
+          return problem(404, 'not_found', `no queue ${id}`);
+        const messages = deps.queues.messages(queue.logicalId).map((m) => {
+          let body: unknown = m.body;
+          try {
+            body = JSON.parse(m.body);
+          } catch {
+            // not JSON: shown as sent
+          }
+          return {
+            messageId: m.messageId,
+            sentTimestamp: m.sentTimestamp,
+            receiveCount: m.receiveCount,
+            body,
+          };
+        });
+        return json(200, messages);
       }
       case 'PUT venues/{id}': {
         const body = parseJson(req.body);

@@ -305,7 +305,7 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
     const warmUpSecret = `warm-up-${randomUUID()}`;
     await seedWarmUpAccount(doc, topology, warmUpSecret);
 
-    const control = createLocalControl({ doc, topology, stepFunctions, eventBridge });
+    const control = createLocalControl({ doc, topology, stepFunctions, eventBridge, queues });
     const httpApi = new LocalHttpApi(
       topology.httpApis[0] as NonNullable<LocalTopology['httpApis'][0]>,
       runtime,

@@ -4,7 +4,14 @@
  * own (a cash account that may not sell short), so nothing else moves its numbers.
  */
 import { randomUUID } from 'node:crypto';
-import { eventually, OmsHttp, type SharedOms, seedAccount, sharedTradingDayOms } from './harness.js';
+import {
+  type BusEvent,
+  eventually,
+  OmsHttp,
+  type SharedOms,
+  seedAccount,
+  sharedTradingDayOms,
+} from './harness.js';
 
 jest.setTimeout(90_000);
 
@@ -118,12 +125,22 @@ it('a partial sell realizes P&L against the average; FILL activities and Positio
   );
   expect(next.body.map((f) => f.order_id)).toEqual([fills[1]?.order_id]);
 
-  // The Portfolio Manager's view: every PositionChanged once, in the account's sequence.
+  // The Portfolio Manager's view (its rule's queue, as its consumer would receive it): every
+  // PositionChanged once, in the account's sequence.
   const changes = await eventually(async () => {
-    const events = await http.positionEvents(accountId);
-    expect(events).toHaveLength(2);
-    return events;
+    const queued = (
+      await http.request<{ body: BusEvent }[]>('GET', '/local/queues/EventsPortfolioManagerQueue')
+    ).body
+      .map((m) => m.body)
+      .filter((e) => e['detail-type'] === 'PositionChanged' && e.detail.metadata?.accountId === accountId);
+    expect(queued).toHaveLength(2);
+    return queued;
   }, 20_000);
+  expect(changes.map((e) => e.detail.metadata?.eventId)).toEqual([
+    `positions#${accountId}:1`,
+    `positions#${accountId}:2`,
+  ]);
+  expect((await http.positionEvents(accountId)).map((e) => e.detail.metadata?.seq)).toEqual([1, 2]);
   expect(changes.map((e) => e.detail.metadata?.seq)).toEqual([1, 2]);
   expect(changes.map((e) => e.detail.data?.realizedPl)).toEqual(['0', '39.98']);
   expect(changes.map((e) => [e.detail.data?.qtyBefore, e.detail.data?.qtyAfter])).toEqual([
