@@ -89,6 +89,8 @@ interface ActivityQuery {
   readonly beforeSeq?: number;
   readonly fromMs: number;
   readonly untilMs: number;
+  /** `YYYY-MM-DD`: only executions of that New York date. */
+  readonly onDate?: string;
 }
 
 /** The activities query, checked: every problem named by its parameter (400). */
@@ -134,14 +136,10 @@ function parseActivityQuery(
   const after = time('after');
   const until = time('until');
   const date = time('date');
-  let fromMs = after ?? Number.NEGATIVE_INFINITY;
-  let untilMs = until ?? Number.POSITIVE_INFINITY;
-  if (date !== undefined) {
-    // `date`: the New York trading day of that date (Alpaca's), overriding after/until.
-    const day = new Date(date).toISOString().slice(0, 10);
-    fromMs = Date.parse(`${day}T00:00:00-05:00`) - 3_600_000;
-    untilMs = Date.parse(`${day}T23:59:59.999-05:00`) + 3_600_000;
-  }
+  const fromMs = after ?? Number.NEGATIVE_INFINITY;
+  const untilMs = until ?? Number.POSITIVE_INFINITY;
+  // `date`: the executions of that New York date (Alpaca's), within after/until when given too.
+  const onDate = date === undefined ? undefined : (query.date as string).slice(0, 10);
   let afterSeq: number | undefined;
   let beforeSeq: number | undefined;
   const token = query.page_token;
@@ -163,6 +161,7 @@ function parseActivityQuery(
       ...(beforeSeq === undefined ? {} : { beforeSeq }),
       fromMs,
       untilMs,
+      ...(onDate === undefined ? {} : { onDate }),
     },
   };
 }
@@ -183,7 +182,8 @@ async function activities(accountId: string, q: ActivityQuery): Promise<unknown[
     });
     for (const e of events) {
       const t = Date.parse(e.data.transactionTime);
-      if (t >= q.fromMs && t <= q.untilMs) out.push(fillActivityJson(e));
+      const inDay = q.onDate === undefined || newYorkDate(t) === q.onDate;
+      if (t >= q.fromMs && t <= q.untilMs && inDay) out.push(fillActivityJson(e));
       if (out.length === q.pageSize) return out;
     }
     const last = events.at(-1);

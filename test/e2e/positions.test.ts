@@ -125,6 +125,26 @@ it('a partial sell realizes P&L against the average; FILL activities and Positio
   );
   expect(next.body.map((f) => f.order_id)).toEqual([fills[1]?.order_id]);
 
+  // date: the executions of that New York date; a bad parameter is a 400 naming it.
+  // (the New York date of the two executions, from their own time: the suite may run across midnight)
+  const nyDate = (t: unknown) =>
+    new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York' }).format(new Date(String(t)));
+  const today = nyDate(fills[1]?.transaction_time);
+  expect(nyDate(fills[0]?.transaction_time)).toBe(today);
+  expect(
+    (await trader.request<Json[]>('GET', `/v2/account/activities/FILL?date=${today}`)).body,
+  ).toHaveLength(2);
+  expect((await trader.request<Json[]>('GET', '/v2/account/activities/FILL?date=2000-01-03')).body).toEqual(
+    [],
+  );
+  expect((await trader.request<Json[]>('GET', '/v2/account/activities?activity_types=DIV')).body).toEqual([]);
+  const badSize = await trader.request<Json>('GET', '/v2/account/activities?page_size=0');
+  expect(badSize.status).toBe(400);
+  expect(String(badSize.body.message)).toMatch(/page_size/);
+  const badType = await trader.request<Json>('GET', '/v2/account/activities/NOPE');
+  expect(badType.status).toBe(400);
+  expect(String(badType.body.message)).toMatch(/activity_type/);
+
   // The Portfolio Manager's view (its rule's queue, as its consumer would receive it): every
   // PositionChanged once, in the account's sequence.
   const changes = await eventually(async () => {
