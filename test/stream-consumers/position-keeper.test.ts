@@ -1,0 +1,53 @@
+/**
+ * Which events are executions of the account (issue 13, docs/domain.md "Positions and the
+ * account"): an order's own fills, never an algorithmic parent's mirror of its child's fill.
+ */
+import './env.js';
+import type { OrderEvent, OrderState } from '../../lambdas/core/index.js';
+import { executionOf } from '../../lambdas/stream-consumers/position-keeper.js';
+import { limitOrder, OrderBook } from '../core/order-book.js';
+import { stored } from './records.js';
+
+function filledOrder(): { state: OrderState; events: OrderEvent[] } {
+  const book = new OrderBook();
+  const events: OrderEvent[] = [];
+  const take = (d: ReturnType<OrderBook['run']>) => {
+    if (d.ok) events.push(...d.events);
+  };
+  take(book.submit('o-1', limitOrder({ qty: '10', side: 'sell', symbol: 'aapl' })));
+  take(book.run('o-1', { type: 'accept', venueOrderId: 'v-1' } as never));
+  take(book.run('o-1', { type: 'fill', execId: 'x-1', lastQty: '4', lastPx: '100' } as never));
+  take(book.run('o-1', { type: 'fill', execId: 'x-2', lastQty: '6', lastPx: '101' } as never));
+  return { state: book.state('o-1'), events };
+}
+
+test.each([
+  [
+    'OrderPartiallyFilled',
+    { execId: 'x-1', qty: '4', price: '100', cumQty: '4', leavesQty: '6', orderStatus: 'partially_filled' },
+  ],
+  [
+    'OrderFilled',
+    { execId: 'x-2', qty: '6', price: '101', cumQty: '10', leavesQty: '0', orderStatus: 'filled' },
+  ],
+] as const)('%s is an execution: symbol and side from the order', (type, expected) => {
+  const { state, events } = filledOrder();
+  const e = events.find((x) => x.type === type) as OrderEvent;
+  expect(executionOf(stored(e), state)).toMatchObject({
+    ...expected,
+    orderId: 'o-1',
+    orderEventId: `o-1:${e.seq}`,
+    symbol: 'AAPL',
+    side: 'sell',
+    transactionTime: e.occurredAt,
+  });
+});
+
+test('an algorithmic parent mirroring its child fill, and any other event, are not executions', () => {
+  const { state, events } = filledOrder();
+  const fill = events.find((x) => x.type === 'OrderFilled') as OrderEvent & { data: object };
+  const mirrored = { ...fill, data: { ...fill.data, childOrderId: 'child-1' } } as OrderEvent;
+  expect(executionOf(stored(mirrored), state)).toBeNull();
+  for (const e of events.filter((x) => x.type !== 'OrderFilled' && x.type !== 'OrderPartiallyFilled'))
+    expect(executionOf(stored(e), state)).toBeNull();
+});
