@@ -430,11 +430,11 @@ describe('event bus', () => {
     });
   });
 
-  test('schema registry holds one draft-4 schema per order event type', () => {
+  test('schema registry holds one draft-4 schema per order event type, and PositionChanged', () => {
     template.hasResourceProperties('AWS::EventSchemas::Registry', { RegistryName: 'stockbot-oms' });
     const schemas = ofType('AWS::EventSchemas::Schema').map(([, s]) => s.Properties);
     expect(schemas.map((s) => s.SchemaName).sort()).toEqual(
-      ORDER_EVENT_TYPES.map((t) => `stockbot.oms@${t}`).sort(),
+      [...ORDER_EVENT_TYPES, 'PositionChanged'].map((t) => `stockbot.oms@${t}`).sort(),
     );
     for (const s of schemas) {
       expect(s.Type).toBe('JSONSchemaDraft4');
