@@ -14,6 +14,7 @@
  * Pure: no AWS, no I/O.
  */
 import * as z from 'zod/mini';
+import { ASSET_STATUSES } from './asset.js';
 import type { OrderEvent, OrderEventType } from './events.js';
 import {
   ALGORITHMS,
@@ -120,6 +121,20 @@ export const eventDataSchemas = {
         }),
         referencePrice: z.nullable(decimalText),
         buyingPower: z.nullable(decimalText),
+        // Absent on orders placed before the asset master; null: the symbol was not listed.
+        asset: z.optional(
+          z.nullable(
+            z.strictObject({
+              id,
+              status: z.enum(ASSET_STATUSES),
+              tradable: z.boolean(),
+              fractionable: z.boolean(),
+              marginable: z.boolean(),
+              shortable: z.boolean(),
+              easyToBorrow: z.boolean(),
+            }),
+          ),
+        ),
       }),
     ),
   }),

@@ -1,5 +1,6 @@
 /** The order domain: pure TypeScript, no AWS, no I/O, no clock. */
 export * from './algo-parent.js';
+export * from './asset.js';
 export * from './calendar.js';
 export * from './contingency.js';
 export * from './decimal.js';

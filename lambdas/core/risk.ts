@@ -7,6 +7,12 @@
  * - `account_not_configured`: the account has no readable risk configuration (no record, or
  *   one that does not parse). Fail closed: the order is refused and no other rule is checked,
  *   since limits that were never configured cannot be enforced.
+ * - `unknown_asset`: the asset master does not list the symbol (core asset.ts). It stands instead
+ *   of `no_reference_price`: a symbol the OMS does not know has no quote either, and the one
+ *   refusal says why.
+ * - `asset_not_tradable`: the asset is listed inactive, or not tradable.
+ * - `asset_not_fractionable`: a fractional qty, or a notional order, for an asset that trades in
+ *   whole shares only.
  * - `restricted_symbol`: the symbol is on the account's restricted list (case-insensitive).
  * - `max_order_qty`: the order's qty exceeds the limit. Notional orders have no qty and are
  *   held by `max_order_notional` instead.
@@ -26,6 +32,8 @@
  * The submit rate (`maxOrdersPerSecond`) is a limit of the account too, but it is enforced by
  * the API's rate-limit window (a 429), not here: it depends on a counter, not on the order.
  */
+
+import type { AssetFacts } from './asset.js';
 import {
   formatNanos,
   formatValue18,
@@ -49,6 +57,11 @@ export interface RiskSnapshot {
   readonly limits: RiskLimits;
   readonly referencePrice: string | null;
   readonly buyingPower: string | null;
+  /**
+   * The asset master's facts on the symbol (null: not listed). Absent on orders placed before the
+   * asset master existed: their re-check reads the asset (lambdas/orders/risk-context.ts).
+   */
+  readonly asset?: AssetFacts | null;
 }
 
 export interface RiskLimits {
@@ -92,6 +105,8 @@ export interface RiskContext {
   /** Epoch ms the check is made as of (the duplicate window ends here). */
   readonly now: number;
   readonly referencePrice: string | null;
+  /** The asset master's facts on the order's symbol; null when the master does not list it. */
+  readonly asset: AssetFacts | null;
   /** null = unlimited. */
   readonly buyingPower: string | null;
   /** Notional reserved by open buy orders. */
@@ -106,6 +121,9 @@ export interface RiskContext {
 
 export type RiskRule =
   | 'account_not_configured'
+  | 'unknown_asset'
+  | 'asset_not_tradable'
+  | 'asset_not_fractionable'
   | 'max_order_qty'
   | 'max_order_notional'
   | 'price_collar'
@@ -185,6 +203,24 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
   }
 
   const symbol = order.symbol.toUpperCase();
+  const asset = ctx.asset;
+  if (asset === null) refuse('unknown_asset', 'asset master', `${symbol} is not listed in the asset master`);
+  else {
+    if (asset.status !== 'active')
+      refuse('asset_not_tradable', 'tradable', `${symbol} is not tradable: its status is ${asset.status}`);
+    else if (!asset.tradable) refuse('asset_not_tradable', 'tradable', `${symbol} is not tradable`);
+    if (!asset.fractionable) {
+      const qty = dec(order.qty);
+      const fractional =
+        order.notional !== null
+          ? `a notional order (${order.notional}) is for a fraction of a share`
+          : qty !== null && qty % ONE !== 0n
+            ? `qty ${formatNanos(qty)} is not a whole number of shares`
+            : null;
+      if (fractional !== null)
+        refuse('asset_not_fractionable', 'fractionable', `${symbol} is not fractionable: ${fractional}`);
+    }
+  }
   const restricted = limits.restrictedSymbols.find((s) => s.toUpperCase() === symbol);
   if (restricted !== undefined)
     refuse('restricted_symbol', restricted, `${symbol} is on the restricted list`);
@@ -269,7 +305,8 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
     }
   }
 
-  if (needsPrice.length > 0) {
+  // An unknown symbol has no quote either: `unknown_asset` says why, once.
+  if (needsPrice.length > 0 && asset !== null) {
     refuse(
       'no_reference_price',
       needsPrice.join(', '),

@@ -174,6 +174,7 @@ export async function placeOrder(
           limits,
           referencePrice: context.referencePrice,
           buyingPower: context.buyingPower,
+          asset: context.asset,
         },
       } as const;
       const decision = decide(

@@ -6,6 +6,7 @@ import {
   appended,
   history,
   lambdaContext,
+  marketHolds,
   SUBMITTED_AT,
   setEnv,
   spec,
@@ -21,7 +22,7 @@ function marketAndAccount(account: Record<string, unknown> = {}, orders: Record<
   ddb
     .on(GetCommand, { TableName: TABLES.ACCOUNTS_TABLE })
     .resolves({ Item: { pk: 'account#acc-1', ...account } });
-  ddb.on(GetCommand, { TableName: TABLES.MARKET_TABLE }).resolves({ Item: { symbol: 'AAPL', last: '100' } });
+  marketHolds(ddb, (symbol) => ({ symbol, last: '100' }));
   ddb
     .on(QueryCommand, { TableName: TABLES.ORDERS_TABLE })
     .resolves({ Items: orders.map((o) => ({ order: o })) });

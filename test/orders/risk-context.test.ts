@@ -1,8 +1,13 @@
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { checkPreTradeRisk, DEFAULT_RISK_LIMITS } from '../../lambdas/core/index.js';
+import {
+  assetFactsOf,
+  checkPreTradeRisk,
+  DEFAULT_RISK_LIMITS,
+  defaultAsset,
+} from '../../lambdas/core/index.js';
 import { loadRiskInputs } from '../../lambdas/orders/risk-context.js';
-import { SUBMITTED_AT, setEnv, spec, TABLES } from '../order-lifecycle/fixtures.js';
+import { marketHolds, SUBMITTED_AT, setEnv, spec, TABLES } from '../order-lifecycle/fixtures.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -30,12 +35,7 @@ it('merges the account limits over the defaults and values open buys (recent ord
       buyingPower: '50000',
     },
   });
-  ddb
-    .on(GetCommand, { TableName: TABLES.MARKET_TABLE, Key: { symbol: 'AAPL' } })
-    .resolves({ Item: { last: '100' } });
-  ddb
-    .on(GetCommand, { TableName: TABLES.MARKET_TABLE, Key: { symbol: 'MSFT' } })
-    .resolves({ Item: { last: '400' } });
+  marketHolds(ddb, (symbol) => ({ AAPL: { last: '100' }, MSFT: { last: '400' } })[symbol]);
   ddb.on(QueryCommand, { IndexName: 'byAccountOpen' }).resolves({
     Items: [
       view({ id: 'a', symbol: 'AAPL', qty: '10', limit_price: '99', filled_qty: '4' }), // 6 x 99 = 594
@@ -67,7 +67,7 @@ const buyOne = spec({ symbol: 'AAPL', qty: '1', side: 'buy', type: 'market' });
 
 function accountHolds(item: Record<string, unknown> | undefined, openOrders: Record<string, unknown>[] = []) {
   ddb.on(GetCommand, { TableName: TABLES.ACCOUNTS_TABLE }).resolves({ Item: item });
-  ddb.on(GetCommand, { TableName: TABLES.MARKET_TABLE }).resolves({ Item: { last: '100' } });
+  marketHolds(ddb, () => ({ last: '100' }));
   ddb.on(QueryCommand, { IndexName: 'byAccountOpen' }).resolves({ Items: openOrders });
   ddb.on(QueryCommand, { IndexName: 'byAccount' }).resolves({ Items: [] });
 }
@@ -183,5 +183,87 @@ describe('open buy exposure of an order already stored (self)', () => {
     };
     expect(await recheck('ord-a', at(0))).toEqual([]);
     expect(await recheck('ord-b', at(1))).toEqual(['buying_power']);
+  });
+});
+
+describe('the asset master (issue 13): read with the quote, carried in the snapshot', () => {
+  const snapshot = {
+    limits: DEFAULT_RISK_LIMITS,
+    referencePrice: '100',
+    buyingPower: null,
+  } as const;
+
+  it('the API check reads the quote and the asset in ONE BatchGetItem over both tables', async () => {
+    accountHolds({ pk: 'account#acc-1' });
+    const { context } = await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT);
+    expect(context.asset).toEqual(assetFactsOf(defaultAsset('AAPL')));
+    expect(context.referencePrice).toBe('100');
+    const batches = ddb
+      .commandCalls(BatchGetCommand)
+      .map((c) => Object.keys(c.args[0].input.RequestItems ?? {}));
+    expect(batches).toEqual([[TABLES.MARKET_TABLE, TABLES.ASSETS_TABLE]]);
+    // No GetItem of the market or the asset besides it.
+    const gets = ddb.commandCalls(GetCommand).map((c) => c.args[0].input.TableName);
+    expect(gets).toEqual([TABLES.ACCOUNTS_TABLE]);
+  });
+
+  it.each<[string, Record<string, unknown> | undefined, string[]]>([
+    ['not listed', undefined, ['unknown_asset']],
+    ['listed inactive', { symbol: 'AAPL', status: 'inactive' }, ['asset_not_tradable']],
+    ['listed, not tradable', { symbol: 'AAPL', tradable: false }, ['asset_not_tradable']],
+    ['an unreadable item (fail closed: not listed)', { symbol: 'AAPL', tradable: 'yes' }, ['unknown_asset']],
+    ['a bare {symbol} item: a default asset', { symbol: 'AAPL' }, []],
+  ])('an asset %s', async (_name, item, rules) => {
+    ddb.on(GetCommand, { TableName: TABLES.ACCOUNTS_TABLE }).resolves({ Item: { pk: 'account#acc-1' } });
+    ddb.on(QueryCommand, { IndexName: 'byAccountOpen' }).resolves({ Items: [] });
+    marketHolds(
+      ddb,
+      () => ({ last: '100' }),
+      () => item,
+    );
+    const { limits, context } = await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT);
+    expect(context.asset === null).toBe(rules.includes('unknown_asset'));
+    expect(checkPreTradeRisk(buyOne, limits, context).map((r) => r.rule)).toEqual(rules);
+  });
+
+  it('the shortable and easy-to-borrow facts reach the context (for the short-sale rule)', async () => {
+    ddb.on(GetCommand, { TableName: TABLES.ACCOUNTS_TABLE }).resolves({ Item: { pk: 'account#acc-1' } });
+    ddb.on(QueryCommand, { IndexName: 'byAccountOpen' }).resolves({ Items: [] });
+    marketHolds(
+      ddb,
+      () => ({ last: '100' }),
+      (symbol) => ({ symbol, shortable: false, easyToBorrow: false }),
+    );
+    const { context } = await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT);
+    expect(context.asset).toMatchObject({ shortable: false, easyToBorrow: false, fractionable: true });
+  });
+
+  it('with a snapshot that has the asset, neither the market nor the asset master is read', async () => {
+    accountHolds({ pk: 'account#acc-1' });
+    const asset = { ...assetFactsOf(defaultAsset('AAPL')), fractionable: false };
+    const { context } = await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT, {
+      snapshot: { ...snapshot, asset },
+    });
+    expect(context.asset).toEqual(asset);
+    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('a snapshot that says "not listed" (null) is not read again either', async () => {
+    accountHolds({ pk: 'account#acc-1' });
+    const { context } = await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT, {
+      snapshot: { ...snapshot, asset: null },
+    });
+    expect(context.asset).toBeNull();
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('a snapshot from before the asset master (no asset) reads the asset alone, not the quote', async () => {
+    accountHolds({ pk: 'account#acc-1' });
+    const { context } = await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT, { snapshot });
+    expect(context.asset).toEqual(assetFactsOf(defaultAsset('AAPL')));
+    expect(context.referencePrice).toBe('100');
+    expect(ddb.commandCalls(GetCommand).map((c) => c.args[0].input.TableName)).toEqual([TABLES.ASSETS_TABLE]);
+    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(0);
   });
 });
