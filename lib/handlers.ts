@@ -12,6 +12,8 @@ export const HANDLERS = {
   cancelOrder: 'lambdas/order-api/cancel-order.ts',
   // GET /v2/clock and GET /v2/calendar (the sessions the OMS trades by; no table)
   marketCalendar: 'lambdas/order-api/market-calendar.ts',
+  // GET /v2/assets and GET /v2/assets/{symbol_or_asset_id} (the asset master)
+  assets: 'lambdas/order-api/assets.ts',
   // DELETE /v2/orders fans out: one cancel request per open order, bus rule -> queue -> this worker
   cancelAllWorker: 'lambdas/order-api/cancel-all-worker.ts',
   // Event store stream consumers

@@ -60,6 +60,8 @@ export const ORDER_ROUTES = [
   { method: HttpMethod.DELETE, path: '/v2/orders', fn: 'cancelOrder' },
   { method: HttpMethod.GET, path: '/v2/clock', fn: 'marketCalendar' },
   { method: HttpMethod.GET, path: '/v2/calendar', fn: 'marketCalendar' },
+  { method: HttpMethod.GET, path: '/v2/assets', fn: 'assets' },
+  { method: HttpMethod.GET, path: '/v2/assets/{symbol_or_asset_id}', fn: 'assets' },
 ] as const;
 
 type RouteFunction = (typeof ORDER_ROUTES)[number]['fn'];
@@ -103,6 +105,7 @@ export class OrderApi extends Construct {
     useTable(createOrder, stores.accounts, ENV.accountsTable, 'read');
     useTable(createOrder, stores.orders, ENV.ordersTable, 'read');
     useTable(createOrder, market, ENV.marketTable, 'read');
+    useTable(createOrder, stores.assets, ENV.assetsTable, 'read');
 
     const queryOrders = apiFunction('QueryOrders', HANDLERS.queryOrders, 'GET /v2/orders[/...]');
     useTable(queryOrders, stores.events, ENV.eventStoreTable, 'read');
@@ -114,6 +117,7 @@ export class OrderApi extends Construct {
     useTable(replaceOrder, stores.orders, ENV.ordersTable, 'read');
     useTable(replaceOrder, stores.accounts, ENV.accountsTable, 'read');
     useTable(replaceOrder, market, ENV.marketTable, 'read');
+    useTable(replaceOrder, stores.assets, ENV.assetsTable, 'read');
     useTable(replaceOrder, stores.idempotency, ENV.idempotencyTable, 'readWrite');
 
     const cancelOrder = apiFunction('CancelOrder', HANDLERS.cancelOrder, 'DELETE /v2/orders[/{order_id}]');
@@ -128,6 +132,10 @@ export class OrderApi extends Construct {
       HANDLERS.marketCalendar,
       'GET /v2/clock, GET /v2/calendar',
     );
+
+    // The asset master: read only (operators write it; docs/domain.md "The asset master").
+    const assets = apiFunction('Assets', HANDLERS.assets, 'GET /v2/assets[/{symbol_or_asset_id}]');
+    useTable(assets, stores.assets, ENV.assetsTable, 'read');
 
     // DELETE /v2/orders answers at once; the cancels are this worker's, one queued request per order.
     this.cancelAllWorker = omsFunction(this, 'CancelAllWorker', {
@@ -147,7 +155,7 @@ export class OrderApi extends Construct {
     this.deadLetterQueues = { CancelAll: cancelAll.deadLetterQueue };
     this.watchedQueues = { CancelAll: { queue: cancelAll.queue, maxAge: BUS_QUEUE_MAX_MESSAGE_AGE } };
 
-    this.functions = { createOrder, queryOrders, replaceOrder, cancelOrder, marketCalendar };
+    this.functions = { createOrder, queryOrders, replaceOrder, cancelOrder, marketCalendar, assets };
 
     const authorizer = new HttpLambdaAuthorizer('KeyPairOrJwt', this.authorizer, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
