@@ -324,3 +324,43 @@ export function applyAssetInput(symbol: string, input: unknown, current: Asset |
     },
   };
 }
+
+/** What an import of a list of assets (Alpaca's `GET /v2/assets` answer, or the same shape) yields. */
+export interface AssetImport {
+  readonly assets: readonly Asset[];
+  /** Entries of another class than us_equity (Alpaca lists crypto too): not the master's. */
+  readonly skipped: readonly string[];
+  /** Entries that could not be read, each named by its index and symbol. */
+  readonly errors: readonly string[];
+}
+
+/**
+ * The assets of a JSON list of Alpaca Asset objects (or one object), each over the defaults
+ * (`applyAssetInput(symbol, entry, null)`): what an operator's import writes (scripts/put-assets.ts).
+ */
+export function assetsFromAlpacaList(value: unknown): AssetImport {
+  const entries = Array.isArray(value) ? value : [value];
+  const assets: Asset[] = [];
+  const skipped: string[] = [];
+  const errors: string[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const where = `[${i}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      errors.push(`${where}: must be an asset object`);
+      continue;
+    }
+    const { symbol, class: assetClass } = entry as { symbol?: unknown; class?: unknown };
+    if (typeof symbol !== 'string') {
+      errors.push(`${where}: symbol: is required`);
+      continue;
+    }
+    if (assetClass !== undefined && assetClass !== ASSET_CLASS) {
+      skipped.push(symbol);
+      continue;
+    }
+    const built = applyAssetInput(symbol, entry, null);
+    if (built.ok) assets.push(built.asset);
+    else errors.push(`${where} ${symbol}: ${built.errors.map((e) => e.message).join('; ')}`);
+  }
+  return { assets, skipped, errors };
+}

@@ -6,7 +6,7 @@
 import './env.js';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { applyAssetInput, assetIdOf, defaultAsset } from '../../lambdas/core/index.js';
+import { applyAssetInput, assetIdOf } from '../../lambdas/core/index.js';
 import { handler, parseAssetQuery } from '../../lambdas/order-api/assets.js';
 import { assetToItem } from '../../lambdas/platform/market-data.js';
 import { apiEvent, parse } from './fixtures.js';
@@ -174,81 +174,5 @@ describe('GET /v2/assets/{symbol_or_asset_id}', () => {
   it('needs an authenticated caller, like every route', async () => {
     const res = await handler(apiEvent({ routeKey: 'GET /v2/assets', principalId: null }));
     expect(res.statusCode).toBe(401);
-  });
-});
-
-describe('the asset item (platform/market-data.ts) and the operator input (core applyAssetInput)', () => {
-  it('a default listing: active, tradable, shortable, easy to borrow, fractionable', () => {
-    expect(defaultAsset('e2exyz')).toMatchObject({
-      symbol: 'E2EXYZ',
-      id: assetIdOf('E2EXYZ'),
-      status: 'active',
-      tradable: true,
-      shortable: true,
-      easyToBorrow: true,
-      fractionable: true,
-    });
-  });
-
-  it("takes Alpaca's own Asset JSON (its id and derived fields accepted, not kept)", () => {
-    const built = applyAssetInput(
-      'AAPL',
-      {
-        id: 'b0b6dd9d-8b9b-48a9-ba46-b9d54906e415',
-        class: 'us_equity',
-        exchange: 'NASDAQ',
-        symbol: 'AAPL',
-        name: 'Apple Inc. Common Stock',
-        status: 'active',
-        tradable: true,
-        marginable: true,
-        maintenance_margin_requirement: 30,
-        margin_requirement_long: '30',
-        margin_requirement_short: '30',
-        shortable: true,
-        easy_to_borrow: true,
-        fractionable: true,
-        attributes: ['fractional_eh_enabled', 'has_options', 'options_late_close'],
-      },
-      null,
-    );
-    expect(built).toMatchObject({
-      ok: true,
-      asset: { id: assetIdOf('AAPL'), name: 'Apple Inc. Common Stock' },
-    });
-  });
-
-  it.each<[string, unknown, string]>([
-    ['an unknown field', { tradeable: true }, 'tradeable: is not an asset field'],
-    ['a flag that is not a boolean', { shortable: 'yes' }, 'shortable: '],
-    ['an exchange Alpaca does not list', { exchange: 'LSE' }, 'exchange: '],
-    ['another class', { class: 'crypto' }, 'class: '],
-    ['another symbol than the path', { symbol: 'MSFT' }, "symbol: must be the path's symbol AAPL"],
-    [
-      'a margin over 100%',
-      { margin_requirement_long: '150' },
-      'margin_requirement_long: must be at most 100',
-    ],
-    ['not an object', [], 'body: '],
-  ])('refuses %s, naming the field', (_name, input, message) => {
-    const built = applyAssetInput('AAPL', input, null);
-    expect(built.ok).toBe(false);
-    if (!built.ok) expect(built.errors.map((e) => e.message).join('; ')).toContain(message);
-  });
-
-  it('updates keep what is not given; borrow_status stands for easy_to_borrow', () => {
-    const current = defaultAsset('XYZ');
-    const built = applyAssetInput('XYZ', { borrow_status: 'hard_to_borrow', fractionable: false }, current);
-    expect(built).toMatchObject({
-      ok: true,
-      asset: { easyToBorrow: false, fractionable: false, shortable: true, name: 'XYZ' },
-    });
-  });
-
-  it('a new listing that is not marginable gets a 100% margin requirement', () => {
-    expect(applyAssetInput('XYZ', { marginable: false }, null)).toMatchObject({
-      ok: true,
-      asset: { maintenanceMarginRequirement: 100 },
-    });
   });
 });
