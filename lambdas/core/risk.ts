@@ -32,7 +32,6 @@
  * The submit rate (`maxOrdersPerSecond`) is a limit of the account too, but it is enforced by
  * the API's rate-limit window (a 429), not here: it depends on a counter, not on the order.
  */
-
 import type { AssetFacts } from './asset.js';
 import {
   formatNanos,
