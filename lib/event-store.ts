@@ -1,6 +1,8 @@
 /**
  * The OMS's own state (docs/aws.md "Tables"): the event store (source of truth, streamed to the
- * consumers), the orders read model, idempotency claims, workflow task tokens and accounts.
+ * consumers), the orders read model, idempotency claims, workflow task tokens, accounts, and the
+ * asset master (what the OMS may trade: reference data, written by operators, read through the
+ * market data port).
  *
  * All tables are on-demand, encrypted with the AWS owned/managed key, have point-in-time recovery,
  * and are RETAINed on stack deletion; the event store (the audit trail) also has deletion protection.
@@ -20,6 +22,7 @@ import {
   OPEN_INDEX_ATTRIBUTES,
   ORDERS_INDEX,
 } from '../lambdas/orders/order-view-indexes.js';
+import { ASSET_ID_INDEX } from '../lambdas/platform/config.js';
 
 const common = {
   billingMode: BillingMode.PAY_PER_REQUEST,
@@ -42,6 +45,8 @@ export class EventStore extends Construct {
   readonly taskTokens: Table;
   /** API keys (hashed secrets) and account risk limits. */
   readonly accounts: Table;
+  /** The asset master: pk symbol; GSI `byAssetId` (pk id, projection ALL) for lookups by asset id. */
+  readonly assets: Table;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -106,6 +111,18 @@ export class EventStore extends Construct {
     this.accounts = new Table(this, 'Accounts', {
       ...common,
       partitionKey: { name: 'pk', type: AttributeType.STRING },
+    });
+
+    // Read with the quote in one BatchGetItem by symbol (pre-trade risk), listed by a Scan
+    // (`GET /v2/assets`: a small table), found by id through the index (`GET /v2/assets/{id}`).
+    this.assets = new Table(this, 'Assets', {
+      ...common,
+      partitionKey: { name: 'symbol', type: AttributeType.STRING },
+    });
+    this.assets.addGlobalSecondaryIndex({
+      indexName: ASSET_ID_INDEX,
+      partitionKey: { name: 'id', type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
     });
   }
 }

@@ -51,6 +51,7 @@ export class InboundOrders extends Construct {
     useTable(this.orderRequested, stores.accounts, ENV.accountsTable, 'read');
     useTable(this.orderRequested, stores.orders, ENV.ordersTable, 'read');
     useTable(this.orderRequested, props.market, ENV.marketTable, 'read');
+    useTable(this.orderRequested, stores.assets, ENV.assetsTable, 'read');
 
     const { queue, deadLetterQueue } = busTargetQueue(this, 'OrderRequestedRule', {
       bus: props.bus,

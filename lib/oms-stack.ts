@@ -132,6 +132,8 @@ export class OmsStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: this.orderApi.stage.url });
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
+    // Where an operator lists assets (docs/domain.md "The asset master": scripts/put-assets.ts).
+    new CfnOutput(this, 'AssetsTableName', { value: this.stores.assets.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.lifecycle.stateMachine.stateMachineArn });
   }
 

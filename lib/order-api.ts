@@ -67,6 +67,8 @@ export const ORDER_ROUTES = [
   { method: HttpMethod.GET, path: '/v2/account/activities/{activity_type}', fn: 'account' },
   { method: HttpMethod.DELETE, path: '/v2/positions', fn: 'closePositions' },
   { method: HttpMethod.DELETE, path: '/v2/positions/{symbol_or_asset_id}', fn: 'closePositions' },
+  { method: HttpMethod.GET, path: '/v2/assets', fn: 'assets' },
+  { method: HttpMethod.GET, path: '/v2/assets/{symbol_or_asset_id}', fn: 'assets' },
 ] as const;
 
 type RouteFunction = (typeof ORDER_ROUTES)[number]['fn'];
@@ -110,6 +112,7 @@ export class OrderApi extends Construct {
     useTable(createOrder, stores.accounts, ENV.accountsTable, 'read');
     useTable(createOrder, stores.orders, ENV.ordersTable, 'read');
     useTable(createOrder, market, ENV.marketTable, 'read');
+    useTable(createOrder, stores.assets, ENV.assetsTable, 'read');
 
     const queryOrders = apiFunction('QueryOrders', HANDLERS.queryOrders, 'GET /v2/orders[/...]');
     useTable(queryOrders, stores.events, ENV.eventStoreTable, 'read');
@@ -121,6 +124,7 @@ export class OrderApi extends Construct {
     useTable(replaceOrder, stores.orders, ENV.ordersTable, 'read');
     useTable(replaceOrder, stores.accounts, ENV.accountsTable, 'read');
     useTable(replaceOrder, market, ENV.marketTable, 'read');
+    useTable(replaceOrder, stores.assets, ENV.assetsTable, 'read');
     useTable(replaceOrder, stores.idempotency, ENV.idempotencyTable, 'readWrite');
 
     const cancelOrder = apiFunction('CancelOrder', HANDLERS.cancelOrder, 'DELETE /v2/orders[/{order_id}]');
@@ -146,6 +150,7 @@ export class OrderApi extends Construct {
     useTable(account, stores.orders, ENV.ordersTable, 'read');
     useTable(account, stores.events, ENV.eventStoreTable, 'read');
     useTable(account, market, ENV.marketTable, 'read');
+    useTable(account, stores.assets, ENV.assetsTable, 'read');
 
     // Closing positions places orders (POST /v2/orders' path) and may cancel open ones first.
     const closePositions = apiFunction(
@@ -158,6 +163,10 @@ export class OrderApi extends Construct {
     useTable(closePositions, stores.accounts, ENV.accountsTable, 'read');
     useTable(closePositions, stores.orders, ENV.ordersTable, 'read');
     useTable(closePositions, market, ENV.marketTable, 'read');
+    useTable(closePositions, stores.assets, ENV.assetsTable, 'read');
+    // The asset master: read only (operators write it; docs/domain.md "The asset master").
+    const assets = apiFunction('Assets', HANDLERS.assets, 'GET /v2/assets[/{symbol_or_asset_id}]');
+    useTable(assets, stores.assets, ENV.assetsTable, 'read');
 
     // DELETE /v2/orders answers at once; the cancels are this worker's, one queued request per order.
     this.cancelAllWorker = omsFunction(this, 'CancelAllWorker', {
@@ -185,6 +194,7 @@ export class OrderApi extends Construct {
       marketCalendar,
       account,
       closePositions,
+      assets,
     };
 
     const authorizer = new HttpLambdaAuthorizer('KeyPairOrJwt', this.authorizer, {

@@ -76,6 +76,7 @@ export class OrderLifecycle extends Construct {
     useTable(checkPreTradeRisk, stores.accounts, ENV.accountsTable, 'read');
     useTable(checkPreTradeRisk, stores.orders, ENV.ordersTable, 'read');
     useTable(checkPreTradeRisk, props.market, ENV.marketTable, 'read');
+    useTable(checkPreTradeRisk, stores.assets, ENV.assetsTable, 'read');
 
     const askRiskGuardian = omsFunction(this, 'AskRiskGuardian', {
       entry: HANDLERS.askRiskGuardian,
@@ -99,6 +100,7 @@ export class OrderLifecycle extends Construct {
     useTable(acceptOrder, stores.accounts, ENV.accountsTable, 'read');
     useTable(acceptOrder, stores.orders, ENV.ordersTable, 'read');
     useTable(acceptOrder, props.market, ENV.marketTable, 'read');
+    useTable(acceptOrder, stores.assets, ENV.assetsTable, 'read');
 
     // Submit and await outcome: the Broker Gateway's task stores its token before it submits.
     useTable(props.submitToVenue, stores.taskTokens, ENV.taskTokensTable, 'readWrite');

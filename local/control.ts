@@ -1,7 +1,10 @@
 /**
  * Local mode's control and inspection endpoints (not part of the OMS API; README "Local mode"):
  *   PUT /local/market/{symbol}      {"bid","ask","last"}: the symbol holds that quote until set again
+ *                                   (and is listed in the asset master as a default asset if it was not)
  *   GET /local/market/{symbol}      the current quote
+ *   PUT /local/assets/{symbol}      Alpaca's Asset fields (`tradable`, `shortable`, ...): lists the
+ *                                   symbol or changes the fields given
  *   PUT /local/venues/{venue}       {"latency_ms","max_fill_qty","reject_next"}
  *   GET /local/executions/{order_id} the order's workflow history, as the console shows it
  *   GET /local/events?order_id=     every event delivered to the bus (a catch-all rule's view)
@@ -12,13 +15,23 @@
  *                                    e.g. EventsPortfolioManagerQueue), bodies parsed, not received
  *   GET /local/health
  * Quotes and venue settings live where the simulated venue reads them (DynamoDB), written with
- * the venue's own validation, so the handlers see them exactly as in AWS.
+ * the venue's own validation, and assets where the market data port reads them, written as an
+ * operator's script writes them on AWS (core applyAssetInput), so the handlers see them exactly
+ * as in AWS.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { pinnedQuoteItem } from '../lambdas/broker-gateway/simulated/market.js';
 import { venueConfigItem } from '../lambdas/broker-gateway/simulated/simulated-venue.js';
-import { parseNanos } from '../lambdas/core/index.js';
+import {
+  applyAssetInput,
+  defaultAsset,
+  describeFieldErrors,
+  parseNanos,
+  toAlpacaAsset,
+} from '../lambdas/core/index.js';
+import { assetFromItem, assetToItem } from '../lambdas/platform/market-data.js';
+import { listAssets } from './assets.js';
 import type { LocalEventBridge } from './event-bridge.js';
 import type { LocalQueues } from './sqs.js';
 import type { LocalStepFunctions } from './step-functions.js';
@@ -151,6 +164,7 @@ export function createLocalControl(deps: LocalControlDeps) {
   // Looked up when asked for: a topology without the accounts table still serves the rest.
   const accountsTable = () => tableFor(deps.topology, 'ACCOUNTS_TABLE');
   const venueTable = tableFor(deps.topology, 'VENUE_ORDERS_TABLE');
+  const assetsTable = tableFor(deps.topology, 'ASSETS_TABLE');
   // An order's workflow is named by its id in one of the state machines (its lifecycle, or the
   // schedule of an algorithmic parent).
   const stateMachines = deps.topology.stateMachines;
@@ -193,7 +207,22 @@ export function createLocalControl(deps: LocalControlDeps) {
             ReturnValues: 'ALL_NEW',
           }),
         );
+        // A symbol an operator quotes is one the OMS may trade: listed as a default asset unless
+        // the master has it (its flags, an operator's or the default list's, are kept).
+        await listAssets(deps.doc, assetsTable, [defaultAsset(String(symbol))]);
         return json(200, updated.Attributes ?? built.item);
+      }
+      case 'PUT assets/{id}': {
+        const body = parseJson(req.body);
+        if (!body.ok) return problem(400, 'invalid_body', 'body: must be a JSON object');
+        const symbol = (id as string).toUpperCase();
+        const got = await deps.doc.send(
+          new GetCommand({ TableName: assetsTable, Key: { symbol }, ConsistentRead: true }),
+        );
+        const built = applyAssetInput(symbol, body.value, assetFromItem(got.Item));
+        if (!built.ok) return problem(400, 'invalid_body', describeFieldErrors(built.errors));
+        await deps.doc.send(new PutCommand({ TableName: assetsTable, Item: assetToItem(built.asset) }));
+        return json(200, toAlpacaAsset(built.asset));
       }
       case 'GET market/{id}': {
         const got = await deps.doc.send(

@@ -15,6 +15,7 @@ import * as z from 'zod/mini';
 import { quoteToItem, seedQuote } from '../lambdas/broker-gateway/simulated/market.js';
 import { apiKeyItem } from '../lambdas/orders/accounts.js';
 import { storedRiskLimitsSchema } from '../lambdas/orders/risk-context.js';
+import { listAssets, seedAssets } from './assets.js';
 import { startAwsEndpoint } from './aws-endpoint.js';
 import { createLocalControl } from './control.js';
 import { createTables, startDynamoDbLocal } from './dynamodb-local.js';
@@ -408,7 +409,10 @@ async function seedWarmUpAccount(doc: DynamoDBDocumentClient, topology: LocalTop
   );
 }
 
-/** The demo account (generous limits), its API key, and starting quotes for the demo symbols. */
+/**
+ * The demo account (generous limits), its API key, starting quotes for the demo symbols, and the
+ * asset master (local/assets.ts: the default list and the demo symbols).
+ */
 async function seedDemo(
   doc: DynamoDBDocumentClient,
   topology: LocalTopology,
@@ -438,6 +442,7 @@ async function seedDemo(
       },
     }),
   );
+  await listAssets(doc, envValue(topology, 'ASSETS_TABLE'), seedAssets(demo.symbols));
   const market = envValue(topology, 'MARKET_TABLE');
   const now = Date.now();
   for (const symbol of demo.symbols) {

@@ -49,7 +49,8 @@ export interface PositionPrices {
   readonly previousClose: string | null;
 }
 
-export interface AssetFacts {
+/** What a position shows of its asset. */
+export interface PositionAsset {
   readonly id: string;
   readonly exchange: string;
   readonly marginable: boolean;
@@ -107,7 +108,7 @@ export function positionJson(
   p: PositionRecord,
   prices: PositionPrices,
   sessionDate: string,
-  asset: AssetFacts,
+  asset: PositionAsset,
   held: Nanos,
 ): Record<string, unknown> {
   const v = valuePosition(p, prices, sessionDate);

@@ -14,6 +14,7 @@
  * Pure: no AWS, no I/O.
  */
 import * as z from 'zod/mini';
+import { ASSET_STATUSES } from './asset.js';
 import type { OrderEvent, OrderEventType } from './events.js';
 import {
   ALGORITHMS,
@@ -123,6 +124,20 @@ export const eventDataSchemas = {
         positionQty: z.optional(z.string().check(z.regex(/^-?\d+(\.\d+)?$/))),
         shortingEnabled: z.optional(z.boolean()),
         shortSale: z.optional(z.boolean()),
+        // Absent on orders placed before the asset master; null: the symbol was not listed.
+        asset: z.optional(
+          z.nullable(
+            z.strictObject({
+              id,
+              status: z.enum(ASSET_STATUSES),
+              tradable: z.boolean(),
+              fractionable: z.boolean(),
+              marginable: z.boolean(),
+              shortable: z.boolean(),
+              easyToBorrow: z.boolean(),
+            }),
+          ),
+        ),
       }),
     ),
   }),

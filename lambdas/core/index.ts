@@ -2,6 +2,7 @@
 
 export * from './account-view.js';
 export * from './algo-parent.js';
+export * from './asset.js';
 export * from './calendar.js';
 export * from './contingency.js';
 export * from './decimal.js';

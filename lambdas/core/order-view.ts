@@ -4,7 +4,7 @@
  * fields go beyond Alpaca and are named so no Alpaca field is shadowed: `leaves_qty` and
  * `canceled_qty` (FIX LeavesQty and CxlQty).
  */
-import { createHash } from 'node:crypto';
+import { assetIdOf } from './asset.js';
 import { formatNanos, parseNanos } from './decimal.js';
 import { avgPriceOf, canceledQtyOf, leavesQtyOf, type OrderState, statusOf } from './order.js';
 import type { OrderStatus } from './status.js';
@@ -109,15 +109,6 @@ export function alpacaOrderFromStored(stored: Partial<AlpacaOrder>): AlpacaOrder
   const order: Record<string, unknown> = { ...stored };
   for (const field of NULLABLE_ALPACA_ORDER_FIELDS) order[field] ??= null;
   return order as unknown as AlpacaOrder;
-}
-
-/** A stable UUID per symbol (name-based, SHA-1, RFC 4122 version 5 layout): Alpaca's asset_id. */
-export function assetIdOf(symbol: string): string {
-  const h = createHash('sha1').update(`stockbot.oms/asset/${symbol}`).digest();
-  h[6] = ((h[6] as number) & 0x0f) | 0x50;
-  h[8] = ((h[8] as number) & 0x3f) | 0x80;
-  const x = h.subarray(0, 16).toString('hex');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
 export function toAlpacaOrder(s: OrderState, legs: readonly AlpacaOrder[] | null = null): AlpacaOrder {

@@ -7,6 +7,12 @@
  * - `account_not_configured`: the account has no readable risk configuration (no record, or
  *   one that does not parse). Fail closed: the order is refused and no other rule is checked,
  *   since limits that were never configured cannot be enforced.
+ * - `unknown_asset`: the asset master does not list the symbol (core asset.ts). It stands instead
+ *   of `no_reference_price`: a symbol the OMS does not know has no quote either, and the one
+ *   refusal says why.
+ * - `asset_not_tradable`: the asset is listed inactive, or not tradable.
+ * - `asset_not_fractionable`: a fractional qty, or a notional order, for an asset that trades in
+ *   whole shares only.
  * - `restricted_symbol`: the symbol is on the account's restricted list (case-insensitive).
  * - `max_order_qty`: the order's qty exceeds the limit. Notional orders have no qty and are
  *   held by `max_order_notional` instead.
@@ -25,6 +31,9 @@
  *   may not sell short. Where it may, the order is accepted marked short (`shortSaleOf`, recorded on
  *   its OrderSubmitted as `acceptedAgainst.shortSale`). A notional sell is sized at the reference
  *   price.
+ * - `asset_not_shortable`: a short sale (as above, on an account that may sell short) of an asset
+ *   the asset master lists as not shortable, or hard to borrow (Reg SHO Rule 203(b)(1): a short
+ *   sale needs a locate, which the OMS does not take; easy-to-borrow assets stand as located).
  * - `duplicate_order`: an order with the same symbol, side, qty/notional, type and limit price
  *   was created within the duplicate window (fat-finger / runaway-strategy guard).
  * - `no_reference_price`: a check that needs a price (notional of a priced-at-market order,
@@ -33,6 +42,7 @@
  * The submit rate (`maxOrdersPerSecond`) is a limit of the account too, but it is enforced by
  * the API's rate-limit window (a 429), not here: it depends on a counter, not on the order.
  */
+import type { AssetFacts } from './asset.js';
 import {
   formatNanos,
   formatValue18,
@@ -62,6 +72,11 @@ export interface RiskSnapshot {
   readonly shortingEnabled?: boolean;
   /** The order was accepted as a short sale (issue 13). */
   readonly shortSale?: boolean;
+  /**
+   * The asset master's facts on the symbol (null: not listed). Absent on orders placed before the
+   * asset master existed: their re-check reads the asset (lambdas/orders/risk-context.ts).
+   */
+  readonly asset?: AssetFacts | null;
 }
 
 export interface RiskLimits {
@@ -105,6 +120,8 @@ export interface RiskContext {
   /** Epoch ms the check is made as of (the duplicate window ends here). */
   readonly now: number;
   readonly referencePrice: string | null;
+  /** The asset master's facts on the order's symbol; null when the master does not list it. */
+  readonly asset: AssetFacts | null;
   /** null = unlimited. */
   readonly buyingPower: string | null;
   /** Notional reserved by open buy orders. */
@@ -128,6 +145,9 @@ export interface RiskContext {
 
 export type RiskRule =
   | 'account_not_configured'
+  | 'unknown_asset'
+  | 'asset_not_tradable'
+  | 'asset_not_fractionable'
   | 'max_order_qty'
   | 'max_order_notional'
   | 'price_collar'
@@ -136,7 +156,8 @@ export type RiskRule =
   | 'duplicate_order'
   | 'no_reference_price'
   | 'trading_blocked'
-  | 'short_sale';
+  | 'short_sale'
+  | 'asset_not_shortable';
 
 export interface RiskRefusal {
   readonly rule: RiskRule;
@@ -211,6 +232,24 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
   const symbol = order.symbol.toUpperCase();
   if (ctx.account?.tradingBlocked === true)
     refuse('trading_blocked', 'trading allowed', 'trading is blocked for this account');
+  const asset = ctx.asset;
+  if (asset === null) refuse('unknown_asset', 'asset master', `${symbol} is not listed in the asset master`);
+  else {
+    if (asset.status !== 'active')
+      refuse('asset_not_tradable', 'tradable', `${symbol} is not tradable: its status is ${asset.status}`);
+    else if (!asset.tradable) refuse('asset_not_tradable', 'tradable', `${symbol} is not tradable`);
+    if (!asset.fractionable) {
+      const qty = dec(order.qty);
+      const fractional =
+        order.notional !== null
+          ? `a notional order (${order.notional}) is for a fraction of a share`
+          : qty !== null && qty % ONE !== 0n
+            ? `qty ${formatNanos(qty)} is not a whole number of shares`
+            : null;
+      if (fractional !== null)
+        refuse('asset_not_fractionable', 'fractionable', `${symbol} is not fractionable: ${fractional}`);
+    }
+  }
   const restricted = limits.restrictedSymbols.find((s) => s.toUpperCase() === symbol);
   if (restricted !== undefined)
     refuse('restricted_symbol', restricted, `${symbol} is on the restricted list`);
@@ -278,6 +317,12 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
       'no short sales',
       `sell of ${short.sellQty} ${symbol} exceeds the ${short.available} available to sell (position ${formatSigned(short.position)}, ${short.held} held by open sell orders); this account may not sell short`,
     );
+  } else if (short !== null && ctx.asset && (!ctx.asset.shortable || !ctx.asset.easyToBorrow)) {
+    refuse(
+      'asset_not_shortable',
+      'shortable, easy to borrow',
+      `sell of ${short.sellQty} ${symbol} is a short sale (${short.available} available to sell) and ${symbol} is ${ctx.asset.shortable ? 'hard to borrow (a locate is needed; the OMS takes none)' : 'not shortable'}`,
+    );
   }
 
   const window = limits.duplicateWindowSeconds;
@@ -305,7 +350,8 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
     }
   }
 
-  if (needsPrice.length > 0) {
+  // An unknown symbol has no quote either: `unknown_asset` says why, once.
+  if (needsPrice.length > 0 && asset !== null) {
     refuse(
       'no_reference_price',
       needsPrice.join(', '),

@@ -4,10 +4,11 @@
  * and hold), and the prices of its positions through the market data port. The numbers are the
  * core's (account-view.ts).
  */
-import { createHash } from 'node:crypto';
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   type AccountSettings,
+  type Asset,
+  assetIdOf,
   EMPTY_LEDGER,
   formatNanos,
   isTradingDay,
@@ -27,6 +28,8 @@ export interface AccountBook {
   readonly ledger: LedgerState;
   readonly open: readonly View[];
   readonly prices: ReadonlyMap<string, PositionPrices>;
+  /** The asset master's listing of each held symbol (null: not listed). */
+  readonly assets: ReadonlyMap<string, Asset | null>;
   /** Notional the open buy orders reserve, rounded up to the nano (text). */
   readonly reserved: string;
   /** New York date of `now`: the session day intraday numbers are of. */
@@ -95,12 +98,11 @@ export async function loadAccountBook(
       previousClose: q?.previousClose === undefined ? null : formatNanos(q.previousClose),
     });
   }
-  const reserved = await exposureOf(
-    { quote: async (s) => quotes.get(s) ?? null, quotes: async () => quotes, bestBidOffer: async () => null },
-    [...open],
-    '',
-    null,
-  );
+  const held = Object.keys(ledger.positions);
+  const [reserved, listed] = await Promise.all([
+    exposureOf(market, [...open], '', null),
+    Promise.all(held.map(async (s) => [s, await market.asset(s)] as const)),
+  ]);
   const sessionDate = newYorkDate(now);
   return {
     ok: true,
@@ -109,18 +111,12 @@ export async function loadAccountBook(
       ledger,
       open,
       prices,
+      assets: new Map(listed),
       reserved,
       sessionDate,
       dayTradeWindow: lastBusinessDays(sessionDate),
     },
   };
-}
-
-/** A stable, name-based id of a symbol's asset (UUID layout, version 5 bits). */
-export function assetIdOf(symbol: string): string {
-  const h = createHash('sha1').update(`stockbot-oms/asset/${symbol.toUpperCase()}`).digest('hex');
-  const variant = ((Number.parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(18, 20)}-${h.slice(20, 32)}`;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -11,13 +11,14 @@
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
-  type AssetFacts,
   accountJson,
+  assetIdOf,
   dayTradeCount,
   fieldError,
   fillActivityJson,
   nanos,
   newYorkDate,
+  type PositionAsset,
   positionJson,
   seqOfActivityId,
   valueAccount,
@@ -27,7 +28,7 @@ import { heldBy } from '../orders/risk-context.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { marketData } from '../platform/market-data.js';
-import { type AccountBook, assetIdOf, loadAccountBook, symbolOf } from './account-book.js';
+import { type AccountBook, loadAccountBook, symbolOf } from './account-book.js';
 import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
 import { apiHandler, notFound } from './http.js';
 
@@ -38,8 +39,12 @@ export const ACTIVITY_TYPES = new Set(
   ),
 );
 
-function assetFactsOf(symbol: string): AssetFacts {
-  return { id: assetIdOf(symbol), exchange: '', marginable: true };
+/** What a position shows of its asset: the asset master's listing (an unlisted symbol: its id only). */
+function positionAssetOf(book: AccountBook, symbol: string): PositionAsset {
+  const asset = book.assets.get(symbol) ?? null;
+  return asset === null
+    ? { id: assetIdOf(symbol), exchange: '', marginable: false }
+    : { id: asset.id, exchange: asset.exchange, marginable: asset.marginable };
 }
 
 function positionsOf(book: AccountBook, only?: string): Record<string, unknown>[] {
@@ -54,7 +59,7 @@ function positionsOf(book: AccountBook, only?: string): Record<string, unknown>[
         p,
         book.prices.get(symbol) ?? { current: null, previousClose: null },
         book.sessionDate,
-        assetFactsOf(symbol),
+        positionAssetOf(book, symbol),
         held,
       );
     });

@@ -190,6 +190,7 @@ export async function placeOrder(
           ...(context.positionQty === undefined ? {} : { positionQty: context.positionQty }),
           ...(context.account === undefined ? {} : { shortingEnabled: context.account.shortingEnabled }),
           shortSale: shortSaleOf(m.spec, context),
+          asset: context.asset,
         },
       } as const;
       const decision = decide(

@@ -5,7 +5,10 @@
  *   not parse (a limit that is not a decimal, a restricted list that is neither a list nor a
  *   string set), becomes `accountProblem` and the core refuses every order of the account
  *   (`account_not_configured`) rather than trade on defaults;
- * - MARKET_TABLE quote of the symbol: reference price = last, else the bid/ask mid;
+ * - MARKET_TABLE quote of the symbol: reference price = last, else the bid/ask mid; and the
+ *   symbol's ASSETS_TABLE entry (the asset master's facts: listed, tradable, fractionable,
+ *   shortable, easy to borrow), read with the quote in one request (market data port
+ *   `referenceData`);
  * - ORDERS_TABLE sparse GSI `byAccountOpen` (`openInAccount` = the account id): open buy orders' reserved notional
  *   (leaves x limit price, else the symbol's reference price; notional orders: notional left);
  * The read model is eventually consistent; the workflow's re-check runs after the API's, so an
@@ -19,6 +22,8 @@ import { BatchGetCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws
 import * as z from 'zod/mini';
 import {
   type AccountSettings,
+  type AssetFacts,
+  assetFactsOf,
   DEFAULT_RISK_LIMITS,
   formatNanos,
   type LedgerState,
@@ -68,8 +73,8 @@ export interface LoadRiskOptions {
   readonly exposure?: 'before_self' | 'all';
   /**
    * What the API read when the order was placed (its `OrderSubmitted.acceptedAgainst`): the
-   * account's limits and buying power and the reference price are taken from it, not read again;
-   * only the open orders are (the workflow's re-check, as of the submission).
+   * account's limits and buying power, the reference price and the asset's facts are taken from
+   * it, not read again; only the open orders are (the workflow's re-check, as of the submission).
    */
   readonly snapshot?: RiskSnapshot;
   /** Open orders not to count (close-all cancels them before it places its closing orders). */
@@ -204,7 +209,7 @@ export async function loadRiskInputs(
   const market = options.market ?? marketData();
   const snapshot = options.snapshot;
   const accounts = requiredEnv(ENV.accountsTable);
-  const [account, referencePrice, open] = await Promise.all([
+  const [account, reference, open] = await Promise.all([
     snapshot === undefined
       ? doc.send(
           new BatchGetCommand({
@@ -214,13 +219,14 @@ export async function loadRiskInputs(
           }),
         )
       : null,
-    snapshot === undefined ? quoteOf(market, order.symbol) : snapshot.referencePrice,
+    referenceOf(market, order.symbol, snapshot),
     queryViews(doc, {
       IndexName: ORDERS_INDEX.byAccountOpen,
       KeyConditionExpression: 'openInAccount = :k',
       ExpressionAttributeValues: { ':k': accountId },
     }),
   ]);
+  const { referencePrice, asset } = reference;
   const items = account?.Responses?.[accounts] ?? [];
   const record = items.find((i) => i.pk === `account#${accountId}`);
   const ledger = ledgerOf(items.find((i) => i.pk === ledgerPk(accountId)));
@@ -247,6 +253,7 @@ export async function loadRiskInputs(
     context: {
       now,
       referencePrice,
+      asset,
       buyingPower:
         snapshot === undefined
           ? buyingPowerOf(settings, ledger, symbol, referencePrice)
@@ -308,6 +315,24 @@ export function heldBy(open: readonly View[], symbol: string, side: 'buy' | 'sel
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * The symbol's reference price and asset facts: from the snapshot when the order carries one (an
+ * order placed before the asset master has none for the asset: read alone), else through the
+ * market data port, the quote and the asset in one read.
+ */
+async function referenceOf(
+  market: MarketData,
+  symbol: string,
+  snapshot: RiskSnapshot | undefined,
+): Promise<{ readonly referencePrice: string | null; readonly asset: AssetFacts | null }> {
+  if (snapshot === undefined) {
+    const { quote, asset } = await market.referenceData(symbol);
+    return { referencePrice: referencePriceOf(quote), asset: assetFactsOf(asset) };
+  }
+  const asset = snapshot.asset === undefined ? assetFactsOf(await market.asset(symbol)) : snapshot.asset;
+  return { referencePrice: snapshot.referencePrice, asset };
 }
 
 /** The symbol's reference price through the market data port (last sale, else the mid). */

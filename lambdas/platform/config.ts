@@ -18,6 +18,7 @@ export const ENV = {
   taskTokensTable: 'TASK_TOKENS_TABLE',
   accountsTable: 'ACCOUNTS_TABLE',
   marketTable: 'MARKET_TABLE',
+  assetsTable: 'ASSETS_TABLE',
   venueOrdersTable: 'VENUE_ORDERS_TABLE',
   eventBusName: 'EVENT_BUS_NAME',
   stateMachineArn: 'ORDER_LIFECYCLE_STATE_MACHINE_ARN',
@@ -35,6 +36,12 @@ export const ENV = {
   venueOrderTypes: 'OMS_VENUE_ORDER_TYPES',
   algoOrderStateMachineArn: 'ALGO_ORDER_STATE_MACHINE_ARN',
 } as const;
+
+/**
+ * The asset master's index by asset id (ASSETS_TABLE, pk `symbol`): `GET /v2/assets/{asset_id}`.
+ * Here, not in market-data.ts, so the stack names it without loading the port.
+ */
+export const ASSET_ID_INDEX = 'byAssetId';
 
 /** The simulated venue's id when VENUE_NAME is not set (the stack's `oms:venueName` default). */
 export const DEFAULT_VENUE_NAME = 'SIMX';

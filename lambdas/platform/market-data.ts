@@ -1,20 +1,38 @@
 /**
- * The market data port: the one way the OMS reads quotes (risk's reference price, an algorithm's
- * slice, the held-trigger watcher), and the ONE schema of the quote item in MARKET_TABLE, which the
- * simulated market writes (broker-gateway/simulated/market.ts). Today one adapter reads that
- * table; a real feed, or several venues' books, is another adapter behind the same port. The rules
- * on quotes are pure, in the core (core/market-quote.ts).
+ * The market data port: the one way the OMS reads market reference data: quotes (risk's reference
+ * price, an algorithm's slice, the held-trigger watcher) and the asset master (what the OMS may
+ * trade: core asset.ts). It holds the ONE schema of the quote item in MARKET_TABLE, which the
+ * simulated market writes (broker-gateway/simulated/market.ts), and of the asset item in
+ * ASSETS_TABLE, which local mode and operators write (`assetToItem`). Today one adapter reads those
+ * tables; a real feed, or several venues' books, is another adapter behind the same port. The rules
+ * on quotes and assets are pure, in the core (core/market-quote.ts, core/asset.ts).
+ *
+ * Pre-trade risk reads a symbol's quote and asset together (`referenceData`): ONE BatchGetItem over
+ * both tables, so the asset master adds no request to an order (issue 13).
  */
-import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import {
+  ASSET_ATTRIBUTES,
+  ASSET_EXCHANGES,
+  ASSET_STATUSES,
+  ASSET_SYMBOL,
+  type Asset,
+  assetIdOf,
   type BestBidOffer,
   bestBidOfferOf,
+  defaultAsset,
   type MarketQuote,
   type Nanos,
   parseNanos,
 } from '../core/index.js';
-import { ENV, requiredEnv } from './config.js';
+import { ASSET_ID_INDEX, ENV, optionalEnv } from './config.js';
 import { dynamo } from './dynamo.js';
 import '../core/zod-messages.js';
 
@@ -98,6 +116,98 @@ export function quoteFromItem(
   };
 }
 
+/**
+ * The ASSETS_TABLE item (pk `symbol`, the upper-cased symbol), core `Asset` as stored: `id` is
+ * written for the `byAssetId` index and is always `assetIdOf(symbol)`.
+ */
+export interface AssetItem {
+  readonly symbol: string;
+  readonly id: string;
+  readonly name: string;
+  readonly exchange: string;
+  readonly status: string;
+  readonly tradable: boolean;
+  readonly marginable: boolean;
+  readonly shortable: boolean;
+  readonly easyToBorrow: boolean;
+  readonly fractionable: boolean;
+  readonly maintenanceMarginRequirement: number;
+  readonly attributes: readonly string[];
+}
+
+/** The item of an asset (what local mode and the operator's script write). */
+export function assetToItem(asset: Asset): AssetItem {
+  return {
+    symbol: asset.symbol,
+    id: assetIdOf(asset.symbol),
+    name: asset.name,
+    exchange: asset.exchange,
+    status: asset.status,
+    tradable: asset.tradable,
+    marginable: asset.marginable,
+    shortable: asset.shortable,
+    easyToBorrow: asset.easyToBorrow,
+    fractionable: asset.fractionable,
+    maintenanceMarginRequirement: asset.maintenanceMarginRequirement,
+    attributes: [...asset.attributes],
+  };
+}
+
+/**
+ * A stored asset item. A field an operator left out takes core `defaultAsset`'s value (a bare
+ * `{symbol}` item lists the symbol as a default equity); a field that is there but unreadable
+ * makes the whole item unreadable, read as not listed (fail closed: risk refuses `unknown_asset`).
+ */
+const assetItemSchema = z.object({
+  symbol: z.string().check(z.regex(ASSET_SYMBOL)),
+  name: z.optional(z.string().check(z.minLength(1))),
+  exchange: z.optional(z.enum(ASSET_EXCHANGES)),
+  status: z.optional(z.enum(ASSET_STATUSES)),
+  tradable: z.optional(z.boolean()),
+  marginable: z.optional(z.boolean()),
+  shortable: z.optional(z.boolean()),
+  easyToBorrow: z.optional(z.boolean()),
+  fractionable: z.optional(z.boolean()),
+  maintenanceMarginRequirement: z.optional(z.number().check(z.minimum(0), z.maximum(100))),
+  // A list, or a DynamoDB string set (the document client reads it as a Set).
+  attributes: z.optional(
+    z.pipe(
+      z.union([z.array(z.enum(ASSET_ATTRIBUTES)), z.set(z.enum(ASSET_ATTRIBUTES))]),
+      z.transform((a) => [...a]),
+    ),
+  ),
+});
+
+/** A stored item as an asset; null when there is none or it is unreadable. */
+export function assetFromItem(item: unknown): Asset | null {
+  if (item === undefined || item === null) return null;
+  const parsed = assetItemSchema.safeParse(item);
+  if (!parsed.success) return null;
+  const v = parsed.data;
+  const base = defaultAsset(v.symbol);
+  return {
+    id: base.id,
+    symbol: v.symbol,
+    name: v.name ?? base.name,
+    exchange: v.exchange ?? base.exchange,
+    status: v.status ?? base.status,
+    tradable: v.tradable ?? base.tradable,
+    marginable: v.marginable ?? base.marginable,
+    shortable: v.shortable ?? base.shortable,
+    easyToBorrow: v.easyToBorrow ?? base.easyToBorrow,
+    fractionable: v.fractionable ?? base.fractionable,
+    maintenanceMarginRequirement: v.maintenanceMarginRequirement ?? base.maintenanceMarginRequirement,
+    attributes: v.attributes ?? base.attributes,
+  };
+}
+
+/** A symbol's quote and asset, read together. */
+export interface ReferenceData {
+  readonly quote: MarketQuote | null;
+  /** Null: the asset master does not list the symbol. */
+  readonly asset: Asset | null;
+}
+
 export interface MarketData {
   /** The symbol's quote; null when there is none. */
   quote(symbol: string): Promise<MarketQuote | null>;
@@ -105,23 +215,110 @@ export interface MarketData {
   quotes(symbols: readonly string[]): Promise<Map<string, MarketQuote>>;
   /** The best bid and offer over every source this port reads (one source: its quote). */
   bestBidOffer(symbol: string): Promise<BestBidOffer | null>;
+  /** The symbol's quote and its asset at once (pre-trade risk: one request). */
+  referenceData(symbol: string): Promise<ReferenceData>;
+  /** The asset master's entry for the symbol (upper-cased); null when it is not listed. */
+  asset(symbol: string): Promise<Asset | null>;
+  /** The listed asset with this id; null when there is none. */
+  assetById(id: string): Promise<Asset | null>;
+  /** Every listed asset (readable items), in no particular order. */
+  assets(): Promise<Asset[]>;
 }
 
 /** BatchGetItem takes at most 100 keys. */
 const BATCH_GET_KEYS = 100;
 const BATCH_GET_ATTEMPTS = 5;
 
-/** Quotes from a DynamoDB table keyed by `symbol` (MARKET_TABLE), items as `QuoteItem`. */
+/**
+ * Quotes from a DynamoDB table keyed by `symbol` (MARKET_TABLE), items as `QuoteItem`; assets from
+ * one keyed by `symbol` with the `byAssetId` index (ASSETS_TABLE), items as `AssetItem`. A function
+ * is given only the tables it reads: a method on a table it was not given throws.
+ */
 export class TableMarketData implements MarketData {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
-    private readonly table: string,
+    private readonly marketTable: string | null,
     private readonly source: string | null = null,
+    private readonly assetsTable: string | null = null,
   ) {}
+
+  private get table(): string {
+    if (this.marketTable === null) throw new Error(`environment variable ${ENV.marketTable} is not set`);
+    return this.marketTable;
+  }
+
+  private get assetTable(): string {
+    if (this.assetsTable === null) throw new Error(`environment variable ${ENV.assetsTable} is not set`);
+    return this.assetsTable;
+  }
 
   async quote(symbol: string): Promise<MarketQuote | null> {
     const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { symbol } }));
     return quoteFromItem(out.Item, this.source, symbol);
+  }
+
+  async referenceData(symbol: string): Promise<ReferenceData> {
+    const market = this.table;
+    const assets = this.assetTable;
+    const key = symbol.toUpperCase();
+    let requests: Record<string, { Keys: Record<string, unknown>[] }> = {
+      [market]: { Keys: [{ symbol }] },
+      [assets]: { Keys: [{ symbol: key }] },
+    };
+    let quote: MarketQuote | null = null;
+    let asset: Asset | null = null;
+    for (let attempt = 1; Object.keys(requests).length > 0; attempt++) {
+      if (attempt > BATCH_GET_ATTEMPTS) throw new Error(`reference data of ${symbol}: keys left unprocessed`);
+      if (attempt > 1) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      const out = await this.doc.send(new BatchGetCommand({ RequestItems: requests }));
+      const quoteItem = out.Responses?.[market]?.[0];
+      if (quoteItem !== undefined) quote = quoteFromItem(quoteItem, this.source, symbol);
+      const assetItem = out.Responses?.[assets]?.[0];
+      if (assetItem !== undefined) asset = assetFromItem(assetItem);
+      requests = (out.UnprocessedKeys ?? {}) as typeof requests;
+    }
+    return { quote, asset };
+  }
+
+  async asset(symbol: string): Promise<Asset | null> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.assetTable, Key: { symbol: symbol.toUpperCase() } }),
+    );
+    return assetFromItem(out.Item);
+  }
+
+  async assetById(id: string): Promise<Asset | null> {
+    const lower = id.toLowerCase();
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.assetTable,
+        IndexName: ASSET_ID_INDEX,
+        KeyConditionExpression: 'id = :id',
+        ExpressionAttributeValues: { ':id': lower },
+      }),
+    );
+    // The id is the symbol's: an item whose stored id is not (written by hand) is not found by it.
+    for (const item of out.Items ?? []) {
+      const asset = assetFromItem(item);
+      if (asset !== null && asset.id === lower) return asset;
+    }
+    return null;
+  }
+
+  async assets(): Promise<Asset[]> {
+    const out: Asset[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new ScanCommand({ TableName: this.assetTable, ExclusiveStartKey: start }),
+      );
+      for (const item of page.Items ?? []) {
+        const asset = assetFromItem(item);
+        if (asset !== null) out.push(asset);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return out;
   }
 
   async quotes(symbols: readonly string[]): Promise<Map<string, MarketQuote>> {
@@ -152,8 +349,16 @@ export class TableMarketData implements MarketData {
 
 let market: MarketData | undefined;
 
-/** The market data port as the stack wires it (MARKET_TABLE), one per execution environment. */
+/**
+ * The market data port as the stack wires it (MARKET_TABLE, ASSETS_TABLE: each where the function
+ * is granted it), one per execution environment.
+ */
 export function marketData(): MarketData {
-  market ??= new TableMarketData(dynamo, requiredEnv(ENV.marketTable));
+  market ??= new TableMarketData(
+    dynamo,
+    optionalEnv(ENV.marketTable) ?? null,
+    null,
+    optionalEnv(ENV.assetsTable) ?? null,
+  );
   return market;
 }

@@ -7,9 +7,11 @@
 import fc from 'fast-check';
 import {
   alpacaOrderFromStored,
+  assetFactsOf,
   checkPreTradeRisk,
   DEFAULT_RISK_LIMITS,
   decide,
+  defaultAsset,
   duplicateKeyOf,
   type OrderSpec,
   type OrderState,
@@ -53,6 +55,7 @@ const isTwinByRule = (first: OrderSpec, second: OrderSpec): boolean =>
     {
       now: NOW,
       referencePrice: '100',
+      asset: assetFactsOf(defaultAsset(second.symbol)),
       buyingPower: null,
       openBuyExposure: '0',
       recentOrders: [

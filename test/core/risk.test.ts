@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import {
+  type AssetFacts,
   checkPreTradeRisk,
   DEFAULT_RISK_LIMITS,
   type OrderSpec,
@@ -25,9 +26,22 @@ const OPEN: RiskLimits = {
   maxOrdersPerSecond: null,
 };
 
+/** A listed, active, tradable, fractionable asset: the asset rules pass. */
+const LISTED: AssetFacts = {
+  id: '00000000-0000-5000-8000-000000000000',
+  status: 'active',
+  tradable: true,
+  fractionable: true,
+  marginable: true,
+  shortable: true,
+  easyToBorrow: true,
+};
+const WHOLE_SHARES: AssetFacts = { ...LISTED, fractionable: false };
+
 const CTX: RiskContext = {
   now: NOW,
   referencePrice: '100',
+  asset: LISTED,
   buyingPower: null,
   openBuyExposure: '0',
   recentOrders: [],
@@ -39,6 +53,83 @@ const buy100 = spec({ symbol: 'AAPL', qty: '100', side: 'buy', type: 'market' })
 describe('checkPreTradeRisk', () => {
   it.each<[string, OrderSpec, Partial<RiskLimits>, Partial<RiskContext>, string[]]>([
     ['no limits, anything goes', buy100, {}, {}, []],
+    // Issue 13: rules that use the account (docs/domain.md "Positions and the account").
+    [
+      'short_sale: a sell beyond the position less open sells, on an account that may not short',
+      spec({ symbol: 'AAPL', qty: '10', side: 'sell', type: 'market' }),
+      {},
+      { positionQty: '12', heldForSale: '5', account: { shortingEnabled: false, tradingBlocked: false } },
+      [
+        'short_sale: sell of 10 AAPL exceeds the 7 available to sell (position 12, 5 held by open sell orders); this account may not sell short',
+      ],
+    ],
+    [
+      'short_sale: a sell within what is available is a long sale',
+      spec({ symbol: 'AAPL', qty: '7', side: 'sell', type: 'market' }),
+      {},
+      { positionQty: '12', heldForSale: '5', account: { shortingEnabled: false, tradingBlocked: false } },
+      [],
+    ],
+    [
+      'short_sale: a notional sell is sized at the reference price (1001 / 100 = 10.01 > 10)',
+      spec({ symbol: 'AAPL', notional: '1001', side: 'sell', type: 'market', time_in_force: 'day' }),
+      {},
+      { positionQty: '10', account: { shortingEnabled: false, tradingBlocked: false } },
+      [
+        'short_sale: sell of 10.01 AAPL exceeds the 10 available to sell (position 10, 0 held by open sell orders); this account may not sell short',
+      ],
+    ],
+    [
+      'short_sale: an account that may short sells short',
+      spec({ symbol: 'AAPL', qty: '10', side: 'sell', type: 'market' }),
+      {},
+      { positionQty: '-3', account: { shortingEnabled: true, tradingBlocked: false } },
+      [],
+    ],
+    [
+      'asset_not_shortable: a short sale of an asset that is not shortable',
+      spec({ symbol: 'AAPL', qty: '10', side: 'sell', type: 'market' }),
+      {},
+      {
+        positionQty: '0',
+        account: { shortingEnabled: true, tradingBlocked: false },
+        asset: { ...LISTED, shortable: false },
+      },
+      [
+        'asset_not_shortable: sell of 10 AAPL is a short sale (0 available to sell) and AAPL is not shortable',
+      ],
+    ],
+    [
+      'asset_not_shortable: hard to borrow needs a locate (Reg SHO 203(b)(1))',
+      spec({ symbol: 'AAPL', qty: '10', side: 'sell', type: 'market' }),
+      {},
+      {
+        positionQty: '4',
+        account: { shortingEnabled: true, tradingBlocked: false },
+        asset: { ...LISTED, easyToBorrow: false },
+      },
+      [
+        'asset_not_shortable: sell of 10 AAPL is a short sale (4 available to sell) and AAPL is hard to borrow (a locate is needed; the OMS takes none)',
+      ],
+    ],
+    [
+      'asset_not_shortable: a long sale of a hard-to-borrow asset is fine',
+      spec({ symbol: 'AAPL', qty: '4', side: 'sell', type: 'market' }),
+      {},
+      {
+        positionQty: '4',
+        account: { shortingEnabled: true, tradingBlocked: false },
+        asset: { ...LISTED, easyToBorrow: false },
+      },
+      [],
+    ],
+    [
+      'trading_blocked: every order',
+      buy100,
+      {},
+      { account: { shortingEnabled: true, tradingBlocked: true } },
+      ['trading_blocked: trading is blocked for this account'],
+    ],
     [
       'qty over the limit',
       spec({ symbol: 'AAPL', qty: '5000', side: 'buy', type: 'market' }),
@@ -156,6 +247,86 @@ describe('checkPreTradeRisk', () => {
         'buying_power: order notional 4000000 plus open buy orders 0 exceeds the buying power 100',
       ],
     ],
+    // The asset master (core asset.ts): rules unknown_asset, asset_not_tradable, asset_not_fractionable.
+    [
+      'unknown_asset: a symbol the asset master does not list',
+      buy100,
+      {},
+      { asset: null },
+      ['unknown_asset: AAPL is not listed in the asset master'],
+    ],
+    [
+      'unknown_asset stands instead of no_reference_price (an unknown symbol has no quote either)',
+      buy100,
+      { maxOrderNotional: '1000000' },
+      { asset: null, referencePrice: null, buyingPower: '50000' },
+      ['unknown_asset: AAPL is not listed in the asset master'],
+    ],
+    [
+      'unknown_asset with the other rules that hold still reported',
+      spec({ symbol: 'ZZZZ', qty: '5000', side: 'sell', type: 'market' }),
+      { maxOrderQty: '1000' },
+      { asset: null, referencePrice: null },
+      [
+        'unknown_asset: ZZZZ is not listed in the asset master',
+        'max_order_qty: qty 5000 exceeds the limit 1000',
+      ],
+    ],
+    [
+      'asset_not_tradable: an inactive asset',
+      buy100,
+      {},
+      { asset: { ...LISTED, status: 'inactive' } },
+      ['asset_not_tradable: AAPL is not tradable: its status is inactive'],
+    ],
+    [
+      'asset_not_tradable: an active asset that is not tradable',
+      spec({ symbol: 'AAPL', qty: '1', side: 'sell', type: 'limit', limit_price: '100' }),
+      {},
+      { asset: { ...LISTED, tradable: false } },
+      ['asset_not_tradable: AAPL is not tradable'],
+    ],
+    [
+      'asset_not_fractionable: a fractional qty',
+      spec({ symbol: 'AAPL', qty: '1.5', side: 'buy', type: 'market' }),
+      {},
+      { asset: WHOLE_SHARES },
+      ['asset_not_fractionable: AAPL is not fractionable: qty 1.5 is not a whole number of shares'],
+    ],
+    [
+      'asset_not_fractionable: a notional order',
+      spec({ symbol: 'AAPL', notional: '250', side: 'buy', type: 'market' }),
+      {},
+      { asset: WHOLE_SHARES },
+      [
+        'asset_not_fractionable: AAPL is not fractionable: a notional order (250) is for a fraction of a share',
+      ],
+    ],
+    ['whole shares of a non-fractionable asset pass', buy100, {}, { asset: WHOLE_SHARES }, []],
+    [
+      'a fractional qty of a fractionable asset passes',
+      spec({ symbol: 'AAPL', qty: '0.000000001', side: 'sell', type: 'market' }),
+      {},
+      {},
+      [],
+    ],
+    [
+      'an inactive, non-fractionable asset: both refusals',
+      spec({ symbol: 'AAPL', qty: '2.5', side: 'buy', type: 'market' }),
+      {},
+      { asset: { ...WHOLE_SHARES, status: 'inactive' } },
+      [
+        'asset_not_tradable: AAPL is not tradable: its status is inactive',
+        'asset_not_fractionable: AAPL is not fractionable: qty 2.5 is not a whole number of shares',
+      ],
+    ],
+    [
+      'shortable and easy_to_borrow are facts for the short-sale rule, not refusals yet',
+      spec({ symbol: 'AAPL', qty: '10', side: 'sell', type: 'market' }),
+      {},
+      { asset: { ...LISTED, shortable: false, easyToBorrow: false } },
+      [],
+    ],
     [
       'an account without a readable configuration is refused, whatever else holds',
       spec({ symbol: 'TSLA', qty: '20000', side: 'sell', type: 'market' }),
@@ -232,6 +403,14 @@ describe('checkPreTradeRisk', () => {
     const ctx = fc.record<RiskContext>({
       now: fc.constant(NOW),
       referencePrice: fc.option(price),
+      asset: fc.constantFrom<AssetFacts | null>(
+        LISTED,
+        LISTED,
+        WHOLE_SHARES,
+        { ...LISTED, status: 'inactive' },
+        { ...LISTED, tradable: false },
+        null,
+      ),
       buyingPower: fc.option(decimal.map((d) => `${d}0`)),
       openBuyExposure: decimal,
       recentOrders: fc.array(
@@ -304,11 +483,26 @@ describe('checkPreTradeRisk', () => {
       );
     });
 
-    it('with every rule off, nothing is refused', () => {
+    it('with every rule off, nothing is refused for a listed, tradable asset', () => {
       fc.assert(
         fc.property(order, ctx, (o, c) =>
-          expect(checkPreTradeRisk(o, OPEN, { ...c, buyingPower: null })).toEqual([]),
+          expect(checkPreTradeRisk(o, OPEN, { ...c, buyingPower: null, asset: LISTED })).toEqual([]),
         ),
+      );
+    });
+
+    it('the asset rules hold whatever the limits: unknown, not tradable, not fractionable', () => {
+      fc.assert(
+        fc.property(order, limits, ctx, (o, l, c) => {
+          const rules = new Set(checkPreTradeRisk(o, l, c).map((r) => r.rule));
+          expect(rules.has('unknown_asset')).toBe(c.asset === null);
+          expect(rules.has('asset_not_tradable')).toBe(
+            c.asset !== null && (c.asset.status !== 'active' || !c.asset.tradable),
+          );
+          // The generated orders are whole shares.
+          expect(rules.has('asset_not_fractionable')).toBe(false);
+          if (c.asset === null) expect(rules.has('no_reference_price')).toBe(false);
+        }),
       );
     });
   });

@@ -145,3 +145,35 @@ it('the account, positions, activities and closing positions, through the SDK (i
   for (const c of closed) await trader.untilStatus(c.body?.id as string, 'filled');
   await eventually(async () => expect(await positionsApi.getAllOpenPositions()).toEqual([]), 20_000);
 });
+
+it('assets: the list, one by symbol and by id, through the SDK (its models parse every asset)', async () => {
+  const api = new trading.AssetsApi(config);
+  const all = await api.getV2Assets();
+  expect(all.length).toBeGreaterThan(10);
+  const spy = all.find((a) => a.symbol === 'SPY');
+  expect(spy).toMatchObject({
+    _class: 'us_equity',
+    exchange: 'ARCA',
+    status: 'active',
+    tradable: true,
+    fractionable: true,
+    shortable: true,
+    easyToBorrow: true,
+    minTradeIncrement: '0.000000001',
+    priceIncrement: '0.01',
+  });
+
+  const filtered = await api.getV2Assets({ status: 'active', exchange: 'NYSE', attributes: ['has_options'] });
+  expect(filtered.length).toBeGreaterThan(0);
+  for (const a of filtered) {
+    expect(a.exchange).toBe('NYSE');
+    expect(a.attributes).toContain('has_options');
+  }
+
+  const brk = await api.getV2AssetsSymbolOrAssetId({ symbolOrAssetId: 'BRK.A' });
+  expect(brk).toMatchObject({ symbol: 'BRK.A', fractionable: false, minOrderSize: '1' });
+  expect(await api.getV2AssetsSymbolOrAssetId({ symbolOrAssetId: brk.id })).toEqual(brk);
+  await expect(api.getV2AssetsSymbolOrAssetId({ symbolOrAssetId: 'E2ESDKNOSUCH' })).rejects.toMatchObject({
+    response: expect.objectContaining({ status: 404 }),
+  });
+});

@@ -39,12 +39,15 @@ const getAttId = (v: unknown): string | undefined =>
   (v as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
 const refId = (v: unknown): string | undefined => (v as { Ref?: string } | undefined)?.Ref;
 
-function tableByKeys(hash: string, range?: string): [string, Json] {
+/** The one table with these keys (and, when given, this first GSI: `null` for none). */
+function tableByKeys(hash: string, range?: string, firstIndex?: string | null): [string, Json] {
   const found = ofType('AWS::DynamoDB::Table').filter(([, t]) => {
     const keys = t.Properties.KeySchema as { AttributeName: string; KeyType: string }[];
+    const index = (t.Properties.GlobalSecondaryIndexes?.[0]?.IndexName as string | undefined) ?? null;
     return (
       keys.find((k) => k.KeyType === 'HASH')?.AttributeName === hash &&
-      keys.find((k) => k.KeyType === 'RANGE')?.AttributeName === range
+      keys.find((k) => k.KeyType === 'RANGE')?.AttributeName === range &&
+      (firstIndex === undefined || index === firstIndex)
     );
   });
   expect(found).toHaveLength(1);
@@ -130,13 +133,25 @@ describe('tables', () => {
     ]);
   });
 
-  test.each([
-    ['idempotency', 'id', 'expiresAt'],
-    ['accounts', 'pk', undefined],
-    ['market', 'symbol', undefined],
-  ])('%s table: pk %s, TTL %s', (_name, pk, ttl) => {
-    const [, table] = tableByKeys(pk);
+  test.each<[string, string, string | undefined, string | null | undefined]>([
+    ['idempotency', 'id', 'expiresAt', undefined],
+    ['accounts', 'pk', undefined, undefined],
+    ['market', 'symbol', undefined, null],
+    ['assets', 'symbol', undefined, 'byAssetId'],
+  ])('%s table: pk %s, TTL %s', (_name, pk, ttl, index) => {
+    const [, table] = tableByKeys(pk, undefined, index);
     expect(table.Properties.TimeToLiveSpecification?.AttributeName).toBe(ttl);
+  });
+
+  test('the asset master: found by id through byAssetId (pk id, projection ALL: one Query answers)', () => {
+    const [, table] = tableByKeys('symbol', undefined, 'byAssetId');
+    expect(table.Properties.GlobalSecondaryIndexes).toEqual([
+      expect.objectContaining({
+        IndexName: 'byAssetId',
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        Projection: { ProjectionType: 'ALL' },
+      }),
+    ]);
   });
 
   test('task tokens and venue orders are keyed by orderId; tokens expire, venue orders have byRestingSymbol', () => {
@@ -159,7 +174,7 @@ describe('tables', () => {
 
   test('every table is encrypted, has PITR and is retained', () => {
     const tables = ofType('AWS::DynamoDB::Table');
-    expect(tables).toHaveLength(7);
+    expect(tables).toHaveLength(8);
     for (const [id, t] of tables) {
       expect(t.Properties.SSESpecification?.SSEEnabled).toBe(true);
       expect(t.Properties.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled).toBe(true);
@@ -206,6 +221,7 @@ describe('functions', () => {
       ENV.taskTokensTable,
       ENV.accountsTable,
       ENV.marketTable,
+      ENV.assetsTable,
       ENV.venueOrdersTable,
     ]);
     for (const [fnId, fn] of ofType('AWS::Lambda::Function')) {
@@ -226,7 +242,7 @@ describe('functions', () => {
   });
 
   test.each([
-    ['oms-create-order', { events: 'rw', idem: 'rw', accounts: 'r', market: 'r', orders: 'r' }],
+    ['oms-create-order', { events: 'rw', idem: 'rw', accounts: 'r', market: 'r', assets: 'r', orders: 'r' }],
     // Projector, signaller, position keeper and publisher in one (issues 12, 13): the keeper appends
     // PositionChanged to the events table, its ledger to accounts, its applied markers to idem.
     ['oms-order-stream', { events: 'rw', orders: 'w', tokens: 'r', accounts: 'rw', idem: 'w' }],
@@ -234,7 +250,14 @@ describe('functions', () => {
     ['oms-query-orders', { events: 'r', orders: 'r', idem: 'r' }],
     // Writes claims (a held stop's replacement) and read-after-write pointers in its transaction:
     // with read alone, AWS refused those PATCHes (local mode does not enforce IAM).
-    ['oms-replace-order', { events: 'rw', idem: 'rw', accounts: 'r', market: 'r', orders: 'r' }],
+    ['oms-replace-order', { events: 'rw', idem: 'rw', accounts: 'r', market: 'r', assets: 'r', orders: 'r' }],
+    ['oms-accept-order', { events: 'rw', accounts: 'r', market: 'r', assets: 'r', orders: 'r' }],
+    [
+      'oms-order-requested',
+      { events: 'rw', idem: 'rw', accounts: 'r', market: 'r', assets: 'r', orders: 'r' },
+    ],
+    // The asset master is read-only to the API: operators write it.
+    ['oms-assets', { assets: 'r' }],
   ])('%s has read/write exactly as needed', (service, expected) => {
     const id = functionId(service);
     const tables: Record<string, string> = {
@@ -242,6 +265,7 @@ describe('functions', () => {
       idem: ENV.idempotencyTable,
       accounts: ENV.accountsTable,
       market: ENV.marketTable,
+      assets: ENV.assetsTable,
       orders: ENV.ordersTable,
       tokens: ENV.taskTokensTable,
     };

@@ -2,6 +2,8 @@
  * The /local control endpoints under hostile paths: every one is a 4xx with a stable
  * `{code, message}` body naming what was wrong, and none reaches the store (nothing changes).
  */
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { assetIdOf } from '../../lambdas/core/index.js';
 import { createLocalControl, type LocalControlDeps } from '../../local/control.js';
 
 function fakeDeps() {
@@ -14,7 +16,15 @@ function fakeDeps() {
       },
     },
     topology: {
-      functions: [{ environment: { MARKET_TABLE: 'local-market', VENUE_ORDERS_TABLE: 'local-venue' } }],
+      functions: [
+        {
+          environment: {
+            MARKET_TABLE: 'local-market',
+            VENUE_ORDERS_TABLE: 'local-venue',
+            ASSETS_TABLE: 'local-assets',
+          },
+        },
+      ],
       stateMachines: [{ arn: 'arn:aws:states:us-east-1:000000000000:stateMachine:orders' }],
     },
     stepFunctions: {
@@ -48,6 +58,10 @@ const HOSTILE: readonly [string, string, string, number, string][] = [
   ['DELETE', '/local/market/AAPL', '', 404, 'not_found'],
   ['PUT', '/local/market/AAPL', 'not json', 400, 'invalid_body'],
   ['PUT', '/local/venues/SIMX', '[1]', 400, 'invalid_body'],
+  ['PUT', `/local/assets/${long}`, '{}', 400, 'invalid_path'],
+  ['PUT', '/local/assets/%E0%A4%A', '{}', 400, 'invalid_path'],
+  ['PUT', '/local/assets/AAPL', 'not json', 400, 'invalid_body'],
+  ['GET', '/local/assets', '', 404, 'not_found'],
 ];
 
 describe('/local control: hostile paths answer 4xx {code, message} and change nothing', () => {
@@ -102,5 +116,79 @@ describe('/local control: hostile paths answer 4xx {code, message} and change no
     expect(out.statusCode).toBe(404); // the fake store has no quote
     expect(JSON.parse(out.body.toString('utf8')).code).toBe('not_found');
     expect(sent).toHaveLength(1);
+  });
+});
+
+describe('PUT /local/assets/{symbol}: the asset master, as an operator lists an asset', () => {
+  const put = (deps: LocalControlDeps, path: string, body: unknown) =>
+    createLocalControl(deps).handle({
+      method: 'PUT',
+      path,
+      rawQueryString: '',
+      headers: {},
+      body: Buffer.from(JSON.stringify(body)),
+    });
+  const puts = (sent: unknown[]) =>
+    sent.filter((c): c is PutCommand => c instanceof PutCommand).map((c) => c.input);
+
+  it("lists a new symbol from Alpaca's field names over the defaults, and answers the Alpaca asset", async () => {
+    const { deps, sent } = fakeDeps();
+    const out = await put(deps, '/local/assets/xyz', {
+      fractionable: false,
+      easy_to_borrow: false,
+      exchange: 'NYSE',
+    });
+    expect(out.statusCode).toBe(200);
+    expect(JSON.parse(out.body.toString('utf8'))).toMatchObject({
+      id: assetIdOf('XYZ'),
+      symbol: 'XYZ',
+      class: 'us_equity',
+      exchange: 'NYSE',
+      tradable: true,
+      shortable: true,
+      easy_to_borrow: false,
+      fractionable: false,
+      min_trade_increment: '1',
+    });
+    expect(puts(sent)).toEqual([
+      {
+        TableName: 'local-assets',
+        Item: expect.objectContaining({ symbol: 'XYZ', id: assetIdOf('XYZ'), fractionable: false }),
+      },
+    ]);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['an unknown field', { tradeable: false }, 'tradeable: is not an asset field'],
+    ['a flag that is not a boolean', { tradable: 'no' }, 'tradable: '],
+    ['a status Alpaca does not have', { status: 'halted' }, 'status: '],
+    ['another symbol in the body', { symbol: 'ABC' }, "symbol: must be the path's symbol XYZ"],
+  ])('refuses %s with 400 invalid_body naming the field, writing nothing', async (_n, body, message) => {
+    const { deps, sent } = fakeDeps();
+    const out = await put(deps, '/local/assets/XYZ', body);
+    expect(out.statusCode).toBe(400);
+    expect(JSON.parse(out.body.toString('utf8'))).toEqual({
+      code: 'invalid_body',
+      message: expect.stringContaining(message),
+    });
+    expect(puts(sent)).toEqual([]);
+  });
+
+  it('PUT /local/market lists an unknown symbol as a default asset, never over a listed one', async () => {
+    const { deps, sent } = fakeDeps();
+    const out = await put(deps, '/local/market/e2enew', { bid: '10', ask: '10.1', last: '10.05' });
+    expect(out.statusCode).toBe(200);
+    expect(puts(sent)).toEqual([
+      {
+        TableName: 'local-assets',
+        Item: expect.objectContaining({
+          symbol: 'E2ENEW',
+          tradable: true,
+          shortable: true,
+          fractionable: true,
+        }),
+        ConditionExpression: 'attribute_not_exists(symbol)',
+      },
+    ]);
   });
 });

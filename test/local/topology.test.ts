@@ -106,13 +106,13 @@ describe('the synthesized OMS template', () => {
     expect(t.arn).toBe(`arn:aws:dynamodb:${A}:table/${t.tableName}`);
   });
 
-  test('has exactly the 7 tables', () => {
-    expect(topo.tables).toHaveLength(7);
-    expect(new Set(topo.tables.map((t) => t.tableName)).size).toBe(7);
+  test('has exactly the 8 tables', () => {
+    expect(topo.tables).toHaveLength(8);
+    expect(new Set(topo.tables.map((t) => t.tableName)).size).toBe(8);
   });
 
-  test('has the 28 functions of lib/handlers.ts, each with an existing entry file', () => {
-    expect(topo.functions).toHaveLength(28);
+  test('has the 29 functions of lib/handlers.ts, each with an existing entry file', () => {
+    expect(topo.functions).toHaveLength(29);
     expect(topo.functions.map((f) => f.entry).sort()).toEqual(Object.values(HANDLERS).sort());
     for (const f of topo.functions) {
       expect(existsSync(join(REPO_ROOT, f.entry))).toBe(true);

@@ -1,7 +1,9 @@
 /** Builders for API events, risk inputs and stored orders. */
 
 import {
+  assetFactsOf,
   DEFAULT_RISK_LIMITS,
+  defaultAsset,
   execute,
   type OrderCommand,
   type OrderEvent,
@@ -92,6 +94,7 @@ export function riskInputs(
     context: {
       now: T0,
       referencePrice: '100',
+      asset: assetFactsOf(defaultAsset('AAPL')),
       buyingPower: null,
       openBuyExposure: '0',
       recentOrders: [],

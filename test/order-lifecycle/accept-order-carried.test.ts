@@ -12,13 +12,20 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DEFAULT_RISK_LIMITS, type OrderSubmitted } from '../../lambdas/core/index.js';
+import {
+  type AssetFacts,
+  assetFactsOf,
+  DEFAULT_RISK_LIMITS,
+  defaultAsset,
+  type OrderSubmitted,
+} from '../../lambdas/core/index.js';
 import { handler as acceptOrder } from '../../lambdas/order-lifecycle/accept-order.js';
 import { executionInputOf } from '../../lambdas/orders/workflow-start.js';
 import {
   appended,
   history,
   lambdaContext,
+  marketHolds,
   SUBMITTED_AT,
   setEnv,
   spec,
@@ -29,14 +36,28 @@ import {
 const ddb = mockClient(DynamoDBDocumentClient);
 const order = spec({ symbol: 'AAPL', qty: '100', side: 'buy', type: 'limit', limit_price: '100' });
 
-/** The execution input the signaller builds from an OrderSubmitted that recorded `acceptedAgainst`. */
-function inputWith(limits: Partial<typeof DEFAULT_RISK_LIMITS>, buyingPower: string | null = null) {
+const LISTED = assetFactsOf(defaultAsset('AAPL'));
+
+/**
+ * The execution input the signaller builds from an OrderSubmitted that recorded `acceptedAgainst`
+ * (`asset` 'absent': recorded before the asset master, so without it).
+ */
+function inputWith(
+  limits: Partial<typeof DEFAULT_RISK_LIMITS>,
+  buyingPower: string | null = null,
+  asset: AssetFacts | null | 'absent' = LISTED,
+) {
   const submitted = history(order).events[0] as OrderSubmitted;
   return executionInputOf({
     ...submitted,
     data: {
       ...submitted.data,
-      acceptedAgainst: { limits: { ...DEFAULT_RISK_LIMITS, ...limits }, referencePrice: '100', buyingPower },
+      acceptedAgainst: {
+        limits: { ...DEFAULT_RISK_LIMITS, ...limits },
+        referencePrice: '100',
+        buyingPower,
+        ...(asset === 'absent' ? {} : { asset }),
+      },
     },
   });
 }
@@ -123,9 +144,33 @@ test('buying power as the API read it, against the open orders read now', async 
 
 test('an execution without the carried re-check (started before the input had it) loads what it needs', async () => {
   storeHolds(ddb, history(order).events);
-  ddb.on(BatchGetCommand).resolves({ Responses: { [TABLES.ACCOUNTS_TABLE]: [{ pk: 'account#acc-1' }] } });
-  ddb.on(GetCommand, { TableName: TABLES.MARKET_TABLE }).resolves({ Item: { symbol: 'AAPL', last: '100' } });
+  marketHolds(ddb, (symbol) => ({ symbol, last: '100' }), undefined, [{ pk: 'account#acc-1' }]);
   const { recheck: _dropped, ...old } = inputWith({});
   await expect(accept(old)).resolves.toMatchObject({ next: 'submit' });
   expect(ddb.commandCalls(BatchGetCommand).length).toBeGreaterThan(0);
+});
+
+test('the asset facts the API read are carried: an unlisted symbol is rejected with no read', async () => {
+  storeHolds(ddb, history(order).events);
+  const result = await rejectionOf(accept(inputWith({}, null, null)));
+  expect(result).toMatchObject({
+    next: 'rejected',
+    reason: 'unknown_asset: AAPL is not listed in the asset master',
+  });
+  expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+});
+
+test('an order recorded before the asset master: its re-check reads the asset (one GetItem), fail closed', async () => {
+  storeHolds(ddb, history(order).events);
+  marketHolds(
+    ddb,
+    () => undefined,
+    (symbol) => ({ symbol, status: 'inactive' }),
+  );
+  const result = await rejectionOf(accept(inputWith({}, null, 'absent')));
+  expect(result).toMatchObject({
+    next: 'rejected',
+    reason: 'asset_not_tradable: AAPL is not tradable: its status is inactive',
+  });
+  expect(ddb.commandCalls(GetCommand).map((c) => c.args[0].input.TableName)).toEqual([TABLES.ASSETS_TABLE]);
 });

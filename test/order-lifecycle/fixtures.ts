@@ -1,7 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import {
+  defaultAsset,
   execute,
   type OrderCommand,
   type OrderEvent,
@@ -10,6 +11,7 @@ import {
   validateOrderRequest,
 } from '../../lambdas/core/index.js';
 import { type StoredEvent, toStored } from '../../lambdas/event-store/event-store.js';
+import { assetToItem } from '../../lambdas/platform/market-data.js';
 
 export const TABLES = {
   EVENT_STORE_TABLE: 'events',
@@ -17,7 +19,50 @@ export const TABLES = {
   TASK_TOKENS_TABLE: 'tokens',
   ACCOUNTS_TABLE: 'accounts',
   MARKET_TABLE: 'market',
+  ASSETS_TABLE: 'assets',
 };
+
+type Item = Record<string, unknown>;
+
+/**
+ * The market data tables as the port reads them (GetItem, and the BatchGetItem of a quote with its
+ * asset): `quote(symbol)` is the MARKET_TABLE item, `asset(symbol)` the ASSETS_TABLE item (by
+ * default every symbol is listed as a default asset).
+ */
+export function marketHolds(
+  ddb: AwsClientStub<DynamoDBDocumentClient>,
+  quote: (symbol: string) => Item | undefined,
+  asset: (symbol: string) => Item | undefined = (symbol) => ({ ...assetToItem(defaultAsset(symbol)) }),
+  /** ACCOUNTS_TABLE items (the account record, a ledger), read in the same kind of BatchGetItem. */
+  accounts: readonly Item[] = [],
+): void {
+  const itemOf = (table: string | undefined, key: Item) =>
+    table === TABLES.MARKET_TABLE
+      ? quote(String(key.symbol))
+      : table === TABLES.ASSETS_TABLE
+        ? asset(String(key.symbol))
+        : table === TABLES.ACCOUNTS_TABLE
+          ? accounts.find((a) => a.pk === key.pk)
+          : undefined;
+  ddb.on(GetCommand, { TableName: TABLES.MARKET_TABLE }).callsFake((input) => ({
+    Item: quote(String(input.Key?.symbol)),
+  }));
+  ddb.on(GetCommand, { TableName: TABLES.ASSETS_TABLE }).callsFake((input) => ({
+    Item: asset(String(input.Key?.symbol)),
+  }));
+  ddb.on(BatchGetCommand).callsFake((input) => ({
+    Responses: Object.fromEntries(
+      Object.entries(input.RequestItems ?? {}).map(([table, request]) => [
+        table,
+        ((request as { Keys?: Item[] }).Keys ?? []).flatMap((key) => {
+          const item = itemOf(table, key);
+          return item === undefined ? [] : [item];
+        }),
+      ]),
+    ),
+    UnprocessedKeys: {},
+  }));
+}
 
 export function setEnv(): void {
   Object.assign(process.env, TABLES);

@@ -12,6 +12,7 @@ import {
   appended,
   history,
   lambdaContext,
+  marketHolds,
   SUBMITTED_AT,
   setEnv,
   spec,
@@ -24,10 +25,7 @@ const ddb = mockClient(DynamoDBDocumentClient);
 const order = spec({ symbol: 'AAPL', qty: '100', side: 'buy', type: 'limit', limit_price: '100' });
 
 function marketAndAccount(account: Record<string, unknown> = {}, orders: Record<string, unknown>[] = []) {
-  ddb
-    .on(BatchGetCommand)
-    .resolves({ Responses: { [TABLES.ACCOUNTS_TABLE]: [{ pk: 'account#acc-1', ...account }] } });
-  ddb.on(GetCommand, { TableName: TABLES.MARKET_TABLE }).resolves({ Item: { symbol: 'AAPL', last: '100' } });
+  marketHolds(ddb, (symbol) => ({ symbol, last: '100' }), undefined, [{ pk: 'account#acc-1', ...account }]);
   ddb
     .on(QueryCommand, { TableName: TABLES.ORDERS_TABLE })
     .resolves({ Items: orders.map((o) => ({ order: o })) });

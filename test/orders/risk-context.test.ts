@@ -1,8 +1,13 @@
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { checkPreTradeRisk, DEFAULT_RISK_LIMITS } from '../../lambdas/core/index.js';
+import {
+  assetFactsOf,
+  checkPreTradeRisk,
+  DEFAULT_RISK_LIMITS,
+  defaultAsset,
+} from '../../lambdas/core/index.js';
 import { loadRiskInputs } from '../../lambdas/orders/risk-context.js';
-import { SUBMITTED_AT, setEnv, spec, TABLES } from '../order-lifecycle/fixtures.js';
+import { marketHolds, SUBMITTED_AT, setEnv, spec, TABLES } from '../order-lifecycle/fixtures.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -23,23 +28,13 @@ beforeEach(() => {
 });
 
 it('merges the account limits over the defaults and values open buys (recent orders are not read)', async () => {
-  ddb.on(BatchGetCommand).resolves({
-    Responses: {
-      [TABLES.ACCOUNTS_TABLE]: [
-        {
-          pk: 'account#acc-1',
-          riskLimits: { maxOrderQty: 500, restrictedSymbols: ['GME'] },
-          buyingPower: '50000',
-        },
-      ],
+  marketHolds(ddb, (symbol) => ({ AAPL: { last: '100' }, MSFT: { last: '400' } })[symbol], undefined, [
+    {
+      pk: 'account#acc-1',
+      riskLimits: { maxOrderQty: 500, restrictedSymbols: ['GME'] },
+      buyingPower: '50000',
     },
-  });
-  ddb
-    .on(GetCommand, { TableName: TABLES.MARKET_TABLE, Key: { symbol: 'AAPL' } })
-    .resolves({ Item: { last: '100' } });
-  ddb
-    .on(GetCommand, { TableName: TABLES.MARKET_TABLE, Key: { symbol: 'MSFT' } })
-    .resolves({ Item: { last: '400' } });
+  ]);
   ddb.on(QueryCommand, { IndexName: 'byAccountOpen' }).resolves({
     Items: [
       view({ id: 'a', symbol: 'AAPL', qty: '10', limit_price: '99', filled_qty: '4' }), // 6 x 99 = 594
@@ -70,10 +65,7 @@ it('merges the account limits over the defaults and values open buys (recent ord
 const buyOne = spec({ symbol: 'AAPL', qty: '1', side: 'buy', type: 'market' });
 
 function accountHolds(item: Record<string, unknown> | undefined, openOrders: Record<string, unknown>[] = []) {
-  ddb
-    .on(BatchGetCommand)
-    .resolves({ Responses: { [TABLES.ACCOUNTS_TABLE]: item === undefined ? [] : [item] } });
-  ddb.on(GetCommand, { TableName: TABLES.MARKET_TABLE }).resolves({ Item: { last: '100' } });
+  marketHolds(ddb, () => ({ last: '100' }), undefined, item === undefined ? [] : [item]);
   ddb.on(QueryCommand, { IndexName: 'byAccountOpen' }).resolves({ Items: openOrders });
   ddb.on(QueryCommand, { IndexName: 'byAccount' }).resolves({ Items: [] });
 }
@@ -189,5 +181,87 @@ describe('open buy exposure of an order already stored (self)', () => {
     };
     expect(await recheck('ord-a', at(0))).toEqual([]);
     expect(await recheck('ord-b', at(1))).toEqual(['buying_power']);
+  });
+});
+
+describe('the asset master (issue 13): read with the quote, carried in the snapshot', () => {
+  const snapshot = {
+    limits: DEFAULT_RISK_LIMITS,
+    referencePrice: '100',
+    buyingPower: null,
+  } as const;
+
+  it('the API check reads the quote and the asset in ONE BatchGetItem over both tables (the account and its ledger in another)', async () => {
+    accountHolds({ pk: 'account#acc-1' });
+    const { context } = await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT);
+    expect(context.asset).toEqual(assetFactsOf(defaultAsset('AAPL')));
+    expect(context.referencePrice).toBe('100');
+    const batches = ddb
+      .commandCalls(BatchGetCommand)
+      .map((c) => Object.keys(c.args[0].input.RequestItems ?? {}).join(','))
+      .sort();
+    expect(batches).toEqual([TABLES.ACCOUNTS_TABLE, `${TABLES.MARKET_TABLE},${TABLES.ASSETS_TABLE}`].sort());
+    // No GetItem besides them.
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it.each<[string, Record<string, unknown> | undefined, string[]]>([
+    ['not listed', undefined, ['unknown_asset']],
+    ['listed inactive', { symbol: 'AAPL', status: 'inactive' }, ['asset_not_tradable']],
+    ['listed, not tradable', { symbol: 'AAPL', tradable: false }, ['asset_not_tradable']],
+    ['an unreadable item (fail closed: not listed)', { symbol: 'AAPL', tradable: 'yes' }, ['unknown_asset']],
+    ['a bare {symbol} item: a default asset', { symbol: 'AAPL' }, []],
+  ])('an asset %s', async (_name, item, rules) => {
+    ddb.on(QueryCommand, { IndexName: 'byAccountOpen' }).resolves({ Items: [] });
+    marketHolds(
+      ddb,
+      () => ({ last: '100' }),
+      () => item,
+      [{ pk: 'account#acc-1' }],
+    );
+    const { limits, context } = await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT);
+    expect(context.asset === null).toBe(rules.includes('unknown_asset'));
+    expect(checkPreTradeRisk(buyOne, limits, context).map((r) => r.rule)).toEqual(rules);
+  });
+
+  it('the shortable and easy-to-borrow facts reach the context (for the short-sale rule)', async () => {
+    ddb.on(QueryCommand, { IndexName: 'byAccountOpen' }).resolves({ Items: [] });
+    marketHolds(
+      ddb,
+      () => ({ last: '100' }),
+      (symbol) => ({ symbol, shortable: false, easyToBorrow: false }),
+      [{ pk: 'account#acc-1' }],
+    );
+    const { context } = await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT);
+    expect(context.asset).toMatchObject({ shortable: false, easyToBorrow: false, fractionable: true });
+  });
+
+  it('with a snapshot that has the asset, neither the market nor the asset master is read', async () => {
+    accountHolds({ pk: 'account#acc-1' });
+    const asset = { ...assetFactsOf(defaultAsset('AAPL')), fractionable: false };
+    const { context } = await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT, {
+      snapshot: { ...snapshot, asset },
+    });
+    expect(context.asset).toEqual(asset);
+    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('a snapshot that says "not listed" (null) is not read again either', async () => {
+    accountHolds({ pk: 'account#acc-1' });
+    const { context } = await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT, {
+      snapshot: { ...snapshot, asset: null },
+    });
+    expect(context.asset).toBeNull();
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('a snapshot from before the asset master (no asset) reads the asset alone, not the quote', async () => {
+    accountHolds({ pk: 'account#acc-1' });
+    const { context } = await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT, { snapshot });
+    expect(context.asset).toEqual(assetFactsOf(defaultAsset('AAPL')));
+    expect(context.referencePrice).toBe('100');
+    expect(ddb.commandCalls(GetCommand).map((c) => c.args[0].input.TableName)).toEqual([TABLES.ASSETS_TABLE]);
+    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(0);
   });
 });

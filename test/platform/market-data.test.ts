@@ -6,13 +6,20 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
+  assetIdOf,
   bestBidOfferOf,
+  defaultAsset,
   fullQuote,
   type MarketQuote,
   nanos,
   referencePriceOf,
 } from '../../lambdas/core/index.js';
-import { quoteFromItem, TableMarketData } from '../../lambdas/platform/market-data.js';
+import {
+  assetFromItem,
+  assetToItem,
+  quoteFromItem,
+  TableMarketData,
+} from '../../lambdas/platform/market-data.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 beforeEach(() => ddb.reset());
@@ -122,5 +129,62 @@ describe('TableMarketData (the MARKET_TABLE adapter)', () => {
     expect(
       ddb.commandCalls(BatchGetCommand).map((c) => c.args[0].input.RequestItems?.market?.Keys?.length),
     ).toEqual([100, 1, 50]);
+  });
+});
+
+describe('TableMarketData: the asset master (ASSETS_TABLE) and referenceData', () => {
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+  const port = new TableMarketData(doc, 'market', null, 'assets');
+
+  it('referenceData: the quote and the asset in ONE BatchGetItem, keys left unprocessed asked again', async () => {
+    let calls = 0;
+    ddb.on(BatchGetCommand).callsFake((input) => {
+      calls++;
+      const tables = Object.keys(input.RequestItems);
+      // The first answer serves the quote and leaves the asset unprocessed.
+      if (calls === 1)
+        return {
+          Responses: { market: [{ symbol: 'AAPL', bid: '1', ask: '1.02', last: '1.01' }], assets: [] },
+          UnprocessedKeys: { assets: input.RequestItems.assets },
+        };
+      expect(tables).toEqual(['assets']);
+      return { Responses: { assets: [{ symbol: 'AAPL', fractionable: false }] }, UnprocessedKeys: {} };
+    });
+    const { quote, asset } = await port.referenceData('AAPL');
+    expect(referencePriceOf(quote)).toBe('1.01');
+    expect(asset).toMatchObject({
+      symbol: 'AAPL',
+      fractionable: false,
+      tradable: true,
+      id: assetIdOf('AAPL'),
+    });
+    expect(ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems).toEqual({
+      market: { Keys: [{ symbol: 'AAPL' }] },
+      assets: { Keys: [{ symbol: 'AAPL' }] },
+    });
+  });
+
+  it('referenceData of a symbol with neither: both null', async () => {
+    ddb.on(BatchGetCommand).resolves({ Responses: { market: [], assets: [] } });
+    expect(await port.referenceData('NOPE')).toEqual({ quote: null, asset: null });
+  });
+
+  it('a function given only the market table cannot read assets (a wiring error, loud)', async () => {
+    await expect(new TableMarketData(doc, 'market').asset('AAPL')).rejects.toThrow('ASSETS_TABLE is not set');
+    await expect(new TableMarketData(doc, null, null, 'assets').quote('AAPL')).rejects.toThrow(
+      'MARKET_TABLE is not set',
+    );
+  });
+
+  it.each<[string, Record<string, unknown>, boolean]>([
+    ['a full item', assetToItem(defaultAsset('AAPL')) as unknown as Record<string, unknown>, true],
+    ['a bare {symbol}', { symbol: 'AAPL' }, true],
+    ['attributes as a DynamoDB string set', { symbol: 'AAPL', attributes: new Set(['has_options']) }, true],
+    ['a flag of the wrong type', { symbol: 'AAPL', shortable: 'true' }, false],
+    ['an unknown attribute', { symbol: 'AAPL', attributes: ['shiny'] }, false],
+    ['a lower-case symbol', { symbol: 'aapl' }, false],
+    ['no symbol', { tradable: true }, false],
+  ])('the asset item: %s is readable: %s', (_name, item, readable) => {
+    expect(assetFromItem(item) !== null).toBe(readable);
   });
 });
