@@ -3,10 +3,10 @@
  * the group coordinator, which sees only group members' events, is the other). It runs, on each
  * batch:
  * 1. the projector (-> the orders read model) and the signaller (-> the order's workflow) side by
- *    side;
- * 2. then the position keeper (-> the accounts' ledgers, issue 13: each execution once, with the
- *    symbol and side of the order the projector rebuilt, so no read);
- * 3. then the publisher (-> the bus), for the records before the first one any of them failed:
+ *    side; the projector runs the position keeper on each order before writing its view (-> the
+ *    accounts' ledgers, issue 13: each execution once, with the symbol and side of the state it
+ *    rebuilt, so no read; an order read as filled has its fill in the position);
+ * 2. then the publisher (-> the bus), for the records before the first one any of them failed:
  *    the shard resumes at that record, so what comes after it is published on the retry, once.
  *    The PositionChanged events the keeper appends come back on the stream and are published by
  *    the same step (they are in the event store, under `positions#<accountId>`).
@@ -21,7 +21,7 @@
  * tokens; publisher: subscribers dedupe on metadata.eventId).
  */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import type { LedgerState, OrderState } from '../core/index.js';
+import type { LedgerState } from '../core/index.js';
 import { OrderStateCache } from '../event-store/state-cache.js';
 import { streamHandler } from '../event-store/stream-records.js';
 import { AccountLedger } from '../orders/account-ledger.js';
@@ -38,7 +38,7 @@ export interface OrderStreamDeps {
   readonly projector: ProjectorDeps;
   readonly signaller: SignallerDeps;
   readonly publisher: PublisherDeps;
-  readonly positions: Omit<PositionKeeperDeps, 'stateOf'>;
+  readonly positions: PositionKeeperDeps;
 }
 
 /** The index in the batch of the earliest reported record, or null. */
@@ -54,19 +54,20 @@ export async function orderStreamBatch(
   event: DynamoDBStreamEvent,
   deps: OrderStreamDeps,
 ): Promise<DynamoDBBatchResponse> {
-  const states = new Map<string, OrderState>();
   const [projected, signalled] = await Promise.all([
-    projectBatch(event, { ...deps.projector, onState: (s) => states.set(s.orderId, s) }),
+    projectBatch(event, {
+      ...deps.projector,
+      beforeWrite: (state, events) => keepPositions(state, events, deps.positions),
+    }),
     signalBatch(event, deps.signaller),
   ]);
-  const kept = await keepPositions(event, { ...deps.positions, stateOf: (id) => states.get(id) });
-  const stop = earliest(event, [projected, signalled, kept]);
+  const stop = earliest(event, [projected, signalled]);
   const toPublish = stop === null ? event : { Records: event.Records.slice(0, stop) };
   const published =
     toPublish.Records.length === 0
       ? { batchItemFailures: [] }
       : await publishBatch(toPublish, deps.publisher);
-  const first = earliest(event, [projected, signalled, kept, published]);
+  const first = earliest(event, [projected, signalled, published]);
   const record = first === null ? undefined : event.Records[first];
   return {
     batchItemFailures:

@@ -4,23 +4,22 @@
  *
  * An execution is an `OrderPartiallyFilled` or `OrderFilled` of an order, never an algorithmic
  * parent's mirror of its child's fill (`childOrderId`: the child's own fill is the execution).
- * Symbol and side come from the order's state the projector rebuilt for the same batch (no read).
- * Accounts are kept in parallel, each account's executions one after another in stream order.
- * A redelivered execution finds its applied marker and writes nothing. A failure reports the
- * execution's record, so the shard resumes there (what follows is redelivered and deduplicated).
+ * Symbol and side come from the order's state the projector rebuilt for the same batch (no read);
+ * the projector runs the keeper before it writes the order's view, so an order a client reads as
+ * filled has its fill in the position. An order's executions are applied one after another in
+ * stream order; orders (of one account or not) in parallel, their races settled by the ledger's
+ * conditions. A redelivered execution finds its applied marker and writes nothing. A failure
+ * fails the order's records: no view is written and the shard resumes there.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { type LedgerExecution, type LedgerState, newYorkDate, type OrderState } from '../core/index.js';
 import type { StoredEvent } from '../event-store/event-store.js';
-import { errorName, partialBatchResponse, readRecords } from '../event-store/stream-records.js';
+import { errorName } from '../event-store/stream-records.js';
 import type { AccountLedger } from '../orders/account-ledger.js';
 import { logger, metrics } from '../platform/observability.js';
 
 export interface PositionKeeperDeps {
   readonly ledger: AccountLedger;
-  /** The state of each order of the batch, as the projector rebuilt it (undefined: not rebuilt). */
-  readonly stateOf: (orderId: string) => OrderState | undefined;
   readonly nowSeconds: () => number;
   /** The ledger this environment last wrote per account (a hint: a stale one costs a retry). */
   readonly known?: Map<string, LedgerState>;
@@ -46,58 +45,41 @@ export function executionOf(e: StoredEvent, state: OrderState): LedgerExecution 
   };
 }
 
+/**
+ * Applies the executions among `events` (one order's, in stream order) to the account's ledger,
+ * one after another. Throws when one cannot be applied (the caller fails the order's records).
+ */
 export async function keepPositions(
-  event: DynamoDBStreamEvent,
+  state: OrderState,
+  events: readonly StoredEvent[],
   deps: PositionKeeperDeps,
-): Promise<DynamoDBBatchResponse> {
-  const items = readRecords(event);
-  const byAccount = new Map<string, { index: number; event: StoredEvent }[]>();
-  items.forEach((item, index) => {
-    if (item.kind !== 'event') return;
-    const t = item.event.type;
-    if (t !== 'OrderFilled' && t !== 'OrderPartiallyFilled') return;
-    const list = byAccount.get(item.event.accountId) ?? [];
-    list.push({ index, event: item.event });
-    byAccount.set(item.event.accountId, list);
-  });
-  const failed = new Set<number>();
-  let applied = 0;
-  let duplicates = 0;
-  await Promise.all(
-    [...byAccount].map(async ([accountId, fills]) => {
-      for (const { index, event: e } of fills) {
-        try {
-          const state = deps.stateOf(e.orderId);
-          if (state === undefined) throw new Error(`order ${e.orderId} was not rebuilt in this batch`);
-          const execution = executionOf(e, state);
-          if (execution === null) continue;
-          const out = await deps.ledger.apply(
-            accountId,
-            execution,
-            deps.nowSeconds(),
-            deps.known?.get(accountId),
-          );
-          if (out.kind === 'applied') {
-            applied++;
-            deps.known?.set(accountId, out.ledger);
-          } else duplicates++;
-        } catch (err) {
-          deps.known?.delete(accountId);
-          logger.error('execution not applied to the position', {
-            accountId,
-            orderId: e.orderId,
-            seq: e.seq,
-            error: errorName(err),
-            message: String(err),
-          });
-          failed.add(index);
-          return; // the shard resumes at this record: the account's later fills come again
-        }
-      }
-    }),
-  );
-  metrics.addMetric('PositionsChanged', MetricUnit.Count, applied);
-  metrics.addMetric('ExecutionsAlreadyApplied', MetricUnit.Count, duplicates);
-  metrics.addMetric('ExecutionsNotApplied', MetricUnit.Count, failed.size);
-  return partialBatchResponse(items, failed);
+): Promise<void> {
+  for (const e of events) {
+    const execution = executionOf(e, state);
+    if (execution === null) continue;
+    const accountId = e.accountId;
+    try {
+      const out = await deps.ledger.apply(
+        accountId,
+        execution,
+        deps.nowSeconds(),
+        deps.known?.get(accountId),
+      );
+      if (out.kind === 'applied') {
+        deps.known?.set(accountId, out.ledger);
+        metrics.addMetric('PositionsChanged', MetricUnit.Count, 1);
+      } else metrics.addMetric('ExecutionsAlreadyApplied', MetricUnit.Count, 1);
+    } catch (err) {
+      deps.known?.delete(accountId);
+      logger.error('execution not applied to the position', {
+        accountId,
+        orderId: e.orderId,
+        seq: e.seq,
+        error: errorName(err),
+        message: String(err),
+      });
+      metrics.addMetric('ExecutionsNotApplied', MetricUnit.Count, 1);
+      throw err;
+    }
+  }
 }

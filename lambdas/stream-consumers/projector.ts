@@ -13,8 +13,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import type { OrderEvent, OrderState } from '../core/index.js';
-import { EventStore } from '../event-store/event-store.js';
+import type { OrderState } from '../core/index.js';
+import { EventStore, type StoredEvent } from '../event-store/event-store.js';
 import type { OrderStateCache } from '../event-store/state-cache.js';
 import {
   errorName,
@@ -31,8 +31,12 @@ export interface ProjectorDeps {
   readonly ordersTable: string;
   /** States this environment has written views of (default: none remembered). */
   readonly states?: OrderStateCache;
-  /** Told each order's state after the batch (the position keeper reads symbol and side from it). */
-  readonly onState?: (state: OrderState) => void;
+  /**
+   * Runs on each order's rebuilt state and the batch's events of it BEFORE its view is written (the
+   * position keeper, issue 13: a client that reads the order filled then finds the fill in the
+   * position). A failure fails the order's records: no view is written, the batch is retried.
+   */
+  readonly beforeWrite?: (state: OrderState, events: readonly StoredEvent[]) => Promise<void>;
 }
 
 export type ProjectionResult = 'written' | 'stale';
@@ -42,7 +46,7 @@ export async function projectOrder(
   deps: ProjectorDeps,
   orderId: string,
   minSeq: number,
-  batchEvents: readonly OrderEvent[] = [],
+  batchEvents: readonly StoredEvent[] = [],
 ): Promise<ProjectionResult> {
   const state =
     deps.states?.stateAfter(batchEvents) ??
@@ -50,7 +54,7 @@ export async function projectOrder(
   if (state === undefined || state.seq < minSeq) {
     throw new Error(`event store has order ${orderId} at seq ${state?.seq ?? 0}, the stream at ${minSeq}`);
   }
-  deps.onState?.(state);
+  await deps.beforeWrite?.(state, batchEvents);
   const item = orderViewItem(state);
   try {
     await deps.doc.send(

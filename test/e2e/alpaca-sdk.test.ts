@@ -137,6 +137,12 @@ it('the account, positions, activities and closing positions, through the SDK (i
   const half = await positionsApi.deleteOpenPosition({ symbolOrAssetId: 'E2ESDKA', percentage: 50 });
   expect(half).toMatchObject({ symbol: 'E2ESDKA', qty: '2', side: 'sell' });
   await trader.untilStatus(half.id as string, 'filled');
+  // The position follows the fill a moment later (the stream's position keeper): read it first,
+  // as a bot should before closing the rest (docs/domain.md, "Positions and the account").
+  await eventually(
+    async () => expect((await positionsApi.getOpenPosition({ symbolOrAssetId: 'E2ESDKA' })).qty).toBe('2'),
+    20_000,
+  );
   const closed = await positionsApi.deleteAllOpenPositions({ cancelOrders: true });
   expect(closed.map((c) => [c.symbol, c.status])).toEqual([
     ['E2ESDKA', 200],
