@@ -234,7 +234,7 @@ it('an operator lets the account sell short (PUT /local/accounts): the sell is a
   });
   await trader.untilStatus(sell.id, 'filled');
   const trail = (await trader.request<{ events: Json[] }>('GET', `/v2/orders/${sell.id}/events`)).body.events;
-  expect((trail[0]?.data as Json).acceptedAgainst).toMatchObject({
+  expect(((trail[0]?.data ?? {}) as Json).acceptedAgainst).toMatchObject({
     shortSale: true,
     positionQty: '0',
     shortingEnabled: true,
@@ -248,7 +248,7 @@ it('an operator lets the account sell short (PUT /local/accounts): the sell is a
   expect(closed.body).toMatchObject([
     { symbol: SYMBOL, status: 200, body: { side: 'buy', qty: '4', position_intent: 'buy_to_close' } },
   ]);
-  await trader.untilStatus(String((closed.body[0]?.body as Json).id), 'filled');
+  await trader.untilStatus(String(((closed.body[0]?.body ?? {}) as Json).id), 'filled');
   await eventually(
     async () => expect((await trader.request<Json[]>('GET', '/v2/positions')).body).toEqual([]),
     20_000,

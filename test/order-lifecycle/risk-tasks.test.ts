@@ -1,10 +1,4 @@
-import {
-  BatchGetCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as askGuardian } from '../../lambdas/order-lifecycle/ask-risk-guardian.js';
 import { handler as checkRisk } from '../../lambdas/order-lifecycle/check-pre-trade-risk.js';
