@@ -18,13 +18,16 @@
  * BENCH_LOG_FILE (handler logs; default a temporary file, removed at the end),
  * BENCH_WORKERS_PER_FUNCTION, BENCH_STREAM_POLL_MS, BENCH_DDB_JVM_OPTS (space separated; `none` for
  * the JVM's own defaults): local-mode tuning knobs passed to `startLocalOms` when set.
- * Last line: `local-e2e orders_per_s=<n> p50_ack_ms=<n> p99_ack_ms=<n> p99_accepted_event_ms=<n>`.
+ * Last line: `local-e2e orders_per_s=<n> p50_ack_ms=<n> p99_ack_ms=<n> p99_accepted_event_ms=<n>
+ * cpu_ms_per_order=<n> load_at_start=<n>`: CPU of this process (OMS and clients) and of DynamoDB
+ * Local's JVM over the timed run per acknowledged order, and the 1-minute load average before
+ * local mode started (the line before it has both processes' shares and the load at the run's end).
  * Targets (2-core machine): >= 200 orders/s, p99 ack <= 50 ms, p99 accepted event <= 250 ms.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -159,6 +162,31 @@ function percentile(sorted: readonly number[], p: number): number {
 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : 'NaN');
 
+const loadAverages = (): string =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ');
+
+/**
+ * CPU milliseconds (user + system) a process used so far, from /proc (Linux); NaN elsewhere. The
+ * OMS process's own is `process.cpuUsage()`; this reads DynamoDB Local's JVM.
+ */
+function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const ownCpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
 function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -187,6 +215,7 @@ async function main(): Promise<void> {
     ...(jvmEnv === 'none' || jvm.length > 0 ? { dynamoDbJvmOptions: jvm } : {}),
   };
 
+  const loadAtStart = loadAverages();
   const tmp = mkdtempSync(join(tmpdir(), 'oms-bench-e2e-'));
   const logFile = process.env.BENCH_LOG_FILE ?? join(tmp, 'handlers.log');
   const t0 = Date.now();
@@ -227,6 +256,10 @@ async function main(): Promise<void> {
     const failures = new Map<string, number>();
     let runStart = 0;
     let runEnd = 0;
+    /** CPU ms of this process (the OMS and the clients' thread) and of DynamoDB Local at the run's start and end. */
+    const cpuAt = { start: [0, 0], end: [0, 0] };
+    const cpuNow = () => [ownCpuMs(), processCpuMs(oms.dynamoDbPid)];
+    let loadAtRunEnd = '';
     const config: ClientConfig = {
       apiUrl: oms.apiUrl,
       keyId: oms.apiKeyId,
@@ -256,6 +289,7 @@ async function main(): Promise<void> {
               submitted.clear();
               venueReport.clear();
               runStart = now();
+              cpuAt.start = cpuNow();
               w.postMessage('go');
             })();
             return;
@@ -269,6 +303,8 @@ async function main(): Promise<void> {
             return;
           case 'done':
             runEnd = now();
+            cpuAt.end = cpuNow();
+            loadAtRunEnd = loadAverages();
             return;
         }
       });
@@ -341,12 +377,23 @@ async function main(): Promise<void> {
         `${fmt(percentile(acceptedLatencies, 99))}/${fmt(acceptedLatencies.at(-1) ?? Number.NaN)} ms; ` +
         `${notAccepted} without OrderAccepted after ${drainMs / 1000} s (counted as missing, not in the percentiles)`,
     );
+    // CPU per acknowledged order over the timed run (its orders' background work that ends in the
+    // drain is not counted, nor the previous orders' that runs in it): a figure less sensitive to
+    // other load on the machine than orders/s. The OMS process includes the clients' thread.
+    const cpuPerOrder = (i: number) =>
+      ((cpuAt.end[i] as number) - (cpuAt.start[i] as number)) / Math.max(1, orders.length);
+    const perOrder = (i: number) => fmt(cpuPerOrder(i));
+    console.log(
+      `local-e2e: cpu per acked order over the run: oms process ${perOrder(0)} ms, dynamodb-local ${perOrder(1)} ms; ` +
+        `load average at start ${loadAtStart}, at the end of the run ${loadAtRunEnd}`,
+    );
     // An order with no OrderAccepted at all makes the accepted-event p99 meaningless: say so.
     const p99Accepted =
       notAccepted > orders.length / 100 ? Number.POSITIVE_INFINITY : percentile(acceptedLatencies, 99);
     console.log(
       `local-e2e orders_per_s=${(orders.length / elapsedS).toFixed(1)} p50_ack_ms=${fmt(percentile(acks, 50))} ` +
-        `p99_ack_ms=${fmt(percentile(acks, 99))} p99_accepted_event_ms=${Number.isFinite(p99Accepted) ? fmt(p99Accepted) : 'inf'}`,
+        `p99_ack_ms=${fmt(percentile(acks, 99))} p99_accepted_event_ms=${Number.isFinite(p99Accepted) ? fmt(p99Accepted) : 'inf'} ` +
+        `cpu_ms_per_order=${fmt(cpuPerOrder(0) + cpuPerOrder(1))} load_at_start=${loadAtStart.split(' ')[0]}`,
     );
   } finally {
     if (worker !== undefined) await worker.terminate();
