@@ -14,6 +14,7 @@
  * 5 x 2 x 200 combinations), and the demo account allows 1000 orders/s.
  *
  * Environment: BENCH_CLIENTS (16), BENCH_SECONDS (20), BENCH_WARMUP_ORDERS (40),
+ * BENCH_WARMUP_SECONDS (10: the clients' concurrent load before the timed run, not counted),
  * BENCH_DRAIN_SECONDS (10: how long to wait for the last orders' OrderAccepted),
  * BENCH_LOG_FILE (handler logs; default a temporary file, removed at the end),
  * BENCH_WORKERS_PER_FUNCTION, BENCH_STREAM_POLL_MS, BENCH_DDB_JVM_OPTS (space separated; `none` for
@@ -24,14 +25,15 @@
  * local mode started (the line before it has both processes' shares and the load at the run's end).
  * Targets (2-core machine): >= 200 orders/s, p99 ack <= 50 ms, p99 accepted event <= 250 ms.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { loadAverages, ownCpuMs, processCpuMs } from './proc-cpu.js';
 
 const SYMBOLS = ['AAPL', 'MSFT', 'SPY', 'TSLA', 'NVDA'] as const;
 const SIDES = ['buy', 'sell'] as const;
@@ -48,11 +50,17 @@ interface ClientConfig {
   readonly durationMs: number;
   /** Orders placed (one by one) before the timed run; their results are not counted. */
   readonly warmupOrders: number;
+  /**
+   * Then this long at full concurrency (not counted): V8 keeps tiering up the SDK and handler code
+   * of every Lambda worker's isolate for tens of seconds under load (thousands of Maglev and
+   * TurboFan compilations), which a short run would otherwise count as the OMS's own cost.
+   */
+  readonly warmupMs: number;
 }
 
 /** Worker -> main. */
 type ClientMessage =
-  | { readonly type: 'warm' }
+  | { readonly type: 'warm'; readonly orders: number }
   | {
       readonly type: 'order';
       readonly start: number;
@@ -129,7 +137,18 @@ async function runClients(config: ClientConfig, post: (m: ClientMessage) => void
     const r = await postOrder();
     if (r.status !== 200) throw new Error(`warm-up order failed: ${r.status} ${r.error ?? ''}`);
   }
-  post({ type: 'warm' });
+  let warmOrders = config.warmupOrders;
+  const warmUntil = now() + config.warmupMs;
+  await Promise.all(
+    Array.from({ length: config.warmupMs > 0 ? config.clients : 0 }, async () => {
+      while (now() < warmUntil) {
+        const r = await postOrder();
+        if (r.status !== 200) throw new Error(`warm-up order failed: ${r.status} ${r.error ?? ''}`);
+        warmOrders += 1;
+      }
+    }),
+  );
+  post({ type: 'warm', orders: warmOrders });
   // Wait for the go signal (the main thread lets the warm-up orders settle first).
   await new Promise<void>((resolve) => parentPort?.once('message', () => resolve()));
 
@@ -162,31 +181,6 @@ function percentile(sorted: readonly number[], p: number): number {
 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : 'NaN');
 
-const loadAverages = (): string =>
-  loadavg()
-    .map((n) => n.toFixed(2))
-    .join(' ');
-
-/**
- * CPU milliseconds (user + system) a process used so far, from /proc (Linux); NaN elsewhere. The
- * OMS process's own is `process.cpuUsage()`; this reads DynamoDB Local's JVM.
- */
-function processCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return Number.NaN;
-  }
-}
-
-const ownCpuMs = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
 function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -201,6 +195,7 @@ async function main(): Promise<void> {
   const clients = Math.max(1, Math.floor(envNumber('BENCH_CLIENTS', 16)));
   const durationMs = envNumber('BENCH_SECONDS', 20) * 1000;
   const warmupOrders = Math.floor(envNumber('BENCH_WARMUP_ORDERS', 40));
+  const warmupMs = envNumber('BENCH_WARMUP_SECONDS', 10) * 1000;
   const drainMs = envNumber('BENCH_DRAIN_SECONDS', 10) * 1000;
   // `BENCH_DDB_JVM_OPTS=none`: the JVM's own defaults instead of local mode's.
   const jvmEnv = process.env.BENCH_DDB_JVM_OPTS;
@@ -267,6 +262,7 @@ async function main(): Promise<void> {
       clients,
       durationMs,
       warmupOrders,
+      warmupMs,
     };
     const w = new Worker(__filename, {
       workerData: { e2eBenchClient: true, config },
@@ -282,9 +278,12 @@ async function main(): Promise<void> {
           case 'warm':
             void (async () => {
               // Let the warm-up orders reach the venue, so the run starts from a quiet system.
-              const until = Date.now() + 5000;
-              while (Date.now() < until && accepted.size < warmupOrders) await sleep(50);
-              console.log(`local-e2e: warm-up ${warmupOrders} orders, ${accepted.size} accepted; go`);
+              const until = Date.now() + 5000 + warmupMs * 3;
+              while (Date.now() < until && accepted.size < m.orders) await sleep(50);
+              console.log(
+                `local-e2e: warm-up ${warmupOrders} orders one by one, then ${m.orders - warmupOrders} from ` +
+                  `${clients} clients in ${warmupMs / 1000} s; ${accepted.size} accepted; go`,
+              );
               accepted.clear();
               submitted.clear();
               venueReport.clear();
