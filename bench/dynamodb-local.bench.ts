@@ -13,7 +13,6 @@
  * `BENCH_DDB_JVM_OPTS` as in bench:e2e (`none` for the JVM's defaults).
  * Last line: `dynamodb-local requests_per_s=<n> orders_per_s_at_19=<n> p50_ms=<n> p99_ms=<n>`.
  */
-import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import {
   DynamoDBDocumentClient,
@@ -30,6 +29,7 @@ import {
   startDynamoDbLocal,
 } from '../local/dynamodb-local.js';
 import type { TableSpec } from '../local/types.js';
+import { loadAverages, ownCpuMs, processCpuMs } from './proc-cpu.js';
 
 const CLIENTS = Number(process.env.BENCH_DDB_CLIENTS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
@@ -61,9 +61,7 @@ const table = (name: string, sortKey: boolean, gsi: boolean): TableSpec => ({
 });
 
 async function main(): Promise<void> {
-  const load = loadavg()
-    .map((n) => n.toFixed(2))
-    .join(' ');
+  const load = loadAverages();
   const ddb = await startDynamoDbLocal({ jvmOptions });
   try {
     await createTables(ddb.endpoint, [
@@ -156,14 +154,20 @@ async function main(): Promise<void> {
     const stopAt = { warm: performance.now() + WARMUP_SECONDS * 1000, end: 0 };
     stopAt.end = stopAt.warm + SECONDS * 1000;
     let started = 0;
+    /** CPU ms of this process (the SDK clients) and of the JVM when measuring starts and ends. */
+    let cpuStart = [0, 0];
     const loop = async (client: number) => {
       for (let n = 0; performance.now() < stopAt.end; n++) await round(client, n);
     };
     const warmTimer = setTimeout(() => {
       measuring = true;
       started = performance.now();
+      cpuStart = [ownCpuMs(), processCpuMs(ddb.pid)];
     }, WARMUP_SECONDS * 1000);
     await Promise.all(Array.from({ length: CLIENTS }, (_, c) => loop(c)));
+    const cpuPerRequest = [ownCpuMs(), processCpuMs(ddb.pid)].map(
+      (ms, i) => (ms - (cpuStart[i] as number)) / Math.max(1, requests),
+    );
     clearTimeout(warmTimer);
     const elapsed = (performance.now() - started) / 1000;
     latencies.sort((a, b) => a - b);
@@ -171,7 +175,9 @@ async function main(): Promise<void> {
       latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
     const perSecond = requests / elapsed;
     console.log(
-      `dynamodb-local: ${CLIENTS} clients, ${requests} requests in ${elapsed.toFixed(1)} s (JVM options: ${jvmOptions.join(' ') || 'defaults'}); load average at start ${load}`,
+      `dynamodb-local: ${CLIENTS} clients, ${requests} requests in ${elapsed.toFixed(1)} s (JVM options: ${jvmOptions.join(' ') || 'defaults'}); ` +
+        `CPU per request: JVM ${cpuPerRequest[1]?.toFixed(2)} ms, SDK clients ${cpuPerRequest[0]?.toFixed(2)} ms; ` +
+        `load average at start ${load}, at the end ${loadAverages()}`,
     );
     console.log(
       `dynamodb-local requests_per_s=${perSecond.toFixed(0)} orders_per_s_at_${REQUESTS_PER_ORDER}=${(perSecond / REQUESTS_PER_ORDER).toFixed(1)} p50_ms=${pct(0.5).toFixed(1)} p99_ms=${pct(0.99).toFixed(1)}`,

@@ -136,6 +136,8 @@ export interface LocalOms {
   readonly apiUrl: string;
   readonly awsEndpointUrl: string;
   readonly dynamoDbEndpoint: string;
+  /** DynamoDB Local's JVM process id (benchmarks read its CPU time). */
+  readonly dynamoDbPid: number;
   readonly apiKeyId: string;
   readonly apiSecretKey: string;
   readonly accountId: string;
@@ -363,6 +365,7 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       apiUrl: `http://127.0.0.1:${bound}`,
       awsEndpointUrl: aws.url,
       dynamoDbEndpoint: ddb.endpoint,
+      dynamoDbPid: ddb.pid,
       apiKeyId,
       apiSecretKey,
       accountId: DEMO_ACCOUNT_ID,
