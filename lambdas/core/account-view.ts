@@ -182,20 +182,8 @@ export function valueAccount(
   const gross = longMv - shortMv;
   const initialMargin = percent(gross, 50n);
   const maintenanceMargin = percent(longMv, 25n) + percent(-shortMv, 30n);
-  if (settings.openingCash === null) {
-    return {
-      cash,
-      longMarketValue: longMv,
-      shortMarketValue: shortMv,
-      equity,
-      lastEquity,
-      initialMargin,
-      maintenanceMargin,
-      buyingPower: null,
-      regtBuyingPower: null,
-      daytradingBuyingPower: null,
-    };
-  }
+  // No cash balance configured: no buying power to control (null).
+  const controlled = settings.openingCash !== null;
   const regt = settings.multiplier === '1' ? atLeastZero(cash) : 2n * atLeastZero(equity - initialMargin);
   const daytrading = settings.multiplier === '4' ? 4n * atLeastZero(equity - maintenanceMargin) : 0n;
   const buyingPower =
@@ -208,9 +196,9 @@ export function valueAccount(
     lastEquity,
     initialMargin,
     maintenanceMargin,
-    buyingPower,
-    regtBuyingPower: regt,
-    daytradingBuyingPower: daytrading,
+    buyingPower: controlled ? buyingPower : null,
+    regtBuyingPower: controlled ? regt : null,
+    daytradingBuyingPower: controlled ? daytrading : null,
   };
 }
 
