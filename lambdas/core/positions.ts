@@ -72,20 +72,11 @@ export interface LedgerState {
 
 export const EMPTY_LEDGER: LedgerState = { seq: 0, cashFlow: '0', positions: {}, dayTrades: [] };
 
-/** The data of a `PositionChanged` event: the execution and what it did to the position. */
-export interface PositionChangedData {
-  readonly symbol: string;
-  readonly orderId: string;
-  readonly execId: string;
-  readonly orderEventId: string;
-  readonly side: ExecutionSide;
-  readonly qty: string;
-  readonly price: string;
-  readonly transactionTime: string;
-  readonly cumQty: string;
-  readonly leavesQty: string;
-  readonly orderStatus: 'filled' | 'partially_filled';
-  readonly sessionDate: string;
+/**
+ * The data of a `PositionChanged` event: the execution (qty and price in canonical text) and what
+ * it did to the position.
+ */
+export interface PositionChangedData extends LedgerExecution {
   readonly qtyBefore: string;
   readonly qtyAfter: string;
   /** After the execution; null when the position is flat. */
@@ -291,18 +282,6 @@ export function evolveLedger(ledger: LedgerState, e: PositionChanged, accountId:
 
 /** The execution a PositionChanged event records. */
 export function executionOf(d: PositionChangedData): LedgerExecution {
-  return {
-    orderId: d.orderId,
-    execId: d.execId,
-    orderEventId: d.orderEventId,
-    symbol: d.symbol,
-    side: d.side,
-    qty: d.qty,
-    price: d.price,
-    transactionTime: d.transactionTime,
-    cumQty: d.cumQty,
-    leavesQty: d.leavesQty,
-    orderStatus: d.orderStatus,
-    sessionDate: d.sessionDate,
-  };
+  const { qtyBefore, qtyAfter, avgEntryPrice, costBasis, realizedPl, cashFlow, dayTrade, ...execution } = d;
+  return execution;
 }
