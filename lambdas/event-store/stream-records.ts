@@ -34,17 +34,9 @@ const storedEventSchema = z.looseObject({
  * A PositionChanged of an account's position stream (partition `positions#<accountId>`, core
  * positions.ts): the publisher puts it on the bus; the order consumers pass it by.
  */
-const storedPositionEventSchema = z.looseObject({
+const storedPositionEventSchema = z.extend(storedEventSchema, {
   type: z.literal('PositionChanged'),
   orderId: z.string().check(z.startsWith(POSITION_STREAM_PREFIX)),
-  seq: z.int().check(z.minimum(1)),
-  occurredAt: z.string().check(z.minLength(1)),
-  data: z.record(z.string(), z.unknown()),
-  accountId: z.string().check(z.minLength(1)),
-  eventId: z.string().check(z.minLength(1)),
-  schemaVersion: z.int().check(z.minimum(1)),
-  correlationId: z.string(),
-  causationId: z.string(),
 });
 
 /** One stream record, read: an order event, an account's position event, a record to skip, or a poison record. */
