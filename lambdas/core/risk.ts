@@ -315,7 +315,7 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
     refuse(
       'short_sale',
       'no short sales',
-      `sell of ${short.sellQty} ${symbol} exceeds the ${short.available} available to sell (position ${formatSigned(short.position)}, ${short.held} held by open sell orders); this account may not sell short`,
+      `sell of ${short.sellQty} ${symbol} exceeds the ${short.available} available to sell (position ${formatNanos(short.position)}, ${short.held} held by open sell orders); this account may not sell short`,
     );
   } else if (short !== null && ctx.asset && (!ctx.asset.shortable || !ctx.asset.easyToBorrow)) {
     refuse(
@@ -377,10 +377,6 @@ function isThroughCollar(side: string, limitPrice: Nanos, reference: Nanos, perc
   if (side === 'buy') return scaledLimit > multiply(reference, HUNDRED + percent);
   const floor = HUNDRED - percent;
   return scaledLimit < multiply(reference, floor > 0n ? floor : 0n);
-}
-
-function formatSigned(v: Nanos): string {
-  return v < 0n ? `-${formatNanos(-v)}` : formatNanos(v);
 }
 
 function signedDec(text: string | undefined): Nanos | null {
