@@ -9,7 +9,6 @@ import {
   type AccountSettings,
   type Asset,
   assetIdOf,
-  EMPTY_LEDGER,
   formatNanos,
   isTradingDay,
   type LedgerState,
@@ -17,7 +16,7 @@ import {
   type PositionPrices,
   referencePriceOf,
 } from '../core/index.js';
-import { LEDGER_PK_PREFIX, ledgerPk } from '../orders/account-ledger.js';
+import { LEDGER_PK_PREFIX, ledgerOf, ledgerPk } from '../orders/account-ledger.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { accountSettingsOf, exposureOf, queryViews, readAccount, type View } from '../orders/risk-context.js';
 import { ENV, requiredEnv } from '../platform/config.js';
@@ -79,15 +78,7 @@ export async function loadAccountBook(
   const ledgerItem = items.find((i) => typeof i.pk === 'string' && i.pk.startsWith(LEDGER_PK_PREFIX));
   const read = readAccount(accountId, record);
   if (!read.ok) return { ok: false, problem: read.problem };
-  const ledger: LedgerState =
-    ledgerItem === undefined
-      ? EMPTY_LEDGER
-      : {
-          seq: Number(ledgerItem.seq),
-          cashFlow: String(ledgerItem.cashFlow),
-          positions: (ledgerItem.positions as LedgerState['positions']) ?? {},
-          dayTrades: Array.isArray(ledgerItem.dayTrades) ? (ledgerItem.dayTrades as string[]) : [],
-        };
+  const ledger = ledgerOf(ledgerItem);
   const symbols = [...new Set([...Object.keys(ledger.positions), ...open.map((v) => v.symbol)])];
   const quotes = symbols.length === 0 ? new Map() : await market.quotes(symbols);
   const prices = new Map<string, PositionPrices>();
