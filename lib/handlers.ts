@@ -44,6 +44,8 @@ export const HANDLERS = {
   forwardToVenue: 'lambdas/broker-gateway/forward-to-venue.ts',
   applyExecutionReport: 'lambdas/broker-gateway/apply-execution-report.ts',
   marketTick: 'lambdas/broker-gateway/simulated/market-tick.ts',
+  // trade_updates WebSocket (Alpaca protocol): $connect, authenticate, listen, $default, $disconnect
+  streamSession: 'lambdas/trade-stream/stream-session.ts',
   // Inbound orders from the bus
   orderRequested: 'lambdas/inbound-orders/order-requested.ts',
 } as const;

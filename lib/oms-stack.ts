@@ -20,6 +20,7 @@ import { Operations } from './operations.js';
 import { OrderApi } from './order-api.js';
 import { OrderLifecycle } from './order-lifecycle.js';
 import { StreamConsumers } from './stream-consumers.js';
+import { TradeStream } from './trade-stream.js';
 
 export class OmsStack extends Stack {
   readonly stores: EventStore;
@@ -27,6 +28,7 @@ export class OmsStack extends Stack {
   readonly brokerGateway: BrokerGateway;
   readonly lifecycle: OrderLifecycle;
   readonly streamConsumers: StreamConsumers;
+  readonly tradeStream: TradeStream;
   readonly algoOrders: AlgoOrders;
   readonly heldTriggers: HeldTriggers;
   readonly orderApi: OrderApi;
@@ -66,6 +68,10 @@ export class OmsStack extends Stack {
       stores: this.stores,
       bus: this.events.bus,
       stateMachine: this.lifecycle.stateMachine,
+    });
+    this.tradeStream = new TradeStream(this, 'TradeStream', {
+      stores: this.stores,
+      orderStream: this.streamConsumers.functions.OrderStream,
     });
     this.algoOrders = new AlgoOrders(this, 'AlgoOrders', {
       stores: this.stores,

@@ -18,4 +18,5 @@ export * from './positions.js';
 export * from './risk.js';
 export * from './session.js';
 export * from './status.js';
+export * from './trade-updates.js';
 export * from './trigger.js';

@@ -162,6 +162,24 @@ export class AccountLedger {
     }
   }
 
+  /**
+   * The signed position after an execution already applied (its marker names the PositionChanged),
+   * or null when it was not (yet) applied: two reads, only for a redelivered or mirrored fill.
+   */
+  async positionAfter(orderId: string, execId: string): Promise<string | null> {
+    const marker = await this.doc.send(
+      new GetCommand({ TableName: this.tables.idempotency, Key: { id: appliedMarkerId(orderId, execId) } }),
+    );
+    const accountId = marker.Item?.accountId;
+    const seq = marker.Item?.positionSeq;
+    if (typeof accountId !== 'string' || typeof seq !== 'number') return null;
+    const event = await this.doc.send(
+      new GetCommand({ TableName: this.tables.events, Key: { orderId: positionStreamKey(accountId), seq } }),
+    );
+    const qty = (event.Item as StoredPositionEvent | undefined)?.data.qtyAfter;
+    return qty ?? null;
+  }
+
   /** The account's PositionChanged events (`positionEvents`). */
   events(accountId: string, options: PositionEventsQuery): Promise<PositionChanged[]> {
     return positionEvents(this.doc, this.tables.events, accountId, options);

@@ -35,6 +35,8 @@ export const ENV = {
   venueName: 'VENUE_NAME',
   venueOrderTypes: 'OMS_VENUE_ORDER_TYPES',
   algoOrderStateMachineArn: 'ALGO_ORDER_STATE_MACHINE_ARN',
+  tradeStreamTable: 'TRADE_STREAM_TABLE',
+  tradeStreamCallbackUrl: 'TRADE_STREAM_CALLBACK_URL',
 } as const;
 
 /**

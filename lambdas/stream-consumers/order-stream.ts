@@ -20,17 +20,22 @@
  * idempotent on its own (projector: a version condition; signaller: named executions and used
  * tokens; publisher: subscribers dedupe on metadata.eventId).
  */
+import { randomUUID } from 'node:crypto';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { LedgerState } from '../core/index.js';
 import { OrderStateCache } from '../event-store/state-cache.js';
-import { streamHandler } from '../event-store/stream-records.js';
+import { errorName, streamHandler } from '../event-store/stream-records.js';
 import { AccountLedger } from '../orders/account-ledger.js';
+import { type DeliveryDeps, deliverPending } from '../orders/trade-update-stream.js';
 import { ENV, requiredEnv } from '../platform/config.js';
+import { managementApiConnections } from '../platform/connections.js';
 import { dynamo } from '../platform/dynamo.js';
 import { eventBridge } from '../platform/event-bridge.js';
+import { logger, metrics } from '../platform/observability.js';
 import { stepFunctions } from '../platform/step-functions.js';
 import { keepPositions, type PositionKeeperDeps } from './position-keeper.js';
-import { type ProjectorDeps, projectBatch } from './projector.js';
+import { type ProjectorDeps, projectBatch, type TradeUpdateLogDeps } from './projector.js';
 import { type PublisherDeps, publishBatch } from './publisher.js';
 import { type SignallerDeps, signalBatch } from './signaller.js';
 
@@ -39,6 +44,31 @@ export interface OrderStreamDeps {
   readonly signaller: SignallerDeps;
   readonly publisher: PublisherDeps;
   readonly positions: PositionKeeperDeps;
+  /** The trade_updates stream (issue 14): the log appended with the views, then sent to listeners. */
+  readonly tradeUpdates?: Omit<TradeUpdateLogDeps, 'appended'> & { readonly delivery: DeliveryDeps };
+}
+
+/**
+ * Sends each account's new updates to its listeners. Never fails the batch: the updates are in the
+ * log, and a listener that misses one (its connection closed) resumes from its last stream_seq.
+ */
+async function deliverAll(accounts: ReadonlySet<string>, deps: DeliveryDeps): Promise<void> {
+  await Promise.all(
+    [...accounts].map(async (accountId) => {
+      try {
+        const r = await deliverPending(deps, accountId);
+        if (r.framesSent > 0) metrics.addMetric('TradeUpdatesSent', MetricUnit.Count, r.framesSent);
+        if (r.connectionsDropped > 0)
+          metrics.addMetric('StreamConnectionsDropped', MetricUnit.Count, r.connectionsDropped);
+      } catch (err) {
+        logger.warn('trade updates not delivered now (the next append or listen retries)', {
+          accountId,
+          error: errorName(err),
+          message: String(err),
+        });
+      }
+    }),
+  );
 }
 
 /** The index in the batch of the earliest reported record, or null. */
@@ -54,19 +84,25 @@ export async function orderStreamBatch(
   event: DynamoDBStreamEvent,
   deps: OrderStreamDeps,
 ): Promise<DynamoDBBatchResponse> {
+  const appended = new Set<string>();
   const [projected, signalled] = await Promise.all([
     projectBatch(event, {
       ...deps.projector,
       beforeWrite: (state, events) => keepPositions(state, events, deps.positions),
+      ...(deps.tradeUpdates === undefined
+        ? {}
+        : { tradeUpdates: { ...deps.tradeUpdates, appended: (accountId) => appended.add(accountId) } }),
     }),
     signalBatch(event, deps.signaller),
   ]);
   const stop = earliest(event, [projected, signalled]);
   const toPublish = stop === null ? event : { Records: event.Records.slice(0, stop) };
-  const published =
-    toPublish.Records.length === 0
-      ? { batchItemFailures: [] }
-      : await publishBatch(toPublish, deps.publisher);
+  const [published] = await Promise.all([
+    toPublish.Records.length === 0 ? { batchItemFailures: [] } : publishBatch(toPublish, deps.publisher),
+    deps.tradeUpdates === undefined || appended.size === 0
+      ? undefined
+      : deliverAll(appended, deps.tradeUpdates.delivery),
+  ]);
   const first = earliest(event, [projected, signalled, published]);
   const record = first === null ? undefined : event.Records[first];
   return {
@@ -93,6 +129,15 @@ const projectorStates = new OrderStateCache();
 const signallerStates = new OrderStateCache();
 // The ledger this environment last wrote per account (bounded: a hint, not a source of truth).
 const knownLedgers = new BoundedMap<string, LedgerState>(1000);
+// The trade_updates log's head this environment last wrote per account (a hint too).
+const knownHeads = new BoundedMap<string, number>(1000);
+const ledger = new AccountLedger(dynamo, {
+  events: requiredEnv(ENV.eventStoreTable),
+  accounts: requiredEnv(ENV.accountsTable),
+  idempotency: requiredEnv(ENV.idempotencyTable),
+});
+const connections = managementApiConnections();
+const senderId = randomUUID();
 
 export const handler = streamHandler((event) =>
   orderStreamBatch(event, {
@@ -112,13 +157,21 @@ export const handler = streamHandler((event) =>
     },
     publisher: { bus: eventBridge, eventBusName: requiredEnv(ENV.eventBusName) },
     positions: {
-      ledger: new AccountLedger(dynamo, {
-        events: requiredEnv(ENV.eventStoreTable),
-        accounts: requiredEnv(ENV.accountsTable),
-        idempotency: requiredEnv(ENV.idempotencyTable),
-      }),
+      ledger,
       nowSeconds: () => Math.floor(Date.now() / 1000),
       known: knownLedgers,
+    },
+    tradeUpdates: {
+      table: requiredEnv(ENV.tradeStreamTable),
+      heads: knownHeads,
+      positionAfter: (orderId, execId) => ledger.positionAfter(orderId, execId),
+      delivery: {
+        doc: dynamo,
+        table: requiredEnv(ENV.tradeStreamTable),
+        connections,
+        now: Date.now,
+        senderId,
+      },
     },
   }),
 );

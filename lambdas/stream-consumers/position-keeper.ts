@@ -48,12 +48,15 @@ export function executionOf(e: StoredEvent, state: OrderState): LedgerExecution 
 /**
  * Applies the executions among `events` (one order's, in stream order) to the account's ledger,
  * one after another. Throws when one cannot be applied (the caller fails the order's records).
+ * Answers the signed position after each execution it applied, by `<orderId>#<execId>` (the
+ * trade_updates' `position_qty`; a redelivered execution is not in it).
  */
 export async function keepPositions(
   state: OrderState,
   events: readonly StoredEvent[],
   deps: PositionKeeperDeps,
-): Promise<void> {
+): Promise<ReadonlyMap<string, string>> {
+  const positions = new Map<string, string>();
   for (const e of events) {
     const execution = executionOf(e, state);
     if (execution === null) continue;
@@ -67,6 +70,7 @@ export async function keepPositions(
       );
       if (out.kind === 'applied') {
         deps.known?.set(accountId, out.ledger);
+        positions.set(`${execution.orderId}#${execution.execId}`, out.event.data.qtyAfter);
         metrics.addMetric('PositionsChanged', MetricUnit.Count, 1);
       } else metrics.addMetric('ExecutionsAlreadyApplied', MetricUnit.Count, 1);
     } catch (err) {
@@ -82,4 +86,5 @@ export async function keepPositions(
       throw err;
     }
   }
+  return positions;
 }

@@ -11,9 +11,20 @@
  */
 
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import type { OrderState } from '../core/index.js';
+import {
+  evolve,
+  type OrderState,
+  tradeUpdateEventOf,
+  tradeUpdateOf,
+  type UnsequencedTradeUpdate,
+} from '../core/index.js';
 import { EventStore, type StoredEvent } from '../event-store/event-store.js';
 import type { OrderStateCache } from '../event-store/state-cache.js';
 import {
@@ -23,6 +34,7 @@ import {
   readRecords,
 } from '../event-store/stream-records.js';
 import { orderViewItem } from '../orders/order-view-item.js';
+import { appendItems, loadHead } from '../orders/trade-update-stream.js';
 import { logger, metrics } from '../platform/observability.js';
 
 export interface ProjectorDeps {
@@ -36,10 +48,89 @@ export interface ProjectorDeps {
    * position keeper, issue 13: a client that reads the order filled then finds the fill in the
    * position). A failure fails the order's records: no view is written, the batch is retried.
    */
-  readonly beforeWrite?: (state: OrderState, events: readonly StoredEvent[]) => Promise<void>;
+  readonly beforeWrite?: (
+    state: OrderState,
+    events: readonly StoredEvent[],
+  ) => Promise<ReadonlyMap<string, string> | undefined>;
+  /** The trade_updates log (absent: views only). */
+  readonly tradeUpdates?: TradeUpdateLogDeps;
 }
 
 export type ProjectionResult = 'written' | 'stale';
+
+/**
+ * The trade_updates stream's log (issue 14): each order event that sends an update is appended to
+ * its account's log in the same transaction as the order's view (../orders/trade-update-stream.ts).
+ */
+export interface TradeUpdateLogDeps {
+  readonly table: string;
+  /** The head this environment last wrote per account (a hint: a stale one costs a retry). */
+  readonly heads?: Map<string, number>;
+  /** The signed position after an execution already applied (not by this batch), or null. */
+  readonly positionAfter: (orderId: string, execId: string) => Promise<string | null>;
+  /** Called once per account whose log grew (the stream consumer then delivers to its listeners). */
+  readonly appended?: (accountId: string) => void;
+}
+
+/** Each event of the order with the state right after it, from `fromSeq` to the latest. */
+interface Step {
+  readonly event: StoredEvent;
+  readonly state: OrderState;
+}
+
+const contiguous = (events: readonly StoredEvent[]): boolean =>
+  events.every((e, i) => i === 0 || e.seq === (events[i - 1] as StoredEvent).seq + 1);
+
+/** The order's steps from the batch alone when the cache allows, else from the store. */
+async function rebuild(
+  deps: ProjectorDeps,
+  orderId: string,
+  batchEvents: readonly StoredEvent[],
+  forceRead: boolean,
+): Promise<Step[]> {
+  const known = forceRead || !contiguous(batchEvents) ? undefined : deps.states?.stateBefore(batchEvents);
+  const events =
+    known !== undefined ? batchEvents : await new EventStore(deps.doc, deps.eventStoreTable).load(orderId);
+  let state = known?.state;
+  const steps: Step[] = [];
+  for (const e of events) {
+    state = evolve(state, e);
+    steps.push({ event: e, state });
+  }
+  return steps;
+}
+
+const MAX_APPEND_ATTEMPTS = 12;
+
+function cancellationCodes(err: unknown): readonly (string | undefined)[] | null {
+  if (errorName(err) !== 'TransactionCanceledException') return null;
+  return ((err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).map(
+    (r) => r.Code,
+  );
+}
+
+/** The updates of the steps after `afterSeq` (positions of fills from this batch's executions or the ledger). */
+async function updatesOf(
+  steps: readonly Step[],
+  afterSeq: number,
+  positions: ReadonlyMap<string, string>,
+  log: TradeUpdateLogDeps,
+): Promise<UnsequencedTradeUpdate[]> {
+  const out: UnsequencedTradeUpdate[] = [];
+  for (const { event, state } of steps) {
+    if (event.seq <= afterSeq || tradeUpdateEventOf(event.type) === null) continue;
+    let position: string | null = null;
+    if (event.type === 'OrderFilled' || event.type === 'OrderPartiallyFilled') {
+      const executedBy = event.data.childOrderId ?? event.orderId;
+      position =
+        positions.get(`${executedBy}#${event.data.execId}`) ??
+        (await log.positionAfter(executedBy, event.data.execId));
+    }
+    const update = tradeUpdateOf(event, state, event.accountId, position);
+    if (update !== null) out.push(update);
+  }
+  return out;
+}
 
 /** Rebuilds one order and writes its view unless an equal or newer one exists. */
 export async function projectOrder(
@@ -48,28 +139,82 @@ export async function projectOrder(
   minSeq: number,
   batchEvents: readonly StoredEvent[] = [],
 ): Promise<ProjectionResult> {
-  const state =
-    deps.states?.stateAfter(batchEvents) ??
-    (await new EventStore(deps.doc, deps.eventStoreTable).loadState(orderId)).state;
+  let steps = await rebuild(deps, orderId, batchEvents, false);
+  let state = steps.at(-1)?.state;
   if (state === undefined || state.seq < minSeq) {
     throw new Error(`event store has order ${orderId} at seq ${state?.seq ?? 0}, the stream at ${minSeq}`);
   }
-  await deps.beforeWrite?.(state, batchEvents);
-  const item = orderViewItem(state);
-  try {
-    await deps.doc.send(
-      new PutCommand({
-        TableName: deps.ordersTable,
-        Item: item,
-        ConditionExpression: 'attribute_not_exists(orderId) OR version < :seq',
-        ExpressionAttributeValues: { ':seq': item.version },
-      }),
-    );
-    deps.states?.remember(state);
-    return 'written';
-  } catch (err) {
-    if (errorName(err) === 'ConditionalCheckFailedException') return 'stale';
-    throw err;
+  const positions = (await deps.beforeWrite?.(state, batchEvents)) ?? new Map<string, string>();
+  const log = deps.tradeUpdates;
+  // The view's version before the batch, as far as this writer knows: the events after it send updates.
+  let viewBefore = (batchEvents[0]?.seq ?? state.seq) - 1;
+  for (let attempt = 1; ; attempt++) {
+    const item = orderViewItem(state);
+    const updates = log === undefined ? [] : await updatesOf(steps, viewBefore, positions, log);
+    const accountId = state.accountId;
+    try {
+      if (updates.length === 0 || log === undefined) {
+        await deps.doc.send(
+          new PutCommand({
+            TableName: deps.ordersTable,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(orderId) OR version < :seq',
+            ExpressionAttributeValues: { ':seq': item.version },
+          }),
+        );
+      } else {
+        const head = log.heads?.get(accountId) ?? (await loadHead(deps.doc, log.table, accountId));
+        const { items } = appendItems(log.table, accountId, head, updates);
+        try {
+          await deps.doc.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                {
+                  Put: {
+                    TableName: deps.ordersTable,
+                    Item: item,
+                    ConditionExpression: 'attribute_not_exists(orderId) OR version <= :before',
+                    ExpressionAttributeValues: { ':before': viewBefore },
+                  },
+                },
+                ...items,
+              ],
+            }),
+          );
+          log.heads?.set(accountId, head + updates.length);
+          log.appended?.(accountId);
+        } catch (err) {
+          const codes = cancellationCodes(err);
+          if (codes === null || attempt >= MAX_APPEND_ATTEMPTS) throw err;
+          log.heads?.delete(accountId);
+          if (codes[0] === 'ConditionalCheckFailed') {
+            // The view is further than this writer knew: send only what comes after it.
+            const out = await deps.doc.send(
+              new GetCommand({
+                TableName: deps.ordersTable,
+                Key: { orderId },
+                ProjectionExpression: 'version',
+                ConsistentRead: true,
+              }),
+            );
+            const version = Number(out.Item?.version ?? 0);
+            if (version >= state.seq) return 'stale';
+            if (version < viewBefore) {
+              steps = await rebuild(deps, orderId, batchEvents, true);
+              state = steps.at(-1)?.state ?? state;
+            }
+            viewBefore = version;
+          }
+          // Otherwise another order of the account took the head (or a transaction crossed ours): again.
+          continue;
+        }
+      }
+      deps.states?.remember(state);
+      return 'written';
+    } catch (err) {
+      if (errorName(err) === 'ConditionalCheckFailedException') return 'stale';
+      throw err;
+    }
   }
 }
 

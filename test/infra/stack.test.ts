@@ -174,7 +174,7 @@ describe('tables', () => {
 
   test('every table is encrypted, has PITR and is retained', () => {
     const tables = ofType('AWS::DynamoDB::Table');
-    expect(tables).toHaveLength(8);
+    expect(tables).toHaveLength(9);
     for (const [id, t] of tables) {
       expect(t.Properties.SSESpecification?.SSEEnabled).toBe(true);
       expect(t.Properties.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled).toBe(true);
@@ -223,6 +223,7 @@ describe('functions', () => {
       ENV.marketTable,
       ENV.assetsTable,
       ENV.venueOrdersTable,
+      ENV.tradeStreamTable,
     ]);
     for (const [fnId, fn] of ofType('AWS::Lambda::Function')) {
       const vars = fn.Properties.Environment.Variables as Json;
@@ -410,7 +411,12 @@ describe('order lifecycle state machine', () => {
 
 describe('HTTP API', () => {
   test('routes are exactly the Alpaca order routes and $default (the 404), all behind the Lambda authorizer', () => {
-    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+    const httpApi = ofType('AWS::ApiGatewayV2::Api').find(
+      ([, a]) => a.Properties.ProtocolType === 'HTTP',
+    )?.[0];
+    const routes = ofType('AWS::ApiGatewayV2::Route')
+      .map(([, r]) => r.Properties)
+      .filter((r) => refId(r.ApiId) === httpApi);
     expect(routes.map((r) => r.RouteKey).sort()).toEqual(
       [...ORDER_ROUTES.map((r) => `${r.method} ${r.path}`), '$default'].sort(),
     );

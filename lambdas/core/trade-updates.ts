@@ -1,0 +1,125 @@
+/**
+ * Trade updates (issue 14): what Alpaca's `trade_updates` stream says about an order event.
+ *
+ * One update per event that changes what an Alpaca client knows about its order, named with
+ * Alpaca's event names (docs.alpaca.markets "Websocket Streaming", trade_updates events):
+ *
+ * | order event | update event |
+ * |---|---|
+ * | OrderAccepted, OrderArmed (the OMS holds the stop), OrderActivated (a held leg goes live) | `new` |
+ * | OrderPartiallyFilled / OrderFilled | `partial_fill` / `fill` (with the execution's own price and qty) |
+ * | OrderCanceled, OrderExpired, OrderDoneForDay, OrderReplaced, OrderRejected | `canceled`, `expired`, `done_for_day`, `replaced`, `rejected` |
+ * | OrderCancelRequested / OrderReplaceRequested | `pending_cancel` / `pending_replace` |
+ * | OrderCancelRejected / OrderReplaceRejected | `order_cancel_rejected` / `order_replace_rejected` |
+ *
+ * Not sent: `OrderSubmitted` (the OMS's pending_new lasts until the venue accepts, a few
+ * milliseconds; Alpaca's stream opens an order with `new` too), acknowledgements of a request
+ * (the order is still pending_cancel/pending_replace), trail moves, triggers, slice decisions,
+ * restatements, quarantined executions and recorded exceptions (nothing an Alpaca client models).
+ * An algorithmic child order is the OMS's own: its updates are not sent; its parent's mirror of
+ * each child fill is (the parent is the order the client placed).
+ */
+import { formatNanos } from './decimal.js';
+import type { OrderEvent } from './events.js';
+import type { OrderState } from './order.js';
+import { type AlpacaOrder, toAlpacaOrder } from './order-view.js';
+
+export const TRADE_UPDATE_EVENTS = [
+  'new',
+  'fill',
+  'partial_fill',
+  'canceled',
+  'expired',
+  'done_for_day',
+  'replaced',
+  'rejected',
+  'pending_cancel',
+  'pending_replace',
+  'order_cancel_rejected',
+  'order_replace_rejected',
+] as const;
+export type TradeUpdateEvent = (typeof TRADE_UPDATE_EVENTS)[number];
+
+const EVENT_OF: Partial<Record<OrderEvent['type'], TradeUpdateEvent>> = {
+  OrderAccepted: 'new',
+  OrderArmed: 'new',
+  OrderActivated: 'new',
+  OrderPartiallyFilled: 'partial_fill',
+  OrderFilled: 'fill',
+  OrderCanceled: 'canceled',
+  OrderExpired: 'expired',
+  OrderDoneForDay: 'done_for_day',
+  OrderReplaced: 'replaced',
+  OrderRejected: 'rejected',
+  OrderCancelRequested: 'pending_cancel',
+  OrderReplaceRequested: 'pending_replace',
+  OrderCancelRejected: 'order_cancel_rejected',
+  OrderReplaceRejected: 'order_replace_rejected',
+};
+
+/** The Alpaca event name an order event is sent as, or null when it is not sent. */
+export function tradeUpdateEventOf(type: OrderEvent['type']): TradeUpdateEvent | null {
+  return EVENT_OF[type] ?? null;
+}
+
+/** Alpaca's `trade_updates` data, plus the account's stream sequence (the resume cursor, an extension). */
+export interface TradeUpdate {
+  readonly event: TradeUpdateEvent;
+  /** The order after the event (Alpaca order JSON, without legs). */
+  readonly order: AlpacaOrder;
+  readonly timestamp: string;
+  /** On fills: the execution's id, its own price and quantity, the signed position after it. */
+  readonly execution_id?: string;
+  readonly price?: string;
+  readonly qty?: string;
+  readonly position_qty?: string;
+  /** The account's stream sequence, 1, 2, ... without gaps (extension). */
+  readonly stream_seq: number;
+  /** Extension: which account the update is for (a key may trade several). */
+  readonly account_id: string;
+}
+
+/** An update before the account's sequence is given to it. */
+export type UnsequencedTradeUpdate = Omit<TradeUpdate, 'stream_seq'>;
+
+/** True for the orders whose updates the stream never sends (an algorithmic parent's children). */
+export function isInternalOrder(state: Pick<OrderState, 'contingency'>): boolean {
+  return state.contingency?.orderClass === 'algo' && state.contingency.role === 'algo_child';
+}
+
+/**
+ * The update an event of an order sends, given the order's state right after the event, or null.
+ * `positionQty`: the signed position of the order's symbol after the execution (fills only).
+ */
+export function tradeUpdateOf(
+  event: OrderEvent,
+  stateAfter: OrderState,
+  accountId: string,
+  positionQty: string | null,
+): UnsequencedTradeUpdate | null {
+  if (isInternalOrder(stateAfter)) return null;
+  const name = tradeUpdateEventOf(event.type);
+  if (name === null) return null;
+  const base = {
+    event: name,
+    order: toAlpacaOrder(stateAfter),
+    timestamp: event.occurredAt,
+    account_id: accountId,
+  };
+  if (event.type !== 'OrderFilled' && event.type !== 'OrderPartiallyFilled') return base;
+  return {
+    ...base,
+    execution_id: event.data.execId,
+    price: event.data.lastPx,
+    qty: event.data.lastQty,
+    ...(positionQty === null ? {} : { position_qty: positionQty }),
+  };
+}
+
+/** The signed quantity of `symbol` in a ledger's positions map (`'0'` when flat). */
+export function signedPositionQty(
+  positions: Readonly<Record<string, { readonly qty: string }>>,
+  symbol: string,
+): string {
+  return positions[symbol.toUpperCase()]?.qty ?? formatNanos(0n);
+}

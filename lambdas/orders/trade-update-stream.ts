@@ -1,0 +1,296 @@
+/**
+ * The trade_updates stream's storage and delivery (issue 14; core trade-updates.ts decides what
+ * an order event sends). TRADE_STREAM_TABLE (pk string, sk number, no stream) holds:
+ * - `updates#<accountId>`, sk = the account's stream sequence 1, 2, ...: each update as sent
+ *   (the log a resuming client is replayed from);
+ * - `head#<accountId>`, sk 0: `{head}`, the last sequence given (the append's condition);
+ * - `listeners#<accountId>`, sk 0: `{listeners: {<connectionId>: <last seq sent>}, lease}`: who
+ *   listens and how far each got; the lease makes one sender at a time per account;
+ * - `conn#<connectionId>`, sk 0: an authenticated connection (principal, accounts, listening).
+ *
+ * Appending: the projector writes an order's updates in the same transaction as its view (the
+ * view's version condition makes a redelivered event append nothing), at `head + 1 ...`, with the
+ * head's condition `head = :known` (two orders of one account at once: the loser re-reads the head
+ * and tries again, so the sequence has no gap and no duplicate).
+ *
+ * Delivering (`deliverPending`, run after each append and on each `listen`): take the account's
+ * lease (only when someone listens), read the log after the lowest listener's cursor, post each
+ * connection what it has not had in sequence order, move the cursors and give the lease back,
+ * then look at the log again: an update appended while the lease was held (its own sender found
+ * the lease taken and left it to us) is sent in a next round. So every listener gets every update
+ * after its cursor once, in order. A connection that answers 410 is dropped; one whose post fails
+ * otherwise is closed (its client reconnects and resumes from its last `stream_seq`, so a failure
+ * costs a reconnection, never a gap).
+ */
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { TradeUpdate, UnsequencedTradeUpdate } from '../core/index.js';
+import type { TransactItem } from '../event-store/event-store.js';
+import { ConnectionGone, type ConnectionPort } from '../platform/connections.js';
+
+export const updatesPk = (accountId: string): string => `updates#${accountId}`;
+export const headPk = (accountId: string): string => `head#${accountId}`;
+export const listenersPk = (accountId: string): string => `listeners#${accountId}`;
+export const connectionPk = (connectionId: string): string => `conn#${connectionId}`;
+
+/** How long a sender holds an account's lease at most (a crashed sender's lease lapses). */
+export const LEASE_MS = 30_000;
+/** Updates read per query when catching a listener up. */
+export const REPLAY_PAGE = 200;
+/** Listeners one account may have (the listeners item stays far below DynamoDB's 400 KB). */
+export const MAX_LISTENERS_PER_ACCOUNT = 1000;
+
+/** The frame a client receives for an update. */
+export function tradeUpdateFrame(update: TradeUpdate): string {
+  return JSON.stringify({ stream: 'trade_updates', data: update });
+}
+
+/** The items appending `updates` after `head` (one transaction with the order's view). */
+export function appendItems(
+  table: string,
+  accountId: string,
+  head: number,
+  updates: readonly UnsequencedTradeUpdate[],
+): { readonly items: TransactItem[]; readonly sequenced: TradeUpdate[] } {
+  const sequenced = updates.map((u, i): TradeUpdate => ({ ...u, stream_seq: head + i + 1 }));
+  const items: TransactItem[] = sequenced.map((u) => ({
+    Put: {
+      TableName: table,
+      Item: { pk: updatesPk(accountId), sk: u.stream_seq, update: u },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    },
+  }));
+  items.push({
+    Update: {
+      TableName: table,
+      Key: { pk: headPk(accountId), sk: 0 },
+      UpdateExpression: 'SET head = :next',
+      ConditionExpression: head === 0 ? 'attribute_not_exists(head) OR head = :known' : 'head = :known',
+      ExpressionAttributeValues: { ':next': head + updates.length, ':known': head },
+    },
+  });
+  return { items, sequenced };
+}
+
+/** The account's last stream sequence (0 before its first update). */
+export async function loadHead(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  accountId: string,
+): Promise<number> {
+  const out = await doc.send(
+    new GetCommand({ TableName: table, Key: { pk: headPk(accountId), sk: 0 }, ConsistentRead: true }),
+  );
+  return Number(out.Item?.head ?? 0);
+}
+
+/** The account's updates after `afterSeq`, oldest first, at most `limit`. */
+export async function updatesAfter(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  accountId: string,
+  afterSeq: number,
+  limit = REPLAY_PAGE,
+): Promise<TradeUpdate[]> {
+  const out = await doc.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk AND sk > :after',
+      ExpressionAttributeValues: { ':pk': updatesPk(accountId), ':after': afterSeq },
+      ConsistentRead: true,
+      Limit: limit,
+    }),
+  );
+  return (out.Items ?? []).map((i) => i.update as TradeUpdate);
+}
+
+export interface DeliveryDeps {
+  readonly doc: DynamoDBDocumentClient;
+  readonly table: string;
+  readonly connections: ConnectionPort;
+  /** Epoch ms. */
+  readonly now: () => number;
+  /** Names this sender in the lease. */
+  readonly senderId: string;
+}
+
+export interface DeliveryResult {
+  readonly framesSent: number;
+  readonly connectionsDropped: number;
+  /** False when another sender held the lease (it sends what this one would have). */
+  readonly leased: boolean;
+}
+
+const isConditionFailure = (err: unknown): boolean =>
+  (err as { name?: string }).name === 'ConditionalCheckFailedException';
+
+async function acquire(deps: DeliveryDeps, accountId: string): Promise<Record<string, number> | null> {
+  const now = deps.now();
+  try {
+    const out = await deps.doc.send(
+      new UpdateCommand({
+        TableName: deps.table,
+        Key: { pk: listenersPk(accountId), sk: 0 },
+        UpdateExpression: 'SET lease = :until, leaseOwner = :me',
+        ConditionExpression: 'size(listeners) > :zero AND (attribute_not_exists(lease) OR lease < :now)',
+        ExpressionAttributeValues: {
+          ':until': now + LEASE_MS,
+          ':me': deps.senderId,
+          ':zero': 0,
+          ':now': now,
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return (out.Attributes?.listeners as Record<string, number> | undefined) ?? {};
+  } catch (err) {
+    // Nobody listens (or the listeners item does not exist), or another sender holds the lease.
+    if (isConditionFailure(err)) return null;
+    throw err;
+  }
+}
+
+/** Sends `updates` after `cursor` to one connection, in order; the new cursor, or 'gone'. */
+async function sendTo(
+  deps: DeliveryDeps,
+  connectionId: string,
+  cursor: number,
+  updates: readonly TradeUpdate[],
+): Promise<{ readonly cursor: number; readonly sent: number } | 'gone'> {
+  let at = cursor;
+  let sent = 0;
+  for (const u of updates) {
+    if (u.stream_seq <= at) continue;
+    // A gap (the page ended before this connection's next update) waits for the next round.
+    if (u.stream_seq !== at + 1) break;
+    try {
+      await deps.connections.post(connectionId, tradeUpdateFrame(u));
+    } catch (err) {
+      if (!(err instanceof ConnectionGone)) await deps.connections.close(connectionId).catch(() => undefined);
+      return 'gone';
+    }
+    at = u.stream_seq;
+    sent++;
+  }
+  return { cursor: at, sent };
+}
+
+/**
+ * Sends every listener of the account what it has not had yet (see the file's comment). Safe to
+ * call from any number of senders at once; returns quickly when nobody listens (one request).
+ */
+export async function deliverPending(
+  deps: DeliveryDeps,
+  accountId: string,
+  maxRounds = 50,
+): Promise<DeliveryResult> {
+  let framesSent = 0;
+  let connectionsDropped = 0;
+  for (let round = 0; round < maxRounds; round++) {
+    const listeners = await acquire(deps, accountId);
+    if (listeners === null) return { framesSent, connectionsDropped, leased: round > 0 };
+    const cursors = Object.entries(listeners);
+    const lowest = Math.min(...cursors.map(([, c]) => c));
+    const updates = cursors.length === 0 ? [] : await updatesAfter(deps.doc, deps.table, accountId, lowest);
+    const results = await Promise.all(
+      cursors.map(async ([id, cursor]) => [id, cursor, await sendTo(deps, id, cursor, updates)] as const),
+    );
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':me': deps.senderId };
+    const sets: string[] = [];
+    const removes: string[] = ['lease', 'leaseOwner'];
+    results.forEach(([id, cursor, r], i) => {
+      if (r === 'gone') {
+        names[`#c${i}`] = id;
+        removes.push(`#l.#c${i}`);
+        connectionsDropped++;
+      } else if (r.cursor !== cursor) {
+        names[`#c${i}`] = id;
+        values[`:v${i}`] = r.cursor;
+        sets.push(`#l.#c${i} = :v${i}`);
+        framesSent += r.sent;
+      }
+    });
+    if (Object.keys(names).length > 0) names['#l'] = 'listeners';
+    let after: Record<string, number>;
+    try {
+      const out = await deps.doc.send(
+        new UpdateCommand({
+          TableName: deps.table,
+          Key: { pk: listenersPk(accountId), sk: 0 },
+          UpdateExpression: `${sets.length > 0 ? `SET ${sets.join(', ')} ` : ''}REMOVE ${removes.join(', ')}`,
+          ConditionExpression: 'leaseOwner = :me',
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      after = (out.Attributes?.listeners as Record<string, number> | undefined) ?? {};
+    } catch (err) {
+      // The lease lapsed and another sender took it over: it goes on from the cursors it found.
+      if (isConditionFailure(err)) return { framesSent, connectionsDropped, leased: true };
+      throw err;
+    }
+    const behind = Object.values(after);
+    if (behind.length === 0) break;
+    const next = await updatesAfter(deps.doc, deps.table, accountId, Math.min(...behind), 1);
+    if (next.length === 0) break;
+  }
+  return { framesSent, connectionsDropped, leased: true };
+}
+
+/** Registers a listener of the account from `cursor` (creating the listeners item when needed). */
+export async function addListener(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  accountId: string,
+  connectionId: string,
+  cursor: number,
+): Promise<'added' | 'full'> {
+  const key = { pk: listenersPk(accountId), sk: 0 };
+  await doc.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: key,
+      UpdateExpression: 'SET listeners = if_not_exists(listeners, :empty)',
+      ExpressionAttributeValues: { ':empty': {} },
+    }),
+  );
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: key,
+        UpdateExpression: 'SET listeners.#c = :cursor',
+        ConditionExpression: 'attribute_exists(listeners.#c) OR size(listeners) < :max',
+        ExpressionAttributeNames: { '#c': connectionId },
+        ExpressionAttributeValues: { ':cursor': cursor, ':max': MAX_LISTENERS_PER_ACCOUNT },
+      }),
+    );
+    return 'added';
+  } catch (err) {
+    if (isConditionFailure(err)) return 'full';
+    throw err;
+  }
+}
+
+/** Removes a listener of the account (nothing when it is not one). */
+export async function removeListener(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  accountId: string,
+  connectionId: string,
+): Promise<void> {
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { pk: listenersPk(accountId), sk: 0 },
+        UpdateExpression: 'REMOVE listeners.#c',
+        ConditionExpression: 'attribute_exists(listeners.#c)',
+        ExpressionAttributeNames: { '#c': connectionId },
+      }),
+    );
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
+}

@@ -1,0 +1,306 @@
+/**
+ * The trade_updates WebSocket's session (issue 14): API Gateway WebSocket routes `$connect`,
+ * `authenticate`, `listen`, `$default` and `$disconnect`, selected by `$request.body.action`. The
+ * protocol is Alpaca's (docs/stream.md): every reply is a frame posted to the connection (no route
+ * responses), so replies and updates share one ordered channel.
+ *
+ * - `authenticate` `{data: {key_id, secret_key}}` or `{data: {oauth_token}}` (a JWT, as the HTTP
+ *   API's Bearer token) -> `authorization` `authorized` / `unauthorized`; the connection item
+ *   remembers the principal and its accounts. A failed authenticate forgets an earlier success.
+ * - `listen` `{data: {streams: [...], after_stream_seq?}}` -> `listening` with the streams it now
+ *   listens to (`trade_updates` or none); before authenticating, `authorization` `unauthorized`
+ *   for action `listen`. Then every account of the principal is listened to from `after_stream_seq`
+ *   (a number for a one-account key, or `{accountId: seq}`), else from the account's current
+ *   head, and what the log holds after it is sent at once (../orders/trade-update-stream.ts).
+ * - anything else (not JSON, no or unknown action, a malformed authenticate/listen): an `error`
+ *   frame `{action: 'error', stream: 'error', data: {code, error_message}}`; the connection stays.
+ * - `$disconnect`: the connection leaves its accounts' listeners.
+ */
+import { randomUUID } from 'node:crypto';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import * as z from 'zod/mini';
+import type { Credentials } from '../orders/accounts.js';
+import {
+  type CredentialVerdict,
+  createCredentialVerifier,
+  jwtSettingsFromEnv,
+} from '../orders/credentials.js';
+import {
+  addListener,
+  connectionPk,
+  type DeliveryDeps,
+  deliverPending,
+  loadHead,
+  removeListener,
+} from '../orders/trade-update-stream.js';
+import { ENV, requiredEnv } from '../platform/config.js';
+import { type ConnectionPort, managementApiConnections } from '../platform/connections.js';
+import { dynamo } from '../platform/dynamo.js';
+import { logger, metrics } from '../platform/observability.js';
+
+/** The part of API Gateway's WebSocket event the session reads. */
+export interface StreamEvent {
+  readonly requestContext: { readonly routeKey: string; readonly connectionId: string };
+  readonly body?: string | null;
+  readonly isBase64Encoded?: boolean;
+}
+
+export interface SessionDeps {
+  readonly doc: DynamoDBDocumentClient;
+  readonly table: string;
+  readonly connections: ConnectionPort;
+  readonly verify: (credentials: Credentials) => Promise<CredentialVerdict>;
+  /** Epoch ms. */
+  readonly now: () => number;
+  readonly senderId: string;
+}
+
+/** How long a connection item outlives its last authenticate (API Gateway closes at 2 h). */
+export const CONNECTION_TTL_SECONDS = 3 * 3600;
+export const STREAMS = ['trade_updates'] as const;
+
+const OK: APIGatewayProxyResultV2 = { statusCode: 200 };
+
+const authenticateSchema = z.object({
+  action: z.literal('authenticate'),
+  data: z.union([
+    z.object({ key_id: z.string().check(z.minLength(1)), secret_key: z.string().check(z.minLength(1)) }),
+    z.object({ oauth_token: z.string().check(z.minLength(1)) }),
+  ]),
+});
+
+const seqSchema = z.int().check(z.minimum(0));
+const listenSchema = z.object({
+  action: z.literal('listen'),
+  data: z.object({
+    streams: z.array(z.string()),
+    after_stream_seq: z.optional(z.union([seqSchema, z.record(z.string(), seqSchema)])),
+  }),
+});
+
+const connectionSchema = z.object({
+  principalId: z.string(),
+  accountIds: z.array(z.string()),
+  listening: z.optional(z.array(z.string())),
+});
+type ConnectionRecord = z.infer<typeof connectionSchema>;
+
+export function errorFrame(code: string, message: string): string {
+  return JSON.stringify({ action: 'error', stream: 'error', data: { code, error_message: message } });
+}
+
+const authorizationFrame = (action: 'authenticate' | 'listen', status: 'authorized' | 'unauthorized') =>
+  JSON.stringify({ stream: 'authorization', data: { action, status } });
+
+function bodyText(event: StreamEvent): string {
+  const body = event.body ?? '';
+  return event.isBase64Encoded === true ? Buffer.from(body, 'base64').toString('utf8') : body;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The first problem of a parse, naming the field (`data.streams: ...`). */
+function problem(error: z.core.$ZodError): string {
+  const issue = error.issues[0];
+  const where = issue === undefined || issue.path.length === 0 ? 'message' : issue.path.map(String).join('.');
+  return `${where}: ${issue?.message ?? 'is not valid'}`;
+}
+
+async function loadConnection(deps: SessionDeps, connectionId: string): Promise<ConnectionRecord | null> {
+  const out = await deps.doc.send(
+    new GetCommand({
+      TableName: deps.table,
+      Key: { pk: connectionPk(connectionId), sk: 0 },
+      ConsistentRead: true,
+    }),
+  );
+  const parsed = connectionSchema.safeParse(out.Item);
+  return parsed.success ? parsed.data : null;
+}
+
+async function stopListening(deps: SessionDeps, connectionId: string, record: ConnectionRecord | null) {
+  await Promise.all(
+    (record?.listening ?? []).map((accountId) =>
+      removeListener(deps.doc, deps.table, accountId, connectionId),
+    ),
+  );
+}
+
+async function authenticate(deps: SessionDeps, connectionId: string, message: unknown): Promise<void> {
+  const parsed = authenticateSchema.safeParse(message);
+  if (!parsed.success) {
+    await deps.connections.post(connectionId, errorFrame('invalid_authenticate', problem(parsed.error)));
+    return;
+  }
+  const data = parsed.data.data;
+  const credentials: Credentials =
+    'oauth_token' in data
+      ? { kind: 'bearer', token: data.oauth_token }
+      : { kind: 'apiKey', keyId: data.key_id, secret: data.secret_key };
+  const verdict = await deps.verify(credentials);
+  const before = await loadConnection(deps, connectionId);
+  if (!verdict.ok) {
+    logger.info('stream authentication refused', {
+      reason: verdict.reason,
+      detail: verdict.detail,
+      ...verdict.extra,
+    });
+    metrics.addMetric('StreamAuthenticationRefused', 'Count', 1);
+    if (before !== null) {
+      await stopListening(deps, connectionId, before);
+      await deps.doc.send(
+        new DeleteCommand({ TableName: deps.table, Key: { pk: connectionPk(connectionId), sk: 0 } }),
+      );
+    }
+    await deps.connections.post(connectionId, authorizationFrame('authenticate', 'unauthorized'));
+    return;
+  }
+  // Re-authenticating as someone else ends what the connection listened to before.
+  if (before !== null) await stopListening(deps, connectionId, before);
+  await deps.doc.send(
+    new PutCommand({
+      TableName: deps.table,
+      Item: {
+        pk: connectionPk(connectionId),
+        sk: 0,
+        principalId: verdict.principalId,
+        accountIds: verdict.accountIds,
+        listening: [],
+        expiresAt: Math.floor(deps.now() / 1000) + CONNECTION_TTL_SECONDS,
+      },
+    }),
+  );
+  await deps.connections.post(connectionId, authorizationFrame('authenticate', 'authorized'));
+}
+
+async function listen(deps: SessionDeps, connectionId: string, message: unknown): Promise<void> {
+  const record = await loadConnection(deps, connectionId);
+  if (record === null) {
+    await deps.connections.post(connectionId, authorizationFrame('listen', 'unauthorized'));
+    return;
+  }
+  const parsed = listenSchema.safeParse(message);
+  if (!parsed.success) {
+    await deps.connections.post(connectionId, errorFrame('invalid_listen', problem(parsed.error)));
+    return;
+  }
+  const { streams, after_stream_seq: after } = parsed.data.data;
+  const listening = streams.includes('trade_updates');
+  if (after !== undefined && typeof after === 'object') {
+    const foreign = Object.keys(after).find((a) => !record.accountIds.includes(a));
+    if (foreign !== undefined) {
+      await deps.connections.post(
+        connectionId,
+        errorFrame(
+          'invalid_listen',
+          `data.after_stream_seq: ${JSON.stringify(foreign)} is not an account of this key`,
+        ),
+      );
+      return;
+    }
+  }
+  if (typeof after === 'number' && record.accountIds.length > 1) {
+    await deps.connections.post(
+      connectionId,
+      errorFrame(
+        'invalid_listen',
+        'data.after_stream_seq: this key has several accounts: give {accountId: seq}',
+      ),
+    );
+    return;
+  }
+  await stopListening(deps, connectionId, record);
+  const accounts = listening ? record.accountIds : [];
+  await deps.doc.send(
+    new PutCommand({
+      TableName: deps.table,
+      Item: {
+        pk: connectionPk(connectionId),
+        sk: 0,
+        principalId: record.principalId,
+        accountIds: record.accountIds,
+        listening: accounts,
+        expiresAt: Math.floor(deps.now() / 1000) + CONNECTION_TTL_SECONDS,
+      },
+    }),
+  );
+  // The acknowledgement first: the replayed updates follow it on the same channel.
+  await deps.connections.post(
+    connectionId,
+    JSON.stringify({ stream: 'listening', data: { streams: listening ? [...STREAMS] : [] } }),
+  );
+  const delivery: DeliveryDeps = { ...deps };
+  for (const accountId of accounts) {
+    const from =
+      typeof after === 'number'
+        ? after
+        : (after?.[accountId] ?? (await loadHead(deps.doc, deps.table, accountId)));
+    if ((await addListener(deps.doc, deps.table, accountId, connectionId, from)) === 'full') {
+      await deps.connections.post(
+        connectionId,
+        errorFrame('too_many_listeners', `account ${accountId} has too many stream connections`),
+      );
+      continue;
+    }
+    await deliverPending(delivery, accountId);
+  }
+}
+
+export function createSession(deps: SessionDeps) {
+  return async (event: StreamEvent): Promise<APIGatewayProxyResultV2> => {
+    const { routeKey, connectionId } = event.requestContext;
+    switch (routeKey) {
+      case '$connect':
+        return OK;
+      case '$disconnect': {
+        const record = await loadConnection(deps, connectionId);
+        await stopListening(deps, connectionId, record);
+        if (record !== null)
+          await deps.doc.send(
+            new DeleteCommand({ TableName: deps.table, Key: { pk: connectionPk(connectionId), sk: 0 } }),
+          );
+        return OK;
+      }
+    }
+    const message = parseJson(bodyText(event));
+    const action =
+      typeof message === 'object' && message !== null && !Array.isArray(message)
+        ? (message as { action?: unknown }).action
+        : undefined;
+    if (action === 'authenticate') await authenticate(deps, connectionId, message);
+    else if (action === 'listen') await listen(deps, connectionId, message);
+    else if (message === undefined)
+      await deps.connections.post(connectionId, errorFrame('invalid_json', 'message: is not JSON'));
+    else
+      await deps.connections.post(
+        connectionId,
+        errorFrame(
+          'unknown_action',
+          `action: ${JSON.stringify(action ?? null)} is not one of "authenticate", "listen"`.slice(0, 300),
+        ),
+      );
+    return OK;
+  };
+}
+
+const verify = createCredentialVerifier({
+  doc: dynamo,
+  accountsTable: () => requiredEnv(ENV.accountsTable),
+  jwt: jwtSettingsFromEnv,
+});
+
+export const handler = createSession({
+  doc: dynamo,
+  table: requiredEnv(ENV.tradeStreamTable),
+  connections: managementApiConnections(),
+  verify,
+  now: Date.now,
+  senderId: randomUUID(),
+});

@@ -1,0 +1,113 @@
+/**
+ * Which order events send a trade update, under which of Alpaca's event names (docs.alpaca.markets
+ * "Websocket Streaming", trade_updates events; core trade-updates.ts), and what a fill's update
+ * carries (the execution's own price and qty, the position after it).
+ */
+import {
+  type OrderCommand,
+  type OrderEvent,
+  tradeUpdateEventOf,
+  tradeUpdateOf,
+} from '../../lambdas/core/index.js';
+import { evolve, type OrderState } from '../../lambdas/core/order.js';
+import { limitOrder, OrderBook } from './order-book.js';
+
+const accept: OrderCommand = { type: 'accept', venueOrderId: 'v-1' };
+const fill = (execId: string, lastQty: string, lastPx = '100'): OrderCommand => ({
+  type: 'fill',
+  execId,
+  lastQty,
+  lastPx,
+});
+
+/** Every update the commands' events send, as `event` names, in order. */
+function updatesOf(commands: readonly OrderCommand[]): { event: string; order: OrderState; e: OrderEvent }[] {
+  const book = new OrderBook();
+  book.submit('o-1', limitOrder({ qty: '100' }));
+  for (const c of commands) book.run('o-1', c);
+  let state: OrderState | undefined;
+  const out: { event: string; order: OrderState; e: OrderEvent }[] = [];
+  for (const e of book.events.get('o-1') ?? []) {
+    state = evolve(state, e);
+    const u = tradeUpdateOf(e, state, 'acct-1', null);
+    if (u !== null) out.push({ event: u.event, order: state, e });
+  }
+  return out;
+}
+
+// biome-ignore format: one scenario per row
+const SCENARIOS: readonly [string, readonly OrderCommand[], readonly string[]][] = [
+  ['submitted only: nothing yet (Alpaca opens with new)', [], []],
+  ['accepted: new', [accept], ['new']],
+  ['partial then full fill', [accept, fill('a', '40'), fill('b', '60')], ['new', 'partial_fill', 'fill']],
+  ['a redelivered execution sends nothing again', [accept, fill('a', '40'), fill('a', '40')], ['new', 'partial_fill']],
+  ['an overfill is quarantined: no update', [accept, fill('a', '90'), fill('b', '20')], ['new', 'partial_fill']],
+  ['cancel requested, then canceled', [accept, { type: 'requestCancel', requestedBy: 'client' }, { type: 'confirmCancel' }], ['new', 'pending_cancel', 'canceled']],
+  ['cancel rejected', [accept, { type: 'requestCancel', requestedBy: 'client' }, { type: 'rejectCancel', reason: 'too late' }], ['new', 'pending_cancel', 'order_cancel_rejected']],
+  ['rejected by the venue', [{ type: 'reject', reason: 'halted' }], ['rejected']],
+  ['expired', [accept, { type: 'expire' }], ['new', 'expired']],
+  ['done for day', [accept, { type: 'doneForDay' }], ['new', 'done_for_day']],
+  ['replace requested, then replaced', [accept, { type: 'requestReplace', replacementOrderId: 'o-2', changes: { qty: '50' }, requestedBy: 'client' }, { type: 'confirmReplace' }], ['new', 'pending_replace', 'replaced']],
+  ['replace rejected', [accept, { type: 'requestReplace', replacementOrderId: 'o-2', changes: { qty: '50' }, requestedBy: 'client' }, { type: 'rejectReplace', reason: 'no' }], ['new', 'pending_replace', 'order_replace_rejected']],
+];
+
+test.each(SCENARIOS)('%s', (_name, commands, expected) => {
+  expect(updatesOf(commands).map((u) => u.event)).toEqual(expected);
+});
+
+test("a fill's update carries the execution's own price and qty, its id, and the position after it", () => {
+  const [, first, second] = updatesOf([accept, fill('a', '40', '101.5'), fill('b', '60', '102')]);
+  const u1 = tradeUpdateOf(first?.e as OrderEvent, first?.order as OrderState, 'acct-1', '40');
+  const u2 = tradeUpdateOf(second?.e as OrderEvent, second?.order as OrderState, 'acct-1', '-20');
+  expect(u1).toMatchObject({
+    event: 'partial_fill',
+    execution_id: 'a',
+    price: '101.5',
+    qty: '40',
+    position_qty: '40',
+  });
+  expect(u1?.order).toMatchObject({ id: 'o-1', status: 'partially_filled', filled_qty: '40', legs: null });
+  expect(u2).toMatchObject({
+    event: 'fill',
+    execution_id: 'b',
+    price: '102',
+    qty: '60',
+    position_qty: '-20',
+  });
+  expect(u2?.order).toMatchObject({ status: 'filled', filled_qty: '100' });
+  expect(u2?.timestamp).toBe(second?.e.occurredAt);
+});
+
+test('updates other than fills carry no execution fields', () => {
+  const [accepted] = updatesOf([accept]);
+  const u = tradeUpdateOf(accepted?.e as OrderEvent, accepted?.order as OrderState, 'acct-1', '5');
+  expect(u).toEqual({
+    event: 'new',
+    order: expect.objectContaining({ status: 'new' }),
+    timestamp: accepted?.e.occurredAt,
+    account_id: 'acct-1',
+  });
+});
+
+test("an algorithmic parent's children send nothing (the parent is the client's order)", () => {
+  const [accepted] = updatesOf([accept]);
+  const child = {
+    ...(accepted?.order as OrderState),
+    contingency: {
+      groupId: 'p',
+      orderClass: 'algo' as const,
+      role: 'algo_child' as const,
+      parentOrderId: 'p',
+      legOrderIds: [],
+      held: false,
+    },
+  };
+  expect(tradeUpdateOf(accepted?.e as OrderEvent, child, 'acct-1', null)).toBeNull();
+});
+
+test('every mapped name is one of the stream events; unmapped order events send nothing', () => {
+  expect(tradeUpdateEventOf('OrderSubmitted')).toBeNull();
+  expect(tradeUpdateEventOf('OrderTrailMoved')).toBeNull();
+  expect(tradeUpdateEventOf('OrderExecutionQuarantined')).toBeNull();
+  expect(tradeUpdateEventOf('OrderArmed')).toBe('new');
+});

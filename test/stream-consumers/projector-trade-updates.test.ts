@@ -1,0 +1,155 @@
+/**
+ * The projector appends each order's trade updates with its view, in one transaction (issue 14),
+ * against the real DynamoDB Local: a redelivered batch appends nothing, a batch delivered again
+ * from an earlier record after the view moved on appends only what the view had not seen, and the
+ * orders of one account projected at once share a gapless sequence with every update once.
+ */
+import './env.js';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import fc from 'fast-check';
+import type { OrderCommand } from '../../lambdas/core/index.js';
+import type { StoredEvent } from '../../lambdas/event-store/event-store.js';
+import { OrderStateCache } from '../../lambdas/event-store/state-cache.js';
+import { updatesAfter } from '../../lambdas/orders/trade-update-stream.js';
+import { type ProjectorDeps, projectOrder } from '../../lambdas/stream-consumers/projector.js';
+import {
+  createTables,
+  type DynamoDbLocal,
+  localDynamoDbClient,
+  startDynamoDbLocal,
+} from '../../local/dynamodb-local.js';
+import type { TableSpec } from '../../local/types.js';
+import { limitOrder, OrderBook } from '../core/order-book.js';
+import { stored } from './records.js';
+
+const table = (tableName: string, pk: string, sk: string | null): TableSpec => ({
+  logicalId: tableName,
+  tableName,
+  arn: `arn:aws:dynamodb:us-east-1:000000000000:table/${tableName}`,
+  partitionKey: { name: pk, type: 'S' },
+  sortKey: sk === null ? null : { name: sk, type: 'N' },
+  globalSecondaryIndexes: [],
+  streamViewType: null,
+  ttlAttribute: null,
+});
+
+let ddb: DynamoDbLocal;
+let doc: DynamoDBDocumentClient;
+
+beforeAll(async () => {
+  ddb = await startDynamoDbLocal();
+  await createTables(ddb.endpoint, [
+    table('events', 'orderId', 'seq'),
+    table('orders', 'orderId', null),
+    table('trade-stream', 'pk', 'sk'),
+  ]);
+  doc = DynamoDBDocumentClient.from(localDynamoDbClient(ddb.endpoint), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  doc?.destroy();
+  await ddb?.stop();
+});
+
+let n = 0;
+const store = (e: StoredEvent) => doc.send(new PutCommand({ TableName: 'events', Item: e }));
+const deps = (states?: OrderStateCache): ProjectorDeps => ({
+  doc,
+  eventStoreTable: 'events',
+  ordersTable: 'orders',
+  ...(states === undefined ? {} : { states }),
+  tradeUpdates: { table: 'trade-stream', heads: new Map(), positionAfter: async () => '7' },
+});
+
+const accept: OrderCommand = { type: 'accept', venueOrderId: 'v' };
+const fill = (execId: string, lastQty: string): OrderCommand => ({
+  type: 'fill',
+  execId,
+  lastQty,
+  lastPx: '10',
+});
+
+/** An order's stored events after the commands, written to the event store. */
+async function orderWith(
+  accountId: string,
+  commands: readonly OrderCommand[],
+  stored_ = Number.POSITIVE_INFINITY,
+): Promise<StoredEvent[]> {
+  const orderId = `o-${++n}`;
+  const book = new OrderBook();
+  book.submit(orderId, limitOrder({ qty: '100' }), accountId);
+  for (const c of commands) book.run(orderId, c);
+  const events = (book.events.get(orderId) ?? []).map((e) => ({ ...stored(e), accountId }));
+  for (const e of events.slice(0, stored_)) await store(e);
+  return events;
+}
+
+const sentEvents = async (accountId: string) =>
+  (await updatesAfter(doc, 'trade-stream', accountId, 0, 1000)).map(
+    (u) => `${u.stream_seq}:${u.order.id}:${u.event}`,
+  );
+
+test('a batch appends its updates once; delivered again it appends nothing', async () => {
+  const account = `acc-${++n}`;
+  const events = await orderWith(account, [accept, fill('a', '40'), fill('b', '60')]);
+  const order = events[0]?.orderId as string;
+  expect(await projectOrder(deps(), order, events.length, events)).toBe('written');
+  expect(await sentEvents(account)).toEqual([`1:${order}:new`, `2:${order}:partial_fill`, `3:${order}:fill`]);
+  expect(await projectOrder(deps(), order, events.length, events)).toBe('stale');
+  expect(await projectOrder(deps(), order, events.length, events.slice(2))).toBe('stale');
+  expect(await sentEvents(account)).toHaveLength(3);
+  const [, , fillUpdate] = await updatesAfter(doc, 'trade-stream', account, 0, 10);
+  expect(fillUpdate).toMatchObject({ execution_id: 'b', qty: '60', price: '10', position_qty: '7' });
+});
+
+test('delivered again from an earlier record after the view moved on: only the unseen events are sent', async () => {
+  const account = `acc-${++n}`;
+  // The store holds the order up to its partial fill when the first batch is projected.
+  const events = await orderWith(account, [accept, fill('a', '40'), fill('b', '60')], 3);
+  const order = events[0]?.orderId as string;
+  expect(await projectOrder(deps(), order, 3, events.slice(0, 3))).toBe('written');
+  // The fill is appended; the next batch comes again from the acceptance (a bisected retry).
+  await store(events[3] as StoredEvent);
+  expect(await projectOrder(deps(), order, 4, events.slice(1))).toBe('written');
+  expect(await sentEvents(account)).toEqual([`1:${order}:new`, `2:${order}:partial_fill`, `3:${order}:fill`]);
+});
+
+test('orders of one account projected at once: one gapless sequence, every update once', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 2, maxLength: 6 }),
+      async (plans) => {
+        const account = `acc-${++n}`;
+        const orders = await Promise.all(
+          plans.map((fills) =>
+            orderWith(account, [accept, ...Array.from({ length: fills }, (_, i) => fill(`x${i}`, '10'))]),
+          ),
+        );
+        // Each order in two batches, every batch of every order concurrently, each writer with its own hints.
+        await Promise.all(
+          orders.flatMap((events) => {
+            const cache = new OrderStateCache();
+            const cut = Math.ceil(events.length / 2);
+            const order = events[0]?.orderId as string;
+            return [
+              (async () => {
+                await projectOrder(deps(cache), order, cut, events.slice(0, cut));
+                await projectOrder(deps(cache), order, events.length, events.slice(cut));
+              })(),
+            ];
+          }),
+        );
+        const sent = await updatesAfter(doc, 'trade-stream', account, 0, 1000);
+        expect(sent.map((u) => u.stream_seq)).toEqual(sent.map((_, i) => i + 1));
+        for (const [i, events] of orders.entries()) {
+          const order = events[0]?.orderId as string;
+          const mine = sent.filter((u) => u.order.id === order).map((u) => u.event);
+          expect(mine).toEqual(['new', ...Array.from({ length: plans[i] as number }, () => 'partial_fill')]);
+        }
+      },
+    ),
+    { numRuns: 15 },
+  );
+}, 120_000);
