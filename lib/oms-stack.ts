@@ -98,6 +98,10 @@ export class OmsStack extends Stack {
         jwksUrl: this.stringContext('oms:jwksUrl'),
       },
     });
+    this.orderApi.readWorkflows({
+      lifecycle: this.lifecycle.stateMachine,
+      algoOrder: this.algoOrders.stateMachine,
+    });
     this.inbound = new InboundOrders(this, 'InboundOrders', {
       stores: this.stores,
       market: this.brokerGateway.market,

@@ -332,6 +332,31 @@ describe('IAM', () => {
     expect(onStateMachine(functionId('oms-await-outcome'))).toEqual(['states:SendTaskSuccess']);
     expect(onStateMachine(functionId('oms-query-orders'))).toEqual([]);
   });
+
+  test('the order-workflow route may only read the history of executions of the two order state machines', () => {
+    const machines = ofType('AWS::StepFunctions::StateMachine').map(([id]) => id);
+    expect(machines).toHaveLength(2);
+    const states = statementsOf(functionId('oms-order-workflow')).filter((s) =>
+      asList(s.Action as string | string[]).some((a) => a.startsWith('states:')),
+    );
+    expect([...new Set(states.flatMap((s) => asList(s.Action as string | string[])))]).toEqual([
+      'states:GetExecutionHistory',
+    ]);
+    // arn:...:execution:<machine name>:* for each machine, and nothing else.
+    const resources = JSON.stringify(states.flatMap((s) => asList(s.Resource)));
+    expect(resources).toContain(':execution:');
+    for (const id of machines) expect(resources).toContain(`{"Ref":"${id}"}`);
+    expect(resources).not.toContain(':stateMachine:');
+    // Nobody else reads execution histories.
+    const readers = ofType('AWS::Lambda::Function')
+      .map(([id]) => id)
+      .filter((id) =>
+        statementsOf(id).some((s) =>
+          asList(s.Action as string | string[]).includes('states:GetExecutionHistory'),
+        ),
+      );
+    expect(readers).toEqual([functionId('oms-order-workflow')]);
+  });
 });
 
 describe('stream consumers', () => {
