@@ -170,7 +170,8 @@ export class Detail {
       },
     };
     const width = Math.max(280, box.clientWidth || 480);
-    this.chart = new uPlot({ width, height: 200, series, scales }, data, box);
+    const axes = [{}, { size: 64 }]; // room for prices like 1,234.56
+    this.chart = new uPlot({ width, height: 200, series, scales, axes }, data, box);
     if (quotes.length === 0) {
       const note = document.createElement('p');
       note.className = 'muted';

@@ -49,7 +49,9 @@ export class TradeStream {
     }
     this.ws = ws;
     ws.binaryType = 'arraybuffer';
+    let opened = false;
     ws.onopen = () => {
+      opened = true;
       ws.send(
         JSON.stringify({
           action: 'authenticate',
@@ -70,7 +72,7 @@ export class TradeStream {
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
-      this.retry(ev.code === 1000 ? 'closed' : `dropped (code ${ev.code})`);
+      this.retry(!opened ? 'cannot connect' : ev.code === 1000 ? 'closed' : `dropped (code ${ev.code})`);
     };
     ws.onerror = () => {
       // onclose follows with the code; nothing else to do here.
