@@ -2,7 +2,7 @@
  * Two projects: `unit` (everything but test/e2e) and `e2e` (local mode end to end). The e2e project's
  * globalSetup starts ONE warmed local mode that the e2e files share (test/e2e/README.md); jest runs
  * a project's globalSetup only when one of its files is selected, so `npx jest test/core` starts
- * nothing.
+ * nothing. test/dashboard/dashboard-page.test.ts (the dashboard in a browser) is an e2e file too.
  */
 const shared = {
   testEnvironment: 'node',
@@ -31,13 +31,18 @@ module.exports = {
       displayName: 'unit',
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/'],
+      // The dashboard's browser test drives the shared local mode: it is an e2e file.
+      testPathIgnorePatterns: [
+        '/node_modules/',
+        '<rootDir>/test/e2e/',
+        '<rootDir>/test/dashboard/dashboard-page.test.ts',
+      ],
     },
     {
       ...shared,
       displayName: 'e2e',
-      roots: ['<rootDir>/test/e2e'],
-      testMatch: ['**/*.test.ts'],
+      roots: ['<rootDir>/test/e2e', '<rootDir>/test/dashboard'],
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts', '<rootDir>/test/dashboard/dashboard-page.test.ts'],
       globalSetup: '<rootDir>/test/e2e/global-setup.js',
       globalTeardown: '<rootDir>/test/e2e/global-teardown.js',
     },

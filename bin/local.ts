@@ -30,6 +30,7 @@ async function main(): Promise<void> {
 stock-bot OMS running locally (started in ${((Date.now() - started) / 1000).toFixed(1)} s)
 
   Alpaca v2 API     ${oms.apiUrl}/v2/orders
+  dashboard         ${oms.apiUrl}/dashboard/   (log in with the demo key pair below)
   local controls    ${oms.apiUrl}/local/...   (market, venues, executions, events: see README)
   AWS endpoints     ${oms.awsEndpointUrl}   (Step Functions, EventBridge)
   DynamoDB Local    ${oms.dynamoDbEndpoint}

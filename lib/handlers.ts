@@ -10,6 +10,8 @@ export const HANDLERS = {
   queryOrders: 'lambdas/order-api/query-orders.ts',
   replaceOrder: 'lambdas/order-api/replace-order.ts',
   cancelOrder: 'lambdas/order-api/cancel-order.ts',
+  // GET /v2/orders/{order_id}/workflow (the execution's path, on request; Step Functions history)
+  orderWorkflow: 'lambdas/order-api/order-workflow.ts',
   // GET /v2/clock and GET /v2/calendar (the sessions the OMS trades by; no table)
   marketCalendar: 'lambdas/order-api/market-calendar.ts',
   account: 'lambdas/order-api/account.ts',

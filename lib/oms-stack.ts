@@ -11,6 +11,7 @@ import { ORDER_TYPES, parseVenueOrderTypes } from '../lambdas/core/index.js';
 import { DEFAULT_VENUE_NAME, ENV } from '../lambdas/platform/config.js';
 import { AlgoOrders } from './algo-orders.js';
 import { BrokerGateway } from './broker-gateway.js';
+import { Dashboard } from './dashboard.js';
 import { OmsEventBus } from './event-bus.js';
 import { EventStore } from './event-store.js';
 import { HeldTriggers } from './held-triggers.js';
@@ -34,6 +35,7 @@ export class OmsStack extends Stack {
   readonly orderApi: OrderApi;
   readonly inbound: InboundOrders;
   readonly operations: Operations;
+  readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -104,6 +106,10 @@ export class OmsStack extends Stack {
         jwksUrl: this.stringContext('oms:jwksUrl'),
       },
     });
+    this.orderApi.readWorkflows({
+      lifecycle: this.lifecycle.stateMachine,
+      algoOrder: this.algoOrders.stateMachine,
+    });
     this.inbound = new InboundOrders(this, 'InboundOrders', {
       stores: this.stores,
       market: this.brokerGateway.market,
@@ -130,6 +136,10 @@ export class OmsStack extends Stack {
       },
     });
 
+    // The trading dashboard (issue 14): S3 + CloudFront, same-origin with the API. The stream
+    // construct routes `/stream` with `this.dashboard.routeStream(...)`.
+    this.dashboard = new Dashboard(this, 'Dashboard', { api: this.orderApi.api });
+
     Validations.of(this).acknowledge({
       id: 'CloudFormation-Validate::W7001',
       reason:
@@ -140,6 +150,9 @@ export class OmsStack extends Stack {
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
     // Where an operator lists assets (docs/domain.md "The asset master": scripts/put-assets.ts).
     new CfnOutput(this, 'AssetsTableName', { value: this.stores.assets.tableName });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${this.dashboard.distribution.distributionDomainName}/`,
+    });
     new CfnOutput(this, 'StateMachineArn', { value: this.lifecycle.stateMachine.stateMachineArn });
   }
 

@@ -10,7 +10,7 @@
  * a deny). Caching a key-pair result would also have to key on the secret, which we do not want in a
  * cache key.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
@@ -27,6 +27,7 @@ import type { EventBus } from 'aws-cdk-lib/aws-events';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
   CANCEL_REQUEST_DETAIL_TYPE,
@@ -55,6 +56,7 @@ export const ORDER_ROUTES = [
   { method: HttpMethod.GET, path: '/v2/orders/{order_id}', fn: 'queryOrders' },
   { method: HttpMethod.GET, path: '/v2/orders:by_client_order_id', fn: 'queryOrders' },
   { method: HttpMethod.GET, path: '/v2/orders/{order_id}/events', fn: 'queryOrders' },
+  { method: HttpMethod.GET, path: '/v2/orders/{order_id}/workflow', fn: 'orderWorkflow' },
   { method: HttpMethod.PATCH, path: '/v2/orders/{order_id}', fn: 'replaceOrder' },
   { method: HttpMethod.DELETE, path: '/v2/orders/{order_id}', fn: 'cancelOrder' },
   { method: HttpMethod.DELETE, path: '/v2/orders', fn: 'cancelOrder' },
@@ -85,6 +87,27 @@ export class OrderApi extends Construct {
   readonly cancelAllWorker: NodejsFunction;
   readonly deadLetterQueues: Record<string, Queue>;
   readonly watchedQueues: Record<string, WatchedQueue>;
+
+  /**
+   * GET /v2/orders/{order_id}/workflow reads the history of the order's execution: the lifecycle's,
+   * or the algo-order machine's for an algorithmic parent. Only GetExecutionHistory, only on the
+   * executions of those machines.
+   */
+  readWorkflows(machines: { lifecycle: StateMachine; algoOrder: StateMachine }): void {
+    const fn = this.functions.orderWorkflow;
+    fn.addEnvironment(ENV.stateMachineArn, machines.lifecycle.stateMachineArn);
+    fn.addEnvironment(ENV.algoOrderStateMachineArn, machines.algoOrder.stateMachineArn);
+    for (const machine of [machines.lifecycle, machines.algoOrder]) {
+      machine.grantExecution(fn, 'states:GetExecutionHistory');
+      const logicalId = Stack.of(this).getLogicalId(machine.node.defaultChild as never);
+      Validations.of(fn.role ?? fn).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId}"}]}]}:*]`,
+        reason:
+          "An execution's ARN is the state machine's plus its name (the order id): reading any order's " +
+          'workflow needs the executions of that one state machine, and only GetExecutionHistory on them.',
+      });
+    }
+  }
 
   constructor(scope: Construct, id: string, props: OrderApiProps) {
     super(scope, id);
@@ -168,6 +191,15 @@ export class OrderApi extends Construct {
     const assets = apiFunction('Assets', HANDLERS.assets, 'GET /v2/assets[/{symbol_or_asset_id}]');
     useTable(assets, stores.assets, ENV.assetsTable, 'read');
 
+    // The order's workflow path (issue 14, the dashboard's order detail): the event store for the
+    // owner check, Step Functions history on request (`readWorkflows` grants it).
+    const orderWorkflow = apiFunction(
+      'OrderWorkflow',
+      HANDLERS.orderWorkflow,
+      'GET /v2/orders/{order_id}/workflow',
+    );
+    useTable(orderWorkflow, stores.events, ENV.eventStoreTable, 'read');
+
     // DELETE /v2/orders answers at once; the cancels are this worker's, one queued request per order.
     this.cancelAllWorker = omsFunction(this, 'CancelAllWorker', {
       entry: HANDLERS.cancelAllWorker,
@@ -195,6 +227,7 @@ export class OrderApi extends Construct {
       account,
       closePositions,
       assets,
+      orderWorkflow,
     };
 
     const authorizer = new HttpLambdaAuthorizer('KeyPairOrJwt', this.authorizer, {

@@ -18,6 +18,7 @@ import { storedRiskLimitsSchema } from '../lambdas/orders/risk-context.js';
 import { listAssets, seedAssets } from './assets.js';
 import { startAwsEndpoint } from './aws-endpoint.js';
 import { createLocalControl } from './control.js';
+import { isDashboardPath, serveDashboard } from './dashboard.js';
 import { createTables, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalEventBridge } from './event-bridge.js';
 import { LocalHttpApi } from './http-api.js';
@@ -317,6 +318,12 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
     async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
       try {
         const url = new URL(req.url ?? '/', 'http://localhost');
+        if (isDashboardPath(url.pathname)) {
+          const page = await serveDashboard(req.method ?? 'GET', url.pathname);
+          res.writeHead(page.statusCode, page.headers);
+          res.end(page.body);
+          return;
+        }
         const body = await readBody(req);
         if (!url.pathname.startsWith('/local/')) meter?.httpRequest();
         const request = {

@@ -185,8 +185,11 @@ describe('tables', () => {
 
 describe('functions', () => {
   test('one function per handler entry, all nodejs24.x arm64, traced, JSON logs to a retained log group', () => {
-    const fns = ofType('AWS::Lambda::Function');
-    // The stalled-workflow sweeper's entry lives in lib/order-lifecycle.ts until HANDLERS lists it.
+    const all = ofType('AWS::Lambda::Function');
+    // Besides the OMS's own functions, one of CDK's: BucketDeployment's, which copies the trading
+    // dashboard's files into its bucket at deploy time (lib/dashboard.ts; test/dashboard).
+    const fns = all.filter(([id]) => !id.startsWith('CustomCDKBucketDeployment'));
+    expect(all.length - fns.length).toBe(1);
     expect(fns).toHaveLength(Object.keys(HANDLERS).length);
     for (const [, fn] of fns) {
       const p = fn.Properties;
@@ -332,6 +335,31 @@ describe('IAM', () => {
     );
     expect(onStateMachine(functionId('oms-await-outcome'))).toEqual(['states:SendTaskSuccess']);
     expect(onStateMachine(functionId('oms-query-orders'))).toEqual([]);
+  });
+
+  test('the order-workflow route may only read the history of executions of the two order state machines', () => {
+    const machines = ofType('AWS::StepFunctions::StateMachine').map(([id]) => id);
+    expect(machines).toHaveLength(2);
+    const states = statementsOf(functionId('oms-order-workflow')).filter((s) =>
+      asList(s.Action as string | string[]).some((a) => a.startsWith('states:')),
+    );
+    expect([...new Set(states.flatMap((s) => asList(s.Action as string | string[])))]).toEqual([
+      'states:GetExecutionHistory',
+    ]);
+    // arn:...:execution:<machine name>:* for each machine, and nothing else.
+    const resources = JSON.stringify(states.flatMap((s) => asList(s.Resource)));
+    expect(resources).toContain(':execution:');
+    for (const id of machines) expect(resources).toContain(`{"Ref":"${id}"}`);
+    expect(resources).not.toContain(':stateMachine:');
+    // Nobody else reads execution histories.
+    const readers = ofType('AWS::Lambda::Function')
+      .map(([id]) => id)
+      .filter((id) =>
+        statementsOf(id).some((s) =>
+          asList(s.Action as string | string[]).includes('states:GetExecutionHistory'),
+        ),
+      );
+    expect(readers).toEqual([functionId('oms-order-workflow')]);
   });
 });
 

@@ -2,6 +2,7 @@
 
 import {
   assetFactsOf,
+  type Contingency,
   DEFAULT_RISK_LIMITS,
   defaultAsset,
   execute,
@@ -108,7 +109,13 @@ export function riskInputs(
 export function seedOrder(
   fake: FakeDynamo,
   orderId: string,
-  o: { accountId?: string; body?: Record<string, unknown>; commands?: readonly OrderCommand[] } = {},
+  o: {
+    accountId?: string;
+    body?: Record<string, unknown>;
+    commands?: readonly OrderCommand[];
+    /** A member of a contingent or algorithmic order (its submit command's). */
+    contingency?: Contingency;
+  } = {},
 ): OrderState {
   const accountId = o.accountId ?? ACCOUNT;
   const v = validateOrderRequest(o.body ?? LIMIT_BUY, { now: T0 });
@@ -116,7 +123,13 @@ export function seedOrder(
   const events: OrderEvent[] = [];
   let state: OrderState | undefined;
   for (const c of [
-    { type: 'submit', orderId, accountId, order: v.order } as OrderCommand,
+    {
+      type: 'submit',
+      orderId,
+      accountId,
+      order: v.order,
+      ...(o.contingency === undefined ? {} : { contingency: o.contingency }),
+    } as OrderCommand,
     ...(o.commands ?? []),
   ]) {
     const r = execute(state, c, T0);
