@@ -20,7 +20,10 @@ import {
   CacheHeaderBehavior,
   CachePolicy,
   CacheQueryStringBehavior,
+  Function as CloudFrontFunction,
   Distribution,
+  FunctionCode,
+  FunctionEventType,
   type IOrigin,
   OriginRequestHeaderBehavior,
   OriginRequestPolicy,
@@ -183,7 +186,16 @@ export class Dashboard extends Construct {
 
   /** Routes `/stream` (the trade_updates WebSocket) to `origin`: the hook for the stream construct. */
   routeStream(origin: IOrigin): void {
+    // API Gateway serves a WebSocket stage at `/<stage>` only: the viewer's `/stream` becomes `/`
+    // (then the origin path `/<stage>`) on its way to the origin.
+    const toStage = new CloudFrontFunction(this, 'StreamPath', {
+      comment: 'trade_updates: /stream -> the WebSocket stage root',
+      code: FunctionCode.fromInline(
+        'function handler(event) { var r = event.request; if (r.uri === "/stream") r.uri = "/"; return r; }',
+      ),
+    });
     this.distribution.addBehavior('/stream', origin, {
+      functionAssociations: [{ function: toStage, eventType: FunctionEventType.VIEWER_REQUEST }],
       viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
       allowedMethods: AllowedMethods.ALLOW_ALL,
       cachePolicy: CachePolicy.CACHING_DISABLED,

@@ -138,7 +138,14 @@ export class OmsStack extends Stack {
 
     // The trading dashboard (issue 14): S3 + CloudFront, same-origin with the API. The stream
     // construct routes `/stream` with `this.dashboard.routeStream(...)`.
-    this.dashboard = new Dashboard(this, 'Dashboard', { api: this.orderApi.api });
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      api: this.orderApi.api,
+      streamOrigin: Dashboard.webSocketOrigin(
+        this,
+        this.tradeStream.api.apiId,
+        this.tradeStream.stage.stageName,
+      ),
+    });
 
     Validations.of(this).acknowledge({
       id: 'CloudFormation-Validate::W7001',

@@ -97,7 +97,10 @@ describe('distribution', () => {
     expect(api?.ViewerProtocolPolicy).toBe('https-only');
     expect(api?.CachePolicyId).toBe('4135ea2d-6df8-44a3-9df3-4b5a84be39ad'); // CachingDisabled
     const origin = (d.Origins as Json[]).find((o) => o.Id === api?.TargetOriginId);
-    const apiId = Object.keys(resources).find((k) => resources[k]?.Type === 'AWS::ApiGatewayV2::Api');
+    const apiId = Object.keys(resources).find(
+      (k) =>
+        resources[k]?.Type === 'AWS::ApiGatewayV2::Api' && resources[k]?.Properties.ProtocolType === 'HTTP',
+    );
     expect(JSON.stringify(origin?.DomainName)).toContain(`"Ref":"${apiId}"`);
     expect(origin?.CustomOriginConfig?.OriginProtocolPolicy).toBe('https-only');
     const policy = ofType('AWS::CloudFront::OriginRequestPolicy')[0]?.[1].Properties
@@ -109,9 +112,30 @@ describe('distribution', () => {
     expect(policy.QueryStringsConfig.QueryStringBehavior).toBe('all');
   });
 
-  test('/stream is not routed until a stream origin is given', () => {
+  test('/stream goes to the trade_updates WebSocket stage, its path rewritten to the stage root', () => {
     const d = distribution();
-    expect((d.CacheBehaviors as Json[]).map((b) => b.PathPattern)).toEqual(['/v2/*']);
+    expect((d.CacheBehaviors as Json[]).map((b) => b.PathPattern)).toEqual(['/v2/*', '/stream']);
+    const stream = (d.CacheBehaviors as Json[]).find((b) => b.PathPattern === '/stream');
+    const origin = (d.Origins as Json[]).find((o) => o.Id === stream?.TargetOriginId);
+    const wsId = Object.keys(resources).find(
+      (k) =>
+        resources[k]?.Type === 'AWS::ApiGatewayV2::Api' &&
+        resources[k]?.Properties.ProtocolType === 'WEBSOCKET',
+    );
+    expect(JSON.stringify(origin?.DomainName)).toContain(`"Ref":"${wsId}"`);
+    expect(origin?.OriginPath).toBe('/live');
+    const fn = ofType('AWS::CloudFront::Function')[0]?.[1].Properties;
+    expect(fn?.FunctionCode).toContain('r.uri = "/"');
+    expect(stream?.FunctionAssociations?.[0]?.EventType).toBe('viewer-request');
+  });
+
+  test('without a stream origin, /stream is not routed', () => {
+    const stack = new Stack(newApp(), 'NoStream');
+    new Dashboard(stack, 'Dashboard', { api: new HttpApi(stack, 'Api') });
+    const d = Template.fromStack(stack).toJSON().Resources;
+    const config = (Object.values(d) as Json[]).find((r) => r.Type === 'AWS::CloudFront::Distribution')
+      ?.Properties.DistributionConfig;
+    expect((config.CacheBehaviors as Json[]).map((b) => b.PathPattern)).toEqual(['/v2/*']);
   });
 
   test('routeStream: /stream to the WebSocket API stage, nothing cached, the handshake headers forwarded', () => {

@@ -106,9 +106,9 @@ describe('the synthesized OMS template', () => {
     expect(t.arn).toBe(`arn:aws:dynamodb:${A}:table/${t.tableName}`);
   });
 
-  test('has exactly the 8 tables', () => {
-    expect(topo.tables).toHaveLength(8);
-    expect(new Set(topo.tables.map((t) => t.tableName)).size).toBe(8);
+  test('has exactly the 9 tables', () => {
+    expect(topo.tables).toHaveLength(9);
+    expect(new Set(topo.tables.map((t) => t.tableName)).size).toBe(9);
   });
 
   test('has every function of lib/handlers.ts (and no other), each with an existing entry file', () => {
