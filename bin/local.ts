@@ -31,6 +31,7 @@ stock-bot OMS running locally (started in ${((Date.now() - started) / 1000).toFi
 
   Alpaca v2 API     ${oms.apiUrl}/v2/orders
   dashboard         ${oms.apiUrl}/dashboard/   (log in with the demo key pair below)
+  trade_updates     ${oms.streamUrl}   (Alpaca's WebSocket protocol: docs/stream.md)
   local controls    ${oms.apiUrl}/local/...   (market, venues, executions, events: see README)
   AWS endpoints     ${oms.awsEndpointUrl}   (Step Functions, EventBridge)
   DynamoDB Local    ${oms.dynamoDbEndpoint}

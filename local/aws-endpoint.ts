@@ -24,6 +24,15 @@ export interface AwsEndpointOptions {
   readonly host?: string;
   readonly stepFunctions: AwsJsonService;
   readonly eventBridge: AwsJsonService;
+  /**
+   * API Gateway management APIs (`@connections`, restJson1): a request whose path contains
+   * `/@connections/` goes here with its method, path and body (local/websocket-api.ts).
+   */
+  readonly connections?: (
+    method: string,
+    path: string,
+    body: Buffer,
+  ) => { statusCode: number; headers: Record<string, string>; body: string };
   /** Where unexpected (non-protocol) handler errors are reported. Default: stderr. */
   readonly log?: (message: string) => void;
 }
@@ -112,6 +121,13 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let contentType = 'application/x-amz-json-1.1';
+    if (options.connections !== undefined && (req.url ?? '').includes('/@connections/')) {
+      const body = await readBody(req);
+      const out = options.connections(req.method ?? 'GET', req.url ?? '/', body);
+      res.writeHead(out.statusCode, { ...out.headers, 'x-amzn-requestid': randomUUID() });
+      res.end(out.body);
+      return;
+    }
     try {
       const target = req.headers['x-amz-target'];
       const dot = typeof target === 'string' ? target.indexOf('.') : -1;

@@ -9,6 +9,7 @@ import { appendFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
@@ -30,10 +31,13 @@ import { startStreamPollers } from './stream-poller.js';
 import { readTopology, synthesizeTemplate } from './topology.js';
 import { LOCAL_REGION, type LocalTopology } from './types.js';
 import { WARM_UP_ACCOUNT_ID, WARM_UP_KEY_ID, warmUpLocalOms } from './warm-up.js';
+import { LocalWebSocketApi, localCallbackEnv } from './websocket-api.js';
 
 export const DEFAULT_API_KEY_ID = 'LOCALDEMOKEY000000001';
 export const DEFAULT_API_SECRET_KEY = 'local-demo-secret-change-me-0000000000000';
 export const DEMO_ACCOUNT_ID = 'demo-account';
+/** Where local mode serves the trade_updates WebSocket (the HTTP API's port). */
+export const STREAM_PATH = '/stream';
 /** Symbols with a quote from the start, so market orders have a reference price at once. */
 export const DEMO_SYMBOLS = ['AAPL', 'MSFT', 'SPY', 'TSLA', 'NVDA'] as const;
 
@@ -135,6 +139,8 @@ export function demoSettings(
 
 export interface LocalOms {
   readonly apiUrl: string;
+  /** The trade_updates WebSocket (`ws://127.0.0.1:<port>/stream`, docs/stream.md). */
+  readonly streamUrl: string;
   readonly awsEndpointUrl: string;
   readonly dynamoDbEndpoint: string;
   /** DynamoDB Local's JVM process id (benchmarks read its CPU time). */
@@ -242,6 +248,8 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
     const gtcMaxAgeDays = options.gtcMaxAgeDays ?? process.env.OMS_GTC_MAX_AGE_DAYS;
     if (gtcMaxAgeDays !== undefined && gtcMaxAgeDays !== '')
       baseEnv.OMS_GTC_MAX_AGE_DAYS = String(gtcMaxAgeDays);
+    // A WebSocket stage's callback URL (`stage.callbackUrl`) reaches the management stand-in.
+    const managementUrl = (api: string, stage: string) => `${awsUrl}/ws/${api}/${stage}`;
     const runtime = new LocalLambdaRuntime(topology.functions, {
       baseEnv,
       repoRoot,
@@ -249,12 +257,13 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       ...(options.maxWorkersPerFunction === undefined
         ? {}
         : { maxWorkersPerFunction: options.maxWorkersPerFunction }),
-      ...(meter === undefined || meterProxy === undefined
-        ? {}
-        : {
-            envFor: (fn) => ({ AWS_ENDPOINT_URL_DYNAMODB: meterProxy.endpointFor(fn.logicalId) }),
-            onInvocationEnd: (fn, ms) => meter.invocation(fn.logicalId, ms),
-          }),
+      envFor: (fn) => ({
+        ...localCallbackEnv(fn.environment, topology.webSocketApis, managementUrl),
+        ...(meterProxy === undefined
+          ? {}
+          : { AWS_ENDPOINT_URL_DYNAMODB: meterProxy.endpointFor(fn.logicalId) }),
+      }),
+      ...(meter === undefined ? {} : { onInvocationEnd: (fn, ms) => meter.invocation(fn.logicalId, ms) }),
     });
     stops.push(() => runtime.close());
     const queues = new LocalQueues(topology.queues, {
@@ -271,7 +280,37 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
     const eventBridge = new LocalEventBridge(topology, { invoker: runtime, queues, stepFunctions });
     stops.push(() => eventBridge.close());
     if (meter !== undefined) eventBridge.subscribe((event) => meter.event(event['detail-type']));
-    const aws = await startAwsEndpoint({ port: awsPort, stepFunctions, eventBridge });
+    // The trade_updates stream (issue 14): the template's WebSocket API, served at /stream.
+    const webSocketApis = topology.webSocketApis.map(
+      (spec) =>
+        new LocalWebSocketApi(spec, runtime, {
+          onError: ({ connectionId, routeKey, error }) =>
+            options.logFile === undefined
+              ? console.error(`local mode: stream ${routeKey} of ${connectionId} failed: ${error}`)
+              : appendFileSync(
+                  options.logFile,
+                  `[websocket-api] ${routeKey} of ${connectionId} failed: ${error}\n`,
+                ),
+        }),
+    );
+    stops.push(() => Promise.all(webSocketApis.map((api) => api.close())).then(() => undefined));
+    const streamApi = webSocketApis[0];
+    const aws = await startAwsEndpoint({
+      port: awsPort,
+      stepFunctions,
+      eventBridge,
+      connections: (method, path, body) => {
+        const m = /^\/ws\/([^/]+)\/([^/]+)\/@connections\/([^/?]+)/.exec(path);
+        const api = webSocketApis.find((a) => a.spec.logicalId === m?.[1] && a.stage === m?.[2]);
+        if (m === null || api === undefined)
+          return {
+            statusCode: 404,
+            headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'NotFoundException' },
+            body: JSON.stringify({ message: 'no such WebSocket API stage' }),
+          };
+        return api.manage(method, decodeURIComponent(m[3] as string), body);
+      },
+    });
     stops.push(() => aws.close());
 
     queues.startEventSourceMappings(
@@ -345,6 +384,17 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
         res.end(JSON.stringify({ code: 'internal_error', message: 'Internal Server Error' }));
       }
     }
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      if (path !== STREAM_PATH || streamApi === undefined) {
+        socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+        return;
+      }
+      streamApi.handleUpgrade(req, socket, head).catch((err) => {
+        console.error('local mode: stream upgrade failed:', err);
+        socket.destroy();
+      });
+    });
     const port = options.port ?? Number(process.env.PORT ?? 3000);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -370,6 +420,7 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
 
     return {
       apiUrl: `http://127.0.0.1:${bound}`,
+      streamUrl: `ws://127.0.0.1:${bound}${STREAM_PATH}`,
       awsEndpointUrl: aws.url,
       dynamoDbEndpoint: ddb.endpoint,
       dynamoDbPid: ddb.pid,

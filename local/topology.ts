@@ -33,6 +33,7 @@ import type {
   RuleTarget,
   StateMachineSpec,
   TableSpec,
+  WebSocketApiSpec,
 } from './types.js';
 
 export { UnsupportedTemplateError } from './intrinsics.js';
@@ -128,7 +129,20 @@ class TopologyReader {
     const httpApis = this.ofType('AWS::ApiGatewayV2::Api')
       .filter(([, p]) => p.ProtocolType === 'HTTP')
       .map(([id]) => this.httpApi(id, refs));
-    return { tables, functions, eventSourceMappings, queues, eventBuses, rules, stateMachines, httpApis };
+    const webSocketApis = this.ofType('AWS::ApiGatewayV2::Api')
+      .filter(([, p]) => p.ProtocolType === 'WEBSOCKET')
+      .map(([id, p]) => this.webSocketApi(id, p, refs));
+    return {
+      tables,
+      functions,
+      eventSourceMappings,
+      queues,
+      eventBuses,
+      rules,
+      stateMachines,
+      httpApis,
+      webSocketApis,
+    };
   }
 
   private ofType(type: string): [string, Props][] {
@@ -438,6 +452,51 @@ class TopologyReader {
       throw new UnsupportedTemplateError(`Unsupported StateMachineType ${type}`, at('StateMachineType'));
     }
     return { logicalId: id, name, arn: this.r.arns.stateMachine(name), type, definition };
+  }
+
+  // ---- API Gateway WebSocket API ----------------------------------------------------------------
+
+  private webSocketApi(apiId: string, p: Props, refs: Refs): WebSocketApiSpec {
+    const apiRef = this.r.ref(apiId, `Resources.${apiId}`);
+    const ofApi = (type: string) =>
+      this.ofType(type).filter(([id, q]) => this.r.resolve(q.ApiId, this.path(id, 'ApiId')) === apiRef);
+    const integrationFn = new Map<string, string>();
+    for (const [id, q] of ofApi('AWS::ApiGatewayV2::Integration')) {
+      const uri = this.r.resolveString(q.IntegrationUri, this.path(id, 'IntegrationUri'));
+      integrationFn.set(
+        this.r.ref(id, id) as string,
+        refs.functionId(lambdaArnOf(uri), this.path(id, 'IntegrationUri')),
+      );
+    }
+    const routes = ofApi('AWS::ApiGatewayV2::Route').map(([id, q]) => {
+      const at = (...k: string[]) => this.path(id, ...k);
+      const target = this.r.resolveString(q.Target, at('Target'));
+      const integration = /^integrations\/(.+)$/.exec(target)?.[1];
+      const fn = integration === undefined ? undefined : integrationFn.get(integration);
+      if (!fn)
+        throw new UnsupportedTemplateError(
+          `Route target ${target} is not a Lambda integration`,
+          at('Target'),
+        );
+      if (q.AuthorizationType !== undefined && q.AuthorizationType !== 'NONE')
+        throw new UnsupportedTemplateError(
+          `Unsupported AuthorizationType ${String(q.AuthorizationType)} on a WebSocket route`,
+          at('AuthorizationType'),
+        );
+      return { routeKey: this.r.resolveString(q.RouteKey, at('RouteKey')), functionLogicalId: fn };
+    });
+    const stages = ofApi('AWS::ApiGatewayV2::Stage').map(([id, q]) =>
+      this.r.resolveString(q.StageName, this.path(id, 'StageName')),
+    );
+    return {
+      logicalId: apiId,
+      routeSelectionExpression:
+        p.RouteSelectionExpression === undefined
+          ? '$request.body.action'
+          : this.r.resolveString(p.RouteSelectionExpression, this.path(apiId, 'RouteSelectionExpression')),
+      routes,
+      stages,
+    };
   }
 
   // ---- API Gateway HTTP API -------------------------------------------------------------------

@@ -139,6 +139,16 @@ export interface HttpApiSpec {
   } | null;
 }
 
+/** An API Gateway WebSocket API: routes selected by `routeSelectionExpression`, each to a function. */
+export interface WebSocketApiSpec {
+  readonly logicalId: string;
+  /** e.g. `$request.body.action`. */
+  readonly routeSelectionExpression: string;
+  readonly routes: readonly { readonly routeKey: string; readonly functionLogicalId: string }[];
+  /** Its stages' names (`live`). */
+  readonly stages: readonly string[];
+}
+
 export interface LocalTopology {
   readonly tables: readonly TableSpec[];
   readonly functions: readonly FunctionSpec[];
@@ -148,6 +158,7 @@ export interface LocalTopology {
   readonly rules: readonly RuleSpec[];
   readonly stateMachines: readonly StateMachineSpec[];
   readonly httpApis: readonly HttpApiSpec[];
+  readonly webSocketApis: readonly WebSocketApiSpec[];
 }
 
 /** What a function invocation produced, as Lambda reports it. */

@@ -196,30 +196,35 @@ test('property: random disconnects, each resumed from the last stream_seq seen, 
         const total = orders * 2; // new + fill each
         const seen: number[] = [];
         let cursor = 0;
-        // Orders go in while the client comes and goes.
-        const placing = (async () => {
+        // Orders go in while the client comes and goes (distinct quantities: not duplicates).
+        const placing = async () => {
           for (let i = 0; i < orders; i++)
             await account.http.submit({
               symbol: 'E2ESTRM',
-              qty: '1',
+              qty: String(i + 1),
               side: 'buy',
               type: 'market',
               time_in_force: 'day',
             });
-        })();
-        for (const drop of drops) {
-          const client = await listening(account, cursor);
-          // Leave after `drop` updates, or at once when they never come.
-          await eventually(
-            async () => expect(client.updates().length >= Math.min(drop, total - cursor)).toBe(true),
-            30_000,
-          );
-          await client.close();
-          const got = client.updates().map((u) => u.stream_seq);
-          seen.push(...got);
-          if (got.length > 0) cursor = got.at(-1) as number;
-        }
-        await placing;
+        };
+        const coming = async () => {
+          for (const drop of drops) {
+            const client = await listening(account, cursor);
+            try {
+              // Leave after `drop` updates, or at once when they never come.
+              await eventually(
+                async () => expect(client.updates().length >= Math.min(drop, total - cursor)).toBe(true),
+                30_000,
+              );
+            } finally {
+              await client.close();
+            }
+            const got = client.updates().map((u) => u.stream_seq);
+            seen.push(...got);
+            if (got.length > 0) cursor = got.at(-1) as number;
+          }
+        };
+        await Promise.all([placing(), coming()]);
         const last = await listening(account, cursor);
         try {
           await eventually(async () => expect(cursor + last.updates().length).toBe(total), 60_000);
