@@ -103,6 +103,9 @@ if (!HAVE_CHROMIUM) {
       DASH.accountId,
     );
 
+    // The trade_updates stream is live (not the polling fallback) before the order goes in.
+    await page.waitForSelector('#stream-state[data-state="live"]', { timeout: WAIT_MS });
+
     // Placed through the API, not the page; the page is never reloaded from here on.
     const order = await mine.submit({
       symbol: SYMBOL,
@@ -119,6 +122,17 @@ if (!HAVE_CHROMIUM) {
       row,
     );
     expect(await statusOf(order.id)).toBe('filled');
+    // The stream brought it: the live panel lists the order's new and fill updates, with the position.
+    await page.waitForFunction(
+      (id) =>
+        [...document.querySelectorAll('#live li[data-event="fill"]')].some((li) =>
+          li.textContent?.includes(id),
+        ),
+      { timeout: WAIT_MS },
+      order.id,
+    );
+    const live = await page.$$eval('#live li', (lis) => lis.map((li) => li.textContent ?? ''));
+    expect(live.filter((t) => t.includes(order.id)).some((t) => t.includes('position=7'))).toBe(true);
     expect(await page.$eval(`${row} td[data-col="filled_qty"]`, (td) => td.textContent)).toBe('7');
     // Venue from the order's events; no event carries an arrival quote yet (issue 15): em dashes.
     await page.waitForSelector(`${row}[data-derived="true"]`, { timeout: WAIT_MS });
