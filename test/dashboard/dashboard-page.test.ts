@@ -133,6 +133,13 @@ if (!HAVE_CHROMIUM) {
     );
     const live = await page.$$eval('#live li', (lis) => lis.map((li) => li.textContent ?? ''));
     expect(live.filter((t) => t.includes(order.id)).some((t) => t.includes('position=7'))).toBe(true);
+    // The positions panel follows the fill without a reload.
+    await page.waitForFunction(
+      (symbol) =>
+        document.querySelector(`#positions tr[data-symbol="${symbol}"] td:nth-child(2)`)?.textContent === '7',
+      { timeout: WAIT_MS },
+      SYMBOL,
+    );
     expect(await page.$eval(`${row} td[data-col="filled_qty"]`, (td) => td.textContent)).toBe('7');
     // Venue from the order's events; no event carries an arrival quote yet (issue 15): em dashes.
     await page.waitForSelector(`${row}[data-derived="true"]`, { timeout: WAIT_MS });
