@@ -67,6 +67,8 @@ export const BUS_QUEUE_SETTINGS = {
   OrderRequested: { batchSize: 10, maxBatchingWindow: Duration.seconds(0) },
   // DELETE /v2/orders: one request per open order; a batch's records run in parallel.
   CancelAll: { batchSize: 10, maxBatchingWindow: Duration.seconds(0) },
+  // trade_updates: accounts whose listeners are behind; each record runs on its own.
+  TradeUpdatesBacklog: { batchSize: 10, maxBatchingWindow: Duration.seconds(0) },
 } as const satisfies Record<string, { batchSize: number; maxBatchingWindow: Duration }>;
 
 export type BusQueueName = keyof typeof BUS_QUEUE_SETTINGS;

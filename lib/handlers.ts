@@ -48,6 +48,8 @@ export const HANDLERS = {
   marketTick: 'lambdas/broker-gateway/simulated/market-tick.ts',
   // trade_updates WebSocket (Alpaca protocol): $connect, authenticate, listen, $default, $disconnect
   streamSession: 'lambdas/trade-stream/stream-session.ts',
+  // Accounts whose listeners the order stream could not catch up within its budget (bus -> queue)
+  deliverTradeUpdates: 'lambdas/trade-stream/deliver-backlog.ts',
   // Inbound orders from the bus
   orderRequested: 'lambdas/inbound-orders/order-requested.ts',
 } as const;

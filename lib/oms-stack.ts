@@ -73,6 +73,7 @@ export class OmsStack extends Stack {
     });
     this.tradeStream = new TradeStream(this, 'TradeStream', {
       stores: this.stores,
+      bus: this.events.bus,
       orderStream: this.streamConsumers.functions.OrderStream,
     });
     this.algoOrders = new AlgoOrders(this, 'AlgoOrders', {
@@ -121,6 +122,7 @@ export class OmsStack extends Stack {
         ...this.brokerGateway.watchedQueues,
         ...this.inbound.watchedQueues,
         ...this.orderApi.watchedQueues,
+        TradeUpdatesBacklog: this.tradeStream.watchedQueue,
       },
       api: this.orderApi.api,
       stateMachine: this.lifecycle.stateMachine,
@@ -132,6 +134,7 @@ export class OmsStack extends Stack {
         ...this.events.deadLetterQueues,
         ...this.brokerGateway.deadLetterQueues,
         ...this.orderApi.deadLetterQueues,
+        TradeUpdatesBacklog: this.tradeStream.deadLetterQueue,
         OrderRequested: this.inbound.deadLetterQueue,
       },
     });

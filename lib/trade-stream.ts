@@ -12,16 +12,21 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-
 import { type CfnApi, type CfnStage, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import type { EventBus } from 'aws-cdk-lib/aws-events';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { BACKLOG_DETAIL_TYPE, BACKLOG_SOURCE } from '../lambdas/orders/trade-update-stream.js';
 import { ENV } from '../lambdas/platform/config.js';
+import { BUS_QUEUE_MAX_MESSAGE_AGE, busTargetQueue, type WatchedQueue } from './broker-gateway.js';
 import type { EventStore } from './event-store.js';
 import { HANDLERS } from './handlers.js';
 import { omsFunction, useTable } from './lambda-defaults.js';
 
 export interface TradeStreamProps {
   readonly stores: EventStore;
+  readonly bus: EventBus;
   /** The order stream consumer: appends the updates and sends them to the listeners. */
   readonly orderStream: NodejsFunction;
 }
@@ -34,6 +39,9 @@ export class TradeStream extends Construct {
   readonly api: WebSocketApi;
   readonly stage: WebSocketStage;
   readonly session: NodejsFunction;
+  readonly backlogWorker: NodejsFunction;
+  readonly deadLetterQueue: Queue;
+  readonly watchedQueue: WatchedQueue;
 
   constructor(scope: Construct, id: string, props: TradeStreamProps) {
     super(scope, id);
@@ -93,7 +101,28 @@ export class TradeStream extends Construct {
     };
 
     const apiLogicalId = Stack.of(this).getLogicalId(this.api.node.defaultChild as CfnApi);
-    for (const fn of [this.session, props.orderStream]) {
+    // The backlog worker: accounts the order stream could not catch up within its budget.
+    this.backlogWorker = omsFunction(this, 'DeliverTradeUpdates', {
+      entry: HANDLERS.deliverTradeUpdates,
+      description:
+        'Bus queue: sends trade updates to the listeners of an account the order stream handed over',
+      timeout: Duration.seconds(60),
+    });
+    useTable(this.backlogWorker, this.table, ENV.tradeStreamTable, 'readWrite');
+    this.backlogWorker.addEnvironment(ENV.eventBusName, props.bus.eventBusName);
+    props.bus.grantPutEventsTo(this.backlogWorker);
+    const backlog = busTargetQueue(this, 'TradeUpdatesBacklogRule', {
+      bus: props.bus,
+      fn: this.backlogWorker,
+      name: 'TradeUpdatesBacklog',
+      description:
+        'TradeUpdatesBacklogged: an account whose stream listeners are behind, to the backlog worker',
+      eventPattern: { source: [BACKLOG_SOURCE], detailType: [BACKLOG_DETAIL_TYPE] },
+    });
+    this.deadLetterQueue = backlog.deadLetterQueue;
+    this.watchedQueue = { queue: backlog.queue, maxAge: BUS_QUEUE_MAX_MESSAGE_AGE };
+
+    for (const fn of [this.session, props.orderStream, this.backlogWorker]) {
       fn.addEnvironment(ENV.tradeStreamCallbackUrl, this.stage.callbackUrl);
       this.stage.grantManagementApiAccess(fn);
       Validations.of(fn.role ?? fn).acknowledge({

@@ -22,8 +22,8 @@
  *   API Gateway's 2-hour connection limit is not modelled.
  * - Management API: `POST` sends the body to the client as one frame, a TEXT frame when the bytes
  *   are UTF-8 (API Gateway's behaviour for PostToConnection), binary otherwise; frames go out in
- *   the order the POSTs arrive. `GET` answers `{ConnectedAt, Identity: {SourceIp, UserAgent},
- *   LastActiveAt}`; `DELETE` closes the connection (204). An unknown or closed connection is 410
+ *   the order the POSTs arrive. `GET` answers `{connectedAt, identity: {sourceIp, userAgent},
+ *   lastActiveAt}` (the wire names of the SDK's ConnectedAt, Identity, LastActiveAt); `DELETE` closes the connection (204). An unknown or closed connection is 410
  *   `GoneException` (header `x-amzn-ErrorType`, body `{"message"}`), which the SDK throws as
  *   `GoneException`. Requests are not signature-checked.
  * - Connection ids look like API Gateway's (12 random bytes, base64).
@@ -292,9 +292,9 @@ export class LocalWebSocketApi {
           statusCode: 200,
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({
-            ConnectedAt: new Date(c.connectedAt).toISOString(),
-            Identity: { SourceIp: c.sourceIp, UserAgent: c.userAgent },
-            LastActiveAt: new Date(c.lastActiveAt).toISOString(),
+            connectedAt: new Date(c.connectedAt).toISOString(),
+            identity: { sourceIp: c.sourceIp, userAgent: c.userAgent },
+            lastActiveAt: new Date(c.lastActiveAt).toISOString(),
           }),
         };
       case 'DELETE':

@@ -118,6 +118,24 @@ export interface DeliveryResult {
   readonly connectionsDropped: number;
   /** False when another sender held the lease (it sends what this one would have). */
   readonly leased: boolean;
+  /**
+   * True when the time budget ran out with listeners still behind the log: the caller hands the
+   * account over (`backlogEntry`), since no other sender will come until the next append.
+   */
+  readonly behind: boolean;
+}
+
+/** The bus event that hands an account's delivery over to the backlog worker (never an order event). */
+export const BACKLOG_SOURCE = 'stockbot.oms.stream';
+export const BACKLOG_DETAIL_TYPE = 'TradeUpdatesBacklogged';
+
+export function backlogEntry(eventBusName: string, accountId: string) {
+  return {
+    EventBusName: eventBusName,
+    Source: BACKLOG_SOURCE,
+    DetailType: BACKLOG_DETAIL_TYPE,
+    Detail: JSON.stringify({ accountId }),
+  };
 }
 
 const isConditionFailure = (err: unknown): boolean =>
@@ -177,17 +195,23 @@ async function sendTo(
 /**
  * Sends every listener of the account what it has not had yet (see the file's comment). Safe to
  * call from any number of senders at once; returns quickly when nobody listens (one request).
+ * Gives the lease back after `budgetMs` at the latest (a round started goes to its end), so a slow
+ * fan-out never holds it past its invocation; `behind` then asks the caller to hand over.
  */
 export async function deliverPending(
   deps: DeliveryDeps,
   accountId: string,
-  maxRounds = 50,
+  budgetMs = 20_000,
 ): Promise<DeliveryResult> {
   let framesSent = 0;
   let connectionsDropped = 0;
-  for (let round = 0; round < maxRounds; round++) {
+  const started = deps.now();
+  for (let round = 0; ; round++) {
+    // Out of time with listeners behind: released, and said so (the caller hands over).
+    if (round > 0 && deps.now() - started >= budgetMs)
+      return { framesSent, connectionsDropped, leased: true, behind: true };
     const listeners = await acquire(deps, accountId);
-    if (listeners === null) return { framesSent, connectionsDropped, leased: round > 0 };
+    if (listeners === null) return { framesSent, connectionsDropped, leased: round > 0, behind: false };
     const cursors = Object.entries(listeners);
     const lowest = Math.min(...cursors.map(([, c]) => c));
     const updates = cursors.length === 0 ? [] : await updatesAfter(deps.doc, deps.table, accountId, lowest);
@@ -227,15 +251,15 @@ export async function deliverPending(
       after = (out.Attributes?.listeners as Record<string, number> | undefined) ?? {};
     } catch (err) {
       // The lease lapsed and another sender took it over: it goes on from the cursors it found.
-      if (isConditionFailure(err)) return { framesSent, connectionsDropped, leased: true };
+      if (isConditionFailure(err)) return { framesSent, connectionsDropped, leased: true, behind: false };
       throw err;
     }
-    const behind = Object.values(after);
-    if (behind.length === 0) break;
-    const next = await updatesAfter(deps.doc, deps.table, accountId, Math.min(...behind), 1);
+    const cursorsAfter = Object.values(after);
+    if (cursorsAfter.length === 0) break;
+    const next = await updatesAfter(deps.doc, deps.table, accountId, Math.min(...cursorsAfter), 1);
     if (next.length === 0) break;
   }
-  return { framesSent, connectionsDropped, leased: true };
+  return { framesSent, connectionsDropped, leased: true, behind: false };
 }
 
 /** Registers a listener of the account from `cursor` (creating the listeners item when needed). */

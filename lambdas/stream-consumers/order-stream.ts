@@ -22,12 +22,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { LedgerState } from '../core/index.js';
 import { OrderStateCache } from '../event-store/state-cache.js';
 import { errorName, streamHandler } from '../event-store/stream-records.js';
 import { AccountLedger } from '../orders/account-ledger.js';
-import { type DeliveryDeps, deliverPending } from '../orders/trade-update-stream.js';
+import { backlogEntry, type DeliveryDeps, deliverPending } from '../orders/trade-update-stream.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { managementApiConnections } from '../platform/connections.js';
 import { dynamo } from '../platform/dynamo.js';
@@ -48,18 +49,32 @@ export interface OrderStreamDeps {
   readonly tradeUpdates?: Omit<TradeUpdateLogDeps, 'appended'> & { readonly delivery: DeliveryDeps };
 }
 
+/** How long the consumer sends updates itself before it hands an account to the backlog worker. */
+export const INLINE_DELIVERY_BUDGET_MS = 2_000;
+
 /**
- * Sends each account's new updates to its listeners. Never fails the batch: the updates are in the
- * log, and a listener that misses one (its connection closed) resumes from its last stream_seq.
+ * Sends each account's new updates to its listeners, for at most INLINE_DELIVERY_BUDGET_MS (the
+ * stream's shard waits for this invocation); an account still behind then goes to the backlog
+ * worker (a `TradeUpdatesBacklogged` event, lambdas/trade-stream/deliver-backlog.ts). Never fails
+ * the batch: the updates are in the log, and a listener that misses one (its connection closed)
+ * resumes from its last stream_seq.
  */
-async function deliverAll(accounts: ReadonlySet<string>, deps: DeliveryDeps): Promise<void> {
+async function deliverAll(
+  accounts: ReadonlySet<string>,
+  deps: DeliveryDeps,
+  handOver: (accountId: string) => Promise<void>,
+): Promise<void> {
   await Promise.all(
     [...accounts].map(async (accountId) => {
       try {
-        const r = await deliverPending(deps, accountId);
+        const r = await deliverPending(deps, accountId, INLINE_DELIVERY_BUDGET_MS);
         if (r.framesSent > 0) metrics.addMetric('TradeUpdatesSent', MetricUnit.Count, r.framesSent);
         if (r.connectionsDropped > 0)
           metrics.addMetric('StreamConnectionsDropped', MetricUnit.Count, r.connectionsDropped);
+        if (r.behind) {
+          metrics.addMetric('TradeUpdatesHandedOver', MetricUnit.Count, 1);
+          await handOver(accountId);
+        }
       } catch (err) {
         logger.warn('trade updates not delivered now (the next append or listen retries)', {
           accountId,
@@ -101,7 +116,13 @@ export async function orderStreamBatch(
     toPublish.Records.length === 0 ? { batchItemFailures: [] } : publishBatch(toPublish, deps.publisher),
     deps.tradeUpdates === undefined || appended.size === 0
       ? undefined
-      : deliverAll(appended, deps.tradeUpdates.delivery),
+      : deliverAll(appended, deps.tradeUpdates.delivery, async (accountId) => {
+          const out = await deps.publisher.bus.send(
+            new PutEventsCommand({ Entries: [backlogEntry(deps.publisher.eventBusName, accountId)] }),
+          );
+          if ((out.FailedEntryCount ?? 0) > 0)
+            throw new Error(`backlog event refused: ${JSON.stringify(out.Entries)}`);
+        }),
   ]);
   const first = earliest(event, [projected, signalled, published]);
   const record = first === null ? undefined : event.Records[first];

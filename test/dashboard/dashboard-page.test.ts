@@ -126,12 +126,14 @@ if (!HAVE_CHROMIUM) {
     await page.waitForFunction(
       (id) =>
         [...document.querySelectorAll('#live li[data-event="fill"]')].some((li) =>
-          li.textContent?.includes(id),
+          (li as unknown as { textContent: string | null }).textContent?.includes(id),
         ),
       { timeout: WAIT_MS },
       order.id,
     );
-    const live = await page.$$eval('#live li', (lis) => lis.map((li) => li.textContent ?? ''));
+    const live = await page.$$eval('#live li', (lis) =>
+      lis.map((li) => (li as unknown as { textContent: string | null }).textContent ?? ''),
+    );
     expect(live.filter((t) => t.includes(order.id)).some((t) => t.includes('position=7'))).toBe(true);
     // The positions panel follows the fill without a reload.
     await page.waitForFunction(

@@ -232,10 +232,11 @@ describe('the synthesized OMS template', () => {
     },
   );
 
-  test('has exactly the 4 SQS mappings and 2 stream mappings', () => {
+  test('has exactly the 5 SQS mappings and 2 stream mappings', () => {
     expect(topo.eventSourceMappings.map((m) => m.source.kind).sort()).toEqual([
       'dynamodb-stream',
       'dynamodb-stream',
+      'sqs',
       'sqs',
       'sqs',
       'sqs',
@@ -260,7 +261,7 @@ describe('the synthesized OMS template', () => {
   });
 
   test('subscriber and warehouse rules: queue targets with DLQs, the Firehose target as a recorder', () => {
-    expect(topo.rules).toHaveLength(10);
+    expect(topo.rules).toHaveLength(11);
     const recorders = topo.rules.flatMap((r) => r.targets.filter((t) => t.kind === 'recorder'));
     expect(recorders).toEqual([
       expect.objectContaining({
@@ -280,8 +281,8 @@ describe('the synthesized OMS template', () => {
     }
   });
 
-  test('queues: 14, local ARNs/URLs, redrive to queues of the stack', () => {
-    expect(topo.queues).toHaveLength(14);
+  test('queues: 16, local ARNs/URLs, redrive to queues of the stack', () => {
+    expect(topo.queues).toHaveLength(16);
     const ids = new Set(topo.queues.map((q) => q.logicalId));
     for (const q of topo.queues) {
       expect(q.arn).toBe(`arn:aws:sqs:${A}:${q.queueName}`);

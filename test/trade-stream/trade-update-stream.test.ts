@@ -195,14 +195,14 @@ test('a gone connection is dropped from the listeners; the others get their upda
     { doc, table: TABLE, connections: port, now: Date.now, senderId: 's' },
     accountId,
   );
-  expect(r).toEqual({ framesSent: 1, connectionsDropped: 1, leased: true });
+  expect(r).toEqual({ framesSent: 1, connectionsDropped: 1, leased: true, behind: false });
   expect(port.received.get('alive')).toEqual([1]);
   // Nobody left to drop: the next delivery finds only `alive`, already up to date.
   const again = await deliverPending(
     { doc, table: TABLE, connections: port, now: Date.now, senderId: 's' },
     accountId,
   );
-  expect(again).toEqual({ framesSent: 0, connectionsDropped: 0, leased: true });
+  expect(again).toEqual({ framesSent: 0, connectionsDropped: 0, leased: true, behind: false });
 });
 
 test('nobody listening: a delivery is one conditional request that sends nothing', async () => {
@@ -213,5 +213,5 @@ test('nobody listening: a delivery is one conditional request that sends nothing
     { doc, table: TABLE, connections: port, now: Date.now, senderId: 's' },
     accountId,
   );
-  expect(r).toEqual({ framesSent: 0, connectionsDropped: 0, leased: false });
+  expect(r).toEqual({ framesSent: 0, connectionsDropped: 0, leased: false, behind: false });
 });
