@@ -289,7 +289,7 @@ describe('the synthesized OMS template', () => {
       expect(q.url).toBe(`http://sqs.local/${LOCAL_ACCOUNT_ID}/${q.queueName}`);
       if (q.redrive) expect(ids).toContain(q.redrive.deadLetterQueueLogicalId);
     }
-    expect(topo.queues.filter((q) => q.visibilityTimeoutSeconds === 30).length).toBe(10);
+    expect(topo.queues.filter((q) => q.visibilityTimeoutSeconds === 30).length).toBe(11);
   });
 
   test('the state machine definition parses, has no placeholders, and its tasks call the 7 workflow functions', () => {
