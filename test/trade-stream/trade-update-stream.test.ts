@@ -215,3 +215,37 @@ test('nobody listening: a delivery is one conditional request that sends nothing
   );
   expect(r).toEqual({ framesSent: 0, connectionsDropped: 0, leased: false, behind: false });
 });
+
+test('a delivery out of time gives the lease back and says it is behind; the next one goes on from the cursors', async () => {
+  const accountId = `acc-${++accounts}`;
+  const port = new FakeConnections(async () => undefined);
+  await append(
+    accountId,
+    Array.from({ length: 90 }, (_, i) => update(accountId, i)),
+  );
+  await append(
+    accountId,
+    Array.from({ length: 90 }, (_, i) => update(accountId, i)),
+  );
+  await append(
+    accountId,
+    Array.from({ length: 90 }, (_, i) => update(accountId, i)),
+  );
+  expect(await addListener(doc, TABLE, accountId, 'slow', 0)).toBe('added');
+  const deps = { doc, table: TABLE, connections: port, now: Date.now, senderId: 'budget' };
+  // A budget of 0: one round (one page of 200), then out of time.
+  expect(await deliverPending(deps, accountId, 0)).toEqual({
+    framesSent: 200,
+    connectionsDropped: 0,
+    leased: true,
+    behind: true,
+  });
+  // The lease was given back: another sender takes it and finishes.
+  expect(await deliverPending({ ...deps, senderId: 'next' }, accountId)).toEqual({
+    framesSent: 70,
+    connectionsDropped: 0,
+    leased: true,
+    behind: false,
+  });
+  expect(port.received.get('slow')).toEqual(Array.from({ length: 270 }, (_, i) => i + 1));
+});
