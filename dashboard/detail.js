@@ -176,7 +176,7 @@ export class Detail {
       const note = document.createElement('p');
       note.className = 'muted';
       note.textContent =
-        'no quote points on this order\u2019s events (the arrival quote comes with issue 15)';
+        'no quote points on this order\u2019s events (no two-sided quote when it was placed)';
       box.append(note);
     }
   }

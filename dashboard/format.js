@@ -17,22 +17,29 @@ export function venueOf(events) {
 const num = (v) => (v === null || v === undefined || v === '' ? Number.NaN : Number(v));
 
 /**
- * The arrival quote: the first event carrying `data.arrival` {bid, ask, mid} (issue 15 puts it on
- * the order's first event). Null when no event has one: the OMS has not recorded it, and the page
- * shows nothing rather than a guess.
+ * The arrival quote: the bid and ask the OMS read when it accepted the order, which its first event
+ * records (`OrderSubmitted.data.acceptedAgainst.quote`; `data.arrival` {bid, ask, mid} is also
+ * read, for issue 15's richer record). Null when no event has one (a replacement, an order placed
+ * before the OMS kept it, a symbol without a two-sided quote): the page shows nothing rather than
+ * a guess.
  */
 export function arrivalOf(events) {
   for (const e of events) {
-    const a = e.data?.arrival;
+    const a = e.data?.arrival ?? e.data?.acceptedAgainst?.quote;
     if (a && typeof a === 'object') {
       const bid = num(a.bid);
       const ask = num(a.ask);
       const mid = a.mid !== undefined && a.mid !== null ? num(a.mid) : (bid + ask) / 2;
       if (Number.isFinite(mid) && mid > 0)
-        return { bid: a.bid ?? null, ask: a.ask ?? null, mid, midText: a.mid ?? String(mid) };
+        return { bid: a.bid ?? null, ask: a.ask ?? null, mid, midText: a.mid ?? midText(bid, ask) };
     }
   }
   return null;
+}
+
+/** The mid of two prices as text, to the cent's hundredth at most (no binary noise). */
+function midText(bid, ask) {
+  return String(Math.round(((bid + ask) / 2) * 10_000) / 10_000);
 }
 
 /**
@@ -63,7 +70,10 @@ export function fillsOf(events) {
 export function quotesOf(events) {
   const out = [];
   for (const e of events) {
-    const q = e.data?.arrival ?? (e.data?.bid !== undefined || e.data?.ask !== undefined ? e.data : null);
+    const q =
+      e.data?.arrival ??
+      e.data?.acceptedAgainst?.quote ??
+      (e.data?.bid !== undefined || e.data?.ask !== undefined ? e.data : null);
     if (!q) continue;
     const bid = num(q.bid);
     const ask = num(q.ask);

@@ -138,6 +138,8 @@ export const eventDataSchemas = {
             }),
           ),
         ),
+        // The arrival quote (issue 14's blotter: arrival price and slippage); absent before it.
+        quote: z.optional(z.strictObject({ bid: z.nullable(decimalText), ask: z.nullable(decimalText) })),
       }),
     ),
   }),

@@ -77,6 +77,11 @@ export interface RiskSnapshot {
    * asset master existed: their re-check reads the asset (lambdas/orders/risk-context.ts).
    */
   readonly asset?: AssetFacts | null;
+  /**
+   * The symbol's bid and ask when the order was placed (the arrival quote: the dashboard's arrival
+   * price and slippage; issue 15's TCA builds on it). Absent on orders placed before it was kept.
+   */
+  readonly quote?: { readonly bid: string | null; readonly ask: string | null };
 }
 
 export interface RiskLimits {
@@ -120,6 +125,8 @@ export interface RiskContext {
   /** Epoch ms the check is made as of (the duplicate window ends here). */
   readonly now: number;
   readonly referencePrice: string | null;
+  /** The quote the reference price came from, when it was read now (not on a re-check). */
+  readonly quote?: { readonly bid: string | null; readonly ask: string | null };
   /** The asset master's facts on the order's symbol; null when the master does not list it. */
   readonly asset: AssetFacts | null;
   /** null = unlimited. */

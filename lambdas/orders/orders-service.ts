@@ -191,6 +191,7 @@ export async function placeOrder(
           ...(context.account === undefined ? {} : { shortingEnabled: context.account.shortingEnabled }),
           shortSale: shortSaleOf(m.spec, context),
           asset: context.asset,
+          ...(context.quote === undefined ? {} : { quote: context.quote }),
         },
       } as const;
       const decision = decide(

@@ -226,7 +226,7 @@ export async function loadRiskInputs(
       ExpressionAttributeValues: { ':k': accountId },
     }),
   ]);
-  const { referencePrice, asset } = reference;
+  const { referencePrice, asset, quote } = reference;
   const items = account?.Responses?.[accounts] ?? [];
   const record = items.find((i) => i.pk === `account#${accountId}`);
   const ledger = ledgerOf(items.find((i) => i.pk === ledgerPk(accountId)));
@@ -253,6 +253,7 @@ export async function loadRiskInputs(
     context: {
       now,
       referencePrice,
+      ...(quote === undefined ? {} : { quote }),
       asset,
       buyingPower:
         snapshot === undefined
@@ -326,10 +327,25 @@ async function referenceOf(
   market: MarketData,
   symbol: string,
   snapshot: RiskSnapshot | undefined,
-): Promise<{ readonly referencePrice: string | null; readonly asset: AssetFacts | null }> {
+): Promise<{
+  readonly referencePrice: string | null;
+  readonly asset: AssetFacts | null;
+  readonly quote?: { readonly bid: string | null; readonly ask: string | null };
+}> {
   if (snapshot === undefined) {
     const { quote, asset } = await market.referenceData(symbol);
-    return { referencePrice: referencePriceOf(quote), asset: assetFactsOf(asset) };
+    return {
+      referencePrice: referencePriceOf(quote),
+      asset: assetFactsOf(asset),
+      ...(quote === null
+        ? {}
+        : {
+            quote: {
+              bid: quote.bid === null ? null : formatNanos(quote.bid),
+              ask: quote.ask === null ? null : formatNanos(quote.ask),
+            },
+          }),
+    };
   }
   const asset = snapshot.asset === undefined ? assetFactsOf(await market.asset(symbol)) : snapshot.asset;
   return { referencePrice: snapshot.referencePrice, asset };

@@ -173,11 +173,14 @@ async function sendTo(
   connectionId: string,
   cursor: number,
   updates: readonly TradeUpdate[],
+  deadline: number,
 ): Promise<{ readonly cursor: number; readonly sent: number } | 'gone'> {
   let at = cursor;
   let sent = 0;
   for (const u of updates) {
     if (u.stream_seq <= at) continue;
+    // Out of time: the cursor says how far this connection got; the next sender goes on from it.
+    if (sent > 0 && deps.now() >= deadline) break;
     // A gap (the page ended before this connection's next update) waits for the next round.
     if (u.stream_seq !== at + 1) break;
     try {
@@ -215,8 +218,11 @@ export async function deliverPending(
     const cursors = Object.entries(listeners);
     const lowest = Math.min(...cursors.map(([, c]) => c));
     const updates = cursors.length === 0 ? [] : await updatesAfter(deps.doc, deps.table, accountId, lowest);
+    const deadline = started + budgetMs;
     const results = await Promise.all(
-      cursors.map(async ([id, cursor]) => [id, cursor, await sendTo(deps, id, cursor, updates)] as const),
+      cursors.map(
+        async ([id, cursor]) => [id, cursor, await sendTo(deps, id, cursor, updates, deadline)] as const,
+      ),
     );
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = { ':me': deps.senderId };

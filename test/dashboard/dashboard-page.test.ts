@@ -143,11 +143,14 @@ if (!HAVE_CHROMIUM) {
       SYMBOL,
     );
     expect(await page.$eval(`${row} td[data-col="filled_qty"]`, (td) => td.textContent)).toBe('7');
-    // Venue from the order's events; no event carries an arrival quote yet (issue 15): em dashes.
+    // Venue from the order's events; arrival = the mid of the pinned quote the OMS read (50.00/50.02),
+    // slippage of the 50.02 fill against it: +2.0 bps (a buy paying over the mid).
     await page.waitForSelector(`${row}[data-derived="true"]`, { timeout: WAIT_MS });
     expect(await page.$eval(`${row} td[data-col="venue"]`, (td) => td.textContent)).toBe('SIMX');
-    expect(await page.$eval(`${row} td[data-col="arrival"]`, (td) => td.textContent)).toBe('\u2014');
-    expect(await page.$eval(`${row} td[data-col="slippage_bps"]`, (td) => td.textContent)).toBe('\u2014');
+    expect(await page.$eval(`${row} td[data-col="arrival"]`, (td) => td.textContent)).toBe('50.01');
+    expect(await page.$eval(`${row} td[data-col="slippage_bps"]`, (td) => td.textContent)).toMatch(
+      /^\+?2(\.0+)?$/,
+    );
 
     // The detail: event trail and the workflow's states.
     await page.click(row);

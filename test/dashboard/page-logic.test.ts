@@ -79,6 +79,22 @@ describe('what the page derives from the events', () => {
     expect(format.quotesOf(withArrival)).toEqual([{ at: '2030-01-02T15:00:01Z', bid: 99.98, ask: 100.02 }]);
   });
 
+  test("the OMS's own record: the quote its pre-trade check read, on OrderSubmitted.acceptedAgainst", () => {
+    const submitted = [
+      ev(1, 'OrderSubmitted', { acceptedAgainst: { quote: { bid: '50.00', ask: '50.02' } } }),
+    ];
+    const arrival = format.arrivalOf(submitted);
+    expect(arrival?.midText).toBe('50.01');
+    expect(arrival?.mid).toBeCloseTo(50.01, 9);
+    expect(format.slippageBps({ side: 'buy', filled_avg_price: '50.02' }, arrival)).toBeCloseTo(1.9996, 3);
+    // A one-sided quote has no mid: nothing shown.
+    expect(
+      format.arrivalOf([
+        ev(1, 'OrderSubmitted', { acceptedAgainst: { quote: { bid: null, ask: '50.02' } } }),
+      ]),
+    ).toBeNull();
+  });
+
   test('a trigger carries a quote point; money keeps the API digits', () => {
     expect(
       format.quotesOf([ev(2, 'OrderTriggered', { triggerPrice: '9', bid: '8.99', ask: '9.01' })]),
