@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     sessionDays: 'sun,mon,tue,wed,thu,fri,sat',
   });
   const streamUrl = `${oms.apiUrl.replace(/^http/, 'ws')}/stream`;
-  const place = async (n: number): Promise<void> => {
+  const place = async (n: number): Promise<boolean> => {
     const res = await fetch(`${oms.apiUrl}/v2/orders`, {
       method: 'POST',
       headers: {
@@ -138,6 +138,7 @@ async function main(): Promise<void> {
       }),
     });
     await res.text();
+    return res.status === 200;
   };
   const startClients = async (clients: number) => {
     const worker = new Worker(__filename, {
@@ -189,33 +190,38 @@ async function main(): Promise<void> {
     const t0 = now();
     const deadline = Date.now() + seconds * 1000;
     let placed = 0;
+    let refused = 0;
     await Promise.all(
       Array.from({ length: httpClients }, async () => {
         while (Date.now() < deadline) {
-          await place(n++);
-          placed++;
+          if (await place(n++)) placed++;
+          else refused++;
         }
       }),
     );
-    // Drain: every client holds every update appended during the run.
-    const framesOf = (c: number) => many.messages.filter((m) => m.type === 'frame' && m.client === c).length;
-    await until(() => {
-      const counts = Array.from({ length: fanClients }, (_, c) => framesOf(c));
-      return counts.every((x) => x === counts[0]) && (counts[0] ?? 0) >= placed * 2;
-    }, 60_000);
+    // Drain: every client holds every update of the run (a market order: new + fill).
+    const counts = () => {
+      const c = new Array<number>(fanClients).fill(0);
+      for (const m of many.messages) if (m.type === 'frame') c[m.client] = (c[m.client] ?? 0) + 1;
+      return c;
+    };
+    await until(() => counts().every((x) => x >= placed * 2), 120_000);
+    const perClientCounts = counts();
     const frames = many.messages.filter((m) => m.type === 'frame');
     // From the first order to the last frame at any client.
     const elapsed = (Math.max(...frames.map((m) => (m.type === 'frame' ? m.at : 0))) - t0) / 1000;
     const gaps = many.messages.filter((m) => m.type === 'gap').length;
     const perClient = frames.length / fanClients;
+    const minPerClient = Math.min(...perClientCounts);
+    const maxPerClient = Math.max(...perClientCounts);
     const latencies = frames.map((m) => (m.type === 'frame' ? m.latencyMs : 0)).sort((a, b) => a - b);
     await many.stop();
     const framesPerS = frames.length / elapsed;
     console.log(
-      `stream fan-out: ${fanClients} clients, ${placed} orders by ${httpClients} HTTP clients in ${seconds} s; ${frames.length} frames (${perClient.toFixed(1)} per client) in ${elapsed.toFixed(1)} s (first order to last frame) = ${framesPerS.toFixed(0)} frames/s (${(framesPerS / fanClients).toFixed(1)} updates/s each); event-store write -> frame p50 ${fmt(quantile(latencies, 0.5))} ms, p99 ${fmt(quantile(latencies, 0.99))} ms; gaps ${gaps}`,
+      `stream fan-out: ${fanClients} clients, ${placed} orders (${refused} refused) by ${httpClients} HTTP clients in ${seconds} s; ${frames.length} frames (${perClient.toFixed(1)} per client, min ${minPerClient}, max ${maxPerClient}, expected ${placed * 2}) in ${elapsed.toFixed(1)} s (first order to last frame) = ${framesPerS.toFixed(0)} frames/s (${(framesPerS / fanClients).toFixed(1)} updates/s each); event-store write -> frame p50 ${fmt(quantile(latencies, 0.5))} ms, p99 ${fmt(quantile(latencies, 0.99))} ms; gaps ${gaps}`,
     );
     console.log(
-      `stream fill_to_frame_p50_ms=${fmt(quantile(fillLatency, 0.5))} p99_ms=${fmt(quantile(fillLatency, 0.99))} fanout_clients=${fanClients} fanout_frames_per_s=${framesPerS.toFixed(0)} fanout_updates_per_s=${(framesPerS / fanClients).toFixed(1)} fanout_p99_ms=${fmt(quantile(latencies, 0.99))} gaps=${gaps} load_at_start=${loadAtStart}`,
+      `stream fill_to_frame_p50_ms=${fmt(quantile(fillLatency, 0.5))} p99_ms=${fmt(quantile(fillLatency, 0.99))} fanout_clients=${fanClients} fanout_frames_per_s=${framesPerS.toFixed(0)} fanout_updates_per_s=${(framesPerS / fanClients).toFixed(1)} fanout_p99_ms=${fmt(quantile(latencies, 0.99))} gaps=${gaps} missing=${fanClients * placed * 2 - frames.length} load_at_start=${loadAtStart}`,
     );
   } finally {
     await oms.stop();

@@ -3,7 +3,8 @@
  * pay for cold workers (module loading, SDK clients, DynamoDB Local's JIT). Everything here is
  * harmless: it writes nothing and places no order.
  *  1. Every function's first worker loads its handler, all in parallel.
- *  2. Every stream/queue consumer gets an empty batch (`{"Records": []}`), a genuine no-op.
+ *  2. Every stream/queue consumer gets an empty batch (`{"Records": []}`), a genuine no-op; a
+ *     WebSocket API's `$disconnect` function a disconnect of a connection that never existed.
  *  3. Read-only API calls go through the HTTP API and its authorizer: an order list with the demo
  *     keys, an order that does not exist, and a request with a wrong key (denied).
  *  4. Every table answers one read (DynamoDB Local compiles its request paths on first use).
@@ -81,6 +82,22 @@ export async function warmUpLocalOms(deps: WarmUpDeps): Promise<void> {
   try {
     await Promise.all([
       ...[...consumers].map((id) => quietly(deps.runtime.invoke(id, { Records: [] }))),
+      // A WebSocket API's $disconnect of a connection that never was: one read, nothing written.
+      ...deps.topology.webSocketApis.flatMap((api) =>
+        api.routes
+          .filter((r) => r.routeKey === '$disconnect')
+          .map((r) =>
+            quietly(
+              deps.runtime.invoke(r.functionLogicalId, {
+                requestContext: {
+                  routeKey: '$disconnect',
+                  connectionId: 'local-warm-up',
+                  eventType: 'DISCONNECT',
+                },
+              }),
+            ),
+          ),
+      ),
       quietly(get('/v2/orders', 'status=all&limit=1', deps.apiKeyId, deps.apiSecretKey)),
       quietly(get('/v2/orders/00000000-0000-4000-8000-000000000000', '', deps.apiKeyId, deps.apiSecretKey)),
       quietly(get('/v2/orders', '', 'WARMUPNOSUCHKEY', 'warm-up')),
