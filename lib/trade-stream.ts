@@ -64,6 +64,9 @@ export class TradeStream extends Construct {
     useTable(this.session, this.table, ENV.tradeStreamTable, 'readWrite');
     // The key pairs, as the HTTP API's authorizer reads them.
     useTable(this.session, props.stores.accounts, ENV.accountsTable, 'read');
+    // A replay that outlasts its budget goes on in the backlog worker.
+    this.session.addEnvironment(ENV.eventBusName, props.bus.eventBusName);
+    props.bus.grantPutEventsTo(this.session);
 
     this.api = new WebSocketApi(this, 'Api', {
       apiName: 'stockbot-oms-trade-stream',

@@ -205,7 +205,9 @@ export async function projectOrder(
             }
             viewBefore = version;
           }
-          // Otherwise another order of the account took the head (or a transaction crossed ours): again.
+          // Otherwise another order of the account took the head (or a transaction crossed ours):
+          // again, after a short random pause so that racing writers spread out.
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
           continue;
         }
       }

@@ -17,6 +17,7 @@
  * - `$disconnect`: the connection leaves its accounts' listeners.
  */
 import { randomUUID } from 'node:crypto';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
@@ -28,6 +29,7 @@ import {
 } from '../orders/credentials.js';
 import {
   addListener,
+  backlogEntry,
   connectionPk,
   type DeliveryDeps,
   deliverPending,
@@ -37,6 +39,7 @@ import {
 import { ENV, requiredEnv } from '../platform/config.js';
 import { type ConnectionPort, managementApiConnections } from '../platform/connections.js';
 import { dynamo } from '../platform/dynamo.js';
+import { eventBridge } from '../platform/event-bridge.js';
 import { logger, metrics } from '../platform/observability.js';
 
 /** The part of API Gateway's WebSocket event the session reads. */
@@ -54,6 +57,8 @@ export interface SessionDeps {
   /** Epoch ms. */
   readonly now: () => number;
   readonly senderId: string;
+  /** Hands an account whose replay outlasted the budget to the backlog worker. */
+  readonly handOver: (accountId: string) => Promise<void>;
 }
 
 /** How long a connection item outlives its last authenticate (API Gateway closes at 2 h). */
@@ -216,8 +221,14 @@ async function listen(deps: SessionDeps, connectionId: string, message: unknown)
     );
     return;
   }
-  await stopListening(deps, connectionId, record);
   const accounts = listening ? record.accountIds : [];
+  // Listening again without a cursor keeps each account's place (nothing skipped, nothing twice);
+  // `streams: []` stops.
+  const already = new Set(listening ? (record.listening ?? []) : []);
+  await stopListening(deps, connectionId, {
+    ...record,
+    listening: (record.listening ?? []).filter((a) => !already.has(a)),
+  });
   await deps.doc.send(
     new PutCommand({
       TableName: deps.table,
@@ -238,18 +249,19 @@ async function listen(deps: SessionDeps, connectionId: string, message: unknown)
   );
   const delivery: DeliveryDeps = { ...deps };
   for (const accountId of accounts) {
-    const from =
-      typeof after === 'number'
-        ? after
-        : (after?.[accountId] ?? (await loadHead(deps.doc, deps.table, accountId)));
-    if ((await addListener(deps.doc, deps.table, accountId, connectionId, from)) === 'full') {
-      await deps.connections.post(
-        connectionId,
-        errorFrame('too_many_listeners', `account ${accountId} has too many stream connections`),
-      );
-      continue;
+    const given = typeof after === 'number' ? after : after?.[accountId];
+    if (given !== undefined || !already.has(accountId)) {
+      const from = given ?? (await loadHead(deps.doc, deps.table, accountId));
+      if ((await addListener(deps.doc, deps.table, accountId, connectionId, from)) === 'full') {
+        await deps.connections.post(
+          connectionId,
+          errorFrame('too_many_listeners', `account ${accountId} has too many stream connections`),
+        );
+        continue;
+      }
     }
-    await deliverPending(delivery, accountId);
+    // Out of time with a long replay: the backlog worker goes on (the lease was given back).
+    if ((await deliverPending(delivery, accountId)).behind) await deps.handOver(accountId);
   }
 }
 
@@ -303,4 +315,11 @@ export const handler = createSession({
   verify,
   now: Date.now,
   senderId: randomUUID(),
+  handOver: async (accountId) => {
+    const out = await eventBridge.send(
+      new PutEventsCommand({ Entries: [backlogEntry(requiredEnv(ENV.eventBusName), accountId)] }),
+    );
+    if ((out.FailedEntryCount ?? 0) > 0)
+      throw new Error(`backlog event refused: ${JSON.stringify(out.Entries)}`);
+  },
 });

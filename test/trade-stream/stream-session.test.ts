@@ -70,8 +70,19 @@ const verify = async (c: Credentials): Promise<CredentialVerdict> => {
   return { ok: false, reason: 'invalid credentials', detail: 'test' };
 };
 
+const handedOver: string[] = [];
 const session = () =>
-  createSession({ doc, table: TABLE, connections: port, verify, now: Date.now, senderId: 't' });
+  createSession({
+    doc,
+    table: TABLE,
+    connections: port,
+    verify,
+    now: Date.now,
+    senderId: 't',
+    handOver: async (accountId) => {
+      handedOver.push(accountId);
+    },
+  });
 
 beforeEach(() => {
   run++;
@@ -233,4 +244,15 @@ test('$disconnect: the connection leaves its listeners; $connect accepts', async
   ).resolves.toEqual({
     statusCode: 200,
   });
+});
+
+test('listen again without a cursor keeps the place: nothing skipped, nothing twice', async () => {
+  await send('again', AUTH);
+  await send('again', { action: 'listen', data: { streams: ['trade_updates'], after_stream_seq: 0 } });
+  await appendUpdates(account, 2);
+  // A new listen on the same connection (a client re-subscribing): it keeps cursor 0 and gets 1-2.
+  const second = await send('again', LISTEN);
+  expect(second[0]).toEqual(listening);
+  expect(seqs(frames.get('again') ?? [])).toEqual([1, 2]);
+  expect(handedOver).toEqual([]);
 });
