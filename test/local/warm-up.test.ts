@@ -20,6 +20,17 @@ function topology(): LocalTopology {
     rules: [],
     stateMachines: [],
     httpApis: [],
+    webSocketApis: [
+      {
+        logicalId: 'StreamApi',
+        routeSelectionExpression: '$request.body.action',
+        routes: [
+          { routeKey: '$disconnect', functionLogicalId: 'StreamSession' },
+          { routeKey: 'listen', functionLogicalId: 'StreamSession' },
+        ],
+        stages: ['live'],
+      },
+    ],
   } as unknown as LocalTopology;
 }
 
@@ -53,6 +64,13 @@ describe('warm-up before the banner', () => {
     expect(invoked.sort()).toEqual([
       ['Projector', { Records: [] }],
       ['QueueConsumer', { Records: [] }],
+      // A WebSocket API gets only a $disconnect of a connection that never existed (a read, no write).
+      [
+        'StreamSession',
+        {
+          requestContext: { routeKey: '$disconnect', connectionId: 'local-warm-up', eventType: 'DISCONNECT' },
+        },
+      ],
     ]);
     expect(requests.length).toBeGreaterThan(0);
     expect(new Set(requests)).toEqual(new Set(['GET']));
