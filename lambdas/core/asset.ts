@@ -118,7 +118,15 @@ export interface AssetFacts {
  * master's id and its orders' agree without a read; it must never change.
  */
 export function assetIdOf(symbol: string): string {
-  const h = createHash('sha1').update(`stockbot.oms/asset/${symbol}`).digest();
+  return nameBasedUuid(`stockbot.oms/asset/${symbol}`);
+}
+
+/**
+ * A UUID that is a pure function of `name` (SHA-1 of it in the RFC 9562 version 5 layout): ids the
+ * OMS derives instead of storing (an asset's id, a trade update's `execution_id`).
+ */
+export function nameBasedUuid(name: string): string {
+  const h = createHash('sha1').update(name).digest();
   h[6] = ((h[6] as number) & 0x0f) | 0x50;
   h[8] = ((h[8] as number) & 0x3f) | 0x80;
   const x = h.subarray(0, 16).toString('hex');

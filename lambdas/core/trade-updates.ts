@@ -19,6 +19,7 @@
  * An algorithmic child order is the OMS's own: its updates are not sent; its parent's mirror of
  * each child fill is (the parent is the order the client placed).
  */
+import { nameBasedUuid } from './asset.js';
 import { formatNanos } from './decimal.js';
 import type { OrderEvent } from './events.js';
 import type { OrderState } from './order.js';
@@ -68,8 +69,13 @@ export interface TradeUpdate {
   /** The order after the event (Alpaca order JSON, without legs). */
   readonly order: AlpacaOrder;
   readonly timestamp: string;
-  /** On fills: the execution's id, its own price and quantity, the signed position after it. */
+  /**
+   * On fills: the execution's id (a UUID, as Alpaca's and as alpaca-py's model requires: derived
+   * from the OMS's own execution id, `executionUuidOf`), its own price and quantity, the signed
+   * position after it; `oms_execution_id` (extension) is the id the order's events show.
+   */
   readonly execution_id?: string;
+  readonly oms_execution_id?: string;
   readonly price?: string;
   readonly qty?: string;
   readonly position_qty?: string;
@@ -109,11 +115,17 @@ export function tradeUpdateOf(
   if (event.type !== 'OrderFilled' && event.type !== 'OrderPartiallyFilled') return base;
   return {
     ...base,
-    execution_id: event.data.execId,
+    execution_id: executionUuidOf(event.data.childOrderId ?? event.orderId, event.data.execId),
+    oms_execution_id: event.data.execId,
     price: event.data.lastPx,
     qty: event.data.lastQty,
     ...(positionQty === null ? {} : { position_qty: positionQty }),
   };
+}
+
+/** The UUID a trade update names an execution by: a pure function of the order and its exec id. */
+export function executionUuidOf(orderId: string, execId: string): string {
+  return nameBasedUuid(`stockbot.oms/execution/${orderId}/${execId}`);
 }
 
 /** The signed quantity of `symbol` in a ledger's positions map (`'0'` when flat). */

@@ -4,6 +4,7 @@
  * carries (the execution's own price and qty, the position after it).
  */
 import {
+  executionUuidOf,
   type OrderCommand,
   type OrderEvent,
   tradeUpdateEventOf,
@@ -61,15 +62,19 @@ test("a fill's update carries the execution's own price and qty, its id, and the
   const u2 = tradeUpdateOf(second?.e as OrderEvent, second?.order as OrderState, 'acct-1', '-20');
   expect(u1).toMatchObject({
     event: 'partial_fill',
-    execution_id: 'a',
+    oms_execution_id: 'a',
     price: '101.5',
     qty: '40',
     position_qty: '40',
   });
+  // A UUID (alpaca-py's TradeUpdate.execution_id is typed UUID), the same for the same execution.
+  expect(u1?.execution_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  expect(u1?.execution_id).toBe(executionUuidOf('o-1', 'a'));
+  expect(executionUuidOf('o-1', 'b')).not.toBe(u1?.execution_id);
   expect(u1?.order).toMatchObject({ id: 'o-1', status: 'partially_filled', filled_qty: '40', legs: null });
   expect(u2).toMatchObject({
     event: 'fill',
-    execution_id: 'b',
+    oms_execution_id: 'b',
     price: '102',
     qty: '60',
     position_qty: '-20',

@@ -79,7 +79,8 @@ test('the unmodified SDK TradingStream receives new, partial_fill, partial_fill,
     ]);
     for (const u of fills) {
       expect(u.price).toBe('50.02');
-      expect(u.executionId).toEqual(expect.any(String));
+      // A UUID, as Alpaca's (alpaca-py's model requires one).
+      expect(u.executionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       expect(u.timestamp).toBeInstanceOf(Date);
     }
     expect(mine.at(-1)?.order).toMatchObject({ symbol: 'E2ESTRM', status: 'filled' });

@@ -101,7 +101,7 @@ test('a batch appends its updates once; delivered again it appends nothing', asy
   expect(await projectOrder(deps(), order, events.length, events.slice(2))).toBe('stale');
   expect(await sentEvents(account)).toHaveLength(3);
   const [, , fillUpdate] = await updatesAfter(doc, 'trade-stream', account, 0, 10);
-  expect(fillUpdate).toMatchObject({ execution_id: 'b', qty: '60', price: '10', position_qty: '7' });
+  expect(fillUpdate).toMatchObject({ oms_execution_id: 'b', qty: '60', price: '10', position_qty: '7' });
 });
 
 test('delivered again from an earlier record after the view moved on: only the unseen events are sent', async () => {
