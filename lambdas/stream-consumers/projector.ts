@@ -86,9 +86,8 @@ async function rebuild(
   deps: ProjectorDeps,
   orderId: string,
   batchEvents: readonly StoredEvent[],
-  forceRead: boolean,
 ): Promise<Step[]> {
-  const known = forceRead || !contiguous(batchEvents) ? undefined : deps.states?.stateBefore(batchEvents);
+  const known = contiguous(batchEvents) ? deps.states?.stateBefore(batchEvents) : undefined;
   const events =
     known !== undefined ? batchEvents : await new EventStore(deps.doc, deps.eventStoreTable).load(orderId);
   let state = known?.state;
@@ -139,8 +138,8 @@ export async function projectOrder(
   minSeq: number,
   batchEvents: readonly StoredEvent[] = [],
 ): Promise<ProjectionResult> {
-  let steps = await rebuild(deps, orderId, batchEvents, false);
-  let state = steps.at(-1)?.state;
+  const steps = await rebuild(deps, orderId, batchEvents);
+  const state = steps.at(-1)?.state;
   if (state === undefined || state.seq < minSeq) {
     throw new Error(`event store has order ${orderId} at seq ${state?.seq ?? 0}, the stream at ${minSeq}`);
   }
@@ -197,12 +196,10 @@ export async function projectOrder(
                 ConsistentRead: true,
               }),
             );
+            // The condition failed, so the view is past `viewBefore`: the steps hold every event
+            // after it (they start at the batch's first event), and only those after it are sent.
             const version = Number(out.Item?.version ?? 0);
             if (version >= state.seq) return 'stale';
-            if (version < viewBefore) {
-              steps = await rebuild(deps, orderId, batchEvents, true);
-              state = steps.at(-1)?.state ?? state;
-            }
             viewBefore = version;
           }
           // Otherwise another order of the account took the head (or a transaction crossed ours):
