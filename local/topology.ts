@@ -454,30 +454,40 @@ class TopologyReader {
     return { logicalId: id, name, arn: this.r.arns.stateMachine(name), type, definition };
   }
 
-  // ---- API Gateway WebSocket API ----------------------------------------------------------------
+  // ---- API Gateway (HTTP and WebSocket APIs share resources, integrations and route targets) ---
 
-  private webSocketApi(apiId: string, p: Props, refs: Refs): WebSocketApiSpec {
+  /** The API's resources of a type, its Lambda integrations, and a route target's function. */
+  private apiParts(apiId: string, refs: Refs) {
     const apiRef = this.r.ref(apiId, `Resources.${apiId}`);
     const ofApi = (type: string) =>
-      this.ofType(type).filter(([id, q]) => this.r.resolve(q.ApiId, this.path(id, 'ApiId')) === apiRef);
+      this.ofType(type).filter(([id, p]) => this.r.resolve(p.ApiId, this.path(id, 'ApiId')) === apiRef);
     const integrationFn = new Map<string, string>();
-    for (const [id, q] of ofApi('AWS::ApiGatewayV2::Integration')) {
-      const uri = this.r.resolveString(q.IntegrationUri, this.path(id, 'IntegrationUri'));
+    for (const [id, p] of ofApi('AWS::ApiGatewayV2::Integration')) {
+      const uri = this.r.resolveString(p.IntegrationUri, this.path(id, 'IntegrationUri'));
       integrationFn.set(
         this.r.ref(id, id) as string,
         refs.functionId(lambdaArnOf(uri), this.path(id, 'IntegrationUri')),
       );
     }
-    const routes = ofApi('AWS::ApiGatewayV2::Route').map(([id, q]) => {
-      const at = (...k: string[]) => this.path(id, ...k);
-      const target = this.r.resolveString(q.Target, at('Target'));
+    /** The function a route's `Target` (`integrations/<id>`) invokes; throws for anything else. */
+    const targetFunction = (routeId: string, p: Props): string => {
+      const at = this.path(routeId, 'Target');
+      const target = this.r.resolveString(p.Target, at);
       const integration = /^integrations\/(.+)$/.exec(target)?.[1];
       const fn = integration === undefined ? undefined : integrationFn.get(integration);
-      if (!fn)
-        throw new UnsupportedTemplateError(
-          `Route target ${target} is not a Lambda integration`,
-          at('Target'),
-        );
+      if (!fn) throw new UnsupportedTemplateError(`Route target ${target} is not a Lambda integration`, at);
+      return fn;
+    };
+    return { ofApi, targetFunction };
+  }
+
+  // ---- API Gateway WebSocket API ----------------------------------------------------------------
+
+  private webSocketApi(apiId: string, p: Props, refs: Refs): WebSocketApiSpec {
+    const { ofApi, targetFunction } = this.apiParts(apiId, refs);
+    const routes = ofApi('AWS::ApiGatewayV2::Route').map(([id, q]) => {
+      const at = (...k: string[]) => this.path(id, ...k);
+      const fn = targetFunction(id, q);
       if (q.AuthorizationType !== undefined && q.AuthorizationType !== 'NONE')
         throw new UnsupportedTemplateError(
           `Unsupported AuthorizationType ${String(q.AuthorizationType)} on a WebSocket route`,
@@ -502,17 +512,7 @@ class TopologyReader {
   // ---- API Gateway HTTP API -------------------------------------------------------------------
 
   private httpApi(apiId: string, refs: Refs): HttpApiSpec {
-    const apiRef = this.r.ref(apiId, `Resources.${apiId}`);
-    const ofApi = (type: string) =>
-      this.ofType(type).filter(([id, p]) => this.r.resolve(p.ApiId, this.path(id, 'ApiId')) === apiRef);
-    const integrationFn = new Map<string, string>();
-    for (const [id, p] of ofApi('AWS::ApiGatewayV2::Integration')) {
-      const uri = this.r.resolveString(p.IntegrationUri, this.path(id, 'IntegrationUri'));
-      integrationFn.set(
-        this.r.ref(id, id) as string,
-        refs.functionId(lambdaArnOf(uri), this.path(id, 'IntegrationUri')),
-      );
-    }
+    const { ofApi, targetFunction } = this.apiParts(apiId, refs);
     const authorizerFn = new Map<string, string>();
     let authorizer: HttpApiSpec['authorizer'] = null;
     for (const [id, p] of ofApi('AWS::ApiGatewayV2::Authorizer')) {
@@ -547,14 +547,7 @@ class TopologyReader {
     }
     const routes = ofApi('AWS::ApiGatewayV2::Route').map(([id, p]): RouteSpec => {
       const at = (...k: string[]) => this.path(id, ...k);
-      const target = this.r.resolveString(p.Target, at('Target'));
-      const integration = /^integrations\/(.+)$/.exec(target)?.[1];
-      const fn = integration === undefined ? undefined : integrationFn.get(integration);
-      if (!fn)
-        throw new UnsupportedTemplateError(
-          `Route target ${target} is not a Lambda integration`,
-          at('Target'),
-        );
+      const fn = targetFunction(id, p);
       let authFn: string | null = null;
       if (p.AuthorizationType === 'CUSTOM') {
         const authRef = this.r.resolveString(p.AuthorizerId, at('AuthorizerId'));
