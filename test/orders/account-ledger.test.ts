@@ -5,7 +5,7 @@
  * the account's sequence has no gap, the stored ledger is the fold of its events in sequence
  * order, and cash flow + cost basis - realized P&L = 0.
  */
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import {
   applyExecution,
@@ -16,43 +16,18 @@ import {
   parseSigned18,
 } from '../../lambdas/core/index.js';
 import { AccountLedger } from '../../lambdas/orders/account-ledger.js';
-import {
-  createTables,
-  type DynamoDbLocal,
-  localDynamoDbClient,
-  startDynamoDbLocal,
-} from '../../local/dynamodb-local.js';
-import type { TableSpec } from '../../local/types.js';
+import { dynamoDbLocalWith, table } from '../local/fixtures/dynamodb-tables.js';
 
-const table = (tableName: string, pk: string, sk: string | null): TableSpec => ({
-  logicalId: tableName,
-  tableName,
-  arn: `arn:aws:dynamodb:us-east-1:000000000000:table/${tableName}`,
-  partitionKey: { name: pk, type: 'S' },
-  sortKey: sk === null ? null : { name: sk, type: 'N' },
-  globalSecondaryIndexes: [],
-  streamViewType: null,
-  ttlAttribute: null,
-});
-
-let ddb: DynamoDbLocal;
+const local = dynamoDbLocalWith([
+  table('events', 'orderId', 'seq'),
+  table('accounts', 'pk'),
+  table('idempotency', 'id'),
+]);
 let doc: DynamoDBDocumentClient;
 let ledger: AccountLedger;
-
-beforeAll(async () => {
-  ddb = await startDynamoDbLocal();
-  await createTables(ddb.endpoint, [
-    table('events', 'orderId', 'seq'),
-    table('accounts', 'pk', null),
-    table('idempotency', 'id', null),
-  ]);
-  doc = DynamoDBDocumentClient.from(localDynamoDbClient(ddb.endpoint));
+beforeAll(() => {
+  doc = local.doc;
   ledger = new AccountLedger(doc, { events: 'events', accounts: 'accounts', idempotency: 'idempotency' });
-}, 60_000);
-
-afterAll(async () => {
-  doc?.destroy();
-  await ddb?.stop();
 });
 
 let accounts = 0;

@@ -5,52 +5,25 @@
  * orders of one account projected at once share a gapless sequence with every update once.
  */
 import './env.js';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import type { OrderCommand } from '../../lambdas/core/index.js';
 import type { StoredEvent } from '../../lambdas/event-store/event-store.js';
 import { OrderStateCache } from '../../lambdas/event-store/state-cache.js';
 import { updatesAfter } from '../../lambdas/orders/trade-update-stream.js';
 import { type ProjectorDeps, projectOrder } from '../../lambdas/stream-consumers/projector.js';
-import {
-  createTables,
-  type DynamoDbLocal,
-  localDynamoDbClient,
-  startDynamoDbLocal,
-} from '../../local/dynamodb-local.js';
-import type { TableSpec } from '../../local/types.js';
 import { limitOrder, OrderBook } from '../core/order-book.js';
+import { dynamoDbLocalWith, table } from '../local/fixtures/dynamodb-tables.js';
 import { stored } from './records.js';
 
-const table = (tableName: string, pk: string, sk: string | null): TableSpec => ({
-  logicalId: tableName,
-  tableName,
-  arn: `arn:aws:dynamodb:us-east-1:000000000000:table/${tableName}`,
-  partitionKey: { name: pk, type: 'S' },
-  sortKey: sk === null ? null : { name: sk, type: 'N' },
-  globalSecondaryIndexes: [],
-  streamViewType: null,
-  ttlAttribute: null,
-});
-
-let ddb: DynamoDbLocal;
+const local = dynamoDbLocalWith([
+  table('events', 'orderId', 'seq'),
+  table('orders', 'orderId'),
+  table('trade-stream', 'pk', 'sk'),
+]);
 let doc: DynamoDBDocumentClient;
-
-beforeAll(async () => {
-  ddb = await startDynamoDbLocal();
-  await createTables(ddb.endpoint, [
-    table('events', 'orderId', 'seq'),
-    table('orders', 'orderId', null),
-    table('trade-stream', 'pk', 'sk'),
-  ]);
-  doc = DynamoDBDocumentClient.from(localDynamoDbClient(ddb.endpoint), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-}, 60_000);
-
-afterAll(async () => {
-  doc?.destroy();
-  await ddb?.stop();
+beforeAll(() => {
+  doc = local.doc;
 });
 
 let n = 0;

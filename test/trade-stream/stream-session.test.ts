@@ -5,44 +5,20 @@
  * names the problem while the connection stays usable.
  */
 import './env.js';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { UnsequencedTradeUpdate } from '../../lambdas/core/index.js';
 import type { Credentials } from '../../lambdas/orders/accounts.js';
 import type { CredentialVerdict } from '../../lambdas/orders/credentials.js';
 import { appendItems, listenersPk } from '../../lambdas/orders/trade-update-stream.js';
 import type { ConnectionPort } from '../../lambdas/platform/connections.js';
 import { createSession, type StreamEvent } from '../../lambdas/trade-stream/stream-session.js';
-import {
-  createTables,
-  type DynamoDbLocal,
-  localDynamoDbClient,
-  startDynamoDbLocal,
-} from '../../local/dynamodb-local.js';
+import { dynamoDbLocalWith, table } from '../local/fixtures/dynamodb-tables.js';
 
 const TABLE = 'trade-stream';
-let ddb: DynamoDbLocal;
+const local = dynamoDbLocalWith([table(TABLE, 'pk', 'sk')]);
 let doc: DynamoDBDocumentClient;
-
-beforeAll(async () => {
-  ddb = await startDynamoDbLocal();
-  await createTables(ddb.endpoint, [
-    {
-      logicalId: TABLE,
-      tableName: TABLE,
-      arn: `arn:aws:dynamodb:us-east-1:000000000000:table/${TABLE}`,
-      partitionKey: { name: 'pk', type: 'S' },
-      sortKey: { name: 'sk', type: 'N' },
-      globalSecondaryIndexes: [],
-      streamViewType: null,
-      ttlAttribute: null,
-    },
-  ]);
-  doc = DynamoDBDocumentClient.from(localDynamoDbClient(ddb.endpoint));
-}, 60_000);
-
-afterAll(async () => {
-  doc?.destroy();
-  await ddb?.stop();
+beforeAll(() => {
+  doc = local.doc;
 });
 
 /** Keys: `good` trades acc-1 (own run: acc-<n>), `two` trades two accounts; anything else is refused. */

@@ -6,7 +6,7 @@
  * update exactly once: each connection receives a gapless run starting right after its cursor, and
  * the runs of one client, joined, are 1..N.
  */
-import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import type { TradeUpdate, UnsequencedTradeUpdate } from '../../lambdas/core/index.js';
 import {
@@ -19,37 +19,13 @@ import {
   updatesAfter,
 } from '../../lambdas/orders/trade-update-stream.js';
 import { ConnectionGone, type ConnectionPort } from '../../lambdas/platform/connections.js';
-import {
-  createTables,
-  type DynamoDbLocal,
-  localDynamoDbClient,
-  startDynamoDbLocal,
-} from '../../local/dynamodb-local.js';
+import { dynamoDbLocalWith, table } from '../local/fixtures/dynamodb-tables.js';
 
 const TABLE = 'trade-stream';
-let ddb: DynamoDbLocal;
+const local = dynamoDbLocalWith([table(TABLE, 'pk', 'sk')]);
 let doc: DynamoDBDocumentClient;
-
-beforeAll(async () => {
-  ddb = await startDynamoDbLocal();
-  await createTables(ddb.endpoint, [
-    {
-      logicalId: TABLE,
-      tableName: TABLE,
-      arn: `arn:aws:dynamodb:us-east-1:000000000000:table/${TABLE}`,
-      partitionKey: { name: 'pk', type: 'S' },
-      sortKey: { name: 'sk', type: 'N' },
-      globalSecondaryIndexes: [],
-      streamViewType: null,
-      ttlAttribute: null,
-    },
-  ]);
-  doc = DynamoDBDocumentClient.from(localDynamoDbClient(ddb.endpoint));
-}, 60_000);
-
-afterAll(async () => {
-  doc?.destroy();
-  await ddb?.stop();
+beforeAll(() => {
+  doc = local.doc;
 });
 
 const update = (accountId: string, n: number): UnsequencedTradeUpdate =>
