@@ -22,16 +22,9 @@ import { join } from 'node:path';
 import { algoParamsFromSpec, builtInAlgorithms, planFor } from '../lambdas/core/algos/index.js';
 import { formatNanos, nanos, validateOrderRequest } from '../lambdas/core/index.js';
 import { startLocalOms } from '../local/oms-local.js';
+import { tradingDaySession } from './trading-day.js';
 
 const SLICES = Number(process.env.BENCH_TWAP_SLICES ?? 3);
-const EVERY_DAY = 'sun,mon,tue,wed,thu,fri,sat';
-const newYork = new Intl.DateTimeFormat('en-US', {
-  timeZone: 'America/New_York',
-  hourCycle: 'h23',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
 
 interface AuditEvent {
   readonly type: string;
@@ -42,8 +35,7 @@ interface AuditEvent {
 async function main(): Promise<void> {
   const oms = await startLocalOms({
     port: 0,
-    sessionClose: newYork.format(new Date(Date.now() + 12 * 3600_000)),
-    sessionDays: EVERY_DAY,
+    ...tradingDaySession(),
     logFile: join(tmpdir(), 'oms-algos-local.log'),
   });
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {

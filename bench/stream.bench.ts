@@ -23,6 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { loadAverages } from './proc-cpu.js';
+import { tradingDaySession } from './trading-day.js';
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -106,19 +107,10 @@ async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 15);
   const loadAtStart = loadAverages()[0];
   const dir = mkdtempSync(join(tmpdir(), 'oms-stream-bench-'));
-  const newYork = (ms: number) =>
-    new Intl.DateTimeFormat('en-GB', {
-      timeZone: 'America/New_York',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    }).format(new Date(ms));
   const oms = await startLocalOms({
     port: 0,
     logFile: join(dir, 'handlers.log'),
-    sessionClose: newYork(Date.now() + 12 * 3600_000),
-    sessionDays: 'sun,mon,tue,wed,thu,fri,sat',
+    ...tradingDaySession(),
   });
   const streamUrl = `${oms.apiUrl.replace(/^http/, 'ws')}/stream`;
   const place = async (n: number): Promise<boolean> => {

@@ -19,18 +19,9 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dynamoDbTotals, lambdaTotals, type MeterReading, sumCounts } from '../../local/meter.js';
 import { type LocalOms, startLocalOms } from '../../local/oms-local.js';
+import { tradingDaySession } from '../trading-day.js';
 import { flows, measureFlow } from './flows.js';
 import { AWS_PRICES, type FlowContext, flowCost, throughputCeilings } from './model.js';
-
-const EVERY_DAY = 'sun,mon,tue,wed,thu,fri,sat';
-const newYork = (ms: number) =>
-  new Intl.DateTimeFormat('en-GB', {
-    timeZone: 'America/New_York',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  }).format(new Date(ms));
 
 /** The simulated venue's share: its book, and the market reads and writes of the broker gateway. */
 export function venueShare(r: MeterReading): MeterReading {
@@ -145,8 +136,7 @@ async function main(): Promise<void> {
       port: 0,
       meter: true,
       logFile,
-      sessionClose: newYork(Date.now() + 12 * 3600_000),
-      sessionDays: EVERY_DAY,
+      ...tradingDaySession(),
     });
     const memoryMb = Object.fromEntries(oms.topology.functions.map((f) => [f.logicalId, f.memoryMb]));
     const stateMachineTypes = Object.fromEntries(
