@@ -3,6 +3,3 @@ process.env.TRADE_STREAM_TABLE = 'trade-stream';
 process.env.TRADE_STREAM_CALLBACK_URL = 'https://stream.example.com/live';
 process.env.ACCOUNTS_TABLE = 'accounts';
 process.env.AWS_REGION = 'us-east-1';
-process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-process.env.POWERTOOLS_TRACE_ENABLED = 'false';
