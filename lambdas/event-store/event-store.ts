@@ -96,8 +96,15 @@ export function toStored(e: OrderEvent, meta: EventMeta): StoredEvent {
   return { ...e, ...meta, eventId: `${e.orderId}:${e.seq}`, schemaVersion: SCHEMA_VERSION };
 }
 
-function isConditionalFailure(err: unknown): boolean {
+/** A single write's condition failed (`ConditionalCheckFailedException`). */
+export function isConditionalFailure(err: unknown): boolean {
   return (err as { name?: string }).name === 'ConditionalCheckFailedException';
+}
+
+/** Each item's cancellation code when a transaction was canceled (`ConditionalCheckFailed`, ...), else null. */
+export function cancellationCodes(err: unknown): readonly (string | undefined)[] | null {
+  if ((err as { name?: string }).name !== 'TransactionCanceledException') return null;
+  return ((err as TransactionCanceledException).CancellationReasons ?? []).map((r) => r.Code);
 }
 
 function cancellationIndex(err: unknown): number | null | undefined {

@@ -12,7 +12,6 @@
  * orders at once) cannot both take seq N+1: the loser reads the ledger again and decides again, so
  * no execution is lost or doubled and the position is always the fold of the events in seq order.
  */
-import type { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -26,7 +25,12 @@ import {
   type LedgerState,
   type PositionChanged,
 } from '../core/index.js';
-import { positionStreamKey, SCHEMA_VERSION, type StoredPositionEvent } from '../event-store/event-store.js';
+import {
+  cancellationCodes,
+  positionStreamKey,
+  SCHEMA_VERSION,
+  type StoredPositionEvent,
+} from '../event-store/event-store.js';
 
 export const LEDGER_PK_PREFIX = 'positions#';
 /** How long an execution's applied marker is kept (seconds). */
@@ -71,11 +75,6 @@ export function toStoredPositionEvent(e: PositionChanged): StoredPositionEvent {
     correlationId: e.data.orderId,
     causationId: e.data.orderEventId,
   };
-}
-
-function cancellationCodes(err: unknown): readonly (string | undefined)[] | null {
-  if ((err as { name?: string }).name !== 'TransactionCanceledException') return null;
-  return ((err as TransactionCanceledException).CancellationReasons ?? []).map((r) => r.Code);
 }
 
 export class AccountLedger {

@@ -22,10 +22,13 @@
  * otherwise is closed (its client reconnects and resumes from its last `stream_seq`, so a failure
  * costs a reconnection, never a gap).
  */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TradeUpdate, UnsequencedTradeUpdate } from '../core/index.js';
-import type { TransactItem } from '../event-store/event-store.js';
+import { isConditionalFailure, type TransactItem } from '../event-store/event-store.js';
 import { ConnectionGone, type ConnectionPort } from '../platform/connections.js';
+import { metrics } from '../platform/observability.js';
 
 export const updatesPk = (accountId: string): string => `updates#${accountId}`;
 export const headPk = (accountId: string): string => `head#${accountId}`;
@@ -129,17 +132,28 @@ export interface DeliveryResult {
 export const BACKLOG_SOURCE = 'stockbot.oms.stream';
 export const BACKLOG_DETAIL_TYPE = 'TradeUpdatesBacklogged';
 
-export function backlogEntry(eventBusName: string, accountId: string) {
-  return {
-    EventBusName: eventBusName,
-    Source: BACKLOG_SOURCE,
-    DetailType: BACKLOG_DETAIL_TYPE,
-    Detail: JSON.stringify({ accountId }),
+/** Hands an account over to the backlog worker: one `TradeUpdatesBacklogged` event on the bus. */
+export function backlogHandOver(
+  bus: EventBridgeClient,
+  eventBusName: () => string,
+): (accountId: string) => Promise<void> {
+  return async (accountId) => {
+    const out = await bus.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: eventBusName(),
+            Source: BACKLOG_SOURCE,
+            DetailType: BACKLOG_DETAIL_TYPE,
+            Detail: JSON.stringify({ accountId }),
+          },
+        ],
+      }),
+    );
+    if ((out.FailedEntryCount ?? 0) > 0)
+      throw new Error(`backlog event refused: ${JSON.stringify(out.Entries)}`);
   };
 }
-
-const isConditionFailure = (err: unknown): boolean =>
-  (err as { name?: string }).name === 'ConditionalCheckFailedException';
 
 async function acquire(deps: DeliveryDeps, accountId: string): Promise<Record<string, number> | null> {
   const now = deps.now();
@@ -162,7 +176,7 @@ async function acquire(deps: DeliveryDeps, accountId: string): Promise<Record<st
     return (out.Attributes?.listeners as Record<string, number> | undefined) ?? {};
   } catch (err) {
     // Nobody listens (or the listeners item does not exist), or another sender holds the lease.
-    if (isConditionFailure(err)) return null;
+    if (isConditionalFailure(err)) return null;
     throw err;
   }
 }
@@ -257,7 +271,7 @@ export async function deliverPending(
       after = (out.Attributes?.listeners as Record<string, number> | undefined) ?? {};
     } catch (err) {
       // The lease lapsed and another sender took it over: it goes on from the cursors it found.
-      if (isConditionFailure(err)) return { framesSent, connectionsDropped, leased: true, behind: false };
+      if (isConditionalFailure(err)) return { framesSent, connectionsDropped, leased: true, behind: false };
       throw err;
     }
     const cursorsAfter = Object.values(after);
@@ -266,6 +280,28 @@ export async function deliverPending(
     if (next.length === 0) break;
   }
   return { framesSent, connectionsDropped, leased: true, behind: false };
+}
+
+/**
+ * `deliverPending` within `budgetMs`, then, when listeners are still behind, `handOver` (the
+ * backlog worker goes on); what it sent, dropped and handed over counted in the metrics. The one
+ * way every sender (order stream, backlog worker, listen) delivers.
+ */
+export async function deliverOrHandOver(
+  deps: DeliveryDeps,
+  accountId: string,
+  budgetMs: number,
+  handOver: (accountId: string) => Promise<void>,
+): Promise<DeliveryResult> {
+  const r = await deliverPending(deps, accountId, budgetMs);
+  if (r.framesSent > 0) metrics.addMetric('TradeUpdatesSent', MetricUnit.Count, r.framesSent);
+  if (r.connectionsDropped > 0)
+    metrics.addMetric('StreamConnectionsDropped', MetricUnit.Count, r.connectionsDropped);
+  if (r.behind) {
+    metrics.addMetric('TradeUpdatesHandedOver', MetricUnit.Count, 1);
+    await handOver(accountId);
+  }
+  return r;
 }
 
 /** Registers a listener of the account from `cursor` (creating the listeners item when needed). */
@@ -298,7 +334,7 @@ export async function addListener(
     );
     return 'added';
   } catch (err) {
-    if (isConditionFailure(err)) return 'full';
+    if (isConditionalFailure(err)) return 'full';
     throw err;
   }
 }
@@ -321,6 +357,6 @@ export async function removeListener(
       }),
     );
   } catch (err) {
-    if (!isConditionFailure(err)) throw err;
+    if (!isConditionalFailure(err)) throw err;
   }
 }

@@ -21,19 +21,17 @@
  * tokens; publisher: subscribers dedupe on metadata.eventId).
  */
 import { randomUUID } from 'node:crypto';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { LedgerState } from '../core/index.js';
 import { OrderStateCache } from '../event-store/state-cache.js';
 import { errorName, streamHandler } from '../event-store/stream-records.js';
 import { AccountLedger } from '../orders/account-ledger.js';
-import { backlogEntry, type DeliveryDeps, deliverPending } from '../orders/trade-update-stream.js';
+import { backlogHandOver, type DeliveryDeps, deliverOrHandOver } from '../orders/trade-update-stream.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { managementApiConnections } from '../platform/connections.js';
 import { dynamo } from '../platform/dynamo.js';
 import { eventBridge } from '../platform/event-bridge.js';
-import { logger, metrics } from '../platform/observability.js';
+import { logger } from '../platform/observability.js';
 import { stepFunctions } from '../platform/step-functions.js';
 import { keepPositions, type PositionKeeperDeps } from './position-keeper.js';
 import { type ProjectorDeps, projectBatch, type TradeUpdateLogDeps } from './projector.js';
@@ -67,14 +65,7 @@ async function deliverAll(
   await Promise.all(
     [...accounts].map(async (accountId) => {
       try {
-        const r = await deliverPending(deps, accountId, INLINE_DELIVERY_BUDGET_MS);
-        if (r.framesSent > 0) metrics.addMetric('TradeUpdatesSent', MetricUnit.Count, r.framesSent);
-        if (r.connectionsDropped > 0)
-          metrics.addMetric('StreamConnectionsDropped', MetricUnit.Count, r.connectionsDropped);
-        if (r.behind) {
-          metrics.addMetric('TradeUpdatesHandedOver', MetricUnit.Count, 1);
-          await handOver(accountId);
-        }
+        await deliverOrHandOver(deps, accountId, INLINE_DELIVERY_BUDGET_MS, handOver);
       } catch (err) {
         logger.warn('trade updates not delivered now (the next append or listen retries)', {
           accountId,
@@ -116,13 +107,11 @@ export async function orderStreamBatch(
     toPublish.Records.length === 0 ? { batchItemFailures: [] } : publishBatch(toPublish, deps.publisher),
     deps.tradeUpdates === undefined || appended.size === 0
       ? undefined
-      : deliverAll(appended, deps.tradeUpdates.delivery, async (accountId) => {
-          const out = await deps.publisher.bus.send(
-            new PutEventsCommand({ Entries: [backlogEntry(deps.publisher.eventBusName, accountId)] }),
-          );
-          if ((out.FailedEntryCount ?? 0) > 0)
-            throw new Error(`backlog event refused: ${JSON.stringify(out.Entries)}`);
-        }),
+      : deliverAll(
+          appended,
+          deps.tradeUpdates.delivery,
+          backlogHandOver(deps.publisher.bus, () => deps.publisher.eventBusName),
+        ),
   ]);
   const first = earliest(event, [projected, signalled, published]);
   const record = first === null ? undefined : event.Records[first];

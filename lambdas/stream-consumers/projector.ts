@@ -25,7 +25,7 @@ import {
   tradeUpdateOf,
   type UnsequencedTradeUpdate,
 } from '../core/index.js';
-import { EventStore, type StoredEvent } from '../event-store/event-store.js';
+import { cancellationCodes, EventStore, type StoredEvent } from '../event-store/event-store.js';
 import type { OrderStateCache } from '../event-store/state-cache.js';
 import {
   errorName,
@@ -100,13 +100,6 @@ async function rebuild(
 }
 
 const MAX_APPEND_ATTEMPTS = 12;
-
-function cancellationCodes(err: unknown): readonly (string | undefined)[] | null {
-  if (errorName(err) !== 'TransactionCanceledException') return null;
-  return ((err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).map(
-    (r) => r.Code,
-  );
-}
 
 /** The updates of the steps after `afterSeq` (positions of fills from this batch's executions or the ledger). */
 async function updatesOf(

@@ -13,12 +13,11 @@
 import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { parseOrThrow } from '../core/zod-messages.js';
-import { backlogEntry, type DeliveryDeps, deliverPending } from '../orders/trade-update-stream.js';
+import { backlogHandOver, type DeliveryDeps, deliverOrHandOver } from '../orders/trade-update-stream.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { managementApiConnections } from '../platform/connections.js';
 import { dynamo } from '../platform/dynamo.js';
@@ -39,13 +38,7 @@ export interface BacklogDeps {
 /** One account's backlog (a record's EventBridge event). Throws when it should be retried. */
 export async function deliverBacklog(event: unknown, deps: BacklogDeps): Promise<void> {
   const { accountId } = parseOrThrow(recordBody, event).detail;
-  const r = await deliverPending(deps.delivery, accountId, DELIVERY_BUDGET_MS);
-  metrics.addMetric('TradeUpdatesSent', 'Count', r.framesSent);
-  if (r.connectionsDropped > 0) metrics.addMetric('StreamConnectionsDropped', 'Count', r.connectionsDropped);
-  if (r.behind) {
-    metrics.addMetric('TradeUpdatesHandedOver', 'Count', 1);
-    await deps.handOver(accountId);
-  }
+  const r = await deliverOrHandOver(deps.delivery, accountId, DELIVERY_BUDGET_MS, deps.handOver);
   logger.info('trade updates backlog delivered', { accountId, ...r });
 }
 
@@ -57,13 +50,7 @@ const deps: BacklogDeps = {
     now: Date.now,
     senderId: randomUUID(),
   },
-  handOver: async (accountId) => {
-    const out = await eventBridge.send(
-      new PutEventsCommand({ Entries: [backlogEntry(requiredEnv(ENV.eventBusName), accountId)] }),
-    );
-    if ((out.FailedEntryCount ?? 0) > 0)
-      throw new Error(`backlog event refused: ${JSON.stringify(out.Entries)}`);
-  },
+  handOver: backlogHandOver(eventBridge, () => requiredEnv(ENV.eventBusName)),
 };
 
 const processor = new BatchProcessor(EventType.SQS);

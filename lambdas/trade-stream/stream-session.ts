@@ -17,7 +17,6 @@
  * - `$disconnect`: the connection leaves its accounts' listeners.
  */
 import { randomUUID } from 'node:crypto';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
@@ -29,10 +28,10 @@ import {
 } from '../orders/credentials.js';
 import {
   addListener,
-  backlogEntry,
+  backlogHandOver,
   connectionPk,
   type DeliveryDeps,
-  deliverPending,
+  deliverOrHandOver,
   loadHead,
   removeListener,
 } from '../orders/trade-update-stream.js';
@@ -64,6 +63,8 @@ export interface SessionDeps {
 /** How long a connection item outlives its last authenticate (API Gateway closes at 2 h). */
 export const CONNECTION_TTL_SECONDS = 3 * 3600;
 export const STREAMS = ['trade_updates'] as const;
+/** How long a listen replays before the backlog worker takes over (the function's timeout is 29 s). */
+export const REPLAY_BUDGET_MS = 20_000;
 
 const OK: APIGatewayProxyResultV2 = { statusCode: 200 };
 
@@ -261,7 +262,7 @@ async function listen(deps: SessionDeps, connectionId: string, message: unknown)
       }
     }
     // Out of time with a long replay: the backlog worker goes on (the lease was given back).
-    if ((await deliverPending(delivery, accountId)).behind) await deps.handOver(accountId);
+    await deliverOrHandOver(delivery, accountId, REPLAY_BUDGET_MS, deps.handOver);
   }
 }
 
@@ -315,11 +316,5 @@ export const handler = createSession({
   verify,
   now: Date.now,
   senderId: randomUUID(),
-  handOver: async (accountId) => {
-    const out = await eventBridge.send(
-      new PutEventsCommand({ Entries: [backlogEntry(requiredEnv(ENV.eventBusName), accountId)] }),
-    );
-    if ((out.FailedEntryCount ?? 0) > 0)
-      throw new Error(`backlog event refused: ${JSON.stringify(out.Entries)}`);
-  },
+  handOver: backlogHandOver(eventBridge, () => requiredEnv(ENV.eventBusName)),
 });
