@@ -131,6 +131,27 @@ async function loadConnection(deps: SessionDeps, connectionId: string): Promise<
   return parsed.success ? parsed.data : null;
 }
 
+/** Writes the connection's item (its TTL renewed). */
+async function saveConnection(
+  deps: SessionDeps,
+  connectionId: string,
+  record: ConnectionRecord,
+): Promise<void> {
+  await deps.doc.send(
+    new PutCommand({
+      TableName: deps.table,
+      Item: {
+        pk: connectionPk(connectionId),
+        sk: 0,
+        principalId: record.principalId,
+        accountIds: record.accountIds,
+        listening: record.listening ?? [],
+        expiresAt: Math.floor(deps.now() / 1000) + CONNECTION_TTL_SECONDS,
+      },
+    }),
+  );
+}
+
 async function stopListening(deps: SessionDeps, connectionId: string, record: ConnectionRecord | null) {
   await Promise.all(
     (record?.listening ?? []).map((accountId) =>
@@ -170,19 +191,11 @@ async function authenticate(deps: SessionDeps, connectionId: string, message: un
   }
   // Re-authenticating as someone else ends what the connection listened to before.
   if (before !== null) await stopListening(deps, connectionId, before);
-  await deps.doc.send(
-    new PutCommand({
-      TableName: deps.table,
-      Item: {
-        pk: connectionPk(connectionId),
-        sk: 0,
-        principalId: verdict.principalId,
-        accountIds: verdict.accountIds,
-        listening: [],
-        expiresAt: Math.floor(deps.now() / 1000) + CONNECTION_TTL_SECONDS,
-      },
-    }),
-  );
+  await saveConnection(deps, connectionId, {
+    principalId: verdict.principalId,
+    accountIds: [...verdict.accountIds],
+    listening: [],
+  });
   await deps.connections.post(connectionId, authorizationFrame('authenticate', 'authorized'));
 }
 
@@ -230,19 +243,7 @@ async function listen(deps: SessionDeps, connectionId: string, message: unknown)
     ...record,
     listening: (record.listening ?? []).filter((a) => !already.has(a)),
   });
-  await deps.doc.send(
-    new PutCommand({
-      TableName: deps.table,
-      Item: {
-        pk: connectionPk(connectionId),
-        sk: 0,
-        principalId: record.principalId,
-        accountIds: record.accountIds,
-        listening: accounts,
-        expiresAt: Math.floor(deps.now() / 1000) + CONNECTION_TTL_SECONDS,
-      },
-    }),
-  );
+  await saveConnection(deps, connectionId, { ...record, listening: accounts });
   // The acknowledgement first: the replayed updates follow it on the same channel.
   await deps.connections.post(
     connectionId,
