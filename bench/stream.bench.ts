@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     logFile: join(dir, 'handlers.log'),
     ...tradingDaySession(),
   });
-  const streamUrl = `${oms.apiUrl.replace(/^http/, 'ws')}/stream`;
+  const streamUrl = oms.streamUrl;
   const place = async (n: number): Promise<boolean> => {
     const res = await fetch(`${oms.apiUrl}/v2/orders`, {
       method: 'POST',

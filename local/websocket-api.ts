@@ -90,11 +90,6 @@ export class LocalWebSocketApi {
     this.stage = options.stage ?? spec.stages[0] ?? '$default';
   }
 
-  /** Open connections (for tests and the banner). */
-  get size(): number {
-    return this.connections.size;
-  }
-
   private requestContext(
     c: { id: string; connectedAt: number; sourceIp: string; userAgent: string },
     routeKey: string,

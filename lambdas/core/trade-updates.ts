@@ -20,7 +20,6 @@
  * each child fill is (the parent is the order the client placed).
  */
 import { nameBasedUuid } from './asset.js';
-import { formatNanos } from './decimal.js';
 import type { OrderEvent } from './events.js';
 import type { OrderState } from './order.js';
 import { type AlpacaOrder, toAlpacaOrder } from './order-view.js';
@@ -126,12 +125,4 @@ export function tradeUpdateOf(
 /** The UUID a trade update names an execution by: a pure function of the order and its exec id. */
 export function executionUuidOf(orderId: string, execId: string): string {
   return nameBasedUuid(`stockbot.oms/execution/${orderId}/${execId}`);
-}
-
-/** The signed quantity of `symbol` in a ledger's positions map (`'0'` when flat). */
-export function signedPositionQty(
-  positions: Readonly<Record<string, { readonly qty: string }>>,
-  symbol: string,
-): string {
-  return positions[symbol.toUpperCase()]?.qty ?? formatNanos(0n);
 }
