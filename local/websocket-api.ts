@@ -237,8 +237,10 @@ export class LocalWebSocketApi {
   }
 
   private async message(c: Connection, bytes: Buffer, isBinary: boolean): Promise<void> {
-    const text = !isBinary && isUtf8(bytes) ? bytes.toString('utf8') : null;
-    const routeKey = this.routeOf(text ?? (isUtf8(bytes) ? bytes.toString('utf8') : null));
+    // A binary frame is routed by its content too, but reaches the function base64-encoded.
+    const utf8 = isUtf8(bytes) ? bytes.toString('utf8') : null;
+    const text = isBinary ? null : utf8;
+    const routeKey = this.routeOf(utf8);
     const context = this.requestContext(c, routeKey ?? '$default', 'MESSAGE');
     if (routeKey === null) {
       this.sendFrame(
