@@ -71,6 +71,11 @@ export function formatNanos(v: Nanos): string {
   return `${sign}${whole}.${fraction.toString().padStart(SCALE, '0').replace(/0+$/, '')}`;
 }
 
+/** A signed decimal as text (a fee may be a rebate: `-0.0020`); `nanos` takes only non-negative ones. */
+export function signedNanos(text: string): Nanos {
+  return text.startsWith('-') ? -nanos(text.slice(1)) : nanos(text);
+}
+
 /** Number of fractional digits the value needs (0..9). */
 export function fractionDigits(v: Nanos): number {
   let f = (v < 0n ? -v : v) % ONE;
