@@ -166,7 +166,16 @@ export type AlgoAction =
       readonly execId: string;
       readonly lastQty: string;
       readonly lastPx: string;
+      /** Where the child executed, its fee and liquidity (the parent's TCA reads them). */
+      readonly venue?: string;
+      readonly fee?: string;
+      readonly liquidity?: 'added' | 'removed';
     }
+  /**
+   * A split order (smart order routing) whose children are all closed short of its quantity: the
+   * OMS cancels the remainder (`ROUTED_CHILDREN_CLOSED`), keeping the fills.
+   */
+  | { readonly kind: 'cancelRoutedRemainder' }
   /** Record that a child closed (after its fills are mirrored); then ask the algorithm again. */
   | {
       readonly kind: 'closeChild';
@@ -192,6 +201,9 @@ const OUTCOME_OF: Readonly<Record<string, ChildOutcome>> = {
  * (`children`: the states of the children the parent released, by id). Repeating an action is
  * harmless: a fill already mirrored is recognised by its execId, a closed child stays closed.
  */
+/** Who asks for a split order's remainder to be canceled when its children closed short of it. */
+export const ROUTED_CHILDREN_CLOSED = 'oms:routing:children_closed';
+
 export function reconcileAlgo(parent: OrderState, children: ReadonlyMap<string, OrderState>): AlgoAction[] {
   const algo = parent.algo;
   if (algo === null) return [];
@@ -206,7 +218,16 @@ export function reconcileAlgo(parent: OrderState, children: ReadonlyMap<string, 
     let mirrored = known.filled;
     for (const [execId, x] of child.executions) {
       if (!x.applied || parent.executions.has(execId)) continue;
-      actions.push({ kind: 'mirrorFill', childOrderId, execId, lastQty: x.lastQty, lastPx: x.lastPx });
+      actions.push({
+        kind: 'mirrorFill',
+        childOrderId,
+        execId,
+        lastQty: x.lastQty,
+        lastPx: x.lastPx,
+        ...(x.venue === undefined ? {} : { venue: x.venue }),
+        ...(x.fee === undefined ? {} : { fee: x.fee }),
+        ...(x.liquidity === undefined ? {} : { liquidity: x.liquidity }),
+      });
       mirrored += nanos(x.lastQty);
     }
     if (!known.open) continue;
@@ -225,6 +246,16 @@ export function reconcileAlgo(parent: OrderState, children: ReadonlyMap<string, 
   const settling = actions.some((a) => a.kind === 'closeChild' || a.kind === 'mirrorFill');
   if (!isSettled(parent) && parent.cancelRequest !== 'none' && openChildren === 0 && !settling) {
     actions.push({ kind: 'confirmParentCancel' });
+  }
+  // A split order's children are its whole quantity: when they are all closed, so is it.
+  if (
+    parent.routing?.split === true &&
+    !isSettled(parent) &&
+    parent.cancelRequest === 'none' &&
+    openChildren === 0 &&
+    !settling
+  ) {
+    actions.push({ kind: 'cancelRoutedRemainder' });
   }
   return actions;
 }

@@ -74,10 +74,19 @@ export const orderSpecSchema = z.strictObject({
   ),
 });
 
+/** A fee in canonical decimal text (negative: a rebate). */
+const feeText = z
+  .string()
+  .check(z.regex(/^-?(0|[1-9][0-9]{0,19})(\.[0-9]{0,8}[1-9])?$/, 'must be a canonical decimal (<= 9 dp)'));
+
 const fillData = z.strictObject({
   execId: id,
   lastQty: decimalText,
   lastPx: decimalText,
+  // The venue's fee for this execution (FIX Commission; negative: a rebate) and whether it added
+  // or removed liquidity (FIX LastLiquidityInd); absent when the venue does not say.
+  fee: z.optional(feeText),
+  liquidity: z.optional(z.enum(['added', 'removed'])),
   venue: z.nullable(id),
   filledQty: decimalText,
   leavesQty: z.nullable(decimalText),
@@ -140,8 +149,13 @@ export const eventDataSchemas = {
         ),
         // The arrival quote (issue 14's blotter: arrival price and slippage); absent before it.
         quote: z.optional(z.strictObject({ bid: z.nullable(decimalText), ask: z.nullable(decimalText) })),
+        // The account's routing policy (issue 15); absent: the default.
+        routingPolicy: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+        // The client's decision price (the OMS extension `decision_price`, issue 15's TCA).
+        decisionPrice: z.optional(decimalText),
       }),
     ),
+    routedTo: z.optional(id),
   }),
   OrderActivated: z.strictObject({ qty: decimalText }),
   OrderTrailMoved: z.strictObject({ hwm: decimalText }),
@@ -160,6 +174,51 @@ export const eventDataSchemas = {
     filledQty: decimalText,
   }),
   OrderArmed: z.strictObject({ venue: id }),
+  OrderRouted: z.strictObject({
+    policy: z.string().check(z.minLength(1)),
+    marketable: z.boolean(),
+    nbbo: z.strictObject({ bid: z.nullable(decimalText), ask: z.nullable(decimalText) }),
+    venues: z.array(
+      z.strictObject({
+        venue: id,
+        primary: z.boolean(),
+        bid: z.nullable(decimalText),
+        ask: z.nullable(decimalText),
+        bidSize: z.nullable(decimalText),
+        askSize: z.nullable(decimalText),
+        takerFee: feeText,
+        makerFee: feeText,
+        latencyMs: z.number().check(z.int(), z.nonnegative()),
+        fillRate: z.number().check(z.minimum(0), z.maximum(1)),
+        down: z.boolean(),
+        failedAt: z.nullable(z.iso.datetime({ offset: true })),
+      }),
+    ),
+    excluded: z.array(
+      z.strictObject({
+        venue: id,
+        reason: z.enum([
+          'venue_down',
+          'failed_recently',
+          'auction_at_primary_only',
+          'no_quote',
+          'beyond_limit',
+        ]),
+      }),
+    ),
+    allocations: z.array(
+      z.strictObject({
+        venue: id,
+        qty: z.nullable(decimalText),
+        notional: z.nullable(decimalText),
+        limitPrice: z.nullable(decimalText),
+        expectedPrice: z.nullable(decimalText),
+        liquidity: z.enum(['take', 'post']),
+        childOrderId: z.nullable(id),
+      }),
+    ),
+    reason: z.string().check(z.minLength(1)),
+  }),
   OrderAccepted: z.strictObject({ venueOrderId: z.nullable(id) }),
   OrderRejected: z.strictObject({ reason: text }),
   OrderTriggered: z.strictObject({

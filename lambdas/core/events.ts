@@ -6,6 +6,7 @@
 
 import type { OrderSpec, TimeInForce } from './order-request.js';
 import type { RiskSnapshot } from './risk.js';
+import type { RoutingDecisionRecord } from './routing/router.js';
 
 interface EventBase<T extends string, D> {
   readonly type: T;
@@ -59,8 +60,21 @@ export type OrderSubmitted = EventBase<
     readonly contingency?: Contingency;
     /** What the API's pre-trade check read (core `RiskSnapshot`); absent on replacements. */
     readonly acceptedAgainst?: RiskSnapshot;
+    /**
+     * The venue the order goes to without a routing decision of its own: a smart-routed child's
+     * allocation (its parent's `OrderRouted` explains it), a replacement's (it continues its
+     * order at that venue). Absent: the order is routed when it is sent.
+     */
+    readonly routedTo?: string;
   }
 >;
+/**
+ * The smart order router's decision for the order (core routing/): the venues it saw (quotes,
+ * sizes, fees, health), the ones it excluded and why, the policy, and the allocation. One
+ * allocation without a child: the order itself goes there. Several: the order is split, and each
+ * allocation names the child order placed for it in the same transaction.
+ */
+export type OrderRouted = EventBase<'OrderRouted', RoutingDecisionRecord>;
 /**
  * An algorithmic parent's decision at a slice time or when a child closed (the algorithm's
  * `decide`): the audit trail of its schedule, and with `release` the child placed in the same
@@ -113,6 +127,10 @@ interface FillData {
   readonly lastQty: string;
   readonly lastPx: string;
   readonly venue: string | null;
+  /** The venue's fee for it (dollars, negative: a rebate; FIX Commission), when it says. */
+  readonly fee?: string;
+  /** FIX LastLiquidityInd: the execution added liquidity (the order rested) or removed it. */
+  readonly liquidity?: 'added' | 'removed';
   /** The order after this fill (derived, carried for subscribers' convenience). */
   readonly filledQty: string;
   readonly leavesQty: string | null;
@@ -182,6 +200,7 @@ export type OrderEvent =
   | OrderSliceDecided
   | OrderChildClosed
   | OrderArmed
+  | OrderRouted
   | OrderAccepted
   | OrderRejected
   | OrderTriggered
@@ -227,6 +246,8 @@ export const FIX_MESSAGE_OF: Readonly<
   OrderChildClosed: { msgType: null },
   // The OMS holds the stop itself: FIX ExecType A (pending new) until it triggers and is sent.
   OrderArmed: { msgType: '8', execType: 'A' },
+  // The OMS's own routing record; the venue sees the NewOrderSingle(s) it leads to.
+  OrderRouted: { msgType: null },
   OrderAccepted: { msgType: '8', execType: '0' },
   OrderRejected: { msgType: '8', execType: '8' },
   OrderTriggered: { msgType: '8', execType: 'L' },

@@ -27,6 +27,7 @@ import type { Contingency, OrderEvent, OrderSubmitted, QuarantineReason, Replace
 import { describeFieldErrors, type FieldError } from './field-error.js';
 import { type OrderSpec, type OrderType, specToRequest, validateOrderRequest } from './order-request.js';
 import type { RiskSnapshot } from './risk.js';
+import type { RoutingDecisionRecord } from './routing/router.js';
 import { isTerminal, type OrderStatus } from './status.js';
 
 /** Where the order is in its life, before pending requests and fills are taken into account. */
@@ -56,6 +57,18 @@ export interface Execution {
   readonly lastQty: string;
   readonly lastPx: string;
   readonly applied: boolean;
+  /** Where it executed, its fee and liquidity, when the report said (a parent mirrors them). */
+  readonly venue?: string;
+  readonly fee?: string;
+  readonly liquidity?: 'added' | 'removed';
+}
+
+/** The router's decision as the order keeps it (`OrderRouted`). */
+export interface RoutingState {
+  /** The venues it went to, in allocation order. */
+  readonly venues: readonly string[];
+  /** Split into child orders (the order itself is then at no venue: its children are). */
+  readonly split: boolean;
 }
 
 export interface PendingReplace {
@@ -120,8 +133,15 @@ export interface OrderState {
   readonly replacedBy: string | null;
   /** Its place in a bracket, OCO or OTO order; null for a simple order. */
   readonly contingency: Contingency | null;
-  /** Present on an algorithmic parent (contingency role `algo_parent`). */
+  /**
+   * Present on an algorithmic parent (contingency role `algo_parent`), and on an order the router
+   * split into child orders (`OrderRouted`): the same children, mirrored and closed the same way.
+   */
   readonly algo: AlgoState | null;
+  /** The venue the order itself works at (`OrderRouted`, or `routedTo`); null before routing or when split. */
+  readonly venue: string | null;
+  /** The routing decision; null until routed (a replacement, a child: never routed themselves). */
+  readonly routing: RoutingState | null;
   /** `stage|error` of every exception recorded: a retried record does not record it twice. */
   readonly recordedExceptions: ReadonlySet<string>;
   /** The changes the replacement order takes over (kept once replaced, for `openReplacement`). */
@@ -239,11 +259,18 @@ export type OrderCommand =
       readonly contingency?: Contingency;
       /** What the API's pre-trade check read, recorded on the event (core `RiskSnapshot`). */
       readonly acceptedAgainst?: RiskSnapshot;
+      /** The venue it goes to without routing of its own (a split order's child). */
+      readonly routedTo?: string;
     }
   /** The venue (or the OMS, for a stop it holds) reports a trailing stop's new high-water mark. */
   | { readonly type: 'moveTrail'; readonly hwm: string }
   /** The OMS holds the stop's trigger: `venue` does not hold this order type (see `trigger.ts`). */
   | { readonly type: 'arm'; readonly venue: string }
+  /**
+   * The smart order router's decision (core routing/), recorded before the order is sent. Several
+   * allocations split the order: each names its child (placed in the same transaction).
+   */
+  | { readonly type: 'route'; readonly decision: RoutingDecisionRecord }
   /** Releases a held leg, sized to what it protects (at most its qty). */
   | { readonly type: 'activate'; readonly qty: string }
   | { readonly type: 'accept'; readonly venueOrderId?: string }
@@ -260,6 +287,9 @@ export type OrderCommand =
       readonly lastQty: string;
       readonly lastPx: string;
       readonly venue?: string;
+      /** The venue's fee (negative: a rebate) and liquidity indicator, when it reports them. */
+      readonly fee?: string;
+      readonly liquidity?: 'added' | 'removed';
       /** On an algorithmic parent: the child whose fill this mirrors. */
       readonly childOrderId?: string;
     }
@@ -334,7 +364,8 @@ export type RefusalCode =
   | 'invalid_execution'
   | 'not_replaceable'
   | 'invalid_replace'
-  | 'invalid_restate';
+  | 'invalid_restate'
+  | 'invalid_routing';
 
 export interface Refusal {
   readonly code: RefusalCode;
@@ -379,6 +410,7 @@ const PHASE_ROWS: { readonly [C in OrderCommandType]: PhaseRow } = {
   submit:             ['order_exists',   'order_exists',    'order_exists',    'order_exists',    'order_exists',    'order_exists'],
   moveTrail:          ['allow',          'allow',           'allow',           'allow',           'allow',           'ignore'],
   arm:                ['not_armable',    'ignore',          'allow',           'not_armable',     'not_armable',     'not_armable'],
+  route:              ['not_pending_new','not_pending_new', 'allow',           'ignore',          'not_pending_new', 'order_closed'],
   activate:           ['allow',          'not_held',        'not_held',        'not_held',        'not_held',        'not_held'],
   accept:             ['not_pending_new','not_pending_new', 'allow',           'not_pending_new', 'not_pending_new', 'not_pending_new'],
   reject:             ['not_pending_new','not_pending_new', 'allow',           'not_pending_new', 'not_pending_new', 'not_pending_new'],
@@ -453,6 +485,7 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
           0n,
           command.contingency,
           command.acceptedAgainst,
+          command.routedTo,
         ),
       ],
     };
@@ -492,6 +525,31 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
         return refuse('not_armable', `arm: order is ${statusOf(s)}${s.triggered ? ', triggered' : ''}`);
       if (command.venue === '') return refuse('not_armable', 'arm: the venue must be named');
       return one('OrderArmed', { venue: command.venue });
+    }
+
+    case 'route': {
+      // A retried step: the decision is recorded already (the caller answers from it).
+      if (rule === 'ignore' || s.routing !== null) return { ok: true, events: [] };
+      if (barred !== null)
+        return refusedByPhase(`route: order is ${statusOf(s)}, not pending_new`) as Decision;
+      const d = command.decision;
+      if (d.allocations.length > 1 && d.allocations.some((a) => a.childOrderId === null))
+        return refuse('invalid_routing', 'route: every allocation of a split order names its child');
+      if (d.allocations.length > 1 && (s.contingency !== null || s.algo !== null))
+        return refuse('invalid_routing', 'route: only a simple order is split');
+      const events: OrderEvent[] = [
+        { type: 'OrderRouted', orderId: s.orderId, seq: s.seq + 1, occurredAt: at, data: d } as OrderEvent,
+      ];
+      // Split: the parent works through its children from now on (Alpaca `new`), as an algorithmic parent does.
+      if (d.allocations.length > 1)
+        events.push({
+          type: 'OrderAccepted',
+          orderId: s.orderId,
+          seq: s.seq + 2,
+          occurredAt: at,
+          data: { venueOrderId: null },
+        } as OrderEvent);
+      return { ok: true, events };
     }
 
     case 'activate': {
@@ -764,6 +822,10 @@ function decideFill(
   const qtyText = formatNanos(lastQty);
   const pxText = formatNanos(lastPx);
   const report = { execId: c.execId, lastQty: qtyText, lastPx: pxText, venue: c.venue ?? null };
+  const costs = {
+    ...(c.fee === undefined ? {} : { fee: c.fee }),
+    ...(c.liquidity === undefined ? {} : { liquidity: c.liquidity }),
+  };
   const seen = s.executions.get(c.execId);
   if (seen !== undefined) {
     // A redelivered report changes nothing (a quarantined one included); the same id with other
@@ -782,6 +844,7 @@ function decideFill(
   const leaves = leavesQtyOf(after);
   return one(isFullyFilled(after) ? 'OrderFilled' : 'OrderPartiallyFilled', {
     ...report,
+    ...costs,
     filledQty: formatNanos(filledQty),
     leavesQty: leaves === null ? null : formatNanos(leaves),
     filledAvgPrice: formatNanos(divideHalfEven(filledValue, filledQty)),
@@ -933,6 +996,7 @@ function submittedEvent(
   carriedValue: Value18,
   contingency?: Contingency,
   acceptedAgainst?: RiskSnapshot,
+  routedTo?: string,
 ): OrderSubmitted {
   return {
     type: 'OrderSubmitted',
@@ -948,6 +1012,7 @@ function submittedEvent(
       carriedFilledValue: formatValue18(carriedValue),
       ...(contingency === undefined ? {} : { contingency }),
       ...(acceptedAgainst === undefined ? {} : { acceptedAgainst }),
+      ...(routedTo === undefined ? {} : { routedTo }),
     },
   };
 }
@@ -978,6 +1043,9 @@ export function openReplacement(replaced: OrderState, now: number): readonly Ord
     replaced.filledValue,
     // The replacement takes its member's place in the group; it works, so it is not held.
     replaced.contingency === null ? undefined : { ...replaced.contingency, held: false },
+    undefined,
+    // It continues its order at that order's venue (cancels and replaces go there).
+    replaced.venue ?? undefined,
   );
   const follows = <T extends OrderEvent['type']>(type: T, data: EventOf<T>['data']) =>
     ({ type, orderId: id, seq: opening.length + 1, occurredAt: at, data }) as OrderEvent;
@@ -1047,6 +1115,22 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
     }
     case 'OrderArmed':
       return { ...s, phase: 'armed', armedFor: e.data.venue };
+    case 'OrderRouted': {
+      const allocations = e.data.allocations;
+      const split = allocations.length > 1;
+      const routing = { venues: allocations.map((a) => a.venue), split };
+      if (!split) return { ...s, routing, venue: allocations[0]?.venue ?? s.venue };
+      const children = new Map<string, AlgoChild>();
+      for (const a of allocations)
+        children.set(a.childOrderId as string, { qty: nanos(a.qty as string), filled: 0n, open: true });
+      // Nothing more to release: the children are the whole order (the coordinator closes it with them).
+      return {
+        ...s,
+        routing,
+        venue: null,
+        algo: { decidedSlices: new Set(), children, volumeMark: null, done: true },
+      };
+    }
     case 'OrderAccepted':
       return { ...s, phase: 'working', venueOrderId: e.data.venueOrderId };
     case 'OrderRejected':
@@ -1067,6 +1151,9 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
         lastQty: e.data.lastQty,
         lastPx: e.data.lastPx,
         applied: true,
+        ...(e.data.venue === null ? {} : { venue: e.data.venue }),
+        ...(e.data.fee === undefined ? {} : { fee: e.data.fee }),
+        ...(e.data.liquidity === undefined ? {} : { liquidity: e.data.liquidity }),
       });
       const childId = e.data.childOrderId;
       const child = childId === undefined ? undefined : s.algo?.children.get(childId);
@@ -1188,6 +1275,8 @@ function openState(e: OrderSubmitted): OrderState {
     replaces: e.data.replaces,
     replacedBy: null,
     contingency: e.data.contingency ?? null,
+    venue: e.data.routedTo ?? null,
+    routing: null,
     algo:
       e.data.contingency?.role === 'algo_parent'
         ? { decidedSlices: new Set(), children: new Map(), volumeMark: null, done: false }

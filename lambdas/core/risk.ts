@@ -82,6 +82,10 @@ export interface RiskSnapshot {
    * price and slippage; issue 15's TCA builds on it). Absent on orders placed before it was kept.
    */
   readonly quote?: { readonly bid: string | null; readonly ask: string | null };
+  /** The account's routing policy (core routing/); absent: `DEFAULT_ROUTING_POLICY`. */
+  readonly routingPolicy?: string;
+  /** The client's decision price (`decision_price`, an OMS extension): TCA's paper portfolio. */
+  readonly decisionPrice?: string;
 }
 
 export interface RiskLimits {

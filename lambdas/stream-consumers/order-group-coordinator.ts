@@ -23,6 +23,7 @@ import {
   type GroupAction,
   type OrderCommand,
   type OrderState,
+  ROUTED_CHILDREN_CLOSED,
   reconcileAlgo,
   reconcileGroup,
 } from '../core/index.js';
@@ -139,6 +140,9 @@ function algoCommandOf(groupId: string, a: AlgoAction): [string, OrderCommand] {
           lastQty: a.lastQty,
           lastPx: a.lastPx,
           childOrderId: a.childOrderId,
+          ...(a.venue === undefined ? {} : { venue: a.venue }),
+          ...(a.fee === undefined ? {} : { fee: a.fee }),
+          ...(a.liquidity === undefined ? {} : { liquidity: a.liquidity }),
         },
       ];
     case 'closeChild':
@@ -150,6 +154,8 @@ function algoCommandOf(groupId: string, a: AlgoAction): [string, OrderCommand] {
       return [a.childOrderId, { type: 'requestCancel', requestedBy: `${COORDINATOR}:parent_canceled` }];
     case 'confirmParentCancel':
       return [groupId, { type: 'confirmCancel' }];
+    case 'cancelRoutedRemainder':
+      return [groupId, { type: 'requestCancel', requestedBy: ROUTED_CHILDREN_CLOSED }];
   }
 }
 

@@ -49,6 +49,32 @@ function scenario(type: OrderCommandType): { state: OrderState; command: OrderCo
       return { state: trailing, command: { type, venue: 'SIMX' } };
     case 'activate':
       return { state: limit, command: { type, qty: '1' } };
+    case 'route':
+      return {
+        state: limit,
+        command: {
+          type,
+          decision: {
+            policy: 'best_price',
+            marketable: false,
+            nbbo: { bid: '9.99', ask: '10.01' },
+            venues: [],
+            excluded: [],
+            allocations: [
+              {
+                venue: 'SIMX',
+                qty: '1',
+                notional: null,
+                limitPrice: '10',
+                expectedPrice: null,
+                liquidity: 'post',
+                childOrderId: null,
+              },
+            ],
+            reason: 'rests at SIMX',
+          },
+        },
+      };
     case 'accept':
       return { state: limit, command: { type, venueOrderId: 'v1' } };
     case 'reject':

@@ -32,6 +32,7 @@ const ALL_TYPES: readonly OrderEventType[] = [
   'OrderSliceDecided',
   'OrderChildClosed',
   'OrderArmed',
+  'OrderRouted',
   'OrderAccepted',
   'OrderRejected',
   'OrderTriggered',
@@ -126,9 +127,53 @@ const commandArb: fc.Arbitrary<OrderCommand> = fc.oneof(
         lastQty: qty,
         lastPx: px,
         venue: fc.constantFrom('SIMX', undefined),
+        fee: fc.constantFrom('0.03', '-0.002', undefined),
+        liquidity: fc.constantFrom('added' as const, 'removed' as const, undefined),
       })
-      .map<OrderCommand>((f) => ({ type: 'fill', ...f })),
+      .map<OrderCommand>(({ fee, liquidity, ...f }) => ({
+        type: 'fill',
+        ...f,
+        ...(fee === undefined ? {} : { fee }),
+        ...(liquidity === undefined ? {} : { liquidity }),
+      })),
   },
+  fc.constantFrom('SIMX', 'SIMY').map<OrderCommand>((venue) => ({
+    type: 'route',
+    decision: {
+      policy: 'best_price',
+      marketable: true,
+      nbbo: { bid: '9.99', ask: '10.01' },
+      venues: [
+        {
+          venue,
+          primary: venue === 'SIMX',
+          bid: '9.99',
+          ask: '10.01',
+          bidSize: '100',
+          askSize: '200',
+          takerFee: '0.003',
+          makerFee: '-0.002',
+          latencyMs: 0,
+          fillRate: 0.7,
+          down: false,
+          failedAt: null,
+        },
+      ],
+      excluded: [{ venue: 'SIMZ', reason: 'venue_down' }],
+      allocations: [
+        {
+          venue,
+          qty: null,
+          notional: null,
+          limitPrice: null,
+          expectedPrice: '10.01',
+          liquidity: 'take',
+          childOrderId: null,
+        },
+      ],
+      reason: 'whole order to the best venue',
+    },
+  })),
   fc.constant<OrderCommand>({ type: 'requestCancel', requestedBy: 'client' }),
   fc.constant<OrderCommand>({ type: 'acknowledgeCancel' }),
   fc.constantFrom<OrderCommand>({ type: 'confirmCancel' }, { type: 'confirmCancel', reason: 'ioc' }),
@@ -222,7 +267,7 @@ describe('event schemas', () => {
           if (!validate(detail)) throw new Error(`${e.type} JSON Schema: ${ajv.errorsText(validate.errors)}`);
         }
       }),
-      { numRuns: 400, seed: 20261123 },
+      { numRuns: 800, seed: 20261204 },
     );
     // A bracket's members carry their contingency; a held leg is activated.
     const bracket = validateOrderRequest(
