@@ -21,6 +21,8 @@ export interface MarketQuote {
   readonly source: string | null;
   /** The previous session's closing price, when the source knows it. */
   readonly previousClose?: Nanos;
+  /** An operator holds this quote (every venue shows it: core venues.ts). */
+  readonly pinned?: boolean;
 }
 
 /** The best bid and offer over several sources (one source: its own bid and ask). */

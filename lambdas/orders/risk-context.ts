@@ -333,16 +333,18 @@ async function referenceOf(
   readonly quote?: { readonly bid: string | null; readonly ask: string | null };
 }> {
   if (snapshot === undefined) {
-    const { quote, asset } = await market.referenceData(symbol);
+    const { quote, asset, consolidated } = await market.referenceData(symbol);
+    const { nbbo } = consolidated;
     return {
       referencePrice: referencePriceOf(quote),
       asset: assetFactsOf(asset),
+      // The arrival quote: the NBBO over the venues' books when the OMS accepted the order.
       ...(quote === null
         ? {}
         : {
             quote: {
-              bid: quote.bid === null ? null : formatNanos(quote.bid),
-              ask: quote.ask === null ? null : formatNanos(quote.ask),
+              bid: nbbo.bid === null ? null : formatNanos(nbbo.bid),
+              ask: nbbo.ask === null ? null : formatNanos(nbbo.ask),
             },
           }),
     };

@@ -16,6 +16,7 @@ import {
   GetCommand,
   QueryCommand,
   ScanCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import {
@@ -26,11 +27,14 @@ import {
   type Asset,
   assetIdOf,
   type BestBidOffer,
-  bestBidOfferOf,
   defaultAsset,
   type MarketQuote,
   type Nanos,
+  nationalBestBidOffer,
   parseNanos,
+  VENUE_PROFILES,
+  type VenueStatus,
+  venueQuotesOf,
 } from '../core/index.js';
 import { ASSET_ID_INDEX, ENV, optionalEnv } from './config.js';
 import { dynamo } from './dynamo.js';
@@ -113,7 +117,143 @@ export function quoteFromItem(
     updatedAt: q.updatedAt ?? null,
     source,
     ...(prevClose === null ? {} : { previousClose: prevClose }),
+    ...((item as { pinned?: unknown }).pinned === true ? { pinned: true } : {}),
   };
+}
+
+/**
+ * The MARKET_TABLE item of the venues' health (key `symbol = VENUE_HEALTH_KEY`, which no symbol
+ * can be): which venues the market shows down (an operator's outage, local mode's `PUT
+ * /local/venues/{venue}` with `down`), when the OMS last saw each fail (the gateway records it),
+ * and each venue's recent fill rate of resting orders (the simulated market keeps it). Read with
+ * the quote in the same request, so routing costs no request of its own.
+ */
+export const VENUE_HEALTH_KEY = '@venues';
+
+export interface VenueHealth {
+  readonly down: boolean;
+  readonly since: string | null;
+  /** The last failure the OMS saw at the venue (ISO), if any. */
+  readonly failedAt: string | null;
+  /** Recent share of resting orders the market reached that filled there (0..1); null: unknown. */
+  readonly fillRate: number | null;
+}
+
+/** Attributes of the health item: one per venue and fact (`down#SIMY`), so one UpdateItem always writes. */
+const FACTS = ['down', 'since', 'failedAt', 'fillRate'] as const;
+const attributeOf = (fact: (typeof FACTS)[number], venue: string) => `${fact}#${venue}`;
+
+/** The health item as a map by venue (a venue absent from it is up, never failed, rate unknown). */
+export function venueHealthFromItem(item: unknown): Map<string, VenueHealth> {
+  const out = new Map<string, VenueHealth>();
+  if (typeof item !== 'object' || item === null) return out;
+  const attrs = item as Record<string, unknown>;
+  const venues = new Set<string>();
+  for (const key of Object.keys(attrs)) {
+    const i = key.indexOf('#');
+    if (i > 0 && (FACTS as readonly string[]).includes(key.slice(0, i))) venues.add(key.slice(i + 1));
+  }
+  for (const venue of venues) {
+    const down = attrs[attributeOf('down', venue)];
+    const since = attrs[attributeOf('since', venue)];
+    const failedAt = attrs[attributeOf('failedAt', venue)];
+    const rate = Number(attrs[attributeOf('fillRate', venue)]);
+    out.set(venue, {
+      down: down === true,
+      since: typeof since === 'string' ? since : null,
+      failedAt: typeof failedAt === 'string' ? failedAt : null,
+      fillRate:
+        Number.isFinite(rate) && rate >= 0 && rate <= 1 && attrs[attributeOf('fillRate', venue)] !== undefined
+          ? rate
+          : null,
+    });
+  }
+  return out;
+}
+
+/** A symbol's market across venues: the tape, each venue's book, the NBBO and the venues' health. */
+export interface ConsolidatedQuote {
+  /** The common quote the venues' books are drawn around (MARKET_TABLE); null: no quote. */
+  readonly tape: MarketQuote | null;
+  /** Each venue's quote (a venue that is down shows none), in `VENUE_PROFILES` order. */
+  readonly venues: readonly MarketQuote[];
+  readonly nbbo: BestBidOffer;
+  readonly health: ReadonlyMap<string, VenueHealth>;
+}
+
+/** The consolidated view of `tape` under `health` (pure). */
+export function consolidate(
+  symbol: string,
+  tape: MarketQuote | null,
+  health: ReadonlyMap<string, VenueHealth>,
+): ConsolidatedQuote {
+  const statuses = new Map<string, VenueStatus>();
+  for (const [venue, h] of health) statuses.set(venue, { down: h.down, since: h.since });
+  const venues = tape === null ? [] : venueQuotesOf(tape, statuses, tape.pinned === true, VENUE_PROFILES);
+  return { tape, venues, nbbo: nationalBestBidOffer(symbol, venues), health };
+}
+
+/** Marks `venue` down or up (an operator's outage): one UpdateItem on the health item. */
+export async function setVenueDown(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  venue: string,
+  down: boolean,
+  at: string,
+): Promise<void> {
+  await doc.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: { symbol: VENUE_HEALTH_KEY },
+      UpdateExpression: 'SET #d = :d, #s = :at',
+      ExpressionAttributeNames: { '#d': attributeOf('down', venue), '#s': attributeOf('since', venue) },
+      ExpressionAttributeValues: { ':d': down, ':at': at },
+    }),
+  );
+}
+
+/** Records a failure the OMS saw at `venue` (the router skips it for a while): one UpdateItem. */
+export async function recordVenueFailure(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  venue: string,
+  at: string,
+): Promise<void> {
+  await doc.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: { symbol: VENUE_HEALTH_KEY },
+      UpdateExpression: 'SET #f = :at',
+      ExpressionAttributeNames: { '#f': attributeOf('failedAt', venue) },
+      ExpressionAttributeValues: { ':at': at },
+    }),
+  );
+}
+
+/** Records the venues' recent fill rates of resting orders (the simulated market): one UpdateItem. */
+export async function recordFillRates(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  rates: ReadonlyMap<string, number>,
+): Promise<void> {
+  if (rates.size === 0) return;
+  const names: Record<string, string> = {};
+  const values: Record<string, number> = {};
+  const sets: string[] = [];
+  [...rates.entries()].forEach(([venue, rate], i) => {
+    names[`#r${i}`] = attributeOf('fillRate', venue);
+    values[`:r${i}`] = Math.min(1, Math.max(0, rate));
+    sets.push(`#r${i} = :r${i}`);
+  });
+  await doc.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: { symbol: VENUE_HEALTH_KEY },
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    }),
+  );
 }
 
 /**
@@ -204,6 +344,8 @@ export function assetFromItem(item: unknown): Asset | null {
 /** A symbol's quote and asset, read together. */
 export interface ReferenceData {
   readonly quote: MarketQuote | null;
+  /** The symbol across venues (the NBBO, each venue's book, the venues' health). */
+  readonly consolidated: ConsolidatedQuote;
   /** Null: the asset master does not list the symbol. */
   readonly asset: Asset | null;
 }
@@ -213,8 +355,10 @@ export interface MarketData {
   quote(symbol: string): Promise<MarketQuote | null>;
   /** The quotes of several symbols at once (a symbol without a quote is absent). */
   quotes(symbols: readonly string[]): Promise<Map<string, MarketQuote>>;
-  /** The best bid and offer over every source this port reads (one source: its quote). */
+  /** The national best bid and offer: the best over every venue's quote (null: no quote). */
   bestBidOffer(symbol: string): Promise<BestBidOffer | null>;
+  /** The symbol across venues: each venue's quote, the NBBO, the venues' health (one request). */
+  consolidatedQuote(symbol: string): Promise<ConsolidatedQuote>;
   /** The symbol's quote and its asset at once (pre-trade risk: one request). */
   referenceData(symbol: string): Promise<ReferenceData>;
   /** The asset master's entry for the symbol (upper-cased); null when it is not listed. */
@@ -262,22 +406,45 @@ export class TableMarketData implements MarketData {
     const assets = this.assetTable;
     const key = symbol.toUpperCase();
     let requests: Record<string, { Keys: Record<string, unknown>[] }> = {
-      [market]: { Keys: [{ symbol }] },
+      [market]: { Keys: [{ symbol }, { symbol: VENUE_HEALTH_KEY }] },
       [assets]: { Keys: [{ symbol: key }] },
     };
     let quote: MarketQuote | null = null;
     let asset: Asset | null = null;
+    let health = new Map<string, VenueHealth>();
     for (let attempt = 1; Object.keys(requests).length > 0; attempt++) {
       if (attempt > BATCH_GET_ATTEMPTS) throw new Error(`reference data of ${symbol}: keys left unprocessed`);
       if (attempt > 1) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
       const out = await this.doc.send(new BatchGetCommand({ RequestItems: requests }));
-      const quoteItem = out.Responses?.[market]?.[0];
-      if (quoteItem !== undefined) quote = quoteFromItem(quoteItem, this.source, symbol);
+      for (const item of out.Responses?.[market] ?? []) {
+        if (item.symbol === VENUE_HEALTH_KEY) health = venueHealthFromItem(item);
+        else quote = quoteFromItem(item, this.source, symbol);
+      }
       const assetItem = out.Responses?.[assets]?.[0];
       if (assetItem !== undefined) asset = assetFromItem(assetItem);
       requests = (out.UnprocessedKeys ?? {}) as typeof requests;
     }
-    return { quote, asset };
+    return { quote, asset, consolidated: consolidate(symbol, quote, health) };
+  }
+
+  async consolidatedQuote(symbol: string): Promise<ConsolidatedQuote> {
+    let keys: Record<string, unknown>[] = [{ symbol }, { symbol: VENUE_HEALTH_KEY }];
+    let quote: MarketQuote | null = null;
+    let health = new Map<string, VenueHealth>();
+    for (let attempt = 1; keys.length > 0; attempt++) {
+      if (attempt > BATCH_GET_ATTEMPTS)
+        throw new Error(`consolidated quote of ${symbol}: keys left unprocessed`);
+      if (attempt > 1) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      const out = await this.doc.send(
+        new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
+      );
+      for (const item of out.Responses?.[this.table] ?? []) {
+        if (item.symbol === VENUE_HEALTH_KEY) health = venueHealthFromItem(item);
+        else quote = quoteFromItem(item, this.source, symbol);
+      }
+      keys = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
+    }
+    return consolidate(symbol, quote, health);
   }
 
   async asset(symbol: string): Promise<Asset | null> {
@@ -342,8 +509,8 @@ export class TableMarketData implements MarketData {
   }
 
   async bestBidOffer(symbol: string): Promise<BestBidOffer | null> {
-    const q = await this.quote(symbol);
-    return q === null ? null : bestBidOfferOf(symbol, [q]);
+    const c = await this.consolidatedQuote(symbol);
+    return c.tape === null ? null : c.nbbo;
   }
 }
 

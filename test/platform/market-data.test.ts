@@ -19,6 +19,7 @@ import {
   assetToItem,
   quoteFromItem,
   TableMarketData,
+  VENUE_HEALTH_KEY,
 } from '../../lambdas/platform/market-data.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -107,7 +108,40 @@ describe('TableMarketData (the MARKET_TABLE adapter)', () => {
       last: nanos('1'),
     });
     expect(await port.quote('B')).toBeNull();
-    expect(await port.bestBidOffer('A')).toMatchObject({ bid: nanos('1'), ask: nanos('1.01') });
+  });
+
+  it('bestBidOffer: the NBBO over the venues, read with their health in ONE BatchGetItem; a venue that is down quotes nothing', async () => {
+    ddb.on(BatchGetCommand).callsFake((input) => {
+      const keys = input.RequestItems.market.Keys as { symbol: string }[];
+      expect(keys).toEqual([{ symbol: 'A' }, { symbol: VENUE_HEALTH_KEY }]);
+      return {
+        Responses: {
+          market: [
+            {
+              symbol: 'A',
+              bid: '10',
+              ask: '10.03',
+              last: '10',
+              bidSize: '500',
+              askSize: '500',
+              pinned: true,
+            },
+            { symbol: VENUE_HEALTH_KEY, 'down#SIMX': true, 'since#SIMX': '2026-12-04T10:00:00.000Z' },
+          ],
+        },
+      };
+    });
+    const c = await port.consolidatedQuote('A');
+    // Pinned: every venue shows the tape's prices; SIMX is down, so only the others quote.
+    expect(c.venues.map((q) => q.source)).toEqual(['SIMY', 'SIMZ']);
+    expect(c.venues.every((q) => q.bid === nanos('10') && q.ask === nanos('10.03'))).toBe(true);
+    expect(c.health.get('SIMX')).toEqual({
+      down: true,
+      since: '2026-12-04T10:00:00.000Z',
+      failedAt: null,
+      fillRate: null,
+    });
+    expect(await port.bestBidOffer('A')).toMatchObject({ bid: nanos('10'), ask: nanos('10.03') });
   });
 
   it('quotes: BatchGetItem by 100 keys, unprocessed keys asked again, duplicates once', async () => {
@@ -159,14 +193,18 @@ describe('TableMarketData: the asset master (ASSETS_TABLE) and referenceData', (
       id: assetIdOf('AAPL'),
     });
     expect(ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems).toEqual({
-      market: { Keys: [{ symbol: 'AAPL' }] },
+      market: { Keys: [{ symbol: 'AAPL' }, { symbol: VENUE_HEALTH_KEY }] },
       assets: { Keys: [{ symbol: 'AAPL' }] },
     });
   });
 
   it('referenceData of a symbol with neither: both null', async () => {
     ddb.on(BatchGetCommand).resolves({ Responses: { market: [], assets: [] } });
-    expect(await port.referenceData('NOPE')).toEqual({ quote: null, asset: null });
+    expect(await port.referenceData('NOPE')).toMatchObject({
+      quote: null,
+      asset: null,
+      consolidated: { venues: [] },
+    });
   });
 
   it('a function given only the market table cannot read assets (a wiring error, loud)', async () => {
