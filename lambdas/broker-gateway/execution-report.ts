@@ -48,6 +48,14 @@ export const executionReportSchema = z
     execType: z.enum(EXEC_TYPES),
     lastQty: z.optional(decimal),
     lastPx: z.optional(decimal),
+    /** With `fill`: the venue's fee for it (FIX Commission 12; negative: a rebate). */
+    fee: z.optional(
+      z
+        .string()
+        .check(z.regex(/^-?(0|[1-9]\d{0,19})(\.\d{0,8}[1-9])?$/, 'must be a canonical decimal (<= 9 dp)')),
+    ),
+    /** With `fill`: FIX LastLiquidityInd (851): the order added liquidity (rested) or removed it. */
+    liquidity: z.optional(z.enum(['added', 'removed'])),
     triggerPrice: z.optional(decimal),
     /** With `trail_moved`: the new high-water mark. */
     hwm: z.optional(decimal),
@@ -128,6 +136,8 @@ export function commandOf(report: ExecutionReport, order: OrderAtVenue): OrderCo
         lastQty: report.lastQty as string,
         lastPx: report.lastPx as string,
         venue: report.venue,
+        ...(report.fee === undefined ? {} : { fee: report.fee }),
+        ...(report.liquidity === undefined ? {} : { liquidity: report.liquidity }),
       };
     case 'pending_cancel':
       return { type: 'acknowledgeCancel' };

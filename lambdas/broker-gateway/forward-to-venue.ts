@@ -46,23 +46,28 @@ const eventSchema = z.discriminatedUnion('detail-type', [
   z.object({ 'detail-type': z.literal('OrderExpired'), detail: z.object({ metadata }) }),
 ]);
 
-/** Why the order is not at the venue (so nothing is forwarded), or null when it may be there. */
-async function notAtVenue(orderId: string): Promise<string | null> {
+/**
+ * Why the order is not at a venue (so nothing is forwarded), or null when it may be there, with
+ * the venue it works at (its routing decision; null before it was routed: the default venue).
+ */
+async function whereIs(orderId: string): Promise<{ why: string | null; venue: string | null }> {
   const { state } = await eventStore().loadState(orderId);
-  if (state?.algo != null) return 'an algorithmic parent is not at the venue';
-  if (state?.armedFor != null && !state.triggered) return 'a stop the OMS held never reached the venue';
-  return null;
+  if (state?.algo != null)
+    return { why: 'an algorithmic or split parent is not at a venue (its children are)', venue: null };
+  if (state?.armedFor != null && !state.triggered)
+    return { why: 'a stop the OMS held never reached the venue', venue: null };
+  return { why: null, venue: state?.venue ?? null };
 }
 
 export async function forwardToVenue(event: EventBridgeEvent<string, unknown>): Promise<void> {
   const e = parseOrThrow(eventSchema, event);
   const { orderId } = e.detail.metadata;
-  const why = await notAtVenue(orderId);
+  const { why, venue: at } = await whereIs(orderId);
   if (why !== null) {
     logger.info(`not forwarded: ${why}`, { orderId, eventType: e['detail-type'] });
     return;
   }
-  const venue = venueFor();
+  const venue = venueFor(at ?? undefined);
   logger.info('forwarding to venue', { orderId, eventType: e['detail-type'], venue: venue.name });
   switch (e['detail-type']) {
     case 'OrderCancelRequested':

@@ -25,11 +25,12 @@ import { logger } from '../platform/observability.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
 import type { Venue } from './venue.js';
 import { venueOrderOf } from './venue.js';
-import { eventStore, UnknownVenue, venueFor } from './wiring.js';
+import { eventStore, recordVenueFailure, UnknownVenue, venueFor } from './wiring.js';
 
 const inputSchema = z.object({
   orderId: z.string().check(z.minLength(1)),
-  venue: z.optional(z.string().check(z.minLength(1))),
+  // Null: the order is at no venue of its own (a split order: its children are).
+  venue: z.optional(z.nullable(z.string().check(z.minLength(1)))),
   taskToken: z.optional(z.string().check(z.minLength(1))),
   outcomeTimeoutSeconds: z.optional(z.number().check(z.int(), z.positive())),
   // `Accept order`'s decision: absent (a direct call) means submit.
@@ -46,9 +47,19 @@ export class VenueTaskError extends Error {
 
 export interface SubmitResult {
   readonly orderId: string;
-  readonly venue: string;
+  /** The venue it went to (null: at no venue of its own, a split order). */
+  readonly venue: string | null;
   readonly submitted: boolean;
   readonly status?: string;
+}
+
+function gatewayOf(name: string | undefined): Venue {
+  try {
+    return venueFor(name);
+  } catch (err) {
+    if (err instanceof UnknownVenue) throw new VenueTaskError('UnknownVenue', err.message);
+    throw err;
+  }
 }
 
 export async function submitToVenue(input: unknown): Promise<SubmitResult> {
@@ -59,34 +70,40 @@ export async function submitToVenue(input: unknown): Promise<SubmitResult> {
     outcomeTimeoutSeconds,
     next,
   } = parseOrThrow(inputSchema, input);
-  let venue: Venue;
-  try {
-    venue = venueFor(requested);
-  } catch (err) {
-    if (err instanceof UnknownVenue) throw new VenueTaskError('UnknownVenue', err.message);
-    throw err;
-  }
+  // A venue named in the input must exist here (a routing or configuration error fails loudly).
+  if (requested !== undefined && requested !== null) gatewayOf(requested);
   if (taskToken !== undefined) {
     await storeTaskToken(orderId, taskToken, 'outcome', outcomeTimeoutSeconds, Date.now());
   }
   const { state } = await eventStore().loadState(orderId);
   if (state === undefined) throw new OrderNotFound(orderId);
+  // Where the order works: its routing decision (or `routedTo`), else the input's venue.
+  const at = state.venue ?? requested ?? null;
   if (next === 'await') {
     // At its venue already: only the wait. Settled meanwhile: released here, nothing else will.
-    if (!isSettled(state)) return { orderId, venue: venue.name, submitted: false };
+    if (!isSettled(state)) return { orderId, venue: at, submitted: false };
     const status = statusOf(state);
     if (taskToken !== undefined)
       await releaseOwnToken(orderId, taskToken, { orderId, status, seq: state.seq });
-    return { orderId, venue: venue.name, submitted: false, status };
+    return { orderId, venue: at, submitted: false, status };
   }
   if (isClosedPhase(state)) {
     const status = statusOf(state);
     logger.info('order closed before submission; not sent', { orderId, status });
     if (taskToken !== undefined)
       await releaseOwnToken(orderId, taskToken, { orderId, status, seq: state.seq });
-    return { orderId, venue: venue.name, submitted: false, status };
+    return { orderId, venue: at, submitted: false, status };
   }
-  await venue.submit(venueOrderOf(state));
+  const venue = gatewayOf(at ?? undefined);
+  try {
+    await venue.submit(venueOrderOf(state));
+  } catch (err) {
+    // The router skips a venue that failed recently (its health item); the workflow retries.
+    await recordVenueFailure(venue.name, new Date().toISOString()).catch((e: unknown) =>
+      logger.warn('could not record the venue failure', { venue: venue.name, error: e as Error }),
+    );
+    throw err;
+  }
   return { orderId, venue: venue.name, submitted: true };
 }
 

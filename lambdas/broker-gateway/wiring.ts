@@ -7,10 +7,12 @@
  * Today the stack deploys one venue (VENUE_NAME, default SIMX); another venue is another entry here.
  */
 
+import { VENUE_NAMES } from '../core/index.js';
 import { eventStore } from '../event-store/event-store.js';
 import { DEFAULT_VENUE_NAME, ENV, requiredEnv, venueNameFromEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { eventBridge } from '../platform/event-bridge.js';
+import { recordVenueFailure as recordFailure } from '../platform/market-data.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { venueOrderTypesFromEnv } from '../platform/venue-capabilities.js';
 import type { AuctionSchedule } from './simulated/auction.js';
@@ -22,7 +24,7 @@ export { DEFAULT_VENUE_NAME };
 /** The venue this deployment sends orders to (VENUE_NAME, default SIMX). */
 export const venueName = venueNameFromEnv;
 
-let venue: SimulatedVenue | undefined;
+const venues = new Map<string, SimulatedVenue>();
 
 /**
  * When the venue holds its auctions: OMS_SESSION_OPEN / OMS_SESSION_CLOSE, OMS_SESSION_DAYS and
@@ -33,34 +35,51 @@ export function auctionScheduleFromEnv(): AuctionSchedule {
   return { ...sessionOptionsFromEnv(), ...(sessionClose === undefined ? {} : { sessionClose }) };
 }
 
+/** The venues this deployment has: the simulated venues of core `VENUE_PROFILES`, and VENUE_NAME. */
+export function deployedVenues(): string[] {
+  return [...new Set([venueNameFromEnv(), ...VENUE_NAMES])];
+}
+
 /** No venue of that name is wired here: a routing or configuration error, not transient. */
 export class UnknownVenue extends Error {
   constructor(readonly venueName: string) {
-    super(`no gateway for venue ${venueName} (this deployment has ${venueNameFromEnv()})`);
+    super(`no gateway for venue ${venueName} (this deployment has ${deployedVenues().join(', ')})`);
     this.name = 'UnknownVenue';
   }
 }
 
 /** The venue named `name` through its port; `UnknownVenue` for a name this deployment lacks. */
 export function venueFor(name: string = venueNameFromEnv()): Venue {
-  if (name !== venueNameFromEnv()) throw new UnknownVenue(name);
-  return simulatedVenue();
+  if (!deployedVenues().includes(name)) throw new UnknownVenue(name);
+  return simulatedVenue(name);
 }
 
-/** The simulated venue itself, for its own handlers in `simulated/` (the market tick); others use `venueFor`. */
-export function simulatedVenue(): SimulatedVenue {
-  venue ??= new SimulatedVenue({
-    doc: dynamo,
-    eventBridge,
-    venueOrdersTable: requiredEnv(ENV.venueOrdersTable),
-    marketTable: requiredEnv(ENV.marketTable),
-    eventBusName: requiredEnv(ENV.eventBusName),
-    venueName: venueName(),
-    now: Date.now,
-    schedule: auctionScheduleFromEnv(),
-    orderTypes: venueOrderTypesFromEnv(),
-  });
+/**
+ * A simulated venue by name, for its own handlers in `simulated/` (the market tick: the primary's,
+ * which steps the market and matches every simulated venue's book); others use `venueFor`.
+ */
+export function simulatedVenue(name: string = venueName()): SimulatedVenue {
+  let venue = venues.get(name);
+  if (venue === undefined) {
+    venue = new SimulatedVenue({
+      doc: dynamo,
+      eventBridge,
+      venueOrdersTable: requiredEnv(ENV.venueOrdersTable),
+      marketTable: requiredEnv(ENV.marketTable),
+      eventBusName: requiredEnv(ENV.eventBusName),
+      venueName: name,
+      now: Date.now,
+      schedule: auctionScheduleFromEnv(),
+      orderTypes: venueOrderTypesFromEnv(),
+    });
+    venues.set(name, venue);
+  }
   return venue;
+}
+
+/** Records a failure the gateway saw at `venue` in the venues' health item (the router skips it for a while). */
+export function recordVenueFailure(venue: string, at: string): Promise<void> {
+  return recordFailure(dynamo, requiredEnv(ENV.marketTable), venue, at);
 }
 
 /** The one event-store factory (event-store layer), re-exported for the gateway's handlers. */

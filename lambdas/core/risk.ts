@@ -131,6 +131,8 @@ export interface RiskContext {
   readonly referencePrice: string | null;
   /** The quote the reference price came from, when it was read now (not on a re-check). */
   readonly quote?: { readonly bid: string | null; readonly ask: string | null };
+  /** The account's routing policy, when it chose one (recorded on the order for its routing). */
+  readonly routingPolicy?: string;
   /** The asset master's facts on the order's symbol; null when the master does not list it. */
   readonly asset: AssetFacts | null;
   /** null = unlimited. */

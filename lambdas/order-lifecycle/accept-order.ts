@@ -22,7 +22,9 @@
  */
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { parsePayload } from '../orders/workflow-task.js';
+import { routeToVenues, routingDeps } from '../orders/order-routing.js';
+import { eventStore, parsePayload } from '../orders/workflow-task.js';
+import { marketData } from '../platform/market-data.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
 import { type CarriedRecheck, recheckPreTradeRisk } from './check-pre-trade-risk.js';
 import { routeOrder } from './route-order.js';
@@ -47,7 +49,10 @@ const payload = z.looseObject({
           }),
           createdAt: z.iso.datetime({ offset: true }),
           contingencyRole: z.nullable(z.string()),
-          acceptedAgainst: z.looseObject({ limits: z.looseObject({}) }),
+          acceptedAgainst: z.looseObject({
+            limits: z.looseObject({}),
+            routingPolicy: z.optional(z.string()),
+          }),
         }),
       ),
     }),
@@ -138,10 +143,27 @@ const runTask = async (event: unknown, context?: Context): Promise<AcceptResult>
     });
   }
   const route = await routeOrder(event);
-  const next = nextStep({ replacement, stage, risk, holdTrigger: route.holdTrigger });
+  let next = nextStep({ replacement, stage, risk, holdTrigger: route.holdTrigger });
+  let venue: string | null = route.venue;
+  if (next === 'submit') {
+    // Smart order routing (lambdas/orders/order-routing.ts): where the order goes, or its split.
+    const routed = await routeToVenues(
+      routingDeps(eventStore(), marketData()),
+      orderId,
+      execution?.recheck?.acceptedAgainst.routingPolicy,
+    );
+    if (routed.kind === 'rejected')
+      return answer({ next: 'rejected', venue: null, outcomeTimeoutSeconds: null, reason: routed.reason });
+    if (routed.kind === 'direct') venue = routed.venue;
+    // Split: the children go to their venues; the parent only awaits its outcome.
+    if (routed.kind === 'split') {
+      next = 'await';
+      venue = null;
+    }
+  }
   const result = {
     next,
-    venue: route.venue,
+    venue,
     outcomeTimeoutSeconds: route.outcomeTimeoutSeconds,
     reason: null,
   };

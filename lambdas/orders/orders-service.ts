@@ -192,6 +192,7 @@ export async function placeOrder(
           shortSale: shortSaleOf(m.spec, context),
           asset: context.asset,
           ...(context.quote === undefined ? {} : { quote: context.quote }),
+          ...(context.routingPolicy === undefined ? {} : { routingPolicy: context.routingPolicy }),
         },
       } as const;
       const decision = decide(

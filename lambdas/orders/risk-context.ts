@@ -38,6 +38,7 @@ import {
   type RiskContext,
   type RiskLimits,
   type RiskSnapshot,
+  ROUTING_POLICY_NAMES,
   referencePriceOf,
   toValue18,
   type Value18,
@@ -131,6 +132,8 @@ const accountSchema = z.object({
   tradingBlocked: z.optional(z.boolean()),
   accountBlocked: z.optional(z.boolean()),
   createdAt: z.optional(z.string()),
+  // The account's smart order routing policy (core routing/); absent: the default.
+  routingPolicy: z.optional(z.enum(ROUTING_POLICY_NAMES as [string, ...string[]])),
 });
 
 /** When an account record does not say when it opened. */
@@ -254,6 +257,7 @@ export async function loadRiskInputs(
       now,
       referencePrice,
       ...(quote === undefined ? {} : { quote }),
+      ...(stored.routingPolicy === undefined ? {} : { routingPolicy: stored.routingPolicy }),
       asset,
       buyingPower:
         snapshot === undefined

@@ -5,6 +5,7 @@
  */
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import {
+  BatchGetCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -80,9 +81,22 @@ export class FakeDynamo {
     UpdateExpression?: string;
     ConditionExpression?: string;
     ExpressionAttributeValues?: Item;
+    ExpressionAttributeNames?: Record<string, string>;
   }): void {
     const table = i.TableName as string;
     const key = this.keyOf(table, i.Key as Item);
+    // `SET #a = :x` with attribute names: upserts (as UpdateItem does), names resolved.
+    if (i.ExpressionAttributeNames !== undefined && i.ConditionExpression === undefined) {
+      const item = this.table(table).get(key) ?? copy(i.Key as Item);
+      const set = /^SET (.+)$/.exec(i.UpdateExpression ?? '');
+      if (set?.[1] === undefined) throw new Error(`fake dynamo: ${i.UpdateExpression}`);
+      for (const assignment of set[1].split(', ')) {
+        const [name, value] = assignment.split(' = ') as [string, string];
+        item[i.ExpressionAttributeNames[name] ?? name] = copy(i.ExpressionAttributeValues?.[value]);
+      }
+      this.table(table).set(key, item);
+      return;
+    }
     const existing = this.table(table).get(key);
     if (!this.check(table, existing, i.ConditionExpression, i.ExpressionAttributeValues))
       throw conditionFailed();
@@ -119,6 +133,17 @@ export class FakeDynamo {
     mock.on(GetCommand).callsFake((i) => {
       if (this.staleNextGet.delete(i.TableName)) return {};
       return { Item: this.get(i.TableName, i.Key) };
+    });
+    mock.on(BatchGetCommand).callsFake((i) => {
+      const Responses: Record<string, Item[]> = {};
+      for (const [table, { Keys }] of Object.entries(i.RequestItems as Record<string, { Keys: Item[] }>)) {
+        if (this.staleNextGet.delete(table)) {
+          Responses[table] = [];
+          continue;
+        }
+        Responses[table] = Keys.map((k) => this.get(table, k)).filter((x): x is Item => x !== undefined);
+      }
+      return { Responses, UnprocessedKeys: {} };
     });
     mock.on(PutCommand).callsFake((i) => {
       this.put(i);

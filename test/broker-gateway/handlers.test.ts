@@ -149,7 +149,8 @@ describe('cancel before the venue acknowledged (issue 11, 1.2): the order ends c
     });
     expect(await submitToVenue({ orderId: 'o-1' })).toEqual({
       orderId: 'o-1',
-      venue: 'SIMX',
+      // Never routed: at no venue.
+      venue: null,
       submitted: false,
       status: 'canceled',
     });

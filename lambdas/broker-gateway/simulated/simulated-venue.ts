@@ -46,6 +46,7 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
+  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -56,16 +57,23 @@ import {
 import {
   dayOrderEndMs,
   divideHalfEven,
+  feeOf,
   formatNanos,
   formatValue18,
   max,
   type Nanos,
   nanos,
   type OrderType,
+  PRIMARY_VENUE,
   parseNanos,
   parseValue18,
   type ReplaceChanges,
+  VENUE_PROFILES,
+  type VenueProfile,
+  venueProfileOf,
+  venueQuoteOf,
 } from '../../core/index.js';
+import { recordFillRates, VENUE_HEALTH_KEY, venueHealthFromItem } from '../../platform/market-data.js';
 import { TransientError } from '../../platform/transient-errors.js';
 import {
   EXECUTION_REPORT_DETAIL_TYPE,
@@ -93,6 +101,7 @@ import {
 } from './auction.js';
 import {
   advanceQuote,
+  hash32,
   isPinned,
   printedVolume,
   type Quote,
@@ -126,6 +135,22 @@ export const UNSUPPORTED_ORDER_TYPE = 'unsupported_order_type';
 /** The reason of a DAY order's `expired` report: its day (session) ended. */
 export const DAY_ENDED = 'day_ended';
 export const TOO_LATE_TO_REPLACE = 'too_late_to_replace';
+/** The reason of a submission that reached a venue the market shows down. */
+export const VENUE_UNAVAILABLE = 'venue_unavailable';
+
+/** A simulated venue's book of a symbol: its profile's quote around the tape (core `venueQuoteOf`). */
+export function bookQuoteOf(tape: Quote, venue: string, pinned: boolean): Quote {
+  const profile = venueProfileOf(venue);
+  if (profile === undefined || profile.primary) return tape;
+  const q = venueQuoteOf({ ...tape, volume: null, source: null, updatedAt: tape.updatedAt }, profile, pinned);
+  return {
+    ...tape,
+    bid: q.bid ?? tape.bid,
+    ask: q.ask ?? tape.ask,
+    bidSize: q.bidSize ?? tape.bidSize,
+    askSize: q.askSize ?? tape.askSize,
+  };
+}
 const MAX_ATTEMPTS = 8;
 const PUT_EVENTS_BATCH = 10;
 /**
@@ -207,6 +232,8 @@ export type VenueOrderStatus = BookStatus | 'unknown';
 export interface VenueOrderItem {
   readonly orderId: string;
   readonly venueOrderId: string;
+  /** The simulated venue whose book holds it (absent on items booked before several venues: the primary's). */
+  readonly venue?: string;
   readonly accountId: string;
   readonly symbol: string;
   readonly side: VenueOrder['side'];
@@ -322,7 +349,12 @@ class Reporter {
     private readonly venue: string,
     private readonly item: Pick<VenueOrderItem, 'orderId' | 'venueOrderId' | 'reportSeq'>,
     private readonly at: string,
+    /** The venue's fee schedule: each fill reports its fee and liquidity (FIX Commission, LastLiquidityInd). */
+    private readonly fees: VenueProfile | null = null,
   ) {}
+
+  /** Whether the fills now being reported add liquidity (the order rested) or remove it. */
+  liquidity: 'added' | 'removed' = 'removed';
 
   get seq(): number {
     return this.item.reportSeq + this.reports.length;
@@ -343,8 +375,21 @@ class Reporter {
 
   execution(e: Execution, cumAfter: Nanos): void {
     const cum = formatNanos(cumAfter);
-    if (e.kind === 'fill') this.add('fill', cum, { lastQty: formatNanos(e.qty), lastPx: formatNanos(e.px) });
-    else if (e.kind === 'canceled') this.add('canceled', cum, { reason: e.reason });
+    if (e.kind === 'fill') {
+      const costs =
+        this.fees === null
+          ? {}
+          : {
+              fee: formatNanos(
+                feeOf(
+                  e.qty,
+                  this.liquidity === 'added' ? this.fees.makerFeePerShare : this.fees.takerFeePerShare,
+                ),
+              ),
+              liquidity: this.liquidity,
+            };
+      this.add('fill', cum, { lastQty: formatNanos(e.qty), lastPx: formatNanos(e.px), ...costs });
+    } else if (e.kind === 'canceled') this.add('canceled', cum, { reason: e.reason });
     else
       this.add('triggered', cum, {
         triggerPrice: formatNanos(e.triggerPrice),
@@ -421,14 +466,64 @@ export class SimulatedVenue implements Venue {
   readonly name: string;
   private readonly schedule: AuctionSchedule;
 
+  /** Its fees, latency, passive fill chance and book shape (core VENUE_PROFILES). */
+  readonly profile: VenueProfile;
+
   constructor(private readonly o: SimulatedVenueOptions) {
     this.name = o.venueName;
     this.schedule = o.schedule ?? {};
+    this.profile = venueProfileOf(o.venueName) ?? { ...PRIMARY_VENUE, name: o.venueName };
   }
 
   /** This venue's behaviour controls (defaults when none are set). */
   config(): Promise<VenueConfig> {
-    return readVenueConfig(this.o.doc, this.o.venueOrdersTable, this.name);
+    return this.configOf(this.name);
+  }
+
+  /** A simulated venue's controls (without a record, or a latency left out: its profile's latency). */
+  private configOf(venue: string): Promise<VenueConfig> {
+    return readVenueConfig(this.o.doc, this.o.venueOrdersTable, venue);
+  }
+
+  private reporter(
+    item: Pick<VenueOrderItem, 'orderId' | 'venueOrderId' | 'reportSeq' | 'venue'>,
+    at: string,
+  ): Reporter {
+    const venue = item.venue ?? this.name;
+    return new Reporter(venue, item, at, venueProfileOf(venue) ?? this.profile);
+  }
+
+  /**
+   * The symbol's tape quote and this venue's book of it (one read of the quote and the venues'
+   * health; the quote seeded when the market has none), and whether the venue is down.
+   */
+  private async marketFor(symbol: string): Promise<{ book: Quote; down: boolean }> {
+    const TableName = this.o.marketTable;
+    const got = await this.o.doc.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [TableName]: { Keys: [{ symbol }, { symbol: VENUE_HEALTH_KEY }], ConsistentRead: true },
+        },
+      }),
+    );
+    const items = got.Responses?.[TableName] ?? [];
+    const health = venueHealthFromItem(items.find((i) => i.symbol === VENUE_HEALTH_KEY));
+    const item = items.find((i) => i.symbol === symbol);
+    const tape = item === undefined ? await this.quoteOf(symbol) : quoteFromItem(item as QuoteItem);
+    const pinned = item !== undefined && isPinned(item);
+    return { book: bookQuoteOf(tape, this.name, pinned), down: health.get(this.name)?.down === true };
+  }
+
+  /** Whether the market shows this venue down (one GetItem of the venues' health). */
+  private async isDown(): Promise<boolean> {
+    const got = await this.o.doc.send(
+      new GetCommand({
+        TableName: this.o.marketTable,
+        Key: { symbol: VENUE_HEALTH_KEY },
+        ConsistentRead: true,
+      }),
+    );
+    return venueHealthFromItem(got.Item).get(this.name)?.down === true;
   }
 
   /** Reads the controls once and waits out the configured latency. */
@@ -440,6 +535,7 @@ export class SimulatedVenue implements Venue {
 
   async submit(order: VenueOrder): Promise<void> {
     let config = await this.answerAfterLatency();
+    const market = await this.marketFor(order.symbol);
     let attempt = 0;
     await this.mutate(order.orderId, async (current, at) => {
       // Already booked (or answered): a repeated submit changes nothing and reports nothing.
@@ -447,7 +543,12 @@ export class SimulatedVenue implements Venue {
       // A retry after a write conflict: the conflict may be another submission taking rejectNext.
       if (attempt++ > 0 && config.rejectNext) config = await this.config();
       const item = this.newItem(order, at);
-      const r = new Reporter(this.name, item, at);
+      const r = this.reporter(item, at);
+      // The venue is down: it refuses what reaches it (the router does not send there).
+      if (market.down) {
+        r.add('rejected', '0', { reason: VENUE_UNAVAILABLE });
+        return [{ item: r.seal({ ...item, status: 'rejected' }, 1), expectedVersion: null }];
+      }
       if (order.symbol.toUpperCase().startsWith('REJ')) {
         r.add('rejected', '0', { reason: UNKNOWN_SYMBOL });
         return [{ item: r.seal({ ...item, status: 'rejected' }, 1), expectedVersion: null }];
@@ -475,7 +576,7 @@ export class SimulatedVenue implements Venue {
         ];
       }
       r.add('new', '0');
-      const quote = await this.quoteOf(order.symbol);
+      const quote = market.book;
       const booked = {
         ...item,
         restingSymbol: order.symbol,
@@ -492,11 +593,13 @@ export class SimulatedVenue implements Venue {
 
   async cancel(orderId: string, _reason: string): Promise<void> {
     await this.answerAfterLatency();
+    // A venue that is down cannot be reached: the request is retried until it is back.
+    if (await this.isDown()) throw new TransientError(`venue ${this.name} is down`, 'VenueDown');
     await this.mutate(orderId, async (current, at) => {
       if (current === undefined) return [this.tombstone(orderId, at, 'cancel_rejected')];
       // Already canceled, or already answered as unknown: nothing more to say.
       if (current.status === 'canceled' || current.status === 'unknown') return null;
-      const r = new Reporter(this.name, current, at);
+      const r = this.reporter(current, at);
       const cum = current.filledQty;
       if (current.status !== 'open') {
         r.add('cancel_rejected', cum, { reason: TOO_LATE_TO_CANCEL });
@@ -517,10 +620,11 @@ export class SimulatedVenue implements Venue {
 
   async replace(orderId: string, replacementOrderId: string, changes: ReplaceChanges): Promise<void> {
     const config = await this.answerAfterLatency();
+    if (await this.isDown()) throw new TransientError(`venue ${this.name} is down`, 'VenueDown');
     await this.mutate(orderId, async (current, at) => {
       if (current === undefined) return [this.tombstone(orderId, at, 'replace_rejected')];
       if (current.replacedBy === replacementOrderId) return null; // already replaced: a retry
-      const r = new Reporter(this.name, current, at);
+      const r = this.reporter(current, at);
       const refuse = (reason: string): Write[] => {
         r.add('replace_rejected', current.filledQty, { reason });
         return [
@@ -578,10 +682,10 @@ export class SimulatedVenue implements Venue {
         createdAt: at,
         updatedAt: at,
       };
-      const rr = new Reporter(this.name, base, at);
+      const rr = this.reporter(base, at);
       const matched =
         base.status === 'open'
-          ? this.matchItem(base, await this.quoteOf(base.symbol), rr, at, config).item
+          ? this.matchItem(base, (await this.marketFor(base.symbol)).book, rr, at, config).item
           : base;
       return [
         { item: old, expectedVersion: current.version },
@@ -602,9 +706,17 @@ export class SimulatedVenue implements Venue {
   async tick(): Promise<TickResult> {
     const outboxes = await this.publishPendingOutboxes();
     const config = await this.config();
+    const configs = new Map<string, VenueConfig>([[this.name, config]]);
+    for (const p of VENUE_PROFILES)
+      if (!configs.has(p.name)) configs.set(p.name, await this.configOf(p.name));
     const now = this.o.now();
     const { pending, over } = await this.auctionsToHold(now);
     const market = await this.marketItems();
+    // The venues' health rides in the market table: not a symbol to step.
+    const health = venueHealthFromItem(market.get(VENUE_HEALTH_KEY));
+    market.delete(VENUE_HEALTH_KEY);
+    /** Resting orders the market reached per venue this step, and how many filled (fill rates). */
+    const reached = new Map<string, { reached: number; filled: number }>();
     const bySymbol = await this.restingOrders();
     const symbols = [...new Set([...market.keys(), ...bySymbol.keys()])].sort();
     const moved: string[] = [];
@@ -621,6 +733,18 @@ export class SimulatedVenue implements Venue {
       else if (step.outcome === 'skipped') skipped.push(symbol);
       if (step.quote === null) continue;
       let quote = step.quote;
+      const tape = step.quote;
+      const pinnedNow = isPinned(market.get(symbol) ?? {}) || step.outcome === 'held';
+      /** Each venue's book of the symbol this step, its displayed size taken as orders match. */
+      const books = new Map<string, Quote>();
+      const bookFor = (venue: string): Quote => {
+        let b = books.get(venue);
+        if (b === undefined) {
+          b = venue === this.name ? quote : bookQuoteOf(tape, venue, pinnedNow);
+          books.set(venue, b);
+        }
+        return b;
+      };
       const ids = bySymbol.get(symbol) ?? [];
       for (const auction of pending) {
         const done = await this.holdAuction(auction, symbol, ids, quote, config, over[auction.kind]);
@@ -637,7 +761,7 @@ export class SimulatedVenue implements Venue {
         await this.mutate(id, async (current, at) => {
           written = [];
           if (current === undefined || current.status !== 'open') return null;
-          const r = new Reporter(this.name, current, at);
+          const r = this.reporter(current, at);
           // Taken off the book before matching: a DAY order whose day is over (no fill after the
           // close), an auction order still resting after its auction (it did not execute there).
           const dayOver = current.dayEndsAt !== undefined && Date.parse(current.dayEndsAt) <= Date.parse(at);
@@ -654,8 +778,25 @@ export class SimulatedVenue implements Venue {
           }
           // Resting until its auction: nothing happens to it before.
           if (isAuctionOrder(current.timeInForce)) return null;
-          const result = this.matchItem(current, quote, r, at, config);
-          quote = result.quote;
+          const venue = current.venue ?? this.name;
+          // A venue that is down trades nothing: its book is frozen until it is back.
+          if (health.get(venue)?.down === true) return null;
+          const resting = current.type === 'limit' || (current.type === 'stop_limit' && current.triggered);
+          r.liquidity = resting ? 'added' : 'removed';
+          const result = this.matchItem(current, bookFor(venue), r, at, configs.get(venue) ?? config);
+          const fills = r.reports.some((x) => x.execType === 'fill');
+          if (resting && fills) {
+            // Reached: it fills on this step with the venue's passive fill chance (else another
+            // venue's order traded first; it keeps its place for the next step).
+            const stats = reached.get(venue) ?? { reached: 0, filled: 0 };
+            reached.set(venue, stats);
+            stats.reached++;
+            const chance = venueProfileOf(venue)?.passiveFillPercent ?? 100;
+            if (hash32(`${current.orderId}|${at}`) % 100 >= chance) return null;
+            stats.filled++;
+          }
+          books.set(venue, result.quote);
+          if (venue === this.name) quote = result.quote;
           const changed = r.reports.length > 0 || result.item.watermark !== current.watermark;
           if (!changed) return null;
           written = r.reports;
@@ -667,6 +808,7 @@ export class SimulatedVenue implements Venue {
     }
     // Every symbol's part is done: later ticks skip the auction and cancel what is still resting for it.
     for (const auction of pending) await this.recordAuctionDay(auction, new Date(now).toISOString());
+    await this.recordFillRates(health, reached);
     return {
       ...outboxes,
       symbols: symbols.length,
@@ -678,6 +820,25 @@ export class SimulatedVenue implements Venue {
       fills,
       auctions,
     };
+  }
+
+  /**
+   * Each venue's recent fill rate of resting orders the market reached, an exponentially weighted
+   * average over steps (weight 0.2 for this step), in the venues' health item: one UpdateItem, and
+   * none on a step that reached no resting order.
+   */
+  private async recordFillRates(
+    health: ReadonlyMap<string, { readonly fillRate: number | null }>,
+    reached: ReadonlyMap<string, { reached: number; filled: number }>,
+  ): Promise<void> {
+    const rates = new Map<string, number>();
+    for (const [venue, s] of reached) {
+      if (s.reached === 0) continue;
+      const now = s.filled / s.reached;
+      const before = health.get(venue)?.fillRate ?? (venueProfileOf(venue)?.passiveFillPercent ?? 100) / 100;
+      rates.set(venue, Math.round((0.8 * before + 0.2 * now) * 10_000) / 10_000);
+    }
+    await recordFillRates(this.o.doc, this.o.marketTable, rates);
   }
 
   /**
@@ -739,7 +900,7 @@ export class SimulatedVenue implements Venue {
       taking.forEach((item, k) => {
         const outcome = result.outcomes[k];
         if (outcome === undefined) return;
-        const r = new Reporter(this.name, item, at);
+        const r = this.reporter(item, at);
         let cum = nanos(item.filledQty);
         for (const e of outcome.executions) {
           if (e.kind === 'fill') {
@@ -993,6 +1154,7 @@ export class SimulatedVenue implements Venue {
     return {
       orderId: order.orderId,
       venueOrderId: `${this.name}-${order.orderId}`,
+      venue: this.name,
       accountId: order.accountId,
       symbol: order.symbol,
       side: order.side,
@@ -1041,7 +1203,7 @@ export class SimulatedVenue implements Venue {
       ),
       status: 'unknown',
     };
-    const r = new Reporter(this.name, item, at);
+    const r = this.reporter(item, at);
     r.add(execType, '0', { reason: UNKNOWN_ORDER });
     return { item: r.seal(item, 1), expectedVersion: null };
   }

@@ -8,7 +8,7 @@
  * OMS order ids never take that form). It carries no `restingSymbol` nor `outboxPending`, so the
  * venue's sparse indexes never list it.
  *
- * - `latencyMs` (0..5000): the venue sleeps this long before it acts on a submit, cancel or
+ * - `latencyMs` (0..5000; default the venue profile's, core VENUE_PROFILES): the venue sleeps this long before it acts on a submit, cancel or
  *   replace (the market tick does not sleep).
  * - `maxFillQty` (positive decimal or null): no single fill is larger, so an order fills partially
  *   over several ticks; an IOC fills at most this much, a FOK larger than this is canceled.
@@ -24,6 +24,7 @@ import {
   formatNanos,
   type Nanos,
   nanos,
+  venueProfileOf,
 } from '../../core/index.js';
 import { type Built, positiveDecimal } from './market.js';
 
@@ -60,8 +61,13 @@ export interface VenueConfigInput {
   readonly reject_next?: unknown;
 }
 
+/** A venue's latency when no operator set one: its profile's (core VENUE_PROFILES), else none. */
+export function defaultLatencyOf(venue: string): number {
+  return venueProfileOf(venue)?.latencyMs ?? 0;
+}
+
 export function defaultVenueConfig(venue: string): VenueConfig {
-  return { venue, latencyMs: 0, maxFillQty: null, rejectNext: false };
+  return { venue, latencyMs: defaultLatencyOf(venue), maxFillQty: null, rejectNext: false };
 }
 
 /** The config record's key in VENUE_ORDERS_TABLE. */
@@ -74,7 +80,7 @@ const FIELDS = new Set(['latency_ms', 'max_fill_qty', 'reject_next']);
 
 /**
  * Validates an operator's settings and builds the record. The record is replaced as a whole: a
- * field left out takes its default (`latency_ms` 0, `max_fill_qty` null = no cap, `reject_next`
+ * field left out takes its default (`latency_ms` the venue profile's, 0 for SIMX, `max_fill_qty` null = no cap, `reject_next`
  * false). Errors name the field (`latency_ms: must be ...`); unknown fields are refused.
  */
 export function venueConfigItem(
@@ -96,7 +102,7 @@ export function venueConfigItem(
       errors.push(
         fieldError('unknown_field', key, 'is not a venue setting (latency_ms, max_fill_qty, reject_next)'),
       );
-  let latencyMs = 0;
+  let latencyMs = defaultLatencyOf(venue);
   const latency = input.latency_ms;
   if (latency !== undefined && latency !== null) {
     if (typeof latency !== 'number' || !Number.isInteger(latency))

@@ -99,6 +99,9 @@ describe('submit', () => {
       execId: 'o-1:2',
       execType: 'fill',
       lastQty: '50',
+      // SIMX's taker fee, $0.0030 a share (core VENUE_PROFILES): the order took the offer.
+      fee: '0.15',
+      liquidity: 'removed',
       lastPx: '10.01',
       cumQty: '50',
       transactTime: '2026-11-23T14:30:00.000Z',

@@ -1,0 +1,225 @@
+/**
+ * Smart order routing against the stores (the workflow's `Accept order` runs it before an order is
+ * sent): the order's state (consistent read), the symbol across venues (one BatchGetItem: each
+ * venue's quote and the venues' health, through the market-data port), the router's decision
+ * (core routing/, pure), then ONE write: the order's `OrderRouted` (conditional on its next seq)
+ * and, for a split, the parent's `OrderAccepted` and each child's `OrderSubmitted` (conditional on
+ * not existing), in one transaction. A concurrent writer on the order makes it decide again on the
+ * fresh state; a retried step finds the decision recorded and answers from it, so an order is
+ * routed once and no child is placed twice.
+ *
+ * Orders that are not routed here: a split order's child and a replacement go where their
+ * `routedTo` says (the parent's decision, the replaced order's venue); an order already closed
+ * answers `closed`. No eligible venue: the decision is recorded with no allocation, and the order
+ * is rejected `no_venue_available` in the same write (never sent where it cannot trade).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  builtInPolicies,
+  type Contingency,
+  DEFAULT_ROUTING_POLICY,
+  decide,
+  decideRoute,
+  evolve,
+  formatNanos,
+  isClosedPhase,
+  type Nanos,
+  nanos,
+  type OrderEvent,
+  type OrderSpec,
+  type OrderState,
+  type PolicyRegistry,
+  type RoutingRequest,
+  routingRecordOf,
+  signedNanos,
+  VENUE_PROFILES,
+  type VenueCandidate,
+  workingTypeOf,
+} from '../core/index.js';
+import { AppendConflict, type EventStore, type TransactItem } from '../event-store/event-store.js';
+import type { ConsolidatedQuote, MarketData } from '../platform/market-data.js';
+
+/** The reason of an order no venue could take. */
+export const NO_VENUE_AVAILABLE = 'no_venue_available';
+
+export interface RoutingDeps {
+  readonly store: EventStore;
+  readonly market: MarketData;
+  readonly now: () => number;
+  readonly newOrderId: () => string;
+  readonly registry?: PolicyRegistry;
+}
+
+export function routingDeps(store: EventStore, market: MarketData): RoutingDeps {
+  return { store, market, now: Date.now, newOrderId: randomUUID };
+}
+
+export type RoutingOutcome =
+  /** The order itself goes to `venue`. */
+  | { readonly kind: 'direct'; readonly venue: string }
+  /** Split into child orders (each started by its own workflow); the parent only awaits its outcome. */
+  | { readonly kind: 'split'; readonly children: readonly string[] }
+  /** No venue could take it: rejected `no_venue_available`. */
+  | { readonly kind: 'rejected'; readonly reason: string }
+  /** Closed before it could be routed (canceled while it was being accepted). */
+  | { readonly kind: 'closed' };
+
+/** The outcome a recorded decision (or `routedTo`) stands for. */
+function outcomeOf(state: OrderState): RoutingOutcome | null {
+  if (state.routing !== null) {
+    if (state.routing.split) return { kind: 'split', children: [...(state.algo?.children.keys() ?? [])] };
+    const venue = state.routing.venues[0];
+    return venue === undefined ? { kind: 'rejected', reason: NO_VENUE_AVAILABLE } : { kind: 'direct', venue };
+  }
+  if (state.venue !== null) return { kind: 'direct', venue: state.venue };
+  if (isClosedPhase(state)) return { kind: 'closed' };
+  return null;
+}
+
+/** The venues as the router sees them: each profile with its quote and health now. */
+export function candidatesOf(market: ConsolidatedQuote): VenueCandidate[] {
+  return VENUE_PROFILES.map((p) => {
+    const quote = market.venues.find((q) => q.source === p.name) ?? null;
+    const health = market.health.get(p.name);
+    const failedAt =
+      health?.failedAt === null || health?.failedAt === undefined ? null : Date.parse(health.failedAt);
+    return {
+      venue: p.name,
+      primary: p.primary,
+      bid: quote?.bid ?? null,
+      ask: quote?.ask ?? null,
+      bidSize: quote?.bidSize ?? null,
+      askSize: quote?.askSize ?? null,
+      takerFee: signedNanos(p.takerFeePerShare),
+      makerFee: signedNanos(p.makerFeePerShare),
+      latencyMs: p.latencyMs,
+      fillRate: health?.fillRate ?? p.passiveFillPercent / 100,
+      down: health?.down ?? false,
+      failedAt: Number.isFinite(failedAt) ? failedAt : null,
+    };
+  });
+}
+
+/** What the router is asked for this order (the type it trades as, its limit, whether it may split). */
+export function routingRequestOf(
+  state: OrderState,
+  venues: readonly VenueCandidate[],
+  now: number,
+): RoutingRequest {
+  const type = workingTypeOf(state);
+  const { spec } = state;
+  const limited = type === 'limit' || type === 'stop_limit';
+  return {
+    side: spec.side,
+    type,
+    timeInForce: spec.timeInForce,
+    qty: state.qty === null ? null : state.qty - state.filledQty,
+    notional: state.notional,
+    limitPrice: limited && spec.limitPrice !== null ? nanos(spec.limitPrice) : null,
+    // A simple order only (no bracket leg, no algorithm, no child), by quantity, not all-or-none.
+    splittable:
+      state.contingency === null &&
+      state.algo === null &&
+      state.qty !== null &&
+      state.filledQty === 0n &&
+      spec.timeInForce !== 'fok',
+    now,
+    venues,
+  };
+}
+
+/** A child order of a split: the parent's terms for its allocation's quantity, at its venue. */
+function childSpecOf(parent: OrderState, qty: Nanos): OrderSpec {
+  const type = workingTypeOf(parent);
+  return {
+    ...parent.spec,
+    qty: formatNanos(qty),
+    notional: null,
+    type: type === 'limit' ? 'limit' : 'market',
+    stopPrice: null,
+    trailPrice: null,
+    trailPercent: null,
+    clientOrderId: null,
+    orderClass: 'simple',
+    takeProfit: null,
+    stopLoss: null,
+    advancedInstructions: null,
+  };
+}
+
+/**
+ * Routes the order (idempotent): records the decision and answers what to do with the order.
+ * `policy`: the account's (from the order's acceptance), else the default; an unknown name falls
+ * back to the default rather than strand the order (the decision records the policy used).
+ */
+export async function routeToVenues(
+  deps: RoutingDeps,
+  orderId: string,
+  policy: string | undefined,
+  maxAttempts = 8,
+): Promise<RoutingOutcome> {
+  const registry = deps.registry ?? builtInPolicies;
+  const policyName =
+    policy !== undefined && registry.get(policy) !== undefined ? policy : DEFAULT_ROUTING_POLICY;
+  for (let attempt = 1; ; attempt++) {
+    const { state } = await deps.store.loadState(orderId);
+    if (state === undefined) throw new Error(`route: order ${orderId} does not exist`);
+    const known = outcomeOf(state);
+    if (known !== null) return known;
+    const market = await deps.market.consolidatedQuote(state.spec.symbol);
+    const now = deps.now();
+    const request = routingRequestOf(state, candidatesOf(market), now);
+    const decision = decideRoute(request, policyName, registry);
+    const split = decision.allocations.length > 1;
+    const childIds = split ? decision.allocations.map(() => deps.newOrderId()) : null;
+    const record = routingRecordOf(request, decision, childIds);
+    const routed = decide(state, { type: 'route', decision: record }, now);
+    if (!routed.ok) throw new Error(`${orderId}: ${routed.refusal.message}`);
+    const events: OrderEvent[] = [...routed.events];
+    const meta = { accountId: state.accountId, correlationId: orderId, causationId: `route:${orderId}` };
+    const extra: TransactItem[] = [];
+    if (decision.allocations.length === 0) {
+      // Nothing can take it: rejected in the same write as the decision that says why.
+      const after = routed.events.reduce<OrderState>((s, e) => evolve(s, e), state);
+      const rejected = decide(after, { type: 'reject', reason: NO_VENUE_AVAILABLE }, now);
+      if (!rejected.ok) throw new Error(`${orderId}: ${rejected.refusal.message}`);
+      events.push(...rejected.events);
+    }
+    if (childIds !== null) {
+      decision.allocations.forEach((a, i) => {
+        const childOrderId = childIds[i] as string;
+        const contingency: Contingency = {
+          groupId: orderId,
+          orderClass: 'algo',
+          role: 'algo_child',
+          parentOrderId: orderId,
+          legOrderIds: [],
+          held: false,
+        };
+        const submitted = decide(
+          undefined,
+          {
+            type: 'submit',
+            orderId: childOrderId,
+            accountId: state.accountId,
+            order: childSpecOf(state, a.qty as Nanos),
+            contingency,
+            routedTo: a.venue,
+          },
+          now,
+        );
+        if (!submitted.ok) throw new Error(`child of ${orderId}: ${submitted.refusal.message}`);
+        extra.push(...deps.store.putItems(submitted.events, { ...meta, groupId: orderId }));
+      });
+    }
+    try {
+      await deps.store.append(events, split ? { ...meta, groupId: orderId } : meta, extra);
+    } catch (err) {
+      if (err instanceof AppendConflict && attempt < maxAttempts) continue;
+      throw err;
+    }
+    if (decision.allocations.length === 0) return { kind: 'rejected', reason: NO_VENUE_AVAILABLE };
+    if (childIds !== null) return { kind: 'split', children: childIds };
+    return { kind: 'direct', venue: decision.allocations[0]?.venue as string };
+  }
+}
