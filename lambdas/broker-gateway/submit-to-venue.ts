@@ -17,10 +17,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import * as z from 'zod/mini';
-import { isClosedPhase, isSettled, statusOf } from '../core/index.js';
+import { isClosedPhase, isSettled, type OrderState, statusOf } from '../core/index.js';
 import { parseOrThrow } from '../core/zod-messages.js';
+import { routeToVenues, routingDeps } from '../orders/order-routing.js';
 import { releaseOwnToken, storeTaskToken } from '../orders/task-tokens.js';
 import { OrderNotFound } from '../orders/workflow-task.js';
+import { marketData } from '../platform/market-data.js';
 import { logger } from '../platform/observability.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
 import type { Venue } from './venue.js';
@@ -35,6 +37,17 @@ const inputSchema = z.object({
   outcomeTimeoutSeconds: z.optional(z.number().check(z.int(), z.positive())),
   // `Accept order`'s decision: absent (a direct call) means submit.
   next: z.optional(z.enum(['submit', 'await'])),
+  // The execution input (`$$.Execution.Input`): its `recheck.acceptedAgainst.routingPolicy` is the
+  // account's routing policy (absent, or unreadable: the default).
+  execution: z.optional(
+    z.looseObject({
+      recheck: z.optional(
+        z.looseObject({
+          acceptedAgainst: z.optional(z.looseObject({ routingPolicy: z.optional(z.catch(z.string(), '')) })),
+        }),
+      ),
+    }),
+  ),
 });
 
 /** A workflow task error by name (`UnknownVenue`); an absent order is the shared `OrderNotFound`. */
@@ -69,14 +82,38 @@ export async function submitToVenue(input: unknown): Promise<SubmitResult> {
     taskToken,
     outcomeTimeoutSeconds,
     next,
+    execution,
   } = parseOrThrow(inputSchema, input);
+  const routingPolicy = execution?.recheck?.acceptedAgainst?.routingPolicy || undefined;
   // A venue named in the input must exist here (a routing or configuration error fails loudly).
   if (requested !== undefined && requested !== null) gatewayOf(requested);
   if (taskToken !== undefined) {
     await storeTaskToken(orderId, taskToken, 'outcome', outcomeTimeoutSeconds, Date.now());
   }
-  const { state } = await eventStore().loadState(orderId);
+  const loaded = await eventStore().loadState(orderId);
+  let state = loaded.state;
   if (state === undefined) throw new OrderNotFound(orderId);
+  // Not routed yet (and not a child or replacement, which go where `routedTo` says): the smart
+  // order router decides now, and records it (lambdas/orders/order-routing.ts).
+  if (next !== 'await' && !isClosedPhase(state) && state.routing === null && state.venue === null) {
+    const routed = await routeToVenues(
+      routingDeps(eventStore(), marketData()),
+      orderId,
+      routingPolicy,
+      loaded,
+    );
+    if (routed.kind !== 'direct') {
+      // Split (its children go to their venues) or rejected (no venue could take it): nothing
+      // to send; a settled order releases its own token, a split parent awaits its outcome.
+      state = (await eventStore().loadState(orderId)).state as OrderState;
+      if (!isSettled(state)) return { orderId, venue: null, submitted: false };
+      const status = statusOf(state);
+      if (taskToken !== undefined)
+        await releaseOwnToken(orderId, taskToken, { orderId, status, seq: state.seq });
+      return { orderId, venue: null, submitted: false, status };
+    }
+    state = { ...state, venue: routed.venue };
+  }
   // Where the order works: its routing decision (or `routedTo`), else the input's venue.
   const at = state.venue ?? requested ?? null;
   if (next === 'await') {

@@ -9,7 +9,7 @@
  * primary venue's book. Every other venue quotes around it: on each side its price sits up to one
  * tick inside or outside the tape's (drawn from the venue, symbol and quote time, so every reader
  * computes the same book), never crossing itself, and it displays its share of the tape's size in
- * whole lots. A pinned quote (an operator's `PUT /local/market/{symbol}`) is every venue's: the
+ * whole shares. A pinned quote (an operator's `PUT /local/market/{symbol}`) is every venue's: the
  * operator set the market, so no venue quotes away from it. A venue that is down quotes nothing.
  */
 import {
@@ -36,7 +36,7 @@ export interface VenueProfile {
   readonly latencyMs: number;
   /** Percent chance that a resting order the market reaches fills on that step (the rest of the time another venue's order trades first). */
   readonly passiveFillPercent: number;
-  /** Displayed size as a percent of the tape's (whole lots, at least one). */
+  /** Displayed size as a percent of the tape's (whole shares, at least one). */
   readonly sizePercent: number;
   /** Percent of quotes where a side sits one tick better than the tape (a non-primary venue). */
   readonly improvePercent: number;
@@ -120,8 +120,6 @@ function hash32(text: string): number {
   return h >>> 0;
 }
 
-const LOT: Nanos = 100n * ONE;
-
 function shiftTicks(draw: number, profile: VenueProfile): -1n | 0n | 1n {
   if (draw < profile.improvePercent) return 1n;
   if (draw < profile.improvePercent + profile.behindPercent) return -1n;
@@ -131,10 +129,10 @@ function shiftTicks(draw: number, profile: VenueProfile): -1n | 0n | 1n {
 function sharedSize(size: Nanos | null, profile: VenueProfile, draw: number): Nanos | null {
   if (size === null) return null;
   if (profile.sizePercent >= 100) return size;
-  // Between half and one and a half times the venue's share, in whole lots, at least one.
+  // Between half and one and a half times the venue's share, in whole shares, at least one.
   const scaled = (size * BigInt(profile.sizePercent) * BigInt(50 + draw)) / 10_000n;
-  const lots = scaled / LOT;
-  return (lots < 1n ? 1n : lots) * LOT;
+  const shares = scaled / ONE;
+  return (shares < 1n ? 1n : shares) * ONE;
 }
 
 /**

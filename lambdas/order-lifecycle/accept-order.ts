@@ -22,9 +22,7 @@
  */
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { routeToVenues, routingDeps } from '../orders/order-routing.js';
-import { eventStore, parsePayload } from '../orders/workflow-task.js';
-import { marketData } from '../platform/market-data.js';
+import { parsePayload } from '../orders/workflow-task.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
 import { type CarriedRecheck, recheckPreTradeRisk } from './check-pre-trade-risk.js';
 import { routeOrder } from './route-order.js';
@@ -49,10 +47,7 @@ const payload = z.looseObject({
           }),
           createdAt: z.iso.datetime({ offset: true }),
           contingencyRole: z.nullable(z.string()),
-          acceptedAgainst: z.looseObject({
-            limits: z.looseObject({}),
-            routingPolicy: z.optional(z.string()),
-          }),
+          acceptedAgainst: z.looseObject({ limits: z.looseObject({}) }),
         }),
       ),
     }),
@@ -63,6 +58,7 @@ export type AcceptNext = 'submit' | 'hold' | 'guardian' | 'rejected' | 'await';
 
 export interface AcceptResult {
   readonly next: AcceptNext;
+  /** The venue a held stop is armed for; null otherwise (an order sent now is routed at submission). */
   readonly venue: string | null;
   readonly outcomeTimeoutSeconds: number | null;
   /** Why the order was rejected (`rejected`), else null. */
@@ -143,24 +139,10 @@ const runTask = async (event: unknown, context?: Context): Promise<AcceptResult>
     });
   }
   const route = await routeOrder(event);
-  let next = nextStep({ replacement, stage, risk, holdTrigger: route.holdTrigger });
-  let venue: string | null = route.venue;
-  if (next === 'submit') {
-    // Smart order routing (lambdas/orders/order-routing.ts): where the order goes, or its split.
-    const routed = await routeToVenues(
-      routingDeps(eventStore(), marketData()),
-      orderId,
-      execution?.recheck?.acceptedAgainst.routingPolicy,
-    );
-    if (routed.kind === 'rejected')
-      return answer({ next: 'rejected', venue: null, outcomeTimeoutSeconds: null, reason: routed.reason });
-    if (routed.kind === 'direct') venue = routed.venue;
-    // Split: the children go to their venues; the parent only awaits its outcome.
-    if (routed.kind === 'split') {
-      next = 'await';
-      venue = null;
-    }
-  }
+  const next = nextStep({ replacement, stage, risk, holdTrigger: route.holdTrigger });
+  // An order sent now is routed at submission (the smart order router, in `Submit and await
+  // outcome`): no venue yet. A held stop names the venue it is armed for.
+  const venue: string | null = next === 'hold' ? route.venue : null;
   const result = {
     next,
     venue,

@@ -156,13 +156,15 @@ export async function routeToVenues(
   deps: RoutingDeps,
   orderId: string,
   policy: string | undefined,
+  /** The order as the caller just loaded it (the first attempt decides on it: no second read). */
+  loaded?: { readonly state: OrderState | undefined },
   maxAttempts = 8,
 ): Promise<RoutingOutcome> {
   const registry = deps.registry ?? builtInPolicies;
   const policyName =
     policy !== undefined && registry.get(policy) !== undefined ? policy : DEFAULT_ROUTING_POLICY;
   for (let attempt = 1; ; attempt++) {
-    const { state } = await deps.store.loadState(orderId);
+    const { state } = attempt === 1 && loaded !== undefined ? loaded : await deps.store.loadState(orderId);
     if (state === undefined) throw new Error(`route: order ${orderId} does not exist`);
     const known = outcomeOf(state);
     if (known !== null) return known;

@@ -33,6 +33,7 @@ import { detailOf } from '../../lambdas/event-store/envelope.js';
 import { EventStore, runCommand, type StoredEvent } from '../../lambdas/event-store/event-store.js';
 import { runReplaceCommand } from '../../lambdas/orders/replacements.js';
 import { dynamo } from '../../lambdas/platform/dynamo.js';
+import { VENUE_HEALTH_KEY } from '../../lambdas/platform/market-data.js';
 import { logger } from '../../lambdas/platform/observability.js';
 import { BusRecorder, FakeDynamo } from './fake-aws.js';
 
@@ -68,8 +69,13 @@ beforeEach(() => {
         askSize: nanos('100'),
         updatedAt: new Date(T0).toISOString(),
       }),
+      // Pinned: every venue shows this quote, and the router sends to the deepest (SIMX).
+      pinned: true,
     },
   });
+  // These tests are of the gateway's mechanics at one venue: the other simulated venues are down,
+  // so no order is split (test/broker-gateway/routing.test.ts covers several venues).
+  db.put({ TableName: 'market', Item: { symbol: VENUE_HEALTH_KEY, 'down#SIMY': true, 'down#SIMZ': true } });
 });
 
 async function placeOrder(orderId: string, request: Record<string, unknown>): Promise<void> {
@@ -115,8 +121,8 @@ test('submit task -> reports -> applied: the order fills; a redelivered report a
   const reports = bus.take<ExecutionReport>();
   for (const r of reports) expect(await apply(r)).toBe('applied');
   for (const r of reports) expect(await apply(r)).not.toBe('applied');
-  expect(await types('o-1')).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderFilled']);
-  const filled = (await store.load('o-1'))[2] as StoredEvent;
+  expect(await types('o-1')).toEqual(['OrderSubmitted', 'OrderRouted', 'OrderAccepted', 'OrderFilled']);
+  const filled = (await store.load('o-1'))[3] as StoredEvent;
   expect(filled).toMatchObject({ causationId: 'o-1:2', data: { lastPx: '10.01', venue: 'SIMX' } });
   // A retried submit task does not book or report again.
   await submitToVenue({ orderId: 'o-1', venue: 'SIMX' });
@@ -171,8 +177,9 @@ describe('cancel before the venue acknowledged (issue 11, 1.2): the order ends c
   test('race: the submit reaches the venue first: the cancel cancels it there (pending_cancel, canceled)', async () => {
     await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
     await command('o-1', { type: 'requestCancel', requestedBy: 'client-key' });
+    const cancel = await lastOmsEvent('o-1');
     await submitToVenue({ orderId: 'o-1' });
-    await forwardToVenue(await lastOmsEvent('o-1'));
+    await forwardToVenue(cancel);
     const reports = bus.take<ExecutionReport>();
     expect(reports.map((r) => r.execType)).toEqual(['new', 'pending_cancel', 'canceled']);
     // The venue's reports may reach the OMS in any order across batches: the ack last.
@@ -218,6 +225,7 @@ test('cancel of a resting order: pending_cancel, canceled', async () => {
   for (const r of bus.take<ExecutionReport>()) await apply(r);
   expect(await types('o-1')).toEqual([
     'OrderSubmitted',
+    'OrderRouted',
     'OrderAccepted',
     'OrderCancelRequested',
     'OrderCancelAcknowledged',
@@ -236,6 +244,7 @@ test('a closing report that overtook its fills is retried, not applied', async (
   await apply(canceled as ExecutionReport);
   expect(await types('o-1')).toEqual([
     'OrderSubmitted',
+    'OrderRouted',
     'OrderAccepted',
     'OrderPartiallyFilled',
     'OrderCanceled',
@@ -383,6 +392,8 @@ describe('a stop the OMS holds (the venue does not hold its type)', () => {
       'OrderSubmitted',
       'OrderArmed',
       'OrderTriggered',
+      // Routed when it is sent: at its trigger.
+      'OrderRouted',
       'OrderAccepted',
       'OrderFilled',
     ]);

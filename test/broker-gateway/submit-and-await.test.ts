@@ -50,6 +50,8 @@ beforeEach(() => {
         askSize: nanos('100'),
         updatedAt: new Date(T0).toISOString(),
       }),
+      // Pinned: every venue shows this quote, and the router sends to the deepest (SIMX).
+      pinned: true,
     },
   });
 });

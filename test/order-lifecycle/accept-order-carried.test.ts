@@ -103,7 +103,8 @@ test('the input carries the re-check: no read of the event store, the account or
     createdAt: new Date(SUBMITTED_AT).toISOString(),
     contingencyRole: null,
   });
-  await expect(accept(input)).resolves.toMatchObject({ next: 'submit', venue: 'SIMX' });
+  // Routed at submission (the smart order router): no venue yet.
+  await expect(accept(input)).resolves.toMatchObject({ next: 'submit', venue: null });
   expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
   const queries = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
   expect(queries.map((q) => [q.TableName, q.IndexName])).toEqual([[TABLES.ORDERS_TABLE, 'byAccountOpen']]);

@@ -278,7 +278,14 @@ describe('order-lifecycle.asl.json', () => {
     // The execution input rides along (its `recheck`: the re-check reads neither the order nor the account).
     expect(r.calls.AcceptOrderFunctionArn).toEqual([{ ...ACCEPT_PAYLOAD, stage: 'new', execution: INPUT }]);
     expect(r.calls.SubmitToVenueFunctionArn).toEqual([
-      { orderId: 'ord-1', venue: 'SIMX', taskToken: 'token-1', outcomeTimeoutSeconds: 30, next: 'submit' },
+      {
+        orderId: 'ord-1',
+        venue: 'SIMX',
+        taskToken: 'token-1',
+        outcomeTimeoutSeconds: 30,
+        next: 'submit',
+        execution: INPUT,
+      },
     ]);
     expect(r.calls.AwaitOutcomeFunctionArn).toBeUndefined();
   });
@@ -417,7 +424,14 @@ describe('order-lifecycle.asl.json', () => {
     expect(r.calls.AcceptOrderFunctionArn?.[0]).toMatchObject({ orderId: 'ord-2', replacement: true });
     // `next: await`: submit-to-venue.ts sends nothing (test/broker-gateway/submit-and-await.test.ts).
     expect(r.calls.SubmitToVenueFunctionArn).toEqual([
-      { orderId: 'ord-2', venue: 'SIMX', taskToken: 'token-1', outcomeTimeoutSeconds: 30, next: 'await' },
+      {
+        orderId: 'ord-2',
+        venue: 'SIMX',
+        taskToken: 'token-1',
+        outcomeTimeoutSeconds: 30,
+        next: 'await',
+        execution: expect.objectContaining({ orderId: 'ord-2' }),
+      },
     ]);
     expect(r.calls.AwaitOutcomeFunctionArn).toBeUndefined();
   });
@@ -469,7 +483,14 @@ describe('order-lifecycle.asl.json', () => {
       ]);
       expect(r.calls.AcceptOrderFunctionArn?.map((p) => p.stage)).toEqual(['new', 'held', 'triggered']);
       expect(r.calls.SubmitToVenueFunctionArn).toEqual([
-        { orderId: 'ord-1', venue: 'SIMX', taskToken: 'token-1', outcomeTimeoutSeconds: 30, next: 'submit' },
+        {
+          orderId: 'ord-1',
+          venue: 'SIMX',
+          taskToken: 'token-1',
+          outcomeTimeoutSeconds: 30,
+          next: 'submit',
+          execution: expect.objectContaining({ orderType: 'stop' }),
+        },
       ]);
     });
 
