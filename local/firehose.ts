@@ -86,8 +86,8 @@ function formatTimestamp(pattern: string, ms: number): string {
   return pattern.replace(/yyyy|MM|dd|HH|mm|ss/g, (k) => parts[k] as string);
 }
 
-/** A partition key's value as a path segment: no separators, no dot-dot, no control characters. */
-const SAFE_SEGMENT = /^[^/\\\u0000-\u001f]+$/;
+/** A partition key's value as a path segment: letters, digits, `._=-` (no separator, no dot-dot). */
+const SAFE_SEGMENT = /^[A-Za-z0-9._=-]+$/;
 
 /** Evaluates a prefix's expressions; null when a partition key is missing or unsafe. */
 export function evaluatePrefix(
