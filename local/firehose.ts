@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { type DeliveryStreamSpec, type GlueColumnSpec, type Invoker, LOCAL_REGION } from './types.js';
 
 export interface LocalFirehoseOptions {
@@ -340,7 +340,6 @@ export class LocalFirehose {
 
   private duckDb() {
     this.db ??= (async () => {
-      const { DuckDBInstance } = await import('@duckdb/node-api');
       const instance = await DuckDBInstance.create(':memory:');
       return { instance, connection: await instance.connect() };
     })();

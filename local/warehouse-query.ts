@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import {
   WAREHOUSE_COLUMNS,
   WAREHOUSE_PARTITION_KEY,
@@ -64,7 +64,6 @@ export async function createWarehouseViews(
 
 /** Runs `sql` over the warehouse in `dir` (in-memory DuckDB). Throws DuckDB's error for bad SQL. */
 export async function queryWarehouse(dir: string, sql: string): Promise<WarehouseQueryResult> {
-  const { DuckDBInstance } = await import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   try {
