@@ -167,7 +167,10 @@ export interface LocalOms {
   readonly warehouseDir: string;
   /** The work meter, when `meter: true`. */
   readonly meter: LocalMeter | undefined;
-  /** Functions run by a schedule rule (their work is fixed per minute, not per order). */
+  /**
+   * Functions run by a schedule rule (their work is fixed per minute, not per order), and the
+   * Firehose transformations (one invocation per buffered batch of many orders' events).
+   */
   readonly scheduledFunctions: ReadonlySet<string>;
   /** Starts and initialises one Lambda worker per function, so first invocations skip the cold start. */
   warmUp(): Promise<void>;
@@ -461,11 +464,14 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       firehose,
       warehouseDir,
       meter,
-      scheduledFunctions: new Set(
-        topology.rules
+      scheduledFunctions: new Set([
+        ...topology.rules
           .filter((r) => r.scheduleExpression !== null)
           .flatMap((r) => r.targets.flatMap((t) => (t.kind === 'lambda' ? [t.functionLogicalId] : []))),
-      ),
+        ...topology.deliveryStreams.flatMap((s) =>
+          s.processorFunctionLogicalId === null ? [] : [s.processorFunctionLogicalId],
+        ),
+      ]),
       warmUp: () => runtime.warmUp(),
       stop,
     };
