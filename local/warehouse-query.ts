@@ -100,3 +100,32 @@ export function formatTable(columns: readonly string[], rows: readonly (readonly
     `(${rows.length} row${rows.length === 1 ? '' : 's'})`,
   ].join('\n');
 }
+
+/**
+ * The README's example queries (README "Data Warehouse"), kept here so a test runs them over real
+ * Parquet; they use only SQL that DuckDB and Athena share (CAST, json_extract, quoted "date").
+ */
+export const WAREHOUSE_EXAMPLES = {
+  slippageByVenue: `SELECT e.venue, count(*) AS fills, sum(e.last_qty) AS shares,
+       round(sum(CAST(e.last_qty * e.last_px AS double) * CASE o.side WHEN 'buy' THEN 1 ELSE -1 END
+                 * (CAST(e.last_px AS double) / ((CAST(e.bid AS double) + CAST(e.ask AS double)) / 2) - 1) * 10000)
+             / sum(CAST(e.last_qty * e.last_px AS double)), 2) AS slippage_vs_mid_bps
+  FROM executions e
+  JOIN orders o ON o.order_id = e.order_id AND o.event_type = 'OrderSubmitted'
+ WHERE e.bid IS NOT NULL AND e.ask IS NOT NULL
+ GROUP BY e.venue ORDER BY shares DESC`,
+  fillRateByOrderType: `WITH submitted AS (SELECT order_id, order_type, qty FROM orders
+                     WHERE event_type = 'OrderSubmitted' AND qty IS NOT NULL),
+     filled AS (SELECT order_id, max(filled_qty) AS filled_qty FROM executions GROUP BY order_id)
+SELECT s.order_type, count(*) AS orders, count(f.order_id) AS with_fills,
+       round(sum(CAST(coalesce(f.filled_qty, 0) AS double)) / sum(CAST(s.qty AS double)), 3) AS fill_rate
+  FROM submitted s LEFT JOIN filled f ON f.order_id = s.order_id
+ GROUP BY s.order_type ORDER BY orders DESC`,
+  tcaOfADay: `SELECT symbol, side, count(*) AS orders,
+       round(avg(arrival_slippage_bps), 2) AS arrival_bps,
+       round(avg(is_total_bps), 2) AS shortfall_bps,
+       round(avg(CAST(json_extract(data, '$.implementationShortfall.feesBps') AS double)), 2) AS fees_bps,
+       round(avg(fill_rate), 3) AS fill_rate
+  FROM tca WHERE "date" = '2026-03-02'
+ GROUP BY symbol, side ORDER BY orders DESC`,
+} as const;

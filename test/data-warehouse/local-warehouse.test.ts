@@ -14,7 +14,7 @@ import { LocalEventBridge } from '../../local/event-bridge.js';
 import { evaluatePrefix, LocalFirehose } from '../../local/firehose.js';
 import { readTopology, synthesizeTemplate } from '../../local/topology.js';
 import type { Invoker, LocalTopology } from '../../local/types.js';
-import { formatTable, queryWarehouse } from '../../local/warehouse-query.js';
+import { formatTable, queryWarehouse, WAREHOUSE_EXAMPLES } from '../../local/warehouse-query.js';
 
 let topology: LocalTopology;
 let dir: string;
@@ -235,6 +235,15 @@ test('bus events -> Firehose stand-in -> Parquet under <table>/date=YYYY-MM-DD/ 
     expect(tca.rows).toEqual([[2.5, 3, 1, 3]]);
     expect(formatTable(tca.columns, tca.rows)).toContain('arrival_slippage_bps');
     expect(invoker.calls).toBe(3);
+
+    // The README's three queries run over these files.
+    const byVenue = await queryWarehouse(dir, WAREHOUSE_EXAMPLES.slippageByVenue);
+    // Only the first fill has an NBBO: a buy at 100.5 with mid 100.5 is 0 bps.
+    expect(byVenue.rows).toEqual([['SIMX', '1', '4.000000000', 0]]);
+    const fillRate = await queryWarehouse(dir, WAREHOUSE_EXAMPLES.fillRateByOrderType);
+    expect(fillRate.rows).toEqual([['market', '1', '1', 1]]);
+    const day = await queryWarehouse(dir, WAREHOUSE_EXAMPLES.tcaOfADay);
+    expect(day.rows).toEqual([['AAPL', 'buy', '1', 2.5, 3, null, 1]]);
   } finally {
     await eb.close();
     await firehose.close();
