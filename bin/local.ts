@@ -1,7 +1,9 @@
 /**
  * `npm start`: the whole OMS on this machine (local/oms-local.ts). Options:
  *   --port <n>         HTTP API port (default $PORT or 3000)
- *   --data-dir <path>  keep DynamoDB Local's data there (default: in memory)
+ *   --data-dir <path>  keep DynamoDB Local's data there (default: in memory), and the Data
+ *                      Warehouse's Parquet in <path>/warehouse (default: OMS_WAREHOUSE_DIR, else
+ *                      .oms-local/warehouse in the repository; printed in the banner)
  * Environment: OMS_API_KEY_ID / OMS_API_SECRET_KEY (the demo key pair), OMS_SESSION_CLOSE
  * (HH:MM America/New_York: DAY orders expire then), PORT.
  * Ctrl-C stops everything; DynamoDB Local's Java process also dies with this process.
@@ -36,6 +38,7 @@ stock-bot OMS running locally (started in ${((Date.now() - started) / 1000).toFi
   AWS endpoints     ${oms.awsEndpointUrl}   (Step Functions, EventBridge)
   DynamoDB Local    ${oms.dynamoDbEndpoint}
   handler logs      ${process.env.OMS_LOG_FILE ?? 'oms-local.log'}
+  data warehouse    ${oms.warehouseDir}   (Parquet; query: npm run analytics -- "SELECT ...")
 
   demo account      ${oms.accountId}
   APCA-API-KEY-ID     ${oms.apiKeyId}

@@ -10,13 +10,11 @@
  * events:PutEvents). With the list empty (default) no policy is attached and only same-account IAM
  * decides. OMS functions put `stockbot.oms` / `stockbot.venue` through their own IAM grants.
  */
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { type Archive, EventBus, Rule } from 'aws-cdk-lib/aws-events';
-import { FirehoseDeliveryStream, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { CfnRegistry, CfnSchema } from 'aws-cdk-lib/aws-eventschemas';
 import { AnyPrincipal, ArnPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { DeliveryStream, S3Bucket, StreamEncryption } from 'aws-cdk-lib/aws-kinesisfirehose';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { eventDetailJsonSchemas } from '../lambdas/core/event-schemas.js';
@@ -51,7 +49,6 @@ export class OmsEventBus extends Construct {
   readonly consumerQueues: Record<'PortfolioManager' | 'TradingDashboard', Queue>;
   /** Dead-letter queues of the rule targets, by name (alarmed by Operations). */
   readonly deadLetterQueues: Record<string, Queue> = {};
-  readonly warehouseBucket: Bucket;
 
   constructor(scope: Construct, id: string, props: OmsEventBusProps) {
     super(scope, id);
@@ -96,53 +93,7 @@ export class OmsEventBus extends Construct {
     });
     this.consumerQueues = { PortfolioManager: portfolio.queue, TradingDashboard: dashboard.queue };
 
-    // Data Warehouse: all OMS events through Firehose into S3.
-    const accessLogs = new Bucket(this, 'AccessLogsBucket', {
-      encryption: BucketEncryption.S3_MANAGED,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
-    });
-    Validations.of(accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason:
-        'This bucket receives the server access logs of the warehouse bucket; logging it would recurse.',
-    });
-    this.warehouseBucket = new Bucket(this, 'WarehouseBucket', {
-      encryption: BucketEncryption.S3_MANAGED,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
-      serverAccessLogsBucket: accessLogs,
-      serverAccessLogsPrefix: 'warehouse/',
-    });
-    const warehouseStream = new DeliveryStream(this, 'WarehouseStream', {
-      destination: new S3Bucket(this.warehouseBucket, {
-        dataOutputPrefix: 'order-events/',
-        errorOutputPrefix: 'order-events-errors/',
-      }),
-      encryption: StreamEncryption.awsOwnedKey(),
-    });
-    new Rule(this, 'DataWarehouseRule', {
-      eventBus: this.bus,
-      description: 'All OMS order events to the Data Warehouse (Firehose -> S3)',
-      eventPattern: { source: [OMS_SOURCE] },
-      targets: [new FirehoseDeliveryStream(warehouseStream)],
-    });
-    // Firehose's S3 destination role (CDK's grantReadWrite on the bucket): wildcards are inherent.
-    for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*']) {
-      Validations.of(warehouseStream).acknowledge({
-        id: `AwsSolutions-IAM5[Action::${action}]`,
-        reason:
-          'Firehose S3 destination role as CDK grants it (multipart upload, retries); limited to the warehouse bucket.',
-      });
-    }
-    Validations.of(warehouseStream).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.warehouseBucket.node.defaultChild as never)}.Arn>/*]`,
-      reason:
-        'Firehose delivers objects with generated keys under the warehouse bucket; the grant is limited to that bucket.',
-    });
+    // The Data Warehouse's rules, streams and bucket: lib/data-warehouse.ts (issue 15).
 
     // Only the named Strategy Orchestrator principals may put stockbot.strategy events.
     if (props.strategyPrincipalArns.length > 0) {

@@ -52,6 +52,8 @@ export const HANDLERS = {
   deliverTradeUpdates: 'lambdas/trade-stream/deliver-backlog.ts',
   // Inbound orders from the bus
   orderRequested: 'lambdas/inbound-orders/order-requested.ts',
+  // Data Warehouse (issue 15): Firehose transformation, bus event -> warehouse row + date partition
+  transformWarehouseRecords: 'lambdas/data-warehouse/transform-records.ts',
 } as const;
 
 export type HandlerName = keyof typeof HANDLERS;

@@ -12,6 +12,7 @@ import { DEFAULT_VENUE_NAME, ENV } from '../lambdas/platform/config.js';
 import { AlgoOrders } from './algo-orders.js';
 import { BrokerGateway } from './broker-gateway.js';
 import { Dashboard } from './dashboard.js';
+import { DataWarehouse } from './data-warehouse.js';
 import { OmsEventBus } from './event-bus.js';
 import { EventStore } from './event-store.js';
 import { HeldTriggers } from './held-triggers.js';
@@ -36,6 +37,7 @@ export class OmsStack extends Stack {
   readonly inbound: InboundOrders;
   readonly operations: Operations;
   readonly dashboard: Dashboard;
+  readonly dataWarehouse: DataWarehouse;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -117,6 +119,8 @@ export class OmsStack extends Stack {
       bus: this.events.bus,
       sessionClose,
     });
+    // The Data Warehouse (issue 15): orders, executions and TCA as Parquet for Athena (lib/data-warehouse.ts).
+    this.dataWarehouse = new DataWarehouse(this, 'DataWarehouse', { bus: this.events.bus });
     this.operations = new Operations(this, 'Operations', {
       watchedQueues: {
         ...this.brokerGateway.watchedQueues,
@@ -136,6 +140,7 @@ export class OmsStack extends Stack {
         ...this.orderApi.deadLetterQueues,
         TradeUpdatesBacklog: this.tradeStream.deadLetterQueue,
         OrderRequested: this.inbound.deadLetterQueue,
+        ...this.dataWarehouse.deadLetterQueues,
       },
     });
 

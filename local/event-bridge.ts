@@ -7,8 +7,9 @@
  * - Rules of the event's bus whose pattern matches (`matchesPattern`) deliver to their targets:
  *   Lambda with asynchronous-invocation semantics (a failed invocation is retried twice, then dropped
  *   and recorded in `failedDeliveries()`), SQS via `queues.send` (the rule target's dead-letter queue
- *   gets the event when sending keeps failing), a state machine via `StartExecution`, and anything
- *   else (Firehose, logs ...) into an in-memory recorder per target id.
+ *   gets the event when sending keeps failing), a state machine via `StartExecution`, a delivery
+ *   stream of the stack via the Firehose stand-in (local/firehose.ts), and anything else (logs ...)
+ *   into an in-memory recorder per target id.
  * - `delivered()` is what a catch-all rule on the custom buses would receive, in arrival order and
  *   bounded (oldest dropped first); it backs `GET /local/events?order_id=`.
  * - `startSchedules({speedup})` fires `rate(...)` rules every period / speedup, so local mode can run
@@ -46,6 +47,11 @@ export interface EventQueueSink {
   send(queueRef: string, body: string): unknown;
 }
 
+/** What the stand-in needs of the Firehose stand-in (`LocalFirehose` satisfies it). */
+export interface EventFirehoseSink {
+  put(streamRef: string, data: string): unknown;
+}
+
 /** What the stand-in needs of the Step Functions stand-in (`LocalStepFunctions` satisfies it). */
 export interface EventStateMachineStarter {
   handle(action: string, input: Record<string, unknown>): Promise<Record<string, unknown>>;
@@ -55,6 +61,8 @@ export interface LocalEventBridgeOptions {
   readonly invoker: Invoker;
   readonly queues: EventQueueSink;
   readonly stepFunctions: EventStateMachineStarter;
+  /** Delivery streams (rule targets of kind `firehose`); absent: such a delivery fails. */
+  readonly firehose?: EventFirehoseSink;
   /**
    * Delays before the retries of a failed delivery (Lambda async invocation retries twice; AWS waits
    * about 1 and 2 minutes, local mode a moment). Its length is the number of retries.
@@ -571,6 +579,14 @@ export class LocalEventBridge {
       }
       case 'sqs':
         await this.deps.queues.send(target.queueLogicalId, JSON.stringify(event));
+        return;
+      case 'firehose':
+        if (this.deps.firehose === undefined)
+          throw Object.assign(new Error(`No Firehose stand-in for ${target.deliveryStreamLogicalId}`), {
+            name: 'ResourceNotFoundException',
+          });
+        // EventBridge puts the event's JSON as the record.
+        await this.deps.firehose.put(target.deliveryStreamLogicalId, JSON.stringify(event));
         return;
       case 'state-machine': {
         const arn = this.stateMachineArns.get(target.stateMachineLogicalId);

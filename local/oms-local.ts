@@ -22,6 +22,7 @@ import { createLocalControl } from './control.js';
 import { isDashboardPath, serveDashboard } from './dashboard.js';
 import { createTables, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalEventBridge } from './event-bridge.js';
+import { LocalFirehose, localWarehouseDir } from './firehose.js';
 import { LocalHttpApi } from './http-api.js';
 import { LocalLambdaRuntime } from './lambda-runtime.js';
 import { LocalMeter, startDynamoDbMeterProxy } from './meter.js';
@@ -99,6 +100,14 @@ export interface LocalOmsOptions {
    * proxy adds a hop to every DynamoDB request. `npm run cost` and the budget test switch it on.
    */
   readonly meter?: boolean;
+  /**
+   * Where the Data Warehouse's Parquet lands (the warehouse bucket: `<dir>/<table>/date=YYYY-MM-DD/`,
+   * docs/warehouse.md). Default: `<dataDir>/warehouse`, else OMS_WAREHOUSE_DIR, else
+   * `<repo>/.oms-local/warehouse` (local/firehose.ts `localWarehouseDir`).
+   */
+  readonly warehouseDir?: string;
+  /** How often the Firehose stand-in delivers what it buffered (ms). Default 2000. */
+  readonly warehouseFlushIntervalMs?: number;
 }
 
 /** Local mode's own limit over the defaults: benchmarks place hundreds of orders a second. */
@@ -152,9 +161,16 @@ export interface LocalOms {
   readonly stepFunctions: LocalStepFunctions;
   readonly eventBridge: LocalEventBridge;
   readonly queues: LocalQueues;
+  /** The Firehose stand-in (the Data Warehouse's delivery streams). */
+  readonly firehose: LocalFirehose;
+  /** Where the warehouse's Parquet files are written. */
+  readonly warehouseDir: string;
   /** The work meter, when `meter: true`. */
   readonly meter: LocalMeter | undefined;
-  /** Functions run by a schedule rule (their work is fixed per minute, not per order). */
+  /**
+   * Functions run by a schedule rule (their work is fixed per minute, not per order), and the
+   * Firehose transformations (one invocation per buffered batch of many orders' events).
+   */
   readonly scheduledFunctions: ReadonlySet<string>;
   /** Starts and initialises one Lambda worker per function, so first invocations skip the cold start. */
   warmUp(): Promise<void>;
@@ -277,7 +293,21 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       meter === undefined ? {} : { onStateEntered: (machine) => meter.stateEntered(machine) },
     );
     stops.push(() => stepFunctions.close?.());
-    const eventBridge = new LocalEventBridge(topology, { invoker: runtime, queues, stepFunctions });
+    // The Data Warehouse's delivery streams write into one directory (their one bucket).
+    const warehouseDir = options.warehouseDir ?? localWarehouseDir({ dataDir: options.dataDir });
+    const firehose = new LocalFirehose(topology.deliveryStreams, {
+      invoker: runtime,
+      bucketDir: () => warehouseDir,
+      ...(options.warehouseFlushIntervalMs === undefined
+        ? {}
+        : { flushIntervalMs: options.warehouseFlushIntervalMs }),
+      ...(options.logFile === undefined
+        ? {}
+        : { log: (message: string) => appendFileSync(options.logFile as string, `[firehose] ${message}\n`) }),
+    });
+    // Stopped after the bus (stops run in reverse): what the bus delivered last is still written.
+    stops.push(() => firehose.close());
+    const eventBridge = new LocalEventBridge(topology, { invoker: runtime, queues, stepFunctions, firehose });
     stops.push(() => eventBridge.close());
     if (meter !== undefined) eventBridge.subscribe((event) => meter.event(event['detail-type']));
     // The trade_updates stream (issue 14): the template's WebSocket API, served at /stream.
@@ -431,12 +461,17 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       stepFunctions,
       eventBridge,
       queues,
+      firehose,
+      warehouseDir,
       meter,
-      scheduledFunctions: new Set(
-        topology.rules
+      scheduledFunctions: new Set([
+        ...topology.rules
           .filter((r) => r.scheduleExpression !== null)
           .flatMap((r) => r.targets.flatMap((t) => (t.kind === 'lambda' ? [t.functionLogicalId] : []))),
-      ),
+        ...topology.deliveryStreams.flatMap((s) =>
+          s.processorFunctionLogicalId === null ? [] : [s.processorFunctionLogicalId],
+        ),
+      ]),
       warmUp: () => runtime.warmUp(),
       stop,
     };

@@ -20,6 +20,7 @@ import {
   UnsupportedTemplateError,
 } from './intrinsics.js';
 import type {
+  DeliveryStreamSpec,
   EventBusSpec,
   EventSourceMappingSpec,
   FunctionSpec,
@@ -122,6 +123,10 @@ class TopologyReader {
       this.stateMachine(id, p),
     );
     const refs = new Refs(this.r.arns, tables, functions, queues, stateMachines);
+    const deliveryStreams = this.ofType('AWS::KinesisFirehose::DeliveryStream').map(([id, p]) =>
+      this.deliveryStream(id, p, refs),
+    );
+    for (const s of deliveryStreams) refs.deliveryStreamByArn.set(s.arn, s.logicalId);
     const eventSourceMappings = this.ofType('AWS::Lambda::EventSourceMapping')
       .filter(([, p]) => p.Enabled !== false)
       .map(([id, p]) => this.mapping(id, p, refs));
@@ -139,6 +144,7 @@ class TopologyReader {
       queues,
       eventBuses,
       rules,
+      deliveryStreams,
       stateMachines,
       httpApis,
       webSocketApis,
@@ -396,6 +402,8 @@ class TopologyReader {
       }
       const sm = refs.stateMachineByArn.get(arn);
       if (sm) return { kind: 'state-machine', id: targetId, stateMachineLogicalId: sm };
+      const stream = refs.deliveryStreamByArn.get(arn);
+      if (stream) return { kind: 'firehose', id: targetId, deliveryStreamLogicalId: stream };
       return { kind: 'recorder', id: targetId, arn };
     });
     const state = p.State === undefined ? 'ENABLED' : this.r.resolveString(p.State, at('State'));
@@ -410,6 +418,68 @@ class TopologyReader {
           : this.r.resolveString(p.ScheduleExpression, at('ScheduleExpression')),
       enabled: state === 'ENABLED',
       targets,
+    };
+  }
+
+  // ---- Firehose -------------------------------------------------------------------------------
+
+  private deliveryStream(id: string, p: Props, refs: Refs): DeliveryStreamSpec {
+    const at = (...k: string[]) => this.path(id, ...k);
+    const d = p.ExtendedS3DestinationConfiguration as Props | undefined;
+    if (d === undefined)
+      throw new UnsupportedTemplateError(
+        'Only S3 destinations are modelled',
+        at('ExtendedS3DestinationConfiguration'),
+      );
+    const dp = (...k: string[]) => at('ExtendedS3DestinationConfiguration', ...k);
+    const bucketArn = this.r.resolveString(d.BucketARN, dp('BucketARN'));
+    const bucket = this.ofType('AWS::S3::Bucket').find(
+      ([bid]) => this.r.arns.bucket(this.r.physicalName(bid)) === bucketArn,
+    );
+    if (!bucket)
+      throw new UnsupportedTemplateError(`Bucket ${bucketArn} is not a bucket of the stack`, dp('BucketARN'));
+    let processor: string | null = null;
+    const processing = d.ProcessingConfiguration as Props | undefined;
+    if (processing !== undefined && processing.Enabled !== false) {
+      for (const [i, proc] of ((processing.Processors ?? []) as Props[]).entries()) {
+        const pp = dp('ProcessingConfiguration', `Processors[${i}]`);
+        if (proc.Type !== 'Lambda')
+          throw new UnsupportedTemplateError(`Unsupported processor type ${String(proc.Type)}`, pp);
+        const param = ((proc.Parameters ?? []) as Props[]).find((x) => x.ParameterName === 'LambdaArn');
+        if (!param) throw new UnsupportedTemplateError('Lambda processor without LambdaArn', pp);
+        processor = refs.functionId(this.r.resolveString(param.ParameterValue, pp), pp);
+      }
+    }
+    let parquetColumns: DeliveryStreamSpec['parquetColumns'] = null;
+    const conversion = d.DataFormatConversionConfiguration as Props | undefined;
+    if (conversion !== undefined && conversion.Enabled !== false) {
+      const cp = dp('DataFormatConversionConfiguration');
+      if (conversion.OutputFormatConfiguration?.Serializer?.ParquetSerDe === undefined)
+        throw new UnsupportedTemplateError('Only Parquet output is modelled', cp);
+      const tableRef = this.r.resolveString(conversion.SchemaConfiguration?.TableName, cp);
+      const glue = this.ofType('AWS::Glue::Table').find(
+        ([tid, tp]) => tid === tableRef || tp.TableInput?.Name === tableRef,
+      );
+      if (!glue) throw new UnsupportedTemplateError(`Glue table ${tableRef} is not in the stack`, cp);
+      const columns = this.r.resolve(
+        glue[1].TableInput?.StorageDescriptor?.Columns ?? [],
+        this.path(glue[0], 'TableInput', 'StorageDescriptor', 'Columns'),
+      ) as Props[];
+      parquetColumns = columns.map((c) => ({ name: String(c.Name), type: String(c.Type) }));
+    }
+    const name = this.r.physicalName(id);
+    return {
+      logicalId: id,
+      name,
+      arn: this.r.arns.firehose(name),
+      bucketLogicalId: bucket[0],
+      prefix: d.Prefix === undefined ? '' : this.r.resolveString(d.Prefix, dp('Prefix')),
+      errorOutputPrefix:
+        d.ErrorOutputPrefix === undefined
+          ? ''
+          : this.r.resolveString(d.ErrorOutputPrefix, dp('ErrorOutputPrefix')),
+      processorFunctionLogicalId: processor,
+      parquetColumns,
     };
   }
 
@@ -582,6 +652,7 @@ class Refs {
   readonly queueByArn = new Map<string, string>();
   readonly tableByStreamArn = new Map<string, string>();
   readonly stateMachineByArn = new Map<string, string>();
+  readonly deliveryStreamByArn = new Map<string, string>();
 
   constructor(
     arns: LocalArns,

@@ -90,7 +90,9 @@ export type RuleTarget =
       readonly deadLetterQueueLogicalId: string | null;
     }
   | { readonly kind: 'state-machine'; readonly id: string; readonly stateMachineLogicalId: string }
-  /** Anything local mode only records (Firehose, CloudWatch Logs, SNS ...). */
+  /** A delivery stream of the stack (local/firehose.ts). */
+  | { readonly kind: 'firehose'; readonly id: string; readonly deliveryStreamLogicalId: string }
+  /** Anything local mode only records (CloudWatch Logs, SNS, a stream outside the stack ...). */
   | { readonly kind: 'recorder'; readonly id: string; readonly arn: string };
 
 export interface RuleSpec {
@@ -103,6 +105,29 @@ export interface RuleSpec {
   readonly scheduleExpression: string | null;
   readonly enabled: boolean;
   readonly targets: readonly RuleTarget[];
+}
+
+/** A Glue table column (the record format conversion's schema). */
+export interface GlueColumnSpec {
+  readonly name: string;
+  /** Hive type: string, bigint, double, boolean, timestamp, decimal(p,s), ... */
+  readonly type: string;
+}
+
+/** A Firehose delivery stream with an (extended) S3 destination. */
+export interface DeliveryStreamSpec {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  /** The destination bucket's logical id (local mode maps it to a directory). */
+  readonly bucketLogicalId: string;
+  /** Object key prefix, with `!{partitionKeyFromLambda:...}` / `!{timestamp:...}` expressions. */
+  readonly prefix: string;
+  readonly errorOutputPrefix: string;
+  /** The Lambda transformation, when the stream has one. */
+  readonly processorFunctionLogicalId: string | null;
+  /** Record format conversion to Parquet: the Glue table's columns; null writes records as they are. */
+  readonly parquetColumns: readonly GlueColumnSpec[] | null;
 }
 
 export interface EventBusSpec {
@@ -156,6 +181,7 @@ export interface LocalTopology {
   readonly queues: readonly QueueSpec[];
   readonly eventBuses: readonly EventBusSpec[];
   readonly rules: readonly RuleSpec[];
+  readonly deliveryStreams: readonly DeliveryStreamSpec[];
   readonly stateMachines: readonly StateMachineSpec[];
   readonly httpApis: readonly HttpApiSpec[];
   readonly webSocketApis: readonly WebSocketApiSpec[];

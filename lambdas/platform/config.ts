@@ -37,6 +37,8 @@ export const ENV = {
   algoOrderStateMachineArn: 'ALGO_ORDER_STATE_MACHINE_ARN',
   tradeStreamTable: 'TRADE_STREAM_TABLE',
   tradeStreamCallbackUrl: 'TRADE_STREAM_CALLBACK_URL',
+  /** Data Warehouse (issue 15): JSON `{<delivery stream name>: <table>}` for the Firehose transformation. */
+  warehouseStreamTables: 'WAREHOUSE_STREAM_TABLES',
 } as const;
 
 /**

@@ -5,6 +5,9 @@
  * says it is ready, so no test meets a cold worker. It prints one
  * line `OMS_E2E_READY <json>` (see `SharedOms` in harness.ts) and runs until SIGTERM.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { envValue, startLocalOms } from '../../local/oms-local.js';
 import { EVERY_DAY, newYorkTime } from './harness.js';
 
@@ -14,6 +17,8 @@ async function main(): Promise<void> {
     sessionClose: newYorkTime(Date.now() + 12 * 3600_000),
     sessionDays: EVERY_DAY,
     logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
+    // The warehouse's Parquet goes to a temp dir, not the repository's .oms-local.
+    warehouseDir: mkdtempSync(join(tmpdir(), 'oms-e2e-warehouse-')),
   });
   const shared = {
     apiUrl: oms.apiUrl,

@@ -520,9 +520,11 @@ describe('event bus', () => {
     expect(resources[getAttId(target.DeadLetterConfig.Arn) as string]?.Type).toBe('AWS::SQS::Queue');
   });
 
-  test('subscribers: Portfolio Manager (fills and closes), Dashboard and Data Warehouse (all OMS events)', () => {
+  test("subscribers: Portfolio Manager (fills and closes), Dashboard (all OMS events); the Data Warehouse (test/data-warehouse) its tables' events", () => {
     const patterns = rulePatterns();
-    const portfolio = patterns.find((p) => p['detail-type']?.includes('OrderFilled'));
+    const portfolio = patterns.find(
+      (p) => p['detail-type']?.includes('OrderFilled') && p['detail-type']?.includes('PositionChanged'),
+    );
     expect(portfolio?.['detail-type']).toEqual(
       expect.arrayContaining(['OrderPartiallyFilled', 'OrderCanceled']),
     );
@@ -532,7 +534,7 @@ describe('event bus', () => {
     const targetTypes = allOms
       .map(([, r]) => resources[getAttId(r.Properties.Targets[0].Arn) as string]?.Type)
       .sort();
-    expect(targetTypes).toEqual(['AWS::KinesisFirehose::DeliveryStream', 'AWS::SQS::Queue']);
+    expect(targetTypes).toEqual(['AWS::SQS::Queue']);
   });
 
   test('the market ticks every minute', () => {

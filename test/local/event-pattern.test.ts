@@ -1130,14 +1130,19 @@ describe('the patterns this project’s stack synthesizes', () => {
     [
       'stockbot.oms',
       'OrderFilled',
-      ['EventsDataWarehouseRule', 'EventsPortfolioManagerRule', 'EventsTradingDashboardRule'],
+      [
+        'DataWarehouseExecutionsRule',
+        'DataWarehouseOrdersRule',
+        'EventsPortfolioManagerRule',
+        'EventsTradingDashboardRule',
+      ],
     ],
     [
       'stockbot.oms',
       'OrderExpired',
       [
         'BrokerGatewayForwardToVenueRule',
-        'EventsDataWarehouseRule',
+        'DataWarehouseOrdersRule',
         'EventsPortfolioManagerRule',
         'EventsTradingDashboardRule',
       ],
@@ -1145,14 +1150,15 @@ describe('the patterns this project’s stack synthesizes', () => {
     [
       'stockbot.oms',
       'OrderCancelRequested',
-      ['BrokerGatewayForwardToVenueRule', 'EventsDataWarehouseRule', 'EventsTradingDashboardRule'],
+      ['BrokerGatewayForwardToVenueRule', 'EventsTradingDashboardRule'],
     ],
     [
       'stockbot.oms',
       'OrderReplaceRequested',
-      ['BrokerGatewayForwardToVenueRule', 'EventsDataWarehouseRule', 'EventsTradingDashboardRule'],
+      ['BrokerGatewayForwardToVenueRule', 'EventsTradingDashboardRule'],
     ],
-    ['stockbot.oms', 'OrderAccepted', ['EventsDataWarehouseRule', 'EventsTradingDashboardRule']],
+    ['stockbot.oms', 'OrderAccepted', ['EventsTradingDashboardRule']],
+    ['stockbot.oms', 'OrderTcaRecorded', ['DataWarehouseTcaRule', 'EventsTradingDashboardRule']],
     ['stockbot.venue', 'ExecutionReport', ['BrokerGatewayApplyExecutionReportRule']],
     ['stockbot.venue', 'OrderFilled', []],
     ['stockbot.strategy', 'OrderRequested', ['InboundOrdersOrderRequestedRule']],

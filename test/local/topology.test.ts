@@ -260,18 +260,18 @@ describe('the synthesized OMS template', () => {
     });
   });
 
-  test('subscriber and warehouse rules: queue targets with DLQs, the Firehose target as a recorder', () => {
-    expect(topo.rules).toHaveLength(11);
-    const recorders = topo.rules.flatMap((r) => r.targets.filter((t) => t.kind === 'recorder'));
-    expect(recorders).toEqual([
-      expect.objectContaining({
-        arn: expect.stringMatching(new RegExp(`^arn:aws:firehose:${A}:deliverystream/`)),
-      }),
-    ]);
+  test('subscriber and warehouse rules: queue targets with DLQs, the warehouse streams as Firehose targets', () => {
+    expect(topo.rules).toHaveLength(13);
+    expect(topo.rules.flatMap((r) => r.targets.filter((t) => t.kind === 'recorder'))).toEqual([]);
+    const streams = new Set(topo.deliveryStreams.map((s) => s.logicalId));
+    const firehoseTargets = topo.rules.flatMap((r) => r.targets.filter((t) => t.kind === 'firehose'));
+    expect(firehoseTargets).toHaveLength(3);
+    for (const t of firehoseTargets)
+      expect(streams).toContain(t.kind === 'firehose' && t.deliveryStreamLogicalId);
     const catchAll = topo.rules.filter(
       (r) => JSON.stringify(r.eventPattern) === '{"source":["stockbot.oms"]}',
     );
-    expect(catchAll).toHaveLength(2);
+    expect(catchAll).toHaveLength(1);
     const queueIds = new Set(topo.queues.map((q) => q.logicalId));
     for (const t of topo.rules.flatMap((r) => r.targets)) {
       if (t.kind === 'sqs') {
@@ -281,15 +281,15 @@ describe('the synthesized OMS template', () => {
     }
   });
 
-  test('queues: 16, local ARNs/URLs, redrive to queues of the stack', () => {
-    expect(topo.queues).toHaveLength(16);
+  test("queues: 19 (3 of them the warehouse rules' dead-letter queues), local ARNs/URLs, redrive to queues of the stack", () => {
+    expect(topo.queues).toHaveLength(19);
     const ids = new Set(topo.queues.map((q) => q.logicalId));
     for (const q of topo.queues) {
       expect(q.arn).toBe(`arn:aws:sqs:${A}:${q.queueName}`);
       expect(q.url).toBe(`http://sqs.local/${LOCAL_ACCOUNT_ID}/${q.queueName}`);
       if (q.redrive) expect(ids).toContain(q.redrive.deadLetterQueueLogicalId);
     }
-    expect(topo.queues.filter((q) => q.visibilityTimeoutSeconds === 30).length).toBe(11);
+    expect(topo.queues.filter((q) => q.visibilityTimeoutSeconds === 30).length).toBe(14);
   });
 
   test('the state machine definition parses, has no placeholders, and its tasks call the 7 workflow functions', () => {
