@@ -18,5 +18,6 @@ export * from './positions.js';
 export * from './risk.js';
 export * from './session.js';
 export * from './status.js';
+export * from './tca.js';
 export * from './trade-updates.js';
 export * from './trigger.js';
