@@ -8,6 +8,7 @@ export * from './contingency.js';
 export * from './decimal.js';
 export * from './event-schemas.js';
 export * from './events.js';
+export * from './execution-quality.js';
 export * from './field-error.js';
 export * from './market-calendar.js';
 export * from './market-quote.js';
