@@ -2,10 +2,14 @@
  * Local mode's control and inspection endpoints (not part of the OMS API; README "Local mode"):
  *   PUT /local/market/{symbol}      {"bid","ask","last"}: the symbol holds that quote until set again
  *                                   (and is listed in the asset master as a default asset if it was not)
- *   GET /local/market/{symbol}      the current quote
  *   PUT /local/assets/{symbol}      Alpaca's Asset fields (`tradable`, `shortable`, ...): lists the
  *                                   symbol or changes the fields given
- *   PUT /local/venues/{venue}       {"latency_ms","max_fill_qty","reject_next"}
+ *   PUT /local/venues/{venue}       {"latency_ms","max_fill_qty","reject_next"} (the venue's settings, replaced
+ *                                   whole) and/or {"down": true|false} (an outage: the market shows the
+ *                                   venue down, the router skips it, it refuses what reaches it; `down`
+ *                                   alone leaves the settings as they are)
+ *   GET /local/venues               every simulated venue: fees, settings, status, recent fill rate
+ *   GET /local/market/{symbol}      the tape's quote, each venue's quote and the NBBO
  *   GET /local/executions/{order_id} the order's workflow history, as the console shows it
  *   GET /local/events?order_id=     every event delivered to the bus (a catch-all rule's view)
  *   PUT /local/accounts/{account_id} {"cash","multiplier","shorting_enabled","pattern_day_trader",
@@ -23,14 +27,25 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { pinnedQuoteItem } from '../lambdas/broker-gateway/simulated/market.js';
 import { venueConfigItem } from '../lambdas/broker-gateway/simulated/simulated-venue.js';
+import { venueConfigKey } from '../lambdas/broker-gateway/simulated/venue-config.js';
 import {
   applyAssetInput,
   defaultAsset,
   describeFieldErrors,
+  formatNanos,
   parseNanos,
   toAlpacaAsset,
+  VENUE_NAMES,
+  VENUE_PROFILES,
 } from '../lambdas/core/index.js';
-import { assetFromItem, assetToItem } from '../lambdas/platform/market-data.js';
+import {
+  assetFromItem,
+  assetToItem,
+  setVenueDown,
+  TableMarketData,
+  VENUE_HEALTH_KEY,
+  venueHealthFromItem,
+} from '../lambdas/platform/market-data.js';
 import { listAssets } from './assets.js';
 import type { LocalEventBridge } from './event-bridge.js';
 import type { LocalQueues } from './sqs.js';
@@ -225,10 +240,57 @@ export function createLocalControl(deps: LocalControlDeps) {
         return json(200, toAlpacaAsset(built.asset));
       }
       case 'GET market/{id}': {
+        if (id === VENUE_HEALTH_KEY) return problem(404, 'not_found', `no quote for ${id}`);
         const got = await deps.doc.send(
           new GetCommand({ TableName: marketTable, Key: { symbol: id }, ConsistentRead: true }),
         );
-        return got.Item === undefined ? problem(404, 'not_found', `no quote for ${id}`) : json(200, got.Item);
+        if (got.Item === undefined) return problem(404, 'not_found', `no quote for ${id}`);
+        // The tape's item as stored, and the symbol across venues as the router sees it.
+        const c = await new TableMarketData(deps.doc, marketTable).consolidatedQuote(id as string);
+        const text = (v: bigint | null) => (v === null ? null : formatNanos(v));
+        return json(200, {
+          ...got.Item,
+          nbbo: {
+            bid: text(c.nbbo.bid),
+            bid_venue: c.nbbo.bidSource,
+            ask: text(c.nbbo.ask),
+            ask_venue: c.nbbo.askSource,
+          },
+          venues: c.venues.map((q) => ({
+            venue: q.source,
+            bid: text(q.bid),
+            ask: text(q.ask),
+            bid_size: text(q.bidSize),
+            ask_size: text(q.askSize),
+          })),
+        });
+      }
+      case 'GET venues': {
+        const healthItem = await deps.doc.send(
+          new GetCommand({ TableName: marketTable, Key: { symbol: VENUE_HEALTH_KEY }, ConsistentRead: true }),
+        );
+        const health = venueHealthFromItem(healthItem.Item);
+        const venues = [];
+        for (const p of VENUE_PROFILES) {
+          const got = await deps.doc.send(
+            new GetCommand({ TableName: venueTable, Key: venueConfigKey(p.name), ConsistentRead: true }),
+          );
+          const h = health.get(p.name);
+          venues.push({
+            venue: p.name,
+            primary: p.primary,
+            taker_fee_per_share: p.takerFeePerShare,
+            maker_fee_per_share: p.makerFeePerShare,
+            passive_fill_percent: p.passiveFillPercent,
+            size_percent: p.sizePercent,
+            down: h?.down ?? false,
+            down_since: h?.since ?? null,
+            failed_at: h?.failedAt ?? null,
+            fill_rate: h?.fillRate ?? null,
+            settings: got.Item ?? { latencyMs: p.latencyMs, maxFillQty: null, rejectNext: false },
+          });
+        }
+        return json(200, venues);
       }
       case 'PUT accounts/{id}': {
         const body = parseJson(req.body);
@@ -288,10 +350,23 @@ export function createLocalControl(deps: LocalControlDeps) {
       case 'PUT venues/{id}': {
         const body = parseJson(req.body);
         if (!body.ok) return problem(400, 'invalid_body', 'body: must be a JSON object');
-        const built = venueConfigItem(id as string, body.value as never);
-        if (!built.ok) return problem(400, 'invalid_body', built.message);
-        await deps.doc.send(new PutCommand({ TableName: venueTable, Item: built.item }));
-        return json(200, built.item);
+        // `down` (an outage, on the market's venue status) is not one of the venue's settings;
+        // alone it changes only the status, the settings stay.
+        const { down, ...settings } = body.value;
+        if (down !== undefined && typeof down !== 'boolean')
+          return problem(400, 'invalid_body', 'down: must be true or false');
+        if (!VENUE_NAMES.includes(id as string) && down !== undefined)
+          return problem(404, 'not_found', `down: no simulated venue ${id} (${VENUE_NAMES.join(', ')})`);
+        const onlyStatus = down !== undefined && Object.keys(settings).length === 0;
+        const built = onlyStatus ? null : venueConfigItem(id as string, settings as never);
+        if (built !== null && !built.ok) return problem(400, 'invalid_body', built.message);
+        if (built !== null) await deps.doc.send(new PutCommand({ TableName: venueTable, Item: built.item }));
+        if (down !== undefined)
+          await setVenueDown(deps.doc, marketTable, id as string, down, new Date().toISOString());
+        return json(200, {
+          ...(built === null ? {} : built.item),
+          ...(down === undefined ? {} : { venue: id, down }),
+        });
       }
       case 'GET executions/{id}': {
         if (stateMachines.length === 0) return problem(404, 'not_found', 'no state machine');

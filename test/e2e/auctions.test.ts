@@ -125,10 +125,25 @@ it('opg orders wait for the opening auction, trade at one price, and what does n
   expect(Date.parse(closed.filled_at as string)).toBeGreaterThanOrEqual(closeAt);
 
   // Audit trails: each event once, in order, on the bus too; the reasons the venue gave.
-  expect(await types(opgMarket.id)).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderFilled']);
-  expect(await types(clsMarket.id)).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderFilled']);
+  expect(await types(opgMarket.id)).toEqual([
+    'OrderSubmitted',
+    'OrderRouted',
+    'OrderAccepted',
+    'OrderFilled',
+  ]);
+  expect(await types(clsMarket.id)).toEqual([
+    'OrderSubmitted',
+    'OrderRouted',
+    'OrderAccepted',
+    'OrderFilled',
+  ]);
   const canceledTrail = await expectConsistentTrail(http, opgLimit.id);
-  expect(canceledTrail.map((e) => e.type)).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderCanceled']);
+  expect(canceledTrail.map((e) => e.type)).toEqual([
+    'OrderSubmitted',
+    'OrderRouted',
+    'OrderAccepted',
+    'OrderCanceled',
+  ]);
   expect(canceledTrail.at(-1)?.data).toMatchObject({ reason: 'auction_unfilled', solicited: false });
   for (const id of ids) await expectWorkflowPath(http, id, FILLED_PATH);
 }, 100_000);

@@ -21,7 +21,9 @@ afterAll(async () => {
 });
 
 const types = async (id: string) => (await http.auditTrail(id)).map((e) => e.type);
-const TRIGGERED_PATH = ['OrderSubmitted', 'OrderAccepted', 'OrderTriggered', 'OrderFilled'];
+const TRIGGERED_PATH = ['OrderSubmitted', 'OrderRouted', 'OrderAccepted', 'OrderTriggered', 'OrderFilled'];
+/** A replacement continues its order at that order's venue: it is not routed again. */
+const REPLACEMENT_TRIGGERED_PATH = ['OrderSubmitted', 'OrderAccepted', 'OrderTriggered', 'OrderFilled'];
 
 it('stop buy: waits below its stop, triggers when the last trades through it, fills as a market order', async () => {
   await http.pinQuote('E2ESTP', { bid: '99.98', ask: '100.00', last: '100.00', ask_size: '1000' });
@@ -43,7 +45,7 @@ it('stop buy: waits below its stop, triggers when the last trades through it, fi
   const trail = await expectConsistentTrail(http, placed.id);
   expect(trail.map((e) => e.type)).toEqual(TRIGGERED_PATH);
   // The trigger is recorded with its price and the quote at the trigger.
-  expect(trail[2]?.data).toEqual({ triggerPrice: '101.01', bid: '101', ask: '101.02' });
+  expect(trail[3]?.data).toEqual({ triggerPrice: '101.01', bid: '101', ask: '101.02' });
 });
 
 it('stop-limit sell: triggers on the way down, then trades as a limit order at or above its limit', async () => {
@@ -90,7 +92,7 @@ it('trailing stop sell: trails the high (hwm) by trail_price and triggers on the
   expect(trail.filter((e) => e.type === 'OrderTrailMoved').map((e) => e.data.hwm)).toEqual(['20', '22']);
   const milestones = trail.filter((e) => e.type !== 'OrderTrailMoved');
   expect(milestones.map((e) => e.type)).toEqual(TRIGGERED_PATH);
-  expect(milestones[2]?.data.triggerPrice).toBe('20.96');
+  expect(milestones[3]?.data.triggerPrice).toBe('20.96');
 });
 
 it('replacing the stop price while the order waits: the replacement waits at the new stop and fills', async () => {
@@ -113,10 +115,11 @@ it('replacing the stop price while the order waits: the replacement waits at the
   expect(filled).toMatchObject({ filled_qty: '4', filled_avg_price: '30.6' });
   expect(await types(placed.id)).toEqual([
     'OrderSubmitted',
+    'OrderRouted',
     'OrderAccepted',
     'OrderReplaceRequested',
     'OrderReplaceAcknowledged',
     'OrderReplaced',
   ]);
-  expect(await types(replacement.id)).toEqual(TRIGGERED_PATH);
+  expect(await types(replacement.id)).toEqual(REPLACEMENT_TRIGGERED_PATH);
 });

@@ -93,9 +93,15 @@ it('bracket: legs held, activated by the entry fill, the take-profit fills and t
   const slCanceled = await http.untilStatus(sl.id, 'canceled');
   expect(slCanceled.filled_qty).toBe('0');
 
-  expect(await types(tp.id)).toEqual(['OrderSubmitted', 'OrderActivated', 'OrderAccepted', 'OrderFilled']);
+  expect(await types(tp.id)).toEqual([
+    'OrderSubmitted',
+    'OrderActivated',
+    'OrderRouted',
+    'OrderAccepted',
+    'OrderFilled',
+  ]);
   const slTrail = await types(sl.id);
-  expect(slTrail.slice(0, 3)).toEqual(['OrderSubmitted', 'OrderActivated', 'OrderAccepted']);
+  expect(slTrail.slice(0, 4)).toEqual(['OrderSubmitted', 'OrderActivated', 'OrderRouted', 'OrderAccepted']);
   expect(slTrail).toContain('OrderCancelRequested');
   expect(slTrail.at(-1)).toBe('OrderCanceled');
   for (const id of [placed.id, tp.id, sl.id]) await expectConsistentTrail(http, id);
@@ -155,7 +161,13 @@ it('oco: both exits work at once; the stop-loss triggers and fills, the take-pro
   const slFilled = await http.untilStatus(sl.id, 'filled');
   expect(slFilled).toMatchObject({ filled_qty: '20', filled_avg_price: '28.9' });
   await http.untilStatus(placed.id, 'canceled');
-  expect(await types(sl.id)).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderTriggered', 'OrderFilled']);
+  expect(await types(sl.id)).toEqual([
+    'OrderSubmitted',
+    'OrderRouted',
+    'OrderAccepted',
+    'OrderTriggered',
+    'OrderFilled',
+  ]);
 });
 
 it('oco: both exits filling at the same instant is recorded as an over-execution on each', async () => {

@@ -74,7 +74,12 @@ it('a resting DAY order is expired by the venue at the session close, before any
   expect(expired).toMatchObject({ filled_qty: '0', canceled_qty: '20', leaves_qty: '0' });
 
   const trail = await expectConsistentTrail(http, placed.id);
-  expect(trail.map((e) => e.type)).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderExpired']);
+  expect(trail.map((e) => e.type)).toEqual([
+    'OrderSubmitted',
+    'OrderRouted',
+    'OrderAccepted',
+    'OrderExpired',
+  ]);
   // The venue's report settled the order: the workflow's wait was released, not timed out.
   await expectWorkflowPath(http, placed.id, FILLED_PATH);
   const report = oms.eventBridge.delivered().find((e) => {
@@ -100,5 +105,10 @@ it('a resting DAY order is expired by the venue at the session close, before any
   await http.untilStatus(later.id, 'filled');
   const after = await expectConsistentTrail(http, placed.id);
   expect(filledByEvents(after)).toBe(0);
-  expect(after.map((e) => e.type)).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderExpired']);
+  expect(after.map((e) => e.type)).toEqual([
+    'OrderSubmitted',
+    'OrderRouted',
+    'OrderAccepted',
+    'OrderExpired',
+  ]);
 }, 90_000);

@@ -32,7 +32,15 @@ afterAll(async () => {
 const types = async (id: string) => (await http.auditTrail(id)).map((e) => e.type);
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A held stop's life: armed by the OMS, triggered by it, then an ordinary order at the venue. */
-const HELD_PATH = ['OrderSubmitted', 'OrderArmed', 'OrderTriggered', 'OrderAccepted', 'OrderFilled'];
+// Routed when it is sent, at its trigger (OrderRouted).
+const HELD_PATH = [
+  'OrderSubmitted',
+  'OrderArmed',
+  'OrderTriggered',
+  'OrderRouted',
+  'OrderAccepted',
+  'OrderFilled',
+];
 const HELD_WORKFLOW = [
   'Accept order',
   'Route held order',

@@ -66,7 +66,7 @@ it('a market order fills at the ask, through the 8 states of a filled order', as
   expect(filled.filled_at).not.toBeNull();
 
   const trail = await expectConsistentTrail(http, placed.id);
-  expect(trail.map((e) => e.type)).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderFilled']);
+  expect(trail.map((e) => e.type)).toEqual(['OrderSubmitted', 'OrderRouted', 'OrderAccepted', 'OrderFilled']);
   await expectWorkflowPath(http, placed.id, FILLED_PATH);
 });
 
@@ -82,7 +82,7 @@ it('a limit order rests, then fills when the pinned quote crosses its price', as
   expect(filled).toMatchObject({ filled_qty: '100', filled_avg_price: '39.88' });
 
   const trail = await expectConsistentTrail(http, placed.id);
-  expect(trail.map((e) => e.type)).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderFilled']);
+  expect(trail.map((e) => e.type)).toEqual(['OrderSubmitted', 'OrderRouted', 'OrderAccepted', 'OrderFilled']);
   await expectWorkflowPath(http, placed.id, FILLED_PATH);
 });
 
@@ -143,9 +143,10 @@ it('replace while resting: the old order is replaced, the new one works at the n
   const oldTrail = await expectConsistentTrail(http, placed.id);
   expect(oldTrail.map((e) => e.type)).toEqual([
     'OrderSubmitted',
+    'OrderRouted',
     'OrderAccepted',
     'OrderReplaceRequested',
-    ...oldTrail.slice(3, -1).map((e) => e.type), // an acknowledgement, if the venue sends one
+    ...oldTrail.slice(4, -1).map((e) => e.type), // an acknowledgement, if the venue sends one
     'OrderReplaced',
   ]);
   const newTrail = await expectConsistentTrail(http, replacement.id);
@@ -223,19 +224,23 @@ async function raceReplaceAndFill(symbol: string, placed: Order): Promise<void> 
   if (chain.length === 2) await expectWorkflowPath(http, replacement.id, REPLACEMENT_PATH);
 }
 
-it('IOC: fills what is displayed, then the remainder is canceled', async () => {
+it('IOC larger than the best venue: split over the venues, each child takes its displayed size, the rest is canceled', async () => {
   await http.pinQuote('E2EIOC', { bid: '15.00', ask: '15.01', ask_size: '100' });
   const placed = await http.submit(limitBuy('E2EIOC', '300', '15.01', 'ioc'));
   const closed = await http.untilStatus(placed.id, 'canceled');
-  expect(closed).toMatchObject({ filled_qty: '100', canceled_qty: '200', filled_avg_price: '15.01' });
 
   const trail = await expectConsistentTrail(http, placed.id);
-  expect(trail.map((e) => e.type)).toEqual([
-    'OrderSubmitted',
-    'OrderAccepted',
-    'OrderPartiallyFilled',
-    'OrderCanceled',
-  ]);
+  expect(trail.slice(0, 3).map((e) => e.type)).toEqual(['OrderSubmitted', 'OrderRouted', 'OrderAccepted']);
+  expect(trail.at(-1)?.type).toBe('OrderCanceled');
+  // Pinned: every venue shows 15.01; SIMX (deepest) first with 100, then the others' odd lots;
+  // the part beyond every displayed size goes with SIMX's child, whose IOC cancels it.
+  const routed = trail[1]?.data as { allocations: { venue: string; qty: string; expectedPrice: string }[] };
+  expect(routed.allocations.map((a) => a.venue)).toEqual(['SIMX', 'SIMY', 'SIMZ']);
+  expect(routed.allocations.every((a) => a.expectedPrice === '15.01')).toBe(true);
+  expect(routed.allocations.reduce((sum, a) => sum + num(a.qty), 0)).toBe(300);
+  const beyondDisplayed = num(routed.allocations[0]?.qty) - 100;
+  expect(closed).toMatchObject({ filled_qty: String(300 - beyondDisplayed), filled_avg_price: '15.01' });
+  expect(num(closed.canceled_qty)).toBe(beyondDisplayed);
   await expectWorkflowPath(http, placed.id, FILLED_PATH);
 });
 
@@ -325,7 +330,7 @@ it("another account's order is invisible to it: GET, DELETE and PATCH answer 404
   const after = await http.order(placed.id);
   expect(after).toMatchObject({ status: 'new', limit_price: '69', replaced_by: null });
   const trail = await expectConsistentTrail(http, placed.id);
-  expect(trail.map((e) => e.type)).toEqual(['OrderSubmitted', 'OrderAccepted']);
+  expect(trail.map((e) => e.type)).toEqual(['OrderSubmitted', 'OrderRouted', 'OrderAccepted']);
 
   await http.cancel(placed.id);
   await http.untilStatus(placed.id, 'canceled');

@@ -234,6 +234,8 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
       taskToken: token,
       outcomeTimeoutSeconds: 30,
       next: 'submit',
+      // The execution input: the router reads the account's policy from it.
+      execution: expect.objectContaining({ orderId: 'ord-fill' }),
     });
 
     await sfn.handle('SendTaskSuccess', {
