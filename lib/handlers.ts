@@ -12,6 +12,8 @@ export const HANDLERS = {
   cancelOrder: 'lambdas/order-api/cancel-order.ts',
   // GET /v2/orders/{order_id}/workflow (the execution's path, on request; Step Functions history)
   orderWorkflow: 'lambdas/order-api/order-workflow.ts',
+  // GET /v2/orders/{order_id}/tca (the order's TCA, recorded at its close; issue 15)
+  orderTca: 'lambdas/order-api/order-tca.ts',
   // GET /v2/clock and GET /v2/calendar (the sessions the OMS trades by; no table)
   marketCalendar: 'lambdas/order-api/market-calendar.ts',
   account: 'lambdas/order-api/account.ts',

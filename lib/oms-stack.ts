@@ -70,6 +70,7 @@ export class OmsStack extends Stack {
     });
     this.streamConsumers = new StreamConsumers(this, 'StreamConsumers', {
       stores: this.stores,
+      market: this.brokerGateway.market,
       bus: this.events.bus,
       stateMachine: this.lifecycle.stateMachine,
     });

@@ -4,6 +4,7 @@
  * whose oldest message is too old, API 5xx), published to an encrypted SNS topic, and one dashboard
  * for the on-call.
  */
+
 import { Duration } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
@@ -23,6 +24,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from './lambda-defaults.js';
 
 export interface OperationsProps {
   readonly api: HttpApi;
@@ -147,6 +149,23 @@ export class Operations extends Construct {
       });
       iteratorAge.push(metric.with({ label: name }));
       alarm(`${name}IteratorAge`, metric, 60_000, `${name} is more than 60 s behind the event store stream`);
+    }
+
+    // Slippage monitoring (issue 15): an order's TCA beyond its account's (or strategy's) threshold.
+    const orderStream = streamConsumers.OrderStream;
+    if (orderStream !== undefined) {
+      alarm(
+        'SlippageThresholdBreached',
+        new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: 'SlippageThresholdBreaches',
+          dimensionsMap: { service: 'oms-order-stream' },
+          period: Duration.minutes(5),
+          statistic: 'Sum',
+        }),
+        0,
+        'An order closed beyond its slippage threshold (SlippageThresholdBreached on the bus names it)',
+      );
     }
 
     const apiMetric = { period: Duration.minutes(1), statistic: 'Sum' } as const;

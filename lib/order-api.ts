@@ -57,6 +57,7 @@ export const ORDER_ROUTES = [
   { method: HttpMethod.GET, path: '/v2/orders:by_client_order_id', fn: 'queryOrders' },
   { method: HttpMethod.GET, path: '/v2/orders/{order_id}/events', fn: 'queryOrders' },
   { method: HttpMethod.GET, path: '/v2/orders/{order_id}/workflow', fn: 'orderWorkflow' },
+  { method: HttpMethod.GET, path: '/v2/orders/{order_id}/tca', fn: 'orderTca' },
   { method: HttpMethod.PATCH, path: '/v2/orders/{order_id}', fn: 'replaceOrder' },
   { method: HttpMethod.DELETE, path: '/v2/orders/{order_id}', fn: 'cancelOrder' },
   { method: HttpMethod.DELETE, path: '/v2/orders', fn: 'cancelOrder' },
@@ -199,6 +200,9 @@ export class OrderApi extends Construct {
       'GET /v2/orders/{order_id}/workflow',
     );
     useTable(orderWorkflow, stores.events, ENV.eventStoreTable, 'read');
+    // The order's TCA (issue 15): kept on its view at the close.
+    const orderTca = apiFunction('OrderTca', HANDLERS.orderTca, 'GET /v2/orders/{order_id}/tca');
+    useTable(orderTca, stores.orders, ENV.ordersTable, 'read');
 
     // DELETE /v2/orders answers at once; the cancels are this worker's, one queued request per order.
     this.cancelAllWorker = omsFunction(this, 'CancelAllWorker', {
@@ -228,6 +232,7 @@ export class OrderApi extends Construct {
       closePositions,
       assets,
       orderWorkflow,
+      orderTca,
     };
 
     const authorizer = new HttpLambdaAuthorizer('KeyPairOrJwt', this.authorizer, {

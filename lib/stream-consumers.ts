@@ -9,6 +9,7 @@
  * coordinates, from which operators re-read the records).
  */
 import { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { EventBus } from 'aws-cdk-lib/aws-events';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -23,6 +24,8 @@ import { acknowledgeDeadLetterQueue, omsFunction, secureQueue, useTable } from '
 
 export interface StreamConsumersProps {
   readonly stores: EventStore;
+  /** MARKET_TABLE: the market at an order's close, for its TCA (issue 15). */
+  readonly market?: ITable;
   readonly bus: EventBus;
   readonly stateMachine: StateMachine;
 }
@@ -69,6 +72,8 @@ export class StreamConsumers extends Construct {
     // Position keeper: the account's ledger item and the execution's applied marker.
     useTable(orderStream, stores.accounts, ENV.accountsTable, 'readWrite');
     useTable(orderStream, stores.idempotency, ENV.idempotencyTable, 'write');
+    // TCA at the close (issue 15): the tape's quote, read only for an order that did not fill whole.
+    if (props.market !== undefined) useTable(orderStream, props.market, ENV.marketTable, 'read');
     // Publisher: no table (at least once on the bus, subscribers dedupe on metadata.eventId).
     orderStream.addEnvironment(ENV.eventBusName, bus.eventBusName);
     bus.grantPutEventsTo(orderStream);

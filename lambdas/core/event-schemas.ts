@@ -148,11 +148,26 @@ export const eventDataSchemas = {
           ),
         ),
         // The arrival quote (issue 14's blotter: arrival price and slippage); absent before it.
-        quote: z.optional(z.strictObject({ bid: z.nullable(decimalText), ask: z.nullable(decimalText) })),
+        // `volume`: the tape's cumulative volume then (TCA's VWAP benchmark over the order's life).
+        quote: z.optional(
+          z.strictObject({
+            bid: z.nullable(decimalText),
+            ask: z.nullable(decimalText),
+            volume: z.optional(decimalText),
+          }),
+        ),
         // The account's routing policy (issue 15); absent: the default.
         routingPolicy: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
         // The client's decision price (the OMS extension `decision_price`, issue 15's TCA).
         decisionPrice: z.optional(decimalText),
+        // The slippage thresholds that apply (issue 15's monitoring; core slippage.ts).
+        slippageThresholds: z.optional(
+          z.strictObject({
+            arrivalBps: z.optional(z.number()),
+            shortfallBps: z.optional(z.number()),
+            scope: z.string().check(z.minLength(1)),
+          }),
+        ),
       }),
     ),
     routedTo: z.optional(id),

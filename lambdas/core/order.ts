@@ -28,6 +28,7 @@ import { describeFieldErrors, type FieldError } from './field-error.js';
 import { type OrderSpec, type OrderType, specToRequest, validateOrderRequest } from './order-request.js';
 import type { RiskSnapshot } from './risk.js';
 import type { RoutingDecisionRecord } from './routing/router.js';
+import type { AppliedSlippageThresholds } from './slippage.js';
 import { isTerminal, type OrderStatus } from './status.js';
 
 /** Where the order is in its life, before pending requests and fills are taken into account. */
@@ -57,6 +58,8 @@ export interface Execution {
   readonly lastQty: string;
   readonly lastPx: string;
   readonly applied: boolean;
+  /** When it was applied (the fill event's time: TCA's timings). */
+  readonly at?: string;
   /** Where it executed, its fee and liquidity, when the report said (a parent mirrors them). */
   readonly venue?: string;
   readonly fee?: string;
@@ -142,6 +145,16 @@ export interface OrderState {
   readonly venue: string | null;
   /** The routing decision; null until routed (a replacement, a child: never routed themselves). */
   readonly routing: RoutingState | null;
+  /** The NBBO when the OMS accepted the order (TCA's arrival price); null when not recorded. */
+  readonly arrival: {
+    readonly bid: string | null;
+    readonly ask: string | null;
+    readonly volume?: string;
+  } | null;
+  /** The client's decision price (`decision_price`, an OMS extension); null when not given. */
+  readonly decisionPrice: string | null;
+  /** The slippage thresholds the order was accepted under (core slippage.ts); null: none. */
+  readonly slippageThresholds: AppliedSlippageThresholds | null;
   /** `stage|error` of every exception recorded: a retried record does not record it twice. */
   readonly recordedExceptions: ReadonlySet<string>;
   /** The changes the replacement order takes over (kept once replaced, for `openReplacement`). */
@@ -1151,6 +1164,7 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
         lastQty: e.data.lastQty,
         lastPx: e.data.lastPx,
         applied: true,
+        at: e.occurredAt,
         ...(e.data.venue === null ? {} : { venue: e.data.venue }),
         ...(e.data.fee === undefined ? {} : { fee: e.data.fee }),
         ...(e.data.liquidity === undefined ? {} : { liquidity: e.data.liquidity }),
@@ -1277,6 +1291,9 @@ function openState(e: OrderSubmitted): OrderState {
     contingency: e.data.contingency ?? null,
     venue: e.data.routedTo ?? null,
     routing: null,
+    arrival: e.data.acceptedAgainst?.quote ?? null,
+    decisionPrice: e.data.acceptedAgainst?.decisionPrice ?? null,
+    slippageThresholds: e.data.acceptedAgainst?.slippageThresholds ?? null,
     algo:
       e.data.contingency?.role === 'algo_parent'
         ? { decidedSlices: new Set(), children: new Map(), volumeMark: null, done: false }

@@ -42,6 +42,7 @@
  * The submit rate (`maxOrdersPerSecond`) is a limit of the account too, but it is enforced by
  * the API's rate-limit window (a 429), not here: it depends on a counter, not on the order.
  */
+
 import type { AssetFacts } from './asset.js';
 import {
   formatNanos,
@@ -54,6 +55,7 @@ import {
   type Value18,
 } from './decimal.js';
 import type { OrderSpec } from './order-request.js';
+import type { AppliedSlippageThresholds } from './slippage.js';
 
 /**
  * What an order was accepted against at the API (recorded on its `OrderSubmitted` as
@@ -81,11 +83,13 @@ export interface RiskSnapshot {
    * The symbol's bid and ask when the order was placed (the arrival quote: the dashboard's arrival
    * price and slippage; issue 15's TCA builds on it). Absent on orders placed before it was kept.
    */
-  readonly quote?: { readonly bid: string | null; readonly ask: string | null };
+  readonly quote?: { readonly bid: string | null; readonly ask: string | null; readonly volume?: string };
   /** The account's routing policy (core routing/); absent: `DEFAULT_ROUTING_POLICY`. */
   readonly routingPolicy?: string;
   /** The client's decision price (`decision_price`, an OMS extension): TCA's paper portfolio. */
   readonly decisionPrice?: string;
+  /** The slippage thresholds that apply to the order (its strategy's or its account's; core slippage.ts). */
+  readonly slippageThresholds?: AppliedSlippageThresholds;
 }
 
 export interface RiskLimits {
@@ -130,9 +134,11 @@ export interface RiskContext {
   readonly now: number;
   readonly referencePrice: string | null;
   /** The quote the reference price came from, when it was read now (not on a re-check). */
-  readonly quote?: { readonly bid: string | null; readonly ask: string | null };
+  readonly quote?: { readonly bid: string | null; readonly ask: string | null; readonly volume?: string };
   /** The account's routing policy, when it chose one (recorded on the order for its routing). */
   readonly routingPolicy?: string;
+  /** The slippage thresholds that apply to the order, when the account set some. */
+  readonly slippageThresholds?: AppliedSlippageThresholds;
   /** The asset master's facts on the order's symbol; null when the master does not list it. */
   readonly asset: AssetFacts | null;
   /** null = unlimited. */

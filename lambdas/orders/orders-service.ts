@@ -193,6 +193,9 @@ export async function placeOrder(
           asset: context.asset,
           ...(context.quote === undefined ? {} : { quote: context.quote }),
           ...(context.routingPolicy === undefined ? {} : { routingPolicy: context.routingPolicy }),
+          ...(context.slippageThresholds === undefined
+            ? {}
+            : { slippageThresholds: context.slippageThresholds }),
         },
       } as const;
       const decision = decide(

@@ -22,6 +22,8 @@ import { BatchGetCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws
 import * as z from 'zod/mini';
 import {
   type AccountSettings,
+  type AccountSlippageThresholds,
+  type AppliedSlippageThresholds,
   type AssetFacts,
   assetFactsOf,
   DEFAULT_RISK_LIMITS,
@@ -40,6 +42,7 @@ import {
   type RiskSnapshot,
   ROUTING_POLICY_NAMES,
   referencePriceOf,
+  thresholdsFor,
   toValue18,
   type Value18,
   valueAccount,
@@ -134,7 +137,32 @@ const accountSchema = z.object({
   createdAt: z.optional(z.string()),
   // The account's smart order routing policy (core routing/); absent: the default.
   routingPolicy: z.optional(z.enum(ROUTING_POLICY_NAMES as [string, ...string[]])),
+  // Slippage thresholds (core slippage.ts): the account's, and per strategy tag.
+  slippageThresholds: z.optional(
+    z.object({
+      arrivalBps: z.optional(z.number()),
+      shortfallBps: z.optional(z.number()),
+      strategies: z.optional(
+        z.record(
+          z.string(),
+          z.object({ arrivalBps: z.optional(z.number()), shortfallBps: z.optional(z.number()) }),
+        ),
+      ),
+    }),
+  ),
 });
+
+/** The slippage thresholds that apply to `order` under the account's record (none: nothing). */
+function slippageOf(
+  stored: StoredAccount,
+  order: OrderSpec,
+): { slippageThresholds?: AppliedSlippageThresholds } {
+  const applied = thresholdsFor(
+    stored.slippageThresholds as AccountSlippageThresholds | undefined,
+    order.clientOrderId,
+  );
+  return applied === null ? {} : { slippageThresholds: applied };
+}
 
 /** When an account record does not say when it opened. */
 export const ACCOUNT_EPOCH = '2026-01-02T14:30:00.000Z';
@@ -258,6 +286,7 @@ export async function loadRiskInputs(
       referencePrice,
       ...(quote === undefined ? {} : { quote }),
       ...(stored.routingPolicy === undefined ? {} : { routingPolicy: stored.routingPolicy }),
+      ...slippageOf(stored, order),
       asset,
       buyingPower:
         snapshot === undefined
@@ -334,7 +363,7 @@ async function referenceOf(
 ): Promise<{
   readonly referencePrice: string | null;
   readonly asset: AssetFacts | null;
-  readonly quote?: { readonly bid: string | null; readonly ask: string | null };
+  readonly quote?: { readonly bid: string | null; readonly ask: string | null; readonly volume?: string };
 }> {
   if (snapshot === undefined) {
     const { quote, asset, consolidated } = await market.referenceData(symbol);
@@ -349,6 +378,7 @@ async function referenceOf(
             quote: {
               bid: nbbo.bid === null ? null : formatNanos(nbbo.bid),
               ask: nbbo.ask === null ? null : formatNanos(nbbo.ask),
+              ...(quote.volume === null ? {} : { volume: formatNanos(quote.volume) }),
             },
           }),
     };

@@ -21,8 +21,17 @@
  * tokens; publisher: subscribers dedupe on metadata.eventId).
  */
 import { randomUUID } from 'node:crypto';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import type { LedgerState } from '../core/index.js';
+import {
+  type AppliedSlippageThresholds,
+  type LedgerState,
+  type OrderTcaRecord,
+  slippageBreachesOf,
+} from '../core/index.js';
+import { OMS_SOURCE } from '../event-store/envelope.js';
+import type { StoredEvent } from '../event-store/event-store.js';
 import { OrderStateCache } from '../event-store/state-cache.js';
 import { errorName, streamHandler } from '../event-store/stream-records.js';
 import { AccountLedger } from '../orders/account-ledger.js';
@@ -31,15 +40,23 @@ import { ENV, requiredEnv } from '../platform/config.js';
 import { managementApiConnections } from '../platform/connections.js';
 import { dynamo } from '../platform/dynamo.js';
 import { eventBridge } from '../platform/event-bridge.js';
-import { logger } from '../platform/observability.js';
+import { marketData } from '../platform/market-data.js';
+import { logger, metrics } from '../platform/observability.js';
 import { stepFunctions } from '../platform/step-functions.js';
 import { keepPositions, type PositionKeeperDeps } from './position-keeper.js';
-import { type ProjectorDeps, projectBatch, type TradeUpdateLogDeps } from './projector.js';
-import { type PublisherDeps, publishBatch } from './publisher.js';
+import { type ProjectorDeps, projectBatch, type TcaDeps, type TradeUpdateLogDeps } from './projector.js';
+import { type PublisherDeps, publishBatch, putEntries } from './publisher.js';
+
+/** The bus event of a closed order's TCA (issue 15), and of a slippage threshold it breached. */
+export const TCA_RECORDED = 'OrderTcaRecorded';
+export const SLIPPAGE_THRESHOLD_BREACHED = 'SlippageThresholdBreached';
+
 import { type SignallerDeps, signalBatch } from './signaller.js';
 
 export interface OrderStreamDeps {
   readonly projector: ProjectorDeps;
+  /** TCA at the close (issue 15): the market at the close; absent: no TCA. */
+  readonly tca?: Pick<TcaDeps, 'marketAtClose'>;
   readonly signaller: SignallerDeps;
   readonly publisher: PublisherDeps;
   readonly positions: PositionKeeperDeps;
@@ -86,14 +103,82 @@ function earliest(event: DynamoDBStreamEvent, responses: readonly DynamoDBBatchR
   return index === -1 ? 0 : index;
 }
 
+/** The bus events of the orders this batch closed: their TCA, and any slippage threshold breached. */
+export function tcaEntriesOf(
+  closed: readonly { tca: OrderTcaRecord; closing: StoredEvent; limits: AppliedSlippageThresholds | null }[],
+  eventBusName: string,
+): PutEventsRequestEntry[] {
+  const entries: PutEventsRequestEntry[] = [];
+  for (const { tca, closing, limits } of closed) {
+    const metadata = {
+      orderId: closing.orderId,
+      accountId: closing.accountId,
+      seq: closing.seq,
+      schemaVersion: closing.schemaVersion,
+      occurredAt: closing.occurredAt,
+      correlationId: closing.correlationId,
+      causationId: closing.eventId,
+    };
+    const entry = (type: string, eventId: string, data: unknown): PutEventsRequestEntry => ({
+      EventBusName: eventBusName,
+      Source: OMS_SOURCE,
+      DetailType: type,
+      Time: new Date(closing.occurredAt),
+      Resources: [],
+      Detail: JSON.stringify({ metadata: { eventId, ...metadata }, data }),
+    });
+    entries.push(entry(TCA_RECORDED, `${closing.orderId}:tca`, tca));
+    for (const breach of slippageBreachesOf(tca, limits))
+      entries.push(
+        entry(SLIPPAGE_THRESHOLD_BREACHED, `${closing.orderId}:slippage:${breach.measure}`, {
+          orderId: tca.orderId,
+          symbol: tca.symbol,
+          side: tca.side,
+          ...breach,
+        }),
+      );
+  }
+  return entries;
+}
+
+/** Publishes the TCA events (best effort after retries: the TCA is on the order's view either way). */
+async function publishTcas(
+  closed: readonly { tca: OrderTcaRecord; closing: StoredEvent; limits: AppliedSlippageThresholds | null }[],
+  deps: PublisherDeps,
+): Promise<void> {
+  if (closed.length === 0) return;
+  const entries = tcaEntriesOf(closed, deps.eventBusName);
+  const breaches = entries.filter((e) => e.DetailType === SLIPPAGE_THRESHOLD_BREACHED).length;
+  // The alarm on slippage (lib/stream-consumers.ts) watches this metric.
+  metrics.addMetric('SlippageThresholdBreaches', MetricUnit.Count, breaches);
+  const outcome = await putEntries(
+    deps.bus,
+    entries.map((entry, index) => ({ index, entry })),
+  );
+  if (outcome.failed.size > 0)
+    logger.error('TCA events not published after retries (the TCA is on the order view)', {
+      notPublished: outcome.failed.size,
+    });
+}
+
 export async function orderStreamBatch(
   event: DynamoDBStreamEvent,
   deps: OrderStreamDeps,
 ): Promise<DynamoDBBatchResponse> {
   const appended = new Set<string>();
+  const closed: { tca: OrderTcaRecord; closing: StoredEvent; limits: AppliedSlippageThresholds | null }[] =
+    [];
   const [projected, signalled] = await Promise.all([
     projectBatch(event, {
       ...deps.projector,
+      ...(deps.tca === undefined
+        ? {}
+        : {
+            tca: {
+              marketAtClose: deps.tca.marketAtClose,
+              closed: (tca, closing, limits) => closed.push({ tca, closing, limits }),
+            },
+          }),
       beforeWrite: (state, events) => keepPositions(state, events, deps.positions),
       ...(deps.tradeUpdates === undefined
         ? {}
@@ -105,6 +190,7 @@ export async function orderStreamBatch(
   const toPublish = stop === null ? event : { Records: event.Records.slice(0, stop) };
   const [published] = await Promise.all([
     toPublish.Records.length === 0 ? { batchItemFailures: [] } : publishBatch(toPublish, deps.publisher),
+    publishTcas(closed, deps.publisher),
     deps.tradeUpdates === undefined || appended.size === 0
       ? undefined
       : deliverAll(
@@ -149,8 +235,16 @@ const ledger = new AccountLedger(dynamo, {
 const connections = managementApiConnections();
 const senderId = randomUUID();
 
+const market = marketData();
+
 export const handler = streamHandler((event) =>
   orderStreamBatch(event, {
+    tca: {
+      marketAtClose: async (symbol) => {
+        const q = await market.quote(symbol);
+        return q === null ? null : { bid: q.bid, ask: q.ask, volume: q.volume };
+      },
+    },
     projector: {
       doc: dynamo,
       eventStoreTable: requiredEnv(ENV.eventStoreTable),

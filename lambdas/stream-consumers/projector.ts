@@ -19,8 +19,15 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import {
+  type AppliedSlippageThresholds,
   evolve,
+  isAnalysed,
+  isSettled,
+  type MarketAtClose,
+  needsMarketAtClose,
   type OrderState,
+  type OrderTcaRecord,
+  orderTcaOf,
   tradeUpdateEventOf,
   tradeUpdateOf,
   type UnsequencedTradeUpdate,
@@ -54,6 +61,36 @@ export interface ProjectorDeps {
   ) => Promise<ReadonlyMap<string, string> | undefined>;
   /** The trade_updates log (absent: views only). */
   readonly tradeUpdates?: TradeUpdateLogDeps;
+  /** Transaction cost analysis at the close (absent: none; issue 15). */
+  readonly tca?: TcaDeps;
+}
+
+/**
+ * TCA (issue 15): an order that closes has its TCA computed (core order-tca.ts) and kept on its
+ * view (`GET /v2/orders/{id}/tca` reads it); the batch that closed it reports it once to
+ * `closed`, which the stream consumer publishes as `OrderTcaRecorded`. The market at the close is
+ * read (one GetItem) only for an order that did not fill whole or an algorithmic one.
+ */
+export interface TcaDeps {
+  /** The tape's quote at the close (the market-data port). */
+  readonly marketAtClose: (symbol: string) => Promise<MarketAtClose | null>;
+  /** The order closed in this batch: its TCA, the event that closed it, its slippage thresholds. */
+  readonly closed?: (
+    tca: OrderTcaRecord,
+    closing: StoredEvent,
+    limits: AppliedSlippageThresholds | null,
+  ) => void;
+}
+
+/** The event in `steps` that settled the order, if the batch (from `fromSeq`) holds it. */
+function closingEventOf(steps: readonly Step[], fromSeq: number): StoredEvent | undefined {
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i] as Step;
+    const before = i === 0 ? undefined : (steps[i - 1] as Step).state;
+    if (isSettled(step.state) && (before === undefined || !isSettled(before)) && step.event.seq >= fromSeq)
+      return step.event;
+  }
+  return undefined;
 }
 
 export type ProjectionResult = 'written' | 'stale';
@@ -140,8 +177,15 @@ export async function projectOrder(
   const log = deps.tradeUpdates;
   // The view's version before the batch, as far as this writer knows: the events after it send updates.
   let viewBefore = (batchEvents[0]?.seq ?? state.seq) - 1;
+  // The TCA of a closed order, kept with its view (recomputed if a later event rewrites the view).
+  let tca: OrderTcaRecord | null = null;
+  if (deps.tca !== undefined && isAnalysed(state)) {
+    const market = needsMarketAtClose(state) ? await deps.tca.marketAtClose(state.spec.symbol) : null;
+    tca = orderTcaOf(state, market);
+  }
+  const closing = tca === null ? undefined : closingEventOf(steps, batchEvents[0]?.seq ?? 0);
   for (let attempt = 1; ; attempt++) {
-    const item = orderViewItem(state);
+    const item = tca === null ? orderViewItem(state) : { ...orderViewItem(state), tca };
     const updates = log === undefined ? [] : await updatesOf(steps, viewBefore, positions, log);
     const accountId = state.accountId;
     try {
@@ -192,7 +236,11 @@ export async function projectOrder(
             // The condition failed, so the view is past `viewBefore`: the steps hold every event
             // after it (they start at the batch's first event), and only those after it are sent.
             const version = Number(out.Item?.version ?? 0);
-            if (version >= state.seq) return 'stale';
+            if (version >= state.seq) {
+              if (tca !== null && closing !== undefined)
+                deps.tca?.closed?.(tca, closing, state.slippageThresholds);
+              return 'stale';
+            }
             viewBefore = version;
           }
           // Otherwise another order of the account took the head (or a transaction crossed ours):
@@ -202,9 +250,14 @@ export async function projectOrder(
         }
       }
       deps.states?.remember(state);
+      // Reported on a redelivered batch too (a stale view): the bus is at least once, its id the same.
+      if (tca !== null && closing !== undefined) deps.tca?.closed?.(tca, closing, state.slippageThresholds);
       return 'written';
     } catch (err) {
-      if (errorName(err) === 'ConditionalCheckFailedException') return 'stale';
+      if (errorName(err) === 'ConditionalCheckFailedException') {
+        if (tca !== null && closing !== undefined) deps.tca?.closed?.(tca, closing, state.slippageThresholds);
+        return 'stale';
+      }
       throw err;
     }
   }

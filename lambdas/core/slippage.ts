@@ -1,0 +1,86 @@
+/**
+ * Slippage monitoring (issue 15): thresholds an account sets on its orders' execution costs, and
+ * the breaches of a closed order's TCA. Pure.
+ *
+ * An account's record holds `slippageThresholds`: `{arrivalBps?, shortfallBps?}` for all its
+ * orders, and `strategies: {<tag>: {...}}` for orders of a strategy. An order's strategy tag is
+ * its client_order_id's prefix before the first `:` (`momo:2026-12-04-17` is strategy `momo`).
+ * The thresholds that apply are resolved when the order is accepted and recorded on it
+ * (`acceptedAgainst.slippageThresholds`), so the check at the close reads nothing.
+ */
+import type { OrderTcaRecord } from './order-tca.js';
+
+export interface SlippageLimits {
+  /** Arrival slippage (bps, positive = cost) beyond which an order breaches. */
+  readonly arrivalBps?: number;
+  /** Implementation shortfall (bps of the paper portfolio) beyond which an order breaches. */
+  readonly shortfallBps?: number;
+}
+
+export interface AccountSlippageThresholds extends SlippageLimits {
+  readonly strategies?: Readonly<Record<string, SlippageLimits>>;
+}
+
+/** What an order was accepted under: the limits and where they came from. */
+export interface AppliedSlippageThresholds extends SlippageLimits {
+  /** `account`, or `strategy:<tag>`. */
+  readonly scope: string;
+}
+
+/** The strategy tag of a client order id (`momo:42` -> `momo`), or null. */
+export function strategyTagOf(clientOrderId: string | null | undefined): string | null {
+  if (clientOrderId === null || clientOrderId === undefined) return null;
+  const i = clientOrderId.indexOf(':');
+  return i > 0 ? clientOrderId.slice(0, i) : null;
+}
+
+/** The thresholds that apply to an order (its strategy's, else the account's); null: none. */
+export function thresholdsFor(
+  account: AccountSlippageThresholds | undefined,
+  clientOrderId: string | null | undefined,
+): AppliedSlippageThresholds | null {
+  if (account === undefined) return null;
+  const tag = strategyTagOf(clientOrderId);
+  const strategy = tag === null ? undefined : account.strategies?.[tag];
+  if (strategy !== undefined && (strategy.arrivalBps !== undefined || strategy.shortfallBps !== undefined))
+    return { ...strategy, scope: `strategy:${tag}` };
+  if (account.arrivalBps === undefined && account.shortfallBps === undefined) return null;
+  return {
+    ...(account.arrivalBps === undefined ? {} : { arrivalBps: account.arrivalBps }),
+    ...(account.shortfallBps === undefined ? {} : { shortfallBps: account.shortfallBps }),
+    scope: 'account',
+  };
+}
+
+export interface SlippageBreach {
+  readonly measure: 'arrival_slippage' | 'implementation_shortfall';
+  readonly valueBps: number;
+  readonly thresholdBps: number;
+  readonly scope: string;
+}
+
+/** The measures of `tca` beyond `limits` (a cost above the threshold; an unknown measure never breaches). */
+export function slippageBreachesOf(
+  tca: Pick<OrderTcaRecord, 'arrivalSlippageBps' | 'implementationShortfall'>,
+  limits: AppliedSlippageThresholds | null,
+): SlippageBreach[] {
+  if (limits === null) return [];
+  const out: SlippageBreach[] = [];
+  const arrival = tca.arrivalSlippageBps;
+  if (limits.arrivalBps !== undefined && arrival !== null && arrival > limits.arrivalBps)
+    out.push({
+      measure: 'arrival_slippage',
+      valueBps: arrival,
+      thresholdBps: limits.arrivalBps,
+      scope: limits.scope,
+    });
+  const shortfall = tca.implementationShortfall?.total?.bps ?? null;
+  if (limits.shortfallBps !== undefined && shortfall !== null && shortfall > limits.shortfallBps)
+    out.push({
+      measure: 'implementation_shortfall',
+      valueBps: shortfall,
+      thresholdBps: limits.shortfallBps,
+      scope: limits.scope,
+    });
+  return out;
+}
