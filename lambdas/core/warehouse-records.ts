@@ -104,9 +104,9 @@ export const WAREHOUSE_COLUMNS: Readonly<Record<WarehouseTable, readonly Warehou
     col('symbol', 'string', ''),
     col('side', 'string', ''),
     col('arrival_slippage_bps', 'double', 'data.arrivalSlippageBps'),
-    col('is_total_bps', 'double', 'data.implementationShortfall.totalBps'),
+    col('is_total_bps', 'double', 'data.implementationShortfall.total.bps'),
     col('fill_rate', 'double', 'data.fillRate (0..1)'),
-    col('vwap_slippage_bps', 'double', 'data.vwapSlippageBps'),
+    col('vwap_slippage_bps', 'double', 'data.benchmarks.vwap.slippageBps'),
     col('data', 'string', 'the whole OrderTcaRecorded data as JSON (json_extract in DuckDB and Athena)'),
   ],
 };
@@ -300,13 +300,16 @@ function executionsRow(detailType: string, data: Obj): Record<string, WarehouseV
 function tcaRow(data: Obj): Record<string, WarehouseValue> {
   const w = 'detail.data';
   const shortfall = isObj(data.implementationShortfall) ? data.implementationShortfall : null;
+  const total = shortfall !== null && isObj(shortfall.total) ? shortfall.total : null;
+  const benchmarks = isObj(data.benchmarks) ? data.benchmarks : null;
+  const vwap = benchmarks !== null && isObj(benchmarks.vwap) ? benchmarks.vwap : null;
   return {
     symbol: optText(data, 'symbol', w),
     side: optText(data, 'side', w),
     arrival_slippage_bps: optMeasure(data, 'arrivalSlippageBps', w),
-    is_total_bps: optMeasure(shortfall, 'totalBps', `${w}.implementationShortfall`),
+    is_total_bps: optMeasure(total, 'bps', `${w}.implementationShortfall.total`),
     fill_rate: optMeasure(data, 'fillRate', w),
-    vwap_slippage_bps: optMeasure(data, 'vwapSlippageBps', w),
+    vwap_slippage_bps: optMeasure(vwap, 'slippageBps', `${w}.benchmarks.vwap`),
     data: JSON.stringify(data),
   };
 }

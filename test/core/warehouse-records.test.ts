@@ -215,9 +215,11 @@ describe('warehouseRowOf: tca', () => {
       symbol: 'AAPL',
       side: 'buy',
       arrivalSlippageBps: '3.25',
-      implementationShortfall: { totalBps: 4.5, delayBps: 1, tradingBps: 3, opportunityBps: 0, feesBps: 0.5 },
+      // The shape core order-tca.ts records (OrderTcaRecord).
+      implementationShortfall: { total: { usd: '4.5', bps: 4.5 }, delay: { usd: '1', bps: 1 } },
+      benchmarks: { vwap: { price: '10', slippageBps: -2.5 }, twap: null },
       fillRate: 1,
-      venueMix: { SIMX: '1' },
+      venues: [{ venue: 'SIMX', qty: '1' }],
     };
     const m = warehouseRowOf('tca', bus('OrderTcaRecorded', data));
     expect(m).toMatchObject({
@@ -228,7 +230,7 @@ describe('warehouseRowOf: tca', () => {
         arrival_slippage_bps: 3.25,
         is_total_bps: 4.5,
         fill_rate: 1,
-        vwap_slippage_bps: null,
+        vwap_slippage_bps: -2.5,
       },
     });
     if (m.kind === 'row') expect(JSON.parse(m.row.data as string)).toEqual(data);

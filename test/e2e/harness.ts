@@ -467,6 +467,8 @@ export interface SharedOms {
   readonly dynamoDbEndpoint: string;
   readonly marketTable: string;
   readonly accountsTable: string;
+  /** Where local mode writes the warehouse's Parquet (`npm run analytics` reads it). */
+  readonly warehouseDir?: string;
   /** Nothing to stop: the global teardown stops the shared local mode. */
   stop(): Promise<void>;
 }

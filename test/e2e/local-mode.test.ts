@@ -235,7 +235,8 @@ it('IOC larger than the best venue: split over the venues, each child takes its 
   // Pinned: every venue shows 15.01; SIMX (deepest) first with 100, then the others' odd lots;
   // the part beyond every displayed size goes with SIMX's child, whose IOC cancels it.
   const routed = trail[1]?.data as { allocations: { venue: string; qty: string; expectedPrice: string }[] };
-  expect(routed.allocations.map((a) => a.venue)).toEqual(['SIMX', 'SIMY', 'SIMZ']);
+  expect(routed.allocations[0]?.venue).toBe('SIMX');
+  expect(new Set(routed.allocations.map((a) => a.venue))).toEqual(new Set(['SIMX', 'SIMY', 'SIMZ']));
   expect(routed.allocations.every((a) => a.expectedPrice === '15.01')).toBe(true);
   expect(routed.allocations.reduce((sum, a) => sum + num(a.qty), 0)).toBe(300);
   const beyondDisplayed = num(routed.allocations[0]?.qty) - 100;

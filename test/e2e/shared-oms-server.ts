@@ -12,13 +12,14 @@ import { envValue, startLocalOms } from '../../local/oms-local.js';
 import { EVERY_DAY, newYorkTime } from './harness.js';
 
 async function main(): Promise<void> {
+  // The warehouse's Parquet goes to a temp dir, not the repository's .oms-local.
+  const warehouseDir = mkdtempSync(join(tmpdir(), 'oms-e2e-warehouse-'));
   const oms = await startLocalOms({
     port: 0,
     sessionClose: newYorkTime(Date.now() + 12 * 3600_000),
     sessionDays: EVERY_DAY,
     logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
-    // The warehouse's Parquet goes to a temp dir, not the repository's .oms-local.
-    warehouseDir: mkdtempSync(join(tmpdir(), 'oms-e2e-warehouse-')),
+    warehouseDir,
   });
   const shared = {
     apiUrl: oms.apiUrl,
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     dynamoDbEndpoint: oms.dynamoDbEndpoint,
     marketTable: envValue(oms.topology, 'MARKET_TABLE'),
     accountsTable: envValue(oms.topology, 'ACCOUNTS_TABLE'),
+    warehouseDir,
   };
   console.log(`OMS_E2E_READY ${JSON.stringify(shared)}`);
   let stopping = false;

@@ -1,0 +1,239 @@
+/**
+ * Smart order routing and execution quality in local mode (issue 15), end to end through the HTTP
+ * API, the workflow (routing at submission), the simulated venues, the order stream consumer (TCA
+ * at the close) and the warehouse (Parquet, queried with DuckDB as `npm run analytics` does):
+ * - a market order larger than the best venue's displayed size is split over the venues; each child
+ *   fills at its venue's price; the parent's OrderRouted explains it; its TCA has every measure;
+ *   the analytics query sees the order, its executions and its TCA;
+ * - a venue taken down receives nothing until it is back;
+ * - an account on `cheapest_fee` sends its order whole to the lowest taker fee;
+ * - a slippage threshold breached publishes SlippageThresholdBreached.
+ */
+import { randomUUID } from 'node:crypto';
+import { queryWarehouse } from '../../local/warehouse-query.js';
+import { eventually, type OmsHttp, type SharedOms, seedAccount, sharedTradingDayOms } from './harness.js';
+
+jest.setTimeout(120_000);
+
+let oms: SharedOms;
+let http: OmsHttp;
+
+beforeAll(async () => {
+  ({ oms, http } = await sharedTradingDayOms());
+}, 90_000);
+
+afterAll(async () => {
+  // The venues as the other files expect them: every one up.
+  await http.expect(200, 'PUT', '/local/venues/SIMZ', { down: false });
+  await oms?.stop();
+});
+
+interface Routed {
+  policy: string;
+  marketable: boolean;
+  nbbo: { bid: string; ask: string };
+  venues: { venue: string; ask: string | null; askSize: string | null; takerFee: string; down: boolean }[];
+  excluded: { venue: string; reason: string }[];
+  allocations: { venue: string; qty: string; expectedPrice: string | null; childOrderId: string | null }[];
+  reason: string;
+}
+
+const num = (v: unknown) => Number(v);
+
+async function routedOf(orderId: string, client: OmsHttp = http): Promise<Routed> {
+  const trail = await client.auditTrail(orderId);
+  const routed = trail.find((e) => e.type === 'OrderRouted');
+  if (routed === undefined) throw new Error(`${orderId} has no OrderRouted`);
+  return routed.data as unknown as Routed;
+}
+
+async function tcaOf(orderId: string): Promise<Record<string, unknown>> {
+  return eventually(
+    async () => http.expect<Record<string, unknown>>(200, 'GET', `/v2/orders/${orderId}/tca`),
+    30_000,
+  );
+}
+
+it('a market order larger than the best venue is split; children fill at their venues; OrderRouted explains; TCA complete; the warehouse has it', async () => {
+  await http.pinQuote('E2ESOR', { bid: '80.00', ask: '80.02', ask_size: '300', bid_size: '300' });
+  const placed = await http.submit({
+    symbol: 'E2ESOR',
+    qty: '500',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  const filled = await http.untilStatus(placed.id, 'filled', 30_000);
+  expect(filled).toMatchObject({ filled_qty: '500', filled_avg_price: '80.02' });
+
+  const routed = await routedOf(placed.id);
+  expect(routed).toMatchObject({ policy: 'best_price', marketable: true, nbbo: { bid: '80', ask: '80.02' } });
+  // What it saw: every venue's quote, size and fee; nothing excluded.
+  expect(routed.venues.map((v) => v.venue)).toEqual(['SIMX', 'SIMY', 'SIMZ']);
+  expect(routed.excluded).toEqual([]);
+  // SIMX (the tape's 300, the deepest) first, then the others' odd lots, deeper first, each up to
+  // what it shows; whatever is beyond every displayed size works at SIMX.
+  expect(routed.allocations[0]?.venue).toBe('SIMX');
+  expect(routed.allocations.length).toBeGreaterThan(1);
+  expect(routed.allocations.reduce((s, a) => s + num(a.qty), 0)).toBe(500);
+  const shown = new Map(routed.venues.map((v) => [v.venue, num(v.askSize)]));
+  let left = 500 - 300;
+  for (const a of routed.allocations.slice(1)) {
+    expect(num(a.qty)).toBe(Math.min(shown.get(a.venue) as number, left));
+    left -= num(a.qty);
+  }
+  expect(num(routed.allocations[0]?.qty)).toBe(300 + left);
+
+  // Each child is an order of its own at its venue, filled at that venue's price.
+  for (const a of routed.allocations) {
+    const childTrail = await http.auditTrail(a.childOrderId as string);
+    expect(childTrail[0]?.data).toMatchObject({ routedTo: a.venue });
+    const fills = childTrail.filter((e) => e.type === 'OrderFilled' || e.type === 'OrderPartiallyFilled');
+    expect(fills.reduce((s, e) => s + num(e.data.lastQty), 0)).toBe(num(a.qty));
+    for (const f of fills)
+      expect(f.data).toMatchObject({ venue: a.venue, lastPx: a.expectedPrice, liquidity: 'removed' });
+  }
+  // The parent's fills mirror its children's, each with its venue and fee.
+  const parentFills = (await http.auditTrail(placed.id)).filter(
+    (e) => e.type === 'OrderFilled' || e.type === 'OrderPartiallyFilled',
+  );
+  expect(new Set(parentFills.map((f) => f.data.venue))).toEqual(
+    new Set(routed.allocations.map((a) => a.venue)),
+  );
+
+  const tca = await tcaOf(placed.id);
+  expect(tca).toMatchObject({
+    orderId: placed.id,
+    symbol: 'E2ESOR',
+    side: 'buy',
+    routing: 'split',
+    status: 'filled',
+    arrival: { bid: '80', ask: '80.02', mid: '80.01' },
+    decisionPriceSource: 'arrival_mid',
+    filledQty: '500',
+    avgPrice: '80.02',
+    fillRate: 1,
+  });
+  // Every measure is there: arrival slippage, the shortfall's parts, Rule 605, timings, venue mix.
+  expect(tca.arrivalSlippageBps).toBeCloseTo(1.25, 2);
+  const is = tca.implementationShortfall as Record<string, { usd: string } | null>;
+  for (const part of ['total', 'delay', 'trading', 'opportunity', 'fees']) expect(is[part]).not.toBeNull();
+  expect(num(is.trading?.usd)).toBeCloseTo(5, 6); // 500 x (80.02 - 80.01)
+  expect(num(is.fees?.usd)).toBeGreaterThan(0);
+  expect(tca.rule605).toMatchObject({ measuredQty: '500', avgEffectiveSpread: '0.02', atQuoteQty: '500' });
+  expect((tca.timings as { timeToFirstFillMs: number }).timeToFirstFillMs).toBeGreaterThanOrEqual(0);
+  expect((tca.venues as { venue: string }[]).map((v) => v.venue).sort()).toEqual(
+    routed.allocations.map((a) => a.venue).sort(),
+  );
+
+  // On the bus, and in the warehouse (the local Firehose flushes every few seconds).
+  await eventually(async () => {
+    const events = await http.busEvents(placed.id);
+    expect(events.map((e) => e['detail-type'])).toContain('OrderTcaRecorded');
+  }, 30_000);
+  const dir = oms.warehouseDir as string;
+  const found = await eventually(async () => {
+    const r = await queryWarehouse(
+      dir,
+      `SELECT DISTINCT t.event_id, t.fill_rate, t.arrival_slippage_bps, (SELECT count(DISTINCT e.event_id) FROM executions e WHERE e.order_id = t.order_id) AS fills,
+              (SELECT count(DISTINCT o.event_id) FROM orders o WHERE o.order_id = t.order_id) AS order_rows
+         FROM tca t WHERE t.order_id = '${placed.id}'`,
+    );
+    expect(r.rows).toHaveLength(1);
+    // Each table's stream flushes on its own: wait for the order's closing row too.
+    expect(num((r.rows[0] as unknown[])[4])).toBeGreaterThanOrEqual(2);
+    return r.rows[0] as unknown[];
+  }, 60_000);
+  expect(num(found[1])).toBe(1);
+  // Delivery is at least once: the warehouse keeps every delivery, its rows dedupe on event_id.
+  expect(num(found[3])).toBeGreaterThanOrEqual(parentFills.length);
+  expect(num(found[4])).toBeGreaterThanOrEqual(2); // submitted and filled
+});
+
+it('a venue taken down receives nothing until it is back', async () => {
+  await http.pinQuote('E2EDWN', { bid: '40.00', ask: '40.01', ask_size: '200', bid_size: '200' });
+  await http.expect(200, 'PUT', '/local/venues/SIMZ', { down: true });
+  const venues = await http.expect<{ venue: string; down: boolean }[]>(200, 'GET', '/local/venues');
+  expect(venues.find((v) => v.venue === 'SIMZ')?.down).toBe(true);
+
+  const during = await http.submit({
+    symbol: 'E2EDWN',
+    qty: '400',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await http.untilStatus(during.id, 'filled', 30_000);
+  const routed = await routedOf(during.id);
+  expect(routed.excluded).toEqual([{ venue: 'SIMZ', reason: 'venue_down' }]);
+  expect(routed.allocations.map((a) => a.venue)).not.toContain('SIMZ');
+  expect(routed.venues.find((v) => v.venue === 'SIMZ')).toMatchObject({ ask: null, down: true });
+
+  await http.expect(200, 'PUT', '/local/venues/SIMZ', { down: false });
+  const after = await http.submit({
+    symbol: 'E2EDWN',
+    qty: '401',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await http.untilStatus(after.id, 'filled', 30_000);
+  expect((await routedOf(after.id)).allocations.map((a) => a.venue)).toContain('SIMZ');
+});
+
+it('an account on cheapest_fee sends its order whole to the lowest taker fee; a slippage threshold breached is published', async () => {
+  const tag = randomUUID().slice(0, 8).toUpperCase();
+  const account = {
+    keyId: `SOR${tag}`,
+    secret: `sor-secret-${tag}`,
+    accountId: `sor-${tag}`,
+    settings: {
+      routingPolicy: 'cheapest_fee',
+      slippageThresholds: { arrivalBps: 0.5, strategies: { calm: { arrivalBps: 100 } } },
+    },
+  };
+  await seedAccount(oms, account);
+  const bot = http.withKey(account.keyId, account.secret);
+  await http.pinQuote('E2EFEE', { bid: '20.00', ask: '20.02', ask_size: '500', bid_size: '500' });
+  // Strategy `hot` has no thresholds of its own: the account's 0.5 bps applies, and a market buy
+  // at the ask pays 10 bps over the mid.
+  const hot = await bot.submit({
+    symbol: 'E2EFEE',
+    qty: '10',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+    client_order_id: `hot:${tag}`,
+  });
+  const calm = await bot.submit({
+    symbol: 'E2EFEE',
+    qty: '11',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+    client_order_id: `calm:${tag}`,
+  });
+  await bot.untilStatus(hot.id, 'filled', 30_000);
+  await bot.untilStatus(calm.id, 'filled', 30_000);
+  const routed = await routedOf(hot.id, bot);
+  expect(routed.policy).toBe('cheapest_fee');
+  expect(routed.allocations.map((a) => a.venue)).toEqual(['SIMZ']);
+
+  const breach = await eventually(async () => {
+    const events = await http.busEvents(hot.id);
+    const b = events.find((e) => e['detail-type'] === 'SlippageThresholdBreached');
+    expect(b).toBeDefined();
+    return b;
+  }, 30_000);
+  expect(breach?.detail.data).toMatchObject({
+    measure: 'arrival_slippage',
+    thresholdBps: 0.5,
+    scope: 'account',
+  });
+  // The calm strategy's threshold (100 bps) is not breached.
+  await eventually(async () => {
+    const events = await http.busEvents(calm.id);
+    expect(events.map((e) => e['detail-type'])).toContain('OrderTcaRecorded');
+    expect(events.map((e) => e['detail-type'])).not.toContain('SlippageThresholdBreached');
+  }, 30_000);
+});
