@@ -58,6 +58,8 @@ export const ORDER_ROUTES = [
   { method: HttpMethod.GET, path: '/v2/orders/{order_id}/events', fn: 'queryOrders' },
   { method: HttpMethod.GET, path: '/v2/orders/{order_id}/workflow', fn: 'orderWorkflow' },
   { method: HttpMethod.GET, path: '/v2/orders/{order_id}/tca', fn: 'orderTca' },
+  { method: HttpMethod.GET, path: '/v1/reports/executions', fn: 'reports' },
+  { method: HttpMethod.GET, path: '/v1/reports/best-execution', fn: 'reports' },
   { method: HttpMethod.PATCH, path: '/v2/orders/{order_id}', fn: 'replaceOrder' },
   { method: HttpMethod.DELETE, path: '/v2/orders/{order_id}', fn: 'cancelOrder' },
   { method: HttpMethod.DELETE, path: '/v2/orders', fn: 'cancelOrder' },
@@ -203,6 +205,13 @@ export class OrderApi extends Construct {
     // The order's TCA (issue 15): kept on its view at the close.
     const orderTca = apiFunction('OrderTca', HANDLERS.orderTca, 'GET /v2/orders/{order_id}/tca');
     useTable(orderTca, stores.orders, ENV.ordersTable, 'read');
+    // Execution-quality reports (issue 15): the account's orders by day, their TCA from their views.
+    const reports = apiFunction(
+      'Reports',
+      HANDLERS.reports,
+      'GET /v1/reports/executions, /v1/reports/best-execution',
+    );
+    useTable(reports, stores.orders, ENV.ordersTable, 'read');
 
     // DELETE /v2/orders answers at once; the cancels are this worker's, one queued request per order.
     this.cancelAllWorker = omsFunction(this, 'CancelAllWorker', {
@@ -233,6 +242,7 @@ export class OrderApi extends Construct {
       assets,
       orderWorkflow,
       orderTca,
+      reports,
     };
 
     const authorizer = new HttpLambdaAuthorizer('KeyPairOrJwt', this.authorizer, {

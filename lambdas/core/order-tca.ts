@@ -9,6 +9,7 @@
  * the OMS's own (its parent's TCA covers its fills), so it has none.
  */
 import { type Nanos, nanos, ONE, parseNanos, signedNanos } from './decimal.js';
+import { executionRecordOf, type OrderExecutionRecord } from './execution-quality.js';
 import { isSettled, type OrderState, statusOf } from './order.js';
 import {
   type MarketSample,
@@ -40,6 +41,9 @@ export interface OrderTcaRecord extends Tca {
   readonly routing: 'direct' | 'split' | null;
   readonly acceptedAt: string;
   readonly closedAt: string;
+  readonly limitPrice: string | null;
+  /** What the router sent each venue (a split order's children); empty when it was not routed. */
+  readonly allocations: readonly { readonly venue: string; readonly qty: string | null }[];
 }
 
 /** Whether the OMS analyses this order (a client's order that has closed). */
@@ -128,6 +132,31 @@ export function orderTcaOf(state: OrderState, market: MarketAtClose | null): Ord
     routing: state.routing === null ? null : state.routing.split ? 'split' : 'direct',
     acceptedAt: state.createdAt,
     closedAt: closedAtText,
+    limitPrice: state.spec.limitPrice,
+    allocations: state.routing?.allocations ?? [],
     ...tca,
   };
+}
+
+/**
+ * The order's records for the execution-quality and best-execution reports (core
+ * execution-quality.ts): one per venue it was sent to (a split order's children each count as an
+ * order at their venue, with their allocation and their fills there), else one.
+ */
+export function executionRecordsOf(tca: OrderTcaRecord): OrderExecutionRecord[] {
+  const order = {
+    orderId: tca.orderId,
+    symbol: tca.symbol,
+    type: tca.type,
+    limitPrice: tca.limitPrice,
+    acceptedAt: Date.parse(tca.acceptedAt),
+  };
+  const record = executionRecordOf(tca, order);
+  if (tca.allocations.length <= 1) return [{ ...record, venue: tca.allocations[0]?.venue ?? record.venue }];
+  return tca.allocations.map((a) => ({
+    ...record,
+    venue: a.venue,
+    qty: a.qty === null ? record.qty : nanos(a.qty),
+    fills: record.fills.filter((f) => f.venue === a.venue),
+  }));
 }

@@ -72,6 +72,8 @@ export interface RoutingState {
   readonly venues: readonly string[];
   /** Split into child orders (the order itself is then at no venue: its children are). */
   readonly split: boolean;
+  /** What each venue was sent (a split's children; the order itself when direct). */
+  readonly allocations?: readonly { readonly venue: string; readonly qty: string | null }[];
 }
 
 export interface PendingReplace {
@@ -1131,7 +1133,11 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
     case 'OrderRouted': {
       const allocations = e.data.allocations;
       const split = allocations.length > 1;
-      const routing = { venues: allocations.map((a) => a.venue), split };
+      const routing = {
+        venues: allocations.map((a) => a.venue),
+        split,
+        allocations: allocations.map((a) => ({ venue: a.venue, qty: a.qty })),
+      };
       if (!split) return { ...s, routing, venue: allocations[0]?.venue ?? s.venue };
       const children = new Map<string, AlgoChild>();
       for (const a of allocations)

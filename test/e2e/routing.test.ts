@@ -17,6 +17,8 @@ jest.setTimeout(120_000);
 
 let oms: SharedOms;
 let http: OmsHttp;
+/** The venues the first test's split order went to (the reports count it at each). */
+let splitVenues: Set<string> = new Set();
 
 beforeAll(async () => {
   ({ oms, http } = await sharedTradingDayOms());
@@ -67,6 +69,7 @@ it('a market order larger than the best venue is split; children fill at their v
   expect(filled).toMatchObject({ filled_qty: '500', filled_avg_price: '80.02' });
 
   const routed = await routedOf(placed.id);
+  splitVenues = new Set(routed.allocations.map((a) => a.venue));
   expect(routed).toMatchObject({ policy: 'best_price', marketable: true, nbbo: { bid: '80', ask: '80.02' } });
   // What it saw: every venue's quote, size and fee; nothing excluded.
   expect(routed.venues.map((v) => v.venue)).toEqual(['SIMX', 'SIMY', 'SIMZ']);
@@ -236,4 +239,50 @@ it('an account on cheapest_fee sends its order whole to the lowest taker fee; a 
     expect(events.map((e) => e['detail-type'])).toContain('OrderTcaRecorded');
     expect(events.map((e) => e['detail-type'])).not.toContain('SlippageThresholdBreached');
   }, 30_000);
+});
+
+it('the execution-quality and best-execution reports count each venue a split order went to; bad dates are 400', async () => {
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York' }).format(new Date());
+  const report = await eventually(async () => {
+    const r = await http.expect<{
+      rows: { venue: string; orders: number; orderType: string; fillRate: number }[];
+    }>(200, 'GET', `/v1/reports/executions?date=${today}`);
+    // The split order of the first test counts at each of its venues, as a market order.
+    const venues = new Set(r.rows.filter((x) => x.orderType === 'market').map((x) => x.venue));
+    for (const v of splitVenues) expect(venues.has(v)).toBe(true);
+    return r;
+  }, 30_000);
+  expect(report.rows.every((x) => x.orders > 0 && x.fillRate !== null)).toBe(true);
+
+  const csv = await fetch(`${oms.apiUrl}/v1/reports/executions?date=${today}&format=csv`, {
+    headers: { 'APCA-API-KEY-ID': oms.apiKeyId, 'APCA-API-SECRET-KEY': oms.apiSecretKey },
+  });
+  expect(csv.status).toBe(200);
+  expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+  const lines = (await csv.text()).trim().split('\r\n');
+  expect(lines[0]).toBe(
+    'venue,orderType,sizeBucket,orders,shares,filledShares,fillRate,avgEffectiveSpread,avgQuotedSpread,effectiveOverQuoted,pctSharesPriceImproved,pctSharesAtOrBetterThanQuote,avgTimeToExecutionMs',
+  );
+  expect(lines.length).toBe(report.rows.length + 1);
+
+  const best = await http.expect<{ groups: { symbol: string; venues: { venue: string }[] }[] }>(
+    200,
+    'GET',
+    `/v1/reports/best-execution?from=${today}&to=${today}`,
+  );
+  const sor = best.groups.find((g) => g.symbol === 'E2ESOR');
+  expect(new Set(sor?.venues.map((v) => v.venue))).toEqual(splitVenues);
+  expect(splitVenues.size).toBeGreaterThan(1);
+
+  for (const [path, field] of [
+    ['/v1/reports/executions?date=2026-02-30', 'date'],
+    ['/v1/reports/executions', 'date'],
+    [`/v1/reports/executions?date=${today}&format=xml`, 'format'],
+    ['/v1/reports/best-execution?from=2026-01-01&to=2026-03-01', 'to'],
+    ['/v1/reports/best-execution?from=2026-03-01&to=2026-01-01', 'to'],
+  ]) {
+    const res = await http.request<{ code: number; message: string }>('GET', path as string);
+    expect({ path, status: res.status, code: res.body?.code }).toEqual({ path, status: 400, code: 40010001 });
+    expect(res.body?.message.startsWith(`${field}:`)).toBe(true);
+  }
 });

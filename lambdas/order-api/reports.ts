@@ -1,0 +1,138 @@
+/**
+ * Execution-quality reports (beyond Alpaca, issue 15), over the principal's account's orders that
+ * closed with a TCA (core order-tca.ts), read from the orders read model:
+ * - GET /v1/reports/executions?date=YYYY-MM-DD[&format=csv]: a Rule 605-style summary for the New
+ *   York trading day the orders were placed on, one row per venue x order type x notional size
+ *   bucket (core execution-quality.ts): orders, shares, fill rate, average effective and quoted
+ *   spread and E/Q, % of shares price-improved, % at the quote or better, average time to
+ *   execution. `format=csv` (or `Accept: text/csv`) answers CSV (RFC 4180).
+ * - GET /v1/reports/best-execution?from=YYYY-MM-DD&to=YYYY-MM-DD: per symbol and order type, each
+ *   venue's outcomes side by side (the evidence a FINRA Rule 5310 regular and rigorous review
+ *   compares), at most 31 days.
+ * A split order counts once per venue it was sent to (each child at its venue). Orders are read by
+ * the `byAccount` index (created in the range) and then their views in batches of 100, on request
+ * only: an order pays nothing for them. Bad dates are 400 naming the parameter.
+ */
+import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  bestExecutionReport,
+  EXECUTION_QUALITY_COLUMNS,
+  executionQualityReport,
+  executionRecordsOf,
+  newYorkToUtc,
+  type OrderExecutionRecord,
+  type OrderTcaRecord,
+  toCsv,
+} from '../core/index.js';
+import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
+import { ENV, requiredEnv } from '../platform/config.js';
+import { dynamo } from '../platform/dynamo.js';
+import { API_ERROR, apiError, json } from './api-response.js';
+import { apiHandler, notFound } from './http.js';
+
+/** The longest range a best-execution report covers. */
+export const MAX_REPORT_DAYS = 31;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DAY_MS = 86_400_000;
+
+/**
+ * The UTC instants a New York calendar day (`days` long) starts and ends, or null for a malformed
+ * or impossible date (a New York day is 23 to 25 hours around a clock change).
+ */
+export function newYorkDays(text: string | undefined, days = 1): { start: number; end: number } | null {
+  const m = text === undefined ? null : DATE.exec(text);
+  if (m === null) return null;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const probe = new Date(Date.UTC(year, month - 1, day));
+  if (probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day)
+    return null;
+  return { start: newYorkToUtc(year, month, day, 0, 0), end: newYorkToUtc(year, month, day + days, 0, 0) };
+}
+
+/** Every record of the account's orders placed in [fromMs, toMs) that have a TCA. */
+async function recordsOf(accountId: string, fromMs: number, toMs: number): Promise<OrderExecutionRecord[]> {
+  const table = requiredEnv(ENV.ordersTable);
+  const ids: string[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: ORDERS_INDEX.byAccount,
+        KeyConditionExpression: 'accountId = :a AND createdKey BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':a': accountId,
+          ':from': new Date(fromMs).toISOString(),
+          // `createdAt#orderId`: the last instant's keys sort below `~`.
+          ':to': `${new Date(toMs - 1).toISOString()}~`,
+        },
+        ProjectionExpression: 'orderId',
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const i of page.Items ?? []) ids.push(String(i.orderId));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  const records: OrderExecutionRecord[] = [];
+  for (let i = 0; i < ids.length; i += 100) {
+    let keys: Record<string, unknown>[] = ids.slice(i, i + 100).map((orderId) => ({ orderId }));
+    for (let attempt = 1; keys.length > 0 && attempt <= 6; attempt++) {
+      if (attempt > 1) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      const out = await dynamo.send(
+        new BatchGetCommand({
+          RequestItems: { [table]: { Keys: keys, ProjectionExpression: 'orderId, tca' } },
+        }),
+      );
+      for (const item of out.Responses?.[table] ?? []) {
+        if (item.tca !== undefined) records.push(...executionRecordsOf(item.tca as OrderTcaRecord));
+      }
+      keys = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];
+    }
+    if (keys.length > 0) throw new Error('reports: order views left unprocessed');
+  }
+  return records;
+}
+
+const badParameter = (name: string, message: string) =>
+  apiError(400, API_ERROR.badRequest, `${name}: ${message}`, {
+    errors: [{ code: 'invalid_value', field: name, message: `${name}: ${message}` }],
+  });
+
+export const handler = apiHandler('Reports', async (event, principal) => {
+  const path = event.rawPath ?? '';
+  const q = event.queryStringParameters ?? {};
+  if (path.endsWith('/v1/reports/executions')) {
+    const day = newYorkDays(q.date);
+    if (day === null) return badParameter('date', 'must be a calendar date, YYYY-MM-DD (New York)');
+    const format = q.format ?? (/text\/csv/i.test(event.headers?.accept ?? '') ? 'csv' : 'json');
+    if (format !== 'csv' && format !== 'json') return badParameter('format', 'must be json or csv');
+    const rows = executionQualityReport(await recordsOf(principal.accountId, day.start, day.end));
+    if (format === 'csv')
+      return {
+        statusCode: 200,
+        headers: {
+          'content-type': 'text/csv; charset=utf-8',
+          'content-disposition': `attachment; filename="executions-${q.date}.csv"`,
+        },
+        body: toCsv(rows),
+      };
+    return json(200, {
+      date: q.date,
+      account_id: principal.accountId,
+      columns: EXECUTION_QUALITY_COLUMNS,
+      rows,
+    });
+  }
+  if (path.endsWith('/v1/reports/best-execution')) {
+    const from = newYorkDays(q.from);
+    if (from === null) return badParameter('from', 'must be a calendar date, YYYY-MM-DD (New York)');
+    const to = newYorkDays(q.to ?? q.from);
+    if (to === null) return badParameter('to', 'must be a calendar date, YYYY-MM-DD (New York)');
+    if (to.start < from.start) return badParameter('to', 'must not be before from');
+    if (Math.round((to.start - from.start) / DAY_MS) >= MAX_REPORT_DAYS)
+      return badParameter('to', `the range must be at most ${MAX_REPORT_DAYS} days`);
+    const groups = bestExecutionReport(await recordsOf(principal.accountId, from.start, to.end));
+    return json(200, { from: q.from, to: q.to ?? q.from, account_id: principal.accountId, groups });
+  }
+  return notFound('report');
+});
