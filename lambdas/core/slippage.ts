@@ -8,6 +8,8 @@
  * The thresholds that apply are resolved when the order is accepted and recorded on it
  * (`acceptedAgainst.slippageThresholds`), so the check at the close reads nothing.
  */
+import { formatNanos, parseNanos } from './decimal.js';
+import { type FieldError, fieldError } from './field-error.js';
 import type { OrderTcaRecord } from './order-tca.js';
 
 export interface SlippageLimits {
@@ -83,4 +85,44 @@ export function slippageBreachesOf(
       scope: limits.scope,
     });
   return out;
+}
+
+/** The request field of the OMS's decision-price extension (not in Alpaca's order schema). */
+export const DECISION_PRICE_FIELD = 'decision_price';
+
+/**
+ * Takes the OMS extension `decision_price` off an order request body (the price the client's
+ * strategy decided at: TCA's paper portfolio and delay cost). Returns the body Alpaca's schema
+ * validates, and the price as canonical text, or the field's error. Absent: null.
+ */
+export function takeDecisionPrice(body: unknown): {
+  readonly body: unknown;
+  readonly decisionPrice: string | null;
+  readonly error: FieldError | null;
+} {
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !(DECISION_PRICE_FIELD in body))
+    return { body, decisionPrice: null, error: null };
+  const { [DECISION_PRICE_FIELD]: raw, ...rest } = body as Record<string, unknown>;
+  if (raw === null || raw === undefined) return { body: rest, decisionPrice: null, error: null };
+  const text = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : raw;
+  const parsed = typeof text === 'string' ? parseNanos(text) : 'not_a_decimal';
+  if (parsed === 'too_precise')
+    return {
+      body: rest,
+      decisionPrice: null,
+      error: fieldError('too_precise', DECISION_PRICE_FIELD, 'has more than 9 decimal places'),
+    };
+  if (typeof parsed !== 'bigint')
+    return {
+      body: rest,
+      decisionPrice: null,
+      error: fieldError('not_a_decimal', DECISION_PRICE_FIELD, 'must be a decimal price'),
+    };
+  if (parsed <= 0n)
+    return {
+      body: rest,
+      decisionPrice: null,
+      error: fieldError('not_positive', DECISION_PRICE_FIELD, 'must be positive'),
+    };
+  return { body: rest, decisionPrice: formatNanos(parsed), error: null };
 }

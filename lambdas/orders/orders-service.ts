@@ -30,6 +30,7 @@ import {
   type OrderState,
   replay,
   specToRequest,
+  takeDecisionPrice,
   toAlpacaOrder,
   validateOrderRequest,
 } from '../core/index.js';
@@ -129,8 +130,15 @@ export async function placeOrder(
   deps: OrdersServiceDeps = defaultDeps(),
 ): Promise<PlaceOrderResult> {
   const { accountId, now } = input;
-  const validation = validateOrderRequest(input.body, { now });
-  if (!validation.ok) return { kind: 'invalid', errors: validation.errors };
+  // The OMS extension `decision_price` (core slippage.ts): not Alpaca's, taken off before its schema.
+  const decided = takeDecisionPrice(input.body);
+  const validation = validateOrderRequest(decided.body, { now });
+  if (!validation.ok)
+    return {
+      kind: 'invalid',
+      errors: decided.error === null ? validation.errors : [decided.error, ...validation.errors],
+    };
+  if (decided.error !== null) return { kind: 'invalid', errors: [decided.error] };
   const spec = validation.order;
 
   const requestHash = requestHashOf(spec);
@@ -193,6 +201,7 @@ export async function placeOrder(
           asset: context.asset,
           ...(context.quote === undefined ? {} : { quote: context.quote }),
           ...(context.routingPolicy === undefined ? {} : { routingPolicy: context.routingPolicy }),
+          ...(decided.decisionPrice === null ? {} : { decisionPrice: decided.decisionPrice }),
           ...(context.slippageThresholds === undefined
             ? {}
             : { slippageThresholds: context.slippageThresholds }),

@@ -286,3 +286,33 @@ it('the execution-quality and best-execution reports count each venue a split or
     expect(res.body?.message.startsWith(`${field}:`)).toBe(true);
   }
 });
+
+it('a client decision price (the OMS extension decision_price) is the TCA paper portfolio; a bad one is 422 naming it', async () => {
+  await http.pinQuote('E2EDEC', { bid: '50.00', ask: '50.02', ask_size: '500', bid_size: '500' });
+  const placed = await http.submit({
+    symbol: 'E2EDEC',
+    qty: '10',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+    decision_price: '49.90',
+  });
+  await http.untilStatus(placed.id, 'filled', 30_000);
+  const tca = await tcaOf(placed.id);
+  expect(tca).toMatchObject({ decisionPrice: '49.9', decisionPriceSource: 'client' });
+  // Delay: 10 x (50.01 - 49.90) = 1.10; trading: 10 x (50.02 - 50.01) = 0.10.
+  expect(tca.implementationShortfall).toMatchObject({ delay: { usd: '1.1' }, trading: { usd: '0.1' } });
+
+  for (const bad of ['abc', '-1', '1.0000000001']) {
+    const res = await http.request<{ code: number; message: string }>('POST', '/v2/orders', {
+      symbol: 'E2EDEC',
+      qty: '1',
+      side: 'buy',
+      type: 'market',
+      time_in_force: 'day',
+      decision_price: bad,
+    });
+    expect(res.status).toBe(422);
+    expect(res.body?.message).toMatch(/^decision_price: /);
+  }
+});
