@@ -25,6 +25,7 @@ import {
   toCsv,
 } from '../core/index.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
+import { tcaOfItem } from '../orders/order-view-item.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { API_ERROR, apiError, json } from './api-response.js';
@@ -80,11 +81,12 @@ async function recordsOf(accountId: string, fromMs: number, toMs: number): Promi
       if (attempt > 1) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
       const out = await dynamo.send(
         new BatchGetCommand({
-          RequestItems: { [table]: { Keys: keys, ProjectionExpression: 'orderId, tca' } },
+          RequestItems: { [table]: { Keys: keys, ProjectionExpression: 'orderId, tcaGz' } },
         }),
       );
       for (const item of out.Responses?.[table] ?? []) {
-        if (item.tca !== undefined) records.push(...executionRecordsOf(item.tca as OrderTcaRecord));
+        if (item.tcaGz !== undefined)
+          records.push(...executionRecordsOf(tcaOfItem(item.tcaGz as Uint8Array) as OrderTcaRecord));
       }
       keys = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];
     }

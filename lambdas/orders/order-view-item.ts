@@ -5,6 +5,7 @@
  * finds orders still pending_new, and the sparse key of `byArmedSymbol`, through which the
  * held-trigger watcher finds the stops the OMS holds. Pure: derived from the replayed state only.
  */
+import { gunzipSync } from 'node:zlib';
 import {
   type AlpacaOrder,
   type OrderState,
@@ -122,4 +123,12 @@ export function orderViewItem(state: OrderState): OrderViewItem {
       ? { contingencyRole: state.contingency.role, groupId: state.contingency.groupId }
       : {}),
   };
+}
+
+/**
+ * The TCA a closed order's view keeps (`tcaGz`: gzip-compressed JSON of core `OrderTcaRecord`,
+ * written by the order stream's projector; issue 15).
+ */
+export function tcaOfItem(gz: Uint8Array): unknown {
+  return JSON.parse(gunzipSync(gz).toString('utf8'));
 }

@@ -10,6 +10,7 @@
  * An order whose rebuild or write fails reports its first record of the batch as failed.
  */
 
+import { gzipSync } from 'node:zlib';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
   type DynamoDBDocumentClient,
@@ -81,6 +82,9 @@ export interface TcaDeps {
     limits: AppliedSlippageThresholds | null,
   ) => void;
 }
+
+/** Events that change nothing the order's view shows (the Alpaca order, its listing keys). */
+const VIEW_NEUTRAL: ReadonlySet<string> = new Set(['OrderRouted']);
 
 /** The event in `steps` that settled the order, if the batch (from `fromSeq`) holds it. */
 function closingEventOf(steps: readonly Step[], fromSeq: number): StoredEvent | undefined {
@@ -184,10 +188,23 @@ export async function projectOrder(
     tca = orderTcaOf(state, market);
   }
   const closing = tca === null ? undefined : closingEventOf(steps, batchEvents[0]?.seq ?? 0);
+  // Kept compressed (TCA JSON is 1-3 KB; gzip about a third): the closing write's units (issue 15).
+  const tcaGz = tca === null ? undefined : gzipSync(JSON.stringify(tca));
   for (let attempt = 1; ; attempt++) {
-    const item = tca === null ? orderViewItem(state) : { ...orderViewItem(state), tca };
+    const item = tcaGz === undefined ? orderViewItem(state) : { ...orderViewItem(state), tcaGz };
     const updates = log === undefined ? [] : await updatesOf(steps, viewBefore, positions, log);
     const accountId = state.accountId;
+    // A batch that changes nothing a reader of the view sees (the routing decision alone) writes
+    // nothing: the view's version may lag, which no condition minds (issue 15: no extra write).
+    if (
+      updates.length === 0 &&
+      tca === null &&
+      batchEvents.length > 0 &&
+      batchEvents.every((e) => VIEW_NEUTRAL.has(e.type))
+    ) {
+      deps.states?.remember(state);
+      return 'stale';
+    }
     try {
       if (updates.length === 0 || log === undefined) {
         await deps.doc.send(

@@ -35,7 +35,17 @@ import { EVERY_DAY, newYorkTime, OWN_OMS_START_BOUND_MS } from './harness.js';
  * units), and each batch that appended asks the account's listeners item whether anyone listens
  * (+1 conditional UpdateItem per batch; nobody listens here).
  */
-const BUDGET = { dynamoDbRequests: 18, writeUnits: 28, invocations: 9, stateTransitions: 2 } as const;
+/**
+ * Issue 15's routing and TCA: the routing decision (OrderRouted) is one PutItem at submission
+ * (1 write unit); the batch it comes back in writes no view (nothing a reader sees changes), and
+ * rides with the submission's or comes alone (then its own invocation, allowed as an extra batch);
+ * the TCA rides the closing view write, gzip-compressed (+2 write units: the transaction doubles it).
+ * The routing read (the market-data port's one BatchGetItem of the quote and the venues' health, in
+ * the submit task) falls under the meter's rule for the simulated venue (the broker gateway's market
+ * reads, bench/cost/cost.ts) and is not in the measured requests: it is one more request (2 read
+ * units), so the OMS's own count is the measured one plus one, within 18.
+ */
+const BUDGET = { dynamoDbRequests: 18, writeUnits: 30, invocations: 9, stateTransitions: 2 } as const;
 /**
  * What one extra stream batch of the order adds: an invocation, a view write (keys and one index;
  * in a transaction with its updates when it has some), and the listeners check.
@@ -85,15 +95,17 @@ test('a filled market order stays within the per-order budget', () => {
   );
   const extra = PER_EXTRA_STREAM_BATCH;
   expect(measured.stateTransitions).toBeLessThanOrEqual(BUDGET.stateTransitions);
-  expect(measured.dynamoDbRequests).toBeLessThanOrEqual(
+  // + 1: the routing read (see above).
+  expect(measured.dynamoDbRequests + 1).toBeLessThanOrEqual(
     BUDGET.dynamoDbRequests + extraStream * extra.dynamoDbRequests + extraReports,
   );
   expect(measured.writeUnits).toBeLessThanOrEqual(BUDGET.writeUnits + extraStream * extra.writeUnits);
   expect(measured.invocations).toBeLessThanOrEqual(
     BUDGET.invocations + extraStream * extra.invocations + extraReports,
   );
-  // The order's events are written at three moments at most: at most one extra batch of each.
-  expect(extraStream).toBeLessThanOrEqual(1);
+  // The order's events are written at four moments at most (submission, routing, the venue's
+  // reports, the position): at most two extra stream batches, one extra report batch.
+  expect(extraStream).toBeLessThanOrEqual(2);
   expect(extraReports).toBeLessThanOrEqual(1);
 });
 
