@@ -4,7 +4,8 @@
  *
  * `venueFor(name)` is the ONE place a handler gets a venue: the `Venue` port, by name. It is also
  * the one file outside `simulated/` that names the simulated venue (test/layout.test.ts checks).
- * Today the stack deploys one venue (VENUE_NAME, default SIMX); another venue is another entry here.
+ * The stack deploys the simulated venues of core VENUE_PROFILES (SIMX, SIMY, SIMZ; VENUE_NAME names
+ * the primary); another venue (a FIX session, a broker adapter) is another entry here.
  */
 
 import { VENUE_NAMES } from '../core/index.js';

@@ -1,7 +1,9 @@
 /**
- * Routing, the second half of the workflow task `Accept order` (accept-order.ts): picks the venue
- * and the time the workflow waits for the order's closing milestone. One simulated venue today (VENUE_NAME,
- * default SIMX); smart order routing will decide here, and record its decision, later.
+ * The second half of the workflow task `Accept order` (accept-order.ts): the time the workflow
+ * waits for the order's closing milestone, whether the OMS holds a stop's trigger, and the venue a
+ * held stop is armed for (VENUE_NAME, default SIMX: the primary). Which venue(s) an order goes to
+ * is decided when it is sent, by the smart order router (lambdas/orders/order-routing.ts, in
+ * `Submit and await outcome`; docs/routing.md), and recorded as `OrderRouted`.
  * The wait is anchored to the submission (core `session.ts`): a late start does not extend it.
  * Session settings come from the environment (lambdas/platform/session-settings.ts):
  * OMS_SESSION_OPEN (an opg order waits for that open), OMS_SESSION_CLOSE (`HH:MM` or `HH:MM:SS`, New
