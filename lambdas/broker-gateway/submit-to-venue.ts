@@ -95,13 +95,16 @@ export async function submitToVenue(input: unknown): Promise<SubmitResult> {
   if (state === undefined) throw new OrderNotFound(orderId);
   // Not routed yet (and not a child or replacement, which go where `routedTo` says): the smart
   // order router decides now, and records it (lambdas/orders/order-routing.ts).
-  if (next !== 'await' && !isClosedPhase(state) && state.routing === null && state.venue === null) {
-    const routed = await routeToVenues(
-      routingDeps(eventStore(), marketData()),
-      orderId,
-      routingPolicy,
-      loaded,
-    );
+  if (
+    next !== 'await' &&
+    !isClosedPhase(state) &&
+    (state.routing?.split === true || (state.routing === null && state.venue === null))
+  ) {
+    // A retried task of a split order finds it split: its children were placed, nothing to send.
+    const routed =
+      state.routing?.split === true
+        ? ({ kind: 'split' } as const)
+        : await routeToVenues(routingDeps(eventStore(), marketData()), orderId, routingPolicy, loaded);
     if (routed.kind !== 'direct') {
       // Split (its children go to their venues) or rejected (no venue could take it): nothing
       // to send; a settled order releases its own token, a split parent awaits its outcome.

@@ -1,0 +1,155 @@
+/**
+ * Routing at submission (`Submit and await outcome`, lambdas/orders/order-routing.ts) over the
+ * in-memory AWS fakes, with the three simulated venues: a split places its children in one write
+ * and sends the parent nowhere, even when the task is retried; a venue down gets nothing; no venue
+ * at all rejects the order and the task releases its own token; a venue that failed is recorded
+ * and then skipped.
+ */
+import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { quoteToItem } from '../../lambdas/broker-gateway/simulated/market.js';
+import { submitToVenue } from '../../lambdas/broker-gateway/submit-to-venue.js';
+import { decide, nanos, type OrderState, statusOf, validateOrderRequest } from '../../lambdas/core/index.js';
+import { EventStore } from '../../lambdas/event-store/event-store.js';
+import { dynamo } from '../../lambdas/platform/dynamo.js';
+import { VENUE_HEALTH_KEY, venueHealthFromItem } from '../../lambdas/platform/market-data.js';
+import { logger } from '../../lambdas/platform/observability.js';
+import { BusRecorder, FakeDynamo } from './fake-aws.js';
+
+const T0 = Date.parse('2026-11-23T14:30:00Z');
+Object.assign(process.env, {
+  EVENT_STORE_TABLE: 'events',
+  VENUE_ORDERS_TABLE: 'venue',
+  MARKET_TABLE: 'market',
+  EVENT_BUS_NAME: 'oms-bus',
+  IDEMPOTENCY_TABLE: 'idempotency',
+  TASK_TOKENS_TABLE: 'tokens',
+});
+logger.setLogLevel('SILENT');
+
+let db: FakeDynamo;
+let bus: BusRecorder;
+const sfn = mockClient(SFNClient);
+const store = new EventStore(dynamo, 'events');
+
+function pin(askSize: string): void {
+  db.put({
+    TableName: 'market',
+    Item: {
+      ...quoteToItem({
+        symbol: 'ACME',
+        bid: nanos('9.99'),
+        ask: nanos('10.01'),
+        last: nanos('10'),
+        bidSize: nanos(askSize),
+        askSize: nanos(askSize),
+        updatedAt: new Date(T0).toISOString(),
+      }),
+      pinned: true,
+    },
+  });
+}
+
+beforeEach(() => {
+  sfn.reset();
+  sfn.on(SendTaskSuccessCommand).resolves({});
+  db = new FakeDynamo();
+  db.install();
+  bus = new BusRecorder();
+  bus.install();
+  pin('100');
+});
+
+async function placeOrder(orderId: string, request: Record<string, unknown>): Promise<void> {
+  const v = validateOrderRequest(
+    { symbol: 'ACME', side: 'buy', time_in_force: 'day', ...request },
+    { now: T0 },
+  );
+  if (!v.ok) throw new Error(JSON.stringify(v.errors));
+  const d = decide(undefined, { type: 'submit', orderId, accountId: 'acct-1', order: v.order }, T0);
+  if (!d.ok) throw new Error(d.refusal.message);
+  await store.append(d.events, { accountId: 'acct-1', correlationId: orderId, causationId: 'req-1' });
+}
+
+const stateOf = async (id: string) => (await store.loadState(id)).state as OrderState;
+const types = async (id: string) => (await store.load(id)).map((e) => e.type);
+const booked = () => db.items('venue').filter((i) => typeof i.venue === 'string');
+
+test('a market order larger than the best venue: split in one write, the parent sent nowhere, a retried task sends nothing', async () => {
+  await placeOrder('p-1', { qty: '250', type: 'market' });
+  const out = await submitToVenue({ orderId: 'p-1' });
+  expect(out).toEqual({ orderId: 'p-1', venue: null, submitted: false });
+  expect(await types('p-1')).toEqual(['OrderSubmitted', 'OrderRouted', 'OrderAccepted']);
+  const routed = (await store.load('p-1'))[1]?.data as unknown as {
+    allocations: { venue: string; qty: string; childOrderId: string }[];
+  };
+  expect(routed.allocations[0]).toMatchObject({ venue: 'SIMX' });
+  expect(routed.allocations.reduce((s, a) => s + Number(a.qty), 0)).toBe(250);
+  for (const a of routed.allocations) {
+    const child = await stateOf(a.childOrderId);
+    expect(child).toMatchObject({
+      venue: a.venue,
+      contingency: { role: 'algo_child', parentOrderId: 'p-1' },
+    });
+  }
+  // The parent's routing and its children were one transaction.
+  const writes = db.items('events').filter((e) => e.type === 'OrderSubmitted' && e.orderId !== 'p-1');
+  expect(writes).toHaveLength(routed.allocations.length);
+  // Nothing reached a venue for the parent, then or on a retry of the task.
+  expect(await submitToVenue({ orderId: 'p-1' })).toEqual({ orderId: 'p-1', venue: null, submitted: false });
+  expect(booked().map((i) => i.orderId)).not.toContain('p-1');
+  // Each child goes to its own venue, not routed again.
+  for (const a of routed.allocations) {
+    expect(await submitToVenue({ orderId: a.childOrderId })).toEqual({
+      orderId: a.childOrderId,
+      venue: a.venue,
+      submitted: true,
+    });
+    expect(await types(a.childOrderId)).toEqual(['OrderSubmitted']);
+  }
+  expect(new Set(booked().map((i) => i.venue))).toEqual(new Set(routed.allocations.map((a) => a.venue)));
+});
+
+test('a venue down gets nothing; every venue down: rejected no_venue_available, the task releases its own token', async () => {
+  db.put({ TableName: 'market', Item: { symbol: VENUE_HEALTH_KEY, 'down#SIMX': true } });
+  // Small enough for one venue's odd lots: not split.
+  await placeOrder('o-1', { qty: '10', type: 'market' });
+  const out = await submitToVenue({ orderId: 'o-1' });
+  expect(out.submitted).toBe(true);
+  expect(out.venue).not.toBe('SIMX');
+  const routed = (await store.load('o-1'))[1]?.data as unknown as { excluded: unknown[] };
+  expect(routed.excluded).toEqual([{ venue: 'SIMX', reason: 'venue_down' }]);
+
+  db.put({
+    TableName: 'market',
+    Item: { symbol: VENUE_HEALTH_KEY, 'down#SIMX': true, 'down#SIMY': true, 'down#SIMZ': true },
+  });
+  await placeOrder('o-2', { qty: '50', type: 'market' });
+  const closed = await submitToVenue({ orderId: 'o-2', taskToken: 'tok-2', outcomeTimeoutSeconds: 60 });
+  expect(closed).toMatchObject({ submitted: false, status: 'rejected', venue: null });
+  expect(sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input.taskToken)).toEqual(['tok-2']);
+  expect(await types('o-2')).toEqual(['OrderSubmitted', 'OrderRouted', 'OrderRejected']);
+  expect((await stateOf('o-2')).failedAt).not.toBeNull();
+  expect(statusOf(await stateOf('o-2'))).toBe('rejected');
+  expect(booked().map((i) => i.orderId)).not.toContain('o-2');
+});
+
+test('a venue that fails a submission is recorded, and the next order does not go there', async () => {
+  await placeOrder('o-1', { qty: '50', type: 'market' });
+  // The venue's write fails once (its book is unreachable): the task fails, the failure is recorded.
+  db.beforeWrite = (table) => {
+    if (table === 'venue') {
+      db.beforeWrite = undefined;
+      throw Object.assign(new Error('venue book unreachable'), { name: 'InternalServerError' });
+    }
+  };
+  await expect(submitToVenue({ orderId: 'o-1' })).rejects.toThrow();
+  const health = venueHealthFromItem(db.get('market', { symbol: VENUE_HEALTH_KEY }));
+  expect(health.get('SIMX')?.failedAt).toEqual(expect.any(String));
+  await placeOrder('o-2', { qty: '60', type: 'market' });
+  const out = await submitToVenue({ orderId: 'o-2' });
+  expect(out.venue).not.toBe('SIMX');
+  expect((await store.load('o-2'))[1]?.data).toMatchObject({
+    excluded: [{ venue: 'SIMX', reason: 'failed_recently' }],
+  });
+});
