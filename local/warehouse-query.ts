@@ -107,12 +107,12 @@ export function formatTable(columns: readonly string[], rows: readonly (readonly
  */
 export const WAREHOUSE_EXAMPLES = {
   slippageByVenue: `SELECT e.venue, count(*) AS fills, sum(e.last_qty) AS shares,
-       round(sum(CAST(e.last_qty * e.last_px AS double) * CASE o.side WHEN 'buy' THEN 1 ELSE -1 END
-                 * (CAST(e.last_px AS double) / ((CAST(e.bid AS double) + CAST(e.ask AS double)) / 2) - 1) * 10000)
-             / sum(CAST(e.last_qty * e.last_px AS double)), 2) AS slippage_vs_mid_bps
+       round(sum(CAST(e.last_qty * e.last_px AS double) * CASE t.side WHEN 'buy' THEN 1 ELSE -1 END
+                 * (CAST(e.last_px AS double) / CAST(t.arrival_mid AS double) - 1) * 10000)
+             / sum(CAST(e.last_qty * e.last_px AS double)), 2) AS slippage_vs_arrival_bps
   FROM executions e
-  JOIN orders o ON o.order_id = e.order_id AND o.event_type = 'OrderSubmitted'
- WHERE e.bid IS NOT NULL AND e.ask IS NOT NULL
+  JOIN tca t ON t.order_id = e.order_id
+ WHERE t.arrival_mid IS NOT NULL
  GROUP BY e.venue ORDER BY shares DESC`,
   fillRateByOrderType: `WITH submitted AS (SELECT order_id, order_type, qty FROM orders
                      WHERE event_type = 'OrderSubmitted' AND qty IS NOT NULL),
@@ -124,7 +124,7 @@ SELECT s.order_type, count(*) AS orders, count(f.order_id) AS with_fills,
   tcaOfADay: `SELECT symbol, side, count(*) AS orders,
        round(avg(arrival_slippage_bps), 2) AS arrival_bps,
        round(avg(is_total_bps), 2) AS shortfall_bps,
-       round(avg(CAST(json_extract(data, '$.implementationShortfall.feesBps') AS double)), 2) AS fees_bps,
+       round(avg(CAST(json_extract(data, '$.implementationShortfall.fees.bps') AS double)), 2) AS fees_bps,
        round(avg(fill_rate), 3) AS fill_rate
   FROM tca WHERE "date" = '2026-03-02'
  GROUP BY symbol, side ORDER BY orders DESC`,

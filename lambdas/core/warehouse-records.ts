@@ -103,6 +103,7 @@ export const WAREHOUSE_COLUMNS: Readonly<Record<WarehouseTable, readonly Warehou
     ...ENVELOPE,
     col('symbol', 'string', ''),
     col('side', 'string', ''),
+    col('arrival_mid', DEC, 'data.arrival.mid: the NBBO midpoint when the OMS accepted the order'),
     col('arrival_slippage_bps', 'double', 'data.arrivalSlippageBps'),
     col('is_total_bps', 'double', 'data.implementationShortfall.total.bps'),
     col('fill_rate', 'double', 'data.fillRate (0..1)'),
@@ -306,6 +307,7 @@ function tcaRow(data: Obj): Record<string, WarehouseValue> {
   return {
     symbol: optText(data, 'symbol', w),
     side: optText(data, 'side', w),
+    arrival_mid: isObj(data.arrival) ? optDecimal(data.arrival, 'mid', `${w}.arrival`) : null,
     arrival_slippage_bps: optMeasure(data, 'arrivalSlippageBps', w),
     is_total_bps: optMeasure(total, 'bps', `${w}.implementationShortfall.total`),
     fill_rate: optMeasure(data, 'fillRate', w),

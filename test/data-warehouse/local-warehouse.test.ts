@@ -164,8 +164,9 @@ test('bus events -> Firehose stand-in -> Parquet under <table>/date=YYYY-MM-DD/ 
           data: {
             symbol: 'AAPL',
             side: 'buy',
+            arrival: { bid: '100.4', ask: '100.6', mid: '100.5' },
             arrivalSlippageBps: 2.5,
-            implementationShortfall: { totalBps: 3 },
+            implementationShortfall: { total: { usd: '3', bps: 3 }, fees: { usd: '0.1', bps: 0.1 } },
             fillRate: 1,
           },
         }),
@@ -230,7 +231,7 @@ test('bus events -> Firehose stand-in -> Parquet under <table>/date=YYYY-MM-DD/ 
     ]);
     const tca = await queryWarehouse(
       dir,
-      `SELECT arrival_slippage_bps, is_total_bps, fill_rate, json_extract(data, '$.implementationShortfall.totalBps')::DOUBLE AS from_json FROM tca`,
+      `SELECT arrival_slippage_bps, is_total_bps, fill_rate, json_extract(data, '$.implementationShortfall.total.bps')::DOUBLE AS from_json FROM tca`,
     );
     expect(tca.rows).toEqual([[2.5, 3, 1, 3]]);
     expect(formatTable(tca.columns, tca.rows)).toContain('arrival_slippage_bps');
@@ -238,12 +239,13 @@ test('bus events -> Firehose stand-in -> Parquet under <table>/date=YYYY-MM-DD/ 
 
     // The README's three queries run over these files.
     const byVenue = await queryWarehouse(dir, WAREHOUSE_EXAMPLES.slippageByVenue);
-    // Only the first fill has an NBBO: a buy at 100.5 with mid 100.5 is 0 bps.
-    expect(byVenue.rows).toEqual([['SIMX', '1', '4.000000000', 0]]);
+    // Both fills against the order's arrival mid 100.5 (its TCA): 4 at 100.5 (0 bps) and 6 at
+    // 100.7 (19.90 bps), notional-weighted: 6 x 100.7 x 19.9005 / 1006.2 = 11.95 bps.
+    expect(byVenue.rows).toEqual([['SIMX', '2', '10.000000000', 11.95]]);
     const fillRate = await queryWarehouse(dir, WAREHOUSE_EXAMPLES.fillRateByOrderType);
     expect(fillRate.rows).toEqual([['market', '1', '1', 1]]);
     const day = await queryWarehouse(dir, WAREHOUSE_EXAMPLES.tcaOfADay);
-    expect(day.rows).toEqual([['AAPL', 'buy', '1', 2.5, 3, null, 1]]);
+    expect(day.rows).toEqual([['AAPL', 'buy', '1', 2.5, 3, 0.1, 1]]);
   } finally {
     await eb.close();
     await firehose.close();

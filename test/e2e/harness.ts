@@ -227,8 +227,22 @@ export class OmsHttp {
       (e) =>
         e.source === 'stockbot.oms' &&
         e.detail.metadata?.orderId === orderId &&
-        e['detail-type'] !== 'PositionChanged',
+        e['detail-type'] !== 'PositionChanged' &&
+        !DERIVED_EVENTS.has(e['detail-type']),
     );
+  }
+
+  /**
+   * The events the order stream derives when the order closes (issue 15: `OrderTcaRecorded`,
+   * `SlippageThresholdBreached`): on the bus, not in the event store (their seq is the closing one).
+   */
+  async derivedEvents(orderId: string): Promise<BusEvent[]> {
+    const all = await this.expect<BusEvent[]>(
+      200,
+      'GET',
+      `/local/events?order_id=${encodeURIComponent(orderId)}`,
+    );
+    return all.filter((e) => e.detail.metadata?.orderId === orderId && DERIVED_EVENTS.has(e['detail-type']));
   }
 
   /** Every PositionChanged of the account the bus delivered, in delivery order (issue 13). */
@@ -346,6 +360,9 @@ export function filledByEvents(trail: readonly AuditEvent[]): number {
     .filter((e) => e.type === 'OrderFilled' || e.type === 'OrderPartiallyFilled')
     .reduce((sum, e) => sum + num(e.data.lastQty as string), 0);
 }
+
+/** Bus events about an order that are not its events in the event store. */
+const DERIVED_EVENTS: ReadonlySet<string> = new Set(['OrderTcaRecorded', 'SlippageThresholdBreached']);
 
 /** Seeds another API key and account into local mode's accounts table (as local mode seeds the demo). */
 export async function seedAccount(

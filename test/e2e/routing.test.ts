@@ -131,7 +131,7 @@ it('a market order larger than the best venue is split; children fill at their v
 
   // On the bus, and in the warehouse (the local Firehose flushes every few seconds).
   await eventually(async () => {
-    const events = await http.busEvents(placed.id);
+    const events = await http.derivedEvents(placed.id);
     expect(events.map((e) => e['detail-type'])).toContain('OrderTcaRecorded');
   }, 30_000);
   const dir = oms.warehouseDir as string;
@@ -223,7 +223,7 @@ it('an account on cheapest_fee sends its order whole to the lowest taker fee; a 
   expect(routed.allocations.map((a) => a.venue)).toEqual(['SIMZ']);
 
   const breach = await eventually(async () => {
-    const events = await http.busEvents(hot.id);
+    const events = await http.derivedEvents(hot.id);
     const b = events.find((e) => e['detail-type'] === 'SlippageThresholdBreached');
     expect(b).toBeDefined();
     return b;
@@ -235,7 +235,7 @@ it('an account on cheapest_fee sends its order whole to the lowest taker fee; a 
   });
   // The calm strategy's threshold (100 bps) is not breached.
   await eventually(async () => {
-    const events = await http.busEvents(calm.id);
+    const events = await http.derivedEvents(calm.id);
     expect(events.map((e) => e['detail-type'])).toContain('OrderTcaRecorded');
     expect(events.map((e) => e['detail-type'])).not.toContain('SlippageThresholdBreached');
   }, 30_000);
