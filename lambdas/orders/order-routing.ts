@@ -116,8 +116,10 @@ export function routingRequestOf(
     qty: state.qty === null ? null : state.qty - state.filledQty,
     notional: state.notional,
     limitPrice: limited && spec.limitPrice !== null ? nanos(spec.limitPrice) : null,
-    // A simple order only (no bracket leg, no algorithm, no child), by quantity, not all-or-none.
+    // A simple order only (no bracket leg, no algorithm, no child), by quantity, not all-or-none,
+    // and not one the client is canceling (its children would be placed only to be canceled).
     splittable:
+      state.cancelRequest === 'none' &&
       state.contingency === null &&
       state.algo === null &&
       state.qty !== null &&
