@@ -153,3 +153,18 @@ test('a venue that fails a submission is recorded, and the next order does not g
     excluded: [{ venue: 'SIMX', reason: 'failed_recently' }],
   });
 });
+
+test('an order with a cancel outstanding is not split: it goes whole, where the forwarded cancel meets it', async () => {
+  await placeOrder('c-1', { qty: '250', type: 'market' });
+  const d = decide(await stateOf('c-1'), { type: 'requestCancel', requestedBy: 'client' }, T0);
+  if (!d.ok) throw new Error(d.refusal.message);
+  await store.append(d.events, { accountId: 'acct-1', correlationId: 'c-1', causationId: 'req-2' });
+  const out = await submitToVenue({ orderId: 'c-1' });
+  expect(out).toMatchObject({ submitted: true, venue: 'SIMX' });
+  const routed = (await store.load('c-1'))[2]?.data as unknown as {
+    allocations: { childOrderId: string | null }[];
+  };
+  expect(routed.allocations).toEqual([
+    expect.objectContaining({ venue: 'SIMX', qty: '250', childOrderId: null }),
+  ]);
+});
