@@ -166,6 +166,13 @@ export const eventDataSchemas = {
             arrivalBps: z.optional(z.number()),
             shortfallBps: z.optional(z.number()),
             scope: z.string().check(z.minLength(1)),
+            window: z.optional(
+              z.strictObject({
+                orders: z.number().check(z.int(), z.positive()),
+                arrivalBps: z.optional(z.number()),
+                shortfallBps: z.optional(z.number()),
+              }),
+            ),
           }),
         ),
       }),

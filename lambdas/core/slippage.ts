@@ -19,15 +19,26 @@ export interface SlippageLimits {
   readonly shortfallBps?: number;
 }
 
+/** Thresholds on the average over the account's last `orders` closed orders (a rolling window). */
+export interface SlippageWindow extends SlippageLimits {
+  readonly orders: number;
+}
+
 export interface AccountSlippageThresholds extends SlippageLimits {
   readonly strategies?: Readonly<Record<string, SlippageLimits>>;
+  readonly window?: SlippageWindow;
 }
 
 /** What an order was accepted under: the limits and where they came from. */
 export interface AppliedSlippageThresholds extends SlippageLimits {
   /** `account`, or `strategy:<tag>`. */
   readonly scope: string;
+  /** The account's rolling window, when it set one (whatever the order's strategy). */
+  readonly window?: SlippageWindow;
 }
+
+/** Most orders a rolling window holds. */
+export const MAX_WINDOW_ORDERS = 100;
 
 /** The strategy tag of a client order id (`momo:42` -> `momo`), or null. */
 export function strategyTagOf(clientOrderId: string | null | undefined): string | null {
@@ -42,20 +53,33 @@ export function thresholdsFor(
   clientOrderId: string | null | undefined,
 ): AppliedSlippageThresholds | null {
   if (account === undefined) return null;
+  const window =
+    account.window !== undefined && account.window.orders >= 1
+      ? {
+          window: {
+            ...account.window,
+            orders: Math.min(MAX_WINDOW_ORDERS, Math.floor(account.window.orders)),
+          },
+        }
+      : {};
   const tag = strategyTagOf(clientOrderId);
   const strategy = tag === null ? undefined : account.strategies?.[tag];
   if (strategy !== undefined && (strategy.arrivalBps !== undefined || strategy.shortfallBps !== undefined))
-    return { ...strategy, scope: `strategy:${tag}` };
-  if (account.arrivalBps === undefined && account.shortfallBps === undefined) return null;
+    return { ...strategy, scope: `strategy:${tag}`, ...window };
+  if (account.arrivalBps === undefined && account.shortfallBps === undefined)
+    return window.window === undefined ? null : { scope: 'account', ...window };
   return {
     ...(account.arrivalBps === undefined ? {} : { arrivalBps: account.arrivalBps }),
     ...(account.shortfallBps === undefined ? {} : { shortfallBps: account.shortfallBps }),
     scope: 'account',
+    ...window,
   };
 }
 
 export interface SlippageBreach {
   readonly measure: 'arrival_slippage' | 'implementation_shortfall';
+  /** Over a rolling window: the number of orders averaged (absent: this order alone). */
+  readonly windowOrders?: number;
   readonly valueBps: number;
   readonly thresholdBps: number;
   readonly scope: string;
@@ -125,4 +149,54 @@ export function takeDecisionPrice(body: unknown): {
       error: fieldError('not_positive', DECISION_PRICE_FIELD, 'must be positive'),
     };
   return { body: rest, decisionPrice: formatNanos(parsed), error: null };
+}
+
+/** One closed order's measures as a rolling window keeps them. */
+export interface WindowEntry {
+  readonly orderId: string;
+  readonly arrivalBps: number | null;
+  readonly shortfallBps: number | null;
+}
+
+/**
+ * The account's window after `entry` (the last `size` orders, oldest first; an order already in
+ * it is not added twice: a redelivered close) and the breaches of its averages, once the window is
+ * full (a threshold on an average of fewer orders than asked would alarm on the first order).
+ */
+export function rollingWindowOf(
+  before: readonly WindowEntry[],
+  entry: WindowEntry,
+  window: SlippageWindow,
+): { readonly entries: WindowEntry[]; readonly breaches: SlippageBreach[]; readonly added: boolean } {
+  if (before.some((e) => e.orderId === entry.orderId))
+    return { entries: [...before], breaches: [], added: false };
+  const entries = [...before, entry].slice(-window.orders);
+  const breaches: SlippageBreach[] = [];
+  if (entries.length < window.orders) return { entries, breaches, added: true };
+  const average = (values: (number | null)[]): number | null => {
+    const known = values.filter((v): v is number => v !== null);
+    return known.length === 0
+      ? null
+      : Math.round((known.reduce((a, b) => a + b, 0) / known.length) * 100) / 100;
+  };
+  const arrival = average(entries.map((e) => e.arrivalBps));
+  const shortfall = average(entries.map((e) => e.shortfallBps));
+  const scope = 'account:window';
+  if (window.arrivalBps !== undefined && arrival !== null && arrival > window.arrivalBps)
+    breaches.push({
+      measure: 'arrival_slippage',
+      valueBps: arrival,
+      thresholdBps: window.arrivalBps,
+      scope,
+      windowOrders: entries.length,
+    });
+  if (window.shortfallBps !== undefined && shortfall !== null && shortfall > window.shortfallBps)
+    breaches.push({
+      measure: 'implementation_shortfall',
+      valueBps: shortfall,
+      thresholdBps: window.shortfallBps,
+      scope,
+      windowOrders: entries.length,
+    });
+  return { entries, breaches, added: true };
 }

@@ -137,7 +137,7 @@ const accountSchema = z.object({
   createdAt: z.optional(z.string()),
   // The account's smart order routing policy (core routing/); absent: the default.
   routingPolicy: z.optional(z.enum(ROUTING_POLICY_NAMES as [string, ...string[]])),
-  // Slippage thresholds (core slippage.ts): the account's, and per strategy tag.
+  // Slippage thresholds (core slippage.ts): the account's, per strategy tag, over a rolling window.
   slippageThresholds: z.optional(
     z.object({
       arrivalBps: z.optional(z.number()),
@@ -147,6 +147,14 @@ const accountSchema = z.object({
           z.string(),
           z.object({ arrivalBps: z.optional(z.number()), shortfallBps: z.optional(z.number()) }),
         ),
+      ),
+      // A rolling window: the averages over the account's last `orders` closed orders.
+      window: z.optional(
+        z.object({
+          orders: z.number().check(z.int(), z.positive()),
+          arrivalBps: z.optional(z.number()),
+          shortfallBps: z.optional(z.number()),
+        }),
       ),
     }),
   ),

@@ -28,13 +28,17 @@ import {
   type AppliedSlippageThresholds,
   type LedgerState,
   type OrderTcaRecord,
+  type SlippageBreach,
+  type SlippageWindow,
   slippageBreachesOf,
+  type WindowEntry,
 } from '../core/index.js';
 import { OMS_SOURCE } from '../event-store/envelope.js';
 import type { StoredEvent } from '../event-store/event-store.js';
 import { OrderStateCache } from '../event-store/state-cache.js';
 import { errorName, streamHandler } from '../event-store/stream-records.js';
 import { AccountLedger } from '../orders/account-ledger.js';
+import { recordInWindow } from '../orders/slippage-window.js';
 import { backlogHandOver, type DeliveryDeps, deliverOrHandOver } from '../orders/trade-update-stream.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { managementApiConnections } from '../platform/connections.js';
@@ -57,6 +61,8 @@ export interface OrderStreamDeps {
   readonly projector: ProjectorDeps;
   /** TCA at the close (issue 15): the market at the close; absent: no TCA. */
   readonly tca?: Pick<TcaDeps, 'marketAtClose'>;
+  /** Accounts' rolling slippage windows (issue 15); absent: per-order thresholds only. */
+  readonly slippageWindows?: SlippageWindowDeps;
   readonly signaller: SignallerDeps;
   readonly publisher: PublisherDeps;
   readonly positions: PositionKeeperDeps;
@@ -105,11 +111,17 @@ function earliest(event: DynamoDBStreamEvent, responses: readonly DynamoDBBatchR
 
 /** The bus events of the orders this batch closed: their TCA, and any slippage threshold breached. */
 export function tcaEntriesOf(
-  closed: readonly { tca: OrderTcaRecord; closing: StoredEvent; limits: AppliedSlippageThresholds | null }[],
+  closed: readonly {
+    tca: OrderTcaRecord;
+    closing: StoredEvent;
+    limits: AppliedSlippageThresholds | null;
+    /** Breaches of the account's rolling window this close made (lambdas/orders/slippage-window.ts). */
+    windowBreaches?: readonly SlippageBreach[];
+  }[],
   eventBusName: string,
 ): PutEventsRequestEntry[] {
   const entries: PutEventsRequestEntry[] = [];
-  for (const { tca, closing, limits } of closed) {
+  for (const { tca, closing, limits, windowBreaches = [] } of closed) {
     const metadata = {
       orderId: closing.orderId,
       accountId: closing.accountId,
@@ -128,26 +140,55 @@ export function tcaEntriesOf(
       Detail: JSON.stringify({ metadata: { eventId, ...metadata }, data }),
     });
     entries.push(entry(TCA_RECORDED, `${closing.orderId}:tca`, tca));
-    for (const breach of slippageBreachesOf(tca, limits))
+    for (const breach of [...slippageBreachesOf(tca, limits), ...windowBreaches])
       entries.push(
-        entry(SLIPPAGE_THRESHOLD_BREACHED, `${closing.orderId}:slippage:${breach.measure}`, {
-          orderId: tca.orderId,
-          symbol: tca.symbol,
-          side: tca.side,
-          ...breach,
-        }),
+        entry(
+          SLIPPAGE_THRESHOLD_BREACHED,
+          `${closing.orderId}:slippage:${breach.measure}${breach.windowOrders === undefined ? '' : ':window'}`,
+          {
+            orderId: tca.orderId,
+            symbol: tca.symbol,
+            side: tca.side,
+            ...breach,
+          },
+        ),
       );
   }
   return entries;
 }
 
-/** Publishes the TCA events (best effort after retries: the TCA is on the order's view either way). */
+/**
+ * Publishes the TCA events (best effort after retries: the TCA is on the order's view either way),
+ * after adding each order to its account's rolling window when the account set one.
+ */
 async function publishTcas(
   closed: readonly { tca: OrderTcaRecord; closing: StoredEvent; limits: AppliedSlippageThresholds | null }[],
   deps: PublisherDeps,
+  windows: SlippageWindowDeps | undefined,
 ): Promise<void> {
   if (closed.length === 0) return;
-  const entries = tcaEntriesOf(closed, deps.eventBusName);
+  const withWindows = [];
+  for (const c of closed) {
+    const window = c.limits?.window;
+    let windowBreaches: SlippageBreach[] = [];
+    if (window !== undefined && windows !== undefined) {
+      try {
+        windowBreaches = await windows.record(
+          c.closing.accountId,
+          {
+            orderId: c.tca.orderId,
+            arrivalBps: c.tca.arrivalSlippageBps,
+            shortfallBps: c.tca.implementationShortfall?.total?.bps ?? null,
+          },
+          window,
+        );
+      } catch (err) {
+        logger.error('slippage window not updated', { orderId: c.tca.orderId, error: errorName(err) });
+      }
+    }
+    withWindows.push({ ...c, windowBreaches });
+  }
+  const entries = tcaEntriesOf(withWindows, deps.eventBusName);
   const breaches = entries.filter((e) => e.DetailType === SLIPPAGE_THRESHOLD_BREACHED).length;
   // The alarm on slippage (lib/stream-consumers.ts) watches this metric.
   metrics.addMetric('SlippageThresholdBreaches', MetricUnit.Count, breaches);
@@ -159,6 +200,14 @@ async function publishTcas(
     logger.error('TCA events not published after retries (the TCA is on the order view)', {
       notPublished: outcome.failed.size,
     });
+}
+
+export interface SlippageWindowDeps {
+  readonly record: (
+    accountId: string,
+    entry: WindowEntry,
+    window: SlippageWindow,
+  ) => Promise<SlippageBreach[]>;
 }
 
 export async function orderStreamBatch(
@@ -190,7 +239,7 @@ export async function orderStreamBatch(
   const toPublish = stop === null ? event : { Records: event.Records.slice(0, stop) };
   const [published] = await Promise.all([
     toPublish.Records.length === 0 ? { batchItemFailures: [] } : publishBatch(toPublish, deps.publisher),
-    publishTcas(closed, deps.publisher),
+    publishTcas(closed, deps.publisher, deps.slippageWindows),
     deps.tradeUpdates === undefined || appended.size === 0
       ? undefined
       : deliverAll(
@@ -239,6 +288,10 @@ const market = marketData();
 
 export const handler = streamHandler((event) =>
   orderStreamBatch(event, {
+    slippageWindows: {
+      record: (accountId, entry, window) =>
+        recordInWindow(dynamo, requiredEnv(ENV.accountsTable), accountId, entry, window),
+    },
     tca: {
       marketAtClose: async (symbol) => {
         const q = await market.quote(symbol);

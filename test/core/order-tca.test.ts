@@ -17,6 +17,7 @@ import {
   type OrderState,
   orderTcaOf,
   type RoutingDecisionRecord,
+  rollingWindowOf,
   slippageBreachesOf,
   strategyTagOf,
   thresholdsFor,
@@ -392,5 +393,61 @@ describe('the simulated venues books (core venues.ts)', () => {
   ])('feeOf: %s', (_name, qty, rate, fee) => {
     const out = feeOf(nanos(qty), rate);
     expect(out < 0n ? `-${Number(-out) / 1e9}` : String(Number(out) / 1e9)).toBe(fee);
+  });
+});
+
+describe('slippage over a rolling window (core slippage.ts rollingWindowOf)', () => {
+  const w = { orders: 3, arrivalBps: 5, shortfallBps: 20 };
+  const e = (orderId: string, arrivalBps: number | null, shortfallBps: number | null = null) => ({
+    orderId,
+    arrivalBps,
+    shortfallBps,
+  });
+  test.each([
+    ['not full yet: no breach however high', [e('a', 50)], e('b', 50), ['a', 'b'], []],
+    [
+      'full, average 6 > 5: arrival breach',
+      [e('a', 4), e('b', 8)],
+      e('c', 6),
+      ['a', 'b', 'c'],
+      ['arrival_slippage:6'],
+    ],
+    ['full, average at the threshold: none', [e('a', 5), e('b', 5)], e('c', 5), ['a', 'b', 'c'], []],
+    [
+      'the oldest leaves: average of the last three',
+      [e('a', 90), e('b', 1), e('c', 1)],
+      e('d', 1),
+      ['b', 'c', 'd'],
+      [],
+    ],
+    [
+      'unknown measures are left out of the average',
+      [e('a', null, 30), e('b', 7, 30)],
+      e('c', 7, 30),
+      ['a', 'b', 'c'],
+      ['arrival_slippage:7', 'implementation_shortfall:30'],
+    ],
+  ])('%s', (_name, before, entry, ids, breaches) => {
+    const out = rollingWindowOf(before, entry, w);
+    expect(out.entries.map((x) => x.orderId)).toEqual(ids);
+    expect(out.breaches.map((b) => `${b.measure}:${b.valueBps}`)).toEqual(breaches);
+    for (const b of out.breaches) expect(b).toMatchObject({ scope: 'account:window', windowOrders: 3 });
+  });
+
+  test('a redelivered close is not counted twice', () => {
+    const out = rollingWindowOf([e('a', 9), e('b', 9), e('c', 9)], e('c', 9), w);
+    expect(out).toEqual({ entries: [e('a', 9), e('b', 9), e('c', 9)], breaches: [], added: false });
+  });
+
+  test('the window travels with the thresholds, whatever the strategy', () => {
+    expect(thresholdsFor({ window: { orders: 500 } }, 'x:1')).toEqual({
+      scope: 'account',
+      window: { orders: 100 },
+    });
+    expect(thresholdsFor({ window: { orders: 3 }, strategies: { x: { arrivalBps: 1 } } }, 'x:1')).toEqual({
+      arrivalBps: 1,
+      scope: 'strategy:x',
+      window: { orders: 3 },
+    });
   });
 });

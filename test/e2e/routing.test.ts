@@ -199,7 +199,7 @@ it('an account on cheapest_fee sends its order whole to the lowest taker fee; a 
   const bot = http.withKey(account.keyId, account.secret);
   await http.pinQuote('E2EFEE', { bid: '20.00', ask: '20.02', ask_size: '500', bid_size: '500' });
   // Strategy `hot` has no thresholds of its own: the account's 0.5 bps applies, and a market buy
-  // at the ask pays 10 bps over the mid.
+  // at the ask pays 5 bps over the mid.
   const hot = await bot.submit({
     symbol: 'E2EFEE',
     qty: '10',
@@ -315,4 +315,47 @@ it('a client decision price (the OMS extension decision_price) is the TCA paper 
     expect(res.status).toBe(422);
     expect(res.body?.message).toMatch(/^decision_price: /);
   }
+});
+
+it('slippage over a rolling window: the account average over its last 3 orders breaches, the single orders do not', async () => {
+  const tag = randomUUID().slice(0, 8).toUpperCase();
+  const account = {
+    keyId: `WIN${tag}`,
+    secret: `win-secret-${tag}`,
+    accountId: `win-${tag}`,
+    // Each order alone may cost 50 bps; the average of the last three, 4.
+    settings: { slippageThresholds: { arrivalBps: 50, window: { orders: 3, arrivalBps: 4 } } },
+  };
+  await seedAccount(oms, account);
+  const bot = http.withKey(account.keyId, account.secret);
+  await http.pinQuote('E2EWIN', { bid: '20.00', ask: '20.02', ask_size: '500', bid_size: '500' });
+  const ids: string[] = [];
+  // Market buys at the ask: 0.01 over the mid 20.01 each, 5 bps (4.998 to the cent of a bp: 5).
+  for (const qty of ['5', '6', '7']) {
+    const o = await bot.submit({ symbol: 'E2EWIN', qty, side: 'buy', type: 'market', time_in_force: 'day' });
+    await bot.untilStatus(o.id, 'filled', 30_000);
+    ids.push(o.id);
+    // One at a time: each joins the window in order.
+    await eventually(async () => {
+      expect((await http.derivedEvents(o.id)).map((e) => e['detail-type'])).toContain('OrderTcaRecorded');
+    }, 30_000);
+  }
+  const third = await eventually(async () => {
+    const b = (await http.derivedEvents(ids[2] as string)).find(
+      (e) => e['detail-type'] === 'SlippageThresholdBreached',
+    );
+    expect(b).toBeDefined();
+    return b;
+  }, 30_000);
+  expect(third?.detail.data).toMatchObject({
+    measure: 'arrival_slippage',
+    scope: 'account:window',
+    windowOrders: 3,
+    thresholdBps: 4,
+    valueBps: 5,
+  });
+  for (const id of ids.slice(0, 2))
+    expect((await http.derivedEvents(id)).map((e) => e['detail-type'])).not.toContain(
+      'SlippageThresholdBreached',
+    );
 });
