@@ -168,7 +168,7 @@ export const eventDataSchemas = {
             scope: z.string().check(z.minLength(1)),
             window: z.optional(
               z.strictObject({
-                orders: z.number().check(z.int(), z.positive()),
+                orders: z.number().check(z.int(), z.minimum(1)),
                 arrivalBps: z.optional(z.number()),
                 shortfallBps: z.optional(z.number()),
               }),
