@@ -4,13 +4,12 @@
  * fanned out through the bus to the cancel-all worker (`cancel-all-request.ts`).
  */
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type AlpacaOrder, type OrderState, type Refusal, toAlpacaOrder } from '../core/index.js';
 import { type EventStore, runCommand } from '../event-store/event-store.js';
 import { cancelRestOfExitGroup } from '../orders/contingent-groups.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
-import { orderDocuments } from '../orders/order-views.js';
+import { orderDocuments, orderIdsByIndex } from '../orders/order-views.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { eventBridge } from '../platform/event-bridge.js';
@@ -86,22 +85,11 @@ const asResponse = (o: CancelOutcome): APIGatewayProxyStructuredResultV2 =>
  */
 async function openOrders(accountId: string): Promise<AlpacaOrder[]> {
   const table = requiredEnv(ENV.ordersTable);
-  const ids: string[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo.send(
-      new QueryCommand({
-        TableName: table,
-        IndexName: ORDERS_INDEX.byAccountOpen,
-        KeyConditionExpression: 'openInAccount = :pk',
-        ExpressionAttributeValues: { ':pk': accountId },
-        ProjectionExpression: 'orderId',
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) ids.push(item.orderId as string);
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
+  const ids = await orderIdsByIndex(dynamo, table, {
+    indexName: ORDERS_INDEX.byAccountOpen,
+    keyCondition: 'openInAccount = :pk',
+    values: { ':pk': accountId },
+  });
   const documents = await orderDocuments(dynamo, table, ids);
   return ids.flatMap((id) => {
     const order = documents.get(id);

@@ -13,7 +13,6 @@
  * the `byAccount` index (created in the range) and then their views in batches of 100, on request
  * only: an order pays nothing for them. Bad dates are 400 naming the parameter.
  */
-import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   bestExecutionReport,
   EXECUTION_QUALITY_COLUMNS,
@@ -26,6 +25,7 @@ import {
 } from '../core/index.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { tcaOfItem } from '../orders/order-view-item.js';
+import { orderIdsByIndex, viewAttribute } from '../orders/order-views.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { API_ERROR, apiError, json } from './api-response.js';
@@ -53,46 +53,21 @@ export function newYorkDays(text: string | undefined, days = 1): { start: number
 /** Every record of the account's orders placed in [fromMs, toMs) that have a TCA. */
 async function recordsOf(accountId: string, fromMs: number, toMs: number): Promise<OrderExecutionRecord[]> {
   const table = requiredEnv(ENV.ordersTable);
-  const ids: string[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo.send(
-      new QueryCommand({
-        TableName: table,
-        IndexName: ORDERS_INDEX.byAccount,
-        KeyConditionExpression: 'accountId = :a AND createdKey BETWEEN :from AND :to',
-        ExpressionAttributeValues: {
-          ':a': accountId,
-          ':from': new Date(fromMs).toISOString(),
-          // `createdAt#orderId`: the last instant's keys sort below `~`.
-          ':to': `${new Date(toMs - 1).toISOString()}~`,
-        },
-        ProjectionExpression: 'orderId',
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const i of page.Items ?? []) ids.push(String(i.orderId));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  const records: OrderExecutionRecord[] = [];
-  for (let i = 0; i < ids.length; i += 100) {
-    let keys: Record<string, unknown>[] = ids.slice(i, i + 100).map((orderId) => ({ orderId }));
-    for (let attempt = 1; keys.length > 0 && attempt <= 6; attempt++) {
-      if (attempt > 1) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-      const out = await dynamo.send(
-        new BatchGetCommand({
-          RequestItems: { [table]: { Keys: keys, ProjectionExpression: 'orderId, tcaGz' } },
-        }),
-      );
-      for (const item of out.Responses?.[table] ?? []) {
-        if (item.tcaGz !== undefined)
-          records.push(...executionRecordsOf(tcaOfItem(item.tcaGz as Uint8Array) as OrderTcaRecord));
-      }
-      keys = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];
-    }
-    if (keys.length > 0) throw new Error('reports: order views left unprocessed');
-  }
-  return records;
+  const ids = await orderIdsByIndex(dynamo, table, {
+    indexName: ORDERS_INDEX.byAccount,
+    keyCondition: 'accountId = :a AND createdKey BETWEEN :from AND :to',
+    values: {
+      ':a': accountId,
+      ':from': new Date(fromMs).toISOString(),
+      // `createdAt#orderId`: the last instant's keys sort below `~`.
+      ':to': `${new Date(toMs - 1).toISOString()}~`,
+    },
+  });
+  const tcas = await viewAttribute(dynamo, table, ids, 'tcaGz');
+  return ids.flatMap((id) => {
+    const gz = tcas.get(id);
+    return gz === undefined ? [] : executionRecordsOf(tcaOfItem(gz as Uint8Array) as OrderTcaRecord);
+  });
 }
 
 const badParameter = (name: string, message: string) =>

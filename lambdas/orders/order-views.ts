@@ -1,12 +1,14 @@
 /**
  * Reading order documents (`order`, the Alpaca JSON) of the orders read model by id: the listing
  * indexes project only small attributes (lambdas/orders/order-view-indexes.ts, issue 12), so a
- * listing or cancel-all reads its page's documents from the table, 100 ids per BatchGetItem.
+ * listing or cancel-all reads its page's documents from the table, 100 ids per BatchGetItem (the
+ * execution-quality reports, each order's TCA the same way).
  */
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
+  QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type AlpacaOrder, alpacaOrderFromStored } from '../core/index.js';
 
@@ -14,14 +16,59 @@ import { type AlpacaOrder, alpacaOrderFromStored } from '../core/index.js';
 const BATCH_GET_KEYS = 100;
 const MAX_ATTEMPTS = 8;
 
+/** The ids of the orders an index lists under one key (every page; keys only read). */
+export async function orderIdsByIndex(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  query: {
+    readonly indexName: string;
+    readonly keyCondition: string;
+    readonly values: Record<string, unknown>;
+  },
+): Promise<string[]> {
+  const ids: string[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: query.indexName,
+        KeyConditionExpression: query.keyCondition,
+        ExpressionAttributeValues: query.values,
+        ProjectionExpression: 'orderId',
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) ids.push(item.orderId as string);
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return ids;
+}
+
 /** The `order` documents of `orderIds` (an id missing from the table is absent from the map). */
 export async function orderDocuments(
   doc: DynamoDBDocumentClient,
   table: string,
   orderIds: readonly string[],
 ): Promise<Map<string, AlpacaOrder>> {
-  const ids = [...new Set(orderIds)];
+  const documents = await viewAttribute(doc, table, orderIds, 'order');
   const orders = new Map<string, AlpacaOrder>();
+  for (const [id, order] of documents) orders.set(id, alpacaOrderFromStored(order as Partial<AlpacaOrder>));
+  return orders;
+}
+
+/**
+ * One attribute of the views of `orderIds`, 100 ids per BatchGetItem (unprocessed keys asked
+ * again); a view without it, or an id missing from the table, is absent from the map.
+ */
+export async function viewAttribute(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  orderIds: readonly string[],
+  attribute: string,
+): Promise<Map<string, unknown>> {
+  const ids = [...new Set(orderIds)];
+  const values = new Map<string, unknown>();
   for (let i = 0; i < ids.length; i += BATCH_GET_KEYS) {
     let keys: Record<string, unknown>[] | undefined = ids
       .slice(i, i + BATCH_GET_KEYS)
@@ -34,16 +81,16 @@ export async function orderDocuments(
           RequestItems: {
             [table]: {
               Keys: keys,
-              ProjectionExpression: 'orderId, #o',
-              ExpressionAttributeNames: { '#o': 'order' },
+              ProjectionExpression: 'orderId, #a',
+              ExpressionAttributeNames: { '#a': attribute },
             },
           },
         }),
       );
       for (const item of out.Responses?.[table] ?? [])
-        orders.set(item.orderId as string, alpacaOrderFromStored(item.order as Partial<AlpacaOrder>));
+        if (item[attribute] !== undefined) values.set(item.orderId as string, item[attribute]);
       keys = out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined;
     }
   }
-  return orders;
+  return values;
 }
