@@ -18,7 +18,7 @@ import type { ChildOutcome, QuoteSnapshot } from './algos/plugin.js';
 import { formatNanos, type Nanos, nanos } from './decimal.js';
 import type { Contingency } from './events.js';
 import { isSettled, type OrderCommand, type OrderState, statusOf } from './order.js';
-import type { OrderSpec } from './order-request.js';
+import type { OrderSpec, TimeInForce } from './order-request.js';
 
 export interface AlgoStepInput {
   readonly trigger: 'slice' | 'child_closed';
@@ -54,10 +54,19 @@ export function workingQtyOf(parent: OrderState): Nanos {
   return working;
 }
 
-/** The child order an algorithm's release stands for: the parent's symbol and side. */
+/**
+ * The child order an algorithm's release (or a split's allocation, lambdas/orders/order-routing.ts)
+ * stands for: the parent's symbol and side; extended hours only when asked (an algorithm's never).
+ */
 export function childSpecOf(
   parent: OrderState,
-  child: { qty: Nanos; type: 'market' | 'limit'; limitPrice: Nanos | null; timeInForce: 'day' | 'ioc' },
+  child: {
+    qty: Nanos;
+    type: 'market' | 'limit';
+    limitPrice: Nanos | null;
+    timeInForce: TimeInForce;
+    extendedHours?: boolean;
+  },
 ): OrderSpec {
   return {
     symbol: parent.spec.symbol,
@@ -70,7 +79,7 @@ export function childSpecOf(
     stopPrice: null,
     trailPrice: null,
     trailPercent: null,
-    extendedHours: false,
+    extendedHours: child.extendedHours ?? false,
     clientOrderId: null,
     orderClass: 'simple',
     takeProfit: null,

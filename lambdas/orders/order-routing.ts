@@ -1,6 +1,6 @@
 /**
- * Smart order routing against the stores (the workflow's `Accept order` runs it before an order is
- * sent): the order's state (consistent read), the symbol across venues (one BatchGetItem: each
+ * Smart order routing against the stores (the workflow's `Submit and await outcome` runs it just
+ * before the order is sent): the order's state (consistent read), the symbol across venues (one BatchGetItem: each
  * venue's quote and the venues' health, through the market-data port), the router's decision
  * (core routing/, pure), then ONE write: the order's `OrderRouted` (conditional on its next seq)
  * and, for a split, the parent's `OrderAccepted` and each child's `OrderSubmitted` (conditional on
@@ -17,16 +17,15 @@ import { randomUUID } from 'node:crypto';
 import {
   builtInPolicies,
   type Contingency,
+  childSpecOf,
   DEFAULT_ROUTING_POLICY,
   decide,
   decideRoute,
   evolve,
-  formatNanos,
   isClosedPhase,
   type Nanos,
   nanos,
   type OrderEvent,
-  type OrderSpec,
   type OrderState,
   type PolicyRegistry,
   type RoutingRequest,
@@ -130,25 +129,6 @@ export function routingRequestOf(
   };
 }
 
-/** A child order of a split: the parent's terms for its allocation's quantity, at its venue. */
-function childSpecOf(parent: OrderState, qty: Nanos): OrderSpec {
-  const type = workingTypeOf(parent);
-  return {
-    ...parent.spec,
-    qty: formatNanos(qty),
-    notional: null,
-    type: type === 'limit' ? 'limit' : 'market',
-    stopPrice: null,
-    trailPrice: null,
-    trailPercent: null,
-    clientOrderId: null,
-    orderClass: 'simple',
-    takeProfit: null,
-    stopLoss: null,
-    advancedInstructions: null,
-  };
-}
-
 /**
  * Routes the order (idempotent): records the decision and answers what to do with the order.
  * `policy`: the account's (from the order's acceptance), else the default; an unknown name falls
@@ -206,7 +186,14 @@ export async function routeToVenues(
             type: 'submit',
             orderId: childOrderId,
             accountId: state.accountId,
-            order: childSpecOf(state, a.qty as Nanos),
+            // The parent's terms for the allocation's quantity (a triggered stop trades as what it now is).
+            order: childSpecOf(state, {
+              qty: a.qty as Nanos,
+              type: workingTypeOf(state) === 'limit' ? 'limit' : 'market',
+              limitPrice: a.limitPrice,
+              timeInForce: state.spec.timeInForce,
+              extendedHours: state.spec.extendedHours,
+            }),
             contingency,
             routedTo: a.venue,
           },
