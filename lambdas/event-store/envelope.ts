@@ -59,3 +59,23 @@ export function busEntryOf(
     Detail: JSON.stringify(detailOf(e)),
   };
 }
+
+/**
+ * A bus entry the OMS derives from an order's event without storing it (issue 15: the TCA of a
+ * closed order, a slippage breach): the envelope of `cause`, its own `type`, `eventId` and data,
+ * caused by `cause` (subscribers order it at `cause`'s seq and dedupe on its own id).
+ */
+export function derivedBusEntryOf(
+  cause: StoredEvent,
+  type: string,
+  eventId: string,
+  data: unknown,
+  eventBusName: string,
+): PutEventsRequestEntry {
+  const detail = detailOf(cause);
+  return {
+    ...busEntryOf(cause, eventBusName),
+    DetailType: type,
+    Detail: JSON.stringify({ metadata: { ...detail.metadata, eventId, causationId: cause.eventId }, data }),
+  };
+}

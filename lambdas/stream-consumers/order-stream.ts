@@ -33,7 +33,7 @@ import {
   slippageBreachesOf,
   type WindowEntry,
 } from '../core/index.js';
-import { OMS_SOURCE } from '../event-store/envelope.js';
+import { derivedBusEntryOf } from '../event-store/envelope.js';
 import type { StoredEvent } from '../event-store/event-store.js';
 import { OrderStateCache } from '../event-store/state-cache.js';
 import { errorName, streamHandler } from '../event-store/stream-records.js';
@@ -122,23 +122,8 @@ export function tcaEntriesOf(
 ): PutEventsRequestEntry[] {
   const entries: PutEventsRequestEntry[] = [];
   for (const { tca, closing, limits, windowBreaches = [] } of closed) {
-    const metadata = {
-      orderId: closing.orderId,
-      accountId: closing.accountId,
-      seq: closing.seq,
-      schemaVersion: closing.schemaVersion,
-      occurredAt: closing.occurredAt,
-      correlationId: closing.correlationId,
-      causationId: closing.eventId,
-    };
-    const entry = (type: string, eventId: string, data: unknown): PutEventsRequestEntry => ({
-      EventBusName: eventBusName,
-      Source: OMS_SOURCE,
-      DetailType: type,
-      Time: new Date(closing.occurredAt),
-      Resources: [],
-      Detail: JSON.stringify({ metadata: { eventId, ...metadata }, data }),
-    });
+    const entry = (type: string, eventId: string, data: unknown) =>
+      derivedBusEntryOf(closing, type, eventId, data, eventBusName);
     entries.push(entry(TCA_RECORDED, `${closing.orderId}:tca`, tca));
     for (const breach of [...slippageBreachesOf(tca, limits), ...windowBreaches])
       entries.push(
