@@ -17,18 +17,10 @@ import {
 } from '../../lambdas/broker-gateway/apply-execution-report.js';
 import type { ExecutionReport } from '../../lambdas/broker-gateway/execution-report.js';
 import { forwardBatch, forwardToVenue } from '../../lambdas/broker-gateway/forward-to-venue.js';
-import { quoteToItem } from '../../lambdas/broker-gateway/simulated/market.js';
 import { handler as submitHandler, submitToVenue } from '../../lambdas/broker-gateway/submit-to-venue.js';
 import { venueOrderOf } from '../../lambdas/broker-gateway/venue.js';
 import { simulatedVenue } from '../../lambdas/broker-gateway/wiring.js';
-import {
-  decide,
-  nanos,
-  type OrderCommand,
-  type OrderState,
-  statusOf,
-  validateOrderRequest,
-} from '../../lambdas/core/index.js';
+import { nanos, type OrderCommand, type OrderState, statusOf } from '../../lambdas/core/index.js';
 import { detailOf } from '../../lambdas/event-store/envelope.js';
 import { EventStore, runCommand, type StoredEvent } from '../../lambdas/event-store/event-store.js';
 import { runReplaceCommand } from '../../lambdas/orders/replacements.js';
@@ -36,6 +28,7 @@ import { dynamo } from '../../lambdas/platform/dynamo.js';
 import { VENUE_HEALTH_KEY } from '../../lambdas/platform/market-data.js';
 import { logger } from '../../lambdas/platform/observability.js';
 import { BusRecorder, FakeDynamo } from './fake-aws.js';
+import { pinAcme, placeOrder as placeFixtureOrder } from './orders-fixture.js';
 
 const T0 = Date.parse('2026-11-23T14:30:00Z');
 Object.assign(process.env, {
@@ -57,37 +50,15 @@ beforeEach(() => {
   ddb = db.install();
   bus = new BusRecorder();
   bus.install();
-  db.put({
-    TableName: 'market',
-    Item: {
-      ...quoteToItem({
-        symbol: 'ACME',
-        bid: nanos('9.99'),
-        ask: nanos('10.01'),
-        last: nanos('10'),
-        bidSize: nanos('100'),
-        askSize: nanos('100'),
-        updatedAt: new Date(T0).toISOString(),
-      }),
-      // Pinned: every venue shows this quote, and the router sends to the deepest (SIMX).
-      pinned: true,
-    },
-  });
+  // Pinned: every venue shows this quote, and the router sends to the deepest (SIMX).
+  pinAcme(db, T0);
   // These tests are of the gateway's mechanics at one venue: the other simulated venues are down,
   // so no order is split (test/broker-gateway/routing.test.ts covers several venues).
   db.put({ TableName: 'market', Item: { symbol: VENUE_HEALTH_KEY, 'down#SIMY': true, 'down#SIMZ': true } });
 });
 
-async function placeOrder(orderId: string, request: Record<string, unknown>): Promise<void> {
-  const v = validateOrderRequest(
-    { symbol: 'ACME', side: 'buy', time_in_force: 'day', ...request },
-    { now: T0 },
-  );
-  if (!v.ok) throw new Error(JSON.stringify(v.errors));
-  const d = decide(undefined, { type: 'submit', orderId, accountId: 'acct-1', order: v.order }, T0);
-  if (!d.ok) throw new Error(d.refusal.message);
-  await store.append(d.events, { accountId: 'acct-1', correlationId: orderId, causationId: 'req-1' });
-}
+const placeOrder = (orderId: string, request: Record<string, unknown>) =>
+  placeFixtureOrder(store, orderId, request, T0);
 
 const command = (orderId: string, c: OrderCommand) =>
   runCommand(

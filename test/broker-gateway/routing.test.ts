@@ -7,14 +7,14 @@
  */
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { quoteToItem } from '../../lambdas/broker-gateway/simulated/market.js';
 import { submitToVenue } from '../../lambdas/broker-gateway/submit-to-venue.js';
-import { decide, nanos, type OrderState, statusOf, validateOrderRequest } from '../../lambdas/core/index.js';
+import { decide, type OrderState, statusOf } from '../../lambdas/core/index.js';
 import { EventStore } from '../../lambdas/event-store/event-store.js';
 import { dynamo } from '../../lambdas/platform/dynamo.js';
 import { VENUE_HEALTH_KEY, venueHealthFromItem } from '../../lambdas/platform/market-data.js';
 import { logger } from '../../lambdas/platform/observability.js';
 import { BusRecorder, FakeDynamo } from './fake-aws.js';
+import { pinAcme, placeOrder as placeFixtureOrder } from './orders-fixture.js';
 
 const T0 = Date.parse('2026-11-23T14:30:00Z');
 Object.assign(process.env, {
@@ -32,24 +32,6 @@ let bus: BusRecorder;
 const sfn = mockClient(SFNClient);
 const store = new EventStore(dynamo, 'events');
 
-function pin(askSize: string): void {
-  db.put({
-    TableName: 'market',
-    Item: {
-      ...quoteToItem({
-        symbol: 'ACME',
-        bid: nanos('9.99'),
-        ask: nanos('10.01'),
-        last: nanos('10'),
-        bidSize: nanos(askSize),
-        askSize: nanos(askSize),
-        updatedAt: new Date(T0).toISOString(),
-      }),
-      pinned: true,
-    },
-  });
-}
-
 beforeEach(() => {
   sfn.reset();
   sfn.on(SendTaskSuccessCommand).resolves({});
@@ -57,19 +39,11 @@ beforeEach(() => {
   db.install();
   bus = new BusRecorder();
   bus.install();
-  pin('100');
+  pinAcme(db, T0);
 });
 
-async function placeOrder(orderId: string, request: Record<string, unknown>): Promise<void> {
-  const v = validateOrderRequest(
-    { symbol: 'ACME', side: 'buy', time_in_force: 'day', ...request },
-    { now: T0 },
-  );
-  if (!v.ok) throw new Error(JSON.stringify(v.errors));
-  const d = decide(undefined, { type: 'submit', orderId, accountId: 'acct-1', order: v.order }, T0);
-  if (!d.ok) throw new Error(d.refusal.message);
-  await store.append(d.events, { accountId: 'acct-1', correlationId: orderId, causationId: 'req-1' });
-}
+const placeOrder = (orderId: string, request: Record<string, unknown>) =>
+  placeFixtureOrder(store, orderId, request, T0);
 
 const stateOf = async (id: string) => (await store.loadState(id)).state as OrderState;
 const types = async (id: string) => (await store.load(id)).map((e) => e.type);

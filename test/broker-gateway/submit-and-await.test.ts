@@ -7,13 +7,13 @@
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ExecutionReport } from '../../lambdas/broker-gateway/execution-report.js';
-import { quoteToItem } from '../../lambdas/broker-gateway/simulated/market.js';
 import { submitToVenue } from '../../lambdas/broker-gateway/submit-to-venue.js';
-import { decide, nanos, validateOrderRequest } from '../../lambdas/core/index.js';
+import { decide, validateOrderRequest } from '../../lambdas/core/index.js';
 import { EventStore, runCommand } from '../../lambdas/event-store/event-store.js';
 import { dynamo } from '../../lambdas/platform/dynamo.js';
 import { logger } from '../../lambdas/platform/observability.js';
 import { BusRecorder, FakeDynamo } from './fake-aws.js';
+import { pinAcme } from './orders-fixture.js';
 
 const T0 = Date.parse('2026-11-23T14:30:00Z');
 Object.assign(process.env, {
@@ -38,22 +38,8 @@ beforeEach(() => {
   db.install();
   bus = new BusRecorder();
   bus.install();
-  db.put({
-    TableName: 'market',
-    Item: {
-      ...quoteToItem({
-        symbol: 'ACME',
-        bid: nanos('9.99'),
-        ask: nanos('10.01'),
-        last: nanos('10'),
-        bidSize: nanos('100'),
-        askSize: nanos('100'),
-        updatedAt: new Date(T0).toISOString(),
-      }),
-      // Pinned: every venue shows this quote, and the router sends to the deepest (SIMX).
-      pinned: true,
-    },
-  });
+  // Pinned: every venue shows this quote, and the router sends to the deepest (SIMX).
+  pinAcme(db, T0);
 });
 
 async function placeMarketOrder(orderId: string): Promise<void> {
