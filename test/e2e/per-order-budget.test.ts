@@ -103,9 +103,10 @@ test('a filled market order stays within the per-order budget', () => {
   expect(measured.invocations).toBeLessThanOrEqual(
     BUDGET.invocations + extraStream * extra.invocations + extraReports,
   );
-  // The order's events are written at four moments at most (submission, routing, the venue's
-  // reports, the position): at most two extra stream batches, one extra report batch.
-  expect(extraStream).toBeLessThanOrEqual(2);
+  // The order's events are written at five moments (the submission, the routing decision, the
+  // venue's acknowledgement, its fill, the position), each of which may come in a batch of its own
+  // under load; two batches are the fewest: at most three extra stream batches, one extra report batch.
+  expect(extraStream).toBeLessThanOrEqual(3);
   expect(extraReports).toBeLessThanOrEqual(1);
 });
 
