@@ -25,7 +25,14 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { pinnedQuoteItem } from '../lambdas/broker-gateway/simulated/market.js';
+import {
+  accumulateTape,
+  type PinnedQuoteItem,
+  pinnedQuoteItem,
+  quoteFromItem,
+  tapeAccumulatorsOf,
+  tapeAttributes,
+} from '../lambdas/broker-gateway/simulated/market.js';
 import { venueConfigItem } from '../lambdas/broker-gateway/simulated/simulated-venue.js';
 import { venueConfigKey } from '../lambdas/broker-gateway/simulated/venue-config.js';
 import {
@@ -206,26 +213,14 @@ export function createLocalControl(deps: LocalControlDeps) {
       case 'PUT market/{id}': {
         const body = parseJson(req.body);
         if (!body.ok) return problem(400, 'invalid_body', 'body: must be a JSON object');
-        const built = pinnedQuoteItem(id as string, body.value as never, Date.now());
+        const now = Date.now();
+        const built = pinnedQuoteItem(id as string, body.value as never, now);
         if (!built.ok) return problem(400, 'invalid_body', built.message);
-        // The quote's attributes are set; the rest of the item stays: the symbol's tape (`volume`,
-        // what algorithmic parents measure participation against) is not wiped by a pin.
-        const { symbol, ...quote } = built.item as unknown as Record<string, unknown>;
-        const names = Object.keys(quote);
-        const updated = await deps.doc.send(
-          new UpdateCommand({
-            TableName: marketTable,
-            Key: { symbol },
-            UpdateExpression: `SET ${names.map((_, i) => `#a${i} = :v${i}`).join(', ')}`,
-            ExpressionAttributeNames: Object.fromEntries(names.map((n, i) => [`#a${i}`, n])),
-            ExpressionAttributeValues: Object.fromEntries(names.map((n, i) => [`:v${i}`, quote[n]])),
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
+        const updated = await pinQuote(deps.doc, marketTable, built.item, now);
         // A symbol an operator quotes is one the OMS may trade: listed as a default asset unless
         // the master has it (its flags, an operator's or the default list's, are kept).
-        await listAssets(deps.doc, assetsTable, [defaultAsset(String(symbol))]);
-        return json(200, updated.Attributes ?? built.item);
+        await listAssets(deps.doc, assetsTable, [defaultAsset(built.item.symbol)]);
+        return json(200, updated ?? built.item);
       }
       case 'PUT assets/{id}': {
         const body = parseJson(req.body);
@@ -389,4 +384,61 @@ export function createLocalControl(deps: LocalControlDeps) {
     }
   }
   return { handle };
+}
+
+/**
+ * Pins a symbol's quote. The quote's attributes are set; the rest of the item stays: the symbol's
+ * tape (`volume`, `notional`, `midMs`: what algorithmic parents measure participation against and
+ * TCA's VWAP/TWAP are taken from) is not wiped, and the mid it replaces is carried into the mid x
+ * ms integral up to the pin (a new symbol's integral starts at its pin). Written only over the item read (its `updatedAt`), so a market step
+ * in between is not lost: the pin reads again.
+ */
+async function pinQuote(
+  doc: DynamoDBDocumentClient,
+  marketTable: string,
+  item: PinnedQuoteItem,
+  now: number,
+): Promise<Record<string, unknown> | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    const got = await doc.send(
+      new GetCommand({ TableName: marketTable, Key: { symbol: item.symbol }, ConsistentRead: true }),
+    );
+    const stored = got.Item;
+    // The mid x ms integral starts at a new symbol's pin; an existing one is carried to the pin.
+    let held: Record<string, string> = stored === undefined ? { midMs: '0' } : {};
+    if (stored !== undefined && typeof stored.updatedAt === 'string') {
+      try {
+        const before = quoteFromItem(stored as never);
+        held = { midMs: tapeAttributes(accumulateTape(tapeAccumulatorsOf(stored), before, now, null)).midMs };
+      } catch {
+        held = {}; // an unreadable item: the pin replaces its quote, its tape stays as it is
+      }
+    }
+    const { symbol, ...quote } = { ...item, ...held } as unknown as Record<string, unknown>;
+    const names = Object.keys(quote);
+    const readAt = typeof stored?.updatedAt === 'string' ? stored.updatedAt : null;
+    try {
+      const updated = await doc.send(
+        new UpdateCommand({
+          TableName: marketTable,
+          Key: { symbol },
+          UpdateExpression: `SET ${names.map((_, i) => `#a${i} = :v${i}`).join(', ')}`,
+          ConditionExpression:
+            stored === undefined ? 'attribute_not_exists(#s)' : readAt === null ? undefined : '#u = :u',
+          ExpressionAttributeNames: {
+            ...Object.fromEntries(names.map((n, i) => [`#a${i}`, n])),
+            ...(stored === undefined ? { '#s': 'symbol' } : readAt === null ? {} : { '#u': 'updatedAt' }),
+          },
+          ExpressionAttributeValues: {
+            ...Object.fromEntries(names.map((n, i) => [`:v${i}`, quote[n]])),
+            ...(readAt === null ? {} : { ':u': readAt }),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return updated.Attributes;
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'ConditionalCheckFailedException' || attempt >= 5) throw err;
+    }
+  }
 }

@@ -148,12 +148,15 @@ export const eventDataSchemas = {
           ),
         ),
         // The arrival quote (issue 14's blotter: arrival price and slippage); absent before it.
-        // `volume`: the tape's cumulative volume then (TCA's VWAP benchmark over the order's life).
+        // `volume`, `notional`, `midMs`: the tape's accumulators then (TCA's VWAP and TWAP benchmarks
+        // over the order's life, exact from these to the close: core tca.ts).
         quote: z.optional(
           z.strictObject({
             bid: z.nullable(decimalText),
             ask: z.nullable(decimalText),
             volume: z.optional(decimalText),
+            notional: z.optional(decimalText),
+            midMs: z.optional(decimalText),
           }),
         ),
         // The account's routing policy (issue 15); absent: the default.

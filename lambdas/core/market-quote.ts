@@ -16,6 +16,10 @@ export interface MarketQuote {
   readonly askSize: Nanos | null;
   /** Cumulative traded volume, when the source keeps one (zero before the first trade). */
   readonly volume: Nanos | null;
+  /** Cumulative printed notional (size x price) up to `updatedAt`, when the source keeps one. */
+  readonly notional?: Nanos;
+  /** Cumulative mid x ms (its mid integrated over time) up to `updatedAt`, when the source keeps one. */
+  readonly midMs?: Nanos;
   readonly updatedAt: string | null;
   /** The venue (or feed) the quote comes from; null for the one consolidated source. */
   readonly source: string | null;
@@ -58,4 +62,37 @@ export function bestBidOfferOf(symbol: string, quotes: readonly MarketQuote[]): 
       best = { ...best, ask: q.ask, askSource: q.source };
   }
   return best;
+}
+
+/**
+ * The tape's accumulators at time `at` (TCA's exact interval VWAP and TWAP: core tca.ts): the
+ * cumulative volume and printed notional as of the quote, and its mid x ms integral carried on
+ * from the quote's `updatedAt` to `at` at its mid (the mid holds until the next step). Exact when
+ * `at` is not before the quote's step; a read that lands after a newer step is off by that step's
+ * mid change over the interval in between. Each is null when the quote does not keep it (the mid
+ * integral also needs both sides and `updatedAt`); the mark is null when it keeps none.
+ */
+export interface TapeMark {
+  readonly volume: Nanos | null;
+  readonly notional: Nanos | null;
+  readonly midMs: Nanos | null;
+}
+
+export function tapeMarkOf(
+  q: Pick<MarketQuote, 'bid' | 'ask' | 'volume' | 'notional' | 'midMs' | 'updatedAt'> | null,
+  at: number,
+): TapeMark | null {
+  if (q === null) return null;
+  const since = q.updatedAt === null ? Number.NaN : Date.parse(q.updatedAt);
+  const midMs =
+    q.midMs === undefined ||
+    q.bid === null ||
+    q.ask === null ||
+    !Number.isFinite(since) ||
+    !Number.isFinite(at)
+      ? null
+      : q.midMs + divideHalfEven((q.bid + q.ask) * BigInt(Math.round(at - since)), 2n);
+  const notional = q.notional ?? null;
+  if (q.volume === null && notional === null && midMs === null) return null;
+  return { volume: q.volume, notional, midMs };
 }

@@ -10,6 +10,7 @@
  */
 import { type Nanos, nanos, ONE, parseNanos, signedNanos } from './decimal.js';
 import { executionRecordOf, type OrderExecutionRecord } from './execution-quality.js';
+import { tapeMarkOf } from './market-quote.js';
 import { isSettled, type OrderState, statusOf } from './order.js';
 import {
   type MarketSample,
@@ -26,6 +27,10 @@ export interface MarketAtClose {
   readonly ask: Nanos | null;
   /** The tape's cumulative volume (VWAP's weights); null when the feed has none. */
   readonly volume: Nanos | null;
+  /** The tape's cumulative notional and mid x ms as of `updatedAt` (core market-quote.ts `tapeMarkOf`). */
+  readonly notional?: Nanos;
+  readonly midMs?: Nanos;
+  readonly updatedAt?: string | null;
 }
 
 /** The `OrderTcaRecorded` event's data: the order's identity, then every measure (core tca.ts). */
@@ -106,9 +111,24 @@ export function orderTcaOf(state: OrderState, market: MarketAtClose | null): Ord
   const samples: MarketSample[] = [];
   const arrivalMid = arrival === null ? null : midpoint(arrival.bid, arrival.ask);
   if (arrivalMid !== null)
-    samples.push({ at: acceptedAt, mid: arrivalMid, cumulativeVolume: dec(state.arrival?.volume) });
-  if (closingMid !== null)
-    samples.push({ at: closedAt, mid: closingMid, cumulativeVolume: market?.volume ?? null });
+    samples.push({
+      at: acceptedAt,
+      mid: arrivalMid,
+      cumulativeVolume: dec(state.arrival?.volume),
+      cumulativeNotional: dec(state.arrival?.notional),
+      cumulativeMidMs: dec(state.arrival?.midMs),
+    });
+  if (closingMid !== null && market !== null) {
+    // The tape's accumulators carried to the close (a read after it: see tapeMarkOf).
+    const mark = tapeMarkOf({ ...market, updatedAt: market.updatedAt ?? null }, closedAt);
+    samples.push({
+      at: closedAt,
+      mid: closingMid,
+      cumulativeVolume: market.volume,
+      cumulativeNotional: mark?.notional ?? null,
+      cumulativeMidMs: mark?.midMs ?? null,
+    });
+  }
   const orderQty = state.qty ?? state.filledQty;
   const tca = transactionCostsOf({
     side: state.spec.side,

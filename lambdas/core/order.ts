@@ -151,7 +151,10 @@ export interface OrderState {
   readonly arrival: {
     readonly bid: string | null;
     readonly ask: string | null;
+    /** The tape's cumulative volume, printed notional and mid x ms then (core market-quote.ts `tapeMarkOf`). */
     readonly volume?: string;
+    readonly notional?: string;
+    readonly midMs?: string;
   } | null;
   /** The client's decision price (`decision_price`, an OMS extension); null when not given. */
   readonly decisionPrice: string | null;

@@ -49,11 +49,17 @@
  * the OMS has (`rule605Quote: 'execution'`). No reference quote: the fill's measures are null.
  *
  * VWAP/TWAP benchmarks (only for `algorithmic` orders, which are the ones that aim at them), from
- * the market samples sorted by time, the approximations being:
- * - market VWAP: each interval between consecutive samples that both carry a cumulative volume
- *   contributes its volume increment (later - earlier; a decrease, e.g. a feed reset, is skipped)
- *   at the mean of its two mids. The tape's trade prices are not sampled; the mids stand for them.
- * - TWAP: each interval weighs the mean of its two mids by its duration (trapezoid rule).
+ * the market samples sorted by time. Each interval between consecutive samples counts:
+ * - market VWAP: weight = its volume increment (later - earlier cumulative volume; a decrease,
+ *   e.g. a feed reset, skips the interval). Its price: exact when both samples carry the tape's
+ *   cumulative notional (sum of printed size x print price): notional increment / volume
+ *   increment; else the mean of its two mids stands for the prints.
+ * - TWAP: weight = its duration. Its price: exact when both samples carry the tape's cumulative
+ *   mid-time integral (sum of mid x ms the mid was held): integral increment / duration; else the
+ *   mean of its two mids (trapezoid rule).
+ * `basis` says which: `tape` when every counted interval was exact, else `sampled_mids`. Samples at
+ * the order's acceptance and close that carry the tape's accumulators give the exact VWAP/TWAP of
+ * the market over the order's life, however much the market moved in between.
  * Slippage = s x (average fill price - benchmark) / benchmark, in bps. Null with no fills, fewer than
  * two usable samples, or zero volume/duration.
  */
@@ -97,6 +103,17 @@ export interface MarketSample {
   readonly mid: Nanos;
   /** The symbol's cumulative traded volume at `at`, when the source keeps one. */
   readonly cumulativeVolume: Nanos | null;
+  /** The tape's cumulative printed notional (size x price) at `at`, when the source keeps one. */
+  readonly cumulativeNotional?: Nanos | null;
+  /** The tape's cumulative mid x ms (the integral of its mid over time) at `at`, when kept. */
+  readonly cumulativeMidMs?: Nanos | null;
+}
+
+/** A benchmark's price, the fills' slippage against it, and how it was measured (module comment). */
+export interface BenchmarkSlippage {
+  readonly price: string;
+  readonly slippageBps: number;
+  readonly basis: 'tape' | 'sampled_mids';
 }
 
 export interface TcaInput {
@@ -199,8 +216,8 @@ export interface Tca {
     readonly fees: TcaAmount;
   } | null;
   readonly benchmarks: {
-    readonly vwap: { readonly price: string; readonly slippageBps: number } | null;
-    readonly twap: { readonly price: string; readonly slippageBps: number } | null;
+    readonly vwap: BenchmarkSlippage | null;
+    readonly twap: BenchmarkSlippage | null;
   };
   readonly executions: readonly TcaExecution[];
   readonly rule605: Rule605Summary;
@@ -357,42 +374,61 @@ function amount(v: Value18, paper: Value18): TcaAmount {
 // Benchmarks
 
 interface Benchmark {
-  /** sum of weight x (mid1 + mid2): twice the weighted mids. */
+  /** sum of weight x (mid1 + mid2): twice the weighted prices (scale 18). */
   readonly twiceWeighted: bigint;
   readonly weight: bigint;
+  /** Every counted interval was priced from the tape's accumulators. */
+  readonly exact: boolean;
 }
+
+/** An interval's weight (scale 9) and, when exact, its weighted price (weight x price, scale 18). */
+type Interval = { readonly weight: bigint; readonly weighted: bigint | null } | null;
 
 function intervals(
   samples: readonly MarketSample[],
-  weightOf: (a: MarketSample, b: MarketSample) => bigint | null,
-) {
+  intervalOf: (a: MarketSample, b: MarketSample) => Interval,
+): Benchmark | null {
   const sorted = [...samples].sort((a, b) => a.at - b.at);
   let twiceWeighted = 0n;
   let weight = 0n;
+  let exact = true;
   for (let i = 1; i < sorted.length; i++) {
     const a = sorted[i - 1] as MarketSample;
     const b = sorted[i] as MarketSample;
-    const w = weightOf(a, b);
-    if (w === null || w <= 0n) continue;
-    twiceWeighted += w * (a.mid + b.mid);
-    weight += w;
+    const w = intervalOf(a, b);
+    if (w === null || w.weight <= 0n) continue;
+    if (w.weighted !== null && w.weighted > 0n) twiceWeighted += 2n * w.weighted;
+    else {
+      twiceWeighted += w.weight * (a.mid + b.mid);
+      exact = false;
+    }
+    weight += w.weight;
   }
-  return weight > 0n ? { twiceWeighted, weight } : null;
+  return weight > 0n ? { twiceWeighted, weight, exact } : null;
+}
+
+/** later - earlier of an accumulator both samples carry; null when either lacks it. */
+function increment(a: Nanos | null | undefined, b: Nanos | null | undefined): bigint | null {
+  return a === null || a === undefined || b === null || b === undefined ? null : b - a;
 }
 
 function vwapOf(samples: readonly MarketSample[]): Benchmark | null {
-  return intervals(samples, (a, b) =>
-    a.cumulativeVolume === null || b.cumulativeVolume === null
-      ? null
-      : b.cumulativeVolume - a.cumulativeVolume,
-  );
+  return intervals(samples, (a, b) => {
+    const volume = increment(a.cumulativeVolume, b.cumulativeVolume);
+    if (volume === null) return null;
+    const notional = increment(a.cumulativeNotional, b.cumulativeNotional);
+    // notional is price x size at scale 9: lifted to scale 18 like weight x mid.
+    return { weight: volume, weighted: notional === null ? null : notional * ONE };
+  });
 }
 
 function twapOf(samples: readonly MarketSample[]): Benchmark | null {
   // The weight is a duration in ms, lifted to scale 9 so the price comes back at scale 9.
   return intervals(samples, (a, b) => {
     const ms = b.at - a.at;
-    return Number.isFinite(ms) ? BigInt(Math.round(ms)) * ONE : null;
+    if (!Number.isFinite(ms)) return null;
+    const integral = increment(a.cumulativeMidMs, b.cumulativeMidMs);
+    return { weight: BigInt(Math.round(ms)) * ONE, weighted: integral === null ? null : integral * ONE };
   });
 }
 
@@ -400,14 +436,18 @@ function benchmarkSlippage(
   side: TcaSide,
   filled: { qty: Nanos; notional: Value18 },
   b: Benchmark | null,
-): { price: string; slippageBps: number } | null {
+): BenchmarkSlippage | null {
   if (b === null || filled.qty <= 0n || b.twiceWeighted <= 0n) return null;
   // avg = notional / qty; benchmark = twiceWeighted / (2 weight);
   // (avg - benchmark) / benchmark = (notional x 2 weight - qty x twiceWeighted) / (qty x twiceWeighted)
   const num = sign(side) * (filled.notional * 2n * b.weight - filled.qty * b.twiceWeighted);
   const slippage = bps(num, filled.qty * b.twiceWeighted);
   if (slippage === null) return null;
-  return { price: formatNanos(divideHalfEven(b.twiceWeighted, 2n * b.weight)), slippageBps: slippage };
+  return {
+    price: formatNanos(divideHalfEven(b.twiceWeighted, 2n * b.weight)),
+    slippageBps: slippage,
+    basis: b.exact ? 'tape' : 'sampled_mids',
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -29,12 +29,14 @@ import {
   DEFAULT_RISK_LIMITS,
   formatNanos,
   type LedgerState,
+  type MarketQuote,
   type Multiplier,
   money,
   multiply,
   type Nanos,
   ONE,
   type OrderSpec,
+  type OrderState,
   parseNanos,
   plainDecimalText,
   type RiskContext,
@@ -42,6 +44,7 @@ import {
   type RiskSnapshot,
   ROUTING_POLICY_NAMES,
   referencePriceOf,
+  tapeMarkOf,
   thresholdsFor,
   toValue18,
   type Value18,
@@ -258,7 +261,7 @@ export async function loadRiskInputs(
           }),
         )
       : null,
-    referenceOf(market, order.symbol, snapshot),
+    referenceOf(market, order.symbol, snapshot, now),
     queryViews(doc, {
       IndexName: ORDERS_INDEX.byAccountOpen,
       KeyConditionExpression: 'openInAccount = :k',
@@ -368,10 +371,11 @@ async function referenceOf(
   market: MarketData,
   symbol: string,
   snapshot: RiskSnapshot | undefined,
+  now: number,
 ): Promise<{
   readonly referencePrice: string | null;
   readonly asset: AssetFacts | null;
-  readonly quote?: { readonly bid: string | null; readonly ask: string | null; readonly volume?: string };
+  readonly quote?: ArrivalQuote;
 }> {
   if (snapshot === undefined) {
     const { quote, asset, consolidated } = await market.referenceData(symbol);
@@ -386,13 +390,30 @@ async function referenceOf(
             quote: {
               bid: nbbo.bid === null ? null : formatNanos(nbbo.bid),
               ask: nbbo.ask === null ? null : formatNanos(nbbo.ask),
-              ...(quote.volume === null ? {} : { volume: formatNanos(quote.volume) }),
+              ...tapeAt(quote, now),
             },
           }),
     };
   }
   const asset = snapshot.asset === undefined ? assetFactsOf(await market.asset(symbol)) : snapshot.asset;
   return { referencePrice: snapshot.referencePrice, asset };
+}
+
+/** The arrival quote recorded on an order's acceptance (core order.ts `arrival`). */
+type ArrivalQuote = NonNullable<OrderState['arrival']>;
+
+/**
+ * The tape's accumulators at the order's acceptance (TCA's VWAP and TWAP over its life are taken
+ * from them to the close): those the feed keeps.
+ */
+function tapeAt(
+  quote: MarketQuote,
+  now: number,
+): Partial<Pick<ArrivalQuote, 'volume' | 'notional' | 'midMs'>> {
+  const mark = tapeMarkOf(quote, now);
+  const text = (n: Nanos | null | undefined) => (n === null || n === undefined ? undefined : formatNanos(n));
+  const out = { volume: text(mark?.volume), notional: text(mark?.notional), midMs: text(mark?.midMs) };
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
 }
 
 /** The symbol's reference price through the market data port (last sale, else the mid). */

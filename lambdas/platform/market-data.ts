@@ -56,6 +56,10 @@ export interface QuoteItem {
    * (`max_percentage`). Absent until the first step.
    */
   readonly volume?: string;
+  /** Cumulative printed notional (size x price) of the tape (TCA's exact VWAP). Absent until the first step. */
+  readonly notional?: string;
+  /** Cumulative mid x ms of the tape up to `updatedAt` (TCA's exact TWAP). Absent until the first step. */
+  readonly midMs?: string;
   /** The previous session's closing price (Alpaca's `lastday_price` of a position); set by an operator or a feed. */
   readonly prevClose?: string;
 }
@@ -91,6 +95,8 @@ export const quoteItemSchema = z.object({
   bidSize: nonNegativeOrNull,
   askSize: nonNegativeOrNull,
   volume: nonNegativeOrNull,
+  notional: nonNegativeOrNull,
+  midMs: nonNegativeOrNull,
   prevClose: positiveOrNull,
   updatedAt: z.catch(z.optional(z.string()), undefined),
 });
@@ -110,9 +116,11 @@ export function quoteFromItem(
   const q = parsed.data;
   const named = q.symbol ?? symbol;
   if (named === undefined) return null;
-  const { prevClose, ...quote } = q;
+  const { prevClose, notional, midMs, ...quote } = q;
   return {
     ...quote,
+    ...(notional === null ? {} : { notional }),
+    ...(midMs === null ? {} : { midMs }),
     symbol: named,
     updatedAt: q.updatedAt ?? null,
     source,

@@ -280,7 +280,16 @@ export const handler = streamHandler((event) =>
     tca: {
       marketAtClose: async (symbol) => {
         const q = await market.quote(symbol);
-        return q === null ? null : { bid: q.bid, ask: q.ask, volume: q.volume };
+        return q === null
+          ? null
+          : {
+              bid: q.bid,
+              ask: q.ask,
+              volume: q.volume,
+              ...(q.notional === undefined ? {} : { notional: q.notional }),
+              ...(q.midMs === undefined ? {} : { midMs: q.midMs }),
+              updatedAt: q.updatedAt,
+            };
       },
     },
     projector: {

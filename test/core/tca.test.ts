@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import {
+  type MarketSample,
   min,
   nanos,
   ONE,
@@ -300,12 +301,18 @@ describe('VWAP and TWAP benchmarks (algorithmic orders)', () => {
     [
       'algorithmic buy',
       { algorithmic: true },
-      { vwap: { price: '10.015', slippageBps: 8.32 }, twap: { price: '10.023333333', slippageBps: 0 } },
+      {
+        vwap: { price: '10.015', slippageBps: 8.32, basis: 'sampled_mids' },
+        twap: { price: '10.023333333', slippageBps: 0, basis: 'sampled_mids' },
+      },
     ],
     [
       'the same fills as a sell: the signs flip',
       { algorithmic: true, side: 'sell' },
-      { vwap: { price: '10.015', slippageBps: -8.32 }, twap: { price: '10.023333333', slippageBps: 0 } },
+      {
+        vwap: { price: '10.015', slippageBps: -8.32, basis: 'sampled_mids' },
+        twap: { price: '10.023333333', slippageBps: 0, basis: 'sampled_mids' },
+      },
     ],
     ['not algorithmic: no benchmark', { algorithmic: false }, { vwap: null, twap: null }],
     [
@@ -316,11 +323,59 @@ describe('VWAP and TWAP benchmarks (algorithmic orders)', () => {
     [
       'no volumes: TWAP only',
       { algorithmic: true, samples: samples.map((s) => ({ ...s, cumulativeVolume: null })) },
-      { vwap: null, twap: { price: '10.023333333', slippageBps: 0 } },
+      { vwap: null, twap: { price: '10.023333333', slippageBps: 0, basis: 'sampled_mids' } },
     ],
     ['no fills', { algorithmic: true, fills: [] }, { vwap: null, twap: null }],
   ])('%s', (_name, over, expected) => {
     const tca = transactionCostsOf(input({ orderQty: nanos('300'), samples, fills, ...over }));
+    expect(tca.benchmarks).toEqual(expected);
+  });
+});
+
+describe('VWAP and TWAP over the tape (exact: the tape keeps cumulative notional and mid x ms)', () => {
+  // The tape between acceptance (T0) and close (T0 + 3s): mid 10.00 held 1s, then 10.02 held 2s;
+  // prints 600 @ 10.01 and 200 @ 10.03. Accumulators at T0: volume 1,000, notional 10,000, mid x ms
+  // 50,000. At close: volume 1,800, notional 10,000 + 6,006 + 2,006 = 18,012, mid x ms 50,000 +
+  // 10,000 + 20,040 = 80,040 (the mid at close, 10.04, has been held for no time yet).
+  // VWAP = 8,012 / 800 = 10.015; TWAP = 30,040 / 3,000 = 10.013333333.
+  // Fills avg 3,007 / 300 = 10.023333...: VWAP slippage (10.02333.. - 10.015) / 10.015 = 8.32 bps;
+  // TWAP (10.02333.. - 10.01333..) / 10.01333.. = 0.01 / 10.01333.. = 9.99 bps.
+  // From the two endpoint mids alone (10.00 and 10.04) both benchmarks would read 10.02.
+  const at = (ms: number, mid: string, volume: string, notional: string, midMs: string) => ({
+    at: T0 + ms,
+    mid: nanos(mid),
+    cumulativeVolume: nanos(volume),
+    cumulativeNotional: nanos(notional),
+    cumulativeMidMs: nanos(midMs),
+  });
+  const arrival = at(0, '10', '1000', '10000', '50000');
+  const close = at(3000, '10.04', '1800', '18012', '80040');
+  const fills = [fill('100', '10.01'), fill('200', '10.03')];
+
+  it.each<[string, MarketSample[], Tca['benchmarks']]>([
+    [
+      'acceptance and close carry the accumulators: the exact interval VWAP and TWAP',
+      [arrival, close],
+      {
+        vwap: { price: '10.015', slippageBps: 8.32, basis: 'tape' },
+        twap: { price: '10.013333333', slippageBps: 9.99, basis: 'tape' },
+      },
+    ],
+    [
+      'the close lacks them (an older feed): the mids stand in, and say so',
+      [arrival, { ...close, cumulativeNotional: null, cumulativeMidMs: null }],
+      {
+        vwap: { price: '10.02', slippageBps: 3.33, basis: 'sampled_mids' },
+        twap: { price: '10.02', slippageBps: 3.33, basis: 'sampled_mids' },
+      },
+    ],
+    [
+      'a feed reset (volume went down): VWAP skips the interval, TWAP still exact',
+      [arrival, { ...close, cumulativeVolume: nanos('10') }],
+      { vwap: null, twap: { price: '10.013333333', slippageBps: 9.99, basis: 'tape' } },
+    ],
+  ])('%s', (_name, samples, expected) => {
+    const tca = transactionCostsOf(input({ orderQty: nanos('300'), samples, fills, algorithmic: true }));
     expect(tca.benchmarks).toEqual(expected);
   });
 });

@@ -359,3 +359,51 @@ it('slippage over a rolling window: the account average over its last 3 orders b
       'SlippageThresholdBreached',
     );
 });
+
+it("an algorithmic order's TWAP is the tape's over its whole life, exact however the market moved in between", async () => {
+  // A new symbol's pin starts the tape's mid x ms integral; a later pin carries it to that moment.
+  const first = await http.expect<{ midMs: string }>(200, 'PUT', '/local/market/E2ETAPE', {
+    bid: '20.00',
+    ask: '20.02',
+    last: '20.02',
+  });
+  expect(first.midMs).toBe('0');
+  const parent = await http.submit({
+    symbol: 'E2ETAPE',
+    qty: '10',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '19.90',
+    time_in_force: 'day',
+    advanced_instructions: { algorithm: 'DMA', display_qty: '5' },
+  });
+  // Its child rests below the market; the market then drops through its limit and it fills.
+  await eventually(async () => {
+    const trail = await http.auditTrail(parent.id);
+    if (!trail.some((e) => e.type === 'OrderSliceDecided')) throw new Error('no slice yet');
+  }, 30_000);
+  const moved = await http.expect<{ updatedAt: string }>(200, 'PUT', '/local/market/E2ETAPE', {
+    bid: '19.80',
+    ask: '19.82',
+    last: '19.81',
+  });
+  await http.untilStatus(parent.id, 'filled', 30_000);
+  const tca = await tcaOf(parent.id);
+  // Mid 20.01 from acceptance to the second pin, 19.81 from it to the close: the exact TWAP.
+  const [ta, t1, tc] = [tca.acceptedAt, moved.updatedAt, tca.closedAt].map((t) =>
+    BigInt(Date.parse(t as string)),
+  );
+  const [held1, held2] = [(t1 as bigint) - (ta as bigint), (tc as bigint) - (t1 as bigint)];
+  expect(held1 > 0n && held2 >= 0n).toBe(true);
+  const numerator = 20_010_000_000n * (held1 as bigint) + 19_810_000_000n * (held2 as bigint);
+  const span = (held1 as bigint) + (held2 as bigint);
+  const q = numerator / span;
+  const r = numerator - q * span;
+  const expected = 2n * r > span || (2n * r === span && q % 2n === 1n) ? q + 1n : q;
+  const text = (n: bigint) => {
+    const s = n.toString().padStart(10, '0');
+    return `${s.slice(0, -9)}.${s.slice(-9)}`.replace(/\.?0+$/, '');
+  };
+  expect(tca.benchmarks).toMatchObject({ twap: { price: text(expected), basis: 'tape' } });
+  // (The two end mids alone say 19.91 whenever the market moved: right only if it moved half-way.)
+});

@@ -13,6 +13,7 @@
  */
 import {
   describeFieldErrors,
+  divideHalfEven,
   type FieldError,
   fieldError,
   formatNanos,
@@ -151,6 +152,53 @@ export function printedVolume(before: Quote, after: Quote): Nanos {
   if (after.last > before.last) return after.askSize;
   if (after.last < before.last) return after.bidSize;
   return min(after.bidSize, after.askSize);
+}
+
+/** The tape's accumulators an item carries (absent until the first step: zero). */
+export interface TapeAccumulators {
+  readonly volume: Nanos;
+  readonly notional: Nanos;
+  readonly midMs: Nanos;
+}
+
+/** An item's tape accumulators; an absent or unreadable one reads as zero. */
+export function tapeAccumulatorsOf(item: { readonly [k: string]: unknown }): TapeAccumulators {
+  const read = (v: unknown): Nanos => {
+    const n = typeof v === 'string' ? parseNanos(v) : null;
+    return typeof n === 'bigint' && n >= 0n ? n : 0n;
+  };
+  return { volume: read(item.volume), notional: read(item.notional), midMs: read(item.midMs) };
+}
+
+/**
+ * The tape's accumulators after `before` held until `at` (its mid x the ms it held; TCA's exact
+ * TWAP), and then `after`'s print, when there is one (its size at its last: the exact VWAP).
+ */
+export function accumulateTape(
+  acc: TapeAccumulators,
+  before: Quote,
+  at: number,
+  after: Quote | null,
+): TapeAccumulators {
+  const since = Date.parse(before.updatedAt);
+  const held = Number.isFinite(since) && at > since ? BigInt(Math.round(at - since)) : 0n;
+  const midMs = acc.midMs + divideHalfEven((before.bid + before.ask) * held, 2n);
+  if (after === null) return { ...acc, midMs };
+  const printed = printedVolume(before, after);
+  return {
+    volume: acc.volume + printed,
+    notional: acc.notional + divideHalfEven(printed * after.last, ONE),
+    midMs,
+  };
+}
+
+/** The item attributes of the tape's accumulators. */
+export function tapeAttributes(acc: TapeAccumulators): { volume: string; notional: string; midMs: string } {
+  return {
+    volume: formatNanos(acc.volume),
+    notional: formatNanos(acc.notional),
+    midMs: formatNanos(acc.midMs),
+  };
 }
 
 /** Whether the item is pinned: the market tick holds it. */

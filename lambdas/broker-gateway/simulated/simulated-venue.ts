@@ -100,15 +100,17 @@ import {
   uncross,
 } from './auction.js';
 import {
+  accumulateTape,
   advanceQuote,
   hash32,
   isPinned,
-  printedVolume,
   type Quote,
   type QuoteItem,
   quoteFromItem,
   quoteToItem,
   seedQuote,
+  tapeAccumulatorsOf,
+  tapeAttributes,
 } from './market.js';
 import { type BookOrder, type BookStatus, type Execution, type MatchLimits, match } from './matching.js';
 import {
@@ -997,13 +999,12 @@ export class SimulatedVenue implements Venue {
     if (item === undefined || current === null) return { outcome: 'skipped', quote: null };
     if (isPinned(item)) return { outcome: 'held', quote: current };
     const next = advanceQuote(current, this.o.now());
-    const before = typeof item.volume === 'string' ? parseNanos(item.volume) : 0n;
-    const volume = (typeof before === 'bigint' ? before : 0n) + printedVolume(current, next);
+    const tape = accumulateTape(tapeAccumulatorsOf(item), current, Date.parse(next.updatedAt), next);
     try {
       await this.o.doc.send(
         new PutCommand({
           TableName,
-          Item: { ...quoteToItem(next), volume: formatNanos(volume) },
+          Item: { ...quoteToItem(next), ...tapeAttributes(tape) },
           ConditionExpression: 'updatedAt = :u',
           ExpressionAttributeValues: { ':u': current.updatedAt },
         }),

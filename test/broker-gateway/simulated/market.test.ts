@@ -1,17 +1,22 @@
 import fc from 'fast-check';
 import {
+  accumulateTape,
   advanceQuote,
   PINNED_DEFAULT_LOTS,
   pinnedQuoteItem,
+  printedVolume,
   profiledSize,
   type Quote,
   seedQuote,
+  type TapeAccumulators,
+  tapeAccumulatorsOf,
+  tapeAttributes,
   VOLUME_PROFILE_EDGE_PERCENT,
   VOLUME_PROFILE_MIDDAY_PERCENT,
   VOLUME_PROFILE_OFF_SESSION_PERCENT,
   volumeProfilePercent,
 } from '../../../lambdas/broker-gateway/simulated/market.js';
-import { nanos, newYorkToUtc, ONE } from '../../../lambdas/core/index.js';
+import { nanos, newYorkToUtc, ONE, tapeMarkOf } from '../../../lambdas/core/index.js';
 
 const LOT = 100n * ONE;
 /** New York wall time on a given date (month 1..12). */
@@ -219,5 +224,94 @@ describe('pinnedQuoteItem', () => {
         },
       ),
     );
+  });
+});
+
+describe('the tape accumulators (TCA exact interval VWAP and TWAP: core tca.ts)', () => {
+  const T = Date.parse('2026-12-04T15:00:00.000Z');
+  const zero: TapeAccumulators = { volume: 0n, notional: 0n, midMs: 0n };
+  const mid2 = (q: Quote) => q.bid + q.ask; // twice the mid, exact
+
+  test('a walk: the notional and the mid integral between any two marks are the brute-force sums', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 5_000 }), { minLength: 2, maxLength: 40 }),
+        fc.nat(),
+        fc.nat(),
+        fc.nat(),
+        fc.nat(),
+        (gaps, a, b, offA, offB) => {
+          // Walk the quote: step k at time t[k]; each item carries the accumulators to its step.
+          const steps: { quote: Quote; acc: TapeAccumulators }[] = [];
+          let t = T;
+          let quote = seedQuote('ACME', t);
+          let acc = zero;
+          steps.push({ quote, acc });
+          for (const gap of gaps) {
+            t += gap;
+            const next = advanceQuote(quote, t);
+            acc = accumulateTape(acc, quote, t, next);
+            quote = next;
+            steps.push({ quote, acc });
+          }
+          // Two read times: within step i's life and step j's (j >= i), as the TCA reads them.
+          const [i, j] = [a % steps.length, b % steps.length].sort((x, y) => x - y) as [number, number];
+          const lifeOf = (k: number) => (k + 1 < steps.length ? (gaps[k] as number) : 1_000);
+          const at = (k: number, off: number) =>
+            Date.parse(steps[k]?.quote.updatedAt as string) + (off % lifeOf(k));
+          const [ta, tc] = [at(i, offA), at(j, offB)];
+          if (tc < ta) return;
+          const mark = (k: number, when: number) => {
+            const s = steps[k] as { quote: Quote; acc: TapeAccumulators };
+            return tapeMarkOf(
+              { ...s.quote, volume: s.acc.volume, notional: s.acc.notional, midMs: s.acc.midMs },
+              when,
+            );
+          };
+          const [ma, mc] = [mark(i, ta), mark(j, tc)];
+          // Brute force: each step's mid over the part of its life inside [ta, tc]; each print after i up to j.
+          let twiceMidMs = 0n;
+          let notional = 0n;
+          let volume = 0n;
+          for (let k = 0; k < steps.length; k++) {
+            const from = Date.parse(steps[k]?.quote.updatedAt as string);
+            const to = k + 1 < steps.length ? Date.parse(steps[k + 1]?.quote.updatedAt as string) : Infinity;
+            const overlap = Math.max(0, Math.min(to, tc) - Math.max(from, ta));
+            twiceMidMs += mid2(steps[k]?.quote as Quote) * BigInt(overlap);
+            if (k > i && k <= j) {
+              const printed = printedVolume(steps[k - 1]?.quote as Quote, steps[k]?.quote as Quote);
+              volume += printed;
+              notional += (printed * (steps[k]?.quote as Quote).last) / ONE;
+            }
+          }
+          expect((mc?.midMs as bigint) - (ma?.midMs as bigint)).toBe(twiceMidMs / 2n);
+          expect((mc?.volume as bigint) - (ma?.volume as bigint)).toBe(volume);
+          expect((mc?.notional as bigint) - (ma?.notional as bigint)).toBe(notional);
+        },
+      ),
+    );
+  });
+
+  test.each<[string, Record<string, unknown>, TapeAccumulators]>([
+    ['a new item: zero', {}, zero],
+    [
+      'stored text',
+      { volume: '1200', notional: '12000.5', midMs: '99.25' },
+      {
+        volume: nanos('1200'),
+        notional: nanos('12000.5'),
+        midMs: nanos('99.25'),
+      },
+    ],
+    ['unreadable or negative: zero', { volume: 'x', notional: '-3', midMs: 7 }, zero],
+  ])('tapeAccumulatorsOf: %s', (_name, item, expected) => {
+    expect(tapeAccumulatorsOf(item)).toEqual(expected);
+  });
+
+  test('held without a print (a pin replacing the quote): only the mid integral moves', () => {
+    const q: Quote = { ...seedQuote('ACME', T), bid: nanos('10'), ask: nanos('10.02') };
+    const held = accumulateTape({ volume: nanos('5'), notional: nanos('50'), midMs: 0n }, q, T + 1500, null);
+    // mid 10.01 for 1.5 s
+    expect(tapeAttributes(held)).toEqual({ volume: '5', notional: '50', midMs: '15015' });
   });
 });
