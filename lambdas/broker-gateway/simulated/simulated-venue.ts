@@ -65,7 +65,6 @@ import {
   nanos,
   type OrderType,
   PRIMARY_VENUE,
-  parseNanos,
   parseValue18,
   type ReplaceChanges,
   VENUE_PROFILES,

@@ -279,9 +279,10 @@ describe('the tape accumulators (TCA exact interval VWAP and TWAP: core tca.ts)'
             const overlap = Math.max(0, Math.min(to, tc) - Math.max(from, ta));
             twiceMidMs += mid2(steps[k]?.quote as Quote) * BigInt(overlap);
             if (k > i && k <= j) {
-              const printed = printedVolume(steps[k - 1]?.quote as Quote, steps[k]?.quote as Quote);
+              const [before, after] = [steps[k - 1]?.quote as Quote, steps[k]?.quote as Quote];
+              const printed = printedVolume(before, after);
               volume += printed;
-              notional += (printed * (steps[k]?.quote as Quote).last) / ONE;
+              notional += (printed * after.last) / ONE;
             }
           }
           expect((mc?.midMs as bigint) - (ma?.midMs as bigint)).toBe(twiceMidMs / 2n);
