@@ -185,6 +185,12 @@ export type AlgoAction =
    * OMS cancels the remainder (`ROUTED_CHILDREN_CLOSED`), keeping the fills.
    */
   | { readonly kind: 'cancelRoutedRemainder' }
+  /**
+   * A split order whose latest children have all closed, one or more of them rejected by its venue,
+   * short of its quantity, with routings left (`MAX_ROUTING_ROUNDS`): its remainder is routed again,
+   * away from the venues that rejected it (`rejectedBy`).
+   */
+  | { readonly kind: 'rerouteRemainder'; readonly qty: string; readonly rejectedBy: readonly string[] }
   /** Record that a child closed (after its fills are mirrored); then ask the algorithm again. */
   | {
       readonly kind: 'closeChild';
@@ -256,7 +262,8 @@ export function reconcileAlgo(parent: OrderState, children: ReadonlyMap<string, 
   if (!isSettled(parent) && parent.cancelRequest !== 'none' && openChildren === 0 && !settling) {
     actions.push({ kind: 'confirmParentCancel' });
   }
-  // A split order's children are its whole quantity: when they are all closed, so is it.
+  // A split order's children are its whole quantity: when they are all closed, so is it, unless
+  // a venue rejected some of them: that remainder is routed again, a bounded number of times.
   if (
     parent.routing?.split === true &&
     !isSettled(parent) &&
@@ -264,7 +271,30 @@ export function reconcileAlgo(parent: OrderState, children: ReadonlyMap<string, 
     openChildren === 0 &&
     !settling
   ) {
-    actions.push({ kind: 'cancelRoutedRemainder' });
+    const reroute = rerouteOf(parent);
+    actions.push(reroute ?? { kind: 'cancelRoutedRemainder' });
   }
   return actions;
+}
+
+/**
+ * How many times a split order is routed in all (its first routing, then re-routes of what its
+ * venues rejected). Each re-route avoids the venues that rejected the order; with none left it
+ * records a decision with no allocation and the remainder is canceled.
+ */
+export const MAX_ROUTING_ROUNDS = 3;
+
+function rerouteOf(parent: OrderState): AlgoAction | null {
+  const routing = parent.routing;
+  const algo = parent.algo;
+  if (routing === null || algo === null || parent.qty === null) return null;
+  if ((routing.rounds ?? 1) >= MAX_ROUTING_ROUNDS) return null;
+  const remainder = parent.qty - parent.filledQty;
+  const latest = routing.lastRound ?? [];
+  if (remainder <= 0n || !latest.some((id) => algo.children.get(id)?.outcome === 'rejected')) return null;
+  // Every venue that rejected one of its children, in any round.
+  const rejectedBy = new Set<string>();
+  for (const c of algo.children.values())
+    if (c.outcome === 'rejected' && c.venue !== undefined) rejectedBy.add(c.venue);
+  return { kind: 'rerouteRemainder', qty: formatNanos(remainder), rejectedBy: [...rejectedBy].sort() };
 }

@@ -225,6 +225,7 @@ export const eventDataSchemas = {
         reason: z.enum([
           'venue_down',
           'failed_recently',
+          'rejected_this_order',
           'auction_at_primary_only',
           'no_quote',
           'beyond_limit',
@@ -243,6 +244,8 @@ export const eventDataSchemas = {
       }),
     ),
     reason: z.string().check(z.minLength(1)),
+    // A re-route of a split order's remainder (2, 3, ...); absent: its first routing.
+    round: z.optional(z.number().check(z.int(), z.minimum(2))),
   }),
   OrderAccepted: z.strictObject({ venueOrderId: z.nullable(id) }),
   OrderRejected: z.strictObject({ reason: text }),

@@ -10,6 +10,7 @@
  * and while the order is open `filledQty + leavesQty = qty` (see docs/domain.md).
  */
 
+import type { ChildOutcome } from './algos/plugin.js';
 import {
   divideHalfEven,
   formatNanos,
@@ -74,6 +75,12 @@ export interface RoutingState {
   readonly split: boolean;
   /** What each venue was sent (a split's children; the order itself when direct). */
   readonly allocations?: readonly { readonly venue: string; readonly qty: string | null }[];
+  /** The policy that decided (a re-route uses it again). */
+  readonly policy?: string;
+  /** How many routings the order has had: 1, then one more per re-route of its remainder. */
+  readonly rounds?: number;
+  /** The children of the latest routing (a split order's). */
+  readonly lastRound?: readonly string[];
 }
 
 export interface PendingReplace {
@@ -88,6 +95,10 @@ export interface AlgoChild {
   /** Mirrored fills so far. */
   readonly filled: Nanos;
   readonly open: boolean;
+  /** How it closed (`OrderChildClosed`); absent while open. */
+  readonly outcome?: ChildOutcome;
+  /** The venue the router sent it to (a split order's child). */
+  readonly venue?: string;
 }
 
 /** What an algorithmic parent keeps of its schedule and children. */
@@ -289,6 +300,11 @@ export type OrderCommand =
    * allocations split the order: each names its child (placed in the same transaction).
    */
   | { readonly type: 'route'; readonly decision: RoutingDecisionRecord }
+  /**
+   * A split order whose children have all closed, one or more rejected, short of its quantity:
+   * its remainder routed again (`decision.round`: the next round), each allocation a new child.
+   */
+  | { readonly type: 'reroute'; readonly decision: RoutingDecisionRecord }
   /** Releases a held leg, sized to what it protects (at most its qty). */
   | { readonly type: 'activate'; readonly qty: string }
   | { readonly type: 'accept'; readonly venueOrderId?: string }
@@ -429,6 +445,7 @@ const PHASE_ROWS: { readonly [C in OrderCommandType]: PhaseRow } = {
   moveTrail:          ['allow',          'allow',           'allow',           'allow',           'allow',           'ignore'],
   arm:                ['not_armable',    'ignore',          'allow',           'not_armable',     'not_armable',     'not_armable'],
   route:              ['not_pending_new','not_pending_new', 'allow',           'ignore',          'not_pending_new', 'order_closed'],
+  reroute:            ['not_working',    'not_working',     'not_working',     'allow',           'not_working',     'order_closed'],
   activate:           ['allow',          'not_held',        'not_held',        'not_held',        'not_held',        'not_held'],
   accept:             ['not_pending_new','not_pending_new', 'allow',           'not_pending_new', 'not_pending_new', 'not_pending_new'],
   reject:             ['not_pending_new','not_pending_new', 'allow',           'not_pending_new', 'not_pending_new', 'not_pending_new'],
@@ -568,6 +585,32 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
           data: { venueOrderId: null },
         } as OrderEvent);
       return { ok: true, events };
+    }
+
+    case 'reroute': {
+      const d = command.decision;
+      const routing = s.routing;
+      if (routing?.split !== true || s.algo === null)
+        return refuse('invalid_routing', 'reroute: only a split order is routed again');
+      const round = (routing.rounds ?? 1) + 1;
+      // A retried step: this round is recorded already.
+      if (d.round !== undefined && d.round < round) return { ok: true, events: [] };
+      if (d.round !== round) return refuse('invalid_routing', `reroute: the next round is ${round}`);
+      if (barred !== null || isFullyFilled(s)) return refusedByPhase('') ?? closed();
+      if (s.cancelRequest !== 'none')
+        return refuse('request_pending', 'reroute: the order is being canceled');
+      if ([...s.algo.children.values()].some((c) => c.open))
+        return refuse('invalid_routing', 'reroute: a child of the order is still open');
+      if (d.allocations.some((a) => a.childOrderId === null || a.qty === null))
+        return refuse('invalid_routing', 'reroute: every allocation names its child and its qty');
+      const remainder = (s.qty ?? 0n) - s.filledQty;
+      const sent = d.allocations.reduce((sum, a) => sum + nanos(a.qty as string), 0n);
+      if (sent > remainder)
+        return refuse(
+          'invalid_routing',
+          `reroute: allocates ${formatNanos(sent)}, the remainder is ${formatNanos(remainder)}`,
+        );
+      return one('OrderRouted', d);
     }
 
     case 'activate': {
@@ -1124,7 +1167,11 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
     case 'OrderChildClosed': {
       const algo = s.algo as AlgoState;
       const child = algo.children.get(e.data.childOrderId) as AlgoChild;
-      const children = new Map(algo.children).set(e.data.childOrderId, { ...child, open: false });
+      const children = new Map(algo.children).set(e.data.childOrderId, {
+        ...child,
+        open: false,
+        outcome: e.data.outcome,
+      });
       return { ...s, algo: { ...algo, children } };
     }
     case 'OrderActivated': {
@@ -1135,16 +1182,50 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
       return { ...s, phase: 'armed', armedFor: e.data.venue };
     case 'OrderRouted': {
       const allocations = e.data.allocations;
+      const lastRound = allocations.flatMap((a) => (a.childOrderId === null ? [] : [a.childOrderId]));
+      if (e.data.round !== undefined && s.routing !== null && s.algo !== null) {
+        // A re-route of a split order's remainder: more children, the same parent.
+        const children = new Map(s.algo.children);
+        for (const a of allocations)
+          children.set(a.childOrderId as string, {
+            qty: nanos(a.qty as string),
+            filled: 0n,
+            open: true,
+            venue: a.venue,
+          });
+        return {
+          ...s,
+          routing: {
+            ...s.routing,
+            venues: [...s.routing.venues, ...allocations.map((a) => a.venue)],
+            allocations: [
+              ...(s.routing.allocations ?? []),
+              ...allocations.map((a) => ({ venue: a.venue, qty: a.qty })),
+            ],
+            rounds: e.data.round,
+            lastRound,
+          },
+          algo: { ...s.algo, children },
+        };
+      }
       const split = allocations.length > 1;
       const routing = {
         venues: allocations.map((a) => a.venue),
         split,
         allocations: allocations.map((a) => ({ venue: a.venue, qty: a.qty })),
+        policy: e.data.policy,
+        rounds: 1,
+        lastRound,
       };
       if (!split) return { ...s, routing, venue: allocations[0]?.venue ?? s.venue };
       const children = new Map<string, AlgoChild>();
       for (const a of allocations)
-        children.set(a.childOrderId as string, { qty: nanos(a.qty as string), filled: 0n, open: true });
+        children.set(a.childOrderId as string, {
+          qty: nanos(a.qty as string),
+          filled: 0n,
+          open: true,
+          venue: a.venue,
+        });
       // Nothing more to release: the children are the whole order (the coordinator closes it with them).
       return {
         ...s,

@@ -28,6 +28,7 @@ import {
   type OrderEvent,
   type OrderState,
   type PolicyRegistry,
+  type RoutingDecisionRecord,
   type RoutingRequest,
   routingRecordOf,
   signedNanos,
@@ -169,40 +170,7 @@ export async function routeToVenues(
       if (!rejected.ok) throw new Error(`${orderId}: ${rejected.refusal.message}`);
       events.push(...rejected.events);
     }
-    if (childIds !== null) {
-      decision.allocations.forEach((a, i) => {
-        const childOrderId = childIds[i] as string;
-        const contingency: Contingency = {
-          groupId: orderId,
-          orderClass: 'algo',
-          role: 'algo_child',
-          parentOrderId: orderId,
-          legOrderIds: [],
-          held: false,
-        };
-        const submitted = decide(
-          undefined,
-          {
-            type: 'submit',
-            orderId: childOrderId,
-            accountId: state.accountId,
-            // The parent's terms for the allocation's quantity (a triggered stop trades as what it now is).
-            order: childSpecOf(state, {
-              qty: a.qty as Nanos,
-              type: workingTypeOf(state) === 'limit' ? 'limit' : 'market',
-              limitPrice: a.limitPrice,
-              timeInForce: state.spec.timeInForce,
-              extendedHours: state.spec.extendedHours,
-            }),
-            contingency,
-            routedTo: a.venue,
-          },
-          now,
-        );
-        if (!submitted.ok) throw new Error(`child of ${orderId}: ${submitted.refusal.message}`);
-        extra.push(...deps.store.putItems(submitted.events, { ...meta, groupId: orderId }));
-      });
-    }
+    if (childIds !== null) extra.push(...childSubmissions(deps, state, record, now, meta));
     try {
       await deps.store.append(events, split ? { ...meta, groupId: orderId } : meta, extra);
     } catch (err) {
@@ -212,5 +180,110 @@ export async function routeToVenues(
     if (decision.allocations.length === 0) return { kind: 'rejected', reason: NO_VENUE_AVAILABLE };
     if (childIds !== null) return { kind: 'split', children: childIds };
     return { kind: 'direct', venue: decision.allocations[0]?.venue as string };
+  }
+}
+
+/** The `OrderSubmitted` of each child a decision places (each with its allocation's terms and venue). */
+function childSubmissions(
+  deps: RoutingDeps,
+  parent: OrderState,
+  record: RoutingDecisionRecord,
+  now: number,
+  meta: { accountId: string; correlationId: string; causationId: string },
+): TransactItem[] {
+  const orderId = parent.orderId;
+  return record.allocations.flatMap((a) => {
+    const childOrderId = a.childOrderId as string;
+    const contingency: Contingency = {
+      groupId: orderId,
+      orderClass: 'algo',
+      role: 'algo_child',
+      parentOrderId: orderId,
+      legOrderIds: [],
+      held: false,
+    };
+    const submitted = decide(
+      undefined,
+      {
+        type: 'submit',
+        orderId: childOrderId,
+        accountId: parent.accountId,
+        // The parent's terms for the allocation's quantity (a triggered stop trades as what it now is).
+        order: childSpecOf(parent, {
+          qty: nanos(a.qty as string),
+          type: workingTypeOf(parent) === 'limit' ? 'limit' : 'market',
+          limitPrice: a.limitPrice === null ? null : nanos(a.limitPrice),
+          timeInForce: parent.spec.timeInForce,
+          extendedHours: parent.spec.extendedHours,
+        }),
+        contingency,
+        routedTo: a.venue,
+      },
+      now,
+    );
+    if (!submitted.ok) throw new Error(`child of ${orderId}: ${submitted.refusal.message}`);
+    return deps.store.putItems(submitted.events, { ...meta, groupId: orderId });
+  });
+}
+
+export type RerouteOutcome =
+  /** The remainder went to new children (each started by its own workflow). */
+  | { readonly kind: 'rerouted'; readonly round: number; readonly children: readonly string[] }
+  /** No venue could take it: the decision is recorded with no allocation (the remainder is then canceled). */
+  | { readonly kind: 'no_venue'; readonly round: number }
+  /** Nothing to do: the round is recorded already, or the order no longer wants it (core refusal). */
+  | { readonly kind: 'skipped'; readonly reason: string };
+
+/**
+ * Routes a split order's remainder again after a venue rejected some of its children (core
+ * algo-parent.ts `rerouteRemainder`): the same policy, the venues as they stand now, never back to
+ * a venue that rejected the order. ONE write, like the first routing: the parent's `OrderRouted`
+ * (its next round, conditional on its seq) and each new child's `OrderSubmitted`. A retry or a
+ * concurrent coordinator finds the round recorded and places nothing twice.
+ */
+export async function rerouteRemainder(
+  deps: RoutingDeps,
+  orderId: string,
+  rejectedBy: readonly string[],
+  maxAttempts = 8,
+): Promise<RerouteOutcome> {
+  const registry = deps.registry ?? builtInPolicies;
+  for (let attempt = 1; ; attempt++) {
+    const { state } = await deps.store.loadState(orderId);
+    if (state === undefined) throw new Error(`reroute: order ${orderId} does not exist`);
+    if (state.routing === null || state.qty === null) return { kind: 'skipped', reason: 'not routed' };
+    const round = (state.routing.rounds ?? 1) + 1;
+    const policy = state.routing.policy;
+    const policyName =
+      policy !== undefined && registry.get(policy) !== undefined ? policy : DEFAULT_ROUTING_POLICY;
+    const market = await deps.market.consolidatedQuote(state.spec.symbol);
+    const now = deps.now();
+    const request: RoutingRequest = {
+      ...routingRequestOf(state, candidatesOf(market), now),
+      // The remainder may split again over the venues left; its children are the parent's.
+      splittable: true,
+      rejectedBy,
+    };
+    const decision = decideRoute(request, policyName, registry);
+    const childIds = decision.allocations.map(() => deps.newOrderId());
+    const record: RoutingDecisionRecord = { ...routingRecordOf(request, decision, childIds), round };
+    const routed = decide(state, { type: 'reroute', decision: record }, now);
+    if (!routed.ok) return { kind: 'skipped', reason: routed.refusal.message };
+    if (routed.events.length === 0) return { kind: 'skipped', reason: `round ${round - 1} is recorded` };
+    const meta = {
+      accountId: state.accountId,
+      correlationId: orderId,
+      causationId: `reroute:${orderId}:${round}`,
+    };
+    const extra = childSubmissions(deps, state, record, now, meta);
+    try {
+      await deps.store.append(routed.events, { ...meta, groupId: orderId }, extra);
+    } catch (err) {
+      if (err instanceof AppendConflict && attempt < maxAttempts) continue;
+      throw err;
+    }
+    return childIds.length === 0
+      ? { kind: 'no_venue', round }
+      : { kind: 'rerouted', round, children: childIds };
   }
 }

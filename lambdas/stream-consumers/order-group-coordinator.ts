@@ -36,6 +36,7 @@ import {
 } from '../event-store/stream-records.js';
 import { type AlgoStepDeps, algoStepDeps, runAlgoStep } from '../orders/algo-orders.js';
 import { COORDINATOR, loadGroup } from '../orders/contingent-groups.js';
+import { rerouteRemainder, routingDeps } from '../orders/order-routing.js';
 import { runReplaceCommand } from '../orders/replacements.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { marketData } from '../platform/market-data.js';
@@ -111,6 +112,18 @@ async function algoPass(
   let done = 0;
   const closed: ChildOutcome[] = [];
   for (const a of reconcileAlgo(parent, children)) {
+    if (a.kind === 'rerouteRemainder') {
+      // Not a command on one order: a routing decision and the new children, in one write.
+      const rerouted = await rerouteRemainder(routingDeps(store, algoDeps().market), groupId, a.rejectedBy);
+      logger.info('split order remainder routed again', {
+        groupId,
+        qty: a.qty,
+        rejectedBy: a.rejectedBy,
+        rerouted,
+      });
+      if (rerouted.kind !== 'skipped') done++;
+      continue;
+    }
     const [orderId, command] = algoCommandOf(groupId, a);
     const result = await runCommand(store, orderId, command, meta, now);
     if (result.appended.length > 0) {
@@ -128,8 +141,11 @@ async function algoPass(
   return done;
 }
 
-/** The order an algo action is for, and the command it is. */
-function algoCommandOf(groupId: string, a: AlgoAction): [string, OrderCommand] {
+/** The order an algo action is for, and the command it is (a re-route is carried out apart). */
+function algoCommandOf(
+  groupId: string,
+  a: Exclude<AlgoAction, { kind: 'rerouteRemainder' }>,
+): [string, OrderCommand] {
   switch (a.kind) {
     case 'mirrorFill':
       return [

@@ -75,6 +75,51 @@ function scenario(type: OrderCommandType): { state: OrderState; command: OrderCo
           },
         },
       };
+    case 'reroute': {
+      // A split order whose only child was rejected: its whole quantity routed again.
+      const algo = {
+        decidedSlices: new Set<number>(),
+        children: new Map([
+          ['c1', { qty: limit.qty as bigint, filled: 0n, open: false, outcome: 'rejected' as const }],
+        ]),
+        volumeMark: null,
+        done: true,
+      };
+      const routing = {
+        venues: ['SIMY'],
+        split: true,
+        allocations: [],
+        policy: 'best_price',
+        rounds: 1,
+        lastRound: ['c1'],
+      };
+      return {
+        state: { ...limit, algo, routing, venue: null },
+        command: {
+          type,
+          decision: {
+            policy: 'best_price',
+            marketable: true,
+            nbbo: { bid: '9.99', ask: '10.01' },
+            venues: [],
+            excluded: [{ venue: 'SIMY', reason: 'rejected_this_order' }],
+            allocations: [
+              {
+                venue: 'SIMX',
+                qty: limit.spec.qty as string,
+                notional: null,
+                limitPrice: '10',
+                expectedPrice: null,
+                liquidity: 'take',
+                childOrderId: 'c2',
+              },
+            ],
+            reason: 'the remainder at SIMX',
+            round: 2,
+          },
+        },
+      };
+    }
     case 'accept':
       return { state: limit, command: { type, venueOrderId: 'v1' } };
     case 'reject':
@@ -142,6 +187,7 @@ const COMMANDS: readonly OrderCommandType[] = [
   'submit',
   'moveTrail',
   'arm',
+  'reroute',
   'activate',
   'accept',
   'reject',

@@ -325,6 +325,7 @@ const arbitraryRequest = fc
     limit: cents(8_900, 10_100),
     splittable: fc.boolean(),
     venues: fc.tuple(candidate('SIMX'), candidate('SIMY'), candidate('SIMZ')),
+    rejectedBy: fc.subarray(['SIMX', 'SIMY', 'SIMZ']),
   })
   .map(
     (r): RoutingRequest => ({
@@ -337,12 +338,13 @@ const arbitraryRequest = fc
       splittable: r.splittable,
       now: NOW,
       venues: r.venues,
+      rejectedBy: r.rejectedBy,
     }),
   );
 
 describe('router properties (every built-in policy)', () => {
   test.each(ROUTING_POLICY_NAMES.map((p) => [p]))(
-    '%s: never more than the order, never through the limit, never a down venue',
+    '%s: never more than the order, never through the limit, never a down venue nor one that rejected the order',
     (policy) => {
       fc.assert(
         fc.property(arbitraryRequest, (req) => {
@@ -354,6 +356,7 @@ describe('router properties (every built-in policy)', () => {
           for (const a of d.allocations) {
             const v = byName.get(a.venue) as VenueCandidate;
             expect(v.down).toBe(false);
+            expect(req.rejectedBy).not.toContain(a.venue);
             if (v.failedAt !== null) expect(NOW - v.failedAt >= FAILURE_COOLDOWN_MS).toBe(true);
             if (a.expectedPrice !== null)
               expect(isThroughLimit(req.side, a.expectedPrice, req.limitPrice)).toBe(false);

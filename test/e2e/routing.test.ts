@@ -184,6 +184,40 @@ it('a venue taken down receives nothing until it is back', async () => {
   expect((await routedOf(after.id)).allocations.map((a) => a.venue)).toContain('SIMZ');
 });
 
+it('a venue that rejects a split child: the remainder is routed again, away from it, and the order fills whole', async () => {
+  await http.pinQuote('E2ERRT', { bid: '50.00', ask: '50.02', ask_size: '200', bid_size: '200' });
+  await http.expect(200, 'PUT', '/local/venues/SIMY', { reject_next: true });
+  try {
+    const placed = await http.submit({
+      symbol: 'E2ERRT',
+      qty: '400',
+      side: 'buy',
+      type: 'market',
+      time_in_force: 'day',
+    });
+    const filled = await http.untilStatus(placed.id, 'filled', 45_000);
+    expect(filled).toMatchObject({ filled_qty: '400' });
+    const trail = await http.auditTrail(placed.id);
+    const routings = trail
+      .filter((e) => e.type === 'OrderRouted')
+      .map((e) => e.data as unknown as Routed & { round?: number });
+    expect(routings).toHaveLength(2);
+    const [first, second] = routings as [Routed & { round?: number }, Routed & { round?: number }];
+    const atSimy = first.allocations.find((a) => a.venue === 'SIMY');
+    expect(atSimy).toBeDefined();
+    // The second routing is round 2, for what SIMY rejected, and never back to SIMY.
+    expect(second.round).toBe(2);
+    expect(second.excluded).toContainEqual({ venue: 'SIMY', reason: 'rejected_this_order' });
+    expect(second.allocations.map((a) => a.venue)).not.toContain('SIMY');
+    expect(second.allocations.reduce((s, a) => s + num(a.qty), 0)).toBe(num(atSimy?.qty));
+    const rejected = await http.order(atSimy?.childOrderId as string);
+    expect(rejected).toMatchObject({ status: 'rejected' });
+    for (const a of second.allocations) http.orders.add(a.childOrderId as string);
+  } finally {
+    await http.expect(200, 'PUT', '/local/venues/SIMY', { reject_next: false });
+  }
+});
+
 it('an account on cheapest_fee sends its order whole to the lowest taker fee; a slippage threshold breached is published', async () => {
   const tag = randomUUID().slice(0, 8).toUpperCase();
   const account = {

@@ -6,7 +6,8 @@
  * The shared rules (`decideRoute`), whatever the policy:
  * - Eligibility first, each exclusion with its reason: a venue the market shows down (`venue_down`),
  *   one the OMS saw fail within `FAILURE_COOLDOWN_MS` (`failed_recently`: Reg NMS self-help in
- *   spirit), a non-primary venue for an auction order (`auction_at_primary_only`: opg and cls
+ *   spirit), one that rejected a child of this order when its remainder is routed again
+ *   (`rejected_this_order`), a non-primary venue for an auction order (`auction_at_primary_only`: opg and cls
  *   execute in the listing market's auction), and for a marketable order a venue with no price on
  *   the side it takes (`no_quote`) or whose price is through the order's limit (`beyond_limit`).
  * - Marketable: a market order, or a limit (stop-limit) order whose limit reaches the NBBO's far
@@ -56,11 +57,14 @@ export interface RoutingRequest {
   readonly splittable: boolean;
   readonly now: number;
   readonly venues: readonly VenueCandidate[];
+  /** Venues that rejected this order's children: a re-route of the remainder does not go back. */
+  readonly rejectedBy?: readonly string[];
 }
 
 export type ExclusionReason =
   | 'venue_down'
   | 'failed_recently'
+  | 'rejected_this_order'
   | 'auction_at_primary_only'
   | 'no_quote'
   | 'beyond_limit';
@@ -158,6 +162,7 @@ function exclusionOf(
 ): ExclusionReason | null {
   if (v.down) return 'venue_down';
   if (v.failedAt !== null && request.now - v.failedAt < FAILURE_COOLDOWN_MS) return 'failed_recently';
+  if (request.rejectedBy?.includes(v.venue) === true) return 'rejected_this_order';
   if ((request.timeInForce === 'opg' || request.timeInForce === 'cls') && !v.primary)
     return 'auction_at_primary_only';
   if (marketable) {
@@ -288,6 +293,11 @@ export interface RoutingDecisionRecord {
     readonly childOrderId: string | null;
   }[];
   readonly reason: string;
+  /**
+   * Which routing of the order this is: absent for its first; 2, 3, ... for each re-route of a
+   * split order's remainder after a child was rejected (core algo-parent.ts `reconcileAlgo`).
+   */
+  readonly round?: number;
 }
 
 const text = (v: Nanos | null): string | null => (v === null ? null : formatNanos(v));
