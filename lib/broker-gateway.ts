@@ -135,6 +135,8 @@ export class BrokerGateway extends Construct {
   readonly forwardToVenue: NodejsFunction;
   readonly applyExecutionReport: NodejsFunction;
   readonly marketTick: NodejsFunction;
+  /** The in-flight check (every minute): cancels and replaces outstanding too long (issue 16). */
+  readonly checkInFlightRequests: NodejsFunction;
   readonly deadLetterQueues: Record<string, Queue> = {};
   /** The bus queues whose oldest message's age Operations alarms on. */
   readonly watchedQueues: Record<string, WatchedQueue> = {};
@@ -242,6 +244,23 @@ export class BrokerGateway extends Construct {
       name: 'ApplyExecutionReport',
       description: 'Venue execution reports to the OMS',
       eventPattern: { source: [VENUE_SOURCE], detailType: ['ExecutionReport'] },
+    });
+
+    // An acknowledged cancel or replace is never lost (issue 16): one outstanding longer than the
+    // threshold is sent again, or the venue's lost answer applied, from the venue's status query.
+    this.checkInFlightRequests = venueFunction(
+      'CheckInFlightRequests',
+      HANDLERS.checkInFlightRequests,
+      'Schedule: re-sends cancels/replaces outstanding too long, or applies the venue answer it missed',
+      BUS_TARGET_FUNCTION_TIMEOUT,
+    );
+    useTable(this.checkInFlightRequests, stores.events, ENV.eventStoreTable, 'readWrite');
+    useTable(this.checkInFlightRequests, stores.orders, ENV.ordersTable, 'read');
+    useTable(this.checkInFlightRequests, stores.idempotency, ENV.idempotencyTable, 'write');
+    new Rule(this, 'CheckInFlightRequestsSchedule', {
+      description: 'In-flight check of cancels and replaces',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(this.checkInFlightRequests, { ...RULE_TARGET_RETRY, retryAttempts: 0 })],
     });
   }
 

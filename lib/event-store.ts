@@ -87,6 +87,15 @@ export class EventStore extends Construct {
       sortKey: { name: 'createdKey', type: AttributeType.STRING },
       projectionType: ProjectionType.KEYS_ONLY,
     });
+    // Sparse: only orders with a cancel or replace outstanding carry `requestInFlight`
+    // (`request#<shard>`), sorted by when it was asked, so the in-flight check reads just those,
+    // oldest first. Keys only: it needs the order id. A filled market order never enters it.
+    this.orders.addGlobalSecondaryIndex({
+      indexName: ORDERS_INDEX.byRequestInFlight,
+      partitionKey: { name: 'requestInFlight', type: AttributeType.STRING },
+      sortKey: { name: 'requestedAt', type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
     // Sparse: only stops the OMS holds (phase armed) carry `armedSymbol` (the upper-cased symbol), so
     // the held-trigger watcher scans just those. Projection ALL: it needs each order's stop terms.
     this.orders.addGlobalSecondaryIndex({

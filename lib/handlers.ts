@@ -48,6 +48,8 @@ export const HANDLERS = {
   // Broker Gateway (simulated venue)
   submitToVenue: 'lambdas/broker-gateway/submit-to-venue.ts',
   forwardToVenue: 'lambdas/broker-gateway/forward-to-venue.ts',
+  // Cancels and replaces outstanding too long: re-sent, or resolved from the venue's status (scheduled; issue 16)
+  checkInFlightRequests: 'lambdas/broker-gateway/check-in-flight-requests.ts',
   applyExecutionReport: 'lambdas/broker-gateway/apply-execution-report.ts',
   marketTick: 'lambdas/broker-gateway/simulated/market-tick.ts',
   // trade_updates WebSocket (Alpaca protocol): $connect, authenticate, listen, $default, $disconnect

@@ -12,12 +12,14 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import {
   type AttributeDefinition,
   CreateTableCommand,
+  DescribeTableCommand,
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   type GlobalSecondaryIndex,
   type KeySchemaElement,
   ListTablesCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { spawnWatched, type WatchedProcess } from './child-process.js';
@@ -297,8 +299,31 @@ export function createTableInput(table: TableSpec): ConstructorParameters<typeof
 }
 
 /**
+ * A table a persisted `--data-dir` kept from an older version of the stack gets the GSIs it lacks
+ * (a new release's index: the in-flight check's `byRequestInFlight`), as a stack update adds them
+ * on AWS; DynamoDB Local backfills them. Existing indexes are left as they are.
+ */
+async function addMissingIndexes(client: DynamoDBClient, table: TableSpec): Promise<void> {
+  const described = await client.send(new DescribeTableCommand({ TableName: table.tableName }));
+  const existing = new Set((described.Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+  const definitions = attributeDefinitions(table);
+  for (const index of table.globalSecondaryIndexes) {
+    if (existing.has(index.name)) continue;
+    const { KeySchema, Projection } = globalSecondaryIndex(index);
+    await client.send(
+      new UpdateTableCommand({
+        TableName: table.tableName,
+        AttributeDefinitions: definitions,
+        GlobalSecondaryIndexUpdates: [{ Create: { IndexName: index.name, KeySchema, Projection } }],
+      }),
+    );
+  }
+}
+
+/**
  * Creates the tables (with their TTL setting). Idempotent: a table that already exists (a persisted
- * `--data-dir`) is left as it is; TTL is enabled only where it is not yet.
+ * `--data-dir`) keeps its data and gets only the indexes it lacks; TTL is enabled only where it is
+ * not yet.
  */
 export async function createTables(endpoint: string, tables: readonly TableSpec[]): Promise<void> {
   const client = localDynamoDbClient(endpoint);
@@ -309,6 +334,7 @@ export async function createTables(endpoint: string, tables: readonly TableSpec[
           await client.send(new CreateTableCommand(createTableInput(table)));
         } catch (error) {
           if (!(error instanceof ResourceInUseException)) throw error;
+          await addMissingIndexes(client, table);
         }
         if (table.ttlAttribute === null) return;
         const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: table.tableName }));

@@ -60,6 +60,11 @@ export interface LocalOmsOptions {
   readonly expiryGraceSeconds?: number;
   /** Days with a session, e.g. `sun,mon,tue,wed,thu,fri,sat` (OMS_SESSION_DAYS; default Monday to Friday). */
   readonly sessionDays?: string;
+  /**
+   * How long a cancel or replace may be outstanding before the in-flight check re-sends it or
+   * applies the venue's lost answer (OMS_IN_FLIGHT_THRESHOLD_MS; default core IN_FLIGHT_THRESHOLD_MS).
+   */
+  readonly inFlightThresholdMs?: number;
   /** Holiday calendar, `nyse` or `none` (OMS_SESSION_CALENDAR; default nyse, none when sessionDays is set). */
   readonly sessionCalendar?: string;
   /**
@@ -264,6 +269,9 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
     const gtcMaxAgeDays = options.gtcMaxAgeDays ?? process.env.OMS_GTC_MAX_AGE_DAYS;
     if (gtcMaxAgeDays !== undefined && gtcMaxAgeDays !== '')
       baseEnv.OMS_GTC_MAX_AGE_DAYS = String(gtcMaxAgeDays);
+    // How long a cancel or replace may be outstanding before the in-flight check acts (issue 16).
+    const inFlight = options.inFlightThresholdMs ?? process.env.OMS_IN_FLIGHT_THRESHOLD_MS;
+    if (inFlight !== undefined && inFlight !== '') baseEnv.OMS_IN_FLIGHT_THRESHOLD_MS = String(inFlight);
     // A WebSocket stage's callback URL (`stage.callbackUrl`) reaches the management stand-in.
     const managementUrl = (api: string, stage: string) => `${awsUrl}/ws/${api}/${stage}`;
     const runtime = new LocalLambdaRuntime(topology.functions, {

@@ -10,6 +10,7 @@ export * from './event-schemas.js';
 export * from './events.js';
 export * from './execution-quality.js';
 export * from './field-error.js';
+export * from './in-flight.js';
 export * from './market-calendar.js';
 export * from './market-quote.js';
 export * from './order.js';

@@ -141,6 +141,11 @@ export interface OrderState {
   /** Who asked for the outstanding (or last) cancel (`OrderCancelRequested.requestedBy`). */
   readonly cancelRequestedBy: string | null;
   readonly replaceRequest: PendingReplace | null;
+  /**
+   * When the outstanding (or last) cancel or replace was asked for (ISO): how long it has been in
+   * flight (core in-flight.ts). Absent on orders no one has asked to cancel or replace.
+   */
+  readonly requestedAt?: string;
   /** Every execution id seen, applied or quarantined: a redelivered report is recognised. */
   readonly executions: ReadonlyMap<string, Execution>;
   /** Quarantined reports by `execId|lastQty|lastPx`: a redelivered one is not recorded again. */
@@ -1288,7 +1293,12 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
       return { ...s, executions, quarantinedReports };
     }
     case 'OrderCancelRequested':
-      return { ...s, cancelRequest: 'requested', cancelRequestedBy: e.data.requestedBy };
+      return {
+        ...s,
+        cancelRequest: 'requested',
+        cancelRequestedBy: e.data.requestedBy,
+        requestedAt: e.occurredAt,
+      };
     case 'OrderCancelAcknowledged':
       return { ...s, cancelRequest: 'acknowledged' };
     case 'OrderCanceled':
@@ -1304,6 +1314,7 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
     case 'OrderReplaceRequested':
       return {
         ...s,
+        requestedAt: e.occurredAt,
         replaceRequest: {
           replacementOrderId: e.data.replacementOrderId,
           changes: e.data.changes,

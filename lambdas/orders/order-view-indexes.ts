@@ -17,6 +17,11 @@ export const ORDERS_INDEX = {
   byPendingNew: 'byPendingNew',
   /** Sparse `armedSymbol` (stops the OMS holds), projection ALL: the held-trigger watcher. */
   byArmedSymbol: 'byArmedSymbol',
+  /**
+   * Sparse `requestInFlight` (a cancel or replace outstanding), sorted by `requestedAt`, keys only:
+   * the broker gateway's in-flight check (issue 16).
+   */
+  byRequestInFlight: 'byRequestInFlight',
 } as const;
 
 /**

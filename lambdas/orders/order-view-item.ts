@@ -3,11 +3,13 @@
  * filters query (GSIs `byAccount`, `byAccountSymbol` and the sparse `byAccountOpen`, all sorted
  * by `createdKey`), the sparse key of `byPendingNew`, through which the stalled-workflow sweeper
  * finds orders still pending_new, and the sparse key of `byArmedSymbol`, through which the
- * held-trigger watcher finds the stops the OMS holds. Pure: derived from the replayed state only.
+ * held-trigger watcher finds the stops the OMS holds, and the sparse key of `byRequestInFlight`,
+ * through which the in-flight check finds cancels and replaces still outstanding. Pure: derived from the replayed state only.
  */
 import { gunzipSync } from 'node:zlib';
 import {
   type AlpacaOrder,
+  hasRequestInFlight,
   type OrderState,
   openClosedOf,
   statusOf,
@@ -24,13 +26,25 @@ export const PENDING_NEW_SHARDS = 8;
 
 /** `pending_new#<shard>`: the order's `byPendingNew` partition (stable: a hash of the order id). */
 export function awaitingWorkflowKey(orderId: string): string {
-  // FNV-1a, 32 bit.
+  return `pending_new#${shardOf(orderId)}`;
+}
+
+/** A stable shard of an order id in [0, PENDING_NEW_SHARDS) (FNV-1a, 32 bit). */
+function shardOf(orderId: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < orderId.length; i++) {
     h ^= orderId.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  return `pending_new#${h % PENDING_NEW_SHARDS}`;
+  return h % PENDING_NEW_SHARDS;
+}
+
+/** `byRequestInFlight` partitions: as `byPendingNew`'s, spread by order id. */
+export const REQUEST_IN_FLIGHT_SHARDS = PENDING_NEW_SHARDS;
+
+/** `request#<shard>`: the order's `byRequestInFlight` partition. */
+export function requestInFlightKey(orderId: string): string {
+  return `request#${shardOf(orderId)}`;
 }
 
 export interface OrderViewItem {
@@ -68,6 +82,14 @@ export interface OrderViewItem {
    * `byPendingNew`. The projector writes whole items, so a later status removes it.
    */
   readonly awaitingWorkflow?: string;
+  /**
+   * Present only while a cancel or replace is outstanding at the venue (`request#<shard>`, core
+   * in-flight.ts `hasRequestInFlight`), with `requestedAt` its sort key: the sparse GSI
+   * `byRequestInFlight` through which the broker gateway's in-flight check finds requests older
+   * than the threshold (lambdas/broker-gateway/check-in-flight-requests.ts).
+   */
+  readonly requestInFlight?: string;
+  readonly requestedAt?: string;
   /**
    * Present only while the OMS holds the order's trigger (phase `armed`): the upper-cased symbol,
    * the sparse key of GSI `byArmedSymbol` (lambdas/held-triggers/watch-held-triggers.ts). The projector
@@ -115,6 +137,12 @@ export function orderViewItem(state: OrderState): OrderViewItem {
     // the order stays where the stalled-workflow sweeper finds it until the venue acknowledges it.
     ...(status === 'pending_new' || (state.phase === 'pending_new' && state.cancelRequest === 'requested')
       ? { awaitingWorkflow: awaitingWorkflowKey(state.orderId) }
+      : {}),
+    ...(hasRequestInFlight(state)
+      ? {
+          requestInFlight: requestInFlightKey(state.orderId),
+          requestedAt: state.requestedAt ?? state.updatedAt,
+        }
       : {}),
     ...(openClosed === 'open' ? { openInAccount: state.accountId } : {}),
     ...(state.phase === 'armed' ? { armedSymbol: symbol } : {}),

@@ -39,6 +39,8 @@ export const ENV = {
   tradeStreamCallbackUrl: 'TRADE_STREAM_CALLBACK_URL',
   /** Data Warehouse (issue 15): JSON `{<delivery stream name>: <table>}` for the Firehose transformation. */
   warehouseStreamTables: 'WAREHOUSE_STREAM_TABLES',
+  /** Issue 16: how long a cancel or replace may be outstanding before the in-flight check acts (ms). */
+  inFlightThresholdMs: 'OMS_IN_FLIGHT_THRESHOLD_MS',
 } as const;
 
 /**

@@ -108,7 +108,7 @@ describe('tables', () => {
     expect(resources[id]?.DeletionPolicy).toBe('Retain');
   });
 
-  test('orders read model: the list GSIs project only what a listing filters on, the open/closed one also what risk values, the sweeper one keys only, the held-trigger watcher one ALL', () => {
+  test('orders read model: the list GSIs project only what a listing filters on, the open/closed one also what risk values, the sweeper and in-flight check ones keys only, the held-trigger watcher one ALL', () => {
     const tables = ofType('AWS::DynamoDB::Table').filter(([, t]) =>
       (t.Properties.GlobalSecondaryIndexes ?? []).some((g: Json) => g.IndexName === 'byAccount'),
     );
@@ -130,6 +130,7 @@ describe('tables', () => {
       ['byAccountSymbol', 'accountSymbol:HASH,createdKey:RANGE', list],
       ['byArmedSymbol', 'armedSymbol:HASH,createdKey:RANGE', 'ALL'],
       ['byPendingNew', 'awaitingWorkflow:HASH,createdKey:RANGE', 'KEYS_ONLY'],
+      ['byRequestInFlight', 'requestInFlight:HASH,requestedAt:RANGE', 'KEYS_ONLY'],
     ]);
   });
 

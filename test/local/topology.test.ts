@@ -72,6 +72,7 @@ describe('the synthesized OMS template', () => {
         ['byAccountOpen', 'openInAccount:S', 'createdKey:S', 'INCLUDE'],
         ['byAccountSymbol', 'accountSymbol:S', 'createdKey:S', 'INCLUDE'],
         ['byPendingNew', 'awaitingWorkflow:S', 'createdKey:S', 'KEYS_ONLY'],
+        ['byRequestInFlight', 'requestInFlight:S', 'requestedAt:S', 'KEYS_ONLY'],
         ['byArmedSymbol', 'armedSymbol:S', 'createdKey:S', 'ALL'],
       ],
       null,
@@ -247,6 +248,7 @@ describe('the synthesized OMS template', () => {
   test.each([
     [HANDLERS.marketTick, 'rate(1 minute)'],
     [HANDLERS.startStalledWorkflows, 'rate(1 minute)'],
+    [HANDLERS.checkInFlightRequests, 'rate(1 minute)'],
   ])('schedules %s at %s on the default bus', (entry, expression) => {
     const fn = fnByEntry(entry);
     const rule = topo.rules.find((r) =>
@@ -261,7 +263,7 @@ describe('the synthesized OMS template', () => {
   });
 
   test('subscriber and warehouse rules: queue targets with DLQs, the warehouse streams as Firehose targets', () => {
-    expect(topo.rules).toHaveLength(13);
+    expect(topo.rules).toHaveLength(14);
     expect(topo.rules.flatMap((r) => r.targets.filter((t) => t.kind === 'recorder'))).toEqual([]);
     const streams = new Set(topo.deliveryStreams.map((s) => s.logicalId));
     const firehoseTargets = topo.rules.flatMap((r) => r.targets.filter((t) => t.kind === 'firehose'));
