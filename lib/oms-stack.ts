@@ -132,7 +132,11 @@ export class OmsStack extends Stack {
       api: this.orderApi.api,
       stateMachine: this.lifecycle.stateMachine,
       algoStateMachine: this.algoOrders.stateMachine,
-      scheduledFunctions: { WatchHeldTriggers: this.heldTriggers.watcher },
+      scheduledFunctions: {
+        WatchHeldTriggers: this.heldTriggers.watcher,
+        CheckInFlightRequests: this.brokerGateway.checkInFlightRequests,
+      },
+      inFlightCheck: this.brokerGateway.checkInFlightRequests,
       streamConsumers: this.streamConsumers.functions,
       deadLetterQueues: {
         ...this.streamConsumers.deadLetterQueues,

@@ -43,6 +43,8 @@ export interface OperationsProps {
    * that should have triggered): an alarm on any error.
    */
   readonly scheduledFunctions?: Record<string, NodejsFunction>;
+  /** The broker gateway's in-flight check (issue 16): its breaks and failed checks alarm. */
+  readonly inFlightCheck?: NodejsFunction;
 }
 
 export class Operations extends Construct {
@@ -135,6 +137,31 @@ export class Operations extends Construct {
         fn.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),
         0,
         `${name} failed a run: orders it should act on may be waiting (see its log)`,
+      );
+    }
+
+    // An acknowledged cancel or replace is never lost (issue 16): what the in-flight check could
+    // not settle on its own is an operator's, at once.
+    if (props.inFlightCheck !== undefined) {
+      const inFlight = (metricName: string) =>
+        new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName,
+          dimensionsMap: { service: 'oms-check-in-flight-requests' },
+          period: Duration.minutes(5),
+          statistic: 'Sum',
+        });
+      alarm(
+        'InFlightRequestBreak',
+        inFlight('InFlightRequestBreaks'),
+        0,
+        'A cancel or replace outstanding too long could not be settled from the venue status (the order records the break)',
+      );
+      alarm(
+        'InFlightCheckFailed',
+        inFlight('InFlightChecksFailed'),
+        0,
+        'The in-flight check failed for an order: its cancel or replace may still be outstanding (see its log)',
       );
     }
 

@@ -97,7 +97,8 @@ function missedReport(
   };
 }
 
-async function resolve(deps: InFlightCheckDeps, orderId: string): Promise<InFlightOutcome> {
+/** Settles one order's outstanding request (see the module comment); never throws: `failed` is counted. */
+export async function resolveInFlightRequest(deps: InFlightCheckDeps, orderId: string): Promise<InFlightOutcome> {
   try {
     const { state } = await deps.store.loadState(orderId);
     if (state === undefined) return 'none';
@@ -172,7 +173,7 @@ export async function checkInFlightRequests(deps: InFlightCheckDeps): Promise<In
     failed: 0,
   };
   // One order at a time: a handful per run, and each may call its venue.
-  for (const orderId of orderIds) outcomes[await resolve(deps, orderId)]++;
+  for (const orderId of orderIds) outcomes[await resolveInFlightRequest(deps, orderId)]++;
   return { found: orderIds.length, outcomes };
 }
 

@@ -3,10 +3,17 @@
  * runs in a process of its own on a data directory; a cancel and a replace are accepted by the API
  * while the venue is slow to answer (so they are still on their way, in local mode's in-memory
  * queues, when it dies); the process is killed (SIGKILL: nothing flushed, its queues and workflows
- * gone) and started again on the same directory. The in-flight check (core in-flight.ts, the broker
- * gateway's check-in-flight-requests.ts, run from start-up on) finds both requests outstanding past
- * the threshold, asks the venue and sends them again: the order is canceled, the other replaced,
- * once each. Then the same again on the replacement: a second crash loses nothing either.
+ * gone) and started again on the same directory. The order is canceled, the other replaced, once
+ * each; then the same again on the replacement: a second crash loses nothing either.
+ *
+ * Two paths carry a request through such a restart, and this test holds the outcome whichever
+ * does: local mode's stream pollers start again at the event store stream's trim horizon, so the
+ * order stream re-publishes the request (subscribers dedupe by event id) while the stream still
+ * holds it; and the in-flight check (core in-flight.ts, the broker gateway's
+ * check-in-flight-requests.ts, run from start-up on) re-sends any request outstanding past its
+ * threshold, or applies the venue's lost answer, from the venue's status query: the guarantee that
+ * does not depend on the stream (on AWS a stream is not replayed; its records expire after 24 h).
+ * test/broker-gateway/check-in-flight-requests.test.ts covers each of the check's resolutions.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -95,6 +102,18 @@ async function venueOf(http: OmsHttp, orderId: string): Promise<string> {
 
 const count = (trail: { type: string }[], type: string) => trail.filter((e) => e.type === type).length;
 
+/**
+ * Waits until the bus has delivered the order's `type` event: the publisher has marked it
+ * published (a replay after a restart will not send it again), and the forward to the venue is
+ * in local mode's memory only: the case that used to lose the request.
+ */
+async function published(http: OmsHttp, orderId: string, type: string): Promise<void> {
+  await eventually(async () => {
+    const events = await http.busEvents(orderId);
+    if (!events.some((e) => e['detail-type'] === type)) throw new Error(`${type} not on the bus yet`);
+  }, 30_000);
+}
+
 it('a cancel and a replace in flight when local mode is killed are carried out after it restarts; twice', async () => {
   let http = await start();
   await http.pinQuote('CRASH', { bid: '30.00', ask: '30.02' });
@@ -111,7 +130,8 @@ it('a cancel and a replace in flight when local mode is killed are carried out a
   const b = await resting('25.5');
   await http.untilStatus(a.id, 'new', 60_000);
   await http.untilStatus(b.id, 'new', 60_000);
-  // The venues answer only after 5 s (the most a venue control allows): the requests below are still on their way when the process dies.
+  // The venues answer only after 5 s (the most a venue control allows): the requests below are
+  // still on their way when the process dies.
   const venues = [...new Set([await venueOf(http, a.id), await venueOf(http, b.id)])];
   for (const v of venues) await http.expect(200, 'PUT', `/local/venues/${v}`, { latency_ms: 5_000 });
 
@@ -135,6 +155,7 @@ it('a cancel and a replace in flight when local mode is killed are carried out a
   const venue2 = await venueOf(http, b.id);
   await http.expect(200, 'PUT', `/local/venues/${venue2}`, { latency_ms: 5_000 });
   await http.expect(204, 'DELETE', `/v2/orders/${replaced.id}`);
+  await published(http, replaced.id, 'OrderCancelRequested');
   await crash();
   http = await start();
   await http.expect(200, 'PUT', `/local/venues/${venue2}`, { latency_ms: 0 });

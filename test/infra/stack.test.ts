@@ -599,7 +599,11 @@ describe('operations', () => {
     ['ExecutionsTimedOut', 0, 1],
     ['IteratorAge', 60_000, 2], // the order stream and the group coordinator
     ['5xx', 0, 1],
-    ['Errors', 0, 1], // the held-trigger watcher: a failed run may leave a stop untriggered
+    // the held-trigger watcher (a failed run may leave a stop untriggered) and the in-flight check
+    // (a failed run may leave a cancel or replace outstanding)
+    ['Errors', 0, 2],
+    ['InFlightRequestBreaks', 0, 1],
+    ['InFlightChecksFailed', 0, 1],
   ])('%s alarms above %d (%d alarms), notifying the encrypted topic', (metric, threshold, count) => {
     const alarms = alarmsOn(metric);
     expect(alarms).toHaveLength(count);
