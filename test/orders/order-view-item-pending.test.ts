@@ -37,3 +37,35 @@ test.each(rows)('%s', (_name, commands, status, awaiting) => {
   expect(item.status).toBe(status);
   expect(item.awaitingWorkflow !== undefined).toBe(awaiting);
 });
+
+/**
+ * The in-flight check's sparse key (`requestInFlight`, with `requestedAt` its sort key, issue 16)
+ * is there exactly while a cancel or replace is outstanding, whatever the status shows, and gone
+ * once the venue answers either way.
+ */
+const accepted: OrderCommand = { type: 'accept', venueOrderId: 'v1' };
+const cancel: OrderCommand = { type: 'requestCancel', requestedBy: 'bot' };
+const replace: OrderCommand = {
+  type: 'requestReplace',
+  replacementOrderId: 'o2',
+  changes: { limitPrice: '9.5' },
+  requestedBy: 'bot',
+};
+// biome-ignore format: table
+const inFlight: [string, readonly OrderCommand[], boolean][] = [
+  ['working, nothing asked',                [accepted],                                                                false],
+  ['cancel asked (status still new)',       [accepted, cancel],                                                        true],
+  ['cancel acknowledged (pending_cancel)',  [accepted, cancel, { type: 'acknowledgeCancel' }],                         true],
+  ['canceled',                              [accepted, cancel, { type: 'confirmCancel' }],                             false],
+  ['cancel refused by the venue',           [accepted, cancel, { type: 'rejectCancel', reason: 'too_late_to_cancel' }], false],
+  ['replace asked',                         [accepted, replace],                                                       true],
+  ['replace refused by the venue',          [accepted, replace, { type: 'rejectReplace', reason: 'x' }],                false],
+  ['replaced',                              [accepted, replace, { type: 'confirmReplace' }],                           false],
+];
+
+test.each(inFlight)('requestInFlight: %s', (_name, commands, present) => {
+  const item = orderViewItem(order(commands));
+  expect(item.requestInFlight !== undefined).toBe(present);
+  expect(item.requestedAt !== undefined).toBe(present);
+  if (present) expect(item.requestInFlight).toMatch(/^request#[0-7]$/);
+});

@@ -13,6 +13,7 @@ import type { StoredEvent } from '../../lambdas/event-store/event-store.js';
 import { OrderStateCache } from '../../lambdas/event-store/state-cache.js';
 import {
   awaitingWorkflowKey,
+  requestInFlightKey,
   orderViewItem,
   PENDING_NEW_SHARDS,
 } from '../../lambdas/orders/order-view-item.js';
@@ -132,6 +133,10 @@ describe('projector', () => {
         exposure: expect.objectContaining({ type: 'limit', filled_qty: toAlpacaOrder(state).filled_qty }),
         // The sweeper's sparse key: only while pending_new.
         ...(status === 'pending_new' ? { awaitingWorkflow: awaitingWorkflowKey('o1') } : {}),
+        // The in-flight check's sparse key: only while a cancel or replace is outstanding (issue 16).
+        ...(status === 'pending_cancel' || status === 'pending_replace'
+          ? { requestInFlight: requestInFlightKey('o1'), requestedAt: state.requestedAt }
+          : {}),
       });
     },
   );
