@@ -98,7 +98,10 @@ function missedReport(
 }
 
 /** Settles one order's outstanding request (see the module comment); never throws: `failed` is counted. */
-export async function resolveInFlightRequest(deps: InFlightCheckDeps, orderId: string): Promise<InFlightOutcome> {
+export async function resolveInFlightRequest(
+  deps: InFlightCheckDeps,
+  orderId: string,
+): Promise<InFlightOutcome> {
   try {
     const { state } = await deps.store.loadState(orderId);
     if (state === undefined) return 'none';

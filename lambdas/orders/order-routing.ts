@@ -23,7 +23,6 @@ import {
   decideRoute,
   evolve,
   isClosedPhase,
-  type Nanos,
   nanos,
   type OrderEvent,
   type OrderState,

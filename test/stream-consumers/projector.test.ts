@@ -13,9 +13,9 @@ import type { StoredEvent } from '../../lambdas/event-store/event-store.js';
 import { OrderStateCache } from '../../lambdas/event-store/state-cache.js';
 import {
   awaitingWorkflowKey,
-  requestInFlightKey,
   orderViewItem,
   PENDING_NEW_SHARDS,
+  requestInFlightKey,
 } from '../../lambdas/orders/order-view-item.js';
 import { type ProjectorDeps, projectBatch } from '../../lambdas/stream-consumers/projector.js';
 import { limitOrder, OrderBook } from '../core/order-book.js';
