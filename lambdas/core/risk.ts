@@ -160,6 +160,20 @@ export interface RiskContext {
   readonly positionQty?: string;
   /** Qty of the symbol that the account's other open sell orders still hold. */
   readonly heldForSale?: string;
+  /**
+   * The account's other open orders in the order's symbol on the other side (wash-trade
+   * prevention); absent = not controlled.
+   */
+  readonly opposingOrders?: readonly OpposingOrder[];
+}
+
+/** An open order of the account on the other side of the same symbol. */
+export interface OpposingOrder {
+  readonly orderId: string;
+  readonly type: string;
+  readonly limitPrice: string | null;
+  /** A leg of a bracket, OCO or OTO (an exit of a complex order): not a wash-trade counterparty. */
+  readonly complexLeg: boolean;
 }
 
 export type RiskRule =
@@ -176,7 +190,8 @@ export type RiskRule =
   | 'no_reference_price'
   | 'trading_blocked'
   | 'short_sale'
-  | 'asset_not_shortable';
+  | 'asset_not_shortable'
+  | 'wash_trade';
 
 export interface RiskRefusal {
   readonly rule: RiskRule;
@@ -369,6 +384,14 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
     }
   }
 
+  const counterparty = washTradeCounterpartyOf(order, ctx.opposingOrders ?? []);
+  if (counterparty !== null)
+    refuse(
+      'wash_trade',
+      'no order against own resting orders',
+      `${WASH_TRADE_MESSAGE} (the account's ${order.side === 'buy' ? 'sell' : 'buy'} order ${counterparty.orderId}${counterparty.limitPrice === null ? '' : ` at ${counterparty.limitPrice}`} could trade against it)`,
+    );
+
   // An unknown symbol has no quote either: `unknown_asset` says why, once.
   if (needsPrice.length > 0 && asset !== null) {
     refuse(
@@ -378,6 +401,38 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
     );
   }
   return refusals;
+}
+
+/** What Alpaca answers an order it refuses as a potential wash trade. */
+export const WASH_TRADE_MESSAGE = 'potential wash trade detected. use complex orders';
+
+/**
+ * Wash-trade prevention (FINRA Rule 5210 and its Supplementary Material .02: a firm's procedures
+ * must prevent self-trades, orders of one account trading against each other), as Alpaca applies
+ * it: an order that could execute against the account's own open order on the other side of the
+ * same symbol is refused. It could when it trades at once or rests at a price that reaches the
+ * other order: a market order against any resting opposite order; a limit order against an
+ * opposite market order, or an opposite limit at or through its own (buy limit >= sell limit,
+ * sell limit <= buy limit). Not counted: stop orders on either side (not in the book until they
+ * trigger), the exits of a bracket,
+ * OCO or OTO, and a new bracket, OCO or OTO itself (Alpaca's advice, "use complex orders": a
+ * position's entry and exits are one order). Returns the first such order, or null.
+ */
+export function washTradeCounterpartyOf(
+  order: OrderSpec,
+  opposing: readonly OpposingOrder[],
+): OpposingOrder | null {
+  // A complex order (bracket, OCO, OTO) is the way Alpaca points to: not refused.
+  if (order.orderClass !== 'simple' || (order.type !== 'market' && order.type !== 'limit')) return null;
+  const own = order.type === 'limit' ? dec(order.limitPrice) : null;
+  for (const o of opposing) {
+    if (o.complexLeg || (o.type !== 'market' && o.type !== 'limit')) continue;
+    if (order.type === 'market' || o.type === 'market') return o;
+    const theirs = dec(o.limitPrice);
+    if (own === null || theirs === null) continue;
+    if (order.side === 'buy' ? own >= theirs : own <= theirs) return o;
+  }
+  return null;
 }
 
 /** The money the order commits, exact at scale 18; null when it has no price to value it at. */

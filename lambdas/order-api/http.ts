@@ -3,7 +3,7 @@
  * order into a response, and the wrapper that logs, flushes metrics and hides internal errors.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { fieldError } from '../core/index.js';
+import { fieldError, type RiskRefusal, WASH_TRADE_MESSAGE } from '../core/index.js';
 import type { PlaceOrderResult } from '../orders/orders-service.js';
 import { logger, metrics } from '../platform/observability.js';
 import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
@@ -85,6 +85,7 @@ export function placeOrderResponse(result: PlaceOrderResult): APIGatewayProxyStr
     case 'invalid':
       return fieldErrors(result.errors);
     case 'risk_refused':
+      if (result.refusals.some((r) => r.rule === 'wash_trade')) return washTradeResponse(result.refusals);
       return apiError(
         403,
         API_ERROR.riskRefused,
@@ -102,6 +103,15 @@ export function placeOrderResponse(result: PlaceOrderResult): APIGatewayProxyStr
     case 'conflict':
       return apiError(422, API_ERROR.unprocessable, result.message);
   }
+}
+
+/**
+ * Alpaca's answer to a potential wash trade (issue 16): 422, code 42210000, its message; the
+ * refusals (which of the account's orders it could trade against, and any other rule the order
+ * broke) ride along like every risk refusal's.
+ */
+export function washTradeResponse(refusals: readonly RiskRefusal[]): APIGatewayProxyStructuredResultV2 {
+  return apiError(422, API_ERROR.unprocessable, WASH_TRADE_MESSAGE, { refusals });
 }
 
 export const notFound = (what = 'order') => apiError(404, API_ERROR.notFound, `${what} not found`);

@@ -33,7 +33,7 @@ import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
-import { apiHandler, jsonBody, notFound } from './http.js';
+import { apiHandler, jsonBody, notFound, washTradeResponse } from './http.js';
 import { eventStore, loadOwnedOrder, plausibleOrderId } from './orders-access.js';
 import '../core/zod-messages.js';
 
@@ -168,6 +168,7 @@ export const handler = apiHandler('ReplaceOrder', async (event, principal) => {
     exposure: 'all',
   });
   const refusals = checkPreTradeRisk(replacement.spec, limits, context);
+  if (refusals.some((r) => r.rule === 'wash_trade')) return washTradeResponse(refusals);
   if (refusals.length > 0) {
     return apiError(403, API_ERROR.riskRefused, refusals[0]?.message ?? 'refused by pre-trade risk', {
       refusals,

@@ -18,7 +18,12 @@
  * which concurrent twins cannot both pass; it replaced a query of the account's recent orders
  * (issue 12).
  */
-import { BatchGetCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  type DynamoDBDocumentClient,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import {
   type AccountSettings,
@@ -28,6 +33,7 @@ import {
   assetFactsOf,
   DEFAULT_RISK_LIMITS,
   formatNanos,
+  isOpen,
   type LedgerState,
   type MarketQuote,
   type Multiplier,
@@ -35,8 +41,10 @@ import {
   multiply,
   type Nanos,
   ONE,
+  type OpposingOrder,
   type OrderSpec,
   type OrderState,
+  type OrderStatus,
   parseNanos,
   plainDecimalText,
   type RiskContext,
@@ -321,8 +329,68 @@ export async function loadRiskInputs(
             ...(snapshot.positionQty === undefined ? {} : { positionQty: snapshot.positionQty }),
           }),
       heldForSale: formatNanos(heldBy(exposed, symbol, 'sell')),
+      opposingOrders: await stillOpen(doc, opposingOf(exposed, symbol, order.side)),
     },
   };
+}
+
+/**
+ * The opposing orders the read model (a GSI, eventually consistent) lists, confirmed by a
+ * consistent read of their views: one that closed a moment ago (its fill applied, the index not yet
+ * caught up) cannot trade any more and must not refuse an order. Only an account with open orders
+ * on the other side of the symbol pays this read (one BatchGetItem).
+ */
+async function stillOpen(doc: DynamoDBDocumentClient, listed: OpposingOrder[]): Promise<OpposingOrder[]> {
+  if (listed.length === 0) return listed;
+  const table = requiredEnv(ENV.ordersTable);
+  const open = new Set<string>();
+  for (let i = 0; i < listed.length; i += 100) {
+    let keys: Record<string, unknown>[] | undefined = listed
+      .slice(i, i + 100)
+      .map((o) => ({ orderId: o.orderId }));
+    for (let attempt = 0; keys !== undefined && keys.length > 0 && attempt < 5; attempt++) {
+      const got: BatchGetCommandOutput = await doc.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [table]: {
+              Keys: keys,
+              ConsistentRead: true,
+              ProjectionExpression: 'orderId, #s',
+              ExpressionAttributeNames: { '#s': 'status' },
+            },
+          },
+        }),
+      );
+      for (const item of got.Responses?.[table] ?? [])
+        if (typeof item.orderId === 'string' && isOpen(item.status as OrderStatus)) open.add(item.orderId);
+      keys = got.UnprocessedKeys?.[table]?.Keys;
+    }
+  }
+  return listed.filter((o) => open.has(o.orderId));
+}
+
+/**
+ * The account's open orders on the other side of `symbol` (core risk.ts wash-trade prevention):
+ * an algorithmic parent is not at a venue (its children, listed too, are); the exits of a bracket,
+ * OCO or OTO are flagged as complex legs.
+ */
+function opposingOf(open: readonly View[], symbol: string, side: string): OpposingOrder[] {
+  return open
+    .filter(
+      (v) =>
+        v.symbol.toUpperCase() === symbol &&
+        v.side !== side &&
+        v.contingencyRole !== 'algo_parent' &&
+        // What the index lists for a moment after its close, or with nothing left, cannot trade.
+        isOpen(v.status as OrderStatus) &&
+        (v.qty == null || (dec(v.qty) ?? 0n) > (dec(v.filled_qty) ?? 0n)),
+    )
+    .map((v) => ({
+      orderId: v.id,
+      type: v.type,
+      limitPrice: v.limit_price ?? null,
+      complexLeg: v.contingencyRole === 'take_profit' || v.contingencyRole === 'stop_loss',
+    }));
 }
 
 /**

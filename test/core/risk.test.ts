@@ -507,3 +507,51 @@ describe('checkPreTradeRisk', () => {
     });
   });
 });
+
+/**
+ * Wash-trade prevention (FINRA Rule 5210 Supplementary Material .02: procedures to prevent
+ * self-trades; Alpaca refuses "potential wash trade detected. use complex orders"): an order that
+ * could execute against the account's own open order on the other side of the symbol.
+ */
+describe('wash_trade', () => {
+  const sellLimit = (price: string, complexLeg = false) => ({
+    orderId: 's1',
+    type: 'limit',
+    limitPrice: price,
+    complexLeg,
+  });
+  const buyLimit = (price: string) => ({
+    orderId: 'b1',
+    type: 'limit',
+    limitPrice: price,
+    complexLeg: false,
+  });
+  // biome-ignore format: a table
+  const cases: [string, Record<string, unknown>, RiskContext['opposingOrders'], boolean][] = [
+    ['a market buy against an own resting sell limit (Alpaca refuses it)', { side: 'buy', type: 'market' },                       [sellLimit('101')],          true],
+    ['a buy limit at the own sell limit: they would cross',                { side: 'buy', type: 'limit', limit_price: '101' },   [sellLimit('101')],          true],
+    ['a buy limit through the own sell limit',                             { side: 'buy', type: 'limit', limit_price: '102' },   [sellLimit('101')],          true],
+    ['a buy limit below the own sell limit: they cannot trade',            { side: 'buy', type: 'limit', limit_price: '100.99' }, [sellLimit('101')],         false],
+    ['a sell limit at or below the own buy limit',                         { side: 'sell', type: 'limit', limit_price: '99' },   [buyLimit('99.5')],          true],
+    ['a sell limit above the own buy limit',                               { side: 'sell', type: 'limit', limit_price: '100' },  [buyLimit('99.5')],          false],
+    ['a limit against an own resting market order',                        { side: 'buy', type: 'limit', limit_price: '1' },     [{ orderId: 's2', type: 'market', limitPrice: null, complexLeg: false }], true],
+    ['an own opposite stop is not in the book until it triggers',          { side: 'buy', type: 'market' },                      [{ orderId: 's3', type: 'stop', limitPrice: null, complexLeg: false }],   false],
+    ['a new stop order is not checked (it rests off the book)',            { side: 'buy', type: 'stop', stop_price: '105' },     [sellLimit('101')],          false],
+    ['the opposite order is a bracket exit (a complex order): allowed',    { side: 'buy', type: 'market' },                      [sellLimit('101', true)],    false],
+    ['the new order is a bracket (Alpaca: "use complex orders")',          { side: 'buy', type: 'market', order_class: 'bracket', take_profit: { limit_price: '120' }, stop_loss: { stop_price: '80' } }, [sellLimit('101')], false],
+    ['no opposite order',                                                  { side: 'buy', type: 'market' },                      [],                          false],
+    ['not controlled (a context without the open orders)',                 { side: 'buy', type: 'market' },                      undefined,                   false],
+  ];
+  it.each(cases)('%s', (_name, request, opposingOrders, refused) => {
+    const order = spec({ symbol: 'AAPL', qty: '10', ...request });
+    const refusals = checkPreTradeRisk(order, OPEN, {
+      ...CTX,
+      ...(opposingOrders === undefined ? {} : { opposingOrders }),
+    });
+    expect(refusals.map((r) => r.rule)).toEqual(refused ? ['wash_trade'] : []);
+    if (refused)
+      expect(refusals[0]?.message).toMatch(
+        /^wash_trade: potential wash trade detected\. use complex orders \(/,
+      );
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * Compliance controls end to end (issue 16), through the HTTP API against the shared local mode,
+ * on an account of its own so nothing else trades against it:
+ * - wash-trade prevention: an order that could trade against the account's own resting order on
+ *   the other side is refused as Alpaca refuses it (422, 42210000, "potential wash trade detected.
+ *   use complex orders"), on placement and on a replace, and nothing is written.
+ */
+import { randomUUID } from 'node:crypto';
+import { eventually, OmsHttp, type SharedOms, seedAccount, sharedTradingDayOms } from './harness.js';
+
+jest.setTimeout(90_000);
+
+let oms: SharedOms;
+let http: OmsHttp;
+let trader: OmsHttp;
+const accountId = `e2e-cmp-${randomUUID().slice(0, 8)}`;
+const SYMBOL = 'E2EWASH';
+
+beforeAll(async () => {
+  ({ oms, http } = await sharedTradingDayOms());
+  const keyId = `PK${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
+  const secret = randomUUID();
+  await seedAccount(oms, {
+    keyId,
+    secret,
+    accountId,
+    settings: { cash: '100000', multiplier: '1', shortingEnabled: false },
+  });
+  trader = new OmsHttp(oms.apiUrl, keyId, secret);
+}, 90_000);
+
+afterAll(async () => {
+  await oms?.stop();
+});
+
+type Json = Record<string, unknown>;
+const WASH = { code: 42210000, message: 'potential wash trade detected. use complex orders' };
+
+it('an order that could trade against the account’s own resting opposite order is refused as Alpaca does; one that cannot is accepted', async () => {
+  await http.pinQuote(SYMBOL, { bid: '50.00', ask: '50.02', ask_size: '1000', bid_size: '1000' });
+  const bought = await trader.submit({
+    symbol: SYMBOL,
+    qty: '10',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await trader.untilStatus(bought.id, 'filled', 30_000);
+  await eventually(async () => {
+    const p = await trader.request<Json>('GET', `/v2/positions/${SYMBOL}`);
+    if (p.body.qty !== '10') throw new Error(`position ${JSON.stringify(p.body)}`);
+  }, 30_000);
+  // A resting sell of the position, above the market.
+  const sell = await trader.submit({
+    symbol: SYMBOL,
+    qty: '10',
+    side: 'sell',
+    type: 'limit',
+    limit_price: '55',
+    time_in_force: 'day',
+  });
+  await trader.untilStatus(sell.id, 'new', 30_000);
+  const count = async () =>
+    (await trader.request<Json[]>('GET', '/v2/orders?status=all&limit=500')).body.length;
+  const before = await count();
+
+  // A market buy could lift the account's own offer; so could a buy limit at or through 55.
+  for (const order of [
+    { type: 'market' },
+    { type: 'limit', limit_price: '55' },
+    { type: 'limit', limit_price: '55.01' },
+  ]) {
+    const refused = await trader.request<Json>('POST', '/v2/orders', {
+      symbol: SYMBOL,
+      qty: '1',
+      side: 'buy',
+      time_in_force: 'day',
+      ...order,
+    });
+    expect({ status: refused.status, ...refused.body }).toMatchObject({ status: 422, ...WASH });
+    expect(refused.body.refusals).toEqual([
+      expect.objectContaining({ rule: 'wash_trade', message: expect.stringContaining(sell.id) }),
+    ]);
+  }
+  expect(await count()).toBe(before);
+
+  // Below the offer they cannot meet: accepted. Replaced up to the offer: refused, the order unchanged.
+  const bid = await trader.submit({
+    symbol: SYMBOL,
+    qty: '1',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '49',
+    time_in_force: 'day',
+  });
+  await trader.untilStatus(bid.id, 'new', 30_000);
+  const replace = await trader.request<Json>('PATCH', `/v2/orders/${bid.id}`, { limit_price: '55.5' });
+  expect({ status: replace.status, ...replace.body }).toMatchObject({ status: 422, ...WASH });
+  expect(await trader.order(bid.id)).toMatchObject({ status: 'new', limit_price: '49' });
+
+  for (const id of [bid.id, sell.id]) {
+    await trader.expect(204, 'DELETE', `/v2/orders/${id}`);
+    await trader.untilStatus(id, 'canceled', 30_000);
+  }
+  // Nothing rests on the other side any more: the market buy goes through.
+  const after = await trader.submit({
+    symbol: SYMBOL,
+    qty: '1',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await trader.untilStatus(after.id, 'filled', 30_000);
+});
