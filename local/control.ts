@@ -45,6 +45,7 @@ import {
   VENUE_NAMES,
   VENUE_PROFILES,
 } from '../lambdas/core/index.js';
+import { type ApiScope, apiKeyItem } from '../lambdas/orders/accounts.js';
 import {
   assetFromItem,
   assetToItem,
@@ -314,6 +315,44 @@ export function createLocalControl(deps: LocalControlDeps) {
             return problem(404, 'not_found', `no account ${id}`);
           throw err;
         }
+      }
+      case 'PUT keys/{id}': {
+        // Issues (or replaces) an API key pair for an existing account, with its scope (issue 16):
+        // {"secret", "account_id", "scope": "trade" | "read_only"}; the secret is stored hashed.
+        const body = parseJson(req.body);
+        if (!body.ok) return problem(400, 'invalid_body', 'body: must be a JSON object');
+        const input = body.value as Record<string, unknown>;
+        const keyId = id as string;
+        const errors: string[] = [];
+        if (!/^[A-Za-z0-9]{8,64}$/.test(keyId)) errors.push('key id: must be 8-64 letters or digits');
+        for (const k of Object.keys(input))
+          if (!['secret', 'account_id', 'scope'].includes(k))
+            errors.push(`${k}: is not a key setting (secret, account_id, scope)`);
+        if (typeof input.secret !== 'string' || input.secret.length < 16)
+          errors.push('secret: must be a string of at least 16 characters');
+        if (typeof input.account_id !== 'string' || input.account_id === '')
+          errors.push('account_id: must name an account');
+        const scope = input.scope ?? 'trade';
+        if (scope !== 'trade' && scope !== 'read_only') errors.push('scope: must be "trade" or "read_only"');
+        if (errors.length > 0) return problem(400, 'invalid_body', errors.join('; '));
+        const accountId = input.account_id as string;
+        const account = await deps.doc.send(
+          new GetCommand({
+            TableName: accountsTable(),
+            Key: { pk: `account#${accountId}` },
+            ConsistentRead: true,
+          }),
+        );
+        if (account.Item === undefined) return problem(404, 'not_found', `no account ${accountId}`);
+        const item = apiKeyItem({
+          keyId,
+          secret: input.secret as string,
+          principalId: `local-key-${keyId}`,
+          accountIds: [accountId],
+          scope: scope as ApiScope,
+        });
+        await deps.doc.send(new PutCommand({ TableName: accountsTable(), Item: item }));
+        return json(200, { key_id: keyId, account_id: accountId, scope, status: item.status });
       }
       case 'GET accounts/{id}': {
         const got = await deps.doc.send(

@@ -172,6 +172,8 @@ export interface OpposingOrder {
   readonly orderId: string;
   readonly type: string;
   readonly limitPrice: string | null;
+  /** `opg` and `cls` orders trade only in their auction (an opening and a closing order never meet). */
+  readonly timeInForce: string;
   /** A leg of a bracket, OCO or OTO (an exit of a complex order): not a wash-trade counterparty. */
   readonly complexLeg: boolean;
 }
@@ -413,7 +415,8 @@ export const WASH_TRADE_MESSAGE = 'potential wash trade detected. use complex or
  * same symbol is refused. It could when it trades at once or rests at a price that reaches the
  * other order: a market order against any resting opposite order; a limit order against an
  * opposite market order, or an opposite limit at or through its own (buy limit >= sell limit,
- * sell limit <= buy limit). Not counted: stop orders on either side (not in the book until they
+ * sell limit <= buy limit), in the same market: an opening-auction (opg) order meets only opg
+ * orders, a closing-auction (cls) order only cls orders, the others each other. Not counted: stop orders on either side (not in the book until they
  * trigger), the exits of a bracket,
  * OCO or OTO, and a new bracket, OCO or OTO itself (Alpaca's advice, "use complex orders": a
  * position's entry and exits are one order). Returns the first such order, or null.
@@ -425,8 +428,10 @@ export function washTradeCounterpartyOf(
   // A complex order (bracket, OCO, OTO) is the way Alpaca points to: not refused.
   if (order.orderClass !== 'simple' || (order.type !== 'market' && order.type !== 'limit')) return null;
   const own = order.type === 'limit' ? dec(order.limitPrice) : null;
+  const auctionOf = (tif: string) => (tif === 'opg' || tif === 'cls' ? tif : 'continuous');
   for (const o of opposing) {
     if (o.complexLeg || (o.type !== 'market' && o.type !== 'limit')) continue;
+    if (auctionOf(o.timeInForce) !== auctionOf(order.timeInForce)) continue;
     if (order.type === 'market' || o.type === 'market') return o;
     const theirs = dec(o.limitPrice);
     if (own === null || theirs === null) continue;

@@ -49,7 +49,10 @@ export function createAuthorizer(deps: AuthorizerDeps) {
     if (verdict.ok)
       return {
         isAuthorized: true,
-        context: { authenticated: 'true', ...authorizerContext(verdict.principalId, verdict.accountIds) },
+        context: {
+          authenticated: 'true',
+          ...authorizerContext(verdict.principalId, verdict.accountIds, verdict.scope),
+        },
       };
     logger.info('authentication refused', {
       reason: verdict.reason,

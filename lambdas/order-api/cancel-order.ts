@@ -171,10 +171,14 @@ async function cancelAll(principal: Principal, requestId: string) {
   return json(207, out);
 }
 
-export const handler = apiHandler('CancelOrder', async (event, principal) => {
-  const requestId = event.requestContext.requestId;
-  if (event.routeKey === 'DELETE /v2/orders') return cancelAll(principal, requestId);
-  const orderId = event.pathParameters?.order_id;
-  if (event.routeKey !== 'DELETE /v2/orders/{order_id}' || !plausibleOrderId(orderId)) return notFound();
-  return asResponse(await requestCancel(eventStore(), orderId, principal, requestId));
-});
+export const handler = apiHandler(
+  'CancelOrder',
+  async (event, principal) => {
+    const requestId = event.requestContext.requestId;
+    if (event.routeKey === 'DELETE /v2/orders') return cancelAll(principal, requestId);
+    const orderId = event.pathParameters?.order_id;
+    if (event.routeKey !== 'DELETE /v2/orders/{order_id}' || !plausibleOrderId(orderId)) return notFound();
+    return asResponse(await requestCancel(eventStore(), orderId, principal, requestId));
+  },
+  { trades: true },
+);

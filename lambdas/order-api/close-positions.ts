@@ -133,12 +133,16 @@ async function closeAll(book: AccountBook, principal: Principal, requestId: stri
   return json(207, out);
 }
 
-export const handler = apiHandler('ClosePositions', async (event, principal) => {
-  const loaded = await loadAccountBook(dynamo, marketData(), principal.accountId, Date.now());
-  if (!loaded.ok) return apiError(403, API_ERROR.riskRefused, `account_not_configured: ${loaded.problem}`);
-  const query = event.queryStringParameters ?? {};
-  const requestId = event.requestContext.requestId;
-  if (event.routeKey === 'DELETE /v2/positions') return closeAll(loaded.book, principal, requestId, query);
-  const symbol = symbolOf(loaded.book, event.pathParameters?.symbol_or_asset_id ?? '');
-  return closeOne(loaded.book, principal, requestId, symbol, query);
-});
+export const handler = apiHandler(
+  'ClosePositions',
+  async (event, principal) => {
+    const loaded = await loadAccountBook(dynamo, marketData(), principal.accountId, Date.now());
+    if (!loaded.ok) return apiError(403, API_ERROR.riskRefused, `account_not_configured: ${loaded.problem}`);
+    const query = event.queryStringParameters ?? {};
+    const requestId = event.requestContext.requestId;
+    if (event.routeKey === 'DELETE /v2/positions') return closeAll(loaded.book, principal, requestId, query);
+    const symbol = symbolOf(loaded.book, event.pathParameters?.symbol_or_asset_id ?? '');
+    return closeOne(loaded.book, principal, requestId, symbol, query);
+  },
+  { trades: true },
+);

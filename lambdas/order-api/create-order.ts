@@ -7,29 +7,33 @@ import { apiHandler, hasLoneSurrogate, jsonBody, placeOrderResponse } from './ht
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const IDEMPOTENCY_KEY_MAX = 255;
 
-export const handler = apiHandler('CreateOrder', async (event, principal) => {
-  const idempotencyKey = header(event.headers, IDEMPOTENCY_KEY_HEADER);
-  if (
-    idempotencyKey !== undefined &&
-    (idempotencyKey.length === 0 ||
-      idempotencyKey.length > IDEMPOTENCY_KEY_MAX ||
-      hasLoneSurrogate(idempotencyKey))
-  ) {
-    return apiError(
-      400,
-      API_ERROR.badRequest,
-      `Idempotency-Key: must be 1 to ${IDEMPOTENCY_KEY_MAX} characters of valid Unicode`,
-    );
-  }
-  const body = jsonBody(event);
-  if (!body.ok) return body.response;
-  const result = await placeOrder({
-    accountId: principal.accountId,
-    body: body.value,
-    ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
-    requestId: event.requestContext.requestId,
-    now: Date.now(),
-    source: 'api',
-  });
-  return placeOrderResponse(result);
-});
+export const handler = apiHandler(
+  'CreateOrder',
+  async (event, principal) => {
+    const idempotencyKey = header(event.headers, IDEMPOTENCY_KEY_HEADER);
+    if (
+      idempotencyKey !== undefined &&
+      (idempotencyKey.length === 0 ||
+        idempotencyKey.length > IDEMPOTENCY_KEY_MAX ||
+        hasLoneSurrogate(idempotencyKey))
+    ) {
+      return apiError(
+        400,
+        API_ERROR.badRequest,
+        `Idempotency-Key: must be 1 to ${IDEMPOTENCY_KEY_MAX} characters of valid Unicode`,
+      );
+    }
+    const body = jsonBody(event);
+    if (!body.ok) return body.response;
+    const result = await placeOrder({
+      accountId: principal.accountId,
+      body: body.value,
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+      requestId: event.requestContext.requestId,
+      now: Date.now(),
+      source: 'api',
+    });
+    return placeOrderResponse(result);
+  },
+  { trades: true },
+);

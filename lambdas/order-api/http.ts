@@ -116,6 +116,10 @@ export function washTradeResponse(refusals: readonly RiskRefusal[]): APIGatewayP
 
 export const notFound = (what = 'order') => apiError(404, API_ERROR.notFound, `${what} not found`);
 
+/** What a read-only key meets on a route that trades. */
+export const READ_ONLY_MESSAGE =
+  'forbidden: this API key is read-only (scope read_only); placing, replacing and canceling orders and closing positions need a key with scope trade';
+
 /**
  * The handler shell: resolves the principal, runs `fn`, and turns an unexpected error into a
  * 500 without internals in the body (the log has them).
@@ -123,6 +127,8 @@ export const notFound = (what = 'order') => apiError(404, API_ERROR.notFound, `$
 export function apiHandler(
   name: string,
   fn: (event: ApiEvent, principal: Principal) => Promise<APIGatewayProxyStructuredResultV2>,
+  /** `trades`: the route places, replaces or cancels orders: a read-only key gets 403 (issue 16). */
+  options: { readonly trades?: boolean } = {},
 ) {
   return async (event: ApiEvent): Promise<APIGatewayProxyStructuredResultV2> => {
     logger.appendKeys({ requestId: event.requestContext?.requestId, route: event.routeKey });
@@ -130,6 +136,10 @@ export function apiHandler(
       const who = principalOf(event);
       if (!who.ok) return who.response;
       logger.appendKeys({ accountId: who.principal.accountId });
+      if (options.trades === true && who.principal.scope !== 'trade') {
+        metrics.addMetric(`${name}Status4xx`, 'Count', 1);
+        return apiError(403, API_ERROR.riskRefused, READ_ONLY_MESSAGE);
+      }
       const response = await fn(event, who.principal);
       metrics.addMetric(`${name}Status${Math.floor((response.statusCode ?? 200) / 100)}xx`, 'Count', 1);
       return response;

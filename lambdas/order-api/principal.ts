@@ -9,7 +9,7 @@ import type {
   APIGatewayProxyEventV2WithLambdaAuthorizer,
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
-import { header } from '../orders/accounts.js';
+import { type ApiScope, header } from '../orders/accounts.js';
 import { API_ERROR, apiError } from './api-response.js';
 import type { AuthenticatedContext, UnauthenticatedContext } from './authorizer.js';
 
@@ -38,6 +38,8 @@ export interface Principal {
   readonly accountIds: readonly string[];
   /** The account this request acts on. */
   readonly accountId: string;
+  /** What the key or token may do: `read_only` may not place, replace or cancel (issue 16). */
+  readonly scope: ApiScope;
 }
 
 export type PrincipalResult =
@@ -47,7 +49,7 @@ export type PrincipalResult =
 export function principalOf(event: ApiEvent): PrincipalResult {
   // Read loosely: the context is whatever the authorizer put there.
   const ctx = event.requestContext.authorizer?.lambda as
-    | Partial<Record<'authenticated' | 'reason' | 'principalId' | 'accountIds', string>>
+    | Partial<Record<'authenticated' | 'reason' | 'principalId' | 'accountIds' | 'scope', string>>
     | undefined;
   if (ctx?.authenticated !== 'true') return unauthorized(ctx?.reason);
   const principalId = ctx.principalId;
@@ -65,5 +67,7 @@ export function principalOf(event: ApiEvent): PrincipalResult {
       ),
     };
   }
-  return { ok: true, principal: { principalId, accountIds, accountId: wanted || first } };
+  // A context without a scope (an authorizer before scopes) trades, as it always did.
+  const scope: ApiScope = ctx.scope === 'read_only' ? 'read_only' : 'trade';
+  return { ok: true, principal: { principalId, accountIds, accountId: wanted || first, scope } };
 }

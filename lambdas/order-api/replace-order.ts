@@ -118,74 +118,78 @@ async function clientOrderIdTaken(accountId: string, clientOrderId: string): Pro
   return found.Item !== undefined;
 }
 
-export const handler = apiHandler('ReplaceOrder', async (event, principal) => {
-  const orderId = event.pathParameters?.order_id;
-  if (!plausibleOrderId(orderId)) return notFound();
-  const body = jsonBody(event);
-  if (!body.ok) return body.response;
-  const parsed = replaceRequestSchema.safeParse(body.value);
-  if (!parsed.success) return fieldErrors(shapeErrors(parsed.error));
+export const handler = apiHandler(
+  'ReplaceOrder',
+  async (event, principal) => {
+    const orderId = event.pathParameters?.order_id;
+    if (!plausibleOrderId(orderId)) return notFound();
+    const body = jsonBody(event);
+    if (!body.ok) return body.response;
+    const parsed = replaceRequestSchema.safeParse(body.value);
+    if (!parsed.success) return fieldErrors(shapeErrors(parsed.error));
 
-  const store = eventStore();
-  const owned = await loadOwnedOrder(store, orderId, principal.accountId);
-  if (owned === null) return notFound();
-  const changes = changesOf(parsed.data, owned.state);
-  if ('field' in changes) return fieldErrors([changes]);
+    const store = eventStore();
+    const owned = await loadOwnedOrder(store, orderId, principal.accountId);
+    if (owned === null) return notFound();
+    const changes = changesOf(parsed.data, owned.state);
+    if ('field' in changes) return fieldErrors([changes]);
 
-  const now = Date.now();
-  const command: OrderCommand = {
-    type: 'requestReplace',
-    replacementOrderId: randomUUID(),
-    changes,
-    requestedBy: principal.principalId,
-  };
-  const dryRun = execute(owned.state, command, now).decision;
-  if (!dryRun.ok) return refusalResponse(dryRun);
-  // Turning an order into opg during the session: the venue would refuse it (auction_closed).
-  if (changes.timeInForce !== undefined && changes.timeInForce !== owned.state.spec.timeInForce) {
-    const auctionError = auctionEntryError(
-      changes.timeInForce,
-      now,
-      sessionCloseFromEnv(),
-      sessionOptionsFromEnv(),
-    );
-    if (auctionError !== null) return fieldErrors([auctionError]);
-  }
-  if (
-    changes.clientOrderId !== undefined &&
-    (await clientOrderIdTaken(principal.accountId, changes.clientOrderId))
-  ) {
-    return fieldErrors([fieldError('conflict', 'client_order_id', 'is already used for another order')]);
-  }
+    const now = Date.now();
+    const command: OrderCommand = {
+      type: 'requestReplace',
+      replacementOrderId: randomUUID(),
+      changes,
+      requestedBy: principal.principalId,
+    };
+    const dryRun = execute(owned.state, command, now).decision;
+    if (!dryRun.ok) return refusalResponse(dryRun);
+    // Turning an order into opg during the session: the venue would refuse it (auction_closed).
+    if (changes.timeInForce !== undefined && changes.timeInForce !== owned.state.spec.timeInForce) {
+      const auctionError = auctionEntryError(
+        changes.timeInForce,
+        now,
+        sessionCloseFromEnv(),
+        sessionOptionsFromEnv(),
+      );
+      if (auctionError !== null) return fieldErrors([auctionError]);
+    }
+    if (
+      changes.clientOrderId !== undefined &&
+      (await clientOrderIdTaken(principal.accountId, changes.clientOrderId))
+    ) {
+      return fieldErrors([fieldError('conflict', 'client_order_id', 'is already used for another order')]);
+    }
 
-  const replacement = previewReplacement(owned.state, command, now);
-  // The order being replaced is neither its own duplicate nor its own open exposure. The
-  // replacement commits its exposure now, next to every order open now (it skips the workflow's
-  // re-check), so all of them count, not only those placed before the original.
-  const self = { orderId: owned.state.orderId, createdAt: owned.state.createdAt };
-  const { limits, context } = await loadRiskInputs(principal.accountId, replacement.spec, now, {
-    self,
-    exposure: 'all',
-  });
-  const refusals = checkPreTradeRisk(replacement.spec, limits, context);
-  if (refusals.some((r) => r.rule === 'wash_trade')) return washTradeResponse(refusals);
-  if (refusals.length > 0) {
-    return apiError(403, API_ERROR.riskRefused, refusals[0]?.message ?? 'refused by pre-trade risk', {
-      refusals,
+    const replacement = previewReplacement(owned.state, command, now);
+    // The order being replaced is neither its own duplicate nor its own open exposure. The
+    // replacement commits its exposure now, next to every order open now (it skips the workflow's
+    // re-check), so all of them count, not only those placed before the original.
+    const self = { orderId: owned.state.orderId, createdAt: owned.state.createdAt };
+    const { limits, context } = await loadRiskInputs(principal.accountId, replacement.spec, now, {
+      self,
+      exposure: 'all',
     });
-  }
+    const refusals = checkPreTradeRisk(replacement.spec, limits, context);
+    if (refusals.some((r) => r.rule === 'wash_trade')) return washTradeResponse(refusals);
+    if (refusals.length > 0) {
+      return apiError(403, API_ERROR.riskRefused, refusals[0]?.message ?? 'refused by pre-trade risk', {
+        refusals,
+      });
+    }
 
-  const requestId = event.requestContext.requestId;
-  const result = await runReplaceCommand(
-    store,
-    orderId,
-    command,
-    (s) => ({ accountId: s.accountId, correlationId: requestId, causationId: requestId }),
-    () => now,
-    requiredEnv(ENV.idempotencyTable),
-  );
-  if (!result.decision.ok) return refusalResponse(result.decision);
-  if (result.clientOrderIdTaken)
-    return fieldErrors([fieldError('conflict', 'client_order_id', 'is already used for another order')]);
-  return json(200, { ...toAlpacaOrder(replacement), status: 'accepted' });
-});
+    const requestId = event.requestContext.requestId;
+    const result = await runReplaceCommand(
+      store,
+      orderId,
+      command,
+      (s) => ({ accountId: s.accountId, correlationId: requestId, causationId: requestId }),
+      () => now,
+      requiredEnv(ENV.idempotencyTable),
+    );
+    if (!result.decision.ok) return refusalResponse(result.decision);
+    if (result.clientOrderIdTaken)
+      return fieldErrors([fieldError('conflict', 'client_order_id', 'is already used for another order')]);
+    return json(200, { ...toAlpacaOrder(replacement), status: 'accepted' });
+  },
+  { trades: true },
+);

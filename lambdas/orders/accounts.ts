@@ -34,12 +34,21 @@ export function verifySecret(secret: string, stored: string): boolean {
 
 export type ApiKeyStatus = 'active' | 'revoked';
 
+/**
+ * What a key (or a token) may do (issue 16): `trade` places, replaces and cancels orders and closes
+ * positions; `read_only` only reads (orders, positions, the account, reports, the stream). A key
+ * record without a scope is a trade key, as every key was before scopes.
+ */
+export const API_SCOPES = ['trade', 'read_only'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
 export const apiKeyRecordSchema = z.object({
   pk: z.string().check(z.startsWith('key#')),
   secretHash: z.string(),
   principalId: z.string().check(z.minLength(1)),
   accountIds: z.array(z.string().check(z.regex(ACCOUNT_ID))).check(z.minLength(1)),
   status: z.enum(['active', 'revoked']),
+  scope: z.optional(z.enum(API_SCOPES)),
 });
 
 export type ApiKeyRecord = z.infer<typeof apiKeyRecordSchema>;
@@ -56,6 +65,7 @@ export function apiKeyItem(input: {
   readonly accountIds: readonly string[];
   readonly status?: ApiKeyStatus;
   readonly salt?: string;
+  readonly scope?: ApiScope;
 }): ApiKeyRecord {
   return {
     pk: apiKeyPk(input.keyId),
@@ -63,6 +73,7 @@ export function apiKeyItem(input: {
     principalId: input.principalId,
     accountIds: [...input.accountIds],
     status: input.status ?? 'active',
+    ...(input.scope === undefined ? {} : { scope: input.scope }),
   };
 }
 
@@ -113,8 +124,23 @@ export interface AuthorizerContext {
   readonly principalId: string;
   /** Comma-joined; the first is the default acting account. */
   readonly accountIds: string;
+  /** `trade` or `read_only` (`ApiScope`). */
+  readonly scope: ApiScope;
 }
 
-export function authorizerContext(principalId: string, accountIds: readonly string[]): AuthorizerContext {
-  return { principalId, accountIds: accountIds.join(',') };
+export function authorizerContext(
+  principalId: string,
+  accountIds: readonly string[],
+  scope: ApiScope = 'trade',
+): AuthorizerContext {
+  return { principalId, accountIds: accountIds.join(','), scope };
+}
+
+/**
+ * A token's scope: its `scope` claim (space-delimited, OAuth 2.0 style) naming `read_only` and not
+ * `trade` makes it read-only; anything else trades, as tokens did before scopes.
+ */
+export function scopeFromClaims(claims: Readonly<Record<string, unknown>>): ApiScope {
+  const scopes = typeof claims.scope === 'string' ? claims.scope.split(/\s+/) : [];
+  return scopes.includes('read_only') && !scopes.includes('trade') ? 'read_only' : 'trade';
 }

@@ -16,11 +16,13 @@ import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { ENV, optionalEnv } from '../platform/config.js';
 import {
+  type ApiScope,
   accountsFromClaims,
   apiKeyPk,
   apiKeyRecordSchema,
   type Credentials,
   hashSecret,
+  scopeFromClaims,
   verifySecret,
 } from './accounts.js';
 
@@ -49,7 +51,12 @@ const KEY_CACHE_MAX = 1000;
 export type UnauthenticatedReason = 'missing credentials' | 'invalid credentials';
 
 export type CredentialVerdict =
-  | { readonly ok: true; readonly principalId: string; readonly accountIds: readonly string[] }
+  | {
+      readonly ok: true;
+      readonly principalId: string;
+      readonly accountIds: readonly string[];
+      readonly scope: ApiScope;
+    }
   | {
       readonly ok: false;
       readonly reason: UnauthenticatedReason;
@@ -94,7 +101,12 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps) {
         const matches = verifySecret(secret, record.success ? record.data.secretHash : DUMMY_HASH);
         if (!record.success || !matches) return refuse('invalid credentials', 'bad key pair', { keyId });
         if (record.data.status !== 'active') return refuse('invalid credentials', 'revoked key', { keyId });
-        return { ok: true, principalId: record.data.principalId, accountIds: record.data.accountIds };
+        return {
+          ok: true,
+          principalId: record.data.principalId,
+          accountIds: record.data.accountIds,
+          scope: record.data.scope ?? 'trade',
+        };
       }
       case 'bearer': {
         const jwt = deps.jwt();
@@ -109,7 +121,12 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps) {
             return refuse('invalid credentials', 'token has no sub');
           if (accounts.length === 0)
             return refuse('invalid credentials', 'token grants no accounts', { sub: payload.sub });
-          return { ok: true, principalId: payload.sub, accountIds: accounts };
+          return {
+            ok: true,
+            principalId: payload.sub,
+            accountIds: accounts,
+            scope: scopeFromClaims(payload),
+          };
         } catch (err) {
           return refuse('invalid credentials', 'invalid token', {
             error: (err as { code?: string }).code ?? (err as Error).name,

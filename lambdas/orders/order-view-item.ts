@@ -75,7 +75,10 @@ export interface OrderViewItem {
    * (lambdas/orders/order-view-indexes.ts `OPEN_INDEX_ATTRIBUTES`). Null fields left out.
    */
   readonly exposure: Partial<
-    Pick<AlpacaOrder, 'type' | 'qty' | 'notional' | 'limit_price' | 'filled_qty' | 'filled_avg_price'>
+    Pick<
+      AlpacaOrder,
+      'type' | 'qty' | 'notional' | 'limit_price' | 'filled_qty' | 'filled_avg_price' | 'time_in_force'
+    >
   >;
   /**
    * Present only while the order is pending_new (`pending_new#<shard>`): the sparse key of GSI
@@ -132,6 +135,8 @@ export function orderViewItem(state: OrderState): OrderViewItem {
       limit_price: order.limit_price,
       filled_qty: order.filled_qty,
       filled_avg_price: order.filled_avg_price,
+      // Wash-trade prevention: an auction order meets only orders of its own auction (issue 16).
+      time_in_force: order.time_in_force,
     } as AlpacaOrder) as OrderViewItem['exposure'],
     // By phase, not by the status shown: a cancel asked while pending_new shows pending_cancel, and
     // the order stays where the stalled-workflow sweeper finds it until the venue acknowledges it.

@@ -18,12 +18,7 @@
  * which concurrent twins cannot both pass; it replaced a query of the account's recent orders
  * (issue 12).
  */
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  type DynamoDBDocumentClient,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import {
   type AccountSettings,
@@ -34,6 +29,7 @@ import {
   DEFAULT_RISK_LIMITS,
   formatNanos,
   isOpen,
+  isSettled,
   type LedgerState,
   type MarketQuote,
   type Multiplier,
@@ -59,6 +55,7 @@ import {
   valueAccount,
 } from '../core/index.js';
 import '../core/zod-messages.js';
+import { EventStore } from '../event-store/event-store.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { type MarketData, marketData } from '../platform/market-data.js';
@@ -235,6 +232,7 @@ const viewSchema = z.object({
   limit_price: z.optional(z.nullable(z.string())),
   filled_qty: z.optional(z.nullable(z.string())),
   filled_avg_price: z.optional(z.nullable(z.string())),
+  time_in_force: z.optional(z.string()),
 });
 /** The Alpaca order, with the read model's group keys an algorithmic child is known by. */
 export type View = z.infer<typeof viewSchema> & {
@@ -335,38 +333,24 @@ export async function loadRiskInputs(
 }
 
 /**
- * The opposing orders the read model (a GSI, eventually consistent) lists, confirmed by a
- * consistent read of their views: one that closed a moment ago (its fill applied, the index not yet
- * caught up) cannot trade any more and must not refuse an order. Only an account with open orders
- * on the other side of the symbol pays this read (one BatchGetItem).
+ * The opposing orders the read model (projected from the event store's stream, a moment behind
+ * it, through an eventually consistent GSI) lists, confirmed against the event store itself (a
+ * consistent read of each): one that closed a moment ago (its cancel or fill applied, the view
+ * not yet caught up) cannot trade any more and must not refuse an order; a client that saw it
+ * canceled may place at once. Only an account with open orders on the other side of the symbol
+ * pays these reads (one Query per such order).
  */
 async function stillOpen(doc: DynamoDBDocumentClient, listed: OpposingOrder[]): Promise<OpposingOrder[]> {
   if (listed.length === 0) return listed;
-  const table = requiredEnv(ENV.ordersTable);
-  const open = new Set<string>();
-  for (let i = 0; i < listed.length; i += 100) {
-    let keys: Record<string, unknown>[] | undefined = listed
-      .slice(i, i + 100)
-      .map((o) => ({ orderId: o.orderId }));
-    for (let attempt = 0; keys !== undefined && keys.length > 0 && attempt < 5; attempt++) {
-      const got: BatchGetCommandOutput = await doc.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [table]: {
-              Keys: keys,
-              ConsistentRead: true,
-              ProjectionExpression: 'orderId, #s',
-              ExpressionAttributeNames: { '#s': 'status' },
-            },
-          },
-        }),
-      );
-      for (const item of got.Responses?.[table] ?? [])
-        if (typeof item.orderId === 'string' && isOpen(item.status as OrderStatus)) open.add(item.orderId);
-      keys = got.UnprocessedKeys?.[table]?.Keys;
-    }
-  }
-  return listed.filter((o) => open.has(o.orderId));
+  const store = new EventStore(doc, requiredEnv(ENV.eventStoreTable));
+  const open = await Promise.all(
+    listed.map(async (o) => {
+      const { state } = await store.loadState(o.orderId);
+      if (state === undefined || isSettled(state)) return false;
+      return state.qty === null || state.filledQty < state.qty;
+    }),
+  );
+  return listed.filter((_, i) => open[i]);
 }
 
 /**
@@ -389,6 +373,8 @@ function opposingOf(open: readonly View[], symbol: string, side: string): Opposi
       orderId: v.id,
       type: v.type,
       limitPrice: v.limit_price ?? null,
+      // A view written before it carried the time in force: a continuous-session order.
+      timeInForce: v.time_in_force ?? 'day',
       complexLeg: v.contingencyRole === 'take_profit' || v.contingencyRole === 'stop_loss',
     }));
 }

@@ -516,12 +516,14 @@ describe('checkPreTradeRisk', () => {
 describe('wash_trade', () => {
   const sellLimit = (price: string, complexLeg = false) => ({
     orderId: 's1',
+    timeInForce: 'day',
     type: 'limit',
     limitPrice: price,
     complexLeg,
   });
   const buyLimit = (price: string) => ({
     orderId: 'b1',
+    timeInForce: 'day',
     type: 'limit',
     limitPrice: price,
     complexLeg: false,
@@ -534,11 +536,14 @@ describe('wash_trade', () => {
     ['a buy limit below the own sell limit: they cannot trade',            { side: 'buy', type: 'limit', limit_price: '100.99' }, [sellLimit('101')],         false],
     ['a sell limit at or below the own buy limit',                         { side: 'sell', type: 'limit', limit_price: '99' },   [buyLimit('99.5')],          true],
     ['a sell limit above the own buy limit',                               { side: 'sell', type: 'limit', limit_price: '100' },  [buyLimit('99.5')],          false],
-    ['a limit against an own resting market order',                        { side: 'buy', type: 'limit', limit_price: '1' },     [{ orderId: 's2', type: 'market', limitPrice: null, complexLeg: false }], true],
-    ['an own opposite stop is not in the book until it triggers',          { side: 'buy', type: 'market' },                      [{ orderId: 's3', type: 'stop', limitPrice: null, complexLeg: false }],   false],
+    ['a limit against an own resting market order',                        { side: 'buy', type: 'limit', limit_price: '1' },     [{ orderId: 's2', timeInForce: 'day', type: 'market', limitPrice: null, complexLeg: false }], true],
+    ['an own opposite stop is not in the book until it triggers',          { side: 'buy', type: 'market' },                      [{ orderId: 's3', timeInForce: 'day', type: 'stop', limitPrice: null, complexLeg: false }],   false],
     ['a new stop order is not checked (it rests off the book)',            { side: 'buy', type: 'stop', stop_price: '105' },     [sellLimit('101')],          false],
     ['the opposite order is a bracket exit (a complex order): allowed',    { side: 'buy', type: 'market' },                      [sellLimit('101', true)],    false],
     ['the new order is a bracket (Alpaca: "use complex orders")',          { side: 'buy', type: 'market', order_class: 'bracket', take_profit: { limit_price: '120' }, stop_loss: { stop_price: '80' } }, [sellLimit('101')], false],
+    ['an opening-auction buy and an own closing-auction sell never meet',  { side: 'buy', type: 'market', time_in_force: 'opg' }, [{ orderId: 's4', timeInForce: 'cls', type: 'market', limitPrice: null, complexLeg: false }], false],
+    ['two opening-auction orders cross in the same auction',              { side: 'buy', type: 'market', time_in_force: 'opg' }, [{ orderId: 's5', timeInForce: 'opg', type: 'limit', limitPrice: '100', complexLeg: false }], true],
+    ['a continuous order does not meet an own auction order',             { side: 'buy', type: 'market' },                      [{ orderId: 's6', timeInForce: 'cls', type: 'limit', limitPrice: '100', complexLeg: false }], false],
     ['no opposite order',                                                  { side: 'buy', type: 'market' },                      [],                          false],
     ['not controlled (a context without the open orders)',                 { side: 'buy', type: 'market' },                      undefined,                   false],
   ];

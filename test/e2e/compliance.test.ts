@@ -112,3 +112,56 @@ it('an order that could trade against the account’s own resting opposite order
   });
   await trader.untilStatus(after.id, 'filled', 30_000);
 });
+
+it('a read-only key reads the account’s orders and positions; placing, replacing or canceling is 403 and changes nothing', async () => {
+  const keyId = `RO${randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase()}`;
+  const secret = randomUUID();
+  expect(
+    await http.expect(200, 'PUT', `/local/keys/${keyId}`, {
+      secret,
+      account_id: accountId,
+      scope: 'read_only',
+    }),
+  ).toMatchObject({ key_id: keyId, scope: 'read_only' });
+  const viewer = new OmsHttp(oms.apiUrl, keyId, secret);
+  const resting = await trader.submit({
+    symbol: SYMBOL,
+    qty: '1',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '40',
+    time_in_force: 'day',
+  });
+  await trader.untilStatus(resting.id, 'new', 30_000);
+
+  expect((await viewer.request('GET', `/v2/orders/${resting.id}`)).status).toBe(200);
+  expect((await viewer.request('GET', '/v2/positions')).status).toBe(200);
+  expect((await viewer.request('GET', '/v2/account')).status).toBe(200);
+  const refused = [
+    await viewer.request<Json>('POST', '/v2/orders', {
+      symbol: SYMBOL,
+      qty: '1',
+      side: 'buy',
+      type: 'market',
+      time_in_force: 'day',
+    }),
+    await viewer.request<Json>('PATCH', `/v2/orders/${resting.id}`, { limit_price: '41' }),
+    await viewer.request<Json>('DELETE', `/v2/orders/${resting.id}`),
+    await viewer.request<Json>('DELETE', '/v2/orders'),
+    await viewer.request<Json>('DELETE', '/v2/positions'),
+  ];
+  for (const r of refused)
+    expect({ status: r.status, code: r.body.code }).toEqual({ status: 403, code: 40310000 });
+  expect(await trader.order(resting.id)).toMatchObject({ status: 'new', limit_price: '40' });
+  // Bad key settings are 400 naming the field; nothing issued.
+  const bad = await http.request<Json>('PUT', `/local/keys/${keyId}X`, {
+    secret,
+    account_id: accountId,
+    scope: 'admin',
+  });
+  expect({ status: bad.status, message: bad.body.message }).toEqual({
+    status: 400,
+    message: expect.stringContaining('scope'),
+  });
+  await trader.expect(204, 'DELETE', `/v2/orders/${resting.id}`);
+});

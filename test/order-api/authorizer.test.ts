@@ -32,6 +32,13 @@ const KEYS = {
     accountIds: ['acct-3'],
     status: 'revoked',
   }),
+  'key#RO1': apiKeyItem({
+    keyId: 'RO1',
+    secret: 'look',
+    principalId: 'dashboard-1',
+    accountIds: ['acct-1'],
+    scope: 'read_only',
+  }),
 };
 const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'oms';
@@ -69,7 +76,7 @@ describe('API key pairs', () => {
     const r = await authorize({ 'APCA-API-KEY-ID': 'AK1', 'Apca-Api-Secret-Key': 's3cret' });
     expect(r).toEqual({
       isAuthorized: true,
-      context: { authenticated: 'true', principalId: 'bot-1', accountIds: 'acct-1,acct-2' },
+      context: { authenticated: 'true', principalId: 'bot-1', accountIds: 'acct-1,acct-2', scope: 'trade' },
     });
     expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
       TableName: 'accounts',
@@ -204,7 +211,7 @@ describe('Bearer JWTs', () => {
     const r = await authorize({ authorization: `Bearer ${await token(claims)}` });
     expect(r).toEqual({
       isAuthorized: true,
-      context: { authenticated: 'true', principalId: 'svc-1', accountIds },
+      context: { authenticated: 'true', principalId: 'svc-1', accountIds, scope: 'trade' },
     });
   });
 
@@ -297,4 +304,28 @@ describe('accounts helpers', () => {
   ])('accountsFromClaims(%j) -> %j', (claims, expected) =>
     expect(accountsFromClaims(claims)).toEqual(expected),
   );
+});
+
+describe('scopes (issue 16): what a key or token may do rides in the context', () => {
+  test('a read-only key -> scope read_only', async () => {
+    const r = await authorize({ 'APCA-API-KEY-ID': 'RO1', 'APCA-API-SECRET-KEY': 'look' });
+    expect(r.context).toEqual({
+      authenticated: 'true',
+      principalId: 'dashboard-1',
+      accountIds: 'acct-1',
+      scope: 'read_only',
+    });
+  });
+
+  test.each([
+    ['read_only', 'read_only'],
+    ['openid read_only', 'read_only'],
+    ['read_only trade', 'trade'],
+    ['trade', 'trade'],
+    [undefined, 'trade'],
+  ])('a token with scope claim %p -> %s', async (scope, expected) => {
+    const claims = { sub: 'svc-1', accounts: ['acct-1'], ...(scope === undefined ? {} : { scope }) };
+    const r = await authorize({ authorization: `Bearer ${await token(claims)}` });
+    expect(r.context).toMatchObject({ authenticated: 'true', scope: expected });
+  });
 });

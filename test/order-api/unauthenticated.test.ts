@@ -99,3 +99,44 @@ describe.each(routes)('$route', (r) => {
 test.each(contexts)('$case -> 401 "$message"', async ({ authorizer, message }) => {
   expect(await expectUnauthorized(routes[0], authorizer)).toEqual({ code: 40110000, message });
 });
+
+/**
+ * API key scopes (issue 16): a read-only key (or token) reads, and is refused with 403 `40310000`
+ * on every route that places, replaces or cancels, before anything is read or written.
+ */
+describe('a read-only principal', () => {
+  const readOnly = {
+    authenticated: 'true',
+    principalId: 'dashboard-1',
+    accountIds: 'acct-1',
+    scope: 'read_only',
+  };
+  const trades = new Set([
+    'POST /v2/orders',
+    'PATCH /v2/orders/{order_id}',
+    'DELETE /v2/orders/{order_id}',
+    'DELETE /v2/orders',
+  ]);
+  test.each(routes.map((r) => [r.route, r] as const))('%s', async (_route, r) => {
+    seedOrder(fake, ORDER_ID);
+    const before = fake.mock.calls().length;
+    const res = await r.handler(eventFor(r, { authorizer: readOnly }));
+    if (trades.has(r.route)) {
+      expect({ status: res.statusCode, body: parse(res.body) }).toEqual({
+        status: 403,
+        body: { code: 40310000, message: expect.stringMatching(/^forbidden: this API key is read-only/) },
+      });
+      expect(fake.mock.calls()).toHaveLength(before);
+      expect(risk).not.toHaveBeenCalled();
+    } else expect(res.statusCode).not.toBe(403);
+  });
+
+  test('a context without a scope (an authorizer before scopes) still trades', async () => {
+    const res = await create(
+      eventFor(routes[0], {
+        authorizer: { authenticated: 'true', principalId: 'bot-1', accountIds: 'acct-1' },
+      }),
+    );
+    expect(res.statusCode).not.toBe(403);
+  });
+});

@@ -50,11 +50,19 @@ it('merges the account limits over the defaults and values open buys (recent ord
       view({ id: 'd', symbol: 'AAPL', side: 'sell', qty: '100', limit_price: '100' }), // sells reserve nothing
     ],
   });
+  // The sell `d` is a wash-trade candidate; the event store (authoritative) says it has closed.
+  ddb.on(QueryCommand, { TableName: 'events' }).resolves({ Items: [] });
   const { limits, context } = await loadRiskInputs(
     'acc-1',
     spec({ symbol: 'AAPL', qty: '1', side: 'buy', type: 'market' }),
     SUBMITTED_AT,
   );
+  expect(
+    ddb
+      .commandCalls(QueryCommand, { TableName: 'events' })
+      .map((c) => c.args[0].input.ExpressionAttributeValues),
+  ).toEqual([expect.objectContaining({ ':id': 'd' })]);
+  expect(context.opposingOrders).toEqual([]);
   expect(limits).toEqual({ ...DEFAULT_RISK_LIMITS, maxOrderQty: '500', restrictedSymbols: ['GME'] });
   expect(context).toMatchObject({ referencePrice: '100', buyingPower: '50000', openBuyExposure: '1894' });
   // The duplicate rule is claimed when the order is placed (orders-service), not read here.

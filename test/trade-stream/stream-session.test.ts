@@ -38,11 +38,11 @@ const port: ConnectionPort = {
 
 const verify = async (c: Credentials): Promise<CredentialVerdict> => {
   if (c.kind === 'apiKey' && c.keyId === 'good' && c.secret === 's3cret')
-    return { ok: true, principalId: 'bot', accountIds: [account] };
+    return { ok: true, principalId: 'bot', accountIds: [account], scope: 'trade' };
   if (c.kind === 'apiKey' && c.keyId === 'two' && c.secret === 's3cret')
-    return { ok: true, principalId: 'bot2', accountIds: [account, other] };
+    return { ok: true, principalId: 'bot2', accountIds: [account, other], scope: 'trade' };
   if (c.kind === 'bearer' && c.token === 'jwt-ok')
-    return { ok: true, principalId: 'sub', accountIds: [account] };
+    return { ok: true, principalId: 'sub', accountIds: [account], scope: 'read_only' };
   return { ok: false, reason: 'invalid credentials', detail: 'test' };
 };
 
