@@ -52,6 +52,9 @@ export class InboundOrders extends Construct {
     useTable(this.orderRequested, stores.orders, ENV.ordersTable, 'read');
     useTable(this.orderRequested, props.market, ENV.marketTable, 'read');
     useTable(this.orderRequested, stores.assets, ENV.assetsTable, 'read');
+    // A refused request is answered on the bus (OrderRequestRejected, issue 16).
+    this.orderRequested.addEnvironment(ENV.eventBusName, props.bus.eventBusName);
+    props.bus.grantPutEventsTo(this.orderRequested);
 
     const { queue, deadLetterQueue } = busTargetQueue(this, 'OrderRequestedRule', {
       bus: props.bus,

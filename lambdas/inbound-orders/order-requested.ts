@@ -1,23 +1,87 @@
 /**
  * Consumer of the inbound order queue (bus rule on `OrderRequested`, source `stockbot.strategy`,
- * -> SQS; each record's body is the EventBridge event): places the order the detail carries. The
- * event id is the idempotency key, so a redelivered event yields the same order. A request that can
- * never succeed (invalid, refused by risk, id reused) is logged and counted, not thrown: a retry
- * cannot fix it. Anything else throws: the record is reported as failed (Powertools batch, one
- * record at a time), retried alone after the queue's visibility timeout and finally dead-lettered.
+ * -> SQS; each record's body is the EventBridge event): places the order the detail carries.
+ *
+ * Idempotency (issue 16): the producer's own `requestId` is the key, so a redelivered event AND a
+ * producer's PutEvents retry (a new EventBridge event id, the same request) yield the same order. A
+ * request without one must carry the order's `client_order_id` (claimed once per account: a retry
+ * gets its order back); with neither it is refused (`requestId: required ...`), since nothing
+ * could tell its retry from a second order.
+ *
+ * A request that can never succeed (invalid, refused by risk, id reused) is answered on the bus
+ * with `OrderRequestRejected` (source `stockbot.oms.intake`: the request's ids, the account, a
+ * stable code, the message naming the field or rule, the field errors or refusals), logged and
+ * counted, not thrown: a retry cannot fix it. Anything else throws: the record is reported as
+ * failed (Powertools batch, one record at a time), retried alone after the queue's visibility
+ * timeout and finally dead-lettered.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { ACCOUNT_ID } from '../orders/accounts.js';
 import { type PlaceOrderResult, placeOrder } from '../orders/orders-service.js';
+import { ENV, optionalEnv } from '../platform/config.js';
+import { eventBridge } from '../platform/event-bridge.js';
 import { logger, metrics } from '../platform/observability.js';
 import '../core/zod-messages.js';
 
 export const orderRequestedDetail = z.object({
   accountId: z.string().check(z.regex(ACCOUNT_ID)),
   order: z.unknown(),
+  /** The producer's own id of the request: its idempotency key (retries of it place one order). */
+  requestId: z.optional(
+    z
+      .string()
+      .check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 letters, digits, ".", "_", ":" or "-"')),
+  ),
 });
+
+/** Where the intake's answers come from (a producer's rule matches it). */
+export const INTAKE_SOURCE = 'stockbot.oms.intake';
+export const ORDER_REQUEST_REJECTED = 'OrderRequestRejected';
+
+/** What `OrderRequestRejected` says; `code` is stable, `message` names the field or the rule. */
+export interface OrderRequestRejection {
+  readonly requestId: string | null;
+  /** The EventBridge id of the `OrderRequested` event answered. */
+  readonly eventId: string;
+  readonly accountId: string | null;
+  readonly code: 'invalid_request' | 'risk_refused' | 'conflict';
+  readonly message: string;
+  readonly errors?: readonly unknown[];
+  readonly refusals?: readonly unknown[];
+}
+
+/** Publishes the rejection to the sender (best effort: a failure is logged, the request is not retried). */
+async function answerRejected(rejection: OrderRequestRejection): Promise<void> {
+  const bus = optionalEnv(ENV.eventBusName);
+  if (bus === undefined) return;
+  try {
+    const out = await eventBridge.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: bus,
+            Source: INTAKE_SOURCE,
+            DetailType: ORDER_REQUEST_REJECTED,
+            Detail: JSON.stringify(rejection),
+          },
+        ],
+      }),
+    );
+    if ((out.FailedEntryCount ?? 0) > 0)
+      throw new Error(out.Entries?.[0]?.ErrorMessage ?? 'PutEvents failed');
+  } catch (err) {
+    logger.error('OrderRequestRejected could not be published', { error: err as Error });
+    metrics.addMetric('OrderRequestRejectedUnpublished', 'Count', 1);
+  }
+}
+
+const clientOrderIdOf = (order: unknown): string | null => {
+  const id = (order as { client_order_id?: unknown } | null)?.client_order_id;
+  return typeof id === 'string' && id !== '' ? id : null;
+};
 
 export type OrderRequestedEvent = EventBridgeEvent<'OrderRequested', unknown>;
 
@@ -29,18 +93,35 @@ export class RetryableRejection extends Error {
 export async function onOrderRequested(event: OrderRequestedEvent): Promise<PlaceOrderResult | null> {
   logger.appendKeys({ eventId: event.id, source: event.source });
   try {
+    const raw = (event.detail ?? {}) as { accountId?: unknown; requestId?: unknown };
+    const ids = {
+      requestId: typeof raw.requestId === 'string' ? raw.requestId : null,
+      eventId: event.id,
+      accountId: typeof raw.accountId === 'string' ? raw.accountId : null,
+    };
     const detail = orderRequestedDetail.safeParse(event.detail);
     if (!detail.success) {
-      logger.warn('OrderRequested ignored: detail is not {accountId, order}', {
-        issues: detail.error.issues.map((i) => `${i.path.join('.') || 'detail'}: ${i.message}`),
-      });
+      const issues = detail.error.issues.map((i) => `${i.path.join('.') || 'detail'}: ${i.message}`);
+      logger.warn('OrderRequested refused: detail is not {accountId, order, requestId}', { issues });
       metrics.addMetric('InboundOrderInvalid', 'Count', 1);
+      await answerRejected({ ...ids, code: 'invalid_request', message: issues.join('; ') });
+      return null;
+    }
+    const { requestId } = detail.data;
+    if (requestId === undefined && clientOrderIdOf(detail.data.order) === null) {
+      const message =
+        "requestId: required when order.client_order_id is absent (a producer's PutEvents retry would otherwise place a second order)";
+      logger.warn('OrderRequested refused', { message });
+      metrics.addMetric('InboundOrderInvalid', 'Count', 1);
+      await answerRejected({ ...ids, code: 'invalid_request', message });
       return null;
     }
     const result = await placeOrder({
       accountId: detail.data.accountId,
       body: detail.data.order,
-      idempotencyKey: `event:${event.id}`,
+      // The producer's id: its retries (new EventBridge ids) and redeliveries place one order.
+      // Without one, the client_order_id claim dedupes; the event id only catches redeliveries.
+      idempotencyKey: requestId === undefined ? `event:${event.id}` : `request:${requestId}`,
       requestId: event.id,
       now: Date.now(),
       source: 'bus',
@@ -58,14 +139,27 @@ export async function onOrderRequested(event: OrderRequestedEvent): Promise<Plac
       case 'invalid':
         logger.warn('OrderRequested invalid', { errors: result.errors });
         metrics.addMetric('InboundOrderInvalid', 'Count', 1);
+        await answerRejected({
+          ...ids,
+          code: 'invalid_request',
+          message: result.errors.map((e) => e.message).join('; '),
+          errors: result.errors,
+        });
         return result;
       case 'risk_refused':
         logger.warn('OrderRequested refused by pre-trade risk', { refusals: result.refusals });
         metrics.addMetric('InboundOrderRiskRefused', 'Count', 1);
+        await answerRejected({
+          ...ids,
+          code: 'risk_refused',
+          message: result.refusals[0]?.message ?? 'refused by pre-trade risk',
+          refusals: result.refusals,
+        });
         return result;
       case 'conflict':
         logger.warn('OrderRequested conflicts with an earlier order', { message: result.message });
         metrics.addMetric('InboundOrderConflict', 'Count', 1);
+        await answerRejected({ ...ids, code: 'conflict', message: result.message });
         return result;
       case 'rate_limited':
         // The next second has room: let EventBridge retry.

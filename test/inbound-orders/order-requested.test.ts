@@ -1,7 +1,13 @@
-/** The bus path: OrderRequested -> queue -> placeOrder, idempotent on the event id. */
+/**
+ * The bus path: OrderRequested -> queue -> placeOrder, idempotent on the producer's request id
+ * (issue 16: a producer's PutEvents retry is a new event id); a refused request is answered on the
+ * bus with OrderRequestRejected.
+ */
 import '../order-api/env.js';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import {
   handler,
   type OrderRequestedEvent,
@@ -41,13 +47,19 @@ beforeEach(() => {
   risk.mockResolvedValue(riskInputs());
 });
 
-test('places the order; a redelivery of the same event gets the same order', async () => {
-  const first = await onOrderRequested(event({ accountId: ACCOUNT, order: LIMIT_BUY }));
-  const again = await onOrderRequested(event({ accountId: ACCOUNT, order: LIMIT_BUY }));
+test('places the order; a redelivery (the same event) and a producer retry (a new event id, the same requestId) get the same order', async () => {
+  const first = await onOrderRequested(event({ accountId: ACCOUNT, order: LIMIT_BUY, requestId: 'req-1' }));
+  const again = await onOrderRequested(event({ accountId: ACCOUNT, order: LIMIT_BUY, requestId: 'req-1' }));
+  const retried = await onOrderRequested(
+    event({ accountId: ACCOUNT, order: LIMIT_BUY, requestId: 'req-1' }, 'evt-retry'),
+  );
   expect(first?.kind).toBe('created');
   expect(again?.kind).toBe('existing');
+  expect(retried?.kind).toBe('existing');
   expect((again as { order: { id: string } }).order.id).toBe((first as { order: { id: string } }).order.id);
-  expect(fake.table('idempotency').has(`idem#${ACCOUNT}#event:evt-1`)).toBe(true);
+  expect((retried as { order: { id: string } }).order.id).toBe((first as { order: { id: string } }).order.id);
+  expect(orderIds()).toHaveLength(1);
+  expect(fake.table('idempotency').has(`idem#${ACCOUNT}#request:req-1`)).toBe(true);
   expect(fake.table('events').get(`${(first as { order: { id: string } }).order.id}|1`)).toMatchObject({
     correlationId: 'evt-1',
   });
@@ -56,7 +68,7 @@ test('places the order; a redelivery of the same event gets the same order', asy
 test.each([
   {
     case: 'an invalid order',
-    detail: { accountId: ACCOUNT, order: { ...LIMIT_BUY, qty: '-1' } },
+    detail: { accountId: ACCOUNT, order: { ...LIMIT_BUY, qty: '-1' }, requestId: 'req-1' },
     kind: 'invalid',
   },
   { case: 'a detail without accountId', detail: { order: LIMIT_BUY }, kind: undefined },
@@ -69,9 +81,9 @@ test.each([
 
 test('a risk refusal is not thrown', async () => {
   risk.mockResolvedValue(riskInputs({ maxOrderQty: '1' }));
-  expect((await onOrderRequested(event({ accountId: ACCOUNT, order: LIMIT_BUY })))?.kind).toBe(
-    'risk_refused',
-  );
+  expect(
+    (await onOrderRequested(event({ accountId: ACCOUNT, order: LIMIT_BUY, requestId: 'req-1' })))?.kind,
+  ).toBe('risk_refused');
 });
 
 test.each([
@@ -85,12 +97,14 @@ test.each([
   },
 ])('$case: thrown, so the queue delivers the event again', async ({ arrange }) => {
   arrange();
-  await expect(onOrderRequested(event({ accountId: ACCOUNT, order: LIMIT_BUY }))).rejects.toThrow();
+  await expect(
+    onOrderRequested(event({ accountId: ACCOUNT, order: LIMIT_BUY, requestId: 'req-1' })),
+  ).rejects.toThrow();
 });
 
 describe('queue handler (SQS batch)', () => {
   test('places each event once; a redelivered record (same event id) places nothing new', async () => {
-    const first = record(event({ accountId: ACCOUNT, order: LIMIT_BUY }, 'evt-1'), 'm-1');
+    const first = record(event({ accountId: ACCOUNT, order: LIMIT_BUY, requestId: 'req-1' }, 'evt-1'), 'm-1');
     const second = record(
       // Another qty: an identical order within 2 s would be a duplicate_order.
       event({ accountId: ACCOUNT, order: { ...LIMIT_BUY, qty: '11', client_order_id: 'other' } }, 'evt-2'),
@@ -104,7 +118,10 @@ describe('queue handler (SQS batch)', () => {
 
   test('a record that fails is reported alone; the others are placed', async () => {
     risk.mockRejectedValueOnce(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
-    const failing = record(event({ accountId: ACCOUNT, order: LIMIT_BUY }, 'evt-1'), 'm-1');
+    const failing = record(
+      event({ accountId: ACCOUNT, order: LIMIT_BUY, requestId: 'req-1' }, 'evt-1'),
+      'm-1',
+    );
     const fine = record(
       event({ accountId: ACCOUNT, order: { ...LIMIT_BUY, qty: '11', client_order_id: 'other' } }, 'evt-2'),
       'm-2',
@@ -117,7 +134,86 @@ describe('queue handler (SQS batch)', () => {
   });
 
   test('an invalid order is consumed (not retried): a retry cannot fix it', async () => {
-    expect(await failedIds(record(event({ accountId: ACCOUNT, order: { qty: '-1' } })))).toEqual([]);
+    expect(
+      await failedIds(record(event({ accountId: ACCOUNT, order: { qty: '-1' }, requestId: 'req-9' }))),
+    ).toEqual([]);
     expect(fake.writes()).toHaveLength(0);
+  });
+});
+
+describe('OrderRequestRejected: a refused request is answered to its sender on the bus', () => {
+  const bus = mockClient(EventBridgeClient);
+  beforeEach(() => {
+    bus.reset();
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'x' }] });
+    process.env.EVENT_BUS_NAME = 'oms-bus';
+  });
+  const answered = () =>
+    bus.commandCalls(PutEventsCommand).flatMap((c) =>
+      (c.args[0].input.Entries ?? []).map((e) => ({
+        source: e.Source,
+        type: e.DetailType,
+        detail: JSON.parse(e.Detail as string),
+      })),
+    );
+
+  test.each([
+    {
+      case: 'neither requestId nor client_order_id: its retry could not be told from a second order',
+      detail: { accountId: ACCOUNT, order: LIMIT_BUY },
+      answer: {
+        code: 'invalid_request',
+        requestId: null,
+        message: expect.stringMatching(/^requestId: required/),
+      },
+    },
+    {
+      case: 'an invalid order: the field errors',
+      detail: { accountId: ACCOUNT, order: { ...LIMIT_BUY, qty: '-1' }, requestId: 'req-2' },
+      answer: {
+        code: 'invalid_request',
+        requestId: 'req-2',
+        errors: [expect.objectContaining({ field: 'qty' })],
+      },
+    },
+    {
+      case: 'a bad requestId',
+      detail: { accountId: ACCOUNT, order: LIMIT_BUY, requestId: 'no spaces allowed' },
+      answer: { code: 'invalid_request', message: expect.stringContaining('requestId') },
+    },
+    {
+      case: 'refused by risk: the refusals',
+      detail: { accountId: ACCOUNT, order: LIMIT_BUY, requestId: 'req-3' },
+      risk: { maxOrderQty: '1' },
+      answer: {
+        code: 'risk_refused',
+        requestId: 'req-3',
+        refusals: [expect.objectContaining({ rule: 'max_order_qty' })],
+      },
+    },
+  ])('$case', async ({ detail, answer, ...o }) => {
+    if ('risk' in o) risk.mockResolvedValue(riskInputs(o.risk));
+    await onOrderRequested(event(detail, 'evt-7'));
+    expect(answered()).toEqual([
+      {
+        source: 'stockbot.oms.intake',
+        type: 'OrderRequestRejected',
+        detail: expect.objectContaining({ eventId: 'evt-7', accountId: ACCOUNT, ...answer }),
+      },
+    ]);
+    expect(orderIds()).toHaveLength(0);
+  });
+
+  test('without requestId, the order’s client_order_id makes a producer retry safe: one order', async () => {
+    const order = { ...LIMIT_BUY, client_order_id: 'strategy-7:abc' };
+    await onOrderRequested(event({ accountId: ACCOUNT, order }, 'evt-a'));
+    await onOrderRequested(event({ accountId: ACCOUNT, order }, 'evt-b'));
+    expect(orderIds()).toHaveLength(1);
+    expect(answered().filter((a) => a.detail.code !== 'conflict')).toEqual([]);
+  });
+
+  test('an accepted request is not answered with a rejection', async () => {
+    await onOrderRequested(event({ accountId: ACCOUNT, order: LIMIT_BUY, requestId: 'req-ok' }));
+    expect(answered()).toEqual([]);
   });
 });
