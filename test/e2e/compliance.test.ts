@@ -3,9 +3,14 @@
  * on an account of its own so nothing else trades against it:
  * - wash-trade prevention: an order that could trade against the account's own resting order on
  *   the other side is refused as Alpaca refuses it (422, 42210000, "potential wash trade detected.
- *   use complex orders"), on placement and on a replace, and nothing is written.
+ *   use complex orders"), on placement and on a replace, and nothing is written;
+ * - API key scopes: a read-only key reads and is refused on every route that trades;
+ * - bus order requests: the producer's requestId makes its retries place one order; a refused
+ *   request is answered with OrderRequestRejected.
  */
 import { randomUUID } from 'node:crypto';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { LOCAL_REGION } from '../../local/types.js';
 import { eventually, OmsHttp, type SharedOms, seedAccount, sharedTradingDayOms } from './harness.js';
 
 jest.setTimeout(90_000);
@@ -164,4 +169,80 @@ it('a read-only key reads the account’s orders and positions; placing, replaci
     message: expect.stringContaining('scope'),
   });
   await trader.expect(204, 'DELETE', `/v2/orders/${resting.id}`);
+});
+
+it('a bus order request is placed once however often its producer retries it; a refused one is answered with OrderRequestRejected', async () => {
+  const bus = new EventBridgeClient({
+    endpoint: oms.awsEndpointUrl,
+    region: LOCAL_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const put = async (detail: unknown) => {
+    const out = await bus.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: oms.eventBusName,
+            Source: 'stockbot.strategy',
+            DetailType: 'OrderRequested',
+            Detail: JSON.stringify(detail),
+          },
+        ],
+      }),
+    );
+    expect(out.FailedEntryCount ?? 0).toBe(0);
+  };
+  try {
+    const requestId = `req-${randomUUID()}`;
+    const order = {
+      symbol: SYMBOL,
+      qty: '2',
+      side: 'buy',
+      type: 'limit',
+      limit_price: '41',
+      time_in_force: 'day',
+    };
+    // The producer sends, times out and sends again: two events, one request.
+    await put({ accountId, order, requestId });
+    await put({ accountId, order, requestId });
+    const placed = await eventually(async () => {
+      const list = await trader.expect<Json[]>(
+        200,
+        'GET',
+        `/v2/orders?status=all&symbols=${SYMBOL}&limit=500`,
+      );
+      const found = list.filter((o) => o.limit_price === '41');
+      if (found.length === 0) throw new Error('not placed yet');
+      return found;
+    }, 30_000);
+    const refusedId = `req-${randomUUID()}`;
+    await put({ accountId, order: { ...order, qty: '-1' }, requestId: refusedId });
+    const answer = await eventually(async () => {
+      const delivered = await http.expect<{ 'detail-type': string; source: string; detail: Json }[]>(
+        200,
+        'GET',
+        '/local/events',
+      );
+      const found = delivered.find(
+        (e) => e['detail-type'] === 'OrderRequestRejected' && e.detail.requestId === refusedId,
+      );
+      if (found === undefined) throw new Error('no answer yet');
+      return found;
+    }, 30_000);
+    expect(answer).toMatchObject({
+      source: 'stockbot.oms.intake',
+      detail: { accountId, code: 'invalid_request', errors: [expect.objectContaining({ field: 'qty' })] },
+    });
+    // The queue is consumed in order: once the later request is answered, both retries have been
+    // handled, and there is still one order.
+    const after = await trader.expect<Json[]>(
+      200,
+      'GET',
+      `/v2/orders?status=all&symbols=${SYMBOL}&limit=500`,
+    );
+    expect(after.filter((o) => o.limit_price === '41').map((o) => o.id)).toEqual(placed.map((o) => o.id));
+    await trader.expect(204, 'DELETE', `/v2/orders/${placed[0]?.id as string}`);
+  } finally {
+    bus.destroy();
+  }
 });

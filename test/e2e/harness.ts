@@ -482,6 +482,9 @@ export interface SharedOms {
   readonly apiKeyId: string;
   readonly apiSecretKey: string;
   readonly dynamoDbEndpoint: string;
+  /** Local mode's AWS endpoint (EventBridge PutEvents, Step Functions) and the OMS bus's name. */
+  readonly awsEndpointUrl?: string;
+  readonly eventBusName?: string;
   readonly marketTable: string;
   readonly accountsTable: string;
   /** Where local mode writes the warehouse's Parquet (`npm run analytics` reads it). */

@@ -26,6 +26,8 @@ async function main(): Promise<void> {
     apiKeyId: oms.apiKeyId,
     apiSecretKey: oms.apiSecretKey,
     dynamoDbEndpoint: oms.dynamoDbEndpoint,
+    awsEndpointUrl: oms.awsEndpointUrl,
+    eventBusName: envValue(oms.topology, 'EVENT_BUS_NAME'),
     marketTable: envValue(oms.topology, 'MARKET_TABLE'),
     accountsTable: envValue(oms.topology, 'ACCOUNTS_TABLE'),
     warehouseDir,
