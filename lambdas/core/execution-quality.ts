@@ -18,8 +18,10 @@
  *   marketable IOC and beyond-the-midpoint limit orders; the OMS does not (yet) draw those lines.
  * - Order size: the amended rule categorizes by notional dollar value (and by fractional / odd-lot
  *   / round-lot). The buckets here, by notional = qty x the NBBO midpoint at order receipt (else
- *   the limit price), are <$250, $250-<$1,000, $1,000-<$5,000, $5,000-<$20,000, $20,000-<$50,000,
- *   >=$50,000 (`NOTIONAL_BUCKETS`); `unknown` without a price. The lot-type split is not made.
+ *   the limit price), are the SEC staff's summary-report categories (https://github.com/sec-gov/oes):
+ *   <$250, $250-<$1,000, $1,000-<$5,000, $5,000-<$10,000, $10,000-<$20,000, $20,000-<$50,000,
+ *   $50,000-<$200,000, >=$200,000 (`NOTIONAL_BUCKETS`); `unknown` without a price. The lot-type
+ *   split is not made.
  *
  * The best-execution report puts the venues side by side, per security and order type, with what a
  * FINRA Rule 5310 "regular and rigorous" review compares (Supplementary Material .09: at least
@@ -54,9 +56,11 @@ export const NOTIONAL_BUCKETS: readonly { readonly label: string; readonly below
   { label: '<250', below: 250n * ONE },
   { label: '250-<1000', below: 1_000n * ONE },
   { label: '1000-<5000', below: 5_000n * ONE },
-  { label: '5000-<20000', below: 20_000n * ONE },
+  { label: '5000-<10000', below: 10_000n * ONE },
+  { label: '10000-<20000', below: 20_000n * ONE },
   { label: '20000-<50000', below: 50_000n * ONE },
-  { label: '>=50000', below: null },
+  { label: '50000-<200000', below: 200_000n * ONE },
+  { label: '>=200000', below: null },
 ];
 const UNKNOWN_SIZE = 'unknown';
 

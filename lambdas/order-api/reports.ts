@@ -32,7 +32,8 @@ import { API_ERROR, apiError, json } from './api-response.js';
 import { apiHandler, notFound } from './http.js';
 
 /** The longest range a best-execution report covers. */
-export const MAX_REPORT_DAYS = 31;
+/** A calendar quarter at most: FINRA Rule 5310 .09 reviews execution quality at least quarterly. */
+export const MAX_REPORT_DAYS = 92;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAY_MS = 86_400_000;
 

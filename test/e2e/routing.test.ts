@@ -312,13 +312,17 @@ it('the execution-quality and best-execution reports count each venue a split or
     ['/v1/reports/executions?date=2026-02-30', 'date'],
     ['/v1/reports/executions', 'date'],
     [`/v1/reports/executions?date=${today}&format=xml`, 'format'],
-    ['/v1/reports/best-execution?from=2026-01-01&to=2026-03-01', 'to'],
+    ['/v1/reports/best-execution?from=2026-01-01&to=2026-06-01', 'to'],
     ['/v1/reports/best-execution?from=2026-03-01&to=2026-01-01', 'to'],
   ]) {
     const res = await http.request<{ code: number; message: string }>('GET', path as string);
     expect({ path, status: res.status, code: res.body?.code }).toEqual({ path, status: 400, code: 40010001 });
     expect(res.body?.message.startsWith(`${field}:`)).toBe(true);
   }
+  // A calendar quarter is one request (FINRA Rule 5310 .09: reviews at least quarterly).
+  expect((await http.request('GET', '/v1/reports/best-execution?from=2026-01-01&to=2026-03-31')).status).toBe(
+    200,
+  );
 });
 
 it('a client decision price (the OMS extension decision_price) is the TCA paper portfolio; a bad one is 422 naming it', async () => {
