@@ -3,8 +3,9 @@
  * runs in a process of its own on a data directory; a cancel and a replace are accepted by the API
  * while the venue is slow to answer (so they are still on their way, in local mode's in-memory
  * queues, when it dies); the process is killed (SIGKILL: nothing flushed, its queues and workflows
- * gone) and started again on the same directory. The order is canceled, the other replaced, once
- * each; then the same again on the replacement: a second crash loses nothing either.
+ * gone) and started again on the same directory. The orders are canceled and replaced, once each.
+ * One crash (a second one adds a restart, about 18 s of suite time, for nothing the first does not
+ * show; the suite has a 10-minute budget).
  *
  * Two paths carry a request through such a restart, and this test holds the outcome whichever
  * does: local mode's stream pollers start again at the event store stream's trim horizon, so the
@@ -114,7 +115,7 @@ async function published(http: OmsHttp, orderId: string, type: string): Promise<
   }, 30_000);
 }
 
-it('a cancel and a replace in flight when local mode is killed are carried out after it restarts; twice', async () => {
+it('a cancel and a replace in flight when local mode is killed are carried out, once each, after it restarts', async () => {
   let http = await start();
   await http.pinQuote('CRASH', { bid: '30.00', ask: '30.02' });
   const resting = (price: string) =>
@@ -128,8 +129,7 @@ it('a cancel and a replace in flight when local mode is killed are carried out a
     });
   const a = await resting('25');
   const b = await resting('25.5');
-  await http.untilStatus(a.id, 'new', 60_000);
-  await http.untilStatus(b.id, 'new', 60_000);
+  for (const o of [a, b]) await http.untilStatus(o.id, 'new', 60_000);
   // The venues answer only after 5 s (the most a venue control allows): the requests below are
   // still on their way when the process dies.
   const venues = [...new Set([await venueOf(http, a.id), await venueOf(http, b.id)])];
@@ -150,17 +150,9 @@ it('a cancel and a replace in flight when local mode is killed are carried out a
   const [trailA, trailB] = [await http.auditTrail(a.id), await http.auditTrail(b.id)];
   expect(count(trailA, 'OrderCanceled')).toBe(1);
   expect(count(trailB, 'OrderReplaced')).toBe(1);
+  // The replacement works at its new terms, with no request of its own outstanding.
+  expect(count(await http.auditTrail(replaced.id), 'OrderCancelRequested')).toBe(0);
 
-  // Again, on the replacement: a second crash with a cancel in flight loses nothing either.
-  const venue2 = await venueOf(http, b.id);
-  await http.expect(200, 'PUT', `/local/venues/${venue2}`, { latency_ms: 5_000 });
-  await http.expect(204, 'DELETE', `/v2/orders/${replaced.id}`);
-  await published(http, replaced.id, 'OrderCancelRequested');
-  await crash();
-  http = await start();
-  await http.expect(200, 'PUT', `/local/venues/${venue2}`, { latency_ms: 0 });
-  await http.untilStatus(replaced.id, 'canceled', 120_000);
-  expect(count(await http.auditTrail(replaced.id), 'OrderCanceled')).toBe(1);
   // Nothing else was touched: no fill, no second order.
   const all = await http.expect<{ id: string; filled_qty: string }[]>(
     200,
