@@ -37,12 +37,22 @@
  * - effective spread: for buy orders, double the difference between the execution price and the
  *   midpoint of the NBBO at the time of order receipt; for sell orders, double the difference between
  *   that midpoint and the execution price (`signedEffectiveSpread`; negative when the fill beat the
- *   mid). `effectiveSpread` is its magnitude, 2 x |price - mid|.
+ *   mid). Per execution, `effectiveSpread` is its magnitude, 2 x |price - mid|; the order's
+ *   `rule605.avgEffectiveSpread` is the share-weighted average of the SIGNED spread, as the rule
+ *   reports it (`avgSignedEffectiveSpread` repeats it: TCAs recorded before the summary's average
+ *   was signed carry that field with this meaning, where their `avgEffectiveSpread` was the
+ *   magnitude's average).
  * - quoted spread: national best offer - national best bid at the same time.
- * - E/Q: effective spread over quoted spread (signed effective; null for a locked/crossed quote).
+ * - E/Q: effective spread over quoted spread (signed effective; null for a locked/crossed quote), a
+ *   ratio here (1 = the quoted spread); the reports print it as the rule does, a percentage.
  * - price improvement per share: for buy orders, the amount by which the execution price is lower
  *   than the national best offer; for sell orders, the amount by which it is higher than the
- *   national best bid. > 0 improved, = 0 at the quote, < 0 outside the quote.
+ *   national best bid. > 0 improved, = 0 at the quote, < 0 outside the quote. The rule reports
+ *   improvement and disimprovement apart: the share-weighted average amount per share over the
+ *   shares executed with price improvement (`avgImprovementPerImprovedShare`), and the average
+ *   amount per share by which the shares executed outside the quote were outside it
+ *   (`avgDisimprovementPerOutsideQuoteShare`, a positive amount); `avgPriceImprovement` is the net
+ *   over every measured share (the SEC staff's summary report nets them the same way).
  * The rule measures market and marketable orders from the NBBO at the time of order receipt (the
  * arrival quote, the default `rule605Quote: 'receipt'`); the 2024 amendments measure non-marketable
  * limit orders from the time they become executable, for which the fill's own quote is the closest
@@ -168,12 +178,19 @@ export interface Rule605Summary {
   readonly quote: 'receipt' | 'execution';
   /** Executed qty with a reference quote: the weight of every average below. */
   readonly measuredQty: string;
+  /** Share-weighted SIGNED effective spread (17 CFR 242.600(b)): negative when fills beat the mid. */
   readonly avgEffectiveSpread: string | null;
+  /** The same as `avgEffectiveSpread` (the field earlier TCAs carry the signed average in). */
   readonly avgSignedEffectiveSpread: string | null;
   readonly avgQuotedSpread: string | null;
-  /** avg signed effective spread / avg quoted spread. */
+  /** avg signed effective spread / avg quoted spread, a ratio (4 dp). */
   readonly effectiveOverQuoted: number | null;
+  /** Net: improvement less disimprovement, per measured share. */
   readonly avgPriceImprovement: string | null;
+  /** Per share executed with price improvement, the average amount it was improved by. */
+  readonly avgImprovementPerImprovedShare: string | null;
+  /** Per share executed outside the quote, the average amount it was outside by (positive). */
+  readonly avgDisimprovementPerOutsideQuoteShare: string | null;
   readonly improvedQty: string;
   readonly atQuoteQty: string;
   readonly outsideQuoteQty: string;
@@ -482,10 +499,11 @@ export function transactionCostsOf(input: TcaInput): Tca {
 
   // Rule 605, per execution and share-weighted over the order.
   let measuredQty = 0n;
-  let sumEffective = 0n;
   let sumSigned = 0n;
   let sumQuoted = 0n;
   let sumImprovement = 0n;
+  let sumImproved = 0n;
+  let sumDisimproved = 0n;
   let improvedQty = 0n;
   let atQuoteQty = 0n;
   let outsideQty = 0n;
@@ -494,13 +512,17 @@ export function transactionCostsOf(input: TcaInput): Tca {
     const m = ref === null ? null : rule605MeasuresOf(input.side, f.price, ref);
     if (m !== null) {
       measuredQty += f.qty;
-      sumEffective += f.qty * m.effectiveSpread;
       sumSigned += f.qty * m.signedEffectiveSpread;
       sumQuoted += f.qty * m.quotedSpread;
       sumImprovement += f.qty * m.priceImprovement;
-      if (m.outcome === 'improved') improvedQty += f.qty;
-      else if (m.outcome === 'at_quote') atQuoteQty += f.qty;
-      else outsideQty += f.qty;
+      if (m.outcome === 'improved') {
+        improvedQty += f.qty;
+        sumImproved += f.qty * m.priceImprovement;
+      } else if (m.outcome === 'at_quote') atQuoteQty += f.qty;
+      else {
+        outsideQty += f.qty;
+        sumDisimproved -= f.qty * m.priceImprovement;
+      }
     }
     return {
       execId: f.execId,
@@ -524,11 +546,14 @@ export function transactionCostsOf(input: TcaInput): Tca {
   const rule605: Rule605Summary = {
     quote: quoteBasis,
     measuredQty: formatNanos(measuredQty),
-    avgEffectiveSpread: measured ? formatNanos(average(sumEffective, measuredQty)) : null,
+    avgEffectiveSpread: measured ? formatNanos(average(sumSigned, measuredQty)) : null,
     avgSignedEffectiveSpread: measured ? formatNanos(average(sumSigned, measuredQty)) : null,
     avgQuotedSpread: measured ? formatNanos(average(sumQuoted, measuredQty)) : null,
     effectiveOverQuoted: measured ? ratio(sumSigned, sumQuoted) : null,
     avgPriceImprovement: measured ? formatNanos(average(sumImprovement, measuredQty)) : null,
+    avgImprovementPerImprovedShare: improvedQty > 0n ? formatNanos(average(sumImproved, improvedQty)) : null,
+    avgDisimprovementPerOutsideQuoteShare:
+      outsideQty > 0n ? formatNanos(average(sumDisimproved, outsideQty)) : null,
     improvedQty: formatNanos(improvedQty),
     atQuoteQty: formatNanos(atQuoteQty),
     outsideQuoteQty: formatNanos(outsideQty),

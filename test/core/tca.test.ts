@@ -255,6 +255,8 @@ describe('Rule 605 measures of one execution (17 CFR 242.600(b)), by hand', () =
       avgQuotedSpread: '0.04',
       effectiveOverQuoted: 1.25,
       avgPriceImprovement: '-0.005',
+      avgImprovementPerImprovedShare: '0.01',
+      avgDisimprovementPerOutsideQuoteShare: '0.01',
       improvedQty: '100',
       atQuoteQty: '0',
       outsideQuoteQty: '300',
@@ -266,6 +268,106 @@ describe('Rule 605 measures of one execution (17 CFR 242.600(b)), by hand', () =
     // Arrival slippage: avg 10.045 vs mid 10.02: 0.025 / 10.02 = 24.95 bps (24.9500998).
     expect(tca.avgPrice).toBe('10.045');
     expect(tca.arrivalSlippageBps).toBe(24.95);
+  });
+
+  // 17 CFR 242.600(b)(8) (as amended by Release 34-99679, 89 FR 26428, Apr. 15 2024): the average
+  // effective spread is share-weighted over the SIGNED spread, buy 2 x (price - mid), sell
+  // 2 x (mid - price), so fills beating the mid pull it down (below zero), not up. Rule 605 reports
+  // price improvement and disimprovement apart: the average amount per share over the shares
+  // executed with improvement, and over the shares executed outside the quote. NBBO 10.00 x 10.04
+  // (mid 10.02, quoted 0.04) at receipt throughout.
+  it.each<
+    [
+      string,
+      'buy' | 'sell',
+      [string, string][],
+      {
+        avgEffectiveSpread: string;
+        effectiveOverQuoted: number;
+        avgPriceImprovement: string;
+        avgImprovementPerImprovedShare: string | null;
+        avgDisimprovementPerOutsideQuoteShare: string | null;
+      },
+    ]
+  >([
+    [
+      // signed (100 x -0.02 + 100 x 0.02) / 200 = 0 (the magnitudes would average 0.02);
+      // improved: 100 @ 10.01 by 0.03, 100 @ 10.03 by 0.01: (3 + 1) / 200 = 0.02.
+      'buy: one fill below the mid and one above cancel out',
+      'buy',
+      [
+        ['100', '10.01'],
+        ['100', '10.03'],
+      ],
+      {
+        avgEffectiveSpread: '0',
+        effectiveOverQuoted: 0,
+        avgPriceImprovement: '0.02',
+        avgImprovementPerImprovedShare: '0.02',
+        avgDisimprovementPerOutsideQuoteShare: null,
+      },
+    ],
+    [
+      // signed 2 x (10.02 - 10.03) = -0.02 on every share: E/Q -0.5.
+      'sell above the mid: a negative effective spread',
+      'sell',
+      [['100', '10.03']],
+      {
+        avgEffectiveSpread: '-0.02',
+        effectiveOverQuoted: -0.5,
+        avgPriceImprovement: '0.03',
+        avgImprovementPerImprovedShare: '0.03',
+        avgDisimprovementPerOutsideQuoteShare: null,
+      },
+    ],
+    [
+      // 100 improved by 0.01 (eff 0.02), 100 at the bid (eff 0.04), 200 at 9.98, 0.02 outside
+      // (eff 0.08): signed (2 + 4 + 16) / 400 = 0.055; net PI (1 + 0 - 4) / 400 = -0.0075;
+      // improved shares 0.01 each; outside shares 0.02 each (a positive amount).
+      'sell: improved, at the quote and outside it, reported apart',
+      'sell',
+      [
+        ['100', '10.01'],
+        ['100', '10'],
+        ['200', '9.98'],
+      ],
+      {
+        avgEffectiveSpread: '0.055',
+        effectiveOverQuoted: 1.375,
+        avgPriceImprovement: '-0.0075',
+        avgImprovementPerImprovedShare: '0.01',
+        avgDisimprovementPerOutsideQuoteShare: '0.02',
+      },
+    ],
+    [
+      // outside by 0.01 (100) and 0.03 (300): (1 + 9) / 400 = 0.025; nothing improved.
+      'buy through the offer only: disimprovement, no improvement average',
+      'buy',
+      [
+        ['100', '10.05'],
+        ['300', '10.07'],
+      ],
+      {
+        avgEffectiveSpread: '0.09',
+        effectiveOverQuoted: 2.25,
+        avgPriceImprovement: '-0.025',
+        avgImprovementPerImprovedShare: null,
+        avgDisimprovementPerOutsideQuoteShare: '0.025',
+      },
+    ],
+  ])('Rule 605 summary, %s', (_name, side, fills, expected) => {
+    const tca = transactionCostsOf(
+      input({
+        side,
+        orderQty: nanos(String(fills.reduce((n, [qty]) => n + Number(qty), 0))),
+        arrival: nbbo,
+        fills: fills.map(([qty, price], i) => fill(qty, price, { execId: `e${i}` })),
+      }),
+    );
+    expect(tca.rule605).toMatchObject({
+      ...expected,
+      avgSignedEffectiveSpread: expected.avgEffectiveSpread,
+    });
   });
 
   it("'execution' basis: each fill against its own NBBO; a fill without one is not measured", () => {
