@@ -2,14 +2,17 @@
  * Execution-quality and best-execution reports: pure aggregations over closed orders' executions
  * (one `OrderExecutionRecord` per order and venue it was routed to, built from the order's TCA by
  * `executionRecordOf`). Exact decimals as in tca.ts: prices and per-share amounts are canonical
- * decimal strings (averages rounded half-even at the 9th decimal); ratios are numbers (fill rate and
- * E/Q to 4 dp), percentages numbers to 2 dp, times ms to 2 dp. Nothing measurable: null.
+ * decimal strings (averages rounded half-even at the 9th decimal); ratios are numbers (fill rate to
+ * 4 dp), percentages numbers to 2 dp (E/Q among them, `effectiveOverQuotedPct`, as the rule and the
+ * SEC staff's summary report express it), times ms to 2 dp. Nothing measurable: null.
  *
  * The execution-quality report follows SEC Rule 605 (17 CFR 242.605, as amended by Release
  * 34-99679, "Disclosure of Order Execution Information", 89 FR 26428, Apr. 15 2024): one row per
  * venue (the market center) x order type x order size, with the rule's share-weighted measures
- * (average effective and quoted spread, E/Q, shares price-improved / at the quote, average time to
- * execution, measured in ms and share-weighted as the 2024 amendments require).
+ * (average signed effective and quoted spread, E/Q as a percentage, shares price-improved / at the
+ * quote, the average amount per share of price improvement over the improved shares and, apart, of
+ * disimprovement over the shares executed outside the quote, average time to execution, measured
+ * in ms and share-weighted as the 2024 amendments require).
  * - Order types, in the spirit of the rule's categories: `market`; `marketable_limit` (a buy limit
  *   at or above the national best offer at order receipt, a sell limit at or below the national
  *   best bid); `non_marketable_limit` (the rest of the limit orders); `other` (orders with stop
@@ -171,9 +174,14 @@ interface Stats {
   measured: Nanos;
   effective: Value18;
   quoted: Value18;
+  /** Net price improvement (improvement less disimprovement). */
   improvement: Value18;
+  /** Improvement over the improved shares; disimprovement (positive) over the outside-quote ones. */
+  improvedAmount: Value18;
+  outsideAmount: Value18;
   improved: Nanos;
   atQuote: Nanos;
+  outside: Nanos;
   /** sum of qty x ms from acceptance, over all fills (scale 9). */
   timeWeighted: bigint;
   /** Orders with a fill, and their summed ms to the first fill. */
@@ -191,8 +199,11 @@ function emptyStats(): Stats {
     effective: 0n,
     quoted: 0n,
     improvement: 0n,
+    improvedAmount: 0n,
+    outsideAmount: 0n,
     improved: 0n,
     atQuote: 0n,
+    outside: 0n,
     timeWeighted: 0n,
     ordersFilled: 0,
     firstFillMs: 0,
@@ -215,8 +226,14 @@ function add(st: Stats, r: OrderExecutionRecord): void {
     st.effective += f.qty * m.signedEffectiveSpread;
     st.quoted += f.qty * m.quotedSpread;
     st.improvement += f.qty * m.priceImprovement;
-    if (m.outcome === 'improved') st.improved += f.qty;
-    else if (m.outcome === 'at_quote') st.atQuote += f.qty;
+    if (m.outcome === 'improved') {
+      st.improved += f.qty;
+      st.improvedAmount += f.qty * m.priceImprovement;
+    } else if (m.outcome === 'at_quote') st.atQuote += f.qty;
+    else {
+      st.outside += f.qty;
+      st.outsideAmount -= f.qty * m.priceImprovement;
+    }
   }
   if (first !== null) {
     st.ordersFilled += 1;
@@ -263,12 +280,17 @@ export interface ExecutionQualityRow {
   /** Share-weighted, signed as Rule 605 defines it (negative when fills beat the midpoint). */
   readonly avgEffectiveSpread: string | null;
   readonly avgQuotedSpread: string | null;
-  /** avg effective spread / avg quoted spread, 4 dp. */
-  readonly effectiveOverQuoted: number | null;
+  /** avg effective spread / avg quoted spread as a percentage, 2 dp (100: the quoted spread). */
+  readonly effectiveOverQuotedPct: number | null;
   /** % of the measured (quoted) executed shares that were price-improved, 2 dp. */
   readonly pctSharesPriceImproved: number | null;
+  /** Share-weighted average amount per share the price-improved shares were improved by. */
+  readonly avgImprovementPerImprovedShare: string | null;
   /** % of the measured executed shares at the quote or better, 2 dp. */
   readonly pctSharesAtOrBetterThanQuote: number | null;
+  /** Share-weighted average amount per share the shares executed outside the quote were outside it
+   * by (a positive amount). */
+  readonly avgDisimprovementPerOutsideQuoteShare: string | null;
   /** Share-weighted ms from order receipt to execution, 2 dp. */
   readonly avgTimeToExecutionMs: number | null;
 }
@@ -284,9 +306,11 @@ export const EXECUTION_QUALITY_COLUMNS: readonly (keyof ExecutionQualityRow)[] =
   'fillRate',
   'avgEffectiveSpread',
   'avgQuotedSpread',
-  'effectiveOverQuoted',
+  'effectiveOverQuotedPct',
   'pctSharesPriceImproved',
+  'avgImprovementPerImprovedShare',
   'pctSharesAtOrBetterThanQuote',
+  'avgDisimprovementPerOutsideQuoteShare',
   'avgTimeToExecutionMs',
 ];
 
@@ -326,9 +350,11 @@ export function executionQualityReport(orders: readonly OrderExecutionRecord[]):
       fillRate: ratio4(st.filled, st.shares),
       avgEffectiveSpread: avgPrice(st.effective, st.measured),
       avgQuotedSpread: avgPrice(st.quoted, st.measured),
-      effectiveOverQuoted: st.quoted > 0n ? ratio4(st.effective, st.quoted) : null,
+      effectiveOverQuotedPct: percent(st.effective, st.quoted),
       pctSharesPriceImproved: percent(st.improved, st.measured),
+      avgImprovementPerImprovedShare: avgPrice(st.improvedAmount, st.improved),
       pctSharesAtOrBetterThanQuote: percent(st.improved + st.atQuote, st.measured),
+      avgDisimprovementPerOutsideQuoteShare: avgPrice(st.outsideAmount, st.outside),
       avgTimeToExecutionMs: ms2(st.timeWeighted, st.filled),
     }));
 }

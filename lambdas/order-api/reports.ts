@@ -3,9 +3,10 @@
  * closed with a TCA (core order-tca.ts), read from the orders read model:
  * - GET /v1/reports/executions?date=YYYY-MM-DD[&format=csv]: a Rule 605-style summary for the New
  *   York trading day the orders were placed on, one row per venue x order type x notional size
- *   bucket (core execution-quality.ts): orders, shares, fill rate, average effective and quoted
- *   spread and E/Q, % of shares price-improved, % at the quote or better, average time to
- *   execution. `format=csv` (or `Accept: text/csv`) answers CSV (RFC 4180).
+ *   bucket (core execution-quality.ts): orders, shares, fill rate, average signed effective and
+ *   quoted spread, E/Q as a percentage, % of shares price-improved and their average improvement,
+ *   % at the quote or better, the average amount outside the quote, average time to execution.
+ *   `format=csv` (or `Accept: text/csv`) answers CSV (RFC 4180).
  * - GET /v1/reports/best-execution?from=YYYY-MM-DD&to=YYYY-MM-DD: per symbol and order type, each
  *   venue's outcomes side by side (the evidence a FINRA Rule 5310 regular and rigorous review
  *   compares), at most 31 days.

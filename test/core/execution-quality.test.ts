@@ -131,9 +131,11 @@ describe('executionQualityReport', () => {
         fillRate: 1,
         avgEffectiveSpread: '0.06',
         avgQuotedSpread: '0.04',
-        effectiveOverQuoted: 1.5,
+        effectiveOverQuotedPct: 150,
         pctSharesPriceImproved: 0,
+        avgImprovementPerImprovedShare: null,
         pctSharesAtOrBetterThanQuote: 0,
+        avgDisimprovementPerOutsideQuoteShare: '0.01',
         avgTimeToExecutionMs: 20,
       },
       {
@@ -146,14 +148,16 @@ describe('executionQualityReport', () => {
         fillRate: 0.3333,
         avgEffectiveSpread: '0',
         avgQuotedSpread: '0.02',
-        effectiveOverQuoted: 0,
+        effectiveOverQuotedPct: 0,
         pctSharesPriceImproved: 100,
+        avgImprovementPerImprovedShare: '0.01',
         pctSharesAtOrBetterThanQuote: 100,
+        avgDisimprovementPerOutsideQuoteShare: null,
         avgTimeToExecutionMs: 5000,
       },
       {
-        // A + B: eff (100 x 0.02 + 200 x 0.04) / 300 = 0.0333..; E/Q 0.0333.. / 0.04 = 0.8333;
-        // improved 100 of 300 shares; time (100 x 50 + 200 x 150) / 300 = 116.67 ms.
+        // A + B: eff (100 x 0.02 + 200 x 0.04) / 300 = 0.0333..; E/Q 0.0333.. / 0.04 = 83.33%;
+        // improved 100 of 300 shares, by 0.01 each; time (100 x 50 + 200 x 150) / 300 = 116.67 ms.
         venue: 'IEX',
         orderType: 'market',
         sizeBucket: '1000-<5000',
@@ -163,9 +167,11 @@ describe('executionQualityReport', () => {
         fillRate: 1,
         avgEffectiveSpread: '0.033333333',
         avgQuotedSpread: '0.04',
-        effectiveOverQuoted: 0.8333,
+        effectiveOverQuotedPct: 83.33,
         pctSharesPriceImproved: 33.33,
+        avgImprovementPerImprovedShare: '0.01',
         pctSharesAtOrBetterThanQuote: 100,
+        avgDisimprovementPerOutsideQuoteShare: null,
         avgTimeToExecutionMs: 116.67,
       },
       {
@@ -178,9 +184,11 @@ describe('executionQualityReport', () => {
         fillRate: 1,
         avgEffectiveSpread: null,
         avgQuotedSpread: null,
-        effectiveOverQuoted: null,
+        effectiveOverQuotedPct: null,
         pctSharesPriceImproved: null,
+        avgImprovementPerImprovedShare: null,
         pctSharesAtOrBetterThanQuote: null,
+        avgDisimprovementPerOutsideQuoteShare: null,
         avgTimeToExecutionMs: 30,
       },
       {
@@ -193,9 +201,11 @@ describe('executionQualityReport', () => {
         fillRate: 1,
         avgEffectiveSpread: '0.02',
         avgQuotedSpread: '0.04',
-        effectiveOverQuoted: 0.5,
+        effectiveOverQuotedPct: 50,
         pctSharesPriceImproved: 100,
+        avgImprovementPerImprovedShare: '0.01',
         pctSharesAtOrBetterThanQuote: 100,
+        avgDisimprovementPerOutsideQuoteShare: null,
         avgTimeToExecutionMs: 10,
       },
       {
@@ -208,12 +218,96 @@ describe('executionQualityReport', () => {
         fillRate: 0,
         avgEffectiveSpread: null,
         avgQuotedSpread: null,
-        effectiveOverQuoted: null,
+        effectiveOverQuotedPct: null,
         pctSharesPriceImproved: null,
+        avgImprovementPerImprovedShare: null,
         pctSharesAtOrBetterThanQuote: null,
+        avgDisimprovementPerOutsideQuoteShare: null,
         avgTimeToExecutionMs: null,
       },
     ]);
+  });
+
+  // Rule 605 as amended (Release 34-99679, 89 FR 26428, Apr. 15 2024) and the SEC staff's summary
+  // report spec (github.com/sec-gov/oes, AvgEFQPct): E/Q is the average effective spread over the
+  // average quoted spread "expressed as a percentage"; the effective spread is signed (17 CFR
+  // 242.600(b)(8)); price improvement is averaged over the improved shares and, apart, the amount
+  // outside the quote over the shares executed outside it. One market order per case, NBBO
+  // 10.00 x 10.04 (mid 10.02, quoted 0.04) at receipt.
+  it.each<
+    [
+      string,
+      'buy' | 'sell',
+      [string, string][],
+      Pick<
+        ExecutionQualityRow,
+        | 'avgEffectiveSpread'
+        | 'effectiveOverQuotedPct'
+        | 'pctSharesPriceImproved'
+        | 'avgImprovementPerImprovedShare'
+        | 'pctSharesAtOrBetterThanQuote'
+        | 'avgDisimprovementPerOutsideQuoteShare'
+      >,
+    ]
+  >([
+    [
+      // eff 2 x (10.02 - 10.03) = -0.02: E/Q -50%; improved by 10.03 - 10.00 = 0.03.
+      'a sell above the mid: negative effective spread and E/Q',
+      'sell',
+      [['100', '10.03']],
+      {
+        avgEffectiveSpread: '-0.02',
+        effectiveOverQuotedPct: -50,
+        pctSharesPriceImproved: 100,
+        avgImprovementPerImprovedShare: '0.03',
+        pctSharesAtOrBetterThanQuote: 100,
+        avgDisimprovementPerOutsideQuoteShare: null,
+      },
+    ],
+    [
+      // 100 @ 10.01 (eff -0.02, improved 0.03), 100 @ 10.04 (eff 0.04, at the offer), 200 @ 10.06
+      // (eff 0.08, 0.02 outside): eff (-2 + 4 + 16) / 400 = 0.045, E/Q 112.5%; the net would be
+      // (3 + 0 - 4) / 400 = -0.0025, which hides both.
+      'a buy improved, at the quote and outside it',
+      'buy',
+      [
+        ['100', '10.01'],
+        ['100', '10.04'],
+        ['200', '10.06'],
+      ],
+      {
+        avgEffectiveSpread: '0.045',
+        effectiveOverQuotedPct: 112.5,
+        pctSharesPriceImproved: 25,
+        avgImprovementPerImprovedShare: '0.03',
+        pctSharesAtOrBetterThanQuote: 50,
+        avgDisimprovementPerOutsideQuoteShare: '0.02',
+      },
+    ],
+    [
+      // outside by 0.01 (100) and 0.04 (100): (1 + 4) / 200 = 0.025; eff (6 + 12) / 200 = 0.09, 225%.
+      'a sell only through the bid',
+      'sell',
+      [
+        ['100', '9.99'],
+        ['100', '9.96'],
+      ],
+      {
+        avgEffectiveSpread: '0.09',
+        effectiveOverQuotedPct: 225,
+        pctSharesPriceImproved: 0,
+        avgImprovementPerImprovedShare: null,
+        pctSharesAtOrBetterThanQuote: 0,
+        avgDisimprovementPerOutsideQuoteShare: '0.025',
+      },
+    ],
+  ])('Rule 605 measures of a row: %s', (_name, side, fills, expected) => {
+    const qty = String(fills.reduce((n, [fq]) => n + Number(fq), 0));
+    const rows = executionQualityReport([
+      rec({ orderId: 'R', side, qty: nanos(qty), fills: fills.map(([fq, p]) => f(fq, p, 10, 0n)) }),
+    ]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject(expected);
   });
 
   it('no orders: no rows', () => {
@@ -329,8 +423,10 @@ describe('executionRecordOf', () => {
     expect(executionQualityReport([r])[0]).toMatchObject({
       venue: 'SOR',
       orderType: 'non_marketable_limit',
-      avgEffectiveSpread: tca.rule605.avgSignedEffectiveSpread,
+      avgEffectiveSpread: tca.rule605.avgEffectiveSpread,
       avgQuotedSpread: tca.rule605.avgQuotedSpread,
+      avgImprovementPerImprovedShare: tca.rule605.avgImprovementPerImprovedShare,
+      avgDisimprovementPerOutsideQuoteShare: tca.rule605.avgDisimprovementPerOutsideQuoteShare,
     });
   });
 });
@@ -344,9 +440,10 @@ describe('toCsv', () => {
     const unrouted = { ...row, venue: null, avgEffectiveSpread: null };
     expect(toCsv([row, unrouted])).toBe(
       'venue,orderType,sizeBucket,orders,shares,filledShares,fillRate,avgEffectiveSpread,avgQuotedSpread,' +
-        'effectiveOverQuoted,pctSharesPriceImproved,pctSharesAtOrBetterThanQuote,avgTimeToExecutionMs\r\n' +
-        '"DARK, ""X""",market,1000-<5000,1,100,100,1,0.02,0.04,0.5,100,100,50\r\n' +
-        ',market,1000-<5000,1,100,100,1,,0.04,0.5,100,100,50\r\n',
+        'effectiveOverQuotedPct,pctSharesPriceImproved,avgImprovementPerImprovedShare,' +
+        'pctSharesAtOrBetterThanQuote,avgDisimprovementPerOutsideQuoteShare,avgTimeToExecutionMs\r\n' +
+        '"DARK, ""X""",market,1000-<5000,1,100,100,1,0.02,0.04,50,100,0.01,100,,50\r\n' +
+        ',market,1000-<5000,1,100,100,1,,0.04,50,100,0.01,100,,50\r\n',
     );
   });
 

@@ -295,7 +295,9 @@ it('the execution-quality and best-execution reports count each venue a split or
   expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
   const lines = (await csv.text()).trim().split('\r\n');
   expect(lines[0]).toBe(
-    'venue,orderType,sizeBucket,orders,shares,filledShares,fillRate,avgEffectiveSpread,avgQuotedSpread,effectiveOverQuoted,pctSharesPriceImproved,pctSharesAtOrBetterThanQuote,avgTimeToExecutionMs',
+    'venue,orderType,sizeBucket,orders,shares,filledShares,fillRate,avgEffectiveSpread,avgQuotedSpread,' +
+      'effectiveOverQuotedPct,pctSharesPriceImproved,avgImprovementPerImprovedShare,' +
+      'pctSharesAtOrBetterThanQuote,avgDisimprovementPerOutsideQuoteShare,avgTimeToExecutionMs',
   );
   expect(lines.length).toBe(report.rows.length + 1);
 
