@@ -9,7 +9,8 @@
  *   `format=csv` (or `Accept: text/csv`) answers CSV (RFC 4180).
  * - GET /v1/reports/best-execution?from=YYYY-MM-DD&to=YYYY-MM-DD: per symbol and order type, each
  *   venue's outcomes side by side (the evidence a FINRA Rule 5310 regular and rigorous review
- *   compares), at most 31 days.
+ *   compares), at most 92 days: a calendar quarter, since Supplementary Material .09 has the
+ *   review made at least quarterly.
  * A split order counts once per venue it was sent to (each child at its venue). Orders are read by
  * the `byAccount` index (created in the range) and then their views in batches of 100, on request
  * only: an order pays nothing for them. Bad dates are 400 naming the parameter.
@@ -32,8 +33,11 @@ import { dynamo } from '../platform/dynamo.js';
 import { API_ERROR, apiError, json } from './api-response.js';
 import { apiHandler, notFound } from './http.js';
 
-/** The longest range a best-execution report covers. */
-/** A calendar quarter at most: FINRA Rule 5310 .09 reviews execution quality at least quarterly. */
+/**
+ * The longest range (in New York days, both ends included) a best-execution report covers: the
+ * longest calendar quarter (July to September), as FINRA Rule 5310 .09 has the regular and
+ * rigorous review made at least quarterly.
+ */
 export const MAX_REPORT_DAYS = 92;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAY_MS = 86_400_000;
@@ -50,6 +54,27 @@ export function newYorkDays(text: string | undefined, days = 1): { start: number
   if (probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day)
     return null;
   return { start: newYorkToUtc(year, month, day, 0, 0), end: newYorkToUtc(year, month, day + days, 0, 0) };
+}
+
+/**
+ * The best-execution report's range from its `from` and `to` (default: `from`), or the parameter
+ * to name in a 400 and why: a bad date, `to` before `from`, or more than `MAX_REPORT_DAYS` days.
+ */
+export function bestExecutionRangeOf(
+  fromText: string | undefined,
+  toText: string | undefined,
+): { start: number; end: number } | { field: 'from' | 'to'; message: string } {
+  const from = newYorkDays(fromText);
+  if (from === null) return { field: 'from', message: 'must be a calendar date, YYYY-MM-DD (New York)' };
+  const to = newYorkDays(toText ?? fromText);
+  if (to === null) return { field: 'to', message: 'must be a calendar date, YYYY-MM-DD (New York)' };
+  if (to.start < from.start) return { field: 'to', message: 'must not be before from' };
+  if (Math.round((to.start - from.start) / DAY_MS) >= MAX_REPORT_DAYS)
+    return {
+      field: 'to',
+      message: `the range must be at most ${MAX_REPORT_DAYS} days (a calendar quarter: FINRA Rule 5310 .09)`,
+    };
+  return { start: from.start, end: to.end };
 }
 
 /** Every record of the account's orders placed in [fromMs, toMs) that have a TCA. */
@@ -103,14 +128,9 @@ export const handler = apiHandler('Reports', async (event, principal) => {
     });
   }
   if (path.endsWith('/v1/reports/best-execution')) {
-    const from = newYorkDays(q.from);
-    if (from === null) return badParameter('from', 'must be a calendar date, YYYY-MM-DD (New York)');
-    const to = newYorkDays(q.to ?? q.from);
-    if (to === null) return badParameter('to', 'must be a calendar date, YYYY-MM-DD (New York)');
-    if (to.start < from.start) return badParameter('to', 'must not be before from');
-    if (Math.round((to.start - from.start) / DAY_MS) >= MAX_REPORT_DAYS)
-      return badParameter('to', `the range must be at most ${MAX_REPORT_DAYS} days`);
-    const groups = bestExecutionReport(await recordsOf(principal.accountId, from.start, to.end));
+    const range = bestExecutionRangeOf(q.from, q.to);
+    if ('field' in range) return badParameter(range.field, range.message);
+    const groups = bestExecutionReport(await recordsOf(principal.accountId, range.start, range.end));
     return json(200, { from: q.from, to: q.to ?? q.from, account_id: principal.accountId, groups });
   }
   return notFound('report');

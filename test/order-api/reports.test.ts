@@ -1,0 +1,50 @@
+/**
+ * The best-execution report's range (lambdas/order-api/reports.ts): a calendar quarter fits, since
+ * FINRA Rule 5310 Supplementary Material .09 has the regular and rigorous review of execution
+ * quality made at least quarterly (https://www.finra.org/rules-guidance/rulebooks/finra-rules/5310).
+ */
+import './env.js';
+import { bestExecutionRangeOf, handler, MAX_REPORT_DAYS } from '../../lambdas/order-api/reports.js';
+import { apiEvent, parse } from './fixtures.js';
+
+describe('bestExecutionRangeOf', () => {
+  it.each<[string, string | undefined, string | undefined, number | { field: string; message: RegExp }]>([
+    // [name, from, to, the New York days covered or the 400]
+    ['one day (to defaults to from)', '2026-03-02', undefined, 1],
+    ['Q1 2026: January to March, 90 days', '2026-01-01', '2026-03-31', 90],
+    ['Q3 2026: July to September, 92 days (the longest quarter)', '2026-07-01', '2026-09-30', 92],
+    ['Q4 2026 across the clock change, 92 days', '2026-10-01', '2026-12-31', 92],
+    ['93 days', '2026-07-01', '2026-10-01', { field: 'to', message: /at most 92 days \(a calendar quarter/ }],
+    ['to before from', '2026-03-02', '2026-03-01', { field: 'to', message: /before from/ }],
+    ['a bad from', '2026-02-30', '2026-03-01', { field: 'from', message: /calendar date/ }],
+    ['a bad to', '2026-03-01', 'March', { field: 'to', message: /calendar date/ }],
+    ['no from', undefined, '2026-03-01', { field: 'from', message: /calendar date/ }],
+  ])('%s', (_name, from, to, expected) => {
+    const range = bestExecutionRangeOf(from, to);
+    if (typeof expected === 'number') {
+      if ('field' in range) throw new Error(`refused: ${range.message}`);
+      // New York days are 23 to 25 hours long: count the days, not the hours.
+      expect(Math.round((range.end - range.start) / 86_400_000)).toBe(expected);
+      expect(expected).toBeLessThanOrEqual(MAX_REPORT_DAYS);
+    } else {
+      expect(range).toEqual({ field: expected.field, message: expect.stringMatching(expected.message) });
+    }
+  });
+});
+
+describe('GET /v1/reports/best-execution', () => {
+  it('a range longer than a quarter is 400 naming `to`, before any read', async () => {
+    const res = await handler({
+      ...apiEvent({
+        routeKey: 'GET /v1/reports/best-execution',
+        query: { from: '2026-01-01', to: '2026-06-01' },
+      }),
+      rawPath: '/v1/reports/best-execution',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(parse(res.body)).toMatchObject({
+      code: 40010001,
+      message: 'to: the range must be at most 92 days (a calendar quarter: FINRA Rule 5310 .09)',
+    });
+  });
+});
