@@ -1190,14 +1190,7 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
       const lastRound = allocations.flatMap((a) => (a.childOrderId === null ? [] : [a.childOrderId]));
       if (e.data.round !== undefined && s.routing !== null && s.algo !== null) {
         // A re-route of a split order's remainder: more children, the same parent.
-        const children = new Map(s.algo.children);
-        for (const a of allocations)
-          children.set(a.childOrderId as string, {
-            qty: nanos(a.qty as string),
-            filled: 0n,
-            open: true,
-            venue: a.venue,
-          });
+        const children = withRoutedChildren(s.algo.children, allocations);
         return {
           ...s,
           routing: {
@@ -1223,14 +1216,7 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
         lastRound,
       };
       if (!split) return { ...s, routing, venue: allocations[0]?.venue ?? s.venue };
-      const children = new Map<string, AlgoChild>();
-      for (const a of allocations)
-        children.set(a.childOrderId as string, {
-          qty: nanos(a.qty as string),
-          filled: 0n,
-          open: true,
-          venue: a.venue,
-        });
+      const children = withRoutedChildren(new Map(), allocations);
       // Nothing more to release: the children are the whole order (the coordinator closes it with them).
       return {
         ...s,
@@ -1418,6 +1404,22 @@ export function replay(events: readonly OrderEvent[]): OrderState | undefined {
   let s: OrderState | undefined;
   for (const e of events) s = evolve(s, e);
   return s;
+}
+
+/** `children` plus one open child per allocation of a routing decision (a split order's). */
+function withRoutedChildren(
+  children: ReadonlyMap<string, AlgoChild>,
+  allocations: RoutingDecisionRecord['allocations'],
+): Map<string, AlgoChild> {
+  const out = new Map(children);
+  for (const a of allocations)
+    out.set(a.childOrderId as string, {
+      qty: nanos(a.qty as string),
+      filled: 0n,
+      open: true,
+      venue: a.venue,
+    });
+  return out;
 }
 
 /** Decides and folds in one step; the state is unchanged on a refusal. */
