@@ -139,6 +139,8 @@ it('a cancel and a replace in flight when local mode is killed are carried out, 
   const replaced = await http.expect<{ id: string }>(200, 'PATCH', `/v2/orders/${b.id}`, {
     limit_price: '26',
   });
+  await published(http, a.id, 'OrderCancelRequested');
+  await published(http, b.id, 'OrderReplaceRequested');
   await crash();
 
   http = await start();
