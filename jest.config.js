@@ -48,6 +48,8 @@ module.exports = {
       displayName: 'e2e',
       roots: ['<rootDir>/test/e2e', '<rootDir>/test/dashboard'],
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts', '<rootDir>/test/dashboard/dashboard-page.test.ts'],
+      // Files sharing the one local mode run one at a time; files with their own run alongside.
+      testEnvironment: '<rootDir>/test/e2e/environment.js',
       globalSetup: '<rootDir>/test/e2e/global-setup.js',
       globalTeardown: '<rootDir>/test/e2e/global-teardown.js',
     },

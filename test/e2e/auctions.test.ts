@@ -6,6 +6,8 @@
  * open holds the opening auction (one price for the symbol: the ask, as only buyers take part), the
  * unmarketable opg limit is canceled `auction_unfilled`; an opg order placed during the session is
  * refused by the API (422, nothing placed); the cls order fills in the closing auction.
+ *
+ * @own-local-mode (starts its own: runs alongside other files, see environment.js)
  */
 import type { LocalOms } from '../../local/oms-local.js';
 import {

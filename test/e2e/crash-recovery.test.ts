@@ -15,6 +15,8 @@
  * threshold, or applies the venue's lost answer, from the venue's status query: the guarantee that
  * does not depend on the stream (on AWS a stream is not replayed; its records expire after 24 h).
  * test/broker-gateway/check-in-flight-requests.test.ts covers each of the check's resolutions.
+ *
+ * @own-local-mode (starts its own: runs alongside other files, see environment.js)
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

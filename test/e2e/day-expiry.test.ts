@@ -6,6 +6,8 @@
  * report), the OMS records `OrderExpired` and the workflow's `Await outcome` is released. The
  * workflow's own expiry (close + grace) is the backstop, set far enough here (30 s) that the
  * venue's comes first.
+ *
+ * @own-local-mode (starts its own: runs alongside other files, see environment.js)
  */
 import type { LocalOms } from '../../local/oms-local.js';
 import {

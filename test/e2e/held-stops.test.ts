@@ -5,6 +5,8 @@
  * type, so a stop reaching it would fail these tests). The order is armed (Alpaca `accepted`), the
  * held-trigger watcher triggers it from the quotes pinned through `PUT /local/market/{symbol}`, and
  * the workflow sends it as the type it trades as. See local-mode.test.ts for the harness conventions.
+ *
+ * @own-local-mode (starts its own: runs alongside other files, see environment.js)
  */
 import type { LocalOms } from '../../local/oms-local.js';
 import {

@@ -7,6 +7,8 @@
  *
  * Its own local mode: the meter must see this order's work alone, and the shared one always has
  * other files' orders working.
+ *
+ * @own-local-mode (starts its own: runs alongside other files, see environment.js)
  */
 
 import { omsShare } from '../../bench/cost/cost.js';

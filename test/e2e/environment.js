@@ -1,0 +1,75 @@
+/**
+ * Test environment of the e2e project: node's, plus one rule. Files that drive the SHARED local
+ * mode run one at a time; files that start their own (docblock pragma `@own-local-mode`) run
+ * alongside anything.
+ *
+ * Why: jest runs two files at once (jest.config.js `maxWorkers`), and the files sharing a local
+ * mode share its venue controls (`http.venue({...})`), its market and its account (a cancel-all
+ * cancels every open order of the account). A file takes an exclusive lock before its first hook
+ * and gives it back after its last; the lock is a directory (mkdir is atomic) named after the shared
+ * local mode's process, holding the owner's pid so that a lock left by a worker that died is taken
+ * over rather than waited on for ever.
+ */
+const { mkdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+const { TestEnvironment } = require('jest-environment-node');
+
+const POLL_MS = 100;
+
+function lockDir() {
+  const shared = JSON.parse(process.env.OMS_E2E_SHARED ?? '{}');
+  return join(tmpdir(), `oms-e2e-shared-${shared.pid ?? shared.apiUrl?.replace(/\W/g, '_') ?? 'none'}.lock`);
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
+function tryLock(dir) {
+  try {
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'owner'), String(process.pid));
+    return true;
+  } catch (error) {
+    if (error.code !== 'EEXIST') throw error;
+    let owner = Number.NaN;
+    try {
+      owner = Number(readFileSync(join(dir, 'owner'), 'utf8'));
+    } catch {
+      // Between the owner's mkdir and its write: not stale.
+      return false;
+    }
+    if (Number.isInteger(owner) && owner > 0 && !alive(owner)) rmSync(dir, { recursive: true, force: true });
+    return false;
+  }
+}
+
+class E2EEnvironment extends TestEnvironment {
+  constructor(config, context) {
+    super(config, context);
+    this.ownLocalMode = Object.hasOwn(context.docblockPragmas ?? {}, 'own-local-mode');
+    this.locked = false;
+  }
+
+  async setup() {
+    await super.setup();
+    if (this.ownLocalMode) return;
+    const dir = lockDir();
+    while (!tryLock(dir)) await new Promise((r) => setTimeout(r, POLL_MS));
+    this.locked = true;
+  }
+
+  async teardown() {
+    if (this.locked) rmSync(lockDir(), { recursive: true, force: true });
+    this.locked = false;
+    await super.teardown();
+  }
+}
+
+module.exports = E2EEnvironment;
