@@ -137,6 +137,7 @@ export class BrokerGateway extends Construct {
   readonly marketTick: NodejsFunction;
   /** The in-flight check (every minute): cancels and replaces outstanding too long (issue 16). */
   readonly checkInFlightRequests: NodejsFunction;
+  readonly reconcileVenues: NodejsFunction;
   readonly deadLetterQueues: Record<string, Queue> = {};
   /** The bus queues whose oldest message's age Operations alarms on. */
   readonly watchedQueues: Record<string, WatchedQueue> = {};
@@ -261,6 +262,24 @@ export class BrokerGateway extends Construct {
       description: 'In-flight check of cancels and replaces',
       schedule: Schedule.rate(Duration.minutes(1)),
       targets: [new LambdaFunction(this.checkInFlightRequests, { ...RULE_TARGET_RETRY, retryAttempts: 0 })],
+    });
+
+    // Reconciliation with the venues (issue 16): every venue's open orders and executions against
+    // the OMS's; typed breaks recorded on the orders, the safe repairs carried out.
+    this.reconcileVenues = venueFunction(
+      'ReconcileVenues',
+      HANDLERS.reconcileVenues,
+      "Schedule: compares each venue's open orders and executions with the OMS's; records breaks, repairs the safe ones",
+      BUS_TARGET_FUNCTION_TIMEOUT,
+    );
+    useTable(this.reconcileVenues, stores.events, ENV.eventStoreTable, 'readWrite');
+    useTable(this.reconcileVenues, stores.orders, ENV.ordersTable, 'readWrite');
+    useTable(this.reconcileVenues, stores.accounts, ENV.accountsTable, 'read');
+    useTable(this.reconcileVenues, stores.idempotency, ENV.idempotencyTable, 'write');
+    new Rule(this, 'ReconcileVenuesSchedule', {
+      description: 'Reconciliation of the OMS with every venue',
+      schedule: Schedule.rate(Duration.minutes(2)),
+      targets: [new LambdaFunction(this.reconcileVenues, { ...RULE_TARGET_RETRY, retryAttempts: 0 })],
     });
   }
 

@@ -50,6 +50,8 @@ export const HANDLERS = {
   forwardToVenue: 'lambdas/broker-gateway/forward-to-venue.ts',
   // Cancels and replaces outstanding too long: re-sent, or resolved from the venue's status (scheduled; issue 16)
   checkInFlightRequests: 'lambdas/broker-gateway/check-in-flight-requests.ts',
+  // Reconciliation with the venues: typed breaks, repairs decided in the core (scheduled; issue 16)
+  reconcileVenues: 'lambdas/broker-gateway/reconcile-venues.ts',
   applyExecutionReport: 'lambdas/broker-gateway/apply-execution-report.ts',
   marketTick: 'lambdas/broker-gateway/simulated/market-tick.ts',
   // trade_updates WebSocket (Alpaca protocol): $connect, authenticate, listen, $default, $disconnect

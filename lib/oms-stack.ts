@@ -135,6 +135,7 @@ export class OmsStack extends Stack {
       scheduledFunctions: {
         WatchHeldTriggers: this.heldTriggers.watcher,
         CheckInFlightRequests: this.brokerGateway.checkInFlightRequests,
+        ReconcileVenues: this.brokerGateway.reconcileVenues,
       },
       inFlightCheck: this.brokerGateway.checkInFlightRequests,
       streamConsumers: this.streamConsumers.functions,

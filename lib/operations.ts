@@ -165,6 +165,29 @@ export class Operations extends Construct {
       );
     }
 
+    // Reconciliation (issue 16): a break without a safe repair is an operator's; so is a pass that
+    // could not reconcile an order.
+    const reconciliation = (metricName: string) =>
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: 'oms-reconcile-venues' },
+        period: Duration.minutes(5),
+        statistic: 'Sum',
+      });
+    alarm(
+      'ReconciliationOpenBreak',
+      reconciliation('ReconciliationOpenBreaks'),
+      0,
+      'Reconciliation found a break it cannot repair safely (the order records OrderBreakFound; UNKNOWN_AT_OMS: a break# item in the orders table)',
+    );
+    alarm(
+      'ReconciliationFailed',
+      reconciliation('ReconciliationFailures'),
+      0,
+      'Reconciliation failed for an order: it is retried next pass (see its log)',
+    );
+
     const iteratorAge: IMetric[] = [];
     for (const [name, fn] of Object.entries(streamConsumers)) {
       const metric = new Metric({

@@ -15,6 +15,7 @@
  */
 import * as z from 'zod/mini';
 import { ASSET_STATUSES } from './asset.js';
+import { BREAK_REPAIRS, BREAK_TYPES } from './break-types.js';
 import type { OrderEvent, OrderEventType } from './events.js';
 import {
   ALGORITHMS,
@@ -297,6 +298,12 @@ export const eventDataSchemas = {
     error: text,
     cause: text,
     reachedVenue: z.boolean(),
+  }),
+  OrderBreakFound: z.strictObject({
+    breakType: z.enum(BREAK_TYPES),
+    key: text,
+    detail: text,
+    repair: z.enum(BREAK_REPAIRS),
   }),
 } as const satisfies { readonly [T in OrderEventType]: z.ZodMiniType<DataOf<T>> };
 

@@ -4,6 +4,7 @@
  * an event is plain JSON from the core to DynamoDB to the bus.
  */
 
+import type { BreakRepairKind, BreakType } from './break-types.js';
 import type { OrderSpec, TimeInForce } from './order-request.js';
 import type { RiskSnapshot } from './risk.js';
 import type { RoutingDecisionRecord } from './routing/router.js';
@@ -193,6 +194,21 @@ export type OrderExceptionRecorded = EventBase<
   { readonly stage: string; readonly error: string; readonly cause: string; readonly reachedVenue: boolean }
 >;
 
+/**
+ * Reconciliation found the OMS and the venue disagreeing about the order (core reconciliation.ts):
+ * the break's type, what differs, and the repair decided for it (`none`: left open for an
+ * operator). The repair's own effect is its own event (the missed fill applied, the close applied).
+ */
+export type OrderBreakFound = EventBase<
+  'OrderBreakFound',
+  {
+    readonly breakType: BreakType;
+    readonly key: string;
+    readonly detail: string;
+    readonly repair: BreakRepairKind;
+  }
+>;
+
 export type OrderEvent =
   | OrderSubmitted
   | OrderActivated
@@ -218,7 +234,8 @@ export type OrderEvent =
   | OrderExpired
   | OrderDoneForDay
   | OrderRestated
-  | OrderExceptionRecorded;
+  | OrderExceptionRecorded
+  | OrderBreakFound;
 
 export type OrderEventType = OrderEvent['type'];
 
@@ -268,4 +285,6 @@ export const FIX_MESSAGE_OF: Readonly<
   OrderRestated: { msgType: '8', execType: 'D' },
   // An operator's record: no message goes to the venue or the client for it.
   OrderExceptionRecorded: { msgType: null },
+  // Reconciliation's record: the repair, if any, is its own event.
+  OrderBreakFound: { msgType: null },
 };

@@ -18,6 +18,7 @@ export * from './order-request.js';
 export * from './order-tca.js';
 export * from './order-view.js';
 export * from './positions.js';
+export * from './reconciliation.js';
 export * from './risk.js';
 export * from './routing/index.js';
 export * from './session.js';

@@ -11,6 +11,7 @@
  */
 
 import type { ChildOutcome } from './algos/plugin.js';
+import type { BreakRepairKind, BreakType } from './break-types.js';
 import {
   divideHalfEven,
   formatNanos,
@@ -380,6 +381,14 @@ export type OrderCommand =
       readonly cause: string;
       /** Whether the order may have reached the venue (a submission was attempted). */
       readonly reachedVenue: boolean;
+    }
+  | {
+      /** Reconciliation found a break on the order (core reconciliation.ts): recorded once per key. */
+      readonly type: 'recordBreak';
+      readonly breakType: BreakType;
+      readonly key: string;
+      readonly detail: string;
+      readonly repair: BreakRepairKind;
     };
 
 export type OrderCommandType = OrderCommand['type'];
@@ -470,6 +479,7 @@ const PHASE_ROWS: { readonly [C in OrderCommandType]: PhaseRow } = {
   doneForDay:         ['not_working',    'not_working',     'not_working',     'allow',           'not_working',     'order_closed'],
   restate:            ['allow',          'allow',           'allow',           'allow',           'allow',           'order_closed'],
   recordException:    ['allow',          'allow',           'allow',           'allow',           'allow',           'allow'],
+  recordBreak:        ['allow',          'allow',           'allow',           'allow',           'allow',           'allow'],
 };
 
 const PHASE_COLUMN: Readonly<Record<Phase, number>> = {
@@ -763,6 +773,17 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
 
     case 'recordException':
       return decideException(s, command, at);
+
+    case 'recordBreak':
+      // Recorded once: every later pass that finds the same break finds it recorded. A record
+      // only: the repair, when there is one, is applied as its own command.
+      if (s.recordedExceptions.has(breakKey(command.key))) return { ok: true, events: [] };
+      return one('OrderBreakFound', {
+        breakType: command.breakType,
+        key: command.key,
+        detail: command.detail,
+        repair: command.repair,
+      });
   }
 }
 
@@ -850,6 +871,11 @@ function decideSlice(
     qty: qty === null ? null : formatNanos(qty),
     volumeMark: c.volumeMark ?? null,
   });
+}
+
+/** A reconciliation break's place among the order's recorded exceptions. */
+function breakKey(key: string): string {
+  return `reconciliation|${key}`;
 }
 
 function exceptionKey(e: { readonly stage: string; readonly error: string }): string {
@@ -1326,6 +1352,8 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
       return { ...s, phase: 'done_for_day' };
     case 'OrderExceptionRecorded':
       return { ...s, recordedExceptions: new Set(s.recordedExceptions).add(exceptionKey(e.data)) };
+    case 'OrderBreakFound':
+      return { ...s, recordedExceptions: new Set(s.recordedExceptions).add(breakKey(e.data.key)) };
     case 'OrderRestated': {
       const d = e.data;
       const spec: OrderSpec = {

@@ -180,6 +180,17 @@ function scenario(type: OrderCommandType): { state: OrderState; command: OrderCo
         state: limit,
         command: { type, stage: 'Submit to venue', error: 'Boom', cause: 'x', reachedVenue: true },
       };
+    case 'recordBreak':
+      return {
+        state: limit,
+        command: {
+          type,
+          breakType: 'MISSED_FILL',
+          key: 'MISSED_FILL|x-1',
+          detail: 'x',
+          repair: 'apply_fill',
+        },
+      };
   }
 }
 
@@ -207,6 +218,7 @@ const COMMANDS: readonly OrderCommandType[] = [
   'doneForDay',
   'restate',
   'recordException',
+  'recordBreak',
 ];
 
 /** What `decide` did, in the table's terms. */

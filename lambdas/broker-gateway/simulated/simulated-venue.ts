@@ -1096,7 +1096,7 @@ export class SimulatedVenue implements Venue {
       for (const item of (page.Items ?? []) as VenueOrderItem[]) {
         // The index is eventually consistent: read the order itself before saying it is open.
         const current = await this.load(item.orderId);
-        if (current?.status === 'open') out.push(statusReportOf(current));
+        if (current?.status === 'open' && this.holds(current)) out.push(statusReportOf(current));
       }
       start = page.LastEvaluatedKey;
     } while (start !== undefined);
@@ -1121,6 +1121,7 @@ export class SimulatedVenue implements Venue {
         }),
       );
       for (const item of (page.Items ?? []) as VenueOrderItem[]) {
+        if (!this.holds(item)) continue;
         for (const e of item.executions ?? []) {
           if (e.transactTime < since) continue;
           out.push({
@@ -1135,6 +1136,11 @@ export class SimulatedVenue implements Venue {
       start = page.LastEvaluatedKey;
     } while (start !== undefined);
     return out.sort((a, b) => compareText(a.transactTime, b.transactTime) || compareText(a.execId, b.execId));
+  }
+
+  /** Whether the order is in this venue's book (the simulated venues share one table). */
+  private holds(item: Pick<VenueOrderItem, 'venue'>): boolean {
+    return (item.venue ?? this.name) === this.name;
   }
 
   async load(orderId: string): Promise<VenueOrderItem | undefined> {

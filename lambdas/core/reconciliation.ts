@@ -1,0 +1,272 @@
+/**
+ * Reconciliation with the venues (issue 16): what the OMS believes of an order, set against what
+ * the venue that works it says (its status query and its executions), decided here, purely. The
+ * broker gateway's reconciler (lambdas/broker-gateway/reconcile-venues.ts) asks every venue
+ * through the venue port and carries the decisions out.
+ *
+ * Every difference is a typed break:
+ * - `MISSED_FILL`: the venue executed something the OMS never applied (its report was lost, or the
+ *   venue never sent one). Repaired by applying the venue's execution under the venue's own exec
+ *   id, so the real report arriving later is a duplicate and changes nothing. A fill the venue
+ *   shows in its cumulative quantity but not among its executions has no exec id: an operator's.
+ * - `FILL_ATTR_MISMATCH`: an execution both sides know by its id, with another quantity or price.
+ *   Never repaired automatically: which side is right is an operator's call.
+ * - `FILLED_QTY_MISMATCH`: the OMS has applied more than the venue executed. An operator's.
+ * - `MISSING_AT_VENUE`: the OMS works an order the venue never heard of (the single-order query
+ *   confirms it: the caller asks the venue about this one order before deciding). Repaired by
+ *   rejecting the order when nothing of it executed; with fills, an operator's.
+ * - `STATUS_MISMATCH`: the venue closed an order the OMS still works (canceled, expired, rejected):
+ *   repaired by applying the venue's close, the fills kept; or the venue still works an order the
+ *   OMS has closed (a client's cancel the venue never acted on: the worst case, an order live
+ *   after the client canceled it): repaired by canceling it at the venue. Anything else (the venue
+ *   replaced it unasked, filled it short of its quantity) is an operator's.
+ * - `UNKNOWN_AT_OMS`: the venue works an order under an id the OMS has no record of. Not canceled
+ *   automatically: the OMS cannot tell whose it is; an operator's.
+ * - `POSITION_MISMATCH`: the venue reports positions (a broker does; the simulated venues do not)
+ *   that differ from the account's. An operator's.
+ *
+ * Not broken: an order in flight. One still `pending_new` (the workflow owns it), one with a cancel
+ * or replace outstanding (the in-flight check, core in-flight.ts, owns it), and one the OMS
+ * changed less than the threshold ago (a report may still be on its way). Orders that have no
+ * venue order of their own are not compared: an algorithmic or split parent (its children are),
+ * a stop the OMS holds, a contingent leg still held.
+ */
+import type { BreakType } from './break-types.js';
+import { type Nanos, parseNanos } from './decimal.js';
+import { hasRequestInFlight, IN_FLIGHT_THRESHOLD_MS } from './in-flight.js';
+import { isSettled, type OrderState } from './order.js';
+
+export { BREAK_REPAIRS, BREAK_TYPES, type BreakRepairKind, type BreakType } from './break-types.js';
+
+/** How long after the OMS last changed an order a difference may still be a report in transit. */
+export const RECONCILIATION_THRESHOLD_MS = IN_FLIGHT_THRESHOLD_MS;
+
+/** The cancel reason of an order reconciliation closed because its venue has no record of it. */
+export const MISSING_AT_VENUE_REASON = 'missing_at_venue';
+
+/** One execution as the venue recorded it. */
+export interface VenueFill {
+  readonly execId: string;
+  readonly lastQty: string;
+  readonly lastPx: string;
+  /** ISO instant. */
+  readonly transactTime: string;
+}
+
+/** The venue's answer to a status query on one order (null: it never heard of it). */
+export interface VenueOrderFacts {
+  readonly venueOrderId: string;
+  readonly status: 'open' | 'filled' | 'canceled' | 'replaced' | 'rejected' | 'expired' | 'unknown';
+  /** FIX CumQty at the venue. */
+  readonly filledQty: string;
+}
+
+export type BreakRepair =
+  /** Apply the venue's execution as its report would have been applied (the venue's exec id). */
+  | { readonly kind: 'apply_fill'; readonly fill: VenueFill }
+  /**
+   * Close the order as the venue has (its report lost), keeping its fills: `expired`, or
+   * `canceled` with the reason. An order the venue acknowledged cannot be rejected afterwards (FIX
+   * 4.4 state matrices: a rejection answers only a new order), so an acknowledged order the venue
+   * has lost or rejected is canceled, unsolicited, with the reason saying why.
+   */
+  | { readonly kind: 'apply_close'; readonly execType: 'canceled' | 'expired'; readonly reason: string }
+  /** Cancel the order at the venue: the OMS no longer works it. */
+  | { readonly kind: 'cancel_at_venue' }
+  /** Not safe to settle automatically: an open break for an operator. */
+  | { readonly kind: 'none' };
+
+export interface ReconciliationBreak {
+  readonly type: BreakType;
+  /** The OMS order id (FIX ClOrdID) the venue knows it by. */
+  readonly orderId: string;
+  /** Identifies the break on its order: recorded once, however many passes find it. */
+  readonly key: string;
+  readonly detail: string;
+  readonly repair: BreakRepair;
+}
+
+export interface OrderReconciliationInput {
+  /** The order id (FIX ClOrdID) the venue and the OMS know the order by. */
+  readonly orderId: string;
+  /** The OMS's order (undefined: the OMS has no record of this id). */
+  readonly state: OrderState | undefined;
+  /** The venue's status answer for it (null: the venue never heard of it). */
+  readonly venue: VenueOrderFacts | null;
+  /** The venue's executions of it since the reconciler's last pass. */
+  readonly executions: readonly VenueFill[];
+  readonly now: number;
+  readonly thresholdMs?: number;
+}
+
+const dec = (text: string): Nanos | null => {
+  const v = parseNanos(text);
+  return typeof v === 'bigint' ? v : null;
+};
+
+/**
+ * Whether the order is one to compare now: the venue works it as an order of its own and nothing
+ * the OMS is doing about it may still be on its way.
+ */
+export function reconcilable(
+  state: OrderState,
+  now: number,
+  thresholdMs = RECONCILIATION_THRESHOLD_MS,
+): boolean {
+  if (state.algo !== null || state.phase === 'held' || state.phase === 'pending_new') return false;
+  if (state.phase === 'armed' || (state.armedFor !== null && !state.triggered)) return false;
+  if (hasRequestInFlight(state)) return false;
+  const changed = Date.parse(state.updatedAt);
+  return !(Number.isFinite(changed) && now - changed < thresholdMs);
+}
+
+/** The breaks of one order (see the module comment for every rule), in the order to act on them. */
+export function reconcileOrder(input: OrderReconciliationInput): ReconciliationBreak[] {
+  const { state, venue, executions, now } = input;
+  if (state === undefined) {
+    if (venue === null || venue.status !== 'open') return [];
+    return [
+      {
+        type: 'UNKNOWN_AT_OMS',
+        orderId: input.orderId,
+        key: `UNKNOWN_AT_OMS|${venue.venueOrderId}`,
+        detail: `the venue works order ${input.orderId} (venue order ${venue.venueOrderId}, filled ${venue.filledQty}) that the OMS has no record of`,
+        repair: { kind: 'none' },
+      },
+    ];
+  }
+  if (!reconcilable(state, now, input.thresholdMs)) return [];
+  const orderId = state.orderId;
+  const out: ReconciliationBreak[] = [];
+  const settled = isSettled(state);
+
+  // Executions, one by one: the venue's exec id is the identity both sides share.
+  let missed = 0n;
+  for (const fill of executions) {
+    const seen = state.executions.get(fill.execId);
+    const qty = dec(fill.lastQty);
+    const px = dec(fill.lastPx);
+    if (seen === undefined) {
+      const closed = settled;
+      // Counted either way: the venue's cumulative quantity includes it.
+      if (qty !== null) missed += qty;
+      out.push({
+        type: 'MISSED_FILL',
+        orderId,
+        key: `MISSED_FILL|${fill.execId}`,
+        detail: `the venue executed ${fill.lastQty} @ ${fill.lastPx} (${fill.execId}) that the OMS never applied${closed ? ' (the order is closed at the OMS)' : ''}`,
+        repair: closed || qty === null || px === null ? { kind: 'none' } : { kind: 'apply_fill', fill },
+      });
+      continue;
+    }
+    if (!seen.applied) continue; // quarantined: already an operator's (OrderExecutionQuarantined)
+    const sameQty = qty !== null && dec(seen.lastQty) === qty;
+    const samePx = px !== null && dec(seen.lastPx) === px;
+    if (!sameQty || !samePx)
+      out.push({
+        type: 'FILL_ATTR_MISMATCH',
+        orderId,
+        key: `FILL_ATTR_MISMATCH|${fill.execId}`,
+        detail: `execution ${fill.execId}: the venue has ${fill.lastQty} @ ${fill.lastPx}, the OMS applied ${seen.lastQty} @ ${seen.lastPx}`,
+        repair: { kind: 'none' },
+      });
+  }
+
+  const omsFilled = state.filledQty + missed;
+  if (venue === null || venue.status === 'unknown') {
+    if (!settled)
+      out.push({
+        type: 'MISSING_AT_VENUE',
+        orderId,
+        key: 'MISSING_AT_VENUE',
+        detail: `the venue has no record of the order the OMS works${omsFilled === 0n ? ' (nothing of it executed)' : ' (partly filled at the OMS)'}`,
+        repair:
+          omsFilled === 0n
+            ? { kind: 'apply_close', execType: 'canceled', reason: MISSING_AT_VENUE_REASON }
+            : { kind: 'none' },
+      });
+    return out;
+  }
+
+  const atVenue = dec(venue.filledQty);
+  if (atVenue === null || atVenue < omsFilled) {
+    out.push({
+      type: 'FILLED_QTY_MISMATCH',
+      orderId,
+      key: 'FILLED_QTY_MISMATCH',
+      detail: `the venue has filled ${venue.filledQty}, the OMS has applied more`,
+      repair: { kind: 'none' },
+    });
+    return out;
+  }
+  if (atVenue > omsFilled) {
+    out.push({
+      type: 'MISSED_FILL',
+      orderId,
+      key: 'MISSED_FILL|cum_qty',
+      detail: `the venue has filled ${venue.filledQty}, more than the OMS applied, in executions the venue did not list`,
+      repair: { kind: 'none' },
+    });
+    return out;
+  }
+
+  if (settled) {
+    if (venue.status === 'open')
+      out.push({
+        type: 'STATUS_MISMATCH',
+        orderId,
+        key: 'STATUS_MISMATCH|open_at_venue',
+        detail: 'the venue still works an order the OMS has closed',
+        repair: { kind: 'cancel_at_venue' },
+      });
+    return out;
+  }
+  switch (venue.status) {
+    case 'open':
+      return out;
+    case 'canceled':
+    case 'expired':
+      out.push({
+        type: 'STATUS_MISMATCH',
+        orderId,
+        key: `STATUS_MISMATCH|${venue.status}`,
+        detail: `the venue has ${venue.status} the order the OMS still works`,
+        repair: { kind: 'apply_close', execType: venue.status, reason: `venue_${venue.status}` },
+      });
+      return out;
+    case 'rejected':
+      out.push({
+        type: 'STATUS_MISMATCH',
+        orderId,
+        key: 'STATUS_MISMATCH|rejected',
+        detail: 'the venue has rejected the order the OMS still works',
+        repair:
+          omsFilled === 0n
+            ? { kind: 'apply_close', execType: 'canceled', reason: 'venue_rejected' }
+            : { kind: 'none' },
+      });
+      return out;
+    case 'filled': {
+      // The missed fills close it; a venue `filled` short of the order's quantity is not an answer.
+      if (state.qty === null || omsFilled >= state.qty) return out;
+      out.push({
+        type: 'STATUS_MISMATCH',
+        orderId,
+        key: 'STATUS_MISMATCH|filled',
+        detail: `the venue shows the order filled at ${venue.filledQty}, short of its quantity`,
+        repair: { kind: 'none' },
+      });
+      return out;
+    }
+    case 'replaced':
+      out.push({
+        type: 'STATUS_MISMATCH',
+        orderId,
+        key: 'STATUS_MISMATCH|replaced',
+        detail: 'the venue shows the order replaced; the OMS asked for no replace',
+        repair: { kind: 'none' },
+      });
+      return out;
+  }
+  return out;
+}
