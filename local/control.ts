@@ -9,6 +9,8 @@
  *                                   venue down, the router skips it, it refuses what reaches it; `down`
  *                                   alone leaves the settings as they are)
  *   GET /local/venues               every simulated venue: fees, settings, status, recent fill rate
+ *   POST /local/divergences/{venue} {"action","order_id",...}: the venue diverges from the OMS on
+ *                                   purpose (lambdas/broker-gateway/simulated/divergence.ts; issue 16)
  *   GET /local/market/{symbol}      the tape's quote, each venue's quote and the NBBO
  *   GET /local/executions/{order_id} the order's workflow history, as the console shows it
  *   GET /local/events?order_id=     every event delivered to the bus (a catch-all rule's view)
@@ -24,7 +26,14 @@
  * as in AWS.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { divergedItem, parseDivergence } from '../lambdas/broker-gateway/simulated/divergence.js';
 import {
   accumulateTape,
   type PinnedQuoteItem,
@@ -33,7 +42,7 @@ import {
   tapeAccumulatorsOf,
   tapeAttributes,
 } from '../lambdas/broker-gateway/simulated/market.js';
-import { venueConfigItem } from '../lambdas/broker-gateway/simulated/simulated-venue.js';
+import { type VenueOrderItem, venueConfigItem } from '../lambdas/broker-gateway/simulated/simulated-venue.js';
 import { venueConfigKey } from '../lambdas/broker-gateway/simulated/venue-config.js';
 import {
   applyAssetInput,
@@ -400,6 +409,51 @@ export function createLocalControl(deps: LocalControlDeps) {
         return json(200, {
           ...(built === null ? {} : built.item),
           ...(down === undefined ? {} : { venue: id, down }),
+        });
+      }
+      case 'POST divergences/{id}': {
+        // Issue 16: make a simulated venue diverge from the OMS on purpose (divergence.ts).
+        if (!VENUE_NAMES.includes(id as string))
+          return problem(404, 'not_found', `venue: no simulated venue ${id} (${VENUE_NAMES.join(', ')})`);
+        const body = parseJson(req.body);
+        if (!body.ok) return problem(400, 'invalid_body', 'body: must be a JSON object');
+        const parsed = parseDivergence(body.value);
+        if (!parsed.ok) return problem(400, 'invalid_body', parsed.message);
+        const d = parsed.divergence;
+        const got = await deps.doc.send(
+          new GetCommand({ TableName: venueTable, Key: { orderId: d.orderId }, ConsistentRead: true }),
+        );
+        const current = got.Item as VenueOrderItem | undefined;
+        const next = divergedItem(current, d, id as string, new Date().toISOString());
+        if (!next.ok)
+          return problem(next.status, next.status === 404 ? 'not_found' : 'conflict', next.message);
+        const condition =
+          current === undefined
+            ? { ConditionExpression: 'attribute_not_exists(orderId)' }
+            : {
+                ConditionExpression: 'version = :v',
+                ExpressionAttributeValues: { ':v': current.version },
+              };
+        try {
+          if ('delete' in next)
+            await deps.doc.send(
+              new DeleteCommand({ TableName: venueTable, Key: { orderId: d.orderId }, ...condition }),
+            );
+          else await deps.doc.send(new PutCommand({ TableName: venueTable, Item: next.item, ...condition }));
+        } catch (err) {
+          if ((err as { name?: string }).name === 'ConditionalCheckFailedException')
+            return problem(
+              409,
+              'conflict',
+              `order_id: ${d.orderId} changed at the venue meanwhile; try again`,
+            );
+          throw err;
+        }
+        return json(200, {
+          venue: id,
+          action: d.action,
+          order_id: d.orderId,
+          item: 'delete' in next ? null : next.item,
         });
       }
       case 'GET executions/{id}': {

@@ -160,6 +160,7 @@ function repairReport(
   state: OrderState,
   venue: string,
   venueOrderId: string,
+  venueFilledQty: string | null,
   at: string,
 ): ExecutionReport | null {
   const base = { venue, orderId: state.orderId, venueOrderId };
@@ -178,7 +179,8 @@ function repairReport(
         ...base,
         execId: `${state.orderId}:reconciliation:${b.repair.execType}`,
         execType: b.repair.execType,
-        cumQty: formatNanos(state.filledQty),
+        // The venue's CumQty: its missed fills are applied first, then this close.
+        cumQty: venueFilledQty ?? formatNanos(state.filledQty),
         ...(b.repair.execType === 'canceled' ? { reason: b.repair.reason } : {}),
         transactTime: at,
       };
@@ -242,7 +244,7 @@ async function reconcileOne(
         now,
         thresholdMs: deps.thresholdMs,
       });
-      return act(deps, state, venue, breaks, state.venueOrderId, at);
+      return act(deps, state, venue, breaks, state.venueOrderId, null, at);
     }
   }
   const breaks = reconcileOrder({
@@ -257,7 +259,15 @@ async function reconcileOne(
     for (const b of breaks) await recordUnknown(deps, venueName, b, at);
     return { breaks, repaired: 0 };
   }
-  return act(deps, state, venue, breaks, facts?.venueOrderId ?? state.venueOrderId ?? orderId, at);
+  return act(
+    deps,
+    state,
+    venue,
+    breaks,
+    facts?.venueOrderId ?? state.venueOrderId ?? orderId,
+    facts?.filledQty ?? null,
+    at,
+  );
 }
 
 async function act(
@@ -266,6 +276,7 @@ async function act(
   venue: Pick<Venue, 'name' | 'cancel'>,
   breaks: ReconciliationBreak[],
   venueOrderId: string,
+  venueFilledQty: string | null,
   at: string,
 ): Promise<{ breaks: ReconciliationBreak[]; repaired: number }> {
   let repaired = 0;
@@ -291,7 +302,7 @@ async function act(
     logger.warn('reconciliation break repaired', log);
     if (b.repair.kind === 'cancel_at_venue') await venue.cancel(state.orderId, 'reconciliation');
     else {
-      const report = repairReport(b, state, venue.name, venueOrderId, at);
+      const report = repairReport(b, state, venue.name, venueOrderId, venueFilledQty, at);
       if (report !== null) await applyReport(deps.store, report, deps.now);
     }
     repaired++;

@@ -7,6 +7,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 import {
+  BREAK_TYPES,
   contingentMembersOf,
   EVENT_SCHEMA_VERSION,
   eventDataSchemas,
@@ -51,6 +52,7 @@ const ALL_TYPES: readonly OrderEventType[] = [
   'OrderDoneForDay',
   'OrderRestated',
   'OrderExceptionRecorded',
+  'OrderBreakFound',
 ];
 
 const later = new Date(T0 + 3_600_000).toISOString();
@@ -208,6 +210,13 @@ const commandArb: fc.Arbitrary<OrderCommand> = fc.oneof(
     error: 'Timeout',
     cause: '{}',
     reachedVenue,
+  })),
+  fc.constantFrom(...BREAK_TYPES).map<OrderCommand>((breakType) => ({
+    type: 'recordBreak',
+    breakType,
+    key: `${breakType}|x-1`,
+    detail: 'the venue and the OMS differ',
+    repair: 'none',
   })),
   fc
     .record({

@@ -1,0 +1,154 @@
+/**
+ * Reconciliation with the venues end to end (issue 16: "each break kind is provoked through the
+ * venue control endpoint, detected, typed and (where safe) repaired"), against the shared local
+ * mode: resting limit orders placed through the HTTP API, a simulated venue made to diverge on
+ * purpose (`POST /local/divergences/{venue}`: the venue's book changed, no report sent), and the
+ * scheduled reconciler (lambdas/broker-gateway/reconcile-venues.ts) finding each break and
+ * recording it on the order (`OrderBreakFound`), repairing the safe ones through the report path.
+ * The scenarios run side by side, each on its own symbol: one reconciliation interval (after the
+ * in-flight threshold, 15 s) serves them all.
+ */
+import { type AuditEvent, eventually, type OmsHttp, type Order, sharedTradingDayOms } from './harness.js';
+
+jest.setTimeout(120_000);
+
+let http: OmsHttp;
+/** The scenarios, started together in beforeAll (one reconciliation interval serves them all). */
+const running = new Map<string, Promise<void>>();
+
+beforeAll(async () => {
+  ({ http } = await sharedTradingDayOms());
+  for (const [name, scenario] of Object.entries(SCENARIOS)) {
+    const p = scenario();
+    p.catch(() => undefined); // awaited (and reported) by its own test
+    running.set(name, p);
+  }
+});
+
+/** Long enough for the threshold (15 s) and a reconciliation pass on a loaded machine. */
+const RECONCILED_WITHIN_MS = 75_000;
+
+/** A buy limit resting well below the market of its own symbol; its venue. */
+async function restingOrder(symbol: string): Promise<{ order: Order; venue: string }> {
+  await http.pinQuote(symbol, { bid: '50.00', ask: '50.10', last: '50.05' });
+  const order = await http.submit({
+    symbol,
+    qty: '10',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '45.00',
+    time_in_force: 'gtc',
+  });
+  await http.untilStatus(order.id, 'new', 30_000);
+  const trail = await http.auditTrail(order.id);
+  const routed = trail.find((e) => e.type === 'OrderRouted')?.data as
+    | { allocations: { venue: string }[] }
+    | undefined;
+  const venue = routed?.allocations[0]?.venue;
+  if (venue === undefined) throw new Error(`no venue in ${JSON.stringify(trail)}`);
+  return { order, venue };
+}
+
+const diverge = (venue: string, body: Record<string, unknown>) =>
+  http.expect(200, 'POST', `/local/divergences/${venue}`, body);
+
+/** The order's recorded breaks, once `breakType` is among them. */
+async function untilBreak(orderId: string, breakType: string): Promise<AuditEvent[]> {
+  return eventually(
+    async () => {
+      const breaks = (await http.auditTrail(orderId)).filter((e) => e.type === 'OrderBreakFound');
+      if (!breaks.some((b) => b.data.breakType === breakType))
+        throw new Error(`no ${breakType} yet: ${JSON.stringify(breaks.map((b) => b.data))}`);
+      return breaks;
+    },
+    RECONCILED_WITHIN_MS,
+    () => http.explain([orderId]),
+  );
+}
+
+const SCENARIOS: Readonly<Record<string, () => Promise<void>>> = {
+  'MISSED_FILL: a fill whose report was dropped is found and applied under the venue’s exec id': async () => {
+    const { order, venue } = await restingOrder('E2ERCMF');
+    await diverge(venue, { action: 'invent_fill', order_id: order.id, qty: '4', price: '45.00' });
+    const breaks = await untilBreak(order.id, 'MISSED_FILL');
+    expect(breaks[0]?.data).toMatchObject({ breakType: 'MISSED_FILL', repair: 'apply_fill' });
+    const repaired = await http.until(order.id, (o) => expect(o.filled_qty).toBe('4'), RECONCILED_WITHIN_MS);
+    expect(repaired.status).toBe('partially_filled');
+    const fill = (await http.auditTrail(order.id)).find(
+      (e) => e.type === 'OrderPartiallyFilled' || e.type === 'OrderFilled',
+    );
+    expect(fill?.data).toMatchObject({ execId: `${order.id}:invented:1`, lastQty: '4', lastPx: '45' });
+    await http.cancel(order.id);
+    await http.untilStatus(order.id, 'canceled', 30_000);
+  },
+
+  'MISSING_AT_VENUE: an order the venue forgot is canceled (missing_at_venue) once its single-order query confirms it':
+    async () => {
+      const { order, venue } = await restingOrder('E2ERCMV');
+      await diverge(venue, { action: 'forget_order', order_id: order.id });
+      const breaks = await untilBreak(order.id, 'MISSING_AT_VENUE');
+      expect(breaks[0]?.data).toMatchObject({ repair: 'apply_close' });
+      const closed = await http.untilStatus(order.id, 'canceled', RECONCILED_WITHIN_MS);
+      expect(closed.filled_qty).toBe('0');
+      const canceled = (await http.auditTrail(order.id)).find((e) => e.type === 'OrderCanceled');
+      expect(canceled?.data).toMatchObject({ reason: 'missing_at_venue' });
+    },
+
+  'STATUS_MISMATCH: a partly filled order the venue canceled silently is canceled keeping its fills':
+    async () => {
+      const { order, venue } = await restingOrder('E2ERCSM');
+      await diverge(venue, { action: 'invent_fill', order_id: order.id, qty: '3', price: '45.00' });
+      await diverge(venue, { action: 'cancel_silently', order_id: order.id });
+      const breaks = await untilBreak(order.id, 'STATUS_MISMATCH');
+      expect(breaks.map((b) => [b.data.breakType, b.data.repair])).toEqual([
+        ['MISSED_FILL', 'apply_fill'],
+        ['STATUS_MISMATCH', 'apply_close'],
+      ]);
+      const closed = await http.untilStatus(order.id, 'canceled', RECONCILED_WITHIN_MS);
+      expect(closed.filled_qty).toBe('3');
+    },
+
+  'FILL_ATTR_MISMATCH and FILLED_QTY_MISMATCH: left open for an operator, the order unchanged': async () => {
+    const attr = await restingOrder('E2ERCFA');
+    const qty = await restingOrder('E2ERCFQ');
+    for (const { order, venue } of [attr, qty])
+      await diverge(venue, { action: 'invent_fill', order_id: order.id, qty: '2', price: '45.00' });
+    for (const { order } of [attr, qty])
+      await http.until(order.id, (o) => expect(o.filled_qty).toBe('2'), RECONCILED_WITHIN_MS);
+    // The venue now disagrees about the execution the OMS applied.
+    await diverge(attr.venue, { action: 'alter_fill', order_id: attr.order.id, price: '44.00' });
+    await diverge(qty.venue, { action: 'drop_fill', order_id: qty.order.id });
+    const [attrBreaks, qtyBreaks] = await Promise.all([
+      untilBreak(attr.order.id, 'FILL_ATTR_MISMATCH'),
+      untilBreak(qty.order.id, 'FILLED_QTY_MISMATCH'),
+    ]);
+    expect(attrBreaks.find((b) => b.data.breakType === 'FILL_ATTR_MISMATCH')?.data.repair).toBe('none');
+    expect(qtyBreaks.find((b) => b.data.breakType === 'FILLED_QTY_MISMATCH')?.data.repair).toBe('none');
+    for (const { order } of [attr, qty]) {
+      const now = await http.order(order.id);
+      expect([now.status, now.filled_qty]).toEqual(['partially_filled', '2']);
+      await http.cancel(order.id);
+    }
+  },
+};
+
+for (const name of Object.keys(SCENARIOS)) it(name, async () => await running.get(name));
+
+it('a control request that names no venue order, or a bad field, is refused and changes nothing', async () => {
+  const bad = await http.request('POST', '/local/divergences/SIMX', {
+    action: 'invent_fill',
+    order_id: 'nope',
+    qty: '1',
+    price: '1',
+  });
+  expect(bad.status).toBe(404);
+  const field = await http.request<{ message: string }>('POST', '/local/divergences/SIMX', {
+    action: 'explode',
+    order_id: 'x',
+  });
+  expect(field.status).toBe(400);
+  expect(field.body.message).toMatch(/action/);
+  expect(
+    (await http.request('POST', '/local/divergences/NOPE', { action: 'forget_order', order_id: 'x' })).status,
+  ).toBe(404);
+});
