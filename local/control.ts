@@ -327,7 +327,8 @@ export function createLocalControl(deps: LocalControlDeps) {
       }
       case 'PUT keys/{id}': {
         // Issues (or replaces) an API key pair for an existing account, with its scope (issue 16):
-        // {"secret", "account_id", "scope": "trade" | "read_only"}; the secret is stored hashed.
+        // {"secret", "account_id", "scope": "trade" | "read_only" | "operator"}; the secret is stored
+        // hashed. An operator key acts firm-wide on the operator routes; its account is its home.
         const body = parseJson(req.body);
         if (!body.ok) return problem(400, 'invalid_body', 'body: must be a JSON object');
         const input = body.value as Record<string, unknown>;
@@ -342,7 +343,8 @@ export function createLocalControl(deps: LocalControlDeps) {
         if (typeof input.account_id !== 'string' || input.account_id === '')
           errors.push('account_id: must name an account');
         const scope = input.scope ?? 'trade';
-        if (scope !== 'trade' && scope !== 'read_only') errors.push('scope: must be "trade" or "read_only"');
+        if (scope !== 'trade' && scope !== 'read_only' && scope !== 'operator')
+          errors.push('scope: must be "trade", "read_only" or "operator"');
         if (errors.length > 0) return problem(400, 'invalid_body', errors.join('; '));
         const accountId = input.account_id as string;
         const account = await deps.doc.send(

@@ -120,6 +120,25 @@ export const notFound = (what = 'order') => apiError(404, API_ERROR.notFound, `$
 export const READ_ONLY_MESSAGE =
   'forbidden: this API key is read-only (scope read_only); placing, replacing and canceling orders and closing positions need a key with scope trade';
 
+/** What an operator key meets on a route that trades: operators stop trading, they do not trade. */
+export const OPERATOR_TRADES_MESSAGE =
+  'forbidden: this API key is an operator key (scope operator); placing, replacing and canceling orders and closing positions need a key with scope trade';
+
+/** What any key but an operator key meets on an operator route (issue 16). */
+export const OPERATOR_REQUIRED_MESSAGE = 'forbidden: this route needs an operator key (scope operator)';
+
+/** Why `principal` may not use a route with `options`, or null when it may. */
+export function scopeRefusal(
+  principal: Principal,
+  options: { readonly trades?: boolean; readonly operator?: boolean },
+): string | null {
+  if (options.operator === true && principal.scope !== 'operator')
+    return `${OPERATOR_REQUIRED_MESSAGE}; this API key has scope ${principal.scope}`;
+  if (options.trades === true && principal.scope !== 'trade')
+    return principal.scope === 'operator' ? OPERATOR_TRADES_MESSAGE : READ_ONLY_MESSAGE;
+  return null;
+}
+
 /**
  * The handler shell: resolves the principal, runs `fn`, and turns an unexpected error into a
  * 500 without internals in the body (the log has them).
@@ -127,8 +146,12 @@ export const READ_ONLY_MESSAGE =
 export function apiHandler(
   name: string,
   fn: (event: ApiEvent, principal: Principal) => Promise<APIGatewayProxyStructuredResultV2>,
-  /** `trades`: the route places, replaces or cancels orders: a read-only key gets 403 (issue 16). */
-  options: { readonly trades?: boolean } = {},
+  /**
+   * `trades`: the route places, replaces or cancels orders: a read-only or operator key gets 403;
+   * `operator`: an operator route (firm-wide: the handler is not limited to the key's accounts):
+   * any other key gets 403 (issue 16).
+   */
+  options: { readonly trades?: boolean; readonly operator?: boolean } = {},
 ) {
   return async (event: ApiEvent): Promise<APIGatewayProxyStructuredResultV2> => {
     logger.appendKeys({ requestId: event.requestContext?.requestId, route: event.routeKey });
@@ -136,9 +159,10 @@ export function apiHandler(
       const who = principalOf(event);
       if (!who.ok) return who.response;
       logger.appendKeys({ accountId: who.principal.accountId });
-      if (options.trades === true && who.principal.scope !== 'trade') {
+      const refused = scopeRefusal(who.principal, options);
+      if (refused !== null) {
         metrics.addMetric(`${name}Status4xx`, 'Count', 1);
-        return apiError(403, API_ERROR.riskRefused, READ_ONLY_MESSAGE);
+        return apiError(403, API_ERROR.riskRefused, refused);
       }
       const response = await fn(event, who.principal);
       metrics.addMetric(`${name}Status${Math.floor((response.statusCode ?? 200) / 100)}xx`, 'Count', 1);

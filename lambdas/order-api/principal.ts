@@ -38,7 +38,10 @@ export interface Principal {
   readonly accountIds: readonly string[];
   /** The account this request acts on. */
   readonly accountId: string;
-  /** What the key or token may do: `read_only` may not place, replace or cancel (issue 16). */
+  /**
+   * What the key or token may do (issue 16): `read_only` may not place, replace or cancel;
+   * `operator` runs the operator routes, firm-wide, and does not trade.
+   */
   readonly scope: ApiScope;
 }
 
@@ -68,6 +71,6 @@ export function principalOf(event: ApiEvent): PrincipalResult {
     };
   }
   // A context without a scope (an authorizer before scopes) trades, as it always did.
-  const scope: ApiScope = ctx.scope === 'read_only' ? 'read_only' : 'trade';
+  const scope: ApiScope = ctx.scope === 'read_only' || ctx.scope === 'operator' ? ctx.scope : 'trade';
   return { ok: true, principal: { principalId, accountIds, accountId: wanted || first, scope } };
 }

@@ -36,10 +36,14 @@ export type ApiKeyStatus = 'active' | 'revoked';
 
 /**
  * What a key (or a token) may do (issue 16): `trade` places, replaces and cancels orders and closes
- * positions; `read_only` only reads (orders, positions, the account, reports, the stream). A key
- * record without a scope is a trade key, as every key was before scopes.
+ * positions; `read_only` only reads (orders, positions, the account, reports, the stream);
+ * `operator` runs the operator routes (the kill switch, limit policies, exceptions), firm-wide: on
+ * those routes it is not limited to its own accounts. An operator key does not trade (separation of
+ * duties: the credential that stops trading is not one that trades); on the account's own routes it
+ * reads like a read-only key. A key record without a scope is a trade key, as every key was before
+ * scopes.
  */
-export const API_SCOPES = ['trade', 'read_only'] as const;
+export const API_SCOPES = ['trade', 'read_only', 'operator'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 export const apiKeyRecordSchema = z.object({
@@ -124,7 +128,7 @@ export interface AuthorizerContext {
   readonly principalId: string;
   /** Comma-joined; the first is the default acting account. */
   readonly accountIds: string;
-  /** `trade` or `read_only` (`ApiScope`). */
+  /** `trade`, `read_only` or `operator` (`ApiScope`). */
   readonly scope: ApiScope;
 }
 
@@ -137,10 +141,14 @@ export function authorizerContext(
 }
 
 /**
- * A token's scope: its `scope` claim (space-delimited, OAuth 2.0 style) naming `read_only` and not
- * `trade` makes it read-only; anything else trades, as tokens did before scopes.
+ * A token's scope: its `scope` claim (space-delimited, OAuth 2.0 style). Naming `trade` trades (as
+ * tokens did before scopes, whatever else it names: one credential is never both the trader and the
+ * operator); else `operator` is an operator token, else `read_only` a read-only one; anything else
+ * trades.
  */
 export function scopeFromClaims(claims: Readonly<Record<string, unknown>>): ApiScope {
   const scopes = typeof claims.scope === 'string' ? claims.scope.split(/\s+/) : [];
-  return scopes.includes('read_only') && !scopes.includes('trade') ? 'read_only' : 'trade';
+  if (scopes.includes('trade')) return 'trade';
+  if (scopes.includes('operator')) return 'operator';
+  return scopes.includes('read_only') ? 'read_only' : 'trade';
 }

@@ -39,6 +39,13 @@ const KEYS = {
     accountIds: ['acct-1'],
     scope: 'read_only',
   }),
+  'key#OP1': apiKeyItem({
+    keyId: 'OP1',
+    secret: 'stop-it',
+    principalId: 'ops-1',
+    accountIds: ['ops'],
+    scope: 'operator',
+  }),
 };
 const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'oms';
@@ -317,11 +324,26 @@ describe('scopes (issue 16): what a key or token may do rides in the context', (
     });
   });
 
+  test('an operator key -> scope operator', async () => {
+    const r = await authorize({ 'APCA-API-KEY-ID': 'OP1', 'APCA-API-SECRET-KEY': 'stop-it' });
+    expect(r.context).toEqual({
+      authenticated: 'true',
+      principalId: 'ops-1',
+      accountIds: 'ops',
+      scope: 'operator',
+    });
+  });
+
   test.each([
     ['read_only', 'read_only'],
     ['openid read_only', 'read_only'],
     ['read_only trade', 'trade'],
     ['trade', 'trade'],
+    ['operator', 'operator'],
+    ['openid operator', 'operator'],
+    ['operator read_only', 'operator'],
+    // One credential is never both the trader and the operator: naming trade trades.
+    ['operator trade', 'trade'],
     [undefined, 'trade'],
   ])('a token with scope claim %p -> %s', async (scope, expected) => {
     const claims = { sub: 'svc-1', accounts: ['acct-1'], ...(scope === undefined ? {} : { scope }) };

@@ -6,6 +6,7 @@
 import './env.js';
 import { handler as cancel } from '../../lambdas/order-api/cancel-order.js';
 import { handler as create } from '../../lambdas/order-api/create-order.js';
+import { scopeRefusal } from '../../lambdas/order-api/http.js';
 import { handler as query } from '../../lambdas/order-api/query-orders.js';
 import { handler as replace } from '../../lambdas/order-api/replace-order.js';
 import { loadRiskInputs } from '../../lambdas/orders/risk-context.js';
@@ -131,6 +132,25 @@ describe('a read-only principal', () => {
     } else expect(res.statusCode).not.toBe(403);
   });
 
+  test.each(routes.filter((r) => trades.has(r.route)).map((r) => [r.route, r] as const))(
+    'an operator key on %s -> 403 naming scope trade, nothing read or written',
+    async (_route, r) => {
+      seedOrder(fake, ORDER_ID);
+      const before = fake.mock.calls().length;
+      const operator = { ...readOnly, principalId: 'ops-1', scope: 'operator' };
+      const res = await r.handler(eventFor(r, { authorizer: operator }));
+      expect({ status: res.statusCode, body: parse(res.body) }).toEqual({
+        status: 403,
+        body: {
+          code: 40310000,
+          message: expect.stringMatching(/^forbidden: this API key is an operator key .* scope trade$/),
+        },
+      });
+      expect(fake.mock.calls()).toHaveLength(before);
+      expect(risk).not.toHaveBeenCalled();
+    },
+  );
+
   test('a context without a scope (an authorizer before scopes) still trades', async () => {
     const res = await create(
       eventFor(routes[0], {
@@ -138,5 +158,41 @@ describe('a read-only principal', () => {
       }),
     );
     expect(res.statusCode).not.toBe(403);
+  });
+});
+
+/**
+ * Who may use which route (issue 16): the scope table of the handler shell. `trades` routes need
+ * scope `trade`; `operator` routes (kill switch, policies, exceptions) need scope `operator`.
+ */
+describe('scopeRefusal', () => {
+  const principal = (scope: 'trade' | 'read_only' | 'operator') => ({
+    principalId: 'p',
+    accountIds: ['acct-1'],
+    accountId: 'acct-1',
+    scope,
+  });
+  test.each([
+    ['trade', {}, null],
+    ['read_only', {}, null],
+    ['operator', {}, null],
+    ['trade', { trades: true }, null],
+    ['read_only', { trades: true }, /^forbidden: this API key is read-only/],
+    ['operator', { trades: true }, /^forbidden: this API key is an operator key/],
+    ['operator', { operator: true }, null],
+    [
+      'trade',
+      { operator: true },
+      /^forbidden: this route needs an operator key \(scope operator\); this API key has scope trade$/,
+    ],
+    [
+      'read_only',
+      { operator: true },
+      /^forbidden: this route needs an operator key \(scope operator\); this API key has scope read_only$/,
+    ],
+  ] as const)('scope %s on a route %j -> %p', (scope, options, expected) => {
+    const refusal = scopeRefusal(principal(scope), options);
+    if (expected === null) expect(refusal).toBeNull();
+    else expect(refusal).toMatch(expected);
   });
 });
