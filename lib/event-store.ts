@@ -105,6 +105,16 @@ export class EventStore extends Construct {
       projectionType: ProjectionType.ALL,
     });
 
+    // Sparse: only orders with an exception an operator has not resolved (and reconciliation's
+    // `UNKNOWN_AT_OMS` records) carry `exceptionOpen`, so the exceptions view reads just those
+    // (issue 16). Keys only; an order without an exception never enters it.
+    this.orders.addGlobalSecondaryIndex({
+      indexName: ORDERS_INDEX.byOpenException,
+      partitionKey: { name: 'exceptionOpen', type: AttributeType.STRING },
+      sortKey: { name: 'createdKey', type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
+
     this.idempotency = new Table(this, 'Idempotency', {
       ...common,
       partitionKey: { name: 'id', type: AttributeType.STRING },

@@ -14,6 +14,8 @@ export const HANDLERS = {
   orderWorkflow: 'lambdas/order-api/order-workflow.ts',
   // GET /v2/orders/{order_id}/tca (the order's TCA, recorded at its close; issue 15)
   orderTca: 'lambdas/order-api/order-tca.ts',
+  // The exceptions view (operator routes, issue 16)
+  exceptions: 'lambdas/order-api/exceptions.ts',
   // GET /v1/reports/executions and /v1/reports/best-execution (issue 15)
   reports: 'lambdas/order-api/reports.ts',
   // GET /v2/clock and GET /v2/calendar (the sessions the OMS trades by; no table)

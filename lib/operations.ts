@@ -216,6 +216,19 @@ export class Operations extends Construct {
         0,
         'An order closed beyond its slippage threshold (SlippageThresholdBreached on the bus names it)',
       );
+      // The exceptions view (issue 16): an exception an operator must act on was raised on an order.
+      alarm(
+        'OperatorExceptionRaised',
+        new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: 'OperatorExceptionsRaised',
+          dimensionsMap: { service: 'oms-order-stream' },
+          period: Duration.minutes(5),
+          statistic: 'Sum',
+        }),
+        0,
+        'An order has a new exception for an operator (quarantined execution, workflow exception, open reconciliation break): GET /v1/exceptions',
+      );
     }
 
     const apiMetric = { period: Duration.minutes(1), statistic: 'Sum' } as const;

@@ -59,6 +59,8 @@ export const ORDER_ROUTES = [
   { method: HttpMethod.GET, path: '/v2/orders/{order_id}/workflow', fn: 'orderWorkflow' },
   { method: HttpMethod.GET, path: '/v2/orders/{order_id}/tca', fn: 'orderTca' },
   { method: HttpMethod.GET, path: '/v1/reports/executions', fn: 'reports' },
+  { method: HttpMethod.GET, path: '/v1/exceptions', fn: 'exceptions' },
+  { method: HttpMethod.POST, path: '/v1/exceptions/{exception_id}/resolve', fn: 'exceptions' },
   { method: HttpMethod.GET, path: '/v1/reports/best-execution', fn: 'reports' },
   { method: HttpMethod.PATCH, path: '/v2/orders/{order_id}', fn: 'replaceOrder' },
   { method: HttpMethod.DELETE, path: '/v2/orders/{order_id}', fn: 'cancelOrder' },
@@ -212,6 +214,14 @@ export class OrderApi extends Construct {
       'GET /v1/reports/executions, /v1/reports/best-execution',
     );
     useTable(reports, stores.orders, ENV.ordersTable, 'read');
+    // The exceptions view (operator routes, issue 16): open exceptions, stuck orders; resolutions.
+    const exceptions = apiFunction(
+      'Exceptions',
+      HANDLERS.exceptions,
+      'GET /v1/exceptions, POST /v1/exceptions/{exception_id}/resolve',
+    );
+    useTable(exceptions, stores.orders, ENV.ordersTable, 'readWrite');
+    useTable(exceptions, stores.events, ENV.eventStoreTable, 'readWrite');
 
     // DELETE /v2/orders answers at once; the cancels are this worker's, one queued request per order.
     this.cancelAllWorker = omsFunction(this, 'CancelAllWorker', {
@@ -243,6 +253,7 @@ export class OrderApi extends Construct {
       orderWorkflow,
       orderTca,
       reports,
+      exceptions,
     };
 
     const authorizer = new HttpLambdaAuthorizer('KeyPairOrJwt', this.authorizer, {

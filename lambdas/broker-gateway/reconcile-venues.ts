@@ -43,7 +43,7 @@ import {
   type VenueOrderFacts,
 } from '../core/index.js';
 import { type EventStore, runCommand } from '../event-store/event-store.js';
-import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
+import { OPEN_EXCEPTION_PARTITION, ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { logger, metrics } from '../platform/observability.js';
@@ -207,6 +207,9 @@ async function recordUnknown(
           venueClOrdId: b.orderId,
           detail: b.detail,
           foundAt: at,
+          // Listed by the exceptions view until an operator resolves it.
+          exceptionOpen: OPEN_EXCEPTION_PARTITION,
+          createdKey: `${at}#${UNKNOWN_BREAK_PREFIX}${venue}#${b.orderId}`,
         },
         ConditionExpression: 'attribute_not_exists(orderId)',
       }),

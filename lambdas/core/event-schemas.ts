@@ -305,6 +305,11 @@ export const eventDataSchemas = {
     detail: text,
     repair: z.enum(BREAK_REPAIRS),
   }),
+  OrderExceptionResolved: z.strictObject({
+    exceptionId: text,
+    reason: text,
+    resolvedBy: text,
+  }),
 } as const satisfies { readonly [T in OrderEventType]: z.ZodMiniType<DataOf<T>> };
 
 export const ORDER_EVENT_TYPES = Object.keys(eventDataSchemas) as readonly OrderEventType[];

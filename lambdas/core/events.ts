@@ -209,6 +209,12 @@ export type OrderBreakFound = EventBase<
   }
 >;
 
+/** An operator resolved one of the order's open exceptions (the exceptions view), saying why. */
+export type OrderExceptionResolved = EventBase<
+  'OrderExceptionResolved',
+  { readonly exceptionId: string; readonly reason: string; readonly resolvedBy: string }
+>;
+
 export type OrderEvent =
   | OrderSubmitted
   | OrderActivated
@@ -235,7 +241,8 @@ export type OrderEvent =
   | OrderDoneForDay
   | OrderRestated
   | OrderExceptionRecorded
-  | OrderBreakFound;
+  | OrderBreakFound
+  | OrderExceptionResolved;
 
 export type OrderEventType = OrderEvent['type'];
 
@@ -287,4 +294,5 @@ export const FIX_MESSAGE_OF: Readonly<
   OrderExceptionRecorded: { msgType: null },
   // Reconciliation's record: the repair, if any, is its own event.
   OrderBreakFound: { msgType: null },
+  OrderExceptionResolved: { msgType: null },
 };

@@ -33,6 +33,22 @@ import type { RoutingDecisionRecord } from './routing/router.js';
 import type { AppliedSlippageThresholds } from './slippage.js';
 import { isTerminal, type OrderStatus } from './status.js';
 
+/** What kind of thing an operator has to act on (the exceptions view, `GET /v1/exceptions`). */
+export type OpenExceptionKind = 'quarantined_execution' | 'workflow_exception' | 'reconciliation_break';
+
+/** One exception of the order an operator has not resolved yet. */
+export interface OpenException {
+  readonly kind: OpenExceptionKind;
+  /** What happened, for a person: the quarantine's reason, the stage and error, the break. */
+  readonly detail: string;
+  readonly raisedAt: string;
+}
+
+/** The order's unresolved exceptions (empty for a state without any). */
+export function openExceptionsOf(s: OrderState): ReadonlyMap<string, OpenException> {
+  return s.openExceptions ?? new Map();
+}
+
 /** Where the order is in its life, before pending requests and fills are taken into account. */
 export type Phase =
   /** A contingent order's leg waiting for its parent to fill (Alpaca `held`); not at the venue. */
@@ -179,6 +195,13 @@ export interface OrderState {
   readonly slippageThresholds: AppliedSlippageThresholds | null;
   /** `stage|error` of every exception recorded: a retried record does not record it twice. */
   readonly recordedExceptions: ReadonlySet<string>;
+  /**
+   * What an operator still has to act on, by exception id (`<orderId>:<seq>` of the event that
+   * raised it): a quarantined execution, a workflow exception, a reconciliation break left open.
+   * `OrderExceptionResolved` removes one (issue 16: the exceptions view). Absent on states folded
+   * before it existed: read through `openExceptionsOf`.
+   */
+  readonly openExceptions?: ReadonlyMap<string, OpenException>;
   /** The changes the replacement order takes over (kept once replaced, for `openReplacement`). */
   readonly replacementChanges: ReplaceChanges | null;
   readonly venueOrderId: string | null;
@@ -383,6 +406,13 @@ export type OrderCommand =
       readonly reachedVenue: boolean;
     }
   | {
+      /** An operator resolved one of the order's open exceptions, saying why. */
+      readonly type: 'resolveException';
+      readonly exceptionId: string;
+      readonly reason: string;
+      readonly resolvedBy: string;
+    }
+  | {
       /** Reconciliation found a break on the order (core reconciliation.ts): recorded once per key. */
       readonly type: 'recordBreak';
       readonly breakType: BreakType;
@@ -413,7 +443,8 @@ export type RefusalCode =
   | 'not_replaceable'
   | 'invalid_replace'
   | 'invalid_restate'
-  | 'invalid_routing';
+  | 'invalid_routing'
+  | 'exception_not_found';
 
 export interface Refusal {
   readonly code: RefusalCode;
@@ -479,6 +510,7 @@ const PHASE_ROWS: { readonly [C in OrderCommandType]: PhaseRow } = {
   doneForDay:         ['not_working',    'not_working',     'not_working',     'allow',           'not_working',     'order_closed'],
   restate:            ['allow',          'allow',           'allow',           'allow',           'allow',           'order_closed'],
   recordException:    ['allow',          'allow',           'allow',           'allow',           'allow',           'allow'],
+  resolveException:   ['allow',          'allow',           'allow',           'allow',           'allow',           'allow'],
   recordBreak:        ['allow',          'allow',           'allow',           'allow',           'allow',           'allow'],
 };
 
@@ -774,6 +806,18 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
     case 'recordException':
       return decideException(s, command, at);
 
+    case 'resolveException':
+      if (!openExceptionsOf(s).has(command.exceptionId))
+        return refuse(
+          'exception_not_found',
+          `resolveException: order ${s.orderId} has no open exception ${command.exceptionId}`,
+        );
+      return one('OrderExceptionResolved', {
+        exceptionId: command.exceptionId,
+        reason: command.reason,
+        resolvedBy: command.resolvedBy,
+      });
+
     case 'recordBreak':
       // Recorded once: every later pass that finds the same break finds it recorded. A record
       // only: the repair, when there is one, is applied as its own command.
@@ -876,6 +920,13 @@ function decideSlice(
 /** A reconciliation break's place among the order's recorded exceptions. */
 function breakKey(key: string): string {
   return `reconciliation|${key}`;
+}
+
+/** The state with the event's exception open (its id: the event's `orderId:seq`). */
+function raise(s: OrderState, e: OrderEvent, kind: OpenExceptionKind, detail: string): OrderState {
+  const open = new Map(openExceptionsOf(s));
+  open.set(`${e.orderId}:${e.seq}`, { kind, detail, raisedAt: e.occurredAt });
+  return { ...s, openExceptions: open };
 }
 
 function exceptionKey(e: { readonly stage: string; readonly error: string }): string {
@@ -1302,7 +1353,12 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
         executions.set(e.data.execId, { lastQty: e.data.lastQty, lastPx: e.data.lastPx, applied: false });
       }
       const quarantinedReports = new Set(s.quarantinedReports).add(reportKey(e.data));
-      return { ...s, executions, quarantinedReports };
+      return raise(
+        { ...s, executions, quarantinedReports },
+        e,
+        'quarantined_execution',
+        `${e.data.reason}: ${e.data.lastQty} @ ${e.data.lastPx} (${e.data.execId})`,
+      );
     }
     case 'OrderCancelRequested':
       return {
@@ -1351,9 +1407,24 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
     case 'OrderDoneForDay':
       return { ...s, phase: 'done_for_day' };
     case 'OrderExceptionRecorded':
-      return { ...s, recordedExceptions: new Set(s.recordedExceptions).add(exceptionKey(e.data)) };
-    case 'OrderBreakFound':
-      return { ...s, recordedExceptions: new Set(s.recordedExceptions).add(breakKey(e.data.key)) };
+      return raise(
+        { ...s, recordedExceptions: new Set(s.recordedExceptions).add(exceptionKey(e.data)) },
+        e,
+        'workflow_exception',
+        `${e.data.stage}: ${e.data.error}: ${e.data.cause}`,
+      );
+    case 'OrderBreakFound': {
+      const next = { ...s, recordedExceptions: new Set(s.recordedExceptions).add(breakKey(e.data.key)) };
+      // A repaired break is settled by its repair; one left open is an operator's.
+      return e.data.repair === 'none'
+        ? raise(next, e, 'reconciliation_break', `${e.data.breakType}: ${e.data.detail}`)
+        : next;
+    }
+    case 'OrderExceptionResolved': {
+      const open = new Map(openExceptionsOf(s));
+      open.delete(e.data.exceptionId);
+      return { ...s, openExceptions: open };
+    }
     case 'OrderRestated': {
       const d = e.data;
       const spec: OrderSpec = {

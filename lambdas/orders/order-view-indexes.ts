@@ -22,7 +22,16 @@ export const ORDERS_INDEX = {
    * the broker gateway's in-flight check (issue 16).
    */
   byRequestInFlight: 'byRequestInFlight',
+  /**
+   * Sparse `exceptionOpen` (`exception`: one partition, few items), sorted by `createdKey`, keys
+   * only: orders with an exception no operator has resolved, and reconciliation's UNKNOWN_AT_OMS
+   * records (the exceptions view, issue 16).
+   */
+  byOpenException: 'byOpenException',
 } as const;
+
+/** The one `byOpenException` partition. */
+export const OPEN_EXCEPTION_PARTITION = 'exception';
 
 /**
  * What `byAccount` and `byAccountSymbol` project besides the keys: what a listing filters and

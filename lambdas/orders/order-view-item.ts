@@ -12,10 +12,12 @@ import {
   hasRequestInFlight,
   type OrderState,
   openClosedOf,
+  openExceptionsOf,
   statusOf,
   storedAlpacaOrder,
   toAlpacaOrder,
 } from '../core/index.js';
+import { OPEN_EXCEPTION_PARTITION } from './order-view-indexes.js';
 
 /**
  * `byPendingNew` partitions: every pending_new order in one GSI partition would cap the order rate
@@ -94,6 +96,11 @@ export interface OrderViewItem {
   readonly requestInFlight?: string;
   readonly requestedAt?: string;
   /**
+   * Present only while the order has an exception no operator has resolved (core
+   * `openExceptionsOf`): the sparse key of GSI `byOpenException` (the exceptions view).
+   */
+  readonly exceptionOpen?: string;
+  /**
    * Present only while the OMS holds the order's trigger (phase `armed`): the upper-cased symbol,
    * the sparse key of GSI `byArmedSymbol` (lambdas/held-triggers/watch-held-triggers.ts). The projector
    * writes whole items, so a trigger or a cancel removes it.
@@ -150,6 +157,7 @@ export function orderViewItem(state: OrderState): OrderViewItem {
         }
       : {}),
     ...(openClosed === 'open' ? { openInAccount: state.accountId } : {}),
+    ...(openExceptionsOf(state).size > 0 ? { exceptionOpen: OPEN_EXCEPTION_PARTITION } : {}),
     ...(state.phase === 'armed' ? { armedSymbol: symbol } : {}),
     ...(state.contingency?.parentOrderId ? { parentOrderId: state.contingency.parentOrderId } : {}),
     ...(state.contingency

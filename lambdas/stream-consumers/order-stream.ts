@@ -195,6 +195,19 @@ export interface SlippageWindowDeps {
   ) => Promise<SlippageBreach[]>;
 }
 
+/** The stream's new events that open an exception for an operator (core `openExceptionsOf`). */
+export function operatorExceptionsIn(event: DynamoDBStreamEvent): number {
+  let raised = 0;
+  for (const r of event.Records) {
+    if (r.eventName !== 'INSERT') continue;
+    const image = r.dynamodb?.NewImage;
+    const type = image?.type?.S;
+    if (type === 'OrderExecutionQuarantined' || type === 'OrderExceptionRecorded') raised++;
+    else if (type === 'OrderBreakFound' && image?.data?.M?.repair?.S === 'none') raised++;
+  }
+  return raised;
+}
+
 export async function orderStreamBatch(
   event: DynamoDBStreamEvent,
   deps: OrderStreamDeps,
@@ -220,6 +233,8 @@ export async function orderStreamBatch(
     }),
     signalBatch(event, deps.signaller),
   ]);
+  // The exceptions view's alarm (issue 16): events that leave an operator something to act on.
+  metrics.addMetric('OperatorExceptionsRaised', MetricUnit.Count, operatorExceptionsIn(event));
   const stop = earliest(event, [projected, signalled]);
   const toPublish = stop === null ? event : { Records: event.Records.slice(0, stop) };
   const [published] = await Promise.all([

@@ -180,6 +180,16 @@ function scenario(type: OrderCommandType): { state: OrderState; command: OrderCo
         state: limit,
         command: { type, stage: 'Submit to venue', error: 'Boom', cause: 'x', reachedVenue: true },
       };
+    case 'resolveException':
+      return {
+        state: {
+          ...limit,
+          openExceptions: new Map([
+            ['o1:9', { kind: 'workflow_exception', detail: 'x', raisedAt: limit.updatedAt }],
+          ]),
+        },
+        command: { type, exceptionId: 'o1:9', reason: 'checked with the venue', resolvedBy: 'ops-1' },
+      };
     case 'recordBreak':
       return {
         state: limit,
@@ -219,6 +229,7 @@ const COMMANDS: readonly OrderCommandType[] = [
   'restate',
   'recordException',
   'recordBreak',
+  'resolveException',
 ];
 
 /** What `decide` did, in the table's terms. */

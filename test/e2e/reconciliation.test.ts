@@ -8,16 +8,35 @@
  * The scenarios run side by side, each on its own symbol: one reconciliation interval (after the
  * in-flight threshold, 15 s) serves them all.
  */
-import { type AuditEvent, eventually, type OmsHttp, type Order, sharedTradingDayOms } from './harness.js';
+import { randomUUID } from 'node:crypto';
+import {
+  type AuditEvent,
+  eventually,
+  OmsHttp,
+  type Order,
+  type SharedOms,
+  sharedTradingDayOms,
+} from './harness.js';
 
 jest.setTimeout(120_000);
 
+let oms: SharedOms;
 let http: OmsHttp;
+/** An operator key (scope operator): the exceptions view's routes. */
+let operator: OmsHttp;
 /** The scenarios, started together in beforeAll (one reconciliation interval serves them all). */
 const running = new Map<string, Promise<void>>();
 
 beforeAll(async () => {
-  ({ http } = await sharedTradingDayOms());
+  ({ oms, http } = await sharedTradingDayOms());
+  const keyId = `OP${randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase()}`;
+  const secret = randomUUID();
+  await http.expect(200, 'PUT', `/local/keys/${keyId}`, {
+    secret,
+    account_id: 'demo-account',
+    scope: 'operator',
+  });
+  operator = new OmsHttp(oms.apiUrl, keyId, secret);
   for (const [name, scenario] of Object.entries(SCENARIOS)) {
     const p = scenario();
     p.catch(() => undefined); // awaited (and reported) by its own test
@@ -65,6 +84,16 @@ async function untilBreak(orderId: string, breakType: string): Promise<AuditEven
     () => http.explain([orderId]),
   );
 }
+
+interface ExceptionEntry {
+  id: string;
+  kind: string;
+  order_id: string | null;
+  detail: string;
+  resolvable: boolean;
+}
+const exceptions = async () =>
+  (await operator.expect<{ exceptions: ExceptionEntry[] }>(200, 'GET', '/v1/exceptions')).exceptions;
 
 const SCENARIOS: Readonly<Record<string, () => Promise<void>>> = {
   'MISSED_FILL: a fill whose report was dropped is found and applied under the venue’s exec id': async () => {
@@ -129,10 +158,72 @@ const SCENARIOS: Readonly<Record<string, () => Promise<void>>> = {
       expect([now.status, now.filled_qty]).toEqual(['partially_filled', '2']);
       await http.cancel(order.id);
     }
+    // The exceptions view lists both breaks; an operator resolves one with a reason (an event).
+    const listed = await exceptions();
+    const open = listed.find((e) => e.order_id === attr.order.id && e.kind === 'reconciliation_break');
+    expect(open?.detail).toMatch(/^FILL_ATTR_MISMATCH: /);
+    expect(listed.some((e) => e.order_id === qty.order.id && /^FILLED_QTY_MISMATCH/.test(e.detail))).toBe(
+      true,
+    );
+    const path = `/v1/exceptions/${encodeURIComponent(open?.id ?? '')}/resolve`;
+    const resolved = await operator.expect<{ reason: string }>(200, 'POST', path, {
+      reason: 'venue corrected its print',
+    });
+    expect(resolved.reason).toBe('venue corrected its print');
+    // A retry answers the same resolution; the exception has left the view; the trail records it.
+    expect(await operator.expect(200, 'POST', path, { reason: 'again' })).toMatchObject({
+      reason: 'venue corrected its print',
+    });
+    expect((await exceptions()).some((e) => e.id === open?.id)).toBe(false);
+    const trail = await http.auditTrail(attr.order.id);
+    expect(trail.find((e) => e.type === 'OrderExceptionResolved')?.data).toMatchObject({
+      exceptionId: open?.id,
+      reason: 'venue corrected its print',
+    });
   },
+
+  'UNKNOWN_AT_OMS: an order the venue works under an id the OMS never sent is listed for an operator':
+    async () => {
+      const ghost = `ghost-${randomUUID().slice(0, 8)}`;
+      await http.pinQuote('E2ERCUK', { bid: '50.00', ask: '50.10', last: '50.05' });
+      await diverge('SIMX', {
+        action: 'invent_order',
+        order_id: ghost,
+        symbol: 'E2ERCUK',
+        side: 'buy',
+        qty: '5',
+        price: '1.00',
+      });
+      try {
+        const entry = await eventually(async () => {
+          const found = (await exceptions()).find((e) => e.id.includes(ghost));
+          if (found === undefined) throw new Error('not listed yet');
+          return found;
+        }, RECONCILED_WITHIN_MS);
+        expect(entry).toMatchObject({ kind: 'reconciliation_break', order_id: null, resolvable: true });
+        expect(entry.detail).toMatch(/UNKNOWN_AT_OMS at SIMX/);
+        await operator.expect(200, 'POST', `/v1/exceptions/${encodeURIComponent(entry.id)}/resolve`, {
+          reason: 'a test order of the venue',
+        });
+        expect((await exceptions()).some((e) => e.id === entry.id)).toBe(false);
+      } finally {
+        await diverge('SIMX', { action: 'forget_order', order_id: ghost });
+      }
+    },
 };
 
 for (const name of Object.keys(SCENARIOS)) it(name, async () => await running.get(name));
+
+it('the exceptions view is an operator’s: a trading key gets 403; a resolve without a reason is 400 naming it; an unknown id 404', async () => {
+  expect((await http.request('GET', '/v1/exceptions')).status).toBe(403);
+  const noReason = await operator.request<{ message: string }>('POST', '/v1/exceptions/o-1:3/resolve', {});
+  expect([noReason.status, noReason.body.message]).toEqual([400, expect.stringMatching(/^reason: /)]);
+  expect((await operator.request('POST', '/v1/exceptions/nope:3/resolve', { reason: 'x' })).status).toBe(404);
+  const stuck = await operator.request<{ message: string }>('POST', '/v1/exceptions/stuck:o-1/resolve', {
+    reason: 'x',
+  });
+  expect(stuck.status).toBe(422);
+});
 
 it('a control request that names no venue order, or a bad field, is refused and changes nothing', async () => {
   const bad = await http.request('POST', '/local/divergences/SIMX', {

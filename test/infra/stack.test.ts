@@ -129,6 +129,7 @@ describe('tables', () => {
       ],
       ['byAccountSymbol', 'accountSymbol:HASH,createdKey:RANGE', list],
       ['byArmedSymbol', 'armedSymbol:HASH,createdKey:RANGE', 'ALL'],
+      ['byOpenException', 'exceptionOpen:HASH,createdKey:RANGE', 'KEYS_ONLY'],
       ['byPendingNew', 'awaitingWorkflow:HASH,createdKey:RANGE', 'KEYS_ONLY'],
       ['byRequestInFlight', 'requestInFlight:HASH,requestedAt:RANGE', 'KEYS_ONLY'],
     ]);
@@ -600,10 +601,13 @@ describe('operations', () => {
     ['IteratorAge', 60_000, 2], // the order stream and the group coordinator
     ['5xx', 0, 1],
     // the held-trigger watcher (a failed run may leave a stop untriggered) and the in-flight check
-    // (a failed run may leave a cancel or replace outstanding)
-    ['Errors', 0, 2],
+    // (a failed run may leave a cancel or replace outstanding), and the reconciler (issue 16)
+    ['Errors', 0, 3],
     ['InFlightRequestBreaks', 0, 1],
     ['InFlightChecksFailed', 0, 1],
+    ['ReconciliationOpenBreaks', 0, 1],
+    ['ReconciliationFailures', 0, 1],
+    ['OperatorExceptionsRaised', 0, 1],
   ])('%s alarms above %d (%d alarms), notifying the encrypted topic', (metric, threshold, count) => {
     const alarms = alarmsOn(metric);
     expect(alarms).toHaveLength(count);

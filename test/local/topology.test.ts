@@ -74,6 +74,7 @@ describe('the synthesized OMS template', () => {
         ['byPendingNew', 'awaitingWorkflow:S', 'createdKey:S', 'KEYS_ONLY'],
         ['byRequestInFlight', 'requestInFlight:S', 'requestedAt:S', 'KEYS_ONLY'],
         ['byArmedSymbol', 'armedSymbol:S', 'createdKey:S', 'ALL'],
+        ['byOpenException', 'exceptionOpen:S', 'createdKey:S', 'KEYS_ONLY'],
       ],
       null,
       null,
