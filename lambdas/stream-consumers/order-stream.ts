@@ -47,6 +47,7 @@ import { eventBridge } from '../platform/event-bridge.js';
 import { marketData } from '../platform/market-data.js';
 import { logger, metrics } from '../platform/observability.js';
 import { stepFunctions } from '../platform/step-functions.js';
+import { operatorExceptionsIn } from './operator-exceptions.js';
 import { keepPositions, type PositionKeeperDeps } from './position-keeper.js';
 import { type ProjectorDeps, projectBatch, type TcaDeps, type TradeUpdateLogDeps } from './projector.js';
 import { type PublisherDeps, publishBatch, putEntries } from './publisher.js';
@@ -193,19 +194,6 @@ export interface SlippageWindowDeps {
     entry: WindowEntry,
     window: SlippageWindow,
   ) => Promise<SlippageBreach[]>;
-}
-
-/** The stream's new events that open an exception for an operator (core `openExceptionsOf`). */
-export function operatorExceptionsIn(event: DynamoDBStreamEvent): number {
-  let raised = 0;
-  for (const r of event.Records) {
-    if (r.eventName !== 'INSERT') continue;
-    const image = r.dynamodb?.NewImage;
-    const type = image?.type?.S;
-    if (type === 'OrderExecutionQuarantined' || type === 'OrderExceptionRecorded') raised++;
-    else if (type === 'OrderBreakFound' && image?.data?.M?.repair?.S === 'none') raised++;
-  }
-  return raised;
 }
 
 export async function orderStreamBatch(

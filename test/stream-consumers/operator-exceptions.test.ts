@@ -3,7 +3,7 @@
  * counts the new events that open an exception for an operator (OperatorExceptionsRaised).
  */
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { operatorExceptionsIn } from '../../lambdas/stream-consumers/order-stream.js';
+import { operatorExceptionsIn } from '../../lambdas/stream-consumers/operator-exceptions.js';
 
 const record = (type: string, repair?: string, eventName: 'INSERT' | 'MODIFY' = 'INSERT') => ({
   eventName,
