@@ -41,6 +41,10 @@ export const ENV = {
   warehouseStreamTables: 'WAREHOUSE_STREAM_TABLES',
   /** Issue 16: how long a cancel or replace may be outstanding before the in-flight check acts (ms). */
   inFlightThresholdMs: 'OMS_IN_FLIGHT_THRESHOLD_MS',
+  /** Issue 16: the WORM bucket of the CAT-shaped export and the event store's archive. */
+  auditBucket: 'AUDIT_BUCKET',
+  /** Issue 16: the firm's CAT Reporter IMID (`oms:catReporterImid`). */
+  catReporterImid: 'CAT_REPORTER_IMID',
 } as const;
 
 /**
