@@ -19,6 +19,7 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import {
   BlockPublicAccess,
@@ -92,21 +93,23 @@ export class RegulatoryExport extends Construct {
       },
     });
     useTable(this.exportCatDay, props.events, ENV.eventStoreTable, 'read');
-    // Read (is today's manifest the one recomputed?) and write; never delete, never change retention.
-    this.bucket.grantRead(this.exportCatDay);
-    this.bucket.grantPut(this.exportCatDay);
+    // Read (is the stored manifest the one recomputed?) and put, under the export's two prefixes
+    // only; never delete, never touch retention or legal holds (CDK's grantPut would add those).
+    // ListBucket: so a missing object is NoSuchKey rather than AccessDenied.
+    const objects = ['cat/*', 'archive/*'].map((p) => this.bucket.arnForObjects(p));
+    this.exportCatDay.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: objects }),
+    );
+    this.exportCatDay.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),
+    );
     const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as never);
-    for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*']) {
+    for (const prefix of ['cat', 'archive']) {
       Validations.of(this.exportCatDay).acknowledge({
-        id: `AwsSolutions-IAM5[Action::${action}]`,
-        reason: 'S3 read and put as CDK grants them (multipart, versions); limited to the audit bucket.',
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}/*]`,
+        reason: `The export writes ${prefix}/<date>/ objects of any date under the audit bucket only.`,
       });
     }
-    Validations.of(this.exportCatDay).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`,
-      reason:
-        'The export writes cat/<date>/ and archive/<date>/ objects of any date under the audit bucket only.',
-    });
 
     new Rule(this, 'ExportCatDaySchedule', {
       description:
