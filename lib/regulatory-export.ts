@@ -35,8 +35,7 @@ import { omsFunction, useTable } from './lambda-defaults.js';
 
 /** The retention default: 7 years (SEC Rule 17a-4(f) / CAT NMS Plan: 6 years, plus a margin). */
 export const DEFAULT_AUDIT_RETENTION_DAYS = 2555;
-/** The CAT Reporter IMID default: a placeholder a firm replaces with its SRO-assigned IMID. */
-export const DEFAULT_CAT_REPORTER_IMID = 'STKB';
+export { DEFAULT_CAT_REPORTER_IMID } from '../lambdas/platform/config.js';
 
 export interface RegulatoryExportProps {
   readonly events: ITable;

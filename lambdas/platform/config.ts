@@ -53,6 +53,9 @@ export const ENV = {
  */
 export const ASSET_ID_INDEX = 'byAssetId';
 
+/** The CAT Reporter IMID when `oms:catReporterImid` is not set: a placeholder for the firm's own. */
+export const DEFAULT_CAT_REPORTER_IMID = 'STKB';
+
 /** The simulated venue's id when VENUE_NAME is not set (the stack's `oms:venueName` default). */
 export const DEFAULT_VENUE_NAME = 'SIMX';
 

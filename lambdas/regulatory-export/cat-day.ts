@@ -128,7 +128,7 @@ export interface ExportResult {
 }
 
 /**
- * Exports a day. Idempotent: when the stored manifest is the one recomputed, nothing is written (a
+ * Exports a day. Idempotent: when the stored objects are the ones recomputed, nothing is written (a
  * retried or repeated run adds no object version). Otherwise archive and records are written
  * first and the manifest last, so a manifest never names a file not yet there. On the WORM bucket
  * an object is never overwritten: a new export of the same day (late events) is a new version,
@@ -150,7 +150,13 @@ export async function exportDay(
     finalHash: day.manifest.records.chain.final,
     keys,
   };
-  if ((await store.get(keys.manifest)) === text) return { ...summary, status: 'unchanged' };
+  const stored = await Promise.all([
+    store.get(keys.manifest),
+    store.get(keys.records),
+    store.get(keys.archive),
+  ]);
+  if (stored[0] === text && stored[1] === day.records && stored[2] === day.archive)
+    return { ...summary, status: 'unchanged' };
   await store.put(keys.archive, day.archive, 'application/x-ndjson');
   await store.put(keys.records, day.records, 'application/x-ndjson');
   await store.put(keys.manifest, text, 'application/json');
