@@ -17,19 +17,26 @@ import { s3Store } from './s3-store.js';
 
 const DAY_MS = 86_400_000;
 
-const requestSchema = z.union([
-  z.object({ date: z.string().check(z.refine(isCatDate, 'date: must be a date YYYY-MM-DD')) }),
-  // The scheduled event: its `time` is when it fired.
-  z.object({ time: z.iso.datetime() }),
-]);
+const onDemand = z.object({
+  date: z
+    .string('date: must be a date YYYY-MM-DD')
+    .check(z.refine(isCatDate, 'date: must be a date YYYY-MM-DD')),
+});
+// The scheduled event: its `time` is when it fired.
+const scheduled = z.object({ time: z.iso.datetime('time: must be an ISO-8601 UTC time') });
 
 /** The New York date a request asks for: its `date`, or the day before the schedule fired (New York). */
 export function requestedDate(event: unknown): string {
-  const parsed = requestSchema.safeParse(event);
-  if (!parsed.success)
+  const isDateRequest = typeof event === 'object' && event !== null && 'date' in event;
+  const parsed = isDateRequest ? onDemand.safeParse(event) : scheduled.safeParse(event);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
     throw new RangeError(
-      `${parsed.error.issues[0]?.message ?? 'invalid'}: give {"date": "YYYY-MM-DD"} or a scheduled event`,
+      issue?.path.length === 0
+        ? 'request: give {"date": "YYYY-MM-DD"} or a scheduled event'
+        : (issue?.message ?? 'request: invalid'),
     );
+  }
   const v = parsed.data;
   if ('date' in v) return v.date;
   return newYorkDate(Date.parse(v.time) - DAY_MS);

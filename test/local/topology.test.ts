@@ -249,6 +249,8 @@ describe('the synthesized OMS template', () => {
     [HANDLERS.marketTick, 'rate(1 minute)'],
     [HANDLERS.startStalledWorkflows, 'rate(1 minute)'],
     [HANDLERS.checkInFlightRequests, 'rate(1 minute)'],
+    // Daily after New York midnight; local mode skips cron rules: its export runs on demand.
+    [HANDLERS.exportCatDay, 'cron(0 6 * * ? *)'],
   ])('schedules %s at %s on the default bus', (entry, expression) => {
     const fn = fnByEntry(entry);
     const rule = topo.rules.find((r) =>
