@@ -104,7 +104,7 @@ export class RegulatoryExport extends Construct {
     );
     const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as never);
     for (const prefix of ['cat', 'archive']) {
-      Validations.of(this.exportCatDay).acknowledge({
+      Validations.of(this.exportCatDay.role ?? this.exportCatDay).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}/*]`,
         reason: `The export writes ${prefix}/<date>/ objects of any date under the audit bucket only.`,
       });
