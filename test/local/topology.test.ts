@@ -265,7 +265,7 @@ describe('the synthesized OMS template', () => {
   });
 
   test('subscriber and warehouse rules: queue targets with DLQs, the warehouse streams as Firehose targets', () => {
-    expect(topo.rules).toHaveLength(14);
+    expect(topo.rules).toHaveLength(15); // 14 + the daily CAT export schedule (issue 16)
     expect(topo.rules.flatMap((r) => r.targets.filter((t) => t.kind === 'recorder'))).toEqual([]);
     const streams = new Set(topo.deliveryStreams.map((s) => s.logicalId));
     const firehoseTargets = topo.rules.flatMap((r) => r.targets.filter((t) => t.kind === 'firehose'));
