@@ -116,8 +116,8 @@ function byTime(a: { e: OrderEvent }, b: { e: OrderEvent }): number {
 
 /**
  * The day's CAT records: every event of `streams` that occurred on New York date `date`, mapped by
- * catRecordsOf with its order's context (its submission, the submission it replaces, its fills so
- * far), in time order.
+ * catRecordsOf with its order's context (its submission, the submission it replaces or its parent's,
+ * its fills so far), in time order.
  */
 export function catDayRecords(
   date: string,
@@ -136,6 +136,8 @@ export function catDayRecords(
     for (const e of stream.events) {
       if (occurredOn(date)(e) && CAT_EVENT_RULES[e.type].reportable) {
         const prior = submitted.data.replaces === null ? undefined : submittedOf(submitted.data.replaces);
+        const parentId = submitted.data.contingency?.parentOrderId;
+        const parent = parentId == null ? undefined : submittedOf(parentId);
         day.push({
           e,
           records: catRecordsOf(e, {
@@ -144,6 +146,7 @@ export function catDayRecords(
             submitted,
             filledQty,
             ...(prior === undefined ? {} : { priorSubmitted: prior }),
+            ...(parent === undefined ? {} : { parentSubmitted: parent }),
           }),
         });
       }

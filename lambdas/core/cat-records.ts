@@ -169,6 +169,8 @@ export interface CatContext {
   readonly submitted: OrderSubmitted;
   /** The submission of the order a replacement replaces (for priorOrderKeyDate), when known. */
   readonly priorSubmitted?: OrderSubmitted;
+  /** The submission of a child order's parent (for parentOrderKeyDate), when known. */
+  readonly parentSubmitted?: OrderSubmitted;
   /** The order's filled quantity before this event (its earlier fills and carried fills). */
   readonly filledQty?: string;
 }
@@ -314,7 +316,8 @@ function submittedRecords(event: OrderSubmitted, ctx: CatContext): CatRecord[] {
     out.push({
       ...base('MECO', event, ctx),
       ...common,
-      parentOrderKeyDate: null,
+      parentOrderKeyDate:
+        ctx.parentSubmitted === undefined ? null : catTimestamp(ctx.parentSubmitted.occurredAt),
       parentOrderID: contingency.parentOrderId,
       deptType: 'A',
     });

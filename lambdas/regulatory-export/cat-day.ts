@@ -103,11 +103,13 @@ export async function readDay(
   const CONCURRENCY = 8;
   for (let i = 0; i < ids.length; i += CONCURRENCY)
     await Promise.all(ids.slice(i, i + CONCURRENCY).map((id) => load(id, true)));
-  // A replacement's prior order (for priorOrderKeyDate), when it had no event that day itself.
+  // A replacement's prior order (priorOrderKeyDate) and a child's parent (parentOrderKeyDate),
+  // when they had no event that day themselves.
   for (const s of [...streams.values()]) {
     const first = s.events[0];
-    const prior = first?.type === 'OrderSubmitted' ? first.data.replaces : null;
-    if (prior !== null && prior !== undefined && !streams.has(prior)) await load(prior, false);
+    if (first?.type !== 'OrderSubmitted') continue;
+    for (const related of [first.data.replaces, first.data.contingency?.parentOrderId])
+      if (typeof related === 'string' && !streams.has(related)) await load(related, false);
   }
   return { streams, stored };
 }

@@ -264,6 +264,26 @@ describe("CAT's field values", () => {
     });
   });
 
+  test("MECO: a child names its parent and the parent's key date", () => {
+    const child = submitted('c-1', {
+      contingency: {
+        groupId: 'o-1',
+        orderClass: 'algo',
+        role: 'algo_child',
+        parentOrderId: 'o-1',
+        legOrderIds: [],
+        held: false,
+      },
+    });
+    const parent = submitted('o-1', {}, '2026-12-03T14:45:00.000Z');
+    expect(catRecordsOf(child, ctx({ submitted: child, parentSubmitted: parent }))[0]).toMatchObject({
+      type: 'MECO',
+      orderID: 'c-1',
+      parentOrderID: 'o-1',
+      parentOrderKeyDate: '20261203 094500.000',
+    });
+  });
+
   test('MEOC: cancelQty is what was open; the initiator is the customer for a requested cancel', () => {
     const canceled = (solicited: boolean) => ev('OrderCanceled', { reason: 'x', solicited });
     expect(catRecordsOf(canceled(true), ctx({ filledQty: '4' }))[0]).toMatchObject({
