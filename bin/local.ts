@@ -3,7 +3,9 @@
  *   --port <n>         HTTP API port (default $PORT or 3000)
  *   --data-dir <path>  keep DynamoDB Local's data there (default: in memory), and the Data
  *                      Warehouse's Parquet in <path>/warehouse (default: OMS_WAREHOUSE_DIR, else
- *                      .oms-local/warehouse in the repository; printed in the banner)
+ *                      .oms-local/warehouse in the repository; printed in the banner), and the
+ *                      CAT-shaped export in <path>/cat and <path>/archive (default: OMS_AUDIT_DIR,
+ *                      else .oms-local/audit)
  * Environment: OMS_API_KEY_ID / OMS_API_SECRET_KEY (the demo key pair), OMS_SESSION_CLOSE
  * (HH:MM America/New_York: DAY orders expire then), PORT.
  * Ctrl-C stops everything; DynamoDB Local's Java process also dies with this process.
@@ -39,6 +41,7 @@ stock-bot OMS running locally (started in ${((Date.now() - started) / 1000).toFi
   DynamoDB Local    ${oms.dynamoDbEndpoint}
   handler logs      ${process.env.OMS_LOG_FILE ?? 'oms-local.log'}
   data warehouse    ${oms.warehouseDir}   (Parquet; query: npm run analytics -- "SELECT ...")
+  CAT export        ${oms.auditDir}   (on demand: npm run cat:export -- --date YYYY-MM-DD; cat:verify)
 
   demo account      ${oms.accountId}
   APCA-API-KEY-ID     ${oms.apiKeyId}

@@ -64,6 +64,8 @@ export const HANDLERS = {
   orderRequested: 'lambdas/inbound-orders/order-requested.ts',
   // Data Warehouse (issue 15): Firehose transformation, bus event -> warehouse row + date partition
   transformWarehouseRecords: 'lambdas/data-warehouse/transform-records.ts',
+  // CAT-shaped daily export and the event store's archive on WORM storage (issue 16; scheduled)
+  exportCatDay: 'lambdas/regulatory-export/export-cat-day.ts',
 } as const;
 
 export type HandlerName = keyof typeof HANDLERS;

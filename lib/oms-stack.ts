@@ -4,6 +4,8 @@
  * - `oms:strategyPrincipalArns`: principals allowed to put stockbot.strategy events (list).
  * - `oms:jwtIssuer`, `oms:jwtAudience`, `oms:jwksUrl`: Bearer JWT verification (unset: refused).
  * - `oms:sessionClose` (HH:MM America/New_York), `oms:venueName`, `oms:riskGuardianUrl`.
+ * - `oms:auditRetentionDays` (default 2555), `oms:catReporterImid` (default STKB): the CAT-shaped
+ *   export's WORM bucket (lib/regulatory-export.ts).
  */
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
@@ -21,6 +23,11 @@ import { useTable } from './lambda-defaults.js';
 import { Operations } from './operations.js';
 import { OrderApi } from './order-api.js';
 import { OrderLifecycle } from './order-lifecycle.js';
+import {
+  DEFAULT_AUDIT_RETENTION_DAYS,
+  DEFAULT_CAT_REPORTER_IMID,
+  RegulatoryExport,
+} from './regulatory-export.js';
 import { StreamConsumers } from './stream-consumers.js';
 import { TradeStream } from './trade-stream.js';
 
@@ -38,6 +45,7 @@ export class OmsStack extends Stack {
   readonly operations: Operations;
   readonly dashboard: Dashboard;
   readonly dataWarehouse: DataWarehouse;
+  readonly regulatoryExport: RegulatoryExport;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -122,6 +130,14 @@ export class OmsStack extends Stack {
     });
     // The Data Warehouse (issue 15): orders, executions and TCA as Parquet for Athena (lib/data-warehouse.ts).
     this.dataWarehouse = new DataWarehouse(this, 'DataWarehouse', { bus: this.events.bus });
+    // The CAT-shaped daily export and the event store's archive, on WORM storage (issue 16).
+    const retention = this.node.tryGetContext('oms:auditRetentionDays');
+    this.regulatoryExport = new RegulatoryExport(this, 'RegulatoryExport', {
+      events: this.stores.events,
+      retentionDays:
+        retention === undefined || retention === '' ? DEFAULT_AUDIT_RETENTION_DAYS : Number(retention),
+      reporterImid: this.stringContext('oms:catReporterImid') ?? DEFAULT_CAT_REPORTER_IMID,
+    });
     this.operations = new Operations(this, 'Operations', {
       watchedQueues: {
         ...this.brokerGateway.watchedQueues,
@@ -174,6 +190,7 @@ export class OmsStack extends Stack {
     new CfnOutput(this, 'DashboardUrl', {
       value: `https://${this.dashboard.distribution.distributionDomainName}/`,
     });
+    new CfnOutput(this, 'AuditBucketName', { value: this.regulatoryExport.bucket.bucketName });
     new CfnOutput(this, 'StateMachineArn', { value: this.lifecycle.stateMachine.stateMachineArn });
   }
 

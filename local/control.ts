@@ -19,6 +19,8 @@
  *   GET /local/accounts/{account_id} the account's record (its API keys are other items)
  *   GET /local/queues/{name}        the messages a queue holds (its logical id without CDK's hash,
  *                                    e.g. EventsPortfolioManagerQueue), bodies parsed, not received
+ *   POST /local/regulatory-export?date=  the day's CAT-shaped export into the audit directory, and
+ *   POST /local/regulatory-export/verify?date=&dir=  its verification (local/regulatory-export.ts)
  *   GET /local/health
  * Quotes and venue settings live where the simulated venue reads them (DynamoDB), written with
  * the venue's own validation, and assets where the market data port reads them, written as an
@@ -65,6 +67,7 @@ import {
 } from '../lambdas/platform/market-data.js';
 import { listAssets } from './assets.js';
 import type { LocalEventBridge } from './event-bridge.js';
+import { type LocalExportDeps, localRegulatoryExport } from './regulatory-export.js';
 import type { LocalQueues } from './sqs.js';
 import type { LocalStepFunctions } from './step-functions.js';
 import type { LocalTopology } from './types.js';
@@ -90,6 +93,8 @@ export interface LocalControlDeps {
   readonly eventBridge: LocalEventBridge;
   /** The queues, for `GET /local/queues/{name}` (absent: the route answers 404). */
   readonly queues?: Pick<LocalQueues, 'messages'>;
+  /** The CAT-shaped export's reporter and directory (absent: its routes answer 404). */
+  readonly regulatoryExport?: Pick<LocalExportDeps, 'reporterImid' | 'auditDir'>;
 }
 
 const json = (statusCode: number, value: unknown): ControlResponse => ({
@@ -469,6 +474,21 @@ export function createLocalControl(deps: LocalControlDeps) {
           }
         }
         return problem(404, 'not_found', `no execution for order ${id}`);
+      }
+      case 'POST regulatory-export':
+      case 'POST regulatory-export/{id}': {
+        if (deps.regulatoryExport === undefined || (id !== undefined && id !== 'verify'))
+          return problem(404, 'not_found', `no local control route ${req.method} ${req.path.slice(0, 200)}`);
+        const out = await localRegulatoryExport(
+          {
+            doc: deps.doc,
+            eventStoreTable: tableFor(deps.topology, 'EVENT_STORE_TABLE'),
+            ...deps.regulatoryExport,
+          },
+          id === 'verify' ? 'verify' : 'export',
+          new URLSearchParams(req.rawQueryString),
+        );
+        return json(out.status, out.body);
       }
       case 'GET events': {
         const orderId = new URLSearchParams(req.rawQueryString).get('order_id') ?? undefined;

@@ -26,6 +26,7 @@ import { LocalFirehose, localWarehouseDir } from './firehose.js';
 import { LocalHttpApi } from './http-api.js';
 import { LocalLambdaRuntime } from './lambda-runtime.js';
 import { LocalMeter, startDynamoDbMeterProxy } from './meter.js';
+import { localAuditDir } from './regulatory-export.js';
 import { LocalQueues } from './sqs.js';
 import { LocalStepFunctions } from './step-functions.js';
 import { startStreamPollers } from './stream-poller.js';
@@ -113,6 +114,12 @@ export interface LocalOmsOptions {
   readonly warehouseDir?: string;
   /** How often the Firehose stand-in delivers what it buffered (ms). Default 2000. */
   readonly warehouseFlushIntervalMs?: number;
+  /**
+   * Where the CAT-shaped export and the event archive land (the audit bucket: `<dir>/cat/<date>/`,
+   * `<dir>/archive/<date>/`). Default: the data directory, else OMS_AUDIT_DIR, else
+   * `<repo>/.oms-local/audit` (local/regulatory-export.ts).
+   */
+  readonly auditDir?: string;
 }
 
 /** Local mode's own limit over the defaults: benchmarks place hundreds of orders a second. */
@@ -170,6 +177,8 @@ export interface LocalOms {
   readonly firehose: LocalFirehose;
   /** Where the warehouse's Parquet files are written. */
   readonly warehouseDir: string;
+  /** Where the CAT-shaped export and the event archive are written. */
+  readonly auditDir: string;
   /** The work meter, when `meter: true`. */
   readonly meter: LocalMeter | undefined;
   /**
@@ -386,7 +395,15 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
     const warmUpSecret = `warm-up-${randomUUID()}`;
     await seedWarmUpAccount(doc, topology, warmUpSecret);
 
-    const control = createLocalControl({ doc, topology, stepFunctions, eventBridge, queues });
+    const auditDir = options.auditDir ?? localAuditDir({ dataDir: options.dataDir });
+    const control = createLocalControl({
+      doc,
+      topology,
+      stepFunctions,
+      eventBridge,
+      queues,
+      regulatoryExport: { reporterImid: envValue(topology, 'CAT_REPORTER_IMID'), auditDir },
+    });
     const httpApi = new LocalHttpApi(
       topology.httpApis[0] as NonNullable<LocalTopology['httpApis'][0]>,
       runtime,
@@ -471,6 +488,7 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       queues,
       firehose,
       warehouseDir,
+      auditDir,
       meter,
       scheduledFunctions: new Set([
         ...topology.rules

@@ -41,6 +41,10 @@ export const ENV = {
   warehouseStreamTables: 'WAREHOUSE_STREAM_TABLES',
   /** Issue 16: how long a cancel or replace may be outstanding before the in-flight check acts (ms). */
   inFlightThresholdMs: 'OMS_IN_FLIGHT_THRESHOLD_MS',
+  /** Issue 16: the WORM bucket of the CAT-shaped export and the event store's archive. */
+  auditBucket: 'AUDIT_BUCKET',
+  /** Issue 16: the firm's CAT Reporter IMID (`oms:catReporterImid`). */
+  catReporterImid: 'CAT_REPORTER_IMID',
 } as const;
 
 /**
@@ -48,6 +52,9 @@ export const ENV = {
  * Here, not in market-data.ts, so the stack names it without loading the port.
  */
 export const ASSET_ID_INDEX = 'byAssetId';
+
+/** The CAT Reporter IMID when `oms:catReporterImid` is not set: a placeholder for the firm's own. */
+export const DEFAULT_CAT_REPORTER_IMID = 'STKB';
 
 /** The simulated venue's id when VENUE_NAME is not set (the stack's `oms:venueName` default). */
 export const DEFAULT_VENUE_NAME = 'SIMX';

@@ -489,6 +489,8 @@ export interface SharedOms {
   readonly accountsTable: string;
   /** Where local mode writes the warehouse's Parquet (`npm run analytics` reads it). */
   readonly warehouseDir?: string;
+  /** Where local mode writes the CAT-shaped export (`POST /local/regulatory-export`). */
+  readonly auditDir?: string;
   /** Nothing to stop: the global teardown stops the shared local mode. */
   stop(): Promise<void>;
 }

@@ -14,12 +14,15 @@ import { EVERY_DAY, newYorkTime } from './harness.js';
 async function main(): Promise<void> {
   // The warehouse's Parquet goes to a temp dir, not the repository's .oms-local.
   const warehouseDir = mkdtempSync(join(tmpdir(), 'oms-e2e-warehouse-'));
+  // The CAT-shaped export too (the audit bucket's stand-in).
+  const auditDir = mkdtempSync(join(tmpdir(), 'oms-e2e-audit-'));
   const oms = await startLocalOms({
     port: 0,
     sessionClose: newYorkTime(Date.now() + 12 * 3600_000),
     sessionDays: EVERY_DAY,
     logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
     warehouseDir,
+    auditDir,
   });
   const shared = {
     apiUrl: oms.apiUrl,
@@ -31,6 +34,7 @@ async function main(): Promise<void> {
     marketTable: envValue(oms.topology, 'MARKET_TABLE'),
     accountsTable: envValue(oms.topology, 'ACCOUNTS_TABLE'),
     warehouseDir,
+    auditDir,
   };
   console.log(`OMS_E2E_READY ${JSON.stringify(shared)}`);
   let stopping = false;

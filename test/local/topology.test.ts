@@ -250,6 +250,8 @@ describe('the synthesized OMS template', () => {
     [HANDLERS.marketTick, 'rate(1 minute)'],
     [HANDLERS.startStalledWorkflows, 'rate(1 minute)'],
     [HANDLERS.checkInFlightRequests, 'rate(1 minute)'],
+    // Daily after New York midnight; local mode skips cron rules: its export runs on demand.
+    [HANDLERS.exportCatDay, 'cron(0 6 * * ? *)'],
   ])('schedules %s at %s on the default bus', (entry, expression) => {
     const fn = fnByEntry(entry);
     const rule = topo.rules.find((r) =>
@@ -264,7 +266,7 @@ describe('the synthesized OMS template', () => {
   });
 
   test('subscriber and warehouse rules: queue targets with DLQs, the warehouse streams as Firehose targets', () => {
-    expect(topo.rules).toHaveLength(15);
+    expect(topo.rules).toHaveLength(16); // + the reconciler's schedule and the daily CAT export's (issue 16)
     expect(topo.rules.flatMap((r) => r.targets.filter((t) => t.kind === 'recorder'))).toEqual([]);
     const streams = new Set(topo.deliveryStreams.map((s) => s.logicalId));
     const firehoseTargets = topo.rules.flatMap((r) => r.targets.filter((t) => t.kind === 'firehose'));
