@@ -157,6 +157,12 @@ export const CAT_EVENT_RULES: Readonly<Record<OrderEventType, CatEventRule>> = {
     why: "the venue's restatement, not a modification by the firm or its customer",
   },
   OrderExceptionRecorded: { reportable: false, catTypes: [], why: "an operator's record: no order handling" },
+  OrderBreakFound: {
+    reportable: false,
+    catTypes: [],
+    why: "reconciliation's record; its repair (a fill, a cancel) is reported as itself",
+  },
+  OrderExceptionResolved: { reportable: false, catTypes: [], why: "an operator's record: no order handling" },
 };
 
 /** What the mapping needs beyond the event: the firm's identifiers and the order's submission. */
