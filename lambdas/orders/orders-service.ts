@@ -151,11 +151,14 @@ export async function placeOrder(
 
   // A bus request's sender first: its entitlement comes with the account in the BatchGet that risk
   // makes anyway, which is then made before the claims are looked up (no request added).
+  const riskOptions = {
+    ...(input.excludingOpenOrders === undefined ? {} : { excluding: input.excludingOpenOrders }),
+    ...(input.sender === undefined ? {} : { strategyId: strategyIdOf(input.sender.source) as string }),
+  };
   const loadRisk = () =>
-    loadRiskInputs(accountId, spec, now, {
-      ...(input.excludingOpenOrders === undefined ? {} : { excluding: input.excludingOpenOrders }),
-      ...(input.sender === undefined ? {} : { strategyId: strategyIdOf(input.sender.source) as string }),
-    });
+    Object.keys(riskOptions).length === 0
+      ? loadRiskInputs(accountId, spec, now)
+      : loadRiskInputs(accountId, spec, now, riskOptions);
   let risk: RiskInputs | undefined;
   if (input.sender !== undefined) {
     const strategyId = strategyIdOf(input.sender.source);
