@@ -508,7 +508,8 @@ describe('event bus', () => {
       },
     ],
     [{ source: ['stockbot.venue'], 'detail-type': ['ExecutionReport'] }],
-    [{ source: ['stockbot.strategy'], 'detail-type': ['OrderRequested'] }],
+    // Every strategy's source, stockbot.strategy.<id> (issue 16).
+    [{ source: [{ prefix: 'stockbot.strategy' }], 'detail-type': ['OrderRequested'] }],
   ])('rule %j feeds its queue with retries and a dead-letter queue (test/infra/bus-targets)', (pattern) => {
     const rules = ofType('AWS::Events::Rule').filter(
       ([, r]) => JSON.stringify(r.Properties.EventPattern) === JSON.stringify(pattern),
