@@ -194,6 +194,8 @@ export class OmsStack extends Stack {
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
     // Where an operator lists assets (docs/domain.md "The asset master": scripts/put-assets.ts).
     new CfnOutput(this, 'AssetsTableName', { value: this.stores.assets.tableName });
+    // Where an operator sets a strategy's accounts (issue 16: scripts/put-strategy.ts).
+    new CfnOutput(this, 'AccountsTableName', { value: this.stores.accounts.tableName });
     new CfnOutput(this, 'DashboardUrl', {
       value: `https://${this.dashboard.distribution.distributionDomainName}/`,
     });

@@ -57,3 +57,45 @@ export function entitlementOf(
   if (!parsed.success || parsed.data.pk !== strategyPk(strategyId)) return null;
   return { strategyId, accountIds: parsed.data.accountIds, status: parsed.data.status };
 }
+
+/**
+ * An operator's entitlement input, `{"account_ids": [...], "status"?: "active" | "revoked",
+ * "principal_arn"?}` (the local control's body, the script's file entries), as the item to write;
+ * or the first problem, naming the field.
+ */
+export function strategyItemFromInput(
+  strategyId: string,
+  input: unknown,
+  now: string,
+): { readonly ok: true; readonly item: StrategyRecord } | { readonly ok: false; readonly message: string } {
+  if (!STRATEGY_ID.test(strategyId))
+    return {
+      ok: false,
+      message: 'strategy id: must be 1-63 lowercase letters, digits or "-", starting with a letter or digit',
+    };
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    return { ok: false, message: 'body: must be a JSON object' };
+  const body = input as Record<string, unknown>;
+  for (const k of Object.keys(body))
+    if (!['account_ids', 'status', 'principal_arn'].includes(k))
+      return { ok: false, message: `${k}: is not an entitlement field (account_ids, status, principal_arn)` };
+  const ids = body.account_ids;
+  if (!Array.isArray(ids) || !ids.every((a) => typeof a === 'string' && ACCOUNT_ID.test(a)))
+    return { ok: false, message: 'account_ids: must be a list of account ids' };
+  const status = body.status ?? 'active';
+  if (status !== 'active' && status !== 'revoked')
+    return { ok: false, message: 'status: must be "active" or "revoked"' };
+  const arn = body.principal_arn;
+  if (arn !== undefined && (typeof arn !== 'string' || !arn.startsWith('arn:')))
+    return { ok: false, message: 'principal_arn: must be an ARN' };
+  return {
+    ok: true,
+    item: strategyItem({
+      strategyId,
+      accountIds: ids as string[],
+      status,
+      ...(arn === undefined ? {} : { principalArn: arn as string }),
+      updatedAt: now,
+    }),
+  };
+}
