@@ -1,12 +1,13 @@
 /**
- * Orders that arrive as `OrderRequested` events from the Strategy Orchestrator (source
- * stockbot.strategy): a rule on the OMS bus feeds a queue, from which a function runs the same submit
- * path as POST /v2/orders (partial batch failures, dead-letter queue after the receives; a
- * redelivery is a no-op: the event id is the order's idempotency key). Why a queue and not the rule
+ * Orders that arrive as `OrderRequested` events from the strategies (source
+ * `stockbot.strategy.<id>`): a rule on the OMS bus feeds a queue, from which a function runs the same
+ * submit path as POST /v2/orders for the accounts the strategy is entitled to (issue 16; partial
+ * batch failures, dead-letter queue after the receives; the producer's requestId is the order's
+ * idempotency key, so a redelivery or a producer's retry is a no-op). Why a queue and not the rule
  * invoking the function directly: lib/broker-gateway.ts `busTargetQueue`.
  */
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import type { EventBus } from 'aws-cdk-lib/aws-events';
+import { type EventBus, Match } from 'aws-cdk-lib/aws-events';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -61,7 +62,9 @@ export class InboundOrders extends Construct {
       fn: this.orderRequested,
       name: 'OrderRequested',
       description: 'Inbound orders from the Strategy Orchestrator',
-      eventPattern: { source: [STRATEGY_SOURCE], detailType: ['OrderRequested'] },
+      // Every strategy's source (`stockbot.strategy.<id>`); the intake refuses one it cannot map
+      // (a bare `stockbot.strategy`, an unknown or unentitled strategy) with OrderRequestRejected.
+      eventPattern: { source: Match.prefix(STRATEGY_SOURCE), detailType: ['OrderRequested'] },
     });
     this.queue = queue;
     this.deadLetterQueue = deadLetterQueue;

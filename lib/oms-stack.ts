@@ -1,13 +1,15 @@
 /**
  * The whole OMS in one environment-agnostic stack (synthesizes offline, no credentials).
  * Settings come from CDK context (cdk.json defaults, override with `-c key=value`):
- * - `oms:strategyPrincipalArns`: principals allowed to put stockbot.strategy events (list).
+ * - `oms:strategies`: the strategies that may send OrderRequested, `{"<id>": "<principal ARN>" | [ARNs]}`
+ *   (each puts only `stockbot.strategy.<id>`; which accounts it trades is its entitlement record).
  * - `oms:jwtIssuer`, `oms:jwtAudience`, `oms:jwksUrl`: Bearer JWT verification (unset: refused).
  * - `oms:sessionClose` (HH:MM America/New_York), `oms:venueName`, `oms:riskGuardianUrl`.
  * - `oms:auditRetentionDays` (default 2555), `oms:catReporterImid` (default STKB): the CAT-shaped
  *   export's WORM bucket (lib/regulatory-export.ts).
  */
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ORDER_TYPES, parseVenueOrderTypes } from '../lambdas/core/index.js';
 import { DEFAULT_VENUE_NAME, ENV } from '../lambdas/platform/config.js';
@@ -58,7 +60,7 @@ export class OmsStack extends Stack {
 
     this.stores = new EventStore(this, 'EventStore');
     this.events = new OmsEventBus(this, 'Events', {
-      strategyPrincipalArns: this.listContext('oms:strategyPrincipalArns'),
+      strategies: this.strategiesContext('oms:strategies'),
     });
     this.brokerGateway = new BrokerGateway(this, 'BrokerGateway', {
       stores: this.stores,
@@ -177,6 +179,28 @@ export class OmsStack extends Stack {
       ),
     });
 
+    // The bus as a trust boundary (issue 16): the OMS's own sources only from the roles that put them.
+    const roleOf = (fn: { role?: IRole }) => fn.role as IRole;
+    const gateway = this.brokerGateway;
+    this.events.restrictPublishers({
+      venue: [
+        gateway.submitToVenue,
+        gateway.forwardToVenue,
+        gateway.marketTick,
+        gateway.checkInFlightRequests,
+        // It cancels at the venue an order the OMS closed: the simulated venue reports the cancel.
+        gateway.applyExecutionReport,
+      ].map(roleOf),
+      oms: [
+        this.streamConsumers.functions.OrderStream,
+        this.inbound.orderRequested,
+        this.orderApi.functions.cancelOrder,
+        this.tradeStream.session,
+        this.tradeStream.backlogWorker,
+        gateway.applyExecutionReport,
+      ].map(roleOf),
+    });
+
     Validations.of(this).acknowledge({
       id: 'CloudFormation-Validate::W7001',
       reason:
@@ -187,6 +211,8 @@ export class OmsStack extends Stack {
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
     // Where an operator lists assets (docs/domain.md "The asset master": scripts/put-assets.ts).
     new CfnOutput(this, 'AssetsTableName', { value: this.stores.assets.tableName });
+    // Where an operator sets a strategy's accounts (issue 16: scripts/put-strategy.ts).
+    new CfnOutput(this, 'AccountsTableName', { value: this.stores.accounts.tableName });
     new CfnOutput(this, 'DashboardUrl', {
       value: `https://${this.dashboard.distribution.distributionDomainName}/`,
     });
@@ -199,14 +225,20 @@ export class OmsStack extends Stack {
     return typeof v === 'string' && v !== '' ? v : undefined;
   }
 
-  private listContext(key: string): string[] {
-    const v: unknown = this.node.tryGetContext(key);
-    if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string' && x !== '');
-    if (typeof v === 'string' && v !== '')
-      return v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-    return [];
+  /** `{"<id>": "<ARN>" | ["<ARN>", ...]}`, as an object or its JSON text (`-c oms:strategies='{...}'`). */
+  private strategiesContext(key: string): Record<string, string[]> {
+    let v: unknown = this.node.tryGetContext(key);
+    if (typeof v === 'string') v = v === '' ? {} : JSON.parse(v);
+    if (v === undefined || v === null) return {};
+    if (typeof v !== 'object' || Array.isArray(v))
+      throw new Error(`${key}: must be {"<strategy id>": "<ARN>" | [ARNs]}`);
+    return Object.fromEntries(
+      Object.entries(v as Record<string, unknown>).map(([id, arns]) => {
+        const list = typeof arns === 'string' ? [arns] : Array.isArray(arns) ? arns : null;
+        if (list === null || !list.every((a): a is string => typeof a === 'string' && a.startsWith('arn:')))
+          throw new Error(`${key}.${id}: must be a principal ARN or a list of them`);
+        return [id, list];
+      }),
+    );
   }
 }

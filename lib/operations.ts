@@ -188,6 +188,36 @@ export class Operations extends Construct {
       'Reconciliation failed for an order: it is retried next pass (see its log)',
     );
 
+    // The bus as a trust boundary (issue 16): a refused sender or a refused execution report is
+    // an operator's at once (the refusal is on the bus and in the function's log).
+    for (const [alarmId, service, metricName, description] of [
+      [
+        'ExecutionReportRefused',
+        'oms-apply-execution-report',
+        'ExecutionReportsRefused',
+        'An execution report was refused (not from the gateway, or not about what the OMS sent): ExecutionReportRefused on the bus names it',
+      ],
+      [
+        'OrderRequestSenderRefused',
+        'oms-order-requested',
+        'InboundOrderSenderRefused',
+        'An OrderRequested came from a strategy not entitled to the account: OrderRequestRejected (sender_not_entitled) names it',
+      ],
+    ] as const) {
+      alarm(
+        alarmId,
+        new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName,
+          dimensionsMap: { service },
+          period: Duration.minutes(5),
+          statistic: 'Sum',
+        }),
+        0,
+        description,
+      );
+    }
+
     const iteratorAge: IMetric[] = [];
     for (const [name, fn] of Object.entries(streamConsumers)) {
       const metric = new Metric({

@@ -17,6 +17,8 @@
  *   PUT /local/accounts/{account_id} {"cash","multiplier","shorting_enabled","pattern_day_trader",
  *                                    "trading_blocked","account_blocked"}: the account's money and permissions
  *   GET /local/accounts/{account_id} the account's record (its API keys are other items)
+ *   PUT /local/strategies/{id}      {"account_ids": [...], "status"?}: the accounts the strategy's
+ *                                    OrderRequested (source stockbot.strategy.<id>) may trade
  *   GET /local/queues/{name}        the messages a queue holds (its logical id without CDK's hash,
  *                                    e.g. EventsPortfolioManagerQueue), bodies parsed, not received
  *   POST /local/regulatory-export?date=  the day's CAT-shaped export into the audit directory, and
@@ -57,6 +59,7 @@ import {
   VENUE_PROFILES,
 } from '../lambdas/core/index.js';
 import { type ApiScope, apiKeyItem } from '../lambdas/orders/accounts.js';
+import { strategyItemFromInput } from '../lambdas/orders/strategies.js';
 import {
   assetFromItem,
   assetToItem,
@@ -369,6 +372,16 @@ export function createLocalControl(deps: LocalControlDeps) {
         });
         await deps.doc.send(new PutCommand({ TableName: accountsTable(), Item: item }));
         return json(200, { key_id: keyId, account_id: accountId, scope, status: item.status });
+      }
+      case 'PUT strategies/{id}': {
+        // A strategy's entitlement (issue 16): the accounts its OrderRequested events may trade,
+        // {"account_ids": [...], "status"?: "active" | "revoked"}; replaced whole.
+        const body = parseJson(req.body);
+        if (!body.ok) return problem(400, 'invalid_body', 'body: must be a JSON object');
+        const built = strategyItemFromInput(id as string, body.value, new Date().toISOString());
+        if (!built.ok) return problem(400, 'invalid_body', built.message);
+        await deps.doc.send(new PutCommand({ TableName: accountsTable(), Item: built.item }));
+        return json(200, built.item);
       }
       case 'GET accounts/{id}': {
         const got = await deps.doc.send(

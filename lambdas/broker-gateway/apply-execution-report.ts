@@ -28,11 +28,20 @@
  *   fills, or they would be quarantined).
  * - `replaced`: after `OrderReplaced`, the replacement's opening events (core `openReplacement`)
  *   are appended to its own stream; an `AppendConflict` there means it is already open.
+ * - Trust (issue 16): a report from the bus is applied only when its event's source is the broker
+ *   gateway's (`stockbot.venue`), and it names the venue the OMS sent the order to and the venue's
+ *   own id of the order (core bus-trust.ts `executionReportRefusal`, decided on the state the report
+ *   is decided on anyway: no read added). A refused report changes nothing on the order: it is
+ *   logged at error, counted (`ExecutionReportsRefused`, alarmed) and published as
+ *   `ExecutionReportRefused` (source `stockbot.oms.gateway`) for the operator; the record succeeds.
+ *   The in-flight check's reports (the venue's own status query) do not come from the bus.
  */
 
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import type { EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { executionReportRefusal, type ReportRefusal } from '../core/bus-trust.js';
 import { decide, nanos, type OrderState } from '../core/index.js';
 import { parseOrThrow } from '../core/zod-messages.js';
 import {
@@ -44,7 +53,8 @@ import {
 } from '../event-store/event-store.js';
 import { replacementOpening } from '../orders/replacements.js';
 import { ENV, requiredEnv } from '../platform/config.js';
-import { logger } from '../platform/observability.js';
+import { eventBridge } from '../platform/event-bridge.js';
+import { logger, metrics } from '../platform/observability.js';
 import {
   CLOSING_EXEC_TYPES,
   commandOf,
@@ -62,7 +72,64 @@ export class ReportOutOfOrder extends Error {
   override readonly name = 'ReportOutOfOrder';
 }
 
-export type ApplyOutcome = 'applied' | 'already_applied' | 'ignored';
+export type ApplyOutcome = 'applied' | 'already_applied' | 'ignored' | 'refused';
+
+/** Where the OMS's answers about refused reports come from, and their detail-type. */
+export const GATEWAY_SOURCE = 'stockbot.oms.gateway';
+export const EXECUTION_REPORT_REFUSED = 'ExecutionReportRefused';
+
+/** The report may not be applied (core bus-trust.ts); thrown out of the decision, then recorded. */
+export class ReportRefused extends Error {
+  override readonly name = 'ReportRefused';
+  constructor(readonly refusal: ReportRefusal) {
+    super(refusal.message);
+  }
+}
+
+/** Where a report came from: the bus event's source (absent: not from the bus). */
+export interface ReportOriginEvent {
+  readonly source: string;
+}
+
+/**
+ * Records a refused report where an operator looks: the log (error), the metric
+ * `ExecutionReportsRefused` (alarmed) and `ExecutionReportRefused` on the bus. A failed publish
+ * throws, so the record comes back and the refusal is published on its retry.
+ */
+async function recordRefusal(report: ExecutionReport, source: string, refusal: ReportRefusal): Promise<void> {
+  const detail = {
+    orderId: report.orderId,
+    execId: report.execId,
+    execType: report.execType,
+    venue: report.venue,
+    venueOrderId: report.venueOrderId,
+    ...(report.lastQty === undefined ? {} : { lastQty: report.lastQty }),
+    ...(report.lastPx === undefined ? {} : { lastPx: report.lastPx }),
+    source,
+    code: refusal.code,
+    message: refusal.message,
+    refusedAt: new Date().toISOString(),
+  };
+  logger.error('execution report refused: not applied to the order', detail);
+  metrics.addMetric('ExecutionReportsRefused', 'Count', 1);
+  metrics.publishStoredMetrics();
+  const out = await eventBridge.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          EventBusName: requiredEnv(ENV.eventBusName),
+          Source: GATEWAY_SOURCE,
+          DetailType: EXECUTION_REPORT_REFUSED,
+          Detail: JSON.stringify(detail),
+        },
+      ],
+    }),
+  );
+  if ((out.FailedEntryCount ?? 0) > 0)
+    throw new Error(
+      `${EXECUTION_REPORT_REFUSED} not published: ${out.Entries?.[0]?.ErrorMessage ?? 'failed'}`,
+    );
+}
 
 /** Closed at the OMS by a cancel, reject or expiry: the venue must not hold it. */
 const orphaned = (s: OrderState | undefined): boolean =>
@@ -85,13 +152,26 @@ export async function applyReport(
   now: () => number,
   venue?: () => Pick<Venue, 'cancel'>,
   states?: BatchStates,
+  origin?: ReportOriginEvent,
 ): Promise<ApplyOutcome> {
   const { orderId, execId } = report;
+  if (origin !== undefined) {
+    // The source first: a report from anywhere but the gateway does not read the order.
+    const refusal = executionReportRefusal({ ...report, source: origin.source }, null);
+    if (refusal !== null) {
+      await recordRefusal(report, origin.source, refusal);
+      return 'refused';
+    }
+  }
   let result: CommandResult;
   try {
-    result = await decideReport(store, report, now, states?.get(orderId));
+    result = await decideReport(store, report, now, states?.get(orderId), origin);
   } catch (err) {
     states?.delete(orderId);
+    if (err instanceof ReportRefused && origin !== undefined) {
+      await recordRefusal(report, origin.source, err.refusal);
+      return 'refused';
+    }
     throw err;
   }
   let outcome: ApplyOutcome = result.appended.length > 0 ? 'applied' : 'already_applied';
@@ -137,11 +217,21 @@ async function decideReport(
   report: ExecutionReport,
   now: () => number,
   carried: OrderState | undefined,
+  origin?: ReportOriginEvent,
 ): Promise<CommandResult> {
   const { orderId, execId } = report;
   const decideOn = (state: OrderState | undefined, at: number): Appending => {
     if (state === undefined)
       throw new ReportOutOfOrder(`${execId}: order ${orderId} is not in the event store yet`);
+    if (origin !== undefined) {
+      // Where the OMS sent the order, and the venue's id of it (issue 16): a report naming
+      // another is not the venue's.
+      const refusal = executionReportRefusal(
+        { ...report, source: origin.source },
+        { venue: state.venue, venueOrderId: state.venueOrderId },
+      );
+      if (refusal !== null) throw new ReportRefused(refusal);
+    }
     if (CLOSING_EXEC_TYPES.has(report.execType) && report.cumQty !== undefined) {
       if (state.filledQty < nanos(report.cumQty)) {
         throw new ReportOutOfOrder(
@@ -202,11 +292,15 @@ async function openReplacementStream(
   }
 }
 
-/** Applies one report with its ids in the log keys. */
-async function applyLogged(report: ExecutionReport, states?: BatchStates): Promise<ApplyOutcome> {
+/** Applies one report from the bus with its ids in the log keys. */
+async function applyLogged(
+  report: ExecutionReport,
+  origin: ReportOriginEvent,
+  states?: BatchStates,
+): Promise<ApplyOutcome> {
   logger.appendKeys({ orderId: report.orderId, execId: report.execId });
   try {
-    const outcome = await applyReport(eventStore(), report, Date.now, simulatedVenue, states);
+    const outcome = await applyReport(eventStore(), report, Date.now, simulatedVenue, states, origin);
     logger.info('execution report processed', { execType: report.execType, outcome });
     return outcome;
   } finally {
@@ -216,7 +310,7 @@ async function applyLogged(report: ExecutionReport, states?: BatchStates): Promi
 
 /** One report as an EventBridge event (the bus rule's event; tests and tools). */
 export async function applyExecutionReport(event: EventBridgeEvent<string, unknown>): Promise<ApplyOutcome> {
-  return applyLogged(parseOrThrow(executionReportSchema, event.detail));
+  return applyLogged(parseOrThrow(executionReportSchema, event.detail), { source: event.source });
 }
 
 /** The per-order sequence n of an execId `<orderId>:<n>` (0 for an id of another shape). */
@@ -228,6 +322,8 @@ export function reportSequence(execId: string): number {
 interface QueuedReport {
   readonly messageId: string;
   readonly report: ExecutionReport;
+  /** The bus event's source (issue 16: checked before the report is applied). */
+  readonly source?: string;
 }
 
 /** Stable application order: transactTime, then the per-order sequence, then the message id. */
@@ -303,8 +399,17 @@ export async function applyInOrder(
 
 /** The report an SQS record carries (its body is the EventBridge event). Throws when it is not one. */
 export function reportOf(record: SQSRecord): ExecutionReport {
-  const event = JSON.parse(record.body) as { detail?: unknown };
-  return parseOrThrow(executionReportSchema, event.detail);
+  return queuedReportOf(record).report;
+}
+
+/** The report and its event's source. Throws when the record is not an execution report event. */
+function queuedReportOf(record: SQSRecord): QueuedReport {
+  const event = JSON.parse(record.body) as { detail?: unknown; source?: unknown };
+  return {
+    messageId: record.messageId,
+    report: parseOrThrow(executionReportSchema, event.detail),
+    source: typeof event.source === 'string' ? event.source : '',
+  };
 }
 
 /** The deployed handler: an SQS batch of execution reports, answered with the failed records. */
@@ -313,7 +418,7 @@ export async function applyExecutionReports(event: SQSEvent): Promise<SQSBatchRe
   const unreadable: string[] = [];
   for (const record of event.Records) {
     try {
-      items.push({ messageId: record.messageId, report: reportOf(record) });
+      items.push(queuedReportOf(record));
     } catch (err) {
       logger.error('queue record is not an execution report', {
         messageId: record.messageId,
@@ -325,7 +430,10 @@ export async function applyExecutionReports(event: SQSEvent): Promise<SQSBatchRe
   // The batch's reports of one order (a fill and its acknowledgement, a cancel's two answers) read
   // the order once: each decides on the state the previous one left (see `decideReport`).
   const states: BatchStates = new Map();
-  const failed = await applyInOrder(items, (report) => applyLogged(report, states));
+  const sources = new Map(items.map((i) => [i.report, i.source ?? '']));
+  const failed = await applyInOrder(items, (report) =>
+    applyLogged(report, { source: sources.get(report) ?? '' }, states),
+  );
   return { batchItemFailures: [...unreadable, ...failed].map((itemIdentifier) => ({ itemIdentifier })) };
 }
 

@@ -1,8 +1,14 @@
 /**
- * Consumer of the inbound order queue (bus rule on `OrderRequested`, source `stockbot.strategy`,
+ * Consumer of the inbound order queue (bus rule on `OrderRequested`, sources `stockbot.strategy*`,
  * -> SQS; each record's body is the EventBridge event): places the order the detail carries.
  *
- * Idempotency (issue 16): the producer's own `requestId` is the key, so a redelivered event AND a
+ * The sender (issue 16): the event's source must be `stockbot.strategy.<id>` and that strategy
+ * entitled to `detail.accountId` (its `strategy#<id>` record in the accounts table, read in the
+ * BatchGet that risk makes anyway); otherwise nothing is placed and the request is answered
+ * `sender_not_entitled`, logged at error and counted (`InboundOrderSenderRefused`, alarmed). The
+ * bus policy lets each strategy's principal put only its own source (docs/aws.md).
+ *
+ * Idempotency (issue 16): the producer's own `requestId` (scoped by its source) is the key, so a redelivered event AND a
  * producer's PutEvents retry (a new EventBridge event id, the same request) yield the same order. A
  * request without one must carry the order's `client_order_id` (claimed once per account: a retry
  * gets its order back); with neither it is refused (`requestId: required ...`), since nothing
@@ -47,7 +53,9 @@ export interface OrderRequestRejection {
   /** The EventBridge id of the `OrderRequested` event answered. */
   readonly eventId: string;
   readonly accountId: string | null;
-  readonly code: 'invalid_request' | 'risk_refused' | 'conflict';
+  /** The request's source (`stockbot.strategy.<id>`): a producer's rule matches its own answers. */
+  readonly source: string;
+  readonly code: 'invalid_request' | 'risk_refused' | 'conflict' | 'sender_not_entitled';
   readonly message: string;
   readonly errors?: readonly unknown[];
   readonly refusals?: readonly unknown[];
@@ -98,6 +106,7 @@ export async function onOrderRequested(event: OrderRequestedEvent): Promise<Plac
       requestId: typeof raw.requestId === 'string' ? raw.requestId : null,
       eventId: event.id,
       accountId: typeof raw.accountId === 'string' ? raw.accountId : null,
+      source: event.source,
     };
     const detail = orderRequestedDetail.safeParse(event.detail);
     if (!detail.success) {
@@ -121,10 +130,13 @@ export async function onOrderRequested(event: OrderRequestedEvent): Promise<Plac
       body: detail.data.order,
       // The producer's id: its retries (new EventBridge ids) and redeliveries place one order.
       // Without one, the client_order_id claim dedupes; the event id only catches redeliveries.
-      idempotencyKey: requestId === undefined ? `event:${event.id}` : `request:${requestId}`,
+      // Scoped by the sender: two strategies numbering their requests alike do not collide.
+      idempotencyKey: requestId === undefined ? `event:${event.id}` : `request:${event.source}:${requestId}`,
       requestId: event.id,
       now: Date.now(),
       source: 'bus',
+      // Only a strategy entitled to the account may place for it (issue 16, core bus-trust.ts).
+      sender: { source: event.source },
     });
     switch (result.kind) {
       case 'created':
@@ -160,6 +172,14 @@ export async function onOrderRequested(event: OrderRequestedEvent): Promise<Plac
         logger.warn('OrderRequested conflicts with an earlier order', { message: result.message });
         metrics.addMetric('InboundOrderConflict', 'Count', 1);
         await answerRejected({ ...ids, code: 'conflict', message: result.message });
+        return result;
+      case 'sender_refused':
+        // Recorded: the log line, the metric (alarmed by Operations) and the answer on the bus.
+        logger.error('OrderRequested refused: the sender may not trade the account', {
+          message: result.refusal.message,
+        });
+        metrics.addMetric('InboundOrderSenderRefused', 'Count', 1);
+        await answerRejected({ ...ids, code: result.refusal.code, message: result.refusal.message });
         return result;
       case 'rate_limited':
         // The next second has room: let EventBridge retry.

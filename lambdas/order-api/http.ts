@@ -102,6 +102,8 @@ export function placeOrderResponse(result: PlaceOrderResult): APIGatewayProxyStr
       );
     case 'conflict':
       return apiError(422, API_ERROR.unprocessable, result.message);
+    case 'sender_refused': // bus requests only (issue 16)
+      return apiError(403, API_ERROR.riskRefused, result.refusal.message);
   }
 }
 

@@ -19,6 +19,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { algorithmFor } from '../core/algos/index.js';
+import { orderRequestSenderRefusal, type SenderRefusal, strategyIdOf } from '../core/bus-trust.js';
 import {
   type AlpacaOrder,
   auctionEntryError,
@@ -47,7 +48,7 @@ import { dynamo } from '../platform/dynamo.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { coidClaimId, duplicateClaimId, idemClaimId, rateWindowId } from './claims.js';
 import { alpacaOrderWithLegs } from './contingent-groups.js';
-import { loadRiskInputs } from './risk-context.js';
+import { loadRiskInputs, type RiskInputs } from './risk-context.js';
 
 export interface PlaceOrderInput {
   readonly accountId: string;
@@ -61,6 +62,11 @@ export interface PlaceOrderInput {
   readonly closesPosition?: boolean;
   /** Open orders risk does not count: close-all has just asked to cancel them (issue 13). */
   readonly excludingOpenOrders?: readonly string[];
+  /**
+   * A bus request's sender (issue 16): its source must name a strategy entitled to the account
+   * (core bus-trust.ts), checked before anything else is read or written.
+   */
+  readonly sender?: { readonly source: string };
 }
 
 export type PlaceOrderResult =
@@ -71,7 +77,9 @@ export type PlaceOrderResult =
   | { readonly kind: 'risk_refused'; readonly refusals: readonly RiskRefusal[] }
   | { readonly kind: 'rate_limited'; readonly limit: number }
   /** The client order id or Idempotency-Key was used for a different request. */
-  | { readonly kind: 'conflict'; readonly field: ClaimField; readonly message: string };
+  | { readonly kind: 'conflict'; readonly field: ClaimField; readonly message: string }
+  /** The bus sender may not trade the account (issue 16); nothing read but its entitlement. */
+  | { readonly kind: 'sender_refused'; readonly refusal: SenderRefusal };
 
 export const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 60 * 60;
 /** Rate windows are one second; their items linger a minute, then TTL removes them. */
@@ -141,6 +149,24 @@ export async function placeOrder(
   if (decided.error !== null) return { kind: 'invalid', errors: [decided.error] };
   const spec = validation.order;
 
+  // A bus request's sender first: its entitlement comes with the account in the BatchGet that risk
+  // makes anyway, which is then made before the claims are looked up (no request added).
+  const riskOptions = {
+    ...(input.excludingOpenOrders === undefined ? {} : { excluding: input.excludingOpenOrders }),
+    ...(input.sender === undefined ? {} : { strategyId: strategyIdOf(input.sender.source) as string }),
+  };
+  const loadRisk = () =>
+    Object.keys(riskOptions).length === 0
+      ? loadRiskInputs(accountId, spec, now)
+      : loadRiskInputs(accountId, spec, now, riskOptions);
+  let risk: RiskInputs | undefined;
+  if (input.sender !== undefined) {
+    const strategyId = strategyIdOf(input.sender.source);
+    risk = strategyId === null ? undefined : await loadRisk();
+    const refusal = orderRequestSenderRefusal(input.sender.source, accountId, risk?.entitlement ?? null);
+    if (refusal !== null) return { kind: 'sender_refused', refusal };
+  }
+
   const requestHash = requestHashOf(spec);
   const store = new EventStore(deps.doc, deps.eventStoreTable);
   const claims = claimsOf(input, spec);
@@ -166,10 +192,7 @@ export async function placeOrder(
   );
   if (auctionError !== null) return { kind: 'invalid', errors: [auctionError] };
 
-  const { limits, context } =
-    input.excludingOpenOrders === undefined
-      ? await loadRiskInputs(accountId, spec, now)
-      : await loadRiskInputs(accountId, spec, now, { excluding: input.excludingOpenOrders });
+  const { limits, context } = risk ?? (await loadRisk());
   const refusals = checkPreTradeRisk(spec, limits, context);
   // A concurrent duplicate may have been placed while risk was checked (and be why the duplicate
   // rule refused): the caller then gets that order, as a retry would.

@@ -20,6 +20,7 @@
  */
 import { BatchGetCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
+import type { StrategyEntitlement } from '../core/bus-trust.js';
 import {
   type AccountSettings,
   type AccountSlippageThresholds,
@@ -61,10 +62,13 @@ import { dynamo } from '../platform/dynamo.js';
 import { type MarketData, marketData } from '../platform/market-data.js';
 import { ledgerOf, ledgerPk } from './account-ledger.js';
 import { ORDERS_INDEX } from './order-view-indexes.js';
+import { entitlementOf, strategyPk } from './strategies.js';
 
 export interface RiskInputs {
   readonly limits: RiskLimits;
   readonly context: RiskContext;
+  /** With `strategyId`: that strategy's entitlement (null: none), read with the account (issue 16). */
+  readonly entitlement?: StrategyEntitlement | null;
 }
 
 export interface LoadRiskOptions {
@@ -91,6 +95,11 @@ export interface LoadRiskOptions {
   readonly snapshot?: RiskSnapshot;
   /** Open orders not to count (close-all cancels them before it places its closing orders). */
   readonly excluding?: readonly string[];
+  /**
+   * A bus order's strategy (issue 16): its entitlement (`strategy#<id>`) is read in the same
+   * BatchGet as the account, so checking the sender costs no request.
+   */
+  readonly strategyId?: string;
 }
 
 const decimalText = z.pipe(
@@ -262,7 +271,13 @@ export async function loadRiskInputs(
       ? doc.send(
           new BatchGetCommand({
             RequestItems: {
-              [accounts]: { Keys: [{ pk: `account#${accountId}` }, { pk: ledgerPk(accountId) }] },
+              [accounts]: {
+                Keys: [
+                  { pk: `account#${accountId}` },
+                  { pk: ledgerPk(accountId) },
+                  ...(options.strategyId === undefined ? [] : [{ pk: strategyPk(options.strategyId) }]),
+                ],
+              },
             },
           }),
         )
@@ -298,6 +313,14 @@ export async function loadRiskInputs(
 
   return {
     limits,
+    ...(options.strategyId === undefined
+      ? {}
+      : {
+          entitlement: entitlementOf(
+            options.strategyId,
+            items.find((i) => i.pk === strategyPk(options.strategyId as string)),
+          ),
+        }),
     context: {
       now,
       referencePrice,

@@ -670,3 +670,80 @@ describe('forward-to-venue queue (SQS batch)', () => {
     expect(bus.take<ExecutionReport>().map((r) => r.execType)).toEqual(['pending_cancel', 'canceled']);
   });
 });
+
+describe('reports only from the broker gateway (issue 16): a forged report changes nothing and is recorded', () => {
+  /** A resting limit order at SIMX, acknowledged (venue order id SIMX-o-1), nothing filled. */
+  async function resting() {
+    await placeOrder('o-1', { qty: '10', type: 'limit', limit_price: '9' });
+    await submitToVenue({ orderId: 'o-1' });
+    for (const r of bus.take<ExecutionReport>()) expect(await apply(r)).toBe('applied');
+    const state = (await stateOf('o-1')) as OrderState;
+    expect(state).toMatchObject({ phase: 'working', venue: 'SIMX', venueOrderId: 'SIMX-o-1' });
+    return store.load('o-1');
+  }
+  const forgedFill = (extra: Partial<ExecutionReport> = {}) =>
+    report('o-1:99', 'fill', { lastQty: '2', lastPx: '0.01', cumQty: '2', ...extra });
+  const refusals = () => bus.entries.filter((e) => e.DetailType === 'ExecutionReportRefused');
+
+  test.each([
+    ['another source', 'stockbot.strategy.momentum', {}, 'untrusted_source'],
+    ['the gateway source, another venue', 'stockbot.venue', { venue: 'SIMY' }, 'wrong_venue'],
+    [
+      'the gateway source, a venue order id the venue never gave',
+      'stockbot.venue',
+      { venueOrderId: 'SIMX-forged' },
+      'unknown_venue_order',
+    ],
+  ])('%s: refused (%s), the order unchanged', async (_case, source, extra, code) => {
+    const before = await resting();
+    const forged = forgedFill(extra as Partial<ExecutionReport>);
+    expect(await applyExecutionReport(asBusEvent('ExecutionReport', source, forged))).toBe('refused');
+    expect(await store.load('o-1')).toEqual(before);
+    expect(refusals()).toHaveLength(1);
+    expect(refusals()[0]).toMatchObject({ Source: 'stockbot.oms.gateway', EventBusName: 'oms-bus' });
+    expect(JSON.parse(refusals()[0]?.Detail as string)).toMatchObject({
+      orderId: 'o-1',
+      execId: 'o-1:99',
+      lastQty: '2',
+      lastPx: '0.01',
+      source,
+      code,
+    });
+  });
+
+  test('in a queue batch: the forged record is consumed (not retried), the venue’s own report beside it applied', async () => {
+    await resting();
+    const genuine = report('o-1:3', 'fill', {
+      lastQty: '1',
+      lastPx: '9',
+      cumQty: '1',
+      venueOrderId: 'SIMX-o-1',
+    });
+    const out = await applyExecutionReports(
+      batch(
+        queued('forged', asBusEvent('ExecutionReport', 'stockbot.strategy.x', forgedFill())),
+        queued(
+          'forged-id',
+          asBusEvent('ExecutionReport', 'stockbot.venue', forgedFill({ venueOrderId: 'x' })),
+        ),
+        reportRecord(genuine),
+      ),
+    );
+    expect(failures(out)).toEqual([]);
+    expect((await stateOf('o-1'))?.filledQty).toBe(nanos('1'));
+    expect(refusals().map((e) => JSON.parse(e.Detail as string).code)).toEqual([
+      'untrusted_source',
+      'unknown_venue_order',
+    ]);
+  });
+
+  test('a refusal that cannot be published fails the record, so its retry records it', async () => {
+    await resting();
+    bus.failNext = 1;
+    const out = await applyExecutionReports(
+      batch(queued('forged', asBusEvent('ExecutionReport', 'stockbot.strategy.x', forgedFill()))),
+    );
+    expect(failures(out)).toEqual(['forged']);
+    expect((await stateOf('o-1'))?.filledQty).toBe(0n);
+  });
+});

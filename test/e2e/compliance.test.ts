@@ -6,7 +6,9 @@
  *   use complex orders"), on placement and on a replace, and nothing is written;
  * - API key scopes: a read-only key reads and is refused on every route that trades;
  * - bus order requests: the producer's requestId makes its retries place one order; a refused
- *   request is answered with OrderRequestRejected.
+ *   request is answered with OrderRequestRejected;
+ * - the bus as a trust boundary: a strategy places only for the accounts it is entitled to; a
+ *   forged execution report (2 @ 0.01 on a resting order) is refused, recorded, and changes nothing.
  */
 import { randomUUID } from 'node:crypto';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -20,6 +22,8 @@ let http: OmsHttp;
 let trader: OmsHttp;
 const accountId = `e2e-cmp-${randomUUID().slice(0, 8)}`;
 const SYMBOL = 'E2EWASH';
+/** The strategy entitled to `accountId`: its OrderRequested events carry its own source. */
+const STRATEGY = `e2e-${randomUUID().slice(0, 8)}`;
 
 beforeAll(async () => {
   ({ oms, http } = await sharedTradingDayOms());
@@ -32,7 +36,46 @@ beforeAll(async () => {
     settings: { cash: '100000', multiplier: '1', shortingEnabled: false },
   });
   trader = new OmsHttp(oms.apiUrl, keyId, secret);
+  await http.expect(200, 'PUT', `/local/strategies/${STRATEGY}`, { account_ids: [accountId] });
 }, 90_000);
+
+/** Puts one event on the OMS bus as a producer would; the bus must accept it. */
+async function putOnBus(source: string, detailType: string, detail: unknown): Promise<void> {
+  const bus = new EventBridgeClient({
+    endpoint: oms.awsEndpointUrl,
+    region: LOCAL_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    const out = await bus.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: oms.eventBusName,
+            Source: source,
+            DetailType: detailType,
+            Detail: JSON.stringify(detail),
+          },
+        ],
+      }),
+    );
+    expect(out.FailedEntryCount ?? 0).toBe(0);
+  } finally {
+    bus.destroy();
+  }
+}
+
+type BusEvent = { 'detail-type': string; source: string; detail: Json };
+
+/** The first event delivered on the bus that `found` picks, waited for. */
+function busEvent(found: (e: BusEvent) => boolean, query = ''): Promise<BusEvent> {
+  return eventually(async () => {
+    const delivered = await http.expect<BusEvent[]>(200, 'GET', `/local/events${query}`);
+    const e = delivered.find(found);
+    if (e === undefined) throw new Error('not on the bus yet');
+    return e;
+  }, 30_000);
+}
 
 afterAll(async () => {
   await oms?.stop();
@@ -183,7 +226,7 @@ it('a bus order request is placed once however often its producer retries it; a 
         Entries: [
           {
             EventBusName: oms.eventBusName,
-            Source: 'stockbot.strategy',
+            Source: `stockbot.strategy.${STRATEGY}`,
             DetailType: 'OrderRequested',
             Detail: JSON.stringify(detail),
           },
@@ -245,4 +288,114 @@ it('a bus order request is placed once however often its producer retries it; a 
   } finally {
     bus.destroy();
   }
+});
+
+it('a strategy places bus orders only for the accounts it is entitled to; another is answered sender_not_entitled and places nothing', async () => {
+  const order = {
+    symbol: SYMBOL,
+    qty: '1',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '39',
+    time_in_force: 'day',
+  };
+  const stranger = `e2e-stranger-${randomUUID().slice(0, 8)}`;
+  // Entitled, but to another account only.
+  await http.expect(200, 'PUT', `/local/strategies/${stranger}`, { account_ids: ['someone-else'] });
+  const refusedId = `req-${randomUUID()}`;
+  const unknownId = `req-${randomUUID()}`;
+  const placedId = `req-${randomUUID()}`;
+  await putOnBus(`stockbot.strategy.${stranger}`, 'OrderRequested', {
+    accountId,
+    order,
+    requestId: refusedId,
+  });
+  await putOnBus('stockbot.strategy.nobody-at-all', 'OrderRequested', {
+    accountId,
+    order,
+    requestId: unknownId,
+  });
+  await putOnBus(`stockbot.strategy.${STRATEGY}`, 'OrderRequested', {
+    accountId,
+    order,
+    requestId: placedId,
+  });
+  const rejected = (requestId: string) =>
+    busEvent((e) => e['detail-type'] === 'OrderRequestRejected' && e.detail.requestId === requestId);
+  expect(await rejected(refusedId)).toMatchObject({
+    source: 'stockbot.oms.intake',
+    detail: {
+      accountId,
+      source: `stockbot.strategy.${stranger}`,
+      code: 'sender_not_entitled',
+      message: `accountId: strategy ${stranger} is not entitled to trade account ${accountId}`,
+    },
+  });
+  expect(await rejected(unknownId)).toMatchObject({
+    detail: {
+      code: 'sender_not_entitled',
+      message: expect.stringContaining('nobody-at-all is not entitled'),
+    },
+  });
+  // The entitled strategy's request is placed: one order at 39, and only one.
+  const placed = await eventually(async () => {
+    const list = await trader.expect<Json[]>(200, 'GET', `/v2/orders?status=all&symbols=${SYMBOL}&limit=500`);
+    const found = list.filter((o) => o.limit_price === '39');
+    if (found.length === 0) throw new Error('not placed yet');
+    return found;
+  }, 30_000);
+  expect(placed).toHaveLength(1);
+  await trader.expect(204, 'DELETE', `/v2/orders/${placed[0]?.id as string}`);
+});
+
+it('a forged execution report (2 @ 0.01 on a resting order) is refused, recorded on the bus, and the order is unchanged', async () => {
+  const symbol = 'E2ETRUST';
+  await http.pinQuote(symbol, { bid: '50.00', ask: '50.02', ask_size: '1000', bid_size: '1000' });
+  const resting = await trader.submit({
+    symbol,
+    qty: '5',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '40',
+    time_in_force: 'day',
+  });
+  await trader.untilStatus(resting.id, 'new', 30_000);
+  const accepted = await busEvent((e) => e['detail-type'] === 'OrderAccepted', `?order_id=${resting.id}`);
+  const venueOrderId = (accepted.detail.data as Json).venueOrderId as string;
+  const venue = venueOrderId.slice(0, venueOrderId.lastIndexOf(`-${resting.id}`));
+  expect(venue).not.toBe('');
+  const forged = (execId: string, o: Json = {}) => ({
+    venue,
+    orderId: resting.id,
+    venueOrderId,
+    execId: `${resting.id}:${execId}`,
+    execType: 'fill',
+    lastQty: '2',
+    lastPx: '0.01',
+    cumQty: '2',
+    transactTime: new Date().toISOString(),
+    ...o,
+  });
+  // From a strategy's source: no rule takes an ExecutionReport from it (and the applier would refuse it).
+  await putOnBus(`stockbot.strategy.${STRATEGY}`, 'ExecutionReport', forged('901'));
+  // From the gateway's source, but naming what the venue never said.
+  await putOnBus('stockbot.venue', 'ExecutionReport', forged('902', { venueOrderId: `${venueOrderId}-x` }));
+  await putOnBus('stockbot.venue', 'ExecutionReport', forged('903', { venue: 'NOT-A-VENUE' }));
+  const refused = (execId: string) =>
+    busEvent(
+      (e) => e['detail-type'] === 'ExecutionReportRefused' && e.detail.execId === `${resting.id}:${execId}`,
+    );
+  expect(await refused('902')).toMatchObject({
+    source: 'stockbot.oms.gateway',
+    detail: { orderId: resting.id, code: 'unknown_venue_order', lastQty: '2', lastPx: '0.01' },
+  });
+  expect(await refused('903')).toMatchObject({ detail: { code: 'wrong_venue', venue: 'NOT-A-VENUE' } });
+  expect(await trader.order(resting.id)).toMatchObject({
+    status: 'new',
+    filled_qty: '0',
+    filled_avg_price: null,
+  });
+  const events = await http.expect<BusEvent[]>(200, 'GET', `/local/events?order_id=${resting.id}`);
+  expect(events.map((e) => e['detail-type'])).not.toContain('OrderPartiallyFilled');
+  await trader.expect(204, 'DELETE', `/v2/orders/${resting.id}`);
 });

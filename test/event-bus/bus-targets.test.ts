@@ -48,7 +48,10 @@ function functionId(service: string): string {
 function ruleFor(source: string, detailType: string): [string, Json] {
   const rules = ofType('AWS::Events::Rule').filter(([, r]) => {
     const p = r.Properties.EventPattern as Json | undefined;
-    return p?.source?.includes(source) && p?.['detail-type']?.includes(detailType);
+    // A source is named as itself or as a prefix (every strategy's `stockbot.strategy.<id>`).
+    const sources = (p?.source ?? []) as (string | { prefix?: string })[];
+    const named = sources.some((s) => s === source || (typeof s === 'object' && s.prefix === source));
+    return named && p?.['detail-type']?.includes(detailType);
   });
   expect(rules).toHaveLength(1);
   return rules[0] as [string, Json];

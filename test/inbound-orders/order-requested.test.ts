@@ -21,17 +21,25 @@ jest.mock('../../lambdas/orders/risk-context.js', () => ({ loadRiskInputs: jest.
 const risk = jest.mocked(loadRiskInputs);
 const fake = new FakeDynamo();
 
-const event = (detail: unknown, id = 'evt-1'): OrderRequestedEvent => ({
+const event = (detail: unknown, id = 'evt-1', source = SOURCE): OrderRequestedEvent => ({
   id,
   version: '0',
   account: '123456789012',
   time: new Date(T0).toISOString(),
   region: 'us-east-1',
   resources: [],
-  source: 'stockbot.strategy',
+  source,
   'detail-type': 'OrderRequested',
   detail,
 });
+
+/** The sender's source, and its entitlement to ACCOUNT (read with the account by loadRiskInputs). */
+const SOURCE = 'stockbot.strategy.momentum';
+const entitled = (
+  inputs: ReturnType<typeof riskInputs>,
+  accountIds: readonly string[] = [ACCOUNT],
+  status: 'active' | 'revoked' = 'active',
+) => ({ ...inputs, entitlement: { strategyId: 'momentum', accountIds, status } });
 
 /** The queue's record: the body is the whole EventBridge event. */
 const record = (body: unknown, messageId = 'm-1'): SQSRecord =>
@@ -44,7 +52,7 @@ const orderIds = () =>
 beforeEach(() => {
   fake.reset();
   risk.mockReset();
-  risk.mockResolvedValue(riskInputs());
+  risk.mockResolvedValue(entitled(riskInputs()));
 });
 
 test('places the order; a redelivery (the same event) and a producer retry (a new event id, the same requestId) get the same order', async () => {
@@ -59,7 +67,7 @@ test('places the order; a redelivery (the same event) and a producer retry (a ne
   expect((again as { order: { id: string } }).order.id).toBe((first as { order: { id: string } }).order.id);
   expect((retried as { order: { id: string } }).order.id).toBe((first as { order: { id: string } }).order.id);
   expect(orderIds()).toHaveLength(1);
-  expect(fake.table('idempotency').has(`idem#${ACCOUNT}#request:req-1`)).toBe(true);
+  expect(fake.table('idempotency').has(`idem#${ACCOUNT}#request:${SOURCE}:req-1`)).toBe(true);
   expect(fake.table('events').get(`${(first as { order: { id: string } }).order.id}|1`)).toMatchObject({
     correlationId: 'evt-1',
   });
@@ -80,14 +88,17 @@ test.each([
 });
 
 test('a risk refusal is not thrown', async () => {
-  risk.mockResolvedValue(riskInputs({ maxOrderQty: '1' }));
+  risk.mockResolvedValue(entitled(riskInputs({ maxOrderQty: '1' })));
   expect(
     (await onOrderRequested(event({ accountId: ACCOUNT, order: LIMIT_BUY, requestId: 'req-1' })))?.kind,
   ).toBe('risk_refused');
 });
 
 test.each([
-  { case: 'rate limited', arrange: () => risk.mockResolvedValue(riskInputs({ maxOrdersPerSecond: 0 })) },
+  {
+    case: 'rate limited',
+    arrange: () => risk.mockResolvedValue(entitled(riskInputs({ maxOrdersPerSecond: 0 }))),
+  },
   {
     case: 'DynamoDB failing',
     arrange: () =>
@@ -192,7 +203,7 @@ describe('OrderRequestRejected: a refused request is answered to its sender on t
       },
     },
   ])('$case', async ({ detail, answer, ...o }) => {
-    if ('risk' in o) risk.mockResolvedValue(riskInputs(o.risk));
+    if ('risk' in o) risk.mockResolvedValue(entitled(riskInputs(o.risk)));
     await onOrderRequested(event(detail, 'evt-7'));
     expect(answered()).toEqual([
       {
@@ -215,5 +226,90 @@ describe('OrderRequestRejected: a refused request is answered to its sender on t
   test('an accepted request is not answered with a rejection', async () => {
     await onOrderRequested(event({ accountId: ACCOUNT, order: LIMIT_BUY, requestId: 'req-ok' }));
     expect(answered()).toEqual([]);
+  });
+});
+
+describe('the sender (issue 16): only a strategy entitled to the account places for it', () => {
+  const bus = mockClient(EventBridgeClient);
+  beforeEach(() => {
+    bus.reset();
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'x' }] });
+    process.env.EVENT_BUS_NAME = 'oms-bus';
+  });
+  const rejections = () =>
+    bus
+      .commandCalls(PutEventsCommand)
+      .flatMap((c) => (c.args[0].input.Entries ?? []).map((e) => JSON.parse(e.Detail as string)));
+
+  test.each([
+    {
+      case: 'an account not in the strategy’s entitlement',
+      arrange: () => risk.mockResolvedValue(entitled(riskInputs(), ['someone-else'])),
+      message: `accountId: strategy momentum is not entitled to trade account ${ACCOUNT}`,
+    },
+    {
+      case: 'a revoked strategy',
+      arrange: () => risk.mockResolvedValue(entitled(riskInputs(), [ACCOUNT], 'revoked')),
+      message: 'source: strategy momentum is revoked',
+    },
+    {
+      case: 'a strategy without an entitlement record',
+      arrange: () => risk.mockResolvedValue({ ...riskInputs(), entitlement: null }),
+      message: 'source: strategy momentum is not entitled to trade any account',
+    },
+    {
+      case: 'the bare stockbot.strategy source (names nobody): nothing read at all',
+      source: 'stockbot.strategy',
+      arrange: () => undefined,
+      message: 'source: stockbot.strategy names no strategy',
+    },
+  ])('$case: refused, answered sender_not_entitled, nothing written', async ({ arrange, message, ...o }) => {
+    arrange();
+    const source = 'source' in o ? (o.source as string) : SOURCE;
+    const r = await onOrderRequested(
+      event({ accountId: ACCOUNT, order: LIMIT_BUY, requestId: 'req-x' }, 'evt-x', source),
+    );
+    expect(r?.kind).toBe('sender_refused');
+    expect(fake.writes()).toHaveLength(0);
+    expect(rejections()).toEqual([
+      expect.objectContaining({
+        code: 'sender_not_entitled',
+        requestId: 'req-x',
+        accountId: ACCOUNT,
+        source,
+        message: expect.stringContaining(message),
+      }),
+    ]);
+    if (source === 'stockbot.strategy') expect(risk).not.toHaveBeenCalled();
+    else
+      expect(risk).toHaveBeenCalledWith(ACCOUNT, expect.anything(), expect.any(Number), {
+        strategyId: 'momentum',
+      });
+  });
+
+  test('a retry of a placed request from a strategy no longer entitled places nothing and is refused', async () => {
+    const placed = await onOrderRequested(
+      event({ accountId: ACCOUNT, order: LIMIT_BUY, requestId: 'req-r' }),
+    );
+    expect(placed?.kind).toBe('created');
+    risk.mockResolvedValue(entitled(riskInputs(), [ACCOUNT], 'revoked'));
+    const retried = await onOrderRequested(
+      event({ accountId: ACCOUNT, order: LIMIT_BUY, requestId: 'req-r' }, 'evt-r2'),
+    );
+    expect(retried?.kind).toBe('sender_refused');
+    expect(orderIds()).toHaveLength(1);
+  });
+
+  test('two strategies numbering their requests alike place two orders (the key is scoped by the source)', async () => {
+    const other = 'stockbot.strategy.meanrev';
+    risk.mockImplementation(async (_a, _o, _n, options) => ({
+      ...riskInputs(),
+      entitlement: { strategyId: options?.strategyId as string, accountIds: [ACCOUNT], status: 'active' },
+    }));
+    await onOrderRequested(event({ accountId: ACCOUNT, order: LIMIT_BUY, requestId: 'req-1' }, 'e1'));
+    await onOrderRequested(
+      event({ accountId: ACCOUNT, order: { ...LIMIT_BUY, qty: '11' }, requestId: 'req-1' }, 'e2', other),
+    );
+    expect(orderIds()).toHaveLength(2);
   });
 });

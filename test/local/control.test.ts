@@ -22,6 +22,7 @@ function fakeDeps() {
             MARKET_TABLE: 'local-market',
             VENUE_ORDERS_TABLE: 'local-venue',
             ASSETS_TABLE: 'local-assets',
+            ACCOUNTS_TABLE: 'local-accounts',
           },
         },
       ],
@@ -191,4 +192,61 @@ describe('PUT /local/assets/{symbol}: the asset master, as an operator lists an 
       },
     ]);
   });
+});
+
+describe('PUT /local/strategies/{id}: a strategy’s entitlement (issue 16)', () => {
+  const put = (deps: LocalControlDeps, path: string, body: unknown) =>
+    createLocalControl(deps).handle({
+      method: 'PUT',
+      path,
+      rawQueryString: '',
+      headers: {},
+      body: Buffer.from(JSON.stringify(body)),
+    });
+  const puts = (sent: unknown[]) =>
+    sent.filter((c): c is PutCommand => c instanceof PutCommand).map((c) => c.input);
+
+  it('writes the strategy#<id> record the intake reads, replacing it whole', async () => {
+    const { deps, sent } = fakeDeps();
+    const out = await put(deps, '/local/strategies/momentum', { account_ids: ['acct-1', 'acct-2'] });
+    expect(out.statusCode).toBe(200);
+    expect(puts(sent)).toEqual([
+      {
+        TableName: 'local-accounts',
+        Item: expect.objectContaining({
+          pk: 'strategy#momentum',
+          accountIds: ['acct-1', 'acct-2'],
+          status: 'active',
+        }),
+      },
+    ]);
+  });
+
+  it.each<[string, string, unknown, string]>([
+    ['an id the source cannot carry', '/local/strategies/Momentum', { account_ids: [] }, 'strategy id: '],
+    [
+      'no account list',
+      '/local/strategies/momentum',
+      { accounts: ['a'] },
+      'accounts: is not an entitlement field',
+    ],
+    [
+      'a status it does not have',
+      '/local/strategies/momentum',
+      { account_ids: [], status: 'paused' },
+      'status: ',
+    ],
+  ])(
+    'refuses %s with 400 invalid_body naming the field, writing nothing',
+    async (_n, path, body, message) => {
+      const { deps, sent } = fakeDeps();
+      const out = await put(deps, path, body);
+      expect(out.statusCode).toBe(400);
+      expect(JSON.parse(out.body.toString('utf8'))).toEqual({
+        code: 'invalid_body',
+        message: expect.stringContaining(message),
+      });
+      expect(puts(sent)).toEqual([]);
+    },
+  );
 });

@@ -1162,6 +1162,8 @@ describe('the patterns this project’s stack synthesizes', () => {
     ['stockbot.venue', 'ExecutionReport', ['BrokerGatewayApplyExecutionReportRule']],
     ['stockbot.venue', 'OrderFilled', []],
     ['stockbot.strategy', 'OrderRequested', ['InboundOrdersOrderRequestedRule']],
+    // Every strategy's own source (issue 16); the intake refuses what it cannot map.
+    ['stockbot.strategy.momentum', 'OrderRequested', ['InboundOrdersOrderRequestedRule']],
     ['stockbot.strategy', 'ExecutionReport', []],
     ['stockbot.omsx', 'OrderFilled', []],
     ['Stockbot.OMS', 'OrderFilled', []],

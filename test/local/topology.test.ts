@@ -198,7 +198,7 @@ describe('the synthesized OMS template', () => {
       5,
     ],
     [HANDLERS.applyExecutionReport, ['ExecutionReport'], 'stockbot.venue', 10],
-    [HANDLERS.orderRequested, ['OrderRequested'], 'stockbot.strategy', 10],
+    [HANDLERS.orderRequested, ['OrderRequested'], { prefix: 'stockbot.strategy' }, 10],
     [HANDLERS.cancelAllWorker, ['CancelOrderRequested'], 'stockbot.oms.api', 10],
   ])(
     'bus -> rule -> queue -> %s (SQS mapping, partial batch failures, DLQ)',

@@ -273,3 +273,43 @@ describe('the asset master (issue 13): read with the quote, carried in the snaps
     expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(0);
   });
 });
+
+describe('a bus order’s strategy entitlement (issue 16): read in the account’s BatchGet, no request added', () => {
+  const account = { pk: 'account#acc-1' };
+  const requests = () =>
+    ddb.commandCalls(BatchGetCommand).length +
+    ddb.commandCalls(GetCommand).length +
+    ddb.commandCalls(QueryCommand).length;
+
+  it.each([
+    [
+      'an active record',
+      { pk: 'strategy#momentum', accountIds: ['acc-1'], status: 'active' },
+      { strategyId: 'momentum', accountIds: ['acc-1'], status: 'active' },
+    ],
+    ['no record', undefined, null],
+    [
+      'a record that does not parse: entitles nothing',
+      { pk: 'strategy#momentum', accountIds: 'acc-1' },
+      null,
+    ],
+  ])('%s', async (_case, record, entitlement) => {
+    accountHolds(account);
+    const without = await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT);
+    const baseline = requests();
+    expect(without.entitlement).toBeUndefined();
+    ddb.reset();
+    marketHolds(
+      ddb,
+      () => ({ last: '100' }),
+      undefined,
+      record === undefined ? [account] : [account, record],
+    );
+    ddb.on(QueryCommand, { IndexName: 'byAccountOpen' }).resolves({ Items: [] });
+    const withStrategy = await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT, { strategyId: 'momentum' });
+    expect(withStrategy.entitlement).toEqual(entitlement);
+    expect(requests()).toBe(baseline);
+    const batch = ddb.commandCalls(BatchGetCommand).find((c) => c.args[0].input.RequestItems?.accounts);
+    expect(batch?.args[0].input.RequestItems?.accounts?.Keys).toContainEqual({ pk: 'strategy#momentum' });
+  });
+});
