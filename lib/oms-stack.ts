@@ -188,6 +188,8 @@ export class OmsStack extends Stack {
         gateway.forwardToVenue,
         gateway.marketTick,
         gateway.checkInFlightRequests,
+        // Reconciliation cancels at the venue an order the OMS closed (issue 16): the venue reports it.
+        gateway.reconcileVenues,
         // It cancels at the venue an order the OMS closed: the simulated venue reports the cancel.
         gateway.applyExecutionReport,
       ].map(roleOf),

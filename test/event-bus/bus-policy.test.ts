@@ -63,6 +63,7 @@ const GATEWAY = [
   'oms-forward-to-venue',
   'oms-market-tick',
   'oms-check-in-flight-requests',
+  'oms-reconcile-venues',
   'oms-apply-execution-report',
 ];
 
