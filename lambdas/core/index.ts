@@ -25,5 +25,6 @@ export * from './slippage.js';
 export * from './status.js';
 export * from './tca.js';
 export * from './trade-updates.js';
+export * from './trading-state.js';
 export * from './trigger.js';
 export * from './venues.js';

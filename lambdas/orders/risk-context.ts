@@ -61,6 +61,7 @@ import { dynamo } from '../platform/dynamo.js';
 import { type MarketData, marketData } from '../platform/market-data.js';
 import { ledgerOf, ledgerPk } from './account-ledger.js';
 import { ORDERS_INDEX } from './order-view-indexes.js';
+import { FIRM_CONTROLS_PK, firmTradingStateOf, storedTradingStateSchema } from './trading-controls.js';
 
 export interface RiskInputs {
   readonly limits: RiskLimits;
@@ -142,6 +143,8 @@ const accountSchema = z.object({
   patternDayTrader: z.optional(z.boolean()),
   tradingBlocked: z.optional(z.boolean()),
   accountBlocked: z.optional(z.boolean()),
+  // The kill switch (issue 16; lambdas/orders/trading-controls.ts): the account's trading state.
+  tradingState: z.optional(storedTradingStateSchema),
   createdAt: z.optional(z.string()),
   // The account's smart order routing policy (core routing/); absent: the default.
   routingPolicy: z.optional(z.enum(ROUTING_POLICY_NAMES as [string, ...string[]])),
@@ -262,7 +265,12 @@ export async function loadRiskInputs(
       ? doc.send(
           new BatchGetCommand({
             RequestItems: {
-              [accounts]: { Keys: [{ pk: `account#${accountId}` }, { pk: ledgerPk(accountId) }] },
+              // The firm's controls ride along (the kill switch): no request of their own. Strongly
+              // consistent, so an operator's HALT is in force on the very next order.
+              [accounts]: {
+                Keys: [{ pk: `account#${accountId}` }, { pk: ledgerPk(accountId) }, { pk: FIRM_CONTROLS_PK }],
+                ConsistentRead: true,
+              },
             },
           }),
         )
@@ -278,7 +286,11 @@ export async function loadRiskInputs(
   const items = account?.Responses?.[accounts] ?? [];
   const record = items.find((i) => i.pk === `account#${accountId}`);
   const ledger = ledgerOf(items.find((i) => i.pk === ledgerPk(accountId)));
-  const read = account === null ? ({ ok: true, account: {} } as const) : readAccount(accountId, record);
+  const firm = firmTradingStateOf(items.find((i) => i.pk === FIRM_CONTROLS_PK));
+  const accountRead =
+    account === null ? ({ ok: true, account: {} } as const) : readAccount(accountId, record);
+  // Unreadable firm controls refuse every order (fail closed), as an unreadable account does.
+  const read = firm.ok ? accountRead : ({ ok: false, problem: firm.problem } as const);
   const stored: StoredAccount = read.ok ? read.account : {};
   const limits: RiskLimits = snapshot?.limits ?? {
     ...DEFAULT_RISK_LIMITS,
@@ -319,6 +331,9 @@ export async function loadRiskInputs(
               tradingBlocked: settings.tradingBlocked || settings.accountBlocked,
             },
             positionQty: ledger.positions[symbol]?.qty ?? '0',
+            accountId,
+            tradingStates: { firm: firm.ok ? firm.record : null, account: stored.tradingState ?? null },
+            heldForBuy: formatNanos(heldBy(exposed, symbol, 'buy')),
           }
         : {
             ...(snapshot.shortingEnabled === undefined
