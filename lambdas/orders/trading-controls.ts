@@ -20,6 +20,7 @@ import {
   GetCommand,
   ScanCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import {
@@ -124,22 +125,16 @@ export async function changeTradingState(
     if (current.kind === 'not_found') return { kind: 'not_found' };
     const decision = decideTradingStateChange(current.record, change);
     if (decision.kind === 'unchanged') {
-      // A retry: the change is recorded; its event goes on the bus again (it may have been lost).
+      // A retry: the change is recorded. Its event goes on the bus only if its publish was lost
+      // (the event item is marked `published` once it is on the bus): nothing is sent twice.
+      const key = { pk: `trading-state-event#${eventIdOf(scope, decision.record.version)}` };
       const recorded = await deps.doc.send(
-        new GetCommand({
-          TableName: deps.table,
-          Key: { pk: `trading-state-event#${eventIdOf(scope, decision.record.version)}` },
-          ConsistentRead: true,
-        }),
+        new GetCommand({ TableName: deps.table, Key: key, ConsistentRead: true }),
       );
-      const { pk: _pk, type: _type, ...event } = (recorded.Item ?? {}) as Record<string, unknown>;
-      if (recorded.Item !== undefined)
-        await publish(deps.busName, event as unknown as TradingStateChangedDetail);
-      return {
-        kind: 'unchanged',
-        record: decision.record,
-        event: recorded.Item === undefined ? null : (event as unknown as TradingStateChangedDetail),
-      };
+      const { pk: _pk, type: _type, published, ...stored } = (recorded.Item ?? {}) as Record<string, unknown>;
+      const event = recorded.Item === undefined ? null : (stored as unknown as TradingStateChangedDetail);
+      if (event !== null && published !== true) await publishRecorded(deps, event);
+      return { kind: 'unchanged', record: decision.record, event };
     }
     const { record, previous } = decision;
     const event: TradingStateChangedDetail = {
@@ -187,13 +182,29 @@ export async function changeTradingState(
           ],
         }),
       );
-      await publish(deps.busName, event);
+      await publishRecorded(deps, event);
       return { kind: 'changed', record, event };
     } catch (err) {
       // Another operator's change won the race: decide again on what it recorded.
       if ((err as { name?: string }).name !== 'TransactionCanceledException' || attempt >= 3) throw err;
     }
   }
+}
+
+/** Publishes a recorded change and marks its event item published (a retry then sends nothing again). */
+async function publishRecorded(
+  deps: { readonly doc: DynamoDBDocumentClient; readonly table: string; readonly busName: string },
+  event: TradingStateChangedDetail,
+): Promise<void> {
+  await publish(deps.busName, event);
+  await deps.doc.send(
+    new UpdateCommand({
+      TableName: deps.table,
+      Key: { pk: `trading-state-event#${event.eventId}` },
+      UpdateExpression: 'SET published = :true',
+      ExpressionAttributeValues: { ':true': true },
+    }),
+  );
 }
 
 /** Publishes a recorded change on the bus (throws when it is not put: the caller answers 500, a retry re-publishes). */
