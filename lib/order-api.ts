@@ -79,6 +79,11 @@ export const ORDER_ROUTES = [
   { method: HttpMethod.PUT, path: '/v1/trading-state', fn: 'tradingState' },
   { method: HttpMethod.GET, path: '/v1/accounts/{account_id}/trading-state', fn: 'tradingState' },
   { method: HttpMethod.PUT, path: '/v1/accounts/{account_id}/trading-state', fn: 'tradingState' },
+  // Aggregate limits' versioned policies (issue 16): operator keys only.
+  { method: HttpMethod.GET, path: '/v1/limits-policy', fn: 'tradingState' },
+  { method: HttpMethod.PUT, path: '/v1/limits-policy', fn: 'tradingState' },
+  { method: HttpMethod.GET, path: '/v1/accounts/{account_id}/limits-policy', fn: 'tradingState' },
+  { method: HttpMethod.PUT, path: '/v1/accounts/{account_id}/limits-policy', fn: 'tradingState' },
 ] as const;
 
 type RouteFunction = (typeof ORDER_ROUTES)[number]['fn'];
@@ -223,7 +228,7 @@ export class OrderApi extends Construct {
     const tradingState = apiFunction(
       'TradingState',
       HANDLERS.tradingState,
-      'GET/PUT /v1/trading-state, /v1/accounts/{account_id}/trading-state',
+      'GET/PUT /v1/[accounts/{account_id}/]trading-state and limits-policy (operators)',
     );
     useTable(tradingState, stores.accounts, ENV.accountsTable, 'readWrite');
     useTable(tradingState, stores.orders, ENV.ordersTable, 'read');

@@ -1,6 +1,7 @@
 /** The order domain: pure TypeScript, no AWS, no I/O, no clock. */
 
 export * from './account-view.js';
+export * from './aggregate-limits.js';
 export * from './algo-parent.js';
 export * from './asset.js';
 export * from './calendar.js';

@@ -45,6 +45,12 @@
  * the API's rate-limit window (a 429), not here: it depends on a counter, not on the order.
  */
 
+import {
+  type AggregateRule,
+  type LimitsPolicy,
+  type PolicyScope,
+  policyRefusals,
+} from './aggregate-limits.js';
 import type { AssetFacts } from './asset.js';
 import {
   formatNanos,
@@ -173,6 +179,12 @@ export interface RiskContext {
    */
   readonly tradingStates?: TradingStates;
   /**
+   * The account's and the firm's limits policies (core aggregate-limits.ts) and the notional of the
+   * account's open orders, both sides (their open exposure); absent = not controlled.
+   */
+  readonly limitsPolicies?: { readonly account: LimitsPolicy | null; readonly firm: LimitsPolicy | null };
+  readonly openNotional?: string;
+  /**
    * The account's other open orders in the order's symbol on the other side (wash-trade
    * prevention); absent = not controlled.
    */
@@ -206,7 +218,8 @@ export type RiskRule =
   | 'short_sale'
   | 'asset_not_shortable'
   | 'wash_trade'
-  | TradingStateRule;
+  | TradingStateRule
+  | AggregateRule;
 
 export interface RiskRefusal {
   readonly rule: RiskRule;
@@ -214,6 +227,9 @@ export interface RiskRefusal {
   readonly limit: string;
   /** Names the rule and the limit: `max_order_qty: qty 5000 exceeds the limit 1000`. */
   readonly message: string;
+  /** A limit of a versioned policy (core aggregate-limits.ts): its version and whose it is. */
+  readonly policy_version?: number;
+  readonly policy_scope?: PolicyScope;
 }
 
 const HUNDRED: Nanos = 100n * ONE;
@@ -291,6 +307,8 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
     );
     if (state !== null) refusals.push(state);
   }
+  if (ctx.limitsPolicies !== undefined)
+    refusals.push(...policyRefusals(order, ctx.referencePrice, ctx.limitsPolicies, ctx.openNotional ?? '0'));
   if (ctx.account?.tradingBlocked === true)
     refuse('trading_blocked', 'trading allowed', 'trading is blocked for this account');
   const asset = ctx.asset;

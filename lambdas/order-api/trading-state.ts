@@ -8,6 +8,12 @@
  * orders at once through the cancel-all machinery (`DELETE /v2/orders`'s: one `CancelOrderRequested`
  * per open order on the bus, the cancel-all worker requests each cancel; idempotent, so a PUT of
  * HALTED again sweeps again and cancels only what is still open).
+ *
+ * And the aggregate limits' versioned policies (SEC 15c3-5(c)(1); core aggregate-limits.ts):
+ * - `GET|PUT /v1/limits-policy` (the firm's) and `/v1/accounts/{account_id}/limits-policy`:
+ *   PUT `{"daily_notional", "open_exposure", "modifies_per_second", "symbols": {"AAPL":
+ *   {"max_order_qty", "price_collar_percent"}}}` (null: off) replaces the policy with its next
+ *   version, recorded as `LimitsPolicyChanged`.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
@@ -16,7 +22,11 @@ import { ACCOUNT_ID } from '../orders/accounts.js';
 import {
   allAccountIds,
   type ControlScope,
+  changeLimitsPolicy,
   changeTradingState,
+  limitsPolicyBody,
+  policyView,
+  readLimitsPolicy,
   readTradingState,
 } from '../orders/trading-controls.js';
 import { ENV, requiredEnv } from '../platform/config.js';
@@ -71,15 +81,65 @@ async function cancelOpenOrders(accountIds: readonly string[], operator: Princip
   return { requested, notQueued };
 }
 
+/** GET or PUT a scope's limits policy. */
+async function limitsPolicyRoute(
+  event: Parameters<Parameters<typeof apiHandler>[1]>[0],
+  principal: Principal,
+  scope: ControlScope,
+  table: string,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const shown = (p: Parameters<typeof policyView>[0]) => ({
+    scope: scope.scope,
+    ...(scope.scope === 'account' ? { account_id: scope.accountId } : {}),
+    ...policyView(p),
+  });
+  if (event.routeKey.startsWith('GET ')) {
+    const found = await readLimitsPolicy(dynamo, table, scope);
+    if (found.kind === 'not_found') return apiError(404, API_ERROR.notFound, 'account not found');
+    return json(200, shown(found.policy));
+  }
+  const body = jsonBody(event);
+  if (!body.ok) return body.response;
+  const parsed = limitsPolicyBody.safeParse(body.value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field =
+      issue?.code === 'unrecognized_keys'
+        ? (issue.keys[0] ?? 'body')
+        : issue?.path.map(String).join('.') || 'body';
+    const what =
+      issue?.code === 'unrecognized_keys'
+        ? 'is not a policy field (daily_notional, open_exposure, modifies_per_second, symbols.<SYMBOL>.max_order_qty|price_collar_percent)'
+        : field === 'modifies_per_second'
+          ? 'must be null or an integer from 0 to 10000'
+          : field === 'body'
+            ? 'must be a JSON object'
+            : 'must be null or a non-negative decimal as a string (daily_notional, open_exposure, max_order_qty, price_collar_percent are required: null for none)';
+    return apiError(400, API_ERROR.badRequest, `${field}: ${what}`);
+  }
+  const outcome = await changeLimitsPolicy(
+    { doc: dynamo, table, busName: requiredEnv(ENV.eventBusName) },
+    scope,
+    parsed.data,
+    principal.principalId,
+    new Date().toISOString(),
+    event.requestContext.requestId,
+  );
+  if (outcome.kind === 'not_found') return apiError(404, API_ERROR.notFound, 'account not found');
+  return json(200, { ...shown(outcome.policy), changed: outcome.kind === 'changed' });
+}
+
 export const handler = apiHandler(
   'TradingState',
   async (event, principal): Promise<APIGatewayProxyStructuredResultV2> => {
     const table = requiredEnv(ENV.accountsTable);
     const accountId = event.pathParameters?.account_id;
     let scope: ControlScope;
-    if (event.routeKey.endsWith(' /v1/trading-state')) scope = { scope: 'firm' };
+    if (event.routeKey.endsWith(' /v1/trading-state') || event.routeKey.endsWith(' /v1/limits-policy'))
+      scope = { scope: 'firm' };
     else if (accountId !== undefined && ACCOUNT_ID.test(accountId)) scope = { scope: 'account', accountId };
     else return apiError(400, API_ERROR.badRequest, 'account_id: must be 1 to 128 letters, digits or ._:-');
+    if (event.routeKey.endsWith('/limits-policy')) return limitsPolicyRoute(event, principal, scope, table);
 
     if (event.routeKey.startsWith('GET ')) {
       const found = await readTradingState(dynamo, table, scope);

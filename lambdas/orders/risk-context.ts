@@ -61,7 +61,13 @@ import { dynamo } from '../platform/dynamo.js';
 import { type MarketData, marketData } from '../platform/market-data.js';
 import { ledgerOf, ledgerPk } from './account-ledger.js';
 import { ORDERS_INDEX } from './order-view-indexes.js';
-import { FIRM_CONTROLS_PK, firmTradingStateOf, storedTradingStateSchema } from './trading-controls.js';
+import {
+  FIRM_CONTROLS_PK,
+  firmLimitsPolicyOf,
+  firmTradingStateOf,
+  storedLimitsPolicySchema,
+  storedTradingStateSchema,
+} from './trading-controls.js';
 
 export interface RiskInputs {
   readonly limits: RiskLimits;
@@ -145,6 +151,8 @@ const accountSchema = z.object({
   accountBlocked: z.optional(z.boolean()),
   // The kill switch (issue 16; lambdas/orders/trading-controls.ts): the account's trading state.
   tradingState: z.optional(storedTradingStateSchema),
+  // Aggregate limits (issue 16; core aggregate-limits.ts): the account's versioned policy.
+  limitsPolicy: z.optional(storedLimitsPolicySchema),
   createdAt: z.optional(z.string()),
   // The account's smart order routing policy (core routing/); absent: the default.
   routingPolicy: z.optional(z.enum(ROUTING_POLICY_NAMES as [string, ...string[]])),
@@ -286,11 +294,17 @@ export async function loadRiskInputs(
   const items = account?.Responses?.[accounts] ?? [];
   const record = items.find((i) => i.pk === `account#${accountId}`);
   const ledger = ledgerOf(items.find((i) => i.pk === ledgerPk(accountId)));
-  const firm = firmTradingStateOf(items.find((i) => i.pk === FIRM_CONTROLS_PK));
+  const firmItem = items.find((i) => i.pk === FIRM_CONTROLS_PK);
+  const firm = firmTradingStateOf(firmItem);
+  const firmPolicy = firmLimitsPolicyOf(firmItem);
   const accountRead =
     account === null ? ({ ok: true, account: {} } as const) : readAccount(accountId, record);
   // Unreadable firm controls refuse every order (fail closed), as an unreadable account does.
-  const read = firm.ok ? accountRead : ({ ok: false, problem: firm.problem } as const);
+  const read = !firm.ok
+    ? ({ ok: false, problem: firm.problem } as const)
+    : !firmPolicy.ok
+      ? ({ ok: false, problem: firmPolicy.problem } as const)
+      : accountRead;
   const stored: StoredAccount = read.ok ? read.account : {};
   const limits: RiskLimits = snapshot?.limits ?? {
     ...DEFAULT_RISK_LIMITS,
@@ -305,6 +319,17 @@ export async function loadRiskInputs(
     (v) => !options.excluding?.includes(v.id),
   );
   const openBuyExposure = await exposureOf(market, exposed, order.symbol, referencePrice);
+  // The account's open exposure, both sides (its policy's `open_exposure`): valued only when the
+  // policy sets that limit (a sell at market of another symbol needs that symbol's quote).
+  const openNotional =
+    snapshot === undefined && stored.limitsPolicy?.openExposure != null
+      ? await exposureOf(
+          market,
+          exposed.map((v) => ({ ...v, side: 'buy' })),
+          order.symbol,
+          referencePrice,
+        )
+      : '0';
   const symbol = order.symbol.toUpperCase();
   const settings = accountSettingsOf(accountId, stored);
 
@@ -334,6 +359,11 @@ export async function loadRiskInputs(
             accountId,
             tradingStates: { firm: firm.ok ? firm.record : null, account: stored.tradingState ?? null },
             heldForBuy: formatNanos(heldBy(exposed, symbol, 'buy')),
+            limitsPolicies: {
+              account: stored.limitsPolicy ?? null,
+              firm: firmPolicy.ok ? firmPolicy.policy : null,
+            },
+            openNotional,
           }
         : {
             ...(snapshot.shortingEnabled === undefined

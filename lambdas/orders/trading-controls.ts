@@ -25,6 +25,8 @@ import {
 import * as z from 'zod/mini';
 import {
   decideTradingStateChange,
+  type LimitsPolicy,
+  NO_POLICY,
   TRADING_STATES,
   type TradingScope,
   type TradingStateChange,
@@ -243,4 +245,193 @@ export async function allAccountIds(doc: DynamoDBDocumentClient, table: string):
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
   return ids;
+}
+
+/** A stored limit: a non-negative decimal text. */
+const limitText = z.string().check(z.regex(/^\d{1,15}(\.\d{1,9})?$/, 'must be a non-negative decimal'));
+
+/** A limits policy as stored and as an operator sends it (core aggregate-limits.ts). */
+export const limitsPolicyBody = z.strictObject({
+  daily_notional: z.nullable(limitText),
+  open_exposure: z.nullable(limitText),
+  modifies_per_second: z.nullable(z.number().check(z.int(), z.nonnegative(), z.lte(10_000))),
+  symbols: z.optional(
+    z.record(
+      z.string().check(z.regex(/^[A-Za-z0-9.]{1,16}$/, 'must be a symbol')),
+      z.strictObject({
+        max_order_qty: z.optional(z.nullable(limitText)),
+        price_collar_percent: z.optional(z.nullable(limitText)),
+      }),
+    ),
+  ),
+});
+export type LimitsPolicyBody = z.output<typeof limitsPolicyBody>;
+
+export const storedLimitsPolicySchema = z.object({
+  version: z.number().check(z.int(), z.nonnegative()),
+  dailyNotional: z.nullable(z.string()),
+  openExposure: z.nullable(z.string()),
+  modifiesPerSecond: z.nullable(z.number()),
+  symbols: z.record(
+    z.string(),
+    z.object({
+      maxOrderQty: z.optional(z.nullable(z.string())),
+      priceCollarPercent: z.optional(z.nullable(z.string())),
+    }),
+  ),
+  changedBy: z.string(),
+  changedAt: z.string(),
+});
+
+/** The firm's limits policy from its controls item (undefined: never set). */
+export function firmLimitsPolicyOf(
+  item: Record<string, unknown> | undefined,
+): { ok: true; policy: LimitsPolicy | null } | { ok: false; problem: string } {
+  if (item?.limitsPolicy === undefined) return { ok: true, policy: null };
+  const parsed = storedLimitsPolicySchema.safeParse(item.limitsPolicy);
+  return parsed.success
+    ? { ok: true, policy: parsed.data }
+    : { ok: false, problem: `the firm's limits policy (${FIRM_CONTROLS_PK}) is unreadable` };
+}
+
+export const LIMITS_POLICY_CHANGED = 'LimitsPolicyChanged';
+
+/** The policy an operator's body sets, as the next version of `current`. */
+export function nextPolicy(
+  current: LimitsPolicy | null,
+  body: LimitsPolicyBody,
+  changedBy: string,
+  at: string,
+): LimitsPolicy {
+  const symbols: Record<string, { maxOrderQty?: string | null; priceCollarPercent?: string | null }> = {};
+  for (const [symbol, l] of Object.entries(body.symbols ?? {}))
+    symbols[symbol.toUpperCase()] = {
+      ...(l.max_order_qty === undefined ? {} : { maxOrderQty: l.max_order_qty }),
+      ...(l.price_collar_percent === undefined ? {} : { priceCollarPercent: l.price_collar_percent }),
+    };
+  return {
+    version: (current?.version ?? 0) + 1,
+    dailyNotional: body.daily_notional,
+    openExposure: body.open_exposure,
+    modifiesPerSecond: body.modifies_per_second,
+    symbols,
+    changedBy,
+    changedAt: at,
+  };
+}
+
+/** A policy as the API shows it (snake case, as the body that sets it). */
+export function policyView(p: LimitsPolicy | null) {
+  const policy = p ?? NO_POLICY;
+  return {
+    version: policy.version,
+    daily_notional: policy.dailyNotional,
+    open_exposure: policy.openExposure,
+    modifies_per_second: policy.modifiesPerSecond,
+    symbols: Object.fromEntries(
+      Object.entries(policy.symbols).map(([s, l]) => [
+        s,
+        { max_order_qty: l.maxOrderQty ?? null, price_collar_percent: l.priceCollarPercent ?? null },
+      ]),
+    ),
+    changed_by: policy.changedBy || null,
+    changed_at: policy.changedAt || null,
+  };
+}
+
+/** The recorded policy of a scope (consistent read); `not_found` for an account without a record. */
+export async function readLimitsPolicy(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  scope: ControlScope,
+): Promise<{ kind: 'not_found' } | { kind: 'found'; policy: LimitsPolicy | null }> {
+  const got = await doc.send(
+    new GetCommand({ TableName: table, Key: { pk: controlsPk(scope) }, ConsistentRead: true }),
+  );
+  if (got.Item === undefined && scope.scope === 'account') return { kind: 'not_found' };
+  if (got.Item?.limitsPolicy === undefined) return { kind: 'found', policy: null };
+  const parsed = storedLimitsPolicySchema.safeParse(got.Item.limitsPolicy);
+  if (!parsed.success) throw new Error(`unreadable limits policy on ${controlsPk(scope)}`);
+  return { kind: 'found', policy: parsed.data };
+}
+
+/**
+ * Sets a scope's limits policy: the next version and its `LimitsPolicyChanged` event in one
+ * conditional transaction (the version read is the version replaced), then the event on the bus.
+ * A body equal to the policy in force changes nothing (a retry records nothing twice).
+ */
+export async function changeLimitsPolicy(
+  deps: { readonly doc: DynamoDBDocumentClient; readonly table: string; readonly busName: string },
+  scope: ControlScope,
+  body: LimitsPolicyBody,
+  changedBy: string,
+  at: string,
+  requestId: string,
+): Promise<{ kind: 'not_found' } | { kind: 'changed' | 'unchanged'; policy: LimitsPolicy }> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await readLimitsPolicy(deps.doc, deps.table, scope);
+    if (current.kind === 'not_found') return { kind: 'not_found' };
+    const next = nextPolicy(current.policy, body, changedBy, at);
+    const same = (p: LimitsPolicy) => JSON.stringify({ ...p, version: 0, changedBy: '', changedAt: '' });
+    if (current.policy !== null && same(current.policy) === same(next))
+      return { kind: 'unchanged', policy: current.policy };
+    const previousVersion = current.policy?.version ?? 0;
+    const eventId = `limits-policy:${scope.scope === 'firm' ? 'firm' : `account:${scope.accountId}`}:${next.version}`;
+    const event = {
+      eventId,
+      scope: scope.scope,
+      accountId: scope.scope === 'account' ? scope.accountId : null,
+      policy: next,
+      previousVersion,
+      requestId,
+    };
+    try {
+      await deps.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: deps.table,
+                Key: { pk: controlsPk(scope) },
+                UpdateExpression: 'SET limitsPolicy = :policy',
+                ConditionExpression:
+                  previousVersion === 0
+                    ? scope.scope === 'account'
+                      ? 'attribute_exists(pk) AND attribute_not_exists(limitsPolicy)'
+                      : 'attribute_not_exists(limitsPolicy)'
+                    : 'limitsPolicy.version = :version',
+                ExpressionAttributeValues: {
+                  ':policy': next,
+                  ...(previousVersion === 0 ? {} : { ':version': previousVersion }),
+                },
+              },
+            },
+            {
+              Put: {
+                TableName: deps.table,
+                Item: { pk: `limits-policy-event#${eventId}`, type: LIMITS_POLICY_CHANGED, ...event },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      );
+      const out = await eventBridge.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              EventBusName: deps.busName,
+              Source: CONTROLS_SOURCE,
+              DetailType: LIMITS_POLICY_CHANGED,
+              Detail: JSON.stringify(event),
+            },
+          ],
+        }),
+      );
+      if ((out.FailedEntryCount ?? 0) > 0) throw new Error('LimitsPolicyChanged not published');
+      return { kind: 'changed', policy: next };
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'TransactionCanceledException' || attempt >= 3) throw err;
+    }
+  }
 }
