@@ -216,6 +216,12 @@ export function dailyNotionalClaim(
   return { kind: 'claim', addCents: Number(addCents), ceilingCents: Number(limitCents - addCents) };
 }
 
+/** A notional in whole cents, rounded up (what a day total adds: never undercounted). */
+export function notionalCents(orderNotional: Value18): number {
+  const CENT18 = 10n ** 16n;
+  return Number((orderNotional + CENT18 - 1n) / CENT18);
+}
+
 /** Whole cents as dollars (`123456` -> `1234.56`). */
 export function centsText(cents: bigint | number): string {
   const c = BigInt(cents);

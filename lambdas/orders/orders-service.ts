@@ -29,7 +29,9 @@ import {
   type FieldError,
   type LimitsPolicy,
   memberCountOf,
+  NO_POLICY,
   newYorkDate,
+  notionalCents,
   type OrderSpec,
   type OrderState,
   orderNotionalOf,
@@ -271,24 +273,39 @@ export async function placeOrder(
           }
         : null;
     const dailyItems: TransactItem[] = daily.flatMap((d) =>
-      d.claim.kind === 'claim'
+      d.claim.kind === 'count'
         ? [
             {
               Update: {
                 TableName: deps.idempotencyTable,
                 Key: { id: d.id },
                 UpdateExpression: 'ADD #cents :add SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
-                ConditionExpression: 'attribute_not_exists(id) OR #cents <= :ceiling',
                 ExpressionAttributeNames: { '#cents': 'cents' },
                 ExpressionAttributeValues: {
                   ':add': d.claim.addCents,
-                  ':ceiling': d.claim.ceilingCents,
                   ':expiresAt': Math.floor(now / 1000) + DAILY_TOTAL_TTL_SECONDS,
                 },
               },
             },
           ]
-        : [],
+        : d.claim.kind === 'claim'
+          ? [
+              {
+                Update: {
+                  TableName: deps.idempotencyTable,
+                  Key: { id: d.id },
+                  UpdateExpression: 'ADD #cents :add SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+                  ConditionExpression: 'attribute_not_exists(id) OR #cents <= :ceiling',
+                  ExpressionAttributeNames: { '#cents': 'cents' },
+                  ExpressionAttributeValues: {
+                    ':add': d.claim.addCents,
+                    ':ceiling': d.claim.ceilingCents,
+                    ':expiresAt': Math.floor(now / 1000) + DAILY_TOTAL_TTL_SECONDS,
+                  },
+                },
+              },
+            ]
+          : [],
     );
     const items: TransactItem[] = [
       ...claims.map((c, i) =>
@@ -345,7 +362,7 @@ export async function placeOrder(
         // The twin's claim expired in between: try again.
       }
       // A day total would go over its limit: refused, citing the policy and what the day holds.
-      const claimed = daily.filter((d) => d.claim.kind === 'claim');
+      const claimed = daily.filter((d) => d.claim.kind === 'claim' || d.claim.kind === 'count');
       for (const [i, d] of claimed.entries()) {
         if (reasons[firstDaily + i] !== 'ConditionalCheckFailed' || d.claim.kind !== 'claim') continue;
         const total = await deps.doc.send(
@@ -385,14 +402,19 @@ function dailyClaimsOf(
     id: string;
     scope: PolicyScope;
     policy: LimitsPolicy;
-    claim: ReturnType<typeof dailyNotionalClaim>;
+    claim: ReturnType<typeof dailyNotionalClaim> | { kind: 'count'; addCents: number };
   }[] = [];
   for (const scope of ['account', 'firm'] as const) {
-    const policy = policies?.[scope];
-    if (policy === null || policy === undefined) continue;
+    const policy = policies?.[scope] ?? NO_POLICY;
+    const id = dailyNotionalId(scope === 'firm' ? 'firm' : { accountId }, day);
     const claim = dailyNotionalClaim(notional, policy, scope, day);
-    if (claim.kind === 'none') continue;
-    out.push({ id: dailyNotionalId(scope === 'firm' ? 'firm' : { accountId }, day), scope, policy, claim });
+    if (claim.kind !== 'none') out.push({ id, scope, policy, claim });
+    // The account's day total is kept whether or not a limit is set, so a limit set at noon counts
+    // the morning's orders (one more item in the same transaction: write units, no request). The
+    // firm's is kept only while its policy sets a limit: one item every order of the firm would
+    // write is a hot key (per-partition throughput, transaction conflicts) paid only when wanted.
+    else if (scope === 'account' && policies !== undefined && notional !== null)
+      out.push({ id, scope, policy, claim: { kind: 'count', addCents: notionalCents(notional) } });
   }
   return out;
 }

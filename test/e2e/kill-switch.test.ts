@@ -271,3 +271,141 @@ it('the firm-wide state applies to every account: REDUCING firm-wide refuses a b
   });
   await trader.untilStatus(after.id, 'filled', 30_000);
 });
+
+it('aggregate limits in a versioned policy: per-symbol size, daily notional and modify rate refuse citing rule, limit and policy_version', async () => {
+  const policyPath = `/v1/accounts/${accountId}/limits-policy`;
+  const bad = await operator.request<Json>('PUT', policyPath, {
+    daily_notional: 'lots',
+    open_exposure: null,
+    modifies_per_second: null,
+  });
+  expect({ status: bad.status, ...bad.body }).toMatchObject({
+    status: 400,
+    code: 40010001,
+    message: expect.stringMatching(/^daily_notional: /),
+  });
+  const byTrader = await trader.request<Json>('GET', policyPath);
+  expect(byTrader.status).toBe(403);
+
+  // The day's notional so far is what this file bought; the limit leaves room for about $200 more.
+  const set = async (daily: string) =>
+    operator.expect<Json>(200, 'PUT', policyPath, {
+      daily_notional: daily,
+      open_exposure: null,
+      modifies_per_second: 1,
+      symbols: { [SYMBOL]: { max_order_qty: '50' } },
+    });
+  const first = await set('1000000');
+  const version = first.version as number;
+  expect(first).toMatchObject({ scope: 'account', changed: true, modifies_per_second: 1 });
+
+  const big = await trader.request<Json>('POST', '/v2/orders', {
+    symbol: SYMBOL,
+    qty: '51',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '19',
+    time_in_force: 'day',
+  });
+  expect({ status: big.status, code: big.body.code }).toEqual({ status: 403, code: 40310000 });
+  expect(big.body.refusals).toEqual([
+    expect.objectContaining({
+      rule: 'symbol_max_qty',
+      limit: '50',
+      policy_version: version,
+      policy_scope: 'account',
+    }),
+  ]);
+
+  // Modify rate 1 per second: two replaces in the same second, the second refused 429.
+  const resting = await trader.submit({
+    symbol: SYMBOL,
+    qty: '3',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '18',
+    time_in_force: 'day',
+  });
+  await trader.untilStatus(resting.id, 'new', 30_000);
+  await eventually(async () => {
+    const answers = await Promise.all([
+      trader.request<Json>('PATCH', `/v2/orders/${resting.id}`, { limit_price: '18.01' }),
+      trader.request<Json>('PATCH', `/v2/orders/${resting.id}`, { limit_price: '18.02' }),
+    ]);
+    const limited = answers.find((a) => a.status === 429);
+    if (limited === undefined) throw new Error(`no 429: ${answers.map((a) => a.status)}`);
+    expect(limited.body).toMatchObject({
+      code: 42910000,
+      refusals: [expect.objectContaining({ rule: 'modify_rate', limit: '1', policy_version: version })],
+    });
+  }, 30_000);
+  // Clear the book with the kill switch: an order whose replace was still outstanding at the sweep
+  // could not be canceled then (its replacement opens after it); the same PUT again sweeps again.
+  await eventually(async () => {
+    await operator.expect(200, 'PUT', statePath, { state: 'HALTED', reason: 'policy test sweep' });
+    const open = await trader.expect<Json[]>(200, 'GET', '/v2/orders?status=open');
+    if (open.length > 0) throw new Error(`still open: ${open.map((o) => `${o.id} ${o.status}`)}`);
+  }, 30_000);
+  await operator.expect(200, 'PUT', statePath, { state: 'ACTIVE', reason: 'policy test sweep done' });
+
+  // Daily notional: a limit just above today's total leaves room for one more small order.
+  const day = await operator.expect<Json>(200, 'PUT', policyPath, {
+    daily_notional: '1',
+    open_exposure: null,
+    modifies_per_second: null,
+  });
+  const refused = await trader.request<Json>('POST', '/v2/orders', {
+    symbol: SYMBOL,
+    qty: '1',
+    side: 'sell',
+    type: 'limit',
+    limit_price: '20',
+    time_in_force: 'day',
+  });
+  expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 403, code: 40310000 });
+  expect(refused.body.refusals).toEqual([
+    expect.objectContaining({ rule: 'daily_notional', limit: '1', policy_version: day.version }),
+  ]);
+  expect(refused.body.message).toMatch(
+    /^daily_notional: order notional 20\.00 alone exceeds the account's limit 1 \(trading day \d{4}-\d\d-\d\d, New York; account policy version \d+\)$/,
+  );
+
+  // A limit above what the day holds: the day total decides (it counts every order accepted today).
+  await operator.expect(200, 'PUT', policyPath, {
+    daily_notional: '100000',
+    open_exposure: null,
+    modifies_per_second: null,
+  });
+  const ok = await trader.submit({
+    symbol: SYMBOL,
+    qty: '1',
+    side: 'sell',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await trader.untilStatus(ok.id, 'filled', 30_000);
+  const tight = await operator.expect<Json>(200, 'PUT', policyPath, {
+    // Well below what the day holds (everything this account bought and sold today), above the order.
+    daily_notional: '50',
+    open_exposure: null,
+    modifies_per_second: null,
+  });
+  const over = await trader.request<Json>('POST', '/v2/orders', {
+    symbol: SYMBOL,
+    qty: '2',
+    side: 'sell',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  expect(over.body.refusals).toEqual([
+    expect.objectContaining({ rule: 'daily_notional', policy_version: tight.version }),
+  ]);
+  expect(over.body.message).toMatch(
+    /plus the account's accepted notional today \d+\.\d\d exceeds the account's limit 50/,
+  );
+  await operator.expect(200, 'PUT', policyPath, {
+    daily_notional: null,
+    open_exposure: null,
+    modifies_per_second: null,
+  });
+});
