@@ -24,6 +24,8 @@ export const HANDLERS = {
   closePositions: 'lambdas/order-api/close-positions.ts',
   // GET /v2/assets and GET /v2/assets/{symbol_or_asset_id} (the asset master)
   assets: 'lambdas/order-api/assets.ts',
+  // The kill switch (issue 16): GET/PUT /v1/trading-state and /v1/accounts/{account_id}/trading-state
+  tradingState: 'lambdas/order-api/trading-state.ts',
   // DELETE /v2/orders fans out: one cancel request per open order, bus rule -> queue -> this worker
   cancelAllWorker: 'lambdas/order-api/cancel-all-worker.ts',
   // Event store stream consumers

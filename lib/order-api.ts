@@ -76,6 +76,16 @@ export const ORDER_ROUTES = [
   { method: HttpMethod.DELETE, path: '/v2/positions/{symbol_or_asset_id}', fn: 'closePositions' },
   { method: HttpMethod.GET, path: '/v2/assets', fn: 'assets' },
   { method: HttpMethod.GET, path: '/v2/assets/{symbol_or_asset_id}', fn: 'assets' },
+  // The kill switch (issue 16): operator keys only.
+  { method: HttpMethod.GET, path: '/v1/trading-state', fn: 'tradingState' },
+  { method: HttpMethod.PUT, path: '/v1/trading-state', fn: 'tradingState' },
+  { method: HttpMethod.GET, path: '/v1/accounts/{account_id}/trading-state', fn: 'tradingState' },
+  { method: HttpMethod.PUT, path: '/v1/accounts/{account_id}/trading-state', fn: 'tradingState' },
+  // Aggregate limits' versioned policies (issue 16): operator keys only.
+  { method: HttpMethod.GET, path: '/v1/limits-policy', fn: 'tradingState' },
+  { method: HttpMethod.PUT, path: '/v1/limits-policy', fn: 'tradingState' },
+  { method: HttpMethod.GET, path: '/v1/accounts/{account_id}/limits-policy', fn: 'tradingState' },
+  { method: HttpMethod.PUT, path: '/v1/accounts/{account_id}/limits-policy', fn: 'tradingState' },
 ] as const;
 
 type RouteFunction = (typeof ORDER_ROUTES)[number]['fn'];
@@ -223,6 +233,18 @@ export class OrderApi extends Construct {
     useTable(exceptions, stores.orders, ENV.ordersTable, 'readWrite');
     useTable(exceptions, stores.events, ENV.eventStoreTable, 'readWrite');
 
+    // The kill switch (issue 16): the states on the accounts table, the change on the bus, and a
+    // HALT's sweep through the cancel-all machinery (open orders listed, cancel requests on the bus).
+    const tradingState = apiFunction(
+      'TradingState',
+      HANDLERS.tradingState,
+      'GET/PUT /v1/[accounts/{account_id}/]trading-state and limits-policy (operators)',
+    );
+    useTable(tradingState, stores.accounts, ENV.accountsTable, 'readWrite');
+    useTable(tradingState, stores.orders, ENV.ordersTable, 'read');
+    tradingState.addEnvironment(ENV.eventBusName, props.bus.eventBusName);
+    props.bus.grantPutEventsTo(tradingState);
+
     // DELETE /v2/orders answers at once; the cancels are this worker's, one queued request per order.
     this.cancelAllWorker = omsFunction(this, 'CancelAllWorker', {
       entry: HANDLERS.cancelAllWorker,
@@ -254,6 +276,7 @@ export class OrderApi extends Construct {
       orderTca,
       reports,
       exceptions,
+      tradingState,
     };
 
     const authorizer = new HttpLambdaAuthorizer('KeyPairOrJwt', this.authorizer, {

@@ -1,6 +1,7 @@
 /** The order domain: pure TypeScript, no AWS, no I/O, no clock. */
 
 export * from './account-view.js';
+export * from './aggregate-limits.js';
 export * from './algo-parent.js';
 export * from './asset.js';
 export * from './calendar.js';
@@ -26,5 +27,6 @@ export * from './slippage.js';
 export * from './status.js';
 export * from './tca.js';
 export * from './trade-updates.js';
+export * from './trading-state.js';
 export * from './trigger.js';
 export * from './venues.js';

@@ -34,6 +34,8 @@
  * - `asset_not_shortable`: a short sale (as above, on an account that may sell short) of an asset
  *   the asset master lists as not shortable, or hard to borrow (Reg SHO Rule 203(b)(1): a short
  *   sale needs a locate, which the OMS does not take; easy-to-borrow assets stand as located).
+ * - `trading_halted` / `reducing_only`: the kill switch (core trading-state.ts): the account's or the
+ *   firm's trading state is HALTED (nothing new), or REDUCING (only an order that reduces a position).
  * - `duplicate_order`: an order with the same symbol, side, qty/notional, type and limit price
  *   was created within the duplicate window (fat-finger / runaway-strategy guard).
  * - `no_reference_price`: a check that needs a price (notional of a priced-at-market order,
@@ -43,6 +45,12 @@
  * the API's rate-limit window (a 429), not here: it depends on a counter, not on the order.
  */
 
+import {
+  type AggregateRule,
+  type LimitsPolicy,
+  type PolicyScope,
+  policyRefusals,
+} from './aggregate-limits.js';
 import type { AssetFacts } from './asset.js';
 import {
   formatNanos,
@@ -56,6 +64,7 @@ import {
 } from './decimal.js';
 import type { OrderSpec } from './order-request.js';
 import type { AppliedSlippageThresholds } from './slippage.js';
+import { type TradingStateRule, type TradingStates, tradingStateRefusal } from './trading-state.js';
 
 /**
  * What an order was accepted against at the API (recorded on its `OrderSubmitted` as
@@ -132,6 +141,8 @@ export interface RecentOrder {
 export interface RiskContext {
   /** Epoch ms the check is made as of (the duplicate window ends here). */
   readonly now: number;
+  /** The account the order is for (named in refusals that depend on it, e.g. the kill switch's). */
+  readonly accountId?: string;
   readonly referencePrice: string | null;
   /** The quote the reference price came from, when it was read now (not on a re-check). */
   readonly quote?: { readonly bid: string | null; readonly ask: string | null; readonly volume?: string };
@@ -160,6 +171,19 @@ export interface RiskContext {
   readonly positionQty?: string;
   /** Qty of the symbol that the account's other open sell orders still hold. */
   readonly heldForSale?: string;
+  /** Qty of the symbol that the account's other open buy orders still hold (the kill switch's REDUCING). */
+  readonly heldForBuy?: string;
+  /**
+   * The account's and the firm's trading states (the kill switch, core trading-state.ts); absent =
+   * not controlled (the workflow's re-check: a HALT's sweep cancels what was accepted before it).
+   */
+  readonly tradingStates?: TradingStates;
+  /**
+   * The account's and the firm's limits policies (core aggregate-limits.ts) and the notional of the
+   * account's open orders, both sides (their open exposure); absent = not controlled.
+   */
+  readonly limitsPolicies?: { readonly account: LimitsPolicy | null; readonly firm: LimitsPolicy | null };
+  readonly openNotional?: string;
   /**
    * The account's other open orders in the order's symbol on the other side (wash-trade
    * prevention); absent = not controlled.
@@ -193,7 +217,9 @@ export type RiskRule =
   | 'trading_blocked'
   | 'short_sale'
   | 'asset_not_shortable'
-  | 'wash_trade';
+  | 'wash_trade'
+  | TradingStateRule
+  | AggregateRule;
 
 export interface RiskRefusal {
   readonly rule: RiskRule;
@@ -201,6 +227,9 @@ export interface RiskRefusal {
   readonly limit: string;
   /** Names the rule and the limit: `max_order_qty: qty 5000 exceeds the limit 1000`. */
   readonly message: string;
+  /** A limit of a versioned policy (core aggregate-limits.ts): its version and whose it is. */
+  readonly policy_version?: number;
+  readonly policy_scope?: PolicyScope;
 }
 
 const HUNDRED: Nanos = 100n * ONE;
@@ -266,6 +295,20 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
   }
 
   const symbol = order.symbol.toUpperCase();
+  if (ctx.tradingStates !== undefined) {
+    const held = order.side === 'sell' ? ctx.heldForSale : ctx.heldForBuy;
+    const state = tradingStateRefusal(
+      order,
+      ctx.accountId ?? 'of the order',
+      ctx.tradingStates,
+      ctx.positionQty === undefined
+        ? null
+        : { positionQty: ctx.positionQty, heldSameSide: held ?? '0', referencePrice: ctx.referencePrice },
+    );
+    if (state !== null) refusals.push(state);
+  }
+  if (ctx.limitsPolicies !== undefined)
+    refusals.push(...policyRefusals(order, ctx.referencePrice, ctx.limitsPolicies, ctx.openNotional ?? '0'));
   if (ctx.account?.tradingBlocked === true)
     refuse('trading_blocked', 'trading allowed', 'trading is blocked for this account');
   const asset = ctx.asset;

@@ -83,7 +83,7 @@ const asResponse = (o: CancelOutcome): APIGatewayProxyStructuredResultV2 =>
  * The account's open orders as the read model shows them: their ids from `byAccountOpen` (one
  * Query page per ~1 MB), then their documents from the table (the index does not project them).
  */
-async function openOrders(accountId: string): Promise<AlpacaOrder[]> {
+export async function openOrders(accountId: string): Promise<AlpacaOrder[]> {
   const table = requiredEnv(ENV.ordersTable);
   const ids = await orderIdsByIndex(dynamo, table, {
     indexName: ORDERS_INDEX.byAccountOpen,
@@ -105,7 +105,11 @@ const PUT_EVENTS_CONCURRENCY = 8;
  * Puts one cancel request per order on the bus; returns the ids whose request is not on it (an
  * entry PutEvents refused twice, or a call that failed).
  */
-async function putCancelRequests(ids: readonly string[], principal: Principal, requestId: string) {
+export async function putCancelRequests(
+  ids: readonly string[],
+  principal: Pick<Principal, 'accountId' | 'principalId'>,
+  requestId: string,
+) {
   const entry = (orderId: string) => ({
     EventBusName: requiredEnv(ENV.eventBusName),
     Source: CANCEL_REQUEST_SOURCE,

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { modifyRateRefusal } from '../core/aggregate-limits.js';
 import {
   auctionEntryError,
   CLIENT_ORDER_ID_MAX,
@@ -27,6 +28,7 @@ import {
 } from '../core/index.js';
 import { checkPreTradeRisk } from '../core/risk.js';
 import { coidClaimId } from '../orders/claims.js';
+import { takeModifySlot } from '../orders/orders-service.js';
 import { runReplaceCommand } from '../orders/replacements.js';
 import { loadRiskInputs } from '../orders/risk-context.js';
 import { ENV, requiredEnv } from '../platform/config.js';
@@ -175,6 +177,21 @@ export const handler = apiHandler(
       return apiError(403, API_ERROR.riskRefused, refusals[0]?.message ?? 'refused by pre-trade risk', {
         refusals,
       });
+    }
+
+    // The modify-rate limit of the account's or the firm's limits policy (the tighter one).
+    const rate = [
+      ['account', context.limitsPolicies?.account] as const,
+      ['firm', context.limitsPolicies?.firm] as const,
+    ]
+      .flatMap(([scope, p]) => (p?.modifiesPerSecond == null ? [] : [{ scope, policy: p }]))
+      .sort((a, b) => (a.policy.modifiesPerSecond ?? 0) - (b.policy.modifiesPerSecond ?? 0))[0];
+    if (
+      rate !== undefined &&
+      !(await takeModifySlot(principal.accountId, now, rate.policy.modifiesPerSecond ?? 0))
+    ) {
+      const refusal = modifyRateRefusal(rate.policy, rate.scope);
+      return apiError(429, API_ERROR.rateLimited, refusal.message, { refusals: [refusal] });
     }
 
     const requestId = event.requestContext.requestId;

@@ -24,11 +24,19 @@ import {
   type AlpacaOrder,
   auctionEntryError,
   contingentMembersOf,
+  dailyNotionalClaim,
+  dailyNotionalRefusal,
   decide,
   type FieldError,
+  type LimitsPolicy,
   memberCountOf,
+  NO_POLICY,
+  newYorkDate,
+  notionalCents,
   type OrderSpec,
   type OrderState,
+  orderNotionalOf,
+  type PolicyScope,
   replay,
   specToRequest,
   takeDecisionPrice,
@@ -193,7 +201,17 @@ export async function placeOrder(
   if (auctionError !== null) return { kind: 'invalid', errors: [auctionError] };
 
   const { limits, context } = risk ?? (await loadRisk());
-  const refusals = checkPreTradeRisk(spec, limits, context);
+  const refusals: RiskRefusal[] = checkPreTradeRisk(spec, limits, context);
+  // SEC 15c3-5(c)(1)(i) daily notional (core aggregate-limits.ts): an order over the whole limit is
+  // refused now; otherwise its day total is claimed in the placing transaction below.
+  const day = newYorkDate(now);
+  const daily = dailyClaimsOf(
+    accountId,
+    day,
+    context.limitsPolicies,
+    orderNotionalOf(spec, context.referencePrice),
+  );
+  for (const d of daily) if (d.claim.kind === 'refused') refusals.push(d.claim.refusal);
   // A concurrent duplicate may have been placed while risk was checked (and be why the duplicate
   // rule refused): the caller then gets that order, as a retry would.
   if (refusals.length > 0) return (await seenBefore()) ?? { kind: 'risk_refused', refusals };
@@ -277,6 +295,41 @@ export async function placeOrder(
             },
           }
         : null;
+    const dailyItems: TransactItem[] = daily.flatMap((d) =>
+      d.claim.kind === 'count'
+        ? [
+            {
+              Update: {
+                TableName: deps.idempotencyTable,
+                Key: { id: d.id },
+                UpdateExpression: 'ADD #cents :add SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+                ExpressionAttributeNames: { '#cents': 'cents' },
+                ExpressionAttributeValues: {
+                  ':add': d.claim.addCents,
+                  ':expiresAt': Math.floor(now / 1000) + DAILY_TOTAL_TTL_SECONDS,
+                },
+              },
+            },
+          ]
+        : d.claim.kind === 'claim'
+          ? [
+              {
+                Update: {
+                  TableName: deps.idempotencyTable,
+                  Key: { id: d.id },
+                  UpdateExpression: 'ADD #cents :add SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+                  ConditionExpression: 'attribute_not_exists(id) OR #cents <= :ceiling',
+                  ExpressionAttributeNames: { '#cents': 'cents' },
+                  ExpressionAttributeValues: {
+                    ':add': d.claim.addCents,
+                    ':ceiling': d.claim.ceilingCents,
+                    ':expiresAt': Math.floor(now / 1000) + DAILY_TOTAL_TTL_SECONDS,
+                  },
+                },
+              },
+            ]
+          : [],
+    );
     const items: TransactItem[] = [
       ...claims.map((c, i) =>
         claim(
@@ -292,9 +345,12 @@ export async function placeOrder(
           ...(groupId === undefined ? {} : { groupId }),
         }),
       ),
+      // The day's notional totals (account, firm), each conditional on staying within its limit.
+      ...dailyItems,
       // Last, so the claims' indexes in CancellationReasons stay theirs.
       ...(duplicate === null ? [] : [duplicate]),
     ];
+    const firstDaily = items.length - dailyItems.length - (duplicate === null ? 0 : 1);
     try {
       await deps.doc.send(new TransactWriteCommand({ TransactItems: items }));
       const [root, ...legs] = members.map((events) => replay(events) as OrderState);
@@ -328,12 +384,62 @@ export async function placeOrder(
         }
         // The twin's claim expired in between: try again.
       }
+      // A day total would go over its limit: refused, citing the policy and what the day holds.
+      const claimed = daily.filter((d) => d.claim.kind === 'claim' || d.claim.kind === 'count');
+      for (const [i, d] of claimed.entries()) {
+        if (reasons[firstDaily + i] !== 'ConditionalCheckFailed' || d.claim.kind !== 'claim') continue;
+        const total = await deps.doc.send(
+          new GetCommand({ TableName: deps.idempotencyTable, Key: { id: d.id }, ConsistentRead: true }),
+        );
+        const used = Number((total.Item as { cents?: number } | undefined)?.cents ?? 0);
+        return (
+          (await seenBefore()) ?? {
+            kind: 'risk_refused',
+            refusals: [dailyNotionalRefusal(used, d.claim.addCents, d.policy, d.scope, day)],
+          }
+        );
+      }
       // A concurrent transaction on the same claim (TransactionConflict): the winner is still
       // committing. Back off and try again; the next attempt sees its claim.
       if (attempt >= MAX_ATTEMPTS) throw err;
       await deps.sleep(20 * 2 ** attempt);
     }
   }
+}
+
+/** A day total lingers two days after its last order, then TTL removes it. */
+const DAILY_TOTAL_TTL_SECONDS = 2 * 24 * 60 * 60;
+
+/** The day-total item of an account's (or the firm's) New York trading day. */
+export const dailyNotionalId = (scope: 'firm' | { accountId: string }, day: string) =>
+  scope === 'firm' ? `daily-notional#firm#${day}` : `daily-notional#account#${scope.accountId}#${day}`;
+
+/** The daily-notional claims of an order under the account's and the firm's policies. */
+function dailyClaimsOf(
+  accountId: string,
+  day: string,
+  policies: { readonly account: LimitsPolicy | null; readonly firm: LimitsPolicy | null } | undefined,
+  notional: ReturnType<typeof orderNotionalOf>,
+) {
+  const out: {
+    id: string;
+    scope: PolicyScope;
+    policy: LimitsPolicy;
+    claim: ReturnType<typeof dailyNotionalClaim> | { kind: 'count'; addCents: number };
+  }[] = [];
+  for (const scope of ['account', 'firm'] as const) {
+    const policy = policies?.[scope] ?? NO_POLICY;
+    const id = dailyNotionalId(scope === 'firm' ? 'firm' : { accountId }, day);
+    const claim = dailyNotionalClaim(notional, policy, scope, day);
+    if (claim.kind !== 'none') out.push({ id, scope, policy, claim });
+    // The account's day total is kept whether or not a limit is set, so a limit set at noon counts
+    // the morning's orders (one more item in the same transaction: write units, no request). The
+    // firm's is kept only while its policy sets a limit: one item every order of the firm would
+    // write is a hot key (per-partition throughput, transaction conflicts) paid only when wanted.
+    else if (scope === 'account' && policies !== undefined && notional !== null)
+      out.push({ id, scope, policy, claim: { kind: 'count', addCents: notionalCents(notional) } });
+  }
+  return out;
 }
 
 /**
@@ -412,10 +518,11 @@ async function resolveClaim(
  * while it is below the limit, so concurrent submitters cannot overshoot.
  */
 async function takeRateSlot(
-  deps: OrdersServiceDeps,
+  deps: Pick<OrdersServiceDeps, 'doc' | 'idempotencyTable'>,
   accountId: string,
   now: number,
   limit: number,
+  windowId: (accountId: string, second: number) => string = rateWindowId,
 ): Promise<boolean> {
   if (limit <= 0) return false; // the first writer of a window passes the condition: refuse before
   const second = Math.floor(now / 1000);
@@ -423,7 +530,7 @@ async function takeRateSlot(
     await deps.doc.send(
       new UpdateCommand({
         TableName: deps.idempotencyTable,
-        Key: { id: rateWindowId(accountId, second) },
+        Key: { id: windowId(accountId, second) },
         UpdateExpression: 'ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
         ConditionExpression: 'attribute_not_exists(id) OR #count < :limit',
         ExpressionAttributeNames: { '#count': 'count' },
@@ -439,4 +546,18 @@ async function takeRateSlot(
     if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return false;
     throw err;
   }
+}
+
+/**
+ * The modify-rate limit of a limits policy (SEC 15c3-5; core aggregate-limits.ts): one slot in the
+ * account's current one-second window of replaces, the same race-free counter as the submit rate.
+ */
+export function takeModifySlot(accountId: string, now: number, limit: number): Promise<boolean> {
+  return takeRateSlot(
+    { doc: dynamo, idempotencyTable: requiredEnv(ENV.idempotencyTable) },
+    accountId,
+    now,
+    limit,
+    (account, second) => `modify#${account}#${second}`,
+  );
 }

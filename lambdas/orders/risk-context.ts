@@ -63,6 +63,13 @@ import { type MarketData, marketData } from '../platform/market-data.js';
 import { ledgerOf, ledgerPk } from './account-ledger.js';
 import { ORDERS_INDEX } from './order-view-indexes.js';
 import { entitlementOf, strategyPk } from './strategies.js';
+import {
+  FIRM_CONTROLS_PK,
+  firmLimitsPolicyOf,
+  firmTradingStateOf,
+  storedLimitsPolicySchema,
+  storedTradingStateSchema,
+} from './trading-controls.js';
 
 export interface RiskInputs {
   readonly limits: RiskLimits;
@@ -151,6 +158,10 @@ const accountSchema = z.object({
   patternDayTrader: z.optional(z.boolean()),
   tradingBlocked: z.optional(z.boolean()),
   accountBlocked: z.optional(z.boolean()),
+  // The kill switch (issue 16; lambdas/orders/trading-controls.ts): the account's trading state.
+  tradingState: z.optional(storedTradingStateSchema),
+  // Aggregate limits (issue 16; core aggregate-limits.ts): the account's versioned policy.
+  limitsPolicy: z.optional(storedLimitsPolicySchema),
   createdAt: z.optional(z.string()),
   // The account's smart order routing policy (core routing/); absent: the default.
   routingPolicy: z.optional(z.enum(ROUTING_POLICY_NAMES as [string, ...string[]])),
@@ -271,12 +282,16 @@ export async function loadRiskInputs(
       ? doc.send(
           new BatchGetCommand({
             RequestItems: {
+              // The firm's controls ride along (the kill switch): no request of their own. Strongly
+              // consistent, so an operator's HALT is in force on the very next order.
               [accounts]: {
                 Keys: [
                   { pk: `account#${accountId}` },
                   { pk: ledgerPk(accountId) },
+                  { pk: FIRM_CONTROLS_PK },
                   ...(options.strategyId === undefined ? [] : [{ pk: strategyPk(options.strategyId) }]),
                 ],
+                ConsistentRead: true,
               },
             },
           }),
@@ -293,7 +308,17 @@ export async function loadRiskInputs(
   const items = account?.Responses?.[accounts] ?? [];
   const record = items.find((i) => i.pk === `account#${accountId}`);
   const ledger = ledgerOf(items.find((i) => i.pk === ledgerPk(accountId)));
-  const read = account === null ? ({ ok: true, account: {} } as const) : readAccount(accountId, record);
+  const firmItem = items.find((i) => i.pk === FIRM_CONTROLS_PK);
+  const firm = firmTradingStateOf(firmItem);
+  const firmPolicy = firmLimitsPolicyOf(firmItem);
+  const accountRead =
+    account === null ? ({ ok: true, account: {} } as const) : readAccount(accountId, record);
+  // Unreadable firm controls refuse every order (fail closed), as an unreadable account does.
+  const read = !firm.ok
+    ? ({ ok: false, problem: firm.problem } as const)
+    : !firmPolicy.ok
+      ? ({ ok: false, problem: firmPolicy.problem } as const)
+      : accountRead;
   const stored: StoredAccount = read.ok ? read.account : {};
   const limits: RiskLimits = snapshot?.limits ?? {
     ...DEFAULT_RISK_LIMITS,
@@ -308,6 +333,17 @@ export async function loadRiskInputs(
     (v) => !options.excluding?.includes(v.id),
   );
   const openBuyExposure = await exposureOf(market, exposed, order.symbol, referencePrice);
+  // The account's open exposure, both sides (its policy's `open_exposure`): valued only when the
+  // policy sets that limit (a sell at market of another symbol needs that symbol's quote).
+  const openNotional =
+    snapshot === undefined && stored.limitsPolicy?.openExposure != null
+      ? await exposureOf(
+          market,
+          exposed.map((v) => ({ ...v, side: 'buy' })),
+          order.symbol,
+          referencePrice,
+        )
+      : '0';
   const symbol = order.symbol.toUpperCase();
   const settings = accountSettingsOf(accountId, stored);
 
@@ -342,6 +378,14 @@ export async function loadRiskInputs(
               tradingBlocked: settings.tradingBlocked || settings.accountBlocked,
             },
             positionQty: ledger.positions[symbol]?.qty ?? '0',
+            accountId,
+            tradingStates: { firm: firm.ok ? firm.record : null, account: stored.tradingState ?? null },
+            heldForBuy: formatNanos(heldBy(exposed, symbol, 'buy')),
+            limitsPolicies: {
+              account: stored.limitsPolicy ?? null,
+              firm: firmPolicy.ok ? firmPolicy.policy : null,
+            },
+            openNotional,
           }
         : {
             ...(snapshot.shortingEnabled === undefined

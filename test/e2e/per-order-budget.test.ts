@@ -47,6 +47,11 @@ import { EVERY_DAY, newYorkTime, OWN_OMS_START_BOUND_MS } from './harness.js';
  * reads, bench/cost/cost.ts) and is not in the measured requests: it is one more request (2 read
  * units), so the OMS's own count is the measured one plus one, within 18.
  */
+/**
+ * Issue 16's kill switch and limits policies: the trading states and policies ride the pre-trade
+ * BatchGetItem (one more key, now strongly consistent: read units, no request); the account's day
+ * notional total is one more item of the placing transaction (+2 write units, no request).
+ */
 const BUDGET = { dynamoDbRequests: 18, writeUnits: 30, invocations: 9, stateTransitions: 2 } as const;
 /**
  * What one extra stream batch of the order adds: an invocation, a view write (keys and one index;

@@ -1,0 +1,174 @@
+/**
+ * The kill switch's operator routes (issue 16; operator keys only, firm-wide):
+ * - `GET|PUT /v1/trading-state`: the firm's trading state;
+ * - `GET|PUT /v1/accounts/{account_id}/trading-state`: one account's.
+ * PUT `{"state": "ACTIVE" | "REDUCING" | "HALTED", "reason": "..."}` records the change as a
+ * `TradingStateChanged` event (lambdas/orders/trading-controls.ts), in force on the next order
+ * anywhere (core trading-state.ts decides what it refuses). A HALT then cancels the scope's open
+ * orders at once through the cancel-all machinery (`DELETE /v2/orders`'s: one `CancelOrderRequested`
+ * per open order on the bus, the cancel-all worker requests each cancel; idempotent, so a PUT of
+ * HALTED again sweeps again and cancels only what is still open).
+ *
+ * And the aggregate limits' versioned policies (SEC 15c3-5(c)(1); core aggregate-limits.ts):
+ * - `GET|PUT /v1/limits-policy` (the firm's) and `/v1/accounts/{account_id}/limits-policy`:
+ *   PUT `{"daily_notional", "open_exposure", "modifies_per_second", "symbols": {"AAPL":
+ *   {"max_order_qty", "price_collar_percent"}}}` (null: off) replaces the policy with its next
+ *   version, recorded as `LimitsPolicyChanged`.
+ */
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { TRADING_STATE_REASON_MAX, TRADING_STATES, type TradingStateRecord } from '../core/index.js';
+import { ACCOUNT_ID } from '../orders/accounts.js';
+import {
+  allAccountIds,
+  type ControlScope,
+  changeLimitsPolicy,
+  changeTradingState,
+  limitsPolicyBody,
+  policyView,
+  readLimitsPolicy,
+  readTradingState,
+} from '../orders/trading-controls.js';
+import { ENV, requiredEnv } from '../platform/config.js';
+import { dynamo } from '../platform/dynamo.js';
+import { logger } from '../platform/observability.js';
+import '../core/zod-messages.js';
+import { API_ERROR, apiError, json } from './api-response.js';
+import { openOrders, putCancelRequests } from './cancel-order.js';
+import { apiHandler, jsonBody } from './http.js';
+import type { Principal } from './principal.js';
+
+export const tradingStateRequest = z.strictObject({
+  state: z.enum(TRADING_STATES),
+  reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(TRADING_STATE_REASON_MAX)),
+});
+
+/** The first problem of a request body, naming its field. */
+function bodyProblem(error: z.core.$ZodError): string {
+  const issue = error.issues[0];
+  const field = issue?.path.map(String).join('.') || 'body';
+  if (issue?.code === 'unrecognized_keys') return `${issue.keys[0]}: is not a field (state, reason)`;
+  if (field === 'state') return 'state: must be one of ACTIVE, REDUCING, HALTED';
+  if (field === 'reason') return `reason: must be a string of 1 to ${TRADING_STATE_REASON_MAX} characters`;
+  return 'body: must be a JSON object {"state", "reason"}';
+}
+
+const view = (scope: ControlScope, r: TradingStateRecord | null) => ({
+  scope: scope.scope,
+  ...(scope.scope === 'account' ? { account_id: scope.accountId } : {}),
+  state: r?.state ?? 'ACTIVE',
+  reason: r?.reason ?? null,
+  changed_by: r?.changedBy ?? null,
+  changed_at: r?.changedAt ?? null,
+  version: r?.version ?? 0,
+});
+
+/** The HALT's sweep: every open order of the accounts asked to cancel (queued on the bus). */
+async function cancelOpenOrders(accountIds: readonly string[], operator: Principal, requestId: string) {
+  const requested: { id: string; account_id: string }[] = [];
+  const notQueued: { id: string; account_id: string }[] = [];
+  for (const accountId of accountIds) {
+    const ids = (await openOrders(accountId)).map((o) => o.id);
+    if (ids.length === 0) continue;
+    const failed = await putCancelRequests(ids, { accountId, principalId: operator.principalId }, requestId);
+    for (const id of ids) (failed.has(id) ? notQueued : requested).push({ id, account_id: accountId });
+  }
+  logger.info('trading state HALTED: cancels queued', {
+    accounts: accountIds.length,
+    requested: requested.length,
+    notQueued: notQueued.length,
+  });
+  return { requested, notQueued };
+}
+
+/** GET or PUT a scope's limits policy. */
+async function limitsPolicyRoute(
+  event: Parameters<Parameters<typeof apiHandler>[1]>[0],
+  principal: Principal,
+  scope: ControlScope,
+  table: string,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const shown = (p: Parameters<typeof policyView>[0]) => ({
+    scope: scope.scope,
+    ...(scope.scope === 'account' ? { account_id: scope.accountId } : {}),
+    ...policyView(p),
+  });
+  if (event.routeKey.startsWith('GET ')) {
+    const found = await readLimitsPolicy(dynamo, table, scope);
+    if (found.kind === 'not_found') return apiError(404, API_ERROR.notFound, 'account not found');
+    return json(200, shown(found.policy));
+  }
+  const body = jsonBody(event);
+  if (!body.ok) return body.response;
+  const parsed = limitsPolicyBody.safeParse(body.value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field =
+      issue?.code === 'unrecognized_keys'
+        ? (issue.keys[0] ?? 'body')
+        : issue?.path.map(String).join('.') || 'body';
+    const what =
+      issue?.code === 'unrecognized_keys'
+        ? 'is not a policy field (daily_notional, open_exposure, modifies_per_second, symbols.<SYMBOL>.max_order_qty|price_collar_percent)'
+        : field === 'modifies_per_second'
+          ? 'must be null or an integer from 0 to 10000'
+          : field === 'body'
+            ? 'must be a JSON object'
+            : 'must be null or a non-negative decimal as a string (daily_notional, open_exposure, max_order_qty, price_collar_percent are required: null for none)';
+    return apiError(400, API_ERROR.badRequest, `${field}: ${what}`);
+  }
+  const outcome = await changeLimitsPolicy(
+    { doc: dynamo, table, busName: requiredEnv(ENV.eventBusName) },
+    scope,
+    parsed.data,
+    principal.principalId,
+    new Date().toISOString(),
+    event.requestContext.requestId,
+  );
+  if (outcome.kind === 'not_found') return apiError(404, API_ERROR.notFound, 'account not found');
+  return json(200, { ...shown(outcome.policy), changed: outcome.kind === 'changed' });
+}
+
+export const handler = apiHandler(
+  'TradingState',
+  async (event, principal): Promise<APIGatewayProxyStructuredResultV2> => {
+    const table = requiredEnv(ENV.accountsTable);
+    const accountId = event.pathParameters?.account_id;
+    let scope: ControlScope;
+    if (event.routeKey.endsWith(' /v1/trading-state') || event.routeKey.endsWith(' /v1/limits-policy'))
+      scope = { scope: 'firm' };
+    else if (accountId !== undefined && ACCOUNT_ID.test(accountId)) scope = { scope: 'account', accountId };
+    else return apiError(400, API_ERROR.badRequest, 'account_id: must be 1 to 128 letters, digits or ._:-');
+    if (event.routeKey.endsWith('/limits-policy')) return limitsPolicyRoute(event, principal, scope, table);
+
+    if (event.routeKey.startsWith('GET ')) {
+      const found = await readTradingState(dynamo, table, scope);
+      if (found.kind === 'not_found') return apiError(404, API_ERROR.notFound, 'account not found');
+      return json(200, view(scope, found.record));
+    }
+
+    const body = jsonBody(event);
+    if (!body.ok) return body.response;
+    const parsed = tradingStateRequest.safeParse(body.value);
+    if (!parsed.success) return apiError(400, API_ERROR.badRequest, bodyProblem(parsed.error));
+    const requestId = event.requestContext.requestId;
+    const outcome = await changeTradingState(
+      { doc: dynamo, table, busName: requiredEnv(ENV.eventBusName) },
+      scope,
+      {
+        state: parsed.data.state,
+        reason: parsed.data.reason,
+        changedBy: principal.principalId,
+        at: new Date().toISOString(),
+      },
+      requestId,
+    );
+    if (outcome.kind === 'not_found') return apiError(404, API_ERROR.notFound, 'account not found');
+    const answer = { ...view(scope, outcome.record), changed: outcome.kind === 'changed' };
+    if (outcome.record.state !== 'HALTED') return json(200, answer);
+    const accounts = scope.scope === 'firm' ? await allAccountIds(dynamo, table) : [scope.accountId];
+    const swept = await cancelOpenOrders(accounts, principal, requestId);
+    return json(200, { ...answer, cancel_requested: swept.requested, cancel_not_queued: swept.notQueued });
+  },
+  { operator: true },
+);

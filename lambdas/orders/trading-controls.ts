@@ -1,0 +1,437 @@
+/**
+ * The kill switch's storage (issue 16; the rule is core trading-state.ts).
+ *
+ * Where the states live, so that pre-trade risk pays no extra request for them:
+ * - an account's state: `tradingState` on its record `account#<id>` in the accounts table, which
+ *   pre-trade risk reads anyway (lambdas/orders/risk-context.ts);
+ * - the firm's state: `tradingState` on the item `firm#controls` of the same table, one more key in
+ *   that same BatchGetItem.
+ * That BatchGetItem is strongly consistent, so a change is in force on the very next request.
+ *
+ * Each change is an event: `TradingStateChanged` (who, why, when, the version, the state before),
+ * written in ONE transaction with the state (the record's version is the condition, so two
+ * operators changing the same scope at once cannot both win), as an item
+ * `trading-state-event#<scope>#<version>` of the accounts table, and published on the OMS bus
+ * (source `stockbot.oms.controls`).
+ */
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod/mini';
+import {
+  decideTradingStateChange,
+  type LimitsPolicy,
+  NO_POLICY,
+  TRADING_STATES,
+  type TradingScope,
+  type TradingStateChange,
+  type TradingStateRecord,
+} from '../core/index.js';
+import '../core/zod-messages.js';
+import { eventBridge } from '../platform/event-bridge.js';
+
+/** The accounts-table item of the firm-wide controls (the firm's trading state). */
+export const FIRM_CONTROLS_PK = 'firm#controls';
+
+/** Where control events go on the bus: not `stockbot.oms` (order events), so order subscribers are untouched. */
+export const CONTROLS_SOURCE = 'stockbot.oms.controls';
+export const TRADING_STATE_CHANGED = 'TradingStateChanged';
+
+export const storedTradingStateSchema = z.object({
+  state: z.enum(TRADING_STATES),
+  reason: z.string(),
+  changedBy: z.string(),
+  changedAt: z.string(),
+  version: z.number().check(z.int(), z.nonnegative()),
+});
+
+/** The firm's state from its controls item; undefined item = never set. Throws on an unreadable one. */
+export function firmTradingStateOf(
+  item: Record<string, unknown> | undefined,
+): { ok: true; record: TradingStateRecord | null } | { ok: false; problem: string } {
+  if (item?.tradingState === undefined) return { ok: true, record: null };
+  const parsed = storedTradingStateSchema.safeParse(item.tradingState);
+  return parsed.success
+    ? { ok: true, record: parsed.data }
+    : { ok: false, problem: `the firm's trading state (${FIRM_CONTROLS_PK}) is unreadable` };
+}
+
+export type ControlScope =
+  | { readonly scope: 'firm' }
+  | { readonly scope: 'account'; readonly accountId: string };
+
+export const controlsPk = (s: ControlScope): string =>
+  s.scope === 'firm' ? FIRM_CONTROLS_PK : `account#${s.accountId}`;
+
+/** The detail of `TradingStateChanged` (the bus event and the stored event item). */
+export interface TradingStateChangedDetail {
+  readonly eventId: string;
+  readonly scope: TradingScope;
+  readonly accountId: string | null;
+  readonly state: TradingStateRecord['state'];
+  readonly previousState: TradingStateRecord['state'];
+  readonly reason: string;
+  readonly changedBy: string;
+  readonly changedAt: string;
+  readonly version: number;
+  /** The HTTP request that made the change. */
+  readonly requestId: string;
+}
+
+export type TradingStateOutcome =
+  | { readonly kind: 'not_found' }
+  | {
+      readonly kind: 'changed' | 'unchanged';
+      readonly record: TradingStateRecord;
+      readonly event: TradingStateChangedDetail | null;
+    };
+
+/** The recorded state of a scope (consistent read); `not_found` for an account without a record. */
+export async function readTradingState(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  scope: ControlScope,
+): Promise<{ kind: 'not_found' } | { kind: 'found'; record: TradingStateRecord | null }> {
+  const got = await doc.send(
+    new GetCommand({ TableName: table, Key: { pk: controlsPk(scope) }, ConsistentRead: true }),
+  );
+  if (got.Item === undefined && scope.scope === 'account') return { kind: 'not_found' };
+  const stored = got.Item?.tradingState;
+  if (stored === undefined) return { kind: 'found', record: null };
+  const parsed = storedTradingStateSchema.safeParse(stored);
+  if (!parsed.success) throw new Error(`unreadable trading state on ${controlsPk(scope)}`);
+  return { kind: 'found', record: parsed.data };
+}
+
+const eventIdOf = (scope: ControlScope, version: number) =>
+  `trading-state:${scope.scope === 'firm' ? 'firm' : `account:${scope.accountId}`}:${version}`;
+
+/**
+ * Sets a scope's state (an operator's request): the state and its event in one conditional
+ * transaction, then the event on the bus. A request that sets what is already recorded changes
+ * nothing and publishes the recorded event again (same `eventId`: a retry after a lost publish).
+ */
+export async function changeTradingState(
+  deps: { readonly doc: DynamoDBDocumentClient; readonly table: string; readonly busName: string },
+  scope: ControlScope,
+  change: TradingStateChange,
+  requestId: string,
+): Promise<TradingStateOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await readTradingState(deps.doc, deps.table, scope);
+    if (current.kind === 'not_found') return { kind: 'not_found' };
+    const decision = decideTradingStateChange(current.record, change);
+    if (decision.kind === 'unchanged') {
+      // A retry: the change is recorded. Its event goes on the bus only if its publish was lost
+      // (the event item is marked `published` once it is on the bus): nothing is sent twice.
+      const key = { pk: `trading-state-event#${eventIdOf(scope, decision.record.version)}` };
+      const recorded = await deps.doc.send(
+        new GetCommand({ TableName: deps.table, Key: key, ConsistentRead: true }),
+      );
+      const { pk: _pk, type: _type, published, ...stored } = (recorded.Item ?? {}) as Record<string, unknown>;
+      const event = recorded.Item === undefined ? null : (stored as unknown as TradingStateChangedDetail);
+      if (event !== null && published !== true) await publishRecorded(deps, event);
+      return { kind: 'unchanged', record: decision.record, event };
+    }
+    const { record, previous } = decision;
+    const event: TradingStateChangedDetail = {
+      eventId: eventIdOf(scope, record.version),
+      scope: scope.scope,
+      accountId: scope.scope === 'account' ? scope.accountId : null,
+      state: record.state,
+      previousState: previous.state,
+      reason: record.reason,
+      changedBy: record.changedBy,
+      changedAt: record.changedAt,
+      version: record.version,
+      requestId,
+    };
+    try {
+      await deps.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: deps.table,
+                Key: { pk: controlsPk(scope) },
+                UpdateExpression: 'SET tradingState = :state',
+                // The version read is still the version stored (none for a scope never set); an
+                // account must exist (a typo in the id opens no account).
+                ConditionExpression:
+                  previous.version === 0
+                    ? scope.scope === 'account'
+                      ? 'attribute_exists(pk) AND attribute_not_exists(tradingState)'
+                      : 'attribute_not_exists(tradingState)'
+                    : 'tradingState.version = :version',
+                ExpressionAttributeValues: {
+                  ':state': record,
+                  ...(previous.version === 0 ? {} : { ':version': previous.version }),
+                },
+              },
+            },
+            {
+              Put: {
+                TableName: deps.table,
+                Item: { pk: `trading-state-event#${event.eventId}`, type: TRADING_STATE_CHANGED, ...event },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      );
+      await publishRecorded(deps, event);
+      return { kind: 'changed', record, event };
+    } catch (err) {
+      // Another operator's change won the race: decide again on what it recorded.
+      if ((err as { name?: string }).name !== 'TransactionCanceledException' || attempt >= 3) throw err;
+    }
+  }
+}
+
+/** Publishes a recorded change and marks its event item published (a retry then sends nothing again). */
+async function publishRecorded(
+  deps: { readonly doc: DynamoDBDocumentClient; readonly table: string; readonly busName: string },
+  event: TradingStateChangedDetail,
+): Promise<void> {
+  await publish(deps.busName, event);
+  await deps.doc.send(
+    new UpdateCommand({
+      TableName: deps.table,
+      Key: { pk: `trading-state-event#${event.eventId}` },
+      UpdateExpression: 'SET published = :true',
+      ExpressionAttributeValues: { ':true': true },
+    }),
+  );
+}
+
+/** Publishes a recorded change on the bus (throws when it is not put: the caller answers 500, a retry re-publishes). */
+export async function publish(busName: string, event: TradingStateChangedDetail): Promise<void> {
+  const out = await eventBridge.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          EventBusName: busName,
+          Source: CONTROLS_SOURCE,
+          DetailType: TRADING_STATE_CHANGED,
+          Detail: JSON.stringify(event),
+        },
+      ],
+    }),
+  );
+  if ((out.FailedEntryCount ?? 0) > 0)
+    throw new Error(`TradingStateChanged not published: ${out.Entries?.[0]?.ErrorMessage ?? 'failed'}`);
+}
+
+/** Every account id of the accounts table (a firm-wide HALT's sweep; the table is small). */
+export async function allAccountIds(doc: DynamoDBDocumentClient, table: string): Promise<string[]> {
+  const ids: string[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new ScanCommand({
+        TableName: table,
+        FilterExpression: 'begins_with(pk, :account)',
+        ExpressionAttributeValues: { ':account': 'account#' },
+        ProjectionExpression: 'pk',
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) ids.push(String(item.pk).slice('account#'.length));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return ids;
+}
+
+/** A stored limit: a non-negative decimal text. */
+const limitText = z.string().check(z.regex(/^\d{1,15}(\.\d{1,9})?$/, 'must be a non-negative decimal'));
+
+/** A limits policy as stored and as an operator sends it (core aggregate-limits.ts). */
+export const limitsPolicyBody = z.strictObject({
+  daily_notional: z.nullable(limitText),
+  open_exposure: z.nullable(limitText),
+  modifies_per_second: z.nullable(z.number().check(z.int(), z.nonnegative(), z.lte(10_000))),
+  symbols: z.optional(
+    z.record(
+      z.string().check(z.regex(/^[A-Za-z0-9.]{1,16}$/, 'must be a symbol')),
+      z.strictObject({
+        max_order_qty: z.optional(z.nullable(limitText)),
+        price_collar_percent: z.optional(z.nullable(limitText)),
+      }),
+    ),
+  ),
+});
+export type LimitsPolicyBody = z.output<typeof limitsPolicyBody>;
+
+export const storedLimitsPolicySchema = z.object({
+  version: z.number().check(z.int(), z.nonnegative()),
+  dailyNotional: z.nullable(z.string()),
+  openExposure: z.nullable(z.string()),
+  modifiesPerSecond: z.nullable(z.number()),
+  symbols: z.record(
+    z.string(),
+    z.object({
+      maxOrderQty: z.optional(z.nullable(z.string())),
+      priceCollarPercent: z.optional(z.nullable(z.string())),
+    }),
+  ),
+  changedBy: z.string(),
+  changedAt: z.string(),
+});
+
+/** The firm's limits policy from its controls item (undefined: never set). */
+export function firmLimitsPolicyOf(
+  item: Record<string, unknown> | undefined,
+): { ok: true; policy: LimitsPolicy | null } | { ok: false; problem: string } {
+  if (item?.limitsPolicy === undefined) return { ok: true, policy: null };
+  const parsed = storedLimitsPolicySchema.safeParse(item.limitsPolicy);
+  return parsed.success
+    ? { ok: true, policy: parsed.data }
+    : { ok: false, problem: `the firm's limits policy (${FIRM_CONTROLS_PK}) is unreadable` };
+}
+
+export const LIMITS_POLICY_CHANGED = 'LimitsPolicyChanged';
+
+/** The policy an operator's body sets, as the next version of `current`. */
+export function nextPolicy(
+  current: LimitsPolicy | null,
+  body: LimitsPolicyBody,
+  changedBy: string,
+  at: string,
+): LimitsPolicy {
+  const symbols: Record<string, { maxOrderQty?: string | null; priceCollarPercent?: string | null }> = {};
+  for (const [symbol, l] of Object.entries(body.symbols ?? {}))
+    symbols[symbol.toUpperCase()] = {
+      ...(l.max_order_qty === undefined ? {} : { maxOrderQty: l.max_order_qty }),
+      ...(l.price_collar_percent === undefined ? {} : { priceCollarPercent: l.price_collar_percent }),
+    };
+  return {
+    version: (current?.version ?? 0) + 1,
+    dailyNotional: body.daily_notional,
+    openExposure: body.open_exposure,
+    modifiesPerSecond: body.modifies_per_second,
+    symbols,
+    changedBy,
+    changedAt: at,
+  };
+}
+
+/** A policy as the API shows it (snake case, as the body that sets it). */
+export function policyView(p: LimitsPolicy | null) {
+  const policy = p ?? NO_POLICY;
+  return {
+    version: policy.version,
+    daily_notional: policy.dailyNotional,
+    open_exposure: policy.openExposure,
+    modifies_per_second: policy.modifiesPerSecond,
+    symbols: Object.fromEntries(
+      Object.entries(policy.symbols).map(([s, l]) => [
+        s,
+        { max_order_qty: l.maxOrderQty ?? null, price_collar_percent: l.priceCollarPercent ?? null },
+      ]),
+    ),
+    changed_by: policy.changedBy || null,
+    changed_at: policy.changedAt || null,
+  };
+}
+
+/** The recorded policy of a scope (consistent read); `not_found` for an account without a record. */
+export async function readLimitsPolicy(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  scope: ControlScope,
+): Promise<{ kind: 'not_found' } | { kind: 'found'; policy: LimitsPolicy | null }> {
+  const got = await doc.send(
+    new GetCommand({ TableName: table, Key: { pk: controlsPk(scope) }, ConsistentRead: true }),
+  );
+  if (got.Item === undefined && scope.scope === 'account') return { kind: 'not_found' };
+  if (got.Item?.limitsPolicy === undefined) return { kind: 'found', policy: null };
+  const parsed = storedLimitsPolicySchema.safeParse(got.Item.limitsPolicy);
+  if (!parsed.success) throw new Error(`unreadable limits policy on ${controlsPk(scope)}`);
+  return { kind: 'found', policy: parsed.data };
+}
+
+/**
+ * Sets a scope's limits policy: the next version and its `LimitsPolicyChanged` event in one
+ * conditional transaction (the version read is the version replaced), then the event on the bus.
+ * A body equal to the policy in force changes nothing (a retry records nothing twice).
+ */
+export async function changeLimitsPolicy(
+  deps: { readonly doc: DynamoDBDocumentClient; readonly table: string; readonly busName: string },
+  scope: ControlScope,
+  body: LimitsPolicyBody,
+  changedBy: string,
+  at: string,
+  requestId: string,
+): Promise<{ kind: 'not_found' } | { kind: 'changed' | 'unchanged'; policy: LimitsPolicy }> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await readLimitsPolicy(deps.doc, deps.table, scope);
+    if (current.kind === 'not_found') return { kind: 'not_found' };
+    const next = nextPolicy(current.policy, body, changedBy, at);
+    const same = (p: LimitsPolicy) => JSON.stringify({ ...p, version: 0, changedBy: '', changedAt: '' });
+    if (current.policy !== null && same(current.policy) === same(next))
+      return { kind: 'unchanged', policy: current.policy };
+    const previousVersion = current.policy?.version ?? 0;
+    const eventId = `limits-policy:${scope.scope === 'firm' ? 'firm' : `account:${scope.accountId}`}:${next.version}`;
+    const event = {
+      eventId,
+      scope: scope.scope,
+      accountId: scope.scope === 'account' ? scope.accountId : null,
+      policy: next,
+      previousVersion,
+      requestId,
+    };
+    try {
+      await deps.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: deps.table,
+                Key: { pk: controlsPk(scope) },
+                UpdateExpression: 'SET limitsPolicy = :policy',
+                ConditionExpression:
+                  previousVersion === 0
+                    ? scope.scope === 'account'
+                      ? 'attribute_exists(pk) AND attribute_not_exists(limitsPolicy)'
+                      : 'attribute_not_exists(limitsPolicy)'
+                    : 'limitsPolicy.version = :version',
+                ExpressionAttributeValues: {
+                  ':policy': next,
+                  ...(previousVersion === 0 ? {} : { ':version': previousVersion }),
+                },
+              },
+            },
+            {
+              Put: {
+                TableName: deps.table,
+                Item: { pk: `limits-policy-event#${eventId}`, type: LIMITS_POLICY_CHANGED, ...event },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      );
+      const out = await eventBridge.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              EventBusName: deps.busName,
+              Source: CONTROLS_SOURCE,
+              DetailType: LIMITS_POLICY_CHANGED,
+              Detail: JSON.stringify(event),
+            },
+          ],
+        }),
+      );
+      if ((out.FailedEntryCount ?? 0) > 0) throw new Error('LimitsPolicyChanged not published');
+      return { kind: 'changed', policy: next };
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'TransactionCanceledException' || attempt >= 3) throw err;
+    }
+  }
+}

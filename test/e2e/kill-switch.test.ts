@@ -1,0 +1,411 @@
+/**
+ * The kill switch end to end (issue 16, SEC Rule 15c3-5), through the HTTP API against the shared
+ * local mode, on an account of its own:
+ * - only an operator key may set a trading state; an operator key does not trade;
+ * - HALTED: the account's open orders are canceled at once, a new order is refused (403 40310000
+ *   naming the state and the scope), the change is a versioned TradingStateChanged on the bus;
+ * - REDUCING: an order that would add to the position is refused, one that reduces it goes through;
+ * - ACTIVE again: trading as usual; the firm-wide state applies to every account.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type BusEvent,
+  eventually,
+  OmsHttp,
+  type SharedOms,
+  seedAccount,
+  sharedTradingDayOms,
+} from './harness.js';
+
+jest.setTimeout(120_000);
+
+let oms: SharedOms;
+let http: OmsHttp;
+let trader: OmsHttp;
+let operator: OmsHttp;
+const accountId = `e2e-kill-${randomUUID().slice(0, 8)}`;
+const SYMBOL = 'E2EKILL';
+const statePath = `/v1/accounts/${accountId}/trading-state`;
+
+type Json = Record<string, unknown>;
+
+beforeAll(async () => {
+  ({ oms, http } = await sharedTradingDayOms());
+  const keyId = `PK${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
+  const secret = randomUUID();
+  await seedAccount(oms, { keyId, secret, accountId });
+  trader = new OmsHttp(oms.apiUrl, keyId, secret);
+  const opKey = `OP${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
+  const opSecret = randomUUID();
+  expect(
+    await http.expect(200, 'PUT', `/local/keys/${opKey}`, {
+      secret: opSecret,
+      account_id: accountId,
+      scope: 'operator',
+    }),
+  ).toMatchObject({ scope: 'operator' });
+  operator = new OmsHttp(oms.apiUrl, opKey, opSecret);
+  await http.pinQuote(SYMBOL, { bid: '20.00', ask: '20.02', ask_size: '1000', bid_size: '1000' });
+}, 120_000);
+
+afterAll(async () => {
+  // Whatever happened, the firm and the account trade again (files share the local mode).
+  await operator?.request('PUT', '/v1/trading-state', { state: 'ACTIVE', reason: 'e2e cleanup' });
+  await operator?.request('PUT', statePath, { state: 'ACTIVE', reason: 'e2e cleanup' });
+  await oms?.stop();
+});
+
+const controlEvents = async (): Promise<BusEvent[]> =>
+  (await http.expect<BusEvent[]>(200, 'GET', '/local/events')).filter(
+    (e) =>
+      e['detail-type'] === 'TradingStateChanged' &&
+      (e.detail as unknown as { accountId?: string }).accountId === accountId,
+  );
+
+it('only an operator key sets a trading state; an operator key does not trade', async () => {
+  const byTrader = await trader.request<Json>('PUT', statePath, { state: 'HALTED', reason: 'x' });
+  expect({ status: byTrader.status, ...byTrader.body }).toEqual({
+    status: 403,
+    code: 40310000,
+    message: 'forbidden: this route needs an operator key (scope operator); this API key has scope trade',
+  });
+  const placed = await operator.request<Json>('POST', '/v2/orders', {
+    symbol: SYMBOL,
+    qty: '1',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  expect({ status: placed.status, code: placed.body.code }).toEqual({ status: 403, code: 40310000 });
+  expect(placed.body.message).toMatch(/operator key/);
+  const bad = await operator.request<Json>('PUT', statePath, { state: 'STOPPED', reason: 'x' });
+  expect({ status: bad.status, ...bad.body }).toEqual({
+    status: 400,
+    code: 40010001,
+    message: 'state: must be one of ACTIVE, REDUCING, HALTED',
+  });
+  const unknown = await operator.request<Json>('PUT', '/v1/accounts/no-such-account-e2e/trading-state', {
+    state: 'HALTED',
+    reason: 'x',
+  });
+  expect({ status: unknown.status, ...unknown.body }).toEqual({
+    status: 404,
+    code: 40410000,
+    message: 'account not found',
+  });
+  expect(await operator.expect(200, 'GET', statePath)).toMatchObject({ state: 'ACTIVE', version: 0 });
+});
+
+it('HALTED: the account’s open orders are canceled at once and a new order is refused; REDUCING lets only reducing orders through; ACTIVE trades again', async () => {
+  // A position of 10 and two resting orders.
+  const bought = await trader.submit({
+    symbol: SYMBOL,
+    qty: '10',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await trader.untilStatus(bought.id, 'filled', 30_000);
+  await eventually(async () => {
+    const p = await trader.request<Json>('GET', `/v2/positions/${SYMBOL}`);
+    if (p.body.qty !== '10') throw new Error(`position ${JSON.stringify(p.body)}`);
+  }, 30_000);
+  const restingBuy = await trader.submit({
+    symbol: SYMBOL,
+    qty: '5',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '19',
+    time_in_force: 'gtc',
+  });
+  const restingSell = await trader.submit({
+    symbol: SYMBOL,
+    qty: '2',
+    side: 'sell',
+    type: 'limit',
+    limit_price: '21',
+    time_in_force: 'day',
+  });
+  await trader.untilStatus(restingBuy.id, 'new', 30_000);
+  await trader.untilStatus(restingSell.id, 'new', 30_000);
+
+  const halted = await operator.expect<Json>(200, 'PUT', statePath, {
+    state: 'HALTED',
+    reason: 'runaway strategy',
+  });
+  expect(halted).toMatchObject({
+    scope: 'account',
+    account_id: accountId,
+    state: 'HALTED',
+    reason: 'runaway strategy',
+    version: 1,
+    changed: true,
+  });
+  expect((halted.cancel_requested as { id: string }[]).map((c) => c.id).sort()).toEqual(
+    [restingBuy.id, restingSell.id].sort(),
+  );
+  // At once: no client action, both open orders end canceled.
+  await trader.untilStatus(restingBuy.id, 'canceled', 30_000);
+  await trader.untilStatus(restingSell.id, 'canceled', 30_000);
+
+  // The next order is refused, naming the state and the scope; nothing is written.
+  const count = async () =>
+    (await trader.request<Json[]>('GET', '/v2/orders?status=all&limit=500')).body.length;
+  const before = await count();
+  for (const order of [
+    { side: 'buy', qty: '1' },
+    { side: 'sell', qty: '1' },
+  ]) {
+    const refused = await trader.request<Json>('POST', '/v2/orders', {
+      symbol: SYMBOL,
+      type: 'market',
+      time_in_force: 'day',
+      ...order,
+    });
+    expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 403, code: 40310000 });
+    expect(refused.body.message).toMatch(
+      new RegExp(`^trading_halted: trading is HALTED for account ${accountId} \\(runaway strategy; set by `),
+    );
+    expect(refused.body.refusals).toEqual([
+      expect.objectContaining({ rule: 'trading_halted', limit: `HALTED (account ${accountId}, version 1)` }),
+    ]);
+  }
+  expect(await count()).toBe(before);
+
+  // The same PUT again (a retry): nothing new is recorded, the sweep finds nothing open.
+  expect(
+    await operator.expect<Json>(200, 'PUT', statePath, { state: 'HALTED', reason: 'runaway strategy' }),
+  ).toMatchObject({
+    version: 1,
+    changed: false,
+    cancel_requested: [],
+  });
+  expect(await operator.expect(200, 'GET', statePath)).toMatchObject({ state: 'HALTED', version: 1 });
+
+  // REDUCING: a buy (adds to the long) is refused; a sell of part of the long goes through.
+  await operator.expect(200, 'PUT', statePath, { state: 'REDUCING', reason: 'winding down' });
+  const buy = await trader.request<Json>('POST', '/v2/orders', {
+    symbol: SYMBOL,
+    qty: '1',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  expect({ status: buy.status, code: buy.body.code }).toEqual({ status: 403, code: 40310000 });
+  expect(buy.body.message).toMatch(
+    /^reducing_only: trading is REDUCING for account .* buy of 1 E2EKILL exceeds the 0 it can reduce/,
+  );
+  const tooMuch = await trader.request<Json>('POST', '/v2/orders', {
+    symbol: SYMBOL,
+    qty: '11',
+    side: 'sell',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  expect(tooMuch.body.refusals).toEqual([expect.objectContaining({ rule: 'reducing_only' })]);
+  const reduce = await trader.submit({
+    symbol: SYMBOL,
+    qty: '4',
+    side: 'sell',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await trader.untilStatus(reduce.id, 'filled', 30_000);
+
+  // Each change is a versioned TradingStateChanged on the bus: who, why, when, the state before.
+  await eventually(async () => {
+    const events = (await controlEvents()).map((e) => e.detail as unknown as Json);
+    expect(events.map((e) => [e.version, e.previousState, e.state])).toEqual([
+      [1, 'ACTIVE', 'HALTED'],
+      [2, 'HALTED', 'REDUCING'],
+    ]);
+    expect(events[0]).toMatchObject({
+      scope: 'account',
+      reason: 'runaway strategy',
+      changedBy: expect.any(String),
+    });
+  }, 15_000);
+
+  await operator.expect(200, 'PUT', statePath, { state: 'ACTIVE', reason: 'reviewed' });
+  const again = await trader.submit({
+    symbol: SYMBOL,
+    qty: '1',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await trader.untilStatus(again.id, 'filled', 30_000);
+});
+
+it('the firm-wide state applies to every account: REDUCING firm-wide refuses a buy that adds, ACTIVE lifts it', async () => {
+  try {
+    expect(
+      await operator.expect<Json>(200, 'PUT', '/v1/trading-state', {
+        state: 'REDUCING',
+        reason: 'firm drill',
+      }),
+    ).toMatchObject({
+      scope: 'firm',
+      state: 'REDUCING',
+      changed: true,
+    });
+    const buy = await trader.request<Json>('POST', '/v2/orders', {
+      symbol: SYMBOL,
+      qty: '1',
+      side: 'buy',
+      type: 'market',
+      time_in_force: 'day',
+    });
+    expect({ status: buy.status, code: buy.body.code }).toEqual({ status: 403, code: 40310000 });
+    expect(buy.body.message).toMatch(/^reducing_only: trading is REDUCING firm-wide \(firm drill; /);
+  } finally {
+    await operator.expect(200, 'PUT', '/v1/trading-state', { state: 'ACTIVE', reason: 'drill over' });
+  }
+  // qty 2: the previous test's buy of 1 may still be within the duplicate window.
+  const after = await trader.submit({
+    symbol: SYMBOL,
+    qty: '2',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await trader.untilStatus(after.id, 'filled', 30_000);
+});
+
+it('aggregate limits in a versioned policy: per-symbol size, daily notional and modify rate refuse citing rule, limit and policy_version', async () => {
+  const policyPath = `/v1/accounts/${accountId}/limits-policy`;
+  const bad = await operator.request<Json>('PUT', policyPath, {
+    daily_notional: 'lots',
+    open_exposure: null,
+    modifies_per_second: null,
+  });
+  expect({ status: bad.status, ...bad.body }).toMatchObject({
+    status: 400,
+    code: 40010001,
+    message: expect.stringMatching(/^daily_notional: /),
+  });
+  const byTrader = await trader.request<Json>('GET', policyPath);
+  expect(byTrader.status).toBe(403);
+
+  // The day's notional so far is what this file bought; the limit leaves room for about $200 more.
+  const set = async (daily: string) =>
+    operator.expect<Json>(200, 'PUT', policyPath, {
+      daily_notional: daily,
+      open_exposure: null,
+      modifies_per_second: 1,
+      symbols: { [SYMBOL]: { max_order_qty: '50' } },
+    });
+  const first = await set('1000000');
+  const version = first.version as number;
+  expect(first).toMatchObject({ scope: 'account', changed: true, modifies_per_second: 1 });
+
+  const big = await trader.request<Json>('POST', '/v2/orders', {
+    symbol: SYMBOL,
+    qty: '51',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '19',
+    time_in_force: 'day',
+  });
+  expect({ status: big.status, code: big.body.code }).toEqual({ status: 403, code: 40310000 });
+  expect(big.body.refusals).toEqual([
+    expect.objectContaining({
+      rule: 'symbol_max_qty',
+      limit: '50',
+      policy_version: version,
+      policy_scope: 'account',
+    }),
+  ]);
+
+  // Modify rate 1 per second: two replaces in the same second, the second refused 429.
+  const resting = await trader.submit({
+    symbol: SYMBOL,
+    qty: '3',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '18',
+    time_in_force: 'day',
+  });
+  await trader.untilStatus(resting.id, 'new', 30_000);
+  await eventually(async () => {
+    const answers = await Promise.all([
+      trader.request<Json>('PATCH', `/v2/orders/${resting.id}`, { limit_price: '18.01' }),
+      trader.request<Json>('PATCH', `/v2/orders/${resting.id}`, { limit_price: '18.02' }),
+    ]);
+    const limited = answers.find((a) => a.status === 429);
+    if (limited === undefined) throw new Error(`no 429: ${answers.map((a) => a.status)}`);
+    expect(limited.body).toMatchObject({
+      code: 42910000,
+      refusals: [expect.objectContaining({ rule: 'modify_rate', limit: '1', policy_version: version })],
+    });
+  }, 30_000);
+  // Clear the book with the kill switch: an order whose replace was still outstanding at the sweep
+  // could not be canceled then (its replacement opens after it); the same PUT again sweeps again.
+  await eventually(async () => {
+    await operator.expect(200, 'PUT', statePath, { state: 'HALTED', reason: 'policy test sweep' });
+    const open = await trader.expect<Json[]>(200, 'GET', '/v2/orders?status=open');
+    if (open.length > 0) throw new Error(`still open: ${open.map((o) => `${o.id} ${o.status}`)}`);
+  }, 30_000);
+  await operator.expect(200, 'PUT', statePath, { state: 'ACTIVE', reason: 'policy test sweep done' });
+
+  // Daily notional: a limit just above today's total leaves room for one more small order.
+  const day = await operator.expect<Json>(200, 'PUT', policyPath, {
+    daily_notional: '1',
+    open_exposure: null,
+    modifies_per_second: null,
+  });
+  const refused = await trader.request<Json>('POST', '/v2/orders', {
+    symbol: SYMBOL,
+    qty: '1',
+    side: 'sell',
+    type: 'limit',
+    limit_price: '20',
+    time_in_force: 'day',
+  });
+  expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 403, code: 40310000 });
+  expect(refused.body.refusals).toEqual([
+    expect.objectContaining({ rule: 'daily_notional', limit: '1', policy_version: day.version }),
+  ]);
+  expect(refused.body.message).toMatch(
+    /^daily_notional: order notional 20\.00 alone exceeds the account's limit 1 \(trading day \d{4}-\d\d-\d\d, New York; account policy version \d+\)$/,
+  );
+
+  // A limit above what the day holds: the day total decides (it counts every order accepted today).
+  await operator.expect(200, 'PUT', policyPath, {
+    daily_notional: '100000',
+    open_exposure: null,
+    modifies_per_second: null,
+  });
+  const ok = await trader.submit({
+    symbol: SYMBOL,
+    qty: '1',
+    side: 'sell',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await trader.untilStatus(ok.id, 'filled', 30_000);
+  const tight = await operator.expect<Json>(200, 'PUT', policyPath, {
+    // Well below what the day holds (everything this account bought and sold today), above the order.
+    daily_notional: '50',
+    open_exposure: null,
+    modifies_per_second: null,
+  });
+  const over = await trader.request<Json>('POST', '/v2/orders', {
+    symbol: SYMBOL,
+    qty: '2',
+    side: 'sell',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  expect(over.body.refusals).toEqual([
+    expect.objectContaining({ rule: 'daily_notional', policy_version: tight.version }),
+  ]);
+  expect(over.body.message).toMatch(
+    /plus the account's accepted notional today \d+\.\d\d exceeds the account's limit 50/,
+  );
+  await operator.expect(200, 'PUT', policyPath, {
+    daily_notional: null,
+    open_exposure: null,
+    modifies_per_second: null,
+  });
+});
