@@ -197,6 +197,8 @@ export class OmsStack extends Stack {
         this.streamConsumers.functions.OrderStream,
         this.inbound.orderRequested,
         this.orderApi.functions.cancelOrder,
+        // The kill switch's TradingStateChanged / LimitsPolicyChanged (stockbot.oms.controls).
+        this.orderApi.functions.tradingState,
         this.tradeStream.session,
         this.tradeStream.backlogWorker,
         gateway.applyExecutionReport,
