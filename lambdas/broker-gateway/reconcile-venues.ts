@@ -1,5 +1,5 @@
 /**
- * Reconciliation with the venues (issue 16; EventBridge schedule, every 2 minutes; local mode runs
+ * Reconciliation with the venues (issue 16; EventBridge schedule, every 5 minutes; local mode runs
  * it every few seconds from start-up, so a local mode restarted on its data directory reconciles
  * at once). Each pass asks every venue, through the venue port's status queries, what it works
  * (`openOrders`) and what it executed since the last pass (`executionsSince`), sets that against
