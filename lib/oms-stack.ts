@@ -4,10 +4,11 @@
  * - `oms:strategyPrincipalArns`: principals allowed to put stockbot.strategy events (list).
  * - `oms:jwtIssuer`, `oms:jwtAudience`, `oms:jwksUrl`: Bearer JWT verification (unset: refused).
  * - `oms:sessionClose` (HH:MM America/New_York), `oms:venueName`, `oms:riskGuardianUrl`.
+ * - `oms:pdtMode`: pattern day trader mode, `finra_4210_legacy` (default) or `none`.
  */
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { ORDER_TYPES, parseVenueOrderTypes } from '../lambdas/core/index.js';
+import { ORDER_TYPES, parsePdtMode, parseVenueOrderTypes } from '../lambdas/core/index.js';
 import { DEFAULT_VENUE_NAME, ENV } from '../lambdas/platform/config.js';
 import { AlgoOrders } from './algo-orders.js';
 import { BrokerGateway } from './broker-gateway.js';
@@ -120,6 +121,17 @@ export class OmsStack extends Stack {
       bus: this.events.bus,
       sessionClose,
     });
+    // Pattern day trader mode (issue 16, core day-trading.ts): where pre-trade risk runs and the account reads.
+    const pdtMode = parsePdtMode(this.stringContext('oms:pdtMode'));
+    const api = this.orderApi.functions;
+    for (const fn of [
+      api.createOrder,
+      api.replaceOrder,
+      api.closePositions,
+      api.account,
+      this.inbound.orderRequested,
+    ])
+      fn.addEnvironment(ENV.pdtMode, pdtMode);
     // The Data Warehouse (issue 15): orders, executions and TCA as Parquet for Athena (lib/data-warehouse.ts).
     this.dataWarehouse = new DataWarehouse(this, 'DataWarehouse', { bus: this.events.bus });
     this.operations = new Operations(this, 'Operations', {

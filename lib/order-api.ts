@@ -60,6 +60,9 @@ export const ORDER_ROUTES = [
   { method: HttpMethod.GET, path: '/v2/orders/{order_id}/tca', fn: 'orderTca' },
   { method: HttpMethod.GET, path: '/v1/reports/executions', fn: 'reports' },
   { method: HttpMethod.GET, path: '/v1/reports/best-execution', fn: 'reports' },
+  { method: HttpMethod.POST, path: '/v1/locates', fn: 'locates' },
+  { method: HttpMethod.GET, path: '/v1/locates', fn: 'locates' },
+  { method: HttpMethod.GET, path: '/v1/locates/{locate_id}', fn: 'locates' },
   { method: HttpMethod.PATCH, path: '/v2/orders/{order_id}', fn: 'replaceOrder' },
   { method: HttpMethod.DELETE, path: '/v2/orders/{order_id}', fn: 'cancelOrder' },
   { method: HttpMethod.DELETE, path: '/v2/orders', fn: 'cancelOrder' },
@@ -135,7 +138,9 @@ export class OrderApi extends Construct {
     const createOrder = apiFunction('CreateOrder', HANDLERS.createOrder, 'POST /v2/orders');
     useTable(createOrder, stores.events, ENV.eventStoreTable, 'readWrite');
     useTable(createOrder, stores.idempotency, ENV.idempotencyTable, 'readWrite');
-    useTable(createOrder, stores.accounts, ENV.accountsTable, 'read');
+    // Writes the account's locate book: a short sale of a hard-to-borrow symbol takes its located
+    // shares in the placing transaction (issue 16, lambdas/orders/locate-book.ts).
+    useTable(createOrder, stores.accounts, ENV.accountsTable, 'readWrite');
     useTable(createOrder, stores.orders, ENV.ordersTable, 'read');
     useTable(createOrder, market, ENV.marketTable, 'read');
     useTable(createOrder, stores.assets, ENV.assetsTable, 'read');
@@ -212,6 +217,15 @@ export class OrderApi extends Construct {
       'GET /v1/reports/executions, /v1/reports/best-execution',
     );
     useTable(reports, stores.orders, ENV.ordersTable, 'read');
+    // Reg SHO locates (issue 16): the account's locate book and the borrow desk (ACCOUNTS_TABLE
+    // items), the asset master (easy to borrow needs none).
+    const locates = apiFunction(
+      'Locates',
+      HANDLERS.locates,
+      'POST/GET /v1/locates, GET /v1/locates/{locate_id}',
+    );
+    useTable(locates, stores.accounts, ENV.accountsTable, 'readWrite');
+    useTable(locates, stores.assets, ENV.assetsTable, 'read');
 
     // DELETE /v2/orders answers at once; the cancels are this worker's, one queued request per order.
     this.cancelAllWorker = omsFunction(this, 'CancelAllWorker', {
@@ -243,6 +257,7 @@ export class OrderApi extends Construct {
       orderWorkflow,
       orderTca,
       reports,
+      locates,
     };
 
     const authorizer = new HttpLambdaAuthorizer('KeyPairOrJwt', this.authorizer, {

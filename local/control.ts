@@ -15,6 +15,8 @@
  *   PUT /local/accounts/{account_id} {"cash","multiplier","shorting_enabled","pattern_day_trader",
  *                                    "trading_blocked","account_blocked"}: the account's money and permissions
  *   GET /local/accounts/{account_id} the account's record (its API keys are other items)
+ *   PUT /local/borrow/{symbol}      {"available": whole shares}: what the simulated borrow desk can lend
+ *                                    of the symbol (locates take from it; none set: nothing); GET reads it
  *   GET /local/queues/{name}        the messages a queue holds (its logical id without CDK's hash,
  *                                    e.g. EventsPortfolioManagerQueue), bodies parsed, not received
  *   GET /local/health
@@ -40,15 +42,18 @@ import {
   defaultAsset,
   describeFieldErrors,
   formatNanos,
+  newYorkDate,
   parseNanos,
   toAlpacaAsset,
   VENUE_NAMES,
   VENUE_PROFILES,
 } from '../lambdas/core/index.js';
 import { type ApiScope, apiKeyItem } from '../lambdas/orders/accounts.js';
+import { borrowDeskPk } from '../lambdas/orders/borrow-desk.js';
 import {
   assetFromItem,
   assetToItem,
+  restrictionAttributes,
   setVenueDown,
   TableMarketData,
   VENUE_HEALTH_KEY,
@@ -354,6 +359,39 @@ export function createLocalControl(deps: LocalControlDeps) {
         await deps.doc.send(new PutCommand({ TableName: accountsTable(), Item: item }));
         return json(200, { key_id: keyId, account_id: accountId, scope, status: item.status });
       }
+      case 'PUT borrow/{id}': {
+        // The simulated borrow desk (issue 16, lambdas/orders/borrow-desk.ts): {"available": whole
+        // shares} it can lend of the symbol; locates take from it.
+        const body = parseJson(req.body);
+        if (!body.ok) return problem(400, 'invalid_body', 'body: must be a JSON object');
+        const { available, ...rest } = body.value;
+        const extra = Object.keys(rest);
+        if (extra.length > 0)
+          return problem(400, 'invalid_body', `${extra[0]}: is not a borrow desk setting (available)`);
+        const n =
+          typeof available === 'string' && /^\d{1,12}$/.test(available) ? Number(available) : available;
+        if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
+          return problem(400, 'invalid_body', 'available: must be a whole number of shares, 0 or more');
+        const symbol = (id as string).toUpperCase();
+        await deps.doc.send(
+          new PutCommand({
+            TableName: accountsTable(),
+            Item: { pk: borrowDeskPk(symbol), symbol, available: n },
+          }),
+        );
+        return json(200, { symbol, available: n });
+      }
+      case 'GET borrow/{id}': {
+        const symbol = (id as string).toUpperCase();
+        const got = await deps.doc.send(
+          new GetCommand({
+            TableName: accountsTable(),
+            Key: { pk: borrowDeskPk(symbol) },
+            ConsistentRead: true,
+          }),
+        );
+        return json(200, { symbol, available: Number(got.Item?.available ?? 0) });
+      }
       case 'GET accounts/{id}': {
         const got = await deps.doc.send(
           new GetCommand({ TableName: accountsTable(), Key: { pk: `account#${id}` }, ConsistentRead: true }),
@@ -453,7 +491,15 @@ async function pinQuote(
         held = {}; // an unreadable item: the pin replaces its quote, its tape stays as it is
       }
     }
-    const { symbol, ...quote } = { ...item, ...held } as unknown as Record<string, unknown>;
+    // Reg SHO Rule 201: a pinned last 10% or more below the previous close triggers the restriction.
+    const prevClose = parseNanos(String(item.prevClose ?? stored?.prevClose ?? ''));
+    const restriction = restrictionAttributes(
+      stored,
+      typeof prevClose === 'bigint' ? prevClose : null,
+      parseNanos(item.last) as bigint,
+      newYorkDate(now),
+    );
+    const { symbol, ...quote } = { ...item, ...held, ...restriction } as unknown as Record<string, unknown>;
     const names = Object.keys(quote);
     const readAt = typeof stored?.updatedAt === 'string' ? stored.updatedAt : null;
     try {

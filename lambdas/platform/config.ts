@@ -41,6 +41,8 @@ export const ENV = {
   warehouseStreamTables: 'WAREHOUSE_STREAM_TABLES',
   /** Issue 16: how long a cancel or replace may be outstanding before the in-flight check acts (ms). */
   inFlightThresholdMs: 'OMS_IN_FLIGHT_THRESHOLD_MS',
+  /** Pattern day trader mode (issue 16, core day-trading.ts): `finra_4210_legacy` (default) or `none`. */
+  pdtMode: 'OMS_PDT_MODE',
 } as const;
 
 /**
