@@ -49,7 +49,8 @@ export class InboundOrders extends Construct {
     });
     useTable(this.orderRequested, stores.events, ENV.eventStoreTable, 'readWrite');
     useTable(this.orderRequested, stores.idempotency, ENV.idempotencyTable, 'readWrite');
-    useTable(this.orderRequested, stores.accounts, ENV.accountsTable, 'read');
+    // readWrite: a short sale of a hard-to-borrow symbol takes its located shares (issue 16).
+    useTable(this.orderRequested, stores.accounts, ENV.accountsTable, 'readWrite');
     useTable(this.orderRequested, stores.orders, ENV.ordersTable, 'read');
     useTable(this.orderRequested, props.market, ENV.marketTable, 'read');
     useTable(this.orderRequested, stores.assets, ENV.assetsTable, 'read');

@@ -7,11 +7,12 @@
  * - `oms:sessionClose` (HH:MM America/New_York), `oms:venueName`, `oms:riskGuardianUrl`.
  * - `oms:auditRetentionDays` (default 2555), `oms:catReporterImid` (default STKB): the CAT-shaped
  *   export's WORM bucket (lib/regulatory-export.ts).
+ * - `oms:pdtMode`: pattern day trader mode, `finra_4210_legacy` (default) or `none`.
  */
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { ORDER_TYPES, parseVenueOrderTypes } from '../lambdas/core/index.js';
+import { ORDER_TYPES, parsePdtMode, parseVenueOrderTypes } from '../lambdas/core/index.js';
 import { DEFAULT_VENUE_NAME, ENV } from '../lambdas/platform/config.js';
 import { AlgoOrders } from './algo-orders.js';
 import { BrokerGateway } from './broker-gateway.js';
@@ -130,6 +131,17 @@ export class OmsStack extends Stack {
       bus: this.events.bus,
       sessionClose,
     });
+    // Pattern day trader mode (issue 16, core day-trading.ts): where pre-trade risk runs and the account reads.
+    const pdtMode = parsePdtMode(this.stringContext('oms:pdtMode'));
+    const api = this.orderApi.functions;
+    for (const fn of [
+      api.createOrder,
+      api.replaceOrder,
+      api.closePositions,
+      api.account,
+      this.inbound.orderRequested,
+    ])
+      fn.addEnvironment(ENV.pdtMode, pdtMode);
     // The Data Warehouse (issue 15): orders, executions and TCA as Parquet for Athena (lib/data-warehouse.ts).
     this.dataWarehouse = new DataWarehouse(this, 'DataWarehouse', { bus: this.events.bus });
     // The CAT-shaped daily export and the event store's archive, on WORM storage (issue 16).

@@ -62,6 +62,9 @@ export const ORDER_ROUTES = [
   { method: HttpMethod.GET, path: '/v1/exceptions', fn: 'exceptions' },
   { method: HttpMethod.POST, path: '/v1/exceptions/{exception_id}/resolve', fn: 'exceptions' },
   { method: HttpMethod.GET, path: '/v1/reports/best-execution', fn: 'reports' },
+  { method: HttpMethod.POST, path: '/v1/locates', fn: 'locates' },
+  { method: HttpMethod.GET, path: '/v1/locates', fn: 'locates' },
+  { method: HttpMethod.GET, path: '/v1/locates/{locate_id}', fn: 'locates' },
   { method: HttpMethod.PATCH, path: '/v2/orders/{order_id}', fn: 'replaceOrder' },
   { method: HttpMethod.DELETE, path: '/v2/orders/{order_id}', fn: 'cancelOrder' },
   { method: HttpMethod.DELETE, path: '/v2/orders', fn: 'cancelOrder' },
@@ -147,7 +150,9 @@ export class OrderApi extends Construct {
     const createOrder = apiFunction('CreateOrder', HANDLERS.createOrder, 'POST /v2/orders');
     useTable(createOrder, stores.events, ENV.eventStoreTable, 'readWrite');
     useTable(createOrder, stores.idempotency, ENV.idempotencyTable, 'readWrite');
-    useTable(createOrder, stores.accounts, ENV.accountsTable, 'read');
+    // Writes the account's locate book: a short sale of a hard-to-borrow symbol takes its located
+    // shares in the placing transaction (issue 16, lambdas/orders/locate-book.ts).
+    useTable(createOrder, stores.accounts, ENV.accountsTable, 'readWrite');
     useTable(createOrder, stores.orders, ENV.ordersTable, 'read');
     useTable(createOrder, market, ENV.marketTable, 'read');
     useTable(createOrder, stores.assets, ENV.assetsTable, 'read');
@@ -245,6 +250,16 @@ export class OrderApi extends Construct {
     tradingState.addEnvironment(ENV.eventBusName, props.bus.eventBusName);
     props.bus.grantPutEventsTo(tradingState);
 
+    // Reg SHO locates (issue 16): the account's locate book and the borrow desk (ACCOUNTS_TABLE
+    // items), the asset master (easy to borrow needs none).
+    const locates = apiFunction(
+      'Locates',
+      HANDLERS.locates,
+      'POST/GET /v1/locates, GET /v1/locates/{locate_id}',
+    );
+    useTable(locates, stores.accounts, ENV.accountsTable, 'readWrite');
+    useTable(locates, stores.assets, ENV.assetsTable, 'read');
+
     // DELETE /v2/orders answers at once; the cancels are this worker's, one queued request per order.
     this.cancelAllWorker = omsFunction(this, 'CancelAllWorker', {
       entry: HANDLERS.cancelAllWorker,
@@ -277,6 +292,7 @@ export class OrderApi extends Construct {
       reports,
       exceptions,
       tradingState,
+      locates,
     };
 
     const authorizer = new HttpLambdaAuthorizer('KeyPairOrJwt', this.authorizer, {

@@ -19,6 +19,8 @@
  *   GET /local/accounts/{account_id} the account's record (its API keys are other items)
  *   PUT /local/strategies/{id}      {"account_ids": [...], "status"?}: the accounts the strategy's
  *                                    OrderRequested (source stockbot.strategy.<id>) may trade
+ *   PUT /local/borrow/{symbol}      {"available": whole shares}: what the simulated borrow desk can lend
+ *                                    of the symbol (locates take from it; none set: nothing); GET reads it
  *   GET /local/queues/{name}        the messages a queue holds (its logical id without CDK's hash,
  *                                    e.g. EventsPortfolioManagerQueue), bodies parsed, not received
  *   POST /local/regulatory-export?date=  the day's CAT-shaped export into the audit directory, and
@@ -53,6 +55,7 @@ import {
   defaultAsset,
   describeFieldErrors,
   formatNanos,
+  newYorkDate,
   parseNanos,
   toAlpacaAsset,
   VENUE_NAMES,
@@ -60,9 +63,11 @@ import {
 } from '../lambdas/core/index.js';
 import { type ApiScope, apiKeyItem } from '../lambdas/orders/accounts.js';
 import { strategyItemFromInput } from '../lambdas/orders/strategies.js';
+import { borrowDeskPk } from '../lambdas/orders/borrow-desk.js';
 import {
   assetFromItem,
   assetToItem,
+  restrictionAttributes,
   setVenueDown,
   TableMarketData,
   VENUE_HEALTH_KEY,
@@ -383,6 +388,39 @@ export function createLocalControl(deps: LocalControlDeps) {
         await deps.doc.send(new PutCommand({ TableName: accountsTable(), Item: built.item }));
         return json(200, built.item);
       }
+      case 'PUT borrow/{id}': {
+        // The simulated borrow desk (issue 16, lambdas/orders/borrow-desk.ts): {"available": whole
+        // shares} it can lend of the symbol; locates take from it.
+        const body = parseJson(req.body);
+        if (!body.ok) return problem(400, 'invalid_body', 'body: must be a JSON object');
+        const { available, ...rest } = body.value;
+        const extra = Object.keys(rest);
+        if (extra.length > 0)
+          return problem(400, 'invalid_body', `${extra[0]}: is not a borrow desk setting (available)`);
+        const n =
+          typeof available === 'string' && /^\d{1,12}$/.test(available) ? Number(available) : available;
+        if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
+          return problem(400, 'invalid_body', 'available: must be a whole number of shares, 0 or more');
+        const symbol = (id as string).toUpperCase();
+        await deps.doc.send(
+          new PutCommand({
+            TableName: accountsTable(),
+            Item: { pk: borrowDeskPk(symbol), symbol, available: n },
+          }),
+        );
+        return json(200, { symbol, available: n });
+      }
+      case 'GET borrow/{id}': {
+        const symbol = (id as string).toUpperCase();
+        const got = await deps.doc.send(
+          new GetCommand({
+            TableName: accountsTable(),
+            Key: { pk: borrowDeskPk(symbol) },
+            ConsistentRead: true,
+          }),
+        );
+        return json(200, { symbol, available: Number(got.Item?.available ?? 0) });
+      }
       case 'GET accounts/{id}': {
         const got = await deps.doc.send(
           new GetCommand({ TableName: accountsTable(), Key: { pk: `account#${id}` }, ConsistentRead: true }),
@@ -542,7 +580,15 @@ async function pinQuote(
         held = {}; // an unreadable item: the pin replaces its quote, its tape stays as it is
       }
     }
-    const { symbol, ...quote } = { ...item, ...held } as unknown as Record<string, unknown>;
+    // Reg SHO Rule 201: a pinned last 10% or more below the previous close triggers the restriction.
+    const prevClose = parseNanos(String(item.prevClose ?? stored?.prevClose ?? ''));
+    const restriction = restrictionAttributes(
+      stored,
+      typeof prevClose === 'bigint' ? prevClose : null,
+      parseNanos(item.last) as bigint,
+      newYorkDate(now),
+    );
+    const { symbol, ...quote } = { ...item, ...held, ...restriction } as unknown as Record<string, unknown>;
     const names = Object.keys(quote);
     const readAt = typeof stored?.updatedAt === 'string' ? stored.updatedAt : null;
     try {

@@ -281,6 +281,9 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
     // How long a cancel or replace may be outstanding before the in-flight check acts (issue 16).
     const inFlight = options.inFlightThresholdMs ?? process.env.OMS_IN_FLIGHT_THRESHOLD_MS;
     if (inFlight !== undefined && inFlight !== '') baseEnv.OMS_IN_FLIGHT_THRESHOLD_MS = String(inFlight);
+    // Pattern day trader mode (issue 16): the stack's `oms:pdtMode`, or OMS_PDT_MODE here.
+    if (process.env.OMS_PDT_MODE !== undefined && process.env.OMS_PDT_MODE !== '')
+      baseEnv.OMS_PDT_MODE = process.env.OMS_PDT_MODE;
     // A WebSocket stage's callback URL (`stage.callbackUrl`) reaches the management stand-in.
     const managementUrl = (api: string, stage: string) => `${awsUrl}/ws/${api}/${stage}`;
     const runtime = new LocalLambdaRuntime(topology.functions, {

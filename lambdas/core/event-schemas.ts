@@ -134,6 +134,8 @@ export const eventDataSchemas = {
         positionQty: z.optional(z.string().check(z.regex(/^-?\d+(\.\d+)?$/))),
         shortingEnabled: z.optional(z.boolean()),
         shortSale: z.optional(z.boolean()),
+        // The located shares a short sale of a hard-to-borrow asset took (issue 16).
+        locatedQty: z.optional(decimalText),
         // Absent on orders placed before the asset master; null: the symbol was not listed.
         asset: z.optional(
           z.nullable(

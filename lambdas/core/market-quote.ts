@@ -5,6 +5,7 @@
  * The reader is the market data port (platform/market-data.ts).
  */
 import { divideHalfEven, formatNanos, type Nanos, ONE, toValue18 } from './decimal.js';
+import type { ShortSaleRestriction } from './short-sales.js';
 
 /** A symbol's quote: each price positive or null (unreadable or absent), sizes likewise. */
 export interface MarketQuote {
@@ -27,6 +28,8 @@ export interface MarketQuote {
   readonly previousClose?: Nanos;
   /** An operator holds this quote (every venue shows it: core venues.ts). */
   readonly pinned?: boolean;
+  /** The symbol's last Rule 201 short sale restriction, as the tape recorded it (core short-sales.ts). */
+  readonly shortSaleRestriction?: ShortSaleRestriction;
 }
 
 /** The best bid and offer over several sources (one source: its own bid and ask). */

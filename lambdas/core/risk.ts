@@ -32,8 +32,15 @@
  *   its OrderSubmitted as `acceptedAgainst.shortSale`). A notional sell is sized at the reference
  *   price.
  * - `asset_not_shortable`: a short sale (as above, on an account that may sell short) of an asset
- *   the asset master lists as not shortable, or hard to borrow (Reg SHO Rule 203(b)(1): a short
- *   sale needs a locate, which the OMS does not take; easy-to-borrow assets stand as located).
+ *   the asset master lists as not shortable (or hard to borrow when the account's locates were not
+ *   read).
+ * - `locate_required`: a short sale of a hard-to-borrow asset whose short part the account's
+ *   located shares for the day do not cover (Reg SHO Rule 203(b)(1), core short-sales.ts;
+ *   easy-to-borrow assets stand as located). The placing transaction takes the shares.
+ * - `short_sale_restriction`: a short sale while the symbol's Rule 201 restriction is in effect,
+ *   not priced above the national best bid (core short-sales.ts).
+ * - `pattern_day_trader`: the order would be the fourth day trade in five business days of an
+ *   account with equity under $25,000, under the legacy FINRA 4210 mode (core day-trading.ts).
  * - `trading_halted` / `reducing_only`: the kill switch (core trading-state.ts): the account's or the
  *   firm's trading state is HALTED (nothing new), or REDUCING (only an order that reduces a position).
  * - `duplicate_order`: an order with the same symbol, side, qty/notional, type and limit price
@@ -52,6 +59,7 @@ import {
   policyRefusals,
 } from './aggregate-limits.js';
 import type { AssetFacts } from './asset.js';
+import { type DayTradingInputs, pdtRefusal } from './day-trading.js';
 import {
   formatNanos,
   formatValue18,
@@ -63,6 +71,14 @@ import {
   type Value18,
 } from './decimal.js';
 import type { OrderSpec } from './order-request.js';
+import { newYorkDate } from './session.js';
+import {
+  locateQtyOf,
+  locateRefusal,
+  restrictionInEffect,
+  rule201Refusal,
+  type ShortSaleRestriction,
+} from './short-sales.js';
 import type { AppliedSlippageThresholds } from './slippage.js';
 import { type TradingStateRule, type TradingStates, tradingStateRefusal } from './trading-state.js';
 
@@ -83,6 +99,8 @@ export interface RiskSnapshot {
   readonly shortingEnabled?: boolean;
   /** The order was accepted as a short sale (issue 13). */
   readonly shortSale?: boolean;
+  /** The located shares the order took when it was placed (Reg SHO 203(b)(1), issue 16). */
+  readonly locatedQty?: string;
   /**
    * The asset master's facts on the symbol (null: not listed). Absent on orders placed before the
    * asset master existed: their re-check reads the asset (lambdas/orders/risk-context.ts).
@@ -189,6 +207,15 @@ export interface RiskContext {
    * prevention); absent = not controlled.
    */
   readonly opposingOrders?: readonly OpposingOrder[];
+  /**
+   * Shares the account holds located for the order's symbol today and may still use (Reg SHO Rule
+   * 203(b)(1), core locates.ts); absent = locates not read: a hard-to-borrow short is refused.
+   */
+  readonly locatedQty?: string;
+  /** The symbol's Rule 201 short sale restriction (core short-sales.ts); absent or null: none. */
+  readonly shortSaleRestriction?: ShortSaleRestriction | null;
+  /** The account's pattern day trading inputs (core day-trading.ts); absent = not controlled. */
+  readonly dayTrading?: DayTradingInputs;
 }
 
 /** An open order of the account on the other side of the same symbol. */
@@ -217,6 +244,9 @@ export type RiskRule =
   | 'trading_blocked'
   | 'short_sale'
   | 'asset_not_shortable'
+  | 'locate_required'
+  | 'short_sale_restriction'
+  | 'pattern_day_trader'
   | 'wash_trade'
   | TradingStateRule
   | AggregateRule;
@@ -396,13 +426,37 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
       'no short sales',
       `sell of ${short.sellQty} ${symbol} exceeds the ${short.available} available to sell (position ${formatNanos(short.position)}, ${short.held} held by open sell orders); this account may not sell short`,
     );
-  } else if (short !== null && ctx.asset && (!ctx.asset.shortable || !ctx.asset.easyToBorrow)) {
+  } else if (
+    short !== null &&
+    ctx.asset &&
+    (!ctx.asset.shortable || (!ctx.asset.easyToBorrow && ctx.locatedQty === undefined))
+  ) {
     refuse(
       'asset_not_shortable',
       'shortable, easy to borrow',
-      `sell of ${short.sellQty} ${symbol} is a short sale (${short.available} available to sell) and ${symbol} is ${ctx.asset.shortable ? 'hard to borrow (a locate is needed; the OMS takes none)' : 'not shortable'}`,
+      `sell of ${short.sellQty} ${symbol} is a short sale (${short.available} available to sell) and ${symbol} is ${ctx.asset.shortable ? 'hard to borrow (a locate is needed)' : 'not shortable'}`,
     );
+  } else if (short !== null && ctx.asset && !ctx.asset.easyToBorrow) {
+    // Reg SHO Rule 203(b)(1) (core short-sales.ts): the short part must be located.
+    const located = dec(ctx.locatedQty) ?? 0n;
+    const missing = locateRefusal(symbol, short.shortQty, located);
+    if (missing !== null) refuse('locate_required', 'located shares', missing);
   }
+  // Reg SHO Rule 201 (core short-sales.ts): while the symbol's restriction is in effect.
+  const restriction = ctx.shortSaleRestriction ?? null;
+  if (
+    short !== null &&
+    short !== 'no_price' &&
+    restriction !== null &&
+    restrictionInEffect(restriction, newYorkDate(ctx.now))
+  ) {
+    const bid = dec(ctx.quote?.bid ?? null);
+    const priceTest = rule201Refusal(order, bid, restriction);
+    if (priceTest !== null) refuse('short_sale_restriction', 'above the national best bid', priceTest);
+  }
+  // FINRA Rule 4210(f)(8)(B) (core day-trading.ts), when the account's PDT mode controls it.
+  const pdt = ctx.dayTrading === undefined ? null : pdtRefusal(ctx.dayTrading);
+  if (pdt !== null) refuse('pattern_day_trader', 'pattern day trading protection', pdt);
 
   const window = limits.duplicateWindowSeconds;
   if (window !== null && window > 0) {
@@ -514,7 +568,10 @@ function signedDec(text: string | undefined): Nanos | null {
 function shortSaleQty(
   order: OrderSpec,
   ctx: RiskContext,
-): { sellQty: string; available: string; held: string; position: Nanos } | 'no_price' | null {
+):
+  | { sellQty: string; available: string; held: string; position: Nanos; shortQty: Nanos }
+  | 'no_price'
+  | null {
   if (order.side !== 'sell') return null;
   const position = signedDec(ctx.positionQty);
   if (position === null) return null;
@@ -530,7 +587,23 @@ function shortSaleQty(
   const long = position > 0n ? position : 0n;
   const available = long > held ? long - held : 0n;
   if (qty <= available) return null;
-  return { sellQty: formatNanos(qty), available: formatNanos(available), held: formatNanos(held), position };
+  return {
+    sellQty: formatNanos(qty),
+    available: formatNanos(available),
+    held: formatNanos(held),
+    position,
+    shortQty: qty - available,
+  };
+}
+
+/**
+ * The shares the order's short part takes out of the account's locates (Reg SHO Rule 203(b)(1)):
+ * whole shares, rounded up; null when it takes none (not a short sale, or an easy-to-borrow asset).
+ */
+export function locateClaimOf(order: OrderSpec, ctx: RiskContext): Nanos | null {
+  const short = shortSaleQty(order, ctx);
+  if (short === null || short === 'no_price' || ctx.asset === null || ctx.asset.easyToBorrow) return null;
+  return locateQtyOf(short.shortQty);
 }
 
 /** Whether the order, accepted, is a short sale (a sell beyond what the account can sell long). */

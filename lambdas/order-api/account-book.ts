@@ -10,8 +10,8 @@ import {
   type Asset,
   assetIdOf,
   formatNanos,
-  isTradingDay,
   type LedgerState,
+  lastBusinessDays,
   newYorkDate,
   type PositionPrices,
   referencePriceOf,
@@ -37,17 +37,8 @@ export interface AccountBook {
   readonly dayTradeWindow: readonly string[];
 }
 
-/** The five business days (NYSE trading days) ending at `date` (or before it when it is not one). */
-export function lastBusinessDays(date: string, count = 5): string[] {
-  const out: string[] = [];
-  let t = Date.parse(`${date}T12:00:00Z`);
-  for (let guard = 0; out.length < count && guard < 30; guard++, t -= 86_400_000) {
-    const d = new Date(t);
-    if (isTradingDay(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()))
-      out.push(d.toISOString().slice(0, 10));
-  }
-  return out;
-}
+// The day-trade window (core day-trading.ts), kept here under its old name for its callers.
+export { lastBusinessDays } from '../core/index.js';
 
 export async function loadAccountBook(
   doc: DynamoDBDocumentClient,

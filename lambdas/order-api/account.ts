@@ -16,6 +16,7 @@ import {
   dayTradeCount,
   fieldError,
   fillActivityJson,
+  isPatternDayTrader,
   nanos,
   newYorkDate,
   type PositionAsset,
@@ -24,7 +25,7 @@ import {
   valueAccount,
 } from '../core/index.js';
 import { positionEvents } from '../orders/account-ledger.js';
-import { heldBy } from '../orders/risk-context.js';
+import { heldBy, pdtModeFromEnv } from '../orders/risk-context.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { marketData } from '../platform/market-data.js';
@@ -72,14 +73,13 @@ function accountOf(book: AccountBook, now: number): Record<string, unknown> {
     (s) => book.prices.get(s) ?? { current: null, previousClose: null },
     book.sessionDate,
   );
-  return accountJson(
-    book.settings,
-    book.ledger,
-    valuation,
-    nanos(book.reserved),
-    dayTradeCount(book.ledger, book.dayTradeWindow),
-    newYorkDate(now),
-  );
+  const dayTrades = dayTradeCount(book.ledger, book.dayTradeWindow);
+  // Alpaca's `pattern_day_trader`: flagged, or designated by the legacy rule (issue 16).
+  const settings = {
+    ...book.settings,
+    patternDayTrader: isPatternDayTrader(book.settings.patternDayTrader, pdtModeFromEnv(), dayTrades),
+  };
+  return accountJson(settings, book.ledger, valuation, nanos(book.reserved), dayTrades, newYorkDate(now));
 }
 
 const TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;

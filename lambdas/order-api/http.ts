@@ -3,7 +3,7 @@
  * order into a response, and the wrapper that logs, flushes metrics and hides internal errors.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { fieldError, type RiskRefusal, WASH_TRADE_MESSAGE } from '../core/index.js';
+import { fieldError, PDT_MESSAGE, type RiskRefusal, WASH_TRADE_MESSAGE } from '../core/index.js';
 import type { PlaceOrderResult } from '../orders/orders-service.js';
 import { logger, metrics } from '../platform/observability.js';
 import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
@@ -86,6 +86,9 @@ export function placeOrderResponse(result: PlaceOrderResult): APIGatewayProxyStr
       return fieldErrors(result.errors);
     case 'risk_refused':
       if (result.refusals.some((r) => r.rule === 'wash_trade')) return washTradeResponse(result.refusals);
+      // Alpaca's PDT protection answers its own message (issue 16, core day-trading.ts).
+      if (result.refusals.some((r) => r.rule === 'pattern_day_trader'))
+        return apiError(403, API_ERROR.riskRefused, PDT_MESSAGE, { refusals: result.refusals });
       return apiError(
         403,
         API_ERROR.riskRefused,

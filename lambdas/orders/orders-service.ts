@@ -28,6 +28,7 @@ import {
   dailyNotionalRefusal,
   decide,
   type FieldError,
+  formatNanos,
   type LimitsPolicy,
   memberCountOf,
   NO_POLICY,
@@ -47,6 +48,7 @@ import {
   checkPreTradeRisk,
   duplicateKeyOf,
   duplicateRefusal,
+  locateClaimOf,
   type RiskRefusal,
   shortSaleOf,
 } from '../core/risk.js';
@@ -56,6 +58,7 @@ import { dynamo } from '../platform/dynamo.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { coidClaimId, duplicateClaimId, idemClaimId, rateWindowId } from './claims.js';
 import { alpacaOrderWithLegs } from './contingent-groups.js';
+import { locateClaimItem } from './locate-book.js';
 import { loadRiskInputs, type RiskInputs } from './risk-context.js';
 
 export interface PlaceOrderInput {
@@ -98,6 +101,8 @@ export interface OrdersServiceDeps {
   readonly doc: DynamoDBDocumentClient;
   readonly eventStoreTable: string;
   readonly idempotencyTable: string;
+  /** Where the account's locate book is (a short sale of a hard-to-borrow symbol takes from it). */
+  readonly accountsTable?: string;
   readonly newOrderId: () => string;
   readonly sleep: (ms: number) => Promise<void>;
 }
@@ -107,6 +112,7 @@ export function defaultDeps(): OrdersServiceDeps {
     doc: dynamo,
     eventStoreTable: requiredEnv(ENV.eventStoreTable),
     idempotencyTable: requiredEnv(ENV.idempotencyTable),
+    accountsTable: requiredEnv(ENV.accountsTable),
     newOrderId: randomUUID,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
@@ -223,6 +229,11 @@ export async function placeOrder(
     return (await seenBefore()) ?? { kind: 'rate_limited', limit: limits.maxOrdersPerSecond };
   }
 
+  // Reg SHO Rule 203(b)(1): the located shares a short sale of a hard-to-borrow symbol takes, in the
+  // placing transaction (only while they remain: concurrent shorts cannot both take the last ones).
+  const locateClaim = locateClaimOf(spec, context);
+  const locateDay = newYorkDate(now);
+
   for (let attempt = 1; ; attempt++) {
     const orderId = deps.newOrderId();
     const memberIds = [orderId, ...Array.from({ length: memberCountOf(spec) - 1 }, () => deps.newOrderId())];
@@ -239,6 +250,7 @@ export async function placeOrder(
           ...(context.positionQty === undefined ? {} : { positionQty: context.positionQty }),
           ...(context.account === undefined ? {} : { shortingEnabled: context.account.shortingEnabled }),
           shortSale: shortSaleOf(m.spec, context),
+          ...(locateClaim === null ? {} : { locatedQty: formatNanos(locateClaim) }),
           asset: context.asset,
           ...(context.quote === undefined ? {} : { quote: context.quote }),
           ...(context.routingPolicy === undefined ? {} : { routingPolicy: context.routingPolicy }),
@@ -347,10 +359,23 @@ export async function placeOrder(
       ),
       // The day's notional totals (account, firm), each conditional on staying within its limit.
       ...dailyItems,
+      ...(locateClaim === null
+        ? []
+        : [
+            locateClaimItem(
+              deps.accountsTable ?? requiredEnv(ENV.accountsTable),
+              accountId,
+              spec.symbol,
+              locateDay,
+              locateClaim,
+            ),
+          ]),
       // Last, so the claims' indexes in CancellationReasons stay theirs.
       ...(duplicate === null ? [] : [duplicate]),
     ];
-    const firstDaily = items.length - dailyItems.length - (duplicate === null ? 0 : 1);
+    const locateIndex = locateClaim === null ? -1 : items.length - (duplicate === null ? 1 : 2);
+    const firstDaily =
+      items.length - dailyItems.length - (locateClaim === null ? 0 : 1) - (duplicate === null ? 0 : 1);
     try {
       await deps.doc.send(new TransactWriteCommand({ TransactItems: items }));
       const [root, ...legs] = members.map((events) => replay(events) as OrderState);
@@ -368,6 +393,15 @@ export async function placeOrder(
         const outcome = await resolveClaim(deps, store, ids[i] as string, requestHash, accountId);
         if (outcome === 'gone') break; // claimed and released in between: try again
         return claimOutcome(c.field, outcome);
+      }
+      if (locateIndex >= 0 && reasons[locateIndex] === 'ConditionalCheckFailed' && locateClaim !== null) {
+        // Another short took the located shares since risk read them.
+        return (
+          (await seenBefore()) ?? {
+            kind: 'risk_refused',
+            refusals: [locateTakenRefusal(spec.symbol, locateClaim)],
+          }
+        );
       }
       if (duplicate !== null && window !== null && reasons[items.length - 1] === 'ConditionalCheckFailed') {
         // A twin within the window; a retry of this very request was answered above.
@@ -560,4 +594,13 @@ export function takeModifySlot(accountId: string, now: number, limit: number): P
     limit,
     (account, second) => `modify#${account}#${second}`,
   );
+}
+
+/** A short whose located shares another order took between risk's read and the placing transaction. */
+function locateTakenRefusal(symbol: string, qty: bigint): RiskRefusal {
+  return {
+    rule: 'locate_required',
+    limit: 'located shares',
+    message: `locate_required: the ${formatNanos(qty)} located ${symbol.toUpperCase()} shares this short sale needs were taken by another order (17 CFR 242.203(b)(1)): request a locate (POST /v1/locates)`,
+  };
 }

@@ -28,39 +28,47 @@ import {
   type AssetFacts,
   assetFactsOf,
   DEFAULT_RISK_LIMITS,
+  dayTradesInWindow,
   formatNanos,
   isOpen,
   isSettled,
   type LedgerState,
+  type LocateBook,
+  locatedRemaining,
   type MarketQuote,
   type Multiplier,
   money,
   multiply,
   type Nanos,
+  newYorkDate,
   ONE,
   type OpposingOrder,
   type OrderSpec,
   type OrderState,
   type OrderStatus,
   parseNanos,
+  parsePdtMode,
   plainDecimalText,
   type RiskContext,
   type RiskLimits,
   type RiskSnapshot,
   ROUTING_POLICY_NAMES,
   referencePriceOf,
+  type ShortSaleRestriction,
   tapeMarkOf,
   thresholdsFor,
   toValue18,
   type Value18,
   valueAccount,
+  wouldDayTrade,
 } from '../core/index.js';
 import '../core/zod-messages.js';
 import { EventStore } from '../event-store/event-store.js';
-import { ENV, requiredEnv } from '../platform/config.js';
+import { ENV, optionalEnv, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { type MarketData, marketData } from '../platform/market-data.js';
 import { ledgerOf, ledgerPk } from './account-ledger.js';
+import { locateBookOf, locateBookPk } from './locate-book.js';
 import { ORDERS_INDEX } from './order-view-indexes.js';
 import { entitlementOf, strategyPk } from './strategies.js';
 import {
@@ -289,6 +297,7 @@ export async function loadRiskInputs(
                   { pk: `account#${accountId}` },
                   { pk: ledgerPk(accountId) },
                   { pk: FIRM_CONTROLS_PK },
+                  { pk: locateBookPk(accountId) },
                   ...(options.strategyId === undefined ? [] : [{ pk: strategyPk(options.strategyId) }]),
                 ],
                 ConsistentRead: true,
@@ -308,6 +317,7 @@ export async function loadRiskInputs(
   const items = account?.Responses?.[accounts] ?? [];
   const record = items.find((i) => i.pk === `account#${accountId}`);
   const ledger = ledgerOf(items.find((i) => i.pk === ledgerPk(accountId)));
+  const locates = locateBookOf(items.find((i) => i.pk === locateBookPk(accountId)));
   const firmItem = items.find((i) => i.pk === FIRM_CONTROLS_PK);
   const firm = firmTradingStateOf(firmItem);
   const firmPolicy = firmLimitsPolicyOf(firmItem);
@@ -386,12 +396,22 @@ export async function loadRiskInputs(
               firm: firmPolicy.ok ? firmPolicy.policy : null,
             },
             openNotional,
+            ...shortSaleAndDayTrading(settings, ledger, locates, order, {
+              symbol,
+              now,
+              referencePrice,
+              restriction: reference.restriction,
+              // A replace may short what its own order still holds (its placement took the locate).
+              ownLeaves: options.self === undefined ? 0n : leavesOf(open, options.self.orderId),
+            }),
           }
         : {
             ...(snapshot.shortingEnabled === undefined
               ? {}
               : { account: { shortingEnabled: snapshot.shortingEnabled, tradingBlocked: false } }),
             ...(snapshot.positionQty === undefined ? {} : { positionQty: snapshot.positionQty }),
+            // The shares its placement took (a re-check as of the submission).
+            ...(snapshot.locatedQty === undefined ? {} : { locatedQty: snapshot.locatedQty }),
           }),
       heldForSale: formatNanos(heldBy(exposed, symbol, 'sell')),
       opposingOrders: await stillOpen(doc, opposingOf(exposed, symbol, order.side)),
@@ -497,6 +517,7 @@ async function referenceOf(
   readonly referencePrice: string | null;
   readonly asset: AssetFacts | null;
   readonly quote?: ArrivalQuote;
+  readonly restriction?: ShortSaleRestriction | null;
 }> {
   if (snapshot === undefined) {
     const { quote, asset, consolidated } = await market.referenceData(symbol);
@@ -504,6 +525,7 @@ async function referenceOf(
     return {
       referencePrice: referencePriceOf(quote),
       asset: assetFactsOf(asset),
+      restriction: quote?.shortSaleRestriction ?? null,
       // The arrival quote: the NBBO over the venues' books when the OMS accepted the order.
       ...(quote === null
         ? {}
@@ -625,4 +647,58 @@ export async function exposureOf(
     total += multiply(qty - filledQty, price);
   }
   return formatNanos((total + ONE - 1n) / ONE);
+}
+
+/** The shares an open order still holds (its qty less its fills); 0 when it is not listed. */
+function leavesOf(open: readonly View[], orderId: string): Nanos {
+  const v = open.find((o) => o.id === orderId);
+  if (v === undefined) return 0n;
+  const left = (dec(v.qty) ?? 0n) - (dec(v.filled_qty) ?? 0n);
+  return left > 0n ? left : 0n;
+}
+
+/** The account's pattern day trader mode (`OMS_PDT_MODE`, core day-trading.ts; default the legacy rule). */
+export function pdtModeFromEnv() {
+  return parsePdtMode(optionalEnv(ENV.pdtMode));
+}
+
+/**
+ * Reg SHO and PDT inputs of an order read now (issue 16): the located shares of the symbol the
+ * account holds today, the symbol's Rule 201 restriction (from the quote item read anyway), and the
+ * day-trading inputs from the ledger read anyway (equity with positions at cost, the order's symbol
+ * at its reference price, as buying power is valued at order entry).
+ */
+function shortSaleAndDayTrading(
+  settings: AccountSettings,
+  ledger: LedgerState,
+  locates: LocateBook,
+  order: OrderSpec,
+  at: {
+    symbol: string;
+    now: number;
+    referencePrice: string | null;
+    restriction: ShortSaleRestriction | null | undefined;
+    ownLeaves: Nanos;
+  },
+): Pick<RiskContext, 'locatedQty' | 'shortSaleRestriction' | 'dayTrading'> {
+  const today = newYorkDate(at.now);
+  const equity =
+    settings.openingCash === null
+      ? null
+      : valueAccount(
+          settings,
+          ledger,
+          (s) => ({ current: s === at.symbol ? at.referencePrice : null, previousClose: null }),
+          '',
+        ).equity;
+  return {
+    locatedQty: formatNanos(locatedRemaining(locates, at.symbol, today) + at.ownLeaves),
+    shortSaleRestriction: at.restriction ?? null,
+    dayTrading: {
+      mode: pdtModeFromEnv(),
+      equity: equity === null ? null : equity / ONE,
+      dayTrades: dayTradesInWindow(ledger, today),
+      wouldDayTrade: wouldDayTrade(order, ledger, today),
+    },
+  };
 }

@@ -45,6 +45,8 @@ export const ENV = {
   auditBucket: 'AUDIT_BUCKET',
   /** Issue 16: the firm's CAT Reporter IMID (`oms:catReporterImid`). */
   catReporterImid: 'CAT_REPORTER_IMID',
+  /** Pattern day trader mode (issue 16, core day-trading.ts): `finra_4210_legacy` (default) or `none`. */
+  pdtMode: 'OMS_PDT_MODE',
 } as const;
 
 /**

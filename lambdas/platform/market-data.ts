@@ -32,6 +32,8 @@ import {
   type Nanos,
   nationalBestBidOffer,
   parseNanos,
+  restrictionAfterPrint,
+  type ShortSaleRestriction,
   VENUE_PROFILES,
   type VenueStatus,
   venueQuotesOf,
@@ -62,6 +64,13 @@ export interface QuoteItem {
   readonly midMs?: string;
   /** The previous session's closing price (Alpaca's `lastday_price` of a position); set by an operator or a feed. */
   readonly prevClose?: string;
+  /**
+   * Reg SHO Rule 201: the New York date a print 10% or more below `prevClose` triggered the short
+   * sale restriction, and the last date it applies (core short-sales.ts `restrictionAfterPrint`):
+   * written by whoever writes the tape, carried by every later write.
+   */
+  readonly ssrTriggeredOn?: string;
+  readonly ssrUntil?: string;
 }
 
 const decimal = z.pipe(
@@ -99,7 +108,41 @@ export const quoteItemSchema = z.object({
   midMs: nonNegativeOrNull,
   prevClose: positiveOrNull,
   updatedAt: z.catch(z.optional(z.string()), undefined),
+  ssrTriggeredOn: z.catch(z.optional(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/))), undefined),
+  ssrUntil: z.catch(z.optional(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/))), undefined),
 });
+
+/** The Rule 201 attributes of a quote item (both dates, or none). */
+export function restrictionOfItem(item: {
+  readonly ssrTriggeredOn?: unknown;
+  readonly ssrUntil?: unknown;
+}): ShortSaleRestriction | null {
+  const on = item.ssrTriggeredOn;
+  const until = item.ssrUntil;
+  const date = /^\d{4}-\d{2}-\d{2}$/;
+  return typeof on === 'string' && typeof until === 'string' && date.test(on) && date.test(until)
+    ? { triggeredOn: on, until }
+    : null;
+}
+
+/**
+ * The attributes a write of the tape's item sets for Rule 201: the restriction after `last` printed
+ * at `now` against the item's previous close (core `restrictionAfterPrint`); none when there is none.
+ */
+export function restrictionAttributes(
+  stored: { readonly ssrTriggeredOn?: unknown; readonly ssrUntil?: unknown } | undefined,
+  prevClose: Nanos | null,
+  last: Nanos | null,
+  today: string,
+): { ssrTriggeredOn?: string; ssrUntil?: string } {
+  const r = restrictionAfterPrint(
+    stored === undefined ? null : restrictionOfItem(stored),
+    prevClose,
+    last,
+    today,
+  );
+  return r === null ? {} : { ssrTriggeredOn: r.triggeredOn, ssrUntil: r.until };
+}
 
 /**
  * A stored item as a quote (`symbol`: the key it was read by, when the item lacks it); null when
@@ -116,7 +159,8 @@ export function quoteFromItem(
   const q = parsed.data;
   const named = q.symbol ?? symbol;
   if (named === undefined) return null;
-  const { prevClose, notional, midMs, ...quote } = q;
+  const { prevClose, notional, midMs, ssrTriggeredOn, ssrUntil, ...quote } = q;
+  const restriction = restrictionOfItem({ ssrTriggeredOn, ssrUntil });
   return {
     ...quote,
     ...(notional === null ? {} : { notional }),
@@ -126,6 +170,7 @@ export function quoteFromItem(
     source,
     ...(prevClose === null ? {} : { previousClose: prevClose }),
     ...((item as { pinned?: unknown }).pinned === true ? { pinned: true } : {}),
+    ...(restriction === null ? {} : { shortSaleRestriction: restriction }),
   };
 }
 

@@ -109,7 +109,7 @@ describe('checkPreTradeRisk', () => {
         asset: { ...LISTED, easyToBorrow: false },
       },
       [
-        'asset_not_shortable: sell of 10 AAPL is a short sale (4 available to sell) and AAPL is hard to borrow (a locate is needed; the OMS takes none)',
+        'asset_not_shortable: sell of 10 AAPL is a short sale (4 available to sell) and AAPL is hard to borrow (a locate is needed)',
       ],
     ],
     [

@@ -247,7 +247,10 @@ describe('functions', () => {
   });
 
   test.each([
-    ['oms-create-order', { events: 'rw', idem: 'rw', accounts: 'r', market: 'r', assets: 'r', orders: 'r' }],
+    // accounts rw: a hard-to-borrow short takes its located shares from the account's locate book (issue 16).
+    ['oms-create-order', { events: 'rw', idem: 'rw', accounts: 'rw', market: 'r', assets: 'r', orders: 'r' }],
+    // Reg SHO locates (issue 16): the locate book and the borrow desk live in accounts.
+    ['oms-locates', { accounts: 'rw', assets: 'r' }],
     // Projector, signaller, position keeper and publisher in one (issues 12, 13): the keeper appends
     // PositionChanged to the events table, its ledger to accounts, its applied markers to idem.
     ['oms-order-stream', { events: 'rw', orders: 'w', tokens: 'r', accounts: 'rw', idem: 'w' }],
@@ -259,7 +262,7 @@ describe('functions', () => {
     ['oms-accept-order', { events: 'rw', accounts: 'r', market: 'r', assets: 'r', orders: 'r' }],
     [
       'oms-order-requested',
-      { events: 'rw', idem: 'rw', accounts: 'r', market: 'r', assets: 'r', orders: 'r' },
+      { events: 'rw', idem: 'rw', accounts: 'rw', market: 'r', assets: 'r', orders: 'r' },
     ],
     // The asset master is read-only to the API: operators write it.
     ['oms-assets', { assets: 'r' }],

@@ -63,8 +63,10 @@ import {
   max,
   type Nanos,
   nanos,
+  newYorkDate,
   type OrderType,
   PRIMARY_VENUE,
+  parseNanos,
   parseValue18,
   type ReplaceChanges,
   VENUE_PROFILES,
@@ -72,7 +74,12 @@ import {
   venueProfileOf,
   venueQuoteOf,
 } from '../../core/index.js';
-import { recordFillRates, VENUE_HEALTH_KEY, venueHealthFromItem } from '../../platform/market-data.js';
+import {
+  recordFillRates,
+  restrictionAttributes,
+  VENUE_HEALTH_KEY,
+  venueHealthFromItem,
+} from '../../platform/market-data.js';
 import { TransientError } from '../../platform/transient-errors.js';
 import {
   EXECUTION_REPORT_DETAIL_TYPE,
@@ -1003,7 +1010,7 @@ export class SimulatedVenue implements Venue {
       await this.o.doc.send(
         new PutCommand({
           TableName,
-          Item: { ...quoteToItem(next), ...tapeAttributes(tape) },
+          Item: { ...quoteToItem(next), ...tapeAttributes(tape), ...carriedFacts(item, next) },
           ConditionExpression: 'updatedAt = :u',
           ExpressionAttributeValues: { ':u': current.updatedAt },
         }),
@@ -1389,4 +1396,21 @@ export class SimulatedVenue implements Venue {
       Detail: JSON.stringify(r),
     };
   }
+}
+
+/**
+ * What a walked quote keeps of the item it replaces: the previous close, and the Rule 201 short
+ * sale restriction after the step's print (core short-sales.ts; a print 10% or more below the
+ * previous close triggers it).
+ */
+function carriedFacts(
+  item: Record<string, unknown>,
+  next: Quote,
+): { prevClose?: string; ssrTriggeredOn?: string; ssrUntil?: string } {
+  const prevClose = typeof item.prevClose === 'string' ? parseNanos(item.prevClose) : null;
+  const close = typeof prevClose === 'bigint' && prevClose > 0n ? prevClose : null;
+  return {
+    ...(close === null ? {} : { prevClose: formatNanos(close) }),
+    ...restrictionAttributes(item, close, next.last, newYorkDate(Date.parse(next.updatedAt))),
+  };
 }

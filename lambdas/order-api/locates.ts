@@ -1,0 +1,107 @@
+/**
+ * Locates, Alpaca's `/v1/locates` (Reg SHO Rule 203(b)(1); core locates.ts, docs/compliance.md):
+ * - `POST /v1/locates` `{"symbol", "qty", "all_or_none"?}` (qty in round lots of 100; optional
+ *   `Idempotency-Key` header: a retry answers the locate it made): asks the borrow desk
+ *   (lambdas/orders/borrow-desk.ts) and records the answer, `active` (located_qty > 0, usable by the
+ *   account's short sales of the symbol until the end of the New York day) or `rejected`;
+ * - `GET /v1/locates[?symbol=]`: the account's locates, newest first;
+ * - `GET /v1/locates/{locate_id}`.
+ * An easy-to-borrow symbol needs no locate, a symbol that is not shortable can have none: 422.
+ */
+import { randomUUID } from 'node:crypto';
+import * as z from 'zod/mini';
+import { fieldError, formatNanos, grantLocate, locateJson, locateQtyErrors, nanos } from '../core/index.js';
+import '../core/zod-messages.js';
+import { header } from '../orders/accounts.js';
+import { deskAvailable, deskTakeItem } from '../orders/borrow-desk.js';
+import { loadLocateBook, putLocateBook } from '../orders/locate-book.js';
+import { ENV, requiredEnv } from '../platform/config.js';
+import { dynamo } from '../platform/dynamo.js';
+import { marketData } from '../platform/market-data.js';
+import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
+import { apiHandler, jsonBody, notFound, READ_ONLY_MESSAGE } from './http.js';
+
+const requestSchema = z.strictObject({
+  symbol: z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9.\-/]{0,20}$/, 'must be a ticker symbol')),
+  qty: z.union([z.string(), z.number()]),
+  all_or_none: z.optional(z.boolean()),
+});
+
+const ATTEMPTS = 5;
+
+export const handler = apiHandler('Locates', async (event, principal) => {
+  const table = requiredEnv(ENV.accountsTable);
+  const now = Date.now();
+  const accountId = principal.accountId;
+  if (event.routeKey === 'GET /v1/locates' || event.routeKey === 'GET /v1/locates/{locate_id}') {
+    const book = await loadLocateBook(dynamo, table, accountId);
+    const id = event.pathParameters?.locate_id;
+    if (id !== undefined) {
+      const found = book.locates.find((l) => l.id === id);
+      return found === undefined ? notFound('locate') : json(200, locateJson(book, found, now));
+    }
+    const symbol = event.queryStringParameters?.symbol?.toUpperCase();
+    return json(
+      200,
+      [...book.locates]
+        .reverse()
+        .filter((l) => symbol === undefined || l.symbol === symbol)
+        .map((l) => locateJson(book, l, now)),
+    );
+  }
+  if (principal.scope !== 'trade') return apiError(403, API_ERROR.riskRefused, READ_ONLY_MESSAGE);
+  const body = jsonBody(event);
+  if (!body.ok) return body.response;
+  const parsed = requestSchema.safeParse(body.value);
+  if (!parsed.success)
+    return fieldErrors(
+      parsed.error.issues.map((i) =>
+        fieldError(
+          'invalid_value',
+          i.path.map(String).join('.') || 'body',
+          `${i.path.map(String).join('.') || 'body'}: ${i.message}`,
+        ),
+      ),
+      400,
+    );
+  const qtyText = String(parsed.data.qty);
+  const qtyErrors = locateQtyErrors(qtyText);
+  if (qtyErrors.length > 0) return fieldErrors(qtyErrors, 400);
+  const symbol = parsed.data.symbol.toUpperCase();
+  const request = { symbol, qty: nanos(qtyText), allOrNone: parsed.data.all_or_none ?? false };
+  const key = header(event.headers, 'idempotency-key');
+  if (key !== undefined && !/^[\x21-\x7e]{1,128}$/.test(key))
+    return apiError(400, API_ERROR.badRequest, 'Idempotency-Key: must be 1 to 128 visible ASCII characters');
+
+  const asset = await marketData().asset(symbol);
+  if (asset === null)
+    return apiError(422, API_ERROR.unprocessable, `symbol: ${symbol} is not listed in the asset master`);
+  if (!asset.shortable) return apiError(422, API_ERROR.unprocessable, `symbol: ${symbol} is not shortable`);
+  if (asset.easyToBorrow)
+    return apiError(
+      422,
+      API_ERROR.unprocessable,
+      `symbol: ${symbol} is easy to borrow; its short sales need no locate`,
+    );
+
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const book = await loadLocateBook(dynamo, table, accountId);
+    const id = key === undefined ? randomUUID() : `idem-${key}`;
+    const seen = book.locates.find((l) => l.id === id);
+    if (seen !== undefined) {
+      const same =
+        seen.symbol === symbol &&
+        seen.requestedQty === formatNanos(request.qty) &&
+        seen.allOrNone === request.allOrNone;
+      return same
+        ? json(200, locateJson(book, seen, now))
+        : apiError(422, API_ERROR.unprocessable, 'Idempotency-Key: already used for another locate request');
+    }
+    const available = await deskAvailable(dynamo, table, symbol);
+    const { book: after, locate } = grantLocate(book, request, available, id, now);
+    const taken = locate.status === 'active' ? [deskTakeItem(table, symbol, nanos(locate.locatedQty))] : [];
+    if (await putLocateBook(dynamo, table, accountId, book, after, taken))
+      return json(200, locateJson(after, locate, now));
+  }
+  return apiError(503, API_ERROR.internal, 'locate: the locate book is busy; retry the request');
+});

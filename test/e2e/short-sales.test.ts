@@ -1,0 +1,250 @@
+/**
+ * Short sales and day trading end to end (issue 16), through the HTTP API against the shared local
+ * mode, each scenario on an account of its own:
+ * - Reg SHO Rule 203(b)(1): a short of a hard-to-borrow symbol without a locate is refused; with one
+ *   (POST /v1/locates, granted by the simulated borrow desk) accepted and filled, the located shares
+ *   used; two concurrent shorts cannot both use the last located shares; a retried locate request
+ *   (same Idempotency-Key) locates once;
+ * - Rule 201: a print 10% below the previous close restricts shorts: market shorts and limits at or
+ *   below the national best bid refused, a limit above it accepted;
+ * - PDT (FINRA 4210, legacy mode, the local default): with equity under $25,000 the order that would
+ *   make the 4th day trade in 5 business days is refused with Alpaca's message; `daytrade_count` and
+ *   `pattern_day_trader` on GET /v2/account.
+ */
+import { randomUUID } from 'node:crypto';
+import { eventually, OmsHttp, type SharedOms, seedAccount, sharedTradingDayOms } from './harness.js';
+
+jest.setTimeout(120_000);
+
+type Json = Record<string, unknown>;
+let oms: SharedOms;
+let http: OmsHttp;
+
+async function trader(settings: Record<string, unknown>): Promise<OmsHttp> {
+  const accountId = `e2e-shs-${randomUUID().slice(0, 8)}`;
+  const keyId = `PK${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
+  const secret = randomUUID();
+  await seedAccount(oms, { keyId, secret, accountId, settings });
+  return new OmsHttp(oms.apiUrl, keyId, secret);
+}
+
+beforeAll(async () => {
+  ({ oms, http } = await sharedTradingDayOms());
+}, 90_000);
+
+afterAll(async () => {
+  await oms?.stop();
+});
+
+const HTB = 'E2EHTB';
+
+it('a short of a hard-to-borrow symbol without a locate is refused; with one it is accepted and uses it', async () => {
+  await http.pinQuote(HTB, { bid: '20.00', ask: '20.02', bid_size: '5000', ask_size: '5000' });
+  await http.expect(200, 'PUT', `/local/assets/${HTB}`, { easy_to_borrow: false });
+  await http.expect(200, 'PUT', `/local/borrow/${HTB}`, { available: 300 });
+  const bot = await trader({ riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: 0 } });
+  const short = { symbol: HTB, qty: '100', side: 'sell', type: 'market', time_in_force: 'day' };
+
+  const refused = await bot.request<Json>('POST', '/v2/orders', short);
+  expect(refused.status).toBe(403);
+  expect(refused.body.code).toBe(40310000);
+  expect(refused.body.message).toBe(
+    `locate_required: a short sale of 100 ${HTB} needs 100 shares located (17 CFR 242.203(b)(1)); the account holds 0 located for today: request a locate (POST /v1/locates)`,
+  );
+  expect(await bot.expect(200, 'GET', '/v2/orders?status=all')).toEqual([]);
+
+  // Bad requests change nothing.
+  const odd = await bot.request<Json>('POST', '/v1/locates', { symbol: HTB, qty: '150' });
+  expect([odd.status, odd.body.message]).toEqual([
+    400,
+    'qty: must be in round lots of 100 shares, got "150"',
+  ]);
+  await http.pinQuote('E2EETB', { bid: '20.00', ask: '20.02' });
+  const etb = await bot.request<Json>('POST', '/v1/locates', { symbol: 'E2EETB', qty: '100' });
+  expect([etb.status, etb.body.message]).toEqual([
+    422,
+    'symbol: E2EETB is easy to borrow; its short sales need no locate',
+  ]);
+
+  const locate = await bot.expect<Json>(200, 'POST', '/v1/locates', { symbol: HTB, qty: '100' });
+  expect(locate).toMatchObject({
+    symbol: HTB,
+    status: 'active',
+    requested_qty: '100',
+    located_qty: '100',
+    used_qty: '0',
+  });
+  expect(await http.expect(200, 'GET', `/local/borrow/${HTB}`)).toEqual({ symbol: HTB, available: 200 });
+
+  const placed = await bot.submit(short);
+  await bot.untilStatus(placed.id, 'filled', 30_000);
+  const used = await bot.expect<Json>(200, 'GET', `/v1/locates/${locate.id}`);
+  expect(used).toMatchObject({ status: 'active', located_qty: '100', used_qty: '100' });
+  await eventually(async () => {
+    const p = await bot.request<Json>('GET', `/v2/positions/${HTB}`);
+    if (p.body.qty !== '-100') throw new Error(`position ${JSON.stringify(p.body)}`);
+  }, 30_000);
+
+  // The located shares are used: one more share short is refused again.
+  const again = await bot.request<Json>('POST', '/v2/orders', { ...short, qty: '1' });
+  expect(again.status).toBe(403);
+  expect(String(again.body.message)).toMatch(/^locate_required: /);
+});
+
+it('two concurrent shorts cannot both use the last located shares', async () => {
+  const bot = await trader({ riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: 0 } });
+  await http.expect(200, 'PUT', `/local/borrow/${HTB}`, { available: 100 });
+  await bot.expect(200, 'POST', '/v1/locates', { symbol: HTB, qty: '100' });
+  const answers = await Promise.all(
+    ['20.50', '20.60', '20.70'].map((limit) =>
+      bot.request<Json>('POST', '/v2/orders', {
+        symbol: HTB,
+        qty: '100',
+        side: 'sell',
+        type: 'limit',
+        limit_price: limit,
+        time_in_force: 'day',
+      }),
+    ),
+  );
+  expect(answers.map((a) => a.status).sort()).toEqual([200, 403, 403]);
+  for (const a of answers.filter((x) => x.status === 403))
+    expect(String(a.body.message)).toMatch(/^locate_required: /);
+  const [listed] = await bot.expect<Json[]>(200, 'GET', `/v1/locates?symbol=${HTB}`);
+  expect(listed).toMatchObject({ located_qty: '100', used_qty: '100' });
+  const winner = answers.find((a) => a.status === 200)?.body as { id: string };
+  await bot.cancel(winner.id);
+});
+
+it('a retried locate request (same Idempotency-Key) locates once', async () => {
+  const accountId = `e2e-shs-${randomUUID().slice(0, 8)}`;
+  const keyId = `PK${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
+  const secret = randomUUID();
+  await seedAccount(oms, { keyId, secret, accountId, settings: {} });
+  await http.expect(200, 'PUT', `/local/borrow/${HTB}`, { available: 1000 });
+  const post = async (body: Json) => {
+    const res = await fetch(`${oms.apiUrl}/v1/locates`, {
+      method: 'POST',
+      headers: {
+        'APCA-API-KEY-ID': keyId,
+        'APCA-API-SECRET-KEY': secret,
+        'content-type': 'application/json',
+        'Idempotency-Key': 'retry-1',
+      },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Json };
+  };
+  const first = await post({ symbol: HTB, qty: '200' });
+  const retry = await post({ symbol: HTB, qty: '200' });
+  expect([first.status, retry.status]).toEqual([200, 200]);
+  expect(retry.body.id).toBe(first.body.id);
+  expect(await http.expect(200, 'GET', `/local/borrow/${HTB}`)).toEqual({ symbol: HTB, available: 800 });
+  const other = await post({ symbol: HTB, qty: '300' });
+  expect([other.status, other.body.message]).toEqual([
+    422,
+    'Idempotency-Key: already used for another locate request',
+  ]);
+  const listed = await new OmsHttp(oms.apiUrl, keyId, secret).expect<Json[]>(200, 'GET', '/v1/locates');
+  expect(listed).toHaveLength(1);
+});
+
+it('Rule 201: after a print 10% below the previous close, shorts must price above the national best bid', async () => {
+  const SSR = 'E2ESSR';
+  await http.pinQuote(SSR, {
+    bid: '88.90',
+    ask: '89.00',
+    last: '89.00',
+    prev_close: '100',
+    bid_size: '5000',
+    ask_size: '5000',
+  });
+  const market = await http.expect<Json>(200, 'GET', `/local/market/${SSR}`);
+  expect(typeof market.ssrTriggeredOn).toBe('string');
+  expect(typeof market.ssrUntil).toBe('string');
+  const bot = await trader({ riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: 0 } });
+  const short = { symbol: SSR, qty: '10', side: 'sell', time_in_force: 'day' };
+
+  const atMarket = await bot.request<Json>('POST', '/v2/orders', { ...short, type: 'market' });
+  expect(atMarket.status).toBe(403);
+  expect(String(atMarket.body.message)).toMatch(
+    /^short_sale_restriction: a short sale restriction is in effect .*: a market short sale would execute at or below the national best bid/,
+  );
+  const atBid = await bot.request<Json>('POST', '/v2/orders', {
+    ...short,
+    type: 'limit',
+    limit_price: '88.90',
+  });
+  expect(atBid.status).toBe(403);
+  expect(String(atBid.body.message)).toMatch(/limit price 88.9 is at or below the national best bid 88.9$/);
+
+  const above = await bot.submit({ ...short, type: 'limit', limit_price: '88.95' });
+  await bot.untilStatus(above.id, 'new', 30_000);
+  await bot.cancel(above.id);
+  await bot.untilStatus(above.id, 'canceled', 30_000);
+
+  // A long sale is no short sale: the restriction does not touch it, market or not.
+  const bought = await bot.submit({
+    symbol: SSR,
+    qty: '5',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await bot.untilStatus(bought.id, 'filled', 30_000);
+  await eventually(async () => {
+    const p = await bot.request<Json>('GET', `/v2/positions/${SSR}`);
+    if (p.body.qty !== '5') throw new Error(`position ${JSON.stringify(p.body)}`);
+  }, 30_000);
+  const sold = await bot.submit({
+    symbol: SSR,
+    qty: '5',
+    side: 'sell',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await bot.untilStatus(sold.id, 'filled', 30_000);
+});
+
+it('PDT (legacy FINRA 4210): under $25,000 the 4th day trade in 5 business days is refused with Alpaca’s message', async () => {
+  const PDT = 'E2EPDT';
+  await http.pinQuote(PDT, { bid: '10.00', ask: '10.01', bid_size: '5000', ask_size: '5000' });
+  const bot = await trader({
+    cash: '20000',
+    multiplier: '2',
+    riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: 0 },
+  });
+  const order = (side: 'buy' | 'sell') => ({
+    symbol: PDT,
+    qty: '1',
+    side,
+    type: 'market',
+    time_in_force: 'day',
+  });
+  const fill = async (side: 'buy' | 'sell') =>
+    bot.untilStatus((await bot.submit(order(side))).id, 'filled', 30_000);
+  const account = () => bot.expect<Json>(200, 'GET', '/v2/account');
+
+  for (let trade = 1; trade <= 3; trade++) {
+    await fill('buy');
+    await fill('sell');
+    await eventually(async () => {
+      const a = await account();
+      if (a.daytrade_count !== trade) throw new Error(`daytrade_count ${a.daytrade_count}, want ${trade}`);
+    }, 30_000);
+  }
+  expect((await account()).pattern_day_trader).toBe(false);
+
+  await fill('buy');
+  await eventually(async () => {
+    const p = await bot.request<Json>('GET', `/v2/positions/${PDT}`);
+    if (p.body.qty !== '1') throw new Error(`position ${JSON.stringify(p.body)}`);
+  }, 30_000);
+  const refused = await bot.request<Json>('POST', '/v2/orders', order('sell'));
+  expect(refused.status).toBe(403);
+  expect(refused.body.code).toBe(40310000);
+  expect(refused.body.message).toBe('trade denied due to pattern day trading protection');
+  // Adding to the position is no day trade: allowed.
+  await fill('buy');
+  expect((await account()).daytrade_count).toBe(3);
+});
