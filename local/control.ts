@@ -62,8 +62,8 @@ import {
   VENUE_PROFILES,
 } from '../lambdas/core/index.js';
 import { type ApiScope, apiKeyItem } from '../lambdas/orders/accounts.js';
-import { strategyItemFromInput } from '../lambdas/orders/strategies.js';
 import { borrowDeskPk } from '../lambdas/orders/borrow-desk.js';
+import { strategyItemFromInput } from '../lambdas/orders/strategies.js';
 import {
   assetFromItem,
   assetToItem,
