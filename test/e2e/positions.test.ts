@@ -224,7 +224,9 @@ it('an operator lets the account sell short (PUT /local/accounts): the sell is a
   expect(set.status).toBe(200);
   expect(set.body).toMatchObject({ shortingEnabled: true, multiplier: '2', cash: '100000' });
 
-  await http.pinQuote(SYMBOL, { bid: '50.00', ask: '50.01', last: '50.00' });
+  // A new previous close with the new price: 50 against the 119 pinned above would be a decline of
+  // more than 10%, and Rule 201 would refuse the market short (issue 16; short-sales.test.ts).
+  await http.pinQuote(SYMBOL, { bid: '50.00', ask: '50.01', last: '50.00', prev_close: '50.00' });
   const sell = await trader.submit({
     symbol: SYMBOL,
     qty: '4',
