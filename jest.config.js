@@ -30,8 +30,6 @@ module.exports = {
   // so a second worker overlaps those waits with other files. Measured on 2 cores: 433 s against
   // 620-700 s with one worker (the suite must stay under 10 minutes).
   maxWorkers: 2,
-  // The e2e files that start their own local mode first, longest first (test/sequencer.js).
-  testSequencer: '<rootDir>/test/sequencer.js',
   projects: [
     {
       ...shared,
