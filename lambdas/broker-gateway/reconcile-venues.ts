@@ -224,14 +224,16 @@ async function reconcileOne(
   deps: ReconcileDeps,
   orderId: string,
   c: Candidate,
-): Promise<{ breaks: ReconciliationBreak[]; repaired: number }> {
+): Promise<{ breaks: ReconciliationBreak[]; repaired: number; skipped?: boolean }> {
   const { state } = await deps.store.loadState(orderId);
   const now = deps.now();
   const at = new Date(now).toISOString();
   const venueName = c.venue ?? state?.venue ?? undefined;
   if (venueName === undefined) return { breaks: [], repaired: 0 };
-  // In flight (or not the venue's): nothing to ask the venue about yet.
-  if (state !== undefined && !reconcilable(state, now, deps.thresholdMs)) return { breaks: [], repaired: 0 };
+  // In flight (or not the venue's): nothing to ask the venue about yet; its executions are kept in
+  // the next pass's window (`skipped`).
+  if (state !== undefined && !reconcilable(state, now, deps.thresholdMs))
+    return { breaks: [], repaired: 0, skipped: true };
   const venue = deps.venueFor(venueName);
   let facts = c.facts;
   // An order the venue did not list as open: ask the venue about it, unless both agree it is closed.
@@ -341,9 +343,16 @@ export async function reconcileVenues(deps: ReconcileDeps): Promise<Reconciliati
   let repaired = 0;
   let open = 0;
   let failed = 0;
+  // The earliest execution of an order not compared this pass (in flight, or failed): the next
+  // pass's window must still hold it, or a difference in it would never be seen.
+  let keepFrom = startedAt;
+  const keep = (c: Candidate) => {
+    for (const f of c.fills) keepFrom = Math.min(keepFrom, Date.parse(f.transactTime) || keepFrom);
+  };
   for (const [orderId, c] of candidates) {
     try {
       const done = await reconcileOne(deps, orderId, c);
+      if (done.skipped === true) keep(c);
       for (const b of done.breaks) {
         breaks[b.type] = (breaks[b.type] ?? 0) + 1;
         if (b.repair.kind === 'none') open++;
@@ -351,14 +360,19 @@ export async function reconcileVenues(deps: ReconcileDeps): Promise<Reconciliati
       repaired += done.repaired;
     } catch (err) {
       failed++;
+      keep(c);
       logger.error('reconciliation failed for an order', { orderId, error: err as Error });
     }
   }
-  // The next pass starts where this one did (less the overlap): every execution is seen at least once.
+  // The next pass starts where this one did (less the overlap), or at the earliest execution of an
+  // order it could not compare: every execution is compared at least once.
   await deps.doc.send(
     new PutCommand({
       TableName: deps.ordersTable,
-      Item: { orderId: RECONCILIATION_CURSOR_KEY, through: new Date(startedAt).toISOString() },
+      Item: {
+        orderId: RECONCILIATION_CURSOR_KEY,
+        through: new Date(Math.min(startedAt, keepFrom + 2 * deps.thresholdMs)).toISOString(),
+      },
     }),
   );
   return { compared: candidates.size, breaks, repaired, open, failed };
