@@ -24,17 +24,13 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import {
-  IN_FLIGHT_THRESHOLD_MS,
-  type InFlightResolution,
-  inFlightResolutionOf,
-  type OrderState,
-} from '../core/index.js';
+import { type InFlightResolution, inFlightResolutionOf, type OrderState } from '../core/index.js';
 import { type EventStore, runCommand } from '../event-store/event-store.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { REQUEST_IN_FLIGHT_SHARDS } from '../orders/order-view-item.js';
-import { ENV, optionalEnv, requiredEnv } from '../platform/config.js';
+import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
+import { inFlightThresholdFromEnv } from '../platform/in-flight-settings.js';
 import { logger, metrics } from '../platform/observability.js';
 import { applyReport } from './apply-execution-report.js';
 import type { ExecutionReport } from './execution-report.js';
@@ -180,12 +176,8 @@ export async function checkInFlightRequests(deps: InFlightCheckDeps): Promise<In
   return { found: orderIds.length, outcomes };
 }
 
-/** The threshold: `OMS_IN_FLIGHT_THRESHOLD_MS` when set (tests, an operator), else the core's. */
-export function thresholdFromEnv(): number {
-  const text = optionalEnv(ENV.inFlightThresholdMs);
-  const ms = text === undefined ? Number.NaN : Number(text);
-  return Number.isInteger(ms) && ms >= 0 ? ms : IN_FLIGHT_THRESHOLD_MS;
-}
+/** The threshold (`OMS_IN_FLIGHT_THRESHOLD_MS`, else the core's): one reader for every function. */
+export const thresholdFromEnv = inFlightThresholdFromEnv;
 
 export async function handler(_event: unknown, context?: Context): Promise<InFlightCheckResult> {
   if (context !== undefined) logger.addContext(context);

@@ -13,12 +13,13 @@
  */
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
-import { IN_FLIGHT_THRESHOLD_MS, openExceptionsOf } from '../core/index.js';
+import { openExceptionsOf } from '../core/index.js';
 import { eventStore, runCommand } from '../event-store/event-store.js';
 import { OPEN_EXCEPTION_PARTITION, ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { PENDING_NEW_SHARDS, REQUEST_IN_FLIGHT_SHARDS } from '../orders/order-view-item.js';
-import { ENV, optionalEnv, requiredEnv } from '../platform/config.js';
+import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
+import { inFlightThresholdFromEnv } from '../platform/in-flight-settings.js';
 import { API_ERROR, apiError, json } from './api-response.js';
 import { apiHandler, jsonBody } from './http.js';
 
@@ -54,11 +55,6 @@ const resolveBody = z.strictObject({
     ),
 });
 
-function thresholdMs(): number {
-  const v = Number(optionalEnv(ENV.inFlightThresholdMs) ?? Number.NaN);
-  return Number.isInteger(v) && v >= 0 ? v : IN_FLIGHT_THRESHOLD_MS;
-}
-
 async function keysOf(index: string, key: string, value: string, below?: { name: string; value: string }) {
   const out: string[] = [];
   let start: Record<string, unknown> | undefined;
@@ -83,7 +79,8 @@ async function keysOf(index: string, key: string, value: string, below?: { name:
 async function listExceptions(now: number): Promise<{ exceptions: ExceptionEntry[]; truncated: boolean }> {
   const table = requiredEnv(ENV.ordersTable);
   const store = eventStore();
-  const cutoff = new Date(now - thresholdMs()).toISOString();
+  const thresholdMs = inFlightThresholdFromEnv();
+  const cutoff = new Date(now - thresholdMs).toISOString();
   const [open, pendingNew, inFlight] = await Promise.all([
     keysOf(ORDERS_INDEX.byOpenException, 'exceptionOpen', OPEN_EXCEPTION_PARTITION),
     Promise.all(
@@ -144,7 +141,7 @@ async function listExceptions(now: number): Promise<{ exceptions: ExceptionEntry
       order_id: orderId,
       account_id: null,
       symbol: null,
-      detail: `${what} for longer than ${thresholdMs()} ms`,
+      detail: `${what} for longer than ${thresholdMs} ms`,
       raised_at: cutoff,
       resolvable: false,
     }));
