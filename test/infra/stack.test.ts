@@ -24,10 +24,14 @@ const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 
 let template: Template;
 let resources: Record<string, Json>;
+/** The event-schemas nested stack's template. */
+let schemaTemplate: Template;
 
 beforeAll(() => {
   const app = new App({ context: NO_BUNDLING, outdir: mkdtempSync(join(tmpdir(), 'oms-infra-')) });
-  template = Template.fromStack(new OmsStack(app, 'Oms'));
+  const stack = new OmsStack(app, 'Oms');
+  template = Template.fromStack(stack);
+  schemaTemplate = Template.fromStack(stack.events.schemaStack);
   resources = template.toJSON().Resources;
 });
 
@@ -478,6 +482,10 @@ describe('HTTP API', () => {
   });
 });
 
+test('the main stack keeps room under the 500 resources CloudFormation allows a stack (20 spare)', () => {
+  expect(Object.keys(resources).length).toBeLessThanOrEqual(480);
+});
+
 describe('event bus', () => {
   const rulePatterns = (): Json[] =>
     ofType('AWS::Events::Rule')
@@ -492,9 +500,13 @@ describe('event bus', () => {
     });
   });
 
-  test('schema registry holds one draft-4 schema per order event type, and PositionChanged', () => {
-    template.hasResourceProperties('AWS::EventSchemas::Registry', { RegistryName: 'stockbot-oms' });
-    const schemas = ofType('AWS::EventSchemas::Schema').map(([, s]) => s.Properties);
+  test('schema registry (a nested stack) holds one draft-4 schema per order event type, and PositionChanged', () => {
+    template.resourceCountIs('AWS::EventSchemas::Schema', 0);
+    template.resourceCountIs('AWS::CloudFormation::Stack', 1);
+    schemaTemplate.hasResourceProperties('AWS::EventSchemas::Registry', { RegistryName: 'stockbot-oms' });
+    const schemas = Object.values(schemaTemplate.findResources('AWS::EventSchemas::Schema')).map(
+      (s) => s.Properties as Json,
+    );
     expect(schemas.map((s) => s.SchemaName).sort()).toEqual(
       [...ORDER_EVENT_TYPES, 'PositionChanged'].map((t) => `stockbot.oms@${t}`).sort(),
     );
