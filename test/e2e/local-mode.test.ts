@@ -4,7 +4,7 @@
  * the HTTP API), driven over real HTTP with the demo key pair. Each scenario trades its own
  * symbol with a pinned quote, so scenarios do not interfere; asynchronous outcomes are awaited
  * by polling with a deadline, and a timeout prints the order's events and workflow path.
- * DAY expiry at the session close has its own local mode: day-expiry.test.ts.
+ * DAY expiry at the session close has its own local mode: session-clock.test.ts.
  * Resting orders are DAY orders with the close 12 hours away (sessions every day). Not GTC: its
  * 90-day outcome wait overflows a Node timer in local Step Functions, which then expires the
  * order at once (reported; local/step-functions.ts). `OMS_E2E_RACE_LOG=1` prints which side

@@ -1,11 +1,17 @@
 /**
- * End to end against local mode: opg and cls orders trade in the simulated venue's opening and
- * closing auctions. Its own local mode, whose session opens a little after start-up and closes a
- * few seconds later (`HH:MM:SS` New York, sessions every day so it also runs on a weekend). Before
- * the open the opg orders rest although the quote is marketable; the first market tick after the
- * open holds the opening auction (one price for the symbol: the ask, as only buyers take part), the
- * unmarketable opg limit is canceled `auction_unfilled`; an opg order placed during the session is
- * refused by the API (422, nothing placed); the cls order fills in the closing auction.
+ * End to end against local mode, on a session clock of its own: a session that opens a little
+ * after start-up and closes a few seconds later (`HH:MM:SS` New York, sessions every day so it also
+ * runs on a weekend). One local mode for both scenarios, which run side by side (each wait on the
+ * clock overlaps the other's):
+ * - opg and cls orders trade in the simulated venue's opening and closing auctions. Before the open
+ *   the opg orders rest although the quote is marketable; the first market tick after the open
+ *   holds the opening auction (one price for the symbol: the ask, as only buyers take part), the
+ *   unmarketable opg limit is canceled `auction_unfilled`; an opg order placed during the session
+ *   is refused by the API (422, nothing placed); the cls order fills in the closing auction.
+ * - (issue 4) a DAY order expires at the session close: the venue expires it at the first market
+ *   tick at or after the close (its `expired` report), the OMS records `OrderExpired` and the
+ *   workflow's `Await outcome` is released. The workflow's own expiry (close + grace) is the
+ *   backstop, set far enough here (30 s) that the venue's comes first.
  *
  * @own-local-mode (starts its own: runs alongside other files, see environment.js)
  */
@@ -14,6 +20,7 @@ import {
   expectConsistentTrail,
   expectWorkflowPath,
   FILLED_PATH,
+  filledByEvents,
   newYorkTime,
   type OmsHttp,
   type Order,
@@ -24,21 +31,25 @@ import {
 /**
  * From start to the open: local mode's start-up (about 6 s here), a warm-up order along an order's
  * whole path (the cold starts of its functions: about 8 s on 2 cores; `warmUp()` would start every
- * function, which takes longer), then the auction orders accepted with at least one market tick
- * (2 s apart) left before the open to show they rest. Generous: in `npm test` other local modes
- * start and trade on the same 2 cores (a 22 s lead was too short there once).
+ * function, which takes longer), then the auction orders and the DAY order accepted with at least
+ * one market tick (2 s apart) left before the open to show they rest. Generous: in `npm test` other
+ * local modes start and trade on the same 2 cores (a 22 s lead was too short there once).
  */
 const OPEN_AFTER_MS = 45_000;
-/** What the auction orders need before the open: placed, acknowledged, resting through a tick. */
+/** What the orders need before the open: placed, acknowledged, resting through a tick. */
 const MIN_LEFT_MS = 25_000;
 /** From the open to the close: the opening auction's reports applied, an opg order refused. */
 const CLOSE_AFTER_OPEN_MS = 12_000;
+/** The workflow's own expiry of a DAY order: the close + this. */
+const GRACE_SECONDS = 30;
 const SYMBOL = 'E2EAUC';
 
 let oms: LocalOms;
 let http: OmsHttp;
 let openAt: number;
 let closeAt: number;
+/** The DAY-expiry scenario, started with the auctions' (its failure is reported by its own test). */
+let dayExpiry: Promise<void>;
 
 beforeAll(async () => {
   // The open 45 s after start; at least 25 s of it left once warm (else started again, longer).
@@ -49,11 +60,15 @@ beforeAll(async () => {
   } = await startAhead(OPEN_AFTER_MS, MIN_LEFT_MS, (at) => ({
     sessionOpen: newYorkTime(at),
     sessionClose: newYorkTime(at + CLOSE_AFTER_OPEN_MS),
+    expiryGraceSeconds: GRACE_SECONDS,
   })));
   closeAt = openAt + CLOSE_AFTER_OPEN_MS;
+  dayExpiry = dayOrderExpiresAtTheClose();
+  dayExpiry.catch(() => undefined); // awaited (and so reported) by its test below
 }, OWN_OMS_START_BOUND_MS);
 
 afterAll(async () => {
+  await dayExpiry?.catch(() => undefined);
   await oms?.stop();
 });
 
@@ -149,3 +164,73 @@ it('opg orders wait for the opening auction, trade at one price, and what does n
   expect(canceledTrail.at(-1)?.data).toMatchObject({ reason: 'auction_unfilled', solicited: false });
   for (const id of ids) await expectWorkflowPath(http, id, FILLED_PATH);
 }, 100_000);
+
+it('a resting DAY order is expired by the venue at the session close, before any later fill', async () => {
+  await dayExpiry;
+}, 100_000);
+
+/** Placed before the open, rests through the session (below the ask), expired at the close. */
+async function dayOrderExpiresAtTheClose(): Promise<void> {
+  await http.pinQuote('E2EDAY', { bid: '10.00', ask: '10.05', ask_size: '1000' });
+  const placed = await http.submit({
+    symbol: 'E2EDAY',
+    qty: '20',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '9.50',
+    time_in_force: 'day',
+  });
+  const resting = await http.untilStatus(placed.id, 'new', 20_000);
+  expect(resting.expired_at).toBeNull();
+  if (Date.now() >= closeAt - 1000)
+    throw new Error(
+      `the order was working only ${closeAt - Date.now()} ms before the close: raise CLOSE_AFTER_MS`,
+    );
+
+  const expired = await http.untilStatus(placed.id, 'expired', closeAt - Date.now() + 20_000);
+  // Not before the close, and promptly after (a market tick runs every 2 s here), well before the
+  // workflow's own deadline (close + grace).
+  const expiredAt = Date.parse(expired.expired_at as string);
+  expect(expiredAt).toBeGreaterThanOrEqual(closeAt);
+  expect(expiredAt).toBeLessThan(closeAt + GRACE_SECONDS * 1000);
+  expect(expired).toMatchObject({ filled_qty: '0', canceled_qty: '20', leaves_qty: '0' });
+
+  const trail = await expectConsistentTrail(http, placed.id);
+  expect(trail.map((e) => e.type)).toEqual([
+    'OrderSubmitted',
+    'OrderRouted',
+    'OrderAccepted',
+    'OrderExpired',
+  ]);
+  // The venue's report settled the order: the workflow's wait was released, not timed out.
+  await expectWorkflowPath(http, placed.id, FILLED_PATH);
+  const report = oms.eventBridge.delivered().find((e) => {
+    const d = e.detail as { orderId?: string; execType?: string };
+    return e['detail-type'] === 'ExecutionReport' && d.orderId === placed.id && d.execType === 'expired';
+  });
+  const detail = report?.detail as { reason?: string; cumQty?: string; transactTime?: string } | undefined;
+  expect(detail).toMatchObject({ reason: 'day_ended', cumQty: '0' });
+  expect(Date.parse(detail?.transactTime ?? '')).toBeGreaterThanOrEqual(closeAt);
+
+  // A DAY order placed after the close (it works until tomorrow's) fills when the quote crosses
+  // both prices; the expired one does not.
+  const later = await http.submit({
+    symbol: 'E2EDAY',
+    qty: '20',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '9.49',
+    time_in_force: 'day',
+  });
+  await http.untilStatus(later.id, 'new');
+  await http.pinQuote('E2EDAY', { bid: '9.30', ask: '9.40', ask_size: '1000' });
+  await http.untilStatus(later.id, 'filled');
+  const after = await expectConsistentTrail(http, placed.id);
+  expect(filledByEvents(after)).toBe(0);
+  expect(after.map((e) => e.type)).toEqual([
+    'OrderSubmitted',
+    'OrderRouted',
+    'OrderAccepted',
+    'OrderExpired',
+  ]);
+}
