@@ -30,6 +30,7 @@ export const HANDLERS = {
   tradingState: 'lambdas/order-api/trading-state.ts',
   // DELETE /v2/orders fans out: one cancel request per open order, bus rule -> queue -> this worker
   cancelAllWorker: 'lambdas/order-api/cancel-all-worker.ts',
+  enforceHalts: 'lambdas/order-api/enforce-halts.ts',
   // Event store stream consumers
   // projector + signaller + publisher in one consumer (issue 12: invocations, readers per shard)
   orderStream: 'lambdas/stream-consumers/order-stream.ts',

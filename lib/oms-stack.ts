@@ -211,6 +211,8 @@ export class OmsStack extends Stack {
         this.orderApi.functions.cancelOrder,
         // The kill switch's TradingStateChanged / LimitsPolicyChanged (stockbot.oms.controls).
         this.orderApi.functions.tradingState,
+        // A HALT in force: cancel requests for what is still open (the cancel-all source).
+        this.orderApi.enforceHalts,
         this.tradeStream.session,
         this.tradeStream.backlogWorker,
         gateway.applyExecutionReport,

@@ -23,7 +23,8 @@ import {
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import type { EventBus } from 'aws-cdk-lib/aws-events';
+import { type EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -34,7 +35,12 @@ import {
   CANCEL_REQUEST_SOURCE,
 } from '../lambdas/order-api/cancel-all-request.js';
 import { ENV } from '../lambdas/platform/config.js';
-import { BUS_QUEUE_MAX_MESSAGE_AGE, busTargetQueue, type WatchedQueue } from './broker-gateway.js';
+import {
+  BUS_QUEUE_MAX_MESSAGE_AGE,
+  busTargetQueue,
+  RULE_TARGET_RETRY,
+  type WatchedQueue,
+} from './broker-gateway.js';
 import type { EventStore } from './event-store.js';
 import { HANDLERS } from './handlers.js';
 import { LOG_RETENTION, omsFunction, useTable } from './lambda-defaults.js';
@@ -103,6 +109,8 @@ export class OrderApi extends Construct {
   readonly functions: Record<RouteFunction, NodejsFunction>;
   /** Cancels each order DELETE /v2/orders asked for (bus rule -> queue -> function). */
   readonly cancelAllWorker: NodejsFunction;
+  /** Scheduled: a HALT in force cancels what is still open (lambdas/order-api/enforce-halts.ts). */
+  readonly enforceHalts: NodejsFunction;
   readonly deadLetterQueues: Record<string, Queue>;
   readonly watchedQueues: Record<string, WatchedQueue>;
 
@@ -276,6 +284,23 @@ export class OrderApi extends Construct {
       eventPattern: { source: [CANCEL_REQUEST_SOURCE], detailType: [CANCEL_REQUEST_DETAIL_TYPE] },
     });
     this.deadLetterQueues = { CancelAll: cancelAll.deadLetterQueue };
+
+    // A HALT stays in force (issue 16): every minute, what is still open in a halted account is
+    // asked to cancel through the same machinery (one GetItem a run while nothing is halted).
+    this.enforceHalts = omsFunction(this, 'EnforceHalts', {
+      entry: HANDLERS.enforceHalts,
+      description: 'Schedule: cancels what is still open in a HALTED account (or firm)',
+      timeout: Duration.seconds(30),
+      environment: { [ENV.eventBusName]: props.bus.eventBusName },
+    });
+    useTable(this.enforceHalts, stores.accounts, ENV.accountsTable, 'read');
+    useTable(this.enforceHalts, stores.orders, ENV.ordersTable, 'read');
+    props.bus.grantPutEventsTo(this.enforceHalts);
+    new Rule(this, 'EnforceHaltsSchedule', {
+      description: 'Halt enforcement: open orders of HALTED accounts asked to cancel',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(this.enforceHalts, { ...RULE_TARGET_RETRY, retryAttempts: 0 })],
+    });
     this.watchedQueues = { CancelAll: { queue: cancelAll.queue, maxAge: BUS_QUEUE_MAX_MESSAGE_AGE } };
 
     this.functions = {

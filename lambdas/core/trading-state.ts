@@ -184,3 +184,37 @@ export function decideTradingStateChange(
     },
   };
 }
+
+/**
+ * Whom a HALT in force still concerns (the halt enforcement's schedule, every minute: SEC Rule
+ * 15c3-5(c)(1) asks that orders be stopped, not only that the operator's sweep was sent once).
+ * The firm HALTED: every account; otherwise the accounts recorded HALTED (`haltedAccounts`, kept in
+ * the same transaction as each account's state). Null: nothing is halted.
+ */
+export function haltScopeOf(
+  firm: TradingStateRecord | null,
+  haltedAccounts: readonly string[],
+):
+  | { readonly scope: 'firm' }
+  | { readonly scope: 'accounts'; readonly accountIds: readonly string[] }
+  | null {
+  if (firm?.state === 'HALTED') return { scope: 'firm' };
+  if (haltedAccounts.length === 0) return null;
+  return { scope: 'accounts', accountIds: [...new Set(haltedAccounts)].sort() };
+}
+
+/**
+ * Of a halted account's open orders, those to ask to cancel now: every one but an order whose
+ * cancel is already requested (`pending_cancel`: the in-flight check sees that it arrives) and an
+ * order whose replace is outstanding (`pending_replace`: a cancel is refused until the venue
+ * answers; the next run cancels the order or its replacement). So an order accepted in the instant
+ * before the HALT (not yet listed by the HALT's own sweep) and a replacement opened after it are
+ * canceled by the next run.
+ */
+export function ordersToCancelUnderHalt(
+  orders: readonly { readonly id: string; readonly status: string }[],
+): string[] {
+  return orders
+    .filter((o) => o.status !== 'pending_cancel' && o.status !== 'pending_replace')
+    .map((o) => o.id);
+}

@@ -61,6 +61,13 @@ export function firmTradingStateOf(
     : { ok: false, problem: `the firm's trading state (${FIRM_CONTROLS_PK}) is unreadable` };
 }
 
+/** The accounts recorded HALTED (`haltedAccounts`, a string set on the firm's controls item). */
+export function haltedAccountsOf(item: Record<string, unknown> | undefined): string[] {
+  const stored = item?.haltedAccounts;
+  if (stored instanceof Set) return [...stored].map(String);
+  return Array.isArray(stored) ? stored.map(String) : [];
+}
+
 export type ControlScope =
   | { readonly scope: 'firm' }
   | { readonly scope: 'account'; readonly accountId: string };
@@ -181,6 +188,20 @@ export async function changeTradingState(
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
+            // The firm's list of HALTED accounts, in the same transaction (the halt enforcement
+            // reads it every minute, one GetItem, instead of scanning every account).
+            ...(scope.scope === 'account'
+              ? [
+                  {
+                    Update: {
+                      TableName: deps.table,
+                      Key: { pk: FIRM_CONTROLS_PK },
+                      UpdateExpression: `${record.state === 'HALTED' ? 'ADD' : 'DELETE'} haltedAccounts :account`,
+                      ExpressionAttributeValues: { ':account': new Set([scope.accountId]) },
+                    },
+                  },
+                ]
+              : []),
           ],
         }),
       );

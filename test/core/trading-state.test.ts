@@ -11,8 +11,10 @@ import {
   DEFAULT_RISK_LIMITS,
   decideTradingStateChange,
   effectiveTradingState,
+  haltScopeOf,
   NEVER_SET,
   type OrderSpec,
+  ordersToCancelUnderHalt,
   type RiskContext,
   type TradingState,
   type TradingStateRecord,
@@ -294,5 +296,41 @@ describe('decideTradingStateChange: each change is a new version; a retry record
       expect(d.previous).toEqual(current ?? NEVER_SET);
       expect(d.record).toMatchObject({ state: req.state, changedBy: 'ops-2', changedAt: req.at });
     }
+  });
+});
+
+describe('a HALT stays in force: whom the halt enforcement sweeps (15c3-5(c)(1): orders stopped, not a sweep sent once)', () => {
+  test.each([
+    ['nothing halted', null, [], null],
+    ['firm ACTIVE, nothing halted', set('ACTIVE'), [], null],
+    ['firm REDUCING does not cancel', set('REDUCING'), [], null],
+    ['firm HALTED: every account', set('HALTED'), [], { scope: 'firm' }],
+    ['firm HALTED covers halted accounts too', set('HALTED'), ['acct-2'], { scope: 'firm' }],
+    [
+      'accounts HALTED, deduplicated and sorted',
+      null,
+      ['acct-2', 'acct-1', 'acct-2'],
+      { scope: 'accounts', accountIds: ['acct-1', 'acct-2'] },
+    ],
+    [
+      'firm ACTIVE, one account HALTED',
+      set('ACTIVE', 2),
+      ['acct-1'],
+      { scope: 'accounts', accountIds: ['acct-1'] },
+    ],
+  ] as const)('%s', (_, firm, halted, expected) => {
+    expect(haltScopeOf(firm, halted)).toEqual(expected);
+  });
+
+  test.each([
+    ['new', true],
+    ['partially_filled', true],
+    ['accepted', true],
+    ['pending_new', true],
+    ['held', true],
+    ['pending_cancel', false], // its cancel is requested; the in-flight check sees it arrive
+    ['pending_replace', false], // a cancel is refused until the venue answers; the next run takes it
+  ])('an open order %s is asked to cancel: %s', (status, canceled) => {
+    expect(ordersToCancelUnderHalt([{ id: 'o-1', status }])).toEqual(canceled ? ['o-1'] : []);
   });
 });

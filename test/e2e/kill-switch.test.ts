@@ -237,6 +237,44 @@ it('HALTED: the account’s open orders are canceled at once and a new order is 
   await trader.untilStatus(again.id, 'filled', 30_000);
 });
 
+it('a HALT stays in force: a replacement that opens after the HALT’s sweep is canceled by the halt enforcement', async () => {
+  const resting = await trader.submit({
+    symbol: SYMBOL,
+    qty: '3',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '18',
+    time_in_force: 'gtc',
+  });
+  await trader.untilStatus(resting.id, 'new', 30_000);
+  const routed = (await trader.auditTrail(resting.id)).find((e) => e.type === 'OrderRouted');
+  const venue = (routed?.data as { allocations?: { venue: string }[] } | undefined)?.allocations?.[0]?.venue;
+  expect(venue).toBeDefined();
+  // The venue answers the replace 5 s late: the HALT's sweep meets the order with its replace
+  // outstanding, when a cancel is refused, and the replacement opens after the sweep.
+  await http.expect(200, 'PUT', `/local/venues/${venue}`, { latency_ms: 5000 });
+  let replacementId: string;
+  try {
+    const replacement = await trader.replace(resting.id, { qty: '4' });
+    replacementId = replacement.id;
+    const halted = await operator.expect<Json>(200, 'PUT', statePath, {
+      state: 'HALTED',
+      reason: 'replace race',
+    });
+    expect(halted.cancel_requested).toContainEqual({ id: resting.id, account_id: accountId });
+    // The replace completes at the venue after the sweep; the enforcement cancels the replacement.
+    await trader.untilStatus(resting.id, 'replaced', 30_000);
+  } finally {
+    await http.expect(200, 'PUT', `/local/venues/${venue}`, {});
+  }
+  const canceled = await trader.untilStatus(replacementId, 'canceled', 30_000);
+  expect(canceled).toMatchObject({ filled_qty: '0', qty: '4' });
+  const trail = await trader.auditTrail(replacementId);
+  const requested = trail.find((e) => e.type === 'OrderCancelRequested');
+  expect(requested?.data).toMatchObject({ requestedBy: 'oms:halt-enforcement' });
+  await operator.expect(200, 'PUT', statePath, { state: 'ACTIVE', reason: 'race over' });
+});
+
 it('the firm-wide state applies to every account: REDUCING firm-wide refuses a buy that adds, ACTIVE lifts it', async () => {
   try {
     expect(

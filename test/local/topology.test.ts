@@ -250,6 +250,7 @@ describe('the synthesized OMS template', () => {
     [HANDLERS.marketTick, 'rate(1 minute)'],
     [HANDLERS.startStalledWorkflows, 'rate(1 minute)'],
     [HANDLERS.checkInFlightRequests, 'rate(1 minute)'],
+    [HANDLERS.enforceHalts, 'rate(1 minute)'],
     // Daily after New York midnight; local mode skips cron rules: its export runs on demand.
     [HANDLERS.exportCatDay, 'cron(0 6 * * ? *)'],
   ])('schedules %s at %s on the default bus', (entry, expression) => {
@@ -266,7 +267,7 @@ describe('the synthesized OMS template', () => {
   });
 
   test('subscriber and warehouse rules: queue targets with DLQs, the warehouse streams as Firehose targets', () => {
-    expect(topo.rules).toHaveLength(16); // + the reconciler's schedule and the daily CAT export's (issue 16)
+    expect(topo.rules).toHaveLength(17); // + the reconciler's, the halt enforcement's and the daily CAT export's schedules (issue 16)
     expect(topo.rules.flatMap((r) => r.targets.filter((t) => t.kind === 'recorder'))).toEqual([]);
     const streams = new Set(topo.deliveryStreams.map((s) => s.logicalId));
     const firehoseTargets = topo.rules.flatMap((r) => r.targets.filter((t) => t.kind === 'firehose'));
