@@ -36,13 +36,17 @@ import {
   formatNanos,
   isSettled,
   type OrderState,
+  type PositionBreak,
+  type PositionFact,
   type ReconciliationBreak,
   reconcilable,
   reconcileOrder,
+  reconcilePositions,
   type VenueFill,
   type VenueOrderFacts,
 } from '../core/index.js';
 import { type EventStore, runCommand } from '../event-store/event-store.js';
+import { LEDGER_PK_PREFIX, ledgerOf } from '../orders/account-ledger.js';
 import { OPEN_EXCEPTION_PARTITION, ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
@@ -50,7 +54,7 @@ import { logger, metrics } from '../platform/observability.js';
 import { applyReport } from './apply-execution-report.js';
 import { thresholdFromEnv } from './check-in-flight-requests.js';
 import type { ExecutionReport } from './execution-report.js';
-import type { Venue, VenueExecution, VenueOrderStatusReport } from './venue.js';
+import type { Venue, VenueExecution, VenueOrderStatusReport, VenuePosition } from './venue.js';
 import { deployedVenues, eventStore, venueFor } from './wiring.js';
 
 /** The orders-table item that holds where the next pass starts. */
@@ -68,7 +72,7 @@ export interface ReconcileDeps {
   readonly venues: readonly string[];
   readonly venueFor: (
     name: string,
-  ) => Pick<Venue, 'name' | 'cancel' | 'orderStatus' | 'openOrders' | 'executionsSince'>;
+  ) => Pick<Venue, 'name' | 'cancel' | 'orderStatus' | 'openOrders' | 'executionsSince' | 'positions'>;
   readonly now: () => number;
   readonly thresholdMs: number;
 }
@@ -107,21 +111,36 @@ async function cursorOf(deps: ReconcileDeps, now: number): Promise<string> {
   return new Date(since).toISOString();
 }
 
-/** Every order the OMS has open, over every account (the accounts' sparse open-order index). */
-async function omsOpenOrders(deps: ReconcileDeps): Promise<string[]> {
+/**
+ * Every order the OMS has open, over every account (the accounts' sparse open-order index), and
+ * every account's positions (its ledger): one scan of the accounts table gives both.
+ */
+async function omsOpenOrdersAndPositions(
+  deps: ReconcileDeps,
+): Promise<{ ids: string[]; positions: PositionFact[] }> {
   const accounts: string[] = [];
+  const positions: PositionFact[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const page = await deps.doc.send(
       new ScanCommand({
         TableName: deps.accountsTable,
-        FilterExpression: 'begins_with(pk, :p)',
-        ExpressionAttributeValues: { ':p': 'account#' },
-        ProjectionExpression: 'pk',
+        FilterExpression: 'begins_with(pk, :p) OR begins_with(pk, :l)',
+        ExpressionAttributeValues: { ':p': 'account#', ':l': LEDGER_PK_PREFIX },
+        ProjectionExpression: 'pk, positions',
+        ConsistentRead: true,
         ExclusiveStartKey: start,
       }),
     );
-    for (const i of page.Items ?? []) accounts.push(String(i.pk).slice('account#'.length));
+    for (const i of page.Items ?? []) {
+      const pk = String(i.pk);
+      if (pk.startsWith('account#')) accounts.push(pk.slice('account#'.length));
+      else {
+        const accountId = pk.slice(LEDGER_PK_PREFIX.length);
+        for (const [symbol, p] of Object.entries(ledgerOf(i).positions))
+          positions.push({ accountId, symbol, qty: p.qty });
+      }
+    }
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
   const ids: string[] = [];
@@ -142,7 +161,7 @@ async function omsOpenOrders(deps: ReconcileDeps): Promise<string[]> {
       from = page.LastEvaluatedKey;
     } while (from !== undefined);
   }
-  return ids;
+  return { ids, positions };
 }
 
 function factsOf(report: VenueOrderStatusReport | null | undefined): VenueOrderFacts | null {
@@ -219,13 +238,70 @@ async function recordUnknown(
   }
 }
 
+/**
+ * The venues' positions against the OMS's ledgers (core `reconcilePositions`); each difference is
+ * kept as `break#POSITION_MISMATCH#<account>#<symbol>#<venue qty>#<OMS qty>` in the orders table
+ * (no order to record it on), listed by the exceptions view until an operator resolves it. Only
+ * when every venue reports positions: the OMS's position sums every venue's executions.
+ */
+async function reconcileVenuePositions(
+  deps: ReconcileDeps,
+  omsPositions: readonly PositionFact[],
+  unsettled: ReadonlySet<string>,
+): Promise<PositionBreak[]> {
+  const venues = deps.venues.map((name) => deps.venueFor(name));
+  if (venues.some((v) => v.positions === undefined)) return [];
+  const reported = await Promise.all(
+    venues.map((v): Promise<VenuePosition[]> => (v.positions ? v.positions() : Promise.resolve([]))),
+  );
+  const now = deps.now();
+  const found = reconcilePositions({
+    venues: reported,
+    oms: omsPositions,
+    unsettled,
+    now,
+    thresholdMs: deps.thresholdMs,
+  });
+  const at = new Date(now).toISOString();
+  for (const b of found) {
+    const id = `break#${b.key}`;
+    try {
+      await deps.doc.send(
+        new PutCommand({
+          TableName: deps.ordersTable,
+          Item: {
+            orderId: id,
+            kind: 'reconciliation_break',
+            breakType: b.type,
+            venue: deps.venues.join(','),
+            accountId: b.accountId,
+            symbol: b.symbol,
+            venueQty: b.venueQty,
+            omsQty: b.omsQty,
+            detail: b.detail,
+            foundAt: at,
+            exceptionOpen: OPEN_EXCEPTION_PARTITION,
+            createdKey: `${at}#${id}`,
+          },
+          ConditionExpression: 'attribute_not_exists(orderId)',
+        }),
+      );
+      logger.error('reconciliation break left for an operator', { breakType: b.type, detail: b.detail });
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
+    }
+  }
+  return found;
+}
+
 /** Reconciles one order; the breaks found, and how many were repaired. Throws on a failure. */
 async function reconcileOne(
   deps: ReconcileDeps,
   orderId: string,
   c: Candidate,
-): Promise<{ breaks: ReconciliationBreak[]; repaired: number; skipped?: boolean }> {
+): Promise<{ breaks: ReconciliationBreak[]; repaired: number; skipped?: boolean; pair?: string }> {
   const { state } = await deps.store.loadState(orderId);
+  const pair = state === undefined ? undefined : `${state.accountId}#${state.spec.symbol.toUpperCase()}`;
   const now = deps.now();
   const at = new Date(now).toISOString();
   const venueName = c.venue ?? state?.venue ?? undefined;
@@ -233,7 +309,7 @@ async function reconcileOne(
   // In flight (or not the venue's): nothing to ask the venue about yet; its executions are kept in
   // the next pass's window (`skipped`).
   if (state !== undefined && !reconcilable(state, now, deps.thresholdMs))
-    return { breaks: [], repaired: 0, skipped: true };
+    return { breaks: [], repaired: 0, skipped: true, ...(pair === undefined ? {} : { pair }) };
   const venue = deps.venueFor(venueName);
   let facts = c.facts;
   // An order the venue did not list as open: ask the venue about it, unless both agree it is closed.
@@ -249,7 +325,7 @@ async function reconcileOne(
         now,
         thresholdMs: deps.thresholdMs,
       });
-      return act(deps, state, venue, breaks, state.venueOrderId, null, at);
+      return { ...(await act(deps, state, venue, breaks, state.venueOrderId, null, at)), pair };
     }
   }
   const breaks = reconcileOrder({
@@ -264,15 +340,18 @@ async function reconcileOne(
     for (const b of breaks) await recordUnknown(deps, venueName, b, at);
     return { breaks, repaired: 0 };
   }
-  return act(
-    deps,
-    state,
-    venue,
-    breaks,
-    facts?.venueOrderId ?? state.venueOrderId ?? orderId,
-    facts?.filledQty ?? null,
-    at,
-  );
+  return {
+    ...(await act(
+      deps,
+      state,
+      venue,
+      breaks,
+      facts?.venueOrderId ?? state.venueOrderId ?? orderId,
+      facts?.filledQty ?? null,
+      at,
+    )),
+    pair,
+  };
 }
 
 async function act(
@@ -337,7 +416,8 @@ export async function reconcileVenues(deps: ReconcileDeps): Promise<Reconciliati
       c.fills.push(fillOf(e));
     }
   }
-  for (const id of await omsOpenOrders(deps)) candidate(id);
+  const oms = await omsOpenOrdersAndPositions(deps);
+  for (const id of oms.ids) candidate(id);
 
   const breaks: Partial<Record<BreakType, number>> = {};
   let repaired = 0;
@@ -349,10 +429,14 @@ export async function reconcileVenues(deps: ReconcileDeps): Promise<Reconciliati
   const keep = (c: Candidate) => {
     for (const f of c.fills) keepFrom = Math.min(keepFrom, Date.parse(f.transactTime) || keepFrom);
   };
+  // Account and symbol pairs whose position may still move: an order not compared (in flight), or
+  // repaired this pass (its fill reaches the ledger after the pass).
+  const unsettled = new Set<string>();
   for (const [orderId, c] of candidates) {
     try {
       const done = await reconcileOne(deps, orderId, c);
       if (done.skipped === true) keep(c);
+      if (done.pair !== undefined && (done.skipped === true || done.repaired > 0)) unsettled.add(done.pair);
       for (const b of done.breaks) {
         breaks[b.type] = (breaks[b.type] ?? 0) + 1;
         if (b.repair.kind === 'none') open++;
@@ -363,6 +447,12 @@ export async function reconcileVenues(deps: ReconcileDeps): Promise<Reconciliati
       keep(c);
       logger.error('reconciliation failed for an order', { orderId, error: err as Error });
     }
+  }
+  // Positions (POSITION_MISMATCH), when every venue reports them and every order was compared.
+  const positionBreaks = failed === 0 ? await reconcileVenuePositions(deps, oms.positions, unsettled) : [];
+  for (const b of positionBreaks) {
+    breaks[b.type] = (breaks[b.type] ?? 0) + 1;
+    open++;
   }
   // The next pass starts where this one did (less the overlap), or at the earliest execution of an
   // order it could not compare: every execution is compared at least once.

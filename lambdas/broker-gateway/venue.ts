@@ -66,6 +66,20 @@ export interface VenueExecution {
   readonly transactTime: string;
 }
 
+/**
+ * One account's position at the venue in one symbol, as the venue reports it (a broker's position
+ * query; the simulated venues: the net of their executions): what reconciliation sets against the
+ * OMS's ledger (`POSITION_MISMATCH`).
+ */
+export interface VenuePosition {
+  readonly accountId: string;
+  readonly symbol: string;
+  /** Signed (short negative), canonical decimal text. */
+  readonly qty: string;
+  /** The latest execution (or adjustment) in it, ISO; null when none is dated. */
+  readonly lastChangeAt: string | null;
+}
+
 export interface Venue {
   /** The venue id reports carry (`VENUE_NAME`). */
   readonly name: string;
@@ -84,6 +98,11 @@ export interface Venue {
   openOrders(): Promise<VenueOrderStatusReport[]>;
   /** Every execution at or after `since` (ISO instant), oldest first. */
   executionsSince(since: string): Promise<VenueExecution[]>;
+  /**
+   * Every position the venue holds for the OMS's accounts (non-zero ones). Absent: the venue does
+   * not report positions (an exchange behind a FIX session), and reconciliation cannot compare them.
+   */
+  positions?(): Promise<VenuePosition[]>;
 }
 
 /**

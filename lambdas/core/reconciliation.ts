@@ -32,7 +32,7 @@
  * a stop the OMS holds, a contingent leg still held.
  */
 import type { BreakType } from './break-types.js';
-import { type Nanos, parseNanos } from './decimal.js';
+import { formatNanos, type Nanos, parseNanos, signedNanos } from './decimal.js';
 import { hasRequestInFlight, IN_FLIGHT_THRESHOLD_MS } from './in-flight.js';
 import { isSettled, type OrderState } from './order.js';
 
@@ -267,6 +267,96 @@ export function reconcileOrder(input: OrderReconciliationInput): ReconciliationB
         repair: { kind: 'none' },
       });
       return out;
+  }
+  return out;
+}
+
+/** One account's position in one symbol, signed (short negative), canonical decimal text. */
+export interface PositionFact {
+  readonly accountId: string;
+  readonly symbol: string;
+  readonly qty: string;
+}
+
+/** A venue's position, with its latest change (ISO; null: undated). */
+export interface VenuePositionFact extends PositionFact {
+  readonly lastChangeAt: string | null;
+}
+
+export interface PositionReconciliationInput {
+  /** Every venue's positions (the venues that report them: all of the OMS's, or the check is not made). */
+  readonly venues: readonly (readonly VenuePositionFact[])[];
+  /** The OMS's positions (its ledgers), non-zero ones. */
+  readonly oms: readonly PositionFact[];
+  /** Account and symbol pairs with an order the pass could not compare (in flight, failed): `<account>#<symbol>`. */
+  readonly unsettled: ReadonlySet<string>;
+  readonly now: number;
+  readonly thresholdMs?: number;
+}
+
+/** A position that differs: the venues' total, the OMS's and the difference (venues - OMS). */
+export interface PositionBreak {
+  readonly type: 'POSITION_MISMATCH';
+  readonly accountId: string;
+  readonly symbol: string;
+  readonly venueQty: string;
+  readonly omsQty: string;
+  /** Identifies the break: the same difference found again is the same break. */
+  readonly key: string;
+  readonly detail: string;
+}
+
+const signed = signedNanos;
+const signedText = formatNanos;
+
+/**
+ * `POSITION_MISMATCH`: per account and symbol, the venues' positions summed (an account trades at
+ * several venues) against the OMS's ledger. The position is what the executions add up to, so a
+ * difference no order-level break explains is a position booked at the venue outside the OMS (a
+ * transfer, a busted trade, a corporate action), or an execution applied on one side only
+ * (quarantined at the OMS). Never safe to repair: an operator's (repair `none`).
+ *
+ * Not compared while it can still be moving: a pair with an order the pass could not compare
+ * (`unsettled`), or whose venue position changed within twice the threshold (the execution's report
+ * may still be on its way to the OMS's ledger).
+ */
+export function reconcilePositions(input: PositionReconciliationInput): PositionBreak[] {
+  const thresholdMs = input.thresholdMs ?? RECONCILIATION_THRESHOLD_MS;
+  const recentFrom = input.now - 2 * thresholdMs;
+  const pairs = new Map<
+    string,
+    { accountId: string; symbol: string; venue: Nanos; oms: Nanos; recent: boolean }
+  >();
+  const pair = (p: PositionFact) => {
+    const key = `${p.accountId}#${p.symbol}`;
+    let entry = pairs.get(key);
+    if (entry === undefined) {
+      entry = { accountId: p.accountId, symbol: p.symbol, venue: 0n, oms: 0n, recent: false };
+      pairs.set(key, entry);
+    }
+    return entry;
+  };
+  for (const venue of input.venues)
+    for (const p of venue) {
+      const entry = pair(p);
+      entry.venue += signed(p.qty);
+      if (p.lastChangeAt !== null && Date.parse(p.lastChangeAt) >= recentFrom) entry.recent = true;
+    }
+  for (const p of input.oms) pair(p).oms += signed(p.qty);
+  const out: PositionBreak[] = [];
+  for (const [key, e] of [...pairs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (e.venue === e.oms || e.recent || input.unsettled.has(key)) continue;
+    const venueQty = signedText(e.venue);
+    const omsQty = signedText(e.oms);
+    out.push({
+      type: 'POSITION_MISMATCH',
+      accountId: e.accountId,
+      symbol: e.symbol,
+      venueQty,
+      omsQty,
+      key: `POSITION_MISMATCH#${key}#${venueQty}#${omsQty}`,
+      detail: `position in ${e.symbol} of account ${e.accountId}: the venues hold ${venueQty}, the OMS ${omsQty} (difference ${signedText(e.venue - e.oms)})`,
+    });
   }
   return out;
 }

@@ -2,7 +2,8 @@
  * The exceptions view (issue 16), operator routes (an `operator` key; any other gets 403):
  * - `GET /v1/exceptions`: everything an operator has to act on, oldest first: every order's open
  *   exceptions (core `openExceptionsOf`: quarantined executions, workflow exceptions,
- *   reconciliation breaks left open), reconciliation's `UNKNOWN_AT_OMS` records, and orders stuck
+ *   reconciliation breaks left open), reconciliation's `UNKNOWN_AT_OMS` and `POSITION_MISMATCH`
+ *   records (`break#...` items: no order to record them on), and orders stuck
  *   past the in-flight threshold (still `pending_new`, or with a cancel or replace outstanding:
  *   listed, not resolvable: they resolve when the order moves).
  * - `POST /v1/exceptions/{id}/resolve` `{"reason"}`: records the resolution as an event
@@ -44,7 +45,8 @@ export interface ExceptionEntry {
 
 /** How many of each kind one answer lists at most (oldest first); `truncated` says when more exist. */
 export const MAX_LISTED = 500;
-const UNKNOWN_PREFIX = 'break#UNKNOWN_AT_OMS#';
+/** Breaks with no order to be recorded on (`UNKNOWN_AT_OMS`, `POSITION_MISMATCH`): items of their own. */
+const BREAK_PREFIX = 'break#';
 
 const resolveBody = z.strictObject({
   reason: z
@@ -102,7 +104,7 @@ async function listExceptions(now: number): Promise<{ exceptions: ExceptionEntry
   ]);
   const out: ExceptionEntry[] = [];
   for (const id of open) {
-    if (id.startsWith(UNKNOWN_PREFIX)) {
+    if (id.startsWith(BREAK_PREFIX)) {
       const got = await dynamo.send(
         new GetCommand({ TableName: table, Key: { orderId: id }, ConsistentRead: true }),
       );
@@ -112,9 +114,9 @@ async function listExceptions(now: number): Promise<{ exceptions: ExceptionEntry
         id,
         kind: 'reconciliation_break',
         order_id: null,
-        account_id: null,
-        symbol: null,
-        detail: `UNKNOWN_AT_OMS at ${String(i.venue)}: ${String(i.detail)}`,
+        account_id: typeof i.accountId === 'string' ? i.accountId : null,
+        symbol: typeof i.symbol === 'string' ? i.symbol : null,
+        detail: `${String(i.breakType)} at ${String(i.venue)}: ${String(i.detail)}`,
         raised_at: String(i.foundAt),
         resolvable: true,
       });
@@ -163,7 +165,7 @@ function orderOf(exceptionId: string): string | null {
 
 async function resolve(exceptionId: string, reason: string, resolvedBy: string, now: number) {
   const at = new Date(now).toISOString();
-  if (exceptionId.startsWith(UNKNOWN_PREFIX)) {
+  if (exceptionId.startsWith(BREAK_PREFIX)) {
     try {
       await dynamo.send(
         new UpdateCommand({

@@ -61,9 +61,9 @@ describe('divergedItem: the venue book after each divergence', () => {
     if (!next.ok) throw new Error(next.message);
     if (expected === 'deleted') return expect('delete' in next).toBe(true);
     if ('delete' in next) throw new Error('deleted');
-    for (const [k, v] of Object.entries(expected))
-      expect([k, next.item[k as keyof VenueOrderItem]]).toEqual([k, v]);
-    expect(next.item.updatedAt).toBe(AT);
+    const item = next.item as VenueOrderItem;
+    for (const [k, v] of Object.entries(expected)) expect([k, item[k as keyof VenueOrderItem]]).toEqual([k, v]);
+    expect(item.updatedAt).toBe(AT);
   });
 
   it('invent_fill records the fill under an exec id of its own, last in the venue’s executions', () => {
@@ -74,7 +74,7 @@ describe('divergedItem: the venue book after each divergence', () => {
       AT,
     );
     if (!next.ok || 'delete' in next) throw new Error('not an item');
-    expect(next.item.executions?.at(-1)).toEqual({
+    expect((next.item as VenueOrderItem).executions?.at(-1)).toEqual({
       execId: 'o1:invented:2',
       lastQty: '1',
       lastPx: '45',
@@ -131,5 +131,40 @@ describe('parseDivergence: each field named when it is wrong', () => {
   it.each(cases)('%j', (body, message) => {
     const p = parseDivergence(body);
     expect(p.ok ? 'accepted' : p.message).toMatch(message);
+  });
+});
+
+describe('adjust_position: a position booked at the venue outside any order (POSITION_MISMATCH)', () => {
+  it.each([
+    ['a long adjustment', '5', '5'],
+    ['a short adjustment', '-2.5', '-2.5'],
+    ['canonical text', '007.50', '7.5'],
+  ])('%s: qty %s books %s', (_name, qty, booked) => {
+    const p = parseDivergence({ action: 'adjust_position', account_id: 'acct-1', symbol: 'acme', qty });
+    if (!p.ok) throw new Error(p.message);
+    const next = divergedItem(undefined, p.divergence, 'SIMY', AT);
+    if (!next.ok || 'delete' in next) throw new Error('not an item');
+    expect(next.item).toEqual({
+      orderId: expect.stringMatching(/^position-adjustment#/),
+      kind: 'position-adjustment',
+      venue: 'SIMY',
+      accountId: 'acct-1',
+      symbol: 'ACME',
+      qty: booked,
+      at: AT,
+    });
+  });
+
+  it.each([
+    [{ account_id: 'acct-1', symbol: 'ACME', qty: '0' }, 'qty'],
+    [{ account_id: 'acct-1', symbol: 'ACME', qty: 'x' }, 'qty'],
+    [{ account_id: 'acct-1', symbol: 'ACME', qty: 5 }, 'qty'],
+    [{ account_id: 'acct 1', symbol: 'ACME', qty: '1' }, 'account_id'],
+    [{ account_id: 'acct-1', symbol: '1BAD', qty: '1' }, 'symbol'],
+    [{ account_id: 'acct-1', symbol: 'ACME', qty: '1', order_id: 'o1' }, 'order_id'],
+  ])('refuses %j naming %s', (body, field) => {
+    const p = parseDivergence({ action: 'adjust_position', ...body });
+    expect(p.ok).toBe(false);
+    if (!p.ok) expect(p.message).toContain(field);
   });
 });

@@ -13,6 +13,7 @@ import {
   type OrderState,
   RECONCILIATION_THRESHOLD_MS,
   reconcileOrder,
+  reconcilePositions,
   type VenueFill,
   type VenueOrderFacts,
 } from '../../lambdas/core/index.js';
@@ -133,6 +134,108 @@ describe('reconcileOrder: every difference is a typed break, repaired only where
           expect(breaks.every((b) => b.type === 'MISSED_FILL')).toBe(true);
         },
       ),
+    );
+  });
+});
+
+describe('reconcilePositions: POSITION_MISMATCH, the venues’ positions against the OMS’s ledger (issue 16)', () => {
+  const NOW_MS = Date.parse('2026-12-04T15:00:00.000Z');
+  const OLD = '2026-12-04T14:00:00.000Z';
+  const RECENT = new Date(NOW_MS - 1000).toISOString();
+  const v = (accountId: string, symbol: string, qty: string, lastChangeAt: string | null = OLD) => ({
+    accountId,
+    symbol,
+    qty,
+    lastChangeAt,
+  });
+  const o = (accountId: string, symbol: string, qty: string) => ({ accountId, symbol, qty });
+  type Case = [
+    string,
+    Parameters<typeof reconcilePositions>[0]['venues'],
+    Parameters<typeof reconcilePositions>[0]['oms'],
+    string[],
+    [string, string, string, string][],
+  ];
+  // [name, venues, oms, unsettled pairs, expected breaks [account, symbol, venueQty, omsQty]]
+  const cases: Case[] = [
+    ['agree at one venue', [[v('a1', 'ACME', '10')]], [o('a1', 'ACME', '10')], [], []],
+    [
+      'agree across venues (an account trades at several)',
+      [[v('a1', 'ACME', '6')], [v('a1', 'ACME', '4')]],
+      [o('a1', 'ACME', '10')],
+      [],
+      [],
+    ],
+    ['a short agrees', [[v('a1', 'ACME', '-3')]], [o('a1', 'ACME', '-3')], [], []],
+    ['both flat: nothing to say', [[]], [], [], []],
+    [
+      'the venue holds more',
+      [[v('a1', 'ACME', '12')]],
+      [o('a1', 'ACME', '10')],
+      [],
+      [['a1', 'ACME', '12', '10']],
+    ],
+    ['the OMS holds a position no venue has', [[]], [o('a1', 'ACME', '5')], [], [['a1', 'ACME', '0', '5']]],
+    ['a venue position the OMS lacks', [[v('a2', 'ZZZ', '-1.5')]], [], [], [['a2', 'ZZZ', '-1.5', '0']]],
+    [
+      'fractional difference',
+      [[v('a1', 'ACME', '10.000000001')]],
+      [o('a1', 'ACME', '10')],
+      [],
+      [['a1', 'ACME', '10.000000001', '10']],
+    ],
+    [
+      'a venue change within 2 x threshold is not compared yet',
+      [[v('a1', 'ACME', '12', RECENT)]],
+      [o('a1', 'ACME', '10')],
+      [],
+      [],
+    ],
+    [
+      'an order not compared this pass holds its pair back',
+      [[v('a1', 'ACME', '12')]],
+      [o('a1', 'ACME', '10')],
+      ['a1#ACME'],
+      [],
+    ],
+    [
+      'other pairs still compared',
+      [[v('a1', 'ACME', '12')], [v('a1', 'BETA', '1')]],
+      [o('a1', 'ACME', '10'), o('a1', 'BETA', '1')],
+      ['a1#BETA'],
+      [['a1', 'ACME', '12', '10']],
+    ],
+  ];
+  it.each(cases)('%s', (_name, venues, oms, unsettled, expected) => {
+    const found = reconcilePositions({
+      venues,
+      oms,
+      unsettled: new Set(unsettled),
+      now: NOW_MS,
+      thresholdMs: 15_000,
+    });
+    expect(found.map((b) => [b.accountId, b.symbol, b.venueQty, b.omsQty])).toEqual(expected);
+    for (const b of found) {
+      expect(b.type).toBe('POSITION_MISMATCH');
+      expect(b.key).toBe(`POSITION_MISMATCH#${b.accountId}#${b.symbol}#${b.venueQty}#${b.omsQty}`);
+      expect(b.detail).toContain(b.symbol);
+    }
+  });
+
+  it('property: no break exactly when the venues’ sum equals the OMS’s position', () => {
+    const qty = fc.integer({ min: -1000, max: 1000 }).map(String);
+    fc.assert(
+      fc.property(fc.array(qty, { maxLength: 3 }), qty, (venueQtys, omsQty) => {
+        const venues = venueQtys.map((q) => [v('a1', 'ACME', q)]);
+        const found = reconcilePositions({
+          venues,
+          oms: [o('a1', 'ACME', omsQty)],
+          unsettled: new Set(),
+          now: NOW_MS,
+        });
+        const sum = venueQtys.reduce((s, q) => s + Number(q), 0);
+        expect(found.length).toBe(sum === Number(omsQty) ? 0 : 1);
+      }),
     );
   });
 });

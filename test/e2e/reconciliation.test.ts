@@ -89,6 +89,8 @@ interface ExceptionEntry {
   id: string;
   kind: string;
   order_id: string | null;
+  account_id: string | null;
+  symbol: string | null;
   detail: string;
   resolvable: boolean;
 }
@@ -210,6 +212,45 @@ const SCENARIOS: Readonly<Record<string, () => Promise<void>>> = {
         await diverge('SIMX', { action: 'forget_order', order_id: ghost });
       }
     },
+
+  'POSITION_MISMATCH: a position the venue booked outside any order is listed for an operator': async () => {
+    const symbol = 'E2ERCPM';
+    await http.pinQuote(symbol, { bid: '50.00', ask: '50.10', last: '50.05', ask_size: '1000' });
+    const bought = await http.submit({ symbol, qty: '3', side: 'buy', type: 'market', time_in_force: 'day' });
+    await http.untilStatus(bought.id, 'filled', 30_000);
+    const trail = await http.auditTrail(bought.id);
+    const routed = trail.find((e) => e.type === 'OrderRouted')?.data as
+      | { allocations: { venue: string }[] }
+      | undefined;
+    const venue = routed?.allocations[0]?.venue ?? 'SIMX';
+    // The venue books 2 more shares for the account outside any order (a transfer the OMS never saw).
+    await diverge(venue, { action: 'adjust_position', account_id: 'demo-account', symbol, qty: '2' });
+    try {
+      const entry = await eventually(async () => {
+        const found = (await exceptions()).find(
+          (e) =>
+            e.kind === 'reconciliation_break' &&
+            e.detail.startsWith('POSITION_MISMATCH') &&
+            e.detail.includes(symbol),
+        );
+        if (found === undefined) throw new Error('not listed yet');
+        return found;
+      }, RECONCILED_WITHIN_MS);
+      expect(entry).toMatchObject({ order_id: null, resolvable: true, account_id: 'demo-account', symbol });
+      expect(entry.detail).toContain('the venues hold 5, the OMS 3 (difference 2)');
+      // The OMS's position is its own executions' (no repair: an operator's).
+      const position = await http.expect<{ qty: string }>(200, 'GET', `/v2/positions/${symbol}`);
+      expect(position.qty).toBe('3');
+      await operator.expect(200, 'POST', `/v1/exceptions/${encodeURIComponent(entry.id)}/resolve`, {
+        reason: 'transfer in booked by the desk',
+      });
+      expect((await exceptions()).some((e) => e.id === entry.id)).toBe(false);
+    } finally {
+      // The venue's book as it was (files share the local mode), and the account flat again.
+      await diverge(venue, { action: 'adjust_position', account_id: 'demo-account', symbol, qty: '-2' });
+      await http.submit({ symbol, qty: '3', side: 'sell', type: 'market', time_in_force: 'day' });
+    }
+  },
 };
 
 for (const name of Object.keys(SCENARIOS)) it(name, async () => await running.get(name));

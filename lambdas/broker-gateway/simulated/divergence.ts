@@ -14,10 +14,12 @@
  * | `alter_fill` `{order_id, price}` | the venue's last execution of the order at another price | `FILL_ATTR_MISMATCH` (an operator's) |
  * | `drop_fill` `{order_id}` | the venue forgot its last execution of the order | `FILLED_QTY_MISMATCH` (an operator's) |
  * | `invent_order` `{order_id, symbol, side, qty, price}` | a resting order under an id the OMS never sent | `UNKNOWN_AT_OMS` (an operator's) |
+ * | `adjust_position` `{account_id, symbol, qty}` | a position booked outside any order (signed qty: a transfer, a busted trade) | `POSITION_MISMATCH` (an operator's) |
  *
  * Pure: the control reads the item, this decides the new one, the control writes it conditionally
  * on the version it read.
  */
+import { randomUUID } from 'node:crypto';
 import {
   describeFieldErrors,
   type FieldError,
@@ -27,10 +29,16 @@ import {
   multiply,
   type Nanos,
   nanos,
+  parseNanos,
   parseValue18,
 } from '../../core/index.js';
 import { positiveDecimal } from './market.js';
-import type { VenueFillRecord, VenueOrderItem } from './simulated-venue.js';
+import {
+  POSITION_ADJUSTMENT_KIND,
+  type PositionAdjustmentItem,
+  type VenueFillRecord,
+  type VenueOrderItem,
+} from './simulated-venue.js';
 
 export const DIVERGENCE_ACTIONS = [
   'invent_fill',
@@ -39,6 +47,7 @@ export const DIVERGENCE_ACTIONS = [
   'alter_fill',
   'drop_fill',
   'invent_order',
+  'adjust_position',
 ] as const;
 export type DivergenceAction = (typeof DIVERGENCE_ACTIONS)[number];
 
@@ -53,6 +62,15 @@ export type Divergence =
       readonly side: 'buy' | 'sell';
       readonly qty: Nanos;
       readonly price: Nanos;
+    }
+  | {
+      readonly action: 'adjust_position';
+      /** The adjustment's own id (its item `position-adjustment#<venue>#<id>`). */
+      readonly orderId: string;
+      readonly accountId: string;
+      readonly symbol: string;
+      /** Signed. */
+      readonly qty: Nanos;
     };
 
 const FIELDS: Readonly<Record<DivergenceAction, readonly string[]>> = {
@@ -62,6 +80,7 @@ const FIELDS: Readonly<Record<DivergenceAction, readonly string[]>> = {
   alter_fill: ['order_id', 'price'],
   drop_fill: ['order_id'],
   invent_order: ['order_id', 'symbol', 'side', 'qty', 'price'],
+  adjust_position: ['account_id', 'symbol', 'qty'],
 };
 
 export type ParsedDivergence =
@@ -81,6 +100,7 @@ export function parseDivergence(body: Record<string, unknown>): ParsedDivergence
   for (const key of Object.keys(body))
     if (key !== 'action' && !FIELDS[a].includes(key))
       errors.push(fieldError('unknown_field', key, `is not a field of ${a} (${FIELDS[a].join(', ')})`));
+  if (a === 'adjust_position') return parseAdjustment(body, errors);
   const orderId = body.order_id;
   if (typeof orderId !== 'string' || orderId.length === 0 || orderId.length > 128)
     errors.push(fieldError('invalid_value', 'order_id', 'must be an order id (1-128 characters)'));
@@ -115,9 +135,35 @@ export function parseDivergence(body: Record<string, unknown>): ParsedDivergence
   }
 }
 
+/** `adjust_position`: the account, the symbol and a signed, non-zero quantity. */
+function parseAdjustment(body: Record<string, unknown>, errors: FieldError[]): ParsedDivergence {
+  const accountId = body.account_id;
+  if (typeof accountId !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(accountId))
+    errors.push(fieldError('invalid_value', 'account_id', 'must be 1 to 128 letters, digits or ._:-'));
+  const symbol = body.symbol;
+  if (typeof symbol !== 'string' || !/^[A-Za-z][A-Za-z0-9.]{0,15}$/.test(symbol))
+    errors.push(fieldError('invalid_value', 'symbol', 'must be a symbol'));
+  const text = body.qty;
+  const negative = typeof text === 'string' && text.startsWith('-');
+  const magnitude = typeof text === 'string' ? parseNanos(negative ? text.slice(1) : text) : 'not_a_decimal';
+  if (typeof magnitude === 'string' || magnitude === 0n)
+    errors.push(fieldError('invalid_value', 'qty', 'must be a non-zero decimal string, negative to reduce'));
+  if (errors.length > 0) return { ok: false, message: describeFieldErrors(errors) };
+  return {
+    ok: true,
+    divergence: {
+      action: 'adjust_position',
+      orderId: `${POSITION_ADJUSTMENT_KIND}#${randomUUID()}`,
+      accountId: accountId as string,
+      symbol: (symbol as string).toUpperCase(),
+      qty: negative ? -(magnitude as Nanos) : (magnitude as Nanos),
+    },
+  };
+}
+
 export type DivergedItem =
   /** Write this item (conditional on the version read; absent before: on not existing). */
-  | { readonly ok: true; readonly item: VenueOrderItem }
+  | { readonly ok: true; readonly item: VenueOrderItem | PositionAdjustmentItem }
   /** Delete the item (conditional on the version read). */
   | { readonly ok: true; readonly delete: true }
   | { readonly ok: false; readonly status: 404 | 409; readonly message: string };
@@ -138,6 +184,21 @@ export function divergedItem(
   venue: string,
   at: string,
 ): DivergedItem {
+  if (d.action === 'adjust_position') {
+    if (current !== undefined) return { ok: false, status: 409, message: `${d.orderId} exists at the venue` };
+    return {
+      ok: true,
+      item: {
+        orderId: d.orderId,
+        kind: POSITION_ADJUSTMENT_KIND,
+        venue,
+        accountId: d.accountId,
+        symbol: d.symbol,
+        qty: formatNanos(d.qty),
+        at,
+      },
+    };
+  }
   if (d.action === 'invent_order') {
     if (current !== undefined)
       return { ok: false, status: 409, message: `order_id: ${d.orderId} exists at the venue` };

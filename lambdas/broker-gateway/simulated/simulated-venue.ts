@@ -69,6 +69,7 @@ import {
   parseNanos,
   parseValue18,
   type ReplaceChanges,
+  signedNanos,
   VENUE_PROFILES,
   type VenueProfile,
   venueProfileOf,
@@ -89,7 +90,7 @@ import {
   UNKNOWN_ORDER,
   VENUE_SOURCE,
 } from '../execution-report.js';
-import type { Venue, VenueExecution, VenueOrder, VenueOrderStatusReport } from '../venue.js';
+import type { Venue, VenueExecution, VenueOrder, VenueOrderStatusReport, VenuePosition } from '../venue.js';
 import {
   AUCTION_CLOSED,
   AUCTION_KINDS,
@@ -231,6 +232,21 @@ export interface VenueFillRecord {
   readonly lastQty: string;
   readonly lastPx: string;
   readonly transactTime: string;
+}
+
+/** The kind of a position booked at a venue outside any order (`positions()`). */
+export const POSITION_ADJUSTMENT_KIND = 'position-adjustment';
+
+/** VENUE_ORDERS_TABLE item `position-adjustment#<venue>#<id>`: a position booked outside any order. */
+export interface PositionAdjustmentItem {
+  readonly orderId: string;
+  readonly kind: typeof POSITION_ADJUSTMENT_KIND;
+  readonly venue: string;
+  readonly accountId: string;
+  readonly symbol: string;
+  /** Signed canonical decimal text. */
+  readonly qty: string;
+  readonly at: string;
 }
 
 /** `unknown`: a tombstone for an id the venue answered `unknown_order` for. */
@@ -1143,6 +1159,57 @@ export class SimulatedVenue implements Venue {
       start = page.LastEvaluatedKey;
     } while (start !== undefined);
     return out.sort((a, b) => compareText(a.transactTime, b.transactTime) || compareText(a.execId, b.execId));
+  }
+
+  /**
+   * The accounts' positions at this venue: the net of its executions per account and symbol (buys
+   * add, sells subtract; an execution carried onto a replacement counted once, by exec id), plus
+   * the positions booked outside any order (`position-adjustment#` items: a transfer, a corporate
+   * action, a busted trade, what the divergence control `adjust_position` books). A scan of the
+   * book, like `executionsSince`: a simulator's answer; a broker answers one position query.
+   */
+  async positions(): Promise<VenuePosition[]> {
+    const totals = new Map<string, { accountId: string; symbol: string; qty: Nanos; last: string | null }>();
+    const add = (accountId: string, symbol: string, qty: Nanos, at: string) => {
+      const key = `${accountId}\u0000${symbol}`;
+      const t = totals.get(key) ?? { accountId, symbol, qty: 0n, last: null };
+      t.qty += qty;
+      if (t.last === null || at > t.last) t.last = at;
+      totals.set(key, t);
+    };
+    const seen = new Set<string>();
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.o.doc.send(
+        new ScanCommand({
+          TableName: this.o.venueOrdersTable,
+          FilterExpression: 'attribute_exists(executions) OR kind = :adjustment',
+          ExpressionAttributeValues: { ':adjustment': POSITION_ADJUSTMENT_KIND },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const raw of page.Items ?? []) {
+        if (raw.kind === POSITION_ADJUSTMENT_KIND) {
+          const a = raw as PositionAdjustmentItem;
+          if (a.venue === this.name) add(a.accountId, a.symbol, signedNanos(a.qty), a.at);
+          continue;
+        }
+        const item = raw as VenueOrderItem;
+        if (!this.holds(item)) continue;
+        for (const e of item.executions ?? []) {
+          if (seen.has(e.execId)) continue;
+          seen.add(e.execId);
+          const q = nanos(e.lastQty);
+          add(item.accountId, item.symbol, item.side === 'buy' ? q : -q, e.transactTime);
+        }
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return [...totals.values()]
+      .filter((t) => t.qty !== 0n)
+      .map((t) => ({ accountId: t.accountId, symbol: t.symbol, qty: formatNanos(t.qty), lastChangeAt: t.last }))
+      .sort((a, b) => compareText(a.accountId, b.accountId) || compareText(a.symbol, b.symbol));
   }
 
   /** Whether the order is in this venue's book (the simulated venues share one table). */
