@@ -62,7 +62,8 @@ describe('divergedItem: the venue book after each divergence', () => {
     if (expected === 'deleted') return expect('delete' in next).toBe(true);
     if ('delete' in next) throw new Error('deleted');
     const item = next.item as VenueOrderItem;
-    for (const [k, v] of Object.entries(expected)) expect([k, item[k as keyof VenueOrderItem]]).toEqual([k, v]);
+    for (const [k, v] of Object.entries(expected))
+      expect([k, item[k as keyof VenueOrderItem]]).toEqual([k, v]);
     expect(item.updatedAt).toBe(AT);
   });
 

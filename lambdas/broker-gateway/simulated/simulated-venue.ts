@@ -1208,7 +1208,12 @@ export class SimulatedVenue implements Venue {
     } while (start !== undefined);
     return [...totals.values()]
       .filter((t) => t.qty !== 0n)
-      .map((t) => ({ accountId: t.accountId, symbol: t.symbol, qty: formatNanos(t.qty), lastChangeAt: t.last }))
+      .map((t) => ({
+        accountId: t.accountId,
+        symbol: t.symbol,
+        qty: formatNanos(t.qty),
+        lastChangeAt: t.last,
+      }))
       .sort((a, b) => compareText(a.accountId, b.accountId) || compareText(a.symbol, b.symbol));
   }
 
