@@ -73,6 +73,7 @@ import {
   VENUE_HEALTH_KEY,
   venueHealthFromItem,
 } from '../lambdas/platform/market-data.js';
+import { HANDLERS } from '../lib/handlers.js';
 import { listAssets } from './assets.js';
 import type { LocalEventBridge } from './event-bridge.js';
 import { type LocalExportDeps, localRegulatoryExport } from './regulatory-export.js';
@@ -464,6 +465,12 @@ export function createLocalControl(deps: LocalControlDeps) {
         if (built !== null) await deps.doc.send(new PutCommand({ TableName: venueTable, Item: built.item }));
         if (down !== undefined)
           await setVenueDown(deps.doc, marketTable, id as string, down, new Date().toISOString());
+        // A venue back from an outage: a reconciliation pass now, not at the next interval (issue 16:
+        // "also after a venue outage ends"): what it did or dropped while down is compared at once.
+        if (down === false) {
+          const reconciler = deps.topology.functions.find((f) => f.entry === HANDLERS.reconcileVenues);
+          if (reconciler !== undefined) deps.eventBridge.fireSchedulesOf([reconciler.logicalId]);
+        }
         return json(200, {
           ...(built === null ? {} : built.item),
           ...(down === undefined ? {} : { venue: id, down }),

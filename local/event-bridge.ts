@@ -347,6 +347,24 @@ export class LocalEventBridge {
     return started;
   }
 
+  /**
+   * Fires now, once, every enabled schedule rule with a Lambda target among `functionLogicalIds`
+   * (something happened that calls for an early run, e.g. a venue back from an outage calls for a
+   * reconciliation pass); the rule names fired.
+   */
+  fireSchedulesOf(functionLogicalIds: readonly string[]): string[] {
+    const fired: string[] = [];
+    if (this.closed) return fired;
+    for (const rule of this.rules) {
+      if (!rule.enabled || rule.scheduleExpression === null) continue;
+      if (!rule.targets.some((t) => t.kind === 'lambda' && functionLogicalIds.includes(t.functionLogicalId)))
+        continue;
+      void this.track(this.dispatch(rule, this.scheduledEvent(rule)));
+      fired.push(rule.name);
+    }
+    return fired;
+  }
+
   stopSchedules(): void {
     for (const i of this.scheduleIntervals) clearInterval(i);
     this.scheduleIntervals = [];

@@ -510,6 +510,18 @@ describe('schedules', () => {
     expect(fakes.invocations).toHaveLength(2);
   });
 
+  it('fireSchedulesOf runs a schedule rule of the named function once, now (a venue back from an outage)', async () => {
+    const { eb, fakes } = open();
+    expect(eb.fireSchedulesOf(['NoSuchFunction'])).toEqual([]);
+    expect(eb.fireSchedulesOf(['MarketTick'])).toEqual(['Tick']);
+    await eb.idle();
+    expect(fakes.invocations.map((i) => [i.ref, i.event['detail-type']])).toEqual([
+      ['MarketTick', 'Scheduled Event'],
+    ]);
+    await eb.close();
+    expect(eb.fireSchedulesOf(['MarketTick'])).toEqual([]);
+  });
+
   it('rejects a speedup that is not a positive number', () => {
     const { eb } = open();
     expect(() => eb.startSchedules({ speedup: 0 })).toThrow(RangeError);
