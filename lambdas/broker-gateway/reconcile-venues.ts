@@ -242,7 +242,8 @@ async function recordUnknown(
  * The venues' positions against the OMS's ledgers (core `reconcilePositions`); each difference is
  * kept as `break#POSITION_MISMATCH#<account>#<symbol>#<venue qty>#<OMS qty>` in the orders table
  * (no order to record it on), listed by the exceptions view until an operator resolves it. Only
- * when every venue reports positions: the OMS's position sums every venue's executions.
+ * when every venue reports positions: the OMS's position sums every venue's executions. Returns the
+ * breaks still open (found now, or found before and not resolved).
  */
 async function reconcileVenuePositions(
   deps: ReconcileDeps,
@@ -263,6 +264,7 @@ async function reconcileVenuePositions(
     thresholdMs: deps.thresholdMs,
   });
   const at = new Date(now).toISOString();
+  const open: PositionBreak[] = [];
   for (const b of found) {
     const id = `break#${b.key}`;
     try {
@@ -287,11 +289,23 @@ async function reconcileVenuePositions(
         }),
       );
       logger.error('reconciliation break left for an operator', { breakType: b.type, detail: b.detail });
+      open.push(b);
     } catch (err) {
       if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
+      // Found before: still open unless an operator resolved it (a resolved difference that
+      // persists is not raised again; a new difference is a new break).
+      const got = await deps.doc.send(
+        new GetCommand({
+          TableName: deps.ordersTable,
+          Key: { orderId: id },
+          ProjectionExpression: 'exceptionOpen',
+          ConsistentRead: true,
+        }),
+      );
+      if (got.Item?.exceptionOpen !== undefined) open.push(b);
     }
   }
-  return found;
+  return open;
 }
 
 /** Reconciles one order; the breaks found, and how many were repaired. Throws on a failure. */
