@@ -81,6 +81,8 @@ export const ORDER_ROUTES = [
   { method: HttpMethod.GET, path: '/v2/positions/{symbol_or_asset_id}', fn: 'account' },
   { method: HttpMethod.GET, path: '/v2/account/activities', fn: 'account' },
   { method: HttpMethod.GET, path: '/v2/account/activities/{activity_type}', fn: 'account' },
+  { method: HttpMethod.GET, path: '/v2/account/configurations', fn: 'account' },
+  { method: HttpMethod.PATCH, path: '/v2/account/configurations', fn: 'account' },
   { method: HttpMethod.DELETE, path: '/v2/positions', fn: 'closePositions' },
   { method: HttpMethod.DELETE, path: '/v2/positions/{symbol_or_asset_id}', fn: 'closePositions' },
   { method: HttpMethod.GET, path: '/v2/assets', fn: 'assets' },
@@ -195,9 +197,10 @@ export class OrderApi extends Construct {
     const account = apiFunction(
       'Account',
       HANDLERS.account,
-      'GET /v2/account, /v2/positions[/{symbol}], /v2/account/activities[/{type}]',
+      'GET /v2/account, /v2/positions[/{symbol}], /v2/account/activities[/{type}], GET/PATCH /v2/account/configurations',
     );
-    useTable(account, stores.accounts, ENV.accountsTable, 'read');
+    // Read and write: PATCH /v2/account/configurations updates the account's record.
+    useTable(account, stores.accounts, ENV.accountsTable, 'readWrite');
     useTable(account, stores.orders, ENV.ordersTable, 'read');
     useTable(account, stores.events, ENV.eventStoreTable, 'read');
     useTable(account, market, ENV.marketTable, 'read');

@@ -1,5 +1,6 @@
 /** The order domain: pure TypeScript, no AWS, no I/O, no clock. */
 
+export * from './account-configurations.js';
 export * from './account-view.js';
 export * from './aggregate-limits.js';
 export * from './algo-parent.js';

@@ -184,6 +184,8 @@ export interface RiskContext {
   readonly account?: {
     readonly shortingEnabled: boolean;
     readonly tradingBlocked: boolean;
+    /** The account holder's `fractional_trading` (core account-configurations.ts); absent = allowed. */
+    readonly fractionalTrading?: boolean;
   };
   /** The account's signed position in the order's symbol; absent = not controlled (no short-sale rule). */
   readonly positionQty?: string;
@@ -234,6 +236,7 @@ export type RiskRule =
   | 'unknown_asset'
   | 'asset_not_tradable'
   | 'asset_not_fractionable'
+  | 'fractional_trading_disabled'
   | 'max_order_qty'
   | 'max_order_notional'
   | 'price_collar'
@@ -347,17 +350,22 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
     if (asset.status !== 'active')
       refuse('asset_not_tradable', 'tradable', `${symbol} is not tradable: its status is ${asset.status}`);
     else if (!asset.tradable) refuse('asset_not_tradable', 'tradable', `${symbol} is not tradable`);
-    if (!asset.fractionable) {
-      const qty = dec(order.qty);
-      const fractional =
-        order.notional !== null
-          ? `a notional order (${order.notional}) is for a fraction of a share`
-          : qty !== null && qty % ONE !== 0n
-            ? `qty ${formatNanos(qty)} is not a whole number of shares`
-            : null;
-      if (fractional !== null)
-        refuse('asset_not_fractionable', 'fractionable', `${symbol} is not fractionable: ${fractional}`);
-    }
+    const qty = dec(order.qty);
+    const fractional =
+      order.notional !== null
+        ? `a notional order (${order.notional}) is for a fraction of a share`
+        : qty !== null && qty % ONE !== 0n
+          ? `qty ${formatNanos(qty)} is not a whole number of shares`
+          : null;
+    if (!asset.fractionable && fractional !== null)
+      refuse('asset_not_fractionable', 'fractionable', `${symbol} is not fractionable: ${fractional}`);
+    // The account holder turned fractional trading off (PATCH /v2/account/configurations).
+    if (ctx.account?.fractionalTrading === false && fractional !== null)
+      refuse(
+        'fractional_trading_disabled',
+        'fractional_trading',
+        `fractional trading is disabled for this account (account configuration fractional_trading: false): ${fractional}`,
+      );
   }
   const restricted = limits.restrictedSymbols.find((s) => s.toUpperCase() === symbol);
   if (restricted !== undefined)

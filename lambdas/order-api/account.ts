@@ -7,12 +7,16 @@
  *   (the only activity the OMS records; any other Alpaca type lists nothing), query `activity_types`
  *   (comma-separated), `date` / `after` / `until` (RFC 3339 or YYYY-MM-DD), `direction` (`desc`,
  *   default, or `asc`), `page_size` (1..100, default 100), `page_token` (an activity id: the page
- *   continues after it).
+ *   continues after it);
+ * - `GET`/`PATCH /v2/account/configurations`: the holder's preferences (core account-configurations.ts).
  */
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   accountJson,
   assetIdOf,
+  configurationsJson,
+  configurationsOf,
   dayTradeCount,
   fieldError,
   fillActivityJson,
@@ -20,6 +24,7 @@ import {
   nanos,
   newYorkDate,
   type PositionAsset,
+  parseConfigurationsPatch,
   positionJson,
   seqOfActivityId,
   valueAccount,
@@ -31,7 +36,7 @@ import { dynamo } from '../platform/dynamo.js';
 import { marketData } from '../platform/market-data.js';
 import { type AccountBook, loadAccountBook, symbolOf } from './account-book.js';
 import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
-import { apiHandler, notFound } from './http.js';
+import { apiHandler, jsonBody, notFound, scopeRefusal } from './http.js';
 
 /** Alpaca's activity types (the SDK's `ActivityType`): any of them may be asked for. */
 export const ACTIVITY_TYPES = new Set(
@@ -198,9 +203,95 @@ async function activities(accountId: string, q: ActivityQuery): Promise<unknown[
   }
 }
 
+/** The account record's key. */
+const accountKey = (accountId: string) => ({ pk: `account#${accountId}` });
+
+/**
+ * `GET /v2/account/configurations`: the holder's preferences over the defaults (core
+ * account-configurations.ts); 403 `account_not_configured` for an account without a record, as
+ * `GET /v2/account`.
+ */
+async function getConfigurations(accountId: string): Promise<APIGatewayProxyStructuredResultV2> {
+  const got = await dynamo.send(
+    new GetCommand({
+      TableName: requiredEnv(ENV.accountsTable),
+      Key: accountKey(accountId),
+      ProjectionExpression: 'pk, configurations',
+      ConsistentRead: true,
+    }),
+  );
+  if (got.Item === undefined)
+    return apiError(403, API_ERROR.riskRefused, `account_not_configured: account ${accountId} has no record`);
+  return json(200, configurationsJson(configurationsOf(got.Item.configurations)));
+}
+
+/**
+ * `PATCH /v2/account/configurations`: the fields sent change, the others stay; answered with all of
+ * them. A trading key's (a read-only key gets 403). The record is versioned (`configurationsVersion`):
+ * two PATCHes at once both land, field by field, neither undoing the other's. In force on the next
+ * order (pre-trade risk reads the record it already reads).
+ */
+async function patchConfigurations(
+  accountId: string,
+  body: unknown,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const parsed = parseConfigurationsPatch(body);
+  if (!parsed.ok) return fieldErrors(parsed.errors);
+  const table = requiredEnv(ENV.accountsTable);
+  for (let attempt = 1; ; attempt++) {
+    const got = await dynamo.send(
+      new GetCommand({
+        TableName: table,
+        Key: accountKey(accountId),
+        ProjectionExpression: 'pk, configurations, configurationsVersion',
+        ConsistentRead: true,
+      }),
+    );
+    if (got.Item === undefined)
+      return apiError(
+        403,
+        API_ERROR.riskRefused,
+        `account_not_configured: account ${accountId} has no record`,
+      );
+    const version = typeof got.Item.configurationsVersion === 'number' ? got.Item.configurationsVersion : 0;
+    const stored = (got.Item.configurations ?? {}) as Record<string, unknown>;
+    const next = { ...stored, ...parsed.patch };
+    try {
+      await dynamo.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: accountKey(accountId),
+          UpdateExpression: 'SET configurations = :c, configurationsVersion = :next',
+          ConditionExpression:
+            version === 0
+              ? 'attribute_exists(pk) AND attribute_not_exists(configurationsVersion)'
+              : 'configurationsVersion = :v',
+          ExpressionAttributeValues: {
+            ':c': next,
+            ':next': version + 1,
+            ...(version === 0 ? {} : { ':v': version }),
+          },
+        }),
+      );
+      return json(200, configurationsJson(configurationsOf(next)));
+    } catch (err) {
+      // Another PATCH landed in between: apply this one over it.
+      if ((err as { name?: string }).name !== 'ConditionalCheckFailedException' || attempt >= 5) throw err;
+    }
+  }
+}
+
 export const handler = apiHandler('Account', async (event, principal) => {
   const now = Date.now();
   const route = event.routeKey;
+  if (route === 'GET /v2/account/configurations') return getConfigurations(principal.accountId);
+  if (route === 'PATCH /v2/account/configurations') {
+    const refused = scopeRefusal(principal, { trades: true });
+    if (refused !== null) return apiError(403, API_ERROR.riskRefused, refused);
+    const body = jsonBody(event);
+    if (!body.ok) return body.response;
+    return patchConfigurations(principal.accountId, body.value);
+  }
   if (route === 'GET /v2/account/activities' || route === 'GET /v2/account/activities/{activity_type}') {
     const parsed = parseActivityQuery(event.queryStringParameters ?? {}, event.pathParameters?.activity_type);
     if (!parsed.ok) return parsed.response;

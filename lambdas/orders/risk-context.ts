@@ -27,6 +27,8 @@ import {
   type AppliedSlippageThresholds,
   type AssetFacts,
   assetFactsOf,
+  configurationsOf,
+  configuredSettings,
   DEFAULT_RISK_LIMITS,
   dayTradesInWindow,
   formatNanos,
@@ -171,6 +173,8 @@ const accountSchema = z.object({
   // Aggregate limits (issue 16; core aggregate-limits.ts): the account's versioned policy.
   limitsPolicy: z.optional(storedLimitsPolicySchema),
   createdAt: z.optional(z.string()),
+  // The account holder's preferences (PATCH /v2/account/configurations; core account-configurations.ts).
+  configurations: z.optional(z.record(z.string(), z.unknown())),
   // The account's smart order routing policy (core routing/); absent: the default.
   routingPolicy: z.optional(z.enum(ROUTING_POLICY_NAMES as [string, ...string[]])),
   // Slippage thresholds (core slippage.ts): the account's, per strategy tag, over a rolling window.
@@ -213,6 +217,11 @@ export const ACCOUNT_EPOCH = '2026-01-02T14:30:00.000Z';
 
 /** The account's settings from its stored record (defaults: a cash account that may not short). */
 export function accountSettingsOf(accountId: string, stored: StoredAccount): AccountSettings {
+  return configuredSettings(firmSettingsOf(accountId, stored), configurationsOf(stored.configurations));
+}
+
+/** What the firm set on the account, before its holder's preferences. */
+function firmSettingsOf(accountId: string, stored: StoredAccount): AccountSettings {
   return {
     accountId,
     openingCash: stored.cash ?? stored.buyingPower ?? null,
@@ -386,6 +395,7 @@ export async function loadRiskInputs(
             account: {
               shortingEnabled: settings.shortingEnabled,
               tradingBlocked: settings.tradingBlocked || settings.accountBlocked,
+              fractionalTrading: configurationsOf(stored.configurations).fractionalTrading,
             },
             positionQty: ledger.positions[symbol]?.qty ?? '0',
             accountId,

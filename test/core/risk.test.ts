@@ -302,6 +302,32 @@ describe('checkPreTradeRisk', () => {
         'asset_not_fractionable: AAPL is not fractionable: a notional order (250) is for a fraction of a share',
       ],
     ],
+    // The account holder's `fractional_trading: false` (PATCH /v2/account/configurations).
+    [
+      'fractional_trading_disabled: a fractional qty of a fractionable asset',
+      spec({ symbol: 'AAPL', qty: '1.5', side: 'buy', type: 'market' }),
+      {},
+      { account: { shortingEnabled: false, tradingBlocked: false, fractionalTrading: false } },
+      [
+        'fractional_trading_disabled: fractional trading is disabled for this account (account configuration fractional_trading: false): qty 1.5 is not a whole number of shares',
+      ],
+    ],
+    [
+      'fractional_trading_disabled: a notional order',
+      spec({ symbol: 'AAPL', notional: '250', side: 'buy', type: 'market' }),
+      {},
+      { account: { shortingEnabled: false, tradingBlocked: false, fractionalTrading: false } },
+      [
+        'fractional_trading_disabled: fractional trading is disabled for this account (account configuration fractional_trading: false): a notional order (250) is for a fraction of a share',
+      ],
+    ],
+    [
+      'fractional_trading false: whole shares pass',
+      buy100,
+      {},
+      { account: { shortingEnabled: false, tradingBlocked: false, fractionalTrading: false } },
+      [],
+    ],
     ['whole shares of a non-fractionable asset pass', buy100, {}, { asset: WHOLE_SHARES }, []],
     [
       'a fractional qty of a fractionable asset passes',

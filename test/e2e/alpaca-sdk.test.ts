@@ -183,3 +183,63 @@ it('assets: the list, one by symbol and by id, through the SDK (its models parse
     response: expect.objectContaining({ status: 404 }),
   });
 });
+
+it('the account configurations through the SDK: suspend_trade, fractional_trading and max_margin_multiplier take effect on the next order', async () => {
+  const accountId = `e2e-cfg-${randomUUID().slice(0, 8)}`;
+  const keyId = `PK${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
+  const secret = randomUUID();
+  await seedAccount(oms, { keyId, secret, accountId, settings: { cash: '10000', multiplier: '2' } });
+  const own = new trading.Configuration({
+    basePath: oms.apiUrl,
+    apiKey: (name: string) => (name === 'APCA-API-KEY-ID' ? keyId : secret),
+  });
+  const trader = new OmsHttp(oms.apiUrl, keyId, secret);
+  const configs = new trading.AccountConfigurationsApi(own);
+  await http.pinQuote('E2ECFG', { bid: '9.99', ask: '10.00', last: '10.00' });
+  const buy = (qty: string) => ({ symbol: 'E2ECFG', qty, side: 'buy', type: 'market', time_in_force: 'day' });
+
+  expect(await configs.getAccountConfig()).toMatchObject({
+    suspendTrade: false,
+    noShorting: false,
+    fractionalTrading: true,
+    maxMarginMultiplier: '4',
+    tradeConfirmEmail: 'all',
+  });
+  // Suspended: the next order is refused, the account shows it; a PATCH sends only what is set.
+  expect(await configs.patchAccountConfig({ accountConfigurations: { suspendTrade: true } })).toMatchObject({
+    suspendTrade: true,
+    fractionalTrading: true,
+  });
+  expect((await new trading.AccountsApi(own).getAccount()).tradingBlocked).toBe(true);
+  const suspended = await trader.request<{ code: number; message: string }>('POST', '/v2/orders', buy('1'));
+  expect([suspended.status, suspended.body.message]).toEqual([
+    403,
+    expect.stringContaining('trading_blocked'),
+  ]);
+
+  // Fractional trading off, trading back on: whole shares trade, a fraction is refused.
+  await configs.patchAccountConfig({
+    accountConfigurations: { suspendTrade: false, fractionalTrading: false },
+  });
+  const fraction = await trader.request<{ message: string }>('POST', '/v2/orders', buy('0.5'));
+  expect([fraction.status, fraction.body.message]).toEqual([
+    403,
+    expect.stringContaining('fractional_trading_disabled'),
+  ]);
+  const whole = await trader.submit(buy('1'));
+  await trader.untilStatus(whole.id, 'filled');
+
+  // The multiplier capped at 1: buying power is the cash, no longer twice it.
+  await configs.patchAccountConfig({ accountConfigurations: { maxMarginMultiplier: '1' } });
+  const account = await new trading.AccountsApi(own).getAccount();
+  expect([account.multiplier, account.buyingPower]).toEqual(['1', account.cash]);
+
+  // Bad input: 422 naming the field, nothing changed.
+  const bad = await trader.request<{ code: number; message: string }>('PATCH', '/v2/account/configurations', {
+    max_margin_multiplier: '3',
+    suspend_trade: true,
+  });
+  expect([bad.status, bad.body.code]).toEqual([422, 40010001]);
+  expect(bad.body.message).toContain('max_margin_multiplier');
+  expect((await configs.getAccountConfig()).suspendTrade).toBe(false);
+});
