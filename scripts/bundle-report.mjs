@@ -55,6 +55,20 @@ const probeEnv = {
   POWERTOOLS_SERVICE_NAME: 'oms-bundle-report',
   POWERTOOLS_METRICS_NAMESPACE: 'StockbotOms',
   NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
+  // The resource names the stack sets (a handler may read them when it loads, as on Lambda).
+  EVENT_STORE_TABLE: 'EventStore',
+  ORDERS_TABLE: 'Orders',
+  IDEMPOTENCY_TABLE: 'Idempotency',
+  TASK_TOKENS_TABLE: 'TaskTokens',
+  ACCOUNTS_TABLE: 'Accounts',
+  MARKET_TABLE: 'Market',
+  ASSETS_TABLE: 'Assets',
+  VENUE_ORDERS_TABLE: 'VenueOrders',
+  TRADE_STREAM_TABLE: 'TradeStream',
+  EVENT_BUS_NAME: 'stockbot-oms',
+  ORDER_LIFECYCLE_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:OrderLifecycle',
+  ALGO_ORDER_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:AlgoOrder',
+  AUDIT_BUCKET: 'audit',
 };
 
 function importMs(file) {
