@@ -180,7 +180,8 @@ export function accountSettingsUpdate(
 ): { ok: true; fields: Record<string, unknown> } | { ok: false; message: string } {
   const fields: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
-    const setting = ACCOUNT_SETTINGS[key];
+    // Own settings only: `constructor` or `__proto__` in a body are not settings.
+    const setting = Object.hasOwn(ACCOUNT_SETTINGS, key) ? ACCOUNT_SETTINGS[key] : undefined;
     if (setting === undefined)
       return {
         ok: false,

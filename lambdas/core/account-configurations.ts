@@ -87,7 +87,8 @@ export function parseConfigurationsPatch(
   const errors: FieldError[] = [];
   const patch: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(body)) {
-    const f = FIELDS[name];
+    // Own fields only: `__proto__`, `constructor` or `toString` in a body are unknown fields.
+    const f = Object.hasOwn(FIELDS, name) ? FIELDS[name] : undefined;
     if (f === undefined) {
       errors.push(
         fieldError(

@@ -57,6 +57,10 @@ describe('parseConfigurationsPatch: a PATCH body, errors naming the field', () =
     [{ dtbp_check: 'never' }, 'dtbp_check: must be one of both, entry, exit'],
     [{ max_options_trading_level: 4 }, 'max_options_trading_level: must be one of 0, 1, 2, 3'],
     [{ margin: '4' }, 'margin: is not an account configuration'],
+    // Hostile keys are unknown fields, not the prototype's.
+    [JSON.parse('{"__proto__": {"suspend_trade": true}}'), '__proto__: is not an account configuration'],
+    [{ constructor: true }, 'constructor: is not an account configuration'],
+    [{ toString: 'x' }, 'toString: is not an account configuration'],
     [[], 'body: must be a JSON object'],
     ['x', 'body: must be a JSON object'],
   ])('%j is refused: %s', (body, message) => {

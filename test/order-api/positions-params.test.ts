@@ -70,6 +70,10 @@ describe('accountSettingsUpdate (PUT /local/accounts/{id})', () => {
     [{ multiplier: 3 }, /^multiplier: must be 1, 2 or 4/],
     [{ shorting_enabled: 'yes' }, /^shorting_enabled: must be true or false/],
     [{ buyingPower: '1' }, /^buyingPower: is not an account setting/],
+    // The prototype's names are not settings (before: `constructor` wrote an attribute "undefined").
+    [{ constructor: '1' }, /^constructor: is not an account setting/],
+    [{ toString: true }, /^toString: is not an account setting/],
+    [JSON.parse('{"__proto__": "1"}'), /^__proto__: is not an account setting/],
   ])('%j is refused naming the field', (body, message) => {
     const r = accountSettingsUpdate(body);
     expect(r.ok).toBe(false);
