@@ -25,6 +25,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -153,17 +154,32 @@ export class OrderApi extends Construct {
       ENV.deadLetterQueues,
       stack.toJsonString(Object.fromEntries(Object.entries(queues).map(([name, q]) => [name, q.queueName]))),
     );
-    for (const dlq of dlqs) {
-      dlq.grantConsumeMessages(fn);
-      dlq.grant(fn, 'sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks');
-    }
-    for (const source of stack.node.findAll())
-      if (
-        source instanceof Queue &&
-        source.deadLetterQueue !== undefined &&
-        dlqs.has(source.deadLetterQueue.queue as Queue)
-      )
-        source.grantSendMessages(fn);
+    // Two statements listing the queues (a grant per queue made the role's policy overflow into a
+    // managed policy: one more resource). The queues are SQS-managed encrypted: no key to grant.
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: [
+          'sqs:GetQueueUrl',
+          'sqs:GetQueueAttributes',
+          'sqs:ReceiveMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:DeleteMessage',
+          'sqs:StartMessageMoveTask',
+          'sqs:ListMessageMoveTasks',
+        ],
+        resources: [...dlqs].map((q) => q.queueArn),
+      }),
+    );
+    const sources = stack.node
+      .findAll()
+      .filter(
+        (c): c is Queue =>
+          c instanceof Queue && c.deadLetterQueue !== undefined && dlqs.has(c.deadLetterQueue.queue as Queue),
+      );
+    if (sources.length > 0)
+      fn.addToRolePolicy(
+        new PolicyStatement({ actions: ['sqs:SendMessage'], resources: sources.map((q) => q.queueArn) }),
+      );
   }
 
   constructor(scope: Construct, id: string, props: OrderApiProps) {
