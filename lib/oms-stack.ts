@@ -152,6 +152,17 @@ export class OmsStack extends Stack {
         retention === undefined || retention === '' ? DEFAULT_AUDIT_RETENTION_DAYS : Number(retention),
       reporterImid: this.stringContext('oms:catReporterImid') ?? DEFAULT_CAT_REPORTER_IMID,
     });
+    const deadLetterQueues = {
+      ...this.streamConsumers.deadLetterQueues,
+      ...this.events.deadLetterQueues,
+      ...this.brokerGateway.deadLetterQueues,
+      ...this.orderApi.deadLetterQueues,
+      TradeUpdatesBacklog: this.tradeStream.deadLetterQueue,
+      OrderRequested: this.inbound.deadLetterQueue,
+      ...this.dataWarehouse.deadLetterQueues,
+    };
+    // The exceptions view lists and redrives them (issue 16); each alarms when not empty.
+    this.orderApi.watchDeadLetterQueues(deadLetterQueues);
     this.operations = new Operations(this, 'Operations', {
       watchedQueues: {
         ...this.brokerGateway.watchedQueues,
@@ -169,15 +180,7 @@ export class OmsStack extends Stack {
       },
       inFlightCheck: this.brokerGateway.checkInFlightRequests,
       streamConsumers: this.streamConsumers.functions,
-      deadLetterQueues: {
-        ...this.streamConsumers.deadLetterQueues,
-        ...this.events.deadLetterQueues,
-        ...this.brokerGateway.deadLetterQueues,
-        ...this.orderApi.deadLetterQueues,
-        TradeUpdatesBacklog: this.tradeStream.deadLetterQueue,
-        OrderRequested: this.inbound.deadLetterQueue,
-        ...this.dataWarehouse.deadLetterQueues,
-      },
+      deadLetterQueues,
     });
 
     // The trading dashboard (issue 14): S3 + CloudFront, same-origin with the API. The stream

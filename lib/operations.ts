@@ -157,6 +157,13 @@ export class Operations extends Construct {
         0,
         'A cancel or replace outstanding too long could not be settled from the venue status (the order records the break)',
       );
+      // The exceptions view's stuck_request kind: a cancel or replace outstanding past the threshold.
+      alarm(
+        'StuckRequestOrders',
+        inFlight('InFlightRequestsFound'),
+        0,
+        'Orders have a cancel or replace outstanding past the in-flight threshold (GET /v1/exceptions: stuck_request)',
+      );
       alarm(
         'InFlightCheckFailed',
         inFlight('InFlightChecksFailed'),
@@ -217,6 +224,21 @@ export class Operations extends Construct {
         description,
       );
     }
+
+    // The exceptions view's stuck_pending_new kind: orders pending_new a minute after submission
+    // (the stalled-workflow sweep finds them every minute and restarts their workflow).
+    alarm(
+      'StuckPendingNewOrders',
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: 'StalledOrdersFound',
+        dimensionsMap: { service: 'oms-start-stalled-workflows' },
+        period: Duration.minutes(5),
+        statistic: 'Sum',
+      }),
+      0,
+      'Orders are still pending_new a minute after submission (GET /v1/exceptions: stuck_pending_new)',
+    );
 
     const iteratorAge: IMetric[] = [];
     for (const [name, fn] of Object.entries(streamConsumers)) {

@@ -25,9 +25,10 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
-import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
@@ -67,6 +68,7 @@ export const ORDER_ROUTES = [
   { method: HttpMethod.GET, path: '/v1/reports/executions', fn: 'reports' },
   { method: HttpMethod.GET, path: '/v1/exceptions', fn: 'exceptions' },
   { method: HttpMethod.POST, path: '/v1/exceptions/{exception_id}/resolve', fn: 'exceptions' },
+  { method: HttpMethod.POST, path: '/v1/dead-letters/{queue}/redrive', fn: 'exceptions' },
   { method: HttpMethod.GET, path: '/v1/reports/best-execution', fn: 'reports' },
   { method: HttpMethod.POST, path: '/v1/locates', fn: 'locates' },
   { method: HttpMethod.GET, path: '/v1/locates', fn: 'locates' },
@@ -135,6 +137,49 @@ export class OrderApi extends Construct {
           'workflow needs the executions of that one state machine, and only GetExecutionHistory on them.',
       });
     }
+  }
+
+  /**
+   * The exceptions view lists the messages of every dead-letter queue and redrives them (issue 16):
+   * their names (`{<name>: <queue name>}`, the `<name>DlqNotEmpty` alarms' names) in
+   * OMS_DEAD_LETTER_QUEUES; peek, delete and move-task rights on them, and SendMessage on the
+   * queues they are the dead-letter queue of (where a move task puts the messages back). Call it
+   * when every queue of the stack exists.
+   */
+  watchDeadLetterQueues(queues: Record<string, Queue>): void {
+    const fn = this.functions.exceptions;
+    const stack = Stack.of(this);
+    const dlqs = new Set(Object.values(queues));
+    fn.addEnvironment(
+      ENV.deadLetterQueues,
+      stack.toJsonString(Object.fromEntries(Object.entries(queues).map(([name, q]) => [name, q.queueName]))),
+    );
+    // Two statements listing the queues (a grant per queue made the role's policy overflow into a
+    // managed policy: one more resource). The queues are SQS-managed encrypted: no key to grant.
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: [
+          'sqs:GetQueueUrl',
+          'sqs:GetQueueAttributes',
+          'sqs:ReceiveMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:DeleteMessage',
+          'sqs:StartMessageMoveTask',
+          'sqs:ListMessageMoveTasks',
+        ],
+        resources: [...dlqs].map((q) => q.queueArn),
+      }),
+    );
+    const sources = stack.node
+      .findAll()
+      .filter(
+        (c): c is Queue =>
+          c instanceof Queue && c.deadLetterQueue !== undefined && dlqs.has(c.deadLetterQueue.queue as Queue),
+      );
+    if (sources.length > 0)
+      fn.addToRolePolicy(
+        new PolicyStatement({ actions: ['sqs:SendMessage'], resources: sources.map((q) => q.queueArn) }),
+      );
   }
 
   constructor(scope: Construct, id: string, props: OrderApiProps) {
@@ -244,7 +289,7 @@ export class OrderApi extends Construct {
     const exceptions = apiFunction(
       'Exceptions',
       HANDLERS.exceptions,
-      'GET /v1/exceptions, POST /v1/exceptions/{exception_id}/resolve',
+      'GET /v1/exceptions, POST /v1/exceptions/{exception_id}/resolve, POST /v1/dead-letters/{queue}/redrive',
     );
     useTable(exceptions, stores.orders, ENV.ordersTable, 'readWrite');
     useTable(exceptions, stores.events, ENV.eventStoreTable, 'readWrite');

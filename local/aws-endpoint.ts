@@ -3,7 +3,9 @@
  * clients use through `AWS_ENDPOINT_URL_SFN` / `AWS_ENDPOINT_URL_EVENTBRIDGE`.
  *
  * `POST /` with `X-Amz-Target: AWSStepFunctions.<Action>` (awsJson1_0) goes to the Step Functions
- * stand-in, `AWSEvents.<Action>` (awsJson1_1) to the EventBridge stand-in. A result is a 200 with the
+ * stand-in, `AWSEvents.<Action>` (awsJson1_1) to the EventBridge stand-in, `AmazonSQS.<Action>`
+ * (awsJson1_0, `AWS_ENDPOINT_URL_SQS`; any path: SQS clients post to their QueueUrl) to the SQS
+ * stand-in (local/sqs-api.ts) when one is given. A result is a 200 with the
  * JSON body; a `LocalServiceError` becomes its status with `{"__type", "message"}` and the
  * `x-amzn-ErrorType` header, which the SDK v3 clients turn into the exception of that name.
  */
@@ -24,6 +26,8 @@ export interface AwsEndpointOptions {
   readonly host?: string;
   readonly stepFunctions: AwsJsonService;
   readonly eventBridge: AwsJsonService;
+  /** SQS's JSON protocol (local/sqs-api.ts); `AmazonSQS.*` is an unknown target without it. */
+  readonly sqs?: AwsJsonService;
   /**
    * API Gateway management APIs (`@connections`, restJson1): a request whose path contains
    * `/@connections/` goes here with its method, path and body (local/websocket-api.ts).
@@ -50,6 +54,7 @@ const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const SERVICES = {
   AWSStepFunctions: { key: 'stepFunctions', contentType: 'application/x-amz-json-1.0' },
   AWSEvents: { key: 'eventBridge', contentType: 'application/x-amz-json-1.1' },
+  AmazonSQS: { key: 'sqs', contentType: 'application/x-amz-json-1.0' },
 } as const;
 
 class ProtocolError extends Error {
@@ -154,7 +159,10 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
       if (input === null || typeof input !== 'object' || Array.isArray(input)) {
         throw new ProtocolError('SerializationException', 'Request body must be a JSON object');
       }
-      const output = await options[service.key].handle(action, input as Record<string, unknown>);
+      const handler = options[service.key];
+      if (handler === undefined)
+        throw new ProtocolError('UnknownOperationException', `Unknown target ${String(target)}`);
+      const output = await handler.handle(action, input as Record<string, unknown>);
       send(res, 200, contentType, output ?? {});
     } catch (e) {
       const known = asServiceError(e);

@@ -28,6 +28,7 @@ import { LocalLambdaRuntime } from './lambda-runtime.js';
 import { LocalMeter, startDynamoDbMeterProxy } from './meter.js';
 import { localAuditDir } from './regulatory-export.js';
 import { LocalQueues } from './sqs.js';
+import { LocalSqsApi } from './sqs-api.js';
 import { LocalStepFunctions } from './step-functions.js';
 import { startStreamPollers } from './stream-poller.js';
 import { readTopology, synthesizeTemplate } from './topology.js';
@@ -262,6 +263,7 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
       AWS_ENDPOINT_URL_SFN: awsUrl,
       AWS_ENDPOINT_URL_EVENTBRIDGE: awsUrl,
+      AWS_ENDPOINT_URL_SQS: awsUrl,
       // No X-Ray daemon and no CloudWatch agent here: traces off, metrics still go to the log.
       POWERTOOLS_TRACE_ENABLED: 'false',
       AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
@@ -349,6 +351,7 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       port: awsPort,
       stepFunctions,
       eventBridge,
+      sqs: new LocalSqsApi(queues, { endpointUrl: awsUrl }),
       connections: (method, path, body) => {
         const m = /^\/ws\/([^/]+)\/([^/]+)\/@connections\/([^/?]+)/.exec(path);
         const api = webSocketApis.find((a) => a.spec.logicalId === m?.[1] && a.stage === m?.[2]);

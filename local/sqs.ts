@@ -73,6 +73,18 @@ export interface ReceivedMessage {
   readonly messageAttributes: SQSMessageAttributes;
 }
 
+/** A message move task (StartMessageMoveTask): local ones run to the end at once. */
+export interface MessageMoveTask {
+  readonly taskHandle: string;
+  readonly sourceArn: string;
+  readonly destinationArn: string | null;
+  readonly status: 'COMPLETED' | 'FAILED';
+  readonly approximateNumberOfMessagesToMove: number;
+  readonly approximateNumberOfMessagesMoved: number;
+  readonly failureReason: string | null;
+  readonly startedTimestamp: number;
+}
+
 /** A message as `messages()` shows it (inspection). */
 export interface QueueMessageView {
   readonly messageId: string;
@@ -237,6 +249,8 @@ export class LocalQueues {
   private readonly scale: number;
   private readonly mappings = new Set<SqsPoller>();
   private readonly onSend: ((queue: string) => void) | undefined;
+  /** Move tasks per source queue logical id, newest first. */
+  private readonly moveTasks = new Map<string, MessageMoveTask[]>();
 
   constructor(queues: readonly QueueSpec[], options: LocalQueuesOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -351,6 +365,108 @@ export class LocalQueues {
       visible: m.visibleAt <= now,
       deadLetterQueueSourceArn: m.deadLetterQueueSourceArn,
     }));
+  }
+
+  /** The queue's ARN and message counts (GetQueueAttributes). */
+  attributes(queueRef: string): { spec: QueueSpec; visible: number; notVisible: number } {
+    const queue = this.queue(queueRef);
+    const now = this.now();
+    queue.expire(now);
+    let visible = 0;
+    for (const m of queue.messages.values()) if (m.visibleAt <= now) visible += 1;
+    return { spec: queue.spec, visible, notVisible: queue.messages.size - visible };
+  }
+
+  /** The queues whose redrive policy names this one (empty: not a dead-letter queue). */
+  sourcesOf(queueRef: string): QueueSpec[] {
+    const target = this.queue(queueRef).spec.logicalId;
+    return [...this.byLogicalId.values()]
+      .filter((q) => q.spec.redrive?.deadLetterQueueLogicalId === target)
+      .map((q) => q.spec);
+  }
+
+  /**
+   * StartMessageMoveTask: the visible messages of a dead-letter queue go back to `destination`,
+   * or each to the queue it was dead-lettered from (a message without one, e.g. one a bus rule
+   * could not deliver, stays, and the task ends FAILED like SQS's). Same message id and body;
+   * receive count 0. Local tasks complete at once. Throws `UnsupportedOperation` for a queue that
+   * is no queue's dead-letter queue, or `ResourceNotFoundException` for an unknown one.
+   */
+  startMessageMoveTask(sourceRef: string, destinationRef?: string): MessageMoveTask {
+    const source = this.byRef.get(sourceRef);
+    if (source === undefined)
+      throw serviceError(
+        'ResourceNotFoundException',
+        `The resource that you specified for the SourceArn parameter doesn't exist: ${sourceRef}`,
+      );
+    if (this.sourcesOf(sourceRef).length === 0)
+      throw serviceError(
+        'UnsupportedOperation',
+        `Source queue must be configured as a Dead Letter Queue: ${source.spec.arn}`,
+      );
+    const destination = destinationRef === undefined ? undefined : this.byRef.get(destinationRef);
+    if (destinationRef !== undefined && destination === undefined)
+      throw serviceError(
+        'ResourceNotFoundException',
+        `The resource that you specified for the DestinationArn parameter doesn't exist: ${destinationRef}`,
+      );
+    const now = this.now();
+    source.expire(now);
+    const candidates = source.visible(now);
+    let moved = 0;
+    let stranded = 0;
+    for (const message of candidates) {
+      const to =
+        destination ??
+        (message.deadLetterQueueSourceArn === null
+          ? undefined
+          : this.byRef.get(message.deadLetterQueueSourceArn));
+      if (to === undefined) {
+        stranded += 1;
+        continue;
+      }
+      source.remove(message);
+      to.add({
+        ...message,
+        deadLetterQueueSourceArn: null,
+        receiveCount: 0,
+        firstReceiveTimestamp: null,
+        visibleAt: now,
+        receiptHandle: null,
+      });
+      this.onSend?.(to.spec.logicalId);
+      moved += 1;
+    }
+    const task: MessageMoveTask = {
+      taskHandle: Buffer.from(JSON.stringify({ taskId: randomUUID(), sourceArn: source.spec.arn })).toString(
+        'base64',
+      ),
+      sourceArn: source.spec.arn,
+      destinationArn: destination?.spec.arn ?? null,
+      status: stranded === 0 ? 'COMPLETED' : 'FAILED',
+      approximateNumberOfMessagesToMove: candidates.length,
+      approximateNumberOfMessagesMoved: moved,
+      failureReason:
+        stranded === 0
+          ? null
+          : `${stranded} message(s) have no source queue to go back to (not dead-lettered by an SQS queue)`,
+      startedTimestamp: now,
+    };
+    const tasks = this.moveTasks.get(source.spec.logicalId) ?? [];
+    tasks.unshift(task);
+    this.moveTasks.set(source.spec.logicalId, tasks.slice(0, 10));
+    return task;
+  }
+
+  /** ListMessageMoveTasks: the queue's latest tasks, newest first. */
+  listMessageMoveTasks(sourceRef: string): MessageMoveTask[] {
+    const source = this.byRef.get(sourceRef);
+    if (source === undefined)
+      throw serviceError(
+        'ResourceNotFoundException',
+        `The resource that you specified for the SourceArn parameter doesn't exist: ${sourceRef}`,
+      );
+    return [...(this.moveTasks.get(source.spec.logicalId) ?? [])];
   }
 
   /**

@@ -9,6 +9,11 @@
  * - `POST /v1/exceptions/{id}/resolve` `{"reason"}`: records the resolution as an event
  *   (`OrderExceptionResolved`, with the operator's key and the reason) and takes the exception off
  *   the view. A retried resolve answers the resolution already recorded.
+ * - Dead-lettered messages (dead-letters.ts): every message of the stack's dead-letter queues
+ *   (peeked, not consumed), one entry each (`dead-letter:<queue>:<message id>`), and each queue's
+ *   depth (`dead_letter_queues`); resolving one records why (a `dead-letter#...` item in the orders
+ *   table) and deletes it. `POST /v1/dead-letters/{queue}/redrive` moves a queue's messages back to
+ *   their source queue.
  * Reads: the sparse GSI `byOpenException` (only orders with an open exception are in it), the two
  * sparse stuck-order GSIs, and each listed order's events once. Nothing on an order's path.
  */
@@ -22,6 +27,14 @@ import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { inFlightThresholdFromEnv } from '../platform/in-flight-settings.js';
 import { API_ERROR, apiError, json } from './api-response.js';
+import {
+  DEAD_LETTER_ID_PREFIX,
+  type DeadLetteredMessage,
+  type DeadLetterQueueDepth,
+  listDeadLetters,
+  redrive,
+  resolveDeadLetter,
+} from './dead-letters.js';
 import { apiHandler, jsonBody } from './http.js';
 
 export type ExceptionKind =
@@ -29,7 +42,8 @@ export type ExceptionKind =
   | 'workflow_exception'
   | 'reconciliation_break'
   | 'stuck_pending_new'
-  | 'stuck_request';
+  | 'stuck_request'
+  | 'dead_lettered_message';
 
 export interface ExceptionEntry {
   readonly id: string;
@@ -41,6 +55,8 @@ export interface ExceptionEntry {
   readonly raised_at: string;
   /** Whether `POST /v1/exceptions/{id}/resolve` applies (a stuck order resolves when it moves). */
   readonly resolvable: boolean;
+  /** Kind `dead_lettered_message`: the queue and the message. */
+  readonly dead_letter?: DeadLetteredMessage;
 }
 
 /** How many of each kind one answer lists at most (oldest first); `truncated` says when more exist. */
@@ -78,12 +94,16 @@ async function keysOf(index: string, key: string, value: string, below?: { name:
   return out;
 }
 
-async function listExceptions(now: number): Promise<{ exceptions: ExceptionEntry[]; truncated: boolean }> {
+async function listExceptions(now: number): Promise<{
+  exceptions: ExceptionEntry[];
+  truncated: boolean;
+  dead_letter_queues: DeadLetterQueueDepth[];
+}> {
   const table = requiredEnv(ENV.ordersTable);
   const store = eventStore();
   const thresholdMs = inFlightThresholdFromEnv();
   const cutoff = new Date(now - thresholdMs).toISOString();
-  const [open, pendingNew, inFlight] = await Promise.all([
+  const [open, pendingNew, inFlight, deadLetters] = await Promise.all([
     keysOf(ORDERS_INDEX.byOpenException, 'exceptionOpen', OPEN_EXCEPTION_PARTITION),
     Promise.all(
       Array.from({ length: PENDING_NEW_SHARDS }, (_, i) =>
@@ -101,6 +121,7 @@ async function listExceptions(now: number): Promise<{ exceptions: ExceptionEntry
         }),
       ),
     ),
+    listDeadLetters(),
   ]);
   const out: ExceptionEntry[] = [];
   for (const id of open) {
@@ -151,9 +172,22 @@ async function listExceptions(now: number): Promise<{ exceptions: ExceptionEntry
     ...stuck(pendingNew.flat(), 'stuck_pending_new', 'pending_new (the venue has not acknowledged it)'),
   );
   out.push(...stuck(inFlight.flat(), 'stuck_request', 'a cancel or replace outstanding'));
+  for (const m of deadLetters.messages)
+    out.push({
+      id: `${DEAD_LETTER_ID_PREFIX}${m.queue}:${m.message_id}`,
+      kind: 'dead_lettered_message',
+      order_id: m.order_id,
+      account_id: m.account_id,
+      symbol: m.symbol,
+      detail: `${m.detail_type ?? 'a message'} dead-lettered in ${m.queue} (redrive: POST /v1/dead-letters/${m.queue}/redrive; drop: resolve)`,
+      raised_at: m.sent_at,
+      resolvable: true,
+      dead_letter: m,
+    });
   out.sort((a, b) => (a.raised_at < b.raised_at ? -1 : a.raised_at > b.raised_at ? 1 : 0));
   const truncated = open.length >= MAX_LISTED;
-  return { exceptions: out, truncated };
+  const sampled = deadLetters.queues.some((q) => q.listed < q.depth);
+  return { exceptions: out, truncated: truncated || sampled, dead_letter_queues: deadLetters.queues };
 }
 
 /** `<orderId>:<seq>`: an order's exception (the order id itself may hold colons: the last one splits). */
@@ -196,6 +230,8 @@ async function resolve(exceptionId: string, reason: string, resolvedBy: string, 
       });
     }
   }
+  if (exceptionId.startsWith(DEAD_LETTER_ID_PREFIX))
+    return resolveDeadLetter(exceptionId, reason, resolvedBy, now);
   if (exceptionId.startsWith('stuck:'))
     return apiError(
       422,
@@ -232,6 +268,16 @@ export const handler = apiHandler(
   async (event, principal) => {
     const now = Date.now();
     if (event.requestContext?.http?.method === 'GET') return json(200, await listExceptions(now));
+    const queue = event.pathParameters?.queue;
+    if (queue !== undefined) {
+      if (queue.length === 0 || queue.length > 100 || !/^[A-Za-z0-9_-]+$/.test(queue))
+        return apiError(
+          404,
+          API_ERROR.notFound,
+          `queue: no dead-letter queue named ${JSON.stringify(queue.slice(0, 100))}`,
+        );
+      return redrive(queue, principal.principalId);
+    }
     const id = event.pathParameters?.exception_id;
     if (id === undefined || id.length === 0 || id.length > 300)
       return apiError(404, API_ERROR.notFound, 'exception not found');

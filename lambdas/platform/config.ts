@@ -47,6 +47,11 @@ export const ENV = {
   catReporterImid: 'CAT_REPORTER_IMID',
   /** Pattern day trader mode (issue 16, core day-trading.ts): `finra_4210_legacy` (default) or `none`. */
   pdtMode: 'OMS_PDT_MODE',
+  /**
+   * Issue 16, the exceptions view: JSON `{<name>: <queue name>}` of every dead-letter queue of the
+   * stack (the names the `<name>DlqNotEmpty` alarms carry), set by OrderApi.watchDeadLetterQueues.
+   */
+  deadLetterQueues: 'OMS_DEAD_LETTER_QUEUES',
 } as const;
 
 /**

@@ -601,6 +601,9 @@ describe('operations', () => {
     ['ReconciliationOpenBreaks', 0, 1],
     ['ReconciliationFailures', 0, 1],
     ['OperatorExceptionsRaised', 0, 1],
+    // The exceptions view's stuck kinds (issue 16: each kind raises an alarm).
+    ['StalledOrdersFound', 0, 1],
+    ['InFlightRequestsFound', 0, 1],
   ])('%s alarms above %d (%d alarms), notifying the encrypted topic', (metric, threshold, count) => {
     const alarms = alarmsOn(metric);
     expect(alarms).toHaveLength(count);
@@ -609,6 +612,45 @@ describe('operations', () => {
       expect(a.Threshold).toBe(threshold);
       expect(a.AlarmActions).toEqual([{ Ref: topicId }]);
     }
+  });
+
+  test('the exceptions function knows every alarmed dead-letter queue, may peek, delete and move them, and send to their source queues only', () => {
+    const fnId = functionId('oms-exceptions');
+    const env = props(fnId).Environment.Variables.OMS_DEAD_LETTER_QUEUES as Json;
+    // `{"<name>":"<GetAtt Queue.QueueName>", ...}` as a Fn::Join: the names are the alarms'.
+    const parts = env['Fn::Join'][1] as unknown[];
+    const named = parts.map(getAttId).filter((id): id is string => id !== undefined);
+    const alarmed = alarmsOn('ApproximateNumberOfMessagesVisible').map((a) =>
+      getAttId(a.Dimensions[0].Value),
+    );
+    expect(new Set(named)).toEqual(new Set(alarmed));
+    for (const [, a] of ofType('AWS::CloudWatch::Alarm').filter(([id]) => id.includes('DlqNotEmpty'))) {
+      const name = /^(.*): messages in the dead-letter queue/.exec(a.Properties.AlarmDescription)?.[1];
+      expect(parts.some((p) => typeof p === 'string' && p.includes(`"${name}":"`))).toBe(true);
+    }
+    const statements = statementsOf(fnId);
+    const onQueues = (action: string) =>
+      new Set(
+        statements
+          .filter((st) => asList(st.Action).includes(action))
+          .flatMap((st) => asList(st.Resource).map(getAttId)),
+      );
+    for (const action of [
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:StartMessageMoveTask',
+      'sqs:ListMessageMoveTasks',
+    ])
+      expect(onQueues(action)).toEqual(new Set(named));
+    const sources = ofType('AWS::SQS::Queue')
+      .filter(([, q]) => named.includes(getAttId(q.Properties.RedrivePolicy?.deadLetterTargetArn) as string))
+      .map(([id]) => id);
+    expect(sources.length).toBeGreaterThanOrEqual(4);
+    expect(onQueues('sqs:SendMessage')).toEqual(new Set(sources));
+    // Listed in two statements: the role's policy does not overflow into a managed policy (a resource).
+    expect(ofType('AWS::IAM::ManagedPolicy').filter(([id]) => id.startsWith('OrderApiExceptions'))).toEqual(
+      [],
+    );
   });
 
   test('the alarm topic is KMS-encrypted and there is a dashboard', () => {

@@ -1,0 +1,196 @@
+/**
+ * Dead-lettered messages in the exceptions view, and DLQ redrive (issue 16), against the shared
+ * local mode. A malformed `CancelOrderRequested` (no `requestedBy`) is put on the OMS bus as
+ * `DELETE /v2/orders` would put one: the rule gives it to the CancelAll queue, the cancel-all
+ * worker fails it on every receive, and after the queue's maxReceiveCount (10; local mode scales
+ * the 60 s visibility timeout to 3 s) it is in the CancelAll dead-letter queue for real. An
+ * operator then sees it in `GET /v1/exceptions`, drops one on purpose (resolve, with a reason) and
+ * redrives the other back to the CancelAll queue, where it fails again and comes back.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { LOCAL_REGION } from '../../local/types.js';
+import { eventually, OmsHttp, type SharedOms, sharedTradingDayOms } from './harness.js';
+
+jest.setTimeout(240_000);
+
+let oms: SharedOms;
+let http: OmsHttp;
+let operator: OmsHttp;
+
+beforeAll(async () => {
+  ({ oms, http } = await sharedTradingDayOms());
+  const keyId = `OP${randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase()}`;
+  const secret = randomUUID();
+  await http.expect(200, 'PUT', `/local/keys/${keyId}`, {
+    secret,
+    account_id: 'demo-account',
+    scope: 'operator',
+  });
+  operator = new OmsHttp(oms.apiUrl, keyId, secret);
+});
+
+interface DeadLetter {
+  queue: string;
+  message_id: string;
+  detail_type: string | null;
+  order_id: string | null;
+  account_id: string | null;
+  sent_at: string;
+  receive_count: number;
+}
+interface ExceptionEntry {
+  id: string;
+  kind: string;
+  order_id: string | null;
+  resolvable: boolean;
+  raised_at: string;
+  dead_letter?: DeadLetter;
+}
+interface View {
+  exceptions: ExceptionEntry[];
+  dead_letter_queues: { queue: string; depth: number; in_flight: number; listed: number }[];
+}
+
+const view = () => operator.expect<View>(200, 'GET', '/v1/exceptions');
+const deadLettersOf = (v: View, orderIds: readonly string[]) =>
+  v.exceptions.filter((e) => e.kind === 'dead_lettered_message' && orderIds.includes(e.order_id ?? ''));
+
+/** Puts cancel requests the worker cannot parse (no requestedBy) on the bus, one per marker. */
+async function putMalformedCancels(markers: readonly string[]): Promise<void> {
+  const bus = new EventBridgeClient({
+    endpoint: oms.awsEndpointUrl,
+    region: LOCAL_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    const out = await bus.send(
+      new PutEventsCommand({
+        Entries: markers.map((orderId) => ({
+          EventBusName: oms.eventBusName,
+          Source: 'stockbot.oms.api',
+          DetailType: 'CancelOrderRequested',
+          Detail: JSON.stringify({ orderId, accountId: 'demo-account', requestId: `req-${orderId}` }),
+        })),
+      }),
+    );
+    expect(out.FailedEntryCount ?? 0).toBe(0);
+  } finally {
+    bus.destroy();
+  }
+}
+
+/** Ten receives at 3 s each, and the worker's runs, on a loaded machine. */
+const DEAD_LETTERED_WITHIN_MS = 120_000;
+
+/** The view once every marker is listed as a dead-lettered message. */
+function untilDeadLettered(markers: readonly string[]): Promise<ExceptionEntry[]> {
+  return eventually(async () => {
+    const listed = deadLettersOf(await view(), markers);
+    if (listed.length < markers.length)
+      throw new Error(`dead-lettered so far: ${JSON.stringify(listed.map((e) => e.order_id))}`);
+    return listed;
+  }, DEAD_LETTERED_WITHIN_MS);
+}
+
+it('a message the consumer keeps failing is listed, dropped with a reason, or redriven back to its queue (and returns)', async () => {
+  const keep = `e2e-dlq-keep-${randomUUID()}`;
+  const drop = `e2e-dlq-drop-${randomUUID()}`;
+  const before = Date.now();
+  await putMalformedCancels([keep, drop]);
+
+  const listed = await untilDeadLettered([keep, drop]);
+  for (const e of listed) {
+    expect(e).toMatchObject({
+      kind: 'dead_lettered_message',
+      resolvable: true,
+      dead_letter: { queue: 'CancelAll', detail_type: 'CancelOrderRequested', account_id: 'demo-account' },
+    });
+    expect(e.id).toBe(`dead-letter:CancelAll:${e.dead_letter?.message_id}`);
+    expect(Date.parse(e.raised_at)).toBeGreaterThanOrEqual(before - 1_000);
+    expect(e.dead_letter?.receive_count).toBeGreaterThanOrEqual(1);
+  }
+  const depth = (await view()).dead_letter_queues.find((q) => q.queue === 'CancelAll');
+  expect(depth?.depth).toBeGreaterThanOrEqual(2);
+
+  // Listing peeks: a second look finds the same messages.
+  expect(
+    deadLettersOf(await view(), [keep, drop])
+      .map((e) => e.id)
+      .sort(),
+  ).toEqual(listed.map((e) => e.id).sort());
+
+  // Drop the poison message on purpose: recorded with the reason, gone from the queue; a retry
+  // answers the recorded resolution.
+  const dropped = listed.find((e) => e.order_id === drop) as ExceptionEntry;
+  const resolvePath = `/v1/exceptions/${encodeURIComponent(dropped.id)}/resolve`;
+  const resolved = await operator.expect<Record<string, unknown>>(200, 'POST', resolvePath, {
+    reason: 'malformed cancel request: no requestedBy',
+  });
+  expect(resolved).toMatchObject({
+    id: dropped.id,
+    reason: 'malformed cancel request: no requestedBy',
+    queue: 'CancelAll',
+    deleted: true,
+  });
+  expect(await operator.expect(200, 'POST', resolvePath, { reason: 'again' })).toMatchObject({
+    reason: 'malformed cancel request: no requestedBy',
+    resolved_at: resolved.resolved_at,
+  });
+  expect(deadLettersOf(await view(), [drop])).toEqual([]);
+
+  // Redrive: the kept one goes back to the CancelAll queue; a retry right after moves nothing.
+  const redriven = await operator.request<Record<string, unknown>>(
+    'POST',
+    '/v1/dead-letters/CancelAll/redrive',
+  );
+  expect(redriven.status === 202 || redriven.status === 200).toBe(true);
+  expect(redriven.body).toMatchObject({ queue: 'CancelAll', task_handle: expect.any(String) });
+  expect(redriven.body.approximate_number_of_messages_to_move).toBeGreaterThanOrEqual(1);
+  const kept = listed.find((e) => e.order_id === keep) as ExceptionEntry;
+  await eventually(async () => {
+    if (deadLettersOf(await view(), [keep]).length > 0) throw new Error('still in the dead-letter queue');
+  }, 30_000);
+  const retried = await operator.expect<Record<string, unknown>>(
+    200,
+    'POST',
+    '/v1/dead-letters/CancelAll/redrive',
+  );
+  expect(retried).toMatchObject({ queue: 'CancelAll', status: 'NOTHING_TO_MOVE', task_handle: null });
+
+  // Still malformed: the worker fails it ten times again and it is back, the same message.
+  const back = await untilDeadLettered([keep]);
+  expect(back[0]?.dead_letter?.message_id).toBe(kept.dead_letter?.message_id);
+  // Clean up: drop it too.
+  await operator.expect(200, 'POST', `/v1/exceptions/${encodeURIComponent(back[0]?.id ?? '')}/resolve`, {
+    reason: 'e2e: still malformed after a redrive',
+  });
+  expect(deadLettersOf(await view(), [keep, drop])).toEqual([]);
+});
+
+it('dead letters are an operator’s: other keys 403; unknown queue and message 404; a resolve without a reason 400', async () => {
+  expect((await http.request('POST', '/v1/dead-letters/CancelAll/redrive')).status).toBe(403);
+  const unknown = await operator.request<{ code: number; message: string }>(
+    'POST',
+    '/v1/dead-letters/Nope/redrive',
+  );
+  expect(unknown.status).toBe(404);
+  expect(unknown.body.message).toMatch(/^queue: no dead-letter queue named "Nope" \(known: .*CancelAll/);
+  const gone = await operator.request<{ message: string }>(
+    'POST',
+    `/v1/exceptions/${encodeURIComponent(`dead-letter:CancelAll:${randomUUID()}`)}/resolve`,
+    { reason: 'x' },
+  );
+  expect(gone.status).toBe(404);
+  const unknownQueue = await operator.request('POST', '/v1/exceptions/dead-letter:Nope:abc/resolve', {
+    reason: 'x',
+  });
+  expect(unknownQueue.status).toBe(404);
+  const noReason = await operator.request<{ message: string }>(
+    'POST',
+    '/v1/exceptions/dead-letter:CancelAll:abc/resolve',
+    {},
+  );
+  expect(noReason.status).toBe(400);
+  expect(noReason.body.message).toMatch(/^reason: /);
+});
