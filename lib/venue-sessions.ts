@@ -44,7 +44,7 @@ export const VENUE_SESSIONS_DOCKERFILE = 'docker/venue-sessions/Dockerfile';
 export interface VenueSessionsProps {
   readonly venueOrders: ITable;
   readonly bus: IEventBus;
-  /** OMS_FIX_VENUES: the FIX venues (JSON array, lambdas/broker-gateway/fix/fix-venues-config.ts). */
+  /** OMS_FIX_VENUES: the FIX venues (JSON array, lambdas/platform/fix-venues.ts). */
   readonly fixVenues: string;
   /** OMS_VENUE_SESSIONS: sessions of other kinds (JSON array of `{kind, name, ...}`). */
   readonly otherSessions?: string;

@@ -8,6 +8,7 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { FileSessionStoreFactory, type IFixSessionStoreFactory } from 'jspurefix';
 import { dynamo } from '../../platform/dynamo.js';
 import { eventBridge } from '../../platform/event-bridge.js';
+import type { FixVenueConfig } from '../../platform/fix-venues.js';
 import { EXECUTION_REPORT_DETAIL_TYPE, type ExecutionReport, VENUE_SOURCE } from '../execution-report.js';
 import {
   type HostContext,
@@ -19,7 +20,6 @@ import { DynamoSessionStoreFactory } from './dynamo-session-store.js';
 import { DynamoFixBook } from './fix-book.js';
 import { FixInitiator } from './fix-session.js';
 import { FixVenueSession } from './fix-venue-session.js';
-import type { FixVenueConfig } from './fix-venues-config.js';
 
 /** How often the session looks for requests the OMS queued (OMS_FIX_POLL_MS, default 100 ms). */
 const DEFAULT_POLL_MS = 100;

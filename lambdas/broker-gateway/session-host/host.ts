@@ -7,7 +7,7 @@
  * the venue names). A kind registers itself when its module is imported below.
  */
 import 'reflect-metadata';
-import { parseFixVenues } from '../fix/fix-venues-config.js';
+import { parseFixVenues } from '../../platform/fix-venues.js';
 import '../fix/fix-hosted-session.js';
 import { buildSession, type HostedSession, type SessionConfig } from './hosted-session.js';
 
