@@ -1,6 +1,6 @@
 /**
- * The venue session host's entry point: builds every configured session and runs them until
- * SIGTERM/SIGINT (ECS stops a task with SIGTERM; local mode stops its child the same way).
+ * The venue session host: builds every configured session and starts them (main.ts runs it until
+ * SIGTERM/SIGINT: ECS stops a task with SIGTERM; local mode stops its child the same way).
  *
  * Sessions come from OMS_VENUE_SESSIONS (a JSON array of `{kind, name, ...settings}`) and, for
  * kind `fix`, from OMS_FIX_VENUES (the same entries the Lambda functions read, so both agree on
@@ -28,23 +28,4 @@ export async function runHost(env: NodeJS.ProcessEnv = process.env): Promise<() 
   return async () => {
     await Promise.all(sessions.map((s) => s.stop()));
   };
-}
-
-if (require.main === module) {
-  runHost().then(
-    (stop) => {
-      const shutdown = () => {
-        stop().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGTERM', shutdown);
-      process.once('SIGINT', shutdown);
-    },
-    (e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
 }
