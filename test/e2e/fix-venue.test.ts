@@ -14,6 +14,7 @@ import { FixExchange } from '../../local/fix-exchange.js';
 import type { LocalOms } from '../../local/oms-local.js';
 import {
   type AuditEvent,
+  type BusEvent,
   eventually,
   filledByEvents,
   type OmsHttp,
@@ -167,16 +168,24 @@ test('a skipped sequence number and a PossDup resend: nothing lost, nothing doub
   expect(gapFilled.filled_qty).toBe('6');
   expect((await expectFilledOnce(gapFilled)).map((e) => e.data.lastQty).sort()).toEqual(['2', '4']);
 
-  exchange.fillResting(dup.id);
-  await http.untilStatus(dup.id, 'filled', 20_000);
-  await exchange.resendLast(1); // the fill again, PossDupFlag=Y
-  // The session publishes the resent report (same execId); wait until its mirror saw it, then
-  // the OMS still has one fill.
+  // A partial fill, then the same report again with PossDupFlag=Y, then the rest.
+  exchange.fillResting(dup.id, 1);
+  await http.until(dup.id, (o) => expect(o.filled_qty).toBe('1'), 20_000);
+  await exchange.resendLast(1);
+  // Both copies reached the bus (same execId) before the rest of the order fills.
   await eventually(async () => {
-    const r = await http.request<{ executions?: unknown[] }>('GET', `/v2/orders/${dup.id}`);
-    if (r.status !== 200) throw new Error('no order');
-  }, 5_000);
-  const after = await http.order(dup.id);
-  expect(after.filled_qty).toBe('3');
-  expect(await expectFilledOnce(after)).toHaveLength(1);
+    const all = await http.expect<BusEvent[]>(200, 'GET', '/local/events');
+    const copies = all.filter(
+      (e) =>
+        e.source === 'stockbot.venue' &&
+        (e.detail as { orderId?: string; execType?: string }).orderId === dup.id &&
+        (e.detail as { execType?: string }).execType === 'fill',
+    );
+    expect(copies).toHaveLength(2);
+    expect(new Set(copies.map((e) => (e.detail as { execId?: string }).execId)).size).toBe(1);
+  }, 20_000);
+  exchange.fillResting(dup.id);
+  const dupFilled = await http.untilStatus(dup.id, 'filled', 20_000);
+  expect(dupFilled.filled_qty).toBe('3');
+  expect((await expectFilledOnce(dupFilled)).map((e) => e.data.lastQty)).toEqual(['1', '2']);
 });
