@@ -22,6 +22,7 @@
  * - `dropConnection()`: closes the socket now.
  */
 import 'reflect-metadata';
+import { connect } from 'node:net';
 import { Transform, type TransformCallback } from 'node:stream';
 import {
   AsciiSession,
@@ -86,6 +87,23 @@ const SOH = String.fromCharCode(1);
 const isExecutionMessage = (wire: string): boolean =>
   wire.includes(`${SOH}35=8${SOH}`) || wire.includes(`${SOH}35=9${SOH}`);
 
+/** Resolves once something accepts connections on host:port (the acceptor is listening). */
+async function listening(host: string, port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host, port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`FIX exchange: nothing listens on ${host}:${port}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const round = (n: number): number => Math.round(n * 1e9) / 1e9;
 
 class ExchangeSession extends AsciiSession {
@@ -103,6 +121,7 @@ class ExchangeSession extends AsciiSession {
 
   override async run(transport: MsgTransport): Promise<number> {
     this.transportRef = transport;
+    this.exchange.track(this);
     // Between the encoder and the socket: a filter that can swallow one message (skipNext).
     const writable = transport.duplex.writable;
     const encode = transport.transmitter.encodeStream;
@@ -249,14 +268,24 @@ export class FixExchange {
   async start(): Promise<void> {
     this.launcher = new ExchangeLauncher(this.options, this, new KeptStores());
     this.running = this.launcher.run().catch(() => false);
-    // The listener is up once run() has built the acceptor; a short settle is enough.
-    await new Promise((r) => setTimeout(r, 100));
+    await listening(this.options.host ?? '127.0.0.1', this.options.port);
   }
 
   async stop(): Promise<void> {
     this.launcher?.stop();
-    this.session?.dropSocket();
+    for (const s of this.sessions) {
+      s.requestStop('exchange stopped');
+      s.dropSocket();
+    }
     await this.running;
+  }
+
+  /** Every session the listener has made (one per connection), to stop them all. */
+  private readonly sessions = new Set<ExchangeSession>();
+
+  /** @internal a connection's session began running. */
+  track(session: ExchangeSession): void {
+    this.sessions.add(session);
   }
 
   setQuote(symbol: string, bid: number, ask: number): void {

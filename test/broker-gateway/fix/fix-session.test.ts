@@ -278,7 +278,7 @@ describe('FIX 4.4 session against the exchange peer', () => {
       r.reports.filter((x) => x.orderId === 'o-drop' && x.execType === 'fill').map((x) => x.lastQty),
     ).toEqual(['5', '5']);
     // After the logon the session asked for every order's status.
-    expect(r.exchange.received.filter((t) => t === 'AF').length).toBeGreaterThanOrEqual(2);
+    await until('mass status request', () => r.exchange.received.filter((t) => t === 'AF').length >= 2);
   });
 
   it('sequence numbers persist across a restart of the initiator (no reset, no gap)', async () => {
