@@ -18,6 +18,7 @@ import 'reflect-metadata';
 import {
   AsciiSession,
   type EngineFactory,
+  type IFixMsgStoreRecord,
   type IFixSessionStore,
   type IFixSessionStoreFactory,
   type IJsFixConfig,
@@ -57,6 +58,73 @@ export interface FixSessionOptions {
   readonly onMessage: (message: FixInbound) => Promise<void>;
   readonly onLogon?: () => void;
   readonly onLogout?: () => void;
+}
+
+/**
+ * A session store whose writes happen one after another, in call order. The engine persists
+ * sequence numbers without waiting, and the file store writes its `.seqnums` file with a whole-file
+ * write per change: two writes in flight can land out of order, leaving older numbers on disk (a
+ * restart would then reuse a sequence number, and the venue drops the session). Reads and the
+ * lifecycle pass straight through; `flush` waits for the writes.
+ */
+export class OrderedSessionStore implements IFixSessionStore {
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly inner: IFixSessionStore) {}
+
+  private then<T>(write: () => Promise<T>): Promise<T> {
+    const next = this.chain.catch(() => undefined).then(write);
+    this.chain = next;
+    return next;
+  }
+
+  get sessionId() {
+    return this.inner.sessionId;
+  }
+  get senderSeqNum(): number {
+    return this.inner.senderSeqNum;
+  }
+  get targetSeqNum(): number {
+    return this.inner.targetSeqNum;
+  }
+  get creationTime(): Date {
+    return this.inner.creationTime;
+  }
+  put(record: IFixMsgStoreRecord): Promise<void> {
+    return this.then(() => this.inner.put(record));
+  }
+  get(seqNum: number): Promise<IFixMsgStoreRecord | null> {
+    return this.inner.get(seqNum);
+  }
+  getRange(from: number, to: number): Promise<IFixMsgStoreRecord[]> {
+    return this.inner.getRange(from, to);
+  }
+  setSenderSeqNum(value: number): Promise<void> {
+    return this.then(() => this.inner.setSenderSeqNum(value));
+  }
+  setTargetSeqNum(value: number): Promise<void> {
+    return this.then(() => this.inner.setTargetSeqNum(value));
+  }
+  nextSenderSeqNum(): Promise<number> {
+    return this.then(() => this.inner.nextSenderSeqNum());
+  }
+  nextTargetSeqNum(): Promise<number> {
+    return this.then(() => this.inner.nextTargetSeqNum());
+  }
+  reset(): Promise<void> {
+    return this.then(() => this.inner.reset());
+  }
+  initialize(): Promise<void> {
+    return this.inner.initialize();
+  }
+  async flush(): Promise<void> {
+    await this.chain.catch(() => undefined);
+    await this.inner.flush();
+  }
+  async dispose(): Promise<void> {
+    await this.chain.catch(() => undefined);
+    await this.inner.dispose();
+  }
 }
 
 /** The engine's logger factory, one per level (winston to the console). */
@@ -215,7 +283,7 @@ export class FixInitiator {
     const stores = this.stores;
     const remembering: IFixSessionStoreFactory = {
       create(sessionId) {
-        const store = o.storeFactory.create(sessionId);
+        const store = new OrderedSessionStore(o.storeFactory.create(sessionId));
         stores.push(store);
         return store;
       },

@@ -297,9 +297,12 @@ describe('FIX 4.4 session against the exchange peer', () => {
     await r.venue.submit(order('o-after', { qty: '1' }));
     await r.pump();
     await until('fill after restart', () => kinds(r.reports, 'o-after').includes('fill'));
-    const [sender2] = readFileSync(join(dir, seqFile), 'utf8')
-      .split(':')
-      .map((s) => Number(s.trim()));
-    expect(sender2).toBeGreaterThan(sender as number);
+    // The store writes the file as the session goes (a read can meet a write in progress).
+    await until('the sender number moved on', () => {
+      const [sender2] = readFileSync(join(dir, seqFile), 'utf8')
+        .split(':')
+        .map((x) => Number(x.trim()));
+      return (sender2 ?? 0) > (sender as number);
+    });
   });
 });
