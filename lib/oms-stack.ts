@@ -219,6 +219,7 @@ export class OmsStack extends Stack {
         if (c instanceof LambdaFunction) c.addEnvironment(FIX_VENUES_ENV, fixVenues);
       this.venueSessions = new VenueSessions(this, 'VenueSessions', {
         venueOrders: this.brokerGateway.venueOrders,
+        market: this.brokerGateway.market,
         bus: this.events.bus,
         fixVenues,
         ...(otherSessions === undefined ? {} : { otherSessions }),

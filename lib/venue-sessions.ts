@@ -10,7 +10,8 @@
  * inbound: its security group has no ingress rule). The image is built from
  * docker/venue-sessions/Dockerfile (`ContainerImage.fromAsset`; synthesis only stages the files,
  * the build runs at deploy). The task reads and writes VENUE_ORDERS_TABLE (requests, mirror,
- * sequence numbers) and puts execution reports on the bus.
+ * sequence numbers), writes the venues' health in the market table, and puts execution reports on
+ * the bus.
  *
  * Which sessions run: `sessions` (the FIX venues of `oms:fixVenues`, and any other kind another
  * adapter registers, `oms:venueSessions`), passed as OMS_FIX_VENUES / OMS_VENUE_SESSIONS. Secrets a
@@ -43,6 +44,8 @@ export const VENUE_SESSIONS_DOCKERFILE = 'docker/venue-sessions/Dockerfile';
 
 export interface VenueSessionsProps {
   readonly venueOrders: ITable;
+  /** The market table: the host marks a venue down there while its session is lost (the router skips it). */
+  readonly market?: ITable;
   readonly bus: IEventBus;
   /** OMS_FIX_VENUES: the FIX venues (JSON array, lambdas/platform/fix-venues.ts). */
   readonly fixVenues: string;
@@ -110,6 +113,7 @@ export class VenueSessions extends Construct {
       environment: {
         [ENV.venueOrdersTable]: props.venueOrders.tableName,
         [ENV.eventBusName]: props.bus.eventBusName,
+        ...(props.market === undefined ? {} : { [ENV.marketTable]: props.market.tableName }),
         OMS_FIX_VENUES: props.fixVenues,
         ...(props.otherSessions === undefined ? {} : { OMS_VENUE_SESSIONS: props.otherSessions }),
         NODE_OPTIONS: '--enable-source-maps',
@@ -118,6 +122,7 @@ export class VenueSessions extends Construct {
       stopTimeout: Duration.seconds(30),
     });
     props.venueOrders.grantReadWriteData(this.taskDefinition.taskRole);
+    props.market?.grantWriteData(this.taskDefinition.taskRole);
     props.bus.grantPutEventsTo(this.taskDefinition.taskRole);
 
     const group = new SecurityGroup(s, 'HostSecurityGroup', {

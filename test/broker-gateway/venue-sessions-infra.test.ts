@@ -138,6 +138,15 @@ describe('the OMS stack with FIX venues (oms:fixVenues)', () => {
     expect(stack.venueSessions).toBeDefined();
   });
 
+  test('the host is told the market table (it marks a venue down while its session is lost)', () => {
+    const nested = Template.fromStack((stack.venueSessions as VenueSessions).stack).toJSON();
+    const def = Object.values(nested.Resources as Json).find((r) => r.Type === 'AWS::ECS::TaskDefinition');
+    const names = (def?.Properties.ContainerDefinitions[0].Environment as Json[]).map((e) => e.Name);
+    expect(names).toEqual(
+      expect.arrayContaining(['MARKET_TABLE', 'VENUE_ORDERS_TABLE', 'EVENT_BUS_NAME', 'OMS_FIX_VENUES']),
+    );
+  });
+
   test('every function is told the FIX venues; without oms:fixVenues none is', () => {
     const fns = (t: Json) =>
       Object.values(t.Resources as Json).filter((r) => r.Type === 'AWS::Lambda::Function');

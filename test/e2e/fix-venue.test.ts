@@ -10,8 +10,12 @@
  */
 import 'reflect-metadata';
 import { createServer } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { VENUE_HEALTH_KEY, venueHealthFromItem } from '../../lambdas/platform/market-data.js';
 import { FixExchange } from '../../local/fix-exchange.js';
-import type { LocalOms } from '../../local/oms-local.js';
+import { envValue, type LocalOms } from '../../local/oms-local.js';
+import { LOCAL_REGION } from '../../local/types.js';
 import {
   type AuditEvent,
   type BusEvent,
@@ -95,6 +99,31 @@ const routedTo = async (id: string) =>
     | { allocations: { venue: string }[] }
     | undefined;
 
+/** The router sees FIXA up: the host marks it down while its session is lost, up at the logon. */
+async function fixaUp(): Promise<void> {
+  const doc = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: oms.dynamoDbEndpoint,
+      region: LOCAL_REGION,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  );
+  try {
+    await eventually(async () => {
+      const got = await doc.send(
+        new GetCommand({
+          TableName: envValue(oms.topology, 'MARKET_TABLE'),
+          Key: { symbol: VENUE_HEALTH_KEY },
+          ConsistentRead: true,
+        }),
+      );
+      if (venueHealthFromItem(got.Item).get('FIXA')?.down === true) throw new Error('FIXA is down');
+    }, 20_000);
+  } finally {
+    doc.destroy();
+  }
+}
+
 async function resting(id: string): Promise<void> {
   await http.untilStatus(id, 'new', 20_000);
   await eventually(async () => {
@@ -156,6 +185,8 @@ test('the connection drops mid-fill: the session logs on again, the fill complet
   const filled = await http.untilStatus(o.id, 'filled', 30_000);
   expect(filled.filled_qty).toBe('10');
   expect((await expectFilledOnce(filled)).map((e) => e.data.lastQty)).toEqual(['5', '5']);
+  // Down while the session was lost, up again after the logon: the router may send there again.
+  await fixaUp();
 });
 
 test('a skipped sequence number and a PossDup resend: nothing lost, nothing doubled', async () => {

@@ -2,13 +2,15 @@
  * The `fix` session kind of the venue session host: one FIX venue of OMS_FIX_VENUES, its initiator
  * (fix-session.ts), the OMS side (fix-venue-session.ts) and the loop that sends what the OMS
  * queued. Sequence numbers: OMS_FIX_STORE_DIR (a directory: local mode's data directory) or else
- * DynamoDB (VENUE_ORDERS_TABLE, on AWS). Reports go to EVENT_BUS_NAME.
+ * DynamoDB (VENUE_ORDERS_TABLE, on AWS). Reports go to EVENT_BUS_NAME. With MARKET_TABLE, the
+ * venue is marked down for the router while its session is lost (docs/venues.md).
  */
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { FileSessionStoreFactory, type IFixSessionStoreFactory } from 'jspurefix';
 import { dynamo } from '../../platform/dynamo.js';
 import { eventBridge } from '../../platform/event-bridge.js';
 import type { FixVenueConfig } from '../../platform/fix-venues.js';
+import { setVenueDown } from '../../platform/market-data.js';
 import { EXECUTION_REPORT_DETAIL_TYPE, type ExecutionReport, VENUE_SOURCE } from '../execution-report.js';
 import {
   type HostContext,
@@ -41,6 +43,18 @@ export function fixHostedSession(config: SessionConfig, context: HostContext): H
       ? new FileSessionStoreFactory(storeDir)
       : new DynamoSessionStoreFactory(dynamo, table);
   const pollMs = Number(env.OMS_FIX_POLL_MS ?? DEFAULT_POLL_MS) || DEFAULT_POLL_MS;
+  // The venue's health for the router (MARKET_TABLE's health item): down while the session is
+  // lost, up again at its logon. Written one after another, in order.
+  const market = env.MARKET_TABLE;
+  let health: Promise<void> = Promise.resolve();
+  const markDown = (down: boolean): void => {
+    if (market === undefined || market === '') return;
+    health = health
+      .then(() => setVenueDown(dynamo, market, venue.name, down, new Date().toISOString()))
+      .catch((e: unknown) =>
+        log(`[fix ${venue.name}] could not mark the venue ${down ? 'down' : 'up'}: ${(e as Error).message}`),
+      );
+  };
 
   const publish = async (reports: readonly ExecutionReport[]): Promise<void> => {
     for (let attempt = 1; ; attempt++) {
@@ -82,9 +96,13 @@ export function fixHostedSession(config: SessionConfig, context: HostContext): H
     onMessage: (m) => session.onMessage(m),
     onLogon: () => {
       log(`[fix ${venue.name}] logged on ${venue.host}:${venue.port}`);
+      markDown(false);
       session.onLogon(initiator);
     },
-    onLogout: () => log(`[fix ${venue.name}] disconnected`),
+    onLogout: () => {
+      log(`[fix ${venue.name}] disconnected`);
+      if (!stopped) markDown(true);
+    },
   });
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -107,6 +125,7 @@ export function fixHostedSession(config: SessionConfig, context: HostContext): H
       if (timer !== undefined) clearTimeout(timer);
       await initiator.drained();
       await initiator.stop();
+      await health;
     },
   };
 }
