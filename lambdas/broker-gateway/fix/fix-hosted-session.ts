@@ -106,6 +106,9 @@ export function fixHostedSession(config: SessionConfig, context: HostContext): H
   });
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  // Every order's status from the venue, for the mirror the reconciler reads (default every 60 s).
+  const massStatusMs = 1000 * (Number(env.OMS_FIX_MASS_STATUS_SECONDS ?? 60) || 60);
+  let massStatus: NodeJS.Timeout | undefined;
   const loop = async (): Promise<void> => {
     try {
       await session.poll();
@@ -117,12 +120,14 @@ export function fixHostedSession(config: SessionConfig, context: HostContext): H
   return {
     name: venue.name,
     async start() {
+      massStatus = setInterval(() => session.requestMassStatus(), massStatusMs);
       initiator.start();
       void loop();
     },
     async stop() {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
+      if (massStatus !== undefined) clearInterval(massStatus);
       await initiator.drained();
       await initiator.stop();
       await health;

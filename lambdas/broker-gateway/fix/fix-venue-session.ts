@@ -10,8 +10,8 @@
  * - Inbound reports are handled one at a time in arrival order: the mirror is updated (fills kept
  *   once per ExecID), then the report is published. A resent report (PossDupFlag) is published
  *   again: its first publish may have failed; the OMS applies an ExecID once (docs/venues.md).
- * - On every logon the session asks OrderMassStatusRequest: the answers (ExecType I) refresh the
- *   mirror, so status queries see what the venue holds after a disconnect.
+ * - On every logon, and periodically, the session asks OrderMassStatusRequest: the answers
+ *   (ExecType I) refresh the mirror, so status queries see what the venue holds after a disconnect.
  */
 import type { ExecutionReport } from '../execution-report.js';
 import type { VenueOrder } from '../venue.js';
@@ -85,7 +85,18 @@ export class FixVenueSession {
   /** The connection logged on: ask for every order's status. */
   onLogon(connection: FixConnection): void {
     this.connection = connection;
-    connection.send(MSG.orderMassStatusRequest, orderMassStatusRequestOf(`mass-${this.o.now()}`));
+    this.requestMassStatus();
+  }
+
+  /**
+   * Asks the venue for the status of every order (OrderMassStatusRequest): the answers refresh the
+   * mirror the status queries read. Sent at each logon and every OMS_FIX_MASS_STATUS_SECONDS by the
+   * host. False when not logged on.
+   */
+  requestMassStatus(): boolean {
+    const c = this.connection;
+    if (c === null || !c.loggedOn) return false;
+    return c.send(MSG.orderMassStatusRequest, orderMassStatusRequestOf(`mass-${this.o.now()}`));
   }
 
   /** Asks the venue for one order's status (the answer refreshes the mirror). */
