@@ -30,9 +30,9 @@ import { localAuditDir } from './regulatory-export.js';
 import { LocalQueues } from './sqs.js';
 import { LocalStepFunctions } from './step-functions.js';
 import { startStreamPollers } from './stream-poller.js';
-import { type LocalVenueSessions, startLocalVenueSessions } from './venue-sessions.js';
 import { readTopology, synthesizeTemplate } from './topology.js';
 import { LOCAL_REGION, type LocalTopology } from './types.js';
+import { type LocalVenueSessions, startLocalVenueSessions } from './venue-sessions.js';
 import { WARM_UP_ACCOUNT_ID, WARM_UP_KEY_ID, warmUpLocalOms } from './warm-up.js';
 import { LocalWebSocketApi, localCallbackEnv } from './websocket-api.js';
 

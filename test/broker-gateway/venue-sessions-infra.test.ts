@@ -140,8 +140,10 @@ describe('the OMS stack with FIX venues (oms:fixVenues)', () => {
 
   test('the host is told the market table (it marks a venue down while its session is lost)', () => {
     const nested = Template.fromStack((stack.venueSessions as VenueSessions).stack).toJSON();
-    const def = Object.values(nested.Resources as Json).find((r) => r.Type === 'AWS::ECS::TaskDefinition');
-    const names = (def?.Properties.ContainerDefinitions[0].Environment as Json[]).map((e) => e.Name);
+    const def = Object.values(nested.Resources as Json).find(
+      (r) => r.Type === 'AWS::ECS::TaskDefinition',
+    ) as Json;
+    const names = (def.Properties.ContainerDefinitions[0].Environment as Json[]).map((e) => e.Name);
     expect(names).toEqual(
       expect.arrayContaining(['MARKET_TABLE', 'VENUE_ORDERS_TABLE', 'EVENT_BUS_NAME', 'OMS_FIX_VENUES']),
     );

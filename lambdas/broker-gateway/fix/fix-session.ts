@@ -72,7 +72,7 @@ export class OrderedSessionStore implements IFixSessionStore {
 
   constructor(private readonly inner: IFixSessionStore) {}
 
-  private then<T>(write: () => Promise<T>): Promise<T> {
+  private queue<T>(write: () => Promise<T>): Promise<T> {
     const next = this.chain.catch(() => undefined).then(write);
     this.chain = next;
     return next;
@@ -91,7 +91,7 @@ export class OrderedSessionStore implements IFixSessionStore {
     return this.inner.creationTime;
   }
   put(record: IFixMsgStoreRecord): Promise<void> {
-    return this.then(() => this.inner.put(record));
+    return this.queue(() => this.inner.put(record));
   }
   get(seqNum: number): Promise<IFixMsgStoreRecord | null> {
     return this.inner.get(seqNum);
@@ -100,19 +100,19 @@ export class OrderedSessionStore implements IFixSessionStore {
     return this.inner.getRange(from, to);
   }
   setSenderSeqNum(value: number): Promise<void> {
-    return this.then(() => this.inner.setSenderSeqNum(value));
+    return this.queue(() => this.inner.setSenderSeqNum(value));
   }
   setTargetSeqNum(value: number): Promise<void> {
-    return this.then(() => this.inner.setTargetSeqNum(value));
+    return this.queue(() => this.inner.setTargetSeqNum(value));
   }
   nextSenderSeqNum(): Promise<number> {
-    return this.then(() => this.inner.nextSenderSeqNum());
+    return this.queue(() => this.inner.nextSenderSeqNum());
   }
   nextTargetSeqNum(): Promise<number> {
-    return this.then(() => this.inner.nextTargetSeqNum());
+    return this.queue(() => this.inner.nextTargetSeqNum());
   }
   reset(): Promise<void> {
-    return this.then(() => this.inner.reset());
+    return this.queue(() => this.inner.reset());
   }
   initialize(): Promise<void> {
     return this.inner.initialize();
