@@ -107,7 +107,8 @@ export class VenueSessions extends Construct {
       image: ContainerImage.fromAsset(REPO_ROOT, {
         file: VENUE_SESSIONS_DOCKERFILE,
         platform: Platform.LINUX_ARM64,
-        exclude: ['node_modules', 'cdk.out', '.git', '.oms-local', 'coverage', '**/*.log'],
+        // Only what the image copies: the image's hash (and a redeploy) follows those files alone.
+        exclude: ['*', '!package.json', '!package-lock.json', '!tsconfig.json', '!lambdas', '!docker'],
       }),
       logging: LogDrivers.awsLogs({ streamPrefix: 'venue-sessions', logGroup: logs }),
       environment: {

@@ -3,7 +3,7 @@
  * main stack holding only the nested stack resource, the Fargate service and its task, the grants
  * on the venue orders table and the bus, and no unacknowledged cdk-nag AwsSolutions finding.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
@@ -40,12 +40,25 @@ function build(app: App): { parent: Stack; sessions: VenueSessions } {
 describe('VenueSessions nested stack', () => {
   let parent: Template;
   let nested: Template;
+  let outdir: string;
 
   beforeAll(() => {
-    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'venue-sessions-')) });
+    outdir = mkdtempSync(join(tmpdir(), 'venue-sessions-'));
+    const app = new App({ outdir });
     const built = build(app);
     parent = Template.fromStack(built.parent);
     nested = Template.fromStack(built.sessions.stack);
+  });
+
+  test("the image's build context holds only what the Dockerfile copies", () => {
+    const asset = readdirSync(outdir).find((f) => f.startsWith('asset.')) as string;
+    expect(readdirSync(join(outdir, asset)).sort()).toEqual([
+      'docker',
+      'lambdas',
+      'package-lock.json',
+      'package.json',
+      'tsconfig.json',
+    ]);
   });
 
   test('the parent gains one resource: the nested stack', () => {
