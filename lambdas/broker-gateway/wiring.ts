@@ -16,6 +16,9 @@ import { eventBridge } from '../platform/event-bridge.js';
 import { recordVenueFailure as recordFailure } from '../platform/market-data.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { venueOrderTypesFromEnv } from '../platform/venue-capabilities.js';
+import { AlpacaBrokerVenue } from './alpaca/alpaca-venue.js';
+import { type AlpacaVenueConfig, alpacaVenuesFromEnv } from './alpaca/config.js';
+import { eventBridgePublisher } from './alpaca/publish.js';
 import type { AuctionSchedule } from './simulated/auction.js';
 import { SimulatedVenue } from './simulated/simulated-venue.js';
 import type { Venue } from './venue.js';
@@ -36,9 +39,35 @@ export function auctionScheduleFromEnv(): AuctionSchedule {
   return { ...sessionOptionsFromEnv(), ...(sessionClose === undefined ? {} : { sessionClose }) };
 }
 
-/** The venues this deployment has: the simulated venues of core `VENUE_PROFILES`, and VENUE_NAME. */
+let alpacaConfigs: AlpacaVenueConfig[] | undefined;
+/** The Alpaca broker venues of OMS_ALPACA_VENUES (docs/venues.md); a malformed one fails the cold start. */
+export function alpacaVenueConfigs(): AlpacaVenueConfig[] {
+  alpacaConfigs ??= alpacaVenuesFromEnv();
+  return alpacaConfigs;
+}
+const alpacaVenues = new Map<string, AlpacaBrokerVenue>();
+
+/**
+ * The venues this deployment has: the simulated venues of core `VENUE_PROFILES`, VENUE_NAME, and
+ * the Alpaca broker venues of OMS_ALPACA_VENUES.
+ */
 export function deployedVenues(): string[] {
-  return [...new Set([venueNameFromEnv(), ...VENUE_NAMES])];
+  return [...new Set([venueNameFromEnv(), ...VENUE_NAMES, ...alpacaVenueConfigs().map((c) => c.name)])];
+}
+
+/** An Alpaca broker venue by name (its trade_updates listener uses the same one); null: not one. */
+export function alpacaVenue(name: string): AlpacaBrokerVenue | null {
+  const config = alpacaVenueConfigs().find((c) => c.name === name);
+  if (config === undefined) return null;
+  let venue = alpacaVenues.get(name);
+  if (venue === undefined) {
+    venue = new AlpacaBrokerVenue({
+      config,
+      publish: eventBridgePublisher(eventBridge, requiredEnv(ENV.eventBusName)),
+    });
+    alpacaVenues.set(name, venue);
+  }
+  return venue;
 }
 
 /** No venue of that name is wired here: a routing or configuration error, not transient. */
@@ -52,7 +81,7 @@ export class UnknownVenue extends Error {
 /** The venue named `name` through its port; `UnknownVenue` for a name this deployment lacks. */
 export function venueFor(name: string = venueNameFromEnv()): Venue {
   if (!deployedVenues().includes(name)) throw new UnknownVenue(name);
-  return simulatedVenue(name);
+  return alpacaVenue(name) ?? simulatedVenue(name);
 }
 
 /**
