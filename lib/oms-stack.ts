@@ -8,12 +8,20 @@
  * - `oms:auditRetentionDays` (default 2555), `oms:catReporterImid` (default STKB): the CAT-shaped
  *   export's WORM bucket (lib/regulatory-export.ts).
  * - `oms:pdtMode`: pattern day trader mode, `finra_4210_legacy` (default) or `none`.
+ * - `oms:fixVenues`: FIX 4.4 venues, a JSON array `[{name, host, port, senderCompId, targetCompId}]`
+ *   (docs/venues.md); `oms:venueSessions`: sessions of other kinds for the venue session host. Either
+ *   one adds the VenueSessions nested stack (lib/venue-sessions.ts) and the venue table's
+ *   `byFixQueue` index; with neither the template is as before.
  */
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AttributeType } from 'aws-cdk-lib/aws-dynamodb';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
+import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { FIX_QUEUE_INDEX } from '../lambdas/broker-gateway/fix/fix-book.js';
 import { ORDER_TYPES, parsePdtMode, parseVenueOrderTypes } from '../lambdas/core/index.js';
 import { DEFAULT_VENUE_NAME, ENV } from '../lambdas/platform/config.js';
+import { FIX_VENUES_ENV, parseFixVenues } from '../lambdas/platform/fix-venues.js';
 import { AlgoOrders } from './algo-orders.js';
 import { BrokerGateway } from './broker-gateway.js';
 import { Dashboard } from './dashboard.js';
@@ -33,6 +41,7 @@ import {
 } from './regulatory-export.js';
 import { StreamConsumers } from './stream-consumers.js';
 import { TradeStream } from './trade-stream.js';
+import { VenueSessions } from './venue-sessions.js';
 
 export class OmsStack extends Stack {
   readonly stores: EventStore;
@@ -49,6 +58,8 @@ export class OmsStack extends Stack {
   readonly dashboard: Dashboard;
   readonly dataWarehouse: DataWarehouse;
   readonly regulatoryExport: RegulatoryExport;
+  /** The venue session host (FIX sessions, broker streams); undefined when none is configured. */
+  readonly venueSessions: VenueSessions | undefined;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -195,6 +206,29 @@ export class OmsStack extends Stack {
     });
 
     // The bus as a trust boundary (issue 16): the OMS's own sources only from the roles that put them.
+    // FIX venues and other venue sessions (issue 17): the host's nested stack, and every function
+    // told the FIX venues' names (venueFor knows them; docs/venues.md).
+    const fixVenues = this.stringContext('oms:fixVenues') ?? '';
+    parseFixVenues(fixVenues); // a malformed list fails the synthesis, naming the field
+    const otherSessions = this.stringContext('oms:venueSessions');
+    this.venueSessions = undefined;
+    if (fixVenues !== '' || otherSessions !== undefined) {
+      this.brokerGateway.venueOrders.addGlobalSecondaryIndex({
+        indexName: FIX_QUEUE_INDEX,
+        partitionKey: { name: 'fixQueue', type: AttributeType.STRING },
+        sortKey: { name: 'requestedAt', type: AttributeType.STRING },
+      });
+      for (const c of this.node.findAll())
+        if (c instanceof LambdaFunction) c.addEnvironment(FIX_VENUES_ENV, fixVenues);
+      this.venueSessions = new VenueSessions(this, 'VenueSessions', {
+        venueOrders: this.brokerGateway.venueOrders,
+        market: this.brokerGateway.market,
+        bus: this.events.bus,
+        fixVenues,
+        ...(otherSessions === undefined ? {} : { otherSessions }),
+      });
+    }
+
     const roleOf = (fn: { role?: IRole }) => fn.role as IRole;
     const gateway = this.brokerGateway;
     this.events.restrictPublishers({
@@ -207,7 +241,9 @@ export class OmsStack extends Stack {
         gateway.reconcileVenues,
         // It cancels at the venue an order the OMS closed: the simulated venue reports the cancel.
         gateway.applyExecutionReport,
-      ].map(roleOf),
+      ]
+        .map(roleOf)
+        .concat(this.venueSessions === undefined ? [] : [this.venueSessions.taskDefinition.taskRole]),
       oms: [
         this.streamConsumers.functions.OrderStream,
         this.inbound.orderRequested,

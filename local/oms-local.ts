@@ -33,6 +33,7 @@ import { LocalStepFunctions } from './step-functions.js';
 import { startStreamPollers } from './stream-poller.js';
 import { readTopology, synthesizeTemplate } from './topology.js';
 import { LOCAL_REGION, type LocalTopology } from './types.js';
+import { type LocalVenueSessions, startLocalVenueSessions } from './venue-sessions.js';
 import { WARM_UP_ACCOUNT_ID, WARM_UP_KEY_ID, warmUpLocalOms } from './warm-up.js';
 import { LocalWebSocketApi, localCallbackEnv } from './websocket-api.js';
 
@@ -99,6 +100,13 @@ export interface LocalOmsOptions {
    * switches a rule off). Validated as an account record is: a bad setting stops the start.
    */
   readonly riskLimits?: Readonly<Record<string, unknown>>;
+  /**
+   * FIX 4.4 venues (env OMS_FIX_VENUES, a JSON array; docs/venues.md): the template is synthesized
+   * with them (`oms:fixVenues`), and the venue session host runs as a child process.
+   */
+  readonly fixVenues?: string;
+  /** Run a demo FIX exchange on each FIX venue's port (env OMS_FIX_DEMO_EXCHANGE=1). */
+  readonly fixDemoExchange?: boolean;
   /** Symbols quoted from the start (env OMS_SYMBOLS, comma-separated; default DEMO_SYMBOLS). */
   readonly symbols?: readonly string[];
   /**
@@ -182,6 +190,8 @@ export interface LocalOms {
   readonly auditDir: string;
   /** The work meter, when `meter: true`. */
   readonly meter: LocalMeter | undefined;
+  /** The venue session host (and demo FIX exchanges), when FIX venues are configured. */
+  readonly venueSessions: LocalVenueSessions | undefined;
   /**
    * Functions run by a schedule rule (their work is fixed per minute, not per order), and the
    * Firehose transformations (one invocation per buffered batch of many orders' events).
@@ -232,9 +242,11 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
     const demo = demoSettings(options);
     const sessionClose = options.sessionClose ?? process.env.OMS_SESSION_CLOSE ?? '16:00';
     const venueOrderTypes = options.venueOrderTypes ?? process.env.OMS_VENUE_ORDER_TYPES;
+    const fixVenues = options.fixVenues ?? process.env.OMS_FIX_VENUES ?? '';
     const topology = readTopology(
       synthesizeTemplate({
         'oms:sessionClose': sessionClose,
+        ...(fixVenues === '' ? {} : { 'oms:fixVenues': fixVenues }),
         ...(venueOrderTypes === undefined || venueOrderTypes === ''
           ? {}
           : { 'oms:venueOrderTypes': venueOrderTypes }),
@@ -401,6 +413,22 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
     const warmUpSecret = `warm-up-${randomUUID()}`;
     await seedWarmUpAccount(doc, topology, warmUpSecret);
 
+    let venueSessions: LocalVenueSessions | undefined;
+    if (fixVenues !== '') {
+      venueSessions = await startLocalVenueSessions({
+        repoRoot,
+        fixVenues,
+        baseEnv,
+        venueOrdersTable: envValue(topology, 'VENUE_ORDERS_TABLE'),
+        marketTable: envValue(topology, 'MARKET_TABLE'),
+        eventBusName: envValue(topology, 'EVENT_BUS_NAME'),
+        ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+        demoExchange: options.fixDemoExchange ?? process.env.OMS_FIX_DEMO_EXCHANGE === '1',
+      });
+      const started = venueSessions;
+      stops.push(() => started.stop());
+    }
+
     const auditDir = options.auditDir ?? localAuditDir({ dataDir: options.dataDir });
     const control = createLocalControl({
       doc,
@@ -481,6 +509,7 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
 
     return {
       apiUrl: `http://127.0.0.1:${bound}`,
+      venueSessions,
       streamUrl: `ws://127.0.0.1:${bound}${STREAM_PATH}`,
       awsEndpointUrl: aws.url,
       dynamoDbEndpoint: ddb.endpoint,

@@ -6,7 +6,9 @@
  * - a handler folder (one deployed capability) imports its own files and the layers, never a
  *   sibling handler folder;
  * - venues are reached through the `Venue` port: nothing in `lambdas/` outside
- *   `broker-gateway/simulated/` imports the simulator but `broker-gateway/wiring.ts` (`venueFor`).
+ *   `broker-gateway/simulated/` imports the simulator but `broker-gateway/wiring.ts` (`venueFor`);
+ *   nothing outside `broker-gateway/fix/` imports the FIX adapter but the wiring and the venue
+ *   session host (`broker-gateway/session-host/`, which runs the FIX sessions).
  *   (`local/` runs the simulator's market and controls, and `lib/` deploys its tick: both outside.)
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -17,6 +19,9 @@ const LAMBDAS = join(ROOT, 'lambdas');
 /** The simulated venue and market: reached only through the `Venue` port (broker-gateway/wiring.ts). */
 const SIMULATED = join(LAMBDAS, 'broker-gateway', 'simulated');
 const VENUE_WIRING = join(LAMBDAS, 'broker-gateway', 'wiring.ts');
+/** The FIX adapter: reached through `venueFor`, and run by the venue session host. */
+const FIX = join(LAMBDAS, 'broker-gateway', 'fix');
+const SESSION_HOST = join(LAMBDAS, 'broker-gateway', 'session-host');
 
 /** Each layer and what it may import (besides itself). */
 const LAYERS: Readonly<Record<string, readonly string[]>> = {
@@ -73,6 +78,12 @@ function violations(files: readonly string[], read: (file: string) => string): V
         out.push({ file: relative(ROOT, file), imports: spec });
         continue;
       }
+      const fixAllowed =
+        file.startsWith(FIX + sep) || file.startsWith(SESSION_HOST + sep) || file === VENUE_WIRING;
+      if (target.startsWith(FIX + sep) && !fixAllowed) {
+        out.push({ file: relative(ROOT, file), imports: spec });
+        continue;
+      }
       const to = target.startsWith(LAMBDAS + sep) ? folderOf(target) : '(outside lambdas)';
       if (to === from) continue;
       const allowed = LAYERS[from] ?? Object.keys(LAYERS);
@@ -107,6 +118,8 @@ describe('layout: one folder per capability, layers below them', () => {
     ['event-store/x.ts', "import type { Order } from '../orders/orders-service.js';"],
     ['broker-gateway/submit-to-venue.ts', "import { SimulatedVenue } from './simulated/simulated-venue.js';"],
     ['orders/x.ts', "import { quoteToItem } from '../broker-gateway/simulated/market.js';"],
+    ['broker-gateway/forward-to-venue.ts', "import { FixVenue } from './fix/fix-venue.js';"],
+    ['broker-gateway/simulated/x.ts', "import { executionReportOf } from '../fix/fix-mapping.js';"],
   ])('flags %s importing %s', (file, line) => {
     const path = join(LAMBDAS, file);
     expect(violations([path], () => line)).toHaveLength(1);
@@ -118,6 +131,8 @@ describe('layout: one folder per capability, layers below them', () => {
     ['broker-gateway/simulated/x.ts', "import { x } from '../venue.js';"],
     ['broker-gateway/wiring.ts', "import { SimulatedVenue } from './simulated/simulated-venue.js';"],
     ['broker-gateway/x.ts', "import { venueFor } from './wiring.js';"],
+    ['broker-gateway/wiring.ts', "import { FixVenue } from './fix/fix-venue.js';"],
+    ['broker-gateway/session-host/host.ts', "import '../fix/fix-hosted-session.js';"],
     ['core/x.ts', "import * as z from 'zod/mini';"],
     ['orders/x.ts', "import { x } from '../event-store/event-store.js';"],
   ])('allows %s importing %s', (file, line) => {

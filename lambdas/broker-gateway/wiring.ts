@@ -5,7 +5,8 @@
  * `venueFor(name)` is the ONE place a handler gets a venue: the `Venue` port, by name. It is also
  * the one file outside `simulated/` that names the simulated venue (test/layout.test.ts checks).
  * The stack deploys the simulated venues of core VENUE_PROFILES (SIMX, SIMY, SIMZ; VENUE_NAME names
- * the primary); another venue (a FIX session, a broker adapter) is another entry here.
+ * the primary); the FIX venues of OMS_FIX_VENUES are `FixVenue`s (requests to the venue session
+ * host, status from its mirror: docs/venues.md); another adapter is another entry here.
  */
 
 import { VENUE_NAMES } from '../core/index.js';
@@ -13,12 +14,15 @@ import { eventStore } from '../event-store/event-store.js';
 import { DEFAULT_VENUE_NAME, ENV, requiredEnv, venueNameFromEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { eventBridge } from '../platform/event-bridge.js';
+import { fixVenueNames } from '../platform/fix-venues.js';
 import { recordVenueFailure as recordFailure } from '../platform/market-data.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { venueOrderTypesFromEnv } from '../platform/venue-capabilities.js';
 import { AlpacaBrokerVenue } from './alpaca/alpaca-venue.js';
 import { type AlpacaVenueConfig, alpacaVenuesFromEnv } from './alpaca/config.js';
 import { eventBridgePublisher } from './alpaca/publish.js';
+import { DynamoFixBook } from './fix/fix-book.js';
+import { FixVenue } from './fix/fix-venue.js';
 import type { AuctionSchedule } from './simulated/auction.js';
 import { SimulatedVenue } from './simulated/simulated-venue.js';
 import type { Venue } from './venue.js';
@@ -48,11 +52,18 @@ export function alpacaVenueConfigs(): AlpacaVenueConfig[] {
 const alpacaVenues = new Map<string, AlpacaBrokerVenue>();
 
 /**
- * The venues this deployment has: the simulated venues of core `VENUE_PROFILES`, VENUE_NAME, and
- * the Alpaca broker venues of OMS_ALPACA_VENUES.
+ * The venues this deployment has: the simulated venues of core `VENUE_PROFILES`, VENUE_NAME, the
+ * FIX venues of OMS_FIX_VENUES and the Alpaca broker venues of OMS_ALPACA_VENUES.
  */
 export function deployedVenues(): string[] {
-  return [...new Set([venueNameFromEnv(), ...VENUE_NAMES, ...alpacaVenueConfigs().map((c) => c.name)])];
+  return [
+    ...new Set([
+      venueNameFromEnv(),
+      ...VENUE_NAMES,
+      ...fixVenueNames(),
+      ...alpacaVenueConfigs().map((c) => c.name),
+    ]),
+  ];
 }
 
 /** An Alpaca broker venue by name (its trade_updates listener uses the same one); null: not one. */
@@ -70,6 +81,8 @@ export function alpacaVenue(name: string): AlpacaBrokerVenue | null {
   return venue;
 }
 
+const fixVenues = new Map<string, FixVenue>();
+
 /** No venue of that name is wired here: a routing or configuration error, not transient. */
 export class UnknownVenue extends Error {
   constructor(readonly venueName: string) {
@@ -81,6 +94,14 @@ export class UnknownVenue extends Error {
 /** The venue named `name` through its port; `UnknownVenue` for a name this deployment lacks. */
 export function venueFor(name: string = venueNameFromEnv()): Venue {
   if (!deployedVenues().includes(name)) throw new UnknownVenue(name);
+  if (fixVenueNames().includes(name)) {
+    let venue = fixVenues.get(name);
+    if (venue === undefined) {
+      venue = new FixVenue(name, new DynamoFixBook(dynamo, requiredEnv(ENV.venueOrdersTable)), Date.now);
+      fixVenues.set(name, venue);
+    }
+    return venue;
+  }
   return alpacaVenue(name) ?? simulatedVenue(name);
 }
 

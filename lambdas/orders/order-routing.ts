@@ -31,11 +31,11 @@ import {
   type RoutingRequest,
   routingRecordOf,
   signedNanos,
-  VENUE_PROFILES,
   type VenueCandidate,
   workingTypeOf,
 } from '../core/index.js';
 import { AppendConflict, type EventStore, type TransactItem } from '../event-store/event-store.js';
+import { routableVenueProfiles } from '../platform/fix-venues.js';
 import type { ConsolidatedQuote, MarketData } from '../platform/market-data.js';
 
 /** The reason of an order no venue could take. */
@@ -77,7 +77,7 @@ function outcomeOf(state: OrderState): RoutingOutcome | null {
 
 /** The venues as the router sees them: each profile with its quote and health now. */
 export function candidatesOf(market: ConsolidatedQuote): VenueCandidate[] {
-  return VENUE_PROFILES.map((p) => {
+  return routableVenueProfiles().map((p) => {
     const quote = market.venues.find((q) => q.source === p.name) ?? null;
     const health = market.health.get(p.name);
     const failedAt =

@@ -34,12 +34,12 @@ import {
   parseNanos,
   restrictionAfterPrint,
   type ShortSaleRestriction,
-  VENUE_PROFILES,
   type VenueStatus,
   venueQuotesOf,
 } from '../core/index.js';
 import { ASSET_ID_INDEX, ENV, optionalEnv } from './config.js';
 import { dynamo } from './dynamo.js';
+import { routableVenueProfiles } from './fix-venues.js';
 import '../core/zod-messages.js';
 
 /** The MARKET_TABLE item: one per symbol, decimals as canonical text. */
@@ -228,7 +228,7 @@ export function venueHealthFromItem(item: unknown): Map<string, VenueHealth> {
 export interface ConsolidatedQuote {
   /** The common quote the venues' books are drawn around (MARKET_TABLE); null: no quote. */
   readonly tape: MarketQuote | null;
-  /** Each venue's quote (a venue that is down shows none), in `VENUE_PROFILES` order. */
+  /** Each venue's quote (a venue that is down shows none), in `VENUE_PROFILES` order, then the FIX venues. */
   readonly venues: readonly MarketQuote[];
   readonly nbbo: BestBidOffer;
   readonly health: ReadonlyMap<string, VenueHealth>;
@@ -242,7 +242,8 @@ export function consolidate(
 ): ConsolidatedQuote {
   const statuses = new Map<string, VenueStatus>();
   for (const [venue, h] of health) statuses.set(venue, { down: h.down, since: h.since });
-  const venues = tape === null ? [] : venueQuotesOf(tape, statuses, tape.pinned === true, VENUE_PROFILES);
+  const venues =
+    tape === null ? [] : venueQuotesOf(tape, statuses, tape.pinned === true, routableVenueProfiles());
   return { tape, venues, nbbo: nationalBestBidOffer(symbol, venues), health };
 }
 

@@ -1,0 +1,110 @@
+/**
+ * The host side of a FIX venue without a socket (a fake connection): requests taken once, in
+ * order, only while logged on; status answers (ExecType I) refresh the mirror the Venue port's
+ * status queries read, and publish nothing.
+ */
+import type { ExecutionReport } from '../../../lambdas/broker-gateway/execution-report.js';
+import { MemoryFixBook } from '../../../lambdas/broker-gateway/fix/fix-book.js';
+import { FixVenue } from '../../../lambdas/broker-gateway/fix/fix-venue.js';
+import { FixVenueSession } from '../../../lambdas/broker-gateway/fix/fix-venue-session.js';
+import type { VenueOrder } from '../../../lambdas/broker-gateway/venue.js';
+
+const T0 = Date.parse('2026-12-04T15:00:00Z');
+const order = (orderId: string): VenueOrder => ({
+  orderId,
+  accountId: 'acc',
+  symbol: 'AAPL',
+  side: 'buy',
+  type: 'limit',
+  timeInForce: 'day',
+  qty: '10',
+  notional: null,
+  limitPrice: '100',
+  stopPrice: null,
+  trailPrice: null,
+  trailPercent: null,
+  extendedHours: false,
+});
+
+function rig() {
+  const book = new MemoryFixBook();
+  const published: ExecutionReport[] = [];
+  const sent: { type: string; body: Record<string, unknown> }[] = [];
+  let up = false;
+  const connection = {
+    get loggedOn() {
+      return up;
+    },
+    send: (type: string, body: Record<string, unknown>) => {
+      if (!up) return false;
+      sent.push({ type, body });
+      return true;
+    },
+  };
+  const session = new FixVenueSession({
+    venue: 'FIXA',
+    book,
+    publish: async (r) => {
+      published.push(...r);
+    },
+    now: () => T0,
+  });
+  return {
+    book,
+    published,
+    sent,
+    connection,
+    session,
+    venue: new FixVenue('FIXA', book, () => T0),
+    setUp: (v: boolean) => (up = v),
+  };
+}
+
+test('requests wait while the session is down and go out once, oldest first, after the logon', async () => {
+  const r = rig();
+  await r.venue.submit(order('o-1'));
+  await r.venue.submit(order('o-2'));
+  expect(await r.session.poll()).toBe(0); // never logged on
+  r.setUp(true);
+  r.session.onLogon(r.connection);
+  expect(await r.session.poll()).toBe(2);
+  expect(await r.session.poll()).toBe(0);
+  expect(r.sent.map((m) => [m.type, m.body.ClOrdID ?? m.body.MassStatusReqID])).toEqual([
+    ['AF', `mass-${T0}`],
+    ['D', 'o-1'],
+    ['D', 'o-2'],
+  ]);
+  r.setUp(false);
+  expect(r.session.requestMassStatus()).toBe(false);
+});
+
+test('a status answer (ExecType I) refreshes the mirror and publishes nothing; an unknown order reads unknown', async () => {
+  const r = rig();
+  r.setUp(true);
+  r.session.onLogon(r.connection);
+  await r.venue.submit(order('o-1'));
+  await r.venue.submit(order('o-2'));
+  await r.session.poll();
+  const status = (clOrdId: string, extra: Record<string, unknown>) =>
+    r.session.onMessage({
+      msgType: '8',
+      seqNum: 9,
+      possDup: false,
+      body: { ClOrdID: clOrdId, ExecID: 'S1', ExecType: 'I', Side: '1', ...extra },
+    });
+  await status('o-1', { OrderID: 'V1', OrdStatus: '1', CumQty: 4, AvgPx: 99.5 });
+  await status('o-2', { OrderID: 'NONE', OrdStatus: '8', CumQty: 0 });
+  expect(r.published).toEqual([]);
+  expect(await r.venue.orderStatus('o-1')).toMatchObject({
+    status: 'open',
+    filledQty: '4',
+    avgPrice: '99.5',
+  });
+  expect(await r.venue.orderStatus('o-2')).toMatchObject({ status: 'unknown' });
+  expect((await r.venue.openOrders()).map((o) => o.orderId)).toEqual(['o-1']);
+  expect(await r.session.requestStatus('o-1')).toBe(true);
+  expect(r.sent.at(-1)).toMatchObject({
+    type: 'H',
+    body: { ClOrdID: 'o-1', Instrument: { Symbol: 'AAPL' } },
+  });
+});
