@@ -11,6 +11,7 @@
 
 import { VENUE_NAMES } from '../core/index.js';
 import { eventStore } from '../event-store/event-store.js';
+import { type AlpacaVenueConfig, alpacaVenuesFromEnv } from '../platform/alpaca-venues.js';
 import { DEFAULT_VENUE_NAME, ENV, requiredEnv, venueNameFromEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { eventBridge } from '../platform/event-bridge.js';
@@ -19,7 +20,6 @@ import { recordVenueFailure as recordFailure } from '../platform/market-data.js'
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { venueOrderTypesFromEnv } from '../platform/venue-capabilities.js';
 import { AlpacaBrokerVenue } from './alpaca/alpaca-venue.js';
-import { type AlpacaVenueConfig, alpacaVenuesFromEnv } from './alpaca/config.js';
 import { eventBridgePublisher } from './alpaca/publish.js';
 import { DynamoFixBook } from './fix/fix-book.js';
 import { FixVenue } from './fix/fix-venue.js';

@@ -4,6 +4,8 @@
  * to EVENT_BUS_NAME. The venue's credentials come from OMS_ALPACA_VENUES in the host's env (on
  * AWS: a container secret from Secrets Manager, lib/venue-sessions.ts `secrets`), never logged.
  */
+
+import { alpacaVenuesFromEnv } from '../../platform/alpaca-venues.js';
 import { eventBridge } from '../../platform/event-bridge.js';
 import {
   type HostContext,
@@ -12,7 +14,6 @@ import {
   type SessionConfig,
 } from '../session-host/hosted-session.js';
 import { AlpacaBrokerVenue } from './alpaca-venue.js';
-import { alpacaVenuesFromEnv } from './config.js';
 import { eventBridgePublisher } from './publish.js';
 import { AlpacaTradeUpdatesListener } from './stream-listener.js';
 

@@ -14,11 +14,11 @@
  *   (the caller's retry policy applies).
  */
 import type { ReplaceChanges } from '../../core/index.js';
+import type { AlpacaVenueConfig } from '../../platform/alpaca-venues.js';
 import { TransientError } from '../../platform/transient-errors.js';
 import type { ExecutionReport } from '../execution-report.js';
 import { TOO_LATE_TO_CANCEL, UNKNOWN_ORDER } from '../execution-report.js';
 import type { Venue, VenueExecution, VenueOrder, VenueOrderStatusReport } from '../venue.js';
-import type { AlpacaVenueConfig } from './config.js';
 import {
   type AlpacaFillActivity,
   type AlpacaOrderJson,

@@ -9,9 +9,9 @@
  * report it sends twice has the same execId: the OMS applies it once.
  */
 import WebSocket from 'ws';
+import type { AlpacaVenueConfig } from '../../platform/alpaca-venues.js';
 import type { ExecutionReport } from '../execution-report.js';
 import type { AlpacaBrokerVenue, PublishReports } from './alpaca-venue.js';
-import type { AlpacaVenueConfig } from './config.js';
 import { type AlpacaTradeUpdate, closingReportOfOrder, reportOfTradeUpdate } from './mapping.js';
 
 export interface ListenerOptions {

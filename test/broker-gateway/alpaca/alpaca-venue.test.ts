@@ -1,7 +1,7 @@
 import { AlpacaBrokerVenue } from '../../../lambdas/broker-gateway/alpaca/alpaca-venue.js';
-import { parseAlpacaVenues } from '../../../lambdas/broker-gateway/alpaca/config.js';
 import type { ExecutionReport } from '../../../lambdas/broker-gateway/execution-report.js';
 import type { VenueOrder } from '../../../lambdas/broker-gateway/venue.js';
+import { parseAlpacaVenues } from '../../../lambdas/platform/alpaca-venues.js';
 import { TransientError } from '../../../lambdas/platform/transient-errors.js';
 import { FakeBroker } from './fake-broker.js';
 
@@ -225,5 +225,27 @@ describe('credentials are never logged or serialised', () => {
     broker.forced.push({ match: 'POST /v2/orders', status: 0, body: null });
     const err = (await venue.submit(ORDER).catch((e: unknown) => e)) as Error;
     expect(`${err.message} ${err.stack}`).not.toContain(SECRET);
+  });
+});
+
+describe('the router can choose an Alpaca venue', () => {
+  test('routableVenueProfiles lists it after the simulated venues, quoting the tape, with its fees', () => {
+    const { routableVenueProfiles } =
+      require('../../../lambdas/platform/fix-venues.js') as typeof import('../../../lambdas/platform/fix-venues.js');
+    const env = {
+      OMS_ALPACA_VENUES: JSON.stringify([
+        { name: 'ALPX', baseUrl: 'http://b.test', keyId: 'K', secret: SECRET, takerFeePerShare: '0.001' },
+      ]),
+    };
+    const profiles = routableVenueProfiles(env);
+    expect(profiles.map((p) => p.name)).toEqual(['SIMX', 'SIMY', 'SIMZ', 'ALPX']);
+    expect(profiles.at(-1)).toMatchObject({
+      takerFeePerShare: '0.001',
+      makerFeePerShare: '0',
+      improvePercent: 0,
+      behindPercent: 0,
+      sizePercent: 100,
+    });
+    expect(JSON.stringify(profiles)).not.toContain(SECRET);
   });
 });

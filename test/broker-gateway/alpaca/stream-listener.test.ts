@@ -6,10 +6,10 @@
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { AlpacaBrokerVenue } from '../../../lambdas/broker-gateway/alpaca/alpaca-venue.js';
-import { parseAlpacaVenues } from '../../../lambdas/broker-gateway/alpaca/config.js';
 import type { AlpacaOrderJson } from '../../../lambdas/broker-gateway/alpaca/mapping.js';
 import { AlpacaTradeUpdatesListener } from '../../../lambdas/broker-gateway/alpaca/stream-listener.js';
 import type { ExecutionReport } from '../../../lambdas/broker-gateway/execution-report.js';
+import { parseAlpacaVenues } from '../../../lambdas/platform/alpaca-venues.js';
 import { FakeBroker } from './fake-broker.js';
 
 const SECRET = 'stream-secret-xyz';

@@ -4,6 +4,7 @@
  * a closure, never in an enumerable field: logging or JSON-serialising a config never shows it.
  */
 import * as z from 'zod/mini';
+import type { VenueProfile } from '../core/index.js';
 
 export const ALPACA_VENUES_ENV = 'OMS_ALPACA_VENUES';
 
@@ -13,6 +14,10 @@ const entrySchema = z.object({
   streamUrl: z.optional(z.url()),
   keyId: z.string().check(z.minLength(1)),
   secret: z.string().check(z.minLength(1)),
+  /** The broker's fee schedule for the router (dollars per share, negative a rebate). */
+  takerFeePerShare: z.optional(z.string().check(z.regex(/^-?\d{1,3}(\.\d{1,6})?$/, 'must be a decimal'))),
+  makerFeePerShare: z.optional(z.string().check(z.regex(/^-?\d{1,3}(\.\d{1,6})?$/, 'must be a decimal'))),
+  latencyMs: z.optional(z.number().check(z.int(), z.gte(0), z.lte(60000))),
 });
 
 export interface AlpacaVenueConfig {
@@ -24,6 +29,9 @@ export interface AlpacaVenueConfig {
   readonly keyId: string;
   /** The API secret (a function, so it is never serialised or logged with the config). */
   readonly secret: () => string;
+  readonly takerFeePerShare: string | undefined;
+  readonly makerFeePerShare: string | undefined;
+  readonly latencyMs: number | undefined;
 }
 
 /** Parses OMS_ALPACA_VENUES' text; a malformed one fails naming the field, never echoing a secret. */
@@ -48,6 +56,9 @@ export function parseAlpacaVenues(text: string | undefined): AlpacaVenueConfig[]
       streamUrl: e.streamUrl,
       keyId: e.keyId,
       secret: () => secret,
+      takerFeePerShare: e.takerFeePerShare,
+      makerFeePerShare: e.makerFeePerShare,
+      latencyMs: e.latencyMs,
     };
   });
 }
@@ -55,3 +66,28 @@ export function parseAlpacaVenues(text: string | undefined): AlpacaVenueConfig[]
 export function alpacaVenuesFromEnv(env: NodeJS.ProcessEnv = process.env): AlpacaVenueConfig[] {
   return parseAlpacaVenues(env[ALPACA_VENUES_ENV]);
 }
+
+/**
+ * The Alpaca venues as the router sees them: a broker has no simulated book here, so it is taken
+ * to show the market-data port's NBBO and size (the tape: no improvement, never behind), with its
+ * configured fees (default 0: Alpaca charges no commission) and latency (default 20 ms).
+ */
+export function alpacaVenueProfiles(env: NodeJS.ProcessEnv = process.env): VenueProfile[] {
+  const raw = env[ALPACA_VENUES_ENV] ?? '';
+  if (profilesCache?.raw === raw) return profilesCache.profiles;
+  const profiles = parseAlpacaVenues(raw).map((v) => ({
+    name: v.name,
+    primary: false,
+    takerFeePerShare: v.takerFeePerShare ?? '0',
+    makerFeePerShare: v.makerFeePerShare ?? '0',
+    latencyMs: v.latencyMs ?? 20,
+    passiveFillPercent: 100,
+    sizePercent: 100,
+    improvePercent: 0,
+    behindPercent: 0,
+  }));
+  profilesCache = { raw, profiles };
+  return profiles;
+}
+
+let profilesCache: { raw: string; profiles: VenueProfile[] } | undefined;
