@@ -93,3 +93,22 @@ test('a resting limit order is canceled through the broker', async () => {
   await front.http.cancel(o.id);
   await agree(o.id, 'canceled');
 });
+
+test('a resting limit order is replaced (PATCH) at the broker; both the old and the new order agree', async () => {
+  const o = await front.http.submit({
+    symbol: SYMBOL,
+    qty: '5',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '44',
+    time_in_force: 'day',
+  });
+  await agree(o.id, 'new');
+  const r = await front.http.replace(o.id, { qty: '7', limit_price: '44.5' });
+  await agree(o.id, 'replaced');
+  await eventually(async () => {
+    const b = await atBroker(r.id);
+    expect(b).toMatchObject({ qty: '7', limit_price: '44.5', status: 'new' });
+    expect((await front.http.order(r.id)).status).toBe('new');
+  }, 30_000);
+});
