@@ -105,6 +105,12 @@ export interface LocalOmsOptions {
    * with them (`oms:fixVenues`), and the venue session host runs as a child process.
    */
   readonly fixVenues?: string;
+  /**
+   * Alpaca broker venues (env OMS_ALPACA_VENUES, a JSON array of `{name, baseUrl, streamUrl, keyId,
+   * secret}`; docs/venues.md): the functions reach them through `venueFor`, and the venue session
+   * host runs their trade_updates listeners as a child process.
+   */
+  readonly alpacaVenues?: string;
   /** Run a demo FIX exchange on each FIX venue's port (env OMS_FIX_DEMO_EXCHANGE=1). */
   readonly fixDemoExchange?: boolean;
   /** Symbols quoted from the start (env OMS_SYMBOLS, comma-separated; default DEMO_SYMBOLS). */
@@ -243,6 +249,7 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
     const sessionClose = options.sessionClose ?? process.env.OMS_SESSION_CLOSE ?? '16:00';
     const venueOrderTypes = options.venueOrderTypes ?? process.env.OMS_VENUE_ORDER_TYPES;
     const fixVenues = options.fixVenues ?? process.env.OMS_FIX_VENUES ?? '';
+    const alpacaVenues = options.alpacaVenues ?? process.env.OMS_ALPACA_VENUES ?? '';
     const topology = readTopology(
       synthesizeTemplate({
         'oms:sessionClose': sessionClose,
@@ -280,6 +287,8 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       POWERTOOLS_TRACE_ENABLED: 'false',
       AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
     };
+    // Local mode's Alpaca venues (credentials from this process's env; on AWS: Secrets Manager).
+    if (alpacaVenues !== '') baseEnv.OMS_ALPACA_VENUES = alpacaVenues;
     // Session settings the stack does not set (yet): passed to every function like the endpoints.
     const sessionOpen = options.sessionOpen ?? process.env.OMS_SESSION_OPEN;
     if (sessionOpen !== undefined && sessionOpen !== '') baseEnv.OMS_SESSION_OPEN = sessionOpen;
@@ -414,10 +423,11 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
     await seedWarmUpAccount(doc, topology, warmUpSecret);
 
     let venueSessions: LocalVenueSessions | undefined;
-    if (fixVenues !== '') {
+    if (fixVenues !== '' || alpacaVenues !== '') {
       venueSessions = await startLocalVenueSessions({
         repoRoot,
         fixVenues,
+        alpacaVenues,
         baseEnv,
         venueOrdersTable: envValue(topology, 'VENUE_ORDERS_TABLE'),
         marketTable: envValue(topology, 'MARKET_TABLE'),

@@ -1,6 +1,6 @@
 /**
- * Local mode's venue session host: when FIX venues are configured (OMS_FIX_VENUES, the option
- * `fixVenues`), local mode starts lambdas/broker-gateway/session-host/main.ts as a child process
+ * Local mode's venue session host: when FIX venues (OMS_FIX_VENUES, the option `fixVenues`) or
+ * Alpaca venues (OMS_ALPACA_VENUES, `alpacaVenues`) are configured, local mode starts lambdas/broker-gateway/session-host/main.ts as a child process
  * (under the same watchdog as DynamoDB Local: it never outlives local mode), with the endpoints
  * and table names the functions get, sequence numbers in `<dataDir>/fix-sessions` (else a fresh
  * temporary directory). With `demoExchange` it also runs local/fix-exchange.ts on each venue's
@@ -19,6 +19,8 @@ export interface LocalVenueSessionsOptions {
   readonly repoRoot: string;
   /** OMS_FIX_VENUES (JSON). */
   readonly fixVenues: string;
+  /** OMS_ALPACA_VENUES (JSON): their trade_updates listeners run in the host too. */
+  readonly alpacaVenues?: string;
   /** The functions' environment: endpoints, credentials, region. */
   readonly baseEnv: Record<string, string>;
   readonly venueOrdersTable: string;
@@ -72,6 +74,10 @@ export async function startLocalVenueSessions(o: LocalVenueSessionsOptions): Pro
         OMS_FIX_VENUES: o.fixVenues,
         OMS_FIX_STORE_DIR: storeDir,
         OMS_FIX_POLL_MS: '25',
+        ...(o.alpacaVenues === undefined || o.alpacaVenues === ''
+          ? {}
+          : { OMS_ALPACA_VENUES: o.alpacaVenues }),
+        OMS_ALPACA_POLL_MS: '500',
       },
     },
   );

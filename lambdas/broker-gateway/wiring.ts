@@ -11,6 +11,7 @@
 
 import { VENUE_NAMES } from '../core/index.js';
 import { eventStore } from '../event-store/event-store.js';
+import { type AlpacaVenueConfig, alpacaVenuesFromEnv } from '../platform/alpaca-venues.js';
 import { DEFAULT_VENUE_NAME, ENV, requiredEnv, venueNameFromEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { eventBridge } from '../platform/event-bridge.js';
@@ -18,6 +19,8 @@ import { fixVenueNames } from '../platform/fix-venues.js';
 import { recordVenueFailure as recordFailure } from '../platform/market-data.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { venueOrderTypesFromEnv } from '../platform/venue-capabilities.js';
+import { AlpacaBrokerVenue } from './alpaca/alpaca-venue.js';
+import { eventBridgePublisher } from './alpaca/publish.js';
 import { DynamoFixBook } from './fix/fix-book.js';
 import { FixVenue } from './fix/fix-venue.js';
 import type { AuctionSchedule } from './simulated/auction.js';
@@ -40,9 +43,42 @@ export function auctionScheduleFromEnv(): AuctionSchedule {
   return { ...sessionOptionsFromEnv(), ...(sessionClose === undefined ? {} : { sessionClose }) };
 }
 
-/** The venues this deployment has: the simulated venues of core `VENUE_PROFILES`, VENUE_NAME, the FIX venues. */
+let alpacaConfigs: AlpacaVenueConfig[] | undefined;
+/** The Alpaca broker venues of OMS_ALPACA_VENUES (docs/venues.md); a malformed one fails the cold start. */
+export function alpacaVenueConfigs(): AlpacaVenueConfig[] {
+  alpacaConfigs ??= alpacaVenuesFromEnv();
+  return alpacaConfigs;
+}
+const alpacaVenues = new Map<string, AlpacaBrokerVenue>();
+
+/**
+ * The venues this deployment has: the simulated venues of core `VENUE_PROFILES`, VENUE_NAME, the
+ * FIX venues of OMS_FIX_VENUES and the Alpaca broker venues of OMS_ALPACA_VENUES.
+ */
 export function deployedVenues(): string[] {
-  return [...new Set([venueNameFromEnv(), ...VENUE_NAMES, ...fixVenueNames()])];
+  return [
+    ...new Set([
+      venueNameFromEnv(),
+      ...VENUE_NAMES,
+      ...fixVenueNames(),
+      ...alpacaVenueConfigs().map((c) => c.name),
+    ]),
+  ];
+}
+
+/** An Alpaca broker venue by name (its trade_updates listener uses the same one); null: not one. */
+export function alpacaVenue(name: string): AlpacaBrokerVenue | null {
+  const config = alpacaVenueConfigs().find((c) => c.name === name);
+  if (config === undefined) return null;
+  let venue = alpacaVenues.get(name);
+  if (venue === undefined) {
+    venue = new AlpacaBrokerVenue({
+      config,
+      publish: eventBridgePublisher(eventBridge, requiredEnv(ENV.eventBusName)),
+    });
+    alpacaVenues.set(name, venue);
+  }
+  return venue;
 }
 
 const fixVenues = new Map<string, FixVenue>();
@@ -66,7 +102,7 @@ export function venueFor(name: string = venueNameFromEnv()): Venue {
     }
     return venue;
   }
-  return simulatedVenue(name);
+  return alpacaVenue(name) ?? simulatedVenue(name);
 }
 
 /**

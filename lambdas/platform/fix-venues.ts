@@ -7,6 +7,7 @@
  */
 import * as z from 'zod/mini';
 import { VENUE_PROFILES, type VenueProfile } from '../core/index.js';
+import { alpacaVenueProfiles } from './alpaca-venues.js';
 
 export const FIX_VENUES_ENV = 'OMS_FIX_VENUES';
 
@@ -74,8 +75,11 @@ export function fixVenueProfiles(env: NodeJS.ProcessEnv = process.env): VenuePro
 
 let profilesCache: { raw: string; profiles: VenueProfile[] } | undefined;
 
-/** Every venue the router considers: the simulated venues of core `VENUE_PROFILES`, then the FIX venues. */
+/**
+ * Every venue the router considers: the simulated venues of core `VENUE_PROFILES`, then the FIX
+ * venues, then the Alpaca broker venues (OMS_ALPACA_VENUES).
+ */
 export function routableVenueProfiles(env: NodeJS.ProcessEnv = process.env): readonly VenueProfile[] {
-  const fix = fixVenueProfiles(env);
-  return fix.length === 0 ? VENUE_PROFILES : [...VENUE_PROFILES, ...fix];
+  const others = [...fixVenueProfiles(env), ...alpacaVenueProfiles(env)];
+  return others.length === 0 ? VENUE_PROFILES : [...VENUE_PROFILES, ...others];
 }

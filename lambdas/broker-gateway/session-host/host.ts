@@ -4,10 +4,12 @@
  *
  * Sessions come from OMS_VENUE_SESSIONS (a JSON array of `{kind, name, ...settings}`) and, for
  * kind `fix`, from OMS_FIX_VENUES (the same entries the Lambda functions read, so both agree on
- * the venue names). A kind registers itself when its module is imported below.
+ * the venue names), for kind `alpaca` from OMS_ALPACA_VENUES (names only here; the listener reads
+ * its entry, credentials included, itself). A kind registers itself when its module is imported below.
  */
 import 'reflect-metadata';
 import { parseFixVenues } from '../../platform/fix-venues.js';
+import { alpacaSessionConfigs } from '../alpaca/alpaca-hosted-session.js';
 import '../fix/fix-hosted-session.js';
 import { buildSession, type HostedSession, type SessionConfig } from './hosted-session.js';
 
@@ -15,7 +17,7 @@ export function configuredSessions(env: NodeJS.ProcessEnv): SessionConfig[] {
   const fix = parseFixVenues(env.OMS_FIX_VENUES).map((v) => ({ kind: 'fix', ...v }));
   const raw = env.OMS_VENUE_SESSIONS;
   const others = raw === undefined || raw.trim() === '' ? [] : (JSON.parse(raw) as SessionConfig[]);
-  return [...fix, ...others];
+  return [...fix, ...alpacaSessionConfigs(env), ...others];
 }
 
 export async function runHost(env: NodeJS.ProcessEnv = process.env): Promise<() => Promise<void>> {

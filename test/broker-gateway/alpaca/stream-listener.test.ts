@@ -1,0 +1,163 @@
+/**
+ * The trade_updates listener against a local websocket server speaking the stream protocol
+ * (docs/stream.md) and the in-memory REST fake: stream reports, a forced disconnect, the REST
+ * polling catch-up on reconnect, and the repeat of an already streamed fill with the same execId.
+ */
+import type { AddressInfo } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { AlpacaBrokerVenue } from '../../../lambdas/broker-gateway/alpaca/alpaca-venue.js';
+import type { AlpacaOrderJson } from '../../../lambdas/broker-gateway/alpaca/mapping.js';
+import { AlpacaTradeUpdatesListener } from '../../../lambdas/broker-gateway/alpaca/stream-listener.js';
+import type { ExecutionReport } from '../../../lambdas/broker-gateway/execution-report.js';
+import { parseAlpacaVenues } from '../../../lambdas/platform/alpaca-venues.js';
+import { FakeBroker } from './fake-broker.js';
+
+const SECRET = 'stream-secret-xyz';
+
+async function until(cond: () => boolean, what: string, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+let server: WebSocketServer;
+const clients: WebSocket[] = [];
+const frames: unknown[] = [];
+let listener: AlpacaTradeUpdatesListener | undefined;
+
+beforeEach(async () => {
+  server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise<void>((r) => server.once('listening', () => r()));
+  server.on('connection', (ws) => {
+    clients.push(ws);
+    ws.on('message', (raw) => {
+      const m = JSON.parse(raw.toString());
+      frames.push(m);
+      if (m.action === 'authenticate') {
+        const ok = m.data.key_id === 'KEY1' && m.data.secret_key === SECRET;
+        ws.send(
+          JSON.stringify({
+            stream: 'authorization',
+            data: { action: 'authenticate', status: ok ? 'authorized' : 'unauthorized' },
+          }),
+        );
+      }
+      if (m.action === 'listen')
+        ws.send(JSON.stringify({ stream: 'listening', data: { streams: ['trade_updates'] } }));
+    });
+  });
+});
+
+afterEach(async () => {
+  await listener?.stop();
+  for (const c of clients.splice(0)) c.terminate();
+  frames.length = 0;
+  await new Promise((r) => server.close(r));
+});
+
+function start(broker: FakeBroker, logs: string[]) {
+  const { port } = server.address() as AddressInfo;
+  const [config] = parseAlpacaVenues(
+    JSON.stringify([
+      {
+        name: 'ALPX',
+        baseUrl: 'http://broker.test',
+        streamUrl: `ws://127.0.0.1:${port}`,
+        keyId: 'KEY1',
+        secret: SECRET,
+      },
+    ]),
+  );
+  const reports: ExecutionReport[] = [];
+  const publish = async (rs: readonly ExecutionReport[]) => {
+    reports.push(...rs);
+  };
+  const venue = new AlpacaBrokerVenue({ config: config as never, publish, fetch: broker.fetch });
+  listener = new AlpacaTradeUpdatesListener({
+    venue,
+    config: config as never,
+    publish,
+    now: () => Date.parse('2026-12-04T15:00:00Z'),
+    log: (l) => logs.push(l),
+    reconnectDelayMs: 20,
+    pollIntervalMs: 50,
+  });
+  listener.start();
+  return { reports, venue };
+}
+
+const send = (event: string, order: AlpacaOrderJson, extra: Record<string, unknown> = {}) => {
+  const frame = JSON.stringify({
+    stream: 'trade_updates',
+    data: { event, order, timestamp: order.updated_at, ...extra },
+  });
+  for (const c of clients) if (c.readyState === c.OPEN) c.send(frame);
+};
+
+test('streams reports; after a forced disconnect the REST poll fills the gap; nothing doubled', async () => {
+  const broker = new FakeBroker();
+  const logs: string[] = [];
+  const { reports, venue } = start(broker, logs);
+  await until(() => listener?.listening === true && (listener?.catchUps ?? 0) >= 1, 'listening');
+  await venue.submit({
+    orderId: 'oms-1',
+    accountId: 'a',
+    symbol: 'ACME',
+    side: 'buy',
+    type: 'limit',
+    timeInForce: 'day',
+    qty: '10',
+    notional: null,
+    limitPrice: '10',
+    stopPrice: null,
+    trailPrice: null,
+    trailPercent: null,
+    extendedHours: false,
+  });
+  const o = broker.orders[0] as AlpacaOrderJson;
+  send('new', o);
+  broker.fill(o.id, '4', '10', '2026-12-04T15:00:01Z');
+  send('partial_fill', broker.orders[0] as AlpacaOrderJson, { price: '10', qty: '4', execution_id: 'e-1' });
+  await until(() => reports.length === 2, 'two streamed reports');
+
+  // The stream drops; meanwhile the order fills and is... filled (no stream to say so).
+  listener?.dropConnection();
+  await until(() => listener?.listening === false, 'disconnected');
+  broker.fill(o.id, '6', '10.5', '2026-12-04T15:00:02Z');
+  await until(
+    () => reports.some((r) => r.execId === `ALPX:${o.id}:fill:10`),
+    'the missed fill from REST polling',
+  );
+  await until(() => listener?.listening === true, 'reconnected');
+
+  const fills = reports.filter((r) => r.execType === 'fill');
+  const distinct = new Map(fills.map((r) => [r.execId, r]));
+  // The poll may repeat the streamed fill: same execId, same terms (the OMS applies it once).
+  expect([...distinct.keys()].sort()).toEqual([`ALPX:${o.id}:fill:10`, `ALPX:${o.id}:fill:4`]);
+  for (const r of fills) expect(r).toEqual(distinct.get(r.execId));
+  expect([...distinct.values()].reduce((s, r) => s + Number(r.lastQty), 0)).toBe(10);
+  // Authenticated twice (start, reconnect); the secret crossed the wire but never the log.
+  expect(frames.filter((f) => (f as { action: string }).action === 'authenticate')).toHaveLength(2);
+  expect(logs.join('\n')).toMatch(/reconnecting/);
+  expect(logs.join('\n')).not.toContain(SECRET);
+});
+
+test('a canceled order seen only by the poll is reported canceled once its fills are', async () => {
+  const broker = new FakeBroker();
+  const { reports } = start(broker, []);
+  await until(() => listener?.listening === true, 'listening');
+  listener?.dropConnection();
+  await until(() => listener?.listening === false, 'disconnected');
+  const o = broker.add('oms-9', 'ACME', 'sell', '5');
+  broker.fill(o.id, '2', '9', '2026-12-04T15:00:03Z');
+  broker.orders[0] = {
+    ...(broker.orders[0] as AlpacaOrderJson),
+    status: 'canceled',
+    updated_at: '2026-12-04T15:00:04Z',
+  };
+  await until(() => reports.some((r) => r.execType === 'canceled'), 'the canceled report');
+  const kinds = reports.filter((r) => r.orderId === 'oms-9').map((r) => r.execType);
+  expect(kinds.indexOf('fill')).toBeLessThan(kinds.indexOf('canceled'));
+});
