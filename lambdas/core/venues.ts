@@ -45,6 +45,37 @@ export interface VenueProfile {
 }
 
 /**
+ * A venue outside the simulator (a FIX session, a broker) as the router sees it: it sends no
+ * market data here, so it is taken to show the tape's quote and size (no improvement, never
+ * behind, every resting order it is reached with fills), with its configured fees and latency.
+ */
+export function tapeVenueProfile(
+  name: string,
+  configured: {
+    readonly takerFeePerShare?: string;
+    readonly makerFeePerShare?: string;
+    readonly latencyMs?: number;
+  },
+  defaults: {
+    readonly takerFeePerShare: string;
+    readonly makerFeePerShare: string;
+    readonly latencyMs: number;
+  },
+): VenueProfile {
+  return {
+    name,
+    primary: false,
+    takerFeePerShare: configured.takerFeePerShare ?? defaults.takerFeePerShare,
+    makerFeePerShare: configured.makerFeePerShare ?? defaults.makerFeePerShare,
+    latencyMs: configured.latencyMs ?? defaults.latencyMs,
+    passiveFillPercent: 100,
+    sizePercent: 100,
+    improvePercent: 0,
+    behindPercent: 0,
+  };
+}
+
+/**
  * The simulated venues local mode starts and the stack deploys (docs/routing.md): a deep primary
  * market with ordinary maker-taker fees, a high-rebate venue whose queues are long (resting
  * orders fill less often), and a cheap, thin, slower venue.

@@ -4,7 +4,7 @@
  * a closure, never in an enumerable field: logging or JSON-serialising a config never shows it.
  */
 import * as z from 'zod/mini';
-import type { VenueProfile } from '../core/index.js';
+import { tapeVenueProfile, type VenueProfile } from '../core/index.js';
 
 export const ALPACA_VENUES_ENV = 'OMS_ALPACA_VENUES';
 
@@ -75,17 +75,9 @@ export function alpacaVenuesFromEnv(env: NodeJS.ProcessEnv = process.env): Alpac
 export function alpacaVenueProfiles(env: NodeJS.ProcessEnv = process.env): VenueProfile[] {
   const raw = env[ALPACA_VENUES_ENV] ?? '';
   if (profilesCache?.raw === raw) return profilesCache.profiles;
-  const profiles = parseAlpacaVenues(raw).map((v) => ({
-    name: v.name,
-    primary: false,
-    takerFeePerShare: v.takerFeePerShare ?? '0',
-    makerFeePerShare: v.makerFeePerShare ?? '0',
-    latencyMs: v.latencyMs ?? 20,
-    passiveFillPercent: 100,
-    sizePercent: 100,
-    improvePercent: 0,
-    behindPercent: 0,
-  }));
+  const profiles = parseAlpacaVenues(raw).map((v) =>
+    tapeVenueProfile(v.name, v, { takerFeePerShare: '0', makerFeePerShare: '0', latencyMs: 20 }),
+  );
   profilesCache = { raw, profiles };
   return profiles;
 }

@@ -6,7 +6,7 @@
  * Pure parsing, no I/O; a malformed value fails the cold start with the field named.
  */
 import * as z from 'zod/mini';
-import { VENUE_PROFILES, type VenueProfile } from '../core/index.js';
+import { tapeVenueProfile, VENUE_PROFILES, type VenueProfile } from '../core/index.js';
 import { alpacaVenueProfiles } from './alpaca-venues.js';
 
 export const FIX_VENUES_ENV = 'OMS_FIX_VENUES';
@@ -58,17 +58,9 @@ export function fixVenueNames(env: NodeJS.ProcessEnv = process.env): string[] {
 export function fixVenueProfiles(env: NodeJS.ProcessEnv = process.env): VenueProfile[] {
   const raw = env[FIX_VENUES_ENV] ?? '';
   if (profilesCache?.raw === raw) return profilesCache.profiles;
-  const profiles = parseFixVenues(raw).map((v) => ({
-    name: v.name,
-    primary: false,
-    takerFeePerShare: v.takerFeePerShare ?? '0.0030',
-    makerFeePerShare: v.makerFeePerShare ?? '-0.0020',
-    latencyMs: v.latencyMs ?? 1,
-    passiveFillPercent: 100,
-    sizePercent: 100,
-    improvePercent: 0,
-    behindPercent: 0,
-  }));
+  const profiles = parseFixVenues(raw).map((v) =>
+    tapeVenueProfile(v.name, v, { takerFeePerShare: '0.0030', makerFeePerShare: '-0.0020', latencyMs: 1 }),
+  );
   profilesCache = { raw, profiles };
   return profiles;
 }
