@@ -135,6 +135,17 @@ export class FixVenueSession {
   private async send(c: FixConnection, r: FixRequest): Promise<void> {
     const at = this.at();
     const now = new Date(this.o.now());
+    // The session's own answer to a request it does not send (the venue never sees the order).
+    const refuse = (execId: string, execType: ExecutionReport['execType'], reason: string) =>
+      this.answer({
+        venue: r.venue,
+        orderId: r.orderId,
+        venueOrderId: r.orderId,
+        execId,
+        execType,
+        reason,
+        transactTime: at,
+      });
     switch (r.kind) {
       case 'submit': {
         const existing = await this.o.book.order(r.venue, r.orderId);
@@ -153,15 +164,7 @@ export class FixVenueSession {
         await this.o.book.saveOrder(mirror);
         if (why !== null) {
           this.log(`refused ${r.orderId}: ${why}`);
-          await this.answer({
-            venue: r.venue,
-            orderId: r.orderId,
-            venueOrderId: r.orderId,
-            execId: `refused:${r.orderId}`,
-            execType: 'rejected',
-            reason: why,
-            transactTime: at,
-          });
+          await refuse(`refused:${r.orderId}`, 'rejected', why);
           return;
         }
         c.send(MSG.newOrderSingle, newOrderSingleOf(r.order, now));
@@ -170,15 +173,7 @@ export class FixVenueSession {
       case 'cancel': {
         const m = await this.o.book.order(r.venue, r.orderId);
         if (m === undefined) {
-          await this.answer({
-            venue: r.venue,
-            orderId: r.orderId,
-            venueOrderId: r.orderId,
-            execId: `cxlrej:${r.orderId}~cxl`,
-            execType: 'cancel_rejected',
-            reason: 'unknown_order',
-            transactTime: at,
-          });
+          await refuse(`cxlrej:${r.orderId}~cxl`, 'cancel_rejected', 'unknown_order');
           return;
         }
         c.send(MSG.orderCancelRequest, orderCancelRequestOf(m.terms, now));
@@ -187,15 +182,7 @@ export class FixVenueSession {
       case 'replace': {
         const m = await this.o.book.order(r.venue, r.orderId);
         if (m === undefined) {
-          await this.answer({
-            venue: r.venue,
-            orderId: r.orderId,
-            venueOrderId: r.orderId,
-            execId: `cxlrej:${r.replacementOrderId}`,
-            execType: 'replace_rejected',
-            reason: 'unknown_order',
-            transactTime: at,
-          });
+          await refuse(`cxlrej:${r.replacementOrderId}`, 'replace_rejected', 'unknown_order');
           return;
         }
         const next = replacedTerms(m.terms, r.replacementOrderId, r.changes);
