@@ -208,34 +208,51 @@ function repairReport(
   }
 }
 
+/**
+ * Keeps a break that has no order to be recorded on as an item of its own (`id`, `break#...`),
+ * listed by the exceptions view until an operator resolves it; true when it is new, false when
+ * the same break was kept before (whatever became of it).
+ */
+async function keepBreakItem(
+  deps: ReconcileDeps,
+  id: string,
+  fields: Record<string, unknown>,
+  at: string,
+): Promise<boolean> {
+  try {
+    await deps.doc.send(
+      new PutCommand({
+        TableName: deps.ordersTable,
+        Item: {
+          orderId: id,
+          kind: 'reconciliation_break',
+          ...fields,
+          foundAt: at,
+          exceptionOpen: OPEN_EXCEPTION_PARTITION,
+          createdKey: `${at}#${id}`,
+        },
+        ConditionExpression: 'attribute_not_exists(orderId)',
+      }),
+    );
+    return true;
+  } catch (err) {
+    if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
+    return false;
+  }
+}
+
 async function recordUnknown(
   deps: ReconcileDeps,
   venue: string,
   b: ReconciliationBreak,
   at: string,
 ): Promise<void> {
-  try {
-    await deps.doc.send(
-      new PutCommand({
-        TableName: deps.ordersTable,
-        Item: {
-          orderId: `${UNKNOWN_BREAK_PREFIX}${venue}#${b.orderId}`,
-          kind: 'reconciliation_break',
-          breakType: b.type,
-          venue,
-          venueClOrdId: b.orderId,
-          detail: b.detail,
-          foundAt: at,
-          // Listed by the exceptions view until an operator resolves it.
-          exceptionOpen: OPEN_EXCEPTION_PARTITION,
-          createdKey: `${at}#${UNKNOWN_BREAK_PREFIX}${venue}#${b.orderId}`,
-        },
-        ConditionExpression: 'attribute_not_exists(orderId)',
-      }),
-    );
-  } catch (err) {
-    if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
-  }
+  await keepBreakItem(
+    deps,
+    `${UNKNOWN_BREAK_PREFIX}${venue}#${b.orderId}`,
+    { breakType: b.type, venue, venueClOrdId: b.orderId, detail: b.detail },
+    at,
+  );
 }
 
 /**
@@ -267,43 +284,31 @@ async function reconcileVenuePositions(
   const open: PositionBreak[] = [];
   for (const b of found) {
     const id = `break#${b.key}`;
-    try {
-      await deps.doc.send(
-        new PutCommand({
-          TableName: deps.ordersTable,
-          Item: {
-            orderId: id,
-            kind: 'reconciliation_break',
-            breakType: b.type,
-            venue: deps.venues.join(','),
-            accountId: b.accountId,
-            symbol: b.symbol,
-            venueQty: b.venueQty,
-            omsQty: b.omsQty,
-            detail: b.detail,
-            foundAt: at,
-            exceptionOpen: OPEN_EXCEPTION_PARTITION,
-            createdKey: `${at}#${id}`,
-          },
-          ConditionExpression: 'attribute_not_exists(orderId)',
-        }),
-      );
+    const fields = {
+      breakType: b.type,
+      venue: deps.venues.join(','),
+      accountId: b.accountId,
+      symbol: b.symbol,
+      venueQty: b.venueQty,
+      omsQty: b.omsQty,
+      detail: b.detail,
+    };
+    if (await keepBreakItem(deps, id, fields, at)) {
       logger.error('reconciliation break left for an operator', { breakType: b.type, detail: b.detail });
       open.push(b);
-    } catch (err) {
-      if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
-      // Found before: still open unless an operator resolved it (a resolved difference that
-      // persists is not raised again; a new difference is a new break).
-      const got = await deps.doc.send(
-        new GetCommand({
-          TableName: deps.ordersTable,
-          Key: { orderId: id },
-          ProjectionExpression: 'exceptionOpen',
-          ConsistentRead: true,
-        }),
-      );
-      if (got.Item?.exceptionOpen !== undefined) open.push(b);
+      continue;
     }
+    // Found before: still open unless an operator resolved it (a resolved difference that
+    // persists is not raised again; a new difference is a new break).
+    const got = await deps.doc.send(
+      new GetCommand({
+        TableName: deps.ordersTable,
+        Key: { orderId: id },
+        ProjectionExpression: 'exceptionOpen',
+        ConsistentRead: true,
+      }),
+    );
+    if (got.Item?.exceptionOpen !== undefined) open.push(b);
   }
   return open;
 }
