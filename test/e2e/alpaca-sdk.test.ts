@@ -228,11 +228,17 @@ it('the account configurations through the SDK: suspend_trade, fractional_tradin
   ]);
   const whole = await trader.submit(buy('1'));
   await trader.untilStatus(whole.id, 'filled');
+  // The ledger and the open-orders index follow the fill asynchronously: wait until the account
+  // shows the share bought and no order reserving buying power.
+  await eventually(async () => {
+    const settled = await new trading.AccountsApi(own).getAccount();
+    expect([settled.cash, settled.nonMarginableBuyingPower]).toEqual(['9990', '9990']);
+  }, 20_000);
 
   // The multiplier capped at 1: buying power is the cash, no longer twice it.
   await configs.patchAccountConfig({ accountConfigurations: { maxMarginMultiplier: '1' } });
   const account = await new trading.AccountsApi(own).getAccount();
-  expect([account.multiplier, account.buyingPower]).toEqual(['1', account.cash]);
+  expect([account.multiplier, account.buyingPower, account.cash]).toEqual(['1', '9990', '9990']);
 
   // Bad input: 422 naming the field, nothing changed.
   const bad = await trader.request<{ code: number; message: string }>('PATCH', '/v2/account/configurations', {
