@@ -27,7 +27,9 @@
  *   whose CumQty is ahead of the fills applied (a cancel must not close the order before its
  *   fills, or they would be quarantined).
  * - `replaced`: after `OrderReplaced`, the replacement's opening events (core `openReplacement`)
- *   are appended to its own stream; an `AppendConflict` there means it is already open.
+ *   are appended to its own stream; an `AppendConflict` there means it is already open. The
+ *   replacement works under the replaced order's venue id, or under `replacementVenueOrderId` when
+ *   the report gives one (a venue that books the replacement as an order of its own: Alpaca).
  * - Trust (issue 16): a report from the bus is applied only when its event's source is the broker
  *   gateway's (`stockbot.venue`), and it names the venue the OMS sent the order to and the venue's
  *   own id of the order (core bus-trust.ts `executionReportRefusal`, decided on the state the report
@@ -199,7 +201,7 @@ export async function applyReport(
     await venue().cancel(orderId, 'closed_at_oms');
   }
   if (report.execType === 'replaced' && result.state?.phase === 'replaced') {
-    await openReplacementStream(store, result.state, execId, now);
+    await openReplacementStream(store, result.state, execId, now, report.replacementVenueOrderId);
   }
   return outcome;
 }
@@ -270,8 +272,15 @@ async function openReplacementStream(
   replaced: OrderState,
   execId: string,
   now: () => number,
+  venueOrderId: string | undefined,
 ): Promise<void> {
-  const { events, meta, claim } = replacementOpening(replaced, execId, now(), idempotencyTable());
+  const { events, meta, claim } = replacementOpening(
+    replaced,
+    execId,
+    now(),
+    idempotencyTable(),
+    venueOrderId,
+  );
   const replacementId = replaced.replacedBy as string;
   try {
     await store.append(events, meta, [claim]);

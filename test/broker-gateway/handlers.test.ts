@@ -257,6 +257,32 @@ test('replace: replaced opens the replacement once; its fills wait for it', asyn
   expect((await store.load('r-1'))[0]).toMatchObject({ causationId: 'o-1:4', data: { replaces: 'o-1' } });
 });
 
+test('replace at a venue that books the replacement as an order of its own (an Alpaca PATCH): the replacement works under that venue id, and its reports are applied', async () => {
+  await placeOrder('o-1', { qty: '100', type: 'limit', limit_price: '9' });
+  await submitToVenue({ orderId: 'o-1' });
+  for (const r of bus.take<ExecutionReport>()) await apply(r);
+  await command('o-1', {
+    type: 'requestReplace',
+    replacementOrderId: 'r-1',
+    changes: { qty: '120' },
+    requestedBy: 'client',
+  });
+  expect(await apply(report('o-1:7', 'pending_replace'))).toBe('applied');
+  expect(await apply(report('o-1:8', 'replaced', { replacementVenueOrderId: 'SIMX-new-1' }))).toBe('applied');
+  expect((await stateOf('r-1'))?.venueOrderId).toBe('SIMX-new-1');
+  // The replacement's reports name its own id: applied; one naming the replaced order's id is not its venue's.
+  const own = { orderId: 'r-1', venueOrderId: 'SIMX-new-1' };
+  expect(await apply(report('r-1:1', 'fill', { ...own, lastQty: '20', lastPx: '9', cumQty: '20' }))).toBe(
+    'applied',
+  );
+  expect(
+    await apply(report('r-1:2', 'fill', { orderId: 'r-1', lastQty: '1', lastPx: '9', cumQty: '21' })),
+  ).toBe('refused');
+  await command('r-1', { type: 'requestCancel', requestedBy: 'client' });
+  expect(await apply(report('r-1:3', 'canceled', { ...own, cumQty: '20' }))).toBe('applied');
+  expect(await stateOf('r-1')).toMatchObject({ phase: 'canceled', filledQty: nanos('20') });
+});
+
 test('replace: a replacement whose client order id is taken still opens, without taking the claim', async () => {
   db.put({ TableName: 'idempotency', Item: { id: 'coid#acct-1#mine', orderId: 'other', requestHash: 'h' } });
   await placeOrder('o-1', { qty: '100', type: 'limit', limit_price: '9' });
