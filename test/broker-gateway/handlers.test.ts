@@ -177,6 +177,36 @@ describe('cancel before the venue acknowledged (issue 11, 1.2): the order ends c
     expect(statusOf((await stateOf('o-1')) as never)).toBe('canceled');
   });
 
+  test('an order closed at the OMS that a venue other than the primary acknowledges late is canceled at THAT venue', async () => {
+    await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+    await command('o-1', { type: 'requestCancel', requestedBy: 'client-key' });
+    await forwardToVenue(await lastOmsEvent('o-1'));
+    for (const r of bus.take<ExecutionReport>()) await apply(r);
+    expect(statusOf((await stateOf('o-1')) as never)).toBe('canceled');
+    // SIMY acknowledges the order (a venue that booked it anyway): the cancel goes to SIMY, not the
+    // primary (the book item forgotten, so the venue asked answers, naming itself).
+    db.tables.get('venue')?.delete('o-1');
+    db.put({ TableName: 'market', Item: { symbol: VENUE_HEALTH_KEY, 'down#SIMZ': true } });
+    const ack = report('o-1:5', 'new', { venue: 'SIMY', venueOrderId: 'SIMY-o-1' });
+    expect(await apply(ack)).toBe('ignored');
+    const answers = bus.take<ExecutionReport>();
+    expect(answers.length).toBeGreaterThan(0);
+    expect(new Set(answers.map((r) => r.venue))).toEqual(new Set(['SIMY']));
+  });
+
+  test('a fill report delivered again after the order was canceled (a catch-up repeats it) sends the venue nothing', async () => {
+    await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+    await submitToVenue({ orderId: 'o-1', venue: 'SIMX' });
+    const fill = report('o-1:9', 'fill', { lastQty: '5', lastPx: '9', cumQty: '5' });
+    for (const r of bus.take<ExecutionReport>()) await apply(r);
+    expect(await apply(fill)).toBe('applied');
+    await command('o-1', { type: 'requestCancel', requestedBy: 'client' });
+    expect(await apply(report('o-1:10', 'canceled', { cumQty: '5' }))).toBe('applied');
+    bus.take();
+    expect(await apply(fill)).not.toBe('applied');
+    expect(bus.take()).toEqual([]);
+  });
+
   test("the OMS's own cancel after a failed submission (exception path): unknown_order still rejects", async () => {
     await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
     await command('o-1', { type: 'requestCancel', requestedBy: 'oms' });
