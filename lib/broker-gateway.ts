@@ -19,7 +19,9 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { AlpacaVenueOnAws } from '../lambdas/platform/alpaca-venues.js';
 import { ENV } from '../lambdas/platform/config.js';
+import { alpacaVenueSecret } from './alpaca-secrets.js';
 import { OMS_SOURCE, VENUE_SOURCE } from './event-bus.js';
 import type { EventStore } from './event-store.js';
 import { HANDLERS } from './handlers.js';
@@ -283,6 +285,23 @@ export class BrokerGateway extends Construct {
       schedule: Schedule.rate(Duration.minutes(5)),
       targets: [new LambdaFunction(this.reconcileVenues, { ...RULE_TARGET_RETRY, retryAttempts: 0 })],
     });
+  }
+
+  /**
+   * The functions that reach a venue through `venueFor` (submit, forward, the in-flight check, the
+   * reconciler) may read the Alpaca venues' secrets (GetSecretValue, scoped to exactly those secrets):
+   * each reads its venues' key pairs once per container (lambdas/platform/alpaca-credentials.ts).
+   */
+  readAlpacaSecrets(venues: readonly AlpacaVenueOnAws[]): void {
+    for (const venue of venues) {
+      const secret = alpacaVenueSecret(this, venue);
+      for (const fn of this.venueReachingFunctions()) secret.grantRead(fn);
+    }
+  }
+
+  /** The functions that call `venueFor` (lambdas/broker-gateway/wiring.ts). */
+  venueReachingFunctions(): NodejsFunction[] {
+    return [this.submitToVenue, this.forwardToVenue, this.checkInFlightRequests, this.reconcileVenues];
   }
 
   private onBusEvent(ruleId: string, props: BusTargetQueueProps): void {

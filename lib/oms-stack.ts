@@ -12,6 +12,10 @@
  *   (docs/venues.md); `oms:venueSessions`: sessions of other kinds for the venue session host. Either
  *   one adds the VenueSessions nested stack (lib/venue-sessions.ts) and the venue table's
  *   `byFixQueue` index; with neither the template is as before.
+ * - `oms:alpacaVenues`: Alpaca broker venues, a JSON array `[{name, baseUrl, streamUrl?, secretArn |
+ *   secretName, takerFeePerShare?, makerFeePerShare?, latencyMs?}]`, each secret holding
+ *   `{"keyId","secret"}` (docs/venues.md): every function is told the venues, the venue functions may
+ *   read the secrets, and the VenueSessions host runs their trade_updates listeners. Unset: as before.
  */
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AttributeType } from 'aws-cdk-lib/aws-dynamodb';
@@ -20,6 +24,11 @@ import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { FIX_QUEUE_INDEX } from '../lambdas/broker-gateway/fix/fix-book.js';
 import { ORDER_TYPES, parsePdtMode, parseVenueOrderTypes } from '../lambdas/core/index.js';
+import {
+  ALPACA_VENUES_CONTEXT,
+  ALPACA_VENUES_ENV,
+  parseAlpacaVenuesContext,
+} from '../lambdas/platform/alpaca-venues.js';
 import { DEFAULT_VENUE_NAME, ENV } from '../lambdas/platform/config.js';
 import { FIX_VENUES_ENV, parseFixVenues } from '../lambdas/platform/fix-venues.js';
 import { AlgoOrders } from './algo-orders.js';
@@ -69,6 +78,10 @@ export class OmsStack extends Stack {
     const venueOrderTypes = this.stringContext('oms:venueOrderTypes') ?? ORDER_TYPES.join(',');
     const parsedVenueOrderTypes = parseVenueOrderTypes(venueOrderTypes, 'oms:venueOrderTypes');
     if (!parsedVenueOrderTypes.ok) throw new Error(parsedVenueOrderTypes.error.message);
+    // Alpaca broker venues (docs/venues.md "Configure on AWS"): each names the Secrets Manager secret
+    // of its key pair; a malformed value (or a key pair in the context) fails the synthesis at once,
+    // naming the field.
+    const alpacaVenues = parseAlpacaVenuesContext(this.node.tryGetContext(ALPACA_VENUES_CONTEXT));
 
     this.stores = new EventStore(this, 'EventStore');
     this.events = new OmsEventBus(this, 'Events', {
@@ -220,12 +233,24 @@ export class OmsStack extends Stack {
       });
       for (const c of this.node.findAll())
         if (c instanceof LambdaFunction) c.addEnvironment(FIX_VENUES_ENV, fixVenues);
+    }
+    if (alpacaVenues.venues.length > 0) {
+      // Every function knows the venues (the router's profiles, venueFor's names; no key pair in
+      // there); those that reach a venue may read exactly its secret.
+      for (const c of this.node.findAll())
+        if (c instanceof LambdaFunction) c.addEnvironment(ALPACA_VENUES_ENV, alpacaVenues.env);
+      this.brokerGateway.readAlpacaSecrets(alpacaVenues.venues);
+    }
+    // The host runs the FIX sessions, the other sessions and every Alpaca venue's trade_updates
+    // listener (a venue without it would get no reports): Alpaca venues alone bring it too.
+    if (fixVenues !== '' || otherSessions !== undefined || alpacaVenues.venues.length > 0) {
       this.venueSessions = new VenueSessions(this, 'VenueSessions', {
         venueOrders: this.brokerGateway.venueOrders,
         market: this.brokerGateway.market,
         bus: this.events.bus,
         fixVenues,
         ...(otherSessions === undefined ? {} : { otherSessions }),
+        ...(alpacaVenues.venues.length === 0 ? {} : { alpacaVenues }),
       });
     }
 

@@ -14,8 +14,12 @@
  * the bus.
  *
  * Which sessions run: `sessions` (the FIX venues of `oms:fixVenues`, and any other kind another
- * adapter registers, `oms:venueSessions`), passed as OMS_FIX_VENUES / OMS_VENUE_SESSIONS. Secrets a
- * session needs come from Secrets Manager as container secrets (`secrets`), never as plain env.
+ * adapter registers, `oms:venueSessions`), passed as OMS_FIX_VENUES / OMS_VENUE_SESSIONS, and one
+ * `alpaca` trade_updates listener per Alpaca venue of `oms:alpacaVenues` (`alpacaVenues`, passed as
+ * OMS_ALPACA_VENUES: the host builds a session for every entry). Secrets a session needs come from
+ * Secrets Manager as container secrets (`secrets`; an Alpaca venue's `keyId` and `secret` fields as
+ * OMS_ALPACA_KEY_ID_<venue> / OMS_ALPACA_SECRET_<venue>), never as plain env: ECS reads them at the
+ * task's start with the execution role, which alone may read them (the task role may not).
  */
 import { join } from 'node:path';
 import { Duration, Names, NestedStack, RemovalPolicy, Validations } from 'aws-cdk-lib';
@@ -27,7 +31,7 @@ import {
   ContainerImage,
   ContainerInsights,
   CpuArchitecture,
-  type Secret as EcsSecret,
+  Secret as EcsSecret,
   FargateService,
   FargateTaskDefinition,
   LogDrivers,
@@ -36,7 +40,13 @@ import {
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import {
+  ALPACA_VENUES_ENV,
+  type AlpacaVenuesContext,
+  alpacaSecretEnvNames,
+} from '../lambdas/platform/alpaca-venues.js';
 import { ENV } from '../lambdas/platform/config.js';
+import { alpacaVenueSecret } from './alpaca-secrets.js';
 
 /** The Dockerfile's directory context: the repository (the host runs the TypeScript sources). */
 const REPO_ROOT = join(__dirname, '..');
@@ -51,6 +61,8 @@ export interface VenueSessionsProps {
   readonly fixVenues: string;
   /** OMS_VENUE_SESSIONS: sessions of other kinds (JSON array of `{kind, name, ...}`). */
   readonly otherSessions?: string;
+  /** The Alpaca venues (`oms:alpacaVenues`): their listeners, with each key pair from its secret. */
+  readonly alpacaVenues?: AlpacaVenuesContext;
   /** Container secrets by env name (e.g. a broker's API keys from Secrets Manager). */
   readonly secrets?: Record<string, EcsSecret>;
 }
@@ -103,6 +115,15 @@ export class VenueSessions extends Construct {
         operatingSystemFamily: OperatingSystemFamily.LINUX,
       },
     });
+    // Each Alpaca venue's key pair: the two JSON fields of its secret, as two container secrets.
+    const alpaca = props.alpacaVenues;
+    const secrets: Record<string, EcsSecret> = { ...props.secrets };
+    for (const venue of alpaca?.venues ?? []) {
+      const secret = alpacaVenueSecret(s, venue);
+      const env = alpacaSecretEnvNames(venue.name);
+      secrets[env.keyId] = EcsSecret.fromSecretsManager(secret, 'keyId');
+      secrets[env.secret] = EcsSecret.fromSecretsManager(secret, 'secret');
+    }
     this.taskDefinition.addContainer('Host', {
       image: ContainerImage.fromAsset(REPO_ROOT, {
         file: VENUE_SESSIONS_DOCKERFILE,
@@ -117,9 +138,10 @@ export class VenueSessions extends Construct {
         ...(props.market === undefined ? {} : { [ENV.marketTable]: props.market.tableName }),
         OMS_FIX_VENUES: props.fixVenues,
         ...(props.otherSessions === undefined ? {} : { OMS_VENUE_SESSIONS: props.otherSessions }),
+        ...(alpaca === undefined || alpaca.env === '' ? {} : { [ALPACA_VENUES_ENV]: alpaca.env }),
         NODE_OPTIONS: '--enable-source-maps',
       },
-      ...(props.secrets === undefined ? {} : { secrets: props.secrets }),
+      ...(Object.keys(secrets).length === 0 ? {} : { secrets }),
       stopTimeout: Duration.seconds(30),
     });
     props.venueOrders.grantReadWriteData(this.taskDefinition.taskRole);
@@ -163,7 +185,7 @@ export class VenueSessions extends Construct {
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
       reason:
-        "The environment holds table and bus names and the venues' host/port/CompIDs, no secrets; secrets go in as container secrets from Secrets Manager.",
+        "The environment holds table and bus names, the FIX venues' host/port/CompIDs and the Alpaca venues' URLs and secret names/ARNs, no secret value; the key pairs go in as container secrets from Secrets Manager.",
     });
   }
 }

@@ -11,6 +11,7 @@
 
 import { VENUE_NAMES } from '../core/index.js';
 import { eventStore } from '../event-store/event-store.js';
+import { secretsManagerAlpacaCredentials } from '../platform/alpaca-credentials.js';
 import { type AlpacaVenueConfig, alpacaVenuesFromEnv } from '../platform/alpaca-venues.js';
 import { DEFAULT_VENUE_NAME, ENV, requiredEnv, venueNameFromEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
@@ -44,9 +45,13 @@ export function auctionScheduleFromEnv(): AuctionSchedule {
 }
 
 let alpacaConfigs: AlpacaVenueConfig[] | undefined;
-/** The Alpaca broker venues of OMS_ALPACA_VENUES (docs/venues.md); a malformed one fails the cold start. */
+/**
+ * The Alpaca broker venues of OMS_ALPACA_VENUES (docs/venues.md); a malformed one fails the cold
+ * start. A venue naming a Secrets Manager secret (AWS) reads its key pair on its first call in this
+ * container, once (platform/alpaca-credentials.ts); an inline key pair (local mode) is used as is.
+ */
 export function alpacaVenueConfigs(): AlpacaVenueConfig[] {
-  alpacaConfigs ??= alpacaVenuesFromEnv();
+  alpacaConfigs ??= alpacaVenuesFromEnv(process.env, secretsManagerAlpacaCredentials());
   return alpacaConfigs;
 }
 const alpacaVenues = new Map<string, AlpacaBrokerVenue>();

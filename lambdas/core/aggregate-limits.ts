@@ -37,7 +37,7 @@ export interface LimitsPolicy {
   readonly version: number;
   /** The notional of the trading day's accepted orders (New York day), at most. */
   readonly dailyNotional: string | null;
-  /** The notional of the open orders plus the new order, at most (accounts only). */
+  /** The notional of the open orders plus the new order, at most (the account's, or the firm's). */
   readonly openExposure: string | null;
   /** Replaces (PATCH) per second per account, at most. */
   readonly modifiesPerSecond: number | null;
@@ -216,6 +216,80 @@ export function dailyNotionalClaim(
   return { kind: 'claim', addCents: Number(addCents), ceilingCents: Number(limitCents - addCents) };
 }
 
+/**
+ * (c)(1)(i) open exposure for the firm: the notional of the firm's open orders plus this order, at
+ * most the firm policy's `open_exposure`. No query can sum every account's open orders per order,
+ * so the firm keeps a running total, claimed like the day totals: this function says what the total
+ * may be BEFORE the order (`ceilingCents`), the placing transaction makes that its condition and
+ * adds the order (lambdas/orders/firm-exposure.ts), and the order gives its claim back when it
+ * closes (`exposureClaimToRelease`). Whole cents, the order's rounded up, the limit down.
+ */
+export function firmOpenExposureClaim(
+  orderNotional: Value18 | null,
+  policy: LimitsPolicy,
+):
+  | { readonly kind: 'none' }
+  | { readonly kind: 'claim'; readonly addCents: number; readonly ceilingCents: number }
+  | { readonly kind: 'refused'; readonly refusal: PolicyRefusal } {
+  const limit = dec(policy.openExposure);
+  if (limit === null) return { kind: 'none' };
+  const refuse = (detail: string): PolicyRefusal => ({
+    rule: 'open_exposure',
+    limit: policy.openExposure as string,
+    message: `open_exposure: ${detail} (${cite(policy, 'firm')})`,
+    policy_version: policy.version,
+    policy_scope: 'firm',
+  });
+  if (orderNotional === null)
+    return { kind: 'refused', refusal: refuse('the order has no price to value its exposure at') };
+  const addCents = BigInt(notionalCents(orderNotional));
+  const limitCents = toValue18(limit) / 10n ** 16n;
+  if (addCents > limitCents)
+    return {
+      kind: 'refused',
+      refusal: refuse(
+        `order notional ${centsText(addCents)} alone exceeds the firm's limit ${policy.openExposure}`,
+      ),
+    };
+  return { kind: 'claim', addCents: Number(addCents), ceilingCents: Number(limitCents - addCents) };
+}
+
+/** The refusal when the firm's open total was above the ceiling (the transaction's condition failed). */
+export function firmOpenExposureRefusal(
+  usedCents: number,
+  addCents: number,
+  policy: LimitsPolicy,
+): PolicyRefusal {
+  return {
+    rule: 'open_exposure',
+    limit: policy.openExposure as string,
+    message: `open_exposure: order notional ${centsText(addCents)} plus the firm's open orders ${centsText(usedCents)} exceeds the firm's limit ${policy.openExposure} (${cite(policy, 'firm')})`,
+    policy_version: policy.version,
+    policy_scope: 'firm',
+  };
+}
+
+/** The firm open-exposure claim an order holds (`OrderSubmitted.exposureClaim`). */
+export interface ExposureClaim {
+  /** The claim's key: the order that first claimed it (a replacement carries its original's). */
+  readonly id: string;
+  readonly cents: number;
+}
+
+/**
+ * The claim an order gives back now: once it is settled (filled, canceled, expired, rejected, done
+ * for a day order), never when it was replaced (its replacement carries the claim and gives it back
+ * when it closes in turn). Null: nothing to give back.
+ */
+export function exposureClaimToRelease(order: {
+  readonly exposureClaim: ExposureClaim | null;
+  readonly settled: boolean;
+  readonly status: string;
+}): ExposureClaim | null {
+  if (order.exposureClaim === null || !order.settled || order.status === 'replaced') return null;
+  return order.exposureClaim;
+}
+
 /** A notional in whole cents, rounded up (what a day total adds: never undercounted). */
 export function notionalCents(orderNotional: Value18): number {
   const CENT18 = 10n ** 16n;
@@ -282,7 +356,8 @@ export function policyRefusals(
   ] as const) {
     if (policy === null) continue;
     out.push(...symbolLimitRefusals(order, referencePrice, policy, scope));
-    // Open exposure is the account's (its open orders); the firm's has no per-order total to read.
+    // The account's open exposure sums its open orders; the firm's is a running total claimed in
+    // the placing transaction (`firmOpenExposureClaim`).
     if (scope === 'account') {
       const exposure = openExposureRefusal(notional, openNotional, policy, scope);
       if (exposure !== null) out.push(exposure);

@@ -119,6 +119,7 @@ export const eventDataSchemas = {
         held: z.boolean(),
       }),
     ),
+    exposureClaim: z.optional(z.strictObject({ id, cents: z.number().check(z.int(), z.nonnegative()) })),
     acceptedAgainst: z.optional(
       z.strictObject({
         limits: z.strictObject({

@@ -4,6 +4,7 @@
  * an event is plain JSON from the core to DynamoDB to the bus.
  */
 
+import type { ExposureClaim } from './aggregate-limits.js';
 import type { BreakRepairKind, BreakType } from './break-types.js';
 import type { OrderSpec, TimeInForce } from './order-request.js';
 import type { RiskSnapshot } from './risk.js';
@@ -67,6 +68,12 @@ export type OrderSubmitted = EventBase<
      * order at that venue). Absent: the order is routed when it is sent.
      */
     readonly routedTo?: string;
+    /**
+     * The firm open-exposure claim the order holds (issue 16, core aggregate-limits.ts): made in
+     * the placing transaction while the firm's policy sets `open_exposure`, given back when the
+     * order settles. A replacement carries its original's.
+     */
+    readonly exposureClaim?: ExposureClaim;
   }
 >;
 /**

@@ -10,6 +10,7 @@
  * and while the order is open `filledQty + leavesQty = qty` (see docs/domain.md).
  */
 
+import type { ExposureClaim } from './aggregate-limits.js';
 import type { ChildOutcome } from './algos/plugin.js';
 import type { BreakRepairKind, BreakType } from './break-types.js';
 import {
@@ -193,6 +194,8 @@ export interface OrderState {
   readonly decisionPrice: string | null;
   /** The slippage thresholds the order was accepted under (core slippage.ts); null: none. */
   readonly slippageThresholds: AppliedSlippageThresholds | null;
+  /** The firm open-exposure claim it holds (core aggregate-limits.ts); null: none. */
+  readonly exposureClaim: ExposureClaim | null;
   /** `stage|error` of every exception recorded: a retried record does not record it twice. */
   readonly recordedExceptions: ReadonlySet<string>;
   /**
@@ -319,6 +322,8 @@ export type OrderCommand =
       readonly acceptedAgainst?: RiskSnapshot;
       /** The venue it goes to without routing of its own (a split order's child). */
       readonly routedTo?: string;
+      /** The firm open-exposure claim made in the placing transaction (core aggregate-limits.ts). */
+      readonly exposureClaim?: ExposureClaim;
     }
   /** The venue (or the OMS, for a stop it holds) reports a trailing stop's new high-water mark. */
   | { readonly type: 'moveTrail'; readonly hwm: string }
@@ -568,6 +573,7 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
           command.contingency,
           command.acceptedAgainst,
           command.routedTo,
+          command.exposureClaim,
         ),
       ],
     };
@@ -1140,6 +1146,7 @@ function submittedEvent(
   contingency?: Contingency,
   acceptedAgainst?: RiskSnapshot,
   routedTo?: string,
+  exposureClaim?: ExposureClaim,
 ): OrderSubmitted {
   return {
     type: 'OrderSubmitted',
@@ -1156,6 +1163,7 @@ function submittedEvent(
       ...(contingency === undefined ? {} : { contingency }),
       ...(acceptedAgainst === undefined ? {} : { acceptedAgainst }),
       ...(routedTo === undefined ? {} : { routedTo }),
+      ...(exposureClaim === undefined ? {} : { exposureClaim }),
     },
   };
 }
@@ -1194,6 +1202,8 @@ export function openReplacement(
     undefined,
     // It continues its order at that order's venue (cancels and replaces go there).
     replaced.venue ?? undefined,
+    // And holds its order's firm open-exposure claim, given back when it settles.
+    replaced.exposureClaim ?? undefined,
   );
   const follows = <T extends OrderEvent['type']>(type: T, data: EventOf<T>['data']) =>
     ({ type, orderId: id, seq: opening.length + 1, occurredAt: at, data }) as OrderEvent;
@@ -1488,6 +1498,7 @@ function openState(e: OrderSubmitted): OrderState {
     arrival: e.data.acceptedAgainst?.quote ?? null,
     decisionPrice: e.data.acceptedAgainst?.decisionPrice ?? null,
     slippageThresholds: e.data.acceptedAgainst?.slippageThresholds ?? null,
+    exposureClaim: e.data.exposureClaim ?? null,
     algo:
       e.data.contingency?.role === 'algo_parent'
         ? { decidedSlices: new Set(), children: new Map(), volumeMark: null, done: false }

@@ -28,6 +28,8 @@ import {
   dailyNotionalRefusal,
   decide,
   type FieldError,
+  firmOpenExposureClaim,
+  firmOpenExposureRefusal,
   formatNanos,
   type LimitsPolicy,
   memberCountOf,
@@ -58,6 +60,7 @@ import { dynamo } from '../platform/dynamo.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { coidClaimId, duplicateClaimId, idemClaimId, rateWindowId } from './claims.js';
 import { alpacaOrderWithLegs } from './contingent-groups.js';
+import { firmExposureCents, firmExposureClaimItems } from './firm-exposure.js';
 import { locateClaimItem } from './locate-book.js';
 import { loadRiskInputs, type RiskInputs } from './risk-context.js';
 
@@ -218,6 +221,13 @@ export async function placeOrder(
     orderNotionalOf(spec, context.referencePrice),
   );
   for (const d of daily) if (d.claim.kind === 'refused') refusals.push(d.claim.refusal);
+  // (c)(1)(i) the firm's open exposure: a running total claimed in the placing transaction below.
+  const firmPolicy = context.limitsPolicies?.firm ?? null;
+  const exposure =
+    firmPolicy === null
+      ? ({ kind: 'none' } as const)
+      : firmOpenExposureClaim(orderNotionalOf(spec, context.referencePrice), firmPolicy);
+  if (exposure.kind === 'refused') refusals.push(exposure.refusal);
   // A concurrent duplicate may have been placed while risk was checked (and be why the duplicate
   // rule refused): the caller then gets that order, as a retry would.
   if (refusals.length > 0) return (await seenBefore()) ?? { kind: 'risk_refused', refusals };
@@ -236,6 +246,7 @@ export async function placeOrder(
 
   for (let attempt = 1; ; attempt++) {
     const orderId = deps.newOrderId();
+    const exposureClaim = exposure.kind === 'claim' ? { id: orderId, cents: exposure.addCents } : null;
     const memberIds = [orderId, ...Array.from({ length: memberCountOf(spec) - 1 }, () => deps.newOrderId())];
     const members = membersOf(spec, memberIds).map((m) => {
       const submit = {
@@ -259,6 +270,8 @@ export async function placeOrder(
             ? {}
             : { slippageThresholds: context.slippageThresholds }),
         },
+        // The request's first order holds the firm's open-exposure claim for the whole request.
+        ...(exposureClaim !== null && m.orderId === orderId ? { exposureClaim } : {}),
       } as const;
       const decision = decide(
         undefined,
@@ -357,6 +370,15 @@ export async function placeOrder(
           ...(groupId === undefined ? {} : { groupId }),
         }),
       ),
+      // The firm's open exposure, conditional on staying within its limit, and the order's claim.
+      ...(exposure.kind !== 'claim' || exposureClaim === null
+        ? []
+        : firmExposureClaimItems(
+            deps.idempotencyTable,
+            exposureClaim,
+            exposure.ceilingCents,
+            new Date(now).toISOString(),
+          )),
       // The day's notional totals (account, firm), each conditional on staying within its limit.
       ...dailyItems,
       ...(locateClaim === null
@@ -376,6 +398,7 @@ export async function placeOrder(
     const locateIndex = locateClaim === null ? -1 : items.length - (duplicate === null ? 1 : 2);
     const firstDaily =
       items.length - dailyItems.length - (locateClaim === null ? 0 : 1) - (duplicate === null ? 0 : 1);
+    const exposureIndex = exposureClaim === null ? -1 : firstDaily - 2;
     try {
       await deps.doc.send(new TransactWriteCommand({ TransactItems: items }));
       const [root, ...legs] = members.map((events) => replay(events) as OrderState);
@@ -430,6 +453,20 @@ export async function placeOrder(
           (await seenBefore()) ?? {
             kind: 'risk_refused',
             refusals: [dailyNotionalRefusal(used, d.claim.addCents, d.policy, d.scope, day)],
+          }
+        );
+      }
+      if (
+        exposureIndex >= 0 &&
+        reasons[exposureIndex] === 'ConditionalCheckFailed' &&
+        exposure.kind === 'claim' &&
+        firmPolicy !== null
+      ) {
+        const used = await firmExposureCents(deps.doc, deps.idempotencyTable);
+        return (
+          (await seenBefore()) ?? {
+            kind: 'risk_refused',
+            refusals: [firmOpenExposureRefusal(used, exposure.addCents, firmPolicy)],
           }
         );
       }

@@ -300,6 +300,7 @@ export const handler = streamHandler((event) =>
       eventStoreTable: requiredEnv(ENV.eventStoreTable),
       ordersTable: requiredEnv(ENV.ordersTable),
       states: projectorStates,
+      exposureClaimsTable: requiredEnv(ENV.idempotencyTable),
     },
     signaller: {
       doc: dynamo,

@@ -22,6 +22,7 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import {
   type AppliedSlippageThresholds,
   evolve,
+  exposureClaimToRelease,
   isAnalysed,
   isSettled,
   type MarketAtClose,
@@ -29,6 +30,7 @@ import {
   type OrderState,
   type OrderTcaRecord,
   orderTcaOf,
+  statusOf,
   tradeUpdateEventOf,
   tradeUpdateOf,
   type UnsequencedTradeUpdate,
@@ -41,6 +43,7 @@ import {
   partialBatchResponse,
   readRecords,
 } from '../event-store/stream-records.js';
+import { releaseExposureClaim } from '../orders/firm-exposure.js';
 import { orderViewItem } from '../orders/order-view-item.js';
 import { appendItems, loadHead } from '../orders/trade-update-stream.js';
 import { logger, metrics } from '../platform/observability.js';
@@ -64,6 +67,11 @@ export interface ProjectorDeps {
   readonly tradeUpdates?: TradeUpdateLogDeps;
   /** Transaction cost analysis at the close (absent: none; issue 15). */
   readonly tca?: TcaDeps;
+  /**
+   * The table holding the firm's open-exposure claims (IDEMPOTENCY_TABLE, issue 16): an order that
+   * settles in the batch gives its claim back (../orders/firm-exposure.ts). Absent: not given back.
+   */
+  readonly exposureClaimsTable?: string;
 }
 
 /**
@@ -165,7 +173,12 @@ async function updatesOf(
   return out;
 }
 
-/** Rebuilds one order and writes its view unless an equal or newer one exists. */
+/**
+ * Rebuilds one order and writes its view unless an equal or newer one exists; an order that
+ * settled in the batch then gives back its firm open-exposure claim (once: the claim's item is the
+ * token; a redelivered batch finds it gone). A failure there fails the order's records, so the
+ * batch is retried and the release with it.
+ */
 export async function projectOrder(
   deps: ProjectorDeps,
   orderId: string,
@@ -177,6 +190,27 @@ export async function projectOrder(
   if (state === undefined || state.seq < minSeq) {
     throw new Error(`event store has order ${orderId} at seq ${state?.seq ?? 0}, the stream at ${minSeq}`);
   }
+  const result = await writeView(deps, steps, state, batchEvents);
+  const claim =
+    deps.exposureClaimsTable === undefined || closingEventOf(steps, batchEvents[0]?.seq ?? 0) === undefined
+      ? null
+      : exposureClaimToRelease({
+          exposureClaim: state.exposureClaim,
+          settled: isSettled(state),
+          status: statusOf(state),
+        });
+  if (claim !== null && deps.exposureClaimsTable !== undefined)
+    await releaseExposureClaim(deps.doc, deps.exposureClaimsTable, claim);
+  return result;
+}
+
+async function writeView(
+  deps: ProjectorDeps,
+  steps: readonly Step[],
+  state: OrderState,
+  batchEvents: readonly StoredEvent[],
+): Promise<ProjectionResult> {
+  const orderId = state.orderId;
   const positions = (await deps.beforeWrite?.(state, batchEvents)) ?? new Map<string, string>();
   const log = deps.tradeUpdates;
   // The view's version before the batch, as far as this writer knows: the events after it send updates.

@@ -204,3 +204,215 @@ test('cdk-nag AwsSolutions: the OMS stack with FIX venues has no unacknowledged 
     .flatMap((v) => (v.violatingConstructs as Json[]).map((c) => `${v.ruleName} @ ${c.constructPath}`));
   expect(findings).toEqual([]);
 });
+
+describe('the OMS stack with Alpaca venues (oms:alpacaVenues)', () => {
+  const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+  const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:oms/alpaca/paper-AbCdEf';
+  const ALPACA_VENUES = JSON.stringify([
+    {
+      name: 'ALPX',
+      baseUrl: 'https://paper-api.alpaca.markets',
+      streamUrl: 'wss://paper-api.alpaca.markets/stream',
+      secretArn: ARN,
+    },
+    { name: 'ALPY', baseUrl: 'https://api.alpaca.markets', secretName: 'oms/alpaca/live' },
+  ]);
+  // A developer's local key pair in the synthesizing process's environment must not leak either.
+  const LOCAL_SECRET = 'local-only-s3cret-value';
+  const LOCAL_ENV = {
+    OMS_ALPACA_VENUES: JSON.stringify([
+      { name: 'ALPX', baseUrl: 'http://b.test', keyId: 'PKLOCAL', secret: LOCAL_SECRET },
+    ]),
+    OMS_ALPACA_KEY_ID_ALPX: 'PKLOCAL',
+    OMS_ALPACA_SECRET_ALPX: LOCAL_SECRET,
+  };
+  const VENUE_FUNCTIONS = ['SubmitToVenue', 'ForwardToVenue', 'CheckInFlightRequests', 'ReconcileVenues'];
+  let plain: Json;
+  let main: Json;
+  let nested: Json;
+  let stack: OmsStack;
+
+  const synth = (context: Record<string, unknown>) =>
+    new OmsStack(
+      new App({
+        context: { ...NO_BUNDLING, ...context },
+        outdir: mkdtempSync(join(tmpdir(), 'oms-alpaca-')),
+      }),
+      'Oms',
+    );
+
+  beforeAll(() => {
+    plain = Template.fromStack(synth({})).toJSON();
+    const saved = { ...process.env };
+    Object.assign(process.env, LOCAL_ENV);
+    try {
+      stack = synth({ 'oms:alpacaVenues': ALPACA_VENUES });
+      main = Template.fromStack(stack).toJSON();
+      nested = Template.fromStack((stack.venueSessions as VenueSessions).stack).toJSON();
+    } finally {
+      for (const k of Object.keys(LOCAL_ENV)) if (saved[k] === undefined) delete process.env[k];
+    }
+  });
+
+  const ofType = (t: Json, type: string): [string, Json][] =>
+    Object.entries(t.Resources as Json).filter(([, r]) => r.Type === type) as [string, Json][];
+  const statementsOf = (policy: Json): Json[] => policy.Properties.PolicyDocument.Statement as Json[];
+  const secretStatements = (t: Json): [string, Json][] =>
+    ofType(t, 'AWS::IAM::Policy').flatMap(([id, p]) =>
+      statementsOf(p)
+        .filter((s) => JSON.stringify(s.Action).includes('secretsmanager'))
+        .map((s) => [id, s] as [string, Json]),
+    );
+  const ARN_PREFIX = [
+    'arn:',
+    { Ref: 'AWS::Partition' },
+    ':secretsmanager:',
+    { Ref: 'AWS::Region' },
+    ':',
+    { Ref: 'AWS::AccountId' },
+  ];
+  const NAME_PATTERN = { 'Fn::Join': ['', [...ARN_PREFIX, ':secret:oms/alpaca/live-??????']] };
+
+  test('unset, empty or []: the template is the one without Alpaca venues', () => {
+    for (const value of ['', '[]'])
+      expect(Template.fromStack(synth({ 'oms:alpacaVenues': value })).toJSON()).toEqual(plain);
+    expect(JSON.stringify(plain)).not.toMatch(/OMS_ALPACA_VENUES|secretsmanager|VenueSessions/);
+  });
+
+  test("adds one resource to the main stack (the host's nested stack), no FIX queue index", () => {
+    expect(Object.keys(main.Resources).length - Object.keys(plain.Resources).length).toBe(1);
+    const added = ofType(main, 'AWS::CloudFormation::Stack').filter(
+      ([id]) => plain.Resources[id] === undefined,
+    );
+    expect(added.map(([id]) => id)).toEqual([expect.stringMatching(/^VenueSessions/)]);
+    const indexes = ofType(main, 'AWS::DynamoDB::Table').flatMap(([, t]) =>
+      (t.Properties.GlobalSecondaryIndexes ?? []).map((g: Json) => g.IndexName),
+    );
+    expect(indexes).not.toContain('byFixQueue');
+  });
+
+  test('every function is told the venues: names, URLs and secret references, no key pair', () => {
+    const fns = ofType(main, 'AWS::Lambda::Function');
+    expect(fns.length).toBeGreaterThan(20);
+    for (const [, f] of fns) {
+      const text = f.Properties.Environment?.Variables?.OMS_ALPACA_VENUES as string;
+      expect(JSON.parse(text)).toEqual(JSON.parse(ALPACA_VENUES));
+      for (const entry of JSON.parse(text) as Json[]) {
+        expect(entry.keyId).toBeUndefined();
+        expect(entry.secret).toBeUndefined();
+      }
+    }
+  });
+
+  test('GetSecretValue on exactly those secrets, for exactly the functions that reach a venue', () => {
+    const found = secretStatements(main);
+    const holders = new Set(found.map(([id]) => /^BrokerGateway(\w+?)RoleDefaultPolicy/.exec(id)?.[1] ?? id));
+    expect([...holders].sort()).toEqual([...VENUE_FUNCTIONS].sort());
+    for (const [, s] of found) {
+      expect(s.Effect).toBe('Allow');
+      expect(s.Action).toEqual(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']);
+      expect([ARN, NAME_PATTERN]).toContainEqual(s.Resource);
+    }
+    // Each venue function may read both secrets, one statement each.
+    for (const f of VENUE_FUNCTIONS)
+      expect(
+        found.filter(([id]) => id.startsWith(`BrokerGateway${f}Role`)).map(([, s]) => s.Resource),
+      ).toEqual([ARN, NAME_PATTERN]);
+  });
+
+  test("the host: the venues in its env, each key pair as two container secrets from the secret's fields", () => {
+    const [[, def]] = ofType(nested, 'AWS::ECS::TaskDefinition') as [[string, Json]];
+    const container = def.Properties.ContainerDefinitions[0] as Json;
+    const env = Object.fromEntries((container.Environment as Json[]).map((e) => [e.Name, e.Value]));
+    expect(JSON.parse(env.OMS_ALPACA_VENUES)).toEqual(JSON.parse(ALPACA_VENUES));
+    const secrets = Object.fromEntries((container.Secrets as Json[]).map((s) => [s.Name, s.ValueFrom]));
+    const byName = (field: string) => ({
+      'Fn::Join': ['', [...ARN_PREFIX, `:secret:oms/alpaca/live:${field}::`]],
+    });
+    expect(secrets).toEqual({
+      OMS_ALPACA_KEY_ID_ALPX: `${ARN}:keyId::`,
+      OMS_ALPACA_SECRET_ALPX: `${ARN}:secret::`,
+      OMS_ALPACA_KEY_ID_ALPY: byName('keyId'),
+      OMS_ALPACA_SECRET_ALPY: byName('secret'),
+    });
+    for (const name of Object.keys(secrets)) expect(env[name]).toBeUndefined();
+  });
+
+  test('only the execution role (which starts the task) may read the secrets; the task role may not', () => {
+    const found = secretStatements(nested);
+    expect([...new Set(found.map(([id]) => id))]).toEqual([
+      expect.stringMatching(/^TaskExecutionRoleDefaultPolicy/),
+    ]);
+    expect(found.map(([, s]) => s.Resource)).toEqual([ARN, NAME_PATTERN]);
+  });
+
+  test('no plaintext key pair anywhere in either template (not even from the synthesizing env)', () => {
+    const text = JSON.stringify(main) + JSON.stringify(nested);
+    expect(text).not.toContain(LOCAL_SECRET);
+    expect(text).not.toContain('PKLOCAL');
+    expect(text).not.toMatch(/"(keyId|secret)\\?"\s*:/);
+  });
+
+  test("the host's task role stays one of the bus's venue publishers", () => {
+    const venueDeny = ofType(main, 'AWS::Events::EventBusPolicy').find(([, r]) =>
+      JSON.stringify(r.Properties).includes('"stockbot.venue"'),
+    );
+    expect(JSON.stringify(venueDeny)).toMatch(/VenueSessions.*TaskRole/);
+  });
+
+  test.each([
+    [
+      'a key pair in the context',
+      [{ name: 'ALPX', baseUrl: 'https://b.test', keyId: 'K', secret: LOCAL_SECRET }],
+      /0\.keyId: not allowed in oms:alpacaVenues.*0\.secret: not allowed/,
+    ],
+    ['no secret reference', [{ name: 'ALPX', baseUrl: 'https://b.test' }], /0\.secretArn: required/],
+    [
+      'a partial ARN',
+      [
+        {
+          name: 'ALPX',
+          baseUrl: 'https://b.test',
+          secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x',
+        },
+      ],
+      /0\.secretArn: must be the complete ARN/,
+    ],
+  ])('%s fails the synthesis naming the field, echoing no secret', (_what, value, message) => {
+    const app = new App({ context: { ...NO_BUNDLING, 'oms:alpacaVenues': JSON.stringify(value) } });
+    let err: Error | undefined;
+    try {
+      new OmsStack(app, 'Oms');
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err?.message).toMatch(message);
+    expect(err?.message).not.toContain(LOCAL_SECRET);
+  });
+});
+
+test('cdk-nag AwsSolutions: the OMS stack with Alpaca venues has no unacknowledged finding', () => {
+  const outdir = mkdtempSync(join(tmpdir(), 'oms-alpaca-nag-'));
+  const venues = JSON.stringify([
+    {
+      name: 'ALPX',
+      baseUrl: 'https://paper-api.alpaca.markets',
+      secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:oms/alpaca/paper-AbCdEf',
+    },
+    { name: 'ALPY', baseUrl: 'https://api.alpaca.markets', secretName: 'oms/alpaca/live' },
+  ]);
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], 'oms:alpacaVenues': venues }, outdir });
+  new OmsStack(app, 'Oms');
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  try {
+    app.synth();
+  } catch {
+    // the report is written first
+  }
+  const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as Json;
+  const findings = (report.pluginReports as Json[])
+    .filter((p) => /AwsSolutions/.test(p.pluginName as string))
+    .flatMap((p) => p.violations as Json[])
+    .flatMap((v) => (v.violatingConstructs as Json[]).map((c) => `${v.ruleName} @ ${c.constructPath}`));
+  expect(findings).toEqual([]);
+});

@@ -13,6 +13,10 @@ import {
   centsText,
   dailyNotionalClaim,
   dailyNotionalRefusal,
+  exposureClaimToRelease,
+  firmOpenExposureClaim,
+  firmOpenExposureRefusal,
+  isSettled,
   type LimitsPolicy,
   modifyRateRefusal,
   NO_POLICY,
@@ -20,9 +24,11 @@ import {
   openExposureRefusal,
   orderNotionalOf,
   policyRefusals,
+  statusOf,
   symbolLimitRefusals,
   validateOrderRequest,
 } from '../../lambdas/core/index.js';
+import { OrderBook } from './order-book.js';
 
 const NOW = Date.parse('2025-03-04T15:00:00.000Z');
 function spec(request: Record<string, unknown>): OrderSpec {
@@ -105,7 +111,7 @@ describe('15c3-5(c)(1)(i) open exposure: "credit ... thresholds in the aggregate
     if (r !== null) expect(r.policy_version).toBe(3);
   });
 
-  test('checked through policyRefusals for the account (the firm has no open total per order)', () => {
+  test("checked through policyRefusals for the account (the firm's is a claimed running total, below)", () => {
     const order = spec({ side: 'sell', qty: '10', type: 'limit', limit_price: '100' });
     const refusals = policyRefusals(
       order,
@@ -114,6 +120,56 @@ describe('15c3-5(c)(1)(i) open exposure: "credit ... thresholds in the aggregate
       '600',
     );
     expect(refusals.map((r) => [r.rule, r.policy_scope])).toEqual([['open_exposure', 'account']]);
+  });
+});
+
+describe('15c3-5(c)(1)(i) open exposure for the firm: "in the aggregate for ... the broker or dealer"', () => {
+  test.each([
+    ['no firm limit: nothing claimed', null, '100', { kind: 'none' }],
+    [
+      'order 100.001 within 1,000: claims 100.01, ceiling 899.99',
+      '1000',
+      '100.001',
+      { kind: 'claim', addCents: 10001, ceilingCents: 89999 },
+    ],
+    [
+      'order exactly the limit: ceiling 0',
+      '1000',
+      '1000',
+      { kind: 'claim', addCents: 100000, ceilingCents: 0 },
+    ],
+    ['order alone over the limit', '1000', '1000.01', { kind: 'refused' }],
+    ['an order with no price to value it at', '1000', null, { kind: 'refused' }],
+  ] as const)('%s', (_case, limit, notional, expected) => {
+    const n = notional === null ? null : orderNotionalOf({ qty: null, notional, limitPrice: null }, null);
+    const claim = firmOpenExposureClaim(n, policy({ openExposure: limit }));
+    expect(claim).toMatchObject(expected);
+    if (claim.kind === 'refused')
+      expect(claim.refusal).toMatchObject({ rule: 'open_exposure', policy_scope: 'firm', policy_version: 3 });
+  });
+
+  test('the refusal when the open total is over the ceiling names both totals and the version', () => {
+    expect(firmOpenExposureRefusal(95_000, 10_001, policy({ openExposure: '1000' }))).toEqual({
+      rule: 'open_exposure',
+      limit: '1000',
+      message:
+        "open_exposure: order notional 100.01 plus the firm's open orders 950.00 exceeds the firm's limit 1000 (firm policy version 3)",
+      policy_version: 3,
+      policy_scope: 'firm',
+    });
+  });
+
+  const held = { id: 'o-1', cents: 5000 };
+  test.each([
+    ['filled: given back', held, true, 'filled', held],
+    ['canceled: given back', held, true, 'canceled', held],
+    ['a day order done for the day: given back', held, true, 'done_for_day', held],
+    ['replaced: kept for the replacement', held, true, 'replaced', null],
+    ['still working: kept', held, false, 'partially_filled', null],
+    ['a gtc order done for the day (not settled): kept', held, false, 'done_for_day', null],
+    ['no claim: nothing', null, true, 'filled', null],
+  ] as const)('exposureClaimToRelease: %s', (_case, exposureClaim, settled, status, expected) => {
+    expect(exposureClaimToRelease({ exposureClaim, settled, status })).toEqual(expected);
   });
 });
 
@@ -177,4 +233,29 @@ test('15c3-5(c)(1)(ii) modify rate: the refusal cites the limit and the policy v
     policy_version: 3,
     policy_scope: 'account',
   });
+});
+
+test("15c3-5(c)(1)(i) a replacement holds its original order's firm open-exposure claim (given back when it settles)", () => {
+  const book = new OrderBook();
+  const claim = { id: 'o1', cents: 100_000 };
+  const order = spec({ side: 'buy', qty: '10', type: 'limit', limit_price: '100' });
+  expect(
+    book.run('o1', { type: 'submit', orderId: 'o1', accountId: 'a', order, exposureClaim: claim }).ok,
+  ).toBe(true);
+  expect(book.state('o1').exposureClaim).toEqual(claim);
+  book.run('o1', { type: 'accept', venueOrderId: 'v1' });
+  book.run('o1', {
+    type: 'requestReplace',
+    replacementOrderId: 'o2',
+    changes: { limitPrice: '99' },
+    requestedBy: 'bot',
+  });
+  book.run('o1', { type: 'confirmReplace' });
+  const [original, replacement] = [book.state('o1'), book.state('o2')];
+  expect([statusOf(original), replacement.exposureClaim]).toEqual(['replaced', claim]);
+  const releaseOf = (s: typeof original) =>
+    exposureClaimToRelease({ exposureClaim: s.exposureClaim, settled: isSettled(s), status: statusOf(s) });
+  expect([releaseOf(original), releaseOf(replacement)]).toEqual([null, null]);
+  book.run('o2', { type: 'confirmCancel' });
+  expect(releaseOf(book.state('o2'))).toEqual(claim);
 });

@@ -459,3 +459,69 @@ it('aggregate limits in a versioned policy: per-symbol size, daily notional and 
     modifies_per_second: null,
   });
 });
+
+it('the firm’s open exposure in its policy: open orders hold their notional until they settle, a replacement keeps its original’s, an order beyond the rest is refused citing the firm policy', async () => {
+  const firmPolicy = (openExposure: string | null) =>
+    operator.expect<Json>(200, 'PUT', '/v1/limits-policy', {
+      daily_notional: null,
+      open_exposure: openExposure,
+      modifies_per_second: null,
+    });
+  const restingBuy = (qty: string) => ({
+    symbol: SYMBOL,
+    qty,
+    side: 'buy',
+    type: 'limit',
+    limit_price: '19.00',
+    time_in_force: 'day',
+  });
+  const firm = await firmPolicy('1000');
+  try {
+    // 380 + 570 = 950 open, within 1,000.
+    const first = await trader.submit(restingBuy('20'));
+    const second = await trader.submit(restingBuy('30'));
+    await trader.untilStatus(first.id, 'new', 30_000);
+    await trader.untilStatus(second.id, 'new', 30_000);
+    // A replacement holds its original's claim: nothing more is claimed, nothing given back.
+    const replacement = await trader.replace(first.id, { limit_price: '18.50' });
+    await trader.untilStatus(replacement.id, 'new', 30_000);
+
+    // 95 more would make 1,045: refused, citing the firm's policy and both totals.
+    const over = await trader.request<Json>('POST', '/v2/orders', restingBuy('5'));
+    expect([over.status, over.body.code]).toEqual([403, 40310000]);
+    expect(over.body.refusals).toEqual([
+      expect.objectContaining({ rule: 'open_exposure', policy_scope: 'firm', policy_version: firm.version }),
+    ]);
+    expect(over.body.message).toContain(
+      "open_exposure: order notional 95.00 plus the firm's open orders 950.00 exceeds the firm's limit 1000",
+    );
+
+    // The second order canceled gives its 570 back once it settles: the same order now fits.
+    await trader.cancel(second.id);
+    await trader.untilStatus(second.id, 'canceled', 30_000);
+    const fits = await eventually(async () => {
+      const r = await trader.request<Json>('POST', '/v2/orders', restingBuy('5'));
+      if (r.status !== 200) throw new Error(`${r.status} ${JSON.stringify(r.body)}`);
+      return r.body as { id: string };
+    }, 30_000);
+    // Concurrent orders cannot both take the last room: 475 open, room 525; six orders of 93.50 to
+    // 94.75 at once (prices apart: not twins under the duplicate rule): any five fit, all six do not.
+    const prices = ['18.95', '18.90', '18.85', '18.80', '18.75', '18.70'];
+    const burst = await Promise.all(
+      prices.map((limit_price) =>
+        trader.request<Json>('POST', '/v2/orders', { ...restingBuy('5'), limit_price }),
+      ),
+    );
+    const refused = burst.filter((r) => r.status !== 200);
+    expect(refused.map((r) => [r.status, (r.body.refusals as Json[] | undefined)?.[0]?.rule])).toEqual([
+      [403, 'open_exposure'],
+    ]);
+    const placed = burst.filter((r) => r.status === 200).map((r) => (r.body as { id: string }).id);
+    for (const id of [replacement.id, fits.id, ...placed]) {
+      await trader.cancel(id);
+      await trader.untilStatus(id, 'canceled', 30_000);
+    }
+  } finally {
+    await firmPolicy(null);
+  }
+});

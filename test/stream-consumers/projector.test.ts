@@ -5,6 +5,8 @@ import {
   PutCommand,
   type PutCommandInput,
   QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
@@ -332,5 +334,102 @@ describe('projector', () => {
         { numRuns: 60 },
       );
     });
+  });
+});
+
+describe('the firm open-exposure claim given back when the order settles (issue 16, 15c3-5(c)(1)(i))', () => {
+  const claim = { id: 'o1', cents: 10_000 };
+  /** The claims table: the claim item is the token; a second release finds it gone. */
+  function claims(present: boolean) {
+    const state = { present, released: 0 };
+    ddb.on(TransactWriteCommand).callsFake((input: TransactWriteCommandInput) => {
+      const [del, add] = input.TransactItems ?? [];
+      expect(del?.Delete?.Key).toEqual({ id: 'open-exposure#claim#o1' });
+      expect(add?.Update?.Key).toEqual({ id: 'open-exposure#firm' });
+      if (!state.present)
+        throw Object.assign(new Error('cancelled'), {
+          name: 'TransactionCanceledException',
+          CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+        });
+      state.present = false;
+      state.released -= add?.Update?.ExpressionAttributeValues?.[':release'] as number;
+      return {};
+    });
+    return state;
+  }
+  const withClaims: ProjectorDeps = { ...deps, exposureClaimsTable: 'idempotency' };
+
+  test.each([
+    ['filled', dayOrder, [{ type: 'accept' }, fill('e1', '10')], 10_000],
+    ['canceled', dayOrder, [{ type: 'accept' }, { type: 'confirmCancel' }], 10_000],
+    ['rejected', dayOrder, [{ type: 'reject', reason: 'halted' }], 10_000],
+    ['partially filled: still open, kept', dayOrder, [{ type: 'accept' }, fill('e1', '4')], 0],
+    ['a gtc order done for the day: kept', gtcOrder, [{ type: 'accept' }, { type: 'doneForDay' }], 0],
+    [
+      'replaced: kept for the replacement',
+      gtcOrder,
+      [
+        { type: 'accept' },
+        { type: 'requestReplace', replacementOrderId: 'o2', changes: { qty: '20' }, requestedBy: 'client' },
+        { type: 'confirmReplace' },
+      ],
+      0,
+    ],
+  ] as [string, () => ReturnType<typeof limitOrder>, OrderCommand[], number][])(
+    '%s: given back once, however the records are delivered',
+    async (_case, order, commands, expected) => {
+      const book = new OrderBook();
+      book.run('o1', {
+        type: 'submit',
+        orderId: 'o1',
+        accountId: 'acct-7',
+        order: order(),
+        exposureClaim: claim,
+      });
+      for (const c of commands) expect(book.run('o1', c).ok).toBe(true);
+      const events = eventsOf(book, 'o1');
+      // One record per batch, then the whole stream again (a redelivery), then the last alone.
+      const deliveries = [...events.map((e) => [e]), events, [events.at(-1) as StoredEvent]];
+      await fc.assert(
+        fc.asyncProperty(fc.shuffledSubarray(deliveries, { minLength: 1 }), async (extra) => {
+          ddb.reset();
+          tables(storeOf(book));
+          const table = claims(true);
+          for (const batch of [...deliveries, ...extra])
+            expect((await projectBatch(insertsOf(batch), withClaims)).batchItemFailures).toEqual([]);
+          expect(table.released).toBe(expected);
+        }),
+        { numRuns: 10 },
+      );
+    },
+  );
+
+  test('an order without a claim gives nothing back (no request)', async () => {
+    const book = new OrderBook();
+    book.submit('o1', dayOrder(), 'acct-7');
+    book.run('o1', { type: 'accept' });
+    book.run('o1', fill('e1', '10'));
+    tables(storeOf(book));
+    claims(true);
+    expect((await projectBatch(insertsOf(eventsOf(book, 'o1')), withClaims)).batchItemFailures).toEqual([]);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  test("a failing release fails the order's records (the batch is retried, the release with it)", async () => {
+    const book = new OrderBook();
+    book.run('o1', {
+      type: 'submit',
+      orderId: 'o1',
+      accountId: 'acct-7',
+      order: dayOrder(),
+      exposureClaim: claim,
+    });
+    book.run('o1', { type: 'reject', reason: 'halted' });
+    tables(storeOf(book));
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
+    const r = await projectBatch(insertsOf(eventsOf(book, 'o1')), withClaims);
+    expect(r.batchItemFailures).toHaveLength(1);
   });
 });

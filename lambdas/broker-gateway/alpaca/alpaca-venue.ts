@@ -63,16 +63,21 @@ export class AlpacaBrokerVenue implements Venue {
     this.now = o.now ?? Date.now;
   }
 
-  /** One REST call; the parsed JSON body (null for 204). Never logs or echoes the credentials. */
+  /**
+   * One REST call; the parsed JSON body (null for 204). Never logs or echoes the credentials. The
+   * key pair is the config's (on AWS read from Secrets Manager on the first call of the container:
+   * a failure to read it is a TransientError, and nothing is sent).
+   */
   async call(method: string, path: string, body?: unknown): Promise<unknown> {
     const { config } = this.o;
+    const credentials = await config.credentials();
     let res: Response;
     try {
       res = await this.fetchImpl(`${config.baseUrl}${path}`, {
         method,
         headers: {
-          'APCA-API-KEY-ID': config.keyId,
-          'APCA-API-SECRET-KEY': config.secret(),
+          'APCA-API-KEY-ID': credentials.keyId,
+          'APCA-API-SECRET-KEY': credentials.secret(),
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -116,11 +116,18 @@ export class AlpacaTradeUpdatesListener {
     const ws = new WebSocket(config.streamUrl as string);
     this.socket = ws;
     ws.on('open', () => {
-      ws.send(
-        JSON.stringify({
-          action: 'authenticate',
-          data: { key_id: config.keyId, secret_key: config.secret() },
-        }),
+      config.credentials().then(
+        (c) => {
+          if (ws.readyState !== WebSocket.OPEN) return;
+          ws.send(
+            JSON.stringify({ action: 'authenticate', data: { key_id: c.keyId, secret_key: c.secret() } }),
+          );
+        },
+        (err: unknown) => {
+          // Its message names the venue and the secret, never the value; closing retries with backoff.
+          this.log(`no credentials for the stream: ${(err as Error).message}`);
+          ws.close();
+        },
       );
     });
     ws.on('message', (raw) => this.onFrame(ws, raw.toString()));

@@ -195,7 +195,7 @@ describe('AlpacaBrokerVenue against an Alpaca-compatible REST API', () => {
 });
 
 describe('credentials are never logged or serialised', () => {
-  test('the parsed config shows no secret (JSON, inspect, String)', () => {
+  test('the parsed config shows no secret (JSON, inspect, String)', async () => {
     const [config] = parseAlpacaVenues(CONFIG_TEXT);
     const { inspect } = require('node:util') as typeof import('node:util');
     for (const text of [
@@ -204,7 +204,10 @@ describe('credentials are never logged or serialised', () => {
       String(Object.values(config ?? {})),
     ])
       expect(text).not.toContain(SECRET);
-    expect(config?.secret()).toBe(SECRET);
+    const credentials = await config?.credentials();
+    for (const text of [JSON.stringify(credentials), inspect(credentials, { depth: 5 })])
+      expect(text).not.toContain(SECRET);
+    expect(credentials?.secret()).toBe(SECRET);
   });
 
   test('a malformed OMS_ALPACA_VENUES names the field and does not echo the secret', () => {

@@ -5,11 +5,16 @@
  */
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { containerSecretCredentials } from '../../../lambdas/broker-gateway/alpaca/alpaca-hosted-session.js';
 import { AlpacaBrokerVenue } from '../../../lambdas/broker-gateway/alpaca/alpaca-venue.js';
 import type { AlpacaOrderJson } from '../../../lambdas/broker-gateway/alpaca/mapping.js';
 import { AlpacaTradeUpdatesListener } from '../../../lambdas/broker-gateway/alpaca/stream-listener.js';
 import type { ExecutionReport } from '../../../lambdas/broker-gateway/execution-report.js';
-import { parseAlpacaVenues } from '../../../lambdas/platform/alpaca-venues.js';
+import {
+  type AlpacaVenueConfig,
+  alpacaVenuesFromEnv,
+  parseAlpacaVenues,
+} from '../../../lambdas/platform/alpaca-venues.js';
 import { FakeBroker } from './fake-broker.js';
 
 const SECRET = 'stream-secret-xyz';
@@ -57,19 +62,22 @@ afterEach(async () => {
   await new Promise((r) => server.close(r));
 });
 
-function start(broker: FakeBroker, logs: string[]) {
-  const { port } = server.address() as AddressInfo;
-  const [config] = parseAlpacaVenues(
-    JSON.stringify([
-      {
-        name: 'ALPX',
-        baseUrl: 'http://broker.test',
-        streamUrl: `ws://127.0.0.1:${port}`,
-        keyId: 'KEY1',
-        secret: SECRET,
-      },
-    ]),
-  );
+const streamUrl = () => `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+function start(broker: FakeBroker, logs: string[], configured?: AlpacaVenueConfig) {
+  const [config] = configured
+    ? [configured]
+    : parseAlpacaVenues(
+        JSON.stringify([
+          {
+            name: 'ALPX',
+            baseUrl: 'http://broker.test',
+            streamUrl: streamUrl(),
+            keyId: 'KEY1',
+            secret: SECRET,
+          },
+        ]),
+      );
   const reports: ExecutionReport[] = [];
   const publish = async (rs: readonly ExecutionReport[]) => {
     reports.push(...rs);
@@ -187,4 +195,42 @@ test('an order placed long before a gap and canceled during it is reported cance
   const before = asked();
   await listener?.catchUp();
   expect(asked()).toBe(before);
+});
+
+describe('on AWS (the host reads the key pair from its container secrets)', () => {
+  const awsEnv = (secrets: Record<string, string>) => ({
+    OMS_ALPACA_VENUES: JSON.stringify([
+      {
+        name: 'ALPX',
+        baseUrl: 'http://broker.test',
+        streamUrl: streamUrl(),
+        secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:alpaca-AbCdEf',
+      },
+    ]),
+    ...secrets,
+  });
+
+  test('the stream authenticates with them', async () => {
+    const env = awsEnv({ OMS_ALPACA_KEY_ID_ALPX: 'KEY1', OMS_ALPACA_SECRET_ALPX: SECRET });
+    const [config] = alpacaVenuesFromEnv(env, containerSecretCredentials(env));
+    const logs: string[] = [];
+    start(new FakeBroker(), logs, config);
+    await until(() => listener?.listening === true, 'listening');
+    expect(frames[0]).toEqual({ action: 'authenticate', data: { key_id: 'KEY1', secret_key: SECRET } });
+    expect(logs.join('\n')).not.toContain(SECRET);
+  });
+
+  test('without them: nothing is sent, the missing names are logged (never a value), and it retries', async () => {
+    const env = awsEnv({ OMS_ALPACA_KEY_ID_ALPX: 'KEY1' });
+    const [config] = alpacaVenuesFromEnv(env, containerSecretCredentials(env));
+    const logs: string[] = [];
+    start(new FakeBroker(), logs, config);
+    await until(
+      () => logs.filter((l) => /no credentials for the stream/.test(l)).length >= 2,
+      'two attempts',
+    );
+    expect(frames).toEqual([]);
+    expect(logs.join('\n')).toMatch(/OMS_ALPACA_SECRET_ALPX not set/);
+    expect(listener?.listening).toBe(false);
+  });
 });
