@@ -48,13 +48,7 @@ module.exports = {
       displayName: 'e2e',
       roots: ['<rootDir>/test/e2e', '<rootDir>/test/dashboard'],
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts', '<rootDir>/test/dashboard/dashboard-page.test.ts'],
-      // The Alpaca broker e2e starts two local modes of its own, one after the other (4-5 minutes on
-      // 2 cores): outside `npm test` until it fits the suite's 10 minutes; `npm run test:alpaca-broker`
-      // (OMS_E2E_ALPACA_BROKER=1) runs it (issue 17, docs/venues.md).
-      testPathIgnorePatterns: [
-        '/node_modules/',
-        ...(process.env.OMS_E2E_ALPACA_BROKER === '1' ? [] : ['<rootDir>/test/e2e/alpaca-broker.test.ts']),
-      ],
+      testPathIgnorePatterns: ['/node_modules/'],
       // Files sharing the one local mode run one at a time; files with their own run alongside.
       testEnvironment: '<rootDir>/test/e2e/environment.js',
       globalSetup: '<rootDir>/test/e2e/global-setup.js',

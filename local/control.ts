@@ -25,6 +25,12 @@
  *                                    e.g. EventsPortfolioManagerQueue), bodies parsed, not received
  *   POST /local/regulatory-export?date=  the day's CAT-shaped export into the audit directory, and
  *   POST /local/regulatory-export/verify?date=&dir=  its verification (local/regulatory-export.ts)
+ *   POST /local/stream/disconnect   {"account_id"?, "hold"?}: drops the trade_updates connections (those
+ *                                   listening for the account, else every one) as a network failure
+ *                                   would; `hold: true` refuses new ones (HTTP 503) until
+ *   POST /local/stream/resume       accepts connections again
+ *   GET /local/stream?account_id=   `{holding, connections, listening}`: the open connections, and
+ *                                   those listening for the account (its listeners item)
  *   GET /local/health
  * Quotes and venue settings live where the simulated venue reads them (DynamoDB), written with
  * the venue's own validation, and assets where the market data port reads them, written as an
@@ -64,6 +70,7 @@ import {
 import { type ApiScope, apiKeyItem } from '../lambdas/orders/accounts.js';
 import { borrowDeskPk } from '../lambdas/orders/borrow-desk.js';
 import { strategyItemFromInput } from '../lambdas/orders/strategies.js';
+import { listenersPk } from '../lambdas/orders/trade-update-stream.js';
 import {
   assetFromItem,
   assetToItem,
@@ -80,6 +87,7 @@ import { type LocalExportDeps, localRegulatoryExport } from './regulatory-export
 import type { LocalQueues } from './sqs.js';
 import type { LocalStepFunctions } from './step-functions.js';
 import type { LocalTopology } from './types.js';
+import type { LocalWebSocketApi } from './websocket-api.js';
 
 export interface ControlRequest {
   readonly method: string;
@@ -102,6 +110,8 @@ export interface LocalControlDeps {
   readonly eventBridge: LocalEventBridge;
   /** The queues, for `GET /local/queues/{name}` (absent: the route answers 404). */
   readonly queues?: Pick<LocalQueues, 'messages'>;
+  /** The trade_updates WebSocket stage, for `/local/stream` (absent: its routes answer 404). */
+  readonly stream?: Pick<LocalWebSocketApi, 'connectionIds' | 'drop' | 'hold' | 'holding'>;
   /** The CAT-shaped export's reporter and directory (absent: its routes answer 404). */
   readonly regulatoryExport?: Pick<LocalExportDeps, 'reporterImid' | 'auditDir'>;
 }
@@ -212,6 +222,19 @@ export function createLocalControl(deps: LocalControlDeps) {
   const accountsTable = () => tableFor(deps.topology, 'ACCOUNTS_TABLE');
   const venueTable = tableFor(deps.topology, 'VENUE_ORDERS_TABLE');
   const assetsTable = tableFor(deps.topology, 'ASSETS_TABLE');
+  /** The open connections listening for the account (the trade stream's listeners item). */
+  async function listenersOf(accountId: string): Promise<string[]> {
+    const got = await deps.doc.send(
+      new GetCommand({
+        TableName: tableFor(deps.topology, 'TRADE_STREAM_TABLE'),
+        Key: { pk: listenersPk(accountId), sk: 0 },
+        ConsistentRead: true,
+      }),
+    );
+    const listed = Object.keys((got.Item?.listeners ?? {}) as Record<string, unknown>);
+    const open = new Set(deps.stream?.connectionIds() ?? []);
+    return listed.filter((c) => open.has(c));
+  }
   // An order's workflow is named by its id in one of the state machines (its lifecycle, or the
   // schedule of an algorithmic parent).
   const stateMachines = deps.topology.stateMachines;
@@ -548,6 +571,45 @@ export function createLocalControl(deps: LocalControlDeps) {
           new URLSearchParams(req.rawQueryString),
         );
         return json(out.status, out.body);
+      }
+      case 'GET stream':
+      case 'POST stream/{id}': {
+        const stream = deps.stream;
+        if (stream === undefined || (id !== undefined && id !== 'disconnect' && id !== 'resume'))
+          return problem(404, 'not_found', `no local control route ${req.method} ${req.path.slice(0, 200)}`);
+        let accountId: string | undefined;
+        let hold: boolean | undefined;
+        if (id === 'disconnect') {
+          const body: ReturnType<typeof parseJson> =
+            req.body.length === 0 ? { ok: true, value: {} } : parseJson(req.body);
+          if (!body.ok) return problem(400, 'invalid_body', 'body: must be a JSON object');
+          const { account_id, hold: h, ...rest } = body.value;
+          const unknown = Object.keys(rest)[0];
+          if (unknown !== undefined)
+            return problem(400, 'invalid_body', `${unknown}: is not a setting (account_id, hold)`);
+          if (account_id !== undefined && (typeof account_id !== 'string' || account_id === ''))
+            return problem(400, 'invalid_body', 'account_id: must be a non-empty string');
+          if (h !== undefined && typeof h !== 'boolean')
+            return problem(400, 'invalid_body', 'hold: must be true or false');
+          accountId = account_id;
+          hold = h;
+        } else if (id === undefined) {
+          const q = new URLSearchParams(req.rawQueryString).get('account_id');
+          accountId = q === null || q === '' ? undefined : q;
+        }
+        const listening = accountId === undefined ? undefined : await listenersOf(accountId);
+        if (id === 'resume') stream.hold(false);
+        if (id === 'disconnect') {
+          // Held first: a client reconnecting at once is refused, not let back in.
+          if (hold === true) stream.hold(true);
+          const dropped = stream.drop(listening);
+          return json(200, { dropped, holding: stream.holding });
+        }
+        return json(200, {
+          holding: stream.holding,
+          connections: stream.connectionIds().length,
+          ...(listening === undefined ? {} : { listening }),
+        });
       }
       case 'GET events': {
         const orderId = new URLSearchParams(req.rawQueryString).get('order_id') ?? undefined;

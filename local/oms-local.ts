@@ -446,6 +446,7 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       stepFunctions,
       eventBridge,
       queues,
+      ...(streamApi === undefined ? {} : { stream: streamApi }),
       regulatoryExport: { reporterImid: envValue(topology, 'CAT_REPORTER_IMID'), auditDir },
     });
     const httpApi = new LocalHttpApi(

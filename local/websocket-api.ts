@@ -27,6 +27,9 @@
  *   `GoneException` (header `x-amzn-ErrorType`, body `{"message"}`), which the SDK throws as
  *   `GoneException`. Requests are not signature-checked.
  * - Connection ids look like API Gateway's (12 random bytes, base64).
+ * - Local mode only (no API Gateway call does it): `drop` ends connections as a network failure
+ *   would (no close frame; `$disconnect` still runs) and `hold` refuses new ones with HTTP 503
+ *   until released (`POST /local/stream/disconnect`, `POST /local/stream/resume`).
  */
 import { isUtf8 } from 'node:buffer';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -79,6 +82,8 @@ export class LocalWebSocketApi {
   private readonly routes: Map<string, string>;
   private readonly selectField: string | null;
   readonly stage: string;
+  /** Local mode's control (`POST /local/stream/disconnect` with `hold`): new connections refused. */
+  private held = false;
 
   constructor(
     readonly spec: WebSocketApiSpec,
@@ -140,6 +145,11 @@ export class LocalWebSocketApi {
 
   /** The HTTP server's `upgrade` for this API: `$connect`, then the WebSocket. */
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    if (this.held) {
+      // Held down by local mode's control: the endpoint is unreachable, as during a network outage.
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const id = randomBytes(12).toString('base64');
     const base = {
@@ -304,6 +314,38 @@ export class LocalWebSocketApi {
           body: JSON.stringify({ message: `method ${method} is not supported` }),
         };
     }
+  }
+
+  /** The ids of the connections open now. */
+  connectionIds(): string[] {
+    return [...this.connections.values()]
+      .filter((c) => !c.closed && c.socket.readyState === WebSocket.OPEN)
+      .map((c) => c.id);
+  }
+
+  /**
+   * Drops the connections named (every open one when none are named) as a network failure would:
+   * the TCP connection ends without a close frame; each still gets its `$disconnect`. The number
+   * dropped. Local mode's control (`POST /local/stream/disconnect`); API Gateway has no such call.
+   */
+  drop(connectionIds?: readonly string[]): number {
+    let dropped = 0;
+    for (const c of this.connections.values()) {
+      if (c.closed || c.socket.readyState !== WebSocket.OPEN) continue;
+      if (connectionIds !== undefined && !connectionIds.includes(c.id)) continue;
+      c.socket.terminate();
+      dropped++;
+    }
+    return dropped;
+  }
+
+  /** While held, every new connection is refused (HTTP 503) before `$connect`. */
+  hold(held: boolean): void {
+    this.held = held;
+  }
+
+  get holding(): boolean {
+    return this.held;
   }
 
   /** Closes every connection (each gets its `$disconnect`) and waits for those invocations. */

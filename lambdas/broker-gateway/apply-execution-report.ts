@@ -27,7 +27,9 @@
  *   whose CumQty is ahead of the fills applied (a cancel must not close the order before its
  *   fills, or they would be quarantined).
  * - `replaced`: after `OrderReplaced`, the replacement's opening events (core `openReplacement`)
- *   are appended to its own stream; an `AppendConflict` there means it is already open.
+ *   are appended to its own stream; an `AppendConflict` there means it is already open. The
+ *   replacement works under the replaced order's venue id, or under `replacementVenueOrderId` when
+ *   the report gives one (a venue that books the replacement as an order of its own: Alpaca).
  * - Trust (issue 16): a report from the bus is applied only when its event's source is the broker
  *   gateway's (`stockbot.venue`), and it names the venue the OMS sent the order to and the venue's
  *   own id of the order (core bus-trust.ts `executionReportRefusal`, decided on the state the report
@@ -63,7 +65,7 @@ import {
   LIVE_EXEC_TYPES,
 } from './execution-report.js';
 import type { Venue } from './venue.js';
-import { eventStore, simulatedVenue } from './wiring.js';
+import { eventStore, venueFor } from './wiring.js';
 
 const idempotencyTable = () => requiredEnv(ENV.idempotencyTable);
 
@@ -142,8 +144,8 @@ const orphaned = (s: OrderState | undefined): boolean =>
 export type BatchStates = Map<string, OrderState>;
 
 /**
- * Applies one report. `venue` (the deployed handler's, built only when needed) is sent a cancel
- * when a report says an order the OMS has closed is live at the venue. `states`: the state an
+ * Applies one report. `venue` (the deployed handler's: the reporting venue, built only when
+ * needed) is sent a cancel when a report says an order the OMS has closed is live at the venue. `states`: the state an
  * earlier report of the batch left the order in, if any, and where this one leaves it.
  */
 export async function applyReport(
@@ -187,10 +189,16 @@ export async function applyReport(
     outcome = 'ignored';
   }
   if (result.state !== undefined) states?.set(orderId, result.state);
-  if (venue !== undefined && LIVE_EXEC_TYPES.has(report.execType) && orphaned(result.state)) {
+  if (
+    venue !== undefined &&
+    outcome !== 'already_applied' &&
+    LIVE_EXEC_TYPES.has(report.execType) &&
+    orphaned(result.state)
+  ) {
     // The venue holds an order the OMS has closed (a submission that reached a venue after its
     // cancel's `unknown_order`, or after an expiry): cancel it there. Idempotent at the venue; its
-    // answers are no-ops for the closed order.
+    // answers are no-ops for the closed order. A report applied before (a fill repeated by a
+    // broker's REST catch-up after the order closed) says nothing new: nothing is sent.
     logger.warn('order live at the venue but closed at the OMS: canceling it there', {
       orderId,
       execId,
@@ -199,7 +207,7 @@ export async function applyReport(
     await venue().cancel(orderId, 'closed_at_oms');
   }
   if (report.execType === 'replaced' && result.state?.phase === 'replaced') {
-    await openReplacementStream(store, result.state, execId, now);
+    await openReplacementStream(store, result.state, execId, now, report.replacementVenueOrderId);
   }
   return outcome;
 }
@@ -270,8 +278,15 @@ async function openReplacementStream(
   replaced: OrderState,
   execId: string,
   now: () => number,
+  venueOrderId: string | undefined,
 ): Promise<void> {
-  const { events, meta, claim } = replacementOpening(replaced, execId, now(), idempotencyTable());
+  const { events, meta, claim } = replacementOpening(
+    replaced,
+    execId,
+    now(),
+    idempotencyTable(),
+    venueOrderId,
+  );
   const replacementId = replaced.replacedBy as string;
   try {
     await store.append(events, meta, [claim]);
@@ -300,7 +315,15 @@ async function applyLogged(
 ): Promise<ApplyOutcome> {
   logger.appendKeys({ orderId: report.orderId, execId: report.execId });
   try {
-    const outcome = await applyReport(eventStore(), report, Date.now, simulatedVenue, states, origin);
+    // A cancel for an order live at its venue but closed here goes to the venue that reported it.
+    const outcome = await applyReport(
+      eventStore(),
+      report,
+      Date.now,
+      () => venueFor(report.venue),
+      states,
+      origin,
+    );
     logger.info('execution report processed', { execType: report.execType, outcome });
     return outcome;
   } finally {

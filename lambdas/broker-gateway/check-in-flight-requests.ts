@@ -81,6 +81,7 @@ function missedReport(
   execType: 'canceled' | 'replaced' | 'expired',
   cumQty: string,
   at: string,
+  replacedBy?: string,
 ): ExecutionReport {
   return {
     venue,
@@ -90,6 +91,7 @@ function missedReport(
     execType,
     cumQty,
     transactTime: at,
+    ...(execType === 'replaced' && replacedBy !== undefined ? { replacementVenueOrderId: replacedBy } : {}),
   };
 }
 
@@ -125,6 +127,7 @@ export async function resolveInFlightRequest(
           resolution.execType,
           status?.filledQty ?? '0',
           new Date(now).toISOString(),
+          status?.replacedBy,
         );
         await applyReport(deps.store, report, deps.now);
         return 'apply';

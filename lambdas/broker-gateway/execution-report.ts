@@ -41,8 +41,14 @@ export const executionReportSchema = z
     venue: z.string().check(z.minLength(1)),
     /** The OMS order id (FIX ClOrdID); for a replace, the order being replaced (OrigClOrdID). */
     orderId: z.string().check(z.minLength(1)),
-    /** The venue's own id for the order (FIX OrderID); stable across a replace. */
+    /**
+     * The venue's own id for the order (FIX OrderID); stable across a replace at a FIX venue. A
+     * venue that books the replacement as an order of its own (an Alpaca PATCH) names its id with
+     * `replaced` (`replacementVenueOrderId`), and the replacement's reports carry that one.
+     */
     venueOrderId: z.string().check(z.minLength(1)),
+    /** With `replaced`: the replacement's own venue id, when the venue gave it one (Alpaca). */
+    replacementVenueOrderId: z.optional(z.string().check(z.minLength(1))),
     /** `<orderId>:<n>`: unique per report, the same on redelivery. */
     execId: z.string().check(z.minLength(1)),
     execType: z.enum(EXEC_TYPES),

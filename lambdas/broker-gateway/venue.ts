@@ -51,6 +51,8 @@ export interface VenueOrderStatusReport {
   /** FIX AvgPx; null before a fill. */
   readonly avgPrice: string | null;
   readonly updatedAt: string;
+  /** A replaced order's replacement as the venue knows it (its own id), when it has one (Alpaca). */
+  readonly replacedBy?: string;
 }
 
 /** One execution (a fill) as the venue recorded it: what reconciliation compares with the OMS. */

@@ -1172,8 +1172,13 @@ function submittedEvent(
  * The replacement's opening events, once the venue confirmed the replace of `replaced`: the new
  * order carries the old one's fills (FIX CumQty spans the chain) and works at once. A new qty at
  * or below what has filled becomes the filled qty, so the replacement is filled (FIX D11, D12).
+ * `venueOrderId`: the replacement's own id at the venue, when the venue gave it one.
  */
-export function openReplacement(replaced: OrderState, now: number): readonly OrderEvent[] {
+export function openReplacement(
+  replaced: OrderState,
+  now: number,
+  venueOrderId?: string,
+): readonly OrderEvent[] {
   if (replaced.phase !== 'replaced' || replaced.replacedBy === null || replaced.replacementChanges === null) {
     throw new Error(`order ${replaced.orderId} has not been replaced`);
   }
@@ -1206,7 +1211,10 @@ export function openReplacement(replaced: OrderState, now: number): readonly Ord
   // An armed stop was never at the venue: its replacement is armed in its turn (the OMS replaced it).
   const armedFor = replaced.armedFor !== null && !replaced.triggered ? replaced.armedFor : null;
   if (armedFor !== null) opening.push(follows('OrderArmed', { venue: armedFor }));
-  else opening.push(follows('OrderAccepted', { venueOrderId: replaced.venueOrderId }));
+  // The venue's id of the order: the replaced order's (FIX: the venue order continues under the new
+  // ClOrdID), unless the venue booked the replacement under an id of its own (`venueOrderId`: an
+  // Alpaca PATCH makes a new order), which its reports then name.
+  else opening.push(follows('OrderAccepted', { venueOrderId: venueOrderId ?? replaced.venueOrderId }));
   // A trailing stop keeps trailing from the mark it reached.
   if (replaced.hwm !== null && spec.type === 'trailing_stop' && !replaced.triggered)
     opening.push(follows('OrderTrailMoved', { hwm: replaced.hwm }));

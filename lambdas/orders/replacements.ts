@@ -44,8 +44,10 @@ export function replacementOpening(
   causationId: string,
   now: number,
   idempotencyTable: string,
+  /** The replacement's own venue id, when the venue gave it one (core `openReplacement`). */
+  venueOrderId?: string,
 ): ReplacementOpening {
-  const events = openReplacement(replaced, now);
+  const events = openReplacement(replaced, now, venueOrderId);
   const opening = events[0] as OrderSubmitted;
   const replacementId = replaced.replacedBy as string;
   const groupId = replaced.contingency?.groupId;

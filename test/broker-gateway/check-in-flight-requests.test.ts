@@ -160,6 +160,21 @@ describe('resolveInFlightRequest', () => {
     expect((await state('o1')).seq).toBe(seq);
   });
 
+  test('the venue replaced it under an id of its own (Alpaca): the replacement opens under that id', async () => {
+    await working('o1', 'replace');
+    const v = fakeVenue('replaced');
+    const venue = {
+      ...v.venue,
+      orderStatus: async (id: string) => ({
+        ...((await v.venue.orderStatus(id)) as VenueOrderStatusReport),
+        replacedBy: 'v-new',
+      }),
+    };
+    expect(await resolveInFlightRequest(deps(venue, T0 + 1000 + THRESHOLD), 'o1')).toBe('apply');
+    expect(await state('o1-r')).toMatchObject({ venueOrderId: 'v-new' });
+    expect((await state('o1')).venueOrderId).toBe('v-o1');
+  });
+
   test('a venue that fails the status query: counted as failed, nothing changes', async () => {
     await working('o1', 'cancel');
     const v = fakeVenue('open');

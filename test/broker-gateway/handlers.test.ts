@@ -177,6 +177,36 @@ describe('cancel before the venue acknowledged (issue 11, 1.2): the order ends c
     expect(statusOf((await stateOf('o-1')) as never)).toBe('canceled');
   });
 
+  test('an order closed at the OMS that a venue other than the primary acknowledges late is canceled at THAT venue', async () => {
+    await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+    await command('o-1', { type: 'requestCancel', requestedBy: 'client-key' });
+    await forwardToVenue(await lastOmsEvent('o-1'));
+    for (const r of bus.take<ExecutionReport>()) await apply(r);
+    expect(statusOf((await stateOf('o-1')) as never)).toBe('canceled');
+    // SIMY acknowledges the order (a venue that booked it anyway): the cancel goes to SIMY, not the
+    // primary (the book item forgotten, so the venue asked answers, naming itself).
+    db.tables.get('venue')?.delete('o-1');
+    db.put({ TableName: 'market', Item: { symbol: VENUE_HEALTH_KEY, 'down#SIMZ': true } });
+    const ack = report('o-1:5', 'new', { venue: 'SIMY', venueOrderId: 'SIMY-o-1' });
+    expect(await apply(ack)).toBe('ignored');
+    const answers = bus.take<ExecutionReport>();
+    expect(answers.length).toBeGreaterThan(0);
+    expect(new Set(answers.map((r) => r.venue))).toEqual(new Set(['SIMY']));
+  });
+
+  test('a fill report delivered again after the order was canceled (a catch-up repeats it) sends the venue nothing', async () => {
+    await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+    await submitToVenue({ orderId: 'o-1', venue: 'SIMX' });
+    const fill = report('o-1:9', 'fill', { lastQty: '5', lastPx: '9', cumQty: '5' });
+    for (const r of bus.take<ExecutionReport>()) await apply(r);
+    expect(await apply(fill)).toBe('applied');
+    await command('o-1', { type: 'requestCancel', requestedBy: 'client' });
+    expect(await apply(report('o-1:10', 'canceled', { cumQty: '5' }))).toBe('applied');
+    bus.take();
+    expect(await apply(fill)).not.toBe('applied');
+    expect(bus.take()).toEqual([]);
+  });
+
   test("the OMS's own cancel after a failed submission (exception path): unknown_order still rejects", async () => {
     await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
     await command('o-1', { type: 'requestCancel', requestedBy: 'oms' });
@@ -255,6 +285,32 @@ test('replace: replaced opens the replacement once; its fills wait for it', asyn
   expect(r1?.filledQty).toBe(nanos('200'));
   expect(db.get('venue', { orderId: 'r-1' })).toMatchObject({ filledQty: '200', status: 'open' });
   expect((await store.load('r-1'))[0]).toMatchObject({ causationId: 'o-1:4', data: { replaces: 'o-1' } });
+});
+
+test('replace at a venue that books the replacement as an order of its own (an Alpaca PATCH): the replacement works under that venue id, and its reports are applied', async () => {
+  await placeOrder('o-1', { qty: '100', type: 'limit', limit_price: '9' });
+  await submitToVenue({ orderId: 'o-1' });
+  for (const r of bus.take<ExecutionReport>()) await apply(r);
+  await command('o-1', {
+    type: 'requestReplace',
+    replacementOrderId: 'r-1',
+    changes: { qty: '120' },
+    requestedBy: 'client',
+  });
+  expect(await apply(report('o-1:7', 'pending_replace'))).toBe('applied');
+  expect(await apply(report('o-1:8', 'replaced', { replacementVenueOrderId: 'SIMX-new-1' }))).toBe('applied');
+  expect((await stateOf('r-1'))?.venueOrderId).toBe('SIMX-new-1');
+  // The replacement's reports name its own id: applied; one naming the replaced order's id is not its venue's.
+  const own = { orderId: 'r-1', venueOrderId: 'SIMX-new-1' };
+  expect(await apply(report('r-1:1', 'fill', { ...own, lastQty: '20', lastPx: '9', cumQty: '20' }))).toBe(
+    'applied',
+  );
+  expect(
+    await apply(report('r-1:2', 'fill', { orderId: 'r-1', lastQty: '1', lastPx: '9', cumQty: '21' })),
+  ).toBe('refused');
+  await command('r-1', { type: 'requestCancel', requestedBy: 'client' });
+  expect(await apply(report('r-1:3', 'canceled', { ...own, cumQty: '20' }))).toBe('applied');
+  expect(await stateOf('r-1')).toMatchObject({ phase: 'canceled', filledQty: nanos('20') });
 });
 
 test('replace: a replacement whose client order id is taken still opens, without taking the claim', async () => {

@@ -9,6 +9,12 @@
  * and gives it back after its last; the lock is a directory (mkdir is atomic) named after the shared
  * local mode's process, holding the owner's pid so that a lock left by a worker that died is taken
  * over rather than waited on for ever.
+ *
+ * A file with its own local mode that ALSO drives the shared one (the Alpaca broker e2e: its own
+ * local mode routes to the shared one as its broker) takes the lock itself, once its own local
+ * mode is up, with `lockSharedOms()` (harness.ts; the global `omsE2ELockShared` set here): its slow
+ * start does not hold the other files back. The lock is given back at the file's end, or earlier
+ * with `unlockSharedOms()`.
  */
 const { mkdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
@@ -55,19 +61,31 @@ class E2EEnvironment extends TestEnvironment {
     super(config, context);
     this.ownLocalMode = Object.hasOwn(context.docblockPragmas ?? {}, 'own-local-mode');
     this.locked = false;
+    if (this.ownLocalMode) {
+      this.global.omsE2ELockShared = () => this.lock();
+      this.global.omsE2EUnlockShared = () => this.unlock();
+    }
   }
 
-  async setup() {
-    await super.setup();
-    if (this.ownLocalMode) return;
+  async lock() {
+    if (this.locked) return;
     const dir = lockDir();
     while (!tryLock(dir)) await new Promise((r) => setTimeout(r, POLL_MS));
     this.locked = true;
   }
 
-  async teardown() {
+  unlock() {
     if (this.locked) rmSync(lockDir(), { recursive: true, force: true });
     this.locked = false;
+  }
+
+  async setup() {
+    await super.setup();
+    if (!this.ownLocalMode) await this.lock();
+  }
+
+  async teardown() {
+    this.unlock();
     await super.teardown();
   }
 }

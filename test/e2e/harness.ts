@@ -40,6 +40,8 @@ export interface AuditEvent {
   readonly type: string;
   readonly occurred_at: string;
   readonly data: Record<string, unknown>;
+  /** What caused it: an execution report's execId, a request's id. */
+  readonly causation_id?: string;
 }
 
 /** One event as a catch-all rule target receives it (`GET /local/events`). */
@@ -210,9 +212,12 @@ export class OmsHttp {
     await this.expect(200, 'PUT', `/local/market/${symbol}`, { last: quote.ask, ...quote });
   }
 
-  /** Sets the venue's controls (`PUT /local/venues/{venue}`); `{}` restores the defaults. */
-  async venue(settings: { latency_ms?: number; max_fill_qty?: string | null; reject_next?: boolean }) {
-    await this.expect(200, 'PUT', '/local/venues/SIMX', settings);
+  /** Sets a simulated venue's controls (`PUT /local/venues/{venue}`, SIMX unless named); `{}` restores the defaults. */
+  async venue(
+    settings: { latency_ms?: number; max_fill_qty?: string | null; reject_next?: boolean },
+    venue = 'SIMX',
+  ) {
+    await this.expect(200, 'PUT', `/local/venues/${venue}`, settings);
   }
 
   /** Every OMS event of the order the bus delivered (`GET /local/events?order_id=`), in delivery order. */
@@ -474,6 +479,22 @@ export async function startAhead(
     await oms.stop();
     lead = Math.ceil((Date.now() - started) * 1.5) + minLeftMs;
   }
+}
+
+/**
+ * A file with its own local mode (`@own-local-mode`) that also drives the shared one takes the
+ * shared local mode's lock here, once its own is up (environment.js); the lock goes back at the
+ * file's end, or with `unlockSharedOms()`.
+ */
+export async function lockSharedOms(): Promise<void> {
+  const lock = (globalThis as { omsE2ELockShared?: () => Promise<void> }).omsE2ELockShared;
+  if (lock === undefined)
+    throw new Error('lockSharedOms: only a file with @own-local-mode takes the lock itself (environment.js)');
+  await lock();
+}
+
+export function unlockSharedOms(): void {
+  (globalThis as { omsE2EUnlockShared?: () => void }).omsE2EUnlockShared?.();
 }
 
 /** The shared local mode's address (test/e2e/global-setup.js, OMS_E2E_SHARED). */

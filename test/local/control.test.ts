@@ -63,6 +63,9 @@ const HOSTILE: readonly [string, string, string, number, string][] = [
   ['PUT', '/local/assets/%E0%A4%A', '{}', 400, 'invalid_path'],
   ['PUT', '/local/assets/AAPL', 'not json', 400, 'invalid_body'],
   ['GET', '/local/assets', '', 404, 'not_found'],
+  // No stream in these deps: its routes are not there.
+  ['GET', '/local/stream', '', 404, 'not_found'],
+  ['POST', '/local/stream/disconnect', '', 404, 'not_found'],
 ];
 
 describe('/local control: hostile paths answer 4xx {code, message} and change nothing', () => {
@@ -249,4 +252,91 @@ describe('PUT /local/strategies/{id}: a strategy’s entitlement (issue 16)', ()
       expect(puts(sent)).toEqual([]);
     },
   );
+});
+
+describe("/local/stream: drops the trade_updates connections (one account's, or all), holds them down, resumes", () => {
+  function withStream(listeners: Record<string, number>) {
+    const { deps, sent } = fakeDeps();
+    const open = new Set(['c1', 'c2', 'c3']);
+    const calls: string[] = [];
+    let holding = false;
+    const stream = {
+      connectionIds: () => [...open],
+      drop: (ids?: readonly string[]) => {
+        const gone = [...open].filter((c) => ids === undefined || ids.includes(c));
+        for (const c of gone) open.delete(c);
+        calls.push(`drop ${ids === undefined ? '*' : ids.join(',')}`);
+        return gone.length;
+      },
+      hold: (h: boolean) => {
+        holding = h;
+        calls.push(`hold ${h}`);
+      },
+      get holding() {
+        return holding;
+      },
+    };
+    (deps.topology.functions[0] as { environment: Record<string, string> }).environment.TRADE_STREAM_TABLE =
+      'local-stream';
+    (deps.doc as unknown as { send: (c: unknown) => Promise<unknown> }).send = async (command) => {
+      sent.push(command);
+      return { Item: { pk: 'listeners#acct-1', sk: 0, listeners } };
+    };
+    const control = createLocalControl({ ...deps, stream });
+    const call = async (method: string, path: string, body = '', query = '') => {
+      const out = await control.handle({
+        method,
+        path,
+        rawQueryString: query,
+        headers: {},
+        body: Buffer.from(body),
+      });
+      return { status: out.statusCode, body: JSON.parse(out.body.toString('utf8')) };
+    };
+    return { call, calls, sent };
+  }
+
+  it("drops only the account's listeners (closed ones ignored) and holds the stream down until resumed", async () => {
+    const { call, calls, sent } = withStream({ c2: 5, gone: 7 });
+    expect(await call('GET', '/local/stream', '', 'account_id=acct-1')).toEqual({
+      status: 200,
+      body: { holding: false, connections: 3, listening: ['c2'] },
+    });
+    expect((sent[0] as { input: unknown }).input).toMatchObject({
+      TableName: 'local-stream',
+      Key: { pk: 'listeners#acct-1', sk: 0 },
+    });
+    const dropped = await call('POST', '/local/stream/disconnect', '{"account_id":"acct-1","hold":true}');
+    expect(dropped).toEqual({ status: 200, body: { dropped: 1, holding: true } });
+    // Held before the drop: a client reconnecting at once is refused.
+    expect(calls).toEqual(['hold true', 'drop c2']);
+    expect(await call('POST', '/local/stream/resume')).toMatchObject({
+      status: 200,
+      body: { holding: false },
+    });
+    expect(await call('POST', '/local/stream/disconnect')).toEqual({
+      status: 200,
+      body: { dropped: 2, holding: false },
+    });
+  });
+
+  it.each([
+    ['not JSON', 'nope', /^body: /],
+    ['an unknown setting', '{"everyone":true}', /^everyone: /],
+    ['a bad account', '{"account_id":7}', /^account_id: /],
+    ['a bad hold', '{"hold":"yes"}', /^hold: /],
+  ])('%s is 400 naming it, nothing dropped', async (_name, body, message) => {
+    const { call, calls } = withStream({});
+    const out = await call('POST', '/local/stream/disconnect', body);
+    expect(out).toEqual({
+      status: 400,
+      body: { code: 'invalid_body', message: expect.stringMatching(message) },
+    });
+    expect(calls).toEqual([]);
+  });
+
+  it('another action is 404', async () => {
+    const { call } = withStream({});
+    expect((await call('POST', '/local/stream/explode')).status).toBe(404);
+  });
 });

@@ -214,6 +214,41 @@ test.each(CLOSES)('%s: $disconnect once, then posting is GoneException', async (
   ).rejects.toMatchObject({ name: 'GoneException' });
 });
 
+test('drop ends the named connections as a network failure would; hold refuses new ones with 503 until released', async () => {
+  const a = await connect();
+  const b = await connect();
+  expect(api.connectionIds().sort()).toEqual([a.id, b.id].sort());
+  const closes: number[] = [];
+  a.ws.on('close', (code) => closes.push(code));
+  api.hold(true);
+  expect(api.drop([a.id, 'no-such-connection'])).toBe(1);
+  await until(() => closes.length === 1, 'the dropped client closed');
+  // No close frame: the client sees an abnormal closure (1006); $disconnect still runs, once.
+  expect(closes).toEqual([1006]);
+  await until(
+    () => calls.some((c) => c.routeKey === '$disconnect' && c.connectionId === a.id),
+    '$disconnect',
+  );
+  expect(api.connectionIds()).toEqual([b.id]);
+  expect(api.holding).toBe(true);
+  const refused = new WebSocket(url);
+  const status = await new Promise<number>((resolve) =>
+    refused.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)),
+  );
+  expect(status).toBe(503);
+  api.hold(false);
+  const again = await connect();
+  expect(api.drop()).toBe(2);
+  await until(() => api.connectionIds().length === 0, 'every connection dropped');
+  await until(() => calls.filter((c) => c.routeKey === '$disconnect').length === 3, 'three $disconnects');
+  expect(
+    calls
+      .filter((c) => c.routeKey === '$disconnect')
+      .map((c) => c.connectionId)
+      .sort(),
+  ).toEqual([a.id, b.id, again.id].sort());
+});
+
 test("one connection's messages run one at a time, in order; another connection is not held up", async () => {
   let release: () => void = () => undefined;
   const gate = new Promise<void>((r) => {

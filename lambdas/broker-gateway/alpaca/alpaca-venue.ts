@@ -214,16 +214,41 @@ export class AlpacaBrokerVenue implements Venue {
   }
 
   async openOrders(): Promise<VenueOrderStatusReport[]> {
+    return (await this.openOrderJson()).map(statusReportOf);
+  }
+
+  /** The broker's open orders as it lists them (`GET /v2/orders?status=open`, up to 500). */
+  async openOrderJson(): Promise<AlpacaOrderJson[]> {
     const orders = (await this.call(
       'GET',
       '/v2/orders?status=open&limit=500&direction=asc',
     )) as AlpacaOrderJson[];
     for (const o of orders) this.clientIds.set(o.id, o.client_order_id);
-    return orders.map(statusReportOf);
+    return orders;
   }
 
-  /** Orders updated at or after `since` (the polling fallback's "what changed"). */
-  async ordersChangedSince(since: string): Promise<AlpacaOrderJson[]> {
+  /** One order by the broker's id (`GET /v2/orders/{id}`); null when the broker has none. */
+  async orderById(alpacaOrderId: string): Promise<AlpacaOrderJson | null> {
+    try {
+      const order = (await this.call(
+        'GET',
+        `/v2/orders/${encodeURIComponent(alpacaOrderId)}`,
+      )) as AlpacaOrderJson;
+      this.clientIds.set(order.id, order.client_order_id);
+      return order;
+    } catch (err) {
+      if (err instanceof AlpacaRefusal && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * Orders SUBMITTED at or after `since` (`GET /v2/orders?after=`: Alpaca's `after` filters on the
+   * submission time, not on the last change): the polling fallback's orders placed during a gap.
+   * An order placed before and closed during the gap is not among them (the listener asks about
+   * the orders it knew open, stream-listener.ts).
+   */
+  async ordersSubmittedSince(since: string): Promise<AlpacaOrderJson[]> {
     const after = new Date(Date.parse(since) - 1).toISOString();
     const orders = (await this.call(
       'GET',

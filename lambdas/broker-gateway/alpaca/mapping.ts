@@ -128,6 +128,7 @@ export function reportOfTradeUpdate(venue: string, update: AlpacaTradeUpdate): E
     execType,
     execId: `${venue}:${order.id}:${execType}${suffix}`,
     ...(execType === 'rejected' ? { reason: 'venue_rejected' } : {}),
+    ...replacementOf(execType, order),
   };
 }
 
@@ -152,7 +153,19 @@ export function closingReportOfOrder(venue: string, order: AlpacaOrderJson): Exe
     cumQty: canonicalDecimal(order.filled_qty),
     transactTime: order.updated_at,
     ...(execType === 'rejected' ? { reason: 'venue_rejected' } : {}),
+    ...replacementOf(execType, order),
   };
+}
+
+/**
+ * A PATCH makes a new Alpaca order (its own id, `replaces` the old one): the `replaced` report
+ * names it, so the OMS's replacement works under it (its reports carry it, and the applier checks
+ * the venue order id of every report).
+ */
+function replacementOf(execType: ExecType, order: AlpacaOrderJson): { replacementVenueOrderId?: string } {
+  return execType === 'replaced' && typeof order.replaced_by === 'string' && order.replaced_by !== ''
+    ? { replacementVenueOrderId: order.replaced_by }
+    : {};
 }
 
 /** The fill report a FILL activity stands for (REST polling after a gap), given its order. */
@@ -196,6 +209,9 @@ export function statusReportOf(order: AlpacaOrderJson): VenueOrderStatusReport {
     filledQty: canonicalDecimal(order.filled_qty),
     avgPrice: order.filled_avg_price === null ? null : canonicalDecimal(order.filled_avg_price),
     updatedAt: order.updated_at,
+    ...(typeof order.replaced_by === 'string' && order.replaced_by !== ''
+      ? { replacedBy: order.replaced_by }
+      : {}),
   };
 }
 

@@ -4,15 +4,34 @@
  * authenticates, listens to `trade_updates`, maps every message onto an ExecutionReport
  * (mapping.ts) and publishes it. After a disconnect it reconnects with backoff and, once
  * listening again (and every `pollIntervalMs` while it cannot connect), polls REST for what it
- * missed since the last event it saw (less a skew margin): the FILL activities, then the orders
- * changed since, as closing reports (fills first, so no closing report overtakes a fill). A
- * report it sends twice has the same execId: the OMS applies it once.
+ * missed since the last event it saw (less a skew margin): the FILL activities, then the closing
+ * reports of the orders that closed meanwhile (fills first, so no closing report overtakes a
+ * fill). Which orders: those submitted since (Alpaca's `after` filters on the submission time),
+ * and those it knew working (from the stream, and from the open list at the previous poll) that
+ * the broker no longer lists open, each asked for by id: an order placed before the gap and
+ * canceled, expired or replaced during it is reported too. A report it sends twice has the same
+ * execId: the OMS applies it once.
  */
 import WebSocket from 'ws';
 import type { AlpacaVenueConfig } from '../../platform/alpaca-venues.js';
 import type { ExecutionReport } from '../execution-report.js';
 import type { AlpacaBrokerVenue, PublishReports } from './alpaca-venue.js';
-import { type AlpacaTradeUpdate, closingReportOfOrder, reportOfTradeUpdate } from './mapping.js';
+import {
+  type AlpacaOrderJson,
+  type AlpacaTradeUpdate,
+  closingReportOfOrder,
+  reportOfTradeUpdate,
+} from './mapping.js';
+
+/** Alpaca order statuses after which the order does nothing more. */
+const FINAL_STATUSES: ReadonlySet<string> = new Set([
+  'filled',
+  'canceled',
+  'expired',
+  'replaced',
+  'rejected',
+  'done_for_day',
+]);
 
 export interface ListenerOptions {
   readonly venue: AlpacaBrokerVenue;
@@ -36,6 +55,8 @@ export class AlpacaTradeUpdatesListener {
   /** Epoch ms of the newest event seen (or of the start): the catch-up's lower bound. */
   private watermark: number;
   private chain: Promise<void> = Promise.resolve();
+  /** Broker order ids last seen working (stream and polls): asked for by id when they leave the open list. */
+  private readonly working = new Set<string>();
   /** Listening on the stream now. */
   listening = false;
   /** How many catch-ups ran (tests wait on it). */
@@ -151,23 +172,43 @@ export class AlpacaTradeUpdatesListener {
       void this.enqueue(async () => {
         const report = reportOfTradeUpdate(this.o.config.name, update);
         if (report !== null) await this.emit([report]);
+        this.track(update.order);
         const at = Date.parse(update.timestamp);
         if (Number.isFinite(at) && at > this.watermark) this.watermark = at;
       });
     }
   }
 
+  /** Keeps `working` in step with what an order's status says. */
+  private track(order: AlpacaOrderJson): void {
+    if (FINAL_STATUSES.has(order.status)) this.working.delete(order.id);
+    else this.working.add(order.id);
+  }
+
   /** REST polling: the fills and closing states since the watermark, published (fills first). */
   catchUp(): Promise<void> {
     return this.enqueue(async () => {
+      const { venue } = this.o;
       const since = new Date(this.watermark - (this.o.skewMs ?? 5_000)).toISOString();
       const startedAt = (this.o.now ?? Date.now)();
-      const fills = await this.o.venue.fillReportsSince(since);
-      const orders = await this.o.venue.ordersChangedSince(since);
+      const fills = await venue.fillReportsSince(since);
+      const submitted = await venue.ordersSubmittedSince(since);
+      const open = await venue.openOrderJson();
+      // Orders it knew working that are neither open now nor submitted since: closed meanwhile.
+      const listed = new Set([...submitted, ...open].map((o) => o.id));
+      const left: AlpacaOrderJson[] = [];
+      for (const id of this.working) {
+        if (listed.has(id)) continue;
+        const order = await venue.orderById(id);
+        if (order === null) this.working.delete(id);
+        else left.push(order);
+      }
+      const orders = [...submitted, ...left];
       const closing = orders
         .map((o) => closingReportOfOrder(this.o.config.name, o))
         .filter((r): r is ExecutionReport => r !== null);
       await this.emit([...fills, ...closing]);
+      for (const o of [...orders, ...open]) this.track(o);
       this.catchUps += 1;
       if (!this.listening && startedAt > this.watermark) this.watermark = startedAt;
     });

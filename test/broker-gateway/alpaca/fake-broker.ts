@@ -19,6 +19,10 @@ export class FakeBroker {
   /** The next answers to force, by `METHOD path-prefix`. */
   readonly forced: { match: string; status: number; body: unknown }[] = [];
   private seq = 0;
+  /** Each order's submission time (Alpaca's `submitted_at`): what `GET /v2/orders?after=` filters on. */
+  private readonly submittedAt = new Map<string, string>();
+  /** The submission time `add` gives an order unless told. */
+  now = '2026-12-04T15:00:00Z';
 
   private json(status: number, body: unknown): Response {
     return new Response(body === null ? null : JSON.stringify(body), { status });
@@ -50,9 +54,16 @@ export class FakeBroker {
     if (method === 'GET' && path === '/v2/orders') {
       const open = ['new', 'accepted', 'partially_filled', 'pending_cancel'];
       const status = u.searchParams.get('status');
+      // Alpaca's `after`: orders SUBMITTED after it (not changed after it).
+      const after = u.searchParams.get('after');
+      const from = after === null ? Number.NEGATIVE_INFINITY : Date.parse(after);
       return this.json(
         200,
-        this.orders.filter((o) => status !== 'open' || open.includes(o.status)),
+        this.orders.filter(
+          (o) =>
+            (status !== 'open' || open.includes(o.status)) &&
+            Date.parse(this.submittedAt.get(o.id) ?? this.now) > from,
+        ),
       );
     }
     const byId = /^\/v2\/orders\/([^/]+)$/.exec(path);
@@ -88,6 +99,7 @@ export class FakeBroker {
     side: 'buy' | 'sell',
     qty: string | null,
     replaces: string | null = null,
+    submittedAt: string = this.now,
   ) {
     const o: AlpacaOrderJson = {
       id: `alp-${++this.seq}`,
@@ -98,11 +110,12 @@ export class FakeBroker {
       qty,
       filled_qty: '0',
       filled_avg_price: null,
-      updated_at: '2026-12-04T15:00:00Z',
+      updated_at: submittedAt,
       replaces,
       replaced_by: null,
     };
     this.orders.push(o);
+    this.submittedAt.set(o.id, submittedAt);
     return o;
   }
 

@@ -79,6 +79,22 @@ describe('trade_updates event -> ExecutionReport (Alpaca documented events)', ()
     expect(reportOfTradeUpdate(V, update('new', { replaces: 'old-id' }))).toBeNull();
   });
 
+  test("`replaced` names the replacement's own Alpaca id (a PATCH makes a new order), streamed or polled alike", () => {
+    const over = { status: 'replaced', replaced_by: 'alp-new-2' } as const;
+    const streamed = reportOfTradeUpdate(V, update('replaced', over));
+    expect(streamed).toMatchObject({ execType: 'replaced', replacementVenueOrderId: 'alp-new-2' });
+    expect(executionReportSchema.safeParse(streamed).success).toBe(true);
+    expect(closingReportOfOrder(V, order(over))).toMatchObject({
+      execId: streamed?.execId,
+      replacementVenueOrderId: 'alp-new-2',
+    });
+    expect(statusReportOf(order(over)).replacedBy).toBe('alp-new-2');
+    // Only `replaced` carries it.
+    expect(reportOfTradeUpdate(V, update('canceled', { replaced_by: 'alp-new-2' }))).not.toHaveProperty(
+      'replacementVenueOrderId',
+    );
+  });
+
   test('partial_fill -> fill with the execution price/qty, canonical decimals, cumQty', () => {
     expect(reportOfTradeUpdate(V, PARTIAL_FILL)).toEqual({
       venue: V,

@@ -170,6 +170,33 @@ test('a canceled order seen only by the poll is reported canceled once its fills
   expect(kinds.indexOf('fill')).toBeLessThan(kinds.indexOf('canceled'));
 });
 
+test('an order placed long before a gap and canceled during it is reported canceled by the poll', async () => {
+  // Alpaca's `GET /v2/orders?after=` filters on the submission time: an order submitted an hour
+  // before the gap is not among the orders "after" the watermark, though it changed in the gap.
+  const broker = new FakeBroker();
+  const { reports } = start(broker, []);
+  await until(() => listener?.listening === true && (listener?.catchUps ?? 0) >= 1, 'listening');
+  const o = broker.add('oms-old', 'ACME', 'buy', '10', null, '2026-12-04T14:00:00Z');
+  send('new', o);
+  await until(() => reports.some((r) => r.orderId === 'oms-old' && r.execType === 'new'), 'the streamed new');
+  listener?.dropConnection();
+  await until(() => listener?.listening === false, 'disconnected');
+  broker.orders[0] = { ...o, status: 'canceled', updated_at: '2026-12-04T15:00:05Z' };
+  await until(
+    () => reports.some((r) => r.orderId === 'oms-old' && r.execType === 'canceled'),
+    'the canceled report from the poll',
+  );
+  const canceled = reports.filter((r) => r.execType === 'canceled');
+  expect(new Set(canceled.map((r) => r.execId))).toEqual(new Set([`ALPX:${o.id}:canceled`]));
+  // Asked for by id once it left the open list; not asked again once known closed.
+  await until(() => listener?.listening === true, 'reconnected');
+  const asked = () =>
+    broker.calls.filter((c) => c.method === 'GET' && c.path === `/v2/orders/${o.id}`).length;
+  const before = asked();
+  await listener?.catchUp();
+  expect(asked()).toBe(before);
+});
+
 describe('on AWS (the host reads the key pair from its container secrets)', () => {
   const awsEnv = (secrets: Record<string, string>) => ({
     OMS_ALPACA_VENUES: JSON.stringify([
