@@ -21,7 +21,9 @@ import {
   fieldError,
   isClientOrderIdLength,
   isOpen,
+  openReplacement,
   previewPendingReplacement,
+  replay,
   SIDES,
   type Side,
   toAlpacaOrder,
@@ -331,7 +333,8 @@ async function getOrder(orderId: string | undefined, principal: Principal) {
 /**
  * The replacement `replacementOrderId` of a PATCH still awaiting the venue, through its pointer
  * (orders/claims.ts `pendingReplacementId`): as PATCH answered it (status `accepted`) while the
- * request is outstanding; the real order once the venue's `replaced` opened it meanwhile; null
+ * request is outstanding; the real order once the venue's `replaced` opened it meanwhile (as it
+ * opens, in the moment between the original's `OrderReplaced` and the replacement's opening); null
  * when there is no such replacement (or the venue refused the replace).
  */
 async function pendingReplacementOf(
@@ -347,7 +350,11 @@ async function pendingReplacementOf(
   if (original === null) return null;
   if (original.state.replacedBy === replacementOrderId) {
     const opened = await loadOwnedOrder(store, replacementOrderId, accountId);
-    return opened === null ? null : alpacaOrderWithLegs(store, opened.state);
+    if (opened !== null) return alpacaOrderWithLegs(store, opened.state);
+    // Confirmed, its opening not appended yet (the applier writes it just after OrderReplaced):
+    // the replacement as it opens (core `openReplacement` is what the applier appends).
+    const opening = replay(openReplacement(original.state, Date.now()));
+    return opening === undefined ? null : alpacaOrderWithLegs(store, opening);
   }
   if (original.state.replaceRequest?.replacementOrderId !== replacementOrderId) return null;
   const preview = previewPendingReplacement(original.state, Date.now());

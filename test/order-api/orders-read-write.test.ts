@@ -432,6 +432,36 @@ describe('PATCH /v2/orders/{order_id}', () => {
     expect(after.statusCode).toBe(404);
   });
 
+  test('read-after-write between the venue’s `replaced` and the replacement’s opening: shown as it opens, never 404', async () => {
+    // The applier appends OrderReplaced to the original, then the replacement's opening to its own
+    // stream: a read between the two found the original replaced and no replacement (CI saw a 404).
+    seedOrder(fake, 'o-1', { commands: accepted });
+    const given = parse((await patch({ limit_price: '101.50', client_order_id: 'c-2' })).body);
+    await runCommand(
+      eventStore(),
+      'o-1',
+      { type: 'confirmReplace' },
+      (st) => ({ accountId: st.accountId, correlationId: 'r', causationId: 'r' }),
+      () => T0 + 2000,
+    );
+    expect(fake.table('events').has(`${given.id}|1`)).toBe(false);
+    const get = (routeKey: string, o: Partial<Parameters<typeof apiEvent>[0]>) =>
+      query(apiEvent({ routeKey, ...o }));
+    for (const res of [
+      await get('GET /v2/orders/{order_id}', { pathParameters: { order_id: given.id } }),
+      await get('GET /v2/orders:by_client_order_id', { query: { client_order_id: 'c-2' } }),
+    ]) {
+      expect(res.statusCode).toBe(200);
+      expect(parse(res.body)).toMatchObject({
+        id: given.id,
+        client_order_id: 'c-2',
+        limit_price: '101.5',
+        replaces: 'o-1',
+        status: 'new',
+      });
+    }
+  });
+
   test.each([
     { trailBy: { trail_percent: '5' }, changes: { trailPercent: '3' } },
     { trailBy: { trail_price: '2' }, changes: { trailPrice: '3' } },
