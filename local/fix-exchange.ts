@@ -325,6 +325,21 @@ export class FixExchange {
     this.execute(o, qty ?? round(o.qty - o.cumQty), px);
   }
 
+  /**
+   * Executes `qty` of a resting order without reporting it (a report lost on the way): only the
+   * order's status (OrderStatusRequest, OrderMassStatusRequest) shows it, as CumQty.
+   */
+  fillUnreported(clOrdId: string, qty: number): void {
+    const o = this.find(clOrdId);
+    if (o === undefined) throw new Error(`no order ${clOrdId}`);
+    const q = this.quoteOf(o.symbol);
+    const px = o.price ?? (o.side === '1' ? q.ask : q.bid);
+    const part = Math.min(qty, round(o.qty - o.cumQty));
+    o.cumQty = round(o.cumQty + part);
+    o.notional = round(o.notional + part * px);
+    o.status = o.cumQty >= o.qty ? '2' : '1';
+  }
+
   /** @internal */
   attach(session: ExchangeSession): void {
     this.session = session;

@@ -220,3 +220,34 @@ test('a skipped sequence number and a PossDup resend: nothing lost, nothing doub
   expect(dupFilled.filled_qty).toBe('3');
   expect((await expectFilledOnce(dupFilled)).map((e) => e.data.lastQty)).toEqual(['1', '2']);
 });
+
+test('reconciliation through the FIX status queries: a fill whose report was lost shows in the venue’s CumQty and is left as MISSED_FILL for an operator; the orders both sides agree on have no break', async () => {
+  const lost = await limit('5', '44');
+  await resting(lost.id);
+  exchange.fillUnreported(lost.id, 2);
+  // The next logon asks OrderMassStatus: the host's mirror (what the status queries read) learns
+  // CumQty 2; the mirror has no execution to apply for it, so the break is an operator's.
+  const logons = exchange.logonCount;
+  exchange.dropConnection();
+  await exchange.whenLoggedOn(logons + 1);
+  const breaks = await eventually(
+    async () => {
+      const found = (await http.auditTrail(lost.id)).filter((e) => e.type === 'OrderBreakFound');
+      if (found.length === 0) throw new Error('no break yet');
+      return found;
+    },
+    90_000,
+    () => http.explain([lost.id]),
+  );
+  expect(breaks.map((b) => [b.data.breakType, b.data.repair])).toEqual([['MISSED_FILL', 'none']]);
+  expect(breaks[0]?.data.detail).toContain('the venue has filled 2, more than the OMS applied');
+  // Nothing applied without an execution to apply: the order is as the OMS knew it.
+  expect(await http.order(lost.id)).toMatchObject({ status: 'new', filled_qty: '0' });
+  // The same passes compared every other order of this file with the venue's status: none broke.
+  for (const id of http.orders) {
+    if (id === lost.id) continue;
+    const other = (await http.auditTrail(id)).filter((e) => e.type === 'OrderBreakFound');
+    expect([id, other.map((e) => e.data)]).toEqual([id, []]);
+  }
+  await fixaUp();
+}, 120_000);
