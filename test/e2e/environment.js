@@ -3,6 +3,10 @@
  * mode run one at a time; files that start their own (docblock pragma `@own-local-mode`) run
  * alongside anything.
  *
+ * A file that uses the shared local mode without touching what the others share may say so
+ * (`@shared-without-lock`): it takes no lock (test/e2e/exceptions.test.ts: its own poison
+ * messages on a queue no other file dead-letters to, its own markers).
+ *
  * Why: jest runs two files at once (jest.config.js `maxWorkers`), and the files sharing a local
  * mode share its venue controls (`http.venue({...})`), its market and its account (a cancel-all
  * cancels every open order of the account). A file takes an exclusive lock before its first hook
@@ -60,6 +64,10 @@ class E2EEnvironment extends TestEnvironment {
   constructor(config, context) {
     super(config, context);
     this.ownLocalMode = Object.hasOwn(context.docblockPragmas ?? {}, 'own-local-mode');
+    // A file that drives the shared local mode but touches nothing the others share (no venue
+    // control, no market pin, no account-wide request; only messages and ids of its own) runs
+    // alongside the others instead of holding them back while it waits on a clock.
+    this.sharedWithoutLock = Object.hasOwn(context.docblockPragmas ?? {}, 'shared-without-lock');
     this.locked = false;
     if (this.ownLocalMode) {
       this.global.omsE2ELockShared = () => this.lock();
@@ -81,7 +89,7 @@ class E2EEnvironment extends TestEnvironment {
 
   async setup() {
     await super.setup();
-    if (!this.ownLocalMode) await this.lock();
+    if (!this.ownLocalMode && !this.sharedWithoutLock) await this.lock();
   }
 
   async teardown() {

@@ -6,6 +6,9 @@
  * the 60 s visibility timeout to 3 s) it is in the CancelAll dead-letter queue for real. An
  * operator then sees it in `GET /v1/exceptions`, drops one on purpose (resolve, with a reason) and
  * redrives the other back to the CancelAll queue, where it fails again and comes back.
+ *
+ * @shared-without-lock (most of its minute is the queue's redeliveries; it touches nothing other
+ * files share: its own messages, on a queue no other file dead-letters to; see environment.js)
  */
 import { randomUUID } from 'node:crypto';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
