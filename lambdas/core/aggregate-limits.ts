@@ -161,13 +161,7 @@ export function openExposureRefusal(
   const limit = dec(policy.openExposure);
   if (limit === null) return null;
   const open = dec(openNotional) ?? 0n;
-  const refuse = (detail: string): PolicyRefusal => ({
-    rule: 'open_exposure',
-    limit: policy.openExposure as string,
-    message: `open_exposure: ${detail} (${cite(policy, scope)})`,
-    policy_version: policy.version,
-    policy_scope: scope,
-  });
+  const refuse = (detail: string) => exposureRefusal(policy, scope, detail);
   if (orderNotional === null) return refuse('the order has no price to value its exposure at');
   const total = toValue18(open) + orderNotional;
   if (total <= toValue18(limit)) return null;
@@ -189,28 +183,44 @@ export function dailyNotionalClaim(
   policy: LimitsPolicy,
   scope: PolicyScope,
   tradingDay: string,
-):
+): CentsClaim {
+  return centsClaim(
+    orderNotional,
+    policy.dailyNotional,
+    scope,
+    'the order has no price to value it at',
+    (detail) => dailyRefusal(policy, scope, tradingDay, detail),
+  );
+}
+
+/** A claim on a running total kept in whole cents: a day total, or the firm's open exposure. */
+export type CentsClaim =
   | { readonly kind: 'none' }
   | { readonly kind: 'claim'; readonly addCents: number; readonly ceilingCents: number }
-  | { readonly kind: 'refused'; readonly refusal: PolicyRefusal } {
-  const limit = dec(policy.dailyNotional);
+  | { readonly kind: 'refused'; readonly refusal: PolicyRefusal };
+
+/**
+ * What the total may be before the order (`ceilingCents`: the limit less the order), or the
+ * refusal of an order with no price or larger than the whole limit. The order's notional is
+ * rounded up to the cent, the limit down: never undercounted.
+ */
+function centsClaim(
+  orderNotional: Value18 | null,
+  limitText: string | null,
+  scope: PolicyScope,
+  noPrice: string,
+  refuse: (detail: string) => PolicyRefusal,
+): CentsClaim {
+  const limit = dec(limitText);
   if (limit === null) return { kind: 'none' };
-  if (orderNotional === null)
-    return {
-      kind: 'refused',
-      refusal: dailyRefusal(policy, scope, tradingDay, 'the order has no price to value it at'),
-    };
-  const CENT18 = 10n ** 16n; // one cent at scale 18
-  const addCents = (orderNotional + CENT18 - 1n) / CENT18;
+  if (orderNotional === null) return { kind: 'refused', refusal: refuse(noPrice) };
+  const addCents = BigInt(notionalCents(orderNotional));
   const limitCents = toValue18(limit) / CENT18;
   if (addCents > limitCents)
     return {
       kind: 'refused',
-      refusal: dailyRefusal(
-        policy,
-        scope,
-        tradingDay,
-        `order notional ${centsText(addCents)} alone exceeds ${whose(scope)} limit ${policy.dailyNotional}`,
+      refusal: refuse(
+        `order notional ${centsText(addCents)} alone exceeds ${whose(scope)} limit ${limitText}`,
       ),
     };
   return { kind: 'claim', addCents: Number(addCents), ceilingCents: Number(limitCents - addCents) };
@@ -224,34 +234,14 @@ export function dailyNotionalClaim(
  * adds the order (lambdas/orders/firm-exposure.ts), and the order gives its claim back when it
  * closes (`exposureClaimToRelease`). Whole cents, the order's rounded up, the limit down.
  */
-export function firmOpenExposureClaim(
-  orderNotional: Value18 | null,
-  policy: LimitsPolicy,
-):
-  | { readonly kind: 'none' }
-  | { readonly kind: 'claim'; readonly addCents: number; readonly ceilingCents: number }
-  | { readonly kind: 'refused'; readonly refusal: PolicyRefusal } {
-  const limit = dec(policy.openExposure);
-  if (limit === null) return { kind: 'none' };
-  const refuse = (detail: string): PolicyRefusal => ({
-    rule: 'open_exposure',
-    limit: policy.openExposure as string,
-    message: `open_exposure: ${detail} (${cite(policy, 'firm')})`,
-    policy_version: policy.version,
-    policy_scope: 'firm',
-  });
-  if (orderNotional === null)
-    return { kind: 'refused', refusal: refuse('the order has no price to value its exposure at') };
-  const addCents = BigInt(notionalCents(orderNotional));
-  const limitCents = toValue18(limit) / 10n ** 16n;
-  if (addCents > limitCents)
-    return {
-      kind: 'refused',
-      refusal: refuse(
-        `order notional ${centsText(addCents)} alone exceeds the firm's limit ${policy.openExposure}`,
-      ),
-    };
-  return { kind: 'claim', addCents: Number(addCents), ceilingCents: Number(limitCents - addCents) };
+export function firmOpenExposureClaim(orderNotional: Value18 | null, policy: LimitsPolicy): CentsClaim {
+  return centsClaim(
+    orderNotional,
+    policy.openExposure,
+    'firm',
+    'the order has no price to value its exposure at',
+    (detail) => exposureRefusal(policy, 'firm', detail),
+  );
 }
 
 /** The refusal when the firm's open total was above the ceiling (the transaction's condition failed). */
@@ -260,12 +250,21 @@ export function firmOpenExposureRefusal(
   addCents: number,
   policy: LimitsPolicy,
 ): PolicyRefusal {
+  return exposureRefusal(
+    policy,
+    'firm',
+    `order notional ${centsText(addCents)} plus the firm's open orders ${centsText(usedCents)} exceeds the firm's limit ${policy.openExposure}`,
+  );
+}
+
+/** An `open_exposure` refusal citing the policy. */
+function exposureRefusal(policy: LimitsPolicy, scope: PolicyScope, detail: string): PolicyRefusal {
   return {
     rule: 'open_exposure',
     limit: policy.openExposure as string,
-    message: `open_exposure: order notional ${centsText(addCents)} plus the firm's open orders ${centsText(usedCents)} exceeds the firm's limit ${policy.openExposure} (${cite(policy, 'firm')})`,
+    message: `open_exposure: ${detail} (${cite(policy, scope)})`,
     policy_version: policy.version,
-    policy_scope: 'firm',
+    policy_scope: scope,
   };
 }
 
@@ -290,9 +289,11 @@ export function exposureClaimToRelease(order: {
   return order.exposureClaim;
 }
 
+/** One cent at scale 18. */
+const CENT18 = 10n ** 16n;
+
 /** A notional in whole cents, rounded up (what a day total adds: never undercounted). */
 export function notionalCents(orderNotional: Value18): number {
-  const CENT18 = 10n ** 16n;
   return Number((orderNotional + CENT18 - 1n) / CENT18);
 }
 
