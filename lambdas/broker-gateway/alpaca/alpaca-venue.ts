@@ -152,16 +152,24 @@ export class AlpacaBrokerVenue implements Venue {
     }
   }
 
-  async cancel(orderId: string, _reason: string): Promise<void> {
-    const order = await this.orderByClientId(orderId);
-    const refuse = (reason: string, venueOrderId: string) =>
+  /**
+   * Reports a refused cancel or replace of `orderId` (a refusal can repeat: its execId carries the
+   * time).
+   */
+  private refusalOf(orderId: string, execType: 'cancel_rejected' | 'replace_rejected') {
+    return (reason: string, venueOrderId: string) =>
       this.report({
         orderId,
         venueOrderId,
-        execId: `${this.name}:${venueOrderId}:cancel_rejected:${this.at()}`,
-        execType: 'cancel_rejected',
+        execId: `${this.name}:${venueOrderId}:${execType}:${this.at()}`,
+        execType,
         reason,
       });
+  }
+
+  async cancel(orderId: string, _reason: string): Promise<void> {
+    const order = await this.orderByClientId(orderId);
+    const refuse = this.refusalOf(orderId, 'cancel_rejected');
     if (order === null) return refuse(UNKNOWN_ORDER, `${this.name}:${orderId}`);
     if (order.status === 'canceled' || order.status === 'pending_cancel') return; // a retry
     try {
@@ -177,14 +185,7 @@ export class AlpacaBrokerVenue implements Venue {
     // A retried replace: the replacement exists already.
     if ((await this.orderByClientId(replacementOrderId)) !== null) return;
     const order = await this.orderByClientId(orderId);
-    const refuse = (reason: string, venueOrderId: string) =>
-      this.report({
-        orderId,
-        venueOrderId,
-        execId: `${this.name}:${venueOrderId}:replace_rejected:${this.at()}`,
-        execType: 'replace_rejected',
-        reason,
-      });
+    const refuse = this.refusalOf(orderId, 'replace_rejected');
     if (order === null) return refuse(UNKNOWN_ORDER, `${this.name}:${orderId}`);
     const body = {
       ...(changes.qty === undefined ? {} : { qty: changes.qty }),
