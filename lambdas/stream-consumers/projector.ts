@@ -191,16 +191,18 @@ export async function projectOrder(
     throw new Error(`event store has order ${orderId} at seq ${state?.seq ?? 0}, the stream at ${minSeq}`);
   }
   const result = await writeView(deps, steps, state, batchEvents);
+  const table = deps.exposureClaimsTable;
+  // Most orders hold no claim: nothing more is looked at.
+  if (table === undefined || state.exposureClaim === null) return result;
   const claim =
-    deps.exposureClaimsTable === undefined || closingEventOf(steps, batchEvents[0]?.seq ?? 0) === undefined
+    closingEventOf(steps, batchEvents[0]?.seq ?? 0) === undefined
       ? null
       : exposureClaimToRelease({
           exposureClaim: state.exposureClaim,
           settled: isSettled(state),
           status: statusOf(state),
         });
-  if (claim !== null && deps.exposureClaimsTable !== undefined)
-    await releaseExposureClaim(deps.doc, deps.exposureClaimsTable, claim);
+  if (claim !== null) await releaseExposureClaim(deps.doc, table, claim);
   return result;
 }
 
