@@ -17,7 +17,14 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import * as z from 'zod/mini';
-import { isClosedPhase, isSettled, type OrderState, statusOf } from '../core/index.js';
+import {
+  evolve,
+  isClosedPhase,
+  isSettled,
+  type OrderState,
+  type OrderSubmitted,
+  statusOf,
+} from '../core/index.js';
 import { parseOrThrow } from '../core/zod-messages.js';
 import { routeToVenues, routingDeps } from '../orders/order-routing.js';
 import { releaseOwnToken, storeTaskToken } from '../orders/task-tokens.js';
@@ -37,13 +44,22 @@ const inputSchema = z.object({
   outcomeTimeoutSeconds: z.optional(z.number().check(z.int(), z.positive())),
   // `Accept order`'s decision: absent (a direct call) means submit.
   next: z.optional(z.enum(['submit', 'await'])),
-  // The execution input (`$$.Execution.Input`): its `recheck.acceptedAgainst.routingPolicy` is the
-  // account's routing policy (absent, or unreadable: the default).
+  // The execution input (`$$.Execution.Input`, lambdas/orders/workflow-start.ts): its `submitted`
+  // is the order's OrderSubmitted (its `acceptedAgainst.routingPolicy` the account's routing policy;
+  // absent, or unreadable: the default). Parsed loosely: the event is the OMS's own.
   execution: z.optional(
     z.looseObject({
-      recheck: z.optional(
+      submitted: z.optional(
         z.looseObject({
-          acceptedAgainst: z.optional(z.looseObject({ routingPolicy: z.optional(z.catch(z.string(), '')) })),
+          type: z.literal('OrderSubmitted'),
+          orderId: z.string().check(z.minLength(1)),
+          seq: z.literal(1),
+          occurredAt: z.string(),
+          data: z.looseObject({
+            acceptedAgainst: z.optional(
+              z.looseObject({ routingPolicy: z.optional(z.catch(z.string(), '')) }),
+            ),
+          }),
         }),
       ),
     }),
@@ -84,13 +100,26 @@ export async function submitToVenue(input: unknown): Promise<SubmitResult> {
     next,
     execution,
   } = parseOrThrow(inputSchema, input);
-  const routingPolicy = execution?.recheck?.acceptedAgainst?.routingPolicy || undefined;
+  const carried = execution?.submitted as OrderSubmitted | undefined;
+  const routingPolicy = carried?.data.acceptedAgainst?.routingPolicy || undefined;
   // A venue named in the input must exist here (a routing or configuration error fails loudly).
   if (requested !== undefined && requested !== null) gatewayOf(requested);
   if (taskToken !== undefined) {
     await storeTaskToken(orderId, taskToken, 'outcome', outcomeTimeoutSeconds, Date.now());
   }
-  const loaded = await eventStore().loadState(orderId);
+  // A plain new order is routed from the OrderSubmitted its execution carries (issue 12: no read of
+  // the event store). Safe when stale: the routing decision is appended only while the order is
+  // still at that event (seq 1; the token was stored before), so an order canceled, rejected or
+  // routed since makes the router load it and decide on what it is now. Any other order is loaded.
+  const fromInput =
+    taskToken !== undefined &&
+    next !== 'await' &&
+    carried !== undefined &&
+    carried.orderId === orderId &&
+    carried.data.replaces === null &&
+    carried.data.contingency === undefined &&
+    carried.data.routedTo === undefined;
+  const loaded = fromInput ? { state: evolve(undefined, carried) } : await eventStore().loadState(orderId);
   let state = loaded.state;
   if (state === undefined) throw new OrderNotFound(orderId);
   // Not routed yet (and not a child or replacement, which go where `routedTo` says): the smart
@@ -115,7 +144,7 @@ export async function submitToVenue(input: unknown): Promise<SubmitResult> {
         await releaseOwnToken(orderId, taskToken, { orderId, status, seq: state.seq });
       return { orderId, venue: null, submitted: false, status };
     }
-    state = { ...state, venue: routed.venue };
+    state = { ...routed.state, venue: routed.venue };
   }
   // Where the order works: its routing decision (or `routedTo`), else the input's venue.
   const at = state.venue ?? requested ?? null;

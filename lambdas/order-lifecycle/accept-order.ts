@@ -22,9 +22,11 @@
  */
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
+import type { OrderSubmitted } from '../core/index.js';
+import { carriedRecheckOf } from '../orders/workflow-start.js';
 import { parsePayload } from '../orders/workflow-task.js';
 import { withTransientErrors } from '../platform/transient-errors.js';
-import { type CarriedRecheck, recheckPreTradeRisk } from './check-pre-trade-risk.js';
+import { recheckPreTradeRisk } from './check-pre-trade-risk.js';
 import { routeOrder } from './route-order.js';
 import '../core/zod-messages.js';
 
@@ -32,22 +34,24 @@ const payload = z.looseObject({
   orderId: z.string().check(z.minLength(1)),
   replacement: z.optional(z.boolean()),
   stage: z.optional(z.enum(['new', 'approved', 'triggered', 'held'])),
-  // The execution input (`$$.Execution.Input`): its `recheck` carries the order's terms and what
+  // The execution input (`$$.Execution.Input`): its `submitted` carries the order's terms and what
   // the API checked it against (lambdas/orders/workflow-start.ts), so the re-check reads only the
   // account's open orders. Parsed loosely: absent or malformed, the re-check loads what it needs.
   execution: z.optional(
     z.looseObject({
-      accountId: z.string().check(z.minLength(1)),
-      recheck: z.optional(
+      submitted: z.optional(
         z.looseObject({
-          order: z.looseObject({
-            symbol: z.string().check(z.minLength(1)),
-            side: z.string(),
-            type: z.string(),
+          occurredAt: z.iso.datetime({ offset: true }),
+          data: z.looseObject({
+            accountId: z.string().check(z.minLength(1)),
+            order: z.looseObject({
+              symbol: z.string().check(z.minLength(1)),
+              side: z.string(),
+              type: z.string(),
+            }),
+            contingency: z.optional(z.looseObject({ role: z.string() })),
+            acceptedAgainst: z.optional(z.looseObject({ limits: z.looseObject({}) })),
           }),
-          createdAt: z.iso.datetime({ offset: true }),
-          contingencyRole: z.nullable(z.string()),
-          acceptedAgainst: z.looseObject({ limits: z.looseObject({}) }),
         }),
       ),
     }),
@@ -122,9 +126,7 @@ const runTask = async (event: unknown, context?: Context): Promise<AcceptResult>
     execution,
   } = parsePayload(payload, event, 'accept-order');
   const carried =
-    execution?.recheck === undefined
-      ? undefined
-      : ({ accountId: execution.accountId, ...execution.recheck } as unknown as CarriedRecheck);
+    carriedRecheckOf(execution?.submitted as unknown as OrderSubmitted | undefined) ?? undefined;
   const risk =
     !replacement && stage === 'new'
       ? await recheckPreTradeRisk(orderId, context, 'accept-order', carried)

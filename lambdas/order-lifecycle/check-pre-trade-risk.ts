@@ -19,6 +19,7 @@ import {
 } from '../core/index.js';
 import { runCommand } from '../event-store/event-store.js';
 import { loadRiskInputs } from '../orders/risk-context.js';
+import type { CarriedRecheck } from '../orders/workflow-start.js';
 import { eventStore, OrderNotFound, parsePayload, workflowMeta } from '../orders/workflow-task.js';
 import { ENV, optionalEnv } from '../platform/config.js';
 import { logger } from '../platform/observability.js';
@@ -35,19 +36,10 @@ export interface RiskCheckResult {
   readonly refusals: readonly RiskRefusal[];
 }
 
-/** What the execution input carries for the re-check (lambdas/orders/workflow-start.ts `recheck`). */
-export type CarriedRecheck = {
-  readonly accountId: string;
-  readonly order: OrderSpec;
-  readonly createdAt: string;
-  readonly contingencyRole: string | null;
-  readonly acceptedAgainst: RiskSnapshot;
-};
-
 /**
  * The re-check of one order (also the first half of `Accept order`, accept-order.ts). `task` names
- * the workflow step in the rejection's metadata. With `carried` (the execution input's `recheck`:
- * the order's terms and what the API checked it against) it reads only the account's open orders;
+ * the workflow step in the rejection's metadata. With `carried` (from the execution input's `submitted`,
+ * lambdas/orders/workflow-start.ts `carriedRecheckOf`: the order's terms and what the API checked it against) it reads only the account's open orders;
  * without (an execution started before the input carried it), it loads the order and the account.
  * An order that closed meanwhile is checked all the same: the submission finds it closed and does
  * not send it.

@@ -54,8 +54,8 @@ export function routingDeps(store: EventStore, market: MarketData): RoutingDeps 
 }
 
 export type RoutingOutcome =
-  /** The order itself goes to `venue`. */
-  | { readonly kind: 'direct'; readonly venue: string }
+  /** The order itself goes to `venue`; `state`: the order as the decision left it (read or written). */
+  | { readonly kind: 'direct'; readonly venue: string; readonly state: OrderState }
   /** Split into child orders (each started by its own workflow); the parent only awaits its outcome. */
   | { readonly kind: 'split'; readonly children: readonly string[] }
   /** No venue could take it: rejected `no_venue_available`. */
@@ -68,9 +68,11 @@ function outcomeOf(state: OrderState): RoutingOutcome | null {
   if (state.routing !== null) {
     if (state.routing.split) return { kind: 'split', children: [...(state.algo?.children.keys() ?? [])] };
     const venue = state.routing.venues[0];
-    return venue === undefined ? { kind: 'rejected', reason: NO_VENUE_AVAILABLE } : { kind: 'direct', venue };
+    return venue === undefined
+      ? { kind: 'rejected', reason: NO_VENUE_AVAILABLE }
+      : { kind: 'direct', venue, state };
   }
-  if (state.venue !== null) return { kind: 'direct', venue: state.venue };
+  if (state.venue !== null) return { kind: 'direct', venue: state.venue, state };
   if (isClosedPhase(state)) return { kind: 'closed' };
   return null;
 }
@@ -138,7 +140,11 @@ export async function routeToVenues(
   deps: RoutingDeps,
   orderId: string,
   policy: string | undefined,
-  /** The order as the caller just loaded it (the first attempt decides on it: no second read). */
+  /**
+   * The order as the caller knows it (just loaded, or carried in the execution input): the first
+   * attempt decides on it with no read; its append is conditional on the order's next seq, so an
+   * order that moved on since makes the next attempt load it and decide again.
+   */
   loaded?: { readonly state: OrderState | undefined },
   maxAttempts = 8,
 ): Promise<RoutingOutcome> {
@@ -178,7 +184,8 @@ export async function routeToVenues(
     }
     if (decision.allocations.length === 0) return { kind: 'rejected', reason: NO_VENUE_AVAILABLE };
     if (childIds !== null) return { kind: 'split', children: childIds };
-    return { kind: 'direct', venue: decision.allocations[0]?.venue as string };
+    const after = routed.events.reduce<OrderState>((s, e) => evolve(s, e), state);
+    return { kind: 'direct', venue: decision.allocations[0]?.venue as string, state: after };
   }
 }
 

@@ -22,16 +22,15 @@ export interface ExecutionInput {
   readonly submittedAt: string;
   readonly replacement: boolean;
   /**
-   * What `Accept order`'s re-check needs, carried so it reads neither the event store nor the
-   * account nor the market (issue 12): the order's terms, its submission time (the check is made
-   * as of it), its role in a group, and what the API checked it against. Absent on a replacement.
+   * The order's `OrderSubmitted` (the event alone, without the store's metadata), carried so the
+   * workflow's tasks read neither the event store nor the account nor the market for it (issue 12):
+   * `Accept order`'s re-check takes the order's terms, its submission time (the check is made as of
+   * it), its role in a group and what the API checked it against (`carriedRecheckOf`); `Submit and
+   * await outcome` routes a plain new order from it, its routing decision appended conditionally on
+   * the order being still at this event (lambdas/broker-gateway/submit-to-venue.ts). Absent on a
+   * replacement and on an order placed without a pre-trade snapshot.
    */
-  readonly recheck?: {
-    readonly order: OrderSpec;
-    readonly createdAt: string;
-    readonly contingencyRole: string | null;
-    readonly acceptedAgainst: RiskSnapshot;
-  };
+  readonly submitted?: OrderSubmitted;
 }
 
 /**
@@ -52,12 +51,9 @@ export function executionInputOf(e: OrderSubmitted, activatedAt?: string): Execu
     ...(e.data.acceptedAgainst === undefined || e.data.replaces !== null
       ? {}
       : {
-          recheck: {
-            order: e.data.order,
-            createdAt: e.occurredAt,
-            contingencyRole: e.data.contingency?.role ?? null,
-            acceptedAgainst: e.data.acceptedAgainst,
-          },
+          // The core event's own fields only: the signaller's (stream) and the sweeper's (store)
+          // copies carry different metadata, and both must send the same input.
+          submitted: { type: e.type, orderId: e.orderId, seq: e.seq, occurredAt: e.occurredAt, data: e.data },
         }),
   };
 }
@@ -92,4 +88,25 @@ export async function startOrderWorkflow(
     if ((err as { name?: unknown }).name === 'ExecutionAlreadyExists') return { kind: 'already_exists' };
     throw err;
   }
+}
+
+/** What `Accept order`'s re-check takes from a carried `OrderSubmitted` (no read). */
+export interface CarriedRecheck {
+  readonly accountId: string;
+  readonly order: OrderSpec;
+  readonly createdAt: string;
+  readonly contingencyRole: string | null;
+  readonly acceptedAgainst: RiskSnapshot;
+}
+
+/** The re-check's facts from the execution input's `submitted`, or null without a snapshot. */
+export function carriedRecheckOf(submitted: OrderSubmitted | undefined): CarriedRecheck | null {
+  if (submitted === undefined || submitted.data.acceptedAgainst === undefined) return null;
+  return {
+    accountId: submitted.data.accountId,
+    order: submitted.data.order,
+    createdAt: submitted.occurredAt,
+    contingencyRole: submitted.data.contingency?.role ?? null,
+    acceptedAgainst: submitted.data.acceptedAgainst,
+  };
 }

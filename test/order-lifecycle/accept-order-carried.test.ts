@@ -20,7 +20,7 @@ import {
   type OrderSubmitted,
 } from '../../lambdas/core/index.js';
 import { handler as acceptOrder } from '../../lambdas/order-lifecycle/accept-order.js';
-import { executionInputOf } from '../../lambdas/orders/workflow-start.js';
+import { carriedRecheckOf, executionInputOf } from '../../lambdas/orders/workflow-start.js';
 import {
   appended,
   history,
@@ -98,7 +98,7 @@ async function rejectionOf(p: Promise<unknown>): Promise<{ next: string; reason:
 
 test('the input carries the re-check: no read of the event store, the account or the market', async () => {
   const input = inputWith({});
-  expect(input.recheck).toMatchObject({
+  expect(carriedRecheckOf(input.submitted)).toMatchObject({
     order,
     createdAt: new Date(SUBMITTED_AT).toISOString(),
     contingencyRole: null,
@@ -146,7 +146,7 @@ test('buying power as the API read it, against the open orders read now', async 
 test('an execution without the carried re-check (started before the input had it) loads what it needs', async () => {
   storeHolds(ddb, history(order).events);
   marketHolds(ddb, (symbol) => ({ symbol, last: '100' }), undefined, [{ pk: 'account#acc-1' }]);
-  const { recheck: _dropped, ...old } = inputWith({});
+  const { submitted: _dropped, ...old } = inputWith({});
   await expect(accept(old)).resolves.toMatchObject({ next: 'submit' });
   expect(ddb.commandCalls(BatchGetCommand).length).toBeGreaterThan(0);
 });

@@ -275,7 +275,7 @@ describe('order-lifecycle.asl.json', () => {
     expect(r.states).toEqual(['Accept order', 'Submit and await outcome']);
     expect(r.states.length).toBeLessThanOrEqual(4);
     expect(r.output?.outcome).toEqual({ orderId: 'ord-1', status: 'filled', seq: 5 });
-    // The execution input rides along (its `recheck`: the re-check reads neither the order nor the account).
+    // The execution input rides along (its `submitted`: the re-check reads neither the order nor the account).
     expect(r.calls.AcceptOrderFunctionArn).toEqual([{ ...ACCEPT_PAYLOAD, stage: 'new', execution: INPUT }]);
     expect(r.calls.SubmitToVenueFunctionArn).toEqual([
       {
