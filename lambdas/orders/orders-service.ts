@@ -232,12 +232,23 @@ export async function placeOrder(
   // rule refused): the caller then gets that order, as a retry would.
   if (refusals.length > 0) return (await seenBefore()) ?? { kind: 'risk_refused', refusals };
 
-  if (
-    limits.maxOrdersPerSecond !== null &&
-    !(await takeRateSlot(deps, accountId, now, limits.maxOrdersPerSecond))
-  ) {
-    return (await seenBefore()) ?? { kind: 'rate_limited', limit: limits.maxOrdersPerSecond };
+  // The submit rate's slot rides the placing transaction below (one request less per order).
+  const rateLimit = limits.maxOrdersPerSecond;
+  if (rateLimit !== null && rateLimit <= 0) {
+    // The first writer of a window passes the slot's condition: a limit of 0 refuses here.
+    return (await seenBefore()) ?? { kind: 'rate_limited', limit: rateLimit };
   }
+  const rateSlot =
+    rateLimit === null
+      ? null
+      : {
+          Update: rateSlotUpdate(
+            deps.idempotencyTable,
+            rateWindowId(accountId, Math.floor(now / 1000)),
+            now,
+            rateLimit,
+          ),
+        };
 
   // Reg SHO Rule 203(b)(1): the located shares a short sale of a hard-to-borrow symbol takes, in the
   // placing transaction (only while they remain: concurrent shorts cannot both take the last ones).
@@ -355,14 +366,22 @@ export async function placeOrder(
             ]
           : [],
     );
-    const items: TransactItem[] = [
-      ...claims.map((c, i) =>
+    // Each part's first index in the transaction (-1: absent), to read its CancellationReasons.
+    const items: TransactItem[] = [];
+    const add = (part: readonly TransactItem[]): number => {
+      items.push(...part);
+      return part.length === 0 ? -1 : items.length - part.length;
+    };
+    add(
+      claims.map((c, i) =>
         claim(
           ids[i] as string,
           c.field === 'Idempotency-Key' ? Math.floor(now / 1000) + IDEMPOTENCY_KEY_TTL_SECONDS : undefined,
         ),
       ),
-      ...members.flatMap((events) =>
+    );
+    add(
+      members.flatMap((events) =>
         store.putItems(events, {
           accountId,
           correlationId: input.requestId,
@@ -370,18 +389,25 @@ export async function placeOrder(
           ...(groupId === undefined ? {} : { groupId }),
         }),
       ),
-      // The firm's open exposure, conditional on staying within its limit, and the order's claim.
-      ...(exposure.kind !== 'claim' || exposureClaim === null
+    );
+    // The account's submit rate: a slot in its current one-second window, taken with the order
+    // (an order refused here or by the transaction takes none).
+    const rateIndex = add(rateSlot === null ? [] : [rateSlot]);
+    // The firm's open exposure, conditional on staying within its limit, and the order's claim.
+    const exposureIndex = add(
+      exposure.kind !== 'claim' || exposureClaim === null
         ? []
         : firmExposureClaimItems(
             deps.idempotencyTable,
             exposureClaim,
             exposure.ceilingCents,
             new Date(now).toISOString(),
-          )),
-      // The day's notional totals (account, firm), each conditional on staying within its limit.
-      ...dailyItems,
-      ...(locateClaim === null
+          ),
+    );
+    // The day's notional totals (account, firm), each conditional on staying within its limit.
+    const firstDaily = add(dailyItems);
+    const locateIndex = add(
+      locateClaim === null
         ? []
         : [
             locateClaimItem(
@@ -391,14 +417,9 @@ export async function placeOrder(
               locateDay,
               locateClaim,
             ),
-          ]),
-      // Last, so the claims' indexes in CancellationReasons stay theirs.
-      ...(duplicate === null ? [] : [duplicate]),
-    ];
-    const locateIndex = locateClaim === null ? -1 : items.length - (duplicate === null ? 1 : 2);
-    const firstDaily =
-      items.length - dailyItems.length - (locateClaim === null ? 0 : 1) - (duplicate === null ? 0 : 1);
-    const exposureIndex = exposureClaim === null ? -1 : firstDaily - 2;
+          ],
+    );
+    const duplicateIndex = add(duplicate === null ? [] : [duplicate]);
     try {
       await deps.doc.send(new TransactWriteCommand({ TransactItems: items }));
       const [root, ...legs] = members.map((events) => replay(events) as OrderState);
@@ -417,6 +438,10 @@ export async function placeOrder(
         if (outcome === 'gone') break; // claimed and released in between: try again
         return claimOutcome(c.field, outcome);
       }
+      if (rateIndex >= 0 && reasons[rateIndex] === 'ConditionalCheckFailed' && rateLimit !== null) {
+        // The account's window is full: nothing was written.
+        return (await seenBefore()) ?? { kind: 'rate_limited', limit: rateLimit };
+      }
       if (locateIndex >= 0 && reasons[locateIndex] === 'ConditionalCheckFailed' && locateClaim !== null) {
         // Another short took the located shares since risk read them.
         return (
@@ -426,7 +451,7 @@ export async function placeOrder(
           }
         );
       }
-      if (duplicate !== null && window !== null && reasons[items.length - 1] === 'ConditionalCheckFailed') {
+      if (duplicate !== null && window !== null && reasons[duplicateIndex] === 'ConditionalCheckFailed') {
         // A twin within the window; a retry of this very request was answered above.
         const twin = await deps.doc.send(
           new GetCommand({
@@ -585,33 +610,39 @@ async function resolveClaim(
 }
 
 /**
- * One slot in the account's current one-second window: an atomic counter that only increments
- * while it is below the limit, so concurrent submitters cannot overshoot.
+ * One slot in a one-second window (`id`): an atomic counter that only increments while it is below
+ * the limit, so concurrent submitters cannot overshoot. The window's item lingers a minute (TTL).
  */
-async function takeRateSlot(
-  deps: Pick<OrdersServiceDeps, 'doc' | 'idempotencyTable'>,
-  accountId: string,
+function rateSlotUpdate(
+  table: string,
+  id: string,
   now: number,
   limit: number,
-  windowId: (accountId: string, second: number) => string = rateWindowId,
+): NonNullable<TransactItem['Update']> {
+  return {
+    TableName: table,
+    Key: { id },
+    UpdateExpression: 'ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+    ConditionExpression: 'attribute_not_exists(id) OR #count < :limit',
+    ExpressionAttributeNames: { '#count': 'count' },
+    ExpressionAttributeValues: {
+      ':one': 1,
+      ':limit': limit,
+      ':expiresAt': Math.floor(now / 1000) + RATE_WINDOW_TTL_SECONDS,
+    },
+  };
+}
+
+/** One slot in the window on its own (not in a placing transaction): false when it is full. */
+async function takeRateSlot(
+  deps: Pick<OrdersServiceDeps, 'doc' | 'idempotencyTable'>,
+  id: string,
+  now: number,
+  limit: number,
 ): Promise<boolean> {
   if (limit <= 0) return false; // the first writer of a window passes the condition: refuse before
-  const second = Math.floor(now / 1000);
   try {
-    await deps.doc.send(
-      new UpdateCommand({
-        TableName: deps.idempotencyTable,
-        Key: { id: windowId(accountId, second) },
-        UpdateExpression: 'ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
-        ConditionExpression: 'attribute_not_exists(id) OR #count < :limit',
-        ExpressionAttributeNames: { '#count': 'count' },
-        ExpressionAttributeValues: {
-          ':one': 1,
-          ':limit': limit,
-          ':expiresAt': second + RATE_WINDOW_TTL_SECONDS,
-        },
-      }),
-    );
+    await deps.doc.send(new UpdateCommand(rateSlotUpdate(deps.idempotencyTable, id, now, limit)));
     return true;
   } catch (err) {
     if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return false;
@@ -626,10 +657,9 @@ async function takeRateSlot(
 export function takeModifySlot(accountId: string, now: number, limit: number): Promise<boolean> {
   return takeRateSlot(
     { doc: dynamo, idempotencyTable: requiredEnv(ENV.idempotencyTable) },
-    accountId,
+    `modify#${accountId}#${Math.floor(now / 1000)}`,
     now,
     limit,
-    (account, second) => `modify#${account}#${second}`,
   );
 }
 

@@ -113,6 +113,14 @@ export class FakeDynamo {
         forced ??
         items.map((ti) => {
           const put = ti.Put;
+          const update = ti.Update;
+          if (update !== undefined && isRateSlot(update)) {
+            const existing = this.table(update.TableName).get(this.key(update.TableName, update.Key));
+            const limit = update.ExpressionAttributeValues?.[':limit'] as number;
+            return existing !== undefined && !(((existing.count as number | undefined) ?? 0) < limit)
+              ? 'ConditionalCheckFailed'
+              : 'None';
+          }
           if (put === undefined) return 'None';
           const existing = this.table(put.TableName).get(this.key(put.TableName, put.Item));
           // The duplicate claim: `attribute_not_exists(id) OR createdAtMs < :from`.
@@ -138,6 +146,17 @@ export class FakeDynamo {
         const put = ti.Put;
         if (put)
           this.table(put.TableName).set(this.key(put.TableName, put.Item), structuredClone(put.Item as Item));
+        const update = ti.Update;
+        if (update !== undefined && isRateSlot(update)) {
+          const t = this.table(update.TableName);
+          const k = this.key(update.TableName, update.Key);
+          const item = t.get(k) ?? { ...update.Key };
+          t.set(k, {
+            ...item,
+            count: ((item.count as number | undefined) ?? 0) + 1,
+            expiresAt: item.expiresAt ?? update.ExpressionAttributeValues?.[':expiresAt'],
+          });
+        }
       }
       return {};
     });
@@ -207,3 +226,8 @@ export class FakeDynamo {
 }
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A rate window's slot (`ADD #count :one ...`, lambdas/orders/orders-service.ts), in a transaction. */
+function isRateSlot(update: { UpdateExpression?: string }): boolean {
+  return update.UpdateExpression?.startsWith('ADD #count :one') === true;
+}

@@ -89,6 +89,17 @@ describe('placeOrder', () => {
         },
       },
       {
+        // The submit rate's slot rides the transaction (no request of its own).
+        Update: {
+          TableName: 'idempotency',
+          Key: { id: `rate#acct-1#${T0 / 1000}` },
+          UpdateExpression: 'ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+          ConditionExpression: 'attribute_not_exists(id) OR #count < :limit',
+          ExpressionAttributeNames: { '#count': 'count' },
+          ExpressionAttributeValues: { ':one': 1, ':limit': 10, ':expiresAt': T0 / 1000 + 60 },
+        },
+      },
+      {
         // The duplicate rule's claim for the window (2 s by default), last.
         Put: {
           TableName: 'idempotency',
@@ -129,7 +140,8 @@ describe('placeOrder', () => {
     const again = await place({ body, now: T0 + 500 });
     expect(again).toEqual({ kind: 'existing', order: (first as { order: unknown }).order });
     expect(fake.mock.commandCalls(TransactWriteCommand)).toHaveLength(1);
-    expect(fake.mock.commandCalls(UpdateCommand)).toHaveLength(1); // no rate slot for the retry
+    // No request besides the first order's transaction: the rate slot rides it, and none for the retry.
+    expect(fake.mock.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 
   test('the client_order_id of another order is 422, nothing written', async () => {
@@ -283,15 +295,23 @@ describe('placeOrder', () => {
     for (const [i, now] of [T0, T0 + 100, T0 + 900, T0 + 1000].entries())
       kinds.push((await place({ now, body: { ...LIMIT_BUY, qty: String(10 + i) } })).kind);
     expect(kinds).toEqual(['created', 'created', 'rate_limited', 'created']);
-    expect(fake.mock.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
-      TableName: 'idempotency',
-      Key: { id: `rate#acct-1#${T0 / 1000}` },
-      UpdateExpression: 'ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
-      ConditionExpression: 'attribute_not_exists(id) OR #count < :limit',
-      ExpressionAttributeNames: { '#count': 'count' },
-      ExpressionAttributeValues: { ':one': 1, ':limit': 2, ':expiresAt': T0 / 1000 + 60 },
-    });
+    // The slot rides each placing transaction: the refused one wrote nothing.
+    expect(fake.mock.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(fake.table('idempotency').get(`rate#acct-1#${T0 / 1000}`)).toMatchObject({ count: 2 });
     expect(fake.table('events').size).toBe(3);
+  });
+
+  test('an order the placing transaction refuses (a twin within the duplicate window) takes no rate slot', async () => {
+    risk.mockResolvedValue(riskInputs({ maxOrdersPerSecond: 2, duplicateWindowSeconds: 5 }));
+    const kinds = [];
+    for (const [now, qty] of [
+      [T0, '10'],
+      [T0 + 100, '10'], // the twin: refused by the duplicate claim in the transaction
+      [T0 + 200, '11'],
+    ] as const)
+      kinds.push((await place({ now, body: { ...LIMIT_BUY, qty } })).kind);
+    expect(kinds).toEqual(['created', 'risk_refused', 'created']);
+    expect(fake.table('idempotency').get(`rate#acct-1#${T0 / 1000}`)).toMatchObject({ count: 2 });
   });
 
   test('a risk refusal writes nothing and names the rule and the limit', async () => {
