@@ -4,10 +4,15 @@
  * - DynamoDB: a counting proxy in front of DynamoDB Local. Each function reaches it at its own
  *   path (`AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:<port>/fn/<logicalId>`), so every request is
  *   attributed to the function that made it. The proxy asks DynamoDB Local for the consumed
- *   capacity (`ReturnConsumedCapacity: INDEXES`, which DynamoDB Local computes like the service:
- *   item size rounded up per 1 KB written / 4 KB read, halved for eventually consistent reads,
- *   doubled in transactions, plus every GSI the write touches) and records requests, read and
- *   write units per function x table x operation. The Streams API (the stream pollers standing in
+ *   capacity (`ReturnConsumedCapacity: INDEXES`, which DynamoDB Local computes like the service
+ *   for single-item requests: item size rounded up per 1 KB written / 4 KB read, halved for
+ *   eventually consistent reads, plus every GSI the write touches) and records requests, read and
+ *   write units per function x table x operation. A transaction is where DynamoDB Local differs:
+ *   it reports 2 units per table the transaction writes (and per index), where AWS bills 2 per
+ *   item and KB, so a transaction of several items on one table counts less here than AWS bills
+ *   (docs/bench.md). Requests made by the simulated venue's own client (its user agent says so,
+ *   lambdas/broker-gateway/simulated/venue-client.ts) are recorded under `<function> (simulated
+ *   venue)`: a real venue behind the port costs the OMS no DynamoDB. The Streams API (the stream pollers standing in
  *   for Lambda's event source mapping, free on AWS) does not go through it.
  * - Lambda: invocations and their measured durations, per function (LocalLambdaRuntime's hook).
  * - Step Functions: states entered per state machine (Standard bills one transition per state
@@ -19,6 +24,10 @@
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SIMULATED_VENUE_USER_AGENT } from '../lambdas/broker-gateway/simulated/venue-client.js';
+
+/** What the simulated venue's requests are recorded under: `<function logical id> (simulated venue)`. */
+export const SIMULATED_VENUE_SUFFIX = ' (simulated venue)';
 
 export interface DynamoDbUsage {
   requests: number;
@@ -236,7 +245,9 @@ export async function startDynamoDbMeterProxy(
     void (async () => {
       const raw = await readAll(req);
       const match = /^\/fn\/([^/]+)/.exec(req.url ?? '');
-      const fn = match?.[1] ?? 'local-mode';
+      // The simulated venue's own requests (its client says so in its user agent) are kept apart.
+      const byVenue = String(req.headers['user-agent'] ?? '').includes(SIMULATED_VENUE_USER_AGENT);
+      const fn = `${match?.[1] ?? 'local-mode'}${byVenue ? SIMULATED_VENUE_SUFFIX : ''}`;
       const op = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '?';
       let body = raw;
       let parsed: Record<string, unknown> = {};

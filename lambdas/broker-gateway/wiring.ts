@@ -26,6 +26,7 @@ import { DynamoFixBook } from './fix/fix-book.js';
 import { FixVenue } from './fix/fix-venue.js';
 import type { AuctionSchedule } from './simulated/auction.js';
 import { SimulatedVenue } from './simulated/simulated-venue.js';
+import { simulatedVenueDynamo } from './simulated/venue-client.js';
 import type { Venue } from './venue.js';
 
 export { DEFAULT_VENUE_NAME };
@@ -118,7 +119,7 @@ export function simulatedVenue(name: string = venueName()): SimulatedVenue {
   let venue = venues.get(name);
   if (venue === undefined) {
     venue = new SimulatedVenue({
-      doc: dynamo,
+      doc: simulatedVenueDynamo(),
       eventBridge,
       venueOrdersTable: requiredEnv(ENV.venueOrdersTable),
       marketTable: requiredEnv(ENV.marketTable),

@@ -1,13 +1,21 @@
 /**
  * The cost model of `npm run cost` (bench/cost/model.ts) against hand-computed list prices, and
- * the meter's arithmetic (local/meter.ts): a reading's delta and totals.
+ * the meter's arithmetic (local/meter.ts): a reading's delta and totals, and whose request the
+ * counting proxy says it was (the OMS's, or the simulated venue's own client's).
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { omsShare, venueShare } from '../../bench/cost/cost.js';
 import { AWS_PRICES, flowCost, throughputCeilings } from '../../bench/cost/model.js';
+import { SIMULATED_VENUE_USER_AGENT } from '../../lambdas/broker-gateway/simulated/venue-client.js';
 import {
   emptyReading,
   LocalMeter,
   type MeterReading,
   meterDelta,
+  SIMULATED_VENUE_SUFFIX,
+  startDynamoDbMeterProxy,
   withoutFunctions,
 } from '../../local/meter.js';
 
@@ -126,5 +134,57 @@ describe('flowLogBytes', () => {
       Buffer.byteLength(order) + 1 + Buffer.byteLength(platform) + 1,
     );
     expect(flowLogBytes(log, new Set())).toBe(log.length);
+  });
+});
+
+describe('the counting proxy: whose request it was', () => {
+  // A stand-in for DynamoDB Local: every PutItem consumed one write unit on the named table.
+  let upstream: Server;
+  let target: string;
+  beforeAll(async () => {
+    upstream = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        const table = (JSON.parse(body) as { TableName: string }).TableName;
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify({ ConsumedCapacity: { TableName: table, CapacityUnits: 1 } }));
+      });
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    target = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => upstream.close(() => r())));
+
+  it("the simulated venue's client is counted apart; the OMS's own reads of the market stay the OMS's", async () => {
+    const meter = new LocalMeter();
+    const proxy = await startDynamoDbMeterProxy(target, meter);
+    const client = (customUserAgent?: string) =>
+      new DynamoDBClient({
+        endpoint: proxy.endpointFor('Submit'),
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+        ...(customUserAgent === undefined ? {} : { customUserAgent }),
+      });
+    const put = (TableName: string) => new PutItemCommand({ TableName, Item: { k: { S: 'x' } } });
+    try {
+      await client().send(put('Market')); // e.g. the router's read through the market-data port
+      await client().send(put('Events'));
+      await client(SIMULATED_VENUE_USER_AGENT).send(put('Market'));
+      await client(SIMULATED_VENUE_USER_AGENT).send(put('VenueOrders'));
+    } finally {
+      await proxy.close();
+    }
+    const r = meter.read();
+    expect(Object.keys(omsShare(r).dynamodb)).toEqual(['Submit']);
+    expect(Object.keys(omsShare(r).dynamodb.Submit ?? {})).toEqual(['Market PutItem', 'Events PutItem']);
+    expect(venueShare(r).dynamodb).toEqual({
+      [`Submit${SIMULATED_VENUE_SUFFIX}`]: {
+        'Market PutItem': { requests: 1, readUnits: 0, writeUnits: 1 },
+        'VenueOrders PutItem': { requests: 1, readUnits: 0, writeUnits: 1 },
+      },
+    });
   });
 });
