@@ -160,13 +160,17 @@ const SCENARIOS: Readonly<Record<string, () => Promise<void>>> = {
       expect([now.status, now.filled_qty]).toEqual(['partially_filled', '2']);
       await http.cancel(order.id);
     }
-    // The exceptions view lists both breaks; an operator resolves one with a reason (an event).
-    const listed = await exceptions();
-    const open = listed.find((e) => e.order_id === attr.order.id && e.kind === 'reconciliation_break');
-    expect(open?.detail).toMatch(/^FILL_ATTR_MISMATCH: /);
-    expect(listed.some((e) => e.order_id === qty.order.id && /^FILLED_QTY_MISMATCH/.test(e.detail))).toBe(
-      true,
-    );
+    // The exceptions view lists both breaks (an index the projector writes after the break is in the
+    // audit trail: read until it shows them); an operator resolves one with a reason (an event).
+    const open = await eventually(async () => {
+      const listed = await exceptions();
+      const found = listed.find((e) => e.order_id === attr.order.id && e.kind === 'reconciliation_break');
+      expect(found?.detail).toMatch(/^FILL_ATTR_MISMATCH: /);
+      expect(listed.some((e) => e.order_id === qty.order.id && /^FILLED_QTY_MISMATCH/.test(e.detail))).toBe(
+        true,
+      );
+      return found;
+    }, RECONCILED_WITHIN_MS);
     const path = `/v1/exceptions/${encodeURIComponent(open?.id ?? '')}/resolve`;
     const resolved = await operator.expect<{ reason: string }>(200, 'POST', path, {
       reason: 'venue corrected its print',
@@ -176,7 +180,9 @@ const SCENARIOS: Readonly<Record<string, () => Promise<void>>> = {
     expect(await operator.expect(200, 'POST', path, { reason: 'again' })).toMatchObject({
       reason: 'venue corrected its print',
     });
-    expect((await exceptions()).some((e) => e.id === open?.id)).toBe(false);
+    await eventually(async () => {
+      expect((await exceptions()).some((e) => e.id === open?.id)).toBe(false);
+    }, RECONCILED_WITHIN_MS);
     const trail = await http.auditTrail(attr.order.id);
     expect(trail.find((e) => e.type === 'OrderExceptionResolved')?.data).toMatchObject({
       exceptionId: open?.id,
@@ -207,7 +213,9 @@ const SCENARIOS: Readonly<Record<string, () => Promise<void>>> = {
         await operator.expect(200, 'POST', `/v1/exceptions/${encodeURIComponent(entry.id)}/resolve`, {
           reason: 'a test order of the venue',
         });
-        expect((await exceptions()).some((e) => e.id === entry.id)).toBe(false);
+        await eventually(async () => {
+          expect((await exceptions()).some((e) => e.id === entry.id)).toBe(false);
+        }, RECONCILED_WITHIN_MS);
       } finally {
         await diverge('SIMX', { action: 'forget_order', order_id: ghost });
       }
