@@ -8,6 +8,8 @@
  * means an equal or newer view is already there (a redelivered or older record): success. So
  * the view never goes backwards, whatever the delivery order, and redelivery is harmless.
  * An order whose rebuild or write fails reports its first record of the batch as failed.
+ * One account's orders are projected one after another (they share the account's ledger and
+ * trade_updates head), different accounts' side by side.
  */
 
 import { gzipSync } from 'node:zlib';
@@ -324,16 +326,29 @@ export async function projectBatch(
   const failed = new Set<number>();
   let written = 0;
   let stale = 0;
+  // One account's orders one after another, accounts side by side: an account's orders share its
+  // ledger item and its trade_updates head, and in parallel each of its writes raced the others'
+  // (a conditional write lost, re-read, retried: quadratic in the account's orders in the batch).
+  // One after another, each starts from the ledger and head the previous one wrote (cached).
+  const byAccount = new Map<string, [string, { index: number; event: StoredEvent }[]][]>();
+  for (const [orderId, records] of eventsByOrder(items)) {
+    const accountId = (records[0] as (typeof records)[number]).event.accountId;
+    const orders = byAccount.get(accountId) ?? [];
+    orders.push([orderId, records]);
+    byAccount.set(accountId, orders);
+  }
   await Promise.all(
-    [...eventsByOrder(items)].map(async ([orderId, records]) => {
-      const minSeq = Math.max(...records.map((r) => r.event.seq));
-      try {
-        const batchEvents = records.map((r) => r.event);
-        if ((await projectOrder(deps, orderId, minSeq, batchEvents)) === 'written') written++;
-        else stale++;
-      } catch (err) {
-        logger.error('order view not updated', { orderId, error: errorName(err), message: String(err) });
-        failed.add((records[0] as (typeof records)[number]).index);
+    [...byAccount.values()].map(async (orders) => {
+      for (const [orderId, records] of orders) {
+        const minSeq = Math.max(...records.map((r) => r.event.seq));
+        try {
+          const batchEvents = records.map((r) => r.event);
+          if ((await projectOrder(deps, orderId, minSeq, batchEvents)) === 'written') written++;
+          else stale++;
+        } catch (err) {
+          logger.error('order view not updated', { orderId, error: errorName(err), message: String(err) });
+          failed.add((records[0] as (typeof records)[number]).index);
+        }
       }
     }),
   );

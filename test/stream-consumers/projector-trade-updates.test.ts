@@ -11,10 +11,10 @@ import type { OrderCommand } from '../../lambdas/core/index.js';
 import type { StoredEvent } from '../../lambdas/event-store/event-store.js';
 import { OrderStateCache } from '../../lambdas/event-store/state-cache.js';
 import { updatesAfter } from '../../lambdas/orders/trade-update-stream.js';
-import { type ProjectorDeps, projectOrder } from '../../lambdas/stream-consumers/projector.js';
+import { type ProjectorDeps, projectBatch, projectOrder } from '../../lambdas/stream-consumers/projector.js';
 import { limitOrder, OrderBook } from '../core/order-book.js';
 import { dynamoDbLocalWith, table } from '../local/fixtures/dynamodb-tables.js';
-import { stored } from './records.js';
+import { insertsOf, stored } from './records.js';
 
 const local = dynamoDbLocalWith([
   table('events', 'orderId', 'seq'),
@@ -126,3 +126,31 @@ test('orders of one account projected at once: one gapless sequence, every updat
     { numRuns: 15 },
   );
 }, 120_000);
+
+test("a batch of one account's orders writes each order's view and updates once, without losing a race to its own batch", async () => {
+  // Two accounts, several orders each, every order's events in ONE batch (as a busy bot's are).
+  const accounts = [`acc-${++n}`, `acc-${++n}`];
+  const orders = await Promise.all(
+    accounts.flatMap((account) =>
+      [1, 2, 0, 1, 2, 1].map((fills) =>
+        orderWith(account, [accept, ...Array.from({ length: fills }, (_, i) => fill(`x${i}`, '10'))]),
+      ),
+    ),
+  );
+  const transactions: string[] = [];
+  const counted = {
+    send: (command: { constructor: { name: string } }) => {
+      if (command.constructor.name === 'TransactWriteCommand') transactions.push('tx');
+      return (doc.send as (c: unknown) => Promise<unknown>)(command);
+    },
+  } as unknown as DynamoDBDocumentClient;
+  const response = await projectBatch(insertsOf(orders.flat()), { ...deps(), doc: counted });
+  expect(response.batchItemFailures).toEqual([]);
+  // One transaction per order: an order of the account never retried after another of its own.
+  expect(transactions).toHaveLength(orders.length);
+  for (const account of accounts) {
+    const sent = await updatesAfter(doc, 'trade-stream', account, 0, 1000);
+    expect(sent.map((u) => u.stream_seq)).toEqual(sent.map((_, i) => i + 1));
+    expect(sent).toHaveLength(6 + 7); // a `new` per order, a partial fill per fill
+  }
+}, 60_000);
