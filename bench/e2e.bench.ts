@@ -10,8 +10,8 @@
  * hosts the HTTP API, Step Functions, EventBridge, SQS and the stream pollers. Times on both sides
  * are `performance.timeOrigin + performance.now()` (one clock, sub-millisecond).
  *
- * Every order is distinct within the duplicate-order window (symbol x side x qty walk through
- * 5 x 2 x 200 combinations), and the demo account allows 1000 orders/s.
+ * Every order is a market buy, distinct within the duplicate-order window (symbol x qty walk
+ * through 5 x 200 combinations), and the demo account allows 1000 orders/s.
  *
  * Environment: BENCH_CLIENTS (16), BENCH_SECONDS (20), BENCH_WARMUP_ORDERS (40),
  * BENCH_WARMUP_SECONDS (10: the clients' concurrent load before the timed run, not counted),
@@ -37,7 +37,6 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { loadAverages, ownCpuMs, processCpuMs } from './proc-cpu.js';
 
 const SYMBOLS = ['AAPL', 'MSFT', 'SPY', 'TSLA', 'NVDA'] as const;
-const SIDES = ['buy', 'sell'] as const;
 const QTYS = 200;
 
 /** Absolute epoch ms with sub-ms resolution, comparable across threads. */
@@ -74,10 +73,16 @@ type ClientMessage =
 
 function orderBody(n: number): string {
   const symbol = SYMBOLS[n % SYMBOLS.length] as string;
-  const side = SIDES[Math.floor(n / SYMBOLS.length) % SIDES.length] as string;
-  const qty = 1 + (Math.floor(n / (SYMBOLS.length * SIDES.length)) % QTYS);
-  return JSON.stringify({ symbol, qty: String(qty), side, type: 'market', time_in_force: 'day' });
+  const qty = 1 + (Math.floor(n / SYMBOLS.length) % QTYS);
+  return JSON.stringify({ symbol, qty: String(qty), side: 'buy', type: 'market', time_in_force: 'day' });
 }
+
+/**
+ * Buys only: a market sell while the account's market buy of the symbol is still working is a
+ * potential wash trade, which the OMS refuses (422, FINRA 5210; issue 16). The demo account's cash
+ * is raised first (a local control) so that the run's buys never meet its buying power.
+ */
+const BENCH_CASH = '10000000000';
 
 // ---------------------------------------------------------------------------------------------
 // Client side (worker thread)
@@ -192,7 +197,7 @@ function envNumber(name: string, fallback: number): number {
 
 async function main(): Promise<void> {
   // Imported here so the client worker does not load local mode.
-  const { startLocalOms } = await import('../local/oms-local.js');
+  const { startLocalOms, DEMO_ACCOUNT_ID } = await import('../local/oms-local.js');
   const clients = Math.max(1, Math.floor(envNumber('BENCH_CLIENTS', 16)));
   const durationMs = envNumber('BENCH_SECONDS', 20) * 1000;
   const warmupOrders = Math.floor(envNumber('BENCH_WARMUP_ORDERS', 40));
@@ -256,6 +261,12 @@ async function main(): Promise<void> {
     const cpuAt = { start: [0, 0], end: [0, 0] };
     const cpuNow = () => [ownCpuMs(), processCpuMs(oms.dynamoDbPid)];
     let loadAtRunEnd = '';
+    const cash = await fetch(`${oms.apiUrl}/local/accounts/${DEMO_ACCOUNT_ID}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ cash: BENCH_CASH }),
+    });
+    if (!cash.ok) throw new Error(`could not raise the demo account's cash: ${cash.status}`);
     const config: ClientConfig = {
       apiUrl: oms.apiUrl,
       keyId: oms.apiKeyId,
