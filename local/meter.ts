@@ -183,8 +183,11 @@ export function meterDelta(after: MeterReading, before: MeterReading): MeterRead
 
 /** A reading without the named functions' work (e.g. scheduled functions, counted apart). */
 export function withoutFunctions(reading: MeterReading, functions: ReadonlySet<string>): MeterReading {
+  // A function's simulated-venue requests go with it (`<fn> (simulated venue)`).
   const keep = <T>(rec: Record<string, T>): Record<string, T> =>
-    Object.fromEntries(Object.entries(rec).filter(([fn]) => !functions.has(fn)));
+    Object.fromEntries(
+      Object.entries(rec).filter(([fn]) => !functions.has(fn.replace(SIMULATED_VENUE_SUFFIX, ''))),
+    );
   return { ...reading, dynamodb: keep(reading.dynamodb), lambda: keep(reading.lambda) };
 }
 

@@ -114,6 +114,11 @@ describe('the meter', () => {
     expect(withoutFunctions(delta, new Set(['Tick'])).lambda).toEqual({
       Api: { invocations: 1, durationMs: 40 },
     });
+    // A scheduled function's simulated-venue requests are left out with it.
+    meter.dynamoDb(`Tick${SIMULATED_VENUE_SUFFIX}`, 'Market', 'PutItem', 0, 1);
+    expect(
+      Object.keys(withoutFunctions(meterDelta(meter.read(), before), new Set(['Tick'])).dynamodb),
+    ).toEqual(['Api']);
     expect([delta.stateTransitions, delta.events, delta.sqsMessages, delta.httpRequests]).toEqual([
       { Lifecycle: 1 },
       { OrderFilled: 1 },
