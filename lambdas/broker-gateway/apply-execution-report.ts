@@ -56,7 +56,8 @@ import {
 import { replacementOpening } from '../orders/replacements.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { eventBridge } from '../platform/event-bridge.js';
-import { logger, metrics } from '../platform/observability.js';
+import { metrics } from '../platform/metrics.js';
+import { logger } from '../platform/observability.js';
 import {
   CLOSING_EXEC_TYPES,
   commandOf,

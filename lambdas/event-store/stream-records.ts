@@ -13,7 +13,8 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEven
 import * as z from 'zod/mini';
 import { ORDER_EVENT_TYPES } from '../core/index.js';
 import { parseOrThrow } from '../core/zod-messages.js';
-import { logger, metrics } from '../platform/observability.js';
+import { metrics } from '../platform/metrics.js';
+import { logger } from '../platform/observability.js';
 import { POSITION_STREAM_PREFIX, type StoredEvent, type StoredPositionEvent } from './event-store.js';
 
 /** The envelope of a stored event; `data` is the core's own output and is not re-validated here. */

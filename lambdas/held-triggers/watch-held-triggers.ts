@@ -35,7 +35,8 @@ import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { type MarketData, marketData } from '../platform/market-data.js';
-import { logger, metrics } from '../platform/observability.js';
+import { metrics } from '../platform/metrics.js';
+import { logger } from '../platform/observability.js';
 
 export const ARMED_INDEX = ORDERS_INDEX.byArmedSymbol;
 /** Orders checked at once. */

@@ -29,7 +29,8 @@ import { ACCOUNT_ID } from '../orders/accounts.js';
 import { type PlaceOrderResult, placeOrder } from '../orders/orders-service.js';
 import { ENV, optionalEnv } from '../platform/config.js';
 import { eventBridge } from '../platform/event-bridge.js';
-import { logger, metrics } from '../platform/observability.js';
+import { metrics } from '../platform/metrics.js';
+import { logger } from '../platform/observability.js';
 import '../core/zod-messages.js';
 
 export const orderRequestedDetail = z.object({

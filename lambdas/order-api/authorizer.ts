@@ -28,7 +28,8 @@ import {
 } from '../orders/credentials.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
-import { logger, metrics } from '../platform/observability.js';
+import { metrics } from '../platform/metrics.js';
+import { logger } from '../platform/observability.js';
 
 export type { JwtSettings, UnauthenticatedReason } from '../orders/credentials.js';
 export { jwtSettingsFromEnv, KEY_CACHE_TTL_MS } from '../orders/credentials.js';

@@ -24,7 +24,8 @@ import {
 } from '../orders/trading-controls.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
-import { logger, metrics } from '../platform/observability.js';
+import { metrics } from '../platform/metrics.js';
+import { logger } from '../platform/observability.js';
 import { openOrders, putCancelRequests } from './cancel-order.js';
 
 /** Who the cancels are requested by (the order's trail and the cancel request name it). */

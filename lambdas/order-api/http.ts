@@ -5,7 +5,8 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { fieldError, PDT_MESSAGE, type RiskRefusal, WASH_TRADE_MESSAGE } from '../core/index.js';
 import type { PlaceOrderResult } from '../orders/orders-service.js';
-import { logger, metrics } from '../platform/observability.js';
+import { metrics } from '../platform/metrics.js';
+import { logger } from '../platform/observability.js';
 import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
 import { type ApiEvent, type Principal, principalOf } from './principal.js';
 

@@ -23,7 +23,8 @@ import { PENDING_NEW_SHARDS } from '../orders/order-view-item.js';
 import { startOrderWorkflow } from '../orders/workflow-start.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
-import { logger, metrics } from '../platform/observability.js';
+import { metrics } from '../platform/metrics.js';
+import { logger } from '../platform/observability.js';
 import { stepFunctions } from '../platform/step-functions.js';
 
 /** How long an order may be pending_new before its workflow is presumed lost. */

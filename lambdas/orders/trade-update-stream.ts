@@ -28,7 +28,7 @@ import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } 
 import type { TradeUpdate, UnsequencedTradeUpdate } from '../core/index.js';
 import { isConditionalFailure, type TransactItem } from '../event-store/event-store.js';
 import { ConnectionGone, type ConnectionPort } from '../platform/connections.js';
-import { metrics } from '../platform/observability.js';
+import { metrics } from '../platform/metrics.js';
 
 export const updatesPk = (accountId: string): string => `updates#${accountId}`;
 export const headPk = (accountId: string): string => `head#${accountId}`;

@@ -1,6 +1,7 @@
 /**
- * One logger and one metrics per function, configured from the environment the Lambda-defaults
- * construct sets (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, LOG_LEVEL).
+ * One logger per function, configured from the environment the Lambda-defaults construct sets
+ * (POWERTOOLS_SERVICE_NAME, LOG_LEVEL); the metrics are in metrics.ts, so a function that records
+ * none does not bundle them.
  *
  * Tracing: every function has X-Ray active tracing (lib/lambda-defaults.ts), so Lambda records each
  * invocation's segment, and the AWS SDK's recursion-detection middleware passes the invocation's
@@ -10,7 +11,5 @@
  * a subsegment per AWS SDK / HTTP call (issue 12: bundle size and cold-start import time).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 
 export const logger = new Logger();
-export const metrics = new Metrics();

@@ -40,7 +40,8 @@ import { rerouteRemainder, routingDeps } from '../orders/order-routing.js';
 import { runReplaceCommand } from '../orders/replacements.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { marketData } from '../platform/market-data.js';
-import { logger, metrics } from '../platform/observability.js';
+import { metrics } from '../platform/metrics.js';
+import { logger } from '../platform/observability.js';
 import { sessionOptionsFromEnv } from '../platform/session-settings.js';
 
 export function commandOf(action: GroupAction, newOrderId: () => string): OrderCommand {

@@ -16,7 +16,8 @@ import { type LedgerExecution, type LedgerState, newYorkDate, type OrderState } 
 import type { StoredEvent } from '../event-store/event-store.js';
 import { errorName } from '../event-store/stream-records.js';
 import type { AccountLedger } from '../orders/account-ledger.js';
-import { logger, metrics } from '../platform/observability.js';
+import { metrics } from '../platform/metrics.js';
+import { logger } from '../platform/observability.js';
 
 export interface PositionKeeperDeps {
   readonly ledger: AccountLedger;

@@ -48,7 +48,8 @@ import {
 import { releaseExposureClaim } from '../orders/firm-exposure.js';
 import { orderViewItem } from '../orders/order-view-item.js';
 import { appendItems, loadHead } from '../orders/trade-update-stream.js';
-import { logger, metrics } from '../platform/observability.js';
+import { metrics } from '../platform/metrics.js';
+import { logger } from '../platform/observability.js';
 
 export interface ProjectorDeps {
   readonly doc: DynamoDBDocumentClient;

@@ -32,7 +32,8 @@ import {
   readRecords,
   type StreamItem,
 } from '../event-store/stream-records.js';
-import { logger, metrics } from '../platform/observability.js';
+import { metrics } from '../platform/metrics.js';
+import { logger } from '../platform/observability.js';
 
 export const MAX_ENTRIES_PER_CALL = 10;
 

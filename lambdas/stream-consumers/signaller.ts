@@ -33,7 +33,8 @@ import {
   readRecords,
 } from '../event-store/stream-records.js';
 import { startOrderWorkflow } from '../orders/workflow-start.js';
-import { logger, metrics } from '../platform/observability.js';
+import { metrics } from '../platform/metrics.js';
+import { logger } from '../platform/observability.js';
 import { type ClosingMilestone, closingMilestone, heldTriggerFired } from './milestones.js';
 
 export interface SignallerDeps {

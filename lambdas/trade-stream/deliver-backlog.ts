@@ -22,7 +22,8 @@ import { ENV, requiredEnv } from '../platform/config.js';
 import { managementApiConnections } from '../platform/connections.js';
 import { dynamo } from '../platform/dynamo.js';
 import { eventBridge } from '../platform/event-bridge.js';
-import { logger, metrics } from '../platform/observability.js';
+import { metrics } from '../platform/metrics.js';
+import { logger } from '../platform/observability.js';
 
 /** Well inside the function's 60 s timeout: the lease is always given back by this invocation. */
 export const DELIVERY_BUDGET_MS = 20_000;

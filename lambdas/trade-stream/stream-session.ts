@@ -39,7 +39,8 @@ import { ENV, requiredEnv } from '../platform/config.js';
 import { type ConnectionPort, managementApiConnections } from '../platform/connections.js';
 import { dynamo } from '../platform/dynamo.js';
 import { eventBridge } from '../platform/event-bridge.js';
-import { logger, metrics } from '../platform/observability.js';
+import { metrics } from '../platform/metrics.js';
+import { logger } from '../platform/observability.js';
 
 /** The part of API Gateway's WebSocket event the session reads. */
 export interface StreamEvent {

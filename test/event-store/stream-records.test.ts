@@ -8,7 +8,7 @@ import {
   storedEventOf,
   streamHandler,
 } from '../../lambdas/event-store/stream-records.js';
-import { metrics } from '../../lambdas/platform/observability.js';
+import { metrics } from '../../lambdas/platform/metrics.js';
 import { limitOrder, OrderBook } from '../core/order-book.js';
 import { eventsOf, image, insertRecord, nth, otherRecord, streamEvent } from '../stream-consumers/records.js';
 

@@ -50,4 +50,14 @@ describe('Lambda bundling options', () => {
     for (const pkg of banned) expect(inputs.filter((p) => p.includes(`node_modules/${pkg}/`))).toEqual([]);
     expect(inputs).toContain('lambdas/platform/lambda-credentials.ts');
   });
+
+  it('carries no AWS SDK event-stream code: the stand-in that fails if one is ever used', () => {
+    expect(inputs.filter((p) => p.includes('@smithy/core/dist-es/submodules/event-streams/'))).toEqual([]);
+    expect(inputs).toContain('lambdas/platform/no-event-streams.ts');
+  });
+
+  it('carries the Metrics class only where a metric is recorded', () => {
+    // expire-order records none: no Powertools Metrics in its bundle.
+    expect(inputs.filter((p) => p.includes('node_modules/@aws-lambda-powertools/metrics/'))).toEqual([]);
+  });
 });
