@@ -16,7 +16,10 @@
  *   file per package and ships whole (about 210 KB more per bundle).
  *   `alias`: the SDK's default credential chain is replaced by its first link, `fromEnv` (see
  *   lambdas/platform/lambda-credentials.ts: Lambda always provides env credentials; the other
- *   links and their STS/SSO clients, about 135 KB per bundle, could never run there).
+ *   links and their STS/SSO clients, about 135 KB per bundle, could never run there), and
+ *   `@smithy/core/event-streams` by lambdas/platform/no-event-streams.ts (about 19 KB per bundle:
+ *   the SDK loads it only for event-stream operations, which the OMS never calls; the stand-in
+ *   fails with a clear error if one ever is).
  *   Budget (issue 12): each bundle <= 400 KB and its import <= 150 ms on Node 24;
  *   `npm run bundle:report` prints both.
  * - Tracing: X-Ray active tracing on every function (the invocation's segment; the SDK passes its
