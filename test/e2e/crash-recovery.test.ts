@@ -157,12 +157,16 @@ it('a cancel and a replace in flight when local mode is killed are carried out, 
   // The replacement works at its new terms, with no request of its own outstanding.
   expect(count(await http.auditTrail(replaced.id), 'OrderCancelRequested')).toBe(0);
 
-  // Nothing else was touched: no fill, no second order.
-  const all = await http.expect<{ id: string; filled_qty: string }[]>(
-    200,
-    'GET',
-    '/v2/orders?status=all&symbols=CRASH',
-  );
-  expect(all.map((o) => o.id).sort()).toEqual([a.id, b.id, replaced.id].sort());
+  // Nothing else was touched: no fill, no second order. (The listing reads the orders' views, which
+  // follow the events the statuses above were read from: read it until the replacement is in it.)
+  const all = await eventually(async () => {
+    const listed = await http.expect<{ id: string; filled_qty: string }[]>(
+      200,
+      'GET',
+      '/v2/orders?status=all&symbols=CRASH',
+    );
+    expect(listed.map((o) => o.id).sort()).toEqual([a.id, b.id, replaced.id].sort());
+    return listed;
+  }, 30_000);
   expect(all.every((o) => o.filled_qty === '0')).toBe(true);
 });
