@@ -13,6 +13,7 @@ import { EventBus } from 'aws-cdk-lib/aws-events';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { OmsStack } from '../../lib/oms-stack.js';
 import { VenueSessions } from '../../lib/venue-sessions.js';
+import { nagFindings } from '../infra/template.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is walked structurally in assertions.
 type Json = Record<string, any>;
@@ -188,21 +189,7 @@ describe('the OMS stack with FIX venues (oms:fixVenues)', () => {
 });
 
 test('cdk-nag AwsSolutions: the OMS stack with FIX venues has no unacknowledged finding', () => {
-  const outdir = mkdtempSync(join(tmpdir(), 'oms-fix-nag-'));
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], 'oms:fixVenues': FIX_VENUES }, outdir });
-  new OmsStack(app, 'Oms');
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  try {
-    app.synth();
-  } catch {
-    // the report is written first
-  }
-  const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as Json;
-  const findings = (report.pluginReports as Json[])
-    .filter((p) => /AwsSolutions/.test(p.pluginName as string))
-    .flatMap((p) => p.violations as Json[])
-    .flatMap((v) => (v.violatingConstructs as Json[]).map((c) => `${v.ruleName} @ ${c.constructPath}`));
-  expect(findings).toEqual([]);
+  expect(nagFindings((app) => new OmsStack(app, 'Oms'), { 'oms:fixVenues': FIX_VENUES })).toEqual([]);
 });
 
 describe('the OMS stack with Alpaca venues (oms:alpacaVenues)', () => {
@@ -392,7 +379,6 @@ describe('the OMS stack with Alpaca venues (oms:alpacaVenues)', () => {
 });
 
 test('cdk-nag AwsSolutions: the OMS stack with Alpaca venues has no unacknowledged finding', () => {
-  const outdir = mkdtempSync(join(tmpdir(), 'oms-alpaca-nag-'));
   const venues = JSON.stringify([
     {
       name: 'ALPX',
@@ -401,18 +387,5 @@ test('cdk-nag AwsSolutions: the OMS stack with Alpaca venues has no unacknowledg
     },
     { name: 'ALPY', baseUrl: 'https://api.alpaca.markets', secretName: 'oms/alpaca/live' },
   ]);
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], 'oms:alpacaVenues': venues }, outdir });
-  new OmsStack(app, 'Oms');
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  try {
-    app.synth();
-  } catch {
-    // the report is written first
-  }
-  const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as Json;
-  const findings = (report.pluginReports as Json[])
-    .filter((p) => /AwsSolutions/.test(p.pluginName as string))
-    .flatMap((p) => p.violations as Json[])
-    .flatMap((v) => (v.violatingConstructs as Json[]).map((c) => `${v.ruleName} @ ${c.constructPath}`));
-  expect(findings).toEqual([]);
+  expect(nagFindings((app) => new OmsStack(app, 'Oms'), { 'oms:alpacaVenues': venues })).toEqual([]);
 });

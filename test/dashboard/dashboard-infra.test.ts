@@ -2,15 +2,15 @@
  * lib/dashboard.ts (issue 14): the page on S3 behind CloudFront, same-origin with the API. Checked
  * on the whole OMS stack (as deployed) and, for the `/stream` hook, on a stack of its own.
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { DASHBOARD_DIR, Dashboard, FORWARDED_API_HEADERS } from '../../lib/dashboard.js';
 import { OmsStack } from '../../lib/oms-stack.js';
+import { nagFindings } from '../infra/template.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is walked structurally in assertions.
 type Json = Record<string, any>;
@@ -155,21 +155,10 @@ describe('distribution', () => {
 });
 
 test('cdk-nag AwsSolutions: the dashboard alone has no unacknowledged finding', () => {
-  const outdir = mkdtempSync(join(tmpdir(), 'oms-dash-nag-'));
-  const app = new App({ context: NO_BUNDLING, outdir });
-  const stack = new Stack(app, 'Alone');
-  new Dashboard(stack, 'Dashboard', { api: new HttpApi(stack, 'Api') });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  try {
-    app.synth();
-  } catch {
-    // the report is written first
-  }
-  const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as Json;
-  const findings = (report.pluginReports as Json[])
-    .filter((p) => /AwsSolutions/.test(p.pluginName as string))
-    .flatMap((p) => p.violations as Json[])
-    .flatMap((v) => (v.violatingConstructs as Json[]).map((c) => `${v.ruleName} @ ${c.constructPath}`))
+  const findings = nagFindings((app) => {
+    const stack = new Stack(app, 'Alone');
+    new Dashboard(stack, 'Dashboard', { api: new HttpApi(stack, 'Api') });
+  })
     // The bare HttpApi stand-in is not the dashboard's (the OMS stack's API is checked in test/infra).
     .filter((f) => !f.includes('Alone/Api/'));
   expect(findings).toEqual([]);

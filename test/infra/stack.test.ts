@@ -6,16 +6,16 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { ORDER_EVENT_TYPES } from '../../lambdas/core/event-schemas.js';
 import { ENV } from '../../lambdas/platform/config.js';
 import { HANDLERS } from '../../lib/handlers.js';
 import { OmsStack } from '../../lib/oms-stack.js';
 import { ORDER_ROUTES } from '../../lib/order-api.js';
 import { aslPlaceholders, ORDER_LIFECYCLE_ASL } from '../../lib/order-lifecycle.js';
+import { nagFindings } from './template.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is walked structurally in assertions.
 type Json = Record<string, any>;
@@ -660,24 +660,6 @@ describe('operations', () => {
 });
 
 describe('cdk-nag AwsSolutions', () => {
-  /** Synthesizes with the AwsSolutions pack; returns its unacknowledged findings "rule @ path". */
-  function nagFindings(build: (app: App) => void): string[] {
-    const outdir = mkdtempSync(join(tmpdir(), 'oms-nag-'));
-    const app = new App({ context: NO_BUNDLING, outdir });
-    build(app);
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    try {
-      app.synth();
-    } catch {
-      // Errors interrupt synthesis; the report is written first.
-    }
-    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as Json;
-    return (report.pluginReports as Json[])
-      .filter((p) => /AwsSolutions/.test(p.pluginName as string))
-      .flatMap((p) => p.violations as Json[])
-      .flatMap((v) => (v.violatingConstructs as Json[]).map((c) => `${v.ruleName} @ ${c.constructPath}`));
-  }
-
   test('the check does find an unencrypted, non-TLS queue (control)', () => {
     const findings = nagFindings((app) => new Queue(new Stack(app, 'Control'), 'Plain'));
     expect(findings.join('\n')).toMatch(/SQS/);

@@ -3,11 +3,12 @@
  * function by its Powertools service name, the IAM statements of a function's role, the logical
  * ids a statement's Resource names).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { OmsStack } from '../../lib/oms-stack.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is walked structurally in assertions.
@@ -20,6 +21,27 @@ export function synthesizeOmsResources(tmpPrefix: string): Record<string, Json> 
     outdir: mkdtempSync(join(tmpdir(), tmpPrefix)),
   });
   return Template.fromStack(new OmsStack(app, 'Oms')).toJSON().Resources;
+}
+
+/**
+ * Synthesizes what `build` adds to an app (no asset bundling; `context` added to the app's) with
+ * cdk-nag's AwsSolutions pack, and returns its unacknowledged findings as "rule @ construct path".
+ */
+export function nagFindings(build: (app: App) => void, context: Record<string, unknown> = {}): string[] {
+  const outdir = mkdtempSync(join(tmpdir(), 'oms-nag-'));
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context }, outdir });
+  build(app);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  try {
+    app.synth();
+  } catch {
+    // An error finding interrupts synthesis; the report is written first.
+  }
+  const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as Json;
+  return (report.pluginReports as Json[])
+    .filter((p) => /AwsSolutions/.test(p.pluginName as string))
+    .flatMap((p) => p.violations as Json[])
+    .flatMap((v) => (v.violatingConstructs as Json[]).map((c) => `${v.ruleName} @ ${c.constructPath}`));
 }
 
 export const refId = (v: unknown): string | undefined => (v as { Ref?: string } | undefined)?.Ref;
