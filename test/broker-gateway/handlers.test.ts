@@ -158,12 +158,17 @@ describe('cancel before the venue acknowledged (issue 11, 1.2): the order ends c
     expect(statusOf((await stateOf('o-1')) as never)).toBe('canceled');
   });
 
-  test('a venue without tombstones books a submission after its unknown_order: the OMS cancels it there', async () => {
-    await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
-    await command('o-1', { type: 'requestCancel', requestedBy: 'client-key' });
-    await forwardToVenue(await lastOmsEvent('o-1'));
+  /** A resting limit order canceled before its submission reached the venue (the venue answered unknown_order). */
+  async function canceledBeforeTheVenueSawIt(orderId: string): Promise<void> {
+    await placeOrder(orderId, { qty: '50', type: 'limit', limit_price: '9' });
+    await command(orderId, { type: 'requestCancel', requestedBy: 'client-key' });
+    await forwardToVenue(await lastOmsEvent(orderId));
     for (const r of bus.take<ExecutionReport>()) await apply(r);
-    expect(statusOf((await stateOf('o-1')) as never)).toBe('canceled');
+    expect(statusOf((await stateOf(orderId)) as never)).toBe('canceled');
+  }
+
+  test('a venue without tombstones books a submission after its unknown_order: the OMS cancels it there', async () => {
+    await canceledBeforeTheVenueSawIt('o-1');
     // Such a venue forgets its answer: the late submission is booked and acknowledged.
     db.tables.get('venue')?.delete('o-1');
     await simulatedVenue().submit(venueOrderOf((await stateOf('o-1')) as never));
@@ -178,11 +183,7 @@ describe('cancel before the venue acknowledged (issue 11, 1.2): the order ends c
   });
 
   test('an order closed at the OMS that a venue other than the primary acknowledges late is canceled at THAT venue', async () => {
-    await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
-    await command('o-1', { type: 'requestCancel', requestedBy: 'client-key' });
-    await forwardToVenue(await lastOmsEvent('o-1'));
-    for (const r of bus.take<ExecutionReport>()) await apply(r);
-    expect(statusOf((await stateOf('o-1')) as never)).toBe('canceled');
+    await canceledBeforeTheVenueSawIt('o-1');
     // SIMY acknowledges the order (a venue that booked it anyway): the cancel goes to SIMY, not the
     // primary (the book item forgotten, so the venue asked answers, naming itself).
     db.tables.get('venue')?.delete('o-1');
