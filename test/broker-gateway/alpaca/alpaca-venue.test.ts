@@ -1,8 +1,8 @@
 import { AlpacaBrokerVenue } from '../../../lambdas/broker-gateway/alpaca/alpaca-venue.js';
 import type { ExecutionReport } from '../../../lambdas/broker-gateway/execution-report.js';
-import type { VenueOrder } from '../../../lambdas/broker-gateway/venue.js';
 import { parseAlpacaVenues } from '../../../lambdas/platform/alpaca-venues.js';
 import { TransientError } from '../../../lambdas/platform/transient-errors.js';
+import { venueOrder } from '../venue-order.js';
 import { FakeBroker } from './fake-broker.js';
 
 const SECRET = 'sEcReT-do-not-log-123';
@@ -31,21 +31,7 @@ function setup() {
   return { broker, reports, venue };
 }
 
-const ORDER: VenueOrder = {
-  orderId: 'oms-1',
-  accountId: 'acct',
-  symbol: 'ACME',
-  side: 'buy',
-  type: 'limit',
-  timeInForce: 'day',
-  qty: '10',
-  notional: null,
-  limitPrice: '10.5',
-  stopPrice: null,
-  trailPrice: null,
-  trailPercent: null,
-  extendedHours: false,
-};
+const ORDER = venueOrder({ orderId: 'oms-1', accountId: 'acct', type: 'limit', limitPrice: '10.5' });
 
 describe('AlpacaBrokerVenue against an Alpaca-compatible REST API', () => {
   test('submit: client_order_id is the OMS order id, the key pair in the APCA headers', async () => {

@@ -9,11 +9,11 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { AlpacaBrokerVenue } from '../../../lambdas/broker-gateway/alpaca/alpaca-venue.js';
 import type { ExecutionReport } from '../../../lambdas/broker-gateway/execution-report.js';
-import type { VenueOrder } from '../../../lambdas/broker-gateway/venue.js';
 import * as wiring from '../../../lambdas/broker-gateway/wiring.js';
 import { secretsManagerAlpacaCredentials } from '../../../lambdas/platform/alpaca-credentials.js';
 import { parseAlpacaVenues, parseAlpacaVenuesContext } from '../../../lambdas/platform/alpaca-venues.js';
 import { TransientError } from '../../../lambdas/platform/transient-errors.js';
+import { venueOrder } from '../venue-order.js';
 import { FakeBroker } from './fake-broker.js';
 
 const SECRET = 'aws-Secret-v4lue-never-logged';
@@ -158,21 +158,7 @@ describe('the Lambda side reads the key pair from Secrets Manager', () => {
   beforeEach(() => sm.reset());
   afterAll(() => sm.restore());
 
-  const ORDER: VenueOrder = {
-    orderId: 'oms-aws-1',
-    accountId: 'acct',
-    symbol: 'ACME',
-    side: 'buy',
-    type: 'market',
-    timeInForce: 'day',
-    qty: '1',
-    notional: null,
-    limitPrice: null,
-    stopPrice: null,
-    trailPrice: null,
-    trailPercent: null,
-    extendedHours: false,
-  };
+  const ORDER = venueOrder({ orderId: 'oms-aws-1', accountId: 'acct', qty: '1' });
 
   function venueWith(entries: unknown[]) {
     const configs = parseAlpacaVenues(JSON.stringify(entries), secretsManagerAlpacaCredentials(client));

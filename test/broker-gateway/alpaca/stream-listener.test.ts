@@ -15,6 +15,7 @@ import {
   alpacaVenuesFromEnv,
   parseAlpacaVenues,
 } from '../../../lambdas/platform/alpaca-venues.js';
+import { venueOrder } from '../venue-order.js';
 import { FakeBroker } from './fake-broker.js';
 
 const SECRET = 'stream-secret-xyz';
@@ -109,21 +110,7 @@ test('streams reports; after a forced disconnect the REST poll fills the gap; no
   const logs: string[] = [];
   const { reports, venue } = start(broker, logs);
   await until(() => listener?.listening === true && (listener?.catchUps ?? 0) >= 1, 'listening');
-  await venue.submit({
-    orderId: 'oms-1',
-    accountId: 'a',
-    symbol: 'ACME',
-    side: 'buy',
-    type: 'limit',
-    timeInForce: 'day',
-    qty: '10',
-    notional: null,
-    limitPrice: '10',
-    stopPrice: null,
-    trailPrice: null,
-    trailPercent: null,
-    extendedHours: false,
-  });
+  await venue.submit(venueOrder({ orderId: 'oms-1', accountId: 'a', type: 'limit', limitPrice: '10' }));
   const o = broker.orders[0] as AlpacaOrderJson;
   send('new', o);
   broker.fill(o.id, '4', '10', '2026-12-04T15:00:01Z');

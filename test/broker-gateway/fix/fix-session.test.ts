@@ -18,6 +18,7 @@ import { FixVenue } from '../../../lambdas/broker-gateway/fix/fix-venue.js';
 import { FixVenueSession } from '../../../lambdas/broker-gateway/fix/fix-venue-session.js';
 import type { VenueOrder } from '../../../lambdas/broker-gateway/venue.js';
 import { FixExchange } from '../../../local/fix-exchange.js';
+import { venueOrder } from '../venue-order.js';
 
 jest.setTimeout(60_000);
 
@@ -41,22 +42,8 @@ async function until<T>(what: string, f: () => T | undefined | false, ms = 15_00
   }
 }
 
-const order = (orderId: string, over: Partial<VenueOrder> = {}): VenueOrder => ({
-  orderId,
-  accountId: 'acc-1',
-  symbol: 'AAPL',
-  side: 'buy',
-  type: 'market',
-  timeInForce: 'day',
-  qty: '10',
-  notional: null,
-  limitPrice: null,
-  stopPrice: null,
-  trailPrice: null,
-  trailPercent: null,
-  extendedHours: false,
-  ...over,
-});
+const order = (orderId: string, over: Partial<VenueOrder> = {}): VenueOrder =>
+  venueOrder({ orderId, accountId: 'acc-1', symbol: 'AAPL', ...over });
 
 interface Rig {
   exchange: FixExchange;

@@ -9,6 +9,7 @@ import { type Nanos, nanos } from '../../../lambdas/core/index.js';
 import { dynamo } from '../../../lambdas/platform/dynamo.js';
 import { eventBridge } from '../../../lambdas/platform/event-bridge.js';
 import { BusRecorder, FakeDynamo } from '../fake-aws.js';
+import { venueOrder } from '../venue-order.js';
 
 const T0 = Date.parse('2026-11-23T14:30:00Z');
 let db: FakeDynamo;
@@ -33,22 +34,7 @@ function setQuote(bid: string, ask: string, last: string, size = '100'): void {
   });
 }
 
-const order = (o: Partial<VenueOrder> = {}): VenueOrder => ({
-  orderId: 'o-1',
-  accountId: 'acct-1',
-  symbol: 'ACME',
-  side: 'buy',
-  type: 'market',
-  timeInForce: 'day',
-  qty: '50',
-  notional: null,
-  limitPrice: null,
-  stopPrice: null,
-  trailPrice: null,
-  trailPercent: null,
-  extendedHours: false,
-  ...o,
-});
+const order = (o: Partial<VenueOrder> = {}): VenueOrder => venueOrder({ qty: '50', ...o });
 
 const book = (id = 'o-1') => db.get('venue', { orderId: id }) as VenueOrderItem | undefined;
 /** Reports by execId: a redelivered report must be identical to the first (the OMS ignores it). */
