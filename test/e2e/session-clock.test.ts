@@ -115,9 +115,18 @@ it(
         `the auction orders were working only ${openAt - Date.now()} ms before the open: raise OPEN_AFTER_MS`,
       );
 
-    // Resting until the open, through the ticks before it.
-    await delay(openAt - 500 - Date.now());
-    for (const id of ids) expect(await http.order(id)).toMatchObject({ status: 'new', filled_qty: '0' });
+    // Resting until the open, through the ticks before it. A read answered after the open (a
+    // stalled machine) cannot say whether the order rested before it: only earlier answers count,
+    // and at least one must come before the open.
+    await delay(openAt - 1500 - Date.now());
+    let answeredBeforeOpen = 0;
+    for (const id of ids) {
+      const order = await http.order(id);
+      if (Date.now() >= openAt) continue;
+      answeredBeforeOpen++;
+      expect(order).toMatchObject({ status: 'new', filled_qty: '0' });
+    }
+    expect(answeredBeforeOpen).toBeGreaterThan(0);
 
     // The opening auction: the market buy at the auction price, the limit below it canceled.
     const filled = await http.untilStatus(opgMarket.id, 'filled', 15_000);
