@@ -4,4 +4,5 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 
-export const s3 = new S3Client({});
+// Pure: a bundle that imports this module without using the client leaves it out.
+export const s3 = /* @__PURE__ */ new S3Client({});

@@ -1,4 +1,5 @@
 /** The Step Functions client (AWS_ENDPOINT_URL_SFN in local mode); see dynamo.ts. */
 import { SFNClient } from '@aws-sdk/client-sfn';
 
-export const stepFunctions = new SFNClient({});
+// Pure: a bundle that imports this module without using the client leaves it out.
+export const stepFunctions = /* @__PURE__ */ new SFNClient({});
