@@ -17,8 +17,8 @@ import * as z from 'zod/mini';
 import { parseOrThrow } from '../core/zod-messages.js';
 import { logger } from '../platform/observability.js';
 import { cancelRequestDetail } from './cancel-all-request.js';
-import { requestCancel } from './cancel-order.js';
 import { eventStore } from './orders-access.js';
+import { requestCancel } from './request-cancel.js';
 
 const recordBody = z.object({ detail: cancelRequestDetail });
 

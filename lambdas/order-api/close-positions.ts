@@ -27,10 +27,10 @@ import { dynamo } from '../platform/dynamo.js';
 import { marketData } from '../platform/market-data.js';
 import { type AccountBook, loadAccountBook, symbolOf } from './account-book.js';
 import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
-import { requestCancel } from './cancel-order.js';
 import { apiHandler, notFound, placeOrderResponse } from './http.js';
 import { eventStore } from './orders-access.js';
 import type { Principal } from './principal.js';
+import { requestCancel } from './request-cancel.js';
 
 type Query = Record<string, string | undefined>;
 

@@ -13,6 +13,23 @@ import { ESBUILD_OPTIONS } from '../../lib/lambda-defaults.js';
 const root = join(__dirname, '../..');
 let inputs: string[];
 
+/** The inputs of `handler`'s bundle that put bytes in it (an import whose code was dropped has none). */
+async function bundledInputs(handler: keyof typeof HANDLERS): Promise<string[]> {
+  const result = await build({
+    ...ESBUILD_OPTIONS,
+    external: [...ESBUILD_OPTIONS.external],
+    mainFields: [...ESBUILD_OPTIONS.mainFields],
+    alias: { ...ESBUILD_OPTIONS.alias },
+    entryPoints: [join(root, HANDLERS[handler])],
+    outfile: 'index.js',
+    write: false,
+    metafile: true,
+    logLevel: 'error',
+  });
+  const output = Object.entries((result.metafile as Metafile).outputs).find(([p]) => p.endsWith('index.js'));
+  return Object.entries(output?.[1].inputs ?? {}).flatMap(([p, i]) => (i.bytesInOutput > 0 ? [p] : []));
+}
+
 beforeAll(async () => {
   const result = await build({
     ...ESBUILD_OPTIONS,
@@ -56,8 +73,24 @@ describe('Lambda bundling options', () => {
     expect(inputs).toContain('lambdas/platform/no-event-streams.ts');
   });
 
+  it("carries the endpoint cache's LRU stand-in, not mnemonist (checked against it in test/platform)", () => {
+    expect(inputs.filter((p) => /node_modules\/(mnemonist|obliterator)\//.test(p))).toEqual([]);
+    expect(inputs).toContain('lambdas/platform/endpoint-lru-cache.ts');
+  });
+
   it('carries the Metrics class only where a metric is recorded', () => {
     // expire-order records none: no Powertools Metrics in its bundle.
     expect(inputs.filter((p) => p.includes('node_modules/@aws-lambda-powertools/metrics/'))).toEqual([]);
+  });
+
+  // The clients of lambdas/platform are created at import (/* @__PURE__ */: dropped where unused),
+  // and one order's cancel (request-cancel.ts) is apart from cancel-all's fan-out onto the bus.
+  it.each([
+    ['createOrder', 'risk reads the trading state of trading-controls.ts, which also publishes'],
+    ['closePositions', "cancels an order as DELETE /v2/orders/{id} does, not cancel-all's fan-out"],
+  ] as const)('%s carries no EventBridge client (%s)', async (handler, _why) => {
+    const carried = await bundledInputs(handler);
+    expect(carried.filter((p) => p.includes('node_modules/@aws-sdk/client-eventbridge/'))).toEqual([]);
+    expect(carried.some((p) => p.includes('node_modules/@aws-sdk/client-dynamodb/'))).toBe(true);
   });
 });
