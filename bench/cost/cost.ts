@@ -62,7 +62,7 @@ function report(name: string, description: string, r: MeterReading, ctx: FlowCon
     `lambda invocations=${l.invocations} duration_ms=${fmt(l.durationMs, 0)}   transitions=${sumCounts(r.stateTransitions)}` +
       `   events=${sumCounts(r.events)}   sqs_messages=${sumCounts(r.sqsMessages)}   http_requests=${r.httpRequests}   log_bytes=${ctx.logBytes}`,
   ];
-  for (const [fn, ops] of Object.entries(oms.dynamodb)) {
+  for (const [fn, ops] of [...Object.entries(oms.dynamodb), ...Object.entries(venueShare(r).dynamodb)]) {
     const parts = Object.entries(ops).map(
       ([key, u]) =>
         `${short(key.split(' ')[0] as string).replace(/^EventStore|^BrokerGateway/, '')}.${key.split(' ')[1]}×${u.requests}${u.writeUnits > 0 ? `(${u.writeUnits}w)` : ''}`,
