@@ -19,6 +19,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CANCEL_AT_VENUE_REQUESTED, GATEWAY_SOURCE } from '../lambdas/broker-gateway/cancel-at-venue.js';
 import type { AlpacaVenueOnAws } from '../lambdas/platform/alpaca-venues.js';
 import { ENV } from '../lambdas/platform/config.js';
 import { alpacaVenueSecret } from './alpaca-secrets.js';
@@ -210,10 +211,17 @@ export class BrokerGateway extends Construct {
       bus,
       fn: this.forwardToVenue,
       name: 'ForwardToVenue',
-      description: 'Cancel/replace requests and expiries to the venue',
+      description: "Cancel/replace requests, expiries and the applier's cancels to the venue",
+      // Both are OMS sources (only the OMS's roles may put them: lib/event-bus.ts); nobody puts the
+      // other two pairs of the product (an order event from the gateway, a venue cancel from the OMS).
       eventPattern: {
-        source: [OMS_SOURCE],
-        detailType: ['OrderCancelRequested', 'OrderReplaceRequested', 'OrderExpired'],
+        source: [OMS_SOURCE, GATEWAY_SOURCE],
+        detailType: [
+          'OrderCancelRequested',
+          'OrderReplaceRequested',
+          'OrderExpired',
+          CANCEL_AT_VENUE_REQUESTED,
+        ],
       },
     });
 
@@ -231,14 +239,12 @@ export class BrokerGateway extends Construct {
     this.applyExecutionReport = omsFunction(this, 'ApplyExecutionReport', {
       entry: HANDLERS.applyExecutionReport,
       description: 'Bus queue: applies venue execution reports to their orders (event store append)',
-      environment: venueEnv,
       timeout: BUS_TARGET_FUNCTION_TIMEOUT,
     });
+    // No venue's table or permission: an order closed here that a venue reports live is canceled
+    // there by forward-to-venue (CancelAtVenueRequested, lambdas/broker-gateway/cancel-at-venue.ts).
     useTable(this.applyExecutionReport, stores.events, ENV.eventStoreTable, 'readWrite');
     useTable(this.applyExecutionReport, stores.idempotency, ENV.idempotencyTable, 'write');
-    // It cancels at the venue an order the OMS closed that a late report shows live there.
-    useTable(this.applyExecutionReport, this.venueOrders, ENV.venueOrdersTable, 'readWrite');
-    useTable(this.applyExecutionReport, this.market, ENV.marketTable, 'read');
     this.applyExecutionReport.addEnvironment(ENV.eventBusName, bus.eventBusName);
     bus.grantPutEventsTo(this.applyExecutionReport);
     this.onBusEvent('ApplyExecutionReportRule', {

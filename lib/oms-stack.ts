@@ -264,8 +264,6 @@ export class OmsStack extends Stack {
         gateway.checkInFlightRequests,
         // Reconciliation cancels at the venue an order the OMS closed (issue 16): the venue reports it.
         gateway.reconcileVenues,
-        // It cancels at the venue an order the OMS closed: the simulated venue reports the cancel.
-        gateway.applyExecutionReport,
       ]
         .map(roleOf)
         .concat(this.venueSessions === undefined ? [] : [this.venueSessions.taskDefinition.taskRole]),
@@ -279,6 +277,7 @@ export class OmsStack extends Stack {
         this.orderApi.enforceHalts,
         this.tradeStream.session,
         this.tradeStream.backlogWorker,
+        // ExecutionReportRefused, and CancelAtVenueRequested for forward-to-venue (stockbot.oms.gateway).
         gateway.applyExecutionReport,
       ].map(roleOf),
     });

@@ -51,6 +51,7 @@ import {
   type Appending,
   type CommandResult,
   type EventStore,
+  eventStore,
   runDecision,
 } from '../event-store/event-store.js';
 import { replacementOpening } from '../orders/replacements.js';
@@ -59,14 +60,18 @@ import { eventBridge } from '../platform/event-bridge.js';
 import { metrics } from '../platform/metrics.js';
 import { logger } from '../platform/observability.js';
 import {
+  type CancelAtVenueDetail,
+  CLOSED_AT_OMS,
+  cancelAtVenueEntry,
+  GATEWAY_SOURCE,
+} from './cancel-at-venue.js';
+import {
   CLOSING_EXEC_TYPES,
   commandOf,
   type ExecutionReport,
   executionReportSchema,
   LIVE_EXEC_TYPES,
 } from './execution-report.js';
-import type { Venue } from './venue.js';
-import { eventStore, venueFor } from './wiring.js';
 
 const idempotencyTable = () => requiredEnv(ENV.idempotencyTable);
 
@@ -77,8 +82,8 @@ export class ReportOutOfOrder extends Error {
 
 export type ApplyOutcome = 'applied' | 'already_applied' | 'ignored' | 'refused';
 
-/** Where the OMS's answers about refused reports come from, and their detail-type. */
-export const GATEWAY_SOURCE = 'stockbot.oms.gateway';
+/** Where the OMS's answers about refused reports come from (cancel-at-venue.ts), and their detail-type. */
+export { GATEWAY_SOURCE };
 export const EXECUTION_REPORT_REFUSED = 'ExecutionReportRefused';
 
 /** The report may not be applied (core bus-trust.ts); thrown out of the decision, then recorded. */
@@ -145,15 +150,27 @@ const orphaned = (s: OrderState | undefined): boolean =>
 export type BatchStates = Map<string, OrderState>;
 
 /**
- * Applies one report. `venue` (the deployed handler's: the reporting venue, built only when
- * needed) is sent a cancel when a report says an order the OMS has closed is live at the venue. `states`: the state an
- * earlier report of the batch left the order in, if any, and where this one leaves it.
+ * Asks forward-to-venue to cancel at the reporting venue an order the OMS has closed
+ * (`CancelAtVenueRequested`, cancel-at-venue.ts); throws when it is not put, so the record fails.
+ */
+export async function requestCancelAtVenue(detail: CancelAtVenueDetail): Promise<void> {
+  const out = await eventBridge.send(
+    new PutEventsCommand({ Entries: [cancelAtVenueEntry(requiredEnv(ENV.eventBusName), detail)] }),
+  );
+  if ((out.FailedEntryCount ?? 0) > 0)
+    throw new Error(`CancelAtVenueRequested not published: ${out.Entries?.[0]?.ErrorMessage ?? 'failed'}`);
+}
+
+/**
+ * Applies one report. `cancelAtVenue` (the deployed handler's: `requestCancelAtVenue`) is asked
+ * for a cancel when a report says an order the OMS has closed is live at the venue. `states`: the
+ * state an earlier report of the batch left the order in, if any, and where this one leaves it.
  */
 export async function applyReport(
   store: EventStore,
   report: ExecutionReport,
   now: () => number,
-  venue?: () => Pick<Venue, 'cancel'>,
+  cancelAtVenue?: (detail: CancelAtVenueDetail) => Promise<void>,
   states?: BatchStates,
   origin?: ReportOriginEvent,
 ): Promise<ApplyOutcome> {
@@ -191,21 +208,28 @@ export async function applyReport(
   }
   if (result.state !== undefined) states?.set(orderId, result.state);
   if (
-    venue !== undefined &&
+    cancelAtVenue !== undefined &&
     outcome !== 'already_applied' &&
     LIVE_EXEC_TYPES.has(report.execType) &&
     orphaned(result.state)
   ) {
     // The venue holds an order the OMS has closed (a submission that reached a venue after its
-    // cancel's `unknown_order`, or after an expiry): cancel it there. Idempotent at the venue; its
-    // answers are no-ops for the closed order. A report applied before (a fill repeated by a
-    // broker's REST catch-up after the order closed) says nothing new: nothing is sent.
+    // cancel's `unknown_order`, or after an expiry): cancel it there, through forward-to-venue.
+    // Idempotent at the venue; its answers are no-ops for the closed order. A report applied before
+    // (a fill repeated by a broker's REST catch-up after the order closed) says nothing new: nothing
+    // is sent.
     logger.warn('order live at the venue but closed at the OMS: canceling it there', {
       orderId,
       execId,
       status: result.state?.phase,
     });
-    await venue().cancel(orderId, 'closed_at_oms');
+    await cancelAtVenue({
+      orderId,
+      venue: report.venue,
+      venueOrderId: report.venueOrderId,
+      execId,
+      reason: CLOSED_AT_OMS,
+    });
   }
   if (report.execType === 'replaced' && result.state?.phase === 'replaced') {
     await openReplacementStream(store, result.state, execId, now, report.replacementVenueOrderId);
@@ -317,14 +341,7 @@ async function applyLogged(
   logger.appendKeys({ orderId: report.orderId, execId: report.execId });
   try {
     // A cancel for an order live at its venue but closed here goes to the venue that reported it.
-    const outcome = await applyReport(
-      eventStore(),
-      report,
-      Date.now,
-      () => venueFor(report.venue),
-      states,
-      origin,
-    );
+    const outcome = await applyReport(eventStore(), report, Date.now, requestCancelAtVenue, states, origin);
     logger.info('execution report processed', { execType: report.execType, outcome });
     return outcome;
   } finally {

@@ -4,7 +4,9 @@
  * (cancel/replace with the reserved replacement id) and `OrderExpired` (the OMS closed the order:
  * the venue drops it, as a cancel). An order that was never at the venue is not forwarded: an
  * algorithmic parent (its children are; the group coordinator cancels them) and a stop the OMS
- * held and closed before it triggered (its replace or expiry was the OMS's own). The venue's answers come back as execution reports; every call
+ * held and closed before it triggered (its replace or expiry was the OMS's own). Also the
+ * applier's `CancelAtVenueRequested` (source `stockbot.oms.gateway`, cancel-at-venue.ts): a cancel,
+ * at the venue that reported it, of an order the OMS has closed. The venue's answers come back as execution reports; every call
  * is idempotent, so a redelivered event is harmless. Records are processed one after the other
  * (Powertools batch, sequential: two requests on one order keep their order); a failed record is
  * reported alone and retried after the queue's visibility timeout.
@@ -18,6 +20,7 @@ import * as z from 'zod/mini';
 import { TIMES_IN_FORCE } from '../core/index.js';
 import { parseOrThrow } from '../core/zod-messages.js';
 import { logger } from '../platform/observability.js';
+import { CANCEL_AT_VENUE_REQUESTED, cancelAtVenueDetail } from './cancel-at-venue.js';
 import { eventStore, venueFor } from './wiring.js';
 
 const metadata = z.object({ orderId: z.string().check(z.minLength(1)), eventId: z.optional(z.string()) });
@@ -44,6 +47,7 @@ const eventSchema = z.discriminatedUnion('detail-type', [
     }),
   }),
   z.object({ 'detail-type': z.literal('OrderExpired'), detail: z.object({ metadata }) }),
+  z.object({ 'detail-type': z.literal(CANCEL_AT_VENUE_REQUESTED), detail: cancelAtVenueDetail }),
 ]);
 
 /**
@@ -61,6 +65,12 @@ async function whereIs(orderId: string): Promise<{ why: string | null; venue: st
 
 export async function forwardToVenue(event: EventBridgeEvent<string, unknown>): Promise<void> {
   const e = parseOrThrow(eventSchema, event);
+  if (e['detail-type'] === CANCEL_AT_VENUE_REQUESTED) {
+    // The venue reported the order live: it is there, whatever the OMS's state says.
+    const { orderId, venue, execId, reason } = e.detail;
+    logger.warn('canceling at the venue an order the OMS has closed', { orderId, venue, execId });
+    return venueFor(venue).cancel(orderId, reason);
+  }
   const { orderId } = e.detail.metadata;
   const { why, venue: at } = await whereIs(orderId);
   if (why !== null) {

@@ -15,6 +15,7 @@ import {
   ReportOutOfOrder,
   reportSequence,
 } from '../../lambdas/broker-gateway/apply-execution-report.js';
+import { CANCEL_AT_VENUE_REQUESTED, GATEWAY_SOURCE } from '../../lambdas/broker-gateway/cancel-at-venue.js';
 import type { ExecutionReport } from '../../lambdas/broker-gateway/execution-report.js';
 import { forwardBatch, forwardToVenue } from '../../lambdas/broker-gateway/forward-to-venue.js';
 import { handler as submitHandler, submitToVenue } from '../../lambdas/broker-gateway/submit-to-venue.js';
@@ -158,6 +159,20 @@ describe('cancel before the venue acknowledged (issue 11, 1.2): the order ends c
     expect(statusOf((await stateOf('o-1')) as never)).toBe('canceled');
   });
 
+  /**
+   * The applier's requests for a cancel at a venue (`CancelAtVenueRequested` on the bus: exactly
+   * `expected`, nothing else), each delivered to forward-to-venue as the bus rule would.
+   */
+  async function forwardCancelsAtVenue(expected: Record<string, unknown>): Promise<void> {
+    const entries = bus.entries.splice(0);
+    expect(entries.map((e) => [e.Source, e.DetailType, e.EventBusName])).toEqual([
+      [GATEWAY_SOURCE, CANCEL_AT_VENUE_REQUESTED, 'oms-bus'],
+    ]);
+    const detail = JSON.parse(entries[0]?.Detail as string);
+    expect(detail).toEqual({ ...expected, reason: 'closed_at_oms' });
+    await forwardToVenue(asBusEvent(CANCEL_AT_VENUE_REQUESTED, GATEWAY_SOURCE, detail));
+  }
+
   /** A resting limit order canceled before its submission reached the venue (the venue answered unknown_order). */
   async function canceledBeforeTheVenueSawIt(orderId: string): Promise<void> {
     await placeOrder(orderId, { qty: '50', type: 'limit', limit_price: '9' });
@@ -174,8 +189,14 @@ describe('cancel before the venue acknowledged (issue 11, 1.2): the order ends c
     await simulatedVenue().submit(venueOrderOf((await stateOf('o-1')) as never));
     const [ack] = bus.take<ExecutionReport>();
     expect(ack).toMatchObject({ execType: 'new' });
-    // Its acknowledgement of an order the OMS closed sends the venue a cancel.
+    // Its acknowledgement of an order the OMS closed asks forward-to-venue for a cancel there.
     expect(await apply(ack as ExecutionReport)).toBe('ignored');
+    await forwardCancelsAtVenue({
+      orderId: 'o-1',
+      venue: 'SIMX',
+      venueOrderId: 'SIMX-o-1',
+      execId: (ack as ExecutionReport).execId,
+    });
     const answers = bus.take<ExecutionReport>();
     expect(answers.map((r) => r.execType)).toEqual(['pending_cancel', 'canceled']);
     for (const r of answers) expect(await apply(r)).toBe('ignored');
@@ -190,6 +211,7 @@ describe('cancel before the venue acknowledged (issue 11, 1.2): the order ends c
     db.put({ TableName: 'market', Item: { symbol: VENUE_HEALTH_KEY, 'down#SIMZ': true } });
     const ack = report('o-1:5', 'new', { venue: 'SIMY', venueOrderId: 'SIMY-o-1' });
     expect(await apply(ack)).toBe('ignored');
+    await forwardCancelsAtVenue({ orderId: 'o-1', venue: 'SIMY', venueOrderId: 'SIMY-o-1', execId: 'o-1:5' });
     const answers = bus.take<ExecutionReport>();
     expect(answers.length).toBeGreaterThan(0);
     expect(new Set(answers.map((r) => r.venue))).toEqual(new Set(['SIMY']));

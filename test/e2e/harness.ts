@@ -508,6 +508,8 @@ export interface SharedOms {
   readonly eventBusName?: string;
   readonly marketTable: string;
   readonly accountsTable: string;
+  /** The simulated venues' book (their orders: what a venue works, whatever the OMS believes). */
+  readonly venueOrdersTable: string;
   /** Where local mode writes the warehouse's Parquet (`npm run analytics` reads it). */
   readonly warehouseDir?: string;
   /** Where local mode writes the CAT-shaped export (`POST /local/regulatory-export`). */

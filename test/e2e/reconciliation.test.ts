@@ -9,6 +9,10 @@
  * in-flight threshold, 15 s) serves them all.
  */
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { LOCAL_REGION } from '../../local/types.js';
 import {
   type AuditEvent,
   eventually,
@@ -96,6 +100,51 @@ interface ExceptionEntry {
 }
 const exceptions = async () =>
   (await operator.expect<{ exceptions: ExceptionEntry[] }>(200, 'GET', '/v1/exceptions')).exceptions;
+
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/** Puts execution reports on the OMS bus as a venue would (local mode has no IAM to stop a test). */
+async function putVenueReports(reports: readonly Record<string, unknown>[]): Promise<void> {
+  const bus = new EventBridgeClient({
+    endpoint: oms.awsEndpointUrl,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  try {
+    const out = await bus.send(
+      new PutEventsCommand({
+        Entries: reports.map((r) => ({
+          EventBusName: oms.eventBusName,
+          Source: 'stockbot.venue',
+          DetailType: 'ExecutionReport',
+          Detail: JSON.stringify(r),
+        })),
+      }),
+    );
+    expect(out.FailedEntryCount ?? 0).toBe(0);
+  } finally {
+    bus.destroy();
+  }
+}
+
+/** The simulated venue's own record of the order: what it works, whatever the OMS believes. */
+async function venueStatusOf(orderId: string): Promise<string | undefined> {
+  const doc = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: oms.dynamoDbEndpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    }),
+  );
+  try {
+    const got = await doc.send(
+      new GetCommand({ TableName: oms.venueOrdersTable, Key: { orderId }, ConsistentRead: true }),
+    );
+    return got.Item?.status as string | undefined;
+  } finally {
+    doc.destroy();
+  }
+}
 
 const SCENARIOS: Readonly<Record<string, () => Promise<void>>> = {
   'MISSED_FILL: a fill whose report was dropped is found and applied under the venue’s exec id': async () => {
@@ -219,6 +268,37 @@ const SCENARIOS: Readonly<Record<string, () => Promise<void>>> = {
       } finally {
         await diverge('SIMX', { action: 'forget_order', order_id: ghost });
       }
+    },
+
+  'an order the OMS closed that its venue still works is canceled there at the venue’s next live report (the applier asks forward-to-venue), before reconciliation finds a break':
+    async () => {
+      const { order, venue } = await restingOrder('E2ERCLV');
+      const accepted = (await http.auditTrail(order.id)).find((e) => e.type === 'OrderAccepted');
+      const venueOrderId = accepted?.data.venueOrderId as string;
+      const report = (n: number, execType: string) => ({
+        venue,
+        orderId: order.id,
+        venueOrderId,
+        execId: `${order.id}:${900 + n}`,
+        execType,
+        cumQty: '0',
+        transactTime: new Date().toISOString(),
+      });
+      // The OMS hears of a close the venue never made (its book unchanged): closed here, live there.
+      await putVenueReports([report(0, 'canceled')]);
+      await http.untilStatus(order.id, 'canceled', 30_000);
+      expect(await venueStatusOf(order.id)).toBe('open');
+      // The venue reports the order live: the applier ignores the report and has the venue cancel it.
+      await putVenueReports([report(1, 'new')]);
+      await eventually(
+        async () => expect(await venueStatusOf(order.id)).toBe('canceled'),
+        30_000,
+        () => http.explain([order.id]),
+      );
+      // Canceled at the venue by the report path, not by reconciliation's STATUS_MISMATCH repair.
+      const trail = await http.auditTrail(order.id);
+      expect(trail.filter((e) => e.type === 'OrderBreakFound')).toEqual([]);
+      expect((await http.order(order.id)).status).toBe('canceled');
     },
 
   'POSITION_MISMATCH: a position the venue booked outside any order is listed for an operator': async () => {

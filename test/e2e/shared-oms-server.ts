@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     eventBusName: envValue(oms.topology, 'EVENT_BUS_NAME'),
     marketTable: envValue(oms.topology, 'MARKET_TABLE'),
     accountsTable: envValue(oms.topology, 'ACCOUNTS_TABLE'),
+    venueOrdersTable: envValue(oms.topology, 'VENUE_ORDERS_TABLE'),
     warehouseDir,
     auditDir,
   };

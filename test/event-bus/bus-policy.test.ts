@@ -64,7 +64,6 @@ const GATEWAY = [
   'oms-market-tick',
   'oms-check-in-flight-requests',
   'oms-reconcile-venues',
-  'oms-apply-execution-report',
 ];
 
 describe('the bus policy: who may put which source', () => {
@@ -147,8 +146,10 @@ describe('the bus policy: who may put which source', () => {
   it('stockbot.venue (execution reports): only the broker gateway’s roles', () => {
     const except = statement('OnlyBrokerGatewayPutsVenueReports')?.Condition.ArnNotEquals['aws:PrincipalArn'];
     expect(roleIdsIn(except)).toEqual(rolesOf(...GATEWAY));
-    // The intake, the API and the order stream are not among them.
+    // The intake, the API and the order stream are not among them; nor the report applier, which
+    // reaches no venue (its cancels at a venue go through forward-to-venue).
     expect(roleIdsIn(except)).not.toContain(rolesOf('oms-order-requested')[0]);
+    expect(roleIdsIn(except)).not.toContain(rolesOf('oms-apply-execution-report')[0]);
   });
 
   it('every OMS role allowed events:PutEvents on the bus may put the sources it publishes', () => {

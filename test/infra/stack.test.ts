@@ -519,8 +519,13 @@ describe('event bus', () => {
   test.each([
     [
       {
-        source: ['stockbot.oms'],
-        'detail-type': ['OrderCancelRequested', 'OrderReplaceRequested', 'OrderExpired'],
+        source: ['stockbot.oms', 'stockbot.oms.gateway'],
+        'detail-type': [
+          'OrderCancelRequested',
+          'OrderReplaceRequested',
+          'OrderExpired',
+          'CancelAtVenueRequested',
+        ],
       },
     ],
     [{ source: ['stockbot.venue'], 'detail-type': ['ExecutionReport'] }],

@@ -190,19 +190,19 @@ describe('the synthesized OMS template', () => {
   });
 
   test.each([
-    // consumer, rule's detail-types, source, batch size
+    // consumer, rule's detail-types, sources, batch size
     [
       HANDLERS.forwardToVenue,
-      ['OrderCancelRequested', 'OrderReplaceRequested', 'OrderExpired'],
-      'stockbot.oms',
+      ['OrderCancelRequested', 'OrderReplaceRequested', 'OrderExpired', 'CancelAtVenueRequested'],
+      ['stockbot.oms', 'stockbot.oms.gateway'],
       5,
     ],
-    [HANDLERS.applyExecutionReport, ['ExecutionReport'], 'stockbot.venue', 10],
-    [HANDLERS.orderRequested, ['OrderRequested'], { prefix: 'stockbot.strategy' }, 10],
-    [HANDLERS.cancelAllWorker, ['CancelOrderRequested'], 'stockbot.oms.api', 10],
+    [HANDLERS.applyExecutionReport, ['ExecutionReport'], ['stockbot.venue'], 10],
+    [HANDLERS.orderRequested, ['OrderRequested'], [{ prefix: 'stockbot.strategy' }], 10],
+    [HANDLERS.cancelAllWorker, ['CancelOrderRequested'], ['stockbot.oms.api'], 10],
   ])(
     'bus -> rule -> queue -> %s (SQS mapping, partial batch failures, DLQ)',
-    (entry, detailTypes, source, batch) => {
+    (entry, detailTypes, sources, batch) => {
       const fn = fnByEntry(entry);
       const mappings = topo.eventSourceMappings.filter((m) => m.functionLogicalId === fn.logicalId);
       expect(mappings).toHaveLength(1);
@@ -226,7 +226,7 @@ describe('the synthesized OMS template', () => {
         eventBusName: 'stockbot-oms',
         enabled: true,
         scheduleExpression: null,
-        eventPattern: { source: [source], 'detail-type': detailTypes },
+        eventPattern: { source: sources, 'detail-type': detailTypes },
       });
       expect(rule.targets[0]).toMatchObject({
         deadLetterQueueLogicalId: queue?.redrive?.deadLetterQueueLogicalId,
