@@ -124,6 +124,7 @@ import {
   REJECTED_BY_VENUE_CONTROL,
   readVenueConfig,
   type VenueConfig,
+  venueConfigFromItem,
   venueConfigKey,
 } from './venue-config.js';
 
@@ -522,46 +523,94 @@ export class SimulatedVenue implements Venue {
    * health; the quote seeded when the market has none), and whether the venue is down.
    */
   private async marketFor(symbol: string): Promise<{ book: Quote; down: boolean }> {
-    const TableName = this.o.marketTable;
-    const got = await this.o.doc.send(
-      new BatchGetCommand({
-        RequestItems: {
-          [TableName]: { Keys: [{ symbol }, { symbol: VENUE_HEALTH_KEY }], ConsistentRead: true },
-        },
-      }),
-    );
-    const items = got.Responses?.[TableName] ?? [];
-    const health = venueHealthFromItem(items.find((i) => i.symbol === VENUE_HEALTH_KEY));
+    return this.marketOf(symbol, (await this.readBook({ symbol })).market);
+  }
+
+  /**
+   * One consistent BatchGetItem of what a request reads (issue 12: one request, not three): the
+   * venue's controls (`config`), the order as booked (`orderId`), and the symbol's quote with the
+   * venues' health (`symbol`; the health alone with `health`). Keys the service leaves unprocessed
+   * are read again (a few times, then a transient error: the caller's retry).
+   */
+  private async readBook(want: {
+    readonly config?: true;
+    readonly orderId?: string;
+    readonly symbol?: string;
+    readonly health?: true;
+  }): Promise<{
+    readonly config: VenueConfig;
+    readonly stored: VenueOrderItem | undefined;
+    readonly market: readonly Record<string, unknown>[];
+  }> {
+    const venueKeys = [
+      ...(want.config ? [venueConfigKey(this.name)] : []),
+      ...(want.orderId === undefined ? [] : [{ orderId: want.orderId }]),
+    ];
+    const marketKeys = [
+      ...(want.symbol === undefined ? [] : [{ symbol: want.symbol }]),
+      ...(want.symbol !== undefined || want.health ? [{ symbol: VENUE_HEALTH_KEY }] : []),
+    ];
+    let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: true }> = {
+      ...(venueKeys.length > 0
+        ? { [this.o.venueOrdersTable]: { Keys: venueKeys, ConsistentRead: true } }
+        : {}),
+      ...(marketKeys.length > 0 ? { [this.o.marketTable]: { Keys: marketKeys, ConsistentRead: true } } : {}),
+    };
+    const venueItems: Record<string, unknown>[] = [];
+    const market: Record<string, unknown>[] = [];
+    for (let attempt = 1; Object.keys(request).length > 0; attempt++) {
+      if (attempt > MAX_ATTEMPTS)
+        throw new TransientError(`venue ${this.name}: reads left unprocessed`, 'UnprocessedKeys');
+      const got = await this.o.doc.send(new BatchGetCommand({ RequestItems: request }));
+      venueItems.push(...(got.Responses?.[this.o.venueOrdersTable] ?? []));
+      market.push(...(got.Responses?.[this.o.marketTable] ?? []));
+      request = (got.UnprocessedKeys ?? {}) as typeof request;
+    }
+    const configKey = venueConfigKey(this.name).orderId;
+    return {
+      config: venueConfigFromItem(
+        this.name,
+        venueItems.find((i) => i.orderId === configKey),
+      ),
+      stored: venueItems.find((i) => want.orderId !== undefined && i.orderId === want.orderId) as
+        | VenueOrderItem
+        | undefined,
+      market,
+    };
+  }
+
+  /** The symbol's book at this venue from the market items read (the quote seeded when the market has none). */
+  private async marketOf(
+    symbol: string,
+    items: readonly Record<string, unknown>[],
+  ): Promise<{ book: Quote; down: boolean }> {
     const item = items.find((i) => i.symbol === symbol);
-    const tape = item === undefined ? await this.quoteOf(symbol) : quoteFromItem(item as QuoteItem);
+    const tape =
+      item === undefined ? await this.quoteOf(symbol) : quoteFromItem(item as unknown as QuoteItem);
     const pinned = item !== undefined && isPinned(item);
-    return { book: bookQuoteOf(tape, this.name, pinned), down: health.get(this.name)?.down === true };
+    return { book: bookQuoteOf(tape, this.name, pinned), down: this.downIn(items) };
   }
 
-  /** Whether the market shows this venue down (one GetItem of the venues' health). */
-  private async isDown(): Promise<boolean> {
-    const got = await this.o.doc.send(
-      new GetCommand({
-        TableName: this.o.marketTable,
-        Key: { symbol: VENUE_HEALTH_KEY },
-        ConsistentRead: true,
-      }),
+  /** Whether the venues' health among the market items read shows this venue down. */
+  private downIn(items: readonly Record<string, unknown>[]): boolean {
+    return (
+      venueHealthFromItem(items.find((i) => i.symbol === VENUE_HEALTH_KEY)).get(this.name)?.down === true
     );
-    return venueHealthFromItem(got.Item).get(this.name)?.down === true;
-  }
-
-  /** Reads the controls once and waits out the configured latency. */
-  private async answerAfterLatency(): Promise<VenueConfig> {
-    const config = await this.config();
-    if (config.latencyMs > 0) await (this.o.sleep ?? sleepFor)(config.latencyMs);
-    return config;
   }
 
   async submit(order: VenueOrder): Promise<void> {
-    let config = await this.answerAfterLatency();
-    const market = await this.marketFor(order.symbol);
+    // The controls, the order as booked and the market in one read; after a configured latency the
+    // order and the market are read again (the venue answers on what it sees then).
+    const want = { orderId: order.orderId, symbol: order.symbol } as const;
+    let read = await this.readBook({ config: true, ...want });
+    let config = read.config;
+    if (config.latencyMs > 0) {
+      await (this.o.sleep ?? sleepFor)(config.latencyMs);
+      read = await this.readBook(want);
+    }
+    const market = await this.marketOf(order.symbol, read.market);
     let attempt = 0;
-    await this.mutate(order.orderId, async (current, at) => {
+    await this.mutateAfter(read, order.orderId, async (current, at) => {
       // Already booked (or answered): a repeated submit changes nothing and reports nothing.
       if (current !== undefined) return null;
       // A retry after a write conflict: the conflict may be another submission taking rejectNext.
@@ -616,10 +665,15 @@ export class SimulatedVenue implements Venue {
   }
 
   async cancel(orderId: string, _reason: string): Promise<void> {
-    await this.answerAfterLatency();
+    // The controls, the order and the venues' health in one read (again after a configured latency).
+    let read = await this.readBook({ config: true, orderId, health: true });
+    if (read.config.latencyMs > 0) {
+      await (this.o.sleep ?? sleepFor)(read.config.latencyMs);
+      read = await this.readBook({ orderId, health: true });
+    }
     // A venue that is down cannot be reached: the request is retried until it is back.
-    if (await this.isDown()) throw new TransientError(`venue ${this.name} is down`, 'VenueDown');
-    await this.mutate(orderId, async (current, at) => {
+    if (this.downIn(read.market)) throw new TransientError(`venue ${this.name} is down`, 'VenueDown');
+    await this.mutateAfter(read, orderId, async (current, at) => {
       if (current === undefined) return [this.tombstone(orderId, at, 'cancel_rejected')];
       // Already canceled, or already answered as unknown: nothing more to say.
       if (current.status === 'canceled' || current.status === 'unknown') return null;
@@ -643,9 +697,15 @@ export class SimulatedVenue implements Venue {
   }
 
   async replace(orderId: string, replacementOrderId: string, changes: ReplaceChanges): Promise<void> {
-    const config = await this.answerAfterLatency();
-    if (await this.isDown()) throw new TransientError(`venue ${this.name} is down`, 'VenueDown');
-    await this.mutate(orderId, async (current, at) => {
+    // As a cancel: the controls, the order and the venues' health in one read.
+    let read = await this.readBook({ config: true, orderId, health: true });
+    const config = read.config;
+    if (config.latencyMs > 0) {
+      await (this.o.sleep ?? sleepFor)(config.latencyMs);
+      read = await this.readBook({ orderId, health: true });
+    }
+    if (this.downIn(read.market)) throw new TransientError(`venue ${this.name} is down`, 'VenueDown');
+    await this.mutateAfter(read, orderId, async (current, at) => {
       if (current === undefined) return [this.tombstone(orderId, at, 'replace_rejected')];
       if (current.replacedBy === replacementOrderId) return null; // already replaced: a retry
       const r = this.reporter(current, at);
@@ -1355,9 +1415,14 @@ export class SimulatedVenue implements Venue {
   private async mutate(
     orderId: string,
     decideChange: (current: VenueOrderItem | undefined, at: string) => Promise<Write[] | null>,
+    preloaded?: { readonly stored: VenueOrderItem | undefined },
   ): Promise<void> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const current = await this.loadCurrent(orderId);
+      // The first attempt decides on the order as the request's own read found it; a conflict reloads.
+      const current =
+        attempt === 1 && preloaded !== undefined
+          ? await this.currentOf(preloaded.stored)
+          : await this.loadCurrent(orderId);
       const writes = await decideChange(current, new Date(this.o.now()).toISOString());
       if (writes === null) return;
       try {
@@ -1372,9 +1437,22 @@ export class SimulatedVenue implements Venue {
     throw new TransientError(`venue order ${orderId}: too many concurrent updates`, 'ConcurrentUpdate');
   }
 
+  /** `mutate` deciding first on the order as `read` found it (consistently, in the same request). */
+  private mutateAfter(
+    read: { readonly stored: VenueOrderItem | undefined },
+    orderId: string,
+    decideChange: (current: VenueOrderItem | undefined, at: string) => Promise<Write[] | null>,
+  ): Promise<void> {
+    return this.mutate(orderId, decideChange, read);
+  }
+
   /** The order as stored, after publishing (and clearing) any outbox an earlier call left. */
   private async loadCurrent(orderId: string): Promise<VenueOrderItem | undefined> {
-    const stored = await this.load(orderId);
+    return this.currentOf(await this.load(orderId));
+  }
+
+  /** `stored` after publishing (and clearing) any outbox an earlier call left on it. */
+  private async currentOf(stored: VenueOrderItem | undefined): Promise<VenueOrderItem | undefined> {
     if (stored?.outbox === undefined) return stored;
     await this.flush(stored);
     const { outbox: _, outboxPending: __, ...rest } = stored;

@@ -1,3 +1,4 @@
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ExecutionReport } from '../../../lambdas/broker-gateway/execution-report.js';
 import { quoteToItem } from '../../../lambdas/broker-gateway/simulated/market.js';
 import {
@@ -13,6 +14,7 @@ import { venueOrder } from '../venue-order.js';
 
 const T0 = Date.parse('2026-11-23T14:30:00Z');
 let db: FakeDynamo;
+let ddb: ReturnType<FakeDynamo['install']>;
 let bus: BusRecorder;
 let venue: SimulatedVenue;
 let clock: number;
@@ -52,7 +54,7 @@ const summary = (rs: readonly ExecutionReport[]) =>
 
 beforeEach(() => {
   db = new FakeDynamo();
-  db.install();
+  ddb = db.install();
   bus = new BusRecorder();
   bus.install();
   clock = T0;
@@ -66,6 +68,95 @@ beforeEach(() => {
     now: () => clock,
   });
   setQuote('9.99', '10.01', '10');
+});
+
+describe('what a request costs the venue (issue 12: one read per request)', () => {
+  const commands = () => ddb.calls().map((c) => (c.args[0] as object).constructor.name);
+  const setLatency = (latencyMs: number) =>
+    db.put({
+      TableName: 'venue',
+      Item: {
+        orderId: 'venue-config#SIMX',
+        kind: 'venue-config',
+        venue: 'SIMX',
+        latencyMs,
+        maxFillQty: null,
+        rejectNext: false,
+        updatedAt: new Date(T0).toISOString(),
+      },
+    });
+  const resting = () => order({ type: 'limit', limitPrice: '9' });
+
+  test.each([
+    [
+      'a market order filled at once: the controls, the order and the market in one read',
+      0,
+      async () => venue.submit(order()),
+      ['BatchGetCommand', 'PutCommand', 'UpdateCommand'],
+    ],
+    [
+      'the same with a configured latency: the order and the market read again after it',
+      5,
+      async () => venue.submit(order()),
+      ['BatchGetCommand', 'BatchGetCommand', 'PutCommand', 'UpdateCommand'],
+    ],
+    [
+      'a cancel of a resting order: the controls, the order and the health in one read',
+      0,
+      async () => {
+        await venue.submit(resting());
+        ddb.resetHistory();
+        await venue.cancel('o-1', 'client');
+      },
+      ['BatchGetCommand', 'PutCommand', 'UpdateCommand'],
+    ],
+    [
+      'a replace of a resting order: one read, then the replacement’s market',
+      0,
+      async () => {
+        await venue.submit(resting());
+        ddb.resetHistory();
+        await venue.replace('o-1', 'o-2', { limitPrice: '8' });
+      },
+      ['BatchGetCommand', 'BatchGetCommand', 'TransactWriteCommand', 'UpdateCommand'],
+    ],
+    [
+      'a repeated submit: one read, nothing written',
+      0,
+      async () => {
+        await venue.submit(order());
+        ddb.resetHistory();
+        await venue.submit(order());
+      },
+      ['BatchGetCommand'],
+    ],
+  ])('%s', async (_name, latencyMs, request, expected) => {
+    if (latencyMs > 0) setLatency(latencyMs);
+    ddb.resetHistory();
+    await request();
+    expect(commands()).toEqual(expected);
+  });
+
+  test('keys the read left unprocessed are read again, and only those', async () => {
+    let first = true;
+    ddb.on(BatchGetCommand).callsFake((i) => {
+      const requested = i.RequestItems as Record<string, { Keys: Record<string, unknown>[] }>;
+      const Responses: Record<string, unknown[]> = {};
+      for (const [table, { Keys }] of Object.entries(requested))
+        Responses[table] = Keys.map((k) => db.get(table, k)).filter((x) => x !== undefined);
+      if (!first) return { Responses, UnprocessedKeys: {} };
+      first = false;
+      // The service leaves the market's keys for another call.
+      const { market, ...rest } = Responses;
+      return { Responses: rest, UnprocessedKeys: { market: requested.market } };
+    });
+    await venue.submit(order());
+    const reads = ddb
+      .commandCalls(BatchGetCommand)
+      .map((c) => Object.keys(c.args[0].input.RequestItems ?? {}));
+    expect(reads).toEqual([['venue', 'market'], ['market']]);
+    expect(book()?.status).toBe('filled');
+  });
 });
 
 describe('submit', () => {
