@@ -203,7 +203,11 @@ export async function applyReport(
         `${execId}: ${report.execType} before the venue's acknowledgement was applied`,
       );
     }
-    logger.info('execution report not applicable (already done or superseded)', { execId, code, message });
+    logger.info('execution report not applicable (already done or superseded)', {
+      execId,
+      code,
+      reason: message,
+    });
     outcome = 'ignored';
   }
   if (result.state !== undefined) states?.set(orderId, result.state);

@@ -121,7 +121,7 @@ export async function onOrderRequested(event: OrderRequestedEvent): Promise<Plac
     if (requestId === undefined && clientOrderIdOf(detail.data.order) === null) {
       const message =
         "requestId: required when order.client_order_id is absent (a producer's PutEvents retry would otherwise place a second order)";
-      logger.warn('OrderRequested refused', { message });
+      logger.warn('OrderRequested refused', { reason: message });
       metrics.addMetric('InboundOrderInvalid', 'Count', 1);
       await answerRejected({ ...ids, code: 'invalid_request', message });
       return null;
@@ -170,14 +170,14 @@ export async function onOrderRequested(event: OrderRequestedEvent): Promise<Plac
         });
         return result;
       case 'conflict':
-        logger.warn('OrderRequested conflicts with an earlier order', { message: result.message });
+        logger.warn('OrderRequested conflicts with an earlier order', { reason: result.message });
         metrics.addMetric('InboundOrderConflict', 'Count', 1);
         await answerRejected({ ...ids, code: 'conflict', message: result.message });
         return result;
       case 'sender_refused':
         // Recorded: the log line, the metric (alarmed by Operations) and the answer on the bus.
         logger.error('OrderRequested refused: the sender may not trade the account', {
-          message: result.refusal.message,
+          reason: result.refusal.message,
         });
         metrics.addMetric('InboundOrderSenderRefused', 'Count', 1);
         await answerRejected({ ...ids, code: result.refusal.code, message: result.refusal.message });

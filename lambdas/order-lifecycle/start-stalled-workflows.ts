@@ -119,7 +119,7 @@ async function restart(deps: SweeperDeps, orderId: string, sweepStartedAt: numbe
     logger.error('could not restart the workflow of a stalled order', {
       orderId,
       error: (err as { name?: unknown }).name,
-      message: String(err),
+      detail: String(err),
     });
     return 'failed';
   }

@@ -95,7 +95,7 @@ async function deliverAll(
         logger.warn('trade updates not delivered now (the next append or listen retries)', {
           accountId,
           error: errorName(err),
-          message: String(err),
+          detail: String(err),
         });
       }
     }),

@@ -81,7 +81,7 @@ export async function keepPositions(
         orderId: e.orderId,
         seq: e.seq,
         error: errorName(err),
-        message: String(err),
+        detail: String(err),
       });
       metrics.addMetric('ExecutionsNotApplied', MetricUnit.Count, 1);
       throw err;

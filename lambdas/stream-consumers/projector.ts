@@ -347,7 +347,7 @@ export async function projectBatch(
           if ((await projectOrder(deps, orderId, minSeq, batchEvents)) === 'written') written++;
           else stale++;
         } catch (err) {
-          logger.error('order view not updated', { orderId, error: errorName(err), message: String(err) });
+          logger.error('order view not updated', { orderId, error: errorName(err), detail: String(err) });
           failed.add((records[0] as (typeof records)[number]).index);
         }
       }
