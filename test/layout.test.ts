@@ -11,8 +11,9 @@
  *   session host (`broker-gateway/session-host/`, which runs the FIX sessions).
  *   (`local/` runs the simulator's market and controls, and `lib/` deploys its tick: both outside.)
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { sourceFiles } from './source-files.js';
 
 const ROOT = resolve(__dirname, '..');
 const LAMBDAS = join(ROOT, 'lambdas');
@@ -32,14 +33,6 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
 };
 /** Packages the pure core may use: schemas and hashing, no I/O, no AWS, no clock. */
 const CORE_PACKAGES = new Set(['zod/mini', 'zod/locales', 'node:crypto']);
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
-    return name.endsWith('.ts') ? [path] : [];
-  });
-}
 
 /** Every module specifier of `source`: static imports and re-exports, dynamic imports, requires. */
 function importsOf(source: string): string[] {

@@ -11,9 +11,14 @@
  *   forged execution report (2 @ 0.01 on a resting order) is refused, recorded, and changes nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { LOCAL_REGION } from '../../local/types.js';
-import { eventually, OmsHttp, type SharedOms, seedAccount, sharedTradingDayOms } from './harness.js';
+import {
+  eventually,
+  OmsHttp,
+  putOnOmsBus,
+  type SharedOms,
+  seedAccount,
+  sharedTradingDayOms,
+} from './harness.js';
 
 jest.setTimeout(90_000);
 
@@ -40,30 +45,8 @@ beforeAll(async () => {
 }, 90_000);
 
 /** Puts one event on the OMS bus as a producer would; the bus must accept it. */
-async function putOnBus(source: string, detailType: string, detail: unknown): Promise<void> {
-  const bus = new EventBridgeClient({
-    endpoint: oms.awsEndpointUrl,
-    region: LOCAL_REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  try {
-    const out = await bus.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: oms.eventBusName,
-            Source: source,
-            DetailType: detailType,
-            Detail: JSON.stringify(detail),
-          },
-        ],
-      }),
-    );
-    expect(out.FailedEntryCount ?? 0).toBe(0);
-  } finally {
-    bus.destroy();
-  }
-}
+const putOnBus = (source: string, detailType: string, detail: unknown) =>
+  putOnOmsBus(oms, [{ source, detailType, detail }]);
 
 type BusEvent = { 'detail-type': string; source: string; detail: Json };
 
@@ -215,79 +198,48 @@ it('a read-only key reads the account’s orders and positions; placing, replaci
 });
 
 it('a bus order request is placed once however often its producer retries it; a refused one is answered with OrderRequestRejected', async () => {
-  const bus = new EventBridgeClient({
-    endpoint: oms.awsEndpointUrl,
-    region: LOCAL_REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  const put = async (detail: unknown) => {
-    const out = await bus.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: oms.eventBusName,
-            Source: `stockbot.strategy.${STRATEGY}`,
-            DetailType: 'OrderRequested',
-            Detail: JSON.stringify(detail),
-          },
-        ],
-      }),
-    );
-    expect(out.FailedEntryCount ?? 0).toBe(0);
+  const put = (detail: unknown) => putOnBus(`stockbot.strategy.${STRATEGY}`, 'OrderRequested', detail);
+  const requestId = `req-${randomUUID()}`;
+  const order = {
+    symbol: SYMBOL,
+    qty: '2',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '41',
+    time_in_force: 'day',
   };
-  try {
-    const requestId = `req-${randomUUID()}`;
-    const order = {
-      symbol: SYMBOL,
-      qty: '2',
-      side: 'buy',
-      type: 'limit',
-      limit_price: '41',
-      time_in_force: 'day',
-    };
-    // The producer sends, times out and sends again: two events, one request.
-    await put({ accountId, order, requestId });
-    await put({ accountId, order, requestId });
-    const placed = await eventually(async () => {
-      const list = await trader.expect<Json[]>(
-        200,
-        'GET',
-        `/v2/orders?status=all&symbols=${SYMBOL}&limit=500`,
-      );
-      const found = list.filter((o) => o.limit_price === '41');
-      if (found.length === 0) throw new Error('not placed yet');
-      return found;
-    }, 30_000);
-    const refusedId = `req-${randomUUID()}`;
-    await put({ accountId, order: { ...order, qty: '-1' }, requestId: refusedId });
-    const answer = await eventually(async () => {
-      const delivered = await http.expect<{ 'detail-type': string; source: string; detail: Json }[]>(
-        200,
-        'GET',
-        '/local/events',
-      );
-      const found = delivered.find(
-        (e) => e['detail-type'] === 'OrderRequestRejected' && e.detail.requestId === refusedId,
-      );
-      if (found === undefined) throw new Error('no answer yet');
-      return found;
-    }, 30_000);
-    expect(answer).toMatchObject({
-      source: 'stockbot.oms.intake',
-      detail: { accountId, code: 'invalid_request', errors: [expect.objectContaining({ field: 'qty' })] },
-    });
-    // The queue is consumed in order: once the later request is answered, both retries have been
-    // handled, and there is still one order.
-    const after = await trader.expect<Json[]>(
+  // The producer sends, times out and sends again: two events, one request.
+  await put({ accountId, order, requestId });
+  await put({ accountId, order, requestId });
+  const placed = await eventually(async () => {
+    const list = await trader.expect<Json[]>(200, 'GET', `/v2/orders?status=all&symbols=${SYMBOL}&limit=500`);
+    const found = list.filter((o) => o.limit_price === '41');
+    if (found.length === 0) throw new Error('not placed yet');
+    return found;
+  }, 30_000);
+  const refusedId = `req-${randomUUID()}`;
+  await put({ accountId, order: { ...order, qty: '-1' }, requestId: refusedId });
+  const answer = await eventually(async () => {
+    const delivered = await http.expect<{ 'detail-type': string; source: string; detail: Json }[]>(
       200,
       'GET',
-      `/v2/orders?status=all&symbols=${SYMBOL}&limit=500`,
+      '/local/events',
     );
-    expect(after.filter((o) => o.limit_price === '41').map((o) => o.id)).toEqual(placed.map((o) => o.id));
-    await trader.expect(204, 'DELETE', `/v2/orders/${placed[0]?.id as string}`);
-  } finally {
-    bus.destroy();
-  }
+    const found = delivered.find(
+      (e) => e['detail-type'] === 'OrderRequestRejected' && e.detail.requestId === refusedId,
+    );
+    if (found === undefined) throw new Error('no answer yet');
+    return found;
+  }, 30_000);
+  expect(answer).toMatchObject({
+    source: 'stockbot.oms.intake',
+    detail: { accountId, code: 'invalid_request', errors: [expect.objectContaining({ field: 'qty' })] },
+  });
+  // The queue is consumed in order: once the later request is answered, both retries have been
+  // handled, and there is still one order.
+  const after = await trader.expect<Json[]>(200, 'GET', `/v2/orders?status=all&symbols=${SYMBOL}&limit=500`);
+  expect(after.filter((o) => o.limit_price === '41').map((o) => o.id)).toEqual(placed.map((o) => o.id));
+  await trader.expect(204, 'DELETE', `/v2/orders/${placed[0]?.id as string}`);
 });
 
 it('a strategy places bus orders only for the accounts it is entitled to; another is answered sender_not_entitled and places nothing', async () => {

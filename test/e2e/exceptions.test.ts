@@ -11,9 +11,7 @@
  * files share: its own messages, on a queue no other file dead-letters to; see environment.js)
  */
 import { randomUUID } from 'node:crypto';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { LOCAL_REGION } from '../../local/types.js';
-import { eventually, OmsHttp, type SharedOms, sharedTradingDayOms } from './harness.js';
+import { eventually, OmsHttp, putOnOmsBus, type SharedOms, sharedTradingDayOms } from './harness.js';
 
 jest.setTimeout(240_000);
 
@@ -60,28 +58,15 @@ const deadLettersOf = (v: View, orderIds: readonly string[]) =>
   v.exceptions.filter((e) => e.kind === 'dead_lettered_message' && orderIds.includes(e.order_id ?? ''));
 
 /** Puts cancel requests the worker cannot parse (no requestedBy) on the bus, one per marker. */
-async function putMalformedCancels(markers: readonly string[]): Promise<void> {
-  const bus = new EventBridgeClient({
-    endpoint: oms.awsEndpointUrl,
-    region: LOCAL_REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  try {
-    const out = await bus.send(
-      new PutEventsCommand({
-        Entries: markers.map((orderId) => ({
-          EventBusName: oms.eventBusName,
-          Source: 'stockbot.oms.api',
-          DetailType: 'CancelOrderRequested',
-          Detail: JSON.stringify({ orderId, accountId: 'demo-account', requestId: `req-${orderId}` }),
-        })),
-      }),
-    );
-    expect(out.FailedEntryCount ?? 0).toBe(0);
-  } finally {
-    bus.destroy();
-  }
-}
+const putMalformedCancels = (markers: readonly string[]) =>
+  putOnOmsBus(
+    oms,
+    markers.map((orderId) => ({
+      source: 'stockbot.oms.api',
+      detailType: 'CancelOrderRequested',
+      detail: { orderId, accountId: 'demo-account', requestId: `req-${orderId}` },
+    })),
+  );
 
 /** Ten receives at 3 s each, and the worker's runs, on a loaded machine. */
 const DEAD_LETTERED_WITHIN_MS = 120_000;

@@ -5,6 +5,7 @@
  * (its events, its bus deliveries, its workflow path) for a timeout's message.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { apiKeyItem } from '../../lambdas/orders/accounts.js';
 import { type LocalOms, type LocalOmsOptions, startLocalOms } from '../../local/oms-local.js';
@@ -533,4 +534,41 @@ export async function sharedTradingDayOms(): Promise<{ oms: SharedOms; http: Oms
   const shared = JSON.parse(text) as Omit<SharedOms, 'stop'>;
   const oms: SharedOms = { ...shared, stop: async () => undefined };
   return { oms, http: new OmsHttp(oms.apiUrl, oms.apiKeyId, oms.apiSecretKey) };
+}
+
+/** One event for `putOnOmsBus`: its source, detail-type and detail (JSON-encoded on the way). */
+export interface BusEntry {
+  readonly source: string;
+  readonly detailType: string;
+  readonly detail: unknown;
+}
+
+/**
+ * Puts events on a local mode's OMS bus as a producer would (local mode has no IAM to stop a test
+ * putting any source); the bus must accept every one.
+ */
+export async function putOnOmsBus(
+  oms: Pick<SharedOms, 'awsEndpointUrl' | 'eventBusName'>,
+  entries: readonly BusEntry[],
+): Promise<void> {
+  const bus = new EventBridgeClient({
+    endpoint: oms.awsEndpointUrl,
+    region: LOCAL_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    const out = await bus.send(
+      new PutEventsCommand({
+        Entries: entries.map((e) => ({
+          EventBusName: oms.eventBusName,
+          Source: e.source,
+          DetailType: e.detailType,
+          Detail: JSON.stringify(e.detail),
+        })),
+      }),
+    );
+    if ((out.FailedEntryCount ?? 0) > 0) throw new Error(`the bus refused: ${JSON.stringify(out.Entries)}`);
+  } finally {
+    bus.destroy();
+  }
 }

@@ -10,7 +10,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_REGION } from '../../local/types.js';
 import {
@@ -18,6 +17,7 @@ import {
   eventually,
   OmsHttp,
   type Order,
+  putOnOmsBus,
   type SharedOms,
   sharedTradingDayOms,
 } from './harness.js';
@@ -103,29 +103,12 @@ const exceptions = async () =>
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-/** Puts execution reports on the OMS bus as a venue would (local mode has no IAM to stop a test). */
-async function putVenueReports(reports: readonly Record<string, unknown>[]): Promise<void> {
-  const bus = new EventBridgeClient({
-    endpoint: oms.awsEndpointUrl,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
-  try {
-    const out = await bus.send(
-      new PutEventsCommand({
-        Entries: reports.map((r) => ({
-          EventBusName: oms.eventBusName,
-          Source: 'stockbot.venue',
-          DetailType: 'ExecutionReport',
-          Detail: JSON.stringify(r),
-        })),
-      }),
-    );
-    expect(out.FailedEntryCount ?? 0).toBe(0);
-  } finally {
-    bus.destroy();
-  }
-}
+/** Puts execution reports on the OMS bus as a venue would. */
+const putVenueReports = (reports: readonly Record<string, unknown>[]) =>
+  putOnOmsBus(
+    oms,
+    reports.map((detail) => ({ source: 'stockbot.venue', detailType: 'ExecutionReport', detail })),
+  );
 
 /** The simulated venue's own record of the order: what it works, whatever the OMS believes. */
 async function venueStatusOf(orderId: string): Promise<string | undefined> {

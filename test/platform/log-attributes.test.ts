@@ -4,20 +4,13 @@
  * dropped"): a refusal's reason logged as `message` never reached the log. Every logger call of
  * `lambdas/` is read here, and none may pass one of those keys among its attributes.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { sourceFiles } from '../source-files.js';
 
 const ROOT = resolve(__dirname, '../..');
 const RESERVED = ['message', 'level', 'timestamp', 'service', 'sampling_rate', 'xray_trace_id'];
-
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sources(path);
-    return name.endsWith('.ts') ? [path] : [];
-  });
-}
 
 /** Each `logger.<level>(...)` call's text, brackets balanced (strings are not parsed: good enough here). */
 function loggerCalls(text: string): string[] {
@@ -38,7 +31,7 @@ function loggerCalls(text: string): string[] {
 const reservedKey = new RegExp(`[{,]\\s*(?:${RESERVED.join('|')})\\s*[,:}]`);
 
 test('no logger call passes a key Powertools reserves (it would be dropped)', () => {
-  const offending = sources(join(ROOT, 'lambdas')).flatMap((file) =>
+  const offending = sourceFiles(join(ROOT, 'lambdas')).flatMap((file) =>
     loggerCalls(readFileSync(file, 'utf8'))
       .filter((call) => reservedKey.test(call.slice(call.indexOf(',') + 1)))
       .map((call) => `${relative(ROOT, file)}: ${call.replace(/\s+/g, ' ').slice(0, 160)}`),
