@@ -44,6 +44,15 @@ beforeAll(async () => {
   await http.expect(200, 'PUT', `/local/strategies/${STRATEGY}`, { account_ids: [accountId] });
 }, 90_000);
 
+/** The account's orders of SYMBOL at `limitPrice`, once there is one (bus orders are placed asynchronously). */
+const placedAt = (limitPrice: string) =>
+  eventually(async () => {
+    const list = await trader.expect<Json[]>(200, 'GET', `/v2/orders?status=all&symbols=${SYMBOL}&limit=500`);
+    const found = list.filter((o) => o.limit_price === limitPrice);
+    if (found.length === 0) throw new Error('not placed yet');
+    return found;
+  }, 30_000);
+
 /** Puts one event on the OMS bus as a producer would; the bus must accept it. */
 const putOnBus = (source: string, detailType: string, detail: unknown) =>
   putOnOmsBus(oms, [{ source, detailType, detail }]);
@@ -211,12 +220,7 @@ it('a bus order request is placed once however often its producer retries it; a 
   // The producer sends, times out and sends again: two events, one request.
   await put({ accountId, order, requestId });
   await put({ accountId, order, requestId });
-  const placed = await eventually(async () => {
-    const list = await trader.expect<Json[]>(200, 'GET', `/v2/orders?status=all&symbols=${SYMBOL}&limit=500`);
-    const found = list.filter((o) => o.limit_price === '41');
-    if (found.length === 0) throw new Error('not placed yet');
-    return found;
-  }, 30_000);
+  const placed = await placedAt('41');
   const refusedId = `req-${randomUUID()}`;
   await put({ accountId, order: { ...order, qty: '-1' }, requestId: refusedId });
   const answer = await eventually(async () => {
@@ -290,12 +294,7 @@ it('a strategy places bus orders only for the accounts it is entitled to; anothe
     },
   });
   // The entitled strategy's request is placed: one order at 39, and only one.
-  const placed = await eventually(async () => {
-    const list = await trader.expect<Json[]>(200, 'GET', `/v2/orders?status=all&symbols=${SYMBOL}&limit=500`);
-    const found = list.filter((o) => o.limit_price === '39');
-    if (found.length === 0) throw new Error('not placed yet');
-    return found;
-  }, 30_000);
+  const placed = await placedAt('39');
   expect(placed).toHaveLength(1);
   await trader.expect(204, 'DELETE', `/v2/orders/${placed[0]?.id as string}`);
 });
