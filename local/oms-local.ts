@@ -219,6 +219,9 @@ export function envValue(topology: LocalTopology, name: string): string {
   throw new Error(`no function has ${name} in its environment`);
 }
 
+/** How long the API keeps an idle client connection open (Node's default is 5 s). */
+export const HTTP_KEEP_ALIVE_MS = 65_000;
+
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -454,6 +457,12 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       runtime,
     );
     const server: Server = createServer((req, res) => void serve(req, res));
+    // Clients keep connections alive and reuse them (fetch/undici drops an idle one after 4 s; the
+    // SDKs' agents and urllib3 pools keep theirs longer). With Node's default 5 s the server closed
+    // idle connections while a client could be sending on one ("other side closed"): keep them open
+    // longer than the clients do, as API Gateway does (and as local/aws-endpoint.ts does).
+    server.keepAliveTimeout = HTTP_KEEP_ALIVE_MS;
+    server.headersTimeout = HTTP_KEEP_ALIVE_MS + 1_000;
     async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
       try {
         const url = new URL(req.url ?? '/', 'http://localhost');

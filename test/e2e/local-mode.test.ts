@@ -10,6 +10,7 @@
  * order at once (reported; local/step-functions.ts). `OMS_E2E_RACE_LOG=1` prints which side
  * won each replace/fill race; `OMS_E2E_LOG=<file>` keeps the handlers' logs.
  */
+import { Agent, request } from 'node:http';
 import {
   type AuditEvent,
   eventually,
@@ -335,6 +336,34 @@ it("another account's order is invisible to it: GET, DELETE and PATCH answer 404
 
   await http.cancel(placed.id);
   await http.untilStatus(placed.id, 'canceled');
+});
+
+it("an idle keep-alive connection outlives Node's 5 s default: a client's next request on it is served, not cut", async () => {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const url = new URL('/v2/clock', oms.apiUrl);
+  const get = () =>
+    new Promise<{ status: number; socket: unknown }>((resolve, reject) => {
+      const req = request(
+        url,
+        { agent, headers: { 'APCA-API-KEY-ID': oms.apiKeyId, 'APCA-API-SECRET-KEY': oms.apiSecretKey } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, socket: req.socket }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  try {
+    const first = await get();
+    // Idle past Node's default keepAliveTimeout (5 s): the server must not have closed it meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    const second = await get();
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(second.socket).toBe(first.socket);
+  } finally {
+    agent.destroy();
+  }
 });
 
 it('every order placed here reached the bus once per event, in sequence order, as its audit trail says', async () => {
