@@ -147,6 +147,12 @@ it('HALTED: the account’s open orders are canceled at once and a new order is 
   // At once: no client action, both open orders end canceled.
   await trader.untilStatus(restingBuy.id, 'canceled', 30_000);
   await trader.untilStatus(restingSell.id, 'canceled', 30_000);
+  // The sweep reads the account's open orders from the read model, which follows the events: once
+  // the open listing (the same index) no longer shows them, a retried HALT finds nothing open.
+  await eventually(async () => {
+    const open = await trader.expect<Json[]>(200, 'GET', '/v2/orders?status=open&limit=500');
+    expect(open.filter((o) => o.id === restingBuy.id || o.id === restingSell.id)).toEqual([]);
+  }, 30_000);
 
   // The next order is refused, naming the state and the scope; nothing is written.
   const count = async () =>
