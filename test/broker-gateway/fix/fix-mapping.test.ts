@@ -18,7 +18,7 @@ import {
   type SentTerms,
   unsendableReason,
 } from '../../../lambdas/broker-gateway/fix/fix-mapping.js';
-import type { VenueOrder } from '../../../lambdas/broker-gateway/venue.js';
+import { venueOrder } from '../venue-order.js';
 
 const AT = '2026-12-04T15:00:00.000Z';
 const base = {
@@ -172,21 +172,16 @@ describe('OrderCancelReject (35=9)', () => {
 });
 
 describe('messages sent', () => {
-  const order: VenueOrder = {
-    orderId: 'o-1',
+  const order = venueOrder({
     accountId: 'acc',
     symbol: 'MSFT',
     side: 'sell',
     type: 'stop_limit',
     timeInForce: 'gtc',
     qty: '12.5',
-    notional: null,
     limitPrice: '410.5',
     stopPrice: '411',
-    trailPrice: null,
-    trailPercent: null,
-    extendedHours: false,
-  };
+  });
 
   test('NewOrderSingle carries the terms in FIX codes', () => {
     expect(newOrderSingleOf(order, new Date(AT))).toMatchObject({

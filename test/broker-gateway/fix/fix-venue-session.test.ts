@@ -8,23 +8,11 @@ import { MemoryFixBook } from '../../../lambdas/broker-gateway/fix/fix-book.js';
 import { FixVenue } from '../../../lambdas/broker-gateway/fix/fix-venue.js';
 import { FixVenueSession } from '../../../lambdas/broker-gateway/fix/fix-venue-session.js';
 import type { VenueOrder } from '../../../lambdas/broker-gateway/venue.js';
+import { venueOrder } from '../venue-order.js';
 
 const T0 = Date.parse('2026-12-04T15:00:00Z');
-const order = (orderId: string): VenueOrder => ({
-  orderId,
-  accountId: 'acc',
-  symbol: 'AAPL',
-  side: 'buy',
-  type: 'limit',
-  timeInForce: 'day',
-  qty: '10',
-  notional: null,
-  limitPrice: '100',
-  stopPrice: null,
-  trailPrice: null,
-  trailPercent: null,
-  extendedHours: false,
-});
+const order = (orderId: string): VenueOrder =>
+  venueOrder({ orderId, accountId: 'acc', symbol: 'AAPL', type: 'limit', limitPrice: '100' });
 
 function rig() {
   const book = new MemoryFixBook();

@@ -18,6 +18,7 @@ import { type Nanos, nanos } from '../../../lambdas/core/index.js';
 import { dynamo } from '../../../lambdas/platform/dynamo.js';
 import { eventBridge } from '../../../lambdas/platform/event-bridge.js';
 import { BusRecorder, FakeDynamo } from '../fake-aws.js';
+import { venueOrder } from '../venue-order.js';
 
 const PRE_OPEN = Date.parse('2026-11-23T14:00:00Z'); // 09:00 New York
 const OPEN = Date.parse('2026-11-23T14:30:00Z');
@@ -47,22 +48,8 @@ function pin(symbol: string, bid: string, ask: string, size = '100', last = ask)
 }
 
 let ids = 0;
-const order = (o: Partial<VenueOrder> = {}): VenueOrder => ({
-  orderId: `o-${++ids}`,
-  accountId: 'acct-1',
-  symbol: 'ACME',
-  side: 'buy',
-  type: 'market',
-  timeInForce: 'opg',
-  qty: '10',
-  notional: null,
-  limitPrice: null,
-  stopPrice: null,
-  trailPrice: null,
-  trailPercent: null,
-  extendedHours: false,
-  ...o,
-});
+const order = (o: Partial<VenueOrder> = {}): VenueOrder =>
+  venueOrder({ orderId: `o-${++ids}`, timeInForce: 'opg', ...o });
 
 const book = (id: string) => db.get('venue', { orderId: id }) as VenueOrderItem | undefined;
 /** Reports by execId (a republished report must equal the first), as `<id> <execType> <qty|reason>`. */

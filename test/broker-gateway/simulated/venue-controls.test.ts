@@ -19,6 +19,7 @@ import { nanos } from '../../../lambdas/core/index.js';
 import { dynamo } from '../../../lambdas/platform/dynamo.js';
 import { eventBridge } from '../../../lambdas/platform/event-bridge.js';
 import { BusRecorder, FakeDynamo } from '../fake-aws.js';
+import { venueOrder } from '../venue-order.js';
 
 const T0 = Date.parse('2026-11-23T17:45:00Z'); // 12:45 New York: volume profile 100%
 let db: FakeDynamo;
@@ -52,22 +53,7 @@ function configure(input: Record<string, unknown>): void {
   db.put({ TableName: 'venue', Item: { ...built.item } });
 }
 
-const order = (o: Partial<VenueOrder> = {}): VenueOrder => ({
-  orderId: 'o-1',
-  accountId: 'acct-1',
-  symbol: 'ACME',
-  side: 'buy',
-  type: 'market',
-  timeInForce: 'day',
-  qty: '100',
-  notional: null,
-  limitPrice: null,
-  stopPrice: null,
-  trailPrice: null,
-  trailPercent: null,
-  extendedHours: false,
-  ...o,
-});
+const order = (o: Partial<VenueOrder> = {}): VenueOrder => venueOrder({ qty: '100', ...o });
 
 const book = (id = 'o-1') => db.get('venue', { orderId: id }) as VenueOrderItem | undefined;
 const fills = (rs: readonly ExecutionReport[]) =>
