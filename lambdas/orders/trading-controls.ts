@@ -20,6 +20,7 @@ import {
   GetCommand,
   ScanCommand,
   TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
@@ -124,7 +125,7 @@ const eventIdOf = (scope: ControlScope, version: number) =>
  * nothing and publishes the recorded event again (same `eventId`: a retry after a lost publish).
  */
 export async function changeTradingState(
-  deps: { readonly doc: DynamoDBDocumentClient; readonly table: string; readonly busName: string },
+  deps: ControlsDeps,
   scope: ControlScope,
   change: TradingStateChange,
   requestId: string,
@@ -134,15 +135,11 @@ export async function changeTradingState(
     if (current.kind === 'not_found') return { kind: 'not_found' };
     const decision = decideTradingStateChange(current.record, change);
     if (decision.kind === 'unchanged') {
-      // A retry: the change is recorded. Its event goes on the bus only if its publish was lost
-      // (the event item is marked `published` once it is on the bus): nothing is sent twice.
-      const key = { pk: `trading-state-event#${eventIdOf(scope, decision.record.version)}` };
-      const recorded = await deps.doc.send(
-        new GetCommand({ TableName: deps.table, Key: key, ConsistentRead: true }),
+      const event = await republishIfLost<TradingStateChangedDetail>(
+        deps,
+        TRADING_STATE,
+        eventIdOf(scope, decision.record.version),
       );
-      const { pk: _pk, type: _type, published, ...stored } = (recorded.Item ?? {}) as Record<string, unknown>;
-      const event = recorded.Item === undefined ? null : (stored as unknown as TradingStateChangedDetail);
-      if (event !== null && published !== true) await publishRecorded(deps, event);
       return { kind: 'unchanged', record: decision.record, event };
     }
     const { record, previous } = decision;
@@ -159,53 +156,23 @@ export async function changeTradingState(
       requestId,
     };
     try {
-      await deps.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: deps.table,
-                Key: { pk: controlsPk(scope) },
-                UpdateExpression: 'SET tradingState = :state',
-                // The version read is still the version stored (none for a scope never set); an
-                // account must exist (a typo in the id opens no account).
-                ConditionExpression:
-                  previous.version === 0
-                    ? scope.scope === 'account'
-                      ? 'attribute_exists(pk) AND attribute_not_exists(tradingState)'
-                      : 'attribute_not_exists(tradingState)'
-                    : 'tradingState.version = :version',
-                ExpressionAttributeValues: {
-                  ':state': record,
-                  ...(previous.version === 0 ? {} : { ':version': previous.version }),
+      // The firm's list of HALTED accounts, in the same transaction (the halt enforcement reads it
+      // every minute, one GetItem, instead of scanning every account).
+      const haltedAccounts =
+        scope.scope === 'account'
+          ? [
+              {
+                Update: {
+                  TableName: deps.table,
+                  Key: { pk: FIRM_CONTROLS_PK },
+                  UpdateExpression: `${record.state === 'HALTED' ? 'ADD' : 'DELETE'} haltedAccounts :account`,
+                  ExpressionAttributeValues: { ':account': new Set([scope.accountId]) },
                 },
               },
-            },
-            {
-              Put: {
-                TableName: deps.table,
-                Item: { pk: `trading-state-event#${event.eventId}`, type: TRADING_STATE_CHANGED, ...event },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            // The firm's list of HALTED accounts, in the same transaction (the halt enforcement
-            // reads it every minute, one GetItem, instead of scanning every account).
-            ...(scope.scope === 'account'
-              ? [
-                  {
-                    Update: {
-                      TableName: deps.table,
-                      Key: { pk: FIRM_CONTROLS_PK },
-                      UpdateExpression: `${record.state === 'HALTED' ? 'ADD' : 'DELETE'} haltedAccounts :account`,
-                      ExpressionAttributeValues: { ':account': new Set([scope.accountId]) },
-                    },
-                  },
-                ]
-              : []),
-          ],
-        }),
-      );
-      await publishRecorded(deps, event);
+            ]
+          : [];
+      await commitChange(deps, TRADING_STATE, scope, record, previous.version, event, haltedAccounts);
+      await publishRecorded(deps, TRADING_STATE, event);
       return { kind: 'changed', record, event };
     } catch (err) {
       // Another operator's change won the race: decide again on what it recorded.
@@ -214,38 +181,125 @@ export async function changeTradingState(
   }
 }
 
-/** Publishes a recorded change and marks its event item published (a retry then sends nothing again). */
-async function publishRecorded(
-  deps: { readonly doc: DynamoDBDocumentClient; readonly table: string; readonly busName: string },
-  event: TradingStateChangedDetail,
+/** A versioned control of a scope: its attribute on the controls item, its events' items and detail type. */
+interface ControlKind {
+  readonly attribute: 'tradingState' | 'limitsPolicy';
+  readonly eventPk: (eventId: string) => string;
+  readonly detailType: string;
+}
+
+const TRADING_STATE: ControlKind = {
+  attribute: 'tradingState',
+  eventPk: (eventId) => `trading-state-event#${eventId}`,
+  detailType: TRADING_STATE_CHANGED,
+};
+
+type ControlsDeps = {
+  readonly doc: DynamoDBDocumentClient;
+  readonly table: string;
+  readonly busName: string;
+};
+
+/**
+ * Records a control's next version and its event in one transaction: the version read is still the
+ * version stored (none for a scope never set; an account must exist, so a typo in the id opens no
+ * account) and the event item is new; `extra`: more writes of the same change. Another operator's
+ * change that won the race fails it with `TransactionCanceledException`.
+ */
+async function commitChange(
+  deps: ControlsDeps,
+  kind: ControlKind,
+  scope: ControlScope,
+  value: unknown,
+  previousVersion: number,
+  event: { readonly eventId: string },
+  extra: NonNullable<TransactWriteCommandInput['TransactItems']> = [],
 ): Promise<void> {
-  await publish(deps.busName, event);
+  const { attribute } = kind;
   await deps.doc.send(
-    new UpdateCommand({
-      TableName: deps.table,
-      Key: { pk: `trading-state-event#${event.eventId}` },
-      UpdateExpression: 'SET published = :true',
-      ExpressionAttributeValues: { ':true': true },
+    new TransactWriteCommand({
+      TransactItems: [
+        {
+          Update: {
+            TableName: deps.table,
+            Key: { pk: controlsPk(scope) },
+            UpdateExpression: `SET ${attribute} = :value`,
+            ConditionExpression:
+              previousVersion === 0
+                ? scope.scope === 'account'
+                  ? `attribute_exists(pk) AND attribute_not_exists(${attribute})`
+                  : `attribute_not_exists(${attribute})`
+                : `${attribute}.version = :version`,
+            ExpressionAttributeValues: {
+              ':value': value,
+              ...(previousVersion === 0 ? {} : { ':version': previousVersion }),
+            },
+          },
+        },
+        {
+          Put: {
+            TableName: deps.table,
+            Item: { pk: kind.eventPk(event.eventId), type: kind.detailType, ...event },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        ...extra,
+      ],
     }),
   );
 }
 
-/** Publishes a recorded change on the bus (throws when it is not put: the caller answers 500, a retry re-publishes). */
-export async function publish(busName: string, event: TradingStateChangedDetail): Promise<void> {
+/**
+ * Puts a recorded change's event on the bus, then marks its item `published` (throws when it is not
+ * put: the caller answers 500, and the operator's retry, which finds the change recorded, publishes it).
+ */
+async function publishRecorded(
+  deps: ControlsDeps,
+  kind: ControlKind,
+  event: { readonly eventId: string },
+): Promise<void> {
   const out = await eventBridge.send(
     new PutEventsCommand({
       Entries: [
         {
-          EventBusName: busName,
+          EventBusName: deps.busName,
           Source: CONTROLS_SOURCE,
-          DetailType: TRADING_STATE_CHANGED,
+          DetailType: kind.detailType,
           Detail: JSON.stringify(event),
         },
       ],
     }),
   );
   if ((out.FailedEntryCount ?? 0) > 0)
-    throw new Error(`TradingStateChanged not published: ${out.Entries?.[0]?.ErrorMessage ?? 'failed'}`);
+    throw new Error(`${kind.detailType} not published: ${out.Entries?.[0]?.ErrorMessage ?? 'failed'}`);
+  await deps.doc.send(
+    new UpdateCommand({
+      TableName: deps.table,
+      Key: { pk: kind.eventPk(event.eventId) },
+      UpdateExpression: 'SET published = :true',
+      ExpressionAttributeValues: { ':true': true },
+    }),
+  );
+}
+
+/**
+ * A retry of a change already recorded: its event, read from its item, goes on the bus only if its
+ * publish was lost (the item is not marked `published`), so nothing is sent twice and nothing is
+ * lost. Null: no event item (a version recorded before events were).
+ */
+async function republishIfLost<E extends { readonly eventId: string }>(
+  deps: ControlsDeps,
+  kind: ControlKind,
+  eventId: string,
+): Promise<E | null> {
+  const recorded = await deps.doc.send(
+    new GetCommand({ TableName: deps.table, Key: { pk: kind.eventPk(eventId) }, ConsistentRead: true }),
+  );
+  if (recorded.Item === undefined) return null;
+  const { pk: _pk, type: _type, published, ...stored } = recorded.Item;
+  const event = stored as E;
+  if (published !== true) await publishRecorded(deps, kind, event);
+  return event;
 }
 
 /** Every account id of the accounts table (a firm-wide HALT's sweep; the table is small). */
@@ -317,6 +371,15 @@ export function firmLimitsPolicyOf(
 
 export const LIMITS_POLICY_CHANGED = 'LimitsPolicyChanged';
 
+const LIMITS_POLICY: ControlKind = {
+  attribute: 'limitsPolicy',
+  eventPk: (eventId) => `limits-policy-event#${eventId}`,
+  detailType: LIMITS_POLICY_CHANGED,
+};
+
+const policyEventIdOf = (scope: ControlScope, version: number) =>
+  `limits-policy:${scope.scope === 'firm' ? 'firm' : `account:${scope.accountId}`}:${version}`;
+
 /** The policy an operator's body sets, as the next version of `current`. */
 export function nextPolicy(
   current: LimitsPolicy | null,
@@ -382,7 +445,7 @@ export async function readLimitsPolicy(
  * A body equal to the policy in force changes nothing (a retry records nothing twice).
  */
 export async function changeLimitsPolicy(
-  deps: { readonly doc: DynamoDBDocumentClient; readonly table: string; readonly busName: string },
+  deps: ControlsDeps,
   scope: ControlScope,
   body: LimitsPolicyBody,
   changedBy: string,
@@ -394,10 +457,13 @@ export async function changeLimitsPolicy(
     if (current.kind === 'not_found') return { kind: 'not_found' };
     const next = nextPolicy(current.policy, body, changedBy, at);
     const same = (p: LimitsPolicy) => JSON.stringify({ ...p, version: 0, changedBy: '', changedAt: '' });
-    if (current.policy !== null && same(current.policy) === same(next))
+    if (current.policy !== null && same(current.policy) === same(next)) {
+      // A retry: the policy is recorded; its event goes on the bus again only if its publish was lost.
+      await republishIfLost(deps, LIMITS_POLICY, policyEventIdOf(scope, current.policy.version));
       return { kind: 'unchanged', policy: current.policy };
+    }
     const previousVersion = current.policy?.version ?? 0;
-    const eventId = `limits-policy:${scope.scope === 'firm' ? 'firm' : `account:${scope.accountId}`}:${next.version}`;
+    const eventId = policyEventIdOf(scope, next.version);
     const event = {
       eventId,
       scope: scope.scope,
@@ -407,49 +473,8 @@ export async function changeLimitsPolicy(
       requestId,
     };
     try {
-      await deps.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: deps.table,
-                Key: { pk: controlsPk(scope) },
-                UpdateExpression: 'SET limitsPolicy = :policy',
-                ConditionExpression:
-                  previousVersion === 0
-                    ? scope.scope === 'account'
-                      ? 'attribute_exists(pk) AND attribute_not_exists(limitsPolicy)'
-                      : 'attribute_not_exists(limitsPolicy)'
-                    : 'limitsPolicy.version = :version',
-                ExpressionAttributeValues: {
-                  ':policy': next,
-                  ...(previousVersion === 0 ? {} : { ':version': previousVersion }),
-                },
-              },
-            },
-            {
-              Put: {
-                TableName: deps.table,
-                Item: { pk: `limits-policy-event#${eventId}`, type: LIMITS_POLICY_CHANGED, ...event },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        }),
-      );
-      const out = await eventBridge.send(
-        new PutEventsCommand({
-          Entries: [
-            {
-              EventBusName: deps.busName,
-              Source: CONTROLS_SOURCE,
-              DetailType: LIMITS_POLICY_CHANGED,
-              Detail: JSON.stringify(event),
-            },
-          ],
-        }),
-      );
-      if ((out.FailedEntryCount ?? 0) > 0) throw new Error('LimitsPolicyChanged not published');
+      await commitChange(deps, LIMITS_POLICY, scope, next, previousVersion, event);
+      await publishRecorded(deps, LIMITS_POLICY, event);
       return { kind: 'changed', policy: next };
     } catch (err) {
       if ((err as { name?: string }).name !== 'TransactionCanceledException' || attempt >= 3) throw err;
