@@ -7,6 +7,7 @@
  * - `authenticate` `{data: {key_id, secret_key}}` or `{data: {oauth_token}}` (a JWT, as the HTTP
  *   API's Bearer token) -> `authorization` `authorized` / `unauthorized`; the connection item
  *   remembers the principal and its accounts. A failed authenticate forgets an earlier success.
+ *   `auth` `{key, secret}` (the short form of Alpaca's current docs) is the same as a key pair.
  * - `listen` `{data: {streams: [...], after_stream_seq?}}` -> `listening` with the streams it now
  *   listens to (`trade_updates` or none); before authenticating, `authorization` `unauthorized`
  *   for action `listen`. Then every account of the principal is listened to from `after_stream_seq`
@@ -76,6 +77,35 @@ const authenticateSchema = z.object({
     z.object({ oauth_token: z.string().check(z.minLength(1)) }),
   ]),
 });
+// The short form Alpaca's current "Websocket Streaming" page shows (the market data streams' own):
+// `{"action": "auth", "key": "...", "secret": "..."}`, answered as `authenticate` is.
+const authSchema = z.object({
+  action: z.literal('auth'),
+  key: z.string().check(z.minLength(1)),
+  secret: z.string().check(z.minLength(1)),
+});
+
+/** The credentials of an `authenticate` or `auth` message, or what is wrong with it. */
+function credentialsOf(
+  message: unknown,
+): { ok: true; credentials: Credentials } | { ok: false; problem: string } {
+  if ((message as { action?: unknown }).action === 'auth') {
+    const parsed = authSchema.safeParse(message);
+    return parsed.success
+      ? { ok: true, credentials: { kind: 'apiKey', keyId: parsed.data.key, secret: parsed.data.secret } }
+      : { ok: false, problem: problem(parsed.error) };
+  }
+  const parsed = authenticateSchema.safeParse(message);
+  if (!parsed.success) return { ok: false, problem: problem(parsed.error) };
+  const data = parsed.data.data;
+  return {
+    ok: true,
+    credentials:
+      'oauth_token' in data
+        ? { kind: 'bearer', token: data.oauth_token }
+        : { kind: 'apiKey', keyId: data.key_id, secret: data.secret_key },
+  };
+}
 
 const seqSchema = z.int().check(z.minimum(0));
 const listenSchema = z.object({
@@ -162,17 +192,12 @@ async function stopListening(deps: SessionDeps, connectionId: string, record: Co
 }
 
 async function authenticate(deps: SessionDeps, connectionId: string, message: unknown): Promise<void> {
-  const parsed = authenticateSchema.safeParse(message);
-  if (!parsed.success) {
-    await deps.connections.post(connectionId, errorFrame('invalid_authenticate', problem(parsed.error)));
+  const parsed = credentialsOf(message);
+  if (!parsed.ok) {
+    await deps.connections.post(connectionId, errorFrame('invalid_authenticate', parsed.problem));
     return;
   }
-  const data = parsed.data.data;
-  const credentials: Credentials =
-    'oauth_token' in data
-      ? { kind: 'bearer', token: data.oauth_token }
-      : { kind: 'apiKey', keyId: data.key_id, secret: data.secret_key };
-  const verdict = await deps.verify(credentials);
+  const verdict = await deps.verify(parsed.credentials);
   const before = await loadConnection(deps, connectionId);
   if (!verdict.ok) {
     logger.info('stream authentication refused', {
@@ -289,7 +314,7 @@ export function createSession(deps: SessionDeps) {
       typeof message === 'object' && message !== null && !Array.isArray(message)
         ? (message as { action?: unknown }).action
         : undefined;
-    if (action === 'authenticate') await authenticate(deps, connectionId, message);
+    if (action === 'authenticate' || action === 'auth') await authenticate(deps, connectionId, message);
     else if (action === 'listen') await listen(deps, connectionId, message);
     else if (message === undefined)
       await deps.connections.post(connectionId, errorFrame('invalid_json', 'message: is not JSON'));
@@ -298,7 +323,10 @@ export function createSession(deps: SessionDeps) {
         connectionId,
         errorFrame(
           'unknown_action',
-          `action: ${JSON.stringify(action ?? null)} is not one of "authenticate", "listen"`.slice(0, 300),
+          `action: ${JSON.stringify(action ?? null)} is not one of "authenticate", "auth", "listen"`.slice(
+            0,
+            300,
+          ),
         ),
       );
     return OK;

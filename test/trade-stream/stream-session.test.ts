@@ -119,6 +119,9 @@ const HOSTILE: readonly [string, unknown, unknown][] = [
   ['an action that is not a string', { action: 42 }, error('unknown_action', 'action: 42')],
   ['authenticate without data', { action: 'authenticate' }, error('invalid_authenticate', 'data')],
   ['authenticate with an empty key', { action: 'authenticate', data: { key_id: '', secret_key: 'x' } }, error('invalid_authenticate', 'data')],
+  ['auth without a secret', { action: 'auth', key: 'good' }, error('invalid_authenticate', 'secret')],
+  ['auth with a numeric key', { action: 'auth', key: 7, secret: 's3cret' }, error('invalid_authenticate', 'key')],
+  ['auth with a wrong secret', { action: 'auth', key: 'good', secret: 'nope' }, { stream: 'authorization', data: { action: 'authenticate', status: 'unauthorized' } }],
   ['listen before authenticating', LISTEN, { stream: 'authorization', data: { action: 'listen', status: 'unauthorized' } }],
   ['a wrong secret', { action: 'authenticate', data: { key_id: 'good', secret_key: 'nope' } }, { stream: 'authorization', data: { action: 'authenticate', status: 'unauthorized' } }],
 ];
@@ -132,6 +135,9 @@ test.each(HOSTILE)('%s: one frame saying so, the connection still usable', async
 test('authenticate (key pair, or an OAuth/JWT token) then listen: Alpaca frames, in a text or binary frame', async () => {
   expect(await send('k', AUTH)).toEqual([authorized]);
   expect(await send('k', LISTEN, true)).toEqual([listening]);
+  // Alpaca's short form {action: 'auth', key, secret} authenticates the same way.
+  expect(await send('a', { action: 'auth', key: 'good', secret: 's3cret' })).toEqual([authorized]);
+  expect(await send('a', LISTEN)).toEqual([listening]);
   expect(await send('j', { action: 'authenticate', data: { oauth_token: 'jwt-ok' } }, true)).toEqual([
     authorized,
   ]);
