@@ -202,12 +202,6 @@ export function valueAccount(
   };
 }
 
-/** How many day trades the account made in the five business days ending `businessDays[0]`. */
-export function dayTradeCount(ledger: LedgerState, lastFiveSessions: readonly string[]): number {
-  const window = new Set(lastFiveSessions);
-  return ledger.dayTrades.filter((k) => window.has(k.slice(0, 10))).length;
-}
-
 /** Alpaca's Account object. `reserved`: the notional open buy orders hold. */
 export function accountJson(
   settings: AccountSettings,

@@ -50,10 +50,19 @@ export function lastBusinessDays(date: string, count = PDT_WINDOW_BUSINESS_DAYS)
   return out;
 }
 
-/** The account's day trades in the five business days ending `today`. */
+/**
+ * The account's day trades in the five business days ending `today`: those made from the first of
+ * those days through `today` itself. Only trading days have executions at a real venue, so that is
+ * the five days; local mode's simulated venue fills on any day, and a day trade made on a weekend
+ * or a holiday counts with the days around it (on that day, the next, and in the window of the
+ * following trading days) instead of in no window at all.
+ */
 export function dayTradesInWindow(ledger: LedgerState, today: string): number {
-  const window = new Set(lastBusinessDays(today));
-  return ledger.dayTrades.filter((k) => window.has(k.slice(0, 10))).length;
+  const from = lastBusinessDays(today).at(-1) ?? today;
+  return ledger.dayTrades.filter((k) => {
+    const day = k.slice(0, 10);
+    return day >= from && day <= today;
+  }).length;
 }
 
 /**

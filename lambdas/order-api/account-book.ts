@@ -11,7 +11,6 @@ import {
   assetIdOf,
   formatNanos,
   type LedgerState,
-  lastBusinessDays,
   newYorkDate,
   type PositionPrices,
   referencePriceOf,
@@ -33,8 +32,6 @@ export interface AccountBook {
   readonly reserved: string;
   /** New York date of `now`: the session day intraday numbers are of. */
   readonly sessionDate: string;
-  /** The five business days ending today (the day-trade window), newest first. */
-  readonly dayTradeWindow: readonly string[];
 }
 
 // The day-trade window (core day-trading.ts), kept here under its old name for its callers.
@@ -96,7 +93,6 @@ export async function loadAccountBook(
       assets: new Map(listed),
       reserved,
       sessionDate,
-      dayTradeWindow: lastBusinessDays(sessionDate),
     },
   };
 }

@@ -17,7 +17,7 @@ import {
   assetIdOf,
   configurationsJson,
   configurationsOf,
-  dayTradeCount,
+  dayTradesInWindow,
   fieldError,
   fillActivityJson,
   isPatternDayTrader,
@@ -78,7 +78,7 @@ function accountOf(book: AccountBook, now: number): Record<string, unknown> {
     (s) => book.prices.get(s) ?? { current: null, previousClose: null },
     book.sessionDate,
   );
-  const dayTrades = dayTradeCount(book.ledger, book.dayTradeWindow);
+  const dayTrades = dayTradesInWindow(book.ledger, book.sessionDate);
   // Alpaca's `pattern_day_trader`: flagged, or designated by the legacy rule (issue 16).
   const settings = {
     ...book.settings,

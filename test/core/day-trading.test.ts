@@ -101,6 +101,23 @@ describe('4210(f)(8)(B)(ii): four or more day trades within five business days',
     expect(dayTradesInWindow(ledger, TODAY)).toBe(4);
   });
 
+  // A day trade made on a day without a session (local mode's simulated venue fills on any day)
+  // counts with the days around it: in the window from the first of the five business days
+  // through today. Without that, a weekend's day trades were in no window (daytrade_count 0).
+  it.each<[string, string, string, number]>([
+    ['a Saturday, on that Saturday', '2026-12-05', '2026-12-05', 1],
+    ['a Saturday, on the Sunday after', '2026-12-05', '2026-12-06', 1],
+    ['a Saturday, on the Monday after (window 12-01..12-07)', '2026-12-05', '2026-12-07', 1],
+    ['a Saturday, a week later (window 12-07..12-11)', '2026-12-05', '2026-12-11', 0],
+    ['Thanksgiving, on the Friday after', '2026-11-26', '2026-11-27', 1],
+    ['a Friday, on the Saturday after', '2026-12-04', '2026-12-05', 1],
+    ['a day after today is not counted', '2026-12-04', '2026-12-03', 0],
+  ])('a day trade made on %s', (_name, madeOn, today, expected) => {
+    const ledger = ledgerOf([exec('buy', '1', madeOn), exec('sell', '1', madeOn)]);
+    expect(ledger.dayTrades).toHaveLength(1);
+    expect(dayTradesInWindow(ledger, today)).toBe(expected);
+  });
+
   it.each<[string, boolean, 'finra_4210_legacy' | 'none', number, boolean]>([
     ['4 day trades designate', false, 'finra_4210_legacy', 4, true],
     ['3 do not', false, 'finra_4210_legacy', 3, false],
