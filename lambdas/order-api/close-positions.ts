@@ -4,25 +4,36 @@
  *   side, `position_intent` buy_to_close / sell_to_close) for the whole position, or `qty` shares,
  *   or `percentage` (0 < p <= 100, rounded down to the nano) of it; answers the order (200), 404
  *   when the account holds no position in the symbol, 422 naming `qty`/`percentage` when they are
- *   invalid, both given, or above the position. The order goes through the same path and pre-trade
- *   risk as POST /v2/orders.
+ *   invalid, both given, or above the position; 403 "insufficient qty available for order" when
+ *   it is more than the position's qty_available, which earlier closes not yet in the read model
+ *   also hold (core position-close.ts; concurrent closes: one is placed). The order goes through
+ *   the same path and pre-trade risk as POST /v2/orders.
  * - `DELETE /v2/positions`: one closing order per position, answered with Alpaca's 207 list
  *   `{symbol, status, body}` (body: the order, or `{code, message}`). With `cancel_orders=true` every
  *   open order of the account is asked to cancel first (as DELETE /v2/orders/{id} does), and risk
  *   does not count them as holding the position (their cancels are in flight: should one fill
  *   first, the closing order may leave the account short, as at Alpaca).
  */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
+  type CloseAvailability,
+  closeAvailability,
   type FieldError,
   fieldError,
   formatNanos,
+  insufficientQtyMessage,
   type Nanos,
   ONE,
   parseNanos,
   parseSigned9,
 } from '../core/index.js';
-import { placeOrder } from '../orders/orders-service.js';
+import { ledgerOf, ledgerPk } from '../orders/account-ledger.js';
+import { closingClaimsPut, readClaimedViews, readClosingClaims } from '../orders/closing-claims.js';
+import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
+import { type PlaceOrderResult, placeOrder } from '../orders/orders-service.js';
+import { queryViews } from '../orders/risk-context.js';
+import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { marketData } from '../platform/market-data.js';
 import { type AccountBook, loadAccountBook, symbolOf } from './account-book.js';
@@ -89,29 +100,123 @@ function closingBody(symbol: string, held: Nanos, qty: Nanos): Record<string, un
   };
 }
 
+/** Reads one close attempt decides on, in the order that keeps every lag on the safe side. */
+async function closeAvailabilityOf(
+  accountId: string,
+  symbol: string,
+  excluding: readonly string[],
+  now: number,
+) {
+  const idempotency = requiredEnv(ENV.idempotencyTable);
+  const [claims, open] = await Promise.all([
+    readClosingClaims(dynamo, idempotency, accountId, symbol),
+    queryViews(dynamo, {
+      IndexName: ORDERS_INDEX.byAccountOpen,
+      KeyConditionExpression: 'openInAccount = :k',
+      ExpressionAttributeValues: { ':k': accountId },
+    }),
+  ]);
+  const claimedViews =
+    claims.claims.length === 0
+      ? new Map()
+      : await readClaimedViews(
+          dynamo,
+          requiredEnv(ENV.ordersTable),
+          claims.claims.map((c) => c.orderId),
+        );
+  // The ledger last: the position keeper applies a fill before the order's view shows it, so a
+  // fill the views above no longer hold is in the ledger read now (core position-close.ts).
+  const ledgerItem = await dynamo.send(
+    new GetCommand({
+      TableName: requiredEnv(ENV.accountsTable),
+      Key: { pk: ledgerPk(accountId) },
+      ConsistentRead: true,
+    }),
+  );
+  const position = ledgerOf(ledgerItem.Item).positions[symbol];
+  if (position === undefined) return null;
+  const held = parseSigned9(position.qty);
+  const availability = closeAvailability({
+    position: held,
+    claims: claims.claims,
+    claimedViews,
+    openOrders: open
+      .filter((v) => v.symbol.toUpperCase() === symbol)
+      .map((v) => {
+        const leaves = (parseNanosOr0(v.qty) ?? 0n) - (parseNanosOr0(v.filled_qty) ?? 0n);
+        return {
+          orderId: v.id,
+          side: v.side === 'buy' ? ('buy' as const) : ('sell' as const),
+          leaves: leaves > 0n ? leaves : 0n,
+          open: true,
+        };
+      }),
+    excluding: new Set(excluding),
+    now,
+  });
+  return { held, claims, availability };
+}
+
+function parseNanosOr0(text: string | null | undefined): Nanos {
+  if (text === null || text === undefined) return 0n;
+  const v = parseNanos(text);
+  return typeof v === 'bigint' ? v : 0n;
+}
+
+/**
+ * Alpaca's refusal of a close beyond the position's qty_available (403, 40310000), with the
+ * numbers it answers along.
+ */
+function insufficientQty(symbol: string, requested: Nanos, a: CloseAvailability) {
+  return apiError(403, API_ERROR.riskRefused, insufficientQtyMessage(requested, a.available), {
+    symbol,
+    requested: formatNanos(requested),
+    available: formatNanos(a.available),
+    existing_qty: formatNanos(a.size),
+    held_for_orders: formatNanos(a.held),
+  });
+}
+
+/** Attempts of one close against concurrent closes of the same position (each re-reads). */
+const CLOSE_ATTEMPTS = 5;
+
 async function closeOne(
-  book: AccountBook,
   principal: Principal,
   requestId: string,
   symbol: string,
   query: Query,
   excluding: readonly string[] = [],
 ): Promise<APIGatewayProxyStructuredResultV2> {
-  const position = book.ledger.positions[symbol];
-  if (position === undefined) return notFound('position');
-  const held = parseSigned9(position.qty);
-  const qty = closingQty(held, query);
-  if (!qty.ok) return fieldErrors(qty.errors);
-  const result = await placeOrder({
-    accountId: principal.accountId,
-    body: closingBody(symbol, held, qty.qty),
-    requestId,
-    now: Date.now(),
-    source: 'api',
-    closesPosition: true,
-    ...(excluding.length === 0 ? {} : { excludingOpenOrders: excluding }),
-  });
-  return placeOrderResponse(result);
+  let result: PlaceOrderResult | undefined;
+  for (let attempt = 1; attempt <= CLOSE_ATTEMPTS; attempt++) {
+    const now = Date.now();
+    const read = await closeAvailabilityOf(principal.accountId, symbol, excluding, now);
+    if (read === null) return notFound('position');
+    const qty = closingQty(read.held, query);
+    if (!qty.ok) return fieldErrors(qty.errors);
+    const { availability } = read;
+    if (qty.qty > availability.available) return insufficientQty(symbol, qty.qty, availability);
+    result = await placeOrder({
+      accountId: principal.accountId,
+      body: closingBody(symbol, read.held, qty.qty),
+      requestId,
+      now,
+      source: 'api',
+      closesPosition: true,
+      ...(excluding.length === 0 ? {} : { excludingOpenOrders: excluding }),
+      closingClaims: (orderId) =>
+        closingClaimsPut(
+          requiredEnv(ENV.idempotencyTable),
+          principal.accountId,
+          symbol,
+          read.claims,
+          availability.claims,
+          { orderId, side: availability.side, qty: qty.qty, placedAt: now },
+        ),
+    });
+    if (result.kind !== 'closing_claims_changed') break;
+  }
+  return placeOrderResponse(result as PlaceOrderResult);
 }
 
 async function closeAll(book: AccountBook, principal: Principal, requestId: string, query: Query) {
@@ -127,7 +232,7 @@ async function closeAll(book: AccountBook, principal: Principal, requestId: stri
   }
   const out = [];
   for (const symbol of Object.keys(book.ledger.positions).sort()) {
-    const r = await closeOne(book, principal, `${requestId}:${symbol}`, symbol, {}, canceled);
+    const r = await closeOne(principal, `${requestId}:${symbol}`, symbol, {}, canceled);
     out.push({ symbol, status: r.statusCode ?? 200, body: JSON.parse(r.body ?? 'null') as unknown });
   }
   return json(207, out);
@@ -142,7 +247,7 @@ export const handler = apiHandler(
     const requestId = event.requestContext.requestId;
     if (event.routeKey === 'DELETE /v2/positions') return closeAll(loaded.book, principal, requestId, query);
     const symbol = symbolOf(loaded.book, event.pathParameters?.symbol_or_asset_id ?? '');
-    return closeOne(loaded.book, principal, requestId, symbol, query);
+    return closeOne(principal, requestId, symbol, query);
   },
   { trades: true },
 );

@@ -108,6 +108,12 @@ export function placeOrderResponse(result: PlaceOrderResult): APIGatewayProxyStr
       return apiError(422, API_ERROR.unprocessable, result.message);
     case 'sender_refused': // bus requests only (issue 16)
       return apiError(403, API_ERROR.riskRefused, result.refusal.message);
+    case 'closing_claims_changed': // DELETE /v2/positions, after its retries (close-positions.ts)
+      return apiError(
+        422,
+        API_ERROR.unprocessable,
+        'the position is being closed by concurrent requests: nothing was placed; retry',
+      );
   }
 }
 

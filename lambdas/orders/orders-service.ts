@@ -77,6 +77,12 @@ export interface PlaceOrderInput {
   /** Open orders risk does not count: close-all has just asked to cancel them (issue 13). */
   readonly excludingOpenOrders?: readonly string[];
   /**
+   * A closing order of DELETE /v2/positions writes the position's closing claims in its placing
+   * transaction, over the version it read (lambdas/orders/closing-claims.ts): the item for the
+   * order id of the attempt. Its condition failing answers `closing_claims_changed`.
+   */
+  readonly closingClaims?: (orderId: string) => TransactItem;
+  /**
    * A bus request's sender (issue 16): its source must name a strategy entitled to the account
    * (core bus-trust.ts), checked before anything else is read or written.
    */
@@ -93,7 +99,9 @@ export type PlaceOrderResult =
   /** The client order id or Idempotency-Key was used for a different request. */
   | { readonly kind: 'conflict'; readonly field: ClaimField; readonly message: string }
   /** The bus sender may not trade the account (issue 16); nothing read but its entitlement. */
-  | { readonly kind: 'sender_refused'; readonly refusal: SenderRefusal };
+  | { readonly kind: 'sender_refused'; readonly refusal: SenderRefusal }
+  /** A concurrent close of the position committed first: nothing written; read again and retry. */
+  | { readonly kind: 'closing_claims_changed' };
 
 export const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 60 * 60;
 /** Rate windows are one second; their items linger a minute, then TTL removes them. */
@@ -420,6 +428,7 @@ export async function placeOrder(
           ],
     );
     const duplicateIndex = add(duplicate === null ? [] : [duplicate]);
+    const closingIndex = add(input.closingClaims === undefined ? [] : [input.closingClaims(orderId)]);
     try {
       await deps.doc.send(new TransactWriteCommand({ TransactItems: items }));
       const [root, ...legs] = members.map((events) => replay(events) as OrderState);
@@ -465,6 +474,9 @@ export async function placeOrder(
           return (await seenBefore()) ?? { kind: 'risk_refused', refusals: [duplicateRefusal(window, at)] };
         }
         // The twin's claim expired in between: try again.
+      }
+      if (closingIndex >= 0 && reasons[closingIndex] === 'ConditionalCheckFailed') {
+        return { kind: 'closing_claims_changed' };
       }
       // A day total would go over its limit: refused, citing the policy and what the day holds.
       const claimed = daily.filter((d) => d.claim.kind === 'claim' || d.claim.kind === 'count');

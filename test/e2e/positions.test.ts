@@ -256,3 +256,60 @@ it('an operator lets the account sell short (PUT /local/accounts): the sell is a
     20_000,
   );
 });
+
+it("closing a position twice, at once or right after, sells it once: the others are refused with Alpaca's insufficient qty (the account may sell short, so nothing else stops a second sale)", async () => {
+  const symbol = `${SYMBOL.slice(0, 8)}C`;
+  await http.pinQuote(symbol, { bid: '19.99', ask: '20.00', last: '20.00', prev_close: '20.00' });
+  const buy = await trader.submit({ symbol, qty: '6', side: 'buy', type: 'market', time_in_force: 'day' });
+  await trader.untilStatus(buy.id, 'filled');
+  await eventually(async () => {
+    expect((await trader.request<Json>('GET', `/v2/positions/${symbol}`)).body).toMatchObject({ qty: '6' });
+  }, 20_000);
+
+  // A resting sell holds the whole position: a close is refused, naming what holds it.
+  const resting = await trader.submit({
+    symbol,
+    qty: '6',
+    side: 'sell',
+    type: 'limit',
+    limit_price: '90',
+    time_in_force: 'day',
+  });
+  await trader.untilStatus(resting.id, 'new');
+  const held = await trader.request<Json>('DELETE', `/v2/positions/${symbol}`);
+  expect(held.status).toBe(403);
+  expect(held.body).toMatchObject({
+    code: 40310000,
+    message: 'insufficient qty available for order (requested: 6, available: 0)',
+    symbol,
+    existing_qty: '6',
+    held_for_orders: '6',
+    available: '0',
+  });
+  expect((await trader.request('DELETE', `/v2/orders/${resting.id}`)).status).toBe(204);
+  await trader.untilStatus(resting.id, 'canceled');
+
+  // Four closes at once, then one more right away: one closing order.
+  const answers = await Promise.all(
+    [1, 2, 3, 4].map(() => trader.request<Json>('DELETE', `/v2/positions/${symbol}`)),
+  );
+  answers.push(await trader.request<Json>('DELETE', `/v2/positions/${symbol}`));
+  const placed = answers.filter((a) => a.status === 200);
+  expect(placed).toHaveLength(1);
+  for (const a of answers.filter((x) => x.status !== 200)) {
+    // Refused while the close holds the position; 404 once it has filled and the position is gone.
+    expect([403, 404]).toContain(a.status);
+    if (a.status === 403)
+      expect(String(a.body.message)).toMatch(
+        /^insufficient qty available for order \(requested: 6, available: 0\)$/,
+      );
+  }
+  await trader.untilStatus(String(placed[0]?.body.id), 'filled');
+  await eventually(async () => {
+    expect((await trader.request('GET', `/v2/positions/${symbol}`)).status).toBe(404);
+  }, 20_000);
+  const sells = (
+    await trader.request<Json[]>('GET', `/v2/orders?status=all&symbols=${symbol}&limit=500`)
+  ).body.filter((o) => o.side === 'sell' && o.type === 'market');
+  expect(sells).toHaveLength(1);
+});

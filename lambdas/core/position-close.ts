@@ -1,0 +1,102 @@
+/**
+ * How much of a position a closing order may take (DELETE /v2/positions, issue 13), as Alpaca
+ * answers it: a close may not exceed the position's `qty_available`, the position less what open
+ * orders on the closing side already hold; more is refused with 403 "insufficient qty available for
+ * order (requested: N, available: M)". Closing twice would otherwise sell a long twice and leave
+ * the account short (and a short bought back twice, long).
+ *
+ * The open-order listing the API reads follows the orders' events (a read model that lags the
+ * write by a stream hop), so a close placed a moment ago may not be in it yet. Every closing order
+ * therefore also records itself, in the transaction that places it, in the position's closing
+ * claims (one item per account and symbol, written under an optimistic version): what holds the
+ * position is then the union, by order id, of
+ * - each claimed close: its own view, read consistently (open: its leaves; closed: nothing, and
+ *   the claim is dropped), or, before the read model has it, the qty it was placed for;
+ * - each other open order of the listing on the closing side: its leaves.
+ * Read in this order (the position keeper applies a fill to the ledger before the order's view
+ * shows it), every lag counts a fill twice, never not at all: a close is refused too soon, never
+ * allowed past the position.
+ */
+import { formatNanos, type Nanos } from './decimal.js';
+
+export type CloseSide = 'buy' | 'sell';
+
+/** A closing order, as the position's closing claims recorded it when it was placed. */
+export interface ClosingClaim {
+  readonly orderId: string;
+  readonly side: CloseSide;
+  readonly qty: Nanos;
+  /** Epoch milliseconds it was placed. */
+  readonly placedAt: number;
+}
+
+/** An order as the read model shows it now. */
+export interface HoldingOrder {
+  readonly orderId: string;
+  readonly side: CloseSide;
+  /** qty - filled qty (never negative). */
+  readonly leaves: Nanos;
+  readonly open: boolean;
+}
+
+export interface CloseAvailabilityInput {
+  /** The position, signed (long > 0), from the ledger read consistently. */
+  readonly position: Nanos;
+  readonly claims: readonly ClosingClaim[];
+  /** Each claimed order's view read consistently; null: the read model has none yet. */
+  readonly claimedViews: ReadonlyMap<string, HoldingOrder | null>;
+  /** The account's open orders in the symbol, from the open listing (may lag). */
+  readonly openOrders: readonly HoldingOrder[];
+  /** Orders close-all has just asked to cancel: they hold nothing (DELETE /v2/positions?cancel_orders=true). */
+  readonly excluding: ReadonlySet<string>;
+  /** Epoch milliseconds. */
+  readonly now: number;
+}
+
+export interface CloseAvailability {
+  /** The side a closing order takes: sell a long, buy a short. */
+  readonly side: CloseSide;
+  /** |position|. */
+  readonly size: Nanos;
+  /** What open orders on the closing side hold. */
+  readonly held: Nanos;
+  /** size - held, at least 0: Alpaca's qty_available. */
+  readonly available: Nanos;
+  /** The claims still to keep (those of closed orders dropped). */
+  readonly claims: readonly ClosingClaim[];
+}
+
+/**
+ * A claim whose order the read model has never shown after this long is of an order that is gone
+ * from it (views are not kept forever): dropped rather than holding the position for good.
+ */
+export const CLOSING_CLAIM_UNSEEN_MS = 24 * 60 * 60 * 1000;
+
+export function closeAvailability(input: CloseAvailabilityInput): CloseAvailability {
+  const side: CloseSide = input.position < 0n ? 'buy' : 'sell';
+  const size = input.position < 0n ? -input.position : input.position;
+  let held = 0n;
+  const seen = new Set<string>();
+  const claims: ClosingClaim[] = [];
+  for (const claim of input.claims) {
+    seen.add(claim.orderId);
+    const view = input.claimedViews.get(claim.orderId) ?? null;
+    if (view !== null && !view.open) continue;
+    if (view === null && input.now - claim.placedAt > CLOSING_CLAIM_UNSEEN_MS) continue;
+    claims.push(claim);
+    if (input.excluding.has(claim.orderId)) continue;
+    const holding = view === null ? { side: claim.side, leaves: claim.qty } : view;
+    if (holding.side === side && holding.leaves > 0n) held += holding.leaves;
+  }
+  for (const o of input.openOrders) {
+    if (seen.has(o.orderId) || input.excluding.has(o.orderId) || !o.open) continue;
+    if (o.side === side && o.leaves > 0n) held += o.leaves;
+  }
+  const available = size > held ? size - held : 0n;
+  return { side, size, held, available, claims };
+}
+
+/** Alpaca's refusal of an order for more than the position's qty_available. */
+export function insufficientQtyMessage(requested: Nanos, available: Nanos): string {
+  return `insufficient qty available for order (requested: ${formatNanos(requested)}, available: ${formatNanos(available)})`;
+}

@@ -1,0 +1,134 @@
+/**
+ * A position's closing claims' storage (core position-close.ts decides, this reads and writes):
+ * IDEMPOTENCY_TABLE `closing#<accountId>#<SYMBOL>`: `version` and `claims` (the closing orders
+ * placed on the position that may still hold it: `{orderId, side, qty, placedAt}`).
+ * - DELETE /v2/positions reads it consistently, with the views of its claimed orders (one
+ *   BatchGetItem of ORDERS_TABLE, consistent), to know what holds the position.
+ * - The closing order's placing transaction writes it back over the version it read, with the new
+ *   order's claim added (`closingClaimsPut`): two closes of one position cannot both pass a read of
+ *   the same claims; the loser reads again and sees the winner.
+ * The item lingers two days after its last close, then TTL removes it (by then every claimed
+ * order, a market day order, is long closed).
+ */
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod/mini';
+import { type ClosingClaim, formatNanos, type HoldingOrder, type Nanos, parseNanos } from '../core/index.js';
+import type { TransactItem } from '../event-store/event-store.js';
+
+export const closingClaimsId = (accountId: string, symbol: string) =>
+  `closing#${accountId}#${symbol.toUpperCase()}`;
+
+const CLAIMS_TTL_SECONDS = 2 * 24 * 60 * 60;
+
+const itemSchema = z.object({
+  version: z.number(),
+  claims: z.array(
+    z.object({
+      orderId: z.string(),
+      side: z.enum(['buy', 'sell']),
+      qty: z.string(),
+      placedAt: z.number(),
+    }),
+  ),
+});
+
+export interface ClosingClaims {
+  /** 0: no item yet. */
+  readonly version: number;
+  readonly claims: readonly ClosingClaim[];
+}
+
+function nanosOf(text: string | undefined | null): Nanos {
+  const v = text === undefined || text === null ? 0n : parseNanos(text);
+  return typeof v === 'bigint' ? v : 0n;
+}
+
+export async function readClosingClaims(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  accountId: string,
+  symbol: string,
+): Promise<ClosingClaims> {
+  const got = await doc.send(
+    new GetCommand({
+      TableName: table,
+      Key: { id: closingClaimsId(accountId, symbol) },
+      ConsistentRead: true,
+    }),
+  );
+  if (got.Item === undefined) return { version: 0, claims: [] };
+  const parsed = itemSchema.safeParse(got.Item);
+  // An item this code cannot read: its version still guards the write, and nothing it claimed is
+  // known (the open listing still counts those orders once the read model has them).
+  if (!parsed.success) return { version: Number(got.Item.version ?? 0) || 0, claims: [] };
+  return {
+    version: parsed.data.version,
+    claims: parsed.data.claims.map((c) => ({ ...c, qty: nanosOf(c.qty) })),
+  };
+}
+
+/** The claimed orders' views, read consistently (null: the read model has none yet). */
+export async function readClaimedViews(
+  doc: DynamoDBDocumentClient,
+  ordersTable: string,
+  orderIds: readonly string[],
+): Promise<Map<string, HoldingOrder | null>> {
+  const out = new Map<string, HoldingOrder | null>(orderIds.map((id) => [id, null]));
+  let keys = orderIds.map((orderId) => ({ orderId }));
+  // At most 100 keys a request; unprocessed keys are asked again.
+  while (keys.length > 0) {
+    const batch = keys.slice(0, 100);
+    keys = keys.slice(100);
+    const got = await doc.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [ordersTable]: {
+            Keys: batch,
+            ConsistentRead: true,
+            ProjectionExpression: 'orderId, side, openClosed, exposure',
+          },
+        },
+      }),
+    );
+    for (const item of got.Responses?.[ordersTable] ?? []) {
+      const exposure = (item.exposure ?? {}) as { qty?: string; filled_qty?: string };
+      const leaves = nanosOf(exposure.qty) - nanosOf(exposure.filled_qty);
+      out.set(String(item.orderId), {
+        orderId: String(item.orderId),
+        side: item.side === 'buy' ? 'buy' : 'sell',
+        leaves: leaves > 0n ? leaves : 0n,
+        open: item.openClosed === 'open',
+      });
+    }
+    const unprocessed = got.UnprocessedKeys?.[ordersTable]?.Keys ?? [];
+    keys = [...(unprocessed as { orderId: string }[]), ...keys];
+  }
+  return out;
+}
+
+/**
+ * The claims written back in the transaction placing `orderId`: only over the version read (a
+ * concurrent close's commit fails it: ConditionalCheckFailed).
+ */
+export function closingClaimsPut(
+  table: string,
+  accountId: string,
+  symbol: string,
+  read: ClosingClaims,
+  kept: readonly ClosingClaim[],
+  placed: ClosingClaim,
+): TransactItem {
+  return {
+    Put: {
+      TableName: table,
+      Item: {
+        id: closingClaimsId(accountId, symbol),
+        version: read.version + 1,
+        claims: [...kept, placed].map((c) => ({ ...c, qty: formatNanos(c.qty) })),
+        expiresAt: Math.floor(placed.placedAt / 1000) + CLAIMS_TTL_SECONDS,
+      },
+      ConditionExpression: read.version === 0 ? 'attribute_not_exists(id)' : 'version = :read',
+      ...(read.version === 0 ? {} : { ExpressionAttributeValues: { ':read': read.version } }),
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * Closing a position (issue 13, core position-close.ts): a close may not exceed the position's
+ * qty_available, as Alpaca refuses "insufficient qty available for order (requested: N,
+ * available: M)"; what holds the position is the union, by order id, of the position's closing
+ * claims (their views read consistently, or the placed qty before the read model has them) and the
+ * open listing's orders on the closing side.
+ */
+import fc from 'fast-check';
+import {
+  CLOSING_CLAIM_UNSEEN_MS,
+  type ClosingClaim,
+  closeAvailability,
+  type HoldingOrder,
+  insufficientQtyMessage,
+  nanos,
+} from '../../lambdas/core/index.js';
+
+const N = 1_000_000_000n;
+const NOW = Date.parse('2026-12-04T15:00:00.000Z');
+
+const claim = (orderId: string, qty: bigint, side: 'buy' | 'sell' = 'sell', placedAt = NOW - 1000) =>
+  ({ orderId, side, qty: qty * N, placedAt }) satisfies ClosingClaim;
+const order = (orderId: string, leaves: bigint, side: 'buy' | 'sell' = 'sell', open = true) =>
+  ({ orderId, side, leaves: leaves * N, open }) satisfies HoldingOrder;
+
+describe('closeAvailability', () => {
+  // biome-ignore format: a table
+  test.each([
+    // what, position, claims, claimed views, open listing, excluding, available, claims kept
+    ['nothing holds a long: all of it', 10n, [], [], [], [], 10n, []],
+    ['nothing holds a short: all of it, bought', -10n, [], [], [], [], 10n, []],
+    ['a close the read model has not shown yet holds its qty', 10n, [claim('c1', 10n)], [['c1', null]], [], [], 0n, ['c1']],
+    ['a claimed close that is open holds its leaves (6 of 10 filled)', 4n, [claim('c1', 10n)], [['c1', order('c1', 4n)]], [], [], 0n, ['c1']],
+    ['a claimed close that is closed holds nothing and is dropped', 10n, [claim('c1', 10n)], [['c1', order('c1', 0n, 'sell', false)]], [], [], 10n, []],
+    ['a canceled close with leaves holds nothing', 10n, [claim('c1', 10n)], [['c1', order('c1', 6n, 'sell', false)]], [], [], 10n, []],
+    ['a claimed close also in the listing counts once (its consistent view)', 10n, [claim('c1', 10n)], [['c1', order('c1', 3n)]], [order('c1', 10n)], [], 7n, ['c1']],
+    ['an open sell of the listing (a stop-loss) holds its leaves', 10n, [], [], [order('s1', 10n)], [], 0n, []],
+    ['open buys do not hold a long', 10n, [], [], [order('b1', 10n, 'buy')], [], 10n, []],
+    ['open sells do not hold a short', -10n, [], [], [order('s1', 10n)], [], 10n, []],
+    ['open buys hold a short', -10n, [], [], [order('b1', 4n, 'buy')], [], 6n, []],
+    ['a claim of the other side (the position flipped) holds nothing, kept while open', -5n, [claim('c1', 10n)], [['c1', null]], [], [], 5n, ['c1']],
+    ['held past the position: none available', 10n, [claim('c1', 6n)], [['c1', null]], [order('s1', 6n)], [], 0n, ['c1']],
+    ['close-all cancels: excluded orders hold nothing, claims kept', 10n, [claim('c1', 4n)], [['c1', null]], [order('s1', 6n)], ['c1', 's1'], 10n, ['c1']],
+    ['a claim never seen for a day is dropped', 10n, [claim('c1', 10n, 'sell', NOW - CLOSING_CLAIM_UNSEEN_MS - 1)], [['c1', null]], [], [], 10n, []],
+    ['a claim not seen for less than a day holds', 10n, [claim('c1', 10n, 'sell', NOW - CLOSING_CLAIM_UNSEEN_MS)], [['c1', null]], [], [], 0n, ['c1']],
+  ] as const)('%s', (_what, position, claims, views, open, excluding, available, kept) => {
+    const r = closeAvailability({
+      position: position * N,
+      claims,
+      claimedViews: new Map(views as readonly (readonly [string, HoldingOrder | null])[]),
+      openOrders: open,
+      excluding: new Set(excluding),
+      now: NOW,
+    });
+    expect(r.available).toBe(available * N);
+    expect(r.claims.map((c) => c.orderId)).toEqual(kept);
+  });
+
+  test('closes placed one after another before the read model shows any never sum past the position', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: -1000n, max: 1000n }),
+        fc.array(fc.option(fc.bigInt({ min: 1n, max: 1000n }), { nil: undefined }), { maxLength: 12 }),
+        (position, requests) => {
+          let claims: ClosingClaim[] = [];
+          let closed = 0n;
+          requests.forEach((q, i) => {
+            const r = closeAvailability({
+              position: position * N,
+              claims,
+              claimedViews: new Map(claims.map((c) => [c.orderId, null])),
+              openOrders: [],
+              excluding: new Set(),
+              now: NOW,
+            });
+            const requested = q === undefined ? r.size : q * N; // no qty: the whole position
+            if (requested === 0n || requested > r.available) return;
+            closed += requested;
+            claims = [...r.claims, { orderId: `c${i}`, side: r.side, qty: requested, placedAt: NOW }];
+          });
+          const size = position < 0n ? -position : position;
+          expect(closed).toBeLessThanOrEqual(size * N);
+        },
+      ),
+    );
+  });
+
+  test("the refusal reads as Alpaca's", () => {
+    expect(insufficientQtyMessage(nanos('10'), 0n)).toBe(
+      'insufficient qty available for order (requested: 10, available: 0)',
+    );
+    expect(insufficientQtyMessage(nanos('2.5'), nanos('0.5'))).toBe(
+      'insufficient qty available for order (requested: 2.5, available: 0.5)',
+    );
+  });
+});
