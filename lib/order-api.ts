@@ -228,6 +228,8 @@ export class OrderApi extends Construct {
     const cancelOrder = apiFunction('CancelOrder', HANDLERS.cancelOrder, 'DELETE /v2/orders[/{order_id}]');
     useTable(cancelOrder, stores.events, ENV.eventStoreTable, 'readWrite');
     useTable(cancelOrder, stores.orders, ENV.ordersTable, 'read');
+    // A DELETE of a PATCH's replacement not opened yet finds it by its pointer (422, not 404).
+    useTable(cancelOrder, stores.idempotency, ENV.idempotencyTable, 'read');
     cancelOrder.addEnvironment(ENV.eventBusName, props.bus.eventBusName);
     props.bus.grantPutEventsTo(cancelOrder);
 

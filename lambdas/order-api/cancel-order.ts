@@ -19,7 +19,12 @@ import {
   type CancelRequestDetail,
 } from './cancel-all-request.js';
 import { apiHandler, notFound } from './http.js';
-import { eventStore, plausibleOrderId } from './orders-access.js';
+import {
+  eventStore,
+  pendingReplacementOriginal,
+  plausibleOrderId,
+  replacementNotOpenMessage,
+} from './orders-access.js';
 import type { Principal } from './principal.js';
 import { type CancelOutcome, requestCancel } from './request-cancel.js';
 
@@ -129,7 +134,15 @@ export const handler = apiHandler(
     if (event.routeKey === 'DELETE /v2/orders') return cancelAll(principal, requestId);
     const orderId = event.pathParameters?.order_id;
     if (event.routeKey !== 'DELETE /v2/orders/{order_id}' || !plausibleOrderId(orderId)) return notFound();
-    return asResponse(await requestCancel(eventStore(), orderId, principal, requestId));
+    const store = eventStore();
+    const outcome = await requestCancel(store, orderId, principal, requestId);
+    if (outcome.status === 404) {
+      // Right after a PATCH its replacement is not an order yet: 422, not 404 (it exists).
+      const original = await pendingReplacementOriginal(store, orderId, principal.accountId);
+      if (original !== null)
+        return apiError(422, API_ERROR.unprocessable, replacementNotOpenMessage('canceled', original));
+    }
+    return asResponse(outcome);
   },
   { trades: true },
 );

@@ -1,6 +1,10 @@
 /** Reading one order for a principal: from the event store (consistent), only if it is the account's. */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { OrderState } from '../core/index.js';
 import { type EventStore, eventStore, type StoredEvent } from '../event-store/event-store.js';
+import { pendingReplacementId } from '../orders/claims.js';
+import { ENV, requiredEnv } from '../platform/config.js';
+import { dynamo } from '../platform/dynamo.js';
 import { hasLoneSurrogate } from './http.js';
 
 /** The one event-store factory (event-store layer), re-exported for this folder's handlers. */
@@ -20,6 +24,39 @@ export async function loadOwnedOrder(
   const { state, events } = await store.loadState(orderId);
   if (state === undefined || state.accountId !== accountId) return null;
   return { state, events };
+}
+
+/**
+ * When `orderId` is not an order yet but the replacement a PATCH of one of the account's orders
+ * reserved, still awaiting the venue (or confirmed, its opening not appended yet): the original's
+ * id, through the replacement's pointer (orders/claims.ts `pendingReplacementId`); else null.
+ * GET shows such a replacement as PATCH answered it; DELETE and PATCH on it answer 422 (it cannot
+ * be canceled or replaced before it opens), not 404: it exists, and a 404 would tell a client that
+ * canceled it that nothing is live.
+ */
+export async function pendingReplacementOriginal(
+  store: EventStore,
+  orderId: string,
+  accountId: string,
+): Promise<string | null> {
+  const pointer = await dynamo.send(
+    new GetCommand({
+      TableName: requiredEnv(ENV.idempotencyTable),
+      Key: { id: pendingReplacementId(orderId) },
+      ConsistentRead: true,
+    }),
+  );
+  const item = pointer.Item as { orderId?: string; accountId?: string } | undefined;
+  if (item?.orderId === undefined || item.accountId !== accountId) return null;
+  const original = await loadOwnedOrder(store, item.orderId, accountId);
+  if (original === null) return null;
+  const { replacedBy, replaceRequest } = original.state;
+  return replacedBy === orderId || replaceRequest?.replacementOrderId === orderId ? item.orderId : null;
+}
+
+/** 422 for a request on a replacement that has not opened yet (`pendingReplacementOriginal`). */
+export function replacementNotOpenMessage(action: 'canceled' | 'replaced', originalId: string): string {
+  return `order is not ${action === 'canceled' ? 'cancelable' : 'replaceable'}: it is the replacement of order ${originalId}, pending at the venue; retry once it opens`;
 }
 
 /**

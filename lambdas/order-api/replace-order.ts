@@ -36,7 +36,13 @@ import { dynamo } from '../platform/dynamo.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
 import { apiHandler, jsonBody, notFound, washTradeResponse } from './http.js';
-import { eventStore, loadOwnedOrder, plausibleOrderId } from './orders-access.js';
+import {
+  eventStore,
+  loadOwnedOrder,
+  pendingReplacementOriginal,
+  plausibleOrderId,
+  replacementNotOpenMessage,
+} from './orders-access.js';
 import '../core/zod-messages.js';
 
 const decimalInput = z.union([z.string(), z.number()]);
@@ -132,7 +138,13 @@ export const handler = apiHandler(
 
     const store = eventStore();
     const owned = await loadOwnedOrder(store, orderId, principal.accountId);
-    if (owned === null) return notFound();
+    if (owned === null) {
+      // Right after a PATCH its replacement is not an order yet: 422, not 404 (it exists).
+      const original = await pendingReplacementOriginal(store, orderId, principal.accountId);
+      return original === null
+        ? notFound()
+        : apiError(422, API_ERROR.unprocessable, replacementNotOpenMessage('replaced', original));
+    }
     const changes = changesOf(parsed.data, owned.state);
     if ('field' in changes) return fieldErrors([changes]);
 

@@ -157,6 +157,40 @@ it('replace while resting: the old order is replaced, the new one works at the n
   await expectWorkflowPath(http, replacement.id, REPLACEMENT_PATH);
 });
 
+it('right after a PATCH, DELETE and PATCH on the replacement answer 422 while the venue has not confirmed it (it exists: not 404); once it opens, the DELETE cancels it', async () => {
+  await http.pinQuote('E2EPEND', { bid: '30.00', ask: '30.05' });
+  const placed = await http.submit(limitBuy('E2EPEND', '10', '29.00'));
+  await http.untilStatus(placed.id, 'new');
+  await http.venue({ latency_ms: 1500 });
+  let replacement: Order;
+  try {
+    replacement = await http.replace(placed.id, { limit_price: '29.10' });
+    const cancel = await http.request<{ code: number; message: string }>(
+      'DELETE',
+      `/v2/orders/${replacement.id}`,
+    );
+    const replace = await http.request<{ code: number; message: string }>(
+      'PATCH',
+      `/v2/orders/${replacement.id}`,
+      {
+        limit_price: '29.20',
+      },
+    );
+    for (const r of [cancel, replace]) {
+      expect(r.status).toBe(422);
+      expect(r.body).toMatchObject({ code: 42210000 });
+      expect(r.body.message).toContain(`the replacement of order ${placed.id}, pending at the venue`);
+    }
+    expect((await http.request('GET', `/v2/orders/${replacement.id}`)).status).toBe(200);
+  } finally {
+    await http.venue({});
+  }
+  await http.untilStatus(replacement.id, 'new');
+  expect((await http.request('DELETE', `/v2/orders/${replacement.id}`)).status).toBe(204);
+  await http.untilStatus(replacement.id, 'canceled');
+  expect((await http.request('DELETE', `/v2/orders/${crypto.randomUUID()}`)).status).toBe(404);
+});
+
 // With an answering venue the replace tends to win; a slow venue lets the next tick's fill win.
 it.each([
   ['E2ERACE', 0],
