@@ -183,7 +183,11 @@ function pathOf(path: readonly PropertyKey[]): string {
   return path.map(String).join('.') || 'body';
 }
 
-function shapeIssueToFieldErrors(issue: z.core.$ZodIssue): FieldError[] {
+/**
+ * A zod issue of a request's shape as field errors, each message naming its field once (parse with
+ * `reportInput: true`, so an absent field reads `is required`).
+ */
+export function shapeIssueToFieldErrors(issue: z.core.$ZodIssue): FieldError[] {
   const field = pathOf(issue.path);
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((k) => {

@@ -10,7 +10,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import { fieldError, formatNanos, grantLocate, locateJson, locateQtyErrors, nanos } from '../core/index.js';
+import {
+  formatNanos,
+  grantLocate,
+  locateJson,
+  locateQtyErrors,
+  nanos,
+  shapeIssueToFieldErrors,
+} from '../core/index.js';
 import '../core/zod-messages.js';
 import { header } from '../orders/accounts.js';
 import { deskAvailable, deskTakeItem } from '../orders/borrow-desk.js';
@@ -52,18 +59,8 @@ export const handler = apiHandler('Locates', async (event, principal) => {
   if (principal.scope !== 'trade') return apiError(403, API_ERROR.riskRefused, READ_ONLY_MESSAGE);
   const body = jsonBody(event);
   if (!body.ok) return body.response;
-  const parsed = requestSchema.safeParse(body.value);
-  if (!parsed.success)
-    return fieldErrors(
-      parsed.error.issues.map((i) =>
-        fieldError(
-          'invalid_value',
-          i.path.map(String).join('.') || 'body',
-          `${i.path.map(String).join('.') || 'body'}: ${i.message}`,
-        ),
-      ),
-      400,
-    );
+  const parsed = requestSchema.safeParse(body.value, { reportInput: true });
+  if (!parsed.success) return fieldErrors(parsed.error.issues.flatMap(shapeIssueToFieldErrors), 400);
   const qtyText = String(parsed.data.qty);
   const qtyErrors = locateQtyErrors(qtyText);
   if (qtyErrors.length > 0) return fieldErrors(qtyErrors, 400);

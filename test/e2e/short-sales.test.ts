@@ -59,6 +59,16 @@ it('a short of a hard-to-borrow symbol without a locate is refused; with one it 
     400,
     'qty: must be in round lots of 100 shares, got "150"',
   ]);
+  // Each message names its field once (a JSON 1e400 is Infinity: no finite number, like null).
+  for (const [body, message] of [
+    [{ symbol: HTB, qty: null }, 'qty: must be a decimal string or number'],
+    [{ symbol: HTB }, 'qty: is required'],
+    [{ symbol: '1X', qty: '100' }, 'symbol: must be a ticker symbol'],
+    [{ symbol: HTB, qty: '100', lots: 1 }, 'lots: is not a known field'],
+  ] as const) {
+    const bad = await bot.request<Json>('POST', '/v1/locates', body);
+    expect([bad.status, bad.body.message]).toEqual([400, message]);
+  }
   await http.pinQuote('E2EETB', { bid: '20.00', ask: '20.02' });
   const etb = await bot.request<Json>('POST', '/v1/locates', { symbol: 'E2EETB', qty: '100' });
   expect([etb.status, etb.body.message]).toEqual([
