@@ -143,7 +143,7 @@ async function closeAvailabilityOf(
     openOrders: open
       .filter((v) => v.symbol.toUpperCase() === symbol)
       .map((v) => {
-        const leaves = (parseNanosOr0(v.qty) ?? 0n) - (parseNanosOr0(v.filled_qty) ?? 0n);
+        const leaves = parseNanosOr0(v.qty) - parseNanosOr0(v.filled_qty);
         return {
           orderId: v.id,
           side: v.side === 'buy' ? ('buy' as const) : ('sell' as const),
