@@ -34,6 +34,9 @@
  * - `asset_not_shortable`: a short sale (as above, on an account that may sell short) of an asset
  *   the asset master lists as not shortable (or hard to borrow when the account's locates were not
  *   read).
+ * - `fractional_short_sale`: a short sale (as above, on an account that may sell short) whose short
+ *   part is fractional, or a notional sell: Alpaca supports long fractional positions only ("short
+ *   selling fractional shares is not supported", its Fractional Trading page).
  * - `locate_required`: a short sale of a hard-to-borrow asset whose short part the account's
  *   located shares for the day do not cover (Reg SHO Rule 203(b)(1), core short-sales.ts;
  *   easy-to-borrow assets stand as located). The placing transaction takes the shares.
@@ -247,6 +250,7 @@ export type RiskRule =
   | 'trading_blocked'
   | 'short_sale'
   | 'asset_not_shortable'
+  | 'fractional_short_sale'
   | 'locate_required'
   | 'short_sale_restriction'
   | 'pattern_day_trader'
@@ -443,6 +447,12 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
       'asset_not_shortable',
       'shortable, easy to borrow',
       `sell of ${short.sellQty} ${symbol} is a short sale (${short.available} available to sell) and ${symbol} is ${ctx.asset.shortable ? 'hard to borrow (a locate is needed)' : 'not shortable'}`,
+    );
+  } else if (short !== null && (order.qty === null || short.shortQty % ONE !== 0n)) {
+    refuse(
+      'fractional_short_sale',
+      'whole shares',
+      `sell of ${short.sellQty} ${symbol} is a short sale (${short.available} available to sell) and ${order.qty === null ? 'a notional order' : `its short part ${formatNanos(short.shortQty)} is fractional: it`} cannot be sold short: only long positions may be fractional; sell what is available, or short whole shares`,
     );
   } else if (short !== null && ctx.asset && !ctx.asset.easyToBorrow) {
     // Reg SHO Rule 203(b)(1) (core short-sales.ts): the short part must be located.

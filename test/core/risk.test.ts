@@ -99,6 +99,55 @@ describe('checkPreTradeRisk', () => {
         'asset_not_shortable: sell of 10 AAPL is a short sale (0 available to sell) and AAPL is not shortable',
       ],
     ],
+    // Alpaca's Fractional Trading page: "short selling fractional shares is not supported".
+    [
+      'fractional_short_sale: a fractional qty beyond what is available',
+      spec({ symbol: 'AAPL', qty: '2.5', side: 'sell', type: 'market', time_in_force: 'day' }),
+      {},
+      { positionQty: '2', account: { shortingEnabled: true, tradingBlocked: false } },
+      [
+        'fractional_short_sale: sell of 2.5 AAPL is a short sale (2 available to sell) and its short part 0.5 is fractional: it cannot be sold short: only long positions may be fractional; sell what is available, or short whole shares',
+      ],
+    ],
+    [
+      'fractional_short_sale: a notional sell beyond the position (1001 / 100 = 10.01 > 10)',
+      spec({ symbol: 'AAPL', notional: '1001', side: 'sell', type: 'market', time_in_force: 'day' }),
+      {},
+      { positionQty: '10', account: { shortingEnabled: true, tradingBlocked: false } },
+      [
+        'fractional_short_sale: sell of 10.01 AAPL is a short sale (10 available to sell) and a notional order cannot be sold short: only long positions may be fractional; sell what is available, or short whole shares',
+      ],
+    ],
+    [
+      'fractional_short_sale: a fractional sell of a fractional long position is a long sale',
+      spec({ symbol: 'AAPL', qty: '2.5', side: 'sell', type: 'market', time_in_force: 'day' }),
+      {},
+      { positionQty: '2.5', account: { shortingEnabled: true, tradingBlocked: false } },
+      [],
+    ],
+    [
+      'fractional_short_sale: a notional sell within the position is a long sale',
+      spec({ symbol: 'AAPL', notional: '999', side: 'sell', type: 'market', time_in_force: 'day' }),
+      {},
+      { positionQty: '10', account: { shortingEnabled: true, tradingBlocked: false } },
+      [],
+    ],
+    [
+      'fractional_short_sale: whole shares sold from a fractional long would leave a fractional short',
+      spec({ symbol: 'AAPL', qty: '3', side: 'sell', type: 'market' }),
+      {},
+      { positionQty: '0.5', account: { shortingEnabled: true, tradingBlocked: false } },
+      [
+        'fractional_short_sale: sell of 3 AAPL is a short sale (0.5 available to sell) and its short part 2.5 is fractional: it cannot be sold short: only long positions may be fractional; sell what is available, or short whole shares',
+      ],
+    ],
+    [
+      'fractional_short_sale: the fraction closes the long, the short part is whole: allowed',
+      spec({ symbol: 'AAPL', qty: '3.5', side: 'sell', type: 'market', time_in_force: 'day' }),
+      {},
+      { positionQty: '0.5', account: { shortingEnabled: true, tradingBlocked: false } },
+      [],
+    ],
     [
       'asset_not_shortable: hard to borrow needs a locate (Reg SHO 203(b)(1))',
       spec({ symbol: 'AAPL', qty: '10', side: 'sell', type: 'market' }),

@@ -88,11 +88,25 @@ describe('17 CFR 242.203(b)(1): "may not accept a short sale order ... unless th
       [],
     ],
     [
-      'a fractional short part needs whole shares located (70.5 needs 71)',
+      'a fractional short part is refused before locates count (Alpaca: long fractional positions only)',
       sell({ qty: '100.5' }),
-      { positionQty: '30', locatedQty: '70' },
+      { positionQty: '30', locatedQty: '71' },
       [
-        'locate_required: a short sale of 70.5 HTBX needs 71 shares located (17 CFR 242.203(b)(1)); the account holds 70 located for today: request a locate (POST /v1/locates)',
+        'fractional_short_sale: sell of 100.5 HTBX is a short sale (30 available to sell) and its short part 70.5 is fractional: it cannot be sold short: only long positions may be fractional; sell what is available, or short whole shares',
+      ],
+    ],
+    [
+      'a fractional qty whose fraction closes the long: its whole short part is located',
+      sell({ qty: '100.5' }),
+      { positionQty: '30.5', locatedQty: '70' },
+      [],
+    ],
+    [
+      '... and refused when the whole short part is not all located',
+      sell({ qty: '100.5' }),
+      { positionQty: '30.5', locatedQty: '69' },
+      [
+        'locate_required: a short sale of 70 HTBX needs 70 shares located (17 CFR 242.203(b)(1)); the account holds 69 located for today: request a locate (POST /v1/locates)',
       ],
     ],
     [
