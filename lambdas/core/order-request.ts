@@ -62,6 +62,8 @@ export const isClientOrderIdLength = (id: string): boolean => {
  * bounds the prices it does not see (a stop is far from the market by design).
  */
 export const MAX_PRICE = 10_000_000;
+/** The smallest notional order, in dollars as nanos: Alpaca's $1. */
+export const MIN_NOTIONAL = ONE;
 /** `trail_percent` is a percentage with at most 2 decimals (0.01 % = one basis point), under 100. */
 export const TRAIL_PERCENT_DECIMALS = 2;
 /** Largest slice randomization (`qty_jitter`, `time_jitter`): half a slice keeps slices in order. */
@@ -323,6 +325,10 @@ function checkOrderRules(
     if (tif !== 'day') fail(fieldError('not_allowed', 'notional', 'is only for time_in_force day'));
     if (notional !== null && fractionDigits(notional) > 2) {
       fail(fieldError('too_precise', 'notional', 'is a dollar amount with at most 2 decimal places'));
+    }
+    // Alpaca: fractional trading starts at $1 ("buy as little as $1 worth of shares").
+    if (notional !== null && notional < MIN_NOTIONAL) {
+      fail(fieldError('out_of_range', 'notional', `must be at least ${formatNanos(MIN_NOTIONAL)} (dollars)`));
     }
   }
   const fractional = qty !== null && qty % ONE !== 0n;

@@ -189,6 +189,11 @@ describe('validateOrderRequest: valid requests', () => {
       body: { ...without(market, 'qty'), notional: 25 },
       order: { qty: null, notional: '25' },
     },
+    {
+      name: "notional of Alpaca's minimum, $1",
+      body: { ...without(market, 'qty'), notional: '1.00' },
+      order: { qty: null, notional: '1' },
+    },
     { name: 'fractional qty, 9 dp', body: { ...market, qty: '0.123456789' }, order: { qty: '0.123456789' } },
     {
       name: 'fractional qty on a limit day order',
@@ -609,6 +614,9 @@ describe('validateOrderRequest: each rule rejects with its code and field', () =
       'too_precise',
       'notional',
     ]),
+    // Alpaca's Fractional Trading page: "buy as little as $1 worth of shares".
+    row('notional under $1', { ...without(market, 'qty'), notional: '0.99' }, ['out_of_range', 'notional']),
+    row('notional 1 cent', { ...without(market, 'qty'), notional: 0.01 }, ['out_of_range', 'notional']),
     row('fractional qty on a gtc order', { ...market, qty: '0.5', time_in_force: 'gtc' }, [
       'not_allowed',
       'time_in_force',
