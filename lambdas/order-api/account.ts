@@ -146,6 +146,8 @@ function parseActivityQuery(
   const after = time('after');
   const until = time('until');
   const date = time('date');
+  if (after !== undefined && until !== undefined && after > until)
+    errors.push(fieldError('out_of_range', 'until', 'must not be earlier than after'));
   const fromMs = after ?? Number.NEGATIVE_INFINITY;
   const untilMs = until ?? Number.POSITIVE_INFINITY;
   // `date`: the executions of that New York date (Alpaca's), within after/until when given too.

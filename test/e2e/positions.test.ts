@@ -140,6 +140,11 @@ it('a partial sell realizes P&L against the average; FILL activities and Positio
   const badSize = await trader.request<Json>('GET', '/v2/account/activities?page_size=0');
   expect(badSize.status).toBe(400);
   expect(String(badSize.body.message)).toMatch(/page_size/);
+  const backwards = await trader.request<Json>(
+    'GET',
+    '/v2/account/activities?after=2026-12-04T00:00:00Z&until=2026-12-03T00:00:00Z',
+  );
+  expect([backwards.status, backwards.body.message]).toEqual([400, 'until: must not be earlier than after']);
   const badType = await trader.request<Json>('GET', '/v2/account/activities/NOPE');
   expect(badType.status).toBe(400);
   expect(String(badType.body.message)).toMatch(/activity_type/);
