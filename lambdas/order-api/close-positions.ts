@@ -29,7 +29,12 @@ import {
   parseSigned9,
 } from '../core/index.js';
 import { ledgerOf, ledgerPk } from '../orders/account-ledger.js';
-import { closingClaimsPut, readClaimedViews, readClosingClaims } from '../orders/closing-claims.js';
+import {
+  closingClaimsPut,
+  holdingOrderOf,
+  readClaimedViews,
+  readClosingClaims,
+} from '../orders/closing-claims.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { type PlaceOrderResult, placeOrder } from '../orders/orders-service.js';
 import { queryViews } from '../orders/risk-context.js';
@@ -142,25 +147,11 @@ async function closeAvailabilityOf(
     claimedViews,
     openOrders: open
       .filter((v) => v.symbol.toUpperCase() === symbol)
-      .map((v) => {
-        const leaves = parseNanosOr0(v.qty) - parseNanosOr0(v.filled_qty);
-        return {
-          orderId: v.id,
-          side: v.side === 'buy' ? ('buy' as const) : ('sell' as const),
-          leaves: leaves > 0n ? leaves : 0n,
-          open: true,
-        };
-      }),
+      .map((v) => holdingOrderOf({ orderId: v.id, side: v.side, qty: v.qty, filledQty: v.filled_qty }, true)),
     excluding: new Set(excluding),
     now,
   });
   return { held, claims, availability };
-}
-
-function parseNanosOr0(text: string | null | undefined): Nanos {
-  if (text === null || text === undefined) return 0n;
-  const v = parseNanos(text);
-  return typeof v === 'bigint' ? v : 0n;
 }
 
 /**

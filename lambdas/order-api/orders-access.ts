@@ -28,17 +28,18 @@ export async function loadOwnedOrder(
 
 /**
  * When `orderId` is not an order yet but the replacement a PATCH of one of the account's orders
- * reserved, still awaiting the venue (or confirmed, its opening not appended yet): the original's
- * id, through the replacement's pointer (orders/claims.ts `pendingReplacementId`); else null.
- * GET shows such a replacement as PATCH answered it; DELETE and PATCH on it answer 422 (it cannot
- * be canceled or replaced before it opens), not 404: it exists, and a 404 would tell a client that
- * canceled it that nothing is live.
+ * reserved, still awaiting the venue (or confirmed, its opening not appended yet): that original
+ * order, found through the replacement's pointer (orders/claims.ts `pendingReplacementId`); else
+ * null (no pointer, another account's, or a replace the venue refused). GET shows such a
+ * replacement as PATCH answered it; DELETE and PATCH on it answer 422 (it cannot be canceled or
+ * replaced before it opens), not 404: it exists, and a 404 would tell a client that canceled it
+ * that nothing is live.
  */
-export async function pendingReplacementOriginal(
+export async function replacedOriginalOf(
   store: EventStore,
   orderId: string,
   accountId: string,
-): Promise<string | null> {
+): Promise<OwnedOrder | null> {
   const pointer = await dynamo.send(
     new GetCommand({
       TableName: requiredEnv(ENV.idempotencyTable),
@@ -51,7 +52,16 @@ export async function pendingReplacementOriginal(
   const original = await loadOwnedOrder(store, item.orderId, accountId);
   if (original === null) return null;
   const { replacedBy, replaceRequest } = original.state;
-  return replacedBy === orderId || replaceRequest?.replacementOrderId === orderId ? item.orderId : null;
+  return replacedBy === orderId || replaceRequest?.replacementOrderId === orderId ? original : null;
+}
+
+/** The id of `replacedOriginalOf`, for the 422 of a DELETE or PATCH on the replacement. */
+export async function pendingReplacementOriginal(
+  store: EventStore,
+  orderId: string,
+  accountId: string,
+): Promise<string | null> {
+  return (await replacedOriginalOf(store, orderId, accountId))?.state.orderId ?? null;
 }
 
 /** 422 for a request on a replacement that has not opened yet (`pendingReplacementOriginal`). */

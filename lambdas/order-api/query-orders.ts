@@ -28,7 +28,7 @@ import {
   type Side,
   toAlpacaOrder,
 } from '../core/index.js';
-import { coidClaimId, pendingReplacementCoidId, pendingReplacementId } from '../orders/claims.js';
+import { coidClaimId, pendingReplacementCoidId } from '../orders/claims.js';
 import { alpacaOrderWithLegs } from '../orders/contingent-groups.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { orderDocuments } from '../orders/order-views.js';
@@ -36,7 +36,7 @@ import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { fieldErrors, json } from './api-response.js';
 import { apiHandler, hasLoneSurrogate, notFound } from './http.js';
-import { eventStore, loadOwnedOrder, plausibleOrderId } from './orders-access.js';
+import { eventStore, loadOwnedOrder, plausibleOrderId, replacedOriginalOf } from './orders-access.js';
 import type { Principal } from './principal.js';
 
 export interface ListParams {
@@ -342,11 +342,7 @@ async function pendingReplacementOf(
   replacementOrderId: string,
   accountId: string,
 ): Promise<AlpacaOrder | null> {
-  const replaced = await claimItem<{ orderId?: string; accountId?: string }>(
-    pendingReplacementId(replacementOrderId),
-  );
-  if (replaced?.orderId === undefined || replaced.accountId !== accountId) return null;
-  const original = await loadOwnedOrder(store, replaced.orderId, accountId);
+  const original = await replacedOriginalOf(store, replacementOrderId, accountId);
   if (original === null) return null;
   if (original.state.replacedBy === replacementOrderId) {
     const opened = await loadOwnedOrder(store, replacementOrderId, accountId);
@@ -356,7 +352,6 @@ async function pendingReplacementOf(
     const opening = replay(openReplacement(original.state, Date.now()));
     return opening === undefined ? null : alpacaOrderWithLegs(store, opening);
   }
-  if (original.state.replaceRequest?.replacementOrderId !== replacementOrderId) return null;
   const preview = previewPendingReplacement(original.state, Date.now());
   return preview === null ? null : { ...toAlpacaOrder(preview), status: 'accepted' };
 }

@@ -43,6 +43,25 @@ function nanosOf(text: string | undefined | null): Nanos {
   return typeof v === 'bigint' ? v : 0n;
 }
 
+/** An order of the read model (its Alpaca `qty` and `filled_qty` text) as what it holds. */
+export function holdingOrderOf(
+  order: {
+    readonly orderId: string;
+    readonly side: string;
+    readonly qty?: string | null;
+    readonly filledQty?: string | null;
+  },
+  open: boolean,
+): HoldingOrder {
+  const leaves = nanosOf(order.qty) - nanosOf(order.filledQty);
+  return {
+    orderId: order.orderId,
+    side: order.side === 'buy' ? 'buy' : 'sell',
+    leaves: leaves > 0n ? leaves : 0n,
+    open,
+  };
+}
+
 export async function readClosingClaims(
   doc: DynamoDBDocumentClient,
   table: string,
@@ -92,13 +111,14 @@ export async function readClaimedViews(
     );
     for (const item of got.Responses?.[ordersTable] ?? []) {
       const exposure = (item.exposure ?? {}) as { qty?: string; filled_qty?: string };
-      const leaves = nanosOf(exposure.qty) - nanosOf(exposure.filled_qty);
-      out.set(String(item.orderId), {
-        orderId: String(item.orderId),
-        side: item.side === 'buy' ? 'buy' : 'sell',
-        leaves: leaves > 0n ? leaves : 0n,
-        open: item.openClosed === 'open',
-      });
+      const orderId = String(item.orderId);
+      out.set(
+        orderId,
+        holdingOrderOf(
+          { orderId, side: String(item.side), qty: exposure.qty, filledQty: exposure.filled_qty },
+          item.openClosed === 'open',
+        ),
+      );
     }
     const unprocessed = got.UnprocessedKeys?.[ordersTable]?.Keys ?? [];
     keys = [...(unprocessed as { orderId: string }[]), ...keys];
