@@ -41,12 +41,16 @@ import { queryViews } from '../orders/risk-context.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { marketData } from '../platform/market-data.js';
+import { logger } from '../platform/observability.js';
 import { type AccountBook, loadAccountBook, symbolOf } from './account-book.js';
 import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
 import { apiHandler, notFound, placeOrderResponse } from './http.js';
 import { eventStore } from './orders-access.js';
 import type { Principal } from './principal.js';
-import { requestCancel } from './request-cancel.js';
+import { requestCancelOfLiveOrder } from './request-cancel.js';
+
+/** How long a close with `cancel_orders=true` waits for a replace awaiting the venue (ms, in turn). */
+const CLOSE_REPLACE_WAIT_MS: readonly number[] = [100, 200, 400, 800];
 
 type Query = Record<string, string | undefined>;
 
@@ -217,8 +221,22 @@ async function closeAll(book: AccountBook, principal: Principal, requestId: stri
   const canceled: string[] = [];
   if (cancelOrders === 'true') {
     for (const o of book.open) {
-      await requestCancel(eventStore(), o.id, principal, requestId);
-      canceled.push(o.id);
+      // The order or, when a PATCH replaced it, its replacement (a replace awaiting the venue is
+      // waited for, briefly: left live, it holds its qty, and the close is capped by it).
+      const outcome = await requestCancelOfLiveOrder(
+        eventStore(),
+        o.id,
+        principal,
+        requestId,
+        CLOSE_REPLACE_WAIT_MS,
+      );
+      if (outcome.kind === 'replace_outstanding')
+        logger.warn('close all: an order with a replace awaiting the venue is left open', { orderId: o.id });
+      else
+        canceled.push(
+          o.id,
+          ...(outcome.kind === 'cancel_requested' && outcome.orderId !== o.id ? [outcome.orderId] : []),
+        );
     }
   }
   const out = [];

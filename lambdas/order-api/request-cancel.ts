@@ -3,7 +3,7 @@
  * close ask it: a module of its own (no handler, no bus client), so a function that cancels one
  * order does not carry cancel-all's fan-out.
  */
-import { type OrderState, type Refusal, toAlpacaOrder } from '../core/index.js';
+import { type OrderState, type Refusal, type RefusalCode, toAlpacaOrder } from '../core/index.js';
 import { type EventStore, runCommand } from '../event-store/event-store.js';
 import { cancelRestOfExitGroup } from '../orders/contingent-groups.js';
 import { logger } from '../platform/observability.js';
@@ -18,7 +18,14 @@ export function reasonOf(refusal: Refusal): string {
 
 export type CancelOutcome =
   | { readonly status: 200; readonly body: unknown }
-  | { readonly status: 404 | 422; readonly body: { code: number; message: string } };
+  | { readonly status: 404; readonly body: { code: number; message: string } }
+  | {
+      readonly status: 422;
+      readonly body: { code: number; message: string };
+      /** Why the core refused, and the state it decided on (a replaced order's `replacedBy`). */
+      readonly refusal: RefusalCode;
+      readonly state: OrderState;
+    };
 
 /**
  * Asks for the cancel of one order of the principal's account: 404 when it is not theirs, 422 when
@@ -49,7 +56,12 @@ export async function requestCancel(
   );
   if (!result.decision.ok) {
     const message = `order is not cancelable: ${reasonOf(result.decision.refusal)}`;
-    return { status: 422, body: { code: API_ERROR.unprocessable, message } };
+    return {
+      status: 422,
+      body: { code: API_ERROR.unprocessable, message },
+      refusal: result.decision.refusal.code,
+      state: result.state ?? owned.state,
+    };
   }
   if (result.state?.contingency) {
     // An exit of an OCO or bracket: the rest of its exit group is canceled with it, now. The group
@@ -61,4 +73,69 @@ export async function requestCancel(
     }
   }
   return { status: 200, body: result.state === undefined ? null : toAlpacaOrder(result.state) };
+}
+
+/** How many replaces in a row a cancel follows (a chain longer than this is retried later). */
+const MAX_REPLACE_HOPS = 8;
+
+export type LiveOrderCancelOutcome =
+  /** The cancel of `orderId` (the order asked for, or the replacement that now works it) is asked. */
+  | { readonly kind: 'cancel_requested'; readonly orderId: string }
+  /** Closed (filled, canceled, expired...) or a cancel already outstanding: nothing left to do. */
+  | { readonly kind: 'not_cancelable'; readonly orderId: string; readonly reason: string }
+  /** Not an order of the account. */
+  | { readonly kind: 'not_found' }
+  /**
+   * A replace of `orderId` awaits the venue: the order cannot be canceled until the venue answers
+   * (then either it is live again, or its replacement is): ask again shortly.
+   */
+  | { readonly kind: 'replace_outstanding'; readonly orderId: string };
+
+/**
+ * Cancels whatever order now works what `orderId` asked for: the order itself, or, when a PATCH
+ * replaced it, its replacement (and so on down a chain of replaces). A cancel-all or a close with
+ * `cancel_orders` reads its list of open orders from the read model, which can still show an order
+ * its replace has just closed: canceling only that order would leave the replacement live.
+ * A replace still awaiting the venue is asked again after each of `waits` (ms): the venue either
+ * confirms the replace, and the replacement is canceled then, or refuses it, and the order is
+ * canceled itself. Still awaiting after the last wait: `replace_outstanding` (the caller's to retry).
+ */
+export async function requestCancelOfLiveOrder(
+  store: EventStore,
+  orderId: string,
+  principal: Pick<Principal, 'accountId' | 'principalId'>,
+  requestId: string,
+  waits: readonly number[] = [],
+): Promise<LiveOrderCancelOutcome> {
+  for (let attempt = 0; ; attempt++) {
+    const outcome = await cancelAlongReplaces(store, orderId, principal, requestId);
+    const wait = waits[attempt];
+    if (outcome.kind !== 'replace_outstanding' || wait === undefined) return outcome;
+    await new Promise<void>((resolve) => setTimeout(resolve, wait));
+  }
+}
+
+async function cancelAlongReplaces(
+  store: EventStore,
+  orderId: string,
+  principal: Pick<Principal, 'accountId' | 'principalId'>,
+  requestId: string,
+): Promise<LiveOrderCancelOutcome> {
+  let id = orderId;
+  for (let hop = 0; hop < MAX_REPLACE_HOPS; hop++) {
+    const outcome = await requestCancel(store, id, principal, requestId);
+    if (outcome.status === 200) return { kind: 'cancel_requested', orderId: id };
+    // A replacement not opened yet: its replace was confirmed a moment ago; ask again.
+    if (outcome.status === 404)
+      return hop === 0 ? { kind: 'not_found' } : { kind: 'replace_outstanding', orderId: id };
+    const { state } = outcome;
+    if (state.phase === 'replaced' && state.replacedBy !== null) {
+      id = state.replacedBy;
+      continue;
+    }
+    if (outcome.refusal === 'request_pending' && state.replaceRequest !== null)
+      return { kind: 'replace_outstanding', orderId: id };
+    return { kind: 'not_cancelable', orderId: id, reason: outcome.body.message };
+  }
+  return { kind: 'replace_outstanding', orderId: id };
 }

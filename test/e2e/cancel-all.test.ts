@@ -107,3 +107,46 @@ it(`DELETE /v2/orders with ${ORDERS} resting orders: 207 at once, then every ord
   // A second press finds nothing open: 207 [].
   expect(await http.expect(207, 'DELETE', '/v2/orders')).toEqual([]);
 });
+
+// A probe's find: the panic button pressed right after a PATCH listed the original (the read model
+// still showed it), the worker took its "request outstanding" as nothing to do, and the replacement
+// the venue confirmed a moment later stayed live. The worker now waits for the venue's answer to
+// the replace and cancels the replacement.
+it('DELETE /v2/orders right after a PATCH, the venue slow to confirm it: the replacement ends canceled, nothing stays open', async () => {
+  const symbol = 'E2ECXLR';
+  await http.pinQuote(symbol, { bid: '50.00', ask: '50.02' });
+  const placed = await http.submit({
+    symbol,
+    qty: '7',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '48.00',
+    time_in_force: 'day',
+  });
+  await eventually(async () => {
+    const o = await http.expect<Order>(200, 'GET', `/v2/orders/${placed.id}`);
+    if (o.status !== 'new') throw new Error(`placed is ${o.status}`);
+  }, 60_000);
+  await http.venue({ latency_ms: 1500 });
+  let replacement: Order;
+  try {
+    replacement = await http.replace(placed.id, { limit_price: '48.10' });
+    const res = await http.request<{ id: string; status: number }[]>('DELETE', '/v2/orders');
+    expect(res.status).toBe(207);
+    expect(res.body.map((r) => r.id)).toContain(placed.id);
+  } finally {
+    await http.venue({});
+  }
+  const symbolOrders = async (status: 'open' | 'closed') =>
+    http.expect<Order[]>(200, 'GET', `/v2/orders?status=${status}&limit=500&symbols=${symbol}`);
+  await eventually(async () => {
+    const o = await http.expect<Order>(200, 'GET', `/v2/orders/${replacement.id}`);
+    if (o.status !== 'canceled') throw new Error(`replacement is ${o.status}`);
+    const open = await symbolOrders('open');
+    if (open.length > 0) throw new Error(`still open: ${open.map((x) => `${x.id} ${x.status}`).join(', ')}`);
+  }, 60_000);
+  expect(await http.expect<Order>(200, 'GET', `/v2/orders/${placed.id}`)).toMatchObject({
+    status: 'replaced',
+    replaced_by: replacement.id,
+  });
+});

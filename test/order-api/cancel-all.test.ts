@@ -8,8 +8,17 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from 
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { replay, statusOf, toAlpacaOrder } from '../../lambdas/core/index.js';
-import { cancelAllBatch } from '../../lambdas/order-api/cancel-all-worker.js';
+import {
+  execute,
+  type OrderCommand,
+  type OrderState,
+  openReplacement,
+  replay,
+  statusOf,
+  toAlpacaOrder,
+} from '../../lambdas/core/index.js';
+import { toStored } from '../../lambdas/event-store/event-store.js';
+import { cancelAllBatch, cancelOne } from '../../lambdas/order-api/cancel-all-worker.js';
 import { handler as cancel } from '../../lambdas/order-api/cancel-order.js';
 import { FakeDynamo } from './fake-dynamo.js';
 import { apiEvent, OTHER_ACCOUNT, parse, seedOrder, T0 } from './fixtures.js';
@@ -195,5 +204,96 @@ describe('cancel-all worker', () => {
     );
     expect(out.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['bad', 'm1']);
     expect(eventTypes('o-2')).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderCancelRequested']);
+  });
+});
+
+/** A PATCH of `orderId` to qty 5, its replacement `replacementId`; `confirmed`: the venue replaced it. */
+const replaceOf = (replacementId: string, confirmed: boolean) =>
+  [
+    ...accepted,
+    {
+      type: 'requestReplace',
+      replacementOrderId: replacementId,
+      changes: { qty: '5' },
+      requestedBy: 'bot-1',
+    },
+    ...(confirmed ? [{ type: 'confirmReplace' }] : []),
+  ] as const;
+
+/** `orderId` replaced by `replacementId`, the replacement opened as the applier opens it. */
+function replaced(orderId: string, replacementId: string, commands = replaceOf(replacementId, true)) {
+  const state = seedOrder(fake, orderId, { commands: commands as never });
+  for (const e of openReplacement(state, T0))
+    fake.put(
+      'events',
+      toStored(e, { accountId: 'acct-1', correlationId: 'seed', causationId: 'seed' }) as never,
+    );
+  return state;
+}
+
+const storedEvents = (orderId: string) =>
+  [...fake.table('events').values()]
+    .filter((e) => e.orderId === orderId)
+    .sort((a, b) => (a.seq as number) - (b.seq as number))
+    .map(
+      (e) =>
+        ({ type: e.type, orderId: e.orderId, seq: e.seq, occurredAt: e.occurredAt, data: e.data }) as never,
+    );
+const stateOf = (orderId: string) => replay(storedEvents(orderId)) as OrderState;
+
+/** Appends what `commands` decide on the order's stored state, as a writer would. */
+function appendCommands(orderId: string, commands: readonly OrderCommand[]) {
+  let state: OrderState | undefined = stateOf(orderId);
+  for (const c of commands) {
+    const r = execute(state, c, T0);
+    if (!r.decision.ok) throw new Error(r.decision.refusal.message);
+    for (const e of r.decision.events)
+      fake.put(
+        'events',
+        toStored(e, { accountId: 'acct-1', correlationId: 'seed', causationId: 'seed' }) as never,
+      );
+    state = r.state;
+  }
+}
+
+describe('cancel-all worker: an order a PATCH is replacing (the listing still shows the original)', () => {
+  test('replaced: its replacement is canceled, the replaced order is left as it is', async () => {
+    replaced('o-1', 'o-1r');
+    const before = eventTypes('o-1');
+    expect(await cancelOne(JSON.parse(record('m1', request('o-1')).body), [])).toBe('cancel_requested');
+    expect(eventTypes('o-1r').at(-1)).toBe('OrderCancelRequested');
+    expect(eventTypes('o-1')).toEqual(before);
+  });
+
+  test('replaced twice: the last replacement, the one working, is canceled', async () => {
+    replaced('o-1', 'o-1r');
+    appendCommands('o-1r', replaceOf('o-1rr', true).slice(accepted.length) as never);
+    for (const e of openReplacement(stateOf('o-1r'), T0))
+      fake.put(
+        'events',
+        toStored(e, { accountId: 'acct-1', correlationId: 'seed', causationId: 'seed' }) as never,
+      );
+    expect(await cancelOne(JSON.parse(record('m1', request('o-1')).body), [])).toBe('cancel_requested');
+    expect(eventTypes('o-1rr').at(-1)).toBe('OrderCancelRequested');
+    expect(eventTypes('o-1r').at(-1)).toBe('OrderReplaced');
+  });
+
+  test('a replace awaiting the venue: the record fails (redelivered), nothing is appended', async () => {
+    seedOrder(fake, 'o-1', { commands: replaceOf('o-1r', false) as never });
+    const size = fake.table('events').size;
+    await expect(cancelOne(JSON.parse(record('m1', request('o-1')).body), [])).rejects.toThrow(
+      'order o-1 has a replace awaiting the venue',
+    );
+    expect(fake.table('events').size).toBe(size);
+  });
+
+  test('a replace awaiting the venue that the venue then refuses: the order itself is canceled', async () => {
+    seedOrder(fake, 'o-1', { commands: replaceOf('o-1r', false) as never });
+    // The venue's refusal lands while the worker waits (5 ms in; the waits span 350 ms).
+    setTimeout(() => appendCommands('o-1', [{ type: 'rejectReplace', reason: 'too late' }]), 5);
+    expect(await cancelOne(JSON.parse(record('m1', request('o-1')).body), [1, 50, 100, 200])).toBe(
+      'cancel_requested',
+    );
+    expect(eventTypes('o-1').slice(-2)).toEqual(['OrderReplaceRejected', 'OrderCancelRequested']);
   });
 });
