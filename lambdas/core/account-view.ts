@@ -15,6 +15,7 @@
  *   max(equity - maintenance margin, 0). Open buy orders reserve their notional out of it
  *   (`reserved`), never below zero; a closed order reserves nothing.
  */
+import { isUuid, nameBasedUuid } from './asset.js';
 import { divideHalfEven, formatNanos, type Nanos, ONE, type Value18 } from './decimal.js';
 import {
   averageEntryPrice,
@@ -202,6 +203,17 @@ export function valueAccount(
   };
 }
 
+/**
+ * The account's `id` as Alpaca shows it: a UUID (Alpaca's account ids are; alpaca-py's
+ * `TradeAccount.id` refuses anything else). An OMS account id that is a UUID is shown as it is;
+ * another (the local demo account's `demo-account`, an operator's name) as the name-based UUID
+ * (v5) of `stockbot.oms/account/<id>`: the same in every deployment. The OMS's own id stays in
+ * `account_number` (`OMS` + its letters and digits) and in events, routes and exports.
+ */
+export function alpacaAccountId(accountId: string): string {
+  return isUuid(accountId) ? accountId.toLowerCase() : nameBasedUuid(`stockbot.oms/account/${accountId}`);
+}
+
 /** Alpaca's Account object. `reserved`: the notional open buy orders hold. */
 export function accountJson(
   settings: AccountSettings,
@@ -217,7 +229,7 @@ export function accountJson(
       : money(atLeastZero(v - reserved * ONE));
   const accountNumber = `OMS${settings.accountId.replace(/[^A-Za-z0-9]/g, '').toUpperCase()}`.slice(0, 24);
   return {
-    id: settings.accountId,
+    id: alpacaAccountId(settings.accountId),
     account_number: accountNumber,
     status: settings.accountBlocked ? 'ACCOUNT_CLOSED' : 'ACTIVE',
     crypto_status: 'INACTIVE',

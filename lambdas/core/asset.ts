@@ -133,10 +133,13 @@ export function nameBasedUuid(name: string): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
-/** Whether `text` has the form of an asset id (a UUID, lower- or upper-case). */
-export function isAssetId(text: string): boolean {
+/** Whether `text` is a UUID (lower- or upper-case). */
+export function isUuid(text: string): boolean {
   return UUID.test(text.toLowerCase());
 }
+
+/** Whether `text` has the form of an asset id (a UUID, lower- or upper-case). */
+export const isAssetId = isUuid;
 
 /** Default maintenance margin of a marginable equity (percent), and of one that is not. */
 const MARGINABLE_REQUIREMENT = 30;

@@ -10,6 +10,7 @@ import {
   type Asset,
   assetIdOf,
   formatNanos,
+  isAssetId,
   type LedgerState,
   newYorkDate,
   type PositionPrices,
@@ -97,11 +98,9 @@ export async function loadAccountBook(
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The symbol a path names: a symbol (any case), or the asset id of a position held. */
 export function symbolOf(book: AccountBook, symbolOrAssetId: string): string {
-  if (UUID.test(symbolOrAssetId)) {
+  if (isAssetId(symbolOrAssetId)) {
     const held = Object.keys(book.ledger.positions).find(
       (s) => assetIdOf(s) === symbolOrAssetId.toLowerCase(),
     );

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import {
   accountJson,
+  alpacaAccountId,
   applyExecution,
   EMPTY_LEDGER,
   type LedgerExecution,
@@ -298,6 +299,31 @@ describe('the published contract', () => {
           }
         },
       ),
+    );
+  });
+});
+
+// Alpaca's account ids are UUIDs and alpaca-py's TradeAccount.id refuses anything else (a probe's
+// GET /v2/account answered "demo-account"): the Account object's `id` is always a UUID.
+describe('the Account object id (alpacaAccountId)', () => {
+  const UUID_V = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  // biome-ignore format: a table
+  test.each([
+    ['the local demo account: the same UUID everywhere, every release', 'demo-account', '322eace7-e7a3-555b-963e-efecb28c023c'],
+    ['an account id that is a UUID: itself', '0f2b3a4c-5d6e-4f70-8a9b-0c1d2e3f4a5b', '0f2b3a4c-5d6e-4f70-8a9b-0c1d2e3f4a5b'],
+    ['an upper-case UUID: lower-cased', '0F2B3A4C-5D6E-4F70-8A9B-0C1D2E3F4A5B', '0f2b3a4c-5d6e-4f70-8a9b-0c1d2e3f4a5b'],
+  ])('%s', (_, accountId, id) => {
+    expect(alpacaAccountId(accountId)).toBe(id);
+  });
+
+  test('any account id: a UUID (version 5 when derived), distinct ids distinct UUIDs', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), fc.string({ minLength: 1 }), (a, b) => {
+        const ia = alpacaAccountId(a);
+        expect(ia).toMatch(UUID_V);
+        if (!UUID_V.test(a.toLowerCase())) expect(ia[14]).toBe('5');
+        if (a !== b && a.toLowerCase() !== b.toLowerCase()) expect(alpacaAccountId(b)).not.toBe(ia);
+      }),
     );
   });
 });

@@ -4,6 +4,7 @@
  * own (a cash account that may not sell short), so nothing else moves its numbers.
  */
 import { randomUUID } from 'node:crypto';
+import { alpacaAccountId } from '../../lambdas/core/index.js';
 import {
   type BusEvent,
   eventually,
@@ -80,7 +81,9 @@ it('buy 5 at 100, the quote moves to 120 (previous close 119): the position and 
   });
   const account = (await trader.request<Json>('GET', '/v2/account')).body;
   expect(account).toMatchObject({
-    id: accountId,
+    // A UUID, as Alpaca's (alpaca-py's TradeAccount.id); the OMS's id in account_number.
+    id: alpacaAccountId(accountId),
+    account_number: `OMS${accountId.replace(/-/g, '').toUpperCase()}`.slice(0, 24),
     status: 'ACTIVE',
     currency: 'USD',
     cash: '99500',
