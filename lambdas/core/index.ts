@@ -14,6 +14,7 @@ export * from './events.js';
 export * from './execution-quality.js';
 export * from './field-error.js';
 export * from './in-flight.js';
+export * from './json-keys.js';
 export * from './locates.js';
 export * from './market-calendar.js';
 export * from './market-quote.js';

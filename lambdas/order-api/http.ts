@@ -3,7 +3,13 @@
  * order into a response, and the wrapper that logs, flushes metrics and hides internal errors.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { fieldError, PDT_MESSAGE, type RiskRefusal, WASH_TRADE_MESSAGE } from '../core/index.js';
+import {
+  duplicateNamePath,
+  fieldError,
+  PDT_MESSAGE,
+  type RiskRefusal,
+  WASH_TRADE_MESSAGE,
+} from '../core/index.js';
 import type { PlaceOrderResult } from '../orders/orders-service.js';
 import { metrics } from '../platform/metrics.js';
 import { logger } from '../platform/observability.js';
@@ -47,7 +53,9 @@ function loneSurrogatePath(value: unknown): string | null {
 
 /**
  * The request body as JSON: 413 over the limit, 400 when its bytes are not UTF-8, when it is not
- * JSON, or when it holds a string that is not valid Unicode (a lone surrogate, named by its field).
+ * JSON, when an object in it names a field twice (core `duplicateNamePath`; `JSON.parse` would keep
+ * the last), or when it holds a string that is not valid Unicode (a lone surrogate, named by its
+ * field).
  */
 export function jsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): Parsed<unknown> {
   const raw = event.body ?? '';
@@ -69,6 +77,15 @@ export function jsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): Parsed<unk
     value = JSON.parse(text);
   } catch {
     return { ok: false, response: apiError(400, API_ERROR.badRequest, 'body: is not valid JSON') };
+  }
+  const duplicate = duplicateNamePath(text);
+  if (duplicate !== null) {
+    const error = fieldError(
+      'invalid_value',
+      duplicate,
+      'is given more than once (which one is meant is ambiguous)',
+    );
+    return { ok: false, response: fieldErrors([error], 400) };
   }
   const field = loneSurrogatePath(value);
   if (field !== null) {

@@ -21,6 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { duplicateNamePath } from '../core/json-keys.js';
 import type { Credentials } from '../orders/accounts.js';
 import {
   type CredentialVerdict,
@@ -309,15 +310,23 @@ export function createSession(deps: SessionDeps) {
         return OK;
       }
     }
-    const message = parseJson(bodyText(event));
+    const text = bodyText(event);
+    const message = parseJson(text);
+    // A name given twice is ambiguous (JSON.parse keeps the last): refused, whatever it asks.
+    const duplicated = message === undefined ? null : duplicateNamePath(text);
     const action =
-      typeof message === 'object' && message !== null && !Array.isArray(message)
+      duplicated === null && typeof message === 'object' && message !== null && !Array.isArray(message)
         ? (message as { action?: unknown }).action
         : undefined;
     if (action === 'authenticate' || action === 'auth') await authenticate(deps, connectionId, message);
     else if (action === 'listen') await listen(deps, connectionId, message);
     else if (message === undefined)
       await deps.connections.post(connectionId, errorFrame('invalid_json', 'message: is not JSON'));
+    else if (duplicated !== null)
+      await deps.connections.post(
+        connectionId,
+        errorFrame('invalid_json', `${duplicated}: is given more than once`.slice(0, 300)),
+      );
     else
       await deps.connections.post(
         connectionId,

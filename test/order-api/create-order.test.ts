@@ -50,6 +50,14 @@ describe('POST /v2/orders', () => {
       status: 413,
       field: 'body: exceeds 16384 bytes',
     },
+    {
+      // A probe's body with symbol twice placed the second (JSON.parse keeps the last).
+      case: 'a field given twice',
+      rawBody:
+        '{"symbol":"AAPL","qty":"1","side":"buy","type":"market","time_in_force":"day","symbol":"MSFT"}',
+      status: 400,
+      field: 'symbol: is given more than once',
+    },
     { case: 'a JSON array', body: [LIMIT_BUY], status: 422, field: 'body' },
     { case: 'a JSON string', body: 'buy AAPL', status: 422, field: 'body' },
     { case: 'JSON null', rawBody: 'null', status: 422, field: 'body' },

@@ -113,6 +113,7 @@ const seqs = (list: unknown[]) =>
 // biome-ignore format: one message per row
 const HOSTILE: readonly [string, unknown, unknown][] = [
   ['not JSON', '{"action":', error('invalid_json', 'message: is not JSON')],
+  ['a name given twice', '{"action":"listen","action":"authenticate","data":{"key_id":"good","secret_key":"s3cret"}}', error('invalid_json', 'action: is given more than once')],
   ['a JSON array', '[1,2]', error('unknown_action', 'action: null')],
   ['a JSON string', '"authenticate"', error('unknown_action', 'action: null')],
   ['an unknown action', { action: 'subscribe' }, error('unknown_action', 'action: "subscribe"')],

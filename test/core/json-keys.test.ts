@@ -1,0 +1,64 @@
+/**
+ * Duplicate names in a JSON body (core json-keys.ts; RFC 8259 section 4: names SHOULD be unique,
+ * `JSON.parse` keeps the last). A table of the cases a hostile client sends, and properties: a
+ * body built from a JavaScript value never has one; a name repeated anywhere is found at its path.
+ */
+import fc from 'fast-check';
+import { duplicateNamePath } from '../../lambdas/core/index.js';
+
+// biome-ignore format: a table
+const CASES: readonly [string, string, string | null][] = [
+  ['no object', '[1,"a",null]', null],
+  ['distinct names', '{"symbol":"AAPL","qty":"1"}', null],
+  ['a name twice at the top', '{"symbol":"AAPL","qty":"1","symbol":"MSFT"}', 'symbol'],
+  ['the same name spelled with an escape', '{"qty":"1","\\u0071ty":"2"}', 'qty'],
+  ['names that differ in case are distinct', '{"qty":"1","QTY":"2"}', null],
+  ['the same name in two sibling objects is fine', '[{"a":1},{"a":2}]', null],
+  ['the same name at two depths is fine', '{"a":{"a":1}}', null],
+  ['twice inside a nested object', '{"take_profit":{"limit_price":"1","limit_price":"2"}}', 'take_profit.limit_price'],
+  ['twice inside an array element', '{"legs":[{"x":1},{"x":1,"x":2}]}', 'legs.1.x'],
+  ['a value that looks like a name', '{"a":"b","c":"a"}', null],
+  ['strings with escaped quotes and commas', '{"a":"x\\",\\"a\\":","b":1,"a":2}', 'a'],
+  ['the empty name twice', '{"":1,"":2}', ''],
+  ['whitespace everywhere', ' { "a" : 1 ,\n "a" : 2 } ', 'a'],
+];
+
+test.each(CASES)('%s', (_, text, path) => {
+  JSON.parse(text); // every row is valid JSON
+  expect(duplicateNamePath(text)).toBe(path);
+});
+
+test('JSON.stringify of any value has no duplicate name', () => {
+  fc.assert(
+    fc.property(fc.jsonValue(), (v) => expect(duplicateNamePath(JSON.stringify(v, null, 1))).toBeNull()),
+  );
+});
+
+test('a name repeated in an object, however deep, is found at its path', () => {
+  fc.assert(
+    fc.property(
+      fc.dictionary(fc.string(), fc.jsonValue(), { minKeys: 1 }),
+      fc.array(fc.oneof(fc.string(), fc.nat({ max: 3 })), { maxLength: 4 }),
+      fc.jsonValue(),
+      (object, wrap, again) => {
+        const name = Object.keys(object)[0] as string;
+        // The object with its first name given once more, at the end.
+        let text = `${JSON.stringify(object).slice(0, -1)},${JSON.stringify(name)}:${JSON.stringify(again)}}`;
+        const parts = [name];
+        // Wrapped in objects and arrays: {"k": ...} or [..., ...] with the object at index n.
+        for (const w of wrap) {
+          text =
+            typeof w === 'string'
+              ? `{${JSON.stringify(w)}:${text}}`
+              : `[${Array.from({ length: w }, () => '0')
+                  .concat(text)
+                  .join(',')}]`;
+          parts.unshift(String(w));
+        }
+        // Parts joined by dots; an empty path before a part adds no dot (the body's own names).
+        const path = parts.reduce((at, part, i) => (i === 0 || at === '' ? part : `${at}.${part}`));
+        expect(duplicateNamePath(text)).toBe(path);
+      },
+    ),
+  );
+});
