@@ -20,7 +20,7 @@ export const ZERO: Nanos = 0n;
 export type DecimalParseError = 'not_a_decimal' | 'too_precise';
 
 const POW10: readonly bigint[] = Array.from({ length: SCALE + 1 }, (_, i) => 10n ** BigInt(i));
-const MAX_WHOLE_DIGITS = 20;
+export const MAX_WHOLE_DIGITS = 20;
 
 /**
  * Parses a non-negative decimal written in plain notation ("100", "0.5", "12.340"): digits,

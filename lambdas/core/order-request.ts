@@ -14,6 +14,7 @@ import {
   formatNanos,
   fractionDigits,
   isOnTick,
+  MAX_WHOLE_DIGITS,
   type Nanos,
   ONE,
   parseNanos,
@@ -230,6 +231,20 @@ export function plainDecimalText(n: number): string {
   return `${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
+const SIGNED_PLAIN_DECIMAL = /^(-?)\d+(?:\.\d+)?$/;
+
+/**
+ * Why decimal text the parser refused is not a decimal it takes, in the words a client can act on:
+ * a negative number is not greater than 0, a number with more whole digits than it holds is too
+ * large, anything else (an exponent, a sign, a letter) is not a plain decimal.
+ */
+function notADecimal(field: string, text: string, tooLarge: string): FieldError {
+  const m = SIGNED_PLAIN_DECIMAL.exec(text);
+  if (m?.[1] === '-') return fieldError('not_positive', field, 'must be greater than 0');
+  if (m !== null) return fieldError('out_of_range', field, tooLarge);
+  return fieldError('not_a_decimal', field, 'must be a plain decimal such as "10" or "10.25"');
+}
+
 function describeExpected(expected: string): string {
   return expected === 'object' ? 'an object' : `a ${expected}`;
 }
@@ -249,12 +264,16 @@ function checkOrderRules(
     if (!reported.has(e.field.split('.')[0] as string)) errors.push(e);
   };
 
-  const positive = (field: string, raw: string | number | undefined): Nanos | null => {
+  const positive = (
+    field: string,
+    raw: string | number | undefined,
+    tooLarge = `is too large (at most ${MAX_WHOLE_DIGITS} digits before the decimal point)`,
+  ): Nanos | null => {
     if (raw === undefined) return null;
     const text = typeof raw === 'number' ? plainDecimalText(raw) : raw;
     const v = parseNanos(text);
     if (v === 'not_a_decimal') {
-      fail(fieldError('not_a_decimal', field, 'must be a plain decimal such as "10" or "10.25"'));
+      fail(notADecimal(field, text, tooLarge));
       return null;
     }
     if (v === 'too_precise') {
@@ -268,7 +287,7 @@ function checkOrderRules(
     return v;
   };
   const price = (field: string, raw: string | number | undefined): Nanos | null => {
-    const v = positive(field, raw);
+    const v = positive(field, raw, `must be at most ${MAX_PRICE}`);
     if (v !== null && v > BigInt(MAX_PRICE) * ONE) {
       fail(fieldError('out_of_range', field, `must be at most ${MAX_PRICE}`));
       return null;

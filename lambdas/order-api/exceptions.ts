@@ -19,14 +19,14 @@
  */
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
-import { openExceptionsOf } from '../core/index.js';
+import { fieldError, openExceptionsOf, shapeIssueToFieldErrors } from '../core/index.js';
 import { eventStore, runCommand } from '../event-store/event-store.js';
 import { OPEN_EXCEPTION_PARTITION, ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { PENDING_NEW_SHARDS, REQUEST_IN_FLIGHT_SHARDS } from '../orders/order-view-item.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { inFlightThresholdFromEnv } from '../platform/in-flight-settings.js';
-import { API_ERROR, apiError, json } from './api-response.js';
+import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
 import {
   DEAD_LETTER_ID_PREFIX,
   type DeadLetteredMessage,
@@ -283,12 +283,17 @@ export const handler = apiHandler(
       return apiError(404, API_ERROR.notFound, 'exception not found');
     const body = jsonBody(event);
     if (!body.ok) return body.response;
-    const parsed = resolveBody.safeParse(body.value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue?.path.join('.') || 'body';
-      return apiError(400, API_ERROR.badRequest, `${field}: ${issue?.message ?? 'invalid'}`);
-    }
+    // The field errors of every route (a probe's `[]` body let zod's own text out).
+    const parsed = resolveBody.safeParse(body.value, { reportInput: true });
+    if (!parsed.success)
+      return fieldErrors(
+        parsed.error.issues.flatMap((i) =>
+          i.code === 'too_small'
+            ? [fieldError('invalid_value', 'reason', i.message)]
+            : shapeIssueToFieldErrors(i),
+        ),
+        400,
+      );
     return resolve(decodeURIComponent(id), parsed.data.reason, principal.principalId, now);
   },
   { operator: true },

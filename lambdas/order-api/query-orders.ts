@@ -357,9 +357,16 @@ async function pendingReplacementOf(
 }
 
 async function getByClientOrderId(clientOrderId: string | undefined, principal: Principal) {
-  if (clientOrderId === undefined || !isClientOrderIdLength(clientOrderId)) {
+  if (clientOrderId === undefined || clientOrderId === '') {
     return fieldErrors(
       [fieldError('required', 'client_order_id', `is required (1 to ${CLIENT_ORDER_ID_MAX} characters)`)],
+      400,
+    );
+  }
+  if (!isClientOrderIdLength(clientOrderId)) {
+    // The same words as POST's for an id too long (a probe's 5000 characters read `is required`).
+    return fieldErrors(
+      [fieldError('too_long', 'client_order_id', `must be at most ${CLIENT_ORDER_ID_MAX} characters`)],
       400,
     );
   }

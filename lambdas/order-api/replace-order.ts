@@ -23,6 +23,7 @@ import {
   plainDecimalText,
   previewPendingReplacement,
   type ReplaceChanges,
+  shapeIssueToFieldErrors,
   TIMES_IN_FORCE,
   toAlpacaOrder,
 } from '../core/index.js';
@@ -57,22 +58,6 @@ export const replaceRequestSchema = z.strictObject({
 });
 
 type ReplaceRequest = z.output<typeof replaceRequestSchema>;
-
-function shapeErrors(error: z.core.$ZodError): FieldError[] {
-  return error.issues.flatMap((issue) => {
-    const field = issue.path.map(String).join('.') || 'body';
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((k) => fieldError('unknown_field', k, 'is not a known field'));
-    }
-    if (issue.code === 'invalid_value') {
-      return [fieldError('invalid_value', field, `must be one of ${issue.values.map(String).join(', ')}`)];
-    }
-    if (issue.code === 'too_big') return [fieldError('too_long', field, 'must be at most 128 characters')];
-    if (issue.code === 'too_small') return [fieldError('invalid_value', field, 'must not be empty')];
-    if (field === 'body') return [fieldError('invalid_type', field, 'must be a JSON object')];
-    return [fieldError('invalid_type', field, 'has the wrong type')];
-  });
-}
 
 const text = (v: string | number | undefined) => (typeof v === 'number' ? plainDecimalText(v) : v);
 
@@ -133,8 +118,9 @@ export const handler = apiHandler(
     if (!plausibleOrderId(orderId)) return notFound();
     const body = jsonBody(event);
     if (!body.ok) return body.response;
-    const parsed = replaceRequestSchema.safeParse(body.value);
-    if (!parsed.success) return fieldErrors(shapeErrors(parsed.error));
+    // The same words as POST for the same bad field (`reportInput`: absent reads `is required`).
+    const parsed = replaceRequestSchema.safeParse(body.value, { reportInput: true });
+    if (!parsed.success) return fieldErrors(parsed.error.issues.flatMap(shapeIssueToFieldErrors));
 
     const store = eventStore();
     const owned = await loadOwnedOrder(store, orderId, principal.accountId);

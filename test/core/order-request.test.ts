@@ -626,7 +626,7 @@ describe('validateOrderRequest: each rule rejects with its code and field', () =
 
     // --- decimals (the same rules on every decimal field are checked in the tables below)
     row('qty "1e3"', { ...market, qty: '1e3' }, ['not_a_decimal', 'qty']),
-    row('qty "-1"', { ...market, qty: '-1' }, ['not_a_decimal', 'qty']),
+    row('qty "-1"', { ...market, qty: '-1' }, ['not_positive', 'qty']),
     row('qty "abc"', { ...market, qty: 'abc' }, ['not_a_decimal', 'qty']),
     row('qty " 1" (leading blank)', { ...market, qty: ' 1' }, ['not_a_decimal', 'qty']),
     row('qty "1 " (trailing blank)', { ...market, qty: '1 ' }, ['not_a_decimal', 'qty']),
@@ -954,7 +954,14 @@ describe('validateOrderRequest: each rule rejects with its code and field', () =
     });
     test.each<[unknown, FieldErrorCode]>([
       ['1e3', 'not_a_decimal'],
-      ['-1', 'not_a_decimal'],
+      // A negative says so, a number too long for the decimal says so (probe: both read "not a plain decimal").
+      ['-1', 'not_positive'],
+      ['-0.5', 'not_positive'],
+      [-2, 'not_positive'],
+      ['-1e3', 'not_a_decimal'],
+      ['123456789012345678901', 'out_of_range'],
+      ['123456789012345678901.5', 'out_of_range'],
+      [1e25, 'out_of_range'],
       ['abc', 'not_a_decimal'],
       ['1.', 'not_a_decimal'],
       ['.5', 'not_a_decimal'],

@@ -288,7 +288,7 @@ describe('illegal commands get a typed refusal and change nothing', () => {
     expect(d.ok).toBe(false);
     if (!d.ok)
       expect(d.refusal.fieldErrors?.map((e) => [e.field, e.code])).toEqual([
-        ['qty', 'not_a_decimal'],
+        ['qty', 'not_positive'],
         ['limit_price', 'off_tick'],
       ]);
   });

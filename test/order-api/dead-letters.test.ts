@@ -323,3 +323,21 @@ describe('resolve drops a dead-lettered message on purpose', () => {
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
   });
 });
+
+// A probe's `[]` body answered zod's own text; every bad resolve body now answers the API's field
+// errors (400 40010001, the message naming the field), and nothing is read or written.
+// biome-ignore format: a table
+test.each<[string, unknown, string]>([
+  ['a JSON array', [], 'body: must be an object'],
+  ['no reason', {}, 'reason: is required'],
+  ['an empty reason', { reason: '' }, 'reason: must say why (1-500 characters)'],
+  ['a reason too long', { reason: 'x'.repeat(501) }, 'reason: must be at most 500 characters'],
+  ['a reason that is not text', { reason: 7 }, 'reason: must be a string'],
+  ['an unknown field', { reason: 'x', force: true }, 'force: is not a known field'],
+])('resolve with %s -> 400 naming the field', async (_, body, message) => {
+  const res = await call('POST /v1/exceptions/{exception_id}/resolve', { exception_id: 'dead-letter:CancelAll:m-1' }, body);
+  expect(res.statusCode).toBe(400);
+  expect(parse(res.body)).toMatchObject({ code: 40010001, message });
+  expect(ddb.calls()).toHaveLength(0);
+  expect(sqs.calls()).toHaveLength(0);
+});

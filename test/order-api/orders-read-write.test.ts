@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { type AlpacaOrder, isClientOrderIdLength, orderRequestSchema } from '../../lambdas/core/index.js';
 import { runCommand } from '../../lambdas/event-store/event-store.js';
 import { handler as cancel } from '../../lambdas/order-api/cancel-order.js';
+import { handler as create } from '../../lambdas/order-api/create-order.js';
 import { eventStore } from '../../lambdas/order-api/orders-access.js';
 import {
   assembleList,
@@ -256,6 +257,14 @@ describe('GET one order', () => {
       (await get('GET /v2/orders:by_client_order_id', { query: { client_order_id: 'c-8' } })).statusCode,
     ).toBe(404);
     expect((await get('GET /v2/orders:by_client_order_id', { query: {} })).statusCode).toBe(400);
+    // Too long reads as POST's words, not `is required` (a probe's 5000 characters).
+    for (const [id, message] of [
+      ['x'.repeat(5000), 'client_order_id: must be at most 128 characters'],
+      ['', 'client_order_id: is required (1 to 128 characters)'],
+    ] as const) {
+      const res = await get('GET /v2/orders:by_client_order_id', { query: { client_order_id: id } });
+      expect([res.statusCode, parse(res.body).message]).toEqual([400, message]);
+    }
   });
 
   test('one length rule for client order ids: POST, PATCH and GET by client order id agree (issue 11)', async () => {
@@ -496,6 +505,32 @@ describe('PATCH /v2/orders/{order_id}', () => {
     const res = await patch(body);
     expect(res.statusCode).toBe(status);
     expect(parse(res.body)).toMatchObject({ code, message: expect.stringContaining(text) });
+    expect(fake.table('events').size).toBe(2);
+  });
+
+  // A probe found PATCH and POST wording the same bad qty differently ("has the wrong type" against
+  // "must be a decimal string or number"), and a negative or too long qty read "not a plain decimal".
+  // biome-ignore format: a table
+  test.each([
+    ['1e400 (Infinity once parsed)', '1e400', 'qty: must be a decimal string or number'],
+    ['a list', '[1]', 'qty: must be a decimal string or number'],
+    ['a negative', '"-1"', 'qty: must be greater than 0'],
+    ['a negative number', '-3', 'qty: must be greater than 0'],
+    ['21 whole digits', '"123456789012345678901"', 'qty: is too large (at most 20 digits before the decimal point)'],
+    ['an exponent in a string', '"1e5"', 'qty: must be a plain decimal such as "10" or "10.25"'],
+    ['zero', '0', 'qty: must be greater than 0'],
+  ])('qty %s: PATCH answers what POST answers (422 40010001), nothing appended', async (_, qty, message) => {
+    seedOrder(fake, 'o-1', { commands: accepted });
+    const posted = await create(
+      apiEvent({ routeKey: 'POST /v2/orders', rawBody: `{"symbol":"AAPL","qty":${qty},"side":"buy","type":"limit","time_in_force":"day","limit_price":"100"}` }),
+    );
+    const patched = await replace(
+      apiEvent({ routeKey: 'PATCH /v2/orders/{order_id}', pathParameters: { order_id: 'o-1' }, rawBody: `{"qty":${qty}}` }),
+    );
+    for (const res of [posted, patched]) {
+      expect(res.statusCode).toBe(422);
+      expect(parse(res.body)).toMatchObject({ code: 40010001, message });
+    }
     expect(fake.table('events').size).toBe(2);
   });
 
