@@ -31,7 +31,8 @@ export function duplicateNamePath(text: string): string | null {
     const c = text[i];
     if (c === '"') {
       let end = i + 1;
-      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      if (end >= text.length) return null; // not JSON: the parser has refused it already
       const top = stack.at(-1);
       if (top?.names && top.expectName) {
         const name = JSON.parse(text.slice(i, end + 1)) as string;

@@ -23,6 +23,11 @@ const CASES: readonly [string, string, string | null][] = [
   ['whitespace everywhere', ' { "a" : 1 ,\n "a" : 2 } ', 'a'],
 ];
 
+test('text that is not JSON (an unterminated string) ends the scan, it does not hang', () => {
+  expect(duplicateNamePath('{"a":1,"a')).toBeNull();
+  expect(duplicateNamePath('{"a":"\\')).toBeNull();
+});
+
 test.each(CASES)('%s', (_, text, path) => {
   JSON.parse(text); // every row is valid JSON
   expect(duplicateNamePath(text)).toBe(path);
