@@ -10,6 +10,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { alpacaAccountId } from '../../lambdas/core/index.js';
 import { type OmsHttp, type SharedOms, seedAccount, sharedTradingDayOms } from '../e2e/harness.js';
 
 /** The page's `document`, for the functions puppeteer runs in the browser (tsconfig has no DOM lib). */
@@ -100,7 +101,8 @@ if (!HAVE_CHROMIUM) {
     await page.waitForFunction(
       (account) => document.querySelector('#account')?.textContent?.includes(account),
       { timeout: WAIT_MS },
-      DASH.accountId,
+      // Its Alpaca id (a UUID, GET /v2/account's `id`).
+      alpacaAccountId(DASH.accountId),
     );
 
     // The trade_updates stream is live (not the polling fallback) before the order goes in.

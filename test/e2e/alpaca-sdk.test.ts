@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { trading } from '@alpacahq/alpaca-trade-api';
+import { alpacaAccountId } from '../../lambdas/core/index.js';
 import { eventually, OmsHttp, type SharedOms, seedAccount, sharedTradingDayOms } from './harness.js';
 
 jest.setTimeout(45_000);
@@ -117,7 +118,12 @@ it('the account, positions, activities and closing positions, through the SDK (i
   expect(one.symbol).toBe('E2ESDKA');
 
   const account = await new trading.AccountsApi(own).getAccount();
-  expect(account).toMatchObject({ id: accountId, status: 'ACTIVE', cash: '49600', multiplier: '2' });
+  expect(account).toMatchObject({
+    id: alpacaAccountId(accountId),
+    status: 'ACTIVE',
+    cash: '49600',
+    multiplier: '2',
+  });
   expect(account.createdAt).toBeInstanceOf(Date);
 
   const fills = await new trading.AccountActivitiesApi(own).getAccountActivitiesByActivityType({

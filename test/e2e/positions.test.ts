@@ -296,6 +296,12 @@ it("closing a position twice, at once or right after, sells it once: the others 
   });
   expect((await trader.request('DELETE', `/v2/orders/${resting.id}`)).status).toBe(204);
   await trader.untilStatus(resting.id, 'canceled');
+  // The read model shows the cancel a stream hop after the order does: until then the resting
+  // sell still holds the position (a close now is refused, rightly), so wait for what GET shows.
+  await eventually(async () => {
+    const p = await trader.request<Json>('GET', `/v2/positions/${symbol}`);
+    if (p.body.qty_available !== '6') throw new Error(`qty_available ${String(p.body.qty_available)}`);
+  }, 20_000);
 
   // Four closes at once, then one more right away: one closing order.
   const answers = await Promise.all(
