@@ -50,7 +50,7 @@ import type { Principal } from './principal.js';
 import { requestCancelOfLiveOrder } from './request-cancel.js';
 
 /** How long a close with `cancel_orders=true` waits for a replace awaiting the venue (ms, in turn). */
-const CLOSE_REPLACE_WAIT_MS: readonly number[] = [100, 200, 400, 800];
+const CLOSE_REPLACE_WAIT_MS: readonly number[] = [100, 200, 400, 800, 1600];
 
 type Query = Record<string, string | undefined>;
 

@@ -150,3 +150,42 @@ it('DELETE /v2/orders right after a PATCH, the venue slow to confirm it: the rep
     replaced_by: replacement.id,
   });
 });
+
+// The same for a close of every position with cancel_orders=true: the order it asked to cancel had
+// been replaced a moment before, and the replacement stayed live beside the close.
+it('DELETE /v2/positions?cancel_orders=true right after a PATCH of a resting sell: the replacement ends canceled, the close sells the whole position', async () => {
+  const symbol = 'E2ECXLP';
+  await http.pinQuote(symbol, { bid: '20.00', ask: '20.01', last: '20.00', prev_close: '20.00' });
+  const buy = await http.submit({ symbol, qty: '5', side: 'buy', type: 'market', time_in_force: 'day' });
+  await http.untilStatus(buy.id, 'filled', 60_000);
+  await eventually(async () => {
+    const p = await http.expect<Record<string, unknown>>(200, 'GET', `/v2/positions/${symbol}`);
+    if (p.qty !== '5') throw new Error(`position ${String(p.qty)}`);
+  }, 60_000);
+  const resting = await http.submit({
+    symbol,
+    qty: '2',
+    side: 'sell',
+    type: 'limit',
+    limit_price: '30.00',
+    time_in_force: 'day',
+  });
+  await http.untilStatus(resting.id, 'new', 60_000);
+  await http.venue({ latency_ms: 300 });
+  let replacement: Order;
+  let closed: { status: number; body: { symbol: string; status: number; body: Record<string, unknown> }[] };
+  try {
+    replacement = await http.replace(resting.id, { limit_price: '31.00' });
+    closed = await http.request('DELETE', '/v2/positions?cancel_orders=true');
+  } finally {
+    await http.venue({});
+  }
+  expect(closed.status).toBe(207);
+  expect(closed.body).toMatchObject([{ symbol, status: 200, body: { side: 'sell', qty: '5' } }]);
+  await http.untilStatus(replacement.id, 'canceled', 60_000);
+  await http.untilStatus(String(closed.body[0]?.body.id), 'filled', 60_000);
+  await eventually(async () => {
+    const open = await http.expect<Order[]>(200, 'GET', `/v2/orders?status=open&symbols=${symbol}`);
+    if (open.length > 0) throw new Error(`still open: ${open.map((o) => `${o.id} ${o.status}`).join(', ')}`);
+  }, 60_000);
+});
