@@ -164,8 +164,25 @@ export type OrderValidation =
   | { readonly ok: true; readonly order: OrderSpec }
   | { readonly ok: false; readonly errors: readonly FieldError[] };
 
-/** Validates an untrusted JSON value as an order request. */
-export function validateOrderRequest(input: unknown, ctx: ValidationContext): OrderValidation {
+/**
+ * A request body with its JSON nulls left out, in it and in the objects it holds: a null in an
+ * optional field reads as the field absent, as Alpaca's server reads it (alpaca-py leaves unset
+ * fields out; a hand-written bot or the JS SDK may send `"stop_price": null`). A required field
+ * that is null is then `is required`.
+ */
+export function withoutNulls(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+  // fromEntries defines own properties: a `__proto__` key stays a key (an unknown field), never a prototype.
+  return Object.fromEntries(
+    Object.entries(input)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, withoutNulls(v)]),
+  );
+}
+
+/** Validates an untrusted JSON value as an order request (its nulls read as absent: `withoutNulls`). */
+export function validateOrderRequest(body: unknown, ctx: ValidationContext): OrderValidation {
+  const input = withoutNulls(body);
   // reportInput: an issue then says whether the value was absent (required) or of the wrong type.
   const shaped = orderRequestSchema.safeParse(input, { reportInput: true });
   if (shaped.success) return checkOrderRules(shaped.data, ctx, []);

@@ -26,6 +26,7 @@ import {
   shapeIssueToFieldErrors,
   TIMES_IN_FORCE,
   toAlpacaOrder,
+  withoutNulls,
 } from '../core/index.js';
 import { checkPreTradeRisk } from '../core/risk.js';
 import { coidClaimId } from '../orders/claims.js';
@@ -119,7 +120,7 @@ export const handler = apiHandler(
     const body = jsonBody(event);
     if (!body.ok) return body.response;
     // The same words as POST for the same bad field (`reportInput`: absent reads `is required`).
-    const parsed = replaceRequestSchema.safeParse(body.value, { reportInput: true });
+    const parsed = replaceRequestSchema.safeParse(withoutNulls(body.value), { reportInput: true });
     if (!parsed.success) return fieldErrors(parsed.error.issues.flatMap(shapeIssueToFieldErrors));
 
     const store = eventStore();

@@ -516,7 +516,8 @@ describe('validateOrderRequest: each rule rejects with its code and field', () =
     // --- wrong JSON types
     row('symbol a number', { ...market, symbol: 5 }, ['invalid_type', 'symbol']),
     row('qty a boolean', { ...market, qty: true }, ['invalid_type', 'qty']),
-    row('qty null', { ...market, qty: null }, ['invalid_type', 'qty']),
+    // A null reads as absent (withoutNulls, as Alpaca's server): a required field then is required.
+    row('qty null', { ...market, qty: null }, ['required', 'qty']),
     row('limit_price an array', { ...limit, limit_price: ['100'] }, ['invalid_type', 'limit_price']),
     row('extended_hours a string', { ...limit, extended_hours: 'true' }, ['invalid_type', 'extended_hours']),
     row('client_order_id a number', { ...market, client_order_id: 42 }, ['invalid_type', 'client_order_id']),
@@ -525,7 +526,7 @@ describe('validateOrderRequest: each rule rejects with its code and field', () =
       'client_order_id',
     ]),
     row('take_profit a string', { ...buyBracket, take_profit: '110' }, ['invalid_type', 'take_profit']),
-    row('stop_loss null', { ...buyBracket, stop_loss: null }, ['invalid_type', 'stop_loss']),
+    row('stop_loss null', { ...buyBracket, stop_loss: null }, ['required', 'stop_loss']),
     row('take_profit.limit_price a boolean', { ...buyBracket, take_profit: { limit_price: true } }, [
       'invalid_type',
       'take_profit.limit_price',

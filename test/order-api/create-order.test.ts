@@ -58,6 +58,19 @@ describe('POST /v2/orders', () => {
       status: 400,
       field: 'symbol: is given more than once',
     },
+    {
+      case: 'a null symbol (absent)',
+      body: { ...LIMIT_BUY, symbol: null },
+      status: 422,
+      field: 'symbol',
+    },
+    {
+      case: 'a __proto__ field (an unknown field, never a prototype)',
+      rawBody:
+        '{"symbol":"AAPL","qty":"1","side":"buy","type":"market","time_in_force":"day","__proto__":{"x":1}}',
+      status: 422,
+      field: '__proto__',
+    },
     { case: 'a JSON array', body: [LIMIT_BUY], status: 422, field: 'body' },
     { case: 'a JSON string', body: 'buy AAPL', status: 422, field: 'body' },
     { case: 'JSON null', rawBody: 'null', status: 422, field: 'body' },
@@ -98,6 +111,32 @@ describe('POST /v2/orders', () => {
     expect(body.message).toContain(field);
     if (status === 422) expect(body.errors.map((e: { field: string }) => e.field)).toContain(field);
     expect(fake.writes()).toHaveLength(0);
+  });
+
+  // A probe's bot sent Alpaca's optional fields as JSON nulls and got 422s; Alpaca's server reads
+  // a null as the field absent (alpaca-py leaves them out), so does the OMS.
+  test('optional fields sent as null read as absent: the order is placed as without them', async () => {
+    const res = await post({
+      body: {
+        ...LIMIT_BUY,
+        stop_price: null,
+        notional: null,
+        trail_price: null,
+        order_class: null,
+        take_profit: null,
+        stop_loss: null,
+        client_order_id: null,
+        advanced_instructions: null,
+        extended_hours: null,
+      },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(parse(res.body)).toMatchObject({
+      symbol: 'AAPL',
+      qty: '10',
+      limit_price: '100',
+      order_class: 'simple',
+    });
   });
 
   test('an algorithmic order is placed as a parent of its own group (no venue order: its schedule runs)', async () => {

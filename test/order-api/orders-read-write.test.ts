@@ -500,6 +500,14 @@ describe('PATCH /v2/orders/{order_id}', () => {
       text: 'limit_price',
     },
     { case: 'nothing to change', body: {}, status: 422, code: 42210000, text: 'nothing to change' },
+    // A null reads as absent (as POST's): nothing to change either, not a type error.
+    {
+      case: 'only nulls',
+      body: { qty: null, limit_price: null },
+      status: 422,
+      code: 42210000,
+      text: 'nothing to change',
+    },
   ])('$case -> $status $code', async ({ body, status, code, text }) => {
     seedOrder(fake, 'o-1', { commands: accepted });
     const res = await patch(body);
