@@ -241,29 +241,6 @@ async function closeAll(book: AccountBook, principal: Principal, requestId: stri
   }
   const out = [];
   for (const symbol of Object.keys(book.ledger.positions).sort()) {
-    if (cancelOrders === 'true') {
-      // A close placed a moment ago is not among the read model's open orders yet, but its closing
-      // claim (read consistently) names it: canceled too, or it would hold the position (a probe's
-      // close of 50% then close-all with cancel_orders answered 403 and left half the position).
-      const claims = await readClosingClaims(
-        dynamo,
-        requiredEnv(ENV.idempotencyTable),
-        principal.accountId,
-        symbol,
-      );
-      for (const claim of claims.claims) {
-        if (canceled.includes(claim.orderId)) continue;
-        const outcome = await requestCancelOfLiveOrder(
-          eventStore(),
-          claim.orderId,
-          principal,
-          requestId,
-          CLOSE_REPLACE_WAIT_MS,
-        );
-        // Closed already: its view says what it holds (nothing more than the ledger has).
-        if (outcome.kind === 'cancel_requested') canceled.push(claim.orderId, outcome.orderId);
-      }
-    }
     const r = await closeOne(principal, `${requestId}:${symbol}`, symbol, {}, canceled);
     out.push({ symbol, status: r.statusCode ?? 200, body: JSON.parse(r.body ?? 'null') as unknown });
   }
