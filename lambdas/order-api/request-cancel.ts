@@ -3,6 +3,7 @@
  * close ask it: a module of its own (no handler, no bus client), so a function that cancels one
  * order does not carry cancel-all's fan-out.
  */
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import { type OrderState, type Refusal, type RefusalCode, toAlpacaOrder } from '../core/index.js';
 import { type EventStore, runCommand } from '../event-store/event-store.js';
 import { cancelRestOfExitGroup } from '../orders/contingent-groups.js';
@@ -111,7 +112,7 @@ export async function requestCancelOfLiveOrder(
     const outcome = await cancelAlongReplaces(store, orderId, principal, requestId);
     const wait = waits[attempt];
     if (outcome.kind !== 'replace_outstanding' || wait === undefined) return outcome;
-    await new Promise<void>((resolve) => setTimeout(resolve, wait));
+    await sleepFor(wait);
   }
 }
 
