@@ -10,7 +10,7 @@
  * The watchdog runs in its own session, so a terminal's Ctrl-C reaches only this process, which
  * then shuts down in order (stopping the helper last) instead of the helper dying under it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /**
@@ -39,6 +39,8 @@ export interface WatchedProcessOptions {
   readonly graceSeconds?: number;
   /** How many characters of the command's output to keep for error messages (default 64 KiB). */
   readonly outputLimit?: number;
+  /** How the watchdog shell is started (tests pass a stand-in to order its events); `spawn` by default. */
+  readonly spawnShell?: (shell: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
 }
 
 export interface ProcessExit {
@@ -104,7 +106,7 @@ export function spawnWatched(
 ): Promise<WatchedProcess> {
   const grace = options.graceSeconds ?? 3;
   const limit = options.outputLimit ?? 64 * 1024;
-  const watchdog: ChildProcess = spawn(
+  const watchdog: ChildProcess = (options.spawnShell ?? spawn)(
     '/bin/sh',
     ['-c', WATCHDOG, 'oms-watchdog', String(grace), command, ...args],
     {
@@ -172,7 +174,13 @@ export function spawnWatched(
     watchdog.stdout?.setEncoding('utf8');
     watchdog.stdout?.on('data', onData);
     watchdog.once('error', reject);
-    exited.then(({ code, signal }) => {
+    // Only once stdout is closed: Node may emit 'exit' before the pid line still in the pipe is read
+    // (a quickly failing command, a busy machine), which is not a failure to start.
+    const stdoutClosed = new Promise<void>((done) => {
+      if (watchdog.stdout === null) done();
+      else watchdog.stdout.once('close', () => done());
+    });
+    Promise.all([exited, stdoutClosed]).then(([{ code, signal }]) => {
       if (!stdout.includes('\n')) {
         reject(new Error(`${command} did not start (exit ${code ?? signal}): ${output.trim()}`));
       }

@@ -2,11 +2,13 @@
  * The real DynamoDB Local: start/stop, table creation from TableSpecs, persistence with a data
  * directory, and no orphan process when the owning Node process dies (the watchdog).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
 import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
@@ -167,6 +169,43 @@ describe('process watchdog', () => {
   it('a command that cannot start rejects with exit 127', async () => {
     const proc = await spawnWatched('/nonexistent/binary', []);
     expect((await proc.exited).code).toBe(127);
+  });
+
+  it("reads the pid line even when the watchdog's exit is reported before it (a quickly failing command)", async () => {
+    // Node may emit 'exit' while the pid line is still unread in the pipe (the fresh-clone CI saw a
+    // missing Java reported as "did not start"): a stand-in shell emits them in that order.
+    const shell = Object.assign(new EventEmitter(), {
+      pid: 4242,
+      stdin: new PassThrough(),
+      stdout: new PassThrough(),
+      stderr: new PassThrough(),
+      unref: () => {},
+    });
+    const started = spawnWatched('/nonexistent/binary', [], {
+      spawnShell: () => shell as unknown as ChildProcess,
+    });
+    shell.emit('exit', 127, null);
+    await new Promise((done) => setImmediate(done));
+    shell.stdout.end('4343\n');
+    shell.stderr.end();
+    const proc = await started;
+    expect(proc.pid).toBe(4343);
+    expect((await proc.exited).code).toBe(127);
+  });
+
+  it('a watchdog that exits without a pid line rejects as not started', async () => {
+    const shell = Object.assign(new EventEmitter(), {
+      pid: 4242,
+      stdin: new PassThrough(),
+      stdout: new PassThrough(),
+      stderr: new PassThrough(),
+      unref: () => {},
+    });
+    const started = spawnWatched('/bin/true', [], { spawnShell: () => shell as unknown as ChildProcess });
+    shell.stderr.write('sh: cannot fork\n');
+    shell.emit('exit', 2, null);
+    shell.stdout.end();
+    await expect(started).rejects.toThrow('/bin/true did not start (exit 2): sh: cannot fork');
   });
 
   it('kills the command when the owning process is SIGKILLed', async () => {
