@@ -120,6 +120,9 @@ export const eventDataSchemas = {
       }),
     ),
     exposureClaim: z.optional(z.strictObject({ id, cents: z.number().check(z.int(), z.nonnegative()) })),
+    buyingPowerClaim: z.optional(
+      z.strictObject({ id, cents: z.number().check(z.int(), z.nonnegative()), qty: z.nullable(decimalText) }),
+    ),
     acceptedAgainst: z.optional(
       z.strictObject({
         limits: z.strictObject({

@@ -6,6 +6,7 @@
 
 import type { ExposureClaim } from './aggregate-limits.js';
 import type { BreakRepairKind, BreakType } from './break-types.js';
+import type { BuyingPowerClaim } from './buying-power-claims.js';
 import type { OrderSpec, TimeInForce } from './order-request.js';
 import type { RiskSnapshot } from './risk.js';
 import type { RoutingDecisionRecord } from './routing/router.js';
@@ -74,6 +75,12 @@ export type OrderSubmitted = EventBase<
      * order settles. A replacement carries its original's.
      */
     readonly exposureClaim?: ExposureClaim;
+    /**
+     * What the order reserves of its account's buying power (core buying-power-claims.ts): made in
+     * the placing transaction, given back by its executions and at its settlement. A replacement
+     * carries its original's.
+     */
+    readonly buyingPowerClaim?: BuyingPowerClaim;
   }
 >;
 /**

@@ -13,6 +13,7 @@
 import type { ExposureClaim } from './aggregate-limits.js';
 import type { ChildOutcome } from './algos/plugin.js';
 import type { BreakRepairKind, BreakType } from './break-types.js';
+import type { BuyingPowerClaim } from './buying-power-claims.js';
 import {
   divideHalfEven,
   formatNanos,
@@ -196,6 +197,8 @@ export interface OrderState {
   readonly slippageThresholds: AppliedSlippageThresholds | null;
   /** The firm open-exposure claim it holds (core aggregate-limits.ts); null: none. */
   readonly exposureClaim: ExposureClaim | null;
+  /** What it reserves of its account's buying power (core buying-power-claims.ts); null: nothing. */
+  readonly buyingPowerClaim: BuyingPowerClaim | null;
   /** `stage|error` of every exception recorded: a retried record does not record it twice. */
   readonly recordedExceptions: ReadonlySet<string>;
   /**
@@ -324,6 +327,8 @@ export type OrderCommand =
       readonly routedTo?: string;
       /** The firm open-exposure claim made in the placing transaction (core aggregate-limits.ts). */
       readonly exposureClaim?: ExposureClaim;
+      /** Its reservation of the account's buying power, made in the same transaction. */
+      readonly buyingPowerClaim?: BuyingPowerClaim;
     }
   /** The venue (or the OMS, for a stop it holds) reports a trailing stop's new high-water mark. */
   | { readonly type: 'moveTrail'; readonly hwm: string }
@@ -574,6 +579,7 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
           command.acceptedAgainst,
           command.routedTo,
           command.exposureClaim,
+          command.buyingPowerClaim,
         ),
       ],
     };
@@ -1147,6 +1153,7 @@ function submittedEvent(
   acceptedAgainst?: RiskSnapshot,
   routedTo?: string,
   exposureClaim?: ExposureClaim,
+  buyingPowerClaim?: BuyingPowerClaim,
 ): OrderSubmitted {
   return {
     type: 'OrderSubmitted',
@@ -1164,6 +1171,7 @@ function submittedEvent(
       ...(acceptedAgainst === undefined ? {} : { acceptedAgainst }),
       ...(routedTo === undefined ? {} : { routedTo }),
       ...(exposureClaim === undefined ? {} : { exposureClaim }),
+      ...(buyingPowerClaim === undefined ? {} : { buyingPowerClaim }),
     },
   };
 }
@@ -1204,6 +1212,8 @@ export function openReplacement(
     replaced.venue ?? undefined,
     // And holds its order's firm open-exposure claim, given back when it settles.
     replaced.exposureClaim ?? undefined,
+    // And its reservation of the account's buying power (its executions go on giving it back).
+    replaced.buyingPowerClaim ?? undefined,
   );
   const follows = <T extends OrderEvent['type']>(type: T, data: EventOf<T>['data']) =>
     ({ type, orderId: id, seq: opening.length + 1, occurredAt: at, data }) as OrderEvent;
@@ -1499,6 +1509,7 @@ function openState(e: OrderSubmitted): OrderState {
     decisionPrice: e.data.acceptedAgainst?.decisionPrice ?? null,
     slippageThresholds: e.data.acceptedAgainst?.slippageThresholds ?? null,
     exposureClaim: e.data.exposureClaim ?? null,
+    buyingPowerClaim: e.data.buyingPowerClaim ?? null,
     algo:
       e.data.contingency?.role === 'algo_parent'
         ? { decidedSlices: new Set(), children: new Map(), volumeMark: null, done: false }

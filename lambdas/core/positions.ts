@@ -37,6 +37,12 @@ export interface LedgerExecution {
   readonly orderStatus: 'filled' | 'partially_filled';
   /** New York date of the execution's session day (`YYYY-MM-DD`): intraday P&L is per session. */
   readonly sessionDate: string;
+  /**
+   * The cents of its order's buying power claim this execution gives back (core
+   * buying-power-claims.ts `executionRelease`), in the same transaction as its cost; absent or 0:
+   * none.
+   */
+  readonly buyingPowerRelease?: number;
 }
 
 /** One position as the ledger keeps it (decimals as canonical text; cost at scale 18). */

@@ -31,6 +31,7 @@ import {
   SCHEMA_VERSION,
   type StoredPositionEvent,
 } from '../event-store/event-store.js';
+import { executionReleaseItem } from './buying-power-reservations.js';
 
 export const LEDGER_PK_PREFIX = 'positions#';
 /** How long an execution's applied marker is kept (seconds). */
@@ -134,6 +135,17 @@ export class AccountLedger {
                   ConditionExpression: 'attribute_not_exists(orderId)',
                 },
               },
+              // The execution's share of its order's buying power claim, given back with its cost.
+              ...((execution.buyingPowerRelease ?? 0) > 0
+                ? [
+                    executionReleaseItem(
+                      this.tables.accounts,
+                      accountId,
+                      execution.buyingPowerRelease as number,
+                      after.seq,
+                    ),
+                  ]
+                : []),
               {
                 Put: {
                   TableName: this.tables.accounts,

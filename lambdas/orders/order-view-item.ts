@@ -9,6 +9,7 @@
 import { gunzipSync } from 'node:zlib';
 import {
   type AlpacaOrder,
+  type BuyingPowerClaim,
   hasRequestInFlight,
   type OrderState,
   openClosedOf,
@@ -81,7 +82,10 @@ export interface OrderViewItem {
       AlpacaOrder,
       'type' | 'qty' | 'notional' | 'limit_price' | 'filled_qty' | 'filled_avg_price' | 'time_in_force'
     >
-  >;
+  > & {
+    /** Its buying power claim (core buying-power-claims.ts): risk counts it in the account's total. */
+    readonly buying_power_claim?: BuyingPowerClaim;
+  };
   /**
    * Present only while the order is pending_new (`pending_new#<shard>`): the sparse key of GSI
    * `byPendingNew`. The projector writes whole items, so a later status removes it.
@@ -135,16 +139,19 @@ export function orderViewItem(state: OrderState): OrderViewItem {
     accountSymbol: `${state.accountId}#${symbol}`,
     version: state.seq,
     order: storedAlpacaOrder(order),
-    exposure: storedAlpacaOrder({
-      type: order.type,
-      qty: order.qty,
-      notional: order.notional,
-      limit_price: order.limit_price,
-      filled_qty: order.filled_qty,
-      filled_avg_price: order.filled_avg_price,
-      // Wash-trade prevention: an auction order meets only orders of its own auction (issue 16).
-      time_in_force: order.time_in_force,
-    } as AlpacaOrder) as OrderViewItem['exposure'],
+    exposure: {
+      ...(storedAlpacaOrder({
+        type: order.type,
+        qty: order.qty,
+        notional: order.notional,
+        limit_price: order.limit_price,
+        filled_qty: order.filled_qty,
+        filled_avg_price: order.filled_avg_price,
+        // Wash-trade prevention: an auction order meets only orders of its own auction (issue 16).
+        time_in_force: order.time_in_force,
+      } as AlpacaOrder) as OrderViewItem['exposure']),
+      ...(state.buyingPowerClaim === null ? {} : { buying_power_claim: state.buyingPowerClaim }),
+    },
     // By phase, not by the status shown: a cancel asked while pending_new shows pending_cancel, and
     // the order stays where the stalled-workflow sweeper finds it until the venue acknowledges it.
     ...(status === 'pending_new' || (state.phase === 'pending_new' && state.cancelRequest === 'requested')

@@ -23,6 +23,8 @@ import { orderRequestSenderRefusal, type SenderRefusal, strategyIdOf } from '../
 import {
   type AlpacaOrder,
   auctionEntryError,
+  buyingPowerCeilingCents,
+  buyingPowerClaimOf,
   contingentMembersOf,
   dailyNotionalClaim,
   dailyNotionalRefusal,
@@ -41,6 +43,7 @@ import {
   orderNotionalOf,
   type PolicyScope,
   replay,
+  reservedBuyingPowerRefusal,
   specToRequest,
   takeDecisionPrice,
   toAlpacaOrder,
@@ -58,6 +61,7 @@ import { EventStore, type TransactItem } from '../event-store/event-store.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
+import { openBuysCents, reserveItem } from './buying-power-reservations.js';
 import { coidClaimId, duplicateClaimId, idemClaimId, rateWindowId } from './claims.js';
 import { alpacaOrderWithLegs } from './contingent-groups.js';
 import { firmExposureCents, firmExposureClaimItems } from './firm-exposure.js';
@@ -217,7 +221,8 @@ export async function placeOrder(
   );
   if (auctionError !== null) return { kind: 'invalid', errors: [auctionError] };
 
-  const { limits, context } = risk ?? (await loadRisk());
+  const inputs = risk ?? (await loadRisk());
+  const { limits, context } = inputs;
   const refusals: RiskRefusal[] = checkPreTradeRisk(spec, limits, context);
   // SEC 15c3-5(c)(1)(i) daily notional (core aggregate-limits.ts): an order over the whole limit is
   // refused now; otherwise its day total is claimed in the placing transaction below.
@@ -263,9 +268,50 @@ export async function placeOrder(
   const locateClaim = locateClaimOf(spec, context);
   const locateDay = newYorkDate(now);
 
+  // The buying power a buy order reserves, race-free (core buying-power-claims.ts): its claim rides
+  // the placing transaction, conditional on the account's total before it leaving room for it.
+  const claimFor = (orderId: string) =>
+    inputs.openBuys === undefined
+      ? null
+      : buyingPowerClaimOf({
+          orderId,
+          side: spec.side,
+          qty: spec.qty ?? null,
+          notional: orderNotionalOf(spec, context.referencePrice),
+          buyingPower: context.buyingPower,
+          algorithmic: algorithmFor(spec) !== null,
+        });
+  const ceiling =
+    inputs.openBuys === undefined || context.buyingPower === null
+      ? null
+      : (addCents: number) =>
+          buyingPowerCeilingCents(
+            context.buyingPower as string,
+            (inputs.openBuys as { unclaimed: string }).unclaimed,
+            addCents,
+          );
+  const reservedRefusal = async (orderCents: number): Promise<PlaceOrderResult> =>
+    (await seenBefore()) ?? {
+      kind: 'risk_refused',
+      refusals: [
+        reservedBuyingPowerRefusal({
+          buyingPower: context.buyingPower as string,
+          orderCents,
+          reservedCents: await openBuysCents(deps.doc, accountsTableOf(deps), accountId),
+          unclaimed: inputs.openBuys?.unclaimed ?? '0',
+        }),
+      ],
+    };
+
   for (let attempt = 1; ; attempt++) {
     const orderId = deps.newOrderId();
     const exposureClaim = exposure.kind === 'claim' ? { id: orderId, cents: exposure.addCents } : null;
+    const buyingPowerClaim = claimFor(orderId);
+    const buyingPowerCeiling =
+      buyingPowerClaim === null || ceiling === null ? null : ceiling(buyingPowerClaim.cents);
+    if (buyingPowerClaim !== null && buyingPowerCeiling !== null && buyingPowerCeiling < 0) {
+      return reservedRefusal(buyingPowerClaim.cents);
+    }
     const memberIds = [orderId, ...Array.from({ length: memberCountOf(spec) - 1 }, () => deps.newOrderId())];
     const members = membersOf(spec, memberIds).map((m) => {
       const submit = {
@@ -291,6 +337,8 @@ export async function placeOrder(
         },
         // The request's first order holds the firm's open-exposure claim for the whole request.
         ...(exposureClaim !== null && m.orderId === orderId ? { exposureClaim } : {}),
+        // The request's first order (a bracket's entry) holds its buying power claim.
+        ...(buyingPowerClaim !== null && m.orderId === orderId ? { buyingPowerClaim } : {}),
       } as const;
       const decision = decide(
         undefined,
@@ -417,18 +465,15 @@ export async function placeOrder(
     const locateIndex = add(
       locateClaim === null
         ? []
-        : [
-            locateClaimItem(
-              deps.accountsTable ?? requiredEnv(ENV.accountsTable),
-              accountId,
-              spec.symbol,
-              locateDay,
-              locateClaim,
-            ),
-          ],
+        : [locateClaimItem(accountsTableOf(deps), accountId, spec.symbol, locateDay, locateClaim)],
     );
     const duplicateIndex = add(duplicate === null ? [] : [duplicate]);
     const closingIndex = add(input.closingClaims === undefined ? [] : [input.closingClaims(orderId)]);
+    const reserveIndex = add(
+      buyingPowerClaim === null || buyingPowerCeiling === null
+        ? []
+        : [reserveItem(accountsTableOf(deps), accountId, buyingPowerClaim.cents, buyingPowerCeiling)],
+    );
     try {
       await deps.doc.send(new TransactWriteCommand({ TransactItems: items }));
       const [root, ...legs] = members.map((events) => replay(events) as OrderState);
@@ -477,6 +522,14 @@ export async function placeOrder(
       }
       if (closingIndex >= 0 && reasons[closingIndex] === 'ConditionalCheckFailed') {
         return { kind: 'closing_claims_changed' };
+      }
+      if (
+        reserveIndex >= 0 &&
+        reasons[reserveIndex] === 'ConditionalCheckFailed' &&
+        buyingPowerClaim !== null
+      ) {
+        // Concurrent buys of the account reserved the buying power risk read: nothing was written.
+        return reservedRefusal(buyingPowerClaim.cents);
       }
       // A day total would go over its limit: refused, citing the policy and what the day holds.
       const claimed = daily.filter((d) => d.claim.kind === 'claim' || d.claim.kind === 'count');
@@ -682,4 +735,8 @@ function locateTakenRefusal(symbol: string, qty: bigint): RiskRefusal {
     limit: 'located shares',
     message: `locate_required: the ${formatNanos(qty)} located ${symbol.toUpperCase()} shares this short sale needs were taken by another order (17 CFR 242.203(b)(1)): request a locate (POST /v1/locates)`,
   };
+}
+
+function accountsTableOf(deps: OrdersServiceDeps): string {
+  return deps.accountsTable ?? requiredEnv(ENV.accountsTable);
 }

@@ -18,7 +18,12 @@
  * which concurrent twins cannot both pass; it replaced a query of the account's recent orders
  * (issue 12).
  */
-import { BatchGetCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  type DynamoDBDocumentClient,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import type { StrategyEntitlement } from '../core/bus-trust.js';
 import {
@@ -27,6 +32,7 @@ import {
   type AppliedSlippageThresholds,
   type AssetFacts,
   assetFactsOf,
+  centsAsDollars,
   configurationsOf,
   configuredSettings,
   DEFAULT_RISK_LIMITS,
@@ -56,6 +62,7 @@ import {
   type RiskSnapshot,
   ROUTING_POLICY_NAMES,
   referencePriceOf,
+  releasedByExecutions,
   type ShortSaleRestriction,
   tapeMarkOf,
   thresholdsFor,
@@ -70,6 +77,7 @@ import { ENV, optionalEnv, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { type MarketData, marketData } from '../platform/market-data.js';
 import { ledgerOf, ledgerPk } from './account-ledger.js';
+import { openBuysOf, openBuysPk } from './buying-power-reservations.js';
 import { locateBookOf, locateBookPk } from './locate-book.js';
 import { ORDERS_INDEX } from './order-view-indexes.js';
 import { entitlementOf, strategyPk } from './strategies.js';
@@ -86,6 +94,17 @@ export interface RiskInputs {
   readonly context: RiskContext;
   /** With `strategyId`: that strategy's entitlement (null: none), read with the account (issue 16). */
   readonly entitlement?: StrategyEntitlement | null;
+  /**
+   * The account's buying power reservations as read with its ledger (absent: the re-check, which
+   * reads no account): the placing transaction's condition is made of them (core
+   * buying-power-claims.ts `buyingPowerCeilingCents`).
+   */
+  readonly openBuys?: {
+    /** What the account's open buy orders that claimed reserve (`open-buys#<accountId>`). */
+    readonly reservedCents: number;
+    /** What its open buy orders without a claim reserve, from the read model (`exposureOf`). */
+    readonly unclaimed: string;
+  };
 }
 
 export interface LoadRiskOptions {
@@ -270,6 +289,10 @@ const viewSchema = z.object({
   filled_qty: z.optional(z.nullable(z.string())),
   filled_avg_price: z.optional(z.nullable(z.string())),
   time_in_force: z.optional(z.string()),
+  // The order's buying power claim (core buying-power-claims.ts): counted in the account's total.
+  buying_power_claim: z.optional(
+    z.object({ id: z.string(), cents: z.number(), qty: z.nullable(z.string()) }),
+  ),
 });
 /** The Alpaca order, with the read model's group keys an algorithmic child is known by. */
 export type View = z.infer<typeof viewSchema> & {
@@ -294,27 +317,28 @@ export async function loadRiskInputs(
   const market = options.market ?? marketData();
   const snapshot = options.snapshot;
   const accounts = requiredEnv(ENV.accountsTable);
+  const readAccountItems = () =>
+    doc.send(
+      new BatchGetCommand({
+        RequestItems: {
+          // The firm's controls ride along (the kill switch): no request of their own. Strongly
+          // consistent, so an operator's HALT is in force on the very next order.
+          [accounts]: {
+            Keys: [
+              { pk: `account#${accountId}` },
+              { pk: ledgerPk(accountId) },
+              { pk: openBuysPk(accountId) },
+              { pk: FIRM_CONTROLS_PK },
+              { pk: locateBookPk(accountId) },
+              ...(options.strategyId === undefined ? [] : [{ pk: strategyPk(options.strategyId) }]),
+            ],
+            ConsistentRead: true,
+          },
+        },
+      }),
+    );
   const [account, reference, open] = await Promise.all([
-    snapshot === undefined
-      ? doc.send(
-          new BatchGetCommand({
-            RequestItems: {
-              // The firm's controls ride along (the kill switch): no request of their own. Strongly
-              // consistent, so an operator's HALT is in force on the very next order.
-              [accounts]: {
-                Keys: [
-                  { pk: `account#${accountId}` },
-                  { pk: ledgerPk(accountId) },
-                  { pk: FIRM_CONTROLS_PK },
-                  { pk: locateBookPk(accountId) },
-                  ...(options.strategyId === undefined ? [] : [{ pk: strategyPk(options.strategyId) }]),
-                ],
-                ConsistentRead: true,
-              },
-            },
-          }),
-        )
-      : null,
+    snapshot === undefined ? ledgerConsistentRead(readAccountItems, accounts, accountId) : null,
     referenceOf(market, order.symbol, snapshot, now),
     queryViews(doc, {
       IndexName: ORDERS_INDEX.byAccountOpen,
@@ -326,6 +350,7 @@ export async function loadRiskInputs(
   const items = account?.Responses?.[accounts] ?? [];
   const record = items.find((i) => i.pk === `account#${accountId}`);
   const ledger = ledgerOf(items.find((i) => i.pk === ledgerPk(accountId)));
+  const openBuys = openBuysOf(items.find((i) => i.pk === openBuysPk(accountId)));
   const locates = locateBookOf(items.find((i) => i.pk === locateBookPk(accountId)));
   const firmItem = items.find((i) => i.pk === FIRM_CONTROLS_PK);
   const firm = firmTradingStateOf(firmItem);
@@ -351,7 +376,26 @@ export async function loadRiskInputs(
   const exposed = (options.exposure === 'all' ? others(open) : others(open).filter(isEarlier)).filter(
     (v) => !options.excluding?.includes(v.id),
   );
-  const openBuyExposure = await exposureOf(market, exposed, order.symbol, referencePrice);
+  // Claimed buys are in the account's total (read with the ledger); the read model values the rest.
+  // The workflow's re-check (as of the submission) counts only unclaimed ones: the placing
+  // transaction checked the claimed ones race-free, each against every claim before it.
+  const unclaimed = await exposureOf(
+    market,
+    exposed.filter((v) => v.buying_power_claim === undefined),
+    order.symbol,
+    referencePrice,
+  );
+  const selfView = options.self === undefined ? undefined : open.find((v) => v.id === options.self?.orderId);
+  // A replace counts its own order's claim out: its new terms are checked in its place.
+  const ownCents =
+    selfView?.buying_power_claim === undefined
+      ? 0
+      : selfView.buying_power_claim.cents -
+        releasedByExecutions(selfView.buying_power_claim, dec(selfView.filled_qty) ?? 0n);
+  const countsReservations =
+    snapshot === undefined && (options.self === undefined || options.exposure === 'all');
+  const reservedCents = countsReservations ? Math.max(0, openBuys.cents - ownCents) : 0;
+  const openBuyExposure = formatNanos((dec(unclaimed) ?? 0n) + (dec(centsAsDollars(reservedCents)) ?? 0n));
   // The account's open exposure, both sides (its policy's `open_exposure`): valued only when the
   // policy sets that limit (a sell at market of another symbol needs that symbol's quote).
   const openNotional =
@@ -368,6 +412,7 @@ export async function loadRiskInputs(
 
   return {
     limits,
+    ...(countsReservations ? { openBuys: { reservedCents, unclaimed } } : {}),
     ...(options.strategyId === undefined
       ? {}
       : {
@@ -427,6 +472,34 @@ export async function loadRiskInputs(
       opposingOrders: await stillOpen(doc, opposingOf(exposed, symbol, order.side)),
     },
   };
+}
+
+/** How many times the account's items are read again when the reservations are ahead of the ledger. */
+const CONSISTENT_READ_ATTEMPTS = 5;
+
+/**
+ * The account's items, its ledger and its buying power reservations of one moment. An execution
+ * moves both in one transaction (the cash down, its claim's share given back), but a BatchGetItem
+ * is not a snapshot: a total that already gave an execution's share back while the ledger read does
+ * not show its cost yet would overstate the buying power by that share. The total records the
+ * ledger's seq of its last such change: one ahead of the ledger read is read again.
+ */
+async function ledgerConsistentRead(
+  read: () => Promise<BatchGetCommandOutput>,
+  accounts: string,
+  accountId: string,
+): Promise<BatchGetCommandOutput> {
+  for (let attempt = 1; ; attempt++) {
+    const out = await read();
+    const items = out.Responses?.[accounts] ?? [];
+    const ledger = ledgerOf(items.find((i) => i.pk === ledgerPk(accountId)));
+    const openBuys = openBuysOf(items.find((i) => i.pk === openBuysPk(accountId)));
+    if (openBuys.ledgerSeq <= ledger.seq || attempt >= CONSISTENT_READ_ATTEMPTS) {
+      if (openBuys.ledgerSeq > ledger.seq)
+        throw new Error(`account ${accountId}: ledger and reservations kept diverging`);
+      return out;
+    }
+  }
 }
 
 /**

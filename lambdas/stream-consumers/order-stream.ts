@@ -215,7 +215,8 @@ export async function orderStreamBatch(
               closed: (tca, closing, limits) => closed.push({ tca, closing, limits }),
             },
           }),
-      beforeWrite: (state, events) => keepPositions(state, events, deps.positions),
+      beforeWrite: (state, events, settledBefore) =>
+        keepPositions(state, events, deps.positions, settledBefore),
       ...(deps.tradeUpdates === undefined
         ? {}
         : { tradeUpdates: { ...deps.tradeUpdates, appended: (accountId) => appended.add(accountId) } }),
@@ -302,6 +303,10 @@ export const handler = streamHandler((event) =>
       ordersTable: requiredEnv(ENV.ordersTable),
       states: projectorStates,
       exposureClaimsTable: requiredEnv(ENV.idempotencyTable),
+      buyingPowerReservations: {
+        accounts: requiredEnv(ENV.accountsTable),
+        markers: requiredEnv(ENV.idempotencyTable),
+      },
     },
     signaller: {
       doc: dynamo,

@@ -12,7 +12,14 @@
  * fails the order's records: no view is written and the shard resumes there.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { type LedgerExecution, type LedgerState, newYorkDate, type OrderState } from '../core/index.js';
+import {
+  executionRelease,
+  type LedgerExecution,
+  type LedgerState,
+  newYorkDate,
+  type OrderState,
+  parseNanos,
+} from '../core/index.js';
 import type { StoredEvent } from '../event-store/event-store.js';
 import { errorName } from '../event-store/stream-records.js';
 import type { AccountLedger } from '../orders/account-ledger.js';
@@ -26,10 +33,23 @@ export interface PositionKeeperDeps {
   readonly known?: Map<string, LedgerState>;
 }
 
-/** The execution a fill event records, or null when the event is not an execution of its order. */
-export function executionOf(e: StoredEvent, state: OrderState): LedgerExecution | null {
+/**
+ * The execution a fill event records, or null when the event is not an execution of its order.
+ * `settledBefore`: the order had settled before it (its buying power claim's rest was given back).
+ */
+export function executionOf(
+  e: StoredEvent,
+  state: OrderState,
+  settledBefore = false,
+): LedgerExecution | null {
   if (e.type !== 'OrderFilled' && e.type !== 'OrderPartiallyFilled') return null;
   if (e.data.childOrderId !== undefined) return null;
+  const cumAfter = parseNanos(e.data.filledQty);
+  const lastQty = parseNanos(e.data.lastQty);
+  const buyingPowerRelease =
+    typeof cumAfter === 'bigint' && typeof lastQty === 'bigint'
+      ? executionRelease(state.buyingPowerClaim, cumAfter - lastQty, cumAfter, settledBefore)
+      : 0;
   return {
     orderId: e.orderId,
     execId: e.data.execId,
@@ -43,6 +63,7 @@ export function executionOf(e: StoredEvent, state: OrderState): LedgerExecution 
     leavesQty: e.data.leavesQty ?? '0',
     orderStatus: e.type === 'OrderFilled' ? 'filled' : 'partially_filled',
     sessionDate: newYorkDate(Date.parse(e.occurredAt)),
+    ...(buyingPowerRelease > 0 ? { buyingPowerRelease } : {}),
   };
 }
 
@@ -56,10 +77,11 @@ export async function keepPositions(
   state: OrderState,
   events: readonly StoredEvent[],
   deps: PositionKeeperDeps,
+  settledBefore: ReadonlySet<number> = new Set(),
 ): Promise<ReadonlyMap<string, string>> {
   const positions = new Map<string, string>();
   for (const e of events) {
-    const execution = executionOf(e, state);
+    const execution = executionOf(e, state, settledBefore.has(e.seq));
     if (execution === null) continue;
     const accountId = e.accountId;
     try {

@@ -32,6 +32,7 @@ import {
   type OrderState,
   type OrderTcaRecord,
   orderTcaOf,
+  settlementRelease,
   statusOf,
   tradeUpdateEventOf,
   tradeUpdateOf,
@@ -45,6 +46,7 @@ import {
   partialBatchResponse,
   readRecords,
 } from '../event-store/stream-records.js';
+import { releaseAtSettlement } from '../orders/buying-power-reservations.js';
 import { releaseExposureClaim } from '../orders/firm-exposure.js';
 import { orderViewItem } from '../orders/order-view-item.js';
 import { appendItems, loadHead } from '../orders/trade-update-stream.js';
@@ -65,6 +67,7 @@ export interface ProjectorDeps {
   readonly beforeWrite?: (
     state: OrderState,
     events: readonly StoredEvent[],
+    settledBefore: ReadonlySet<number>,
   ) => Promise<ReadonlyMap<string, string> | undefined>;
   /** The trade_updates log (absent: views only). */
   readonly tradeUpdates?: TradeUpdateLogDeps;
@@ -75,6 +78,12 @@ export interface ProjectorDeps {
    * settles in the batch gives its claim back (../orders/firm-exposure.ts). Absent: not given back.
    */
   readonly exposureClaimsTable?: string;
+  /**
+   * Where buying power reservations are kept (core buying-power-claims.ts): an order that settles
+   * in the batch gives the rest of its claim back (../orders/buying-power-reservations.ts). Absent:
+   * not given back.
+   */
+  readonly buyingPowerReservations?: { readonly accounts: string; readonly markers: string };
 }
 
 /**
@@ -128,6 +137,8 @@ export interface TradeUpdateLogDeps {
 interface Step {
   readonly event: StoredEvent;
   readonly state: OrderState;
+  /** The order had settled before this event (a late fill of a day order done for the day). */
+  readonly settledBefore: boolean;
 }
 
 const contiguous = (events: readonly StoredEvent[]): boolean =>
@@ -145,8 +156,9 @@ async function rebuild(
   let state = known?.state;
   const steps: Step[] = [];
   for (const e of events) {
+    const settledBefore = state !== undefined && isSettled(state);
     state = evolve(state, e);
-    steps.push({ event: e, state });
+    steps.push({ event: e, state, settledBefore });
   }
   return steps;
 }
@@ -194,18 +206,35 @@ export async function projectOrder(
     throw new Error(`event store has order ${orderId} at seq ${state?.seq ?? 0}, the stream at ${minSeq}`);
   }
   const result = await writeView(deps, steps, state, batchEvents);
+  // Most orders hold no claim, or did not settle in this batch: nothing more is looked at.
+  if (state.exposureClaim === null && state.buyingPowerClaim === null) return result;
+  if (closingEventOf(steps, batchEvents[0]?.seq ?? 0) === undefined) return result;
   const table = deps.exposureClaimsTable;
-  // Most orders hold no claim: nothing more is looked at.
-  if (table === undefined || state.exposureClaim === null) return result;
   const claim =
-    closingEventOf(steps, batchEvents[0]?.seq ?? 0) === undefined
+    table === undefined
       ? null
       : exposureClaimToRelease({
           exposureClaim: state.exposureClaim,
           settled: isSettled(state),
           status: statusOf(state),
         });
-  if (claim !== null) await releaseExposureClaim(deps.doc, table, claim);
+  if (table !== undefined && claim !== null) await releaseExposureClaim(deps.doc, table, claim);
+  // The rest of its buying power claim (its executions gave back their shares with their cost).
+  const reservations = deps.buyingPowerReservations;
+  const rest = settlementRelease({
+    buyingPowerClaim: state.buyingPowerClaim,
+    settled: isSettled(state),
+    status: statusOf(state),
+    filledQty: state.filledQty,
+  });
+  if (reservations !== undefined && rest !== null && state.buyingPowerClaim !== null) {
+    await releaseAtSettlement(
+      deps.doc,
+      reservations,
+      { accountId: state.accountId, claimId: state.buyingPowerClaim.id, cents: rest },
+      Math.floor(Date.parse(state.updatedAt) / 1000),
+    );
+  }
   return result;
 }
 
@@ -216,7 +245,9 @@ async function writeView(
   batchEvents: readonly StoredEvent[],
 ): Promise<ProjectionResult> {
   const orderId = state.orderId;
-  const positions = (await deps.beforeWrite?.(state, batchEvents)) ?? new Map<string, string>();
+  const settledBefore = new Set(steps.filter((s) => s.settledBefore).map((s) => s.event.seq));
+  const positions =
+    (await deps.beforeWrite?.(state, batchEvents, settledBefore)) ?? new Map<string, string>();
   const log = deps.tradeUpdates;
   // The view's version before the batch, as far as this writer knows: the events after it send updates.
   let viewBefore = (batchEvents[0]?.seq ?? state.seq) - 1;

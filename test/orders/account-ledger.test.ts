@@ -5,7 +5,7 @@
  * the account's sequence has no gap, the stored ledger is the fold of its events in sequence
  * order, and cash flow + cost basis - realized P&L = 0.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import {
   applyExecution,
@@ -16,6 +16,13 @@ import {
   parseSigned18,
 } from '../../lambdas/core/index.js';
 import { AccountLedger } from '../../lambdas/orders/account-ledger.js';
+import {
+  openBuysCents,
+  openBuysOf,
+  openBuysPk,
+  releaseAtSettlement,
+  reserveItem,
+} from '../../lambdas/orders/buying-power-reservations.js';
 import { dynamoDbLocalWith, table } from '../local/fixtures/dynamodb-tables.js';
 
 const local = dynamoDbLocalWith([
@@ -52,6 +59,8 @@ function execution(
     leavesQty: '0',
     orderStatus: 'partially_filled',
     sessionDate: '2026-12-03',
+    // A buy gives back a share of its order's buying power claim with its cost (one cent a share).
+    ...(side === 'buy' ? { buyingPowerRelease: Number(qty) } : {}),
   };
 }
 
@@ -118,8 +127,52 @@ test('concurrent writers, stale hints and redeliveries: each execution once, the
             .reduce((s, e) => s + (e.side === 'buy' ? 1n : -1n) * parseSigned9(e.qty), 0n);
         expect(parseSigned9(stored.positions.AAPL?.qty ?? '0')).toBe(qty('AAPL'));
         expect(parseSigned9(stored.positions.MSFT?.qty ?? '0')).toBe(qty('MSFT'));
+        // Each buy gave its share of the buying power claim back once, with its cost; the total
+        // records the ledger's seq of the last one (risk reads the two as of one moment).
+        const reservations = await doc.send(
+          new GetCommand({ TableName: 'accounts', Key: { pk: openBuysPk(accountId) }, ConsistentRead: true }),
+        );
+        const released = all.reduce((s, e) => s + (e.buyingPowerRelease ?? 0), 0);
+        const lastRelease = Math.max(0, ...events.filter((e) => e.data.side === 'buy').map((e) => e.seq));
+        expect(openBuysOf(reservations.Item)).toEqual({ cents: -released, ledgerSeq: lastRelease });
       },
     ),
     { numRuns: 25 },
   );
 }, 120_000);
+
+test('buying power reservations: concurrent claims pass only while they fit; a settlement gives the rest back once', async () => {
+  const accountId = `acc-bp-${++accounts}`;
+  // Ten concurrent placements of 2,700 against a ceiling of 10,000 less each: three fit.
+  const outcomes = await Promise.all(
+    Array.from({ length: 10 }, (_, i) =>
+      doc
+        .send(
+          new TransactWriteCommand({
+            TransactItems: [
+              reserveItem('accounts', accountId, 270_000, 1_000_000 - 270_000),
+              {
+                Put: {
+                  TableName: 'idempotency',
+                  Item: { id: `${accountId}-claim-${i}` },
+                  ConditionExpression: 'attribute_not_exists(id)',
+                },
+              },
+            ],
+          }),
+        )
+        .then(
+          () => 'placed',
+          (err: Error) => err.name,
+        ),
+    ),
+  );
+  expect(outcomes.filter((o) => o === 'placed')).toHaveLength(3);
+  expect(await openBuysCents(doc, 'accounts', accountId)).toBe(810_000);
+  // One of them is canceled: its claim comes back once, however often the record is delivered.
+  const release = { accountId, claimId: `${accountId}-o1`, cents: 270_000 };
+  const tables = { accounts: 'accounts', markers: 'idempotency' };
+  expect(await releaseAtSettlement(doc, tables, release, 1_800_000_000)).toBe('released');
+  expect(await releaseAtSettlement(doc, tables, release, 1_800_000_000)).toBe('already');
+  expect(await openBuysCents(doc, 'accounts', accountId)).toBe(540_000);
+}, 60_000);

@@ -313,3 +313,92 @@ describe('a bus orderâ€™s strategy entitlement (issue 16): read in the accountâ€
     expect(batch?.args[0].input.RequestItems?.accounts?.Keys).toContainEqual({ pk: 'strategy#momentum' });
   });
 });
+
+describe('buying power reservations (core buying-power-claims.ts): claimed buys count in the account total, read with the ledger', () => {
+  const at = (ms: number) => iso(SUBMITTED_AT + ms);
+  const placed = (id: string, filled = '0') =>
+    view({ id, symbol: 'AAPL', qty: '10', limit_price: '100', created_at: at(-1000), filled_qty: filled })
+      .order;
+  // The index projects `exposure` (with the claim) besides the keys, not the order document.
+  const indexed = (o: Record<string, unknown>, cents: number | null) => ({
+    orderId: o.id,
+    symbol: o.symbol,
+    side: o.side,
+    status: o.status,
+    createdAt: o.created_at,
+    exposure: {
+      type: o.type,
+      qty: o.qty,
+      limit_price: o.limit_price,
+      filled_qty: o.filled_qty,
+      ...(cents === null ? {} : { buying_power_claim: { id: o.id, cents, qty: o.qty } }),
+    },
+  });
+  const open = [
+    indexed(placed('ord-1'), 100_000), // in the total
+    indexed(placed('ord-2', '4'), 100_000), // in the total (6,000 cents of it left)
+    indexed(placed('ord-3'), null), // placed before claims: valued from the read model, 1,000
+  ];
+  const account = { pk: 'account#acc-1', buyingPower: '100000' };
+  const ledger = { pk: 'positions#acc-1', seq: 7, cashFlow: '0', positions: {} };
+
+  it.each<[string, Parameters<typeof loadRiskInputs>[3], string, object | undefined]>([
+    [
+      'the API check: the total plus the unclaimed',
+      {},
+      '2600',
+      { reservedCents: 160_000, unclaimed: '1000' },
+    ],
+    [
+      'a replace of ord-2: the total less what ord-2 still holds',
+      { self: { orderId: 'ord-2', createdAt: at(-1000) }, exposure: 'all' },
+      '2000',
+      { reservedCents: 100_000, unclaimed: '1000' },
+    ],
+    [
+      'the workflow re-check: the unclaimed before it only',
+      { self: { orderId: 'ord-9', createdAt: at(0) } },
+      '1000',
+      undefined,
+    ],
+  ])('%s', async (_name, options, exposure, openBuys) => {
+    accountHolds(account, open);
+    marketHolds(ddb, () => ({ last: '100' }), undefined, [
+      account,
+      ledger,
+      { pk: 'open-buys#acc-1', cents: 160_000, ledgerSeq: 7 },
+    ]);
+    const inputs = await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT, options);
+    expect(inputs.context.openBuyExposure).toBe(exposure);
+    expect(inputs.openBuys).toEqual(openBuys);
+  });
+
+  it('a total ahead of the ledger read (an execution committed between the two items) is read again', async () => {
+    accountHolds(account, []);
+    const reads = [
+      // The execution gave its share back (ledgerSeq 8) but the ledger read is from before it (7).
+      [account, ledger, { pk: 'open-buys#acc-1', cents: 50_000, ledgerSeq: 8 }],
+      [
+        account,
+        { ...ledger, seq: 8, cashFlow: '-1000' },
+        { pk: 'open-buys#acc-1', cents: 50_000, ledgerSeq: 8 },
+      ],
+    ];
+    let n = 0;
+    ddb.on(BatchGetCommand).callsFake((input) => {
+      const keys = (input.RequestItems?.accounts as { Keys: { pk: string }[] } | undefined)?.Keys;
+      // The market's BatchGetItem (quote and asset): none here.
+      if (keys === undefined) return { Responses: {}, UnprocessedKeys: {} };
+      const items = reads[Math.min(n++, 1)] as Record<string, unknown>[];
+      return {
+        Responses: { accounts: items.filter((i) => keys.some((k) => k.pk === i.pk)) },
+        UnprocessedKeys: {},
+      };
+    });
+    const inputs = await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT);
+    expect(n).toBe(2);
+    // Cash 100,000 less the execution's 1,000: the second read, of one moment.
+    expect(inputs.context.buyingPower).toBe('99000');
+    expect(inputs.openBuys?.reservedCents).toBe(50_000);
+  });
+});

@@ -51,3 +51,30 @@ test('an algorithmic parent mirroring its child fill, and any other event, are n
   for (const e of events.filter((x) => x.type !== 'OrderFilled' && x.type !== 'OrderPartiallyFilled'))
     expect(executionOf(stored(e), state)).toBeNull();
 });
+
+test('a buy holding a buying power claim gives back its share with each execution, none after it settled', () => {
+  const book = new OrderBook();
+  const events: OrderEvent[] = [];
+  const take = (d: ReturnType<OrderBook['run']>) => {
+    if (d.ok) events.push(...d.events);
+  };
+  take(
+    book.run('o-1', {
+      type: 'submit',
+      orderId: 'o-1',
+      accountId: 'acct-1',
+      order: limitOrder({ qty: '3', side: 'buy' }),
+      buyingPowerClaim: { id: 'o-1', cents: 10_001, qty: '3' },
+    } as never),
+  );
+  take(book.run('o-1', { type: 'accept', venueOrderId: 'v-1' } as never));
+  take(book.run('o-1', { type: 'fill', execId: 'x-1', lastQty: '2', lastPx: '100' } as never));
+  take(book.run('o-1', { type: 'fill', execId: 'x-2', lastQty: '1', lastPx: '101' } as never));
+  const state = book.state('o-1');
+  const [first, last] = events.filter((e) => e.type === 'OrderPartiallyFilled' || e.type === 'OrderFilled');
+  // 2 of 3 shares: 6,667 cents (rounded down); the last share takes the rest, 3,334: 10,001 in all.
+  expect(executionOf(stored(first as OrderEvent), state)?.buyingPowerRelease).toBe(6_667);
+  expect(executionOf(stored(last as OrderEvent), state)?.buyingPowerRelease).toBe(3_334);
+  // After the order settled (a day order done for the day), its rest was given back: nothing more.
+  expect(executionOf(stored(last as OrderEvent), state, true)?.buyingPowerRelease).toBeUndefined();
+});

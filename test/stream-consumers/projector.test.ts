@@ -433,3 +433,74 @@ describe('the firm open-exposure claim given back when the order settles (issue 
     expect(r.batchItemFailures).toHaveLength(1);
   });
 });
+
+describe('the rest of a buying power claim given back when the order settles (core buying-power-claims.ts)', () => {
+  // 10 shares reserve 10,000 cents; each execution gives its share back in the ledger's transaction.
+  const claim = { id: 'o1', cents: 10_000, qty: '10' };
+  /** The reservations: the settled marker is the token; a second release finds it there. */
+  function reservations() {
+    const state = { settled: false, released: 0, requests: 0 };
+    ddb.on(TransactWriteCommand).callsFake((input: TransactWriteCommandInput) => {
+      const [marker, total] = input.TransactItems ?? [];
+      expect(marker?.Put?.Item?.id).toBe('open-buys#settled#o1');
+      expect(total?.Update?.Key).toEqual({ pk: 'open-buys#acct-7' });
+      state.requests++;
+      if (state.settled)
+        throw Object.assign(new Error('cancelled'), {
+          name: 'TransactionCanceledException',
+          CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+        });
+      state.settled = true;
+      state.released -= total?.Update?.ExpressionAttributeValues?.[':release'] as number;
+      return {};
+    });
+    return state;
+  }
+  const withReservations: ProjectorDeps = {
+    ...deps,
+    buyingPowerReservations: { accounts: 'accounts', markers: 'idempotency' },
+  };
+
+  // biome-ignore format: a table
+  test.each([
+    ['canceled unfilled: the whole claim',                dayOrder, [{ type: 'accept' }, { type: 'confirmCancel' }], 10_000],
+    ['rejected: the whole claim',                         dayOrder, [{ type: 'reject', reason: 'halted' }], 10_000],
+    ['canceled after 4 of 10 filled: the 6,000 left',     dayOrder, [{ type: 'accept' }, fill('e1', '4'), { type: 'confirmCancel' }], 6_000],
+    ['a day order done for the day after 4 filled: 6,000', dayOrder, [{ type: 'accept' }, fill('e1', '4'), { type: 'doneForDay' }], 6_000],
+    ['filled: nothing (its executions gave it all back)', dayOrder, [{ type: 'accept' }, fill('e1', '10')], 0],
+    ['partially filled, still open: nothing yet',         dayOrder, [{ type: 'accept' }, fill('e1', '4')], 0],
+    ['a gtc order done for the day: kept',                gtcOrder, [{ type: 'accept' }, { type: 'doneForDay' }], 0],
+    ['replaced: kept for the replacement',                gtcOrder, [
+      { type: 'accept' },
+      { type: 'requestReplace', replacementOrderId: 'o2', changes: { qty: '20' }, requestedBy: 'client' },
+      { type: 'confirmReplace' },
+    ], 0],
+  ] as [string, () => ReturnType<typeof limitOrder>, OrderCommand[], number][])(
+    '%s, once however the records are delivered',
+    async (_case, order, commands, expected) => {
+      const book = new OrderBook();
+      book.run('o1', {
+        type: 'submit',
+        orderId: 'o1',
+        accountId: 'acct-7',
+        order: order(),
+        buyingPowerClaim: claim,
+      });
+      for (const c of commands) expect(book.run('o1', c).ok).toBe(true);
+      const events = eventsOf(book, 'o1');
+      const deliveries = [...events.map((e) => [e]), events, [events.at(-1) as StoredEvent]];
+      await fc.assert(
+        fc.asyncProperty(fc.shuffledSubarray(deliveries, { minLength: 1 }), async (extra) => {
+          ddb.reset();
+          tables(storeOf(book));
+          const table = reservations();
+          for (const batch of [...deliveries, ...extra])
+            expect((await projectBatch(insertsOf(batch), withReservations)).batchItemFailures).toEqual([]);
+          expect(table.released).toBe(expected);
+          if (expected === 0) expect(table.requests).toBe(0);
+        }),
+        { numRuns: 10 },
+      );
+    },
+  );
+});

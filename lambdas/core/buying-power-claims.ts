@@ -1,0 +1,156 @@
+/**
+ * The account's buying power, race-free: open buy orders' reservations (the probe's defect: ten
+ * concurrent market buys each read the same buying power and the same open orders, the read model
+ * not yet showing the others, and together spent 180% of it).
+ *
+ * An account keeps a running total of what its open buy orders reserve, in whole cents (the item
+ * `open-buys#<accountId>`, lambdas/orders/buying-power-reservations.ts). A buy order placed while
+ * the account has a cash balance claims its notional (`buyingPowerClaimOf`): the placing
+ * transaction adds it to the total, conditional on the total before it being at most the buying
+ * power less the order and less what older, unclaimed open buys reserve (`buyingPowerCeilingCents`),
+ * so of concurrent orders only those that fit together pass. The claim is given back exactly once,
+ * in two parts that never overlap:
+ * - each execution gives back its share (`executionRelease`: claim x cumQty / qty, telescoping to
+ *   the whole claim at the last share), in the ledger's own transaction for that execution, which
+ *   also takes its cost off the cash: the two move together, and the execution's applied marker
+ *   makes a redelivery give nothing back twice;
+ * - when the order settles unfilled or partly filled (canceled, expired, rejected, done for a day
+ *   order), the rest (`settlementRelease`), once: a marker keyed by the claim.
+ * A notional order's claim is given back whole at its settlement (its executions give back
+ * nothing: its cost is money, not shares). A replacement carries its original's claim, as it
+ * carries its fills (FIX CumQty spans the chain); the original, replaced, gives back nothing.
+ *
+ * A market order's claim is valued at the reference price the order was accepted at; it fills at
+ * the market, so a fill above that price spends more than it reserved, as with any pre-trade check
+ * of a market order (docs/domain.md).
+ */
+
+import { notionalCents } from './aggregate-limits.js';
+import type { Value18 } from './decimal.js';
+import { formatNanos, type Nanos, parseNanos } from './decimal.js';
+
+/** What an order reserves of its account's buying power (`OrderSubmitted.buyingPowerClaim`). */
+export interface BuyingPowerClaim {
+  /** The claim's key: the order that first claimed it (a replacement carries its original's). */
+  readonly id: string;
+  /** Whole cents, the order's notional rounded up. */
+  readonly cents: number;
+  /** The qty the cents were valued for (the original order's); null for a notional order. */
+  readonly qty: string | null;
+}
+
+/**
+ * The claim of a buy order placed with `notional` (core risk's valuation: qty x limit or reference
+ * price, or the notional asked); null when the order reserves nothing here: a sell, an account
+ * without a cash balance (`buyingPower` null: unlimited), no price to value it at (risk refused it
+ * already), or an algorithmic order (its children work within what the parent was checked for; the
+ * read model counts the parent's leaves).
+ */
+export function buyingPowerClaimOf(input: {
+  readonly orderId: string;
+  readonly side: string;
+  readonly qty: string | null;
+  readonly notional: Value18 | null;
+  readonly buyingPower: string | null;
+  readonly algorithmic: boolean;
+}): BuyingPowerClaim | null {
+  if (input.side !== 'buy' || input.buyingPower === null || input.notional === null || input.algorithmic) {
+    return null;
+  }
+  return { id: input.orderId, cents: notionalCents(input.notional), qty: input.qty };
+}
+
+/**
+ * What the placing transaction requires of the account's total BEFORE the order: at most the
+ * buying power less the unclaimed open buys less the order (whole cents: buying power rounded
+ * down, the rest up). Negative: the order does not fit whatever the total.
+ */
+export function buyingPowerCeilingCents(
+  buyingPower: string,
+  unclaimedOpenBuys: string,
+  addCents: number,
+): number {
+  return centsDown(buyingPower) - centsUp(unclaimedOpenBuys) - addCents;
+}
+
+/** The part of the claim the order's executions have given back at `filledQty`. */
+export function releasedByExecutions(claim: BuyingPowerClaim, filledQty: Nanos): number {
+  const basis = claim.qty === null ? null : parseNanos(claim.qty);
+  if (typeof basis !== 'bigint' || basis <= 0n) return 0;
+  if (filledQty >= basis) return claim.cents;
+  return Number((BigInt(claim.cents) * filledQty) / basis);
+}
+
+/**
+ * What one execution gives back, from the order's cumQty before it to after it (0 when the order
+ * had settled before it: a late fill of a day order done for the day, whose rest was given back).
+ */
+export function executionRelease(
+  claim: BuyingPowerClaim | null,
+  cumBefore: Nanos,
+  cumAfter: Nanos,
+  settledBefore: boolean,
+): number {
+  if (claim === null || settledBefore) return 0;
+  return releasedByExecutions(claim, cumAfter) - releasedByExecutions(claim, cumBefore);
+}
+
+/**
+ * What the order gives back when it settles: the claim less its executions' shares; null when
+ * nothing is given back (no claim, not settled, replaced: its replacement carries the claim).
+ */
+export function settlementRelease(order: {
+  readonly buyingPowerClaim: BuyingPowerClaim | null;
+  readonly settled: boolean;
+  readonly status: string;
+  readonly filledQty: Nanos;
+}): number | null {
+  const claim = order.buyingPowerClaim;
+  if (claim === null || !order.settled || order.status === 'replaced') return null;
+  const rest = claim.cents - releasedByExecutions(claim, order.filledQty);
+  return rest > 0 ? rest : null;
+}
+
+/** Whole cents as a decimal string of dollars (`12345` -> `123.45`). */
+export function centsAsDollars(cents: number): string {
+  return formatNanos(BigInt(cents) * 10_000_000n);
+}
+
+const CENT_NANOS = 10_000_000n;
+
+/** A signed decimal's nanos (a buying power can be negative: a margin account under water). */
+function nanosOf(text: string): bigint {
+  const negative = text.startsWith('-');
+  const v = parseNanos(negative ? text.slice(1) : text);
+  if (typeof v !== 'bigint') throw new Error(`not a decimal: ${text}`);
+  return negative ? -v : v;
+}
+
+function centsDown(text: string): number {
+  const v = nanosOf(text);
+  return Number(v >= 0n ? v / CENT_NANOS : -((-v + CENT_NANOS - 1n) / CENT_NANOS));
+}
+
+function centsUp(text: string): number {
+  const v = nanosOf(text);
+  return Number(v >= 0n ? (v + CENT_NANOS - 1n) / CENT_NANOS : -(-v / CENT_NANOS));
+}
+
+/**
+ * The buying power refusal when the account's total had grown past the order's ceiling by the
+ * time it was placed (concurrent orders took the buying power risk had read), citing what is
+ * reserved now. Worded as core risk's `buying_power` rule words it.
+ */
+export function reservedBuyingPowerRefusal(input: {
+  readonly buyingPower: string;
+  readonly orderCents: number;
+  readonly reservedCents: number;
+  readonly unclaimed: string;
+}): { readonly rule: 'buying_power'; readonly limit: string; readonly message: string } {
+  const open = formatNanos(nanosOf(centsAsDollars(input.reservedCents)) + nanosOf(input.unclaimed));
+  return {
+    rule: 'buying_power',
+    limit: input.buyingPower,
+    message: `buying_power: order notional ${centsAsDollars(input.orderCents)} plus open buy orders ${open} exceeds the buying power ${input.buyingPower}`,
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * Buying power reservations (core buying-power-claims.ts): what a buy order claims, what the
+ * placing transaction requires of the account's total, and that a claim is given back whole,
+ * exactly once, across its executions and its settlement (Alpaca: "buying power ... reduced by
+ * the value of open buy orders"; Reg T cash accounts may not buy beyond their cash).
+ */
+import fc from 'fast-check';
+import {
+  type BuyingPowerClaim,
+  buyingPowerCeilingCents,
+  buyingPowerClaimOf,
+  centsAsDollars,
+  executionRelease,
+  formatNanos,
+  releasedByExecutions,
+  reservedBuyingPowerRefusal,
+  settlementRelease,
+} from '../../lambdas/core/index.js';
+
+const E18 = 10n ** 18n;
+const value = (dollars: string) => BigInt(Math.round(Number(dollars) * 100)) * (E18 / 100n);
+const claim = (cents: number, qty: string | null): BuyingPowerClaim => ({ id: 'o-1', cents, qty });
+
+describe('the claim a placed order makes', () => {
+  // biome-ignore format: a table
+  const rows: [string, Parameters<typeof buyingPowerClaimOf>[0], BuyingPowerClaim | null][] = [
+    ['a buy of 10 at 100.004 claims its notional rounded up to the cent',
+      { orderId: 'o-1', side: 'buy', qty: '10', notional: 10n * 100_004n * 10n ** 15n, buyingPower: '5000', algorithmic: false },
+      { id: 'o-1', cents: 100_004, qty: '10' }],
+    ['a notional buy claims its notional, with no qty',
+      { orderId: 'o-2', side: 'buy', qty: null, notional: value('250.50'), buyingPower: '5000', algorithmic: false },
+      { id: 'o-2', cents: 25_050, qty: null }],
+    ['a sell claims nothing',
+      { orderId: 'o-3', side: 'sell', qty: '10', notional: value('1000'), buyingPower: '5000', algorithmic: false }, null],
+    ['an account without a cash balance (unlimited) claims nothing',
+      { orderId: 'o-4', side: 'buy', qty: '10', notional: value('1000'), buyingPower: null, algorithmic: false }, null],
+    ['an order with no price to value it at claims nothing (risk refused it)',
+      { orderId: 'o-5', side: 'buy', qty: '10', notional: null, buyingPower: '5000', algorithmic: false }, null],
+    ['an algorithmic parent claims nothing (the read model counts its leaves)',
+      { orderId: 'o-6', side: 'buy', qty: '10', notional: value('1000'), buyingPower: '5000', algorithmic: true }, null],
+  ];
+  it.each(rows)('%s', (_, input, expected) => {
+    expect(buyingPowerClaimOf(input)).toEqual(expected);
+  });
+});
+
+describe('the ceiling the placing transaction puts on the total before the order', () => {
+  // biome-ignore format: a table
+  const rows: [string, string, string, number, number][] = [
+    ['buying power less the order',                         '1000',    '0',      60_000,  40_000],
+    ['less unclaimed open buys, rounded up',                '1000',    '0.001',  60_000,  39_999],
+    ['buying power rounded down',                           '1000.009','0',      60_000,  40_000],
+    ['an order larger than the buying power: negative',     '100',     '0',      20_000, -10_000],
+    ['a negative buying power (a short below water)',       '-5.005',  '0',      100,    -601],
+  ];
+  it.each(rows)('%s', (_, buyingPower, unclaimed, add, ceiling) => {
+    expect(buyingPowerCeilingCents(buyingPower, unclaimed, add)).toBe(ceiling);
+  });
+});
+
+describe('giving a claim back', () => {
+  // biome-ignore format: a table
+  const rows: [string, BuyingPowerClaim, string, string, boolean, number][] = [
+    ['a partial fill gives back its share',                    claim(10_000, '10'), '0', '3',  false, 3_000],
+    ['shares round down, the last fill takes the rest',        claim(10_001, '3'),  '2', '3',  false, 3_334],
+    ['a fill past the claim\'s qty (a replacement grew) gives back at most the rest', claim(10_000, '10'), '8', '12', false, 2_000],
+    ['a notional order\'s fills give back nothing (its rest at settlement)', claim(10_000, null), '0', '1.5', false, 0],
+    ['a late fill after the order settled gives back nothing', claim(10_000, '10'), '4', '6',  true,  0],
+  ];
+  it.each(rows)('%s', (_, c, before, after, settledBefore, cents) => {
+    expect(
+      executionRelease(c, BigInt(Number(before) * 1e9), BigInt(Number(after) * 1e9), settledBefore),
+    ).toBe(cents);
+  });
+
+  // biome-ignore format: a table
+  const settlements: [string, Parameters<typeof settlementRelease>[0], number | null][] = [
+    ['canceled unfilled: the whole claim',     { buyingPowerClaim: claim(10_000, '10'), settled: true, status: 'canceled', filledQty: 0n }, 10_000],
+    ['canceled after 3 of 10 filled: the rest', { buyingPowerClaim: claim(10_000, '10'), settled: true, status: 'canceled', filledQty: 3n * 10n ** 9n }, 7_000],
+    ['filled: nothing (its fills gave it all back)', { buyingPowerClaim: claim(10_000, '10'), settled: true, status: 'filled', filledQty: 10n * 10n ** 9n }, null],
+    ['replaced: nothing (the replacement carries it)', { buyingPowerClaim: claim(10_000, '10'), settled: true, status: 'replaced', filledQty: 0n }, null],
+    ['still working: nothing yet',             { buyingPowerClaim: claim(10_000, '10'), settled: false, status: 'new', filledQty: 0n }, null],
+    ['a notional order filled: its whole claim', { buyingPowerClaim: claim(10_000, null), settled: true, status: 'filled', filledQty: 10n ** 9n }, 10_000],
+    ['no claim: nothing',                      { buyingPowerClaim: null, settled: true, status: 'canceled', filledQty: 0n }, null],
+  ];
+  it.each(settlements)('%s', (_, order, cents) => {
+    expect(settlementRelease(order)).toBe(cents);
+  });
+
+  it('gives back exactly the claim, whatever the fills, across replacements, whether it fills or settles', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10_000_000_000 }),
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.array(fc.integer({ min: 1, max: 400_000 }), { maxLength: 12 }),
+        fc.boolean(),
+        fc.option(fc.integer({ min: 1, max: 2_000_000 }), { nil: undefined }),
+        (cents, qtyMilli, fillsMilli, lateFill, replacedQtyMilli) => {
+          const c = claim(cents, formatNanos(BigInt(qtyMilli) * 1_000_000n));
+          // The order (or its replacement, which carries the claim and the fills) works up to `limit`.
+          const limit = BigInt(replacedQtyMilli ?? qtyMilli) * 1_000_000n;
+          let cum = 0n;
+          let given = 0;
+          for (const f of fillsMilli) {
+            const next = cum + BigInt(f) * 1_000_000n;
+            if (next > limit) break;
+            given += executionRelease(c, cum, next, false);
+            cum = next;
+          }
+          const status = cum === limit ? 'filled' : 'canceled';
+          given += settlementRelease({ buyingPowerClaim: c, settled: true, status, filledQty: cum }) ?? 0;
+          // A fill after the settlement (a day order done for the day) gives nothing more back.
+          if (lateFill) given += executionRelease(c, cum, cum + 1_000_000n, true);
+          expect(given).toBe(cents);
+          expect(releasedByExecutions(c, cum)).toBeLessThanOrEqual(cents);
+        },
+      ),
+    );
+  });
+});
+
+it('a refusal after concurrent orders took the buying power cites what is reserved now', () => {
+  expect(
+    reservedBuyingPowerRefusal({
+      buyingPower: '102000',
+      orderCents: 2_000_000,
+      reservedCents: 9_000_000,
+      unclaimed: '1500.5',
+    }),
+  ).toEqual({
+    rule: 'buying_power',
+    limit: '102000',
+    message:
+      'buying_power: order notional 20000 plus open buy orders 91500.5 exceeds the buying power 102000',
+  });
+  expect(centsAsDollars(12_345)).toBe('123.45');
+});

@@ -1,0 +1,151 @@
+/**
+ * Buying power under concurrent orders, end to end: through the HTTP API, the placing transaction,
+ * the order workflow, the venue, the event store's stream, the position keeper and the projector
+ * (core buying-power-claims.ts). A probe's ten concurrent market buys on $102K of cash each read
+ * the same buying power and no open orders (the read model a stream hop behind) and together
+ * spent $285K. One cash account of its own, so nothing else moves its numbers.
+ */
+import { randomUUID } from 'node:crypto';
+import { eventually, OmsHttp, type SharedOms, seedAccount, sharedTradingDayOms } from './harness.js';
+
+jest.setTimeout(120_000);
+
+let oms: SharedOms;
+let http: OmsHttp;
+let trader: OmsHttp;
+const accountId = `e2e-bp-${randomUUID().slice(0, 8)}`;
+const symbol = (tag: string) =>
+  `E2EBP${tag}${randomUUID()
+    .slice(0, 3)
+    .toUpperCase()
+    .replace(/[^A-Z]/g, 'Q')}`;
+
+beforeAll(async () => {
+  ({ oms, http } = await sharedTradingDayOms());
+  const keyId = `PK${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
+  const secret = randomUUID();
+  await seedAccount(oms, {
+    keyId,
+    secret,
+    accountId,
+    settings: {
+      cash: '10000',
+      multiplier: '1',
+      shortingEnabled: false,
+      // A burst of identical orders is the point here, not a strategy's accidental repeat.
+      riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: null },
+    },
+  });
+  trader = new OmsHttp(oms.apiUrl, keyId, secret);
+}, 90_000);
+
+afterAll(async () => {
+  await oms?.stop();
+});
+
+type Json = Record<string, unknown>;
+const account = (client = trader) => client.expect<Json>(200, 'GET', '/v2/account');
+/** Places the order, or throws (for `eventually`: a claim given back a moment later). */
+async function placedOrThrow(order: Json): Promise<{ id: string }> {
+  const a = await trader.request<Json>('POST', '/v2/orders', order);
+  if (a.status !== 200) throw new Error(`${a.status} ${JSON.stringify(a.body)}`);
+  return a.body as { id: string };
+}
+
+it('ten concurrent buys of $2,700 on $10,000 of buying power: exactly three are placed, the rest refused 403 naming buying_power; canceling one frees its share; fills spend exactly what they reserved', async () => {
+  const S = symbol('A');
+  await http.pinQuote(S, { bid: '99.99', ask: '100.00', last: '100.00' });
+  // Resting limit buys (30 at 90, the ask at 100): each reserves 2,700 and none fills.
+  const buy = { symbol: S, qty: '30', side: 'buy', type: 'limit', limit_price: '90', time_in_force: 'day' };
+  const answers = await Promise.all(
+    Array.from({ length: 10 }, (_, i) =>
+      trader.request<Json>('POST', '/v2/orders', { ...buy, client_order_id: `bp-${accountId}-${i}` }),
+    ),
+  );
+  const placed = answers.filter((a) => a.status === 200).map((a) => a.body as { id: string });
+  const refused = answers.filter((a) => a.status !== 200);
+  expect(placed).toHaveLength(3);
+  for (const r of refused) {
+    expect(r.status).toBe(403);
+    expect(String((r.body as Json).message)).toMatch(
+      /buying_power: order notional 2700 plus open buy orders/,
+    );
+  }
+  for (const p of placed) trader.orders.add(p.id);
+
+  // Canceling one gives its 2,700 back (once its cancel is projected): a fourth fits again, a fifth not.
+  const [first] = placed as [{ id: string }];
+  await trader.cancel(first.id);
+  await trader.untilStatus(first.id, 'canceled');
+  const fourth = await eventually(() => placedOrThrow(buy), 30_000);
+  trader.orders.add(fourth.id);
+  const fifth = await trader.request<Json>('POST', '/v2/orders', buy);
+  expect(fifth.status).toBe(403);
+
+  // The three resting buys fill at 90 (the market comes down to them): 8,100 spent, 1,900 of cash
+  // left, and nothing reserved any more: a buy of exactly 1,900 fits, one of 1,900.01 does not.
+  await http.pinQuote(S, { bid: '89.99', ask: '90.00', last: '90.00' });
+  const open = [...placed.slice(1), fourth];
+  for (const o of open) await trader.untilStatus(o.id, 'filled', 30_000);
+  await eventually(async () => expect((await account()).cash).toBe('1900'), 30_000);
+  const S2 = symbol('B');
+  await http.pinQuote(S2, { bid: '18.99', ask: '19.00', last: '19.00' });
+  const resting = (qty: string, price: string) => ({
+    symbol: S2,
+    qty,
+    side: 'buy',
+    type: 'limit',
+    limit_price: price,
+    time_in_force: 'day',
+  });
+  const tooMuch = await trader.request<Json>('POST', '/v2/orders', resting('1', '1900.01'));
+  expect(tooMuch.status).toBe(403);
+  const exact = await eventually(() => placedOrThrow(resting('100', '10')), 30_000);
+  trader.orders.add(exact.id);
+  const exactTwo = await trader.request<Json>('POST', '/v2/orders', resting('90', '10'));
+  expect(exactTwo.status).toBe(200);
+  trader.orders.add((exactTwo.body as { id: string }).id);
+  const over = await trader.request<Json>('POST', '/v2/orders', resting('1', '0.01'));
+  expect(over.status).toBe(403);
+});
+
+it('ten concurrent market buys of $2,500 on $10,000 of cash: exactly four are placed and filled, the cash ends at 0, never below', async () => {
+  const keyId = `PK${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
+  const secret = randomUUID();
+  await seedAccount(oms, {
+    keyId,
+    secret,
+    accountId: `${accountId}-m`,
+    settings: {
+      cash: '10000',
+      multiplier: '1',
+      shortingEnabled: false,
+      // A burst of identical orders is the point here, not a strategy's accidental repeat.
+      riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: null },
+    },
+  });
+  const bot = new OmsHttp(oms.apiUrl, keyId, secret);
+  const S = symbol('C');
+  await http.pinQuote(S, { bid: '9.99', ask: '10.00', last: '10.00' });
+  const answers = await Promise.all(
+    Array.from({ length: 10 }, () =>
+      bot.request<Json>('POST', '/v2/orders', {
+        symbol: S,
+        qty: '250',
+        side: 'buy',
+        type: 'market',
+        time_in_force: 'day',
+      }),
+    ),
+  );
+  const placed = answers.filter((a) => a.status === 200).map((a) => (a.body as { id: string }).id);
+  expect(answers.filter((a) => a.status !== 200).map((a) => a.status)).toEqual([
+    403, 403, 403, 403, 403, 403,
+  ]);
+  expect(placed).toHaveLength(4);
+  for (const id of placed) {
+    bot.orders.add(id);
+    await bot.untilStatus(id, 'filled', 30_000);
+  }
+  await eventually(async () => expect((await account(bot)).cash).toBe('0'), 30_000);
+});
