@@ -19,6 +19,9 @@
  * A notional order's claim is given back whole at its settlement (its executions give back
  * nothing: its cost is money, not shares). A replacement carries its original's claim, as it
  * carries its fills (FIX CumQty spans the chain); the original, replaced, gives back nothing.
+ * An order the router splits across venues gives its claim back whole when it is split
+ * (`splitRelease`): its children execute, not it, and hold no claim; from then on the read model
+ * values the parent's leaves, as it values an algorithmic parent's.
  *
  * A market order's claim is valued at the reference price the order was accepted at; it fills at
  * the market, so a fill above that price spends more than it reserved, as with any pre-trade check
@@ -95,17 +98,45 @@ export function executionRelease(
   return releasedByExecutions(claim, cumAfter) - releasedByExecutions(claim, cumBefore);
 }
 
+/** The claim the order holds now: none once the router split it (`splitRelease` gave it back). */
+export function heldBuyingPowerClaim(order: {
+  readonly buyingPowerClaim: BuyingPowerClaim | null;
+  readonly split: boolean;
+}): BuyingPowerClaim | null {
+  return order.split ? null : order.buyingPowerClaim;
+}
+
+/**
+ * What the order gives back when the router splits it (`splitBefore`: it was split already, so
+ * nothing): the claim less its own executions' shares (none: an order is split when first routed).
+ */
+export function splitRelease(
+  order: {
+    readonly buyingPowerClaim: BuyingPowerClaim | null;
+    readonly split: boolean;
+    readonly filledQty: Nanos;
+  },
+  splitBefore: boolean,
+): number | null {
+  const claim = order.buyingPowerClaim;
+  if (claim === null || !order.split || splitBefore) return null;
+  const rest = claim.cents - releasedByExecutions(claim, order.filledQty);
+  return rest > 0 ? rest : null;
+}
+
 /**
  * What the order gives back when it settles: the claim less its executions' shares; null when
- * nothing is given back (no claim, not settled, replaced: its replacement carries the claim).
+ * nothing is given back (no claim, not settled, replaced: its replacement carries the claim; split:
+ * given back when it was split).
  */
 export function settlementRelease(order: {
   readonly buyingPowerClaim: BuyingPowerClaim | null;
+  readonly split?: boolean;
   readonly settled: boolean;
   readonly status: string;
   readonly filledQty: Nanos;
 }): number | null {
-  const claim = order.buyingPowerClaim;
+  const claim = order.split === true ? null : order.buyingPowerClaim;
   if (claim === null || !order.settled || order.status === 'replaced') return null;
   const rest = claim.cents - releasedByExecutions(claim, order.filledQty);
   return rest > 0 ? rest : null;

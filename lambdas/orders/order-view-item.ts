@@ -11,6 +11,7 @@ import {
   type AlpacaOrder,
   type BuyingPowerClaim,
   hasRequestInFlight,
+  heldBuyingPowerClaim,
   type OrderState,
   openClosedOf,
   openExceptionsOf,
@@ -126,6 +127,10 @@ export function orderViewItem(state: OrderState): OrderViewItem {
   const order = toAlpacaOrder(state);
   const openClosed = openClosedOf(status);
   const symbol = state.spec.symbol.toUpperCase();
+  const held = heldBuyingPowerClaim({
+    buyingPowerClaim: state.buyingPowerClaim,
+    split: state.routing?.split === true,
+  });
   return {
     orderId: state.orderId,
     accountId: state.accountId,
@@ -150,7 +155,8 @@ export function orderViewItem(state: OrderState): OrderViewItem {
         // Wash-trade prevention: an auction order meets only orders of its own auction (issue 16).
         time_in_force: order.time_in_force,
       } as AlpacaOrder) as OrderViewItem['exposure']),
-      ...(state.buyingPowerClaim === null ? {} : { buying_power_claim: state.buyingPowerClaim }),
+      // Held until the order settles, or until the router splits it (then its leaves count).
+      ...(held === null ? {} : { buying_power_claim: held }),
     },
     // By phase, not by the status shown: a cancel asked while pending_new shows pending_cancel, and
     // the order stays where the stalled-workflow sweeper finds it until the venue acknowledges it.

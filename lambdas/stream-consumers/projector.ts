@@ -33,6 +33,7 @@ import {
   type OrderTcaRecord,
   orderTcaOf,
   settlementRelease,
+  splitRelease,
   statusOf,
   tradeUpdateEventOf,
   tradeUpdateOf,
@@ -139,6 +140,8 @@ interface Step {
   readonly state: OrderState;
   /** The order had settled before this event (a late fill of a day order done for the day). */
   readonly settledBefore: boolean;
+  /** The router had split the order before this event. */
+  readonly splitBefore: boolean;
 }
 
 const contiguous = (events: readonly StoredEvent[]): boolean =>
@@ -157,8 +160,9 @@ async function rebuild(
   const steps: Step[] = [];
   for (const e of events) {
     const settledBefore = state !== undefined && isSettled(state);
+    const splitBefore = state?.routing?.split === true;
     state = evolve(state, e);
-    steps.push({ event: e, state, settledBefore });
+    steps.push({ event: e, state, settledBefore, splitBefore });
   }
   return steps;
 }
@@ -206,9 +210,33 @@ export async function projectOrder(
     throw new Error(`event store has order ${orderId} at seq ${state?.seq ?? 0}, the stream at ${minSeq}`);
   }
   const result = await writeView(deps, steps, state, batchEvents);
-  // Most orders hold no claim, or did not settle in this batch: nothing more is looked at.
+  // Most orders hold no claim: nothing more is looked at.
   if (state.exposureClaim === null && state.buyingPowerClaim === null) return result;
-  if (closingEventOf(steps, batchEvents[0]?.seq ?? 0) === undefined) return result;
+  const reservations = deps.buyingPowerReservations;
+  // Split across venues in this batch: its buying power claim is given back whole (its children,
+  // which hold none, execute; the read model values its leaves from now on).
+  const fromSeq = batchEvents[0]?.seq ?? 0;
+  const splitting = steps.find((s) => s.event.seq >= fromSeq && s.state.routing?.split === true);
+  const splitRest =
+    splitting === undefined
+      ? null
+      : splitRelease(
+          {
+            buyingPowerClaim: splitting.state.buyingPowerClaim,
+            split: true,
+            filledQty: splitting.state.filledQty,
+          },
+          splitting.splitBefore,
+        );
+  if (reservations !== undefined && splitRest !== null && state.buyingPowerClaim !== null) {
+    await releaseAtSettlement(
+      deps.doc,
+      reservations,
+      { accountId: state.accountId, claimId: state.buyingPowerClaim.id, cents: splitRest },
+      Math.floor(Date.parse(state.updatedAt) / 1000),
+    );
+  }
+  if (closingEventOf(steps, fromSeq) === undefined) return result;
   const table = deps.exposureClaimsTable;
   const claim =
     table === undefined
@@ -220,9 +248,9 @@ export async function projectOrder(
         });
   if (table !== undefined && claim !== null) await releaseExposureClaim(deps.doc, table, claim);
   // The rest of its buying power claim (its executions gave back their shares with their cost).
-  const reservations = deps.buyingPowerReservations;
   const rest = settlementRelease({
     buyingPowerClaim: state.buyingPowerClaim,
+    split: state.routing?.split === true,
     settled: isSettled(state),
     status: statusOf(state),
     filledQty: state.filledQty,

@@ -12,9 +12,11 @@ import {
   centsAsDollars,
   executionRelease,
   formatNanos,
+  heldBuyingPowerClaim,
   releasedByExecutions,
   reservedBuyingPowerRefusal,
   settlementRelease,
+  splitRelease,
 } from '../../lambdas/core/index.js';
 
 const E18 = 10n ** 18n;
@@ -82,9 +84,21 @@ describe('giving a claim back', () => {
     ['still working: nothing yet',             { buyingPowerClaim: claim(10_000, '10'), settled: false, status: 'new', filledQty: 0n }, null],
     ['a notional order filled: its whole claim', { buyingPowerClaim: claim(10_000, null), settled: true, status: 'filled', filledQty: 10n ** 9n }, 10_000],
     ['no claim: nothing',                      { buyingPowerClaim: null, settled: true, status: 'canceled', filledQty: 0n }, null],
+    ['split by the router: nothing (given back at the split)', { buyingPowerClaim: claim(10_000, '10'), split: true, settled: true, status: 'filled', filledQty: 10n * 10n ** 9n }, null],
   ];
   it.each(settlements)('%s', (_, order, cents) => {
     expect(settlementRelease(order)).toBe(cents);
+  });
+
+  // biome-ignore format: a table
+  const splits: [string, Parameters<typeof splitRelease>[0], boolean, number | null][] = [
+    ['split now: the whole claim',            { buyingPowerClaim: claim(10_000, '10'), split: true, filledQty: 0n }, false, 10_000],
+    ['split before this event: nothing more', { buyingPowerClaim: claim(10_000, '10'), split: true, filledQty: 0n }, true, null],
+    ['not split: nothing',                    { buyingPowerClaim: claim(10_000, '10'), split: false, filledQty: 0n }, false, null],
+  ];
+  it.each(splits)('%s', (_, order, splitBefore, cents) => {
+    expect(splitRelease(order, splitBefore)).toBe(cents);
+    expect(heldBuyingPowerClaim(order)).toEqual(order.split ? null : order.buyingPowerClaim);
   });
 
   it('gives back exactly the claim, whatever the fills, across replacements, whether it fills or settles', () => {

@@ -434,6 +434,25 @@ describe('the firm open-exposure claim given back when the order settles (issue 
   });
 });
 
+const allocation = (venue: string, qty: string, childOrderId: string) => ({
+  venue,
+  qty,
+  notional: null,
+  limitPrice: '100',
+  expectedPrice: '100',
+  liquidity: 'post' as const,
+  childOrderId,
+});
+const splitDecision = {
+  policy: 'best_price',
+  marketable: false,
+  nbbo: { bid: '99', ask: '101' },
+  venues: [],
+  excluded: [],
+  allocations: [allocation('SIMX', '6', 'c1'), allocation('SIMY', '4', 'c2')],
+  reason: 'split over 2 venues',
+};
+
 describe('the rest of a buying power claim given back when the order settles (core buying-power-claims.ts)', () => {
   // 10 shares reserve 10,000 cents; each execution gives its share back in the ledger's transaction.
   const claim = { id: 'o1', cents: 10_000, qty: '10' };
@@ -475,6 +494,16 @@ describe('the rest of a buying power claim given back when the order settles (co
       { type: 'requestReplace', replacementOrderId: 'o2', changes: { qty: '20' }, requestedBy: 'client' },
       { type: 'confirmReplace' },
     ], 0],
+    // Its children execute (they hold no claim): the parent gives its claim back whole at the split,
+    // and nothing more when it closes with them.
+    ['split across venues by the router: the whole claim, at the split', dayOrder, [
+      { type: 'route', decision: splitDecision },
+    ], 10_000],
+    ['split, then canceled: the whole claim, once', dayOrder, [
+      { type: 'route', decision: splitDecision },
+      { type: 'requestCancel', requestedBy: 'client' },
+      { type: 'confirmCancel' },
+    ], 10_000],
   ] as [string, () => ReturnType<typeof limitOrder>, OrderCommand[], number][])(
     '%s, once however the records are delivered',
     async (_case, order, commands, expected) => {
