@@ -281,15 +281,13 @@ export async function placeOrder(
           buyingPower: context.buyingPower,
           algorithmic: algorithmFor(spec) !== null,
         });
+  const openBuys = inputs.openBuys;
+  const buyingPower = context.buyingPower;
   const ceiling =
-    inputs.openBuys === undefined || context.buyingPower === null
+    openBuys === undefined || buyingPower === null
       ? null
       : (addCents: number) =>
-          buyingPowerCeilingCents(
-            context.buyingPower as string,
-            (inputs.openBuys as { unclaimed: string }).unclaimed,
-            addCents,
-          );
+          buyingPowerCeilingCents(buyingPower, openBuys.unclaimed, addCents) + openBuys.setAsideCents;
   const reservedRefusal = async (orderCents: number): Promise<PlaceOrderResult> =>
     (await seenBefore()) ?? {
       kind: 'risk_refused',

@@ -32,6 +32,7 @@ import {
   type AppliedSlippageThresholds,
   type AssetFacts,
   assetFactsOf,
+  type BuyingPowerClaim,
   centsAsDollars,
   configurationsOf,
   configuredSettings,
@@ -100,8 +101,13 @@ export interface RiskInputs {
    * buying-power-claims.ts `buyingPowerCeilingCents`).
    */
   readonly openBuys?: {
-    /** What the account's open buy orders that claimed reserve (`open-buys#<accountId>`). */
+    /** What the account's open buy orders that claimed reserve (`open-buys#<accountId>`), counted. */
     readonly reservedCents: number;
+    /**
+     * What of the total is not counted: the claim a replace's own order still holds, the claims of
+     * the orders close-all is canceling (the transaction's ceiling allows for them).
+     */
+    readonly setAsideCents: number;
     /** What its open buy orders without a claim reserve, from the read model (`exposureOf`). */
     readonly unclaimed: string;
   };
@@ -385,16 +391,23 @@ export async function loadRiskInputs(
     order.symbol,
     referencePrice,
   );
-  const selfView = options.self === undefined ? undefined : open.find((v) => v.id === options.self?.orderId);
-  // A replace counts its own order's claim out: its new terms are checked in its place.
-  const ownCents =
-    selfView?.buying_power_claim === undefined
-      ? 0
-      : selfView.buying_power_claim.cents -
-        releasedByExecutions(selfView.buying_power_claim, dec(selfView.filled_qty) ?? 0n);
+  // What a replace's own order still holds, and what the open orders close-all is canceling hold,
+  // is set aside: a replace's new terms are checked in its place; the canceled ones are not counted.
+  const setAside = open.filter(
+    (v) =>
+      v.buying_power_claim !== undefined &&
+      (v.id === options.self?.orderId || options.excluding?.includes(v.id)),
+  );
+  const setAsideCents = setAside.reduce(
+    (sum, v) =>
+      sum +
+      (v.buying_power_claim?.cents ?? 0) -
+      releasedByExecutions(v.buying_power_claim as BuyingPowerClaim, dec(v.filled_qty) ?? 0n),
+    0,
+  );
   const countsReservations =
     snapshot === undefined && (options.self === undefined || options.exposure === 'all');
-  const reservedCents = countsReservations ? Math.max(0, openBuys.cents - ownCents) : 0;
+  const reservedCents = countsReservations ? Math.max(0, openBuys.cents - setAsideCents) : 0;
   const openBuyExposure = formatNanos((dec(unclaimed) ?? 0n) + (dec(centsAsDollars(reservedCents)) ?? 0n));
   // The account's open exposure, both sides (its policy's `open_exposure`): valued only when the
   // policy sets that limit (a sell at market of another symbol needs that symbol's quote).
@@ -412,7 +425,7 @@ export async function loadRiskInputs(
 
   return {
     limits,
-    ...(countsReservations ? { openBuys: { reservedCents, unclaimed } } : {}),
+    ...(countsReservations ? { openBuys: { reservedCents, setAsideCents, unclaimed } } : {}),
     ...(options.strategyId === undefined
       ? {}
       : {

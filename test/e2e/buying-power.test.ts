@@ -6,6 +6,10 @@
  * spent $285K. One cash account of its own, so nothing else moves its numbers.
  */
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { openBuysPk } from '../../lambdas/orders/buying-power-reservations.js';
+import { LOCAL_REGION } from '../../local/types.js';
 import { eventually, OmsHttp, type SharedOms, seedAccount, sharedTradingDayOms } from './harness.js';
 
 jest.setTimeout(120_000);
@@ -44,6 +48,29 @@ afterAll(async () => {
 });
 
 type Json = Record<string, unknown>;
+
+/** What the account's open buys reserve (`open-buys#<accountId>`), in cents: 0 once every order is done. */
+async function reservedCents(account: string): Promise<number> {
+  const doc = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: oms.dynamoDbEndpoint,
+      region: LOCAL_REGION,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  );
+  try {
+    const out = await doc.send(
+      new GetCommand({
+        TableName: oms.accountsTable,
+        Key: { pk: openBuysPk(account) },
+        ConsistentRead: true,
+      }),
+    );
+    return Number(out.Item?.cents ?? 0);
+  } finally {
+    doc.destroy();
+  }
+}
 const account = (client = trader) => client.expect<Json>(200, 'GET', '/v2/account');
 /** Places the order, or throws (for `eventually`: a claim given back a moment later). */
 async function placedOrThrow(order: Json): Promise<{ id: string }> {
@@ -107,6 +134,10 @@ it('ten concurrent buys of $2,700 on $10,000 of buying power: exactly three are 
   trader.orders.add((exactTwo.body as { id: string }).id);
   const over = await trader.request<Json>('POST', '/v2/orders', resting('1', '0.01'));
   expect(over.status).toBe(403);
+  // The two resting buys hold 1,900 between them; canceled, nothing is reserved any more (no leak).
+  expect(await reservedCents(accountId)).toBe(190_000);
+  await trader.expect(207, 'DELETE', '/v2/orders');
+  await eventually(async () => expect(await reservedCents(accountId)).toBe(0), 30_000);
 });
 
 it('ten concurrent market buys of $2,500 on $10,000 of cash: exactly four are placed and filled, the cash ends at 0, never below', async () => {
@@ -148,4 +179,34 @@ it('ten concurrent market buys of $2,500 on $10,000 of cash: exactly four are pl
     await bot.untilStatus(id, 'filled', 30_000);
   }
   await eventually(async () => expect((await account(bot)).cash).toBe('0'), 30_000);
+  // Their fills gave every claim back with their cost.
+  expect(await reservedCents(`${accountId}-m`)).toBe(0);
+});
+
+it("a buy the router splits across venues gives its claim back at the split; its children's fills spend the cash; nothing stays reserved", async () => {
+  const keyId = `PK${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
+  const secret = randomUUID();
+  const splitAccount = `${accountId}-s`;
+  await seedAccount(oms, {
+    keyId,
+    secret,
+    accountId: splitAccount,
+    settings: { cash: '50000', multiplier: '1', shortingEnabled: false },
+  });
+  const bot = new OmsHttp(oms.apiUrl, keyId, secret);
+  const S = symbol('D');
+  // Larger than the deepest venue shows (300): split over the venues (test/e2e/routing.test.ts).
+  await http.pinQuote(S, { bid: '80.00', ask: '80.02', ask_size: '300', bid_size: '300' });
+  const placed = await bot.submit({
+    symbol: S,
+    qty: '500',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await bot.untilStatus(placed.id, 'filled', 30_000);
+  const routed = (await bot.auditTrail(placed.id)).find((e) => e.type === 'OrderRouted');
+  expect((routed?.data as { allocations: unknown[] }).allocations.length).toBeGreaterThan(1);
+  await eventually(async () => expect((await account(bot)).cash).toBe('9990'), 30_000);
+  await eventually(async () => expect(await reservedCents(splitAccount)).toBe(0), 30_000);
 });

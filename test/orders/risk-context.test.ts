@@ -347,13 +347,19 @@ describe('buying power reservations (core buying-power-claims.ts): claimed buys 
       'the API check: the total plus the unclaimed',
       {},
       '2600',
-      { reservedCents: 160_000, unclaimed: '1000' },
+      { reservedCents: 160_000, setAsideCents: 0, unclaimed: '1000' },
     ],
     [
       'a replace of ord-2: the total less what ord-2 still holds',
       { self: { orderId: 'ord-2', createdAt: at(-1000) }, exposure: 'all' },
       '2000',
-      { reservedCents: 100_000, unclaimed: '1000' },
+      { reservedCents: 100_000, setAsideCents: 60_000, unclaimed: '1000' },
+    ],
+    [
+      'close-all canceling ord-1 and ord-3: neither counted',
+      { excluding: ['ord-1', 'ord-3'] },
+      '600',
+      { reservedCents: 60_000, setAsideCents: 100_000, unclaimed: '0' },
     ],
     [
       'the workflow re-check: the unclaimed before it only',
