@@ -253,15 +253,19 @@ export class OrderApi extends Construct {
     useTable(account, market, ENV.marketTable, 'read');
     useTable(account, stores.assets, ENV.assetsTable, 'read');
 
-    // Closing positions places orders (POST /v2/orders' path) and may cancel open ones first.
-    const closePositions = apiFunction(
-      'ClosePositions',
-      HANDLERS.closePositions,
-      'DELETE /v2/positions[/{symbol}]',
-    );
+    // Closing positions places orders (POST /v2/orders' path) and may cancel open ones first, then
+    // waits (8 s at most) for them to close: the API's 30 s, not the 10 s of the other routes.
+    const closePositions = omsFunction(this, 'ClosePositions', {
+      entry: HANDLERS.closePositions,
+      description: 'DELETE /v2/positions[/{symbol}]',
+      timeout: Duration.seconds(29),
+      environment: env,
+    });
     useTable(closePositions, stores.events, ENV.eventStoreTable, 'readWrite');
     useTable(closePositions, stores.idempotency, ENV.idempotencyTable, 'readWrite');
-    useTable(closePositions, stores.accounts, ENV.accountsTable, 'read');
+    // Writes: a closing buy (a short covered) claims buying power on the account's total, as
+    // POST /v2/orders does (lambdas/orders/buying-power-reservations.ts).
+    useTable(closePositions, stores.accounts, ENV.accountsTable, 'readWrite');
     useTable(closePositions, stores.orders, ENV.ordersTable, 'read');
     useTable(closePositions, market, ENV.marketTable, 'read');
     useTable(closePositions, stores.assets, ENV.assetsTable, 'read');

@@ -10,11 +10,14 @@
  *   the same path and pre-trade risk as POST /v2/orders.
  * - `DELETE /v2/positions`: one closing order per position, answered with Alpaca's 207 list
  *   `{symbol, status, body}` (body: the order, or `{code, message}`). With `cancel_orders=true` every
- *   open order of the account is asked to cancel first (as DELETE /v2/orders/{id} does), and risk
- *   does not count them as holding the position (their cancels are in flight: should one fill
- *   first, the closing order may leave the account short, as at Alpaca).
+ *   open order of the account, and every order a position's closing claims name (a close placed a
+ *   moment before, not yet in the open listing), is asked to cancel first (as DELETE
+ *   /v2/orders/{id} does); the closes then wait, a few seconds at most, until those orders have
+ *   closed (canceled, or filled and in the ledger), and size each close on what is left. An order still open then holds its qty: that close is capped or refused (403), never
+ *   oversold; an order that filled before its cancel is in the position the close reads.
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BatchGetCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   type CloseAvailability,
@@ -51,6 +54,8 @@ import { requestCancelOfLiveOrder } from './request-cancel.js';
 
 /** How long a close with `cancel_orders=true` waits for a replace awaiting the venue (ms, in turn). */
 const CLOSE_REPLACE_WAIT_MS: readonly number[] = [100, 200, 400, 800, 1600];
+/** How long close-all waits for the orders it asked to cancel to close (ms, in turn). */
+const CANCELS_SETTLE_WAIT_MS: readonly number[] = [50, 100, 200, 400, 800, 1200, 1600, 1800, 1850];
 
 type Query = Record<string, string | undefined>;
 
@@ -110,12 +115,7 @@ function closingBody(symbol: string, held: Nanos, qty: Nanos): Record<string, un
 }
 
 /** Reads one close attempt decides on, in the order that keeps every lag on the safe side. */
-async function closeAvailabilityOf(
-  accountId: string,
-  symbol: string,
-  excluding: readonly string[],
-  now: number,
-) {
+async function closeAvailabilityOf(accountId: string, symbol: string, now: number) {
   const idempotency = requiredEnv(ENV.idempotencyTable);
   const [claims, open] = await Promise.all([
     readClosingClaims(dynamo, idempotency, accountId, symbol),
@@ -152,7 +152,7 @@ async function closeAvailabilityOf(
     openOrders: open
       .filter((v) => v.symbol.toUpperCase() === symbol)
       .map((v) => holdingOrderOf({ orderId: v.id, side: v.side, qty: v.qty, filledQty: v.filled_qty }, true)),
-    excluding: new Set(excluding),
+    excluding: new Set(),
     now,
   });
   return { held, claims, availability };
@@ -180,12 +180,11 @@ async function closeOne(
   requestId: string,
   symbol: string,
   query: Query,
-  excluding: readonly string[] = [],
 ): Promise<APIGatewayProxyStructuredResultV2> {
   let result: PlaceOrderResult | undefined;
   for (let attempt = 1; attempt <= CLOSE_ATTEMPTS; attempt++) {
     const now = Date.now();
-    const read = await closeAvailabilityOf(principal.accountId, symbol, excluding, now);
+    const read = await closeAvailabilityOf(principal.accountId, symbol, now);
     if (read === null) return notFound('position');
     const qty = closingQty(read.held, query);
     if (!qty.ok) return fieldErrors(qty.errors);
@@ -198,7 +197,6 @@ async function closeOne(
       now,
       source: 'api',
       closesPosition: true,
-      ...(excluding.length === 0 ? {} : { excludingOpenOrders: excluding }),
       closingClaims: (orderId) =>
         closingClaimsPut(
           requiredEnv(ENV.idempotencyTable),
@@ -218,33 +216,87 @@ async function closeAll(book: AccountBook, principal: Principal, requestId: stri
   const cancelOrders = query.cancel_orders;
   if (cancelOrders !== undefined && cancelOrders !== 'true' && cancelOrders !== 'false')
     return fieldErrors([fieldError('invalid_value', 'cancel_orders', 'must be true or false')], 400);
-  const canceled: string[] = [];
   if (cancelOrders === 'true') {
-    for (const o of book.open) {
+    const idempotency = requiredEnv(ENV.idempotencyTable);
+    // A close placed a moment before is not in the open listing yet: its claim names it.
+    const claimed = await Promise.all(
+      Object.keys(book.ledger.positions).map((symbol) =>
+        readClosingClaims(dynamo, idempotency, principal.accountId, symbol),
+      ),
+    );
+    const toCancel = new Set([
+      ...book.open.map((o) => o.id),
+      ...claimed.flatMap((c) => c.claims.map((x) => x.orderId)),
+    ]);
+    const canceled: string[] = [];
+    for (const id of toCancel) {
       // The order or, when a PATCH replaced it, its replacement (a replace awaiting the venue is
       // waited for, briefly: left live, it holds its qty, and the close is capped by it).
       const outcome = await requestCancelOfLiveOrder(
         eventStore(),
-        o.id,
+        id,
         principal,
         requestId,
         CLOSE_REPLACE_WAIT_MS,
       );
       if (outcome.kind === 'replace_outstanding')
-        logger.warn('close all: an order with a replace awaiting the venue is left open', { orderId: o.id });
+        logger.warn('close all: an order with a replace awaiting the venue is left open', { orderId: id });
       else
         canceled.push(
-          o.id,
-          ...(outcome.kind === 'cancel_requested' && outcome.orderId !== o.id ? [outcome.orderId] : []),
+          id,
+          ...(outcome.kind === 'cancel_requested' && outcome.orderId !== id ? [outcome.orderId] : []),
         );
     }
+    const stillOpen = await untilClosed(canceled, CANCELS_SETTLE_WAIT_MS);
+    if (stillOpen.length > 0)
+      logger.warn('close all: orders asked to cancel are still open; they hold their qty', { stillOpen });
   }
+  // Each close reads the position again (the ledger has every fill of an order no longer listed).
   const out = [];
   for (const symbol of Object.keys(book.ledger.positions).sort()) {
-    const r = await closeOne(principal, `${requestId}:${symbol}`, symbol, {}, canceled);
+    const r = await closeOne(principal, `${requestId}:${symbol}`, symbol, {});
     out.push({ symbol, status: r.statusCode ?? 200, body: JSON.parse(r.body ?? 'null') as unknown });
   }
   return json(207, out);
+}
+
+/**
+ * Waits, at most the sum of `waits`, until every one of `orderIds` has its closed view (canceled,
+ * filled, ...); answers the ones still not closed. The views are read consistently by id, so an
+ * order placed a moment before, not yet projected, is waited for too; the projector writes the
+ * closed view after the position keeper applied the order's fills, so an order closed here has them
+ * in the ledger the close reads.
+ */
+async function untilClosed(orderIds: readonly string[], waits: readonly number[]): Promise<string[]> {
+  const ordersTable = requiredEnv(ENV.ordersTable);
+  let left = [...new Set(orderIds)];
+  for (let i = 0; left.length > 0; i++) {
+    const closed = new Set<string>();
+    for (let from = 0; from < left.length; from += 100) {
+      let keys: Record<string, unknown>[] = left.slice(from, from + 100).map((orderId) => ({ orderId }));
+      while (keys.length > 0) {
+        const got = await dynamo.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [ordersTable]: {
+                Keys: keys,
+                ConsistentRead: true,
+                ProjectionExpression: 'orderId, openClosed',
+              },
+            },
+          }),
+        );
+        for (const item of got.Responses?.[ordersTable] ?? [])
+          if (item.openClosed === 'closed') closed.add(String(item.orderId));
+        keys = (got.UnprocessedKeys?.[ordersTable]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    left = left.filter((id) => !closed.has(id));
+    const wait = waits[i];
+    if (left.length === 0 || wait === undefined) break;
+    await sleep(wait);
+  }
+  return left;
 }
 
 export const handler = apiHandler(

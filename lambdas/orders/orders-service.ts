@@ -78,8 +78,6 @@ export interface PlaceOrderInput {
   readonly source: 'api' | 'bus';
   /** Placed by DELETE /v2/positions: the duplicate-order rule does not apply (issue 13). */
   readonly closesPosition?: boolean;
-  /** Open orders risk does not count: close-all has just asked to cancel them (issue 13). */
-  readonly excludingOpenOrders?: readonly string[];
   /**
    * A closing order of DELETE /v2/positions writes the position's closing claims in its placing
    * transaction, over the version it read (lambdas/orders/closing-claims.ts): the item for the
@@ -181,7 +179,6 @@ export async function placeOrder(
   // A bus request's sender first: its entitlement comes with the account in the BatchGet that risk
   // makes anyway, which is then made before the claims are looked up (no request added).
   const riskOptions = {
-    ...(input.excludingOpenOrders === undefined ? {} : { excluding: input.excludingOpenOrders }),
     ...(input.sender === undefined ? {} : { strategyId: strategyIdOf(input.sender.source) as string }),
   };
   const loadRisk = () =>

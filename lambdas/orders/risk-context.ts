@@ -103,10 +103,7 @@ export interface RiskInputs {
   readonly openBuys?: {
     /** What the account's open buy orders that claimed reserve (`open-buys#<accountId>`), counted. */
     readonly reservedCents: number;
-    /**
-     * What of the total is not counted: the claim a replace's own order still holds, the claims of
-     * the orders close-all is canceling (the transaction's ceiling allows for them).
-     */
+    /** What of the total is not counted: the claim a replace's own order still holds. */
     readonly setAsideCents: number;
     /** What its open buy orders without a claim reserve, from the read model (`exposureOf`). */
     readonly unclaimed: string;
@@ -135,8 +132,6 @@ export interface LoadRiskOptions {
    * it, not read again; only the open orders are (the workflow's re-check, as of the submission).
    */
   readonly snapshot?: RiskSnapshot;
-  /** Open orders not to count (close-all cancels them before it places its closing orders). */
-  readonly excluding?: readonly string[];
   /**
    * A bus order's strategy (issue 16): its entitlement (`strategy#<id>`) is read in the same
    * BatchGet as the account, so checking the sender costs no request.
@@ -379,9 +374,7 @@ export async function loadRiskInputs(
   // Orders sort by createdKey (`createdAt#orderId`), as the read model's GSIs do.
   const before = options.self ? `${options.self.createdAt}#${options.self.orderId}` : null;
   const isEarlier = (v: View) => before === null || `${v.created_at}#${v.id}` < before;
-  const exposed = (options.exposure === 'all' ? others(open) : others(open).filter(isEarlier)).filter(
-    (v) => !options.excluding?.includes(v.id),
-  );
+  const exposed = options.exposure === 'all' ? others(open) : others(open).filter(isEarlier);
   // Claimed buys are in the account's total (read with the ledger); the read model values the rest.
   // The workflow's re-check (as of the submission) counts only unclaimed ones: the placing
   // transaction checked the claimed ones race-free, each against every claim before it.
@@ -391,13 +384,8 @@ export async function loadRiskInputs(
     order.symbol,
     referencePrice,
   );
-  // What a replace's own order still holds, and what the open orders close-all is canceling hold,
-  // is set aside: a replace's new terms are checked in its place; the canceled ones are not counted.
-  const setAside = open.filter(
-    (v) =>
-      v.buying_power_claim !== undefined &&
-      (v.id === options.self?.orderId || options.excluding?.includes(v.id)),
-  );
+  // What a replace's own order still holds is set aside: its new terms are checked in its place.
+  const setAside = open.filter((v) => v.buying_power_claim !== undefined && v.id === options.self?.orderId);
   const setAsideCents = setAside.reduce(
     (sum, v) =>
       sum +

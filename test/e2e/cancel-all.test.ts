@@ -189,3 +189,41 @@ it('DELETE /v2/positions?cancel_orders=true right after a PATCH of a resting sel
     if (open.length > 0) throw new Error(`still open: ${open.map((o) => `${o.id} ${o.status}`).join(', ')}`);
   }, 60_000);
 });
+
+// A probe's find: a close of half a position, then at once a close of everything with
+// cancel_orders=true. The half close was not in the read model's open orders yet, so it was not
+// canceled, its claim held its qty, and the close of the rest was refused 403: half stayed open.
+// (Canceling it and not counting it, the first fix, sold it twice when it filled before its cancel:
+// the account ended short.) Close-all now cancels what the closing claims name too, waits for those
+// orders to leave the open listing, and sizes each close on what is left.
+it('DELETE /v2/positions?cancel_orders=true right after a close of half: the account ends flat, not short', async () => {
+  const symbol = 'E2ECXLH';
+  await http.pinQuote(symbol, { bid: '20.00', ask: '20.01', last: '20.00', prev_close: '20.00' });
+  const buy = await http.submit({ symbol, qty: '4', side: 'buy', type: 'market', time_in_force: 'day' });
+  await http.untilStatus(buy.id, 'filled', 60_000);
+  await eventually(async () => {
+    const p = await http.expect<Record<string, unknown>>(200, 'GET', `/v2/positions/${symbol}`);
+    if (p.qty !== '4') throw new Error(`position ${String(p.qty)}`);
+  }, 60_000);
+  await http.venue({ latency_ms: 2000 });
+  let all: { status: number; body: { symbol: string; status: number; body: Record<string, unknown> }[] };
+  try {
+    const half = await http.request('DELETE', `/v2/positions/${symbol}?percentage=50`);
+    expect(half.status).toBe(200);
+    all = await http.request('DELETE', '/v2/positions?cancel_orders=true');
+  } finally {
+    await http.venue({});
+  }
+  expect(all.status).toBe(207);
+  expect(all.body.find((r) => r.symbol === symbol)).toMatchObject({ status: 200, body: { side: 'sell' } });
+  await eventually(async () => {
+    const r = await http.request('GET', `/v2/positions/${symbol}`);
+    if (r.status !== 404) throw new Error(`position still ${JSON.stringify(r.body)}`);
+    const open = await http.expect<Order[]>(200, 'GET', `/v2/orders?status=open&symbols=${symbol}`);
+    if (open.length > 0) throw new Error(`still open: ${open.map((o) => `${o.id} ${o.status}`).join(', ')}`);
+  }, 60_000);
+  // Flat for good: no sale beyond the position is still to come (a short would show a position).
+  const sells = await http.expect<Order[]>(200, 'GET', `/v2/orders?status=all&symbols=${symbol}&side=sell`);
+  const sold = sells.reduce((s, o) => s + Number(o.filled_qty), 0);
+  expect(sold).toBe(4);
+});

@@ -356,12 +356,6 @@ describe('buying power reservations (core buying-power-claims.ts): claimed buys 
       { reservedCents: 100_000, setAsideCents: 60_000, unclaimed: '1000' },
     ],
     [
-      'close-all canceling ord-1 and ord-3: neither counted',
-      { excluding: ['ord-1', 'ord-3'] },
-      '600',
-      { reservedCents: 60_000, setAsideCents: 100_000, unclaimed: '0' },
-    ],
-    [
       'the workflow re-check: the unclaimed before it only',
       { self: { orderId: 'ord-9', createdAt: at(0) } },
       '1000',
