@@ -134,7 +134,7 @@ test('concurrent writers, stale hints and redeliveries: each execution once, the
         );
         const released = all.reduce((s, e) => s + (e.buyingPowerRelease ?? 0), 0);
         const lastRelease = Math.max(0, ...events.filter((e) => e.data.side === 'buy').map((e) => e.seq));
-        expect(openBuysOf(reservations.Item)).toEqual({ cents: -released, ledgerSeq: lastRelease });
+        expect(openBuysOf(reservations.Item)).toEqual({ cents: 0 - released, ledgerSeq: lastRelease });
       },
     ),
     { numRuns: 25 },
