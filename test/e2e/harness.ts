@@ -4,6 +4,7 @@
  * fixed sleep), the audit-trail and workflow-path checks, and a readable account of an order
  * (its events, its bus deliveries, its workflow path) for a timeout's message.
  */
+import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -370,11 +371,11 @@ export function filledByEvents(trail: readonly AuditEvent[]): number {
 /** Bus events about an order that are not its events in the event store. */
 const DERIVED_EVENTS: ReadonlySet<string> = new Set(['OrderTcaRecorded', 'SlippageThresholdBreached']);
 
-/** Seeds another API key and account into local mode's accounts table (as local mode seeds the demo). */
-export async function seedAccount(
-  oms: Pick<LocalOms, 'dynamoDbEndpoint'> & { readonly accountsTable: string },
-  account: { keyId: string; secret: string; accountId: string; settings?: Record<string, unknown> },
-): Promise<void> {
+/** Runs `use` with a document client of local mode's DynamoDB (destroyed after). */
+export async function withLocalDynamo<T>(
+  oms: Pick<LocalOms, 'dynamoDbEndpoint'>,
+  use: (doc: DynamoDBDocumentClient) => Promise<T>,
+): Promise<T> {
   const doc = DynamoDBDocumentClient.from(
     new DynamoDBClient({
       endpoint: oms.dynamoDbEndpoint,
@@ -383,6 +384,30 @@ export async function seedAccount(
     }),
   );
   try {
+    return await use(doc);
+  } finally {
+    doc.destroy();
+  }
+}
+
+/** A fresh key pair and account, seeded (`seedAccount`), and a client trading with that key. */
+export async function newAccountClient(
+  oms: Pick<LocalOms, 'dynamoDbEndpoint' | 'apiUrl'> & { readonly accountsTable: string },
+  accountId: string,
+  settings?: Record<string, unknown>,
+): Promise<OmsHttp> {
+  const keyId = `PK${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
+  const secret = randomUUID();
+  await seedAccount(oms, { keyId, secret, accountId, ...(settings === undefined ? {} : { settings }) });
+  return new OmsHttp(oms.apiUrl, keyId, secret);
+}
+
+/** Seeds another API key and account into local mode's accounts table (as local mode seeds the demo). */
+export async function seedAccount(
+  oms: Pick<LocalOms, 'dynamoDbEndpoint'> & { readonly accountsTable: string },
+  account: { keyId: string; secret: string; accountId: string; settings?: Record<string, unknown> },
+): Promise<void> {
+  await withLocalDynamo(oms, async (doc) => {
     const table = oms.accountsTable;
     await doc.send(
       new PutCommand({
@@ -409,9 +434,7 @@ export async function seedAccount(
         },
       }),
     );
-  } finally {
-    doc.destroy();
-  }
+  });
 }
 
 /**

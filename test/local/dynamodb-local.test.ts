@@ -157,6 +157,17 @@ describe('table definitions from TableSpecs', () => {
   });
 });
 
+/** A watchdog shell whose events the test emits itself, in the order it wants. */
+function standInShell() {
+  return Object.assign(new EventEmitter(), {
+    pid: 4242,
+    stdin: new PassThrough(),
+    stdout: new PassThrough(),
+    stderr: new PassThrough(),
+    unref: () => {},
+  });
+}
+
 describe('process watchdog', () => {
   it('stop() terminates the command and waits for it', async () => {
     const proc = await spawnWatched('sleep', ['30']);
@@ -174,13 +185,7 @@ describe('process watchdog', () => {
   it("reads the pid line even when the watchdog's exit is reported before it (a quickly failing command)", async () => {
     // Node may emit 'exit' while the pid line is still unread in the pipe (the fresh-clone CI saw a
     // missing Java reported as "did not start"): a stand-in shell emits them in that order.
-    const shell = Object.assign(new EventEmitter(), {
-      pid: 4242,
-      stdin: new PassThrough(),
-      stdout: new PassThrough(),
-      stderr: new PassThrough(),
-      unref: () => {},
-    });
+    const shell = standInShell();
     const started = spawnWatched('/nonexistent/binary', [], {
       spawnShell: () => shell as unknown as ChildProcess,
     });
@@ -194,13 +199,7 @@ describe('process watchdog', () => {
   });
 
   it('a watchdog that exits without a pid line rejects as not started', async () => {
-    const shell = Object.assign(new EventEmitter(), {
-      pid: 4242,
-      stdin: new PassThrough(),
-      stdout: new PassThrough(),
-      stderr: new PassThrough(),
-      unref: () => {},
-    });
+    const shell = standInShell();
     const started = spawnWatched('/bin/true', [], { spawnShell: () => shell as unknown as ChildProcess });
     shell.stderr.write('sh: cannot fork\n');
     shell.emit('exit', 2, null);
