@@ -71,7 +71,7 @@ export const TRAIL_PERCENT_DECIMALS = 2;
 const MAX_JITTER: Nanos = ONE / 2n;
 
 /** Alpaca accepts decimals as JSON strings or numbers; both are read as plain decimal text. */
-const decimalInput = z.union([z.string(), z.number()]);
+export const decimalInput = z.union([z.string(), z.number()]);
 
 export const orderRequestSchema = z.strictObject({
   symbol: z

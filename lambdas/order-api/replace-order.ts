@@ -15,6 +15,7 @@ import {
   auctionEntryError,
   CLIENT_ORDER_ID_MAX,
   type Decision,
+  decimalInput,
   execute,
   type FieldError,
   fieldError,
@@ -46,8 +47,6 @@ import {
   replacementNotOpenMessage,
 } from './orders-access.js';
 import '../core/zod-messages.js';
-
-const decimalInput = z.union([z.string(), z.number()]);
 
 export const replaceRequestSchema = z.strictObject({
   qty: z.optional(decimalInput),
