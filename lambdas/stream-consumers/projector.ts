@@ -212,49 +212,42 @@ export async function projectOrder(
   const result = await writeView(deps, steps, state, batchEvents);
   // Most orders hold no claim: nothing more is looked at.
   if (state.exposureClaim === null && state.buyingPowerClaim === null) return result;
-  const reservations = deps.buyingPowerReservations;
-  // Split across venues in this batch: its buying power claim is given back whole (its children,
-  // which hold none, execute; the read model values its leaves from now on).
   const fromSeq = batchEvents[0]?.seq ?? 0;
-  const splitting = steps.find((s) => s.event.seq >= fromSeq && s.state.routing?.split === true);
-  const splitRest =
-    splitting === undefined
-      ? null
-      : splitRelease(
-          {
-            buyingPowerClaim: splitting.state.buyingPowerClaim,
-            split: true,
-            filledQty: splitting.state.filledQty,
-          },
-          splitting.splitBefore,
-        );
-  if (reservations !== undefined && splitRest !== null && state.buyingPowerClaim !== null) {
-    await releaseAtSettlement(
-      deps.doc,
-      reservations,
-      { accountId: state.accountId, claimId: state.buyingPowerClaim.id, cents: splitRest },
-      Math.floor(Date.parse(state.updatedAt) / 1000),
-    );
-  }
-  if (closingEventOf(steps, fromSeq) === undefined) return result;
+  const closed = closingEventOf(steps, fromSeq) !== undefined;
   const table = deps.exposureClaimsTable;
-  const claim =
-    table === undefined
+  const exposure =
+    table === undefined || !closed
       ? null
       : exposureClaimToRelease({
           exposureClaim: state.exposureClaim,
           settled: isSettled(state),
           status: statusOf(state),
         });
-  if (table !== undefined && claim !== null) await releaseExposureClaim(deps.doc, table, claim);
-  // The rest of its buying power claim (its executions gave back their shares with their cost).
-  const rest = settlementRelease({
-    buyingPowerClaim: state.buyingPowerClaim,
-    split: state.routing?.split === true,
-    settled: isSettled(state),
-    status: statusOf(state),
-    filledQty: state.filledQty,
-  });
+  if (table !== undefined && exposure !== null) await releaseExposureClaim(deps.doc, table, exposure);
+  // The buying power claim: given back whole when the router split the order in this batch (its
+  // children, which hold none, execute; the read model values its leaves from then on), else its
+  // rest when the order settled in it (its executions gave back their shares with their cost).
+  const splitting = steps.find((s) => s.event.seq >= fromSeq && s.state.routing?.split === true);
+  const rest =
+    splitting !== undefined
+      ? splitRelease(
+          {
+            buyingPowerClaim: splitting.state.buyingPowerClaim,
+            split: true,
+            filledQty: splitting.state.filledQty,
+          },
+          splitting.splitBefore,
+        )
+      : closed
+        ? settlementRelease({
+            buyingPowerClaim: state.buyingPowerClaim,
+            split: state.routing?.split === true,
+            settled: isSettled(state),
+            status: statusOf(state),
+            filledQty: state.filledQty,
+          })
+        : null;
+  const reservations = deps.buyingPowerReservations;
   if (reservations !== undefined && rest !== null && state.buyingPowerClaim !== null) {
     await releaseAtSettlement(
       deps.doc,
