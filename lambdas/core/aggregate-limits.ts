@@ -86,16 +86,42 @@ function dec(text: string | null | undefined): Nanos | null {
 const whose = (scope: PolicyScope) => (scope === 'firm' ? "the firm's" : "the account's");
 const cite = (p: LimitsPolicy, scope: PolicyScope) => `${scope} policy version ${p.version}`;
 
-/** The order's notional (exact, scale 18): `notional`, else qty x (limit price, else reference); null without a price. */
+/**
+ * The order's notional (exact, scale 18): `notional`, else qty x its price (`valuationPriceOf`);
+ * null without a price.
+ */
 export function orderNotionalOf(
-  order: Pick<OrderSpec, 'qty' | 'notional' | 'limitPrice'>,
+  order: Partial<Pick<OrderSpec, 'side' | 'stopPrice'>> & Pick<OrderSpec, 'qty' | 'notional' | 'limitPrice'>,
   referencePrice: string | null,
 ): Value18 | null {
   const notional = dec(order.notional);
   if (notional !== null) return toValue18(notional);
   const qty = dec(order.qty);
-  const price = dec(order.limitPrice) ?? dec(referencePrice);
+  const price = valuationPriceOf(
+    dec(order.limitPrice),
+    dec(order.stopPrice ?? null),
+    order.side,
+    dec(referencePrice),
+  );
   return qty === null || price === null ? null : multiply(qty, price);
+}
+
+/**
+ * The price an order is valued at before it trades: its limit price; else, for a buy stop, the
+ * higher of its stop and the reference price (it can only trade at or above its stop: a probe's
+ * buy stop at 120 valued at the 100 reference filled at 120 and spent past the cash); else the
+ * reference price.
+ */
+export function valuationPriceOf(
+  limitPrice: Nanos | null,
+  stopPrice: Nanos | null,
+  side: string | undefined,
+  reference: Nanos | null,
+): Nanos | null {
+  if (limitPrice !== null) return limitPrice;
+  if (side === 'buy' && stopPrice !== null)
+    return reference !== null && reference > stopPrice ? reference : stopPrice;
+  return reference;
 }
 
 /**

@@ -17,8 +17,9 @@
  * - when the order settles unfilled or partly filled (canceled, expired, rejected, done for a day
  *   order), the rest (`settlementRelease`), once: a marker keyed by the claim.
  * A notional order's claim is given back whole at its settlement (its executions give back
- * nothing: its cost is money, not shares). A replacement carries its original's claim, as it
- * carries its fills (FIX CumQty spans the chain); the original, replaced, gives back nothing.
+ * nothing: its cost is money, not shares). A replaced order gives its rest back like a canceled
+ * one; its replacement, on new terms (a probe raised a claimed order's qty by PATCH and the rise
+ * was counted nowhere), claims nothing and is valued from the read model at its own terms.
  * An order the router splits across venues gives its claim back whole when it is split
  * (`splitRelease`): its children execute, not it, and hold no claim; from then on the read model
  * values the parent's leaves, as it values an algorithmic parent's.
@@ -125,19 +126,18 @@ export function splitRelease(
 }
 
 /**
- * What the order gives back when it settles: the claim less its executions' shares; null when
- * nothing is given back (no claim, not settled, replaced: its replacement carries the claim; split:
- * given back when it was split).
+ * What the order gives back when it settles (filled, canceled, expired, rejected, replaced, done
+ * for a day order): the claim less its executions' shares; null when nothing is given back (no
+ * claim, not settled, split: given back when it was split).
  */
 export function settlementRelease(order: {
   readonly buyingPowerClaim: BuyingPowerClaim | null;
   readonly split?: boolean;
   readonly settled: boolean;
-  readonly status: string;
   readonly filledQty: Nanos;
 }): number | null {
   const claim = order.split === true ? null : order.buyingPowerClaim;
-  if (claim === null || !order.settled || order.status === 'replaced') return null;
+  if (claim === null || !order.settled) return null;
   const rest = claim.cents - releasedByExecutions(claim, order.filledQty);
   return rest > 0 ? rest : null;
 }

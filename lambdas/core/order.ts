@@ -1212,8 +1212,8 @@ export function openReplacement(
     replaced.venue ?? undefined,
     // And holds its order's firm open-exposure claim, given back when it settles.
     replaced.exposureClaim ?? undefined,
-    // And its reservation of the account's buying power (its executions go on giving it back).
-    replaced.buyingPowerClaim ?? undefined,
+    // Not its buying power claim: the replaced order gives its rest back, and the replacement, on
+    // new terms, is valued from the read model (core buying-power-claims.ts).
   );
   const follows = <T extends OrderEvent['type']>(type: T, data: EventOf<T>['data']) =>
     ({ type, orderId: id, seq: opening.length + 1, occurredAt: at, data }) as OrderEvent;

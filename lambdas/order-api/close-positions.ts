@@ -13,7 +13,7 @@
  *   open order of the account, and every order a position's closing claims name (a close placed a
  *   moment before, not yet in the open listing), is asked to cancel first (as DELETE
  *   /v2/orders/{id} does); the closes then wait, a few seconds at most, until those orders have
- *   closed (canceled, or filled and in the ledger), and size each close on what is left. An order still open then holds its qty: that close is capped or refused (403), never
+ *   closed (canceled, or filled and in the ledger), and size each close on what is left. An order still open then holds its qty: that close is refused (403), never
  *   oversold; an order that filled before its cancel is in the position the close reads.
  */
 import { setTimeout as sleep } from 'node:timers/promises';

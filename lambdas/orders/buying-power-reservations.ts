@@ -1,10 +1,15 @@
 /**
  * Buying power reservations' storage (core buying-power-claims.ts decides, this reads and writes):
- * - ACCOUNTS_TABLE `open-buys#<accountId>`: `cents`, what the account's open buy orders that
- *   claimed reserve, in whole cents; `ledgerSeq`, the ledger's seq of the last execution that gave
- *   some back (risk reads it with the ledger in one BatchGetItem, which is not a snapshot: a total
- *   ahead of the ledger read is read again, so the cash and the reservations are always of one
- *   moment, lambdas/orders/risk-context.ts);
+ * - ACCOUNTS_TABLE `open-buys#<accountId>`: what the account's open buy orders that claimed
+ *   reserve is `cents - released`, in whole cents: `cents`, the claims placed less what their
+ *   settlements gave back; `released`, what their executions gave back; `ledgerSeq`, the ledger's
+ *   seq of the last such execution. An execution moves the cash and `released` together, never
+ *   `cents`: the placing transaction's condition is on `cents` alone, with a ceiling that counts
+ *   the `released` read with the cash, so a fill landing between the read and the write changes
+ *   neither side of it (with the total decremented instead, a probe's fill mid-placement let two
+ *   buys that did not fit together both pass). Risk reads the item with the ledger in one
+ *   BatchGetItem, which is not a snapshot: an item ahead of the ledger read (`ledgerSeq`) is read
+ *   again, so the cash and the reservations are always of one moment (risk-context.ts);
  * - IDEMPOTENCY_TABLE `open-buys#settled#<claimId>`: the claim's rest was given back at the
  *   order's settlement (the token that makes a redelivered record give nothing back twice).
  *
@@ -21,17 +26,16 @@ export const settledClaimId = (claimId: string) => `open-buys#settled#${claimId}
 /** How long a settled claim's marker is kept (the stream redelivers records for 24 hours). */
 export const SETTLED_MARKER_TTL_SECONDS = 8 * 24 * 3600;
 
-/** The account's reservations as stored (absent item: none). */
+/** The account's reservations as stored (absent item: none); reserved now: `cents - released`. */
 export interface OpenBuys {
   readonly cents: number;
+  readonly released: number;
   readonly ledgerSeq: number;
 }
 
 export function openBuysOf(item: Record<string, unknown> | undefined): OpenBuys {
-  return {
-    cents: typeof item?.cents === 'number' ? item.cents : 0,
-    ledgerSeq: typeof item?.ledgerSeq === 'number' ? item.ledgerSeq : 0,
-  };
+  const n = (v: unknown) => (typeof v === 'number' ? v : 0);
+  return { cents: n(item?.cents), released: n(item?.released), ledgerSeq: n(item?.ledgerSeq) };
 }
 
 /**
@@ -67,14 +71,13 @@ export function executionReleaseItem(
     Update: {
       TableName: accountsTable,
       Key: { pk: openBuysPk(accountId) },
-      UpdateExpression: 'ADD #cents :release SET ledgerSeq = :seq',
-      ExpressionAttributeNames: { '#cents': 'cents' },
-      ExpressionAttributeValues: { ':release': -cents, ':seq': ledgerSeq },
+      UpdateExpression: 'ADD released :release SET ledgerSeq = :seq',
+      ExpressionAttributeValues: { ':release': cents, ':seq': ledgerSeq },
     },
   };
 }
 
-/** The account's total now (consistent), for a refusal's message. */
+/** What the account's claimed open buys reserve now (consistent), for a refusal's message. */
 export async function openBuysCents(
   doc: DynamoDBDocumentClient,
   accountsTable: string,
@@ -83,7 +86,8 @@ export async function openBuysCents(
   const out = await doc.send(
     new GetCommand({ TableName: accountsTable, Key: { pk: openBuysPk(accountId) }, ConsistentRead: true }),
   );
-  return openBuysOf(out.Item).cents;
+  const openBuys = openBuysOf(out.Item);
+  return openBuys.cents - openBuys.released;
 }
 
 /** Gives a settled order's rest back, once: 'released', or 'already' (given back before). */

@@ -284,7 +284,10 @@ export async function placeOrder(
     openBuys === undefined || buyingPower === null
       ? null
       : (addCents: number) =>
-          buyingPowerCeilingCents(buyingPower, openBuys.unclaimed, addCents) + openBuys.setAsideCents;
+          // On the claims' `cents`, which executions never move (buying-power-reservations.ts).
+          buyingPowerCeilingCents(buyingPower, openBuys.unclaimed, addCents) +
+          openBuys.setAsideCents +
+          openBuys.releasedCents;
   const reservedRefusal = async (orderCents: number): Promise<PlaceOrderResult> =>
     (await seenBefore()) ?? {
       kind: 'risk_refused',

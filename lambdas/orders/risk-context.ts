@@ -105,6 +105,8 @@ export interface RiskInputs {
     readonly reservedCents: number;
     /** What of the total is not counted: the claim a replace's own order still holds. */
     readonly setAsideCents: number;
+    /** What executions gave back, read with the cash (the placing transaction's ceiling adds it). */
+    readonly releasedCents: number;
     /** What its open buy orders without a claim reserve, from the read model (`exposureOf`). */
     readonly unclaimed: string;
   };
@@ -395,7 +397,9 @@ export async function loadRiskInputs(
   );
   const countsReservations =
     snapshot === undefined && (options.self === undefined || options.exposure === 'all');
-  const reservedCents = countsReservations ? Math.max(0, openBuys.cents - setAsideCents) : 0;
+  const reservedCents = countsReservations
+    ? Math.max(0, openBuys.cents - openBuys.released - setAsideCents)
+    : 0;
   const openBuyExposure = formatNanos((dec(unclaimed) ?? 0n) + (dec(centsAsDollars(reservedCents)) ?? 0n));
   // The account's open exposure, both sides (its policy's `open_exposure`): valued only when the
   // policy sets that limit (a sell at market of another symbol needs that symbol's quote).
@@ -413,7 +417,9 @@ export async function loadRiskInputs(
 
   return {
     limits,
-    ...(countsReservations ? { openBuys: { reservedCents, setAsideCents, unclaimed } } : {}),
+    ...(countsReservations
+      ? { openBuys: { reservedCents, setAsideCents, releasedCents: openBuys.released, unclaimed } }
+      : {}),
     ...(options.strategyId === undefined
       ? {}
       : {

@@ -243,7 +243,6 @@ export async function projectOrder(
             buyingPowerClaim: state.buyingPowerClaim,
             split: state.routing?.split === true,
             settled: isSettled(state),
-            status: statusOf(state),
             filledQty: state.filledQty,
           })
         : null;

@@ -13,10 +13,12 @@ import {
   executionRelease,
   formatNanos,
   heldBuyingPowerClaim,
+  orderNotionalOf,
   releasedByExecutions,
   reservedBuyingPowerRefusal,
   settlementRelease,
   splitRelease,
+  valuationPriceOf,
 } from '../../lambdas/core/index.js';
 
 const E18 = 10n ** 18n;
@@ -77,14 +79,14 @@ describe('giving a claim back', () => {
 
   // biome-ignore format: a table
   const settlements: [string, Parameters<typeof settlementRelease>[0], number | null][] = [
-    ['canceled unfilled: the whole claim',     { buyingPowerClaim: claim(10_000, '10'), settled: true, status: 'canceled', filledQty: 0n }, 10_000],
-    ['canceled after 3 of 10 filled: the rest', { buyingPowerClaim: claim(10_000, '10'), settled: true, status: 'canceled', filledQty: 3n * 10n ** 9n }, 7_000],
-    ['filled: nothing (its fills gave it all back)', { buyingPowerClaim: claim(10_000, '10'), settled: true, status: 'filled', filledQty: 10n * 10n ** 9n }, null],
-    ['replaced: nothing (the replacement carries it)', { buyingPowerClaim: claim(10_000, '10'), settled: true, status: 'replaced', filledQty: 0n }, null],
-    ['still working: nothing yet',             { buyingPowerClaim: claim(10_000, '10'), settled: false, status: 'new', filledQty: 0n }, null],
-    ['a notional order filled: its whole claim', { buyingPowerClaim: claim(10_000, null), settled: true, status: 'filled', filledQty: 10n ** 9n }, 10_000],
-    ['no claim: nothing',                      { buyingPowerClaim: null, settled: true, status: 'canceled', filledQty: 0n }, null],
-    ['split by the router: nothing (given back at the split)', { buyingPowerClaim: claim(10_000, '10'), split: true, settled: true, status: 'filled', filledQty: 10n * 10n ** 9n }, null],
+    ['canceled unfilled: the whole claim',     { buyingPowerClaim: claim(10_000, '10'), settled: true, filledQty: 0n }, 10_000],
+    ['canceled after 3 of 10 filled: the rest', { buyingPowerClaim: claim(10_000, '10'), settled: true, filledQty: 3n * 10n ** 9n }, 7_000],
+    ['filled: nothing (its fills gave it all back)', { buyingPowerClaim: claim(10_000, '10'), settled: true, filledQty: 10n * 10n ** 9n }, null],
+    ['replaced after 4 of 10 filled: the rest (its replacement, on new terms, claims nothing)', { buyingPowerClaim: claim(10_000, '10'), settled: true, filledQty: 4n * 10n ** 9n }, 6_000],
+    ['still working: nothing yet',             { buyingPowerClaim: claim(10_000, '10'), settled: false, filledQty: 0n }, null],
+    ['a notional order filled: its whole claim', { buyingPowerClaim: claim(10_000, null), settled: true, filledQty: 10n ** 9n }, 10_000],
+    ['no claim: nothing',                      { buyingPowerClaim: null, settled: true, filledQty: 0n }, null],
+    ['split by the router: nothing (given back at the split)', { buyingPowerClaim: claim(10_000, '10'), split: true, settled: true, filledQty: 10n * 10n ** 9n }, null],
   ];
   it.each(settlements)('%s', (_, order, cents) => {
     expect(settlementRelease(order)).toBe(cents);
@@ -101,18 +103,16 @@ describe('giving a claim back', () => {
     expect(heldBuyingPowerClaim(order)).toEqual(order.split ? null : order.buyingPowerClaim);
   });
 
-  it('gives back exactly the claim, whatever the fills, across replacements, whether it fills or settles', () => {
+  it('gives back exactly the claim, whatever the fills, whether it fills, settles or is replaced', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 10_000_000_000 }),
         fc.integer({ min: 1, max: 1_000_000 }),
         fc.array(fc.integer({ min: 1, max: 400_000 }), { maxLength: 12 }),
         fc.boolean(),
-        fc.option(fc.integer({ min: 1, max: 2_000_000 }), { nil: undefined }),
-        (cents, qtyMilli, fillsMilli, lateFill, replacedQtyMilli) => {
+        (cents, qtyMilli, fillsMilli, lateFill) => {
           const c = claim(cents, formatNanos(BigInt(qtyMilli) * 1_000_000n));
-          // The order (or its replacement, which carries the claim and the fills) works up to `limit`.
-          const limit = BigInt(replacedQtyMilli ?? qtyMilli) * 1_000_000n;
+          const limit = BigInt(qtyMilli) * 1_000_000n;
           let cum = 0n;
           let given = 0;
           for (const f of fillsMilli) {
@@ -121,8 +121,8 @@ describe('giving a claim back', () => {
             given += executionRelease(c, cum, next, false);
             cum = next;
           }
-          const status = cum === limit ? 'filled' : 'canceled';
-          given += settlementRelease({ buyingPowerClaim: c, settled: true, status, filledQty: cum }) ?? 0;
+          // Filled, or canceled / replaced with what is left.
+          given += settlementRelease({ buyingPowerClaim: c, settled: true, filledQty: cum }) ?? 0;
           // A fill after the settlement (a day order done for the day) gives nothing more back.
           if (lateFill) given += executionRelease(c, cum, cum + 1_000_000n, true);
           expect(given).toBe(cents);
@@ -148,4 +148,38 @@ it('a refusal after concurrent orders took the buying power cites what is reserv
       'buying_power: order notional 20000 plus open buy orders 91500.5 exceeds the buying power 102000',
   });
   expect(centsAsDollars(12_345)).toBe('123.45');
+});
+
+describe('the price an order is valued at before it trades (its claim, its notional limits)', () => {
+  const N = 1_000_000_000n;
+  // biome-ignore format: a table
+  const rows: [string, bigint | null, bigint | null, string, bigint | null, bigint | null][] = [
+    ['a limit order: its limit',                                    95n * N, null,     'buy',  100n * N, 95n * N],
+    ['a stop-limit buy: its limit',                                 125n * N, 120n * N, 'buy',  100n * N, 125n * N],
+    ['a buy stop above the market: its stop (it trades at or above it)', null, 120n * N, 'buy', 100n * N, 120n * N],
+    ['a buy stop below the market (already through): the market',  null,     90n * N,  'buy',  100n * N, 100n * N],
+    ['a buy stop with no quote: its stop',                         null,     120n * N, 'buy',  null,     120n * N],
+    ['a sell stop: the market',                                    null,     90n * N,  'sell', 100n * N, 100n * N],
+    ['a market order: the market',                                null,     null,     'buy',  100n * N, 100n * N],
+  ];
+  it.each(rows)('%s', (_, limit, stop, side, reference, price) => {
+    expect(valuationPriceOf(limit, stop, side, reference)).toBe(price);
+  });
+
+  it("a probe's buy stop: 99 shares stopping at 120 with the market at 100 claim 11,880, not 9,900", () => {
+    const notional = orderNotionalOf(
+      { side: 'buy', qty: '99', notional: null, limitPrice: null, stopPrice: '120' },
+      '100',
+    );
+    expect(
+      buyingPowerClaimOf({
+        orderId: 'o',
+        side: 'buy',
+        qty: '99',
+        notional,
+        buyingPower: '10000',
+        algorithmic: false,
+      })?.cents,
+    ).toBe(1_188_000);
+  });
 });

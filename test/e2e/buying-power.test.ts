@@ -59,9 +59,19 @@ async function reservedCents(account: string): Promise<number> {
       }),
     ),
   );
-  return Number(out.Item?.cents ?? 0);
+  // What the claims placed hold, less what their executions gave back (buying-power-reservations.ts).
+  return Number(out.Item?.cents ?? 0) - Number(out.Item?.released ?? 0);
 }
 const account = (client = trader) => client.expect<Json>(200, 'GET', '/v2/account');
+/** Until the open listing shows the orders (DELETE /v2/orders cancels what it lists: README). */
+async function untilListedOpen(client: OmsHttp, ids: readonly string[]): Promise<void> {
+  await eventually(async () => {
+    const open = await client.expect<{ id: string }[]>(200, 'GET', '/v2/orders?status=open&limit=500');
+    const missing = ids.filter((id) => !open.some((o) => o.id === id));
+    if (missing.length > 0) throw new Error(`not listed open yet: ${missing.join(', ')}`);
+  }, 30_000);
+}
+
 /** Places the order, or throws (for `eventually`: a claim given back a moment later). */
 async function placedOrThrow(order: Json): Promise<{ id: string }> {
   const a = await trader.request<Json>('POST', '/v2/orders', order);
@@ -126,6 +136,7 @@ it('ten concurrent buys of $2,700 on $10,000 of buying power: exactly three are 
   expect(over.status).toBe(403);
   // The two resting buys hold 1,900 between them; canceled, nothing is reserved any more (no leak).
   expect(await reservedCents(accountId)).toBe(190_000);
+  await untilListedOpen(trader, [exact.id, (exactTwo.body as { id: string }).id]);
   await trader.expect(207, 'DELETE', '/v2/orders');
   await eventually(async () => expect(await reservedCents(accountId)).toBe(0), 30_000);
 });
@@ -181,4 +192,40 @@ it("a buy the router splits across venues gives its claim back at the split; its
   expect((routed?.data as { allocations: unknown[] } | undefined)?.allocations.length).toBeGreaterThan(1);
   await eventually(async () => expect((await account(bot)).cash).toBe('9990'), 30_000);
   await eventually(async () => expect(await reservedCents(splitAccount)).toBe(0), 30_000);
+});
+
+it('a PATCH that raises a resting buy is counted at its new terms (a later buy that no longer fits is refused); one that lowers it frees the difference', async () => {
+  const bot = await newAccountClient(oms, `${accountId}-r`, CASH_10K);
+  const S = symbol('E');
+  await http.pinQuote(S, { bid: '99.99', ask: '100.00', last: '100.00' });
+  const resting = (qty: string) => ({
+    symbol: S,
+    qty,
+    side: 'buy',
+    type: 'limit',
+    limit_price: '95',
+    time_in_force: 'day',
+  });
+  const placed = await bot.submit(resting('10'));
+  await bot.untilStatus(placed.id, 'new');
+  // 10 -> 100 at 95: 9,500 of the 10,000; a buy of 90 at 95 (8,550) no longer fits.
+  const raised = await bot.replace(placed.id, { qty: '100' });
+  await bot.untilStatus(raised.id, 'new');
+  // The replacement claims nothing: risk values it from the open listing, once it is there.
+  await untilListedOpen(bot, [raised.id]);
+  const refused = await bot.request<Json>('POST', '/v2/orders', resting('90'));
+  expect(refused.status).toBe(403);
+  expect(String((refused.body as Json).message)).toMatch(/buying_power/);
+  // 100 -> 10: 950 held; the same buy fits (once the replaced order's claim is given back).
+  const lowered = await bot.replace(raised.id, { qty: '10' });
+  await bot.untilStatus(lowered.id, 'new');
+  const fits = await eventually(async () => {
+    const a = await bot.request<Json>('POST', '/v2/orders', resting('90'));
+    if (a.status !== 200) throw new Error(`${a.status} ${JSON.stringify(a.body)}`);
+    return a.body as { id: string };
+  }, 30_000);
+  bot.orders.add(fits.id);
+  await untilListedOpen(bot, [lowered.id, fits.id]);
+  await bot.expect(207, 'DELETE', '/v2/orders');
+  await eventually(async () => expect(await reservedCents(`${accountId}-r`)).toBe(0), 30_000);
 });

@@ -134,7 +134,8 @@ test('concurrent writers, stale hints and redeliveries: each execution once, the
         );
         const released = all.reduce((s, e) => s + (e.buyingPowerRelease ?? 0), 0);
         const lastRelease = Math.max(0, ...events.filter((e) => e.data.side === 'buy').map((e) => e.seq));
-        expect(openBuysOf(reservations.Item)).toEqual({ cents: 0 - released, ledgerSeq: lastRelease });
+        // Executions move `released` (with the cash), never the claims' `cents`.
+        expect(openBuysOf(reservations.Item)).toEqual({ cents: 0, released, ledgerSeq: lastRelease });
       },
     ),
     { numRuns: 25 },
@@ -175,4 +176,35 @@ test('buying power reservations: concurrent claims pass only while they fit; a s
   expect(await releaseAtSettlement(doc, tables, release, 1_800_000_000)).toBe('released');
   expect(await releaseAtSettlement(doc, tables, release, 1_800_000_000)).toBe('already');
   expect(await openBuysCents(doc, 'accounts', accountId)).toBe(540_000);
+}, 60_000);
+
+test('a fill landing between a buy’s read and its placing transaction changes neither side of its condition (a probe let two buys that did not fit together both pass)', async () => {
+  const accountId = `acc-bp-${++accounts}`;
+  const reserve = (addCents: number, ceilingCents: number) =>
+    doc
+      .send(
+        new TransactWriteCommand({
+          TransactItems: [reserveItem('accounts', accountId, addCents, ceilingCents)],
+        }),
+      )
+      .then(
+        () => 'placed',
+        (err: Error) => err.name,
+      );
+  // $3,000 of buying power; a market buy of 10 at 100 has claimed $1,000: $2,000 of room.
+  expect(await reserve(100_000, 300_000 - 100_000)).toBe('placed');
+  // Two buys of $1,397 read that (cash 3,000, nothing released yet): each ceiling = 3,000 - 1,397.
+  const ceiling = 300_000 - 139_700 + 0;
+  // The market buy fills before they write: the cash drops $1,000 and its claim is given back.
+  const filled = await ledger.apply(
+    accountId,
+    { ...execution(`${accountId}-o1`, 0, 'buy', '10', '100'), buyingPowerRelease: 100_000 },
+    1_800_000_000,
+  );
+  expect(filled.kind).toBe('applied');
+  // Of the two, one fits in the $2,000 left, not both.
+  expect([await reserve(139_700, ceiling), await reserve(139_700, ceiling)]).toEqual([
+    'placed',
+    'TransactionCanceledException',
+  ]);
 }, 60_000);

@@ -347,13 +347,13 @@ describe('buying power reservations (core buying-power-claims.ts): claimed buys 
       'the API check: the total plus the unclaimed',
       {},
       '2600',
-      { reservedCents: 160_000, setAsideCents: 0, unclaimed: '1000' },
+      { reservedCents: 160_000, setAsideCents: 0, releasedCents: 30_000, unclaimed: '1000' },
     ],
     [
       'a replace of ord-2: the total less what ord-2 still holds',
       { self: { orderId: 'ord-2', createdAt: at(-1000) }, exposure: 'all' },
       '2000',
-      { reservedCents: 100_000, setAsideCents: 60_000, unclaimed: '1000' },
+      { reservedCents: 100_000, setAsideCents: 60_000, releasedCents: 30_000, unclaimed: '1000' },
     ],
     [
       'the workflow re-check: the unclaimed before it only',
@@ -366,7 +366,8 @@ describe('buying power reservations (core buying-power-claims.ts): claimed buys 
     marketHolds(ddb, () => ({ last: '100' }), undefined, [
       account,
       ledger,
-      { pk: 'open-buys#acc-1', cents: 160_000, ledgerSeq: 7 },
+      // Claims of 1,900 placed, 300 of them given back by executions: 1,600 reserved.
+      { pk: 'open-buys#acc-1', cents: 190_000, released: 30_000, ledgerSeq: 7 },
     ]);
     const inputs = await loadRiskInputs('acc-1', buyOne, SUBMITTED_AT, options);
     expect(inputs.context.openBuyExposure).toBe(exposure);
