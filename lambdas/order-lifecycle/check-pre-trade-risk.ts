@@ -19,7 +19,7 @@ import {
 } from '../core/index.js';
 import { runCommand } from '../event-store/event-store.js';
 import { loadRiskInputs } from '../orders/risk-context.js';
-import type { CarriedRecheck } from '../orders/workflow-start.js';
+import { type CarriedRecheck, isExitLeg } from '../orders/workflow-start.js';
 import { eventStore, OrderNotFound, parsePayload, workflowMeta } from '../orders/workflow-task.js';
 import { ENV, optionalEnv } from '../platform/config.js';
 import { logger } from '../platform/observability.js';
@@ -51,13 +51,14 @@ export async function recheckPreTradeRisk(
   carried?: CarriedRecheck,
 ): Promise<RiskCheckResult> {
   const riskGuardian = optionalEnv(ENV.riskGuardianUrl) !== undefined;
-  let order: { spec: OrderSpec; createdAt: string; accountId: string; role: string | null };
+  let order: CheckedOrder;
   if (carried !== undefined) {
     order = {
       spec: carried.order,
       createdAt: carried.createdAt,
       accountId: carried.accountId,
       role: carried.contingencyRole,
+      exitLeg: carried.exitLeg === true,
     };
   } else {
     const { state } = await eventStore().loadState(orderId);
@@ -71,14 +72,23 @@ export async function recheckPreTradeRisk(
       createdAt: state.createdAt,
       accountId: state.accountId,
       role: state.contingency?.role ?? null,
+      exitLeg: isExitLeg(state.contingency),
     };
   }
   return checkAndRecord(orderId, order, context, task, riskGuardian, carried?.acceptedAgainst);
 }
 
+interface CheckedOrder {
+  readonly spec: OrderSpec;
+  readonly createdAt: string;
+  readonly accountId: string;
+  readonly role: string | null;
+  readonly exitLeg: boolean;
+}
+
 async function checkAndRecord(
   orderId: string,
-  order: { spec: OrderSpec; createdAt: string; accountId: string; role: string | null },
+  order: CheckedOrder,
   context: Context | undefined,
   task: string,
   riskGuardian: boolean,
@@ -87,6 +97,11 @@ async function checkAndRecord(
   // An algorithmic parent's child works within what the parent's check approved (its qty, its
   // limit): checked again alone, sibling clips would look like duplicates of each other.
   if (order.role === 'algo_child') return { decision: 'accepted', riskGuardian, reason: null, refusals: [] };
+  // A bracket's or OTO's exit closes what its entry opened, and is sent when the entry fills:
+  // re-checked against the snapshot of its placement (no position yet, its sibling exit holding the
+  // same shares), an account that may not sell short had both exits rejected and its position left
+  // unprotected (a probe). It was checked with its group when placed; Alpaca does not refuse it either.
+  if (order.exitLeg) return { decision: 'accepted', riskGuardian, reason: null, refusals: [] };
 
   // The check is made as of the submission, so a retry decides the same way.
   const asOf = Date.parse(order.createdAt);

@@ -96,6 +96,8 @@ export interface CarriedRecheck {
   readonly order: OrderSpec;
   readonly createdAt: string;
   readonly contingencyRole: string | null;
+  /** A bracket's or OTO's exit, a leg of its entry (not an OCO's first order, which has no parent). */
+  readonly exitLeg?: boolean;
   readonly acceptedAgainst: RiskSnapshot;
 }
 
@@ -107,6 +109,18 @@ export function carriedRecheckOf(submitted: OrderSubmitted | undefined): Carried
     order: submitted.data.order,
     createdAt: submitted.occurredAt,
     contingencyRole: submitted.data.contingency?.role ?? null,
+    exitLeg: isExitLeg(submitted.data.contingency ?? null),
     acceptedAgainst: submitted.data.acceptedAgainst,
   };
+}
+
+/** A take-profit or stop-loss leg of an entry (bracket, OTO): it closes what its entry opened. */
+export function isExitLeg(
+  contingency: { readonly role: string; readonly parentOrderId: string | null } | null,
+): boolean {
+  return (
+    contingency !== null &&
+    contingency.parentOrderId !== null &&
+    (contingency.role === 'take_profit' || contingency.role === 'stop_loss')
+  );
 }

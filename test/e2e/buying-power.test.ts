@@ -229,3 +229,32 @@ it('a PATCH that raises a resting buy is counted at its new terms (a later buy t
   await bot.expect(207, 'DELETE', '/v2/orders');
   await eventually(async () => expect(await reservedCents(`${accountId}-r`)).toBe(0), 30_000);
 });
+
+it('a bracket buy on an account that may not sell short: once the entry fills, its exits work (they close what it opened), neither is rejected', async () => {
+  const bot = await newAccountClient(oms, `${accountId}-b`, CASH_10K);
+  const S = symbol('F');
+  await http.pinQuote(S, { bid: '99.99', ask: '100.00', last: '100.00' });
+  const entry = await bot.submit({
+    symbol: S,
+    qty: '7',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '100',
+    time_in_force: 'gtc',
+    order_class: 'bracket',
+    take_profit: { limit_price: '130' },
+    stop_loss: { stop_price: '70' },
+  });
+  await bot.untilStatus(entry.id, 'filled', 30_000);
+  const legs = await eventually(async () => {
+    const o = await bot.expect<Json>(200, 'GET', `/v2/orders/${entry.id}?nested=true`);
+    const ls = (o.legs ?? []) as { id: string; status: string }[];
+    if (ls.length !== 2 || ls.some((l) => l.status === 'held' || l.status === 'pending_new'))
+      throw new Error(`legs ${JSON.stringify(ls.map((l) => l.status))}`);
+    return ls;
+  }, 30_000);
+  for (const leg of legs) {
+    bot.orders.add(leg.id);
+    expect(['new', 'accepted']).toContain(leg.status);
+  }
+});

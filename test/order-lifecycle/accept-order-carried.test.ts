@@ -175,3 +175,36 @@ test('an order recorded before the asset master: its re-check reads the asset (o
   });
   expect(ddb.commandCalls(GetCommand).map((c) => c.args[0].input.TableName)).toEqual([TABLES.ASSETS_TABLE]);
 });
+
+test("a bracket's exit, sent when its entry filled, is not refused on its placement's snapshot (no position then, its sibling holding the shares)", async () => {
+  // An account that may not sell short: checked as of the placement (position 0), the sell exit
+  // was a short sale and was rejected, leaving the entry's position unprotected (a probe).
+  const exit = spec({ symbol: 'AAPL', qty: '7', side: 'sell', type: 'stop', stop_price: '70' });
+  const submitted = history(exit).events[0] as OrderSubmitted;
+  const input = executionInputOf({
+    ...submitted,
+    data: {
+      ...submitted.data,
+      contingency: {
+        groupId: 'entry-1',
+        orderClass: 'bracket',
+        role: 'stop_loss',
+        parentOrderId: 'entry-1',
+        legOrderIds: [],
+        held: false,
+      },
+      acceptedAgainst: {
+        limits: DEFAULT_RISK_LIMITS,
+        referencePrice: '100',
+        buyingPower: '10000',
+        positionQty: '0',
+        shortingEnabled: false,
+        asset: LISTED,
+      },
+    },
+  });
+  expect(carriedRecheckOf(input.submitted)).toMatchObject({ contingencyRole: 'stop_loss', exitLeg: true });
+  await expect(accept(input)).resolves.toMatchObject({ next: 'submit' });
+  expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+  expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
+});
