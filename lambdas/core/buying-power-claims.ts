@@ -3,19 +3,19 @@
  * concurrent market buys each read the same buying power and the same open orders, the read model
  * not yet showing the others, and together spent 180% of it).
  *
- * An account keeps a running total of what its open buy orders reserve, in whole cents (the item
- * `open-buys#<accountId>`, lambdas/orders/buying-power-reservations.ts). A buy order placed while
- * the account has a cash balance claims its notional (`buyingPowerClaimOf`): the placing
- * transaction adds it to the total, conditional on the total before it being at most the buying
- * power less the order and less what older, unclaimed open buys reserve (`buyingPowerCeilingCents`),
- * so of concurrent orders only those that fit together pass. The claim is given back exactly once,
- * in two parts that never overlap:
+ * An account keeps what its open buy orders reserve, in whole cents (the item `open-buys#<accountId>`,
+ * lambdas/orders/buying-power-reservations.ts: claims placed less settlements' rests, less what
+ * executions gave back). A buy order placed while the account has a cash balance claims its
+ * notional (`buyingPowerClaimOf`, valued at `valuationPriceOf`): the placing transaction adds it,
+ * conditional on what is reserved before it being at most the buying power less the order and less
+ * what older, unclaimed open buys reserve (`buyingPowerCeilingCents`), so of concurrent orders only
+ * those that fit together pass. The claim is given back exactly once, in parts that never overlap:
  * - each execution gives back its share (`executionRelease`: claim x cumQty / qty, telescoping to
  *   the whole claim at the last share), in the ledger's own transaction for that execution, which
  *   also takes its cost off the cash: the two move together, and the execution's applied marker
  *   makes a redelivery give nothing back twice;
- * - when the order settles unfilled or partly filled (canceled, expired, rejected, done for a day
- *   order), the rest (`settlementRelease`), once: a marker keyed by the claim.
+ * - when the order settles unfilled or partly filled (canceled, expired, rejected, replaced, done
+ *   for a day order), the rest (`settlementRelease`), once: a marker keyed by the claim.
  * A notional order's claim is given back whole at its settlement (its executions give back
  * nothing: its cost is money, not shares). A replaced order gives its rest back like a canceled
  * one; its replacement, on new terms (a probe raised a claimed order's qty by PATCH and the rise
@@ -30,12 +30,11 @@
  */
 
 import { notionalCents } from './aggregate-limits.js';
-import type { Value18 } from './decimal.js';
-import { formatNanos, type Nanos, parseNanos } from './decimal.js';
+import { formatNanos, type Nanos, parseNanos, type Value18 } from './decimal.js';
 
 /** What an order reserves of its account's buying power (`OrderSubmitted.buyingPowerClaim`). */
 export interface BuyingPowerClaim {
-  /** The claim's key: the order that first claimed it (a replacement carries its original's). */
+  /** The claim's key: the order that claimed it. */
   readonly id: string;
   /** Whole cents, the order's notional rounded up. */
   readonly cents: number;

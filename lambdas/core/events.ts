@@ -78,7 +78,7 @@ export type OrderSubmitted = EventBase<
     /**
      * What the order reserves of its account's buying power (core buying-power-claims.ts): made in
      * the placing transaction, given back by its executions and at its settlement. A replacement
-     * carries its original's.
+     * claims nothing (the read model values it).
      */
     readonly buyingPowerClaim?: BuyingPowerClaim;
   }
