@@ -50,17 +50,16 @@ export interface BuyingPowerClaim {
  * read model counts the parent's leaves).
  */
 export function buyingPowerClaimOf(input: {
-  readonly orderId: string;
   readonly side: string;
   readonly qty: string | null;
   readonly notional: Value18 | null;
   readonly buyingPower: string | null;
   readonly algorithmic: boolean;
-}): BuyingPowerClaim | null {
+}): Omit<BuyingPowerClaim, 'id'> | null {
   if (input.side !== 'buy' || input.buyingPower === null || input.notional === null || input.algorithmic) {
     return null;
   }
-  return { id: input.orderId, cents: notionalCents(input.notional), qty: input.qty };
+  return { cents: notionalCents(input.notional), qty: input.qty };
 }
 
 /**
@@ -74,6 +73,11 @@ export function buyingPowerCeilingCents(
   addCents: number,
 ): number {
   return centsDown(buyingPower) - centsUp(unclaimedOpenBuys) - addCents;
+}
+
+/** What the claim still holds at `filledQty`: the claim less its executions' shares. */
+export function claimRest(claim: BuyingPowerClaim, filledQty: Nanos): number {
+  return claim.cents - releasedByExecutions(claim, filledQty);
 }
 
 /** The part of the claim the order's executions have given back at `filledQty`. */
@@ -120,7 +124,7 @@ export function splitRelease(
 ): number | null {
   const claim = order.buyingPowerClaim;
   if (claim === null || !order.split || splitBefore) return null;
-  const rest = claim.cents - releasedByExecutions(claim, order.filledQty);
+  const rest = claimRest(claim, order.filledQty);
   return rest > 0 ? rest : null;
 }
 
@@ -137,7 +141,7 @@ export function settlementRelease(order: {
 }): number | null {
   const claim = order.split === true ? null : order.buyingPowerClaim;
   if (claim === null || !order.settled) return null;
-  const rest = claim.cents - releasedByExecutions(claim, order.filledQty);
+  const rest = claimRest(claim, order.filledQty);
   return rest > 0 ? rest : null;
 }
 

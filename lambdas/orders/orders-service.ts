@@ -266,28 +266,25 @@ export async function placeOrder(
   const locateDay = newYorkDate(now);
 
   // The buying power a buy order reserves, race-free (core buying-power-claims.ts): its claim rides
-  // the placing transaction, conditional on the account's total before it leaving room for it.
-  const claimFor = (orderId: string) =>
-    inputs.openBuys === undefined
+  // the placing transaction, conditional on the account's claims before it leaving room for it (on
+  // their `cents`, which executions never move: buying-power-reservations.ts).
+  const openBuys = inputs.openBuys;
+  const claimTerms =
+    openBuys === undefined
       ? null
       : buyingPowerClaimOf({
-          orderId,
           side: spec.side,
           qty: spec.qty ?? null,
           notional: orderNotionalOf(spec, context.referencePrice),
           buyingPower: context.buyingPower,
           algorithmic: algorithmFor(spec) !== null,
         });
-  const openBuys = inputs.openBuys;
-  const buyingPower = context.buyingPower;
-  const ceiling =
-    openBuys === undefined || buyingPower === null
+  const ceilingCents =
+    claimTerms === null || openBuys === undefined || context.buyingPower === null
       ? null
-      : (addCents: number) =>
-          // On the claims' `cents`, which executions never move (buying-power-reservations.ts).
-          buyingPowerCeilingCents(buyingPower, openBuys.unclaimed, addCents) +
-          openBuys.setAsideCents +
-          openBuys.releasedCents;
+      : buyingPowerCeilingCents(context.buyingPower, openBuys.unclaimed, claimTerms.cents) +
+        openBuys.setAsideCents +
+        openBuys.releasedCents;
   const reservedRefusal = async (orderCents: number): Promise<PlaceOrderResult> =>
     (await seenBefore()) ?? {
       kind: 'risk_refused',
@@ -301,15 +298,14 @@ export async function placeOrder(
       ],
     };
 
+  // A ceiling below 0 fits no total (buying power rounded down, the rest up: core risk passed it).
+  if (claimTerms !== null && ceilingCents !== null && ceilingCents < 0)
+    return reservedRefusal(claimTerms.cents);
+
   for (let attempt = 1; ; attempt++) {
     const orderId = deps.newOrderId();
     const exposureClaim = exposure.kind === 'claim' ? { id: orderId, cents: exposure.addCents } : null;
-    const buyingPowerClaim = claimFor(orderId);
-    const buyingPowerCeiling =
-      buyingPowerClaim === null || ceiling === null ? null : ceiling(buyingPowerClaim.cents);
-    if (buyingPowerClaim !== null && buyingPowerCeiling !== null && buyingPowerCeiling < 0) {
-      return reservedRefusal(buyingPowerClaim.cents);
-    }
+    const buyingPowerClaim = claimTerms === null ? null : { id: orderId, ...claimTerms };
     const memberIds = [orderId, ...Array.from({ length: memberCountOf(spec) - 1 }, () => deps.newOrderId())];
     const members = membersOf(spec, memberIds).map((m) => {
       const submit = {
@@ -468,9 +464,9 @@ export async function placeOrder(
     const duplicateIndex = add(duplicate === null ? [] : [duplicate]);
     const closingIndex = add(input.closingClaims === undefined ? [] : [input.closingClaims(orderId)]);
     const reserveIndex = add(
-      buyingPowerClaim === null || buyingPowerCeiling === null
+      buyingPowerClaim === null || ceilingCents === null
         ? []
-        : [reserveItem(accountsTableOf(deps), accountId, buyingPowerClaim.cents, buyingPowerCeiling)],
+        : [reserveItem(accountsTableOf(deps), accountId, buyingPowerClaim.cents, ceilingCents)],
     );
     try {
       await deps.doc.send(new TransactWriteCommand({ TransactItems: items }));

@@ -32,8 +32,8 @@ import {
   type AppliedSlippageThresholds,
   type AssetFacts,
   assetFactsOf,
-  type BuyingPowerClaim,
   centsAsDollars,
+  claimRest,
   configurationsOf,
   configuredSettings,
   DEFAULT_RISK_LIMITS,
@@ -63,7 +63,6 @@ import {
   type RiskSnapshot,
   ROUTING_POLICY_NAMES,
   referencePriceOf,
-  releasedByExecutions,
   type ShortSaleRestriction,
   tapeMarkOf,
   thresholdsFor,
@@ -387,14 +386,9 @@ export async function loadRiskInputs(
     referencePrice,
   );
   // What a replace's own order still holds is set aside: its new terms are checked in its place.
-  const setAside = open.filter((v) => v.buying_power_claim !== undefined && v.id === options.self?.orderId);
-  const setAsideCents = setAside.reduce(
-    (sum, v) =>
-      sum +
-      (v.buying_power_claim?.cents ?? 0) -
-      releasedByExecutions(v.buying_power_claim as BuyingPowerClaim, dec(v.filled_qty) ?? 0n),
-    0,
-  );
+  const own = options.self === undefined ? undefined : open.find((v) => v.id === options.self?.orderId);
+  const setAsideCents =
+    own?.buying_power_claim === undefined ? 0 : claimRest(own.buying_power_claim, dec(own.filled_qty) ?? 0n);
   const countsReservations =
     snapshot === undefined && (options.self === undefined || options.exposure === 'all');
   const reservedCents = countsReservations
@@ -496,17 +490,14 @@ async function ledgerConsistentRead(
   accounts: string,
   accountId: string,
 ): Promise<BatchGetCommandOutput> {
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1; attempt <= CONSISTENT_READ_ATTEMPTS; attempt++) {
     const out = await read();
     const items = out.Responses?.[accounts] ?? [];
     const ledger = ledgerOf(items.find((i) => i.pk === ledgerPk(accountId)));
     const openBuys = openBuysOf(items.find((i) => i.pk === openBuysPk(accountId)));
-    if (openBuys.ledgerSeq <= ledger.seq || attempt >= CONSISTENT_READ_ATTEMPTS) {
-      if (openBuys.ledgerSeq > ledger.seq)
-        throw new Error(`account ${accountId}: ledger and reservations kept diverging`);
-      return out;
-    }
+    if (openBuys.ledgerSeq <= ledger.seq) return out;
   }
+  throw new Error(`account ${accountId}: ledger and reservations kept diverging`);
 }
 
 /**

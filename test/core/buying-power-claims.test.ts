@@ -27,21 +27,21 @@ const claim = (cents: number, qty: string | null): BuyingPowerClaim => ({ id: 'o
 
 describe('the claim a placed order makes', () => {
   // biome-ignore format: a table
-  const rows: [string, Parameters<typeof buyingPowerClaimOf>[0], BuyingPowerClaim | null][] = [
+  const rows: [string, Parameters<typeof buyingPowerClaimOf>[0], ReturnType<typeof buyingPowerClaimOf>][] = [
     ['a buy of 10 at 100.004 claims its notional rounded up to the cent',
-      { orderId: 'o-1', side: 'buy', qty: '10', notional: 10n * 100_004n * 10n ** 15n, buyingPower: '5000', algorithmic: false },
-      { id: 'o-1', cents: 100_004, qty: '10' }],
+      { side: 'buy', qty: '10', notional: 10n * 100_004n * 10n ** 15n, buyingPower: '5000', algorithmic: false },
+      { cents: 100_004, qty: '10' }],
     ['a notional buy claims its notional, with no qty',
-      { orderId: 'o-2', side: 'buy', qty: null, notional: value('250.50'), buyingPower: '5000', algorithmic: false },
-      { id: 'o-2', cents: 25_050, qty: null }],
+      { side: 'buy', qty: null, notional: value('250.50'), buyingPower: '5000', algorithmic: false },
+      { cents: 25_050, qty: null }],
     ['a sell claims nothing',
-      { orderId: 'o-3', side: 'sell', qty: '10', notional: value('1000'), buyingPower: '5000', algorithmic: false }, null],
+      { side: 'sell', qty: '10', notional: value('1000'), buyingPower: '5000', algorithmic: false }, null],
     ['an account without a cash balance (unlimited) claims nothing',
-      { orderId: 'o-4', side: 'buy', qty: '10', notional: value('1000'), buyingPower: null, algorithmic: false }, null],
+      { side: 'buy', qty: '10', notional: value('1000'), buyingPower: null, algorithmic: false }, null],
     ['an order with no price to value it at claims nothing (risk refused it)',
-      { orderId: 'o-5', side: 'buy', qty: '10', notional: null, buyingPower: '5000', algorithmic: false }, null],
+      { side: 'buy', qty: '10', notional: null, buyingPower: '5000', algorithmic: false }, null],
     ['an algorithmic parent claims nothing (the read model counts its leaves)',
-      { orderId: 'o-6', side: 'buy', qty: '10', notional: value('1000'), buyingPower: '5000', algorithmic: true }, null],
+      { side: 'buy', qty: '10', notional: value('1000'), buyingPower: '5000', algorithmic: true }, null],
   ];
   it.each(rows)('%s', (_, input, expected) => {
     expect(buyingPowerClaimOf(input)).toEqual(expected);
@@ -173,7 +173,6 @@ describe('the price an order is valued at before it trades (its claim, its notio
     );
     expect(
       buyingPowerClaimOf({
-        orderId: 'o',
         side: 'buy',
         qty: '99',
         notional,
