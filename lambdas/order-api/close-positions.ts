@@ -17,7 +17,7 @@
  *   oversold; an order that filled before its cancel is in the position the close reads.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BatchGetCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   type CloseAvailability,
@@ -39,6 +39,7 @@ import {
   readClosingClaims,
 } from '../orders/closing-claims.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
+import { viewAttribute } from '../orders/order-views.js';
 import { type PlaceOrderResult, placeOrder } from '../orders/orders-service.js';
 import { queryViews } from '../orders/risk-context.js';
 import { ENV, requiredEnv } from '../platform/config.js';
@@ -271,27 +272,8 @@ async function untilClosed(orderIds: readonly string[], waits: readonly number[]
   const ordersTable = requiredEnv(ENV.ordersTable);
   let left = [...new Set(orderIds)];
   for (let i = 0; left.length > 0; i++) {
-    const closed = new Set<string>();
-    for (let from = 0; from < left.length; from += 100) {
-      let keys: Record<string, unknown>[] = left.slice(from, from + 100).map((orderId) => ({ orderId }));
-      while (keys.length > 0) {
-        const got = await dynamo.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [ordersTable]: {
-                Keys: keys,
-                ConsistentRead: true,
-                ProjectionExpression: 'orderId, openClosed',
-              },
-            },
-          }),
-        );
-        for (const item of got.Responses?.[ordersTable] ?? [])
-          if (item.openClosed === 'closed') closed.add(String(item.orderId));
-        keys = (got.UnprocessedKeys?.[ordersTable]?.Keys ?? []) as Record<string, unknown>[];
-      }
-    }
-    left = left.filter((id) => !closed.has(id));
+    const openClosed = await viewAttribute(dynamo, ordersTable, left, 'openClosed', true);
+    left = left.filter((id) => openClosed.get(id) !== 'closed');
     const wait = waits[i];
     if (left.length === 0 || wait === undefined) break;
     await sleep(wait);

@@ -59,13 +59,15 @@ export async function orderDocuments(
 
 /**
  * One attribute of the views of `orderIds`, 100 ids per BatchGetItem (unprocessed keys asked
- * again); a view without it, or an id missing from the table, is absent from the map.
+ * again); a view without it, or an id missing from the table, is absent from the map. `consistent`:
+ * strongly consistent reads (a view written a moment ago is seen).
  */
 export async function viewAttribute(
   doc: DynamoDBDocumentClient,
   table: string,
   orderIds: readonly string[],
   attribute: string,
+  consistent = false,
 ): Promise<Map<string, unknown>> {
   const ids = [...new Set(orderIds)];
   const values = new Map<string, unknown>();
@@ -81,6 +83,7 @@ export async function viewAttribute(
           RequestItems: {
             [table]: {
               Keys: keys,
+              ...(consistent ? { ConsistentRead: true } : {}),
               ProjectionExpression: 'orderId, #a',
               ExpressionAttributeNames: { '#a': attribute },
             },
