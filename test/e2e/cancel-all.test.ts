@@ -151,17 +151,22 @@ it('DELETE /v2/orders right after a PATCH, the venue slow to confirm it: the rep
   });
 });
 
+/** Buys `qty` of `symbol` at market (quoted at 20) and waits until the position shows it. */
+async function holdPosition(symbol: string, qty: string): Promise<void> {
+  await http.pinQuote(symbol, { bid: '20.00', ask: '20.01', last: '20.00', prev_close: '20.00' });
+  const buy = await http.submit({ symbol, qty, side: 'buy', type: 'market', time_in_force: 'day' });
+  await http.untilStatus(buy.id, 'filled', 60_000);
+  await eventually(async () => {
+    const p = await http.expect<Record<string, unknown>>(200, 'GET', `/v2/positions/${symbol}`);
+    if (p.qty !== qty) throw new Error(`position ${String(p.qty)}`);
+  }, 60_000);
+}
+
 // The same for a close of every position with cancel_orders=true: the order it asked to cancel had
 // been replaced a moment before, and the replacement stayed live beside the close.
 it('DELETE /v2/positions?cancel_orders=true right after a PATCH of a resting sell: the replacement ends canceled, the close sells the whole position', async () => {
   const symbol = 'E2ECXLP';
-  await http.pinQuote(symbol, { bid: '20.00', ask: '20.01', last: '20.00', prev_close: '20.00' });
-  const buy = await http.submit({ symbol, qty: '5', side: 'buy', type: 'market', time_in_force: 'day' });
-  await http.untilStatus(buy.id, 'filled', 60_000);
-  await eventually(async () => {
-    const p = await http.expect<Record<string, unknown>>(200, 'GET', `/v2/positions/${symbol}`);
-    if (p.qty !== '5') throw new Error(`position ${String(p.qty)}`);
-  }, 60_000);
+  await holdPosition(symbol, '5');
   const resting = await http.submit({
     symbol,
     qty: '2',
@@ -195,16 +200,10 @@ it('DELETE /v2/positions?cancel_orders=true right after a PATCH of a resting sel
 // canceled, its claim held its qty, and the close of the rest was refused 403: half stayed open.
 // (Canceling it and not counting it, the first fix, sold it twice when it filled before its cancel:
 // the account ended short.) Close-all now cancels what the closing claims name too, waits for those
-// orders to leave the open listing, and sizes each close on what is left.
+// orders to close, and sizes each close on what is left.
 it('DELETE /v2/positions?cancel_orders=true right after a close of half: the account ends flat, not short', async () => {
   const symbol = 'E2ECXLH';
-  await http.pinQuote(symbol, { bid: '20.00', ask: '20.01', last: '20.00', prev_close: '20.00' });
-  const buy = await http.submit({ symbol, qty: '4', side: 'buy', type: 'market', time_in_force: 'day' });
-  await http.untilStatus(buy.id, 'filled', 60_000);
-  await eventually(async () => {
-    const p = await http.expect<Record<string, unknown>>(200, 'GET', `/v2/positions/${symbol}`);
-    if (p.qty !== '4') throw new Error(`position ${String(p.qty)}`);
-  }, 60_000);
+  await holdPosition(symbol, '4');
   await http.venue({ latency_ms: 2000 });
   let all: { status: number; body: { symbol: string; status: number; body: Record<string, unknown> }[] };
   try {
