@@ -220,7 +220,7 @@ export class OrderApi extends Construct {
     const replaceOrder = apiFunction('ReplaceOrder', HANDLERS.replaceOrder, 'PATCH /v2/orders/{order_id}');
     useTable(replaceOrder, stores.events, ENV.eventStoreTable, 'readWrite');
     useTable(replaceOrder, stores.orders, ENV.ordersTable, 'read');
-    useTable(replaceOrder, stores.accounts, ENV.accountsTable, 'read');
+    useTable(replaceOrder, stores.accounts, ENV.accountsTable, 'readWrite');
     useTable(replaceOrder, market, ENV.marketTable, 'read');
     useTable(replaceOrder, stores.assets, ENV.assetsTable, 'read');
     useTable(replaceOrder, stores.idempotency, ENV.idempotencyTable, 'readWrite');

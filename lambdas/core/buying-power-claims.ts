@@ -40,6 +40,11 @@ export interface BuyingPowerClaim {
   readonly cents: number;
   /** The qty the cents were valued for (the original order's); null for a notional order. */
   readonly qty: string | null;
+  /**
+   * A replacement's: the filled qty it opened with (FIX CumQty spans the chain: the fills of the
+   * orders it replaced), which its own executions start after. Absent: 0.
+   */
+  readonly carried?: string;
 }
 
 /**
@@ -75,6 +80,26 @@ export function buyingPowerCeilingCents(
   return centsDown(buyingPower) - centsUp(unclaimedOpenBuys) - addCents;
 }
 
+/**
+ * The placing transaction's ceiling as risk read the account (`buyingPowerCeilingCents`) plus what
+ * it counted but sets aside (a replace's own order's rest: its new terms are checked in its place)
+ * plus what executions had given back when the cash was read (the condition is on the claims'
+ * `cents`, which executions never move).
+ */
+export function placingCeilingCents(input: {
+  readonly buyingPower: string;
+  readonly unclaimed: string;
+  readonly setAsideCents: number;
+  readonly releasedCents: number;
+  readonly addCents: number;
+}): number {
+  return (
+    buyingPowerCeilingCents(input.buyingPower, input.unclaimed, input.addCents) +
+    input.setAsideCents +
+    input.releasedCents
+  );
+}
+
 /** What the claim still holds at `filledQty`: the claim less its executions' shares. */
 export function claimRest(claim: BuyingPowerClaim, filledQty: Nanos): number {
   return claim.cents - releasedByExecutions(claim, filledQty);
@@ -84,8 +109,44 @@ export function claimRest(claim: BuyingPowerClaim, filledQty: Nanos): number {
 export function releasedByExecutions(claim: BuyingPowerClaim, filledQty: Nanos): number {
   const basis = claim.qty === null ? null : parseNanos(claim.qty);
   if (typeof basis !== 'bigint' || basis <= 0n) return 0;
-  if (filledQty >= basis) return claim.cents;
-  return Number((BigInt(claim.cents) * filledQty) / basis);
+  const carried = claim.carried === undefined ? 0n : parseNanos(claim.carried);
+  const own = filledQty - (typeof carried === 'bigint' ? carried : 0n);
+  if (own <= 0n) return 0;
+  if (own >= basis) return claim.cents;
+  return Number((BigInt(claim.cents) * own) / basis);
+}
+
+/**
+ * The claim a replacement opens with: its replace request's (null: none), from the fills it
+ * carries (`filledQty` of the order it replaces when the venue confirmed).
+ */
+export function replacementClaimAt(
+  claim: BuyingPowerClaim | null,
+  filledQty: Nanos,
+): BuyingPowerClaim | undefined {
+  if (claim === null) return undefined;
+  return filledQty > 0n ? { ...claim, carried: formatNanos(filledQty) } : claim;
+}
+
+/**
+ * The claim a replace request made that its replacement will never hold, at the event that decides
+ * it: the order was not replaced and either the request ended (the venue refused it; the order was
+ * canceled or expired first) or the order settled with the request still outstanding (filled first:
+ * the venue may never answer a replace of a filled order; its refusal coming after that gives nothing
+ * more). Given back whole (the replacement never executed), once (the caller's marker).
+ */
+export function abandonedReplaceClaim(
+  before: {
+    readonly replaceRequest: { readonly buyingPowerClaim?: BuyingPowerClaim } | null;
+    readonly settled: boolean;
+  },
+  after: { readonly replaceRequest: unknown; readonly phase: string; readonly settled: boolean },
+): BuyingPowerClaim | null {
+  const claim = before.replaceRequest?.buyingPowerClaim;
+  if (claim === undefined || after.phase === 'replaced') return null;
+  // Settled before: given back when it settled (a replace is never asked of a settled order).
+  if (before.settled) return null;
+  return after.replaceRequest === null || after.settled ? claim : null;
 }
 
 /**

@@ -44,6 +44,13 @@ const id = z.string().check(z.minLength(1));
 const text = z.string();
 const utcTimestamp = z.iso.datetime();
 const empty = z.strictObject({});
+/** A buying power claim (core buying-power-claims.ts). */
+const buyingPowerClaim = z.strictObject({
+  id,
+  cents: z.number().check(z.int(), z.nonnegative()),
+  qty: z.nullable(decimalText),
+  carried: z.optional(decimalText),
+});
 
 export const orderSpecSchema = z.strictObject({
   symbol: z.string().check(z.regex(/^[A-Z][A-Z0-9.\-/]{0,20}$/)),
@@ -120,9 +127,7 @@ export const eventDataSchemas = {
       }),
     ),
     exposureClaim: z.optional(z.strictObject({ id, cents: z.number().check(z.int(), z.nonnegative()) })),
-    buyingPowerClaim: z.optional(
-      z.strictObject({ id, cents: z.number().check(z.int(), z.nonnegative()), qty: z.nullable(decimalText) }),
-    ),
+    buyingPowerClaim: z.optional(buyingPowerClaim),
     acceptedAgainst: z.optional(
       z.strictObject({
         limits: z.strictObject({
@@ -286,6 +291,7 @@ export const eventDataSchemas = {
       clientOrderId: z.optional(z.string().check(z.minLength(1), z.maxLength(CLIENT_ORDER_ID_MAX))),
     }),
     requestedBy: text,
+    buyingPowerClaim: z.optional(buyingPowerClaim),
   }),
   OrderReplaceAcknowledged: empty,
   OrderReplaced: z.strictObject({ replacementOrderId: id }),

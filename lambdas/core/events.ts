@@ -78,7 +78,7 @@ export type OrderSubmitted = EventBase<
     /**
      * What the order reserves of its account's buying power (core buying-power-claims.ts): made in
      * the placing transaction, given back by its executions and at its settlement. A replacement
-     * claims nothing (the read model values it).
+     * holds the claim its PATCH made (`OrderReplaceRequested.buyingPowerClaim`), if any.
      */
     readonly buyingPowerClaim?: BuyingPowerClaim;
   }
@@ -179,7 +179,17 @@ export type OrderCancelRejected = EventBase<'OrderCancelRejected', { readonly re
 
 export type OrderReplaceRequested = EventBase<
   'OrderReplaceRequested',
-  { readonly replacementOrderId: string; readonly changes: ReplaceChanges; readonly requestedBy: string }
+  {
+    readonly replacementOrderId: string;
+    readonly changes: ReplaceChanges;
+    readonly requestedBy: string;
+    /**
+     * What the replacement reserves of the account's buying power (a PATCH of a buy: core
+     * buying-power-claims.ts), claimed in the request's transaction; the replacement holds it once
+     * the venue confirms, and it is given back whole if the replace never happens.
+     */
+    readonly buyingPowerClaim?: BuyingPowerClaim;
+  }
 >;
 export type OrderReplaceAcknowledged = EventBase<'OrderReplaceAcknowledged', Record<string, never>>;
 export type OrderReplaced = EventBase<'OrderReplaced', { readonly replacementOrderId: string }>;

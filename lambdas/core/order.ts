@@ -13,7 +13,7 @@
 import type { ExposureClaim } from './aggregate-limits.js';
 import type { ChildOutcome } from './algos/plugin.js';
 import type { BreakRepairKind, BreakType } from './break-types.js';
-import type { BuyingPowerClaim } from './buying-power-claims.js';
+import { type BuyingPowerClaim, replacementClaimAt } from './buying-power-claims.js';
 import {
   divideHalfEven,
   formatNanos,
@@ -106,6 +106,8 @@ export interface PendingReplace {
   readonly replacementOrderId: string;
   readonly changes: ReplaceChanges;
   readonly acknowledged: boolean;
+  /** What the replacement reserves of the buying power, claimed with the request (PATCH). */
+  readonly buyingPowerClaim?: BuyingPowerClaim;
 }
 
 /** A child order as its algorithmic parent knows it. */
@@ -210,6 +212,8 @@ export interface OrderState {
   readonly openExceptions?: ReadonlyMap<string, OpenException>;
   /** The changes the replacement order takes over (kept once replaced, for `openReplacement`). */
   readonly replacementChanges: ReplaceChanges | null;
+  /** The buying power claim its replace request made for the replacement (kept once replaced). */
+  readonly replacementClaim?: BuyingPowerClaim | null;
   readonly venueOrderId: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -392,6 +396,8 @@ export type OrderCommand =
       readonly replacementOrderId: string;
       readonly changes: ReplaceChanges;
       readonly requestedBy: string;
+      /** What the replacement reserves of the buying power, claimed in the request's transaction. */
+      readonly buyingPowerClaim?: BuyingPowerClaim;
     }
   | { readonly type: 'acknowledgeReplace' }
   | { readonly type: 'confirmReplace' }
@@ -1050,6 +1056,7 @@ function decideReplaceRequest(
     replacementOrderId: c.replacementOrderId,
     changes: canonicalChanges(c.changes, checked.order),
     requestedBy: c.requestedBy,
+    ...(c.buyingPowerClaim === undefined ? {} : { buyingPowerClaim: c.buyingPowerClaim }),
   };
   if (rule !== 'at_once') return one('OrderReplaceRequested', requested);
   // The OMS holds an armed stop: it replaces it at once, nothing to ask the venue. The replacement
@@ -1212,8 +1219,10 @@ export function openReplacement(
     replaced.venue ?? undefined,
     // And holds its order's firm open-exposure claim, given back when it settles.
     replaced.exposureClaim ?? undefined,
-    // Not its buying power claim: the replaced order gives its rest back, and the replacement, on
-    // new terms, is valued from the read model (core buying-power-claims.ts).
+    // Not its order's buying power claim (the replaced order gives its rest back) but the one its
+    // replace request made on its own terms, if any: its executions start after the fills it
+    // carries (core buying-power-claims.ts).
+    replacementClaimAt(replaced.replacementClaim ?? null, replaced.filledQty),
   );
   const follows = <T extends OrderEvent['type']>(type: T, data: EventOf<T>['data']) =>
     ({ type, orderId: id, seq: opening.length + 1, occurredAt: at, data }) as OrderEvent;
@@ -1415,6 +1424,7 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
           replacementOrderId: e.data.replacementOrderId,
           changes: e.data.changes,
           acknowledged: false,
+          ...(e.data.buyingPowerClaim === undefined ? {} : { buyingPowerClaim: e.data.buyingPowerClaim }),
         },
       };
     case 'OrderReplaceAcknowledged':
@@ -1426,6 +1436,7 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
         replacedAt: e.occurredAt,
         replacedBy: e.data.replacementOrderId,
         replacementChanges: (s.replaceRequest as PendingReplace).changes,
+        replacementClaim: (s.replaceRequest as PendingReplace).buyingPowerClaim ?? null,
         ...noRequests,
       };
     case 'OrderReplaceRejected':

@@ -7,33 +7,45 @@
  * replace.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { modifyRateRefusal } from '../core/aggregate-limits.js';
 import {
   auctionEntryError,
+  type BuyingPowerClaim,
+  buyingPowerClaimOf,
   CLIENT_ORDER_ID_MAX,
+  claimRest,
   type Decision,
   decimalInput,
   execute,
   type FieldError,
   fieldError,
+  formatNanos,
+  heldBuyingPowerClaim,
+  leavesQtyOf,
   type OrderCommand,
   type OrderState,
+  orderNotionalOf,
+  placingCeilingCents,
   plainDecimalText,
   previewPendingReplacement,
   type ReplaceChanges,
+  reservedBuyingPowerRefusal,
   shapeIssueToFieldErrors,
   TIMES_IN_FORCE,
   toAlpacaOrder,
   withoutNulls,
 } from '../core/index.js';
 import { checkPreTradeRisk } from '../core/risk.js';
+import { cancellationCodes } from '../event-store/event-store.js';
+import { openBuysCents, reserveItem } from '../orders/buying-power-reservations.js';
 import { coidClaimId } from '../orders/claims.js';
 import { takeModifySlot } from '../orders/orders-service.js';
 import { runReplaceCommand } from '../orders/replacements.js';
-import { loadRiskInputs } from '../orders/risk-context.js';
+import { loadRiskInputs, type RiskInputs } from '../orders/risk-context.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
@@ -111,6 +123,40 @@ async function clientOrderIdTaken(accountId: string, clientOrderId: string): Pro
   return found.Item !== undefined;
 }
 
+/**
+ * The replacement's buying power claim and the request transaction's ceiling (core
+ * buying-power-claims.ts), as a buy placed now would claim: on the replacement's leaves (its qty
+ * less the fills it carries) at its new terms. Null: it claims nothing (a sell, an account without
+ * a cash balance, nothing left to work).
+ */
+function replacementClaim(
+  replacement: OrderState,
+  inputs: RiskInputs,
+): { readonly claim: BuyingPowerClaim; readonly ceilingCents: number } | null {
+  const { context, openBuys } = inputs;
+  if (openBuys === undefined || context.buyingPower === null) return null;
+  const leaves = leavesQtyOf(replacement);
+  if (leaves === null || leaves <= 0n) return null;
+  const qty = formatNanos(leaves);
+  const terms = buyingPowerClaimOf({
+    side: replacement.spec.side,
+    qty,
+    notional: orderNotionalOf({ ...replacement.spec, qty }, context.referencePrice),
+    buyingPower: context.buyingPower,
+    algorithmic: false,
+  });
+  if (terms === null) return null;
+  const ceilingCents = placingCeilingCents({
+    buyingPower: context.buyingPower,
+    ...openBuys,
+    addCents: terms.cents,
+  });
+  return { claim: { id: replacement.orderId, ...terms }, ceilingCents };
+}
+
+/** A concurrent transaction on an item of the request's (the account's reservations): try again. */
+const REPLACE_ATTEMPTS = 5;
+
 export const handler = apiHandler(
   'ReplaceOrder',
   async (event, principal) => {
@@ -164,11 +210,21 @@ export const handler = apiHandler(
     // The order being replaced is neither its own duplicate nor its own open exposure. The
     // replacement commits its exposure now, next to every order open now (it skips the workflow's
     // re-check), so all of them count, not only those placed before the original.
-    const self = { orderId: owned.state.orderId, createdAt: owned.state.createdAt };
-    const { limits, context } = await loadRiskInputs(principal.accountId, replacement.spec, now, {
+    const held = heldBuyingPowerClaim({
+      buyingPowerClaim: owned.state.buyingPowerClaim,
+      split: owned.state.routing?.split === true,
+    });
+    const self = {
+      orderId: owned.state.orderId,
+      createdAt: owned.state.createdAt,
+      // What the order holds of its own claim, from its state (its view may not be projected yet).
+      heldCents: held === null ? 0 : claimRest(held, owned.state.filledQty),
+    };
+    const inputs = await loadRiskInputs(principal.accountId, replacement.spec, now, {
       self,
       exposure: 'all',
     });
+    const { limits, context } = inputs;
     const refusals = checkPreTradeRisk(replacement.spec, limits, context);
     if (refusals.some((r) => r.rule === 'wash_trade')) return washTradeResponse(refusals);
     if (refusals.length > 0) {
@@ -192,16 +248,49 @@ export const handler = apiHandler(
       return apiError(429, API_ERROR.rateLimited, refusal.message, { refusals: [refusal] });
     }
 
+    // The replacement's buying power claim rides the request's transaction: a buy placed while the
+    // venue works the replace counts the new terms (and the order's own, which may still execute).
+    const reserving = replacementClaim(replacement, inputs);
+    const accountsTable = requiredEnv(ENV.accountsTable);
+    const refusedForBuyingPower = async (orderCents: number) => {
+      const refusal = reservedBuyingPowerRefusal({
+        buyingPower: context.buyingPower as string,
+        orderCents,
+        reservedCents: await openBuysCents(dynamo, accountsTable, principal.accountId),
+        unclaimed: inputs.openBuys?.unclaimed ?? '0',
+      });
+      return apiError(403, API_ERROR.riskRefused, refusal.message, { refusals: [refusal] });
+    };
+    if (reserving !== null && reserving.ceilingCents < 0) return refusedForBuyingPower(reserving.claim.cents);
+
     const requestId = event.requestContext.requestId;
-    const result = await runReplaceCommand(
-      store,
-      orderId,
-      command,
-      (s) => ({ accountId: s.accountId, correlationId: requestId, causationId: requestId }),
-      () => now,
-      requiredEnv(ENV.idempotencyTable),
-    );
+    const claimed: OrderCommand =
+      reserving === null ? command : { ...command, buyingPowerClaim: reserving.claim };
+    const replace = () =>
+      runReplaceCommand(
+        store,
+        orderId,
+        claimed as Extract<OrderCommand, { type: 'requestReplace' }>,
+        (s) => ({ accountId: s.accountId, correlationId: requestId, causationId: requestId }),
+        () => now,
+        requiredEnv(ENV.idempotencyTable),
+        reserving === null
+          ? undefined
+          : reserveItem(accountsTable, principal.accountId, reserving.claim.cents, reserving.ceilingCents),
+      );
+    let result: Awaited<ReturnType<typeof replace>> | undefined;
+    for (let attempt = 1; result === undefined; attempt++) {
+      try {
+        result = await replace();
+      } catch (err) {
+        // Another transaction on the account's reservations at the same moment: nothing written.
+        if (attempt >= REPLACE_ATTEMPTS || !cancellationCodes(err)?.includes('TransactionConflict'))
+          throw err;
+        await sleepFor(20 * 2 ** attempt);
+      }
+    }
     if (!result.decision.ok) return refusalResponse(result.decision);
+    if (result.buyingPowerTaken && reserving !== null) return refusedForBuyingPower(reserving.claim.cents);
     if (result.clientOrderIdTaken)
       return fieldErrors([fieldError('conflict', 'client_order_id', 'is already used for another order')]);
     return json(200, { ...toAlpacaOrder(replacement), status: 'accepted' });

@@ -23,7 +23,6 @@ import { orderRequestSenderRefusal, type SenderRefusal, strategyIdOf } from '../
 import {
   type AlpacaOrder,
   auctionEntryError,
-  buyingPowerCeilingCents,
   buyingPowerClaimOf,
   contingentMembersOf,
   dailyNotionalClaim,
@@ -42,6 +41,7 @@ import {
   type OrderState,
   orderNotionalOf,
   type PolicyScope,
+  placingCeilingCents,
   replay,
   reservedBuyingPowerRefusal,
   specToRequest,
@@ -282,9 +282,7 @@ export async function placeOrder(
   const ceilingCents =
     claimTerms === null || openBuys === undefined || context.buyingPower === null
       ? null
-      : buyingPowerCeilingCents(context.buyingPower, openBuys.unclaimed, claimTerms.cents) +
-        openBuys.setAsideCents +
-        openBuys.releasedCents;
+      : placingCeilingCents({ buyingPower: context.buyingPower, ...openBuys, addCents: claimTerms.cents });
   const reservedRefusal = async (orderCents: number): Promise<PlaceOrderResult> =>
     (await seenBefore()) ?? {
       kind: 'risk_refused',

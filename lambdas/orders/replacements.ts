@@ -114,14 +114,22 @@ export function pendingReplacementPointers(
 export interface ReplaceCommandResult extends CommandResult {
   /** The replacement's client order id was claimed by another order meanwhile: nothing written. */
   readonly clientOrderIdTaken: boolean;
+  /**
+   * The replacement's buying power claim (`reserve`) no longer fits: concurrent buys reserved
+   * what risk read. Nothing written.
+   */
+  readonly buyingPowerTaken: boolean;
 }
 
 /**
  * `runCommand` for `requestReplace`. At the venue the order is only asked to be replaced
  * (`OrderReplaceRequested`; the venue's `replaced` opens the replacement later). A stop the OMS
  * holds is replaced at once (`OrderReplaced`): its replacement's opening and client order id claim
- * are then written in the same transaction. Conflicts on the order reload and decide again; the
- * claim taken meanwhile by another order ends it, nothing written.
+ * are then written in the same transaction. `reserve`: the replacement's buying power claim (the
+ * command's `buyingPowerClaim`), added to the account's reservations in the same transaction,
+ * conditional on fitting (buying-power-reservations.ts `reserveItem`). Conflicts on the order
+ * reload and decide again; the client order id taken meanwhile by another order, or the buying
+ * power by concurrent buys, ends it, nothing written.
  */
 export async function runReplaceCommand(
   store: EventStore,
@@ -130,30 +138,44 @@ export async function runReplaceCommand(
   meta: (state: OrderState) => EventMeta,
   now: () => number,
   idempotencyTable: string,
+  reserve?: TransactItem,
 ): Promise<ReplaceCommandResult> {
   let claimIndex = -1;
+  let reserveIndex = -1;
   const result = await runDecision(
     store,
     orderId,
     (state, at, m) => {
       claimIndex = -1;
+      reserveIndex = -1;
       const decision = decide(state, command, at);
       if (!decision.ok || state === undefined || m === null) return { decision };
       let after: OrderState = state;
       for (const e of decision.events) after = evolve(after, e);
+      const reserving = reserve === undefined ? [] : [reserve];
+      if (reserve !== undefined) reserveIndex = decision.events.length;
       if (after.phase !== 'replaced') {
         // At the venue: only requested. The replacement is found by id and client order id at once.
-        const pointers = pendingReplacementPointers(after, at, idempotencyTable);
-        return pointers.length === 0 ? { decision } : { decision, extra: pointers };
+        const extra = [...reserving, ...pendingReplacementPointers(after, at, idempotencyTable)];
+        return extra.length === 0 ? { decision } : { decision, extra };
       }
       const opening = replacementOpening(after, m.causationId, at, idempotencyTable);
-      const extra = [...store.putItems(opening.events, opening.meta), opening.claim];
+      const extra = [...reserving, ...store.putItems(opening.events, opening.meta), opening.claim];
       claimIndex = decision.events.length + extra.length - 1;
       return { decision, extra, extraEvents: opening.events };
     },
     meta,
     now,
-    { settles: (conflict) => claimIndex >= 0 && conflict.failedIndex === claimIndex },
+    {
+      settles: (conflict) =>
+        (claimIndex >= 0 && conflict.failedIndex === claimIndex) ||
+        (reserveIndex >= 0 && conflict.failedIndex === reserveIndex),
+    },
   );
-  return { ...result, clientOrderIdTaken: result.conflict !== undefined };
+  const failed = result.conflict?.failedIndex;
+  return {
+    ...result,
+    clientOrderIdTaken: failed !== undefined && failed === claimIndex,
+    buyingPowerTaken: failed !== undefined && failed === reserveIndex,
+  };
 }

@@ -119,7 +119,16 @@ export interface LoadRiskOptions {
    * The order being checked when it is already stored (the workflow's re-check): it is not its
    * own open exposure nor its own duplicate, and only orders created before it count as twins.
    */
-  readonly self?: { readonly orderId: string; readonly createdAt: string };
+  readonly self?: {
+    readonly orderId: string;
+    readonly createdAt: string;
+    /**
+     * What it still holds of its buying power claim, from its state as the caller just read it
+     * (consistent; a replace sets it aside): the read model may not show the order yet (a PATCH
+     * right after the replace that opened it). Absent: from its view.
+     */
+    readonly heldCents?: number;
+  };
   /**
    * With `self`, the open buy orders that count as exposure besides it: `before_self` (the
    * default: the workflow's re-check is made as of the order's submission, so of two concurrent
@@ -293,7 +302,12 @@ const viewSchema = z.object({
   time_in_force: z.optional(z.string()),
   // The order's buying power claim (core buying-power-claims.ts): counted in the account's total.
   buying_power_claim: z.optional(
-    z.object({ id: z.string(), cents: z.number(), qty: z.nullable(z.string()) }),
+    z.object({
+      id: z.string(),
+      cents: z.number(),
+      qty: z.nullable(z.string()),
+      carried: z.optional(z.string()),
+    }),
   ),
 });
 /** The Alpaca order, with the read model's group keys an algorithmic child is known by. */
@@ -388,7 +402,10 @@ export async function loadRiskInputs(
   // What a replace's own order still holds is set aside: its new terms are checked in its place.
   const own = options.self === undefined ? undefined : open.find((v) => v.id === options.self?.orderId);
   const setAsideCents =
-    own?.buying_power_claim === undefined ? 0 : claimRest(own.buying_power_claim, dec(own.filled_qty) ?? 0n);
+    options.self?.heldCents ??
+    (own?.buying_power_claim === undefined
+      ? 0
+      : claimRest(own.buying_power_claim, dec(own.filled_qty) ?? 0n));
   const countsReservations =
     snapshot === undefined && (options.self === undefined || options.exposure === 'all');
   const reservedCents = countsReservations

@@ -23,6 +23,8 @@ import {
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import {
   type AppliedSlippageThresholds,
+  abandonedReplaceClaim,
+  type BuyingPowerClaim,
   evolve,
   exposureClaimToRelease,
   isAnalysed,
@@ -142,6 +144,8 @@ interface Step {
   readonly settledBefore: boolean;
   /** The router had split the order before this event. */
   readonly splitBefore: boolean;
+  /** The claim of a replace request this event ended without a replacement (core `abandonedReplaceClaim`). */
+  readonly abandonedClaim: BuyingPowerClaim | null;
 }
 
 const contiguous = (events: readonly StoredEvent[]): boolean =>
@@ -161,8 +165,16 @@ async function rebuild(
   for (const e of events) {
     const settledBefore = state !== undefined && isSettled(state);
     const splitBefore = state?.routing?.split === true;
+    const before = state;
     state = evolve(state, e);
-    steps.push({ event: e, state, settledBefore, splitBefore });
+    const abandonedClaim =
+      before === undefined
+        ? null
+        : abandonedReplaceClaim(
+            { replaceRequest: before.replaceRequest, settled: settledBefore },
+            { replaceRequest: state.replaceRequest, phase: state.phase, settled: isSettled(state) },
+          );
+    steps.push({ event: e, state, settledBefore, splitBefore, abandonedClaim });
   }
   return steps;
 }
@@ -210,9 +222,21 @@ export async function projectOrder(
     throw new Error(`event store has order ${orderId} at seq ${state?.seq ?? 0}, the stream at ${minSeq}`);
   }
   const result = await writeView(deps, steps, state, batchEvents);
+  const fromSeq = batchEvents[0]?.seq ?? 0;
+  const reservations = deps.buyingPowerReservations;
+  // A replace request that ended without its replacement (the venue refused it, or the order closed
+  // first) gives the replacement's claim back whole, once (keyed by the replacement's id).
+  for (const step of steps) {
+    if (step.event.seq < fromSeq || step.abandonedClaim === null || reservations === undefined) continue;
+    await releaseAtSettlement(
+      deps.doc,
+      reservations,
+      { accountId: state.accountId, claimId: step.abandonedClaim.id, cents: step.abandonedClaim.cents },
+      Math.floor(Date.parse(step.event.occurredAt) / 1000),
+    );
+  }
   // Most orders hold no claim: nothing more is looked at.
   if (state.exposureClaim === null && state.buyingPowerClaim === null) return result;
-  const fromSeq = batchEvents[0]?.seq ?? 0;
   const closed = closingEventOf(steps, fromSeq) !== undefined;
   const table = deps.exposureClaimsTable;
   const exposure =
@@ -246,7 +270,6 @@ export async function projectOrder(
             filledQty: state.filledQty,
           })
         : null;
-  const reservations = deps.buyingPowerReservations;
   if (reservations !== undefined && rest !== null && state.buyingPowerClaim !== null) {
     await releaseAtSettlement(
       deps.doc,

@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import {
+  abandonedReplaceClaim,
   type BuyingPowerClaim,
   buyingPowerCeilingCents,
   buyingPowerClaimOf,
@@ -14,16 +15,24 @@ import {
   formatNanos,
   heldBuyingPowerClaim,
   orderNotionalOf,
+  placingCeilingCents,
   releasedByExecutions,
+  replacementClaimAt,
   reservedBuyingPowerRefusal,
   settlementRelease,
   splitRelease,
   valuationPriceOf,
 } from '../../lambdas/core/index.js';
+import { limitOrder, OrderBook } from './order-book.js';
 
 const E18 = 10n ** 18n;
 const value = (dollars: string) => BigInt(Math.round(Number(dollars) * 100)) * (E18 / 100n);
 const claim = (cents: number, qty: string | null): BuyingPowerClaim => ({ id: 'o-1', cents, qty });
+/** A replacement's claim on its leaves `qty`, opened with `carried` filled. */
+const carrying = (cents: number, qty: string, carried: string): BuyingPowerClaim => ({
+  ...claim(cents, qty),
+  carried,
+});
 
 describe('the claim a placed order makes', () => {
   // biome-ignore format: a table
@@ -60,6 +69,18 @@ describe('the ceiling the placing transaction puts on the total before the order
   it.each(rows)('%s', (_, buyingPower, unclaimed, add, ceiling) => {
     expect(buyingPowerCeilingCents(buyingPower, unclaimed, add)).toBe(ceiling);
   });
+
+  it("adds what a replace's own order holds (set aside) and what executions gave back with the cash read", () => {
+    expect(
+      placingCeilingCents({
+        buyingPower: '1000',
+        unclaimed: '0',
+        setAsideCents: 2_500,
+        releasedCents: 700,
+        addCents: 60_000,
+      }),
+    ).toBe(40_000 + 2_500 + 700);
+  });
 });
 
 describe('giving a claim back', () => {
@@ -70,6 +91,8 @@ describe('giving a claim back', () => {
     ['a fill past the claim\'s qty (a replacement grew) gives back at most the rest', claim(10_000, '10'), '8', '12', false, 2_000],
     ['a notional order\'s fills give back nothing (its rest at settlement)', claim(10_000, null), '0', '1.5', false, 0],
     ['a late fill after the order settled gives back nothing', claim(10_000, '10'), '4', '6',  true,  0],
+    ['a replacement\'s first fill: its share of its leaves, not of the fills it carries', carrying(6_000, '6', '4'), '4', '7', false, 3_000],
+    ['a replacement\'s fills past its leaves give back at most the rest', carrying(6_000, '6', '4'), '9', '12', false, 1_000],
   ];
   it.each(rows)('%s', (_, c, before, after, settledBefore, cents) => {
     expect(
@@ -87,6 +110,8 @@ describe('giving a claim back', () => {
     ['a notional order filled: its whole claim', { buyingPowerClaim: claim(10_000, null), settled: true, filledQty: 10n ** 9n }, 10_000],
     ['no claim: nothing',                      { buyingPowerClaim: null, settled: true, filledQty: 0n }, null],
     ['split by the router: nothing (given back at the split)', { buyingPowerClaim: claim(10_000, '10'), split: true, settled: true, filledQty: 10n * 10n ** 9n }, null],
+    ['a replacement canceled unfilled: its whole claim (the fills it carries gave nothing of it)', { buyingPowerClaim: carrying(6_000, '6', '4'), settled: true, filledQty: 4n * 10n ** 9n }, 6_000],
+    ['a replacement canceled after 2 of its own: the rest', { buyingPowerClaim: carrying(6_000, '6', '4'), settled: true, filledQty: 6n * 10n ** 9n }, 4_000],
   ];
   it.each(settlements)('%s', (_, order, cents) => {
     expect(settlementRelease(order)).toBe(cents);
@@ -110,10 +135,16 @@ describe('giving a claim back', () => {
         fc.integer({ min: 1, max: 1_000_000 }),
         fc.array(fc.integer({ min: 1, max: 400_000 }), { maxLength: 12 }),
         fc.boolean(),
-        (cents, qtyMilli, fillsMilli, lateFill) => {
-          const c = claim(cents, formatNanos(BigInt(qtyMilli) * 1_000_000n));
-          const limit = BigInt(qtyMilli) * 1_000_000n;
-          let cum = 0n;
+        // A replacement opens with the fills of the orders it replaces (0: an order placed new).
+        fc.integer({ min: 0, max: 1_000_000 }),
+        (cents, qtyMilli, fillsMilli, lateFill, carriedMilli) => {
+          const carried = BigInt(carriedMilli) * 1_000_000n;
+          const c = replacementClaimAt(
+            claim(cents, formatNanos(BigInt(qtyMilli) * 1_000_000n)),
+            carried,
+          ) as BuyingPowerClaim;
+          const limit = carried + BigInt(qtyMilli) * 1_000_000n;
+          let cum = carried;
           let given = 0;
           for (const f of fillsMilli) {
             const next = cum + BigInt(f) * 1_000_000n;
@@ -130,6 +161,46 @@ describe('giving a claim back', () => {
         },
       ),
     );
+  });
+});
+
+describe("a PATCH's claim for the replacement", () => {
+  const replacementClaim = claim(6_000, '6');
+  const pending = { replaceRequest: { buyingPowerClaim: replacementClaim }, settled: false };
+  const working = { phase: 'working', settled: false };
+  // biome-ignore format: a table
+  const rows: [string, Parameters<typeof abandonedReplaceClaim>[0], Parameters<typeof abandonedReplaceClaim>[1], BuyingPowerClaim | null][] = [
+    ['the venue refused the replace: given back whole',           pending, { ...working, replaceRequest: null }, replacementClaim],
+    ['the order was canceled with the replace pending: given back whole', pending, { replaceRequest: null, phase: 'canceled', settled: true }, replacementClaim],
+    ['the order filled, the replace still pending: given back whole', pending, { replaceRequest: {}, phase: 'working', settled: true }, replacementClaim],
+    ['the venue refusing it after that fill: nothing more',       { ...pending, settled: true }, { replaceRequest: null, phase: 'working', settled: true }, null],
+    ['the venue confirmed it: the replacement holds it',          pending, { replaceRequest: null, phase: 'replaced', settled: true }, null],
+    ['still pending (acknowledged): kept',                        pending, { ...working, replaceRequest: {} }, null],
+    ['a replace that claimed nothing (a sell): nothing',          { replaceRequest: {}, settled: false }, { ...working, replaceRequest: null }, null],
+    ['no replace at all: nothing',                                { replaceRequest: null, settled: false }, { replaceRequest: null, phase: 'canceled', settled: true }, null],
+  ];
+  it.each(rows)('%s', (_, before, after, expected) => {
+    expect(abandonedReplaceClaim(before, after)).toEqual(expected);
+  });
+
+  it('the replacement opens holding it, from the fills it carries (filled more while pending)', () => {
+    const book = new OrderBook();
+    book.submit('o1', limitOrder({ qty: '10', limit_price: '10' }));
+    book.run('o1', { type: 'accept', venueOrderId: 'v1' });
+    book.run('o1', { type: 'fill', execId: 'e1', lastQty: '2', lastPx: '10' });
+    const made = { id: 'r1', cents: 12_000, qty: '8' };
+    const asked = book.run('o1', {
+      type: 'requestReplace',
+      replacementOrderId: 'r1',
+      changes: { limitPrice: '15' },
+      requestedBy: 'k',
+      buyingPowerClaim: made,
+    });
+    expect(asked.ok && asked.events[0]?.data).toMatchObject({ buyingPowerClaim: made });
+    // A fill of the order while the venue works the replace: the replacement carries 3.
+    book.run('o1', { type: 'fill', execId: 'e2', lastQty: '1', lastPx: '10' });
+    book.run('o1', { type: 'confirmReplace' });
+    expect(book.state('r1').buyingPowerClaim).toEqual({ ...made, carried: '3' });
   });
 });
 

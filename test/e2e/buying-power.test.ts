@@ -211,8 +211,6 @@ it('a PATCH that raises a resting buy is counted at its new terms (a later buy t
   // 10 -> 100 at 95: 9,500 of the 10,000; a buy of 90 at 95 (8,550) no longer fits.
   const raised = await bot.replace(placed.id, { qty: '100' });
   await bot.untilStatus(raised.id, 'new');
-  // The replacement claims nothing: risk values it from the open listing, once it is there.
-  await untilListedOpen(bot, [raised.id]);
   const refused = await bot.request<Json>('POST', '/v2/orders', resting('90'));
   expect(refused.status).toBe(403);
   expect(String((refused.body as Json).message)).toMatch(/buying_power/);
@@ -228,6 +226,77 @@ it('a PATCH that raises a resting buy is counted at its new terms (a later buy t
   await untilListedOpen(bot, [lowered.id, fits.id]);
   await bot.expect(207, 'DELETE', '/v2/orders');
   await eventually(async () => expect(await reservedCents(`${accountId}-r`)).toBe(0), 30_000);
+});
+
+it("a buy placed while the venue still works a PATCH raising an order counts the new terms (the PATCH claimed them): refused; the claim is the replacement's once confirmed; nothing stays reserved", async () => {
+  const acct = `${accountId}-p`;
+  const bot = await newAccountClient(oms, acct, CASH_10K);
+  const S = symbol('P');
+  await http.pinQuote(S, { bid: '99.99', ask: '100.00', last: '100.00' });
+  const resting = (qty: string) => ({
+    symbol: S,
+    qty,
+    side: 'buy',
+    type: 'limit',
+    limit_price: '95',
+    time_in_force: 'day',
+  });
+  const placed = await bot.submit(resting('10'));
+  await bot.untilStatus(placed.id, 'new');
+  // The venue answers the replace 2 s later: the buy below is placed while it works it.
+  await http.venue({ latency_ms: 2000 });
+  let raised: { id: string };
+  try {
+    // 10 -> 100 at 95: 9,500 of the 10,000. Before the fix the buy saw only the 950 of the old
+    // terms until the replacement opened, and 90 at 95 (8,550) was placed: 18,050 on 10,000.
+    raised = await bot.replace(placed.id, { qty: '100' });
+    const refused = await bot.request<Json>('POST', '/v2/orders', resting('90'));
+    expect(refused.status).toBe(403);
+    expect(String((refused.body as Json).message)).toMatch(/buying_power/);
+  } finally {
+    await http.venue({ latency_ms: 0 });
+  }
+  await bot.untilStatus(raised.id, 'new');
+  // Confirmed: the order's own 950 given back, the replacement holds the 9,500 its PATCH claimed.
+  await eventually(async () => expect(await reservedCents(acct)).toBe(950_000), 30_000);
+  await untilListedOpen(bot, [raised.id]);
+  await bot.expect(207, 'DELETE', '/v2/orders');
+  await eventually(async () => expect(await reservedCents(acct)).toBe(0), 30_000);
+});
+
+it('a PATCH raising an order and a buy sent at the same moment that do not fit together: one passes, the other is refused 403 buying_power (ten rounds)', async () => {
+  const acct = `${accountId}-c`;
+  const bot = await newAccountClient(oms, acct, CASH_10K);
+  const S = symbol('C');
+  await http.pinQuote(S, { bid: '99.99', ask: '100.00', last: '100.00' });
+  const resting = (qty: string) => ({
+    symbol: S,
+    qty,
+    side: 'buy',
+    type: 'limit',
+    limit_price: '95',
+    time_in_force: 'day',
+  });
+  for (let round = 0; round < 10; round++) {
+    const placed = await bot.submit(resting('10'));
+    await bot.untilStatus(placed.id, 'new');
+    // 10 -> 100 (9,500) and a buy of 90 (8,550): each fits alone (with the 950 of the order).
+    const [patch, buy] = await Promise.all([
+      bot.request<Json>('PATCH', `/v2/orders/${placed.id}`, { qty: '100' }),
+      bot.request<Json>('POST', '/v2/orders', resting('90')),
+    ]);
+    expect([patch.status, buy.status].sort()).toEqual([200, 403]);
+    const refused = patch.status === 403 ? patch : buy;
+    expect(String((refused.body as Json).message)).toMatch(/buying_power/);
+    const working = [patch, buy].flatMap((r) => (r.status === 200 ? [(r.body as { id: string }).id] : []));
+    for (const id of working) {
+      bot.orders.add(id);
+      await bot.untilStatus(id, 'new');
+    }
+    await untilListedOpen(bot, working);
+    await bot.expect(207, 'DELETE', '/v2/orders');
+    await eventually(async () => expect(await reservedCents(acct)).toBe(0), 30_000);
+  }
 });
 
 it('a bracket buy on an account that may not sell short: once the entry fills, its exits work (they close what it opened), neither is rejected', async () => {

@@ -397,7 +397,8 @@ describe('PATCH /v2/orders/{order_id}', () => {
     // Not its own exposure, but every other order open now counts (the replacement skips the
     // workflow's as-of-submission re-check).
     expect(risk).toHaveBeenCalledWith(ACCOUNT, expect.objectContaining({ qty: '20' }), T0 + 1000, {
-      self: { orderId: 'o-1', createdAt: new Date(T0).toISOString() },
+      // What the order holds of a buying power claim, from its state (it claimed none here).
+      self: { orderId: 'o-1', createdAt: new Date(T0).toISOString(), heldCents: 0 },
       exposure: 'all',
     });
   });

@@ -457,11 +457,11 @@ describe('the rest of a buying power claim given back when the order settles (co
   // 10 shares reserve 10,000 cents; each execution gives its share back in the ledger's transaction.
   const claim = { id: 'o1', cents: 10_000, qty: '10' };
   /** The reservations: the settled marker is the token; a second release finds it there. */
-  function reservations() {
+  function reservations(claimId = 'o1') {
     const state = { settled: false, released: 0, requests: 0 };
     ddb.on(TransactWriteCommand).callsFake((input: TransactWriteCommandInput) => {
       const [marker, total] = input.TransactItems ?? [];
-      expect(marker?.Put?.Item?.id).toBe('open-buys#settled#o1');
+      expect(marker?.Put?.Item?.id).toBe(`open-buys#settled#${claimId}`);
       expect(total?.Update?.Key).toEqual({ pk: 'open-buys#acct-7' });
       state.requests++;
       if (state.settled)
@@ -489,8 +489,7 @@ describe('the rest of a buying power claim given back when the order settles (co
     ['filled: nothing (its executions gave it all back)', dayOrder, [{ type: 'accept' }, fill('e1', '10')], 0],
     ['partially filled, still open: nothing yet',         dayOrder, [{ type: 'accept' }, fill('e1', '4')], 0],
     ['a gtc order done for the day: kept',                gtcOrder, [{ type: 'accept' }, { type: 'doneForDay' }], 0],
-    // The replacement, on new terms, claims nothing: the read model values it (a probe's PATCH
-    // raising the qty of a claimed order was counted nowhere while the claim went over to it).
+    // The replacement holds the claim its PATCH made, if any (the rows below), not this one.
     ['replaced: the whole claim',                         gtcOrder, [
       { type: 'accept' },
       { type: 'requestReplace', replacementOrderId: 'o2', changes: { qty: '20' }, requestedBy: 'client' },
@@ -525,6 +524,47 @@ describe('the rest of a buying power claim given back when the order settles (co
           ddb.reset();
           tables(storeOf(book));
           const table = reservations();
+          for (const batch of [...deliveries, ...extra])
+            expect((await projectBatch(insertsOf(batch), withReservations)).batchItemFailures).toEqual([]);
+          expect(table.released).toBe(expected);
+          if (expected === 0) expect(table.requests).toBe(0);
+        }),
+        { numRuns: 10 },
+      );
+    },
+  );
+
+  // A PATCH of a buy claims for its replacement in the request's transaction (a buy placed while
+  // the venue worked a replace raising an order counted only the old terms): the claim is the
+  // replacement's once the venue confirms, given back whole if the replace never happens.
+  const replaceClaim = { id: 'o2', cents: 12_000, qty: '10' };
+  const patch: OrderCommand = {
+    type: 'requestReplace',
+    replacementOrderId: 'o2',
+    changes: { limitPrice: '12' },
+    requestedBy: 'client',
+    buyingPowerClaim: replaceClaim,
+  };
+  // biome-ignore format: a table
+  test.each([
+    ['the venue refused the replace: the whole claim',           [{ type: 'accept' }, patch, { type: 'rejectReplace', reason: 'too late' }], 12_000],
+    ['the order filled while the venue worked it: the whole claim', [{ type: 'accept' }, patch, fill('e1', '10')], 12_000],
+    ['the venue confirmed it: kept (the replacement holds it)',  [{ type: 'accept' }, patch, { type: 'confirmReplace' }], 0],
+    ['the venue works it still: kept',                           [{ type: 'accept' }, patch, { type: 'acknowledgeReplace' }], 0],
+  ] as [string, OrderCommand[], number][])(
+    "a PATCH's claim for its replacement: %s, once however the records are delivered",
+    async (_case, commands, expected) => {
+      const book = new OrderBook();
+      // The order itself claimed nothing (placed before claims): only the PATCH's claim moves.
+      book.run('o1', { type: 'submit', orderId: 'o1', accountId: 'acct-7', order: gtcOrder() });
+      for (const c of commands) expect(book.run('o1', c).ok).toBe(true);
+      const events = eventsOf(book, 'o1');
+      const deliveries = [...events.map((e) => [e]), events, [events.at(-1) as StoredEvent]];
+      await fc.assert(
+        fc.asyncProperty(fc.shuffledSubarray(deliveries, { minLength: 1 }), async (extra) => {
+          ddb.reset();
+          tables(storeOf(book));
+          const table = reservations('o2');
           for (const batch of [...deliveries, ...extra])
             expect((await projectBatch(insertsOf(batch), withReservations)).batchItemFailures).toEqual([]);
           expect(table.released).toBe(expected);
