@@ -309,6 +309,10 @@ export class OrderApi extends Construct {
     );
     useTable(tradingState, stores.accounts, ENV.accountsTable, 'readWrite');
     useTable(tradingState, stores.orders, ENV.ordersTable, 'read');
+    // A halt's sweep also cancels orders placed a moment before, not listed yet (their rate
+    // windows name them; an unprojected one is read from the event store).
+    useTable(tradingState, stores.idempotency, ENV.idempotencyTable, 'read');
+    useTable(tradingState, stores.events, ENV.eventStoreTable, 'read');
     tradingState.addEnvironment(ENV.eventBusName, props.bus.eventBusName);
     props.bus.grantPutEventsTo(tradingState);
 
@@ -349,6 +353,8 @@ export class OrderApi extends Construct {
     });
     useTable(this.enforceHalts, stores.accounts, ENV.accountsTable, 'read');
     useTable(this.enforceHalts, stores.orders, ENV.ordersTable, 'read');
+    useTable(this.enforceHalts, stores.idempotency, ENV.idempotencyTable, 'read');
+    useTable(this.enforceHalts, stores.events, ENV.eventStoreTable, 'read');
     props.bus.grantPutEventsTo(this.enforceHalts);
     new Rule(this, 'EnforceHaltsSchedule', {
       description: 'Halt enforcement: open orders of HALTED accounts asked to cancel',

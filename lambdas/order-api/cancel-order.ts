@@ -8,6 +8,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { AlpacaOrder } from '../core/index.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { orderDocuments, orderIdsByIndex } from '../orders/order-views.js';
+import { openOrdersAmong, recentlyPlacedIds } from '../orders/recent-placements.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { eventBridge } from '../platform/event-bridge.js';
@@ -32,21 +33,39 @@ const asResponse = (o: CancelOutcome): APIGatewayProxyStructuredResultV2 =>
   o.status === 200 ? noContent() : apiError(o.status, o.body.code, o.body.message);
 
 /**
- * The account's open orders as the read model shows them: their ids from `byAccountOpen` (one
- * Query page per ~1 MB), then their documents from the table (the index does not project them).
+ * The account's open orders: those the read model lists (their ids from `byAccountOpen`, one Query
+ * page per ~1 MB, then their documents from the table: the index does not project them), and
+ * those placed in the last minute that it does not list yet (orders/recent-placements.ts: a
+ * cancel-all sent a moment after an order was placed left that order live).
  */
-export async function openOrders(accountId: string): Promise<AlpacaOrder[]> {
+export async function openOrders(accountId: string, now = Date.now()): Promise<AlpacaOrder[]> {
   const table = requiredEnv(ENV.ordersTable);
-  const ids = await orderIdsByIndex(dynamo, table, {
-    indexName: ORDERS_INDEX.byAccountOpen,
-    keyCondition: 'openInAccount = :pk',
-    values: { ':pk': accountId },
-  });
-  const documents = await orderDocuments(dynamo, table, ids);
-  return ids.flatMap((id) => {
-    const order = documents.get(id);
-    return order === undefined ? [] : [order];
-  });
+  const [ids, recent] = await Promise.all([
+    orderIdsByIndex(dynamo, table, {
+      indexName: ORDERS_INDEX.byAccountOpen,
+      keyCondition: 'openInAccount = :pk',
+      values: { ':pk': accountId },
+    }),
+    recentlyPlacedIds(dynamo, requiredEnv(ENV.idempotencyTable), accountId, now),
+  ]);
+  const listed = new Set(ids);
+  const [documents, unlisted] = await Promise.all([
+    orderDocuments(dynamo, table, ids),
+    openOrdersAmong(
+      dynamo,
+      table,
+      eventStore(),
+      accountId,
+      recent.filter((id) => !listed.has(id)),
+    ),
+  ]);
+  return [
+    ...ids.flatMap((id) => {
+      const order = documents.get(id);
+      return order === undefined ? [] : [order];
+    }),
+    ...unlisted,
+  ];
 }
 
 /** PutEvents takes at most 10 entries; this many calls are in flight at once. */

@@ -41,6 +41,7 @@ import {
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { viewAttribute } from '../orders/order-views.js';
 import { type PlaceOrderResult, placeOrder } from '../orders/orders-service.js';
+import { openOrdersAmong, recentlyPlacedIds } from '../orders/recent-placements.js';
 import { queryViews } from '../orders/risk-context.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
@@ -225,8 +226,20 @@ async function closeAll(book: AccountBook, principal: Principal, requestId: stri
         readClosingClaims(dynamo, idempotency, principal.accountId, symbol),
       ),
     );
+    // An order placed a moment before is not in the listing either: the account's recent
+    // placements name it (orders/recent-placements.ts).
+    const listed = new Set(book.open.map((o) => o.id));
+    const recent = await recentlyPlacedIds(dynamo, idempotency, principal.accountId, Date.now());
+    const unlisted = await openOrdersAmong(
+      dynamo,
+      requiredEnv(ENV.ordersTable),
+      eventStore(),
+      principal.accountId,
+      recent.filter((id) => !listed.has(id)),
+    );
     const toCancel = new Set([
-      ...book.open.map((o) => o.id),
+      ...listed,
+      ...unlisted.map((o) => o.id),
       ...claimed.flatMap((c) => c.claims.map((x) => x.orderId)),
     ]);
     const canceled: string[] = [];

@@ -45,13 +45,17 @@ export async function orderIdsByIndex(
   return ids;
 }
 
-/** The `order` documents of `orderIds` (an id missing from the table is absent from the map). */
+/**
+ * The `order` documents of `orderIds` (an id missing from the table is absent from the map);
+ * `consistent`: strongly consistent reads.
+ */
 export async function orderDocuments(
   doc: DynamoDBDocumentClient,
   table: string,
   orderIds: readonly string[],
+  consistent = false,
 ): Promise<Map<string, AlpacaOrder>> {
-  const documents = await viewAttribute(doc, table, orderIds, 'order');
+  const documents = await viewAttribute(doc, table, orderIds, 'order', consistent);
   const orders = new Map<string, AlpacaOrder>();
   for (const [id, order] of documents) orders.set(id, alpacaOrderFromStored(order as Partial<AlpacaOrder>));
   return orders;

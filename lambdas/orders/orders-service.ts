@@ -66,6 +66,7 @@ import { coidClaimId, duplicateClaimId, idemClaimId, rateWindowId } from './clai
 import { alpacaOrderWithLegs } from './contingent-groups.js';
 import { firmExposureCents, firmExposureClaimItems } from './firm-exposure.js';
 import { locateClaimItem } from './locate-book.js';
+import { RATE_WINDOW_TTL_SECONDS, rateWindowUpdate } from './recent-placements.js';
 import { loadRiskInputs, type RiskInputs } from './risk-context.js';
 
 export interface PlaceOrderInput {
@@ -107,7 +108,6 @@ export type PlaceOrderResult =
 
 export const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 60 * 60;
 /** Rate windows are one second; their items linger a minute, then TTL removes them. */
-const RATE_WINDOW_TTL_SECONDS = 60;
 const MAX_ATTEMPTS = 5;
 
 export interface OrdersServiceDeps {
@@ -248,17 +248,11 @@ export async function placeOrder(
     // The first writer of a window passes the slot's condition: a limit of 0 refuses here.
     return (await seenBefore()) ?? { kind: 'rate_limited', limit: rateLimit };
   }
-  const rateSlot =
-    rateLimit === null
-      ? null
-      : {
-          Update: rateSlotUpdate(
-            deps.idempotencyTable,
-            rateWindowId(accountId, Math.floor(now / 1000)),
-            now,
-            rateLimit,
-          ),
-        };
+  // The same window item records the orders placed in it (recent-placements.ts: a cancel-all sees
+  // an order the read model does not list yet); an account without a rate limit writes it alone.
+  const rateWindow = (orderIds: readonly string[]): TransactItem => ({
+    Update: rateWindowUpdate(deps.idempotencyTable, accountId, orderIds, now, rateLimit),
+  });
 
   // Reg SHO Rule 203(b)(1): the located shares a short sale of a hard-to-borrow symbol takes, in the
   // placing transaction (only while they remain: concurrent shorts cannot both take the last ones).
@@ -440,7 +434,7 @@ export async function placeOrder(
     );
     // The account's submit rate: a slot in its current one-second window, taken with the order
     // (an order refused here or by the transaction takes none).
-    const rateIndex = add(rateSlot === null ? [] : [rateSlot]);
+    const rateIndex = add([rateWindow(memberIds)]);
     // The firm's open exposure, conditional on staying within its limit, and the order's claim.
     const exposureIndex = add(
       exposure.kind !== 'claim' || exposureClaim === null

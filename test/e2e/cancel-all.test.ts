@@ -108,6 +108,30 @@ it(`DELETE /v2/orders with ${ORDERS} resting orders: 207 at once, then every ord
   expect(await http.expect(207, 'DELETE', '/v2/orders')).toEqual([]);
 });
 
+// The open listing is the read model's, a stream hop behind the placing transaction: the panic
+// button pressed the moment orders were placed did not list them, and they stayed live. The
+// placing transaction now names each order in the account's rate window of that second, and
+// cancel-all adds the last minute's (orders/recent-placements.ts).
+it('DELETE /v2/orders the moment orders are placed (before the open listing shows them): every one is in the 207 and ends canceled', async () => {
+  const symbol = 'E2ECXLNOW';
+  await http.pinQuote(symbol, { bid: '50.00', ask: '50.02' });
+  // Each round: one order, and the panic button pressed as soon as it is answered.
+  for (let round = 1; round <= 5; round++) {
+    const placed = await http.submit({
+      symbol,
+      qty: String(round),
+      side: 'buy',
+      type: 'limit',
+      limit_price: '48.00',
+      time_in_force: 'day',
+    });
+    const res = await http.expect<{ id: string; status: number; body: Order }[]>(207, 'DELETE', '/v2/orders');
+    const entry = res.find((r) => r.id === placed.id);
+    expect(entry).toMatchObject({ status: 200, body: { id: placed.id, status: 'pending_cancel', symbol } });
+    await http.untilStatus(placed.id, 'canceled', 60_000);
+  }
+});
+
 // A probe's find: the panic button pressed right after a PATCH listed the original (the read model
 // still showed it), the worker took its "request outstanding" as nothing to do, and the replacement
 // the venue confirmed a moment later stayed live. The worker now waits for the venue's answer to

@@ -262,7 +262,10 @@ describe('functions', () => {
     ['oms-query-orders', { events: 'r', orders: 'r', idem: 'r' }],
     // Writes claims (a held stop's replacement) and read-after-write pointers in its transaction:
     // with read alone, AWS refused those PATCHes (local mode does not enforce IAM).
-    ['oms-replace-order', { events: 'rw', idem: 'rw', accounts: 'rw', market: 'r', assets: 'r', orders: 'r' }],
+    [
+      'oms-replace-order',
+      { events: 'rw', idem: 'rw', accounts: 'rw', market: 'r', assets: 'r', orders: 'r' },
+    ],
     ['oms-accept-order', { events: 'rw', accounts: 'r', market: 'r', assets: 'r', orders: 'r' }],
     [
       'oms-order-requested',

@@ -89,14 +89,21 @@ describe('placeOrder', () => {
         },
       },
       {
-        // The submit rate's slot rides the transaction (no request of its own).
+        // The submit rate's slot rides the transaction (no request of its own), and names the
+        // order (cancel-all sees it before the listing does: orders/recent-placements.ts).
         Update: {
           TableName: 'idempotency',
           Key: { id: `rate#acct-1#${T0 / 1000}` },
-          UpdateExpression: 'ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+          UpdateExpression:
+            'ADD #count :one, #placed :placed SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
           ConditionExpression: 'attribute_not_exists(id) OR #count < :limit',
-          ExpressionAttributeNames: { '#count': 'count' },
-          ExpressionAttributeValues: { ':one': 1, ':limit': 10, ':expiresAt': T0 / 1000 + 60 },
+          ExpressionAttributeNames: { '#count': 'count', '#placed': 'placed' },
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':limit': 10,
+            ':placed': new Set(['order-1']),
+            ':expiresAt': T0 / 1000 + 120,
+          },
         },
       },
       {

@@ -1,0 +1,116 @@
+/**
+ * The orders an account placed in the last minute, read consistently: the open listing is the read
+ * model's index, a stream hop (and a GSI's lag) behind the placing transaction, so a cancel-all
+ * sent a moment after an order was placed did not list it and left it live (the worst outcome of
+ * a cancel). The placing transaction adds the order's id to the account's rate window of that
+ * second (IDEMPOTENCY_TABLE `rate#<accountId>#<epochSecond>`, attribute `placed`, a string set:
+ * the same item as the submit-rate slot, so no request is added; an account without a rate limit
+ * writes it on its own), and whoever must see every open order (cancel-all, the kill switch, a
+ * halt, close-all) adds the ids of the windows of the last `RECENT_PLACEMENTS_SECONDS` to the
+ * listing's (`recentlyPlacedIds`), then reads what they are now (`openOrdersAmong`).
+ */
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { type AlpacaOrder, isOpen, toAlpacaOrder } from '../core/index.js';
+import type { EventStore, TransactItem } from '../event-store/event-store.js';
+import { rateWindowId } from './claims.js';
+import { orderDocuments } from './order-views.js';
+
+/** How far back the windows are read: longer than the read model ever lags the placing transaction. */
+export const RECENT_PLACEMENTS_SECONDS = 60;
+/** A window is kept longer than it is read (DynamoDB deletes expired items late, never early). */
+export const RATE_WINDOW_TTL_SECONDS = 2 * RECENT_PLACEMENTS_SECONDS;
+/** One second more than now: the writer's clock may run ahead of the reader's. */
+const CLOCK_SKEW_SECONDS = 1;
+const MAX_ATTEMPTS = 8;
+
+/**
+ * The window's update as the placing transaction makes it: the ids of the order (and its group's
+ * members) added to `placed`, one to `count`; with a rate `limit`, conditional on `count` being
+ * below it (else the transaction fails: rate limited).
+ */
+export function rateWindowUpdate(
+  table: string,
+  accountId: string,
+  orderIds: readonly string[],
+  now: number,
+  limit: number | null,
+): NonNullable<TransactItem['Update']> {
+  return {
+    TableName: table,
+    Key: { id: rateWindowId(accountId, Math.floor(now / 1000)) },
+    UpdateExpression: 'ADD #count :one, #placed :placed SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+    ...(limit === null ? {} : { ConditionExpression: 'attribute_not_exists(id) OR #count < :limit' }),
+    ExpressionAttributeNames: { '#count': 'count', '#placed': 'placed' },
+    ExpressionAttributeValues: {
+      ':one': 1,
+      ':placed': new Set(orderIds),
+      ':expiresAt': Math.floor(now / 1000) + RATE_WINDOW_TTL_SECONDS,
+      ...(limit === null ? {} : { ':limit': limit }),
+    },
+  };
+}
+
+/** The ids of the orders the account placed from `RECENT_PLACEMENTS_SECONDS` before `now` (consistent). */
+export async function recentlyPlacedIds(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  accountId: string,
+  now: number,
+): Promise<string[]> {
+  const second = Math.floor(now / 1000);
+  let keys: Record<string, unknown>[] | undefined = Array.from(
+    { length: RECENT_PLACEMENTS_SECONDS + 1 + CLOCK_SKEW_SECONDS },
+    (_, i) => ({ id: rateWindowId(accountId, second - RECENT_PLACEMENTS_SECONDS + i) }),
+  );
+  const ids = new Set<string>();
+  for (let attempt = 0; keys !== undefined && keys.length > 0; attempt++) {
+    if (attempt >= MAX_ATTEMPTS) throw new Error('BatchGetItem kept leaving keys unprocessed');
+    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+    const out: BatchGetCommandOutput = await doc.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'placed' },
+        },
+      }),
+    );
+    for (const item of out.Responses?.[table] ?? []) {
+      const placed = item.placed as Set<string> | undefined;
+      for (const id of placed ?? []) ids.add(id);
+    }
+    keys = out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined;
+  }
+  return [...ids];
+}
+
+/**
+ * Which of `orderIds` (placed a moment ago: the listing may not show them) are open now, as the
+ * read model's table shows them (consistent), or the event store when it has no view of them yet.
+ */
+export async function openOrdersAmong(
+  doc: DynamoDBDocumentClient,
+  ordersTable: string,
+  store: EventStore,
+  accountId: string,
+  orderIds: readonly string[],
+): Promise<AlpacaOrder[]> {
+  if (orderIds.length === 0) return [];
+  const views = await orderDocuments(doc, ordersTable, orderIds, true);
+  const open: AlpacaOrder[] = [];
+  for (const id of orderIds) {
+    const view = views.get(id);
+    if (view !== undefined) {
+      if (isOpen(view.status)) open.push(view);
+      continue;
+    }
+    const { state } = await store.loadState(id);
+    if (state !== undefined && state.accountId === accountId) {
+      const order = toAlpacaOrder(state);
+      if (isOpen(order.status)) open.push(order);
+    }
+  }
+  return open;
+}

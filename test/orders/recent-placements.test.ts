@@ -1,0 +1,145 @@
+/**
+ * The account's recent placements against DynamoDB Local (lambdas/orders/recent-placements.ts): a
+ * cancel-all sent a moment after an order was placed read only the read model's listing, which did
+ * not show the order yet, and left it live. The placing transaction now names the order in its
+ * rate window; whoever must see every open order reads the last minute's windows consistently.
+ */
+import { randomUUID } from 'node:crypto';
+import { type DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  execute,
+  type OrderCommand,
+  type OrderState,
+  validateOrderRequest,
+} from '../../lambdas/core/index.js';
+import { cancellationCodes, EventStore } from '../../lambdas/event-store/event-store.js';
+import { orderViewItem } from '../../lambdas/orders/order-view-item.js';
+import {
+  openOrdersAmong,
+  RECENT_PLACEMENTS_SECONDS,
+  rateWindowUpdate,
+  recentlyPlacedIds,
+} from '../../lambdas/orders/recent-placements.js';
+import { dynamoDbLocalWith, table } from '../local/fixtures/dynamodb-tables.js';
+
+const local = dynamoDbLocalWith([
+  table('idempotency', 'id'),
+  table('orders', 'orderId'),
+  table('events', 'orderId', 'seq'),
+]);
+let doc: DynamoDBDocumentClient;
+beforeAll(() => {
+  doc = local.doc;
+});
+
+const NOW = Date.parse('2026-12-05T15:00:00.500Z');
+const account = () => `acct-${randomUUID().slice(0, 8)}`;
+
+/** One placing transaction's window item, alone: 'placed' or 'rate_limited' (a conflict: again). */
+async function place(accountId: string, ids: readonly string[], at: number, limit: number | null) {
+  for (;;) {
+    try {
+      await doc.send(
+        new TransactWriteCommand({
+          TransactItems: [{ Update: rateWindowUpdate('idempotency', accountId, ids, at, limit) }],
+        }),
+      );
+      return 'placed';
+    } catch (err) {
+      const codes = cancellationCodes(err);
+      if (codes?.[0] === 'ConditionalCheckFailed') return 'rate_limited';
+      if (codes === null || codes[0] !== 'TransactionConflict') throw err;
+    }
+  }
+}
+
+describe('the rate window names the orders placed in it', () => {
+  it('of 8 concurrent placements against a limit of 5, the 5 placed are named, and only they', async () => {
+    const a = account();
+    const ids = Array.from({ length: 8 }, (_, i) => `o${i}`);
+    const outcomes = await Promise.all(ids.map((id) => place(a, [id], NOW, 5)));
+    const placed = ids.filter((_, i) => outcomes[i] === 'placed');
+    expect(placed).toHaveLength(5);
+    expect((await recentlyPlacedIds(doc, 'idempotency', a, NOW)).sort()).toEqual(placed.sort());
+  });
+
+  it('an account without a rate limit: every order named, with its group members', async () => {
+    const a = account();
+    await Promise.all([place(a, ['b1', 'b1-tp', 'b1-sl'], NOW, null), place(a, ['o2'], NOW, null)]);
+    expect((await recentlyPlacedIds(doc, 'idempotency', a, NOW)).sort()).toEqual([
+      'b1',
+      'b1-sl',
+      'b1-tp',
+      'o2',
+    ]);
+  });
+
+  // biome-ignore format: a table
+  const windows: [string, number, boolean][] = [
+    ['placed this second',                                   0,                               true],
+    [`placed ${RECENT_PLACEMENTS_SECONDS} s before: read`,   -RECENT_PLACEMENTS_SECONDS,      true],
+    [`placed ${RECENT_PLACEMENTS_SECONDS + 1} s before: not`, -RECENT_PLACEMENTS_SECONDS - 1, false],
+    ['placed by a clock 1 s ahead: read',                    1,                               true],
+  ];
+  it.each(windows)('%s', async (_, offsetSeconds, read) => {
+    const a = account();
+    await place(a, ['o1'], NOW + offsetSeconds * 1000, null);
+    await place(account(), ['other-account'], NOW, null);
+    expect(await recentlyPlacedIds(doc, 'idempotency', a, NOW)).toEqual(read ? ['o1'] : []);
+  });
+});
+
+describe('which of them are open now', () => {
+  const store = () => new EventStore(doc, 'events');
+  function order(orderId: string, accountId: string, commands: readonly OrderCommand[]) {
+    const v = validateOrderRequest(
+      { symbol: 'ACME', qty: '10', side: 'buy', type: 'limit', time_in_force: 'day', limit_price: '10' },
+      { now: NOW },
+    );
+    if (!v.ok) throw new Error('bad order');
+    const steps = [{ type: 'submit', orderId, accountId, order: v.order } as OrderCommand, ...commands];
+    let state: OrderState | undefined;
+    const events = [];
+    for (const c of steps) {
+      const r = execute(state, c, NOW);
+      if (!r.decision.ok) throw new Error(`refused: ${c.type}`);
+      events.push(...r.decision.events);
+      state = r.state;
+    }
+    return { state: state as OrderState, events };
+  }
+  const accepted: OrderCommand = { type: 'accept', venueOrderId: 'v1' };
+  const canceled: OrderCommand[] = [
+    accepted,
+    { type: 'requestCancel', requestedBy: 'bot' },
+    { type: 'confirmCancel' },
+  ];
+
+  it('an open view, a closed view, an order with no view yet (the event store), another account', async () => {
+    const a = account();
+    const stored = async (id: string, owner: string, commands: readonly OrderCommand[], view: boolean) => {
+      const o = order(id, owner, commands);
+      await store().append(o.events, { accountId: owner, correlationId: 'c', causationId: 'c' });
+      if (view) await doc.send(new PutCommand({ TableName: 'orders', Item: orderViewItem(o.state) }));
+    };
+    const ids = {
+      listedLate: `${a}-open-view`,
+      closed: `${a}-closed-view`,
+      unprojected: `${a}-no-view`,
+      unprojectedClosed: `${a}-no-view-closed`,
+      foreign: `${a}-foreign`,
+    };
+    await stored(ids.listedLate, a, [accepted], true);
+    await stored(ids.closed, a, canceled, true);
+    await stored(ids.unprojected, a, [accepted], false);
+    await stored(ids.unprojectedClosed, a, canceled, false);
+    await stored(ids.foreign, account(), [accepted], false);
+    const open = await openOrdersAmong(doc, 'orders', store(), a, Object.values(ids));
+    expect(open.map((o) => [o.id, o.status]).sort()).toEqual(
+      [
+        [ids.listedLate, 'new'],
+        [ids.unprojected, 'new'],
+      ].sort(),
+    );
+  });
+});
