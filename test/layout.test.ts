@@ -32,7 +32,7 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   orders: ['event-store', 'platform', 'core'],
 };
 /** Packages the pure core may use: schemas and hashing, no I/O, no AWS, no clock. */
-const CORE_PACKAGES = new Set(['zod/mini', 'zod/locales', 'node:crypto']);
+const CORE_PACKAGES = new Set(['zod/mini', 'zod/locales', 'zod/v4/core', 'node:crypto']);
 
 /** Every module specifier of `source`: static imports and re-exports, dynamic imports, requires. */
 function importsOf(source: string): string[] {

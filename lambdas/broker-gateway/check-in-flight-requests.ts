@@ -33,7 +33,7 @@ import { dynamo } from '../platform/dynamo.js';
 import { inFlightThresholdFromEnv } from '../platform/in-flight-settings.js';
 import { metrics } from '../platform/metrics.js';
 import { logger } from '../platform/observability.js';
-import { applyReport } from './apply-execution-report.js';
+import { applyReport } from './apply-report.js';
 import type { ExecutionReport } from './execution-report.js';
 import type { Venue } from './venue.js';
 import { eventStore, venueFor } from './wiring.js';

@@ -50,10 +50,10 @@ import { LEDGER_PK_PREFIX, ledgerOf } from '../orders/account-ledger.js';
 import { OPEN_EXCEPTION_PARTITION, ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
+import { inFlightThresholdFromEnv } from '../platform/in-flight-settings.js';
 import { metrics } from '../platform/metrics.js';
 import { logger } from '../platform/observability.js';
-import { applyReport } from './apply-execution-report.js';
-import { thresholdFromEnv } from './check-in-flight-requests.js';
+import { applyReport } from './apply-report.js';
 import type { ExecutionReport } from './execution-report.js';
 import type { Venue, VenueExecution, VenueOrderStatusReport, VenuePosition } from './venue.js';
 import { deployedVenues, eventStore, venueFor } from './wiring.js';
@@ -499,7 +499,7 @@ export async function handler(_event: unknown, context?: Context): Promise<Recon
       venues: deployedVenues(),
       venueFor,
       now: Date.now,
-      thresholdMs: thresholdFromEnv(),
+      thresholdMs: inFlightThresholdFromEnv(),
     });
     const found = Object.values(result.breaks).reduce((a, b) => a + (b ?? 0), 0);
     metrics.addMetric('ReconciliationOrdersCompared', MetricUnit.Count, result.compared);

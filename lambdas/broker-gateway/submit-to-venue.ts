@@ -25,7 +25,7 @@ import {
   type OrderSubmitted,
   statusOf,
 } from '../core/index.js';
-import { parseOrThrow } from '../core/zod-messages.js';
+import { catchAs, parseOrThrow } from '../core/zod-messages.js';
 import { routeToVenues, routingDeps } from '../orders/order-routing.js';
 import { releaseOwnToken, storeTaskToken } from '../orders/task-tokens.js';
 import { OrderNotFound } from '../orders/workflow-task.js';
@@ -57,7 +57,7 @@ const inputSchema = z.object({
           occurredAt: z.string(),
           data: z.looseObject({
             acceptedAgainst: z.optional(
-              z.looseObject({ routingPolicy: z.optional(z.catch(z.string(), '')) }),
+              z.looseObject({ routingPolicy: z.optional(catchAs(z.string(), '')) }),
             ),
           }),
         }),

@@ -25,7 +25,7 @@ import { eventBridgePublisher } from './alpaca/publish.js';
 import { DynamoFixBook } from './fix/fix-book.js';
 import { FixVenue } from './fix/fix-venue.js';
 import type { AuctionSchedule } from './simulated/auction.js';
-import { SimulatedVenue } from './simulated/simulated-venue.js';
+import { SimulatedMarket, SimulatedVenue, type SimulatedVenueOptions } from './simulated/simulated-venue.js';
 import { simulatedVenueDynamo } from './simulated/venue-client.js';
 import type { Venue } from './venue.js';
 
@@ -111,27 +111,44 @@ export function venueFor(name: string = venueNameFromEnv()): Venue {
   return alpacaVenue(name) ?? simulatedVenue(name);
 }
 
-/**
- * A simulated venue by name, for its own handlers in `simulated/` (the market tick: the primary's,
- * which steps the market and matches every simulated venue's book); others use `venueFor`.
- */
+/** A simulated venue's collaborators and settings, from the environment. */
+function simulatedVenueOptions(name: string): SimulatedVenueOptions {
+  return {
+    doc: simulatedVenueDynamo(),
+    eventBridge,
+    venueOrdersTable: requiredEnv(ENV.venueOrdersTable),
+    marketTable: requiredEnv(ENV.marketTable),
+    eventBusName: requiredEnv(ENV.eventBusName),
+    venueName: name,
+    now: Date.now,
+    schedule: auctionScheduleFromEnv(),
+    orderTypes: venueOrderTypesFromEnv(),
+  };
+}
+
+/** A simulated venue by name, through its port (`venueFor`; a test reaches it directly). */
 export function simulatedVenue(name: string = venueName()): SimulatedVenue {
   let venue = venues.get(name);
   if (venue === undefined) {
-    venue = new SimulatedVenue({
-      doc: simulatedVenueDynamo(),
-      eventBridge,
-      venueOrdersTable: requiredEnv(ENV.venueOrdersTable),
-      marketTable: requiredEnv(ENV.marketTable),
-      eventBusName: requiredEnv(ENV.eventBusName),
-      venueName: name,
-      now: Date.now,
-      schedule: auctionScheduleFromEnv(),
-      orderTypes: venueOrderTypesFromEnv(),
-    });
+    venue = new SimulatedVenue(simulatedVenueOptions(name));
     venues.set(name, venue);
   }
   return venue;
+}
+
+const markets = new Map<string, SimulatedMarket>();
+
+/**
+ * A simulated venue that also steps the market, for the market tick in `simulated/` (the primary's,
+ * which steps the market and matches every simulated venue's book). Only that handler bundles it.
+ */
+export function simulatedMarket(name: string = venueName()): SimulatedMarket {
+  let market = markets.get(name);
+  if (market === undefined) {
+    market = new SimulatedMarket(simulatedVenueOptions(name));
+    markets.set(name, market);
+  }
+  return market;
 }
 
 /** Records a failure the gateway saw at `venue` in the venues' health item (the router skips it for a while). */

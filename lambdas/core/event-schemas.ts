@@ -11,12 +11,14 @@
  * and the stack registers each document with `Type: 'JSONSchemaDraft4'`. Each document describes
  * the `detail` of one detail-type (the registry's code bindings then type `detail`). Refinements
  * that JSON Schema cannot say (eventId = `orderId:seq`) are checked by the zod schemas only.
- * Pure: no AWS, no I/O.
+ * The event types and their schema version are core events.ts's (`ORDER_EVENT_TYPES`,
+ * `EVENT_SCHEMA_VERSION`): a module that needs only those does not build these schemas when it
+ * loads. Pure: no AWS, no I/O.
  */
 import * as z from 'zod/mini';
 import { ASSET_STATUSES } from './asset.js';
 import { BREAK_REPAIRS, BREAK_TYPES } from './break-types.js';
-import type { OrderEvent, OrderEventType } from './events.js';
+import { EVENT_SCHEMA_VERSION, ORDER_EVENT_TYPES, type OrderEvent, type OrderEventType } from './events.js';
 import {
   ALGORITHMS,
   CLIENT_ORDER_ID_MAX,
@@ -27,9 +29,6 @@ import {
   TIMES_IN_FORCE,
 } from './order-request.js';
 import './zod-messages.js';
-
-/** `metadata.schemaVersion` of the events these schemas describe (the event store writes it). */
-export const EVENT_SCHEMA_VERSION = 1;
 
 /** Canonical decimal text at scale 9: plain notation, no sign, no trailing fractional zeros. */
 export const decimalText = z
@@ -323,8 +322,6 @@ export const eventDataSchemas = {
     resolvedBy: text,
   }),
 } as const satisfies { readonly [T in OrderEventType]: z.ZodMiniType<DataOf<T>> };
-
-export const ORDER_EVENT_TYPES = Object.keys(eventDataSchemas) as readonly OrderEventType[];
 
 export const eventMetadataSchema = z
   .strictObject({

@@ -270,6 +270,54 @@ export type OrderEvent =
 
 export type OrderEventType = OrderEvent['type'];
 
+/**
+ * `metadata.schemaVersion` of the events (the event store writes it; the published contract,
+ * core event-schemas.ts, describes this version).
+ */
+export const EVENT_SCHEMA_VERSION = 1;
+
+/**
+ * Every event type, in the order of the union above (the schemas of core event-schemas.ts list
+ * them in this order too). Here, not derived from the schemas, so a module that only needs the
+ * names (the event store's stream reader) does not load every event's zod schema (issue 12).
+ */
+const EVENT_TYPES = [
+  'OrderSubmitted',
+  'OrderActivated',
+  'OrderTrailMoved',
+  'OrderSliceDecided',
+  'OrderChildClosed',
+  'OrderArmed',
+  'OrderRouted',
+  'OrderAccepted',
+  'OrderRejected',
+  'OrderTriggered',
+  'OrderPartiallyFilled',
+  'OrderFilled',
+  'OrderExecutionQuarantined',
+  'OrderCancelRequested',
+  'OrderCancelAcknowledged',
+  'OrderCanceled',
+  'OrderCancelRejected',
+  'OrderReplaceRequested',
+  'OrderReplaceAcknowledged',
+  'OrderReplaced',
+  'OrderReplaceRejected',
+  'OrderExpired',
+  'OrderDoneForDay',
+  'OrderRestated',
+  'OrderExceptionRecorded',
+  'OrderBreakFound',
+  'OrderExceptionResolved',
+] as const satisfies readonly OrderEventType[];
+export const ORDER_EVENT_TYPES: readonly OrderEventType[] = EVENT_TYPES;
+
+/** `true` while ORDER_EVENT_TYPES names every event type; a type added to the union alone: `never`. */
+type EveryEventTypeListed = [Exclude<OrderEventType, (typeof EVENT_TYPES)[number]>] extends [never]
+  ? true
+  : never;
+true satisfies EveryEventTypeListed;
+
 /** FIX ExecType (150, FIX 4.4 values) of the execution report an event corresponds to. */
 export type FixExecType = '0' | '3' | '4' | '5' | '6' | '8' | 'A' | 'C' | 'D' | 'E' | 'F' | 'L';
 

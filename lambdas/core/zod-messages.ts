@@ -1,5 +1,6 @@
 /**
- * zod's English messages for `zod/mini`, and its parse-or-throw as classic zod throws it.
+ * zod's English messages for `zod/mini`, its parse-or-throw as classic zod throws it, and a
+ * bundle-friendly `z.catch` (`catchAs`).
  *
  * Lambda code uses `zod/mini` (functional checks, `z.optional(x)`) rather than classic zod, whose
  * schemas carry every chained method: 60 to 65 KB less in each bundle (issue 12: bundles <= 400 KB).
@@ -12,6 +13,7 @@
 
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
+import { _catch } from 'zod/v4/core';
 
 z.config(en());
 
@@ -25,4 +27,16 @@ export function parseOrThrow<T extends z.ZodMiniType>(schema: T, data: unknown):
   if (result.success) return result.data;
   result.error.name = 'ZodError';
   throw result.error;
+}
+
+/**
+ * `z.catch(schema, value)` with a constant `value`: the same schema (a `ZodMiniCatch` holding zod's
+ * tagged constant thunk), built by zod core's `_catch`, the function `z.catch` mirrors. zod/mini's
+ * `z.catch` reaches that thunk through a nested namespace (`core.util.constantCatch`), so a bundle
+ * using it once keeps every export of zod's util module: about 9 KB of each Lambda bundle (issue
+ * 12). Lambda code uses this instead (test/core/zod-messages.test.ts checks).
+ */
+export function catchAs<T extends z.ZodMiniType>(schema: T, value: z.output<T>): z.ZodMiniCatch<T> {
+  // zod core types `_catch` for object schemas only; it builds any schema's catch the same way.
+  return _catch(z.ZodMiniCatch as never, schema as never, value as never) as unknown as z.ZodMiniCatch<T>;
 }

@@ -25,7 +25,7 @@ import {
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 
-/** The version stored with each event: the published contract's (core event-schemas.ts). */
+/** The version stored with each event: the published contract's (core events.ts, event-schemas.ts). */
 export const SCHEMA_VERSION = EVENT_SCHEMA_VERSION;
 
 /** What is stored (and what the stream's NEW_IMAGE carries): the event plus its metadata. */

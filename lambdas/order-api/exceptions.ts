@@ -19,6 +19,7 @@
  */
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
+import '../core/zod-messages.js';
 import { fieldError, openExceptionsOf, shapeIssueToFieldErrors } from '../core/index.js';
 import { eventStore, runCommand } from '../event-store/event-store.js';
 import { OPEN_EXCEPTION_PARTITION, ORDERS_INDEX } from '../orders/order-view-indexes.js';

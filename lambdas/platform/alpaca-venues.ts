@@ -14,6 +14,7 @@
  * malformed value fails naming the field, never echoing a value.
  */
 import * as z from 'zod/mini';
+import '../core/zod-messages.js';
 import { tapeVenueProfile, type VenueProfile } from '../core/index.js';
 
 export const ALPACA_VENUES_ENV = 'OMS_ALPACA_VENUES';

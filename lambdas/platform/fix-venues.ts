@@ -6,6 +6,7 @@
  * Pure parsing, no I/O; a malformed value fails the cold start with the field named.
  */
 import * as z from 'zod/mini';
+import '../core/zod-messages.js';
 import { tapeVenueProfile, VENUE_PROFILES, type VenueProfile } from '../core/index.js';
 import { alpacaVenueProfiles } from './alpaca-venues.js';
 

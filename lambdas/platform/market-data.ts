@@ -37,10 +37,10 @@ import {
   type VenueStatus,
   venueQuotesOf,
 } from '../core/index.js';
+import { catchAs } from '../core/zod-messages.js';
 import { ASSET_ID_INDEX, ENV, optionalEnv } from './config.js';
 import { dynamo } from './dynamo.js';
 import { routableVenueProfiles } from './fix-venues.js';
-import '../core/zod-messages.js';
 
 /** The MARKET_TABLE item: one per symbol, decimals as canonical text. */
 export interface QuoteItem {
@@ -86,18 +86,18 @@ const decimal = z.pipe(
 );
 /** A price or size that is absent or unreadable reads as null; a non-positive one too. */
 const positiveOrNull = z.pipe(
-  z.catch(z.optional(decimal), undefined),
+  catchAs(z.optional(decimal), undefined),
   z.transform((n: Nanos | null | undefined) => (n === undefined || n === null || n <= 0n ? null : n)),
 );
 
 /** A size or volume: zero is a reading (nothing displayed, nothing traded yet). */
 const nonNegativeOrNull = z.pipe(
-  z.catch(z.optional(decimal), undefined),
+  catchAs(z.optional(decimal), undefined),
   z.transform((n: Nanos | null | undefined) => (n === undefined || n === null || n < 0n ? null : n)),
 );
 
 export const quoteItemSchema = z.object({
-  symbol: z.catch(z.optional(z.string().check(z.minLength(1))), undefined),
+  symbol: catchAs(z.optional(z.string().check(z.minLength(1))), undefined),
   bid: positiveOrNull,
   ask: positiveOrNull,
   last: positiveOrNull,
@@ -107,9 +107,9 @@ export const quoteItemSchema = z.object({
   notional: nonNegativeOrNull,
   midMs: nonNegativeOrNull,
   prevClose: positiveOrNull,
-  updatedAt: z.catch(z.optional(z.string()), undefined),
-  ssrTriggeredOn: z.catch(z.optional(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/))), undefined),
-  ssrUntil: z.catch(z.optional(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/))), undefined),
+  updatedAt: catchAs(z.optional(z.string()), undefined),
+  ssrTriggeredOn: catchAs(z.optional(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/))), undefined),
+  ssrUntil: catchAs(z.optional(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/))), undefined),
 });
 
 /** The Rule 201 attributes of a quote item (both dates, or none). */

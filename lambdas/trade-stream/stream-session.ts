@@ -21,6 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
+import '../core/zod-messages.js';
 import { duplicateNamePath } from '../core/json-keys.js';
 import type { Credentials } from '../orders/accounts.js';
 import {

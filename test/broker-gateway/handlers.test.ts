@@ -9,12 +9,14 @@ import {
   applyExecutionReport,
   applyExecutionReports,
   applyInOrder,
-  applyReport,
-  type BatchStates,
   HELD_REPORT_PAUSES_MS,
-  ReportOutOfOrder,
   reportSequence,
 } from '../../lambdas/broker-gateway/apply-execution-report.js';
+import {
+  applyReport,
+  type BatchStates,
+  ReportOutOfOrder,
+} from '../../lambdas/broker-gateway/apply-report.js';
 import { CANCEL_AT_VENUE_REQUESTED, GATEWAY_SOURCE } from '../../lambdas/broker-gateway/cancel-at-venue.js';
 import type { ExecutionReport } from '../../lambdas/broker-gateway/execution-report.js';
 import { forwardBatch, forwardToVenue } from '../../lambdas/broker-gateway/forward-to-venue.js';

@@ -269,6 +269,7 @@ const validators = Object.fromEntries(
 describe('event schemas', () => {
   test('cover exactly the event types of the core', () => {
     expect([...ORDER_EVENT_TYPES].sort()).toEqual([...ALL_TYPES].sort());
+    expect(Object.keys(eventDataSchemas)).toEqual([...ORDER_EVENT_TYPES]);
     expect(EVENT_SCHEMA_VERSION).toBe(SCHEMA_VERSION);
   });
 

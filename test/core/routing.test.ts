@@ -1,11 +1,13 @@
 import fc from 'fast-check';
 import {
   builtInPolicies,
+  DEFAULT_ROUTING_POLICY,
   decideRoute,
   FAILURE_COOLDOWN_MS,
   isThroughLimit,
   type Nanos,
   policyRegistry,
+  ROUTING_POLICIES,
   ROUTING_POLICY_NAMES,
   type RoutingPolicy,
   type RoutingRequest,
@@ -343,6 +345,12 @@ const arbitraryRequest = fc
   );
 
 describe('router properties (every built-in policy)', () => {
+  test('ROUTING_POLICY_NAMES names the built-in policies, in order, the default among them', () => {
+    expect(ROUTING_POLICY_NAMES).toEqual(ROUTING_POLICIES.map((p) => p.name));
+    expect(builtInPolicies.names).toEqual(ROUTING_POLICY_NAMES);
+    expect(ROUTING_POLICY_NAMES).toContain(DEFAULT_ROUTING_POLICY);
+  });
+
   test.each(ROUTING_POLICY_NAMES.map((p) => [p]))(
     '%s: never more than the order, never through the limit, never a down venue nor one that rejected the order',
     (policy) => {

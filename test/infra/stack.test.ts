@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
-import { ORDER_EVENT_TYPES } from '../../lambdas/core/event-schemas.js';
+import { ORDER_EVENT_TYPES } from '../../lambdas/core/events.js';
 import { ENV } from '../../lambdas/platform/config.js';
 import { HANDLERS } from '../../lib/handlers.js';
 import { OmsStack } from '../../lib/oms-stack.js';

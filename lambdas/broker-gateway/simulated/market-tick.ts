@@ -10,11 +10,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { logger } from '../../platform/observability.js';
-import { simulatedVenue } from '../wiring.js';
+import { simulatedMarket } from '../wiring.js';
 import type { TickResult } from './simulated-venue.js';
 
 export async function marketTick(): Promise<TickResult> {
-  const result = await simulatedVenue().tick();
+  const result = await simulatedMarket().tick();
   if (result.outboxFailures > 0)
     logger.warn('venue outboxes still unpublished; the next tick retries them', { ...result });
   else logger.info('market tick', { ...result });

@@ -489,12 +489,12 @@ function readQuote(item: Record<string, unknown>): Quote | null {
 
 export class SimulatedVenue implements Venue {
   readonly name: string;
-  private readonly schedule: AuctionSchedule;
+  protected readonly schedule: AuctionSchedule;
 
   /** Its fees, latency, passive fill chance and book shape (core VENUE_PROFILES). */
   readonly profile: VenueProfile;
 
-  constructor(private readonly o: SimulatedVenueOptions) {
+  constructor(protected readonly o: SimulatedVenueOptions) {
     this.name = o.venueName;
     this.schedule = o.schedule ?? {};
     this.profile = venueProfileOf(o.venueName) ?? { ...PRIMARY_VENUE, name: o.venueName };
@@ -506,11 +506,11 @@ export class SimulatedVenue implements Venue {
   }
 
   /** A simulated venue's controls (without a record, or a latency left out: its profile's latency). */
-  private configOf(venue: string): Promise<VenueConfig> {
+  protected configOf(venue: string): Promise<VenueConfig> {
     return readVenueConfig(this.o.doc, this.o.venueOrdersTable, venue);
   }
 
-  private reporter(
+  protected reporter(
     item: Pick<VenueOrderItem, 'orderId' | 'venueOrderId' | 'reportSeq' | 'venue'>,
     at: string,
   ): Reporter {
@@ -778,6 +778,390 @@ export class SimulatedVenue implements Venue {
     });
   }
 
+  /** The quote for a symbol, seeded (once, conditionally) when the market has none yet. */
+  async quoteOf(symbol: string): Promise<Quote> {
+    const TableName = this.o.marketTable;
+    for (;;) {
+      const got = await this.o.doc.send(new GetCommand({ TableName, Key: { symbol }, ConsistentRead: true }));
+      if (got.Item !== undefined) return quoteFromItem(got.Item as QuoteItem);
+      const seeded = seedQuote(symbol, this.o.now());
+      try {
+        await this.o.doc.send(
+          new PutCommand({
+            TableName,
+            Item: quoteToItem(seeded),
+            ConditionExpression: 'attribute_not_exists(symbol)',
+          }),
+        );
+        return seeded;
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+    }
+  }
+
+  async orderStatus(orderId: string): Promise<VenueOrderStatusReport | null> {
+    const item = await this.load(orderId);
+    return item === undefined ? null : statusReportOf(item);
+  }
+
+  /** The resting orders: a scan of the sparse `byRestingSymbol` index (only open orders are in it). */
+  async openOrders(): Promise<VenueOrderStatusReport[]> {
+    const out: VenueOrderStatusReport[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.o.doc.send(
+        new ScanCommand({
+          TableName: this.o.venueOrdersTable,
+          IndexName: RESTING_INDEX,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of (page.Items ?? []) as VenueOrderItem[]) {
+        // The index is eventually consistent: read the order itself before saying it is open.
+        const current = await this.load(item.orderId);
+        if (current?.status === 'open' && this.holds(current)) out.push(statusReportOf(current));
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return out.sort((a, b) => compareText(a.orderId, b.orderId));
+  }
+
+  /**
+   * The fills at or after `since`, oldest first: a scan of the orders updated since then (a fill
+   * updates its order), their fill records filtered by time. For reconciliation, not the hot path.
+   */
+  async executionsSince(since: string): Promise<VenueExecution[]> {
+    const out: VenueExecution[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.o.doc.send(
+        new ScanCommand({
+          TableName: this.o.venueOrdersTable,
+          FilterExpression: 'updatedAt >= :since AND attribute_exists(executions)',
+          ExpressionAttributeValues: { ':since': since },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of (page.Items ?? []) as VenueOrderItem[]) {
+        if (!this.holds(item)) continue;
+        for (const e of item.executions ?? []) {
+          if (e.transactTime < since) continue;
+          out.push({
+            orderId: item.orderId,
+            venueOrderId: item.venueOrderId,
+            symbol: item.symbol,
+            side: item.side,
+            ...e,
+          });
+        }
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return out.sort((a, b) => compareText(a.transactTime, b.transactTime) || compareText(a.execId, b.execId));
+  }
+
+  /**
+   * The accounts' positions at this venue: the net of its executions per account and symbol (buys
+   * add, sells subtract; an execution carried onto a replacement counted once, by exec id), plus
+   * the positions booked outside any order (`position-adjustment#` items: a transfer, a corporate
+   * action, a busted trade, what the divergence control `adjust_position` books). A scan of the
+   * book, like `executionsSince`: a simulator's answer; a broker answers one position query.
+   */
+  async positions(): Promise<VenuePosition[]> {
+    const totals = new Map<string, { accountId: string; symbol: string; qty: Nanos; last: string | null }>();
+    const add = (accountId: string, symbol: string, qty: Nanos, at: string) => {
+      const key = `${accountId}\u0000${symbol}`;
+      const t = totals.get(key) ?? { accountId, symbol, qty: 0n, last: null };
+      t.qty += qty;
+      if (t.last === null || at > t.last) t.last = at;
+      totals.set(key, t);
+    };
+    const seen = new Set<string>();
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.o.doc.send(
+        new ScanCommand({
+          TableName: this.o.venueOrdersTable,
+          FilterExpression: 'attribute_exists(executions) OR kind = :adjustment',
+          ExpressionAttributeValues: { ':adjustment': POSITION_ADJUSTMENT_KIND },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const raw of page.Items ?? []) {
+        if (raw.kind === POSITION_ADJUSTMENT_KIND) {
+          const a = raw as PositionAdjustmentItem;
+          if (a.venue === this.name) add(a.accountId, a.symbol, signedNanos(a.qty), a.at);
+          continue;
+        }
+        const item = raw as VenueOrderItem;
+        if (!this.holds(item)) continue;
+        for (const e of item.executions ?? []) {
+          if (seen.has(e.execId)) continue;
+          seen.add(e.execId);
+          const q = nanos(e.lastQty);
+          add(item.accountId, item.symbol, item.side === 'buy' ? q : -q, e.transactTime);
+        }
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return [...totals.values()]
+      .filter((t) => t.qty !== 0n)
+      .map((t) => ({
+        accountId: t.accountId,
+        symbol: t.symbol,
+        qty: formatNanos(t.qty),
+        lastChangeAt: t.last,
+      }))
+      .sort((a, b) => compareText(a.accountId, b.accountId) || compareText(a.symbol, b.symbol));
+  }
+
+  /** Whether the order is in this venue's book (the simulated venues share one table). */
+  private holds(item: Pick<VenueOrderItem, 'venue'>): boolean {
+    return (item.venue ?? this.name) === this.name;
+  }
+
+  async load(orderId: string): Promise<VenueOrderItem | undefined> {
+    const got = await this.o.doc.send(
+      new GetCommand({ TableName: this.o.venueOrdersTable, Key: { orderId }, ConsistentRead: true }),
+    );
+    return got.Item as VenueOrderItem | undefined;
+  }
+
+  /** When a DAY order booked at `atMs` ends (core `dayOrderEndMs`, this venue's session settings). */
+  private dayEndOf(atMs: number, extendedHours: boolean): string {
+    const end = dayOrderEndMs(atMs, this.schedule.sessionClose, { ...this.schedule, extendedHours });
+    return new Date(end).toISOString();
+  }
+
+  private newItem(order: VenueOrder, at: string): VenueOrderItem {
+    return {
+      orderId: order.orderId,
+      venueOrderId: `${this.name}-${order.orderId}`,
+      venue: this.name,
+      accountId: order.accountId,
+      symbol: order.symbol,
+      side: order.side,
+      type: order.type,
+      timeInForce: order.timeInForce,
+      qty: order.qty,
+      notional: order.notional,
+      limitPrice: order.limitPrice,
+      stopPrice: order.stopPrice,
+      trailPrice: order.trailPrice,
+      trailPercent: order.trailPercent,
+      filledQty: '0',
+      filledValue: '0',
+      triggered: false,
+      watermark: null,
+      status: 'open',
+      replaces: null,
+      replacedBy: null,
+      reportSeq: 0,
+      version: 0,
+      createdAt: at,
+      updatedAt: at,
+    };
+  }
+
+  /** An id the venue does not know: answer `unknown_order` and remember having said so. */
+  private tombstone(orderId: string, at: string, execType: 'cancel_rejected' | 'replace_rejected'): Write {
+    const item: VenueOrderItem = {
+      ...this.newItem(
+        {
+          orderId,
+          accountId: '',
+          symbol: '',
+          side: 'buy',
+          type: 'market',
+          timeInForce: 'day',
+          qty: null,
+          notional: null,
+          limitPrice: null,
+          stopPrice: null,
+          trailPrice: null,
+          trailPercent: null,
+          extendedHours: false,
+        },
+        at,
+      ),
+      status: 'unknown',
+    };
+    const r = this.reporter(item, at);
+    r.add(execType, '0', { reason: UNKNOWN_ORDER });
+    return { item: r.seal(item, 1), expectedVersion: null };
+  }
+
+  protected matchItem(
+    item: VenueOrderItem,
+    quote: Quote,
+    r: Reporter,
+    at: string,
+    limits: MatchLimits,
+  ): { item: VenueOrderItem; quote: Quote } {
+    const result = match(bookOf(item), quote, limits);
+    // A trailing stop's high-water mark moved without triggering: reported, the OMS keeps it (hwm).
+    const mark = result.order.watermark === null ? null : formatNanos(result.order.watermark);
+    if (mark !== null && mark !== item.watermark && !result.order.triggered) {
+      r.add('trail_moved', item.filledQty, { hwm: mark });
+    }
+    let cum = nanos(item.filledQty);
+    for (const e of result.executions) {
+      if (e.kind === 'fill') cum += e.qty;
+      r.execution(e, cum);
+    }
+    return { item: withBook(item, result.order, at), quote: result.quote };
+  }
+
+  /**
+   * Read the order, publish any reports a previous call left in its outbox, decide the change,
+   * write it conditionally (retrying on a concurrent writer), then publish its reports.
+   */
+  protected async mutate(
+    orderId: string,
+    decideChange: (current: VenueOrderItem | undefined, at: string) => Promise<Write[] | null>,
+    preloaded?: { readonly stored: VenueOrderItem | undefined },
+  ): Promise<void> {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      // The first attempt decides on the order as the request's own read found it; a conflict reloads.
+      const current =
+        attempt === 1 && preloaded !== undefined
+          ? await this.currentOf(preloaded.stored)
+          : await this.loadCurrent(orderId);
+      const writes = await decideChange(current, new Date(this.o.now()).toISOString());
+      if (writes === null) return;
+      try {
+        await this.write(writes);
+      } catch (err) {
+        if (isConditionFailure(err)) continue;
+        throw err;
+      }
+      for (const w of itemWrites(writes)) await this.flush(w.item);
+      return;
+    }
+    throw new TransientError(`venue order ${orderId}: too many concurrent updates`, 'ConcurrentUpdate');
+  }
+
+  /** `mutate` deciding first on the order as `read` found it (consistently, in the same request). */
+  private mutateAfter(
+    read: { readonly stored: VenueOrderItem | undefined },
+    orderId: string,
+    decideChange: (current: VenueOrderItem | undefined, at: string) => Promise<Write[] | null>,
+  ): Promise<void> {
+    return this.mutate(orderId, decideChange, read);
+  }
+
+  /** The order as stored, after publishing (and clearing) any outbox an earlier call left. */
+  protected async loadCurrent(orderId: string): Promise<VenueOrderItem | undefined> {
+    return this.currentOf(await this.load(orderId));
+  }
+
+  /** `stored` after publishing (and clearing) any outbox an earlier call left on it. */
+  private async currentOf(stored: VenueOrderItem | undefined): Promise<VenueOrderItem | undefined> {
+    if (stored?.outbox === undefined) return stored;
+    await this.flush(stored);
+    const { outbox: _, outboxPending: __, ...rest } = stored;
+    return rest;
+  }
+
+  protected async write(writes: readonly Write[]): Promise<void> {
+    const TableName = this.o.venueOrdersTable;
+    const records = writes.flatMap((w) =>
+      'auctionRecord' in w
+        ? [{ TableName, Item: w.auctionRecord, ConditionExpression: 'attribute_not_exists(orderId)' }]
+        : [],
+    );
+    const puts = [
+      ...records,
+      ...itemWrites(writes).map((w) => ({
+        TableName,
+        Item: w.item,
+        ...(w.expectedVersion === null
+          ? { ConditionExpression: 'attribute_not_exists(orderId)' }
+          : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': w.expectedVersion } }),
+      })),
+    ];
+    const updates = writes.some((w) => 'consumeRejectNext' in w)
+      ? [
+          {
+            TableName,
+            Key: venueConfigKey(this.name),
+            UpdateExpression: 'SET rejectNext = :f',
+            ConditionExpression: 'rejectNext = :t',
+            ExpressionAttributeValues: { ':f': false, ':t': true },
+          },
+        ]
+      : [];
+    const [only] = puts;
+    if (puts.length === 1 && updates.length === 0 && only !== undefined)
+      await this.o.doc.send(new PutCommand(only));
+    else
+      await this.o.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [...puts.map((Put) => ({ Put })), ...updates.map((Update) => ({ Update }))],
+        }),
+      );
+  }
+
+  /** Publishes the item's outbox, then clears it unless the item has moved on meanwhile. */
+  protected async flush(item: VenueOrderItem): Promise<void> {
+    const reports = item.outbox ?? [];
+    if (reports.length === 0) return;
+    await this.publish(reports);
+    try {
+      await this.o.doc.send(
+        new UpdateCommand({
+          TableName: this.o.venueOrdersTable,
+          Key: { orderId: item.orderId },
+          UpdateExpression: 'REMOVE outbox, outboxPending',
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeValues: { ':v': item.version },
+        }),
+      );
+    } catch (err) {
+      // A newer write replaced the item (and its outbox): nothing left to clear.
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  private async publish(reports: readonly ExecutionReport[]): Promise<void> {
+    for (let i = 0; i < reports.length; i += PUT_EVENTS_BATCH) {
+      let entries = reports.slice(i, i + PUT_EVENTS_BATCH).map((r) => this.entryOf(r));
+      for (let attempt = 1; entries.length > 0; attempt++) {
+        const out = await this.o.eventBridge.send(new PutEventsCommand({ Entries: entries }));
+        if ((out.FailedEntryCount ?? 0) === 0) break;
+        const failed = entries.filter((_, k) => out.Entries?.[k]?.ErrorCode !== undefined);
+        if (attempt >= 3)
+          throw new TransientError(
+            `PutEvents: ${failed.length} execution reports not published`,
+            'PutEventsFailed',
+          );
+        entries = failed;
+      }
+    }
+  }
+
+  entryOf(r: ExecutionReport): PutEventsRequestEntry {
+    return {
+      EventBusName: this.o.eventBusName,
+      Source: VENUE_SOURCE,
+      DetailType: EXECUTION_REPORT_DETAIL_TYPE,
+      Time: new Date(r.transactTime),
+      Resources: [],
+      Detail: JSON.stringify(r),
+    };
+  }
+}
+
+/**
+ * A simulated venue that also steps the simulated market: the market tick (market-tick.ts, through
+ * wiring's `simulatedMarket`) runs `tick` on the primary's. A class of its own so that the handlers
+ * reaching a simulated venue through the `Venue` port do not carry the market step (issue 12: about
+ * 10 KB of each bundle); its book, reports and controls are the venue's.
+ */
+export class SimulatedMarket extends SimulatedVenue {
   /**
    * One market step: publish the outboxes still pending (each on its own: one that fails stays
    * pending for the next tick); then, for every symbol in the market and every symbol with resting
@@ -1137,243 +1521,6 @@ export class SimulatedVenue implements Venue {
     return { outboxes: ids.length, outboxFailures };
   }
 
-  /** The quote for a symbol, seeded (once, conditionally) when the market has none yet. */
-  async quoteOf(symbol: string): Promise<Quote> {
-    const TableName = this.o.marketTable;
-    for (;;) {
-      const got = await this.o.doc.send(new GetCommand({ TableName, Key: { symbol }, ConsistentRead: true }));
-      if (got.Item !== undefined) return quoteFromItem(got.Item as QuoteItem);
-      const seeded = seedQuote(symbol, this.o.now());
-      try {
-        await this.o.doc.send(
-          new PutCommand({
-            TableName,
-            Item: quoteToItem(seeded),
-            ConditionExpression: 'attribute_not_exists(symbol)',
-          }),
-        );
-        return seeded;
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
-    }
-  }
-
-  async orderStatus(orderId: string): Promise<VenueOrderStatusReport | null> {
-    const item = await this.load(orderId);
-    return item === undefined ? null : statusReportOf(item);
-  }
-
-  /** The resting orders: a scan of the sparse `byRestingSymbol` index (only open orders are in it). */
-  async openOrders(): Promise<VenueOrderStatusReport[]> {
-    const out: VenueOrderStatusReport[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.o.doc.send(
-        new ScanCommand({
-          TableName: this.o.venueOrdersTable,
-          IndexName: RESTING_INDEX,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of (page.Items ?? []) as VenueOrderItem[]) {
-        // The index is eventually consistent: read the order itself before saying it is open.
-        const current = await this.load(item.orderId);
-        if (current?.status === 'open' && this.holds(current)) out.push(statusReportOf(current));
-      }
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
-    return out.sort((a, b) => compareText(a.orderId, b.orderId));
-  }
-
-  /**
-   * The fills at or after `since`, oldest first: a scan of the orders updated since then (a fill
-   * updates its order), their fill records filtered by time. For reconciliation, not the hot path.
-   */
-  async executionsSince(since: string): Promise<VenueExecution[]> {
-    const out: VenueExecution[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.o.doc.send(
-        new ScanCommand({
-          TableName: this.o.venueOrdersTable,
-          FilterExpression: 'updatedAt >= :since AND attribute_exists(executions)',
-          ExpressionAttributeValues: { ':since': since },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of (page.Items ?? []) as VenueOrderItem[]) {
-        if (!this.holds(item)) continue;
-        for (const e of item.executions ?? []) {
-          if (e.transactTime < since) continue;
-          out.push({
-            orderId: item.orderId,
-            venueOrderId: item.venueOrderId,
-            symbol: item.symbol,
-            side: item.side,
-            ...e,
-          });
-        }
-      }
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
-    return out.sort((a, b) => compareText(a.transactTime, b.transactTime) || compareText(a.execId, b.execId));
-  }
-
-  /**
-   * The accounts' positions at this venue: the net of its executions per account and symbol (buys
-   * add, sells subtract; an execution carried onto a replacement counted once, by exec id), plus
-   * the positions booked outside any order (`position-adjustment#` items: a transfer, a corporate
-   * action, a busted trade, what the divergence control `adjust_position` books). A scan of the
-   * book, like `executionsSince`: a simulator's answer; a broker answers one position query.
-   */
-  async positions(): Promise<VenuePosition[]> {
-    const totals = new Map<string, { accountId: string; symbol: string; qty: Nanos; last: string | null }>();
-    const add = (accountId: string, symbol: string, qty: Nanos, at: string) => {
-      const key = `${accountId}\u0000${symbol}`;
-      const t = totals.get(key) ?? { accountId, symbol, qty: 0n, last: null };
-      t.qty += qty;
-      if (t.last === null || at > t.last) t.last = at;
-      totals.set(key, t);
-    };
-    const seen = new Set<string>();
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.o.doc.send(
-        new ScanCommand({
-          TableName: this.o.venueOrdersTable,
-          FilterExpression: 'attribute_exists(executions) OR kind = :adjustment',
-          ExpressionAttributeValues: { ':adjustment': POSITION_ADJUSTMENT_KIND },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const raw of page.Items ?? []) {
-        if (raw.kind === POSITION_ADJUSTMENT_KIND) {
-          const a = raw as PositionAdjustmentItem;
-          if (a.venue === this.name) add(a.accountId, a.symbol, signedNanos(a.qty), a.at);
-          continue;
-        }
-        const item = raw as VenueOrderItem;
-        if (!this.holds(item)) continue;
-        for (const e of item.executions ?? []) {
-          if (seen.has(e.execId)) continue;
-          seen.add(e.execId);
-          const q = nanos(e.lastQty);
-          add(item.accountId, item.symbol, item.side === 'buy' ? q : -q, e.transactTime);
-        }
-      }
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
-    return [...totals.values()]
-      .filter((t) => t.qty !== 0n)
-      .map((t) => ({
-        accountId: t.accountId,
-        symbol: t.symbol,
-        qty: formatNanos(t.qty),
-        lastChangeAt: t.last,
-      }))
-      .sort((a, b) => compareText(a.accountId, b.accountId) || compareText(a.symbol, b.symbol));
-  }
-
-  /** Whether the order is in this venue's book (the simulated venues share one table). */
-  private holds(item: Pick<VenueOrderItem, 'venue'>): boolean {
-    return (item.venue ?? this.name) === this.name;
-  }
-
-  async load(orderId: string): Promise<VenueOrderItem | undefined> {
-    const got = await this.o.doc.send(
-      new GetCommand({ TableName: this.o.venueOrdersTable, Key: { orderId }, ConsistentRead: true }),
-    );
-    return got.Item as VenueOrderItem | undefined;
-  }
-
-  /** When a DAY order booked at `atMs` ends (core `dayOrderEndMs`, this venue's session settings). */
-  private dayEndOf(atMs: number, extendedHours: boolean): string {
-    const end = dayOrderEndMs(atMs, this.schedule.sessionClose, { ...this.schedule, extendedHours });
-    return new Date(end).toISOString();
-  }
-
-  private newItem(order: VenueOrder, at: string): VenueOrderItem {
-    return {
-      orderId: order.orderId,
-      venueOrderId: `${this.name}-${order.orderId}`,
-      venue: this.name,
-      accountId: order.accountId,
-      symbol: order.symbol,
-      side: order.side,
-      type: order.type,
-      timeInForce: order.timeInForce,
-      qty: order.qty,
-      notional: order.notional,
-      limitPrice: order.limitPrice,
-      stopPrice: order.stopPrice,
-      trailPrice: order.trailPrice,
-      trailPercent: order.trailPercent,
-      filledQty: '0',
-      filledValue: '0',
-      triggered: false,
-      watermark: null,
-      status: 'open',
-      replaces: null,
-      replacedBy: null,
-      reportSeq: 0,
-      version: 0,
-      createdAt: at,
-      updatedAt: at,
-    };
-  }
-
-  /** An id the venue does not know: answer `unknown_order` and remember having said so. */
-  private tombstone(orderId: string, at: string, execType: 'cancel_rejected' | 'replace_rejected'): Write {
-    const item: VenueOrderItem = {
-      ...this.newItem(
-        {
-          orderId,
-          accountId: '',
-          symbol: '',
-          side: 'buy',
-          type: 'market',
-          timeInForce: 'day',
-          qty: null,
-          notional: null,
-          limitPrice: null,
-          stopPrice: null,
-          trailPrice: null,
-          trailPercent: null,
-          extendedHours: false,
-        },
-        at,
-      ),
-      status: 'unknown',
-    };
-    const r = this.reporter(item, at);
-    r.add(execType, '0', { reason: UNKNOWN_ORDER });
-    return { item: r.seal(item, 1), expectedVersion: null };
-  }
-
-  private matchItem(
-    item: VenueOrderItem,
-    quote: Quote,
-    r: Reporter,
-    at: string,
-    limits: MatchLimits,
-  ): { item: VenueOrderItem; quote: Quote } {
-    const result = match(bookOf(item), quote, limits);
-    // A trailing stop's high-water mark moved without triggering: reported, the OMS keeps it (hwm).
-    const mark = result.order.watermark === null ? null : formatNanos(result.order.watermark);
-    if (mark !== null && mark !== item.watermark && !result.order.triggered) {
-      r.add('trail_moved', item.filledQty, { hwm: mark });
-    }
-    let cum = nanos(item.filledQty);
-    for (const e of result.executions) {
-      if (e.kind === 'fill') cum += e.qty;
-      r.execution(e, cum);
-    }
-    return { item: withBook(item, result.order, at), quote: result.quote };
-  }
-
   /** Order ids resting per symbol, from the sparse index. */
   private async restingOrders(): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
@@ -1406,145 +1553,6 @@ export class SimulatedVenue implements Venue {
       start = page.LastEvaluatedKey;
     } while (start !== undefined);
     return out;
-  }
-
-  /**
-   * Read the order, publish any reports a previous call left in its outbox, decide the change,
-   * write it conditionally (retrying on a concurrent writer), then publish its reports.
-   */
-  private async mutate(
-    orderId: string,
-    decideChange: (current: VenueOrderItem | undefined, at: string) => Promise<Write[] | null>,
-    preloaded?: { readonly stored: VenueOrderItem | undefined },
-  ): Promise<void> {
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      // The first attempt decides on the order as the request's own read found it; a conflict reloads.
-      const current =
-        attempt === 1 && preloaded !== undefined
-          ? await this.currentOf(preloaded.stored)
-          : await this.loadCurrent(orderId);
-      const writes = await decideChange(current, new Date(this.o.now()).toISOString());
-      if (writes === null) return;
-      try {
-        await this.write(writes);
-      } catch (err) {
-        if (isConditionFailure(err)) continue;
-        throw err;
-      }
-      for (const w of itemWrites(writes)) await this.flush(w.item);
-      return;
-    }
-    throw new TransientError(`venue order ${orderId}: too many concurrent updates`, 'ConcurrentUpdate');
-  }
-
-  /** `mutate` deciding first on the order as `read` found it (consistently, in the same request). */
-  private mutateAfter(
-    read: { readonly stored: VenueOrderItem | undefined },
-    orderId: string,
-    decideChange: (current: VenueOrderItem | undefined, at: string) => Promise<Write[] | null>,
-  ): Promise<void> {
-    return this.mutate(orderId, decideChange, read);
-  }
-
-  /** The order as stored, after publishing (and clearing) any outbox an earlier call left. */
-  private async loadCurrent(orderId: string): Promise<VenueOrderItem | undefined> {
-    return this.currentOf(await this.load(orderId));
-  }
-
-  /** `stored` after publishing (and clearing) any outbox an earlier call left on it. */
-  private async currentOf(stored: VenueOrderItem | undefined): Promise<VenueOrderItem | undefined> {
-    if (stored?.outbox === undefined) return stored;
-    await this.flush(stored);
-    const { outbox: _, outboxPending: __, ...rest } = stored;
-    return rest;
-  }
-
-  private async write(writes: readonly Write[]): Promise<void> {
-    const TableName = this.o.venueOrdersTable;
-    const records = writes.flatMap((w) =>
-      'auctionRecord' in w
-        ? [{ TableName, Item: w.auctionRecord, ConditionExpression: 'attribute_not_exists(orderId)' }]
-        : [],
-    );
-    const puts = [
-      ...records,
-      ...itemWrites(writes).map((w) => ({
-        TableName,
-        Item: w.item,
-        ...(w.expectedVersion === null
-          ? { ConditionExpression: 'attribute_not_exists(orderId)' }
-          : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': w.expectedVersion } }),
-      })),
-    ];
-    const updates = writes.some((w) => 'consumeRejectNext' in w)
-      ? [
-          {
-            TableName,
-            Key: venueConfigKey(this.name),
-            UpdateExpression: 'SET rejectNext = :f',
-            ConditionExpression: 'rejectNext = :t',
-            ExpressionAttributeValues: { ':f': false, ':t': true },
-          },
-        ]
-      : [];
-    const [only] = puts;
-    if (puts.length === 1 && updates.length === 0 && only !== undefined)
-      await this.o.doc.send(new PutCommand(only));
-    else
-      await this.o.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [...puts.map((Put) => ({ Put })), ...updates.map((Update) => ({ Update }))],
-        }),
-      );
-  }
-
-  /** Publishes the item's outbox, then clears it unless the item has moved on meanwhile. */
-  private async flush(item: VenueOrderItem): Promise<void> {
-    const reports = item.outbox ?? [];
-    if (reports.length === 0) return;
-    await this.publish(reports);
-    try {
-      await this.o.doc.send(
-        new UpdateCommand({
-          TableName: this.o.venueOrdersTable,
-          Key: { orderId: item.orderId },
-          UpdateExpression: 'REMOVE outbox, outboxPending',
-          ConditionExpression: 'version = :v',
-          ExpressionAttributeValues: { ':v': item.version },
-        }),
-      );
-    } catch (err) {
-      // A newer write replaced the item (and its outbox): nothing left to clear.
-      if (!isConditionFailure(err)) throw err;
-    }
-  }
-
-  private async publish(reports: readonly ExecutionReport[]): Promise<void> {
-    for (let i = 0; i < reports.length; i += PUT_EVENTS_BATCH) {
-      let entries = reports.slice(i, i + PUT_EVENTS_BATCH).map((r) => this.entryOf(r));
-      for (let attempt = 1; entries.length > 0; attempt++) {
-        const out = await this.o.eventBridge.send(new PutEventsCommand({ Entries: entries }));
-        if ((out.FailedEntryCount ?? 0) === 0) break;
-        const failed = entries.filter((_, k) => out.Entries?.[k]?.ErrorCode !== undefined);
-        if (attempt >= 3)
-          throw new TransientError(
-            `PutEvents: ${failed.length} execution reports not published`,
-            'PutEventsFailed',
-          );
-        entries = failed;
-      }
-    }
-  }
-
-  entryOf(r: ExecutionReport): PutEventsRequestEntry {
-    return {
-      EventBusName: this.o.eventBusName,
-      Source: VENUE_SOURCE,
-      DetailType: EXECUTION_REPORT_DETAIL_TYPE,
-      Time: new Date(r.transactTime),
-      Resources: [],
-      Detail: JSON.stringify(r),
-    };
   }
 }
 

@@ -178,5 +178,11 @@ export const cheapestFee: RoutingPolicy = {
 
 export const ROUTING_POLICIES = [bestPrice, cheapestFee] as const;
 export const DEFAULT_ROUTING_POLICY = 'best_price';
-export const builtInPolicies = policyRegistry(ROUTING_POLICIES);
-export const ROUTING_POLICY_NAMES: readonly string[] = ROUTING_POLICIES.map((p) => p.name);
+// Pure (it only indexes the policies by name): a bundle that does not route drops the policies.
+export const builtInPolicies = /* @__PURE__ */ policyRegistry(ROUTING_POLICIES);
+/**
+ * The built-in policies' names, written out (test/core/routing.test.ts checks them against
+ * ROUTING_POLICIES): an account's choice is validated against them (orders/risk-context.ts) without
+ * loading the policies themselves (issue 12).
+ */
+export const ROUTING_POLICY_NAMES: readonly string[] = ['best_price', 'cheapest_fee'];

@@ -10,7 +10,7 @@ import { pinnedQuoteItem } from '../../../lambdas/broker-gateway/simulated/marke
 import {
   auctionRecordKey,
   MAX_AUCTION_ORDERS,
-  SimulatedVenue,
+  SimulatedMarket,
   type VenueOrderItem,
 } from '../../../lambdas/broker-gateway/simulated/simulated-venue.js';
 import type { VenueOrder } from '../../../lambdas/broker-gateway/venue.js';
@@ -27,8 +27,8 @@ let db: FakeDynamo;
 let bus: BusRecorder;
 let clock: number;
 
-function newVenue(schedule?: AuctionSchedule): SimulatedVenue {
-  return new SimulatedVenue({
+function newVenue(schedule?: AuctionSchedule): SimulatedMarket {
+  return new SimulatedMarket({
     doc: dynamo,
     eventBridge,
     venueOrdersTable: 'venue',
@@ -67,7 +67,7 @@ function reports(): string[] {
   );
 }
 
-let venue: SimulatedVenue;
+let venue: SimulatedMarket;
 beforeEach(() => {
   db = new FakeDynamo();
   db.install();

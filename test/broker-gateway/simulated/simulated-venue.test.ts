@@ -2,7 +2,7 @@ import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ExecutionReport } from '../../../lambdas/broker-gateway/execution-report.js';
 import { quoteToItem } from '../../../lambdas/broker-gateway/simulated/market.js';
 import {
-  SimulatedVenue,
+  SimulatedMarket,
   type VenueOrderItem,
 } from '../../../lambdas/broker-gateway/simulated/simulated-venue.js';
 import type { VenueOrder } from '../../../lambdas/broker-gateway/venue.js';
@@ -16,7 +16,7 @@ const T0 = Date.parse('2026-11-23T14:30:00Z');
 let db: FakeDynamo;
 let ddb: ReturnType<FakeDynamo['install']>;
 let bus: BusRecorder;
-let venue: SimulatedVenue;
+let venue: SimulatedMarket;
 let clock: number;
 
 function setQuote(bid: string, ask: string, last: string, size = '100'): void {
@@ -58,7 +58,7 @@ beforeEach(() => {
   bus = new BusRecorder();
   bus.install();
   clock = T0;
-  venue = new SimulatedVenue({
+  venue = new SimulatedMarket({
     doc: dynamo,
     eventBridge,
     venueOrdersTable: 'venue',
@@ -225,7 +225,7 @@ describe('submit', () => {
   });
 
   test('a venue without stop orders rejects one (unsupported_order_type); market and limit trade', async () => {
-    venue = new SimulatedVenue({
+    venue = new SimulatedMarket({
       doc: dynamo,
       eventBridge,
       venueOrdersTable: 'venue',

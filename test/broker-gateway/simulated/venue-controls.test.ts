@@ -3,7 +3,7 @@ import { pinnedQuoteItem, quoteToItem, seedQuote } from '../../../lambdas/broker
 import { match } from '../../../lambdas/broker-gateway/simulated/matching.js';
 import {
   bookOf,
-  SimulatedVenue,
+  SimulatedMarket,
   type VenueOrderItem,
 } from '../../../lambdas/broker-gateway/simulated/simulated-venue.js';
 import {
@@ -28,7 +28,7 @@ let clock: number;
 let slept: number[];
 
 const newVenue = (sleep?: (ms: number) => Promise<void>) =>
-  new SimulatedVenue({
+  new SimulatedMarket({
     doc: dynamo,
     eventBridge,
     venueOrdersTable: 'venue',
@@ -39,7 +39,7 @@ const newVenue = (sleep?: (ms: number) => Promise<void>) =>
     ...(sleep === undefined ? {} : { sleep }),
   });
 
-let venue: SimulatedVenue;
+let venue: SimulatedMarket;
 
 function pin(symbol: string, q: Record<string, unknown>): void {
   const built = pinnedQuoteItem(symbol, q, clock);
