@@ -1576,6 +1576,28 @@ export function execute(
 }
 
 /**
+ * The qty and limit price the order may still execute up to, as risk and the position close count
+ * what it holds: its own, or, while a replace is outstanding, the larger of its own and its
+ * replacement's (until the venue answers, either may execute; a probe's sell placed while a PATCH
+ * raising a resting sell awaited the venue counted only the old qty, and the account, which may
+ * not sell short, ended short).
+ */
+export function exposureTermsOf(
+  s: OrderState,
+  own: { readonly qty: string | null; readonly limitPrice: string | null } = {
+    qty: s.spec.qty,
+    limitPrice: s.spec.limitPrice,
+  },
+): { readonly qty: string | null; readonly limitPrice: string | null } {
+  const { qty, limitPrice } = own;
+  const changes = s.replaceRequest?.changes;
+  if (changes === undefined) return { qty, limitPrice };
+  const larger = (a: string | null, b: string | undefined): string | null =>
+    a === null || b === undefined ? a : formatNanos(max(nanos(a), nanos(b)));
+  return { qty: larger(qty, changes.qty), limitPrice: larger(limitPrice, changes.limitPrice) };
+}
+
+/**
  * The replacement an outstanding replace request will open, as it will open once the venue
  * confirms (the core's own opening events, in memory): what `PATCH` answers, and what a `GET` of
  * the replacement's id shows until the venue's `replaced` opens it for real (read-after-write).

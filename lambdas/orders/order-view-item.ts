@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import {
   type AlpacaOrder,
   type BuyingPowerClaim,
+  exposureTermsOf,
   hasRequestInFlight,
   heldBuyingPowerClaim,
   type OrderState,
@@ -127,6 +128,7 @@ export function orderViewItem(state: OrderState): OrderViewItem {
   const order = toAlpacaOrder(state);
   const openClosed = openClosedOf(status);
   const symbol = state.spec.symbol.toUpperCase();
+  const terms = exposureTermsOf(state, { qty: order.qty, limitPrice: order.limit_price });
   const held = heldBuyingPowerClaim({
     buyingPowerClaim: state.buyingPowerClaim,
     split: state.routing?.split === true,
@@ -147,9 +149,10 @@ export function orderViewItem(state: OrderState): OrderViewItem {
     exposure: {
       ...(storedAlpacaOrder({
         type: order.type,
-        qty: order.qty,
+        // With a replace outstanding, the larger of the order's and its replacement's terms.
+        qty: terms.qty,
         notional: order.notional,
-        limit_price: order.limit_price,
+        limit_price: terms.limitPrice,
         filled_qty: order.filled_qty,
         filled_avg_price: order.filled_avg_price,
         // Wash-trade prevention: an auction order meets only orders of its own auction (issue 16).

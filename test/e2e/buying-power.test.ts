@@ -299,6 +299,73 @@ it('a PATCH raising an order and a buy sent at the same moment that do not fit t
   }
 });
 
+it('a sell placed while the venue works a PATCH raising a resting sell counts the new qty: an account that may not sell short never ends short', async () => {
+  const acct = `${accountId}-q`;
+  const bot = await newAccountClient(oms, acct, CASH_10K);
+  const S = symbol('Q');
+  await http.pinQuote(S, { bid: '9.99', ask: '10.00', last: '10.00' });
+  const bought = await bot.submit({
+    symbol: S,
+    qty: '50',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await bot.untilStatus(bought.id, 'filled', 30_000);
+  await eventually(async () => {
+    const p = await bot.request<Json>('GET', `/v2/positions/${S}`);
+    if (p.status !== 200 || p.body.qty !== '50') throw new Error(`position ${JSON.stringify(p.body)}`);
+  }, 30_000);
+  const resting = await bot.submit({
+    symbol: S,
+    qty: '10',
+    side: 'sell',
+    type: 'limit',
+    limit_price: '12',
+    time_in_force: 'day',
+  });
+  await bot.untilStatus(resting.id, 'new', 30_000);
+  await untilListedOpen(bot, [resting.id]);
+  // The venue answers the replace 5 s later (the most a venue control allows): the sell of 40 is
+  // placed while it works it.
+  await http.venue({ latency_ms: 5000 });
+  let raised: { id: string };
+  let sell: { status: number; body: Json };
+  try {
+    raised = await bot.replace(resting.id, { qty: '30' });
+    // Either may still execute: 30 of the 50 are held (qty_available 20 once the request is
+    // projected), so 40 more would be a short sale. Before the fix only the 10 of the old terms
+    // counted (qty_available stayed 40) and the sell filled: the account ended at -20.
+    // (Seen while the replace is still pending: once confirmed, the replacement's own 30 count.)
+    await eventually(async () => {
+      const [p, original] = await Promise.all([
+        bot.request<Json>('GET', `/v2/positions/${S}`),
+        bot.expect<Json>(200, 'GET', `/v2/orders/${resting.id}`),
+      ]);
+      expect([p.body.qty_available, original.status === 'replaced']).toEqual(['20', false]);
+    }, 30_000);
+    sell = await bot.request<Json>('POST', '/v2/orders', {
+      symbol: S,
+      qty: '40',
+      side: 'sell',
+      type: 'market',
+      time_in_force: 'day',
+    });
+  } finally {
+    await http.venue({ latency_ms: 0 });
+  }
+  expect(sell.status).toBe(403);
+  expect(String(sell.body.message)).toMatch(/short_sale/);
+  // The replacement fills its 30 at 12.50: 20 left, not -20.
+  await bot.untilStatus(raised.id, 'new', 30_000);
+  await http.pinQuote(S, { bid: '12.50', ask: '12.51', last: '12.50' });
+  await bot.untilStatus(raised.id, 'filled', 30_000);
+  await eventually(async () => {
+    const p = await bot.request<Json>('GET', `/v2/positions/${S}`);
+    expect(p.body.qty).toBe('20');
+  }, 30_000);
+});
+
 it('a bracket buy on an account that may not sell short: once the entry fills, its exits work (they close what it opened), neither is rejected', async () => {
   const bot = await newAccountClient(oms, `${accountId}-b`, CASH_10K);
   const S = symbol('F');

@@ -69,3 +69,28 @@ test.each(inFlight)('requestInFlight: %s', (_name, commands, present) => {
   expect(item.requestedAt !== undefined).toBe(present);
   if (present) expect(item.requestInFlight).toMatch(/^request#[0-7]$/);
 });
+
+/**
+ * What the order holds for risk and the position close (`exposure`, projected by the open listing):
+ * while a replace is outstanding either the order or its replacement may still execute, so the
+ * larger of their qty and limit price (a probe's sell placed while a PATCH raising a resting sell
+ * awaited the venue counted the old qty, and an account that may not sell short ended short).
+ */
+const patch = (changes: Record<string, string>): OrderCommand => ({
+  type: 'requestReplace',
+  replacementOrderId: 'o2',
+  changes,
+  requestedBy: 'bot',
+});
+// biome-ignore format: table
+const held: [string, readonly OrderCommand[], { qty: string; limit_price: string }][] = [
+  ['working: its own terms',                          [accepted],                                                              { qty: '10', limit_price: '10' }],
+  ['a replace raising qty and price, pending',         [accepted, patch({ qty: '30', limitPrice: '11' })],                      { qty: '30', limit_price: '11' }],
+  ['acknowledged by the venue (pending_replace)',      [accepted, patch({ qty: '30' }), { type: 'acknowledgeReplace' }],        { qty: '30', limit_price: '10' }],
+  ['a replace lowering them, pending: still its own',  [accepted, patch({ qty: '4', limitPrice: '9' })],                        { qty: '10', limit_price: '10' }],
+  ['the venue refused the replace: its own again',     [accepted, patch({ qty: '30' }), { type: 'rejectReplace', reason: 'x' }], { qty: '10', limit_price: '10' }],
+];
+
+test.each(held)('exposure: %s', (_name, commands, expected) => {
+  expect(orderViewItem(order(commands)).exposure).toMatchObject(expected);
+});
