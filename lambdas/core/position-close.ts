@@ -47,8 +47,6 @@ export interface CloseAvailabilityInput {
   readonly claimedViews: ReadonlyMap<string, HoldingOrder | null>;
   /** The account's open orders in the symbol, from the open listing (may lag). */
   readonly openOrders: readonly HoldingOrder[];
-  /** Orders close-all has just asked to cancel: they hold nothing (DELETE /v2/positions?cancel_orders=true). */
-  readonly excluding: ReadonlySet<string>;
   /** Epoch milliseconds. */
   readonly now: number;
 }
@@ -84,12 +82,11 @@ export function closeAvailability(input: CloseAvailabilityInput): CloseAvailabil
     if (view !== null && !view.open) continue;
     if (view === null && input.now - claim.placedAt > CLOSING_CLAIM_UNSEEN_MS) continue;
     claims.push(claim);
-    if (input.excluding.has(claim.orderId)) continue;
     const holding = view === null ? { side: claim.side, leaves: claim.qty } : view;
     if (holding.side === side && holding.leaves > 0n) held += holding.leaves;
   }
   for (const o of input.openOrders) {
-    if (seen.has(o.orderId) || input.excluding.has(o.orderId) || !o.open) continue;
+    if (seen.has(o.orderId) || !o.open) continue;
     if (o.side === side && o.leaves > 0n) held += o.leaves;
   }
   const available = size > held ? size - held : 0n;

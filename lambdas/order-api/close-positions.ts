@@ -154,7 +154,6 @@ async function closeAvailabilityOf(accountId: string, symbol: string, now: numbe
     openOrders: open
       .filter((v) => v.symbol.toUpperCase() === symbol)
       .map((v) => holdingOrderOf({ orderId: v.id, side: v.side, qty: v.qty, filledQty: v.filled_qty }, true)),
-    excluding: new Set(),
     now,
   });
   return { held, claims, availability };

@@ -26,30 +26,28 @@ const order = (orderId: string, leaves: bigint, side: 'buy' | 'sell' = 'sell', o
 describe('closeAvailability', () => {
   // biome-ignore format: a table
   test.each([
-    // what, position, claims, claimed views, open listing, excluding, available, claims kept
-    ['nothing holds a long: all of it', 10n, [], [], [], [], 10n, []],
-    ['nothing holds a short: all of it, bought', -10n, [], [], [], [], 10n, []],
-    ['a close the read model has not shown yet holds its qty', 10n, [claim('c1', 10n)], [['c1', null]], [], [], 0n, ['c1']],
-    ['a claimed close that is open holds its leaves (6 of 10 filled)', 4n, [claim('c1', 10n)], [['c1', order('c1', 4n)]], [], [], 0n, ['c1']],
-    ['a claimed close that is closed holds nothing and is dropped', 10n, [claim('c1', 10n)], [['c1', order('c1', 0n, 'sell', false)]], [], [], 10n, []],
-    ['a canceled close with leaves holds nothing', 10n, [claim('c1', 10n)], [['c1', order('c1', 6n, 'sell', false)]], [], [], 10n, []],
-    ['a claimed close also in the listing counts once (its consistent view)', 10n, [claim('c1', 10n)], [['c1', order('c1', 3n)]], [order('c1', 10n)], [], 7n, ['c1']],
-    ['an open sell of the listing (a stop-loss) holds its leaves', 10n, [], [], [order('s1', 10n)], [], 0n, []],
-    ['open buys do not hold a long', 10n, [], [], [order('b1', 10n, 'buy')], [], 10n, []],
-    ['open sells do not hold a short', -10n, [], [], [order('s1', 10n)], [], 10n, []],
-    ['open buys hold a short', -10n, [], [], [order('b1', 4n, 'buy')], [], 6n, []],
-    ['a claim of the other side (the position flipped) holds nothing, kept while open', -5n, [claim('c1', 10n)], [['c1', null]], [], [], 5n, ['c1']],
-    ['held past the position: none available', 10n, [claim('c1', 6n)], [['c1', null]], [order('s1', 6n)], [], 0n, ['c1']],
-    ['close-all cancels: excluded orders hold nothing, claims kept', 10n, [claim('c1', 4n)], [['c1', null]], [order('s1', 6n)], ['c1', 's1'], 10n, ['c1']],
-    ['a claim never seen for a day is dropped', 10n, [claim('c1', 10n, 'sell', NOW - CLOSING_CLAIM_UNSEEN_MS - 1)], [['c1', null]], [], [], 10n, []],
-    ['a claim not seen for less than a day holds', 10n, [claim('c1', 10n, 'sell', NOW - CLOSING_CLAIM_UNSEEN_MS)], [['c1', null]], [], [], 0n, ['c1']],
-  ] as const)('%s', (_what, position, claims, views, open, excluding, available, kept) => {
+    // what, position, claims, claimed views, open listing, available, claims kept
+    ['nothing holds a long: all of it', 10n, [], [], [], 10n, []],
+    ['nothing holds a short: all of it, bought', -10n, [], [], [], 10n, []],
+    ['a close the read model has not shown yet holds its qty', 10n, [claim('c1', 10n)], [['c1', null]], [], 0n, ['c1']],
+    ['a claimed close that is open holds its leaves (6 of 10 filled)', 4n, [claim('c1', 10n)], [['c1', order('c1', 4n)]], [], 0n, ['c1']],
+    ['a claimed close that is closed holds nothing and is dropped', 10n, [claim('c1', 10n)], [['c1', order('c1', 0n, 'sell', false)]], [], 10n, []],
+    ['a canceled close with leaves holds nothing', 10n, [claim('c1', 10n)], [['c1', order('c1', 6n, 'sell', false)]], [], 10n, []],
+    ['a claimed close also in the listing counts once (its consistent view)', 10n, [claim('c1', 10n)], [['c1', order('c1', 3n)]], [order('c1', 10n)], 7n, ['c1']],
+    ['an open sell of the listing (a stop-loss) holds its leaves', 10n, [], [], [order('s1', 10n)], 0n, []],
+    ['open buys do not hold a long', 10n, [], [], [order('b1', 10n, 'buy')], 10n, []],
+    ['open sells do not hold a short', -10n, [], [], [order('s1', 10n)], 10n, []],
+    ['open buys hold a short', -10n, [], [], [order('b1', 4n, 'buy')], 6n, []],
+    ['a claim of the other side (the position flipped) holds nothing, kept while open', -5n, [claim('c1', 10n)], [['c1', null]], [], 5n, ['c1']],
+    ['held past the position: none available', 10n, [claim('c1', 6n)], [['c1', null]], [order('s1', 6n)], 0n, ['c1']],
+    ['a claim never seen for a day is dropped', 10n, [claim('c1', 10n, 'sell', NOW - CLOSING_CLAIM_UNSEEN_MS - 1)], [['c1', null]], [], 10n, []],
+    ['a claim not seen for less than a day holds', 10n, [claim('c1', 10n, 'sell', NOW - CLOSING_CLAIM_UNSEEN_MS)], [['c1', null]], [], 0n, ['c1']],
+  ] as const)('%s', (_what, position, claims, views, open, available, kept) => {
     const r = closeAvailability({
       position: position * N,
       claims,
       claimedViews: new Map(views as readonly (readonly [string, HoldingOrder | null])[]),
       openOrders: open,
-      excluding: new Set(excluding),
       now: NOW,
     });
     expect(r.available).toBe(available * N);
@@ -70,7 +68,6 @@ describe('closeAvailability', () => {
               claims,
               claimedViews: new Map(claims.map((c) => [c.orderId, null])),
               openOrders: [],
-              excluding: new Set(),
               now: NOW,
             });
             const requested = q === undefined ? r.size : q * N; // no qty: the whole position
