@@ -4,17 +4,9 @@
  * listing or cancel-all reads its page's documents from the table, 100 ids per BatchGetItem (the
  * execution-quality reports, each order's TCA the same way).
  */
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  type DynamoDBDocumentClient,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type AlpacaOrder, alpacaOrderFromStored } from '../core/index.js';
-
-/** BatchGetItem takes at most 100 keys. */
-const BATCH_GET_KEYS = 100;
-const MAX_ATTEMPTS = 8;
+import { batchGetItems } from '../platform/batch-get.js';
 
 /** The ids of the orders an index lists under one key (every page; keys only read). */
 export async function orderIdsByIndex(
@@ -73,31 +65,14 @@ export async function viewAttribute(
   attribute: string,
   consistent = false,
 ): Promise<Map<string, unknown>> {
-  const ids = [...new Set(orderIds)];
+  const items = await batchGetItems(
+    doc,
+    table,
+    [...new Set(orderIds)].map((orderId) => ({ orderId })),
+    { consistent, projection: 'orderId, #a', names: { '#a': attribute } },
+  );
   const values = new Map<string, unknown>();
-  for (let i = 0; i < ids.length; i += BATCH_GET_KEYS) {
-    let keys: Record<string, unknown>[] | undefined = ids
-      .slice(i, i + BATCH_GET_KEYS)
-      .map((orderId) => ({ orderId }));
-    for (let attempt = 0; keys !== undefined && keys.length > 0; attempt++) {
-      if (attempt >= MAX_ATTEMPTS) throw new Error('BatchGetItem kept leaving keys unprocessed');
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-      const out: BatchGetCommandOutput = await doc.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [table]: {
-              Keys: keys,
-              ...(consistent ? { ConsistentRead: true } : {}),
-              ProjectionExpression: 'orderId, #a',
-              ExpressionAttributeNames: { '#a': attribute },
-            },
-          },
-        }),
-      );
-      for (const item of out.Responses?.[table] ?? [])
-        if (item[attribute] !== undefined) values.set(item.orderId as string, item[attribute]);
-      keys = out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined;
-    }
-  }
+  for (const item of items)
+    if (item[attribute] !== undefined) values.set(item.orderId as string, item[attribute]);
   return values;
 }

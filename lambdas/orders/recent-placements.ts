@@ -9,13 +9,10 @@
  * halt, close-all) adds the ids of the windows of the last `RECENT_PLACEMENTS_SECONDS` to the
  * listing's (`recentlyPlacedIds`), then reads what they are now (`openOrdersAmong`).
  */
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type AlpacaOrder, isOpen, toAlpacaOrder } from '../core/index.js';
 import type { EventStore, TransactItem } from '../event-store/event-store.js';
+import { batchGetItems } from '../platform/batch-get.js';
 import { rateWindowId } from './claims.js';
 import { orderDocuments } from './order-views.js';
 
@@ -25,7 +22,6 @@ export const RECENT_PLACEMENTS_SECONDS = 60;
 export const RATE_WINDOW_TTL_SECONDS = 2 * RECENT_PLACEMENTS_SECONDS;
 /** One second more than now: the writer's clock may run ahead of the reader's. */
 const CLOCK_SKEW_SECONDS = 1;
-const MAX_ATTEMPTS = 8;
 
 /**
  * The window's update as the placing transaction makes it: the ids of the order (and its group's
@@ -62,27 +58,12 @@ export async function recentlyPlacedIds(
   now: number,
 ): Promise<string[]> {
   const second = Math.floor(now / 1000);
-  let keys: Record<string, unknown>[] | undefined = Array.from(
-    { length: RECENT_PLACEMENTS_SECONDS + 1 + CLOCK_SKEW_SECONDS },
-    (_, i) => ({ id: rateWindowId(accountId, second - RECENT_PLACEMENTS_SECONDS + i) }),
-  );
+  const keys = Array.from({ length: RECENT_PLACEMENTS_SECONDS + 1 + CLOCK_SKEW_SECONDS }, (_, i) => ({
+    id: rateWindowId(accountId, second - RECENT_PLACEMENTS_SECONDS + i),
+  }));
+  const items = await batchGetItems(doc, table, keys, { consistent: true, projection: 'placed' });
   const ids = new Set<string>();
-  for (let attempt = 0; keys !== undefined && keys.length > 0; attempt++) {
-    if (attempt >= MAX_ATTEMPTS) throw new Error('BatchGetItem kept leaving keys unprocessed');
-    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-    const out: BatchGetCommandOutput = await doc.send(
-      new BatchGetCommand({
-        RequestItems: {
-          [table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'placed' },
-        },
-      }),
-    );
-    for (const item of out.Responses?.[table] ?? []) {
-      const placed = item.placed as Set<string> | undefined;
-      for (const id of placed ?? []) ids.add(id);
-    }
-    keys = out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined;
-  }
+  for (const item of items) for (const id of (item.placed as Set<string> | undefined) ?? []) ids.add(id);
   return [...ids];
 }
 

@@ -72,6 +72,16 @@ async function untilListedOpen(client: OmsHttp, ids: readonly string[]): Promise
   }, 30_000);
 }
 
+/** A day limit buy at 95 (the quote is pinned at 100: it rests). */
+const restingBuy = (symbol: string, qty: string) => ({
+  symbol,
+  qty,
+  side: 'buy',
+  type: 'limit',
+  limit_price: '95',
+  time_in_force: 'day',
+});
+
 /** Places the order, or throws (for `eventually`: a claim given back a moment later). */
 async function placedOrThrow(order: Json): Promise<{ id: string }> {
   const a = await trader.request<Json>('POST', '/v2/orders', order);
@@ -198,14 +208,7 @@ it('a PATCH that raises a resting buy is counted at its new terms (a later buy t
   const bot = await newAccountClient(oms, `${accountId}-r`, CASH_10K);
   const S = symbol('E');
   await http.pinQuote(S, { bid: '99.99', ask: '100.00', last: '100.00' });
-  const resting = (qty: string) => ({
-    symbol: S,
-    qty,
-    side: 'buy',
-    type: 'limit',
-    limit_price: '95',
-    time_in_force: 'day',
-  });
+  const resting = (qty: string) => restingBuy(S, qty);
   const placed = await bot.submit(resting('10'));
   await bot.untilStatus(placed.id, 'new');
   // 10 -> 100 at 95: 9,500 of the 10,000; a buy of 90 at 95 (8,550) no longer fits.
@@ -233,14 +236,7 @@ it("a buy placed while the venue still works a PATCH raising an order counts the
   const bot = await newAccountClient(oms, acct, CASH_10K);
   const S = symbol('P');
   await http.pinQuote(S, { bid: '99.99', ask: '100.00', last: '100.00' });
-  const resting = (qty: string) => ({
-    symbol: S,
-    qty,
-    side: 'buy',
-    type: 'limit',
-    limit_price: '95',
-    time_in_force: 'day',
-  });
+  const resting = (qty: string) => restingBuy(S, qty);
   const placed = await bot.submit(resting('10'));
   await bot.untilStatus(placed.id, 'new');
   // The venue answers the replace 2 s later: the buy below is placed while it works it.
@@ -269,14 +265,7 @@ it('a PATCH raising an order and a buy sent at the same moment that do not fit t
   const bot = await newAccountClient(oms, acct, CASH_10K);
   const S = symbol('C');
   await http.pinQuote(S, { bid: '99.99', ask: '100.00', last: '100.00' });
-  const resting = (qty: string) => ({
-    symbol: S,
-    qty,
-    side: 'buy',
-    type: 'limit',
-    limit_price: '95',
-    time_in_force: 'day',
-  });
+  const resting = (qty: string) => restingBuy(S, qty);
   for (let round = 0; round < 10; round++) {
     const placed = await bot.submit(resting('10'));
     await bot.untilStatus(placed.id, 'new');
