@@ -355,6 +355,45 @@ it('a sell placed while the venue works a PATCH raising a resting sell counts th
   }, 30_000);
 });
 
+it('a PATCH raising a resting sell right after another sell was placed counts that sell: refused 403 short_sale, never short', async () => {
+  const acct = `${accountId}-w`;
+  const bot = await newAccountClient(oms, acct, CASH_10K);
+  const S = symbol('W');
+  await http.pinQuote(S, { bid: '9.99', ask: '10.00', last: '10.00' });
+  const bought = await bot.submit({
+    symbol: S,
+    qty: '50',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await bot.untilStatus(bought.id, 'filled', 30_000);
+  const restingSell = (qty: string) => ({
+    symbol: S,
+    qty,
+    side: 'sell',
+    type: 'limit',
+    limit_price: '12',
+    time_in_force: 'day',
+  });
+  await eventually(async () => {
+    const p = await bot.request<Json>('GET', `/v2/positions/${S}`);
+    if (p.status !== 200 || p.body.qty !== '50') throw new Error(`position ${JSON.stringify(p.body)}`);
+  }, 30_000);
+  const first = await bot.submit(restingSell('10'));
+  await untilListedOpen(bot, [first.id]);
+  // 30 more, and at once the first raised to 30: 60 on a position of 50.
+  const second = await bot.submit(restingSell('30'));
+  const raised = await bot.request<Json>('PATCH', `/v2/orders/${first.id}`, { qty: '30' });
+  expect(raised.status).toBe(403);
+  expect(String(raised.body.message)).toMatch(/short_sale/);
+  await bot.untilStatus(second.id, 'new', 30_000);
+  await untilListedOpen(bot, [first.id, second.id]);
+  await bot.expect(207, 'DELETE', '/v2/orders');
+  await bot.untilStatus(first.id, 'canceled', 30_000);
+  await bot.untilStatus(second.id, 'canceled', 30_000);
+});
+
 it('a bracket buy on an account that may not sell short: once the entry fills, its exits work (they close what it opened), neither is rejected', async () => {
   const bot = await newAccountClient(oms, `${accountId}-b`, CASH_10K);
   const S = symbol('F');
