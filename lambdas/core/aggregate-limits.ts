@@ -91,7 +91,8 @@ const cite = (p: LimitsPolicy, scope: PolicyScope) => `${scope} policy version $
  * null without a price.
  */
 export function orderNotionalOf(
-  order: Partial<Pick<OrderSpec, 'side' | 'stopPrice'>> & Pick<OrderSpec, 'qty' | 'notional' | 'limitPrice'>,
+  order: Partial<Pick<OrderSpec, 'side' | 'stopPrice' | 'trailPrice' | 'trailPercent'>> &
+    Pick<OrderSpec, 'qty' | 'notional' | 'limitPrice'>,
   referencePrice: string | null,
 ): Value18 | null {
   const notional = dec(order.notional);
@@ -102,8 +103,18 @@ export function orderNotionalOf(
     dec(order.stopPrice ?? null),
     order.side,
     dec(referencePrice),
+    trailOf(order),
   );
   return qty === null || price === null ? null : multiply(qty, price);
+}
+
+/** A trailing stop's trail (null: not one). */
+export function trailOf(
+  order: Partial<Pick<OrderSpec, 'trailPrice' | 'trailPercent'>>,
+): { readonly price: Nanos | null; readonly percent: Nanos | null } | null {
+  const price = dec(order.trailPrice ?? null);
+  const percent = dec(order.trailPercent ?? null);
+  return price === null && percent === null ? null : { price, percent };
 }
 
 /**
@@ -117,10 +128,22 @@ export function valuationPriceOf(
   stopPrice: Nanos | null,
   side: string | undefined,
   reference: Nanos | null,
+  trail: { readonly price: Nanos | null; readonly percent: Nanos | null } | null = null,
 ): Nanos | null {
   if (limitPrice !== null) return limitPrice;
   if (side === 'buy' && stopPrice !== null)
     return reference !== null && reference > stopPrice ? reference : stopPrice;
+  // A trailing buy stop triggers at the lowest price since it was placed plus its trail, at most
+  // the reference plus the trail (a probe's buy trailing 50 above a 100 market, valued at 100,
+  // filled at 151 and spent past the cash).
+  if (side === 'buy' && reference !== null && trail !== null) {
+    if (trail.price !== null) return reference + trail.price;
+    if (trail.percent !== null) {
+      const scaled = reference * trail.percent;
+      const per = 100n * ONE;
+      return reference + (scaled + per - 1n) / per;
+    }
+  }
   return reference;
 }
 

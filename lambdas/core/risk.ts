@@ -60,6 +60,7 @@ import {
   type LimitsPolicy,
   type PolicyScope,
   policyRefusals,
+  trailOf,
   valuationPriceOf,
 } from './aggregate-limits.js';
 import type { AssetFacts } from './asset.js';
@@ -561,7 +562,7 @@ function orderNotional(order: OrderSpec, limitPrice: Nanos | null, reference: Na
   const notional = dec(order.notional);
   if (notional !== null) return toValue18(notional);
   const qty = dec(order.qty);
-  const price = valuationPriceOf(limitPrice, dec(order.stopPrice), order.side, reference);
+  const price = valuationPriceOf(limitPrice, dec(order.stopPrice), order.side, reference, trailOf(order));
   if (qty === null || price === null) return null;
   return multiply(qty, price);
 }

@@ -13,6 +13,7 @@ import {
   centsAsDollars,
   executionRelease,
   formatNanos,
+  formatValue18,
   heldBuyingPowerClaim,
   orderNotionalOf,
   placingCeilingCents,
@@ -235,6 +236,20 @@ describe('the price an order is valued at before it trades (its claim, its notio
   ];
   it.each(rows)('%s', (_, limit, stop, side, reference, price) => {
     expect(valuationPriceOf(limit, stop, side, reference)).toBe(price);
+  });
+
+  // A trailing buy stop triggers at its low plus the trail: at most the reference plus the trail.
+  // biome-ignore format: a table
+  const trailing: [string, Parameters<typeof orderNotionalOf>[0], string | null, string | null][] = [
+    ["a probe's trailing buy of 90, trail $50, market 100: 90 x 150 (it filled at 151 valued at 100)", { side: 'buy', qty: '90', notional: null, limitPrice: null, trailPrice: '50', trailPercent: null }, '100', '13500'],
+    ['a trailing buy, trail 5%, market 100: 10 x 105',       { side: 'buy', qty: '10', notional: null, limitPrice: null, trailPrice: null, trailPercent: '5' }, '100', '1050'],
+    ['a trailing buy, trail 0.1%, market 33.33: rounded up', { side: 'buy', qty: '1', notional: null, limitPrice: null, trailPrice: null, trailPercent: '0.1' }, '33.33', '33.36333'],
+    ['a trailing sell: the market',                          { side: 'sell', qty: '10', notional: null, limitPrice: null, trailPrice: '5', trailPercent: null }, '100', '1000'],
+    ['a trailing buy with no quote: no price',               { side: 'buy', qty: '10', notional: null, limitPrice: null, trailPrice: '5', trailPercent: null }, null, null],
+  ];
+  it.each(trailing)('%s', (_, order, reference, notional) => {
+    const v = orderNotionalOf(order, reference);
+    expect(v === null ? null : formatValue18(v)).toBe(notional);
   });
 
   it("a probe's buy stop: 99 shares stopping at 120 with the market at 100 claim 11,880, not 9,900", () => {
