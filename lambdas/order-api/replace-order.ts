@@ -223,6 +223,8 @@ export const handler = apiHandler(
     const inputs = await loadRiskInputs(principal.accountId, replacement.spec, now, {
       self,
       exposure: 'all',
+      // A sell placed a moment before counts (not listed yet): a replace is not re-checked later.
+      recentSells: replacement.spec.side === 'sell',
     });
     const { limits, context } = inputs;
     const refusals = checkPreTradeRisk(replacement.spec, limits, context);

@@ -80,6 +80,7 @@ import { ledgerOf, ledgerPk } from './account-ledger.js';
 import { openBuysOf, openBuysPk } from './buying-power-reservations.js';
 import { locateBookOf, locateBookPk } from './locate-book.js';
 import { ORDERS_INDEX } from './order-view-indexes.js';
+import { openOrdersAmong, recentlyPlacedIds } from './recent-placements.js';
 import { entitlementOf, strategyPk } from './strategies.js';
 import {
   FIRM_CONTROLS_PK,
@@ -136,6 +137,15 @@ export interface LoadRiskOptions {
    * (a replace commits its exposure now, next to every order open now).
    */
   readonly exposure?: 'before_self' | 'all';
+  /**
+   * Also the account's sells placed in the last minute that the open listing does not show yet
+   * (orders/recent-placements.ts), the views read before the ledger (a sell whose view is closed
+   * has its fill in the ledger read after it): a replace commits at once, with no workflow
+   * re-check, so a sell placed a moment before it must count here (a probe's PATCH raising a
+   * resting sell right after a market sell passed and left an account that may not short, short).
+   * Two requests more, and the views and the ledger read one after the other: sell replaces only.
+   */
+  readonly recentSells?: boolean;
   /**
    * What the API read when the order was placed (its `OrderSubmitted.acceptedAgainst`): the
    * account's limits and buying power, the reference price and the asset's facts are taken from
@@ -353,14 +363,23 @@ export async function loadRiskInputs(
         },
       }),
     );
-  const [account, reference, open] = await Promise.all([
-    snapshot === undefined ? ledgerConsistentRead(readAccountItems, accounts, accountId) : null,
-    referenceOf(market, order.symbol, snapshot, now),
+  const listing = () =>
     queryViews(doc, {
       IndexName: ORDERS_INDEX.byAccountOpen,
       KeyConditionExpression: 'openInAccount = :k',
       ExpressionAttributeValues: { ':k': accountId },
-    }),
+    });
+  const viewsFirst =
+    options.recentSells === true
+      ? await listing().then(async (listed) => [
+          ...listed,
+          ...(await recentSellViews(doc, accountId, listed, now)),
+        ])
+      : null;
+  const [account, reference, open] = await Promise.all([
+    snapshot === undefined ? ledgerConsistentRead(readAccountItems, accounts, accountId) : null,
+    referenceOf(market, order.symbol, snapshot, now),
+    viewsFirst ?? listing(),
   ]);
   const { referencePrice, asset, quote } = reference;
   const items = account?.Responses?.[accounts] ?? [];
@@ -660,6 +679,31 @@ function tapeAt(
 /** The symbol's reference price through the market data port (last sale, else the mid). */
 async function quoteOf(market: MarketData, symbol: string): Promise<string | null> {
   return referencePriceOf(await market.quote(symbol));
+}
+
+/** The account's sells placed in the last minute that `listed` lacks, as views (recent-placements.ts). */
+async function recentSellViews(
+  doc: DynamoDBDocumentClient,
+  accountId: string,
+  listed: readonly View[],
+  now: number,
+): Promise<View[]> {
+  const known = new Set(listed.map((v) => v.id));
+  const recent = await recentlyPlacedIds(doc, requiredEnv(ENV.idempotencyTable), accountId, now);
+  const unlisted = recent.filter((id) => !known.has(id));
+  if (unlisted.length === 0) return [];
+  const orders = await openOrdersAmong(
+    doc,
+    requiredEnv(ENV.ordersTable),
+    new EventStore(doc, requiredEnv(ENV.eventStoreTable)),
+    accountId,
+    unlisted,
+  );
+  return orders.flatMap((o) => {
+    if (o.side !== 'sell') return [];
+    const v = viewSchema.safeParse(o);
+    return v.success ? [v.data] : [];
+  });
 }
 
 export async function queryViews(

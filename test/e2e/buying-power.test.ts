@@ -394,6 +394,54 @@ it('a PATCH raising a resting sell right after another sell was placed counts th
   await bot.untilStatus(second.id, 'canceled', 30_000);
 });
 
+it('a PATCH raising a resting sell the moment a market sell is answered counts that sell (a replace is not re-checked later): refused, never short (three rounds)', async () => {
+  for (let round = 0; round < 3; round++) {
+    // An account and a symbol per round (the rounds' sells would be day trades: PDT).
+    const bot = await newAccountClient(oms, `${accountId}-x${round}`, CASH_10K);
+    const S = symbol('X');
+    await http.pinQuote(S, { bid: '9.99', ask: '10.00', last: '10.00' });
+    const position = async () => {
+      const p = await bot.request<Json>('GET', `/v2/positions/${S}`);
+      return p.status === 404 ? '0' : String(p.body.qty);
+    };
+    const bought = await bot.submit({
+      symbol: S,
+      qty: '50',
+      side: 'buy',
+      type: 'market',
+      time_in_force: 'day',
+    });
+    await bot.untilStatus(bought.id, 'filled', 30_000);
+    await eventually(async () => expect(await position()).toBe('50'), 30_000);
+    const resting = await bot.submit({
+      symbol: S,
+      qty: '10',
+      side: 'sell',
+      type: 'limit',
+      limit_price: '12',
+      time_in_force: 'day',
+    });
+    await untilListedOpen(bot, [resting.id]);
+    // 40 sold at market, and at once the resting 10 raised to 30: 70 on 50. A probe: both passed
+    // (the sell not yet in the listing nor in the ledger) and the account ended at -20, 5 of 5.
+    const sold = await bot.submit({
+      symbol: S,
+      qty: '40',
+      side: 'sell',
+      type: 'market',
+      time_in_force: 'day',
+    });
+    const raised = await bot.request<Json>('PATCH', `/v2/orders/${resting.id}`, { qty: '30' });
+    expect(raised.status).toBe(403);
+    expect(String(raised.body.message)).toMatch(/short_sale/);
+    await bot.untilStatus(sold.id, 'filled', 30_000);
+    // The resting 10 sells at 12: flat, never short.
+    await http.pinQuote(S, { bid: '12.50', ask: '12.51', last: '12.50' });
+    await bot.untilStatus(resting.id, 'filled', 30_000);
+    await eventually(async () => expect(await position()).toBe('0'), 30_000);
+  }
+});
+
 it('a bracket buy on an account that may not sell short: once the entry fills, its exits work (they close what it opened), neither is rejected', async () => {
   const bot = await newAccountClient(oms, `${accountId}-b`, CASH_10K);
   const S = symbol('F');
