@@ -54,8 +54,26 @@ import { eventStore } from './orders-access.js';
 import type { Principal } from './principal.js';
 import { requestCancelOfLiveOrder } from './request-cancel.js';
 
-/** How long a close with `cancel_orders=true` waits for a replace awaiting the venue (ms, in turn). */
-const CLOSE_REPLACE_WAIT_MS: readonly number[] = [100, 200, 400, 800, 1600];
+/**
+ * How long a close with `cancel_orders=true` waits for a replace awaiting the venue (ms, in turn),
+ * and at most for all of them together: long enough for a slow venue's answer (a probe's venue
+ * answering after 5 s outlasted the 3.1 s it waited, and the replacement stayed live), short enough
+ * for the cancels' wait and the closes after it within the function's 29 s.
+ */
+const CLOSE_REPLACE_WAIT_MS: readonly number[] = [100, 200, 400, 800, 1600, 3200, 3200];
+const CLOSE_REPLACE_WAIT_TOTAL_MS = 9_500;
+
+/** The waits of `waits` that fit in `budgetMs` (a prefix: each wait whole). */
+function waitsWithin(waits: readonly number[], budgetMs: number): number[] {
+  const out: number[] = [];
+  let left = budgetMs;
+  for (const w of waits) {
+    if (w > left) break;
+    out.push(w);
+    left -= w;
+  }
+  return out;
+}
 /** How long close-all waits for the orders it asked to cancel to close (ms, in turn). */
 const CANCELS_SETTLE_WAIT_MS: readonly number[] = [50, 100, 200, 400, 800, 1200, 1600, 1800, 1850];
 
@@ -242,15 +260,17 @@ async function closeAll(book: AccountBook, principal: Principal, requestId: stri
       ...claimed.flatMap((c) => c.claims.map((x) => x.orderId)),
     ]);
     const canceled: string[] = [];
+    const waitingSince = Date.now();
     for (const id of toCancel) {
       // The order or, when a PATCH replaced it, its replacement (a replace awaiting the venue is
-      // waited for, briefly: left live, it holds its qty, and the close is capped by it).
+      // waited for, all of them together at most CLOSE_REPLACE_WAIT_TOTAL_MS: left live, it holds
+      // its qty, and its symbol's close is refused).
       const outcome = await requestCancelOfLiveOrder(
         eventStore(),
         id,
         principal,
         requestId,
-        CLOSE_REPLACE_WAIT_MS,
+        waitsWithin(CLOSE_REPLACE_WAIT_MS, CLOSE_REPLACE_WAIT_TOTAL_MS - (Date.now() - waitingSince)),
       );
       if (outcome.kind === 'replace_outstanding')
         logger.warn('close all: an order with a replace awaiting the venue is left open', { orderId: id });

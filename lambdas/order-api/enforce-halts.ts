@@ -26,7 +26,8 @@ import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { metrics } from '../platform/metrics.js';
 import { logger } from '../platform/observability.js';
-import { openOrders, putCancelRequests } from './cancel-order.js';
+import { openOrders } from './cancel-order.js';
+import { putCancelRequests } from './cancel-requests.js';
 
 /** Who the cancels are requested by (the order's trail and the cancel request name it). */
 export const HALT_ENFORCEMENT_PRINCIPAL = 'oms:halt-enforcement';

@@ -34,7 +34,8 @@ import { dynamo } from '../platform/dynamo.js';
 import { logger } from '../platform/observability.js';
 import '../core/zod-messages.js';
 import { API_ERROR, apiError, json } from './api-response.js';
-import { openOrders, putCancelRequests } from './cancel-order.js';
+import { openOrders } from './cancel-order.js';
+import { putCancelRequests } from './cancel-requests.js';
 import { apiHandler, jsonBody } from './http.js';
 import type { Principal } from './principal.js';
 

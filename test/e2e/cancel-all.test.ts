@@ -219,6 +219,42 @@ it('DELETE /v2/positions?cancel_orders=true right after a PATCH of a resting sel
   }, 60_000);
 });
 
+// A probe's find: with the venue answering the replace only after 5 s (longer than close-all waited
+// for it, 3.1 s), the order was left to its replace and the replacement, confirmed later, stayed
+// live. Close-all now waits up to 9.5 s for such answers (all of them together), then cancels.
+it('DELETE /v2/positions?cancel_orders=true while the venue takes 5 s to answer a PATCH: the replacement ends canceled, the whole position is closed', async () => {
+  const symbol = 'E2ECXLS';
+  await holdPosition(symbol, '5');
+  const resting = await http.submit({
+    symbol,
+    qty: '2',
+    side: 'sell',
+    type: 'limit',
+    limit_price: '30.00',
+    time_in_force: 'day',
+  });
+  await http.untilStatus(resting.id, 'new', 60_000);
+  await http.venue({ latency_ms: 5000 });
+  let replacement: Order;
+  let closed: { status: number; body: { symbol: string; status: number; body: Record<string, unknown> }[] };
+  try {
+    replacement = await http.replace(resting.id, { qty: '3' });
+    closed = await http.request('DELETE', '/v2/positions?cancel_orders=true');
+  } finally {
+    await http.venue({});
+  }
+  expect(closed.status).toBe(207);
+  expect(closed.body).toMatchObject([{ symbol, status: 200, body: { side: 'sell', qty: '5' } }]);
+  await http.untilStatus(replacement.id, 'canceled', 60_000);
+  await http.untilStatus(String(closed.body[0]?.body.id), 'filled', 60_000);
+  await eventually(async () => {
+    const open = await http.expect<Order[]>(200, 'GET', `/v2/orders?status=open&symbols=${symbol}`);
+    if (open.length > 0) throw new Error(`still open: ${open.map((o) => `${o.id} ${o.status}`).join(', ')}`);
+    const gone = await http.request('GET', `/v2/positions/${symbol}`);
+    if (gone.status !== 404) throw new Error(`position still ${JSON.stringify(gone.body)}`);
+  }, 60_000);
+});
+
 // A probe's find: a close of half a position, then at once a close of everything with
 // cancel_orders=true. The half close was not in the read model's open orders yet, so it was not
 // canceled, its claim held its qty, and the close of the rest was refused 403: half stayed open.
