@@ -9,14 +9,17 @@ import {
   type AccountSettings,
   type Asset,
   assetIdOf,
+  centsAsDollars,
   formatNanos,
   isAssetId,
   type LedgerState,
   newYorkDate,
   type PositionPrices,
+  parseNanos,
   referencePriceOf,
 } from '../core/index.js';
 import { LEDGER_PK_PREFIX, ledgerOf, ledgerPk } from '../orders/account-ledger.js';
+import { openBuysOf, openBuysPk } from '../orders/buying-power-reservations.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { accountSettingsOf, exposureOf, queryViews, readAccount, type View } from '../orders/risk-context.js';
 import { ENV, requiredEnv } from '../platform/config.js';
@@ -50,7 +53,12 @@ export async function loadAccountBook(
       new BatchGetCommand({
         RequestItems: {
           [accounts]: {
-            Keys: [{ pk: `account#${accountId}` }, { pk: ledgerPk(accountId) }],
+            Keys: [
+              { pk: `account#${accountId}` },
+              { pk: ledgerPk(accountId) },
+              // What claimed open buys reserve, as the placing transaction counts it.
+              { pk: openBuysPk(accountId) },
+            ],
             ConsistentRead: true,
           },
         },
@@ -79,10 +87,22 @@ export async function loadAccountBook(
     });
   }
   const held = Object.keys(ledger.positions);
-  const [reserved, listed] = await Promise.all([
-    exposureOf(market, [...open], '', null),
+  // Claimed buys reserve what their claims hold (a stop valued at its stop, a trailing buy at its
+  // trail: what the next buy's check counts); the read model values the others.
+  const openBuys = openBuysOf(items.find((i) => i.pk === openBuysPk(accountId)));
+  const claimedCents = Math.max(0, openBuys.cents - openBuys.released);
+  const [unclaimed, listed] = await Promise.all([
+    exposureOf(
+      market,
+      open.filter((v) => v.buying_power_claim === undefined),
+      '',
+      null,
+    ),
     Promise.all(held.map(async (s) => [s, await market.asset(s)] as const)),
   ]);
+  const reserved = formatNanos(
+    (parseNanos(unclaimed) as bigint) + (parseNanos(centsAsDollars(claimedCents)) as bigint),
+  );
   const sessionDate = newYorkDate(now);
   return {
     ok: true,

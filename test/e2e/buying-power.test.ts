@@ -442,6 +442,34 @@ it('a PATCH raising a resting sell the moment a market sell is answered counts t
   }
 });
 
+it("GET /v2/account's buying_power counts an open buy stop as its claim does (at its stop, not the market): what it shows fits, more is refused", async () => {
+  const acct = `${accountId}-v`;
+  const bot = await newAccountClient(oms, acct, CASH_10K);
+  const S = symbol('V');
+  await http.pinQuote(S, { bid: '99.99', ask: '100.00', last: '100.00' });
+  // 50 stopping at 110 with the market at 100: 5,500 reserved (a probe: the account showed 5,000
+  // of room while the claim held 5,500, and a buy within what it showed was refused).
+  const stop = await bot.submit({
+    symbol: S,
+    qty: '50',
+    side: 'buy',
+    type: 'stop',
+    stop_price: '110',
+    time_in_force: 'day',
+  });
+  await eventually(async () => expect((await account(bot)).buying_power).toBe('4500'), 30_000);
+  const refused = await bot.request<Json>('POST', '/v2/orders', {
+    ...restingBuy(S, '50'),
+    limit_price: '90.01',
+  });
+  expect(refused.status).toBe(403);
+  expect(String(refused.body.message)).toMatch(/buying_power/);
+  const fits = await bot.submit({ ...restingBuy(S, '50'), limit_price: '90' });
+  await untilListedOpen(bot, [stop.id, fits.id]);
+  await bot.expect(207, 'DELETE', '/v2/orders');
+  await eventually(async () => expect(await reservedCents(acct)).toBe(0), 30_000);
+});
+
 it('a bracket buy on an account that may not sell short: once the entry fills, its exits work (they close what it opened), neither is rejected', async () => {
   const bot = await newAccountClient(oms, `${accountId}-b`, CASH_10K);
   const S = symbol('F');
