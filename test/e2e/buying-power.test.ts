@@ -381,6 +381,8 @@ it('a PATCH raising a resting sell right after another sell was placed counts th
     if (p.status !== 200 || p.body.qty !== '50') throw new Error(`position ${JSON.stringify(p.body)}`);
   }, 30_000);
   const first = await bot.submit(restingSell('10'));
+  // Accepted by the venue (a PATCH of an order still pending_new is 422), and listed.
+  await bot.untilStatus(first.id, 'new', 30_000);
   await untilListedOpen(bot, [first.id]);
   // 30 more, and at once the first raised to 30: 60 on a position of 50.
   const second = await bot.submit(restingSell('30'));
@@ -421,6 +423,8 @@ it('a PATCH raising a resting sell the moment a market sell is answered counts t
       limit_price: '12',
       time_in_force: 'day',
     });
+    // Accepted by the venue (a PATCH of an order still pending_new is 422), and listed.
+    await bot.untilStatus(resting.id, 'new', 30_000);
     await untilListedOpen(bot, [resting.id]);
     // 40 sold at market, and at once the resting 10 raised to 30: 70 on 50. A probe: both passed
     // (the sell not yet in the listing nor in the ledger) and the account ended at -20, 5 of 5.
