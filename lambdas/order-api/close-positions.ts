@@ -41,7 +41,7 @@ import {
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { viewAttribute } from '../orders/order-views.js';
 import { type PlaceOrderResult, placeOrder } from '../orders/orders-service.js';
-import { openOrdersAmong, recentlyPlacedIds } from '../orders/recent-placements.js';
+import { unlistedOpenOrders } from '../orders/recent-placements.js';
 import { queryViews } from '../orders/risk-context.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
@@ -246,13 +246,12 @@ async function closeAll(book: AccountBook, principal: Principal, requestId: stri
     // An order placed a moment before is not in the listing either: the account's recent
     // placements name it (orders/recent-placements.ts).
     const listed = new Set(book.open.map((o) => o.id));
-    const recent = await recentlyPlacedIds(dynamo, idempotency, principal.accountId, Date.now());
-    const unlisted = await openOrdersAmong(
+    const unlisted = await unlistedOpenOrders(
       dynamo,
-      requiredEnv(ENV.ordersTable),
-      eventStore(),
+      { idempotency, orders: requiredEnv(ENV.ordersTable), store: eventStore() },
       principal.accountId,
-      recent.filter((id) => !listed.has(id)),
+      listed,
+      Date.now(),
     );
     const toCancel = new Set([
       ...listed,

@@ -95,3 +95,24 @@ export async function openOrdersAmong(
   }
   return open;
 }
+
+/**
+ * The account's orders placed in the last minute that are open now and not among `listed` (the
+ * ids the open listing showed): what a caller that must see every open order adds to the listing.
+ */
+export async function unlistedOpenOrders(
+  doc: DynamoDBDocumentClient,
+  tables: { readonly idempotency: string; readonly orders: string; readonly store: EventStore },
+  accountId: string,
+  listed: ReadonlySet<string>,
+  now: number,
+): Promise<AlpacaOrder[]> {
+  const recent = await recentlyPlacedIds(doc, tables.idempotency, accountId, now);
+  return openOrdersAmong(
+    doc,
+    tables.orders,
+    tables.store,
+    accountId,
+    recent.filter((id) => !listed.has(id)),
+  );
+}

@@ -80,7 +80,7 @@ import { ledgerOf, ledgerPk } from './account-ledger.js';
 import { openBuysOf, openBuysPk } from './buying-power-reservations.js';
 import { locateBookOf, locateBookPk } from './locate-book.js';
 import { ORDERS_INDEX } from './order-view-indexes.js';
-import { openOrdersAmong, recentlyPlacedIds } from './recent-placements.js';
+import { unlistedOpenOrders } from './recent-placements.js';
 import { entitlementOf, strategyPk } from './strategies.js';
 import {
   FIRM_CONTROLS_PK,
@@ -688,16 +688,16 @@ async function recentSellViews(
   listed: readonly View[],
   now: number,
 ): Promise<View[]> {
-  const known = new Set(listed.map((v) => v.id));
-  const recent = await recentlyPlacedIds(doc, requiredEnv(ENV.idempotencyTable), accountId, now);
-  const unlisted = recent.filter((id) => !known.has(id));
-  if (unlisted.length === 0) return [];
-  const orders = await openOrdersAmong(
+  const orders = await unlistedOpenOrders(
     doc,
-    requiredEnv(ENV.ordersTable),
-    new EventStore(doc, requiredEnv(ENV.eventStoreTable)),
+    {
+      idempotency: requiredEnv(ENV.idempotencyTable),
+      orders: requiredEnv(ENV.ordersTable),
+      store: new EventStore(doc, requiredEnv(ENV.eventStoreTable)),
+    },
     accountId,
-    unlisted,
+    new Set(listed.map((v) => v.id)),
+    now,
   );
   return orders.flatMap((o) => {
     if (o.side !== 'sell') return [];
