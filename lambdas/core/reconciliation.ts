@@ -25,6 +25,14 @@
  * - `POSITION_MISMATCH`: the venue reports positions (a broker does; the simulated venues do not)
  *   that differ from the account's. An operator's.
  *
+ * A replacement (FIX cancel/replace) continues its order: the venue's CumQty of it carries the fills
+ * of the orders it replaces, and a venue may list their executions under the replacement's ClOrdID
+ * too (the simulated venues do; a FIX session's mirror does not). The OMS applied them on the order
+ * replaced and the replacement's filled qty carries them (`OrderSubmitted.carriedFilledQty`), with
+ * no execution of its own: the caller gives them (`carriedExecutions`, from the replacement's
+ * chain), and an execution the chain knows is compared as the order's own, never a `MISSED_FILL`
+ * nor counted twice against the venue's CumQty.
+ *
  * Not broken: an order in flight. One still `pending_new` (the workflow owns it), one with a cancel
  * or replace outstanding (the in-flight check, core in-flight.ts, owns it), and one the OMS
  * changed less than the threshold ago (a report may still be on its way). Orders that have no
@@ -34,7 +42,7 @@
 import type { BreakType } from './break-types.js';
 import { formatNanos, type Nanos, parseNanos, signedNanos } from './decimal.js';
 import { hasRequestInFlight, IN_FLIGHT_THRESHOLD_MS } from './in-flight.js';
-import { isSettled, type OrderState } from './order.js';
+import { type Execution, isSettled, type OrderState } from './order.js';
 
 export { BREAK_REPAIRS, BREAK_TYPES, type BreakRepairKind, type BreakType } from './break-types.js';
 
@@ -97,6 +105,27 @@ export interface OrderReconciliationInput {
   readonly executions: readonly VenueFill[];
   readonly now: number;
   readonly thresholdMs?: number;
+  /**
+   * A replacement's: the executions the OMS applied on the orders it replaces, back to the first
+   * (`carriedExecutionsOf`), by exec id. Its filled qty carries them; the venue may list them under
+   * it. Absent: none (not a replacement, or the venue listed no execution it does not know itself).
+   */
+  readonly carriedExecutions?: ReadonlyMap<string, Execution>;
+}
+
+/**
+ * Whether the caller must read the replacement's chain (`carriedExecutions`) before deciding: the
+ * order replaces another and the venue lists an execution of it the order does not know itself.
+ */
+export function carriedExecutionsNeeded(state: OrderState, executions: readonly VenueFill[]): boolean {
+  return state.replaces !== null && executions.some((f) => !state.executions.has(f.execId));
+}
+
+/** The executions of a replacement's chain (the orders it replaces, any order), by exec id. */
+export function carriedExecutionsOf(chain: readonly OrderState[]): ReadonlyMap<string, Execution> {
+  const out = new Map<string, Execution>();
+  for (const s of chain) for (const [execId, e] of s.executions) out.set(execId, e);
+  return out;
 }
 
 const dec = (text: string): Nanos | null => {
@@ -143,7 +172,8 @@ export function reconcileOrder(input: OrderReconciliationInput): ReconciliationB
   // Executions, one by one: the venue's exec id is the identity both sides share.
   let missed = 0n;
   for (const fill of executions) {
-    const seen = state.executions.get(fill.execId);
+    // Its own, or carried: applied on an order it replaces, counted in its filled qty already.
+    const seen = state.executions.get(fill.execId) ?? input.carriedExecutions?.get(fill.execId);
     const qty = dec(fill.lastQty);
     const px = dec(fill.lastPx);
     if (seen === undefined) {

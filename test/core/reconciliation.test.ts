@@ -9,6 +9,8 @@
 import fc from 'fast-check';
 import {
   type BreakRepair,
+  carriedExecutionsNeeded,
+  carriedExecutionsOf,
   type OrderCommand,
   type OrderState,
   RECONCILIATION_THRESHOLD_MS,
@@ -135,6 +137,95 @@ describe('reconcileOrder: every difference is a typed break, repaired only where
         },
       ),
     );
+  });
+});
+
+describe('reconcileOrder after a replace: the fills a replacement carries are its chain’s, not missed', () => {
+  // FIX CumQty spans a cancel/replace chain: the venue's replacement carries its order's fills, and a
+  // venue may list those executions under the replacement's ClOrdID too (the simulated venues do).
+  // The OMS applied them on the order replaced; the replacement's filled qty carries them
+  // (`OrderSubmitted.carriedFilledQty`). Rule (core reconciliation.ts, `carriedExecutions`): an
+  // execution the OMS applied on an order of the replacement's chain is known, compared by its
+  // attributes, not a MISSED_FILL, and the cum qty comparison counts it once.
+  type Chain = 'replaced_partly_filled' | 'replacement_filled_too' | 'replaced_twice';
+  /** o1: 10 @ limit, x1 4 filled, replaced by o2 (and o2, after x2 2 filled, by o3). */
+  function chain(kind: Chain): { book: OrderBook; replacement: string } {
+    const book = new OrderBook();
+    book.submit('o1', limitOrder({ qty: '10' }));
+    const run = (id: string, c: OrderCommand) => {
+      const d = book.run(id, c);
+      if (!d.ok) throw new Error(d.refusal.message);
+    };
+    const replace = (id: string, by: string, limitPrice: string) => {
+      run(id, {
+        type: 'requestReplace',
+        replacementOrderId: by,
+        changes: { limitPrice },
+        requestedBy: 'bot',
+      });
+      run(id, { type: 'confirmReplace' });
+    };
+    run('o1', { type: 'accept', venueOrderId: 'v1' });
+    run('o1', { type: 'fill', execId: 'x1', lastQty: '4', lastPx: '10' });
+    replace('o1', 'o2', '9.5');
+    if (kind === 'replaced_partly_filled') return { book, replacement: 'o2' };
+    run('o2', { type: 'fill', execId: 'x2', lastQty: '2', lastPx: '9.5' });
+    if (kind === 'replacement_filled_too') return { book, replacement: 'o2' };
+    replace('o2', 'o3', '9');
+    return { book, replacement: 'o3' };
+  }
+  /** What the reconciler reads of the replacement's chain: every order it replaces, back to the first. */
+  const carriedOf = (book: OrderBook, id: string) => {
+    const chainStates: OrderState[] = [];
+    for (let s = book.state(id); s.replaces !== null; ) {
+      s = book.state(s.replaces);
+      chainStates.push(s);
+    }
+    return carriedExecutionsOf(chainStates);
+  };
+
+  // biome-ignore format: a table
+  const cases: [string, Chain, VenueOrderFacts, VenueFill[], string[]][] = [
+    ['the carried fill listed under the replacement, cum qty carried: no break',       'replaced_partly_filled', at('open', '4'),  [fill('x1', '4')],                    []],
+    ['the carried fill and the replacement’s own, both known: no break',               'replacement_filled_too', at('open', '6'),  [fill('x1', '4'), fill('x2', '2', '9.5')], []],
+    ['a replacement of a replacement carries the whole chain: no break',               'replaced_twice',         at('open', '6'),  [fill('x1', '4'), fill('x2', '2', '9.5')], []],
+    ['MISSED_FILL: the replacement’s own fill lost, the venue filled it -> applied',  'replaced_partly_filled', at('filled', '10'), [fill('x3', '6', '9.5')],           ['MISSED_FILL:apply_fill:x3']],
+    ['MISSED_FILL after a replace: only the fill the OMS never applied -> applied',    'replaced_partly_filled', at('open', '7'),  [fill('x1', '4'), fill('x9', '3', '9.5')], ['MISSED_FILL:apply_fill:x9']],
+    ['FILLED_QTY_MISMATCH after a replace: the venue has less than the chain filled',  'replaced_partly_filled', at('open', '3'),  [fill('x1', '4')],                    ['FILLED_QTY_MISMATCH:none']],
+    ['FILL_ATTR_MISMATCH after a replace: a carried fill at another price -> operator', 'replaced_partly_filled', at('open', '4'), [fill('x1', '4', '10.5')],             ['FILL_ATTR_MISMATCH:none']],
+    ['MISSED_FILL in the cum qty only, after a replace -> operator',                   'replacement_filled_too', at('open', '8'),  [fill('x1', '4'), fill('x2', '2', '9.5')], ['MISSED_FILL:none']],
+  ];
+
+  it.each(cases)('%s', (_name, kind, venue, executions, expected) => {
+    const { book, replacement } = chain(kind);
+    const state = book.state(replacement);
+    const breaks = reconcileOrder({
+      orderId: replacement,
+      state,
+      venue,
+      executions,
+      now: later(state),
+      carriedExecutions: carriedOf(book, replacement),
+    });
+    expect(breaks.map(summary)).toEqual(expected);
+    expect(new Set(breaks.map((b) => b.key)).size).toBe(breaks.length);
+  });
+
+  it('the order replaced agrees with its venue record (replaced, its cum qty, its own fill)', () => {
+    const { book } = chain('replaced_partly_filled');
+    const state = book.state('o1');
+    const executions = [fill('x1', '4')];
+    expect(
+      reconcileOrder({ orderId: 'o1', state, venue: at('replaced', '4'), executions, now: later(state) }),
+    ).toEqual([]);
+  });
+
+  it('the reconciler reads the chain only for a replacement with an execution it does not know itself', () => {
+    const { book } = chain('replacement_filled_too');
+    const [original, replacement] = [book.state('o1'), book.state('o2')];
+    expect(carriedExecutionsNeeded(replacement, [fill('x2', '2', '9.5')])).toBe(false);
+    expect(carriedExecutionsNeeded(replacement, [fill('x1', '4'), fill('x2', '2', '9.5')])).toBe(true);
+    expect(carriedExecutionsNeeded(original, [fill('x9', '1')])).toBe(false);
   });
 });
 
