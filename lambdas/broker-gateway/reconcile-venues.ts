@@ -20,7 +20,9 @@
  * OMS works that its venue does not list, the venue is asked about that one order before anything
  * is decided. The pass's cursor (`reconciliation#cursor` in the orders table) is where the next
  * pass's executions start, with an overlap: an execution seen twice is recognised by its exec id.
- * Per order: nothing on any order's path; a pass reads each compared order's events once.
+ * Per order: nothing on any order's path; a pass reads each compared order's events once, and a
+ * replacement's chain (the orders it replaces) when the venue lists under it executions it does not
+ * know itself: the fills it carries, applied on the order replaced (core `carriedExecutions`).
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
@@ -33,6 +35,9 @@ import {
 import type { Context } from 'aws-lambda';
 import {
   type BreakType,
+  carriedExecutionsNeeded,
+  carriedExecutionsOf,
+  type Execution,
   formatNanos,
   isSettled,
   type OrderState,
@@ -314,6 +319,27 @@ async function reconcileVenuePositions(
   return open;
 }
 
+/**
+ * What a replacement carries: the executions the OMS applied on the orders it replaces, back to the
+ * first (one read of each; a replace chain is short, and read only when the venue lists an
+ * execution the replacement does not know itself: core `carriedExecutionsNeeded`).
+ */
+async function carriedExecutionsFor(
+  store: EventStore,
+  state: OrderState,
+): Promise<ReadonlyMap<string, Execution>> {
+  const chain: OrderState[] = [];
+  const seen = new Set([state.orderId]);
+  for (let id = state.replaces; id !== null && !seen.has(id); ) {
+    seen.add(id);
+    const { state: replaced } = await store.loadState(id);
+    if (replaced === undefined) break;
+    chain.push(replaced);
+    id = replaced.replaces;
+  }
+  return carriedExecutionsOf(chain);
+}
+
 /** Reconciles one order; the breaks found, and how many were repaired. Throws on a failure. */
 async function reconcileOne(
   deps: ReconcileDeps,
@@ -331,6 +357,11 @@ async function reconcileOne(
   if (state !== undefined && !reconcilable(state, now, deps.thresholdMs))
     return { breaks: [], repaired: 0, skipped: true, ...(pair === undefined ? {} : { pair }) };
   const venue = deps.venueFor(venueName);
+  // A replacement's executions the venue lists that are its chain's (FIX CumQty spans the chain).
+  const carried =
+    state !== undefined && carriedExecutionsNeeded(state, c.fills)
+      ? { carriedExecutions: await carriedExecutionsFor(deps.store, state) }
+      : {};
   let facts = c.facts;
   // An order the venue did not list as open: ask the venue about it, unless both agree it is closed.
   if (facts === undefined && state !== undefined && (!isSettled(state) || c.fills.length > 0)) {
@@ -344,6 +375,7 @@ async function reconcileOne(
         executions: c.fills,
         now,
         thresholdMs: deps.thresholdMs,
+        ...carried,
       });
       return { ...(await act(deps, state, venue, breaks, state.venueOrderId, null, at)), pair };
     }
@@ -355,6 +387,7 @@ async function reconcileOne(
     executions: c.fills,
     now,
     thresholdMs: deps.thresholdMs,
+    ...carried,
   });
   if (state === undefined) {
     for (const b of breaks) await recordUnknown(deps, venueName, b, at);
