@@ -52,11 +52,11 @@ beforeAll(async () => {
 const RECONCILED_WITHIN_MS = 75_000;
 
 /** A buy limit resting well below the market of its own symbol; its venue. */
-async function restingOrder(symbol: string): Promise<{ order: Order; venue: string }> {
+async function restingOrder(symbol: string, qty = '10'): Promise<{ order: Order; venue: string }> {
   await http.pinQuote(symbol, { bid: '50.00', ask: '50.10', last: '50.05' });
   const order = await http.submit({
     symbol,
-    qty: '10',
+    qty,
     side: 'buy',
     type: 'limit',
     limit_price: '45.00',
@@ -144,6 +144,55 @@ const SCENARIOS: Readonly<Record<string, () => Promise<void>>> = {
     await http.cancel(order.id);
     await http.untilStatus(order.id, 'canceled', 30_000);
   },
+
+  'after a PATCH of a partly filled order: the fills its replacement carries are no break; a fill the venue then executes unreported is the one MISSED_FILL':
+    async () => {
+      const symbol = 'E2ERCRP';
+      // A 100-share buy resting at one venue; the ask then crosses its limit showing 4 shares a step:
+      // it fills partly, and rests again once the ask is back above its limit.
+      const { order, venue } = await restingOrder(symbol, '100');
+      await http.pinQuote(symbol, { bid: '44.80', ask: '44.90', last: '44.85', ask_size: '4' });
+      try {
+        await http.until(order.id, (o) => expect(o.status).toBe('partially_filled'), 30_000);
+      } finally {
+        await http.pinQuote(symbol, { bid: '50.00', ask: '50.10', last: '50.05' });
+      }
+      // The PATCH: the venue's replacement carries the order's fills (FIX CumQty) and lists their
+      // executions under the replacement; the OMS applied them on the order it replaced.
+      const replacement = await http.replace(order.id, { limit_price: '44.00' });
+      const carried = await http.until(
+        replacement.id,
+        (o) => expect(o.status).toBe('partially_filled'),
+        30_000,
+      );
+      expect((await http.order(order.id)).status).toBe('replaced');
+      expect(Number(carried.filled_qty)).toBeGreaterThan(0);
+      // A real break after the replace: the venue executes 2 more and sends no report.
+      await diverge(venue, { action: 'invent_fill', order_id: replacement.id, qty: '2', price: '44.00' });
+      const total = String(Number(carried.filled_qty) + 2);
+      await untilBreak(replacement.id, 'MISSED_FILL');
+      await http.until(replacement.id, (o) => expect(o.filled_qty).toBe(total), RECONCILED_WITHIN_MS);
+      // That fill alone was a break, repaired once; the carried fills were none, on either order.
+      const breaks = (await http.auditTrail(replacement.id)).filter((e) => e.type === 'OrderBreakFound');
+      expect(breaks.map((b) => [b.data.breakType, b.data.repair, b.data.key])).toEqual([
+        [
+          'MISSED_FILL',
+          'apply_fill',
+          expect.stringMatching(new RegExp(`^MISSED_FILL\\|${replacement.id}:invented:\\d+$`)),
+        ],
+      ]);
+      expect((await http.auditTrail(order.id)).filter((e) => e.type === 'OrderBreakFound')).toEqual([]);
+      // Each execution counted once: the position is what the chain filled.
+      await eventually(async () => {
+        const position = await http.expect<{ qty: string }>(200, 'GET', `/v2/positions/${symbol}`);
+        expect(position.qty).toBe(total);
+      }, 30_000);
+      await http.cancel(replacement.id);
+      await http.untilStatus(replacement.id, 'canceled', 30_000);
+      // The account flat again (files share the local mode).
+      await http.pinQuote(symbol, { bid: '50.00', ask: '50.10', last: '50.05', bid_size: '1000' });
+      await http.submit({ symbol, qty: total, side: 'sell', type: 'market', time_in_force: 'day' });
+    },
 
   'MISSING_AT_VENUE: an order the venue forgot is canceled (missing_at_venue) once its single-order query confirms it':
     async () => {
