@@ -19,7 +19,10 @@
  *   links and their STS/SSO clients, about 135 KB per bundle, could never run there), and
  *   `@smithy/core/event-streams` by lambdas/platform/no-event-streams.ts (about 19 KB per bundle:
  *   the SDK loads it only for event-stream operations, which the OMS never calls; the stand-in
- *   fails with a clear error if one ever is).
+ *   fails with a clear error if one ever is), and `@aws-sdk/signature-v4-multi-region` (the
+ *   EventBridge and S3 clients' signer) by lambdas/platform/sigv4-one-region.ts (about 2.6 KB per
+ *   such bundle: the same SigV4 signing; SigV4a, for the signing region `*` only, which the OMS
+ *   never uses nor installs, fails with the SDK's own message).
  *   Budget (issue 12): each bundle <= 400 KB and its import <= 150 ms on Node 24;
  *   `npm run bundle:report` prints both.
  * - Tracing: X-Ray active tracing on every function (the invocation's segment; the SDK passes its

@@ -34,62 +34,67 @@ export type ExecType = (typeof EXEC_TYPES)[number];
 export const UNKNOWN_ORDER = 'unknown_order';
 export const TOO_LATE_TO_CANCEL = 'too_late_to_cancel';
 
-const decimal = z.string().check(z.regex(/^\d{1,20}(\.\d{1,9})?$/, 'must be a plain decimal (<= 9 dp)'));
+// The schemas below are built once when the module loads, as any constant; the pure IIFE
+// around each only lets a bundle that never reads one leave it (and the zod it needs) out:
+// esbuild keeps a top-level call otherwise, for side effects it cannot rule out (issue 12).
+const decimal = /* @__PURE__ */ (() =>
+  z.string().check(z.regex(/^\d{1,20}(\.\d{1,9})?$/, 'must be a plain decimal (<= 9 dp)')))();
 
-export const executionReportSchema = z
-  .object({
-    venue: z.string().check(z.minLength(1)),
-    /** The OMS order id (FIX ClOrdID); for a replace, the order being replaced (OrigClOrdID). */
-    orderId: z.string().check(z.minLength(1)),
-    /**
-     * The venue's own id for the order (FIX OrderID); stable across a replace at a FIX venue. A
-     * venue that books the replacement as an order of its own (an Alpaca PATCH) names its id with
-     * `replaced` (`replacementVenueOrderId`), and the replacement's reports carry that one.
-     */
-    venueOrderId: z.string().check(z.minLength(1)),
-    /** With `replaced`: the replacement's own venue id, when the venue gave it one (Alpaca). */
-    replacementVenueOrderId: z.optional(z.string().check(z.minLength(1))),
-    /** `<orderId>:<n>`: unique per report, the same on redelivery. */
-    execId: z.string().check(z.minLength(1)),
-    execType: z.enum(EXEC_TYPES),
-    lastQty: z.optional(decimal),
-    lastPx: z.optional(decimal),
-    /** With `fill`: the venue's fee for it (FIX Commission 12; negative: a rebate). */
-    fee: z.optional(
-      z
-        .string()
-        .check(z.regex(/^-?(0|[1-9]\d{0,19})(\.\d{0,8}[1-9])?$/, 'must be a canonical decimal (<= 9 dp)')),
-    ),
-    /** With `fill`: FIX LastLiquidityInd (851): the order added liquidity (rested) or removed it. */
-    liquidity: z.optional(z.enum(['added', 'removed'])),
-    triggerPrice: z.optional(decimal),
-    /** With `trail_moved`: the new high-water mark. */
-    hwm: z.optional(decimal),
-    /** The quote when a stop triggered. */
-    bid: z.optional(decimal),
-    ask: z.optional(decimal),
-    /**
-     * FIX CumQty after this report (the replace chain's, like the core's `filledQty`). Lets the
-     * applier hold a closing report until the fills before it have been applied.
-     */
-    cumQty: z.optional(decimal),
-    reason: z.optional(z.string().check(z.minLength(1))),
-    transactTime: z.iso.datetime({ offset: true }),
-  })
-  .check(
-    z.superRefine((r, ctx) => {
-      const need = (field: 'lastQty' | 'lastPx' | 'triggerPrice' | 'hwm') => {
-        if (r[field] === undefined)
-          ctx.addIssue({ code: 'custom', path: [field], message: `required for execType ${r.execType}` });
-      };
-      if (r.execType === 'fill') {
-        need('lastQty');
-        need('lastPx');
-      }
-      if (r.execType === 'triggered') need('triggerPrice');
-      if (r.execType === 'trail_moved') need('hwm');
-    }),
-  );
+export const executionReportSchema = /* @__PURE__ */ (() =>
+  z
+    .object({
+      venue: z.string().check(z.minLength(1)),
+      /** The OMS order id (FIX ClOrdID); for a replace, the order being replaced (OrigClOrdID). */
+      orderId: z.string().check(z.minLength(1)),
+      /**
+       * The venue's own id for the order (FIX OrderID); stable across a replace at a FIX venue. A
+       * venue that books the replacement as an order of its own (an Alpaca PATCH) names its id with
+       * `replaced` (`replacementVenueOrderId`), and the replacement's reports carry that one.
+       */
+      venueOrderId: z.string().check(z.minLength(1)),
+      /** With `replaced`: the replacement's own venue id, when the venue gave it one (Alpaca). */
+      replacementVenueOrderId: z.optional(z.string().check(z.minLength(1))),
+      /** `<orderId>:<n>`: unique per report, the same on redelivery. */
+      execId: z.string().check(z.minLength(1)),
+      execType: z.enum(EXEC_TYPES),
+      lastQty: z.optional(decimal),
+      lastPx: z.optional(decimal),
+      /** With `fill`: the venue's fee for it (FIX Commission 12; negative: a rebate). */
+      fee: z.optional(
+        z
+          .string()
+          .check(z.regex(/^-?(0|[1-9]\d{0,19})(\.\d{0,8}[1-9])?$/, 'must be a canonical decimal (<= 9 dp)')),
+      ),
+      /** With `fill`: FIX LastLiquidityInd (851): the order added liquidity (rested) or removed it. */
+      liquidity: z.optional(z.enum(['added', 'removed'])),
+      triggerPrice: z.optional(decimal),
+      /** With `trail_moved`: the new high-water mark. */
+      hwm: z.optional(decimal),
+      /** The quote when a stop triggered. */
+      bid: z.optional(decimal),
+      ask: z.optional(decimal),
+      /**
+       * FIX CumQty after this report (the replace chain's, like the core's `filledQty`). Lets the
+       * applier hold a closing report until the fills before it have been applied.
+       */
+      cumQty: z.optional(decimal),
+      reason: z.optional(z.string().check(z.minLength(1))),
+      transactTime: z.iso.datetime({ offset: true }),
+    })
+    .check(
+      z.superRefine((r, ctx) => {
+        const need = (field: 'lastQty' | 'lastPx' | 'triggerPrice' | 'hwm') => {
+          if (r[field] === undefined)
+            ctx.addIssue({ code: 'custom', path: [field], message: `required for execType ${r.execType}` });
+        };
+        if (r.execType === 'fill') {
+          need('lastQty');
+          need('lastPx');
+        }
+        if (r.execType === 'triggered') need('triggerPrice');
+        if (r.execType === 'trail_moved') need('hwm');
+      }),
+    ))();
 
 export type ExecutionReport = z.infer<typeof executionReportSchema>;
 

@@ -245,33 +245,35 @@ export function assetsMatching(assets: readonly Asset[], filter: AssetFilter): A
  * An asset as an operator describes it: Alpaca's field names (a `PUT /local/assets/{symbol}` body,
  * or an object of Alpaca's own `GET /v2/assets` answer). Every field is optional; the derived ones
  * Alpaca sends (`id`, `min_order_size`, `min_trade_increment`, `price_increment`, `cusip`,
- * `margin_requirement_short`) are accepted and not kept.
+ * `margin_requirement_short`) are accepted and not kept. Built when the module loads; the pure IIFE
+ * only lets a bundle that never reads it leave it out (esbuild keeps a top-level call otherwise).
  */
-const assetInputSchema = z.strictObject({
-  // Alpaca's id (an import of Alpaca's list): accepted, not kept (the OMS's id is assetIdOf).
-  id: z.optional(z.string()),
-  class: z.optional(z.literal(ASSET_CLASS)),
-  symbol: z.optional(z.string()),
-  name: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
-  exchange: z.optional(z.enum(ASSET_EXCHANGES)),
-  status: z.optional(z.enum(ASSET_STATUSES)),
-  tradable: z.optional(z.boolean()),
-  marginable: z.optional(z.boolean()),
-  shortable: z.optional(z.boolean()),
-  easy_to_borrow: z.optional(z.boolean()),
-  borrow_status: z.optional(z.enum(['easy_to_borrow', 'hard_to_borrow'])),
-  fractionable: z.optional(z.boolean()),
-  maintenance_margin_requirement: z.optional(z.number().check(z.minimum(0), z.maximum(100))),
-  margin_requirement_long: z.optional(
-    z.string().check(z.regex(/^\d{1,3}(\.\d+)?$/, 'must be a percentage (e.g. "30")')),
-  ),
-  margin_requirement_short: z.optional(z.string()),
-  attributes: z.optional(z.array(z.enum(ASSET_ATTRIBUTES))),
-  min_order_size: z.optional(z.string()),
-  min_trade_increment: z.optional(z.string()),
-  price_increment: z.optional(z.string()),
-  cusip: z.optional(z.nullable(z.string())),
-});
+const assetInputSchema = /* @__PURE__ */ (() =>
+  z.strictObject({
+    // Alpaca's id (an import of Alpaca's list): accepted, not kept (the OMS's id is assetIdOf).
+    id: z.optional(z.string()),
+    class: z.optional(z.literal(ASSET_CLASS)),
+    symbol: z.optional(z.string()),
+    name: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+    exchange: z.optional(z.enum(ASSET_EXCHANGES)),
+    status: z.optional(z.enum(ASSET_STATUSES)),
+    tradable: z.optional(z.boolean()),
+    marginable: z.optional(z.boolean()),
+    shortable: z.optional(z.boolean()),
+    easy_to_borrow: z.optional(z.boolean()),
+    borrow_status: z.optional(z.enum(['easy_to_borrow', 'hard_to_borrow'])),
+    fractionable: z.optional(z.boolean()),
+    maintenance_margin_requirement: z.optional(z.number().check(z.minimum(0), z.maximum(100))),
+    margin_requirement_long: z.optional(
+      z.string().check(z.regex(/^\d{1,3}(\.\d+)?$/, 'must be a percentage (e.g. "30")')),
+    ),
+    margin_requirement_short: z.optional(z.string()),
+    attributes: z.optional(z.array(z.enum(ASSET_ATTRIBUTES))),
+    min_order_size: z.optional(z.string()),
+    min_trade_increment: z.optional(z.string()),
+    price_increment: z.optional(z.string()),
+    cusip: z.optional(z.nullable(z.string())),
+  }))();
 
 export type AssetInput = z.input<typeof assetInputSchema>;
 

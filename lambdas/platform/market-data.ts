@@ -73,44 +73,51 @@ export interface QuoteItem {
   readonly ssrUntil?: string;
 }
 
-const decimal = z.pipe(
-  z.union([z.string(), z.number()]),
-  z.transform((v: string | number, ctx): Nanos | null => {
-    const n = parseNanos(String(v));
-    if (typeof n !== 'bigint') {
-      ctx.issues.push({ code: 'custom', message: 'not a decimal', input: v });
-      return z.NEVER;
-    }
-    return n;
-  }),
-);
+// The schemas below are built once when the module loads, as any constant; the pure IIFE
+// around each only lets a bundle that never reads one leave it (and the zod it needs) out:
+// esbuild keeps a top-level call otherwise, for side effects it cannot rule out (issue 12).
+const decimal = /* @__PURE__ */ (() =>
+  z.pipe(
+    z.union([z.string(), z.number()]),
+    z.transform((v: string | number, ctx): Nanos | null => {
+      const n = parseNanos(String(v));
+      if (typeof n !== 'bigint') {
+        ctx.issues.push({ code: 'custom', message: 'not a decimal', input: v });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  ))();
 /** A price or size that is absent or unreadable reads as null; a non-positive one too. */
-const positiveOrNull = z.pipe(
-  catchAs(z.optional(decimal), undefined),
-  z.transform((n: Nanos | null | undefined) => (n === undefined || n === null || n <= 0n ? null : n)),
-);
+const positiveOrNull = /* @__PURE__ */ (() =>
+  z.pipe(
+    catchAs(z.optional(decimal), undefined),
+    z.transform((n: Nanos | null | undefined) => (n === undefined || n === null || n <= 0n ? null : n)),
+  ))();
 
 /** A size or volume: zero is a reading (nothing displayed, nothing traded yet). */
-const nonNegativeOrNull = z.pipe(
-  catchAs(z.optional(decimal), undefined),
-  z.transform((n: Nanos | null | undefined) => (n === undefined || n === null || n < 0n ? null : n)),
-);
+const nonNegativeOrNull = /* @__PURE__ */ (() =>
+  z.pipe(
+    catchAs(z.optional(decimal), undefined),
+    z.transform((n: Nanos | null | undefined) => (n === undefined || n === null || n < 0n ? null : n)),
+  ))();
 
-export const quoteItemSchema = z.object({
-  symbol: catchAs(z.optional(z.string().check(z.minLength(1))), undefined),
-  bid: positiveOrNull,
-  ask: positiveOrNull,
-  last: positiveOrNull,
-  bidSize: nonNegativeOrNull,
-  askSize: nonNegativeOrNull,
-  volume: nonNegativeOrNull,
-  notional: nonNegativeOrNull,
-  midMs: nonNegativeOrNull,
-  prevClose: positiveOrNull,
-  updatedAt: catchAs(z.optional(z.string()), undefined),
-  ssrTriggeredOn: catchAs(z.optional(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/))), undefined),
-  ssrUntil: catchAs(z.optional(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/))), undefined),
-});
+export const quoteItemSchema = /* @__PURE__ */ (() =>
+  z.object({
+    symbol: catchAs(z.optional(z.string().check(z.minLength(1))), undefined),
+    bid: positiveOrNull,
+    ask: positiveOrNull,
+    last: positiveOrNull,
+    bidSize: nonNegativeOrNull,
+    askSize: nonNegativeOrNull,
+    volume: nonNegativeOrNull,
+    notional: nonNegativeOrNull,
+    midMs: nonNegativeOrNull,
+    prevClose: positiveOrNull,
+    updatedAt: catchAs(z.optional(z.string()), undefined),
+    ssrTriggeredOn: catchAs(z.optional(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/))), undefined),
+    ssrUntil: catchAs(z.optional(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/))), undefined),
+  }))();
 
 /** The Rule 201 attributes of a quote item (both dates, or none). */
 export function restrictionOfItem(item: {
@@ -352,25 +359,26 @@ export function assetToItem(asset: Asset): AssetItem {
  * `{symbol}` item lists the symbol as a default equity); a field that is there but unreadable
  * makes the whole item unreadable, read as not listed (fail closed: risk refuses `unknown_asset`).
  */
-const assetItemSchema = z.object({
-  symbol: z.string().check(z.regex(ASSET_SYMBOL)),
-  name: z.optional(z.string().check(z.minLength(1))),
-  exchange: z.optional(z.enum(ASSET_EXCHANGES)),
-  status: z.optional(z.enum(ASSET_STATUSES)),
-  tradable: z.optional(z.boolean()),
-  marginable: z.optional(z.boolean()),
-  shortable: z.optional(z.boolean()),
-  easyToBorrow: z.optional(z.boolean()),
-  fractionable: z.optional(z.boolean()),
-  maintenanceMarginRequirement: z.optional(z.number().check(z.minimum(0), z.maximum(100))),
-  // A list, or a DynamoDB string set (the document client reads it as a Set).
-  attributes: z.optional(
-    z.pipe(
-      z.union([z.array(z.enum(ASSET_ATTRIBUTES)), z.set(z.enum(ASSET_ATTRIBUTES))]),
-      z.transform((a) => [...a]),
+const assetItemSchema = /* @__PURE__ */ (() =>
+  z.object({
+    symbol: z.string().check(z.regex(ASSET_SYMBOL)),
+    name: z.optional(z.string().check(z.minLength(1))),
+    exchange: z.optional(z.enum(ASSET_EXCHANGES)),
+    status: z.optional(z.enum(ASSET_STATUSES)),
+    tradable: z.optional(z.boolean()),
+    marginable: z.optional(z.boolean()),
+    shortable: z.optional(z.boolean()),
+    easyToBorrow: z.optional(z.boolean()),
+    fractionable: z.optional(z.boolean()),
+    maintenanceMarginRequirement: z.optional(z.number().check(z.minimum(0), z.maximum(100))),
+    // A list, or a DynamoDB string set (the document client reads it as a Set).
+    attributes: z.optional(
+      z.pipe(
+        z.union([z.array(z.enum(ASSET_ATTRIBUTES)), z.set(z.enum(ASSET_ATTRIBUTES))]),
+        z.transform((a) => [...a]),
+      ),
     ),
-  ),
-});
+  }))();
 
 /** A stored item as an asset; null when there is none or it is unreadable. */
 export function assetFromItem(item: unknown): Asset | null {

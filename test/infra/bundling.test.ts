@@ -78,6 +78,14 @@ describe('Lambda bundling options', () => {
     expect(inputs).toContain('lambdas/platform/endpoint-lru-cache.ts');
   });
 
+  it("signs EventBridge requests with the one-region stand-in, not the SDK's multi-region signer", async () => {
+    // orderRequested answers on the bus (checked against the published signer in test/platform).
+    const carried = await bundledInputs('orderRequested');
+    expect(carried.some((p) => p.includes('node_modules/@aws-sdk/client-eventbridge/'))).toBe(true);
+    expect(carried.filter((p) => p.includes('node_modules/@aws-sdk/signature-v4-multi-region/'))).toEqual([]);
+    expect(carried).toContain('lambdas/platform/sigv4-one-region.ts');
+  });
+
   it('carries the Metrics class only where a metric is recorded', () => {
     // expire-order records none: no Powertools Metrics in its bundle.
     expect(inputs.filter((p) => p.includes('node_modules/@aws-lambda-powertools/metrics/'))).toEqual([]);
