@@ -14,6 +14,7 @@ export * from './event-schemas.js';
 export * from './events.js';
 export * from './execution-quality.js';
 export * from './field-error.js';
+export * from './held-shares.js';
 export * from './in-flight.js';
 export * from './json-keys.js';
 export * from './locates.js';

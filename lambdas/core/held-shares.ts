@@ -1,0 +1,62 @@
+/**
+ * The shares an open order holds of a position (what a sell may still take of it, Alpaca's
+ * `qty_available`), including an order sized in dollars (Alpaca's `notional`): it trades
+ * notional / fill price shares, and a notional sell fills at the bid, not at the last trade. A probe
+ * on an account that may not sell short: two notional market sells, placed at once, each valued at
+ * the last trade, and counted as holding nothing while open (their qty is null), ended the account
+ * short (4 of 4); a notional sell of the whole position at the last trade filled at the bid and sold
+ * more shares than it held. So a notional sell is counted at the lower of the reference price and
+ * the bid (a notional buy at the higher of the reference and the ask), rounded up to the nano.
+ * A price that moves between the check and the fill still moves the shares it trades: no check
+ * made before the fill can bound that.
+ */
+import { multiply, type Nanos, toValue18 } from './decimal.js';
+
+/**
+ * The price a notional order's shares are counted at: a sell at the lower of the reference price
+ * and the bid, a buy at the higher of the reference and the ask; null when neither is known (or
+ * not positive).
+ */
+export function notionalSharePrice(
+  side: string,
+  reference: Nanos | null,
+  bid: Nanos | null,
+  ask: Nanos | null,
+) {
+  const quoted = side === 'buy' ? ask : bid;
+  const known = [reference, quoted].filter((p): p is Nanos => p !== null && p > 0n);
+  if (known.length === 0) return null;
+  return known.reduce((a, b) => (side === 'buy' ? (b > a ? b : a) : b < a ? b : a));
+}
+
+/** `notional` dollars in shares at `price` (positive), rounded up to the nano. */
+export function notionalShares(notional: Nanos, price: Nanos): Nanos {
+  return (toValue18(notional) + price - 1n) / price;
+}
+
+/** What the order is, as far as the shares it holds go (decimals as nanos). */
+export interface HeldSharesInput {
+  readonly qty: Nanos | null;
+  readonly notional: Nanos | null;
+  readonly filledQty: Nanos;
+  /** The average price of its fills; null before any. */
+  readonly filledAvgPrice: Nanos | null;
+}
+
+/**
+ * Shares the open order still holds: a qty order its leaves; a notional order what is left of its
+ * notional (less its fills' cost) at `price` (`notionalSharePrice`), rounded up. Null for a notional
+ * order without a price: the caller cannot size it and must count it as holding everything.
+ */
+export function sharesStillHeld(order: HeldSharesInput, price: Nanos | null): Nanos | null {
+  if (order.qty !== null) {
+    const leaves = order.qty - order.filledQty;
+    return leaves > 0n ? leaves : 0n;
+  }
+  if (order.notional === null) return 0n;
+  const spent = order.filledAvgPrice === null ? 0n : multiply(order.filledQty, order.filledAvgPrice);
+  const left = toValue18(order.notional) - spent;
+  if (left <= 0n) return 0n;
+  if (price === null) return null;
+  return (left + price - 1n) / price;
+}
