@@ -24,9 +24,12 @@ export function notionalSharePrice(
   ask: Nanos | null,
 ) {
   const quoted = side === 'buy' ? ask : bid;
-  const known = [reference, quoted].filter((p): p is Nanos => p !== null && p > 0n);
-  if (known.length === 0) return null;
-  return known.reduce((a, b) => (side === 'buy' ? (b > a ? b : a) : b < a ? b : a));
+  const r = reference !== null && reference > 0n ? reference : null;
+  const q = quoted !== null && quoted > 0n ? quoted : null;
+  if (r === null || q === null) return r ?? q;
+  // bigints: Math.min/max do not take them.
+  const quoteIsFurther = side === 'buy' ? q > r : q < r;
+  return quoteIsFurther ? q : r;
 }
 
 /** `notional` dollars in shares at `price` (positive), rounded up to the nano. */
