@@ -10,7 +10,7 @@
  * A price that moves between the check and the fill still moves the shares it trades: no check
  * made before the fill can bound that.
  */
-import { multiply, type Nanos, toValue18 } from './decimal.js';
+import { formatNanos, multiply, type Nanos, parseNanos, toValue18 } from './decimal.js';
 
 /**
  * The price a notional order's shares are counted at: a sell at the lower of the reference price
@@ -62,4 +62,24 @@ export function sharesStillHeld(order: HeldSharesInput, price: Nanos | null): Na
   if (left <= 0n) return 0n;
   if (price === null) return null;
   return (left + price - 1n) / price;
+}
+
+/**
+ * The reference an order of `side` is valued at when it trades at the market (core risk's buying
+ * power and notional limits, a buy's claim, a notional sell's size): `notionalSharePrice` over the
+ * reference price and the quote read with it (decimal text). A probe's market buy of 99 shares on
+ * $10,000 of cash, checked at the last trade (100), filled at the ask (105): cash -395.
+ */
+export function tradingReferenceOf(
+  side: string,
+  referencePrice: string | null,
+  quote: { readonly bid: string | null; readonly ask: string | null } | undefined,
+): string | null {
+  const d = (t: string | null | undefined) => {
+    if (t === null || t === undefined) return null;
+    const v = parseNanos(t);
+    return typeof v === 'bigint' ? v : null;
+  };
+  const price = notionalSharePrice(side, d(referencePrice), d(quote?.bid), d(quote?.ask));
+  return price === null ? null : formatNanos(price);
 }

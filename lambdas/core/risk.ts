@@ -29,8 +29,8 @@
  * - `short_sale`: a sell larger than what the account can sell long (its position less what open
  *   sell orders already hold, Alpaca's `qty_available`) is a short sale; refused when the account
  *   may not sell short. Where it may, the order is accepted marked short (`shortSaleOf`, recorded on
- *   its OrderSubmitted as `acceptedAgainst.shortSale`). A notional sell is sized at the reference
- *   price.
+ *   its OrderSubmitted as `acceptedAgainst.shortSale`). A notional sell is sized at the lower of the
+ *   reference price and the bid (it fills at the bid; core held-shares.ts).
  * - `asset_not_shortable`: a short sale (as above, on an account that may sell short) of an asset
  *   the asset master lists as not shortable (or hard to borrow when the account's locates were not
  *   read).
@@ -75,6 +75,7 @@ import {
   toValue18,
   type Value18,
 } from './decimal.js';
+import { notionalShares, tradingReferenceOf } from './held-shares.js';
 import type { OrderSpec } from './order-request.js';
 import { newYorkDate } from './session.js';
 import {
@@ -342,7 +343,12 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
       ctx.tradingStates,
       ctx.positionQty === undefined
         ? null
-        : { positionQty: ctx.positionQty, heldSameSide: held ?? '0', referencePrice: ctx.referencePrice },
+        : {
+            positionQty: ctx.positionQty,
+            heldSameSide: held ?? '0',
+            // A notional order in shares at the price it trades at (held-shares.ts).
+            referencePrice: tradingReferenceOf(order.side, ctx.referencePrice, ctx.quote),
+          },
     );
     if (state !== null) refusals.push(state);
   }
@@ -389,7 +395,12 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
 
   const reference = dec(ctx.referencePrice);
   const limitPrice = dec(order.limitPrice);
-  const notional = orderNotional(order, limitPrice, reference);
+  // Valued at the price it trades at the market: a buy at the ask, a sell at the bid (held-shares.ts).
+  const notional = orderNotional(
+    order,
+    limitPrice,
+    dec(tradingReferenceOf(order.side, ctx.referencePrice, ctx.quote)),
+  );
 
   const maxNotional = dec(limits.maxOrderNotional);
   if (maxNotional !== null) {
@@ -598,10 +609,11 @@ function shortSaleQty(
   let qty = dec(order.qty);
   if (qty === null) {
     const notional = dec(order.notional);
-    const reference = dec(ctx.referencePrice);
+    // At the lower of the reference and the bid: a notional sell fills at the bid (held-shares.ts).
+    const price = dec(tradingReferenceOf('sell', ctx.referencePrice, ctx.quote));
     if (notional === null) return null;
-    if (reference === null || reference === 0n) return 'no_price';
-    qty = (toValue18(notional) + reference - 1n) / reference;
+    if (price === null || price === 0n) return 'no_price';
+    qty = notionalShares(notional, price);
   }
   const held = dec(ctx.heldForSale) ?? 0n;
   const long = position > 0n ? position : 0n;

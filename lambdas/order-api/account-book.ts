@@ -13,7 +13,9 @@ import {
   formatNanos,
   isAssetId,
   type LedgerState,
+  type Nanos,
   newYorkDate,
+  notionalSharePrice,
   type PositionPrices,
   parseNanos,
   referencePriceOf,
@@ -30,6 +32,8 @@ export interface AccountBook {
   readonly ledger: LedgerState;
   readonly open: readonly View[];
   readonly prices: ReadonlyMap<string, PositionPrices>;
+  /** Per symbol, the price its open notional orders are sized at, by side (core `notionalSharePrice`). */
+  readonly sharePrices: ReadonlyMap<string, { readonly buy: Nanos | null; readonly sell: Nanos | null }>;
   /** The asset master's listing of each held symbol (null: not listed). */
   readonly assets: ReadonlyMap<string, Asset | null>;
   /** Notional the open buy orders reserve, rounded up to the nano (text). */
@@ -79,11 +83,18 @@ export async function loadAccountBook(
   const symbols = [...new Set([...Object.keys(ledger.positions), ...open.map((v) => v.symbol)])];
   const quotes = symbols.length === 0 ? new Map() : await market.quotes(symbols);
   const prices = new Map<string, PositionPrices>();
+  const sharePrices = new Map<string, { buy: Nanos | null; sell: Nanos | null }>();
   for (const symbol of symbols) {
     const q = quotes.get(symbol) ?? null;
+    const current = referencePriceOf(q);
     prices.set(symbol, {
-      current: referencePriceOf(q),
+      current,
       previousClose: q?.previousClose === undefined ? null : formatNanos(q.previousClose),
+    });
+    const reference = current === null ? null : (parseNanos(current) as Nanos);
+    sharePrices.set(symbol, {
+      buy: notionalSharePrice('buy', reference, q?.bid ?? null, q?.ask ?? null),
+      sell: notionalSharePrice('sell', reference, q?.bid ?? null, q?.ask ?? null),
     });
   }
   const held = Object.keys(ledger.positions);
@@ -111,6 +122,7 @@ export async function loadAccountBook(
       ledger,
       open,
       prices,
+      sharePrices,
       assets: new Map(listed),
       reserved,
       sessionDate,

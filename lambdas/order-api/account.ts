@@ -25,6 +25,7 @@ import {
   newYorkDate,
   type PositionAsset,
   parseConfigurationsPatch,
+  parseNanos,
   positionJson,
   seqOfActivityId,
   valueAccount,
@@ -59,7 +60,16 @@ function positionsOf(book: AccountBook, only?: string): Record<string, unknown>[
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([symbol, p]) => {
       // A long is held by open sells, a short by open buys.
-      const held = heldBy(book.open, symbol, p.qty.startsWith('-') ? 'buy' : 'sell');
+      const side = p.qty.startsWith('-') ? 'buy' : 'sell';
+      // A notional order that cannot be sized (no quote) holds the whole position.
+      const size = parseNanos(p.qty.replace(/^-/, ''));
+      const held = heldBy(
+        book.open,
+        symbol,
+        side,
+        book.sharePrices.get(symbol)?.[side] ?? null,
+        typeof size === 'bigint' ? size : 0n,
+      );
       return positionJson(
         symbol,
         p,

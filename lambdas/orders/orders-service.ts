@@ -47,6 +47,7 @@ import {
   specToRequest,
   takeDecisionPrice,
   toAlpacaOrder,
+  tradingReferenceOf,
   validateOrderRequest,
 } from '../core/index.js';
 import {
@@ -269,7 +270,11 @@ export async function placeOrder(
       : buyingPowerClaimOf({
           side: spec.side,
           qty: spec.qty ?? null,
-          notional: orderNotionalOf(spec, context.referencePrice),
+          // Valued as core risk values it: a market buy at the ask it fills at (core held-shares.ts).
+          notional: orderNotionalOf(
+            spec,
+            tradingReferenceOf(spec.side, context.referencePrice, context.quote),
+          ),
           buyingPower: context.buyingPower,
           algorithmic: algorithmFor(spec) !== null,
         });

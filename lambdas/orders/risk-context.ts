@@ -64,9 +64,11 @@ import {
   ROUTING_POLICY_NAMES,
   referencePriceOf,
   type ShortSaleRestriction,
+  sharesStillHeld,
   tapeMarkOf,
   thresholdsFor,
   toValue18,
+  tradingReferenceOf,
   type Value18,
   valueAccount,
   wouldDayTrade,
@@ -444,6 +446,8 @@ export async function loadRiskInputs(
       : '0';
   const symbol = order.symbol.toUpperCase();
   const settings = accountSettingsOf(accountId, stored);
+  // The price the symbol's open notional orders are sized at (core held-shares.ts).
+  const sharePrice = (side: 'buy' | 'sell') => dec(tradingReferenceOf(side, referencePrice, quote));
 
   return {
     limits,
@@ -482,7 +486,9 @@ export async function loadRiskInputs(
             positionQty: ledger.positions[symbol]?.qty ?? '0',
             accountId,
             tradingStates: { firm: firm.ok ? firm.record : null, account: stored.tradingState ?? null },
-            heldForBuy: formatNanos(heldBy(exposed, symbol, 'buy')),
+            heldForBuy: formatNanos(
+              heldBy(exposed, symbol, 'buy', sharePrice('buy'), absNanos(ledger.positions[symbol]?.qty)),
+            ),
             limitsPolicies: {
               account: stored.limitsPolicy ?? null,
               firm: firmPolicy.ok ? firmPolicy.policy : null,
@@ -505,7 +511,17 @@ export async function loadRiskInputs(
             // The shares its placement took (a re-check as of the submission).
             ...(snapshot.locatedQty === undefined ? {} : { locatedQty: snapshot.locatedQty }),
           }),
-      heldForSale: formatNanos(heldBy(exposed, symbol, 'sell')),
+      heldForSale: formatNanos(
+        heldBy(
+          exposed,
+          symbol,
+          'sell',
+          sharePrice('sell'),
+          snapshot?.positionQty === undefined
+            ? absNanos(ledger.positions[symbol]?.qty)
+            : absNanos(snapshot.positionQty),
+        ),
+      ),
       opposingOrders: await stillOpen(doc, opposingOf(exposed, symbol, order.side)),
     },
   };
@@ -605,15 +621,41 @@ function buyingPowerOf(
   return v.buyingPower === null ? null : money(v.buyingPower);
 }
 
-/** Qty of `symbol` the open orders of `side` still hold (leaves). */
-export function heldBy(open: readonly View[], symbol: string, side: 'buy' | 'sell'): Nanos {
+/**
+ * Qty of `symbol` the open orders of `side` still hold: their leaves, a notional order's rest at
+ * `price` (the price it trades at, core `notionalSharePrice`: a probe's open notional sells counted
+ * as holding nothing left an account that may not sell short, short). A notional order that cannot
+ * be sized (no price) holds as much as `unsized` (the caller's whole position: nothing is left).
+ */
+export function heldBy(
+  open: readonly View[],
+  symbol: string,
+  side: 'buy' | 'sell',
+  price: Nanos | null,
+  unsized: Nanos = 0n,
+): Nanos {
   let held = 0n;
   for (const v of open) {
     if (v.symbol.toUpperCase() !== symbol || v.side !== side) continue;
-    const left = (dec(v.qty) ?? 0n) - (dec(v.filled_qty) ?? 0n);
-    if (left > 0n) held += left;
+    const left = sharesStillHeld(
+      {
+        qty: dec(v.qty),
+        notional: dec(v.notional),
+        filledQty: dec(v.filled_qty) ?? 0n,
+        filledAvgPrice: dec(v.filled_avg_price),
+      },
+      price,
+    );
+    held += left ?? unsized;
   }
   return held;
+}
+
+/** |qty| of a signed decimal (a position), 0 when absent. */
+function absNanos(text: string | undefined): Nanos {
+  if (text === undefined) return 0n;
+  const v = dec(text.startsWith('-') ? text.slice(1) : text);
+  return v ?? 0n;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

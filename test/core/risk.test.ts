@@ -79,6 +79,32 @@ describe('checkPreTradeRisk', () => {
         'short_sale: sell of 10.01 AAPL exceeds the 10 available to sell (position 10, 0 held by open sell orders); this account may not sell short',
       ],
     ],
+    // core held-shares.ts: a notional sell fills at the bid (a probe's $10,000 sell of 100 shares at
+    // a last of 100 filled at 99.99: 100.010001 sold, short on an account that may not short).
+    [
+      'short_sale: a notional sell is sized at the bid when it is below the reference (10000 / 99.99 > 100)',
+      spec({ symbol: 'AAPL', notional: '10000', side: 'sell', type: 'market', time_in_force: 'day' }),
+      {},
+      {
+        positionQty: '100',
+        quote: { bid: '99.99', ask: '100.01' },
+        account: { shortingEnabled: false, tradingBlocked: false },
+      },
+      [
+        'short_sale: sell of 100.010001001 AAPL exceeds the 100 available to sell (position 100, 0 held by open sell orders); this account may not sell short',
+      ],
+    ],
+    [
+      'short_sale: a notional sell that fits at the bid is a long sale (9999 / 99.99 = 100)',
+      spec({ symbol: 'AAPL', notional: '9999', side: 'sell', type: 'market', time_in_force: 'day' }),
+      {},
+      {
+        positionQty: '100',
+        quote: { bid: '99.99', ask: '100.01' },
+        account: { shortingEnabled: false, tradingBlocked: false },
+      },
+      [],
+    ],
     [
       'short_sale: an account that may short sells short',
       spec({ symbol: 'AAPL', qty: '10', side: 'sell', type: 'market' }),
@@ -242,6 +268,29 @@ describe('checkPreTradeRisk', () => {
       {},
       { buyingPower: '15000', openBuyExposure: '5000.01' },
       ['buying_power: order notional 10000 plus open buy orders 5000.01 exceeds the buying power 15000'],
+    ],
+    // core held-shares.ts: a market buy fills at the ask (a probe's buy of 99 at a last of 100 and
+    // an ask of 105 on $10,000 of cash: cash -395).
+    [
+      'buying_power: a market buy is valued at the ask when it is above the reference',
+      spec({ symbol: 'AAPL', qty: '99', side: 'buy', type: 'market' }),
+      {},
+      { buyingPower: '10000', quote: { bid: '95', ask: '105' } },
+      ['buying_power: order notional 10395 plus open buy orders 0 exceeds the buying power 10000'],
+    ],
+    [
+      'buying_power: a market buy valued at the ask that fits passes',
+      spec({ symbol: 'AAPL', qty: '95', side: 'buy', type: 'market' }),
+      {},
+      { buyingPower: '10000', quote: { bid: '95', ask: '105' } },
+      [],
+    ],
+    [
+      'buying_power: a limit buy is valued at its limit, whatever the ask',
+      spec({ symbol: 'AAPL', qty: '99', side: 'buy', type: 'limit', limit_price: '100' }),
+      {},
+      { buyingPower: '10000', quote: { bid: '95', ask: '105' } },
+      [],
     ],
     [
       'buying power exactly used up passes',

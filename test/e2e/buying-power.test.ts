@@ -502,3 +502,115 @@ it('a bracket buy on an account that may not sell short: once the entry fills, i
     expect(['new', 'accepted']).toContain(leg.status);
   }
 });
+
+// Prices an order trades at (core held-shares.ts): a market buy fills at the ask, a notional sell at
+// the bid, and an open notional sell holds shares (a probe: cash -395; a no-short account short).
+it('a market buy is valued at the ask it fills at: what does not fit at the ask is refused, and cash never goes below zero', async () => {
+  const bot = await newAccountClient(oms, `${accountId}-k`, CASH_10K);
+  const S = symbol('K');
+  // A wide spread: last 100, ask 105. 99 at the ask is 10,395 (a probe: accepted, cash -395).
+  await http.pinQuote(S, { bid: '95.00', ask: '105.00', last: '100.00' });
+  const refused = await bot.request<Json>('POST', '/v2/orders', {
+    symbol: S,
+    qty: '99',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  expect(refused.status).toBe(403);
+  expect(String(refused.body.message)).toMatch(/buying_power: order notional 10395/);
+  const fits = await bot.submit({ symbol: S, qty: '95', side: 'buy', type: 'market', time_in_force: 'day' });
+  await bot.untilStatus(fits.id, 'filled', 30_000);
+  await eventually(async () => expect(Number((await account(bot)).cash)).toBeGreaterThanOrEqual(0), 30_000);
+  await eventually(async () => expect(await reservedCents(`${accountId}-k`)).toBe(0), 30_000);
+});
+
+it('notional sells on an account that may not sell short: sized at the bid, an open one holds its shares (qty_available), and two at once never leave it short', async () => {
+  for (let round = 0; round < 2; round++) {
+    const acct = `${accountId}-n${round}`;
+    const bot = await newAccountClient(oms, acct, CASH_10K);
+    const S = symbol('N');
+    await http.pinQuote(S, { bid: '99.99', ask: '100.00', last: '100.00' });
+    const position = async () => {
+      const p = await bot.request<Json>('GET', `/v2/positions/${S}`);
+      return p.status === 404
+        ? { qty: '0', qty_available: '0' }
+        : (p.body as { qty: string; qty_available: string });
+    };
+    const bought = await bot.submit({
+      symbol: S,
+      qty: '50',
+      side: 'buy',
+      type: 'market',
+      time_in_force: 'day',
+    });
+    await bot.untilStatus(bought.id, 'filled', 30_000);
+    await eventually(async () => expect((await position()).qty).toBe('50'), 30_000);
+    // The whole position's worth at the last trade is more than it holds at the bid (5000 / 99.99).
+    const whole = await bot.request<Json>('POST', '/v2/orders', {
+      symbol: S,
+      notional: '5000',
+      side: 'sell',
+      type: 'market',
+      time_in_force: 'day',
+    });
+    expect(whole.status).toBe(403);
+    expect(String(whole.body.message)).toMatch(/short_sale: sell of 50.005000501/);
+    if (round === 0) {
+      // An open notional sell (the venues answer 3 s later) holds its shares: 3000 / 99.99 = 30.003...
+      const venues = ['SIMX', 'SIMY', 'SIMZ'];
+      let open: { id: string };
+      try {
+        for (const v of venues) await http.venue({ latency_ms: 3000 }, v);
+        open = await bot.submit({
+          symbol: S,
+          notional: '3000',
+          side: 'sell',
+          type: 'market',
+          time_in_force: 'day',
+        });
+        await untilListedOpen(bot, [open.id]);
+        expect((await position()).qty_available).toBe('19.996999699');
+        const more = await bot.request<Json>('POST', '/v2/orders', {
+          symbol: S,
+          qty: '20',
+          side: 'sell',
+          type: 'market',
+          time_in_force: 'day',
+        });
+        expect(more.status).toBe(403);
+        expect(String(more.body.message)).toMatch(/short_sale/);
+      } finally {
+        for (const v of venues) await http.venue({ latency_ms: 0 }, v);
+      }
+      await bot.untilStatus(open.id, 'filled', 30_000);
+    } else {
+      // Two notional market sells at once, 3000 and 3001 (60 shares' worth on 50): never short.
+      const sells = await Promise.all(
+        ['3000', '3001'].map((notional) =>
+          bot.request<Json>('POST', '/v2/orders', {
+            symbol: S,
+            notional,
+            side: 'sell',
+            type: 'market',
+            time_in_force: 'day',
+          }),
+        ),
+      );
+      for (const s of sells)
+        if (s.status === 200) {
+          const id = String(s.body.id);
+          await eventually(async () => {
+            const o = await bot.expect<Json>(200, 'GET', `/v2/orders/${id}`);
+            expect(['filled', 'rejected', 'canceled']).toContain(o.status);
+          }, 30_000);
+        }
+    }
+    // Settled: never short.
+    await eventually(async () => {
+      const open = await bot.expect<Json[]>(200, 'GET', '/v2/orders?status=open');
+      expect(open).toHaveLength(0);
+    }, 30_000);
+    expect(Number((await position()).qty)).toBeGreaterThanOrEqual(0);
+  }
+});

@@ -5,8 +5,9 @@ import {
   checkPreTradeRisk,
   DEFAULT_RISK_LIMITS,
   defaultAsset,
+  formatNanos,
 } from '../../lambdas/core/index.js';
-import { loadRiskInputs } from '../../lambdas/orders/risk-context.js';
+import { heldBy, loadRiskInputs } from '../../lambdas/orders/risk-context.js';
 import { marketHolds, SUBMITTED_AT, setEnv, spec, TABLES } from '../order-lifecycle/fixtures.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -401,5 +402,28 @@ describe('buying power reservations (core buying-power-claims.ts): claimed buys 
     // Cash 100,000 less the execution's 1,000: the second read, of one moment.
     expect(inputs.context.buyingPower).toBe('99000');
     expect(inputs.openBuys?.reservedCents).toBe(50_000);
+  });
+});
+
+describe('heldBy: the shares open orders hold of a position (core held-shares.ts)', () => {
+  const open = (o: Record<string, unknown>) =>
+    ({
+      symbol: 'AAPL',
+      side: 'sell',
+      type: 'market',
+      status: 'new',
+      created_at: iso(SUBMITTED_AT),
+      ...o,
+    }) as never;
+  // biome-ignore format: a table
+  it.each<[string, Record<string, unknown>[], bigint | null, string]>([
+    ['qty orders: their leaves', [{ id: 'a', qty: '10', filled_qty: '4' }, { id: 'b', qty: '5', filled_qty: '0' }], null, '11'],
+    // A probe: open notional sells counted as holding nothing left a no-short account short.
+    ['a notional sell: its dollars at the bid (6000 / 99.99, rounded up)', [{ id: 'n', qty: null, notional: '6000', filled_qty: '0' }], 99_990_000_000n, '60.006000601'],
+    ['a notional sell partly filled: what is left of its dollars', [{ id: 'n', qty: null, notional: '1000', filled_qty: '5', filled_avg_price: '100' }], 100_000_000_000n, '5'],
+    ['a notional sell without a price holds the whole position (nothing left to sell)', [{ id: 'n', qty: null, notional: '1000', filled_qty: '0' }], null, '50'],
+    ['another symbol or side: nothing', [{ id: 'x', symbol: 'MSFT', qty: '10', filled_qty: '0' }, { id: 'y', side: 'buy', qty: '10', filled_qty: '0' }], null, '0'],
+  ])('%s', (_why, orders, price, held) => {
+    expect(formatNanos(heldBy(orders.map(open), 'AAPL', 'sell', price, 50_000_000_000n))).toBe(held);
   });
 });
