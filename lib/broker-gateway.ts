@@ -15,11 +15,17 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { type EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import {
+  ParamsAndSecretsLayerVersion,
+  ParamsAndSecretsLogLevel,
+  ParamsAndSecretsVersions,
+} from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CANCEL_AT_VENUE_REQUESTED, GATEWAY_SOURCE } from '../lambdas/broker-gateway/cancel-at-venue.js';
+import { SECRETS_EXTENSION_TIMEOUT_MS } from '../lambdas/platform/alpaca-credentials.js';
 import type { AlpacaVenueOnAws } from '../lambdas/platform/alpaca-venues.js';
 import { ENV } from '../lambdas/platform/config.js';
 import { alpacaVenueSecret } from './alpaca-secrets.js';
@@ -39,7 +45,41 @@ export interface BrokerGatewayProps {
    * closing auction, at the same instant the workflow expires DAY orders.
    */
   readonly sessionClose: string;
+  /**
+   * The Alpaca venues of `oms:alpacaVenues` (unset or empty: none). The functions that reach a venue
+   * then get the Parameters and Secrets extension and may read exactly these venues' secrets.
+   */
+  readonly alpacaVenues?: readonly AlpacaVenueOnAws[];
 }
+
+/**
+ * The AWS Parameters and Secrets Lambda Extension of the functions that read the Alpaca venues' key
+ * pairs (lambdas/platform/alpaca-credentials.ts reads through its localhost endpoint, port 2773):
+ * the newest version this CDK knows, for the functions' architecture (arm64), its ARN per region
+ * from CDK's region facts (a mapping: the stack is environment-agnostic). Its settings:
+ * - no cache of its own: the function keeps the key pair for the container's life, and a read after
+ *   a failure (e.g. a malformed secret the operator fixed) must reach Secrets Manager, not a copy
+ *   kept for SECRETS_MANAGER_TTL;
+ * - its call to Secrets Manager gives up after 3 s, before the function's own wait
+ *   (SECRETS_EXTENSION_TIMEOUT_MS, 5 s), so the function gets the extension's error status;
+ * - warnings and errors only in the function's log group (a refused GetSecretValue is logged there
+ *   with Secrets Manager's reason, which the function's error does not repeat).
+ */
+export function alpacaSecretsExtension(): ParamsAndSecretsLayerVersion {
+  return ParamsAndSecretsLayerVersion.fromVersion(ParamsAndSecretsVersions.V1_0_103, {
+    cacheEnabled: false,
+    secretsManagerTimeout: Duration.millis(SECRETS_EXTENSION_TIMEOUT_MS - 2_000),
+    logLevel: ParamsAndSecretsLogLevel.WARN,
+  });
+}
+
+/** The construct ids of the functions that call `venueFor` (lambdas/broker-gateway/wiring.ts). */
+export const VENUE_REACHING_FUNCTIONS = [
+  'SubmitToVenue',
+  'ForwardToVenue',
+  'CheckInFlightRequests',
+  'ReconcileVenues',
+] as const;
 
 /** Retry policy of the bus rules' deliveries (to our queues; the market tick's schedule). */
 export const RULE_TARGET_RETRY = { retryAttempts: 8, maxEventAge: Duration.hours(2) } as const;
@@ -180,13 +220,25 @@ export class BrokerGateway extends Construct {
     // The functions that book auction orders or hold auctions know when the close is; the open
     // (OMS_SESSION_OPEN) keeps its default, 09:30, which the workflow's opg deadline also assumes.
     const auctionEnv = { ...venueEnv, [ENV.sessionClose]: props.sessionClose };
+    // Only with Alpaca venues: without them no function reads a secret (the template is unchanged).
+    const alpacaVenues = props.alpacaVenues ?? [];
+    const secretsExtension = alpacaVenues.length > 0 ? alpacaSecretsExtension() : undefined;
+    const reachesVenues: ReadonlySet<string> = new Set(VENUE_REACHING_FUNCTIONS);
     const venueFunction = (
       fnId: string,
       entry: string,
       description: string,
       timeout?: Duration,
     ): NodejsFunction => {
-      const fn = omsFunction(this, fnId, { entry, description, environment: auctionEnv, timeout });
+      const fn = omsFunction(this, fnId, {
+        entry,
+        description,
+        environment: auctionEnv,
+        timeout,
+        ...(reachesVenues.has(fnId) && secretsExtension !== undefined
+          ? { paramsAndSecrets: secretsExtension }
+          : {}),
+      });
       useTable(fn, this.venueOrders, ENV.venueOrdersTable, 'readWrite');
       useTable(fn, this.market, ENV.marketTable, 'readWrite');
       fn.addEnvironment(ENV.eventBusName, bus.eventBusName);
@@ -291,21 +343,24 @@ export class BrokerGateway extends Construct {
       schedule: Schedule.rate(Duration.minutes(5)),
       targets: [new LambdaFunction(this.reconcileVenues, { ...RULE_TARGET_RETRY, retryAttempts: 0 })],
     });
+
+    if (alpacaVenues.length > 0) this.readAlpacaSecrets(alpacaVenues);
   }
 
   /**
    * The functions that reach a venue through `venueFor` (submit, forward, the in-flight check, the
    * reconciler) may read the Alpaca venues' secrets (GetSecretValue, scoped to exactly those secrets):
-   * each reads its venues' key pairs once per container (lambdas/platform/alpaca-credentials.ts).
+   * each reads its venues' key pairs once per container through the Parameters and Secrets extension
+   * (lambdas/platform/alpaca-credentials.ts), which calls Secrets Manager with the function's role.
    */
-  readAlpacaSecrets(venues: readonly AlpacaVenueOnAws[]): void {
+  private readAlpacaSecrets(venues: readonly AlpacaVenueOnAws[]): void {
     for (const venue of venues) {
       const secret = alpacaVenueSecret(this, venue);
       for (const fn of this.venueReachingFunctions()) secret.grantRead(fn);
     }
   }
 
-  /** The functions that call `venueFor` (lambdas/broker-gateway/wiring.ts). */
+  /** The functions that call `venueFor` (lambdas/broker-gateway/wiring.ts): VENUE_REACHING_FUNCTIONS. */
   venueReachingFunctions(): NodejsFunction[] {
     return [this.submitToVenue, this.forwardToVenue, this.checkInFlightRequests, this.reconcileVenues];
   }

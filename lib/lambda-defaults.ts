@@ -39,6 +39,7 @@ import {
   ApplicationLogLevel,
   Architecture,
   LoggingFormat,
+  type ParamsAndSecretsLayerVersion,
   Runtime,
   SystemLogLevel,
   Tracing,
@@ -89,6 +90,12 @@ export interface OmsFunctionProps {
   /** Default 30 s. */
   readonly timeout?: Duration;
   readonly environment?: Record<string, string>;
+  /**
+   * The AWS Parameters and Secrets Lambda Extension (its layer and its settings' env), for a
+   * function that reads a Secrets Manager secret (lib/broker-gateway.ts: the Alpaca venues' key
+   * pairs). CDK can add it only when the function is built. Default: none.
+   */
+  readonly paramsAndSecrets?: ParamsAndSecretsLayerVersion;
 }
 
 export function omsFunction(scope: Construct, id: string, props: OmsFunctionProps): NodejsFunction {
@@ -117,6 +124,7 @@ export function omsFunction(scope: Construct, id: string, props: OmsFunctionProp
     loggingFormat: LoggingFormat.JSON,
     applicationLogLevelV2: ApplicationLogLevel.INFO,
     systemLogLevelV2: SystemLogLevel.WARN,
+    ...(props.paramsAndSecrets === undefined ? {} : { paramsAndSecrets: props.paramsAndSecrets }),
     environment: {
       POWERTOOLS_SERVICE_NAME: `oms-${kebab(id)}`,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

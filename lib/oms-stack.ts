@@ -15,7 +15,8 @@
  * - `oms:alpacaVenues`: Alpaca broker venues, a JSON array `[{name, baseUrl, streamUrl?, secretArn |
  *   secretName, takerFeePerShare?, makerFeePerShare?, latencyMs?}]`, each secret holding
  *   `{"keyId","secret"}` (docs/venues.md): every function is told the venues, the venue functions may
- *   read the secrets, and the VenueSessions host runs their trade_updates listeners. Unset: as before.
+ *   read the secrets (through the Parameters and Secrets extension, lib/broker-gateway.ts), and the
+ *   VenueSessions host runs their trade_updates listeners. Unset: as before.
  */
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AttributeType } from 'aws-cdk-lib/aws-dynamodb';
@@ -93,6 +94,7 @@ export class OmsStack extends Stack {
       venueName,
       venueOrderTypes,
       sessionClose,
+      alpacaVenues: alpacaVenues.venues,
     });
     this.lifecycle = new OrderLifecycle(this, 'OrderLifecycle', {
       stores: this.stores,
@@ -236,10 +238,10 @@ export class OmsStack extends Stack {
     }
     if (alpacaVenues.venues.length > 0) {
       // Every function knows the venues (the router's profiles, venueFor's names; no key pair in
-      // there); those that reach a venue may read exactly its secret.
+      // there); those that reach a venue read exactly its secret, through the Parameters and
+      // Secrets extension the Broker Gateway gave them with the grants.
       for (const c of this.node.findAll())
         if (c instanceof LambdaFunction) c.addEnvironment(ALPACA_VENUES_ENV, alpacaVenues.env);
-      this.brokerGateway.readAlpacaSecrets(alpacaVenues.venues);
     }
     // The host runs the FIX sessions, the other sessions and every Alpaca venue's trade_updates
     // listener (a venue without it would get no reports): Alpaca venues alone bring it too.

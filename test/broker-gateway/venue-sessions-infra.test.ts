@@ -10,6 +10,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
+import { SECRETS_EXTENSION_TIMEOUT_MS } from '../../lambdas/platform/alpaca-credentials.js';
 import { OmsStack } from '../../lib/oms-stack.js';
 import { VenueSessions } from '../../lib/venue-sessions.js';
 import { nagFindings } from '../infra/template.js';
@@ -290,6 +291,58 @@ describe('the OMS stack with Alpaca venues (oms:alpacaVenues)', () => {
       expect(
         found.filter(([id]) => id.startsWith(`BrokerGateway${f}Role`)).map(([, s]) => s.Resource),
       ).toEqual([ARN, NAME_PATTERN]);
+  });
+
+  /** The function's logical id without its hash: `BrokerGatewaySubmitToVenueD1D1C431` -> `SubmitToVenue`. */
+  const fnName = (id: string) => /^BrokerGateway(\w+?)[0-9A-F]{8}$/.exec(id)?.[1] ?? id;
+  const EXTENSION_MAP = 'ParamsandsecretslayerMap';
+  const extensionEnv = (f: Json) =>
+    Object.fromEntries(
+      Object.entries((f.Properties.Environment?.Variables ?? {}) as Json).filter(([k]) =>
+        /^(PARAMETERS_SECRETS_EXTENSION_|SECRETS_MANAGER_|SSM_PARAMETER_STORE_)/.test(k),
+      ),
+    );
+  const extensionLayers = (f: Json) =>
+    ((f.Properties.Layers ?? []) as Json[]).filter((l) => JSON.stringify(l).includes(EXTENSION_MAP));
+
+  test('the functions that reach a venue, and only they, get the Parameters and Secrets extension: layer and settings', () => {
+    const fns = ofType(main, 'AWS::Lambda::Function');
+    const withExtension = fns.filter(([, f]) => extensionLayers(f).length > 0).map(([id]) => fnName(id));
+    expect(withExtension.sort()).toEqual([...VENUE_FUNCTIONS].sort());
+    for (const [id, f] of fns) {
+      if (!VENUE_FUNCTIONS.includes(fnName(id))) {
+        expect(extensionEnv(f)).toEqual({});
+        continue;
+      }
+      // arm64's layer of the version CDK knows, looked up per region (environment-agnostic stack).
+      expect(extensionLayers(f)).toEqual([
+        { 'Fn::FindInMap': [EXTENSION_MAP, { Ref: 'AWS::Region' }, '1x0x103xarm64'] },
+      ]);
+      expect(extensionEnv(f)).toMatchObject({
+        PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '2773',
+        // No cache of its own: the function keeps the pair, and a read after a failure must reach
+        // Secrets Manager (lambdas/platform/alpaca-credentials.ts).
+        PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED: 'false',
+        // Below the function's own wait for it (SECRETS_EXTENSION_TIMEOUT_MS).
+        SECRETS_MANAGER_TIMEOUT_MILLIS: String(SECRETS_EXTENSION_TIMEOUT_MS - 2000),
+        PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL: 'warn',
+      });
+    }
+    const regions = main.Mappings[EXTENSION_MAP] as Json;
+    expect(Object.keys(regions)).toEqual(expect.arrayContaining(['us-east-1', 'eu-west-1']));
+    for (const byVersion of Object.values(regions) as Json[])
+      expect(byVersion['1x0x103xarm64']).toMatch(
+        /^arn:aws:lambda:[a-z0-9-]+:\d{12}:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:\d+$/,
+      );
+    // The extension reads with the function's role: its grants are the GetSecretValue ones above.
+  });
+
+  test('without Alpaca venues no function has the extension (no layer, no settings, no mapping)', () => {
+    for (const [, f] of ofType(plain, 'AWS::Lambda::Function')) {
+      expect(extensionLayers(f)).toEqual([]);
+      expect(extensionEnv(f)).toEqual({});
+    }
+    expect(plain.Mappings?.[EXTENSION_MAP]).toBeUndefined();
   });
 
   test("the host: the venues in its env, each key pair as two container secrets from the secret's fields", () => {
