@@ -213,10 +213,21 @@ it.each([
 );
 
 async function raceReplaceAndFill(symbol: string, placed: Order): Promise<void> {
-  const [replacement] = await Promise.all([
-    http.replace(placed.id, { limit_price: '24.95' }),
+  const [answer] = await Promise.all([
+    http.request<Order & { message?: string }>('PATCH', `/v2/orders/${placed.id}`, { limit_price: '24.95' }),
     http.pinQuote(symbol, { bid: '24.70', ask: '24.80', ask_size: '1000' }),
   ]);
+  if (answer.status === 422) {
+    // The fill won before the PATCH was even taken (a busy machine: the quote's fill came first):
+    // refused as any replace of a filled order, and nothing else happened.
+    expect(answer.body.message).toMatch(/is filled/);
+    const old = await http.untilStatus(placed.id, 'filled');
+    expect(old).toMatchObject({ filled_qty: '100', replaced_by: null });
+    await expectConsistentTrail(http, placed.id);
+    return;
+  }
+  expect(answer.status).toBe(200);
+  const replacement = answer.body;
 
   const chain = await eventually(
     async () => {
@@ -239,9 +250,14 @@ async function raceReplaceAndFill(symbol: string, placed: Order): Promise<void> 
   if (process.env.OMS_E2E_RACE_LOG)
     console.info(`${symbol}: race won by the ${chain.length === 1 ? 'fill' : 'replace'}`);
   if (chain.length === 1) {
-    // The fill won: the replace was refused and the reserved replacement never opened.
+    // The fill won: the replace was refused and the reserved replacement never opened. Its id (the
+    // one PATCH answered) reads as that replacement, rejected (a probe: 404, as if the order were
+    // lost), and names the order that traded.
     expect(chain[0]?.replaced_by).toBeNull();
-    expect((await http.request('GET', `/v2/orders/${replacement.id}`)).status).toBe(404);
+    const refused = await http.request<Order>('GET', `/v2/orders/${replacement.id}`);
+    expect(refused.status).toBe(200);
+    expect(refused.body).toMatchObject({ id: replacement.id, status: 'rejected', replaces: placed.id });
+    expect((refused.body as Order & { failed_at: string | null }).failed_at).not.toBeNull();
   } else {
     expect(chain[0]?.status).toBe('replaced');
   }
