@@ -431,7 +431,8 @@ describe('PATCH /v2/orders/{order_id}', () => {
       accountIds: OTHER_ACCOUNT,
     });
     expect(stranger.statusCode).toBe(404);
-    // The venue refuses the replace: there never was a replacement.
+    // The venue refuses the replace: the replacement PATCH answered never opens; its id reads as
+    // that replacement, rejected, naming the order that stays (not 404: a client could think it lost).
     await runCommand(
       eventStore(),
       'o-1',
@@ -440,7 +441,19 @@ describe('PATCH /v2/orders/{order_id}', () => {
       () => T0 + 2000,
     );
     const after = await get('GET /v2/orders/{order_id}', { pathParameters: { order_id: given.id } });
-    expect(after.statusCode).toBe(404);
+    expect(after.statusCode).toBe(200);
+    expect(parse(after.body)).toMatchObject({
+      id: given.id,
+      status: 'rejected',
+      replaces: 'o-1',
+      failed_at: new Date(T0 + 2000).toISOString(),
+    });
+    // Still none for another account.
+    const strangerAfter = await get('GET /v2/orders/{order_id}', {
+      pathParameters: { order_id: given.id },
+      accountIds: OTHER_ACCOUNT,
+    });
+    expect(strangerAfter.statusCode).toBe(404);
   });
 
   test('read-after-write between the venue’s `replaced` and the replacement’s opening: shown as it opens, never 404', async () => {
