@@ -8,8 +8,10 @@
  * - The order's placing transaction (a PATCH's request transaction) writes it back over the version
  *   it read, with the new order's claim added (`closingClaimsPut`): two sells of one position cannot
  *   both pass a read of the same claims; the loser reads again and sees the winner.
- * The item lingers two days after its last close, then TTL removes it (by then every claimed
- * order, a market day order, is long closed).
+ * The item lingers two days after its last write, then TTL removes it: a claimed order still open
+ * by then (a GTC sell) is in the open listing long since, which counts it. Each write keeps only
+ * the claims of orders still open (core `closeAvailability`), so the item holds the position's open
+ * sells at most.
  */
 import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
