@@ -17,7 +17,9 @@
  * shows it), every lag counts a fill twice, never not at all: a close is refused too soon, never
  * allowed past the position.
  */
-import { formatNanos, type Nanos } from './decimal.js';
+import { formatNanos, max, type Nanos } from './decimal.js';
+import { notionalShares } from './held-shares.js';
+import type { RiskRefusal } from './risk.js';
 
 export type CloseSide = 'buy' | 'sell';
 
@@ -28,14 +30,24 @@ export interface ClosingClaim {
   readonly qty: Nanos;
   /** Epoch milliseconds it was placed. */
   readonly placedAt: number;
+  /**
+   * A replacement (PATCH) claims its new leaves under its own id and names the order it replaces:
+   * until the venue answers, either may execute, not both, so the pair holds the larger of the two
+   * (as the read model's exposure counts a pending replace: core order.ts `exposureTermsOf`).
+   */
+  readonly supersedes?: string;
 }
 
 /** An order as the read model shows it now. */
 export interface HoldingOrder {
   readonly orderId: string;
   readonly side: CloseSide;
-  /** qty - filled qty (never negative). */
-  readonly leaves: Nanos;
+  /**
+   * The shares it still holds (never negative): a qty order's leaves, a notional order's notional
+   * left at the price it trades at (core held-shares.ts `sharesStillHeld`). Null: a notional order
+   * without a price to size it: it holds its claim's qty when claimed, else the whole position.
+   */
+  readonly leaves: Nanos | null;
   readonly open: boolean;
 }
 
@@ -49,6 +61,11 @@ export interface CloseAvailabilityInput {
   readonly openOrders: readonly HoldingOrder[];
   /** Epoch milliseconds. */
   readonly now: number;
+  /**
+   * Orders whose holding is not counted (their claims are kept): a replace checks its order's new
+   * leaves against what the others leave.
+   */
+  readonly exclude?: ReadonlySet<string>;
 }
 
 export interface CloseAvailability {
@@ -73,7 +90,9 @@ export const CLOSING_CLAIM_UNSEEN_MS = 24 * 60 * 60 * 1000;
 export function closeAvailability(input: CloseAvailabilityInput): CloseAvailability {
   const side: CloseSide = input.position < 0n ? 'buy' : 'sell';
   const size = input.position < 0n ? -input.position : input.position;
-  let held = 0n;
+  const exclude = input.exclude ?? new Set<string>();
+  // What each order holds on the closing side, by order id (the listing may repeat a claimed one).
+  const holdings = new Map<string, Nanos>();
   const seen = new Set<string>();
   const claims: ClosingClaim[] = [];
   for (const claim of input.claims) {
@@ -82,15 +101,59 @@ export function closeAvailability(input: CloseAvailabilityInput): CloseAvailabil
     if (view !== null && !view.open) continue;
     if (view === null && input.now - claim.placedAt > CLOSING_CLAIM_UNSEEN_MS) continue;
     claims.push(claim);
-    const holding = view === null ? { side: claim.side, leaves: claim.qty } : view;
-    if (holding.side === side && holding.leaves > 0n) held += holding.leaves;
+    if (exclude.has(claim.orderId)) continue;
+    if ((view?.side ?? claim.side) !== side) continue;
+    const leaves = view?.leaves ?? claim.qty;
+    holdings.set(claim.orderId, leaves > 0n ? leaves : 0n);
   }
   for (const o of input.openOrders) {
-    if (seen.has(o.orderId) || !o.open) continue;
-    if (o.side === side && o.leaves > 0n) held += o.leaves;
+    if (seen.has(o.orderId) || !o.open || exclude.has(o.orderId) || o.side !== side) continue;
+    const leaves = o.leaves ?? size;
+    holdings.set(o.orderId, leaves > 0n ? leaves : 0n);
   }
+  // A replacement and the order it replaces, both still holding: the larger of the two.
+  for (const claim of claims) {
+    const own = claim.supersedes === undefined ? undefined : holdings.get(claim.supersedes);
+    const replacement = holdings.get(claim.orderId);
+    if (own === undefined || replacement === undefined || claim.supersedes === undefined) continue;
+    holdings.set(claim.supersedes, max(own, replacement));
+    holdings.delete(claim.orderId);
+  }
+  let held = 0n;
+  for (const h of holdings.values()) held += h;
   const available = size > held ? size - held : 0n;
   return { side, size, held, available, claims };
+}
+
+/**
+ * The shares a sell takes: its qty, or its notional at `price` (held-shares.ts
+ * `notionalSharePrice`: the lower of the reference and the bid), rounded up; null when a notional
+ * sell has no price.
+ */
+export function sellSharesOf(
+  order: { readonly qty: Nanos | null; readonly notional: Nanos | null },
+  price: Nanos | null,
+): Nanos | null {
+  if (order.qty !== null) return order.qty;
+  if (order.notional === null) return 0n;
+  return price === null ? null : notionalShares(order.notional, price);
+}
+
+/**
+ * The refusal of a sell past what an account that may not sell short can sell long: the short_sale
+ * rule's own words (core risk.ts), from the availability read under the position's closing claims.
+ */
+export function noShortSaleRefusal(
+  symbol: string,
+  sellQty: Nanos,
+  position: Nanos,
+  a: Pick<CloseAvailability, 'held' | 'available'>,
+): RiskRefusal {
+  return {
+    rule: 'short_sale',
+    limit: 'no short sales',
+    message: `short_sale: sell of ${formatNanos(sellQty)} ${symbol.toUpperCase()} exceeds the ${formatNanos(a.available)} available to sell (position ${formatNanos(position)}, ${formatNanos(a.held)} held by open sell orders); this account may not sell short`,
+  };
 }
 
 /** Alpaca's refusal of an order for more than the position's qty_available. */

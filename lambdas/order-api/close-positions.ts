@@ -17,32 +17,25 @@
  *   oversold; an order that filled before its cancel is in the position the close reads.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   type CloseAvailability,
-  closeAvailability,
   type FieldError,
   fieldError,
   formatNanos,
   insufficientQtyMessage,
   type Nanos,
+  notionalSharePrice,
   ONE,
   parseNanos,
   parseSigned9,
+  referencePriceOf,
 } from '../core/index.js';
-import { ledgerOf, ledgerPk } from '../orders/account-ledger.js';
-import {
-  closingClaimsPut,
-  holdingOrderOf,
-  readClaimedViews,
-  readClosingClaims,
-} from '../orders/closing-claims.js';
-import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
+import { closingClaimsPut, readClosingClaims } from '../orders/closing-claims.js';
 import { viewAttribute } from '../orders/order-views.js';
 import { type PlaceOrderResult, placeOrder } from '../orders/orders-service.js';
+import { CLOSING_CLAIMS_ATTEMPTS, readPositionAvailability } from '../orders/position-availability.js';
 import { unlistedOpenOrders } from '../orders/recent-placements.js';
-import { queryViews } from '../orders/risk-context.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { marketData } from '../platform/market-data.js';
@@ -134,47 +127,27 @@ function closingBody(symbol: string, held: Nanos, qty: Nanos): Record<string, un
   };
 }
 
-/** Reads one close attempt decides on, in the order that keeps every lag on the safe side. */
+/**
+ * Reads one close attempt decides on (orders/position-availability.ts): the claims, the claimed
+ * orders' views, the open listing and the account's placements the listing lacks yet, the ledger
+ * last. A quote is read only when a notional order holds the position (its shares at the bid).
+ */
 async function closeAvailabilityOf(accountId: string, symbol: string, now: number) {
-  const idempotency = requiredEnv(ENV.idempotencyTable);
-  const [claims, open] = await Promise.all([
-    readClosingClaims(dynamo, idempotency, accountId, symbol),
-    queryViews(dynamo, {
-      IndexName: ORDERS_INDEX.byAccountOpen,
-      KeyConditionExpression: 'openInAccount = :k',
-      ExpressionAttributeValues: { ':k': accountId },
-    }),
-  ]);
-  const claimedViews =
-    claims.claims.length === 0
-      ? new Map()
-      : await readClaimedViews(
-          dynamo,
-          requiredEnv(ENV.ordersTable),
-          claims.claims.map((c) => c.orderId),
-        );
-  // The ledger last: the position keeper applies a fill before the order's view shows it, so a
-  // fill the views above no longer hold is in the ledger read now (core position-close.ts).
-  const ledgerItem = await dynamo.send(
-    new GetCommand({
-      TableName: requiredEnv(ENV.accountsTable),
-      Key: { pk: ledgerPk(accountId) },
-      ConsistentRead: true,
-    }),
-  );
-  const position = ledgerOf(ledgerItem.Item).positions[symbol];
-  if (position === undefined) return null;
-  const held = parseSigned9(position.qty);
-  const availability = closeAvailability({
-    position: held,
-    claims: claims.claims,
-    claimedViews,
-    openOrders: open
-      .filter((v) => v.symbol.toUpperCase() === symbol)
-      .map((v) => holdingOrderOf({ orderId: v.id, side: v.side, qty: v.qty, filledQty: v.filled_qty }, true)),
-    now,
+  const read = await readPositionAvailability(dynamo, accountId, symbol, now, {
+    store: eventStore(),
+    price: async () => {
+      const quote = await marketData().quote(symbol);
+      const reference = referencePriceOf(quote);
+      return notionalSharePrice(
+        'sell',
+        reference === null ? null : parseSigned9(reference),
+        quote?.bid ?? null,
+        quote?.ask ?? null,
+      );
+    },
   });
-  return { held, claims, availability };
+  if (read.position === null) return null;
+  return { held: read.position, claims: read.claims, availability: read.availability };
 }
 
 /**
@@ -191,9 +164,6 @@ function insufficientQty(symbol: string, requested: Nanos, a: CloseAvailability)
   });
 }
 
-/** Attempts of one close against concurrent closes of the same position (each re-reads). */
-const CLOSE_ATTEMPTS = 5;
-
 async function closeOne(
   principal: Principal,
   requestId: string,
@@ -201,7 +171,7 @@ async function closeOne(
   query: Query,
 ): Promise<APIGatewayProxyStructuredResultV2> {
   let result: PlaceOrderResult | undefined;
-  for (let attempt = 1; attempt <= CLOSE_ATTEMPTS; attempt++) {
+  for (let attempt = 1; attempt <= CLOSING_CLAIMS_ATTEMPTS; attempt++) {
     const now = Date.now();
     const read = await closeAvailabilityOf(principal.accountId, symbol, now);
     if (read === null) return notFound('position');

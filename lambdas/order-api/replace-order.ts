@@ -40,10 +40,12 @@ import {
   withoutNulls,
 } from '../core/index.js';
 import { checkPreTradeRisk } from '../core/risk.js';
-import { cancellationCodes } from '../event-store/event-store.js';
+import { cancellationCodes, type TransactItem } from '../event-store/event-store.js';
 import { openBuysCents, reserveItem } from '../orders/buying-power-reservations.js';
 import { coidClaimId } from '../orders/claims.js';
+import { closingClaimsPut } from '../orders/closing-claims.js';
 import { takeModifySlot } from '../orders/orders-service.js';
+import { CLOSING_CLAIMS_ATTEMPTS, noShortSellOf } from '../orders/position-availability.js';
 import { runReplaceCommand } from '../orders/replacements.js';
 import { loadRiskInputs, type RiskInputs } from '../orders/risk-context.js';
 import { ENV, requiredEnv } from '../platform/config.js';
@@ -153,6 +155,10 @@ function replacementClaim(
   });
   return { claim: { id: replacement.orderId, ...terms }, ceilingCents };
 }
+
+/** A closing-claims item, or the response that ends the request. */
+const isTransactItem = (x: TransactItem | APIGatewayProxyStructuredResultV2): x is TransactItem =>
+  'Put' in x || 'Update' in x || 'ConditionCheck' in x || 'Delete' in x;
 
 /** A concurrent transaction on an item of the request's (the account's reservations): try again. */
 const REPLACE_ATTEMPTS = 5;
@@ -268,7 +274,46 @@ export const handler = apiHandler(
     const requestId = event.requestContext.requestId;
     const claimed: OrderCommand =
       reserving === null ? command : { ...command, buyingPowerClaim: reserving.claim };
-    const replace = () =>
+    // A sell of an account that may not sell short raising what it holds: its replacement's claim
+    // (its new leaves; the pair holds the larger of the order's and the replacement's while the venue
+    // works the replace) rides the request's transaction over the position's closing claims read
+    // (orders/position-availability.ts), so a close or a sell placed at the same moment and this
+    // replace cannot both pass a read of the same position (a probe's PATCH raising a resting sell
+    // and a close at once both filled, 3 of 3, and left the account short).
+    const newLeaves = leavesQtyOf(replacement);
+    const raisesSell =
+      replacement.spec.side === 'sell' &&
+      context.account !== undefined &&
+      !context.account.shortingEnabled &&
+      context.positionQty !== undefined &&
+      newLeaves !== null &&
+      newLeaves > (leavesQtyOf(owned.state) ?? 0n);
+    const claimsItem = async (): Promise<TransactItem | APIGatewayProxyStructuredResultV2> => {
+      const sell = await noShortSellOf(
+        dynamo,
+        principal.accountId,
+        { symbol: replacement.spec.symbol, qty: newLeaves, notional: null },
+        now,
+        { store, price: null, exclude: new Set([orderId]) },
+      );
+      if (sell.kind === 'refused')
+        return apiError(403, API_ERROR.riskRefused, sell.refusal.message, { refusals: [sell.refusal] });
+      return closingClaimsPut(
+        requiredEnv(ENV.idempotencyTable),
+        principal.accountId,
+        replacement.spec.symbol,
+        sell.read.claims,
+        sell.read.availability.claims,
+        {
+          orderId: command.replacementOrderId,
+          side: 'sell',
+          qty: sell.shares,
+          placedAt: now,
+          supersedes: orderId,
+        },
+      );
+    };
+    const replace = (closing: TransactItem | undefined) =>
       runReplaceCommand(
         store,
         orderId,
@@ -279,17 +324,31 @@ export const handler = apiHandler(
         reserving === null
           ? undefined
           : reserveItem(accountsTable, principal.accountId, reserving.claim.cents, reserving.ceilingCents),
+        closing,
       );
     let result: Awaited<ReturnType<typeof replace>> | undefined;
-    for (let attempt = 1; result === undefined; attempt++) {
-      try {
-        result = await replace();
-      } catch (err) {
-        // Another transaction on the account's reservations at the same moment: nothing written.
-        if (attempt >= REPLACE_ATTEMPTS || !cancellationCodes(err)?.includes('TransactionConflict'))
-          throw err;
-        await sleepFor(20 * 2 ** attempt);
+    for (let claimsAttempt = 1; ; claimsAttempt++) {
+      const closing = raisesSell ? await claimsItem() : undefined;
+      if (closing !== undefined && !isTransactItem(closing)) return closing;
+      result = undefined;
+      for (let attempt = 1; result === undefined; attempt++) {
+        try {
+          result = await replace(closing);
+        } catch (err) {
+          // Another transaction on the account's reservations at the same moment: nothing written.
+          if (attempt >= REPLACE_ATTEMPTS || !cancellationCodes(err)?.includes('TransactionConflict'))
+            throw err;
+          await sleepFor(20 * 2 ** attempt);
+        }
       }
+      // A concurrent sell or close of the position committed first: read its claims again.
+      if (!result.closingClaimsChanged) break;
+      if (claimsAttempt >= CLOSING_CLAIMS_ATTEMPTS)
+        return apiError(
+          422,
+          API_ERROR.unprocessable,
+          'the position is being sold by concurrent requests: nothing was replaced; retry',
+        );
     }
     if (!result.decision.ok) return refusalResponse(result.decision);
     if (result.buyingPowerTaken && reserving !== null) return refusedForBuyingPower(reserving.claim.cents);

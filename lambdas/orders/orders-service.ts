@@ -34,13 +34,16 @@ import {
   formatNanos,
   type LimitsPolicy,
   memberCountOf,
+  type Nanos,
   NO_POLICY,
   newYorkDate,
   notionalCents,
+  notionalSharePrice,
   type OrderSpec,
   type OrderState,
   orderNotionalOf,
   type PolicyScope,
+  parseNanos,
   placingCeilingCents,
   replay,
   reservedBuyingPowerRefusal,
@@ -64,9 +67,11 @@ import { dynamo } from '../platform/dynamo.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { openBuysCents, reserveItem } from './buying-power-reservations.js';
 import { coidClaimId, duplicateClaimId, idemClaimId, rateWindowId } from './claims.js';
+import { closingClaimsPut } from './closing-claims.js';
 import { alpacaOrderWithLegs } from './contingent-groups.js';
 import { firmExposureCents, firmExposureClaimItems } from './firm-exposure.js';
 import { locateClaimItem } from './locate-book.js';
+import { CLOSING_CLAIMS_ATTEMPTS, noShortSellOf } from './position-availability.js';
 import { RATE_WINDOW_TTL_SECONDS, rateWindowUpdate } from './recent-placements.js';
 import { loadRiskInputs, type RiskInputs } from './risk-context.js';
 
@@ -254,6 +259,31 @@ export async function placeOrder(
   const rateWindow = (orderIds: readonly string[]): TransactItem => ({
     Update: rateWindowUpdate(deps.idempotencyTable, accountId, orderIds, now, rateLimit),
   });
+
+  // A sell of an account that may not sell short is a sale of what its position holds long: it is
+  // serialized with every other such sell and close of the position through the position's closing
+  // claims (position-availability.ts), read now and written, with this order's claim, in the
+  // placing transaction (concurrent sells cannot both pass a read of the same claims; the loser
+  // reads again). A close (DELETE /v2/positions) brings its own claim.
+  const guardsSell =
+    input.closingClaims === undefined &&
+    spec.side === 'sell' &&
+    context.account !== undefined &&
+    !context.account.shortingEnabled &&
+    context.positionQty !== undefined;
+  const sellPrice = guardsSell ? noShortSellPrice(context.referencePrice, context.quote?.bid ?? null) : null;
+  const readSell = () =>
+    noShortSellOf(
+      deps.doc,
+      accountId,
+      { symbol: spec.symbol, qty: nanosOrNull(spec.qty), notional: nanosOrNull(spec.notional) },
+      now,
+      { store, price: sellPrice },
+    );
+  let sell = guardsSell ? await readSell() : null;
+  if (sell?.kind === 'refused')
+    return (await seenBefore()) ?? { kind: 'risk_refused', refusals: [sell.refusal] };
+  let sellAttempts = 1;
 
   // Reg SHO Rule 203(b)(1): the located shares a short sale of a hard-to-borrow symbol takes, in the
   // placing transaction (only while they remain: concurrent shorts cannot both take the last ones).
@@ -459,7 +489,23 @@ export async function placeOrder(
         : [locateClaimItem(accountsTableOf(deps), accountId, spec.symbol, locateDay, locateClaim)],
     );
     const duplicateIndex = add(duplicate === null ? [] : [duplicate]);
-    const closingIndex = add(input.closingClaims === undefined ? [] : [input.closingClaims(orderId)]);
+    const sellClaim = sell?.kind === 'fits' ? sell : null;
+    const closingIndex = add(
+      input.closingClaims !== undefined
+        ? [input.closingClaims(orderId)]
+        : sellClaim === null
+          ? []
+          : [
+              closingClaimsPut(
+                deps.idempotencyTable,
+                accountId,
+                spec.symbol,
+                sellClaim.read.claims,
+                sellClaim.read.availability.claims,
+                { orderId, side: 'sell', qty: sellClaim.shares, placedAt: now },
+              ),
+            ],
+    );
     const reserveIndex = add(
       buyingPowerClaim === null || ceilingCents === null
         ? []
@@ -512,7 +558,15 @@ export async function placeOrder(
         // The twin's claim expired in between: try again.
       }
       if (closingIndex >= 0 && reasons[closingIndex] === 'ConditionalCheckFailed') {
-        return { kind: 'closing_claims_changed' };
+        // A close's own retry reads again (close-positions.ts); a sell reads again here.
+        if (input.closingClaims !== undefined || sellAttempts >= CLOSING_CLAIMS_ATTEMPTS)
+          return (await seenBefore()) ?? { kind: 'closing_claims_changed' };
+        sellAttempts++;
+        sell = await readSell();
+        if (sell.kind === 'refused')
+          return (await seenBefore()) ?? { kind: 'risk_refused', refusals: [sell.refusal] };
+        attempt--; // not a transaction conflict: no back-off, no attempt spent
+        continue;
       }
       if (
         reserveIndex >= 0 &&
@@ -557,6 +611,18 @@ export async function placeOrder(
       await deps.sleep(20 * 2 ** attempt);
     }
   }
+}
+
+/** A decimal text as nanos (null: absent or unreadable). */
+function nanosOrNull(text: string | null | undefined): Nanos | null {
+  if (text === null || text === undefined) return null;
+  const v = parseNanos(text);
+  return typeof v === 'bigint' ? v : null;
+}
+
+/** The price a notional sell's shares are counted at: the lower of the reference and the bid. */
+function noShortSellPrice(reference: string | null, bid: string | null): Nanos | null {
+  return notionalSharePrice('sell', nanosOrNull(reference), nanosOrNull(bid), null);
 }
 
 /** A day total lingers two days after its last order, then TTL removes it. */

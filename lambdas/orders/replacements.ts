@@ -119,6 +119,11 @@ export interface ReplaceCommandResult extends CommandResult {
    * what risk read. Nothing written.
    */
   readonly buyingPowerTaken: boolean;
+  /**
+   * The position's closing claims (`closingClaims`) changed since they were read: a concurrent
+   * sell or close of the position committed first. Nothing written; read again and retry.
+   */
+  readonly closingClaimsChanged: boolean;
 }
 
 /**
@@ -127,9 +132,11 @@ export interface ReplaceCommandResult extends CommandResult {
  * holds is replaced at once (`OrderReplaced`): its replacement's opening and client order id claim
  * are then written in the same transaction. `reserve`: the replacement's buying power claim (the
  * command's `buyingPowerClaim`), added to the account's reservations in the same transaction,
- * conditional on fitting (buying-power-reservations.ts `reserveItem`). Conflicts on the order
- * reload and decide again; the client order id taken meanwhile by another order, or the buying
- * power by concurrent buys, ends it, nothing written.
+ * conditional on fitting (buying-power-reservations.ts `reserveItem`). `closingClaims`: a sell's
+ * replacement raising what it holds of the position of an account that may not sell short, its
+ * claim in the position's closing claims over the version read (closing-claims.ts). Conflicts on
+ * the order reload and decide again; the client order id taken meanwhile by another order, the
+ * buying power by concurrent buys, or the claims by a concurrent sell, ends it, nothing written.
  */
 export async function runReplaceCommand(
   store: EventStore,
@@ -139,21 +146,29 @@ export async function runReplaceCommand(
   now: () => number,
   idempotencyTable: string,
   reserve?: TransactItem,
+  closingClaims?: TransactItem,
 ): Promise<ReplaceCommandResult> {
   let claimIndex = -1;
   let reserveIndex = -1;
+  let closingIndex = -1;
   const result = await runDecision(
     store,
     orderId,
     (state, at, m) => {
       claimIndex = -1;
       reserveIndex = -1;
+      closingIndex = -1;
       const decision = decide(state, command, at);
       if (!decision.ok || state === undefined || m === null) return { decision };
       let after: OrderState = state;
       for (const e of decision.events) after = evolve(after, e);
-      const reserving = reserve === undefined ? [] : [reserve];
+      const reserving = [
+        ...(reserve === undefined ? [] : [reserve]),
+        ...(closingClaims === undefined ? [] : [closingClaims]),
+      ];
       if (reserve !== undefined) reserveIndex = decision.events.length;
+      if (closingClaims !== undefined)
+        closingIndex = decision.events.length + (reserve === undefined ? 0 : 1);
       if (after.phase !== 'replaced') {
         // At the venue: only requested. The replacement is found by id and client order id at once.
         const extra = [...reserving, ...pendingReplacementPointers(after, at, idempotencyTable)];
@@ -169,7 +184,8 @@ export async function runReplaceCommand(
     {
       settles: (conflict) =>
         (claimIndex >= 0 && conflict.failedIndex === claimIndex) ||
-        (reserveIndex >= 0 && conflict.failedIndex === reserveIndex),
+        (reserveIndex >= 0 && conflict.failedIndex === reserveIndex) ||
+        (closingIndex >= 0 && conflict.failedIndex === closingIndex),
     },
   );
   const failed = result.conflict?.failedIndex;
@@ -177,5 +193,6 @@ export async function runReplaceCommand(
     ...result,
     clientOrderIdTaken: failed !== undefined && failed === claimIndex,
     buyingPowerTaken: failed !== undefined && failed === reserveIndex,
+    closingClaimsChanged: failed !== undefined && failed === closingIndex,
   };
 }

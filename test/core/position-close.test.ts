@@ -9,10 +9,15 @@ import fc from 'fast-check';
 import {
   CLOSING_CLAIM_UNSEEN_MS,
   type ClosingClaim,
+  checkPreTradeRisk,
   closeAvailability,
+  DEFAULT_RISK_LIMITS,
   type HoldingOrder,
   insufficientQtyMessage,
   nanos,
+  noShortSaleRefusal,
+  sellSharesOf,
+  validateOrderRequest,
 } from '../../lambdas/core/index.js';
 
 const N = 1_000_000_000n;
@@ -90,4 +95,83 @@ describe('closeAvailability', () => {
       'insufficient qty available for order (requested: 2.5, available: 0.5)',
     );
   });
+});
+
+/**
+ * Every sell of an account that may not sell short is placed under its position's closing claims
+ * (lambdas/orders/position-availability.ts): a notional order holds what is left of its notional
+ * at the price it trades at (core held-shares.ts), or, unsized for want of a price, its claim's qty
+ * (else the whole position); a PATCH's replacement claims its new leaves naming the order it
+ * replaces, and the pair holds the larger of the two while the venue works the replace (either may
+ * execute, not both: core order.ts `exposureTermsOf`); a replace checks its new leaves against
+ * what the other orders leave (`exclude`).
+ */
+describe("closeAvailability: notional orders, replacements, a replace's own order", () => {
+  const unsized = (orderId: string) => ({ orderId, side: 'sell' as const, leaves: null, open: true });
+  const replacement = (orderId: string, qty: bigint, supersedes: string) => ({
+    ...claim(orderId, qty),
+    supersedes,
+  });
+  // biome-ignore format: a table
+  test.each([
+    // what, position, claims, claimed views, open listing, exclude, available
+    ['an unsized notional order claimed holds its claim\'s qty', 100n, [claim('n1', 61n)], [['n1', unsized('n1')]], [], [], 39n],
+    ['an unsized notional order of the listing holds the whole position', 100n, [], [], [unsized('n1')], [], 0n],
+    ['a pending replacement and its order: the larger (the replacement)', 100n, [claim('o1', 50n), replacement('r1', 100n, 'o1')], [['o1', order('o1', 50n)], ['r1', null]], [], [], 0n],
+    ['a pending replacement and its order: the larger (the order, lowered)', 100n, [claim('o1', 50n), replacement('r1', 20n, 'o1')], [['o1', order('o1', 50n)], ['r1', null]], [], [], 50n],
+    ['a replacement of an unclaimed listed order: the larger of the two', 100n, [replacement('r1', 70n, 'o1')], [['r1', null]], [order('o1', 50n)], [], 30n],
+    ['the replaced order closed: the replacement alone', 100n, [claim('o1', 50n), replacement('r1', 70n, 'o1')], [['o1', order('o1', 0n, 'sell', false)], ['r1', order('r1', 70n)]], [], [], 30n],
+    ['a replace\'s own order is not counted against it (its claim kept)', 100n, [claim('o1', 50n), claim('c1', 30n)], [['o1', order('o1', 50n)], ['c1', null]], [order('o1', 50n)], ['o1'], 70n],
+    ['a listed order repeated (listing and recent placements) counts once', 100n, [], [], [order('s1', 30n), order('s1', 30n)], [], 70n],
+  ] as const)('%s', (_what, position, claims, views, open, exclude, available) => {
+    const r = closeAvailability({
+      position: position * N,
+      claims,
+      claimedViews: new Map(views as readonly (readonly [string, HoldingOrder | null])[]),
+      openOrders: open as readonly HoldingOrder[],
+      now: NOW,
+      exclude: new Set(exclude),
+    });
+    expect(r.available).toBe(available * N);
+  });
+});
+
+describe('sellSharesOf: the shares a sell takes', () => {
+  // biome-ignore format: a table
+  test.each([
+    // what, qty, notional, price, shares
+    ['a qty sell: its qty', '40', null, null, '40'],
+    ['a notional sell at the price (rounded up to the nano)', null, '4000', '99.99', '40.004000401'],
+    ['a notional sell of a round amount', null, '6000', '100', '60'],
+    ['a notional sell without a price: unsized', null, '6000', null, null],
+  ] as const)('%s', (_what, qty, notional, price, shares) => {
+    const out = sellSharesOf(
+      { qty: qty === null ? null : nanos(qty), notional: notional === null ? null : nanos(notional) },
+      price === null ? null : nanos(price),
+    );
+    expect(out).toBe(shares === null ? null : nanos(shares));
+  });
+});
+
+test("noShortSaleRefusal reads as the short_sale rule's refusal (core risk.ts)", () => {
+  const v = validateOrderRequest(
+    { symbol: 'aapl', qty: '10', side: 'sell', type: 'market', time_in_force: 'day' },
+    { now: NOW },
+  );
+  if (!v.ok) throw new Error('invalid');
+  const rule = checkPreTradeRisk(v.order, DEFAULT_RISK_LIMITS, {
+    now: NOW,
+    referencePrice: '100',
+    asset: null,
+    buyingPower: null,
+    openBuyExposure: '0',
+    recentOrders: [],
+    accountProblem: null,
+    positionQty: '12',
+    heldForSale: '5',
+    account: { shortingEnabled: false, tradingBlocked: false },
+  }).find((r) => r.rule === 'short_sale');
+  expect(
+    noShortSaleRefusal('aapl', nanos('10'), nanos('12'), { held: nanos('5'), available: nanos('7') }),
+  ).toEqual(rule);
 });

@@ -1,0 +1,198 @@
+/**
+ * What of a position a new order on its closing side may take (core position-close.ts), read in
+ * the order that keeps every lag on the safe side, shared by everything that sells what a position
+ * holds under its closing claims (closing-claims.ts): DELETE /v2/positions, and every sell of an
+ * account that may not sell short (POST /v2/orders and the bus through `placeOrder`, a PATCH raising
+ * a sell). Reads, one after the other:
+ * 1. the position's closing claims (GetItem, consistent) and the account's open listing (Query of
+ *    `byAccountOpen`), together;
+ * 2. the claimed orders' views (BatchGetItem, consistent; none without claims) and the account's
+ *    placements of the last minute the listing lacks (recent-placements.ts: a BatchGetItem of the
+ *    rate windows, then of those orders' views when there are any), together: a sell placed a
+ *    moment ago, not yet listed, holds its qty (a probe's close right after a market sell was placed
+ *    for the whole position and left the account short);
+ * 3. the ledger last (GetItem, consistent): the position keeper applies a fill before the order's
+ *    view shows it, so a fill no view read above holds any more is in the ledger read now.
+ * A notional order is counted at the price it trades at (`price`, asked for only when one shows
+ * up: a close reads a quote only then).
+ */
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type CloseAvailability,
+  closeAvailability,
+  type HoldingOrder,
+  type Nanos,
+  noShortSaleRefusal,
+  parseSigned9,
+  type RiskRefusal,
+  sellSharesOf,
+} from '../core/index.js';
+import type { EventStore } from '../event-store/event-store.js';
+import { ENV, requiredEnv } from '../platform/config.js';
+import { ledgerOf, ledgerPk } from './account-ledger.js';
+import {
+  type ClosingClaims,
+  type HoldingOrderText,
+  holdingOrderOf,
+  isNotionalHolding,
+  readClaimedViews,
+  readClosingClaims,
+} from './closing-claims.js';
+import { ORDERS_INDEX } from './order-view-indexes.js';
+import { unlistedOpenOrders } from './recent-placements.js';
+import { queryViews } from './risk-context.js';
+
+/** Attempts of one order against concurrent sells of the same position (each reads again). */
+export const CLOSING_CLAIMS_ATTEMPTS = 5;
+
+export interface PositionAvailability {
+  /** The position, signed; null: the ledger has none in the symbol. */
+  readonly position: Nanos | null;
+  /** The claims item as read (its version guards the write). */
+  readonly claims: ClosingClaims;
+  readonly availability: CloseAvailability;
+}
+
+export interface PositionAvailabilityOptions {
+  readonly store: EventStore;
+  /** The price a notional order's shares are counted at (core `notionalSharePrice`); asked once, lazily. */
+  readonly price: () => Promise<Nanos | null>;
+  /** Orders not counted (a replace's own order): core `closeAvailability`'s `exclude`. */
+  readonly exclude?: ReadonlySet<string>;
+}
+
+export async function readPositionAvailability(
+  doc: DynamoDBDocumentClient,
+  accountId: string,
+  symbol: string,
+  now: number,
+  options: PositionAvailabilityOptions,
+): Promise<PositionAvailability> {
+  const key = symbol.toUpperCase();
+  const idempotency = requiredEnv(ENV.idempotencyTable);
+  const ordersTable = requiredEnv(ENV.ordersTable);
+  const [claims, listed] = await Promise.all([
+    readClosingClaims(doc, idempotency, accountId, key),
+    queryViews(doc, {
+      IndexName: ORDERS_INDEX.byAccountOpen,
+      KeyConditionExpression: 'openInAccount = :k',
+      ExpressionAttributeValues: { ':k': accountId },
+    }),
+  ]);
+  const [claimed, unlisted] = await Promise.all([
+    claims.claims.length === 0
+      ? new Map<string, null>()
+      : readClaimedViews(
+          doc,
+          ordersTable,
+          claims.claims.map((c) => c.orderId),
+        ),
+    unlistedOpenOrders(
+      doc,
+      { idempotency, orders: ordersTable, store: options.store },
+      accountId,
+      new Set(listed.map((v) => v.id)),
+      now,
+    ),
+  ]);
+  // The ledger last (see above).
+  const ledgerItem = await doc.send(
+    new GetCommand({
+      TableName: requiredEnv(ENV.accountsTable),
+      Key: { pk: ledgerPk(accountId) },
+      ConsistentRead: true,
+    }),
+  );
+  const held = ledgerOf(ledgerItem.Item).positions[key];
+
+  const open: HoldingOrderText[] = [
+    ...listed
+      .filter((v) => v.symbol.toUpperCase() === key)
+      .map((v) => ({
+        orderId: v.id,
+        side: v.side,
+        qty: v.qty ?? null,
+        notional: v.notional ?? null,
+        filledQty: v.filled_qty ?? null,
+        filledAvgPrice: v.filled_avg_price ?? null,
+      })),
+    ...unlisted
+      .filter((o) => o.symbol.toUpperCase() === key)
+      .map((o) => ({
+        orderId: o.id,
+        side: o.side,
+        qty: o.qty,
+        notional: o.notional,
+        filledQty: o.filled_qty,
+        filledAvgPrice: o.filled_avg_price,
+      })),
+  ];
+  const views = [...claimed.values()].filter((v) => v !== null);
+  const needsPrice = [...open, ...views].some(isNotionalHolding);
+  const price = needsPrice ? await options.price() : null;
+  const claimedViews = new Map<string, HoldingOrder | null>(
+    [...claimed.entries()].map(([id, v]) => [id, v === null ? null : holdingOrderOf(v, v.open, price)]),
+  );
+  const position = held === undefined ? null : parseSigned9(held.qty);
+  const availability = closeAvailability({
+    position: position ?? 0n,
+    claims: claims.claims,
+    claimedViews,
+    openOrders: open.map((o) => holdingOrderOf(o, true, price)),
+    now,
+    ...(options.exclude === undefined ? {} : { exclude: options.exclude }),
+  });
+  return { position, claims, availability };
+}
+
+/** A sell of an account that may not sell short, read under its position's closing claims. */
+export type NoShortSell =
+  | { readonly kind: 'refused'; readonly refusal: RiskRefusal }
+  /** It fits: its claim (`shares`) rides the placing transaction over the claims read. */
+  | { readonly kind: 'fits'; readonly read: PositionAvailability; readonly shares: Nanos };
+
+/**
+ * Whether a sell (`qty` or `notional`) of an account that may not sell short fits in what its
+ * position leaves (core position-close.ts), a notional sell sized at `price` (core
+ * `notionalSharePrice`: the lower of the reference and the bid). `exclude`: a replace's own order.
+ */
+export async function noShortSellOf(
+  doc: DynamoDBDocumentClient,
+  accountId: string,
+  order: { readonly symbol: string; readonly qty: Nanos | null; readonly notional: Nanos | null },
+  now: number,
+  options: {
+    readonly store: EventStore;
+    readonly price: Nanos | null;
+    readonly exclude?: ReadonlySet<string>;
+  },
+): Promise<NoShortSell> {
+  const symbol = order.symbol.toUpperCase();
+  const shares = sellSharesOf(order, options.price);
+  if (shares === null)
+    return {
+      kind: 'refused',
+      refusal: {
+        rule: 'no_reference_price',
+        limit: 'short_sale',
+        message: `no_reference_price: no reference price for ${symbol}; needed by short_sale`,
+      },
+    };
+  const read = await readPositionAvailability(doc, accountId, symbol, now, {
+    store: options.store,
+    price: async () => options.price,
+    ...(options.exclude === undefined ? {} : { exclude: options.exclude }),
+  });
+  const { availability } = read;
+  // A position that is not long (none, or short) has nothing to sell.
+  const available = availability.side === 'sell' ? availability.available : 0n;
+  if (shares > available)
+    return {
+      kind: 'refused',
+      refusal: noShortSaleRefusal(symbol, shares, read.position ?? 0n, {
+        held: availability.side === 'sell' ? availability.held : 0n,
+        available,
+      }),
+    };
+  return { kind: 'fits', read, shares };
+}

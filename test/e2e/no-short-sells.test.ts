@@ -1,0 +1,168 @@
+/**
+ * Sells of accounts that may not sell short, at once, end to end (lambdas/orders/position-availability.ts):
+ * every sell of such an account (POST, a PATCH raising one, a close) is placed under its position's
+ * closing claims, so concurrent sells cannot all pass a read of the same position. A hostile probe
+ * (raw HTTP against local mode) left such accounts short:
+ * - D4: a PATCH raising a resting sell and a close, at once: both 200, both filled, -50 (3 of 3);
+ * - D5: a close right after a sell was answered was placed for the whole position (the sell not in
+ *   the open listing yet), -60 (1 of 8);
+ * - D1: notional sells at once ($6,000 and $6,001 on 100 shares): -20 (4 of 4); 40, 41 and $4,000:
+ *   -21 (2 of 5).
+ * A fresh account and symbol per round (same-day round trips on one account are day trades: PDT).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  eventually,
+  newAccountClient,
+  type OmsHttp,
+  type SharedOms,
+  sharedTradingDayOms,
+} from './harness.js';
+
+jest.setTimeout(240_000);
+
+let oms: SharedOms;
+let http: OmsHttp;
+const run = randomUUID().slice(0, 6);
+const symbol = (tag: string) =>
+  `E2ENS${tag}${randomUUID()
+    .slice(0, 3)
+    .toUpperCase()
+    .replace(/[^A-Z]/g, 'Q')}`;
+
+const CASH_10K = {
+  cash: '10000',
+  multiplier: '1',
+  shortingEnabled: false,
+  riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: null },
+};
+
+beforeAll(async () => {
+  ({ oms, http } = await sharedTradingDayOms());
+}, 90_000);
+
+afterAll(async () => {
+  await oms?.stop();
+});
+
+type Json = Record<string, unknown>;
+
+/** A fresh no-short account long 100 shares of a fresh symbol quoted 99.99 / 100. */
+async function long100(tag: string, round: number) {
+  const bot = await newAccountClient(oms, `e2e-ns-${run}-${tag}${round}`, CASH_10K);
+  const S = symbol(tag);
+  await http.pinQuote(S, { bid: '99.99', ask: '100.00', last: '100.00' });
+  const position = async () => {
+    const p = await bot.request<Json>('GET', `/v2/positions/${S}`);
+    return p.status === 404 ? 0 : Number(p.body.qty);
+  };
+  const bought = await bot.submit({
+    symbol: S,
+    qty: '100',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await bot.untilStatus(bought.id, 'filled', 30_000);
+  await eventually(async () => expect(await position()).toBe(100), 30_000);
+  return { bot, S, position };
+}
+
+/** Until none of the account's orders in the symbol is working toward a fill (resting limits aside). */
+async function untilSettled(bot: OmsHttp, S: string) {
+  await eventually(async () => {
+    const all = await bot.expect<Json[]>(200, 'GET', `/v2/orders?status=all&symbols=${S}&limit=500`);
+    const working = all.filter(
+      (o) =>
+        !['filled', 'canceled', 'expired', 'rejected', 'replaced'].includes(String(o.status)) &&
+        !(o.type === 'limit' && o.limit_price === '110' && o.status === 'new'),
+    );
+    if (working.length > 0)
+      throw new Error(`working: ${working.map((o) => `${o.id} ${o.status}`).join(', ')}`);
+  }, 30_000);
+}
+
+it('D4: a PATCH raising a resting sell and a close of the rest, at once: at most one passes, never short (three rounds)', async () => {
+  for (let round = 0; round < 3; round++) {
+    const { bot, S, position } = await long100('P', round);
+    const resting = await bot.submit({
+      symbol: S,
+      qty: '50',
+      side: 'sell',
+      type: 'limit',
+      limit_price: '110',
+      time_in_force: 'day',
+    });
+    await bot.untilStatus(resting.id, 'new', 30_000);
+    // 100 raised and priced to fill at once, and 50 closed: 150 on 100.
+    const [patched, closed] = await Promise.all([
+      bot.request<Json>('PATCH', `/v2/orders/${resting.id}`, { qty: '100', limit_price: '99.00' }),
+      bot.request<Json>('DELETE', `/v2/positions/${S}?qty=50`),
+    ]);
+    const passed = [patched, closed].filter((r) => r.status === 200);
+    expect(passed.length).toBeLessThanOrEqual(1);
+    for (const r of [patched, closed].filter((x) => x.status !== 200)) {
+      expect(r.status).toBe(403);
+      expect(String(r.body.message)).toMatch(/^(short_sale: |insufficient qty available)/);
+    }
+    if (closed.status === 200) await bot.untilStatus(String(closed.body.id), 'filled', 30_000);
+    if (patched.status === 200) await bot.untilStatus(String(patched.body.id), 'filled', 30_000);
+    await untilSettled(bot, S);
+    const end = await position();
+    expect(end).toBeGreaterThanOrEqual(0);
+    expect(end).toBe(patched.status === 200 ? 0 : closed.status === 200 ? 50 : 100);
+  }
+});
+
+it('D5: a close sent the moment a sell is answered counts that sell: refused for the whole position, never short (three rounds)', async () => {
+  for (let round = 0; round < 3; round++) {
+    const { bot, S, position } = await long100('C', round);
+    const sold = await bot.submit({
+      symbol: S,
+      qty: '60',
+      side: 'sell',
+      type: 'market',
+      time_in_force: 'day',
+    });
+    const closed = await bot.request<Json>('DELETE', `/v2/positions/${S}`);
+    expect(closed.status).toBe(403);
+    expect(String(closed.body.message)).toMatch(/^insufficient qty available for order \(requested: 100, /);
+    await bot.untilStatus(sold.id, 'filled', 30_000);
+    await untilSettled(bot, S);
+    expect(await position()).toBe(40);
+  }
+});
+
+it('D1: notional sells at once place exactly what fits: $6,000 and $6,001 on 100 shares, one; 40, 41 and $4,000, two; never short', async () => {
+  const rounds: { sells: Json[]; fit: number }[] = [
+    { sells: [{ notional: '6000' }, { notional: '6001' }], fit: 1 },
+    { sells: [{ qty: '40' }, { qty: '41' }, { notional: '4000' }], fit: 2 },
+  ];
+  for (const [round, { sells, fit }] of rounds.entries()) {
+    const { bot, S, position } = await long100('N', round);
+    // The venue answers a second late: no sell fills while the others read the position (a fill
+    // between a read of the views and of the ledger counts twice, on the safe side, and would refuse
+    // a sell that fits).
+    await http.venue({ latency_ms: 1000 });
+    const answers = await Promise.all(
+      sells.map((s) =>
+        bot.request<Json>('POST', '/v2/orders', {
+          symbol: S,
+          side: 'sell',
+          type: 'market',
+          time_in_force: 'day',
+          ...s,
+        }),
+      ),
+    ).finally(() => http.venue({ latency_ms: 0 }));
+    const placed = answers.filter((a) => a.status === 200);
+    expect(placed).toHaveLength(fit);
+    for (const a of answers.filter((x) => x.status !== 200)) {
+      expect(a.status).toBe(403);
+      expect(String(a.body.message)).toMatch(/^short_sale: /);
+    }
+    for (const p of placed) await bot.untilStatus(String(p.body.id), 'filled', 30_000);
+    await untilSettled(bot, S);
+    expect(await position()).toBeGreaterThanOrEqual(0);
+  }
+});
