@@ -293,18 +293,7 @@ it('a sell placed while the venue works a PATCH raising a resting sell counts th
   const bot = await newAccountClient(oms, acct, CASH_10K);
   const S = symbol('Q');
   await http.pinQuote(S, { bid: '9.99', ask: '10.00', last: '10.00' });
-  const bought = await bot.submit({
-    symbol: S,
-    qty: '50',
-    side: 'buy',
-    type: 'market',
-    time_in_force: 'day',
-  });
-  await bot.untilStatus(bought.id, 'filled', 30_000);
-  await eventually(async () => {
-    const p = await bot.request<Json>('GET', `/v2/positions/${S}`);
-    if (p.status !== 200 || p.body.qty !== '50') throw new Error(`position ${JSON.stringify(p.body)}`);
-  }, 30_000);
+  await bot.holdLong(S, '50');
   const resting = await bot.submit({
     symbol: S,
     qty: '10',
@@ -360,14 +349,7 @@ it('a PATCH raising a resting sell right after another sell was placed counts th
   const bot = await newAccountClient(oms, acct, CASH_10K);
   const S = symbol('W');
   await http.pinQuote(S, { bid: '9.99', ask: '10.00', last: '10.00' });
-  const bought = await bot.submit({
-    symbol: S,
-    qty: '50',
-    side: 'buy',
-    type: 'market',
-    time_in_force: 'day',
-  });
-  await bot.untilStatus(bought.id, 'filled', 30_000);
+  await bot.holdLong(S, '50');
   const restingSell = (qty: string) => ({
     symbol: S,
     qty,
@@ -376,10 +358,6 @@ it('a PATCH raising a resting sell right after another sell was placed counts th
     limit_price: '12',
     time_in_force: 'day',
   });
-  await eventually(async () => {
-    const p = await bot.request<Json>('GET', `/v2/positions/${S}`);
-    if (p.status !== 200 || p.body.qty !== '50') throw new Error(`position ${JSON.stringify(p.body)}`);
-  }, 30_000);
   const first = await bot.submit(restingSell('10'));
   // Accepted by the venue (a PATCH of an order still pending_new is 422), and listed.
   await bot.untilStatus(first.id, 'new', 30_000);
@@ -406,15 +384,7 @@ it('a PATCH raising a resting sell the moment a market sell is answered counts t
       const p = await bot.request<Json>('GET', `/v2/positions/${S}`);
       return p.status === 404 ? '0' : String(p.body.qty);
     };
-    const bought = await bot.submit({
-      symbol: S,
-      qty: '50',
-      side: 'buy',
-      type: 'market',
-      time_in_force: 'day',
-    });
-    await bot.untilStatus(bought.id, 'filled', 30_000);
-    await eventually(async () => expect(await position()).toBe('50'), 30_000);
+    await bot.holdLong(S, '50');
     const resting = await bot.submit({
       symbol: S,
       qty: '10',
@@ -537,15 +507,7 @@ it('notional sells on an account that may not sell short: sized at the bid, an o
         ? { qty: '0', qty_available: '0' }
         : (p.body as { qty: string; qty_available: string });
     };
-    const bought = await bot.submit({
-      symbol: S,
-      qty: '50',
-      side: 'buy',
-      type: 'market',
-      time_in_force: 'day',
-    });
-    await bot.untilStatus(bought.id, 'filled', 30_000);
-    await eventually(async () => expect((await position()).qty).toBe('50'), 30_000);
+    await bot.holdLong(S, '50');
     // The whole position's worth at the last trade is more than it holds at the bid (5000 / 99.99).
     const whole = await bot.request<Json>('POST', '/v2/orders', {
       symbol: S,

@@ -294,6 +294,20 @@ export class OmsHttp {
     );
   }
 
+  /**
+   * Buys `qty` of `symbol` at market and waits until the position shows it (the fill applied by the
+   * position keeper): the start of a sell scenario.
+   */
+  async holdLong(symbol: string, qty: string): Promise<void> {
+    const bought = await this.submit({ symbol, qty, side: 'buy', type: 'market', time_in_force: 'day' });
+    await this.untilStatus(bought.id, 'filled', 30_000);
+    await eventually(async () => {
+      const p = await this.request<{ qty?: string }>('GET', `/v2/positions/${symbol}`);
+      if (p.status !== 200 || p.body.qty !== qty)
+        throw new Error(`position ${p.status} ${JSON.stringify(p.body)}`);
+    }, 30_000);
+  }
+
   /** A readable account of orders: status, events, bus deliveries, workflow path. */
   async explain(ids: readonly string[]): Promise<string> {
     const lines: string[] = [];

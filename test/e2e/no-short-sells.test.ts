@@ -56,15 +56,7 @@ async function long100(tag: string, round: number) {
     const p = await bot.request<Json>('GET', `/v2/positions/${S}`);
     return p.status === 404 ? 0 : Number(p.body.qty);
   };
-  const bought = await bot.submit({
-    symbol: S,
-    qty: '100',
-    side: 'buy',
-    type: 'market',
-    time_in_force: 'day',
-  });
-  await bot.untilStatus(bought.id, 'filled', 30_000);
-  await eventually(async () => expect(await position()).toBe(100), 30_000);
+  await bot.holdLong(S, '100');
   return { bot, S, position };
 }
 
@@ -101,16 +93,20 @@ it('D4: a PATCH raising a resting sell and a close of the rest, at once: at most
     ]);
     const passed = [patched, closed].filter((r) => r.status === 200);
     expect(passed.length).toBeLessThanOrEqual(1);
-    for (const r of [patched, closed].filter((x) => x.status !== 200)) {
-      expect(r.status).toBe(403);
+    // The PATCH passed and its replacement sold the whole position before the close read it again
+    // (a close retries its read when a claim raced it): flat, so the close is Alpaca's 404.
+    const closedFlat = patched.status === 200 && closed.status === 404;
+    if (closedFlat) expect(String(closed.body.message)).toMatch(/position not found/);
+    for (const r of [patched, closed].filter((x) => x.status !== 200 && !(closedFlat && x === closed))) {
+      expect([r.status, r.body]).toEqual([403, expect.anything()]);
       expect(String(r.body.message)).toMatch(/^(short_sale: |insufficient qty available)/);
     }
     if (closed.status === 200) await bot.untilStatus(String(closed.body.id), 'filled', 30_000);
     if (patched.status === 200) await bot.untilStatus(String(patched.body.id), 'filled', 30_000);
     await untilSettled(bot, S);
-    const end = await position();
-    expect(end).toBeGreaterThanOrEqual(0);
-    expect(end).toBe(patched.status === 200 ? 0 : closed.status === 200 ? 50 : 100);
+    // The position once the position keeper applied the fills (it follows them a moment later).
+    const expected = patched.status === 200 ? 0 : closed.status === 200 ? 50 : 100;
+    await eventually(async () => expect(await position()).toBe(expected), 30_000);
   }
 });
 
@@ -129,7 +125,7 @@ it('D5: a close sent the moment a sell is answered counts that sell: refused for
     expect(String(closed.body.message)).toMatch(/^insufficient qty available for order \(requested: 100, /);
     await bot.untilStatus(sold.id, 'filled', 30_000);
     await untilSettled(bot, S);
-    expect(await position()).toBe(40);
+    await eventually(async () => expect(await position()).toBe(40), 30_000);
   }
 });
 
@@ -143,7 +139,8 @@ it('D1: notional sells at once place exactly what fits: $6,000 and $6,001 on 100
     // The venue answers a second late: no sell fills while the others read the position (a fill
     // between a read of the views and of the ledger counts twice, on the safe side, and would refuse
     // a sell that fits).
-    await http.venue({ latency_ms: 1000 });
+    const venues = ['SIMX', 'SIMY', 'SIMZ'];
+    for (const v of venues) await http.venue({ latency_ms: 1000 }, v);
     const answers = await Promise.all(
       sells.map((s) =>
         bot.request<Json>('POST', '/v2/orders', {
@@ -154,7 +151,9 @@ it('D1: notional sells at once place exactly what fits: $6,000 and $6,001 on 100
           ...s,
         }),
       ),
-    ).finally(() => http.venue({ latency_ms: 0 }));
+    ).finally(async () => {
+      for (const v of venues) await http.venue({ latency_ms: 0 }, v);
+    });
     const placed = answers.filter((a) => a.status === 200);
     expect(placed).toHaveLength(fit);
     for (const a of answers.filter((x) => x.status !== 200)) {
