@@ -38,7 +38,6 @@ import {
   NO_POLICY,
   newYorkDate,
   notionalCents,
-  notionalSharePrice,
   type OrderSpec,
   type OrderState,
   orderNotionalOf,
@@ -271,7 +270,10 @@ export async function placeOrder(
     context.account !== undefined &&
     !context.account.shortingEnabled &&
     context.positionQty !== undefined;
-  const sellPrice = guardsSell ? noShortSellPrice(context.referencePrice, context.quote?.bid ?? null) : null;
+  // Sized as core risk sizes a notional sell: at the lower of the reference and the bid.
+  const sellPrice = guardsSell
+    ? nanosOrNull(tradingReferenceOf('sell', context.referencePrice, context.quote))
+    : null;
   const readSell = () =>
     noShortSellOf(
       deps.doc,
@@ -618,11 +620,6 @@ function nanosOrNull(text: string | null | undefined): Nanos | null {
   if (text === null || text === undefined) return null;
   const v = parseNanos(text);
   return typeof v === 'bigint' ? v : null;
-}
-
-/** The price a notional sell's shares are counted at: the lower of the reference and the bid. */
-function noShortSellPrice(reference: string | null, bid: string | null): Nanos | null {
-  return notionalSharePrice('sell', nanosOrNull(reference), nanosOrNull(bid), null);
 }
 
 /** A day total lingers two days after its last order, then TTL removes it. */
