@@ -47,6 +47,8 @@ export class InboundOrders extends Construct {
       environment: { [ENV.sessionClose]: props.sessionClose },
       timeout: BUS_TARGET_FUNCTION_TIMEOUT,
     });
+    // readWrite: the orders it places, and its answers to refused requests (OrderRequestRejected,
+    // issue 16), which the event store's publisher puts on the bus: it holds no bus permission.
     useTable(this.orderRequested, stores.events, ENV.eventStoreTable, 'readWrite');
     useTable(this.orderRequested, stores.idempotency, ENV.idempotencyTable, 'readWrite');
     // readWrite: a short sale of a hard-to-borrow symbol takes its located shares (issue 16).
@@ -54,9 +56,6 @@ export class InboundOrders extends Construct {
     useTable(this.orderRequested, stores.orders, ENV.ordersTable, 'read');
     useTable(this.orderRequested, props.market, ENV.marketTable, 'read');
     useTable(this.orderRequested, stores.assets, ENV.assetsTable, 'read');
-    // A refused request is answered on the bus (OrderRequestRejected, issue 16).
-    this.orderRequested.addEnvironment(ENV.eventBusName, props.bus.eventBusName);
-    props.bus.grantPutEventsTo(this.orderRequested);
 
     const { queue, deadLetterQueue } = busTargetQueue(this, 'OrderRequestedRule', {
       bus: props.bus,

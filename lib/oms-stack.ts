@@ -270,8 +270,8 @@ export class OmsStack extends Stack {
         .map(roleOf)
         .concat(this.venueSessions === undefined ? [] : [this.venueSessions.taskDefinition.taskRole]),
       oms: [
+        // Order and position events, and the intake's answers (stockbot.oms.intake) stored with them.
         this.streamConsumers.functions.OrderStream,
-        this.inbound.orderRequested,
         this.orderApi.functions.cancelOrder,
         // The kill switch's TradingStateChanged / LimitsPolicyChanged (stockbot.oms.controls).
         this.orderApi.functions.tradingState,

@@ -16,6 +16,7 @@ import { parseOrThrow } from '../core/zod-messages.js';
 import { metrics } from '../platform/metrics.js';
 import { logger } from '../platform/observability.js';
 import { POSITION_STREAM_PREFIX, type StoredEvent, type StoredPositionEvent } from './event-store.js';
+import { INTAKE_STREAM_PREFIX, ORDER_REQUEST_REJECTED, type StoredIntakeAnswer } from './intake-answers.js';
 
 /** The envelope of a stored event; `data` is the core's own output and is not re-validated here. */
 const storedEventSchema = z.looseObject({
@@ -40,19 +41,40 @@ const storedPositionEventSchema = z.extend(storedEventSchema, {
   orderId: z.string().check(z.startsWith(POSITION_STREAM_PREFIX)),
 });
 
-/** One stream record, read: an order event, an account's position event, a record to skip, or a poison record. */
+/**
+ * The bus intake's answer to a refused request (partition `intake#<event id>`, intake-answers.ts):
+ * the publisher puts it on the bus; the order consumers pass it by.
+ */
+const storedIntakeAnswerSchema = z.object({
+  orderId: z.string().check(z.startsWith(INTAKE_STREAM_PREFIX)),
+  seq: z.literal(1),
+  type: z.literal(ORDER_REQUEST_REJECTED),
+  eventId: z.string().check(z.minLength(1)),
+  occurredAt: z.string().check(z.minLength(1)),
+  answer: z.looseObject({ eventId: z.string(), source: z.string(), code: z.string() }),
+});
+
+/**
+ * One stream record, read: an order event, an account's position event, the intake's answer to a
+ * request, a record to skip, or a poison record.
+ */
 export type StreamItem =
   | { readonly kind: 'event'; readonly sequenceNumber: string; readonly event: StoredEvent }
   | { readonly kind: 'position'; readonly sequenceNumber: string; readonly event: StoredPositionEvent }
+  | { readonly kind: 'answer'; readonly sequenceNumber: string; readonly answer: StoredIntakeAnswer }
   | { readonly kind: 'skipped'; readonly sequenceNumber: string }
   | { readonly kind: 'invalid'; readonly sequenceNumber: string; readonly error: string };
 
-/** The stored event an INSERT carries; null for MODIFY/REMOVE. Throws on a malformed image. */
-export function storedEventOf(record: DynamoDBRecord): StoredEvent | StoredPositionEvent | null {
+/** The stored item an INSERT carries; null for MODIFY/REMOVE. Throws on a malformed image. */
+export function storedEventOf(
+  record: DynamoDBRecord,
+): StoredEvent | StoredPositionEvent | StoredIntakeAnswer | null {
   if (record.eventName !== 'INSERT') return null;
   const image = record.dynamodb?.NewImage;
   if (image === undefined) throw new Error('INSERT without NewImage (is the stream view NEW_IMAGE?)');
   const item = unmarshall(image as Record<string, AttributeValue>);
+  if (typeof item.orderId === 'string' && item.orderId.startsWith(INTAKE_STREAM_PREFIX))
+    return parseOrThrow(storedIntakeAnswerSchema, item) as unknown as StoredIntakeAnswer;
   if (item.type === 'PositionChanged')
     return parseOrThrow(storedPositionEventSchema, item) as unknown as StoredPositionEvent;
   return parseOrThrow(storedEventSchema, item) as unknown as StoredEvent;
@@ -71,6 +93,8 @@ export function readRecords(event: DynamoDBStreamEvent): StreamItem[] {
     const sequenceNumber = sequenceNumberOf(record);
     try {
       const stored = storedEventOf(record);
+      if (stored !== null && stored.type === ORDER_REQUEST_REJECTED)
+        return { kind: 'answer', sequenceNumber, answer: stored as StoredIntakeAnswer };
       if (stored !== null && stored.type === 'PositionChanged')
         return { kind: 'position', sequenceNumber, event: stored };
       if (stored !== null) return { kind: 'event', sequenceNumber, event: stored as StoredEvent };

@@ -22,13 +22,17 @@
  * timeout and finally dead-lettered.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
+import {
+  intakeAnswerOf,
+  type OrderRequestRejection,
+  storeIntakeAnswer,
+} from '../event-store/intake-answers.js';
 import { ACCOUNT_ID } from '../orders/accounts.js';
 import { type PlaceOrderResult, placeOrder } from '../orders/orders-service.js';
-import { ENV, optionalEnv } from '../platform/config.js';
-import { eventBridge } from '../platform/event-bridge.js';
+import { ENV, requiredEnv } from '../platform/config.js';
+import { dynamo } from '../platform/dynamo.js';
 import { metrics } from '../platform/metrics.js';
 import { logger } from '../platform/observability.js';
 import '../core/zod-messages.js';
@@ -44,47 +48,24 @@ export const orderRequestedDetail = z.object({
   ),
 });
 
-/** Where the intake's answers come from (a producer's rule matches it). */
-export const INTAKE_SOURCE = 'stockbot.oms.intake';
-export const ORDER_REQUEST_REJECTED = 'OrderRequestRejected';
+export {
+  INTAKE_SOURCE,
+  ORDER_REQUEST_REJECTED,
+  type OrderRequestRejection,
+} from '../event-store/intake-answers.js';
 
-/** What `OrderRequestRejected` says; `code` is stable, `message` names the field or the rule. */
-export interface OrderRequestRejection {
-  readonly requestId: string | null;
-  /** The EventBridge id of the `OrderRequested` event answered. */
-  readonly eventId: string;
-  readonly accountId: string | null;
-  /** The request's source (`stockbot.strategy.<id>`): a producer's rule matches its own answers. */
-  readonly source: string;
-  readonly code: 'invalid_request' | 'risk_refused' | 'conflict' | 'sender_not_entitled';
-  readonly message: string;
-  readonly errors?: readonly unknown[];
-  readonly refusals?: readonly unknown[];
-}
-
-/** Publishes the rejection to the sender (best effort: a failure is logged, the request is not retried). */
-async function answerRejected(rejection: OrderRequestRejection): Promise<void> {
-  const bus = optionalEnv(ENV.eventBusName);
-  if (bus === undefined) return;
-  try {
-    const out = await eventBridge.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: bus,
-            Source: INTAKE_SOURCE,
-            DetailType: ORDER_REQUEST_REJECTED,
-            Detail: JSON.stringify(rejection),
-          },
-        ],
-      }),
-    );
-    if ((out.FailedEntryCount ?? 0) > 0)
-      throw new Error(out.Entries?.[0]?.ErrorMessage ?? 'PutEvents failed');
-  } catch (err) {
-    logger.error('OrderRequestRejected could not be published', { error: err as Error });
-    metrics.addMetric('OrderRequestRejectedUnpublished', 'Count', 1);
-  }
+/**
+ * Answers the sender: the rejection is stored in the event store, whose stream's publisher puts
+ * it on the bus (event-store/intake-answers.ts): once per request event, and durably: a failure to
+ * store it throws, so the request's record is retried.
+ */
+async function answerRejected(rejection: OrderRequestRejection, now: number): Promise<void> {
+  const stored = await storeIntakeAnswer(
+    dynamo,
+    requiredEnv(ENV.eventStoreTable),
+    intakeAnswerOf(rejection, now),
+  );
+  if (stored === 'already_stored') logger.info('OrderRequestRejected was stored by an earlier delivery');
 }
 
 const clientOrderIdOf = (order: unknown): string | null => {
@@ -101,6 +82,7 @@ export class RetryableRejection extends Error {
 /** One `OrderRequested` event (the bus rule's event; tests and tools). */
 export async function onOrderRequested(event: OrderRequestedEvent): Promise<PlaceOrderResult | null> {
   logger.appendKeys({ eventId: event.id, source: event.source });
+  const now = Date.now();
   try {
     const raw = (event.detail ?? {}) as { accountId?: unknown; requestId?: unknown };
     const ids = {
@@ -114,7 +96,7 @@ export async function onOrderRequested(event: OrderRequestedEvent): Promise<Plac
       const issues = detail.error.issues.map((i) => `${i.path.join('.') || 'detail'}: ${i.message}`);
       logger.warn('OrderRequested refused: detail is not {accountId, order, requestId}', { issues });
       metrics.addMetric('InboundOrderInvalid', 'Count', 1);
-      await answerRejected({ ...ids, code: 'invalid_request', message: issues.join('; ') });
+      await answerRejected({ ...ids, code: 'invalid_request', message: issues.join('; ') }, now);
       return null;
     }
     const { requestId } = detail.data;
@@ -123,7 +105,7 @@ export async function onOrderRequested(event: OrderRequestedEvent): Promise<Plac
         "requestId: required when order.client_order_id is absent (a producer's PutEvents retry would otherwise place a second order)";
       logger.warn('OrderRequested refused', { reason: message });
       metrics.addMetric('InboundOrderInvalid', 'Count', 1);
-      await answerRejected({ ...ids, code: 'invalid_request', message });
+      await answerRejected({ ...ids, code: 'invalid_request', message }, now);
       return null;
     }
     const result = await placeOrder({
@@ -134,7 +116,7 @@ export async function onOrderRequested(event: OrderRequestedEvent): Promise<Plac
       // Scoped by the sender: two strategies numbering their requests alike do not collide.
       idempotencyKey: requestId === undefined ? `event:${event.id}` : `request:${event.source}:${requestId}`,
       requestId: event.id,
-      now: Date.now(),
+      now,
       source: 'bus',
       // Only a strategy entitled to the account may place for it (issue 16, core bus-trust.ts).
       sender: { source: event.source },
@@ -152,27 +134,33 @@ export async function onOrderRequested(event: OrderRequestedEvent): Promise<Plac
       case 'invalid':
         logger.warn('OrderRequested invalid', { errors: result.errors });
         metrics.addMetric('InboundOrderInvalid', 'Count', 1);
-        await answerRejected({
-          ...ids,
-          code: 'invalid_request',
-          message: result.errors.map((e) => e.message).join('; '),
-          errors: result.errors,
-        });
+        await answerRejected(
+          {
+            ...ids,
+            code: 'invalid_request',
+            message: result.errors.map((e) => e.message).join('; '),
+            errors: result.errors,
+          },
+          now,
+        );
         return result;
       case 'risk_refused':
         logger.warn('OrderRequested refused by pre-trade risk', { refusals: result.refusals });
         metrics.addMetric('InboundOrderRiskRefused', 'Count', 1);
-        await answerRejected({
-          ...ids,
-          code: 'risk_refused',
-          message: result.refusals[0]?.message ?? 'refused by pre-trade risk',
-          refusals: result.refusals,
-        });
+        await answerRejected(
+          {
+            ...ids,
+            code: 'risk_refused',
+            message: result.refusals[0]?.message ?? 'refused by pre-trade risk',
+            refusals: result.refusals,
+          },
+          now,
+        );
         return result;
       case 'conflict':
         logger.warn('OrderRequested conflicts with an earlier order', { reason: result.message });
         metrics.addMetric('InboundOrderConflict', 'Count', 1);
-        await answerRejected({ ...ids, code: 'conflict', message: result.message });
+        await answerRejected({ ...ids, code: 'conflict', message: result.message }, now);
         return result;
       case 'sender_refused':
         // Recorded: the log line, the metric (alarmed by Operations) and the answer on the bus.
@@ -180,7 +168,7 @@ export async function onOrderRequested(event: OrderRequestedEvent): Promise<Plac
           reason: result.refusal.message,
         });
         metrics.addMetric('InboundOrderSenderRefused', 'Count', 1);
-        await answerRejected({ ...ids, code: result.refusal.code, message: result.refusal.message });
+        await answerRejected({ ...ids, code: result.refusal.code, message: result.refusal.message }, now);
         return result;
       case 'rate_limited':
         // The next second has room: let EventBridge retry.

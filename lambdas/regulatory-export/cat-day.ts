@@ -23,6 +23,7 @@ import {
   verifyCatDayExport,
 } from '../core/cat-export.js';
 import type { OrderEvent } from '../core/events.js';
+import { INTAKE_STREAM_PREFIX } from '../event-store/intake-answers.js';
 
 /** Where the export's objects go: S3 or a directory. */
 export interface ObjectStore {
@@ -36,7 +37,7 @@ export interface DaySource {
   readonly eventStoreTable: string;
 }
 
-/** The event store's position streams share the table; they are not orders. */
+/** The event store's position streams and the intake's answers share the table; they are not orders. */
 const POSITION_STREAM_PREFIX = 'positions#';
 const HOUR_MS = 3_600_000;
 
@@ -54,9 +55,15 @@ async function orderIdsWithEventsOn(src: DaySource, date: string): Promise<Set<s
       new ScanCommand({
         TableName: src.eventStoreTable,
         ProjectionExpression: '#o',
-        FilterExpression: '#t BETWEEN :from AND :to AND NOT begins_with(#o, :positions)',
+        FilterExpression:
+          '#t BETWEEN :from AND :to AND NOT begins_with(#o, :positions) AND NOT begins_with(#o, :intake)',
         ExpressionAttributeNames: { '#o': 'orderId', '#t': 'occurredAt' },
-        ExpressionAttributeValues: { ':from': from, ':to': to, ':positions': POSITION_STREAM_PREFIX },
+        ExpressionAttributeValues: {
+          ':from': from,
+          ':to': to,
+          ':positions': POSITION_STREAM_PREFIX,
+          ':intake': INTAKE_STREAM_PREFIX,
+        },
         ...(start === undefined ? {} : { ExclusiveStartKey: start }),
       }),
     );

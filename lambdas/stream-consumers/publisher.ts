@@ -1,6 +1,7 @@
 /**
  * Publisher: the event store's stream -> the OMS bus (source `stockbot.oms`, detail-type = event
- * type, detail = `{metadata, data}`).
+ * type, detail = `{metadata, data}`), and the bus intake's answers (source `stockbot.oms.intake`,
+ * detail = the answer; event-store/intake-answers.ts).
  *
  * Whole-batch logic (not one record at a time): entries go out 10 per PutEvents call (and under
  * the 256 KB request limit); entries the bus reports failed (`FailedEntryCount`, per-entry
@@ -26,6 +27,7 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { busEntryOf } from '../event-store/envelope.js';
+import { intakeBusEntryOf } from '../event-store/intake-answers.js';
 import {
   errorName,
   partialBatchResponse,
@@ -141,6 +143,13 @@ export async function putEntries(
   return { failed: new Set(pending.map((p) => p.index)), published, entryFailures };
 }
 
+/** What goes on the bus from the store: order and position events, the intake's answers. */
+function publishedIdOf(item: StreamItem): string | null {
+  if (item.kind === 'event' || item.kind === 'position') return item.event.eventId;
+  if (item.kind === 'answer') return item.answer.eventId;
+  return null;
+}
+
 export async function publishBatch(
   event: DynamoDBStreamEvent,
   deps: PublisherDeps,
@@ -150,19 +159,23 @@ export async function publishBatch(
   // The first record of each event id is the one published; a repeat shares its fate.
   const firstIndexOf = new Map<string, number>();
   items.forEach((item, index) => {
-    if ((item.kind === 'event' || item.kind === 'position') && !firstIndexOf.has(item.event.eventId))
-      firstIndexOf.set(item.event.eventId, index);
+    const id = publishedIdOf(item);
+    if (id !== null && !firstIndexOf.has(id)) firstIndexOf.set(id, index);
   });
   const entries = [...firstIndexOf].map(([, index]) => {
-    const item = items[index] as Extract<StreamItem, { kind: 'event' | 'position' }>;
-    return { index, entry: busEntryOf(item.event, deps.eventBusName) };
+    const item = items[index] as Extract<StreamItem, { kind: 'event' | 'position' | 'answer' }>;
+    const entry =
+      item.kind === 'answer'
+        ? intakeBusEntryOf(item.answer, deps.eventBusName)
+        : busEntryOf(item.event, deps.eventBusName);
+    return { index, entry };
   });
   const outcome = await putEntries(deps.bus, entries, retry);
 
   const failed = new Set<number>();
   items.forEach((item, index) => {
-    if (item.kind !== 'event' && item.kind !== 'position') return;
-    if (outcome.failed.has(firstIndexOf.get(item.event.eventId) as number)) failed.add(index);
+    const id = publishedIdOf(item);
+    if (id !== null && outcome.failed.has(firstIndexOf.get(id) as number)) failed.add(index);
   });
   metrics.addMetric('EventsPublished', MetricUnit.Count, outcome.published);
   metrics.addMetric('EntriesFailed', MetricUnit.Count, outcome.entryFailures);

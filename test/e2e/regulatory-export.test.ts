@@ -6,10 +6,18 @@
  * verifies, and a changed line makes verification fail (also through `npm run cat:verify`).
  */
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newYorkDate } from '../../lambdas/core/session.js';
-import { type AuditEvent, type OmsHttp, type SharedOms, sharedTradingDayOms } from './harness.js';
+import {
+  type AuditEvent,
+  eventually,
+  type OmsHttp,
+  putOnOmsBus,
+  type SharedOms,
+  sharedTradingDayOms,
+} from './harness.js';
 
 jest.setTimeout(120_000);
 
@@ -103,6 +111,30 @@ it("the day's export has one record per reportable event of the orders placed, a
   await http.untilStatus(resting.id, 'replaced', 30_000);
   await http.expect(204, 'DELETE', `/v2/orders/${replacement.id}`);
   await http.untilStatus(replacement.id, 'canceled', 30_000);
+  // A bus order request refused that day: its answer is stored in the event store too.
+  const refusedId = `req-${randomUUID()}`;
+  await putOnOmsBus(oms, [
+    {
+      source: 'stockbot.strategy.nobody-at-all',
+      detailType: 'OrderRequested',
+      detail: {
+        accountId: 'e2e-cat',
+        order: { symbol: SYMBOL, qty: '1', side: 'buy' },
+        requestId: refusedId,
+      },
+    },
+  ]);
+  await eventually(async () => {
+    const delivered = await http.expect<{ 'detail-type': string; detail: Json }[]>(
+      200,
+      'GET',
+      '/local/events',
+    );
+    if (
+      !delivered.some((e) => e['detail-type'] === 'OrderRequestRejected' && e.detail.requestId === refusedId)
+    )
+      throw new Error('not answered yet');
+  }, 30_000);
 
   const date = newYorkDate(Date.now());
   const exported = await control(`regulatory-export?date=${date}`);
@@ -146,6 +178,8 @@ it("the day's export has one record per reportable event of the orders placed, a
   // The archive holds the day's raw events, these orders' among them.
   const archive = readFileSync(files.archive, 'utf8');
   for (const o of orders) for (const e of o.trail) expect(archive).toContain(`"eventId":"${o.id}:${e.seq}"`);
+  // The intake's answers (and the position streams) share the event store; they are not orders.
+  expect(archive).not.toContain('intake#');
 
   // It verifies; exporting again writes nothing new.
   expect(await control(`regulatory-export/verify?date=${date}`)).toMatchObject({ ok: true, problems: [] });

@@ -1,5 +1,6 @@
 import '../stream-consumers/env.js';
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { intakeAnswerOf } from '../../lambdas/event-store/intake-answers.js';
 import {
   eventsByOrder,
   partialBatchResponse,
@@ -110,5 +111,41 @@ describe('streamHandler: the shell every stream consumer shares', () => {
     } finally {
       flush.mockRestore();
     }
+  });
+});
+
+describe("the intake's answers (event-store/intake-answers.ts)", () => {
+  const answer = intakeAnswerOf(
+    {
+      requestId: null,
+      eventId: 'evt-9',
+      accountId: null,
+      source: 'stockbot.strategy',
+      code: 'sender_not_entitled',
+      message: 'source: stockbot.strategy names no strategy',
+    },
+    Date.parse('2026-12-03T15:00:00.000Z'),
+  );
+  const record = (item: object, sequenceNumber: string): DynamoDBRecord => {
+    const r = insertRecord(nth(eventsOf(filledOrder(), 'o1'), 0), sequenceNumber);
+    (r.dynamodb as { NewImage: unknown }).NewImage = image(item);
+    return r;
+  };
+
+  test.each<[string, object, StreamItem['kind']]>([
+    ['an answer as stored', answer, 'answer'],
+    ['an answer without its answer', { ...answer, answer: undefined }, 'invalid'],
+    ['another type under intake#', { ...answer, type: 'OrderSubmitted' }, 'invalid'],
+    ['a second seq under intake#', { ...answer, seq: 2 }, 'invalid'],
+  ])('%s reads as %s', (_case, item, kind) => {
+    const [read] = readRecords(streamEvent([record(item, '1')]));
+    expect(read?.kind).toBe(kind);
+    if (read?.kind === 'answer') expect(read.answer).toEqual(answer);
+  });
+
+  test('the order consumers pass an answer by: no order group holds it', () => {
+    const items = readRecords(streamEvent([record(answer, '1')]));
+    expect(eventsByOrder(items).size).toBe(0);
+    expect(partialBatchResponse(items, new Set())).toEqual({ batchItemFailures: [] });
   });
 });

@@ -1,13 +1,17 @@
 /**
  * The bus path: OrderRequested -> queue -> placeOrder, idempotent on the producer's request id
  * (issue 16: a producer's PutEvents retry is a new event id); a refused request is answered on the
- * bus with OrderRequestRejected.
+ * bus with OrderRequestRejected, stored in the event store for its stream's publisher (the bus
+ * entry checked here is the one the publisher makes of it: test/stream-consumers/publisher.test.ts).
  */
 import '../order-api/env.js';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
+import {
+  INTAKE_STREAM_PREFIX,
+  intakeBusEntryOf,
+  type StoredIntakeAnswer,
+} from '../../lambdas/event-store/intake-answers.js';
 import {
   handler,
   type OrderRequestedEvent,
@@ -46,8 +50,23 @@ const record = (body: unknown, messageId = 'm-1'): SQSRecord =>
   ({ messageId, body: typeof body === 'string' ? body : JSON.stringify(body) }) as SQSRecord;
 const failedIds = async (...records: SQSRecord[]) =>
   (await handler({ Records: records })).batchItemFailures.map((f) => f.itemIdentifier);
+const isAnswer = (item: Record<string, unknown>) => String(item.orderId).startsWith(INTAKE_STREAM_PREFIX);
 const orderIds = () =>
-  [...fake.table('events').values()].filter((e) => e.seq === 1).map((e) => e.orderId as string);
+  [...fake.table('events').values()]
+    .filter((e) => e.seq === 1 && !isAnswer(e))
+    .map((e) => e.orderId as string);
+/** The answers stored, as the publisher puts them on the bus. */
+const answered = () =>
+  [...fake.table('events').values()].filter(isAnswer).map((item) => {
+    const e = intakeBusEntryOf(item as unknown as StoredIntakeAnswer, 'oms-bus');
+    return { source: e.Source, type: e.DetailType, detail: JSON.parse(e.Detail as string) };
+  });
+/** Writes other than the stored answers. */
+const writesButAnswers = () =>
+  fake.writes().filter((c) => {
+    const input = (c as { args: [{ input: { Item?: Record<string, unknown> } }] }).args[0].input;
+    return input.Item === undefined || !isAnswer(input.Item);
+  });
 
 beforeEach(() => {
   fake.reset();
@@ -81,11 +100,15 @@ test.each([
   },
   { case: 'a detail without accountId', detail: { order: LIMIT_BUY }, kind: undefined },
   { case: 'a detail that is not an object', detail: 'nope', kind: undefined },
-])('$case is recorded, not thrown (a retry cannot fix it), nothing written', async ({ detail, kind }) => {
-  const r = await onOrderRequested(event(detail));
-  expect(r?.kind).toBe(kind);
-  expect(fake.writes()).toHaveLength(0);
-});
+])(
+  '$case is answered, not thrown (a retry cannot fix it); nothing written but its answer',
+  async ({ detail, kind }) => {
+    const r = await onOrderRequested(event(detail));
+    expect(r?.kind).toBe(kind);
+    expect(writesButAnswers()).toHaveLength(0);
+    expect(answered()).toEqual([expect.objectContaining({ type: 'OrderRequestRejected' })]);
+  },
+);
 
 test('a risk refusal is not thrown', async () => {
   risk.mockResolvedValue(entitled(riskInputs({ maxOrderQty: '1' })));
@@ -148,26 +171,32 @@ describe('queue handler (SQS batch)', () => {
     expect(
       await failedIds(record(event({ accountId: ACCOUNT, order: { qty: '-1' }, requestId: 'req-9' }))),
     ).toEqual([]);
-    expect(fake.writes()).toHaveLength(0);
+    expect(writesButAnswers()).toHaveLength(0);
+  });
+
+  test('a redelivered refused request (the same event) is answered once', async () => {
+    const refused = record(event({ accountId: ACCOUNT, order: { qty: '-1' }, requestId: 'req-9' }, 'evt-9'));
+    expect(await failedIds(refused)).toEqual([]);
+    expect(await failedIds(refused)).toEqual([]);
+    expect(answered()).toEqual([
+      expect.objectContaining({ detail: expect.objectContaining({ eventId: 'evt-9' }) }),
+    ]);
+  });
+
+  test('an answer that cannot be stored fails the record: the queue delivers it again and it is answered then', async () => {
+    const refused = record(event({ accountId: ACCOUNT, order: { qty: '-1' }, requestId: 'req-9' }, 'evt-9'));
+    fake.mock
+      .on(PutCommand)
+      .rejectsOnce(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }));
+    expect(await failedIds(refused)).toEqual(['m-1']);
+    expect(answered()).toEqual([]);
+    fake.reset();
+    expect(await failedIds(refused)).toEqual([]);
+    expect(answered()).toHaveLength(1);
   });
 });
 
 describe('OrderRequestRejected: a refused request is answered to its sender on the bus', () => {
-  const bus = mockClient(EventBridgeClient);
-  beforeEach(() => {
-    bus.reset();
-    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'x' }] });
-    process.env.EVENT_BUS_NAME = 'oms-bus';
-  });
-  const answered = () =>
-    bus.commandCalls(PutEventsCommand).flatMap((c) =>
-      (c.args[0].input.Entries ?? []).map((e) => ({
-        source: e.Source,
-        type: e.DetailType,
-        detail: JSON.parse(e.Detail as string),
-      })),
-    );
-
   test.each([
     {
       case: 'neither requestId nor client_order_id: its retry could not be told from a second order',
@@ -230,16 +259,7 @@ describe('OrderRequestRejected: a refused request is answered to its sender on t
 });
 
 describe('the sender (issue 16): only a strategy entitled to the account places for it', () => {
-  const bus = mockClient(EventBridgeClient);
-  beforeEach(() => {
-    bus.reset();
-    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'x' }] });
-    process.env.EVENT_BUS_NAME = 'oms-bus';
-  });
-  const rejections = () =>
-    bus
-      .commandCalls(PutEventsCommand)
-      .flatMap((c) => (c.args[0].input.Entries ?? []).map((e) => JSON.parse(e.Detail as string)));
+  const rejections = () => answered().map((a) => a.detail);
 
   test.each([
     {
@@ -263,29 +283,32 @@ describe('the sender (issue 16): only a strategy entitled to the account places 
       arrange: () => undefined,
       message: 'source: stockbot.strategy names no strategy',
     },
-  ])('$case: refused, answered sender_not_entitled, nothing written', async ({ arrange, message, ...o }) => {
-    arrange();
-    const source = 'source' in o ? (o.source as string) : SOURCE;
-    const r = await onOrderRequested(
-      event({ accountId: ACCOUNT, order: LIMIT_BUY, requestId: 'req-x' }, 'evt-x', source),
-    );
-    expect(r?.kind).toBe('sender_refused');
-    expect(fake.writes()).toHaveLength(0);
-    expect(rejections()).toEqual([
-      expect.objectContaining({
-        code: 'sender_not_entitled',
-        requestId: 'req-x',
-        accountId: ACCOUNT,
-        source,
-        message: expect.stringContaining(message),
-      }),
-    ]);
-    if (source === 'stockbot.strategy') expect(risk).not.toHaveBeenCalled();
-    else
-      expect(risk).toHaveBeenCalledWith(ACCOUNT, expect.anything(), expect.any(Number), {
-        strategyId: 'momentum',
-      });
-  });
+  ])(
+    '$case: refused, answered sender_not_entitled, nothing written but the answer',
+    async ({ arrange, message, ...o }) => {
+      arrange();
+      const source = 'source' in o ? (o.source as string) : SOURCE;
+      const r = await onOrderRequested(
+        event({ accountId: ACCOUNT, order: LIMIT_BUY, requestId: 'req-x' }, 'evt-x', source),
+      );
+      expect(r?.kind).toBe('sender_refused');
+      expect(writesButAnswers()).toHaveLength(0);
+      expect(rejections()).toEqual([
+        expect.objectContaining({
+          code: 'sender_not_entitled',
+          requestId: 'req-x',
+          accountId: ACCOUNT,
+          source,
+          message: expect.stringContaining(message),
+        }),
+      ]);
+      if (source === 'stockbot.strategy') expect(risk).not.toHaveBeenCalled();
+      else
+        expect(risk).toHaveBeenCalledWith(ACCOUNT, expect.anything(), expect.any(Number), {
+          strategyId: 'momentum',
+        });
+    },
+  );
 
   test('a retry of a placed request from a strategy no longer entitled places nothing and is refused', async () => {
     const placed = await onOrderRequested(

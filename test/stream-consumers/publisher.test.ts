@@ -10,6 +10,7 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { detailOf, OMS_SOURCE } from '../../lambdas/event-store/envelope.js';
 import type { StoredEvent } from '../../lambdas/event-store/event-store.js';
+import { INTAKE_SOURCE, intakeAnswerOf } from '../../lambdas/event-store/intake-answers.js';
 import {
   chunkEntries,
   entrySize,
@@ -221,5 +222,56 @@ describe('publisher', () => {
       const bytes = c.reduce((n, i) => n + entrySize(i.entry), 0);
       expect(bytes).toBeLessThanOrEqual(MAX_REQUEST_BYTES);
     }
+  });
+});
+
+describe("the intake's answers, stored beside the events (event-store/intake-answers.ts)", () => {
+  const answer = intakeAnswerOf(
+    {
+      requestId: 'req-1',
+      eventId: 'evt-1',
+      accountId: 'acct-1',
+      source: 'stockbot.strategy.momentum',
+      code: 'invalid_request',
+      message: 'qty: must be a positive number',
+    },
+    Date.parse('2026-12-03T15:00:00.000Z'),
+  );
+  const answerRecord = (sequenceNumber?: string) =>
+    insertRecord(answer as unknown as StoredEvent, sequenceNumber);
+  const idOf = (entry: PutEventsRequestEntry) =>
+    entry.Source === INTAKE_SOURCE
+      ? (JSON.parse(entry.Detail ?? '{}') as { eventId: string }).eventId
+      : eventIdOf(entry);
+
+  test('an answer goes out in stream order with the events, from stockbot.oms.intake, its detail the answer as stored; a repeat once', async () => {
+    eb.on(PutEventsCommand).callsFake((input: PutInput) => ({
+      FailedEntryCount: 0,
+      Entries: input.Entries.map(ok),
+    }));
+    const [a, b] = events(2) as [StoredEvent, StoredEvent];
+    const result = await run(streamEvent([insertRecord(a), answerRecord(), answerRecord(), insertRecord(b)]));
+    expect(result.batchItemFailures).toEqual([]);
+    const entries = calls().flat();
+    expect(entries.map(idOf)).toEqual([a.eventId, 'evt-1', b.eventId]);
+    const sent = entries[1] as PutEventsRequestEntry;
+    expect({ ...sent, Detail: JSON.parse(sent.Detail ?? '') }).toEqual({
+      EventBusName: 'oms-bus',
+      Source: 'stockbot.oms.intake',
+      DetailType: 'OrderRequestRejected',
+      Time: new Date('2026-12-03T15:00:00.000Z'),
+      Resources: [],
+      Detail: answer.answer,
+    });
+  });
+
+  test('an answer the bus keeps refusing is the batch item failure: the shard resumes there', async () => {
+    eb.on(PutEventsCommand).callsFake((input: PutInput) => {
+      const results = input.Entries.map((e) => (e.Source === INTAKE_SOURCE ? failedEntry() : ok()));
+      return { FailedEntryCount: results.filter((r) => r.ErrorCode !== undefined).length, Entries: results };
+    });
+    const [a, b] = events(2) as [StoredEvent, StoredEvent];
+    const result = await run(streamEvent([insertRecord(a, '1'), answerRecord('2'), insertRecord(b, '3')]));
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: '2' }]);
   });
 });
