@@ -397,9 +397,11 @@ export function policyRefusals(
   referencePrice: string | null,
   policies: { readonly account: LimitsPolicy | null; readonly firm: LimitsPolicy | null },
   openNotional: string,
+  /** What is left to trade (core risk.ts `workingSpecOf`): the open exposure it adds. */
+  working: Pick<OrderSpec, 'side' | 'type' | 'qty' | 'notional' | 'limitPrice'> = order,
 ): PolicyRefusal[] {
   const out: PolicyRefusal[] = [];
-  const notional = orderNotionalOf(order, referencePrice);
+  const notional = orderNotionalOf(working, referencePrice);
   for (const [scope, policy] of [
     ['account', policies.account],
     ['firm', policies.firm],

@@ -224,6 +224,26 @@ export interface RiskContext {
   readonly shortSaleRestriction?: ShortSaleRestriction | null;
   /** The account's pattern day trading inputs (core day-trading.ts); absent = not controlled. */
   readonly dayTrading?: DayTradingInputs;
+  /**
+   * A replacement's fills carried from the order it replaces (PATCH of a partly filled order: FIX
+   * CumQty spans the chain). They are in the position and the cash already, so the checks of what
+   * the order may still do (buying power, the account's open exposure, the short sale rules, the
+   * kill switch's REDUCING) count only what is left to trade (`workingSpecOf`); the per-order size
+   * limits (max_order_qty, max_order_notional, symbol_max_qty) still see the whole order. Absent
+   * or 0: a new order.
+   */
+  readonly carriedFilledQty?: string;
+}
+
+/**
+ * What the order may still trade: its qty less the fills it carries (a replacement's), never
+ * below 0; the order itself when it carries none or is sized in dollars.
+ */
+export function workingSpecOf(order: OrderSpec, carriedFilledQty: string | undefined): OrderSpec {
+  const carried = dec(carriedFilledQty ?? null);
+  const qty = dec(order.qty);
+  if (carried === null || carried <= 0n || qty === null) return order;
+  return { ...order, qty: formatNanos(qty > carried ? qty - carried : 0n) };
 }
 
 /** An open order of the account on the other side of the same symbol. */
@@ -335,10 +355,12 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
   }
 
   const symbol = order.symbol.toUpperCase();
+  // What is left to trade (a replacement's carried fills are in the position and the cash already).
+  const working = workingSpecOf(order, ctx.carriedFilledQty);
   if (ctx.tradingStates !== undefined) {
     const held = order.side === 'sell' ? ctx.heldForSale : ctx.heldForBuy;
     const state = tradingStateRefusal(
-      order,
+      working,
       ctx.accountId ?? 'of the order',
       ctx.tradingStates,
       ctx.positionQty === undefined
@@ -353,7 +375,9 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
     if (state !== null) refusals.push(state);
   }
   if (ctx.limitsPolicies !== undefined)
-    refusals.push(...policyRefusals(order, ctx.referencePrice, ctx.limitsPolicies, ctx.openNotional ?? '0'));
+    refusals.push(
+      ...policyRefusals(order, ctx.referencePrice, ctx.limitsPolicies, ctx.openNotional ?? '0', working),
+    );
   if (ctx.account?.tradingBlocked === true)
     refuse('trading_blocked', 'trading allowed', 'trading is blocked for this account');
   const asset = ctx.asset;
@@ -396,11 +420,9 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
   const reference = dec(ctx.referencePrice);
   const limitPrice = dec(order.limitPrice);
   // Valued at the price it trades at the market: a buy at the ask, a sell at the bid (held-shares.ts).
-  const notional = orderNotional(
-    order,
-    limitPrice,
-    dec(tradingReferenceOf(order.side, ctx.referencePrice, ctx.quote)),
-  );
+  const tradingReference = dec(tradingReferenceOf(order.side, ctx.referencePrice, ctx.quote));
+  const notional = orderNotional(order, limitPrice, tradingReference);
+  const workingNotional = working === order ? notional : orderNotional(working, limitPrice, tradingReference);
 
   const maxNotional = dec(limits.maxOrderNotional);
   if (maxNotional !== null) {
@@ -429,21 +451,21 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
 
   const buyingPower = dec(ctx.buyingPower);
   if (order.side === 'buy' && ctx.buyingPower !== null) {
-    if (notional === null) needsPrice.push('buying_power');
+    if (workingNotional === null) needsPrice.push('buying_power');
     else {
       const open = dec(ctx.openBuyExposure) ?? 0n;
       const bp = buyingPower ?? 0n;
-      if (notional + toValue18(open) > toValue18(bp)) {
+      if (workingNotional + toValue18(open) > toValue18(bp)) {
         refuse(
           'buying_power',
           ctx.buyingPower,
-          `order notional ${formatValue18(notional)} plus open buy orders ${formatNanos(open)} exceeds the buying power ${ctx.buyingPower}`,
+          `order notional ${formatValue18(workingNotional)}${working === order ? '' : ` (the ${working.qty} left of ${order.qty}: the rest is filled)`} plus open buy orders ${formatNanos(open)} exceeds the buying power ${ctx.buyingPower}`,
         );
       }
     }
   }
 
-  const short = shortSaleQty(order, ctx);
+  const short = shortSaleQty(working, ctx);
   if (short === 'no_price') needsPrice.push('short_sale');
   else if (short !== null && ctx.account !== undefined && !ctx.account.shortingEnabled) {
     refuse(

@@ -233,7 +233,12 @@ export const handler = apiHandler(
       recentSells: replacement.spec.side === 'sell',
     });
     const { limits, context } = inputs;
-    const refusals = checkPreTradeRisk(replacement.spec, limits, context);
+    // Its carried fills are in the position and the cash already: buying power, open exposure and
+    // the short sale rules count what is left to trade (core risk.ts `workingSpecOf`).
+    const refusals = checkPreTradeRisk(replacement.spec, limits, {
+      ...context,
+      carriedFilledQty: formatNanos(replacement.filledQty),
+    });
     if (refusals.some((r) => r.rule === 'wash_trade')) return washTradeResponse(refusals);
     if (refusals.length > 0) {
       return apiError(403, API_ERROR.riskRefused, refusals[0]?.message ?? 'refused by pre-trade risk', {

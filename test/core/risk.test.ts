@@ -292,6 +292,65 @@ describe('checkPreTradeRisk', () => {
       { buyingPower: '10000', quote: { bid: '95', ask: '105' } },
       [],
     ],
+    // A replacement carries its order's fills (PATCH of a partly filled order; RiskContext
+    // `carriedFilledQty`): they are in the position and the cash already, so what the order may
+    // still do is checked on what is left; the per-order size limits on the whole order.
+    [
+      'buying_power: a replacement counts only what is left (150 carrying 60: 90 x 100 fits 10000)',
+      spec({ symbol: 'AAPL', qty: '150', side: 'buy', type: 'limit', limit_price: '100' }),
+      {},
+      { buyingPower: '10000', carriedFilledQty: '60' },
+      [],
+    ],
+    [
+      'buying_power: a replacement whose rest does not fit is refused, the message says what is left',
+      spec({ symbol: 'AAPL', qty: '150', side: 'buy', type: 'limit', limit_price: '100' }),
+      {},
+      { buyingPower: '10000', carriedFilledQty: '40' },
+      [
+        'buying_power: order notional 11000 (the 110 left of 150: the rest is filled) plus open buy orders 0 exceeds the buying power 10000',
+      ],
+    ],
+    [
+      'short_sale: a replacement of a partly filled sell sells only what is left (100 carrying 60, position 40)',
+      spec({ symbol: 'AAPL', qty: '100', side: 'sell', type: 'limit', limit_price: '101' }),
+      {},
+      {
+        positionQty: '40',
+        heldForSale: '0',
+        carriedFilledQty: '60',
+        account: { shortingEnabled: false, tradingBlocked: false },
+      },
+      [],
+    ],
+    [
+      'short_sale: a replacement raised beyond the position is refused on what is left (120 carrying 60, position 40)',
+      spec({ symbol: 'AAPL', qty: '120', side: 'sell', type: 'limit', limit_price: '101' }),
+      {},
+      {
+        positionQty: '40',
+        heldForSale: '0',
+        carriedFilledQty: '60',
+        account: { shortingEnabled: false, tradingBlocked: false },
+      },
+      [
+        'short_sale: sell of 60 AAPL exceeds the 40 available to sell (position 40, 0 held by open sell orders); this account may not sell short',
+      ],
+    ],
+    [
+      'max_order_qty: a replacement is sized as the whole order, its fills included',
+      spec({ symbol: 'AAPL', qty: '150', side: 'buy', type: 'limit', limit_price: '100' }),
+      { maxOrderQty: '100' },
+      { carriedFilledQty: '60' },
+      ['max_order_qty: qty 150 exceeds the limit 100'],
+    ],
+    [
+      'a replacement carrying more than its qty has nothing left: no buying power needed',
+      spec({ symbol: 'AAPL', qty: '50', side: 'buy', type: 'limit', limit_price: '100' }),
+      {},
+      { buyingPower: '0', carriedFilledQty: '60' },
+      [],
+    ],
     [
       'buying power exactly used up passes',
       buy100,

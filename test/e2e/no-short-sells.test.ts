@@ -165,3 +165,46 @@ it('D1: notional sells at once place exactly what fits: $6,000 and $6,001 on 100
     expect(await position()).toBeGreaterThanOrEqual(0);
   }
 });
+
+it('D6: a PATCH of a partly filled sell (its price only) is accepted: its fills are out of the position already, so it sells only what is left; raised beyond the rest it is refused', async () => {
+  const { bot, S, position } = await long100('F', 0);
+  const resting = await bot.submit({
+    symbol: S,
+    qty: '100',
+    side: 'sell',
+    type: 'limit',
+    limit_price: '105',
+    time_in_force: 'day',
+  });
+  await bot.untilStatus(resting.id, 'new', 30_000);
+  // The bid crosses the limit showing 4 shares a step: it fills partly, then rests again.
+  await http.pinQuote(S, { bid: '105.50', ask: '105.60', last: '105.55', bid_size: '4' });
+  try {
+    await bot.until(resting.id, (o) => expect(o.status).toBe('partially_filled'), 30_000);
+  } finally {
+    await http.pinQuote(S, { bid: '99.99', ask: '100.00', last: '100.00' });
+  }
+  // Until issue 12 this was 403 short_sale: the whole 100 checked against the shares left.
+  const repriced = await bot.request<Json>('PATCH', `/v2/orders/${resting.id}`, { limit_price: '106' });
+  expect({ status: repriced.status, message: repriced.body.message }).toEqual({
+    status: 200,
+    message: undefined,
+  });
+  const replacement = String(repriced.body.id);
+  const carried = await bot.until(
+    replacement,
+    (o) => expect(['new', 'partially_filled']).toContain(o.status),
+    30_000,
+  );
+  const left = 100 - Number(carried.filled_qty);
+  await eventually(async () => expect(await position()).toBe(left), 30_000);
+  // Raised by one more share than the position holds: refused on what would be left to sell.
+  const raised = await bot.request<Json>('PATCH', `/v2/orders/${replacement}`, { qty: '101' });
+  expect(raised.status).toBe(403);
+  expect(String(raised.body.message)).toBe(
+    `short_sale: sell of ${left + 1} ${S} exceeds the ${left} available to sell (position ${left}, 0 held by open sell orders); this account may not sell short`,
+  );
+  await bot.expect(204, 'DELETE', `/v2/orders/${replacement}`);
+  await bot.untilStatus(replacement, 'canceled', 30_000);
+  expect(await position()).toBe(left);
+});
