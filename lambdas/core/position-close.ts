@@ -49,6 +49,62 @@ export interface HoldingOrder {
    */
   readonly leaves: Nanos | null;
   readonly open: boolean;
+  /** How its holding adds to the others' (`heldTogether`); absent: on its own. */
+  readonly relation?: HoldingRelation;
+}
+
+/**
+ * What ties an open order's holding to another's, so that shares are not counted twice:
+ * - `parentOrderId`: an algorithmic child (core algos), which works part of its parent's leaves:
+ *   while the parent is counted, the child adds nothing; without its parent it counts alone.
+ * - `exitGroup`: an exit leg of a bracket, OCO or OTO (take-profit, stop-loss), named by its group:
+ *   the group's exits are alternatives, one of them executes and the others are canceled, so the
+ *   group holds what its largest exit holds, not their sum (Alpaca counts an OCO's shares once).
+ */
+export interface HoldingRelation {
+  readonly parentOrderId?: string;
+  readonly exitGroup?: string;
+}
+
+/**
+ * The shares held by open orders on one side, each counted once (`HoldingRelation`): the orders'
+ * holdings (by order id) summed, but a child whose parent is among them not at all, and a group of
+ * exits at its largest exit. Only ever less than or equal to the plain sum.
+ */
+export function heldTogether(
+  holdings: ReadonlyMap<string, Nanos>,
+  relations: ReadonlyMap<string, HoldingRelation>,
+): Nanos {
+  let held = 0n;
+  const exits = new Map<string, Nanos>();
+  for (const [orderId, shares] of holdings) {
+    const relation = relations.get(orderId);
+    if (relation?.parentOrderId !== undefined && holdings.has(relation.parentOrderId)) continue;
+    if (relation?.exitGroup !== undefined) {
+      exits.set(relation.exitGroup, max(exits.get(relation.exitGroup) ?? 0n, shares));
+      continue;
+    }
+    held += shares;
+  }
+  for (const shares of exits.values()) held += shares;
+  return held;
+}
+
+/**
+ * The relation of an order (`HoldingRelation`) from what the read model keeps of it: its
+ * contingency role, group and parent. Undefined: none.
+ */
+export function holdingRelationOf(order: {
+  readonly contingencyRole?: string | null;
+  readonly groupId?: string | null;
+  readonly parentOrderId?: string | null;
+}): HoldingRelation | undefined {
+  const role = order.contingencyRole;
+  if (role === 'algo_child' && typeof order.parentOrderId === 'string')
+    return { parentOrderId: order.parentOrderId };
+  if ((role === 'take_profit' || role === 'stop_loss') && typeof order.groupId === 'string')
+    return { exitGroup: order.groupId };
+  return undefined;
 }
 
 export interface CloseAvailabilityInput {
@@ -119,8 +175,11 @@ export function closeAvailability(input: CloseAvailabilityInput): CloseAvailabil
     holdings.set(claim.supersedes, max(own, replacement));
     holdings.delete(claim.orderId);
   }
-  let held = 0n;
-  for (const h of holdings.values()) held += h;
+  // Each share once: an algorithmic child under its parent, a group's exits at the largest.
+  const relations = new Map<string, HoldingRelation>();
+  for (const o of [...input.claimedViews.values(), ...input.openOrders])
+    if (o?.relation !== undefined && !relations.has(o.orderId)) relations.set(o.orderId, o.relation);
+  const held = heldTogether(holdings, relations);
   const available = size > held ? size - held : 0n;
   return { side, size, held, available, claims };
 }

@@ -19,6 +19,8 @@ import {
   type ClosingClaim,
   formatNanos,
   type HoldingOrder,
+  type HoldingRelation,
+  holdingRelationOf,
   type Nanos,
   parseNanos,
   sharesStillHeld,
@@ -62,6 +64,8 @@ export interface HoldingOrderText {
   readonly notional?: string | null;
   readonly filledQty?: string | null;
   readonly filledAvgPrice?: string | null;
+  /** What ties its holding to another order's (core `HoldingRelation`: a child, an exit of a group). */
+  readonly relation?: HoldingRelation;
 }
 
 /** Whether sizing the order needs a price (an order sized in dollars). */
@@ -90,7 +94,13 @@ export function holdingOrderOf(
     },
     price,
   );
-  return { orderId: order.orderId, side: order.side === 'buy' ? 'buy' : 'sell', leaves, open };
+  return {
+    orderId: order.orderId,
+    side: order.side === 'buy' ? 'buy' : 'sell',
+    leaves,
+    open,
+    ...(order.relation === undefined ? {} : { relation: order.relation }),
+  };
 }
 
 export async function readClosingClaims(
@@ -140,7 +150,8 @@ export async function readClaimedViews(
           [ordersTable]: {
             Keys: batch,
             ConsistentRead: true,
-            ProjectionExpression: 'orderId, side, openClosed, exposure',
+            ProjectionExpression:
+              'orderId, side, openClosed, exposure, contingencyRole, groupId, parentOrderId',
           },
         },
       }),
@@ -153,8 +164,10 @@ export async function readClaimedViews(
         filled_avg_price?: string | null;
       };
       const orderId = String(item.orderId);
+      const relation = holdingRelationOf(item);
       out.set(orderId, {
         orderId,
+        ...(relation === undefined ? {} : { relation }),
         side: String(item.side),
         qty: exposure.qty ?? null,
         notional: exposure.notional ?? null,

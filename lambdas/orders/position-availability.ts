@@ -21,6 +21,7 @@ import {
   type CloseAvailability,
   closeAvailability,
   type HoldingOrder,
+  holdingRelationOf,
   type Nanos,
   noShortSaleRefusal,
   parseSigned9,
@@ -111,6 +112,7 @@ export async function readPositionAvailability(
       .map((v) => ({
         orderId: v.id,
         side: v.side,
+        relation: holdingRelationOf(v),
         qty: v.qty ?? null,
         notional: v.notional ?? null,
         filledQty: v.filled_qty ?? null,

@@ -39,6 +39,9 @@ import {
   DEFAULT_RISK_LIMITS,
   dayTradesInWindow,
   formatNanos,
+  type HoldingRelation,
+  heldTogether,
+  holdingRelationOf,
   isOpen,
   isSettled,
   type LedgerState,
@@ -322,10 +325,11 @@ const viewSchema = z.object({
     }),
   ),
 });
-/** The Alpaca order, with the read model's group keys an algorithmic child is known by. */
+/** The Alpaca order, with the read model's group keys (an algorithmic child's, a contingent order's). */
 export type View = z.infer<typeof viewSchema> & {
   readonly parentOrderId?: string;
   readonly contingencyRole?: string;
+  readonly groupId?: string;
 };
 
 function dec(text: string | null | undefined): Nanos | null {
@@ -634,7 +638,8 @@ export function heldBy(
   price: Nanos | null,
   unsized: Nanos = 0n,
 ): Nanos {
-  let held = 0n;
+  const holdings = new Map<string, Nanos>();
+  const relations = new Map<string, HoldingRelation>();
   for (const v of open) {
     if (v.symbol.toUpperCase() !== symbol || v.side !== side) continue;
     const left = sharesStillHeld(
@@ -646,9 +651,14 @@ export function heldBy(
       },
       price,
     );
-    held += left ?? unsized;
+    holdings.set(v.id, left ?? unsized);
+    const relation = holdingRelationOf(v);
+    if (relation !== undefined) relations.set(v.id, relation);
   }
-  return held;
+  // Each share once (core heldTogether): an algorithmic child under its open parent, the exits of
+  // a bracket or OCO at the largest (until issue 12 both exits of an OCO counted: a no-short
+  // account long 200 with an OCO of 100 could sell none of the other 100).
+  return heldTogether(holdings, relations);
 }
 
 /** |qty| of a signed decimal (a position), 0 when absent. */
@@ -782,6 +792,7 @@ export async function queryViews(
         ...v.data,
         ...(typeof item.parentOrderId === 'string' ? { parentOrderId: item.parentOrderId } : {}),
         ...(typeof item.contingencyRole === 'string' ? { contingencyRole: item.contingencyRole } : {}),
+        ...(typeof item.groupId === 'string' ? { groupId: item.groupId } : {}),
       });
     }
     start = page.LastEvaluatedKey;

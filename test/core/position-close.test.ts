@@ -13,6 +13,8 @@ import {
   closeAvailability,
   DEFAULT_RISK_LIMITS,
   type HoldingOrder,
+  heldTogether,
+  holdingRelationOf,
   insufficientQtyMessage,
   nanos,
   noShortSaleRefusal,
@@ -133,6 +135,95 @@ describe("closeAvailability: notional orders, replacements, a replace's own orde
       exclude: new Set(exclude),
     });
     expect(r.available).toBe(available * N);
+  });
+});
+
+/**
+ * Each share held once (core `heldTogether`, `holdingRelationOf`): an algorithmic child works part
+ * of its parent's leaves, so under an open parent it adds nothing; the exits of a bracket, OCO or
+ * OTO are alternatives (one executes, the others are canceled), so a group holds what its largest
+ * exit holds. Until issue 12 both exits of an OCO counted: long 200 with an OCO of 100, none of the
+ * other 100 could be sold (a no-short account) and qty_available read 0 (Alpaca: 100).
+ */
+describe('closeAvailability: each share held once (algorithmic children, exit groups)', () => {
+  const leg = (orderId: string, leaves: bigint, group: string) => ({
+    ...order(orderId, leaves),
+    relation: { exitGroup: group },
+  });
+  const child = (orderId: string, leaves: bigint, parent: string) => ({
+    ...order(orderId, leaves),
+    relation: { parentOrderId: parent },
+  });
+  // biome-ignore format: a table
+  test.each([
+    // what, position, claims, claimed views, open listing, available
+    ['an OCO of 100 on a long of 200: its exits hold 100 once', 200n, [], [], [leg('tp', 100n, 'tp'), leg('sl', 100n, 'tp')], 100n],
+    ['an OCO whose take-profit filled 40 (not resized yet): the larger exit, 100', 200n, [], [], [leg('tp', 60n, 'tp'), leg('sl', 100n, 'tp')], 100n],
+    ['two brackets: each group once', 300n, [], [], [leg('a-tp', 100n, 'a'), leg('a-sl', 100n, 'a'), leg('b-tp', 50n, 'b'), leg('b-sl', 50n, 'b')], 150n],
+    ['an exit group and a plain sell add up', 200n, [], [], [leg('tp', 100n, 'tp'), leg('sl', 100n, 'tp'), order('s1', 30n)], 70n],
+    ['claimed exits (no-short account) count once too', 200n, [claim('tp', 100n), claim('sl', 100n)], [['tp', leg('tp', 100n, 'tp')], ['sl', leg('sl', 100n, 'tp')]], [], 100n],
+    ['an algorithmic parent and its children: the parent\'s leaves', 200n, [], [], [order('p', 120n), child('c1', 20n, 'p'), child('c2', 20n, 'p')], 80n],
+    ['children whose parent is not listed: each counts', 200n, [], [], [child('c1', 20n, 'p'), child('c2', 20n, 'p')], 160n],
+  ] as const)('%s', (_what, position, claims, views, open, available) => {
+    const r = closeAvailability({
+      position: position * N,
+      claims,
+      claimedViews: new Map(views as readonly (readonly [string, HoldingOrder | null])[]),
+      openOrders: open as readonly HoldingOrder[],
+      now: NOW,
+    });
+    expect(r.available).toBe(available * N);
+  });
+
+  test('relations only ever lower what is held, never below the largest single holding', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            leaves: fc.bigInt({ min: 0n, max: 1000n }),
+            group: fc.option(fc.constantFrom('g1', 'g2'), { nil: undefined }),
+            parent: fc.option(fc.constantFrom('o0', 'o1', 'nobody'), { nil: undefined }),
+          }),
+          { maxLength: 8 },
+        ),
+        (orders) => {
+          const holdings = new Map<string, bigint>(orders.map((o, i) => [`o${i}`, o.leaves]));
+          const relations = new Map(
+            orders.map(
+              (o, i) =>
+                [
+                  `o${i}`,
+                  o.parent !== undefined && o.parent !== `o${i}`
+                    ? { parentOrderId: o.parent }
+                    : o.group === undefined
+                      ? {}
+                      : { exitGroup: o.group },
+                ] as const,
+            ),
+          );
+          const held = heldTogether(holdings, relations);
+          const sum = orders.reduce((a, o) => a + o.leaves, 0n);
+          const largest = orders.reduce((a, o) => (o.leaves > a ? o.leaves : a), 0n);
+          expect(held).toBeLessThanOrEqual(sum);
+          expect(held).toBeGreaterThanOrEqual(
+            orders.every((o, i) => o.parent === undefined || o.parent === `o${i}` || !holdings.has(o.parent))
+              ? largest
+              : 0n,
+          );
+        },
+      ),
+    );
+  });
+
+  test.each([
+    [{ contingencyRole: 'take_profit', groupId: 'g' }, { exitGroup: 'g' }],
+    [{ contingencyRole: 'stop_loss', groupId: 'g' }, { exitGroup: 'g' }],
+    [{ contingencyRole: 'algo_child', parentOrderId: 'p' }, { parentOrderId: 'p' }],
+    [{ contingencyRole: 'entry', groupId: 'g' }, undefined],
+    [{ contingencyRole: 'algo_parent' }, undefined],
+    [{}, undefined],
+  ])('holdingRelationOf(%j) is %j', (view, relation) => {
+    expect(holdingRelationOf(view)).toEqual(relation);
   });
 });
 

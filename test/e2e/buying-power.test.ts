@@ -9,7 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { openBuysPk } from '../../lambdas/orders/buying-power-reservations.js';
 import {
+  CASH_10K,
   eventually,
+  freshSymbol,
   newAccountClient,
   type OmsHttp,
   type SharedOms,
@@ -23,19 +25,7 @@ let oms: SharedOms;
 let http: OmsHttp;
 let trader: OmsHttp;
 const accountId = `e2e-bp-${randomUUID().slice(0, 8)}`;
-const symbol = (tag: string) =>
-  `E2EBP${tag}${randomUUID()
-    .slice(0, 3)
-    .toUpperCase()
-    .replace(/[^A-Z]/g, 'Q')}`;
-
-/** A cash account of $10,000 that may place a burst of identical orders (not a strategy's accidental repeat). */
-const CASH_10K = {
-  cash: '10000',
-  multiplier: '1',
-  shortingEnabled: false,
-  riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: null },
-};
+const symbol = (tag: string) => freshSymbol('E2EBP', tag);
 
 beforeAll(async () => {
   ({ oms, http } = await sharedTradingDayOms());

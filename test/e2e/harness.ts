@@ -404,6 +404,24 @@ export async function withLocalDynamo<T>(
   }
 }
 
+/**
+ * A cash account of $10,000 that may not sell short and may place a burst of identical orders (not
+ * a strategy's accidental repeat): the buying power and no-short sells scenarios' account.
+ */
+export const CASH_10K = {
+  cash: '10000',
+  multiplier: '1',
+  shortingEnabled: false,
+  riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: null },
+} as const;
+
+/** A fresh symbol per scenario: `<prefix><tag>` and three letters (nothing of another run's in it). */
+export const freshSymbol = (prefix: string, tag: string): string =>
+  `${prefix}${tag}${randomUUID()
+    .slice(0, 3)
+    .toUpperCase()
+    .replace(/[^A-Z]/g, 'Q')}`;
+
 /** A fresh key pair and account, seeded (`seedAccount`), and a client trading with that key. */
 export async function newAccountClient(
   oms: Pick<LocalOms, 'dynamoDbEndpoint' | 'apiUrl'> & { readonly accountsTable: string },

@@ -12,7 +12,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  CASH_10K,
   eventually,
+  freshSymbol,
   newAccountClient,
   type OmsHttp,
   type SharedOms,
@@ -24,18 +26,7 @@ jest.setTimeout(240_000);
 let oms: SharedOms;
 let http: OmsHttp;
 const run = randomUUID().slice(0, 6);
-const symbol = (tag: string) =>
-  `E2ENS${tag}${randomUUID()
-    .slice(0, 3)
-    .toUpperCase()
-    .replace(/[^A-Z]/g, 'Q')}`;
-
-const CASH_10K = {
-  cash: '10000',
-  multiplier: '1',
-  shortingEnabled: false,
-  riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: null },
-};
+const symbol = (tag: string) => freshSymbol('E2ENS', tag);
 
 beforeAll(async () => {
   ({ oms, http } = await sharedTradingDayOms());
@@ -207,4 +198,53 @@ it('D6: a PATCH of a partly filled sell (its price only) is accepted: its fills 
   await bot.expect(204, 'DELETE', `/v2/orders/${replacement}`);
   await bot.untilStatus(replacement, 'canceled', 30_000);
   expect(await position()).toBe(left);
+});
+
+it('D7: an OCO holds its shares once: long 200 with an OCO of 100, qty_available is 100 and a sell of the other 100 is placed', async () => {
+  const bot = await newAccountClient(oms, `e2e-ns-${run}-O`, CASH_10K);
+  const S = symbol('O');
+  await http.pinQuote(S, { bid: '39.99', ask: '40.00', last: '40.00' });
+  await bot.holdLong(S, '200');
+  const oco = (await bot.submit({
+    symbol: S,
+    qty: '100',
+    side: 'sell',
+    type: 'limit',
+    time_in_force: 'gtc',
+    order_class: 'oco',
+    take_profit: { limit_price: '48.00' },
+    stop_loss: { stop_price: '32.00' },
+  })) as { id: string; legs?: { id: string }[] };
+  const sl = String(oco.legs?.[0]?.id);
+  await bot.untilStatus(oco.id, 'new', 30_000);
+  await bot.until(sl, (o) => expect(['new', 'accepted']).toContain(o.status), 30_000);
+  // Until issue 12 both exits counted: qty_available 0, and this sell 403 short_sale.
+  await eventually(async () => {
+    const p = await bot.expect<Json>(200, 'GET', `/v2/positions/${S}`);
+    expect([p.qty, p.qty_available]).toEqual(['200', '100']);
+  }, 30_000);
+  const sell = await bot.request<Json>('POST', '/v2/orders', {
+    symbol: S,
+    qty: '100',
+    side: 'sell',
+    type: 'limit',
+    limit_price: '45.00',
+    time_in_force: 'day',
+  });
+  expect({ status: sell.status, message: sell.body.message }).toEqual({ status: 200, message: undefined });
+  // The OCO's shares are still held: one more is a short sale.
+  const more = await bot.request<Json>('POST', '/v2/orders', {
+    symbol: S,
+    qty: '1',
+    side: 'sell',
+    type: 'limit',
+    limit_price: '45.00',
+    time_in_force: 'day',
+  });
+  expect(more.status).toBe(403);
+  expect(String(more.body.message)).toMatch(/^short_sale: sell of 1 /);
+  await bot.expect(204, 'DELETE', `/v2/orders/${String(sell.body.id)}`);
+  await bot.expect(204, 'DELETE', `/v2/orders/${oco.id}`);
+  await bot.untilStatus(oco.id, 'canceled', 30_000);
+  await bot.untilStatus(sl, 'canceled', 30_000);
 });
