@@ -16,6 +16,7 @@ import {
   heldTogether,
   holdingRelationOf,
   insufficientQtyMessage,
+  max,
   nanos,
   noShortSaleRefusal,
   sellSharesOf,
@@ -203,7 +204,7 @@ describe('closeAvailability: each share held once (algorithmic children, exit gr
           );
           const held = heldTogether(holdings, relations);
           const sum = orders.reduce((a, o) => a + o.leaves, 0n);
-          const largest = orders.reduce((a, o) => (o.leaves > a ? o.leaves : a), 0n);
+          const largest = orders.reduce((a, o) => max(a, o.leaves), 0n);
           expect(held).toBeLessThanOrEqual(sum);
           expect(held).toBeGreaterThanOrEqual(
             orders.every((o, i) => o.parent === undefined || o.parent === `o${i}` || !holdings.has(o.parent))
