@@ -96,6 +96,21 @@ export function valuePosition(
   const marketValue = qty * price;
   // Executions of an earlier session are all carried: their session's cost is history now.
   const today = p.sessionDate === sessionDate;
+  if (today && p.carriedQty !== undefined && p.sessionOpenCost !== undefined) {
+    // Unrealized only: the carried shares still held at the previous close, the session's own
+    // still held at their cost (what the session sold is realized, not here).
+    const intradayBase = parseSigned9(p.carriedQty) * previousClose + parseSigned18(p.sessionOpenCost);
+    return {
+      qty,
+      costBasis,
+      marketValue,
+      price,
+      previousClose,
+      intradayPl: marketValue - intradayBase,
+      intradayBase,
+    };
+  }
+  // Not traded this session: all carried. (A record of before issue 12 traded this session: as then.)
   const priorQty = today ? parseSigned9(p.priorQty) : qty;
   const sessionCost = today ? parseSigned18(p.sessionCost) : 0n;
   const intradayPl = priorQty * (price - previousClose) + (qty - priorQty) * price - sessionCost;
@@ -176,6 +191,17 @@ export function valueAccount(
     const priorQty = today ? parseSigned9(p.priorQty) : v.qty;
     lastEquityPositions += priorQty * v.previousClose;
     if (today) sessionCosts += parseSigned18(p.sessionCost);
+  }
+  // Positions that went flat this session: their carried qty at the previous close, the cash their
+  // executions moved (a round trip of the day is not in last_equity).
+  for (const [symbol, f] of Object.entries(ledger.flat ?? {})) {
+    if (f.sessionDate !== sessionDate || ledger.positions[symbol] !== undefined) continue;
+    const priorQty = parseSigned9(f.priorQty);
+    if (priorQty !== 0n) {
+      const known = prices(symbol);
+      lastEquityPositions += priorQty * parseSigned9(known.previousClose ?? known.current ?? '0');
+    }
+    sessionCosts += parseSigned18(f.sessionCost);
   }
   const equity = cash + longMv + shortMv;
   // Cash before this session's executions, plus the carried positions at the previous close.

@@ -59,6 +59,25 @@ export interface PositionRecord {
   readonly priorQty: string;
   /** Signed cost of that session's executions (sum of signed qty x price), scale 18 text. */
   readonly sessionCost: string;
+  /**
+   * Of the qty carried into that session (`priorQty`), what is still held (signed): reductions take
+   * from the carried shares and the session's own in proportion (average cost). Absent on records
+   * written before issue 12 (valued as before).
+   */
+  readonly carriedQty?: string;
+  /** The signed cost of the session's own shares still held, scale 18 text (absent: as `carriedQty`). */
+  readonly sessionOpenCost?: string;
+}
+
+/**
+ * A position that went flat in a session, kept for that session's account values: its carried qty
+ * (the previous close values it in `last_equity`) and the session's signed cost of its executions
+ * (the cash they moved). Not a position: GET /v2/positions does not list it.
+ */
+export interface FlatPosition {
+  readonly sessionDate: string;
+  readonly priorQty: string;
+  readonly sessionCost: string;
 }
 
 /** The fold of an account's PositionChanged events. */
@@ -69,6 +88,12 @@ export interface LedgerState {
   readonly cashFlow: string;
   /** Open positions only (a position back at zero is removed). */
   readonly positions: Readonly<Record<string, PositionRecord>>;
+  /**
+   * Positions that went flat, by symbol, for the session they went flat in (`FlatPosition`):
+   * `last_equity` counts them (until issue 12 a round trip of the day moved `last_equity` by its
+   * realized P&L); older sessions' are dropped at the next execution. Absent: none.
+   */
+  readonly flat?: Readonly<Record<string, FlatPosition>>;
   /**
    * The account's day trades, newest last, at most 10: `<session date>:<order id>` (an order that
    * closes a day trade in several fills counts once).
@@ -162,6 +187,31 @@ export function averageEntryPrice(p: Pick<PositionRecord, 'qty' | 'costBasis'>):
   return formatNanos(divideHalfEven(abs(parseSigned18(p.costBasis)), abs(qty)));
 }
 
+/** `a * b / c` for scale-9 `a`, `b`, `c` (c > 0), rounded half to even (a qty in proportion). */
+function scaleQty(qty: Nanos, part: Nanos, whole: Nanos): Nanos {
+  return scaleCost(qty, part, whole);
+}
+
+/**
+ * What a position of the session still holds of its carried shares and of the session's own (their
+ * cost). A record written before issue 12 lacks them: the carried shares are the prior qty, as far
+ * as the position still holds that side, and the session's own the rest at the average cost.
+ */
+function heldOfSession(
+  before: PositionRecord | undefined,
+  qtyBefore: Nanos,
+  costBefore: Value18,
+  priorQty: Nanos,
+): { readonly carried: Nanos; readonly openCost: Value18 } {
+  if (before === undefined || qtyBefore === 0n) return { carried: 0n, openCost: 0n };
+  if (before.carriedQty !== undefined && before.sessionOpenCost !== undefined)
+    return { carried: parseSigned9(before.carriedQty), openCost: parseSigned18(before.sessionOpenCost) };
+  const sameSide = priorQty !== 0n && priorQty > 0n === qtyBefore > 0n;
+  const carried = !sameSide ? 0n : abs(priorQty) < abs(qtyBefore) ? priorQty : qtyBefore;
+  const own = qtyBefore - carried;
+  return { carried, openCost: own === 0n ? 0n : scaleCost(costBefore, abs(own), abs(qtyBefore)) };
+}
+
 /** Keeps the last ten day-trade dates (the five-business-day window needs at most what fits there). */
 const DAY_TRADES_KEPT = 10;
 
@@ -202,11 +252,30 @@ export function applyExecution(
   }
   const cashFlow = parseSigned18(ledger.cashFlow) - signed * price;
 
-  // Intraday: the qty carried into the execution's session and that session's signed cost.
-  const sameSession = before !== undefined && before.sessionDate === e.sessionDate;
-  const priorQty = sameSession ? parseSigned9((before as PositionRecord).priorQty) : qtyBefore;
-  const sessionCost =
-    (sameSession ? parseSigned18((before as PositionRecord).sessionCost) : 0n) + signed * price;
+  // Intraday: the qty carried into the execution's session and that session's signed cost; a
+  // position that went flat earlier in the session goes on from what it had then.
+  const flatBefore = before === undefined ? ledger.flat?.[e.symbol] : undefined;
+  const session: Pick<PositionRecord, 'sessionDate' | 'priorQty' | 'sessionCost'> | undefined =
+    before ?? flatBefore;
+  const sameSession = session !== undefined && session.sessionDate === e.sessionDate;
+  const priorQty = sameSession ? parseSigned9(session.priorQty) : qtyBefore;
+  const sessionCost = (sameSession ? parseSigned18(session.sessionCost) : 0n) + signed * price;
+  // What is left of the carried shares and of the session's own: unrealized intraday P&L values
+  // the first at the previous close and the second at their cost (realized P&L is not in it).
+  const held = sameSession
+    ? heldOfSession(before, qtyBefore, costBefore, priorQty)
+    : { carried: qtyBefore, openCost: 0n };
+  let carriedAfter = held.carried;
+  let openCostAfter = held.openCost;
+  if (qtyBefore === 0n || qtyBefore > 0n === signed > 0n) openCostAfter += signed * price;
+  else {
+    const closing = min(abs(signed), abs(qtyBefore));
+    const all = closing === abs(qtyBefore);
+    carriedAfter = all ? 0n : held.carried - scaleQty(held.carried, closing, abs(qtyBefore));
+    openCostAfter = all ? 0n : held.openCost - scaleCost(held.openCost, closing, abs(qtyBefore));
+    const opening = abs(signed) - closing;
+    if (opening > 0n) openCostAfter += (signed > 0n ? 1n : -1n) * opening * price;
+  }
 
   // A day trade: reducing, the same session, a position the session opened or added to on the
   // other side (a buy then a sell of the same security on the same day, or a short sale then its cover).
@@ -219,8 +288,18 @@ export function applyExecution(
       : ledger.dayTrades;
 
   const positions = { ...ledger.positions };
-  if (qtyAfter === 0n) delete positions[e.symbol];
-  else {
+  // Flat positions of this session only (dates are YYYY-MM-DD: they compare as text).
+  const flat = Object.fromEntries(
+    Object.entries(ledger.flat ?? {}).filter(([s, f]) => s !== e.symbol && f.sessionDate >= e.sessionDate),
+  ) as Record<string, FlatPosition>;
+  if (qtyAfter === 0n) {
+    delete positions[e.symbol];
+    flat[e.symbol] = {
+      sessionDate: e.sessionDate,
+      priorQty: formatSigned9(priorQty),
+      sessionCost: formatSigned18(sessionCost),
+    };
+  } else {
     positions[e.symbol] = {
       qty: formatSigned9(qtyAfter),
       costBasis: formatSigned18(costAfter),
@@ -228,10 +307,18 @@ export function applyExecution(
       sessionDate: e.sessionDate,
       priorQty: formatSigned9(priorQty),
       sessionCost: formatSigned18(sessionCost),
+      carriedQty: formatSigned9(carriedAfter),
+      sessionOpenCost: formatSigned18(openCostAfter),
     };
   }
   const seq = ledger.seq + 1;
-  const after: LedgerState = { seq, cashFlow: formatSigned18(cashFlow), positions, dayTrades };
+  const after: LedgerState = {
+    seq,
+    cashFlow: formatSigned18(cashFlow),
+    positions,
+    dayTrades,
+    ...(Object.keys(flat).length === 0 ? {} : { flat }),
+  };
   const avg =
     qtyAfter === 0n
       ? null

@@ -80,7 +80,13 @@ export async function loadAccountBook(
   const read = readAccount(accountId, record);
   if (!read.ok) return { ok: false, problem: read.problem };
   const ledger = ledgerOf(ledgerItem);
-  const symbols = [...new Set([...Object.keys(ledger.positions), ...open.map((v) => v.symbol)])];
+  // A position carried into the session and closed in it: last_equity values it at the previous close.
+  const closedCarried = Object.entries(ledger.flat ?? {})
+    .filter(([, f]) => !/^-?0(\.0*)?$/.test(f.priorQty))
+    .map(([symbol]) => symbol);
+  const symbols = [
+    ...new Set([...Object.keys(ledger.positions), ...open.map((v) => v.symbol), ...closedCarried]),
+  ];
   const quotes = symbols.length === 0 ? new Map() : await market.quotes(symbols);
   const prices = new Map<string, PositionPrices>();
   const sharePrices = new Map<string, { buy: Nanos | null; sell: Nanos | null }>();

@@ -63,6 +63,7 @@ export function ledgerOf(item: Record<string, unknown> | undefined): LedgerState
     cashFlow: String(item.cashFlow),
     positions: (item.positions as LedgerState['positions']) ?? {},
     dayTrades: Array.isArray(item.dayTrades) ? (item.dayTrades as string[]) : [],
+    ...(item.flat === undefined ? {} : { flat: item.flat as NonNullable<LedgerState['flat']> }),
   };
 }
 

@@ -281,6 +281,74 @@ describe('valuation (docs/domain.md: what a trader computes by hand)', () => {
   });
 });
 
+/**
+ * `last_equity` is the previous close's equity and `unrealized_intraday_pl` the session's unrealized
+ * P&L (Alpaca's Account and Position objects). A hostile probe found both moved by what the session
+ * realized: a round trip of the day (buy 10 at 100.01, sell at 109.99) raised last_equity by 99.80
+ * (the flat position's session cash was dropped with it), and buying 10 at 100.01 then selling 5 at
+ * 109.99 showed an intraday P&L of 99.85 where the 5 still held had gained 49.95.
+ */
+describe('the session: last_equity and unrealized intraday P&L (each realized P&L out of them)', () => {
+  const settings = {
+    accountId: 'acc-1',
+    openingCash: '10000',
+    multiplier: '2' as const,
+    shortingEnabled: true,
+    patternDayTrader: false,
+    tradingBlocked: false,
+    accountBlocked: false,
+    createdAt: '2026-01-02T14:30:00.000Z',
+  };
+  const asset = { id: 'id-aapl', exchange: 'NASDAQ', marginable: true };
+  const TODAY = '2026-12-03';
+  const yesterday = { sessionDate: '2026-12-02' };
+  const PRICES = { current: '110', previousClose: '105' };
+  // biome-ignore format: a table
+  test.each([
+    // what, executions, last_equity, position's intraday P&L (null: flat)
+    ['a round trip of the day: last_equity is the opening cash', [exec('buy', '10', '100.01'), exec('sell', '10', '109.99')], '10000', null],
+    ['two round trips of the day', [exec('buy', '10', '100'), exec('sell', '10', '101'), exec('sell', '4', '102'), exec('buy', '4', '99')], '10000', null],
+    ['bought today, half sold: the 5 held gained 5 x (110 - 100.01)', [exec('buy', '10', '100.01'), exec('sell', '5', '109.99')], '10000', '49.95'],
+    ['carried 10 (close 105), all sold today: last_equity counts them at the close', [exec('buy', '10', '100', yesterday), exec('sell', '10', '108')], '10050', null],
+    ['carried 10, sold, bought 4 again today: intraday from the new entry', [exec('buy', '10', '100', yesterday), exec('sell', '10', '108'), exec('buy', '4', '107')], '10050', '12'],
+    ['carried 10, 4 sold today: the 6 left from the close', [exec('buy', '10', '100', yesterday), exec('sell', '4', '108')], '10050', '30'],
+    ['carried 10, 5 more today at 106: 10 x 5 + 5 x 4', [exec('buy', '10', '100', yesterday), exec('buy', '5', '106')], '10050', '70'],
+    ['carried 10, 15 more then 20 sold today: the 5 left, half carried half bought', [exec('buy', '10', '100', yesterday), exec('buy', '10', '106'), exec('sell', '15', '109')], '10050', '22.5'],
+    ['long 10 flipped to short 5 today: the short from its entry', [exec('buy', '10', '100'), exec('sell', '15', '112')], '10000', '10'],
+    ['carried short 10, covered today', [exec('sell', '10', '100', yesterday), exec('buy', '10', '104')], '9950', null],
+  ] as const)('%s', (_what, execs, lastEquity, intraday) => {
+    const { ledger } = fold(execs);
+    const v = valueAccount(settings, ledger, () => PRICES, TODAY);
+    expect(accountJson(settings, ledger, v, 0n, 0, TODAY).last_equity).toBe(lastEquity);
+    const p = ledger.positions.AAPL;
+    if (intraday === null) expect(p).toBeUndefined();
+    else expect(positionJson('AAPL', p as never, PRICES, TODAY, asset, 0n).unrealized_intraday_pl).toBe(intraday);
+  });
+
+  test('any session: last_equity is the opening cash plus what was carried at the close; intraday P&L of a position opened today is its unrealized P&L', () => {
+    const price = fc.integer({ min: 1, max: 100_000 }).map((c) => (c / 100).toFixed(2));
+    const qty = fc.integer({ min: 1, max: 500 }).map(String);
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ side: fc.constantFrom('buy' as const, 'sell' as const), qty, price }), {
+          minLength: 1,
+          maxLength: 10,
+        }),
+        (xs) => {
+          const { ledger } = fold(xs.map((x) => exec(x.side, x.qty, x.price)));
+          const v = valueAccount(settings, ledger, () => PRICES, TODAY);
+          expect(accountJson(settings, ledger, v, 0n, 0, TODAY).last_equity).toBe('10000');
+          const p = ledger.positions.AAPL;
+          if (p !== undefined) {
+            const json = positionJson('AAPL', p as never, PRICES, TODAY, asset, 0n);
+            expect(json.unrealized_intraday_pl).toBe(json.unrealized_pl);
+          }
+        },
+      ),
+    );
+  });
+});
+
 describe('the published contract', () => {
   test('every PositionChanged, as the bus carries it, conforms to the registry schema (any executions)', () => {
     const price = fc.integer({ min: 1, max: 100_000 }).map((c) => (c / 100).toFixed(2));

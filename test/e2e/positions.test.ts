@@ -327,3 +327,42 @@ it("closing a position twice, at once or right after, sells it once: the others 
   ).body.filter((o) => o.side === 'sell' && o.type === 'market');
   expect(sells).toHaveLength(1);
 });
+
+it("the session's realized P&L is neither unrealized nor in last_equity: bought 10, 4 sold higher, then the rest (a hostile probe saw 99.85 intraday for 49.95 held, and last_equity up 99.80)", async () => {
+  const keyId = `PK${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
+  const secret = randomUUID();
+  const account = `${accountId}-s`;
+  await seedAccount(oms, {
+    keyId,
+    secret,
+    accountId: account,
+    settings: { cash: '100000', multiplier: '1', shortingEnabled: false },
+  });
+  const bot = new OmsHttp(oms.apiUrl, keyId, secret);
+  const S = `${SYMBOL}S`;
+  const market = async (side: 'buy' | 'sell', qty: string) =>
+    bot.untilStatus(
+      (await bot.submit({ symbol: S, qty, side, type: 'market', time_in_force: 'day' })).id,
+      'filled',
+    );
+  await http.pinQuote(S, { bid: '99.99', ask: '100.01', last: '100.00', prev_close: '100' });
+  await market('buy', '10');
+  await http.pinQuote(S, { bid: '109.99', ask: '110.01', last: '110.00', prev_close: '100' });
+  await market('sell', '4');
+  const position = await eventually(async () => {
+    const p = await bot.expect<Json>(200, 'GET', `/v2/positions/${S}`);
+    expect(p.qty).toBe('6');
+    return p;
+  }, 30_000);
+  // Bought today: the 6 held gained 6 x (110 - 100.01); the 4 sold are realized, not unrealized.
+  expect([position.unrealized_pl, position.unrealized_intraday_pl]).toEqual(['59.94', '59.94']);
+  await market('sell', '6');
+  await eventually(
+    async () => expect((await bot.request('GET', `/v2/positions/${S}`)).status).toBe(404),
+    30_000,
+  );
+  const a = await bot.expect<Json>(200, 'GET', '/v2/account');
+  // The previous close's equity: the opening cash (no position was carried into the session).
+  expect(a.last_equity).toBe('100000');
+  expect(a.equity).toBe(String(100000 + 10 * (109.99 - 100.01)));
+});
