@@ -74,6 +74,11 @@ type Query = Record<string, string | undefined>;
 
 function positive(name: string, text: string, errors: FieldError[]): Nanos | null {
   const v = parseNanos(text);
+  if (v === 'too_precise') {
+    // As POST /v2/orders words it for a price or a qty: the number is fine, its precision is not.
+    errors.push(fieldError('too_precise', name, `has more than 9 decimal places, got "${text}"`));
+    return null;
+  }
   if (typeof v !== 'bigint' || v <= 0n) {
     errors.push(fieldError('invalid_value', name, `must be a positive decimal, got "${text}"`));
     return null;

@@ -34,6 +34,26 @@ describe('closingQty', () => {
   });
 });
 
+test.each([
+  [
+    'percentage',
+    '33.3333333333',
+    'too_precise',
+    'percentage: has more than 9 decimal places, got "33.3333333333"',
+  ],
+  ['percentage', 'half', 'invalid_value', 'percentage: must be a positive decimal, got "half"'],
+  ['qty', '0.0000000001', 'too_precise', 'qty: has more than 9 decimal places, got "0.0000000001"'],
+])(
+  '%s=%s is refused %s, its message says why (a probe read "must be a positive decimal" for 10 decimals)',
+  (field, text, code, message) => {
+    const r = closingQty(10n * N, { [field]: text });
+    expect(r.ok ? null : { code: r.errors[0]?.code, message: r.errors[0]?.message }).toEqual({
+      code,
+      message,
+    });
+  },
+);
+
 test('the day-trade window: the five NYSE trading days ending today (weekends and holidays skipped)', () => {
   expect(lastBusinessDays('2026-11-30')).toEqual([
     '2026-11-30',
