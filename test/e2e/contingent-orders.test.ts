@@ -269,6 +269,31 @@ it('oco: the take-profit is repriced like any order; the replacement is readable
   await http.untilStatus(sl.id, 'canceled');
 });
 
+it('oco: the stop-loss moved (PATCH) is replaced at once and held again by the OMS; it then triggers, the take-profit is canceled, it fills', async () => {
+  const { placed, sl } = await placeOco(
+    'E2EOCM',
+    { bid: '70.00', ask: '70.02' },
+    { qty: '4', tif: 'gtc', takeProfit: '73.00', stopLoss: '67.00' },
+  );
+  const moved = await http.replace(sl.id, { stop_price: '68.00' });
+  // Replaced at once (armed: not at the venue); the replacement is armed too, never sent untriggered.
+  await http.untilStatus(sl.id, 'replaced');
+  await http.untilStatus(moved.id, 'accepted');
+  await http.pinQuote('E2EOCM', { bid: '67.80', ask: '67.85', last: '67.90', bid_size: '1000' });
+  const filled = await http.untilStatus(moved.id, 'filled', 30_000);
+  expect(filled.filled_qty).toBe('4');
+  await http.untilStatus(placed.id, 'canceled');
+  expect(await types(moved.id)).toEqual([
+    'OrderSubmitted',
+    'OrderArmed',
+    'OrderTriggered',
+    'OrderActivated',
+    'OrderRouted',
+    'OrderAccepted',
+    'OrderFilled',
+  ]);
+});
+
 // ---------------------------------------------------------------------------------------------
 // One-cancels-other against a slow venue (a probe: both exits of a bracket, and of an OCO, filled
 // when the venue took 2.5 s to acknowledge a cancel, leaving the account short 10). The rule
