@@ -6,7 +6,7 @@
  * - market: a market buy that fills at once (one fill);
  * - limit-cancel: a limit buy that rests, then is canceled;
  * - bracket: a marketable bracket buy; its take-profit fills when the bid reaches it (the
- *   stop-loss is canceled);
+ *   stop-loss, armed at the OMS, is canceled at once);
  * - twap: a TWAP parent of N one-minute slices (N minutes of wall time: the slices wait for
  *   their times).
  */
@@ -161,7 +161,9 @@ export function flows(twapSlices: number): readonly Flow[] {
         if (tp === undefined || sl === undefined) throw new Error('a bracket has two legs');
         await client.untilEvent(o.id, ['OrderFilled']);
         await client.untilEvent(tp.id, ['OrderAccepted']);
-        await client.untilEvent(sl.id, ['OrderAccepted']);
+        // The stop-loss is armed at the OMS (a group's stop-loss, docs/domain.md "Contingent
+        // orders"); `OrderAccepted` too, for a stop-loss at the venue (before that rule).
+        await client.untilEvent(sl.id, ['OrderArmed', 'OrderAccepted']);
         await client.pinQuote(symbol, '101.00', '101.02');
         await client.untilEvent(tp.id, ['OrderFilled']);
         await client.untilEvent(sl.id, ['OrderCanceled']);

@@ -17,7 +17,13 @@
  */
 import { type Nanos, nanos } from './decimal.js';
 import type { Contingency, LegRole } from './events.js';
-import { cancelReasonOf, isClosedPhase, isSettled, type OrderState } from './order.js';
+import {
+  cancelReasonOf,
+  isClosedPhase,
+  isSettled,
+  isTriggeredHeldForGroup,
+  type OrderState,
+} from './order.js';
 import type { OrderSpec, Side } from './order-request.js';
 
 /** One order of a contingent order: its terms and its place in the group. */
@@ -157,7 +163,7 @@ export type GroupAction =
       readonly exitFilledQty: Nanos;
     };
 
-export type GroupCancelReason = 'parent_unfilled' | 'position_covered' | 'group_canceled';
+export type GroupCancelReason = 'parent_unfilled' | 'position_covered' | 'group_canceled' | 'stop_triggered';
 
 /**
  * Whether the client asked to cancel this exit (a cancel outstanding, or done, that the client
@@ -210,6 +216,29 @@ export function reconcileGroup(g: GroupStates): GroupAction[] {
       if (x.replaceRequest !== null) continue;
       actions.push({ kind: 'cancel', orderId: x.orderId, reason: 'group_canceled' });
     }
+    return actions;
+  }
+  // A group's stop-loss triggered at the OMS (held, see order.ts `isTriggerHeldForGroup`): its
+  // sibling exits are canceled first; only once none of them can execute any more is it sent, for
+  // the position less what they filled, or canceled when they covered it. So at most one exit
+  // executes past the position, whatever the venue's cancel latency.
+  const triggered = g.exits.find((x) => isTriggeredHeldForGroup(x));
+  if (triggered !== undefined) {
+    const open = g.exits.filter((x) => x !== triggered && !isClosedPhase(x) && !isSettled(x));
+    for (const x of open) {
+      // A request outstanding (a cancel asked, a resize) is left until its answer: its next event
+      // runs this again (a resize's replacement is then canceled in its turn).
+      if (x.cancelRequest !== 'none' || x.replaceRequest !== null) continue;
+      actions.push({ kind: 'cancel', orderId: x.orderId, reason: 'stop_triggered' });
+    }
+    if (open.length > 0) return actions;
+    const target = position - (exitFilled - triggered.filledQty);
+    const qty = triggered.qty !== null && target > triggered.qty ? triggered.qty : target;
+    actions.push(
+      target > triggered.filledQty
+        ? { kind: 'activate', orderId: triggered.orderId, qty }
+        : { kind: 'cancel', orderId: triggered.orderId, reason: 'position_covered' },
+    );
     return actions;
   }
   // No more fills will come from an entry that is settled (filled, or closed).

@@ -193,7 +193,7 @@ export const eventDataSchemas = {
     ),
     routedTo: z.optional(id),
   }),
-  OrderActivated: z.strictObject({ qty: decimalText }),
+  OrderActivated: z.strictObject({ qty: decimalText, afterTrigger: z.optional(z.literal(true)) }),
   OrderTrailMoved: z.strictObject({ hwm: decimalText }),
   OrderSliceDecided: z.strictObject({
     trigger: z.enum(['slice', 'child_closed']),
@@ -264,6 +264,7 @@ export const eventDataSchemas = {
     triggerPrice: decimalText,
     bid: z.nullable(decimalText),
     ask: z.nullable(decimalText),
+    heldForGroup: z.optional(z.literal(true)),
   }),
   OrderPartiallyFilled: fillData,
   OrderFilled: fillData,

@@ -123,8 +123,15 @@ export type OrderChildClosed = EventBase<
  * sell, the lowest for a buy); the stop trails it by trail_price or trail_percent.
  */
 export type OrderTrailMoved = EventBase<'OrderTrailMoved', { readonly hwm: string }>;
-/** A held leg goes to work (its parent filled), sized to what it protects. */
-export type OrderActivated = EventBase<'OrderActivated', { readonly qty: string }>;
+/**
+ * A held leg goes to work (its parent filled), sized to what it protects. `afterTrigger`: a
+ * group's stop-loss the OMS held after its trigger goes to the venue now that no sibling exit can
+ * execute any more (docs/domain.md "Contingent orders"); its workflow is running already.
+ */
+export type OrderActivated = EventBase<
+  'OrderActivated',
+  { readonly qty: string; readonly afterTrigger?: true }
+>;
 /**
  * The OMS holds the order's trigger (Alpaca `accepted`): the venue it goes to does not hold this
  * order type natively, so the OMS watches the market and sends the order once it triggers.
@@ -132,9 +139,19 @@ export type OrderActivated = EventBase<'OrderActivated', { readonly qty: string 
 export type OrderArmed = EventBase<'OrderArmed', { readonly venue: string }>;
 export type OrderAccepted = EventBase<'OrderAccepted', { readonly venueOrderId: string | null }>;
 export type OrderRejected = EventBase<'OrderRejected', { readonly reason: string }>;
+/**
+ * A stop triggered. `heldForGroup`: the OMS held it (armed) as the stop-loss of a group with another
+ * exit, and holds it on (phase `held`) until no sibling exit can execute: it is then activated for
+ * what is left of the position, or canceled (core contingency.ts `reconcileGroup`).
+ */
 export type OrderTriggered = EventBase<
   'OrderTriggered',
-  { readonly triggerPrice: string; readonly bid: string | null; readonly ask: string | null }
+  {
+    readonly triggerPrice: string;
+    readonly bid: string | null;
+    readonly ask: string | null;
+    readonly heldForGroup?: true;
+  }
 >;
 
 interface FillData {

@@ -238,6 +238,27 @@ export function isClosedPhase(s: Pick<OrderState, 'phase'>): boolean {
   return CLOSED_PHASES.has(s.phase);
 }
 
+/**
+ * Whether the OMS holds this order's trigger because of its group, whatever the venue holds: the
+ * stop-loss of a bracket or OCO, whose group has another working exit (the take-profit). Two exits
+ * resting at a venue at once can both execute before a cancel reaches it (one-cancels-other done
+ * after the fact); so the stop is armed at the OMS, and once triggered it is held (phase `held`)
+ * until no sibling can execute there, then sent for what is left (docs/domain.md "Contingent
+ * orders", core contingency.ts `reconcileGroup`). An OTO's one exit has no sibling.
+ */
+export function isTriggerHeldForGroup(contingency: Contingency | null): boolean {
+  return (
+    contingency !== null &&
+    contingency.role === 'stop_loss' &&
+    (contingency.orderClass === 'bracket' || contingency.orderClass === 'oco')
+  );
+}
+
+/** A group's stop-loss that triggered at the OMS and waits for its sibling exits to close. */
+export function isTriggeredHeldForGroup(s: Pick<OrderState, 'phase' | 'triggered'>): boolean {
+  return s.phase === 'held' && s.triggered;
+}
+
 /** Nothing more can happen to the order's quantities: closed, or filled. */
 function isDone(s: OrderState): boolean {
   return isClosedPhase(s) || isFullyFilled(s);
@@ -685,7 +706,11 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
       if (qty === null || s.qty === null || qty > s.qty) {
         return refuse('invalid_execution', 'activate: qty must be a positive decimal, at most the order qty');
       }
-      return one('OrderActivated', { qty: formatNanos(qty) });
+      // A triggered stop held for its group: its workflow waits to send it (no start).
+      return one('OrderActivated', {
+        qty: formatNanos(qty),
+        ...(s.triggered ? { afterTrigger: true as const } : {}),
+      });
     }
 
     case 'accept':
@@ -723,7 +748,14 @@ export function decide(state: OrderState | undefined, command: OrderCommand, now
       if (bid !== null && typeof bid !== 'string') return bid;
       const ask = quote(command.ask, 'ask');
       if (ask !== null && typeof ask !== 'string') return ask;
-      return one('OrderTriggered', { triggerPrice: formatNanos(price), bid, ask });
+      // A group's stop-loss the OMS armed is held on until its sibling exits are closed.
+      const heldForGroup = s.phase === 'armed' && isTriggerHeldForGroup(s.contingency);
+      return one('OrderTriggered', {
+        triggerPrice: formatNanos(price),
+        bid,
+        ask,
+        ...(heldForGroup ? { heldForGroup: true as const } : {}),
+      });
     }
 
     case 'fill':
@@ -1344,12 +1376,13 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
     case 'OrderRejected':
       return { ...s, phase: 'rejected', failedAt: e.occurredAt, ...noRequests };
     case 'OrderTriggered':
-      // An armed stop triggers at the OMS, which now sends it to the venue: pending_new.
+      // An armed stop triggers at the OMS, which now sends it to the venue: pending_new; a group's
+      // stop-loss is held on until its sibling exits are closed (then activated, or canceled).
       return {
         ...s,
         triggered: true,
         triggerPrice: e.data.triggerPrice,
-        phase: s.phase === 'armed' ? 'pending_new' : s.phase,
+        phase: s.phase === 'armed' ? (e.data.heldForGroup === true ? 'held' : 'pending_new') : s.phase,
       };
     case 'OrderPartiallyFilled':
     case 'OrderFilled': {

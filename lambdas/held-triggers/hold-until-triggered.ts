@@ -14,7 +14,7 @@
  */
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { type OrderStatus, statusOf } from '../core/index.js';
+import { isTriggeredHeldForGroup, type OrderStatus, statusOf } from '../core/index.js';
 import { runCommand } from '../event-store/event-store.js';
 import { releaseOwnToken, storeTaskToken } from '../orders/task-tokens.js';
 import { eventStore, OrderNotFound, parsePayload, workflowMeta } from '../orders/workflow-task.js';
@@ -50,7 +50,9 @@ const runTask = async (event: unknown, context?: Context): Promise<HoldResult> =
     Date.now,
   );
   if (state === undefined) throw new OrderNotFound(orderId);
-  if (state.phase === 'armed') return { orderId, releasedWith: null };
+  // Armed, or (a retried task) a group's stop-loss triggered and held for its siblings: the wait
+  // goes on; its activation or close releases the token.
+  if (state.phase === 'armed' || isTriggeredHeldForGroup(state)) return { orderId, releasedWith: null };
   const status = statusOf(state);
   await releaseOwnToken(orderId, taskToken, { orderId, status, seq: state.seq });
   return { orderId, releasedWith: status };

@@ -16,7 +16,9 @@
  * `holdTrigger`: the venue does not hold the order's conditional type (OMS_VENUE_ORDER_TYPES,
  * lambdas/platform/venue-capabilities.ts), so the OMS holds the trigger (`Hold until triggered`)
  * and sends the order once it has triggered. Absent `orderType` (an execution started before the
- * input carried it) means the venue holds it, as before.
+ * input carried it) means the venue holds it, as before. A bracket's or OCO's stop-loss
+ * (`execution.groupHoldsTrigger`) is held by the OMS whatever the venue holds: its sibling exit must
+ * be closed before it goes to the venue (docs/domain.md "Contingent orders").
  */
 import * as z from 'zod/mini';
 import { isTriggerHeldByOms, ORDER_TYPES, remainingOutcomeSeconds, TIMES_IN_FORCE } from '../core/index.js';
@@ -32,6 +34,9 @@ const payload = z.looseObject({
   timeInForce: z.enum(TIMES_IN_FORCE),
   submittedAt: z.iso.datetime({ offset: true }),
   extendedHours: z.optional(z.boolean()),
+  // The execution input (`$$.Execution.Input`, lambdas/orders/workflow-start.ts): a group's
+  // stop-loss says so (`groupHoldsTrigger`), and the OMS holds its trigger whatever the venue holds.
+  execution: z.optional(z.looseObject({ groupHoldsTrigger: z.optional(z.boolean()) })),
 });
 
 export interface RouteResult {
@@ -42,7 +47,11 @@ export interface RouteResult {
 }
 
 export const routeOrder = async (event: unknown): Promise<RouteResult> => {
-  const { orderType, timeInForce, submittedAt, extendedHours } = parsePayload(payload, event, 'route-order');
+  const { orderType, timeInForce, submittedAt, extendedHours, execution } = parsePayload(
+    payload,
+    event,
+    'route-order',
+  );
   return {
     venue: venueNameFromEnv(),
     outcomeTimeoutSeconds: remainingOutcomeSeconds(
@@ -52,7 +61,9 @@ export const routeOrder = async (event: unknown): Promise<RouteResult> => {
       sessionCloseFromEnv(),
       { ...sessionOptionsFromEnv(), extendedHours: extendedHours ?? false },
     ),
-    holdTrigger: orderType !== undefined && isTriggerHeldByOms(orderType, venueOrderTypesFromEnv()),
+    holdTrigger:
+      orderType !== undefined &&
+      (isTriggerHeldByOms(orderType, venueOrderTypesFromEnv()) || execution?.groupHoldsTrigger === true),
   };
 };
 

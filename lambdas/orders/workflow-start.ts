@@ -6,7 +6,12 @@
  * execution; once it has ended (or if the input differed) it answers `ExecutionAlreadyExists`.
  */
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { OrderSpec, OrderSubmitted, RiskSnapshot } from '../core/index.js';
+import {
+  isTriggerHeldForGroup,
+  type OrderSpec,
+  type OrderSubmitted,
+  type RiskSnapshot,
+} from '../core/index.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 
 /** The lifecycle execution's input (docs/aws.md): a function of the `OrderSubmitted` event alone. */
@@ -21,6 +26,11 @@ export interface ExecutionInput {
   readonly extendedHours: boolean;
   readonly submittedAt: string;
   readonly replacement: boolean;
+  /**
+   * Present (true) on a bracket's or OCO's stop-loss (a replacement's too): the OMS holds its
+   * trigger whatever the venue holds (core `isTriggerHeldForGroup`); `Accept order` routes on it.
+   */
+  readonly groupHoldsTrigger?: true;
   /**
    * The order's `OrderSubmitted` (the event alone, without the store's metadata), carried so the
    * workflow's tasks read neither the event store nor the account nor the market for it (issue 12):
@@ -48,6 +58,7 @@ export function executionInputOf(e: OrderSubmitted, activatedAt?: string): Execu
     extendedHours: e.data.order.extendedHours,
     submittedAt: activatedAt ?? e.occurredAt,
     replacement: e.data.replaces !== null,
+    ...(isTriggerHeldForGroup(e.data.contingency ?? null) ? { groupHoldsTrigger: true as const } : {}),
     ...(e.data.acceptedAgainst === undefined || e.data.replaces !== null
       ? {}
       : {

@@ -12,6 +12,7 @@ export { isSettled };
 import {
   evolve,
   isSettled,
+  isTriggeredHeldForGroup,
   type OrderEvent,
   type OrderState,
   type OrderStatus,
@@ -45,10 +46,11 @@ export function closingMilestone(
 }
 
 /**
- * The trigger of a stop the OMS held (`OrderTriggered` taking an `armed` order to pending_new),
- * among `events` (the order's stream from seq 1, in order; or after `initial`, as above), if
- * any: the workflow's `Hold until triggered` waits for it, then sends the order to the venue. At
- * most one per order.
+ * The trigger of a stop the OMS held (`OrderTriggered` taking an `armed` order to pending_new; a
+ * group's stop-loss, held on after its trigger until its sibling exits closed, gets there by its
+ * `OrderActivated`), among `events` (the order's stream from seq 1, in order; or after `initial`,
+ * as above), if any: the workflow's `Hold until triggered` waits for it, then sends the order to
+ * the venue. At most one per order.
  */
 export function heldTriggerFired(
   events: readonly OrderEvent[],
@@ -58,7 +60,10 @@ export function heldTriggerFired(
   for (const e of events) {
     const before = state;
     state = evolve(state, e);
-    if (e.type === 'OrderTriggered' && before?.phase === 'armed') {
+    const released =
+      (e.type === 'OrderTriggered' && before?.phase === 'armed' && state.phase === 'pending_new') ||
+      (e.type === 'OrderActivated' && before !== undefined && isTriggeredHeldForGroup(before));
+    if (released) {
       return { orderId: state.orderId, seq: state.seq, status: statusOf(state) };
     }
   }

@@ -10,7 +10,8 @@
  * - The closing milestone (the event that settles the order, see `milestones.ts`, decided from
  *   the replayed state) releases the task token the workflow's await-outcome step stored in
  *   TASK_TOKENS_TABLE: `SendTaskSuccess` with `{orderId, status, seq}`. The trigger of a stop the
- *   OMS held (`heldTriggerFired`) releases the token of `Hold until triggered` (an item with
+ *   OMS held (`heldTriggerFired`: its `OrderTriggered`, or for a group's stop-loss held on after
+ *   its trigger, its `OrderActivated`) releases the token of `Hold until triggered` (an item with
  *   `awaits: trigger`), never an outcome wait; a close while armed releases either. A token already used or
  *   gone (`TaskTimedOut`, `InvalidToken`, `TaskDoesNotExist`) is success. No token yet is fine:
  *   await-outcome stores its token first and then checks whether the order is already settled.
@@ -161,9 +162,11 @@ async function signalOrder(
   tally: (o: Outcome) => void,
 ): Promise<number | null> {
   for (const { index, event } of records) {
+    // A group's stop-loss activated after its trigger has its workflow already (`Hold until
+    // triggered`): the activation releases that wait (`heldTriggerFired`), it starts nothing.
     const starts =
       (event.type === 'OrderSubmitted' && event.data.contingency?.held !== true) ||
-      event.type === 'OrderActivated';
+      (event.type === 'OrderActivated' && event.data.afterTrigger !== true);
     if (!starts) continue;
     try {
       tally(

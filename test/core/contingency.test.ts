@@ -11,6 +11,7 @@ import {
   formatNanos,
   type GroupAction,
   type GroupStates,
+  isTriggerHeldForGroup,
   leavesQtyOf,
   nanos,
   type OrderCommand,
@@ -128,10 +129,15 @@ class Group {
   readonly rootId: string;
   readonly memberIds: string[];
 
-  /** `holdStops`: the venue does not hold stop types, so the OMS arms them until they trigger. */
+  /**
+   * Who holds the stops: `rule` (the wiring's: a bracket's or OCO's stop-loss is armed at the OMS,
+   * core `isTriggerHeldForGroup`, any other stop goes to the venue), `oms` (a venue without stop
+   * types: the OMS arms every stop), `venue` (every stop at the venue: a group placed before the
+   * rule, its stop-loss resting at the venue).
+   */
   constructor(
     readonly spec: OrderSpec,
-    readonly holdStops = false,
+    readonly stops: 'rule' | 'oms' | 'venue' = 'rule',
   ) {
     const ids = ['root', 'leg1', 'leg2'];
     const members = contingentMembersOf(spec, ids);
@@ -218,13 +224,14 @@ class Group {
   }
 
   /**
-   * The venue answers every pending request and acknowledges every new order; with `holdStops`,
-   * the OMS arms an untriggered stop instead of sending it.
+   * The venue answers every pending request and acknowledges every new order; the OMS arms an
+   * untriggered stop it holds (`stops`) instead of sending it.
    */
   venueAnswers(): void {
     for (const [id, s] of [...this.orders]) {
-      const held =
-        this.holdStops && !s.triggered && ['stop', 'stop_limit', 'trailing_stop'].includes(s.spec.type);
+      const omsHolds =
+        this.stops === 'oms' || (this.stops === 'rule' && isTriggerHeldForGroup(s.contingency));
+      const held = omsHolds && !s.triggered && ['stop', 'stop_limit', 'trailing_stop'].includes(s.spec.type);
       if (s.phase === 'pending_new') this.run(id, held ? { type: 'arm', venue: 'SIMX' } : { type: 'accept' });
       const now = this.orders.get(id) as OrderState;
       if (now.cancelRequest === 'requested') this.run(id, { type: 'confirmCancel' });
@@ -264,10 +271,19 @@ class Group {
   }
 }
 
-type Step = ['fill', string, string] | ['cancel', string] | ['trigger', string] | ['settle'];
+/** `reconcile`: one coordinator pass; `venue`: the venue answers what is pending; `settle`: both until stable. */
+type Step =
+  | ['fill', string, string]
+  | ['cancel', string]
+  | ['trigger', string]
+  /** The market reaches the member: the venue fills it if it works there (nothing if not). */
+  | ['market', string, string]
+  | ['reconcile']
+  | ['venue']
+  | ['settle'];
 
 // biome-ignore format: table
-const scenarios: { name: string; spec: OrderSpec; steps: Step[]; expected: Record<string, string>; holdStops?: boolean }[] = [
+const scenarios: { name: string; spec: OrderSpec; steps: Step[]; expected: Record<string, string>; stops?: 'oms' | 'venue' }[] = [
   { name: 'bracket: legs held until the entry fills', spec: BRACKET, steps: [['settle']],
     expected: { entry: 'new 0/100', take_profit: 'held 0/100', stop_loss: 'held 0/100' } },
   { name: 'bracket: entry fills, take-profit fills, stop-loss canceled', spec: BRACKET,
@@ -275,36 +291,72 @@ const scenarios: { name: string; spec: OrderSpec; steps: Step[]; expected: Recor
     expected: { entry: 'filled 100/100', take_profit: 'filled 100/100', stop_loss: 'canceled 0/100' } },
   { name: 'bracket: a partial entry fill activates the legs at its size, later fills resize them', spec: BRACKET,
     steps: [['fill', 'root', '30'], ['settle'], ['fill', 'root', '50'], ['settle']],
-    expected: { entry: 'partially_filled 80/100', take_profit: 'new 0/80', stop_loss: 'new 0/80' } },
+    expected: { entry: 'partially_filled 80/100', take_profit: 'new 0/80', stop_loss: 'accepted 0/80' } },
   { name: 'bracket: a partial take-profit fill reduces the stop-loss', spec: BRACKET,
     steps: [['fill', 'root', '100'], ['settle'], ['fill', 'leg1', '40'], ['settle']],
-    expected: { entry: 'filled 100/100', take_profit: 'partially_filled 40/100', stop_loss: 'new 0/60' } },
+    expected: { entry: 'filled 100/100', take_profit: 'partially_filled 40/100', stop_loss: 'accepted 0/60' } },
   { name: 'bracket: canceling an unfilled entry cancels the held legs', spec: BRACKET,
     steps: [['settle'], ['cancel', 'root'], ['settle']],
     expected: { entry: 'canceled 0/100', take_profit: 'canceled 0/100', stop_loss: 'canceled 0/100' } },
   { name: 'bracket: canceling a partly filled entry keeps the legs protecting the fills', spec: BRACKET,
     steps: [['fill', 'root', '25'], ['settle'], ['cancel', 'root'], ['settle']],
-    expected: { entry: 'canceled 25/100', take_profit: 'new 0/25', stop_loss: 'new 0/25' } },
+    expected: { entry: 'canceled 25/100', take_profit: 'new 0/25', stop_loss: 'accepted 0/25' } },
   { name: 'oto: the one exit activates when the entry fills', spec: OTO,
     steps: [['fill', 'root', '100'], ['settle']],
     expected: { entry: 'filled 100/100', stop_loss: 'new 0/100' } },
-  { name: 'oco: both exits work at once; a fill on one cancels the other', spec: OCO,
-    steps: [['settle'], ['fill', 'leg1', '100'], ['settle']],
+  { name: 'oco: both exits work at once (the stop-loss armed at the OMS); its trigger cancels the take-profit', spec: OCO,
+    steps: [['settle'], ['trigger', 'leg1'], ['settle'], ['fill', 'leg1', '100'], ['settle']],
     expected: { take_profit: 'canceled 0/100', stop_loss: 'filled 100/100' } },
   { name: 'oco: a partial fill reduces the sibling', spec: OCO,
     steps: [['settle'], ['fill', 'root', '70'], ['settle']],
-    expected: { take_profit: 'partially_filled 70/100', stop_loss: 'new 0/30' } },
-  // A venue without stops: the OMS holds the stop-loss (accepted) until it triggers.
-  { name: 'held stop-loss: the take-profit fills, the armed stop-loss is canceled at once', spec: BRACKET, holdStops: true,
-    steps: [['fill', 'root', '100'], ['settle'], ['fill', 'leg1', '100'], ['settle']],
+    expected: { take_profit: 'partially_filled 70/100', stop_loss: 'accepted 0/30' } },
+  { name: 'oco placed before the rule (stop-loss at the venue): a fill on one cancels the other', spec: OCO, stops: 'venue',
+    steps: [['settle'], ['fill', 'leg1', '100'], ['settle']],
+    expected: { take_profit: 'canceled 0/100', stop_loss: 'filled 100/100' } },
+  // The rule (docs/domain.md "Contingent orders", core isTriggerHeldForGroup): a bracket's or OCO's
+  // stop-loss is held by the OMS; once triggered it is held on (status held) until no sibling exit
+  // can execute at the venue, then sent for what is left, or canceled when the sibling covered it.
+  { name: 'rule: the stop-loss triggers: the take-profit\'s cancel is asked first, the stop waits held', spec: BRACKET,
+    steps: [['fill', 'root', '100'], ['settle'], ['trigger', 'leg2'], ['reconcile']],
+    expected: { entry: 'filled 100/100', take_profit: 'new 0/100', stop_loss: 'held 0/100' } },
+  { name: 'rule: the take-profit fills while its cancel is at the venue: the triggered stop is canceled, never sent', spec: BRACKET,
+    steps: [['fill', 'root', '100'], ['settle'], ['trigger', 'leg2'], ['reconcile'], ['fill', 'leg1', '100'], ['venue'], ['market', 'leg2', '100'], ['settle']],
     expected: { entry: 'filled 100/100', take_profit: 'filled 100/100', stop_loss: 'canceled 0/100' } },
-  { name: 'held stop-loss: a partial take-profit resizes it; the replacement is armed again', spec: BRACKET, holdStops: true,
-    steps: [['fill', 'root', '100'], ['settle'], ['fill', 'leg1', '40'], ['settle']],
-    expected: { entry: 'filled 100/100', take_profit: 'partially_filled 40/100', stop_loss: 'accepted 0/60' } },
-  { name: 'held stop-loss: it triggers, goes to the venue and fills; the take-profit is canceled', spec: BRACKET, holdStops: true,
+  { name: 'rule: the take-profit partly fills before its cancel: the triggered stop goes for the rest', spec: BRACKET,
+    steps: [['fill', 'root', '100'], ['settle'], ['trigger', 'leg2'], ['reconcile'], ['fill', 'leg1', '40'], ['venue'], ['market', 'leg2', '100'], ['settle']],
+    expected: { entry: 'filled 100/100', take_profit: 'canceled 40/100', stop_loss: 'new 0/60' } },
+  { name: 'rule: the take-profit is canceled: the triggered stop goes for the whole position and fills', spec: BRACKET,
     steps: [['fill', 'root', '100'], ['settle'], ['trigger', 'leg2'], ['settle'], ['fill', 'leg2', '100'], ['settle']],
     expected: { entry: 'filled 100/100', take_profit: 'canceled 0/100', stop_loss: 'filled 100/100' } },
-  { name: 'held oco stop: a partial take-profit fill reduces the armed sibling', spec: OCO, holdStops: true,
+  { name: 'rule: oco: the take-profit fills while its cancel is at the venue: the triggered stop is canceled', spec: OCO,
+    steps: [['settle'], ['trigger', 'leg1'], ['reconcile'], ['fill', 'root', '100'], ['venue'], ['market', 'leg1', '100'], ['settle']],
+    expected: { take_profit: 'filled 100/100', stop_loss: 'canceled 0/100' } },
+  { name: 'rule: oco partly filled, then the stop triggers: it goes for what the take-profit left', spec: OCO,
+    steps: [['settle'], ['fill', 'root', '30'], ['settle'], ['trigger', 'leg1'], ['reconcile'], ['fill', 'root', '20'], ['venue'], ['market', 'leg1', '50'], ['settle']],
+    expected: { take_profit: 'canceled 50/100', stop_loss: 'new 0/50' } },
+  { name: 'rule: the client cancels the group while the triggered stop is held: everything is canceled', spec: BRACKET,
+    steps: [['fill', 'root', '100'], ['settle'], ['trigger', 'leg2'], ['cancel', 'leg2'], ['settle']],
+    expected: { entry: 'filled 100/100', take_profit: 'canceled 0/100', stop_loss: 'canceled 0/100' } },
+  { name: 'rule: a partly filled entry fills more while the triggered stop is held: it goes for the whole position', spec: BRACKET,
+    steps: [['fill', 'root', '60'], ['settle'], ['trigger', 'leg2'], ['reconcile'], ['fill', 'root', '40'], ['settle']],
+    expected: { entry: 'filled 100/100', take_profit: 'canceled 0/60', stop_loss: 'new 0/100' } },
+  { name: 'rule: a venue without stops: the same (the OMS holds the group\'s stop-loss either way)', spec: BRACKET, stops: 'oms',
+    steps: [['fill', 'root', '100'], ['settle'], ['trigger', 'leg2'], ['reconcile'], ['fill', 'leg1', '100'], ['venue'], ['market', 'leg2', '100'], ['settle']],
+    expected: { entry: 'filled 100/100', take_profit: 'filled 100/100', stop_loss: 'canceled 0/100' } },
+  { name: 'rule: an OTO\'s one exit has no sibling: its OMS-held stop goes to the venue as it triggers', spec: OTO, stops: 'oms',
+    steps: [['fill', 'root', '100'], ['settle'], ['trigger', 'leg1']],
+    expected: { entry: 'filled 100/100', stop_loss: 'pending_new 0/100' } },
+  // A venue without stops: the OMS holds the stop-loss (accepted) until it triggers.
+  { name: 'held stop-loss: the take-profit fills, the armed stop-loss is canceled at once', spec: BRACKET, stops: 'oms',
+    steps: [['fill', 'root', '100'], ['settle'], ['fill', 'leg1', '100'], ['settle']],
+    expected: { entry: 'filled 100/100', take_profit: 'filled 100/100', stop_loss: 'canceled 0/100' } },
+  { name: 'held stop-loss: a partial take-profit resizes it; the replacement is armed again', spec: BRACKET, stops: 'oms',
+    steps: [['fill', 'root', '100'], ['settle'], ['fill', 'leg1', '40'], ['settle']],
+    expected: { entry: 'filled 100/100', take_profit: 'partially_filled 40/100', stop_loss: 'accepted 0/60' } },
+  { name: 'held stop-loss: it triggers, goes to the venue and fills; the take-profit is canceled', spec: BRACKET, stops: 'oms',
+    steps: [['fill', 'root', '100'], ['settle'], ['trigger', 'leg2'], ['settle'], ['fill', 'leg2', '100'], ['settle']],
+    expected: { entry: 'filled 100/100', take_profit: 'canceled 0/100', stop_loss: 'filled 100/100' } },
+  { name: 'held oco stop: a partial take-profit fill reduces the armed sibling', spec: OCO, stops: 'oms',
     steps: [['settle'], ['fill', 'root', '70'], ['settle']],
     expected: { take_profit: 'partially_filled 70/100', stop_loss: 'accepted 0/30' } },
   // Issue 11: the client cancels one exit of an OCO or a bracket: the whole exit group goes (Alpaca);
@@ -333,18 +385,22 @@ const scenarios: { name: string; spec: OrderSpec; steps: Step[]; expected: Recor
   { name: 'oto: the client cancels the exit: the entry is not an exit and works on', spec: OTO,
     steps: [['fill', 'root', '100'], ['settle'], ['cancel', 'leg1'], ['settle']],
     expected: { entry: 'filled 100/100', stop_loss: 'canceled 0/100' } },
-  { name: 'held stop-loss: the client cancels the take-profit: the armed stop-loss is canceled at once', spec: BRACKET, holdStops: true,
+  { name: 'held stop-loss: the client cancels the take-profit: the armed stop-loss is canceled at once', spec: BRACKET, stops: 'oms',
     steps: [['fill', 'root', '100'], ['settle'], ['cancel', 'leg1'], ['settle']],
     expected: { entry: 'filled 100/100', take_profit: 'canceled 0/100', stop_loss: 'canceled 0/100' } },
 ];
 
 describe('reconcileGroup through the group simulator', () => {
-  test.each(scenarios)('$name', ({ spec: s, steps, expected, holdStops }) => {
-    const g = new Group(s, holdStops);
+  test.each(scenarios)('$name', ({ spec: s, steps, expected, stops }) => {
+    const g = new Group(s, stops);
     g.venueAnswers(); // the root(s) are acknowledged; held legs are not at the venue
     for (const step of steps) {
       if (step[0] === 'settle') g.settle();
-      else if (step[0] === 'trigger') expect(g.trigger(step[1])).toBe(true);
+      else if (step[0] === 'reconcile') g.reconcile();
+      else if (step[0] === 'venue') g.venueAnswers();
+      else if (step[0] === 'market') {
+        if (g.head(step[1]).phase === 'working') expect(g.fill(step[1], step[2])).toBe(true);
+      } else if (step[0] === 'trigger') expect(g.trigger(step[1])).toBe(true);
       else if (step[0] === 'fill') expect(g.fill(step[1], step[2])).toBe(true);
       else
         expect(g.run(g.head(step[1]).orderId, { type: 'requestCancel', requestedBy: 'client' })).toBe(true);
@@ -352,8 +408,8 @@ describe('reconcileGroup through the group simulator', () => {
     expect(g.summary()).toEqual(expected);
   });
 
-  test('both OCO legs filling at once is recorded as an over-execution, once per leg', () => {
-    const g = new Group(OCO);
+  test('both OCO legs filling at once (a group placed before the rule) is recorded as an over-execution, once per leg', () => {
+    const g = new Group(OCO, 'venue');
     g.venueAnswers();
     g.fill('root', '100');
     g.fill('leg1', '100'); // before the coordinator could cancel it
@@ -408,12 +464,21 @@ describe('properties', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(BRACKET, OTO, OCO),
-        fc.boolean(),
+        fc.constantFrom('rule' as const, 'oms' as const, 'venue' as const),
         fc.array(op, { maxLength: 40 }),
-        (s, holdStops, ops) => {
-          const g = new Group(s, holdStops);
+        (s, stops, ops) => {
+          const g = new Group(s, stops);
           g.venueAnswers();
+          const exitsWithinPosition = () => {
+            const st = g.states();
+            const position = st.entry === null ? (st.ocoQty as bigint) : st.entry.filledQty;
+            return st.exits.reduce((a, x) => a + x.filledQty, 0n) <= position;
+          };
           for (const o of ops) {
+            // The rule (docs/domain.md "Contingent orders"): with the group's stop-loss held by the
+            // OMS, at no moment have the exits filled more than the position, whatever the order in
+            // which the venue's answers, the coordinator and the market come.
+            if (stops !== 'venue') expect(exitsWithinPosition()).toBe(true);
             if (o.kind === 'coordinate') g.reconcile();
             else if (o.kind === 'venue') g.venueAnswers();
             else if (o.kind === 'trigger') {
@@ -452,7 +517,7 @@ describe('properties', () => {
           for (const x of st.exits) expect(x.recordedExceptions.size).toBe(0);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
   });
 });
@@ -496,5 +561,61 @@ describe('replacing an exit of an OCO works as for any order (issue 11)', () => 
     g.venueAnswers();
     expect(g.head('root').spec).toMatchObject({ limitPrice: '11.5', takeProfit: { limitPrice: '11.5' } });
     expect(g.head('root').contingency).toMatchObject({ role: 'take_profit', groupId: 'root' });
+  });
+});
+
+describe('a group stop-loss the OMS holds (docs/domain.md "Contingent orders")', () => {
+  const c = (orderClass: 'bracket' | 'oco' | 'oto' | 'algo', role: string) =>
+    ({ groupId: 'g', orderClass, role, parentOrderId: 'g', legOrderIds: [], held: false }) as never;
+  // biome-ignore format: table
+  test.each([
+    ['a bracket\'s stop-loss (its take-profit works beside it)', c('bracket', 'stop_loss'),   true],
+    ['an OCO\'s stop-loss',                                     c('oco', 'stop_loss'),       true],
+    ['a bracket\'s take-profit (a limit: no trigger)',          c('bracket', 'take_profit'), false],
+    ['an OTO\'s one exit (no sibling)',                          c('oto', 'stop_loss'),       false],
+    ['a bracket\'s entry',                                      c('bracket', 'entry'),       false],
+    ['a simple order',                                          null,                        false],
+  ])('%s: held by the OMS whatever the venue holds = %s', (_name, contingency, held) => {
+    expect(isTriggerHeldForGroup(contingency)).toBe(held);
+  });
+
+  test('its trigger is recorded held for the group (status held); its activation says it follows the trigger', () => {
+    const g = new Group(BRACKET);
+    g.venueAnswers();
+    g.fill('root', '100');
+    g.settle();
+    const armed = g.head('leg2');
+    expect(statusOf(armed)).toBe('accepted');
+    const t = execute(armed, { type: 'trigger', triggerPrice: '8.95', bid: '8.9', ask: '9' }, T0);
+    expect(t.decision.ok && t.decision.events.map((e) => [e.type, e.data])).toEqual([
+      ['OrderTriggered', { triggerPrice: '8.95', bid: '8.9', ask: '9', heldForGroup: true }],
+    ]);
+    const held = t.state as OrderState;
+    expect([statusOf(held), held.triggered]).toEqual(['held', true]);
+    // Not at the venue: no fill, no replace; a cancel closes it at once.
+    expect(execute(held, { type: 'fill', execId: 'x', lastQty: '1', lastPx: '9' }, T0).decision.ok).toBe(
+      false,
+    );
+    expect(
+      execute(
+        held,
+        { type: 'requestReplace', replacementOrderId: 'r', changes: { qty: '5' }, requestedBy: 'c' },
+        T0,
+      ).decision.ok,
+    ).toBe(false);
+    const a = execute(held, { type: 'activate', qty: '60' }, T0);
+    expect(a.decision.ok && a.decision.events.map((e) => e.data)).toEqual([
+      { qty: '60', afterTrigger: true },
+    ]);
+    expect(statusOf(a.state as OrderState)).toBe('pending_new');
+    // An OTO's OMS-held stop triggers straight to pending_new (no sibling to wait for).
+    const oto = new Group(OTO, 'oms');
+    oto.venueAnswers();
+    oto.fill('root', '100');
+    oto.settle();
+    const o = execute(oto.head('leg1'), { type: 'trigger', triggerPrice: '8.95' }, T0);
+    expect(o.decision.ok && o.decision.events.map((e) => e.data)).toEqual([
+      { triggerPrice: '8.95', bid: null, ask: null },
+    ]);
   });
 });

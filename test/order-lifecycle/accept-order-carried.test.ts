@@ -204,7 +204,59 @@ test("a bracket's exit, sent when its entry filled, is not refused on its placem
     },
   });
   expect(carriedRecheckOf(input.submitted)).toMatchObject({ contingencyRole: 'stop_loss', exitLeg: true });
-  await expect(accept(input)).resolves.toMatchObject({ next: 'submit' });
+  // Not rejected: held (the OMS holds a bracket's stop-loss whatever the venue holds, below).
+  await expect(accept(input)).rejects.toMatchObject({ name: 'Decision.HoldTrigger' });
   expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
   expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
 });
+
+// docs/domain.md "Contingent orders": a bracket's or OCO's stop-loss is held by the OMS even when
+// the venue holds stops (SIMX does here), so its trigger can wait for the sibling exit's cancel;
+// the execution input says so (`groupHoldsTrigger`, a replacement's too); an OTO's exit goes as before.
+test.each([
+  ['bracket', 'stop_loss', 'Decision.HoldTrigger'],
+  ['oco', 'stop_loss', 'Decision.HoldTrigger'],
+  ['oto', 'stop_loss', null],
+] as const)(
+  "a %s's %s (the venue holds stops): thrown %s (null: it goes to the venue)",
+  async (orderClass, role, thrown) => {
+    const exit = spec({ symbol: 'AAPL', qty: '7', side: 'sell', type: 'stop', stop_price: '70' });
+    const submitted = history(exit).events[0] as OrderSubmitted;
+    const input = executionInputOf({
+      ...submitted,
+      data: {
+        ...submitted.data,
+        contingency: { groupId: 'g', orderClass, role, parentOrderId: 'g', legOrderIds: [], held: false },
+      },
+    });
+    expect(input.groupHoldsTrigger).toBe(thrown === null ? undefined : true);
+    // A replacement's input (no `submitted`) carries it too.
+    const replacement = executionInputOf({
+      ...submitted,
+      data: {
+        ...submitted.data,
+        replaces: 'old',
+        contingency: { groupId: 'g', orderClass, role, parentOrderId: 'g', legOrderIds: [], held: false },
+      },
+    });
+    expect([replacement.submitted, replacement.groupHoldsTrigger]).toEqual([
+      undefined,
+      thrown === null ? undefined : true,
+    ]);
+    const run = acceptOrder(
+      {
+        orderId: replacement.orderId,
+        timeInForce: replacement.timeInForce,
+        submittedAt: replacement.submittedAt,
+        extendedHours: replacement.extendedHours,
+        orderType: replacement.orderType,
+        replacement: true,
+        stage: 'new',
+        execution: replacement,
+      },
+      lambdaContext,
+    );
+    if (thrown === null) await expect(run).resolves.toMatchObject({ next: 'await' });
+    else await expect(run).rejects.toMatchObject({ name: thrown });
+  },
+);

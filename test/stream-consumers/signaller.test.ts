@@ -310,6 +310,43 @@ describe('signaller: a stop the OMS holds (Hold until triggered)', () => {
     expect(releases()).toEqual([]);
   });
 
+  // docs/domain.md "Contingent orders": an OCO's stop-loss triggers held for its group; it is sent
+  // only when its sibling is closed, on its activation: that releases the wait, and starts nothing.
+  test("a group's stop-loss: the trigger releases nothing; its activation releases the wait and starts no workflow", async () => {
+    const book = new OrderBook();
+    expect(
+      book.run('o1', {
+        type: 'submit',
+        orderId: 'o1',
+        accountId: 'acct-1',
+        order: stop(),
+        contingency: {
+          groupId: 'tp',
+          orderClass: 'oco',
+          role: 'stop_loss',
+          parentOrderId: 'tp',
+          legOrderIds: [],
+          held: false,
+        },
+      }).ok,
+    ).toBe(true);
+    for (const c of armedThenTriggered) expect(book.run('o1', c).ok).toBe(true);
+    waiting(book, 'trigger');
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${ARN}:x`, startDate: new Date() });
+    const triggered = nth(eventsOf(book, 'o1'), 2);
+    expect((await signalBatch(insertsOf([triggered]), deps)).batchItemFailures).toEqual([]);
+    expect(releases()).toEqual([]);
+    expect(book.run('o1', { type: 'activate', qty: '6' }).ok).toBe(true);
+    const activated = nth(eventsOf(book, 'o1'), 3);
+    expect(activated).toMatchObject({ type: 'OrderActivated', data: { qty: '6', afterTrigger: true } });
+    waiting(book, 'trigger'); // the store as it is now
+    expect((await signalBatch(insertsOf([activated]), deps)).batchItemFailures).toEqual([]);
+    expect(releases()).toEqual([
+      { taskToken: 'token-o1', output: { orderId: 'o1', status: 'pending_new', seq: 4 } },
+    ]);
+    expect(starts()).toEqual([]);
+  });
+
   test('a cancel while armed releases the trigger wait with the closed status', async () => {
     const book = orderOf(stop(), [
       { type: 'arm', venue: 'SIMX' },
