@@ -79,8 +79,8 @@ describe('Lambda bundling options', () => {
   });
 
   it("signs EventBridge requests with the one-region stand-in, not the SDK's multi-region signer", async () => {
-    // orderRequested answers on the bus (checked against the published signer in test/platform).
-    const carried = await bundledInputs('orderRequested');
+    // orderStream publishes the event store's stream (checked against the published signer in test/platform).
+    const carried = await bundledInputs('orderStream');
     expect(carried.some((p) => p.includes('node_modules/@aws-sdk/client-eventbridge/'))).toBe(true);
     expect(carried.filter((p) => p.includes('node_modules/@aws-sdk/signature-v4-multi-region/'))).toEqual([]);
     expect(carried).toContain('lambdas/platform/sigv4-one-region.ts');
@@ -96,6 +96,7 @@ describe('Lambda bundling options', () => {
   it.each([
     ['createOrder', 'risk reads the trading state of trading-controls.ts, which also publishes'],
     ['closePositions', "cancels an order as DELETE /v2/orders/{id} does, not cancel-all's fan-out"],
+    ['orderRequested', "stores its refusals in the event store for the stream's publisher (issue 12)"],
   ] as const)('%s carries no EventBridge client (%s)', async (handler, _why) => {
     const carried = await bundledInputs(handler);
     expect(carried.filter((p) => p.includes('node_modules/@aws-sdk/client-eventbridge/'))).toEqual([]);
