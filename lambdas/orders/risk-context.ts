@@ -410,7 +410,15 @@ export async function loadRiskInputs(
     ...stripUndefined(stored.riskLimits ?? {}),
   };
 
-  const others = (views: View[]) => views.filter((v) => v.id !== options.self?.orderId);
+  // Not itself, nor (a group's root: an OCO's take-profit, a bracket's or OTO's entry) the members
+  // of its own group: an OCO's stop-loss holds the very shares its take-profit sells, one or the
+  // other executes (counted against it, an OCO of a no-short account was rejected at its re-check
+  // whenever its stop-loss's id sorted first: a member is placed in the same millisecond).
+  const others = (views: View[]) =>
+    views.filter(
+      (v) =>
+        v.id !== options.self?.orderId && (options.self === undefined || v.groupId !== options.self.orderId),
+    );
   // Orders sort by createdKey (`createdAt#orderId`), as the read model's GSIs do.
   const before = options.self ? `${options.self.createdAt}#${options.self.orderId}` : null;
   const isEarlier = (v: View) => before === null || `${v.created_at}#${v.id}` < before;

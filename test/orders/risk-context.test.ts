@@ -176,6 +176,47 @@ describe('open buy exposure of an order already stored (self)', () => {
     expect(context.openBuyExposure).toBe(exposure);
   });
 
+  it("a group's root is not held back by its own members: an OCO's stop-loss holds the shares its take-profit sells", async () => {
+    // Placed together: the same millisecond, the stop-loss's id sorting before the take-profit's.
+    const tp = {
+      ...view({
+        id: 'ord-t',
+        symbol: 'AAPL',
+        side: 'sell',
+        qty: '10',
+        limit_price: '110',
+        created_at: at(0),
+      }),
+      groupId: 'ord-t',
+      contingencyRole: 'take_profit',
+    };
+    const sl = {
+      ...view({ id: 'ord-s', symbol: 'AAPL', side: 'sell', qty: '10', created_at: at(0) }),
+      groupId: 'ord-t',
+      contingencyRole: 'stop_loss',
+      parentOrderId: 'ord-t',
+    };
+    const other = view({
+      id: 'ord-a',
+      symbol: 'AAPL',
+      side: 'sell',
+      qty: '3',
+      limit_price: '120',
+      created_at: at(-5),
+    });
+    accountHolds({ pk: 'account#acc-1', buyingPower: '100000' }, [other, sl, tp]);
+    const sell = spec({ symbol: 'AAPL', qty: '10', side: 'sell', type: 'limit', limit_price: '110' });
+    const { context } = await loadRiskInputs('acc-1', sell, SUBMITTED_AT, {
+      self: { orderId: 'ord-t', createdAt: at(0) },
+    });
+    expect(context.heldForSale).toBe('3');
+    // Any other order still counts the group's exits, once.
+    const { context: another } = await loadRiskInputs('acc-1', sell, SUBMITTED_AT + 10, {
+      self: { orderId: 'ord-z', createdAt: at(10) },
+    });
+    expect(another.heldForSale).toBe('13');
+  });
+
   it('of two concurrent orders only the later counts the earlier, so they cannot both be refused', async () => {
     // Room for one of them: each counted against the other, both would be refused.
     const first = view({ id: 'ord-a', symbol: 'AAPL', qty: '10', limit_price: '100', created_at: at(0) });
