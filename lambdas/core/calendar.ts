@@ -172,6 +172,13 @@ function ruleHolidays(y: number): readonly MarketClosure[] {
   return out;
 }
 
+/** Whether `date` is a real calendar date `YYYY-MM-DD` (2026-02-30 is not: Date.parse rolls it over). */
+export function isCalendarDate(date: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return false;
+  const d = new Date(`${date}T00:00:00Z`);
+  return Number.isFinite(d.getTime()) && d.toISOString().slice(0, 10) === date;
+}
+
 /** Every weekday of `year` the exchange is closed: rule holidays and special closures, in date order. */
 export function closuresOf(year: number): readonly MarketClosure[] {
   checkYear(year);

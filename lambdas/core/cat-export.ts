@@ -14,6 +14,7 @@
  * order), which is what makes "recompute and compare" a proof.
  */
 import { createHash } from 'node:crypto';
+import { isCalendarDate } from './calendar.js';
 import {
   CAT_EVENT_RULES,
   CAT_SPEC_VERSION,
@@ -56,13 +57,9 @@ export interface CatDayExport {
   readonly archive: string;
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
 /** Whether `date` is a real calendar date `YYYY-MM-DD`. */
 export function isCatDate(date: string): boolean {
-  if (!DATE.test(date)) return false;
-  const d = new Date(`${date}T00:00:00Z`);
-  return Number.isFinite(d.getTime()) && d.toISOString().slice(0, 10) === date;
+  return isCalendarDate(date);
 }
 
 /** Object keys of a day (CAT's own file naming is `<reporter>_<date>_...`; these are JSON lines). */

@@ -20,6 +20,7 @@ import {
   dayTradesInWindow,
   fieldError,
   fillActivityJson,
+  isCalendarDate,
   isPatternDayTrader,
   nanos,
   newYorkDate,
@@ -114,7 +115,7 @@ interface ActivityQuery {
 }
 
 /** The activities query, checked: every problem named by its parameter (400). */
-function parseActivityQuery(
+export function parseActivityQuery(
   query: Query,
   pathType: string | undefined,
 ): { ok: true; q: ActivityQuery } | { ok: false; response: APIGatewayProxyStructuredResultV2 } {
@@ -147,7 +148,8 @@ function parseActivityQuery(
     const text = query[name];
     if (text === undefined || text === '') return undefined;
     const ms = Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text);
-    if (!TIME.test(text) || Number.isNaN(ms)) {
+    // A day that does not exist (2026-02-30) is refused, not rolled over into the next month.
+    if (!TIME.test(text) || Number.isNaN(ms) || !isCalendarDate(text.slice(0, 10))) {
       errors.push(fieldError('invalid_value', name, 'must be an RFC 3339 timestamp or a date (YYYY-MM-DD)'));
       return undefined;
     }

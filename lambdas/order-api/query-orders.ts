@@ -20,6 +20,7 @@ import {
   evolve,
   type FieldError,
   fieldError,
+  isCalendarDate,
   isClientOrderIdLength,
   isClosedPhase,
   isOpen,
@@ -75,7 +76,8 @@ export function parseListParams(q: Query): ParsedList {
   const timestamp = (name: string): string | null => {
     const v = q?.[name];
     if (v === undefined || v === '') return null;
-    const t = TIMESTAMP.test(v) ? Date.parse(v) : Number.NaN;
+    // A day that does not exist (2026-02-30) is refused, not rolled over into the next month.
+    const t = TIMESTAMP.test(v) && isCalendarDate(v.slice(0, 10)) ? Date.parse(v) : Number.NaN;
     if (Number.isNaN(t)) {
       errors.push(fieldError('invalid_value', name, 'must be an ISO-8601 timestamp'));
       return null;

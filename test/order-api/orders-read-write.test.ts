@@ -117,6 +117,9 @@ describe('GET /v2/orders', () => {
     ['limit', 'ten'],
     ['after', 'yesterday'],
     ['until', '2030-13-45'],
+    // A day that does not exist: Date.parse rolls it over into March (a probe's 200).
+    ['after', '2026-02-30'],
+    ['until', '2026-04-31T10:00:00Z'],
     ['direction', 'up'],
     ['nested', 'yes'],
     ['symbols', 'AAPL,$$$'],

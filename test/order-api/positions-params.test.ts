@@ -3,6 +3,8 @@
  * rounded down to the nano, never above the position), the day-trade window, and the operator's
  * account settings of local mode.
  */
+
+import { parseActivityQuery } from '../../lambdas/order-api/account.js';
 import { lastBusinessDays } from '../../lambdas/order-api/account-book.js';
 import { closingQty } from '../../lambdas/order-api/close-positions.js';
 import { accountSettingsUpdate } from '../../local/control.js';
@@ -51,6 +53,26 @@ test.each([
       code,
       message,
     });
+  },
+);
+
+test.each([
+  [{ after: '2026-02-30' }, 'after'],
+  [{ until: '2026-04-31T10:00:00Z' }, 'until'],
+  [{ date: '2026-13-01' }, 'date'],
+])('activities %j: a day that does not exist is a 400 naming it, not rolled over', (query, field) => {
+  const r = parseActivityQuery(query, undefined);
+  expect(r.ok).toBe(false);
+  if (!r.ok) {
+    expect(r.response.statusCode).toBe(400);
+    expect(String(r.response.body)).toContain(`${field}: must be an RFC 3339 timestamp or a date`);
+  }
+});
+
+test.each([{ after: '2026-02-28' }, { until: '2026-03-01T10:00:00Z' }, { date: '2024-02-29' }])(
+  'activities %j: a real day is read',
+  (query) => {
+    expect(parseActivityQuery(query, undefined).ok).toBe(true);
   },
 );
 
