@@ -15,6 +15,17 @@ import {
 
 jest.setTimeout(60_000);
 
+/** A group's stop-loss that the OMS held, triggered, sent once its take-profit closed, and filled. */
+const HELD_STOP_FILLED = [
+  'OrderSubmitted',
+  'OrderArmed',
+  'OrderTriggered',
+  'OrderActivated',
+  'OrderRouted',
+  'OrderAccepted',
+  'OrderFilled',
+];
+
 let oms: SharedOms;
 let http: OmsHttp;
 
@@ -162,15 +173,7 @@ it('oco: both exits work at once; the stop-loss triggers, the take-profit is can
   const slFilled = await http.untilStatus(sl.id, 'filled');
   expect(slFilled).toMatchObject({ filled_qty: '20', filled_avg_price: '28.9' });
   await http.untilStatus(placed.id, 'canceled');
-  expect(await types(sl.id)).toEqual([
-    'OrderSubmitted',
-    'OrderArmed',
-    'OrderTriggered',
-    'OrderActivated',
-    'OrderRouted',
-    'OrderAccepted',
-    'OrderFilled',
-  ]);
+  expect(await types(sl.id)).toEqual(HELD_STOP_FILLED);
   // The take-profit was closed before the stop-loss was sent.
   const tpTrail = await http.auditTrail(placed.id);
   const slTrail = await http.auditTrail(sl.id);
@@ -283,15 +286,7 @@ it('oco: the stop-loss moved (PATCH) is replaced at once and held again by the O
   const filled = await http.untilStatus(moved.id, 'filled', 30_000);
   expect(filled.filled_qty).toBe('4');
   await http.untilStatus(placed.id, 'canceled');
-  expect(await types(moved.id)).toEqual([
-    'OrderSubmitted',
-    'OrderArmed',
-    'OrderTriggered',
-    'OrderActivated',
-    'OrderRouted',
-    'OrderAccepted',
-    'OrderFilled',
-  ]);
+  expect(await types(moved.id)).toEqual(HELD_STOP_FILLED);
 });
 
 // ---------------------------------------------------------------------------------------------

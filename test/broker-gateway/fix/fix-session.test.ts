@@ -32,7 +32,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function until<T>(what: string, f: () => T | undefined | false, ms = 15_000): Promise<T> {
+// 30 s: on a loaded 2-core machine (load 40, CI 3x slower) a restart and a fill took over 15 s.
+async function until<T>(what: string, f: () => T | undefined | false, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = f();
