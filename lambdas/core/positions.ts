@@ -168,7 +168,10 @@ export function round18to9(v: Value18): Nanos {
 
 const abs = (v: bigint): bigint => (v < 0n ? -v : v);
 
-/** `a * b / c` at scale 18 for a scale-18 `a` and scale-9 `b`, `c` (c > 0), rounded half to even. */
+/**
+ * `a * b / c` for scale-9 `b`, `c` (c > 0), rounded half to even: `a` keeps its scale (a scale-18
+ * cost, or a scale-9 qty).
+ */
 function scaleCost(cost: Value18, part: Nanos, whole: Nanos): Value18 {
   const n = cost * part;
   const negative = n < 0n;
@@ -185,11 +188,6 @@ export function averageEntryPrice(p: Pick<PositionRecord, 'qty' | 'costBasis'>):
   const qty = parseSigned9(p.qty);
   if (qty === 0n) return null;
   return formatNanos(divideHalfEven(abs(parseSigned18(p.costBasis)), abs(qty)));
-}
-
-/** `a * b / c` for scale-9 `a`, `b`, `c` (c > 0), rounded half to even (a qty in proportion). */
-function scaleQty(qty: Nanos, part: Nanos, whole: Nanos): Nanos {
-  return scaleCost(qty, part, whole);
 }
 
 /**
@@ -233,23 +231,21 @@ export function applyExecution(
   const costBefore = before === undefined ? 0n : parseSigned18(before.costBasis);
   const realizedBefore = before === undefined ? 0n : parseSigned18(before.realizedPl);
 
-  let qtyAfter: Nanos;
-  let costAfter: Value18;
-  let realized: Value18 = 0n;
-  if (qtyBefore === 0n || qtyBefore > 0n === signed > 0n) {
-    // Opens or adds.
-    qtyAfter = qtyBefore + signed;
-    costAfter = costBefore + signed * price;
-  } else {
-    const closing = min(abs(signed), abs(qtyBefore));
-    const removed = closing === abs(qtyBefore) ? costBefore : scaleCost(costBefore, closing, abs(qtyBefore));
-    // A long sells: proceeds - removed cost; a short buys back: -removed cost (what it sold for) - paid.
-    const tradeValue = closing * price;
-    realized = qtyBefore > 0n ? tradeValue - removed : -removed - tradeValue;
-    const opening = abs(signed) - closing;
-    qtyAfter = qtyBefore + signed;
-    costAfter = costBefore - removed + (opening === 0n ? 0n : (signed > 0n ? 1n : -1n) * opening * price);
-  }
+  // Opens or adds (`closing` 0), or reduces `closing` of the position at its average cost, and opens
+  // the rest of the execution on the other side (a flip).
+  const adds = qtyBefore === 0n || qtyBefore > 0n === signed > 0n;
+  const closing = adds ? 0n : min(abs(signed), abs(qtyBefore));
+  const opening = abs(signed) - closing;
+  const openingCost = (signed > 0n ? 1n : -1n) * opening * price;
+  /** The part of `pool` (a qty or a cost of the position) the execution takes away: in proportion. */
+  const taken = (pool: bigint): bigint =>
+    closing === 0n ? 0n : closing === abs(qtyBefore) ? pool : scaleCost(pool, closing, abs(qtyBefore));
+  const removed = taken(costBefore);
+  // A long sells: proceeds - removed cost; a short buys back: -removed cost (what it sold for) - paid.
+  const tradeValue = closing * price;
+  const realized: Value18 = adds ? 0n : qtyBefore > 0n ? tradeValue - removed : -removed - tradeValue;
+  const qtyAfter: Nanos = qtyBefore + signed;
+  const costAfter: Value18 = costBefore - removed + openingCost;
   const cashFlow = parseSigned18(ledger.cashFlow) - signed * price;
 
   // Intraday: the qty carried into the execution's session and that session's signed cost; a
@@ -265,17 +261,8 @@ export function applyExecution(
   const held = sameSession
     ? heldOfSession(before, qtyBefore, costBefore, priorQty)
     : { carried: qtyBefore, openCost: 0n };
-  let carriedAfter = held.carried;
-  let openCostAfter = held.openCost;
-  if (qtyBefore === 0n || qtyBefore > 0n === signed > 0n) openCostAfter += signed * price;
-  else {
-    const closing = min(abs(signed), abs(qtyBefore));
-    const all = closing === abs(qtyBefore);
-    carriedAfter = all ? 0n : held.carried - scaleQty(held.carried, closing, abs(qtyBefore));
-    openCostAfter = all ? 0n : held.openCost - scaleCost(held.openCost, closing, abs(qtyBefore));
-    const opening = abs(signed) - closing;
-    if (opening > 0n) openCostAfter += (signed > 0n ? 1n : -1n) * opening * price;
-  }
+  const carriedAfter = held.carried - taken(held.carried);
+  const openCostAfter = held.openCost - taken(held.openCost) + openingCost;
 
   // A day trade: reducing, the same session, a position the session opened or added to on the
   // other side (a buy then a sell of the same security on the same day, or a short sale then its cover).

@@ -18,6 +18,7 @@ import {
   notionalSharePrice,
   type PositionPrices,
   parseNanos,
+  parseSigned9,
   referencePriceOf,
 } from '../core/index.js';
 import { LEDGER_PK_PREFIX, ledgerOf, ledgerPk } from '../orders/account-ledger.js';
@@ -82,7 +83,7 @@ export async function loadAccountBook(
   const ledger = ledgerOf(ledgerItem);
   // A position carried into the session and closed in it: last_equity values it at the previous close.
   const closedCarried = Object.entries(ledger.flat ?? {})
-    .filter(([, f]) => !/^-?0(\.0*)?$/.test(f.priorQty))
+    .filter(([, f]) => parseSigned9(f.priorQty) !== 0n)
     .map(([symbol]) => symbol);
   const symbols = [
     ...new Set([...Object.keys(ledger.positions), ...open.map((v) => v.symbol), ...closedCarried]),
