@@ -250,6 +250,8 @@ export class OrderApi extends Construct {
     useTable(account, stores.accounts, ENV.accountsTable, 'readWrite');
     useTable(account, stores.orders, ENV.ordersTable, 'read');
     useTable(account, stores.events, ENV.eventStoreTable, 'read');
+    // A position asked for right after a fill waits for it (the recent placements, the fills' markers).
+    useTable(account, stores.idempotency, ENV.idempotencyTable, 'read');
     useTable(account, market, ENV.marketTable, 'read');
     useTable(account, stores.assets, ENV.assetsTable, 'read');
 

@@ -660,6 +660,24 @@ export function locateClaimOf(order: OrderSpec, ctx: RiskContext): Nanos | null 
   return locateQtyOf(short.shortQty);
 }
 
+/**
+ * The account's executions an order's decision must see applied before it is made final, or null.
+ * The ledger the context was read from is a stream hop behind the fills a client already sees
+ * (GET /v2/orders reads the event store): a sell placed on a buy's fill found no position. Decided
+ * on the position: a sell beyond it (refused by a no-short account, the short sale rules, or
+ * accepted and marked short) waits for the symbol's buys; a buy refused `buying_power` waits for
+ * the account's sells (the cash their fills bring). Anything else is decided as read.
+ */
+export function executionsToAwaitOf(
+  order: OrderSpec,
+  refusals: readonly RiskRefusal[],
+  ctx: RiskContext,
+): { readonly symbol?: string; readonly side: 'buy' | 'sell' } | null {
+  if (order.side === 'sell' && shortSaleOf(order, ctx)) return { symbol: order.symbol, side: 'buy' };
+  if (order.side === 'buy' && refusals.some((r) => r.rule === 'buying_power')) return { side: 'sell' };
+  return null;
+}
+
 /** Whether the order, accepted, is a short sale (a sell beyond what the account can sell long). */
 export function shortSaleOf(order: OrderSpec, ctx: RiskContext): boolean {
   const short = shortSaleQty(order, ctx);

@@ -20,6 +20,7 @@ import {
   dayTradesInWindow,
   fieldError,
   fillActivityJson,
+  isAssetId,
   isCalendarDate,
   isPatternDayTrader,
   nanos,
@@ -31,7 +32,9 @@ import {
   seqOfActivityId,
   valueAccount,
 } from '../core/index.js';
+import { EventStore } from '../event-store/event-store.js';
 import { positionEvents } from '../orders/account-ledger.js';
+import { awaitPendingExecutions, pendingExecutionsDeps } from '../orders/pending-executions.js';
 import { heldBy, pdtModeFromEnv } from '../orders/risk-context.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
@@ -295,6 +298,9 @@ async function patchConfigurations(
   }
 }
 
+const pendingExecutionsDepsOf = () =>
+  pendingExecutionsDeps(dynamo, new EventStore(dynamo, requiredEnv(ENV.eventStoreTable)));
+
 export const handler = apiHandler('Account', async (event, principal) => {
   const now = Date.now();
   const route = event.routeKey;
@@ -309,22 +315,35 @@ export const handler = apiHandler('Account', async (event, principal) => {
   if (route === 'GET /v2/account/activities' || route === 'GET /v2/account/activities/{activity_type}') {
     const parsed = parseActivityQuery(event.queryStringParameters ?? {}, event.pathParameters?.activity_type);
     if (!parsed.ok) return parsed.response;
+    // A fill the client has seen is a FILL activity once the keeper has applied it.
+    await awaitPendingExecutions(pendingExecutionsDepsOf(), principal.accountId, now, {});
     return json(200, await activities(principal.accountId, parsed.q));
   }
+  if (
+    route !== 'GET /v2/account' &&
+    route !== 'GET /v2/positions' &&
+    route !== 'GET /v2/positions/{symbol_or_asset_id}'
+  )
+    return notFound('route');
+  // The fills the client may have seen on its orders (GET /v2/orders reads the event store) and the
+  // ledger may not have yet: waited for, then read (orders/pending-executions.ts). A position asked
+  // by symbol waits for that symbol's only (by asset id, for all: the id is resolved on the ledger).
+  const asked =
+    route === 'GET /v2/positions/{symbol_or_asset_id}'
+      ? (event.pathParameters?.symbol_or_asset_id ?? '')
+      : null;
+  await awaitPendingExecutions(
+    pendingExecutionsDepsOf(),
+    principal.accountId,
+    now,
+    asked === null || isAssetId(asked) ? {} : { symbol: asked },
+  );
   const loaded = await loadAccountBook(dynamo, marketData(), principal.accountId, now);
   if (!loaded.ok) return apiError(403, API_ERROR.riskRefused, `account_not_configured: ${loaded.problem}`);
   const book = loaded.book;
-  switch (route) {
-    case 'GET /v2/account':
-      return json(200, accountOf(book, now));
-    case 'GET /v2/positions':
-      return json(200, positionsOf(book));
-    case 'GET /v2/positions/{symbol_or_asset_id}': {
-      const symbol = symbolOf(book, event.pathParameters?.symbol_or_asset_id ?? '');
-      const [position] = positionsOf(book, symbol);
-      return position === undefined ? notFound('position') : json(200, position);
-    }
-    default:
-      return notFound('route');
-  }
+  const symbol = asked === null ? undefined : symbolOf(book, asked);
+  if (route === 'GET /v2/account') return json(200, accountOf(book, now));
+  if (symbol === undefined) return json(200, positionsOf(book));
+  const [position] = positionsOf(book, symbol);
+  return position === undefined ? notFound('position') : json(200, position);
 });

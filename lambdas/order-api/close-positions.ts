@@ -34,6 +34,7 @@ import {
 import { closingClaimsPut, readClosingClaims } from '../orders/closing-claims.js';
 import { viewAttribute } from '../orders/order-views.js';
 import { type PlaceOrderResult, placeOrder } from '../orders/orders-service.js';
+import { awaitPendingExecutions, ledgerSeqOf, pendingExecutionsDeps } from '../orders/pending-executions.js';
 import { CLOSING_CLAIMS_ATTEMPTS, readPositionAvailability } from '../orders/position-availability.js';
 import { unlistedOpenOrders } from '../orders/recent-placements.js';
 import { ENV, requiredEnv } from '../platform/config.js';
@@ -151,8 +152,12 @@ async function closeAvailabilityOf(accountId: string, symbol: string, now: numbe
       );
     },
   });
-  if (read.position === null) return null;
-  return { held: read.position, claims: read.claims, availability: read.availability };
+  return {
+    held: read.position,
+    claims: read.claims,
+    availability: read.availability,
+    ledgerSeq: read.ledgerSeq,
+  };
 }
 
 /**
@@ -176,17 +181,35 @@ async function closeOne(
   query: Query,
 ): Promise<APIGatewayProxyStructuredResultV2> {
   let result: PlaceOrderResult | undefined;
+  // A fill the client has seen may not be in the ledger yet (orders/pending-executions.ts): before
+  // answering that the position does not exist, or is smaller than asked, it is waited for once.
+  let awaited = false;
+  const readAgain = async (now: number, ledgerSeq: number) => {
+    if (awaited) return false;
+    awaited = true;
+    await awaitPendingExecutions(pendingExecutionsDeps(dynamo, eventStore()), principal.accountId, now, {
+      symbol,
+    });
+    return (await ledgerSeqOf(dynamo, requiredEnv(ENV.accountsTable), principal.accountId)) !== ledgerSeq;
+  };
   for (let attempt = 1; attempt <= CLOSING_CLAIMS_ATTEMPTS; attempt++) {
     const now = Date.now();
     const read = await closeAvailabilityOf(principal.accountId, symbol, now);
-    if (read === null) return notFound('position');
-    const qty = closingQty(read.held, query);
+    const held = read.held;
+    if (held === null) {
+      if (await readAgain(now, read.ledgerSeq)) continue;
+      return notFound('position');
+    }
+    const qty = closingQty(held, query);
     if (!qty.ok) return fieldErrors(qty.errors);
     const { availability } = read;
-    if (qty.qty > availability.available) return insufficientQty(symbol, qty.qty, availability);
+    if (qty.qty > availability.available) {
+      if (await readAgain(now, read.ledgerSeq)) continue;
+      return insufficientQty(symbol, qty.qty, availability);
+    }
     result = await placeOrder({
       accountId: principal.accountId,
-      body: closingBody(symbol, read.held, qty.qty),
+      body: closingBody(symbol, held, qty.qty),
       requestId,
       now,
       source: 'api',

@@ -29,6 +29,7 @@ import {
   cancellationCodes,
   positionStreamKey,
   SCHEMA_VERSION,
+  type StoredEvent,
   type StoredPositionEvent,
 } from '../event-store/event-store.js';
 import { executionReleaseItem } from './buying-power-reservations.js';
@@ -53,6 +54,16 @@ export function ledgerPk(accountId: string): string {
 
 export function appliedMarkerId(orderId: string, execId: string): string {
   return `fill#${orderId}#${execId}`;
+}
+
+/**
+ * An execution of its order, what the ledger applies: a fill, never an algorithmic parent's mirror
+ * of its child's fill (`childOrderId`: the child's own fill is the execution).
+ */
+export function isLedgerExecution(
+  e: StoredEvent,
+): e is Extract<StoredEvent, { type: 'OrderFilled' | 'OrderPartiallyFilled' }> {
+  return (e.type === 'OrderFilled' || e.type === 'OrderPartiallyFilled') && e.data.childOrderId === undefined;
 }
 
 /** The ledger item as stored: the core state plus its key. */

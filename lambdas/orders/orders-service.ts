@@ -56,6 +56,7 @@ import {
   checkPreTradeRisk,
   duplicateKeyOf,
   duplicateRefusal,
+  executionsToAwaitOf,
   locateClaimOf,
   type RiskRefusal,
   shortSaleOf,
@@ -70,6 +71,7 @@ import { closingClaimsPut } from './closing-claims.js';
 import { alpacaOrderWithLegs } from './contingent-groups.js';
 import { firmExposureCents, firmExposureClaimItems } from './firm-exposure.js';
 import { locateClaimItem } from './locate-book.js';
+import { awaitPendingExecutions, ledgerSeqOf, type PendingExecutionsDeps } from './pending-executions.js';
 import { CLOSING_CLAIMS_ATTEMPTS, noShortSellOf } from './position-availability.js';
 import { RATE_WINDOW_TTL_SECONDS, rateWindowUpdate } from './recent-placements.js';
 import { loadRiskInputs, type RiskInputs } from './risk-context.js';
@@ -123,6 +125,19 @@ export interface OrdersServiceDeps {
   readonly accountsTable?: string;
   readonly newOrderId: () => string;
   readonly sleep: (ms: number) => Promise<void>;
+  /** Milliseconds since the epoch (how long a wait for the position keeper has taken). */
+  readonly clock?: () => number;
+}
+
+/** What waiting for the account's pending executions needs (pending-executions.ts). */
+export function pendingExecutionsDepsOf(deps: OrdersServiceDeps, store: EventStore): PendingExecutionsDeps {
+  return {
+    doc: deps.doc,
+    store,
+    tables: { idempotency: deps.idempotencyTable, orders: requiredEnv(ENV.ordersTable) },
+    sleep: deps.sleep,
+    clock: deps.clock ?? Date.now,
+  };
 }
 
 export function defaultDeps(): OrdersServiceDeps {
@@ -223,9 +238,20 @@ export async function placeOrder(
   );
   if (auctionError !== null) return { kind: 'invalid', errors: [auctionError] };
 
-  const inputs = risk ?? (await loadRisk());
+  let inputs = risk ?? (await loadRisk());
+  let refusals: RiskRefusal[] = checkPreTradeRisk(spec, inputs.limits, inputs.context);
+  // Decided on a ledger that may not have the fills the client has seen yet (pending-executions.ts):
+  // once they are applied, risk is read and checked again if the ledger moved since it was read.
+  const awaited = executionsToAwaitOf(spec, refusals, inputs.context);
+  if (awaited !== null) {
+    await awaitPendingExecutions(pendingExecutionsDepsOf(deps, store), accountId, now, awaited);
+    const seq = await ledgerSeqOf(deps.doc, accountsTableOf(deps), accountId);
+    if (seq !== inputs.ledgerSeq) {
+      inputs = await loadRisk();
+      refusals = checkPreTradeRisk(spec, inputs.limits, inputs.context);
+    }
+  }
   const { limits, context } = inputs;
-  const refusals: RiskRefusal[] = checkPreTradeRisk(spec, limits, context);
   // SEC 15c3-5(c)(1)(i) daily notional (core aggregate-limits.ts): an order over the whole limit is
   // refused now; otherwise its day total is claimed in the placing transaction below.
   const day = newYorkDate(now);

@@ -52,6 +52,8 @@ export interface PositionAvailability {
   /** The claims item as read (its version guards the write). */
   readonly claims: ClosingClaims;
   readonly availability: CloseAvailability;
+  /** The seq of the ledger read (orders/pending-executions.ts: did it have every recent fill?). */
+  readonly ledgerSeq: number;
 }
 
 export interface PositionAvailabilityOptions {
@@ -104,7 +106,8 @@ export async function readPositionAvailability(
       ConsistentRead: true,
     }),
   );
-  const held = ledgerOf(ledgerItem.Item).positions[key];
+  const ledger = ledgerOf(ledgerItem.Item);
+  const held = ledger.positions[key];
 
   const open: HoldingOrderText[] = [
     ...listed
@@ -144,7 +147,7 @@ export async function readPositionAvailability(
     now,
     ...(options.exclude === undefined ? {} : { exclude: options.exclude }),
   });
-  return { position, claims, availability };
+  return { position, claims, availability, ledgerSeq: ledger.seq };
 }
 
 /** A sell of an account that may not sell short, read under its position's closing claims. */

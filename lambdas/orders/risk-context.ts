@@ -100,6 +100,8 @@ export interface RiskInputs {
   readonly context: RiskContext;
   /** With `strategyId`: that strategy's entitlement (null: none), read with the account (issue 16). */
   readonly entitlement?: StrategyEntitlement | null;
+  /** The seq of the ledger read (absent: the re-check, which reads none). */
+  readonly ledgerSeq?: number;
   /**
    * The account's buying power reservations as read with its ledger (absent: the re-check, which
    * reads no account): the placing transaction's condition is made of them (core
@@ -463,6 +465,7 @@ export async function loadRiskInputs(
 
   return {
     limits,
+    ...(snapshot === undefined ? { ledgerSeq: ledger.seq } : {}),
     ...(countsReservations
       ? { openBuys: { reservedCents, setAsideCents, releasedCents: openBuys.released, unclaimed } }
       : {}),

@@ -22,7 +22,7 @@ import {
 } from '../core/index.js';
 import type { StoredEvent } from '../event-store/event-store.js';
 import { errorName } from '../event-store/stream-records.js';
-import type { AccountLedger } from '../orders/account-ledger.js';
+import { type AccountLedger, isLedgerExecution } from '../orders/account-ledger.js';
 import { metrics } from '../platform/metrics.js';
 import { logger } from '../platform/observability.js';
 
@@ -42,8 +42,7 @@ export function executionOf(
   state: OrderState,
   settledBefore = false,
 ): LedgerExecution | null {
-  if (e.type !== 'OrderFilled' && e.type !== 'OrderPartiallyFilled') return null;
-  if (e.data.childOrderId !== undefined) return null;
+  if (!isLedgerExecution(e)) return null;
   const cumAfter = parseNanos(e.data.filledQty);
   const lastQty = parseNanos(e.data.lastQty);
   const buyingPowerRelease =

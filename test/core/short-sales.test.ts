@@ -8,6 +8,7 @@ import {
   checkPreTradeRisk,
   circuitBreakerTriggered,
   EMPTY_LOCATE_BOOK,
+  executionsToAwaitOf,
   grantLocate,
   locateClaimOf,
   locatedRemaining,
@@ -332,5 +333,28 @@ describe('the locate book (Alpaca /v1/locates shape)', () => {
       ['L1', 'active', '100', '100'],
       ['L2', 'active', '200', '50'],
     ]);
+  });
+});
+
+/**
+ * What a decision on the ledger's position waits for (core `executionsToAwaitOf`): Reg SHO's
+ * marking (a sell is short only beyond the position, 17 CFR 242.200(g)) and a no-short account's
+ * refusal are only as right as the position read; a buy's fill the client has seen but the ledger
+ * has not applied yet makes a long sale look short.
+ */
+describe('executionsToAwaitOf: which pending executions a decision on the position waits for', () => {
+  const buy = spec({ symbol: 'HTBX', side: 'buy', type: 'limit', limit_price: '50', qty: '100' });
+  const NO_SHORT = { account: { shortingEnabled: false, tradingBlocked: false } };
+  // biome-ignore format: a table
+  it.each<[string, OrderSpec, Partial<RiskContext>, ReturnType<typeof executionsToAwaitOf>]>([
+    ['a sell beyond the position (a short sale as read): the symbol\'s buys', sell({}),            { locatedQty: '100' },            { symbol: 'HTBX', side: 'buy' }],
+    ['a no-short account\'s sell beyond the position (refused as read)',   sell({}),            NO_SHORT,                          { symbol: 'HTBX', side: 'buy' }],
+    ['a sell within the position: nothing',                               sell({}),            { positionQty: '100' },            null],
+    ['a sell within the position less what open sells hold: the buys',    sell({}),            { positionQty: '100', heldForSale: '1', locatedQty: '100' }, { symbol: 'HTBX', side: 'buy' }],
+    ['a buy refused buying_power: the account\'s sells (their cash)',     buy,                 { buyingPower: '100' },            { side: 'sell' }],
+    ['a buy within the buying power: nothing',                            buy,                 { buyingPower: '1000000' },        null],
+  ])('%s', (_, order, ctx, expected) => {
+    const context = { ...SHORTER, ...ctx };
+    expect(executionsToAwaitOf(order, checkPreTradeRisk(order, OPEN, context), context)).toEqual(expected);
   });
 });

@@ -1,6 +1,8 @@
 import '../order-api/env.js';
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { validateOrderRequest } from '../../lambdas/core/index.js';
+import type { RiskContext } from '../../lambdas/core/risk.js';
+import { ledgerPk } from '../../lambdas/orders/account-ledger.js';
 import {
   duplicateClaimOf,
   type OrdersServiceDeps,
@@ -8,13 +10,23 @@ import {
   placeOrder,
   requestHashOf,
 } from '../../lambdas/orders/orders-service.js';
+import { awaitPendingExecutions, ledgerSeqOf } from '../../lambdas/orders/pending-executions.js';
 import { loadRiskInputs } from '../../lambdas/orders/risk-context.js';
 import { dynamo } from '../../lambdas/platform/dynamo.js';
 import { FakeDynamo } from '../order-api/fake-dynamo.js';
 import { ACCOUNT, LIMIT_BUY, riskInputs, T0 } from '../order-api/fixtures.js';
 
-jest.mock('../../lambdas/orders/risk-context.js', () => ({ loadRiskInputs: jest.fn() }));
+jest.mock('../../lambdas/orders/risk-context.js', () => ({
+  ...jest.requireActual('../../lambdas/orders/risk-context.js'),
+  loadRiskInputs: jest.fn(),
+}));
 const risk = jest.mocked(loadRiskInputs);
+jest.mock('../../lambdas/orders/pending-executions.js', () => ({
+  awaitPendingExecutions: jest.fn(),
+  ledgerSeqOf: jest.fn(),
+}));
+const pendingExecutions = jest.mocked(awaitPendingExecutions);
+const ledgerSeq = jest.mocked(ledgerSeqOf);
 
 const fake = new FakeDynamo();
 let ids = 0;
@@ -44,6 +56,10 @@ beforeEach(() => {
   ids = 0;
   risk.mockReset();
   risk.mockResolvedValue(riskInputs());
+  pendingExecutions.mockReset();
+  pendingExecutions.mockResolvedValue('none');
+  ledgerSeq.mockReset();
+  ledgerSeq.mockResolvedValue(0);
 });
 
 describe('placeOrder', () => {
@@ -363,3 +379,69 @@ describe('placeOrder', () => {
 });
 
 const recent = { symbol: 'AAPL', side: 'buy', type: 'limit', qty: '10', notional: null, limitPrice: '100' };
+
+/**
+ * A decision on the ledger's position waits for the fills a client has already seen
+ * (orders/pending-executions.ts): CI saw a sell of 4, sent once GET showed its buy of 10 filled,
+ * refused `short_sale` with "0 available" (the position keeper had not applied the buy when risk
+ * read the ledger). Risk is read again when the ledger has moved since its read (at seq 1); a
+ * decision the ledger does not weigh on waits for nothing.
+ */
+describe('placeOrder and the executions the ledger has not applied yet', () => {
+  const SHORTING = { account: { shortingEnabled: true, tradingBlocked: false } };
+  const NO_SHORT = { account: { shortingEnabled: false, tradingBlocked: false } };
+  const SELL_4 = { symbol: 'AAPL', qty: '4', side: 'sell', type: 'market', time_in_force: 'day' };
+  const BUY_10 = { ...LIMIT_BUY, qty: '10', limit_price: '100' };
+  const submitted = () =>
+    [...fake.table('events').values()].find((e) => e.type === 'OrderSubmitted') as
+      | { data: { acceptedAgainst: { shortSale?: boolean } } }
+      | undefined;
+  // biome-ignore format: a table
+  const rows: {
+    name: string; body: Record<string, unknown>; stale: Partial<RiskContext>; fresh: Partial<RiskContext>;
+    keeper: 'none' | 'applied' | 'timed_out'; seqAfter: number; awaited: unknown; kind: string; shortSale?: boolean;
+  }[] = [
+    { name: 'a no-short sell of shares just bought: placed once the buy is applied',
+      body: SELL_4, stale: { ...NO_SHORT, positionQty: '0' }, fresh: { ...NO_SHORT, positionQty: '10' },
+      keeper: 'applied', seqAfter: 2, awaited: { symbol: 'AAPL', side: 'buy' }, kind: 'created', shortSale: false },
+    { name: 'the keeper applied the buy between the read and the wait (the race CI hit): read again',
+      body: SELL_4, stale: { ...NO_SHORT, positionQty: '0' }, fresh: { ...NO_SHORT, positionQty: '10' },
+      keeper: 'none', seqAfter: 2, awaited: { symbol: 'AAPL', side: 'buy' }, kind: 'created', shortSale: false },
+    { name: 'a shorting account\'s sell of shares just bought: a long sale, not marked short',
+      body: SELL_4, stale: { ...SHORTING, positionQty: '0' }, fresh: { ...SHORTING, positionQty: '10' },
+      keeper: 'applied', seqAfter: 2, awaited: { symbol: 'AAPL', side: 'buy' }, kind: 'created', shortSale: false },
+    { name: 'a short sale, the ledger unmoved: marked short as read',
+      body: SELL_4, stale: { ...SHORTING, positionQty: '0' }, fresh: { ...SHORTING, positionQty: '10' },
+      keeper: 'none', seqAfter: 1, awaited: { symbol: 'AAPL', side: 'buy' }, kind: 'created', shortSale: true },
+    { name: 'a no-short sell whose buy the keeper has not applied in time: refused as read (the safe side)',
+      body: SELL_4, stale: { ...NO_SHORT, positionQty: '0' }, fresh: { ...NO_SHORT, positionQty: '10' },
+      keeper: 'timed_out', seqAfter: 1, awaited: { symbol: 'AAPL', side: 'buy' }, kind: 'risk_refused' },
+    { name: 'a buy refused buying_power: placed once a sale\'s cash is applied',
+      body: BUY_10, stale: { buyingPower: '500' }, fresh: { buyingPower: '5000' },
+      keeper: 'applied', seqAfter: 2, awaited: { side: 'sell' }, kind: 'created' },
+    { name: 'a long sell within the position waits for nothing',
+      body: SELL_4, stale: { ...SHORTING, positionQty: '10' }, fresh: {},
+      keeper: 'applied', seqAfter: 2, awaited: null, kind: 'created', shortSale: false },
+  ];
+  test.each(rows)('$name', async (row) => {
+    risk
+      .mockResolvedValueOnce({ ...riskInputs({}, row.stale), ledgerSeq: 1 })
+      .mockResolvedValueOnce({ ...riskInputs({}, row.fresh), ledgerSeq: row.seqAfter });
+    // The ledger a no-short sell's closing claims read (orders/position-availability.ts), as applied.
+    fake.put('accounts', {
+      pk: ledgerPk(ACCOUNT),
+      seq: 2,
+      cashFlow: '-1000',
+      positions: { AAPL: { qty: '10', avgEntryPrice: '100', costBasis: '1000' } },
+      dayTrades: [],
+    });
+    pendingExecutions.mockResolvedValue(row.keeper);
+    ledgerSeq.mockResolvedValue(row.seqAfter);
+    const r = await place({ body: row.body });
+    expect(r.kind).toBe(row.kind);
+    if (row.awaited === null) expect(pendingExecutions).not.toHaveBeenCalled();
+    else expect(pendingExecutions.mock.calls[0]?.[3]).toEqual(row.awaited);
+    expect(risk).toHaveBeenCalledTimes(row.awaited !== null && row.seqAfter !== 1 ? 2 : 1);
+    if (row.shortSale !== undefined) expect(submitted()?.data.acceptedAgainst.shortSale).toBe(row.shortSale);
+  });
+});
