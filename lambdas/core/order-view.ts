@@ -6,7 +6,14 @@
  */
 import { assetIdOf } from './asset.js';
 import { formatNanos, parseNanos } from './decimal.js';
-import { avgPriceOf, canceledQtyOf, leavesQtyOf, type OrderState, statusOf } from './order.js';
+import {
+  avgPriceOf,
+  canceledQtyOf,
+  isTriggerHeldForGroup,
+  leavesQtyOf,
+  type OrderState,
+  statusOf,
+} from './order.js';
 import type { OrderStatus } from './status.js';
 import { isOpen } from './status.js';
 import { trailingStopLevel } from './trigger.js';
@@ -111,6 +118,16 @@ export function alpacaOrderFromStored(stored: Partial<AlpacaOrder>): AlpacaOrder
   return order as unknown as AlpacaOrder;
 }
 
+/**
+ * The status a client sees. A bracket's or OCO's stop-loss the OMS holds armed while its take-profit
+ * works at the venue shows `held`, as Alpaca shows that leg (it is not at the venue); the order's
+ * own status (core `statusOf`, what the workflow and the group's rules decide on) is `accepted`.
+ */
+export function shownStatusOf(s: OrderState): OrderStatus {
+  const status = statusOf(s);
+  return status === 'accepted' && isTriggerHeldForGroup(s.contingency) ? 'held' : status;
+}
+
 export function toAlpacaOrder(s: OrderState, legs: readonly AlpacaOrder[] | null = null): AlpacaOrder {
   const spec = s.spec;
   const avg = avgPriceOf(s);
@@ -152,7 +169,7 @@ export function toAlpacaOrder(s: OrderState, legs: readonly AlpacaOrder[] | null
     trail_price: spec.trailPrice,
     trail_percent: spec.trailPercent,
     hwm: s.hwm,
-    status: statusOf(s),
+    status: shownStatusOf(s),
     extended_hours: spec.extendedHours,
     legs,
     leaves_qty: leaves === null ? null : formatNanos(leaves),

@@ -21,6 +21,7 @@ import {
   openReplacement,
   reconcileGroup,
   replay,
+  shownStatusOf,
   statusOf,
   validateOrderRequest,
 } from '../../lambdas/core/index.js';
@@ -265,7 +266,7 @@ class Group {
     for (const id of this.memberIds) {
       const s = this.head(id);
       out[s.contingency?.role ?? id] =
-        `${statusOf(s)} ${formatNanos(s.filledQty)}/${s.qty === null ? '-' : formatNanos(s.qty)}`;
+        `${shownStatusOf(s)} ${formatNanos(s.filledQty)}/${s.qty === null ? '-' : formatNanos(s.qty)}`;
     }
     return out;
   }
@@ -291,16 +292,16 @@ const scenarios: { name: string; spec: OrderSpec; steps: Step[]; expected: Recor
     expected: { entry: 'filled 100/100', take_profit: 'filled 100/100', stop_loss: 'canceled 0/100' } },
   { name: 'bracket: a partial entry fill activates the legs at its size, later fills resize them', spec: BRACKET,
     steps: [['fill', 'root', '30'], ['settle'], ['fill', 'root', '50'], ['settle']],
-    expected: { entry: 'partially_filled 80/100', take_profit: 'new 0/80', stop_loss: 'accepted 0/80' } },
+    expected: { entry: 'partially_filled 80/100', take_profit: 'new 0/80', stop_loss: 'held 0/80' } },
   { name: 'bracket: a partial take-profit fill reduces the stop-loss', spec: BRACKET,
     steps: [['fill', 'root', '100'], ['settle'], ['fill', 'leg1', '40'], ['settle']],
-    expected: { entry: 'filled 100/100', take_profit: 'partially_filled 40/100', stop_loss: 'accepted 0/60' } },
+    expected: { entry: 'filled 100/100', take_profit: 'partially_filled 40/100', stop_loss: 'held 0/60' } },
   { name: 'bracket: canceling an unfilled entry cancels the held legs', spec: BRACKET,
     steps: [['settle'], ['cancel', 'root'], ['settle']],
     expected: { entry: 'canceled 0/100', take_profit: 'canceled 0/100', stop_loss: 'canceled 0/100' } },
   { name: 'bracket: canceling a partly filled entry keeps the legs protecting the fills', spec: BRACKET,
     steps: [['fill', 'root', '25'], ['settle'], ['cancel', 'root'], ['settle']],
-    expected: { entry: 'canceled 25/100', take_profit: 'new 0/25', stop_loss: 'accepted 0/25' } },
+    expected: { entry: 'canceled 25/100', take_profit: 'new 0/25', stop_loss: 'held 0/25' } },
   { name: 'oto: the one exit activates when the entry fills', spec: OTO,
     steps: [['fill', 'root', '100'], ['settle']],
     expected: { entry: 'filled 100/100', stop_loss: 'new 0/100' } },
@@ -309,7 +310,7 @@ const scenarios: { name: string; spec: OrderSpec; steps: Step[]; expected: Recor
     expected: { take_profit: 'canceled 0/100', stop_loss: 'filled 100/100' } },
   { name: 'oco: a partial fill reduces the sibling', spec: OCO,
     steps: [['settle'], ['fill', 'root', '70'], ['settle']],
-    expected: { take_profit: 'partially_filled 70/100', stop_loss: 'accepted 0/30' } },
+    expected: { take_profit: 'partially_filled 70/100', stop_loss: 'held 0/30' } },
   { name: 'oco placed before the rule (stop-loss at the venue): a fill on one cancels the other', spec: OCO, stops: 'venue',
     steps: [['settle'], ['fill', 'leg1', '100'], ['settle']],
     expected: { take_profit: 'canceled 0/100', stop_loss: 'filled 100/100' } },
@@ -352,13 +353,13 @@ const scenarios: { name: string; spec: OrderSpec; steps: Step[]; expected: Recor
     expected: { entry: 'filled 100/100', take_profit: 'filled 100/100', stop_loss: 'canceled 0/100' } },
   { name: 'held stop-loss: a partial take-profit resizes it; the replacement is armed again', spec: BRACKET, stops: 'oms',
     steps: [['fill', 'root', '100'], ['settle'], ['fill', 'leg1', '40'], ['settle']],
-    expected: { entry: 'filled 100/100', take_profit: 'partially_filled 40/100', stop_loss: 'accepted 0/60' } },
+    expected: { entry: 'filled 100/100', take_profit: 'partially_filled 40/100', stop_loss: 'held 0/60' } },
   { name: 'held stop-loss: it triggers, goes to the venue and fills; the take-profit is canceled', spec: BRACKET, stops: 'oms',
     steps: [['fill', 'root', '100'], ['settle'], ['trigger', 'leg2'], ['settle'], ['fill', 'leg2', '100'], ['settle']],
     expected: { entry: 'filled 100/100', take_profit: 'canceled 0/100', stop_loss: 'filled 100/100' } },
   { name: 'held oco stop: a partial take-profit fill reduces the armed sibling', spec: OCO, stops: 'oms',
     steps: [['settle'], ['fill', 'root', '70'], ['settle']],
-    expected: { take_profit: 'partially_filled 70/100', stop_loss: 'accepted 0/30' } },
+    expected: { take_profit: 'partially_filled 70/100', stop_loss: 'held 0/30' } },
   // Issue 11: the client cancels one exit of an OCO or a bracket: the whole exit group goes (Alpaca);
   // the entry is not an exit and is left as it is (docs/domain.md, "client cancels member X").
   { name: 'oco: the client cancels the take-profit (the root): the stop-loss is canceled too', spec: OCO,

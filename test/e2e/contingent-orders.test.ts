@@ -43,14 +43,14 @@ const types = async (id: string) => (await http.auditTrail(id)).map((e) => e.typ
 
 /**
  * A sell OCO on `symbol` quoted at `bid`/`ask`: its take-profit (the root) working at the venue
- * (`new`) and its stop-loss leg held by the OMS (`accepted`: armed, docs/domain.md "Contingent
- * orders") when it returns.
+ * (`new`) and its stop-loss leg held by the OMS (`held`, as Alpaca shows it: armed at the OMS,
+ * docs/domain.md "Contingent orders") when it returns.
  */
 async function placeOco(
   symbol: string,
   quote: { bid: string; ask: string },
   o: { qty: string; tif: string; takeProfit: string; stopLoss: string },
-  slStatus: string | readonly string[] = 'accepted',
+  slStatus: string | readonly string[] = 'held',
 ): Promise<{ placed: WithLegs; sl: Order }> {
   await http.pinQuote(symbol, { ...quote, ask_size: '1000', bid_size: '1000' });
   const placed = (await http.submit({
@@ -98,7 +98,9 @@ it('bracket: legs held, activated by the entry fill, the take-profit fills and t
   await http.pinQuote('E2EBRK', { bid: '99.40', ask: '99.50', ask_size: '1000', bid_size: '1000' });
   await http.untilStatus(placed.id, 'filled');
   await http.untilStatus(tp.id, 'new');
-  await http.untilStatus(sl.id, 'accepted');
+  // Shown `held` (as Alpaca shows a bracket's stop-loss) before and after the entry fills: armed now.
+  await http.untilStatus(sl.id, 'held');
+  await eventually(async () => expect(await types(sl.id)).toContain('OrderArmed'), 30_000);
 
   // The bid reaches the take-profit: it fills, and the stop-loss is canceled.
   await http.pinQuote('E2EBRK', { bid: '101.00', ask: '101.02', ask_size: '1000', bid_size: '1000' });
@@ -281,7 +283,7 @@ it('oco: the stop-loss moved (PATCH) is replaced at once and held again by the O
   const moved = await http.replace(sl.id, { stop_price: '68.00' });
   // Replaced at once (armed: not at the venue); the replacement is armed too, never sent untriggered.
   await http.untilStatus(sl.id, 'replaced');
-  await http.untilStatus(moved.id, 'accepted');
+  await http.untilStatus(moved.id, 'held');
   await http.pinQuote('E2EOCM', { bid: '67.80', ask: '67.85', last: '67.90', bid_size: '1000' });
   const filled = await http.untilStatus(moved.id, 'filled', 30_000);
   expect(filled.filled_qty).toBe('4');
@@ -387,7 +389,7 @@ it('bracket against a venue 2.5 s slow to answer: the take-profit fills, the sto
   http.orders.add(sl.id);
   await http.untilStatus(placed.id, 'filled', 30_000);
   await http.untilStatus(tp.id, 'new', 30_000);
-  await http.untilStatus(sl.id, ['new', 'accepted'], 30_000);
+  await http.untilStatus(sl.id, ['new', 'held'], 30_000);
   await untilPosition(symbol, '10');
 
   const [tpEnd, slEnd] = await withSlowVenues(() => upThroughTakeProfitThenDown(symbol, tp.id, sl.id));
@@ -421,7 +423,7 @@ it('oco on a long position of an account that may not sell short, venue 2.5 s sl
     if (sl === undefined) throw new Error('an OCO has a stop-loss leg');
     http.orders.add(sl.id);
     await http.untilStatus(placed.id, 'new', 30_000);
-    await http.untilStatus(sl.id, ['new', 'accepted'], 30_000);
+    await http.untilStatus(sl.id, ['new', 'held'], 30_000);
 
     const [tpEnd, slEnd] = await withSlowVenues(() => upThroughTakeProfitThenDown(symbol, placed.id, sl.id));
     await expectOneExit('10', tpEnd, slEnd);
@@ -442,7 +444,7 @@ it('oco at a venue 2.5 s slow: the take-profit fills and the stop triggers in th
     symbol,
     { bid: '99.99', ask: '100.01' },
     { qty: '10', tif: 'gtc', takeProfit: '110', stopLoss: '90' },
-    ['new', 'accepted'], // new: at the venue, as before the rule (the base this test fails on)
+    ['new', 'held'], // new: at the venue, as before the rule (the base this test fails on)
   );
   const [tpEnd, slEnd] = await withSlowVenues(async () => {
     await http.pinQuote(symbol, { bid: '110.50', ask: '110.60', last: '89.00', bid_size: '1000' });

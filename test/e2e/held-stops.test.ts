@@ -10,6 +10,7 @@
  */
 import type { LocalOms } from '../../local/oms-local.js';
 import {
+  eventually,
   expectConsistentTrail,
   expectWorkflowPath,
   type OmsHttp,
@@ -188,9 +189,13 @@ it('bracket with a held stop-loss: armed when the entry fills, canceled at once 
   http.orders.add(tp.id);
   http.orders.add(sl.id);
   await http.untilStatus(placed.id, 'filled', 30_000);
-  // The take-profit works at the venue; the stop-loss is held by the OMS.
+  // The take-profit works at the venue; the stop-loss is held by the OMS (shown `held`, as Alpaca
+  // shows a bracket's stop-loss), armed.
   await http.untilStatus(tp.id, 'new', 30_000);
-  await http.untilStatus(sl.id, 'accepted', 30_000);
+  await eventually(async () => {
+    expect((await http.order(sl.id)).status).toBe('held');
+    expect((await http.auditTrail(sl.id)).map((e) => e.type)).toContain('OrderArmed');
+  }, 30_000);
 
   await http.pinQuote('E2EHBK', { bid: '101.00', ask: '101.02', ask_size: '1000', bid_size: '1000' });
   await http.untilStatus(tp.id, 'filled', 30_000);

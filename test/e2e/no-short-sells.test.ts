@@ -112,11 +112,19 @@ it('D5: a close sent the moment a sell is answered counts that sell: refused for
       time_in_force: 'day',
     });
     const closed = await bot.request<Json>('DELETE', `/v2/positions/${S}`);
-    expect(closed.status).toBe(403);
-    expect(String(closed.body.message)).toMatch(/^insufficient qty available for order \(requested: 100, /);
+    // Refused while the sell holds 60 of the 100; or, when the sell's fill was recorded while the
+    // close read (a close short of its position waits for the symbol's recorded fills and reads
+    // again: README "A position right after its fill"), the 40 left. Never the 100.
+    if (closed.status === 200) {
+      expect(closed.body.qty).toBe('40');
+      await bot.untilStatus(String(closed.body.id), 'filled', 30_000);
+    } else {
+      expect(closed.status).toBe(403);
+      expect(String(closed.body.message)).toMatch(/^insufficient qty available for order \(requested: 100, /);
+    }
     await bot.untilStatus(sold.id, 'filled', 30_000);
     await untilSettled(bot, S);
-    await eventually(async () => expect(await position()).toBe(40), 30_000);
+    await eventually(async () => expect(await position()).toBe(closed.status === 200 ? 0 : 40), 30_000);
   }
 });
 
@@ -217,7 +225,7 @@ it('D7: an OCO holds its shares once: long 200 with an OCO of 100, qty_available
   })) as { id: string; legs?: { id: string }[] };
   const sl = String(oco.legs?.[0]?.id);
   await bot.untilStatus(oco.id, 'new', 30_000);
-  await bot.until(sl, (o) => expect(['new', 'accepted']).toContain(o.status), 30_000);
+  await bot.until(sl, (o) => expect(['new', 'held']).toContain(o.status), 30_000);
   // Until issue 12 both exits counted: qty_available 0, and this sell 403 short_sale.
   await eventually(async () => {
     const p = await bot.expect<Json>(200, 'GET', `/v2/positions/${S}`);
