@@ -17,7 +17,7 @@
  * shows it), every lag counts a fill twice, never not at all: a close is refused too soon, never
  * allowed past the position.
  */
-import { formatNanos, max, type Nanos } from './decimal.js';
+import { formatNanos, max, type Nanos, ONE } from './decimal.js';
 import { notionalShares } from './held-shares.js';
 import type { RiskRefusal } from './risk.js';
 
@@ -218,4 +218,29 @@ export function noShortSaleRefusal(
 /** Alpaca's refusal of an order for more than the position's qty_available. */
 export function insufficientQtyMessage(requested: Nanos, available: Nanos): string {
   return `insufficient qty available for order (requested: ${formatNanos(requested)}, available: ${formatNanos(available)})`;
+}
+
+/**
+ * The qty a close of `percentage` (0 < p <= 100, nanos) of a position of `size` shares (unsigned)
+ * takes. Alpaca: a percentage close "would only sell fractional if position is originally
+ * fractional"; a position in whole shares is closed in whole shares, rounded down (a probe's 50% of
+ * 3 shares sold 1.5 and left 1.5, and of a short 5 bought 2.5, leaving a fractional short). A
+ * fractional position is rounded down to the nano. All of it at 100. Null: it closes nothing.
+ */
+export function percentageCloseQty(size: Nanos, percentage: Nanos): Nanos | null {
+  if (percentage >= 100n * ONE) return size;
+  const exact = (size * percentage) / (100n * ONE);
+  const qty = size % ONE === 0n ? exact - (exact % ONE) : exact;
+  return qty > 0n ? qty : null;
+}
+
+/**
+ * Why a close of `qty` of a position of `held` (signed) is refused, or null. A short position is
+ * closed in whole shares: a fractional buy would leave a fractional short, which Alpaca does not
+ * allow (only long positions may be fractional; core risk refuses a fractional short sale).
+ */
+export function closeQtyRefusal(held: Nanos, qty: Nanos): string | null {
+  if (held < 0n && qty % ONE !== 0n && qty !== -held)
+    return `a short position is closed in whole shares (a fractional part would stay short), got ${formatNanos(qty)}`;
+  return null;
 }

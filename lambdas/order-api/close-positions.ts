@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   type CloseAvailability,
+  closeQtyRefusal,
   type FieldError,
   fieldError,
   formatNanos,
@@ -29,6 +30,7 @@ import {
   ONE,
   parseNanos,
   parseSigned9,
+  percentageCloseQty,
   referencePriceOf,
 } from '../core/index.js';
 import { closingClaimsPut, readClosingClaims } from '../orders/closing-claims.js';
@@ -104,6 +106,8 @@ export function closingQty(
     const qty = positive('qty', qtyText, errors);
     if (qty !== null && qty > size)
       errors.push(fieldError('invalid_value', 'qty', `must not exceed the position's ${formatNanos(size)}`));
+    const refusal = qty === null || errors.length > 0 ? null : closeQtyRefusal(held, qty);
+    if (refusal !== null) errors.push(fieldError('invalid_value', 'qty', refusal));
     return errors.length > 0 || qty === null ? { ok: false, errors } : { ok: true, qty };
   }
   if (pctText !== undefined) {
@@ -111,10 +115,18 @@ export function closingQty(
     if (pct !== null && pct > 100n * ONE)
       errors.push(fieldError('invalid_value', 'percentage', 'must be at most 100'));
     if (errors.length > 0 || pct === null) return { ok: false, errors };
-    // Rounded down to the nano: never more than the position.
-    const qty = pct === 100n * ONE ? size : (size * pct) / (100n * ONE);
-    if (qty <= 0n) {
-      errors.push(fieldError('invalid_value', 'percentage', 'closes less than the smallest quantity'));
+    // Rounded down, to whole shares for a position in whole shares (core percentageCloseQty).
+    const qty = percentageCloseQty(size, pct);
+    if (qty === null) {
+      errors.push(
+        fieldError(
+          'invalid_value',
+          'percentage',
+          size % ONE === 0n
+            ? `closes less than one share of the position's ${formatNanos(size)} (a position in whole shares is closed in whole shares)`
+            : 'closes less than the smallest quantity',
+        ),
+      );
       return { ok: false, errors };
     }
     return { ok: true, qty };

@@ -19,6 +19,7 @@ import {
   max,
   nanos,
   noShortSaleRefusal,
+  percentageCloseQty,
   sellSharesOf,
   validateOrderRequest,
 } from '../../lambdas/core/index.js';
@@ -266,4 +267,32 @@ test("noShortSaleRefusal reads as the short_sale rule's refusal (core risk.ts)",
   expect(
     noShortSaleRefusal('aapl', nanos('10'), nanos('12'), { held: nanos('5'), available: nanos('7') }),
   ).toEqual(rule);
+});
+
+/**
+ * A close by percentage (core `percentageCloseQty`). Alpaca: it "would only sell fractional if
+ * position is originally fractional" (a probe's 50% of 3 shares left 1.5; of a short 5, a short 2.5).
+ */
+describe('percentageCloseQty: never more than the position; whole shares for a position in whole shares', () => {
+  const N = 1_000_000_000n;
+  it('holds for any position and percentage', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 1n, max: 10_000_000n * N }),
+        fc.bigInt({ min: 1n, max: 100n * N }),
+        (size, pct) => {
+          const qty = percentageCloseQty(size, pct);
+          const exact = (size * pct) / (100n * N);
+          if (qty === null) return exact < (size % N === 0n ? N : 1n);
+          return (
+            qty > 0n &&
+            qty <= size &&
+            (pct === 100n * N ? qty === size : qty <= exact) &&
+            (size % N !== 0n || qty % N === 0n) &&
+            (size % N !== 0n || pct === 100n * N || exact - qty < N)
+          );
+        },
+      ),
+    );
+  });
 });

@@ -1,6 +1,6 @@
 /**
  * The account endpoints' parameters (issue 13): closing quantities (README: `qty` or `percentage`,
- * rounded down to the nano, never above the position), the day-trade window, and the operator's
+ * rounded down, to whole shares for a position in whole shares, never above the position), the day-trade window, and the operator's
  * account settings of local mode.
  */
 
@@ -23,7 +23,16 @@ describe('closingQty', () => {
     [10n * N, { percentage: '50' }, 5n * N],
     [10n * N, { percentage: '100' }, 10n * N],
     [3n * N, { percentage: '33.3333333333' }, 'percentage'], // too precise
-    [3n * N, { percentage: '33.333333333' }, 999_999_999n], // rounded down to the nano
+    // Alpaca: a percentage "would only sell fractional if position is originally fractional".
+    [3n * N, { percentage: '33.333333333' }, 'percentage'], // 0.999999999 of 3 whole shares: less than one
+    [3n * N, { percentage: '50' }, 1n * N], // a probe sold 1.5 and left 1.5
+    [-5n * N, { percentage: '50' }, 2n * N], // a probe bought 2.5 and left a fractional short of 2.5
+    [90n * N, { percentage: '33.3' }, 29n * N], // 29.97 rounded down
+    [3n * N + N / 2n, { percentage: '33.333333333' }, 1_166_666_666n], // fractional: to the nano
+    [3n * N + N / 2n, { percentage: '50' }, 1_750_000_000n],
+    [-5n * N, { qty: '2.5' }, 'qty'], // a short is closed in whole shares
+    [-5n * N, { qty: '2' }, 2n * N],
+    [5n * N, { qty: '2.5' }, 2_500_000_000n], // a long one may be sold fractionally
     [10n * N, { percentage: '101' }, 'percentage'],
     [1n, { percentage: '50' }, 'percentage'], // less than a nano
     [10n * N, { qty: '1', percentage: '50' }, 'qty'],
