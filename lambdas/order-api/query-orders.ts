@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   type AlpacaOrder,
+  alpacaOrderFromStored,
   CLIENT_ORDER_ID_MAX,
   evolve,
   type FieldError,
@@ -35,7 +36,10 @@ import {
 import { coidClaimId, pendingReplacementCoidId, pendingReplacementId } from '../orders/claims.js';
 import { alpacaOrderWithLegs } from '../orders/contingent-groups.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
+import { orderViewItem } from '../orders/order-view-item.js';
 import { orderDocuments } from '../orders/order-views.js';
+import { recentlyPlacedIds } from '../orders/recent-placements.js';
+import { batchGetItems } from '../platform/batch-get.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { fieldErrors, json } from './api-response.js';
@@ -303,6 +307,89 @@ export function assembleList(results: readonly OrderViewItem[][], p: ListParams)
     });
 }
 
+/** Orders read from the event store at once (a listing's recent placements still open). */
+const STORE_READS_AT_ONCE = 10;
+
+/** Whether `order` belongs in the listing `p` asks for (what its queries and filters select). */
+export function isListedBy(p: ListParams, order: AlpacaOrder): boolean {
+  const key = `${order.created_at}#${order.id}`;
+  return (
+    (p.status === 'all' || (p.status === 'open') === isOpen(order.status)) &&
+    (p.after === null || key > `${p.after}#\uffff`) &&
+    (p.until === null || key < `${p.until}#`) &&
+    (p.symbols === null || p.symbols.includes(order.symbol.toUpperCase())) &&
+    (p.side === null || order.side === p.side)
+  );
+}
+
+/**
+ * The listing with the account's orders of the last minute as they are now (read-your-writes): the
+ * listing indexes are a stream hop and an index update behind the placing transaction, so an order
+ * POST had just answered was missing from `status=open` (a probe: 7 of 8) and one just canceled
+ * still listed open (5 of 8); a bot reconciling on the listing would send it again. Each placing
+ * transaction names its order in the account's rate window (orders/recent-placements.ts): those
+ * orders are read consistently (their views; the event store for one whose view is still open, or
+ * that has none yet), and each is listed as it is now, or taken out when it no longer fits.
+ */
+async function withRecentPlacements(
+  page: readonly OrderViewItem[],
+  p: ListParams,
+  accountId: string,
+  now: number,
+): Promise<OrderViewItem[]> {
+  const table = requiredEnv(ENV.ordersTable);
+  const recent = await recentlyPlacedIds(dynamo, requiredEnv(ENV.idempotencyTable), accountId, now);
+  if (recent.length === 0) return [...page];
+  const items = await batchGetItems(
+    dynamo,
+    table,
+    recent.map((orderId) => ({ orderId })),
+    {
+      consistent: true,
+      projection: 'orderId, createdKey, parentOrderId, groupId, #order',
+      names: { '#order': 'order' },
+    },
+  );
+  const current = new Map<string, OrderViewItem>();
+  for (const item of items) {
+    const order = alpacaOrderFromStored(item.order as Partial<AlpacaOrder>);
+    current.set(String(item.orderId), {
+      orderId: String(item.orderId),
+      createdKey: String(item.createdKey),
+      ...(item.parentOrderId === undefined ? {} : { parentOrderId: String(item.parentOrderId) }),
+      ...(item.groupId === undefined ? {} : { groupId: String(item.groupId) }),
+      order,
+    });
+  }
+  // A view that is closed is final; one still open may be a stream hop behind its events (a cancel
+  // GET /v2/orders/{id} already shows): those, and the orders without a view yet, from the store.
+  const store = eventStore();
+  const unsettled = recent.filter((i) => {
+    const view = current.get(i);
+    return view === undefined || isOpen(view.order.status);
+  });
+  for (let i = 0; i < unsettled.length; i += STORE_READS_AT_ONCE) {
+    const states = await Promise.all(
+      unsettled.slice(i, i + STORE_READS_AT_ONCE).map(async (id) => (await store.loadState(id)).state),
+    );
+    for (const state of states) {
+      if (state === undefined || state.accountId !== accountId) continue;
+      const view = orderViewItem(state);
+      current.set(state.orderId, {
+        orderId: state.orderId,
+        createdKey: view.createdKey,
+        ...(view.parentOrderId === undefined ? {} : { parentOrderId: view.parentOrderId }),
+        ...(view.groupId === undefined ? {} : { groupId: view.groupId }),
+        order: toAlpacaOrder(state),
+      });
+    }
+  }
+  return [
+    ...page.filter((i) => !current.has(i.orderId)),
+    ...[...current.values()].filter((i) => isListedBy(p, i.order)),
+  ];
+}
+
 async function listOrders(query: Query, principal: Principal) {
   const parsed = parseListParams(query);
   if (!parsed.ok) return fieldErrors(parsed.errors, 400);
@@ -314,7 +401,8 @@ async function listOrders(query: Query, principal: Principal) {
       p.status === 'closed' ? collectClosed(dynamo, table, i, p.limit) : collect(dynamo, i, p.limit),
     ),
   );
-  return json(200, assembleList([await pageWithOrders(dynamo, table, results, p)], p));
+  const page = await pageWithOrders(dynamo, table, results, p);
+  return json(200, assembleList([await withRecentPlacements(page, p, principal.accountId, Date.now())], p));
 }
 
 /** An item of the idempotency table (claims and pointers), read consistently; null when absent. */

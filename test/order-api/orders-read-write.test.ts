@@ -9,8 +9,10 @@ import { handler as create } from '../../lambdas/order-api/create-order.js';
 import { eventStore } from '../../lambdas/order-api/orders-access.js';
 import {
   assembleList,
+  isListedBy,
   type ListParams,
   type OrderViewItem,
+  parseListParams,
   handler as query,
 } from '../../lambdas/order-api/query-orders.js';
 import { handler as replace, replaceRequestSchema } from '../../lambdas/order-api/replace-order.js';
@@ -634,5 +636,39 @@ describe('PATCH /v2/orders/{order_id}', () => {
   test('another account’s order -> 404', async () => {
     seedOrder(fake, 'o-1', { accountId: OTHER_ACCOUNT, commands: accepted });
     expect((await patch({ qty: '5' })).statusCode).toBe(404);
+  });
+});
+
+/**
+ * Which orders a listing selects (`isListedBy`): the account's orders of the last minute are read
+ * as they are now and listed, or taken out, by the same rules the listing's queries and filters
+ * apply (exclusive `after`/`until`, as the indexes' `createdKey` bounds).
+ */
+describe('isListedBy', () => {
+  const at = '2026-12-07T15:00:00.000Z';
+  const order = {
+    id: 'o-1',
+    created_at: at,
+    symbol: 'acme',
+    side: 'buy',
+    status: 'new',
+  } as unknown as AlpacaOrder;
+  // biome-ignore format: a table
+  test.each([
+    ['open, by default',                      {},                                            order,                          true],
+    ['a canceled order is not open',          {},                                            { ...order, status: 'canceled' }, false],
+    ['a canceled order is closed',            { status: 'closed' },                          { ...order, status: 'canceled' }, true],
+    ['an open order is not closed',           { status: 'closed' },                          order,                          false],
+    ['all lists both',                        { status: 'all' },                             { ...order, status: 'filled' },  true],
+    ['after is exclusive',                    { after: at },                                 order,                          false],
+    ['until is exclusive',                    { until: at },                                 order,                          false],
+    ['within after and until',                { after: '2026-12-07T14:00:00Z', until: '2026-12-07T16:00:00Z' }, order, true],
+    ['its symbol, any case',                  { symbols: 'ACME,OTHER' },                     order,                          true],
+    ['another symbol',                        { symbols: 'OTHER' },                          order,                          false],
+    ['another side',                          { side: 'sell' },                              order,                          false],
+  ] as [string, Record<string, string>, AlpacaOrder, boolean][])('%s', (_, query, o, listed) => {
+    const p = parseListParams(query);
+    if (!p.ok) throw new Error(JSON.stringify(p.errors));
+    expect(isListedBy(p.params, o)).toBe(listed);
   });
 });
