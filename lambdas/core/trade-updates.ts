@@ -6,14 +6,17 @@
  *
  * | order event | update event |
  * |---|---|
- * | OrderAccepted, OrderArmed (the OMS holds the stop), OrderActivated (a held leg goes live) | `new` |
+ * | OrderAccepted, OrderArmed (the OMS holds the stop) | `new` |
  * | OrderPartiallyFilled / OrderFilled | `partial_fill` / `fill` (with the execution's own price and qty) |
  * | OrderCanceled, OrderExpired, OrderDoneForDay, OrderReplaced, OrderRejected | `canceled`, `expired`, `done_for_day`, `replaced`, `rejected` |
  * | OrderCancelRequested / OrderReplaceRequested | `pending_cancel` / `pending_replace` |
  * | OrderCancelRejected / OrderReplaceRejected | `order_cancel_rejected` / `order_replace_rejected` |
  *
  * Not sent: `OrderSubmitted` (the OMS's pending_new lasts until the venue accepts, a few
- * milliseconds; Alpaca's stream opens an order with `new` too), acknowledgements of a request
+ * milliseconds; Alpaca's stream opens an order with `new` too), `OrderActivated` (a held leg, or a
+ * held stop once triggered, goes to the venue: back to pending_new until the venue's `new`; sent
+ * as `new` too, a probe's stop-loss leg read new(pending_new), new(accepted), new(pending_new),
+ * new(new): one status went back), acknowledgements of a request
  * (the order is still pending_cancel/pending_replace), trail moves, triggers, slice decisions,
  * restatements, quarantined executions and recorded exceptions (nothing an Alpaca client models).
  * An algorithmic child order is the OMS's own: its updates are not sent; its parent's mirror of
@@ -43,7 +46,6 @@ export type TradeUpdateEvent = (typeof TRADE_UPDATE_EVENTS)[number];
 const EVENT_OF: Partial<Record<OrderEvent['type'], TradeUpdateEvent>> = {
   OrderAccepted: 'new',
   OrderArmed: 'new',
-  OrderActivated: 'new',
   OrderPartiallyFilled: 'partial_fill',
   OrderFilled: 'fill',
   OrderCanceled: 'canceled',

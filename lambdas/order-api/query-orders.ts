@@ -299,11 +299,16 @@ export function assembleList(results: readonly OrderViewItem[][], p: ListParams)
     legs.set(root, [...(legs.get(root) ?? []), i.order]);
     folded.add(i.orderId);
   }
+  // A bracket's take-profit (a limit) before its stop-loss, as GET /v2/orders/{id} lists them,
+  // whatever the listing's direction (both legs are placed in the same millisecond).
+  const exitRank = (o: AlpacaOrder) => (o.type === 'limit' ? 0 : 1);
   return merged
     .filter((i) => !folded.has(i.orderId))
     .map((i) => {
       const own = legs.get(i.orderId);
-      return own === undefined ? i.order : { ...i.order, legs: own };
+      return own === undefined
+        ? i.order
+        : { ...i.order, legs: [...own].sort((a, b) => exitRank(a) - exitRank(b)) };
     });
 }
 

@@ -115,4 +115,7 @@ test('every mapped name is one of the stream events; unmapped order events send 
   expect(tradeUpdateEventOf('OrderTrailMoved')).toBeNull();
   expect(tradeUpdateEventOf('OrderExecutionQuarantined')).toBeNull();
   expect(tradeUpdateEventOf('OrderArmed')).toBe('new');
+  // A held leg's activation is followed by the venue's acceptance (`new`) or the OMS arming it:
+  // sent, it read `new` with status pending_new after a `new` with status accepted (a probe).
+  expect(tradeUpdateEventOf('OrderActivated')).toBeNull();
 });

@@ -167,6 +167,21 @@ describe('GET /v2/orders', () => {
     expect(assembleList([items], params({})).map((o) => o.id)).toEqual(['p', 'leg']);
   });
 
+  test("nested: a bracket's take-profit (a limit) before its stop-loss, whatever the direction, as GET /v2/orders/{id} lists them (a probe saw the stop first)", () => {
+    const t = '2030-01-01T00:00:01Z';
+    const typed = (id: string, type: string, parent?: string) => {
+      const i = item(id, t, parent);
+      return { ...i, order: { ...i.order, type } };
+    };
+    // Placed in the same millisecond: the ids decide the created order, the stop-loss's sorting first.
+    const group = [typed('p', 'limit'), typed('a-sl', 'stop', 'p'), typed('b-tp', 'limit', 'p')];
+    for (const direction of ['asc', 'desc'] as const)
+      expect(assembleList([group], params({ nested: true, direction }))[0]?.legs?.map((l) => l.id)).toEqual([
+        'b-tp',
+        'a-sl',
+      ]);
+  });
+
   test('nested: legs follow a replaced root to its latest replacement; a leg without its root is kept', () => {
     const t = '2030-01-01T00:00:0';
     const entry = item('p', `${t}1Z`, undefined, 'p');
