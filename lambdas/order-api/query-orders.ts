@@ -26,6 +26,7 @@ import {
   isClosedPhase,
   isOpen,
   isSettled,
+  type OrderState,
   openReplacement,
   previewPendingReplacement,
   replay,
@@ -312,6 +313,21 @@ export function assembleList(results: readonly OrderViewItem[][], p: ListParams)
     });
 }
 
+/** The listing's item of an order as its events are now. */
+function listedItemOf(state: OrderState): OrderViewItem {
+  const view = orderViewItem(state);
+  return {
+    orderId: state.orderId,
+    createdKey: view.createdKey,
+    ...(view.parentOrderId === undefined ? {} : { parentOrderId: view.parentOrderId }),
+    ...(view.groupId === undefined ? {} : { groupId: view.groupId }),
+    order: toAlpacaOrder(state),
+  };
+}
+
+/** How many replacements a listing follows from an order of the last minute. */
+const REPLACEMENT_HOPS = 5;
+
 /** Orders read from the event store at once (a listing's recent placements still open). */
 const STORE_READS_AT_ONCE = 10;
 
@@ -379,14 +395,21 @@ async function withRecentPlacements(
     );
     for (const state of states) {
       if (state === undefined || state.accountId !== accountId) continue;
-      const view = orderViewItem(state);
-      current.set(state.orderId, {
-        orderId: state.orderId,
-        createdKey: view.createdKey,
-        ...(view.parentOrderId === undefined ? {} : { parentOrderId: view.parentOrderId }),
-        ...(view.groupId === undefined ? {} : { groupId: view.groupId }),
-        order: toAlpacaOrder(state),
-      });
+      current.set(state.orderId, listedItemOf(state));
+    }
+  }
+  // A PATCH's replacement is not in the rate windows: an order now replaced brings its replacement
+  // (along the chain), or, while the replacement has not opened, stays as the listing shows it.
+  for (const [id, item] of [...current]) {
+    let next = item.order.status === 'replaced' ? item.order.replaced_by : null;
+    for (let hop = 0; next !== null && !current.has(next) && hop < REPLACEMENT_HOPS; hop++) {
+      const { state } = await store.loadState(next);
+      if (state === undefined || state.accountId !== accountId) {
+        if (hop === 0) current.delete(id);
+        break;
+      }
+      current.set(next, listedItemOf(state));
+      next = state.replacedBy;
     }
   }
   return [

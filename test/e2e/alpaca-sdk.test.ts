@@ -152,7 +152,7 @@ it('the account, positions, activities and closing positions, through the SDK (i
   await eventually(async () => expect(await positionsApi.getAllOpenPositions()).toEqual([]), 20_000);
 });
 
-it('the order listing shows an order as POST answered it, and a canceled one as canceled, at once (a probe: 7 of 8 just placed missing from status=open, 5 of 8 just canceled still listed open)', async () => {
+it('the order listing shows an order as POST answered it, a replaced one by its replacement, and a canceled one as canceled, at once (a probe: 7 of 8 just placed missing from status=open, 5 of 8 just canceled still listed open)', async () => {
   const S = 'E2ESDKL';
   await http.pinQuote(S, { bid: '49.99', ask: '50.00', last: '50.00' });
   const orders = new trading.OrdersApi(config);
@@ -169,10 +169,21 @@ it('the order listing shows an order as POST answered it, and a canceled one as 
       time_in_force: 'day',
     });
     expect((await ids('open')).map(([id]) => id)).toContain(placed.id);
-    await http.expect(204, 'DELETE', `/v2/orders/${placed.id}`);
-    await http.untilStatus(placed.id, 'canceled');
-    expect((await ids('open')).map(([id]) => id)).not.toContain(placed.id);
-    expect(await ids('closed')).toContainEqual([placed.id, 'canceled']);
+    // Replaced (a PATCH's replacement is not a placement of the minute): the replacement is listed.
+    await http.untilStatus(placed.id, 'new');
+    const replacement = await http.replace(placed.id, { limit_price: String(30 + round) });
+    await http.untilStatus(placed.id, 'replaced');
+    const open = (await ids('open')).map(([id]) => id);
+    expect([open.includes(replacement.id), open.includes(placed.id)]).toEqual([true, false]);
+    await http.expect(204, 'DELETE', `/v2/orders/${replacement.id}`);
+    await http.untilStatus(replacement.id, 'canceled');
+    expect((await ids('open')).map(([id]) => id)).not.toContain(replacement.id);
+    expect(await ids('closed')).toEqual(
+      expect.arrayContaining([
+        [replacement.id, 'canceled'],
+        [placed.id, 'replaced'],
+      ]),
+    );
   }
 });
 
