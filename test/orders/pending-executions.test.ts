@@ -16,7 +16,6 @@ import {
 } from '../../lambdas/core/index.js';
 import { EventStore } from '../../lambdas/event-store/event-store.js';
 import { appliedMarkerId } from '../../lambdas/orders/account-ledger.js';
-import { ORDERS_INDEX } from '../../lambdas/orders/order-view-indexes.js';
 import { orderViewItem } from '../../lambdas/orders/order-view-item.js';
 import {
   awaitPendingExecutions,
@@ -25,22 +24,11 @@ import {
   type PendingExecutionsScope,
 } from '../../lambdas/orders/pending-executions.js';
 import { rateWindowUpdate } from '../../lambdas/orders/recent-placements.js';
-import { dynamoDbLocalWith, table } from '../local/fixtures/dynamodb-tables.js';
+import { dynamoDbLocalWith, ordersWithOpenListing, table } from '../local/fixtures/dynamodb-tables.js';
 
 const local = dynamoDbLocalWith([
   table('idempotency', 'id'),
-  {
-    ...table('orders', 'orderId'),
-    globalSecondaryIndexes: [
-      {
-        name: ORDERS_INDEX.byAccountOpen,
-        partitionKey: { name: 'openInAccount', type: 'S' as const },
-        sortKey: { name: 'createdKey', type: 'S' as const },
-        projection: 'ALL' as const,
-        nonKeyAttributes: [],
-      },
-    ],
-  },
+  ordersWithOpenListing(),
   table('events', 'orderId', 'seq'),
 ]);
 let doc: DynamoDBDocumentClient;

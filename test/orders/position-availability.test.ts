@@ -13,7 +13,6 @@ import { formatNanos, nanos } from '../../lambdas/core/index.js';
 import { cancellationCodes, EventStore } from '../../lambdas/event-store/event-store.js';
 import { ledgerPk } from '../../lambdas/orders/account-ledger.js';
 import { closingClaimsPut } from '../../lambdas/orders/closing-claims.js';
-import { ORDERS_INDEX } from '../../lambdas/orders/order-view-indexes.js';
 import {
   CLOSING_CLAIMS_ATTEMPTS,
   noShortSellOf,
@@ -21,23 +20,11 @@ import {
 } from '../../lambdas/orders/position-availability.js';
 import { rateWindowUpdate } from '../../lambdas/orders/recent-placements.js';
 import { ENV } from '../../lambdas/platform/config.js';
-import { dynamoDbLocalWith, table } from '../local/fixtures/dynamodb-tables.js';
+import { dynamoDbLocalWith, ordersWithOpenListing, table } from '../local/fixtures/dynamodb-tables.js';
 
-const orders = {
-  ...table('orders', 'orderId'),
-  globalSecondaryIndexes: [
-    {
-      name: ORDERS_INDEX.byAccountOpen,
-      partitionKey: { name: 'openInAccount', type: 'S' as const },
-      sortKey: { name: 'createdKey', type: 'S' as const },
-      projection: 'ALL' as const,
-      nonKeyAttributes: [],
-    },
-  ],
-};
 const local = dynamoDbLocalWith([
   table('idempotency', 'id'),
-  orders,
+  ordersWithOpenListing(),
   table('events', 'orderId', 'seq'),
   table('accounts', 'pk'),
 ]);
