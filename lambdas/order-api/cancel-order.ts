@@ -4,10 +4,11 @@
  * fanned out through the bus to the cancel-all worker (`cancel-all-request.ts`).
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { AlpacaOrder } from '../core/index.js';
+import { type AlpacaOrder, alpacaOrderFromStored, isOpen, toAlpacaOrder } from '../core/index.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { orderDocuments, orderIdsByIndex } from '../orders/order-views.js';
-import { openOrdersAmong, recentlyPlacedIds } from '../orders/recent-placements.js';
+import { recentlyPlacedIds, viewsBehind } from '../orders/recent-placements.js';
+import { batchGetItems } from '../platform/batch-get.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { logger } from '../platform/observability.js';
@@ -28,9 +29,13 @@ const asResponse = (o: CancelOutcome): APIGatewayProxyStructuredResultV2 =>
 
 /**
  * The account's open orders: those the read model lists (their ids from `byAccountOpen`, one Query
- * page per ~1 MB, then their documents from the table: the index does not project them), and
- * those placed in the last minute that it does not list yet (orders/recent-placements.ts: a
- * cancel-all sent a moment after an order was placed left that order live).
+ * page per ~1 MB, then their documents from the table, read consistently: the index does not
+ * project them, and lags the table), and those placed in the last minute (orders/recent-placements.ts:
+ * a cancel-all sent a moment after an order was placed left that order live), as they are now: a
+ * view behind its events is read from the event store instead (GET /v2/orders lists them so; a
+ * cancel-all answered an order GET already showed canceled as `pending_cancel`). An
+ * order a PATCH replaced stays in (the cancel-all worker cancels its replacement: replacements are
+ * not placements of the minute).
  */
 export async function openOrders(accountId: string, now = Date.now()): Promise<AlpacaOrder[]> {
   const table = requiredEnv(ENV.ordersTable);
@@ -42,24 +47,70 @@ export async function openOrders(accountId: string, now = Date.now()): Promise<A
     }),
     recentlyPlacedIds(dynamo, requiredEnv(ENV.idempotencyTable), accountId, now),
   ]);
-  const listed = new Set(ids);
-  const [documents, unlisted] = await Promise.all([
-    orderDocuments(dynamo, table, ids),
-    openOrdersAmong(
-      dynamo,
-      table,
-      eventStore(),
-      accountId,
-      recent.filter((id) => !listed.has(id)),
-    ),
+  const fresh = new Set(recent);
+  const older = ids.filter((id) => !fresh.has(id));
+  const [documents, current] = await Promise.all([
+    orderDocuments(dynamo, table, older, true),
+    ordersAsTheyAreNow(accountId, recent),
   ]);
+  const toCancel = (o: AlpacaOrder) => isOpen(o.status) || o.status === 'replaced';
   return [
-    ...ids.flatMap((id) => {
+    ...older.flatMap((id) => {
       const order = documents.get(id);
       return order === undefined ? [] : [order];
     }),
-    ...unlisted,
-  ];
+    ...current,
+  ].filter(toCancel);
+}
+
+/** Orders read from the event store at once. */
+const STORE_READS_AT_ONCE = 10;
+
+/**
+ * `orderIds` of the account as they are now: the view (read consistently) unless its order has
+ * events after it (`viewsBehind`) or it has none yet, then the event store.
+ */
+async function ordersAsTheyAreNow(accountId: string, orderIds: readonly string[]): Promise<AlpacaOrder[]> {
+  if (orderIds.length === 0) return [];
+  const items = await batchGetItems(
+    dynamo,
+    requiredEnv(ENV.ordersTable),
+    orderIds.map((orderId) => ({ orderId })),
+    {
+      consistent: true,
+      projection: 'orderId, #version, #order',
+      names: { '#order': 'order', '#version': 'version' },
+    },
+  );
+  const views = new Map(
+    items.map((i) => [
+      String(i.orderId),
+      { order: alpacaOrderFromStored(i.order as Partial<AlpacaOrder>), version: Number(i.version ?? 0) },
+    ]),
+  );
+  const store = eventStore();
+  const behind = await viewsBehind(
+    dynamo,
+    store,
+    [...views.entries()]
+      .filter(([, v]) => isOpen(v.order.status))
+      .map(([orderId, v]) => ({ orderId, version: v.version })),
+  );
+  const out: AlpacaOrder[] = [];
+  const unsettled: string[] = [];
+  for (const id of orderIds) {
+    const view = views.get(id);
+    if (view !== undefined && !behind.has(id)) out.push(view.order);
+    else unsettled.push(id);
+  }
+  for (let i = 0; i < unsettled.length; i += STORE_READS_AT_ONCE) {
+    const states = await Promise.all(
+      unsettled.slice(i, i + STORE_READS_AT_ONCE).map(async (id) => (await store.loadState(id)).state),
+    );
+    for (const state of states)
+      if (state !== undefined && state.accountId === accountId) out.push(toAlpacaOrder(state));
+  }
+  return out;
 }
 
 /**

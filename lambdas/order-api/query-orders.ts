@@ -39,7 +39,7 @@ import { alpacaOrderWithLegs } from '../orders/contingent-groups.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { orderViewItem } from '../orders/order-view-item.js';
 import { orderDocuments } from '../orders/order-views.js';
-import { recentlyPlacedIds } from '../orders/recent-placements.js';
+import { recentlyPlacedIds, viewsBehind } from '../orders/recent-placements.js';
 import { batchGetItems } from '../platform/batch-get.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
@@ -349,8 +349,9 @@ export function isListedBy(p: ListParams, order: AlpacaOrder): boolean {
  * POST had just answered was missing from `status=open` (a probe: 7 of 8) and one just canceled
  * still listed open (5 of 8); a bot reconciling on the listing would send it again. Each placing
  * transaction names its order in the account's rate window (orders/recent-placements.ts): those
- * orders are read consistently (their views; the event store for one whose view is still open, or
- * that has none yet), and each is listed as it is now, or taken out when it no longer fits.
+ * orders are read consistently (their views; the event store for one whose view is behind its
+ * events, `viewsBehind`, or that has none yet), and each is listed as it is now, or taken out when
+ * it no longer fits.
  */
 async function withRecentPlacements(
   page: readonly OrderViewItem[],
@@ -367,12 +368,14 @@ async function withRecentPlacements(
     recent.map((orderId) => ({ orderId })),
     {
       consistent: true,
-      projection: 'orderId, createdKey, parentOrderId, groupId, #order',
-      names: { '#order': 'order' },
+      projection: 'orderId, createdKey, parentOrderId, groupId, #version, #order',
+      names: { '#order': 'order', '#version': 'version' },
     },
   );
   const current = new Map<string, OrderViewItem>();
+  const versions = new Map<string, number>();
   for (const item of items) {
+    versions.set(String(item.orderId), Number(item.version ?? 0));
     const order = alpacaOrderFromStored(item.order as Partial<AlpacaOrder>);
     current.set(String(item.orderId), {
       orderId: String(item.orderId),
@@ -385,10 +388,16 @@ async function withRecentPlacements(
   // A view that is closed is final; one still open may be a stream hop behind its events (a cancel
   // GET /v2/orders/{id} already shows): those, and the orders without a view yet, from the store.
   const store = eventStore();
-  const unsettled = recent.filter((i) => {
+  const openViews = recent.filter((i) => {
     const view = current.get(i);
-    return view === undefined || isOpen(view.order.status);
+    return view !== undefined && isOpen(view.order.status);
   });
+  const behind = await viewsBehind(
+    dynamo,
+    store,
+    openViews.map((orderId) => ({ orderId, version: versions.get(orderId) ?? 0 })),
+  );
+  const unsettled = recent.filter((i) => !current.has(i) || behind.has(i));
   for (let i = 0; i < unsettled.length; i += STORE_READS_AT_ONCE) {
     const states = await Promise.all(
       unsettled.slice(i, i + STORE_READS_AT_ONCE).map(async (id) => (await store.loadState(id)).state),

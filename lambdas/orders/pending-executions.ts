@@ -13,19 +13,19 @@
  * the ledger already allows reads nothing more.
  *
  * Candidates: the account's open orders (the read model's listing) and its placements of the last
- * minute (recent-placements.ts: the listing may not show them yet). A view that is terminal has had
- * every fill applied (the keeper runs before the view is written); the others are read from the
- * event store, and the applied markers of their executions of the last `IN_FLIGHT_MS` looked up.
+ * minute (recent-placements.ts: the listing may not show them yet). A view that is closed has had
+ * every fill applied (the keeper runs before the view is written), and so has an open one with no
+ * event after its version (`viewsBehind`, one BatchGetItem); the others, and the orders without a
+ * view yet, are read from the event store, and the applied markers of their executions of the
+ * last `IN_FLIGHT_MS` looked up.
  */
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { isOpen } from '../core/index.js';
 import type { EventStore } from '../event-store/event-store.js';
 import { batchGetItems } from '../platform/batch-get.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { appliedMarkerId, isLedgerExecution, ledgerPk } from './account-ledger.js';
 import { ORDERS_INDEX } from './order-view-indexes.js';
-import { orderDocuments } from './order-views.js';
-import { recentlyPlacedIds } from './recent-placements.js';
+import { recentlyPlacedIds, viewsBehind } from './recent-placements.js';
 
 /** How long a caller waits for the position keeper before it decides on the ledger as it is. */
 export const PENDING_EXECUTIONS_WAIT_MS = 5_000;
@@ -88,14 +88,29 @@ export async function recordedExecutionMarkers(
   const inScope = (o: { readonly symbol: string; readonly side: string }) =>
     (symbol === undefined || o.symbol.toUpperCase() === symbol) &&
     (scope.side === undefined || o.side === scope.side);
-  const ids = new Set(listed.filter(inScope).map((v) => v.orderId));
-  const unlisted = recent.filter((id) => !ids.has(id));
-  const views = await orderDocuments(deps.doc, deps.tables.orders, unlisted, true);
-  for (const id of unlisted) {
-    const view = views.get(id);
-    // Terminal in the read model: every fill of it is in the ledger already.
-    if (view === undefined || (inScope(view) && isOpen(view.status))) ids.add(id);
-  }
+  const asked = [...new Set([...listed.filter(inScope).map((v) => v.orderId), ...recent])];
+  // The views as they are (consistent): a closed one has had every fill applied (the keeper runs
+  // before the view is written); an open one with no event after its version has nothing pending.
+  const items = await batchGetItems(
+    deps.doc,
+    deps.tables.orders,
+    asked.map((orderId) => ({ orderId })),
+    {
+      consistent: true,
+      projection: 'orderId, #symbol, #side, openClosed, #version',
+      names: { '#symbol': 'symbol', '#side': 'side', '#version': 'version' },
+    },
+  );
+  const views = new Map(items.map((i) => [String(i.orderId), i]));
+  const open = items.filter(
+    (i) => i.openClosed === 'open' && inScope({ symbol: String(i.symbol), side: String(i.side) }),
+  );
+  const behind = await viewsBehind(
+    deps.doc,
+    deps.store,
+    open.map((i) => ({ orderId: String(i.orderId), version: Number(i.version ?? 0) })),
+  );
+  const ids = asked.filter((id) => !views.has(id) || behind.has(id));
   const markers: string[] = [];
   const from = now - IN_FLIGHT_MS;
   const candidates = [...ids];

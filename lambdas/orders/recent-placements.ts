@@ -116,3 +116,23 @@ export async function unlistedOpenOrders(
     recent.filter((id) => !listed.has(id)),
   );
 }
+
+/**
+ * Of views (`orderId`, `version`: the seq of the last event the projector applied), those whose
+ * order has an event after it: a stream hop behind (a cancel or a fill GET /v2/orders/{id} already
+ * shows). One BatchGetItem of each order's next event key (consistent), not a Query per order.
+ */
+export async function viewsBehind(
+  doc: DynamoDBDocumentClient,
+  store: EventStore,
+  views: readonly { readonly orderId: string; readonly version: number }[],
+): Promise<Set<string>> {
+  if (views.length === 0) return new Set();
+  const next = await batchGetItems(
+    doc,
+    store.tableName,
+    views.map((v) => ({ orderId: v.orderId, seq: v.version + 1 })),
+    { consistent: true, projection: 'orderId' },
+  );
+  return new Set(next.map((i) => String(i.orderId)));
+}
