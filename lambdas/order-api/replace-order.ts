@@ -225,6 +225,7 @@ export const handler = apiHandler(
       createdAt: owned.state.createdAt,
       // What the order holds of its own claim, from its state (its view may not be projected yet).
       heldCents: held === null ? 0 : claimRest(held, owned.state.filledQty),
+      ...(owned.state.replaces === null ? {} : { replaces: owned.state.replaces }),
     };
     const inputs = await loadRiskInputs(principal.accountId, replacement.spec, now, {
       self,
@@ -299,7 +300,12 @@ export const handler = apiHandler(
         principal.accountId,
         { symbol: replacement.spec.symbol, qty: newLeaves, notional: null },
         now,
-        { store, price: null, exclude: new Set([orderId]) },
+        // Nor the order it replaced (closed; its view may still show it open a moment).
+        {
+          store,
+          price: null,
+          exclude: new Set(owned.state.replaces === null ? [orderId] : [orderId, owned.state.replaces]),
+        },
       );
       if (sell.kind === 'refused')
         return apiError(403, API_ERROR.riskRefused, sell.refusal.message, { refusals: [sell.refusal] });

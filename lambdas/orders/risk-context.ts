@@ -136,6 +136,12 @@ export interface LoadRiskOptions {
      * right after the replace that opened it). Absent: from its view.
      */
     readonly heldCents?: number;
+    /**
+     * The order it replaced (a PATCH of a replacement): closed, it holds nothing, but its view may
+     * show it open a stream hop longer (a PATCH right after the replace was refused `short_sale`,
+     * the replaced order's leaves counted as held next to its own).
+     */
+    readonly replaces?: string;
   };
   /**
    * With `self`, the open buy orders that count as exposure besides it: `before_self` (the
@@ -419,7 +425,9 @@ export async function loadRiskInputs(
   const others = (views: View[]) =>
     views.filter(
       (v) =>
-        v.id !== options.self?.orderId && (options.self === undefined || v.groupId !== options.self.orderId),
+        v.id !== options.self?.orderId &&
+        v.id !== options.self?.replaces &&
+        (options.self === undefined || v.groupId !== options.self.orderId),
     );
   // Orders sort by createdKey (`createdAt#orderId`), as the read model's GSIs do.
   const before = options.self ? `${options.self.createdAt}#${options.self.orderId}` : null;

@@ -217,6 +217,32 @@ describe('open buy exposure of an order already stored (self)', () => {
     expect(another.heldForSale).toBe('13');
   });
 
+  it('a PATCH of a replacement does not count the order it replaced, whose view may still show it open (CI: a no-short PATCH refused, "96 held" by the replaced original)', async () => {
+    const original = view({
+      id: 'ord-o',
+      symbol: 'AAPL',
+      side: 'sell',
+      qty: '96',
+      limit_price: '105',
+      created_at: at(0),
+    });
+    const other = view({
+      id: 'ord-a',
+      symbol: 'AAPL',
+      side: 'sell',
+      qty: '3',
+      limit_price: '120',
+      created_at: at(-5),
+    });
+    accountHolds({ pk: 'account#acc-1', buyingPower: '100000' }, [other, original]);
+    const sell = spec({ symbol: 'AAPL', qty: '97', side: 'sell', type: 'limit', limit_price: '106' });
+    const heldFor = async (self: { orderId: string; createdAt: string; replaces?: string }) =>
+      (await loadRiskInputs('acc-1', sell, SUBMITTED_AT, { self, exposure: 'all' })).context.heldForSale;
+    expect(await heldFor({ orderId: 'ord-r', createdAt: at(1), replaces: 'ord-o' })).toBe('3');
+    // Another order's check still counts it while it is open.
+    expect(await heldFor({ orderId: 'ord-z', createdAt: at(1) })).toBe('99');
+  });
+
   it('of two concurrent orders only the later counts the earlier, so they cannot both be refused', async () => {
     // Room for one of them: each counted against the other, both would be refused.
     const first = view({ id: 'ord-a', symbol: 'AAPL', qty: '10', limit_price: '100', created_at: at(0) });
