@@ -40,6 +40,8 @@ const OPEN_AFTER_MS = 45_000;
 const MIN_LEFT_MS = 25_000;
 /** From the open to the close: the opening auction's reports applied, an opg order refused. */
 const CLOSE_AFTER_OPEN_MS = 12_000;
+/** From the close to the closing tick's reports applied (the cls fill, the DAY order's expiry). */
+const AFTER_CLOSE_MS = 20_000;
 /** The workflow's own expiry of a DAY order: the close + this. */
 const GRACE_SECONDS = 30;
 const SYMBOL = 'E2EAUC';
@@ -153,8 +155,11 @@ it(
     expect(listed.map((o) => o.client_order_id)).not.toContain('e2e-late-opg');
     expect((await http.order(clsMarket.id)).status).toBe('new');
 
-    // The closing auction: the cls sell at the bid (only a seller takes part).
-    const closed = await http.untilStatus(clsMarket.id, 'filled', closeAt - Date.now() + 8_000);
+    // The closing auction: the cls sell at the bid (only a seller takes part). Held by the first
+    // market tick at or after the close, the tick the DAY order's expiry waits for too: the same
+    // bound after the close (a tick still running makes the next one skip; under CI load the fill
+    // was applied 8 s after the close once).
+    const closed = await http.untilStatus(clsMarket.id, 'filled', closeAt - Date.now() + AFTER_CLOSE_MS);
     expect(closed).toMatchObject({ filled_qty: '7', filled_avg_price: '10' });
     expect(Date.parse(closed.filled_at as string)).toBeGreaterThanOrEqual(closeAt);
 
@@ -210,7 +215,7 @@ async function dayOrderExpiresAtTheClose(): Promise<void> {
       `the order was working only ${closeAt - Date.now()} ms before the close: raise CLOSE_AFTER_MS`,
     );
 
-  const expired = await http.untilStatus(placed.id, 'expired', closeAt - Date.now() + 20_000);
+  const expired = await http.untilStatus(placed.id, 'expired', closeAt - Date.now() + AFTER_CLOSE_MS);
   // Not before the close, and promptly after (a market tick runs every 2 s here), well before the
   // workflow's own deadline (close + grace).
   const expiredAt = Date.parse(expired.expired_at as string);
