@@ -5,9 +5,9 @@
  * Sessions are US equities hours in America/New_York on the exchange calendar (calendar.ts):
  * by default NYSE trading days, so a DAY order placed on a holiday, a weekend or after the close
  * waits for the next trading day's close, and on an early-close day (the day after
- * Thanksgiving, Christmas Eve, July 3) it expires at 13:00. The zone offset comes from Intl, so
- * daylight-saving changes are handled. The venue's own done-for-day/expiry report may still
- * close an order earlier; this is the workflow's bound.
+ * Thanksgiving, Christmas Eve, July 3) it expires at 13:00. The zone offset follows the US
+ * daylight-saving rule (checked against the tz database by the tests). The venue's own
+ * done-for-day/expiry report may still close an order earlier; this is the workflow's bound.
  *
  * What a deployment may change (the caller reads its settings and passes them in):
  * - the close (`HH:MM` or `HH:MM:SS`, default 16:00). On an early-close day the earlier of the
@@ -88,17 +88,6 @@ export const MAX_GTC_MAX_AGE_DAYS = 364;
 /** gtc with the default maximum age, in seconds. */
 export const GTC_SECONDS = DEFAULT_GTC_MAX_AGE_DAYS * DAY_SECONDS;
 
-const zoneFormat = new Intl.DateTimeFormat('en-US', {
-  timeZone: SESSION_ZONE,
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
-
 interface WallTime {
   readonly year: number;
   readonly month: number; // 1..12
@@ -108,26 +97,63 @@ interface WallTime {
   readonly second: number;
 }
 
+const HOUR_MS = 60 * 60 * 1000;
+/** New York standard time (EST) and daylight time (EDT), from UTC. */
+const EST_OFFSET_MS = -5 * HOUR_MS;
+const EDT_OFFSET_MS = -4 * HOUR_MS;
+
+/** The `n`th Sunday (1-based) of `month` (0-based) of `year`, at `hourUtc` UTC. */
+function nthSundayUtc(year: number, month: number, n: number, hourUtc: number): number {
+  const firstWeekday = new Date(Date.UTC(year, month, 1)).getUTCDay();
+  return Date.UTC(year, month, 1 + ((7 - firstWeekday) % 7) + (n - 1) * 7, hourUtc);
+}
+
+/** The last Sunday of `month` (0-based) of `year`, at `hourUtc` UTC. */
+function lastSundayUtc(year: number, month: number, hourUtc: number): number {
+  const last = new Date(Date.UTC(year, month + 1, 0));
+  return Date.UTC(year, month, last.getUTCDate() - last.getUTCDay(), hourUtc);
+}
+
+/**
+ * Daylight time in New York, [start, end) in UTC. The change is at 02:00 local: 07:00 UTC in spring
+ * (02:00 EST), 06:00 UTC in autumn (02:00 EDT). Since 2007 (Energy Policy Act of 2005, 15 U.S.C.
+ * 260a): the second Sunday of March to the first Sunday of November. 1987-2006: the first Sunday of
+ * April to the last Sunday of October; earlier years are given that rule too (no order, fill or
+ * session of this system is older; tzdata differs there in some years).
+ */
+function daylightTimeUtc(year: number): readonly [number, number] {
+  if (year >= 2007) return [nthSundayUtc(year, 2, 2, 7), nthSundayUtc(year, 10, 1, 6)];
+  return [nthSundayUtc(year, 3, 1, 7), lastSundayUtc(year, 9, 6)];
+}
+
+/**
+ * Arithmetic, not `Intl`: the first `Intl` formatter of a process loads ICU's data, about 20 ms of
+ * every function's cold start (issue 12's import time), for a rule this short. test/core/session
+ * checks it against `Intl` (the tz database) instant by instant from 1987 to 2199, so a change of
+ * the rule in a later Node's tz data fails a test.
+ */
+function offsetAt(utcMs: number): number {
+  const year = new Date(utcMs).getUTCFullYear();
+  if (Number.isNaN(year)) throw new RangeError('Invalid time value');
+  const [start, end] = daylightTimeUtc(year);
+  return utcMs >= start && utcMs < end ? EDT_OFFSET_MS : EST_OFFSET_MS;
+}
+
 function wallTimeAt(utcMs: number): WallTime {
-  const parts: Record<string, number> = {};
-  for (const p of zoneFormat.formatToParts(new Date(utcMs))) {
-    if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  }
+  const wall = new Date(utcMs + offsetAt(utcMs));
   return {
-    year: parts.year ?? 0,
-    month: parts.month ?? 1,
-    day: parts.day ?? 1,
-    hour: parts.hour ?? 0,
-    minute: parts.minute ?? 0,
-    second: parts.second ?? 0,
+    year: wall.getUTCFullYear(),
+    month: wall.getUTCMonth() + 1,
+    day: wall.getUTCDate(),
+    hour: wall.getUTCHours(),
+    minute: wall.getUTCMinutes(),
+    second: wall.getUTCSeconds(),
   };
 }
 
 /** Offset of New York from UTC at `utcMs`, in ms (-5 h in winter, -4 h in summer). */
 export function zoneOffsetMs(utcMs: number): number {
-  const w = wallTimeAt(utcMs);
-  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
-  return asUtc - Math.floor(utcMs / 1000) * 1000;
+  return offsetAt(utcMs);
 }
 
 /** The UTC instant of a New York wall-clock time (`month` 1..12; day overflow rolls over). */

@@ -6,6 +6,8 @@ import {
   isInRegularSession,
   MAX_DAY_GRACE_SECONDS,
   MAX_GTC_MAX_AGE_DAYS,
+  newYorkDate,
+  newYorkIso,
   newYorkToUtc,
   nextSessionClose,
   nextSessionOpen,
@@ -46,6 +48,81 @@ function newYork(ms: number): { date: [number, number, number]; time: string } {
     time: `${p.hour}:${p.minute}:${p.second}`,
   };
 }
+
+/** `zoneOffsetMs` as the tz database (Intl) has it: the wall clock read back as if UTC. */
+function intlOffsetMs(ms: number): number {
+  const { date, time } = newYork(ms);
+  const [hh, mm, ss] = time.split(':').map(Number) as [number, number, number];
+  return Date.UTC(date[0], date[1] - 1, date[2], hh, mm, ss) - Math.floor(ms / 1000) * 1000;
+}
+
+describe('the New York clock (US daylight time: 2nd Sunday of March to 1st of November since 2007, 15 U.S.C. 260a; 1st Sunday of April to last of October 1987-2006)', () => {
+  it.each<[string, string, number, string]>([
+    [
+      'the last EST second before spring forward (02:00 EST = 07:00Z)',
+      '2026-03-08T06:59:59.999Z',
+      -5,
+      '2026-03-08',
+    ],
+    ['spring forward: 03:00 EDT', '2026-03-08T07:00:00Z', -4, '2026-03-08'],
+    [
+      'the last EDT second before fall back (02:00 EDT = 06:00Z)',
+      '2026-11-01T05:59:59.999Z',
+      -4,
+      '2026-11-01',
+    ],
+    ['fall back: 01:00 EST again', '2026-11-01T06:00:00Z', -5, '2026-11-01'],
+    ['2007, the first year of the rule: March 11', '2007-03-11T07:00:00Z', -4, '2007-03-11'],
+    ['2006, the rule before: still EST on March 12', '2006-03-12T12:00:00Z', -5, '2006-03-12'],
+    ['2006: April 2, the first Sunday of April', '2006-04-02T07:00:00Z', -4, '2006-04-02'],
+    ['2006: October 29, the last Sunday of October', '2006-10-29T06:00:00Z', -5, '2006-10-29'],
+    ['midnight UTC on New Year is the evening before in New York', '2027-01-01T00:30:00Z', -5, '2026-12-31'],
+    [
+      'a March 1 whose first is a Sunday (2026-03-01 is a Sunday: 2nd Sunday the 8th)',
+      '2026-03-07T12:00:00Z',
+      -5,
+      '2026-03-07',
+    ],
+  ])('%s', (_name, iso, hours, date) => {
+    expect(zoneOffsetMs(at(iso))).toBe(hours * H * 1000);
+    expect(newYorkDate(at(iso))).toBe(date);
+    expect(zoneOffsetMs(at(iso))).toBe(intlOffsetMs(at(iso)));
+  });
+
+  it('agrees with the tz database (Intl) around every Sunday 02:00 of March, April, October and November, 1987 to 2199', () => {
+    for (let year = 1987; year <= 2199; year++) {
+      for (const month of [2, 3, 9, 10]) {
+        for (let day = 1; day <= 31; day++) {
+          const midnight = Date.UTC(year, month, day);
+          if (new Date(midnight).getUTCMonth() !== month || new Date(midnight).getUTCDay() !== 0) continue;
+          // Either side of 06:00Z and 07:00Z: the changes are at 07:00Z in spring, 06:00Z in autumn.
+          for (const hour of [6, 7]) {
+            const change = midnight + hour * H * 1000;
+            for (const ms of [change - 1000, change])
+              expect([ms, zoneOffsetMs(ms)]).toEqual([ms, intlOffsetMs(ms)]);
+          }
+        }
+      }
+    }
+  }, 30_000);
+
+  it('agrees with the tz database (Intl) at any instant from 1987 to 2199', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(1987, 0, 1), max: Date.UTC(2199, 11, 31) }), (ms) => {
+        expect(zoneOffsetMs(ms)).toBe(intlOffsetMs(ms));
+        const { date, time } = newYork(ms);
+        expect(newYorkDate(ms)).toBe(date.map((n, i) => String(n).padStart(i === 0 ? 4 : 2, '0')).join('-'));
+        expect(newYorkIso(ms).slice(11, 19)).toBe(time);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('an invalid instant is refused, as Intl refused it', () => {
+    expect(() => zoneOffsetMs(Number.NaN)).toThrow(RangeError);
+    expect(() => newYorkDate(9e15)).toThrow(RangeError);
+  });
+});
 
 describe('outcomeTimeoutSeconds', () => {
   it.each<[string, TimeInForce, string, string | undefined, number]>([

@@ -98,7 +98,7 @@ export class MemoryFixBook implements FixBook {
   async pending(venue: string): Promise<QueuedFixRequest[]> {
     return [...this.requests.values()]
       .filter((r) => r.queued && r.request.venue === venue)
-      .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt))
+      .sort((a, b) => (a.requestedAt < b.requestedAt ? -1 : a.requestedAt > b.requestedAt ? 1 : 0))
       .map(({ key, requestedAt, request }) => ({ key, requestedAt, request }));
   }
 

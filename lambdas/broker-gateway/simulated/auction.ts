@@ -31,6 +31,7 @@ import {
   isInRegularSession,
   multiply,
   type Nanos,
+  newYorkDate,
   nextSessionClose,
   nextSessionOpen,
   type SessionOptions,
@@ -116,18 +117,6 @@ export function dueAuctions(
     if (at <= nowMs) due.push({ kind, at, date: newYorkDate(at) });
   }
   return due;
-}
-
-const newYorkDay = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'America/New_York',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-});
-
-/** The New York date of an instant, `YYYY-MM-DD`: the trading day an auction belongs to. */
-export function newYorkDate(ms: number): string {
-  return newYorkDay.format(new Date(ms));
 }
 
 /** One participant after the auction: its order and what it did (fill, cancel of the rest). */

@@ -5,12 +5,11 @@ import {
   type AuctionTimeInForce,
   auctionFor,
   dueAuctions,
-  newYorkDate,
   uncross,
 } from '../../../lambdas/broker-gateway/simulated/auction.js';
 import type { Quote } from '../../../lambdas/broker-gateway/simulated/market.js';
 import type { BookOrder, Execution } from '../../../lambdas/broker-gateway/simulated/matching.js';
-import { formatNanos, type Nanos, nanos, ONE } from '../../../lambdas/core/index.js';
+import { formatNanos, type Nanos, nanos, newYorkDate, ONE } from '../../../lambdas/core/index.js';
 
 const n = nanos;
 const quote = (bid = '9.99', ask = '10.01', last = '10', bidSize = '100', askSize = '100'): Quote => ({
