@@ -7,8 +7,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type AlpacaOrder, alpacaOrderFromStored, isOpen, toAlpacaOrder } from '../core/index.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { orderDocuments, orderIdsByIndex } from '../orders/order-views.js';
-import { recentlyPlacedIds, viewsBehind } from '../orders/recent-placements.js';
-import { batchGetItems } from '../platform/batch-get.js';
+import { ordersAsTheyAreNow, recentlyPlacedIds } from '../orders/recent-placements.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { logger } from '../platform/observability.js';
@@ -51,7 +50,7 @@ export async function openOrders(accountId: string, now = Date.now()): Promise<A
   const older = ids.filter((id) => !fresh.has(id));
   const [documents, current] = await Promise.all([
     orderDocuments(dynamo, table, older, true),
-    ordersAsTheyAreNow(accountId, recent),
+    ordersNow(accountId, recent),
   ]);
   const toCancel = (o: AlpacaOrder) => isOpen(o.status) || o.status === 'replaced';
   return [
@@ -63,55 +62,24 @@ export async function openOrders(accountId: string, now = Date.now()): Promise<A
   ].filter(toCancel);
 }
 
-/** Orders read from the event store at once. */
-const STORE_READS_AT_ONCE = 10;
-
-/**
- * `orderIds` of the account as they are now: the view (read consistently) unless its order has
- * events after it (`viewsBehind`) or it has none yet, then the event store.
- */
-async function ordersAsTheyAreNow(accountId: string, orderIds: readonly string[]): Promise<AlpacaOrder[]> {
-  if (orderIds.length === 0) return [];
-  const items = await batchGetItems(
+/** `orderIds` of the account as they are now (orders/recent-placements.ts `ordersAsTheyAreNow`). */
+async function ordersNow(accountId: string, orderIds: readonly string[]): Promise<AlpacaOrder[]> {
+  const { settled, loaded } = await ordersAsTheyAreNow(
     dynamo,
-    requiredEnv(ENV.ordersTable),
-    orderIds.map((orderId) => ({ orderId })),
-    {
-      consistent: true,
-      projection: 'orderId, #version, #order',
-      names: { '#order': 'order', '#version': 'version' },
-    },
+    { orders: requiredEnv(ENV.ordersTable), store: eventStore() },
+    orderIds,
+    { projection: ['order'], mayBeBehind: (view) => isOpen(storedOrder(view).status) },
   );
-  const views = new Map(
-    items.map((i) => [
-      String(i.orderId),
-      { order: alpacaOrderFromStored(i.order as Partial<AlpacaOrder>), version: Number(i.version ?? 0) },
-    ]),
-  );
-  const store = eventStore();
-  const behind = await viewsBehind(
-    dynamo,
-    store,
-    [...views.entries()]
-      .filter(([, v]) => isOpen(v.order.status))
-      .map(([orderId, v]) => ({ orderId, version: v.version })),
-  );
-  const out: AlpacaOrder[] = [];
-  const unsettled: string[] = [];
-  for (const id of orderIds) {
-    const view = views.get(id);
-    if (view !== undefined && !behind.has(id)) out.push(view.order);
-    else unsettled.push(id);
-  }
-  for (let i = 0; i < unsettled.length; i += STORE_READS_AT_ONCE) {
-    const states = await Promise.all(
-      unsettled.slice(i, i + STORE_READS_AT_ONCE).map(async (id) => (await store.loadState(id)).state),
-    );
-    for (const state of states)
-      if (state !== undefined && state.accountId === accountId) out.push(toAlpacaOrder(state));
-  }
-  return out;
+  return [
+    ...[...settled.values()].map(storedOrder),
+    ...loaded.flatMap(({ state }) =>
+      state !== undefined && state.accountId === accountId ? [toAlpacaOrder(state)] : [],
+    ),
+  ];
 }
+
+const storedOrder = (view: Record<string, unknown>) =>
+  alpacaOrderFromStored(view.order as Partial<AlpacaOrder>);
 
 /**
  * DELETE /v2/orders: one cancel request per open order onto the bus (the cancel-all worker cancels

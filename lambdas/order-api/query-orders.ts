@@ -39,8 +39,7 @@ import { alpacaOrderWithLegs } from '../orders/contingent-groups.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { orderViewItem } from '../orders/order-view-item.js';
 import { orderDocuments } from '../orders/order-views.js';
-import { recentlyPlacedIds, viewsBehind } from '../orders/recent-placements.js';
-import { batchGetItems } from '../platform/batch-get.js';
+import { ordersAsTheyAreNow, recentlyPlacedIds } from '../orders/recent-placements.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { fieldErrors, json } from './api-response.js';
@@ -328,9 +327,6 @@ function listedItemOf(state: OrderState): OrderViewItem {
 /** How many replacements a listing follows from an order of the last minute. */
 const REPLACEMENT_HOPS = 5;
 
-/** Orders read from the event store at once (a listing's recent placements still open). */
-const STORE_READS_AT_ONCE = 10;
-
 /** Whether `order` belongs in the listing `p` asks for (what its queries and filters select). */
 export function isListedBy(p: ListParams, order: AlpacaOrder): boolean {
   const key = `${order.created_at}#${order.id}`;
@@ -359,54 +355,31 @@ async function withRecentPlacements(
   accountId: string,
   now: number,
 ): Promise<OrderViewItem[]> {
-  const table = requiredEnv(ENV.ordersTable);
   const recent = await recentlyPlacedIds(dynamo, requiredEnv(ENV.idempotencyTable), accountId, now);
   if (recent.length === 0) return [...page];
-  const items = await batchGetItems(
-    dynamo,
-    table,
-    recent.map((orderId) => ({ orderId })),
-    {
-      consistent: true,
-      projection: 'orderId, createdKey, parentOrderId, groupId, #version, #order',
-      names: { '#order': 'order', '#version': 'version' },
-    },
-  );
-  const current = new Map<string, OrderViewItem>();
-  const versions = new Map<string, number>();
-  for (const item of items) {
-    versions.set(String(item.orderId), Number(item.version ?? 0));
-    const order = alpacaOrderFromStored(item.order as Partial<AlpacaOrder>);
-    current.set(String(item.orderId), {
-      orderId: String(item.orderId),
-      createdKey: String(item.createdKey),
-      ...(item.parentOrderId === undefined ? {} : { parentOrderId: String(item.parentOrderId) }),
-      ...(item.groupId === undefined ? {} : { groupId: String(item.groupId) }),
-      order,
-    });
-  }
   // A view that is closed is final; one still open may be a stream hop behind its events (a cancel
   // GET /v2/orders/{id} already shows): those, and the orders without a view yet, from the store.
   const store = eventStore();
-  const openViews = recent.filter((i) => {
-    const view = current.get(i);
-    return view !== undefined && isOpen(view.order.status);
-  });
-  const behind = await viewsBehind(
+  const { settled, loaded } = await ordersAsTheyAreNow(
     dynamo,
-    store,
-    openViews.map((orderId) => ({ orderId, version: versions.get(orderId) ?? 0 })),
+    { orders: requiredEnv(ENV.ordersTable), store },
+    recent,
+    {
+      projection: ['createdKey', 'parentOrderId', 'groupId', 'order'],
+      mayBeBehind: (view) => isOpen(alpacaOrderFromStored(view.order as Partial<AlpacaOrder>).status),
+    },
   );
-  const unsettled = recent.filter((i) => !current.has(i) || behind.has(i));
-  for (let i = 0; i < unsettled.length; i += STORE_READS_AT_ONCE) {
-    const states = await Promise.all(
-      unsettled.slice(i, i + STORE_READS_AT_ONCE).map(async (id) => (await store.loadState(id)).state),
-    );
-    for (const state of states) {
-      if (state === undefined || state.accountId !== accountId) continue;
-      current.set(state.orderId, listedItemOf(state));
-    }
-  }
+  const current = new Map<string, OrderViewItem>();
+  for (const [orderId, item] of settled)
+    current.set(orderId, {
+      orderId,
+      createdKey: String(item.createdKey),
+      ...(item.parentOrderId === undefined ? {} : { parentOrderId: String(item.parentOrderId) }),
+      ...(item.groupId === undefined ? {} : { groupId: String(item.groupId) }),
+      order: alpacaOrderFromStored(item.order as Partial<AlpacaOrder>),
+    });
+  for (const { state } of loaded)
+    if (state !== undefined && state.accountId === accountId) current.set(state.orderId, listedItemOf(state));
   // A PATCH's replacement is not in the rate windows: an order now replaced brings its replacement
   // (along the chain), or, while the replacement has not opened, stays as the listing shows it.
   for (const [id, item] of [...current]) {

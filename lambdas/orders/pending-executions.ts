@@ -25,7 +25,7 @@ import { batchGetItems } from '../platform/batch-get.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { appliedMarkerId, isLedgerExecution, ledgerPk } from './account-ledger.js';
 import { ORDERS_INDEX } from './order-view-indexes.js';
-import { recentlyPlacedIds, viewsBehind } from './recent-placements.js';
+import { ordersAsTheyAreNow, recentlyPlacedIds } from './recent-placements.js';
 
 /** How long a caller waits for the position keeper before it decides on the ledger as it is. */
 export const PENDING_EXECUTIONS_WAIT_MS = 5_000;
@@ -36,8 +36,6 @@ const POLL_MS = 100;
  * every read of the account would wait its whole time for as long as it stays so).
  */
 export const IN_FLIGHT_MS = 30_000;
-/** Orders read from the event store at once. */
-const LOADS_AT_ONCE = 10;
 
 export interface PendingExecutionsScope {
   /** Only orders in this symbol. */
@@ -91,39 +89,23 @@ export async function recordedExecutionMarkers(
   const asked = [...new Set([...listed.filter(inScope).map((v) => v.orderId), ...recent])];
   // The views as they are (consistent): a closed one has had every fill applied (the keeper runs
   // before the view is written); an open one with no event after its version has nothing pending.
-  const items = await batchGetItems(
+  const { loaded } = await ordersAsTheyAreNow(
     deps.doc,
-    deps.tables.orders,
-    asked.map((orderId) => ({ orderId })),
+    { orders: deps.tables.orders, store: deps.store },
+    asked,
     {
-      consistent: true,
-      projection: 'orderId, #symbol, #side, openClosed, #version',
-      names: { '#symbol': 'symbol', '#side': 'side', '#version': 'version' },
+      projection: ['symbol', 'side', 'openClosed'],
+      mayBeBehind: (view) =>
+        view.openClosed === 'open' && inScope({ symbol: String(view.symbol), side: String(view.side) }),
     },
   );
-  const views = new Map(items.map((i) => [String(i.orderId), i]));
-  const open = items.filter(
-    (i) => i.openClosed === 'open' && inScope({ symbol: String(i.symbol), side: String(i.side) }),
-  );
-  const behind = await viewsBehind(
-    deps.doc,
-    deps.store,
-    open.map((i) => ({ orderId: String(i.orderId), version: Number(i.version ?? 0) })),
-  );
-  const ids = asked.filter((id) => !views.has(id) || behind.has(id));
   const markers: string[] = [];
   const from = now - IN_FLIGHT_MS;
-  const candidates = [...ids];
-  for (let i = 0; i < candidates.length; i += LOADS_AT_ONCE) {
-    const loaded = await Promise.all(
-      candidates.slice(i, i + LOADS_AT_ONCE).map((id) => deps.store.loadState(id)),
-    );
-    for (const { state, events } of loaded) {
-      if (state === undefined || state.accountId !== accountId || !inScope(state.spec)) continue;
-      for (const e of events)
-        if (isLedgerExecution(e) && Date.parse(e.occurredAt) >= from)
-          markers.push(appliedMarkerId(e.orderId, e.data.execId));
-    }
+  for (const { state, events } of loaded) {
+    if (state === undefined || state.accountId !== accountId || !inScope(state.spec)) continue;
+    for (const e of events)
+      if (isLedgerExecution(e) && Date.parse(e.occurredAt) >= from)
+        markers.push(appliedMarkerId(e.orderId, e.data.execId));
   }
   return markers;
 }

@@ -136,3 +136,66 @@ export async function viewsBehind(
   );
   return new Set(next.map((i) => String(i.orderId)));
 }
+
+/** Orders read from the event store at once (`ordersAsTheyAreNow`). */
+const STORE_READS_AT_ONCE = 10;
+
+/** An order's state and events, as the event store has them (`EventStore.loadState`). */
+export type LoadedOrder = Awaited<ReturnType<EventStore['loadState']>>;
+
+/** How a caller reads the views: what it needs of each, and which views may still change. */
+export interface ViewRead {
+  /** Attributes besides `orderId` and `version` (both always read). */
+  readonly projection?: readonly string[];
+  /** A view that may be a stream hop behind its events (an open one): checked with `viewsBehind`. */
+  readonly mayBeBehind: (view: Record<string, unknown>) => boolean;
+}
+
+/**
+ * `orderIds` as they are now (read-your-writes): each order's view read consistently, kept when it
+ * is final or has no event after its version (`settled`); the orders without a view yet, or whose
+ * view is behind its events, read from the event store (`loaded`, 10 at a time). A view is read
+ * from the event store only when an event follows it: a listing polled in a loop would otherwise
+ * read the event store once per recent order.
+ */
+export async function ordersAsTheyAreNow(
+  doc: DynamoDBDocumentClient,
+  tables: { readonly orders: string; readonly store: EventStore },
+  orderIds: readonly string[],
+  read: ViewRead,
+): Promise<{ settled: Map<string, Record<string, unknown>>; loaded: LoadedOrder[] }> {
+  const ids = [...new Set(orderIds)];
+  if (ids.length === 0) return { settled: new Map(), loaded: [] };
+  const attributes = ['orderId', 'version', ...(read.projection ?? [])];
+  const names = Object.fromEntries(attributes.map((a, i) => [`#a${i}`, a]));
+  const items = await batchGetItems(
+    doc,
+    tables.orders,
+    ids.map((orderId) => ({ orderId })),
+    { consistent: true, projection: Object.keys(names).join(', '), names },
+  );
+  const views = new Map(items.map((i) => [String(i.orderId), i]));
+  const behind = await viewsBehind(
+    doc,
+    tables.store,
+    items
+      .filter(read.mayBeBehind)
+      .map((i) => ({ orderId: String(i.orderId), version: Number(i.version ?? 0) })),
+  );
+  const settled = new Map<string, Record<string, unknown>>();
+  const unsettled: string[] = [];
+  for (const id of ids) {
+    const view = views.get(id);
+    if (view !== undefined && !behind.has(id)) settled.set(id, view);
+    else unsettled.push(id);
+  }
+  const loaded: LoadedOrder[] = [];
+  for (let i = 0; i < unsettled.length; i += STORE_READS_AT_ONCE) {
+    loaded.push(
+      ...(await Promise.all(
+        unsettled.slice(i, i + STORE_READS_AT_ONCE).map((id) => tables.store.loadState(id)),
+      )),
+    );
+  }
+  return { settled, loaded };
+}
