@@ -8,7 +8,7 @@
 
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { executionReportRefusal, type ReportRefusal } from '../core/bus-trust.js';
-import { decide, nanos, type OrderState } from '../core/index.js';
+import { decide, isClosedPhase, isFullyFilled, type OrderState } from '../core/index.js';
 import {
   AppendConflict,
   type Appending,
@@ -27,7 +27,7 @@ import {
   cancelAtVenueEntry,
   GATEWAY_SOURCE,
 } from './cancel-at-venue.js';
-import { CLOSING_EXEC_TYPES, commandOf, type ExecutionReport, LIVE_EXEC_TYPES } from './execution-report.js';
+import { commandOf, type ExecutionReport, fillsOvertaken, LIVE_EXEC_TYPES } from './execution-report.js';
 
 const idempotencyTable = () => requiredEnv(ENV.idempotencyTable);
 
@@ -225,13 +225,8 @@ async function decideReport(
       );
       if (refusal !== null) throw new ReportRefused(refusal);
     }
-    if (CLOSING_EXEC_TYPES.has(report.execType) && report.cumQty !== undefined) {
-      if (state.filledQty < nanos(report.cumQty)) {
-        throw new ReportOutOfOrder(
-          `${execId}: ${report.execType} at CumQty ${report.cumQty} overtook its fills`,
-        );
-      }
-    }
+    const overtaken = fillsOvertaken(report, state.filledQty, isClosedPhase(state) || isFullyFilled(state));
+    if (overtaken !== null) throw new ReportOutOfOrder(overtaken);
     const command = commandOf(report, {
       acceptedByVenue: state.phase !== 'pending_new',
       cancelRequestedBy: state.cancelRequest === 'none' ? null : state.cancelRequestedBy,

@@ -6,7 +6,7 @@
  * `execId` is unique per report and stable across redelivery, so the core ignores a repeat.
  */
 import * as z from 'zod/mini';
-import type { OrderCommand } from '../core/index.js';
+import { formatNanos, nanos, type OrderCommand } from '../core/index.js';
 import '../core/zod-messages.js';
 
 export const VENUE_SOURCE = 'stockbot.venue';
@@ -105,6 +105,36 @@ export const CLOSING_EXEC_TYPES: ReadonlySet<ExecType> = new Set([
   'expired',
   'done_for_day',
 ]);
+
+/**
+ * Why `report` must wait for fills of its order the OMS has not applied yet, or null. Its CumQty
+ * (the venue's cumulative quantity after it, the replace chain's like the core's `filledQty`) is
+ * ahead of what the order has applied (`filledQty`, nanos):
+ * - a closing report (canceled, replaced, expired, done_for_day) ahead of the fills: closing first
+ *   would quarantine them;
+ * - a fill ahead of the fills plus its own quantity: an earlier fill was overtaken on the way (the
+ *   bus does not keep order, and a broker's fills may come by its stream and by its REST catch-up
+ *   at once); applied now, the order's fills would be recorded out of the venue's order, each
+ *   under the other's cumulative quantity.
+ * Only while the order is live (`closed` false): a fill after the close or the last fill is the
+ * core's to quarantine.
+ * A venue that reports no CumQty, or a smaller one (a venue's own share of a routed split), never
+ * waits.
+ */
+export function fillsOvertaken(report: ExecutionReport, filledQty: bigint, closed: boolean): string | null {
+  if (report.cumQty === undefined) return null;
+  const cum = nanos(report.cumQty);
+  if (CLOSING_EXEC_TYPES.has(report.execType) && filledQty < cum)
+    return `${report.execId}: ${report.execType} at CumQty ${report.cumQty} overtook its fills`;
+  if (
+    report.execType === 'fill' &&
+    !closed &&
+    report.lastQty !== undefined &&
+    filledQty + nanos(report.lastQty) < cum
+  )
+    return `${report.execId}: fill at CumQty ${report.cumQty} overtook an earlier fill (${formatNanos(filledQty)} applied)`;
+  return null;
+}
 
 /** What the applier knows of the OMS order when it maps a report. */
 export interface OrderAtVenue {

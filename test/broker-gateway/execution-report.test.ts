@@ -4,7 +4,9 @@ import {
   type ExecType,
   type ExecutionReport,
   executionReportSchema,
+  fillsOvertaken,
 } from '../../lambdas/broker-gateway/execution-report.js';
+import { nanos } from '../../lambdas/core/index.js';
 
 const report = (execType: ExecType, extra: Partial<ExecutionReport> = {}): ExecutionReport => ({
   venue: 'SIMX',
@@ -93,5 +95,47 @@ describe('executionReportSchema', () => {
     const r = executionReportSchema.safeParse(input);
     expect(r.success).toBe(false);
     expect(r.error?.issues.map((i) => i.path[0])).toContain(field);
+  });
+});
+
+describe("fillsOvertaken: a report that must wait for fills not applied yet (FIX CumQty, the replace chain's)", () => {
+  const fill = (lastQty: string, cumQty?: string) =>
+    report('fill', { lastQty, lastPx: '10', ...(cumQty === undefined ? {} : { cumQty }) });
+  it.each<[string, ExecutionReport, string, boolean, RegExp | null]>([
+    ['the next fill: applied 40, 40 more to 80', fill('40', '80'), '40', false, null],
+    ['the first fill', fill('40', '40'), '0', false, null],
+    [
+      'a fill overtook the one before it: 0 applied, 40 more to 80',
+      fill('40', '80'),
+      '0',
+      false,
+      /overtook an earlier fill \(0 applied\)/,
+    ],
+    ['a fractional gap is a gap', fill('0.5', '1'), '0.4', false, /overtook an earlier fill/],
+    ['a fill applied before (a redelivery): nothing missing', fill('40', '40'), '80', false, null],
+    ['a venue without CumQty never waits', fill('40'), '0', false, null],
+    ["a venue's share of a routed split reports less than the order's", fill('10', '10'), '30', false, null],
+    ["after the close a late fill is the core's to quarantine", fill('40', '80'), '0', true, null],
+    [
+      'a cancel ahead of the fills',
+      report('canceled', { cumQty: '100' }),
+      '60',
+      false,
+      /canceled at CumQty 100 overtook its fills/,
+    ],
+    [
+      'a cancel ahead of the fills, even once closed',
+      report('canceled', { cumQty: '100' }),
+      '60',
+      true,
+      /overtook its fills/,
+    ],
+    ['a cancel at the fills applied', report('canceled', { cumQty: '100' }), '100', false, null],
+    ['an expiry without CumQty', report('expired'), '0', false, null],
+    ['a new: no quantity', report('new', { cumQty: '5' }), '0', false, null],
+  ])('%s', (_name, r, applied, closed, why) => {
+    const got = fillsOvertaken(r, nanos(applied) as bigint, closed);
+    if (why === null) expect(got).toBeNull();
+    else expect(got).toMatch(why);
   });
 });

@@ -277,6 +277,22 @@ test('a closing report that overtook its fills is retried, not applied', async (
   ]);
 });
 
+test("a fill that overtook the fill before it (a broker's stream and its REST catch-up at once) waits for it: the fills are recorded in the venue's order", async () => {
+  await placeOrder('o-1', { qty: '100', type: 'limit', limit_price: '9' });
+  await submitToVenue({ orderId: 'o-1', venue: 'SIMX' });
+  for (const r of bus.take<ExecutionReport>()) await apply(r);
+  const first = report('o-1:7', 'fill', { lastQty: '40', lastPx: '9', cumQty: '40' });
+  const second = report('o-1:8', 'fill', { lastQty: '40', lastPx: '9', cumQty: '80' });
+  await expect(apply(second)).rejects.toBeInstanceOf(ReportOutOfOrder);
+  expect(await apply(first)).toBe('applied');
+  expect(await apply(second)).toBe('applied');
+  const fills = (await store.load('o-1')).filter((e) => e.type === 'OrderPartiallyFilled');
+  expect(fills.map((e) => [e.data.execId, e.data.filledQty])).toEqual([
+    ['o-1:7', '40'],
+    ['o-1:8', '80'],
+  ]);
+});
+
 test('replace: replaced opens the replacement once; its fills wait for it', async () => {
   await placeOrder('o-1', { qty: '250', type: 'limit', limit_price: '10.01' });
   await submitToVenue({ orderId: 'o-1' });
