@@ -26,7 +26,10 @@
  *   delivery is retried: an order whose stream does not exist yet (a replacement's first fill
  *   before its `replaced` was applied), a trigger before the acknowledgement, or a closing report
  *   whose CumQty is ahead of the fills applied (a cancel must not close the order before its
- *   fills, or they would be quarantined).
+ *   fills, or they would be quarantined). A fill whose CumQty is ahead of the fills applied plus
+ *   its own quantity (an earlier fill overtaken) is held through the pauses only, then applied on a
+ *   last pass (logged at warn): in the venue's order when the earlier one lands meanwhile, and never
+ *   kept out of the order's quantities for a visibility timeout.
  * - `replaced`: after `OrderReplaced`, the replacement's opening events (core `openReplacement`)
  *   are appended to its own stream; an `AppendConflict` there means it is already open. The
  *   replacement works under the replaced order's venue id, or under `replacementVenueOrderId` when
@@ -116,16 +119,19 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export async function applyInOrder(
   items: readonly QueuedReport[],
-  apply: (report: ExecutionReport) => Promise<ApplyOutcome>,
+  apply: (report: ExecutionReport, acceptOvertakenFill: boolean) => Promise<ApplyOutcome>,
   sleep: (ms: number) => Promise<void> = pause,
 ): Promise<string[]> {
   const failed: string[] = [];
   const failedOrders = new Set<string>();
   let pending = inApplicationOrder(items);
   let pauses = 0;
+  /** After the pauses: one more pass, fills held only for an overtaken fill applied as they are. */
+  let lastPass = false;
   for (;;) {
     const held: QueuedReport[] = [];
     const heldOrders = new Set<string>();
+    const overtakenFills = new Set<QueuedReport>();
     let progress = false;
     for (const item of pending) {
       const { orderId, execId } = item.report;
@@ -138,13 +144,14 @@ export async function applyInOrder(
         continue;
       }
       try {
-        await apply(item.report);
+        await apply(item.report, lastPass);
         progress = true;
       } catch (err) {
         if (err instanceof ReportOutOfOrder) {
           logger.info('execution report held', { orderId, execId, reason: err.message });
           held.push(item);
           heldOrders.add(orderId);
+          if (err.overtakenFill) overtakenFills.add(item);
         } else {
           logger.error('execution report failed', { orderId, execId, error: err as Error });
           failed.push(item.messageId);
@@ -155,8 +162,10 @@ export async function applyInOrder(
     if (held.length === 0) return failed;
     if (!progress) {
       const wait = HELD_REPORT_PAUSES_MS[pauses++];
-      if (wait === undefined) return [...failed, ...held.map((h) => h.messageId)];
-      await sleep(wait);
+      if (wait === undefined) {
+        if (lastPass || overtakenFills.size === 0) return [...failed, ...held.map((h) => h.messageId)];
+        lastPass = true;
+      } else await sleep(wait);
     }
     pending = held;
   }
@@ -196,8 +205,8 @@ export async function applyExecutionReports(event: SQSEvent): Promise<SQSBatchRe
   // the order once: each decides on the state the previous one left (see `decideReport`).
   const states: BatchStates = new Map();
   const sources = new Map(items.map((i) => [i.report, i.source ?? '']));
-  const failed = await applyInOrder(items, (report) =>
-    applyLogged(report, { source: sources.get(report) ?? '' }, states),
+  const failed = await applyInOrder(items, (report, acceptOvertakenFill) =>
+    applyLogged(report, { source: sources.get(report) ?? '', acceptOvertakenFill }, states),
   );
   return { batchItemFailures: [...unreadable, ...failed].map((itemIdentifier) => ({ itemIdentifier })) };
 }

@@ -31,9 +31,20 @@ import { commandOf, type ExecutionReport, fillsOvertaken, LIVE_EXEC_TYPES } from
 
 const idempotencyTable = () => requiredEnv(ENV.idempotencyTable);
 
-/** The report cannot apply yet; thrown so the delivery is retried. */
+/**
+ * The report cannot apply yet; thrown so the delivery is retried. `overtakenFill`: a fill ahead of
+ * an earlier one (`fillsOvertaken`), which the applier waits for only briefly: past its pauses it
+ * applies the fill all the same (`acceptOvertakenFill`), since the quantities are right either way
+ * and a fill held for the queue's visibility timeout would show the order short of it meanwhile.
+ */
 export class ReportOutOfOrder extends Error {
   override readonly name = 'ReportOutOfOrder';
+  constructor(
+    message: string,
+    readonly overtakenFill = false,
+  ) {
+    super(message);
+  }
 }
 
 export type ApplyOutcome = 'applied' | 'already_applied' | 'ignored' | 'refused';
@@ -53,6 +64,8 @@ export class ReportRefused extends Error {
 /** Where a report came from: the bus event's source (absent: not from the bus). */
 export interface ReportOriginEvent {
   readonly source: string;
+  /** Apply a fill that overtook an earlier one (the applier's last pass, see `ReportOutOfOrder`). */
+  readonly acceptOvertakenFill?: boolean;
 }
 
 /**
@@ -225,8 +238,17 @@ async function decideReport(
       );
       if (refusal !== null) throw new ReportRefused(refusal);
     }
+    // Only reports from the bus wait for an overtaken fill: the in-flight check's and
+    // reconciliation's come from the venue's own answer, in its order.
     const overtaken = fillsOvertaken(report, state.filledQty, isClosedPhase(state) || isFullyFilled(state));
-    if (overtaken !== null) throw new ReportOutOfOrder(overtaken);
+    if (overtaken !== null) {
+      const fill = report.execType === 'fill';
+      if (!fill) throw new ReportOutOfOrder(overtaken);
+      if (origin !== undefined && origin.acceptOvertakenFill !== true)
+        throw new ReportOutOfOrder(overtaken, true);
+      if (origin !== undefined)
+        logger.warn('fill applied ahead of the fill it overtook', { execId, reason: overtaken });
+    }
     const command = commandOf(report, {
       acceptedByVenue: state.phase !== 'pending_new',
       cancelRequestedBy: state.cancelRequest === 'none' ? null : state.cancelRequestedBy,

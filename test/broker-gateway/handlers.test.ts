@@ -545,6 +545,31 @@ describe('execution report queue (SQS batch)', () => {
     expect(await types('r-1')).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderPartiallyFilled']);
   });
 
+  test("a fill that overtook one that does not come in time is applied after the pauses (its quantity counts now), the other on arrival: nothing held for the queue's visibility timeout", async () => {
+    await placeOrder('o-1', { qty: '100', type: 'limit', limit_price: '9' });
+    await submitToVenue({ orderId: 'o-1', venue: 'SIMX' });
+    for (const r of bus.take<ExecutionReport>()) await apply(r);
+    const second = report('o-1:8', 'fill', { lastQty: '40', lastPx: '9', cumQty: '80' });
+    const first = report('o-1:7', 'fill', { lastQty: '40', lastPx: '9', cumQty: '40' });
+    expect(failures(await applyExecutionReports(batch(reportRecord(second))))).toEqual([]);
+    expect(failures(await applyExecutionReports(batch(reportRecord(first))))).toEqual([]);
+    const fills = (await store.load('o-1')).filter((e) => e.type === 'OrderPartiallyFilled');
+    expect(fills.map((e) => [e.data.execId, e.data.lastQty, e.data.filledQty])).toEqual([
+      ['o-1:8', '40', '40'],
+      ['o-1:7', '40', '80'],
+    ]);
+  });
+
+  test('a cancel ahead of its fills is never applied on the last pass: it fails, for the visibility timeout', async () => {
+    await placeOrder('o-1', { qty: '100', type: 'limit', limit_price: '9' });
+    await submitToVenue({ orderId: 'o-1', venue: 'SIMX' });
+    for (const r of bus.take<ExecutionReport>()) await apply(r);
+    const canceled = report('o-1:9', 'canceled', { cumQty: '40' });
+    const out = await applyExecutionReports(batch(reportRecord(canceled)));
+    expect(failures(out)).toEqual([reportRecord(canceled).messageId]);
+    expect((await types('o-1')).at(-1)).toBe('OrderAccepted');
+  });
+
   test('a report that cannot apply yet fails alone; the rest of the batch is applied', async () => {
     await placeOrder('o-1', { qty: '100', type: 'limit', limit_price: '10' });
     const out = await applyExecutionReports(
