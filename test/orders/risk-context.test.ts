@@ -156,6 +156,9 @@ it('an algorithmic child is counted once, in its open parent; once the parent cl
 
 describe('open buy exposure of an order already stored (self)', () => {
   const at = (ms: number) => iso(SUBMITTED_AT + ms);
+  /** An unrelated resting sell of 3 AAPL, placed before the orders of a scenario. */
+  const anotherSellOf3 = () =>
+    view({ id: 'ord-a', symbol: 'AAPL', side: 'sell', qty: '3', limit_price: '120', created_at: at(-5) });
   const self = { orderId: 'ord-5', createdAt: at(0) };
   // Each reserves 10 x 100 = 1,000.
   const open = [
@@ -196,14 +199,7 @@ describe('open buy exposure of an order already stored (self)', () => {
       contingencyRole: 'stop_loss',
       parentOrderId: 'ord-t',
     };
-    const other = view({
-      id: 'ord-a',
-      symbol: 'AAPL',
-      side: 'sell',
-      qty: '3',
-      limit_price: '120',
-      created_at: at(-5),
-    });
+    const other = anotherSellOf3();
     accountHolds({ pk: 'account#acc-1', buyingPower: '100000' }, [other, sl, tp]);
     const sell = spec({ symbol: 'AAPL', qty: '10', side: 'sell', type: 'limit', limit_price: '110' });
     const { context } = await loadRiskInputs('acc-1', sell, SUBMITTED_AT, {
@@ -226,14 +222,7 @@ describe('open buy exposure of an order already stored (self)', () => {
       limit_price: '105',
       created_at: at(0),
     });
-    const other = view({
-      id: 'ord-a',
-      symbol: 'AAPL',
-      side: 'sell',
-      qty: '3',
-      limit_price: '120',
-      created_at: at(-5),
-    });
+    const other = anotherSellOf3();
     accountHolds({ pk: 'account#acc-1', buyingPower: '100000' }, [other, original]);
     const sell = spec({ symbol: 'AAPL', qty: '97', side: 'sell', type: 'limit', limit_price: '106' });
     const heldFor = async (self: { orderId: string; createdAt: string; replaces?: string }) =>
