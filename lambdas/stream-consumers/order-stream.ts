@@ -326,6 +326,7 @@ export const handler = streamHandler((event) =>
       table: requiredEnv(ENV.tradeStreamTable),
       heads: knownHeads,
       positionAfter: (orderId, execId) => ledger.positionAfter(orderId, execId),
+      positionNow: async (accountId, symbol) => (await ledger.load(accountId)).positions[symbol]?.qty ?? '0',
       delivery: {
         doc: dynamo,
         table: requiredEnv(ENV.tradeStreamTable),

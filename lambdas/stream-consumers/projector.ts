@@ -132,6 +132,8 @@ export interface TradeUpdateLogDeps {
   readonly heads?: Map<string, number>;
   /** The signed position after an execution already applied (not by this batch), or null. */
   readonly positionAfter: (orderId: string, execId: string) => Promise<string | null>;
+  /** The account's signed position of `symbol` as its ledger is now. */
+  readonly positionNow: (accountId: string, symbol: string) => Promise<string>;
   /** Called once per account whose log grew (the stream consumer then delivers to its listeners). */
   readonly appended?: (accountId: string) => void;
 }
@@ -197,6 +199,13 @@ async function updatesOf(
       position =
         positions.get(`${executedBy}#${event.data.execId}`) ??
         (await log.positionAfter(executedBy, event.data.execId));
+      // A split's or an algo's fill, mirrored from its child: the children execute at once, and the
+      // ledger applies their executions in an order of its own, so the position right after this
+      // one could run backwards along the order's updates (a probe: 2815, 3015, then 2844 for the
+      // last fill of a buy, GET 3015). Once it is applied, the position as the ledger has it now:
+      // it may already count the order's next fills, never misses this one.
+      if (event.data.childOrderId !== undefined && position !== null)
+        position = await log.positionNow(event.accountId, state.spec.symbol.toUpperCase());
     }
     const update = tradeUpdateOf(event, state, event.accountId, position);
     if (update !== null) out.push(update);

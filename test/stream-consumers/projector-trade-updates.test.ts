@@ -33,7 +33,12 @@ const deps = (states?: OrderStateCache): ProjectorDeps => ({
   eventStoreTable: 'events',
   ordersTable: 'orders',
   ...(states === undefined ? {} : { states }),
-  tradeUpdates: { table: 'trade-stream', heads: new Map(), positionAfter: async () => '7' },
+  tradeUpdates: {
+    table: 'trade-stream',
+    heads: new Map(),
+    positionAfter: async () => '7',
+    positionNow: async () => '20',
+  },
 });
 
 const accept: OrderCommand = { type: 'accept', venueOrderId: 'v' };
@@ -75,6 +80,68 @@ test('a batch appends its updates once; delivered again it appends nothing', asy
   expect(await sentEvents(account)).toHaveLength(3);
   const [, , fillUpdate] = await updatesAfter(doc, 'trade-stream', account, 0, 10);
   expect(fillUpdate).toMatchObject({ oms_execution_id: 'b', qty: '60', price: '10', position_qty: '7' });
+});
+
+test("a split's fills, mirrored from its children, carry the position as the ledger has it now: the position right after each child's execution could run backwards along the order's updates (a probe: 2815, 3015, then 2844 for the last fill of a buy)", async () => {
+  const account = `acc-${++n}`;
+  const allocation = (venue: string, qty: string, childOrderId: string) => ({
+    venue,
+    qty,
+    notional: null,
+    limitPrice: '100',
+    expectedPrice: '100',
+    liquidity: 'post' as const,
+    childOrderId,
+  });
+  const split: OrderCommand = {
+    type: 'route',
+    decision: {
+      policy: 'best_price',
+      marketable: false,
+      nbbo: { bid: '99', ask: '101' },
+      venues: [],
+      excluded: [],
+      allocations: [allocation('SIMX', '6', 'c1'), allocation('SIMY', '4', 'c2')],
+      reason: 'split over 2 venues',
+    },
+  };
+  const mirrored = (childOrderId: string, execId: string, lastQty: string): OrderCommand => ({
+    type: 'fill',
+    execId,
+    lastQty,
+    lastPx: '10',
+    childOrderId,
+  });
+  const orderId = `o-${++n}`;
+  const book = new OrderBook();
+  book.submit(orderId, limitOrder({ qty: '10' }), account);
+  for (const c of [split, mirrored('c1', 'c1:1', '6'), mirrored('c2', 'c2:1', '4')])
+    expect(book.run(orderId, c).ok).toBe(true);
+  const events = (book.events.get(orderId) ?? []).map((e) => ({ ...stored(e), accountId: account }));
+  for (const e of events) await store(e);
+  // The ledger applied c2's execution before c1's: right after c1's it was 16, after c2's 14.
+  const asked: string[] = [];
+  const ledger: ProjectorDeps = {
+    ...deps(),
+    tradeUpdates: {
+      table: 'trade-stream',
+      heads: new Map(),
+      positionAfter: async (child) => (child === 'c1' ? '16' : '14'),
+      positionNow: async (accountId, symbol) => {
+        asked.push(`${accountId} ${symbol}`);
+        return '16';
+      },
+    },
+  };
+  expect(await projectOrder(ledger, orderId, events.length, events)).toBe('written');
+  const fills = (await updatesAfter(doc, 'trade-stream', account, 0, 10)).filter(
+    (u) => u.execution_id !== undefined,
+  );
+  expect(fills.map((u) => [u.event, u.qty, u.position_qty])).toEqual([
+    ['partial_fill', '6', '16'],
+    ['fill', '4', '16'],
+  ]);
+  expect(asked).toEqual([`${account} ACME`, `${account} ACME`]);
 });
 
 test('delivered again from an earlier record after the view moved on: only the unseen events are sent', async () => {
