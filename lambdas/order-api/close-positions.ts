@@ -241,11 +241,34 @@ async function closeOne(
   return placeOrderResponse(result as PlaceOrderResult);
 }
 
-async function closeAll(book: AccountBook, principal: Principal, requestId: string, query: Query) {
+/**
+ * `DELETE /v2/positions`'s query: `cancel_orders` (true or false). `qty` and `percentage` are
+ * refused (400), not ignored: they size one position's close, and a bot that sent them here (a
+ * probe: `percentage=101`) had every position closed whole.
+ */
+export function closeAllParams(
+  query: Query,
+): { ok: true; cancelOrders: boolean } | { ok: false; errors: FieldError[] } {
+  const errors: FieldError[] = [];
   const cancelOrders = query.cancel_orders;
   if (cancelOrders !== undefined && cancelOrders !== 'true' && cancelOrders !== 'false')
-    return fieldErrors([fieldError('invalid_value', 'cancel_orders', 'must be true or false')], 400);
-  if (cancelOrders === 'true') {
+    errors.push(fieldError('invalid_value', 'cancel_orders', 'must be true or false'));
+  for (const field of ['qty', 'percentage'] as const)
+    if (query[field] !== undefined)
+      errors.push(
+        fieldError(
+          'not_allowed',
+          field,
+          'is not accepted when closing every position (DELETE /v2/positions/{symbol} closes a part of one)',
+        ),
+      );
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, cancelOrders: cancelOrders === 'true' };
+}
+
+async function closeAll(book: AccountBook, principal: Principal, requestId: string, query: Query) {
+  const params = closeAllParams(query);
+  if (!params.ok) return fieldErrors(params.errors, 400);
+  if (params.cancelOrders) {
     const idempotency = requiredEnv(ENV.idempotencyTable);
     // A close placed a moment before is not in the open listing yet: its claim names it.
     const claimed = await Promise.all(

@@ -6,7 +6,7 @@
 
 import { parseActivityQuery } from '../../lambdas/order-api/account.js';
 import { lastBusinessDays } from '../../lambdas/order-api/account-book.js';
-import { closingQty } from '../../lambdas/order-api/close-positions.js';
+import { closeAllParams, closingQty } from '../../lambdas/order-api/close-positions.js';
 import { accountSettingsUpdate } from '../../local/control.js';
 
 const N = 1_000_000_000n;
@@ -64,6 +64,26 @@ test.each([
     });
   },
 );
+
+describe('closeAllParams (DELETE /v2/positions)', () => {
+  test.each([
+    [{}, { ok: true, cancelOrders: false }],
+    [{ cancel_orders: 'true' }, { ok: true, cancelOrders: true }],
+    [{ cancel_orders: 'false' }, { ok: true, cancelOrders: false }],
+  ])('%j', (query, expected) => expect(closeAllParams(query)).toEqual(expected));
+
+  // A probe's percentage=101 (and 0) closed every position whole: a part is one position's close.
+  test.each([
+    [{ cancel_orders: 'maybe' }, ['cancel_orders']],
+    [{ percentage: '101' }, ['percentage']],
+    [{ percentage: '50', cancel_orders: 'true' }, ['percentage']],
+    [{ qty: '1' }, ['qty']],
+    [{ qty: '1', percentage: '0', cancel_orders: 'yes' }, ['cancel_orders', 'qty', 'percentage']],
+  ])('%j is refused naming %j', (query, fields) => {
+    const r = closeAllParams(query);
+    expect(r.ok ? [] : r.errors.map((e) => e.field)).toEqual(fields);
+  });
+});
 
 test.each([
   [{ after: '2026-02-30' }, 'after'],
