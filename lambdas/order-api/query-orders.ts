@@ -380,8 +380,17 @@ async function withRecentPlacements(
     });
   for (const { state } of loaded)
     if (state !== undefined && state.accountId === accountId) current.set(state.orderId, listedItemOf(state));
-  // A PATCH's replacement is not in the rate windows: an order now replaced brings its replacement
-  // (along the chain), or, while the replacement has not opened, stays as the listing shows it.
+  // A PATCH names its replacement in the rate window too, before the venue opens it: listed as the
+  // PATCH answered it (`accepted`; GET /v2/orders/{id} shows the same, `pendingReplacementOf`).
+  for (const id of recent) {
+    if (current.has(id)) continue;
+    const original = await replacedOriginalOf(store, id, accountId);
+    const preview = original === null ? null : previewPendingReplacement(original.state, now);
+    if (preview !== null)
+      current.set(id, { ...listedItemOf(preview), order: { ...toAlpacaOrder(preview), status: 'accepted' } });
+  }
+  // An order now replaced brings its replacement (along the chain: a PATCH of a minute ago, or a
+  // group coordinator's resize), or, while the replacement has not opened, stays as listed.
   for (const [id, item] of [...current]) {
     let next = item.order.status === 'replaced' ? item.order.replaced_by : null;
     for (let hop = 0; next !== null && !current.has(next) && hop < REPLACEMENT_HOPS; hop++) {

@@ -50,6 +50,31 @@ export function rateWindowUpdate(
   };
 }
 
+/**
+ * The window's update for an order that opens without a placement (a PATCH's replacement, which
+ * the venue opens later): its id added to `placed`, `count` created at 0 if absent (a placement
+ * of the same second then finds the count its rate limit compares) and not raised.
+ */
+export function recentPlacementUpdate(
+  table: string,
+  accountId: string,
+  orderIds: readonly string[],
+  now: number,
+): NonNullable<TransactItem['Update']> {
+  return {
+    TableName: table,
+    Key: { id: rateWindowId(accountId, Math.floor(now / 1000)) },
+    UpdateExpression:
+      'ADD #placed :placed, #count :zero SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+    ExpressionAttributeNames: { '#count': 'count', '#placed': 'placed' },
+    ExpressionAttributeValues: {
+      ':placed': new Set(orderIds),
+      ':zero': 0,
+      ':expiresAt': Math.floor(now / 1000) + RATE_WINDOW_TTL_SECONDS,
+    },
+  };
+}
+
 /** The ids of the orders the account placed from `RECENT_PLACEMENTS_SECONDS` before `now` (consistent). */
 export async function recentlyPlacedIds(
   doc: DynamoDBDocumentClient,

@@ -31,6 +31,7 @@ import {
   pendingReplacementId,
   REPLACEMENT_REQUEST_HASH,
 } from './claims.js';
+import { recentPlacementUpdate } from './recent-placements.js';
 
 export interface ReplacementOpening {
   readonly events: readonly OrderEvent[];
@@ -77,8 +78,9 @@ export function replacementOpening(
 
 /**
  * The read-after-write pointers of a replace awaiting the venue (see `pendingReplacementId`): two
- * unconditional puts in the request's own transaction (no extra request; on every replace request,
- * the group coordinator's resizes included; nothing on a market order's path).
+ * unconditional puts and the replacement's id in the account's recent placements, in the request's
+ * own transaction (no extra request; on every replace request, the group coordinator's resizes
+ * included; nothing on a market order's path).
  */
 export function pendingReplacementPointers(
   requested: OrderState,
@@ -106,6 +108,11 @@ export function pendingReplacementPointers(
         TableName: idempotencyTable,
         Item: { id: pendingReplacementCoidId(requested.accountId, replacement.clientOrderId), ...common },
       },
+    },
+    // Named among the account's recent placements: the listing shows it at once, as PATCH answered
+    // it (a probe: missing from status=open for about 1.5 s, its original listed `new`).
+    {
+      Update: recentPlacementUpdate(idempotencyTable, requested.accountId, [pending.replacementOrderId], now),
     },
   ];
 }

@@ -21,6 +21,7 @@ import {
   RECENT_PLACEMENTS_SECONDS,
   rateWindowUpdate,
   recentlyPlacedIds,
+  recentPlacementUpdate,
 } from '../../lambdas/orders/recent-placements.js';
 import { dynamoDbLocalWith, table } from '../local/fixtures/dynamodb-tables.js';
 
@@ -88,6 +89,36 @@ describe('the rate window names the orders placed in it', () => {
     await place(a, ['o1'], NOW + offsetSeconds * 1000, null);
     await place(account(), ['other-account'], NOW, null);
     expect(await recentlyPlacedIds(doc, 'idempotency', a, NOW)).toEqual(read ? ['o1'] : []);
+  });
+});
+
+describe("a PATCH's replacement is named in the window, without counting as a placement", () => {
+  const name = (accountId: string, ids: readonly string[], at: number) =>
+    doc.send(
+      new TransactWriteCommand({
+        TransactItems: [{ Update: recentPlacementUpdate('idempotency', accountId, ids, at) }],
+      }),
+    );
+
+  it('named first in its second: read with the placements, and the rate limit still counts them all', async () => {
+    const a = account();
+    await name(a, ['replacement-1'], NOW);
+    const outcomes = [];
+    for (const id of ['o1', 'o2', 'o3']) outcomes.push(await place(a, [id], NOW, 2));
+    expect(outcomes).toEqual(['placed', 'placed', 'rate_limited']);
+    expect((await recentlyPlacedIds(doc, 'idempotency', a, NOW)).sort()).toEqual([
+      'o1',
+      'o2',
+      'replacement-1',
+    ]);
+  });
+
+  it('named after placements: they keep their count', async () => {
+    const a = account();
+    await place(a, ['o1'], NOW, 2);
+    await name(a, ['replacement-1'], NOW);
+    expect(await place(a, ['o2'], NOW, 2)).toBe('placed');
+    expect(await place(a, ['o3'], NOW, 2)).toBe('rate_limited');
   });
 });
 
