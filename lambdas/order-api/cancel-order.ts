@@ -4,10 +4,10 @@
  * fanned out through the bus to the cancel-all worker (`cancel-all-request.ts`).
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type AlpacaOrder, alpacaOrderFromStored, isOpen, toAlpacaOrder } from '../core/index.js';
+import { type AlpacaOrder, isOpen } from '../core/index.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { orderDocuments, orderIdsByIndex } from '../orders/order-views.js';
-import { ordersAsTheyAreNow, recentlyPlacedIds } from '../orders/recent-placements.js';
+import { accountOrdersNow, recentlyPlacedIds } from '../orders/recent-placements.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { logger } from '../platform/observability.js';
@@ -50,7 +50,7 @@ export async function openOrders(accountId: string, now = Date.now()): Promise<A
   const older = ids.filter((id) => !fresh.has(id));
   const [documents, current] = await Promise.all([
     orderDocuments(dynamo, table, older, true),
-    ordersNow(accountId, recent),
+    accountOrdersNow(dynamo, { orders: table, store: eventStore() }, accountId, recent),
   ]);
   const toCancel = (o: AlpacaOrder) => isOpen(o.status) || o.status === 'replaced';
   return [
@@ -61,25 +61,6 @@ export async function openOrders(accountId: string, now = Date.now()): Promise<A
     ...current,
   ].filter(toCancel);
 }
-
-/** `orderIds` of the account as they are now (orders/recent-placements.ts `ordersAsTheyAreNow`). */
-async function ordersNow(accountId: string, orderIds: readonly string[]): Promise<AlpacaOrder[]> {
-  const { settled, loaded } = await ordersAsTheyAreNow(
-    dynamo,
-    { orders: requiredEnv(ENV.ordersTable), store: eventStore() },
-    orderIds,
-    { projection: ['order'], mayBeBehind: (view) => isOpen(storedOrder(view).status) },
-  );
-  return [
-    ...[...settled.values()].map(storedOrder),
-    ...loaded.flatMap(({ state }) =>
-      state !== undefined && state.accountId === accountId ? [toAlpacaOrder(state)] : [],
-    ),
-  ];
-}
-
-const storedOrder = (view: Record<string, unknown>) =>
-  alpacaOrderFromStored(view.order as Partial<AlpacaOrder>);
 
 /**
  * DELETE /v2/orders: one cancel request per open order onto the bus (the cancel-all worker cancels

@@ -16,7 +16,6 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   type AlpacaOrder,
-  alpacaOrderFromStored,
   CLIENT_ORDER_ID_MAX,
   evolve,
   type FieldError,
@@ -39,7 +38,7 @@ import { alpacaOrderWithLegs } from '../orders/contingent-groups.js';
 import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { orderViewItem } from '../orders/order-view-item.js';
 import { orderDocuments } from '../orders/order-views.js';
-import { ordersAsTheyAreNow, recentlyPlacedIds } from '../orders/recent-placements.js';
+import { ordersAsTheyAreNow, recentlyPlacedIds, storedOrderOf } from '../orders/recent-placements.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { fieldErrors, json } from './api-response.js';
@@ -366,7 +365,7 @@ async function withRecentPlacements(
     recent,
     {
       projection: ['createdKey', 'parentOrderId', 'groupId', 'order'],
-      mayBeBehind: (view) => isOpen(alpacaOrderFromStored(view.order as Partial<AlpacaOrder>).status),
+      mayBeBehind: (view) => isOpen(storedOrderOf(view).status),
     },
   );
   const current = new Map<string, OrderViewItem>();
@@ -376,7 +375,7 @@ async function withRecentPlacements(
       createdKey: String(item.createdKey),
       ...(item.parentOrderId === undefined ? {} : { parentOrderId: String(item.parentOrderId) }),
       ...(item.groupId === undefined ? {} : { groupId: String(item.groupId) }),
-      order: alpacaOrderFromStored(item.order as Partial<AlpacaOrder>),
+      order: storedOrderOf(item),
     });
   for (const { state } of loaded)
     if (state !== undefined && state.accountId === accountId) current.set(state.orderId, listedItemOf(state));
@@ -386,8 +385,9 @@ async function withRecentPlacements(
     if (current.has(id)) continue;
     const original = await replacedOriginalOf(store, id, accountId);
     const preview = original === null ? null : previewPendingReplacement(original.state, now);
-    if (preview !== null)
-      current.set(id, { ...listedItemOf(preview), order: { ...toAlpacaOrder(preview), status: 'accepted' } });
+    if (preview === null) continue;
+    const item = listedItemOf(preview);
+    current.set(id, { ...item, order: { ...item.order, status: 'accepted' } });
   }
   // An order now replaced brings its replacement (along the chain: a PATCH of a minute ago, or a
   // group coordinator's resize), or, while the replacement has not opened, stays as listed.

@@ -10,11 +10,10 @@
  * listing's (`recentlyPlacedIds`), then reads what they are now (`openOrdersAmong`).
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type AlpacaOrder, isOpen, toAlpacaOrder } from '../core/index.js';
+import { type AlpacaOrder, alpacaOrderFromStored, isOpen, toAlpacaOrder } from '../core/index.js';
 import type { EventStore, TransactItem } from '../event-store/event-store.js';
 import { batchGetItems } from '../platform/batch-get.js';
 import { rateWindowId } from './claims.js';
-import { orderDocuments } from './order-views.js';
 
 /** How far back the windows are read: longer than the read model ever lags the placing transaction. */
 export const RECENT_PLACEMENTS_SECONDS = 60;
@@ -35,14 +34,30 @@ export function rateWindowUpdate(
   now: number,
   limit: number | null,
 ): NonNullable<TransactItem['Update']> {
+  return windowUpdate(table, accountId, orderIds, now, true, limit);
+}
+
+/**
+ * The window's update: the ids added to `placed`, `count` raised by one if `counted` (else created
+ * at 0 if absent).
+ */
+function windowUpdate(
+  table: string,
+  accountId: string,
+  orderIds: readonly string[],
+  now: number,
+  counted: boolean,
+  limit: number | null,
+): NonNullable<TransactItem['Update']> {
+  const by = counted ? ':one' : ':zero';
   return {
     TableName: table,
     Key: { id: rateWindowId(accountId, Math.floor(now / 1000)) },
-    UpdateExpression: 'ADD #count :one, #placed :placed SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+    UpdateExpression: `ADD #count ${by}, #placed :placed SET expiresAt = if_not_exists(expiresAt, :expiresAt)`,
     ...(limit === null ? {} : { ConditionExpression: 'attribute_not_exists(id) OR #count < :limit' }),
     ExpressionAttributeNames: { '#count': 'count', '#placed': 'placed' },
     ExpressionAttributeValues: {
-      ':one': 1,
+      [by]: counted ? 1 : 0,
       ':placed': new Set(orderIds),
       ':expiresAt': Math.floor(now / 1000) + RATE_WINDOW_TTL_SECONDS,
       ...(limit === null ? {} : { ':limit': limit }),
@@ -61,18 +76,7 @@ export function recentPlacementUpdate(
   orderIds: readonly string[],
   now: number,
 ): NonNullable<TransactItem['Update']> {
-  return {
-    TableName: table,
-    Key: { id: rateWindowId(accountId, Math.floor(now / 1000)) },
-    UpdateExpression:
-      'ADD #placed :placed, #count :zero SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
-    ExpressionAttributeNames: { '#count': 'count', '#placed': 'placed' },
-    ExpressionAttributeValues: {
-      ':placed': new Set(orderIds),
-      ':zero': 0,
-      ':expiresAt': Math.floor(now / 1000) + RATE_WINDOW_TTL_SECONDS,
-    },
-  };
+  return windowUpdate(table, accountId, orderIds, now, false, null);
 }
 
 /** The ids of the orders the account placed from `RECENT_PLACEMENTS_SECONDS` before `now` (consistent). */
@@ -103,22 +107,8 @@ export async function openOrdersAmong(
   accountId: string,
   orderIds: readonly string[],
 ): Promise<AlpacaOrder[]> {
-  if (orderIds.length === 0) return [];
-  const views = await orderDocuments(doc, ordersTable, orderIds, true);
-  const open: AlpacaOrder[] = [];
-  for (const id of orderIds) {
-    const view = views.get(id);
-    if (view !== undefined) {
-      if (isOpen(view.status)) open.push(view);
-      continue;
-    }
-    const { state } = await store.loadState(id);
-    if (state !== undefined && state.accountId === accountId) {
-      const order = toAlpacaOrder(state);
-      if (isOpen(order.status)) open.push(order);
-    }
-  }
-  return open;
+  const orders = await accountOrdersNow(doc, { orders: ordersTable, store }, accountId, orderIds, false);
+  return orders.filter((o) => isOpen(o.status));
 }
 
 /**
@@ -223,4 +213,32 @@ export async function ordersAsTheyAreNow(
     );
   }
   return { settled, loaded };
+}
+
+/** The Alpaca order a view's `order` document holds. */
+export const storedOrderOf = (view: Record<string, unknown>): AlpacaOrder =>
+  alpacaOrderFromStored(view.order as Partial<AlpacaOrder>);
+
+/**
+ * `orderIds` of `accountId` as Alpaca orders (`ordersAsTheyAreNow` of their documents; an order of
+ * another account is left out). `latest`: an open view an event follows is read from the event
+ * store; else every view is taken as it is, and only the orders without one are.
+ */
+export async function accountOrdersNow(
+  doc: DynamoDBDocumentClient,
+  tables: { readonly orders: string; readonly store: EventStore },
+  accountId: string,
+  orderIds: readonly string[],
+  latest = true,
+): Promise<AlpacaOrder[]> {
+  const { settled, loaded } = await ordersAsTheyAreNow(doc, tables, orderIds, {
+    projection: ['order'],
+    mayBeBehind: (view) => latest && isOpen(storedOrderOf(view).status),
+  });
+  return [
+    ...[...settled.values()].map(storedOrderOf),
+    ...loaded.flatMap(({ state }) =>
+      state !== undefined && state.accountId === accountId ? [toAlpacaOrder(state)] : [],
+    ),
+  ];
 }
