@@ -15,6 +15,7 @@ import { type ProjectorDeps, projectBatch, projectOrder } from '../../lambdas/st
 import { limitOrder, OrderBook } from '../core/order-book.js';
 import { dynamoDbLocalWith, table } from '../local/fixtures/dynamodb-tables.js';
 import { insertsOf, stored } from './records.js';
+import { splitDecision } from './split-decision.js';
 
 const local = dynamoDbLocalWith([
   table('events', 'orderId', 'seq'),
@@ -84,27 +85,7 @@ test('a batch appends its updates once; delivered again it appends nothing', asy
 
 test("a split's fills, mirrored from its children, carry the position as the ledger has it now: the position right after each child's execution could run backwards along the order's updates (a probe: 2815, 3015, then 2844 for the last fill of a buy)", async () => {
   const account = `acc-${++n}`;
-  const allocation = (venue: string, qty: string, childOrderId: string) => ({
-    venue,
-    qty,
-    notional: null,
-    limitPrice: '100',
-    expectedPrice: '100',
-    liquidity: 'post' as const,
-    childOrderId,
-  });
-  const split: OrderCommand = {
-    type: 'route',
-    decision: {
-      policy: 'best_price',
-      marketable: false,
-      nbbo: { bid: '99', ask: '101' },
-      venues: [],
-      excluded: [],
-      allocations: [allocation('SIMX', '6', 'c1'), allocation('SIMY', '4', 'c2')],
-      reason: 'split over 2 venues',
-    },
-  };
+  const split: OrderCommand = { type: 'route', decision: splitDecision };
   const mirrored = (childOrderId: string, execId: string, lastQty: string): OrderCommand => ({
     type: 'fill',
     execId,

@@ -22,6 +22,7 @@ import {
 import { type ProjectorDeps, projectBatch } from '../../lambdas/stream-consumers/projector.js';
 import { limitOrder, OrderBook } from '../core/order-book.js';
 import { eventsOf, insertRecord, insertsOf, nth, storeOf, streamEvent } from './records.js';
+import { splitDecision } from './split-decision.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const deps: ProjectorDeps = {
@@ -433,25 +434,6 @@ describe('the firm open-exposure claim given back when the order settles (issue 
     expect(r.batchItemFailures).toHaveLength(1);
   });
 });
-
-const allocation = (venue: string, qty: string, childOrderId: string) => ({
-  venue,
-  qty,
-  notional: null,
-  limitPrice: '100',
-  expectedPrice: '100',
-  liquidity: 'post' as const,
-  childOrderId,
-});
-const splitDecision = {
-  policy: 'best_price',
-  marketable: false,
-  nbbo: { bid: '99', ask: '101' },
-  venues: [],
-  excluded: [],
-  allocations: [allocation('SIMX', '6', 'c1'), allocation('SIMY', '4', 'c2')],
-  reason: 'split over 2 venues',
-};
 
 describe('the rest of a buying power claim given back when the order settles (core buying-power-claims.ts)', () => {
   // 10 shares reserve 10,000 cents; each execution gives its share back in the ledger's transaction.
