@@ -24,6 +24,9 @@
  *   invocation ends, not at receive: a batch stays invisible while its function runs, so a scaled
  *   timeout shorter than the function's run time never delivers the same message twice at once.
  * - Pollers are woken by sends and by timers at the next visibility expiry, instead of long polls.
+ * - Order: receives hand out the oldest visible messages first, and a received message goes to the
+ *   back, so repeated receives that leave messages visible walk the whole queue (SQS's sampling
+ *   does the same, at random).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { SQSMessageAttribute, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
@@ -215,6 +218,11 @@ class Queue {
 
   receiveOne(message: StoredMessage, now: number, invisibleForMs: number): ReceivedMessage {
     if (message.receiptHandle !== null) this.handles.delete(message.receiptHandle);
+    // A received message goes behind the others. SQS samples its servers, so receives that leave
+    // messages visible (VisibilityTimeout 0, the exceptions view's peek) see the rest of the queue;
+    // handing out the same oldest ten every time would hide every later dead letter behind them.
+    this.messages.delete(message.messageId);
+    this.messages.set(message.messageId, message);
     message.receiveCount += 1;
     message.firstReceiveTimestamp ??= now;
     message.visibleAt = now + invisibleForMs;

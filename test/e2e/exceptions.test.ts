@@ -74,9 +74,14 @@ const DEAD_LETTERED_WITHIN_MS = 120_000;
 /** The view once every marker is listed as a dead-lettered message. */
 function untilDeadLettered(markers: readonly string[]): Promise<ExceptionEntry[]> {
   return eventually(async () => {
-    const listed = deadLettersOf(await view(), markers);
-    if (listed.length < markers.length)
-      throw new Error(`dead-lettered so far: ${JSON.stringify(listed.map((e) => e.order_id))}`);
+    const now = await view();
+    const listed = deadLettersOf(now, markers);
+    if (listed.length < markers.length) {
+      const queue = now.dead_letter_queues.find((q) => q.queue === 'CancelAll');
+      throw new Error(
+        `dead-lettered so far: ${JSON.stringify(listed.map((e) => e.order_id))}; CancelAll DLQ ${JSON.stringify(queue)}`,
+      );
+    }
     return listed;
   }, DEAD_LETTERED_WITHIN_MS);
 }

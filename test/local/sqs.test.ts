@@ -219,6 +219,23 @@ describe('LocalQueues: queue semantics', () => {
     expect(queues.receive('Work', { maxNumberOfMessages: 3 }).map((m) => m.body)).toEqual(['d']);
   });
 
+  test.each([1, 10, 11, 25, 49])(
+    'receives that leave messages visible (a peek) walk the whole queue, %p messages, 10 at a time',
+    (count) => {
+      // The exceptions view peeks a dead-letter queue with VisibilityTimeout 0: oldest-first without
+      // rotation showed the same ten forever, and no dead letter after them.
+      const { queues } = clocked([WORK, DLQ]);
+      const sent = Array.from({ length: count }, (_, i) => queues.send('Work', `m${i}`).messageId);
+      const seen = new Set<string>();
+      for (let round = 0; round < Math.ceil(count / 10); round += 1) {
+        for (const m of queues.receive('Work', { maxNumberOfMessages: 10, visibilityTimeoutSeconds: 0 }))
+          seen.add(m.messageId);
+      }
+      expect([...seen].sort()).toEqual([...sent].sort());
+      expect(queues.messages('Work')).toHaveLength(count);
+    },
+  );
+
   test.each([1, 2, 3, 5])(
     'redrive: maxReceiveCount %p receives, then the message is in the DLQ',
     (maxReceiveCount) => {
