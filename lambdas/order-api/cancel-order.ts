@@ -5,8 +5,8 @@
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type AlpacaOrder, isOpen } from '../core/index.js';
-import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
-import { orderDocuments, orderIdsByIndex } from '../orders/order-views.js';
+import { OMS_CHILD_ROLE, ORDERS_INDEX } from '../orders/order-view-indexes.js';
+import { orderDocuments, orderRolesByIndex } from '../orders/order-views.js';
 import { accountOrdersNow, recentlyPlacedIds } from '../orders/recent-placements.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
@@ -37,15 +37,29 @@ const asResponse = (o: CancelOutcome): APIGatewayProxyStructuredResultV2 =>
  * not placements of the minute).
  */
 export async function openOrders(accountId: string, now = Date.now()): Promise<AlpacaOrder[]> {
+  return (await openOrdersWithRoles(accountId, now)).orders;
+}
+
+/**
+ * `openOrders`, and which of them are the OMS's own child orders (a split's, an algorithm's):
+ * cancel-all asks them to cancel too (as it always did: their parent's cancel cancels them as well,
+ * and a request to an order already canceling is a no-op), but its 207 lists the client's orders.
+ */
+export async function openOrdersWithRoles(
+  accountId: string,
+  now = Date.now(),
+): Promise<{ orders: AlpacaOrder[]; omsChildren: ReadonlySet<string> }> {
   const table = requiredEnv(ENV.ordersTable);
-  const [ids, recent] = await Promise.all([
-    orderIdsByIndex(dynamo, table, {
+  const [listed, recent] = await Promise.all([
+    orderRolesByIndex(dynamo, table, {
       indexName: ORDERS_INDEX.byAccountOpen,
       keyCondition: 'openInAccount = :pk',
       values: { ':pk': accountId },
     }),
     recentlyPlacedIds(dynamo, requiredEnv(ENV.idempotencyTable), accountId, now),
   ]);
+  const omsChildren = new Set(listed.filter((o) => o.role === OMS_CHILD_ROLE).map((o) => o.orderId));
+  const ids = listed.map((o) => o.orderId);
   const fresh = new Set(recent);
   const older = ids.filter((id) => !fresh.has(id));
   const [documents, current] = await Promise.all([
@@ -53,13 +67,14 @@ export async function openOrders(accountId: string, now = Date.now()): Promise<A
     accountOrdersNow(dynamo, { orders: table, store: eventStore() }, accountId, recent),
   ]);
   const toCancel = (o: AlpacaOrder) => isOpen(o.status) || o.status === 'replaced';
-  return [
+  const orders = [
     ...older.flatMap((id) => {
       const order = documents.get(id);
       return order === undefined ? [] : [order];
     }),
     ...current,
   ].filter(toCancel);
+  return { orders, omsChildren };
 }
 
 /**
@@ -70,7 +85,7 @@ export async function openOrders(accountId: string, now = Date.now()): Promise<A
  */
 async function cancelAll(principal: Principal, requestId: string) {
   const started = Date.now();
-  const orders = await openOrders(principal.accountId);
+  const { orders, omsChildren } = await openOrdersWithRoles(principal.accountId);
   const listed = Date.now();
   const failed = await putCancelRequests(
     orders.map((o) => o.id),
@@ -84,11 +99,13 @@ async function cancelAll(principal: Principal, requestId: string) {
     queueMs: Date.now() - listed,
   });
   if (failed.size > 0) logger.error('cancel-all: requests not queued', { orders: [...failed] });
-  const out = orders.map((o) =>
-    failed.has(o.id)
-      ? { id: o.id, status: 500, body: { code: API_ERROR.internal, message: 'cancel not queued: retry' } }
-      : { id: o.id, status: 200, body: { ...o, status: 'pending_cancel' } },
-  );
+  const out = orders
+    .filter((o) => !omsChildren.has(o.id))
+    .map((o) =>
+      failed.has(o.id)
+        ? { id: o.id, status: 500, body: { code: API_ERROR.internal, message: 'cancel not queued: retry' } }
+        : { id: o.id, status: 200, body: { ...o, status: 'pending_cancel' } },
+    );
   return json(207, out);
 }
 

@@ -35,7 +35,7 @@ import {
 } from '../core/index.js';
 import { coidClaimId, pendingReplacementCoidId, pendingReplacementId } from '../orders/claims.js';
 import { alpacaOrderWithLegs } from '../orders/contingent-groups.js';
-import { ORDERS_INDEX } from '../orders/order-view-indexes.js';
+import { OMS_CHILD_ROLE, ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { orderViewItem } from '../orders/order-view-item.js';
 import { orderDocuments } from '../orders/order-views.js';
 import { ordersAsTheyAreNow, recentlyPlacedIds, storedOrderOf } from '../orders/recent-placements.js';
@@ -142,7 +142,10 @@ export function listQueries(p: ListParams, accountId: string, table: string): Qu
   if (range.length > 0) names['#k'] = 'createdKey';
   if (p.after !== null) values[':after'] = `${p.after}#\uffff`;
   if (p.until !== null) values[':until'] = `${p.until}#`;
-  const filters: string[] = [];
+  // The OMS's own child orders (a split's, an algorithm's) are not the client's: never listed.
+  const filters: string[] = ['(attribute_not_exists(#role) OR #role <> :omsChild)'];
+  names['#role'] = 'contingencyRole';
+  values[':omsChild'] = OMS_CHILD_ROLE;
   if (p.side !== null) {
     filters.push('#side = :side');
     names['#side'] = 'side';
@@ -152,7 +155,7 @@ export function listQueries(p: ListParams, accountId: string, table: string): Qu
     TableName: table,
     IndexName: index,
     KeyConditionExpression: [`#pk = :pk`, ...range].join(' AND '),
-    ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+    FilterExpression: filters.join(' AND '),
     ExpressionAttributeNames: { ...names, '#pk': keyAttr },
     ExpressionAttributeValues: { ...values, ':pk': key },
     ScanIndexForward: p.direction === 'asc',
@@ -409,18 +412,27 @@ async function withRecentPlacements(
   ];
 }
 
+/** The page of the read model's listing `p` asks for, with each item's `order` (before the orders of the minute). */
+export async function listedPage(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  p: ListParams,
+  accountId: string,
+): Promise<OrderViewItem[]> {
+  const inputs = listQueries(p, accountId, table);
+  const results = await Promise.all(
+    inputs.map((i) =>
+      p.status === 'closed' ? collectClosed(doc, table, i, p.limit) : collect(doc, i, p.limit),
+    ),
+  );
+  return pageWithOrders(doc, table, results, p);
+}
+
 async function listOrders(query: Query, principal: Principal) {
   const parsed = parseListParams(query);
   if (!parsed.ok) return fieldErrors(parsed.errors, 400);
   const p = parsed.params;
-  const table = requiredEnv(ENV.ordersTable);
-  const inputs = listQueries(p, principal.accountId, table);
-  const results = await Promise.all(
-    inputs.map((i) =>
-      p.status === 'closed' ? collectClosed(dynamo, table, i, p.limit) : collect(dynamo, i, p.limit),
-    ),
-  );
-  const page = await pageWithOrders(dynamo, table, results, p);
+  const page = await listedPage(dynamo, requiredEnv(ENV.ordersTable), p, principal.accountId);
   return json(200, assembleList([await withRecentPlacements(page, p, principal.accountId, Date.now())], p));
 }
 

@@ -35,13 +35,22 @@ export const OPEN_EXCEPTION_PARTITION = 'exception';
 
 /**
  * What `byAccount` and `byAccountSymbol` project besides the keys: what a listing filters and
- * folds on, none of which changes after the order is placed. A status update of an order, its
+ * folds on, none of which changes after the order is placed (`contingencyRole`: a group member's
+ * role, the open index's risk valuation reads it too). A status update of an order, its
  * close included, therefore writes neither index (issue 12: ALL projections were 42% of a market
  * order's write units, and projecting `openClosed` cost 2 more at every close); the listing reads
  * the page's `order` documents from the table (BatchGetItem) and keeps a closed listing's orders by
  * their status there.
  */
-export const LIST_INDEX_ATTRIBUTES = ['side', 'parentOrderId', 'groupId'] as const;
+export const LIST_INDEX_ATTRIBUTES = ['side', 'parentOrderId', 'groupId', 'contingencyRole'] as const;
+
+/**
+ * The role of the orders the OMS places itself for an order a client placed: the child orders of a
+ * split (routing) and of an algorithm. They are not the client's orders: the Alpaca listing leaves
+ * them out (a filter on the projected `contingencyRole`, absent on every other order), as the trade
+ * updates stream does; `GET /v2/orders/{id}` and the order's events still show them.
+ */
+export const OMS_CHILD_ROLE = 'algo_child';
 
 /**
  * What `byAccountOpen` (the account's open orders: risk's open exposure, cancel-all, open
@@ -50,7 +59,9 @@ export const LIST_INDEX_ATTRIBUTES = ['side', 'parentOrderId', 'groupId'] as con
  * (about 1 KB): with projection ALL every view write wrote it twice (issue 12).
  */
 export const OPEN_INDEX_ATTRIBUTES = [
-  ...LIST_INDEX_ATTRIBUTES,
+  'side',
+  'parentOrderId',
+  'groupId',
   'symbol',
   'status',
   'createdAt',

@@ -8,17 +8,20 @@ import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb
 import { type AlpacaOrder, alpacaOrderFromStored } from '../core/index.js';
 import { batchGetItems } from '../platform/batch-get.js';
 
-/** The ids of the orders an index lists under one key (every page; keys only read). */
-export async function orderIdsByIndex(
+interface IndexQuery {
+  readonly indexName: string;
+  readonly keyCondition: string;
+  readonly values: Record<string, unknown>;
+}
+
+/** Every item an index lists under one key (every page), with the attributes `projection` names. */
+async function indexItems(
   doc: DynamoDBDocumentClient,
   table: string,
-  query: {
-    readonly indexName: string;
-    readonly keyCondition: string;
-    readonly values: Record<string, unknown>;
-  },
-): Promise<string[]> {
-  const ids: string[] = [];
+  query: IndexQuery,
+  projection: string,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const page = await doc.send(
@@ -27,14 +30,38 @@ export async function orderIdsByIndex(
         IndexName: query.indexName,
         KeyConditionExpression: query.keyCondition,
         ExpressionAttributeValues: query.values,
-        ProjectionExpression: 'orderId',
+        ProjectionExpression: projection,
         ExclusiveStartKey: start,
       }),
     );
-    for (const item of page.Items ?? []) ids.push(item.orderId as string);
+    items.push(...(page.Items ?? []));
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
-  return ids;
+  return items;
+}
+
+/** The ids of the orders an index lists under one key (every page; keys only read). */
+export async function orderIdsByIndex(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  query: IndexQuery,
+): Promise<string[]> {
+  return (await indexItems(doc, table, query, 'orderId')).map((item) => item.orderId as string);
+}
+
+/**
+ * The orders an index lists under one key, each with its group role (`contingencyRole`, null for
+ * an order of no group); the index must project it (the listing indexes do).
+ */
+export async function orderRolesByIndex(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  query: IndexQuery,
+): Promise<{ readonly orderId: string; readonly role: string | null }[]> {
+  return (await indexItems(doc, table, query, 'orderId, contingencyRole')).map((item) => ({
+    orderId: item.orderId as string,
+    role: typeof item.contingencyRole === 'string' ? item.contingencyRole : null,
+  }));
 }
 
 /**

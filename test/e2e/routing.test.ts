@@ -96,6 +96,18 @@ it('a market order larger than the best venue is split; children fill at their v
     for (const f of fills)
       expect(f.data).toMatchObject({ venue: a.venue, lastPx: a.expectedPrice, liquidity: 'removed' });
   }
+  // The client's order is listed, not the OMS's children (a probe with the Alpaca SDK saw them,
+  // the listed quantity twice the order's); a child stays readable by id.
+  const listed = await http.expect<{ id: string; qty: string }[]>(
+    200,
+    'GET',
+    '/v2/orders?status=all&symbols=E2ESOR&limit=500',
+  );
+  const childIds = routed.allocations.map((a) => a.childOrderId as string);
+  expect(listed.map((o) => o.id)).toContain(placed.id);
+  expect(listed.filter((o) => childIds.includes(o.id))).toEqual([]);
+  expect((await http.expect<{ id: string }>(200, 'GET', `/v2/orders/${childIds[0]}`)).id).toBe(childIds[0]);
+
   // The parent's fills mirror its children's, each with its venue and fee.
   const parentFills = (await http.auditTrail(placed.id)).filter(
     (e) => e.type === 'OrderFilled' || e.type === 'OrderPartiallyFilled',

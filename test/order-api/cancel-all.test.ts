@@ -80,6 +80,17 @@ describe('DELETE /v2/orders: fan-out', () => {
     expect(fake.table('events').size).toBe(eventsBefore);
   });
 
+  test("a split order's children: asked to cancel with it, but the 207 lists the client's order alone (as GET /v2/orders does)", async () => {
+    const ids = openOrders(3);
+    // o-2 and o-3 are the OMS's child orders of o-1 (the open index projects the role).
+    fake.ordersQueryItems = fake.ordersQueryItems.map((item, i) =>
+      i === 0 ? item : { ...item, contingencyRole: 'algo_child', parentOrderId: 'o-1' },
+    );
+    const body = parse((await deleteAll()).body) as { id: string; status: number }[];
+    expect(body.map((r) => [r.id, r.status])).toEqual([['o-1', 200]]);
+    expect(putEntries().map((e) => JSON.parse(e.Detail as string).orderId)).toEqual(ids);
+  });
+
   test('no open order: 207 []', async () => {
     const res = await deleteAll();
     expect(res.statusCode).toBe(207);

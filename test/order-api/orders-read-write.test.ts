@@ -37,6 +37,9 @@ const list = (q: Record<string, string | undefined> = {}) =>
   query(apiEvent({ routeKey: 'GET /v2/orders', query: q as Record<string, string> }));
 const sentQueries = () => fake.mock.commandCalls(QueryCommand).map((c) => c.args[0].input);
 
+/** Every listing query's filter: the OMS's own child orders are not listed (tested on DynamoDB Local: listing-children.test.ts). */
+const NOT_OMS_CHILD = '(attribute_not_exists(#role) OR #role <> :omsChild)';
+
 describe('GET /v2/orders', () => {
   const after = '2030-01-01T00:00:00.000Z';
   const until = '2030-01-03T00:00:00.000Z';
@@ -55,7 +58,7 @@ describe('GET /v2/orders', () => {
       q: { side: 'sell', limit: '5' },
       index: 'byAccountOpen',
       pk: ['openInAccount', 'acct-1'],
-      extra: { FilterExpression: '#side = :side', Limit: 5, ScanIndexForward: false },
+      extra: { FilterExpression: `${NOT_OMS_CHILD} AND #side = :side`, Limit: 5, ScanIndexForward: false },
     },
     {
       q: { after },
@@ -75,7 +78,7 @@ describe('GET /v2/orders', () => {
       index: 'byAccountOpen',
       pk: ['openInAccount', 'acct-1'],
       extra: {
-        FilterExpression: '#sym IN (:sym0, :sym1)',
+        FilterExpression: `${NOT_OMS_CHILD} AND #sym IN (:sym0, :sym1)`,
         ExpressionAttributeValues: expect.objectContaining({ ':sym0': 'AAPL', ':sym1': 'MSFT' }),
       },
     },
@@ -109,7 +112,7 @@ describe('GET /v2/orders', () => {
       'acct-1#AAPL',
       'acct-1#MSFT',
     ]);
-    expect(sentQueries()[0]?.FilterExpression).toBeUndefined();
+    expect(sentQueries()[0]?.FilterExpression).toBe(NOT_OMS_CHILD);
   });
 
   test.each([
