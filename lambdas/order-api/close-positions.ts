@@ -37,7 +37,11 @@ import { closingClaimsPut, readClosingClaims } from '../orders/closing-claims.js
 import { viewAttribute } from '../orders/order-views.js';
 import { type PlaceOrderResult, placeOrder } from '../orders/orders-service.js';
 import { awaitPendingExecutions, ledgerSeqOf, pendingExecutionsDeps } from '../orders/pending-executions.js';
-import { CLOSING_CLAIMS_ATTEMPTS, readPositionAvailability } from '../orders/position-availability.js';
+import {
+  awaitHoldingViews,
+  CLOSING_CLAIMS_ATTEMPTS,
+  readPositionAvailability,
+} from '../orders/position-availability.js';
 import { unlistedOpenOrders } from '../orders/recent-placements.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
@@ -169,6 +173,7 @@ async function closeAvailabilityOf(accountId: string, symbol: string, now: numbe
     claims: read.claims,
     availability: read.availability,
     ledgerSeq: read.ledgerSeq,
+    holdingOrderIds: read.holdingOrderIds,
   };
 }
 
@@ -196,6 +201,7 @@ async function closeOne(
   // A fill the client has seen may not be in the ledger yet (orders/pending-executions.ts): before
   // answering that the position does not exist, or is smaller than asked, it is waited for once.
   let awaited = false;
+  let viewsAwaited = false;
   const readAgain = async (now: number, ledgerSeq: number) => {
     if (awaited) return false;
     awaited = true;
@@ -217,6 +223,11 @@ async function closeOne(
     const { availability } = read;
     if (qty.qty > availability.available) {
       if (await readAgain(now, read.ledgerSeq)) continue;
+      // A fill counted twice, in the ledger and in a holding order's view a moment behind it.
+      if (!viewsAwaited) {
+        viewsAwaited = true;
+        if ((await awaitHoldingViews(dynamo, eventStore(), read.holdingOrderIds)) === 'caught_up') continue;
+      }
       return insufficientQty(symbol, qty.qty, availability);
     }
     result = await placeOrder({

@@ -16,6 +16,7 @@
  * A notional order is counted at the price it trades at (`price`, asked for only when one shows
  * up: a close reads a quote only then).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type CloseAvailability,
@@ -29,6 +30,7 @@ import {
   sellSharesOf,
 } from '../core/index.js';
 import type { EventStore } from '../event-store/event-store.js';
+import { batchGetItems } from '../platform/batch-get.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { ledgerOf, ledgerPk } from './account-ledger.js';
 import {
@@ -40,7 +42,7 @@ import {
   readClosingClaims,
 } from './closing-claims.js';
 import { ORDERS_INDEX } from './order-view-indexes.js';
-import { unlistedOpenOrders } from './recent-placements.js';
+import { unlistedOpenOrders, viewsBehind } from './recent-placements.js';
 import { queryViews } from './risk-context.js';
 
 /** Attempts of one order against concurrent sells of the same position (each reads again). */
@@ -54,6 +56,8 @@ export interface PositionAvailability {
   readonly availability: CloseAvailability;
   /** The seq of the ledger read (orders/pending-executions.ts: did it have every recent fill?). */
   readonly ledgerSeq: number;
+  /** The open orders of the symbol counted (listed or placed in the last minute): `awaitHoldingViews`. */
+  readonly holdingOrderIds: readonly string[];
 }
 
 export interface PositionAvailabilityOptions {
@@ -147,7 +151,53 @@ export async function readPositionAvailability(
     now,
     ...(options.exclude === undefined ? {} : { exclude: options.exclude }),
   });
-  return { position, claims, availability, ledgerSeq: ledger.seq };
+  return {
+    position,
+    claims,
+    availability,
+    ledgerSeq: ledger.seq,
+    holdingOrderIds: open.map((o) => o.orderId),
+  };
+}
+
+/** How long a refused sell or close waits for the views of the orders holding shares (ms, in turn). */
+export const HOLDING_VIEWS_WAIT_MS: readonly number[] = [50, 100, 200, 400, 800];
+
+/**
+ * A refusal may count a fill twice, on the safe side: the ledger (read last) has it, and the view
+ * of the order it filled, a moment behind (the projector writes a view right after the position
+ * keeper applied its fills), still holds the shares. A probe's close of the 40 shares left by a
+ * sell of 60 that had just filled was refused "available: 0". Before refusing, the views of the
+ * orders that held shares are awaited until no event follows any of them (one consistent
+ * BatchGetItem of the views and one of their next events a look, only on a refusal): `caught_up`
+ * when one was behind and none is now (read again), `current` when none was (the refusal stands),
+ * `behind` when the waits ran out.
+ */
+export async function awaitHoldingViews(
+  doc: DynamoDBDocumentClient,
+  store: EventStore,
+  orderIds: readonly string[],
+  waits: readonly number[] = HOLDING_VIEWS_WAIT_MS,
+): Promise<'current' | 'caught_up' | 'behind'> {
+  if (orderIds.length === 0) return 'current';
+  const ordersTable = requiredEnv(ENV.ordersTable);
+  for (let look = 0; ; look++) {
+    const views = await batchGetItems(
+      doc,
+      ordersTable,
+      [...new Set(orderIds)].map((orderId) => ({ orderId })),
+      { consistent: true, projection: 'orderId, #v', names: { '#v': 'version' } },
+    );
+    const behind = await viewsBehind(
+      doc,
+      store,
+      views.map((v) => ({ orderId: String(v.orderId), version: Number(v.version ?? 0) })),
+    );
+    if (behind.size === 0) return look === 0 ? 'current' : 'caught_up';
+    const wait = waits[look];
+    if (wait === undefined) return 'behind';
+    await sleep(wait);
+  }
 }
 
 /** A sell of an account that may not sell short, read under its position's closing claims. */
@@ -183,14 +233,24 @@ export async function noShortSellOf(
         message: `no_reference_price: no reference price for ${symbol}; needed by short_sale`,
       },
     };
-  const read = await readPositionAvailability(doc, accountId, symbol, now, {
-    store: options.store,
-    price: async () => options.price,
-    ...(options.exclude === undefined ? {} : { exclude: options.exclude }),
-  });
-  const { availability } = read;
+  const readNow = () =>
+    readPositionAvailability(doc, accountId, symbol, now, {
+      store: options.store,
+      price: async () => options.price,
+      ...(options.exclude === undefined ? {} : { exclude: options.exclude }),
+    });
   // A position that is not long (none, or short) has nothing to sell.
-  const available = availability.side === 'sell' ? availability.available : 0n;
+  const availableOf = (r: PositionAvailability) =>
+    r.availability.side === 'sell' ? r.availability.available : 0n;
+  let read = await readNow();
+  // A fill counted twice (`awaitHoldingViews`): read again once the holding orders' views caught up.
+  if (
+    shares > availableOf(read) &&
+    (await awaitHoldingViews(doc, options.store, read.holdingOrderIds)) === 'caught_up'
+  )
+    read = await readNow();
+  const { availability } = read;
+  const available = availableOf(read);
   if (shares > available)
     return {
       kind: 'refused',

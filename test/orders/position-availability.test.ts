@@ -8,12 +8,22 @@
  * only the sells that fit are placed, whatever the interleaving.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { formatNanos, nanos } from '../../lambdas/core/index.js';
+import {
+  execute,
+  formatNanos,
+  nanos,
+  type OrderCommand,
+  type OrderState,
+  validateOrderRequest,
+} from '../../lambdas/core/index.js';
 import { cancellationCodes, EventStore } from '../../lambdas/event-store/event-store.js';
 import { ledgerPk } from '../../lambdas/orders/account-ledger.js';
 import { closingClaimsPut } from '../../lambdas/orders/closing-claims.js';
+import { orderViewItem } from '../../lambdas/orders/order-view-item.js';
 import {
+  awaitHoldingViews,
   CLOSING_CLAIMS_ATTEMPTS,
   noShortSellOf,
   readPositionAvailability,
@@ -172,5 +182,71 @@ describe('concurrent sells of an account that may not sell short: only those tha
     expect(formatNanos(read.availability.available)).toBe('40');
     expect(await sell(accountId, { qty: '41' }, NOW)).toBe('refused');
     expect(await sell(accountId, { qty: '40' }, NOW)).toBe('placed');
+  });
+});
+
+describe('a fill counted twice, in the ledger and in the view of the order it filled (a moment behind), is awaited, not refused', () => {
+  /** A sell of 60's events (accepted, then `fill` of it if given) and its view as of `viewAt` events. */
+  async function sellOrder(accountId: string, fill: string | null, viewAt: number) {
+    const v = validateOrderRequest(
+      { symbol: SYMBOL, qty: '60', side: 'sell', type: 'market', time_in_force: 'day' },
+      { now: NOW },
+    );
+    if (!v.ok) throw new Error('bad order');
+    const orderId = randomUUID();
+    const commands: OrderCommand[] = [
+      { type: 'submit', orderId, accountId, order: v.order },
+      { type: 'accept', venueOrderId: `v-${orderId}` },
+      ...(fill === null
+        ? []
+        : [{ type: 'fill', execId: 'e1', lastQty: fill, lastPx: '100' } as OrderCommand]),
+    ];
+    let state: OrderState | undefined;
+    const states: OrderState[] = [];
+    const events = [];
+    for (const c of commands) {
+      const r = execute(state, c, NOW);
+      if (!r.decision.ok) throw new Error(`refused: ${c.type}`);
+      events.push(...r.decision.events);
+      state = r.state;
+      states.push(r.state as OrderState);
+    }
+    await store.append(events, { accountId, correlationId: 'c', causationId: 'c' });
+    const viewOf = (s: OrderState) =>
+      doc.send(new PutCommand({ TableName: 'orders', Item: orderViewItem(s) }));
+    await viewOf(states[viewAt - 1] as OrderState);
+    return { orderId, projectLast: () => viewOf(states[states.length - 1] as OrderState) };
+  }
+
+  // biome-ignore format: a table
+  const cases: [string, string, string | null, number, boolean, 'placed' | 'refused'][] = [
+    // what, ledger position, the sell's fill, its view at event #, the projector catches up, a sell of 40
+    ['filled 60 of 100, in the ledger (40 left), the view at its acceptance; the projector writes it: placed', '40', '60', 2, true, 'placed'],
+    ['the same, the projector never catches up within the waits: refused (the safe side)',                     '40', '60', 2, false, 'refused'],
+    ['resting, its view current (no event after it), 100 held 60: 40 fit',                                     '100', null, 2, false, 'placed'],
+    ['resting, its view current, the ledger holds 90: 40 of 30 left refused at once',                          '90', null, 2, false, 'refused'],
+  ];
+  it.each(cases)('%s', async (_what, position, fill, viewAt, catchesUp, outcome) => {
+    const accountId = await longPosition(position);
+    const { orderId, projectLast } = await sellOrder(accountId, fill, viewAt);
+    const projector = catchesUp ? sleep(120).then(projectLast) : Promise.resolve();
+    expect(await sell(accountId, { qty: '40' }, NOW)).toBe(outcome);
+    await projector;
+    if (!catchesUp && fill !== null)
+      expect(await awaitHoldingViews(doc, store, [orderId], [])).toBe('behind');
+  });
+
+  it('awaitHoldingViews: current when no event follows a view, caught_up once the view moved, behind when the waits ran out', async () => {
+    const accountId = await longPosition('40');
+    const resting = await sellOrder(accountId, null, 2);
+    expect(await awaitHoldingViews(doc, store, [resting.orderId], [])).toBe('current');
+    const filled = await sellOrder(accountId, '60', 2);
+    expect(await awaitHoldingViews(doc, store, [filled.orderId, resting.orderId], [])).toBe('behind');
+    const projector = sleep(100).then(filled.projectLast);
+    expect(await awaitHoldingViews(doc, store, [filled.orderId, resting.orderId], [50, 100, 200, 400])).toBe(
+      'caught_up',
+    );
+    await projector;
+    expect(await awaitHoldingViews(doc, store, [], [])).toBe('current');
   });
 });
