@@ -26,6 +26,7 @@ import { nameBasedUuid } from './asset.js';
 import type { OrderEvent } from './events.js';
 import type { OrderState } from './order.js';
 import { type AlpacaOrder, toAlpacaOrder } from './order-view.js';
+import { isOpen, type OrderStatus } from './status.js';
 
 export const TRADE_UPDATE_EVENTS = [
   'new',
@@ -107,9 +108,10 @@ export function tradeUpdateOf(
   if (isInternalOrder(stateAfter)) return null;
   const name = tradeUpdateEventOf(event.type);
   if (name === null) return null;
+  const order = toAlpacaOrder(stateAfter);
   const base = {
     event: name,
-    order: toAlpacaOrder(stateAfter),
+    order: pendingShownAs(name, order),
     timestamp: event.occurredAt,
     account_id: accountId,
   };
@@ -122,6 +124,17 @@ export function tradeUpdateOf(
     qty: event.data.lastQty,
     ...(positionQty === null ? {} : { position_qty: positionQty }),
   };
+}
+
+/**
+ * A `pending_cancel` or `pending_replace` update shows its order in that status, as Alpaca's frames
+ * do (a probe's frames read `pending_cancel` with `order.status: "new"`). The order's own status
+ * stays the FIX one (`statusOf`: pending once the venue acknowledges the request, D3/D4), so
+ * `GET /v2/orders/{id}` may still read `new` a moment after the frame.
+ */
+function pendingShownAs(event: TradeUpdateEvent, order: AlpacaOrder): AlpacaOrder {
+  if (event !== 'pending_cancel' && event !== 'pending_replace') return order;
+  return isOpen(order.status as OrderStatus) ? { ...order, status: event } : order;
 }
 
 /** The UUID a trade update names an execution by: a pure function of the order and its exec id. */

@@ -7,6 +7,7 @@ import {
   executionUuidOf,
   type OrderCommand,
   type OrderEvent,
+  toAlpacaOrder,
   tradeUpdateEventOf,
   tradeUpdateOf,
 } from '../../lambdas/core/index.js';
@@ -54,6 +55,16 @@ const SCENARIOS: readonly [string, readonly OrderCommand[], readonly string[]][]
 
 test.each(SCENARIOS)('%s', (_name, commands, expected) => {
   expect(updatesOf(commands).map((u) => u.event)).toEqual(expected);
+});
+
+// A pending update shows its order pending, as Alpaca's frames do (a probe read pending_cancel
+// frames with order.status "new"); an order already closed keeps its status.
+test.each(SCENARIOS)("%s: each update's order status", (_name, commands) => {
+  for (const u of updatesOf(commands)) {
+    const frame = tradeUpdateOf(u.e, u.order, 'acct-1', null);
+    const pending = frame?.event === 'pending_cancel' || frame?.event === 'pending_replace';
+    expect(frame?.order.status).toBe(pending ? frame?.event : toAlpacaOrder(u.order).status);
+  }
 });
 
 test("a fill's update carries the execution's own price and qty, its id, and the position after it", () => {
