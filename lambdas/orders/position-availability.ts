@@ -166,8 +166,8 @@ export const HOLDING_VIEWS_WAIT_MS: readonly number[] = [50, 100, 200, 400, 800]
 /**
  * A refusal may count a fill twice, on the safe side: the ledger (read last) has it, and the view
  * of the order it filled, a moment behind (the projector writes a view right after the position
- * keeper applied its fills), still holds the shares. A probe's close of the 40 shares left by a
- * sell of 60 that had just filled was refused "available: 0". Before refusing, the views of the
+ * keeper applied its fills), still holds the shares. A close of the 40 shares left by a sell of 60
+ * that had just filled was refused "available: 0" (the no-short-sells e2e, two CI runs in ten). Before refusing, the views of the
  * orders that held shares are awaited until no event follows any of them (one consistent
  * BatchGetItem of the views and one of their next events a look, only on a refusal): `caught_up`
  * when one was behind and none is now (read again), `current` when none was (the refusal stands),
