@@ -28,7 +28,7 @@ import {
   type Value18,
 } from './decimal.js';
 import type { Contingency, OrderEvent, OrderSubmitted, QuarantineReason, ReplaceChanges } from './events.js';
-import { describeFieldErrors, type FieldError } from './field-error.js';
+import { describeFieldErrors, type FieldError, fieldError } from './field-error.js';
 import { type OrderSpec, type OrderType, specToRequest, validateOrderRequest } from './order-request.js';
 import type { RiskSnapshot } from './risk.js';
 import type { RoutingDecisionRecord } from './routing/router.js';
@@ -1083,6 +1083,13 @@ function decideReplaceRequest(
       `requestReplace: ${describeFieldErrors(checked.errors)}`,
       checked.errors,
     );
+  }
+  // A bracket's or OTO's exits are sized to its entry: an entry raised past them filled 8 behind
+  // exits of 5 that could then never activate (a probe: the position left without its stop).
+  const entryQty = s.contingency?.role === 'entry' ? s.qty : null;
+  if (entryQty !== null && checked.order.qty !== null && nanos(checked.order.qty) > entryQty) {
+    const why = `cannot be raised on the entry of a ${s.contingency?.orderClass} order (${formatNanos(entryQty)}): its exits are sized to it; lower it, or cancel the order and place a new one`;
+    return refuse('not_replaceable', `requestReplace: qty ${why}`, [fieldError('not_allowed', 'qty', why)]);
   }
   const requested = {
     replacementOrderId: c.replacementOrderId,

@@ -523,6 +523,33 @@ describe('properties', () => {
   });
 });
 
+describe("a bracket's or OTO's entry: its qty may not be raised past the exits sized to it", () => {
+  // A probe raised a bracket's entry from 5 to 8: it filled 8, its exits of 5 could never activate
+  // and the position was left without its stop. Lowered or repriced, the exits follow (as before).
+  const replaceEntry = (group: OrderSpec, changes: Record<string, string>) => {
+    const g = new Group(group);
+    g.venueAnswers();
+    const r = execute(
+      g.orders.get(g.head('root').orderId),
+      { type: 'requestReplace', replacementOrderId: 'r1', changes, requestedBy: 'client' },
+      T0,
+    );
+    if (r.decision.ok) return 'ok';
+    return r.decision.refusal.fieldErrors?.map((e) => `${e.field} ${e.code}`).join(',') ?? 'refused';
+  };
+  // biome-ignore format: table
+  test.each([
+    ['bracket, raised',   BRACKET, { qty: '101' },        'qty not_allowed'],
+    ['bracket, lowered',  BRACKET, { qty: '50' },         'ok'],
+    ['bracket, the same', BRACKET, { qty: '100', limitPrice: '9.5' }, 'ok'],
+    ['bracket, repriced', BRACKET, { limitPrice: '9.5' }, 'ok'],
+    ['OTO, raised',       OTO,     { qty: '150' },        'qty not_allowed'],
+    ['OTO, lowered',      OTO,     { qty: '1' },          'ok'],
+  ] as const)('%s', (_name, group, changes, outcome) => {
+    expect(replaceEntry(group, changes)).toBe(outcome);
+  });
+});
+
 describe('replacing an exit of an OCO works as for any order (issue 11)', () => {
   // The take-profit root was refused: "limit_price must equal take_profit.limit_price".
   const replace = (member: 'root' | 'leg1', changes: Record<string, string>) => {
