@@ -273,7 +273,9 @@ function collectClosed(
  * Merges the per-query results by created time, takes `limit`, and folds legs when nested. A leg
  * names its group's root as first placed; when that root was replaced, the legs go to the latest
  * root of the group in the listing (every member keeps its group id). A leg whose root is not in
- * the listing (another status, beyond the limit) is listed on its own rather than dropped.
+ * the listing (another status, beyond the limit) is listed on its own rather than dropped. A
+ * replaced leg under a listed root is not among its legs (its replacement is; `nested=false`
+ * lists it).
  */
 export function assembleList(results: readonly OrderViewItem[][], p: ListParams): AlpacaOrder[] {
   const sign = p.direction === 'asc' ? 1 : -1;
@@ -298,8 +300,11 @@ export function assembleList(results: readonly OrderViewItem[][], p: ListParams)
     if (i.parentOrderId === undefined) continue;
     const root = rootOf(i.parentOrderId);
     if (root === null) continue;
-    legs.set(root, [...(legs.get(root) ?? []), i.order]);
     folded.add(i.orderId);
+    // A replaced leg is history: its replacement is the leg, as GET /v2/orders/{id} shows the
+    // group's current two (a probe's listing showed a bracket with the old take-profit too).
+    if (i.order.status === 'replaced') continue;
+    legs.set(root, [...(legs.get(root) ?? []), i.order]);
   }
   // A bracket's take-profit (a limit) before its stop-loss, as GET /v2/orders/{id} lists them,
   // whatever the listing's direction (both legs are placed in the same millisecond).

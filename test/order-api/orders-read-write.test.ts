@@ -207,6 +207,27 @@ describe('GET /v2/orders', () => {
     ]);
   });
 
+  test('nested: a replaced leg is not among its root’s legs, its replacement is (as GET shows the current two)', () => {
+    const t = '2030-01-01T00:00:0';
+    const withStatus = (i: OrderViewItem, status: AlpacaOrder['status']): OrderViewItem => ({
+      ...i,
+      order: { ...i.order, status },
+    });
+    const root = withStatus(item('p', `${t}1Z`, undefined, 'p'), 'filled');
+    const oldTp = withStatus(item('tp', `${t}1Z`, 'p', 'p'), 'replaced');
+    const newTp = withStatus(item('tp2', `${t}2Z`, 'p', 'p'), 'new');
+    const sl = withStatus(item('sl', `${t}1Z`, 'p', 'p'), 'held');
+    const ids = (list: readonly { id: string; legs?: unknown }[]) =>
+      list.map((o) => [o.id, ((o.legs ?? []) as { id: string }[]).map((l) => l.id)]);
+    expect(ids(assembleList([[root, oldTp, newTp, sl]], params({ nested: true })))).toEqual([
+      ['p', ['tp2', 'sl']],
+    ]);
+    // status=closed: the root and the replaced leg only: the root without legs.
+    expect(ids(assembleList([[root, oldTp]], params({ nested: true })))).toEqual([['p', []]]);
+    // Not nested: every order, the replaced one too.
+    expect(ids(assembleList([[root, oldTp, newTp, sl]], params({})))).toHaveLength(4);
+  });
+
   test('status=closed: an open order the account index holds is not listed; pages are read until the limit is met', async () => {
     // The listing indexes do not project the status (a close writes none of them, issue 12): the
     // closed listing keeps the orders whose document is closed, reading on while the page fell short.
