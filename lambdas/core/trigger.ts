@@ -170,3 +170,25 @@ export function decideHeldTrigger(s: OrderState, quote: TriggerQuote, now: numbe
   }
   return { ok: true, events };
 }
+
+/**
+ * A sell trailing stop trails the best price below it by `trail_price`: a trail at or above the
+ * market (the reference price) puts its first stop at or below zero, where it can never trigger
+ * (a probe: trail 50 on a 10.01 market, `stop_price: "-39.99"`, open and holding its qty). Refused
+ * as bad input, naming `trail_price`; unknown without a reference price (the venue's own check).
+ * A buy's stop (the best price plus the trail) and a percent trail (under 100) are always positive.
+ */
+export function trailBeyondPriceError(
+  order: { readonly type: string; readonly side: string; readonly trailPrice: string | null },
+  referencePrice: string | null,
+): FieldError | null {
+  if (order.type !== 'trailing_stop' || order.side !== 'sell' || order.trailPrice === null) return null;
+  const trail = parseNanos(order.trailPrice);
+  const reference = referencePrice === null ? null : parseNanos(referencePrice);
+  if (typeof trail !== 'bigint' || typeof reference !== 'bigint' || trail < reference) return null;
+  return fieldError(
+    'out_of_range',
+    'trail_price',
+    `must be below the market price (${formatNanos(reference)}) for a sell trailing stop: its stop would be ${formatNanos(reference - trail)}`,
+  );
+}

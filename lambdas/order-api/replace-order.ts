@@ -37,6 +37,7 @@ import {
   shapeIssueToFieldErrors,
   TIMES_IN_FORCE,
   toAlpacaOrder,
+  trailBeyondPriceError,
   withoutNulls,
 } from '../core/index.js';
 import { checkPreTradeRisk } from '../core/risk.js';
@@ -234,6 +235,9 @@ export const handler = apiHandler(
       recentSells: replacement.spec.side === 'sell',
     });
     const { limits, context } = inputs;
+    // A trail raised to the price it trails from (the order's best price so far, else the market).
+    const trailError = trailBeyondPriceError(replacement.spec, owned.state.hwm ?? context.referencePrice);
+    if (trailError !== null) return fieldErrors([trailError]);
     // Its carried fills are in the position and the cash already: buying power, open exposure and
     // the short sale rules count what is left to trade (core risk.ts `workingSpecOf`).
     const refusals = checkPreTradeRisk(replacement.spec, limits, {

@@ -50,6 +50,7 @@ import {
   takeDecisionPrice,
   toAlpacaOrder,
   tradingReferenceOf,
+  trailBeyondPriceError,
   validateOrderRequest,
 } from '../core/index.js';
 import {
@@ -252,6 +253,8 @@ export async function placeOrder(
     }
   }
   const { limits, context } = inputs;
+  const trailError = trailBeyondPriceError(spec, context.referencePrice);
+  if (trailError !== null) return { kind: 'invalid', errors: [trailError] };
   // SEC 15c3-5(c)(1)(i) daily notional (core aggregate-limits.ts): an order over the whole limit is
   // refused now; otherwise its day total is claimed in the placing transaction below.
   const day = newYorkDate(now);

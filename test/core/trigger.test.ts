@@ -19,6 +19,7 @@ import {
   type OrderType,
   parseVenueOrderTypes,
   type TimeInForce,
+  trailBeyondPriceError,
   trailingStopLevel,
 } from '../../lambdas/core/index.js';
 
@@ -54,6 +55,22 @@ describe('parseVenueOrderTypes', () => {
     } else {
       expect(parsed.ok && [...parsed.types].sort()).toEqual(expected);
     }
+  });
+});
+
+describe('trailBeyondPriceError: a sell trailing stop whose first stop would be at or below zero', () => {
+  // biome-ignore format: a table
+  const cases: [string, { type: string; side: string; trailPrice: string | null }, string | null, string | null][] = [
+    ['sell, trail 50 on 10.01 (a probe: stop -39.99)', { type: 'trailing_stop', side: 'sell', trailPrice: '50' },    '10.01', 'trail_price: must be below the market price (10.01) for a sell trailing stop: its stop would be -39.99'],
+    ['sell, trail equal to the price: stop 0',          { type: 'trailing_stop', side: 'sell', trailPrice: '10.01' }, '10.01', 'trail_price: must be below the market price (10.01) for a sell trailing stop: its stop would be 0'],
+    ['sell, trail just below the price',                { type: 'trailing_stop', side: 'sell', trailPrice: '10' },    '10.01', null],
+    ['buy, any trail (its stop is above the price)',    { type: 'trailing_stop', side: 'buy', trailPrice: '50' },     '10.01', null],
+    ['sell, a percent trail (under 100 by its rule)',   { type: 'trailing_stop', side: 'sell', trailPrice: null },    '10.01', null],
+    ['sell, no reference price: the venue decides',     { type: 'trailing_stop', side: 'sell', trailPrice: '50' },    null,    null],
+    ['a stop, not trailing',                            { type: 'stop', side: 'sell', trailPrice: null },             '10.01', null],
+  ];
+  test.each(cases)('%s', (_what, order, reference, message) => {
+    expect(trailBeyondPriceError(order, reference)?.message ?? null).toBe(message);
   });
 });
 

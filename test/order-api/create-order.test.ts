@@ -98,6 +98,20 @@ describe('POST /v2/orders', () => {
       field: 'client_order_id',
     },
     {
+      // The reference price is 100: the first stop would be at or below zero (a probe: -39.99).
+      case: 'a sell trailing stop trailing by the whole price',
+      body: {
+        symbol: 'AAPL',
+        qty: '1',
+        side: 'sell',
+        type: 'trailing_stop',
+        trail_price: '100',
+        time_in_force: 'gtc',
+      },
+      status: 422,
+      field: 'trail_price',
+    },
+    {
       case: 'a too long Idempotency-Key',
       headers: { 'idempotency-key': 'k'.repeat(256) },
       status: 400,

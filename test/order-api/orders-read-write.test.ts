@@ -547,6 +547,22 @@ describe('PATCH /v2/orders/{order_id}', () => {
     expect(fake.table('events').get('o-1|3')).toMatchObject({ data: { changes } });
   });
 
+  test('a sell trail raised to the price it trails from (the market, 100) -> 422 naming trail_price, nothing appended', async () => {
+    const body = {
+      symbol: 'AAPL',
+      qty: '10',
+      side: 'sell',
+      type: 'trailing_stop',
+      time_in_force: 'day',
+      trail_price: '2',
+    };
+    seedOrder(fake, 'o-1', { body, commands: accepted });
+    const res = await patch({ trail: '100' });
+    expect(res.statusCode).toBe(422);
+    expect(parse(res.body).message).toMatch(/^trail_price: must be below the market price \(100\)/);
+    expect(fake.table('events').size).toBe(2);
+  });
+
   test.each([
     { case: 'an unknown field', body: { side: 'sell' }, status: 422, code: 40010001, text: 'side' },
     { case: 'trail on a limit order', body: { trail: '1' }, status: 422, code: 40010001, text: 'trail' },
