@@ -4,7 +4,7 @@
  * fanned out through the bus to the cancel-all worker (`cancel-all-request.ts`).
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type AlpacaOrder, isOpen } from '../core/index.js';
+import { type AlpacaOrder, isOpen, toAlpacaOrder } from '../core/index.js';
 import { OMS_CHILD_ROLE, ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { orderDocuments, orderRolesByIndex } from '../orders/order-views.js';
 import { accountOrdersNow, recentlyPlacedIds } from '../orders/recent-placements.js';
@@ -33,8 +33,8 @@ const asResponse = (o: CancelOutcome): APIGatewayProxyStructuredResultV2 =>
  * a cancel-all sent a moment after an order was placed left that order live), as they are now: a
  * view behind its events is read from the event store instead (GET /v2/orders lists them so; a
  * cancel-all answered an order GET already showed canceled as `pending_cancel`). An
- * order a PATCH replaced stays in (the cancel-all worker cancels its replacement: replacements are
- * not placements of the minute).
+ * order a PATCH replaced is taken as the order that replaced it (`inPlaceOfReplaced`: replacements
+ * are not placements of the minute).
  */
 export async function openOrders(accountId: string, now = Date.now()): Promise<AlpacaOrder[]> {
   return (await openOrdersWithRoles(accountId, now)).orders;
@@ -74,7 +74,43 @@ export async function openOrdersWithRoles(
     }),
     ...current,
   ].filter(toCancel);
-  return { orders, omsChildren };
+  return { orders: await inPlaceOfReplaced(orders, accountId), omsChildren };
+}
+
+/** How many replacements cancel-all follows from a replaced order (as the listing does). */
+const REPLACEMENT_HOPS = 5;
+
+/**
+ * Each replaced order (a PATCH of the last minute, or an index a stream hop behind) in the place
+ * of the order that replaced it, along the chain, once: the order the cancel is for, and the one
+ * the 207 names (it listed the replaced order, whose status stays `replaced`: a bot waiting for
+ * each listed order to read `canceled` would wait forever). A chain that cannot be followed keeps the
+ * replaced order: the worker cancels its replacement when it opens. One event-store read per
+ * replacement, only for replaced orders.
+ */
+async function inPlaceOfReplaced(orders: readonly AlpacaOrder[], accountId: string): Promise<AlpacaOrder[]> {
+  const byId = new Map(orders.map((o) => [o.id, o]));
+  const out = new Map<string, AlpacaOrder>();
+  for (const order of orders) {
+    let current = order;
+    for (
+      let hop = 0;
+      current.status === 'replaced' && current.replaced_by !== null && hop < REPLACEMENT_HOPS;
+      hop++
+    ) {
+      const id = current.replaced_by;
+      const known = byId.get(id);
+      if (known !== undefined) {
+        current = known;
+        continue;
+      }
+      const { state } = await eventStore().loadState(id);
+      if (state === undefined || state.accountId !== accountId) break;
+      current = toAlpacaOrder(state);
+    }
+    if (isOpen(current.status) || current.status === 'replaced') out.set(current.id, current);
+  }
+  return [...out.values()];
 }
 
 /**

@@ -91,6 +91,19 @@ describe('DELETE /v2/orders: fan-out', () => {
     expect(putEntries().map((e) => JSON.parse(e.Detail as string).orderId)).toEqual(ids);
   });
 
+  test('a replaced order is listed, and canceled, as the order that replaced it (a bot waiting for each listed order to read canceled would wait forever)', async () => {
+    const original = replaced('o-1', 'o-1r');
+    // The open index a stream hop behind: it still shows the order the PATCH replaced.
+    fake.ordersQueryItems = [{ orderId: 'o-1', order: toAlpacaOrder(original) }];
+    const body = parse((await deleteAll()).body) as {
+      id: string;
+      status: number;
+      body: { status: string };
+    }[];
+    expect(body.map((r) => [r.id, r.status, r.body.status])).toEqual([['o-1r', 200, 'pending_cancel']]);
+    expect(putEntries().map((e) => JSON.parse(e.Detail as string).orderId)).toEqual(['o-1r']);
+  });
+
   test('no open order: 207 []', async () => {
     const res = await deleteAll();
     expect(res.statusCode).toBe(207);
