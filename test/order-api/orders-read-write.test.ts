@@ -530,33 +530,31 @@ describe('PATCH /v2/orders/{order_id}', () => {
     }
   });
 
+  /** A day sell trailing stop of 10 AAPL trailing as `trailBy` says, accepted. */
+  const trailingSell = (trailBy: { trail_price?: string; trail_percent?: string }) =>
+    seedOrder(fake, 'o-1', {
+      body: {
+        symbol: 'AAPL',
+        qty: '10',
+        side: 'sell',
+        type: 'trailing_stop',
+        time_in_force: 'day',
+        ...trailBy,
+      },
+      commands: accepted,
+    });
+
   test.each([
     { trailBy: { trail_percent: '5' }, changes: { trailPercent: '3' } },
     { trailBy: { trail_price: '2' }, changes: { trailPrice: '3' } },
   ])('trail maps to the way the order trails: $changes', async ({ trailBy, changes }) => {
-    const body = {
-      symbol: 'AAPL',
-      qty: '10',
-      side: 'sell',
-      type: 'trailing_stop',
-      time_in_force: 'day',
-      ...trailBy,
-    };
-    seedOrder(fake, 'o-1', { body, commands: accepted });
+    trailingSell(trailBy);
     expect((await patch({ trail: '3' })).statusCode).toBe(200);
     expect(fake.table('events').get('o-1|3')).toMatchObject({ data: { changes } });
   });
 
   test('a sell trail raised to the price it trails from (the market, 100) -> 422 naming trail_price, nothing appended', async () => {
-    const body = {
-      symbol: 'AAPL',
-      qty: '10',
-      side: 'sell',
-      type: 'trailing_stop',
-      time_in_force: 'day',
-      trail_price: '2',
-    };
-    seedOrder(fake, 'o-1', { body, commands: accepted });
+    trailingSell({ trail_price: '2' });
     const res = await patch({ trail: '100' });
     expect(res.statusCode).toBe(422);
     expect(parse(res.body).message).toMatch(/^trail_price: must be below the market price \(100\)/);
