@@ -38,8 +38,8 @@ import { viewAttribute } from '../orders/order-views.js';
 import { type PlaceOrderResult, placeOrder } from '../orders/orders-service.js';
 import { awaitPendingExecutions, ledgerSeqOf, pendingExecutionsDeps } from '../orders/pending-executions.js';
 import {
-  awaitHoldingViews,
   CLOSING_CLAIMS_ATTEMPTS,
+  holdingViewsSettled,
   readPositionAvailability,
 } from '../orders/position-availability.js';
 import { unlistedOpenOrders } from '../orders/recent-placements.js';
@@ -74,6 +74,12 @@ function waitsWithin(waits: readonly number[], budgetMs: number): number[] {
   }
   return out;
 }
+/**
+ * Until when (ms after close-all began) a refused close may still wait for the views of the orders
+ * holding its shares (`holdingViewsSettled`, up to 1.55 s each): the cancels' waits above take up
+ * to 17.5 s of the function's 29, and the closes follow one symbol after another.
+ */
+const CLOSE_ALL_VIEW_WAITS_UNTIL_MS = 22_000;
 /** How long close-all waits for the orders it asked to cancel to close (ms, in turn). */
 const CANCELS_SETTLE_WAIT_MS: readonly number[] = [50, 100, 200, 400, 800, 1200, 1600, 1800, 1850];
 
@@ -154,9 +160,15 @@ function closingBody(symbol: string, held: Nanos, qty: Nanos): Record<string, un
  * orders' views, the open listing and the account's placements the listing lacks yet, the ledger
  * last. A quote is read only when a notional order holds the position (its shares at the bid).
  */
-async function closeAvailabilityOf(accountId: string, symbol: string, now: number) {
+async function closeAvailabilityOf(
+  accountId: string,
+  symbol: string,
+  now: number,
+  consistentHoldings: boolean,
+) {
   const read = await readPositionAvailability(dynamo, accountId, symbol, now, {
     store: eventStore(),
+    consistentHoldings,
     price: async () => {
       const quote = await marketData().quote(symbol);
       const reference = referencePriceOf(quote);
@@ -173,7 +185,7 @@ async function closeAvailabilityOf(accountId: string, symbol: string, now: numbe
     claims: read.claims,
     availability: read.availability,
     ledgerSeq: read.ledgerSeq,
-    holdingOrderIds: read.holdingOrderIds,
+    raw: read,
   };
 }
 
@@ -196,6 +208,7 @@ async function closeOne(
   requestId: string,
   symbol: string,
   query: Query,
+  deadline?: number,
 ): Promise<APIGatewayProxyStructuredResultV2> {
   let result: PlaceOrderResult | undefined;
   // A fill the client has seen may not be in the ledger yet (orders/pending-executions.ts): before
@@ -212,7 +225,7 @@ async function closeOne(
   };
   for (let attempt = 1; attempt <= CLOSING_CLAIMS_ATTEMPTS; attempt++) {
     const now = Date.now();
-    const read = await closeAvailabilityOf(principal.accountId, symbol, now);
+    const read = await closeAvailabilityOf(principal.accountId, symbol, now, viewsAwaited);
     const held = read.held;
     if (held === null) {
       if (await readAgain(now, read.ledgerSeq)) continue;
@@ -223,10 +236,11 @@ async function closeOne(
     const { availability } = read;
     if (qty.qty > availability.available) {
       if (await readAgain(now, read.ledgerSeq)) continue;
-      // A fill counted twice, in the ledger and in a holding order's view a moment behind it.
-      if (!viewsAwaited) {
+      // A fill counted twice, in the ledger and in a holding order's view a moment behind it
+      // (not when closing every position leaves too little of the function's time for the wait).
+      if (!viewsAwaited && (deadline === undefined || Date.now() < deadline)) {
         viewsAwaited = true;
-        if ((await awaitHoldingViews(dynamo, eventStore(), read.holdingOrderIds)) === 'caught_up') continue;
+        if (await holdingViewsSettled(dynamo, eventStore(), read.raw)) continue;
       }
       return insufficientQty(symbol, qty.qty, availability);
     }
@@ -277,6 +291,7 @@ export function closeAllParams(
 }
 
 async function closeAll(book: AccountBook, principal: Principal, requestId: string, query: Query) {
+  const started = Date.now();
   const params = closeAllParams(query);
   if (!params.ok) return fieldErrors(params.errors, 400);
   if (params.cancelOrders) {
@@ -329,8 +344,9 @@ async function closeAll(book: AccountBook, principal: Principal, requestId: stri
   }
   // Each close reads the position again (the ledger has every fill of an order no longer listed).
   const out = [];
+  const closesDeadline = started + CLOSE_ALL_VIEW_WAITS_UNTIL_MS;
   for (const symbol of Object.keys(book.ledger.positions).sort()) {
-    const r = await closeOne(principal, `${requestId}:${symbol}`, symbol, {});
+    const r = await closeOne(principal, `${requestId}:${symbol}`, symbol, {}, closesDeadline);
     out.push({ symbol, status: r.statusCode ?? 200, body: JSON.parse(r.body ?? 'null') as unknown });
   }
   return json(207, out);

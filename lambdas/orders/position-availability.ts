@@ -43,7 +43,7 @@ import {
 } from './closing-claims.js';
 import { ORDERS_INDEX } from './order-view-indexes.js';
 import { unlistedOpenOrders, viewsBehind } from './recent-placements.js';
-import { queryViews } from './risk-context.js';
+import { queryViews, VIEW_ITEM_ATTRIBUTES, type View, viewOfItem } from './risk-context.js';
 
 /** Attempts of one order against concurrent sells of the same position (each reads again). */
 export const CLOSING_CLAIMS_ATTEMPTS = 5;
@@ -66,6 +66,11 @@ export interface PositionAvailabilityOptions {
   readonly price: () => Promise<Nanos | null>;
   /** Orders not counted (a replace's own order): core `closeAvailability`'s `exclude`. */
   readonly exclude?: ReadonlySet<string>;
+  /**
+   * The symbol's listed orders read again from the table, consistently (the open index follows the
+   * table): the read after a refusal's wait for the holding views (`readAvailabilityOfSell`).
+   */
+  readonly consistentHoldings?: boolean;
 }
 
 export async function readPositionAvailability(
@@ -78,7 +83,7 @@ export async function readPositionAvailability(
   const key = symbol.toUpperCase();
   const idempotency = requiredEnv(ENV.idempotencyTable);
   const ordersTable = requiredEnv(ENV.ordersTable);
-  const [claims, listed] = await Promise.all([
+  const [claims, indexed] = await Promise.all([
     readClosingClaims(doc, idempotency, accountId, key),
     queryViews(doc, {
       IndexName: ORDERS_INDEX.byAccountOpen,
@@ -86,6 +91,9 @@ export async function readPositionAvailability(
       ExpressionAttributeValues: { ':k': accountId },
     }),
   ]);
+  const listed = options.consistentHoldings
+    ? await withSymbolViewsNow(doc, ordersTable, indexed, key)
+    : indexed;
   const [claimed, unlisted] = await Promise.all([
     claims.claims.length === 0
       ? new Map<string, null>()
@@ -98,7 +106,7 @@ export async function readPositionAvailability(
       doc,
       { idempotency, orders: ordersTable, store: options.store },
       accountId,
-      new Set(listed.map((v) => v.id)),
+      new Set(indexed.map((v) => v.id)),
       now,
     ),
   ]);
@@ -160,8 +168,52 @@ export async function readPositionAvailability(
   };
 }
 
+/**
+ * `listed` with the views of `symbol` read again from the table by id, consistently: one that has
+ * closed meanwhile (its fills in the ledger, read after) is left out, one still open is taken as it
+ * is now. The other symbols' are kept as listed.
+ */
+async function withSymbolViewsNow(
+  doc: DynamoDBDocumentClient,
+  ordersTable: string,
+  listed: readonly View[],
+  symbol: string,
+): Promise<View[]> {
+  const ids = listed.filter((v) => v.symbol.toUpperCase() === symbol).map((v) => v.id);
+  if (ids.length === 0) return [...listed];
+  const attributes = [...VIEW_ITEM_ATTRIBUTES, 'openInAccount'];
+  const names = Object.fromEntries(attributes.map((a, i) => [`#a${i}`, a]));
+  const items = await batchGetItems(
+    doc,
+    ordersTable,
+    ids.map((orderId) => ({ orderId })),
+    { consistent: true, projection: Object.keys(names).join(', '), names },
+  );
+  const now = items.flatMap((item) => {
+    if (item.openInAccount === undefined) return [];
+    const view = viewOfItem(item);
+    return view === null ? [] : [view];
+  });
+  return [...listed.filter((v) => v.symbol.toUpperCase() !== symbol), ...now];
+}
+
 /** How long a refused sell or close waits for the views of the orders holding shares (ms, in turn). */
 export const HOLDING_VIEWS_WAIT_MS: readonly number[] = [50, 100, 200, 400, 800];
+
+/**
+ * After a refusal: whether reading again may change it (`awaitHoldingViews` then a read with
+ * `consistentHoldings`): some order held shares, and their views are not still behind their
+ * events after the waits (`current` too: the projector may have written a view between the index
+ * read and this look, which the consistent read sees).
+ */
+export async function holdingViewsSettled(
+  doc: DynamoDBDocumentClient,
+  store: EventStore,
+  read: PositionAvailability,
+): Promise<boolean> {
+  if (read.holdingOrderIds.length === 0 || read.availability.held === 0n) return false;
+  return (await awaitHoldingViews(doc, store, read.holdingOrderIds)) !== 'behind';
+}
 
 /**
  * A refusal may count a fill twice, on the safe side: the ledger (read last) has it, and the view
@@ -170,8 +222,7 @@ export const HOLDING_VIEWS_WAIT_MS: readonly number[] = [50, 100, 200, 400, 800]
  * that had just filled was refused "available: 0" (the no-short-sells e2e, two CI runs in ten). Before refusing, the views of the
  * orders that held shares are awaited until no event follows any of them (one consistent
  * BatchGetItem of the views and one of their next events a look, only on a refusal): `caught_up`
- * when one was behind and none is now (read again), `current` when none was (the refusal stands),
- * `behind` when the waits ran out.
+ * when one was behind and none is now, `current` when none was, `behind` when the waits ran out.
  */
 export async function awaitHoldingViews(
   doc: DynamoDBDocumentClient,
@@ -233,22 +284,20 @@ export async function noShortSellOf(
         message: `no_reference_price: no reference price for ${symbol}; needed by short_sale`,
       },
     };
-  const readNow = () =>
+  const readNow = (consistentHoldings: boolean) =>
     readPositionAvailability(doc, accountId, symbol, now, {
       store: options.store,
       price: async () => options.price,
       ...(options.exclude === undefined ? {} : { exclude: options.exclude }),
+      consistentHoldings,
     });
   // A position that is not long (none, or short) has nothing to sell.
   const availableOf = (r: PositionAvailability) =>
     r.availability.side === 'sell' ? r.availability.available : 0n;
-  let read = await readNow();
+  let read = await readNow(false);
   // A fill counted twice (`awaitHoldingViews`): read again once the holding orders' views caught up.
-  if (
-    shares > availableOf(read) &&
-    (await awaitHoldingViews(doc, options.store, read.holdingOrderIds)) === 'caught_up'
-  )
-    read = await readNow();
+  if (shares > availableOf(read) && (await holdingViewsSettled(doc, options.store, read)))
+    read = await readNow(true);
   const { availability } = read;
   const available = availableOf(read);
   if (shares > available)

@@ -792,31 +792,53 @@ export async function queryViews(
       new QueryCommand({ TableName: requiredEnv(ENV.ordersTable), ...q, ExclusiveStartKey: start }),
     );
     for (const item of page.Items ?? []) {
-      // The item's own keys with `exposure` (byAccountOpen projects them, not the document);
-      // an item written before `exposure` existed has its whole `order`.
-      const v = viewSchema.safeParse(
-        item.exposure === undefined
-          ? item.order
-          : {
-              id: item.orderId,
-              symbol: item.symbol,
-              side: item.side,
-              status: item.status,
-              created_at: item.createdAt,
-              ...(item.exposure as object),
-            },
-      );
-      if (!v.success) continue;
-      views.push({
-        ...v.data,
-        ...(typeof item.parentOrderId === 'string' ? { parentOrderId: item.parentOrderId } : {}),
-        ...(typeof item.contingencyRole === 'string' ? { contingencyRole: item.contingencyRole } : {}),
-        ...(typeof item.groupId === 'string' ? { groupId: item.groupId } : {}),
-      });
+      const view = viewOfItem(item);
+      if (view !== null) views.push(view);
     }
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
   return views;
+}
+
+/** What `viewOfItem` reads of a view (an open index item, or the table's item by id). */
+export const VIEW_ITEM_ATTRIBUTES = [
+  'orderId',
+  'symbol',
+  'side',
+  'status',
+  'createdAt',
+  'exposure',
+  'order',
+  'parentOrderId',
+  'contingencyRole',
+  'groupId',
+] as const;
+
+/**
+ * A view as risk reads it: the item's own keys with `exposure` (byAccountOpen projects them, not
+ * the document); an item written before `exposure` existed has its whole `order`. Null when it
+ * does not parse.
+ */
+export function viewOfItem(item: Record<string, unknown>): View | null {
+  const v = viewSchema.safeParse(
+    item.exposure === undefined
+      ? item.order
+      : {
+          id: item.orderId,
+          symbol: item.symbol,
+          side: item.side,
+          status: item.status,
+          created_at: item.createdAt,
+          ...(item.exposure as object),
+        },
+  );
+  if (!v.success) return null;
+  return {
+    ...v.data,
+    ...(typeof item.parentOrderId === 'string' ? { parentOrderId: item.parentOrderId } : {}),
+    ...(typeof item.contingencyRole === 'string' ? { contingencyRole: item.contingencyRole } : {}),
+    ...(typeof item.groupId === 'string' ? { groupId: item.groupId } : {}),
+  };
 }
 
 /**
