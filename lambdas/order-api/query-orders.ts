@@ -216,9 +216,15 @@ export async function pageWithOrders(
   });
 }
 
+/** The most index items a listing's later page reads (`collectPages`). */
+const LIST_PAGE_MAX_ITEMS = 1000;
+
 /**
  * The items `input` finds, page by page, each page kept as `keep` decides, until `limit` are kept
- * or the index ends.
+ * or the index ends. The first page reads `limit` items; a page that fell short (the filter left
+ * out the OMS's child orders, or a closed listing its open orders) is followed by pages four times
+ * larger, up to LIST_PAGE_MAX_ITEMS: a review's case, an Iceberg's thousand children ahead of the
+ * client's orders, read `limit=1` in a thousand Queries one after another.
  */
 async function collectPages(
   doc: DynamoDBDocumentClient,
@@ -228,10 +234,12 @@ async function collectPages(
 ): Promise<ListedItem[]> {
   const out: ListedItem[] = [];
   let start: Record<string, unknown> | undefined;
+  let pageItems = input.Limit ?? limit;
   do {
-    const page = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    const page = await doc.send(new QueryCommand({ ...input, Limit: pageItems, ExclusiveStartKey: start }));
     out.push(...(await keep((page.Items ?? []) as ListedItem[])));
     start = page.LastEvaluatedKey;
+    pageItems = Math.min(pageItems * 4, LIST_PAGE_MAX_ITEMS);
   } while (start !== undefined && out.length < limit);
   return out.slice(0, limit);
 }

@@ -7,7 +7,7 @@
  * A bracket's legs are the client's orders and stay listed (and folded when nested).
  */
 import { randomUUID } from 'node:crypto';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type Contingency,
   execute,
@@ -139,6 +139,43 @@ describe('the OMS’s child orders are not listed; the client’s orders, legs i
     const id = await seed(accountId);
     const page = await listedPage(local.doc, 'orders', params({ status: 'all', limit: 2 }), accountId);
     expect(page.map((i) => i.orderId)).toEqual([id('split'), id('twap')]);
+  });
+
+  it("children ahead of the client's order: later pages read more, so limit=1 is a few Queries, not one per child", async () => {
+    const accountId = `acct-${randomUUID().slice(0, 8)}`;
+    const parent = order(
+      `${accountId}-iceberg`,
+      accountId,
+      '40',
+      member(`${accountId}-iceberg`, 'algo', 'algo_parent'),
+      0,
+    );
+    await local.doc.send(new PutCommand({ TableName: 'orders', Item: orderViewItem(parent) }));
+    for (let i = 1; i <= 40; i++) {
+      const child = order(
+        `${accountId}-c${i}`,
+        accountId,
+        '1',
+        member(parent.orderId, 'algo', 'algo_child'),
+        i,
+      );
+      await local.doc.send(new PutCommand({ TableName: 'orders', Item: orderViewItem(child) }));
+    }
+    const send = jest.spyOn(local.doc, 'send');
+    try {
+      const page = await listedPage(
+        local.doc,
+        'orders',
+        params({ status: 'all', direction: 'desc', limit: 1 }),
+        accountId,
+      );
+      expect(page.map((i) => i.orderId)).toEqual([parent.orderId]);
+      const queries = send.mock.calls.filter(([command]) => command instanceof QueryCommand);
+      // Pages of 1, 4, 16, 64 items: the parent, behind 40 children, is on the fourth.
+      expect(queries.length).toBeLessThanOrEqual(4);
+    } finally {
+      send.mockRestore();
+    }
   });
 
   it('nested: the bracket keeps its legs; a split parent has none (its children are not legs)', async () => {
