@@ -298,18 +298,39 @@ export function createTableInput(table: TableSpec): ConstructorParameters<typeof
   };
 }
 
+/** Whether a described index projects what `wanted` does (type, and the same attributes in any order). */
+function sameProjection(
+  described: { ProjectionType?: string | undefined; NonKeyAttributes?: string[] | undefined } | undefined,
+  wanted: { ProjectionType?: string | undefined; NonKeyAttributes?: string[] | undefined } | undefined,
+): boolean {
+  const attributes = (p: typeof wanted) => [...(p?.NonKeyAttributes ?? [])].sort().join(',');
+  return described?.ProjectionType === wanted?.ProjectionType && attributes(described) === attributes(wanted);
+}
+
 /**
  * A table a persisted `--data-dir` kept from an older version of the stack gets the GSIs it lacks
  * (a new release's index: the in-flight check's `byRequestInFlight`), as a stack update adds them
- * on AWS; DynamoDB Local backfills them. Existing indexes are left as they are.
+ * on AWS; DynamoDB Local backfills them. An index whose projection changed (the list indexes took
+ * `contingencyRole`, which the listing filters on) is dropped and built again the same way; on
+ * AWS that takes a new index name (docs/aws.md). Other indexes are left as they are.
  */
 async function addMissingIndexes(client: DynamoDBClient, table: TableSpec): Promise<void> {
   const described = await client.send(new DescribeTableCommand({ TableName: table.tableName }));
-  const existing = new Set((described.Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+  const existing = new Map((described.Table?.GlobalSecondaryIndexes ?? []).map((i) => [i.IndexName, i]));
   const definitions = attributeDefinitions(table);
   for (const index of table.globalSecondaryIndexes) {
-    if (existing.has(index.name)) continue;
     const { KeySchema, Projection } = globalSecondaryIndex(index);
+    const found = existing.get(index.name);
+    if (found !== undefined && sameProjection(found.Projection, Projection)) continue;
+    if (found !== undefined) {
+      await client.send(
+        new UpdateTableCommand({
+          TableName: table.tableName,
+          GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: index.name } }],
+        }),
+      );
+      await untilIndex(client, table.tableName, index.name, 'gone');
+    }
     await client.send(
       new UpdateTableCommand({
         TableName: table.tableName,
@@ -317,7 +338,27 @@ async function addMissingIndexes(client: DynamoDBClient, table: TableSpec): Prom
         GlobalSecondaryIndexUpdates: [{ Create: { IndexName: index.name, KeySchema, Projection } }],
       }),
     );
+    await untilIndex(client, table.tableName, index.name, 'ACTIVE');
   }
+}
+
+/**
+ * Waits (at most 60 s) until DynamoDB Local describes the index as `state`: `gone` after a delete,
+ * `ACTIVE` after a create (it answers queries of a CREATING index with InternalFailure).
+ */
+async function untilIndex(
+  client: DynamoDBClient,
+  tableName: string,
+  indexName: string,
+  state: 'gone' | 'ACTIVE',
+): Promise<void> {
+  for (let look = 0; look < 600; look++) {
+    const described = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const index = (described.Table?.GlobalSecondaryIndexes ?? []).find((i) => i.IndexName === indexName);
+    if (state === 'gone' ? index === undefined : index?.IndexStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${tableName}: index ${indexName} is not ${state} 60 s after its update`);
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   GetItemCommand,
   ListTablesCommand,
   PutItemCommand,
+  QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import { isProcessAlive, spawnWatched } from '../../local/child-process.js';
 import {
@@ -294,6 +295,43 @@ describe('DynamoDB Local', () => {
         new GetItemCommand({ TableName: ORDERS.tableName, Key: { pk: { S: 'o-1' }, sk: { N: '1' } } }),
       );
       expect(item.Item?.status).toEqual({ S: 'new' });
+      // A newer stack projects more on byAccount (the list indexes took contingencyRole): the kept
+      // table's index is built again with it, over the rows it already holds; the other is kept.
+      const newer: TableSpec = {
+        ...ORDERS,
+        globalSecondaryIndexes: ORDERS.globalSecondaryIndexes.map((g) =>
+          g.name === 'byAccount' ? { ...g, nonKeyAttributes: [...g.nonKeyAttributes, 'role'] } : g,
+        ),
+      };
+      await again.send(
+        new PutItemCommand({
+          TableName: ORDERS.tableName,
+          Item: {
+            pk: { S: 'o-2' },
+            sk: { N: '1' },
+            account_id: { S: 'a' },
+            created_at: { S: 't' },
+            role: { S: 'x' },
+          },
+        }),
+      );
+      await createTables(second.endpoint, [newer, PLAIN]);
+      const { Table } = await again.send(new DescribeTableCommand({ TableName: ORDERS.tableName }));
+      const gsi = Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === 'byAccount');
+      expect([...(gsi?.Projection?.NonKeyAttributes ?? [])].sort()).toEqual(['role', 'status', 'symbol']);
+      expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual([
+        'byAccount',
+        'byClientOrderId',
+      ]);
+      const listed = await again.send(
+        new QueryCommand({
+          TableName: ORDERS.tableName,
+          IndexName: 'byAccount',
+          KeyConditionExpression: 'account_id = :a',
+          ExpressionAttributeValues: { ':a': { S: 'a' } },
+        }),
+      );
+      expect(listed.Items?.map((i) => i.role)).toEqual([{ S: 'x' }]);
     } finally {
       again.destroy();
       await second.stop();
