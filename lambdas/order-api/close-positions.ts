@@ -160,13 +160,8 @@ function closingBody(symbol: string, held: Nanos, qty: Nanos): Record<string, un
  * orders' views, the open listing and the account's placements the listing lacks yet, the ledger
  * last. A quote is read only when a notional order holds the position (its shares at the bid).
  */
-async function closeAvailabilityOf(
-  accountId: string,
-  symbol: string,
-  now: number,
-  consistentHoldings: boolean,
-) {
-  const read = await readPositionAvailability(dynamo, accountId, symbol, now, {
+function closeAvailabilityOf(accountId: string, symbol: string, now: number, consistentHoldings: boolean) {
+  return readPositionAvailability(dynamo, accountId, symbol, now, {
     store: eventStore(),
     consistentHoldings,
     price: async () => {
@@ -180,13 +175,6 @@ async function closeAvailabilityOf(
       );
     },
   });
-  return {
-    held: read.position,
-    claims: read.claims,
-    availability: read.availability,
-    ledgerSeq: read.ledgerSeq,
-    raw: read,
-  };
 }
 
 /**
@@ -226,7 +214,7 @@ async function closeOne(
   for (let attempt = 1; attempt <= CLOSING_CLAIMS_ATTEMPTS; attempt++) {
     const now = Date.now();
     const read = await closeAvailabilityOf(principal.accountId, symbol, now, viewsAwaited);
-    const held = read.held;
+    const held = read.position;
     if (held === null) {
       if (await readAgain(now, read.ledgerSeq)) continue;
       return notFound('position');
@@ -240,7 +228,7 @@ async function closeOne(
       // (not when closing every position leaves too little of the function's time for the wait).
       if (!viewsAwaited && (deadline === undefined || Date.now() < deadline)) {
         viewsAwaited = true;
-        if (await holdingViewsSettled(dynamo, eventStore(), read.raw)) continue;
+        if (await holdingViewsSettled(dynamo, eventStore(), read)) continue;
       }
       return insufficientQty(symbol, qty.qty, availability);
     }

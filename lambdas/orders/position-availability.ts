@@ -68,7 +68,7 @@ export interface PositionAvailabilityOptions {
   readonly exclude?: ReadonlySet<string>;
   /**
    * The symbol's listed orders read again from the table, consistently (the open index follows the
-   * table): the read after a refusal's wait for the holding views (`readAvailabilityOfSell`).
+   * table): the read after a refusal's wait for the holding views (`holdingViewsSettled`).
    */
   readonly consistentHoldings?: boolean;
 }
