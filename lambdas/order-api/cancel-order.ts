@@ -7,7 +7,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type AlpacaOrder, isOpen, toAlpacaOrder } from '../core/index.js';
 import { OMS_CHILD_ROLE, ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { orderDocuments, orderRolesByIndex } from '../orders/order-views.js';
-import { accountOrdersNow, recentlyPlacedIds } from '../orders/recent-placements.js';
+import { accountOrdersNow, REPLACEMENT_HOPS, recentlyPlacedIds } from '../orders/recent-placements.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { logger } from '../platform/observability.js';
@@ -76,9 +76,6 @@ export async function openOrdersWithRoles(
   ].filter(toCancel);
   return { orders: await inPlaceOfReplaced(orders, accountId), omsChildren };
 }
-
-/** How many replacements cancel-all follows from a replaced order (as the listing does). */
-const REPLACEMENT_HOPS = 5;
 
 /**
  * Each replaced order (a PATCH of the last minute, or an index a stream hop behind) in the place

@@ -38,7 +38,12 @@ import { alpacaOrderWithLegs } from '../orders/contingent-groups.js';
 import { OMS_CHILD_ROLE, ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { orderViewItem } from '../orders/order-view-item.js';
 import { orderDocuments } from '../orders/order-views.js';
-import { ordersAsTheyAreNow, recentlyPlacedIds, storedOrderOf } from '../orders/recent-placements.js';
+import {
+  ordersAsTheyAreNow,
+  REPLACEMENT_HOPS,
+  recentlyPlacedIds,
+  storedOrderOf,
+} from '../orders/recent-placements.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { fieldErrors, json } from './api-response.js';
@@ -338,9 +343,6 @@ function listedItemOf(state: OrderState): OrderViewItem {
     order: toAlpacaOrder(state),
   };
 }
-
-/** How many replacements a listing follows from an order of the last minute. */
-const REPLACEMENT_HOPS = 5;
 
 /** Whether `order` belongs in the listing `p` asks for (what its queries and filters select). */
 export function isListedBy(p: ListParams, order: AlpacaOrder): boolean {

@@ -15,6 +15,12 @@ import type { EventStore, TransactItem } from '../event-store/event-store.js';
 import { batchGetItems } from '../platform/batch-get.js';
 import { rateWindowId } from './claims.js';
 
+/**
+ * How many replacements a read of the last minute's orders follows from a replaced one (the
+ * listing's, cancel-all's): a PATCH chain of that minute is shorter.
+ */
+export const REPLACEMENT_HOPS = 5;
+
 /** How far back the windows are read: longer than the read model ever lags the placing transaction. */
 export const RECENT_PLACEMENTS_SECONDS = 60;
 /** A window is kept longer than it is read (DynamoDB deletes expired items late, never early). */
