@@ -299,7 +299,8 @@ async function openReplacementStream(
       return;
     }
     // The id is claimed by another order: the venue has replaced the order all the same, so the
-    // replacement opens without the claim (the PATCH checked the id; this is a race with a POST).
+    // replacement opens without the claim. The replace request claims the id itself now
+    // (orders/replacements.ts), so only a replace requested before it did can meet this.
     logger.warn('replacement client order id already claimed', { replacementId });
     try {
       await store.append(events, meta);

@@ -559,7 +559,8 @@ async function getByClientOrderId(clientOrderId: string | undefined, principal: 
   }
   const claim = await claimItem<{ orderId?: string }>(coidClaimId(principal.accountId, clientOrderId));
   if (claim?.orderId !== undefined) return getOrder(claim.orderId, principal);
-  // A replacement awaiting the venue has no claim yet: its pointer by client order id.
+  // The replace request claims its replacement's id (orders/replacements.ts); a replace requested
+  // before it did (December 2026) left this pointer instead, which lives a week.
   const pointer = await claimItem<{ replacementOrderId?: string }>(
     pendingReplacementCoidId(principal.accountId, clientOrderId),
   );

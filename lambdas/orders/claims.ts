@@ -22,6 +22,7 @@ export const REPLACEMENT_REQUEST_HASH = 'replacement';
  * live a week (TTL); by then the venue has answered and the replacement is in the event store.
  */
 export const pendingReplacementId = (replacementOrderId: string) => `replacing#${replacementOrderId}`;
+/** No longer written (the replace request claims the client order id itself); read for a week's old pointers. */
 export const pendingReplacementCoidId = (accountId: string, clientOrderId: string) =>
   `replacing-coid#${accountId}#${clientOrderId}`;
 export const PENDING_REPLACEMENT_TTL_SECONDS = 7 * 24 * 60 * 60;

@@ -27,7 +27,6 @@ import {
 import {
   coidClaimId,
   PENDING_REPLACEMENT_TTL_SECONDS,
-  pendingReplacementCoidId,
   pendingReplacementId,
   REPLACEMENT_REQUEST_HASH,
 } from './claims.js';
@@ -70,51 +69,76 @@ export function replacementOpening(
           accountId: replaced.accountId,
           createdAt: opening.occurredAt,
         },
-        ConditionExpression: 'attribute_not_exists(id)',
+        // Claimed already by the replace request for this very replacement (pendingReplacementPointers).
+        ConditionExpression: 'attribute_not_exists(id) OR orderId = :replacementId',
+        ExpressionAttributeValues: { ':replacementId': replacementId },
       },
     },
   };
 }
 
 /**
- * The read-after-write pointers of a replace awaiting the venue (see `pendingReplacementId`): two
- * unconditional puts and the replacement's id in the account's recent placements, in the request's
- * own transaction (no extra request; on every replace request, the group coordinator's resizes
- * included; nothing on a market order's path).
+ * What a replace request awaiting the venue writes in its own transaction (no extra request; on
+ * every replace request, the group coordinator's resizes included; nothing on a market order's
+ * path): the read-after-write pointer from the replacement's id to the order it replaces (see
+ * `pendingReplacementId`), the claim of the replacement's client order id, and the replacement's id
+ * in the account's recent placements. `claimAt`: the claim's index in `items`.
+ *
+ * The client order id is claimed by the request, only if no order holds it, not when the venue
+ * confirms the replace: a probe's two PATCHes and a POST naming one client order id, one after the
+ * other while the venue worked the first replace, all answered 200, and three live orders shared
+ * the id (the PATCH only read it, and the venue's confirmation wrote it later, claimed or not). The
+ * claim names the replacement; a replace that never happens leaves the id reading as that
+ * replacement, rejected (query-orders.ts), so the id stays used, as Alpaca's are.
  */
 export function pendingReplacementPointers(
   requested: OrderState,
   now: number,
   idempotencyTable: string,
-): TransactItem[] {
+): { items: TransactItem[]; claimAt: number } {
   const replacement = previewPendingReplacement(requested, now);
   const pending = requested.replaceRequest;
-  if (replacement === null || pending === null) return [];
+  if (replacement === null || pending === null) return { items: [], claimAt: -1 };
   const common = {
     orderId: requested.orderId,
     replacementOrderId: pending.replacementOrderId,
     accountId: requested.accountId,
     expiresAt: Math.floor(now / 1000) + PENDING_REPLACEMENT_TTL_SECONDS,
   };
-  return [
-    {
-      Put: {
-        TableName: idempotencyTable,
-        Item: { id: pendingReplacementId(pending.replacementOrderId), ...common },
+  return {
+    items: [
+      {
+        Put: {
+          TableName: idempotencyTable,
+          Item: { id: pendingReplacementId(pending.replacementOrderId), ...common },
+        },
       },
-    },
-    {
-      Put: {
-        TableName: idempotencyTable,
-        Item: { id: pendingReplacementCoidId(requested.accountId, replacement.clientOrderId), ...common },
+      {
+        Put: {
+          TableName: idempotencyTable,
+          Item: {
+            id: coidClaimId(requested.accountId, replacement.clientOrderId),
+            orderId: pending.replacementOrderId,
+            requestHash: REPLACEMENT_REQUEST_HASH,
+            accountId: requested.accountId,
+            createdAt: new Date(now).toISOString(),
+          },
+          ConditionExpression: 'attribute_not_exists(id)',
+        },
       },
-    },
-    // Named among the account's recent placements: the listing shows it at once, as PATCH answered
-    // it (a probe: missing from status=open for about 1.5 s, its original listed `new`).
-    {
-      Update: recentPlacementUpdate(idempotencyTable, requested.accountId, [pending.replacementOrderId], now),
-    },
-  ];
+      // Named among the account's recent placements: the listing shows it at once, as PATCH answered
+      // it (a probe: missing from status=open for about 1.5 s, its original listed `new`).
+      {
+        Update: recentPlacementUpdate(
+          idempotencyTable,
+          requested.accountId,
+          [pending.replacementOrderId],
+          now,
+        ),
+      },
+    ],
+    claimAt: 1,
+  };
 }
 
 /** `runCommand` for a replace request: also a clash on the replacement's client order id. */
@@ -178,7 +202,9 @@ export async function runReplaceCommand(
         closingIndex = decision.events.length + (reserve === undefined ? 0 : 1);
       if (after.phase !== 'replaced') {
         // At the venue: only requested. The replacement is found by id and client order id at once.
-        const extra = [...reserving, ...pendingReplacementPointers(after, at, idempotencyTable)];
+        const pointers = pendingReplacementPointers(after, at, idempotencyTable);
+        if (pointers.claimAt >= 0) claimIndex = decision.events.length + reserving.length + pointers.claimAt;
+        const extra = [...reserving, ...pointers.items];
         return extra.length === 0 ? { decision } : { decision, extra };
       }
       const opening = replacementOpening(after, m.causationId, at, idempotencyTable);

@@ -674,6 +674,34 @@ describe('PATCH /v2/orders/{order_id}', () => {
     expect(fake.table('events').size).toBe(2);
   });
 
+  test('the client_order_id is claimed by the replace request: two PATCHes and a POST naming it, at once, give one order that id', async () => {
+    // A probe: the PATCH only read the id and the venue's confirmation claimed it later, so two
+    // PATCHes and a POST naming one id while the venue worked the replaces all answered 200, and
+    // three live orders shared it (GET by client order id found one of them).
+    seedOrder(fake, 'o-1', { commands: accepted });
+    seedOrder(fake, 'o-2', { body: { ...LIMIT_BUY, client_order_id: 'c-9' }, commands: accepted });
+    const eventsBefore = fake.table('events').size;
+    const answers = await Promise.all([
+      patch({ qty: '2', client_order_id: 'shared' }, 'o-1'),
+      patch({ qty: '2', client_order_id: 'shared' }, 'o-2'),
+      create(apiEvent({ routeKey: 'POST /v2/orders', body: { ...LIMIT_BUY, client_order_id: 'shared' } })),
+    ]);
+    const ok = answers.filter((r) => r.statusCode === 200);
+    expect(ok).toHaveLength(1);
+    for (const refused of answers.filter((r) => r.statusCode !== 200)) {
+      expect(refused.statusCode).toBe(422);
+      expect(parse(refused.body).message).toMatch(/^client_order_id: (is )?already used for another order$/);
+    }
+    // The claim names the one order that answered 200, and only its request wrote events.
+    const winner = parse((ok[0] as { body: string }).body);
+    expect(fake.table('idempotency').get(`coid#${ACCOUNT}#shared`)).toMatchObject({ orderId: winner.id });
+    expect(fake.table('events').size - eventsBefore).toBe(1);
+    const byCoid = await query(
+      apiEvent({ routeKey: 'GET /v2/orders:by_client_order_id', query: { client_order_id: 'shared' } }),
+    );
+    expect(parse(byCoid.body)).toMatchObject({ id: winner.id, client_order_id: 'shared' });
+  });
+
   test('risk re-check of the replaced terms -> 403, nothing appended', async () => {
     seedOrder(fake, 'o-1', { commands: accepted });
     risk.mockResolvedValue(riskInputs({ maxOrderQty: '15' }));
