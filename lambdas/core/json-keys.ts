@@ -59,3 +59,49 @@ export function duplicateNamePath(text: string): string | null {
   }
   return null;
 }
+
+/** A JSON number's text: sign, integer digits, fraction digits, exponent (RFC 8259 section 6). */
+const JSON_NUMBER = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+/** Past this many digits a number is left as `JSON.parse` read it (no decimal field holds it). */
+const MAX_EXACT_DIGITS = 64;
+
+/**
+ * The exact value of a JSON number whose double is not it, as plain decimal text; else null.
+ * `JSON.parse` rounds every number to the nearest double: `"qty": 2.9999999999999999` read as 3,
+ * and `1.00000000000000000001` as 1 (a probe placed an order for 3 shares from the first). With
+ * the number's source text (the reviver's `context.source`, Node 21+), a body whose number a
+ * double cannot hold gets its exact value instead, as text, which the decimal rules then take
+ * exactly or refuse by name ("has more than 9 decimal places"). A number a double holds exactly
+ * (`10`, `0.25`, `1e2`, `-0`) stays as it is; so does one past 64 digits (`1e400`: Infinity, or
+ * `1e-400`: 0, refused as they were).
+ */
+export function exactJsonNumberText(value: number, source: string): string | null {
+  const exact = canonicalDecimal(source);
+  if (exact === null || !Number.isFinite(value)) return null;
+  const read = canonicalDecimal(String(value));
+  if (read !== null && read.sign === exact.sign && read.digits === exact.digits && read.exp === exact.exp)
+    return null;
+  const { sign, digits, exp } = exact;
+  const length = exp >= 0 ? digits.length + exp : Math.max(digits.length, -exp) + 2;
+  if (length > MAX_EXACT_DIGITS) return null;
+  if (exp >= 0) return `${sign}${digits}${'0'.repeat(exp)}`;
+  const whole = digits.length + exp;
+  return whole > 0
+    ? `${sign}${digits.slice(0, whole)}.${digits.slice(whole)}`
+    : `${sign}0.${'0'.repeat(-whole)}${digits}`;
+}
+
+/** digits x 10^exp, digits without leading or trailing zeros (zero: no digits, no sign). */
+function canonicalDecimal(text: string): { sign: '' | '-'; digits: string; exp: number } | null {
+  const m = JSON_NUMBER.exec(text);
+  if (m === null) return null;
+  const fraction = m[3] ?? '';
+  let digits = `${m[2]}${fraction}`.replace(/^0+/, '');
+  let exp = Number(m[4] ?? '0') - fraction.length;
+  if (!Number.isSafeInteger(exp)) return null;
+  const trailing = /0*$/.exec(digits)?.[0].length ?? 0;
+  digits = digits.slice(0, digits.length - trailing);
+  exp += trailing;
+  if (digits === '') return { sign: '', digits: '', exp: 0 };
+  return { sign: m[1] === '-' ? '-' : '', digits, exp };
+}

@@ -5,6 +5,7 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   duplicateNamePath,
+  exactJsonNumberText,
   fieldError,
   PDT_MESSAGE,
   type RiskRefusal,
@@ -74,7 +75,12 @@ export function jsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): Parsed<unk
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // Each number as the exact value its text spells, where a double would round it (core).
+    value = JSON.parse(text, (_name, v: unknown, context?: { source?: string }) =>
+      typeof v === 'number' && context?.source !== undefined
+        ? (exactJsonNumberText(v, context.source) ?? v)
+        : v,
+    );
   } catch {
     return { ok: false, response: apiError(400, API_ERROR.badRequest, 'body: is not valid JSON') };
   }

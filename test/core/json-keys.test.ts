@@ -4,7 +4,7 @@
  * body built from a JavaScript value never has one; a name repeated anywhere is found at its path.
  */
 import fc from 'fast-check';
-import { duplicateNamePath } from '../../lambdas/core/index.js';
+import { duplicateNamePath, exactJsonNumberText, plainDecimalText } from '../../lambdas/core/index.js';
 
 // biome-ignore format: a table
 const CASES: readonly [string, string, string | null][] = [
@@ -66,4 +66,59 @@ test('a name repeated in an object, however deep, is found at its path', () => {
       },
     ),
   );
+});
+
+describe('exactJsonNumberText: a JSON number a double cannot hold is read as its exact value', () => {
+  // biome-ignore format: a table
+  const NUMBERS: readonly [string, string | null][] = [
+    // A double holds these exactly (or as the same shortest decimal): left as JSON.parse read them.
+    ['10', null], ['0.25', null], ['2.50', null], ['1e2', null], ['1E+2', null], ['-0', null],
+    ['0.1', null], ['123.456789', null], ['1.5e-7', null], ['0.30000000000000004', null],
+    // Rounded by JSON.parse: the exact value as plain decimal text (a probe's 3 shares from 2.999...).
+    ['2.9999999999999999', '2.9999999999999999'],
+    ['1.00000000000000000001', '1.00000000000000000001'],
+    ['100.000000000000000001', '100.000000000000000001'],
+    ['12345678901234567.5', '12345678901234567.5'],
+    ['9007199254740993', '9007199254740993'],
+    ['-9007199254740993', '-9007199254740993'],
+    ['1.00000000000000000001e2', '100.000000000000000001'],
+    ['0.100000000000000000001', '0.100000000000000000001'],
+    ['1e-30', null], // a double's 1e-30 is that decimal's shortest spelling
+    ['1.0000000000000000000001e-30', '0.0000000000000000000000000000010000000000000000000001'],
+    // Past 64 digits: as JSON.parse read it (Infinity or 0, refused as before).
+    ['1e400', null], ['1e-400', null],
+  ];
+  test.each(NUMBERS)('%s -> %s', (source, exact) => {
+    expect(exactJsonNumberText(JSON.parse(source) as number, source)).toBe(exact);
+  });
+
+  test('property: a decimal read through it is its exact value, whatever its digits', () => {
+    const digits = (min: number, max: number) =>
+      fc.array(fc.constantFrom(...'0123456789'), { minLength: min, maxLength: max }).map((d) => d.join(''));
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.oneof(
+          fc.constant('0'),
+          fc.tuple(fc.constantFrom(...'123456789'), digits(0, 21)).map(([a, b]) => a + b),
+        ),
+        digits(0, 24),
+        (negative, whole, fraction) => {
+          const source = `${negative ? '-' : ''}${whole}${fraction === '' ? '' : `.${fraction}`}`;
+          const read = JSON.parse(source) as number;
+          const text = exactJsonNumberText(read, source) ?? plainDecimalText(read);
+          // The same decimal: leading zeros of the whole part and trailing zeros of the fraction aside.
+          const plain = (t: string) => {
+            const [w, f = ''] = t.replace(/^-/, '').split('.');
+            const value = `${(w as string).replace(/^0+(?=\d)/, '')}.${f.replace(/0+$/, '')}`.replace(
+              /\.$/,
+              '',
+            );
+            return value === '0' ? '0' : `${t.startsWith('-') ? '-' : ''}${value}`;
+          };
+          expect(plain(text)).toBe(plain(source));
+        },
+      ),
+    );
+  });
 });

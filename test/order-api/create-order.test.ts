@@ -127,6 +127,22 @@ describe('POST /v2/orders', () => {
     expect(fake.writes()).toHaveLength(0);
   });
 
+  // JSON numbers a double cannot hold: JSON.parse rounded them, and a probe placed 3 shares from
+  // qty 2.9999999999999999 (core exactJsonNumberText: the exact value, refused by its decimals).
+  test.each([
+    ['qty', '"qty":2.9999999999999999,"type":"limit","limit_price":"100"'],
+    ['limit_price', '"qty":"1","type":"limit","limit_price":100.000000000000000001'],
+    ['notional', '"notional":10.0000000000000000001,"type":"market"'],
+  ])('a %s number a double would round -> 422 naming its decimals, nothing written', async (field, terms) => {
+    const res = await post({ rawBody: `{"symbol":"AAPL","side":"buy","time_in_force":"day",${terms}}` });
+    expect(res.statusCode).toBe(422);
+    expect(parse(res.body)).toMatchObject({
+      code: 40010001,
+      message: `${field}: has more than 9 decimal places`,
+    });
+    expect(fake.writes()).toHaveLength(0);
+  });
+
   // A probe's bot sent Alpaca's optional fields as JSON nulls and got 422s; Alpaca's server reads
   // a null as the field absent (alpaca-py leaves them out), so does the OMS.
   test('optional fields sent as null read as absent: the order is placed as without them', async () => {
