@@ -41,6 +41,7 @@
 
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { HttpApiSpec, InvokeResult, Invoker, RouteSpec } from './types.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './types.js';
 
@@ -462,6 +463,72 @@ export function mapLambdaResult(
 }
 
 /** The HTTP API stand-in: `handle` answers one request like API Gateway would. */
+/** How the local API's HTTP server treats its connections (API_SERVER_TIMEOUTS). */
+export interface ApiServerTimeouts {
+  /** How long an idle client connection stays open. */
+  readonly keepAliveMs: number;
+  /** How long a client may take to send a whole request, its body included. */
+  readonly requestMs: number;
+  /** How often the server looks for requests past `requestMs`. */
+  readonly checkEveryMs: number;
+}
+
+/**
+ * Clients keep connections alive and reuse them (fetch/undici drops an idle one after 4 s; the
+ * SDKs' agents and urllib3 pools keep theirs longer). With Node's default 5 s the server closed
+ * idle connections while a client could be sending on one ("other side closed"): keep them open
+ * longer than the clients do, as API Gateway does (and as local/aws-endpoint.ts does). A client
+ * that stops sending mid-request is answered 408 within about 30 s, as API Gateway gives up on a
+ * slow client well within its 30 s: Node's defaults (300 s, looked at every 30 s) answered a
+ * probe's body shorter than its Content-Length after 314 s.
+ */
+export const API_SERVER_TIMEOUTS: ApiServerTimeouts = {
+  keepAliveMs: 65_000,
+  requestMs: 25_000,
+  checkEveryMs: 5_000,
+};
+
+/** The local API's HTTP server, with `timeouts`. */
+export function createApiServer(
+  listener: RequestListener,
+  timeouts: ApiServerTimeouts = API_SERVER_TIMEOUTS,
+): Server {
+  const server = createServer(
+    {
+      keepAliveTimeout: timeouts.keepAliveMs,
+      headersTimeout: Math.min(timeouts.keepAliveMs + 1_000, timeouts.requestMs),
+      requestTimeout: timeouts.requestMs,
+      connectionsCheckingInterval: timeouts.checkEveryMs,
+    },
+    listener,
+  );
+  return server;
+}
+
+/**
+ * The request's path as sent, before its query: API Gateway routes the path as the client sent it
+ * (`rawPath`). WHATWG URL parsing resolves dot segments, encoded ones too: a probe's
+ * `PUT /v1/accounts/%2e%2e/trading-state` became `PUT /v1/trading-state` and halted the firm
+ * instead of answering that no account `..` exists. An absolute-form target (a proxy's
+ * `http://host/path`) keeps its path, equally unresolved.
+ */
+export function requestPath(target: string | undefined): string {
+  const raw = target ?? '/';
+  const absolute = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(raw);
+  const rest = absolute === null ? raw : raw.slice(absolute[0].length);
+  const path = rest.split(/[?#]/, 1)[0] ?? '';
+  return path.startsWith('/') ? path : `/${path}`;
+}
+
+/** The request's query string as sent, without its `?`. */
+export function requestQuery(target: string | undefined): string {
+  const raw = target ?? '';
+  const at = raw.indexOf('?');
+  if (at < 0) return '';
+  const hash = raw.indexOf('#', at);
+  return raw.slice(at + 1, hash < 0 ? undefined : hash);
+}
+
 export class LocalHttpApi {
   private readonly routes: readonly CompiledRoute[];
   private readonly integrationTimeoutMs: number;

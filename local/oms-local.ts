@@ -23,7 +23,7 @@ import { isDashboardPath, serveDashboard } from './dashboard.js';
 import { createTables, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalEventBridge } from './event-bridge.js';
 import { LocalFirehose, localWarehouseDir } from './firehose.js';
-import { LocalHttpApi } from './http-api.js';
+import { createApiServer, LocalHttpApi, requestPath, requestQuery } from './http-api.js';
 import { LocalLambdaRuntime } from './lambda-runtime.js';
 import { LocalMeter, startDynamoDbMeterProxy } from './meter.js';
 import { localAuditDir } from './regulatory-export.js';
@@ -219,15 +219,20 @@ export function envValue(topology: LocalTopology, name: string): string {
   throw new Error(`no function has ${name} in its environment`);
 }
 
-/** How long the API keeps an idle client connection open (Node's default is 5 s). */
-export const HTTP_KEEP_ALIVE_MS = 65_000;
-
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** The client went away before its request was read (it aborted or reset the connection). */
+function clientAborted(req: IncomingMessage, err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return (
+    req.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || (err as Error).message === 'aborted'
+  );
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -456,32 +461,33 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       topology.httpApis[0] as NonNullable<LocalTopology['httpApis'][0]>,
       runtime,
     );
-    const server: Server = createServer((req, res) => void serve(req, res));
-    // Clients keep connections alive and reuse them (fetch/undici drops an idle one after 4 s; the
-    // SDKs' agents and urllib3 pools keep theirs longer). With Node's default 5 s the server closed
-    // idle connections while a client could be sending on one ("other side closed"): keep them open
-    // longer than the clients do, as API Gateway does (and as local/aws-endpoint.ts does).
-    server.keepAliveTimeout = HTTP_KEEP_ALIVE_MS;
-    server.headersTimeout = HTTP_KEEP_ALIVE_MS + 1_000;
+    const server: Server = createApiServer((req, res) => void serve(req, res));
     async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
       try {
-        const url = new URL(req.url ?? '/', 'http://localhost');
-        if (isDashboardPath(url.pathname)) {
-          const page = await serveDashboard(req.method ?? 'GET', url.pathname);
+        const pathname = requestPath(req.url);
+        if (isDashboardPath(pathname)) {
+          const page = await serveDashboard(req.method ?? 'GET', pathname);
           res.writeHead(page.statusCode, page.headers);
           res.end(page.body);
           return;
         }
-        const body = await readBody(req);
-        if (!url.pathname.startsWith('/local/')) meter?.httpRequest();
+        let body: Buffer;
+        try {
+          body = await readBody(req);
+        } catch (err) {
+          // Nobody is left to answer, and nothing was done: not a failure of the OMS.
+          if (clientAborted(req, err)) return;
+          throw err;
+        }
+        if (!pathname.startsWith('/local/')) meter?.httpRequest();
         const request = {
           method: req.method ?? 'GET',
-          path: url.pathname,
-          rawQueryString: url.search.replace(/^\?/, ''),
+          path: pathname,
+          rawQueryString: requestQuery(req.url),
           headers: req.headers,
           body,
         };
-        const out = url.pathname.startsWith('/local/')
+        const out = pathname.startsWith('/local/')
           ? await control.handle(request)
           : await httpApi.handle(request);
         res.writeHead(out.statusCode, out.headers);
@@ -494,7 +500,7 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       }
     }
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const path = requestPath(req.url);
       if (path !== STREAM_PATH || streamApi === undefined) {
         socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
         return;

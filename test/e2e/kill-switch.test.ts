@@ -8,6 +8,7 @@
  * - ACTIVE again: trading as usual; the firm-wide state applies to every account.
  */
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import {
   type BusEvent,
   eventually,
@@ -23,6 +24,8 @@ let oms: SharedOms;
 let http: OmsHttp;
 let trader: OmsHttp;
 let operator: OmsHttp;
+let opKey = '';
+let opSecret = '';
 const accountId = `e2e-kill-${randomUUID().slice(0, 8)}`;
 const SYMBOL = 'E2EKILL';
 const statePath = `/v1/accounts/${accountId}/trading-state`;
@@ -35,8 +38,8 @@ beforeAll(async () => {
   const secret = randomUUID();
   await seedAccount(oms, { keyId, secret, accountId });
   trader = new OmsHttp(oms.apiUrl, keyId, secret);
-  const opKey = `OP${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
-  const opSecret = randomUUID();
+  opKey = `OP${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
+  opSecret = randomUUID();
   expect(
     await http.expect(200, 'PUT', `/local/keys/${opKey}`, {
       secret: opSecret,
@@ -530,4 +533,38 @@ it('the firm’s open exposure in its policy: open orders hold their notional un
   } finally {
     await firmPolicy(null);
   }
+});
+
+it('a dot segment is a path segment: PUT /v1/accounts/%2e%2e/trading-state is account "..", 404, and the firm stays as it was', async () => {
+  // A probe: local mode resolved the dot segments (encoded ones too) before routing, so this PUT
+  // reached PUT /v1/trading-state and set the FIRM's state. API Gateway routes the path as sent.
+  // fetch resolves them too, so the request goes out through node:http as written.
+  const firmBefore = await operator.expect<Json>(200, 'GET', '/v1/trading-state');
+  const api = new URL(oms.apiUrl);
+  const body = JSON.stringify({ state: 'HALTED', reason: 'dot segment probe' });
+  const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(
+      {
+        host: api.hostname,
+        port: api.port,
+        method: 'PUT',
+        path: '/v1/accounts/%2e%2e/trading-state',
+        headers: {
+          'APCA-API-KEY-ID': opKey,
+          'APCA-API-SECRET-KEY': opSecret,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+  expect(answer.status).toBe(404);
+  expect(await operator.expect<Json>(200, 'GET', '/v1/trading-state')).toEqual(firmBefore);
 });

@@ -1,8 +1,12 @@
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import fc from 'fast-check';
 import { handler as authorizer } from '../../lambdas/order-api/authorizer';
 import { handler as queryOrders } from '../../lambdas/order-api/query-orders';
 import { ORDER_ROUTES } from '../../lib/order-api';
 import {
+  API_SERVER_TIMEOUTS,
+  createApiServer,
   GATEWAY_ERRORS,
   isTextContentType,
   LocalHttpApi,
@@ -11,6 +15,8 @@ import {
   MAX_REQUEST_BODY_BYTES,
   matchRoute,
   parseQueryString,
+  requestPath,
+  requestQuery,
   requestTime,
 } from '../../local/http-api';
 import { readTopology, synthesizeTemplate } from '../../local/topology';
@@ -202,6 +208,85 @@ describe('route matching', () => {
 
 // ---------------------------------------------------------------------------------------------
 // Event shape
+
+describe('the request target as sent (requestPath, requestQuery)', () => {
+  // API Gateway routes the path the client sent. WHATWG URL parsing resolved dot segments, encoded
+  // ones too: a probe's PUT /v1/accounts/%2e%2e/trading-state reached PUT /v1/trading-state and
+  // halted the firm (test/e2e/kill-switch.test.ts runs it against local mode).
+  // biome-ignore format: a table
+  test.each([
+    ['/v2/orders?status=all', '/v2/orders', 'status=all'],
+    ['/v1/accounts/%2e%2e/trading-state', '/v1/accounts/%2e%2e/trading-state', ''],
+    ['/v1/accounts/../trading-state', '/v1/accounts/../trading-state', ''],
+    ['/v2/orders/./x?a=1&b=%2F#frag', '/v2/orders/./x', 'a=1&b=%2F'],
+    ['http://127.0.0.1:3000/v2/orders/../account?x=1', '/v2/orders/../account', 'x=1'],
+    ['*', '/*', ''],
+    ['', '/', ''],
+  ])('%s -> path %s, query %s', (target, path, query) => {
+    expect([requestPath(target), requestQuery(target)]).toEqual([path, query]);
+  });
+
+  test('a dot segment is a path segment like any other: no route of the OMS matches it as another route', () => {
+    const m = matchRoute(PROJECT_ROUTES, 'PUT', requestPath('/v1/accounts/%2e%2e/trading-state'));
+    expect([m?.route.routeKey, m?.pathParameters]).toEqual([
+      'PUT /v1/accounts/{account_id}/trading-state',
+      { account_id: '..' },
+    ]);
+  });
+});
+
+describe('the local API server (createApiServer)', () => {
+  test("defaults: idle connections outlive the clients' (60 s+), a stalled request is answered within 30 s", () => {
+    const t = API_SERVER_TIMEOUTS;
+    expect(t.keepAliveMs).toBeGreaterThanOrEqual(60_000);
+    // A probe's body shorter than its Content-Length was answered 408 after 314 s (Node's defaults).
+    expect(t.requestMs + t.checkEveryMs).toBeLessThanOrEqual(30_000);
+  });
+
+  test('a body shorter than its Content-Length is answered 408; an idle keep-alive connection still serves the next request', async () => {
+    const server = createApiServer(
+      (req, res) => {
+        req.resume();
+        req.on('end', () => res.end('ok'));
+      },
+      { keepAliveMs: 10_000, requestMs: 600, checkEveryMs: 100 },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const open = () => {
+      const socket = connect(port, '127.0.0.1');
+      const seen = { text: '' };
+      socket.on('data', (d: Buffer) => {
+        seen.text += d.toString();
+      });
+      return { socket, seen };
+    };
+    const until = async (ok: () => boolean) => {
+      for (let waited = 0; !ok(); waited += 20) {
+        if (waited > 20_000) throw new Error('timed out');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const stalled = open();
+    const kept = open();
+    try {
+      stalled.socket.write(
+        'POST /v2/orders HTTP/1.1\r\nhost: x\r\ncontent-length: 500\r\n\r\n{"symbol":"AAPL"',
+      );
+      kept.socket.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+      await until(() => stalled.seen.text.includes('HTTP/1.1 408'));
+      // Idle longer than a request may take: the kept connection is not a stalled request.
+      await new Promise((r) => setTimeout(r, 1_000));
+      kept.socket.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+      await until(() => (kept.seen.text.match(/HTTP\/1.1 200/g) ?? []).length === 2);
+      expect(kept.socket.destroyed).toBe(false);
+    } finally {
+      stalled.socket.destroy();
+      kept.socket.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
 
 describe('payload format 2.0 event', () => {
   const NOW = Date.UTC(2024, 2, 5, 9, 3, 58, 390); // 05/Mar/2024:09:03:58 +0000
