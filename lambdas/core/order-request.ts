@@ -266,6 +266,57 @@ function describeExpected(expected: string): string {
   return expected === 'object' ? 'an object' : `a ${expected}`;
 }
 
+/** A decimal greater than 0 (JSON string or number), else why not; null when absent. */
+function positiveDecimal(
+  field: string,
+  raw: string | number | undefined,
+  tooLarge = `is too large (at most ${MAX_WHOLE_DIGITS} digits before the decimal point)`,
+): Nanos | FieldError | null {
+  if (raw === undefined) return null;
+  const text = typeof raw === 'number' ? plainDecimalText(raw) : raw;
+  const v = parseNanos(text);
+  if (v === 'not_a_decimal') return notADecimal(field, text, tooLarge);
+  if (v === 'too_precise') return fieldError('too_precise', field, 'has more than 9 decimal places');
+  if (v <= 0n) return fieldError('not_positive', field, 'must be greater than 0');
+  return v;
+}
+
+/** A price: a positive decimal at most MAX_PRICE on its tick, else why not; null when absent. */
+function priceDecimal(field: string, raw: string | number | undefined): Nanos | FieldError | null {
+  const v = positiveDecimal(field, raw, `must be at most ${MAX_PRICE}`);
+  if (v === null || typeof v !== 'bigint') return v;
+  if (v > BigInt(MAX_PRICE) * ONE) return fieldError('out_of_range', field, `must be at most ${MAX_PRICE}`);
+  if (!isOnTick(v))
+    return fieldError(
+      'off_tick',
+      field,
+      `${formatNanos(v)} is not a multiple of the tick size ${formatNanos(tickSizeFor(v))} (0.01 at or above $1, 0.0001 below)`,
+    );
+  return v;
+}
+
+/**
+ * What is wrong with a replace's terms as values, whatever the order they would replace: each
+ * decimal on its own (a decimal greater than 0, at most 9 places; a price on its tick and at most
+ * MAX_PRICE). A PATCH names a bad value before it looks at the order (a probe's `{"qty":"NaN"}` on
+ * an order with a replace outstanding read "order is not replaceable", where POST names the field).
+ */
+export function replaceTermErrors(terms: {
+  readonly qty?: string | undefined;
+  readonly limitPrice?: string | undefined;
+  readonly stopPrice?: string | undefined;
+  readonly trailPrice?: string | undefined;
+  readonly trailPercent?: string | undefined;
+}): FieldError[] {
+  return [
+    positiveDecimal('qty', terms.qty),
+    priceDecimal('limit_price', terms.limitPrice),
+    priceDecimal('stop_price', terms.stopPrice),
+    priceDecimal('trail_price', terms.trailPrice),
+    positiveDecimal('trail_percent', terms.trailPercent),
+  ].filter((e): e is FieldError => e !== null && typeof e !== 'bigint');
+}
+
 type Shaped = z.output<typeof orderRequestSchema>;
 
 /** Second stage: decimals and the cross-field rules. Collects every error. */
@@ -281,45 +332,17 @@ function checkOrderRules(
     if (!reported.has(e.field.split('.')[0] as string)) errors.push(e);
   };
 
-  const positive = (
-    field: string,
-    raw: string | number | undefined,
-    tooLarge = `is too large (at most ${MAX_WHOLE_DIGITS} digits before the decimal point)`,
-  ): Nanos | null => {
-    if (raw === undefined) return null;
-    const text = typeof raw === 'number' ? plainDecimalText(raw) : raw;
-    const v = parseNanos(text);
-    if (v === 'not_a_decimal') {
-      fail(notADecimal(field, text, tooLarge));
-      return null;
-    }
-    if (v === 'too_precise') {
-      fail(fieldError('too_precise', field, 'has more than 9 decimal places'));
-      return null;
-    }
-    if (v <= 0n) {
-      fail(fieldError('not_positive', field, 'must be greater than 0'));
-      return null;
-    }
-    return v;
+  const positive = (field: string, raw: string | number | undefined, tooLarge?: string): Nanos | null => {
+    const v = positiveDecimal(field, raw, tooLarge);
+    if (v === null || typeof v === 'bigint') return v;
+    fail(v);
+    return null;
   };
   const price = (field: string, raw: string | number | undefined): Nanos | null => {
-    const v = positive(field, raw, `must be at most ${MAX_PRICE}`);
-    if (v !== null && v > BigInt(MAX_PRICE) * ONE) {
-      fail(fieldError('out_of_range', field, `must be at most ${MAX_PRICE}`));
-      return null;
-    }
-    if (v !== null && !isOnTick(v)) {
-      fail(
-        fieldError(
-          'off_tick',
-          field,
-          `${formatNanos(v)} is not a multiple of the tick size ${formatNanos(tickSizeFor(v))} (0.01 at or above $1, 0.0001 below)`,
-        ),
-      );
-      return null;
-    }
-    return v;
+    const v = priceDecimal(field, raw);
+    if (v === null || typeof v === 'bigint') return v;
+    fail(v);
+    return null;
   };
 
   const qty = positive('qty', r.qty);

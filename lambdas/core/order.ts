@@ -29,7 +29,13 @@ import {
 } from './decimal.js';
 import type { Contingency, OrderEvent, OrderSubmitted, QuarantineReason, ReplaceChanges } from './events.js';
 import { describeFieldErrors, type FieldError, fieldError } from './field-error.js';
-import { type OrderSpec, type OrderType, specToRequest, validateOrderRequest } from './order-request.js';
+import {
+  type OrderSpec,
+  type OrderType,
+  replaceTermErrors,
+  specToRequest,
+  validateOrderRequest,
+} from './order-request.js';
 import type { RiskSnapshot } from './risk.js';
 import type { RoutingDecisionRecord } from './routing/router.js';
 import type { AppliedSlippageThresholds } from './slippage.js';
@@ -1053,6 +1059,10 @@ function decideReplaceRequest(
   closed: () => Decision,
   rule: PhaseRule,
 ): Decision {
+  // A bad value is named first, as POST names it, whatever the order's state.
+  const valueErrors = replaceTermErrors(c.changes);
+  if (valueErrors.length > 0)
+    return refuse('invalid_replace', `requestReplace: ${describeFieldErrors(valueErrors)}`, valueErrors);
   if (rule === 'order_closed' || isFullyFilled(s)) return closed();
   if (s.cancelRequest !== 'none' || s.replaceRequest !== null) {
     return refuse('request_pending', `requestReplace: order is ${statusOf(s)} with a request outstanding`);

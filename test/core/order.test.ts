@@ -293,6 +293,48 @@ describe('illegal commands get a typed refusal and change nothing', () => {
       ]);
   });
 
+  // A probe: on an order with a replace outstanding, or replaced, a PATCH of {"qty":"NaN"} read
+  // "order is not replaceable" where POST names the field; a bad value is now named first.
+  const replacing: OrderCommand = {
+    type: 'requestReplace',
+    replacementOrderId: 'Y',
+    requestedBy: 'c',
+    changes: { qty: '50' },
+  };
+  // biome-ignore format: a table reads best one row a line
+  const states: ReadonlyArray<readonly [string, readonly OrderCommand[]]> = [
+    ['not yet accepted', []],
+    ['working', [accept]],
+    ['with a replace outstanding', [accept, replacing]],
+    ['replaced', [accept, replacing, { type: 'confirmReplace' }]],
+    ['filled', [accept, fill('a', '100')]],
+    ['canceled', [accept, { type: 'confirmCancel' }]],
+  ];
+  // biome-ignore format: a table reads best one row a line
+  const badValues: ReadonlyArray<readonly [Record<string, string>, string, string]> = [
+    [{ qty: 'NaN' }, 'qty', 'not_a_decimal'],
+    [{ qty: ' 2' }, 'qty', 'not_a_decimal'],
+    [{ qty: '99999999999999999999999' }, 'qty', 'out_of_range'],
+    [{ qty: '0' }, 'qty', 'not_positive'],
+    [{ limitPrice: '0' }, 'limit_price', 'not_positive'],
+    [{ limitPrice: '100.001' }, 'limit_price', 'off_tick'],
+    [{ stopPrice: '1.0000000001' }, 'stop_price', 'too_precise'],
+    [{ trailPercent: '-1' }, 'trail_percent', 'not_positive'],
+  ];
+  test.each(states.flatMap(([state, setup]) => badValues.map((v) => [state, setup, ...v] as const)))(
+    'an order %s: a replace to a bad value names it (%j -> %s %s)',
+    (_state, setup, changes, field, code) => {
+      const book = bookWith(setup);
+      const eventsBefore = [...(book.events.get('X') ?? [])];
+      const d = book.run('X', { type: 'requestReplace', replacementOrderId: 'Z', requestedBy: 'c', changes });
+      expect(d.ok ? null : [d.refusal.code, d.refusal.fieldErrors?.map((e) => [e.field, e.code])]).toEqual([
+        'invalid_replace',
+        [[field, code]],
+      ]);
+      expect(book.events.get('X')).toEqual(eventsBefore);
+    },
+  );
+
   test('commands on an order that does not exist, and a second submit', () => {
     const book = new OrderBook();
     const missing = book.run('nope', accept);
