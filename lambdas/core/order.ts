@@ -1122,6 +1122,25 @@ function decideReplaceRequest(
   };
 }
 
+/**
+ * A client's replace may not bring the qty (the order's whole qty, its fills included) to or below
+ * what has filled. FIX allows it (D11: the replaced order is then filled, and the core opens such a
+ * replacement already filled when a venue does it), but such a replacement has no fill of its own
+ * and no trade update ends it: a probe's PATCH of {qty: 1} on an order 3 of 10 filled answered a
+ * replacement of 3 that read `filled`, `filled_at` null, whose only frame was `new`. A client
+ * stops the rest by canceling. Null: the qty is not changed, or stays above the fills.
+ */
+export function replaceQtyAtOrBelowFills(s: OrderState, changes: ReplaceChanges): FieldError | null {
+  if (changes.qty === undefined || s.filledQty <= 0n) return null;
+  const qty = parseNanos(changes.qty);
+  if (typeof qty !== 'bigint' || qty > s.filledQty) return null;
+  return fieldError(
+    'out_of_range',
+    'qty',
+    `must be more than the ${formatNanos(s.filledQty)} already filled (qty is the order's whole quantity, its fills included); to stop the rest, cancel the order`,
+  );
+}
+
 function applyChanges(spec: OrderSpec, ch: ReplaceChanges): OrderSpec {
   // An OCO's root IS its take-profit limit: repricing it moves the take-profit with it (Alpaca
   // replaces either exit of an OCO as any order; the rule "limit_price equals

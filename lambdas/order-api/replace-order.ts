@@ -33,6 +33,7 @@ import {
   plainDecimalText,
   previewPendingReplacement,
   type ReplaceChanges,
+  replaceQtyAtOrBelowFills,
   reservedBuyingPowerRefusal,
   shapeIssueToFieldErrors,
   TIMES_IN_FORCE,
@@ -186,6 +187,8 @@ export const handler = apiHandler(
     }
     const changes = changesOf(parsed.data, owned.state);
     if ('field' in changes) return fieldErrors([changes]);
+    const atOrBelowFills = replaceQtyAtOrBelowFills(owned.state, changes);
+    if (atOrBelowFills !== null) return fieldErrors([atOrBelowFills]);
 
     const now = Date.now();
     const command: OrderCommand = {

@@ -12,7 +12,9 @@ import {
   ORDER_STATUSES,
   type OrderCommand,
   type OrderEventType,
+  type OrderState,
   type RefusalCode,
+  replaceQtyAtOrBelowFills,
   TERMINAL_STATUSES,
   validateOrderRequest,
   workingTypeOf,
@@ -334,6 +336,27 @@ describe('illegal commands get a typed refusal and change nothing', () => {
       expect(book.events.get('X')).toEqual(eventsBefore);
     },
   );
+
+  // A probe: PATCH {qty: 1} (or 3) on an order 3 of 10 filled opened a replacement of 3 reading
+  // `filled` with no fill of its own; no trade update ever ended it. The core still takes it from a
+  // venue (FIX D11); a client's replace is refused (replace-order.ts).
+  test.each([
+    ['below the fills', [fill('a', '3')], '1', true],
+    ['equal to the fills', [fill('a', '3')], '3', true],
+    ['equal to the fills, as decimal text', [fill('a', '3')], '3.000', true],
+    ['above the fills', [fill('a', '3')], '4', false],
+    ['no fills yet', [], '1', false],
+  ] as const)('replaceQtyAtOrBelowFills: qty %s (%j, %s) -> refused %s', (_t, fills, qty, refused) => {
+    const book = bookWith([accept, ...fills]);
+    const error = replaceQtyAtOrBelowFills(book.state('X') as OrderState, { qty });
+    expect(error === null ? null : [error.field, error.code, error.message]).toEqual(
+      refused
+        ? ['qty', 'out_of_range', expect.stringMatching(/^qty: must be more than the 3 already filled/)]
+        : null,
+    );
+    // Another change alone is never refused by it.
+    expect(replaceQtyAtOrBelowFills(book.state('X') as OrderState, { limitPrice: '9' })).toBeNull();
+  });
 
   test('commands on an order that does not exist, and a second submit', () => {
     const book = new OrderBook();

@@ -702,6 +702,24 @@ describe('PATCH /v2/orders/{order_id}', () => {
     expect(parse(byCoid.body)).toMatchObject({ id: winner.id, client_order_id: 'shared' });
   });
 
+  test.each([
+    ['below', '1'],
+    ['equal to', '3'],
+  ])('a qty %s what has filled (3 of 10) -> 422 naming qty, nothing appended', async (_t, qty) => {
+    // A probe's replacement of 3 read `filled` with no fill of its own, and no trade update ended it.
+    seedOrder(fake, 'o-1', {
+      commands: [...accepted, { type: 'fill', execId: 'e1', lastQty: '3', lastPx: '100' }],
+    });
+    const before = fake.table('events').size;
+    const res = await patch({ qty });
+    expect(res.statusCode).toBe(422);
+    expect(parse(res.body)).toMatchObject({
+      code: 40010001,
+      message: expect.stringMatching(/^qty: must be more than the 3 already filled .*cancel the order$/),
+    });
+    expect(fake.table('events').size).toBe(before);
+  });
+
   test('risk re-check of the replaced terms -> 403, nothing appended', async () => {
     seedOrder(fake, 'o-1', { commands: accepted });
     risk.mockResolvedValue(riskInputs({ maxOrderQty: '15' }));
