@@ -60,12 +60,41 @@ export interface ListParams {
   readonly nested: boolean;
   readonly symbols: readonly string[] | null;
   readonly side: Side | null;
+  /**
+   * `after_order_id` / `before_order_id` (Alpaca's, SDK 4's `afterOrderId` / `beforeOrderId`): the
+   * orders placed after / before that order of the account, exclusive. One of them at most, and
+   * neither with `after` / `until`.
+   */
+  readonly afterOrderId?: string | null;
+  readonly beforeOrderId?: string | null;
+  /** `asset_class` (comma-separated): null for any. The OMS trades `us_equity` only. */
+  readonly assetClasses?: readonly string[] | null;
+  /**
+   * The exclusive `createdKey` bounds an order cursor resolved to (listOrders): past `afterKey`,
+   * before `untilKey`. When absent, `after` / `until` give them.
+   */
+  readonly afterKey?: string | null;
+  readonly untilKey?: string | null;
+}
+
+/** Alpaca's asset classes; the OMS lists orders of `us_equity` only (it trades no other). */
+const ASSET_CLASSES = ['us_equity', 'us_option', 'crypto'] as const;
+
+/** The exclusive bounds on `createdKey` (`createdAt#orderId`) a listing asks for. */
+function keyBounds(p: ListParams): { after: string | null; until: string | null } {
+  return {
+    // Just past every key of the instant `after`, just before every key of the instant `until`.
+    after: p.afterKey ?? (p.after === null ? null : `${p.after}#\uffff`),
+    until: p.untilKey ?? (p.until === null ? null : `${p.until}#`),
+  };
 }
 
 export const LIST_LIMIT_DEFAULT = 50;
 export const LIST_LIMIT_MAX = 500;
 const MAX_SYMBOLS = 100;
 const SYMBOL = /^[A-Za-z][A-Za-z0-9.\-/]{0,20}$/;
+/** An order id's text (a UUID; the OMS's ids are): anything else names no order. */
+const ORDER_ID_TEXT = /^[0-9A-Za-z][0-9A-Za-z-]{0,63}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
 type Query = Readonly<Record<string, string | undefined>> | undefined;
@@ -123,8 +152,62 @@ export function parseListParams(q: Query): ParsedList {
       );
     } else symbols = list;
   }
+  const orderCursor = (name: string): string | null => {
+    const v = q?.[name];
+    if (v === undefined || v === '') return null;
+    if (!ORDER_ID_TEXT.test(v)) {
+      errors.push(fieldError('invalid_value', name, 'must be an order id'));
+      return null;
+    }
+    return v;
+  };
+  const afterOrderId = orderCursor('after_order_id');
+  const beforeOrderId = orderCursor('before_order_id');
+  if (afterOrderId !== null && beforeOrderId !== null) {
+    errors.push(
+      fieldError('conflict', 'before_order_id', 'give after_order_id or before_order_id, not both'),
+    );
+  }
+  if ((afterOrderId !== null || beforeOrderId !== null) && (after !== null || until !== null)) {
+    errors.push(
+      fieldError(
+        'conflict',
+        afterOrderId !== null ? 'after_order_id' : 'before_order_id',
+        'is not combined with after or until',
+      ),
+    );
+  }
+  let assetClasses: string[] | null = null;
+  const rawClasses = q?.asset_class;
+  if (rawClasses !== undefined && rawClasses !== '') {
+    const list = [...new Set(rawClasses.split(',').map((c) => c.trim()))];
+    if (list.some((c) => !(ASSET_CLASSES as readonly string[]).includes(c))) {
+      errors.push(
+        fieldError(
+          'invalid_value',
+          'asset_class',
+          `must be a comma-separated list of ${ASSET_CLASSES.join(', ')}`,
+        ),
+      );
+    } else assetClasses = list;
+  }
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, params: { status, limit, after, until, direction, nested, symbols, side } };
+  return {
+    ok: true,
+    params: {
+      status,
+      limit,
+      after,
+      until,
+      direction,
+      nested,
+      symbols,
+      side,
+      afterOrderId,
+      beforeOrderId,
+      assetClasses,
+    },
+  };
 }
 
 /**
@@ -139,14 +222,16 @@ export function listQueries(p: ListParams, accountId: string, table: string): Qu
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
   const range: string[] = [];
-  if (p.after !== null && p.until !== null) {
+  const bounds = keyBounds(p);
+  // BETWEEN only with timestamps: no key equals `at#\uffff` or `at#`, so it is exclusive too.
+  if (bounds.after !== null && bounds.until !== null) {
     range.push('#k BETWEEN :after AND :until');
-  } else if (p.after !== null) range.push('#k > :after');
-  else if (p.until !== null) range.push('#k < :until');
+  } else if (bounds.after !== null) range.push('#k > :after');
+  else if (bounds.until !== null) range.push('#k < :until');
   // DynamoDB refuses names or values an expression does not use.
   if (range.length > 0) names['#k'] = 'createdKey';
-  if (p.after !== null) values[':after'] = `${p.after}#\uffff`;
-  if (p.until !== null) values[':until'] = `${p.until}#`;
+  if (bounds.after !== null) values[':after'] = bounds.after;
+  if (bounds.until !== null) values[':until'] = bounds.until;
   // The OMS's own child orders (a split's, an algorithm's) are not the client's: never listed.
   const filters: string[] = ['(attribute_not_exists(#role) OR #role <> :omsChild)'];
   names['#role'] = 'contingencyRole';
@@ -347,10 +432,11 @@ function listedItemOf(state: OrderState): OrderViewItem {
 /** Whether `order` belongs in the listing `p` asks for (what its queries and filters select). */
 export function isListedBy(p: ListParams, order: AlpacaOrder): boolean {
   const key = `${order.created_at}#${order.id}`;
+  const bounds = keyBounds(p);
   return (
     (p.status === 'all' || (p.status === 'open') === isOpen(order.status)) &&
-    (p.after === null || key > `${p.after}#\uffff`) &&
-    (p.until === null || key < `${p.until}#`) &&
+    (bounds.after === null || key > bounds.after) &&
+    (bounds.until === null || key < bounds.until) &&
     (p.symbols === null || p.symbols.includes(order.symbol.toUpperCase())) &&
     (p.side === null || order.side === p.side)
   );
@@ -446,7 +532,25 @@ export async function listedPage(
 async function listOrders(query: Query, principal: Principal) {
   const parsed = parseListParams(query);
   if (!parsed.ok) return fieldErrors(parsed.errors, 400);
-  const p = parsed.params;
+  let p = parsed.params;
+  // Orders of another asset class: the OMS has none.
+  if (p.assetClasses != null && !p.assetClasses.includes('us_equity')) return json(200, []);
+  // An order cursor: that order's place in the listing (its `createdKey`), from the event store.
+  const cursor =
+    p.afterOrderId != null
+      ? { field: 'after_order_id', orderId: p.afterOrderId }
+      : p.beforeOrderId != null
+        ? { field: 'before_order_id', orderId: p.beforeOrderId }
+        : null;
+  if (cursor !== null) {
+    const owned = plausibleOrderId(cursor.orderId)
+      ? await loadOwnedOrder(eventStore(), cursor.orderId, principal.accountId)
+      : null;
+    if (owned === null)
+      return fieldErrors([fieldError('invalid_value', cursor.field, 'is not an order of this account')]);
+    const key = `${owned.state.createdAt}#${owned.state.orderId}`;
+    p = cursor.field === 'after_order_id' ? { ...p, afterKey: key } : { ...p, untilKey: key };
+  }
   const page = await listedPage(dynamo, requiredEnv(ENV.ordersTable), p, principal.accountId);
   return json(200, assembleList([await withRecentPlacements(page, p, principal.accountId, Date.now())], p));
 }

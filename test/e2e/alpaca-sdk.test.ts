@@ -189,6 +189,53 @@ it('the order listing shows an order as POST answered it, a replaced one by its 
   }
 });
 
+it('paging the listing by order cursors (SDK 4 afterOrderId / beforeOrderId), each order once, in order; asset_class', async () => {
+  // A probe: the cursors were ignored, so a paging loop got its first page again, every time.
+  const S = 'E2ESDKP';
+  await http.pinQuote(S, { bid: '49.99', ask: '50.00', last: '50.00' });
+  const orders = new trading.OrdersApi(config);
+  const placed: string[] = [];
+  // At once: several may share a millisecond, which a cursor by time (`until`) could not page past.
+  const submitted = await Promise.all(
+    [0, 1, 2, 3, 4, 5, 6].map((i) =>
+      http.submit({
+        symbol: S,
+        qty: '1',
+        side: 'buy',
+        type: 'limit',
+        limit_price: String(30 + i),
+        time_in_force: 'day',
+      }),
+    ),
+  );
+  for (const o of submitted) placed.push(o.id);
+  const all = await eventually(async () => {
+    const listed = await orders.getAllOrders({ status: 'all', symbols: S, limit: 500, direction: 'asc' });
+    if (listed.length < placed.length) throw new Error(`listed ${listed.length} of ${placed.length}`);
+    return listed.map((o) => o.id as string);
+  }, 20_000);
+  expect([...all].sort()).toEqual([...placed].sort());
+  const walk = async (direction: 'asc' | 'desc') => {
+    const seen: string[] = [];
+    for (let page = 0; page < 10; page++) {
+      const last = seen.at(-1);
+      const cursor =
+        last === undefined ? {} : direction === 'asc' ? { afterOrderId: last } : { beforeOrderId: last };
+      const next = await orders.getAllOrders({ status: 'all', symbols: S, limit: 2, direction, ...cursor });
+      if (next.length === 0) break;
+      seen.push(...next.map((o) => o.id as string));
+    }
+    return seen;
+  };
+  expect(await walk('asc')).toEqual(all);
+  expect(await walk('desc')).toEqual([...all].reverse());
+  expect(await orders.getAllOrders({ status: 'all', symbols: S, assetClass: ['crypto'] })).toEqual([]);
+  expect(
+    await orders.getAllOrders({ status: 'all', symbols: S, assetClass: ['us_equity'], limit: 500 }),
+  ).toHaveLength(placed.length);
+  for (const id of placed) await http.expect(204, 'DELETE', `/v2/orders/${id}`);
+});
+
 it('assets: the list, one by symbol and by id, through the SDK (its models parse every asset)', async () => {
   const api = new trading.AssetsApi(config);
   const all = await api.getV2Assets();

@@ -129,11 +129,62 @@ describe('GET /v2/orders', () => {
     ['nested', 'yes'],
     ['symbols', 'AAPL,$$$'],
     ['side', 'short'],
+    ['asset_class', 'us_equity,stocks'],
+    ['after_order_id', '../x'],
   ])('bad %s=%s -> 400 naming it, no query', async (name, value) => {
     const res = await list({ [name]: value });
     expect(res.statusCode).toBe(400);
     expect(parse(res.body)).toMatchObject({ code: 40010001, message: expect.stringContaining(name) });
     expect(sentQueries()).toHaveLength(0);
+  });
+
+  // Alpaca's order cursors (SDK 4's afterOrderId / beforeOrderId) and asset_class: a probe's
+  // `afterOrderId` paging loop got its first page again, the cursor order included, every time.
+  test.each([
+    [
+      { after_order_id: 'o-1', before_order_id: 'o-2' },
+      'before_order_id: give after_order_id or before_order_id, not both',
+    ],
+    [{ after_order_id: 'o-1', after: '2030-01-01' }, 'after_order_id: is not combined with after or until'],
+    [{ before_order_id: 'o-1', until: '2030-01-01' }, 'before_order_id: is not combined with after or until'],
+  ])('%j -> 400, no query', async (q, message) => {
+    const res = await list(q);
+    expect([res.statusCode, parse(res.body).message]).toEqual([400, message]);
+    expect(sentQueries()).toHaveLength(0);
+  });
+
+  test.each([
+    ['after_order_id', '#k > :after', ':after'],
+    ['before_order_id', '#k < :until', ':until'],
+  ])(
+    '%s: the orders placed after / before that order, exclusive of it (its createdKey)',
+    async (name, condition, value) => {
+      seedOrder(fake, 'o-1', { commands: accepted });
+      expect((await list({ [name]: 'o-1', status: 'all' })).statusCode).toBe(200);
+      const [input] = sentQueries().filter((q) => q.IndexName !== undefined);
+      expect(input?.KeyConditionExpression).toBe(`#pk = :pk AND ${condition}`);
+      // Exactly the cursor's key, with `>` / `<`: the cursor itself and no other order is left out.
+      expect(input?.ExpressionAttributeValues?.[value]).toBe(`${new Date(T0).toISOString()}#o-1`);
+    },
+  );
+
+  test('an order cursor that is no order of the account -> 422 naming it, no listing', async () => {
+    seedOrder(fake, 'o-1', { accountId: OTHER_ACCOUNT });
+    for (const id of ['o-1', 'o-404']) {
+      const res = await list({ after_order_id: id });
+      expect([res.statusCode, parse(res.body).message]).toEqual([
+        422,
+        'after_order_id: is not an order of this account',
+      ]);
+    }
+    expect(sentQueries().filter((q) => q.IndexName !== undefined)).toHaveLength(0);
+  });
+
+  test('asset_class: us_equity (or a list with it) lists as without it; only other classes list nothing', async () => {
+    fake.ordersQueryItems = [{ ...item('o1', '2030-01-01T00:00:01Z') }];
+    for (const asset_class of ['us_equity', 'crypto,us_equity'])
+      expect(parse((await list({ asset_class })).body)).toEqual([{ id: 'o1', legs: null }]);
+    expect(parse((await list({ asset_class: 'crypto,us_option' })).body)).toEqual([]);
   });
 
   const item = (orderId: string, at: string, parentOrderId?: string, groupId?: string): OrderViewItem => ({
