@@ -30,6 +30,7 @@
  */
 
 import { notionalCents } from './aggregate-limits.js';
+import { type AlpacaRefusal, insufficientBuyingPower } from './alpaca-refusals.js';
 import { formatNanos, type Nanos, parseNanos, type Value18 } from './decimal.js';
 
 /** What an order reserves of its account's buying power (`OrderSubmitted.buyingPowerClaim`). */
@@ -241,11 +242,17 @@ export function reservedBuyingPowerRefusal(input: {
   readonly orderCents: number;
   readonly reservedCents: number;
   readonly unclaimed: string;
-}): { readonly rule: 'buying_power'; readonly limit: string; readonly message: string } {
+}): {
+  readonly rule: 'buying_power';
+  readonly limit: string;
+  readonly message: string;
+  readonly alpaca: AlpacaRefusal;
+} {
   const open = formatNanos(nanosOf(centsAsDollars(input.reservedCents)) + nanosOf(input.unclaimed));
   return {
     rule: 'buying_power',
     limit: input.buyingPower,
     message: `buying_power: order notional ${centsAsDollars(input.orderCents)} plus open buy orders ${open} exceeds the buying power ${input.buyingPower}`,
+    alpaca: insufficientBuyingPower(input.buyingPower, centsAsDollars(input.orderCents)),
   };
 }

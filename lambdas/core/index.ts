@@ -4,6 +4,7 @@ export * from './account-configurations.js';
 export * from './account-view.js';
 export * from './aggregate-limits.js';
 export * from './algo-parent.js';
+export * from './alpaca-refusals.js';
 export * from './asset.js';
 export * from './buying-power-claims.js';
 export * from './calendar.js';

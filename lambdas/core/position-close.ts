@@ -17,6 +17,7 @@
  * shows it), every lag counts a fill twice, never not at all: a close is refused too soon, never
  * allowed past the position.
  */
+import { insufficientQty } from './alpaca-refusals.js';
 import { formatNanos, max, type Nanos, ONE } from './decimal.js';
 import { notionalShares } from './held-shares.js';
 import type { RiskRefusal } from './risk.js';
@@ -212,6 +213,7 @@ export function noShortSaleRefusal(
     rule: 'short_sale',
     limit: 'no short sales',
     message: `short_sale: sell of ${formatNanos(sellQty)} ${symbol.toUpperCase()} exceeds the ${formatNanos(a.available)} available to sell (position ${formatNanos(position)}, ${formatNanos(a.held)} held by open sell orders); this account may not sell short`,
+    alpaca: insufficientQty(symbol, sellQty, { available: a.available, position, held: a.held }),
   };
 }
 

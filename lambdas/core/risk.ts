@@ -63,6 +63,7 @@ import {
   trailOf,
   valuationPriceOf,
 } from './aggregate-limits.js';
+import { type AlpacaRefusal, insufficientBuyingPower, insufficientQty } from './alpaca-refusals.js';
 import type { AssetFacts } from './asset.js';
 import { type DayTradingInputs, pdtRefusal } from './day-trading.js';
 import {
@@ -70,6 +71,7 @@ import {
   formatValue18,
   multiply,
   type Nanos,
+  nanos,
   ONE,
   parseNanos,
   toValue18,
@@ -290,6 +292,15 @@ export interface RiskRefusal {
   /** A limit of a versioned policy (core aggregate-limits.ts): its version and whose it is. */
   readonly policy_version?: number;
   readonly policy_scope?: PolicyScope;
+  /**
+   * Alpaca's own answer to this refusal, where Alpaca has one (a 403's top-level `message` and the
+   * fields it sends along): `insufficient buying power` with `buying_power` and `cost_basis`;
+   * `insufficient qty available for order (requested: N, available: M)` with `symbol`,
+   * `requested`, `available`, `existing_qty` and `held_for_orders`. Bots match on these words (a
+   * probe's sell with no position read `short_sale: sell of 5 MSFT exceeds ...`). The response
+   * lifts it to the top level (`alpacaRiskAnswer`); `message` keeps the rule's own words.
+   */
+  readonly alpaca?: AlpacaRefusal;
 }
 
 const HUNDRED: Nanos = 100n * ONE;
@@ -345,8 +356,13 @@ export function duplicateRefusal(windowSeconds: number, twinCreatedAt: string): 
 /** Checks `order` against `limits` in `ctx`; an empty list means the order may go. */
 export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: RiskContext): RiskRefusal[] {
   const refusals: RiskRefusal[] = [];
-  const refuse = (rule: RiskRule, limit: string, detail: string) =>
-    refusals.push({ rule, limit, message: `${rule}: ${detail}` });
+  const refuse = (rule: RiskRule, limit: string, detail: string, alpaca?: AlpacaRefusal) =>
+    refusals.push({
+      rule,
+      limit,
+      message: `${rule}: ${detail}`,
+      ...(alpaca === undefined ? {} : { alpaca }),
+    });
   const needsPrice: RiskRule[] = [];
 
   if (ctx.accountProblem !== null) {
@@ -460,6 +476,7 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
           'buying_power',
           ctx.buyingPower,
           `order notional ${formatValue18(workingNotional)}${working === order ? '' : ` (the ${working.qty} left of ${order.qty}: the rest is filled)`} plus open buy orders ${formatNanos(open)} exceeds the buying power ${ctx.buyingPower}`,
+          insufficientBuyingPower(ctx.buyingPower, formatValue18(workingNotional)),
         );
       }
     }
@@ -472,6 +489,11 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
       'short_sale',
       'no short sales',
       `sell of ${short.sellQty} ${symbol} exceeds the ${short.available} available to sell (position ${formatNanos(short.position)}, ${short.held} held by open sell orders); this account may not sell short`,
+      insufficientQty(symbol, nanos(short.sellQty), {
+        available: nanos(short.available),
+        position: short.position,
+        held: nanos(short.held),
+      }),
     );
   } else if (
     short !== null &&

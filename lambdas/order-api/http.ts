@@ -4,6 +4,7 @@
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
+  alpacaRiskAnswer,
   duplicateNamePath,
   exactJsonNumberText,
   fieldError,
@@ -101,6 +102,16 @@ export function jsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): Parsed<unk
   return { ok: true, value };
 }
 
+/**
+ * A 403 of pre-trade risk: Alpaca's words and fields where Alpaca has them (`insufficient buying
+ * power`, `insufficient qty available for order (...)`: core alpaca-refusals.ts), else the first
+ * rule's message; every refusal listed in the rules' own words.
+ */
+export function riskRefusedResponse(refusals: readonly RiskRefusal[]): APIGatewayProxyStructuredResultV2 {
+  const answer = alpacaRiskAnswer(refusals);
+  return apiError(403, API_ERROR.riskRefused, answer.message, answer.fields);
+}
+
 export function placeOrderResponse(result: PlaceOrderResult): APIGatewayProxyStructuredResultV2 {
   switch (result.kind) {
     case 'created':
@@ -113,14 +124,7 @@ export function placeOrderResponse(result: PlaceOrderResult): APIGatewayProxyStr
       // Alpaca's PDT protection answers its own message (issue 16, core day-trading.ts).
       if (result.refusals.some((r) => r.rule === 'pattern_day_trader'))
         return apiError(403, API_ERROR.riskRefused, PDT_MESSAGE, { refusals: result.refusals });
-      return apiError(
-        403,
-        API_ERROR.riskRefused,
-        result.refusals[0]?.message ?? 'refused by pre-trade risk',
-        {
-          refusals: result.refusals,
-        },
-      );
+      return riskRefusedResponse(result.refusals);
     case 'rate_limited':
       return apiError(
         429,

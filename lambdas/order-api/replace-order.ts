@@ -54,7 +54,7 @@ import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
-import { apiHandler, jsonBody, notFound, washTradeResponse } from './http.js';
+import { apiHandler, jsonBody, notFound, riskRefusedResponse, washTradeResponse } from './http.js';
 import {
   eventStore,
   loadOwnedOrder,
@@ -249,9 +249,7 @@ export const handler = apiHandler(
     });
     if (refusals.some((r) => r.rule === 'wash_trade')) return washTradeResponse(refusals);
     if (refusals.length > 0) {
-      return apiError(403, API_ERROR.riskRefused, refusals[0]?.message ?? 'refused by pre-trade risk', {
-        refusals,
-      });
+      return riskRefusedResponse(refusals);
     }
 
     // The modify-rate limit of the account's or the firm's limits policy (the tighter one).
@@ -280,7 +278,7 @@ export const handler = apiHandler(
         reservedCents: await openBuysCents(dynamo, accountsTable, principal.accountId),
         unclaimed: inputs.openBuys?.unclaimed ?? '0',
       });
-      return apiError(403, API_ERROR.riskRefused, refusal.message, { refusals: [refusal] });
+      return riskRefusedResponse([refusal]);
     };
     if (reserving !== null && reserving.ceilingCents < 0) return refusedForBuyingPower(reserving.claim.cents);
 
@@ -314,8 +312,7 @@ export const handler = apiHandler(
           exclude: new Set(owned.state.replaces === null ? [orderId] : [orderId, owned.state.replaces]),
         },
       );
-      if (sell.kind === 'refused')
-        return apiError(403, API_ERROR.riskRefused, sell.refusal.message, { refusals: [sell.refusal] });
+      if (sell.kind === 'refused') return riskRefusedResponse([sell.refusal]);
       return closingClaimsPut(
         requiredEnv(ENV.idempotencyTable),
         principal.accountId,

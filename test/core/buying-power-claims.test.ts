@@ -218,6 +218,8 @@ it('a refusal after concurrent orders took the buying power cites what is reserv
     limit: '102000',
     message:
       'buying_power: order notional 20000 plus open buy orders 91500.5 exceeds the buying power 102000',
+    // Alpaca's own answer, lifted to the 403's top level (core alpaca-refusals.ts).
+    alpaca: { message: 'insufficient buying power', fields: { buying_power: '102000', cost_basis: '20000' } },
   });
   expect(centsAsDollars(12_345)).toBe('123.45');
 });

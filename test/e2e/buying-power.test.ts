@@ -94,7 +94,9 @@ it('ten concurrent buys of $2,700 on $10,000 of buying power: exactly three are 
   expect(placed).toHaveLength(3);
   for (const r of refused) {
     expect(r.status).toBe(403);
-    expect(String((r.body as Json).message)).toMatch(
+    // Alpaca's words at the top (bots match on them), the rule's own in refusals.
+    expect((r.body as Json).message).toBe('insufficient buying power');
+    expect(String(((r.body as Json).refusals as Json[])[0]?.message)).toMatch(
       /buying_power: order notional 2700 plus open buy orders/,
     );
   }
@@ -206,7 +208,7 @@ it('a PATCH that raises a resting buy is counted at its new terms (a later buy t
   await bot.untilStatus(raised.id, 'new');
   const refused = await bot.request<Json>('POST', '/v2/orders', resting('90'));
   expect(refused.status).toBe(403);
-  expect(String((refused.body as Json).message)).toMatch(/buying_power/);
+  expect((refused.body as Json).message).toBe('insufficient buying power');
   // 100 -> 10: 950 held; the same buy fits (once the replaced order's claim is given back).
   const lowered = await bot.replace(raised.id, { qty: '10' });
   await bot.untilStatus(lowered.id, 'new');
@@ -238,7 +240,7 @@ it("a buy placed while the venue still works a PATCH raising an order counts the
     raised = await bot.replace(placed.id, { qty: '100' });
     const refused = await bot.request<Json>('POST', '/v2/orders', resting('90'));
     expect(refused.status).toBe(403);
-    expect(String((refused.body as Json).message)).toMatch(/buying_power/);
+    expect((refused.body as Json).message).toBe('insufficient buying power');
   } finally {
     await http.venue({ latency_ms: 0 });
   }
@@ -266,7 +268,7 @@ it('a PATCH raising an order and a buy sent at the same moment that do not fit t
     ]);
     expect([patch.status, buy.status].sort()).toEqual([200, 403]);
     const refused = patch.status === 403 ? patch : buy;
-    expect(String((refused.body as Json).message)).toMatch(/buying_power/);
+    expect((refused.body as Json).message).toBe('insufficient buying power');
     const working = [patch, buy].flatMap((r) => (r.status === 200 ? [(r.body as { id: string }).id] : []));
     for (const id of working) {
       bot.orders.add(id);
@@ -323,7 +325,8 @@ it('a sell placed while the venue works a PATCH raising a resting sell counts th
     await http.venue({ latency_ms: 0 });
   }
   expect(sell.status).toBe(403);
-  expect(String(sell.body.message)).toMatch(/short_sale/);
+  expect(String(sell.body.message)).toMatch(/^insufficient qty available for order /);
+  expect(String((sell.body.refusals as Json[])[0]?.message)).toMatch(/short_sale/);
   // The replacement fills its 30 at 12.50: 20 left, not -20.
   await bot.untilStatus(raised.id, 'new', 30_000);
   await http.pinQuote(S, { bid: '12.50', ask: '12.51', last: '12.50' });
@@ -356,7 +359,8 @@ it('a PATCH raising a resting sell right after another sell was placed counts th
   const second = await bot.submit(restingSell('30'));
   const raised = await bot.request<Json>('PATCH', `/v2/orders/${first.id}`, { qty: '30' });
   expect(raised.status).toBe(403);
-  expect(String(raised.body.message)).toMatch(/short_sale/);
+  expect(String(raised.body.message)).toMatch(/^insufficient qty available for order /);
+  expect(String((raised.body.refusals as Json[])[0]?.message)).toMatch(/short_sale/);
   await bot.untilStatus(second.id, 'new', 30_000);
   await untilListedOpen(bot, [first.id, second.id]);
   await bot.expect(207, 'DELETE', '/v2/orders');
@@ -397,7 +401,8 @@ it('a PATCH raising a resting sell the moment a market sell is answered counts t
     });
     const raised = await bot.request<Json>('PATCH', `/v2/orders/${resting.id}`, { qty: '30' });
     expect(raised.status).toBe(403);
-    expect(String(raised.body.message)).toMatch(/short_sale/);
+    expect(String(raised.body.message)).toMatch(/^insufficient qty available for order /);
+    expect(String((raised.body.refusals as Json[])[0]?.message)).toMatch(/short_sale/);
     await bot.untilStatus(sold.id, 'filled', 30_000);
     // The resting 10 sells at 12: flat, never short.
     await http.pinQuote(S, { bid: '12.50', ask: '12.51', last: '12.50' });
@@ -427,7 +432,7 @@ it("GET /v2/account's buying_power counts an open buy stop as its claim does (at
     limit_price: '90.01',
   });
   expect(refused.status).toBe(403);
-  expect(String(refused.body.message)).toMatch(/buying_power/);
+  expect(refused.body.message).toBe('insufficient buying power');
   const fits = await bot.submit({ ...restingBuy(S, '50'), limit_price: '90' });
   await untilListedOpen(bot, [stop.id, fits.id]);
   await bot.expect(207, 'DELETE', '/v2/orders');
@@ -478,7 +483,8 @@ it('a market buy is valued at the ask it fills at: what does not fit at the ask 
     time_in_force: 'day',
   });
   expect(refused.status).toBe(403);
-  expect(String(refused.body.message)).toMatch(/buying_power: order notional 10395/);
+  expect(refused.body).toMatchObject({ message: 'insufficient buying power', cost_basis: '10395' });
+  expect(String((refused.body.refusals as Json[])[0]?.message)).toMatch(/buying_power: order notional 10395/);
   const fits = await bot.submit({ symbol: S, qty: '95', side: 'buy', type: 'market', time_in_force: 'day' });
   await bot.untilStatus(fits.id, 'filled', 30_000);
   await eventually(async () => expect(Number((await account(bot)).cash)).toBeGreaterThanOrEqual(0), 30_000);
@@ -507,7 +513,8 @@ it('notional sells on an account that may not sell short: sized at the bid, an o
       time_in_force: 'day',
     });
     expect(whole.status).toBe(403);
-    expect(String(whole.body.message)).toMatch(/short_sale: sell of 50.005000501/);
+    expect(String(whole.body.message)).toMatch(/^insufficient qty available for order /);
+    expect(String((whole.body.refusals as Json[])[0]?.message)).toMatch(/short_sale: sell of 50.005000501/);
     if (round === 0) {
       // An open notional sell (the venues answer 3 s later) holds its shares: 3000 / 99.99 = 30.003...
       const venues = ['SIMX', 'SIMY', 'SIMZ'];
@@ -534,7 +541,8 @@ it('notional sells on an account that may not sell short: sized at the bid, an o
           time_in_force: 'day',
         });
         expect(more.status).toBe(403);
-        expect(String(more.body.message)).toMatch(/short_sale/);
+        expect(String(more.body.message)).toMatch(/^insufficient qty available for order /);
+        expect(String((more.body.refusals as Json[])[0]?.message)).toMatch(/short_sale/);
       } finally {
         for (const v of venues) await http.venue({ latency_ms: 0 }, v);
       }

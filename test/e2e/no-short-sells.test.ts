@@ -157,7 +157,9 @@ it('D1: notional sells at once place exactly what fits: $6,000 and $6,001 on 100
     expect(placed).toHaveLength(fit);
     for (const a of answers.filter((x) => x.status !== 200)) {
       expect(a.status).toBe(403);
-      expect(String(a.body.message)).toMatch(/^short_sale: /);
+      // Alpaca's words at the top (bots match on them), the rule's own in refusals.
+      expect(String(a.body.message)).toMatch(/^insufficient qty available for order \(requested: /);
+      expect(String((a.body.refusals as Json[])[0]?.message)).toMatch(/^short_sale: /);
     }
     for (const p of placed) await bot.untilStatus(String(p.body.id), 'filled', 30_000);
     await untilSettled(bot, S);
@@ -200,7 +202,16 @@ it('D6: a PATCH of a partly filled sell (its price only) is accepted: its fills 
   // Raised by one more share than the position holds: refused on what would be left to sell.
   const raised = await bot.request<Json>('PATCH', `/v2/orders/${replacement}`, { qty: '101' });
   expect(raised.status).toBe(403);
-  expect(String(raised.body.message)).toBe(
+  expect(raised.body).toMatchObject({
+    code: 40310000,
+    message: `insufficient qty available for order (requested: ${left + 1}, available: ${left})`,
+    symbol: S,
+    requested: String(left + 1),
+    available: String(left),
+    existing_qty: String(left),
+    held_for_orders: '0',
+  });
+  expect(String((raised.body.refusals as Json[])[0]?.message)).toBe(
     `short_sale: sell of ${left + 1} ${S} exceeds the ${left} available to sell (position ${left}, 0 held by open sell orders); this account may not sell short`,
   );
   await bot.expect(204, 'DELETE', `/v2/orders/${replacement}`);
@@ -250,7 +261,8 @@ it('D7: an OCO holds its shares once: long 200 with an OCO of 100, qty_available
     time_in_force: 'day',
   });
   expect(more.status).toBe(403);
-  expect(String(more.body.message)).toMatch(/^short_sale: sell of 1 /);
+  expect(String(more.body.message)).toBe('insufficient qty available for order (requested: 1, available: 0)');
+  expect(String((more.body.refusals as Json[])[0]?.message)).toMatch(/^short_sale: sell of 1 /);
   await bot.expect(204, 'DELETE', `/v2/orders/${String(sell.body.id)}`);
   await bot.expect(204, 'DELETE', `/v2/orders/${oco.id}`);
   await bot.untilStatus(oco.id, 'canceled', 30_000);

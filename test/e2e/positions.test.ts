@@ -199,7 +199,12 @@ it('a sell beyond the position on an account that may not sell short is refused,
   });
   expect(refused.status).toBe(403);
   expect(refused.body).toMatchObject({ code: 40310000 });
-  expect(String(refused.body.message)).toMatch(/^short_sale: sell of 10 .* exceeds the 3 available/);
+  expect(String(refused.body.message)).toBe(
+    'insufficient qty available for order (requested: 10, available: 3)',
+  );
+  expect(String((refused.body.refusals as Json[])[0]?.message)).toMatch(
+    /^short_sale: sell of 10 .* exceeds the 3 available/,
+  );
   const after = (await trader.request<Json[]>('GET', '/v2/orders?status=all&limit=500')).body.length;
   expect(after).toBe(before);
 });
