@@ -176,6 +176,22 @@ test('listen from a cursor: everything after it first, in order; without one: on
   ]);
 });
 
+test('a cursor past the account’s last update listens from that update: the next ones arrive (a probe’s 999999 got none)', async () => {
+  // The log began again (a restart of local mode on a fresh data dir) and a bot kept its cursor.
+  await appendUpdates(account, 3);
+  await send('ahead', AUTH);
+  expect(
+    await send('ahead', {
+      action: 'listen',
+      data: { streams: ['trade_updates'], after_stream_seq: 999_999 },
+    }),
+  ).toEqual([listening]);
+  await appendUpdates(account, 2, 3);
+  // Listening again keeps the place: what came after the last update it was given is delivered.
+  await send('ahead', LISTEN);
+  expect(seqs(frames.get('ahead') ?? [])).toEqual([4, 5]);
+});
+
 // biome-ignore format: one cursor per row
 const BAD_CURSORS: readonly [string, unknown, string][] = [
   ['negative', -1, 'data.after_stream_seq'],
