@@ -210,9 +210,7 @@ async function activities(accountId: string, q: ActivityQuery): Promise<unknown[
     for (const e of events) {
       const t = Date.parse(e.data.transactionTime);
       const inDay = q.onDate === undefined || newYorkDate(t) === q.onDate;
-      // Exclusive, as Alpaca's and the order listing's: a bot paging by `after` = the last
-      // transaction_time it saw gets the next ones, not that one again (a probe did).
-      if (t > q.fromMs && t < q.untilMs && inDay) out.push(fillActivityJson(e));
+      if (t >= q.fromMs && t <= q.untilMs && inDay) out.push(fillActivityJson(e));
       if (out.length === q.pageSize) return out;
     }
     const last = events.at(-1);
