@@ -48,9 +48,14 @@ export function alpacaRiskAnswer(refusals: readonly RiskRefusal[]): {
   readonly fields: Readonly<Record<string, unknown>>;
 } {
   const first = refusals[0];
-  const listed = refusals.map(({ alpaca: _alpaca, ...r }) => r);
+  const listed = refusalsAsListed(refusals);
   return {
     message: first?.alpaca?.message ?? first?.message ?? 'refused by pre-trade risk',
     fields: { ...(first?.alpaca?.fields ?? {}), refusals: listed },
   };
+}
+
+/** The refusals as the rules word them, without their Alpaca copy (every 403, 422 and bus answer). */
+export function refusalsAsListed(refusals: readonly RiskRefusal[]): RiskRefusal[] {
+  return refusals.map(({ alpaca: _alpaca, ...r }) => r);
 }

@@ -62,7 +62,7 @@ export function duplicateNamePath(text: string): string | null {
 
 /** A JSON number's text: sign, integer digits, fraction digits, exponent (RFC 8259 section 6). */
 const JSON_NUMBER = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
-/** Past this many digits a number is left as `JSON.parse` read it (no decimal field holds it). */
+/** Past this many digits a number is given as its own text (no decimal field holds it). */
 const MAX_EXACT_DIGITS = 64;
 
 /**
@@ -83,7 +83,8 @@ export function exactJsonNumberText(value: number, source: string): string | nul
     return null;
   const { sign, digits, exp } = exact;
   const length = exp >= 0 ? digits.length + exp : Math.max(digits.length, -exp) + 2;
-  if (length > MAX_EXACT_DIGITS) return null;
+  // Too long to write out: its own text, which no decimal field takes (never the rounded double).
+  if (length > MAX_EXACT_DIGITS) return source;
   if (exp >= 0) return `${sign}${digits}${'0'.repeat(exp)}`;
   const whole = digits.length + exp;
   return whole > 0
@@ -104,4 +105,17 @@ function canonicalDecimal(text: string): { sign: '' | '-'; digits: string; exp: 
   exp += trailing;
   if (digits === '') return { sign: '', digits: '', exp: 0 };
   return { sign: m[1] === '-' ? '-' : '', digits, exp };
+}
+
+/**
+ * `JSON.parse`, with each number a double cannot hold read as its exact decimal text
+ * (`exactJsonNumberText`; the reviver's `context.source`, Node 21+). Request bodies and bus
+ * requests alike: a number is never rounded into an order.
+ */
+export function parseJsonExactly(text: string): unknown {
+  return JSON.parse(text, (_name, v: unknown, context?: { source?: string }) =>
+    typeof v === 'number' && context?.source !== undefined
+      ? (exactJsonNumberText(v, context.source) ?? v)
+      : v,
+  );
 }

@@ -24,6 +24,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { parseJsonExactly, refusalsAsListed } from '../core/index.js';
 import {
   intakeAnswerOf,
   type OrderRequestRejection,
@@ -152,7 +153,7 @@ export async function onOrderRequested(event: OrderRequestedEvent): Promise<Plac
             ...ids,
             code: 'risk_refused',
             message: result.refusals[0]?.message ?? 'refused by pre-trade risk',
-            refusals: result.refusals,
+            refusals: refusalsAsListed(result.refusals),
           },
           now,
         );
@@ -187,7 +188,8 @@ const processor = new BatchProcessor(EventType.SQS);
 
 async function orderRequestedRecord(record: SQSRecord): Promise<void> {
   try {
-    await onOrderRequested(JSON.parse(record.body) as OrderRequestedEvent);
+    // A number in the request is its exact value, never rounded (core parseJsonExactly).
+    await onOrderRequested(parseJsonExactly(record.body) as OrderRequestedEvent);
   } catch (err) {
     logger.error('OrderRequested failed; the record will be retried', {
       messageId: record.messageId,

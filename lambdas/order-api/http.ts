@@ -6,10 +6,11 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   alpacaRiskAnswer,
   duplicateNamePath,
-  exactJsonNumberText,
   fieldError,
   PDT_MESSAGE,
+  parseJsonExactly,
   type RiskRefusal,
+  refusalsAsListed,
   WASH_TRADE_MESSAGE,
 } from '../core/index.js';
 import type { PlaceOrderResult } from '../orders/orders-service.js';
@@ -77,11 +78,7 @@ export function jsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): Parsed<unk
   let value: unknown;
   try {
     // Each number as the exact value its text spells, where a double would round it (core).
-    value = JSON.parse(text, (_name, v: unknown, context?: { source?: string }) =>
-      typeof v === 'number' && context?.source !== undefined
-        ? (exactJsonNumberText(v, context.source) ?? v)
-        : v,
-    );
+    value = parseJsonExactly(text);
   } catch {
     return { ok: false, response: apiError(400, API_ERROR.badRequest, 'body: is not valid JSON') };
   }
@@ -123,7 +120,9 @@ export function placeOrderResponse(result: PlaceOrderResult): APIGatewayProxyStr
       if (result.refusals.some((r) => r.rule === 'wash_trade')) return washTradeResponse(result.refusals);
       // Alpaca's PDT protection answers its own message (issue 16, core day-trading.ts).
       if (result.refusals.some((r) => r.rule === 'pattern_day_trader'))
-        return apiError(403, API_ERROR.riskRefused, PDT_MESSAGE, { refusals: result.refusals });
+        return apiError(403, API_ERROR.riskRefused, PDT_MESSAGE, {
+          refusals: refusalsAsListed(result.refusals),
+        });
       return riskRefusedResponse(result.refusals);
     case 'rate_limited':
       return apiError(
@@ -150,7 +149,7 @@ export function placeOrderResponse(result: PlaceOrderResult): APIGatewayProxyStr
  * broke) ride along like every risk refusal's.
  */
 export function washTradeResponse(refusals: readonly RiskRefusal[]): APIGatewayProxyStructuredResultV2 {
-  return apiError(422, API_ERROR.unprocessable, WASH_TRADE_MESSAGE, { refusals });
+  return apiError(422, API_ERROR.unprocessable, WASH_TRADE_MESSAGE, { refusals: refusalsAsListed(refusals) });
 }
 
 export const notFound = (what = 'order') => apiError(404, API_ERROR.notFound, `${what} not found`);

@@ -281,11 +281,11 @@ async function listen(deps: SessionDeps, connectionId: string, message: unknown)
   for (const accountId of accounts) {
     const given = typeof after === 'number' ? after : after?.[accountId];
     if (given !== undefined || !already.has(accountId)) {
-      // A cursor past the account's last update (kept across a restart that began the log again)
-      // listens from that last update: it would otherwise wait, silent, for updates numbered past
-      // it (a probe's cursor 999999 got no frame at all).
+      // A cursor past the account's last update was kept across a restart that began the log
+      // again: the client has seen none of this log, so it gets all of it (a probe's cursor 999999
+      // got no frame at all, waiting for updates numbered past it).
       const head = await loadHead(deps.doc, deps.table, accountId);
-      const from = given === undefined ? head : Math.min(given, head);
+      const from = given === undefined ? head : given > head ? 0 : given;
       if ((await addListener(deps.doc, deps.table, accountId, connectionId, from)) === 'full') {
         await deps.connections.post(
           connectionId,

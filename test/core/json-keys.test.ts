@@ -85,8 +85,9 @@ describe('exactJsonNumberText: a JSON number a double cannot hold is read as its
     ['0.100000000000000000001', '0.100000000000000000001'],
     ['1e-30', null], // a double's 1e-30 is that decimal's shortest spelling
     ['1.0000000000000000000001e-30', '0.0000000000000000000000000000010000000000000000000001'],
-    // Past 64 digits: as JSON.parse read it (Infinity or 0, refused as before).
-    ['1e400', null], ['1e-400', null],
+    // Non-finite: as JSON.parse read it (Infinity, refused as before). Past 64 digits: its own
+    // text, never the double (a review: 2. and 66 nines read as 3).
+    ['1e400', null], ['1e-400', '1e-400'], [`2.${'9'.repeat(66)}`, `2.${'9'.repeat(66)}`],
   ];
   test.each(NUMBERS)('%s -> %s', (source, exact) => {
     expect(exactJsonNumberText(JSON.parse(source) as number, source)).toBe(exact);

@@ -167,6 +167,15 @@ describe('queue handler (SQS batch)', () => {
     expect(orderIds()).toHaveLength(2);
   });
 
+  test('a qty number a double would round is refused by its decimals, never placed rounded (a review: 2.9999999999999999 placed 3)', async () => {
+    const body = JSON.stringify(
+      event({ accountId: ACCOUNT, order: { ...LIMIT_BUY, qty: 1 }, requestId: 'req-r' }),
+    ).replace('"qty":1', '"qty":2.9999999999999999');
+    expect(await failedIds(record(body))).toEqual([]);
+    expect(orderIds()).toHaveLength(0);
+    expect(JSON.stringify(answered())).toContain('qty: has more than 9 decimal places');
+  });
+
   test('an invalid order is consumed (not retried): a retry cannot fix it', async () => {
     expect(
       await failedIds(record(event({ accountId: ACCOUNT, order: { qty: '-1' }, requestId: 'req-9' }))),
