@@ -21,6 +21,11 @@ export function insufficientBuyingPower(buyingPower: string, costBasis: string):
   };
 }
 
+/** Alpaca's refusal of an order for more than the position's qty_available. */
+export function insufficientQtyMessage(requested: Nanos, available: Nanos): string {
+  return `insufficient qty available for order (requested: ${formatNanos(requested)}, available: ${formatNanos(available)})`;
+}
+
 /** Alpaca's refusal of a sell beyond the position's qty_available, with its numbers. */
 export function insufficientQty(
   symbol: string,
@@ -28,7 +33,7 @@ export function insufficientQty(
   q: { readonly available: Nanos; readonly position: Nanos; readonly held: Nanos },
 ): AlpacaRefusal {
   return {
-    message: `insufficient qty available for order (requested: ${formatNanos(requested)}, available: ${formatNanos(q.available)})`,
+    message: insufficientQtyMessage(requested, q.available),
     fields: {
       symbol: symbol.toUpperCase(),
       requested: formatNanos(requested),

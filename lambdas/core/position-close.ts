@@ -217,11 +217,6 @@ export function noShortSaleRefusal(
   };
 }
 
-/** Alpaca's refusal of an order for more than the position's qty_available. */
-export function insufficientQtyMessage(requested: Nanos, available: Nanos): string {
-  return `insufficient qty available for order (requested: ${formatNanos(requested)}, available: ${formatNanos(available)})`;
-}
-
 /**
  * The qty a close of `percentage` (0 < p <= 100, nanos) of a position of `size` shares (unsigned)
  * takes. Alpaca: a percentage close "would only sell fractional if position is originally

@@ -24,7 +24,7 @@ import {
   type FieldError,
   fieldError,
   formatNanos,
-  insufficientQtyMessage,
+  insufficientQty,
   type Nanos,
   notionalSharePrice,
   ONE,
@@ -181,14 +181,13 @@ function closeAvailabilityOf(accountId: string, symbol: string, now: number, con
  * Alpaca's refusal of a close beyond the position's qty_available (403, 40310000), with the
  * numbers it answers along.
  */
-function insufficientQty(symbol: string, requested: Nanos, a: CloseAvailability) {
-  return apiError(403, API_ERROR.riskRefused, insufficientQtyMessage(requested, a.available), {
-    symbol,
-    requested: formatNanos(requested),
-    available: formatNanos(a.available),
-    existing_qty: formatNanos(a.size),
-    held_for_orders: formatNanos(a.held),
+function insufficientQtyResponse(symbol: string, requested: Nanos, a: CloseAvailability) {
+  const answer = insufficientQty(symbol, requested, {
+    available: a.available,
+    position: a.size,
+    held: a.held,
   });
+  return apiError(403, API_ERROR.riskRefused, answer.message, answer.fields);
 }
 
 async function closeOne(
@@ -230,7 +229,7 @@ async function closeOne(
         viewsAwaited = true;
         if (await holdingViewsSettled(dynamo, eventStore(), read)) continue;
       }
-      return insufficientQty(symbol, qty.qty, availability);
+      return insufficientQtyResponse(symbol, qty.qty, availability);
     }
     result = await placeOrder({
       accountId: principal.accountId,
