@@ -425,6 +425,13 @@ export type OrderCommand =
       readonly requestedBy: string;
       /** What the replacement reserves of the buying power, claimed in the request's transaction. */
       readonly buyingPowerClaim?: BuyingPowerClaim;
+      /**
+       * A client's replace (the API's PATCH): its qty must stay above what has filled
+       * (`replaceQtyAtOrBelowFills`), decided on the state the request appends to, so a fill that
+       * lands while the request is on its way is counted. The OMS's own replaces (a bracket's exits
+       * following their entry) may bring an order to its fills, as FIX D11 allows.
+       */
+      readonly qtyAboveFills?: true;
     }
   | { readonly type: 'acknowledgeReplace' }
   | { readonly type: 'confirmReplace' }
@@ -1084,6 +1091,11 @@ function decideReplaceRequest(
   }
   const changed = Object.values(c.changes).some((v) => v !== undefined);
   if (!changed) return refuse('invalid_replace', 'requestReplace: nothing to change');
+  const atOrBelowFills = c.qtyAboveFills === true ? replaceQtyAtOrBelowFills(s, c.changes) : null;
+  if (atOrBelowFills !== null)
+    return refuse('invalid_replace', `requestReplace: ${describeFieldErrors([atOrBelowFills])}`, [
+      atOrBelowFills,
+    ]);
   // The replacement must be a valid order in its own right: run the full request rules on it.
   const merged = applyChanges(s.spec, c.changes);
   const checked = validateOrderRequest(specToRequest(merged), { now });

@@ -33,7 +33,6 @@ import {
   plainDecimalText,
   previewPendingReplacement,
   type ReplaceChanges,
-  replaceQtyAtOrBelowFills,
   reservedBuyingPowerRefusal,
   shapeIssueToFieldErrors,
   TIMES_IN_FORCE,
@@ -187,8 +186,6 @@ export const handler = apiHandler(
     }
     const changes = changesOf(parsed.data, owned.state);
     if ('field' in changes) return fieldErrors([changes]);
-    const atOrBelowFills = replaceQtyAtOrBelowFills(owned.state, changes);
-    if (atOrBelowFills !== null) return fieldErrors([atOrBelowFills]);
 
     const now = Date.now();
     const command: OrderCommand = {
@@ -196,6 +193,9 @@ export const handler = apiHandler(
       replacementOrderId: randomUUID(),
       changes,
       requestedBy: principal.principalId,
+      // Its qty stays above the fills, decided again on the state the request appends to (a fill
+      // landing meanwhile counts: runReplaceCommand reloads on the conflict and decides again).
+      qtyAboveFills: true,
     };
     const dryRun = execute(owned.state, command, now).decision;
     if (!dryRun.ok) return refusalResponse(dryRun);

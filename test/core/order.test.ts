@@ -358,6 +358,27 @@ describe('illegal commands get a typed refusal and change nothing', () => {
     expect(replaceQtyAtOrBelowFills(book.state('X') as OrderState, { limitPrice: '9' })).toBeNull();
   });
 
+  // decide holds the rule for a client's replace (`qtyAboveFills`), on the state it appends to;
+  // the OMS's own replace (no flag) may still reach the fills (FIX D11). A filled order answers
+  // that it is filled, not the fills rule.
+  test.each([
+    ['a client, below the fills', [fill('a', '3')], true, ['invalid_replace', 'qty']],
+    ['a client, above the fills', [fill('a', '3')], true, null],
+    ['the OMS, below the fills (D11)', [fill('a', '3')], false, null],
+    ['a client, the order filled', [fill('a', '100')], true, ['order_closed', undefined]],
+  ] as const)('requestReplace qty by %s', (_t, fills, client, refused) => {
+    const book = bookWith([accept, ...fills]);
+    const qty = _t.includes('above') ? '4' : '2';
+    const d = book.run('X', {
+      type: 'requestReplace',
+      replacementOrderId: 'Z',
+      requestedBy: 'c',
+      changes: { qty },
+      ...(client ? { qtyAboveFills: true as const } : {}),
+    });
+    expect(d.ok ? null : [d.refusal.code, d.refusal.fieldErrors?.[0]?.field]).toEqual(refused);
+  });
+
   test('commands on an order that does not exist, and a second submit', () => {
     const book = new OrderBook();
     const missing = book.run('nope', accept);

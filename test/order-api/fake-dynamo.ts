@@ -63,6 +63,8 @@ export class FakeDynamo {
   readonly tables = new Map<string, Map<string, Item>>();
   /** Codes to fail the next transactions with (one array of reasons per transaction). */
   readonly failNextTransactions: string[][] = [];
+  /** Runs before the next transactions, one a transaction: what a concurrent writer commits first. */
+  readonly beforeNextTransactions: (() => void)[] = [];
   /** Items the orders-table Query answers with (GSI evaluation is not emulated). */
   ordersQueryItems: Item[] = [];
 
@@ -107,6 +109,7 @@ export class FakeDynamo {
     });
     this.mock.on(TransactWriteCommand).callsFake(async (input: TransactWriteCommandInput) => {
       await tick();
+      this.beforeNextTransactions.shift()?.();
       const items = input.TransactItems ?? [];
       const forced = this.failNextTransactions.shift();
       const reasons =

@@ -771,6 +771,20 @@ describe('PATCH /v2/orders/{order_id}', () => {
     expect(fake.table('events').size).toBe(before);
   });
 
+  test('a fill landing while the PATCH is on its way (3 of 10) is counted: qty 2 -> 422, only the fill appended', async () => {
+    // The request read the order unfilled; its append conflicts with the fill's, and the order is
+    // decided again as the fill left it (core `qtyAboveFills`), not replaced down to 2 of 3 filled.
+    seedOrder(fake, 'o-1', { commands: accepted });
+    const before = fake.table('events').size;
+    const fill = { type: 'fill', execId: 'e1', lastQty: '3', lastPx: '100' } as const;
+    fake.beforeNextTransactions.push(() => seedOrder(fake, 'o-1', { commands: [...accepted, fill] }));
+    const res = await patch({ qty: '2' });
+    expect(res.statusCode).toBe(422);
+    expect(parse(res.body).message).toMatch(/^qty: must be more than the 3 already filled /);
+    expect(fake.table('events').size).toBe(before + 1);
+    expect(fake.table('idempotency').size).toBe(0);
+  });
+
   test('risk re-check of the replaced terms -> 403, nothing appended', async () => {
     seedOrder(fake, 'o-1', { commands: accepted });
     risk.mockResolvedValue(riskInputs({ maxOrderQty: '15' }));
