@@ -22,7 +22,10 @@
  *   fails with a clear error if one ever is), and `@aws-sdk/signature-v4-multi-region` (the
  *   EventBridge and S3 clients' signer) by lambdas/platform/sigv4-one-region.ts (about 2.6 KB per
  *   such bundle: the same SigV4 signing; SigV4a, for the signing region `*` only, which the OMS
- *   never uses nor installs, fails with the SDK's own message).
+ *   never uses nor installs, fails with the SDK's own message), and
+ *   `@aws-sdk/middleware-endpoint-discovery` by lambdas/platform/no-endpoint-discovery.ts (about
+ *   2 KB per bundle with a DynamoDB client: the same settings without the endpoint cache, which no
+ *   DynamoDB command of this SDK reads).
  *   Budget (issue 12): each bundle <= 400 KB and its import <= 150 ms on Node 24;
  *   `npm run bundle:report` prints both.
  * - Tracing: X-Ray active tracing on every function (the invocation's segment; the SDK passes its

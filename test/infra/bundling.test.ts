@@ -73,9 +73,15 @@ describe('Lambda bundling options', () => {
     expect(inputs).toContain('lambdas/platform/no-event-streams.ts');
   });
 
-  it("carries the endpoint cache's LRU stand-in, not mnemonist (checked against it in test/platform)", () => {
-    expect(inputs.filter((p) => /node_modules\/(mnemonist|obliterator)\//.test(p))).toEqual([]);
-    expect(inputs).toContain('lambdas/platform/endpoint-lru-cache.ts');
+  it("carries the endpoint discovery settings' stand-in, no endpoint cache (checked against the SDK's in test/platform)", () => {
+    expect(
+      inputs.filter((p) =>
+        /node_modules\/(mnemonist|obliterator|@aws-sdk\/endpoint-cache|@aws-sdk\/middleware-endpoint-discovery)\//.test(
+          p,
+        ),
+      ),
+    ).toEqual([]);
+    expect(inputs).toContain('lambdas/platform/no-endpoint-discovery.ts');
   });
 
   it("signs EventBridge requests with the one-region stand-in, not the SDK's multi-region signer", async () => {
