@@ -292,22 +292,76 @@ export function accountJson(
   };
 }
 
-/** Alpaca's FILL activity of a PositionChanged event (id = `<compact time>::<order id>:<seq>`). */
-export function fillActivityJson(e: PositionChanged): Record<string, unknown> {
+/** The client's order after one of its child's executions: the numbers of that FILL activity. */
+export interface ClientOrderFill {
+  readonly cumQty: string;
+  readonly leavesQty: string;
+  readonly orderStatus: 'filled' | 'partially_filled';
+}
+
+/**
+ * The client's order (`parent`: a split's or an algorithm's parent, its events and its state now)
+ * after its child's execution: the parent's mirror of that execution (the group coordinator's fill
+ * naming `childOrderId` and the same `execId`), else, not mirrored yet, the parent as it is now
+ * plus this execution. Null without the parent (its events not found): the child's own numbers stand.
+ */
+export function clientOrderFillOf(
+  parent: {
+    readonly events: readonly { readonly type: string; readonly data: unknown }[];
+    readonly qty: Nanos | null;
+    readonly filledQty: Nanos;
+  } | null,
+  execution: { readonly orderId: string; readonly execId: string; readonly qty: string },
+): ClientOrderFill | null {
+  if (parent === null) return null;
+  for (const e of parent.events) {
+    if (e.type !== 'OrderFilled' && e.type !== 'OrderPartiallyFilled') continue;
+    const d = e.data as {
+      execId: string;
+      childOrderId?: string;
+      filledQty: string;
+      leavesQty: string | null;
+    };
+    if (d.childOrderId !== execution.orderId || d.execId !== execution.execId) continue;
+    return {
+      cumQty: d.filledQty,
+      leavesQty: d.leavesQty ?? '0',
+      orderStatus: e.type === 'OrderFilled' ? 'filled' : 'partially_filled',
+    };
+  }
+  const cum = parent.filledQty + parseSigned9(execution.qty);
+  const leaves = parent.qty === null || parent.qty <= cum ? 0n : parent.qty - cum;
+  return {
+    cumQty: formatNanos(cum),
+    leavesQty: formatNanos(leaves),
+    orderStatus: leaves === 0n ? 'filled' : 'partially_filled',
+  };
+}
+
+/**
+ * Alpaca's FILL activity of a PositionChanged event (id = `<compact time>::<seq>`). An execution of
+ * a child order the OMS placed names the client's order (`parentOrderId`) with that order's
+ * numbers after it (`clientOrderFillOf`): a bot matches its fills to the order it placed.
+ */
+export function fillActivityJson(
+  e: PositionChanged,
+  clientOrder: ClientOrderFill | null = null,
+): Record<string, unknown> {
   const d = e.data;
+  const named = d.parentOrderId !== undefined && clientOrder !== null;
   return {
     id: activityId(e),
     activity_type: 'FILL',
     transaction_time: d.transactionTime,
-    type: d.orderStatus === 'filled' ? 'fill' : 'partial_fill',
+    type: (named ? clientOrder.orderStatus : d.orderStatus) === 'filled' ? 'fill' : 'partial_fill',
     price: d.price,
     qty: d.qty,
     side: d.side,
     symbol: d.symbol,
-    leaves_qty: d.leavesQty,
-    order_id: d.orderId,
-    cum_qty: d.cumQty,
-    order_status: d.orderStatus,
+    leaves_qty: named ? clientOrder.leavesQty : d.leavesQty,
+    order_id: named ? d.parentOrderId : d.orderId,
+    cum_qty: named ? clientOrder.cumQty : d.cumQty,
+    order_status: named ? clientOrder.orderStatus : d.orderStatus,
   };
 }
 

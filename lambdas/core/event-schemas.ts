@@ -381,6 +381,7 @@ const signedDecimalText = z.string().check(z.regex(/^-?(0|[1-9][0-9]*)(\.[0-9]*[
 export const positionChangedDataSchema = z.strictObject({
   symbol: z.string().check(z.minLength(1)),
   orderId: id,
+  parentOrderId: z.optional(id),
   execId: z.string().check(z.minLength(1)),
   orderEventId: z.string().check(z.regex(/^.+:[1-9][0-9]*$/)),
   side: z.enum(['buy', 'sell']),

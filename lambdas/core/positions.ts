@@ -21,6 +21,11 @@ export type ExecutionSide = 'buy' | 'sell';
 /** What the ledger learns of one execution (from the order's fill event and its state). */
 export interface LedgerExecution {
   readonly orderId: string;
+  /**
+   * The client's order, when `orderId` is a child order the OMS placed for it (a split over venues,
+   * an algorithm's slice): the client knows that order, not the child (its FILL activities name it).
+   */
+  readonly parentOrderId?: string;
   /** The execution's id at its venue (FIX ExecID): with the order id, unique. */
   readonly execId: string;
   /** The order's event that recorded it (`orderId:seq`). */
@@ -320,6 +325,7 @@ export function applyExecution(
       data: {
         symbol: e.symbol,
         orderId: e.orderId,
+        ...(e.parentOrderId === undefined ? {} : { parentOrderId: e.parentOrderId }),
         execId: e.execId,
         orderEventId: e.orderEventId,
         side: e.side,

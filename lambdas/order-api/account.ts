@@ -15,6 +15,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   accountJson,
   assetIdOf,
+  clientOrderFillOf,
   configurationsJson,
   configurationsOf,
   dayTradesInWindow,
@@ -26,6 +27,7 @@ import {
   nanos,
   newYorkDate,
   type PositionAsset,
+  type PositionChanged,
   parseConfigurationsPatch,
   parseNanos,
   positionJson,
@@ -193,10 +195,38 @@ export function parseActivityQuery(
   };
 }
 
+/**
+ * The FILL activities of `selected`: an execution of a child order the OMS placed names the client's
+ * order with its numbers after it (core `clientOrderFillOf`; each parent's events read once).
+ */
+async function fillActivities(store: EventStore, selected: readonly PositionChanged[]): Promise<unknown[]> {
+  const parents = new Map<string, Promise<Parameters<typeof clientOrderFillOf>[0]>>();
+  const parentOf = (parentOrderId: string) => {
+    let loading = parents.get(parentOrderId);
+    if (loading === undefined) {
+      loading = store
+        .loadState(parentOrderId)
+        .then(({ state, events }) =>
+          state === undefined ? null : { events, qty: state.qty, filledQty: state.filledQty },
+        );
+      parents.set(parentOrderId, loading);
+    }
+    return loading;
+  };
+  return Promise.all(
+    selected.map(async (e) =>
+      e.data.parentOrderId === undefined
+        ? fillActivityJson(e)
+        : fillActivityJson(e, clientOrderFillOf(await parentOf(e.data.parentOrderId), e.data)),
+    ),
+  );
+}
+
 async function activities(accountId: string, q: ActivityQuery): Promise<unknown[]> {
   if (!q.types.has('FILL')) return [];
   const eventsTable = requiredEnv(ENV.eventStoreTable);
-  const out: unknown[] = [];
+  const out: PositionChanged[] = [];
+  const store = new EventStore(dynamo, eventsTable);
   let afterSeq = q.afterSeq;
   let beforeSeq = q.beforeSeq;
   // Pages of the position stream in the asked direction, filtered by time, until the page is full.
@@ -210,11 +240,11 @@ async function activities(accountId: string, q: ActivityQuery): Promise<unknown[
     for (const e of events) {
       const t = Date.parse(e.data.transactionTime);
       const inDay = q.onDate === undefined || newYorkDate(t) === q.onDate;
-      if (t >= q.fromMs && t <= q.untilMs && inDay) out.push(fillActivityJson(e));
-      if (out.length === q.pageSize) return out;
+      if (t >= q.fromMs && t <= q.untilMs && inDay) out.push(e);
+      if (out.length === q.pageSize) return fillActivities(store, out);
     }
     const last = events.at(-1);
-    if (events.length < 100 || last === undefined) return out;
+    if (events.length < 100 || last === undefined) return fillActivities(store, out);
     if (q.descending) beforeSeq = last.seq;
     else afterSeq = last.seq;
   }

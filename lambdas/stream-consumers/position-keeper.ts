@@ -49,8 +49,10 @@ export function executionOf(
     typeof cumAfter === 'bigint' && typeof lastQty === 'bigint'
       ? executionRelease(state.buyingPowerClaim, cumAfter - lastQty, cumAfter, settledBefore)
       : 0;
+  const parentOrderId = state.contingency?.role === 'algo_child' ? state.contingency.parentOrderId : null;
   return {
     orderId: e.orderId,
+    ...(parentOrderId === null ? {} : { parentOrderId }),
     execId: e.data.execId,
     orderEventId: e.eventId,
     symbol: state.spec.symbol.toUpperCase(),

@@ -7,7 +7,9 @@ import {
   accountJson,
   alpacaAccountId,
   applyExecution,
+  clientOrderFillOf,
   EMPTY_LEDGER,
+  fillActivityJson,
   type LedgerExecution,
   type LedgerState,
   parseSigned9,
@@ -355,12 +357,19 @@ describe('the published contract', () => {
     const qty = fc.integer({ min: 1, max: 5_000 }).map((c) => (c / 10).toString());
     fc.assert(
       fc.property(
-        fc.array(fc.record({ side: fc.constantFrom('buy' as const, 'sell' as const), qty, price }), {
-          minLength: 1,
-          maxLength: 12,
-        }),
+        fc.array(
+          fc.record({
+            side: fc.constantFrom('buy' as const, 'sell' as const),
+            qty,
+            price,
+            child: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 12 },
+        ),
         (xs) => {
-          const { events } = fold(xs.map((x) => exec(x.side, x.qty, x.price)));
+          const { events } = fold(
+            xs.map((x) => exec(x.side, x.qty, x.price, x.child ? { parentOrderId: 'parent-1' } : {})),
+          );
           for (const e of events) {
             const parsed = positionChangedDetailSchema.safeParse(detailOf(toStoredPositionEvent(e)));
             expect(parsed.error?.issues ?? []).toEqual([]);
@@ -393,5 +402,66 @@ describe('the Account object id (alpacaAccountId)', () => {
         if (a !== b && a.toLowerCase() !== b.toLowerCase()) expect(alpacaAccountId(b)).not.toBe(ia);
       }),
     );
+  });
+});
+
+// A bot matches its FILL activities to the orders it placed: an execution of a child order the OMS
+// placed for it (a split over venues, an algorithm's slice) names the client's order, with that
+// order's cum_qty, leaves_qty and status after it (a probe's split order of 500 listed activities
+// of two order ids it never saw).
+describe('FILL activities of a child order name the client order (clientOrderFillOf)', () => {
+  const N = (q: string) => parseSigned9(q);
+  const mirror = (type: string, execId: string, filledQty: string, leavesQty: string | null) => ({
+    type,
+    data: { execId, childOrderId: 'child-1', filledQty, leavesQty },
+  });
+  // biome-ignore format: a table reads best one row a line
+  test.each([
+    ['mirrored, partly filled', [mirror('OrderPartiallyFilled', 'x-1', '300', '200')], '300', ['parent-1', '300', '200', 'partially_filled', 'partial_fill']],
+    ['mirrored, the last fill', [mirror('OrderPartiallyFilled', 'x-0', '300', '200'), mirror('OrderFilled', 'x-1', '500', '0')], '300', ['parent-1', '500', '0', 'filled', 'fill']],
+    ['another child\'s mirror only: not mirrored yet, the parent now plus this one', [{ type: 'OrderFilled', data: { execId: 'x-1', childOrderId: 'child-2', filledQty: '100', leavesQty: '400' } }], '100', ['parent-1', '300', '200', 'partially_filled', 'partial_fill']],
+    ['not mirrored yet, completing the parent', [], '300', ['parent-1', '500', '0', 'filled', 'fill']],
+  ] as const)('%s', (_t, parentEvents, parentFilled, [orderId, cum, leaves, status, type]) => {
+    const e = fold([exec('buy', '200', '10', { orderId: 'child-1', execId: 'x-1', parentOrderId: 'parent-1', cumQty: '200', leavesQty: '0' })]).events[0];
+    if (e === undefined) throw new Error('no event');
+    const parent = { events: parentEvents, qty: N('500'), filledQty: N(parentFilled) };
+    expect(fillActivityJson(e, clientOrderFillOf(parent, e.data))).toMatchObject({
+      order_id: orderId,
+      cum_qty: cum,
+      leaves_qty: leaves,
+      order_status: status,
+      type,
+      qty: '200',
+      price: '10',
+    });
+  });
+
+  test("the parent's events not found: the child's own numbers; an order of the client's own: its own", () => {
+    const [child, own] = fold([
+      exec('buy', '200', '10', {
+        orderId: 'child-1',
+        parentOrderId: 'parent-1',
+        cumQty: '200',
+        leavesQty: '0',
+      }),
+      exec('buy', '5', '10', {
+        orderId: 'o-own',
+        cumQty: '5',
+        leavesQty: '5',
+        orderStatus: 'partially_filled',
+      }),
+    ]).events;
+    if (child === undefined || own === undefined) throw new Error('no events');
+    expect(fillActivityJson(child, clientOrderFillOf(null, child.data))).toMatchObject({
+      order_id: 'child-1',
+      cum_qty: '200',
+      order_status: 'filled',
+    });
+    expect(fillActivityJson(own)).toMatchObject({
+      order_id: 'o-own',
+      cum_qty: '5',
+      leaves_qty: '5',
+      type: 'partial_fill',
+    });
   });
 });

@@ -16,6 +16,7 @@ import { LOCAL_REGION } from '../../local/types.js';
 export interface Order {
   readonly id: string;
   readonly client_order_id: string;
+  readonly created_at: string;
   readonly symbol: string;
   readonly status: string;
   readonly qty: string | null;

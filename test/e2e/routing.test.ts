@@ -108,6 +108,36 @@ it('a market order larger than the best venue is split; children fill at their v
   expect(listed.filter((o) => childIds.includes(o.id))).toEqual([]);
   expect((await http.expect<{ id: string }>(200, 'GET', `/v2/orders/${childIds[0]}`)).id).toBe(childIds[0]);
 
+  // Its FILL activities name the order the client placed, with that order's numbers after each
+  // (a probe's bot found activities of order ids it never saw), every child's execution once.
+  const activities: Record<string, string>[] = [];
+  for (let token: string | undefined; ; ) {
+    const page = await http.expect<Record<string, string>[]>(
+      200,
+      'GET',
+      `/v2/account/activities/FILL?direction=asc&after=${encodeURIComponent(placed.created_at)}${token === undefined ? '' : `&page_token=${token}`}`,
+    );
+    activities.push(...page.filter((a) => a.symbol === 'E2ESOR'));
+    if (page.length < 100) break;
+    token = page.at(-1)?.id;
+  }
+  expect(activities.length).toBe(
+    (await Promise.all(childIds.map((id) => http.auditTrail(id))))
+      .flat()
+      .filter((e) => e.type === 'OrderFilled' || e.type === 'OrderPartiallyFilled').length,
+  );
+  expect(new Set(activities.map((a) => a.order_id))).toEqual(new Set([placed.id]));
+  expect(activities.reduce((s, a) => s + num(a.qty), 0)).toBe(500);
+  const cums = activities.map((a) => num(a.cum_qty)).sort((a, b) => a - b);
+  expect(cums.at(-1)).toBe(500);
+  expect(new Set(cums).size).toBe(cums.length);
+  for (const a of activities)
+    expect([num(a.leaves_qty), a.type, a.order_status]).toEqual(
+      num(a.cum_qty) === 500
+        ? [0, 'fill', 'filled']
+        : [500 - num(a.cum_qty), 'partial_fill', 'partially_filled'],
+    );
+
   // The parent's fills mirror its children's, each with its venue and fee.
   const parentFills = (await http.auditTrail(placed.id)).filter(
     (e) => e.type === 'OrderFilled' || e.type === 'OrderPartiallyFilled',

@@ -43,6 +43,41 @@ test.each([
   });
 });
 
+test('a child order the OMS placed (a split, a slice) names its client order; an order of the client names none', () => {
+  const book = new OrderBook();
+  const events: OrderEvent[] = [];
+  const take = (d: ReturnType<OrderBook['run']>) => {
+    if (d.ok) events.push(...d.events);
+  };
+  const contingency = {
+    groupId: 'parent-1',
+    orderClass: 'algo',
+    role: 'algo_child',
+    parentOrderId: 'parent-1',
+    legOrderIds: [],
+    held: false,
+  };
+  take(
+    book.run('child-1', {
+      type: 'submit',
+      orderId: 'child-1',
+      accountId: 'acct-1',
+      order: limitOrder({ qty: '10' }),
+      contingency,
+    } as never),
+  );
+  take(book.run('child-1', { type: 'accept', venueOrderId: 'v-1' } as never));
+  take(book.run('child-1', { type: 'fill', execId: 'x-1', lastQty: '10', lastPx: '100' } as never));
+  const fill = events.find((x) => x.type === 'OrderFilled') as OrderEvent;
+  expect(executionOf(stored(fill), book.state('child-1'))).toMatchObject({
+    orderId: 'child-1',
+    parentOrderId: 'parent-1',
+  });
+  const own = filledOrder();
+  const ownFill = own.events.find((x) => x.type === 'OrderFilled') as OrderEvent;
+  expect(executionOf(stored(ownFill), own.state)).not.toHaveProperty('parentOrderId');
+});
+
 test('an algorithmic parent mirroring its child fill, and any other event, are not executions', () => {
   const { state, events } = filledOrder();
   const fill = events.find((x) => x.type === 'OrderFilled') as OrderEvent & { data: object };
