@@ -17,7 +17,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { TIMES_IN_FORCE } from '../core/index.js';
+import { isUnsent, TIMES_IN_FORCE } from '../core/index.js';
 import { parseOrThrow } from '../core/zod-messages.js';
 import { logger } from '../platform/observability.js';
 import { CANCEL_AT_VENUE_REQUESTED, cancelAtVenueDetail } from './cancel-at-venue.js';
@@ -60,6 +60,10 @@ async function whereIs(orderId: string): Promise<{ why: string | null; venue: st
     return { why: 'an algorithmic or split parent is not at a venue (its children are)', venue: null };
   if (state?.armedFor != null && !state.triggered)
     return { why: 'a stop the OMS held never reached the venue', venue: null };
+  // Not routed yet: no venue holds it (the default venue is not where the router may send it). Its
+  // submission finds the cancel and closes it unsent (core `unsentCancelClose`, order-routing.ts).
+  if (state !== undefined && isUnsent(state))
+    return { why: 'the order was never sent to a venue; its submission closes it unsent', venue: null };
   return { why: null, venue: state?.venue ?? null };
 }
 

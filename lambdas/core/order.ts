@@ -312,6 +312,30 @@ export function isSettled(s: OrderState): boolean {
   return isTerminal(status) || (status === 'done_for_day' && s.spec.timeInForce === 'day');
 }
 
+/**
+ * Whether the order was never sent to a venue: pending_new, not routed, at no venue (a child or a
+ * replacement names its venue when it is placed; any other order is routed just before it is
+ * sent). No venue holds such an order: a cancel of it has nowhere to go.
+ */
+export function isUnsent(s: OrderState): boolean {
+  return s.phase === 'pending_new' && s.routing === null && s.venue === null;
+}
+
+/**
+ * The command that closes an order whose cancel was asked before it was ever sent (`isUnsent`):
+ * the submission does not send it, and closes it as a venue's `unknown_order` answer to that
+ * cancel would (broker-gateway execution-report.ts): canceled, solicited; the OMS's own cancel
+ * after a failed step (`requestedBy` `oms`) rejected. Null: not such an order. (A probe's DELETE
+ * right after its POST went to the default venue while the router sent the order to another; the
+ * order stayed pending_cancel for good.)
+ */
+export function unsentCancelClose(s: OrderState): OrderCommand | null {
+  if (!isUnsent(s) || s.cancelRequest === 'none') return null;
+  return s.cancelRequestedBy === 'oms'
+    ? { type: 'reject', reason: 'unknown_order' }
+    : { type: 'confirmCancel' };
+}
+
 /** FIX LeavesQty. Null for notional orders, whose remainder is money (`leavesNotionalOf`). */
 export function leavesQtyOf(s: OrderState): Nanos | null {
   if (s.qty === null) return null;

@@ -31,6 +31,7 @@ import {
   type RoutingRequest,
   routingRecordOf,
   signedNanos,
+  unsentCancelClose,
   type VenueCandidate,
   workingTypeOf,
 } from '../core/index.js';
@@ -156,6 +157,20 @@ export async function routeToVenues(
     if (state === undefined) throw new Error(`route: order ${orderId} does not exist`);
     const known = outcomeOf(state);
     if (known !== null) return known;
+    const meta = { accountId: state.accountId, correlationId: orderId, causationId: `route:${orderId}` };
+    // Its cancel was asked before it went anywhere: not routed, not sent, closed here (canceled).
+    const unsent = unsentCancelClose(state);
+    if (unsent !== null) {
+      const closing = decide(state, unsent, deps.now());
+      if (!closing.ok) throw new Error(`${orderId}: ${closing.refusal.message}`);
+      try {
+        await deps.store.append(closing.events, meta);
+      } catch (err) {
+        if (err instanceof AppendConflict && attempt < maxAttempts) continue;
+        throw err;
+      }
+      return { kind: 'closed' };
+    }
     const market = await deps.market.consolidatedQuote(state.spec.symbol);
     const now = deps.now();
     const request = routingRequestOf(state, candidatesOf(market), now);
@@ -166,7 +181,6 @@ export async function routeToVenues(
     const routed = decide(state, { type: 'route', decision: record }, now);
     if (!routed.ok) throw new Error(`${orderId}: ${routed.refusal.message}`);
     const events: OrderEvent[] = [...routed.events];
-    const meta = { accountId: state.accountId, correlationId: orderId, causationId: `route:${orderId}` };
     const extra: TransactItem[] = [];
     if (decision.allocations.length === 0) {
       // Nothing can take it: rejected in the same write as the decision that says why.

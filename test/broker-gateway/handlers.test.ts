@@ -26,9 +26,10 @@ import { simulatedVenue } from '../../lambdas/broker-gateway/wiring.js';
 import { nanos, type OrderCommand, type OrderState, statusOf } from '../../lambdas/core/index.js';
 import { detailOf } from '../../lambdas/event-store/envelope.js';
 import { EventStore, runCommand, type StoredEvent } from '../../lambdas/event-store/event-store.js';
+import { routeToVenues, routingDeps } from '../../lambdas/orders/order-routing.js';
 import { runReplaceCommand } from '../../lambdas/orders/replacements.js';
 import { dynamo } from '../../lambdas/platform/dynamo.js';
-import { VENUE_HEALTH_KEY } from '../../lambdas/platform/market-data.js';
+import { marketData, VENUE_HEALTH_KEY } from '../../lambdas/platform/market-data.js';
 import { logger } from '../../lambdas/platform/observability.js';
 import { BusRecorder, FakeDynamo } from './fake-aws.js';
 import { pinAcme, placeOrder as placeFixtureOrder } from './orders-fixture.js';
@@ -113,47 +114,72 @@ test('submit task refuses an unknown venue and a missing order', async () => {
 });
 
 describe('cancel before the venue acknowledged (issue 11, 1.2): the order ends canceled, never live', () => {
-  test('the cancel reaches the venue first: unknown_order -> canceled; the late submit is not sent', async () => {
+  // A probe's DELETE right after its POST went to the default venue while the router sent the
+  // order to another: the first answered unknown_order (refused: the wrong venue), the second never
+  // booked it, and the order stayed pending_cancel for good. An order not routed yet is at no venue:
+  // its cancel is not forwarded, and its submission closes it unsent.
+  test('never routed: the cancel is forwarded nowhere; the submission closes it canceled, unsent', async () => {
     await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
     await command('o-1', { type: 'requestCancel', requestedBy: 'client-key' });
     expect(statusOf((await stateOf('o-1')) as never)).toBe('pending_cancel');
     await forwardToVenue(await lastOmsEvent('o-1'));
-    const [report] = bus.take<ExecutionReport>();
-    expect(report).toMatchObject({ execType: 'cancel_rejected', reason: 'unknown_order' });
-    await apply(report as ExecutionReport);
-    const state = (await stateOf('o-1')) as NonNullable<Awaited<ReturnType<typeof stateOf>>>;
-    expect(statusOf(state)).toBe('canceled');
-    expect((await store.load('o-1')).at(-1)).toMatchObject({
-      type: 'OrderCanceled',
-      data: { reason: 'client_request', solicited: true },
-    });
+    expect(bus.take()).toEqual([]);
     expect(await submitToVenue({ orderId: 'o-1' })).toEqual({
       orderId: 'o-1',
-      // Never routed: at no venue.
       venue: null,
       submitted: false,
       status: 'canceled',
     });
+    expect(bus.take()).toEqual([]);
+    expect(await types('o-1')).toEqual(['OrderSubmitted', 'OrderCancelRequested', 'OrderCanceled']);
+    expect((await store.load('o-1')).at(-1)).toMatchObject({
+      data: { reason: 'client_request', solicited: true },
+    });
   });
 
-  test('race: the submit task read the order before the cancel and reaches the venue after it: not booked', async () => {
+  test('stale: the submission decided on the order before its cancel: the routing conflicts, and it is closed unsent', async () => {
     await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
-    const before = (await stateOf('o-1')) as NonNullable<Awaited<ReturnType<typeof stateOf>>>;
+    const before = await store.loadState('o-1');
+    await command('o-1', { type: 'requestCancel', requestedBy: 'client-key' });
+    expect(await routeToVenues(routingDeps(store, marketData()), 'o-1', undefined, before)).toEqual({
+      kind: 'closed',
+    });
+    expect(await types('o-1')).toEqual(['OrderSubmitted', 'OrderCancelRequested', 'OrderCanceled']);
+    expect(bus.take()).toEqual([]);
+  });
+
+  test("the OMS's own cancel of an order never sent (exception path) rejects it, as the venue's unknown_order would", async () => {
+    await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+    await command('o-1', { type: 'requestCancel', requestedBy: 'oms' });
+    await forwardToVenue(await lastOmsEvent('o-1'));
+    expect(bus.take()).toEqual([]);
+    await submitToVenue({ orderId: 'o-1' });
+    expect(statusOf((await stateOf('o-1')) as never)).toBe('rejected');
+  });
+
+  test('routed: the cancel reaches its venue before the submission: unknown_order -> canceled; the late submission is not booked', async () => {
+    await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+    const routed = await routeToVenues(routingDeps(store, marketData()), 'o-1', undefined);
+    expect(routed).toMatchObject({ kind: 'direct', venue: 'SIMX' });
     await command('o-1', { type: 'requestCancel', requestedBy: 'client-key' });
     await forwardToVenue(await lastOmsEvent('o-1'));
-    for (const r of bus.take<ExecutionReport>()) await apply(r);
+    const [report] = bus.take<ExecutionReport>();
+    expect(report).toMatchObject({ execType: 'cancel_rejected', reason: 'unknown_order', venue: 'SIMX' });
+    await apply(report as ExecutionReport);
+    expect(statusOf((await stateOf('o-1')) as never)).toBe('canceled');
     // The submission in flight lands now, with the terms it read before the cancel.
-    await simulatedVenue().submit(venueOrderOf(before));
+    await simulatedVenue().submit(venueOrderOf((routed as { state: OrderState }).state));
     expect(bus.take()).toEqual([]);
     expect(statusOf((await stateOf('o-1')) as never)).toBe('canceled');
+    expect(await submitToVenue({ orderId: 'o-1' })).toMatchObject({ submitted: false, status: 'canceled' });
   });
 
-  test('race: the submit reaches the venue first: the cancel cancels it there (pending_cancel, canceled)', async () => {
+  test('race: the submission reaches the venue first: the cancel cancels it there (pending_cancel, canceled)', async () => {
     await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
-    await command('o-1', { type: 'requestCancel', requestedBy: 'client-key' });
-    const cancel = await lastOmsEvent('o-1');
     await submitToVenue({ orderId: 'o-1' });
-    await forwardToVenue(cancel);
+    // The venue's `new` not applied yet: the order is pending_new at the OMS when the cancel comes.
+    await command('o-1', { type: 'requestCancel', requestedBy: 'client-key' });
+    await forwardToVenue(await lastOmsEvent('o-1'));
     const reports = bus.take<ExecutionReport>();
     expect(reports.map((r) => r.execType)).toEqual(['new', 'pending_cancel', 'canceled']);
     // The venue's reports may reach the OMS in any order across batches: the ack last.
@@ -178,6 +204,7 @@ describe('cancel before the venue acknowledged (issue 11, 1.2): the order ends c
   /** A resting limit order canceled before its submission reached the venue (the venue answered unknown_order). */
   async function canceledBeforeTheVenueSawIt(orderId: string): Promise<void> {
     await placeOrder(orderId, { qty: '50', type: 'limit', limit_price: '9' });
+    await routeToVenues(routingDeps(store, marketData()), orderId, undefined);
     await command(orderId, { type: 'requestCancel', requestedBy: 'client-key' });
     await forwardToVenue(await lastOmsEvent(orderId));
     for (const r of bus.take<ExecutionReport>()) await apply(r);
@@ -206,7 +233,11 @@ describe('cancel before the venue acknowledged (issue 11, 1.2): the order ends c
   });
 
   test('an order closed at the OMS that a venue other than the primary acknowledges late is canceled at THAT venue', async () => {
-    await canceledBeforeTheVenueSawIt('o-1');
+    // Canceled before it was routed: closed unsent, at no venue, so any venue's report names it.
+    await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+    await command('o-1', { type: 'requestCancel', requestedBy: 'client-key' });
+    await submitToVenue({ orderId: 'o-1' });
+    expect(statusOf((await stateOf('o-1')) as never)).toBe('canceled');
     // SIMY acknowledges the order (a venue that booked it anyway): the cancel goes to SIMY, not the
     // primary (the book item forgotten, so the venue asked answers, naming itself).
     db.tables.get('venue')?.delete('o-1');
@@ -234,6 +265,7 @@ describe('cancel before the venue acknowledged (issue 11, 1.2): the order ends c
 
   test("the OMS's own cancel after a failed submission (exception path): unknown_order still rejects", async () => {
     await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+    await routeToVenues(routingDeps(store, marketData()), 'o-1', undefined);
     await command('o-1', { type: 'requestCancel', requestedBy: 'oms' });
     await forwardToVenue(await lastOmsEvent('o-1'));
     const [report] = bus.take<ExecutionReport>();

@@ -128,17 +128,18 @@ test('a venue that fails a submission is recorded, and the next order does not g
   });
 });
 
-test('an order with a cancel outstanding is not split: it goes whole, where the forwarded cancel meets it', async () => {
+test('an order with a cancel outstanding is neither routed nor sent: it is closed canceled, unsent (its cancel was forwarded nowhere)', async () => {
+  // A probe: the cancel went to the default venue, the router sent the order to another, and it
+  // stayed pending_cancel for good.
   await placeOrder('c-1', { qty: '250', type: 'market' });
   const d = decide(await stateOf('c-1'), { type: 'requestCancel', requestedBy: 'client' }, T0);
   if (!d.ok) throw new Error(d.refusal.message);
   await store.append(d.events, { accountId: 'acct-1', correlationId: 'c-1', causationId: 'req-2' });
   const out = await submitToVenue({ orderId: 'c-1' });
-  expect(out).toMatchObject({ submitted: true, venue: 'SIMX' });
-  const routed = (await store.load('c-1'))[2]?.data as unknown as {
-    allocations: { childOrderId: string | null }[];
-  };
-  expect(routed.allocations).toEqual([
-    expect.objectContaining({ venue: 'SIMX', qty: '250', childOrderId: null }),
+  expect(out).toEqual({ orderId: 'c-1', venue: null, submitted: false, status: 'canceled' });
+  expect((await store.load('c-1')).map((e) => e.type)).toEqual([
+    'OrderSubmitted',
+    'OrderCancelRequested',
+    'OrderCanceled',
   ]);
 });

@@ -16,6 +16,7 @@ import {
   type RefusalCode,
   replaceQtyAtOrBelowFills,
   TERMINAL_STATUSES,
+  unsentCancelClose,
   validateOrderRequest,
   workingTypeOf,
 } from '../../lambdas/core/index.js';
@@ -377,6 +378,24 @@ describe('illegal commands get a typed refusal and change nothing', () => {
       ...(client ? { qtyAboveFills: true as const } : {}),
     });
     expect(d.ok ? null : [d.refusal.code, d.refusal.fieldErrors?.[0]?.field]).toEqual(refused);
+  });
+
+  // An order whose cancel was asked before it was ever sent is closed by its submission, never
+  // sent (a cancel forwarded to a guessed venue while the router chose another left one stuck).
+  test.each([
+    ['never routed, canceled by the client', [], 'client', { type: 'confirmCancel' }],
+    [
+      'never routed, canceled by the OMS after a failed step',
+      [],
+      'oms',
+      { type: 'reject', reason: 'unknown_order' },
+    ],
+    ['never routed, no cancel', [], null, null],
+    ['accepted by the venue', [accept], 'client', null],
+  ] as const)('unsentCancelClose: %s', (_t, before, by, expected) => {
+    const book = bookWith([...before]);
+    if (by !== null) book.run('X', { type: 'requestCancel', requestedBy: by });
+    expect(unsentCancelClose(book.state('X') as OrderState)).toEqual(expected);
   });
 
   test('commands on an order that does not exist, and a second submit', () => {
