@@ -28,6 +28,7 @@ import {
   dailyNotionalClaim,
   dailyNotionalRefusal,
   decide,
+  effectiveTradingState,
   type FieldError,
   firmOpenExposureClaim,
   firmOpenExposureRefusal,
@@ -73,7 +74,7 @@ import { alpacaOrderWithLegs } from './contingent-groups.js';
 import { firmExposureCents, firmExposureClaimItems } from './firm-exposure.js';
 import { locateClaimItem } from './locate-book.js';
 import { awaitPendingExecutions, ledgerSeqOf, type PendingExecutionsDeps } from './pending-executions.js';
-import { CLOSING_CLAIMS_ATTEMPTS, noShortSellOf } from './position-availability.js';
+import { CLOSING_CLAIMS_ATTEMPTS, noShortSellOf, reducingOrderOf } from './position-availability.js';
 import { RATE_WINDOW_TTL_SECONDS, rateWindowUpdate } from './recent-placements.js';
 import { loadRiskInputs, type RiskInputs } from './risk-context.js';
 
@@ -299,19 +300,36 @@ export async function placeOrder(
     context.account !== undefined &&
     !context.account.shortingEnabled &&
     context.positionQty !== undefined;
-  // Sized as core risk sizes a notional sell: at the lower of the reference and the bid.
-  const sellPrice = guardsSell
-    ? nanosOrNull(tradingReferenceOf('sell', context.referencePrice, context.quote))
-    : null;
+  // An order of an account whose trading state is REDUCING must reduce its position: serialized the
+  // same way (position-availability.ts `reducingOrderOf`), its claim on the position's closing side.
+  const states = context.tradingStates;
+  const guardsReducing =
+    !guardsSell &&
+    input.closingClaims === undefined &&
+    states !== undefined &&
+    effectiveTradingState(states).record.state === 'REDUCING';
+  // Sized as core risk sizes a notional order: at the side's trading reference (a sell at the lower
+  // of the reference and the bid).
+  const sellPrice =
+    guardsSell || guardsReducing
+      ? nanosOrNull(tradingReferenceOf(spec.side, context.referencePrice, context.quote))
+      : null;
   const readSell = () =>
-    noShortSellOf(
-      deps.doc,
-      accountId,
-      { symbol: spec.symbol, qty: nanosOrNull(spec.qty), notional: nanosOrNull(spec.notional) },
-      now,
-      { store, price: sellPrice },
-    );
-  let sell = guardsSell ? await readSell() : null;
+    guardsReducing && states !== undefined
+      ? reducingOrderOf(deps.doc, accountId, spec, now, {
+          store,
+          price: sellPrice,
+          referencePrice: context.referencePrice ?? null,
+          states,
+        })
+      : noShortSellOf(
+          deps.doc,
+          accountId,
+          { symbol: spec.symbol, qty: nanosOrNull(spec.qty), notional: nanosOrNull(spec.notional) },
+          now,
+          { store, price: sellPrice },
+        );
+  let sell = guardsSell || guardsReducing ? await readSell() : null;
   if (sell?.kind === 'refused')
     return (await seenBefore()) ?? { kind: 'risk_refused', refusals: [sell.refusal] };
   let sellAttempts = 1;
@@ -533,7 +551,7 @@ export async function placeOrder(
                 spec.symbol,
                 sellClaim.read.claims,
                 sellClaim.read.availability.claims,
-                { orderId, side: 'sell', qty: sellClaim.shares, placedAt: now },
+                { orderId, side: spec.side, qty: sellClaim.shares, placedAt: now },
               ),
             ],
     );

@@ -21,13 +21,17 @@ import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type CloseAvailability,
   closeAvailability,
+  formatNanos,
   type HoldingOrder,
   holdingRelationOf,
   type Nanos,
   noShortSaleRefusal,
+  type OrderSpec,
   parseSigned9,
   type RiskRefusal,
   sellSharesOf,
+  type TradingStates,
+  tradingStateRefusal,
 } from '../core/index.js';
 import type { EventStore } from '../event-store/event-store.js';
 import { batchGetItems } from '../platform/batch-get.js';
@@ -307,6 +311,61 @@ export async function noShortSellOf(
         held: availability.side === 'sell' ? availability.held : 0n,
         available,
       }),
+    };
+  return { kind: 'fits', read, shares };
+}
+
+/**
+ * Whether an order of an account whose trading state is REDUCING (core trading-state.ts) reduces
+ * its position, read under the position's closing claims as a sell of an account that may not sell
+ * short is (`noShortSellOf`): a sell of a long, a buy of a short, no larger than the position less
+ * what the account's other open orders on that side hold, its claim then riding the placing
+ * transaction over the claims read. The core rule's own check reads the position and the open
+ * orders without that guard: a probe's five concurrent sells of 5 against a long of 10 all passed it
+ * and rested, 25 shares to sell, in three rounds of three. The refusal is the core rule's, from
+ * this read.
+ */
+export async function reducingOrderOf(
+  doc: DynamoDBDocumentClient,
+  accountId: string,
+  order: Pick<OrderSpec, 'symbol' | 'side' | 'qty' | 'notional' | 'orderClass'>,
+  now: number,
+  options: {
+    readonly store: EventStore;
+    /** A notional order's share price (the side's trading reference). */
+    readonly price: Nanos | null;
+    readonly referencePrice: string | null;
+    readonly states: TradingStates;
+  },
+): Promise<NoShortSell> {
+  const symbol = order.symbol.toUpperCase();
+  const read = await readPositionAvailability(doc, accountId, symbol, now, {
+    store: options.store,
+    price: async () => options.price,
+  });
+  const { availability } = read;
+  const position = read.position ?? 0n;
+  const refusal = tradingStateRefusal(order, accountId, options.states, {
+    positionQty: position < 0n ? `-${formatNanos(-position)}` : formatNanos(position),
+    heldSameSide: formatNanos(availability.side === order.side ? availability.held : 0n),
+    referencePrice: options.referencePrice,
+  });
+  if (refusal !== null) return { kind: 'refused', refusal };
+  const shares = sellSharesOf(
+    {
+      qty: order.qty === null ? null : parseSigned9(order.qty),
+      notional: order.notional === null ? null : parseSigned9(order.notional),
+    },
+    options.price,
+  );
+  if (shares === null)
+    return {
+      kind: 'refused',
+      refusal: {
+        rule: 'reducing_only',
+        limit: 'REDUCING',
+        message: `reducing_only: the notional order cannot be sized: no reference price for ${symbol}`,
+      },
     };
   return { kind: 'fits', read, shares };
 }

@@ -246,6 +246,47 @@ it('HALTED: the account’s open orders are canceled at once and a new order is 
   await trader.untilStatus(again.id, 'filled', 30_000);
 });
 
+it('REDUCING holds under concurrent orders: five sells of 5 at once on a long of 10, two are placed (a probe: all five, three rounds of three)', async () => {
+  const symbol = 'E2EKRED';
+  await http.pinQuote(symbol, { bid: '30.00', ask: '30.02', ask_size: '1000', bid_size: '1000' });
+  const bought = await trader.submit({
+    symbol,
+    qty: '10',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await trader.untilStatus(bought.id, 'filled', 30_000);
+  await eventually(async () => {
+    const p = await trader.request<Json>('GET', `/v2/positions/${symbol}`);
+    if (p.body.qty !== '10') throw new Error(`position ${JSON.stringify(p.body)}`);
+  }, 30_000);
+  await operator.expect(200, 'PUT', statePath, { state: 'REDUCING', reason: 'concurrency drill' });
+  try {
+    // Resting above the market, at prices apart (identical orders within 2 s are duplicates).
+    const answers = await Promise.all(
+      [0, 1, 2, 3, 4].map((i) =>
+        trader.request<Json>('POST', '/v2/orders', {
+          symbol,
+          qty: '5',
+          side: 'sell',
+          type: 'limit',
+          limit_price: (40 + i / 100).toFixed(2),
+          time_in_force: 'gtc',
+        }),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 403, 403, 403]);
+    for (const refused of answers.filter((a) => a.status === 403))
+      expect(refused.body.message).toMatch(/^(reducing_only|insufficient qty)/);
+    const position = await trader.expect<Json>(200, 'GET', `/v2/positions/${symbol}`);
+    expect(position.qty_available).toBe('0');
+  } finally {
+    await operator.expect(200, 'PUT', statePath, { state: 'ACTIVE', reason: 'drill over' });
+    await trader.request('DELETE', '/v2/orders');
+  }
+});
+
 it('a HALT stays in force: a replacement that opens after the HALT’s sweep is canceled by the halt enforcement', async () => {
   const resting = await trader.submit({
     symbol: SYMBOL,

@@ -27,6 +27,7 @@ import {
   CLOSING_CLAIMS_ATTEMPTS,
   noShortSellOf,
   readPositionAvailability,
+  reducingOrderOf,
 } from '../../lambdas/orders/position-availability.js';
 import { rateWindowUpdate } from '../../lambdas/orders/recent-placements.js';
 import { ENV } from '../../lambdas/platform/config.js';
@@ -72,10 +73,12 @@ async function longPosition(qty: string): Promise<string> {
 
 type Sell = { qty: string } | { notional: string };
 
+type Read = Awaited<ReturnType<typeof noShortSellOf>>;
+
 /** One sell as placeOrder places it: read, refuse or write the claim over the version read; again on a lost race. */
 async function sell(accountId: string, order: Sell, now: number): Promise<'placed' | 'refused' | 'gave_up'> {
-  for (let attempt = 1; attempt <= CLOSING_CLAIMS_ATTEMPTS * 4; attempt++) {
-    const read = await noShortSellOf(
+  return place(accountId, 'sell', now, () =>
+    noShortSellOf(
       doc,
       accountId,
       {
@@ -85,7 +88,18 @@ async function sell(accountId: string, order: Sell, now: number): Promise<'place
       },
       now,
       { store, price: PRICE },
-    );
+    ),
+  );
+}
+
+async function place(
+  accountId: string,
+  side: 'buy' | 'sell',
+  now: number,
+  readNow: () => Promise<Read>,
+): Promise<'placed' | 'refused' | 'gave_up'> {
+  for (let attempt = 1; attempt <= CLOSING_CLAIMS_ATTEMPTS * 4; attempt++) {
+    const read = await readNow();
     if (read.kind === 'refused') return 'refused';
     const orderId = randomUUID();
     try {
@@ -100,7 +114,7 @@ async function sell(accountId: string, order: Sell, now: number): Promise<'place
               read.read.availability.claims,
               {
                 orderId,
-                side: 'sell',
+                side,
                 qty: read.shares,
                 placedAt: now,
               },
@@ -182,6 +196,85 @@ describe('concurrent sells of an account that may not sell short: only those tha
     expect(formatNanos(read.availability.available)).toBe('40');
     expect(await sell(accountId, { qty: '41' }, NOW)).toBe('refused');
     expect(await sell(accountId, { qty: '40' }, NOW)).toBe('placed');
+  });
+});
+
+// A probe: five concurrent sells of 5 on a long of 10, the account REDUCING, all passed the core
+// rule's unserialized read and rested (three rounds of three). Under the position's closing claims,
+// only what reduces the position is placed, on either side.
+describe('concurrent orders of an account whose trading state is REDUCING: only those that reduce it are placed', () => {
+  const states = {
+    firm: null,
+    account: {
+      state: 'REDUCING',
+      reason: 'drill',
+      changedBy: 'op',
+      changedAt: '2026-12-05T14:00:00Z',
+      version: 1,
+    },
+  } as const;
+  // biome-ignore format: a table
+  const rounds: [string, string, 'buy' | 'sell', string[], number][] = [
+    // what, position, side, quantities (at once), how many are placed
+    ['five sells of 5 on a long of 10: two',   '10',  'sell', ['5', '5', '5', '5', '5'], 2],
+    ['five buys of 5 on a short of 10: two',   '-10', 'buy',  ['5', '5', '5', '5', '5'], 2],
+    ['3, 4 and 5 sold on a long of 10: two',   '10',  'sell', ['3', '4', '5'], 2],
+    ['buys on a long of 10 add to it: none',   '10',  'buy',  ['1', '1'], 0],
+    ['sells on a short of 10 add to it: none', '-10', 'sell', ['1', '1'], 0],
+  ];
+  it.each(rounds)('%s', async (_what, position, side, quantities, placed) => {
+    const accountId = await longPosition(position);
+    const outcomes = await Promise.all(
+      quantities.map((qty) =>
+        place(accountId, side, NOW, () =>
+          reducingOrderOf(
+            doc,
+            accountId,
+            { symbol: SYMBOL, side, qty, notional: null, orderClass: 'simple' },
+            NOW,
+            { store, price: PRICE, referencePrice: '100', states },
+          ),
+        ),
+      ),
+    );
+    expect(outcomes.filter((o) => o === 'placed')).toHaveLength(placed);
+    expect(outcomes).not.toContain('gave_up');
+    const after = await readPositionAvailability(doc, accountId, SYMBOL, NOW, {
+      store,
+      price: async () => PRICE,
+    });
+    expect(after.availability.held <= nanos(position.replace('-', ''))).toBe(true);
+  });
+
+  test("the refusal is the core rule's, from the serialized read", async () => {
+    const accountId = await longPosition('10');
+    expect(
+      await place(accountId, 'sell', NOW, () =>
+        reducingOrderOf(
+          doc,
+          accountId,
+          { symbol: SYMBOL, side: 'sell', qty: '8', notional: null, orderClass: 'simple' },
+          NOW,
+          { store, price: PRICE, referencePrice: '100', states },
+        ),
+      ),
+    ).toBe('placed');
+    const second = await reducingOrderOf(
+      doc,
+      accountId,
+      { symbol: SYMBOL, side: 'sell', qty: '3', notional: null, orderClass: 'simple' },
+      NOW,
+      { store, price: PRICE, referencePrice: '100', states },
+    );
+    expect(second).toMatchObject({
+      kind: 'refused',
+      refusal: {
+        rule: 'reducing_only',
+        message: expect.stringContaining(
+          'sell of 3 SELLQ exceeds the 2 it can reduce (position 10, 8 held by open sell orders',
+        ),
+      },
+    });
   });
 });
 
