@@ -201,6 +201,10 @@ export class LocalWebSocketApi {
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
       c.queue = c.queue.then(() => this.message(c, bytes, isBinary));
     });
+    // A client's ping (the Alpaca SDK's keep-alive, every 10 s) is activity: a probe's quiet SDK
+    // client was cut at the idle timeout and missed a fill while it reconnected. (\`ws\` answers the
+    // pong itself.)
+    ws.on('ping', () => this.touch(c));
     ws.on('error', () => undefined);
     ws.on('close', () => {
       if (c.closed) return;

@@ -137,6 +137,31 @@ test.each(ROUTING)('%s', async (_name, message, route) => {
   client.ws.close();
 });
 
+test('the idle timeout: a client that only pings stays connected; a silent one is closed (1001 Going away)', async () => {
+  const idle = new LocalWebSocketApi(SPEC, invoker, { idleTimeoutMs: 2_000 });
+  server.removeAllListeners('upgrade');
+  server.on('upgrade', (req, socket, head) => void idle.handleUpgrade(req, socket, head));
+  const pinging = await connect();
+  const silent = await connect();
+  let silentClose: number | null = null;
+  silent.ws.on('close', (code) => {
+    silentClose = code;
+  });
+  const pings = setInterval(() => pinging.ws.ping(), 100);
+  try {
+    await until(() => silentClose !== null, 'the silent client closed', 20_000);
+    expect(silentClose).toBe(1001);
+    // Pinged for longer than the timeout since: still open.
+    const since = Date.now();
+    await until(() => Date.now() - since > 3_000, '3 s');
+    expect(pinging.ws.readyState).toBe(WebSocket.OPEN);
+  } finally {
+    clearInterval(pings);
+    pinging.ws.close();
+    await idle.close();
+  }
+});
+
 test("without a $default route, an unroutable message gets API Gateway's Forbidden frame", async () => {
   const noDefault = new LocalWebSocketApi(
     { ...SPEC, routes: SPEC.routes.filter((r) => r.routeKey !== '$default') },
