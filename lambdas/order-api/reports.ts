@@ -41,6 +41,14 @@ import { apiHandler, notFound } from './http.js';
 export const MAX_REPORT_DAYS = 92;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAY_MS = 86_400_000;
+/**
+ * The years a report date may name (the market calendar's: GET /v2/calendar). A probe's
+ * `9999-12-31` ended in year 10000, whose ISO text sorts below its start: DynamoDB refused the
+ * BETWEEN and the report answered 500.
+ */
+const FIRST_YEAR = 2000;
+const LAST_YEAR = 2099;
+const BAD_DATE = `must be a calendar date, YYYY-MM-DD (New York), ${FIRST_YEAR}-01-01 to ${LAST_YEAR}-12-31`;
 
 /**
  * The UTC instants a New York calendar day (`days` long) starts and ends, or null for a malformed
@@ -50,6 +58,7 @@ export function newYorkDays(text: string | undefined, days = 1): { start: number
   const m = text === undefined ? null : DATE.exec(text);
   if (m === null) return null;
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (year < FIRST_YEAR || year > LAST_YEAR) return null;
   const probe = new Date(Date.UTC(year, month - 1, day));
   if (probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day)
     return null;
@@ -65,9 +74,9 @@ export function bestExecutionRangeOf(
   toText: string | undefined,
 ): { start: number; end: number } | { field: 'from' | 'to'; message: string } {
   const from = newYorkDays(fromText);
-  if (from === null) return { field: 'from', message: 'must be a calendar date, YYYY-MM-DD (New York)' };
+  if (from === null) return { field: 'from', message: BAD_DATE };
   const to = newYorkDays(toText ?? fromText);
-  if (to === null) return { field: 'to', message: 'must be a calendar date, YYYY-MM-DD (New York)' };
+  if (to === null) return { field: 'to', message: BAD_DATE };
   if (to.start < from.start) return { field: 'to', message: 'must not be before from' };
   if (Math.round((to.start - from.start) / DAY_MS) >= MAX_REPORT_DAYS)
     return {
@@ -107,7 +116,7 @@ export const handler = apiHandler('Reports', async (event, principal) => {
   const q = event.queryStringParameters ?? {};
   if (path.endsWith('/v1/reports/executions')) {
     const day = newYorkDays(q.date);
-    if (day === null) return badParameter('date', 'must be a calendar date, YYYY-MM-DD (New York)');
+    if (day === null) return badParameter('date', BAD_DATE);
     const format = q.format ?? (/text\/csv/i.test(event.headers?.accept ?? '') ? 'csv' : 'json');
     if (format !== 'csv' && format !== 'json') return badParameter('format', 'must be json or csv');
     const rows = executionQualityReport(await recordsOf(principal.accountId, day.start, day.end));

@@ -19,6 +19,16 @@ describe('bestExecutionRangeOf', () => {
     ['a bad from', '2026-02-30', '2026-03-01', { field: 'from', message: /calendar date/ }],
     ['a bad to', '2026-03-01', 'March', { field: 'to', message: /calendar date/ }],
     ['no from', undefined, '2026-03-01', { field: 'from', message: /calendar date/ }],
+    // A probe's year 9999 ended in year 10000, whose ISO text sorts below its start: a 500.
+    ['a from past 2099', '9999-12-01', '9999-12-31', { field: 'from', message: /2000-01-01 to 2099-12-31/ }],
+    ['a to past 2099', '2099-12-31', '2100-01-01', { field: 'to', message: /2000-01-01 to 2099-12-31/ }],
+    [
+      'a from before 2000',
+      '0001-01-01',
+      '0001-01-02',
+      { field: 'from', message: /2000-01-01 to 2099-12-31/ },
+    ],
+    ['the last day there is', '2099-12-31', undefined, 1],
   ])('%s', (_name, from, to, expected) => {
     const range = bestExecutionRangeOf(from, to);
     if (typeof expected === 'number') {
@@ -30,6 +40,23 @@ describe('bestExecutionRangeOf', () => {
       expect(range).toEqual({ field: expected.field, message: expect.stringMatching(expected.message) });
     }
   });
+});
+
+describe('GET /v1/reports/executions', () => {
+  it.each(['9999-12-31', '1000-01-01', '2100-01-01'])(
+    'date %s: 400 naming `date`, before any read',
+    async (date) => {
+      const res = await handler({
+        ...apiEvent({ routeKey: 'GET /v1/reports/executions', query: { date } }),
+        rawPath: '/v1/reports/executions',
+      });
+      expect(res.statusCode).toBe(400);
+      expect(parse(res.body)).toMatchObject({
+        code: 40010001,
+        message: 'date: must be a calendar date, YYYY-MM-DD (New York), 2000-01-01 to 2099-12-31',
+      });
+    },
+  );
 });
 
 describe('GET /v1/reports/best-execution', () => {
