@@ -236,17 +236,18 @@ export function requestTime(epochMs: number): string {
 /** Query parameters as API Gateway gives them: decoded, repeated keys comma-joined; undefined when none. */
 export function parseQueryString(rawQueryString: string): Record<string, string> | undefined {
   if (rawQueryString === '') return undefined;
-  const out: Record<string, string> = {};
-  let any = false;
+  // A Map, then own properties: a parameter named `__proto__` is a parameter as API Gateway's JSON
+  // event has it, not a prototype assignment that drops it (a probe's `?__proto__=1` was unseen).
+  const out = new Map<string, string>();
   for (const pair of rawQueryString.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
     const key = decodeQueryPart(eq < 0 ? pair : pair.slice(0, eq));
     const value = eq < 0 ? '' : decodeQueryPart(pair.slice(eq + 1));
-    out[key] = Object.hasOwn(out, key) ? `${out[key]},${value}` : value;
-    any = true;
+    const before = out.get(key);
+    out.set(key, before === undefined ? value : `${before},${value}`);
   }
-  return any ? out : undefined;
+  return out.size > 0 ? Object.fromEntries(out) : undefined;
 }
 
 function decodeQueryPart(raw: string): string {

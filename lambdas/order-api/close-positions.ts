@@ -254,6 +254,18 @@ async function closeOne(
 }
 
 /**
+ * The query parameters a close does not take, each a field error: refused (400), never ignored. A
+ * probe's `DELETE /v2/positions/NVDA?Qty=1` (and `qty[]=1`) closed the whole position.
+ */
+export function unknownParameters(query: Query, known: readonly string[]): FieldError[] {
+  return Object.keys(query)
+    .filter((name) => !known.includes(name))
+    .map((name) =>
+      fieldError('not_allowed', name, `is not a parameter of this route (it takes ${known.join(', ')})`),
+    );
+}
+
+/**
  * `DELETE /v2/positions`'s query: `cancel_orders` (true or false). `qty` and `percentage` are
  * refused (400), not ignored: they size one position's close, and a bot that sent them here (a
  * probe: `percentage=101`) had every position closed whole.
@@ -261,7 +273,7 @@ async function closeOne(
 export function closeAllParams(
   query: Query,
 ): { ok: true; cancelOrders: boolean } | { ok: false; errors: FieldError[] } {
-  const errors: FieldError[] = [];
+  const errors: FieldError[] = unknownParameters(query, ['cancel_orders', 'qty', 'percentage']);
   const cancelOrders = query.cancel_orders;
   if (cancelOrders !== undefined && cancelOrders !== 'true' && cancelOrders !== 'false')
     errors.push(fieldError('invalid_value', 'cancel_orders', 'must be true or false'));
@@ -362,11 +374,14 @@ async function untilClosed(orderIds: readonly string[], waits: readonly number[]
 export const handler = apiHandler(
   'ClosePositions',
   async (event, principal) => {
+    const query = event.queryStringParameters ?? {};
+    const closesAll = event.routeKey === 'DELETE /v2/positions';
+    const unknown = closesAll ? [] : unknownParameters(query, ['qty', 'percentage']);
+    if (unknown.length > 0) return fieldErrors(unknown, 400);
     const loaded = await loadAccountBook(dynamo, marketData(), principal.accountId, Date.now());
     if (!loaded.ok) return apiError(403, API_ERROR.riskRefused, `account_not_configured: ${loaded.problem}`);
-    const query = event.queryStringParameters ?? {};
     const requestId = event.requestContext.requestId;
-    if (event.routeKey === 'DELETE /v2/positions') return closeAll(loaded.book, principal, requestId, query);
+    if (closesAll) return closeAll(loaded.book, principal, requestId, query);
     const symbol = symbolOf(loaded.book, event.pathParameters?.symbol_or_asset_id ?? '');
     return closeOne(principal, requestId, symbol, query);
   },

@@ -401,6 +401,13 @@ describe('payload format 2.0 event', () => {
     expect(parseQueryString(raw)).toEqual(expected);
   });
 
+  test("a parameter named __proto__ (or constructor) is a parameter of its own, as in API Gateway's JSON event", () => {
+    const q = parseQueryString('__proto__=1&constructor=2&qty=3') as Record<string, string>;
+    expect(Object.keys(q)).toEqual(['__proto__', 'constructor', 'qty']);
+    expect(Object.getPrototypeOf(q)).toBe(Object.prototype);
+    expect(q).toEqual(JSON.parse('{"__proto__":"1","constructor":"2","qty":"3"}'));
+  });
+
   const binary = Buffer.from([0x00, 0xff, 0x10, 0x80, 0x41]);
   const text = Buffer.from('{"a":"é"}', 'utf8');
   test.each<[string | undefined, Buffer, boolean]>([

@@ -6,7 +6,7 @@
 
 import { parseActivityQuery } from '../../lambdas/order-api/account.js';
 import { lastBusinessDays } from '../../lambdas/order-api/account-book.js';
-import { closeAllParams, closingQty } from '../../lambdas/order-api/close-positions.js';
+import { closeAllParams, closingQty, unknownParameters } from '../../lambdas/order-api/close-positions.js';
 import { accountSettingsUpdate } from '../../local/control.js';
 
 const N = 1_000_000_000n;
@@ -79,6 +79,7 @@ describe('closeAllParams (DELETE /v2/positions)', () => {
     [{ percentage: '50', cancel_orders: 'true' }, ['percentage']],
     [{ qty: '1' }, ['qty']],
     [{ qty: '1', percentage: '0', cancel_orders: 'yes' }, ['cancel_orders', 'qty', 'percentage']],
+    [{ Cancel_Orders: 'true' }, ['Cancel_Orders']],
   ])('%j is refused naming %j', (query, fields) => {
     const r = closeAllParams(query);
     expect(r.ok ? [] : r.errors.map((e) => e.field)).toEqual(fields);
@@ -150,4 +151,17 @@ describe('accountSettingsUpdate (PUT /local/accounts/{id})', () => {
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.message).toMatch(message);
   });
+});
+
+// A probe's DELETE /v2/positions/NVDA?Qty=1 (and qty[]=1, __proto__=1) closed the whole position:
+// a parameter the close does not take is refused, never ignored.
+test.each([
+  [{ Qty: '1' }, ['Qty']],
+  [{ 'qty[]': '1' }, ['qty[]']],
+  [JSON.parse('{"__proto__":"1"}'), ['__proto__']],
+  [{ qty: '1', percent: '5' }, ['percent']],
+  [{ qty: '1' }, []],
+  [{ percentage: '50' }, []],
+])('a single close with %j: refused naming %j', (query, fields) => {
+  expect(unknownParameters(query, ['qty', 'percentage']).map((e) => e.field)).toEqual(fields);
 });
