@@ -99,12 +99,29 @@ export function jsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): Parsed<unk
   return { ok: true, value };
 }
 
+/** The rules about the asset itself: what the order names cannot be traded (a 422). */
+const ASSET_RULES: ReadonlySet<string> = new Set([
+  'unknown_asset',
+  'asset_not_tradable',
+  'asset_not_fractionable',
+]);
+
 /**
- * A 403 of pre-trade risk: Alpaca's words and fields where Alpaca has them (`insufficient buying
+ * A 403 of pre-trade risk (a 422 for an asset that cannot be traded so): Alpaca's words and fields where Alpaca has them (`insufficient buying
  * power`, `insufficient qty available for order (...)`: core alpaca-refusals.ts), else the first
  * rule's message; every refusal listed in the rules' own words.
  */
 export function riskRefusedResponse(refusals: readonly RiskRefusal[]): APIGatewayProxyStructuredResultV2 {
+  // What the request names cannot be traded: Alpaca answers 422, not a risk 403 (a probe's order
+  // for an unlisted symbol, a bot reading 403 as buying power); an unknown asset is its 40010001.
+  const asset = refusals.find((r) => ASSET_RULES.has(r.rule));
+  if (asset !== undefined)
+    return apiError(
+      422,
+      asset.rule === 'unknown_asset' ? API_ERROR.badRequest : API_ERROR.unprocessable,
+      asset.message,
+      { refusals: refusalsAsListed(refusals) },
+    );
   const answer = alpacaRiskAnswer(refusals);
   return apiError(403, API_ERROR.riskRefused, answer.message, answer.fields);
 }

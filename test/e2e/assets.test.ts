@@ -80,6 +80,28 @@ it('reads one asset by symbol and by id: the id its orders show as asset_id', as
   });
   expect((order as Order & { asset_id: string }).asset_id).toBe(bySymbol.id);
   await http.untilStatus(order.id, 'filled');
+  // Alpaca's symbol may be the asset ID (a probe's order by id was refused as no ticker symbol).
+  const byAssetId = await http.submit({
+    symbol: bySymbol.id.toUpperCase(),
+    qty: '2',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  expect(byAssetId).toMatchObject({ symbol: 'E2EAST', asset_id: bySymbol.id });
+  await http.untilStatus(byAssetId.id, 'filled');
+  expect(
+    await http.request('POST', '/v2/orders', {
+      symbol: '00000000-0000-4000-8000-000000000000',
+      qty: '1',
+      side: 'buy',
+      type: 'market',
+      time_in_force: 'day',
+    }),
+  ).toMatchObject({
+    status: 422,
+    body: { code: 40010001, message: expect.stringMatching(/^symbol: asset .* not found$/) },
+  });
 });
 
 it('an unknown symbol: 404 as an asset, and an order for it refused by unknown_asset with nothing written', async () => {
@@ -99,9 +121,10 @@ it('an unknown symbol: 404 as an asset, and an order for it refused by unknown_a
     time_in_force: 'day',
     client_order_id: `e2e-unlisted-${Date.now()}`,
   });
-  expect(refused.status).toBe(403);
+  // Alpaca answers an unknown asset 422 40010001, not a risk 403 (a probe's bot read 403 as buying power).
+  expect(refused.status).toBe(422);
   expect(refused.body).toMatchObject({
-    code: 40310000,
+    code: 40010001,
     message: `unknown_asset: ${symbol} is not listed in the asset master`,
   });
   // The one refusal: not also no_reference_price (an unknown symbol has no quote either).
@@ -134,8 +157,9 @@ it('an operator lists an asset (PUT /local/assets): not fractionable, then inact
     });
   const fractional = await order({ qty: '1.5' });
   expect(fractional).toMatchObject({
-    status: 403,
+    status: 422,
     body: {
+      code: 42210000,
       message: `asset_not_fractionable: ${symbol} is not fractionable: qty 1.5 is not a whole number of shares`,
     },
   });
@@ -147,9 +171,9 @@ it('an operator lists an asset (PUT /local/assets): not fractionable, then inact
   await http.expect(200, 'PUT', `/local/assets/${symbol}`, { status: 'inactive' });
   const inactive = await order({ qty: '3' });
   expect(inactive).toMatchObject({
-    status: 403,
+    status: 422,
     body: {
-      code: 40310000,
+      code: 42210000,
       message: `asset_not_tradable: ${symbol} is not tradable: its status is inactive`,
     },
   });

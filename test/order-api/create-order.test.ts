@@ -1,7 +1,9 @@
 import './env.js';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { assetIdOf, defaultAsset } from '../../lambdas/core/index.js';
 import { handler } from '../../lambdas/order-api/create-order.js';
 import { loadRiskInputs } from '../../lambdas/orders/risk-context.js';
+import { marketData } from '../../lambdas/platform/market-data.js';
 import { FakeDynamo } from './fake-dynamo.js';
 import { ACCOUNT, apiEvent, LIMIT_BUY, parse, riskInputs, T0 } from './fixtures.js';
 
@@ -228,6 +230,34 @@ describe('POST /v2/orders', () => {
       orderClass === 'oco' ? 'take_profit' : 'entry',
       ...legs.map(([role]) => role),
     ]);
+  });
+
+  // Alpaca's `symbol` is a symbol or an asset ID: a probe's order by AAPL's id was refused 422 as
+  // no ticker symbol.
+  test.each([
+    ["AAPL's asset id, any case", (id: string) => id.toUpperCase(), 200, 'AAPL'],
+    [
+      'an asset id no asset has',
+      () => '00000000-0000-5000-8000-000000000000',
+      422,
+      'symbol: asset 00000000-0000-5000-8000-000000000000 not found',
+    ],
+  ] as const)('symbol given as %s', async (_t, idOf, status, expected) => {
+    const byId = jest
+      .spyOn(marketData(), 'assetById')
+      .mockImplementation(async (id) =>
+        id.toLowerCase() === assetIdOf('AAPL') ? defaultAsset('AAPL') : null,
+      );
+    const res = await post({ body: { ...LIMIT_BUY, symbol: idOf(assetIdOf('AAPL')) } });
+    expect(res.statusCode).toBe(status);
+    if (status === 200) {
+      expect(parse(res.body).symbol).toBe(expected);
+      expect(risk.mock.calls[0]?.[1]).toMatchObject({ symbol: 'AAPL' });
+    } else {
+      expect(parse(res.body)).toMatchObject({ code: 40010001, message: expected });
+      expect(fake.table('events').size).toBe(0);
+    }
+    expect(byId).toHaveBeenCalledTimes(1);
   });
 
   test('risk refusal -> 403 40310000 naming the rule and the limit', async () => {
