@@ -66,9 +66,11 @@ export const MAX_LISTED = 500;
 const BREAK_PREFIX = 'break#';
 
 const resolveBody = z.strictObject({
+  // Trimmed, as a trading state's reason is: whitespace alone says nothing (a probe's " " passed).
   reason: z
     .string()
     .check(
+      z.trim(),
       z.minLength(1, 'must say why (1-500 characters)'),
       z.maxLength(500, 'must be at most 500 characters'),
     ),

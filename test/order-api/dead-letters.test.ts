@@ -331,6 +331,7 @@ test.each<[string, unknown, string]>([
   ['a JSON array', [], 'body: must be an object'],
   ['no reason', {}, 'reason: is required'],
   ['an empty reason', { reason: '' }, 'reason: must say why (1-500 characters)'],
+  ['a reason of whitespace only (a probe\'s " " passed)', { reason: ' \t ' }, 'reason: must say why (1-500 characters)'],
   ['a reason too long', { reason: 'x'.repeat(501) }, 'reason: must be at most 500 characters'],
   ['a reason that is not text', { reason: 7 }, 'reason: must be a string'],
   ['an unknown field', { reason: 'x', force: true }, 'force: is not a known field'],
