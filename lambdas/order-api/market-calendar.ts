@@ -77,7 +77,10 @@ export function parseCalendarParams(
   const thisYear = Number(newYorkDate(nowMs).slice(0, 4));
   const defaultEnd = `${Math.min(thisYear + DEFAULT_YEARS_AHEAD, Number(MARKET_CALENDAR_LAST_DATE.slice(0, 4)))}-12-31`;
   const start = dateOf('start', MARKET_CALENDAR_FIRST_DATE);
-  const end = dateOf('end', defaultEnd);
+  // Without an end, a start past the default end reads to that start's year end: the client named
+  // no end to be after (a probe's start=2099-12-31 was refused as after an end it never sent).
+  const endAbsent = query?.end === undefined || query.end === '';
+  const end = endAbsent && start > defaultEnd ? `${start.slice(0, 4)}-12-31` : dateOf('end', defaultEnd);
   const dateTypeText = query?.date_type;
   const dateType = (
     dateTypeText === undefined || dateTypeText === '' ? 'TRADING' : dateTypeText.toUpperCase()

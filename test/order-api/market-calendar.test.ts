@@ -69,6 +69,10 @@ describe('GET /v2/calendar', () => {
     // [query, start, end, date type]
     [{}, '2000-01-01', '2029-12-31', 'TRADING'],
     [{ start: '2026-01-01' }, '2026-01-01', '2029-12-31', 'TRADING'],
+    // No end, a start past the default end: to that start's year end, not refused as after an end
+    // the client never sent (a probe's start=2099-12-31).
+    [{ start: '2099-12-31' }, '2099-12-31', '2099-12-31', 'TRADING'],
+    [{ start: '2040-06-01' }, '2040-06-01', '2040-12-31', 'TRADING'],
     // A timestamp's date as written: the Alpaca SDK sends a JS Date (midnight UTC) as toISOString().
     [
       { start: '2026-01-02T00:00:00.000Z', end: '2026-01-03T23:30:00-05:00' },
