@@ -120,6 +120,19 @@ export function configurationsOf(
   return out as unknown as AccountConfigurations;
 }
 
+/**
+ * The stored configurations after a PATCH, or null when the PATCH changes nothing in effect (every
+ * field sent already holds that value, stored or by default): nothing to write, no new version.
+ */
+export function patchedConfigurations(
+  stored: Readonly<Record<string, unknown>> | undefined,
+  patch: Partial<AccountConfigurations>,
+): Record<string, unknown> | null {
+  const before = configurationsOf(stored);
+  const changes = (Object.keys(patch) as Key[]).some((k) => patch[k] !== before[k]);
+  return changes ? { ...stored, ...patch } : null;
+}
+
 /** Alpaca's JSON of the configurations. */
 export function configurationsJson(c: AccountConfigurations): Record<string, unknown> {
   const out: Record<string, unknown> = {};

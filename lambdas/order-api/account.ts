@@ -10,7 +10,7 @@
  *   continues after it);
  * - `GET`/`PATCH /v2/account/configurations`: the holder's preferences (core account-configurations.ts).
  */
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   accountJson,
@@ -35,14 +35,16 @@ import {
   valueAccount,
 } from '../core/index.js';
 import { EventStore } from '../event-store/event-store.js';
+import { patchAccountConfigurations } from '../orders/account-configurations.js';
 import { positionEvents } from '../orders/account-ledger.js';
 import { awaitPendingExecutions, pendingExecutionsDeps } from '../orders/pending-executions.js';
 import { heldBy, pdtModeFromEnv } from '../orders/risk-context.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { marketData } from '../platform/market-data.js';
+import { WriteContention } from '../platform/write-retry.js';
 import { type AccountBook, loadAccountBook, symbolOf } from './account-book.js';
-import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
+import { API_ERROR, apiError, busy, fieldErrors, json } from './api-response.js';
 import { apiHandler, jsonBody, notFound, scopeRefusal } from './http.js';
 
 /** Alpaca's activity types (the SDK's `ActivityType`): any of them may be asked for. */
@@ -274,9 +276,9 @@ async function getConfigurations(accountId: string): Promise<APIGatewayProxyStru
 
 /**
  * `PATCH /v2/account/configurations`: the fields sent change, the others stay; answered with all of
- * them. A trading key's (a read-only key gets 403). The record is versioned (`configurationsVersion`):
- * two PATCHes at once both land, field by field, neither undoing the other's. In force on the next
- * order (pre-trade risk reads the record it already reads).
+ * them. A trading key's (a read-only key gets 403). Concurrent PATCHes all land, field by field,
+ * neither undoing the other's; one that changes nothing writes nothing (orders/account-configurations.ts).
+ * In force on the next order (pre-trade risk reads the record it already reads).
  */
 async function patchConfigurations(
   accountId: string,
@@ -284,47 +286,24 @@ async function patchConfigurations(
 ): Promise<APIGatewayProxyStructuredResultV2> {
   const parsed = parseConfigurationsPatch(body);
   if (!parsed.ok) return fieldErrors(parsed.errors);
-  const table = requiredEnv(ENV.accountsTable);
-  for (let attempt = 1; ; attempt++) {
-    const got = await dynamo.send(
-      new GetCommand({
-        TableName: table,
-        Key: accountKey(accountId),
-        ProjectionExpression: 'pk, configurations, configurationsVersion',
-        ConsistentRead: true,
-      }),
+  try {
+    const out = await patchAccountConfigurations(
+      dynamo,
+      requiredEnv(ENV.accountsTable),
+      accountId,
+      parsed.patch,
     );
-    if (got.Item === undefined)
+    if (out.kind === 'not_found')
       return apiError(
         403,
         API_ERROR.riskRefused,
         `account_not_configured: account ${accountId} has no record`,
       );
-    const version = typeof got.Item.configurationsVersion === 'number' ? got.Item.configurationsVersion : 0;
-    const stored = (got.Item.configurations ?? {}) as Record<string, unknown>;
-    const next = { ...stored, ...parsed.patch };
-    try {
-      await dynamo.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: accountKey(accountId),
-          UpdateExpression: 'SET configurations = :c, configurationsVersion = :next',
-          ConditionExpression:
-            version === 0
-              ? 'attribute_exists(pk) AND attribute_not_exists(configurationsVersion)'
-              : 'configurationsVersion = :v',
-          ExpressionAttributeValues: {
-            ':c': next,
-            ':next': version + 1,
-            ...(version === 0 ? {} : { ':v': version }),
-          },
-        }),
-      );
-      return json(200, configurationsJson(configurationsOf(next)));
-    } catch (err) {
-      // Another PATCH landed in between: apply this one over it.
-      if ((err as { name?: string }).name !== 'ConditionalCheckFailedException' || attempt >= 5) throw err;
-    }
+    return json(200, configurationsJson(out.configurations));
+  } catch (err) {
+    if (err instanceof WriteContention)
+      return busy(`${err.message}: concurrent changes of the configurations; retry the request`);
+    throw err;
   }
 }
 

@@ -18,6 +18,8 @@ export const API_ERROR = {
   unprocessable: 42210000,
   rateLimited: 42910000,
   internal: 50010000,
+  /** A write that kept losing its race to concurrent writers of the same item: retry. */
+  busy: 50310000,
 } as const;
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
@@ -41,6 +43,14 @@ export function apiError(
   extra: Record<string, unknown> = {},
 ): APIGatewayProxyStructuredResultV2 {
   return json(statusCode, { code, message, ...extra });
+}
+
+/**
+ * 503 with `Retry-After: 1`: a write that still lost its race to concurrent writers after its
+ * attempts (platform/write-retry.ts); nothing was changed by this request, retrying is safe.
+ */
+export function busy(message: string): APIGatewayProxyStructuredResultV2 {
+  return json(503, { code: API_ERROR.busy, message }, { 'retry-after': '1' });
 }
 
 /** 422 with every field error; the message names the fields. */

@@ -8,24 +8,17 @@
  * - `GET /v1/locates/{locate_id}`.
  * An easy-to-borrow symbol needs no locate, a symbol that is not shortable can have none: 422.
  */
-import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import {
-  formatNanos,
-  grantLocate,
-  locateJson,
-  locateQtyErrors,
-  nanos,
-  shapeIssueToFieldErrors,
-} from '../core/index.js';
+import { locateJson, locateQtyErrors, nanos, shapeIssueToFieldErrors } from '../core/index.js';
 import '../core/zod-messages.js';
 import { header } from '../orders/accounts.js';
-import { deskAvailable, deskTakeItem } from '../orders/borrow-desk.js';
-import { loadLocateBook, putLocateBook } from '../orders/locate-book.js';
+import { loadLocateBook } from '../orders/locate-book.js';
+import { requestLocate } from '../orders/locate-requests.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { marketData } from '../platform/market-data.js';
-import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
+import { WriteContention } from '../platform/write-retry.js';
+import { API_ERROR, apiError, busy, fieldErrors, json } from './api-response.js';
 import { apiHandler, jsonBody, notFound, READ_ONLY_MESSAGE } from './http.js';
 
 const requestSchema = z.strictObject({
@@ -33,8 +26,6 @@ const requestSchema = z.strictObject({
   qty: z.union([z.string(), z.number()]),
   all_or_none: z.optional(z.boolean()),
 });
-
-const ATTEMPTS = 5;
 
 export const handler = apiHandler('Locates', async (event, principal) => {
   const table = requiredEnv(ENV.accountsTable);
@@ -81,24 +72,18 @@ export const handler = apiHandler('Locates', async (event, principal) => {
       `symbol: ${symbol} is easy to borrow; its short sales need no locate`,
     );
 
-  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const book = await loadLocateBook(dynamo, table, accountId);
-    const id = key === undefined ? randomUUID() : `idem-${key}`;
-    const seen = book.locates.find((l) => l.id === id);
-    if (seen !== undefined) {
-      const same =
-        seen.symbol === symbol &&
-        seen.requestedQty === formatNanos(request.qty) &&
-        seen.allOrNone === request.allOrNone;
-      return same
-        ? json(200, locateJson(book, seen, now))
-        : apiError(422, API_ERROR.unprocessable, 'Idempotency-Key: already used for another locate request');
-    }
-    const available = await deskAvailable(dynamo, table, symbol);
-    const { book: after, locate } = grantLocate(book, request, available, id, now);
-    const taken = locate.status === 'active' ? [deskTakeItem(table, symbol, nanos(locate.locatedQty))] : [];
-    if (await putLocateBook(dynamo, table, accountId, book, after, taken))
-      return json(200, locateJson(after, locate, now));
+  try {
+    const out = await requestLocate(dynamo, table, accountId, request, key, now);
+    if (out.kind === 'key_reused')
+      return apiError(
+        422,
+        API_ERROR.unprocessable,
+        'Idempotency-Key: already used for another locate request',
+      );
+    return json(200, locateJson(out.book, out.locate, now));
+  } catch (err) {
+    // Concurrent requests of the account kept winning the race: nothing recorded, retry.
+    if (err instanceof WriteContention) return busy(`${err.message}: retry the request`);
+    throw err;
   }
-  return apiError(503, API_ERROR.internal, 'locate: the locate book is busy; retry the request');
 });

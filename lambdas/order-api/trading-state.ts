@@ -17,14 +17,18 @@
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { TRADING_STATE_REASON_MAX, TRADING_STATES, type TradingStateRecord } from '../core/index.js';
+import {
+  parseLimitsPolicyBody,
+  TRADING_STATE_REASON_MAX,
+  TRADING_STATES,
+  type TradingStateRecord,
+} from '../core/index.js';
 import { ACCOUNT_ID } from '../orders/accounts.js';
 import {
   allAccountIds,
   type ControlScope,
   changeLimitsPolicy,
   changeTradingState,
-  limitsPolicyBody,
   policyView,
   readLimitsPolicy,
   readTradingState,
@@ -32,8 +36,9 @@ import {
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { logger } from '../platform/observability.js';
+import { WriteContention } from '../platform/write-retry.js';
 import '../core/zod-messages.js';
-import { API_ERROR, apiError, json } from './api-response.js';
+import { API_ERROR, apiError, busy, fieldErrors, json } from './api-response.js';
 import { openOrders } from './cancel-order.js';
 import { putCancelRequests } from './cancel-requests.js';
 import { apiHandler, jsonBody } from './http.js';
@@ -101,27 +106,12 @@ async function limitsPolicyRoute(
   }
   const body = jsonBody(event);
   if (!body.ok) return body.response;
-  const parsed = limitsPolicyBody.safeParse(body.value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field =
-      issue?.code === 'unrecognized_keys'
-        ? (issue.keys[0] ?? 'body')
-        : issue?.path.map(String).join('.') || 'body';
-    const what =
-      issue?.code === 'unrecognized_keys'
-        ? 'is not a policy field (daily_notional, open_exposure, modifies_per_second, symbols.<SYMBOL>.max_order_qty|price_collar_percent)'
-        : field === 'modifies_per_second'
-          ? 'must be null or an integer from 0 to 10000'
-          : field === 'body'
-            ? 'must be a JSON object'
-            : 'must be null or a non-negative decimal as a string (daily_notional, open_exposure, max_order_qty, price_collar_percent are required: null for none)';
-    return apiError(400, API_ERROR.badRequest, `${field}: ${what}`);
-  }
+  const parsed = parseLimitsPolicyBody(body.value);
+  if (!parsed.ok) return fieldErrors(parsed.errors, 400);
   const outcome = await changeLimitsPolicy(
     { doc: dynamo, table, busName: requiredEnv(ENV.eventBusName) },
     scope,
-    parsed.data,
+    parsed.body,
     principal.principalId,
     new Date().toISOString(),
     event.requestContext.requestId,
@@ -133,43 +123,57 @@ async function limitsPolicyRoute(
 export const handler = apiHandler(
   'TradingState',
   async (event, principal): Promise<APIGatewayProxyStructuredResultV2> => {
-    const table = requiredEnv(ENV.accountsTable);
-    const accountId = event.pathParameters?.account_id;
-    let scope: ControlScope;
-    if (event.routeKey.endsWith(' /v1/trading-state') || event.routeKey.endsWith(' /v1/limits-policy'))
-      scope = { scope: 'firm' };
-    else if (accountId !== undefined && ACCOUNT_ID.test(accountId)) scope = { scope: 'account', accountId };
-    else return apiError(400, API_ERROR.badRequest, 'account_id: must be 1 to 128 letters, digits or ._:-');
-    if (event.routeKey.endsWith('/limits-policy')) return limitsPolicyRoute(event, principal, scope, table);
-
-    if (event.routeKey.startsWith('GET ')) {
-      const found = await readTradingState(dynamo, table, scope);
-      if (found.kind === 'not_found') return apiError(404, API_ERROR.notFound, 'account not found');
-      return json(200, view(scope, found.record));
+    try {
+      return await route(event, principal);
+    } catch (err) {
+      // Concurrent operators' changes of the scope kept winning the race: nothing changed, retry.
+      if (err instanceof WriteContention)
+        return busy(`${err.message}: concurrent changes of the same scope; retry the request`);
+      throw err;
     }
-
-    const body = jsonBody(event);
-    if (!body.ok) return body.response;
-    const parsed = tradingStateRequest.safeParse(body.value);
-    if (!parsed.success) return apiError(400, API_ERROR.badRequest, bodyProblem(parsed.error));
-    const requestId = event.requestContext.requestId;
-    const outcome = await changeTradingState(
-      { doc: dynamo, table, busName: requiredEnv(ENV.eventBusName) },
-      scope,
-      {
-        state: parsed.data.state,
-        reason: parsed.data.reason,
-        changedBy: principal.principalId,
-        at: new Date().toISOString(),
-      },
-      requestId,
-    );
-    if (outcome.kind === 'not_found') return apiError(404, API_ERROR.notFound, 'account not found');
-    const answer = { ...view(scope, outcome.record), changed: outcome.kind === 'changed' };
-    if (outcome.record.state !== 'HALTED') return json(200, answer);
-    const accounts = scope.scope === 'firm' ? await allAccountIds(dynamo, table) : [scope.accountId];
-    const swept = await cancelOpenOrders(accounts, principal, requestId);
-    return json(200, { ...answer, cancel_requested: swept.requested, cancel_not_queued: swept.notQueued });
   },
   { operator: true },
 );
+
+async function route(
+  event: Parameters<Parameters<typeof apiHandler>[1]>[0],
+  principal: Principal,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const table = requiredEnv(ENV.accountsTable);
+  const accountId = event.pathParameters?.account_id;
+  let scope: ControlScope;
+  if (event.routeKey.endsWith(' /v1/trading-state') || event.routeKey.endsWith(' /v1/limits-policy'))
+    scope = { scope: 'firm' };
+  else if (accountId !== undefined && ACCOUNT_ID.test(accountId)) scope = { scope: 'account', accountId };
+  else return apiError(400, API_ERROR.badRequest, 'account_id: must be 1 to 128 letters, digits or ._:-');
+  if (event.routeKey.endsWith('/limits-policy')) return limitsPolicyRoute(event, principal, scope, table);
+
+  if (event.routeKey.startsWith('GET ')) {
+    const found = await readTradingState(dynamo, table, scope);
+    if (found.kind === 'not_found') return apiError(404, API_ERROR.notFound, 'account not found');
+    return json(200, view(scope, found.record));
+  }
+
+  const body = jsonBody(event);
+  if (!body.ok) return body.response;
+  const parsed = tradingStateRequest.safeParse(body.value);
+  if (!parsed.success) return apiError(400, API_ERROR.badRequest, bodyProblem(parsed.error));
+  const requestId = event.requestContext.requestId;
+  const outcome = await changeTradingState(
+    { doc: dynamo, table, busName: requiredEnv(ENV.eventBusName) },
+    scope,
+    {
+      state: parsed.data.state,
+      reason: parsed.data.reason,
+      changedBy: principal.principalId,
+      at: new Date().toISOString(),
+    },
+    requestId,
+  );
+  if (outcome.kind === 'not_found') return apiError(404, API_ERROR.notFound, 'account not found');
+  const answer = { ...view(scope, outcome.record), changed: outcome.kind === 'changed' };
+  if (outcome.record.state !== 'HALTED') return json(200, answer);
+  const accounts = scope.scope === 'firm' ? await allAccountIds(dynamo, table) : [scope.accountId];
+  const swept = await cancelOpenOrders(accounts, principal, requestId);
+  return json(200, { ...answer, cancel_requested: swept.requested, cancel_not_queued: swept.notQueued });
+}

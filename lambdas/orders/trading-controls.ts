@@ -10,7 +10,8 @@
  *
  * Each change is an event: `TradingStateChanged` (who, why, when, the version, the state before),
  * written in ONE transaction with the state (the record's version is the condition, so two
- * operators changing the same scope at once cannot both win), as an item
+ * operators changing the same scope at once cannot both win: the loser reads the winner's version
+ * and decides again after a jittered pause, platform/write-retry.ts), as an item
  * `trading-state-event#<scope>#<version>` of the accounts table, and published on the OMS bus
  * (source `stockbot.oms.controls`).
  */
@@ -27,7 +28,9 @@ import * as z from 'zod/mini';
 import {
   decideTradingStateChange,
   type LimitsPolicy,
+  type LimitsPolicyBody,
   NO_POLICY,
+  samePolicyLimits,
   TRADING_STATES,
   type TradingScope,
   type TradingStateChange,
@@ -35,6 +38,7 @@ import {
 } from '../core/index.js';
 import '../core/zod-messages.js';
 import { eventBridge } from '../platform/event-bridge.js';
+import { isLostRace, LOST_RACE, untilWritten } from '../platform/write-retry.js';
 
 /** The accounts-table item of the firm-wide controls (the firm's trading state). */
 export const FIRM_CONTROLS_PK = 'firm#controls';
@@ -130,9 +134,10 @@ export async function changeTradingState(
   change: TradingStateChange,
   requestId: string,
 ): Promise<TradingStateOutcome> {
-  for (let attempt = 1; ; attempt++) {
+  // A lost race (another operator's change recorded first): read what it recorded and decide again.
+  return untilWritten('trading state', async () => {
     const current = await readTradingState(deps.doc, deps.table, scope);
-    if (current.kind === 'not_found') return { kind: 'not_found' };
+    if (current.kind === 'not_found') return { kind: 'not_found' } as const;
     const decision = decideTradingStateChange(current.record, change);
     if (decision.kind === 'unchanged') {
       const event = await republishIfLost<TradingStateChangedDetail>(
@@ -140,7 +145,7 @@ export async function changeTradingState(
         TRADING_STATE,
         eventIdOf(scope, decision.record.version),
       );
-      return { kind: 'unchanged', record: decision.record, event };
+      return { kind: 'unchanged', record: decision.record, event } as const;
     }
     const { record, previous } = decision;
     const event: TradingStateChangedDetail = {
@@ -155,30 +160,26 @@ export async function changeTradingState(
       version: record.version,
       requestId,
     };
-    try {
-      // The firm's list of HALTED accounts, in the same transaction (the halt enforcement reads it
-      // every minute, one GetItem, instead of scanning every account).
-      const haltedAccounts =
-        scope.scope === 'account'
-          ? [
-              {
-                Update: {
-                  TableName: deps.table,
-                  Key: { pk: FIRM_CONTROLS_PK },
-                  UpdateExpression: `${record.state === 'HALTED' ? 'ADD' : 'DELETE'} haltedAccounts :account`,
-                  ExpressionAttributeValues: { ':account': new Set([scope.accountId]) },
-                },
+    // The firm's list of HALTED accounts, in the same transaction (the halt enforcement reads it
+    // every minute, one GetItem, instead of scanning every account).
+    const haltedAccounts =
+      scope.scope === 'account'
+        ? [
+            {
+              Update: {
+                TableName: deps.table,
+                Key: { pk: FIRM_CONTROLS_PK },
+                UpdateExpression: `${record.state === 'HALTED' ? 'ADD' : 'DELETE'} haltedAccounts :account`,
+                ExpressionAttributeValues: { ':account': new Set([scope.accountId]) },
               },
-            ]
-          : [];
-      await commitChange(deps, TRADING_STATE, scope, record, previous.version, event, haltedAccounts);
-      await publishRecorded(deps, TRADING_STATE, event);
-      return { kind: 'changed', record, event };
-    } catch (err) {
-      // Another operator's change won the race: decide again on what it recorded.
-      if ((err as { name?: string }).name !== 'TransactionCanceledException' || attempt >= 3) throw err;
-    }
-  }
+            },
+          ]
+        : [];
+    if (!(await commitChange(deps, TRADING_STATE, scope, record, previous.version, event, haltedAccounts)))
+      return LOST_RACE;
+    await publishRecorded(deps, TRADING_STATE, event);
+    return { kind: 'changed', record, event } as const;
+  });
 }
 
 /** A versioned control of a scope: its attribute on the controls item, its events' items and detail type. */
@@ -203,8 +204,8 @@ type ControlsDeps = {
 /**
  * Records a control's next version and its event in one transaction: the version read is still the
  * version stored (none for a scope never set; an account must exist, so a typo in the id opens no
- * account) and the event item is new; `extra`: more writes of the same change. Another operator's
- * change that won the race fails it with `TransactionCanceledException`.
+ * account) and the event item is new; `extra`: more writes of the same change. False: another
+ * operator's change won the race (nothing written).
  */
 async function commitChange(
   deps: ControlsDeps,
@@ -214,9 +215,9 @@ async function commitChange(
   previousVersion: number,
   event: { readonly eventId: string },
   extra: NonNullable<TransactWriteCommandInput['TransactItems']> = [],
-): Promise<void> {
+): Promise<boolean> {
   const { attribute } = kind;
-  await deps.doc.send(
+  const written = deps.doc.send(
     new TransactWriteCommand({
       TransactItems: [
         {
@@ -246,6 +247,13 @@ async function commitChange(
         ...extra,
       ],
     }),
+  );
+  return written.then(
+    () => true,
+    (err: unknown) => {
+      if (isLostRace(err)) return false;
+      throw err;
+    },
   );
 }
 
@@ -322,25 +330,8 @@ export async function allAccountIds(doc: DynamoDBDocumentClient, table: string):
   return ids;
 }
 
-/** A stored limit: a non-negative decimal text. */
-const limitText = z.string().check(z.regex(/^\d{1,15}(\.\d{1,9})?$/, 'must be a non-negative decimal'));
-
-/** A limits policy as stored and as an operator sends it (core aggregate-limits.ts). */
-export const limitsPolicyBody = z.strictObject({
-  daily_notional: z.nullable(limitText),
-  open_exposure: z.nullable(limitText),
-  modifies_per_second: z.nullable(z.number().check(z.int(), z.nonnegative(), z.lte(10_000))),
-  symbols: z.optional(
-    z.record(
-      z.string().check(z.regex(/^[A-Za-z0-9.]{1,16}$/, 'must be a symbol')),
-      z.strictObject({
-        max_order_qty: z.optional(z.nullable(limitText)),
-        price_collar_percent: z.optional(z.nullable(limitText)),
-      }),
-    ),
-  ),
-});
-export type LimitsPolicyBody = z.output<typeof limitsPolicyBody>;
+/** A limits policy as an operator sends it: core limits-policy-body.ts (parsed there, pure). */
+export type { LimitsPolicyBody } from '../core/index.js';
 
 export const storedLimitsPolicySchema = z.object({
   version: z.number().check(z.int(), z.nonnegative()),
@@ -452,15 +443,14 @@ export async function changeLimitsPolicy(
   at: string,
   requestId: string,
 ): Promise<{ kind: 'not_found' } | { kind: 'changed' | 'unchanged'; policy: LimitsPolicy }> {
-  for (let attempt = 1; ; attempt++) {
+  return untilWritten('limits policy', async () => {
     const current = await readLimitsPolicy(deps.doc, deps.table, scope);
-    if (current.kind === 'not_found') return { kind: 'not_found' };
+    if (current.kind === 'not_found') return { kind: 'not_found' } as const;
     const next = nextPolicy(current.policy, body, changedBy, at);
-    const same = (p: LimitsPolicy) => JSON.stringify({ ...p, version: 0, changedBy: '', changedAt: '' });
-    if (current.policy !== null && same(current.policy) === same(next)) {
+    if (current.policy !== null && samePolicyLimits(current.policy, next)) {
       // A retry: the policy is recorded; its event goes on the bus again only if its publish was lost.
       await republishIfLost(deps, LIMITS_POLICY, policyEventIdOf(scope, current.policy.version));
-      return { kind: 'unchanged', policy: current.policy };
+      return { kind: 'unchanged', policy: current.policy } as const;
     }
     const previousVersion = current.policy?.version ?? 0;
     const eventId = policyEventIdOf(scope, next.version);
@@ -472,12 +462,9 @@ export async function changeLimitsPolicy(
       previousVersion,
       requestId,
     };
-    try {
-      await commitChange(deps, LIMITS_POLICY, scope, next, previousVersion, event);
-      await publishRecorded(deps, LIMITS_POLICY, event);
-      return { kind: 'changed', policy: next };
-    } catch (err) {
-      if ((err as { name?: string }).name !== 'TransactionCanceledException' || attempt >= 3) throw err;
-    }
-  }
+    // A lost race: another operator's policy recorded first; decide again over it.
+    if (!(await commitChange(deps, LIMITS_POLICY, scope, next, previousVersion, event))) return LOST_RACE;
+    await publishRecorded(deps, LIMITS_POLICY, event);
+    return { kind: 'changed', policy: next } as const;
+  });
 }

@@ -14,6 +14,7 @@ import {
   configuredSettings,
   DEFAULT_ACCOUNT_CONFIGURATIONS,
   parseConfigurationsPatch,
+  patchedConfigurations,
 } from '../../lambdas/core/index.js';
 
 const SETTINGS: AccountSettings = {
@@ -121,5 +122,28 @@ describe('configuredSettings: the holder’s preferences only ever restrict what
         },
       ),
     );
+  });
+});
+
+describe('patchedConfigurations: what a PATCH stores, null when it changes nothing (no new version)', () => {
+  it.each([
+    ['a default sent on a record with none', undefined, { pdtCheck: 'entry' }, null],
+    ['the stored value sent again', { noShorting: true }, { noShorting: true }, null],
+    ['nothing sent', { noShorting: true }, {}, null],
+    ['a new value over the default', undefined, { pdtCheck: 'both' }, { pdtCheck: 'both' }],
+    [
+      'one field changed, the others kept',
+      { noShorting: true },
+      { noShorting: true, suspendTrade: true },
+      { noShorting: true, suspendTrade: true },
+    ],
+    [
+      'back to the default',
+      { fractionalTrading: false },
+      { fractionalTrading: true },
+      { fractionalTrading: true },
+    ],
+  ] as const)('%s', (_what, stored, patch, expected) => {
+    expect(patchedConfigurations(stored, patch as Partial<AccountConfigurations>)).toEqual(expected);
   });
 });

@@ -609,3 +609,55 @@ it('a dot segment is a path segment: PUT /v1/accounts/%2e%2e/trading-state is ac
   expect(answer.status).toBe(404);
   expect(await operator.expect<Json>(200, 'GET', '/v1/trading-state')).toEqual(firmBefore);
 });
+
+it('concurrent operators: 20 parallel PUTs of the trading state and of the limits policy all land, each a version (a probe: 15 x 500), and a policy body is refused naming its field', async () => {
+  const policyPath = `/v1/accounts/${accountId}/limits-policy`;
+  const states = await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      operator.request<Json>('PUT', statePath, { state: 'ACTIVE', reason: `concurrent operator ${i}` }),
+    ),
+  );
+  expect(states.map((r) => r.status)).toEqual(Array(20).fill(200));
+  const stateVersions = states.map((r) => Number(r.body.version)).sort((a, b) => a - b);
+  expect(new Set(stateVersions).size).toBe(20);
+  expect((await operator.expect<Json>(200, 'GET', statePath)).version).toBe(stateVersions[19]);
+
+  const policies = await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      operator.request<Json>('PUT', policyPath, {
+        daily_notional: null,
+        open_exposure: null,
+        modifies_per_second: 1000 + i,
+      }),
+    ),
+  );
+  expect(policies.map((r) => [r.status, r.body.changed])).toEqual(Array(20).fill([200, true]));
+  const policyVersions = policies.map((r) => Number(r.body.version)).sort((a, b) => a - b);
+  expect(new Set(policyVersions).size).toBe(20);
+  const none = { daily_notional: null, open_exposure: null, modifies_per_second: null };
+  const off = await operator.expect<Json>(200, 'PUT', policyPath, none);
+  expect(off).toMatchObject({ changed: true, version: (policyVersions[19] ?? 0) + 1 });
+  // The same body again changes nothing: no new version.
+  expect(await operator.expect<Json>(200, 'PUT', policyPath, none)).toMatchObject({
+    changed: false,
+    version: off.version,
+  });
+
+  const refused = async (body: unknown, message: string) => {
+    const r = await operator.request<Json>('PUT', policyPath, body);
+    expect({ status: r.status, message: r.body.message }).toEqual({
+      status: 400,
+      message: expect.stringContaining(message),
+    });
+  };
+  await refused(
+    JSON.parse(
+      `{"daily_notional":null,"open_exposure":null,"modifies_per_second":null,"symbols":{"__proto__":{"max_order_qty":"1"}}}`,
+    ),
+    'symbols.__proto__: is not a symbol',
+  );
+  await refused({ ...none, symbols: { aapl: {}, AAPL: {} } }, 'symbols: AAPL is given twice');
+  await refused({ ...none, foo: 1 }, 'foo: is not a policy field');
+  await refused({ ...none, symbols: [] }, 'symbols: must be an object of limits by symbol');
+  expect((await operator.expect<Json>(200, 'GET', policyPath)).version).toBe(off.version);
+});

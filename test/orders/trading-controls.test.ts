@@ -108,3 +108,100 @@ describe.each(controls)('$control', ({ detailType, eventPk, change }) => {
     expect(published(detailType)).toHaveLength(1);
   });
 });
+
+/**
+ * Concurrent operators (a probe's 20 parallel PUTs got 15 x 500): each change is recorded exactly
+ * once, in some serial order, the losers deciding again over the winner's version (no lost update,
+ * no error); a change equal to the state in force records nothing.
+ */
+describe('concurrent changes of one scope', () => {
+  const WRITERS = 25;
+  beforeEach(() => {
+    bus.reset();
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+  });
+
+  const stateOf = async (pk: string) =>
+    (await local.doc.send(new GetCommand({ TableName: 'accounts', Key: { pk }, ConsistentRead: true }))).Item;
+
+  test.each([
+    ['an account', newAccount],
+    ['the firm', async (): Promise<ControlScope> => ({ scope: 'firm' })],
+  ])(
+    `${WRITERS} trading states with different reasons on %s all land, versions 1..${WRITERS}`,
+    async (_s, scopeOf) => {
+      const scope = await scopeOf();
+      const pk = scope.scope === 'firm' ? 'firm#controls' : `account#${scope.accountId}`;
+      const before = ((await stateOf(pk))?.tradingState?.version as number | undefined) ?? 0;
+      const outcomes = await Promise.all(
+        Array.from({ length: WRITERS }, (_, i) =>
+          changeTradingState(
+            deps(),
+            scope,
+            {
+              state: i % 2 === 0 ? 'REDUCING' : 'ACTIVE',
+              reason: `operator ${i}`,
+              changedBy: `ops-${i}`,
+              at: AT,
+            },
+            `req-${i}`,
+          ),
+        ),
+      );
+      expect(outcomes.map((o) => o.kind)).toEqual(Array(WRITERS).fill('changed'));
+      const versions = outcomes.map((o) => (o.kind === 'not_found' ? 0 : o.record.version));
+      expect([...versions].sort((a, b) => a - b)).toEqual(
+        Array.from({ length: WRITERS }, (_, i) => before + i + 1),
+      );
+      expect((await stateOf(pk))?.tradingState?.version).toBe(before + WRITERS);
+      expect(published(TRADING_STATE_CHANGED)).toHaveLength(WRITERS);
+    },
+    60_000,
+  );
+
+  test(`${WRITERS} limits policies with different limits all land, versions 1..${WRITERS}`, async () => {
+    const scope = await newAccount();
+    if (scope.scope !== 'account') throw new Error('an account scope');
+    const outcomes = await Promise.all(
+      Array.from({ length: WRITERS }, (_, i) =>
+        changeLimitsPolicy(
+          deps(),
+          scope,
+          { daily_notional: `${1000 + i}`, open_exposure: null, modifies_per_second: null },
+          `ops-${i}`,
+          AT,
+          `req-${i}`,
+        ),
+      ),
+    );
+    expect(outcomes.map((o) => o.kind)).toEqual(Array(WRITERS).fill('changed'));
+    const item = await stateOf(`account#${scope.accountId}`);
+    expect(item?.limitsPolicy?.version).toBe(WRITERS);
+    expect(published(LIMITS_POLICY_CHANGED)).toHaveLength(WRITERS);
+  }, 60_000);
+
+  test(`${WRITERS} identical limits policies: one change, the others unchanged, version 1`, async () => {
+    const scope = await newAccount();
+    if (scope.scope !== 'account') throw new Error('an account scope');
+    const outcomes = await Promise.all(
+      Array.from({ length: WRITERS }, (_, i) =>
+        changeLimitsPolicy(
+          deps(),
+          scope,
+          {
+            daily_notional: '5000',
+            open_exposure: '100',
+            modifies_per_second: 2,
+            symbols: { MSFT: { price_collar_percent: '5' }, AAPL: { max_order_qty: '10' } },
+          },
+          `ops-${i}`,
+          AT,
+          `req-${i}`,
+        ),
+      ),
+    );
+    expect(outcomes.filter((o) => o.kind === 'changed')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.kind === 'unchanged')).toHaveLength(WRITERS - 1);
+    expect((await stateOf(`account#${scope.accountId}`))?.limitsPolicy?.version).toBe(1);
+  }, 60_000);
+});

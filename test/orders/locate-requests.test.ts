@@ -1,0 +1,59 @@
+/**
+ * Locate requests' writes (lambdas/orders/locate-requests.ts) against DynamoDB Local: concurrent
+ * requests of one account for one symbol (a probe's 10 parallel POSTs got ~4 x 503 "the locate
+ * book is busy") are each served, granted while the borrow desk has shares, rejected after; the desk
+ * lends no share twice and the book records every locate.
+ */
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { nanos } from '../../lambdas/core/index.js';
+import { borrowDeskPk } from '../../lambdas/orders/borrow-desk.js';
+import { locateBookPk } from '../../lambdas/orders/locate-book.js';
+import { requestLocate } from '../../lambdas/orders/locate-requests.js';
+import { dynamoDbLocalWith, table } from '../local/fixtures/dynamodb-tables.js';
+
+const local = dynamoDbLocalWith([table('accounts', 'pk')]);
+const NOW = Date.parse('2026-12-07T15:00:00.000Z');
+const itemOf = async (pk: string) =>
+  (await local.doc.send(new GetCommand({ TableName: 'accounts', Key: { pk }, ConsistentRead: true }))).Item;
+
+test.each([
+  [20, 1000],
+  [40, 1500],
+])(
+  '%i concurrent locates of 100 GME, the desk lending %i: each served, none twice',
+  async (n, lendable) => {
+    const accountId = `acct-${n}`;
+    await local.doc.send(
+      new PutCommand({ TableName: 'accounts', Item: { pk: borrowDeskPk('GME'), available: lendable } }),
+    );
+    const request = { symbol: 'GME', qty: nanos('100'), allOrNone: false };
+    const outcomes = await Promise.all(
+      Array.from({ length: n }, () =>
+        requestLocate(local.doc, 'accounts', accountId, request, undefined, NOW),
+      ),
+    );
+    const statuses = outcomes.map((o) => (o.kind === 'key_reused' ? 'key_reused' : o.locate.status));
+    expect(statuses.filter((s) => s === 'active')).toHaveLength(lendable / 100);
+    expect(statuses.filter((s) => s === 'rejected')).toHaveLength(n - lendable / 100);
+    expect((await itemOf(borrowDeskPk('GME')))?.available).toBe(0);
+    const book = await itemOf(locateBookPk(accountId));
+    expect(book?.locates).toHaveLength(n);
+    expect(book?.symbols?.GME?.remaining).toBe(lendable);
+  },
+  60_000,
+);
+
+test('concurrent retries with one Idempotency-Key: one locate, answered to each', async () => {
+  await local.doc.send(
+    new PutCommand({ TableName: 'accounts', Item: { pk: borrowDeskPk('AMC'), available: 500 } }),
+  );
+  const request = { symbol: 'AMC', qty: nanos('200'), allOrNone: false };
+  const outcomes = await Promise.all(
+    Array.from({ length: 10 }, () =>
+      requestLocate(local.doc, 'accounts', 'acct-idem', request, 'key-1', NOW),
+    ),
+  );
+  expect(outcomes.filter((o) => o.kind === 'located')).toHaveLength(1);
+  expect(outcomes.filter((o) => o.kind === 'replayed')).toHaveLength(9);
+  expect((await itemOf(borrowDeskPk('AMC')))?.available).toBe(300);
+});
