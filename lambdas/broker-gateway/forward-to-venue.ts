@@ -17,8 +17,16 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { isUnsent, TIMES_IN_FORCE } from '../core/index.js';
+import {
+  decide,
+  isClosedPhase,
+  type OrderState,
+  statusOf,
+  TIMES_IN_FORCE,
+  unsentCancelClose,
+} from '../core/index.js';
 import { parseOrThrow } from '../core/zod-messages.js';
+import { runDecision } from '../event-store/event-store.js';
 import { logger } from '../platform/observability.js';
 import { CANCEL_AT_VENUE_REQUESTED, cancelAtVenueDetail } from './cancel-at-venue.js';
 import { eventStore, venueFor } from './wiring.js';
@@ -54,17 +62,42 @@ const eventSchema = z.discriminatedUnion('detail-type', [
  * Why the order is not at a venue (so nothing is forwarded), or null when it may be there, with
  * the venue it works at (its routing decision; null before it was routed: the default venue).
  */
-async function whereIs(orderId: string): Promise<{ why: string | null; venue: string | null }> {
-  const { state } = await eventStore().loadState(orderId);
+function whereOf(state: OrderState | undefined): { why: string | null; venue: string | null } {
   if (state?.algo != null)
     return { why: 'an algorithmic or split parent is not at a venue (its children are)', venue: null };
   if (state?.armedFor != null && !state.triggered)
     return { why: 'a stop the OMS held never reached the venue', venue: null };
-  // Not routed yet: no venue holds it (the default venue is not where the router may send it). Its
-  // submission finds the cancel and closes it unsent (core `unsentCancelClose`, order-routing.ts).
-  if (state !== undefined && isUnsent(state))
-    return { why: 'the order was never sent to a venue; its submission closes it unsent', venue: null };
+  // Never routed (open or closed since): no venue holds it, and the default venue is not where the
+  // router may send it. Every order sent is routed first, or placed with its venue (a child, a
+  // replacement, an OMS-held stop that triggered and was routed then).
+  if (state !== undefined && state.routing === null && state.venue === null)
+    return { why: 'the order was never sent to a venue', venue: null };
   return { why: null, venue: state?.venue ?? null };
+}
+
+/**
+ * The cancel of an order never sent (core `isUnsent`): no venue holds it, so it is carried out here,
+ * closing the order as a venue's `unknown_order` answer to it would (core `unsentCancelClose`:
+ * canceled; the OMS's own cancel after a failed step, rejected). Appended only while the order is
+ * still unsent: its routing is appended on the same next seq, so one of the two wins, and an order
+ * routed first is loaded again and answered with its state (its cancel then goes to its venue).
+ * Whatever the workflow does next (an OMS-held stop not armed yet, a step failing after the cancel,
+ * a submission never coming), the order does not stay pending_cancel. (A probe's DELETE right
+ * after its POST had gone to the default venue while the router sent the order to another: 2 of 10
+ * orders stayed pending_cancel for good.)
+ */
+async function closeUnsent(orderId: string, causationId: string): Promise<OrderState | undefined> {
+  const result = await runDecision(
+    eventStore(),
+    orderId,
+    (state, at) => {
+      const close = state === undefined ? null : unsentCancelClose(state);
+      return { decision: close === null ? { ok: true, events: [] } : decide(state, close, at) };
+    },
+    (s) => ({ accountId: s.accountId, correlationId: orderId, causationId }),
+    Date.now,
+  );
+  return result.state;
 }
 
 export async function forwardToVenue(event: EventBridgeEvent<string, unknown>): Promise<void> {
@@ -75,8 +108,24 @@ export async function forwardToVenue(event: EventBridgeEvent<string, unknown>): 
     logger.warn('canceling at the venue an order the OMS has closed', { orderId, venue, execId });
     return venueFor(venue).cancel(orderId, reason);
   }
-  const { orderId } = e.detail.metadata;
-  const { why, venue: at } = await whereIs(orderId);
+  const { orderId, eventId } = e.detail.metadata;
+  let { state } = await eventStore().loadState(orderId);
+  if (
+    e['detail-type'] === 'OrderCancelRequested' &&
+    state !== undefined &&
+    unsentCancelClose(state) !== null
+  ) {
+    state = await closeUnsent(orderId, eventId ?? `forward:${orderId}`);
+    // Closed here, or by what won the race (routed and rejected, filled): nothing to ask a venue.
+    if (state === undefined || isClosedPhase(state)) {
+      logger.info('cancel of an order never sent: closed here', {
+        orderId,
+        status: state && statusOf(state),
+      });
+      return;
+    }
+  }
+  const { why, venue: at } = whereOf(state);
   if (why !== null) {
     logger.info(`not forwarded: ${why}`, { orderId, eventType: e['detail-type'] });
     return;

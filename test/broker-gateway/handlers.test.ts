@@ -117,13 +117,27 @@ describe('cancel before the venue acknowledged (issue 11, 1.2): the order ends c
   // A probe's DELETE right after its POST went to the default venue while the router sent the
   // order to another: the first answered unknown_order (refused: the wrong venue), the second never
   // booked it, and the order stayed pending_cancel for good. An order not routed yet is at no venue:
-  // its cancel is not forwarded, and its submission closes it unsent.
-  test('never routed: the cancel is forwarded nowhere; the submission closes it canceled, unsent', async () => {
+  // forward-to-venue carries its cancel out itself, asking no venue, and its submission finds it closed.
+  test('never routed: the cancel asks no venue; forward-to-venue closes it canceled, and the submission finds it closed', async () => {
     await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
     await command('o-1', { type: 'requestCancel', requestedBy: 'client-key' });
     expect(statusOf((await stateOf('o-1')) as never)).toBe('pending_cancel');
     await forwardToVenue(await lastOmsEvent('o-1'));
     expect(bus.take()).toEqual([]);
+    expect(statusOf((await stateOf('o-1')) as never)).toBe('canceled');
+    expect((await store.load('o-1')).at(-1)).toMatchObject({
+      type: 'OrderCanceled',
+      data: { reason: 'client_request', solicited: true },
+    });
+    // Redelivered: nothing more.
+    await forwardToVenue(
+      asBusEvent(
+        'OrderCancelRequested',
+        'stockbot.oms',
+        detailOf((await store.load('o-1'))[1] as StoredEvent),
+      ),
+    );
+    expect(await types('o-1')).toEqual(['OrderSubmitted', 'OrderCancelRequested', 'OrderCanceled']);
     expect(await submitToVenue({ orderId: 'o-1' })).toEqual({
       orderId: 'o-1',
       venue: null,
@@ -131,10 +145,27 @@ describe('cancel before the venue acknowledged (issue 11, 1.2): the order ends c
       status: 'canceled',
     });
     expect(bus.take()).toEqual([]);
+  });
+
+  test('never routed, and the submission comes first: it closes the order unsent (its cancel forwarded later changes nothing)', async () => {
+    await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
+    await command('o-1', { type: 'requestCancel', requestedBy: 'client-key' });
+    const cancel = await lastOmsEvent('o-1');
+    expect(await submitToVenue({ orderId: 'o-1' })).toMatchObject({ submitted: false, status: 'canceled' });
+    await forwardToVenue(cancel);
+    expect(bus.take()).toEqual([]);
     expect(await types('o-1')).toEqual(['OrderSubmitted', 'OrderCancelRequested', 'OrderCanceled']);
-    expect((await store.load('o-1')).at(-1)).toMatchObject({
-      data: { reason: 'client_request', solicited: true },
-    });
+  });
+
+  // A review: closing it only in the submission left orders whose submission never comes, an
+  // OMS-held stop not armed yet (its arm is refused while a cancel is outstanding) and a workflow
+  // step failing after the cancel, pending_cancel.
+  test('a stop the OMS will hold, canceled before it is armed: closed canceled by forward-to-venue, no submission needed', async () => {
+    await placeOrder('o-1', { qty: '5', type: 'stop', stop_price: '11' });
+    await command('o-1', { type: 'requestCancel', requestedBy: 'client-key' });
+    await forwardToVenue(await lastOmsEvent('o-1'));
+    expect(bus.take()).toEqual([]);
+    expect(statusOf((await stateOf('o-1')) as never)).toBe('canceled');
   });
 
   test('stale: the submission decided on the order before its cancel: the routing conflicts, and it is closed unsent', async () => {
@@ -148,13 +179,16 @@ describe('cancel before the venue acknowledged (issue 11, 1.2): the order ends c
     expect(bus.take()).toEqual([]);
   });
 
-  test("the OMS's own cancel of an order never sent (exception path) rejects it, as the venue's unknown_order would", async () => {
+  test("the OMS's own cancel of an order never sent (a step failed before routing) rejects it, as the venue's unknown_order would", async () => {
     await placeOrder('o-1', { qty: '50', type: 'limit', limit_price: '9' });
     await command('o-1', { type: 'requestCancel', requestedBy: 'oms' });
     await forwardToVenue(await lastOmsEvent('o-1'));
     expect(bus.take()).toEqual([]);
-    await submitToVenue({ orderId: 'o-1' });
     expect(statusOf((await stateOf('o-1')) as never)).toBe('rejected');
+    expect((await store.load('o-1')).at(-1)).toMatchObject({
+      type: 'OrderRejected',
+      data: { reason: 'unknown_order' },
+    });
   });
 
   test('routed: the cancel reaches its venue before the submission: unknown_order -> canceled; the late submission is not booked', async () => {
