@@ -339,17 +339,29 @@ export async function reducingOrderOf(
   },
 ): Promise<NoShortSell> {
   const symbol = order.symbol.toUpperCase();
-  const read = await readPositionAvailability(doc, accountId, symbol, now, {
-    store: options.store,
-    price: async () => options.price,
-  });
-  const { availability } = read;
-  const position = read.position ?? 0n;
-  const refusal = tradingStateRefusal(order, accountId, options.states, {
-    positionQty: position < 0n ? `-${formatNanos(-position)}` : formatNanos(position),
-    heldSameSide: formatNanos(availability.side === order.side ? availability.held : 0n),
-    referencePrice: options.referencePrice,
-  });
+  const readNow = (consistentHoldings: boolean) =>
+    readPositionAvailability(doc, accountId, symbol, now, {
+      store: options.store,
+      price: async () => options.price,
+      consistentHoldings,
+    });
+  // The core rule on this read, a notional order sized at the price its claim is (the side's).
+  const refusalOf = (r: PositionAvailability) => {
+    const position = r.position ?? 0n;
+    return tradingStateRefusal(order, accountId, options.states, {
+      positionQty: position < 0n ? `-${formatNanos(-position)}` : formatNanos(position),
+      heldSameSide: formatNanos(r.availability.side === order.side ? r.availability.held : 0n),
+      referencePrice: options.price === null ? options.referencePrice : formatNanos(options.price),
+    });
+  };
+  let read = await readNow(false);
+  let refusal = refusalOf(read);
+  // A fill counted twice (in the ledger and in its order's view a moment behind): read again once
+  // the holding orders' views caught up, as a no-short sell does (`noShortSellOf`).
+  if (refusal !== null && (await holdingViewsSettled(doc, options.store, read))) {
+    read = await readNow(true);
+    refusal = refusalOf(read);
+  }
   if (refusal !== null) return { kind: 'refused', refusal };
   const shares = sellSharesOf(
     {

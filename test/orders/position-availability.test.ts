@@ -199,20 +199,22 @@ describe('concurrent sells of an account that may not sell short: only those tha
   });
 });
 
+const REDUCING = {
+  firm: null,
+  account: {
+    state: 'REDUCING',
+    reason: 'drill',
+    changedBy: 'op',
+    changedAt: '2026-12-05T14:00:00Z',
+    version: 1,
+  },
+} as const;
+
 // A probe: five concurrent sells of 5 on a long of 10, the account REDUCING, all passed the core
 // rule's unserialized read and rested (three rounds of three). Under the position's closing claims,
 // only what reduces the position is placed, on either side.
 describe('concurrent orders of an account whose trading state is REDUCING: only those that reduce it are placed', () => {
-  const states = {
-    firm: null,
-    account: {
-      state: 'REDUCING',
-      reason: 'drill',
-      changedBy: 'op',
-      changedAt: '2026-12-05T14:00:00Z',
-      version: 1,
-    },
-  } as const;
+  const states = REDUCING;
   // biome-ignore format: a table
   const rounds: [string, string, 'buy' | 'sell', string[], number][] = [
     // what, position, side, quantities (at once), how many are placed
@@ -327,6 +329,24 @@ describe('a fill counted twice, in the ledger and in the view of the order it fi
     await projector;
     if (!catchesUp && fill !== null)
       expect(await awaitHoldingViews(doc, store, [orderId], [])).toBe('behind');
+  });
+
+  // The same under REDUCING, on an account that may sell short (a review: reducingOrderOf refused
+  // the rest of a position at once while the filled sell's view still held it).
+  it.each(cases)('REDUCING: %s', async (_what, position, fill, viewAt, catchesUp, outcome) => {
+    const accountId = await longPosition(position);
+    const { projectLast } = await sellOrder(accountId, fill, viewAt);
+    const projector = catchesUp ? sleep(120).then(projectLast) : Promise.resolve();
+    const reducing = () =>
+      reducingOrderOf(
+        doc,
+        accountId,
+        { symbol: SYMBOL, side: 'sell', qty: '40', notional: null, orderClass: 'simple' },
+        NOW,
+        { store, price: PRICE, referencePrice: '100', states: REDUCING },
+      );
+    expect(await place(accountId, 'sell', NOW, reducing)).toBe(outcome);
+    await projector;
   });
 
   it('awaitHoldingViews: current when no event follows a view, caught_up once the view moved, behind when the waits ran out', async () => {
