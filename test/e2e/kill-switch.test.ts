@@ -249,18 +249,7 @@ it('HALTED: the account’s open orders are canceled at once and a new order is 
 it('REDUCING holds under concurrent orders: five sells of 5 at once on a long of 10, two are placed (a probe: all five, three rounds of three)', async () => {
   const symbol = 'E2EKRED';
   await http.pinQuote(symbol, { bid: '30.00', ask: '30.02', ask_size: '1000', bid_size: '1000' });
-  const bought = await trader.submit({
-    symbol,
-    qty: '10',
-    side: 'buy',
-    type: 'market',
-    time_in_force: 'day',
-  });
-  await trader.untilStatus(bought.id, 'filled', 30_000);
-  await eventually(async () => {
-    const p = await trader.request<Json>('GET', `/v2/positions/${symbol}`);
-    if (p.body.qty !== '10') throw new Error(`position ${JSON.stringify(p.body)}`);
-  }, 30_000);
+  await trader.holdLong(symbol, '10');
   await operator.expect(200, 'PUT', statePath, { state: 'REDUCING', reason: 'concurrency drill' });
   try {
     // Resting above the market, at prices apart (identical orders within 2 s are duplicates).
