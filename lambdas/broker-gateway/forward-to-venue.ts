@@ -18,7 +18,6 @@ import middy from '@middy/core';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import {
-  decide,
   isClosedPhase,
   type OrderState,
   statusOf,
@@ -26,7 +25,7 @@ import {
   unsentCancelClose,
 } from '../core/index.js';
 import { parseOrThrow } from '../core/zod-messages.js';
-import { runDecision } from '../event-store/event-store.js';
+import { closeUnsentOrder } from '../orders/order-routing.js';
 import { logger } from '../platform/observability.js';
 import { CANCEL_AT_VENUE_REQUESTED, cancelAtVenueDetail } from './cancel-at-venue.js';
 import { eventStore, venueFor } from './wiring.js';
@@ -75,31 +74,6 @@ function whereOf(state: OrderState | undefined): { why: string | null; venue: st
   return { why: null, venue: state?.venue ?? null };
 }
 
-/**
- * The cancel of an order never sent (core `isUnsent`): no venue holds it, so it is carried out here,
- * closing the order as a venue's `unknown_order` answer to it would (core `unsentCancelClose`:
- * canceled; the OMS's own cancel after a failed step, rejected). Appended only while the order is
- * still unsent: its routing is appended on the same next seq, so one of the two wins, and an order
- * routed first is loaded again and answered with its state (its cancel then goes to its venue).
- * Whatever the workflow does next (an OMS-held stop not armed yet, a step failing after the cancel,
- * a submission never coming), the order does not stay pending_cancel. (A probe's DELETE right
- * after its POST had gone to the default venue while the router sent the order to another: 2 of 10
- * orders stayed pending_cancel for good.)
- */
-async function closeUnsent(orderId: string, causationId: string): Promise<OrderState | undefined> {
-  const result = await runDecision(
-    eventStore(),
-    orderId,
-    (state, at) => {
-      const close = state === undefined ? null : unsentCancelClose(state);
-      return { decision: close === null ? { ok: true, events: [] } : decide(state, close, at) };
-    },
-    (s) => ({ accountId: s.accountId, correlationId: orderId, causationId }),
-    Date.now,
-  );
-  return result.state;
-}
-
 export async function forwardToVenue(event: EventBridgeEvent<string, unknown>): Promise<void> {
   const e = parseOrThrow(eventSchema, event);
   if (e['detail-type'] === CANCEL_AT_VENUE_REQUESTED) {
@@ -115,7 +89,8 @@ export async function forwardToVenue(event: EventBridgeEvent<string, unknown>): 
     state !== undefined &&
     unsentCancelClose(state) !== null
   ) {
-    state = await closeUnsent(orderId, eventId ?? `forward:${orderId}`);
+    // No venue holds it: closed here (a probe's cancel sent to a guessed venue left 2 of 10 stuck).
+    state = await closeUnsentOrder(eventStore(), orderId, eventId ?? `forward:${orderId}`, Date.now);
     // Closed here, or by what won the race (routed and rejected, filled): nothing to ask a venue.
     if (state === undefined || isClosedPhase(state)) {
       logger.info('cancel of an order never sent: closed here', {

@@ -35,7 +35,12 @@ import {
   type VenueCandidate,
   workingTypeOf,
 } from '../core/index.js';
-import { AppendConflict, type EventStore, type TransactItem } from '../event-store/event-store.js';
+import {
+  AppendConflict,
+  type EventStore,
+  runDecision,
+  type TransactItem,
+} from '../event-store/event-store.js';
 import { routableVenueProfiles } from '../platform/fix-venues.js';
 import type { ConsolidatedQuote, MarketData } from '../platform/market-data.js';
 
@@ -157,19 +162,12 @@ export async function routeToVenues(
     if (state === undefined) throw new Error(`route: order ${orderId} does not exist`);
     const known = outcomeOf(state);
     if (known !== null) return known;
-    const meta = { accountId: state.accountId, correlationId: orderId, causationId: `route:${orderId}` };
-    // Its cancel was asked before it went anywhere: not routed, not sent, closed here (canceled).
-    const unsent = unsentCancelClose(state);
-    if (unsent !== null) {
-      const closing = decide(state, unsent, deps.now());
-      if (!closing.ok) throw new Error(`${orderId}: ${closing.refusal.message}`);
-      try {
-        await deps.store.append(closing.events, meta);
-      } catch (err) {
-        if (err instanceof AppendConflict && attempt < maxAttempts) continue;
-        throw err;
-      }
-      return { kind: 'closed' };
+    // Its cancel was asked before it went anywhere: not routed, not sent, closed here (canceled);
+    // routed meanwhile by another writer, it is loaded again and answered from its decision.
+    if (unsentCancelClose(state) !== null) {
+      const after = await closeUnsentOrder(deps.store, orderId, `route:${orderId}`, deps.now);
+      if (after === undefined || isClosedPhase(after)) return { kind: 'closed' };
+      continue;
     }
     const market = await deps.market.consolidatedQuote(state.spec.symbol);
     const now = deps.now();
@@ -181,6 +179,7 @@ export async function routeToVenues(
     const routed = decide(state, { type: 'route', decision: record }, now);
     if (!routed.ok) throw new Error(`${orderId}: ${routed.refusal.message}`);
     const events: OrderEvent[] = [...routed.events];
+    const meta = { accountId: state.accountId, correlationId: orderId, causationId: `route:${orderId}` };
     const extra: TransactItem[] = [];
     if (decision.allocations.length === 0) {
       // Nothing can take it: rejected in the same write as the decision that says why.
@@ -201,6 +200,34 @@ export async function routeToVenues(
     const after = routed.events.reduce<OrderState>((s, e) => evolve(s, e), state);
     return { kind: 'direct', venue: decision.allocations[0]?.venue as string, state: after };
   }
+}
+
+/**
+ * Closes an order whose cancel was asked before it was ever sent (core `isUnsent`): no venue holds
+ * it, so it is closed as a venue's `unknown_order` answer to that cancel would (core
+ * `unsentCancelClose`: canceled; the OMS's own cancel after a failed step, rejected), appended only
+ * while the order is still unsent. Its routing is appended on the same next seq, so one of the two
+ * wins: an order routed first is answered as it is then (its cancel is then its venue's). Both the
+ * submission (`routeToVenues`) and forward-to-venue call it, whichever comes first, so the order
+ * never stays pending_cancel whatever else happens to its workflow. Answers the order's state after it.
+ */
+export async function closeUnsentOrder(
+  store: EventStore,
+  orderId: string,
+  causationId: string,
+  now: () => number,
+): Promise<OrderState | undefined> {
+  const result = await runDecision(
+    store,
+    orderId,
+    (state, at) => {
+      const close = state === undefined ? null : unsentCancelClose(state);
+      return { decision: close === null ? { ok: true, events: [] } : decide(state, close, at) };
+    },
+    (s) => ({ accountId: s.accountId, correlationId: orderId, causationId }),
+    now,
+  );
+  return result.state;
 }
 
 /** The `OrderSubmitted` of each child a decision places (each with its allocation's terms and venue). */

@@ -22,6 +22,7 @@ import {
   type CloseAvailability,
   closeAvailability,
   formatNanos,
+  formatSigned9,
   type HoldingOrder,
   holdingRelationOf,
   type Nanos,
@@ -347,9 +348,8 @@ export async function reducingOrderOf(
     });
   // The core rule on this read, a notional order sized at the price its claim is (the side's).
   const refusalOf = (r: PositionAvailability) => {
-    const position = r.position ?? 0n;
     return tradingStateRefusal(order, accountId, options.states, {
-      positionQty: position < 0n ? `-${formatNanos(-position)}` : formatNanos(position),
+      positionQty: formatSigned9(r.position ?? 0n),
       heldSameSide: formatNanos(r.availability.side === order.side ? r.availability.held : 0n),
       referencePrice: options.price === null ? options.referencePrice : formatNanos(options.price),
     });
