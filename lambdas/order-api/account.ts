@@ -42,9 +42,8 @@ import { heldBy, pdtModeFromEnv } from '../orders/risk-context.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { marketData } from '../platform/market-data.js';
-import { WriteContention } from '../platform/write-retry.js';
 import { type AccountBook, loadAccountBook, symbolOf } from './account-book.js';
-import { API_ERROR, apiError, busy, fieldErrors, json } from './api-response.js';
+import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
 import { apiHandler, jsonBody, notFound, scopeRefusal } from './http.js';
 
 /** Alpaca's activity types (the SDK's `ActivityType`): any of them may be asked for. */
@@ -286,25 +285,16 @@ async function patchConfigurations(
 ): Promise<APIGatewayProxyStructuredResultV2> {
   const parsed = parseConfigurationsPatch(body);
   if (!parsed.ok) return fieldErrors(parsed.errors);
-  try {
-    const out = await patchAccountConfigurations(
-      dynamo,
-      requiredEnv(ENV.accountsTable),
-      accountId,
-      parsed.patch,
-    );
-    if (out.kind === 'not_found')
-      return apiError(
-        403,
-        API_ERROR.riskRefused,
-        `account_not_configured: account ${accountId} has no record`,
-      );
-    return json(200, configurationsJson(out.configurations));
-  } catch (err) {
-    if (err instanceof WriteContention)
-      return busy(`${err.message}: concurrent changes of the configurations; retry the request`);
-    throw err;
-  }
+  // Still losing to concurrent PATCHes after every round: apiHandler's 503, nothing changed.
+  const out = await patchAccountConfigurations(
+    dynamo,
+    requiredEnv(ENV.accountsTable),
+    accountId,
+    parsed.patch,
+  );
+  if (out.kind === 'not_found')
+    return apiError(403, API_ERROR.riskRefused, `account_not_configured: account ${accountId} has no record`);
+  return json(200, configurationsJson(out.configurations));
 }
 
 const pendingExecutionsDepsOf = () =>

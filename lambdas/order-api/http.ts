@@ -16,7 +16,7 @@ import {
 import type { PlaceOrderResult } from '../orders/orders-service.js';
 import { metrics } from '../platform/metrics.js';
 import { logger } from '../platform/observability.js';
-import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
+import { API_ERROR, apiError, busy, fieldErrors, json } from './api-response.js';
 import { type ApiEvent, type Principal, principalOf } from './principal.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -223,8 +223,14 @@ export function apiHandler(
       metrics.addMetric(`${name}Status${Math.floor((response.statusCode ?? 200) / 100)}xx`, 'Count', 1);
       return response;
     } catch (err) {
-      logger.error('request failed', { error: err as Error });
       metrics.addMetric(`${name}Status5xx`, 'Count', 1);
+      // A write that kept losing its race to concurrent writers (platform/write-retry.ts
+      // `WriteContention`, matched by name: no import into every bundle): nothing changed, retry.
+      if ((err as { name?: unknown } | null)?.name === 'WriteContention') {
+        logger.warn('write contention', { error: err as Error });
+        return busy(`${(err as Error).message}: concurrent changes; retry the request`);
+      }
+      logger.error('request failed', { error: err as Error });
       return apiError(500, API_ERROR.internal, 'internal error');
     } finally {
       metrics.publishStoredMetrics();

@@ -17,8 +17,7 @@ import { requestLocate } from '../orders/locate-requests.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { marketData } from '../platform/market-data.js';
-import { WriteContention } from '../platform/write-retry.js';
-import { API_ERROR, apiError, busy, fieldErrors, json } from './api-response.js';
+import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
 import { apiHandler, jsonBody, notFound, READ_ONLY_MESSAGE } from './http.js';
 
 const requestSchema = z.strictObject({
@@ -72,18 +71,9 @@ export const handler = apiHandler('Locates', async (event, principal) => {
       `symbol: ${symbol} is easy to borrow; its short sales need no locate`,
     );
 
-  try {
-    const out = await requestLocate(dynamo, table, accountId, request, key, now);
-    if (out.kind === 'key_reused')
-      return apiError(
-        422,
-        API_ERROR.unprocessable,
-        'Idempotency-Key: already used for another locate request',
-      );
-    return json(200, locateJson(out.book, out.locate, now));
-  } catch (err) {
-    // Concurrent requests of the account kept winning the race: nothing recorded, retry.
-    if (err instanceof WriteContention) return busy(`${err.message}: retry the request`);
-    throw err;
-  }
+  // Still losing to concurrent requests after every round: apiHandler's 503, nothing recorded.
+  const out = await requestLocate(dynamo, table, accountId, request, key, now);
+  if (out.kind === 'key_reused')
+    return apiError(422, API_ERROR.unprocessable, 'Idempotency-Key: already used for another locate request');
+  return json(200, locateJson(out.book, out.locate, now));
 });

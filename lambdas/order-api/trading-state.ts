@@ -36,9 +36,8 @@ import {
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { logger } from '../platform/observability.js';
-import { WriteContention } from '../platform/write-retry.js';
 import '../core/zod-messages.js';
-import { API_ERROR, apiError, busy, fieldErrors, json } from './api-response.js';
+import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
 import { openOrders } from './cancel-order.js';
 import { putCancelRequests } from './cancel-requests.js';
 import { apiHandler, jsonBody } from './http.js';
@@ -122,16 +121,8 @@ async function limitsPolicyRoute(
 
 export const handler = apiHandler(
   'TradingState',
-  async (event, principal): Promise<APIGatewayProxyStructuredResultV2> => {
-    try {
-      return await route(event, principal);
-    } catch (err) {
-      // Concurrent operators' changes of the scope kept winning the race: nothing changed, retry.
-      if (err instanceof WriteContention)
-        return busy(`${err.message}: concurrent changes of the same scope; retry the request`);
-      throw err;
-    }
-  },
+  // Concurrent operators' changes of the scope that kept winning the race: apiHandler's 503.
+  async (event, principal): Promise<APIGatewayProxyStructuredResultV2> => route(event, principal),
   { operator: true },
 );
 

@@ -4,6 +4,7 @@ import { assetIdOf, defaultAsset } from '../../lambdas/core/index.js';
 import { handler } from '../../lambdas/order-api/create-order.js';
 import { loadRiskInputs } from '../../lambdas/orders/risk-context.js';
 import { marketData } from '../../lambdas/platform/market-data.js';
+import { WriteContention } from '../../lambdas/platform/write-retry.js';
 import { FakeDynamo } from './fake-dynamo.js';
 import { ACCOUNT, apiEvent, LIMIT_BUY, parse, riskInputs, T0 } from './fixtures.js';
 
@@ -333,5 +334,18 @@ describe('POST /v2/orders', () => {
     const res = await post();
     expect(res.statusCode).toBe(500);
     expect(res.body).not.toContain('market table');
+  });
+
+  test('a write that kept losing its race (WriteContention) is a 503 with Retry-After, on any route the shell runs', async () => {
+    risk.mockRejectedValue(new WriteContention('limits policy of the firm', 40));
+    const res = await post();
+    expect(res.statusCode).toBe(503);
+    expect(res.headers).toMatchObject({ 'retry-after': '1' });
+    expect(parse(res.body)).toMatchObject({
+      code: 50310000,
+      message: expect.stringMatching(
+        /^limits policy of the firm: still conflicting after 40 attempts: .*retry/,
+      ),
+    });
   });
 });
