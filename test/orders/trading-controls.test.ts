@@ -159,49 +159,22 @@ describe('concurrent changes of one scope', () => {
     60_000,
   );
 
-  test(`${WRITERS} limits policies with different limits all land, versions 1..${WRITERS}`, async () => {
+  // biome-ignore format: a table
+  test.each([
+    // what, each writer's body, changes, events published (an unchanged answer publishes the recorded event again)
+    [`${WRITERS} limits policies with different limits all land, versions 1..${WRITERS}`, (i: number) => ({ daily_notional: `${1000 + i}`, open_exposure: null, modifies_per_second: null }), WRITERS, WRITERS],
+    [`${WRITERS} identical limits policies: one change, the others unchanged, version 1`, () => ({ daily_notional: '5000', open_exposure: '100', modifies_per_second: 2, symbols: { MSFT: { price_collar_percent: '5' }, AAPL: { max_order_qty: '10' } } }), 1, null],
+  ] as const)('%s', async (_name, bodyOf, changes, publishedCount) => {
     const scope = await newAccount();
     if (scope.scope !== 'account') throw new Error('an account scope');
     const outcomes = await Promise.all(
       Array.from({ length: WRITERS }, (_, i) =>
-        changeLimitsPolicy(
-          deps(),
-          scope,
-          { daily_notional: `${1000 + i}`, open_exposure: null, modifies_per_second: null },
-          `ops-${i}`,
-          AT,
-          `req-${i}`,
-        ),
+        changeLimitsPolicy(deps(), scope, bodyOf(i), `ops-${i}`, AT, `req-${i}`),
       ),
     );
-    expect(outcomes.map((o) => o.kind)).toEqual(Array(WRITERS).fill('changed'));
-    const item = await stateOf(`account#${scope.accountId}`);
-    expect(item?.limitsPolicy?.version).toBe(WRITERS);
-    expect(published(LIMITS_POLICY_CHANGED)).toHaveLength(WRITERS);
-  }, 60_000);
-
-  test(`${WRITERS} identical limits policies: one change, the others unchanged, version 1`, async () => {
-    const scope = await newAccount();
-    if (scope.scope !== 'account') throw new Error('an account scope');
-    const outcomes = await Promise.all(
-      Array.from({ length: WRITERS }, (_, i) =>
-        changeLimitsPolicy(
-          deps(),
-          scope,
-          {
-            daily_notional: '5000',
-            open_exposure: '100',
-            modifies_per_second: 2,
-            symbols: { MSFT: { price_collar_percent: '5' }, AAPL: { max_order_qty: '10' } },
-          },
-          `ops-${i}`,
-          AT,
-          `req-${i}`,
-        ),
-      ),
-    );
-    expect(outcomes.filter((o) => o.kind === 'changed')).toHaveLength(1);
-    expect(outcomes.filter((o) => o.kind === 'unchanged')).toHaveLength(WRITERS - 1);
-    expect((await stateOf(`account#${scope.accountId}`))?.limitsPolicy?.version).toBe(1);
+    expect(outcomes.filter((o) => o.kind === 'changed')).toHaveLength(changes);
+    expect(outcomes.filter((o) => o.kind === 'unchanged')).toHaveLength(WRITERS - changes);
+    expect((await stateOf(`account#${scope.accountId}`))?.limitsPolicy?.version).toBe(changes);
+    if (publishedCount !== null) expect(published(LIMITS_POLICY_CHANGED)).toHaveLength(publishedCount);
   }, 60_000);
 });
