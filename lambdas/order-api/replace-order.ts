@@ -20,6 +20,7 @@ import {
   claimRest,
   type Decision,
   decimalInput,
+  effectiveTradingState,
   execute,
   type FieldError,
   fieldError,
@@ -46,7 +47,7 @@ import { openBuysCents, reserveItem } from '../orders/buying-power-reservations.
 import { coidClaimId } from '../orders/claims.js';
 import { closingClaimsPut } from '../orders/closing-claims.js';
 import { takeModifySlot } from '../orders/orders-service.js';
-import { CLOSING_CLAIMS_ATTEMPTS, noShortSellOf } from '../orders/position-availability.js';
+import { CLOSING_CLAIMS_ATTEMPTS, noShortSellOf, reducingOrderOf } from '../orders/position-availability.js';
 import { runReplaceCommand } from '../orders/replacements.js';
 import { loadRiskInputs, type RiskInputs } from '../orders/risk-context.js';
 import { ENV, requiredEnv } from '../platform/config.js';
@@ -291,38 +292,53 @@ export const handler = apiHandler(
     // (orders/position-availability.ts), so a close or a sell placed at the same moment and this
     // replace cannot both pass a read of the same position (a probe's PATCH raising a resting sell
     // and a close at once both filled, 3 of 3, and left the account short).
+    // The same under the account's or the firm's REDUCING state (core trading-state.ts): a
+    // replacement raising what it trades must still reduce the position, read under its closing
+    // claims as a new order is (orders-service.ts), its claim on the order's side.
     const newLeaves = leavesQtyOf(replacement);
+    const raisesLeaves = newLeaves !== null && newLeaves > (leavesQtyOf(owned.state) ?? 0n);
+    const states = context.tradingStates;
     const raisesSell =
+      raisesLeaves &&
       replacement.spec.side === 'sell' &&
       context.account !== undefined &&
       !context.account.shortingEnabled &&
-      context.positionQty !== undefined &&
-      newLeaves !== null &&
-      newLeaves > (leavesQtyOf(owned.state) ?? 0n);
+      context.positionQty !== undefined;
+    const raisesReducing =
+      raisesLeaves &&
+      !raisesSell &&
+      states !== undefined &&
+      effectiveTradingState(states).record.state === 'REDUCING';
+    // Nor the order it replaced (closed; its view may still show it open a moment).
+    const exclude = new Set(owned.state.replaces === null ? [orderId] : [orderId, owned.state.replaces]);
     const claimsItem = async (): Promise<TransactItem | APIGatewayProxyStructuredResultV2> => {
-      const sell = await noShortSellOf(
-        dynamo,
-        principal.accountId,
-        { symbol: replacement.spec.symbol, qty: newLeaves, notional: null },
-        now,
-        // Nor the order it replaced (closed; its view may still show it open a moment).
-        {
-          store,
-          price: null,
-          exclude: new Set(owned.state.replaces === null ? [orderId] : [orderId, owned.state.replaces]),
-        },
-      );
-      if (sell.kind === 'refused') return riskRefusedResponse([sell.refusal]);
+      const read =
+        raisesReducing && states !== undefined
+          ? await reducingOrderOf(
+              dynamo,
+              principal.accountId,
+              { ...replacement.spec, qty: formatNanos(newLeaves ?? 0n), notional: null },
+              now,
+              { store, price: null, referencePrice: context.referencePrice ?? null, states, exclude },
+            )
+          : await noShortSellOf(
+              dynamo,
+              principal.accountId,
+              { symbol: replacement.spec.symbol, qty: newLeaves, notional: null },
+              now,
+              { store, price: null, exclude },
+            );
+      if (read.kind === 'refused') return riskRefusedResponse([read.refusal]);
       return closingClaimsPut(
         requiredEnv(ENV.idempotencyTable),
         principal.accountId,
         replacement.spec.symbol,
-        sell.read.claims,
-        sell.read.availability.claims,
+        read.read.claims,
+        read.read.availability.claims,
         {
           orderId: command.replacementOrderId,
-          side: 'sell',
-          qty: sell.shares,
+          side: replacement.spec.side,
+          qty: read.shares,
           placedAt: now,
           supersedes: orderId,
         },
@@ -343,7 +359,7 @@ export const handler = apiHandler(
       );
     let result: Awaited<ReturnType<typeof replace>> | undefined;
     for (let claimsAttempt = 1; ; claimsAttempt++) {
-      const closing = raisesSell ? await claimsItem() : undefined;
+      const closing = raisesSell || raisesReducing ? await claimsItem() : undefined;
       if (closing !== undefined && !isTransactItem(closing)) return closing;
       result = undefined;
       for (let attempt = 1; result === undefined; attempt++) {

@@ -337,6 +337,8 @@ export async function reducingOrderOf(
     readonly price: Nanos | null;
     readonly referencePrice: string | null;
     readonly states: TradingStates;
+    /** Orders not counted: a replace's own order (and the one it replaced). */
+    readonly exclude?: ReadonlySet<string>;
   },
 ): Promise<NoShortSell> {
   const symbol = order.symbol.toUpperCase();
@@ -344,6 +346,7 @@ export async function reducingOrderOf(
     readPositionAvailability(doc, accountId, symbol, now, {
       store: options.store,
       price: async () => options.price,
+      ...(options.exclude === undefined ? {} : { exclude: options.exclude }),
       consistentHoldings,
     });
   // The core rule on this read, a notional order sized at the price its claim is (the side's).

@@ -270,11 +270,29 @@ it('REDUCING holds under concurrent orders: five sells of 5 at once on a long of
       expect(refused.body.message).toMatch(/^(reducing_only|insufficient qty)/);
     const position = await trader.expect<Json>(200, 'GET', `/v2/positions/${symbol}`);
     expect(position.qty_available).toBe('0');
+    // A PATCH raising a sell is read under the same claims, the order's own shares not counted
+    // against it: one sell canceled, the other raised from 5 to 8 is placed; then none is left.
+    const [kept, dropped] = answers.filter((a) => a.status === 200).map((a) => String(a.body.id));
+    await trader.cancel(String(dropped));
+    await trader.untilStatus(String(dropped), 'canceled', 30_000);
+    await trader.untilStatus(String(kept), 'new', 30_000);
+    const raised = await trader.replace(String(kept), { qty: '8' });
+    await trader.untilStatus(raised.id, 'new', 30_000);
+    const more = await trader.request<Json>('POST', '/v2/orders', {
+      symbol,
+      qty: '3',
+      side: 'sell',
+      type: 'limit',
+      limit_price: '41.00',
+      time_in_force: 'gtc',
+    });
+    expect(more.status).toBe(403);
+    expect((await trader.expect<Json>(200, 'GET', `/v2/positions/${symbol}`)).qty_available).toBe('2');
   } finally {
     await operator.expect(200, 'PUT', statePath, { state: 'ACTIVE', reason: 'drill over' });
     await trader.request('DELETE', '/v2/orders');
   }
-});
+}, 90_000);
 
 it('a HALT stays in force: a replacement that opens after the HALT’s sweep is canceled by the halt enforcement', async () => {
   const resting = await trader.submit({

@@ -1,6 +1,6 @@
 /** GET /v2/orders (GSIs), one order, by client order id, events; DELETE (one, all); PATCH. */
 import './env.js';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { type AlpacaOrder, isClientOrderIdLength, orderRequestSchema } from '../../lambdas/core/index.js';
 import { runCommand } from '../../lambdas/event-store/event-store.js';
@@ -16,12 +16,20 @@ import {
   handler as query,
 } from '../../lambdas/order-api/query-orders.js';
 import { handler as replace, replaceRequestSchema } from '../../lambdas/order-api/replace-order.js';
+import { closingClaimsId } from '../../lambdas/orders/closing-claims.js';
+import { type NoShortSell, reducingOrderOf } from '../../lambdas/orders/position-availability.js';
 import { loadRiskInputs } from '../../lambdas/orders/risk-context.js';
 import { FakeDynamo } from './fake-dynamo.js';
 import { ACCOUNT, apiEvent, LIMIT_BUY, OTHER_ACCOUNT, parse, riskInputs, seedOrder, T0 } from './fixtures.js';
 
 jest.mock('../../lambdas/orders/risk-context.js', () => ({ loadRiskInputs: jest.fn() }));
 const risk = jest.mocked(loadRiskInputs);
+// The REDUCING read under the position's closing claims (its own tests: test/orders/position-availability.test.ts).
+jest.mock('../../lambdas/orders/position-availability.js', () => ({
+  ...jest.requireActual('../../lambdas/orders/position-availability.js'),
+  reducingOrderOf: jest.fn(),
+}));
+const reducingRead = jest.mocked(reducingOrderOf);
 const fake = new FakeDynamo();
 const accepted = [{ type: 'accept', venueOrderId: 'v-1' }] as const;
 
@@ -783,6 +791,74 @@ describe('PATCH /v2/orders/{order_id}', () => {
     expect(parse(res.body).message).toMatch(/^qty: must be more than the 3 already filled /);
     expect(fake.table('events').size).toBe(before + 1);
     expect(fake.table('idempotency').size).toBe(0);
+  });
+
+  test('under REDUCING, a PATCH raising a sell is read under the closing claims, its claim in the replace; a sell committing first is read again and refuses it', async () => {
+    // Long 10, a sell of 5 resting: a PATCH to 8 and a concurrent new sell of 5 each fit a read of
+    // the position alone (a review: the PATCH was not serialized with the sell, 13 to sell of 10).
+    seedOrder(fake, 'o-1', {
+      body: { ...LIMIT_BUY, side: 'sell', qty: '5', limit_price: '150' },
+      commands: accepted,
+    });
+    const reducing = {
+      state: 'REDUCING',
+      reason: 'drawdown',
+      changedBy: 'ops',
+      changedAt: new Date(T0).toISOString(),
+      version: 1,
+    } as const;
+    risk.mockResolvedValue(
+      riskInputs(
+        {},
+        { tradingStates: { firm: null, account: reducing }, positionQty: '10', heldForSale: '0' },
+      ),
+    );
+    const fits = {
+      kind: 'fits',
+      shares: 8_000_000_000n,
+      read: {
+        position: 10_000_000_000n,
+        claims: { version: 0, claims: [] },
+        availability: {
+          side: 'sell',
+          size: 10_000_000_000n,
+          held: 0n,
+          available: 10_000_000_000n,
+          claims: [],
+        },
+        ledgerSeq: 1,
+        holdingOrderIds: [],
+      },
+    } as unknown as NoShortSell;
+    const refusal = {
+      rule: 'reducing_only',
+      limit: 'REDUCING',
+      message: 'reducing_only: sell of 8 exceeds the 5',
+    } as const;
+    reducingRead.mockReset().mockResolvedValueOnce(fits).mockResolvedValueOnce({ kind: 'refused', refusal });
+    // The concurrent sell's claim commits between the PATCH's read and its transaction.
+    const claimsId = closingClaimsId(ACCOUNT, 'AAPL');
+    fake.beforeNextTransactions.push(() => fake.put('idempotency', { id: claimsId, version: 1, claims: [] }));
+    const before = fake.table('events').size;
+    const res = await patch({ qty: '8' });
+    expect(res.statusCode).toBe(403);
+    expect(parse(res.body).message).toContain('reducing_only');
+    // Read as the replacement's 8 left to trade, the order itself (and what it replaced) not counted.
+    expect(reducingRead).toHaveBeenCalledTimes(2);
+    expect(reducingRead.mock.calls[0]?.[2]).toMatchObject({ side: 'sell', qty: '8' });
+    expect(reducingRead.mock.calls[0]?.[4]).toMatchObject({
+      states: { account: reducing },
+      exclude: new Set(['o-1']),
+    });
+    // Its claim rode the replace's transaction, conditional on the claims read.
+    const claimPut = fake.mock
+      .commandCalls(TransactWriteCommand)[0]
+      ?.args[0].input.TransactItems?.find((i) => i.Put?.Item?.id === claimsId);
+    expect(claimPut?.Put).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(id)',
+      Item: { claims: [{ side: 'sell', qty: '8', supersedes: 'o-1' }] },
+    });
+    expect(fake.table('events').size).toBe(before);
   });
 
   test('risk re-check of the replaced terms -> 403, nothing appended', async () => {
