@@ -57,6 +57,18 @@ export const isClientOrderIdLength = (id: string): boolean => {
   return n >= 1 && n <= CLIENT_ORDER_ID_MAX;
 };
 /**
+ * A client order id as POST and PATCH take it: no lone UTF-16 surrogates (the id is a storage key,
+ * and DynamoDB keeps text as UTF-8) and no control characters (C0, DEL, C1: it is printed in logs,
+ * the audit trail, reports and the trade stream, where a newline or an escape would forge a line).
+ */
+export const clientOrderIdSchema = z
+  .string()
+  .check(
+    z.minLength(1),
+    z.maxLength(CLIENT_ORDER_ID_MAX),
+    z.regex(/^[^\p{Cs}\p{Cc}]*$/u, { message: 'must be printable Unicode text (no control characters)' }),
+  );
+/**
  * The largest price any price field takes (limit, stop, trail amount, take-profit and stop-loss
  * prices), in dollars: above every listed US equity (the dearest share trades below $1M), far
  * below what would overflow a notional. The price collar bounds limit prices near the market; this
@@ -89,16 +101,7 @@ export const orderRequestSchema = z.strictObject({
   trail_price: z.optional(decimalInput),
   trail_percent: z.optional(decimalInput),
   extended_hours: z.optional(z.boolean()),
-  // No lone UTF-16 surrogates: the id is a storage key, and DynamoDB keeps text as UTF-8.
-  client_order_id: z.optional(
-    z
-      .string()
-      .check(
-        z.minLength(1),
-        z.maxLength(CLIENT_ORDER_ID_MAX),
-        z.regex(/^\P{Cs}*$/u, { message: 'must be valid Unicode text' }),
-      ),
-  ),
+  client_order_id: z.optional(clientOrderIdSchema),
   order_class: z.optional(z.enum(ORDER_CLASSES)),
   take_profit: z.optional(z.strictObject({ limit_price: decimalInput })),
   stop_loss: z.optional(z.strictObject({ stop_price: decimalInput, limit_price: z.optional(decimalInput) })),

@@ -16,8 +16,8 @@ import {
   auctionEntryError,
   type BuyingPowerClaim,
   buyingPowerClaimOf,
-  CLIENT_ORDER_ID_MAX,
   claimRest,
+  clientOrderIdSchema,
   type Decision,
   decimalInput,
   effectiveTradingState,
@@ -70,7 +70,7 @@ export const replaceRequestSchema = z.strictObject({
   limit_price: z.optional(decimalInput),
   stop_price: z.optional(decimalInput),
   trail: z.optional(decimalInput),
-  client_order_id: z.optional(z.string().check(z.minLength(1), z.maxLength(CLIENT_ORDER_ID_MAX))),
+  client_order_id: z.optional(clientOrderIdSchema),
 });
 
 type ReplaceRequest = z.output<typeof replaceRequestSchema>;

@@ -525,6 +525,14 @@ describe('validateOrderRequest: each rule rejects with its code and field', () =
       'invalid_value',
       'client_order_id',
     ]),
+    // Printed in logs, the audit trail, reports and the trade stream (a hostile probe's ids held them).
+    ...['a\nb', 'a\rb', 'tab\there', 'nul\u0000', 'esc\u001b[31m', 'del\u007f', 'c1\u0085'].map((id) =>
+      row(
+        `client_order_id with a control character (${JSON.stringify(id)})`,
+        { ...market, client_order_id: id },
+        ['invalid_value', 'client_order_id'],
+      ),
+    ),
     row('take_profit a string', { ...buyBracket, take_profit: '110' }, ['invalid_type', 'take_profit']),
     row('stop_loss null', { ...buyBracket, stop_loss: null }, ['required', 'stop_loss']),
     row('take_profit.limit_price a boolean', { ...buyBracket, take_profit: { limit_price: true } }, [

@@ -733,6 +733,17 @@ describe('PATCH /v2/orders/{order_id}', () => {
     expect(fake.table('events').size).toBe(2);
   });
 
+  test('a client_order_id with a control character -> 422 naming the field, as POST; nothing appended', async () => {
+    seedOrder(fake, 'o-1', { commands: accepted });
+    const res = await patch({ client_order_id: 'bot-1\nforged line' });
+    expect(res.statusCode).toBe(422);
+    expect(parse(res.body)).toMatchObject({
+      code: 40010001,
+      message: 'client_order_id: must be printable Unicode text (no control characters)',
+    });
+    expect(fake.table('events').size).toBe(2);
+  });
+
   test('the client_order_id is claimed by the replace request: two PATCHes and a POST naming it, at once, give one order that id', async () => {
     // A probe: the PATCH only read the id and the venue's confirmation claimed it later, so two
     // PATCHes and a POST naming one id while the venue worked the replaces all answered 200, and
