@@ -31,9 +31,11 @@ import {
   storeIntakeAnswer,
 } from '../event-store/intake-answers.js';
 import { ACCOUNT_ID } from '../orders/accounts.js';
+import { withAssetSymbol } from '../orders/asset-symbol.js';
 import { type PlaceOrderResult, placeOrder } from '../orders/orders-service.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
+import { marketData } from '../platform/market-data.js';
 import { metrics } from '../platform/metrics.js';
 import { logger } from '../platform/observability.js';
 import '../core/zod-messages.js';
@@ -109,9 +111,20 @@ export async function onOrderRequested(event: OrderRequestedEvent): Promise<Plac
       await answerRejected({ ...ids, code: 'invalid_request', message }, now);
       return null;
     }
+    // An asset ID as the symbol names that asset's symbol, as on POST /v2/orders.
+    const named = await withAssetSymbol(detail.data.order, marketData());
+    if (!named.ok) {
+      logger.warn('OrderRequested invalid', { errors: [named.error] });
+      metrics.addMetric('InboundOrderInvalid', 'Count', 1);
+      await answerRejected(
+        { ...ids, code: 'invalid_request', message: named.error.message, errors: [named.error] },
+        now,
+      );
+      return { kind: 'invalid', errors: [named.error] };
+    }
     const result = await placeOrder({
       accountId: detail.data.accountId,
-      body: detail.data.order,
+      body: named.request,
       // The producer's id: its retries (new EventBridge ids) and redeliveries place one order.
       // Without one, the client_order_id claim dedupes; the event id only catches redeliveries.
       // Scoped by the sender: two strategies numbering their requests alike do not collide.

@@ -1,6 +1,6 @@
 /** POST /v2/orders: place an order (Alpaca v2 request body; optional Idempotency-Key header). */
-import { fieldError, isAssetId } from '../core/index.js';
 import { header } from '../orders/accounts.js';
+import { withAssetSymbol } from '../orders/asset-symbol.js';
 import { placeOrder } from '../orders/orders-service.js';
 import { marketData } from '../platform/market-data.js';
 import { API_ERROR, apiError, fieldErrors } from './api-response.js';
@@ -27,19 +27,12 @@ export const handler = apiHandler(
     }
     const body = jsonBody(event);
     if (!body.ok) return body.response;
-    // Alpaca's `symbol` is a symbol or an asset ID (the `id` GET /v2/assets shows): an ID is the
-    // listed asset's symbol (a probe's order by AAPL's id was refused as no ticker).
-    let request = body.value;
-    const named = (request as { symbol?: unknown } | null)?.symbol;
-    if (typeof named === 'string' && isAssetId(named)) {
-      const asset = await marketData().assetById(named);
-      if (asset === null)
-        return fieldErrors([fieldError('invalid_value', 'symbol', `asset ${named} not found`)]);
-      request = { ...(request as object), symbol: asset.symbol };
-    }
+    // Alpaca's `symbol` is a symbol or an asset ID (a probe's order by AAPL's id was refused as no ticker).
+    const named = await withAssetSymbol(body.value, marketData());
+    if (!named.ok) return fieldErrors([named.error]);
     const result = await placeOrder({
       accountId: principal.accountId,
-      body: request,
+      body: named.request,
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
       requestId: event.requestContext.requestId,
       now: Date.now(),

@@ -7,6 +7,7 @@
 import '../order-api/env.js';
 import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
+import { assetIdOf, defaultAsset } from '../../lambdas/core/index.js';
 import {
   INTAKE_STREAM_PREFIX,
   intakeBusEntryOf,
@@ -18,6 +19,7 @@ import {
   onOrderRequested,
 } from '../../lambdas/inbound-orders/order-requested.js';
 import { loadRiskInputs } from '../../lambdas/orders/risk-context.js';
+import { marketData } from '../../lambdas/platform/market-data.js';
 import { FakeDynamo } from '../order-api/fake-dynamo.js';
 import { ACCOUNT, LIMIT_BUY, riskInputs, T0 } from '../order-api/fixtures.js';
 
@@ -109,6 +111,40 @@ test.each([
     expect(answered()).toEqual([expect.objectContaining({ type: 'OrderRequestRejected' })]);
   },
 );
+
+// An asset ID as the symbol names that asset, as on POST /v2/orders (last stop: the bus refused it).
+test.each([
+  { case: "AAPL's asset id", symbol: assetIdOf('AAPL'), kind: 'created', placed: 'AAPL' },
+  {
+    case: 'an asset id no asset has',
+    symbol: '00000000-0000-5000-8000-000000000000',
+    kind: 'invalid',
+    placed: null,
+  },
+])('symbol given as $case', async ({ symbol, kind, placed }) => {
+  jest
+    .spyOn(marketData(), 'assetById')
+    .mockImplementation(async (id) => (id.toLowerCase() === assetIdOf('AAPL') ? defaultAsset('AAPL') : null));
+  const r = await onOrderRequested(
+    event({ accountId: ACCOUNT, order: { ...LIMIT_BUY, symbol }, requestId: 'req-a' }),
+  );
+  expect(r?.kind).toBe(kind);
+  if (placed !== null) {
+    expect((r as { order: { symbol: string } }).order.symbol).toBe(placed);
+    expect(answered()).toEqual([]);
+  } else {
+    expect(writesButAnswers()).toHaveLength(0);
+    expect(answered()).toEqual([
+      expect.objectContaining({
+        type: 'OrderRequestRejected',
+        detail: expect.objectContaining({
+          code: 'invalid_request',
+          message: `symbol: asset ${symbol} not found`,
+        }),
+      }),
+    ]);
+  }
+});
 
 test('a risk refusal is not thrown', async () => {
   risk.mockResolvedValue(entitled(riskInputs({ maxOrderQty: '1' })));
