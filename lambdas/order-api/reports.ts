@@ -111,13 +111,30 @@ const badParameter = (name: string, message: string) =>
     errors: [{ code: 'invalid_value', field: name, message: `${name}: ${message}` }],
   });
 
+/**
+ * Whether an Accept header asks for CSV over JSON (RFC 9110 12.5.1): `text/csv` listed with a
+ * weight above 0 and at least the weight it gives JSON (`application/json`, else `application/*`;
+ * a bare wildcard is no preference: JSON, the default). `text/csv;q=0` says "not CSV".
+ */
+export function prefersCsv(accept: string | undefined): boolean {
+  const weights = new Map<string, number>();
+  for (const range of (accept ?? '').split(',')) {
+    const [type = '', ...params] = range.split(';').map((p) => p.trim().toLowerCase());
+    const q = params.find((p) => p.startsWith('q='));
+    const weight = q === undefined ? 1 : Number(q.slice(2));
+    if (type !== '' && Number.isFinite(weight)) weights.set(type, Math.max(weights.get(type) ?? 0, weight));
+  }
+  const csv = weights.get('text/csv') ?? 0;
+  return csv > 0 && csv >= (weights.get('application/json') ?? weights.get('application/*') ?? 0);
+}
+
 export const handler = apiHandler('Reports', async (event, principal) => {
   const path = event.rawPath ?? '';
   const q = event.queryStringParameters ?? {};
   if (path.endsWith('/v1/reports/executions')) {
     const day = newYorkDays(q.date);
     if (day === null) return badParameter('date', BAD_DATE);
-    const format = q.format ?? (/text\/csv/i.test(event.headers?.accept ?? '') ? 'csv' : 'json');
+    const format = q.format ?? (prefersCsv(event.headers?.accept) ? 'csv' : 'json');
     if (format !== 'csv' && format !== 'json') return badParameter('format', 'must be json or csv');
     const rows = executionQualityReport(await recordsOf(principal.accountId, day.start, day.end));
     if (format === 'csv')

@@ -4,8 +4,34 @@
  * quality made at least quarterly (https://www.finra.org/rules-guidance/rulebooks/finra-rules/5310).
  */
 import './env.js';
-import { bestExecutionRangeOf, handler, MAX_REPORT_DAYS } from '../../lambdas/order-api/reports.js';
+import {
+  bestExecutionRangeOf,
+  handler,
+  MAX_REPORT_DAYS,
+  prefersCsv,
+} from '../../lambdas/order-api/reports.js';
 import { apiEvent, parse } from './fixtures.js';
+
+// RFC 9110 12.5.1: the executions report answers CSV only when the Accept header prefers it (a
+// hostile probe's `text/csv;q=0`, "anything but CSV", got CSV).
+describe('prefersCsv (Accept of GET /v1/reports/executions)', () => {
+  it.each<[string | undefined, boolean]>([
+    [undefined, false],
+    ['', false],
+    ['*/*', false],
+    ['application/json', false],
+    ['text/csv', true],
+    ['TEXT/CSV; charset=utf-8', true],
+    ['text/csv;q=0', false],
+    ['text/csv; q=0.0, */*', false],
+    ['text/csv;q=0.5, application/json', false],
+    ['application/json;q=0.5, text/csv', true],
+    ['text/csv, application/json', true],
+    ['application/*;q=0.9, text/csv', true],
+    ['text/csv;q=0.8, application/*', false],
+    ['text/csv;q=abc', false],
+  ])('%j -> %s', (accept, csv) => expect(prefersCsv(accept)).toBe(csv));
+});
 
 describe('bestExecutionRangeOf', () => {
   it.each<[string, string | undefined, string | undefined, number | { field: string; message: RegExp }]>([
