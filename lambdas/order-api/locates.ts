@@ -9,7 +9,7 @@
  * An easy-to-borrow symbol needs no locate, a symbol that is not shortable can have none: 422.
  */
 import * as z from 'zod/mini';
-import { locateJson, locateQtyErrors, nanos, shapeIssueToFieldErrors } from '../core/index.js';
+import { fieldError, locateJson, locateQtyErrors, nanos, shapeIssueToFieldErrors } from '../core/index.js';
 import '../core/zod-messages.js';
 import { header } from '../orders/accounts.js';
 import { loadLocateBook } from '../orders/locate-book.js';
@@ -20,8 +20,10 @@ import { marketData } from '../platform/market-data.js';
 import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
 import { apiHandler, jsonBody, notFound, READ_ONLY_MESSAGE } from './http.js';
 
+const TICKER = /^[A-Za-z][A-Za-z0-9.\-/]{0,20}$/;
+
 const requestSchema = z.strictObject({
-  symbol: z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9.\-/]{0,20}$/, 'must be a ticker symbol')),
+  symbol: z.string().check(z.regex(TICKER, 'must be a ticker symbol')),
   qty: z.union([z.string(), z.number()]),
   all_or_none: z.optional(z.boolean()),
 });
@@ -38,6 +40,9 @@ export const handler = apiHandler('Locates', async (event, principal) => {
       return found === undefined ? notFound('locate') : json(200, locateJson(book, found, now));
     }
     const symbol = event.queryStringParameters?.symbol?.toUpperCase();
+    // `?symbol=` (empty) or not a ticker: a filter that matches nothing by mistake is a 400.
+    if (symbol !== undefined && !TICKER.test(symbol))
+      return fieldErrors([fieldError('invalid_value', 'symbol', 'must be a ticker symbol')], 400);
     return json(
       200,
       [...book.locates]

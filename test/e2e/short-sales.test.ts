@@ -122,6 +122,11 @@ it('two concurrent shorts cannot both use the last located shares', async () => 
     expect(String(a.body.message)).toMatch(/^locate_required: /);
   const [listed] = await bot.expect<Json[]>(200, 'GET', `/v1/locates?symbol=${HTB}`);
   expect(listed).toMatchObject({ located_qty: '100', used_qty: '100' });
+  // A filter that is no ticker (a hostile probe's empty `?symbol=` listed nothing, 200) is a 400.
+  for (const q of ['symbol=', 'symbol=%24%24']) {
+    const bad = await bot.request<Json>('GET', `/v1/locates?${q}`);
+    expect([bad.status, bad.body.message]).toEqual([400, 'symbol: must be a ticker symbol']);
+  }
   const winner = answers.find((a) => a.status === 200)?.body as { id: string };
   await bot.cancel(winner.id);
 });
