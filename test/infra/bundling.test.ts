@@ -92,6 +92,17 @@ describe('Lambda bundling options', () => {
     expect(carried).toContain('lambdas/platform/sigv4-one-region.ts');
   });
 
+  it("hashes with the native SHA-256 stand-in, without the SDK's JavaScript SHA-256; S3's checksums still bundle", async () => {
+    // Every client's config takes `Sha256` (checked against the published one in test/platform).
+    expect(inputs.filter((p) => p.includes('/checksum/sha256/'))).toEqual([]);
+    expect(inputs).toContain('lambdas/platform/native-sha256.ts');
+    // The regulatory export's S3 client takes MD5 and CRC32 from the published files.
+    const s3 = await bundledInputs('exportCatDay');
+    expect(s3.some((p) => p.includes('node_modules/@aws-sdk/client-s3/'))).toBe(true);
+    expect(s3).toEqual(expect.arrayContaining([expect.stringMatching(/\/checksum\/md5\/Md5Node\.js$/)]));
+    expect(s3.filter((p) => p.includes('/checksum/sha256/Sha256Js'))).toEqual([]);
+  });
+
   it('carries the Metrics class only where a metric is recorded', () => {
     // expire-order records none: no Powertools Metrics in its bundle.
     expect(inputs.filter((p) => p.includes('node_modules/@aws-lambda-powertools/metrics/'))).toEqual([]);
