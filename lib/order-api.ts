@@ -78,6 +78,8 @@ export const ORDER_ROUTES = [
   { method: HttpMethod.DELETE, path: '/v2/orders', fn: 'cancelOrder' },
   { method: HttpMethod.GET, path: '/v2/clock', fn: 'marketCalendar' },
   { method: HttpMethod.GET, path: '/v2/calendar', fn: 'marketCalendar' },
+  { method: HttpMethod.GET, path: '/v3/clock', fn: 'marketCalendar' },
+  { method: HttpMethod.GET, path: '/v3/calendar/{market}', fn: 'marketCalendar' },
   { method: HttpMethod.GET, path: '/v2/account', fn: 'account' },
   { method: HttpMethod.GET, path: '/v2/positions', fn: 'account' },
   { method: HttpMethod.GET, path: '/v2/positions/{symbol_or_asset_id}', fn: 'account' },
@@ -237,7 +239,7 @@ export class OrderApi extends Construct {
     const marketCalendar = apiFunction(
       'MarketCalendar',
       HANDLERS.marketCalendar,
-      'GET /v2/clock, GET /v2/calendar',
+      'GET /v2/clock, GET /v2/calendar, GET /v3/clock, GET /v3/calendar/{market}',
     );
 
     // The account, its positions and activities (issue 13): the ledger, the open orders, the quotes.

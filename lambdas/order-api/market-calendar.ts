@@ -9,16 +9,32 @@
  * ahead, the OMS's calendar starts in 2000): `start` 2000-01-01, `end` December 31 three years
  * after the current one. Dates outside 2000-01-01..2099-12-31, or `start` after `end`, are a 400
  * naming the parameter.
+ *
+ * Alpaca's v3 routes, for the US equity markets (`NYSE`/`XNYS`, `NASDAQ`/`XNAS`; core
+ * market-calendar.ts has the phases): `GET /v3/clock?markets=&time=` (default `NYSE`, now) and
+ * `GET /v3/calendar/{market}?start=&end=&timezone=` (default today to a week later; `timezone=UTC`
+ * writes the instants in UTC). Queries parsed with zod; a bad value, or a market the OMS does not
+ * serve, is a 400 naming `markets`, `time`, `market`, `start`, `end` or `timezone`, as Alpaca
+ * refuses an invalid parameter. Unknown parameters are ignored, an empty one is an absent one (v2's way).
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import * as z from 'zod/mini';
+import '../core/zod-messages.js';
 import {
+  DEFAULT_CLOCK_MARKETS,
   type FieldError,
   fieldError,
   MARKET_CALENDAR_FIRST_DATE,
   MARKET_CALENDAR_LAST_DATE,
   marketCalendar,
+  marketCalendarV3,
   marketClock,
+  marketClockV3,
   newYorkDate,
+  parseMarketCodes,
+  parseRfc3339,
+  usEquityMarket,
+  v3CalendarRange,
 } from '../core/index.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { fieldErrors, json } from './api-response.js';
@@ -100,6 +116,81 @@ function calendar(query: Query, nowMs: number): APIGatewayProxyStructuredResultV
   return json(200, marketCalendar(start, end, dateType, sessionCloseFromEnv(), sessionOptionsFromEnv()));
 }
 
+/** A zod step turning text into a value with a core parser, its refusal an issue of the field. */
+const parsedBy = <T>(parse: (text: string) => { ok: true; value: T } | { ok: false; message: string }) =>
+  z.pipe(
+    z.string(),
+    z.transform((text: string, ctx) => {
+      const out = parse(text);
+      if (out.ok) return out.value;
+      ctx.issues.push({ code: 'custom', message: out.message, input: text });
+      return z.NEVER;
+    }),
+  );
+
+const TIME_RANGE = `from ${MARKET_CALENDAR_FIRST_DATE} to ${MARKET_CALENDAR_LAST_DATE} (New York)`;
+const clockQuery = z.object({
+  markets: z.optional(
+    parsedBy((t) => {
+      const r = parseMarketCodes(t);
+      return r.ok ? { ok: true, value: r.markets } : r;
+    }),
+  ),
+  time: z.optional(
+    parsedBy((t) => {
+      const ms = parseRfc3339(t);
+      const date = ms === null ? '' : newYorkDate(ms);
+      return ms !== null && date >= MARKET_CALENDAR_FIRST_DATE && date <= MARKET_CALENDAR_LAST_DATE
+        ? { ok: true, value: ms }
+        : {
+            ok: false,
+            message: `must be an RFC 3339 date-time with an offset (2026-12-03T14:30:00Z) ${TIME_RANGE}`,
+          };
+    }),
+  ),
+});
+const calendarPath = z.object({
+  market: parsedBy((t) => {
+    const r = usEquityMarket(t);
+    return r.ok ? { ok: true, value: r.market } : r;
+  }),
+});
+const calendarQuery = z.object({
+  start: z.optional(z.string()),
+  end: z.optional(z.string()),
+  timezone: z.optional(z.literal('UTC', "must be UTC, or left out for the market's own (America/New_York)")),
+});
+
+/** Query or path values as given, empty ones dropped (an empty parameter is an absent one, as on v2). */
+const given = (values: Query) =>
+  Object.fromEntries(Object.entries(values ?? {}).filter(([, v]) => v !== undefined && v !== ''));
+/** zod's issues as field errors, each message naming its parameter. */
+const issuesOf = (error: z.core.$ZodError | undefined): FieldError[] =>
+  (error?.issues ?? []).map((i) => fieldError('invalid_value', i.path.map(String).join('.'), i.message));
+
+function clockV3(query: Query, nowMs: number): APIGatewayProxyStructuredResultV2 {
+  const parsed = clockQuery.safeParse(given(query));
+  if (!parsed.success) return fieldErrors(issuesOf(parsed.error), 400);
+  const markets = parsed.data.markets ?? DEFAULT_CLOCK_MARKETS;
+  const at = parsed.data.time ?? nowMs;
+  const [close, options] = [sessionCloseFromEnv(), sessionOptionsFromEnv()];
+  return json(200, { clocks: markets.map((market) => marketClockV3(market, at, close, options)) });
+}
+
+function calendarV3(path: Query, query: Query, nowMs: number): APIGatewayProxyStructuredResultV2 {
+  const market = calendarPath.safeParse({ market: path?.market ?? '' });
+  const q = calendarQuery.safeParse(given(query));
+  const dates = v3CalendarRange(given(query), newYorkDate(nowMs));
+  if (!market.success || !q.success || !dates.ok)
+    return fieldErrors(
+      [...issuesOf(market.error), ...issuesOf(q.error), ...(dates.ok ? [] : dates.errors)],
+      400,
+    );
+  const zone = q.data.timezone === 'UTC' ? 'UTC' : 'market';
+  const days = marketCalendarV3(dates.start, dates.end, zone, sessionCloseFromEnv(), sessionOptionsFromEnv());
+  return json(200, { market: market.data.market, calendar: days });
+}
+
 export const handler = apiHandler('MarketCalendar', async (event) => {
   const now = Date.now();
   switch (event.routeKey) {
@@ -107,6 +198,10 @@ export const handler = apiHandler('MarketCalendar', async (event) => {
       return json(200, marketClock(now, sessionCloseFromEnv(), sessionOptionsFromEnv()));
     case 'GET /v2/calendar':
       return calendar(event.queryStringParameters, now);
+    case 'GET /v3/clock':
+      return clockV3(event.queryStringParameters, now);
+    case 'GET /v3/calendar/{market}':
+      return calendarV3(event.pathParameters, event.queryStringParameters, now);
     default:
       return notFound('endpoint');
   }
