@@ -138,7 +138,10 @@ export function memberCountOf(spec: OrderSpec): number {
   }
 }
 
-/** The group as it stands: each member's latest order (the head of its replacement chain). */
+/**
+ * The group as it stands: each member's latest order (the head of its replacement chain; a head
+ * still `replaced` when its replacement has not opened yet).
+ */
 export interface GroupStates {
   readonly orderClass: 'bracket' | 'oco' | 'oto';
   /** The entry of a bracket or OTO; null for an OCO. */
@@ -192,6 +195,11 @@ export function positionOf(g: GroupStates): Nanos {
  */
 export function reconcileGroup(g: GroupStates): GroupAction[] {
   const actions: GroupAction[] = [];
+  // A head still `replaced` is a member whose replacement has not opened yet (the venue's `replaced`
+  // closes it one write before the replacement opens): nothing is known until it opens, and its
+  // opening runs this again. Read as closed, an entry lowered by PATCH looked done unfilled and its
+  // exits were canceled (a probe), and an exit resized looked gone while its replacement opened.
+  if ([g.entry, ...g.exits].some((x) => x?.phase === 'replaced')) return [];
   const position = positionOf(g);
   const exitFilled = g.exits.reduce((sum, x) => sum + x.filledQty, 0n);
   if (exitFilled > position) {

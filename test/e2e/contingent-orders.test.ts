@@ -159,6 +159,48 @@ it('bracket: canceling the entry before any fill cancels the held legs', async (
   }
 });
 
+it("bracket: the resting entry's qty lowered (PATCH): the exits stay held, then protect the filled replacement (were canceled parent_unfilled)", async () => {
+  await http.pinQuote('E2EBRP', { bid: '79.98', ask: '80.00', ask_size: '1000', bid_size: '1000' });
+  const placed = (await http.submit({
+    symbol: 'E2EBRP',
+    qty: '3',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '79.50', // rests below the ask
+    time_in_force: 'day',
+    order_class: 'bracket',
+    take_profit: { limit_price: '82.00' },
+    stop_loss: { stop_price: '78.00' },
+  })) as WithLegs;
+  const [tp, sl] = placed.legs ?? [];
+  if (tp === undefined || sl === undefined) throw new Error('a bracket has two legs');
+  http.orders.add(tp.id);
+  http.orders.add(sl.id);
+  await http.untilStatus(placed.id, 'new');
+  const replacement = (await http.replace(placed.id, { qty: '2' })) as WithLegs;
+  expect(replacement).toMatchObject({ qty: '2', order_class: 'bracket', replaces: placed.id });
+  await http.untilStatus(replacement.id, 'new');
+  await http.untilStatus(placed.id, 'replaced');
+  // The coordinator ran on the entry's `replaced` (before and after its replacement opened): the
+  // exits are untouched, still held.
+  for (const leg of [tp, sl]) {
+    expect((await http.order(leg.id)).status).toBe('held');
+    expect(await types(leg.id)).toEqual(['OrderSubmitted']);
+  }
+  // The ask comes down to the limit: the replacement fills 2, the exits go to work for 2.
+  await http.pinQuote('E2EBRP', { bid: '79.40', ask: '79.50', ask_size: '1000', bid_size: '1000' });
+  await http.untilStatus(replacement.id, 'filled');
+  await http.until(
+    tp.id,
+    (o) => {
+      if (o.status !== 'new' || o.qty !== '2') throw new Error(`take-profit ${o.status} ${o.qty}`);
+    },
+    30_000,
+  );
+  await eventually(async () => expect(await types(sl.id)).toContain('OrderArmed'), 30_000);
+  expect(await http.order(sl.id)).toMatchObject({ status: 'held', qty: '2' });
+});
+
 it('oco: both exits work at once; the stop-loss triggers, the take-profit is canceled first, then the stop-loss goes and fills', async () => {
   const { placed, sl } = await placeOco(
     'E2EOCO',

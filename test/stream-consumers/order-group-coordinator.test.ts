@@ -13,11 +13,13 @@ import {
   type OrderCommand,
   type OrderSpec,
   type OrderState,
+  type ReplaceChanges,
   statusOf,
   validateOrderRequest,
 } from '../../lambdas/core/index.js';
 import { EventStore, runCommand, type StoredEvent } from '../../lambdas/event-store/event-store.js';
 import { cancelRestOfExitGroup } from '../../lambdas/orders/contingent-groups.js';
+import { replacementOpening } from '../../lambdas/orders/replacements.js';
 import { coordinateBatch } from '../../lambdas/stream-consumers/order-group-coordinator.js';
 import { T0 } from '../core/order-book.js';
 import { insertRecord, streamEvent } from './records.js';
@@ -63,7 +65,7 @@ const spec = (request: Record<string, unknown>): OrderSpec => {
   if (!v.ok) throw new Error(JSON.stringify(v.errors));
   return v.order;
 };
-const BRACKET = spec({
+const bracketRequest = {
   symbol: 'ACME',
   qty: '100',
   side: 'buy',
@@ -73,7 +75,8 @@ const BRACKET = spec({
   order_class: 'bracket',
   take_profit: { limit_price: '11' },
   stop_loss: { stop_price: '9' },
-});
+};
+const BRACKET = spec(bracketRequest);
 const OCO = spec({
   symbol: 'ACME',
   qty: '100',
@@ -134,6 +137,16 @@ function world(s: OrderSpec) {
       const asked =
         state.cancelRequest === 'requested' ? ' +cancel' : state.replaceRequest !== null ? ' +replace' : '';
       return `${statusOf(state)} ${qty}${asked}`;
+    },
+    /** A replace the venue confirms, as the report applier writes it: `OrderReplaced`, then apart the replacement's opening. */
+    async replace(orderId: string, changes: ReplaceChanges, replacementOrderId: string) {
+      await run(orderId, { type: 'requestReplace', replacementOrderId, changes, requestedBy: 'client' });
+      await run(orderId, { type: 'confirmReplace' });
+      return async () => {
+        const { state } = await store.loadState(orderId);
+        const { events, meta: m, claim } = replacementOpening(state as OrderState, 'x', T0, 'idempotency');
+        await store.append(events, m, [claim]);
+      };
     },
     types: (orderId: string) => (table.items.get(orderId) ?? []).map((e) => e.type),
     requestedBy: (orderId: string) =>
@@ -221,6 +234,69 @@ describe('order group coordinator', () => {
     expect(w.requestedBy('root')).toEqual(['oms:contingency:group_canceled']);
     await w.deliver();
     expect(w.requestedBy('root')).toEqual(['oms:contingency:group_canceled']);
+  });
+
+  // A probe's PATCH {qty} of a bracket's resting entry: the coordinator ran on the entry's
+  // `OrderReplaced` before the replacement opened (the applier's second write), read the entry as
+  // closed unfilled, and canceled both exits (`parent_unfilled`); the replacement then filled bare.
+  test.each([
+    ['bracket', BRACKET],
+    ['oto', spec({ ...bracketRequest, order_class: 'oto', take_profit: undefined })],
+  ])(
+    '%s: an entry replaced, its replacement not opened yet, keeps its exits held for the replacement',
+    async (_, s) => {
+      const w = world(s);
+      await w.place();
+      await ack(w, 'root');
+      await w.deliver();
+      const open = await w.replace('root', { qty: '60' }, 'root-2');
+      await w.deliver();
+      await w.deliver(true); // a redelivery changes nothing
+      const legs = s.orderClass === 'bracket' ? ['leg1', 'leg2'] : ['leg1'];
+      for (const leg of legs) expect(w.types(leg)).toEqual(['OrderSubmitted']);
+      await open();
+      await w.deliver();
+      for (const leg of legs) expect(await w.status(leg)).toBe('held 100');
+      await w.fill('root-2', '60');
+      await w.deliver();
+      for (const leg of legs) expect(await w.status(leg)).toBe('pending_new 60');
+    },
+  );
+
+  test('a replace the venue refuses leaves the entry live and its exits held', async () => {
+    const w = world(BRACKET);
+    await w.place();
+    await ack(w, 'root');
+    await w.run('root', {
+      type: 'requestReplace',
+      replacementOrderId: 'root-2',
+      changes: { qty: '60' },
+      requestedBy: 'client',
+    });
+    await w.deliver();
+    await w.run('root', { type: 'rejectReplace', reason: 'venue refused' });
+    await w.deliver();
+    expect([await w.status('leg1'), await w.status('leg2')]).toEqual(['held 100', 'held 100']);
+    await w.fill('root', '100');
+    await w.deliver();
+    expect([await w.status('leg1'), await w.status('leg2')]).toEqual(['pending_new 100', 'pending_new 100']);
+  });
+
+  test("an OCO's take-profit replaced, its replacement not opened yet: a triggered stop-loss waits for it", async () => {
+    const w = world(OCO);
+    await w.place();
+    await ack(w, 'root');
+    await w.run('leg1', { type: 'arm', venue: 'SIMX' });
+    await w.deliver();
+    const open = await w.replace('root', { limitPrice: '11.5' }, 'root-2');
+    await w.run('leg1', { type: 'trigger', triggerPrice: '9' });
+    await w.deliver();
+    // Not sent while the take-profit's replacement is about to work at the venue.
+    expect(w.types('leg1')).not.toContain('OrderActivated');
+    await open();
+    await w.deliver();
+    expect(w.types('leg1')).not.toContain('OrderActivated');
+    expect(w.requestedBy('root-2')).toEqual(['oms:contingency:stop_triggered']);
   });
 
   test("the DELETE path leaves a partly filled entry's exits protecting the fills", async () => {
