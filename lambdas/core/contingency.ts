@@ -15,8 +15,9 @@
  * twice does no harm: a resize or cancel already asked for is refused by the member itself
  * (`request_pending`), an activation by a member no longer held.
  */
-import { type Nanos, nanos } from './decimal.js';
-import type { Contingency, LegRole } from './events.js';
+import { formatNanos, type Nanos, nanos, parseNanos } from './decimal.js';
+import type { Contingency, LegRole, ReplaceChanges } from './events.js';
+import { type FieldError, fieldError } from './field-error.js';
 import {
   cancelReasonOf,
   isClosedPhase,
@@ -194,12 +195,12 @@ export function positionOf(g: GroupStates): Nanos {
  * outstanding, or not yet acknowledged by the venue, is left until its next event.
  */
 export function reconcileGroup(g: GroupStates): GroupAction[] {
-  const actions: GroupAction[] = [];
   // A head still `replaced` is a member whose replacement has not opened yet (the venue's `replaced`
   // closes it one write before the replacement opens): nothing is known until it opens, and its
   // opening runs this again. Read as closed, an entry lowered by PATCH looked done unfilled and its
   // exits were canceled (a probe), and an exit resized looked gone while its replacement opened.
   if ([g.entry, ...g.exits].some((x) => x?.phase === 'replaced')) return [];
+  const actions: GroupAction[] = [];
   const position = positionOf(g);
   const exitFilled = g.exits.reduce((sum, x) => sum + x.filledQty, 0n);
   if (exitFilled > position) {
@@ -284,4 +285,27 @@ export function reconcileGroup(g: GroupStates): GroupAction[] {
 /** An OCO's quantity from its root's opening terms. */
 export function ocoQtyOf(rootSpec: OrderSpec): Nanos | null {
   return rootSpec.qty === null ? null : nanos(rootSpec.qty);
+}
+
+/**
+ * A client's replace may not change the qty of a contingent order's exit: a bracket's or OTO's
+ * take-profit or stop-loss, either order of an OCO (its root, the take-profit, included). The OMS
+ * sizes the exits to the position they cover (`reconcileGroup`): a probe's lowered take-profit was
+ * resized back at once by the coordinator, under an id the client never placed, and a take-profit
+ * of a bracket of 10 raised to 15 at a marketable price filled 15, the account left short 5. Its
+ * prices may change (a marketable take-profit closes the position, the group intact). A qty equal
+ * to the current one is no change. The coordinator's own resizes do not ask (order-api
+ * replace-order.ts asks). Null: allowed.
+ */
+export function exitQtyChangeError(s: OrderState, changes: ReplaceChanges): FieldError | null {
+  const c = s.contingency;
+  if (c === null || (c.role !== 'take_profit' && c.role !== 'stop_loss') || changes.qty === undefined)
+    return null;
+  if (s.qty !== null && parseNanos(changes.qty) === s.qty) return null;
+  const entry = c.orderClass === 'oco' ? '' : "change its entry's qty while it works, or ";
+  return fieldError(
+    'not_allowed',
+    'qty',
+    `cannot be changed on the ${c.role} exit of ${c.orderClass === 'bracket' ? 'a' : 'an'} ${c.orderClass} order (${formatNanos(s.qty ?? 0n)}): the OMS sizes its exits to the position they cover; ${entry}cancel the order and place a new one`,
+  );
 }

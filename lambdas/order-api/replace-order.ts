@@ -22,6 +22,7 @@ import {
   decimalInput,
   effectiveTradingState,
   execute,
+  exitQtyChangeError,
   type FieldError,
   fieldError,
   formatNanos,
@@ -200,6 +201,9 @@ export const handler = apiHandler(
     };
     const dryRun = execute(owned.state, command, now).decision;
     if (!dryRun.ok) return refusalResponse(dryRun);
+    // An exit of a bracket, OCO or OTO is sized by the OMS (core contingency.ts): not its qty.
+    const exitQty = exitQtyChangeError(owned.state, changes);
+    if (exitQty !== null) return fieldErrors([exitQty]);
     // Turning an order into opg during the session: the venue would refuse it (auction_closed).
     if (changes.timeInForce !== undefined && changes.timeInForce !== owned.state.spec.timeInForce) {
       const auctionError = auctionEntryError(

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import {
   contingentMembersOf,
   execute,
+  exitQtyChangeError,
   formatNanos,
   type GroupAction,
   type GroupStates,
@@ -568,6 +569,7 @@ describe('replacing an exit of an OCO works as for any order (issue 11)', () => 
   // biome-ignore format: table
   test.each([
     ['the take-profit repriced',                       'root', { limitPrice: '11.5' },   'ok'],
+    // The core takes a resize (the coordinator's); a client's PATCH is refused first (`exitQtyChangeError`, below).
     ['the take-profit resized',                        'root', { qty: '50' },            'ok'],
     ['the stop-loss moved',                            'leg1', { stopPrice: '8.5' },     'ok'],
     ['the take-profit repriced below the stop-loss',   'root', { limitPrice: '8' },      'take_profit.limit_price'],
@@ -589,6 +591,45 @@ describe('replacing an exit of an OCO works as for any order (issue 11)', () => 
     g.venueAnswers();
     expect(g.head('root').spec).toMatchObject({ limitPrice: '11.5', takeProfit: { limitPrice: '11.5' } });
     expect(g.head('root').contingency).toMatchObject({ role: 'take_profit', groupId: 'root' });
+  });
+});
+
+describe('a client may not change an exit\'s qty: the OMS sizes the exits to the position (docs/domain.md "Contingent orders")', () => {
+  // A probe: a take-profit lowered by PATCH was resized back by the coordinator under an id the
+  // client never placed; one raised to 15 on a bracket of 10 at a marketable price filled 15, the
+  // account left short 5. Prices stay the client's; the coordinator's resizes do not ask this rule.
+  const error = (group: OrderSpec, member: string, changes: Record<string, string>) => {
+    const e = exitQtyChangeError(new Group(group).head(member), changes);
+    return e === null ? 'ok' : `${e.field} ${e.code}`;
+  };
+  // biome-ignore format: table
+  test.each([
+    ['bracket take-profit, lowered',     BRACKET, 'leg1', { qty: '50' },                     'qty not_allowed'],
+    ['bracket take-profit, raised',      BRACKET, 'leg1', { qty: '150', limitPrice: '9' },   'qty not_allowed'],
+    ['bracket take-profit, the same',    BRACKET, 'leg1', { qty: '100.0', limitPrice: '12' }, 'ok'],
+    ['bracket take-profit, repriced',    BRACKET, 'leg1', { limitPrice: '12' },              'ok'],
+    ['bracket stop-loss, lowered',       BRACKET, 'leg2', { qty: '1' },                      'qty not_allowed'],
+    ['bracket stop-loss, moved',         BRACKET, 'leg2', { stopPrice: '9.5' },              'ok'],
+    ['OCO root (take-profit), lowered',  OCO,     'root', { qty: '50' },                     'qty not_allowed'],
+    ['OCO root (take-profit), raised',   OCO,     'root', { qty: '101' },                    'qty not_allowed'],
+    ['OCO stop-loss, raised',            OCO,     'leg1', { qty: '101' },                    'qty not_allowed'],
+    ['OCO stop-loss, the same',          OCO,     'leg1', { qty: '100' },                    'ok'],
+    ['OTO exit, lowered',                OTO,     'leg1', { qty: '99' },                     'qty not_allowed'],
+    ['OTO exit, moved',                  OTO,     'leg1', { stopPrice: '9.5' },              'ok'],
+    // The entry's own rule is core order.ts (raised: refused; lowered: its exits follow).
+    ['bracket entry, lowered',           BRACKET, 'root', { qty: '50' },                     'ok'],
+    ['OTO entry, lowered',               OTO,     'root', { qty: '50' },                     'ok'],
+  ] as const)('%s -> %s', (_name, group, member, changes, outcome) => {
+    expect(error(group, member, changes)).toBe(outcome);
+  });
+
+  test('the refusal says why, and what to do instead', () => {
+    expect(exitQtyChangeError(new Group(BRACKET).head('leg1'), { qty: '50' })?.message).toBe(
+      "qty: cannot be changed on the take_profit exit of a bracket order (100): the OMS sizes its exits to the position they cover; change its entry's qty while it works, or cancel the order and place a new one",
+    );
+    expect(exitQtyChangeError(new Group(OCO).head('leg1'), { qty: '50' })?.message).toBe(
+      'qty: cannot be changed on the stop_loss exit of an oco order (100): the OMS sizes its exits to the position they cover; cancel the order and place a new one',
+    );
   });
 });
 

@@ -114,6 +114,17 @@ describe('GET /v2/orders', () => {
     expect(key('2030-01-02T23:59:59.999Z') < v[':until']).toBe(true);
   });
 
+  test('a bound in year 10000 UTC is clamped to 9999-12-31T23:59:59.999Z; until below the ms rounds up', async () => {
+    const res = await list({ status: 'all', after: '2020-01-01', until: '9999-12-31T23:59-12:00' });
+    expect(res.statusCode).toBe(200);
+    expect(sentQueries()[0]?.ExpressionAttributeValues).toMatchObject({
+      ':after': '2020-01-01T00:00:00.000Z#\uffff',
+      ':until': '9999-12-31T23:59:59.999Z#',
+    });
+    await list({ status: 'all', until: '2026-12-06T19:38:53.2170001Z' });
+    expect(sentQueries()[1]?.ExpressionAttributeValues?.[':until']).toBe('2026-12-06T19:38:53.218Z#');
+  });
+
   test('several symbols: one query each', async () => {
     await list({ symbols: 'AAPL,MSFT', status: 'all' });
     expect(sentQueries().map((q) => q.ExpressionAttributeValues?.[':pk'])).toEqual([
@@ -155,6 +166,15 @@ describe('GET /v2/orders', () => {
     ],
     [{ after_order_id: 'o-1', after: '2030-01-01' }, 'after_order_id: is not combined with after or until'],
     [{ before_order_id: 'o-1', until: '2030-01-01' }, 'before_order_id: is not combined with after or until'],
+    // Compared as the instants written, below the ms too (the keys are whole ms).
+    [
+      { after: '2030-01-01T00:00:00.2170001Z', until: '2030-01-01T00:00:00.2170001Z' },
+      'until: must be later than after',
+    ],
+    [
+      { after: '2030-01-01T00:00:00.2170002Z', until: '2030-01-01T00:00:00.2170001Z' },
+      'until: must be later than after',
+    ],
   ])('%j -> 400, no query', async (q, message) => {
     const res = await list(q);
     expect([res.statusCode, parse(res.body).message]).toEqual([400, message]);
@@ -712,6 +732,88 @@ describe('PATCH /v2/orders/{order_id}', () => {
     expect(fake.table('idempotency').get(`coid#${ACCOUNT}#${order.id}`)).toMatchObject({ orderId: order.id });
   });
 
+  // A probe: a PATCH of an exit's qty answered 200, then the coordinator resized the
+  // exit back under an id the bot never placed; a take-profit of a bracket of 10 raised to 15 at a
+  // marketable 99 filled 15, the account left short 5. An exit's qty is the OMS's (core
+  // contingency.ts `exitQtyChangeError`); its prices stay the client's.
+  describe('an exit of a bracket, OCO or OTO: its qty may not change, its prices may', () => {
+    const member = (
+      orderClass: 'bracket' | 'oco' | 'oto',
+      role: 'take_profit' | 'stop_loss',
+      root = false,
+    ) => ({
+      groupId: root ? 'o-1' : 'g-1',
+      orderClass,
+      role,
+      parentOrderId: root ? null : 'g-1',
+      legOrderIds: root ? ['o-2'] : [],
+      held: false,
+    });
+    const sellLimit = {
+      symbol: 'AAPL',
+      qty: '10',
+      side: 'sell',
+      type: 'limit',
+      time_in_force: 'gtc',
+      limit_price: '110',
+    };
+    const sellStop = {
+      symbol: 'AAPL',
+      qty: '10',
+      side: 'sell',
+      type: 'stop',
+      time_in_force: 'gtc',
+      stop_price: '90',
+    };
+    const ocoRoot = {
+      ...sellLimit,
+      order_class: 'oco',
+      take_profit: { limit_price: '110' },
+      stop_loss: { stop_price: '90' },
+    };
+    // A bracket's or OCO's stop-loss is armed at the OMS (core `isTriggerHeldForGroup`); the rest work at the venue.
+    const armed = [{ type: 'arm', venue: 'SIMX' }] as const;
+    // biome-ignore format: a table
+    const exits = [
+      { exit: "a bracket's take-profit", body: sellLimit, contingency: member('bracket', 'take_profit'), commands: accepted, price: { limit_price: '99' } },
+      { exit: "a bracket's stop-loss",   body: sellStop,  contingency: member('bracket', 'stop_loss'),   commands: armed,    price: { stop_price: '91' } },
+      { exit: "an OCO's root",           body: ocoRoot,   contingency: member('oco', 'take_profit', true), commands: accepted, price: { limit_price: '109' } },
+      { exit: "an OCO's stop-loss",      body: sellStop,  contingency: member('oco', 'stop_loss'),       commands: armed,    price: { stop_price: '91' } },
+      { exit: "an OTO's exit",           body: sellStop,  contingency: member('oto', 'stop_loss'),       commands: accepted, price: { stop_price: '91' } },
+    ];
+    // biome-ignore format: a table
+    const changes = [
+      { change: 'qty lowered',                   request: (_: object) => ({ qty: '5' }),           refused: true },
+      { change: 'qty raised',                    request: (_: object) => ({ qty: '15' }),          refused: true },
+      { change: 'qty raised, repriced',          request: (p: object) => ({ qty: '15', ...p }),    refused: true },
+      { change: 'qty the same (10.0), repriced', request: (p: object) => ({ qty: '10.0', ...p }),  refused: false },
+      { change: 'repriced only',                 request: (p: object) => p,                        refused: false },
+    ];
+    test.each(exits.flatMap((e) => changes.map((c) => ({ ...e, ...c }))))(
+      '$exit, $change -> refused: $refused',
+      async ({ body, contingency, commands, price, request, refused }) => {
+        seedOrder(fake, 'o-1', { body, contingency, commands });
+        const before = fake.table('events').size;
+        const res = await patch(request(price));
+        if (!refused) {
+          expect(res.statusCode).toBe(200);
+          expect(parse(res.body)).toMatchObject({ replaces: 'o-1', qty: '10' });
+          return;
+        }
+        expect(res.statusCode).toBe(422);
+        expect(parse(res.body)).toMatchObject({
+          code: 40010001,
+          message: expect.stringMatching(
+            new RegExp(
+              `^qty: cannot be changed on the ${contingency.role} exit of an? ${contingency.orderClass} order \\(10\\): the OMS sizes its exits to the position they cover; .*cancel the order and place a new one$`,
+            ),
+          ),
+        });
+        expect(fake.table('events').size).toBe(before);
+      },
+    );
+  });
+
   test('not yet accepted by the venue -> 422 42210000', async () => {
     seedOrder(fake, 'o-1');
     const res = await patch({ qty: '5' });
@@ -914,6 +1016,19 @@ describe('isListedBy', () => {
     ['after is exclusive',                    { after: at },                                 order,                          false],
     ['until is exclusive',                    { until: at },                                 order,                          false],
     ['within after and until',                { after: '2026-12-07T14:00:00Z', until: '2026-12-07T16:00:00Z' }, order, true],
+    // A bound in year 10000 UTC was written `+010000-...`, below every key (a probe: until listed
+    // nothing, after everything, both together a 400); it is clamped to 9999-12-31T23:59:59.999Z.
+    ['until in year 10000 UTC',               { until: '9999-12-31T23:59-12:00' },           order,                          true],
+    ['after in year 10000 UTC',               { after: '9999-12-31T23:00-12:00' },           order,                          false],
+    ['after 2020, until in year 10000 UTC',   { after: '2020-01-01', until: '9999-12-31T23:59-12:00' }, order,              true],
+    ['after in year -1 UTC',                  { after: '0000-01-01T00:00+01:00' },           order,                          true],
+    ['until in year -1 UTC',                  { until: '0000-01-01T00:00+01:00' },           order,                          false],
+    // Below the ms: the order at .000 is before until .0000001 (was cut to .000, exclusive: left out).
+    ['until 100 ns after it',                 { until: '2026-12-07T15:00:00.0000001Z' },     order,                          true],
+    ['until 100 ns after it, another offset', { until: '2026-12-07T16:00:00.0000001+01:00' }, order,                         true],
+    ['after 100 ns after it',                 { after: '2026-12-07T15:00:00.0000001Z' },     order,                          false],
+    ['after 100 ns before it',                { after: '2026-12-07T14:59:59.9999999Z' },     order,                          true],
+    ['until 100 ns before it',                { until: '2026-12-07T14:59:59.9999999Z' },     order,                          false],
     ['its symbol, any case',                  { symbols: 'ACME,OTHER' },                     order,                          true],
     ['another symbol',                        { symbols: 'OTHER' },                          order,                          false],
     ['another side',                          { side: 'sell' },                              order,                          false],
