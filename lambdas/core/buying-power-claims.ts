@@ -49,22 +49,19 @@ export interface BuyingPowerClaim {
 }
 
 /**
- * The claim of a buy order placed with `notional` (core risk's valuation: qty x limit or reference
- * price, or the notional asked); null when the order reserves nothing here: a sell, an account
- * without a cash balance (`buyingPower` null: unlimited), no price to value it at (risk refused it
- * already), or an algorithmic order (its children work within what the parent was checked for; the
- * read model counts the parent's leaves).
+ * The claim of an order taking `notional` of the buying power (core risk `buyingPowerNotionalOf`:
+ * a buy's opening part, a sell's short part); null when the order reserves nothing here: nothing
+ * taken (a sell long, a buy to cover), an account without a cash balance (`buyingPower` null:
+ * unlimited), no price to value it at (risk refused it already), or an algorithmic order (its
+ * children work within what the parent was checked for; the read model counts the parent's leaves).
  */
 export function buyingPowerClaimOf(input: {
-  readonly side: string;
   readonly qty: string | null;
   readonly notional: Value18 | null;
   readonly buyingPower: string | null;
   readonly algorithmic: boolean;
 }): Omit<BuyingPowerClaim, 'id'> | null {
-  if (input.side !== 'buy' || input.buyingPower === null || input.notional === null || input.algorithmic) {
-    return null;
-  }
+  if (input.buyingPower === null || !input.notional || input.algorithmic) return null;
   return { cents: notionalCents(input.notional), qty: input.qty };
 }
 

@@ -21,8 +21,9 @@
  * - `price_collar`: a limit order's limit price is more than N% through the reference price
  *   (a buy above reference x (1 + N/100), a sell below reference x (1 - N/100)). Stop-limit
  *   limits are not collared: they price a future trigger, not the market now.
- * - `buying_power`: a buy's notional plus the notional reserved by the account's open buy
- *   orders exceeds the buying power (`null` buying power = unlimited). The buying power is the
+ * - `buying_power`: what the order takes of the buying power (`buyingPowerNotionalOf`: a buy's part
+ *   beyond covering a short, a sell's short part) plus the notional reserved by the account's open
+ *   buy orders exceeds the buying power (`null` buying power = unlimited). The buying power is the
  *   account's (core account-view.ts: cash for a cash account; margin accounts value their other
  *   positions at cost here), moved by every execution (issue 13).
  * - `trading_blocked`: the account's trading (or the whole account) is blocked: every order.
@@ -438,7 +439,6 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
   // Valued at the price it trades at the market: a buy at the ask, a sell at the bid (held-shares.ts).
   const tradingReference = dec(tradingReferenceOf(order.side, ctx.referencePrice, ctx.quote));
   const notional = orderNotional(order, limitPrice, tradingReference);
-  const workingNotional = working === order ? notional : orderNotional(working, limitPrice, tradingReference);
 
   const maxNotional = dec(limits.maxOrderNotional);
   if (maxNotional !== null) {
@@ -465,20 +465,18 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
     }
   }
 
-  const buyingPower = dec(ctx.buyingPower);
-  if (order.side === 'buy' && ctx.buyingPower !== null) {
-    if (workingNotional === null) needsPrice.push('buying_power');
-    else {
-      const open = dec(ctx.openBuyExposure) ?? 0n;
-      const bp = buyingPower ?? 0n;
-      if (workingNotional + toValue18(open) > toValue18(bp)) {
-        refuse(
-          'buying_power',
-          ctx.buyingPower,
-          `order notional ${formatValue18(workingNotional)}${working === order ? '' : ` (the ${working.qty} left of ${order.qty}: the rest is filled)`} plus open buy orders ${formatNanos(open)} exceeds the buying power ${ctx.buyingPower}`,
-          insufficientBuyingPower(ctx.buyingPower, formatValue18(workingNotional)),
-        );
-      }
+  // Only the part of an order that opens or adds to a position (`buyingPowerNotionalOf`).
+  if (ctx.buyingPower !== null) {
+    const taken = buyingPowerNotionalOf(working, ctx);
+    const open = dec(ctx.openBuyExposure) ?? 0n;
+    if (taken === null) needsPrice.push('buying_power');
+    else if (taken > 0n && taken + toValue18(open) > toValue18(dec(ctx.buyingPower) ?? 0n)) {
+      refuse(
+        'buying_power',
+        ctx.buyingPower,
+        `order ${order.side === 'sell' ? 'short sale value' : 'notional'} ${formatValue18(taken)}${working === order ? '' : ` (the ${working.qty} left of ${order.qty}: the rest is filled)`} plus open buy orders ${formatNanos(open)} exceeds the buying power ${ctx.buyingPower}`,
+        insufficientBuyingPower(ctx.buyingPower, formatValue18(taken)),
+      );
     }
   }
 
@@ -633,6 +631,38 @@ function isThroughCollar(side: string, limitPrice: Nanos, reference: Nanos, perc
 function signedDec(text: string | undefined): Nanos | null {
   if (text === undefined) return null;
   return text.startsWith('-') ? ((d) => (d === null ? null : -d))(dec(text.slice(1))) : dec(text);
+}
+
+/**
+ * What an order takes of the account's buying power (Alpaca's "Buying Power": only an order that
+ * opens or adds to a position is checked; a sell long or a buy to cover gives back nothing until it
+ * executes): a buy's notional less the part that covers a short (the short less what open buys
+ * hold); a sell's short part (`shortSaleQty`) at the greater of its limit and 3% above the ask (the
+ * reference without one); 0 for a sell within the long position (or of a position not kept); null
+ * without a price.
+ */
+export function buyingPowerNotionalOf(order: OrderSpec, ctx: RiskContext): Value18 | null {
+  const position = signedDec(ctx.positionQty);
+  if (order.side === 'sell') {
+    const short = shortSaleQty(order, ctx);
+    if (short === null) return 0n;
+    if (short === 'no_price') return null;
+    const ask = dec(ctx.quote?.ask ?? ctx.referencePrice);
+    if (ask === null) return null;
+    const marked = (ask * 103n + 99n) / 100n;
+    const limit = dec(order.limitPrice);
+    return multiply(short.shortQty, limit !== null && limit > marked ? limit : marked);
+  }
+  const price = dec(tradingReferenceOf('buy', ctx.referencePrice, ctx.quote));
+  const notional = orderNotional(order, dec(order.limitPrice), price);
+  if (notional === null || position === null || position >= 0n) return notional;
+  const held = dec(ctx.heldForBuy) ?? 0n;
+  const cover = -position > held ? -position - held : 0n;
+  const qty = dec(order.qty);
+  if (qty !== null) return qty > cover ? (notional * (qty - cover)) / qty : 0n;
+  if (price === null) return null;
+  const rest = notional - multiply(cover, price);
+  return rest > 0n ? rest : 0n;
 }
 
 /**

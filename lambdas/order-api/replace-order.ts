@@ -16,6 +16,7 @@ import {
   auctionEntryError,
   type BuyingPowerClaim,
   buyingPowerClaimOf,
+  buyingPowerNotionalOf,
   claimRest,
   clientOrderIdSchema,
   type Decision,
@@ -30,7 +31,6 @@ import {
   leavesQtyOf,
   type OrderCommand,
   type OrderState,
-  orderNotionalOf,
   placingCeilingCents,
   plainDecimalText,
   previewPendingReplacement,
@@ -144,9 +144,8 @@ function replacementClaim(
   if (leaves === null || leaves <= 0n) return null;
   const qty = formatNanos(leaves);
   const terms = buyingPowerClaimOf({
-    side: replacement.spec.side,
     qty,
-    notional: orderNotionalOf({ ...replacement.spec, qty }, context.referencePrice),
+    notional: buyingPowerNotionalOf({ ...replacement.spec, qty }, context),
     buyingPower: context.buyingPower,
     algorithmic: false,
   });

@@ -24,6 +24,7 @@ import {
   type AlpacaOrder,
   auctionEntryError,
   buyingPowerClaimOf,
+  buyingPowerNotionalOf,
   contingentMembersOf,
   dailyNotionalClaim,
   dailyNotionalRefusal,
@@ -347,13 +348,9 @@ export async function placeOrder(
     openBuys === undefined
       ? null
       : buyingPowerClaimOf({
-          side: spec.side,
           qty: spec.qty ?? null,
-          // Valued as core risk values it: a market buy at the ask it fills at (core held-shares.ts).
-          notional: orderNotionalOf(
-            spec,
-            tradingReferenceOf(spec.side, context.referencePrice, context.quote),
-          ),
+          // What core risk checked: a buy's opening part, a sell's short part.
+          notional: buyingPowerNotionalOf(spec, context),
           buyingPower: context.buyingPower,
           algorithmic: algorithmFor(spec) !== null,
         });

@@ -39,19 +39,19 @@ describe('the claim a placed order makes', () => {
   // biome-ignore format: a table
   const rows: [string, Parameters<typeof buyingPowerClaimOf>[0], ReturnType<typeof buyingPowerClaimOf>][] = [
     ['a buy of 10 at 100.004 claims its notional rounded up to the cent',
-      { side: 'buy', qty: '10', notional: 10n * 100_004n * 10n ** 15n, buyingPower: '5000', algorithmic: false },
+      { qty: '10', notional: 10n * 100_004n * 10n ** 15n, buyingPower: '5000', algorithmic: false },
       { cents: 100_004, qty: '10' }],
     ['a notional buy claims its notional, with no qty',
-      { side: 'buy', qty: null, notional: value('250.50'), buyingPower: '5000', algorithmic: false },
+      { qty: null, notional: value('250.50'), buyingPower: '5000', algorithmic: false },
       { cents: 25_050, qty: null }],
-    ['a sell claims nothing',
-      { side: 'sell', qty: '10', notional: value('1000'), buyingPower: '5000', algorithmic: false }, null],
+    ['an order taking nothing (a sell long, a buy to cover: core risk buyingPowerNotionalOf) claims nothing',
+      { qty: '10', notional: 0n, buyingPower: '5000', algorithmic: false }, null],
     ['an account without a cash balance (unlimited) claims nothing',
-      { side: 'buy', qty: '10', notional: value('1000'), buyingPower: null, algorithmic: false }, null],
+      { qty: '10', notional: value('1000'), buyingPower: null, algorithmic: false }, null],
     ['an order with no price to value it at claims nothing (risk refused it)',
-      { side: 'buy', qty: '10', notional: null, buyingPower: '5000', algorithmic: false }, null],
+      { qty: '10', notional: null, buyingPower: '5000', algorithmic: false }, null],
     ['an algorithmic parent claims nothing (the read model counts its leaves)',
-      { side: 'buy', qty: '10', notional: value('1000'), buyingPower: '5000', algorithmic: true }, null],
+      { qty: '10', notional: value('1000'), buyingPower: '5000', algorithmic: true }, null],
   ];
   it.each(rows)('%s', (_, input, expected) => {
     expect(buyingPowerClaimOf(input)).toEqual(expected);
@@ -261,7 +261,6 @@ describe('the price an order is valued at before it trades (its claim, its notio
     );
     expect(
       buyingPowerClaimOf({
-        side: 'buy',
         qty: '99',
         notional,
         buyingPower: '10000',

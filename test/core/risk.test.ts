@@ -293,6 +293,60 @@ describe('checkPreTradeRisk', () => {
       { buyingPower: '10000', quote: { bid: '95', ask: '105' } },
       [],
     ],
+    // Alpaca, "Buying Power" (docs.alpaca.markets/docs/orders-at-alpaca): only an order that opens or
+    // adds to a position is checked; an opening short sale is valued at MAX(limit, 3% above the ask)
+    // x qty (a market short at 3% above the ask); a sell long or a buy to cover takes nothing. A
+    // probe's four sells of 900 on $19.8k of buying power with no position were all accepted, and
+    // a short account at buying power 0 could not close its short.
+    [
+      'buying_power: a market short sale at 3% above the ask (100 x 103.0206 > 10000)',
+      spec({ symbol: 'AAPL', qty: '100', side: 'sell', type: 'market' }),
+      {},
+      { buyingPower: '10000', positionQty: '0', quote: { bid: '99.98', ask: '100.02' } },
+      ['buying_power: order short sale value 10302.06 plus open buy orders 0 exceeds the buying power 10000'],
+    ],
+    [
+      'buying_power: a limit short sale above the marked ask is valued at its limit',
+      spec({ symbol: 'AAPL', qty: '100', side: 'sell', type: 'limit', limit_price: '110' }),
+      {},
+      { buyingPower: '10500', positionQty: '0', quote: { bid: '99.98', ask: '100.02' } },
+      ['buying_power: order short sale value 11000 plus open buy orders 0 exceeds the buying power 10500'],
+    ],
+    [
+      'buying_power: only the short part of a sell counts (sell 150 on a long of 100, 20 held: 70 short at 103)',
+      spec({ symbol: 'AAPL', qty: '150', side: 'sell', type: 'market' }),
+      {},
+      { buyingPower: '7210', positionQty: '100', heldForSale: '20', quote: { bid: '99.98', ask: '100' } },
+      [],
+    ],
+    [
+      'buying_power: a sell within the long position takes nothing, whatever the buying power',
+      spec({ symbol: 'AAPL', qty: '100', side: 'sell', type: 'market' }),
+      {},
+      { buyingPower: '0', positionQty: '100' },
+      [],
+    ],
+    [
+      'buying_power: a buy to cover takes nothing at buying power 0 (short 100)',
+      spec({ symbol: 'AAPL', qty: '100', side: 'buy', type: 'market' }),
+      {},
+      { buyingPower: '0', positionQty: '-100', heldForBuy: '0' },
+      [],
+    ],
+    [
+      'buying_power: a buy beyond the short less what open buys hold of it (100 - 40 = 60 cover) is checked for the other 40',
+      spec({ symbol: 'AAPL', qty: '100', side: 'buy', type: 'limit', limit_price: '100' }),
+      {},
+      { buyingPower: '3999.99', positionQty: '-100', heldForBuy: '40' },
+      ['buying_power: order notional 4000 plus open buy orders 0 exceeds the buying power 3999.99'],
+    ],
+    [
+      'buying_power: a notional buy covering part of a short is checked beyond the cover',
+      spec({ symbol: 'AAPL', notional: '3000', side: 'buy', type: 'market' }),
+      {},
+      { buyingPower: '999.99', positionQty: '-20' },
+      ['buying_power: order notional 1000 plus open buy orders 0 exceeds the buying power 999.99'],
+    ],
     // A replacement carries its order's fills (PATCH of a partly filled order; RiskContext
     // `carriedFilledQty`): they are in the position and the cash already, so what the order may
     // still do is checked on what is left; the per-order size limits on the whole order.

@@ -577,3 +577,74 @@ it('notional sells on an account that may not sell short: sized at the bid, an o
     expect(Number((await position()).qty)).toBeGreaterThanOrEqual(0);
   }
 });
+
+// Alpaca, "Buying Power" (docs.alpaca.markets/docs/orders-at-alpaca): an opening short sale takes
+// buying power at MAX(limit, 3% above the ask) x qty; a buy to cover takes none. A probe's four
+// sells of 900 with no position on $19.8k of buying power were all placed (and filled: short $262k
+// on $9.9k of equity), and the account at buying power 0 could not close its short (403).
+it('short sales take buying power, race-free: ten concurrent resting shorts of $3,300 on a margin account place exactly what fits; a short that fills leaves buying power near 0, and closing it is not refused', async () => {
+  const margin = await newAccountClient(oms, `e2e-bps-${randomUUID().slice(0, 8)}`, {
+    cash: '10000',
+    multiplier: '2',
+    shortingEnabled: true,
+    riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: null },
+  });
+  const buyingPower = Number((await account(margin)).buying_power);
+  expect(buyingPower).toBeGreaterThan(3300);
+  const S = symbol('S');
+  await http.pinQuote(S, { bid: '99.98', ask: '100.02', last: '100.00' });
+  // Resting above the market: each is valued at its limit, 30 x 110 = 3,300 (above 3% over the ask).
+  const short = {
+    symbol: S,
+    qty: '30',
+    side: 'sell',
+    type: 'limit',
+    limit_price: '110',
+    time_in_force: 'day',
+  };
+  const answers = await Promise.all(
+    Array.from({ length: 10 }, () => margin.request<Json>('POST', '/v2/orders', short)),
+  );
+  const placed = answers.filter((a) => a.status === 200).map((a) => a.body as { id: string });
+  expect(placed).toHaveLength(Math.min(10, Math.floor(buyingPower / 3300)));
+  for (const r of answers.filter((a) => a.status !== 200)) {
+    expect([r.status, (r.body as Json).message]).toEqual([403, 'insufficient buying power']);
+  }
+  for (const p of placed) margin.orders.add(p.id);
+  await untilListedOpen(
+    margin,
+    placed.map((p) => p.id),
+  );
+  await margin.expect(207, 'DELETE', '/v2/orders');
+  for (const p of placed) await margin.untilStatus(p.id, 'canceled', 30_000);
+
+  // A market short that fits fills; what it leaves (its margin) is all but spent.
+  const qty = Math.floor(buyingPower / 103.0206 / 1.02);
+  const sold = await eventually(async () => {
+    const a = await margin.request<Json>('POST', '/v2/orders', {
+      symbol: S,
+      qty: String(qty),
+      side: 'sell',
+      type: 'market',
+      time_in_force: 'day',
+    });
+    if (a.status !== 200) throw new Error(`${a.status} ${JSON.stringify(a.body)}`);
+    return a.body as { id: string };
+  }, 30_000);
+  margin.orders.add(sold.id);
+  await margin.untilStatus(sold.id, 'filled', 30_000);
+  await eventually(
+    async () => expect(Number((await account(margin)).buying_power)).toBeLessThan(3300),
+    30_000,
+  );
+  // More short is refused; closing the short (a buy to cover of its whole notional) is not.
+  const more = await margin.request<Json>('POST', '/v2/orders', { ...short, qty: '31' });
+  expect(more.status).toBe(403);
+  const close = await margin.expect<{ id: string }>(200, 'DELETE', `/v2/positions/${S}`);
+  margin.orders.add(close.id);
+  await margin.untilStatus(close.id, 'filled', 30_000);
+  await eventually(
+    async () => expect(await margin.request('GET', `/v2/positions/${S}`)).toMatchObject({ status: 404 }),
+    30_000,
+  );
+});
