@@ -53,6 +53,27 @@ export function busy(message: string): APIGatewayProxyStructuredResultV2 {
   return json(503, { code: API_ERROR.busy, message }, { 'retry-after': '1' });
 }
 
+/**
+ * 429 from a per-second limit, with `Retry-After: 1` and Alpaca's `X-RateLimit-*` headers (its SDKs
+ * pace by them): the limit, none left, and the epoch second when the window has passed.
+ */
+export function rateLimited(
+  message: string,
+  limit: number,
+  extra: Record<string, unknown> = {},
+): APIGatewayProxyStructuredResultV2 {
+  return json(
+    429,
+    { code: API_ERROR.rateLimited, message, ...extra },
+    {
+      'retry-after': '1',
+      'x-ratelimit-limit': String(limit),
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 1),
+    },
+  );
+}
+
 /** 422 with every field error; the message names the fields. */
 export function fieldErrors(
   errors: readonly FieldError[],

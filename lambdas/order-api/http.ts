@@ -16,7 +16,7 @@ import {
 import type { PlaceOrderResult } from '../orders/orders-service.js';
 import { metrics } from '../platform/metrics.js';
 import { logger } from '../platform/observability.js';
-import { API_ERROR, apiError, busy, fieldErrors, json } from './api-response.js';
+import { API_ERROR, apiError, busy, fieldErrors, json, rateLimited } from './api-response.js';
 import { type ApiEvent, type Principal, principalOf } from './principal.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -142,10 +142,9 @@ export function placeOrderResponse(result: PlaceOrderResult): APIGatewayProxyStr
         });
       return riskRefusedResponse(result.refusals);
     case 'rate_limited':
-      return apiError(
-        429,
-        API_ERROR.rateLimited,
+      return rateLimited(
         `rate limit: at most ${result.limit} orders per second for this account`,
+        result.limit,
       );
     case 'conflict':
       return apiError(422, API_ERROR.unprocessable, result.message);

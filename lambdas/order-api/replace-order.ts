@@ -54,7 +54,7 @@ import { loadRiskInputs, type RiskInputs } from '../orders/risk-context.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
-import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
+import { API_ERROR, apiError, fieldErrors, json, rateLimited } from './api-response.js';
 import { apiHandler, jsonBody, notFound, riskRefusedResponse, washTradeResponse } from './http.js';
 import {
   eventStore,
@@ -268,7 +268,7 @@ export const handler = apiHandler(
       !(await takeModifySlot(principal.accountId, now, rate.policy.modifiesPerSecond ?? 0))
     ) {
       const refusal = modifyRateRefusal(rate.policy, rate.scope);
-      return apiError(429, API_ERROR.rateLimited, refusal.message, { refusals: [refusal] });
+      return rateLimited(refusal.message, rate.policy.modifiesPerSecond ?? 0, { refusals: [refusal] });
     }
 
     // The replacement's buying power claim rides the request's transaction: a buy placed while the

@@ -347,5 +347,12 @@ describe('POST /v2/orders', () => {
         /^limits policy of the firm: still conflicting after 40 attempts: .*retry/,
       ),
     });
+    // What Alpaca's SDKs pace by (a probe's 429s carried none).
+    expect(res.headers).toMatchObject({
+      'retry-after': '1',
+      'x-ratelimit-limit': expect.stringMatching(/^\d+$/),
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 1),
+    });
   });
 });
