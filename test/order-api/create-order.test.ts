@@ -279,6 +279,13 @@ describe('POST /v2/orders', () => {
     const res = await post();
     expect(res.statusCode).toBe(429);
     expect(parse(res.body).code).toBe(42910000);
+    // What Alpaca's SDKs pace by (a probe's 429s carried none).
+    expect(res.headers).toMatchObject({
+      'retry-after': '1',
+      'x-ratelimit-limit': expect.stringMatching(/^\d+$/),
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 1),
+    });
   });
 
   test('client_order_id retried -> 200 with the same order; reused for other terms -> 422 42210000', async () => {
@@ -346,13 +353,6 @@ describe('POST /v2/orders', () => {
       message: expect.stringMatching(
         /^limits policy of the firm: still conflicting after 40 attempts: .*retry/,
       ),
-    });
-    // What Alpaca's SDKs pace by (a probe's 429s carried none).
-    expect(res.headers).toMatchObject({
-      'retry-after': '1',
-      'x-ratelimit-limit': expect.stringMatching(/^\d+$/),
-      'x-ratelimit-remaining': '0',
-      'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 1),
     });
   });
 });
