@@ -96,6 +96,15 @@ const SYMBOL = /^[A-Za-z][A-Za-z0-9.\-/]{0,20}$/;
 /** An order id's text (a UUID; the OMS's ids are): anything else names no order. */
 const ORDER_ID_TEXT = /^[0-9A-Za-z][0-9A-Za-z-]{0,63}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+/**
+ * The instants ISO text writes with a 4-digit year. A bound outside them (`9999-12-31T23:59-12:00`
+ * is in year 10000 UTC) is clamped to them: its `+010000-...` text sorted below every order's key,
+ * so such an `until` listed nothing and such an `after` everything. Every order is inside, so the
+ * clamped bound selects the same orders (unlike the reports' days, 2000..2099, a listing bound far
+ * out is a natural "no bound": not refused).
+ */
+const FIRST_INSTANT = Date.parse('0000-01-01T00:00:00.000Z');
+const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
 
 type Query = Readonly<Record<string, string | undefined>> | undefined;
 export type ParsedList = { ok: true; params: ListParams } | { ok: false; errors: FieldError[] };
@@ -110,7 +119,8 @@ export function parseListParams(q: Query): ParsedList {
     errors.push(fieldError('invalid_value', name, `must be one of ${values.join(', ')}`));
     return fallback;
   };
-  const timestamp = (name: string): string | null => {
+  /** The bound's key instant (whole ms, clamped) and, to compare two bounds, its exact instant. */
+  const timestamp = (name: 'after' | 'until'): { text: string; exact: [number, string] } | null => {
     const v = q?.[name];
     if (v === undefined || v === '') return null;
     // A day that does not exist (2026-02-30) is refused, not rolled over into the next month.
@@ -119,7 +129,15 @@ export function parseListParams(q: Query): ParsedList {
       errors.push(fieldError('invalid_value', name, 'must be an ISO-8601 timestamp'));
       return null;
     }
-    return new Date(t).toISOString();
+    // Date.parse drops the digits below the ms; orders are stamped in whole ms. Both bounds are
+    // exclusive: `after` .2170001 keeps the order at .218 out of .217's (dropping is right), `until`
+    // .2170001 takes the order at .217 in: it rounds up to .218.
+    const below = (/\.\d{3}(\d+)/.exec(v)?.[1] ?? '').padEnd(6, '0');
+    const ms = name === 'until' && /[1-9]/.test(below) ? t + 1 : t;
+    return {
+      text: new Date(Math.min(Math.max(ms, FIRST_INSTANT), LAST_INSTANT)).toISOString(),
+      exact: [t, below],
+    };
   };
   const status = oneOf('status', ['open', 'closed', 'all'] as const, 'open') ?? 'open';
   const direction = oneOf('direction', ['asc', 'desc'] as const, 'desc') ?? 'desc';
@@ -133,11 +151,16 @@ export function parseListParams(q: Query): ParsedList {
       errors.push(fieldError('out_of_range', 'limit', `must be an integer from 1 to ${LIST_LIMIT_MAX}`));
     } else limit = n;
   }
-  const after = timestamp('after');
-  const until = timestamp('until');
-  if (after !== null && until !== null && after >= until) {
-    errors.push(fieldError('out_of_range', 'until', 'must be later than after'));
+  const afterBound = timestamp('after');
+  const untilBound = timestamp('until');
+  if (afterBound !== null && untilBound !== null) {
+    const [a, aBelow] = afterBound.exact;
+    const [u, uBelow] = untilBound.exact;
+    if (a > u || (a === u && aBelow >= uBelow))
+      errors.push(fieldError('out_of_range', 'until', 'must be later than after'));
   }
+  const after = afterBound?.text ?? null;
+  const until = untilBound?.text ?? null;
   let symbols: string[] | null = null;
   const rawSymbols = q?.symbols;
   if (rawSymbols !== undefined && rawSymbols !== '') {
