@@ -107,6 +107,15 @@ export function setLongTimeout(fn: () => void, ms: number): LongTimer {
 
 /** The library's timeout is 24.8 days at most (setTimeout's limit): this module times tasks out. */
 const LIBRARY_TASK_TIMEOUT_SECONDS = 2_147_483;
+/**
+ * A Wait state runs as a local task (`prepare`): the library's Wait is one setTimeout, which fires at
+ * once past 24.8 days (a TWAP over 80 days released every slice at once). The task waits at most
+ * this long an attempt, under the library's task timeout, then throws WAIT_MORE, which its hidden
+ * Retry (no interval) answers with the next attempt until the deadline; the history shows a Wait.
+ */
+const WAIT_CHUNK_MS = 20 * 24 * 3_600_000;
+const WAIT_MORE = 'Local.WaitMore';
+const WAIT_RESOURCE = 'local:wait';
 const LOCAL_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/local-stepfunctions`;
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 const LAMBDA_INVOKE_WAIT = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
@@ -231,6 +240,8 @@ interface Machine {
   /** Task states by name (nested Parallel/Map states included): their original definitions. */
   readonly tasks: ReadonlyMap<string, TaskDefinition>;
   readonly retryStates: readonly string[];
+  /** Wait states by name: run as local tasks (see WAIT_CHUNK_MS), shown as Waits. */
+  readonly waits: ReadonlySet<string>;
 }
 
 /**
@@ -238,10 +249,37 @@ interface Machine {
  * evaluated Parameters plus the timeout paths evaluated on the effective input, and its timeouts are
  * taken out (this module applies them).
  */
-function prepare(definition: Json, tasks: Map<string, TaskDefinition>, retryStates: string[]): Json {
+function prepare(
+  definition: Json,
+  tasks: Map<string, TaskDefinition>,
+  retryStates: string[],
+  waits: Set<string>,
+): Json {
   const states = (definition.States ?? {}) as Record<string, Json>;
   const out: Record<string, Json> = {};
   for (const [name, state] of Object.entries(states)) {
+    if (state.Type === 'Wait') {
+      waits.add(name);
+      const { Seconds, Timestamp, SecondsPath, TimestampPath, ...rest } = state;
+      out[name] = {
+        ...rest,
+        Type: 'Task',
+        Resource: WAIT_RESOURCE,
+        Parameters: {
+          'Input.$': '$',
+          ...(Seconds !== undefined
+            ? { Seconds }
+            : Timestamp !== undefined
+              ? { Timestamp }
+              : SecondsPath !== undefined
+                ? { 'Seconds.$': SecondsPath }
+                : { 'Timestamp.$': TimestampPath }),
+        },
+        TimeoutSeconds: LIBRARY_TASK_TIMEOUT_SECONDS,
+        Retry: [{ ErrorEquals: [WAIT_MORE], MaxAttempts: 99_999_999, IntervalSeconds: 0, BackoffRate: 1 }],
+      };
+      continue;
+    }
     const copy: Json = { ...state };
     if (Array.isArray(state.Retry) && state.Retry.length > 0) retryStates.push(name);
     if (state.Type === 'Task') {
@@ -259,11 +297,11 @@ function prepare(definition: Json, tasks: Map<string, TaskDefinition>, retryStat
       copy.TimeoutSeconds = LIBRARY_TASK_TIMEOUT_SECONDS;
     }
     if (state.Type === 'Parallel' && Array.isArray(state.Branches)) {
-      copy.Branches = state.Branches.map((b) => prepare(b as Json, tasks, retryStates));
+      copy.Branches = state.Branches.map((b) => prepare(b as Json, tasks, retryStates, waits));
     }
     if (state.Type === 'Map') {
       for (const key of ['Iterator', 'ItemProcessor'] as const) {
-        if (state[key] !== undefined) copy[key] = prepare(state[key] as Json, tasks, retryStates);
+        if (state[key] !== undefined) copy[key] = prepare(state[key] as Json, tasks, retryStates, waits);
       }
     }
     out[name] = copy;
@@ -310,6 +348,8 @@ interface Execution {
   readonly groups: TaskEventGroup[];
   readonly tokens: string[];
   readonly stop: AbortController;
+  /** A Seconds wait's deadline while it spans several attempts, by state name and input. */
+  readonly waitDeadlines: Map<string, number>;
   abortRun: () => void;
   done: Promise<void>;
 }
@@ -357,9 +397,10 @@ export class LocalStepFunctions {
       if (problem !== null) throw new Error(`state machine ${spec.name}: ${problem}`);
       const tasks = new Map<string, TaskDefinition>();
       const retryStates: string[] = [];
-      const prepared = prepare(spec.definition, tasks, retryStates);
+      const waits = new Set<string>();
+      const prepared = prepare(spec.definition, tasks, retryStates, waits);
       const runner = new StateMachine(prepared as never, { validationOptions: { noValidate: true } });
-      this.machines.set(spec.arn, { spec, runner, tasks, retryStates });
+      this.machines.set(spec.arn, { spec, runner, tasks, retryStates, waits });
     }
     void probeTimeoutErrorClass();
   }
@@ -668,6 +709,7 @@ export class LocalStepFunctions {
       groups: [],
       tokens: [],
       stop: new AbortController(),
+      waitDeadlines: new Map(),
       abortRun: () => {},
       done: Promise.resolve(),
     };
@@ -675,6 +717,9 @@ export class LocalStepFunctions {
     const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [stateName, def] of machine.tasks) {
       handlers[stateName] = (taskInput) => this.runTask(e, stateName, def, taskInput as Json, TimeoutError);
+    }
+    for (const stateName of machine.waits) {
+      handlers[stateName] = (taskInput) => this.runWait(e, stateName, taskInput as Json);
     }
     const interval = this.options.retryIntervalMs;
     const retryIntervalOverrides =
@@ -722,7 +767,11 @@ export class LocalStepFunctions {
   /** Maps one library event onto the AWS history and the console path. */
   private record(e: Execution, ev: LibraryEvent): void {
     const at = ev.timestamp;
-    const state = ev.state;
+    const isWait = ev.state !== undefined && e.machine.waits.has(ev.state.name);
+    // A Wait runs as a task (prepare): it is shown as the Wait, its WAIT_MORE attempts unseen.
+    const state = isWait && ev.state !== undefined ? { ...ev.state, type: 'Wait' } : ev.state;
+    if (isWait && (ev.type === 'StateRetried' || (ev.type === 'StateFailed' && ev.Error === WAIT_MORE)))
+      return;
     const step = e.steps[e.steps.length - 1];
     switch (ev.type) {
       case 'ExecutionStarted':
@@ -876,6 +925,55 @@ export class LocalStepFunctions {
       this.executions.delete(arn);
       for (const t of e.tokens) this.tokens.delete(t);
     }
+  }
+
+  /**
+   * One attempt of a Wait state (run as a task, see WAIT_CHUNK_MS): resolves with the state's input
+   * at its deadline, or throws WAIT_MORE after WAIT_CHUNK_MS for the next attempt to go on waiting.
+   */
+  private runWait(e: Execution, stateName: string, params: Json): Promise<unknown> {
+    let key: string | null = null;
+    let deadline: number;
+    if ('Timestamp' in params) {
+      const at = typeof params.Timestamp === 'string' ? Date.parse(params.Timestamp) : Number.NaN;
+      if (!Number.isFinite(at))
+        return Promise.reject(
+          new TaskError('States.Runtime', `${stateName}: the Timestamp is not a timestamp`),
+        );
+      deadline = at;
+    } else {
+      const seconds = params.Seconds;
+      if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0)
+        return Promise.reject(
+          new TaskError('States.Runtime', `${stateName}: Seconds must be a non-negative integer`),
+        );
+      key = `${stateName}\n${canonical(params.Input)}`;
+      deadline = e.waitDeadlines.get(key) ?? Date.now() + seconds * 1000;
+      e.waitDeadlines.set(key, deadline);
+    }
+    const left = deadline - Date.now();
+    return new Promise((resolve, reject) => {
+      if (e.stop.signal.aborted) {
+        reject(abortError());
+        return;
+      }
+      const onStop = () => {
+        clearTimeout(timer);
+        reject(abortError());
+      };
+      const timer = setTimeout(
+        () => {
+          e.stop.signal.removeEventListener('abort', onStop);
+          if (left > WAIT_CHUNK_MS) reject(new TaskError(WAIT_MORE, `${stateName}: waiting on`));
+          else {
+            if (key !== null) e.waitDeadlines.delete(key);
+            resolve(params.Input);
+          }
+        },
+        Math.max(0, Math.min(left, WAIT_CHUNK_MS)),
+      );
+      e.stop.signal.addEventListener('abort', onStop, { once: true });
+    });
   }
 
   /** One attempt of a Task state: the service integration, its timeouts and its task events. */

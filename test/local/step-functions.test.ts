@@ -774,6 +774,72 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
     }
   });
 
+  it('waits a Wait longer than setTimeout allows (2^31-1 ms, 24.8 days) to its time: Timestamp, Seconds (fake clock)', async () => {
+    const DAY = 86_400_000;
+    const slice: StateMachineSpec = {
+      ...timeoutMachine,
+      name: 'long-waits',
+      arn: smArn('long-waits'),
+      definition: {
+        StartAt: 'Wait for slice',
+        States: {
+          'Wait for slice': { Type: 'Wait', TimestampPath: '$.at', Next: 'Wait 40 days' },
+          'Wait 40 days': { Type: 'Wait', Seconds: 40 * 86_400, Next: 'Work' },
+          Work: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke',
+            Parameters: { FunctionName: fnArn('Work'), 'Payload.$': '$' },
+            OutputPath: '$.Payload',
+            End: true,
+          },
+        },
+      },
+    };
+    setUp({ [fnArn('Work')]: async (p) => p }, [slice]);
+    const t0 = Date.parse('2026-12-06T00:00:00.000Z');
+    jest.useFakeTimers({ now: t0, doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
+    try {
+      const input = { at: new Date(t0 + 80 * DAY).toISOString() };
+      const started = start('long-1', input, slice.arn);
+      await jest.advanceTimersByTimeAsync(1_000);
+      const arn = await started;
+      const waited = async (ms: number) => {
+        await jest.advanceTimersByTimeAsync(ms);
+        return { calls: invoker.callsOf('Work').length, status: await status(arn) };
+      };
+      // The library's Wait (one setTimeout) overflowed to 1 ms: both Waits ended at once.
+      expect(await waited(0)).toEqual({ calls: 0, status: 'RUNNING' });
+      expect(await waited(80 * DAY - 10_000)).toEqual({ calls: 0, status: 'RUNNING' });
+      expect(sfn.historyForConsole(arn).path.map((p) => p.state)).toEqual(['Wait for slice']);
+      expect(await waited(20_000)).toEqual({ calls: 0, status: 'RUNNING' });
+      expect(sfn.historyForConsole(arn).path.map((p) => p.state)).toEqual(['Wait for slice', 'Wait 40 days']);
+      expect(await waited(40 * DAY - 20_000)).toEqual({ calls: 0, status: 'RUNNING' });
+      expect(await waited(20_000)).toEqual({ calls: 1, status: 'SUCCEEDED' });
+      expect(JSON.parse((await describe_(arn)).output as string)).toEqual(input);
+      // Shown as Wait states (no task events, no retries), each entered once.
+      expect((await history(arn)).map((h) => h.type)).toEqual([
+        'ExecutionStarted',
+        'WaitStateEntered',
+        'WaitStateExited',
+        'WaitStateEntered',
+        'WaitStateExited',
+        'TaskStateEntered',
+        'TaskScheduled',
+        'TaskStarted',
+        'TaskSucceeded',
+        'TaskStateExited',
+        'ExecutionSucceeded',
+      ]);
+      expect(sfn.historyForConsole(arn).path.map((p) => [p.type, p.retries])).toEqual([
+        ['Wait', 0],
+        ['Wait', 0],
+        ['Task', 0],
+      ]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('keeps a bounded number of finished executions, dropping the oldest', async () => {
     invoker = new FakeInvoker({});
     const quick: StateMachineSpec = {
