@@ -157,6 +157,13 @@ export interface ValidationContext {
   /** Epoch milliseconds: algorithm windows must end in the future. */
   readonly now: number;
   /**
+   * When a day / gtc order placed `now` has expired (the caller's session settings: the session's
+   * close, the post-market close with extended hours, the GTC maximum age). An algorithm's
+   * start_time or end_time after it is refused: the order would be gone before its window ends
+   * (and a Standard workflow's Wait lasts a year at most). Absent: not checked.
+   */
+  readonly expiresAt?: (timeInForce: 'day' | 'gtc', extendedHours: boolean) => number;
+  /**
    * The current price of the symbol, when the caller has one: lets a bracket/oto on a market
    * entry check its exit prices against where the entry will fill (as Alpaca's base price).
    */
@@ -611,6 +618,20 @@ function checkOrderRules(
     }
     if (end !== null && end <= ctx.now)
       fail(fieldError('out_of_range', `${field}.end_time`, 'must be in the future'));
+    const expiry = tif === 'day' || tif === 'gtc' ? ctx.expiresAt?.(tif, extendedHours) : undefined;
+    for (const [name, at] of [
+      ['start_time', start],
+      ['end_time', end],
+    ] as const) {
+      if (expiry !== undefined && at !== null && at > expiry)
+        fail(
+          fieldError(
+            'out_of_range',
+            `${field}.${name}`,
+            `must not be after ${new Date(expiry).toISOString()}, when the ${tif} order expires`,
+          ),
+        );
+    }
   }
 
   if (errors.length > 0) return { ok: false, errors };

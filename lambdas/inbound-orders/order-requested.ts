@@ -32,7 +32,7 @@ import {
 } from '../event-store/intake-answers.js';
 import { ACCOUNT_ID } from '../orders/accounts.js';
 import { withAssetSymbol } from '../orders/asset-symbol.js';
-import { type PlaceOrderResult, placeOrder } from '../orders/orders-service.js';
+import { orderExpiryFromEnv, type PlaceOrderResult, placeOrder } from '../orders/orders-service.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { marketData } from '../platform/market-data.js';
@@ -134,6 +134,7 @@ export async function onOrderRequested(event: OrderRequestedEvent): Promise<Plac
       source: 'bus',
       // Only a strategy entitled to the account may place for it (issue 16, core bus-trust.ts).
       sender: { source: event.source },
+      expiresAt: orderExpiryFromEnv(now),
     });
     switch (result.kind) {
       case 'created':

@@ -1,7 +1,7 @@
 /** POST /v2/orders: place an order (Alpaca v2 request body; optional Idempotency-Key header). */
 import { header } from '../orders/accounts.js';
 import { withAssetSymbol } from '../orders/asset-symbol.js';
-import { placeOrder } from '../orders/orders-service.js';
+import { orderExpiryFromEnv, placeOrder } from '../orders/orders-service.js';
 import { marketData } from '../platform/market-data.js';
 import { API_ERROR, apiError, fieldErrors } from './api-response.js';
 import { apiHandler, hasLoneSurrogate, jsonBody, placeOrderResponse } from './http.js';
@@ -30,13 +30,15 @@ export const handler = apiHandler(
     // Alpaca's `symbol` is a symbol or an asset ID (a probe's order by AAPL's id was refused as no ticker).
     const named = await withAssetSymbol(body.value, marketData());
     if (!named.ok) return fieldErrors([named.error]);
+    const now = Date.now();
     const result = await placeOrder({
       accountId: principal.accountId,
       body: named.request,
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
       requestId: event.requestContext.requestId,
-      now: Date.now(),
+      now,
       source: 'api',
+      expiresAt: orderExpiryFromEnv(now),
     });
     return placeOrderResponse(result);
   },

@@ -26,8 +26,10 @@ import {
   buyingPowerClaimOf,
   buyingPowerNotionalOf,
   contingentMembersOf,
+  DEFAULT_GTC_MAX_AGE_DAYS,
   dailyNotionalClaim,
   dailyNotionalRefusal,
+  dayOrderEndMs,
   decide,
   effectiveTradingState,
   type FieldError,
@@ -53,6 +55,7 @@ import {
   toAlpacaOrder,
   tradingReferenceOf,
   trailBeyondPriceError,
+  type ValidationContext,
   validateOrderRequest,
 } from '../core/index.js';
 import {
@@ -100,7 +103,22 @@ export interface PlaceOrderInput {
    * (core bus-trust.ts), checked before anything else is read or written.
    */
   readonly sender?: { readonly source: string };
+  /**
+   * When a day / gtc order placed `now` expires (core ValidationContext.expiresAt): POST
+   * /v2/orders and the bus pass `orderExpiryFromEnv(now)`, so an algorithm's start_time or end_time
+   * past it is refused. DELETE /v2/positions places no algorithmic order and passes none (its
+   * bundle is at the size limit).
+   */
+  readonly expiresAt?: ValidationContext['expiresAt'];
 }
+
+/** When a day / gtc order placed at `now` expires under the deployment's session settings. */
+export const orderExpiryFromEnv =
+  (now: number): NonNullable<ValidationContext['expiresAt']> =>
+  (tif, extendedHours) =>
+    tif === 'day'
+      ? dayOrderEndMs(now, sessionCloseFromEnv(), { ...sessionOptionsFromEnv(), extendedHours })
+      : now + (sessionOptionsFromEnv().gtcMaxAgeDays ?? DEFAULT_GTC_MAX_AGE_DAYS) * 86_400_000;
 
 export type PlaceOrderResult =
   | { readonly kind: 'created'; readonly order: AlpacaOrder }
@@ -190,7 +208,7 @@ export async function placeOrder(
   const { accountId, now } = input;
   // The OMS extension `decision_price` (core slippage.ts): not Alpaca's, taken off before its schema.
   const decided = takeDecisionPrice(input.body);
-  const validation = validateOrderRequest(decided.body, { now });
+  const validation = validateOrderRequest(decided.body, { now, expiresAt: input.expiresAt });
   if (!validation.ok)
     return {
       kind: 'invalid',
@@ -255,6 +273,17 @@ export async function placeOrder(
     }
   }
   const { limits, context } = inputs;
+  // A market entry's exits are on the right sides of the price it trades at now, as the workflow
+  // checks them (a probe's buy bracket with its take-profit below the market: 200, then rejected).
+  if (spec.type === 'market' && (spec.orderClass === 'bracket' || spec.orderClass === 'oto')) {
+    const { referencePrice } = context;
+    const priced = validateOrderRequest(decided.body, {
+      now,
+      expiresAt: input.expiresAt,
+      ...(referencePrice == null ? {} : { referencePrice }),
+    });
+    if (!priced.ok) return (await seenBefore()) ?? { kind: 'invalid', errors: priced.errors };
+  }
   const trailError = trailBeyondPriceError(spec, context.referencePrice);
   if (trailError !== null) return { kind: 'invalid', errors: [trailError] };
   // SEC 15c3-5(c)(1)(i) daily notional (core aggregate-limits.ts): an order over the whole limit is

@@ -1393,3 +1393,88 @@ describe('plainDecimalText: JSON numbers read like the strings a client would se
     );
   });
 });
+
+/**
+ * The rule (ValidationContext.expiresAt): an algorithm's start_time or end_time may not be after
+ * the order has expired: a day order at its session's close (the post-market close with
+ * extended_hours), a gtc order at its maximum age (90 days by default). A later window would
+ * outlive the order (and a Standard workflow's Wait, a year at most): `9999-12-31` was accepted and
+ * its schedule collapsed. Both fields are named; an instant exactly at the expiry is accepted.
+ */
+describe('validateOrderRequest: an algorithm window within the order life (expiresAt)', () => {
+  const CLOSE = Date.parse('2026-11-23T21:00:00Z'); // 16:00 New York
+  const POST_CLOSE = Date.parse('2026-11-24T01:00:00Z'); // 20:00 New York
+  const GTC_END = NOW + 90 * 86_400_000;
+  const asked: Array<[string, boolean]> = [];
+  const lifeCtx: ValidationContext = {
+    now: NOW,
+    expiresAt: (tif, extendedHours) => {
+      asked.push([tif, extendedHours]);
+      return tif === 'gtc' ? GTC_END : extendedHours ? POST_CLOSE : CLOSE;
+    },
+  };
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const twap = (tif: string, times: Body, extra: Body = {}): Body => ({
+    ...market,
+    qty: '100',
+    time_in_force: tif,
+    ...extra,
+    advanced_instructions: { algorithm: 'TWAP', ...times },
+  });
+  const extLimit = { type: 'limit', limit_price: '100', extended_hours: true };
+  test.each<[string, Body, readonly string[]]>([
+    ['day, end_time at the close', twap('day', { end_time: iso(CLOSE) }), []],
+    ['day, end_time 1 ms after the close', twap('day', { end_time: iso(CLOSE + 1) }), ['end_time']],
+    [
+      'day, start_time and end_time after the close',
+      twap('day', { start_time: iso(CLOSE + 60_000), end_time: iso(CLOSE + 120_000) }),
+      ['start_time', 'end_time'],
+    ],
+    [
+      'day, extended_hours: end_time at the post-market close',
+      twap('day', { end_time: iso(POST_CLOSE) }, extLimit),
+      [],
+    ],
+    [
+      'day, extended_hours: end_time after the post-market close',
+      twap('day', { end_time: iso(POST_CLOSE + 1) }, extLimit),
+      ['end_time'],
+    ],
+    ['gtc, end_time at 90 days', twap('gtc', { end_time: iso(GTC_END) }), []],
+    ['gtc, end_time 1 s after 90 days', twap('gtc', { end_time: iso(GTC_END + 1000) }), ['end_time']],
+    ['gtc, end_time 9999-12-31T23:59:59Z', twap('gtc', { end_time: '9999-12-31T23:59:59Z' }), ['end_time']],
+    [
+      'gtc, start_time 9999-12-31T00:00:00Z',
+      twap('gtc', { start_time: '9999-12-31T00:00:00Z' }),
+      ['start_time'],
+    ],
+    ['gtc, start_time 1 s after 90 days', twap('gtc', { start_time: iso(GTC_END + 1000) }), ['start_time']],
+  ])('%s', (_name, body, fields) => {
+    const result = validateOrderRequest(body, lifeCtx);
+    const errors = result.ok ? [] : result.errors;
+    expect(errors.map((e) => [e.code, e.field])).toEqual(
+      fields.map((f) => ['out_of_range', `advanced_instructions.${f}`]),
+    );
+    for (const e of errors)
+      expect(e.message).toMatch(/must not be after \d{4}-.*Z, when the (day|gtc) order expires$/);
+  });
+
+  it('asks for the expiry of the order time in force and extended_hours; without expiresAt, no bound', () => {
+    asked.length = 0;
+    accept(twap('day', { end_time: iso(POST_CLOSE) }, extLimit), lifeCtx);
+    accept(twap('gtc', { end_time: iso(GTC_END) }), lifeCtx);
+    expect(asked).toEqual([
+      ['day', true],
+      ['gtc', false],
+    ]);
+    // An ioc algorithm is refused for its time in force alone, its expiry never asked.
+    asked.length = 0;
+    expect(reject(twap('ioc', { end_time: '9999-12-31T23:59:59Z' }), lifeCtx).map((e) => e.field)).toEqual([
+      'time_in_force',
+    ]);
+    expect(asked).toEqual([]);
+    expect(accept(twap('gtc', { end_time: '9999-12-31T23:59:59Z' })).advancedInstructions?.endTime).toBe(
+      '9999-12-31T23:59:59Z',
+    );
+  });
+});

@@ -262,6 +262,24 @@ describe('OrderRequestRejected: a refused request is answered to its sender on t
       },
     },
     {
+      // As POST: an algorithm's window past the order's life (core ValidationContext.expiresAt).
+      case: 'a gtc TWAP ending in 9999: the field error',
+      detail: {
+        accountId: ACCOUNT,
+        order: {
+          ...LIMIT_BUY,
+          time_in_force: 'gtc',
+          advanced_instructions: { algorithm: 'TWAP', end_time: '9999-12-31T23:59:59Z' },
+        },
+        requestId: 'req-9',
+      },
+      answer: {
+        code: 'invalid_request',
+        requestId: 'req-9',
+        errors: [expect.objectContaining({ field: 'advanced_instructions.end_time' })],
+      },
+    },
+    {
       case: 'a bad requestId',
       detail: { accountId: ACCOUNT, order: LIMIT_BUY, requestId: 'no spaces allowed' },
       answer: { code: 'invalid_request', message: expect.stringContaining('requestId') },

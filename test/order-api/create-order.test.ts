@@ -114,6 +114,34 @@ describe('POST /v2/orders', () => {
       status: 422,
       field: 'trail_price',
     },
+    // An algorithm's window past the order's life (core ValidationContext.expiresAt): T0 is
+    // 2030-01-02 10:00 New York, the day order's session closes at 21:00Z, a gtc order lives 90 days.
+    {
+      case: 'a day TWAP ending after the session close',
+      body: { ...LIMIT_BUY, advanced_instructions: { algorithm: 'TWAP', end_time: '2030-01-02T21:00:01Z' } },
+      status: 422,
+      field: 'advanced_instructions.end_time',
+    },
+    {
+      case: 'a gtc TWAP ending in 9999',
+      body: {
+        ...LIMIT_BUY,
+        time_in_force: 'gtc',
+        advanced_instructions: { algorithm: 'TWAP', end_time: '9999-12-31T23:59:59Z' },
+      },
+      status: 422,
+      field: 'advanced_instructions.end_time',
+    },
+    {
+      case: 'a gtc TWAP starting after its 90 days',
+      body: {
+        ...LIMIT_BUY,
+        time_in_force: 'gtc',
+        advanced_instructions: { algorithm: 'TWAP', start_time: '2030-04-02T15:00:01Z' },
+      },
+      status: 422,
+      field: 'advanced_instructions.start_time',
+    },
     {
       case: 'a too long Idempotency-Key',
       headers: { 'idempotency-key': 'k'.repeat(256) },
@@ -259,6 +287,46 @@ describe('POST /v2/orders', () => {
       expect(fake.table('events').size).toBe(0);
     }
     expect(byId).toHaveBeenCalledTimes(1);
+  });
+
+  // A market entry's exits against the price it trades at (the reference, 100 here), at the POST as
+  // the workflow checks them: a probe's three wrong-sided market brackets answered 200, then rejected.
+  const marketBracket = (side: string, takeProfit: string, stopLoss: string) => ({
+    symbol: 'AAPL',
+    qty: '10',
+    side,
+    type: 'market',
+    time_in_force: 'day',
+    order_class: 'bracket',
+    take_profit: { limit_price: takeProfit },
+    stop_loss: { stop_price: stopLoss },
+  });
+  test.each([
+    [
+      'a buy whose take-profit is below the market',
+      marketBracket('buy', '95', '90'),
+      'take_profit.limit_price: must be above the entry reference price',
+    ],
+    [
+      'a buy whose stop-loss is above the market',
+      marketBracket('buy', '110', '105'),
+      'stop_loss.stop_price: must be below the entry reference price',
+    ],
+    [
+      'a sell whose take-profit is above the market',
+      marketBracket('sell', '105', '110'),
+      'take_profit.limit_price: must be below the entry reference price',
+    ],
+    ['a buy with both on their sides', marketBracket('buy', '110', '90'), null],
+  ] as const)('market bracket: %s', async (_name, body, message) => {
+    const res = await post({ body });
+    if (message === null) {
+      expect(res.statusCode).toBe(200);
+      return;
+    }
+    expect(res.statusCode).toBe(422);
+    expect(parse(res.body)).toMatchObject({ code: 40010001, message });
+    expect(fake.table('events').size).toBe(0);
   });
 
   test('risk refusal -> 403 40310000 naming the rule and the limit', async () => {
