@@ -14,7 +14,9 @@
  *   TimeoutSeconds / TimeoutSecondsPath (evaluated on the state's effective input, like AWS, by
  *   wrapping the Parameters) and HeartbeatSeconds / HeartbeatSecondsPath, all ending in
  *   `States.Timeout` (an instance of the library's own timeout error, so `States.TaskFailed` does not
- *   match it, as on AWS).
+ *   match it, as on AWS). The library's timeout is one setTimeout (24.8 days at most): a task that
+ *   runs longer (a GTC order's 90-day outcome wait) answers the library in attempts of at most
+ *   WAIT_CHUNK_MS, each re-attached to the same task by a hidden Retry (see `attemptTask`).
  * - `$$.Task.Token` is a getter on the execution's context object: evaluating the Parameters of a
  *   waiting task mints a fresh token, which the task's handler (called synchronously right after)
  *   takes over. Every waiting task, retries included, gets its own token.
@@ -115,6 +117,13 @@ const LIBRARY_TASK_TIMEOUT_SECONDS = 2_147_483;
  */
 const WAIT_CHUNK_MS = 20 * 24 * 3_600_000;
 const WAIT_MORE = 'Local.WaitMore';
+/** The hidden Retry of every Wait and Task state (first, so no Retry or Catch of theirs sees WAIT_MORE). */
+const WAIT_MORE_RETRY = {
+  ErrorEquals: [WAIT_MORE],
+  MaxAttempts: 99_999_999,
+  IntervalSeconds: 0,
+  BackoffRate: 1,
+} as const;
 const WAIT_RESOURCE = 'local:wait';
 const LOCAL_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/local-stepfunctions`;
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
@@ -276,7 +285,7 @@ function prepare(
                 : { 'Timestamp.$': TimestampPath }),
         },
         TimeoutSeconds: LIBRARY_TASK_TIMEOUT_SECONDS,
-        Retry: [{ ErrorEquals: [WAIT_MORE], MaxAttempts: 99_999_999, IntervalSeconds: 0, BackoffRate: 1 }],
+        Retry: [WAIT_MORE_RETRY],
       };
       continue;
     }
@@ -290,11 +299,15 @@ function prepare(
         wrapped['TimeoutSeconds.$'] = state.TimeoutSecondsPath;
       if (typeof state.HeartbeatSecondsPath === 'string')
         wrapped['HeartbeatSeconds.$'] = state.HeartbeatSecondsPath;
+      // The context object of this run (one per execution, Map iteration and Parallel branch): with
+      // the state's name it names the running task a WAIT_MORE retry re-attaches to.
+      wrapped['Context.$'] = '$$';
       copy.Parameters = wrapped;
       delete copy.TimeoutSecondsPath;
       delete copy.HeartbeatSeconds;
       delete copy.HeartbeatSecondsPath;
       copy.TimeoutSeconds = LIBRARY_TASK_TIMEOUT_SECONDS;
+      copy.Retry = [WAIT_MORE_RETRY, ...(Array.isArray(state.Retry) ? state.Retry : [])];
     }
     if (state.Type === 'Parallel' && Array.isArray(state.Branches)) {
       copy.Branches = state.Branches.map((b) => prepare(b as Json, tasks, retryStates, waits));
@@ -350,6 +363,8 @@ interface Execution {
   readonly stop: AbortController;
   /** A Seconds wait's deadline while it spans several attempts, by state name and input. */
   readonly waitDeadlines: Map<string, number>;
+  /** Tasks answering the library in attempts (see `attemptTask`), by run context and state name. */
+  readonly runningTasks: WeakMap<object, Map<string, Promise<unknown>>>;
   abortRun: () => void;
   done: Promise<void>;
 }
@@ -367,6 +382,7 @@ interface LibraryEvent {
   readonly Error?: unknown;
   readonly Cause?: unknown;
   readonly index?: number;
+  readonly retry?: { readonly retrier?: { readonly ErrorEquals?: readonly string[] } };
 }
 
 /** AWS names the details after the event type, but all `*StateEntered` / `*StateExited` share theirs. */
@@ -710,13 +726,15 @@ export class LocalStepFunctions {
       tokens: [],
       stop: new AbortController(),
       waitDeadlines: new Map(),
+      runningTasks: new WeakMap(),
       abortRun: () => {},
       done: Promise.resolve(),
     };
     this.executions.set(arn, e);
     const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [stateName, def] of machine.tasks) {
-      handlers[stateName] = (taskInput) => this.runTask(e, stateName, def, taskInput as Json, TimeoutError);
+      handlers[stateName] = (taskInput) =>
+        this.attemptTask(e, stateName, def, taskInput as Json, TimeoutError);
     }
     for (const stateName of machine.waits) {
       handlers[stateName] = (taskInput) => this.runWait(e, stateName, taskInput as Json);
@@ -768,9 +786,13 @@ export class LocalStepFunctions {
   private record(e: Execution, ev: LibraryEvent): void {
     const at = ev.timestamp;
     const isWait = ev.state !== undefined && e.machine.waits.has(ev.state.name);
-    // A Wait runs as a task (prepare): it is shown as the Wait, its WAIT_MORE attempts unseen.
+    // A Wait runs as a task (prepare): it is shown as the Wait. WAIT_MORE attempts (of a Wait or of
+    // a long-running Task) are unseen.
     const state = isWait && ev.state !== undefined ? { ...ev.state, type: 'Wait' } : ev.state;
-    if (isWait && (ev.type === 'StateRetried' || (ev.type === 'StateFailed' && ev.Error === WAIT_MORE)))
+    if (
+      (ev.type === 'StateFailed' && ev.Error === WAIT_MORE) ||
+      (ev.type === 'StateRetried' && (isWait || ev.retry?.retrier?.ErrorEquals?.[0] === WAIT_MORE))
+    )
       return;
     const step = e.steps[e.steps.length - 1];
     switch (ev.type) {
@@ -973,6 +995,59 @@ export class LocalStepFunctions {
         Math.max(0, Math.min(left, WAIT_CHUNK_MS)),
       );
       e.stop.signal.addEventListener('abort', onStop, { once: true });
+    });
+  }
+
+  /**
+   * What the library runs for a Task state. Its task timeout is one setTimeout (24.8 days at most,
+   * LIBRARY_TASK_TIMEOUT_SECONDS), so the task (`runTask`, which applies the real timeouts) answers in
+   * attempts of at most WAIT_CHUNK_MS: an attempt still running then throws WAIT_MORE, and the hidden
+   * Retry's next call re-attaches to the same task (no new invocation, the same token, its timers
+   * running on) instead of starting one. A retry after the task failed (a Retry of the state's own)
+   * starts a new task.
+   */
+  private attemptTask(
+    e: Execution,
+    stateName: string,
+    def: TaskDefinition,
+    wrapped: Json,
+    TimeoutError: ErrorClass | null,
+  ): Promise<unknown> {
+    const context = wrapped.Context as object;
+    let running = e.runningTasks.get(context);
+    if (running === undefined) {
+      running = new Map();
+      e.runningTasks.set(context, running);
+    }
+    let task = running.get(stateName);
+    if (task === undefined) {
+      task = this.runTask(e, stateName, def, wrapped, TimeoutError);
+      running.set(stateName, task);
+    } else e.pendingToken = undefined; // the retry's Parameters minted a token no task takes over
+    const tasks = running;
+    const current = task;
+    return new Promise((resolve, reject) => {
+      let waiting = true;
+      const timer = setTimeout(() => {
+        waiting = false;
+        reject(new TaskError(WAIT_MORE, `${stateName}: running on`));
+      }, WAIT_CHUNK_MS);
+      // Forgotten once a waiting attempt has seen it end (it may end between two attempts: the next
+      // one then answers its end).
+      const end = () => {
+        if (!waiting) return false;
+        clearTimeout(timer);
+        tasks.delete(stateName);
+        return true;
+      };
+      current.then(
+        (result) => {
+          if (end()) resolve(result);
+        },
+        (err: unknown) => {
+          if (end()) reject(err);
+        },
+      );
     });
   }
 

@@ -840,6 +840,151 @@ describe('LocalStepFunctions with the order-lifecycle ASL', () => {
     }
   });
 
+  it('keeps a task token wait past the setTimeout limit (24.8 days) to its TimeoutSeconds / HeartbeatSeconds (fake clock)', async () => {
+    const DAY = 86_400_000;
+    const gtc: StateMachineSpec = {
+      ...timeoutMachine,
+      name: 'gtc-outcome',
+      arn: smArn('gtc-outcome'),
+      definition: {
+        StartAt: 'Await',
+        States: {
+          Await: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+            Parameters: {
+              FunctionName: fnArn('Register'),
+              Payload: { 'id.$': '$.id', 'token.$': '$$.Task.Token' },
+            },
+            TimeoutSeconds: 90 * 86_400,
+            HeartbeatSecondsPath: '$.heartbeatSeconds',
+            // Matches every task error but States.Timeout: a retry would invoke Register again.
+            Retry: [{ ErrorEquals: ['States.TaskFailed'], MaxAttempts: 3 }],
+            Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.failure', Next: 'Expired' }],
+            Next: 'Filled',
+          },
+          Filled: { Type: 'Pass', End: true },
+          Expired: { Type: 'Pass', End: true },
+        },
+      },
+    };
+    setUp({ [fnArn('Register')]: async () => ({ registered: true }) }, [gtc]);
+    const t0 = Date.parse('2026-12-06T00:00:00.000Z');
+    jest.useFakeTimers({ now: t0, doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
+    try {
+      const arns: Record<string, string> = {};
+      // filled: answered at day 60; expires: never answered; silent: heartbeats stop at day 50.
+      for (const [id, heartbeatDays] of [
+        ['filled', 100],
+        ['expires', 100],
+        ['silent', 30],
+      ] as const) {
+        const started = start(id, { id, heartbeatSeconds: heartbeatDays * 86_400 }, gtc.arn);
+        await jest.advanceTimersByTimeAsync(1_000);
+        arns[id] = await started;
+      }
+      const token = (id: string) => invoker.callsOf('Register').find((p) => p.id === id)?.token as string;
+      const at = async (day: number) => {
+        await jest.advanceTimersByTimeAsync(t0 + day * DAY - Date.now());
+        const out: Record<string, unknown> = {};
+        for (const [id, arn] of Object.entries(arns)) out[id] = await status(arn);
+        return out;
+      };
+      const path = (id: string) =>
+        sfn.historyForConsole(arns[id] as string).path.map((p) => [p.state, p.retries]);
+      const failure = async (id: string) =>
+        (JSON.parse((await describe_(arns[id] as string)).output as string) as Json).failure;
+
+      expect(await at(25)).toEqual({ filled: 'RUNNING', expires: 'RUNNING', silent: 'RUNNING' });
+      await sfn.handle('SendTaskHeartbeat', { taskToken: token('silent') });
+      expect(await at(30)).toEqual({ filled: 'RUNNING', expires: 'RUNNING', silent: 'RUNNING' });
+      expect(await at(50)).toEqual({ filled: 'RUNNING', expires: 'RUNNING', silent: 'RUNNING' });
+      await sfn.handle('SendTaskHeartbeat', { taskToken: token('silent') });
+      expect(await at(60)).toEqual({ filled: 'RUNNING', expires: 'RUNNING', silent: 'RUNNING' });
+      await sfn.handle('SendTaskSuccess', { taskToken: token('filled'), output: '{"status":"filled"}' });
+      expect(await at(60.001)).toEqual({ filled: 'SUCCEEDED', expires: 'RUNNING', silent: 'RUNNING' });
+      expect(path('filled')).toEqual([
+        ['Await', 0],
+        ['Filled', 0],
+      ]);
+      expect(JSON.parse((await describe_(arns.filled as string)).output as string)).toEqual({
+        status: 'filled',
+      });
+      // The heartbeat times out 30 days after the last one (day 50), the task 90 days after it began.
+      expect(await at(79.999)).toEqual({ filled: 'SUCCEEDED', expires: 'RUNNING', silent: 'RUNNING' });
+      expect(await at(80.001)).toEqual({ filled: 'SUCCEEDED', expires: 'RUNNING', silent: 'SUCCEEDED' });
+      expect(await failure('silent')).toEqual({
+        Error: 'States.Timeout',
+        Cause: `No heartbeat within ${30 * 86_400} s`,
+      });
+      expect(await at(89)).toEqual({ filled: 'SUCCEEDED', expires: 'RUNNING', silent: 'SUCCEEDED' });
+      expect(await at(89.999)).toEqual({ filled: 'SUCCEEDED', expires: 'RUNNING', silent: 'SUCCEEDED' });
+      // The token still belongs to the waiting task: a heartbeat is accepted.
+      await sfn.handle('SendTaskHeartbeat', { taskToken: token('expires') });
+      expect(await at(90.001)).toEqual({ filled: 'SUCCEEDED', expires: 'SUCCEEDED', silent: 'SUCCEEDED' });
+      expect(await failure('expires')).toEqual({
+        Error: 'States.Timeout',
+        Cause: `Task timed out after ${90 * 86_400} s`,
+      });
+      expect(path('expires')).toEqual([
+        ['Await', 0],
+        ['Expired', 0],
+      ]);
+      // One invocation, one token, one task per execution; its 20-day attempts leave no trace.
+      expect(invoker.callsOf('Register').map((p) => p.id)).toEqual(['filled', 'expires', 'silent']);
+      expect((await history(arns.expires as string)).map((h) => h.type)).toEqual([
+        'ExecutionStarted',
+        'TaskStateEntered',
+        'TaskScheduled',
+        'TaskStarted',
+        'TaskSubmitted',
+        'TaskTimedOut',
+        'TaskStateExited',
+        'PassStateEntered',
+        'PassStateExited',
+        'ExecutionSucceeded',
+      ]);
+      expect(
+        await protocolError(sfn.handle('SendTaskSuccess', { taskToken: token('expires'), output: '{}' })),
+      ).toEqual({ type: 'TaskTimedOut', status: 400 });
+      expect(
+        await protocolError(sfn.handle('SendTaskSuccess', { taskToken: token('filled'), output: '{}' })),
+      ).toEqual({ type: 'TaskDoesNotExist', status: 400 });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('expires a GTC order of the order-lifecycle ASL at its 90-day outcome timeout, not before (fake clock)', async () => {
+    const DAY = 86_400_000;
+    setUp(orderFunctions({ AcceptOrderFunctionArn: async (p) => accepted(p, 90 * 86_400) }));
+    const t0 = Date.parse('2026-12-06T00:00:00.000Z');
+    jest.useFakeTimers({ now: t0, doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
+    try {
+      const started = start('ord-gtc', { ...orderInput('ord-gtc'), timeInForce: 'gtc' });
+      await jest.advanceTimersByTimeAsync(1_000);
+      const arn = await started;
+      const at = async (day: number) => {
+        await jest.advanceTimersByTimeAsync(t0 + day * DAY - Date.now());
+        return status(arn);
+      };
+      expect(await at(30)).toBe('RUNNING');
+      expect(await at(89.999)).toBe('RUNNING');
+      expect(invoker.callsOf('ExpireOrderFunctionArn')).toEqual([]);
+      expect(await at(90.001)).toBe('SUCCEEDED');
+      expect(
+        sfn
+          .historyForConsole(arn)
+          .path.map((s) => s.state)
+          .slice(-3),
+      ).toEqual(['Submit and await outcome', 'Expire order', 'Order expired']);
+      expect(invoker.callsOf('SubmitToVenueFunctionArn')).toHaveLength(1);
+      expect(invoker.callsOf('ExpireOrderFunctionArn')).toEqual([{ orderId: 'ord-gtc' }]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('keeps a bounded number of finished executions, dropping the oldest', async () => {
     invoker = new FakeInvoker({});
     const quick: StateMachineSpec = {
