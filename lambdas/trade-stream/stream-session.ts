@@ -227,6 +227,15 @@ async function authenticate(deps: SessionDeps, connectionId: string, message: un
   await deps.connections.post(connectionId, authorizationFrame('authenticate', 'authorized'));
 }
 
+/**
+ * The cursor's keys as sent: zod's record skips a `__proto__` key, which JSON.parse makes an own
+ * key (a probe's `{"__proto__": 500}` was listened to as no cursor at all, not refused).
+ */
+function cursorKeys(message: unknown): string[] {
+  const cursor = (message as { data?: { after_stream_seq?: unknown } }).data?.after_stream_seq;
+  return typeof cursor === 'object' && cursor !== null ? Object.keys(cursor) : [];
+}
+
 async function listen(deps: SessionDeps, connectionId: string, message: unknown): Promise<void> {
   const record = await loadConnection(deps, connectionId);
   if (record === null) {
@@ -241,7 +250,7 @@ async function listen(deps: SessionDeps, connectionId: string, message: unknown)
   const { streams, after_stream_seq: after } = parsed.data.data;
   const listening = streams.includes('trade_updates');
   if (after !== undefined && typeof after === 'object') {
-    const foreign = Object.keys(after).find((a) => !record.accountIds.includes(a));
+    const foreign = cursorKeys(message).find((a) => !record.accountIds.includes(a));
     if (foreign !== undefined) {
       await deps.connections.post(
         connectionId,

@@ -197,6 +197,9 @@ const BAD_CURSORS: readonly [string, unknown, string][] = [
   ['a fraction', 1.5, 'data.after_stream_seq'],
   ['a string', '3', 'data.after_stream_seq'],
   ['another account', { 'not-mine': 1 }, '"not-mine" is not an account of this key'],
+  // An own key once parsed, as a client's JSON makes it; zod's record skipped it (listened to, no error).
+  ['a __proto__ key', JSON.parse('{"__proto__": 500}'), '"__proto__" is not an account of this key'],
+  ['a constructor key', { constructor: 500 }, '"constructor" is not an account of this key'],
 ];
 
 test.each(BAD_CURSORS)(
