@@ -474,6 +474,10 @@ export function createLocalControl(deps: LocalControlDeps) {
         return json(200, messages);
       }
       case 'PUT venues/{id}': {
+        // Only a simulated venue has settings and an outage switch: any other name (`NOPE`, `simx`)
+        // is a 404 whatever the body, nothing written (a probe got 200 and a `venue-config#NOPE` row).
+        if (!VENUE_NAMES.includes(id as string))
+          return problem(404, 'not_found', `venue: no simulated venue ${id} (${VENUE_NAMES.join(', ')})`);
         const body = parseJson(req.body);
         if (!body.ok) return problem(400, 'invalid_body', 'body: must be a JSON object');
         // `down` (an outage, on the market's venue status) is not one of the venue's settings;
@@ -481,8 +485,6 @@ export function createLocalControl(deps: LocalControlDeps) {
         const { down, ...settings } = body.value;
         if (down !== undefined && typeof down !== 'boolean')
           return problem(400, 'invalid_body', 'down: must be true or false');
-        if (!VENUE_NAMES.includes(id as string) && down !== undefined)
-          return problem(404, 'not_found', `down: no simulated venue ${id} (${VENUE_NAMES.join(', ')})`);
         const onlyStatus = down !== undefined && Object.keys(settings).length === 0;
         const built = onlyStatus ? null : venueConfigItem(id as string, settings as never);
         if (built !== null && !built.ok) return problem(400, 'invalid_body', built.message);

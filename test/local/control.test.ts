@@ -59,6 +59,11 @@ const HOSTILE: readonly [string, string, string, number, string][] = [
   ['DELETE', '/local/market/AAPL', '', 404, 'not_found'],
   ['PUT', '/local/market/AAPL', 'not json', 400, 'invalid_body'],
   ['PUT', '/local/venues/SIMX', '[1]', 400, 'invalid_body'],
+  // Not a simulated venue: 404 for any setting, not only `down` (was 200, a venue-config#NOPE row written).
+  ['PUT', '/local/venues/NOPE', '{}', 404, 'not_found'],
+  ['PUT', '/local/venues/simx', '{"latency_ms":5}', 404, 'not_found'],
+  ['PUT', '/local/venues/NOPE', '{"reject_next":true}', 404, 'not_found'],
+  ['PUT', '/local/venues/NOPE', '{"down":true}', 404, 'not_found'],
   ['PUT', `/local/assets/${long}`, '{}', 400, 'invalid_path'],
   ['PUT', '/local/assets/%E0%A4%A', '{}', 400, 'invalid_path'],
   ['PUT', '/local/assets/AAPL', 'not json', 400, 'invalid_body'],
