@@ -6,14 +6,15 @@
  * - `GET /v2/account/activities[/{activity_type}]`: the account's executions as `FILL` activities
  *   (the only activity the OMS records; any other Alpaca type lists nothing), query `activity_types`
  *   (comma-separated), `date` / `after` / `until` (RFC 3339 or YYYY-MM-DD), `direction` (`desc`,
- *   default, or `asc`), `page_size` (1..100, default 100), `page_token` (an activity id: the page
- *   continues after it);
+ *   default, or `asc`), `page_size` (1..100, default 100), `page_token` (an activity id of the
+ *   account: the page continues after it; an id that is none of its activities is a 400);
  * - `GET`/`PATCH /v2/account/configurations`: the holder's preferences (core account-configurations.ts).
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   accountJson,
+  activityId,
   assetIdOf,
   clientOrderFillOf,
   configurationsJson,
@@ -114,6 +115,8 @@ interface ActivityQuery {
   readonly pageSize: number;
   readonly afterSeq?: number;
   readonly beforeSeq?: number;
+  /** The activity the page continues after (its seq is `afterSeq` or `beforeSeq`). */
+  readonly pageToken?: string;
   readonly fromMs: number;
   readonly untilMs: number;
   /** `YYYY-MM-DD`: only executions of that New York date. */
@@ -189,6 +192,7 @@ export function parseActivityQuery(
       pageSize,
       ...(afterSeq === undefined ? {} : { afterSeq }),
       ...(beforeSeq === undefined ? {} : { beforeSeq }),
+      ...(afterSeq === undefined && beforeSeq === undefined ? {} : { pageToken: token }),
       fromMs,
       untilMs,
       ...(onDate === undefined ? {} : { onDate }),
@@ -221,6 +225,23 @@ async function fillActivities(store: EventStore, selected: readonly PositionChan
         : fillActivityJson(e, clientOrderFillOf(await parentOf(e.data.parentOrderId), e.data)),
     ),
   );
+}
+
+/**
+ * Whether `token` is the id of one of the account's activities: the event at its seq, with its time.
+ * A well-formed id that is not (past the last activity, another account's) names no position in the
+ * account's list: a 400, not a page from wherever its number falls (a probe's far-future id listed
+ * everything).
+ */
+async function isActivityOf(accountId: string, token: string): Promise<boolean> {
+  const seq = seqOfActivityId(token);
+  if (seq === null) return false;
+  const [found] = await positionEvents(dynamo, requiredEnv(ENV.eventStoreTable), accountId, {
+    afterSeq: seq - 1,
+    beforeSeq: seq + 1,
+    limit: 1,
+  });
+  return found !== undefined && activityId(found) === token;
 }
 
 async function activities(accountId: string, q: ActivityQuery): Promise<unknown[]> {
@@ -316,6 +337,11 @@ export const handler = apiHandler('Account', async (event, principal) => {
     if (!parsed.ok) return parsed.response;
     // A fill the client has seen is a FILL activity once the keeper has applied it.
     await awaitPendingExecutions(pendingExecutionsDepsOf(), principal.accountId, now, {});
+    if (parsed.q.pageToken !== undefined && !(await isActivityOf(principal.accountId, parsed.q.pageToken)))
+      return fieldErrors(
+        [fieldError('invalid_value', 'page_token', 'is not an activity id of this account')],
+        400,
+      );
     return json(200, await activities(principal.accountId, parsed.q));
   }
   if (
