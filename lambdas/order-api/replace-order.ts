@@ -47,7 +47,7 @@ import { cancellationCodes, type TransactItem } from '../event-store/event-store
 import { openBuysCents, reserveItem } from '../orders/buying-power-reservations.js';
 import { coidClaimId } from '../orders/claims.js';
 import { closingClaimsPut } from '../orders/closing-claims.js';
-import { takeModifySlot } from '../orders/orders-service.js';
+import { CLIENT_ORDER_ID_TAKEN, takeModifySlot } from '../orders/orders-service.js';
 import { CLOSING_CLAIMS_ATTEMPTS, noShortSellOf, reducingOrderOf } from '../orders/position-availability.js';
 import { runReplaceCommand } from '../orders/replacements.js';
 import { loadRiskInputs, type RiskInputs } from '../orders/risk-context.js';
@@ -78,6 +78,12 @@ type ReplaceRequest = z.output<typeof replaceRequestSchema>;
 
 const text = (v: string | number | undefined) => (typeof v === 'number' ? plainDecimalText(v) : v);
 
+/** As POST answers a client order id taken (Alpaca's 422 40010001 and words), the field named. */
+const clientOrderIdTakenResponse = () =>
+  apiError(422, API_ERROR.badRequest, CLIENT_ORDER_ID_TAKEN, {
+    errors: [{ code: 'conflict', field: 'client_order_id', message: CLIENT_ORDER_ID_TAKEN }],
+  });
+
 /** The request as core changes: `trail` is the trail price or percent, whichever the order trails by. */
 export function changesOf(req: ReplaceRequest, state: OrderState): ReplaceChanges | FieldError {
   const changes: { -readonly [K in keyof ReplaceChanges]: ReplaceChanges[K] } = {};
@@ -96,11 +102,27 @@ export function changesOf(req: ReplaceRequest, state: OrderState): ReplaceChange
   return changes;
 }
 
-function refusalResponse(decision: Extract<Decision, { ok: false }>): APIGatewayProxyStructuredResultV2 {
+/**
+ * The errors as the client reads them: the core checks a PATCH's `trail` as the order's
+ * `trail_price` or `trail_percent` (`changesOf`), but the field the client sent is `trail`.
+ */
+export function namingTrail(errors: readonly FieldError[], req: ReplaceRequest): readonly FieldError[] {
+  if (req.trail === undefined) return errors;
+  return errors.map((e) =>
+    e.field === 'trail_price' || e.field === 'trail_percent'
+      ? { ...e, field: 'trail', message: `trail: ${e.message.slice(`${e.field}: `.length)}` }
+      : e,
+  );
+}
+
+function refusalResponse(
+  decision: Extract<Decision, { ok: false }>,
+  req: ReplaceRequest,
+): APIGatewayProxyStructuredResultV2 {
   const { refusal } = decision;
   // The replacement's terms break a request rule: bad input, answered like a bad POST.
   if (refusal.fieldErrors !== undefined && refusal.fieldErrors.length > 0)
-    return fieldErrors(refusal.fieldErrors);
+    return fieldErrors(namingTrail(refusal.fieldErrors, req));
   const message = `order is not replaceable: ${refusal.message.replace(/^[A-Za-z]+: /, '')}`;
   return apiError(
     422,
@@ -199,7 +221,7 @@ export const handler = apiHandler(
       qtyAboveFills: true,
     };
     const dryRun = execute(owned.state, command, now).decision;
-    if (!dryRun.ok) return refusalResponse(dryRun);
+    if (!dryRun.ok) return refusalResponse(dryRun, parsed.data);
     // An exit of a bracket, OCO or OTO is sized by the OMS (core contingency.ts): not its qty.
     const exitQty = exitQtyChangeError(owned.state, changes);
     if (exitQty !== null) return fieldErrors([exitQty]);
@@ -217,7 +239,7 @@ export const handler = apiHandler(
       changes.clientOrderId !== undefined &&
       (await clientOrderIdTaken(principal.accountId, changes.clientOrderId))
     ) {
-      return fieldErrors([fieldError('conflict', 'client_order_id', 'is already used for another order')]);
+      return clientOrderIdTakenResponse();
     }
 
     const replacement = previewReplacement(owned.state, command, now);
@@ -244,7 +266,7 @@ export const handler = apiHandler(
     const { limits, context } = inputs;
     // A trail raised to the price it trails from (the order's best price so far, else the market).
     const trailError = trailBeyondPriceError(replacement.spec, owned.state.hwm ?? context.referencePrice);
-    if (trailError !== null) return fieldErrors([trailError]);
+    if (trailError !== null) return fieldErrors(namingTrail([trailError], parsed.data));
     // Its carried fills are in the position and the cash already: buying power, open exposure and
     // the short sale rules count what is left to trade (core risk.ts `workingSpecOf`).
     const refusals = checkPreTradeRisk(replacement.spec, limits, {
@@ -384,10 +406,9 @@ export const handler = apiHandler(
           'the position is being sold by concurrent requests: nothing was replaced; retry',
         );
     }
-    if (!result.decision.ok) return refusalResponse(result.decision);
+    if (!result.decision.ok) return refusalResponse(result.decision, parsed.data);
     if (result.buyingPowerTaken && reserving !== null) return refusedForBuyingPower(reserving.claim.cents);
-    if (result.clientOrderIdTaken)
-      return fieldErrors([fieldError('conflict', 'client_order_id', 'is already used for another order')]);
+    if (result.clientOrderIdTaken) return clientOrderIdTakenResponse();
     return json(200, { ...toAlpacaOrder(replacement), status: 'accepted' });
   },
   { trades: true },

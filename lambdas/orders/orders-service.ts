@@ -769,10 +769,14 @@ function claimsOf(input: PlaceOrderInput, spec: OrderSpec): { id: string | null;
   return claims;
 }
 
+/** Alpaca's words for a client order id taken (422 40010001; bots match `... must be unique`). */
+export const CLIENT_ORDER_ID_TAKEN = 'client_order_id must be unique: already used for another order';
+
 function claimOutcome(field: ClaimField, seen: AlpacaOrder | 'mismatch'): PlaceOrderResult {
   if (seen !== 'mismatch') return { kind: 'existing', order: seen };
-  const what = field === 'client_order_id' ? 'order' : 'request';
-  return { kind: 'conflict', field, message: `${field}: already used for another ${what}` };
+  const message =
+    field === 'client_order_id' ? CLIENT_ORDER_ID_TAKEN : 'Idempotency-Key: already used for another request';
+  return { kind: 'conflict', field, message };
 }
 
 function cancellationReasons(err: unknown): (string | undefined)[] | null {

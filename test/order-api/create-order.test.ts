@@ -364,9 +364,10 @@ describe('POST /v2/orders', () => {
     expect(parse(again.body)).toEqual(first);
     const other = await post({ body: { ...body, qty: '20' } });
     expect(other.statusCode).toBe(422);
+    // Alpaca's code and words (bots match `client_order_id must be unique`); PATCH answers the same.
     expect(parse(other.body)).toEqual({
-      code: 42210000,
-      message: 'client_order_id: already used for another order',
+      code: 40010001,
+      message: 'client_order_id must be unique: already used for another order',
     });
     expect(fake.table('events').size).toBe(1);
   });

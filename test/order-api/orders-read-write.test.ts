@@ -632,13 +632,35 @@ describe('PATCH /v2/orders/{order_id}', () => {
     expect(fake.table('events').get('o-1|3')).toMatchObject({ data: { changes } });
   });
 
-  test('a sell trail raised to the price it trails from (the market, 100) -> 422 naming trail_price, nothing appended', async () => {
+  test('a sell trail raised to the price it trails from (the market, 100) -> 422 naming trail, nothing appended', async () => {
     trailingSell({ trail_price: '2' });
     const res = await patch({ trail: '100' });
     expect(res.statusCode).toBe(422);
-    expect(parse(res.body).message).toMatch(/^trail_price: must be below the market price \(100\)/);
+    expect(parse(res.body).message).toMatch(/^trail: must be below the market price \(100\)/);
+    expect(parse(res.body).errors).toEqual([expect.objectContaining({ field: 'trail' })]);
     expect(fake.table('events').size).toBe(2);
   });
+
+  // A probe found a bad `trail` answered as `trail_percent: ...` / `trail_price: ...`: fields the
+  // client did not send (the core checks the trail as the order's own field).
+  test.each([
+    { trailBy: { trail_percent: '5' }, trail: '0' },
+    { trailBy: { trail_percent: '5' }, trail: '100' },
+    { trailBy: { trail_price: '2' }, trail: 'abc' },
+    { trailBy: { trail_price: '2' }, trail: '1000' },
+  ])(
+    'a bad trail $trail on an order placed with $trailBy -> 422 naming trail',
+    async ({ trailBy, trail }) => {
+      trailingSell(trailBy);
+      const res = await patch({ trail });
+      expect(res.statusCode).toBe(422);
+      const body = parse(res.body);
+      expect(body).toMatchObject({ code: 40010001, message: expect.stringMatching(/^trail: /) });
+      expect(body.errors).toEqual([expect.objectContaining({ field: 'trail' })]);
+      expect(body.message).not.toMatch(/trail_p/);
+      expect(fake.table('events').size).toBe(2);
+    },
+  );
 
   test.each([
     { case: 'an unknown field', body: { side: 'sell' }, status: 422, code: 40010001, text: 'side' },
@@ -830,7 +852,8 @@ describe('PATCH /v2/orders/{order_id}', () => {
     expect(res.statusCode).toBe(422);
     expect(parse(res.body)).toMatchObject({
       code: 40010001,
-      message: 'client_order_id: is already used for another order',
+      message: 'client_order_id must be unique: already used for another order',
+      errors: [{ field: 'client_order_id' }],
     });
     expect(fake.table('events').size).toBe(2);
   });
@@ -862,7 +885,10 @@ describe('PATCH /v2/orders/{order_id}', () => {
     expect(ok).toHaveLength(1);
     for (const refused of answers.filter((r) => r.statusCode !== 200)) {
       expect(refused.statusCode).toBe(422);
-      expect(parse(refused.body).message).toMatch(/^client_order_id: (is )?already used for another order$/);
+      expect(parse(refused.body)).toMatchObject({
+        code: 40010001,
+        message: 'client_order_id must be unique: already used for another order',
+      });
     }
     // The claim names the one order that answered 200, and only its request wrote events.
     const winner = parse((ok[0] as { body: string }).body);

@@ -173,7 +173,7 @@ describe('placeOrder', () => {
     expect(r).toEqual({
       kind: 'conflict',
       field: 'client_order_id',
-      message: 'client_order_id: already used for another order',
+      message: 'client_order_id must be unique: already used for another order',
     });
     expect(fake.mock.commandCalls(TransactWriteCommand)).toHaveLength(1);
   });
