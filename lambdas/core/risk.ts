@@ -645,7 +645,8 @@ export function buyingPowerNotionalOf(order: OrderSpec, ctx: RiskContext): Value
   const position = signedDec(ctx.positionQty);
   if (order.side === 'sell') {
     const short = shortSaleQty(order, ctx);
-    if (short === null) return 0n;
+    // An account that may not sell short is refused the short part by `short_sale` alone.
+    if (short === null || ctx.account?.shortingEnabled === false) return 0n;
     if (short === 'no_price') return null;
     const ask = dec(ctx.quote?.ask ?? ctx.referencePrice);
     if (ask === null) return null;

@@ -327,6 +327,15 @@ describe('checkPreTradeRisk', () => {
       [],
     ],
     [
+      'buying_power: a sell beyond the position of an account that may not short is refused by short_sale alone (Alpaca: insufficient qty)',
+      spec({ symbol: 'AAPL', qty: '1000', side: 'sell', type: 'market' }),
+      {},
+      { buyingPower: '10000', positionQty: '10', account: { shortingEnabled: false, tradingBlocked: false } },
+      [
+        'short_sale: sell of 1000 AAPL exceeds the 10 available to sell (position 10, 0 held by open sell orders); this account may not sell short',
+      ],
+    ],
+    [
       'buying_power: a buy to cover takes nothing at buying power 0 (short 100)',
       spec({ symbol: 'AAPL', qty: '100', side: 'buy', type: 'market' }),
       {},
