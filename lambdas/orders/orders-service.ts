@@ -36,6 +36,7 @@ import {
   firmOpenExposureClaim,
   firmOpenExposureRefusal,
   formatNanos,
+  formatSigned9,
   type LimitsPolicy,
   memberCountOf,
   type Nanos,
@@ -47,6 +48,7 @@ import {
   orderNotionalOf,
   type PolicyScope,
   parseNanos,
+  parseSigned9,
   placingCeilingCents,
   replay,
   reservedBuyingPowerRefusal,
@@ -78,7 +80,12 @@ import { alpacaOrderWithLegs } from './contingent-groups.js';
 import { firmExposureCents, firmExposureClaimItems } from './firm-exposure.js';
 import { locateClaimItem } from './locate-book.js';
 import { awaitPendingExecutions, ledgerSeqOf, type PendingExecutionsDeps } from './pending-executions.js';
-import { CLOSING_CLAIMS_ATTEMPTS, noShortSellOf, reducingOrderOf } from './position-availability.js';
+import {
+  CLOSING_CLAIMS_ATTEMPTS,
+  closingPartOf,
+  noShortSellOf,
+  reducingOrderOf,
+} from './position-availability.js';
 import { RATE_WINDOW_TTL_SECONDS, rateWindowUpdate } from './recent-placements.js';
 import { loadRiskInputs, type RiskInputs } from './risk-context.js';
 
@@ -338,28 +345,37 @@ export async function placeOrder(
     input.closingClaims === undefined &&
     states !== undefined &&
     effectiveTradingState(states).record.state === 'REDUCING';
+  // An order closing part of its position (a sell of a long, a buy of a short) of an account whose
+  // buying power is kept: that part takes none, so it is read under the closing claims and claimed
+  // in the placing transaction (position-availability.ts `closingPartOf`); the rest claims buying power.
+  const held = context.positionQty === undefined ? 0n : parseSigned9(context.positionQty);
+  const guardsClosing =
+    !guardsSell &&
+    !guardsReducing &&
+    input.closingClaims === undefined &&
+    inputs.openBuys !== undefined &&
+    context.buyingPower !== null &&
+    algorithmFor(spec) === null &&
+    (spec.side === 'sell' ? held > 0n : held < 0n);
   // Sized as core risk sizes a notional order: at the side's trading reference (a sell at the lower
   // of the reference and the bid).
   const sellPrice =
-    guardsSell || guardsReducing
+    guardsSell || guardsReducing || guardsClosing
       ? nanosOrNull(tradingReferenceOf(spec.side, context.referencePrice, context.quote))
       : null;
+  const order = { symbol: spec.symbol, qty: nanosOrNull(spec.qty), notional: nanosOrNull(spec.notional) };
   const readSell = () =>
-    guardsReducing && states !== undefined
-      ? reducingOrderOf(deps.doc, accountId, spec, now, {
-          store,
-          price: sellPrice,
-          referencePrice: context.referencePrice ?? null,
-          states,
-        })
-      : noShortSellOf(
-          deps.doc,
-          accountId,
-          { symbol: spec.symbol, qty: nanosOrNull(spec.qty), notional: nanosOrNull(spec.notional) },
-          now,
-          { store, price: sellPrice },
-        );
-  let sell = guardsSell || guardsReducing ? await readSell() : null;
+    guardsClosing
+      ? closingPartOf(deps.doc, accountId, { ...order, side: spec.side }, now, { store, price: sellPrice })
+      : guardsReducing && states !== undefined
+        ? reducingOrderOf(deps.doc, accountId, spec, now, {
+            store,
+            price: sellPrice,
+            referencePrice: context.referencePrice ?? null,
+            states,
+          })
+        : noShortSellOf(deps.doc, accountId, order, now, { store, price: sellPrice });
+  let sell = guardsSell || guardsReducing || guardsClosing ? await readSell() : null;
   if (sell?.kind === 'refused')
     return (await seenBefore()) ?? { kind: 'risk_refused', refusals: [sell.refusal] };
   let sellAttempts = 1;
@@ -373,20 +389,34 @@ export async function placeOrder(
   // the placing transaction, conditional on the account's claims before it leaving room for it (on
   // their `cents`, which executions never move: buying-power-reservations.ts).
   const openBuys = inputs.openBuys;
-  const claimTerms =
+  // What core risk checked (a buy's opening part, a sell's short part), its closing part as the
+  // closing claims read it when they guard it.
+  const claimTermsOf = () =>
     openBuys === undefined
       ? null
       : buyingPowerClaimOf({
           qty: spec.qty ?? null,
-          // What core risk checked: a buy's opening part, a sell's short part.
-          notional: buyingPowerNotionalOf(spec, context),
+          notional: buyingPowerNotionalOf(
+            spec,
+            guardsClosing && sell?.kind === 'fits'
+              ? {
+                  ...context,
+                  positionQty: formatSigned9(sell.read.position ?? 0n),
+                  [spec.side === 'sell' ? 'heldForSale' : 'heldForBuy']: formatNanos(
+                    sell.read.availability.held,
+                  ),
+                }
+              : context,
+          ),
           buyingPower: context.buyingPower,
           algorithmic: algorithmFor(spec) !== null,
         });
-  const ceilingCents =
-    claimTerms === null || openBuys === undefined || context.buyingPower === null
+  const ceilingOf = (terms: ReturnType<typeof claimTermsOf>) =>
+    terms === null || openBuys === undefined || context.buyingPower === null
       ? null
-      : placingCeilingCents({ buyingPower: context.buyingPower, ...openBuys, addCents: claimTerms.cents });
+      : placingCeilingCents({ buyingPower: context.buyingPower, ...openBuys, addCents: terms.cents });
+  let claimTerms = claimTermsOf();
+  let ceilingCents = ceilingOf(claimTerms);
   const reservedRefusal = async (orderCents: number): Promise<PlaceOrderResult> =>
     (await seenBefore()) ?? {
       kind: 'risk_refused',
@@ -564,7 +594,7 @@ export async function placeOrder(
         : [locateClaimItem(accountsTableOf(deps), accountId, spec.symbol, locateDay, locateClaim)],
     );
     const duplicateIndex = add(duplicate === null ? [] : [duplicate]);
-    const sellClaim = sell?.kind === 'fits' ? sell : null;
+    const sellClaim = sell?.kind === 'fits' && !(guardsClosing && sell.shares === 0n) ? sell : null;
     const closingIndex = add(
       input.closingClaims !== undefined
         ? [input.closingClaims(orderId)]
@@ -640,6 +670,10 @@ export async function placeOrder(
         sell = await readSell();
         if (sell.kind === 'refused')
           return (await seenBefore()) ?? { kind: 'risk_refused', refusals: [sell.refusal] };
+        claimTerms = claimTermsOf();
+        ceilingCents = ceilingOf(claimTerms);
+        if (claimTerms !== null && ceilingCents !== null && ceilingCents < 0)
+          return reservedRefusal(claimTerms.cents);
         attempt--; // not a transaction conflict: no back-off, no attempt spent
         continue;
       }

@@ -384,3 +384,32 @@ export async function reducingOrderOf(
     };
   return { kind: 'fits', read, shares };
 }
+
+/**
+ * The part of an order that closes its position (a sell of a long, a buy to cover a short), read
+ * under the position's closing claims, which the order's claim of that part then rides: concurrent
+ * orders cannot each count the same shares as closing and so free of buying power (a probe's five
+ * covers of a short of 100 were all placed at buying power 0 and left the account long 400). Its
+ * other part opens a position and claims buying power (core risk `buyingPowerNotionalOf`).
+ */
+export async function closingPartOf(
+  doc: DynamoDBDocumentClient,
+  accountId: string,
+  order: {
+    readonly symbol: string;
+    readonly side: string;
+    readonly qty: Nanos | null;
+    readonly notional: Nanos | null;
+  },
+  now: number,
+  options: { readonly store: EventStore; readonly price: Nanos | null },
+): Promise<NoShortSell> {
+  const read = await readPositionAvailability(doc, accountId, order.symbol.toUpperCase(), now, {
+    store: options.store,
+    price: async () => options.price,
+  });
+  const shares = sellSharesOf(order, options.price) ?? 0n;
+  const { side, available } = read.availability;
+  const closing = side === order.side ? available : 0n;
+  return { kind: 'fits', read, shares: shares < closing ? shares : closing };
+}

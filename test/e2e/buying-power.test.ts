@@ -640,6 +640,28 @@ it('short sales take buying power, race-free: ten concurrent resting shorts of $
   // More short is refused; closing the short (a buy to cover of its whole notional) is not.
   const more = await margin.request<Json>('POST', '/v2/orders', { ...short, qty: '31' });
   expect(more.status).toBe(403);
+  // Covers sent at once: one covers the short, free; the others would open a long and are refused
+  // (a probe's five were all placed and left the account long 400). Resting at 95, then canceled.
+  const cover = {
+    symbol: S,
+    qty: String(qty),
+    side: 'buy',
+    type: 'limit',
+    limit_price: '95',
+    time_in_force: 'day',
+  };
+  const covers = await Promise.all(
+    Array.from({ length: 5 }, () => margin.request<Json>('POST', '/v2/orders', cover)),
+  );
+  const covering = covers.filter((a) => a.status === 200).map((a) => a.body as { id: string });
+  expect(covers.map((a) => a.status).sort()).toEqual([200, 403, 403, 403, 403]);
+  for (const c of covering) margin.orders.add(c.id);
+  await untilListedOpen(
+    margin,
+    covering.map((c) => c.id),
+  );
+  await margin.expect(207, 'DELETE', '/v2/orders');
+  for (const c of covering) await margin.untilStatus(c.id, 'canceled', 30_000);
   const close = await margin.expect<{ id: string }>(200, 'DELETE', `/v2/positions/${S}`);
   margin.orders.add(close.id);
   await margin.untilStatus(close.id, 'filled', 30_000);
