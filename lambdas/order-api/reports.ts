@@ -113,8 +113,8 @@ const badParameter = (name: string, message: string) =>
 
 /**
  * Whether an Accept header asks for CSV over JSON (RFC 9110 12.5.1): `text/csv` listed with a
- * weight above 0 and at least the weight it gives JSON (`application/json`, else `application/*`;
- * a bare wildcard is no preference: JSON, the default). `text/csv;q=0` says "not CSV".
+ * weight above 0 (or `text/*`) and at least the weight it gives JSON (`application/json`, else
+ * `application/*`; a bare wildcard is no preference: JSON, the default). `text/csv;q=0` says "not CSV".
  */
 export function prefersCsv(accept: string | undefined): boolean {
   const weights = new Map<string, number>();
@@ -122,9 +122,11 @@ export function prefersCsv(accept: string | undefined): boolean {
     const [type = '', ...params] = range.split(';').map((p) => p.trim().toLowerCase());
     const q = params.find((p) => p.startsWith('q='));
     const weight = q === undefined ? 1 : Number(q.slice(2));
-    if (type !== '' && Number.isFinite(weight)) weights.set(type, Math.max(weights.get(type) ?? 0, weight));
+    // A weight is 0 to 1 (RFC 9110 12.4.2): a range with another is ignored.
+    if (type !== '' && weight >= 0 && weight <= 1)
+      weights.set(type, Math.max(weights.get(type) ?? 0, weight));
   }
-  const csv = weights.get('text/csv') ?? 0;
+  const csv = weights.get('text/csv') ?? weights.get('text/*') ?? 0;
   return csv > 0 && csv >= (weights.get('application/json') ?? weights.get('application/*') ?? 0);
 }
 

@@ -526,7 +526,19 @@ describe('validateOrderRequest: each rule rejects with its code and field', () =
       'client_order_id',
     ]),
     // Printed in logs, the audit trail, reports and the trade stream (a hostile probe's ids held them).
-    ...['a\nb', 'a\rb', 'tab\there', 'nul\u0000', 'esc\u001b[31m', 'del\u007f', 'c1\u0085'].map((id) =>
+    ...[
+      'a\nb',
+      'a\rb',
+      'tab\there',
+      'nul\u0000',
+      'esc\u001b[31m',
+      'del\u007f',
+      'c1\u0085',
+      'ls\u2028',
+      'ps\u2029',
+      'rlo\u202e',
+      'rli\u2067',
+    ].map((id) =>
       row(
         `client_order_id with a control character (${JSON.stringify(id)})`,
         { ...market, client_order_id: id },

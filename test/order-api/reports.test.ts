@@ -30,6 +30,11 @@ describe('prefersCsv (Accept of GET /v1/reports/executions)', () => {
     ['application/*;q=0.9, text/csv', true],
     ['text/csv;q=0.8, application/*', false],
     ['text/csv;q=abc', false],
+    // A probe: `text/*` admits only CSV of the two; a weight above 1 is no weight.
+    ['text/*', true],
+    ['text/*, application/json;q=0.5', true],
+    ['text/csv;q=1.5', false],
+    ['text/csv;q=1.5, application/json', false],
   ])('%j -> %s', (accept, csv) => expect(prefersCsv(accept)).toBe(csv));
 });
 
