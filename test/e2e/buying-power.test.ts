@@ -670,3 +670,38 @@ it('short sales take buying power, race-free: ten concurrent resting shorts of $
     30_000,
   );
 });
+
+it('sells of a long sent at once count its shares once: one sells the long free, the others would open a short beyond the buying power and are refused (a probe: four sells of 100 on a long of 100 were all placed, short 300 at buying power 0)', async () => {
+  const margin = await newAccountClient(oms, `e2e-bpl-${randomUUID().slice(0, 8)}`, {
+    cash: '10000',
+    multiplier: '2',
+    shortingEnabled: true,
+    riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: null },
+  });
+  const S = symbol('L');
+  await http.pinQuote(S, { bid: '99.98', ask: '100.02', last: '100.00' });
+  const qty = String(Math.floor(Number((await account(margin)).buying_power) / 100.02 / 1.05));
+  const bought = await margin.submit({ symbol: S, qty, side: 'buy', type: 'market', time_in_force: 'day' });
+  await margin.untilStatus(bought.id, 'filled', 30_000);
+  await eventually(
+    async () => expect(Number((await account(margin)).buying_power)).toBeLessThan(2500),
+    30_000,
+  );
+  // Resting above the market: the long part is free, a short part of `qty` x 110 does not fit.
+  const sell = { symbol: S, qty, side: 'sell', type: 'limit', limit_price: '110', time_in_force: 'day' };
+  const sells = await Promise.all(
+    Array.from({ length: 4 }, () => margin.request<Json>('POST', '/v2/orders', sell)),
+  );
+  expect(sells.map((a) => a.status).sort()).toEqual([200, 403, 403, 403]);
+  const placed = sells.filter((a) => a.status === 200).map((a) => a.body as { id: string });
+  for (const p of placed) margin.orders.add(p.id);
+  await untilListedOpen(
+    margin,
+    placed.map((p) => p.id),
+  );
+  await margin.expect(207, 'DELETE', '/v2/orders');
+  for (const p of placed) await margin.untilStatus(p.id, 'canceled', 30_000);
+  const close = await margin.expect<{ id: string }>(200, 'DELETE', `/v2/positions/${S}`);
+  margin.orders.add(close.id);
+  await margin.untilStatus(close.id, 'filled', 30_000);
+});
