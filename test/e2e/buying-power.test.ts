@@ -62,6 +62,30 @@ async function untilListedOpen(client: OmsHttp, ids: readonly string[]): Promise
   }, 30_000);
 }
 
+/** A margin account of $10,000 (2x: $20,000 of buying power) that may sell short; repeats allowed. */
+const newMarginAccount = (tag: string) =>
+  newAccountClient(oms, `e2e-bp${tag}-${randomUUID().slice(0, 8)}`, {
+    cash: '10000',
+    multiplier: '2',
+    shortingEnabled: true,
+    riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: null },
+  });
+/** Cancels the account's resting orders (once listed: DELETE /v2/orders cancels what it lists). */
+async function cancelResting(client: OmsHttp, orders: readonly { id: string }[]): Promise<void> {
+  await untilListedOpen(
+    client,
+    orders.map((o) => o.id),
+  );
+  await client.expect(207, 'DELETE', '/v2/orders');
+  for (const o of orders) await client.untilStatus(o.id, 'canceled', 30_000);
+}
+/** Closes the position (DELETE /v2/positions/{symbol}) and waits for its order to fill. */
+async function closePosition(client: OmsHttp, symbol: string): Promise<void> {
+  const close = await client.expect<{ id: string }>(200, 'DELETE', `/v2/positions/${symbol}`);
+  client.orders.add(close.id);
+  await client.untilStatus(close.id, 'filled', 30_000);
+}
+
 /** A day limit buy at 95 (the quote is pinned at 100: it rests). */
 const restingBuy = (symbol: string, qty: string) => ({
   symbol,
@@ -583,12 +607,7 @@ it('notional sells on an account that may not sell short: sized at the bid, an o
 // sells of 900 with no position on $19.8k of buying power were all placed (and filled: short $262k
 // on $9.9k of equity), and the account at buying power 0 could not close its short (403).
 it('short sales take buying power, race-free: ten concurrent resting shorts of $3,300 on a margin account place exactly what fits; a short that fills leaves buying power near 0, and closing it is not refused', async () => {
-  const margin = await newAccountClient(oms, `e2e-bps-${randomUUID().slice(0, 8)}`, {
-    cash: '10000',
-    multiplier: '2',
-    shortingEnabled: true,
-    riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: null },
-  });
+  const margin = await newMarginAccount('s');
   const buyingPower = Number((await account(margin)).buying_power);
   expect(buyingPower).toBeGreaterThan(3300);
   const S = symbol('S');
@@ -611,12 +630,7 @@ it('short sales take buying power, race-free: ten concurrent resting shorts of $
     expect([r.status, (r.body as Json).message]).toEqual([403, 'insufficient buying power']);
   }
   for (const p of placed) margin.orders.add(p.id);
-  await untilListedOpen(
-    margin,
-    placed.map((p) => p.id),
-  );
-  await margin.expect(207, 'DELETE', '/v2/orders');
-  for (const p of placed) await margin.untilStatus(p.id, 'canceled', 30_000);
+  await cancelResting(margin, placed);
 
   // A market short that fits fills; what it leaves (its margin) is all but spent.
   const qty = Math.floor(buyingPower / 103.0206 / 1.02);
@@ -656,15 +670,8 @@ it('short sales take buying power, race-free: ten concurrent resting shorts of $
   const covering = covers.filter((a) => a.status === 200).map((a) => a.body as { id: string });
   expect(covers.map((a) => a.status).sort()).toEqual([200, 403, 403, 403, 403]);
   for (const c of covering) margin.orders.add(c.id);
-  await untilListedOpen(
-    margin,
-    covering.map((c) => c.id),
-  );
-  await margin.expect(207, 'DELETE', '/v2/orders');
-  for (const c of covering) await margin.untilStatus(c.id, 'canceled', 30_000);
-  const close = await margin.expect<{ id: string }>(200, 'DELETE', `/v2/positions/${S}`);
-  margin.orders.add(close.id);
-  await margin.untilStatus(close.id, 'filled', 30_000);
+  await cancelResting(margin, covering);
+  await closePosition(margin, S);
   await eventually(
     async () => expect(await margin.request('GET', `/v2/positions/${S}`)).toMatchObject({ status: 404 }),
     30_000,
@@ -672,12 +679,7 @@ it('short sales take buying power, race-free: ten concurrent resting shorts of $
 });
 
 it('sells of a long sent at once count its shares once: one sells the long free, the others would open a short beyond the buying power and are refused (a probe: four sells of 100 on a long of 100 were all placed, short 300 at buying power 0)', async () => {
-  const margin = await newAccountClient(oms, `e2e-bpl-${randomUUID().slice(0, 8)}`, {
-    cash: '10000',
-    multiplier: '2',
-    shortingEnabled: true,
-    riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: null },
-  });
+  const margin = await newMarginAccount('l');
   const S = symbol('L');
   await http.pinQuote(S, { bid: '99.98', ask: '100.02', last: '100.00' });
   const qty = String(Math.floor(Number((await account(margin)).buying_power) / 100.02 / 1.05));
@@ -695,13 +697,6 @@ it('sells of a long sent at once count its shares once: one sells the long free,
   expect(sells.map((a) => a.status).sort()).toEqual([200, 403, 403, 403]);
   const placed = sells.filter((a) => a.status === 200).map((a) => a.body as { id: string });
   for (const p of placed) margin.orders.add(p.id);
-  await untilListedOpen(
-    margin,
-    placed.map((p) => p.id),
-  );
-  await margin.expect(207, 'DELETE', '/v2/orders');
-  for (const p of placed) await margin.untilStatus(p.id, 'canceled', 30_000);
-  const close = await margin.expect<{ id: string }>(200, 'DELETE', `/v2/positions/${S}`);
-  margin.orders.add(close.id);
-  await margin.untilStatus(close.id, 'filled', 30_000);
+  await cancelResting(margin, placed);
+  await closePosition(margin, S);
 });
