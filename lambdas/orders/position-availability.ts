@@ -256,6 +256,26 @@ export async function awaitHoldingViews(
   }
 }
 
+/** `readPositionAvailability` with a notional holding sized at a price known before the read. */
+const readAtPrice = (
+  doc: DynamoDBDocumentClient,
+  accountId: string,
+  symbol: string,
+  now: number,
+  options: {
+    readonly store: EventStore;
+    readonly price: Nanos | null;
+    readonly exclude?: ReadonlySet<string>;
+  },
+  consistentHoldings: boolean,
+) =>
+  readPositionAvailability(doc, accountId, symbol, now, {
+    store: options.store,
+    price: async () => options.price,
+    ...(options.exclude === undefined ? {} : { exclude: options.exclude }),
+    consistentHoldings,
+  });
+
 /** A sell of an account that may not sell short, read under its position's closing claims. */
 export type NoShortSell =
   | { readonly kind: 'refused'; readonly refusal: RiskRefusal }
@@ -290,12 +310,7 @@ export async function noShortSellOf(
       },
     };
   const readNow = (consistentHoldings: boolean) =>
-    readPositionAvailability(doc, accountId, symbol, now, {
-      store: options.store,
-      price: async () => options.price,
-      ...(options.exclude === undefined ? {} : { exclude: options.exclude }),
-      consistentHoldings,
-    });
+    readAtPrice(doc, accountId, symbol, now, options, consistentHoldings);
   // A position that is not long (none, or short) has nothing to sell.
   const availableOf = (r: PositionAvailability) =>
     r.availability.side === 'sell' ? r.availability.available : 0n;
@@ -343,12 +358,7 @@ export async function reducingOrderOf(
 ): Promise<NoShortSell> {
   const symbol = order.symbol.toUpperCase();
   const readNow = (consistentHoldings: boolean) =>
-    readPositionAvailability(doc, accountId, symbol, now, {
-      store: options.store,
-      price: async () => options.price,
-      ...(options.exclude === undefined ? {} : { exclude: options.exclude }),
-      consistentHoldings,
-    });
+    readAtPrice(doc, accountId, symbol, now, options, consistentHoldings);
   // The core rule on this read, a notional order sized at the price its claim is (the side's).
   const refusalOf = (r: PositionAvailability) => {
     return tradingStateRefusal(order, accountId, options.states, {
@@ -404,10 +414,7 @@ export async function closingPartOf(
   now: number,
   options: { readonly store: EventStore; readonly price: Nanos | null },
 ): Promise<NoShortSell> {
-  const read = await readPositionAvailability(doc, accountId, order.symbol.toUpperCase(), now, {
-    store: options.store,
-    price: async () => options.price,
-  });
+  const read = await readAtPrice(doc, accountId, order.symbol.toUpperCase(), now, options, false);
   const shares = sellSharesOf(order, options.price) ?? 0n;
   const { side, available } = read.availability;
   const closing = side === order.side ? available : 0n;
