@@ -276,6 +276,12 @@ it('REDUCING holds under concurrent orders: five sells of 5 at once on a long of
     await trader.cancel(String(dropped));
     await trader.untilStatus(String(dropped), 'canceled', 30_000);
     await trader.untilStatus(String(kept), 'new', 30_000);
+    // The canceled sell's hold is gone from what risk reads (the read model a moment behind the
+    // event store: a CI run's PATCH still counted it and was refused, on the safe side).
+    await eventually(async () => {
+      const p = await trader.expect<Json>(200, 'GET', `/v2/positions/${symbol}`);
+      expect(p.qty_available).toBe('5');
+    }, 30_000);
     const raised = await trader.replace(String(kept), { qty: '8' });
     await trader.untilStatus(raised.id, 'new', 30_000);
     const more = await trader.request<Json>('POST', '/v2/orders', {
