@@ -146,12 +146,12 @@ export function placeOrderResponse(result: PlaceOrderResult): APIGatewayProxyStr
         `rate limit: at most ${result.limit} orders per second for this account`,
         result.limit,
       );
-    case 'conflict': // a client order id taken: Alpaca's 40010001
-      return apiError(
-        422,
-        result.field === 'client_order_id' ? API_ERROR.badRequest : API_ERROR.unprocessable,
-        result.message,
-      );
+    case 'conflict': // a client order id taken: Alpaca's 40010001, naming the field as PATCH does
+      return result.field === 'client_order_id'
+        ? apiError(422, API_ERROR.badRequest, result.message, {
+            errors: [{ code: 'conflict', field: 'client_order_id', message: result.message }],
+          })
+        : apiError(422, API_ERROR.unprocessable, result.message);
     case 'sender_refused': // bus requests only (issue 16)
       return apiError(403, API_ERROR.riskRefused, result.refusal.message);
     case 'closing_claims_changed': // DELETE /v2/positions, after its retries (close-positions.ts)

@@ -356,7 +356,7 @@ describe('POST /v2/orders', () => {
     });
   });
 
-  test('client_order_id retried -> 200 with the same order; reused for other terms -> 422 42210000', async () => {
+  test('client_order_id retried -> 200 with the same order; reused for other terms -> 422 40010001 naming the field', async () => {
     const body = { ...LIMIT_BUY, client_order_id: 'c-1' };
     const first = parse((await post({ body })).body);
     const again = await post({ body });
@@ -364,10 +364,18 @@ describe('POST /v2/orders', () => {
     expect(parse(again.body)).toEqual(first);
     const other = await post({ body: { ...body, qty: '20' } });
     expect(other.statusCode).toBe(422);
-    // Alpaca's code and words (bots match `client_order_id must be unique`); PATCH answers the same.
+    // Alpaca's code and words (bots match `client_order_id must be unique`); PATCH answers the same,
+    // and like every 422 40010001 it lists the field (a property run found POST's without it).
     expect(parse(other.body)).toEqual({
       code: 40010001,
       message: 'client_order_id must be unique: already used for another order',
+      errors: [
+        {
+          code: 'conflict',
+          field: 'client_order_id',
+          message: 'client_order_id must be unique: already used for another order',
+        },
+      ],
     });
     expect(fake.table('events').size).toBe(1);
   });
