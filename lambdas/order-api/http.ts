@@ -201,6 +201,20 @@ export function scopeRefusal(
  * The handler shell: resolves the principal, runs `fn`, and turns an unexpected error into a
  * 500 without internals in the body (the log has them).
  */
+/** An order id as the OMS writes it (`crypto.randomUUID`): a UUID, in lowercase. */
+const UUID_IN_ANY_CASE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A UUID is one value in either case (RFC 9562 section 4: input is case-insensitive), so an order
+ * id in the path is read in lowercase, as every id the OMS gives out is: a bot that upper-cases the
+ * id it was given finds (and cancels) its order, not a 404.
+ */
+function withOrderIdInLowercase(event: ApiEvent): ApiEvent {
+  const id = event.pathParameters?.order_id;
+  if (id === undefined || !UUID_IN_ANY_CASE.test(id) || id === id.toLowerCase()) return event;
+  return { ...event, pathParameters: { ...event.pathParameters, order_id: id.toLowerCase() } };
+}
+
 export function apiHandler(
   name: string,
   fn: (event: ApiEvent, principal: Principal) => Promise<APIGatewayProxyStructuredResultV2>,
@@ -222,7 +236,7 @@ export function apiHandler(
         metrics.addMetric(`${name}Status4xx`, 'Count', 1);
         return apiError(403, API_ERROR.riskRefused, refused);
       }
-      const response = await fn(event, who.principal);
+      const response = await fn(withOrderIdInLowercase(event), who.principal);
       metrics.addMetric(`${name}Status${Math.floor((response.statusCode ?? 200) / 100)}xx`, 'Count', 1);
       return response;
     } catch (err) {

@@ -363,6 +363,21 @@ describe('GET one order', () => {
     },
   );
 
+  test.each([
+    { routeKey: 'GET /v2/orders/{order_id}', handler: query, status: 200 },
+    { routeKey: 'GET /v2/orders/{order_id}/events', handler: query, status: 200 },
+    { routeKey: 'DELETE /v2/orders/{order_id}', handler: cancel, status: 204 },
+  ])(
+    '$routeKey: the order id in upper case is the same UUID (RFC 9562), found',
+    async ({ routeKey, handler, status }) => {
+      const id = '3f1c2a9e-5b7d-4e61-9a0b-6c8d2e4f1a37';
+      seedOrder(fake, id, { commands: accepted });
+      const res = await handler(apiEvent({ routeKey, pathParameters: { order_id: id.toUpperCase() } }));
+      expect(res.statusCode).toBe(status);
+      if (status === 200 && routeKey === 'GET /v2/orders/{order_id}') expect(parse(res.body).id).toBe(id);
+    },
+  );
+
   test('any other method or path ($default route): Alpaca 404 with its code, nothing read', async () => {
     // Issue 11: API Gateway answered {"message":"Not Found"} without a code.
     const res = await query(apiEvent({ routeKey: '$default' }));
