@@ -27,10 +27,12 @@ import {
   type FieldError,
   fieldError,
   formatNanos,
+  formatSigned9,
   heldBuyingPowerClaim,
   leavesQtyOf,
   type OrderCommand,
   type OrderState,
+  parseSigned9,
   placingCeilingCents,
   plainDecimalText,
   previewPendingReplacement,
@@ -48,7 +50,13 @@ import { openBuysCents, reserveItem } from '../orders/buying-power-reservations.
 import { coidClaimId } from '../orders/claims.js';
 import { closingClaimsPut } from '../orders/closing-claims.js';
 import { CLIENT_ORDER_ID_TAKEN, takeModifySlot } from '../orders/orders-service.js';
-import { CLOSING_CLAIMS_ATTEMPTS, noShortSellOf, reducingOrderOf } from '../orders/position-availability.js';
+import {
+  CLOSING_CLAIMS_ATTEMPTS,
+  closingPartOf,
+  type NoShortSell,
+  noShortSellOf,
+  reducingOrderOf,
+} from '../orders/position-availability.js';
 import { runReplaceCommand } from '../orders/replacements.js';
 import { loadRiskInputs, type RiskInputs } from '../orders/risk-context.js';
 import { ENV, requiredEnv } from '../platform/config.js';
@@ -295,7 +303,7 @@ export const handler = apiHandler(
 
     // The replacement's buying power claim rides the request's transaction: a buy placed while the
     // venue works the replace counts the new terms (and the order's own, which may still execute).
-    const reserving = replacementClaim(replacement, inputs);
+    let reserving = replacementClaim(replacement, inputs);
     const accountsTable = requiredEnv(ENV.accountsTable);
     const refusedForBuyingPower = async (orderCents: number) => {
       const refusal = reservedBuyingPowerRefusal({
@@ -309,8 +317,8 @@ export const handler = apiHandler(
     if (reserving !== null && reserving.ceilingCents < 0) return refusedForBuyingPower(reserving.claim.cents);
 
     const requestId = event.requestContext.requestId;
-    const claimed: OrderCommand =
-      reserving === null ? command : { ...command, buyingPowerClaim: reserving.claim };
+    const claimedWith = (reserved: typeof reserving): OrderCommand =>
+      reserved === null ? command : { ...command, buyingPowerClaim: reserved.claim };
     // A sell of an account that may not sell short raising what it holds: its replacement's claim
     // (its new leaves; the pair holds the larger of the order's and the replacement's while the venue
     // works the replace) rides the request's transaction over the position's closing claims read
@@ -334,8 +342,59 @@ export const handler = apiHandler(
       !raisesSell &&
       states !== undefined &&
       effectiveTradingState(states).record.state === 'REDUCING';
+    // A replacement raising what closes the position (a sell of a long, a buy of a short) of an
+    // account whose buying power is kept: that part takes none, so it is read and claimed under the
+    // position's closing claims as a new order's is (orders-service.ts `closingPartOf`), its buying
+    // power claim sized from that read: a concurrent order or PATCH cannot count the same shares as
+    // closing, free of buying power, and open a position past it.
+    const position = context.positionQty === undefined ? 0n : parseSigned9(context.positionQty);
+    const raisesClosing =
+      raisesLeaves &&
+      !raisesSell &&
+      !raisesReducing &&
+      inputs.openBuys !== undefined &&
+      context.buyingPower !== null &&
+      (replacement.spec.side === 'sell' ? position > 0n : position < 0n);
     // Nor the order it replaced (closed; its view may still show it open a moment).
     const exclude = new Set(owned.state.replaces === null ? [orderId] : [orderId, owned.state.replaces]);
+    const closingPart = async (): Promise<TransactItem | APIGatewayProxyStructuredResultV2 | undefined> => {
+      const part = await closingPartOf(
+        dynamo,
+        principal.accountId,
+        { symbol: replacement.spec.symbol, side: replacement.spec.side, qty: newLeaves, notional: null },
+        now,
+        { store, price: null, exclude },
+      );
+      if (part.kind !== 'fits') return riskRefusedResponse([part.refusal]);
+      reserving = replacementClaim(replacement, {
+        ...inputs,
+        context: {
+          ...context,
+          positionQty: formatSigned9(part.read.position ?? 0n),
+          [replacement.spec.side === 'sell' ? 'heldForSale' : 'heldForBuy']: formatNanos(
+            part.read.availability.held,
+          ),
+        },
+      });
+      if (reserving !== null && reserving.ceilingCents < 0)
+        return refusedForBuyingPower(reserving.claim.cents);
+      return part.shares === 0n ? undefined : claimsPutOf(part);
+    };
+    const claimsPutOf = (read: Extract<NoShortSell, { kind: 'fits' }>): TransactItem =>
+      closingClaimsPut(
+        requiredEnv(ENV.idempotencyTable),
+        principal.accountId,
+        replacement.spec.symbol,
+        read.read.claims,
+        read.read.availability.claims,
+        {
+          orderId: command.replacementOrderId,
+          side: replacement.spec.side,
+          qty: read.shares,
+          placedAt: now,
+          supersedes: orderId,
+        },
+      );
     const claimsItem = async (): Promise<TransactItem | APIGatewayProxyStructuredResultV2> => {
       const read =
         raisesReducing && states !== undefined
@@ -354,42 +413,30 @@ export const handler = apiHandler(
               { store, price: null, exclude },
             );
       if (read.kind === 'refused') return riskRefusedResponse([read.refusal]);
-      return closingClaimsPut(
-        requiredEnv(ENV.idempotencyTable),
-        principal.accountId,
-        replacement.spec.symbol,
-        read.read.claims,
-        read.read.availability.claims,
-        {
-          orderId: command.replacementOrderId,
-          side: replacement.spec.side,
-          qty: read.shares,
-          placedAt: now,
-          supersedes: orderId,
-        },
-      );
+      return claimsPutOf(read);
     };
-    const replace = (closing: TransactItem | undefined) =>
+    const replace = (closing: TransactItem | undefined, reserved: typeof reserving) =>
       runReplaceCommand(
         store,
         orderId,
-        claimed as Extract<OrderCommand, { type: 'requestReplace' }>,
+        claimedWith(reserved) as Extract<OrderCommand, { type: 'requestReplace' }>,
         (s) => ({ accountId: s.accountId, correlationId: requestId, causationId: requestId }),
         () => now,
         requiredEnv(ENV.idempotencyTable),
-        reserving === null
+        reserved === null
           ? undefined
-          : reserveItem(accountsTable, principal.accountId, reserving.claim.cents, reserving.ceilingCents),
+          : reserveItem(accountsTable, principal.accountId, reserved.claim.cents, reserved.ceilingCents),
         closing,
       );
     let result: Awaited<ReturnType<typeof replace>> | undefined;
     for (let claimsAttempt = 1; ; claimsAttempt++) {
-      const closing = raisesSell || raisesReducing ? await claimsItem() : undefined;
+      const closing =
+        raisesSell || raisesReducing ? await claimsItem() : raisesClosing ? await closingPart() : undefined;
       if (closing !== undefined && !isTransactItem(closing)) return closing;
       result = undefined;
       for (let attempt = 1; result === undefined; attempt++) {
         try {
-          result = await replace(closing);
+          result = await replace(closing, reserving);
         } catch (err) {
           // Another transaction on the account's reservations at the same moment: nothing written.
           if (attempt >= REPLACE_ATTEMPTS || !cancellationCodes(err)?.includes('TransactionConflict'))

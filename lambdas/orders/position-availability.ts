@@ -412,7 +412,12 @@ export async function closingPartOf(
     readonly notional: Nanos | null;
   },
   now: number,
-  options: { readonly store: EventStore; readonly price: Nanos | null },
+  options: {
+    readonly store: EventStore;
+    readonly price: Nanos | null;
+    /** Orders not counted: a replace's own order (and the one it replaced). */
+    readonly exclude?: ReadonlySet<string>;
+  },
 ): Promise<NoShortSell> {
   const read = await readAtPrice(doc, accountId, order.symbol.toUpperCase(), now, options, false);
   const shares = sellSharesOf(order, options.price) ?? 0n;

@@ -17,7 +17,11 @@ import {
 } from '../../lambdas/order-api/query-orders.js';
 import { handler as replace, replaceRequestSchema } from '../../lambdas/order-api/replace-order.js';
 import { closingClaimsId } from '../../lambdas/orders/closing-claims.js';
-import { type NoShortSell, reducingOrderOf } from '../../lambdas/orders/position-availability.js';
+import {
+  closingPartOf,
+  type NoShortSell,
+  reducingOrderOf,
+} from '../../lambdas/orders/position-availability.js';
 import { loadRiskInputs } from '../../lambdas/orders/risk-context.js';
 import { FakeDynamo } from './fake-dynamo.js';
 import { ACCOUNT, apiEvent, LIMIT_BUY, OTHER_ACCOUNT, parse, riskInputs, seedOrder, T0 } from './fixtures.js';
@@ -28,8 +32,10 @@ const risk = jest.mocked(loadRiskInputs);
 jest.mock('../../lambdas/orders/position-availability.js', () => ({
   ...jest.requireActual('../../lambdas/orders/position-availability.js'),
   reducingOrderOf: jest.fn(),
+  closingPartOf: jest.fn(),
 }));
 const reducingRead = jest.mocked(reducingOrderOf);
+const closingRead = jest.mocked(closingPartOf);
 const fake = new FakeDynamo();
 const accepted = [{ type: 'accept', venueOrderId: 'v-1' }] as const;
 
@@ -1011,6 +1017,60 @@ describe('PATCH /v2/orders/{order_id}', () => {
     expect(claimPut?.Put).toMatchObject({
       ConditionExpression: 'attribute_not_exists(id)',
       Item: { claims: [{ side: 'sell', qty: '8', supersedes: 'o-1' }] },
+    });
+    expect(fake.table('events').size).toBe(before);
+  });
+
+  test('a PATCH raising a buy to cover is read under the closing claims; a cover committing first leaves it opening a long past buying power -> 403, nothing appended', async () => {
+    // Short 10, a buy of 5 to cover resting, buying power $300: raised to 10 it only covers, free
+    // (Alpaca: a cover takes no buying power). A concurrent cover of 10 counted the same short as
+    // closing (left by the last stop: the PATCH read it outside the closing claims, and the account
+    // ended long 10 with no buying power taken for it).
+    seedOrder(fake, 'o-1', { body: { ...LIMIT_BUY, qty: '5' }, commands: accepted });
+    risk.mockResolvedValue({
+      ...riskInputs({}, { buyingPower: '300', positionQty: '-10', heldForBuy: '0' }),
+      openBuys: { reservedCents: 0, setAsideCents: 0, releasedCents: 0, unclaimed: '0' },
+    });
+    const readOf = (shares: bigint, held: bigint) =>
+      ({
+        kind: 'fits',
+        shares,
+        read: {
+          position: -10_000_000_000n,
+          claims: { version: held === 0n ? 0 : 1, claims: [] },
+          availability: {
+            side: 'buy',
+            size: 10_000_000_000n,
+            held,
+            available: 10_000_000_000n - held,
+            claims: [],
+          },
+          ledgerSeq: 1,
+          holdingOrderIds: [],
+        },
+      }) as unknown as NoShortSell;
+    closingRead
+      .mockReset()
+      .mockResolvedValueOnce(readOf(10_000_000_000n, 0n))
+      .mockResolvedValueOnce(readOf(0n, 10_000_000_000n));
+    // The concurrent cover's claim commits between the PATCH's read and its transaction.
+    const claimsId = closingClaimsId(ACCOUNT, 'AAPL');
+    fake.beforeNextTransactions.push(() => fake.put('idempotency', { id: claimsId, version: 1, claims: [] }));
+    const before = fake.table('events').size;
+    const res = await patch({ qty: '10' });
+    expect(res.statusCode).toBe(403);
+    expect(parse(res.body).message).toBe('insufficient buying power');
+    // Read as the replacement's 10 left to trade, the order itself not counted.
+    expect(closingRead).toHaveBeenCalledTimes(2);
+    expect(closingRead.mock.calls[0]?.[2]).toMatchObject({ side: 'buy', qty: 10_000_000_000n });
+    expect(closingRead.mock.calls[0]?.[4]).toMatchObject({ exclude: new Set(['o-1']) });
+    // Its closing claim rode the first transaction, conditional on the claims read.
+    const claimPut = fake.mock
+      .commandCalls(TransactWriteCommand)[0]
+      ?.args[0].input.TransactItems?.find((i) => i.Put?.Item?.id === claimsId);
+    expect(claimPut?.Put).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(id)',
+      Item: { claims: [{ side: 'buy', qty: '10', supersedes: 'o-1' }] },
     });
     expect(fake.table('events').size).toBe(before);
   });
