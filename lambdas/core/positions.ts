@@ -104,6 +104,26 @@ export interface LedgerState {
    * closes a day trade in several fills counts once).
    */
   readonly dayTrades: readonly string[];
+  /**
+   * The `transactionTime` of the last execution booked (`bookedTransactionTime`): the next one's is
+   * later. Absent: none booked since it was kept.
+   */
+  readonly lastTransactionTime?: string;
+}
+
+/**
+ * An execution's time in the account's activities: its own, unless an execution booked before it
+ * is as late or later (executions of several venues or orders reach the ledger out of time order),
+ * then 1 ms after that one. The account's FILL activities are listed in booking order (their ids
+ * `<time>::<seq>`), and a bot polling `after=<the newest transaction_time it saw>` (exclusive, as
+ * Alpaca's) must not skip one booked later with an earlier time: a probe found 40 of 300 fills so.
+ */
+export function bookedTransactionTime(executedAt: string, lastBooked: string | undefined): string {
+  if (lastBooked === undefined) return executedAt;
+  const last = Date.parse(lastBooked);
+  const own = Date.parse(executedAt);
+  if (Number.isNaN(last) || own > last) return executedAt;
+  return new Date(last + 1).toISOString();
 }
 
 export const EMPTY_LEDGER: LedgerState = { seq: 0, cashFlow: '0', positions: {}, dayTrades: [] };
@@ -230,6 +250,7 @@ export function applyExecution(
   const qty = nanos(e.qty);
   const price = nanos(e.price);
   if (qty <= 0n) throw new RangeError(`execution ${e.execId} has a non-positive qty ${e.qty}`);
+  const transactionTime = bookedTransactionTime(e.transactionTime, ledger.lastTransactionTime);
   const signed = e.side === 'buy' ? qty : -qty;
   const before = ledger.positions[e.symbol];
   const qtyBefore = before === undefined ? 0n : parseSigned9(before.qty);
@@ -310,6 +331,7 @@ export function applyExecution(
     positions,
     dayTrades,
     ...(Object.keys(flat).length === 0 ? {} : { flat }),
+    lastTransactionTime: transactionTime,
   };
   const avg =
     qtyAfter === 0n
@@ -321,7 +343,7 @@ export function applyExecution(
       type: 'PositionChanged',
       accountId,
       seq,
-      occurredAt: e.transactionTime,
+      occurredAt: transactionTime,
       data: {
         symbol: e.symbol,
         orderId: e.orderId,
@@ -331,7 +353,7 @@ export function applyExecution(
         side: e.side,
         qty: formatNanos(qty),
         price: formatNanos(price),
-        transactionTime: e.transactionTime,
+        transactionTime,
         cumQty: e.cumQty,
         leavesQty: e.leavesQty,
         orderStatus: e.orderStatus,

@@ -262,7 +262,7 @@ async function activities(accountId: string, q: ActivityQuery): Promise<unknown[
     for (const e of events) {
       const t = Date.parse(e.data.transactionTime);
       const inDay = q.onDate === undefined || newYorkDate(t) === q.onDate;
-      if (t >= q.fromMs && t <= q.untilMs && inDay) out.push(e);
+      if (t > q.fromMs && t < q.untilMs && inDay) out.push(e);
       if (out.length === q.pageSize) return fillActivities(store, out);
     }
     const last = events.at(-1);

@@ -75,6 +75,7 @@ export function ledgerOf(item: Record<string, unknown> | undefined): LedgerState
     positions: (item.positions as LedgerState['positions']) ?? {},
     dayTrades: Array.isArray(item.dayTrades) ? (item.dayTrades as string[]) : [],
     ...(item.flat === undefined ? {} : { flat: item.flat as NonNullable<LedgerState['flat']> }),
+    ...(typeof item.lastTransactionTime === 'string' ? { lastTransactionTime: item.lastTransactionTime } : {}),
   };
 }
 

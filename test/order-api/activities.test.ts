@@ -86,3 +86,19 @@ test.each([
     message: 'page_token: is not an activity id of this account',
   });
 });
+
+const at = (seq: number) => new Date(T0 + seq * 1000).toISOString();
+// Alpaca's words: activities "after" and "before" the time given. Exclusive, as GET /v2/orders'
+// bounds: a bot polling `after=<the newest transaction_time it saw>` is not handed that one again,
+// and windows stitched at one time count its activity once (a probe: both bounds included it).
+// biome-ignore format: a table
+test.each([
+  ['after is exclusive',                 { after: at(1) },                  ['o-2', 'o-3']],
+  ['until is exclusive',                 { until: at(3) },                  ['o-1', 'o-2']],
+  ['between after and until',            { after: at(1), until: at(3) },    ['o-2']],
+  ['windows stitched at one time',       { after: at(2), until: at(2) },    []],
+])('%s', async (_case, bounds, listed) => {
+  const res = await list({ direction: 'asc', ...bounds });
+  expect(res.statusCode).toBe(200);
+  expect(parse(res.body).map((a: { order_id: string }) => a.order_id)).toEqual(listed);
+});
