@@ -75,7 +75,9 @@ export function ledgerOf(item: Record<string, unknown> | undefined): LedgerState
     positions: (item.positions as LedgerState['positions']) ?? {},
     dayTrades: Array.isArray(item.dayTrades) ? (item.dayTrades as string[]) : [],
     ...(item.flat === undefined ? {} : { flat: item.flat as NonNullable<LedgerState['flat']> }),
-    ...(typeof item.lastTransactionTime === 'string' ? { lastTransactionTime: item.lastTransactionTime } : {}),
+    ...(typeof item.lastTransactionTime === 'string'
+      ? { lastTransactionTime: item.lastTransactionTime }
+      : {}),
   };
 }
 
