@@ -11,9 +11,9 @@ import { accountOrdersNow, REPLACEMENT_HOPS, recentlyPlacedIds } from '../orders
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { logger } from '../platform/observability.js';
-import { API_ERROR, apiError, json, noContent } from './api-response.js';
+import { API_ERROR, apiError, fieldErrors, json, noContent } from './api-response.js';
 import { putCancelRequests } from './cancel-requests.js';
-import { apiHandler, notFound } from './http.js';
+import { apiHandler, notFound, unknownParameters } from './http.js';
 import {
   eventStore,
   pendingReplacementOriginal,
@@ -146,7 +146,12 @@ export const handler = apiHandler(
   'CancelOrder',
   async (event, principal) => {
     const requestId = event.requestContext.requestId;
-    if (event.routeKey === 'DELETE /v2/orders') return cancelAll(principal, requestId);
+    if (event.routeKey === 'DELETE /v2/orders') {
+      // It takes no parameter: one sent (`symbols`, `side`) is refused, not read as "all".
+      const unknown = unknownParameters(event.queryStringParameters ?? {}, []);
+      if (unknown.length > 0) return fieldErrors(unknown, 400);
+      return cancelAll(principal, requestId);
+    }
     const orderId = event.pathParameters?.order_id;
     if (event.routeKey !== 'DELETE /v2/orders/{order_id}' || !plausibleOrderId(orderId)) return notFound();
     const store = eventStore();

@@ -49,7 +49,7 @@ import { marketData } from '../platform/market-data.js';
 import { logger } from '../platform/observability.js';
 import { type AccountBook, loadAccountBook, symbolOf } from './account-book.js';
 import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
-import { apiHandler, notFound, placeOrderResponse } from './http.js';
+import { apiHandler, notFound, placeOrderResponse, unknownParameters } from './http.js';
 import { eventStore } from './orders-access.js';
 import type { Principal } from './principal.js';
 import { requestCancelOfLiveOrder } from './request-cancel.js';
@@ -251,18 +251,6 @@ async function closeOne(
     if (result.kind !== 'closing_claims_changed') break;
   }
   return placeOrderResponse(result as PlaceOrderResult);
-}
-
-/**
- * The query parameters a close does not take, each a field error: refused (400), never ignored. A
- * probe's `DELETE /v2/positions/NVDA?Qty=1` (and `qty[]=1`) closed the whole position.
- */
-export function unknownParameters(query: Query, known: readonly string[]): FieldError[] {
-  return Object.keys(query)
-    .filter((name) => !known.includes(name))
-    .map((name) =>
-      fieldError('not_allowed', name, `is not a parameter of this route (it takes ${known.join(', ')})`),
-    );
 }
 
 /**

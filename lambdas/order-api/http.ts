@@ -6,6 +6,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   alpacaRiskAnswer,
   duplicateNamePath,
+  type FieldError,
   fieldError,
   PDT_MESSAGE,
   parseJsonExactly,
@@ -201,6 +202,21 @@ export function scopeRefusal(
  * The handler shell: resolves the principal, runs `fn`, and turns an unexpected error into a
  * 500 without internals in the body (the log has them).
  */
+/**
+ * The query parameters a route does not take, each a field error: refused (400), never ignored. A
+ * probe's `DELETE /v2/positions/NVDA?Qty=1` (and `qty[]=1`) closed the whole position, and its
+ * `DELETE /v2/orders?symbols=X` canceled every open order of the account.
+ */
+export function unknownParameters(
+  query: Record<string, string | undefined>,
+  known: readonly string[],
+): FieldError[] {
+  const takes = known.length === 0 ? 'none' : known.join(', ');
+  return Object.keys(query)
+    .filter((name) => !known.includes(name))
+    .map((name) => fieldError('not_allowed', name, `is not a parameter of this route (it takes ${takes})`));
+}
+
 /** An order id as the OMS writes it (`crypto.randomUUID`): a UUID, in lowercase. */
 const UUID_IN_ANY_CASE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -104,6 +104,21 @@ describe('DELETE /v2/orders: fan-out', () => {
     expect(putEntries().map((e) => JSON.parse(e.Detail as string).orderId)).toEqual(['o-1r']);
   });
 
+  test.each([{ symbols: 'MSFT' }, { side: 'sell' }, { bogus: '1' }])(
+    'a query parameter (%o): 400 naming it, nothing canceled (a probe: every open order was)',
+    async (query) => {
+      openOrders(3);
+      const res = await cancel(apiEvent({ routeKey: 'DELETE /v2/orders', query }));
+      expect(res.statusCode).toBe(400);
+      const [name] = Object.keys(query);
+      expect(parse(res.body)).toMatchObject({
+        code: 40010001,
+        message: `${name}: is not a parameter of this route (it takes none)`,
+      });
+      expect(bus.commandCalls(PutEventsCommand)).toHaveLength(0);
+    },
+  );
+
   test('no open order: 207 []', async () => {
     const res = await deleteAll();
     expect(res.statusCode).toBe(207);

@@ -6,7 +6,8 @@
 
 import { parseActivityQuery } from '../../lambdas/order-api/account.js';
 import { lastBusinessDays } from '../../lambdas/order-api/account-book.js';
-import { closeAllParams, closingQty, unknownParameters } from '../../lambdas/order-api/close-positions.js';
+import { closeAllParams, closingQty } from '../../lambdas/order-api/close-positions.js';
+import { unknownParameters } from '../../lambdas/order-api/http.js';
 import { accountSettingsUpdate } from '../../local/control.js';
 
 const N = 1_000_000_000n;
