@@ -220,15 +220,35 @@ export function unknownParameters(
 /** An order id as the OMS writes it (`crypto.randomUUID`): a UUID, in lowercase. */
 const UUID_IN_ANY_CASE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** An upper-case UUID in lowercase; anything else as it is. */
+const lowercaseUuid = (v: string | undefined) =>
+  v !== undefined && UUID_IN_ANY_CASE.test(v) && v !== v.toLowerCase() ? v.toLowerCase() : undefined;
+
 /**
  * A UUID is one value in either case (RFC 9562 section 4: input is case-insensitive), so an order
- * id in the path is read in lowercase, as every id the OMS gives out is: a bot that upper-cases the
- * id it was given finds (and cancels) its order, not a 404.
+ * id in the path, or in `after_order_id` / `before_order_id`, is read in lowercase, as every id the
+ * OMS gives out is: a bot that upper-cases the id it was given finds (and cancels) its order, not a
+ * 404 while the order stays live.
  */
 function withOrderIdInLowercase(event: ApiEvent): ApiEvent {
-  const id = event.pathParameters?.order_id;
-  if (id === undefined || !UUID_IN_ANY_CASE.test(id) || id === id.toLowerCase()) return event;
-  return { ...event, pathParameters: { ...event.pathParameters, order_id: id.toLowerCase() } };
+  const path = lowercaseUuid(event.pathParameters?.order_id);
+  const q = event.queryStringParameters;
+  const after = lowercaseUuid(q?.after_order_id);
+  const before = lowercaseUuid(q?.before_order_id);
+  if (path === undefined && after === undefined && before === undefined) return event;
+  return {
+    ...event,
+    ...(path === undefined ? {} : { pathParameters: { ...event.pathParameters, order_id: path } }),
+    ...(after === undefined && before === undefined
+      ? {}
+      : {
+          queryStringParameters: {
+            ...q,
+            ...(after === undefined ? {} : { after_order_id: after }),
+            ...(before === undefined ? {} : { before_order_id: before }),
+          },
+        }),
+  };
 }
 
 export function apiHandler(

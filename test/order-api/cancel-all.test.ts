@@ -104,7 +104,7 @@ describe('DELETE /v2/orders: fan-out', () => {
     expect(putEntries().map((e) => JSON.parse(e.Detail as string).orderId)).toEqual(['o-1r']);
   });
 
-  test.each([{ symbols: 'MSFT' }, { side: 'sell' }, { bogus: '1' }])(
+  test.each<Record<string, string>>([{ symbols: 'MSFT' }, { side: 'sell' }, { bogus: '1' }])(
     'a query parameter (%o): 400 naming it, nothing canceled (a probe: every open order was)',
     async (query) => {
       openOrders(3);

@@ -202,6 +202,19 @@ describe('GET /v2/orders', () => {
     },
   );
 
+  test.each(['after_order_id', 'before_order_id'])(
+    '%s: an order id in upper case is the same UUID (RFC 9562), the cursor found',
+    async (name) => {
+      const id = '3f1c2a9e-5b7d-4e61-9a0b-6c8d2e4f1a37';
+      seedOrder(fake, id, { commands: accepted });
+      expect((await list({ [name]: id.toUpperCase(), status: 'all' })).statusCode).toBe(200);
+      const [input] = sentQueries().filter((q) => q.IndexName !== undefined);
+      expect(Object.values(input?.ExpressionAttributeValues ?? {})).toContain(
+        `${new Date(T0).toISOString()}#${id}`,
+      );
+    },
+  );
+
   test('an order cursor that is no order of the account -> 422 naming it, no listing', async () => {
     seedOrder(fake, 'o-1', { accountId: OTHER_ACCOUNT });
     for (const id of ['o-1', 'o-404']) {
