@@ -5,7 +5,7 @@
  *
  * | field | values (default) | what it does here |
  * |---|---|---|
- * | `suspend_trade` | boolean (false) | true: every new order is refused `trading_blocked` (the account shows `trading_blocked: true`) |
+ * | `suspend_trade` | boolean (false) | true: every new order is refused `trading_blocked` (the account shows `trading_blocked: true` and `trade_suspended_by_user: true`) |
  * | `no_shorting` | boolean (false) | true: short sales are refused as for an account without shorting (`shorting_enabled: false`) |
  * | `fractional_trading` | boolean (true) | false: fractional and notional orders are refused `fractional_trading_disabled` |
  * | `max_margin_multiplier` | "1", "2", "4" ("4") | caps the account's multiplier, hence its buying power (never raises it) |
@@ -150,6 +150,7 @@ export function configuredSettings(settings: AccountSettings, c: AccountConfigur
   return {
     ...settings,
     tradingBlocked: settings.tradingBlocked || c.suspendTrade,
+    ...(c.suspendTrade ? { tradeSuspendedByUser: true } : {}),
     shortingEnabled: settings.shortingEnabled && !c.noShorting,
     multiplier:
       MULTIPLIER_RANK[c.maxMarginMultiplier] < MULTIPLIER_RANK[settings.multiplier]

@@ -40,6 +40,8 @@ export interface AccountSettings {
   readonly tradingBlocked: boolean;
   readonly accountBlocked: boolean;
   readonly createdAt: string;
+  /** The holder suspended its own trading (`suspend_trade`): Alpaca's `trade_suspended_by_user`. */
+  readonly tradeSuspendedByUser?: boolean;
 }
 
 /** The prices a position is valued at. */
@@ -267,7 +269,7 @@ export function accountJson(
     pending_transfer_in: '0',
     pending_transfer_out: '0',
     pattern_day_trader: settings.patternDayTrader,
-    trade_suspended_by_user: false,
+    trade_suspended_by_user: settings.tradeSuspendedByUser === true,
     trading_blocked: settings.tradingBlocked,
     transfers_blocked: false,
     account_blocked: settings.accountBlocked,

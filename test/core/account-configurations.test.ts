@@ -99,7 +99,12 @@ describe('configuredSettings: the holder’s preferences only ever restrict what
   const c = (over: Partial<AccountConfigurations>) => ({ ...DEFAULT_ACCOUNT_CONFIGURATIONS, ...over });
   it.each([
     ['defaults change nothing', c({}), {}],
-    ['suspend_trade blocks trading', c({ suspendTrade: true }), { tradingBlocked: true }],
+    // Alpaca's account shows the holder's own suspension (a probe: it read false).
+    [
+      'suspend_trade blocks trading',
+      c({ suspendTrade: true }),
+      { tradingBlocked: true, tradeSuspendedByUser: true },
+    ],
     ['no_shorting turns shorting off', c({ noShorting: true }), { shortingEnabled: false }],
     ['max_margin_multiplier caps the multiplier', c({ maxMarginMultiplier: '1' }), { multiplier: '1' }],
     ['max_margin_multiplier never raises it', c({ maxMarginMultiplier: '4' }), { multiplier: '2' }],

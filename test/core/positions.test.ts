@@ -285,6 +285,13 @@ describe('valuation (docs/domain.md: what a trader computes by hand)', () => {
       equity: '10100',
       last_equity: '10000',
       buying_power: '9500',
+      trade_suspended_by_user: false,
+    });
+    // The holder's own suspension (`suspend_trade`) shows as Alpaca's `trade_suspended_by_user`.
+    const suspended = { ...settings, tradingBlocked: true, tradeSuspendedByUser: true };
+    expect(accountJson(suspended, ledger, v, 0n, 0, '2026-12-03')).toMatchObject({
+      trading_blocked: true,
+      trade_suspended_by_user: true,
     });
   });
 
