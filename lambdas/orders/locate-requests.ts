@@ -4,8 +4,8 @@
  * (locate-book.ts `putLocateBook`). Concurrent requests of one account (the same symbol or not) race
  * on the book: the loser reads the book and the desk again and decides again (a locate granted or
  * rejected by what the desk has left), after a jittered pause (platform/write-retry.ts), so each is
- * served rather than refused busy. An `Idempotency-Key`'s locate is its id: a concurrent retry finds
- * the locate recorded and answers it.
+ * served rather than refused busy. An `Idempotency-Key`'s locate has an id of the account and the
+ * key (`locateIdOf`): a concurrent retry finds the locate recorded and answers it.
  */
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -15,6 +15,7 @@ import {
   type LocateBook,
   type LocateRecord,
   type LocateRequest,
+  nameBasedUuid,
   nanos,
 } from '../core/index.js';
 import { LOST_RACE, untilWritten } from '../platform/write-retry.js';
@@ -24,6 +25,17 @@ import { loadLocateBook, putLocateBook } from './locate-book.js';
 export type LocateOutcome =
   | { readonly kind: 'located' | 'replayed'; readonly book: LocateBook; readonly locate: LocateRecord }
   | { readonly kind: 'key_reused' };
+
+/**
+ * A locate's id: a UUID, as without a key; with an `Idempotency-Key`, the name-based UUID (v5) of
+ * the account and the key, so a retry finds its locate and two accounts' keys never name one id (a
+ * probe: two accounts sending one key got two locates both `idem-<key>`).
+ */
+export function locateIdOf(accountId: string, idempotencyKey: string | undefined): string {
+  return idempotencyKey === undefined
+    ? randomUUID()
+    : nameBasedUuid(`stockbot.oms/locate/${accountId}/${idempotencyKey}`);
+}
 
 export async function requestLocate(
   doc: DynamoDBDocumentClient,
@@ -35,8 +47,10 @@ export async function requestLocate(
 ): Promise<LocateOutcome> {
   return untilWritten('locate book', async () => {
     const book = await loadLocateBook(doc, table, accountId);
-    const id = idempotencyKey === undefined ? randomUUID() : `idem-${idempotencyKey}`;
-    const seen = book.locates.find((l) => l.id === id);
+    const id = locateIdOf(accountId, idempotencyKey);
+    // A locate recorded under the key before ids were UUIDs (`idem-<key>`) is the same request.
+    const legacy = idempotencyKey === undefined ? null : `idem-${idempotencyKey}`;
+    const seen = book.locates.find((l) => l.id === id || l.id === legacy);
     if (seen !== undefined) {
       const same =
         seen.symbol === request.symbol &&

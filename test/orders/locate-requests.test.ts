@@ -8,7 +8,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { nanos } from '../../lambdas/core/index.js';
 import { borrowDeskPk } from '../../lambdas/orders/borrow-desk.js';
 import { locateBookPk } from '../../lambdas/orders/locate-book.js';
-import { requestLocate } from '../../lambdas/orders/locate-requests.js';
+import { locateIdOf, requestLocate } from '../../lambdas/orders/locate-requests.js';
 import { dynamoDbLocalWith, table } from '../local/fixtures/dynamodb-tables.js';
 
 const local = dynamoDbLocalWith([table('accounts', 'pk')]);
@@ -56,4 +56,24 @@ test('concurrent retries with one Idempotency-Key: one locate, answered to each'
   expect(outcomes.filter((o) => o.kind === 'located')).toHaveLength(1);
   expect(outcomes.filter((o) => o.kind === 'replayed')).toHaveLength(9);
   expect((await itemOf(borrowDeskPk('AMC')))?.available).toBe(300);
+});
+
+test('one Idempotency-Key sent by two accounts: two locates with two ids, each a UUID its retry finds', async () => {
+  // A probe: both were `idem-<key>`, one id naming two accounts' locates.
+  await local.doc.send(
+    new PutCommand({ TableName: 'accounts', Item: { pk: borrowDeskPk('BBBY'), available: 500 } }),
+  );
+  const request = { symbol: 'BBBY', qty: nanos('100'), allOrNone: false };
+  const [a, b] = await Promise.all(
+    ['acct-a', 'acct-b'].map((acct) =>
+      requestLocate(local.doc, 'accounts', acct, request, 'shared-key', NOW),
+    ),
+  );
+  const ids = [a, b].map((o) => (o?.kind === 'located' ? o.locate.id : o?.kind));
+  expect(ids).toEqual([locateIdOf('acct-a', 'shared-key'), locateIdOf('acct-b', 'shared-key')]);
+  expect(new Set(ids).size).toBe(2);
+  for (const id of ids)
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  const again = await requestLocate(local.doc, 'accounts', 'acct-a', request, 'shared-key', NOW);
+  expect(again).toMatchObject({ kind: 'replayed', locate: { id: ids[0] } });
 });
