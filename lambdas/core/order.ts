@@ -1108,8 +1108,15 @@ function decideReplaceRequest(
   }
   if (s.notional !== null)
     return refuse('not_replaceable', 'requestReplace: notional orders cannot be replaced');
+  // A split order works through its children at several venues (docs/routing.md): not an algorithm
+  // to the client, who could not tell why it was refused so (a probe).
   if (s.algo !== null)
-    return refuse('not_replaceable', 'requestReplace: an algorithmic order cannot be replaced (cancel it)');
+    return refuse(
+      'not_replaceable',
+      s.routing?.split === true
+        ? 'requestReplace: an order the router split over venues cannot be replaced (cancel it and place a new order)'
+        : 'requestReplace: an algorithmic order cannot be replaced (cancel it)',
+    );
   if (s.triggered && s.spec.type !== 'trailing_stop' && c.changes.stopPrice !== undefined) {
     return refuse('not_replaceable', 'requestReplace: stop_price cannot change once the stop has triggered');
   }

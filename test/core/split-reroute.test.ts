@@ -305,3 +305,25 @@ describe('a split order whose venue rejected a child', () => {
     expect(skipped.ok ? 'ok' : skipped.refusal.code).not.toBe('ok');
   });
 });
+
+test('a split order is not replaceable, and the refusal says why in the client’s terms (not “algorithmic”)', () => {
+  // A probe: a plain limit order the router split was refused as "an algorithmic order".
+  const sim = new SplitSim(() => 'fill');
+  const r = execute(
+    sim.parent,
+    {
+      type: 'requestReplace',
+      replacementOrderId: 'R',
+      changes: { qty: '400' },
+      requestedBy: 'bot',
+    } as OrderCommand,
+    T0,
+  );
+  expect(r.decision).toMatchObject({
+    ok: false,
+    refusal: {
+      message:
+        'requestReplace: an order the router split over venues cannot be replaced (cancel it and place a new order)',
+    },
+  });
+});
