@@ -599,6 +599,13 @@ export function createLocalControl(deps: LocalControlDeps) {
           const q = new URLSearchParams(req.rawQueryString).get('account_id');
           accountId = q === null || q === '' ? undefined : q;
         }
+        // An account id is a key: one past DynamoDB's key size was a 500 (a probe), as other routes refuse it.
+        if (accountId !== undefined && accountId.length > MAX_ID_LENGTH)
+          return problem(
+            400,
+            id === 'disconnect' ? 'invalid_body' : 'invalid_query',
+            `account_id: must be at most ${MAX_ID_LENGTH} characters`,
+          );
         const listening = accountId === undefined ? undefined : await listenersOf(accountId);
         if (id === 'resume') stream.hold(false);
         if (id === 'disconnect') {

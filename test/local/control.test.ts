@@ -340,6 +340,20 @@ describe("/local/stream: drops the trade_updates connections (one account's, or 
     expect(calls).toEqual([]);
   });
 
+  it('an account id past 128 characters is 400 naming it, nothing read or dropped (a probe: 2048 was a 500)', async () => {
+    const { call, calls, sent } = withStream({});
+    const long = 'a'.repeat(2048);
+    expect(await call('GET', '/local/stream', '', `account_id=${long}`)).toEqual({
+      status: 400,
+      body: { code: 'invalid_query', message: 'account_id: must be at most 128 characters' },
+    });
+    expect(await call('POST', '/local/stream/disconnect', JSON.stringify({ account_id: long }))).toEqual({
+      status: 400,
+      body: { code: 'invalid_body', message: 'account_id: must be at most 128 characters' },
+    });
+    expect([calls, sent]).toEqual([[], []]);
+  });
+
   it('another action is 404', async () => {
     const { call } = withStream({});
     expect((await call('POST', '/local/stream/explode')).status).toBe(404);
