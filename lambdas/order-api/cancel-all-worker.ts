@@ -58,7 +58,15 @@ export async function cancelOne(
       logger.warn('cancel-all: order not found for the account', { orderId, accountId, requestId });
       return 'not_found';
     case 'replace_outstanding':
-      throw new Error(`order ${outcome.orderId} has a replace awaiting the venue: its cancel is asked again`);
+      throw new ReplaceAwaitingVenue(outcome.orderId);
+  }
+}
+
+/** The designed retry: the record fails, SQS delivers it again once the venue answered the replace. */
+export class ReplaceAwaitingVenue extends Error {
+  override readonly name = 'ReplaceAwaitingVenue';
+  constructor(orderId: string) {
+    super(`order ${orderId} has a replace awaiting the venue: its cancel is asked again`);
   }
 }
 
@@ -68,7 +76,14 @@ async function cancelRecord(record: SQSRecord): Promise<void> {
   try {
     await cancelOne(JSON.parse(record.body));
   } catch (err) {
-    logger.error('cancel-all: cancel request failed', { messageId: record.messageId, error: err as Error });
+    // A replace awaiting the venue is the designed retry, not a failure an operator must look at.
+    if (err instanceof ReplaceAwaitingVenue)
+      logger.info('cancel-all: asked again after the replace', {
+        messageId: record.messageId,
+        reason: err.message,
+      });
+    else
+      logger.error('cancel-all: cancel request failed', { messageId: record.messageId, error: err as Error });
     throw err;
   }
 }

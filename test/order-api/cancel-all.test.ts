@@ -20,6 +20,7 @@ import {
 import { toStored } from '../../lambdas/event-store/event-store.js';
 import { cancelAllBatch, cancelOne } from '../../lambdas/order-api/cancel-all-worker.js';
 import { handler as cancel } from '../../lambdas/order-api/cancel-order.js';
+import { logger } from '../../lambdas/platform/observability.js';
 import { FakeDynamo } from './fake-dynamo.js';
 import { apiEvent, OTHER_ACCOUNT, parse, seedOrder, T0 } from './fixtures.js';
 
@@ -324,6 +325,15 @@ describe('cancel-all worker: an order a PATCH is replacing (the listing still sh
       'order o-1 has a replace awaiting the venue',
     );
     expect(fake.table('events').size).toBe(size);
+  });
+
+  test('a replace awaiting the venue, in a batch: the record fails for redelivery, logged as the designed retry, not an error', async () => {
+    // A probe: every such retry was logged at ERROR, noise an operator's alarm would page on.
+    seedOrder(fake, 'o-1', { commands: replaceOf('o-1r', false) as never });
+    const errors = jest.spyOn(logger, 'error');
+    const out = await cancelAllBatch(batch(record('m1', request('o-1'))));
+    expect(out).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(errors.mock.calls.filter(([m]) => String(m).startsWith('cancel-all'))).toEqual([]);
   });
 
   test('a replace awaiting the venue that the venue then refuses: the order itself is canceled', async () => {
