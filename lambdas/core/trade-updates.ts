@@ -8,6 +8,7 @@
  * |---|---|
  * | OrderAccepted, OrderArmed (the OMS holds the stop) | `new` |
  * | OrderPartiallyFilled / OrderFilled | `partial_fill` / `fill` (with the execution's own price and qty) |
+ * | OrderAccepted of a replacement that opens filled (FIX D11/D12) | `fill`, `qty` 0 (no execution of its own) |
  * | OrderCanceled, OrderExpired, OrderDoneForDay, OrderReplaced, OrderRejected | `canceled`, `expired`, `done_for_day`, `replaced`, `rejected` |
  * | OrderCancelRequested / OrderReplaceRequested | `pending_cancel` / `pending_replace` |
  * | OrderCancelRejected / OrderReplaceRejected | `order_cancel_rejected` / `order_replace_rejected` |
@@ -115,6 +116,20 @@ export function tradeUpdateOf(
     timestamp: event.occurredAt,
     account_id: accountId,
   };
+  // A replacement that opens already filled (its order filled up to the new qty while the venue
+  // worked the replace; FIX D11/D12) ends there: `fill`, not `new`, so a bot waiting for its terminal
+  // update gets one (a probe waited forever). No execution of its own: `qty` 0 (its fills were sent
+  // on the order it replaced, and summing fill quantities stays right), `price` the order's average.
+  if (event.type === 'OrderAccepted' && order.status === 'filled') {
+    return {
+      ...base,
+      event: 'fill',
+      execution_id: executionUuidOf(event.orderId, OPENED_FILLED),
+      price: order.filled_avg_price ?? '0',
+      qty: '0',
+      ...(positionQty === null ? {} : { position_qty: positionQty }),
+    };
+  }
   if (event.type !== 'OrderFilled' && event.type !== 'OrderPartiallyFilled') return base;
   return {
     ...base,
@@ -136,6 +151,9 @@ function pendingShownAs(event: TradeUpdateEvent, order: AlpacaOrder): AlpacaOrde
   if (event !== 'pending_cancel' && event !== 'pending_replace') return order;
   return isOpen(order.status as OrderStatus) ? { ...order, status: event } : order;
 }
+
+/** The execution id of a replacement's `fill` update when it opens already filled (none executed). */
+export const OPENED_FILLED = 'opened-filled';
 
 /** The UUID a trade update names an execution by: a pure function of the order and its exec id. */
 export function executionUuidOf(orderId: string, execId: string): string {

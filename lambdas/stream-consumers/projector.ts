@@ -207,6 +207,10 @@ async function updatesOf(
       if (event.data.childOrderId !== undefined && position !== null)
         position = await log.positionNow(event.accountId, state.spec.symbol.toUpperCase());
     }
+    // A replacement opening already filled is sent as its `fill` (core trade-updates.ts): with the
+    // position as the ledger has it (its fills were its predecessor's; a read only in this case).
+    if (event.type === 'OrderAccepted' && statusOf(state) === 'filled')
+      position = await log.positionNow(event.accountId, state.spec.symbol.toUpperCase());
     const update = tradeUpdateOf(event, state, event.accountId, position);
     if (update !== null) out.push(update);
   }

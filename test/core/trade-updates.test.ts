@@ -5,8 +5,10 @@
  */
 import {
   executionUuidOf,
+  OPENED_FILLED,
   type OrderCommand,
   type OrderEvent,
+  openReplacement,
   toAlpacaOrder,
   tradeUpdateEventOf,
   tradeUpdateOf,
@@ -15,6 +17,7 @@ import { evolve, type OrderState } from '../../lambdas/core/order.js';
 import { limitOrder, OrderBook } from './order-book.js';
 
 const accept: OrderCommand = { type: 'accept', venueOrderId: 'v-1' };
+const T = Date.parse('2026-12-07T15:00:00.000Z');
 const fill = (execId: string, lastQty: string, lastPx = '100'): OrderCommand => ({
   type: 'fill',
   execId,
@@ -92,6 +95,43 @@ test("a fill's update carries the execution's own price and qty, its id, and the
   });
   expect(u2?.order).toMatchObject({ status: 'filled', filled_qty: '100' });
   expect(u2?.timestamp).toBe(second?.e.occurredAt);
+});
+
+test('a replacement that opens already filled (FIX D11/D12) sends `fill` with qty 0, not `new`: its terminal update', () => {
+  // 100 ordered, 40 filled, a PATCH to 50, and 10 more fill while the venue works it: the
+  // replacement opens with its 50 of 50 filled. A probe's bot waiting for a terminal update on it
+  // got `new` (status filled) and waited forever.
+  const book = new OrderBook();
+  book.submit('o-1', limitOrder({ qty: '100' }));
+  for (const c of [
+    accept,
+    fill('a', '40'),
+    { type: 'requestReplace', replacementOrderId: 'o-2', changes: { qty: '50' }, requestedBy: 'client' },
+    fill('b', '10', '102'),
+    { type: 'confirmReplace' },
+  ] as OrderCommand[])
+    book.run('o-1', c);
+  let original: OrderState | undefined;
+  for (const e of book.events.get('o-1') ?? []) original = evolve(original, e);
+  let replacement: OrderState | undefined;
+  const frames = [];
+  for (const e of openReplacement(original as OrderState, T)) {
+    replacement = evolve(replacement, e);
+    const u = tradeUpdateOf(e, replacement, 'acct-1', '50');
+    if (u !== null) frames.push(u);
+  }
+  expect(frames).toEqual([
+    expect.objectContaining({
+      event: 'fill',
+      qty: '0',
+      price: '100.4',
+      position_qty: '50',
+      execution_id: executionUuidOf('o-2', OPENED_FILLED),
+      order: expect.objectContaining({ id: 'o-2', status: 'filled', filled_qty: '50', replaces: 'o-1' }),
+    }),
+  ]);
+  // A replacement that opens with qty left to trade opens `new`, as before.
+  expect(updatesOf([accept]).map((u) => u.event)).toEqual(['new']);
 });
 
 test('updates other than fills carry no execution fields', () => {

@@ -7,7 +7,7 @@
 import './env.js';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
-import type { OrderCommand } from '../../lambdas/core/index.js';
+import { evolve, type OrderCommand, type OrderState, openReplacement } from '../../lambdas/core/index.js';
 import type { StoredEvent } from '../../lambdas/event-store/event-store.js';
 import { OrderStateCache } from '../../lambdas/event-store/state-cache.js';
 import { updatesAfter } from '../../lambdas/orders/trade-update-stream.js';
@@ -202,3 +202,28 @@ test("a batch of one account's orders writes each order's view and updates once,
     expect(sent).toHaveLength(6 + 7); // a `new` per order, a partial fill per fill
   }
 }, 60_000);
+
+test('a replacement opening already filled is sent as its fill, with the position as the ledger has it now', async () => {
+  // Its fills were its predecessor's (core trade-updates.ts): the position is read, not carried.
+  const account = `acc-${++n}`;
+  const book = new OrderBook();
+  book.submit('o-orig', limitOrder({ qty: '100' }), account);
+  for (const c of [
+    accept,
+    fill('a', '40'),
+    { type: 'requestReplace', replacementOrderId: 'o-repl', changes: { qty: '50' }, requestedBy: 'client' },
+    fill('b', '10'),
+    { type: 'confirmReplace' },
+  ] as OrderCommand[])
+    book.run('o-orig', c);
+  let original: OrderState | undefined;
+  for (const e of book.events.get('o-orig') ?? []) original = evolve(original, e);
+  const events = openReplacement(original as OrderState, Date.parse('2026-12-07T15:00:00Z')).map((e) => ({
+    ...stored(e),
+    accountId: account,
+  }));
+  for (const e of events) await store(e);
+  expect(await projectOrder(deps(), 'o-repl', events.length, events)).toBe('written');
+  const [update] = await updatesAfter(doc, 'trade-stream', account, 0, 10);
+  expect(update).toMatchObject({ event: 'fill', qty: '0', position_qty: '20', order: { status: 'filled' } });
+});
