@@ -79,7 +79,7 @@ import {
   type Value18,
 } from './decimal.js';
 import { notionalShares, tradingReferenceOf } from './held-shares.js';
-import type { OrderSpec } from './order-request.js';
+import type { OrderSpec, PositionIntent } from './order-request.js';
 import { newYorkDate } from './session.js';
 import {
   locateQtyOf,
@@ -735,4 +735,19 @@ export function executionsToAwaitOf(
 export function shortSaleOf(order: OrderSpec, ctx: RiskContext): boolean {
   const short = shortSaleQty(order, ctx);
   return short !== null && short !== 'no_price';
+}
+
+/**
+ * The `position_intent` an order is placed with: the client's, else what the position it is
+ * accepted against makes it (Alpaca fills it in; a probe read null). A sell with a short part is
+ * `sell_to_open`: Reg SHO Rule 200(g) marks it short, and the CAT export reports its side `SS`
+ * from it (an unmarked short sale was reported `SL`, sell long). A buy of a short position is
+ * `buy_to_close`. Null when the account's position is not controlled (not known).
+ */
+export function positionIntentOf(order: OrderSpec, ctx: RiskContext): PositionIntent | null {
+  if (order.positionIntent !== null) return order.positionIntent;
+  const position = signedDec(ctx.positionQty);
+  if (position === null) return null;
+  if (order.side === 'buy') return position < 0n ? 'buy_to_close' : 'buy_to_open';
+  return shortSaleOf(order, ctx) ? 'sell_to_open' : 'sell_to_close';
 }

@@ -66,6 +66,7 @@ import {
   duplicateRefusal,
   executionsToAwaitOf,
   locateClaimOf,
+  positionIntentOf,
   type RiskRefusal,
   shortSaleOf,
 } from '../core/risk.js';
@@ -434,12 +435,15 @@ export async function placeOrder(
   if (claimTerms !== null && ceilingCents !== null && ceilingCents < 0)
     return reservedRefusal(claimTerms.cents);
 
+  // Placed with its position intent (core risk `positionIntentOf`: a short sale marked short), while
+  // its request hash, which a retry is matched by, stays the client's request.
+  const placed: OrderSpec = { ...spec, positionIntent: positionIntentOf(spec, context) };
   for (let attempt = 1; ; attempt++) {
     const orderId = deps.newOrderId();
     const exposureClaim = exposure.kind === 'claim' ? { id: orderId, cents: exposure.addCents } : null;
     const buyingPowerClaim = claimTerms === null ? null : { id: orderId, ...claimTerms };
     const memberIds = [orderId, ...Array.from({ length: memberCountOf(spec) - 1 }, () => deps.newOrderId())];
-    const members = membersOf(spec, memberIds).map((m) => {
+    const members = membersOf(placed, memberIds).map((m) => {
       const submit = {
         type: 'submit',
         orderId: m.orderId,

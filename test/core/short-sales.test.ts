@@ -3,6 +3,7 @@
  * 17 CFR 242.201(b)(1); and the locate book (core locates.ts).
  */
 import fc from 'fast-check';
+import { catSide } from '../../lambdas/core/cat-records.js';
 import {
   type AssetFacts,
   checkPreTradeRisk,
@@ -17,6 +18,7 @@ import {
   nanos,
   nextTradingDate,
   type OrderSpec,
+  positionIntentOf,
   type RiskContext,
   type RiskLimits,
   restrictionAfterPrint,
@@ -356,5 +358,33 @@ describe('executionsToAwaitOf: which pending executions a decision on the positi
   ])('%s', (_, order, ctx, expected) => {
     const context = { ...SHORTER, ...ctx };
     expect(executionsToAwaitOf(order, checkPreTradeRisk(order, OPEN, context), context)).toEqual(expected);
+  });
+});
+
+describe('17 CFR 242.200(g): "A broker or dealer must mark all sell orders of any equity security as long, short, or short exempt" (positionIntentOf; the CAT side follows it)', () => {
+  const buy = spec({ symbol: 'HTBX', side: 'buy', type: 'market', qty: '100' });
+  // biome-ignore format: a table
+  it.each<[string, OrderSpec, Partial<RiskContext>, string | null]>([
+    ['a sell within the long position: long',                 sell({}),                                    { positionQty: '100' },                     'sell_to_close'],
+    ['a sell with no position: short',                        sell({}),                                    { positionQty: '0' },                       'sell_to_open'],
+    ['a sell beyond the long: short (its short part)',        sell({}),                                    { positionQty: '30' },                      'sell_to_open'],
+    ['a sell of shares other sells already hold: short',      sell({}),                                    { positionQty: '100', heldForSale: '50' },  'sell_to_open'],
+    ['a sell while short: short',                             sell({}),                                    { positionQty: '-10' },                     'sell_to_open'],
+    ['a buy while short: to close',                           buy,                                         { positionQty: '-10' },                     'buy_to_close'],
+    ['a buy while flat or long: to open',                     buy,                                         { positionQty: '5' },                       'buy_to_open'],
+    ['the client’s own intent is kept',                       sell({ position_intent: 'sell_to_close' }), { positionQty: '100' },                     'sell_to_close'],
+    ['no controlled position: not known, none given',         sell({}),                                    { positionQty: undefined },                  null],
+  ])('%s', (_case, order, ctx, intent) => {
+    expect(positionIntentOf(order, { ...SHORTER, ...ctx })).toBe(intent);
+  });
+
+  it('the CAT side of a short sale marked so is SS, of a long sale SL', () => {
+    expect(catSide({ side: 'sell', positionIntent: positionIntentOf(sell({}), SHORTER) })).toBe('SS');
+    expect(
+      catSide({
+        side: 'sell',
+        positionIntent: positionIntentOf(sell({}), { ...SHORTER, positionQty: '100' }),
+      }),
+    ).toBe('SL');
   });
 });

@@ -167,6 +167,25 @@ describe('placeOrder', () => {
     expect(fake.mock.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 
+  test('placed with its position intent (Reg SHO 200(g)): a sell with no position is marked sell_to_open; its retry still matches', async () => {
+    // A probe read position_intent null on every order, and the CAT export then reported short sales `SL`.
+    risk.mockResolvedValue(
+      riskInputs({}, { positionQty: '0', account: { shortingEnabled: true, tradingBlocked: false } }),
+    );
+    const body = { ...LIMIT_BUY, side: 'sell', client_order_id: 'short-1' };
+    const first = await place({ body });
+    expect(first).toMatchObject({ kind: 'created', order: { position_intent: 'sell_to_open' } });
+    const items = fake.mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    const submitted = items.find((i) => i.Put?.Item?.type === 'OrderSubmitted');
+    expect(submitted?.Put?.Item?.data).toMatchObject({ order: { positionIntent: 'sell_to_open' } });
+    // The request hash a retry is matched by is the client's request, not the marked order.
+    const again = await place({ body, now: T0 + 500 });
+    expect(again).toMatchObject({
+      kind: 'existing',
+      order: { id: (first as { order: { id: string } }).order.id },
+    });
+  });
+
   test('the client_order_id of another order is 422, nothing written', async () => {
     await place({ body: { ...LIMIT_BUY, client_order_id: 'c-1' } });
     const r = await place({ body: { ...LIMIT_BUY, qty: '11', client_order_id: 'c-1' } });
