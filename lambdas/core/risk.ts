@@ -751,3 +751,22 @@ export function positionIntentOf(order: OrderSpec, ctx: RiskContext): PositionIn
   if (order.side === 'buy') return position < 0n ? 'buy_to_close' : 'buy_to_open';
   return shortSaleOf(order, ctx) ? 'sell_to_open' : 'sell_to_close';
 }
+
+/**
+ * The intent of a bracket's or OTO's exit (`leg`), which works once its entry has filled: as
+ * `positionIntentOf` on the position the entry leaves. A sell exit of a buy entry placed while short
+ * sells short (a probe: short 5, a bracket buy of 2, its take-profit left the account short 5 and was
+ * reported `SL`).
+ */
+export function exitPositionIntentOf(
+  entry: OrderSpec,
+  leg: OrderSpec,
+  ctx: RiskContext,
+): PositionIntent | null {
+  const position = signedDec(ctx.positionQty);
+  const qty = dec(entry.qty);
+  if (position === null || qty === null) return positionIntentOf(leg, ctx);
+  const after = position + (entry.side === 'buy' ? qty : -qty);
+  const positionQty = after < 0n ? `-${formatNanos(-after)}` : formatNanos(after);
+  return positionIntentOf(leg, { ...ctx, positionQty });
+}

@@ -50,6 +50,7 @@ import {
   parseNanos,
   parseSigned9,
   placingCeilingCents,
+  type RiskContext,
   replay,
   reservedBuyingPowerRefusal,
   specToRequest,
@@ -65,6 +66,7 @@ import {
   duplicateKeyOf,
   duplicateRefusal,
   executionsToAwaitOf,
+  exitPositionIntentOf,
   locateClaimOf,
   positionIntentOf,
   type RiskRefusal,
@@ -390,6 +392,16 @@ export async function placeOrder(
   // the placing transaction, conditional on the account's claims before it leaving room for it (on
   // their `cents`, which executions never move: buying-power-reservations.ts).
   const openBuys = inputs.openBuys;
+  // The position and what the order's side holds of it as the closing claims read them, when they
+  // guard the order (serialized with every other close of the position), else as risk read them.
+  const closingContext = (): RiskContext =>
+    guardsClosing && sell?.kind === 'fits'
+      ? {
+          ...context,
+          positionQty: formatSigned9(sell.read.position ?? 0n),
+          [spec.side === 'sell' ? 'heldForSale' : 'heldForBuy']: formatNanos(sell.read.availability.held),
+        }
+      : context;
   // What core risk checked (a buy's opening part, a sell's short part), its closing part as the
   // closing claims read it when they guard it.
   const claimTermsOf = () =>
@@ -397,18 +409,7 @@ export async function placeOrder(
       ? null
       : buyingPowerClaimOf({
           qty: spec.qty ?? null,
-          notional: buyingPowerNotionalOf(
-            spec,
-            guardsClosing && sell?.kind === 'fits'
-              ? {
-                  ...context,
-                  positionQty: formatSigned9(sell.read.position ?? 0n),
-                  [spec.side === 'sell' ? 'heldForSale' : 'heldForBuy']: formatNanos(
-                    sell.read.availability.held,
-                  ),
-                }
-              : context,
-          ),
+          notional: buyingPowerNotionalOf(spec, closingContext()),
           buyingPower: context.buyingPower,
           algorithmic: algorithmFor(spec) !== null,
         });
@@ -435,20 +436,37 @@ export async function placeOrder(
   if (claimTerms !== null && ceilingCents !== null && ceilingCents < 0)
     return reservedRefusal(claimTerms.cents);
 
-  // Placed with its position intent (core risk `positionIntentOf`: a short sale marked short), while
-  // its request hash, which a retry is matched by, stays the client's request.
-  const placed: OrderSpec = { ...spec, positionIntent: positionIntentOf(spec, context) };
+  // Each member is placed with its position intent (core risk `positionIntentOf`: a short sale
+  // marked short, Reg SHO 200(g)), decided on the position as the closing claims read it when they
+  // guard the order (concurrent sells of one long cannot each count it: a probe's five sells of 6
+  // against a long of 10 were all marked long), a bracket's exits on the position its entry leaves;
+  // the request hash, which a retry is matched by, stays the client's request.
+  const withIntent = (m: { spec: OrderSpec; contingency?: { readonly role: string } | null }): OrderSpec => {
+    if (m.spec.positionIntent !== null) return m.spec;
+    // A sell of an account that may not sell short, or any order under REDUCING, only closes.
+    if ((guardsSell || guardsReducing) && m.contingency == null)
+      return { ...m.spec, positionIntent: m.spec.side === 'sell' ? 'sell_to_close' : 'buy_to_close' };
+    const at = closingContext();
+    const role = m.contingency?.role;
+    const exitAfterEntry =
+      (spec.orderClass === 'bracket' || spec.orderClass === 'oto') &&
+      (role === 'take_profit' || role === 'stop_loss');
+    return {
+      ...m.spec,
+      positionIntent: exitAfterEntry ? exitPositionIntentOf(spec, m.spec, at) : positionIntentOf(m.spec, at),
+    };
+  };
   for (let attempt = 1; ; attempt++) {
     const orderId = deps.newOrderId();
     const exposureClaim = exposure.kind === 'claim' ? { id: orderId, cents: exposure.addCents } : null;
     const buyingPowerClaim = claimTerms === null ? null : { id: orderId, ...claimTerms };
     const memberIds = [orderId, ...Array.from({ length: memberCountOf(spec) - 1 }, () => deps.newOrderId())];
-    const members = membersOf(placed, memberIds).map((m) => {
+    const members = membersOf(spec, memberIds).map((m) => {
       const submit = {
         type: 'submit',
         orderId: m.orderId,
         accountId,
-        order: m.spec,
+        order: withIntent(m),
         acceptedAgainst: {
           limits,
           referencePrice: context.referencePrice,

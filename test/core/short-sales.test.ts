@@ -10,6 +10,7 @@ import {
   circuitBreakerTriggered,
   EMPTY_LOCATE_BOOK,
   executionsToAwaitOf,
+  exitPositionIntentOf,
   grantLocate,
   locateClaimOf,
   locatedRemaining,
@@ -376,6 +377,18 @@ describe('17 CFR 242.200(g): "A broker or dealer must mark all sell orders of an
     ['no controlled position: not known, none given',         sell({}),                                    { positionQty: undefined },                  null],
   ])('%s', (_case, order, ctx, intent) => {
     expect(positionIntentOf(order, { ...SHORTER, ...ctx })).toBe(intent);
+  });
+
+  // biome-ignore format: a table
+  it.each<[string, string, string, string | null]>([
+    ['a buy entry while flat: its sell exit sells what it bought',  'buy',  '0',   'sell_to_close'],
+    ['a buy entry while short 5 (of 2): its sell exit sells short', 'buy',  '-5',  'sell_to_open'],
+    ['a sell entry while long 10 (of 2): its buy exit buys back',   'sell', '10',  'buy_to_open'],
+    ['a sell entry while flat: its buy exit covers',                'sell', '0',   'buy_to_close'],
+  ])('an exit, on the position its entry leaves: %s', (_case, side, positionQty, intent) => {
+    const entry = spec({ symbol: 'HTBX', side, type: 'limit', limit_price: '50', qty: '2' });
+    const exit = spec({ symbol: 'HTBX', side: side === 'buy' ? 'sell' : 'buy', type: 'limit', limit_price: '55', qty: '2' });
+    expect(exitPositionIntentOf(entry, exit, { ...SHORTER, positionQty })).toBe(intent);
   });
 
   it('the CAT side of a short sale marked so is SS, of a long sale SL', () => {

@@ -11,6 +11,7 @@ import {
   requestHashOf,
 } from '../../lambdas/orders/orders-service.js';
 import { awaitPendingExecutions, ledgerSeqOf } from '../../lambdas/orders/pending-executions.js';
+import { closingPartOf, type NoShortSell } from '../../lambdas/orders/position-availability.js';
 import { loadRiskInputs } from '../../lambdas/orders/risk-context.js';
 import { dynamo } from '../../lambdas/platform/dynamo.js';
 import { FakeDynamo } from '../order-api/fake-dynamo.js';
@@ -26,6 +27,12 @@ jest.mock('../../lambdas/orders/pending-executions.js', () => ({
   ledgerSeqOf: jest.fn(),
 }));
 const pendingExecutions = jest.mocked(awaitPendingExecutions);
+// The closing part's read under the position's closing claims (its own tests: position-availability.test.ts).
+jest.mock('../../lambdas/orders/position-availability.js', () => ({
+  ...jest.requireActual('../../lambdas/orders/position-availability.js'),
+  closingPartOf: jest.fn(),
+}));
+const closingRead = jest.mocked(closingPartOf);
 const ledgerSeq = jest.mocked(ledgerSeqOf);
 
 const fake = new FakeDynamo();
@@ -183,6 +190,76 @@ describe('placeOrder', () => {
     expect(again).toMatchObject({
       kind: 'existing',
       order: { id: (first as { order: { id: string } }).order.id },
+    });
+  });
+
+  test("a sell of a long is marked by the closing claims' read, not risk's: the long other sells claimed already makes it short (sell_to_open)", async () => {
+    // A probe: five concurrent sells of 6 against a long of 10 were all marked sell_to_close, and the
+    // CAT export reported 11 shares sold short as SL. Risk's read shows the long free; the closing
+    // claims (serialized with every other sell of the position) show it all held by another sell.
+    risk.mockResolvedValue({
+      ...riskInputs(
+        {},
+        {
+          positionQty: '10',
+          heldForSale: '0',
+          buyingPower: '100000',
+          account: { shortingEnabled: true, tradingBlocked: false },
+        },
+      ),
+      openBuys: { reservedCents: 0, setAsideCents: 0, releasedCents: 0, unclaimed: '0' },
+    });
+    closingRead.mockResolvedValue({
+      kind: 'fits',
+      shares: 0n,
+      read: {
+        position: 10_000_000_000n,
+        claims: { version: 1, claims: [] },
+        availability: {
+          side: 'sell',
+          size: 10_000_000_000n,
+          held: 10_000_000_000n,
+          available: 0n,
+          claims: [],
+        },
+        ledgerSeq: 1,
+        holdingOrderIds: [],
+      },
+    } as unknown as NoShortSell);
+    const r = await place({ body: { ...LIMIT_BUY, side: 'sell', qty: '6' } });
+    expect(r).toMatchObject({ kind: 'created', order: { position_intent: 'sell_to_open' } });
+  });
+
+  test("a bracket's exits are marked on the position its entry leaves: short 5, a buy of 2, its sell exits are short sales", async () => {
+    // A probe: the legs had no intent, and a take-profit that left the account short 5 was reported SL.
+    risk.mockResolvedValue(
+      riskInputs({}, { positionQty: '-5', account: { shortingEnabled: true, tradingBlocked: false } }),
+    );
+    const body = {
+      ...LIMIT_BUY,
+      qty: '2',
+      order_class: 'bracket',
+      take_profit: { limit_price: '110' },
+      stop_loss: { stop_price: '90' },
+    };
+    const r = await place({ body });
+    expect(r).toMatchObject({
+      kind: 'created',
+      order: {
+        position_intent: 'buy_to_close',
+        legs: [{ position_intent: 'sell_to_open' }, { position_intent: 'sell_to_open' }],
+      },
+    });
+    // Long 5 before the same bracket: its exits sell what the entry bought, a long sale.
+    risk.mockResolvedValue(
+      riskInputs({}, { positionQty: '5', account: { shortingEnabled: true, tradingBlocked: false } }),
+    );
+    const long = await place({ body: { ...body, qty: '3', client_order_id: 'b-2' } });
+    expect(long).toMatchObject({
+      order: {
+        position_intent: 'buy_to_open',
+        legs: [{ position_intent: 'sell_to_close' }, { position_intent: 'sell_to_close' }],
+      },
     });
   });
 
