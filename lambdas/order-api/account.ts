@@ -165,7 +165,11 @@ export function parseActivityQuery(
     return ms;
   };
   const after = time('after');
-  const until = time('until');
+  // Date.parse drops the digits below the ms; activities are timed in whole ms. Both bounds are
+  // exclusive: an `until` of .6900001 takes the activity at .690 in (a probe: it was left out), so
+  // it rounds up to .691, as GET /v2/orders' does; dropping is right for `after`.
+  const untilBelowMs = /[1-9]/.test(/\.\d{3}(\d+)/.exec(query.until ?? '')?.[1] ?? '');
+  const until = ((ms) => (ms !== undefined && untilBelowMs ? ms + 1 : ms))(time('until'));
   const date = time('date');
   if (after !== undefined && until !== undefined && after > until)
     errors.push(fieldError('out_of_range', 'until', 'must not be earlier than after'));

@@ -102,3 +102,16 @@ test.each([
   expect(res.statusCode).toBe(200);
   expect(parse(res.body).map((a: { order_id: string }) => a.order_id)).toEqual(listed);
 });
+
+test('until below the millisecond takes an activity at the millisecond it is after (.690 < .6900001)', async () => {
+  // A probe: until=...0010001Z left out the activity at ...001Z (the bound was cut to the ms, then exclusive).
+  const sub = (seq: number, below: string) => `${at(seq).slice(0, -1)}${below}Z`;
+  for (const [until, listed] of [
+    [sub(2, '0001'), ['o-1', 'o-2']],
+    [sub(2, '5'), ['o-1', 'o-2']],
+    [sub(2, '0000'), ['o-1']],
+  ] as const) {
+    const res = await list({ direction: 'asc', until });
+    expect(parse(res.body).map((a: { order_id: string }) => a.order_id)).toEqual(listed);
+  }
+});
