@@ -17,6 +17,7 @@ import {
 import {
   type AlpacaOrder,
   CLIENT_ORDER_ID_MAX,
+  clientOrderIdSchema,
   evolve,
   type FieldError,
   fieldError,
@@ -683,6 +684,15 @@ async function getByClientOrderId(clientOrderId: string | undefined, principal: 
   }
   if (hasLoneSurrogate(clientOrderId)) {
     return fieldErrors([fieldError('invalid_value', 'client_order_id', 'must be valid Unicode')], 400);
+  }
+  // An id POST and PATCH refuse (a control character, a bidi override) is none any order has: 400
+  // as there, not a 404 (the bad-input property run found a tab that answered 404).
+  const printable = clientOrderIdSchema.safeParse(clientOrderId);
+  if (!printable.success) {
+    return fieldErrors(
+      [fieldError('invalid_value', 'client_order_id', printable.error.issues[0]?.message ?? 'is not valid')],
+      400,
+    );
   }
   const claim = await claimItem<{ orderId?: string }>(coidClaimId(principal.accountId, clientOrderId));
   if (claim?.orderId !== undefined) return getOrder(claim.orderId, principal);

@@ -462,6 +462,19 @@ describe('GET one order', () => {
     }
   });
 
+  test.each(['bot\t1', 'bot\u202e1', 'bot\u2028x'])(
+    'an id POST refuses for a control character (%j) is refused by GET too, 400 naming it, not a 404',
+    async (id) => {
+      // A CI's property run drew such an id: POST 422, GET by client order id 404.
+      expect(orderRequestSchema.shape.client_order_id.safeParse(id).success).toBe(false);
+      const res = await get('GET /v2/orders:by_client_order_id', { query: { client_order_id: id } });
+      expect([res.statusCode, parse(res.body).message]).toEqual([
+        400,
+        'client_order_id: must be printable Unicode text (no control characters)',
+      ]);
+    },
+  );
+
   test('events, in sequence order, with their metadata', async () => {
     seedOrder(fake, 'o-1', { commands: [...accepted, { type: 'requestCancel', requestedBy: 'bot-1' }] });
     const body = parse((await get('GET /v2/orders/{order_id}/events')).body);
@@ -966,6 +979,25 @@ describe('PATCH /v2/orders/{order_id}', () => {
     expect(fake.table('idempotency').size).toBe(0);
   });
 
+  /** The replacement's closing claim rode the first transaction, conditional on the claims read. */
+  const expectClaimInFirstTransaction = (claimsId: string, claim: { side: string; qty: string }) => {
+    const claimPut = fake.mock
+      .commandCalls(TransactWriteCommand)[0]
+      ?.args[0].input.TransactItems?.find((i) => i.Put?.Item?.id === claimsId);
+    expect(claimPut?.Put).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(id)',
+      Item: { claims: [{ ...claim, supersedes: 'o-1' }] },
+    });
+  };
+
+  /** A PATCH of o-1's qty while a concurrent close of AAPL commits its claim between the PATCH's read and its write. */
+  const patchAfterConcurrentClaim = async (qty: string) => {
+    const claimsId = closingClaimsId(ACCOUNT, 'AAPL');
+    fake.beforeNextTransactions.push(() => fake.put('idempotency', { id: claimsId, version: 1, claims: [] }));
+    const before = fake.table('events').size;
+    return { claimsId, before, res: await patch({ qty }) };
+  };
+
   test('under REDUCING, a PATCH raising a sell is read under the closing claims, its claim in the replace; a sell committing first is read again and refuses it', async () => {
     // Long 10, a sell of 5 resting: a PATCH to 8 and a concurrent new sell of 5 each fit a read of
     // the position alone (a review: the PATCH was not serialized with the sell, 13 to sell of 10).
@@ -1010,10 +1042,7 @@ describe('PATCH /v2/orders/{order_id}', () => {
     } as const;
     reducingRead.mockReset().mockResolvedValueOnce(fits).mockResolvedValueOnce({ kind: 'refused', refusal });
     // The concurrent sell's claim commits between the PATCH's read and its transaction.
-    const claimsId = closingClaimsId(ACCOUNT, 'AAPL');
-    fake.beforeNextTransactions.push(() => fake.put('idempotency', { id: claimsId, version: 1, claims: [] }));
-    const before = fake.table('events').size;
-    const res = await patch({ qty: '8' });
+    const { claimsId, before, res } = await patchAfterConcurrentClaim('8');
     expect(res.statusCode).toBe(403);
     expect(parse(res.body).message).toContain('reducing_only');
     // Read as the replacement's 8 left to trade, the order itself (and what it replaced) not counted.
@@ -1024,13 +1053,7 @@ describe('PATCH /v2/orders/{order_id}', () => {
       exclude: new Set(['o-1']),
     });
     // Its claim rode the replace's transaction, conditional on the claims read.
-    const claimPut = fake.mock
-      .commandCalls(TransactWriteCommand)[0]
-      ?.args[0].input.TransactItems?.find((i) => i.Put?.Item?.id === claimsId);
-    expect(claimPut?.Put).toMatchObject({
-      ConditionExpression: 'attribute_not_exists(id)',
-      Item: { claims: [{ side: 'sell', qty: '8', supersedes: 'o-1' }] },
-    });
+    expectClaimInFirstTransaction(claimsId, { side: 'sell', qty: '8' });
     expect(fake.table('events').size).toBe(before);
   });
 
@@ -1067,10 +1090,7 @@ describe('PATCH /v2/orders/{order_id}', () => {
       .mockResolvedValueOnce(readOf(10_000_000_000n, 0n))
       .mockResolvedValueOnce(readOf(0n, 10_000_000_000n));
     // The concurrent cover's claim commits between the PATCH's read and its transaction.
-    const claimsId = closingClaimsId(ACCOUNT, 'AAPL');
-    fake.beforeNextTransactions.push(() => fake.put('idempotency', { id: claimsId, version: 1, claims: [] }));
-    const before = fake.table('events').size;
-    const res = await patch({ qty: '10' });
+    const { claimsId, before, res } = await patchAfterConcurrentClaim('10');
     expect(res.statusCode).toBe(403);
     expect(parse(res.body).message).toBe('insufficient buying power');
     // Read as the replacement's 10 left to trade, the order itself not counted.
@@ -1078,13 +1098,7 @@ describe('PATCH /v2/orders/{order_id}', () => {
     expect(closingRead.mock.calls[0]?.[2]).toMatchObject({ side: 'buy', qty: 10_000_000_000n });
     expect(closingRead.mock.calls[0]?.[4]).toMatchObject({ exclude: new Set(['o-1']) });
     // Its closing claim rode the first transaction, conditional on the claims read.
-    const claimPut = fake.mock
-      .commandCalls(TransactWriteCommand)[0]
-      ?.args[0].input.TransactItems?.find((i) => i.Put?.Item?.id === claimsId);
-    expect(claimPut?.Put).toMatchObject({
-      ConditionExpression: 'attribute_not_exists(id)',
-      Item: { claims: [{ side: 'buy', qty: '10', supersedes: 'o-1' }] },
-    });
+    expectClaimInFirstTransaction(claimsId, { side: 'buy', qty: '10' });
     expect(fake.table('events').size).toBe(before);
   });
 
