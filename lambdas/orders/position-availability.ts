@@ -256,17 +256,22 @@ export async function awaitHoldingViews(
   }
 }
 
+/** What a read under a position's closing claims takes (`readAtPrice` and the reads built on it). */
+interface ClosingClaimsReadOptions {
+  readonly store: EventStore;
+  /** A notional order's share price (the side's trading reference), known before the read. */
+  readonly price: Nanos | null;
+  /** Orders not counted: a replace's own order (and the one it replaced). */
+  readonly exclude?: ReadonlySet<string>;
+}
+
 /** `readPositionAvailability` with a notional holding sized at a price known before the read. */
 const readAtPrice = (
   doc: DynamoDBDocumentClient,
   accountId: string,
   symbol: string,
   now: number,
-  options: {
-    readonly store: EventStore;
-    readonly price: Nanos | null;
-    readonly exclude?: ReadonlySet<string>;
-  },
+  options: ClosingClaimsReadOptions,
   consistentHoldings: boolean,
 ) =>
   readPositionAvailability(doc, accountId, symbol, now, {
@@ -292,11 +297,7 @@ export async function noShortSellOf(
   accountId: string,
   order: { readonly symbol: string; readonly qty: Nanos | null; readonly notional: Nanos | null },
   now: number,
-  options: {
-    readonly store: EventStore;
-    readonly price: Nanos | null;
-    readonly exclude?: ReadonlySet<string>;
-  },
+  options: ClosingClaimsReadOptions,
 ): Promise<NoShortSell> {
   const symbol = order.symbol.toUpperCase();
   const shares = sellSharesOf(order, options.price);
@@ -346,14 +347,9 @@ export async function reducingOrderOf(
   accountId: string,
   order: Pick<OrderSpec, 'symbol' | 'side' | 'qty' | 'notional' | 'orderClass'>,
   now: number,
-  options: {
-    readonly store: EventStore;
-    /** A notional order's share price (the side's trading reference). */
-    readonly price: Nanos | null;
+  options: ClosingClaimsReadOptions & {
     readonly referencePrice: string | null;
     readonly states: TradingStates;
-    /** Orders not counted: a replace's own order (and the one it replaced). */
-    readonly exclude?: ReadonlySet<string>;
   },
 ): Promise<NoShortSell> {
   const symbol = order.symbol.toUpperCase();
@@ -412,12 +408,7 @@ export async function closingPartOf(
     readonly notional: Nanos | null;
   },
   now: number,
-  options: {
-    readonly store: EventStore;
-    readonly price: Nanos | null;
-    /** Orders not counted: a replace's own order (and the one it replaced). */
-    readonly exclude?: ReadonlySet<string>;
-  },
+  options: ClosingClaimsReadOptions,
 ): Promise<NoShortSell> {
   const read = await readAtPrice(doc, accountId, order.symbol.toUpperCase(), now, options, false);
   const shares = sellSharesOf(order, options.price) ?? 0n;
