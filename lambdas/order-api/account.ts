@@ -169,7 +169,8 @@ export function parseActivityQuery(
   // exclusive: an `until` of .6900001 takes the activity at .690 in (a probe: it was left out), so
   // it rounds up to .691, as GET /v2/orders' does; dropping is right for `after`.
   const untilBelowMs = /[1-9]/.test(/\.\d{3}(\d+)/.exec(query.until ?? '')?.[1] ?? '');
-  const until = ((ms) => (ms !== undefined && untilBelowMs ? ms + 1 : ms))(time('until'));
+  const untilToMs = time('until');
+  const until = untilToMs !== undefined && untilBelowMs ? untilToMs + 1 : untilToMs;
   const date = time('date');
   if (after !== undefined && until !== undefined && after > until)
     errors.push(fieldError('out_of_range', 'until', 'must not be earlier than after'));
