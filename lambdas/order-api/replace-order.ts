@@ -27,7 +27,6 @@ import {
   type FieldError,
   fieldError,
   formatNanos,
-  formatSigned9,
   heldBuyingPowerClaim,
   leavesQtyOf,
   type OrderCommand,
@@ -53,6 +52,7 @@ import { CLIENT_ORDER_ID_TAKEN, takeModifySlot } from '../orders/orders-service.
 import {
   CLOSING_CLAIMS_ATTEMPTS,
   closingPartOf,
+  contextAtClosingRead,
   type NoShortSell,
   noShortSellOf,
   reducingOrderOf,
@@ -368,13 +368,7 @@ export const handler = apiHandler(
       if (part.kind !== 'fits') return riskRefusedResponse([part.refusal]);
       reserving = replacementClaim(replacement, {
         ...inputs,
-        context: {
-          ...context,
-          positionQty: formatSigned9(part.read.position ?? 0n),
-          [replacement.spec.side === 'sell' ? 'heldForSale' : 'heldForBuy']: formatNanos(
-            part.read.availability.held,
-          ),
-        },
+        context: contextAtClosingRead(context, replacement.spec.side, part),
       });
       if (reserving !== null && reserving.ceilingCents < 0)
         return refusedForBuyingPower(reserving.claim.cents);

@@ -36,7 +36,6 @@ import {
   firmOpenExposureClaim,
   firmOpenExposureRefusal,
   formatNanos,
-  formatSigned9,
   type LimitsPolicy,
   memberCountOf,
   type Nanos,
@@ -86,6 +85,7 @@ import { awaitPendingExecutions, ledgerSeqOf, type PendingExecutionsDeps } from 
 import {
   CLOSING_CLAIMS_ATTEMPTS,
   closingPartOf,
+  contextAtClosingRead,
   noShortSellOf,
   reducingOrderOf,
 } from './position-availability.js';
@@ -395,13 +395,7 @@ export async function placeOrder(
   // The position and what the order's side holds of it as the closing claims read them, when they
   // guard the order (serialized with every other close of the position), else as risk read them.
   const closingContext = (): RiskContext =>
-    guardsClosing && sell?.kind === 'fits'
-      ? {
-          ...context,
-          positionQty: formatSigned9(sell.read.position ?? 0n),
-          [spec.side === 'sell' ? 'heldForSale' : 'heldForBuy']: formatNanos(sell.read.availability.held),
-        }
-      : context;
+    guardsClosing && sell?.kind === 'fits' ? contextAtClosingRead(context, spec.side, sell) : context;
   // What core risk checked (a buy's opening part, a sell's short part), its closing part as the
   // closing claims read it when they guard it.
   const claimTermsOf = () =>

@@ -29,6 +29,7 @@ import {
   noShortSaleRefusal,
   type OrderSpec,
   parseSigned9,
+  type RiskContext,
   type RiskRefusal,
   sellSharesOf,
   type TradingStates,
@@ -389,6 +390,23 @@ export async function reducingOrderOf(
       },
     };
   return { kind: 'fits', read, shares };
+}
+
+/**
+ * Risk's context with the position, and what the order's side holds of it, as a read under the
+ * position's closing claims found them (serialized with every other close of the position): what
+ * an order's buying power claim and position intent are decided on once the claims guard it.
+ */
+export function contextAtClosingRead(
+  context: RiskContext,
+  side: string,
+  read: Extract<NoShortSell, { kind: 'fits' }>,
+): RiskContext {
+  return {
+    ...context,
+    positionQty: formatSigned9(read.read.position ?? 0n),
+    [side === 'sell' ? 'heldForSale' : 'heldForBuy']: formatNanos(read.read.availability.held),
+  };
 }
 
 /**
