@@ -489,17 +489,37 @@ export async function startTradingDayOms(
   return { oms, http: OmsHttp.forDemo(oms) };
 }
 
-/** One marketable IOC order through the whole filled path: every step's code runs once. */
-async function warmOrder(http: OmsHttp): Promise<void> {
+/** How many times warmOrder sends its order when the answer is a 5xx. */
+export const WARM_ORDER_ATTEMPTS = 3;
+
+/**
+ * One marketable IOC order through the whole filled path: every step's code runs once. This is the
+ * first request of a local mode started without its warm-up: cold processes and a cold DynamoDB
+ * Local JVM on 2 loaded cores can take the POST past its function's 10 s timeout (CI of stop 40,
+ * a 500). A 5xx is retried as a client would, with the same `client_order_id`, which gets the same
+ * order back if the timed-out attempt placed it (README, POST /v2/orders): never a second order.
+ */
+export async function warmOrder(http: OmsHttp, attempts = WARM_ORDER_ATTEMPTS): Promise<void> {
   await http.pinQuote('E2EWARM', { bid: '10.00', ask: '10.01', ask_size: '1000' });
-  const warm = await http.submit({
+  const order = {
     symbol: 'E2EWARM',
     qty: '1',
     side: 'buy',
     type: 'market',
     time_in_force: 'ioc',
-  });
-  await http.untilStatus(warm.id, 'filled', 120_000);
+    client_order_id: `e2e-warm-${randomUUID()}`,
+  };
+  for (let attempt = 1; ; attempt++) {
+    const res = await http.request<Order>('POST', '/v2/orders', order);
+    if (res.status >= 500 && attempt < attempts) continue;
+    if (res.status !== 200)
+      throw new Error(
+        `POST /v2/orders (warm order, attempt ${attempt}): expected 200, got ${res.status} ${JSON.stringify(res.body)}`,
+      );
+    http.orders.add(res.body.id);
+    await http.untilStatus(res.body.id, 'filled', 120_000);
+    return;
+  }
 }
 
 /** An upper bound for a beforeAll that starts its own local mode (startAhead's attempts included). */
