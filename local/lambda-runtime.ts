@@ -9,7 +9,8 @@
  *   worker is started for an invocation while every worker of the function is busy, up to
  *   `maxWorkersPerFunction` (default 1: one environment per function, the cheapest on memory;
  *   a handler that keeps per-invocation state in module scope would see that sharing, which
- *   Lambda would not show). Beyond the cap, invocations go to the least busy worker.
+ *   Lambda would not show: the SQS consumers' batch processor is per batch for that reason,
+ *   lambdas/platform/sqs-batch.ts). Beyond the cap, invocations go to the least busy worker.
  * - Timeout: after `timeoutSeconds` the invocation answers `Sandbox.Timedout` and its worker is
  *   retired: it takes no new invocations and is terminated once its other in-flight invocations
  *   end (or time out); the next invocation starts a fresh worker.

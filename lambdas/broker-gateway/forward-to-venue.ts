@@ -12,7 +12,6 @@
  * reported alone and retried after the queue's visibility timeout.
  */
 
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -27,6 +26,7 @@ import {
 import { parseOrThrow } from '../core/zod-messages.js';
 import { closeUnsentOrder } from '../orders/order-routing.js';
 import { logger } from '../platform/observability.js';
+import { processSqsBatch } from '../platform/sqs-batch.js';
 import { CANCEL_AT_VENUE_REQUESTED, cancelAtVenueDetail } from './cancel-at-venue.js';
 import { eventStore, venueFor } from './wiring.js';
 
@@ -117,8 +117,6 @@ export async function forwardToVenue(event: EventBridgeEvent<string, unknown>): 
   }
 }
 
-const processor = new BatchProcessor(EventType.SQS);
-
 async function forwardRecord(record: SQSRecord): Promise<void> {
   try {
     await forwardToVenue(JSON.parse(record.body) as EventBridgeEvent<string, unknown>);
@@ -130,10 +128,9 @@ async function forwardRecord(record: SQSRecord): Promise<void> {
 
 /** The deployed handler: an SQS batch of OMS events, answered with the failed records. */
 export async function forwardBatch(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
-  return processPartialResponse(event, forwardRecord, processor, {
+  return processSqsBatch(event, forwardRecord, {
     ...(context ? { context } : {}),
     processInParallel: false,
-    throwOnFullBatchFailure: false,
   });
 }
 

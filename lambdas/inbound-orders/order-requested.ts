@@ -21,7 +21,6 @@
  * failed (Powertools batch, one record at a time), retried alone after the queue's visibility
  * timeout and finally dead-lettered.
  */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { parseJsonExactly, refusalsAsListed } from '../core/index.js';
@@ -39,6 +38,7 @@ import { marketData } from '../platform/market-data.js';
 import { metrics } from '../platform/metrics.js';
 import { logger } from '../platform/observability.js';
 import '../core/zod-messages.js';
+import { processSqsBatch } from '../platform/sqs-batch.js';
 
 export const orderRequestedDetail = z.object({
   accountId: z.string().check(z.regex(ACCOUNT_ID)),
@@ -198,8 +198,6 @@ export async function onOrderRequested(event: OrderRequestedEvent): Promise<Plac
   }
 }
 
-const processor = new BatchProcessor(EventType.SQS);
-
 async function orderRequestedRecord(record: SQSRecord): Promise<void> {
   try {
     // A number in the request is its exact value, never rounded (core parseJsonExactly).
@@ -219,9 +217,8 @@ async function orderRequestedRecord(record: SQSRecord): Promise<void> {
  * rate limit.
  */
 export async function handler(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
-  return processPartialResponse(event, orderRequestedRecord, processor, {
+  return processSqsBatch(event, orderRequestedRecord, {
     ...(context ? { context } : {}),
     processInParallel: false,
-    throwOnFullBatchFailure: false,
   });
 }

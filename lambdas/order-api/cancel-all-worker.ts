@@ -11,13 +11,13 @@
  * failing) fails that record alone (Powertools batch, partial batch failures): the queue delivers
  * it again, and after the max receives it lands in the dead-letter queue, which Operations alarms on.
  */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { parseOrThrow } from '../core/zod-messages.js';
 import { logger } from '../platform/observability.js';
+import { processSqsBatch } from '../platform/sqs-batch.js';
 import { cancelRequestDetail } from './cancel-all-request.js';
 import { eventStore } from './orders-access.js';
 import { requestCancelOfLiveOrder } from './request-cancel.js';
@@ -70,8 +70,6 @@ export class ReplaceAwaitingVenue extends Error {
   }
 }
 
-const processor = new BatchProcessor(EventType.SQS);
-
 async function cancelRecord(record: SQSRecord): Promise<void> {
   try {
     await cancelOne(JSON.parse(record.body));
@@ -90,11 +88,10 @@ async function cancelRecord(record: SQSRecord): Promise<void> {
 
 /** The deployed handler: a batch of cancel requests, answered with the failed records. */
 export async function cancelAllBatch(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
-  return processPartialResponse(event, cancelRecord, processor, {
+  return processSqsBatch(event, cancelRecord, {
     ...(context ? { context } : {}),
     // Each record is its own order: they run together, a failure fails only its record.
     processInParallel: true,
-    throwOnFullBatchFailure: false,
   });
 }
 

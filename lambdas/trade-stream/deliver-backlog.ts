@@ -11,7 +11,6 @@
  * make a redelivery send nothing twice.
  */
 import { randomUUID } from 'node:crypto';
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -24,6 +23,7 @@ import { dynamo } from '../platform/dynamo.js';
 import { eventBridge } from '../platform/event-bridge.js';
 import { metrics } from '../platform/metrics.js';
 import { logger } from '../platform/observability.js';
+import { processSqsBatch } from '../platform/sqs-batch.js';
 
 /** Well inside the function's 60 s timeout: the lease is always given back by this invocation. */
 export const DELIVERY_BUDGET_MS = 20_000;
@@ -54,8 +54,6 @@ const deps: BacklogDeps = {
   handOver: backlogHandOver(eventBridge, () => requiredEnv(ENV.eventBusName)),
 };
 
-const processor = new BatchProcessor(EventType.SQS);
-
 async function deliverRecord(record: SQSRecord): Promise<void> {
   try {
     await deliverBacklog(JSON.parse(record.body), deps);
@@ -68,11 +66,10 @@ async function deliverRecord(record: SQSRecord): Promise<void> {
 /** The deployed handler: a batch of accounts' backlogs, answered with the failed records. */
 export async function deliverBacklogBatch(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
   try {
-    return await processPartialResponse(event, deliverRecord, processor, {
+    return await processSqsBatch(event, deliverRecord, {
       ...(context ? { context } : {}),
       // Each record is its own account: they run together, a failure fails only its record.
       processInParallel: true,
-      throwOnFullBatchFailure: false,
     });
   } finally {
     metrics.publishStoredMetrics();
