@@ -223,6 +223,17 @@ it('closing the position places the closing order; once it fills the position is
   expect(all.body).toEqual([]);
 });
 
+// A hostile probe's DELETE /v2/positions/<2,100 characters> got a 500: the path value went into a
+// DynamoDB key (at most 2,048 bytes). No position has a symbol longer than a ticker (21 characters).
+it.each([22, 2_100])('closing a position named by %i characters: 404, as GET answers', async (n) => {
+  const name = 'X'.repeat(n);
+  for (const path of [`/v2/positions/${name}`, `/v2/positions/${name}?percentage=50`]) {
+    const close = await trader.request<Json>('DELETE', path);
+    expect([close.status, close.body.message]).toEqual([404, 'position not found']);
+  }
+  expect((await trader.request('GET', `/v2/positions/${name}`)).status).toBe(404);
+});
+
 it('an operator lets the account sell short (PUT /local/accounts): the sell is accepted marked short, the position goes short, closing buys it back', async () => {
   const bad = await http.request<Json>('PUT', `/local/accounts/${accountId}`, { shorting: true });
   expect(bad.status).toBe(400);
