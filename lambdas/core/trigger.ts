@@ -192,3 +192,47 @@ export function trailBeyondPriceError(
     `must be below the market price (${formatNanos(reference)}) for a sell trailing stop: its stop would be ${formatNanos(reference - trail)}`,
   );
 }
+
+/**
+ * A stop (a `stop` or `stop_limit` order, an OCO's stop-loss) whose stop price the market has
+ * already reached (a sell's at or above the reference price, a buy's at or below) would trigger at
+ * once, by the trigger rule above, and trade as a market or limit order at the market: not the stop
+ * the client meant (a probe's sell stop at 105 on a 100 market filled at 100 within 2 s). Refused as
+ * bad input, naming the field, as Alpaca refuses it (`stop price must not be greater than base
+ * price / 1.001` for a sell); unknown without a reference price (the venue's own check).
+ */
+export function stopReachedError(
+  order: {
+    readonly type: string;
+    readonly side: string;
+    readonly orderClass: string;
+    readonly stopPrice: string | null;
+    readonly stopLoss: { readonly stopPrice: string } | null;
+  },
+  referencePrice: string | null,
+): FieldError | null {
+  const [field, text] =
+    order.type === 'stop' || order.type === 'stop_limit'
+      ? ['stop_price', order.stopPrice]
+      : order.orderClass === 'oco'
+        ? ['stop_loss.stop_price', order.stopLoss?.stopPrice ?? null]
+        : ['', null];
+  const stop = text === null ? null : parseNanos(text);
+  const reference = referencePrice === null ? null : parseNanos(referencePrice);
+  if (typeof stop !== 'bigint' || typeof reference !== 'bigint') return null;
+  const sell = order.side === 'sell';
+  if (sell ? stop < reference : stop > reference) return null;
+  return fieldError(
+    'wrong_side',
+    field,
+    `must be ${sell ? 'below' : 'above'} the market price (${formatNanos(reference)}) for a ${order.side} stop: it would trigger at once`,
+  );
+}
+
+/** A new order's trigger-price rules: a sell trail past its price, a stop the market has reached. */
+export function triggerPriceError(
+  order: Parameters<typeof trailBeyondPriceError>[0] & Parameters<typeof stopReachedError>[0],
+  referencePrice: string | null,
+): FieldError | null {
+  return trailBeyondPriceError(order, referencePrice) ?? stopReachedError(order, referencePrice);
+}

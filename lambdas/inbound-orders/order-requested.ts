@@ -23,7 +23,7 @@
  */
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { parseJsonExactly, refusalsAsListed } from '../core/index.js';
+import { parseJsonExactly, refusalsAsListed, triggerPriceError } from '../core/index.js';
 import {
   intakeAnswerOf,
   type OrderRequestRejection,
@@ -135,6 +135,7 @@ export async function onOrderRequested(event: OrderRequestedEvent): Promise<Plac
       // Only a strategy entitled to the account may place for it (issue 16, core bus-trust.ts).
       sender: { source: event.source },
       expiresAt: orderExpiryFromEnv(now),
+      triggerPriceError,
     });
     switch (result.kind) {
       case 'created':

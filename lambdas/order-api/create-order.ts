@@ -1,4 +1,5 @@
 /** POST /v2/orders: place an order (Alpaca v2 request body; optional Idempotency-Key header). */
+import { triggerPriceError } from '../core/index.js';
 import { header } from '../orders/accounts.js';
 import { withAssetSymbol } from '../orders/asset-symbol.js';
 import { orderExpiryFromEnv, placeOrder } from '../orders/orders-service.js';
@@ -39,6 +40,7 @@ export const handler = apiHandler(
       now,
       source: 'api',
       expiresAt: orderExpiryFromEnv(now),
+      triggerPriceError,
     });
     return placeOrderResponse(result);
   },

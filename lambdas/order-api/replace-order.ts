@@ -38,6 +38,7 @@ import {
   type ReplaceChanges,
   reservedBuyingPowerRefusal,
   shapeIssueToFieldErrors,
+  stopReachedError,
   TIMES_IN_FORCE,
   toAlpacaOrder,
   trailBeyondPriceError,
@@ -275,6 +276,10 @@ export const handler = apiHandler(
     // A trail raised to the price it trails from (the order's best price so far, else the market).
     const trailError = trailBeyondPriceError(replacement.spec, owned.state.hwm ?? context.referencePrice);
     if (trailError !== null) return fieldErrors(namingTrail([trailError], parsed.data));
+    // A stop moved to where the market already is (a stop the PATCH does not move may have triggered).
+    const stopError =
+      changes.stopPrice === undefined ? null : stopReachedError(replacement.spec, context.referencePrice);
+    if (stopError !== null) return fieldErrors([stopError]);
     // Its carried fills are in the position and the cash already: buying power, open exposure and
     // the short sale rules count what is left to trade (core risk.ts `workingSpecOf`).
     const refusals = checkPreTradeRisk(replacement.spec, limits, {

@@ -56,7 +56,6 @@ import {
   takeDecisionPrice,
   toAlpacaOrder,
   tradingReferenceOf,
-  trailBeyondPriceError,
   type ValidationContext,
   validateOrderRequest,
 } from '../core/index.js';
@@ -120,6 +119,13 @@ export interface PlaceOrderInput {
    * bundle is at the size limit).
    */
   readonly expiresAt?: ValidationContext['expiresAt'];
+  /**
+   * The trigger-price rules (core `triggerPriceError`: a sell trail past its price, a stop the
+   * market has reached), on the market's reference price risk read. POST /v2/orders and the bus
+   * pass it; DELETE /v2/positions places market orders, which neither rule concerns, and passes none
+   * (its bundle is at the size limit).
+   */
+  readonly triggerPriceError?: (spec: OrderSpec, referencePrice: string | null) => FieldError | null;
 }
 
 /** When a day / gtc order placed at `now` expires under the deployment's session settings. */
@@ -294,8 +300,9 @@ export async function placeOrder(
     });
     if (!priced.ok) return (await seenBefore()) ?? { kind: 'invalid', errors: priced.errors };
   }
-  const trailError = trailBeyondPriceError(spec, context.referencePrice);
-  if (trailError !== null) return { kind: 'invalid', errors: [trailError] };
+  // A trail past its price, a stop the market has reached: bad input (core triggerPriceError).
+  const triggerError = input.triggerPriceError?.(spec, context.referencePrice) ?? null;
+  if (triggerError !== null) return { kind: 'invalid', errors: [triggerError] };
   // SEC 15c3-5(c)(1)(i) daily notional (core aggregate-limits.ts): an order over the whole limit is
   // refused now; otherwise its day total is claimed in the placing transaction below.
   const day = newYorkDate(now);

@@ -18,9 +18,11 @@ import {
   ORDER_TYPES,
   type OrderType,
   parseVenueOrderTypes,
+  stopReachedError,
   type TimeInForce,
   trailBeyondPriceError,
   trailingStopLevel,
+  triggerPriceError,
 } from '../../lambdas/core/index.js';
 
 const stop = (t: Partial<HeldTrigger> = {}): HeldTrigger => ({
@@ -71,6 +73,58 @@ describe('trailBeyondPriceError: a sell trailing stop whose first stop would be 
   ];
   test.each(cases)('%s', (_what, order, reference, message) => {
     expect(trailBeyondPriceError(order, reference)?.message ?? null).toBe(message);
+  });
+});
+
+type StopOrder = Parameters<typeof stopReachedError>[0];
+const stopOrder = (o: Partial<StopOrder>): StopOrder => ({
+  type: 'stop',
+  side: 'sell',
+  orderClass: 'simple',
+  stopPrice: '95',
+  stopLoss: null,
+  ...o,
+});
+
+// Alpaca refuses a stop on the wrong side of the market ("stop price must not be greater than base
+// price / 1.001" for a sell); the OMS refuses one the trigger rule above would trigger at once.
+describe('stopReachedError: a stop the market has already reached would trigger at once', () => {
+  // biome-ignore format: a table
+  const cases: [string, Partial<StopOrder>, string | null, string | null][] = [
+    ['sell stop above the market (a probe: 105 on 100, filled at 100)', { stopPrice: '105' },                       '100', 'stop_price: must be below the market price (100) for a sell stop: it would trigger at once'],
+    ['sell stop at the market',                                      { stopPrice: '100' },                          '100', 'stop_price: must be below the market price (100) for a sell stop: it would trigger at once'],
+    ['sell stop below the market',                                   { stopPrice: '99.99' },                        '100', null],
+    ['buy stop below the market (a probe: 95 on 100)',               { side: 'buy', stopPrice: '95' },              '100', 'stop_price: must be above the market price (100) for a buy stop: it would trigger at once'],
+    ['buy stop at the market',                                       { side: 'buy', stopPrice: '100' },             '100', 'stop_price: must be above the market price (100) for a buy stop: it would trigger at once'],
+    ['buy stop above the market',                                    { side: 'buy', stopPrice: '100.01' },          '100', null],
+    ['sell stop_limit, stop above the market (a probe: 110 / 99)',   { type: 'stop_limit', stopPrice: '110' },      '100', 'stop_price: must be below the market price (100) for a sell stop: it would trigger at once'],
+    ['sell oco, its stop-loss above the market',                     { type: 'limit', orderClass: 'oco', stopPrice: null, stopLoss: { stopPrice: '101' } }, '100', 'stop_loss.stop_price: must be below the market price (100) for a sell stop: it would trigger at once'],
+    ['sell oco, its stop-loss below the market',                     { type: 'limit', orderClass: 'oco', stopPrice: null, stopLoss: { stopPrice: '99' } },  '100', null],
+    ['a bracket\'s stop-loss (checked against its entry instead)',   { type: 'market', orderClass: 'bracket', stopPrice: null, stopLoss: { stopPrice: '101' } }, '100', null],
+    ['a limit order',                                                { type: 'limit', stopPrice: null },            '100', null],
+    ['no reference price: the venue decides',                        { stopPrice: '105' },                          null,  null],
+  ];
+  test.each(cases)('%s', (_what, order, reference, message) => {
+    expect(stopReachedError(stopOrder(order), reference)?.message ?? null).toBe(message);
+  });
+
+  const cents = fc.integer({ min: 1, max: 1_000_000 }).map((c) => formatNanos(nanos(String(c)) / 100n));
+  it('refuses exactly the stops a held trigger would trigger on the reference price as the last sale', () => {
+    fc.assert(
+      fc.property(fc.constantFrom<'buy' | 'sell'>('buy', 'sell'), cents, cents, (side, stopPrice, last) => {
+        const triggers = checkHeldTrigger(stop({ side, stopPrice }), at(last)).trigger !== null;
+        expect(stopReachedError(stopOrder({ side, stopPrice }), last) !== null).toBe(triggers);
+      }),
+    );
+  });
+
+  it('triggerPriceError is the trail rule, then the stop rule', () => {
+    const trail = { ...stopOrder({ type: 'trailing_stop', stopPrice: null }), trailPrice: '50' };
+    expect(triggerPriceError(trail, '10.01')?.field).toBe('trail_price');
+    expect(triggerPriceError({ ...stopOrder({ stopPrice: '11' }), trailPrice: null }, '10.01')?.field).toBe(
+      'stop_price',
+    );
+    expect(triggerPriceError({ ...stopOrder({ stopPrice: '9' }), trailPrice: null }, '10.01')).toBeNull();
   });
 });
 

@@ -123,3 +123,66 @@ it('replacing the stop price while the order waits: the replacement waits at the
   ]);
   expect(await types(replacement.id)).toEqual(REPLACEMENT_TRIGGERED_PATH);
 });
+
+// An SDK probe's sell stop at 105 on a 100 market filled at once at 100 (a buy stop at 95 and a
+// sell stop-limit at 110 too, and a PATCH of a resting sell stop to 120): a stop the market has
+// already reached is not the stop the client meant. Alpaca refuses it; so does the OMS, naming
+// the field, placing and changing nothing (core trigger.ts stopReachedError).
+it('a stop the market has already reached is refused, on POST and on PATCH, and nothing is placed or replaced', async () => {
+  const symbol = 'E2ESWS';
+  await http.pinQuote(symbol, {
+    bid: '100.00',
+    ask: '100.02',
+    last: '100.01',
+    ask_size: '1000',
+    bid_size: '1000',
+  });
+  const refused: Array<[Record<string, unknown>, string]> = [
+    [
+      { side: 'sell', type: 'stop', stop_price: '105' },
+      'stop_price: must be below the market price (100.01) for a sell stop: it would trigger at once',
+    ],
+    [
+      { side: 'buy', type: 'stop', stop_price: '95' },
+      'stop_price: must be above the market price (100.01) for a buy stop: it would trigger at once',
+    ],
+    [
+      { side: 'sell', type: 'stop_limit', stop_price: '110', limit_price: '99' },
+      'stop_price: must be below the market price (100.01) for a sell stop: it would trigger at once',
+    ],
+  ];
+  const before = (await http.request<unknown[]>('GET', `/v2/orders?status=all&symbols=${symbol}`)).body
+    .length;
+  for (const [terms, message] of refused) {
+    const res = await http.request<{ code: number; message: string }>('POST', '/v2/orders', {
+      symbol,
+      qty: '1',
+      time_in_force: 'day',
+      ...terms,
+    });
+    expect([res.status, res.body.code, res.body.message]).toEqual([422, 40010001, message]);
+  }
+  expect((await http.request<unknown[]>('GET', `/v2/orders?status=all&symbols=${symbol}`)).body).toHaveLength(
+    before,
+  );
+
+  const resting = await http.submit({
+    symbol,
+    qty: '1',
+    side: 'sell',
+    type: 'stop',
+    stop_price: '90',
+    time_in_force: 'day',
+  });
+  await http.untilStatus(resting.id, 'new');
+  const moved = await http.request<{ message: string }>('PATCH', `/v2/orders/${resting.id}`, {
+    stop_price: '120',
+  });
+  expect([moved.status, moved.body.message]).toEqual([
+    422,
+    'stop_price: must be below the market price (100.01) for a sell stop: it would trigger at once',
+  ]);
+  expect(await http.order(resting.id)).toMatchObject({ status: 'new', stop_price: '90', filled_qty: '0' });
+  await http.cancel(resting.id);
+  await http.untilStatus(resting.id, 'canceled');
+});
