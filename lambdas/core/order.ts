@@ -1319,7 +1319,9 @@ export function openReplacement(
     id,
     replaced.accountId,
     spec,
-    at,
+    // Created when the replace was asked for (the PATCH's answer says so), whenever the venue
+    // confirms it: its created_at never moves (an SDK probe read three, answer, pending, open).
+    replaced.requestedAt ?? at,
     from,
     replaced.filledQty,
     replaced.filledValue,
