@@ -57,18 +57,25 @@ export const isClientOrderIdLength = (id: string): boolean => {
   return n >= 1 && n <= CLIENT_ORDER_ID_MAX;
 };
 /**
+ * Printable text: no lone UTF-16 surrogates and no control characters (C0, DEL, C1, the line and
+ * paragraph separators, the bidirectional overrides and isolates). A client order id, an operator's
+ * reason: printed in logs, the audit trail, reports and the stream, where a newline, an escape or
+ * a reordering would forge a line.
+ */
+export const PRINTABLE_TEXT = /^[^\p{Cs}\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]*$/u;
+/**
  * A client order id as POST and PATCH take it: no lone UTF-16 surrogates (the id is a storage key,
  * and DynamoDB keeps text as UTF-8) and no control characters (C0, DEL, C1, the line and paragraph
  * separators, the bidirectional overrides and isolates: it is printed in logs, the audit trail,
  * reports and the trade stream, where a newline, an escape or a reordering would forge a line).
  */
-export const clientOrderIdSchema = z.string().check(
-  z.minLength(1),
-  z.maxLength(CLIENT_ORDER_ID_MAX),
-  z.regex(/^[^\p{Cs}\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]*$/u, {
-    message: 'must be printable Unicode text (no control characters)',
-  }),
-);
+export const clientOrderIdSchema = z
+  .string()
+  .check(
+    z.minLength(1),
+    z.maxLength(CLIENT_ORDER_ID_MAX),
+    z.regex(PRINTABLE_TEXT, { message: 'must be printable Unicode text (no control characters)' }),
+  );
 /**
  * The largest price any price field takes (limit, stop, trail amount, take-profit and stop-loss
  * prices), in dollars: above every listed US equity (the dearest share trades below $1M), far

@@ -20,7 +20,7 @@
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import '../core/zod-messages.js';
-import { fieldError, openExceptionsOf, shapeIssueToFieldErrors } from '../core/index.js';
+import { fieldError, openExceptionsOf, PRINTABLE_TEXT, shapeIssueToFieldErrors } from '../core/index.js';
 import { eventStore, runCommand } from '../event-store/event-store.js';
 import { OPEN_EXCEPTION_PARTITION, ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { PENDING_NEW_SHARDS, REQUEST_IN_FLIGHT_SHARDS } from '../orders/order-view-item.js';
@@ -67,13 +67,13 @@ const BREAK_PREFIX = 'break#';
 
 const resolveBody = z.strictObject({
   // Trimmed, as a trading state's reason is: whitespace alone says nothing (a probe's " " passed).
-  reason: z
-    .string()
-    .check(
-      z.trim(),
-      z.minLength(1, 'must say why (1-500 characters)'),
-      z.maxLength(500, 'must be at most 500 characters'),
-    ),
+  reason: z.string().check(
+    z.trim(),
+    z.minLength(1, 'must say why (1-500 characters)'),
+    z.maxLength(500, 'must be at most 500 characters'),
+    // Recorded in the audit trail and shown to operators: a control character could forge a line.
+    z.regex(PRINTABLE_TEXT, 'must be printable text (no control characters)'),
+  ),
 });
 
 async function keysOf(index: string, key: string, value: string, below?: { name: string; value: string }) {

@@ -18,6 +18,7 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
 import {
+  PRINTABLE_TEXT,
   parseLimitsPolicyBody,
   TRADING_STATE_REASON_MAX,
   TRADING_STATES,
@@ -45,7 +46,9 @@ import type { Principal } from './principal.js';
 
 export const tradingStateRequest = z.strictObject({
   state: z.enum(TRADING_STATES),
-  reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(TRADING_STATE_REASON_MAX)),
+  reason: z
+    .string()
+    .check(z.trim(), z.minLength(1), z.maxLength(TRADING_STATE_REASON_MAX), z.regex(PRINTABLE_TEXT)),
 });
 
 /** The first problem of a request body, naming its field. */
@@ -54,7 +57,8 @@ function bodyProblem(error: z.core.$ZodError): string {
   const field = issue?.path.map(String).join('.') || 'body';
   if (issue?.code === 'unrecognized_keys') return `${issue.keys[0]}: is not a field (state, reason)`;
   if (field === 'state') return 'state: must be one of ACTIVE, REDUCING, HALTED';
-  if (field === 'reason') return `reason: must be a string of 1 to ${TRADING_STATE_REASON_MAX} characters`;
+  if (field === 'reason')
+    return `reason: must be printable text (no control characters) of 1 to ${TRADING_STATE_REASON_MAX} characters`;
   return 'body: must be a JSON object {"state", "reason"}';
 }
 

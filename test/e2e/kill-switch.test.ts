@@ -87,6 +87,15 @@ it('only an operator key sets a trading state; an operator key does not trade', 
     code: 40010001,
     message: 'state: must be one of ACTIVE, REDUCING, HALTED',
   });
+  // A hostile probe's reason "a\u0000b" was recorded: a control character in the audit record.
+  for (const reason of ['a\u0000b', 'line\nforged', 'esc\u001b[31m']) {
+    const forged = await operator.request<Json>('PUT', statePath, { state: 'HALTED', reason });
+    expect({ status: forged.status, ...forged.body }).toEqual({
+      status: 400,
+      code: 40010001,
+      message: 'reason: must be printable text (no control characters) of 1 to 500 characters',
+    });
+  }
   const unknown = await operator.request<Json>('PUT', '/v1/accounts/no-such-account-e2e/trading-state', {
     state: 'HALTED',
     reason: 'x',

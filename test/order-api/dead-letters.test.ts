@@ -334,6 +334,8 @@ test.each<[string, unknown, string]>([
   ['a reason of whitespace only (a probe\'s " " passed)', { reason: ' \t ' }, 'reason: must say why (1-500 characters)'],
   ['a reason too long', { reason: 'x'.repeat(501) }, 'reason: must be at most 500 characters'],
   ['a reason that is not text', { reason: 7 }, 'reason: must be a string'],
+  ['a reason with a NUL (a hostile probe\'s, on the trading state)', { reason: 'a\u0000b' }, 'reason: must be printable text (no control characters)'],
+  ['a reason forging a line', { reason: 'ok\nresolved by: admin' }, 'reason: must be printable text (no control characters)'],
   ['an unknown field', { reason: 'x', force: true }, 'force: is not a known field'],
 ])('resolve with %s -> 400 naming the field', async (_, body, message) => {
   const res = await call('POST /v1/exceptions/{exception_id}/resolve', { exception_id: 'dead-letter:CancelAll:m-1' }, body);
