@@ -47,8 +47,8 @@
  *   account with equity under $25,000, under the legacy FINRA 4210 mode (core day-trading.ts).
  * - `trading_halted` / `reducing_only`: the kill switch (core trading-state.ts): the account's or the
  *   firm's trading state is HALTED (nothing new), or REDUCING (only an order that reduces a position).
- * - `duplicate_order`: an order with the same symbol, side, qty/notional, type and limit price
- *   was created within the duplicate window (fat-finger / runaway-strategy guard).
+ * - `duplicate_order`: an order with the same symbol, side, qty/notional, type and prices (limit,
+ *   stop, trail) was created within the duplicate window (fat-finger / runaway-strategy guard).
  * - `no_reference_price`: a check that needs a price (notional of a priced-at-market order,
  *   collar, buying power) has no quote to use: fail closed rather than skip the control.
  *
@@ -162,6 +162,10 @@ export interface RecentOrder {
   readonly notional: string | null;
   readonly type: string;
   readonly limitPrice: string | null;
+  /** A stop's and a trailing stop's terms (absent: none): orders at other stops are not twins. */
+  readonly stopPrice?: string | null;
+  readonly trailPrice?: string | null;
+  readonly trailPercent?: string | null;
   readonly createdAt: string;
 }
 
@@ -330,8 +334,9 @@ function canonicalDecimal(a: string | null): string {
 
 /**
  * The duplicate rule's identity of an order: two orders are twins (`duplicate_order`) exactly when
- * their keys are equal: same symbol (any case), side, type, qty, notional and limit price, as
- * decimals. The submission claims it for the duplicate window in the same transaction that places
+ * their keys are equal: same symbol (any case), side, type, qty, notional and prices (limit, stop,
+ * trail price, trail percent), as decimals: a ladder of stops at different prices is not a twin (an
+ * SDK probe's sell stops at 95 and 90, and a trail by price and one by percent, were refused). The submission claims it for the duplicate window in the same transaction that places
  * the order (lambdas/orders/orders-service.ts), so concurrent twins cannot both pass.
  */
 export function duplicateKeyOf(order: OrderSpec): string {
@@ -342,6 +347,9 @@ export function duplicateKeyOf(order: OrderSpec): string {
     canonicalDecimal(order.qty),
     canonicalDecimal(order.notional),
     canonicalDecimal(order.limitPrice),
+    canonicalDecimal(order.stopPrice),
+    canonicalDecimal(order.trailPrice),
+    canonicalDecimal(order.trailPercent),
   ].join('|');
 }
 
@@ -544,7 +552,10 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
         r.type === order.type &&
         sameDecimal(r.qty, order.qty) &&
         sameDecimal(r.notional, order.notional) &&
-        sameDecimal(r.limitPrice, order.limitPrice)
+        sameDecimal(r.limitPrice, order.limitPrice) &&
+        sameDecimal(r.stopPrice ?? null, order.stopPrice) &&
+        sameDecimal(r.trailPrice ?? null, order.trailPrice) &&
+        sameDecimal(r.trailPercent ?? null, order.trailPercent)
       );
     });
     if (twin !== undefined) {

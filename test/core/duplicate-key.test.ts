@@ -27,7 +27,9 @@ const order = fc
   .record({
     symbol: fc.constantFrom('AAPL', 'aapl', 'MSFT'),
     side: fc.constantFrom('buy', 'sell'),
-    type: fc.constantFrom('market', 'limit'),
+    type: fc.constantFrom('market', 'limit', 'stop', 'trailing_stop'),
+    stop_price: fc.constantFrom('95', '95.00', '90'),
+    trail: fc.constantFrom({ trail_price: '1' }, { trail_price: '1.00' }, { trail_percent: '1' }),
     size: fc.constantFrom(
       { qty: '1' },
       { qty: '1.0' },
@@ -37,11 +39,19 @@ const order = fc
     ),
     limit_price: fc.constantFrom('100', '100.00', '101'),
   })
-  .map(({ type, size, limit_price, ...rest }) => {
+  .map(({ type, size, limit_price, stop_price, trail, ...rest }) => {
     // Notional orders are market orders (Alpaca).
     const t = 'notional' in size ? 'market' : type;
     const v = validateOrderRequest(
-      { ...rest, ...size, type: t, time_in_force: 'day', ...(t === 'limit' ? { limit_price } : {}) },
+      {
+        ...rest,
+        ...size,
+        type: t,
+        time_in_force: 'day',
+        ...(t === 'limit' ? { limit_price } : {}),
+        ...(t === 'stop' ? { stop_price } : {}),
+        ...(t === 'trailing_stop' ? trail : {}),
+      },
       { now: NOW },
     );
     if (!v.ok) throw new Error(JSON.stringify(v.errors));
@@ -66,6 +76,9 @@ const isTwinByRule = (first: OrderSpec, second: OrderSpec): boolean =>
           notional: first.notional,
           type: first.type,
           limitPrice: first.limitPrice,
+          stopPrice: first.stopPrice,
+          trailPrice: first.trailPrice,
+          trailPercent: first.trailPercent,
           createdAt: new Date(NOW - 500).toISOString(),
         },
       ],
@@ -80,6 +93,46 @@ test('equal claim keys exactly when the duplicate rule finds a twin', () => {
     }),
     { numRuns: 500 },
   );
+});
+
+// An SDK probe's stop ladder was refused as duplicates: orders at other stops or trails are not twins.
+test.each<[string, Record<string, string>, Record<string, string>, boolean]>([
+  ['sell stops at 95 and 90', { type: 'stop', stop_price: '95' }, { type: 'stop', stop_price: '90' }, false],
+  [
+    'sell stops at 95 and 95.00',
+    { type: 'stop', stop_price: '95' },
+    { type: 'stop', stop_price: '95.00' },
+    true,
+  ],
+  [
+    'a trail by price and one by percent',
+    { type: 'trailing_stop', trail_price: '1' },
+    { type: 'trailing_stop', trail_percent: '1' },
+    false,
+  ],
+  [
+    'trails of 1 and 2 dollars',
+    { type: 'trailing_stop', trail_price: '1' },
+    { type: 'trailing_stop', trail_price: '2' },
+    false,
+  ],
+  [
+    'limits at 100 and 100.00',
+    { type: 'limit', limit_price: '100' },
+    { type: 'limit', limit_price: '100.00' },
+    true,
+  ],
+])('%s', (_what, a, b, twins) => {
+  const spec = (terms: Record<string, string>) => {
+    const v = validateOrderRequest(
+      { symbol: 'AAPL', qty: '1', side: 'sell', time_in_force: 'day', ...terms },
+      { now: NOW },
+    );
+    if (!v.ok) throw new Error(JSON.stringify(v.errors));
+    return v.order;
+  };
+  expect(duplicateKeyOf(spec(a)) === duplicateKeyOf(spec(b))).toBe(twins);
+  expect(isTwinByRule(spec(a), spec(b))).toBe(twins);
 });
 
 test('an Alpaca order stored without its null fields comes back whole', () => {
