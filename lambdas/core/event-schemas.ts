@@ -289,6 +289,7 @@ export const eventDataSchemas = {
       trailPercent: z.optional(decimalText),
       timeInForce: z.optional(z.enum(TIMES_IN_FORCE)),
       clientOrderId: z.optional(z.string().check(z.minLength(1), z.maxLength(CLIENT_ORDER_ID_MAX))),
+      positionIntent: z.optional(z.literal('sell_to_open')),
     }),
     requestedBy: text,
     buyingPowerClaim: z.optional(buyingPowerClaim),

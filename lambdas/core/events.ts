@@ -29,6 +29,11 @@ export interface ReplaceChanges {
   readonly trailPercent?: string;
   readonly timeInForce?: TimeInForce;
   readonly clientOrderId?: string;
+  /**
+   * Set by the OMS, never by the client: a sell the PATCH raises past what closes the position
+   * sells short and is marked so (`sell_to_open`, Reg SHO 200(g)), as a new order would be.
+   */
+  readonly positionIntent?: 'sell_to_open';
 }
 
 /** A contingent order's member: its place in the group (docs/domain.md, "Contingent orders"). */

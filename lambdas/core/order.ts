@@ -1203,6 +1203,7 @@ function applyChanges(spec: OrderSpec, ch: ReplaceChanges): OrderSpec {
     trailPercent: ch.trailPercent ?? (ch.trailPrice !== undefined ? null : spec.trailPercent),
     timeInForce: ch.timeInForce ?? spec.timeInForce,
     clientOrderId: ch.clientOrderId ?? null,
+    positionIntent: ch.positionIntent ?? spec.positionIntent,
   };
 }
 
@@ -1216,6 +1217,7 @@ function canonicalChanges(ch: ReplaceChanges, v: OrderSpec): ReplaceChanges {
   if (ch.trailPercent !== undefined) out.trailPercent = v.trailPercent as string;
   if (ch.timeInForce !== undefined) out.timeInForce = v.timeInForce;
   if (ch.clientOrderId !== undefined) out.clientOrderId = ch.clientOrderId;
+  if (ch.positionIntent !== undefined) out.positionIntent = ch.positionIntent;
   return out;
 }
 

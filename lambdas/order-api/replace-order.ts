@@ -38,6 +38,7 @@ import {
   type ReplaceChanges,
   reservedBuyingPowerRefusal,
   shapeIssueToFieldErrors,
+  shortSaleOf,
   stopReachedError,
   TIMES_IN_FORCE,
   toAlpacaOrder,
@@ -322,8 +323,14 @@ export const handler = apiHandler(
     if (reserving !== null && reserving.ceilingCents < 0) return refusedForBuyingPower(reserving.claim.cents);
 
     const requestId = event.requestContext.requestId;
-    const claimedWith = (reserved: typeof reserving): OrderCommand =>
-      reserved === null ? command : { ...command, buyingPowerClaim: reserved.claim };
+    // A sell raised past what closes the position sells short: marked so (Reg SHO 200(g); the CAT
+    // export reports it SS), decided on the closing-claims read below as a new order's is.
+    let shortMarked: Pick<ReplaceChanges, 'positionIntent'> = {};
+    const claimedWith = (reserved: typeof reserving): OrderCommand => ({
+      ...command,
+      changes: { ...changes, ...shortMarked },
+      ...(reserved === null ? {} : { buyingPowerClaim: reserved.claim }),
+    });
     // A sell of an account that may not sell short raising what it holds: its replacement's claim
     // (its new leaves; the pair holds the larger of the order's and the replacement's while the venue
     // works the replace) rides the request's transaction over the position's closing claims read
@@ -360,6 +367,16 @@ export const handler = apiHandler(
       inputs.openBuys !== undefined &&
       context.buyingPower !== null &&
       (replacement.spec.side === 'sell' ? position > 0n : position < 0n);
+    // Its new leaves past the long (less what other sells hold): a short sale. On the closing-claims
+    // read when the raise takes one (closingPart below), else on the position risk read (a sell of
+    // an account that may not sell short, or under REDUCING, cannot sell short: refused instead).
+    const markedShort = (at: typeof context): typeof shortMarked =>
+      raisesLeaves &&
+      replacement.spec.positionIntent !== 'sell_to_open' &&
+      shortSaleOf({ ...replacement.spec, qty: formatNanos(newLeaves ?? 0n) }, at)
+        ? { positionIntent: 'sell_to_open' }
+        : {};
+    if (!raisesSell && !raisesReducing) shortMarked = markedShort(context);
     // Nor the order it replaced (closed; its view may still show it open a moment).
     const exclude = new Set(owned.state.replaces === null ? [orderId] : [orderId, owned.state.replaces]);
     const closingPart = async (): Promise<TransactItem | APIGatewayProxyStructuredResultV2 | undefined> => {
@@ -371,10 +388,9 @@ export const handler = apiHandler(
         { store, price: null, exclude },
       );
       if (part.kind !== 'fits') return riskRefusedResponse([part.refusal]);
-      reserving = replacementClaim(replacement, {
-        ...inputs,
-        context: contextAtClosingRead(context, replacement.spec.side, part),
-      });
+      const atRead = contextAtClosingRead(context, replacement.spec.side, part);
+      reserving = replacementClaim(replacement, { ...inputs, context: atRead });
+      shortMarked = markedShort(atRead);
       if (reserving !== null && reserving.ceilingCents < 0)
         return refusedForBuyingPower(reserving.claim.cents);
       return part.shares === 0n ? undefined : claimsPutOf(part);
@@ -455,7 +471,10 @@ export const handler = apiHandler(
     if (!result.decision.ok) return refusalResponse(result.decision, parsed.data);
     if (result.buyingPowerTaken && reserving !== null) return refusedForBuyingPower(reserving.claim.cents);
     if (result.clientOrderIdTaken) return clientOrderIdTakenResponse();
-    return json(200, { ...toAlpacaOrder(replacement), status: 'accepted' });
+    return json(200, {
+      ...toAlpacaOrder({ ...replacement, spec: { ...replacement.spec, ...shortMarked } }),
+      status: 'accepted',
+    });
   },
   { trades: true },
 );

@@ -263,3 +263,44 @@ it('PDT (legacy FINRA 4210): under $25,000 the 4th day trade in 5 business days 
   await fill('buy');
   expect((await account()).daytrade_count).toBe(3);
 });
+
+// Reg SHO Rule 200(g): a sale is marked long only for shares the seller owns. A PATCH raising a
+// sell of a long past the long kept the order's sell_to_close, and the CAT export (which marks SS
+// from sell_to_open) would have reported the short part as a long sale.
+it('a PATCH raising a sell past the long marks the replacement short (sell_to_open); one within the long stays sell_to_close', async () => {
+  const S = `E2EPI${randomUUID()
+    .slice(0, 4)
+    .toUpperCase()
+    .replace(/[^A-Z]/g, 'Q')}`;
+  await http.pinQuote(S, { bid: '50.00', ask: '50.02', last: '50.01', bid_size: '5000', ask_size: '5000' });
+  const bot = await trader({ riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: 0 } });
+  const intent = (o: unknown) => (o as Json).position_intent;
+  const bought = await bot.submit({
+    symbol: S,
+    qty: '10',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await bot.untilStatus(bought.id, 'filled', 30_000);
+  await eventually(
+    async () => expect((await bot.request<Json>('GET', `/v2/positions/${S}`)).body.qty).toBe('10'),
+    30_000,
+  );
+  const resting = { symbol: S, side: 'sell', type: 'limit', limit_price: '60', time_in_force: 'day' };
+  const sell = await bot.submit({ ...resting, qty: '5' });
+  expect(intent(sell)).toBe('sell_to_close');
+  await bot.untilStatus(sell.id, 'new', 30_000);
+
+  const within = await bot.replace(sell.id, { qty: '8' });
+  expect(intent(within)).toBe('sell_to_close');
+  expect(intent(await bot.untilStatus(within.id, 'new', 30_000))).toBe('sell_to_close');
+
+  const past = await bot.replace(within.id, { qty: '15' });
+  expect(intent(past)).toBe('sell_to_open');
+  // While the venue works the replace, and once it has.
+  expect(intent(await bot.order(past.id))).toBe('sell_to_open');
+  expect(intent(await bot.untilStatus(past.id, 'new', 30_000))).toBe('sell_to_open');
+  await bot.cancel(past.id);
+  await bot.untilStatus(past.id, 'canceled', 30_000);
+});
