@@ -1,11 +1,11 @@
 /** POST /v2/orders: place an order (Alpaca v2 request body; optional Idempotency-Key header). */
-import { triggerPriceError } from '../core/index.js';
+import { PRINTABLE_TEXT, triggerPriceError } from '../core/index.js';
 import { header } from '../orders/accounts.js';
 import { withAssetSymbol } from '../orders/asset-symbol.js';
 import { orderExpiryFromEnv, placeOrder } from '../orders/orders-service.js';
 import { marketData } from '../platform/market-data.js';
 import { API_ERROR, apiError, fieldErrors } from './api-response.js';
-import { apiHandler, hasLoneSurrogate, jsonBody, placeOrderResponse } from './http.js';
+import { apiHandler, jsonBody, placeOrderResponse } from './http.js';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const IDEMPOTENCY_KEY_MAX = 255;
@@ -18,12 +18,13 @@ export const handler = apiHandler(
       idempotencyKey !== undefined &&
       (idempotencyKey.length === 0 ||
         idempotencyKey.length > IDEMPOTENCY_KEY_MAX ||
-        hasLoneSurrogate(idempotencyKey))
+        // A lone surrogate, or a control character (a probe's tab passed; client_order_id refuses it).
+        !PRINTABLE_TEXT.test(idempotencyKey))
     ) {
       return apiError(
         400,
         API_ERROR.badRequest,
-        `Idempotency-Key: must be 1 to ${IDEMPOTENCY_KEY_MAX} characters of valid Unicode`,
+        `Idempotency-Key: must be 1 to ${IDEMPOTENCY_KEY_MAX} characters of printable Unicode (no control characters)`,
       );
     }
     const body = jsonBody(event);

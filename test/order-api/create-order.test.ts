@@ -148,6 +148,19 @@ describe('POST /v2/orders', () => {
       status: 400,
       field: 'Idempotency-Key',
     },
+    // A hostile probe's "a<TAB>b" was accepted: the key is stored and logged as client_order_id is.
+    {
+      case: 'an Idempotency-Key with a tab',
+      headers: { 'idempotency-key': 'a\tb' },
+      status: 400,
+      field: 'Idempotency-Key',
+    },
+    {
+      case: 'an Idempotency-Key with an escape',
+      headers: { 'idempotency-key': 'a\u001bb' },
+      status: 400,
+      field: 'Idempotency-Key',
+    },
   ])('$case -> $status 40010001 naming $field, nothing written', async ({ status, field, ...o }) => {
     const res = await post(o);
     expect(res.statusCode).toBe(status);
