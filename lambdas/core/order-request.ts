@@ -551,7 +551,7 @@ function checkOrderRules(
         fieldError(
           'wrong_side',
           'take_profit.limit_price',
-          `must be ${up > 0 ? 'above' : 'below'} stop_loss.stop_price for a ${entrySide} position`,
+          `must be ${up > 0 ? 'above' : 'below'} stop_loss.stop_price for the exits of a ${entrySide === 'buy' ? 'long' : 'short'} position`,
         ),
       );
     }
@@ -579,7 +579,7 @@ function checkOrderRules(
         fieldError(
           'wrong_side',
           'stop_loss.limit_price',
-          `must be at or ${up > 0 ? 'below' : 'above'} stop_loss.stop_price for a ${entrySide} position`,
+          `must be at or ${up > 0 ? 'below' : 'above'} stop_loss.stop_price for the exits of a ${entrySide === 'buy' ? 'long' : 'short'} position`,
         ),
       );
     }

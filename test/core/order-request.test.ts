@@ -1490,3 +1490,25 @@ describe('validateOrderRequest: an algorithm window within the order life (expir
     );
   });
 });
+
+// An SDK probe read "for a buy position" on a sell OCO: the OCO exits a long, and says so.
+describe('the exits-side messages name the position the exits close', () => {
+  const messageOf = (body: Body) => {
+    const v = validateOrderRequest(body, { now: NOW });
+    return v.ok ? null : v.errors[0]?.message;
+  };
+  test.each<[string, Body, string]>([
+    [
+      'a sell oco, take-profit below its stop',
+      { ...ocoSell, take_profit: { limit_price: '94' } },
+      'take_profit.limit_price: must be above stop_loss.stop_price for the exits of a long position',
+    ],
+    [
+      'a buy oco, take-profit above its stop',
+      { ...ocoBuy, take_profit: { limit_price: '106' } },
+      'take_profit.limit_price: must be below stop_loss.stop_price for the exits of a short position',
+    ],
+  ])('%s', (_what, body, message) => {
+    expect(messageOf(body)).toBe(message);
+  });
+});
