@@ -96,32 +96,13 @@ test('equal claim keys exactly when the duplicate rule finds a twin', () => {
 });
 
 // An SDK probe's stop ladder was refused as duplicates: orders at other stops or trails are not twins.
+// biome-ignore format: a table
 test.each<[string, Record<string, string>, Record<string, string>, boolean]>([
-  ['sell stops at 95 and 90', { type: 'stop', stop_price: '95' }, { type: 'stop', stop_price: '90' }, false],
-  [
-    'sell stops at 95 and 95.00',
-    { type: 'stop', stop_price: '95' },
-    { type: 'stop', stop_price: '95.00' },
-    true,
-  ],
-  [
-    'a trail by price and one by percent',
-    { type: 'trailing_stop', trail_price: '1' },
-    { type: 'trailing_stop', trail_percent: '1' },
-    false,
-  ],
-  [
-    'trails of 1 and 2 dollars',
-    { type: 'trailing_stop', trail_price: '1' },
-    { type: 'trailing_stop', trail_price: '2' },
-    false,
-  ],
-  [
-    'limits at 100 and 100.00',
-    { type: 'limit', limit_price: '100' },
-    { type: 'limit', limit_price: '100.00' },
-    true,
-  ],
+  ['sell stops at 95 and 90',             { type: 'stop', stop_price: '95' },           { type: 'stop', stop_price: '90' },             false],
+  ['sell stops at 95 and 95.00',          { type: 'stop', stop_price: '95' },           { type: 'stop', stop_price: '95.00' },          true],
+  ['a trail by price and one by percent', { type: 'trailing_stop', trail_price: '1' },  { type: 'trailing_stop', trail_percent: '1' }, false],
+  ['trails of 1 and 2 dollars',           { type: 'trailing_stop', trail_price: '1' },  { type: 'trailing_stop', trail_price: '2' },   false],
+  ['limits at 100 and 100.00',            { type: 'limit', limit_price: '100' },        { type: 'limit', limit_price: '100.00' },       true],
 ])('%s', (_what, a, b, twins) => {
   const spec = (terms: Record<string, string>) => {
     const v = validateOrderRequest(
