@@ -31,6 +31,7 @@ import {
   leavesQtyOf,
   type OrderCommand,
   type OrderState,
+  parseNanos,
   parseSigned9,
   placingCeilingCents,
   plainDecimalText,
@@ -100,7 +101,11 @@ export function changesOf(req: ReplaceRequest, state: OrderState): ReplaceChange
   if (req.qty !== undefined) changes.qty = text(req.qty);
   if (req.time_in_force !== undefined) changes.timeInForce = req.time_in_force;
   if (req.limit_price !== undefined) changes.limitPrice = text(req.limit_price);
-  if (req.stop_price !== undefined) changes.stopPrice = text(req.stop_price);
+  // A stop_price resent as it is changes nothing (a probe's repricing of a triggered stop-limit,
+  // resending every field, was refused: a triggered stop's stop may not change).
+  const stop = text(req.stop_price);
+  if (stop !== undefined && parseNanos(stop) !== parseNanos(state.spec.stopPrice ?? ''))
+    changes.stopPrice = stop;
   if (req.client_order_id !== undefined) changes.clientOrderId = req.client_order_id;
   if (req.trail !== undefined) {
     if (state.spec.type !== 'trailing_stop') {
@@ -277,7 +282,7 @@ export const handler = apiHandler(
     // A trail raised to the price it trails from (the order's best price so far, else the market).
     const trailError = trailBeyondPriceError(replacement.spec, owned.state.hwm ?? context.referencePrice);
     if (trailError !== null) return fieldErrors(namingTrail([trailError], parsed.data));
-    // A stop moved to where the market already is (a stop the PATCH does not move may have triggered).
+    // A stop moved to where the market already is (a stop_price resent as it was is no change).
     const stopError =
       changes.stopPrice === undefined ? null : stopReachedError(replacement.spec, context.referencePrice);
     if (stopError !== null) return fieldErrors([stopError]);

@@ -5,7 +5,13 @@
  * Alpaca/FIX status sequence of each is asserted from its audit trail. See local-mode.test.ts for
  * the harness conventions.
  */
-import { expectConsistentTrail, type OmsHttp, type SharedOms, sharedTradingDayOms } from './harness.js';
+import {
+  eventually,
+  expectConsistentTrail,
+  type OmsHttp,
+  type SharedOms,
+  sharedTradingDayOms,
+} from './harness.js';
 
 jest.setTimeout(60_000);
 
@@ -185,4 +191,42 @@ it('a stop the market has already reached is refused, on POST and on PATCH, and 
   expect(await http.order(resting.id)).toMatchObject({ status: 'new', stop_price: '90', filled_qty: '0' });
   await http.cancel(resting.id);
   await http.untilStatus(resting.id, 'canceled');
+});
+
+// A hostile probe repriced a triggered stop-limit resending its unchanged stop_price (as clients
+// that send every field do) and was refused as a stop the market has reached: a stop the PATCH
+// leaves where it was is not checked again.
+it('a triggered stop-limit is repriced by a PATCH that resends its unchanged stop_price', async () => {
+  const symbol = 'E2ESTR';
+  await http.pinQuote(symbol, {
+    bid: '49.99',
+    ask: '50.01',
+    last: '50.00',
+    ask_size: '1000',
+    bid_size: '1000',
+  });
+  const placed = await http.submit({
+    symbol,
+    qty: '1',
+    side: 'sell',
+    type: 'stop_limit',
+    stop_price: '49.5',
+    limit_price: '49.8',
+    time_in_force: 'day',
+  });
+  await http.untilStatus(placed.id, 'new');
+  // Through the stop: it triggers and rests as a sell limit at 49.80, above the market.
+  await http.pinQuote(symbol, {
+    bid: '49.38',
+    ask: '49.40',
+    last: '49.40',
+    ask_size: '1000',
+    bid_size: '1000',
+  });
+  await eventually(async () => expect(await types(placed.id)).toContain('OrderTriggered'), 30_000);
+  const repriced = await http.replace(placed.id, { limit_price: '49.7', stop_price: '49.5' });
+  expect(repriced).toMatchObject({ limit_price: '49.7', stop_price: '49.5' });
+  await http.untilStatus(repriced.id, 'new', 30_000);
+  await http.cancel(repriced.id);
+  await http.untilStatus(repriced.id, 'canceled');
 });
