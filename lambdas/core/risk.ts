@@ -166,6 +166,10 @@ export interface RecentOrder {
   readonly stopPrice?: string | null;
   readonly trailPrice?: string | null;
   readonly trailPercent?: string | null;
+  /** A bracket's, OTO's or OCO's exit prices (absent: none): other exits are another order. */
+  readonly takeProfitLimitPrice?: string | null;
+  readonly stopLossStopPrice?: string | null;
+  readonly stopLossLimitPrice?: string | null;
   readonly createdAt: string;
 }
 
@@ -335,7 +339,7 @@ function canonicalDecimal(a: string | null): string {
 /**
  * The duplicate rule's identity of an order: two orders are twins (`duplicate_order`) exactly when
  * their keys are equal: same symbol (any case), side, type, qty, notional and prices (limit, stop,
- * trail price, trail percent), as decimals: a ladder of stops at different prices is not a twin (an
+ * trail price, trail percent, and the exits' take-profit and stop-loss prices), as decimals: a ladder of stops at different prices is not a twin (an
  * SDK probe's sell stops at 95 and 90, and a trail by price and one by percent, were refused). The submission claims it for the duplicate window in the same transaction that places
  * the order (lambdas/orders/orders-service.ts), so concurrent twins cannot both pass.
  */
@@ -350,6 +354,9 @@ export function duplicateKeyOf(order: OrderSpec): string {
     canonicalDecimal(order.stopPrice),
     canonicalDecimal(order.trailPrice),
     canonicalDecimal(order.trailPercent),
+    canonicalDecimal(order.takeProfit?.limitPrice ?? null),
+    canonicalDecimal(order.stopLoss?.stopPrice ?? null),
+    canonicalDecimal(order.stopLoss?.limitPrice ?? null),
   ].join('|');
 }
 
@@ -555,7 +562,10 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
         sameDecimal(r.limitPrice, order.limitPrice) &&
         sameDecimal(r.stopPrice ?? null, order.stopPrice) &&
         sameDecimal(r.trailPrice ?? null, order.trailPrice) &&
-        sameDecimal(r.trailPercent ?? null, order.trailPercent)
+        sameDecimal(r.trailPercent ?? null, order.trailPercent) &&
+        sameDecimal(r.takeProfitLimitPrice ?? null, order.takeProfit?.limitPrice ?? null) &&
+        sameDecimal(r.stopLossStopPrice ?? null, order.stopLoss?.stopPrice ?? null) &&
+        sameDecimal(r.stopLossLimitPrice ?? null, order.stopLoss?.limitPrice ?? null)
       );
     });
     if (twin !== undefined) {

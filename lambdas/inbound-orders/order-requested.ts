@@ -23,7 +23,7 @@
  */
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { parseJsonExactly, refusalsAsListed, triggerPriceError } from '../core/index.js';
+import { duplicateKeyOf, parseJsonExactly, refusalsAsListed, triggerPriceError } from '../core/index.js';
 import {
   intakeAnswerOf,
   type OrderRequestRejection,
@@ -136,6 +136,7 @@ export async function onOrderRequested(event: OrderRequestedEvent): Promise<Plac
       sender: { source: event.source },
       expiresAt: orderExpiryFromEnv(now),
       triggerPriceError,
+      duplicateKey: duplicateKeyOf,
     });
     switch (result.kind) {
       case 'created':

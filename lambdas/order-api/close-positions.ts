@@ -237,7 +237,6 @@ async function closeOne(
       requestId,
       now,
       source: 'api',
-      closesPosition: true,
       closingClaims: (orderId) =>
         closingClaimsPut(
           requiredEnv(ENV.idempotencyTable),

@@ -1,5 +1,5 @@
 /** POST /v2/orders: place an order (Alpaca v2 request body; optional Idempotency-Key header). */
-import { PRINTABLE_TEXT, triggerPriceError } from '../core/index.js';
+import { duplicateKeyOf, PRINTABLE_TEXT, triggerPriceError } from '../core/index.js';
 import { header } from '../orders/accounts.js';
 import { withAssetSymbol } from '../orders/asset-symbol.js';
 import { orderExpiryFromEnv, placeOrder } from '../orders/orders-service.js';
@@ -42,6 +42,7 @@ export const handler = apiHandler(
       source: 'api',
       expiresAt: orderExpiryFromEnv(now),
       triggerPriceError,
+      duplicateKey: duplicateKeyOf,
     });
     return placeOrderResponse(result);
   },

@@ -61,7 +61,6 @@ import {
 } from '../core/index.js';
 import {
   checkPreTradeRisk,
-  duplicateKeyOf,
   duplicateRefusal,
   executionsToAwaitOf,
   exitPositionIntentOf,
@@ -99,8 +98,12 @@ export interface PlaceOrderInput {
   /** Epoch milliseconds. */
   readonly now: number;
   readonly source: 'api' | 'bus';
-  /** Placed by DELETE /v2/positions: the duplicate-order rule does not apply (issue 13). */
-  readonly closesPosition?: boolean;
+  /**
+   * The duplicate rule's key of an order (core `duplicateKeyOf`): POST /v2/orders and the bus pass
+   * it. DELETE /v2/positions passes none: its closes are sized from the position, not a strategy's
+   * repeat (issue 13), so the rule does not apply (and its bundle is at the size limit).
+   */
+  readonly duplicateKey?: (spec: OrderSpec) => string;
   /**
    * A closing order of DELETE /v2/positions writes the position's closing claims in its placing
    * transaction, over the version it read (lambdas/orders/closing-claims.ts): the item for the
@@ -210,11 +213,8 @@ export function requestHashOf(spec: OrderSpec): string {
 export { coidClaimId, duplicateClaimId, idemClaimId, rateWindowId };
 
 /** The duplicate claim of an order: its id (the key hashed, so any symbol text fits). */
-export function duplicateClaimOf(accountId: string, spec: OrderSpec): string {
-  return duplicateClaimId(
-    accountId,
-    createHash('sha256').update(duplicateKeyOf(spec)).digest('hex').slice(0, 32),
-  );
+export function duplicateClaimOf(accountId: string, duplicateKey: string): string {
+  return duplicateClaimId(accountId, createHash('sha256').update(duplicateKey).digest('hex').slice(0, 32));
 }
 
 export async function placeOrder(
@@ -520,12 +520,12 @@ export async function placeOrder(
     // closing what is left right after closing half is not a twin (issue 13).
     const window = limits.duplicateWindowSeconds;
     const duplicate: TransactItem | null =
-      window !== null && window > 0 && input.closesPosition !== true
+      window !== null && window > 0 && input.duplicateKey !== undefined
         ? {
             Put: {
               TableName: deps.idempotencyTable,
               Item: {
-                id: duplicateClaimOf(accountId, spec),
+                id: duplicateClaimOf(accountId, input.duplicateKey(spec)),
                 orderId,
                 createdAt: new Date(now).toISOString(),
                 createdAtMs: now,

@@ -30,6 +30,12 @@ const order = fc
     type: fc.constantFrom('market', 'limit', 'stop', 'trailing_stop'),
     stop_price: fc.constantFrom('95', '95.00', '90'),
     trail: fc.constantFrom({ trail_price: '1' }, { trail_price: '1.00' }, { trail_percent: '1' }),
+    exits: fc.constantFrom(
+      null,
+      { take_profit: { limit_price: '120' }, stop_loss: { stop_price: '80' } },
+      { take_profit: { limit_price: '120.00' }, stop_loss: { stop_price: '80' } },
+      { take_profit: { limit_price: '121' }, stop_loss: { stop_price: '80', limit_price: '79' } },
+    ),
     size: fc.constantFrom(
       { qty: '1' },
       { qty: '1.0' },
@@ -39,7 +45,7 @@ const order = fc
     ),
     limit_price: fc.constantFrom('100', '100.00', '101'),
   })
-  .map(({ type, size, limit_price, stop_price, trail, ...rest }) => {
+  .map(({ type, size, limit_price, stop_price, trail, exits, ...rest }) => {
     // Notional orders are market orders (Alpaca).
     const t = 'notional' in size ? 'market' : type;
     const v = validateOrderRequest(
@@ -51,6 +57,10 @@ const order = fc
         ...(t === 'limit' ? { limit_price } : {}),
         ...(t === 'stop' ? { stop_price } : {}),
         ...(t === 'trailing_stop' ? trail : {}),
+        // A bracket of a limit buy (its exits above and below 100).
+        ...(t === 'limit' && exits !== null && 'qty' in size && rest.side === 'buy'
+          ? { order_class: 'bracket', limit_price: '100', ...exits }
+          : {}),
       },
       { now: NOW },
     );
@@ -79,6 +89,9 @@ const isTwinByRule = (first: OrderSpec, second: OrderSpec): boolean =>
           stopPrice: first.stopPrice,
           trailPrice: first.trailPrice,
           trailPercent: first.trailPercent,
+          takeProfitLimitPrice: first.takeProfit?.limitPrice ?? null,
+          stopLossStopPrice: first.stopLoss?.stopPrice ?? null,
+          stopLossLimitPrice: first.stopLoss?.limitPrice ?? null,
           createdAt: new Date(NOW - 500).toISOString(),
         },
       ],
@@ -102,6 +115,10 @@ test.each<[string, Record<string, string>, Record<string, string>, boolean]>([
   ['sell stops at 95 and 95.00',          { type: 'stop', stop_price: '95' },           { type: 'stop', stop_price: '95.00' },          true],
   ['a trail by price and one by percent', { type: 'trailing_stop', trail_price: '1' },  { type: 'trailing_stop', trail_percent: '1' }, false],
   ['trails of 1 and 2 dollars',           { type: 'trailing_stop', trail_price: '1' },  { type: 'trailing_stop', trail_price: '2' },   false],
+  ['brackets with other take-profits',    { type: 'limit', limit_price: '100', order_class: 'bracket', take_profit: { limit_price: '90' } as never, stop_loss: { stop_price: '110' } as never }, { type: 'limit', limit_price: '100', order_class: 'bracket', take_profit: { limit_price: '89' } as never, stop_loss: { stop_price: '110' } as never }, false],
+  ['ocos with other stop-losses (a probe)', { type: 'limit', order_class: 'oco', take_profit: { limit_price: '105' } as never, stop_loss: { stop_price: '95' } as never }, { type: 'limit', order_class: 'oco', take_profit: { limit_price: '105' } as never, stop_loss: { stop_price: '94' } as never }, false],
+  ['ocos with other stop-loss limits',    { type: 'limit', order_class: 'oco', take_profit: { limit_price: '105' } as never, stop_loss: { stop_price: '95', limit_price: '94' } as never }, { type: 'limit', order_class: 'oco', take_profit: { limit_price: '105' } as never, stop_loss: { stop_price: '95', limit_price: '93' } as never }, false],
+  ['ocos alike',                          { type: 'limit', order_class: 'oco', take_profit: { limit_price: '105' } as never, stop_loss: { stop_price: '95' } as never }, { type: 'limit', order_class: 'oco', take_profit: { limit_price: '105.00' } as never, stop_loss: { stop_price: '95' } as never }, true],
   ['limits at 100 and 100.00',            { type: 'limit', limit_price: '100' },        { type: 'limit', limit_price: '100.00' },       true],
 ])('%s', (_what, a, b, twins) => {
   const spec = (terms: Record<string, string>) => {

@@ -1,6 +1,6 @@
 import '../order-api/env.js';
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { validateOrderRequest } from '../../lambdas/core/index.js';
+import { duplicateKeyOf, validateOrderRequest } from '../../lambdas/core/index.js';
 import type { RiskContext } from '../../lambdas/core/risk.js';
 import { ledgerPk } from '../../lambdas/orders/account-ledger.js';
 import {
@@ -49,7 +49,16 @@ const deps = (): OrdersServiceDeps => ({
 
 const place = (o: Partial<PlaceOrderInput> = {}) =>
   placeOrder(
-    { accountId: ACCOUNT, body: LIMIT_BUY, requestId: 'req-1', now: T0, source: 'api', ...o },
+    // As POST /v2/orders places: under the duplicate rule (DELETE /v2/positions passes no key).
+    {
+      accountId: ACCOUNT,
+      body: LIMIT_BUY,
+      requestId: 'req-1',
+      now: T0,
+      source: 'api',
+      duplicateKey: duplicateKeyOf,
+      ...o,
+    },
     { ...deps(), doc: dynamo },
   );
 const specOf = (body: unknown) => {
@@ -134,7 +143,7 @@ describe('placeOrder', () => {
         Put: {
           TableName: 'idempotency',
           Item: {
-            id: duplicateClaimOf(ACCOUNT, specOf(body)),
+            id: duplicateClaimOf(ACCOUNT, duplicateKeyOf(specOf(body))),
             orderId: 'order-1',
             createdAt: new Date(T0).toISOString(),
             createdAtMs: T0,
@@ -293,6 +302,15 @@ describe('placeOrder', () => {
     if (r.kind === 'existing') expect(r.order).toEqual((first as { order: unknown }).order);
     if (r.kind === 'conflict') expect(r.message).toBe('Idempotency-Key: already used for another request');
     expect(fake.table('events').size).toBe(1);
+  });
+
+  // DELETE /v2/positions passes no duplicate key: its closes are not a strategy's repeat (issue 13).
+  test('placed without a duplicate key (a close): no duplicate claim in the transaction', async () => {
+    const r = await place({ duplicateKey: undefined });
+    expect(r.kind).toBe('created');
+    const items = fake.mock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(items.some((i) => String(i.Put?.Item?.id ?? '').startsWith('dup#'))).toBe(false);
+    expect(items.length).toBeGreaterThan(0);
   });
 
   test('concurrent duplicates: one order is created and every caller gets it', async () => {
