@@ -48,7 +48,7 @@
  * - `trading_halted` / `reducing_only`: the kill switch (core trading-state.ts): the account's or the
  *   firm's trading state is HALTED (nothing new), or REDUCING (only an order that reduces a position).
  * - `duplicate_order`: an order with the same symbol, side, qty/notional, type and prices (limit,
- *   stop, trail) was created within the duplicate window (fat-finger / runaway-strategy guard).
+ *   stop, trail, exits) was created within the duplicate window (fat-finger / runaway-strategy guard).
  * - `no_reference_price`: a check that needs a price (notional of a priced-at-market order,
  *   collar, buying power) has no quote to use: fail closed rather than skip the control.
  *
@@ -339,9 +339,11 @@ function canonicalDecimal(a: string | null): string {
 /**
  * The duplicate rule's identity of an order: two orders are twins (`duplicate_order`) exactly when
  * their keys are equal: same symbol (any case), side, type, qty, notional and prices (limit, stop,
- * trail price, trail percent, and the exits' take-profit and stop-loss prices), as decimals: a ladder of stops at different prices is not a twin (an
- * SDK probe's sell stops at 95 and 90, and a trail by price and one by percent, were refused). The submission claims it for the duplicate window in the same transaction that places
- * the order (lambdas/orders/orders-service.ts), so concurrent twins cannot both pass.
+ * trail price, trail percent, and the exits' take-profit and stop-loss prices), as decimals: a
+ * ladder of stops at different prices is not a twin (an SDK probe's sell stops at 95 and 90, and a
+ * trail by price and one by percent, were refused). The submission claims it for the duplicate
+ * window in the same transaction that places the order (lambdas/orders/orders-service.ts), so
+ * concurrent twins cannot both pass.
  */
 export function duplicateKeyOf(order: OrderSpec): string {
   return [

@@ -23,7 +23,7 @@
  */
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { duplicateKeyOf, parseJsonExactly, refusalsAsListed, triggerPriceError } from '../core/index.js';
+import { parseJsonExactly, refusalsAsListed } from '../core/index.js';
 import {
   intakeAnswerOf,
   type OrderRequestRejection,
@@ -31,7 +31,7 @@ import {
 } from '../event-store/intake-answers.js';
 import { ACCOUNT_ID } from '../orders/accounts.js';
 import { withAssetSymbol } from '../orders/asset-symbol.js';
-import { orderExpiryFromEnv, type PlaceOrderResult, placeOrder } from '../orders/orders-service.js';
+import { clientOrderRules, type PlaceOrderResult, placeOrder } from '../orders/orders-service.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { marketData } from '../platform/market-data.js';
@@ -134,9 +134,7 @@ export async function onOrderRequested(event: OrderRequestedEvent): Promise<Plac
       source: 'bus',
       // Only a strategy entitled to the account may place for it (issue 16, core bus-trust.ts).
       sender: { source: event.source },
-      expiresAt: orderExpiryFromEnv(now),
-      triggerPriceError,
-      duplicateKey: duplicateKeyOf,
+      ...clientOrderRules(now),
     });
     switch (result.kind) {
       case 'created':

@@ -1,8 +1,8 @@
 /** POST /v2/orders: place an order (Alpaca v2 request body; optional Idempotency-Key header). */
-import { duplicateKeyOf, PRINTABLE_TEXT, triggerPriceError } from '../core/index.js';
+import { PRINTABLE_TEXT } from '../core/index.js';
 import { header } from '../orders/accounts.js';
 import { withAssetSymbol } from '../orders/asset-symbol.js';
-import { orderExpiryFromEnv, placeOrder } from '../orders/orders-service.js';
+import { clientOrderRules, placeOrder } from '../orders/orders-service.js';
 import { marketData } from '../platform/market-data.js';
 import { API_ERROR, apiError, fieldErrors } from './api-response.js';
 import { apiHandler, jsonBody, placeOrderResponse } from './http.js';
@@ -40,9 +40,7 @@ export const handler = apiHandler(
       requestId: event.requestContext.requestId,
       now,
       source: 'api',
-      expiresAt: orderExpiryFromEnv(now),
-      triggerPriceError,
-      duplicateKey: duplicateKeyOf,
+      ...clientOrderRules(now),
     });
     return placeOrderResponse(result);
   },

@@ -56,11 +56,13 @@ import {
   takeDecisionPrice,
   toAlpacaOrder,
   tradingReferenceOf,
+  triggerPriceError,
   type ValidationContext,
   validateOrderRequest,
 } from '../core/index.js';
 import {
   checkPreTradeRisk,
+  duplicateKeyOf,
   duplicateRefusal,
   executionsToAwaitOf,
   exitPositionIntentOf,
@@ -100,7 +102,7 @@ export interface PlaceOrderInput {
   readonly source: 'api' | 'bus';
   /**
    * The duplicate rule's key of an order (core `duplicateKeyOf`): POST /v2/orders and the bus pass
-   * it. DELETE /v2/positions passes none: its closes are sized from the position, not a strategy's
+   * it (`clientOrderRules`). DELETE /v2/positions passes none: its closes are sized from the position, not a strategy's
    * repeat (issue 13), so the rule does not apply (and its bundle is at the size limit).
    */
   readonly duplicateKey?: (spec: OrderSpec) => string;
@@ -117,7 +119,7 @@ export interface PlaceOrderInput {
   readonly sender?: { readonly source: string };
   /**
    * When a day / gtc order placed `now` expires (core ValidationContext.expiresAt): POST
-   * /v2/orders and the bus pass `orderExpiryFromEnv(now)`, so an algorithm's start_time or end_time
+   * /v2/orders and the bus pass `orderExpiryFromEnv(now)` (`clientOrderRules`), so an algorithm's start_time or end_time
    * past it is refused. DELETE /v2/positions places no algorithmic order and passes none (its
    * bundle is at the size limit).
    */
@@ -125,7 +127,7 @@ export interface PlaceOrderInput {
   /**
    * The trigger-price rules (core `triggerPriceError`: a sell trail past its price, a stop the
    * market has reached), on the market's reference price risk read. POST /v2/orders and the bus
-   * pass it; DELETE /v2/positions places market orders, which neither rule concerns, and passes none
+   * pass it (`clientOrderRules`); DELETE /v2/positions places market orders, which neither rule concerns, and passes none
    * (its bundle is at the size limit).
    */
   readonly triggerPriceError?: (spec: OrderSpec, referencePrice: string | null) => FieldError | null;
@@ -138,6 +140,20 @@ export const orderExpiryFromEnv =
     tif === 'day'
       ? dayOrderEndMs(now, sessionCloseFromEnv(), { ...sessionOptionsFromEnv(), extendedHours })
       : now + (sessionOptionsFromEnv().gtcMaxAgeDays ?? DEFAULT_GTC_MAX_AGE_DAYS) * 86_400_000;
+
+/**
+ * The rules a client's order placed at `now` is held to beyond its request's (POST /v2/orders and
+ * the bus alike): its expiry, the trigger-price rules, the duplicate rule. DELETE /v2/positions'
+ * closing orders take none of them (a market order, sized from the position: issue 13), and a
+ * bundle that never calls this leaves them out.
+ */
+export const clientOrderRules = (
+  now: number,
+): Required<Pick<PlaceOrderInput, 'expiresAt' | 'triggerPriceError' | 'duplicateKey'>> => ({
+  expiresAt: orderExpiryFromEnv(now),
+  triggerPriceError,
+  duplicateKey: duplicateKeyOf,
+});
 
 export type PlaceOrderResult =
   | { readonly kind: 'created'; readonly order: AlpacaOrder }
