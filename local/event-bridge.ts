@@ -116,6 +116,13 @@ interface PutEventsResultEntry {
 const MAX_ENTRIES = 10;
 /** The service limit on one PutEvents request (entries' sizes summed). */
 const MAX_REQUEST_BYTES = 256 * 1024;
+/**
+ * PutEvents processes nested JSON up to 1000 levels deep (its API reference). Deeper, the stand-in
+ * refuses the entry (`MalformedDetail`): a hostile probe's 5,000-deep Detail overflowed the stack
+ * where the stand-in serializes the event, was dropped without a trace, and then failed every read
+ * of `GET /local/events`.
+ */
+const MAX_DETAIL_DEPTH = 1000;
 const DEFAULT_BUS = 'default';
 const MIN_SCHEDULE_PERIOD_MS = 10;
 
@@ -465,7 +472,12 @@ export class LocalEventBridge {
     } catch {
       detail = undefined;
     }
-    if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) {
+    if (
+      detail === null ||
+      typeof detail !== 'object' ||
+      Array.isArray(detail) ||
+      jsonDepth(detail) > MAX_DETAIL_DEPTH
+    ) {
       return { error: { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' } };
     }
     const resources = e.Resources ?? [];
@@ -651,6 +663,19 @@ export class LocalEventBridge {
     this.inFlight.add(tracked);
     return tracked;
   }
+}
+
+/** How many levels of objects and arrays `value` nests (1 for `{}`); without recursion. */
+export function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [v, depth] = next;
+    if (v === null || typeof v !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 /** An entry's size as the service counts it (UTF-8 bytes of its text fields). */

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { LocalServiceError } from '../../local/errors.js';
 import {
   type EventBridgeEvent,
+  jsonDepth,
   LocalEventBridge,
   type LocalEventBridgeOptions,
   parseRateExpression,
@@ -138,7 +139,28 @@ function open(...args: Parameters<typeof setup>) {
   return r;
 }
 
+/** `{"a":{"a":...{}}}`, `levels` objects deep. */
+const nestedJson = (levels: number) => `${'{"a":'.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}`;
+
 describe('PutEvents validation', () => {
+  it('a Detail nested 1000 levels deep is accepted, delivered and listed', async () => {
+    const { eb } = open();
+    const deep = { ...omsEntry('OrderAccepted', 'o-deep'), Detail: nestedJson(1000) };
+    const out = (await eb.handle('PutEvents', { Entries: [deep] })) as { FailedEntryCount: number };
+    expect(out.FailedEntryCount).toBe(0);
+    await eb.idle();
+    expect(eb.delivered()).toHaveLength(1);
+    expect(jsonDepth(eb.delivered()[0]?.detail)).toBe(1000);
+  });
+
+  it.each([
+    [1, {}],
+    [3, { a: [1, { b: null }] }],
+    [1001, JSON.parse(nestedJson(1001))],
+  ])('jsonDepth: %d levels (case %#)', (depth, value) => {
+    expect(jsonDepth(value)).toBe(depth);
+  });
+
   const valid = omsEntry('OrderAccepted', 'o-1');
   it.each([
     ['missing Source', 'InvalidArgument', { ...valid, Source: undefined }, /Source/],
@@ -150,6 +172,9 @@ describe('PutEvents validation', () => {
     ['Detail a JSON string', 'MalformedDetail', { ...valid, Detail: '"x"' }, /malformed/],
     ['Detail JSON null', 'MalformedDetail', { ...valid, Detail: 'null' }, /malformed/],
     ['Detail an object, not a string', 'MalformedDetail', { ...valid, Detail: { a: 1 } }, /malformed/],
+    // PutEvents processes nested JSON up to 1000 levels (a hostile probe's 5,000 overflowed the stack).
+    ['Detail nested 1001 levels', 'MalformedDetail', { ...valid, Detail: nestedJson(1001) }, /malformed/],
+    ['Detail nested 5000 levels', 'MalformedDetail', { ...valid, Detail: nestedJson(5000) }, /malformed/],
     ['reserved aws. source', 'NotAuthorizedForSourceException', { ...valid, Source: 'aws.events' }, /source/],
     ['unknown bus', 'ResourceNotFoundException', { ...valid, EventBusName: 'nope' }, /nope/],
     ['Resources not strings', 'InvalidArgument', { ...valid, Resources: [1] }, /Resources/],
