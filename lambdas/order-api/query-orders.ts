@@ -35,7 +35,7 @@ import {
   toAlpacaOrder,
 } from '../core/index.js';
 import { coidClaimId, pendingReplacementCoidId, pendingReplacementId } from '../orders/claims.js';
-import { alpacaOrderWithLegs } from '../orders/contingent-groups.js';
+import { alpacaOrderWithLegs, type GroupReader, storeGroupReader } from '../orders/contingent-groups.js';
 import { OMS_CHILD_ROLE, ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { orderViewItem } from '../orders/order-view-item.js';
 import { orderDocuments } from '../orders/order-views.js';
@@ -260,6 +260,13 @@ export function listQueries(p: ListParams, accountId: string, table: string): Qu
   const filters: string[] = ['(attribute_not_exists(#role) OR #role <> :omsChild)'];
   names['#role'] = 'contingencyRole';
   values[':omsChild'] = OMS_CHILD_ROLE;
+  // Nested: a leg is listed in its root's `legs`, so only roots count against `limit` (a probe's
+  // `limit` counted legs, and a leg replaced later came up top-level on another page). An open
+  // listing also reads the open legs, to list those whose root is closed (`legsStandingAlone`).
+  if (p.nested && p.status !== 'open') {
+    filters.push('attribute_not_exists(#parent)');
+    names['#parent'] = 'parentOrderId';
+  }
   if (p.side !== null) {
     filters.push('#side = :side');
     names['#side'] = 'side';
@@ -392,53 +399,29 @@ function collectClosed(
 }
 
 /**
- * Merges the per-query results by created time, takes `limit`, and folds legs when nested. A leg
- * names its group's root as first placed; when that root was replaced, the legs go to the latest
- * root of the group in the listing (every member keeps its group id). A leg whose root is not in
- * the listing (another status, beyond the limit) is listed on its own rather than dropped. A
- * replaced leg under a listed root is not among its legs (its replacement is; `nested=false`
- * lists it).
+ * Merges the per-query results by created time and takes `limit` of them. Nested, only the top
+ * level counts and is returned: every root, and the legs in `alone` (`legsStandingAlone`) whose
+ * root is not in the listing; `withCurrentLegs` then gives each root its legs. Not nested, every
+ * order is listed, replaced legs too.
  */
-export function assembleList(results: readonly OrderViewItem[][], p: ListParams): AlpacaOrder[] {
+export function assembleList(
+  results: readonly OrderViewItem[][],
+  p: ListParams,
+  alone: ReadonlySet<string> = new Set(),
+): OrderViewItem[] {
   const sign = p.direction === 'asc' ? 1 : -1;
   const merged = results
     .flat()
-    .sort((a, b) => sign * (a.createdKey < b.createdKey ? -1 : a.createdKey > b.createdKey ? 1 : 0))
-    .slice(0, p.limit);
-  if (!p.nested) return merged.map((i) => i.order);
-  // The latest root of each group in the listing (an item stored before `groupId` was kept: its
-  // own id is its group, as a root as first placed).
-  const latestRoot = new Map<string, OrderViewItem>();
-  for (const i of merged) {
-    if (i.parentOrderId !== undefined) continue;
-    const group = i.groupId ?? i.orderId;
-    const known = latestRoot.get(group);
-    if (known === undefined || known.createdKey < i.createdKey) latestRoot.set(group, i);
-  }
-  const rootOf = (groupId: string): string | null => latestRoot.get(groupId)?.orderId ?? null;
-  const legs = new Map<string, AlpacaOrder[]>();
-  const folded = new Set<string>();
-  for (const i of merged) {
-    if (i.parentOrderId === undefined) continue;
-    const root = rootOf(i.parentOrderId);
-    if (root === null) continue;
-    folded.add(i.orderId);
-    // A replaced leg is history: its replacement is the leg, as GET /v2/orders/{id} shows the
-    // group's current two (a probe's listing showed a bracket with the old take-profit too).
-    if (i.order.status === 'replaced') continue;
-    legs.set(root, [...(legs.get(root) ?? []), i.order]);
-  }
-  // A bracket's take-profit (a limit) before its stop-loss, as GET /v2/orders/{id} lists them,
-  // whatever the listing's direction (both legs are placed in the same millisecond).
-  const exitRank = (o: AlpacaOrder) => (o.type === 'limit' ? 0 : 1);
+    .sort((a, b) => sign * (a.createdKey < b.createdKey ? -1 : a.createdKey > b.createdKey ? 1 : 0));
+  if (!p.nested) return merged.slice(0, p.limit);
+  // The groups whose root is listed (an item stored before `groupId` was kept: its own id is its
+  // group, as a root as first placed).
+  const rooted = new Set(
+    merged.filter((i) => i.parentOrderId === undefined).map((i) => i.groupId ?? i.orderId),
+  );
   return merged
-    .filter((i) => !folded.has(i.orderId))
-    .map((i) => {
-      const own = legs.get(i.orderId);
-      return own === undefined
-        ? i.order
-        : { ...i.order, legs: [...own].sort((a, b) => exitRank(a) - exitRank(b)) };
-    });
+    .filter((i) => i.parentOrderId === undefined || (!rooted.has(i.parentOrderId) && alone.has(i.orderId)))
+    .slice(0, p.limit);
 }
 
 /** The listing's item of an order as its events are now. */
@@ -543,14 +526,64 @@ export async function listedPage(
   table: string,
   p: ListParams,
   accountId: string,
+  groups: GroupReader | null = null,
 ): Promise<OrderViewItem[]> {
   const inputs = listQueries(p, accountId, table);
+  // A nested open listing: an open leg whose root is open too is listed in that root's `legs`.
+  const nestedOpen = p.nested && p.status === 'open' && groups !== null;
   const results = await Promise.all(
     inputs.map((i) =>
-      p.status === 'closed' ? collectClosed(doc, table, i, p.limit) : collect(doc, i, p.limit),
+      p.status === 'closed'
+        ? collectClosed(doc, table, i, p.limit)
+        : nestedOpen
+          ? collectPages(doc, i, p.limit, async (items) => {
+              const alone = await legsStandingAlone(items, p, groups);
+              return items.filter((item) => item.parentOrderId === undefined || alone.has(item.orderId));
+            })
+          : collect(doc, i, p.limit),
     ),
   );
   return pageWithOrders(doc, table, results, p);
+}
+
+/**
+ * The legs among `items` that a nested listing lists on their own: in an open listing, an open leg
+ * whose group's root is not open (a bracket's exits once its entry filled), so a bot reading its
+ * open orders sees every live exit. Any other leg is in its root's `legs`.
+ */
+export async function legsStandingAlone(
+  items: readonly Pick<ListedItem, 'orderId' | 'parentOrderId'>[],
+  p: ListParams,
+  groups: GroupReader,
+): Promise<Set<string>> {
+  if (p.status !== 'open') return new Set();
+  const legs = items.filter((i) => i.parentOrderId !== undefined);
+  const open = await Promise.all(legs.map((i) => groups.rootIsOpen(i.parentOrderId as string)));
+  return new Set(legs.filter((_, k) => !open[k]).map((i) => i.orderId));
+}
+
+/** The order classes whose root has `legs`. */
+const CONTINGENT_CLASSES: ReadonlySet<string> = new Set(['bracket', 'oco', 'oto']);
+
+/**
+ * A nested listing's orders: each root of a bracket, OCO or OTO with its legs as GET
+ * /v2/orders/{id} shows them (read from the event store, not from the page: a probe's listing
+ * missed a resized stop-loss created after the page's last order). A replaced root has none: its
+ * replacement, the group's root now, has them.
+ */
+export async function withCurrentLegs(
+  items: readonly OrderViewItem[],
+  groups: GroupReader,
+): Promise<AlpacaOrder[]> {
+  return Promise.all(
+    items.map(async (i) =>
+      i.parentOrderId === undefined &&
+      CONTINGENT_CLASSES.has(i.order.order_class) &&
+      i.order.status !== 'replaced'
+        ? { ...i.order, legs: await groups.legsOf(i.orderId) }
+        : i.order,
+    ),
+  );
 }
 
 async function listOrders(query: Query, principal: Principal) {
@@ -575,8 +608,16 @@ async function listOrders(query: Query, principal: Principal) {
     const key = `${owned.state.createdAt}#${owned.state.orderId}`;
     p = cursor.field === 'after_order_id' ? { ...p, afterKey: key } : { ...p, untilKey: key };
   }
-  const page = await listedPage(dynamo, requiredEnv(ENV.ordersTable), p, principal.accountId);
-  return json(200, assembleList([await withRecentPlacements(page, p, principal.accountId, Date.now())], p));
+  const groups = p.nested ? storeGroupReader(eventStore()) : null;
+  const page = await listedPage(dynamo, requiredEnv(ENV.ordersTable), p, principal.accountId, groups);
+  const items = await withRecentPlacements(page, p, principal.accountId, Date.now());
+  if (groups === null)
+    return json(
+      200,
+      assembleList([items], p).map((i) => i.order),
+    );
+  const listed = assembleList([items], p, await legsStandingAlone(items, p, groups));
+  return json(200, await withCurrentLegs(listed, groups));
 }
 
 /** An item of the idempotency table (claims and pointers), read consistently; null when absent. */

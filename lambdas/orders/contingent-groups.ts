@@ -7,9 +7,11 @@
 import {
   type AlpacaOrder,
   type GroupStates,
+  isOpen,
   type OrderState,
   ocoQtyOf,
   reconcileGroup,
+  statusOf,
   toAlpacaOrder,
 } from '../core/index.js';
 import { type EventMeta, type EventStore, runCommand } from '../event-store/event-store.js';
@@ -84,6 +86,36 @@ export async function alpacaOrderWithLegs(store: EventStore, state: OrderState):
     if (leg !== undefined) legs.push(toAlpacaOrder(leg));
   }
   return toAlpacaOrder(state, legs);
+}
+
+/**
+ * What a nested listing (`GET /v2/orders?nested=true`) reads of contingent groups, each answer
+ * read once per listing (a group's legs may come up on several of its pages).
+ */
+export interface GroupReader {
+  /** Whether group `groupId`'s root as it stands now (its latest replacement) is open. */
+  rootIsOpen(groupId: string): Promise<boolean>;
+  /** The legs of root `rootOrderId` as GET /v2/orders/{id} shows them (each at its chain head). */
+  legsOf(rootOrderId: string): Promise<readonly AlpacaOrder[]>;
+}
+
+/** The event store's answers to a nested listing (strongly consistent, as GET /v2/orders/{id}). */
+export function storeGroupReader(store: EventStore): GroupReader {
+  const open = new Map<string, Promise<boolean>>();
+  return {
+    rootIsOpen(groupId) {
+      let known = open.get(groupId);
+      if (known === undefined) {
+        known = chainHead(store, groupId).then((s) => s !== undefined && isOpen(statusOf(s)));
+        open.set(groupId, known);
+      }
+      return known;
+    },
+    async legsOf(rootOrderId) {
+      const { state } = await store.loadState(rootOrderId);
+      return state === undefined ? [] : ((await alpacaOrderWithLegs(store, state)).legs ?? []);
+    },
+  };
 }
 
 /**

@@ -13,9 +13,16 @@ import {
   execute,
   type OrderCommand,
   type OrderState,
+  toAlpacaOrder,
   validateOrderRequest,
 } from '../../lambdas/core/index.js';
-import { assembleList, type ListParams, listedPage } from '../../lambdas/order-api/query-orders.js';
+import {
+  assembleList,
+  type ListParams,
+  listedPage,
+  withCurrentLegs,
+} from '../../lambdas/order-api/query-orders.js';
+import type { GroupReader } from '../../lambdas/orders/contingent-groups.js';
 import {
   LIST_INDEX_ATTRIBUTES,
   OPEN_INDEX_ATTRIBUTES,
@@ -98,7 +105,7 @@ const params = (p: Partial<ListParams>): ListParams => ({
 });
 
 /** A split parent with two children, a TWAP-like parent with one, a bracket with its two legs. */
-async function seed(accountId: string) {
+async function seedWithStates(accountId: string) {
   const id = (name: string) => `${accountId}-${name}`;
   const states = [
     order(id('split'), accountId, '300', undefined, 0),
@@ -112,7 +119,11 @@ async function seed(accountId: string) {
   ];
   for (const s of states)
     await local.doc.send(new PutCommand({ TableName: 'orders', Item: orderViewItem(s) }));
-  return id;
+  return { id, states };
+}
+
+async function seed(accountId: string) {
+  return (await seedWithStates(accountId)).id;
 }
 
 // biome-ignore format: a table
@@ -178,15 +189,44 @@ describe('the OMS’s child orders are not listed; the client’s orders, legs i
     }
   });
 
+  /** The seeded orders as the event store would answer a nested listing (every one is open). */
+  const readerOf = (states: readonly OrderState[]): GroupReader => {
+    const byId = new Map(states.map((s) => [s.orderId, s]));
+    return {
+      rootIsOpen: async (groupId) => byId.has(groupId),
+      legsOf: async (rootId) =>
+        (byId.get(rootId)?.contingency?.legOrderIds ?? []).map((id) =>
+          toAlpacaOrder(byId.get(id) as OrderState),
+        ),
+    };
+  };
+
   it('nested: the bracket keeps its legs; a split parent has none (its children are not legs)', async () => {
     const accountId = `acct-${randomUUID().slice(0, 8)}`;
-    const id = await seed(accountId);
+    const { id, states } = await seedWithStates(accountId);
+    const groups = readerOf(states);
     const p = params({ status: 'all', nested: true });
-    const list = assembleList([await listedPage(local.doc, 'orders', p, accountId)], p);
+    const top = assembleList([await listedPage(local.doc, 'orders', p, accountId, groups)], p);
+    const list = await withCurrentLegs(top, groups);
     expect(list.map((o) => [o.id, (o.legs ?? []).map((l) => l.id)])).toEqual([
       [id('split'), []],
       [id('twap'), []],
       [id('entry'), [id('tp'), id('sl')]],
     ]);
   });
+
+  // SDK probe (stop 41): newest first with limit=2, the page was the two legs, listed top-level
+  // without their root. The query leaves legs out (all, closed) or reads whether their root is open
+  // (open): the limit counts the top level only.
+  it.each([['all' as const], ['open' as const]])(
+    'nested, %s, newest first, limit=2: the bracket and the next root, never its legs on their own',
+    async (status) => {
+      const accountId = `acct-${randomUUID().slice(0, 8)}`;
+      const { id, states } = await seedWithStates(accountId);
+      const groups = readerOf(states);
+      const p = params({ status, nested: true, direction: 'desc', limit: 2 });
+      const page = await listedPage(local.doc, 'orders', p, accountId, groups);
+      expect(page.map((i) => i.orderId)).toEqual([id('entry'), id('twap')]);
+    },
+  );
 });

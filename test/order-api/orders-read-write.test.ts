@@ -11,12 +11,15 @@ import {
   assembleList,
   isListedBy,
   type ListParams,
+  legsStandingAlone,
   type OrderViewItem,
   parseListParams,
   handler as query,
+  withCurrentLegs,
 } from '../../lambdas/order-api/query-orders.js';
 import { handler as replace, replaceRequestSchema } from '../../lambdas/order-api/replace-order.js';
 import { closingClaimsId } from '../../lambdas/orders/closing-claims.js';
+import type { GroupReader } from '../../lambdas/orders/contingent-groups.js';
 import {
   closingPartOf,
   type NoShortSell,
@@ -256,74 +259,97 @@ describe('GET /v2/orders', () => {
   test('results of several queries are merge-sorted by created time, then limited', () => {
     const a = [item('a1', '2030-01-01T00:00:03Z'), item('a2', '2030-01-01T00:00:01Z')];
     const b = [item('b1', '2030-01-01T00:00:02Z')];
-    expect(assembleList([a, b], params({ limit: 2 })).map((o) => o.id)).toEqual(['a1', 'b1']);
-    expect(assembleList([a, b], params({ direction: 'asc' })).map((o) => o.id)).toEqual(['a2', 'b1', 'a1']);
+    const ids = (list: OrderViewItem[]) => list.map((i) => i.orderId);
+    expect(ids(assembleList([a, b], params({ limit: 2 })))).toEqual(['a1', 'b1']);
+    expect(ids(assembleList([a, b], params({ direction: 'asc' })))).toEqual(['a2', 'b1', 'a1']);
   });
 
-  test('nested folds legs into their parent', () => {
-    const items = [item('p', '2030-01-01T00:00:01Z'), item('leg', '2030-01-01T00:00:01Z', 'p')];
-    expect(assembleList([items], params({ nested: true }))).toEqual([
-      { id: 'p', legs: [{ id: 'leg', legs: null }] },
-    ]);
-    expect(assembleList([items], params({})).map((o) => o.id)).toEqual(['p', 'leg']);
-  });
-
-  test("nested: a bracket's take-profit (a limit) before its stop-loss, whatever the direction, as GET /v2/orders/{id} lists them (a probe saw the stop first)", () => {
-    const t = '2030-01-01T00:00:01Z';
-    const typed = (id: string, type: string, parent?: string) => {
-      const i = item(id, t, parent);
-      return { ...i, order: { ...i.order, type } };
-    };
-    // Placed in the same millisecond: the ids decide the created order, the stop-loss's sorting first.
-    const group = [typed('p', 'limit'), typed('a-sl', 'stop', 'p'), typed('b-tp', 'limit', 'p')];
-    for (const direction of ['asc', 'desc'] as const)
-      expect(assembleList([group], params({ nested: true, direction }))[0]?.legs?.map((l) => l.id)).toEqual([
-        'b-tp',
-        'a-sl',
-      ]);
-  });
-
-  test('nested: legs follow a replaced root to its latest replacement; a leg without its root is kept', () => {
+  /**
+   * Nested listings (SDK probe, stop 41: `limit` counted legs, a leg replaced later came up
+   * top-level on another page, a root's legs were those of its page): only the top level counts and
+   * is listed, each root of a group with its legs as GET /v2/orders/{id} shows them (the reader's,
+   * i.e. the event store's), an open leg of a closed root on its own in an open listing.
+   */
+  describe('nested', () => {
     const t = '2030-01-01T00:00:0';
-    const entry = item('p', `${t}1Z`, undefined, 'p');
-    const replaced = item('p2', `${t}2Z`, undefined, 'p');
-    const again = item('p3', `${t}3Z`, undefined, 'p');
-    const legs = [item('tp', `${t}1Z`, 'p', 'p'), item('sl', `${t}1Z`, 'p', 'p')];
-    const ids = (list: readonly { id: string; legs?: unknown }[]) =>
-      list.map((o) => [o.id, ((o.legs ?? []) as { id: string }[]).map((l) => l.id)]);
-    expect(ids(assembleList([[entry, replaced, again, ...legs]], params({ nested: true })))).toEqual([
-      ['p3', ['tp', 'sl']],
-      ['p2', []],
-      ['p', []],
-    ]);
-    // status=open: the replaced entries are not listed, the open replacement is.
-    expect(ids(assembleList([[again, ...legs]], params({ nested: true })))).toEqual([['p3', ['tp', 'sl']]]);
-    // The root is not in this listing at all (filled, status=open): the open legs still show.
-    expect(ids(assembleList([legs], params({ nested: true })))).toEqual([
-      ['tp', []],
-      ['sl', []],
-    ]);
-  });
-
-  test('nested: a replaced leg is not among its root’s legs, its replacement is (as GET shows the current two)', () => {
-    const t = '2030-01-01T00:00:0';
-    const withStatus = (i: OrderViewItem, status: AlpacaOrder['status']): OrderViewItem => ({
-      ...i,
-      order: { ...i.order, status },
+    const o = (
+      id: string,
+      sec: number,
+      extra: { parent?: string; group?: string; cls?: string; status?: string } = {},
+    ): OrderViewItem => ({
+      ...item(id, `${t}${sec}Z`, extra.parent, extra.group),
+      order: {
+        id,
+        legs: null,
+        order_class: extra.cls ?? 'simple',
+        status: extra.status ?? 'new',
+      } as unknown as AlpacaOrder,
     });
-    const root = withStatus(item('p', `${t}1Z`, undefined, 'p'), 'filled');
-    const oldTp = withStatus(item('tp', `${t}1Z`, 'p', 'p'), 'replaced');
-    const newTp = withStatus(item('tp2', `${t}2Z`, 'p', 'p'), 'new');
-    const sl = withStatus(item('sl', `${t}1Z`, 'p', 'p'), 'held');
-    const ids = (list: readonly { id: string; legs?: unknown }[]) =>
-      list.map((o) => [o.id, ((o.legs ?? []) as { id: string }[]).map((l) => l.id)]);
-    expect(ids(assembleList([[root, oldTp, newTp, sl]], params({ nested: true })))).toEqual([
-      ['p', ['tp2', 'sl']],
-    ]);
-    // status=closed: the root and the replaced leg only: the root without legs.
-    expect(ids(assembleList([[root, oldTp]], params({ nested: true })))).toEqual([['p', []]]);
-    // Not nested: every order, the replaced one too.
-    expect(ids(assembleList([[root, oldTp, newTp, sl]], params({})))).toHaveLength(4);
+    // Bracket p (entry filled at 1 s): take-profit tp replaced at 5 s by tp2, stop-loss sl. Bracket
+    // q (entry open, 3 s) with legs qtp, qsl. Bracket r replaced at 4 s by r2 (its group r).
+    const p = o('p', 1, { cls: 'bracket', status: 'filled', group: 'p' });
+    const tp = o('tp', 1, { parent: 'p', group: 'p', cls: 'bracket', status: 'replaced' });
+    const sl = o('sl', 1, { parent: 'p', group: 'p', cls: 'bracket', status: 'held' });
+    const tp2 = o('tp2', 5, { parent: 'p', group: 'p', cls: 'bracket' });
+    const simple = o('s', 2);
+    const q = o('q', 3, { cls: 'bracket', group: 'q' });
+    const qtp = o('qtp', 3, { parent: 'q', group: 'q', cls: 'bracket', status: 'held' });
+    const qsl = o('qsl', 3, { parent: 'q', group: 'q', cls: 'bracket', status: 'held' });
+    const r = o('r', 0, { cls: 'oco', status: 'replaced', group: 'r' });
+    const r2 = o('r2', 4, { cls: 'oco', group: 'r' });
+    const rsl = o('rsl', 0, { parent: 'r', group: 'r', cls: 'oco', status: 'held' });
+    const reader: GroupReader = {
+      rootIsOpen: async (group) => group !== 'p',
+      legsOf: async (root) =>
+        (({ p: ['tp2', 'sl'], q: ['qtp', 'qsl'], r: ['rsl'], r2: ['rsl'] }) as Record<string, string[]>)[
+          root
+        ]?.map((id) => ({ id }) as AlpacaOrder) ?? [],
+    };
+    const listed = async (items: OrderViewItem[], p: Partial<ListParams>) => {
+      const ps = params({ nested: true, ...p });
+      const top = assembleList([items], ps, await legsStandingAlone(items, ps, reader));
+      return (await withCurrentLegs(top, reader)).map((x) => [x.id, x.legs?.map((l) => l.id) ?? null]);
+    };
+    // biome-ignore format: a table
+    const cases: [string, OrderViewItem[], Partial<ListParams>, (string | string[] | null)[][]][] = [
+      ['all: roots with their legs as they are now (tp2, not the page\'s replaced tp), a simple order without',
+        [tp2, r2, q, qtp, qsl, simple, p, tp, sl, r, rsl], {},
+        [['r2', ['rsl']], ['q', ['qtp', 'qsl']], ['s', null], ['p', ['tp2', 'sl']], ['r', null]]],
+      ['limit counts the top level only (was: the legs took the places of later roots)',
+        [q, qtp, qsl, simple, p, tp, sl], { limit: 2 },
+        [['q', ['qtp', 'qsl']], ['s', null]]],
+      ['a leg whose root is beyond the limit is not listed: its root is, on the next page',
+        [tp2, q, qtp, qsl, p, sl], { limit: 1 },
+        [['q', ['qtp', 'qsl']]]],
+      ['open: an open leg of a closed root stands alone (a live exit stays visible)',
+        [tp2, r2, q, qtp, qsl, sl], { status: 'open' },
+        [['tp2', null], ['r2', ['rsl']], ['q', ['qtp', 'qsl']], ['sl', null]]],
+      ['open: the legs of an open root beyond the limit are not listed on their own',
+        [r2, q, qtp, qsl, rsl], { status: 'open', limit: 1 },
+        [['r2', ['rsl']]]],
+      ['closed: a leg without its root in the listing is not listed',
+        [tp, p, r], { status: 'closed' },
+        [['p', ['tp2', 'sl']], ['r', null]]],
+      ['ascending: the same top level, oldest first',
+        [r, rsl, p, tp, sl, simple, q, qtp, qsl, r2, tp2], { direction: 'asc', limit: 3 },
+        [['r', null], ['p', ['tp2', 'sl']], ['s', null]]],
+    ];
+    test.each(cases)('%s', async (_name, items, p, expected) => {
+      expect(await listed(items, p)).toEqual(expected);
+    });
+
+    test('not nested: every order, replaced legs too', async () => {
+      const items = [tp2, q, qtp, qsl, p, tp, sl];
+      expect(assembleList([items], params({})).map((i) => i.orderId)).toEqual([
+        'tp2',
+        'qtp',
+        'qsl',
+        'q',
+        'tp',
+        'sl',
+        'p',
+      ]);
+    });
   });
 
   test('status=closed: an open order the account index holds is not listed; pages are read until the limit is met', async () => {
