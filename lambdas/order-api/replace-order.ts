@@ -42,7 +42,6 @@ import {
   shortSaleOf,
   stopReachedError,
   TIMES_IN_FORCE,
-  toAlpacaOrder,
   trailBeyondPriceError,
   withoutNulls,
 } from '../core/index.js';
@@ -51,6 +50,7 @@ import { cancellationCodes, type TransactItem } from '../event-store/event-store
 import { openBuysCents, reserveItem } from '../orders/buying-power-reservations.js';
 import { coidClaimId } from '../orders/claims.js';
 import { closingClaimsPut } from '../orders/closing-claims.js';
+import { alpacaOrderWithLegs } from '../orders/contingent-groups.js';
 import { CLIENT_ORDER_ID_TAKEN, takeModifySlot } from '../orders/orders-service.js';
 import {
   CLOSING_CLAIMS_ATTEMPTS,
@@ -476,10 +476,12 @@ export const handler = apiHandler(
     if (!result.decision.ok) return refusalResponse(result.decision, parsed.data);
     if (result.buyingPowerTaken && reserving !== null) return refusedForBuyingPower(reserving.claim.cents);
     if (result.clientOrderIdTaken) return clientOrderIdTakenResponse();
-    return json(200, {
-      ...toAlpacaOrder({ ...replacement, spec: { ...replacement.spec, ...shortMarked } }),
-      status: 'accepted',
+    // A group's root answers with its legs, as GET /v2/orders/{id} shows it (was `legs: null`).
+    const answered = await alpacaOrderWithLegs(store, {
+      ...replacement,
+      spec: { ...replacement.spec, ...shortMarked },
     });
+    return json(200, { ...answered, status: 'accepted' });
   },
   { trades: true },
 );

@@ -134,6 +134,54 @@ it('bracket: legs held, activated by the entry fill, the take-profit fills and t
   expect(listed.map((o) => [o.id, o.legs?.length])).toEqual([[placed.id, 2]]);
 });
 
+// SDK probe (stop 41): a nested listing was folded from its page. `limit` counted legs, so the
+// newest page of this bracket was its repriced take-profit alone, and a root's legs were only those
+// on its page.
+it('nested listings: limit counts roots, each with its legs as they are now; open legs of a filled entry stand alone', async () => {
+  await http.pinQuote('E2ENST', { bid: '20.00', ask: '20.02', ask_size: '1000', bid_size: '1000' });
+  const placed = (await http.submit({
+    symbol: 'E2ENST',
+    qty: '4',
+    side: 'buy',
+    type: 'limit',
+    limit_price: '20.02', // marketable: the entry fills at once
+    time_in_force: 'gtc',
+    order_class: 'bracket',
+    take_profit: { limit_price: '21.00' },
+    stop_loss: { stop_price: '19.00' },
+  })) as WithLegs;
+  const [tp, sl] = placed.legs ?? [];
+  if (tp === undefined || sl === undefined) throw new Error('a bracket has two legs');
+  http.orders.add(tp.id);
+  http.orders.add(sl.id);
+  await http.untilStatus(placed.id, 'filled');
+  await http.untilStatus(tp.id, 'new');
+  const tp2 = await http.replace(tp.id, { limit_price: '21.50' });
+  await http.untilStatus(tp2.id, 'new');
+  await http.untilStatus(tp.id, 'replaced');
+
+  const nested = async (query: string) =>
+    (await http.expect<WithLegs[]>(200, 'GET', `/v2/orders?symbols=E2ENST&nested=true&${query}`)).map((o) => [
+      o.id,
+      o.legs?.map((l) => [l.id, l.status]) ?? null,
+    ]);
+  const current = [
+    [tp2.id, 'new'],
+    [sl.id, 'held'],
+  ];
+  expect(await nested('status=all&limit=1')).toEqual([[placed.id, current]]);
+  expect(await nested('status=all')).toEqual([[placed.id, current]]);
+  expect(await nested('status=closed')).toEqual([[placed.id, current]]);
+  // The entry filled: its live exits are listed on their own, newest first.
+  expect(await nested('status=open')).toEqual([
+    [tp2.id, null],
+    [sl.id, null],
+  ]);
+  // Not nested: every order, the replaced take-profit too.
+  const flat = await http.expect<Order[]>(200, 'GET', '/v2/orders?symbols=E2ENST&status=all');
+  expect(flat.map((o) => o.id).sort()).toEqual([placed.id, tp.id, tp2.id, sl.id].sort());
+});
+
 it('bracket: canceling the entry before any fill cancels the held legs', async () => {
   await http.pinQuote('E2EBRC', { bid: '49.98', ask: '50.00', ask_size: '1000' });
   const placed = (await http.submit({
@@ -179,6 +227,11 @@ it("bracket: the resting entry's qty lowered (PATCH): the exits stay held, then 
   await http.untilStatus(placed.id, 'new');
   const replacement = (await http.replace(placed.id, { qty: '2' })) as WithLegs;
   expect(replacement).toMatchObject({ qty: '2', order_class: 'bracket', replaces: placed.id });
+  // The PATCH answers the root with its legs, as GET shows it (SDK probe, stop 41: `legs: null`).
+  expect(replacement.legs?.map((l) => [l.id, l.status])).toEqual([
+    [tp.id, 'held'],
+    [sl.id, 'held'],
+  ]);
   await http.untilStatus(replacement.id, 'new');
   await http.untilStatus(placed.id, 'replaced');
   // The coordinator ran on the entry's `replaced` (before and after its replacement opened): the
