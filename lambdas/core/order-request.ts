@@ -57,12 +57,22 @@ export const isClientOrderIdLength = (id: string): boolean => {
   return n >= 1 && n <= CLIENT_ORDER_ID_MAX;
 };
 /**
- * Printable text: no lone UTF-16 surrogates and no control characters (C0, DEL, C1, the line and
- * paragraph separators, the bidirectional overrides and isolates). A client order id, an operator's
- * reason: printed in logs, the audit trail, reports and the stream, where a newline, an escape or
- * a reordering would forge a line.
+ * Printable text: no lone UTF-16 surrogates, no control characters (C0, DEL, C1, the line and
+ * paragraph separators), no format characters (Cf: the bidirectional overrides and isolates, the
+ * zero-width space and joiners, the byte order mark, soft hyphen) and no noncharacters of the
+ * basic plane (U+FDD0-FDEF, U+FFFE, U+FFFF). A client order id, an operator's reason: printed in
+ * logs, the audit trail, reports and the stream, where a newline, an escape or a reordering would
+ * forge a line, and an invisible character make two ids look the same (a hostile probe's reason
+ * with a zero-width space was recorded).
  */
-export const PRINTABLE_TEXT = /^[^\p{Cs}\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]*$/u;
+export const PRINTABLE_TEXT = /^[^\p{Cs}\p{Cc}\p{Zl}\p{Zp}\p{Cf}\uFDD0-\uFDEF\uFFFE\uFFFF]*$/u;
+/**
+ * An `Idempotency-Key` header: 1 to 255 printable ASCII characters, no space at either end.
+ * Header bytes beyond ASCII are read as Latin-1 (a probe's UTF-8 key was refused or stored
+ * garbled), so the key is ASCII, as the UUIDs clients send are. The orders' and the locates' rule.
+ */
+export const IDEMPOTENCY_KEY_TEXT = /^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/;
+export const IDEMPOTENCY_KEY_RULE = 'must be 1 to 255 printable ASCII characters';
 /**
  * A client order id as POST and PATCH take it: no lone UTF-16 surrogates (the id is a storage key,
  * and DynamoDB keeps text as UTF-8) and no control characters (C0, DEL, C1, the line and paragraph

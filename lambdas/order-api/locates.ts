@@ -9,7 +9,15 @@
  * An easy-to-borrow symbol needs no locate, a symbol that is not shortable can have none: 422.
  */
 import * as z from 'zod/mini';
-import { fieldError, locateJson, locateQtyErrors, nanos, shapeIssueToFieldErrors } from '../core/index.js';
+import {
+  fieldError,
+  IDEMPOTENCY_KEY_RULE,
+  IDEMPOTENCY_KEY_TEXT,
+  locateJson,
+  locateQtyErrors,
+  nanos,
+  shapeIssueToFieldErrors,
+} from '../core/index.js';
 import '../core/zod-messages.js';
 import { header } from '../orders/accounts.js';
 import { loadLocateBook } from '../orders/locate-book.js';
@@ -62,8 +70,8 @@ export const handler = apiHandler('Locates', async (event, principal) => {
   const symbol = parsed.data.symbol.toUpperCase();
   const request = { symbol, qty: nanos(qtyText), allOrNone: parsed.data.all_or_none ?? false };
   const key = header(event.headers, 'idempotency-key');
-  if (key !== undefined && !/^[\x21-\x7e]{1,128}$/.test(key))
-    return apiError(400, API_ERROR.badRequest, 'Idempotency-Key: must be 1 to 128 visible ASCII characters');
+  if (key !== undefined && !IDEMPOTENCY_KEY_TEXT.test(key))
+    return apiError(400, API_ERROR.badRequest, `Idempotency-Key: ${IDEMPOTENCY_KEY_RULE}`);
 
   const asset = await marketData().asset(symbol);
   if (asset === null)

@@ -3,6 +3,7 @@ import { formatNanos, nanos } from '../../lambdas/core/decimal';
 import type { FieldError, FieldErrorCode } from '../../lambdas/core/field-error';
 import {
   ALGORITHMS,
+  IDEMPOTENCY_KEY_TEXT,
   ORDER_CLASSES,
   ORDER_TYPES,
   type OrderClass,
@@ -538,6 +539,13 @@ describe('validateOrderRequest: each rule rejects with its code and field', () =
       'ps\u2029',
       'rlo\u202e',
       'rli\u2067',
+      // Invisible: two ids that print the same (a hostile probe's reason with a zero-width space).
+      'zwsp\u200b',
+      'zwj\u200d',
+      'bom\ufeff',
+      'shy\u00ad',
+      'nonchar\uffff',
+      'nonchar\ufdd0',
     ].map((id) =>
       row(
         `client_order_id with a control character (${JSON.stringify(id)})`,
@@ -1510,5 +1518,27 @@ describe('the exits-side messages name the position the exits close', () => {
     ],
   ])('%s', (_what, body, message) => {
     expect(messageOf(body)).toBe(message);
+  });
+});
+
+describe('IDEMPOTENCY_KEY_TEXT: 1 to 255 printable ASCII characters, no space at either end', () => {
+  // biome-ignore format: a table
+  const keys: [string, string, boolean][] = [
+    ['one character', 'k', true],
+    ['a UUID', '0b5c3a52-6f7e-4d1e-9a4c-2f1d8f0e6a11', true],
+    ['an inner space', 'key 1', true],
+    ['255 characters', 'k'.repeat(255), true],
+    ['every printable ASCII character', '!"#$%&\'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~', true],
+    ['empty', '', false],
+    ['256 characters', 'k'.repeat(256), false],
+    ['a space first', ' k', false],
+    ['a space last', 'k ', false],
+    ['a tab', 'a\tb', false],
+    ['DEL', 'a\u007fb', false],
+    ['Latin-1 (a UTF-8 key as HTTP reads it)', 'cl\u00c3\u00a9', false],
+    ['an emoji', '\u{1F511}-1', false],
+  ];
+  test.each(keys)('%s', (_name, key, accepted) => {
+    expect(IDEMPOTENCY_KEY_TEXT.test(key)).toBe(accepted);
   });
 });

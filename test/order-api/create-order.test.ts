@@ -161,6 +161,19 @@ describe('POST /v2/orders', () => {
       status: 400,
       field: 'Idempotency-Key',
     },
+    // HTTP reads header bytes beyond ASCII as Latin-1: a probe's UTF-8 key was refused or stored garbled.
+    {
+      case: 'an Idempotency-Key beyond ASCII',
+      headers: { 'idempotency-key': 'clé-1' },
+      status: 400,
+      field: 'Idempotency-Key',
+    },
+    {
+      case: 'an Idempotency-Key ending in a space',
+      headers: { 'idempotency-key': 'k ' },
+      status: 400,
+      field: 'Idempotency-Key',
+    },
   ])('$case -> $status 40010001 naming $field, nothing written', async ({ status, field, ...o }) => {
     const res = await post(o);
     expect(res.statusCode).toBe(status);
