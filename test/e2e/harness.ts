@@ -478,14 +478,17 @@ export async function startTradingDayOms(
   options: Partial<LocalOmsOptions> = {},
 ): Promise<{ oms: LocalOms; http: OmsHttp }> {
   const oms = await startLocalOms({
+    // Only the warm-up order's path, on its own account: warming every function costs about 45 s
+    // of CPU on 2 cores against 12 s, and three files start such a local mode during `npm test`,
+    // which is CPU-bound (stop 42: 729 s on a quiet machine). A function off that path starts on
+    // its first call, cold, well within its init timeout; the tests wait on conditions.
+    warmUp: 'order',
     ...options,
     port: 0,
     sessionClose: newYorkTime(Date.now() + 12 * 3600_000),
     sessionDays: EVERY_DAY,
     logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
   });
-  // Local mode warmed itself before it resolved (local/warm-up.ts: every function, and one order
-  // the whole way on its warm-up account): no test meets a cold worker.
   return { oms, http: OmsHttp.forDemo(oms) };
 }
 

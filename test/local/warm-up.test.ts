@@ -76,6 +76,42 @@ describe('warm-up before the banner', () => {
     expect(new Set(requests)).toEqual(new Set(['GET']));
   });
 
+  // A test's own local mode (test/e2e/harness.ts startTradingDayOms): warming every function cost
+  // about 45 s of CPU on 2 cores against 12 s for the order's path alone.
+  it('everyFunction false: only the warm-up order, no worker started for its own sake', async () => {
+    const invoked: string[] = [];
+    const requests: string[] = [];
+    let warmed = 0;
+    await warmUpLocalOms({
+      runtime: {
+        warmUp: async () => {
+          warmed += 1;
+        },
+        invoke: async (ref) => {
+          invoked.push(ref);
+          return {};
+        },
+      },
+      topology: topology(),
+      httpApi: {
+        handle: async (req) => {
+          requests.push(`${req.method} ${req.path}`);
+          return req.method === 'POST'
+            ? { statusCode: 200, body: JSON.stringify({ id: 'o-1' }) }
+            : { statusCode: 200, body: JSON.stringify({ status: 'filled' }) };
+        },
+      },
+      dynamoDbEndpoint: 'http://127.0.0.1:9',
+      apiKeyId: 'k',
+      apiSecretKey: 's',
+      order: { secret: 'w', symbol: 'AAPL' },
+      everyFunction: false,
+    });
+    expect(warmed).toBe(0);
+    expect(invoked).toEqual([]);
+    expect(requests).toEqual(['POST /v2/orders', 'GET /v2/orders/o-1']);
+  });
+
   it('never fails the start: every step failing leaves local mode cold, not down', async () => {
     await expect(
       warmUpLocalOms({
