@@ -503,6 +503,64 @@ describe('stream pollers against DynamoDB Local', () => {
   });
 });
 
+// An idle local mode polled every mapping's shard ten times a second (here every 20 ms): a fifth
+// of a core per local mode, several of which run at once in `npm test` on 2 cores.
+describe('an idle shard is polled at the idle interval (250 ms, as Lambda), busy again at its next record', () => {
+  it('5 empty reads at the poll interval, then at most one read per 250 ms; a new record is read and delivered', async () => {
+    const reads: number[] = [];
+    let waiting: RawRecord[] = [];
+    const raw = (seq: string): RawRecord => ({
+      eventID: `e-${seq}`,
+      eventName: 'INSERT',
+      dynamodb: {
+        Keys: { pk: { S: `k-${seq}` } },
+        SequenceNumber: seq,
+        SizeBytes: 1,
+        StreamViewType: 'NEW_IMAGE',
+      },
+    });
+    const send = async (command: unknown): Promise<unknown> => {
+      if (command instanceof DescribeTableCommand)
+        return { Table: { LatestStreamArn: 'arn:stream', StreamSpecification: { StreamEnabled: true } } };
+      if (command instanceof DescribeStreamCommand)
+        return {
+          StreamDescription: {
+            Shards: [{ ShardId: 'shardId-1', SequenceNumberRange: { StartingSequenceNumber: '1' } }],
+          },
+        };
+      if (command instanceof GetShardIteratorCommand) return { ShardIterator: 'it' };
+      if (command instanceof GetRecordsCommand) {
+        reads.push(Date.now());
+        const records = waiting;
+        waiting = [];
+        return { Records: records, NextShardIterator: 'it' };
+      }
+      throw new Error(`unexpected command ${String(command)}`);
+    };
+    const table: TableSpec = {
+      logicalId: 'IdleTable',
+      tableName: 'idle',
+      arn: 'arn:aws:dynamodb:us-east-1:000000000000:table/idle',
+      partitionKey: { name: 'pk', type: 'S' },
+      sortKey: null,
+      globalSecondaryIndexes: [],
+      streamViewType: 'NEW_IMAGE',
+      ttlAttribute: null,
+    };
+    const h = start(table, {}, () => ok(), { streams: { send }, dynamodb: { send } });
+    await h.pollers.ready;
+    const idleFrom = Date.now();
+    await new Promise((r) => setTimeout(r, 1500));
+    const idleReads = reads.filter((t) => t >= idleFrom).length;
+    // At 20 ms: about 75 reads in 1.5 s; idle: at most the 5 fast ones and six at 250 ms.
+    expect(idleReads).toBeLessThanOrEqual(12);
+    expect(idleReads).toBeGreaterThanOrEqual(4);
+    waiting = [raw('7')];
+    await until(() => h.batches.flat().length === 1, 3000);
+    expect(keysOf(h.batches.flat())).toEqual(['k-7']);
+  });
+});
+
 describe('shard lineage (scripted Streams API)', () => {
   /** A stream with a closed parent shard (records 1, 2) and its child (3, 4), the child listed first. */
   function scriptedStream() {
