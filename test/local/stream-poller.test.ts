@@ -503,22 +503,36 @@ describe('stream pollers against DynamoDB Local', () => {
   });
 });
 
+/** A stream record as the scripted Streams API returns it. */
+const rawRecord = (seq: string): RawRecord => ({
+  eventID: `e-${seq}`,
+  eventName: 'INSERT',
+  dynamodb: {
+    Keys: { pk: { S: `k-${seq}` } },
+    SequenceNumber: seq,
+    SizeBytes: 1,
+    StreamViewType: 'NEW_IMAGE',
+  },
+});
+
+/** A table the scripted Streams API stands behind (no DynamoDB Local). */
+const scriptedTable = (name: string): TableSpec => ({
+  logicalId: `${name}Table`,
+  tableName: name,
+  arn: `arn:aws:dynamodb:us-east-1:000000000000:table/${name}`,
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: null,
+  globalSecondaryIndexes: [],
+  streamViewType: 'NEW_IMAGE',
+  ttlAttribute: null,
+});
+
 // An idle local mode polled every mapping's shard ten times a second (here every 20 ms): a fifth
 // of a core per local mode, several of which run at once in `npm test` on 2 cores.
 describe('an idle shard is polled at the idle interval (250 ms, as Lambda), busy again at its next record', () => {
   it('5 empty reads at the poll interval, then at most one read per 250 ms; a new record is read and delivered', async () => {
     const reads: number[] = [];
     let waiting: RawRecord[] = [];
-    const raw = (seq: string): RawRecord => ({
-      eventID: `e-${seq}`,
-      eventName: 'INSERT',
-      dynamodb: {
-        Keys: { pk: { S: `k-${seq}` } },
-        SequenceNumber: seq,
-        SizeBytes: 1,
-        StreamViewType: 'NEW_IMAGE',
-      },
-    });
     const send = async (command: unknown): Promise<unknown> => {
       if (command instanceof DescribeTableCommand)
         return { Table: { LatestStreamArn: 'arn:stream', StreamSpecification: { StreamEnabled: true } } };
@@ -537,17 +551,7 @@ describe('an idle shard is polled at the idle interval (250 ms, as Lambda), busy
       }
       throw new Error(`unexpected command ${String(command)}`);
     };
-    const table: TableSpec = {
-      logicalId: 'IdleTable',
-      tableName: 'idle',
-      arn: 'arn:aws:dynamodb:us-east-1:000000000000:table/idle',
-      partitionKey: { name: 'pk', type: 'S' },
-      sortKey: null,
-      globalSecondaryIndexes: [],
-      streamViewType: 'NEW_IMAGE',
-      ttlAttribute: null,
-    };
-    const h = start(table, {}, () => ok(), { streams: { send }, dynamodb: { send } });
+    const h = start(scriptedTable('idle'), {}, () => ok(), { streams: { send }, dynamodb: { send } });
     await h.pollers.ready;
     const idleFrom = Date.now();
     await new Promise((r) => setTimeout(r, 1500));
@@ -555,7 +559,7 @@ describe('an idle shard is polled at the idle interval (250 ms, as Lambda), busy
     // At 20 ms: about 75 reads in 1.5 s; idle: at most the 5 fast ones and six at 250 ms.
     expect(idleReads).toBeLessThanOrEqual(12);
     expect(idleReads).toBeGreaterThanOrEqual(4);
-    waiting = [raw('7')];
+    waiting = [rawRecord('7')];
     await until(() => h.batches.flat().length === 1, 3000);
     expect(keysOf(h.batches.flat())).toEqual(['k-7']);
   });
@@ -565,22 +569,12 @@ describe('shard lineage (scripted Streams API)', () => {
   /** A stream with a closed parent shard (records 1, 2) and its child (3, 4), the child listed first. */
   function scriptedStream() {
     const calls: string[] = [];
-    const raw = (seq: string): RawRecord => ({
-      eventID: `e-${seq}`,
-      eventName: 'INSERT',
-      dynamodb: {
-        Keys: { pk: { S: `k-${seq}` } },
-        SequenceNumber: seq,
-        SizeBytes: 1,
-        StreamViewType: 'NEW_IMAGE',
-      },
-    });
     const pages: Record<string, { records: RawRecord[]; next: string | undefined }[]> = {
       'shardId-parent': [
-        { records: [raw('1'), raw('2')], next: 'more' },
+        { records: [rawRecord('1'), rawRecord('2')], next: 'more' },
         { records: [], next: undefined },
       ],
-      'shardId-child': [{ records: [raw('3'), raw('4')], next: 'more' }],
+      'shardId-child': [{ records: [rawRecord('3'), rawRecord('4')], next: 'more' }],
     };
     const read: Record<string, number> = {};
     const send = async (command: unknown): Promise<unknown> => {
@@ -622,16 +616,7 @@ describe('shard lineage (scripted Streams API)', () => {
     return { calls, clients: { streams: { send }, dynamodb: { send } } };
   }
 
-  const table: TableSpec = {
-    logicalId: 'ScriptedTable',
-    tableName: 'scripted',
-    arn: 'arn:aws:dynamodb:us-east-1:000000000000:table/scripted',
-    partitionKey: { name: 'pk', type: 'S' },
-    sortKey: null,
-    globalSecondaryIndexes: [],
-    streamViewType: 'NEW_IMAGE',
-    ttlAttribute: null,
-  };
+  const table = scriptedTable('scripted');
 
   it('reads the parent shard to its end before the child', async () => {
     const { calls, clients } = scriptedStream();

@@ -34,21 +34,28 @@ function topology(): LocalTopology {
   } as unknown as LocalTopology;
 }
 
+/** A runtime that records what the warm-up asks of it. */
+function recordingRuntime() {
+  const invoked: [string, unknown][] = [];
+  let warmUps = 0;
+  const runtime = {
+    warmUp: async () => {
+      warmUps += 1;
+    },
+    invoke: async (ref: string, event: unknown) => {
+      invoked.push([ref, event]);
+      return {};
+    },
+  };
+  return { runtime, invoked, warmed: () => warmUps };
+}
+
 describe('warm-up before the banner', () => {
   it('loads every handler, gives consumers one empty batch each, and only reads through the API', async () => {
-    const invoked: [string, unknown][] = [];
+    const { runtime, invoked, warmed } = recordingRuntime();
     const requests: string[] = [];
-    let warmed = 0;
     await warmUpLocalOms({
-      runtime: {
-        warmUp: async () => {
-          warmed += 1;
-        },
-        invoke: async (ref, event) => {
-          invoked.push([ref, event]);
-          return {};
-        },
-      },
+      runtime,
       topology: topology(),
       httpApi: {
         handle: async (req) => {
@@ -60,7 +67,7 @@ describe('warm-up before the banner', () => {
       apiKeyId: 'k',
       apiSecretKey: 's',
     });
-    expect(warmed).toBe(1);
+    expect(warmed()).toBe(1);
     expect(invoked.sort()).toEqual([
       ['Projector', { Records: [] }],
       ['QueueConsumer', { Records: [] }],
@@ -79,19 +86,10 @@ describe('warm-up before the banner', () => {
   // A test's own local mode (test/e2e/harness.ts startTradingDayOms): warming every function cost
   // about 45 s of CPU on 2 cores against 12 s for the order's path alone.
   it('everyFunction false: only the warm-up order, no worker started for its own sake', async () => {
-    const invoked: string[] = [];
+    const { runtime, invoked, warmed } = recordingRuntime();
     const requests: string[] = [];
-    let warmed = 0;
     await warmUpLocalOms({
-      runtime: {
-        warmUp: async () => {
-          warmed += 1;
-        },
-        invoke: async (ref) => {
-          invoked.push(ref);
-          return {};
-        },
-      },
+      runtime,
       topology: topology(),
       httpApi: {
         handle: async (req) => {
@@ -107,7 +105,7 @@ describe('warm-up before the banner', () => {
       order: { secret: 'w', symbol: 'AAPL' },
       everyFunction: false,
     });
-    expect(warmed).toBe(0);
+    expect(warmed()).toBe(0);
     expect(invoked).toEqual([]);
     expect(requests).toEqual(['POST /v2/orders', 'GET /v2/orders/o-1']);
   });
