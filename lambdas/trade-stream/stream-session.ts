@@ -346,14 +346,21 @@ export function createSession(deps: SessionDeps) {
         connectionId,
         errorFrame(
           'unknown_action',
-          `action: ${JSON.stringify(action ?? null)} is not one of "authenticate", "auth", "listen"`.slice(
-            0,
-            300,
-          ),
+          `action: ${describeAction(action)} is not one of "authenticate", "auth", "listen"`.slice(0, 300),
         ),
       );
     return OK;
   };
+}
+
+/**
+ * An unknown `action` as its error frame names it: a scalar as JSON, an array or an object by its
+ * kind only (a probe's 20,000-deep array overflowed the stack in JSON.stringify: a 500).
+ */
+function describeAction(action: unknown): string {
+  if (Array.isArray(action)) return 'an array';
+  if (typeof action === 'object' && action !== null) return 'an object';
+  return JSON.stringify(action ?? null);
 }
 
 const verify = createCredentialVerifier({

@@ -118,6 +118,9 @@ const HOSTILE: readonly [string, unknown, unknown][] = [
   ['a JSON string', '"authenticate"', error('unknown_action', 'action: null')],
   ['an unknown action', { action: 'subscribe' }, error('unknown_action', 'action: "subscribe"')],
   ['an action that is not a string', { action: 42 }, error('unknown_action', 'action: 42')],
+  // A probe's 20,000-deep array overflowed the stack naming it (a 500): named by its kind.
+  ['an action nested 20,000 deep', `{"action":${'['.repeat(20_000)}${']'.repeat(20_000)}}`, error('unknown_action', 'action: an array')],
+  ['an action that is an object', { action: { a: 1 } }, error('unknown_action', 'action: an object')],
   ['authenticate without data', { action: 'authenticate' }, error('invalid_authenticate', 'data')],
   ['authenticate with an empty key', { action: 'authenticate', data: { key_id: '', secret_key: 'x' } }, error('invalid_authenticate', 'data')],
   ['auth without a secret', { action: 'auth', key: 'good' }, error('invalid_authenticate', 'secret')],
