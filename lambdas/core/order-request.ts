@@ -67,12 +67,15 @@ export const isClientOrderIdLength = (id: string): boolean => {
  */
 export const PRINTABLE_TEXT = /^[^\p{Cs}\p{Cc}\p{Zl}\p{Zp}\p{Cf}\uFDD0-\uFDEF\uFFFE\uFFFF]*$/u;
 /**
- * An `Idempotency-Key` header: 1 to 255 printable ASCII characters, no space at either end.
- * Header bytes beyond ASCII are read as Latin-1 (a probe's UTF-8 key was refused or stored
- * garbled), so the key is ASCII, as the UUIDs clients send are. The orders' and the locates' rule.
+ * An `Idempotency-Key` header: 1 to 255 printable ASCII characters, no space at either end and no
+ * comma. Header bytes beyond ASCII are read as Latin-1 (a probe's UTF-8 key was refused or stored
+ * garbled), so the key is ASCII, as the UUIDs clients send are; a header sent twice arrives as its
+ * values joined by a comma (a probe's `K` twice was taken as key `K, K`, and its retry with one `K`
+ * placed a second order), so a comma is refused. The orders' and the locates' rule.
  */
-export const IDEMPOTENCY_KEY_TEXT = /^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/;
-export const IDEMPOTENCY_KEY_RULE = 'must be 1 to 255 printable ASCII characters';
+export const IDEMPOTENCY_KEY_TEXT =
+  /^[\x21-\x2b\x2d-\x7e](?:[\x20-\x2b\x2d-\x7e]{0,253}[\x21-\x2b\x2d-\x7e])?$/;
+export const IDEMPOTENCY_KEY_RULE = 'must be one key of 1 to 255 printable ASCII characters, no comma';
 /**
  * A client order id as POST and PATCH take it: no lone UTF-16 surrogates (the id is a storage key,
  * and DynamoDB keeps text as UTF-8) and no control characters (C0, DEL, C1, the line and paragraph

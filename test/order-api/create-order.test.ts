@@ -168,6 +168,13 @@ describe('POST /v2/orders', () => {
       status: 400,
       field: 'Idempotency-Key',
     },
+    // Sent twice, HTTP joins its values with a comma (a probe's retry with one key placed a second order).
+    {
+      case: 'an Idempotency-Key header sent twice',
+      headers: { 'idempotency-key': 'K, K' },
+      status: 400,
+      field: 'Idempotency-Key',
+    },
     {
       case: 'an Idempotency-Key ending in a space',
       headers: { 'idempotency-key': 'k ' },
