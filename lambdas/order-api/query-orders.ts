@@ -15,6 +15,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import {
+  ALPACA_ASSET_CLASSES,
   type AlpacaOrder,
   CLIENT_ORDER_ID_MAX,
   clientOrderIdSchema,
@@ -48,7 +49,7 @@ import {
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { fieldErrors, json } from './api-response.js';
-import { apiHandler, hasLoneSurrogate, notFound } from './http.js';
+import { apiHandler, hasLoneSurrogate, notFound, unknownParameters } from './http.js';
 import { eventStore, loadOwnedOrder, plausibleOrderId, replacedOriginalOf } from './orders-access.js';
 import type { Principal } from './principal.js';
 
@@ -78,8 +79,32 @@ export interface ListParams {
   readonly untilKey?: string | null;
 }
 
-/** Alpaca's asset classes; the OMS lists orders of `us_equity` only (it trades no other). */
-const ASSET_CLASSES = ['us_equity', 'us_option', 'crypto'] as const;
+/**
+ * Alpaca's asset classes as a listing takes them (the SDK's `GetAllOrdersAssetClassEnum`: every
+ * asset class and `all`); the OMS lists orders of `us_equity` only (it trades no other).
+ */
+const ASSET_CLASSES = [...ALPACA_ASSET_CLASSES, 'all'] as const;
+
+/**
+ * The parameters GET /v2/orders takes; any other is refused (400 naming it): an ignored filter
+ * listed every order (a probe: SDK 3.1.3's `symbols: ['AAPL', 'MSFT']`, sent as `symbols[]`, listed
+ * all 72 orders, which a bot canceling what it lists would all cancel). `symbols[]` is read as
+ * `symbols`, as that SDK sends an array.
+ */
+const LIST_PARAMETERS = [
+  'status',
+  'limit',
+  'after',
+  'until',
+  'direction',
+  'nested',
+  'symbols',
+  'symbols[]',
+  'side',
+  'asset_class',
+  'after_order_id',
+  'before_order_id',
+];
 
 /** The exclusive bounds on `createdKey` (`createdAt#orderId`) a listing asks for. */
 function keyBounds(p: ListParams): { after: string | null; until: string | null } {
@@ -112,7 +137,7 @@ export type ParsedList = { ok: true; params: ListParams } | { ok: false; errors:
 
 /** Query parameters, each checked; every bad one is named. */
 export function parseListParams(q: Query): ParsedList {
-  const errors: FieldError[] = [];
+  const errors: FieldError[] = unknownParameters(q ?? {}, LIST_PARAMETERS);
   const oneOf = <T extends string>(name: string, values: readonly T[], fallback: T | null): T | null => {
     const v = q?.[name];
     if (v === undefined || v === '') return fallback;
@@ -163,8 +188,8 @@ export function parseListParams(q: Query): ParsedList {
   const after = afterBound?.text ?? null;
   const until = untilBound?.text ?? null;
   let symbols: string[] | null = null;
-  const rawSymbols = q?.symbols;
-  if (rawSymbols !== undefined && rawSymbols !== '') {
+  const rawSymbols = [q?.symbols, q?.['symbols[]']].filter((v) => v !== undefined && v !== '').join(',');
+  if (rawSymbols !== '') {
     const list = [...new Set(rawSymbols.split(',').map((s) => s.trim().toUpperCase()))];
     if (list.length > MAX_SYMBOLS || list.some((s) => !SYMBOL.test(s))) {
       errors.push(
@@ -213,7 +238,7 @@ export function parseListParams(q: Query): ParsedList {
           `must be a comma-separated list of ${ASSET_CLASSES.join(', ')}`,
         ),
       );
-    } else assetClasses = list;
+    } else assetClasses = list.includes('all') ? null : list;
   }
   if (errors.length > 0) return { ok: false, errors };
   return {

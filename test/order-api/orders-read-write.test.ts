@@ -159,6 +159,10 @@ describe('GET /v2/orders', () => {
     ['side', 'short'],
     ['asset_class', 'us_equity,stocks'],
     ['after_order_id', '../x'],
+    // An ignored filter lists every order (SDK probe, stop 42): a parameter the route does not take.
+    ['symbol', 'AAPL'],
+    ['qty_below', '5'],
+    ['__proto__', '1'],
   ])('bad %s=%s -> 400 naming it, no query', async (name, value) => {
     const res = await list({ [name]: value });
     expect(res.statusCode).toBe(400);
@@ -230,11 +234,22 @@ describe('GET /v2/orders', () => {
     expect(sentQueries().filter((q) => q.IndexName !== undefined)).toHaveLength(0);
   });
 
-  test('asset_class: us_equity (or a list with it) lists as without it; only other classes list nothing', async () => {
+  // SDK 3.1.3 sends `symbols: ['AAPL', 'MSFT']` as `symbols[]=AAPL&symbols[]=MSFT` (joined by a
+  // comma, as a repeated parameter is): it listed every order of the account (SDK probe, stop 42).
+  test('symbols[] is read as symbols: one query each', async () => {
+    await list({ 'symbols[]': 'AAPL,msft', status: 'all' });
+    expect(sentQueries().map((q) => q.ExpressionAttributeValues?.[':pk'])).toEqual([
+      'acct-1#AAPL',
+      'acct-1#MSFT',
+    ]);
+  });
+
+  test('asset_class: us_equity (or a list with it, or all) lists as without it; only other classes list nothing', async () => {
     fake.ordersQueryItems = [{ ...item('o1', '2030-01-01T00:00:01Z') }];
-    for (const asset_class of ['us_equity', 'crypto,us_equity'])
+    for (const asset_class of ['us_equity', 'crypto,us_equity', 'all', 'treasury,all'])
       expect(parse((await list({ asset_class })).body)).toEqual([{ id: 'o1', legs: null }]);
-    expect(parse((await list({ asset_class: 'crypto,us_option' })).body)).toEqual([]);
+    for (const asset_class of ['crypto,us_option', 'crypto_perp'])
+      expect(parse((await list({ asset_class })).body)).toEqual([]);
   });
 
   const item = (orderId: string, at: string, parentOrderId?: string, groupId?: string): OrderViewItem => ({
