@@ -162,6 +162,16 @@ export const handler = apiHandler(
       if (original !== null)
         return apiError(422, API_ERROR.unprocessable, replacementNotOpenMessage('canceled', original));
     }
+    // A cancel already asked (a retry, or DELETEs in parallel): the order is being canceled, as
+    // asked, so the answer is 204 again, nothing appended (an SDK probe's retried DELETE got 422
+    // `request outstanding` and could read it as a cancel that failed). A replace outstanding, or a
+    // closed order, stays 422.
+    if (
+      outcome.status === 422 &&
+      outcome.refusal === 'request_pending' &&
+      outcome.state.cancelRequest !== 'none'
+    )
+      return noContent();
     return asResponse(outcome);
   },
   { trades: true },

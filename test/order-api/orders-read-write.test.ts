@@ -553,10 +553,21 @@ describe('DELETE /v2/orders/{order_id}', () => {
     });
   });
 
+  // SDK probe (stop 42): of 10 parallel DELETEs one got 204, nine 422 `request outstanding`.
+  test('a cancel already asked (a retry) -> 204 again, nothing appended', async () => {
+    seedOrder(fake, 'o-1', { commands: [...accepted, { type: 'requestCancel', requestedBy: 'x' }] });
+    const before = fake.table('events').size;
+    expect((await del('o-1')).statusCode).toBe(204);
+    expect(fake.table('events').size).toBe(before);
+  });
+
   test.each([
     {
-      case: 'a cancel already pending',
-      commands: [...accepted, { type: 'requestCancel', requestedBy: 'x' }],
+      case: 'a replace outstanding',
+      commands: [
+        ...accepted,
+        { type: 'requestReplace', replacementOrderId: 'o-2', changes: { qty: '5' }, requestedBy: 'x' },
+      ],
       reason: 'request outstanding',
     },
     { case: 'filled', commands: [...accepted, fill], reason: 'filled' },
