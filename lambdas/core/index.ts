@@ -19,6 +19,7 @@ export * from './held-shares.js';
 export * from './in-flight.js';
 export * from './json-keys.js';
 export * from './limits-policy-body.js';
+export * from './locate-api.js';
 export * from './locates.js';
 export * from './market-calendar.js';
 export * from './market-quote.js';

@@ -40,6 +40,8 @@ export interface LocateRecord {
   readonly expiresAt: string;
   /** Why nothing was located (a rejected locate). */
   readonly rejectReason?: string;
+  /** The request's `limit_price`: the most it accepts to pay per share (a canonical decimal). */
+  readonly limitPrice?: string;
 }
 
 /** What a symbol's short sales may still use today. */
@@ -62,6 +64,8 @@ export interface LocateRequest {
   readonly symbol: string;
   readonly qty: Nanos;
   readonly allOrNone: boolean;
+  /** The most the request accepts to pay per share (a canonical decimal); none: any fee. */
+  readonly limitPrice?: string;
 }
 
 /** The request's own rules beyond its shape: a positive qty in round lots of 100 (Alpaca's). */
@@ -114,6 +118,7 @@ export function grantLocate(
     tradingDay: today,
     createdAt: new Date(now).toISOString(),
     expiresAt: locateExpiry(today),
+    ...(request.limitPrice === undefined ? {} : { limitPrice: request.limitPrice }),
     ...(granted > 0n
       ? {}
       : {
@@ -135,27 +140,46 @@ export function grantLocate(
 }
 
 /**
- * A locate as Alpaca shows it, plus `used_qty` (an OMS extension): the located shares the account's
- * short sales took, counted against its locates of the day oldest first. `expired` once its day is over.
+ * The borrow desk's fee per share (USD). The simulated desk charges none: every `limit_price` is
+ * met, and a locate shows `located_price` and `total_fee` "0".
+ */
+export const LOCATE_FEE_PER_SHARE = '0';
+
+/**
+ * A locate as Alpaca's `/v1/locates` shows it (the SDK's `LocateFromJSON`): `requested_qty` and
+ * `located_qty` numbers (whole shares; 0 located when rejected), `limit_price` (the request's, or
+ * null), `located_price` and `total_fee` (the fee per share and in all: "0", the desk charges none;
+ * left out when rejected, as Alpaca does), `rejection_reason` (when rejected). Plus the OMS's
+ * extensions `used_qty` (the located shares the account's short sales took, counted against its
+ * locates of the day oldest first) and `trading_day`. `expired` once its day is over.
  */
 export function locateJson(book: LocateBook, locate: LocateRecord, now: number): Record<string, unknown> {
-  const today = newYorkDate(now);
-  const expired =
-    locate.status === 'active' && (locate.tradingDay !== today || now >= Date.parse(locate.expiresAt));
+  const located = locate.status === 'active';
   return {
     id: locate.id,
     symbol: locate.symbol,
-    status: expired ? 'expired' : locate.status,
-    requested_qty: locate.requestedQty,
-    located_qty: locate.locatedQty,
-    used_qty: formatNanos(usedOf(book, locate)),
+    status: locateStatusAt(locate, now),
+    requested_qty: shares(locate.requestedQty),
+    located_qty: shares(locate.locatedQty),
+    used_qty: Number(usedOf(book, locate) / ONE),
     all_or_none: locate.allOrNone,
+    limit_price: locate.limitPrice ?? null,
+    ...(located ? { located_price: LOCATE_FEE_PER_SHARE, total_fee: LOCATE_FEE_PER_SHARE } : {}),
     trading_day: locate.tradingDay,
     created_at: locate.createdAt,
     expires_at: locate.expiresAt,
-    ...(locate.rejectReason === undefined ? {} : { reject_reason: locate.rejectReason }),
+    ...(locate.rejectReason === undefined ? {} : { rejection_reason: locate.rejectReason }),
   };
 }
+
+/** A locate's status at `now`: an active one is `expired` once its New York day is over. */
+export function locateStatusAt(locate: LocateRecord, now: number): 'active' | 'expired' | 'rejected' {
+  if (locate.status !== 'active') return locate.status;
+  return locate.tradingDay !== newYorkDate(now) || now >= Date.parse(locate.expiresAt) ? 'expired' : 'active';
+}
+
+/** Whole shares as a JSON number (a locate is in round lots: its quantities are whole). */
+const shares = (qty: string) => Number((parseNanos(qty) as Nanos) / ONE);
 
 /** What the day's short sales used of `locate`: the symbol's used shares spread over its locates oldest first. */
 function usedOf(book: LocateBook, locate: LocateRecord): Nanos {

@@ -28,6 +28,7 @@ const recordSchema = z.object({
   createdAt: z.string(),
   expiresAt: z.string(),
   rejectReason: z.optional(z.string()),
+  limitPrice: z.optional(z.string()),
 });
 
 const bookSchema = z.object({

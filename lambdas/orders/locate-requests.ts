@@ -55,7 +55,8 @@ export async function requestLocate(
       const same =
         seen.symbol === request.symbol &&
         seen.requestedQty === formatNanos(request.qty) &&
-        seen.allOrNone === request.allOrNone;
+        seen.allOrNone === request.allOrNone &&
+        seen.limitPrice === request.limitPrice;
       return same ? ({ kind: 'replayed', book, locate: seen } as const) : ({ kind: 'key_reused' } as const);
     }
     const available = await deskAvailable(doc, table, request.symbol);

@@ -333,8 +333,8 @@ describe('the locate book (Alpaca /v1/locates shape)', () => {
     const taken = { ...two.book, symbols: { HTBX: { tradingDay: TODAY, remaining: 150 } } };
     const json = taken.locates.map((l) => locateJson(taken, l, NOW));
     expect(json.map((j) => [j.id, j.status, j.located_qty, j.used_qty])).toEqual([
-      ['L1', 'active', '100', '100'],
-      ['L2', 'active', '200', '50'],
+      ['L1', 'active', 100, 100],
+      ['L2', 'active', 200, 50],
     ]);
   });
 });

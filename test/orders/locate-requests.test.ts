@@ -77,3 +77,37 @@ test('one Idempotency-Key sent by two accounts: two locates with two ids, each a
   const again = await requestLocate(local.doc, 'accounts', 'acct-a', request, 'shared-key', NOW);
   expect(again).toMatchObject({ kind: 'replayed', locate: { id: ids[0] } });
 });
+
+test('limit_price is kept in the book (the next write keeps it too) and is part of what an Idempotency-Key names', async () => {
+  await local.doc.send(
+    new PutCommand({ TableName: 'accounts', Item: { pk: borrowDeskPk('KOSS'), available: 500 } }),
+  );
+  const request = { symbol: 'KOSS', qty: nanos('100'), allOrNone: false, limitPrice: '0.05' };
+  const first = await requestLocate(local.doc, 'accounts', 'acct-limit', request, 'limit-key', NOW);
+  expect(first).toMatchObject({ kind: 'located', locate: { limitPrice: '0.05', status: 'active' } });
+  // Another locate written over the book: the first one's limit is read back and kept.
+  await requestLocate(
+    local.doc,
+    'accounts',
+    'acct-limit',
+    { ...request, limitPrice: undefined },
+    undefined,
+    NOW,
+  );
+  const book = await itemOf(locateBookPk('acct-limit'));
+  expect(book?.locates.map((l: { limitPrice?: string }) => l.limitPrice ?? null)).toEqual(['0.05', null]);
+  // A retry: the same locate; the same key with another limit (or none): another request.
+  const retry = await requestLocate(local.doc, 'accounts', 'acct-limit', request, 'limit-key', NOW);
+  expect(retry).toMatchObject({ kind: 'replayed' });
+  for (const limitPrice of ['0.06', undefined]) {
+    const other = await requestLocate(
+      local.doc,
+      'accounts',
+      'acct-limit',
+      { ...request, limitPrice },
+      'limit-key',
+      NOW,
+    );
+    expect(other).toEqual({ kind: 'key_reused' });
+  }
+});
