@@ -22,7 +22,7 @@ export const HANDLERS = {
   marketCalendar: 'lambdas/order-api/market-calendar.ts',
   account: 'lambdas/order-api/account.ts',
   closePositions: 'lambdas/order-api/close-positions.ts',
-  // POST/GET /v1/locates, GET /v1/locates/{locate_id} (Reg SHO locates, issue 16)
+  // POST/GET /v1/locates, GET /v1/locates/quotes, GET /v1/locates/{locate_id} (Reg SHO locates, issue 16)
   locates: 'lambdas/order-api/locates.ts',
   // GET /v2/assets and GET /v2/assets/{symbol_or_asset_id} (the asset master)
   assets: 'lambdas/order-api/assets.ts',

@@ -72,6 +72,8 @@ export const ORDER_ROUTES = [
   { method: HttpMethod.GET, path: '/v1/reports/best-execution', fn: 'reports' },
   { method: HttpMethod.POST, path: '/v1/locates', fn: 'locates' },
   { method: HttpMethod.GET, path: '/v1/locates', fn: 'locates' },
+  // No path variable: HTTP APIs route it before `{locate_id}` (local mode matches the same way).
+  { method: HttpMethod.GET, path: '/v1/locates/quotes', fn: 'locates' },
   { method: HttpMethod.GET, path: '/v1/locates/{locate_id}', fn: 'locates' },
   { method: HttpMethod.PATCH, path: '/v2/orders/{order_id}', fn: 'replaceOrder' },
   { method: HttpMethod.DELETE, path: '/v2/orders/{order_id}', fn: 'cancelOrder' },
@@ -325,7 +327,7 @@ export class OrderApi extends Construct {
     const locates = apiFunction(
       'Locates',
       HANDLERS.locates,
-      'POST/GET /v1/locates, GET /v1/locates/{locate_id}',
+      'POST/GET /v1/locates, GET /v1/locates/quotes, GET /v1/locates/{locate_id}',
     );
     useTable(locates, stores.accounts, ENV.accountsTable, 'readWrite');
     useTable(locates, stores.assets, ENV.assetsTable, 'read');
