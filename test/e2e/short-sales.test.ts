@@ -4,7 +4,9 @@
  * - Reg SHO Rule 203(b)(1): a short of a hard-to-borrow symbol without a locate is refused; with one
  *   (POST /v1/locates, granted by the simulated borrow desk) accepted and filled, the located shares
  *   used; two concurrent shorts cannot both use the last located shares; a retried locate request
- *   (same Idempotency-Key) locates once;
+ *   (same Idempotency-Key) locates once; the wire shapes the Alpaca SDK 4.0.2's `LocatesApi` reads
+ *   (`{locates, next_page_token}`, `limit_price`, `rejection_reason`, numbers for quantities,
+ *   `/v1/locates/quotes`), and the unmodified SDK driving them;
  * - Rule 201: a print 10% below the previous close restricts shorts: market shorts and limits at or
  *   below the national best bid refused, a limit above it accepted;
  * - PDT (FINRA 4210, legacy mode, the local default): with equity under $25,000 the order that would
@@ -12,6 +14,7 @@
  *   `pattern_day_trader` on GET /v2/account.
  */
 import { randomUUID } from 'node:crypto';
+import { trading } from '@alpacahq/alpaca-trade-api';
 import { eventually, OmsHttp, type SharedOms, seedAccount, sharedTradingDayOms } from './harness.js';
 
 jest.setTimeout(120_000);
@@ -65,6 +68,10 @@ it('a short of a hard-to-borrow symbol without a locate is refused; with one it 
     [{ symbol: HTB }, 'qty: is required'],
     [{ symbol: '1X', qty: '100' }, 'symbol: must be a ticker symbol'],
     [{ symbol: HTB, qty: '100', lots: 1 }, 'lots: is not a known field'],
+    [
+      { symbol: HTB, qty: '100', limit_price: '-0.01' },
+      'limit_price: must be a non-negative decimal string (the most to pay per share, USD), got "-0.01"',
+    ],
   ] as const) {
     const bad = await bot.request<Json>('POST', '/v1/locates', body);
     expect([bad.status, bad.body.message]).toEqual([400, message]);
@@ -80,16 +87,19 @@ it('a short of a hard-to-borrow symbol without a locate is refused; with one it 
   expect(locate).toMatchObject({
     symbol: HTB,
     status: 'active',
-    requested_qty: '100',
-    located_qty: '100',
-    used_qty: '0',
+    requested_qty: 100,
+    located_qty: 100,
+    used_qty: 0,
+    limit_price: null,
+    located_price: '0',
+    total_fee: '0',
   });
   expect(await http.expect(200, 'GET', `/local/borrow/${HTB}`)).toEqual({ symbol: HTB, available: 200 });
 
   const placed = await bot.submit(short);
   await bot.untilStatus(placed.id, 'filled', 30_000);
   const used = await bot.expect<Json>(200, 'GET', `/v1/locates/${locate.id}`);
-  expect(used).toMatchObject({ status: 'active', located_qty: '100', used_qty: '100' });
+  expect(used).toMatchObject({ status: 'active', located_qty: 100, used_qty: 100 });
   await eventually(async () => {
     const p = await bot.request<Json>('GET', `/v2/positions/${HTB}`);
     if (p.body.qty !== '-100') throw new Error(`position ${JSON.stringify(p.body)}`);
@@ -120,8 +130,10 @@ it('two concurrent shorts cannot both use the last located shares', async () => 
   expect(answers.map((a) => a.status).sort()).toEqual([200, 403, 403]);
   for (const a of answers.filter((x) => x.status === 403))
     expect(String(a.body.message)).toMatch(/^locate_required: /);
-  const [listed] = await bot.expect<Json[]>(200, 'GET', `/v1/locates?symbol=${HTB}`);
-  expect(listed).toMatchObject({ located_qty: '100', used_qty: '100' });
+  const {
+    locates: [listed],
+  } = await bot.expect<{ locates: Json[] }>(200, 'GET', `/v1/locates?symbol=${HTB}`);
+  expect(listed).toMatchObject({ located_qty: 100, used_qty: 100 });
   // A filter that is no ticker (a hostile probe's empty `?symbol=` listed nothing, 200) is a 400.
   for (const q of ['symbol=', 'symbol=%24%24']) {
     const bad = await bot.request<Json>('GET', `/v1/locates?${q}`);
@@ -160,8 +172,146 @@ it('a retried locate request (same Idempotency-Key) locates once', async () => {
     422,
     'Idempotency-Key: already used for another locate request',
   ]);
-  const listed = await new OmsHttp(oms.apiUrl, keyId, secret).expect<Json[]>(200, 'GET', '/v1/locates');
-  expect(listed).toHaveLength(1);
+  const listed = await new OmsHttp(oms.apiUrl, keyId, secret).expect<Json>(200, 'GET', '/v1/locates');
+  expect(listed).toEqual({ locates: [first.body], next_page_token: null });
+});
+
+it('the wire shapes the Alpaca SDK 4.0.2 LocatesApi reads: list, limit_price, rejection, quotes', async () => {
+  const SYM = 'E2ELQ';
+  await http.pinQuote(SYM, { bid: '20.00', ask: '20.02' });
+  await http.expect(200, 'PUT', `/local/assets/${SYM}`, { easy_to_borrow: false });
+  await http.expect(200, 'PUT', `/local/borrow/${SYM}`, { available: 300 });
+  const bot = await trader({});
+
+  // POST with the SDK's body (snake_case, limit_price a decimal string).
+  const first = await bot.expect<Json>(200, 'POST', '/v1/locates', {
+    symbol: SYM,
+    qty: 200,
+    all_or_none: false,
+    limit_price: '0.05',
+  });
+  expect(first).toEqual({
+    id: expect.any(String),
+    symbol: SYM,
+    status: 'active',
+    requested_qty: 200,
+    located_qty: 200,
+    used_qty: 0,
+    all_or_none: false,
+    limit_price: '0.05',
+    located_price: '0',
+    total_fee: '0',
+    trading_day: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+    created_at: expect.any(String),
+    expires_at: expect.any(String),
+  });
+  // All or none of 200 with 100 left: rejected, Alpaca's rejection_reason, no price or fee.
+  const second = await bot.expect<Json>(200, 'POST', '/v1/locates', {
+    symbol: SYM,
+    qty: 200,
+    all_or_none: true,
+  });
+  expect(second).toMatchObject({
+    status: 'rejected',
+    requested_qty: 200,
+    located_qty: 0,
+    limit_price: null,
+    rejection_reason: `only 100 of 200 ${SYM} shares available to borrow (all_or_none)`,
+  });
+  for (const field of ['located_price', 'total_fee', 'reject_reason'])
+    expect(second).not.toHaveProperty(field);
+
+  // The list: {locates, next_page_token}, newest first, paged by the token.
+  const page1 = await bot.expect<Json>(200, 'GET', `/v1/locates?limit=1&symbol=${SYM}`);
+  expect(page1).toEqual({ locates: [second], next_page_token: second.id });
+  const page2 = await bot.expect<Json>(
+    200,
+    'GET',
+    `/v1/locates?limit=1&symbol=${SYM}&page_token=${second.id}`,
+  );
+  expect(page2).toEqual({ locates: [first], next_page_token: null });
+  const day = String(first.trading_day);
+  const rejected = await bot.expect<Json>(200, 'GET', `/v1/locates?status=rejected&start=${day}&end=${day}`);
+  expect(rejected).toEqual({ locates: [second], next_page_token: null });
+  for (const [q, message] of [
+    [
+      'page_size=1',
+      'page_size: is not a parameter of this route (it takes page_token, limit, status, symbol, start, end)',
+    ],
+    ['page_token=nope', 'page_token: is not a next_page_token of this account\'s locates, got "nope"'],
+    ['limit=501', 'limit: must be a whole number from 1 to 500, got "501"'],
+  ]) {
+    const bad = await bot.request<Json>('GET', `/v1/locates?${q}`);
+    expect([bad.status, bad.body.code, bad.body.message]).toEqual([400, 40010001, message]);
+  }
+
+  // Quotes: the route is not read as a locate id.
+  await http.pinQuote('E2EETB', { bid: '20.00', ask: '20.02' });
+  const quotes = await bot.expect<Json>(200, 'GET', `/v1/locates/quotes?symbols=${SYM},E2EETB,E2ENOPE`);
+  expect(quotes).toEqual({
+    quotes: [{ symbol: SYM, available_qty: 100, price: '0', quoted_at: expect.any(String) }],
+    errors: [
+      {
+        symbol: 'E2EETB',
+        code: 'easy_to_borrow',
+        message: 'E2EETB is easy to borrow; its short sales need no locate',
+      },
+      { symbol: 'E2ENOPE', code: 'symbol_not_found', message: 'E2ENOPE is not listed in the asset master' },
+    ],
+  });
+});
+
+it('the unmodified Alpaca SDK 4.0.2 (trading.LocatesApi) creates, lists, reads and quotes locates', async () => {
+  const SYM = 'E2ESDKL';
+  await http.pinQuote(SYM, { bid: '20.00', ask: '20.02' });
+  await http.expect(200, 'PUT', `/local/assets/${SYM}`, { easy_to_borrow: false });
+  await http.expect(200, 'PUT', `/local/borrow/${SYM}`, { available: 500 });
+  const accountId = `e2e-shs-${randomUUID().slice(0, 8)}`;
+  const keyId = `PK${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
+  const secret = randomUUID();
+  await seedAccount(oms, { keyId, secret, accountId, settings: {} });
+  const api = new trading.LocatesApi(
+    new trading.Configuration({
+      basePath: oms.apiUrl,
+      apiKey: (name: string) => (name === 'APCA-API-KEY-ID' ? keyId : secret),
+    }),
+  );
+
+  const created = await api.createLocates({
+    createLocateRequest: { symbol: SYM, qty: 300, allOrNone: false, limitPrice: '0.02' },
+  });
+  expect(created).toMatchObject({
+    symbol: SYM,
+    status: 'active',
+    requestedQty: 300,
+    locatedQty: 300,
+    limitPrice: '0.02',
+    locatedPrice: '0',
+    totalFee: '0',
+  });
+  expect(created.createdAt.getTime()).toBeGreaterThan(0);
+  expect(created.expiresAt?.getTime()).toBeGreaterThan(created.createdAt.getTime());
+  const refused = await api.createLocates({
+    createLocateRequest: { symbol: SYM, qty: 300, allOrNone: true },
+  });
+  expect(refused).toMatchObject({ status: 'rejected', locatedQty: 0 });
+  expect(refused.rejectionReason).toMatch(/^only 200 of 300 /);
+
+  const listed = await api.listLocates({ symbol: SYM, limit: 1 });
+  expect(listed.locates.map((l) => l.id)).toEqual([refused.id]);
+  expect(listed.nextPageToken).toBe(refused.id);
+  const rest = await api.listLocates({ symbol: SYM, limit: 1, pageToken: listed.nextPageToken ?? '' });
+  expect([rest.locates.map((l) => l.id), rest.nextPageToken]).toEqual([[created.id], null]);
+  const active = await api.listLocates({ status: 'active' });
+  expect(active.locates.map((l) => l.id)).toEqual([created.id]);
+
+  expect(await api.getLocate({ locateId: created.id })).toEqual(created);
+
+  const quotes = await api.listLocateQuotes({ symbols: `${SYM},E2ENOPE` });
+  expect(quotes.quotes).toEqual([{ symbol: SYM, availableQty: 200, price: '0', quotedAt: expect.any(Date) }]);
+  expect(quotes.errors).toEqual([
+    { symbol: 'E2ENOPE', code: 'symbol_not_found', message: 'E2ENOPE is not listed in the asset master' },
+  ]);
 });
 
 it('Rule 201: after a print 10% below the previous close, shorts must price above the national best bid', async () => {
