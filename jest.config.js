@@ -28,7 +28,9 @@ module.exports = {
   // Two test files at a time, whatever the core count (jest's default on a 2-core machine is one):
   // the slow e2e files mostly wait on the clock (an auction's open, a day's close, an algo's slices),
   // so a second worker overlaps those waits with other files. Measured on 2 cores: 433 s against
-  // 620-700 s with one worker (the suite must stay under 10 minutes).
+  // 620-700 s with one worker (the suite must stay under 10 minutes). December 7, 2026, quiet: 667 s
+  // with 2 workers, 648 s with 3 (CPU-bound; a third only waits on the shared local mode's lock), so
+  // 2 stay. Over the 10 minutes: docs/bench.md "npm test time" says where the time goes.
   maxWorkers: 2,
   projects: [
     {
