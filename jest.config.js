@@ -32,6 +32,9 @@ module.exports = {
   // with 2 workers, 648 s with 3 (CPU-bound; a third only waits on the shared local mode's lock), so
   // 2 stay. Over the 10 minutes: docs/bench.md "npm test time" says where the time goes.
   maxWorkers: 2,
+  // The order of the files: the ones sharing the one local mode (one at a time) when its lock is
+  // free, the others meanwhile (test/sequencing/sequencer.js; 150 s of lock waits before).
+  testSequencer: '<rootDir>/test/sequencing/sequencer.js',
   projects: [
     {
       ...shared,

@@ -1,0 +1,81 @@
+/**
+ * The order jest hands test files to its workers (jest.config.js `testSequencer`). The suite is
+ * CPU-bound on 2 cores and the files that share the one warmed local mode run one at a time
+ * (test/e2e/environment.js): a worker given such a file while another runs waits for the lock,
+ * idle (150 s of worker time in a 667 s run, docs/bench.md "npm test time"). This sequencer
+ * simulates the workers on the files' measured durations (durations.json, from a jest JSON report:
+ * `node scripts/test-durations.cjs <report.json>`) and orders the files so that a lock-holding file
+ * comes up when the lock is free: the lock's chain is kept busy, and the other worker gets the
+ * longest other files meanwhile. A file missing from the table counts 30 s (e2e) or 2 s (unit); a
+ * stale table only makes the order less good, never a test wrong.
+ */
+const { readFileSync } = require('node:fs');
+const path = require('node:path');
+const Sequencer = require('@jest/test-sequencer').default;
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const WORKERS = 2;
+
+/** Whether a file takes the shared local mode's lock (test/e2e/environment.js's rule). */
+function holdsSharedLock(relative, head) {
+  if (!/^test\/(e2e\/|dashboard\/dashboard-page\.test\.ts$)/.test(relative)) return false;
+  return !/@own-local-mode|@shared-without-lock/.test(head);
+}
+
+/**
+ * The order in which `workers` workers, each taking the next file when it is free, keep the lock
+ * chain busy and wait least: a free worker takes the longest lock-holding file when the lock is free
+ * by then, else the longest other file, else (only lock-holding files left) the next of those.
+ * `items`: `{ key, seconds, shared }`; returns the keys in order.
+ */
+function schedule(items, workers = WORKERS) {
+  const free = Array.from({ length: workers }, () => 0);
+  const pending = [...items].sort((a, b) => b.seconds - a.seconds || (a.key < b.key ? -1 : 1));
+  const order = [];
+  let lockFree = 0;
+  while (pending.length > 0) {
+    const w = free.indexOf(Math.min(...free));
+    const now = free[w];
+    let i = pending.findIndex((x) => x.shared && lockFree <= now);
+    if (i < 0) i = pending.findIndex((x) => !x.shared);
+    if (i < 0) i = 0;
+    const [x] = pending.splice(i, 1);
+    const start = x.shared ? Math.max(now, lockFree) : now;
+    free[w] = start + x.seconds;
+    if (x.shared) lockFree = free[w];
+    order.push(x.key);
+  }
+  return order;
+}
+
+function loadDurations() {
+  try {
+    return JSON.parse(readFileSync(path.join(__dirname, 'durations.json'), 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+class SuiteSequencer extends Sequencer {
+  sort(tests) {
+    const durations = loadDurations();
+    const byKey = new Map();
+    const items = tests.map((test) => {
+      const key = path.relative(ROOT, test.path).split(path.sep).join('/');
+      byKey.set(key, test);
+      let head = '';
+      try {
+        head = readFileSync(test.path, 'utf8').slice(0, 4000);
+      } catch {
+        // unreadable: counted as a unit file
+      }
+      const e2e = key.startsWith('test/e2e/');
+      return { key, seconds: durations[key] ?? (e2e ? 30 : 2), shared: holdsSharedLock(key, head) };
+    });
+    return schedule(items).map((key) => byKey.get(key));
+  }
+}
+
+module.exports = SuiteSequencer;
+module.exports.schedule = schedule;
+module.exports.holdsSharedLock = holdsSharedLock;

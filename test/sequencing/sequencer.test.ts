@@ -1,0 +1,76 @@
+/**
+ * test/sequencing/sequencer.js: the order jest hands files to its 2 workers. The files sharing the
+ * one local mode run one at a time (a lock); a worker handed one while another runs waits, idle
+ * (150 s of worker time in a 667 s run of npm test, docs/bench.md "npm test time").
+ */
+import fc from 'fast-check';
+
+const { schedule, holdsSharedLock } = require('./sequencer.js') as {
+  schedule: (items: Item[], workers?: number) => string[];
+  holdsSharedLock: (relative: string, head: string) => boolean;
+};
+
+interface Item {
+  readonly key: string;
+  readonly seconds: number;
+  readonly shared: boolean;
+}
+
+/** Runs `order` as jest does (the next file to the first free worker): the waits for the lock. */
+function simulate(items: readonly Item[], order: readonly string[], workers = 2) {
+  const byKey = new Map(items.map((i) => [i.key, i]));
+  const free = Array.from({ length: workers }, () => 0);
+  let lockFree = 0;
+  const waits: { at: number; othersLeft: number }[] = [];
+  order.forEach((key, n) => {
+    const x = byKey.get(key) as Item;
+    const w = free.indexOf(Math.min(...free));
+    const now = free[w] as number;
+    const start = x.shared ? Math.max(now, lockFree) : now;
+    if (start > now)
+      waits.push({ at: now, othersLeft: order.slice(n).filter((k) => !byKey.get(k)?.shared).length });
+    free[w] = start + x.seconds;
+    if (x.shared) lockFree = free[w] as number;
+  });
+  return { makespan: Math.max(...free), waits };
+}
+
+test('the measured case: the default size order waited, the schedule does not', () => {
+  const items: Item[] = [
+    { key: 'e2e/a', seconds: 60, shared: true },
+    { key: 'e2e/b', seconds: 50, shared: true },
+    { key: 'e2e/own', seconds: 90, shared: false },
+    { key: 'unit/x', seconds: 20, shared: false },
+    { key: 'unit/y', seconds: 10, shared: false },
+  ];
+  // The two lock-holding files first (as by file size on a fresh clone): b waits 60 s for a.
+  expect(simulate(items, ['e2e/a', 'e2e/b', 'e2e/own', 'unit/x', 'unit/y'])).toEqual({
+    makespan: 150,
+    waits: [{ at: 0, othersLeft: 3 }],
+  });
+  const order = schedule(items);
+  expect(simulate(items, order)).toEqual({ makespan: 120, waits: [] });
+});
+
+test('property: a permutation of the files, and a worker waits for the lock only when nothing else is left', () => {
+  const item = fc.record({ seconds: fc.integer({ min: 1, max: 120 }), shared: fc.boolean() });
+  fc.assert(
+    fc.property(fc.array(item, { maxLength: 40 }), fc.integer({ min: 1, max: 4 }), (drawn, workers) => {
+      const items = drawn.map((d, i) => ({ ...d, key: `f${i}` }));
+      const order = schedule(items, workers);
+      expect([...order].sort()).toEqual(items.map((i) => i.key).sort());
+      for (const wait of simulate(items, order, workers).waits) expect(wait.othersLeft).toBe(0);
+    }),
+  );
+});
+
+test.each([
+  ['test/e2e/cancel-all.test.ts', '/** shared */', true],
+  ['test/e2e/session-clock.test.ts', '/** @own-local-mode (starts its own) */', false],
+  ['test/e2e/exceptions.test.ts', '/** @shared-without-lock */', false],
+  ['test/dashboard/dashboard-page.test.ts', '/** the page */', true],
+  ['test/dashboard/dashboard-infra.test.ts', '/** synth */', false],
+  ['test/core/order.test.ts', '', false],
+])('%s (head %j) holds the shared lock: %s', (file, head, holds) => {
+  expect(holdsSharedLock(file, head)).toBe(holds);
+});
