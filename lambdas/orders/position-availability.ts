@@ -203,8 +203,14 @@ async function withSymbolViewsNow(
   return [...listed.filter((v) => v.symbol.toUpperCase() !== symbol), ...now];
 }
 
-/** How long a refused sell or close waits for the views of the orders holding shares (ms, in turn). */
-export const HOLDING_VIEWS_WAIT_MS: readonly number[] = [50, 100, 200, 400, 800];
+/**
+ * How long a refused sell or close waits for the views of the orders holding shares (ms, in turn;
+ * 3.15 s in all, within an API function's 10 s). The view is a stream hop behind the fill: Lambda
+ * polls a stream about four times a second, then the projector's batch runs. 1.55 s ran out once
+ * under CI load (stop 42: a close of the 40 left by a sell of 60 refused "available: 0", once local
+ * mode polled an idle stream at Lambda's rate).
+ */
+export const HOLDING_VIEWS_WAIT_MS: readonly number[] = [50, 100, 200, 400, 800, 1600];
 
 /**
  * After a refusal: whether reading again may change it (`awaitHoldingViews` then a read with
