@@ -17,21 +17,21 @@ let lockFree = 0;
 for (const row of rows) {
   // The report names the files where that run's checkout was: keep the path from `test/` on.
   const key = row.path.slice(row.path.lastIndexOf('/test/') + 1);
-  let head = '';
+  let text = '';
   try {
-    head = readFileSync(path.join(root, key), 'utf8').slice(0, 4000);
+    text = readFileSync(path.join(root, key), 'utf8');
   } catch {
     continue; // a file no longer in the repository
   }
   let start = row.start;
-  if (holdsSharedLock(key, head)) {
+  if (holdsSharedLock(key, text)) {
     start = Math.max(row.start, lockFree);
     lockFree = Math.max(lockFree, row.end);
   }
   out[key] = Math.max(0.1, Math.round((row.end - start) / 100) / 10);
 }
 const sorted = Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
-writeFileSync(path.join(root, 'test/sequencing/durations.json'), `${JSON.stringify(sorted, null, 1)}\n`);
+writeFileSync(path.join(root, 'test/sequencing/durations.json'), `${JSON.stringify(sorted, null, 2)}\n`);
 console.log(
   `${Object.keys(sorted).length} files, ${Object.values(sorted)
     .reduce((a, b) => a + b, 0)

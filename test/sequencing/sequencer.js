@@ -16,10 +16,15 @@ const Sequencer = require('@jest/test-sequencer').default;
 const ROOT = path.resolve(__dirname, '..', '..');
 const WORKERS = 2;
 
-/** Whether a file takes the shared local mode's lock (test/e2e/environment.js's rule). */
-function holdsSharedLock(relative, head) {
+/**
+ * Whether a file takes the shared local mode's lock (test/e2e/environment.js's rule): an e2e file
+ * unless it says `@own-local-mode` or `@shared-without-lock`, and a file with its own local mode
+ * that takes the lock itself once that is up (`lockSharedOms()`, the Alpaca broker e2e: counted as
+ * holding it throughout, or it waited 68 s for it in a run).
+ */
+function holdsSharedLock(relative, text) {
   if (!/^test\/(e2e\/|dashboard\/dashboard-page\.test\.ts$)/.test(relative)) return false;
-  return !/@own-local-mode|@shared-without-lock/.test(head);
+  return !/@own-local-mode|@shared-without-lock/.test(text.slice(0, 4000)) || text.includes('lockSharedOms(');
 }
 
 /**
@@ -63,14 +68,14 @@ class SuiteSequencer extends Sequencer {
     const items = tests.map((test) => {
       const key = path.relative(ROOT, test.path).split(path.sep).join('/');
       byKey.set(key, test);
-      let head = '';
+      let text = '';
       try {
-        head = readFileSync(test.path, 'utf8').slice(0, 4000);
+        text = readFileSync(test.path, 'utf8');
       } catch {
         // unreadable: counted as a unit file
       }
       const e2e = key.startsWith('test/e2e/');
-      return { key, seconds: durations[key] ?? (e2e ? 30 : 2), shared: holdsSharedLock(key, head) };
+      return { key, seconds: durations[key] ?? (e2e ? 30 : 2), shared: holdsSharedLock(key, text) };
     });
     return schedule(items).map((key) => byKey.get(key));
   }

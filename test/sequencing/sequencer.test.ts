@@ -68,9 +68,11 @@ test.each([
   ['test/e2e/cancel-all.test.ts', '/** shared */', true],
   ['test/e2e/session-clock.test.ts', '/** @own-local-mode (starts its own) */', false],
   ['test/e2e/exceptions.test.ts', '/** @shared-without-lock */', false],
+  // Its own local mode, then the shared one's lock (it waited 68 s for it in a run).
+  ['test/e2e/alpaca-broker.test.ts', '/** @own-local-mode */ beforeAll(() => lockSharedOms());', true],
   ['test/dashboard/dashboard-page.test.ts', '/** the page */', true],
   ['test/dashboard/dashboard-infra.test.ts', '/** synth */', false],
   ['test/core/order.test.ts', '', false],
-])('%s (head %j) holds the shared lock: %s', (file, head, holds) => {
+])('%s (text %j) holds the shared lock: %s', (file, head, holds) => {
   expect(holdsSharedLock(file, head)).toBe(holds);
 });
