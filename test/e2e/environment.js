@@ -20,16 +20,18 @@
  * start does not hold the other files back. The lock is given back at the file's end, or earlier
  * with `unlockSharedOms()`.
  */
-const { mkdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
+const { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { TestEnvironment } = require('jest-environment-node');
+// The pragmas' one list, which the test sequencer reads too (to order the files by the lock).
+const { NO_LOCK_AT_SETUP } = require('../sequencing/sequencer.js');
 
 const POLL_MS = 100;
 
+/** The lock's directory, named after the shared local mode's process (global-setup.js). */
 function lockDir() {
-  const shared = JSON.parse(process.env.OMS_E2E_SHARED ?? '{}');
-  return join(tmpdir(), `oms-e2e-shared-${shared.pid ?? shared.apiUrl?.replace(/\W/g, '_') ?? 'none'}.lock`);
+  return join(tmpdir(), `oms-e2e-shared-${process.env.OMS_E2E_SHARED_PID ?? 'none'}.lock`);
 }
 
 function alive(pid) {
@@ -60,14 +62,24 @@ function tryLock(dir) {
   }
 }
 
+/** Waits until global-setup.js has written the shared local mode's outcome (ready or failed). */
+async function sharedOutcome() {
+  const file = process.env.OMS_E2E_SHARED_FILE;
+  if (file === undefined) return;
+  // global-setup.js writes the file within its own 300 s bound; a file's tests report the outcome.
+  const deadline = Date.now() + 310_000;
+  while (!existsSync(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, POLL_MS));
+}
+
 class E2EEnvironment extends TestEnvironment {
   constructor(config, context) {
     super(config, context);
-    this.ownLocalMode = Object.hasOwn(context.docblockPragmas ?? {}, 'own-local-mode');
+    const [ownLocalMode, sharedWithoutLock] = NO_LOCK_AT_SETUP;
+    this.ownLocalMode = Object.hasOwn(context.docblockPragmas ?? {}, ownLocalMode);
     // A file that drives the shared local mode but touches nothing the others share (no venue
     // control, no market pin, no account-wide request; only messages and ids of its own) runs
     // alongside the others instead of holding them back while it waits on a clock.
-    this.sharedWithoutLock = Object.hasOwn(context.docblockPragmas ?? {}, 'shared-without-lock');
+    this.sharedWithoutLock = Object.hasOwn(context.docblockPragmas ?? {}, sharedWithoutLock);
     this.locked = false;
     if (this.ownLocalMode) {
       this.global.omsE2ELockShared = () => this.lock();
@@ -89,6 +101,10 @@ class E2EEnvironment extends TestEnvironment {
 
   async setup() {
     await super.setup();
+    // The shared local mode starts while the first unit files run (global-setup.js): every e2e
+    // file starts once it is up (or failed), so no file's hook waits out its timeout on it and a
+    // file with its own local mode does not share the 2 cores with its warm-up.
+    await sharedOutcome();
     if (!this.ownLocalMode && !this.sharedWithoutLock) await this.lock();
   }
 

@@ -5,6 +5,7 @@
  * (its events, its bus deliveries, its workflow path) for a timeout's message.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -577,7 +578,7 @@ export function unlockSharedOms(): void {
   (globalThis as { omsE2EUnlockShared?: () => void }).omsE2EUnlockShared?.();
 }
 
-/** The shared local mode's address (test/e2e/global-setup.js, OMS_E2E_SHARED). */
+/** The shared local mode's address (test/e2e/global-setup.js, OMS_E2E_SHARED_FILE). */
 export interface SharedOms {
   readonly apiUrl: string;
   readonly apiKeyId: string;
@@ -606,13 +607,41 @@ export interface SharedOms {
  * venue's controls restores them before it ends).
  */
 export async function sharedTradingDayOms(): Promise<{ oms: SharedOms; http: OmsHttp }> {
-  const text = process.env.OMS_E2E_SHARED;
-  if (text === undefined || text === '') {
-    throw new Error('OMS_E2E_SHARED is not set: run e2e files through jest (the e2e project starts it)');
-  }
-  const shared = JSON.parse(text) as Omit<SharedOms, 'stop'>;
+  const shared = await sharedOmsAddress();
   const oms: SharedOms = { ...shared, stop: async () => undefined };
   return { oms, http: new OmsHttp(oms.apiUrl, oms.apiKeyId, oms.apiSecretKey) };
+}
+
+/** How long a file waits for the shared local mode to be ready (global-setup.js's own bound). */
+const SHARED_READY_TIMEOUT_MS = 300_000;
+
+/**
+ * The shared local mode's address, once it is ready: the e2e project's globalSetup starts it
+ * without waiting (its warm-up overlaps unit files) and writes the file OMS_E2E_SHARED_FILE names
+ * when it is ready, or why it did not start.
+ */
+async function sharedOmsAddress(): Promise<Omit<SharedOms, 'stop'>> {
+  const file = process.env.OMS_E2E_SHARED_FILE;
+  if (file === undefined || file === '') {
+    throw new Error('OMS_E2E_SHARED_FILE is not set: run e2e files through jest (the e2e project starts it)');
+  }
+  const deadline = Date.now() + SHARED_READY_TIMEOUT_MS;
+  for (;;) {
+    let text: string | null = null;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      // not written yet: still starting
+    }
+    if (text !== null) {
+      const outcome = JSON.parse(text) as { shared?: Omit<SharedOms, 'stop'>; error?: string };
+      if (outcome.shared !== undefined) return outcome.shared;
+      throw new Error(outcome.error ?? `the shared local mode did not start (${file})`);
+    }
+    if (Date.now() > deadline)
+      throw new Error(`the shared local mode was not ready in ${SHARED_READY_TIMEOUT_MS} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** One event for `putOnOmsBus`: its source, detail-type and detail (JSON-encoded on the way). */

@@ -16,6 +16,17 @@ const Sequencer = require('@jest/test-sequencer').default;
 const ROOT = path.resolve(__dirname, '..', '..');
 const WORKERS = 2;
 
+/** Whether a file (repo-relative) is of the e2e project (jest.config.js). */
+function isE2E(relative) {
+  return /^test\/(e2e\/|dashboard\/dashboard-page\.test\.ts$)/.test(relative);
+}
+
+/**
+ * The docblock pragmas of an e2e file that takes no lock when it starts (environment.js reads them
+ * from here): it starts its own local mode, or touches nothing the other files share.
+ */
+const NO_LOCK_AT_SETUP = ['own-local-mode', 'shared-without-lock'];
+
 /**
  * Whether a file takes the shared local mode's lock (test/e2e/environment.js's rule): an e2e file
  * unless it says `@own-local-mode` or `@shared-without-lock`, and a file with its own local mode
@@ -23,29 +34,40 @@ const WORKERS = 2;
  * holding it throughout, or it waited 68 s for it in a run).
  */
 function holdsSharedLock(relative, text) {
-  if (!/^test\/(e2e\/|dashboard\/dashboard-page\.test\.ts$)/.test(relative)) return false;
-  return !/@own-local-mode|@shared-without-lock/.test(text.slice(0, 4000)) || text.includes('lockSharedOms(');
+  if (!isE2E(relative)) return false;
+  const said = NO_LOCK_AT_SETUP.some((pragma) => text.slice(0, 4000).includes(`@${pragma}`));
+  return !said || text.includes('lockSharedOms(');
 }
+
+/**
+ * Seconds from the start of a run until the shared local mode is up: the e2e project's globalSetup
+ * starts it without waiting (test/e2e/global-setup.js) and every e2e file starts once it is
+ * (environment.js). 13 s on a quiet 2-core machine; a unit file runs meanwhile.
+ */
+const SHARED_WARM_UP_S = 15;
 
 /**
  * The order in which `workers` workers, each taking the next file when it is free, keep the lock
  * chain busy and wait least: a free worker takes the longest lock-holding file when the lock is free
- * by then, else the longest other file, else (only lock-holding files left) the next of those.
- * `items`: `{ key, seconds, shared }`; returns the keys in order.
+ * by then, else the longest other file that can start at once (a unit file while the shared local
+ * mode warms up), else the longest other file, else (only lock-holding files left) the next of
+ * those. `items`: `{ key, seconds, shared, e2e }` (`e2e`: starts only after `warmUp` seconds);
+ * returns the keys in order.
  */
-function schedule(items, workers = WORKERS) {
+function schedule(items, workers = WORKERS, warmUp = SHARED_WARM_UP_S) {
   const free = Array.from({ length: workers }, () => 0);
   const pending = [...items].sort((a, b) => b.seconds - a.seconds || (a.key < b.key ? -1 : 1));
   const order = [];
-  let lockFree = 0;
+  let lockFree = warmUp;
   while (pending.length > 0) {
     const w = free.indexOf(Math.min(...free));
     const now = free[w];
     let i = pending.findIndex((x) => x.shared && lockFree <= now);
+    if (i < 0) i = pending.findIndex((x) => !x.shared && (!x.e2e || warmUp <= now));
     if (i < 0) i = pending.findIndex((x) => !x.shared);
     if (i < 0) i = 0;
     const [x] = pending.splice(i, 1);
-    const start = x.shared ? Math.max(now, lockFree) : now;
+    const start = Math.max(now, x.e2e ? warmUp : 0, x.shared ? lockFree : 0);
     free[w] = start + x.seconds;
     if (x.shared) lockFree = free[w];
     order.push(x.key);
@@ -74,8 +96,8 @@ class SuiteSequencer extends Sequencer {
       } catch {
         // unreadable: counted as a unit file
       }
-      const e2e = key.startsWith('test/e2e/');
-      return { key, seconds: durations[key] ?? (e2e ? 30 : 2), shared: holdsSharedLock(key, text) };
+      const e2e = isE2E(key);
+      return { key, seconds: durations[key] ?? (e2e ? 30 : 2), shared: holdsSharedLock(key, text), e2e };
     });
     return schedule(items).map((key) => byKey.get(key));
   }
@@ -84,3 +106,5 @@ class SuiteSequencer extends Sequencer {
 module.exports = SuiteSequencer;
 module.exports.schedule = schedule;
 module.exports.holdsSharedLock = holdsSharedLock;
+module.exports.SHARED_WARM_UP_S = SHARED_WARM_UP_S;
+module.exports.NO_LOCK_AT_SETUP = NO_LOCK_AT_SETUP;
