@@ -40,6 +40,9 @@ module.exports = {
       ...shared,
       displayName: 'unit',
       roots: ['<rootDir>/test'],
+      // One synthesis of the stack for the files that only read its template (test/infra/synthesized.ts).
+      globalSetup: '<rootDir>/test/infra/global-setup.js',
+      globalTeardown: '<rootDir>/test/infra/global-teardown.js',
       testMatch: ['**/*.test.ts'],
       // The dashboard's browser test drives the shared local mode: it is an e2e file.
       testPathIgnorePatterns: [

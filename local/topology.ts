@@ -1,16 +1,13 @@
 /**
  * Local mode's topology comes from the synthesized CDK template, not from a second hand-kept list:
- * `synthesizeTemplate()` synthesizes OmsStack in process (no bundling, offline, a few seconds) and
- * `readTopology()` reads tables, functions, event source mappings, queues, buses, rules, state
+ * `synthesizeTemplate()` (local/synthesize.ts) synthesizes OmsStack in process (no bundling,
+ * offline, a few seconds) and `readTopology()` reads tables, functions, event source mappings, queues, buses, rules, state
  * machines and HTTP APIs out of it, with every intrinsic resolved to local names and ARNs
  * (local/intrinsics.ts). Anything the template uses that local mode cannot model throws an
  * `UnsupportedTemplateError` naming the template path, rather than running something different.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { OmsStack } from '../lib/oms-stack.js';
 import {
   type CfnResource,
   type CfnTemplate,
@@ -58,23 +55,6 @@ function cdkJsonContext(): Record<string, unknown> {
 /** The app context of the in-process synth: cdk.json's context, bundling off, then `context`. */
 export function synthesisContext(context: Record<string, unknown> = {}): Record<string, unknown> {
   return { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], ...context };
-}
-
-/**
- * Synthesizes OmsStack 'StockbotOms' in process (bundling skipped) and returns its template.
- * `context` overrides cdk.json's context (e.g. `{'oms:sessionClose': '16:00'}`).
- */
-export function synthesizeTemplate(context: Record<string, unknown> = {}): Record<string, unknown> {
-  const outdir = mkdtempSync(join(tmpdir(), 'oms-local-synth-'));
-  try {
-    const app = new App({ context: synthesisContext(context), outdir });
-    const stack = new OmsStack(app, STACK_NAME);
-    const assembly = app.synth();
-    const artifact = assembly.getStackArtifact(stack.artifactId);
-    return JSON.parse(readFileSync(artifact.templateFullPath, 'utf8')) as Record<string, unknown>;
-  } finally {
-    rmSync(outdir, { recursive: true, force: true });
-  }
 }
 
 /** Reads a synthesized template: a `.template.json` file, or a cloud assembly dir (cdk.out). */

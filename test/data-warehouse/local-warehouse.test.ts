@@ -12,15 +12,16 @@ import { WAREHOUSE_COLUMNS, WAREHOUSE_TABLES } from '../../lambdas/core/warehous
 import { handler } from '../../lambdas/data-warehouse/transform-records.js';
 import { LocalEventBridge } from '../../local/event-bridge.js';
 import { evaluatePrefix, LocalFirehose } from '../../local/firehose.js';
-import { readTopology, synthesizeTemplate } from '../../local/topology.js';
+import { readTopology } from '../../local/topology.js';
 import type { Invoker, LocalTopology } from '../../local/types.js';
 import { formatTable, queryWarehouse, WAREHOUSE_EXAMPLES } from '../../local/warehouse-query.js';
+import { omsTemplate } from '../infra/synthesized.js';
 
 let topology: LocalTopology;
 let dir: string;
 
-beforeAll(() => {
-  topology = readTopology(synthesizeTemplate());
+beforeAll(async () => {
+  topology = readTopology(await omsTemplate());
   dir = mkdtempSync(join(tmpdir(), 'oms-warehouse-test-'));
 }, 120_000);
 

@@ -7,20 +7,20 @@
 import { ARMED_INDEX } from '../../lambdas/held-triggers/watch-held-triggers.js';
 import { ENV } from '../../lambdas/platform/config.js';
 import { HANDLERS } from '../../lib/handlers.js';
+import { omsTemplate } from '../infra/synthesized.js';
 import {
   asList,
   getAttId,
   type Json,
   refId,
   resourceRefs,
-  synthesizeOmsResources,
   templateQueries,
-} from '../infra/template.js';
+} from '../infra/template-queries.js';
 
 let resources: Record<string, Json>;
 
-beforeAll(() => {
-  resources = synthesizeOmsResources('oms-held-triggers-');
+beforeAll(async () => {
+  resources = (await omsTemplate()).Resources as Record<string, Json>;
 });
 
 const { ofType, functionId, statementsOf } = templateQueries(() => resources);

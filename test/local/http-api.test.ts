@@ -19,9 +19,10 @@ import {
   requestQuery,
   requestTime,
 } from '../../local/http-api';
-import { readTopology, synthesizeTemplate } from '../../local/topology';
+import { readTopology } from '../../local/topology';
 import type { FunctionSpec, HttpApiSpec, InvokeResult, Invoker, RouteSpec } from '../../local/types';
 import { LOCAL_ACCOUNT_ID } from '../../local/types';
+import { omsTemplate } from '../infra/synthesized.js';
 
 /** The real handlers the last test runs in process, by their template entry. */
 const REAL_HANDLERS: Record<string, (event: never, context: never) => Promise<unknown>> = {
@@ -851,12 +852,12 @@ describe('response mapping (payload 2.0)', () => {
 describe('the real topology and handlers', () => {
   let apiSpec: HttpApiSpec;
   let functions: readonly FunctionSpec[];
-  beforeAll(() => {
-    const topology = readTopology(synthesizeTemplate());
+  beforeAll(async () => {
+    const topology = readTopology(await omsTemplate());
     expect(topology.httpApis).toHaveLength(1);
     apiSpec = topology.httpApis[0] as HttpApiSpec;
     functions = topology.functions;
-  }, 60_000); // the in-process synth takes ~10 s, more on a loaded machine
+  }, 150_000); // the run's one synthesis (test/infra/synthesized.ts)
 
   test('every ORDER_ROUTES route and $default is in the template, behind the authorizer, and matches', () => {
     expect(apiSpec.routes.map((r) => r.routeKey).sort()).toEqual(

@@ -13,8 +13,9 @@ import { ENV } from '../../lambdas/platform/config.js';
 import { HANDLERS } from '../../lib/handlers.js';
 import { ORDER_ROUTES, UNKNOWN_ROUTE_FUNCTION } from '../../lib/order-api.js';
 import { type CfnTemplate, TemplateResolver, UnsupportedTemplateError } from '../../local/intrinsics.js';
-import { loadTemplate, readTopology, synthesisContext, synthesizeTemplate } from '../../local/topology.js';
+import { loadTemplate, readTopology, synthesisContext } from '../../local/topology.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, type LocalTopology } from '../../local/types.js';
+import { omsTemplate } from '../infra/synthesized.js';
 
 const REPO_ROOT = join(__dirname, '..', '..');
 const A = `${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}`;
@@ -22,10 +23,10 @@ const A = `${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}`;
 let template: Record<string, unknown>;
 let topo: LocalTopology;
 
-beforeAll(() => {
-  template = synthesizeTemplate();
+beforeAll(async () => {
+  template = await omsTemplate();
   topo = readTopology(template);
-}, 60_000);
+}, 150_000);
 
 const fnByEntry = (entry: string) => {
   const found = topo.functions.filter((f) => f.entry === entry);

@@ -6,12 +6,13 @@
  */
 import { ENV } from '../../lambdas/platform/config.js';
 import { TRADE_STREAM_ROUTES } from '../../lib/trade-stream.js';
-import { type Json, refId, synthesizeOmsResources, templateQueries } from '../infra/template.js';
+import { omsTemplate } from '../infra/synthesized.js';
+import { type Json, refId, templateQueries } from '../infra/template-queries.js';
 
 let resources: Record<string, Json>;
 
-beforeAll(() => {
-  resources = synthesizeOmsResources('oms-trade-stream-');
+beforeAll(async () => {
+  resources = (await omsTemplate()).Resources as Record<string, Json>;
 });
 
 const { ofType, functionId, statementsOf } = templateQueries(() => resources);
