@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { type FieldError, fieldError } from './field-error.js';
+import { TICKER_SYMBOL } from './ticker.js';
 import './zod-messages.js';
 
 export const ASSET_CLASS = 'us_equity';
@@ -54,7 +55,7 @@ export type AssetExchange = (typeof ASSET_EXCHANGES)[number];
 export type AssetStatus = (typeof ASSET_STATUSES)[number];
 export type AssetAttribute = (typeof ASSET_ATTRIBUTES)[number];
 
-/** Symbols as the order request takes them (upper-cased): letters, digits, `.`, `-`, `/`. */
+/** A listed asset's symbol: a ticker (core ticker.ts), upper-cased. */
 export const ASSET_SYMBOL = /^[A-Z][A-Z0-9.\-/]{0,20}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -290,7 +291,8 @@ export type BuiltAsset =
 export function applyAssetInput(symbol: string, input: unknown, current: Asset | null): BuiltAsset {
   const upper = symbol.toUpperCase();
   const errors: FieldError[] = [];
-  if (!ASSET_SYMBOL.test(upper))
+  // The path's text, before upper-casing (`ß` is no ticker, though its upper case `SS` is one).
+  if (!TICKER_SYMBOL.test(symbol))
     errors.push(
       fieldError('invalid_value', 'symbol', 'must be a ticker symbol (letters, digits, ".", "-", "/")'),
     );

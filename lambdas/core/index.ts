@@ -37,6 +37,7 @@ export * from './short-sales.js';
 export * from './slippage.js';
 export * from './status.js';
 export * from './tca.js';
+export * from './ticker.js';
 export * from './trade-updates.js';
 export * from './trading-state.js';
 export * from './trigger.js';

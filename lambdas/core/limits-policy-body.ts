@@ -12,6 +12,7 @@
  */
 import type { LimitsPolicy, SymbolLimits } from './aggregate-limits.js';
 import { type FieldError, fieldError } from './field-error.js';
+import { TICKER_SYMBOL } from './ticker.js';
 
 export interface LimitsPolicyBody {
   readonly daily_notional: string | null;
@@ -23,8 +24,6 @@ export interface LimitsPolicyBody {
   >;
 }
 
-/** An order's symbol (core order-request.ts `orderRequestSchema`). */
-export const POLICY_SYMBOL = /^[A-Za-z][A-Za-z0-9.\-/]{0,20}$/;
 const RESERVED = new Set(['__PROTO__', 'CONSTRUCTOR', 'PROTOTYPE']);
 const LIMIT = /^\d{1,15}(\.\d{1,9})?$/;
 const DECIMAL = 'must be null or a non-negative decimal as a string (e.g. "1000000.50")';
@@ -84,7 +83,7 @@ export function parseLimitsPolicyBody(
           errors.push(fieldError('invalid_value', field, 'is not a symbol (a reserved name)'));
           continue;
         }
-        if (!POLICY_SYMBOL.test(name)) {
+        if (!TICKER_SYMBOL.test(name)) {
           errors.push(
             fieldError(
               'invalid_value',

@@ -21,9 +21,7 @@ import {
   locateJson,
   locateStatusAt,
 } from './locates.js';
-
-/** A ticker symbol as the locate routes take it (any case; upper-cased). */
-export const LOCATE_TICKER = /^[A-Za-z][A-Za-z0-9.\-/]{0,20}$/;
+import { TICKER_SYMBOL } from './ticker.js';
 
 /**
  * `limit_price` of a locate request: the most it accepts to pay per share (USD), a non-negative
@@ -100,8 +98,9 @@ export function parseLocateListQuery(
     errors.push(
       fieldError('invalid_value', 'status', `must be one of active, expired, rejected, got "${status}"`),
     );
+  // Checked before upper-casing: `ß` is no ticker, though its upper case `SS` is one.
   const symbol = q.symbol?.toUpperCase();
-  if (symbol !== undefined && !LOCATE_TICKER.test(symbol))
+  if (q.symbol !== undefined && !TICKER_SYMBOL.test(q.symbol))
     errors.push(fieldError('invalid_value', 'symbol', 'must be a ticker symbol'));
   for (const name of ['start', 'end'] as const) {
     const v = q[name];
@@ -192,8 +191,9 @@ export function parseLocateQuoteSymbols(
   text: string | undefined,
 ): { readonly ok: true; readonly symbols: string[] } | { readonly ok: false; readonly errors: FieldError[] } {
   if (text === undefined) return { ok: false, errors: [fieldError('required', 'symbols', 'is required')] };
-  const items = text.split(',').map((s) => s.trim().toUpperCase());
-  const bad = items.find((s) => !LOCATE_TICKER.test(s));
+  const given = text.split(',').map((s) => s.trim());
+  const bad = given.find((s) => !TICKER_SYMBOL.test(s));
+  const items = given.map((s) => s.toUpperCase());
   if (bad !== undefined)
     return {
       ok: false,

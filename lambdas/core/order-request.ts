@@ -21,6 +21,7 @@ import {
   tickSizeFor,
 } from './decimal.js';
 import { type FieldError, fieldError } from './field-error.js';
+import { TICKER_SYMBOL } from './ticker.js';
 import './zod-messages.js';
 
 export const SIDES = ['buy', 'sell'] as const;
@@ -109,9 +110,7 @@ export const decimalInput = z.union([z.string(), z.number()]);
 export const orderRequestSchema = z.strictObject({
   symbol: z
     .string()
-    .check(
-      z.regex(/^[A-Za-z][A-Za-z0-9.\-/]{0,20}$/, 'must be a ticker symbol (letters, digits, ".", "-", "/")'),
-    ),
+    .check(z.regex(TICKER_SYMBOL, 'must be a ticker symbol (letters, digits, ".", "-", "/")')),
   qty: z.optional(decimalInput),
   notional: z.optional(decimalInput),
   side: z.enum(SIDES),

@@ -20,6 +20,7 @@ import {
   parseNanos,
   parseSigned9,
   referencePriceOf,
+  TICKER_SYMBOL,
 } from '../core/index.js';
 import { LEDGER_PK_PREFIX, ledgerOf, ledgerPk } from '../orders/account-ledger.js';
 import { openBuysOf, openBuysPk } from '../orders/buying-power-reservations.js';
@@ -137,13 +138,17 @@ export async function loadAccountBook(
   };
 }
 
-/** The symbol a path names: a symbol (any case), or the asset id of a position held. */
-export function symbolOf(book: AccountBook, symbolOrAssetId: string): string {
+/**
+ * The symbol a path names: a ticker (any case), or the asset id of a position held; null when it
+ * names neither. Checked before upper-casing: `ß` is no ticker, though its upper case `SS` is one
+ * (`DELETE /v2/positions/ß` closed the SS position).
+ */
+export function symbolOf(book: AccountBook, symbolOrAssetId: string): string | null {
   if (isAssetId(symbolOrAssetId)) {
     const held = Object.keys(book.ledger.positions).find(
       (s) => assetIdOf(s) === symbolOrAssetId.toLowerCase(),
     );
     if (held !== undefined) return held;
   }
-  return symbolOrAssetId.toUpperCase();
+  return TICKER_SYMBOL.test(symbolOrAssetId) ? symbolOrAssetId.toUpperCase() : null;
 }

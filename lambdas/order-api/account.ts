@@ -374,6 +374,6 @@ export const handler = apiHandler('Account', async (event, principal) => {
   const symbol = asked === null ? undefined : symbolOf(book, asked);
   if (route === 'GET /v2/account') return json(200, accountOf(book, now));
   if (symbol === undefined) return json(200, positionsOf(book));
-  const [position] = positionsOf(book, symbol);
+  const [position] = symbol === null ? [] : positionsOf(book, symbol);
   return position === undefined ? notFound('position') : json(200, position);
 });

@@ -16,12 +16,12 @@ import {
   ALPACA_EXCHANGES,
   ASSET_ATTRIBUTES,
   ASSET_STATUSES,
-  ASSET_SYMBOL,
   type AssetFilter,
   assetsMatching,
   type FieldError,
   fieldError,
   isAssetId,
+  TICKER_SYMBOL,
   toAlpacaAsset,
 } from '../core/index.js';
 import { marketData } from '../platform/market-data.js';
@@ -96,7 +96,7 @@ async function one(symbolOrId: string | undefined): Promise<APIGatewayProxyStruc
   const market = marketData();
   let asset = null;
   if (isAssetId(key)) asset = await market.assetById(key);
-  else if (ASSET_SYMBOL.test(key.toUpperCase())) asset = await market.asset(key);
+  else if (TICKER_SYMBOL.test(key)) asset = await market.asset(key);
   return asset === null ? notFound('asset') : json(200, toAlpacaAsset(asset));
 }
 

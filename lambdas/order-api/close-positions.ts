@@ -370,9 +370,10 @@ export const handler = apiHandler(
     const requestId = event.requestContext.requestId;
     if (closesAll) return closeAll(loaded.book, principal, requestId, query);
     const symbol = symbolOf(loaded.book, event.pathParameters?.symbol_or_asset_id ?? '');
-    // No order names a symbol over 21 characters (core order-request), so no position does; nor
-    // does such a path value reach a key (a probe's 2,100 characters: DynamoDB's 2,048-byte limit, 500).
-    if (symbol.length > 21) return notFound('position');
+    // No order names a symbol that is no ticker (core ticker.ts: at most 21 characters), so no
+    // position does; nor does such a path value reach a key (a probe's 2,100 characters: DynamoDB's
+    // 2,048-byte limit, 500).
+    if (symbol === null) return notFound('position');
     return closeOne(principal, requestId, symbol, query);
   },
   { trades: true },

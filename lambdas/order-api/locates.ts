@@ -16,7 +16,6 @@ import {
   IDEMPOTENCY_KEY_RULE,
   IDEMPOTENCY_KEY_TEXT,
   LOCATE_LIST_PARAMETERS,
-  LOCATE_TICKER,
   locateJson,
   locateLimitPriceOf,
   locatePage,
@@ -27,6 +26,7 @@ import {
   parseLocateListQuery,
   parseLocateQuoteSymbols,
   shapeIssueToFieldErrors,
+  TICKER_SYMBOL,
 } from '../core/index.js';
 import '../core/zod-messages.js';
 import { header } from '../orders/accounts.js';
@@ -40,7 +40,7 @@ import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
 import { apiHandler, jsonBody, notFound, READ_ONLY_MESSAGE, unknownParameters } from './http.js';
 
 const requestSchema = z.strictObject({
-  symbol: z.string().check(z.regex(LOCATE_TICKER, 'must be a ticker symbol')),
+  symbol: z.string().check(z.regex(TICKER_SYMBOL, 'must be a ticker symbol')),
   qty: z.union([z.string(), z.number()]),
   all_or_none: z.optional(z.boolean()),
   // Checked by core locateLimitPriceOf (a decimal string or number, or null).

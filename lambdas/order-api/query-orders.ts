@@ -33,6 +33,7 @@ import {
   replay,
   SIDES,
   type Side,
+  TICKER_SYMBOL,
   toAlpacaOrder,
 } from '../core/index.js';
 import { coidClaimId, pendingReplacementCoidId, pendingReplacementId } from '../orders/claims.js';
@@ -118,7 +119,6 @@ function keyBounds(p: ListParams): { after: string | null; until: string | null 
 export const LIST_LIMIT_DEFAULT = 50;
 export const LIST_LIMIT_MAX = 500;
 const MAX_SYMBOLS = 100;
-const SYMBOL = /^[A-Za-z][A-Za-z0-9.\-/]{0,20}$/;
 /** An order id's text (a UUID; the OMS's ids are): anything else names no order. */
 const ORDER_ID_TEXT = /^[0-9A-Za-z][0-9A-Za-z-]{0,63}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
@@ -190,8 +190,10 @@ export function parseListParams(q: Query): ParsedList {
   let symbols: string[] | null = null;
   const rawSymbols = [q?.symbols, q?.['symbols[]']].filter((v) => v !== undefined && v !== '').join(',');
   if (rawSymbols !== '') {
-    const list = [...new Set(rawSymbols.split(',').map((s) => s.trim().toUpperCase()))];
-    if (list.length > MAX_SYMBOLS || list.some((s) => !SYMBOL.test(s))) {
+    // Checked before upper-casing: `ß` is no ticker, though its upper case `SS` is one.
+    const given = rawSymbols.split(',').map((s) => s.trim());
+    const list = [...new Set(given.map((s) => s.toUpperCase()))];
+    if (list.length > MAX_SYMBOLS || given.some((s) => !TICKER_SYMBOL.test(s))) {
       errors.push(
         fieldError(
           'invalid_value',

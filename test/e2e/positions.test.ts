@@ -379,3 +379,31 @@ it("the session's realized P&L is neither unrealized nor in last_equity: bought 
   expect(a.last_equity).toBe('100000');
   expect(a.equity).toBe(String(100000 + 10 * (109.99 - 100.01)));
 });
+
+it('a path or filter that is no ticker names no position, though its upper case is one: DELETE /v2/positions/ß leaves the SS position alone', async () => {
+  // `ß` upper-cases to `SS`: the close of `ß` closed the SS position, `symbols=ß` listed SS's orders.
+  const keyId = `PK${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
+  const secret = randomUUID();
+  await seedAccount(oms, {
+    keyId,
+    secret,
+    accountId: `e2e-pos-ss-${randomUUID().slice(0, 8)}`,
+    settings: { cash: '100000', multiplier: '1', shortingEnabled: false },
+  });
+  const bot = new OmsHttp(oms.apiUrl, keyId, secret);
+  await http.pinQuote('SS', { bid: '9.99', ask: '10.01', last: '10.00', prev_close: '10' });
+  const buy = await bot.submit({ symbol: 'SS', qty: '3', side: 'buy', type: 'market', time_in_force: 'day' });
+  await bot.untilStatus(buy.id, 'filled');
+  expect((await bot.expect<Json>(200, 'GET', '/v2/positions/SS')).qty).toBe('3');
+  const notATicker = encodeURIComponent('ß');
+  expect((await bot.request('DELETE', `/v2/positions/${notATicker}`)).status).toBe(404);
+  expect((await bot.request('GET', `/v2/positions/${notATicker}`)).status).toBe(404);
+  expect((await bot.request('GET', `/v2/assets/${notATicker}`)).status).toBe(404);
+  const listed = await bot.request<Json>('GET', `/v2/orders?status=all&symbols=${notATicker}`);
+  expect([listed.status, listed.body.message]).toEqual([400, expect.stringMatching(/^symbols: /)]);
+  // Nothing was placed to close SS: its one order is the buy, and the position is whole.
+  expect((await bot.expect<Json[]>(200, 'GET', '/v2/orders?status=all&symbols=SS')).map((o) => o.id)).toEqual(
+    [buy.id],
+  );
+  expect((await bot.expect<Json>(200, 'GET', '/v2/positions/SS')).qty).toBe('3');
+});

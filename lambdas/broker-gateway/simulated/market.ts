@@ -22,6 +22,7 @@ import {
   nanos,
   ONE,
   parseNanos,
+  TICKER_SYMBOL,
   tickSizeFor,
 } from '../../core/index.js';
 import { volumeProfilePercent } from '../../core/volume-profile.js';
@@ -239,7 +240,6 @@ export type Built<T> =
 
 /** Base displayed size of a pinned quote when none is given: 5 lots, scaled by the volume profile. */
 export const PINNED_DEFAULT_LOTS = 5;
-const SYMBOL = /^[A-Za-z][A-Za-z0-9.\-/]{0,20}$/;
 const PINNED_FIELDS = new Set([
   'bid',
   'ask',
@@ -305,7 +305,7 @@ export function pinnedQuoteItem(
   now: number,
 ): Built<PinnedQuoteItem> {
   const errors: FieldError[] = [];
-  if (typeof symbol !== 'string' || !SYMBOL.test(symbol))
+  if (typeof symbol !== 'string' || !TICKER_SYMBOL.test(symbol))
     errors.push(
       fieldError('invalid_value', 'symbol', 'must be a ticker symbol (letters, digits, ".", "-", "/")'),
     );
