@@ -1,13 +1,15 @@
 /**
- * Test environment of the e2e project: node's, plus one rule. Files that drive the SHARED local
+ * Test environment of the e2e project: node's, plus two rules. Files that drive the SHARED local
  * mode run one at a time; files that start their own (docblock pragma `@own-local-mode`) run
- * alongside anything.
+ * alongside them. And at most E2E_AT_ONCE (2) e2e files run at once, whatever jest's workers
+ * (3; the third runs unit files meanwhile): each slot is a directory as the lock is, taken before
+ * the lock and given back after it.
  *
  * A file that uses the shared local mode without touching what the others share may say so
  * (`@shared-without-lock`): it takes no lock (test/e2e/exceptions.test.ts: its own poison
  * messages on a queue no other file dead-letters to, its own markers).
  *
- * Why: jest runs two files at once (jest.config.js `maxWorkers`), and the files sharing a local
+ * Why: jest runs several files at once (jest.config.js `maxWorkers`), and the files sharing a local
  * mode share its venue controls (`http.venue({...})`), its market and its account (a cancel-all
  * cancels every open order of the account). A file takes an exclusive lock before its first hook
  * and gives it back after its last; the lock is a directory (mkdir is atomic) named after the shared
@@ -25,13 +27,18 @@ const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { TestEnvironment } = require('jest-environment-node');
 // The pragmas' one list, which the test sequencer reads too (to order the files by the lock).
-const { NO_LOCK_AT_SETUP } = require('../sequencing/sequencer.js');
+const { E2E_AT_ONCE, NO_LOCK_AT_SETUP } = require('../sequencing/sequencer.js');
 
 const POLL_MS = 100;
 
 /** The lock's directory, named after the shared local mode's process (global-setup.js). */
 function lockDir() {
   return join(tmpdir(), `oms-e2e-shared-${process.env.OMS_E2E_SHARED_PID ?? 'none'}.lock`);
+}
+
+/** The directory of e2e slot `i` (of E2E_AT_ONCE), named like the lock. */
+function slotDir(i) {
+  return join(tmpdir(), `oms-e2e-shared-${process.env.OMS_E2E_SHARED_PID ?? 'none'}.slot-${i}.lock`);
 }
 
 function alive(pid) {
@@ -87,6 +94,24 @@ class E2EEnvironment extends TestEnvironment {
     }
   }
 
+  /** Takes one of the E2E_AT_ONCE slots: at most that many e2e files run at once. */
+  async takeSlot() {
+    for (;;) {
+      for (let i = 0; i < E2E_AT_ONCE; i += 1) {
+        if (tryLock(slotDir(i))) {
+          this.slot = i;
+          return;
+        }
+      }
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+
+  giveSlotBack() {
+    if (this.slot !== undefined) rmSync(slotDir(this.slot), { recursive: true, force: true });
+    this.slot = undefined;
+  }
+
   async lock() {
     if (this.locked) return;
     const dir = lockDir();
@@ -105,11 +130,15 @@ class E2EEnvironment extends TestEnvironment {
     // file starts once it is up (or failed), so no file's hook waits out its timeout on it and a
     // file with its own local mode does not share the 2 cores with its warm-up.
     await sharedOutcome();
+    // A slot before the lock: a file waiting for the lock holds a slot, and so does the lock's
+    // holder, which gives both back at its end (no file waits on another that waits on it).
+    await this.takeSlot();
     if (!this.ownLocalMode && !this.sharedWithoutLock) await this.lock();
   }
 
   async teardown() {
     this.unlock();
+    this.giveSlotBack();
     await super.teardown();
   }
 }

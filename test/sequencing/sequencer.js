@@ -1,11 +1,11 @@
 /**
- * The order jest hands test files to its workers (jest.config.js `testSequencer`). The suite is
- * CPU-bound on 2 cores and the files that share the one warmed local mode run one at a time
- * (test/e2e/environment.js): a worker given such a file while another runs waits for the lock,
- * idle (150 s of worker time in a 667 s run, docs/bench.md "npm test time"). This sequencer
- * simulates the workers on the files' measured durations (durations.json, from a jest JSON report:
+ * The order jest hands test files to its workers (jest.config.js `testSequencer`). The files that
+ * share the one warmed local mode run one at a time, and at most two e2e files run at once
+ * (test/e2e/environment.js): a worker given such a file while it cannot start waits, idle (150 s
+ * of worker time in a 667 s run, docs/bench.md "npm test time"). This sequencer simulates the
+ * workers on the files' measured durations (durations.json, from a jest JSON report:
  * `node scripts/test-durations.cjs <report.json>`) and orders the files so that a lock-holding file
- * comes up when the lock is free: the lock's chain is kept busy, and the other worker gets the
+ * comes up when the lock is free: the lock's chain is kept busy, and the other workers get the
  * longest other files meanwhile. A file missing from the table counts 30 s (e2e) or 2 s (unit); a
  * stale table only makes the order less good, never a test wrong.
  */
@@ -14,7 +14,8 @@ const path = require('node:path');
 const Sequencer = require('@jest/test-sequencer').default;
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const WORKERS = 2;
+/** jest.config.js `maxWorkers` (a test checks that they agree). */
+const WORKERS = 3;
 
 /** Whether a file (repo-relative) is of the e2e project (jest.config.js). */
 function isE2E(relative) {
@@ -47,28 +48,41 @@ function holdsSharedLock(relative, text) {
 const SHARED_WARM_UP_S = 15;
 
 /**
- * The order in which `workers` workers, each taking the next file when it is free, keep the lock
- * chain busy and wait least: a free worker takes the longest lock-holding file when the lock is free
- * by then, else the longest other file that can start at once (a unit file while the shared local
- * mode warms up), else the longest other file, else (only lock-holding files left) the next of
- * those. `items`: `{ key, seconds, shared, e2e }` (`e2e`: starts only after `warmUp` seconds);
- * returns the keys in order.
+ * How many e2e files run at once (environment.js holds the others back): each drives a local mode
+ * (the shared one, or one of its own) that takes a core while it works, and two is what the e2e
+ * files were written and timed for. The third worker (jest.config.js `maxWorkers`) runs unit
+ * files meanwhile: the e2e files mostly wait on clocks (an auction, a TWAP's slices, a queue's
+ * redeliveries), and a 570 s run left the 2 cores 30-79% idle while two of them ran.
  */
-function schedule(items, workers = WORKERS, warmUp = SHARED_WARM_UP_S) {
+const E2E_AT_ONCE = 2;
+
+/**
+ * The order in which `workers` workers, each taking the next file when it is free, keep the lock
+ * chain busy and wait least: a free worker takes the longest lock-holding file that can start at
+ * once, else the longest other file that can (a unit file; an e2e file once the shared local mode
+ * is up, `warmUp` seconds in, and fewer than `e2eAtOnce` e2e files run), else the longest other
+ * file, else (only lock-holding files left) the next of those. `items`: `{ key, seconds, shared,
+ * e2e }`; returns the keys in order.
+ */
+function schedule(items, workers = WORKERS, warmUp = SHARED_WARM_UP_S, e2eAtOnce = E2E_AT_ONCE) {
   const free = Array.from({ length: workers }, () => 0);
+  const slots = Array.from({ length: e2eAtOnce }, () => warmUp);
   const pending = [...items].sort((a, b) => b.seconds - a.seconds || (a.key < b.key ? -1 : 1));
   const order = [];
   let lockFree = warmUp;
   while (pending.length > 0) {
     const w = free.indexOf(Math.min(...free));
     const now = free[w];
-    let i = pending.findIndex((x) => x.shared && lockFree <= now);
-    if (i < 0) i = pending.findIndex((x) => !x.shared && (!x.e2e || warmUp <= now));
+    const slotFree = Math.min(...slots);
+    const atOnce = (x) => !x.e2e || (slotFree <= now && (!x.shared || lockFree <= now));
+    let i = pending.findIndex((x) => x.shared && atOnce(x));
+    if (i < 0) i = pending.findIndex((x) => !x.shared && atOnce(x));
     if (i < 0) i = pending.findIndex((x) => !x.shared);
     if (i < 0) i = 0;
     const [x] = pending.splice(i, 1);
-    const start = Math.max(now, x.e2e ? warmUp : 0, x.shared ? lockFree : 0);
+    const start = Math.max(now, x.e2e ? slotFree : 0, x.shared ? lockFree : 0);
     free[w] = start + x.seconds;
+    if (x.e2e) slots[slots.indexOf(slotFree)] = free[w];
     if (x.shared) lockFree = free[w];
     order.push(x.key);
   }
@@ -108,3 +122,5 @@ module.exports.schedule = schedule;
 module.exports.holdsSharedLock = holdsSharedLock;
 module.exports.SHARED_WARM_UP_S = SHARED_WARM_UP_S;
 module.exports.NO_LOCK_AT_SETUP = NO_LOCK_AT_SETUP;
+module.exports.E2E_AT_ONCE = E2E_AT_ONCE;
+module.exports.WORKERS = WORKERS;

@@ -1,14 +1,17 @@
 /**
- * test/sequencing/sequencer.js: the order jest hands files to its 2 workers. The files sharing the
- * one local mode run one at a time (a lock); a worker handed one while another runs waits, idle
- * (150 s of worker time in a 667 s run of npm test, docs/bench.md "npm test time").
+ * test/sequencing/sequencer.js: the order jest hands files to its workers. The files sharing the
+ * one local mode run one at a time (a lock), at most E2E_AT_ONCE e2e files run at once, and every
+ * e2e file waits for the shared local mode's warm-up; a worker handed a file that cannot start
+ * waits, idle (150 s of worker time in a 667 s run of npm test, docs/bench.md "npm test time").
  */
 import fc from 'fast-check';
 
-const { schedule, holdsSharedLock, SHARED_WARM_UP_S } = require('./sequencer.js') as {
-  schedule: (items: Item[], workers?: number, warmUp?: number) => string[];
+const { schedule, holdsSharedLock, SHARED_WARM_UP_S, E2E_AT_ONCE, WORKERS } = require('./sequencer.js') as {
+  schedule: (items: Item[], workers?: number, warmUp?: number, e2eAtOnce?: number) => string[];
   holdsSharedLock: (relative: string, head: string) => boolean;
   SHARED_WARM_UP_S: number;
+  E2E_AT_ONCE: number;
+  WORKERS: number;
 };
 
 interface Item {
@@ -20,26 +23,36 @@ interface Item {
 }
 
 /**
- * Runs `order` as jest does (the next file to the first free worker): the waits (for the lock, or
- * for the shared local mode's warm-up), each with how many files that could have started at once
- * were still to come.
+ * Runs `order` as jest and environment.js do (the next file to the first free worker; an e2e file
+ * starts once the warm-up is over, a slot of `e2eAtOnce` is free and, if it shares the local mode,
+ * the lock is): the waits, each with how many files that could have started at once were still
+ * to come.
  */
-function simulate(items: readonly Item[], order: readonly string[], workers = 2, warmUp = 0) {
+function simulate(
+  items: readonly Item[],
+  order: readonly string[],
+  workers = 2,
+  warmUp = 0,
+  e2eAtOnce = workers,
+) {
   const byKey = new Map(items.map((i) => [i.key, i]));
   const free = Array.from({ length: workers }, () => 0);
+  const slots = Array.from({ length: e2eAtOnce }, () => warmUp);
   let lockFree = warmUp;
   const waits: { at: number; othersLeft: number }[] = [];
   order.forEach((key, n) => {
     const x = byKey.get(key) as Item;
     const w = free.indexOf(Math.min(...free));
     const now = free[w] as number;
-    const start = Math.max(now, x.e2e ? warmUp : 0, x.shared ? lockFree : 0);
+    const slotFree = Math.min(...slots);
+    const start = Math.max(now, x.e2e ? slotFree : 0, x.shared ? lockFree : 0);
     const startsAtOnce = (k: string) => {
       const y = byKey.get(k) as Item;
-      return !y.shared && (!y.e2e || warmUp <= now);
+      return !y.shared && (!y.e2e || slotFree <= now);
     };
     if (start > now) waits.push({ at: now, othersLeft: order.slice(n).filter(startsAtOnce).length });
     free[w] = start + x.seconds;
+    if (x.e2e) slots[slots.indexOf(slotFree)] = free[w] as number;
     if (x.shared) lockFree = free[w] as number;
   });
   return { makespan: Math.max(...free), waits };
@@ -58,7 +71,7 @@ test('the measured case: the default size order waited, the schedule does not', 
     makespan: 150,
     waits: [{ at: 0, othersLeft: 3 }],
   });
-  const order = schedule(items, 2, 0);
+  const order = schedule(items, 2, 0, 2);
   expect(simulate(items, order)).toEqual({ makespan: 120, waits: [] });
 });
 
@@ -70,15 +83,14 @@ test('while the shared local mode warms up, the workers take unit files, not an 
     { key: 'unit/y', seconds: 10, shared: false, e2e: false },
   ];
   // By size, both e2e files first: both workers idle for the warm-up with two unit files to run.
-  expect(simulate(items, ['e2e/a', 'e2e/own', 'unit/x', 'unit/y'], 2, 15).waits).toEqual([
+  expect(simulate(items, ['e2e/a', 'e2e/own', 'unit/x', 'unit/y'], 2, 15, 2).waits).toEqual([
     { at: 0, othersLeft: 2 },
     { at: 0, othersLeft: 2 },
   ]);
-  const order = schedule(items, 2, 15);
+  const order = schedule(items, 2, 15, 2);
   expect(order.slice(0, 2).sort()).toEqual(['unit/x', 'unit/y']);
   // unit/y ends at 10: nothing but e2e files left, so that worker waits for the warm-up.
-  expect(simulate(items, order, 2, 15)).toEqual({ makespan: 105, waits: [{ at: 10, othersLeft: 0 }] });
-  expect(SHARED_WARM_UP_S).toBeGreaterThan(0);
+  expect(simulate(items, order, 2, 15, 2)).toEqual({ makespan: 105, waits: [{ at: 10, othersLeft: 0 }] });
 });
 
 test('property: a permutation of the files, and a worker waits for the lock only when nothing else is left', () => {
@@ -91,14 +103,46 @@ test('property: a permutation of the files, and a worker waits for the lock only
       fc.array(item, { maxLength: 40 }),
       fc.integer({ min: 1, max: 4 }),
       fc.integer({ min: 0, max: 30 }),
-      (drawn, workers, warmUp) => {
+      fc.integer({ min: 1, max: 4 }),
+      (drawn, workers, warmUp, e2eAtOnce) => {
         const items = drawn.map((d, i) => ({ ...d, key: `f${i}` }));
-        const order = schedule(items, workers, warmUp);
+        const order = schedule(items, workers, warmUp, e2eAtOnce);
         expect([...order].sort()).toEqual(items.map((i) => i.key).sort());
-        for (const wait of simulate(items, order, workers, warmUp).waits) expect(wait.othersLeft).toBe(0);
+        for (const wait of simulate(items, order, workers, warmUp, e2eAtOnce).waits)
+          expect(wait.othersLeft).toBe(0);
       },
     ),
   );
+});
+
+test('3 workers, 2 e2e files at once: the third takes unit files while two e2e files run', () => {
+  const items: Item[] = [
+    { key: 'e2e/a', seconds: 60, shared: true, e2e: true },
+    { key: 'e2e/b', seconds: 50, shared: true, e2e: true },
+    { key: 'e2e/own1', seconds: 60, shared: false, e2e: true },
+    { key: 'e2e/own2', seconds: 50, shared: false, e2e: true },
+    { key: 'unit/x', seconds: 40, shared: false, e2e: false },
+    { key: 'unit/y', seconds: 30, shared: false, e2e: false },
+    { key: 'unit/z', seconds: 40, shared: false, e2e: false },
+  ];
+  // By size: the own files take the third worker while two e2e files run, then wait for a slot.
+  const bySize = simulate(
+    items,
+    ['e2e/a', 'e2e/own1', 'e2e/b', 'e2e/own2', 'unit/x', 'unit/z', 'unit/y'],
+    3,
+    0,
+    2,
+  );
+  expect(bySize.waits.length).toBeGreaterThan(0);
+  const order = schedule(items, 3, 0, 2);
+  expect(simulate(items, order, 3, 0, 2)).toEqual({ makespan: 110, waits: [] });
+});
+
+test('the sequencer plans for the workers jest.config.js gives, fewer e2e files at once than workers', () => {
+  const config = require('../../jest.config.js') as { maxWorkers: number };
+  expect(WORKERS).toBe(config.maxWorkers);
+  expect(E2E_AT_ONCE).toBeLessThan(WORKERS);
+  expect(SHARED_WARM_UP_S).toBeGreaterThan(0);
 });
 
 test.each([
