@@ -5,13 +5,13 @@
  * (its events, its bus deliveries, its workflow path) for a timeout's message.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { apiKeyItem } from '../../lambdas/orders/accounts.js';
 import { type LocalOms, type LocalOmsOptions, startLocalOms } from '../../local/oms-local.js';
 import { LOCAL_REGION } from '../../local/types.js';
+import { awaitOutcomeFile } from '../outcome-file.js';
 
 /** The Alpaca order fields the tests read. */
 export interface Order {
@@ -625,23 +625,13 @@ async function sharedOmsAddress(): Promise<Omit<SharedOms, 'stop'>> {
   if (file === undefined || file === '') {
     throw new Error('OMS_E2E_SHARED_FILE is not set: run e2e files through jest (the e2e project starts it)');
   }
-  const deadline = Date.now() + SHARED_READY_TIMEOUT_MS;
-  for (;;) {
-    let text: string | null = null;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      // not written yet: still starting
-    }
-    if (text !== null) {
-      const outcome = JSON.parse(text) as { shared?: Omit<SharedOms, 'stop'>; error?: string };
-      if (outcome.shared !== undefined) return outcome.shared;
-      throw new Error(outcome.error ?? `the shared local mode did not start (${file})`);
-    }
-    if (Date.now() > deadline)
-      throw new Error(`the shared local mode was not ready in ${SHARED_READY_TIMEOUT_MS} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const outcome = await awaitOutcomeFile<{ shared?: Omit<SharedOms, 'stop'>; error?: string }>(
+    file,
+    SHARED_READY_TIMEOUT_MS,
+    'the shared local mode',
+  );
+  if (outcome.shared !== undefined) return outcome.shared;
+  throw new Error(outcome.error ?? `the shared local mode did not start (${file})`);
 }
 
 /** One event for `putOnOmsBus`: its source, detail-type and detail (JSON-encoded on the way). */

@@ -4,7 +4,7 @@
  * (test/infra/global-setup.js) and read here: a file that only reads the template does not load the
  * CDK. Run outside jest's unit project (no OMS_TEST_TEMPLATE_FILE), it synthesizes in process.
  */
-import { readFileSync } from 'node:fs';
+import { awaitOutcomeFile } from '../outcome-file.js';
 
 /** How long a file waits for the run's synthesis (a few seconds on a quiet machine). */
 const WAIT_MS = 120_000;
@@ -12,23 +12,13 @@ const WAIT_MS = 120_000;
 let template: Promise<string> | undefined;
 
 async function read(file: string): Promise<string> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    let text: string | null = null;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      // not written yet
-    }
-    if (text !== null) {
-      const outcome = JSON.parse(text) as { template?: Record<string, unknown>; error?: string };
-      if (outcome.template !== undefined) return JSON.stringify(outcome.template);
-      throw new Error(`the test run's synthesis of the stack failed: ${outcome.error}`);
-    }
-    if (Date.now() > deadline)
-      throw new Error(`the test run's synthesis of the stack took over ${WAIT_MS} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const outcome = await awaitOutcomeFile<{ template?: Record<string, unknown>; error?: string }>(
+    file,
+    WAIT_MS,
+    "the test run's synthesis of the stack",
+  );
+  if (outcome.template !== undefined) return JSON.stringify(outcome.template);
+  throw new Error(`the test run's synthesis of the stack failed: ${outcome.error}`);
 }
 
 /** The synthesized template (CloudFormation JSON), read once per file; each call a copy of its own. */
