@@ -253,26 +253,18 @@ async function closeOne(
 }
 
 /**
- * `DELETE /v2/positions`'s query: `cancel_orders` (true or false). `qty` and `percentage` are
- * refused (400), not ignored: they size one position's close, and a bot that sent them here (a
- * probe: `percentage=101`) had every position closed whole.
+ * `DELETE /v2/positions`'s query: `cancel_orders` (true or false). Any other parameter is refused
+ * (400), not ignored; `qty` and `percentage` too: they size one position's close, and a bot that
+ * sent them here (a probe: `percentage=101`) had every position closed whole. (The refusal named
+ * `qty` and `percentage` among what the route takes: a probe.)
  */
 export function closeAllParams(
   query: Query,
 ): { ok: true; cancelOrders: boolean } | { ok: false; errors: FieldError[] } {
-  const errors: FieldError[] = unknownParameters(query, ['cancel_orders', 'qty', 'percentage']);
+  const errors: FieldError[] = unknownParameters(query, ['cancel_orders']);
   const cancelOrders = query.cancel_orders;
   if (cancelOrders !== undefined && cancelOrders !== 'true' && cancelOrders !== 'false')
     errors.push(fieldError('invalid_value', 'cancel_orders', 'must be true or false'));
-  for (const field of ['qty', 'percentage'] as const)
-    if (query[field] !== undefined)
-      errors.push(
-        fieldError(
-          'not_allowed',
-          field,
-          'is not accepted when closing every position (DELETE /v2/positions/{symbol} closes a part of one)',
-        ),
-      );
   return errors.length > 0 ? { ok: false, errors } : { ok: true, cancelOrders: cancelOrders === 'true' };
 }
 

@@ -272,6 +272,14 @@ export function apiHandler(
         metrics.addMetric(`${name}Status4xx`, 'Count', 1);
         return apiError(403, API_ERROR.riskRefused, refused);
       }
+      // A DELETE's body is refused, never ignored (an empty body or `{}` passes): a probe's
+      // `{"qty":"1"}` on a position's close closed all of it, `{"symbols":...}` on DELETE /v2/orders
+      // canceled every order. Their parameters are in the query.
+      if (/^DELETE/.test(event.routeKey) && /[^\s{}]/.test(event.body ?? ''))
+        return fieldErrors(
+          [fieldError('not_allowed', 'body', 'a DELETE takes no body (its parameters are in the query)')],
+          400,
+        );
       const response = await fn(withOrderIdInLowercase(event), who.principal);
       metrics.addMetric(`${name}Status${Math.floor((response.statusCode ?? 200) / 100)}xx`, 'Count', 1);
       return response;

@@ -380,7 +380,7 @@ it("the session's realized P&L is neither unrealized nor in last_equity: bought 
   expect(a.equity).toBe(String(100000 + 10 * (109.99 - 100.01)));
 });
 
-it('a path or filter that is no ticker names no position, though its upper case is one: DELETE /v2/positions/ß leaves the SS position alone', async () => {
+it('a path or filter that is no ticker names no position, though its upper case is one: DELETE /v2/positions/ß leaves the SS position alone; so does a DELETE with a body', async () => {
   // `ß` upper-cases to `SS`: the close of `ß` closed the SS position, `symbols=ß` listed SS's orders.
   const keyId = `PK${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
   const secret = randomUUID();
@@ -401,6 +401,10 @@ it('a path or filter that is no ticker names no position, though its upper case 
   expect((await bot.request('GET', `/v2/assets/${notATicker}`)).status).toBe(404);
   const listed = await bot.request<Json>('GET', `/v2/orders?status=all&symbols=${notATicker}`);
   expect([listed.status, listed.body.message]).toEqual([400, expect.stringMatching(/^symbols: /)]);
+  // A body on a DELETE is refused, never ignored: a probe's `{"qty":"1"}` closed all 50 shares.
+  const sized = await bot.request<Json>('DELETE', '/v2/positions/SS', { qty: '1' });
+  expect([sized.status, sized.body.message]).toEqual([400, expect.stringMatching(/^body: /)]);
+  expect((await bot.request('DELETE', '/v2/positions', { symbol: 'SS' })).status).toBe(400);
   // Nothing was placed to close SS: its one order is the buy, and the position is whole.
   expect((await bot.expect<Json[]>(200, 'GET', '/v2/orders?status=all&symbols=SS')).map((o) => o.id)).toEqual(
     [buy.id],

@@ -120,6 +120,31 @@ describe('DELETE /v2/orders: fan-out', () => {
     },
   );
 
+  // A probe: `{"symbols":"PRBF"}` (and a form body `symbols=PRBF`) canceled every open order.
+  test.each<[string, string]>([
+    ['JSON', '{"symbols":"MSFT"}'],
+    ['a form', 'symbols=MSFT'],
+    ['JSON null', 'null'],
+    ['an array', '[]'],
+  ])('a body (%s): 400 naming body, nothing canceled', async (_, rawBody) => {
+    openOrders(3);
+    const res = await cancel(apiEvent({ routeKey: 'DELETE /v2/orders', rawBody }));
+    expect([res.statusCode, parse(res.body)]).toEqual([
+      400,
+      expect.objectContaining({
+        code: 40010001,
+        message: 'body: a DELETE takes no body (its parameters are in the query)',
+      }),
+    ]);
+    expect(bus.commandCalls(PutEventsCommand)).toHaveLength(0);
+  });
+
+  test.each(['', '{}', ' { } \n'])('an empty body (%j) is no body: 207', async (rawBody) => {
+    openOrders(1);
+    const res = await cancel(apiEvent({ routeKey: 'DELETE /v2/orders', rawBody }));
+    expect(res.statusCode).toBe(207);
+  });
+
   test('no open order: 207 []', async () => {
     const res = await deleteAll();
     expect(res.statusCode).toBe(207);

@@ -79,11 +79,13 @@ describe('closeAllParams (DELETE /v2/positions)', () => {
     [{ percentage: '101' }, ['percentage']],
     [{ percentage: '50', cancel_orders: 'true' }, ['percentage']],
     [{ qty: '1' }, ['qty']],
-    [{ qty: '1', percentage: '0', cancel_orders: 'yes' }, ['cancel_orders', 'qty', 'percentage']],
+    [{ qty: '1', percentage: '0', cancel_orders: 'yes' }, ['qty', 'percentage', 'cancel_orders']],
     [{ Cancel_Orders: 'true' }, ['Cancel_Orders']],
   ])('%j is refused naming %j', (query, fields) => {
     const r = closeAllParams(query);
     expect(r.ok ? [] : r.errors.map((e) => e.field)).toEqual(fields);
+    // A probe: the refusal of `Cancel_orders` said the route takes "cancel_orders, qty, percentage".
+    for (const e of r.ok ? [] : r.errors) expect(e.message).not.toMatch(/takes .*(qty|percentage)/);
   });
 });
 
