@@ -63,6 +63,7 @@ import {
   formatNanos,
   newYorkDate,
   parseNanos,
+  TICKER_SYMBOL,
   toAlpacaAsset,
   VENUE_NAMES,
   VENUE_PROFILES,
@@ -123,6 +124,9 @@ const json = (statusCode: number, value: unknown): ControlResponse => ({
 });
 /** Every refusal has a stable `code` and a message naming what was wrong (README "Local mode"). */
 const problem = (statusCode: number, code: string, message: string) => json(statusCode, { code, message });
+/** A path symbol that is no ticker as sent (core ticker.ts): `ß`, whose upper case SS is one, names nothing. */
+const notATicker = () =>
+  problem(400, 'invalid_value', 'symbol: must be a ticker symbol (letters, digits, ".", "-", "/")');
 
 /** Longest path id accepted: order ids, symbols and venue names are all far shorter. */
 export const MAX_ID_LENGTH = 128;
@@ -273,6 +277,8 @@ export function createLocalControl(deps: LocalControlDeps) {
       case 'PUT assets/{id}': {
         const body = parseJson(req.body);
         if (!body.ok) return problem(400, 'invalid_body', 'body: must be a JSON object');
+        // The path as sent: `ﬀ` is no ticker, though its upper case FF is (a probe delisted FF).
+        if (!TICKER_SYMBOL.test(id as string)) return notATicker();
         const symbol = (id as string).toUpperCase();
         const got = await deps.doc.send(
           new GetCommand({ TableName: assetsTable, Key: { symbol }, ConsistentRead: true }),
@@ -416,6 +422,7 @@ export function createLocalControl(deps: LocalControlDeps) {
       case 'PUT borrow/{id}': {
         // The simulated borrow desk (issue 16, lambdas/orders/borrow-desk.ts): {"available": whole
         // shares} it can lend of the symbol; locates take from it.
+        if (!TICKER_SYMBOL.test(id as string)) return notATicker();
         const body = parseJson(req.body);
         if (!body.ok) return problem(400, 'invalid_body', 'body: must be a JSON object');
         const { available, ...rest } = body.value;
@@ -436,6 +443,7 @@ export function createLocalControl(deps: LocalControlDeps) {
         return json(200, { symbol, available: n });
       }
       case 'GET borrow/{id}': {
+        if (!TICKER_SYMBOL.test(id as string)) return notATicker();
         const symbol = (id as string).toUpperCase();
         const got = await deps.doc.send(
           new GetCommand({

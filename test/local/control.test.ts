@@ -68,6 +68,12 @@ const HOSTILE: readonly [string, string, string, number, string][] = [
   ['PUT', '/local/assets/%E0%A4%A', '{}', 400, 'invalid_path'],
   ['PUT', '/local/assets/AAPL', 'not json', 400, 'invalid_body'],
   ['GET', '/local/assets', '', 404, 'not_found'],
+  // A path that is no ticker as sent, though its upper case is one: a probe delisted FF with
+  // `PUT /local/assets/ﬀ`, and set SS's borrow with `ß` and `ſS`.
+  ['PUT', '/local/assets/%EF%AC%80', '{"tradable":false}', 400, 'invalid_value'],
+  ['PUT', '/local/borrow/%C3%9F', '{"available":5}', 400, 'invalid_value'],
+  ['PUT', '/local/borrow/%C5%BFS', '{"available":5}', 400, 'invalid_value'],
+  ['GET', '/local/borrow/%C3%9F', '', 400, 'invalid_value'],
   // No stream in these deps: its routes are not there.
   ['GET', '/local/stream', '', 404, 'not_found'],
   ['POST', '/local/stream/disconnect', '', 404, 'not_found'],
