@@ -5,6 +5,7 @@ export * from './account-view.js';
 export * from './aggregate-limits.js';
 export * from './algo-parent.js';
 export * from './alpaca-refusals.js';
+export * from './ascii-case.js';
 export * from './asset.js';
 export * from './buying-power-claims.js';
 export * from './calendar.js';

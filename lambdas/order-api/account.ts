@@ -33,6 +33,7 @@ import {
   parseNanos,
   positionJson,
   seqOfActivityId,
+  upperAscii,
   valueAccount,
 } from '../core/index.js';
 import { EventStore } from '../event-store/event-store.js';
@@ -131,13 +132,13 @@ export function parseActivityQuery(
   const errors = [];
   let types: Set<string>;
   if (pathType !== undefined) {
-    types = new Set([pathType.toUpperCase()]);
-    if (!ACTIVITY_TYPES.has(pathType.toUpperCase()))
+    types = new Set([upperAscii(pathType)]);
+    if (!ACTIVITY_TYPES.has(upperAscii(pathType)))
       errors.push(fieldError('invalid_value', 'activity_type', `is not an activity type: ${pathType}`));
   } else {
     const listed = (query.activity_types ?? '')
       .split(',')
-      .map((t) => t.trim().toUpperCase())
+      .map((t) => upperAscii(t.trim()))
       .filter((t) => t !== '');
     const unknown = listed.filter((t) => !ACTIVITY_TYPES.has(t));
     if (unknown.length > 0)

@@ -21,8 +21,10 @@ import {
   type FieldError,
   fieldError,
   isAssetId,
+  lowerAscii,
   TICKER_SYMBOL,
   toAlpacaAsset,
+  upperAscii,
 } from '../core/index.js';
 import { marketData } from '../platform/market-data.js';
 import { fieldErrors, json } from './api-response.js';
@@ -50,13 +52,13 @@ export function parseAssetQuery(
   query: Query,
 ): { ok: true; filter: AssetFilter } | { ok: false; errors: FieldError[] } {
   const errors: FieldError[] = [];
-  const lower = (v: string) => v.toLowerCase();
+  const lower = lowerAscii;
   const status = oneOf(query, 'status', ASSET_STATUSES, errors, lower);
   const assetClass = oneOf(query, 'asset_class', ALPACA_ASSET_CLASSES, errors, lower) ?? 'us_equity';
-  const exchange = oneOf(query, 'exchange', ALPACA_EXCHANGES, errors, (v) => v.toUpperCase());
+  const exchange = oneOf(query, 'exchange', ALPACA_EXCHANGES, errors, upperAscii);
   const attributeText = query?.attributes;
   const attributes: (typeof ASSET_ATTRIBUTES)[number][] = [];
-  for (const a of (attributeText ?? '').split(',').map((x) => x.trim().toLowerCase())) {
+  for (const a of (attributeText ?? '').split(',').map((x) => lowerAscii(x.trim()))) {
     if (a === '') continue;
     if ((ASSET_ATTRIBUTES as readonly string[]).includes(a))
       attributes.push(a as (typeof ASSET_ATTRIBUTES)[number]);

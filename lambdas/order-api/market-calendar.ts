@@ -33,6 +33,7 @@ import {
   newYorkDate,
   parseMarketCodes,
   parseRfc3339,
+  upperAscii,
   usEquityMarket,
   v3CalendarRange,
 } from '../core/index.js';
@@ -99,7 +100,7 @@ export function parseCalendarParams(
   const end = endAbsent && start > defaultEnd ? `${start.slice(0, 4)}-12-31` : dateOf('end', defaultEnd);
   const dateTypeText = query?.date_type;
   const dateType = (
-    dateTypeText === undefined || dateTypeText === '' ? 'TRADING' : dateTypeText.toUpperCase()
+    dateTypeText === undefined || dateTypeText === '' ? 'TRADING' : upperAscii(dateTypeText)
   ) as CalendarParams['dateType'] | string;
   if (!(DATE_TYPES as readonly string[]).includes(dateType))
     errors.push(fieldError('invalid_value', 'date_type', `must be one of ${DATE_TYPES.join(', ')}`));
