@@ -39,6 +39,18 @@ describe('POST /v2/orders', () => {
     expect(fake.table('events').size).toBe(1);
   });
 
+  test.each<Record<string, string>>([{ qty: '9' }, { symbol: 'MSFT' }, { bogus: '' }])(
+    'a query parameter (%o): 400 naming it, nothing written (the order is its body)',
+    async (query) => {
+      const res = await post({ query });
+      expect(res.statusCode).toBe(400);
+      expect(parse(res.body).message).toBe(
+        `${Object.keys(query)[0]}: is not a parameter of this route (it takes none)`,
+      );
+      expect(fake.table('events').size).toBe(0);
+    },
+  );
+
   test('a base64-encoded body is decoded', async () => {
     const rawBody = Buffer.from(JSON.stringify(LIMIT_BUY)).toString('base64');
     const res = await post({ rawBody, isBase64Encoded: true });

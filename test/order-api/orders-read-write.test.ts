@@ -596,6 +596,28 @@ describe('PATCH /v2/orders/{order_id}', () => {
   const patch = (body: unknown, order_id = 'o-1') =>
     replace(apiEvent({ routeKey: 'PATCH /v2/orders/{order_id}', pathParameters: { order_id }, body }));
 
+  // A probe's `PATCH ?qty=9` with a body changing the limit price: 200, its qty unchanged.
+  test.each<Record<string, string>>([{ qty: '9' }, { limit_price: '1' }, { bogus: '' }])(
+    'a query parameter (%o): 400 naming it, nothing appended',
+    async (query) => {
+      seedOrder(fake, 'o-1', { commands: accepted });
+      const before = fake.table('events').size;
+      const res = await replace(
+        apiEvent({
+          routeKey: 'PATCH /v2/orders/{order_id}',
+          pathParameters: { order_id: 'o-1' },
+          body: { limit_price: '101.50' },
+          query,
+        }),
+      );
+      expect(res.statusCode).toBe(400);
+      expect(parse(res.body).message).toBe(
+        `${Object.keys(query)[0]}: is not a parameter of this route (it takes none)`,
+      );
+      expect(fake.table('events').size).toBe(before);
+    },
+  );
+
   test('200 with the replacement as it will open; OrderReplaceRequested reserves its id', async () => {
     seedOrder(fake, 'o-1', { commands: accepted });
     const res = await patch({ qty: 20, limit_price: '101.50', client_order_id: 'c-2' });
