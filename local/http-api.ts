@@ -41,7 +41,8 @@
 
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { HttpApiSpec, InvokeResult, Invoker, RouteSpec } from './types.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './types.js';
 
@@ -503,6 +504,22 @@ export function createApiServer(
     },
     listener,
   );
+  // A request Node cannot read (headers over its 16 KB, a malformed request line, a lower-case
+  // method, a request that stalled) is answered with a JSON body like every other API error: Node's
+  // own answer has none (a probe's 431 and 400 were empty).
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const reason = STATUS_CODES[status] ?? 'Bad Request';
+    const body = JSON.stringify({ code: status * 100_000, message: reason });
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
   return server;
 }
 

@@ -289,6 +289,37 @@ describe('the local API server (createApiServer)', () => {
   });
 });
 
+describe('the local API server: a request Node cannot read is answered in JSON', () => {
+  // A probe: 17,000 bytes of path (431) and a lower-case method (400) were answered with no body.
+  test.each<[string, number, string]>([
+    ['headers over 16 KB', 431, `GET /v2/positions/${'A'.repeat(17_000)} HTTP/1.1\r\nhost: x\r\n\r\n`],
+    ['a lower-case method', 400, 'delete /v2/positions/SS HTTP/1.1\r\nhost: x\r\n\r\n'],
+    ['a malformed request line', 400, 'GET\r\n\r\n'],
+  ])('%s: %d with {code, message}', async (_, status, request) => {
+    const server = createApiServer((_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const text = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        let seen = '';
+        socket.on('data', (d: Buffer) => {
+          seen += d.toString();
+        });
+        socket.on('end', () => resolve(seen));
+        socket.on('error', reject);
+        socket.write(request);
+      });
+      const [head = '', body = ''] = text.split('\r\n\r\n');
+      expect(head.split('\r\n')[0]).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+      expect(head.toLowerCase()).toContain('content-type: application/json');
+      expect(JSON.parse(body)).toEqual({ code: status * 100_000, message: expect.any(String) });
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
 describe('payload format 2.0 event', () => {
   const NOW = Date.UTC(2024, 2, 5, 9, 3, 58, 390); // 05/Mar/2024:09:03:58 +0000
 
