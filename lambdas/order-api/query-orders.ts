@@ -797,8 +797,19 @@ export const handler = apiHandler('QueryOrders', async (event, principal) => {
       return listOrders(event.queryStringParameters, principal);
     case 'GET /v2/orders/{order_id}':
       return getOrder(orderId, principal);
-    case 'GET /v2/orders:by_client_order_id':
-      return getByClientOrderId(event.queryStringParameters?.client_order_id, principal);
+    case 'GET /v2/orders:by_client_order_id': {
+      // One `client_order_id`, and nothing else: a repeated one reached the handler joined by a
+      // comma (`a,b`, a 404 for an id never sent); `client_order_id[]` read as "is required".
+      const query = event.queryStringParameters ?? {};
+      const errors = unknownParameters(query, ['client_order_id']);
+      const given = new URLSearchParams(event.rawQueryString ?? '').getAll('client_order_id').length;
+      if (given > 1)
+        errors.push(
+          fieldError('invalid_value', 'client_order_id', `is given ${given} times (one order at a time)`),
+        );
+      if (errors.length > 0) return fieldErrors(errors, 400);
+      return getByClientOrderId(query.client_order_id, principal);
+    }
     case 'GET /v2/orders/{order_id}/events':
       return getOrderEvents(orderId, principal);
     default:

@@ -438,12 +438,35 @@ describe('GET one order', () => {
     },
   );
 
+  const query_ = (rawQueryString: string, q: Record<string, string>) =>
+    query({ ...apiEvent({ routeKey: 'GET /v2/orders:by_client_order_id', query: q }), rawQueryString });
+
   test('any other method or path ($default route): Alpaca 404 with its code, nothing read', async () => {
     // Issue 11: API Gateway answered {"message":"Not Found"} without a code.
     const res = await query(apiEvent({ routeKey: '$default' }));
     expect(res.statusCode).toBe(404);
     expect(parse(res.body)).toEqual({ code: 40410000, message: 'endpoint not found' });
     expect(fake.mock.calls()).toEqual([]);
+  });
+
+  // A probe: a repeated client_order_id was looked up joined (`c-7,x`, 404); `client_order_id[]`
+  // read as "is required".
+  test.each<[string, Record<string, string>, string]>([
+    [
+      'client_order_id=c-7&client_order_id=x',
+      { client_order_id: 'c-7,x' },
+      'client_order_id: is given 2 times (one order at a time)',
+    ],
+    [
+      'client_order_id%5B%5D=c-7',
+      { 'client_order_id[]': 'c-7' },
+      'client_order_id[]: is not a parameter of this route (it takes client_order_id)',
+    ],
+  ])('by client order id, %s: 400 naming it', async (rawQueryString, query, message) => {
+    seedOrder(fake, 'o-1', { body: { ...LIMIT_BUY, client_order_id: 'c-7' } });
+    fake.put('idempotency', { id: `coid#${ACCOUNT}#c-7`, orderId: 'o-1', requestHash: 'h' });
+    const res = await query_(rawQueryString, query);
+    expect([res.statusCode, parse(res.body).message]).toEqual([400, message]);
   });
 
   test('by client order id, through the claim', async () => {
