@@ -262,7 +262,9 @@ export function closeAllParams(
   query: Query,
 ): { ok: true; cancelOrders: boolean } | { ok: false; errors: FieldError[] } {
   const errors: FieldError[] = unknownParameters(query, ['cancel_orders']);
-  const cancelOrders = query.cancel_orders;
+  // In any case: alpaca-py's close_all_positions(cancel_orders=True) sends `True` (no letter
+  // outside ASCII lower-cases into true or false).
+  const cancelOrders = query.cancel_orders?.toLowerCase();
   if (cancelOrders !== undefined && cancelOrders !== 'true' && cancelOrders !== 'false')
     errors.push(fieldError('invalid_value', 'cancel_orders', 'must be true or false'));
   return errors.length > 0 ? { ok: false, errors } : { ok: true, cancelOrders: cancelOrders === 'true' };

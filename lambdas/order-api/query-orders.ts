@@ -27,6 +27,7 @@ import {
   isClosedPhase,
   isOpen,
   isSettled,
+  lowerAscii,
   type OrderState,
   openReplacement,
   previewPendingReplacement,
@@ -138,9 +139,15 @@ export type ParsedList = { ok: true; params: ListParams } | { ok: false; errors:
 /** Query parameters, each checked; every bad one is named. */
 export function parseListParams(q: Query): ParsedList {
   const errors: FieldError[] = unknownParameters(q ?? {}, LIST_PARAMETERS);
-  const oneOf = <T extends string>(name: string, values: readonly T[], fallback: T | null): T | null => {
-    const v = q?.[name];
-    if (v === undefined || v === '') return fallback;
+  const oneOf = <T extends string>(
+    name: string,
+    values: readonly T[],
+    fallback: T | null,
+    read: (text: string) => string = (text) => text,
+  ): T | null => {
+    const text = q?.[name];
+    if (text === undefined || text === '') return fallback;
+    const v = read(text);
     if ((values as readonly string[]).includes(v)) return v as T;
     errors.push(fieldError('invalid_value', name, `must be one of ${values.join(', ')}`));
     return fallback;
@@ -167,7 +174,8 @@ export function parseListParams(q: Query): ParsedList {
   };
   const status = oneOf('status', ['open', 'closed', 'all'] as const, 'open') ?? 'open';
   const direction = oneOf('direction', ['asc', 'desc'] as const, 'desc') ?? 'desc';
-  const nested = oneOf('nested', ['true', 'false'] as const, 'false') === 'true';
+  // A boolean in any ASCII case: alpaca-py sends Python's `True` (requests writes a bool so).
+  const nested = oneOf('nested', ['true', 'false'] as const, 'false', lowerAscii) === 'true';
   const side = oneOf('side', SIDES, null);
   let limit = LIST_LIMIT_DEFAULT;
   const rawLimit = q?.limit;

@@ -170,6 +170,17 @@ describe('GET /v2/orders', () => {
     expect(sentQueries()).toHaveLength(0);
   });
 
+  // alpaca-py's GetOrdersRequest(nested=True): requests writes Python's `True`.
+  test.each([
+    ['True', true],
+    ['TRUE', true],
+    ['true', true],
+    ['False', false],
+  ])('nested=%s reads as %s', (text, nested) => {
+    const p = parseListParams({ nested: text as string });
+    expect(p.ok ? p.params.nested : 'refused').toBe(nested);
+  });
+
   // Alpaca's order cursors (SDK 4's afterOrderId / beforeOrderId) and asset_class: a probe's
   // `afterOrderId` paging loop got its first page again, the cursor order included, every time.
   test.each([

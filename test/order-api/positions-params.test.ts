@@ -71,6 +71,9 @@ describe('closeAllParams (DELETE /v2/positions)', () => {
     [{}, { ok: true, cancelOrders: false }],
     [{ cancel_orders: 'true' }, { ok: true, cancelOrders: true }],
     [{ cancel_orders: 'false' }, { ok: true, cancelOrders: false }],
+    // alpaca-py's close_all_positions(cancel_orders=True): requests writes Python's `True`.
+    [{ cancel_orders: 'True' }, { ok: true, cancelOrders: true }],
+    [{ cancel_orders: 'FALSE' }, { ok: true, cancelOrders: false }],
   ])('%j', (query, expected) => expect(closeAllParams(query)).toEqual(expected));
 
   // A probe's percentage=101 (and 0) closed every position whole: a part is one position's close.
