@@ -146,12 +146,11 @@ export const handler = apiHandler(
   'CancelOrder',
   async (event, principal) => {
     const requestId = event.requestContext.requestId;
-    if (event.routeKey === 'DELETE /v2/orders') {
-      // It takes no parameter: one sent (`symbols`, `side`) is refused, not read as "all".
-      const unknown = unknownParameters(event.queryStringParameters ?? {}, []);
-      if (unknown.length > 0) return fieldErrors(unknown, 400);
-      return cancelAll(principal, requestId);
-    }
+    // Neither route takes a parameter: one sent is refused, not ignored (`symbols` or `side` on the
+    // cancel-all was read as "all"; a probe's `?qty=1` on one order's cancel canceled all of it).
+    const unknown = unknownParameters(event.queryStringParameters ?? {}, []);
+    if (unknown.length > 0) return fieldErrors(unknown, 400);
+    if (event.routeKey === 'DELETE /v2/orders') return cancelAll(principal, requestId);
     const orderId = event.pathParameters?.order_id;
     if (event.routeKey !== 'DELETE /v2/orders/{order_id}' || !plausibleOrderId(orderId)) return notFound();
     const store = eventStore();

@@ -587,6 +587,23 @@ describe('DELETE /v2/orders/{order_id}', () => {
     });
   });
 
+  // A probe: `?qty=1` on a 5-share order's cancel answered 204 and canceled all of it.
+  test.each<Record<string, string>>([{ qty: '1' }, { symbols: 'AAPL' }])(
+    'a query parameter (%o): 400 naming it, nothing appended',
+    async (query) => {
+      seedOrder(fake, 'o-1', { commands: accepted });
+      const before = fake.table('events').size;
+      const res = await cancel(
+        apiEvent({ routeKey: 'DELETE /v2/orders/{order_id}', pathParameters: { order_id: 'o-1' }, query }),
+      );
+      expect([res.statusCode, parse(res.body).message]).toEqual([
+        400,
+        `${Object.keys(query)[0]}: is not a parameter of this route (it takes none)`,
+      ]);
+      expect(fake.table('events').size).toBe(before);
+    },
+  );
+
   // SDK probe (stop 42): of 10 parallel DELETEs one got 204, nine 422 `request outstanding`.
   test('a cancel already asked (a retry) -> 204 again, nothing appended', async () => {
     seedOrder(fake, 'o-1', { commands: [...accepted, { type: 'requestCancel', requestedBy: 'x' }] });
