@@ -46,7 +46,7 @@ import { dynamo } from '../platform/dynamo.js';
 import { marketData } from '../platform/market-data.js';
 import { type AccountBook, loadAccountBook, symbolOf } from './account-book.js';
 import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
-import { apiHandler, jsonBody, notFound, scopeRefusal } from './http.js';
+import { apiHandler, jsonBody, notFound, scopeRefusal, unknownParameters } from './http.js';
 
 /** Alpaca's activity types (the SDK's `ActivityType`): any of them may be asked for. */
 export const ACTIVITY_TYPES = new Set(
@@ -124,12 +124,21 @@ interface ActivityQuery {
   readonly onDate?: string;
 }
 
+/** What both activities routes take (the list route also `activity_types` and `category`). */
+const ACTIVITY_PARAMETERS = ['direction', 'page_size', 'after', 'until', 'date', 'page_token'];
+const ACTIVITY_CATEGORIES = ['trade_activity', 'non_trade_activity'];
+
 /** The activities query, checked: every problem named by its parameter (400). */
 export function parseActivityQuery(
   query: Query,
   pathType: string | undefined,
 ): { ok: true; q: ActivityQuery } | { ok: false; response: APIGatewayProxyStructuredResultV2 } {
-  const errors = [];
+  // Alpaca's parameters, and no other: an unknown one is refused, not ignored (a probe's
+  // `activity_type=DIV`, a typo, listed fills).
+  const errors = unknownParameters(query, [
+    ...(pathType === undefined ? ['activity_types', 'category'] : []),
+    ...ACTIVITY_PARAMETERS,
+  ]);
   let types: Set<string>;
   if (pathType !== undefined) {
     types = new Set([upperAscii(pathType)]);
@@ -145,7 +154,20 @@ export function parseActivityQuery(
       errors.push(
         fieldError('invalid_value', 'activity_types', `has unknown activity types: ${unknown.join(', ')}`),
       );
-    types = new Set(listed.length === 0 ? ['FILL'] : listed);
+    // Alpaca's `category` (SDK 4's getAccountActivities sends it): `trade_activity` is the fills,
+    // `non_trade_activity` every other type; not with `activity_types`. It listed fills whatever
+    // it said (a probe).
+    const category = query.category;
+    if (category !== undefined && listed.length > 0)
+      errors.push(fieldError('not_allowed', 'category', 'is not taken with activity_types'));
+    else if (category !== undefined && !ACTIVITY_CATEGORIES.includes(category))
+      errors.push(
+        fieldError('invalid_value', 'category', `must be one of ${ACTIVITY_CATEGORIES.join(', ')}`),
+      );
+    types =
+      category === 'non_trade_activity'
+        ? new Set([...ACTIVITY_TYPES].filter((t) => t !== 'FILL'))
+        : new Set(listed.length === 0 ? ['FILL'] : listed);
   }
   const direction = query.direction ?? 'desc';
   if (direction !== 'asc' && direction !== 'desc')

@@ -112,6 +112,36 @@ test.each([{ after: '2026-02-28' }, { until: '2026-03-01T10:00:00Z' }, { date: '
   },
 );
 
+// A probe: SDK 4's getAccountActivities({category: 'non_trade_activity'}) was answered with fills,
+// and so were a typo (`activity_type=DIV`), `activity_types[]` and any unknown parameter.
+test.each<[Record<string, string>, string | undefined, string[] | string]>([
+  [{ category: 'trade_activity' }, undefined, ['FILL']],
+  [{}, undefined, ['FILL']],
+  [{ activity_types: 'DIV' }, undefined, ['DIV']],
+  [{ category: 'bogus' }, undefined, 'category: must be one of trade_activity, non_trade_activity'],
+  [
+    { category: 'trade_activity', activity_types: 'FILL' },
+    undefined,
+    'category: is not taken with activity_types',
+  ],
+  [{ activity_type: 'DIV' }, undefined, 'activity_type: is not a parameter of this route'],
+  [{ 'activity_types[]': 'DIV' }, undefined, 'activity_types[]: is not a parameter of this route'],
+  [{ category: 'non_trade_activity' }, 'FILL', 'category: is not a parameter of this route'],
+  [{ foo: '1' }, 'FILL', 'foo: is not a parameter of this route'],
+])('activities %j (path type %s): %j', (query, pathType, expected) => {
+  const r = parseActivityQuery(query, pathType);
+  if (typeof expected === 'string') {
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(String(r.response.body)).toContain(expected);
+  } else expect(r.ok ? [...r.q.types] : r).toEqual(expected);
+});
+
+test('activities category=non_trade_activity: every type but FILL', () => {
+  const r = parseActivityQuery({ category: 'non_trade_activity' }, undefined);
+  expect(r.ok && r.q.types.has('FILL')).toBe(false);
+  expect(r.ok && r.q.types.has('DIV') && r.q.types.has('FEE')).toBe(true);
+});
+
 test('the day-trade window: the five NYSE trading days ending today (weekends and holidays skipped)', () => {
   expect(lastBusinessDays('2026-11-30')).toEqual([
     '2026-11-30',
