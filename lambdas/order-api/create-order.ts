@@ -5,7 +5,7 @@ import { withAssetSymbol } from '../orders/asset-symbol.js';
 import { clientOrderRules, placeOrder } from '../orders/orders-service.js';
 import { marketData } from '../platform/market-data.js';
 import { API_ERROR, apiError, fieldErrors } from './api-response.js';
-import { apiHandler, jsonBody, placeOrderResponse, unknownParameters } from './http.js';
+import { apiHandler, jsonBody, placeOrderResponse } from './http.js';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 
@@ -16,9 +16,6 @@ export const handler = apiHandler(
     // A control character (a probe's tab passed), or beyond ASCII (read as Latin-1): refused.
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_TEXT.test(idempotencyKey))
       return apiError(400, API_ERROR.badRequest, `Idempotency-Key: ${IDEMPOTENCY_KEY_RULE}`);
-    // The order is its body: a query parameter is refused, not ignored (a probe's `?qty=9`).
-    const unknown = unknownParameters(event.queryStringParameters ?? {}, []);
-    if (unknown.length > 0) return fieldErrors(unknown, 400);
     const body = jsonBody(event);
     if (!body.ok) return body.response;
     // Alpaca's `symbol` is a symbol or an asset ID (a probe's order by AAPL's id was refused as no ticker).

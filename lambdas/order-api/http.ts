@@ -272,14 +272,20 @@ export function apiHandler(
         metrics.addMetric(`${name}Status4xx`, 'Count', 1);
         return apiError(403, API_ERROR.riskRefused, refused);
       }
-      // A DELETE's body is refused, never ignored (an empty body or `{}` passes): a probe's
-      // `{"qty":"1"}` on a position's close closed all of it, `{"symbols":...}` on DELETE /v2/orders
-      // canceled every order. Their parameters are in the query.
-      if (/^DELETE/.test(event.routeKey) && /[^\s{}]/.test(event.body ?? ''))
-        return fieldErrors(
-          [fieldError('not_allowed', 'body', 'a DELETE takes no body (its parameters are in the query)')],
-          400,
-        );
+      // Parameters where the route reads them, or refused, never ignored. A DELETE's are in the
+      // query: a body other than an empty one or `{}` is refused (a probe's `{"qty":"1"}` on a
+      // position's close closed all of it, `{"symbols":...}` on DELETE /v2/orders canceled every
+      // order). A POST's, PUT's or PATCH's are in the body: a query parameter is refused (a probe's
+      // `PATCH ?qty=9` and `PATCH /v2/account/configurations?suspend_trade=true` answered 200 and
+      // changed nothing they named).
+      const misplaced = /^DELETE/.test(event.routeKey)
+        ? /[^\s{}]/.test(event.body ?? '')
+          ? [fieldError('not_allowed', 'body', 'a DELETE takes no body')]
+          : []
+        : /^P/.test(event.routeKey)
+          ? unknownParameters(event.queryStringParameters ?? {}, [])
+          : [];
+      if (misplaced.length > 0) return fieldErrors(misplaced, 400);
       const response = await fn(withOrderIdInLowercase(event), who.principal);
       metrics.addMetric(`${name}Status${Math.floor((response.statusCode ?? 200) / 100)}xx`, 'Count', 1);
       return response;
