@@ -378,6 +378,10 @@ export const handler = apiHandler('Account', async (event, principal) => {
     route !== 'GET /v2/positions/{symbol_or_asset_id}'
   )
     return notFound('route');
+  // They take no parameter: one sent is refused, not ignored (a probe's `GET /v2/positions?symbol=MSFT`
+  // listed every position: a bot closing what it lists would have closed them all).
+  const unknown = unknownParameters(event.queryStringParameters ?? {}, []);
+  if (unknown.length > 0) return fieldErrors(unknown, 400);
   // The fills the client may have seen on its orders (GET /v2/orders reads the event store) and the
   // ledger may not have yet: waited for, then read (orders/pending-executions.ts). A position asked
   // by symbol waits for that symbol's only (by asset id, for all: the id is resolved on the ledger).

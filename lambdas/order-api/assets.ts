@@ -28,7 +28,7 @@ import {
 } from '../core/index.js';
 import { marketData } from '../platform/market-data.js';
 import { fieldErrors, json } from './api-response.js';
-import { apiHandler, notFound } from './http.js';
+import { apiHandler, notFound, unknownParameters } from './http.js';
 
 type Query = Record<string, string | undefined> | undefined;
 
@@ -51,7 +51,13 @@ function oneOf<T extends string>(
 export function parseAssetQuery(
   query: Query,
 ): { ok: true; filter: AssetFilter } | { ok: false; errors: FieldError[] } {
-  const errors: FieldError[] = [];
+  // Alpaca's filters, and no other: a probe's `symbols=AAPL` listed every asset.
+  const errors: FieldError[] = unknownParameters(query ?? {}, [
+    'status',
+    'asset_class',
+    'exchange',
+    'attributes',
+  ]);
   const lower = lowerAscii;
   const status = oneOf(query, 'status', ASSET_STATUSES, errors, lower);
   const assetClass = oneOf(query, 'asset_class', ALPACA_ASSET_CLASSES, errors, lower) ?? 'us_equity';

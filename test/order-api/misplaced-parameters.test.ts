@@ -5,6 +5,8 @@
  * `PATCH /v2/account/configurations?suspend_trade=true` answered 200 and changed nothing.
  */
 import './env.js';
+import { handler as account } from '../../lambdas/order-api/account.js';
+import { handler as assets } from '../../lambdas/order-api/assets.js';
 import { apiHandler } from '../../lambdas/order-api/http.js';
 import { apiEvent, parse } from './fixtures.js';
 
@@ -40,4 +42,22 @@ test.each<[string, { rawBody?: string; query?: Record<string, string> }, string 
     );
     expect(reached).not.toHaveBeenCalled();
   }
+});
+
+// A probe: `GET /v2/positions?symbol=MSFT` listed every position and `GET /v2/assets?symbols=AAPL`
+// every asset (a bot closing what it lists would close them all). Refused before anything is read.
+test.each<[string, (e: ReturnType<typeof apiEvent>) => Promise<unknown>, Record<string, string>, string]>([
+  ['GET /v2/positions', (e) => account(e), { symbol: 'MSFT' }, 'symbol: is not a parameter of this route'],
+  ['GET /v2/positions/{symbol_or_asset_id}', (e) => account(e), { qty: '1' }, 'qty: is not a parameter'],
+  ['GET /v2/account', (e) => account(e), { foo: '1' }, 'foo: is not a parameter'],
+  ['GET /v2/assets', (e) => assets(e), { symbols: 'AAPL' }, 'symbols: is not a parameter of this route'],
+])('%s %j: 400 naming it', async (routeKey, handle, query, message) => {
+  const res = (await handle(
+    apiEvent({ routeKey, query, pathParameters: { symbol_or_asset_id: 'MSFT' } }),
+  )) as {
+    statusCode: number;
+    body: string;
+  };
+  expect(res.statusCode).toBe(400);
+  expect(parse(res.body).message).toContain(message);
 });
