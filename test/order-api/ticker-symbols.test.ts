@@ -46,7 +46,7 @@ const takes: Record<string, (s: string) => boolean> = {
     }).ok,
   // `DELETE /v2/positions/ß` closed the SS position.
   'GET and DELETE /v2/positions/{symbol}': (symbol) => symbolOf(noPositions, symbol) !== null,
-  'PUT /v1/assets/{symbol}': (symbol) => {
+  'the asset master (PUT /local/assets/{symbol})': (symbol) => {
     const built = applyAssetInput(symbol, {}, null);
     return built.ok || !built.errors.some((e) => e.field === 'symbol');
   },
