@@ -41,7 +41,13 @@
 
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { createServer, type RequestListener, type Server, STATUS_CODES } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  STATUS_CODES,
+} from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { HttpApiSpec, InvokeResult, Invoker, RouteSpec } from './types.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './types.js';
@@ -490,10 +496,16 @@ export const API_SERVER_TIMEOUTS: ApiServerTimeouts = {
   checkEveryMs: 5_000,
 };
 
-/** The local API's HTTP server, with `timeouts`. */
+/**
+ * The local API's HTTP server, with `timeouts`. Only a request for `upgradePath` (the stream) is
+ * an upgrade; one with an `Upgrade` header elsewhere (curl's `--http2` sends `Upgrade: h2c`) is
+ * an HTTP request like any other, as API Gateway serves it: a probe's got an empty 404 from the
+ * upgrade listener. A `CONNECT` is answered as a route no route matches (it was closed unanswered).
+ */
 export function createApiServer(
   listener: RequestListener,
   timeouts: ApiServerTimeouts = API_SERVER_TIMEOUTS,
+  upgradePath?: string,
 ): Server {
   const server = createServer(
     {
@@ -501,9 +513,16 @@ export function createApiServer(
       headersTimeout: Math.min(timeouts.keepAliveMs + 1_000, timeouts.requestMs),
       requestTimeout: timeouts.requestMs,
       connectionsCheckingInterval: timeouts.checkEveryMs,
+      shouldUpgradeCallback: (req) => upgradePath !== undefined && requestPath(req.url) === upgradePath,
     },
     listener,
   );
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    const body = JSON.stringify({ message: 'Not Found' });
+    socket.end(
+      `HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
   // A request Node cannot read (headers over its 16 KB, a malformed request line, a lower-case
   // method, a request that stalled) is answered with a JSON body like every other API error: Node's
   // own answer has none (a probe's 431 and 400 were empty).

@@ -464,7 +464,7 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
       topology.httpApis[0] as NonNullable<LocalTopology['httpApis'][0]>,
       runtime,
     );
-    const server: Server = createApiServer((req, res) => void serve(req, res));
+    const server: Server = createApiServer((req, res) => void serve(req, res), undefined, STREAM_PATH);
     async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
       try {
         const pathname = requestPath(req.url);

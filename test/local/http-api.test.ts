@@ -320,6 +320,54 @@ describe('the local API server: a request Node cannot read is answered in JSON',
   });
 });
 
+describe('the local API server: upgrades and CONNECT', () => {
+  // A probe: `Upgrade: h2c` (curl --http2) on an API path got an empty 404 from the stream's
+  // upgrade listener, and a CONNECT was closed unanswered.
+  test.each<[string, string, RegExp]>([
+    [
+      'an Upgrade header on an API path is served as HTTP',
+      'GET /v2/account HTTP/1.1\r\nhost: x\r\nconnection: Upgrade, HTTP2-Settings\r\nupgrade: h2c\r\nhttp2-settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n',
+      /^HTTP\/1.1 200 [\s\S]*\r\n\r\nserved \/v2\/account$/,
+    ],
+    [
+      'a websocket upgrade of the stream path goes to the upgrade listener',
+      'GET /stream HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: websocket\r\n\r\n',
+      /^upgraded \/stream$/,
+    ],
+    [
+      'CONNECT is answered as no route',
+      'CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n',
+      /^HTTP\/1.1 404 [\s\S]*content-type: application\/json[\s\S]*\r\n\r\n\{"message":"Not Found"\}$/,
+    ],
+  ])('%s', async (_, request, answer) => {
+    const server = createApiServer(
+      (req, res) => res.end(`served ${req.url}`),
+      API_SERVER_TIMEOUTS,
+      '/stream',
+    );
+    server.on('upgrade', (req, socket) => socket.end(`upgraded ${req.url}`));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const text = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        let seen = '';
+        socket.on('data', (d: Buffer) => {
+          seen += d.toString();
+          if (seen.includes('served') || seen.includes('upgraded')) socket.end();
+        });
+        socket.on('close', () => resolve(seen));
+        socket.on('error', reject);
+        socket.write(request);
+      });
+      expect(text).toMatch(answer);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
 describe('payload format 2.0 event', () => {
   const NOW = Date.UTC(2024, 2, 5, 9, 3, 58, 390); // 05/Mar/2024:09:03:58 +0000
 
