@@ -517,6 +517,14 @@ export function createApiServer(
     },
     listener,
   );
+  // Node gives an upgrade's or a CONNECT's socket to its listener without an error listener: a
+  // client resetting it while the stream's `$connect` ran, or after a CONNECT's answer (curl
+  // through a proxy), threw in local mode's process and stopped the whole OMS (a probe).
+  const survivesReset = (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+  };
+  server.prependListener('upgrade', survivesReset);
+  server.prependListener('connect', survivesReset);
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     const body = JSON.stringify({ message: 'Not Found' });
     socket.end(

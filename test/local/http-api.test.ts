@@ -1,5 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import fc from 'fast-check';
 import { handler as authorizer } from '../../lambdas/order-api/authorizer';
 import { handler as queryOrders } from '../../lambdas/order-api/query-orders';
@@ -361,6 +363,44 @@ describe('the local API server: upgrades and CONNECT', () => {
         socket.write(request);
       });
       expect(text).toMatch(answer);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+describe('the local API server survives a client resetting an upgrade or a CONNECT', () => {
+  // A probe: curl's CONNECT through local mode as a proxy reset the socket after its 404, and the
+  // socket's unhandled 'error' stopped local mode; a stream client resetting while `$connect` ran
+  // would have done the same. Node hands those sockets over without an error listener (and jest's
+  // sandbox keeps an unhandled one from failing the test), so the test counts the listeners a
+  // later listener finds, then resets the socket and checks the server still answers.
+  test.each<[string, string]>([
+    ['an upgrade', 'GET /stream HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: websocket\r\n\r\n'],
+    ['a CONNECT', 'CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n'],
+  ])('%s reset by its client', async (_, request) => {
+    const server = createApiServer((_req, res) => res.end('ok'), API_SERVER_TIMEOUTS, '/stream');
+    const errorListeners: number[] = [];
+    const closed = new Promise<void>((resolve) => {
+      const seen = (_req: IncomingMessage, socket: Duplex) => {
+        errorListeners.push(socket.listenerCount('error'));
+        socket.once('close', () => resolve());
+      };
+      server.on('upgrade', seen);
+      server.on('connect', seen);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const socket = connect(port, '127.0.0.1');
+      socket.write(request);
+      while (errorListeners.length === 0) await new Promise((r) => setTimeout(r, 10));
+      socket.resetAndDestroy();
+      await closed;
+      expect(errorListeners).toEqual([1]);
+      const answer = await fetch(`http://127.0.0.1:${port}/v2/account`);
+      expect(await answer.text()).toBe('ok');
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
