@@ -499,11 +499,14 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
 
   const short = shortSaleQty(working, ctx);
   if (short === 'no_price') needsPrice.push('short_sale');
-  else if (short !== null && ctx.account !== undefined && !ctx.account.shortingEnabled) {
+  // A long is not sold through into a short in one order, nor sold past what its other sells hold
+  // (Alpaca: close the long first; a probe's stop-loss of 4, placed long, sold 4 after a short-marked
+  // sell of 2 had filled: 2 sold short under a long mark, Reg SHO 200(g)).
+  else if (short !== null && (short.position > 0n || ctx.account?.shortingEnabled === false)) {
     refuse(
       'short_sale',
       'no short sales',
-      `sell of ${short.sellQty} ${symbol} exceeds the ${short.available} available to sell (position ${formatNanos(short.position)}, ${short.held} held by open sell orders); this account may not sell short`,
+      `sell of ${short.sellQty} ${symbol} exceeds the ${short.available} available to sell (position ${formatNanos(short.position)}, ${short.held} held by open sell orders); ${ctx.account?.shortingEnabled === false ? 'this account may not sell short' : 'a long is not sold into a short'}`,
       insufficientQty(symbol, nanos(short.sellQty), {
         available: nanos(short.available),
         position: short.position,
@@ -518,13 +521,13 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
     refuse(
       'asset_not_shortable',
       'shortable, easy to borrow',
-      `sell of ${short.sellQty} ${symbol} is a short sale (${short.available} available to sell) and ${symbol} is ${ctx.asset.shortable ? 'hard to borrow (a locate is needed)' : 'not shortable'}`,
+      `sell of ${short.sellQty} ${symbol} is a short sale and ${symbol} is ${ctx.asset.shortable ? 'hard to borrow (a locate is needed)' : 'not shortable'}`,
     );
   } else if (short !== null && (order.qty === null || short.shortQty % ONE !== 0n)) {
     refuse(
       'fractional_short_sale',
       'whole shares',
-      `sell of ${short.sellQty} ${symbol} is a short sale (${short.available} available to sell) and ${order.qty === null ? 'a notional order' : `its short part ${formatNanos(short.shortQty)} is fractional: it`} cannot be sold short: only long positions may be fractional; sell what is available, or short whole shares`,
+      `sell of ${short.sellQty} ${symbol} is a short sale of ${order.qty === null ? 'a notional' : 'a fractional'} qty: short sales are of whole shares (Alpaca: long fractional positions only)`,
     );
   } else if (short !== null && ctx.asset && !ctx.asset.easyToBorrow) {
     // Reg SHO Rule 203(b)(1) (core short-sales.ts): the short part must be located.

@@ -122,27 +122,25 @@ describe('checkPreTradeRisk', () => {
         account: { shortingEnabled: true, tradingBlocked: false },
         asset: { ...LISTED, shortable: false },
       },
-      [
-        'asset_not_shortable: sell of 10 AAPL is a short sale (0 available to sell) and AAPL is not shortable',
-      ],
+      ['asset_not_shortable: sell of 10 AAPL is a short sale and AAPL is not shortable'],
     ],
     // Alpaca's Fractional Trading page: "short selling fractional shares is not supported".
     [
-      'fractional_short_sale: a fractional qty beyond what is available',
+      'fractional_short_sale: a fractional qty sold short from flat',
       spec({ symbol: 'AAPL', qty: '2.5', side: 'sell', type: 'market', time_in_force: 'day' }),
       {},
-      { positionQty: '2', account: { shortingEnabled: true, tradingBlocked: false } },
+      { positionQty: '0', account: { shortingEnabled: true, tradingBlocked: false } },
       [
-        'fractional_short_sale: sell of 2.5 AAPL is a short sale (2 available to sell) and its short part 0.5 is fractional: it cannot be sold short: only long positions may be fractional; sell what is available, or short whole shares',
+        'fractional_short_sale: sell of 2.5 AAPL is a short sale of a fractional qty: short sales are of whole shares (Alpaca: long fractional positions only)',
       ],
     ],
     [
-      'fractional_short_sale: a notional sell beyond the position (1001 / 100 = 10.01 > 10)',
-      spec({ symbol: 'AAPL', notional: '1001', side: 'sell', type: 'market', time_in_force: 'day' }),
+      'fractional_short_sale: a notional sell of a short position adds to it (1000 / 100 = 10)',
+      spec({ symbol: 'AAPL', notional: '1000', side: 'sell', type: 'market', time_in_force: 'day' }),
       {},
-      { positionQty: '10', account: { shortingEnabled: true, tradingBlocked: false } },
+      { positionQty: '-10', account: { shortingEnabled: true, tradingBlocked: false } },
       [
-        'fractional_short_sale: sell of 10.01 AAPL is a short sale (10 available to sell) and a notional order cannot be sold short: only long positions may be fractional; sell what is available, or short whole shares',
+        'fractional_short_sale: sell of 10 AAPL is a short sale of a notional qty: short sales are of whole shares (Alpaca: long fractional positions only)',
       ],
     ],
     [
@@ -160,32 +158,43 @@ describe('checkPreTradeRisk', () => {
       [],
     ],
     [
-      'fractional_short_sale: whole shares sold from a fractional long would leave a fractional short',
+      'fractional_short_sale: whole shares sold short on a fractional short would leave it fractional: allowed (the short part is whole)',
       spec({ symbol: 'AAPL', qty: '3', side: 'sell', type: 'market' }),
       {},
-      { positionQty: '0.5', account: { shortingEnabled: true, tradingBlocked: false } },
-      [
-        'fractional_short_sale: sell of 3 AAPL is a short sale (0.5 available to sell) and its short part 2.5 is fractional: it cannot be sold short: only long positions may be fractional; sell what is available, or short whole shares',
-      ],
+      { positionQty: '-0.5', account: { shortingEnabled: true, tradingBlocked: false } },
+      [],
     ],
     [
-      'fractional_short_sale: the fraction closes the long, the short part is whole: allowed',
+      'short_sale: a long is not sold through into a short in one order, on an account that may short (Alpaca: insufficient qty)',
       spec({ symbol: 'AAPL', qty: '3.5', side: 'sell', type: 'market', time_in_force: 'day' }),
       {},
       { positionQty: '0.5', account: { shortingEnabled: true, tradingBlocked: false } },
-      [],
+      [
+        'short_sale: sell of 3.5 AAPL exceeds the 0.5 available to sell (position 0.5, 0 held by open sell orders); a long is not sold into a short',
+      ],
+    ],
+    [
+      // A probe: long 4, an OTO's stop-loss of 4 holding it, a sell of 2 was accepted marked short,
+      // filled first, and the stop (marked long) then sold 4 of the 2 left: 2 sold short unmarked.
+      'short_sale: a sell of a long whose shares other sells hold is refused, not marked short (Reg SHO 200(g))',
+      spec({ symbol: 'AAPL', qty: '2', side: 'sell', type: 'limit', limit_price: '104' }),
+      {},
+      { positionQty: '4', heldForSale: '4', account: { shortingEnabled: true, tradingBlocked: false } },
+      [
+        'short_sale: sell of 2 AAPL exceeds the 0 available to sell (position 4, 4 held by open sell orders); a long is not sold into a short',
+      ],
     ],
     [
       'asset_not_shortable: hard to borrow needs a locate (Reg SHO 203(b)(1))',
       spec({ symbol: 'AAPL', qty: '10', side: 'sell', type: 'market' }),
       {},
       {
-        positionQty: '4',
+        positionQty: '-4',
         account: { shortingEnabled: true, tradingBlocked: false },
         asset: { ...LISTED, easyToBorrow: false },
       },
       [
-        'asset_not_shortable: sell of 10 AAPL is a short sale (4 available to sell) and AAPL is hard to borrow (a locate is needed)',
+        'asset_not_shortable: sell of 10 AAPL is a short sale and AAPL is hard to borrow (a locate is needed)',
       ],
     ],
     [
@@ -313,10 +322,10 @@ describe('checkPreTradeRisk', () => {
       ['buying_power: order short sale value 11000 plus open buy orders 0 exceeds the buying power 10500'],
     ],
     [
-      'buying_power: only the short part of a sell counts (sell 150 on a long of 100, 20 held: 70 short at 103)',
-      spec({ symbol: 'AAPL', qty: '150', side: 'sell', type: 'market' }),
+      'buying_power: a sell adding to a short counts whole (70 at 103 fits 7210)',
+      spec({ symbol: 'AAPL', qty: '70', side: 'sell', type: 'market' }),
       {},
-      { buyingPower: '7210', positionQty: '100', heldForSale: '20', quote: { bid: '99.98', ask: '100' } },
+      { buyingPower: '7210', positionQty: '-100', heldForSale: '20', quote: { bid: '99.98', ask: '100' } },
       [],
     ],
     [

@@ -86,29 +86,31 @@ describe('17 CFR 242.203(b)(1): "may not accept a short sale order ... unless th
     ],
     ['located shares that cover the short part: accepted', sell({}), { locatedQty: '100' }, []],
     [
-      'only the short part needs located: a long 30 selling 100 needs 70 (fits in 70)',
-      sell({}),
-      { positionQty: '30', locatedQty: '70' },
+      'a sale adding to a short is short whole: short 30 selling 70 needs 70 (fits in 70)',
+      sell({ qty: '70' }),
+      { positionQty: '-30', locatedQty: '70' },
       [],
     ],
     [
       'a fractional short part is refused before locates count (Alpaca: long fractional positions only)',
       sell({ qty: '100.5' }),
-      { positionQty: '30', locatedQty: '71' },
+      { locatedQty: '101' },
       [
-        'fractional_short_sale: sell of 100.5 HTBX is a short sale (30 available to sell) and its short part 70.5 is fractional: it cannot be sold short: only long positions may be fractional; sell what is available, or short whole shares',
+        'fractional_short_sale: sell of 100.5 HTBX is a short sale of a fractional qty: short sales are of whole shares (Alpaca: long fractional positions only)',
       ],
     ],
     [
-      'a fractional qty whose fraction closes the long: its whole short part is located',
+      'a long is not sold through into a short: refused before locates count (Alpaca: insufficient qty)',
       sell({ qty: '100.5' }),
       { positionQty: '30.5', locatedQty: '70' },
-      [],
+      [
+        'short_sale: sell of 100.5 HTBX exceeds the 30.5 available to sell (position 30.5, 0 held by open sell orders); a long is not sold into a short',
+      ],
     ],
     [
-      '... and refused when the whole short part is not all located',
-      sell({ qty: '100.5' }),
-      { positionQty: '30.5', locatedQty: '69' },
+      '... and a short sale refused when it is not all located',
+      sell({ qty: '70' }),
+      { locatedQty: '69' },
       [
         'locate_required: a short sale of 70 HTBX needs 70 shares located (17 CFR 242.203(b)(1)); the account holds 69 located for today: request a locate (POST /v1/locates)',
       ],
@@ -124,9 +126,7 @@ describe('17 CFR 242.203(b)(1): "may not accept a short sale order ... unless th
       'not shortable: refused whatever is located',
       sell({}),
       { asset: { ...HTB, shortable: false }, locatedQty: '1000' },
-      [
-        'asset_not_shortable: sell of 100 HTBX is a short sale (0 available to sell) and HTBX is not shortable',
-      ],
+      ['asset_not_shortable: sell of 100 HTBX is a short sale and HTBX is not shortable'],
     ],
   ])('%s', (_name, order, ctx, expected) => {
     expect(rules(order, ctx)).toEqual(expected);

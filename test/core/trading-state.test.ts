@@ -256,7 +256,9 @@ describe('checkPreTradeRisk applies the kill switch where the trading states are
     ...over,
   });
   test.each([
-    ['no states read (the workflow re-check): not controlled', undefined, 'sell', '8', []],
+    // A sell past what the long leaves available (10 - 4 held) is refused `short_sale` on any
+    // account (a long is not sold into a short); the kill switch adds `reducing_only` when it reads.
+    ['no states read (the workflow re-check): not controlled', undefined, 'sell', '7', ['short_sale']],
     ['HALTED', { firm: null, account: set('HALTED') }, 'sell', '1', ['trading_halted']],
     ['REDUCING, sell 6 of 10 with 4 held', { firm: set('REDUCING'), account: null }, 'sell', '6', []],
     [
@@ -264,7 +266,7 @@ describe('checkPreTradeRisk applies the kill switch where the trading states are
       { firm: set('REDUCING'), account: null },
       'sell',
       '7',
-      ['reducing_only'],
+      ['reducing_only', 'short_sale'],
     ],
   ] as const)('%s -> %j', (_case, tradingStates, side, qty, rules) => {
     const refusals = checkPreTradeRisk(

@@ -414,10 +414,77 @@ it('PDT (legacy FINRA 4210): under $25,000 the 4th day trade in 5 business days 
   expect((await account()).daytrade_count).toBe(3);
 });
 
+// A probe (the Alpaca SDK, December 2026): long 4 behind an OTO's stop-loss of 4, a limit sell of 2
+// was accepted marked short (sell_to_open), filled first, and the stop (marked long) then sold 4 of
+// the 2 left: the account short 2, two shares sold short under a long mark (Reg SHO 200(g)). Alpaca
+// refuses such a sell: a long is not sold through into a short, nor past what its other sells hold.
+it("a sell of a long whose shares an OTO's stop-loss holds, or past the long, is refused with Alpaca's insufficient qty; from flat it sells short", async () => {
+  const S = `E2ELS${randomUUID()
+    .slice(0, 4)
+    .toUpperCase()
+    .replace(/[^A-Z]/g, 'Q')}`;
+  await http.pinQuote(S, { bid: '99.99', ask: '100.01', last: '100.00', prev_close: '100.00' });
+  const bot = await trader({ riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: 0 } });
+  const oto = await bot.submit({
+    symbol: S,
+    qty: '4',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'gtc',
+    order_class: 'oto',
+    stop_loss: { stop_price: '97' },
+  });
+  await bot.untilStatus(oto.id, 'filled', 30_000);
+  await eventually(async () => {
+    const p = (await bot.request<Json>('GET', `/v2/positions/${S}`)).body;
+    expect([p.qty, p.qty_available]).toEqual(['4', '0']);
+  }, 30_000);
+  const sell = { symbol: S, side: 'sell', type: 'limit', limit_price: '104', time_in_force: 'gtc' };
+  for (const [qty, available] of [
+    ['2', '0'],
+    ['6', '0'],
+  ]) {
+    const refused = await bot.request<Json>('POST', '/v2/orders', { ...sell, qty });
+    expect([refused.status, refused.body.code, refused.body.message]).toEqual([
+      403,
+      40310000,
+      `insufficient qty available for order (requested: ${qty}, available: ${available})`,
+    ]);
+  }
+  // Nothing was placed: the stop-loss alone holds the long.
+  const open = (await bot.request<Json[]>('GET', `/v2/orders?status=open&symbols=${S}`)).body;
+  expect(open.map((o) => [o.side, o.qty, o.type])).toEqual([['sell', '4', 'stop']]);
+
+  // The stop canceled, the long is available: a sell past it still does not go short in one order.
+  await bot.cancel(String(open[0]?.id));
+  await bot.untilStatus(String(open[0]?.id), 'canceled', 30_000);
+  await eventually(async () => {
+    const through = await bot.request<Json>('POST', '/v2/orders', { ...sell, qty: '5' });
+    expect([through.status, through.body.message]).toEqual([
+      403,
+      'insufficient qty available for order (requested: 5, available: 4)',
+    ]);
+  }, 30_000);
+  const closed = await bot.request<Json>('DELETE', `/v2/positions/${S}`);
+  expect(closed.status).toBe(200);
+  await bot.untilStatus(String(closed.body.id), 'filled', 30_000);
+  await eventually(
+    async () => expect((await bot.request('GET', `/v2/positions/${S}`)).status).toBe(404),
+    30_000,
+  );
+  // Flat: a sell is a short sale, marked so.
+  const short = await bot.submit({ ...sell, qty: '2' });
+  expect((short as unknown as Json).position_intent).toBe('sell_to_open');
+  await bot.cancel(short.id);
+  await bot.untilStatus(short.id, 'canceled', 30_000);
+});
+
 // Reg SHO Rule 200(g): a sale is marked long only for shares the seller owns. A PATCH raising a
 // sell of a long past the long kept the order's sell_to_close, and the CAT export (which marks SS
-// from sell_to_open) would have reported the short part as a long sale.
-it('a PATCH raising a sell past the long marks the replacement short (sell_to_open); one within the long stays sell_to_close', async () => {
+// from sell_to_open) would have reported the short part as a long sale. Since December 2026 a long
+// is not sold into a short in one order (Alpaca's insufficient qty; core risk `short_sale`): such a
+// PATCH is refused and the order works on as it was.
+it('a PATCH raising a sell past the long is refused with Alpaca insufficient qty, the order unchanged; one within the long stays sell_to_close', async () => {
   const S = `E2EPI${randomUUID()
     .slice(0, 4)
     .toUpperCase()
@@ -446,11 +513,17 @@ it('a PATCH raising a sell past the long marks the replacement short (sell_to_op
   expect(intent(within)).toBe('sell_to_close');
   expect(intent(await bot.untilStatus(within.id, 'new', 30_000))).toBe('sell_to_close');
 
-  const past = await bot.replace(within.id, { qty: '15' });
-  expect(intent(past)).toBe('sell_to_open');
-  // While the venue works the replace, and once it has.
-  expect(intent(await bot.order(past.id))).toBe('sell_to_open');
-  expect(intent(await bot.untilStatus(past.id, 'new', 30_000))).toBe('sell_to_open');
-  await bot.cancel(past.id);
-  await bot.untilStatus(past.id, 'canceled', 30_000);
+  const past = await bot.request<Json>('PATCH', `/v2/orders/${within.id}`, { qty: '15' });
+  expect([past.status, past.body.code, past.body.message]).toEqual([
+    403,
+    40310000,
+    'insufficient qty available for order (requested: 15, available: 10)',
+  ]);
+  expect(await bot.order(within.id)).toMatchObject({
+    status: 'new',
+    qty: '8',
+    position_intent: 'sell_to_close',
+  });
+  await bot.cancel(within.id);
+  await bot.untilStatus(within.id, 'canceled', 30_000);
 });
