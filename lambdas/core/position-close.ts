@@ -200,19 +200,21 @@ export function sellSharesOf(
 }
 
 /**
- * The refusal of a sell past what an account that may not sell short can sell long: the short_sale
- * rule's own words (core risk.ts), from the availability read under the position's closing claims.
+ * The refusal of a sell past what the account can sell long (an account that may not sell short, or
+ * `mayShort` while long: a long is not sold into a short): the short_sale rule's own words (core
+ * risk.ts), from the availability read under the position's closing claims.
  */
 export function noShortSaleRefusal(
   symbol: string,
   sellQty: Nanos,
   position: Nanos,
   a: Pick<CloseAvailability, 'held' | 'available'>,
+  mayShort = false,
 ): RiskRefusal {
   return {
     rule: 'short_sale',
     limit: 'no short sales',
-    message: `short_sale: sell of ${formatNanos(sellQty)} ${symbol.toUpperCase()} exceeds the ${formatNanos(a.available)} available to sell (position ${formatNanos(position)}, ${formatNanos(a.held)} held by open sell orders); this account may not sell short`,
+    message: `short_sale: sell of ${formatNanos(sellQty)} ${symbol.toUpperCase()} exceeds the ${formatNanos(a.available)} available to sell (position ${formatNanos(position)}, ${formatNanos(a.held)} held by open sell orders); ${mayShort ? 'a long is not sold into a short' : 'this account may not sell short'}`,
     alpaca: insufficientQty(symbol, sellQty, { available: a.available, position, held: a.held }),
   };
 }

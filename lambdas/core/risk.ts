@@ -64,7 +64,7 @@ import {
   trailOf,
   valuationPriceOf,
 } from './aggregate-limits.js';
-import { type AlpacaRefusal, insufficientBuyingPower, insufficientQty } from './alpaca-refusals.js';
+import { type AlpacaRefusal, insufficientBuyingPower } from './alpaca-refusals.js';
 import type { AssetFacts } from './asset.js';
 import { type DayTradingInputs, pdtRefusal } from './day-trading.js';
 import {
@@ -80,6 +80,7 @@ import {
 } from './decimal.js';
 import { notionalShares, tradingReferenceOf } from './held-shares.js';
 import type { OrderSpec, PositionIntent } from './order-request.js';
+import { noShortSaleRefusal } from './position-close.js';
 import { newYorkDate } from './session.js';
 import {
   locateQtyOf,
@@ -503,15 +504,15 @@ export function checkPreTradeRisk(order: OrderSpec, limits: RiskLimits, ctx: Ris
   // (Alpaca: close the long first; a probe's stop-loss of 4, placed long, sold 4 after a short-marked
   // sell of 2 had filled: 2 sold short under a long mark, Reg SHO 200(g)).
   else if (short !== null && (short.position > 0n || ctx.account?.shortingEnabled === false)) {
-    refuse(
-      'short_sale',
-      'no short sales',
-      `sell of ${short.sellQty} ${symbol} exceeds the ${short.available} available to sell (position ${formatNanos(short.position)}, ${short.held} held by open sell orders); ${ctx.account?.shortingEnabled === false ? 'this account may not sell short' : 'a long is not sold into a short'}`,
-      insufficientQty(symbol, nanos(short.sellQty), {
-        available: nanos(short.available),
-        position: short.position,
-        held: nanos(short.held),
-      }),
+    // The words and Alpaca's answer the closing claims' read refuses with too (position-close.ts).
+    refusals.push(
+      noShortSaleRefusal(
+        symbol,
+        nanos(short.sellQty),
+        short.position,
+        { available: nanos(short.available), held: nanos(short.held) },
+        ctx.account?.shortingEnabled !== false,
+      ),
     );
   } else if (
     short !== null &&
@@ -771,9 +772,10 @@ export function shortSaleOf(order: OrderSpec, ctx: RiskContext): boolean {
  * `buy_to_close`. Null when the account's position is not controlled (not known).
  */
 export function positionIntentOf(order: OrderSpec, ctx: RiskContext): PositionIntent | null {
-  if (order.positionIntent !== null) return order.positionIntent;
   const position = signedDec(ctx.positionQty);
-  if (position === null) return null;
+  // The position decides, not the client (a probe's `sell_to_close` of a short sale was reported
+  // `SL`); a client's `sell_to_open` stays: marked short, never long by mistake.
+  if (position === null || order.positionIntent === 'sell_to_open') return order.positionIntent;
   if (order.side === 'buy') return position < 0n ? 'buy_to_close' : 'buy_to_open';
   return shortSaleOf(order, ctx) ? 'sell_to_open' : 'sell_to_close';
 }

@@ -271,6 +271,7 @@ export const handler = apiHandler(
       // What the order holds of its own claim, from its state (its view may not be projected yet).
       heldCents: held === null ? 0 : claimRest(held, owned.state.filledQty),
       ...(owned.state.replaces === null ? {} : { replaces: owned.state.replaces }),
+      ...(owned.state.contingency === null ? {} : { groupId: owned.state.contingency.groupId }),
     };
     const inputs = await loadRiskInputs(principal.accountId, replacement.spec, now, {
       self,
@@ -348,23 +349,21 @@ export const handler = apiHandler(
     const newLeaves = leavesQtyOf(replacement);
     const raisesLeaves = newLeaves !== null && newLeaves > (leavesQtyOf(owned.state) ?? 0n);
     const states = context.tradingStates;
+    // So does one raising a sell of a long on any account (a long is not sold into a short), but
+    // under REDUCING, whose own read allows no more.
+    const position = context.positionQty === undefined ? 0n : parseSigned9(context.positionQty);
+    const reducing = states !== undefined && effectiveTradingState(states).record.state === 'REDUCING';
     const raisesSell =
       raisesLeaves &&
       replacement.spec.side === 'sell' &&
-      context.account !== undefined &&
-      !context.account.shortingEnabled &&
-      context.positionQty !== undefined;
-    const raisesReducing =
-      raisesLeaves &&
-      !raisesSell &&
-      states !== undefined &&
-      effectiveTradingState(states).record.state === 'REDUCING';
+      context.positionQty !== undefined &&
+      (context.account?.shortingEnabled === false || (position > 0n && !reducing));
+    const raisesReducing = raisesLeaves && !raisesSell && reducing;
     // A replacement raising what closes the position (a sell of a long, a buy of a short) of an
     // account whose buying power is kept: that part takes none, so it is read and claimed under the
     // position's closing claims as a new order's is (orders-service.ts `closingPartOf`), its buying
     // power claim sized from that read: a concurrent order or PATCH cannot count the same shares as
     // closing, free of buying power, and open a position past it.
-    const position = context.positionQty === undefined ? 0n : parseSigned9(context.positionQty);
     const raisesClosing =
       raisesLeaves &&
       !raisesSell &&
@@ -430,7 +429,7 @@ export const handler = apiHandler(
               principal.accountId,
               { symbol: replacement.spec.symbol, qty: newLeaves, notional: null },
               now,
-              { store, price: null, exclude },
+              { store, price: null, exclude, mayShort: context.account?.shortingEnabled !== false },
             );
       if (read.kind === 'refused') return riskRefusedResponse([read.refusal]);
       return claimsPutOf(read);

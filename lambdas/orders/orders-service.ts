@@ -357,24 +357,24 @@ export async function placeOrder(
   // claims (position-availability.ts), read now and written, with this order's claim, in the
   // placing transaction (concurrent sells cannot both pass a read of the same claims; the loser
   // reads again). A close (DELETE /v2/positions) brings its own claim.
+  // So is a sell of a long on any account: a long is not sold into a short in one order (core risk
+  // `short_sale`), and concurrent sells of a long must not each find it free (one of them would be
+  // placed marked short, the others long: a sale marked long could then sell short).
+  // (Under REDUCING, that state's own read, below, which allows no more.)
+  const held = context.positionQty === undefined ? 0n : parseSigned9(context.positionQty);
+  const states = context.tradingStates;
+  const reducing = states !== undefined && effectiveTradingState(states).record.state === 'REDUCING';
   const guardsSell =
     input.closingClaims === undefined &&
     spec.side === 'sell' &&
-    context.account !== undefined &&
-    !context.account.shortingEnabled &&
-    context.positionQty !== undefined;
+    context.positionQty !== undefined &&
+    (context.account?.shortingEnabled === false || (held > 0n && !reducing));
   // An order of an account whose trading state is REDUCING must reduce its position: serialized the
   // same way (position-availability.ts `reducingOrderOf`), its claim on the position's closing side.
-  const states = context.tradingStates;
-  const guardsReducing =
-    !guardsSell &&
-    input.closingClaims === undefined &&
-    states !== undefined &&
-    effectiveTradingState(states).record.state === 'REDUCING';
+  const guardsReducing = !guardsSell && input.closingClaims === undefined && reducing;
   // An order closing part of its position (a sell of a long, a buy of a short) of an account whose
   // buying power is kept: that part takes none, so it is read under the closing claims and claimed
   // in the placing transaction (position-availability.ts `closingPartOf`); the rest claims buying power.
-  const held = context.positionQty === undefined ? 0n : parseSigned9(context.positionQty);
   const guardsClosing =
     !guardsSell &&
     !guardsReducing &&
@@ -400,7 +400,11 @@ export async function placeOrder(
             referencePrice: context.referencePrice ?? null,
             states,
           })
-        : noShortSellOf(deps.doc, accountId, order, now, { store, price: sellPrice });
+        : noShortSellOf(deps.doc, accountId, order, now, {
+            store,
+            price: sellPrice,
+            mayShort: context.account?.shortingEnabled !== false,
+          });
   let sell = guardsSell || guardsReducing || guardsClosing ? await readSell() : null;
   if (sell?.kind === 'refused')
     return (await seenBefore()) ?? { kind: 'risk_refused', refusals: [sell.refusal] };
@@ -459,7 +463,7 @@ export async function placeOrder(
   // against a long of 10 were all marked long), a bracket's exits on the position its entry leaves;
   // the request hash, which a retry is matched by, stays the client's request.
   const withIntent = (m: { spec: OrderSpec; contingency?: { readonly role: string } | null }): OrderSpec => {
-    if (m.spec.positionIntent !== null) return m.spec;
+    if (m.spec.positionIntent === 'sell_to_open') return m.spec;
     // A sell of an account that may not sell short, or any order under REDUCING, only closes.
     if ((guardsSell || guardsReducing) && m.contingency == null)
       return { ...m.spec, positionIntent: m.spec.side === 'sell' ? 'sell_to_close' : 'buy_to_close' };

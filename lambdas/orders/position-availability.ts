@@ -304,7 +304,7 @@ export async function noShortSellOf(
   accountId: string,
   order: { readonly symbol: string; readonly qty: Nanos | null; readonly notional: Nanos | null },
   now: number,
-  options: ClosingClaimsReadOptions,
+  options: ClosingClaimsReadOptions & { readonly mayShort?: boolean },
 ): Promise<NoShortSell> {
   const symbol = order.symbol.toUpperCase();
   const shares = sellSharesOf(order, options.price);
@@ -331,10 +331,16 @@ export async function noShortSellOf(
   if (shares > available)
     return {
       kind: 'refused',
-      refusal: noShortSaleRefusal(symbol, shares, read.position ?? 0n, {
-        held: availability.side === 'sell' ? availability.held : 0n,
-        available,
-      }),
+      refusal: noShortSaleRefusal(
+        symbol,
+        shares,
+        read.position ?? 0n,
+        {
+          held: availability.side === 'sell' ? availability.held : 0n,
+          available,
+        },
+        options.mayShort,
+      ),
     };
   return { kind: 'fits', read, shares };
 }

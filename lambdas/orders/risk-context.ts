@@ -142,6 +142,12 @@ export interface LoadRiskOptions {
      * the replaced order's leaves counted as held next to its own).
      */
     readonly replaces?: string;
+    /**
+     * Its contingent group (a PATCH of a bracket's, OTO's or OCO's member): the group's other
+     * members hold the same shares, one or the other executes (a take-profit's reprice was refused
+     * `short_sale`, its stop-loss's 4 counted as held of a long of 4).
+     */
+    readonly groupId?: string;
   };
   /**
    * With `self`, the open buy orders that count as exposure besides it: `before_self` (the
@@ -427,7 +433,9 @@ export async function loadRiskInputs(
       (v) =>
         v.id !== options.self?.orderId &&
         v.id !== options.self?.replaces &&
-        (options.self === undefined || v.groupId !== options.self.orderId),
+        (options.self === undefined ||
+          (v.groupId !== options.self.orderId &&
+            (v.groupId === undefined || v.groupId !== options.self.groupId))),
     );
   // Orders sort by createdKey (`createdAt#orderId`), as the read model's GSIs do.
   const before = options.self ? `${options.self.createdAt}#${options.self.orderId}` : null;

@@ -368,12 +368,18 @@ describe('17 CFR 242.200(g): "A broker or dealer must mark all sell orders of an
   it.each<[string, OrderSpec, Partial<RiskContext>, string | null]>([
     ['a sell within the long position: long',                 sell({}),                                    { positionQty: '100' },                     'sell_to_close'],
     ['a sell with no position: short',                        sell({}),                                    { positionQty: '0' },                       'sell_to_open'],
-    ['a sell beyond the long: short (its short part)',        sell({}),                                    { positionQty: '30' },                      'sell_to_open'],
-    ['a sell of shares other sells already hold: short',      sell({}),                                    { positionQty: '100', heldForSale: '50' },  'sell_to_open'],
+    ['a sell beyond the long: short (its short part; refused by short_sale since December 2026)', sell({}), { positionQty: '30' },             'sell_to_open'],
+    ['a sell of shares other sells already hold: short (refused likewise)', sell({}),                      { positionQty: '100', heldForSale: '50' },  'sell_to_open'],
     ['a sell while short: short',                             sell({}),                                    { positionQty: '-10' },                     'sell_to_open'],
     ['a buy while short: to close',                           buy,                                         { positionQty: '-10' },                     'buy_to_close'],
     ['a buy while flat or long: to open',                     buy,                                         { positionQty: '5' },                       'buy_to_open'],
-    ['the client’s own intent is kept',                       sell({ position_intent: 'sell_to_close' }), { positionQty: '100' },                     'sell_to_close'],
+    ['the client’s sell_to_close of a long sale stands',      sell({ position_intent: 'sell_to_close' }), { positionQty: '100' },                     'sell_to_close'],
+    // A probe: a short sale sent as sell_to_close was kept so and reported SL to CAT.
+    ['the client’s sell_to_close of a short sale: short',     sell({ position_intent: 'sell_to_close' }), { positionQty: '0' },                       'sell_to_open'],
+    ['the client’s sell_to_open of a long sale stays short',  sell({ position_intent: 'sell_to_open' }),  { positionQty: '100' },                     'sell_to_open'],
+    ['the client’s buy_to_close while flat: to open',         spec({ symbol: 'HTBX', side: 'buy', type: 'market', qty: '100', position_intent: 'buy_to_close' }), { positionQty: '0' }, 'buy_to_open'],
+    ['the client’s buy_to_open while short: to close',        spec({ symbol: 'HTBX', side: 'buy', type: 'market', qty: '100', position_intent: 'buy_to_open' }),  { positionQty: '-10' }, 'buy_to_close'],
+    ['no controlled position: the client’s intent',           sell({ position_intent: 'sell_to_close' }), { positionQty: undefined },                  'sell_to_close'],
     ['no controlled position: not known, none given',         sell({}),                                    { positionQty: undefined },                  null],
   ])('%s', (_case, order, ctx, intent) => {
     expect(positionIntentOf(order, { ...SHORTER, ...ctx })).toBe(intent);

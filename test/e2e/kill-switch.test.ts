@@ -220,7 +220,11 @@ it('HALTED: the account’s open orders are canceled at once and a new order is 
     type: 'market',
     time_in_force: 'day',
   });
-  expect(tooMuch.body.refusals).toEqual([expect.objectContaining({ rule: 'reducing_only' })]);
+  // Past the long: also a long sold into a short (refused on any account since December 2026).
+  expect(tooMuch.body.refusals).toEqual([
+    expect.objectContaining({ rule: 'reducing_only' }),
+    expect.objectContaining({ rule: 'short_sale' }),
+  ]);
   const reduce = await trader.submit({
     symbol: SYMBOL,
     qty: '4',

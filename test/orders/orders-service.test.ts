@@ -1,6 +1,7 @@
 import '../order-api/env.js';
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { duplicateKeyOf, validateOrderRequest } from '../../lambdas/core/index.js';
+import { noShortSaleRefusal } from '../../lambdas/core/position-close.js';
 import type { RiskContext } from '../../lambdas/core/risk.js';
 import { ledgerPk } from '../../lambdas/orders/account-ledger.js';
 import {
@@ -11,7 +12,7 @@ import {
   requestHashOf,
 } from '../../lambdas/orders/orders-service.js';
 import { awaitPendingExecutions, ledgerSeqOf } from '../../lambdas/orders/pending-executions.js';
-import { closingPartOf, type NoShortSell } from '../../lambdas/orders/position-availability.js';
+import { closingPartOf, noShortSellOf } from '../../lambdas/orders/position-availability.js';
 import { loadRiskInputs } from '../../lambdas/orders/risk-context.js';
 import { dynamo } from '../../lambdas/platform/dynamo.js';
 import { FakeDynamo } from '../order-api/fake-dynamo.js';
@@ -28,11 +29,12 @@ jest.mock('../../lambdas/orders/pending-executions.js', () => ({
 }));
 const pendingExecutions = jest.mocked(awaitPendingExecutions);
 // The closing part's read under the position's closing claims (its own tests: position-availability.test.ts).
-jest.mock('../../lambdas/orders/position-availability.js', () => ({
-  ...jest.requireActual('../../lambdas/orders/position-availability.js'),
-  closingPartOf: jest.fn(),
-}));
+jest.mock('../../lambdas/orders/position-availability.js', () => {
+  const actual = jest.requireActual('../../lambdas/orders/position-availability.js');
+  return { ...actual, closingPartOf: jest.fn(), noShortSellOf: jest.fn(actual.noShortSellOf) };
+});
 const closingRead = jest.mocked(closingPartOf);
+const sellRead = jest.mocked(noShortSellOf);
 const ledgerSeq = jest.mocked(ledgerSeqOf);
 
 const fake = new FakeDynamo();
@@ -202,10 +204,12 @@ describe('placeOrder', () => {
     });
   });
 
-  test("a sell of a long is marked by the closing claims' read, not risk's: the long other sells claimed already makes it short (sell_to_open)", async () => {
+  test("a sell of a long is read under the closing claims on an account that may short too: the long other sells claimed already refuses it with Alpaca's insufficient qty, nothing written", async () => {
     // A probe: five concurrent sells of 6 against a long of 10 were all marked sell_to_close, and the
-    // CAT export reported 11 shares sold short as SL. Risk's read shows the long free; the closing
-    // claims (serialized with every other sell of the position) show it all held by another sell.
+    // CAT export reported 11 shares sold short as SL; then one of them marked short, the rest long,
+    // and a long-marked sale could still sell short. A long is not sold into a short (core risk
+    // `short_sale`): risk's read shows the long free, the closing claims (serialized with every
+    // other sell of the position) show it all held by another sell.
     risk.mockResolvedValue({
       ...riskInputs(
         {},
@@ -218,25 +222,37 @@ describe('placeOrder', () => {
       ),
       openBuys: { reservedCents: 0, setAsideCents: 0, releasedCents: 0, unclaimed: '0' },
     });
-    closingRead.mockResolvedValue({
-      kind: 'fits',
-      shares: 0n,
-      read: {
-        position: 10_000_000_000n,
-        claims: { version: 1, claims: [] },
-        availability: {
-          side: 'sell',
-          size: 10_000_000_000n,
-          held: 10_000_000_000n,
-          available: 0n,
-          claims: [],
-        },
-        ledgerSeq: 1,
-        holdingOrderIds: [],
-      },
-    } as unknown as NoShortSell);
+    sellRead.mockResolvedValueOnce({
+      kind: 'refused',
+      refusal: noShortSaleRefusal(
+        'AAPL',
+        6_000_000_000n,
+        10_000_000_000n,
+        { held: 10_000_000_000n, available: 0n },
+        true,
+      ),
+    });
     const r = await place({ body: { ...LIMIT_BUY, side: 'sell', qty: '6' } });
-    expect(r).toMatchObject({ kind: 'created', order: { position_intent: 'sell_to_open' } });
+    expect(r).toMatchObject({
+      kind: 'risk_refused',
+      refusals: [
+        {
+          rule: 'short_sale',
+          message:
+            'short_sale: sell of 6 AAPL exceeds the 0 available to sell (position 10, 10 held by open sell orders); a long is not sold into a short',
+          alpaca: { message: 'insufficient qty available for order (requested: 6, available: 0)' },
+        },
+      ],
+    });
+    expect(sellRead).toHaveBeenCalledWith(
+      expect.anything(),
+      ACCOUNT,
+      expect.objectContaining({ symbol: 'AAPL' }),
+      expect.any(Number),
+      expect.objectContaining({ mayShort: true }),
+    );
+    expect(closingRead).not.toHaveBeenCalled();
+    expect(fake.mock.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
   test("a bracket's exits are marked on the position its entry leaves: short 5, a buy of 2, its sell exits are short sales", async () => {

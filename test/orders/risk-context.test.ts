@@ -211,6 +211,13 @@ describe('open buy exposure of an order already stored (self)', () => {
       self: { orderId: 'ord-z', createdAt: at(10) },
     });
     expect(another.heldForSale).toBe('13');
+    // A member (a bracket's take-profit repriced by PATCH) is not held back by its siblings either:
+    // its stop-loss's 10 counted as held, a long of 10 could sell none (refused `short_sale`).
+    const { context: member } = await loadRiskInputs('acc-1', sell, SUBMITTED_AT, {
+      self: { orderId: 'ord-s', createdAt: at(0), groupId: 'ord-t' },
+      exposure: 'all',
+    });
+    expect(member.heldForSale).toBe('3');
   });
 
   it('a PATCH of a replacement does not count the order it replaced, whose view may still show it open (CI: a no-short PATCH refused, "96 held" by the replaced original)', async () => {
