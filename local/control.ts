@@ -68,7 +68,7 @@ import {
   VENUE_NAMES,
   VENUE_PROFILES,
 } from '../lambdas/core/index.js';
-import { type ApiScope, apiKeyItem } from '../lambdas/orders/accounts.js';
+import { ACCOUNT_ID, type ApiScope, apiKeyItem } from '../lambdas/orders/accounts.js';
 import { borrowDeskPk } from '../lambdas/orders/borrow-desk.js';
 import { strategyItemFromInput } from '../lambdas/orders/strategies.js';
 import { listenersPk } from '../lambdas/orders/trade-update-stream.js';
@@ -384,8 +384,9 @@ export function createLocalControl(deps: LocalControlDeps) {
             errors.push(`${k}: is not a key setting (secret, account_id, scope)`);
         if (typeof input.secret !== 'string' || input.secret.length < 16)
           errors.push('secret: must be a string of at least 16 characters');
-        if (typeof input.account_id !== 'string' || input.account_id === '')
-          errors.push('account_id: must name an account');
+        // An account id as the OMS reads one (a probe's 3,000 characters were past DynamoDB's key size: 500).
+        if (typeof input.account_id !== 'string' || !ACCOUNT_ID.test(input.account_id))
+          errors.push('account_id: must name an account (1-128 letters, digits, ".", "_", ":", "-")');
         const scope = input.scope ?? 'trade';
         if (scope !== 'trade' && scope !== 'read_only' && scope !== 'operator')
           errors.push('scope: must be "trade", "read_only" or "operator"');

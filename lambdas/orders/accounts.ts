@@ -94,6 +94,9 @@ export function header(headers: Headers, name: string): string | undefined {
 export const API_KEY_ID_HEADER = 'apca-api-key-id';
 export const API_SECRET_HEADER = 'apca-api-secret-key';
 
+/** The longest API key id the OMS reads (a longer one is refused before any read). */
+export const MAX_KEY_ID_LENGTH = 128;
+
 export type Credentials =
   | { readonly kind: 'apiKey'; readonly keyId: string; readonly secret: string }
   | { readonly kind: 'bearer'; readonly token: string }
@@ -105,7 +108,7 @@ export function credentialsOf(headers: Headers): Credentials {
   const secret = header(headers, API_SECRET_HEADER);
   if (keyId || secret) {
     if (!keyId || !secret) return { kind: 'none', reason: 'incomplete key pair' };
-    if (keyId.length > 128) return { kind: 'none', reason: 'key id too long' };
+    if (keyId.length > MAX_KEY_ID_LENGTH) return { kind: 'none', reason: 'key id too long' };
     return { kind: 'apiKey', keyId, secret };
   }
   const authorization = header(headers, 'authorization');

@@ -22,6 +22,7 @@ import {
   apiKeyRecordSchema,
   type Credentials,
   hashSecret,
+  MAX_KEY_ID_LENGTH,
   scopeFromClaims,
   verifySecret,
 } from './accounts.js';
@@ -97,6 +98,9 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps) {
         return refuse('missing credentials', credentials.reason);
       case 'apiKey': {
         const { keyId, secret } = credentials;
+        // Never a key: refused unread (a stream client's 2,048-character key_id was past
+        // DynamoDB's key size, and its authenticate answered "Internal server error").
+        if (keyId.length > MAX_KEY_ID_LENGTH) return refuse('invalid credentials', 'key id too long');
         const record = apiKeyRecordSchema.safeParse(await keyRecord(keyId));
         const matches = verifySecret(secret, record.success ? record.data.secretHash : DUMMY_HASH);
         if (!record.success || !matches) return refuse('invalid credentials', 'bad key pair', { keyId });

@@ -74,6 +74,21 @@ const HOSTILE: readonly [string, string, string, number, string][] = [
   ['PUT', '/local/borrow/%C3%9F', '{"available":5}', 400, 'invalid_value'],
   ['PUT', '/local/borrow/%C5%BFS', '{"available":5}', 400, 'invalid_value'],
   ['GET', '/local/borrow/%C3%9F', '', 400, 'invalid_value'],
+  // An account id the OMS never reads (a probe's 3,000 characters: a 500, past DynamoDB's key size).
+  [
+    'PUT',
+    '/local/keys/PKLONGACCOUNT01',
+    JSON.stringify({ secret: 's'.repeat(16), account_id: long }),
+    400,
+    'invalid_body',
+  ],
+  [
+    'PUT',
+    '/local/keys/PKLONGACCOUNT01',
+    JSON.stringify({ secret: 's'.repeat(16), account_id: 'a b' }),
+    400,
+    'invalid_body',
+  ],
   // No stream in these deps: its routes are not there.
   ['GET', '/local/stream', '', 404, 'not_found'],
   ['POST', '/local/stream/disconnect', '', 404, 'not_found'],
