@@ -189,8 +189,11 @@ export async function onOrderRequested(event: OrderRequestedEvent): Promise<Plac
         // The next second has room: let EventBridge retry.
         metrics.addMetric('InboundOrderRateLimited', 'Count', 1);
         throw new RetryableRejection(`rate limited (${result.limit}/s) for account ${detail.data.accountId}`);
-      case 'closing_claims_changed': // only a close of DELETE /v2/positions writes closing claims
-        throw new Error('a bus order request wrote no closing claims');
+      case 'closing_claims_changed':
+        // Lost its race to the position's other sells and closes: nothing written; EventBridge retries.
+        throw new RetryableRejection(
+          `the position's sells raced this one (account ${detail.data.accountId})`,
+        );
     }
   } finally {
     metrics.publishStoredMetrics();
