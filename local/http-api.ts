@@ -80,6 +80,12 @@ export interface LocalHttpApiOptions {
   readonly integrationTimeoutMs?: number;
   /** Clock (ms since the epoch), for tests. */
   readonly now?: () => number;
+  /**
+   * Requests a route's function runs at once (default INTEGRATION_CONCURRENCY); the others wait
+   * their turn before it is invoked, a third of the integration timeout at most (past it: 503,
+   * never invoked).
+   */
+  readonly integrationConcurrency?: number;
   /** Called with every integration/authorizer failure answered with a 5xx (the access log's `integrationError`). */
   readonly onError?: (info: {
     requestId: string;
@@ -102,6 +108,16 @@ export const GATEWAY_ERRORS = {
 /** HTTP APIs' request payload limit. */
 export const MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024;
 const DEFAULT_INTEGRATION_TIMEOUT_MS = 30_000;
+/**
+ * Lambda runs each request in an environment of its own; local mode runs a function's requests in
+ * one worker on two cores, over one DynamoDB Local, whose transactions queue. A burst of requests
+ * all invoked at once shared that worker and that queue: a probe's 200 POSTs at once ran 1-6 s
+ * each in the placing transaction alone, and about 50 of them ran into the function's 10 s timeout
+ * and answered 500 while their orders were placed. Invoked a few at a time, each runs as it would
+ * alone (tens of ms), the waiting is the gateway's, and a request that cannot be invoked within
+ * the integration timeout is answered 503 and never runs.
+ */
+export const INTEGRATION_CONCURRENCY = 16;
 const API_ID = 'local';
 const STAGE = '$default';
 
@@ -579,6 +595,8 @@ export class LocalHttpApi {
   private readonly integrationTimeoutMs: number;
   private readonly now: () => number;
   private readonly authCache = new Map<string, { expiresAt: number; response: unknown }>();
+  /** Per function: the requests it runs now, and those waiting their turn (in arrival order). */
+  private readonly lanes = new Map<string, { running: number; waiting: Array<() => void> }>();
 
   constructor(
     readonly api: HttpApiSpec,
@@ -714,10 +732,28 @@ export class LocalHttpApi {
       isBase64Encoded: hasBody && !asText,
     };
 
-    const outcome = await withTimeout(
-      this.invoker.invoke(match.route.functionLogicalId, event),
-      this.integrationTimeoutMs,
-    );
+    const admitted = this.now();
+    // A turn that comes late leaves the request too little of the integration timeout: answered
+    // 503 by the timeout while its function still runs (and places). So a third of it at most.
+    const release = await this.admit(match.route.functionLogicalId, this.integrationTimeoutMs / 3);
+    if (release === null) {
+      this.report(
+        requestId,
+        routeKey,
+        'integration',
+        'not invoked within a third of the integration timeout',
+      );
+      return gatewayError(GATEWAY_ERRORS.unavailable, requestId);
+    }
+    let outcome: Timed<InvokeResult>;
+    try {
+      outcome = await withTimeout(
+        this.invoker.invoke(match.route.functionLogicalId, event),
+        Math.max(1, this.integrationTimeoutMs - (this.now() - admitted)),
+      );
+    } finally {
+      release();
+    }
     if (outcome.timedOut) {
       this.report(
         requestId,
@@ -739,6 +775,41 @@ export class LocalHttpApi {
     }
     mapped.headers['apigw-requestid'] = requestId;
     return mapped;
+  }
+
+  /**
+   * Waits for the function's turn (INTEGRATION_CONCURRENCY at once), at most `waitMs`: the release
+   * to call once its request is answered, or null when its turn did not come in time.
+   */
+  private admit(fn: string, waitMs: number): Promise<(() => void) | null> {
+    const limit = this.options.integrationConcurrency ?? INTEGRATION_CONCURRENCY;
+    let lane = this.lanes.get(fn);
+    if (lane === undefined) {
+      lane = { running: 0, waiting: [] };
+      this.lanes.set(fn, lane);
+    }
+    const l = lane;
+    const release = () => {
+      const next = l.waiting.shift();
+      if (next !== undefined) next();
+      else l.running--;
+    };
+    if (l.running < limit) {
+      l.running++;
+      return Promise.resolve(release);
+    }
+    return new Promise((resolve) => {
+      const turn = () => {
+        clearTimeout(timer);
+        resolve(release);
+      };
+      const timer = setTimeout(() => {
+        l.waiting.splice(l.waiting.indexOf(turn), 1);
+        resolve(null);
+      }, waitMs);
+      timer.unref?.();
+      l.waiting.push(turn);
+    });
   }
 
   private async authorize(

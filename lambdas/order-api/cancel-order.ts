@@ -11,6 +11,7 @@ import { accountOrdersNow, REPLACEMENT_HOPS, recentlyPlacedIds } from '../orders
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { logger } from '../platform/observability.js';
+import { writeInTime } from '../platform/write-deadline.js';
 import { API_ERROR, apiError, fieldErrors, json, noContent } from './api-response.js';
 import { putCancelRequests } from './cancel-requests.js';
 import { apiHandler, notFound, unknownParameters } from './http.js';
@@ -144,7 +145,7 @@ async function cancelAll(principal: Principal, requestId: string) {
 
 export const handler = apiHandler(
   'CancelOrder',
-  async (event, principal) => {
+  async (event, principal, writeBy) => {
     const requestId = event.requestContext.requestId;
     // Neither route takes a parameter: one sent is refused, not ignored (`symbols` or `side` on the
     // cancel-all was read as "all"; a probe's `?qty=1` on one order's cancel canceled all of it).
@@ -154,7 +155,9 @@ export const handler = apiHandler(
     const orderId = event.pathParameters?.order_id;
     if (event.routeKey !== 'DELETE /v2/orders/{order_id}' || !plausibleOrderId(orderId)) return notFound();
     const store = eventStore();
-    const outcome = await requestCancel(store, orderId, principal, requestId);
+    const outcome = await requestCancel(store, orderId, principal, requestId, () =>
+      writeInTime(writeBy, 'nothing was canceled'),
+    );
     if (outcome.status === 404) {
       // Right after a PATCH its replacement is not an order yet: 422, not 404 (it exists).
       const original = await pendingReplacementOriginal(store, orderId, principal.accountId);

@@ -4,6 +4,7 @@ import { header } from '../orders/accounts.js';
 import { withAssetSymbol } from '../orders/asset-symbol.js';
 import { clientOrderRules, placeOrder } from '../orders/orders-service.js';
 import { marketData } from '../platform/market-data.js';
+import { writeInTime } from '../platform/write-deadline.js';
 import { API_ERROR, apiError, fieldErrors } from './api-response.js';
 import { apiHandler, jsonBody, placeOrderResponse } from './http.js';
 
@@ -11,7 +12,7 @@ export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 
 export const handler = apiHandler(
   'CreateOrder',
-  async (event, principal) => {
+  async (event, principal, writeBy) => {
     const idempotencyKey = header(event.headers, IDEMPOTENCY_KEY_HEADER);
     // A control character (a probe's tab passed), or beyond ASCII (read as Latin-1): refused.
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_TEXT.test(idempotencyKey))
@@ -29,6 +30,7 @@ export const handler = apiHandler(
       requestId: event.requestContext.requestId,
       now,
       source: 'api',
+      beforeWrite: () => writeInTime(writeBy, 'nothing was placed'),
       ...clientOrderRules(now),
     });
     return placeOrderResponse(result);

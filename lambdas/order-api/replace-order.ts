@@ -75,6 +75,7 @@ import {
   replacementNotOpenMessage,
 } from './orders-access.js';
 import '../core/zod-messages.js';
+import { writeInTime } from '../platform/write-deadline.js';
 
 export const replaceRequestSchema = z.strictObject({
   qty: z.optional(decimalInput),
@@ -204,7 +205,7 @@ const REPLACE_ATTEMPTS = 5;
 
 export const handler = apiHandler(
   'ReplaceOrder',
-  async (event, principal) => {
+  async (event, principal, writeBy) => {
     const orderId = event.pathParameters?.order_id;
     if (!plausibleOrderId(orderId)) return notFound();
     const body = jsonBody(event);
@@ -454,6 +455,7 @@ export const handler = apiHandler(
       if (closing !== undefined && !isTransactItem(closing)) return closing;
       result = undefined;
       for (let attempt = 1; result === undefined; attempt++) {
+        writeInTime(writeBy, 'nothing was replaced');
         try {
           result = await replace(closing, reserving);
         } catch (err) {

@@ -37,9 +37,12 @@ export async function requestCancel(
   orderId: string,
   principal: Pick<Principal, 'accountId' | 'principalId'>,
   requestId: string,
+  /** Called right before the cancel is appended; throwing stops it (DELETE /v2/orders/{order_id}: platform/write-deadline.ts). */
+  beforeWrite?: () => void,
 ): Promise<CancelOutcome> {
   const owned = await loadOwnedOrder(store, orderId, principal.accountId);
   if (owned === null) return { status: 404, body: { code: API_ERROR.notFound, message: 'order not found' } };
+  beforeWrite?.();
   const meta = (s: OrderState) => ({
     accountId: s.accountId,
     correlationId: requestId,

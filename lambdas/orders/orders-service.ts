@@ -118,6 +118,11 @@ export interface PlaceOrderInput {
    */
   readonly sender?: { readonly source: string };
   /**
+   * Called right before the placing transaction is sent; throwing stops it, nothing written (POST
+   * /v2/orders: platform/write-deadline.ts, not started past its function's time).
+   */
+  readonly beforeWrite?: () => void;
+  /**
    * When a day / gtc order placed `now` expires (core ValidationContext.expiresAt): POST
    * /v2/orders and the bus pass `orderExpiryFromEnv(now)` (`clientOrderRules`), so an algorithm's start_time or end_time
    * past it is refused. DELETE /v2/positions places no algorithmic order and passes none (its
@@ -659,6 +664,7 @@ export async function placeOrder(
         ? []
         : [reserveItem(accountsTableOf(deps), accountId, buyingPowerClaim.cents, ceilingCents)],
     );
+    input.beforeWrite?.();
     try {
       await deps.doc.send(new TransactWriteCommand({ TransactItems: items }));
       const [root, ...legs] = members.map((events) => replay(events) as OrderState);

@@ -408,6 +408,64 @@ describe('the local API server survives a client resetting an upgrade or a CONNE
   });
 });
 
+describe('a burst of requests: a function runs a few at a time, the others wait their turn at the gateway', () => {
+  // A probe: 200 POSTs at once, all invoked at once in one worker over one DynamoDB Local, ran into
+  // the function's 10 s timeout about 50 at a time and answered 500, their orders placed.
+  test('at most `integrationConcurrency` invoked at once; each next one when one is answered', async () => {
+    const held: Array<() => void> = [];
+    const { http, invoker } = setup(
+      [route('POST /v2/orders')],
+      {
+        Fn: () =>
+          new Promise<InvokeResult>((resolve) =>
+            held.push(() => resolve(ok({ statusCode: 200, body: 'ok' }))),
+          ),
+      },
+      null,
+      { integrationConcurrency: 2, integrationTimeoutMs: 60_000 },
+    );
+    const answers = [1, 2, 3, 4, 5].map(() =>
+      http.handle(request({ method: 'POST', body: Buffer.from('{}') })),
+    );
+    const settle = () => new Promise((r) => setTimeout(r, 20));
+    await settle();
+    expect(invoker.calls).toHaveLength(2);
+    held.shift()?.();
+    await settle();
+    expect(invoker.calls).toHaveLength(3);
+    while (held.length > 0) {
+      held.shift()?.();
+      await settle();
+    }
+    expect((await Promise.all(answers)).map((a) => a.statusCode)).toEqual([200, 200, 200, 200, 200]);
+    expect(invoker.calls).toHaveLength(5);
+  });
+
+  test('one whose turn does not come within a third of the integration timeout: 503, never invoked', async () => {
+    const held: Array<() => void> = [];
+    const seen: string[] = [];
+    const { http, invoker } = setup(
+      [route('POST /v2/orders')],
+      {
+        Fn: () =>
+          new Promise<InvokeResult>((resolve) =>
+            held.push(() => resolve(ok({ statusCode: 200, body: 'ok' }))),
+          ),
+      },
+      null,
+      { integrationConcurrency: 1, integrationTimeoutMs: 300, onError: (e) => seen.push(e.error) },
+    );
+    const first = http.handle(request({ method: 'POST', body: Buffer.from('{}') }));
+    const second = await http.handle(request({ method: 'POST', body: Buffer.from('{}') }));
+    expect(second.statusCode).toBe(503);
+    expect(jsonOf(second.body)).toEqual({ message: 'Service Unavailable' });
+    expect(seen).toEqual(['not invoked within a third of the integration timeout']);
+    expect(invoker.calls).toHaveLength(1);
+    held.shift()?.();
+    expect((await first).statusCode).toBe(200);
+  });
+});
+
 describe('payload format 2.0 event', () => {
   const NOW = Date.UTC(2024, 2, 5, 9, 3, 58, 390); // 05/Mar/2024:09:03:58 +0000
 
