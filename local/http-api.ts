@@ -107,6 +107,37 @@ export const GATEWAY_ERRORS = {
 
 /** HTTP APIs' request payload limit. */
 export const MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024;
+
+/**
+ * A request's body, or null once it is past `limit` bytes (by its Content-Length, before anything
+ * is read, or as it arrives): the rest is not read. Local mode read every body whole before the
+ * 413: a probe's `Content-Length: 10000000000` was waited for, and a client sending that much
+ * would have had local mode hold it all in memory.
+ */
+export function readRequestBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.pause();
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+    // Closed before its end (the client went away): nobody to answer.
+    req.once('close', () => {
+      if (!req.complete) reject(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    });
+  });
+}
 const DEFAULT_INTEGRATION_TIMEOUT_MS = 30_000;
 /**
  * Lambda runs each request in an environment of its own; local mode runs a function's requests in

@@ -23,7 +23,15 @@ import { isDashboardPath, serveDashboard } from './dashboard.js';
 import { createTables, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalEventBridge } from './event-bridge.js';
 import { LocalFirehose, localWarehouseDir } from './firehose.js';
-import { createApiServer, LocalHttpApi, requestPath, requestQuery } from './http-api.js';
+import {
+  createApiServer,
+  GATEWAY_ERRORS,
+  LocalHttpApi,
+  MAX_REQUEST_BODY_BYTES,
+  readRequestBody,
+  requestPath,
+  requestQuery,
+} from './http-api.js';
 import { LocalLambdaRuntime } from './lambda-runtime.js';
 import { LocalMeter, startDynamoDbMeterProxy } from './meter.js';
 import { localAuditDir } from './regulatory-export.js';
@@ -236,12 +244,6 @@ function clientAborted(req: IncomingMessage, err: unknown): boolean {
   return (
     req.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || (err as Error).message === 'aborted'
   );
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 export async function startLocalOms(options: LocalOmsOptions = {}): Promise<LocalOms> {
@@ -474,13 +476,20 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
           res.end(page.body);
           return;
         }
-        let body: Buffer;
+        let body: Buffer | null;
         try {
-          body = await readBody(req);
+          body = await readRequestBody(req, MAX_REQUEST_BODY_BYTES);
         } catch (err) {
           // Nobody is left to answer, and nothing was done: not a failure of the OMS.
           if (clientAborted(req, err)) return;
           throw err;
+        }
+        if (body === null) {
+          // Past API Gateway's payload limit: answered at once, the rest not read.
+          const { statusCode, message } = GATEWAY_ERRORS.tooLarge;
+          res.writeHead(statusCode, { 'content-type': 'application/json', connection: 'close' });
+          res.end(JSON.stringify({ message }), () => req.destroy());
+          return;
         }
         if (!pathname.startsWith('/local/')) meter?.httpRequest();
         const request = {

@@ -17,6 +17,7 @@ import {
   MAX_REQUEST_BODY_BYTES,
   matchRoute,
   parseQueryString,
+  readRequestBody,
   requestPath,
   requestQuery,
   requestTime,
@@ -463,6 +464,70 @@ describe('a burst of requests: a function runs a few at a time, the others wait 
     expect(invoker.calls).toHaveLength(1);
     held.shift()?.();
     expect((await first).statusCode).toBe(200);
+  });
+});
+
+describe('readRequestBody: a body past the payload limit is not read', () => {
+  // A probe: `Content-Length: 10000000000` was waited for (no answer within 5-6 s), and a client
+  // sending that much would have had local mode hold all of it in memory before its 413.
+  const serve = (limit: number, seen: Array<number | null>) => {
+    const server = createApiServer((req, res) => {
+      void readRequestBody(req, limit).then((body) => {
+        seen.push(body === null ? null : body.length);
+        res.writeHead(body === null ? 413 : 200, { connection: 'close' });
+        res.end(() => req.destroy());
+      });
+    });
+    return new Promise<{ port: number; close: () => Promise<unknown> }>((resolve) =>
+      server.listen(0, '127.0.0.1', () =>
+        resolve({
+          port: (server.address() as AddressInfo).port,
+          close: () => {
+            server.closeAllConnections();
+            return new Promise((r) => server.close(r));
+          },
+        }),
+      ),
+    );
+  };
+  test.each<[string, (socket: ReturnType<typeof connect>) => void, number | null]>([
+    [
+      'a Content-Length past it: refused before any byte',
+      (s) => s.write('POST /v2/orders HTTP/1.1\r\nhost: x\r\ncontent-length: 10000000000\r\n\r\n{'),
+      null,
+    ],
+    [
+      'a chunked body growing past it: refused once it does',
+      (s) => {
+        s.write('POST /v2/orders HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n');
+        for (let i = 0; i < 4; i++) s.write(`40\r\n${'x'.repeat(64)}\r\n`);
+      },
+      null,
+    ],
+    [
+      'a body within it: read whole',
+      (s) => s.write('POST /v2/orders HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhello'),
+      5,
+    ],
+  ])('%s', async (_, send, expected) => {
+    const seen: Array<number | null> = [];
+    const { port, close } = await serve(100, seen);
+    try {
+      const head = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        let text = '';
+        socket.on('data', (d: Buffer) => {
+          text += d.toString();
+          if (text.includes('\r\n\r\n')) resolve(text.split('\r\n')[0] ?? '');
+        });
+        socket.on('error', reject);
+        send(socket);
+      });
+      expect(head).toBe(expected === null ? 'HTTP/1.1 413 Payload Too Large' : 'HTTP/1.1 200 OK');
+      expect(seen).toEqual([expected]);
+    } finally {
+      await close();
+    }
   });
 });
 
