@@ -412,19 +412,16 @@ describe('the local API server survives a client resetting an upgrade or a CONNE
 describe('a burst of requests: a function runs a few at a time, the others wait their turn at the gateway', () => {
   // A probe: 200 POSTs at once, all invoked at once in one worker over one DynamoDB Local, ran into
   // the function's 10 s timeout about 50 at a time and answered 500, their orders placed.
-  test('at most `integrationConcurrency` invoked at once; each next one when one is answered', async () => {
+  /** A POST route whose function answers only when the test lets it (`held`, oldest first). */
+  const holding = (options: LocalHttpApiOptions) => {
     const held: Array<() => void> = [];
-    const { http, invoker } = setup(
-      [route('POST /v2/orders')],
-      {
-        Fn: () =>
-          new Promise<InvokeResult>((resolve) =>
-            held.push(() => resolve(ok({ statusCode: 200, body: 'ok' }))),
-          ),
-      },
-      null,
-      { integrationConcurrency: 2, integrationTimeoutMs: 60_000 },
-    );
+    const fn: Script = () =>
+      new Promise<InvokeResult>((resolve) => held.push(() => resolve(ok({ statusCode: 200, body: 'ok' }))));
+    return { held, ...setup([route('POST /v2/orders')], { Fn: fn }, null, options) };
+  };
+
+  test('at most `integrationConcurrency` invoked at once; each next one when one is answered', async () => {
+    const { held, http, invoker } = holding({ integrationConcurrency: 2, integrationTimeoutMs: 60_000 });
     const answers = [1, 2, 3, 4, 5].map(() =>
       http.handle(request({ method: 'POST', body: Buffer.from('{}') })),
     );
@@ -443,19 +440,12 @@ describe('a burst of requests: a function runs a few at a time, the others wait 
   });
 
   test('one whose turn does not come within a third of the integration timeout: 503, never invoked', async () => {
-    const held: Array<() => void> = [];
     const seen: string[] = [];
-    const { http, invoker } = setup(
-      [route('POST /v2/orders')],
-      {
-        Fn: () =>
-          new Promise<InvokeResult>((resolve) =>
-            held.push(() => resolve(ok({ statusCode: 200, body: 'ok' }))),
-          ),
-      },
-      null,
-      { integrationConcurrency: 1, integrationTimeoutMs: 300, onError: (e) => seen.push(e.error) },
-    );
+    const { held, http, invoker } = holding({
+      integrationConcurrency: 1,
+      integrationTimeoutMs: 300,
+      onError: (e) => seen.push(e.error),
+    });
     const first = http.handle(request({ method: 'POST', body: Buffer.from('{}') }));
     const second = await http.handle(request({ method: 'POST', body: Buffer.from('{}') }));
     expect(second.statusCode).toBe(503);
