@@ -1,6 +1,6 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import fc from 'fast-check';
 import { handler as authorizer } from '../../lambdas/order-api/authorizer';
@@ -239,6 +239,44 @@ describe('the request target as sent (requestPath, requestQuery)', () => {
   });
 });
 
+/** `server` listening on a free local port: its port, and a close that ends its connections too. */
+async function listening(server: Server): Promise<{ port: number; close: () => Promise<unknown> }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/**
+ * Sends `request` (raw bytes, or written by a function) on a new connection and resolves with all
+ * the server sent once the connection closes, or once `enough` of it came (the client then ends it).
+ */
+function exchange(
+  port: number,
+  request: string | ((socket: Socket) => void),
+  enough: (seen: string) => boolean = () => false,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let seen = '';
+    socket.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (enough(seen)) {
+        resolve(seen);
+        socket.end();
+      }
+    });
+    socket.on('close', () => resolve(seen));
+    socket.on('error', reject);
+    if (typeof request === 'string') socket.write(request);
+    else request(socket);
+  });
+}
+
 describe('the local API server (createApiServer)', () => {
   test("defaults: idle connections outlive the clients' (60 s+), a stalled request is answered within 30 s", () => {
     const t = API_SERVER_TIMEOUTS;
@@ -255,8 +293,7 @@ describe('the local API server (createApiServer)', () => {
       },
       { keepAliveMs: 10_000, requestMs: 600, checkEveryMs: 100 },
     );
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const { port, close } = await listening(server);
     const open = () => {
       const socket = connect(port, '127.0.0.1');
       const seen = { text: '' };
@@ -287,7 +324,7 @@ describe('the local API server (createApiServer)', () => {
     } finally {
       stalled.socket.destroy();
       kept.socket.destroy();
-      await new Promise((r) => server.close(r));
+      await close();
     }
   });
 });
@@ -299,26 +336,15 @@ describe('the local API server: a request Node cannot read is answered in JSON',
     ['a lower-case method', 400, 'delete /v2/positions/SS HTTP/1.1\r\nhost: x\r\n\r\n'],
     ['a malformed request line', 400, 'GET\r\n\r\n'],
   ])('%s: %d with {code, message}', async (_, status, request) => {
-    const server = createApiServer((_req, res) => res.end('ok'));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const { port, close } = await listening(createApiServer((_req, res) => res.end('ok')));
     try {
-      const text = await new Promise<string>((resolve, reject) => {
-        const socket = connect(port, '127.0.0.1');
-        let seen = '';
-        socket.on('data', (d: Buffer) => {
-          seen += d.toString();
-        });
-        socket.on('end', () => resolve(seen));
-        socket.on('error', reject);
-        socket.write(request);
-      });
+      const text = await exchange(port, request);
       const [head = '', body = ''] = text.split('\r\n\r\n');
       expect(head.split('\r\n')[0]).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
       expect(head.toLowerCase()).toContain('content-type: application/json');
       expect(JSON.parse(body)).toEqual({ code: status * 100_000, message: expect.any(String) });
     } finally {
-      await new Promise((r) => server.close(r));
+      await close();
     }
   });
 });
@@ -349,24 +375,16 @@ describe('the local API server: upgrades and CONNECT', () => {
       '/stream',
     );
     server.on('upgrade', (req, socket) => socket.end(`upgraded ${req.url}`));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const { port, close } = await listening(server);
     try {
-      const text = await new Promise<string>((resolve, reject) => {
-        const socket = connect(port, '127.0.0.1');
-        let seen = '';
-        socket.on('data', (d: Buffer) => {
-          seen += d.toString();
-          if (seen.includes('served') || seen.includes('upgraded')) socket.end();
-        });
-        socket.on('close', () => resolve(seen));
-        socket.on('error', reject);
-        socket.write(request);
-      });
+      const text = await exchange(
+        port,
+        request,
+        (seen) => seen.includes('served') || seen.includes('upgraded'),
+      );
       expect(text).toMatch(answer);
     } finally {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
+      await close();
     }
   });
 });
@@ -391,8 +409,7 @@ describe('the local API server survives a client resetting an upgrade or a CONNE
       server.on('upgrade', seen);
       server.on('connect', seen);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const { port, close } = await listening(server);
     try {
       const socket = connect(port, '127.0.0.1');
       socket.write(request);
@@ -403,8 +420,7 @@ describe('the local API server survives a client resetting an upgrade or a CONNE
       const answer = await fetch(`http://127.0.0.1:${port}/v2/account`);
       expect(await answer.text()).toBe('ok');
     } finally {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
+      await close();
     }
   });
 });
@@ -460,27 +476,17 @@ describe('a burst of requests: a function runs a few at a time, the others wait 
 describe('readRequestBody: a body past the payload limit is not read', () => {
   // A probe: `Content-Length: 10000000000` was waited for (no answer within 5-6 s), and a client
   // sending that much would have had local mode hold all of it in memory before its 413.
-  const serve = (limit: number, seen: Array<number | null>) => {
-    const server = createApiServer((req, res) => {
-      void readRequestBody(req, limit).then((body) => {
-        seen.push(body === null ? null : body.length);
-        res.writeHead(body === null ? 413 : 200, { connection: 'close' });
-        res.end(() => req.destroy());
-      });
-    });
-    return new Promise<{ port: number; close: () => Promise<unknown> }>((resolve) =>
-      server.listen(0, '127.0.0.1', () =>
-        resolve({
-          port: (server.address() as AddressInfo).port,
-          close: () => {
-            server.closeAllConnections();
-            return new Promise((r) => server.close(r));
-          },
-        }),
-      ),
+  const serve = (limit: number, seen: Array<number | null>) =>
+    listening(
+      createApiServer((req, res) => {
+        void readRequestBody(req, limit).then((body) => {
+          seen.push(body === null ? null : body.length);
+          res.writeHead(body === null ? 413 : 200, { connection: 'close' });
+          res.end(() => req.destroy());
+        });
+      }),
     );
-  };
-  test.each<[string, (socket: ReturnType<typeof connect>) => void, number | null]>([
+  test.each<[string, (socket: Socket) => void, number | null]>([
     [
       'a Content-Length past it: refused before any byte',
       (s) => s.write('POST /v2/orders HTTP/1.1\r\nhost: x\r\ncontent-length: 10000000000\r\n\r\n{'),
@@ -503,16 +509,8 @@ describe('readRequestBody: a body past the payload limit is not read', () => {
     const seen: Array<number | null> = [];
     const { port, close } = await serve(100, seen);
     try {
-      const head = await new Promise<string>((resolve, reject) => {
-        const socket = connect(port, '127.0.0.1');
-        let text = '';
-        socket.on('data', (d: Buffer) => {
-          text += d.toString();
-          if (text.includes('\r\n\r\n')) resolve(text.split('\r\n')[0] ?? '');
-        });
-        socket.on('error', reject);
-        send(socket);
-      });
+      const text = await exchange(port, send, (seen) => seen.includes('\r\n\r\n'));
+      const head = text.split('\r\n')[0];
       expect(head).toBe(expected === null ? 'HTTP/1.1 413 Payload Too Large' : 'HTTP/1.1 200 OK');
       expect(seen).toEqual([expected]);
     } finally {
