@@ -573,9 +573,10 @@ export function createApiServer(
   server.prependListener('upgrade', survivesReset);
   server.prependListener('connect', survivesReset);
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
-    const body = JSON.stringify({ message: 'Not Found' });
+    const { statusCode, message } = GATEWAY_ERRORS.notFound;
+    const body = JSON.stringify({ message });
     socket.end(
-      `HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${statusCode} ${message}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
     );
   });
   // A request Node cannot read (headers over its 16 KB, a malformed request line, a lower-case

@@ -511,9 +511,9 @@ export async function startLocalOms(options: LocalOmsOptions = {}): Promise<Loca
         res.end(JSON.stringify({ code: 'internal_error', message: 'Internal Server Error' }));
       }
     }
+    // Only the stream path is an upgrade (createApiServer's `upgradePath`).
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const path = requestPath(req.url);
-      if (path !== STREAM_PATH || streamApi === undefined) {
+      if (streamApi === undefined) {
         socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
         return;
       }
