@@ -45,33 +45,33 @@ export const DEFAULT_ACCOUNT_CONFIGURATIONS: AccountConfigurations = {
 
 type Key = keyof AccountConfigurations;
 
+const TRUE_OR_FALSE: readonly unknown[] = [true, false];
+
 /** Alpaca's field name -> ours, and the values it takes. */
-const FIELDS: Readonly<Record<string, { key: Key; values: readonly unknown[]; describe: string }>> = {
-  dtbp_check: { key: 'dtbpCheck', values: ['both', 'entry', 'exit'], describe: 'one of both, entry, exit' },
-  trade_confirm_email: { key: 'tradeConfirmEmail', values: ['all', 'none'], describe: 'one of all, none' },
-  suspend_trade: { key: 'suspendTrade', values: [true, false], describe: 'true or false' },
-  no_shorting: { key: 'noShorting', values: [true, false], describe: 'true or false' },
-  fractional_trading: { key: 'fractionalTrading', values: [true, false], describe: 'true or false' },
-  max_margin_multiplier: {
-    key: 'maxMarginMultiplier',
-    values: ['1', '2', '4'],
-    describe: 'one of "1", "2", "4"',
-  },
-  pdt_check: { key: 'pdtCheck', values: ['both', 'entry', 'exit'], describe: 'one of both, entry, exit' },
-  ptp_no_exception_entry: { key: 'ptpNoExceptionEntry', values: [true, false], describe: 'true or false' },
-  disable_overnight_trading: {
-    key: 'disableOvernightTrading',
-    values: [true, false],
-    describe: 'true or false',
-  },
-  max_options_trading_level: {
-    key: 'maxOptionsTradingLevel',
-    values: [0, 1, 2, 3],
-    describe: 'one of 0, 1, 2, 3',
-  },
+const FIELDS: Readonly<Record<string, { key: Key; values: readonly unknown[] }>> = {
+  dtbp_check: { key: 'dtbpCheck', values: ['both', 'entry', 'exit'] },
+  trade_confirm_email: { key: 'tradeConfirmEmail', values: ['all', 'none'] },
+  suspend_trade: { key: 'suspendTrade', values: TRUE_OR_FALSE },
+  no_shorting: { key: 'noShorting', values: TRUE_OR_FALSE },
+  fractional_trading: { key: 'fractionalTrading', values: TRUE_OR_FALSE },
+  max_margin_multiplier: { key: 'maxMarginMultiplier', values: ['1', '2', '4'] },
+  pdt_check: { key: 'pdtCheck', values: ['both', 'entry', 'exit'] },
+  ptp_no_exception_entry: { key: 'ptpNoExceptionEntry', values: TRUE_OR_FALSE },
+  disable_overnight_trading: { key: 'disableOvernightTrading', values: TRUE_OR_FALSE },
+  max_options_trading_level: { key: 'maxOptionsTradingLevel', values: [0, 1, 2, 3] },
 };
 
-export const ACCOUNT_CONFIGURATION_FIELDS = Object.keys(FIELDS);
+/**
+ * The values a field takes, as its refusal names them: `true or false`, `one of both, entry, exit`,
+ * `one of "1", "2", "4"` (a number sent as a string is quoted, so `2` and `"2"` read apart).
+ */
+function valuesText(values: readonly unknown[]): string {
+  return values === TRUE_OR_FALSE
+    ? 'true or false'
+    : `one of ${values.map((v) => (typeof v === 'string' && /^\d/.test(v) ? `"${v}"` : v)).join(', ')}`;
+}
+
+export const ACCOUNT_CONFIGURATION_FIELDS = /* @__PURE__ */ Object.keys(FIELDS);
 
 /**
  * A PATCH body: some of the fields, each with a value it takes (null or absent: unchanged, as the
@@ -100,7 +100,8 @@ export function parseConfigurationsPatch(
       continue;
     }
     if (value === null || value === undefined) continue;
-    if (!f.values.includes(value)) errors.push(fieldError('invalid_value', name, `must be ${f.describe}`));
+    if (!f.values.includes(value))
+      errors.push(fieldError('invalid_value', name, `must be ${valuesText(f.values)}`));
     else patch[f.key] = value;
   }
   return errors.length > 0
