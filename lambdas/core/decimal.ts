@@ -148,6 +148,16 @@ export function tickSizeFor(price: Nanos): Nanos {
   return price >= ONE ? 10_000_000n : 100_000n;
 }
 
+/**
+ * `price` on its tick (Rule 612): rounded down, or up when `up` (a computed stop level rounded away
+ * from the market, so it triggers where the exact level would on any price on the tick).
+ */
+export function onTick(price: Nanos, up: boolean): Nanos {
+  const tick = tickSizeFor(price);
+  const down = (price / tick) * tick;
+  return up && down < price ? down + tick : down;
+}
+
 export function isOnTick(price: Nanos): boolean {
   return price % tickSizeFor(price) === 0n;
 }

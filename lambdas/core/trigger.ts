@@ -10,7 +10,7 @@
  * (the highest for a sell, the lowest for a buy) by its trail price or percent, and triggers when
  * the last sale crosses that level. The trigger price is the last sale.
  */
-import { formatNanos, type Nanos, ONE, parseNanos } from './decimal.js';
+import { formatNanos, type Nanos, ONE, onTick, parseNanos } from './decimal.js';
 import { type FieldError, fieldError } from './field-error.js';
 import { type Decision, decide, evolve, type OrderState, statusOf } from './order.js';
 import { ORDER_TYPES, type OrderType, type Side, type TimeInForce } from './order-request.js';
@@ -90,15 +90,23 @@ function price(text: string | null, what: string): Nanos {
   return v;
 }
 
-/** The stop level a trailing stop stands at for `mark` (sell: below it, buy: above it). */
+/**
+ * The stop level a trailing stop stands at for `mark` (sell: below it, buy: above it), on its tick
+ * (Rule 612: $0.01, $0.0001 below $1), rounded away from the market: a sell's down, a buy's up. A
+ * trail of 1.5 % or of $0.001 makes no sub-penny stop price; on prices on the tick it triggers
+ * exactly where the unrounded level would.
+ */
 export function trailingStopLevel(t: HeldTrigger, mark: Nanos): Nanos {
   const buy = t.side === 'buy';
+  let level: Nanos;
   if (t.trailPrice !== null) {
     const by = price(t.trailPrice, 'trailPrice');
-    return buy ? mark + by : mark - by;
+    level = buy ? mark + by : mark - by;
+  } else {
+    const pct = price(t.trailPercent, 'trailPercent');
+    level = (mark * (buy ? HUNDRED + pct : HUNDRED - pct)) / HUNDRED;
   }
-  const pct = price(t.trailPercent, 'trailPercent');
-  return (mark * (buy ? HUNDRED + pct : HUNDRED - pct)) / HUNDRED;
+  return onTick(level, buy);
 }
 
 /** What `quote` means for a held trigger: a moved mark, a trigger, both or neither. */

@@ -128,7 +128,9 @@ describe('toAlpacaOrder: a trailing stop shows its live stop price (issue 11; Al
     ['sell, trail_price: mark - trail',         'sell', { trail_price: '2' },      ['22'],             '20'],
     ['sell, the mark only rises',               'sell', { trail_price: '2' },      ['22', '21.5', '23'], '21'],
     ['buy, trail_price: mark + trail',          'buy',  { trail_price: '0.5' },    ['10', '9.8'],      '10.3'],
-    ['sell, trail_percent: mark x (1 - pct)',   'sell', { trail_percent: '1.5' },  ['20.37'],          '20.06445'],
+    ['sell, trail_percent: mark x (1 - pct), down to the tick', 'sell', { trail_percent: '1.5' }, ['20.37'], '20.06'],
+    ['buy, trail_percent: up to the tick',      'buy',  { trail_percent: '1.5' },  ['20.37'],          '20.68'],
+    ['sell, a sub-penny trail_price on a $100 stock', 'sell', { trail_price: '0.001' }, ['100'],       '99.99'],
     ['buy, trail_percent: mark x (1 + pct)',    'buy',  { trail_percent: '1' },    ['100'],            '101'],
   ];
   it.each(rows)('%s', (_name, side, trail, marks, stopPrice) => {

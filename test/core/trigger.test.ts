@@ -153,10 +153,66 @@ describe('trailingStopLevel', () => {
     [{ side: 'buy', trailPrice: '2' }, '100', '102'],
     [{ side: 'sell', trailPrice: null, trailPercent: '1.5' }, '100', '98.5'],
     [{ side: 'buy', trailPrice: null, trailPercent: '1.5' }, '100', '101.5'],
-    // Exact nanos, truncated: 33.33 x 97% = 32.3301.
-    [{ side: 'sell', trailPrice: null, trailPercent: '3' }, '33.33', '32.3301'],
+    // On its tick (Rule 612), away from the market: 33.33 x 97% = 32.3301, a sell's stop 32.33 ...
+    [{ side: 'sell', trailPrice: null, trailPercent: '3' }, '33.33', '32.33'],
+    // ... 33.33 x 103% = 34.3299, a buy's 34.33.
+    [{ side: 'buy', trailPrice: null, trailPercent: '3' }, '33.33', '34.33'],
+    // A sub-penny trail on a stock above $1 (a probe's 99.999): the tick is the level's, not the trail's.
+    [{ side: 'sell', trailPrice: '0.001' }, '100', '99.99'],
+    [{ side: 'buy', trailPrice: '0.001' }, '100', '100.01'],
+    // Below $1 the tick is $0.0001: 0.5 x 98.5% = 0.4925 stands; 0.3333 x 101% = 0.336633 -> 0.3367.
+    [{ side: 'sell', trailPrice: null, trailPercent: '1.5' }, '0.5', '0.4925'],
+    [{ side: 'buy', trailPrice: null, trailPercent: '1' }, '0.3333', '0.3367'],
+    // A buy's level rounded up across $1 lands on the next tick: 0.99 + 0.00995 = 0.99995 -> 1.
+    [{ side: 'buy', trailPrice: '0.00995' }, '0.99', '1'],
   ])('%j at mark %s: %s', (t, mark, level) => {
     expect(formatNanos(trailingStopLevel(trailing(t), nanos(mark)))).toBe(level);
+  });
+
+  test('the level is on its tick, within one tick of the exact level away from the market, and any price on the tick crosses it where it crosses the exact level', () => {
+    const cents = (c: bigint) => nanos('0.0001') * c; // prices in ten-thousandths of a dollar
+    fc.assert(
+      fc.property(
+        fc.constantFrom<'buy' | 'sell'>('buy', 'sell'),
+        fc.bigInt({ min: 2n, max: 5_000_000n }), // the mark, 0.0002 .. 500
+        fc.oneof(
+          fc.record({
+            trailPrice: fc.bigInt({ min: 1n, max: 1_000_000n }).map((b) => formatNanos(b * 1_000n)),
+          }),
+          fc.record({
+            trailPercent: fc
+              .integer({ min: 1, max: 9_999 })
+              .map((p) => formatNanos(nanos('0.01') * BigInt(p))),
+          }),
+        ),
+        fc.bigInt({ min: 1n, max: 6_000_000n }), // a last sale, 0.0001 .. 600
+        (side, markUnits, trail, lastUnits) => {
+          const mark = cents(markUnits);
+          const t = trailing({ side, trailPrice: null, trailPercent: null, ...trail });
+          const level = trailingStopLevel(t, mark);
+          const by = t.trailPrice !== null ? nanos(t.trailPrice) : null;
+          const pct = t.trailPercent !== null ? nanos(t.trailPercent) : 0n;
+          const hundred = nanos('100');
+          const exact =
+            by !== null
+              ? side === 'buy'
+                ? mark + by
+                : mark - by
+              : (mark * (side === 'buy' ? hundred + pct : hundred - pct)) / hundred;
+          if (exact <= 0n) return; // a trail past the mark: a stop that never triggers
+          const tick = level >= nanos('1') ? nanos('0.01') : nanos('0.0001');
+          expect(level % tick).toBe(0n);
+          if (side === 'sell') expect(exact - level >= 0n && exact - level < tick).toBe(true);
+          else expect(level - exact >= 0n && level - exact <= nanos('0.01')).toBe(true);
+          // A last on its tick:
+          const last = cents(lastUnits);
+          if (last % (last >= nanos('1') ? nanos('0.01') : nanos('0.0001')) !== 0n) return;
+          if (side === 'sell') expect(last <= level).toBe(last <= exact);
+          else expect(last >= level).toBe(last >= exact);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   test('a trailing stop without a positive trail is refused loudly', () => {

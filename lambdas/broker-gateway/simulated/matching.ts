@@ -21,6 +21,7 @@ import {
   type Nanos,
   ONE,
   type OrderType,
+  onTick,
   type Side,
   type TimeInForce,
   toValue18,
@@ -89,9 +90,9 @@ export function isComplete(o: BookOrder): boolean {
 
 function trailingStopLevel(o: BookOrder, watermark: Nanos): Nanos {
   const up = o.side === 'buy';
-  if (o.trailPrice !== null) return up ? watermark + o.trailPrice : watermark - o.trailPrice;
+  if (o.trailPrice !== null) return onTick(up ? watermark + o.trailPrice : watermark - o.trailPrice, up);
   const pct = o.trailPercent as Nanos;
-  return (watermark * (up ? HUNDRED + pct : HUNDRED - pct)) / HUNDRED;
+  return onTick((watermark * (up ? HUNDRED + pct : HUNDRED - pct)) / HUNDRED, up);
 }
 
 /** Whether the stop triggers on this quote, and the order with its watermark moved. */
