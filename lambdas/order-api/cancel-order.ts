@@ -3,6 +3,7 @@
  * DELETE /v2/orders: request a cancel of every open order of the account (207, one entry each),
  * fanned out through the bus to the cancel-all worker (`cancel-all-request.ts`).
  */
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type AlpacaOrder, isOpen, toAlpacaOrder } from '../core/index.js';
 import { OMS_CHILD_ROLE, ORDERS_INDEX } from '../orders/order-view-indexes.js';
@@ -155,26 +156,88 @@ export const handler = apiHandler(
     const orderId = event.pathParameters?.order_id;
     if (event.routeKey !== 'DELETE /v2/orders/{order_id}' || !plausibleOrderId(orderId)) return notFound();
     const store = eventStore();
-    const outcome = await requestCancel(store, orderId, principal, requestId, () =>
-      writeInTime(writeBy, 'nothing was canceled'),
-    );
+    const cancelOne = (id: string) =>
+      requestCancel(store, id, principal, requestId, () => writeInTime(writeBy, 'nothing was canceled'));
+    const outcome = await cancelOne(orderId);
     if (outcome.status === 404) {
-      // Right after a PATCH its replacement is not an order yet: 422, not 404 (it exists).
+      // Right after a PATCH its replacement is not an order yet: the venue's answer to the replace
+      // is waited for, then the order working it is canceled; still unanswered, 422 (it exists: not 404).
       const original = await pendingReplacementOriginal(store, orderId, principal.accountId);
       if (original !== null)
-        return apiError(422, API_ERROR.unprocessable, replacementNotOpenMessage('canceled', original));
+        return (
+          (await cancelOnceReplaceAnswered(cancelOne, original, writeBy)) ??
+          apiError(422, API_ERROR.unprocessable, replacementNotOpenMessage('canceled', original))
+        );
     }
-    // A cancel already asked (a retry, or DELETEs in parallel): the order is being canceled, as
-    // asked, so the answer is 204 again, nothing appended (an SDK probe's retried DELETE got 422
-    // `request outstanding` and could read it as a cancel that failed). A replace outstanding, or a
-    // closed order, stays 422.
+    if (alreadyCanceling(outcome)) return noContent();
+    // A replace of this order outstanding at the venue: the same wait.
     if (
       outcome.status === 422 &&
       outcome.refusal === 'request_pending' &&
-      outcome.state.cancelRequest !== 'none'
+      outcome.state.replaceRequest !== null
     )
-      return noContent();
+      return (await cancelOnceReplaceAnswered(cancelOne, orderId, writeBy)) ?? asResponse(outcome);
     return asResponse(outcome);
   },
   { trades: true },
 );
+
+/**
+ * A cancel already asked (a retry, or DELETEs in parallel): the order is being canceled, as asked,
+ * so the answer is 204 again, nothing appended (an SDK probe's retried DELETE got 422 `request
+ * outstanding` and could read it as a cancel that failed). A closed order stays 422.
+ */
+function alreadyCanceling(o: CancelOutcome): boolean {
+  return o.status === 422 && o.refusal === 'request_pending' && o.state.cancelRequest !== 'none';
+}
+
+/**
+ * How long a DELETE waits for the venue to answer a replace outstanding (ms between reads, 4.5 s in
+ * all, never past the write deadline: half a 10 s function's time): a venue answers in well under a
+ * second, and its answer takes a stream hop to be applied.
+ */
+export const REPLACE_ANSWER_WAITS_MS: readonly number[] = [
+  50, 100, 150, 200, 300, 400, 500, 600, 700, 700, 800,
+];
+
+/**
+ * The cancel of an order whose replace is outstanding at the venue, asked by a DELETE of the order
+ * or of its replacement: the client's last word is "cancel", whatever the venue does with the
+ * replace. Once the venue answers, the order that works what was asked is canceled: the replacement
+ * when the venue replaced the order, else the order itself (a replace refused, or overtaken: a
+ * DELETE of the replacement then cancels the order it was to replace, which is still live, rather
+ * than answer that the replacement is `rejected` and leave it working). Closed meanwhile (filled):
+ * that 422. Null when the venue has not answered within the waits (the caller answers 422).
+ */
+async function cancelOnceReplaceAnswered(
+  cancelOne: (orderId: string) => Promise<CancelOutcome>,
+  originalId: string,
+  writeBy: number | undefined,
+): Promise<APIGatewayProxyStructuredResultV2 | null> {
+  for (const wait of REPLACE_ANSWER_WAITS_MS) {
+    if (writeBy !== undefined && Date.now() + wait >= writeBy) return null;
+    await sleepFor(wait);
+    let outcome = await cancelOne(originalId);
+    // Replaced: the replacement (and, PATCHed again once open, its own) works the order now.
+    for (
+      let hop = 0;
+      hop < REPLACEMENT_HOPS &&
+      outcome.status === 422 &&
+      outcome.state.phase === 'replaced' &&
+      outcome.state.replacedBy !== null;
+      hop++
+    )
+      outcome = await cancelOne(outcome.state.replacedBy);
+    if (alreadyCanceling(outcome)) return noContent();
+    // Still at the venue (a replace outstanding, or a replacement confirmed a moment ago and not an order yet).
+    if (outcome.status === 404) continue;
+    if (
+      outcome.status === 422 &&
+      outcome.refusal === 'request_pending' &&
+      outcome.state.replaceRequest !== null
+    )
+      continue;
+    return asResponse(outcome);
+  }
+  return null;
+}

@@ -8,21 +8,22 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from 
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import {
-  execute,
-  type OrderCommand,
-  type OrderState,
-  openReplacement,
-  replay,
-  statusOf,
-  toAlpacaOrder,
-} from '../../lambdas/core/index.js';
-import { toStored } from '../../lambdas/event-store/event-store.js';
+import { type OrderCommand, replay, statusOf, toAlpacaOrder } from '../../lambdas/core/index.js';
 import { cancelAllBatch, cancelOne } from '../../lambdas/order-api/cancel-all-worker.js';
 import { handler as cancel } from '../../lambdas/order-api/cancel-order.js';
 import { logger } from '../../lambdas/platform/observability.js';
 import { FakeDynamo } from './fake-dynamo.js';
-import { apiEvent, OTHER_ACCOUNT, parse, seedOrder, T0 } from './fixtures.js';
+import {
+  apiEvent,
+  appendCommands as appendTo,
+  OTHER_ACCOUNT,
+  openReplacementOf,
+  parse,
+  replaced as replacedBy,
+  replaceOf,
+  seedOrder,
+  T0,
+} from './fixtures.js';
 
 process.env.EVENT_BUS_NAME = 'oms-bus';
 const fake = new FakeDynamo();
@@ -272,54 +273,9 @@ describe('cancel-all worker', () => {
   });
 });
 
-/** A PATCH of `orderId` to qty 5, its replacement `replacementId`; `confirmed`: the venue replaced it. */
-const replaceOf = (replacementId: string, confirmed: boolean) =>
-  [
-    ...accepted,
-    {
-      type: 'requestReplace',
-      replacementOrderId: replacementId,
-      changes: { qty: '5' },
-      requestedBy: 'bot-1',
-    },
-    ...(confirmed ? [{ type: 'confirmReplace' }] : []),
-  ] as const;
-
-/** `orderId` replaced by `replacementId`, the replacement opened as the applier opens it. */
-function replaced(orderId: string, replacementId: string, commands = replaceOf(replacementId, true)) {
-  const state = seedOrder(fake, orderId, { commands: commands as never });
-  for (const e of openReplacement(state, T0))
-    fake.put(
-      'events',
-      toStored(e, { accountId: 'acct-1', correlationId: 'seed', causationId: 'seed' }) as never,
-    );
-  return state;
-}
-
-const storedEvents = (orderId: string) =>
-  [...fake.table('events').values()]
-    .filter((e) => e.orderId === orderId)
-    .sort((a, b) => (a.seq as number) - (b.seq as number))
-    .map(
-      (e) =>
-        ({ type: e.type, orderId: e.orderId, seq: e.seq, occurredAt: e.occurredAt, data: e.data }) as never,
-    );
-const stateOf = (orderId: string) => replay(storedEvents(orderId)) as OrderState;
-
-/** Appends what `commands` decide on the order's stored state, as a writer would. */
-function appendCommands(orderId: string, commands: readonly OrderCommand[]) {
-  let state: OrderState | undefined = stateOf(orderId);
-  for (const c of commands) {
-    const r = execute(state, c, T0);
-    if (!r.decision.ok) throw new Error(r.decision.refusal.message);
-    for (const e of r.decision.events)
-      fake.put(
-        'events',
-        toStored(e, { accountId: 'acct-1', correlationId: 'seed', causationId: 'seed' }) as never,
-      );
-    state = r.state;
-  }
-}
+const replaced = (orderId: string, replacementId: string) => replacedBy(fake, orderId, replacementId);
+const appendCommands = (orderId: string, commands: readonly OrderCommand[]) =>
+  appendTo(fake, orderId, commands);
 
 describe('cancel-all worker: an order a PATCH is replacing (the listing still shows the original)', () => {
   test('replaced: its replacement is canceled, the replaced order is left as it is', async () => {
@@ -333,11 +289,7 @@ describe('cancel-all worker: an order a PATCH is replacing (the listing still sh
   test('replaced twice: the last replacement, the one working, is canceled', async () => {
     replaced('o-1', 'o-1r');
     appendCommands('o-1r', replaceOf('o-1rr', true).slice(accepted.length) as never);
-    for (const e of openReplacement(stateOf('o-1r'), T0))
-      fake.put(
-        'events',
-        toStored(e, { accountId: 'acct-1', correlationId: 'seed', causationId: 'seed' }) as never,
-      );
+    openReplacementOf(fake, 'o-1r');
     expect(await cancelOne(JSON.parse(record('m1', request('o-1')).body), [])).toBe('cancel_requested');
     expect(eventTypes('o-1rr').at(-1)).toBe('OrderCancelRequested');
     expect(eventTypes('o-1r').at(-1)).toBe('OrderReplaced');

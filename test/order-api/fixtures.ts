@@ -9,8 +9,10 @@ import {
   type OrderCommand,
   type OrderEvent,
   type OrderState,
+  openReplacement,
   type RiskContext,
   type RiskLimits,
+  replay,
   validateOrderRequest,
 } from '../../lambdas/core/index.js';
 import { toStored } from '../../lambdas/event-store/event-store.js';
@@ -150,3 +152,57 @@ export function seedOrder(
 }
 
 export const parse = (body: string | undefined) => JSON.parse(body ?? 'null');
+
+/** A PATCH of an accepted order to qty 5, its replacement `replacementId`; `confirmed`: the venue replaced it. */
+export const replaceOf = (replacementId: string, confirmed: boolean): readonly OrderCommand[] => [
+  { type: 'accept', venueOrderId: 'v-1' },
+  { type: 'requestReplace', replacementOrderId: replacementId, changes: { qty: '5' }, requestedBy: 'bot-1' },
+  ...(confirmed ? [{ type: 'confirmReplace' } as const] : []),
+];
+
+/** The stored events of `orderId`, in order, as the event store reads them. */
+export function storedEvents(fake: FakeDynamo, orderId: string): OrderEvent[] {
+  return [...fake.table('events').values()]
+    .filter((e) => e.orderId === orderId)
+    .sort((a, b) => (a.seq as number) - (b.seq as number))
+    .map(
+      (e) =>
+        ({ type: e.type, orderId: e.orderId, seq: e.seq, occurredAt: e.occurredAt, data: e.data }) as never,
+    );
+}
+
+export const stateOf = (fake: FakeDynamo, orderId: string) =>
+  replay(storedEvents(fake, orderId)) as OrderState;
+
+function putEvents(fake: FakeDynamo, events: readonly OrderEvent[], accountId = ACCOUNT): void {
+  for (const e of events)
+    fake.put('events', toStored(e, { accountId, correlationId: 'seed', causationId: 'seed' }) as never);
+}
+
+/** Appends what `commands` decide on the order's stored state, as a writer would. */
+export function appendCommands(fake: FakeDynamo, orderId: string, commands: readonly OrderCommand[]): void {
+  let state: OrderState | undefined = stateOf(fake, orderId);
+  for (const c of commands) {
+    const r = execute(state, c, T0);
+    if (!r.decision.ok) throw new Error(r.decision.refusal.message);
+    putEvents(fake, r.decision.events);
+    state = r.state;
+  }
+}
+
+/** Opens the replacement of a replaced order as the applier opens it. */
+export function openReplacementOf(fake: FakeDynamo, orderId: string): void {
+  putEvents(fake, openReplacement(stateOf(fake, orderId), T0));
+}
+
+/** `orderId` replaced by `replacementId`, the replacement opened as the applier opens it. */
+export function replaced(
+  fake: FakeDynamo,
+  orderId: string,
+  replacementId: string,
+  commands: readonly OrderCommand[] = replaceOf(replacementId, true),
+): OrderState {
+  const state = seedOrder(fake, orderId, { commands });
+  openReplacementOf(fake, orderId);
+  return state;
+}

@@ -613,14 +613,7 @@ describe('DELETE /v2/orders/{order_id}', () => {
   });
 
   test.each([
-    {
-      case: 'a replace outstanding',
-      commands: [
-        ...accepted,
-        { type: 'requestReplace', replacementOrderId: 'o-2', changes: { qty: '5' }, requestedBy: 'x' },
-      ],
-      reason: 'request outstanding',
-    },
+    // A replace outstanding: waited for (test/order-api/cancel-across-replace.test.ts).
     { case: 'filled', commands: [...accepted, fill], reason: 'filled' },
   ] as const)('$case -> 422 42210000', async ({ commands, reason }) => {
     seedOrder(fake, 'o-1', { commands });
