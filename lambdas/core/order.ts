@@ -165,6 +165,12 @@ export interface OrderState {
    */
   readonly armedFor: string | null;
   readonly cancelRequest: 'none' | 'requested' | 'acknowledged';
+  /**
+   * The outstanding cancel was asked before the venue accepted the order (`pending_new`): shown
+   * `pending_cancel` from then on, the venue's acceptance included (a probe's status went
+   * pending_cancel, new, canceled). Absent otherwise.
+   */
+  readonly cancelBeforeAccept?: boolean;
   /** Who asked for the outstanding (or last) cancel (`OrderCancelRequested.requestedBy`). */
   readonly cancelRequestedBy: string | null;
   readonly replaceRequest: PendingReplace | null;
@@ -288,7 +294,9 @@ export function statusOf(s: OrderState): OrderStatus {
   if (s.cancelRequest === 'acknowledged') return 'pending_cancel';
   // Alpaca shows a cancel asked before the venue's acknowledgement at once: the venue may never
   // have seen the order, so no Pending Cancel ack will come (a working order waits for it, FIX D3/4).
-  if (s.cancelRequest === 'requested' && s.phase === 'pending_new') return 'pending_cancel';
+  // So it stays once the venue accepts (the cancel goes to the venue then): never back to `new`.
+  if (s.cancelRequest === 'requested' && (s.phase === 'pending_new' || s.cancelBeforeAccept))
+    return 'pending_cancel';
   if (s.replaceRequest?.acknowledged) return 'pending_replace';
   if (s.phase === 'done_for_day') return 'done_for_day';
   if (isFullyFilled(s)) return 'filled';
@@ -1519,6 +1527,7 @@ export function evolve(state: OrderState | undefined, e: OrderEvent): OrderState
         cancelRequest: 'requested',
         cancelRequestedBy: e.data.requestedBy,
         requestedAt: e.occurredAt,
+        cancelBeforeAccept: s.phase === 'pending_new',
       };
     case 'OrderCancelAcknowledged':
       return { ...s, cancelRequest: 'acknowledged' };

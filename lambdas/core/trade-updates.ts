@@ -13,7 +13,8 @@
  * | OrderCancelRequested / OrderReplaceRequested | `pending_cancel` / `pending_replace` |
  * | OrderCancelRejected / OrderReplaceRejected | `order_cancel_rejected` / `order_replace_rejected` |
  *
- * Not sent: `OrderSubmitted` (the OMS's pending_new lasts until the venue accepts, a few
+ * Not sent: the venue's acceptance of an order whose cancel was asked before it (it stays
+ * `pending_cancel`: never back to `new`), `OrderSubmitted` (the OMS's pending_new lasts until the venue accepts, a few
  * milliseconds; Alpaca's stream opens an order with `new` too), `OrderActivated` (a held leg, or a
  * held stop once triggered, goes to the venue: back to pending_new until the venue's `new`; sent
  * as `new` too, a probe's stop-loss leg read new(pending_new), new(accepted), new(pending_new),
@@ -109,6 +110,15 @@ export function tradeUpdateOf(
   if (isInternalOrder(stateAfter)) return null;
   const name = tradeUpdateEventOf(event.type);
   if (name === null) return null;
+  // The venue's acceptance of an order whose cancel was asked before it (the client was sent
+  // `pending_cancel`, and the order stays so): not sent, the next update is the cancel's outcome (a
+  // probe's frames went pending_cancel, new, canceled, and a bot reads `new` as its cancel dropped).
+  if (
+    event.type === 'OrderAccepted' &&
+    stateAfter.cancelBeforeAccept === true &&
+    stateAfter.cancelRequest !== 'none'
+  )
+    return null;
   const order = toAlpacaOrder(stateAfter);
   const base = {
     event: name,

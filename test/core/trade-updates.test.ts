@@ -49,6 +49,11 @@ const SCENARIOS: readonly [string, readonly OrderCommand[], readonly string[]][]
   ['an overfill is quarantined: no update', [accept, fill('a', '90'), fill('b', '20')], ['new', 'partial_fill']],
   ['cancel requested, then canceled', [accept, { type: 'requestCancel', requestedBy: 'client' }, { type: 'confirmCancel' }], ['new', 'pending_cancel', 'canceled']],
   ['cancel rejected', [accept, { type: 'requestCancel', requestedBy: 'client' }, { type: 'rejectCancel', reason: 'too late' }], ['new', 'pending_cancel', 'order_cancel_rejected']],
+  // Canceled before the venue accepted: the acceptance sends nothing (an SDK probe's frames went
+  // pending_cancel, new, canceled: a bot reads `new` as its cancel dropped).
+  ['cancel asked before the venue accepts, then canceled', [{ type: 'requestCancel', requestedBy: 'client' }, accept, { type: 'confirmCancel' }], ['pending_cancel', 'canceled']],
+  ['... filled part before the cancel', [{ type: 'requestCancel', requestedBy: 'client' }, accept, fill('a', '40'), { type: 'confirmCancel' }], ['pending_cancel', 'partial_fill', 'canceled']],
+  ['... the cancel refused by the venue', [{ type: 'requestCancel', requestedBy: 'client' }, accept, { type: 'rejectCancel', reason: 'too late' }, fill('a', '100')], ['pending_cancel', 'order_cancel_rejected', 'fill']],
   ['rejected by the venue', [{ type: 'reject', reason: 'halted' }], ['rejected']],
   ['expired', [accept, { type: 'expire' }], ['new', 'expired']],
   ['done for day', [accept, { type: 'doneForDay' }], ['new', 'done_for_day']],
