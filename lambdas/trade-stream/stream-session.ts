@@ -217,14 +217,31 @@ async function authenticate(deps: SessionDeps, connectionId: string, message: un
     await deps.connections.post(connectionId, authorizationFrame('authenticate', 'unauthorized'));
     return;
   }
-  // Re-authenticating as someone else ends what the connection listened to before.
-  if (before !== null) await stopListening(deps, connectionId, before);
+  // Authenticating again as the same principal (a client's reconnect logic, a retry) keeps what the
+  // connection listens to: a probe's `authenticate` resent after `listen` silently ended its updates.
+  const same =
+    before !== null &&
+    before.principalId === verdict.principalId &&
+    sameAccounts(before.accountIds, verdict.accountIds);
+  // As someone else: what it listened to before ends, and it is told so (`listening` to nothing).
+  const ended = !same && (before?.listening ?? []).length > 0;
+  if (before !== null && !same) await stopListening(deps, connectionId, before);
   await saveConnection(deps, connectionId, {
     principalId: verdict.principalId,
     accountIds: [...verdict.accountIds],
-    listening: [],
+    listening: same ? (before.listening ?? []) : [],
   });
   await deps.connections.post(connectionId, authorizationFrame('authenticate', 'authorized'));
+  if (ended) await deps.connections.post(connectionId, listeningFrame(false));
+}
+
+function sameAccounts(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+/** The `listening` acknowledgement: the streams the connection now listens to. */
+function listeningFrame(listening: boolean): string {
+  return JSON.stringify({ stream: 'listening', data: { streams: listening ? [...STREAMS] : [] } });
 }
 
 /**
@@ -281,12 +298,10 @@ async function listen(deps: SessionDeps, connectionId: string, message: unknown)
     listening: (record.listening ?? []).filter((a) => !already.has(a)),
   });
   await saveConnection(deps, connectionId, { ...record, listening: accounts });
-  // The acknowledgement first: the replayed updates follow it on the same channel.
-  await deps.connections.post(
-    connectionId,
-    JSON.stringify({ stream: 'listening', data: { streams: listening ? [...STREAMS] : [] } }),
-  );
-  const delivery: DeliveryDeps = { ...deps };
+  // Where each new listener starts, read before the acknowledgement: every update after the
+  // `listening` frame is after it, so none is skipped (a probe: with 300 listens at once, the head
+  // read after the frame had moved on, and 445 updates placed after the frame never came).
+  const starts = new Map<string, number>();
   for (const accountId of accounts) {
     const given = typeof after === 'number' ? after : after?.[accountId];
     if (given !== undefined || !already.has(accountId)) {
@@ -294,7 +309,15 @@ async function listen(deps: SessionDeps, connectionId: string, message: unknown)
       // again: the client has seen none of this log, so it gets all of it (a probe's cursor 999999
       // got no frame at all, waiting for updates numbered past it).
       const head = await loadHead(deps.doc, deps.table, accountId);
-      const from = given === undefined ? head : given > head ? 0 : given;
+      starts.set(accountId, given === undefined ? head : given > head ? 0 : given);
+    }
+  }
+  // The acknowledgement next: the replayed updates follow it on the same channel.
+  await deps.connections.post(connectionId, listeningFrame(listening));
+  const delivery: DeliveryDeps = { ...deps };
+  for (const accountId of accounts) {
+    const from = starts.get(accountId);
+    if (from !== undefined) {
       if ((await addListener(deps.doc, deps.table, accountId, connectionId, from)) === 'full') {
         await deps.connections.post(
           connectionId,

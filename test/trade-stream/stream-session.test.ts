@@ -27,11 +27,14 @@ let frames: Map<string, unknown[]>;
 let account: string;
 let other: string;
 
+/** What happens as a frame is posted (a test's update landing right then); reset before each test. */
+let afterPost: (id: string, frame: unknown) => Promise<void> = async () => undefined;
 const port: ConnectionPort = {
   async post(id, frame) {
     const list = frames.get(id) ?? [];
     list.push(JSON.parse(frame));
     frames.set(id, list);
+    await afterPost(id, JSON.parse(frame));
   },
   async close() {},
 };
@@ -62,6 +65,7 @@ const session = () =>
 
 beforeEach(() => {
   run++;
+  afterPost = async () => undefined;
   frames = new Map();
   account = `acc-${run}`;
   other = `other-${run}`;
@@ -259,4 +263,39 @@ test('listen again without a cursor keeps the place: nothing skipped, nothing tw
   expect(second[0]).toEqual(listening);
   expect(seqs(frames.get('again') ?? [])).toEqual([1, 2]);
   expect(handedOver).toEqual([]);
+});
+
+// Hostile probe: `authenticate` resent after `listen` ended the updates with no frame saying so.
+test('authenticate again as the same key keeps listening; as another key it stops, and says so', async () => {
+  await send('same', AUTH);
+  await send('same', LISTEN);
+  expect(await send('same', AUTH)).toEqual([authorized]);
+  await send('switch', AUTH);
+  await send('switch', LISTEN);
+  expect(
+    await send('switch', { action: 'authenticate', data: { key_id: 'two', secret_key: 's3cret' } }),
+  ).toEqual([authorized, { stream: 'listening', data: { streams: [] } }]);
+  // Not listening yet: authenticating again says nothing more.
+  await send('fresh', AUTH);
+  expect(await send('fresh', AUTH)).toEqual([authorized]);
+  await appendUpdates(account, 1);
+  // Another connection's listen delivers the account's update to every listener.
+  await send('other', AUTH);
+  await send('other', LISTEN);
+  expect(seqs(frames.get('same') ?? [])).toEqual([1]);
+  expect(seqs(frames.get('switch') ?? [])).toEqual([]);
+});
+
+// Hostile probe: with 300 listens at once, updates placed after a connection's `listening` frame
+// never reached it (its place was read after the frame, once the log had moved on).
+test('an update appended right after the listening frame is delivered: the place is read before it', async () => {
+  await appendUpdates(account, 2);
+  await send('late', AUTH);
+  afterPost = async (id, frame) => {
+    if (id === 'late' && (frame as { stream?: string }).stream === 'listening')
+      await appendUpdates(account, 1, 2);
+  };
+  const got = await send('late', LISTEN);
+  expect(got[0]).toEqual(listening);
+  expect(seqs(got)).toEqual([3]);
 });
