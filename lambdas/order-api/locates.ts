@@ -37,7 +37,7 @@ import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { marketData } from '../platform/market-data.js';
 import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
-import { apiHandler, jsonBody, notFound, READ_ONLY_MESSAGE, unknownParameters } from './http.js';
+import { apiHandler, jsonBody, notFound, scopeRefusal, unknownParameters } from './http.js';
 
 const requestSchema = z.strictObject({
   symbol: z.string().check(z.regex(TICKER_SYMBOL, 'must be a ticker symbol')),
@@ -83,7 +83,9 @@ export const handler = apiHandler('Locates', async (event, principal) => {
     const page = locatePage(await loadLocateBook(dynamo, table, accountId), parsed.query, now);
     return page.ok ? json(200, page.body) : fieldErrors(page.errors, 400);
   }
-  if (principal.scope !== 'trade') return apiError(403, API_ERROR.riskRefused, READ_ONLY_MESSAGE);
+  // A read-only key and an operator key each told what it is (a probe's operator key read "read-only").
+  const notTrading = scopeRefusal(principal, { trades: true });
+  if (notTrading !== null) return apiError(403, API_ERROR.riskRefused, notTrading);
   const body = jsonBody(event);
   if (!body.ok) return body.response;
   const parsed = requestSchema.safeParse(body.value, { reportInput: true });

@@ -8,6 +8,7 @@ import './env.js';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { applyAssetInput, EMPTY_LOCATE_BOOK, grantLocate, nanos } from '../../lambdas/core/index.js';
+import { OPERATOR_TRADES_MESSAGE, READ_ONLY_MESSAGE } from '../../lambdas/order-api/http.js';
 import { handler } from '../../lambdas/order-api/locates.js';
 import { assetToItem } from '../../lambdas/platform/market-data.js';
 import { ACCOUNT, apiEvent, parse } from './fixtures.js';
@@ -139,5 +140,23 @@ describe('GET /v1/locates/quotes', () => {
   ])('400 naming the parameter: %j', async (query, message) => {
     const res = await call('GET /v1/locates/quotes', { query });
     expect([res.status, res.body.code, res.body.message]).toEqual([400, 40010001, message]);
+  });
+});
+
+// A probe: an operator key's POST was told "this API key is read-only".
+describe('POST /v1/locates by a key that does not trade: 403 saying which key it is, nothing written', () => {
+  it.each([
+    ['read_only', READ_ONLY_MESSAGE],
+    ['operator', OPERATOR_TRADES_MESSAGE],
+  ])('scope %s', async (scope, message) => {
+    const res = await handler(
+      apiEvent({
+        routeKey: 'POST /v1/locates',
+        body: { symbol: 'HTBX', qty: '100' },
+        authorizer: { authenticated: 'true', principalId: 'k', accountIds: ACCOUNT, scope },
+      }),
+    );
+    expect([res.statusCode, parse(res.body)]).toEqual([403, { code: 40310000, message }]);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 });
