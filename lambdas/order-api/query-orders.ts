@@ -533,9 +533,16 @@ async function withRecentPlacements(
     if (current.has(id)) continue;
     const original = await replacedOriginalOf(store, id, accountId);
     const preview = original === null ? null : previewPendingReplacement(original.state, now);
-    if (preview === null) continue;
-    const item = listedItemOf(preview);
-    current.set(id, { ...item, order: { ...item.order, status: 'accepted' } });
+    if (preview !== null) {
+      const item = listedItemOf(preview);
+      current.set(id, { ...item, order: { ...item.order, status: 'accepted' } });
+      continue;
+    }
+    // Its replace ended without it (refused, or the order filled or closed first), its view not
+    // written yet (the projector writes it a stream hop later): `rejected`, as GET shows it.
+    const abandoned = await abandonedReplacementOf(store, id, accountId);
+    if (abandoned !== null)
+      current.set(id, { ...listedItemOf(abandoned.replacement), order: rejectedReplacementOrder(abandoned) });
   }
   // An order now replaced brings its replacement (along the chain: a PATCH of a minute ago, or a
   // group coordinator's resize), or, while the replacement has not opened, stays as listed.
