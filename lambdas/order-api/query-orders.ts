@@ -15,18 +15,20 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import {
+  type AbandonedReplacement,
+  abandonedReplacement,
+  rejectedReplacementOrder,
+} from '../core/abandoned-replacement.js';
+import {
   ALPACA_ASSET_CLASSES,
   type AlpacaOrder,
   CLIENT_ORDER_ID_MAX,
   clientOrderIdSchema,
-  evolve,
   type FieldError,
   fieldError,
   isCalendarDate,
   isClientOrderIdLength,
-  isClosedPhase,
   isOpen,
-  isSettled,
   lowerAscii,
   type OrderState,
   openReplacement,
@@ -531,9 +533,16 @@ async function withRecentPlacements(
     if (current.has(id)) continue;
     const original = await replacedOriginalOf(store, id, accountId);
     const preview = original === null ? null : previewPendingReplacement(original.state, now);
-    if (preview === null) continue;
-    const item = listedItemOf(preview);
-    current.set(id, { ...item, order: { ...item.order, status: 'accepted' } });
+    if (preview !== null) {
+      const item = listedItemOf(preview);
+      current.set(id, { ...item, order: { ...item.order, status: 'accepted' } });
+      continue;
+    }
+    // Its replace ended without it (refused, or the order filled or closed first), its view not
+    // written yet (the projector writes it a stream hop later): `rejected`, as GET shows it.
+    const abandoned = await abandonedReplacementOf(store, id, accountId);
+    if (abandoned !== null)
+      current.set(id, { ...listedItemOf(abandoned.replacement), order: rejectedReplacementOrder(abandoned) });
   }
   // An order now replaced brings its replacement (along the chain: a PATCH of a minute ago, or a
   // group coordinator's resize), or, while the replacement has not opened, stays as listed.
@@ -669,53 +678,30 @@ async function getOrder(orderId: string | undefined, principal: Principal) {
   const owned = await loadOwnedOrder(store, orderId, principal.accountId);
   if (owned !== null) return json(200, await alpacaOrderWithLegs(store, owned.state));
   // Read-after-write: a replacement the venue has not confirmed yet is shown as PATCH answered it.
-  const pending =
-    (await pendingReplacementOf(store, orderId, principal.accountId)) ??
-    (await abandonedReplacementOf(store, orderId, principal.accountId));
-  return pending === null ? notFound() : json(200, pending);
+  const pending = await pendingReplacementOf(store, orderId, principal.accountId);
+  if (pending !== null) return json(200, pending);
+  const abandoned = await abandonedReplacementOf(store, orderId, principal.accountId);
+  return abandoned === null ? notFound() : json(200, rejectedReplacementOrder(abandoned));
 }
 
 /**
  * The replacement a PATCH answered whose replace never happened (the venue refused it, or the order
- * filled or was canceled first): as PATCH answered it, `rejected` since the replace ended (a probe:
- * the id PATCH answered read 404 once the order filled first, and a client tracking it could think
- * its order lost). The order that traded is the one it `replaces`. Null: no PATCH of the account
- * named this id.
+ * filled or was canceled first; core `abandonedReplacement`): shown as PATCH answered it, `rejected`
+ * since the replace ended (a probe: the id PATCH answered read 404 once the order filled first, and
+ * a client tracking it could think its order lost). The order that traded is the one it `replaces`.
+ * Null: no PATCH of the account named this id, or its replace has not ended without it.
  */
 async function abandonedReplacementOf(
   store: ReturnType<typeof eventStore>,
   replacementOrderId: string,
   accountId: string,
-): Promise<AlpacaOrder | null> {
+): Promise<AbandonedReplacement | null> {
   const pointer = await claimItem<{ orderId?: string; accountId?: string }>(
     pendingReplacementId(replacementOrderId),
   );
   if (pointer?.orderId === undefined || pointer.accountId !== accountId) return null;
   const original = await loadOwnedOrder(store, pointer.orderId, accountId);
-  if (original === null) return null;
-  const events = original.events;
-  const at = events.findIndex(
-    (e) => e.type === 'OrderReplaceRequested' && e.data.replacementOrderId === replacementOrderId,
-  );
-  const request = events[at];
-  if (request === undefined) return null;
-  let state = replay(events.slice(0, at + 1));
-  const preview =
-    state === undefined ? null : previewPendingReplacement(state, Date.parse(request.occurredAt));
-  if (state === undefined || preview === null) return null;
-  // When the request ended without it: the first event after which none is outstanding, or the
-  // order settled (filled or closed: the venue can no longer confirm it, core
-  // `previewPendingReplacement`), which may come before the venue's refusal.
-  let endedAt: string | null = null;
-  for (const e of events.slice(at + 1)) {
-    state = evolve(state, e);
-    if (state.replaceRequest === null || isSettled(state) || isClosedPhase(state)) {
-      endedAt = e.occurredAt;
-      break;
-    }
-  }
-  if (endedAt === null || state.replacedBy === replacementOrderId) return null;
-  return { ...toAlpacaOrder(preview), status: 'rejected', failed_at: endedAt, updated_at: endedAt };
+  return original === null ? null : abandonedReplacement(original.events, replacementOrderId);
 }
 
 /**

@@ -7,6 +7,7 @@
  * through which the in-flight check finds cancels and replaces still outstanding. Pure: derived from the replayed state only.
  */
 import { gunzipSync } from 'node:zlib';
+import { type AbandonedReplacement, rejectedReplacementOrder } from '../core/abandoned-replacement.js';
 import {
   type AlpacaOrder,
   type BuyingPowerClaim,
@@ -179,6 +180,32 @@ export function orderViewItem(state: OrderState): OrderViewItem {
     ...(state.contingency
       ? { contingencyRole: state.contingency.role, groupId: state.contingency.groupId }
       : {}),
+  };
+}
+
+/**
+ * The view of a replacement a PATCH answered that never opened (core `abandonedReplacement`): the
+ * order it would have been, `rejected` and closed, listed under `closed` and `all` as GET
+ * /v2/orders/{id} shows it (a probe: GET read it rejected, no listing had it). Keyed by the
+ * replacement's id, in none of the sparse indexes (it is closed); `version` 0: it has no event of
+ * its own, so were the replacement ever to open after all, its first projection replaces this.
+ */
+export function rejectedReplacementViewItem(abandoned: AbandonedReplacement): OrderViewItem {
+  const {
+    openInAccount: _open,
+    awaitingWorkflow: _awaiting,
+    requestInFlight: _inFlight,
+    requestedAt: _requestedAt,
+    exceptionOpen: _exception,
+    armedSymbol: _armed,
+    ...view
+  } = orderViewItem(abandoned.replacement);
+  return {
+    ...view,
+    status: 'rejected',
+    openClosed: 'closed',
+    version: 0,
+    order: storedAlpacaOrder(rejectedReplacementOrder(abandoned)),
   };
 }
 

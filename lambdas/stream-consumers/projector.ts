@@ -21,6 +21,7 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { abandonedReplacement } from '../core/abandoned-replacement.js';
 import {
   type AppliedSlippageThresholds,
   abandonedReplaceClaim,
@@ -51,7 +52,7 @@ import {
 } from '../event-store/stream-records.js';
 import { releaseAtSettlement } from '../orders/buying-power-reservations.js';
 import { releaseExposureClaim } from '../orders/firm-exposure.js';
-import { orderViewItem } from '../orders/order-view-item.js';
+import { orderViewItem, rejectedReplacementViewItem } from '../orders/order-view-item.js';
 import { appendItems, loadHead } from '../orders/trade-update-stream.js';
 import { metrics } from '../platform/metrics.js';
 import { logger } from '../platform/observability.js';
@@ -148,6 +149,13 @@ interface Step {
   readonly splitBefore: boolean;
   /** The claim of a replace request this event ended without a replacement (core `abandonedReplaceClaim`). */
   readonly abandonedClaim: BuyingPowerClaim | null;
+  /**
+   * The replacement of a replace request outstanding before this event that this event ended
+   * (no longer outstanding, or the order settled) without the order being replaced: a replacement
+   * that may never open (core `abandonedReplacement` decides), whose view `writeRejectedReplacement`
+   * writes.
+   */
+  readonly endedReplacement: string | null;
 }
 
 const contiguous = (events: readonly StoredEvent[]): boolean =>
@@ -176,7 +184,15 @@ async function rebuild(
             { replaceRequest: before.replaceRequest, settled: settledBefore },
             { replaceRequest: state.replaceRequest, phase: state.phase, settled: isSettled(state) },
           );
-    steps.push({ event: e, state, settledBefore, splitBefore, abandonedClaim });
+    const pending = before?.replaceRequest ?? null;
+    const endedReplacement =
+      pending !== null &&
+      !settledBefore &&
+      state.phase !== 'replaced' &&
+      (state.replaceRequest === null || isSettled(state))
+        ? pending.replacementOrderId
+        : null;
+    steps.push({ event: e, state, settledBefore, splitBefore, abandonedClaim, endedReplacement });
   }
   return steps;
 }
@@ -248,6 +264,10 @@ export async function projectOrder(
       Math.floor(Date.parse(step.event.occurredAt) / 1000),
     );
   }
+  for (const step of steps) {
+    if (step.event.seq < fromSeq || step.endedReplacement === null) continue;
+    await writeRejectedReplacement(deps, steps, step.endedReplacement);
+  }
   // Most orders hold no claim: nothing more is looked at.
   if (state.exposureClaim === null && state.buyingPowerClaim === null) return result;
   const closed = closingEventOf(steps, fromSeq) !== undefined;
@@ -292,6 +312,39 @@ export async function projectOrder(
     );
   }
   return result;
+}
+
+/**
+ * The view of a replacement a PATCH answered whose replace ended without it (the venue refused it,
+ * or the order filled or closed first): `rejected`, so the closed and all listings have the id GET
+ * /v2/orders/{id} shows rejected (they are the read model's; the id has no events to project). Only
+ * on that path: one Put, and the order's events from the store when the steps do not start at its
+ * first (a cached state). Written once (`attribute_not_exists`): a redelivery, or a real view
+ * already there, leaves it.
+ */
+async function writeRejectedReplacement(
+  deps: ProjectorDeps,
+  steps: readonly Step[],
+  replacementOrderId: string,
+): Promise<void> {
+  const first = steps[0] as Step;
+  const events =
+    first.event.seq === 1
+      ? steps.map((s) => s.event)
+      : await new EventStore(deps.doc, deps.eventStoreTable).load(first.event.orderId);
+  const abandoned = abandonedReplacement(events, replacementOrderId);
+  if (abandoned === null) return;
+  try {
+    await deps.doc.send(
+      new PutCommand({
+        TableName: deps.ordersTable,
+        Item: rejectedReplacementViewItem(abandoned),
+        ConditionExpression: 'attribute_not_exists(orderId)',
+      }),
+    );
+  } catch (err) {
+    if (errorName(err) !== 'ConditionalCheckFailedException') throw err;
+  }
 }
 
 async function writeView(

@@ -18,6 +18,7 @@ import {
   withCurrentLegs,
 } from '../../lambdas/order-api/query-orders.js';
 import { handler as replace, replaceRequestSchema } from '../../lambdas/order-api/replace-order.js';
+import { rateWindowId } from '../../lambdas/orders/claims.js';
 import { closingClaimsId } from '../../lambdas/orders/closing-claims.js';
 import type { GroupReader } from '../../lambdas/orders/contingent-groups.js';
 import {
@@ -743,6 +744,53 @@ describe('PATCH /v2/orders/{order_id}', () => {
     });
     expect(strangerAfter.statusCode).toBe(404);
   });
+
+  test.each([
+    ['the venue refused the replace', { type: 'rejectReplace', reason: 'too_late_to_replace' }, 'new'],
+    ['the order filled first', { type: 'fill', execId: 'e-1', lastQty: '10', lastPx: '100' }, 'filled'],
+  ] as const)(
+    'a replacement that never opened (%s) is listed rejected under closed and all before its view is written, as GET shows it',
+    async (_case, ending, originalStatus) => {
+      // A probe: GET of the id read it rejected, no listing had it. Its view comes a stream hop
+      // after the order's events (the projector's); in that hop the listing reads the minute's orders.
+      seedOrder(fake, 'o-1', { commands: accepted });
+      const given = parse((await patch({ limit_price: '101.50', client_order_id: 'c-2' })).body);
+      await runCommand(
+        eventStore(),
+        'o-1',
+        ending,
+        (st) => ({ accountId: st.accountId, correlationId: 'r', causationId: 'r' }),
+        () => T0 + 2000,
+      );
+      // The account's orders of the last minute, as the placing and the PATCH's transactions name
+      // them (the fake keeps no `placed` set).
+      fake.put('idempotency', {
+        id: rateWindowId(ACCOUNT, Math.floor((T0 + 1000) / 1000)),
+        placed: new Set(['o-1', given.id]),
+      });
+      const byId = parse(
+        (
+          await query(
+            apiEvent({ routeKey: 'GET /v2/orders/{order_id}', pathParameters: { order_id: given.id } }),
+          )
+        ).body,
+      );
+      expect(byId).toMatchObject({ id: given.id, status: 'rejected', replaces: 'o-1' });
+      const ids = async (status: string) =>
+        (parse((await list({ status })).body) as unknown as AlpacaOrder[]).map((o) => [o.id, o.status]);
+      const rejected = [given.id, 'rejected'];
+      expect(await ids('closed')).toEqual(
+        originalStatus === 'new' ? [rejected] : [rejected, ['o-1', 'filled']],
+      );
+      expect(await ids('all')).toEqual([rejected, ['o-1', originalStatus]]);
+      expect(await ids('open')).toEqual(originalStatus === 'new' ? [['o-1', 'new']] : []);
+      // Listed as GET answers it.
+      const [listed] = (parse((await list({ status: 'closed' })).body) as unknown as AlpacaOrder[]).filter(
+        (o) => o.id === given.id,
+      );
+      expect(listed).toEqual(byId);
+    },
+  );
 
   test('read-after-write between the venue’s `replaced` and the replacement’s opening: shown as it opens, never 404', async () => {
     // The applier appends OrderReplaced to the original, then the replacement's opening to its own

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { type OrderCommand, storedAlpacaOrder, toAlpacaOrder } from '../../lambdas/core/index.js';
+import { isSettled, type OrderCommand, storedAlpacaOrder, toAlpacaOrder } from '../../lambdas/core/index.js';
 import type { StoredEvent } from '../../lambdas/event-store/event-store.js';
 import { OrderStateCache } from '../../lambdas/event-store/state-cache.js';
 import {
@@ -43,12 +43,19 @@ function tables(store: Map<string, StoredEvent[]>, failing: ReadonlySet<string> 
   }));
   ddb.on(PutCommand).callsFake((input: PutCommandInput) => {
     expect(input.TableName).toBe('orders');
-    expect(input.ConditionExpression).toBe('attribute_not_exists(orderId) OR version < :seq');
     const item = input.Item as Item;
     if (failing.has(item.orderId as string)) {
       throw Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' });
     }
     const existing = views.get(item.orderId as string);
+    // A replacement that never opened is written once (`writeRejectedReplacement`), any other view
+    // only over an older one.
+    if (input.ConditionExpression === 'attribute_not_exists(orderId)') {
+      if (existing !== undefined) throw conditionFailed();
+      views.set(item.orderId as string, item);
+      return {};
+    }
+    expect(input.ConditionExpression).toBe('attribute_not_exists(orderId) OR version < :seq');
     const seq = input.ExpressionAttributeValues?.[':seq'] as number;
     if (existing !== undefined && !((existing.version as number) < seq)) throw conditionFailed();
     views.set(item.orderId as string, item);
@@ -335,6 +342,156 @@ describe('projector', () => {
         { numRuns: 60 },
       );
     });
+  });
+});
+
+/**
+ * A replacement a PATCH answered whose replace never happened (a probe: GET /v2/orders/{id} read it
+ * `rejected`, `replaces` the order, but no `status=closed` or `status=all` listing had it: the
+ * listings are the read model's, and the id has no events of its own to project). The projector
+ * writes its view, rejected and closed, when the order's events end the request without it.
+ */
+describe('the view of a replacement that never opened', () => {
+  const patch: OrderCommand = {
+    type: 'requestReplace',
+    replacementOrderId: 'o2',
+    changes: { limitPrice: '12', clientOrderId: 'c-2' },
+    requestedBy: 'client',
+  };
+  // biome-ignore format: a table
+  const ended: [string, OrderCommand[]][] = [
+    ['the venue refused the replace',             [{ type: 'accept' }, patch, { type: 'rejectReplace', reason: 'too_late_to_replace' }]],
+    ['the order filled while the venue worked it', [{ type: 'accept' }, patch, fill('e1', '10')]],
+    ['filled, then refused (the fill ended it)',   [{ type: 'accept' }, patch, fill('e1', '10'), { type: 'rejectReplace', reason: 'too_late_to_replace' }]],
+    ['refused after an acknowledgement',          [{ type: 'accept' }, patch, { type: 'acknowledgeReplace' }, fill('e1', '4'), { type: 'rejectReplace', reason: 'x' }]],
+  ];
+
+  /** The book after `commands`, and the event (its time) that ended the replace. */
+  function scenario(commands: OrderCommand[]) {
+    const book = new OrderBook();
+    book.submit('o1', dayOrder(), 'acct-7');
+    let endedAt: string | undefined;
+    for (const c of commands) {
+      const before = book.state('o1');
+      expect(book.run('o1', c).ok).toBe(true);
+      const after = book.state('o1');
+      if (
+        endedAt === undefined &&
+        before.replaceRequest !== null &&
+        (after.replaceRequest === null || isSettled(after))
+      )
+        endedAt = after.updatedAt;
+    }
+    const requestedAt = eventsOf(book, 'o1').find((e) => e.type === 'OrderReplaceRequested')?.occurredAt;
+    return { book, endedAt, requestedAt };
+  }
+
+  test.each(ended)(
+    '%s: listed rejected under closed and all, once however the records are delivered',
+    async (_case, commands) => {
+      const { book, endedAt, requestedAt } = scenario(commands);
+      const events = eventsOf(book, 'o1');
+      const deliveries = [...events.map((e) => [e]), events, [events.at(-1) as StoredEvent]];
+      await fc.assert(
+        fc.asyncProperty(fc.shuffledSubarray(deliveries, { minLength: 1 }), async (extra) => {
+          ddb.reset();
+          const views = tables(storeOf(book));
+          for (const batch of [...deliveries, ...extra])
+            expect((await projectBatch(insertsOf(batch), deps)).batchItemFailures).toEqual([]);
+          const view = views.get('o2');
+          expect(view).toMatchObject({
+            orderId: 'o2',
+            accountId: 'acct-7',
+            clientOrderId: 'c-2',
+            accountSymbol: 'acct-7#ACME',
+            side: 'buy',
+            status: 'rejected',
+            openClosed: 'closed',
+            // Placed when PATCH answered it: where the listings sort it.
+            createdAt: requestedAt,
+            createdKey: `${requestedAt}#o2`,
+            version: 0,
+            order: {
+              id: 'o2',
+              client_order_id: 'c-2',
+              replaces: 'o1',
+              limit_price: '12',
+              status: 'rejected',
+              failed_at: endedAt,
+              updated_at: endedAt,
+            },
+          });
+          // In no open or worklist index: it is closed.
+          for (const sparse of [
+            'openInAccount',
+            'awaitingWorkflow',
+            'requestInFlight',
+            'armedSymbol',
+            'exceptionOpen',
+          ])
+            expect(view).not.toHaveProperty(sparse);
+          // Written once: later deliveries find it there.
+          const stubs = ddb.commandCalls(PutCommand).filter((c) => c.args[0].input.Item?.orderId === 'o2');
+          expect(stubs.length).toBeGreaterThanOrEqual(1);
+          expect(
+            stubs.every((c) => c.args[0].input.ConditionExpression === 'attribute_not_exists(orderId)'),
+          ).toBe(true);
+        }),
+        { numRuns: 10 },
+      );
+    },
+  );
+
+  // biome-ignore format: a table
+  test.each([
+    ['the venue confirmed it (the replacement opens: its own events project it)', [{ type: 'accept' }, patch, { type: 'confirmReplace' }]],
+    ['the venue works it still',                                                   [{ type: 'accept' }, patch, { type: 'acknowledgeReplace' }]],
+    ['a fill while it is outstanding, the order still open',                       [{ type: 'accept' }, patch, fill('e1', '4')]],
+  ] as [string, OrderCommand[]][])('%s: no view written for it from the order’s events', async (_case, commands) => {
+    const { book } = scenario(commands);
+    const views = tables(storeOf(book));
+    expect((await projectBatch(insertsOf(eventsOf(book, 'o1')), deps)).batchItemFailures).toEqual([]);
+    expect(views.has('o2')).toBe(false);
+    expect(ddb.commandCalls(PutCommand).filter((c) => c.args[0].input.Item?.orderId === 'o2')).toHaveLength(0);
+  });
+
+  test('a batch continuing a cached state reads the order’s events to show the replacement as PATCH answered it', async () => {
+    // The fill comes after the PATCH answered (carried fills 0): the view shows what PATCH answered.
+    const { book, endedAt } = scenario([
+      { type: 'accept' },
+      patch,
+      fill('e1', '4'),
+      { type: 'rejectReplace', reason: 'x' },
+    ]);
+    const events = eventsOf(book, 'o1');
+    const views = tables(storeOf(book));
+    const cached: ProjectorDeps = { ...deps, states: new OrderStateCache() };
+    expect((await projectBatch(insertsOf(events.slice(0, -1)), cached)).batchItemFailures).toEqual([]);
+    expect(views.has('o2')).toBe(false);
+    ddb.resetHistory();
+    expect((await projectBatch(insertsOf(events.slice(-1)), cached)).batchItemFailures).toEqual([]);
+    // One Query: the order's events (the cached state alone has not the request's moment).
+    expect(queries()).toEqual(['o1']);
+    expect(views.get('o2')).toMatchObject({
+      status: 'rejected',
+      order: { filled_qty: '0', status: 'rejected', failed_at: endedAt, replaces: 'o1' },
+    });
+  });
+
+  test('a real view of the id is never overwritten; a failed write fails the order’s records (retried)', async () => {
+    const { book } = scenario(ended[0]?.[1] as OrderCommand[]);
+    const events = eventsOf(book, 'o1');
+    const views = tables(storeOf(book));
+    views.set('o2', { orderId: 'o2', version: 3, status: 'new' });
+    expect((await projectBatch(insertsOf(events), deps)).batchItemFailures).toEqual([]);
+    expect(views.get('o2')).toEqual({ orderId: 'o2', version: 3, status: 'new' });
+
+    ddb.reset();
+    const failing = tables(storeOf(book), new Set(['o2']));
+    const records = events.map((e) => insertRecord(e));
+    const result = await projectBatch(streamEvent(records), deps);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: records[0]?.dynamodb?.SequenceNumber }]);
+    expect(failing.has('o2')).toBe(false);
   });
 });
 
