@@ -96,24 +96,40 @@ const clientOrderIdTakenResponse = () =>
     errors: [{ code: 'conflict', field: 'client_order_id', message: CLIENT_ORDER_ID_TAKEN }],
   });
 
-/** The request as core changes: `trail` is the trail price or percent, whichever the order trails by. */
+/** Whether `sent` is a decimal equal to `current` (a term resent as it stands). */
+function unchanged(sent: string | undefined, current: string | null): boolean {
+  const v = sent === undefined ? null : parseNanos(sent);
+  return typeof v === 'bigint' && v === parseNanos(current ?? '');
+}
+
+/**
+ * The request as core changes: `trail` is the trail price or percent, whichever the order trails by.
+ * A term resent as it stands changes nothing and is left out: a PATCH resending every term is
+ * refused as `{}` is (`nothing to change`), instead of placing a replacement with the same terms
+ * that loses the order's place at the venue (a probe; Alpaca refuses it too: "order parameters are
+ * not changed"). A triggered stop-limit's stop resent with a new limit is a reprice, not a stop
+ * change (a probe's was refused: a triggered stop's stop may not change).
+ */
 export function changesOf(req: ReplaceRequest, state: OrderState): ReplaceChanges | FieldError {
   const changes: { -readonly [K in keyof ReplaceChanges]: ReplaceChanges[K] } = {};
-  if (req.qty !== undefined) changes.qty = text(req.qty);
-  if (req.time_in_force !== undefined) changes.timeInForce = req.time_in_force;
-  if (req.limit_price !== undefined) changes.limitPrice = text(req.limit_price);
-  // A stop_price resent as it is changes nothing (a probe's repricing of a triggered stop-limit,
-  // resending every field, was refused: a triggered stop's stop may not change).
+  const spec = state.spec;
+  const qty = text(req.qty);
+  if (qty !== undefined && !unchanged(qty, spec.qty)) changes.qty = qty;
+  if (req.time_in_force !== undefined && req.time_in_force !== spec.timeInForce)
+    changes.timeInForce = req.time_in_force;
+  const limit = text(req.limit_price);
+  if (limit !== undefined && !unchanged(limit, spec.limitPrice)) changes.limitPrice = limit;
   const stop = text(req.stop_price);
-  if (stop !== undefined && parseNanos(stop) !== parseNanos(state.spec.stopPrice ?? ''))
-    changes.stopPrice = stop;
+  if (stop !== undefined && !unchanged(stop, spec.stopPrice)) changes.stopPrice = stop;
   if (req.client_order_id !== undefined) changes.clientOrderId = req.client_order_id;
   if (req.trail !== undefined) {
-    if (state.spec.type !== 'trailing_stop') {
+    if (spec.type !== 'trailing_stop') {
       return fieldError('not_allowed', 'trail', 'is only for trailing_stop orders');
     }
-    if (state.spec.trailPercent !== null) changes.trailPercent = text(req.trail);
-    else changes.trailPrice = text(req.trail);
+    const trail = text(req.trail);
+    if (spec.trailPercent !== null) {
+      if (!unchanged(trail, spec.trailPercent)) changes.trailPercent = trail;
+    } else if (!unchanged(trail, spec.trailPrice)) changes.trailPrice = trail;
   }
   return changes;
 }

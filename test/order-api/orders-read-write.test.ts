@@ -887,6 +887,15 @@ describe('PATCH /v2/orders/{order_id}', () => {
       text: 'limit_price',
     },
     { case: 'nothing to change', body: {}, status: 422, code: 42210000, text: 'nothing to change' },
+    // A probe: resending the order's terms placed a replacement each time (its place at the venue
+    // lost); Alpaca refuses it too ("order parameters are not changed").
+    {
+      case: 'every term resent as it stands',
+      body: { qty: '10.0', limit_price: 100, time_in_force: 'day' },
+      status: 422,
+      code: 42210000,
+      text: 'nothing to change',
+    },
     // A null reads as absent (as POST's): nothing to change either, not a type error.
     {
       case: 'only nulls',
@@ -901,6 +910,18 @@ describe('PATCH /v2/orders/{order_id}', () => {
     expect(res.statusCode).toBe(status);
     expect(parse(res.body)).toMatchObject({ code, message: expect.stringContaining(text) });
     expect(fake.table('events').size).toBe(2);
+  });
+
+  test('a term resent as it stands beside one that changes: only the change is asked', async () => {
+    seedOrder(fake, 'o-1', { commands: accepted });
+    const res = await patch({ qty: '10', limit_price: '101', time_in_force: 'day' });
+    expect(res.statusCode).toBe(200);
+    expect(fake.table('events').get('o-1|3')).toMatchObject({
+      type: 'OrderReplaceRequested',
+      data: { changes: { limitPrice: '101' } },
+    });
+    const requested = fake.table('events').get('o-1|3')?.data as { changes: object } | undefined;
+    expect(Object.keys(requested?.changes ?? {})).toEqual(['limitPrice']);
   });
 
   // A probe found PATCH and POST wording the same bad qty differently ("has the wrong type" against
