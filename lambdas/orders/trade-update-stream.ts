@@ -4,8 +4,9 @@
  * - `updates#<accountId>`, sk = the account's stream sequence 1, 2, ...: each update as sent
  *   (the log a resuming client is replayed from);
  * - `head#<accountId>`, sk 0: `{head}`, the last sequence given (the append's condition);
- * - `listeners#<accountId>`, sk 0: `{listeners: {<connectionId>: <last seq sent>}, lease}`: who
- *   listens and how far each got; the lease makes one sender at a time per account;
+ * - `listeners#<accountId>`, sk 0: `{listeners: {<connectionId>: <last seq sent>}, rev, lease}`:
+ *   who listens and how far each got; `rev` counts the changes to the map (a listen, a leave, a
+ *   sender's cursors), the lease makes one sender at a time per account;
  * - `conn#<connectionId>`, sk 0: an authenticated connection (principal, accounts, listening).
  *
  * Appending: the projector writes an order's updates in the same transaction as its view (the
@@ -15,12 +16,25 @@
  *
  * Delivering (`deliverPending`, run after each append and on each `listen`): take the account's
  * lease (only when someone listens), read the log after the lowest listener's cursor, post each
- * connection what it has not had in sequence order, move the cursors and give the lease back,
- * then look at the log again: an update appended while the lease was held (its own sender found
- * the lease taken and left it to us) is sent in a next round. So every listener gets every update
+ * connection what it has not had in sequence order, move the cursors and give the lease back in
+ * one write, then look at the log again: an update appended while the lease was held (its own
+ * sender found the lease taken and left it to us) is sent in a next round. So every listener gets every update
  * after its cursor once, in order. A connection that answers 410 is dropped; one whose post fails
  * otherwise is closed (its client reconnects and resumes from its last `stream_seq`, so a failure
  * costs a reconnection, never a gap).
+ *
+ * The cursors' write replaces the whole map (`SET listeners = :map`), guarded by the lease and by
+ * `rev`: its expression has the same size for 1 listener as for 1000. One SET per moved cursor
+ * (`listeners.#c0 = :v0, ...`) passed DynamoDB's 4 KB expression limit at 239 moved cursors: the
+ * write was refused, every cursor stayed unmoved and the lease taken until it lapsed, so later
+ * updates reached nobody for 30 s, then the earlier ones were sent again. Not split into several writes
+ * either: a sender that died between two of them would leave some cursors behind what their
+ * connections received, and the next sender would send those again. A listen or a leave during the
+ * round changes `rev`: the write fails, the sender reads the map again and moves only the cursors
+ * still as it found them (a connection that left stays gone, one that came is kept), then writes
+ * again (`cursorsAfterRound`). The map's size counts toward the item's 400 KB (1000 listeners with
+ * API Gateway's 16-character connection ids: about 20 KB) and toward the request's substitution
+ * values (2 MB at most), not toward the expression.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -39,7 +53,11 @@ export const connectionPk = (connectionId: string): string => `conn#${connection
 export const LEASE_MS = 30_000;
 /** Updates read per query when catching a listener up. */
 export const REPLAY_PAGE = 200;
-/** Listeners one account may have (the listeners item stays far below DynamoDB's 400 KB). */
+/**
+ * Listeners one account may have: the listeners item stays far below DynamoDB's 400 KB (about 20 KB
+ * with 1000 of API Gateway's 16-character connection ids), and the cursors' write has one size for any
+ * number of them.
+ */
 export const MAX_LISTENERS_PER_ACCOUNT = 1000;
 
 /** The frame a client receives for an update. */
@@ -155,7 +173,42 @@ export function backlogHandOver(
   };
 }
 
-async function acquire(deps: DeliveryDeps, accountId: string): Promise<Record<string, number> | null> {
+/** The listeners item as a sender sees it: the cursors, and the revision they are at. */
+interface ListenerMap {
+  readonly listeners: Record<string, number>;
+  /** Undefined for an item written before revisions were kept (its first change sets one). */
+  readonly rev: number | undefined;
+}
+
+const listenerMapOf = (item: Record<string, unknown> | undefined): ListenerMap => ({
+  listeners: (item?.listeners as Record<string, number> | undefined) ?? {},
+  rev: item?.rev === undefined ? undefined : Number(item.rev),
+});
+
+/** What a round did to one connection: its new cursor, or gone (dropped from the listeners). */
+export type RoundOutcome = number | 'gone';
+
+/**
+ * The listeners map after a round (pure): `current` (the map as it is now) with each connection
+ * the round posted to at `found[id]` moved to its outcome. A connection no longer in `current`
+ * left meanwhile and stays gone; one whose cursor changed meanwhile (it listened again from another
+ * cursor) keeps the new one; one added meanwhile is kept as it is.
+ */
+export function cursorsAfterRound(
+  found: Readonly<Record<string, number>>,
+  current: Readonly<Record<string, number>>,
+  outcomes: ReadonlyMap<string, RoundOutcome>,
+): Record<string, number> {
+  const next: Record<string, number> = {};
+  for (const [id, cursor] of Object.entries(current)) {
+    const outcome = outcomes.get(id);
+    if (outcome === undefined || found[id] !== cursor) next[id] = cursor;
+    else if (outcome !== 'gone') next[id] = outcome;
+  }
+  return next;
+}
+
+async function acquire(deps: DeliveryDeps, accountId: string): Promise<ListenerMap | null> {
   const now = deps.now();
   try {
     const out = await deps.doc.send(
@@ -173,7 +226,7 @@ async function acquire(deps: DeliveryDeps, accountId: string): Promise<Record<st
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return (out.Attributes?.listeners as Record<string, number> | undefined) ?? {};
+    return listenerMapOf(out.Attributes);
   } catch (err) {
     // Nobody listens (or the listeners item does not exist), or another sender holds the lease.
     if (isConditionalFailure(err)) return null;
@@ -209,6 +262,54 @@ async function sendTo(
   return { cursor: at, sent };
 }
 
+/** Attempts at the cursors' write while listens and leaves keep changing the map (each one new). */
+const CURSOR_WRITE_ATTEMPTS = 20;
+
+/**
+ * Moves the cursors the round moved and gives the lease back, in one write of constant expression
+ * size (see the file's comment); the listeners after it, or null when the lease was taken over.
+ */
+async function writeCursors(
+  deps: DeliveryDeps,
+  accountId: string,
+  found: ListenerMap,
+  outcomes: ReadonlyMap<string, RoundOutcome>,
+): Promise<Record<string, number> | null> {
+  const key = { pk: listenersPk(accountId), sk: 0 };
+  let seen = found;
+  for (let attempt = 1; ; attempt++) {
+    const listeners = cursorsAfterRound(found.listeners, seen.listeners, outcomes);
+    try {
+      const out = await deps.doc.send(
+        new UpdateCommand({
+          TableName: deps.table,
+          Key: key,
+          UpdateExpression: 'SET listeners = :listeners, rev = :next REMOVE lease, leaseOwner',
+          ConditionExpression: `leaseOwner = :me AND ${seen.rev === undefined ? 'attribute_not_exists(rev)' : 'rev = :rev'}`,
+          ExpressionAttributeValues: {
+            ':listeners': listeners,
+            ':next': (seen.rev ?? 0) + 1,
+            ':me': deps.senderId,
+            ...(seen.rev === undefined ? {} : { ':rev': seen.rev }),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return listenerMapOf(out.Attributes).listeners;
+    } catch (err) {
+      if (!isConditionalFailure(err)) throw err;
+    }
+    // Refused: the lease is another sender's now, or a connection listened or left meanwhile.
+    const now = await deps.doc.send(
+      new GetCommand({ TableName: deps.table, Key: key, ConsistentRead: true }),
+    );
+    if (now.Item?.leaseOwner !== deps.senderId) return null;
+    if (attempt >= CURSOR_WRITE_ATTEMPTS)
+      throw new Error(`listeners of ${accountId}: the map kept changing over ${attempt} cursor writes`);
+    seen = listenerMapOf(now.Item);
+  }
+}
+
 /**
  * Sends every listener of the account what it has not had yet (see the file's comment). Safe to
  * call from any number of senders at once; returns quickly when nobody listens (one request).
@@ -227,9 +328,9 @@ export async function deliverPending(
     // Out of time with listeners behind: released, and said so (the caller hands over).
     if (round > 0 && deps.now() - started >= budgetMs)
       return { framesSent, connectionsDropped, leased: true, behind: true };
-    const listeners = await acquire(deps, accountId);
-    if (listeners === null) return { framesSent, connectionsDropped, leased: round > 0, behind: false };
-    const cursors = Object.entries(listeners);
+    const found = await acquire(deps, accountId);
+    if (found === null) return { framesSent, connectionsDropped, leased: round > 0, behind: false };
+    const cursors = Object.entries(found.listeners);
     const lowest = Math.min(...cursors.map(([, c]) => c));
     const updates = cursors.length === 0 ? [] : await updatesAfter(deps.doc, deps.table, accountId, lowest);
     const deadline = started + budgetMs;
@@ -238,42 +339,19 @@ export async function deliverPending(
         async ([id, cursor]) => [id, cursor, await sendTo(deps, id, cursor, updates, deadline)] as const,
       ),
     );
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = { ':me': deps.senderId };
-    const sets: string[] = [];
-    const removes: string[] = ['lease', 'leaseOwner'];
-    results.forEach(([id, cursor, r], i) => {
+    const outcomes = new Map<string, RoundOutcome>();
+    for (const [id, cursor, r] of results) {
       if (r === 'gone') {
-        names[`#c${i}`] = id;
-        removes.push(`#l.#c${i}`);
+        outcomes.set(id, 'gone');
         connectionsDropped++;
       } else if (r.cursor !== cursor) {
-        names[`#c${i}`] = id;
-        values[`:v${i}`] = r.cursor;
-        sets.push(`#l.#c${i} = :v${i}`);
+        outcomes.set(id, r.cursor);
         framesSent += r.sent;
       }
-    });
-    if (Object.keys(names).length > 0) names['#l'] = 'listeners';
-    let after: Record<string, number>;
-    try {
-      const out = await deps.doc.send(
-        new UpdateCommand({
-          TableName: deps.table,
-          Key: { pk: listenersPk(accountId), sk: 0 },
-          UpdateExpression: `${sets.length > 0 ? `SET ${sets.join(', ')} ` : ''}REMOVE ${removes.join(', ')}`,
-          ConditionExpression: 'leaseOwner = :me',
-          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      after = (out.Attributes?.listeners as Record<string, number> | undefined) ?? {};
-    } catch (err) {
-      // The lease lapsed and another sender took it over: it goes on from the cursors it found.
-      if (isConditionalFailure(err)) return { framesSent, connectionsDropped, leased: true, behind: false };
-      throw err;
     }
+    const after = await writeCursors(deps, accountId, found, outcomes);
+    // The lease lapsed and another sender took it over: it goes on from the cursors it found.
+    if (after === null) return { framesSent, connectionsDropped, leased: true, behind: false };
     const cursorsAfter = Object.values(after);
     if (cursorsAfter.length === 0) break;
     const next = await updatesAfter(deps.doc, deps.table, accountId, Math.min(...cursorsAfter), 1);
@@ -326,10 +404,11 @@ export async function addListener(
       new UpdateCommand({
         TableName: table,
         Key: key,
-        UpdateExpression: 'SET listeners.#c = :cursor',
+        // `rev` moves: a sender's round that read the map before writes it again with this one.
+        UpdateExpression: 'SET listeners.#c = :cursor ADD rev :one',
         ConditionExpression: 'attribute_exists(listeners.#c) OR size(listeners) < :max',
         ExpressionAttributeNames: { '#c': connectionId },
-        ExpressionAttributeValues: { ':cursor': cursor, ':max': MAX_LISTENERS_PER_ACCOUNT },
+        ExpressionAttributeValues: { ':cursor': cursor, ':max': MAX_LISTENERS_PER_ACCOUNT, ':one': 1 },
       }),
     );
     return 'added';
@@ -351,9 +430,11 @@ export async function removeListener(
       new UpdateCommand({
         TableName: table,
         Key: { pk: listenersPk(accountId), sk: 0 },
-        UpdateExpression: 'REMOVE listeners.#c',
+        // `rev` moves: a sender's round that read the map before does not write this one back.
+        UpdateExpression: 'REMOVE listeners.#c ADD rev :one',
         ConditionExpression: 'attribute_exists(listeners.#c)',
         ExpressionAttributeNames: { '#c': connectionId },
+        ExpressionAttributeValues: { ':one': 1 },
       }),
     );
   } catch (err) {

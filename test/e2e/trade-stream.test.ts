@@ -7,7 +7,8 @@
  *   qty and the position after each;
  * - a connection sees only its own account's orders;
  * - property: a client that drops its connection at random points and comes back with the last
- *   `stream_seq` it saw receives every update of its account exactly once, in order.
+ *   `stream_seq` it saw receives every update of its account exactly once, in order;
+ * - 300 listeners of one account (a hostile probe's): each order's updates reach every one, once.
  */
 import { randomUUID } from 'node:crypto';
 import { streaming } from '@alpacahq/alpaca-trade-api';
@@ -238,4 +239,37 @@ test('property: random disconnects, each resumed from the last stream_seq seen, 
     ),
     { numRuns: 4 },
   );
+});
+
+test('300 listeners of one account: every order reaches each of them once, the next order too', async () => {
+  // A hostile probe's: the cursors' write of 300 listeners passed DynamoDB's 4 KB expression limit
+  // and was refused; the first order reached all 300, the next none for 30 s (the lease held), then
+  // the first one's frames came again.
+  const account = await freshAccount();
+  const clients: RawClient[] = [];
+  try {
+    for (let i = 0; i < 300; i += 25)
+      clients.push(...(await Promise.all(Array.from({ length: 25 }, () => listening(account)))));
+    const everyoneHas = async (count: number, within: number) =>
+      eventually(async () => {
+        for (const c of clients)
+          expect(c.updates().map((u) => u.stream_seq)).toEqual(
+            Array.from({ length: count }, (_, i) => i + 1),
+          );
+      }, within);
+    for (const [n, qty] of ['1', '2'].entries()) {
+      const order = await account.http.submit({
+        symbol: 'E2ESTRM',
+        qty,
+        side: 'buy',
+        type: 'market',
+        time_in_force: 'day',
+      });
+      await account.http.untilStatus(order.id, 'filled');
+      // new and fill of each order, well before a lease held by a failed write would lapse (30 s).
+      await everyoneHas(2 * (n + 1), 20_000);
+    }
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+  }
 });

@@ -6,14 +6,16 @@
  * update exactly once: each connection receives a gapless run starting right after its cursor, and
  * the runs of one client, joined, are 1..N.
  */
-import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import type { TradeUpdate, UnsequencedTradeUpdate } from '../../lambdas/core/index.js';
 import {
   addListener,
   appendItems,
+  cursorsAfterRound,
   type DeliveryDeps,
   deliverPending,
+  listenersPk,
   loadHead,
   removeListener,
   updatesAfter,
@@ -224,4 +226,110 @@ test('a delivery out of time gives the lease back and says it is behind; the nex
     behind: false,
   });
   expect(port.received.get('slow')).toEqual(Array.from({ length: 270 }, (_, i) => i + 1));
+});
+
+/** Records the expressions of every request `doc` sends (DynamoDB refuses one above 4 KB). */
+function recordingExpressions(inner: DynamoDBDocumentClient): {
+  readonly doc: DynamoDBDocumentClient;
+  readonly longest: () => number;
+} {
+  let longest = 0;
+  const doc = new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop !== 'send') return Reflect.get(target, prop, receiver);
+      return (command: { input: Record<string, unknown> }) => {
+        for (const key of ['UpdateExpression', 'ConditionExpression', 'KeyConditionExpression']) {
+          const expression = command.input[key];
+          if (typeof expression === 'string')
+            longest = Math.max(longest, Buffer.byteLength(expression, 'utf8'));
+        }
+        return target.send(command as never);
+      };
+    },
+  });
+  return { doc, longest: () => longest };
+}
+
+test('1000 listeners (the most an account may have): every update reaches each once, the cursors move and the lease is given back', async () => {
+  // A hostile probe's 300 listeners: the cursors' write was one SET per listener, past DynamoDB's
+  // 4 KB expression limit; it was refused, so no cursor moved, the lease stayed taken until it
+  // lapsed (later orders reached nobody for 30 s) and the first update was then sent again.
+  const accountId = `acc-${++accounts}`;
+  const port = new FakeConnections(async () => undefined);
+  // API Gateway's connection ids: 16 characters.
+  const ids = Array.from({ length: 1000 }, (_, i) => `L${String(i).padStart(4, '0')}cOFvHcCIhw=`);
+  for (let i = 0; i < ids.length; i += 50)
+    await Promise.all(ids.slice(i, i + 50).map((id) => addListener(doc, TABLE, accountId, id, 0)));
+  expect(await addListener(doc, TABLE, accountId, 'one-too-many', 0)).toBe('full');
+  const recording = recordingExpressions(doc);
+  const deps = (senderId: string): DeliveryDeps => ({
+    doc: recording.doc,
+    table: TABLE,
+    connections: port,
+    now: Date.now,
+    senderId,
+  });
+  await append(accountId, [update(accountId, 1)]);
+  expect(await deliverPending(deps('first'), accountId)).toEqual({
+    framesSent: 1000,
+    connectionsDropped: 0,
+    leased: true,
+    behind: false,
+  });
+  // The lease was given back: the next order's sender takes it at once, and sends only the new one.
+  await append(accountId, [update(accountId, 2), update(accountId, 3)]);
+  expect(await deliverPending(deps('second'), accountId)).toEqual({
+    framesSent: 2000,
+    connectionsDropped: 0,
+    leased: true,
+    behind: false,
+  });
+  for (const id of ids) expect(port.received.get(id)).toEqual([1, 2, 3]);
+  const item = await doc.send(
+    new GetCommand({ TableName: TABLE, Key: { pk: listenersPk(accountId), sk: 0 }, ConsistentRead: true }),
+  );
+  expect(Object.values(item.Item?.listeners ?? {})).toEqual(ids.map(() => 3));
+  expect(item.Item?.lease).toBeUndefined();
+  expect(recording.longest()).toBeLessThanOrEqual(4096);
+}, 60_000);
+
+test('a listener that comes or goes while a sender holds the lease is kept, or stays gone', async () => {
+  const accountId = `acc-${++accounts}`;
+  let during: (() => Promise<void>) | undefined;
+  const port = new FakeConnections(async () => {
+    const run = during;
+    during = undefined;
+    await run?.();
+  });
+  await append(accountId, [update(accountId, 1)]);
+  expect(await addListener(doc, TABLE, accountId, 'stays', 0)).toBe('added');
+  expect(await addListener(doc, TABLE, accountId, 'leaves', 0)).toBe('added');
+  // While the round posts: one connection listens (its own listen found the lease taken), one leaves.
+  during = async () => {
+    expect(await addListener(doc, TABLE, accountId, 'comes', 0)).toBe('added');
+    await removeListener(doc, TABLE, accountId, 'leaves');
+  };
+  const deps = { doc, table: TABLE, connections: port, now: Date.now, senderId: 'holder' };
+  await deliverPending(deps, accountId);
+  const item = await doc.send(
+    new GetCommand({ TableName: TABLE, Key: { pk: listenersPk(accountId), sk: 0 }, ConsistentRead: true }),
+  );
+  // `comes` was caught up in the sender's next round (the log after the lowest cursor).
+  expect(item.Item?.listeners).toEqual({ stays: 1, comes: 1 });
+  expect(item.Item?.lease).toBeUndefined();
+  expect(port.received.get('comes')).toEqual([1]);
+  expect(port.received.get('stays')).toEqual([1]);
+});
+
+test('the cursors after a round: moved where the map is as the sender found it, else as it is now', () => {
+  const found = { moved: 3, dropped: 3, left: 3, relistened: 3, idle: 3 };
+  // Meanwhile: `left` left, `relistened` listened again from 0, `came` came.
+  const current = { moved: 3, dropped: 3, relistened: 0, idle: 3, came: 1 };
+  const outcomes = new Map<string, number | 'gone'>([
+    ['moved', 5],
+    ['dropped', 'gone'],
+    ['left', 5],
+    ['relistened', 5],
+  ]);
+  expect(cursorsAfterRound(found, current, outcomes)).toEqual({ moved: 5, relistened: 0, idle: 3, came: 1 });
 });
