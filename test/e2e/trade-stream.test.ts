@@ -267,7 +267,7 @@ test('300 listeners of one account: every order reaches each of them once, the n
       });
       await account.http.untilStatus(order.id, 'filled');
       // new and fill of each order, well before a lease held by a failed write would lapse (30 s).
-      await everyoneHas(2 * (n + 1), 20_000);
+      await everyoneHas(2 * (n + 1), 25_000);
     }
   } finally {
     await Promise.all(clients.map((c) => c.close()));
