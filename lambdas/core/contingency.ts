@@ -282,6 +282,26 @@ export function reconcileGroup(g: GroupStates): GroupAction[] {
   return actions;
 }
 
+/**
+ * An exit the OMS replaced to resize it to its position (the group coordinator's `resize` changes
+ * its qty alone, which a client may not change on an exit: `exitQtyChangeError`). To the client it
+ * is still the leg it placed, worked now by its replacement: a PATCH or DELETE of its id acts on
+ * that order (an SDK probe's bot kept its stop-loss id from the POST and could not move the stop
+ * once the entry had filled in parts, each part resizing the exits under new ids).
+ */
+export function isResizedExit(s: OrderState): boolean {
+  const c = s.contingency;
+  const changes = s.replacementChanges;
+  return (
+    s.phase === 'replaced' &&
+    s.replacedBy !== null &&
+    c !== null &&
+    (c.role === 'take_profit' || c.role === 'stop_loss') &&
+    changes !== null &&
+    Object.keys(changes).every((k) => k === 'qty')
+  );
+}
+
 /** An OCO's quantity from its root's opening terms. */
 export function ocoQtyOf(rootSpec: OrderSpec): Nanos | null {
   return rootSpec.qty === null ? null : nanos(rootSpec.qty);

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type AlpacaOrder, isOpen, toAlpacaOrder } from '../core/index.js';
+import { type AlpacaOrder, isOpen, isResizedExit, toAlpacaOrder } from '../core/index.js';
 import { OMS_CHILD_ROLE, ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { orderDocuments, orderRolesByIndex } from '../orders/order-views.js';
 import { accountOrdersNow, REPLACEMENT_HOPS, recentlyPlacedIds } from '../orders/recent-placements.js';
@@ -158,7 +158,22 @@ export const handler = apiHandler(
     const store = eventStore();
     const cancelOne = (id: string) =>
       requestCancel(store, id, principal, requestId, () => writeInTime(writeBy, 'nothing was canceled'));
-    const outcome = await cancelOne(orderId);
+    let outcome = await cancelOne(orderId);
+    // An exit the OMS resized is canceled as the order that now works it (core isResizedExit); one
+    // confirmed a moment ago and not opened yet is waited for as a replace outstanding is.
+    for (
+      let hop = 0;
+      hop < REPLACEMENT_HOPS && outcome.status === 422 && isResizedExit(outcome.state);
+      hop++
+    ) {
+      const resized = outcome.state.orderId;
+      outcome = await cancelOne(outcome.state.replacedBy as string);
+      if (outcome.status === 404)
+        return (
+          (await cancelOnceReplaceAnswered(cancelOne, resized, writeBy)) ??
+          apiError(422, API_ERROR.unprocessable, replacementNotOpenMessage('canceled', resized))
+        );
+    }
     if (outcome.status === 404) {
       // Right after a PATCH its replacement is not an order yet: the venue's answer to the replace
       // is waited for, then the order working it is canceled; still unanswered, 422 (it exists: not 404).

@@ -1,8 +1,9 @@
 /** Reading one order for a principal: from the event store (consistent), only if it is the account's. */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { OrderState } from '../core/index.js';
+import { isResizedExit, type OrderState } from '../core/index.js';
 import { type EventStore, eventStore, type StoredEvent } from '../event-store/event-store.js';
 import { pendingReplacementId } from '../orders/claims.js';
+import { REPLACEMENT_HOPS } from '../orders/recent-placements.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { hasLoneSurrogate } from './http.js';
@@ -53,6 +54,25 @@ export async function replacedOriginalOf(
   if (original === null) return null;
   const { replacedBy, replaceRequest } = original.state;
   return replacedBy === orderId || replaceRequest?.replacementOrderId === orderId ? original : null;
+}
+
+/**
+ * The order that works what `owned` asked for when the OMS resized it (core `isResizedExit`): its
+ * replacement, along the OMS's resizes (at most `REPLACEMENT_HOPS`); `owned` itself otherwise, or
+ * when the next one has not opened yet. A replace the client asked for is not followed.
+ */
+export async function throughOmsResizes(
+  store: EventStore,
+  owned: OwnedOrder,
+  accountId: string,
+): Promise<OwnedOrder> {
+  let current = owned;
+  for (let hop = 0; hop < REPLACEMENT_HOPS && isResizedExit(current.state); hop++) {
+    const next = await loadOwnedOrder(store, current.state.replacedBy as string, accountId);
+    if (next === null) break;
+    current = next;
+  }
+  return current;
 }
 
 /** The id of `replacedOriginalOf`, for the 422 of a DELETE or PATCH on the replacement. */

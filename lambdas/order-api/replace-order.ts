@@ -73,6 +73,7 @@ import {
   pendingReplacementOriginal,
   plausibleOrderId,
   replacementNotOpenMessage,
+  throughOmsResizes,
 } from './orders-access.js';
 import '../core/zod-messages.js';
 import { writeInTime } from '../platform/write-deadline.js';
@@ -222,8 +223,8 @@ const REPLACE_ATTEMPTS = 5;
 export const handler = apiHandler(
   'ReplaceOrder',
   async (event, principal, writeBy) => {
-    const orderId = event.pathParameters?.order_id;
-    if (!plausibleOrderId(orderId)) return notFound();
+    const requestedId = event.pathParameters?.order_id;
+    if (!plausibleOrderId(requestedId)) return notFound();
     const body = jsonBody(event);
     if (!body.ok) return body.response;
     // The same words as POST for the same bad field (`reportInput`: absent reads `is required`).
@@ -231,14 +232,17 @@ export const handler = apiHandler(
     if (!parsed.success) return fieldErrors(parsed.error.issues.flatMap(shapeIssueToFieldErrors));
 
     const store = eventStore();
-    const owned = await loadOwnedOrder(store, orderId, principal.accountId);
-    if (owned === null) {
+    const found = await loadOwnedOrder(store, requestedId, principal.accountId);
+    if (found === null) {
       // Right after a PATCH its replacement is not an order yet: 422, not 404 (it exists).
-      const original = await pendingReplacementOriginal(store, orderId, principal.accountId);
+      const original = await pendingReplacementOriginal(store, requestedId, principal.accountId);
       return original === null
         ? notFound()
         : apiError(422, API_ERROR.unprocessable, replacementNotOpenMessage('replaced', original));
     }
+    // An exit the OMS resized is replaced as the order that now works it (core isResizedExit).
+    const owned = await throughOmsResizes(store, found, principal.accountId);
+    const orderId = owned.state.orderId;
     const changes = changesOf(parsed.data, owned.state);
     if ('field' in changes) return fieldErrors([changes]);
 
