@@ -23,30 +23,10 @@ import {
   withCurrentLegs,
 } from '../../lambdas/order-api/query-orders.js';
 import type { GroupReader } from '../../lambdas/orders/contingent-groups.js';
-import {
-  LIST_INDEX_ATTRIBUTES,
-  OPEN_INDEX_ATTRIBUTES,
-  ORDERS_INDEX,
-} from '../../lambdas/orders/order-view-indexes.js';
 import { orderViewItem } from '../../lambdas/orders/order-view-item.js';
-import type { TableSpec } from '../../local/types.js';
-import { dynamoDbLocalWith, table } from '../local/fixtures/dynamodb-tables.js';
+import { dynamoDbLocalWith, ordersWithListings } from '../local/fixtures/dynamodb-tables.js';
 
-const listingIndex = (name: string, pk: string, attributes: readonly string[]) => ({
-  name,
-  partitionKey: { name: pk, type: 'S' as const },
-  sortKey: { name: 'createdKey', type: 'S' as const },
-  projection: 'INCLUDE' as const,
-  nonKeyAttributes: [...attributes],
-});
-const orders: TableSpec = {
-  ...table('orders', 'orderId'),
-  globalSecondaryIndexes: [
-    listingIndex(ORDERS_INDEX.byAccount, 'accountId', LIST_INDEX_ATTRIBUTES),
-    listingIndex(ORDERS_INDEX.byAccountOpen, 'openInAccount', OPEN_INDEX_ATTRIBUTES),
-    listingIndex(ORDERS_INDEX.byAccountSymbol, 'accountSymbol', LIST_INDEX_ATTRIBUTES),
-  ],
-};
+const orders = ordersWithListings();
 const local = dynamoDbLocalWith([orders]);
 
 const NOW = Date.parse('2026-12-07T15:00:00.000Z');

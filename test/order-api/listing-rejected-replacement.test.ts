@@ -12,32 +12,12 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type OrderCommand, type OrderEvent, validateOrderRequest } from '../../lambdas/core/index.js';
 import { type StoredEvent, toStored } from '../../lambdas/event-store/event-store.js';
 import { type ListParams, listedPage } from '../../lambdas/order-api/query-orders.js';
-import {
-  LIST_INDEX_ATTRIBUTES,
-  OPEN_INDEX_ATTRIBUTES,
-  ORDERS_INDEX,
-} from '../../lambdas/orders/order-view-indexes.js';
 import { projectBatch } from '../../lambdas/stream-consumers/projector.js';
-import type { TableSpec } from '../../local/types.js';
 import { OrderBook } from '../core/order-book.js';
-import { dynamoDbLocalWith, table } from '../local/fixtures/dynamodb-tables.js';
+import { dynamoDbLocalWith, ordersWithListings, table } from '../local/fixtures/dynamodb-tables.js';
 import { insertsOf } from '../stream-consumers/records.js';
 
-const listingIndex = (name: string, pk: string, attributes: readonly string[]) => ({
-  name,
-  partitionKey: { name: pk, type: 'S' as const },
-  sortKey: { name: 'createdKey', type: 'S' as const },
-  projection: 'INCLUDE' as const,
-  nonKeyAttributes: [...attributes],
-});
-const orders: TableSpec = {
-  ...table('orders', 'orderId'),
-  globalSecondaryIndexes: [
-    listingIndex(ORDERS_INDEX.byAccount, 'accountId', LIST_INDEX_ATTRIBUTES),
-    listingIndex(ORDERS_INDEX.byAccountOpen, 'openInAccount', OPEN_INDEX_ATTRIBUTES),
-    listingIndex(ORDERS_INDEX.byAccountSymbol, 'accountSymbol', LIST_INDEX_ATTRIBUTES),
-  ],
-};
+const orders = ordersWithListings();
 const local = dynamoDbLocalWith([orders, table('events', 'orderId', 'seq')]);
 const deps = () => ({ doc: local.doc, eventStoreTable: 'events', ordersTable: 'orders' });
 
