@@ -4,7 +4,9 @@
  * `GET /v2/orders/{id}` and the listings show it as PATCH answered it, `rejected` since the replace
  * ended (`failed_at`), `replaces` naming the order that traded. One derivation for both: the GET
  * reads it from the order's events, the projector writes it into the read model so the closed and
- * all listings have it (lambdas/orders/order-view-item.ts `rejectedReplacementViewItem`).
+ * all listings have it (lambdas/orders/order-view-item.ts `rejectedReplacementViewItem`), and the
+ * trade_updates stream sends it once as its `rejected` update (core trade-updates.ts
+ * `rejectedReplacementUpdateOf`), after the update of the event of the order that ended the replace.
  */
 import type { OrderEvent } from './events.js';
 import { evolve, isClosedPhase, isSettled, type OrderState, openReplacement, replay } from './order.js';
@@ -41,6 +43,21 @@ export function abandonedReplacement(
       return state.replacedBy === replacementOrderId ? null : { replacement, endedAt: e.occurredAt };
   }
   return null;
+}
+
+/**
+ * The replacement whose replace an event of the order ended without the order being replaced:
+ * `before` (the state before the event) had a request outstanding and had not settled, and after it
+ * none is outstanding or the order settled, not replaced. The trigger on which the projector writes
+ * the replacement's `rejected` view and appends its `rejected` update; `abandonedReplacement` then
+ * decides (null when the replacement opened after all). At most one event of an order names a given
+ * replacement: after it, no request is outstanding or the order is settled.
+ */
+export function endedReplacementOf(before: OrderState | undefined, after: OrderState): string | null {
+  const pending = before?.replaceRequest ?? null;
+  if (before === undefined || pending === null || isSettled(before) || after.phase === 'replaced')
+    return null;
+  return after.replaceRequest === null || isSettled(after) ? pending.replacementOrderId : null;
 }
 
 /**

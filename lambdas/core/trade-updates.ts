@@ -12,6 +12,7 @@
  * | OrderCanceled, OrderExpired, OrderDoneForDay, OrderReplaced, OrderRejected | `canceled`, `expired`, `done_for_day`, `replaced`, `rejected` |
  * | OrderCancelRequested / OrderReplaceRequested | `pending_cancel` / `pending_replace` |
  * | OrderCancelRejected / OrderReplaceRejected | `order_cancel_rejected` / `order_replace_rejected` |
+ * | an event that ends a replace without its replacement (refused, or the order filled or closed first) | also `rejected` for the replacement (after the order's own update; `rejectedReplacementUpdateOf`) |
  *
  * Not sent: the venue's acceptance of an order whose cancel was asked before it (it stays
  * `pending_cancel`: never back to `new`), `OrderSubmitted` (the OMS's pending_new lasts until the venue accepts, a few
@@ -24,6 +25,7 @@
  * An algorithmic child order is the OMS's own: its updates are not sent; its parent's mirror of
  * each child fill is (the parent is the order the client placed).
  */
+import { type AbandonedReplacement, rejectedReplacementOrder } from './abandoned-replacement.js';
 import { nameBasedUuid } from './asset.js';
 import type { OrderEvent } from './events.js';
 import type { OrderState } from './order.js';
@@ -148,6 +150,29 @@ export function tradeUpdateOf(
     price: event.data.lastPx,
     qty: event.data.lastQty,
     ...(positionQty === null ? {} : { position_qty: positionQty }),
+  };
+}
+
+/**
+ * The `rejected` update of a replacement a PATCH answered whose replace ended without it (the venue
+ * refused it, or the order filled or closed first; core abandoned-replacement.ts): its `order` the
+ * document `GET /v2/orders/{id}` shows for it (`rejectedReplacementOrder`), its `timestamp` when the
+ * replace ended. The replacement has no events of its own, so nothing else would ever be sent under
+ * its id, and a bot waiting for its terminal update (the id PATCH answered, `accepted`) waited
+ * forever (a probe's stream read new, pending_replace, fill, order_replace_rejected for the order and
+ * nothing for its replacement). Sent once, after the update of the order's event that ended the
+ * replace (the projector appends both in the same transaction as the order's view).
+ */
+export function rejectedReplacementUpdateOf(
+  abandoned: AbandonedReplacement,
+  accountId: string,
+): UnsequencedTradeUpdate | null {
+  if (isInternalOrder(abandoned.replacement)) return null;
+  return {
+    event: 'rejected',
+    order: rejectedReplacementOrder(abandoned),
+    timestamp: abandoned.endedAt,
+    account_id: accountId,
   };
 }
 

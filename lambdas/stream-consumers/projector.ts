@@ -21,7 +21,11 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { abandonedReplacement } from '../core/abandoned-replacement.js';
+import {
+  type AbandonedReplacement,
+  abandonedReplacement,
+  endedReplacementOf,
+} from '../core/abandoned-replacement.js';
 import {
   type AppliedSlippageThresholds,
   abandonedReplaceClaim,
@@ -35,6 +39,7 @@ import {
   type OrderState,
   type OrderTcaRecord,
   orderTcaOf,
+  rejectedReplacementUpdateOf,
   settlementRelease,
   splitRelease,
   statusOf,
@@ -152,8 +157,8 @@ interface Step {
   /**
    * The replacement of a replace request outstanding before this event that this event ended
    * (no longer outstanding, or the order settled) without the order being replaced: a replacement
-   * that may never open (core `abandonedReplacement` decides), whose view `writeRejectedReplacement`
-   * writes.
+   * that may never open (core `endedReplacementOf`; core `abandonedReplacement` decides), whose view
+   * `writeRejectedReplacement` writes and whose `rejected` update follows this event's.
    */
   readonly endedReplacement: string | null;
 }
@@ -184,14 +189,7 @@ async function rebuild(
             { replaceRequest: before.replaceRequest, settled: settledBefore },
             { replaceRequest: state.replaceRequest, phase: state.phase, settled: isSettled(state) },
           );
-    const pending = before?.replaceRequest ?? null;
-    const endedReplacement =
-      pending !== null &&
-      !settledBefore &&
-      state.phase !== 'replaced' &&
-      (state.replaceRequest === null || isSettled(state))
-        ? pending.replacementOrderId
-        : null;
+    const endedReplacement = endedReplacementOf(before, state);
     steps.push({ event: e, state, settledBefore, splitBefore, abandonedClaim, endedReplacement });
   }
   return steps;
@@ -199,16 +197,53 @@ async function rebuild(
 
 const MAX_APPEND_ATTEMPTS = 12;
 
-/** The updates of the steps after `afterSeq` (positions of fills from this batch's executions or the ledger). */
+/**
+ * The replacements the steps from `fromSeq` ended without (`Step.endedReplacement`) that never open,
+ * by the seq of the event that ended each: their `rejected` views and updates. Only on that path: the
+ * order's events from the store when the steps do not start at its first (a cached state).
+ */
+async function abandonedReplacementsOf(
+  deps: ProjectorDeps,
+  steps: readonly Step[],
+  fromSeq: number,
+): Promise<ReadonlyMap<number, AbandonedReplacement>> {
+  const out = new Map<number, AbandonedReplacement>();
+  const ending = steps.filter((s) => s.event.seq >= fromSeq && s.endedReplacement !== null);
+  if (ending.length === 0) return out;
+  const first = steps[0] as Step;
+  const events =
+    first.event.seq === 1
+      ? steps.map((s) => s.event)
+      : await new EventStore(deps.doc, deps.eventStoreTable).load(first.event.orderId);
+  for (const step of ending) {
+    const abandoned = abandonedReplacement(events, step.endedReplacement as string);
+    if (abandoned !== null) out.set(step.event.seq, abandoned);
+  }
+  return out;
+}
+
+/**
+ * The updates of the steps after `afterSeq` (positions of fills from this batch's executions or the
+ * ledger); after the update of an event that ended a replace without its replacement, the
+ * replacement's `rejected` (in the same transaction as the view: once, as the event's own).
+ */
 async function updatesOf(
   steps: readonly Step[],
   afterSeq: number,
   positions: ReadonlyMap<string, string>,
   log: TradeUpdateLogDeps,
+  abandoned: ReadonlyMap<number, AbandonedReplacement>,
 ): Promise<UnsequencedTradeUpdate[]> {
   const out: UnsequencedTradeUpdate[] = [];
   for (const { event, state } of steps) {
-    if (event.seq <= afterSeq || tradeUpdateEventOf(event.type) === null) continue;
+    if (event.seq <= afterSeq) continue;
+    const replacement = abandoned.get(event.seq);
+    const rejected =
+      replacement === undefined ? null : rejectedReplacementUpdateOf(replacement, event.accountId);
+    if (tradeUpdateEventOf(event.type) === null) {
+      if (rejected !== null) out.push(rejected);
+      continue;
+    }
     let position: string | null = null;
     if (event.type === 'OrderFilled' || event.type === 'OrderPartiallyFilled') {
       const executedBy = event.data.childOrderId ?? event.orderId;
@@ -229,6 +264,7 @@ async function updatesOf(
       position = await log.positionNow(event.accountId, state.spec.symbol.toUpperCase());
     const update = tradeUpdateOf(event, state, event.accountId, position);
     if (update !== null) out.push(update);
+    if (rejected !== null) out.push(rejected);
   }
   return out;
 }
@@ -250,8 +286,9 @@ export async function projectOrder(
   if (state === undefined || state.seq < minSeq) {
     throw new Error(`event store has order ${orderId} at seq ${state?.seq ?? 0}, the stream at ${minSeq}`);
   }
-  const result = await writeView(deps, steps, state, batchEvents);
   const fromSeq = batchEvents[0]?.seq ?? 0;
+  const abandoned = await abandonedReplacementsOf(deps, steps, fromSeq);
+  const result = await writeView(deps, steps, state, batchEvents, abandoned);
   const reservations = deps.buyingPowerReservations;
   // A replace request that ended without its replacement (the venue refused it, or the order closed
   // first) gives the replacement's claim back whole, once (keyed by the replacement's id).
@@ -264,10 +301,7 @@ export async function projectOrder(
       Math.floor(Date.parse(step.event.occurredAt) / 1000),
     );
   }
-  for (const step of steps) {
-    if (step.event.seq < fromSeq || step.endedReplacement === null) continue;
-    await writeRejectedReplacement(deps, steps, step.endedReplacement);
-  }
+  for (const replacement of abandoned.values()) await writeRejectedReplacement(deps, replacement);
   // Most orders hold no claim: nothing more is looked at.
   if (state.exposureClaim === null && state.buyingPowerClaim === null) return result;
   const closed = closingEventOf(steps, fromSeq) !== undefined;
@@ -318,22 +352,10 @@ export async function projectOrder(
  * The view of a replacement a PATCH answered whose replace ended without it (the venue refused it,
  * or the order filled or closed first): `rejected`, so the closed and all listings have the id GET
  * /v2/orders/{id} shows rejected (they are the read model's; the id has no events to project). Only
- * on that path: one Put, and the order's events from the store when the steps do not start at its
- * first (a cached state). Written once (`attribute_not_exists`): a redelivery, or a real view
+ * on that path: one Put. Written once (`attribute_not_exists`): a redelivery, or a real view
  * already there, leaves it.
  */
-async function writeRejectedReplacement(
-  deps: ProjectorDeps,
-  steps: readonly Step[],
-  replacementOrderId: string,
-): Promise<void> {
-  const first = steps[0] as Step;
-  const events =
-    first.event.seq === 1
-      ? steps.map((s) => s.event)
-      : await new EventStore(deps.doc, deps.eventStoreTable).load(first.event.orderId);
-  const abandoned = abandonedReplacement(events, replacementOrderId);
-  if (abandoned === null) return;
+async function writeRejectedReplacement(deps: ProjectorDeps, abandoned: AbandonedReplacement): Promise<void> {
   try {
     await deps.doc.send(
       new PutCommand({
@@ -352,6 +374,7 @@ async function writeView(
   steps: readonly Step[],
   state: OrderState,
   batchEvents: readonly StoredEvent[],
+  abandoned: ReadonlyMap<number, AbandonedReplacement>,
 ): Promise<ProjectionResult> {
   const orderId = state.orderId;
   const settledBefore = new Set(steps.filter((s) => s.settledBefore).map((s) => s.event.seq));
@@ -371,7 +394,7 @@ async function writeView(
   const tcaGz = tca === null ? undefined : gzipSync(JSON.stringify(tca));
   for (let attempt = 1; ; attempt++) {
     const item = tcaGz === undefined ? orderViewItem(state) : { ...orderViewItem(state), tcaGz };
-    const updates = log === undefined ? [] : await updatesOf(steps, viewBefore, positions, log);
+    const updates = log === undefined ? [] : await updatesOf(steps, viewBefore, positions, log, abandoned);
     const accountId = state.accountId;
     // A batch that changes nothing a reader of the view sees (the routing decision alone) writes
     // nothing: the view's version may lag, which no condition minds (issue 15: no extra write).

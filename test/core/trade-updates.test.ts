@@ -4,14 +4,21 @@
  * carries (the execution's own price and qty, the position after it).
  */
 import {
+  abandonedReplacement,
+  endedReplacementOf,
+  rejectedReplacementOrder,
+} from '../../lambdas/core/abandoned-replacement.js';
+import {
   executionUuidOf,
   OPENED_FILLED,
   type OrderCommand,
   type OrderEvent,
   openReplacement,
+  rejectedReplacementUpdateOf,
   toAlpacaOrder,
   tradeUpdateEventOf,
   tradeUpdateOf,
+  type UnsequencedTradeUpdate,
 } from '../../lambdas/core/index.js';
 import { evolve, type OrderState } from '../../lambdas/core/order.js';
 import { limitOrder, OrderBook } from './order-book.js';
@@ -174,4 +181,105 @@ test('every mapped name is one of the stream events; unmapped order events send 
   // A held leg's activation is followed by the venue's acceptance (`new`) or the OMS arming it:
   // sent, it read `new` with status pending_new after a `new` with status accepted (a probe).
   expect(tradeUpdateEventOf('OrderActivated')).toBeNull();
+});
+
+describe("a replace that ends without its replacement (refused, or the order filled or closed first): the replacement's `rejected`, after the order's update", () => {
+  // A probe's bot waited forever for the terminal update of the id PATCH answered: the stream sent
+  // new, pending_replace, fill, order_replace_rejected for the order and nothing under that id.
+  const patch = (replacementOrderId = 'o-2', changes: Record<string, string> = { limitPrice: '10.5' }) =>
+    ({ type: 'requestReplace', replacementOrderId, changes, requestedBy: 'client' }) as OrderCommand;
+  const refuse: OrderCommand = { type: 'rejectReplace', reason: 'too_late_to_replace' };
+
+  /** The stream of the order's events as the projector builds it: each event's update, then the replacement it ended. */
+  function streamOf(commands: readonly OrderCommand[]): UnsequencedTradeUpdate[] {
+    const book = new OrderBook();
+    book.submit('o-1', limitOrder({ qty: '100' }));
+    for (const c of commands) expect(book.run('o-1', c).ok).toBe(true);
+    const events = book.events.get('o-1') ?? [];
+    const out: UnsequencedTradeUpdate[] = [];
+    let state: OrderState | undefined;
+    for (const e of events) {
+      const before = state;
+      state = evolve(state, e);
+      const update = tradeUpdateOf(e, state, 'acct-1', null);
+      if (update !== null) out.push(update);
+      const ended = endedReplacementOf(before, state);
+      const abandoned = ended === null ? null : abandonedReplacement(events, ended);
+      const rejected = abandoned === null ? null : rejectedReplacementUpdateOf(abandoned, 'acct-1');
+      if (rejected !== null) out.push(rejected);
+    }
+    return out;
+  }
+
+  // biome-ignore format: a table
+  const CASES: readonly [string, readonly OrderCommand[], readonly string[]][] = [
+    ['the venue refused the replace',             [accept, patch(), refuse],                             ['o-1:new', 'o-1:pending_replace', 'o-1:order_replace_rejected', 'o-2:rejected']],
+    ['the order filled first',                    [accept, patch(), fill('a', '100')],                   ['o-1:new', 'o-1:pending_replace', 'o-1:fill', 'o-2:rejected']],
+    ['filled first, then refused: ended at the fill, sent once', [accept, patch(), fill('a', '100'), refuse], ['o-1:new', 'o-1:pending_replace', 'o-1:fill', 'o-2:rejected', 'o-1:order_replace_rejected']],
+    ['acknowledged, partly filled, then refused', [accept, patch(), { type: 'acknowledgeReplace' }, fill('a', '40'), refuse], ['o-1:new', 'o-1:pending_replace', 'o-1:partial_fill', 'o-1:order_replace_rejected', 'o-2:rejected']],
+    ['the order expired first',                   [accept, patch(), { type: 'expire' }],                 ['o-1:new', 'o-1:pending_replace', 'o-1:expired', 'o-2:rejected']],
+    ['two PATCHes, each refused: each replacement once', [accept, patch('o-2'), refuse, patch('o-3', { limitPrice: '10.6' }), refuse], ['o-1:new', 'o-1:pending_replace', 'o-1:order_replace_rejected', 'o-2:rejected', 'o-1:pending_replace', 'o-1:order_replace_rejected', 'o-3:rejected']],
+    ['confirmed: the replacement opens, its own updates follow', [accept, patch(), { type: 'confirmReplace' }], ['o-1:new', 'o-1:pending_replace', 'o-1:replaced']],
+    ['filled up to the new qty, then confirmed (it opens filled: its own fill)', [accept, fill('a', '40'), patch('o-2', { qty: '50' }), fill('b', '10'), { type: 'confirmReplace' }], ['o-1:new', 'o-1:partial_fill', 'o-1:pending_replace', 'o-1:partial_fill', 'o-1:replaced']],
+    ['still outstanding',                         [accept, patch(), fill('a', '40')],                    ['o-1:new', 'o-1:pending_replace', 'o-1:partial_fill']],
+  ];
+
+  test("each case: the order's updates, the replacement's `rejected` after the one of the event that ended its replace, once", () => {
+    for (const [name, commands, expected] of CASES)
+      expect({ name, stream: streamOf(commands).map((u) => `${u.order.id}:${u.event}`) }).toEqual({
+        name,
+        stream: expected,
+      });
+  });
+
+  test('its order is the one GET /v2/orders/{id} shows (rejected when the replace ended), its timestamp when it ended', () => {
+    let checked = 0;
+    for (const [, commands] of CASES) {
+      const book = new OrderBook();
+      book.submit('o-1', limitOrder({ qty: '100' }));
+      for (const c of commands) book.run('o-1', c);
+      const events = book.events.get('o-1') ?? [];
+      for (const u of streamOf(commands).filter((x) => x.order.id !== 'o-1')) {
+        const abandoned = abandonedReplacement(events, u.order.id);
+        expect(abandoned).not.toBeNull();
+        const shown = rejectedReplacementOrder(abandoned as NonNullable<typeof abandoned>);
+        expect(u).toEqual({
+          event: 'rejected',
+          order: shown,
+          timestamp: shown.failed_at,
+          account_id: 'acct-1',
+        });
+        expect(u.order).toMatchObject({ status: 'rejected', replaces: 'o-1', legs: null });
+        checked++;
+      }
+    }
+    expect(checked).toBe(7);
+  });
+
+  test("an algorithmic parent's child: its replacement sends nothing either", () => {
+    const book = new OrderBook();
+    book.submit('o-1', limitOrder({ qty: '100' }));
+    for (const c of [accept, patch(), refuse]) book.run('o-1', c);
+    const abandoned = abandonedReplacement(book.events.get('o-1') ?? [], 'o-2');
+    expect(abandoned).not.toBeNull();
+    const { replacement } = abandoned as NonNullable<typeof abandoned>;
+    const child = {
+      ...replacement,
+      contingency: {
+        groupId: 'p',
+        orderClass: 'algo' as const,
+        role: 'algo_child' as const,
+        parentOrderId: 'p',
+        legOrderIds: [],
+        held: false,
+      },
+    };
+    expect(
+      rejectedReplacementUpdateOf(
+        { ...(abandoned as NonNullable<typeof abandoned>), replacement: child },
+        'acct-1',
+      ),
+    ).toBeNull();
+    expect(rejectedReplacementUpdateOf(abandoned as NonNullable<typeof abandoned>, 'acct-1')).not.toBeNull();
+  });
 });

@@ -8,7 +8,9 @@
  * - a connection sees only its own account's orders;
  * - property: a client that drops its connection at random points and comes back with the last
  *   `stream_seq` it saw receives every update of its account exactly once, in order;
- * - 300 listeners of one account (a hostile probe's): each order's updates reach every one, once.
+ * - 300 listeners of one account (a hostile probe's): each order's updates reach every one, once;
+ * - a replace the order outruns (it fills while the slow venue works the PATCH): the replacement
+ *   PATCH answered gets its terminal update, `rejected`, once, its order as GET shows it.
  */
 import { randomUUID } from 'node:crypto';
 import { streaming } from '@alpacahq/alpaca-trade-api';
@@ -239,6 +241,55 @@ test('property: random disconnects, each resumed from the last stream_seq seen, 
     ),
     { numRuns: 4 },
   );
+});
+
+test("a replace the order outruns (it fills while the slow venue works the PATCH): the replacement gets one `rejected` update, its order as GET shows it, after the order's fill", async () => {
+  // A probe: the stream sent new, pending_replace, fill, order_replace_rejected for the order and
+  // nothing under the id PATCH answered (`accepted`), so a bot waiting for its terminal update waited forever.
+  const symbol = 'E2ESTRMRPL';
+  await http.pinQuote(symbol, { bid: '40.00', ask: '40.05', ask_size: '1000' });
+  const account = await freshAccount();
+  const client = await listening(account);
+  try {
+    const placed = await account.http.submit({
+      symbol,
+      qty: '10',
+      side: 'buy',
+      type: 'limit',
+      limit_price: '39.90',
+      time_in_force: 'day',
+    });
+    await account.http.untilStatus(placed.id, 'new');
+    // The most the venue control takes, well past the market tick's period: the tick fills the
+    // order first, and the venue then refuses the replace of a filled order.
+    await http.venue({ latency_ms: 5000 });
+    let replacement: { id: string };
+    try {
+      replacement = await account.http.replace(placed.id, { limit_price: '39.95' });
+      await http.pinQuote(symbol, { bid: '39.70', ask: '39.80', ask_size: '1000' });
+      await account.http.untilStatus(placed.id, 'filled');
+      await client.next(
+        (f) =>
+          f.stream === 'trade_updates' && (f.data as { event: string }).event === 'order_replace_rejected',
+      );
+    } finally {
+      await http.venue({});
+    }
+    const frames = client.updates();
+    expect(
+      frames.map(
+        (u) =>
+          `${u.order.id === placed.id ? 'O' : u.order.id === replacement.id ? 'R' : u.order.id}:${u.event}`,
+      ),
+    ).toEqual(['O:new', 'O:pending_replace', 'O:fill', 'R:rejected', 'O:order_replace_rejected']);
+    expect(frames.map((u) => u.stream_seq)).toEqual([1, 2, 3, 4, 5]);
+    const rejected = frames[3] as unknown as { order: Record<string, unknown>; timestamp: string };
+    expect(rejected.order).toEqual(await account.http.order(replacement.id));
+    expect(rejected.order).toMatchObject({ status: 'rejected', replaces: placed.id, limit_price: '39.95' });
+    expect(rejected.timestamp).toBe(rejected.order.failed_at);
+  } finally {
+    await client.close();
+  }
 });
 
 test('300 listeners of one account: every order reaches each of them once, the next order too', async () => {

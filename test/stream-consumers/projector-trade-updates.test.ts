@@ -2,11 +2,13 @@
  * The projector appends each order's trade updates with its view, in one transaction (issue 14),
  * against the real DynamoDB Local: a redelivered batch appends nothing, a batch delivered again
  * from an earlier record after the view moved on appends only what the view had not seen, and the
- * orders of one account projected at once share a gapless sequence with every update once.
+ * orders of one account projected at once share a gapless sequence with every update once; a replace
+ * that ends without its replacement appends the replacement's `rejected` once, after the order's update.
  */
 import './env.js';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
+import { abandonedReplacement, rejectedReplacementOrder } from '../../lambdas/core/abandoned-replacement.js';
 import { evolve, type OrderCommand, type OrderState, openReplacement } from '../../lambdas/core/index.js';
 import type { StoredEvent } from '../../lambdas/event-store/event-store.js';
 import { OrderStateCache } from '../../lambdas/event-store/state-cache.js';
@@ -226,4 +228,72 @@ test('a replacement opening already filled is sent as its fill, with the positio
   expect(await projectOrder(deps(), 'o-repl', events.length, events)).toBe('written');
   const [update] = await updatesAfter(doc, 'trade-stream', account, 0, 10);
   expect(update).toMatchObject({ event: 'fill', qty: '0', position_qty: '20', order: { status: 'filled' } });
+});
+
+describe("a replace that ends without its replacement (a probe's bot waited forever for the id PATCH answered)", () => {
+  const patch = (replacementOrderId: string): OrderCommand => ({
+    type: 'requestReplace',
+    replacementOrderId,
+    changes: { limitPrice: '10.5' },
+    requestedBy: 'client',
+  });
+  const refuse: OrderCommand = { type: 'rejectReplace', reason: 'too_late_to_replace' };
+  /** The order filled while the venue worked its PATCH, then the venue refused the replace. */
+  async function outrun(): Promise<{
+    account: string;
+    order: string;
+    replacement: string;
+    events: StoredEvent[];
+  }> {
+    const account = `acc-${++n}`;
+    const replacement = `r-${++n}`;
+    const events = await orderWith(account, [accept, patch(replacement), fill('a', '100'), refuse]);
+    return { account, order: events[0]?.orderId as string, replacement, events };
+  }
+  const expected = (order: string, replacement: string) => [
+    `1:${order}:new`,
+    `2:${order}:pending_replace`,
+    `3:${order}:fill`,
+    `4:${replacement}:rejected`,
+    `5:${order}:order_replace_rejected`,
+  ];
+
+  test('the replacement is sent rejected after the update of the event that ended it, as GET shows it; a redelivered batch sends it no second time', async () => {
+    const { account, order, replacement, events } = await outrun();
+    expect((await projectBatch(insertsOf(events), deps())).batchItemFailures).toEqual([]);
+    expect(await sentEvents(account)).toEqual(expected(order, replacement));
+    const rejected = (await updatesAfter(doc, 'trade-stream', account, 0, 10)).find(
+      (u) => u.order.id === replacement,
+    );
+    const abandoned = abandonedReplacement(events, replacement);
+    expect(rejected).toEqual({
+      event: 'rejected',
+      order: rejectedReplacementOrder(abandoned as NonNullable<typeof abandoned>),
+      timestamp: events[3]?.occurredAt,
+      stream_seq: 4,
+      account_id: account,
+    });
+    // Redelivered whole, and from the fill's record on (a bisected retry): nothing appended.
+    expect((await projectBatch(insertsOf(events), deps())).batchItemFailures).toEqual([]);
+    expect((await projectBatch(insertsOf(events.slice(3)), deps())).batchItemFailures).toEqual([]);
+    expect(await sentEvents(account)).toEqual(expected(order, replacement));
+    // A replace the venue confirms sends no `rejected`: the replacement opens, its own events send its updates.
+    const other = `acc-${++n}`;
+    const confirmed = await orderWith(other, [accept, patch(`r-${++n}`), { type: 'confirmReplace' }]);
+    const id = confirmed[0]?.orderId as string;
+    expect((await projectBatch(insertsOf(confirmed), deps())).batchItemFailures).toEqual([]);
+    expect(await sentEvents(other)).toEqual([`1:${id}:new`, `2:${id}:pending_replace`, `3:${id}:replaced`]);
+  });
+
+  test('from a cached state (the events of the order from the store): once, a redelivery with the cache sends nothing again', async () => {
+    const { account, order, replacement, events } = await outrun();
+    const cache = new OrderStateCache();
+    // The PATCH in one batch, the fill and the refusal in the next (its steps start at the fill).
+    expect(await projectOrder(deps(cache), order, 3, events.slice(0, 3))).toBe('written');
+    expect(await projectOrder(deps(cache), order, events.length, events.slice(3))).toBe('written');
+    expect(await sentEvents(account)).toEqual(expected(order, replacement));
+    expect(await projectOrder(deps(cache), order, events.length, events.slice(3))).toBe('stale');
+    expect(await projectOrder(deps(), order, events.length, events.slice(2))).toBe('stale');
+    expect(await sentEvents(account)).toEqual(expected(order, replacement));
+  });
 });
