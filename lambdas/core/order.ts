@@ -294,12 +294,13 @@ export function statusOf(s: OrderState): OrderStatus {
   if (s.cancelRequest === 'acknowledged') return 'pending_cancel';
   // Alpaca shows a cancel asked before the venue's acknowledgement at once: the venue may never
   // have seen the order, so no Pending Cancel ack will come (a working order waits for it, FIX D3/4).
-  // So it stays once the venue accepts (the cancel goes to the venue then): never back to `new`.
-  if (s.cancelRequest === 'requested' && (s.phase === 'pending_new' || s.cancelBeforeAccept))
-    return 'pending_cancel';
+  if (s.cancelRequest === 'requested' && s.phase === 'pending_new') return 'pending_cancel';
   if (s.replaceRequest?.acknowledged) return 'pending_replace';
   if (s.phase === 'done_for_day') return 'done_for_day';
   if (isFullyFilled(s)) return 'filled';
+  // It stays so once the venue accepts (the cancel goes to the venue then): never back to `new`,
+  // until the cancel's outcome or a fill of the whole order (a probe's fill frame read pending_cancel).
+  if (s.cancelRequest === 'requested' && s.cancelBeforeAccept) return 'pending_cancel';
   if (s.phase === 'pending_new') return 'pending_new';
   return s.filledQty > 0n ? 'partially_filled' : 'new';
 }

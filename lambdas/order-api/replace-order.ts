@@ -122,7 +122,9 @@ export function changesOf(req: ReplaceRequest, state: OrderState): ReplaceChange
   if (limit !== undefined && !unchanged(limit, spec.limitPrice)) changes.limitPrice = limit;
   const stop = text(req.stop_price);
   if (stop !== undefined && !unchanged(stop, spec.stopPrice)) changes.stopPrice = stop;
-  if (req.client_order_id !== undefined) changes.clientOrderId = req.client_order_id;
+  // The order's own client order id resent is no change either (a probe's was refused as taken).
+  if (req.client_order_id !== undefined && req.client_order_id !== state.clientOrderId)
+    changes.clientOrderId = req.client_order_id;
   if (req.trail !== undefined) {
     if (spec.type !== 'trailing_stop') {
       return fieldError('not_allowed', 'trail', 'is only for trailing_stop orders');

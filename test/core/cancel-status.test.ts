@@ -29,6 +29,8 @@ const rows: [string, readonly OrderCommand[], string][] = [
   ['pending_new, cancel requested, venue accepts',    [cancel, accept],                     'pending_cancel'],
   ['... then acknowledges the cancel',                [cancel, accept, ack],                'pending_cancel'],
   ['... then fills part: still pending_cancel (FIX: pending requests outrank fills)', [cancel, accept, fill('e1', '4')], 'pending_cancel'],
+  // A fill of the whole order is its status (a probe's \`fill\` frame read pending_cancel), as FIX D5 before the ack.
+  ['... then fills it all: filled',                  [cancel, accept, fill('e1', '10000')], 'filled'],
   ['... then refuses the cancel: working again',      [cancel, accept, { type: 'rejectCancel', reason: 'too_late_to_cancel' }], 'new'],
   ['... then canceled',                               [cancel, accept, { type: 'confirmCancel' }], 'canceled'],
   ['... refused, then a cancel of the working order: the FIX rule again', [cancel, accept, { type: 'rejectCancel', reason: 'too_late_to_cancel' }, cancel], 'new'],

@@ -912,6 +912,16 @@ describe('PATCH /v2/orders/{order_id}', () => {
     expect(fake.table('events').size).toBe(2);
   });
 
+  test("the order's own client_order_id resent with its terms: nothing to change, not an id taken", async () => {
+    const own = seedOrder(fake, 'o-1', { commands: accepted }).clientOrderId;
+    const res = await patch({ qty: '10', limit_price: '100', client_order_id: own });
+    expect([res.statusCode, parse(res.body).message]).toEqual([
+      422,
+      'order is not replaceable: nothing to change',
+    ]);
+    expect(fake.table('events').size).toBe(2);
+  });
+
   test('a term resent as it stands beside one that changes: only the change is asked', async () => {
     seedOrder(fake, 'o-1', { commands: accepted });
     const res = await patch({ qty: '10', limit_price: '101', time_in_force: 'day' });
