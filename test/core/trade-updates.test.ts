@@ -32,6 +32,16 @@ const fill = (execId: string, lastQty: string, lastPx = '100'): OrderCommand => 
   lastPx,
 });
 
+/** An algorithmic child's place in its parent's group (the OMS's own order: it sends nothing). */
+const ALGO_CHILD = {
+  groupId: 'p',
+  orderClass: 'algo' as const,
+  role: 'algo_child' as const,
+  parentOrderId: 'p',
+  legOrderIds: [],
+  held: false,
+};
+
 /** Every update the commands' events send, as `event` names, in order. */
 function updatesOf(commands: readonly OrderCommand[]): { event: string; order: OrderState; e: OrderEvent }[] {
   const book = new OrderBook();
@@ -161,14 +171,7 @@ test("an algorithmic parent's children send nothing (the parent is the client's 
   const [accepted] = updatesOf([accept]);
   const child = {
     ...(accepted?.order as OrderState),
-    contingency: {
-      groupId: 'p',
-      orderClass: 'algo' as const,
-      role: 'algo_child' as const,
-      parentOrderId: 'p',
-      legOrderIds: [],
-      held: false,
-    },
+    contingency: ALGO_CHILD,
   };
   expect(tradeUpdateOf(accepted?.e as OrderEvent, child, 'acct-1', null)).toBeNull();
 });
@@ -265,14 +268,7 @@ describe("a replace that ends without its replacement (refused, or the order fil
     const { replacement } = abandoned as NonNullable<typeof abandoned>;
     const child = {
       ...replacement,
-      contingency: {
-        groupId: 'p',
-        orderClass: 'algo' as const,
-        role: 'algo_child' as const,
-        parentOrderId: 'p',
-        legOrderIds: [],
-        held: false,
-      },
+      contingency: ALGO_CHILD,
     };
     expect(
       rejectedReplacementUpdateOf(

@@ -17,6 +17,7 @@ import {
 } from '../../lambdas/core/index.js';
 import { toStored } from '../../lambdas/event-store/event-store.js';
 import type { ApiEvent } from '../../lambdas/order-api/principal.js';
+import type { ListParams } from '../../lambdas/order-api/query-orders.js';
 import type { FakeDynamo } from './fake-dynamo.js';
 
 export const T0 = Date.parse('2030-01-02T15:00:00.000Z');
@@ -206,3 +207,16 @@ export function replaced(
   openReplacementOf(fake, orderId);
   return state;
 }
+
+/** A listing's parameters as parsed (`parseListParams`): open, 50, ascending, no filter, but `p`. */
+export const listParams = (p: Partial<ListParams> = {}): ListParams => ({
+  status: 'open',
+  limit: 50,
+  after: null,
+  until: null,
+  direction: 'asc',
+  nested: false,
+  symbols: null,
+  side: null,
+  ...p,
+});

@@ -25,6 +25,7 @@ import {
 import type { GroupReader } from '../../lambdas/orders/contingent-groups.js';
 import { orderViewItem } from '../../lambdas/orders/order-view-item.js';
 import { dynamoDbLocalWith, ordersWithListings } from '../local/fixtures/dynamodb-tables.js';
+import { listParams } from './fixtures.js';
 
 const orders = ordersWithListings();
 const local = dynamoDbLocalWith([orders]);
@@ -72,17 +73,7 @@ const member = (
   held: false,
 });
 
-const params = (p: Partial<ListParams>): ListParams => ({
-  status: 'open',
-  limit: 50,
-  after: null,
-  until: null,
-  direction: 'asc',
-  nested: false,
-  symbols: null,
-  side: null,
-  ...p,
-});
+const params = listParams;
 
 /** A split parent with two children, a TWAP-like parent with one, a bracket with its two legs. */
 async function seedWithStates(accountId: string) {

@@ -16,22 +16,13 @@ import { projectBatch } from '../../lambdas/stream-consumers/projector.js';
 import { OrderBook } from '../core/order-book.js';
 import { dynamoDbLocalWith, ordersWithListings, table } from '../local/fixtures/dynamodb-tables.js';
 import { insertsOf } from '../stream-consumers/records.js';
+import { listParams } from './fixtures.js';
 
 const orders = ordersWithListings();
 const local = dynamoDbLocalWith([orders, table('events', 'orderId', 'seq')]);
 const deps = () => ({ doc: local.doc, eventStoreTable: 'events', ordersTable: 'orders' });
 
-const params = (p: Partial<ListParams>): ListParams => ({
-  status: 'open',
-  limit: 50,
-  after: null,
-  until: null,
-  direction: 'asc',
-  nested: false,
-  symbols: null,
-  side: null,
-  ...p,
-});
+const params = listParams;
 
 const order = () => {
   const v = validateOrderRequest(
