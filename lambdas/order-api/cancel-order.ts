@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type AlpacaOrder, isOpen, isResizedExit, toAlpacaOrder } from '../core/index.js';
+import { type AlpacaOrder, isOpen, isResizedExit, type OrderState, toAlpacaOrder } from '../core/index.js';
 import { OMS_CHILD_ROLE, ORDERS_INDEX } from '../orders/order-view-indexes.js';
 import { orderDocuments, orderRolesByIndex } from '../orders/order-views.js';
 import { accountOrdersNow, REPLACEMENT_HOPS, recentlyPlacedIds } from '../orders/recent-placements.js';
@@ -23,7 +23,12 @@ import {
   replacementNotOpenMessage,
 } from './orders-access.js';
 import type { Principal } from './principal.js';
-import { type CancelOutcome, requestCancel } from './request-cancel.js';
+import {
+  awaitsReplace,
+  type CancelOutcome,
+  type ChainCancel,
+  cancelAlongReplaces,
+} from './request-cancel.js';
 
 const asResponse = (o: CancelOutcome): APIGatewayProxyStructuredResultV2 =>
   o.status === 200 ? noContent() : apiError(o.status, o.body.code, o.body.message);
@@ -156,54 +161,47 @@ export const handler = apiHandler(
     const orderId = event.pathParameters?.order_id;
     if (event.routeKey !== 'DELETE /v2/orders/{order_id}' || !plausibleOrderId(orderId)) return notFound();
     const store = eventStore();
-    const cancelOne = (id: string) =>
-      requestCancel(store, id, principal, requestId, () => writeInTime(writeBy, 'nothing was canceled'));
-    let outcome = await cancelOne(orderId);
-    // An exit the OMS resized is canceled as the order that now works it (core isResizedExit); one
-    // confirmed a moment ago and not opened yet is waited for as a replace outstanding is.
-    for (
-      let hop = 0;
-      hop < REPLACEMENT_HOPS && outcome.status === 422 && isResizedExit(outcome.state);
-      hop++
-    ) {
-      const resized = outcome.state.orderId;
-      outcome = await cancelOne(outcome.state.replacedBy as string);
-      if (outcome.status === 404)
-        return (
-          (await cancelOnceReplaceAnswered(cancelOne, resized, writeBy)) ??
-          apiError(422, API_ERROR.unprocessable, replacementNotOpenMessage('canceled', resized))
-        );
-    }
-    if (outcome.status === 404) {
+    const cancelFrom = (id: string, follow?: (s: OrderState) => boolean) =>
+      cancelAlongReplaces(store, id, principal, requestId, {
+        beforeWrite: () => writeInTime(writeBy, 'nothing was canceled'),
+        ...(follow === undefined ? {} : { follow }),
+      });
+    // An exit the OMS resized is canceled as the order that now works it (core isResizedExit).
+    const chain = await cancelFrom(orderId, isResizedExit);
+    if (chain.outcome.status === 404 && chain.hops === 0) {
       // Right after a PATCH its replacement is not an order yet: the venue's answer to the replace
       // is waited for, then the order working it is canceled; still unanswered, 422 (it exists: not 404).
       const original = await pendingReplacementOriginal(store, orderId, principal.accountId);
-      if (original !== null)
-        return (
-          (await cancelOnceReplaceAnswered(cancelOne, original, writeBy)) ??
-          apiError(422, API_ERROR.unprocessable, replacementNotOpenMessage('canceled', original))
-        );
+      if (original === null) return asResponse(chain.outcome);
+      return (
+        (await afterReplaceAnswered(() => cancelFrom(original), writeBy)) ??
+        apiError(422, API_ERROR.unprocessable, replacementNotOpenMessage('canceled', original))
+      );
     }
-    if (alreadyCanceling(outcome)) return noContent();
-    // A replace of this order outstanding at the venue: the same wait.
-    if (
-      outcome.status === 422 &&
-      outcome.refusal === 'request_pending' &&
-      outcome.state.replaceRequest !== null
-    )
-      return (await cancelOnceReplaceAnswered(cancelOne, orderId, writeBy)) ?? asResponse(outcome);
-    return asResponse(outcome);
+    if (!awaitsReplace(chain)) return answerOf(chain);
+    // A replace outstanding at the venue (of this order, or of one it was resized into, or a
+    // resize's replacement confirmed a moment ago and not opened yet): the same wait.
+    return (
+      (await afterReplaceAnswered(() => cancelFrom(orderId), writeBy)) ??
+      (chain.outcome.status === 404
+        ? apiError(422, API_ERROR.unprocessable, replacementNotOpenMessage('canceled', orderId))
+        : asResponse(chain.outcome))
+    );
   },
   { trades: true },
 );
 
 /**
- * A cancel already asked (a retry, or DELETEs in parallel): the order is being canceled, as asked,
- * so the answer is 204 again, nothing appended (an SDK probe's retried DELETE got 422 `request
- * outstanding` and could read it as a cancel that failed). A closed order stays 422.
+ * The answer to a cancel asked: 204 once asked, and again for a cancel already asked (a retry, or
+ * DELETEs in parallel: the order is being canceled, as asked, nothing appended; an SDK probe's
+ * retried DELETE got 422 `request outstanding` and could read it as a cancel that failed). A closed
+ * order stays 422.
  */
-function alreadyCanceling(o: CancelOutcome): boolean {
-  return o.status === 422 && o.refusal === 'request_pending' && o.state.cancelRequest !== 'none';
+function answerOf(chain: ChainCancel): APIGatewayProxyStructuredResultV2 {
+  const o = chain.outcome;
+  return o.status === 422 && o.refusal === 'request_pending' && o.state.cancelRequest !== 'none'
+    ? noContent()
+    : asResponse(o);
 }
 
 /**
@@ -218,41 +216,22 @@ export const REPLACE_ANSWER_WAITS_MS: readonly number[] = [
 /**
  * The cancel of an order whose replace is outstanding at the venue, asked by a DELETE of the order
  * or of its replacement: the client's last word is "cancel", whatever the venue does with the
- * replace. Once the venue answers, the order that works what was asked is canceled: the replacement
- * when the venue replaced the order, else the order itself (a replace refused, or overtaken: a
- * DELETE of the replacement then cancels the order it was to replace, which is still live, rather
- * than answer that the replacement is `rejected` and leave it working). Closed meanwhile (filled):
- * that 422. Null when the venue has not answered within the waits (the caller answers 422).
+ * replace. Once the venue answers, `cancel` (along the chain of replaces from the order) asks it of
+ * the order that works what was asked: the replacement when the venue replaced the order, else the
+ * order itself (a replace refused, or overtaken: a DELETE of the replacement then cancels the order
+ * it was to replace, which is still live, rather than answer that the replacement is `rejected` and
+ * leave it working). Closed meanwhile (filled): that 422. Null when the venue has not answered
+ * within the waits (the caller answers 422).
  */
-async function cancelOnceReplaceAnswered(
-  cancelOne: (orderId: string) => Promise<CancelOutcome>,
-  originalId: string,
+async function afterReplaceAnswered(
+  cancel: () => Promise<ChainCancel>,
   writeBy: number | undefined,
 ): Promise<APIGatewayProxyStructuredResultV2 | null> {
   for (const wait of REPLACE_ANSWER_WAITS_MS) {
     if (writeBy !== undefined && Date.now() + wait >= writeBy) return null;
     await sleepFor(wait);
-    let outcome = await cancelOne(originalId);
-    // Replaced: the replacement (and, PATCHed again once open, its own) works the order now.
-    for (
-      let hop = 0;
-      hop < REPLACEMENT_HOPS &&
-      outcome.status === 422 &&
-      outcome.state.phase === 'replaced' &&
-      outcome.state.replacedBy !== null;
-      hop++
-    )
-      outcome = await cancelOne(outcome.state.replacedBy);
-    if (alreadyCanceling(outcome)) return noContent();
-    // Still at the venue (a replace outstanding, or a replacement confirmed a moment ago and not an order yet).
-    if (outcome.status === 404) continue;
-    if (
-      outcome.status === 422 &&
-      outcome.refusal === 'request_pending' &&
-      outcome.state.replaceRequest !== null
-    )
-      continue;
-    return asResponse(outcome);
+    const chain = await cancel();
+    if (!awaitsReplace(chain)) return answerOf(chain);
   }
   return null;
 }

@@ -112,34 +112,61 @@ export async function requestCancelOfLiveOrder(
   waits: readonly number[] = [],
 ): Promise<LiveOrderCancelOutcome> {
   for (let attempt = 0; ; attempt++) {
-    const outcome = await cancelAlongReplaces(store, orderId, principal, requestId);
+    const chain = await cancelAlongReplaces(store, orderId, principal, requestId);
+    const { outcome, orderId: id } = chain;
+    if (outcome.status === 200) return { kind: 'cancel_requested', orderId: id };
+    if (outcome.status === 404 && chain.hops === 0) return { kind: 'not_found' };
     const wait = waits[attempt];
-    if (outcome.kind !== 'replace_outstanding' || wait === undefined) return outcome;
+    if (!awaitsReplace(chain))
+      return { kind: 'not_cancelable', orderId: id, reason: (outcome.body as { message: string }).message };
+    if (wait === undefined) return { kind: 'replace_outstanding', orderId: id };
     await sleepFor(wait);
   }
 }
 
-async function cancelAlongReplaces(
+/** A cancel asked along a chain of replaces: the last order asked, and what came of it. */
+export interface ChainCancel {
+  readonly orderId: string;
+  readonly outcome: CancelOutcome;
+  readonly hops: number;
+  /** The chain goes on past the hops followed (its end is asked again later). */
+  readonly exhausted: boolean;
+}
+
+/** A replaced order's next in the chain: any replacement (a PATCH's or the OMS's own resize). */
+const anyReplace = (s: OrderState) => s.phase === 'replaced' && s.replacedBy !== null;
+
+/**
+ * Asks the cancel of `orderId`, then of each replacement that `follow` says works on after the
+ * order asked (default: any), at most MAX_REPLACE_HOPS orders in all.
+ */
+export async function cancelAlongReplaces(
   store: EventStore,
   orderId: string,
   principal: Pick<Principal, 'accountId' | 'principalId'>,
   requestId: string,
-): Promise<LiveOrderCancelOutcome> {
+  options: { readonly follow?: (s: OrderState) => boolean; readonly beforeWrite?: () => void } = {},
+): Promise<ChainCancel> {
+  const follow = options.follow ?? anyReplace;
   let id = orderId;
-  for (let hop = 0; hop < MAX_REPLACE_HOPS; hop++) {
-    const outcome = await requestCancel(store, id, principal, requestId);
-    if (outcome.status === 200) return { kind: 'cancel_requested', orderId: id };
-    // A replacement not opened yet: its replace was confirmed a moment ago; ask again.
-    if (outcome.status === 404)
-      return hop === 0 ? { kind: 'not_found' } : { kind: 'replace_outstanding', orderId: id };
-    const { state } = outcome;
-    if (state.phase === 'replaced' && state.replacedBy !== null) {
-      id = state.replacedBy;
-      continue;
-    }
-    if (outcome.refusal === 'request_pending' && state.replaceRequest !== null)
-      return { kind: 'replace_outstanding', orderId: id };
-    return { kind: 'not_cancelable', orderId: id, reason: outcome.body.message };
+  for (let hop = 0; ; hop++) {
+    const outcome = await requestCancel(store, id, principal, requestId, options.beforeWrite);
+    const next = outcome.status === 422 && follow(outcome.state) ? outcome.state.replacedBy : null;
+    if (next === null || hop + 1 >= MAX_REPLACE_HOPS)
+      return { orderId: id, outcome, hops: hop, exhausted: next !== null };
+    id = next;
   }
-  return { kind: 'replace_outstanding', orderId: id };
+}
+
+/**
+ * The venue has not answered a replace yet: the last order asked is a replacement confirmed a
+ * moment ago and not opened yet, or has a replace outstanding, or the chain goes on past the hops.
+ */
+export function awaitsReplace(c: ChainCancel): boolean {
+  const o = c.outcome;
+  return (
+    (o.status === 404 && c.hops > 0) ||
+    (o.status === 422 && o.refusal === 'request_pending' && o.state.replaceRequest !== null) ||
+    c.exhausted
+  );
 }
