@@ -8,6 +8,7 @@
  * trade_updates stream sends it once as its `rejected` update (core trade-updates.ts
  * `rejectedReplacementUpdateOf`), after the update of the event of the order that ended the replace.
  */
+import { replaceEndedWithout } from './buying-power-claims.js';
 import type { OrderEvent } from './events.js';
 import { evolve, isClosedPhase, isSettled, type OrderState, openReplacement, replay } from './order.js';
 import { type AlpacaOrder, toAlpacaOrder } from './order-view.js';
@@ -55,9 +56,12 @@ export function abandonedReplacement(
  */
 export function endedReplacementOf(before: OrderState | undefined, after: OrderState): string | null {
   const pending = before?.replaceRequest ?? null;
-  if (before === undefined || pending === null || isSettled(before) || after.phase === 'replaced')
-    return null;
-  return after.replaceRequest === null || isSettled(after) ? pending.replacementOrderId : null;
+  if (before === undefined || pending === null) return null;
+  const ended = replaceEndedWithout(
+    { replaceRequest: pending, settled: isSettled(before) },
+    { replaceRequest: after.replaceRequest, phase: after.phase, settled: isSettled(after) },
+  );
+  return ended ? pending.replacementOrderId : null;
 }
 
 /**

@@ -127,11 +127,29 @@ export function replacementClaimAt(
 }
 
 /**
- * The claim a replace request made that its replacement will never hold, at the event that decides
- * it: the order was not replaced and either the request ended (the venue refused it; the order was
+ * Whether the event between `before` and `after` ended a replace request without its replacement:
+ * the order was not replaced and either the request ended (the venue refused it; the order was
  * canceled or expired first) or the order settled with the request still outstanding (filled first:
- * the venue may never answer a replace of a filled order; its refusal coming after that gives nothing
- * more). Given back whole (the replacement never executed), once (the caller's marker).
+ * the venue may never answer a replace of a filled order; its refusal coming after that ends
+ * nothing more). A request is never asked of a settled order. The one rule for the claim given back
+ * (`abandonedReplaceClaim`) and the replacement shown `rejected` (core abandoned-replacement.ts).
+ */
+export function replaceEndedWithout(
+  before: { readonly replaceRequest: unknown; readonly settled: boolean },
+  after: { readonly replaceRequest: unknown; readonly phase: string; readonly settled: boolean },
+): boolean {
+  return (
+    before.replaceRequest !== null &&
+    !before.settled &&
+    after.phase !== 'replaced' &&
+    (after.replaceRequest === null || after.settled)
+  );
+}
+
+/**
+ * The claim a replace request made that its replacement will never hold, at the event that decides
+ * it (`replaceEndedWithout`). Given back whole (the replacement never executed), once (the caller's
+ * marker).
  */
 export function abandonedReplaceClaim(
   before: {
@@ -141,10 +159,7 @@ export function abandonedReplaceClaim(
   after: { readonly replaceRequest: unknown; readonly phase: string; readonly settled: boolean },
 ): BuyingPowerClaim | null {
   const claim = before.replaceRequest?.buyingPowerClaim;
-  if (claim === undefined || after.phase === 'replaced') return null;
-  // Settled before: given back when it settled (a replace is never asked of a settled order).
-  if (before.settled) return null;
-  return after.replaceRequest === null || after.settled ? claim : null;
+  return claim !== undefined && replaceEndedWithout(before, after) ? claim : null;
 }
 
 /**
