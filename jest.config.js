@@ -26,12 +26,12 @@ module.exports = {
   // The suite runs on the Lambda runtime's Node major (see README: node comes from devDependencies).
   testTimeout: 30000,
   // Three test files at a time, whatever the core count (jest's default on a 2-core machine is
-  // one), of which at most two e2e files (test/e2e/environment.js, E2E_AT_ONCE in the sequencer):
-  // the e2e files mostly wait on the clock (an auction's open, a day's close, an algo's slices, a
+  // one): one of the files that drive the shared local mode (its lock), one file with a local mode
+  // of its own (OWN_AT_ONCE in the sequencer; test/e2e/environment.js), and unit files meanwhile.
+  // The e2e files mostly wait on the clock (an auction's open, a day's close, an algo's slices, a
   // queue's redeliveries), and a 570 s run with 2 workers left the 2 cores 30-79% idle while two of
-  // them ran; the third worker runs unit files meanwhile. Two e2e files at once, as they were
-  // written and timed for. History: 433 s with 2 workers against 620-700 s with one; 667 s with 2
-  // and 648 s with 3 (no e2e limit, no sequencer) on December 7, 2026. docs/bench.md "npm test time".
+  // them ran. History: 433 s with 2 workers against 620-700 s with one; 667 s with 2 and 648 s with
+  // 3 (no e2e limit, no sequencer) on December 7, 2026. docs/bench.md "npm test time".
   maxWorkers: 3,
   // The order of the files: the ones sharing the one local mode (one at a time) when its lock is
   // free, the others meanwhile (test/sequencing/sequencer.js, which plans for these 3 workers; 150 s

@@ -1,9 +1,9 @@
 /**
  * Test environment of the e2e project: node's, plus two rules. Files that drive the SHARED local
- * mode run one at a time; files that start their own (docblock pragma `@own-local-mode`) run
- * alongside them. And at most E2E_AT_ONCE (2) e2e files run at once, whatever jest's workers
- * (3; the third runs unit files meanwhile): each slot is a directory as the lock is, taken before
- * the lock and given back after it.
+ * mode run one at a time (a lock); files that start their own (docblock pragma `@own-local-mode`)
+ * run alongside them, OWN_AT_ONCE (1) at a time (a slot, a directory as the lock is). A
+ * lock-holding file never waits for an own file's slot, nor an own file for the lock: the lock's
+ * chain is the run's critical path (test/sequencing/sequencer.js).
  *
  * A file that uses the shared local mode without touching what the others share may say so
  * (`@shared-without-lock`): it takes no lock (test/e2e/exceptions.test.ts: its own poison
@@ -22,12 +22,12 @@
  * start does not hold the other files back. The lock is given back at the file's end, or earlier
  * with `unlockSharedOms()`.
  */
-const { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
+const { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { TestEnvironment } = require('jest-environment-node');
 // The pragmas' one list, which the test sequencer reads too (to order the files by the lock).
-const { E2E_AT_ONCE, NO_LOCK_AT_SETUP } = require('../sequencing/sequencer.js');
+const { OWN_AT_ONCE, NO_LOCK_AT_SETUP } = require('../sequencing/sequencer.js');
 
 const POLL_MS = 100;
 
@@ -36,9 +36,19 @@ function lockDir() {
   return join(tmpdir(), `oms-e2e-shared-${process.env.OMS_E2E_SHARED_PID ?? 'none'}.lock`);
 }
 
-/** The directory of e2e slot `i` (of E2E_AT_ONCE), named like the lock. */
+/** The directory of own-local-mode slot `i` (of OWN_AT_ONCE), named like the lock. */
 function slotDir(i) {
-  return join(tmpdir(), `oms-e2e-shared-${process.env.OMS_E2E_SHARED_PID ?? 'none'}.slot-${i}.lock`);
+  return join(tmpdir(), `oms-e2e-shared-${process.env.OMS_E2E_SHARED_PID ?? 'none'}.own-${i}.lock`);
+}
+
+/**
+ * With OMS_E2E_TIMELINE naming a file, each e2e file appends when it starts, takes its slot or the
+ * lock, and ends (JSON lines: file, event, ms since the epoch): where a run's e2e time went, waits
+ * apart from work (docs/bench.md "npm test time").
+ */
+function mark(testPath, event) {
+  const file = process.env.OMS_E2E_TIMELINE;
+  if (file) appendFileSync(file, `${JSON.stringify({ file: testPath, event, at: Date.now() })}\n`);
 }
 
 function alive(pid) {
@@ -88,16 +98,17 @@ class E2EEnvironment extends TestEnvironment {
     // alongside the others instead of holding them back while it waits on a clock.
     this.sharedWithoutLock = Object.hasOwn(context.docblockPragmas ?? {}, sharedWithoutLock);
     this.locked = false;
+    this.testPath = context.testPath;
     if (this.ownLocalMode) {
       this.global.omsE2ELockShared = () => this.lock();
       this.global.omsE2EUnlockShared = () => this.unlock();
     }
   }
 
-  /** Takes one of the E2E_AT_ONCE slots: at most that many e2e files run at once. */
+  /** Takes one of the OWN_AT_ONCE slots: at most that many own local modes run at once. */
   async takeSlot() {
     for (;;) {
-      for (let i = 0; i < E2E_AT_ONCE; i += 1) {
+      for (let i = 0; i < OWN_AT_ONCE; i += 1) {
         if (tryLock(slotDir(i))) {
           this.slot = i;
           return;
@@ -117,6 +128,7 @@ class E2EEnvironment extends TestEnvironment {
     const dir = lockDir();
     while (!tryLock(dir)) await new Promise((r) => setTimeout(r, POLL_MS));
     this.locked = true;
+    mark(this.testPath, 'locked');
   }
 
   unlock() {
@@ -129,14 +141,19 @@ class E2EEnvironment extends TestEnvironment {
     // The shared local mode starts while the first unit files run (global-setup.js): every e2e
     // file starts once it is up (or failed), so no file's hook waits out its timeout on it and a
     // file with its own local mode does not share the 2 cores with its warm-up.
+    mark(this.testPath, 'start');
     await sharedOutcome();
-    // A slot before the lock: a file waiting for the lock holds a slot, and so does the lock's
-    // holder, which gives both back at its end (no file waits on another that waits on it).
-    await this.takeSlot();
-    if (!this.ownLocalMode && !this.sharedWithoutLock) await this.lock();
+    // An own local mode takes the slot (the Alpaca broker e2e takes the lock too, later, once its
+    // own local mode is up); a file driving the shared local mode takes the lock; a file sharing it
+    // without the lock takes neither.
+    if (this.ownLocalMode) {
+      await this.takeSlot();
+      mark(this.testPath, 'slot');
+    } else if (!this.sharedWithoutLock) await this.lock();
   }
 
   async teardown() {
+    mark(this.testPath, 'end');
     this.unlock();
     this.giveSlotBack();
     await super.teardown();

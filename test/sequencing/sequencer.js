@@ -48,25 +48,38 @@ function holdsSharedLock(relative, text) {
 const SHARED_WARM_UP_S = 15;
 
 /**
- * How many e2e files run at once (environment.js holds the others back): each drives a local mode
- * (the shared one, or one of its own) that takes a core while it works, and two is what the e2e
- * files were written and timed for. The third worker (jest.config.js `maxWorkers`) runs unit
- * files meanwhile: the e2e files mostly wait on clocks (an auction, a TWAP's slices, a queue's
- * redeliveries), and a 570 s run left the 2 cores 30-79% idle while two of them ran.
+ * How many files with a local mode of their own (`@own-local-mode`) run at once: one, beside the
+ * chain of files that hold the shared local mode's lock (one at a time, by the lock). So at most two
+ * local modes trade at once, each taking a core while it works, and neither chain ever waits for
+ * the other: a lock-holding file needs only the lock, an own file only this slot. (Until December 7,
+ * 2026 both kinds took one of two common slots: own files held both while the lock was free, and
+ * the lock's chain, the run's critical path, waited 57 s for a slot in one run.) A
+ * `@shared-without-lock` file takes neither: it drives the shared local mode with ids of its own and
+ * mostly waits on a clock (a queue's redeliveries). The third worker (jest.config.js `maxWorkers`)
+ * runs unit files meanwhile.
  */
-const E2E_AT_ONCE = 2;
+const OWN_AT_ONCE = 1;
+
+/**
+ * The kinds of a file for the schedule: `shared` (holds the lock), `own` (takes the own slot: it
+ * says `@own-local-mode`; the Alpaca broker e2e is both), or neither (a unit file, or an e2e file
+ * without the lock that waits only for the shared local mode's warm-up).
+ */
+function ownsLocalMode(relative, text) {
+  return isE2E(relative) && text.slice(0, 4000).includes(`@${NO_LOCK_AT_SETUP[0]}`);
+}
 
 /**
  * The order in which `workers` workers, each taking the next file when it is free, keep the lock
  * chain busy and wait least: a free worker takes the longest lock-holding file that can start at
  * once, else the longest other file that can (a unit file; an e2e file once the shared local mode
- * is up, `warmUp` seconds in, and fewer than `e2eAtOnce` e2e files run), else the longest other
- * file, else (only lock-holding files left) the next of those. `items`: `{ key, seconds, shared,
- * e2e }`; returns the keys in order.
+ * is up, `warmUp` seconds in, and, for an own file, once fewer than `ownAtOnce` own files run), else
+ * the longest other file, else (only lock-holding files left) the next of those. `items`: `{ key,
+ * seconds, shared, own, e2e }`; returns the keys in order.
  */
-function schedule(items, workers = WORKERS, warmUp = SHARED_WARM_UP_S, e2eAtOnce = E2E_AT_ONCE) {
+function schedule(items, workers = WORKERS, warmUp = SHARED_WARM_UP_S, ownAtOnce = OWN_AT_ONCE) {
   const free = Array.from({ length: workers }, () => 0);
-  const slots = Array.from({ length: e2eAtOnce }, () => warmUp);
+  const slots = Array.from({ length: ownAtOnce }, () => warmUp);
   const pending = [...items].sort((a, b) => b.seconds - a.seconds || (a.key < b.key ? -1 : 1));
   const order = [];
   let lockFree = warmUp;
@@ -74,15 +87,16 @@ function schedule(items, workers = WORKERS, warmUp = SHARED_WARM_UP_S, e2eAtOnce
     const w = free.indexOf(Math.min(...free));
     const now = free[w];
     const slotFree = Math.min(...slots);
-    const atOnce = (x) => !x.e2e || (slotFree <= now && (!x.shared || lockFree <= now));
+    const startOf = (x) => Math.max(now, x.e2e ? warmUp : 0, x.own ? slotFree : 0, x.shared ? lockFree : 0);
+    const atOnce = (x) => startOf(x) <= now;
     let i = pending.findIndex((x) => x.shared && atOnce(x));
     if (i < 0) i = pending.findIndex((x) => !x.shared && atOnce(x));
     if (i < 0) i = pending.findIndex((x) => !x.shared);
     if (i < 0) i = 0;
     const [x] = pending.splice(i, 1);
-    const start = Math.max(now, x.e2e ? slotFree : 0, x.shared ? lockFree : 0);
+    const start = startOf(x);
     free[w] = start + x.seconds;
-    if (x.e2e) slots[slots.indexOf(slotFree)] = free[w];
+    if (x.own) slots[slots.indexOf(slotFree)] = free[w];
     if (x.shared) lockFree = free[w];
     order.push(x.key);
   }
@@ -111,7 +125,13 @@ class SuiteSequencer extends Sequencer {
         // unreadable: counted as a unit file
       }
       const e2e = isE2E(key);
-      return { key, seconds: durations[key] ?? (e2e ? 30 : 2), shared: holdsSharedLock(key, text), e2e };
+      return {
+        key,
+        seconds: durations[key] ?? (e2e ? 30 : 2),
+        shared: holdsSharedLock(key, text),
+        own: ownsLocalMode(key, text),
+        e2e,
+      };
     });
     return schedule(items).map((key) => byKey.get(key));
   }
@@ -122,5 +142,6 @@ module.exports.schedule = schedule;
 module.exports.holdsSharedLock = holdsSharedLock;
 module.exports.SHARED_WARM_UP_S = SHARED_WARM_UP_S;
 module.exports.NO_LOCK_AT_SETUP = NO_LOCK_AT_SETUP;
-module.exports.E2E_AT_ONCE = E2E_AT_ONCE;
+module.exports.OWN_AT_ONCE = OWN_AT_ONCE;
+module.exports.ownsLocalMode = ownsLocalMode;
 module.exports.WORKERS = WORKERS;

@@ -1,43 +1,41 @@
 /**
  * test/sequencing/sequencer.js: the order jest hands files to its workers. The files sharing the
- * one local mode run one at a time (a lock), at most E2E_AT_ONCE e2e files run at once, and every
- * e2e file waits for the shared local mode's warm-up; a worker handed a file that cannot start
+ * one local mode run one at a time (a lock), at most OWN_AT_ONCE files with a local mode of their
+ * own run at once (a slot), and every e2e file waits for the shared local mode's warm-up; a worker handed a file that cannot start
  * waits, idle (150 s of worker time in a 667 s run of npm test, docs/bench.md "npm test time").
  */
 import fc from 'fast-check';
 
-const { schedule, holdsSharedLock, SHARED_WARM_UP_S, E2E_AT_ONCE, WORKERS } = require('./sequencer.js') as {
-  schedule: (items: Item[], workers?: number, warmUp?: number, e2eAtOnce?: number) => string[];
-  holdsSharedLock: (relative: string, head: string) => boolean;
-  SHARED_WARM_UP_S: number;
-  E2E_AT_ONCE: number;
-  WORKERS: number;
-};
+const { schedule, holdsSharedLock, ownsLocalMode, SHARED_WARM_UP_S, OWN_AT_ONCE, WORKERS } =
+  require('./sequencer.js') as {
+    schedule: (items: Item[], workers?: number, warmUp?: number, ownAtOnce?: number) => string[];
+    holdsSharedLock: (relative: string, head: string) => boolean;
+    ownsLocalMode: (relative: string, head: string) => boolean;
+    SHARED_WARM_UP_S: number;
+    OWN_AT_ONCE: number;
+    WORKERS: number;
+  };
 
 interface Item {
   readonly key: string;
   readonly seconds: number;
   readonly shared: boolean;
+  /** A file with a local mode of its own: it takes one of `ownAtOnce` slots. */
+  readonly own?: boolean;
   /** An e2e file: it starts once the shared local mode is up, `warmUp` seconds in. */
   readonly e2e: boolean;
 }
 
 /**
  * Runs `order` as jest and environment.js do (the next file to the first free worker; an e2e file
- * starts once the warm-up is over, a slot of `e2eAtOnce` is free and, if it shares the local mode,
- * the lock is): the waits, each with how many files that could have started at once were still
- * to come.
+ * starts once the warm-up is over, an own file once one of `ownAtOnce` slots is free, a file sharing
+ * the local mode once the lock is): the waits, each with how many files that could have started at
+ * once were still to come.
  */
-function simulate(
-  items: readonly Item[],
-  order: readonly string[],
-  workers = 2,
-  warmUp = 0,
-  e2eAtOnce = workers,
-) {
+function simulate(items: readonly Item[], order: readonly string[], workers = 2, warmUp = 0, ownAtOnce = 1) {
   const byKey = new Map(items.map((i) => [i.key, i]));
   const free = Array.from({ length: workers }, () => 0);
-  const slots = Array.from({ length: e2eAtOnce }, () => warmUp);
+  const slots = Array.from({ length: ownAtOnce }, () => warmUp);
   let lockFree = warmUp;
   const waits: { at: number; othersLeft: number }[] = [];
   order.forEach((key, n) => {
@@ -45,14 +43,16 @@ function simulate(
     const w = free.indexOf(Math.min(...free));
     const now = free[w] as number;
     const slotFree = Math.min(...slots);
-    const start = Math.max(now, x.e2e ? slotFree : 0, x.shared ? lockFree : 0);
+    const startOf = (y: Item) =>
+      Math.max(now, y.e2e ? warmUp : 0, y.own ? slotFree : 0, y.shared ? lockFree : 0);
+    const start = startOf(x);
     const startsAtOnce = (k: string) => {
       const y = byKey.get(k) as Item;
-      return !y.shared && (!y.e2e || slotFree <= now);
+      return !y.shared && startOf(y) <= now;
     };
     if (start > now) waits.push({ at: now, othersLeft: order.slice(n).filter(startsAtOnce).length });
     free[w] = start + x.seconds;
-    if (x.e2e) slots[slots.indexOf(slotFree)] = free[w] as number;
+    if (x.own) slots[slots.indexOf(slotFree)] = free[w] as number;
     if (x.shared) lockFree = free[w] as number;
   });
   return { makespan: Math.max(...free), waits };
@@ -62,7 +62,7 @@ test('the measured case: the default size order waited, the schedule does not', 
   const items: Item[] = [
     { key: 'e2e/a', seconds: 60, shared: true, e2e: true },
     { key: 'e2e/b', seconds: 50, shared: true, e2e: true },
-    { key: 'e2e/own', seconds: 90, shared: false, e2e: true },
+    { key: 'e2e/own', seconds: 90, shared: false, own: true, e2e: true },
     { key: 'unit/x', seconds: 20, shared: false, e2e: false },
     { key: 'unit/y', seconds: 10, shared: false, e2e: false },
   ];
@@ -71,89 +71,95 @@ test('the measured case: the default size order waited, the schedule does not', 
     makespan: 150,
     waits: [{ at: 0, othersLeft: 3 }],
   });
-  const order = schedule(items, 2, 0, 2);
+  const order = schedule(items, 2, 0, 1);
   expect(simulate(items, order)).toEqual({ makespan: 120, waits: [] });
 });
 
 test('while the shared local mode warms up, the workers take unit files, not an e2e file that would wait', () => {
   const items: Item[] = [
     { key: 'e2e/a', seconds: 60, shared: true, e2e: true },
-    { key: 'e2e/own', seconds: 90, shared: false, e2e: true },
+    { key: 'e2e/own', seconds: 90, shared: false, own: true, e2e: true },
     { key: 'unit/x', seconds: 20, shared: false, e2e: false },
     { key: 'unit/y', seconds: 10, shared: false, e2e: false },
   ];
   // By size, both e2e files first: both workers idle for the warm-up with two unit files to run.
-  expect(simulate(items, ['e2e/a', 'e2e/own', 'unit/x', 'unit/y'], 2, 15, 2).waits).toEqual([
+  expect(simulate(items, ['e2e/a', 'e2e/own', 'unit/x', 'unit/y'], 2, 15).waits).toEqual([
     { at: 0, othersLeft: 2 },
     { at: 0, othersLeft: 2 },
   ]);
-  const order = schedule(items, 2, 15, 2);
+  const order = schedule(items, 2, 15, 1);
   expect(order.slice(0, 2).sort()).toEqual(['unit/x', 'unit/y']);
   // unit/y ends at 10: nothing but e2e files left, so that worker waits for the warm-up.
-  expect(simulate(items, order, 2, 15, 2)).toEqual({ makespan: 105, waits: [{ at: 10, othersLeft: 0 }] });
+  expect(simulate(items, order, 2, 15)).toEqual({ makespan: 105, waits: [{ at: 10, othersLeft: 0 }] });
 });
 
-test('property: a permutation of the files, and a worker waits for the lock only when nothing else is left', () => {
-  // A lock-holding file is an e2e file; an e2e file may have its own local mode.
+test('property: a permutation of the files, and a worker waits for the lock or a slot only when nothing else is left', () => {
+  // A lock-holding file is an e2e file, and so is an own one; one may be both (the Alpaca broker's).
   const item = fc
-    .record({ seconds: fc.integer({ min: 1, max: 120 }), shared: fc.boolean(), e2e: fc.boolean() })
-    .map((d) => ({ ...d, e2e: d.e2e || d.shared }));
+    .record({
+      seconds: fc.integer({ min: 1, max: 120 }),
+      shared: fc.boolean(),
+      own: fc.boolean(),
+      e2e: fc.boolean(),
+    })
+    .map((d) => ({ ...d, e2e: d.e2e || d.shared || d.own }));
   fc.assert(
     fc.property(
       fc.array(item, { maxLength: 40 }),
       fc.integer({ min: 1, max: 4 }),
       fc.integer({ min: 0, max: 30 }),
-      fc.integer({ min: 1, max: 4 }),
-      (drawn, workers, warmUp, e2eAtOnce) => {
+      fc.integer({ min: 1, max: 3 }),
+      (drawn, workers, warmUp, ownAtOnce) => {
         const items = drawn.map((d, i) => ({ ...d, key: `f${i}` }));
-        const order = schedule(items, workers, warmUp, e2eAtOnce);
+        const order = schedule(items, workers, warmUp, ownAtOnce);
         expect([...order].sort()).toEqual(items.map((i) => i.key).sort());
-        for (const wait of simulate(items, order, workers, warmUp, e2eAtOnce).waits)
+        for (const wait of simulate(items, order, workers, warmUp, ownAtOnce).waits)
           expect(wait.othersLeft).toBe(0);
       },
     ),
   );
 });
 
-test('3 workers, 2 e2e files at once: the third takes unit files while two e2e files run', () => {
+test('3 workers: the lock chain never waits for the own local modes, which run one at a time beside it', () => {
   const items: Item[] = [
     { key: 'e2e/a', seconds: 60, shared: true, e2e: true },
     { key: 'e2e/b', seconds: 50, shared: true, e2e: true },
-    { key: 'e2e/own1', seconds: 60, shared: false, e2e: true },
-    { key: 'e2e/own2', seconds: 50, shared: false, e2e: true },
+    { key: 'e2e/own1', seconds: 100, shared: false, own: true, e2e: true },
+    { key: 'e2e/own2', seconds: 50, shared: false, own: true, e2e: true },
+    { key: 'e2e/without-lock', seconds: 40, shared: false, e2e: true },
     { key: 'unit/x', seconds: 40, shared: false, e2e: false },
     { key: 'unit/y', seconds: 30, shared: false, e2e: false },
-    { key: 'unit/z', seconds: 40, shared: false, e2e: false },
   ];
-  // By size: the own files take the third worker while two e2e files run, then wait for a slot.
+  // By size: own1 and own2 both come before b; own2 waits for own1's slot, holding a worker.
   const bySize = simulate(
     items,
-    ['e2e/a', 'e2e/own1', 'e2e/b', 'e2e/own2', 'unit/x', 'unit/z', 'unit/y'],
+    ['e2e/own1', 'e2e/a', 'e2e/own2', 'e2e/b', 'e2e/without-lock', 'unit/x', 'unit/y'],
     3,
-    0,
-    2,
   );
   expect(bySize.waits.length).toBeGreaterThan(0);
-  const order = schedule(items, 3, 0, 2);
-  expect(simulate(items, order, 3, 0, 2)).toEqual({ makespan: 110, waits: [] });
+  const order = schedule(items, 3, 0, 1);
+  // The lock's chain: a then b, back to back from the start; the own files one after the other.
+  expect(order.filter((k) => k === 'e2e/a' || k === 'e2e/b')).toEqual(['e2e/a', 'e2e/b']);
+  expect(simulate(items, order, 3)).toEqual({ makespan: 150, waits: [] });
 });
 
-test('the sequencer plans for the workers jest.config.js gives, fewer e2e files at once than workers', () => {
+test('the sequencer plans for the workers jest.config.js gives, and one own local mode at a time', () => {
   const config = require('../../jest.config.js') as { maxWorkers: number };
   expect(WORKERS).toBe(config.maxWorkers);
-  expect(E2E_AT_ONCE).toBeLessThan(WORKERS);
+  expect(OWN_AT_ONCE).toBe(1);
   expect(SHARED_WARM_UP_S).toBeGreaterThan(0);
 });
 
 test.each([
-  ['test/e2e/cancel-all.test.ts', '/** shared */', true],
-  ['test/e2e/session-clock.test.ts', '/** @own-local-mode (starts its own) */', false],
-  ['test/e2e/exceptions.test.ts', '/** @shared-without-lock */', false],
+  ['test/e2e/cancel-all.test.ts', '/** shared */', true, false],
+  ['test/e2e/session-clock.test.ts', '/** @own-local-mode (starts its own) */', false, true],
+  ['test/e2e/exceptions.test.ts', '/** @shared-without-lock */', false, false],
   // Its own local mode, then the shared one's lock (it waited 68 s for it in a run).
-  ['test/e2e/alpaca-broker.test.ts', '/** @own-local-mode */ beforeAll(() => lockSharedOms());', true],
-  ['test/dashboard/dashboard-page.test.ts', '/** the page */', true],
-  ['test/dashboard/dashboard-infra.test.ts', '/** synth */', false],
-  ['test/core/order.test.ts', '', false],
-])('%s (text %j) holds the shared lock: %s', (file, head, holds) => {
+  ['test/e2e/alpaca-broker.test.ts', '/** @own-local-mode */ beforeAll(() => lockSharedOms());', true, true],
+  ['test/dashboard/dashboard-page.test.ts', '/** the page */', true, false],
+  ['test/dashboard/dashboard-infra.test.ts', '/** synth */', false, false],
+  ['test/core/order.test.ts', '/** @own-local-mode in a unit file */', false, false],
+])('%s (text %j) holds the shared lock: %s, takes the own slot: %s', (file, head, holds, own) => {
   expect(holdsSharedLock(file, head)).toBe(holds);
+  expect(ownsLocalMode(file, head)).toBe(own);
 });
