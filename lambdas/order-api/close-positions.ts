@@ -42,7 +42,7 @@ import {
   holdingViewsSettled,
   readPositionAvailability,
 } from '../orders/position-availability.js';
-import { unlistedOpenOrders } from '../orders/recent-placements.js';
+import { recentOpenViews } from '../orders/recent-views.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { marketData } from '../platform/market-data.js';
@@ -284,17 +284,15 @@ async function closeAll(book: AccountBook, principal: Principal, requestId: stri
     );
     // An order placed a moment before is not in the listing either: the account's recent
     // placements name it (orders/recent-placements.ts).
-    const listed = new Set(book.open.map((o) => o.id));
-    const unlisted = await unlistedOpenOrders(
+    const unlisted = await recentOpenViews(
       dynamo,
       { idempotency, orders: requiredEnv(ENV.ordersTable), store: eventStore() },
       principal.accountId,
-      listed,
+      book.open,
       Date.now(),
     );
     const toCancel = new Set([
-      ...listed,
-      ...unlisted.map((o) => o.id),
+      ...[...book.open, ...unlisted].map((o) => o.id),
       ...claimed.flatMap((c) => c.claims.map((x) => x.orderId)),
     ]);
     const canceled: string[] = [];

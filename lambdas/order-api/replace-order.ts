@@ -60,6 +60,7 @@ import {
   noShortSellOf,
   reducingOrderOf,
 } from '../orders/position-availability.js';
+import { recentSellViews } from '../orders/recent-views.js';
 import { runReplaceCommand } from '../orders/replacements.js';
 import { loadRiskInputs, type RiskInputs } from '../orders/risk-context.js';
 import { ENV, requiredEnv } from '../platform/config.js';
@@ -300,7 +301,22 @@ export const handler = apiHandler(
       self,
       exposure: 'all',
       // A sell placed a moment before counts (not listed yet): a replace is not re-checked later.
-      recentSells: replacement.spec.side === 'sell',
+      ...(replacement.spec.side === 'sell'
+        ? {
+            recentSells: (listed) =>
+              recentSellViews(
+                dynamo,
+                {
+                  idempotency: requiredEnv(ENV.idempotencyTable),
+                  orders: requiredEnv(ENV.ordersTable),
+                  store,
+                },
+                principal.accountId,
+                listed,
+                now,
+              ),
+          }
+        : {}),
     });
     const { limits, context } = inputs;
     // A trail raised to the price it trails from (the order's best price so far, else the market).

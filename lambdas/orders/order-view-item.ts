@@ -176,6 +176,18 @@ export function orderViewItem(state: OrderState): OrderViewItem {
     ...(openClosed === 'open' ? { openInAccount: state.accountId } : {}),
     ...(openExceptionsOf(state).size > 0 ? { exceptionOpen: OPEN_EXCEPTION_PARTITION } : {}),
     ...(state.phase === 'armed' ? { armedSymbol: symbol } : {}),
+    ...groupKeysOf(state),
+  };
+}
+
+/**
+ * The view's group keys (an algorithmic child's parent, a contingent order's role and group), as
+ * the projector writes them and risk reads them (risk-context.ts `viewOfItem`).
+ */
+export function groupKeysOf(
+  state: OrderState,
+): Pick<OrderViewItem, 'parentOrderId' | 'contingencyRole' | 'groupId'> {
+  return {
     ...(state.contingency?.parentOrderId ? { parentOrderId: state.contingency.parentOrderId } : {}),
     ...(state.contingency
       ? { contingencyRole: state.contingency.role, groupId: state.contingency.groupId }

@@ -48,7 +48,8 @@ import {
   readClosingClaims,
 } from './closing-claims.js';
 import { ORDERS_INDEX } from './order-view-indexes.js';
-import { unlistedOpenOrders, viewsBehind } from './recent-placements.js';
+import { viewsBehind } from './recent-placements.js';
+import { recentOpenViews } from './recent-views.js';
 import { queryViews, VIEW_ITEM_ATTRIBUTES, type View, viewOfItem } from './risk-context.js';
 
 /** Attempts of one order against concurrent sells of the same position (each reads again). */
@@ -108,13 +109,8 @@ export async function readPositionAvailability(
           ordersTable,
           claims.claims.map((c) => c.orderId),
         ),
-    unlistedOpenOrders(
-      doc,
-      { idempotency, orders: ordersTable, store: options.store },
-      accountId,
-      new Set(indexed.map((v) => v.id)),
-      now,
-    ),
+    // With their group keys: a bracket's exit just opened holds the same shares as its sibling.
+    recentOpenViews(doc, { idempotency, orders: ordersTable, store: options.store }, accountId, indexed, now),
   ]);
   // The ledger last (see above).
   const ledgerItem = await doc.send(
@@ -127,29 +123,17 @@ export async function readPositionAvailability(
   const ledger = ledgerOf(ledgerItem.Item);
   const held = ledger.positions[key];
 
-  const open: HoldingOrderText[] = [
-    ...listed
-      .filter((v) => v.symbol.toUpperCase() === key)
-      .map((v) => ({
-        orderId: v.id,
-        side: v.side,
-        relation: holdingRelationOf(v),
-        qty: v.qty ?? null,
-        notional: v.notional ?? null,
-        filledQty: v.filled_qty ?? null,
-        filledAvgPrice: v.filled_avg_price ?? null,
-      })),
-    ...unlisted
-      .filter((o) => o.symbol.toUpperCase() === key)
-      .map((o) => ({
-        orderId: o.id,
-        side: o.side,
-        qty: o.qty,
-        notional: o.notional,
-        filledQty: o.filled_qty,
-        filledAvgPrice: o.filled_avg_price,
-      })),
-  ];
+  const open: HoldingOrderText[] = [...listed, ...unlisted]
+    .filter((v) => v.symbol.toUpperCase() === key)
+    .map((v) => ({
+      orderId: v.id,
+      side: v.side,
+      relation: holdingRelationOf(v),
+      qty: v.qty ?? null,
+      notional: v.notional ?? null,
+      filledQty: v.filled_qty ?? null,
+      filledAvgPrice: v.filled_avg_price ?? null,
+    }));
   const views = [...claimed.values()].filter((v) => v !== null);
   const needsPrice = [...open, ...views].some(isNotionalHolding);
   const price = needsPrice ? await options.price() : null;

@@ -7,7 +7,7 @@
  * the same item as the submit-rate slot, so no request is added; an account without a rate limit
  * writes it on its own), and whoever must see every open order (cancel-all, the kill switch, a
  * halt, close-all) adds the ids of the windows of the last `RECENT_PLACEMENTS_SECONDS` to the
- * listing's (`recentlyPlacedIds`), then reads what they are now (`openOrdersAmong`).
+ * listing's (`recentlyPlacedIds`), then reads what they are now (recent-views.ts `recentOpenViews`).
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type AlpacaOrder, alpacaOrderFromStored, isOpen, toAlpacaOrder } from '../core/index.js';
@@ -100,42 +100,6 @@ export async function recentlyPlacedIds(
   const ids = new Set<string>();
   for (const item of items) for (const id of (item.placed as Set<string> | undefined) ?? []) ids.add(id);
   return [...ids];
-}
-
-/**
- * Which of `orderIds` (placed a moment ago: the listing may not show them) are open now, as the
- * read model's table shows them (consistent), or the event store when it has no view of them yet.
- */
-export async function openOrdersAmong(
-  doc: DynamoDBDocumentClient,
-  ordersTable: string,
-  store: EventStore,
-  accountId: string,
-  orderIds: readonly string[],
-): Promise<AlpacaOrder[]> {
-  const orders = await accountOrdersNow(doc, { orders: ordersTable, store }, accountId, orderIds, false);
-  return orders.filter((o) => isOpen(o.status));
-}
-
-/**
- * The account's orders placed in the last minute that are open now and not among `listed` (the
- * ids the open listing showed): what a caller that must see every open order adds to the listing.
- */
-export async function unlistedOpenOrders(
-  doc: DynamoDBDocumentClient,
-  tables: { readonly idempotency: string; readonly orders: string; readonly store: EventStore },
-  accountId: string,
-  listed: ReadonlySet<string>,
-  now: number,
-): Promise<AlpacaOrder[]> {
-  const recent = await recentlyPlacedIds(doc, tables.idempotency, accountId, now);
-  return openOrdersAmong(
-    doc,
-    tables.orders,
-    tables.store,
-    accountId,
-    recent.filter((id) => !listed.has(id)),
-  );
 }
 
 /**

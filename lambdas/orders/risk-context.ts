@@ -85,7 +85,6 @@ import { ledgerOf, ledgerPk } from './account-ledger.js';
 import { openBuysOf, openBuysPk } from './buying-power-reservations.js';
 import { locateBookOf, locateBookPk } from './locate-book.js';
 import { ORDERS_INDEX } from './order-view-indexes.js';
-import { unlistedOpenOrders } from './recent-placements.js';
 import { entitlementOf, strategyPk } from './strategies.js';
 import {
   FIRM_CONTROLS_PK,
@@ -163,8 +162,10 @@ export interface LoadRiskOptions {
    * re-check, so a sell placed a moment before it must count here (a probe's PATCH raising a
    * resting sell right after a market sell passed and left an account that may not short, short).
    * Two requests more, and the views and the ledger read one after the other: sell replaces only.
+   * The caller reads them (orders/recent-views.ts `recentSellViews`: with their group keys), given
+   * the listing's views.
    */
-  readonly recentSells?: boolean;
+  readonly recentSells?: (listed: readonly View[]) => Promise<View[]>;
   /**
    * What the API read when the order was placed (its `OrderSubmitted.acceptedAgainst`): the
    * account's limits and buying power, the reference price and the asset's facts are taken from
@@ -389,13 +390,11 @@ export async function loadRiskInputs(
       KeyConditionExpression: 'openInAccount = :k',
       ExpressionAttributeValues: { ':k': accountId },
     });
+  const recentSells = options.recentSells;
   const viewsFirst =
-    options.recentSells === true
-      ? await listing().then(async (listed) => [
-          ...listed,
-          ...(await recentSellViews(doc, accountId, listed, now)),
-        ])
-      : null;
+    recentSells === undefined
+      ? null
+      : await listing().then(async (listed) => [...listed, ...(await recentSells(listed))]);
   const [account, reference, open] = await Promise.all([
     snapshot === undefined ? ledgerConsistentRead(readAccountItems, accounts, accountId) : null,
     referenceOf(market, order.symbol, snapshot, now),
@@ -758,31 +757,6 @@ function tapeAt(
 /** The symbol's reference price through the market data port (last sale, else the mid). */
 async function quoteOf(market: MarketData, symbol: string): Promise<string | null> {
   return referencePriceOf(await market.quote(symbol));
-}
-
-/** The account's sells placed in the last minute that `listed` lacks, as views (recent-placements.ts). */
-async function recentSellViews(
-  doc: DynamoDBDocumentClient,
-  accountId: string,
-  listed: readonly View[],
-  now: number,
-): Promise<View[]> {
-  const orders = await unlistedOpenOrders(
-    doc,
-    {
-      idempotency: requiredEnv(ENV.idempotencyTable),
-      orders: requiredEnv(ENV.ordersTable),
-      store: new EventStore(doc, requiredEnv(ENV.eventStoreTable)),
-    },
-    accountId,
-    new Set(listed.map((v) => v.id)),
-    now,
-  );
-  return orders.flatMap((o) => {
-    if (o.side !== 'sell') return [];
-    const v = viewSchema.safeParse(o);
-    return v.success ? [v.data] : [];
-  });
 }
 
 export async function queryViews(

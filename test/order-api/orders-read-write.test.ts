@@ -689,7 +689,6 @@ describe('PATCH /v2/orders/{order_id}', () => {
       // What the order holds of a buying power claim, from its state (it claimed none here).
       self: { orderId: 'o-1', createdAt: new Date(T0).toISOString(), heldCents: 0 },
       exposure: 'all',
-      recentSells: false,
     });
   });
 

@@ -198,6 +198,50 @@ describe('concurrent sells of an account that may not sell short: only those tha
     expect(await sell(accountId, { qty: '41' }, NOW)).toBe('refused');
     expect(await sell(accountId, { qty: '40' }, NOW)).toBe('placed');
   });
+
+  it("a bracket's two exits placed a moment before, not listed yet: the group holds its 60 once (they were counted twice, 120 of 100)", async () => {
+    const accountId = await longPosition('100');
+    const exit = (role: 'take_profit' | 'stop_loss') => ({
+      orderId: `${accountId}-${role}`,
+      accountId,
+      groupId: `${accountId}-entry`,
+      parentOrderId: `${accountId}-entry`,
+      contingencyRole: role,
+      order: {
+        id: `${accountId}-${role}`,
+        symbol: SYMBOL,
+        side: 'sell',
+        type: role === 'take_profit' ? 'limit' : 'stop',
+        status: 'new',
+        qty: '60',
+        filled_qty: '0',
+        created_at: new Date(NOW).toISOString(),
+      },
+    });
+    const exits = [exit('take_profit'), exit('stop_loss')];
+    await doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: rateWindowUpdate(
+              'idempotency',
+              accountId,
+              exits.map((e) => e.orderId),
+              NOW,
+              null,
+            ),
+          },
+        ],
+      }),
+    );
+    for (const Item of exits) await doc.send(new PutCommand({ TableName: 'orders', Item }));
+    const read = await readPositionAvailability(doc, accountId, SYMBOL, NOW, {
+      store,
+      price: async () => null,
+    });
+    expect(formatNanos(read.availability.available)).toBe('40');
+    expect(await sell(accountId, { qty: '40' }, NOW)).toBe('placed');
+  });
 });
 
 const REDUCING = {

@@ -16,13 +16,13 @@ import {
 import { cancellationCodes, EventStore } from '../../lambdas/event-store/event-store.js';
 import { orderViewItem } from '../../lambdas/orders/order-view-item.js';
 import {
-  openOrdersAmong,
   ordersAsTheyAreNow,
   RECENT_PLACEMENTS_SECONDS,
   rateWindowUpdate,
   recentlyPlacedIds,
   recentPlacementUpdate,
 } from '../../lambdas/orders/recent-placements.js';
+import { recentOpenViews } from '../../lambdas/orders/recent-views.js';
 import { dynamoDbLocalWith, table } from '../local/fixtures/dynamodb-tables.js';
 
 const local = dynamoDbLocalWith([
@@ -167,7 +167,15 @@ describe('which of them are open now', () => {
     await stored(ids.unprojected, a, [accepted], false);
     await stored(ids.unprojectedClosed, a, canceled, false);
     await stored(ids.foreign, account(), [accepted], false);
-    const open = await openOrdersAmong(doc, 'orders', store(), a, Object.values(ids));
+    // Each named in the account's window, as its placing transaction names it.
+    await place(a, Object.values(ids), NOW, null);
+    const open = await recentOpenViews(
+      doc,
+      { idempotency: 'idempotency', orders: 'orders', store: store() },
+      a,
+      [],
+      NOW,
+    );
     expect(open.map((o) => [o.id, o.status]).sort()).toEqual(
       [
         [ids.listedLate, 'new'],

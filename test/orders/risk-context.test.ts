@@ -7,7 +7,7 @@ import {
   defaultAsset,
   formatNanos,
 } from '../../lambdas/core/index.js';
-import { heldBy, loadRiskInputs } from '../../lambdas/orders/risk-context.js';
+import { heldBy, loadRiskInputs, type View, viewOfItem } from '../../lambdas/orders/risk-context.js';
 import { marketHolds, SUBMITTED_AT, setEnv, spec, TABLES } from '../order-lifecycle/fixtures.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -218,6 +218,32 @@ describe('open buy exposure of an order already stored (self)', () => {
       exposure: 'all',
     });
     expect(member.heldForSale).toBe('3');
+  });
+
+  it("a member's PATCH reads the sells placed a moment before (recentSells): its group's set aside, another sell counted (probe C: both exits repriced at once, the stop-loss refused)", async () => {
+    const other = anotherSellOf3();
+    // Nothing listed yet: the take-profit's replacement and the other sell were placed a moment before.
+    accountHolds({ pk: 'account#acc-1', buyingPower: '100000' }, []);
+    const tpReplacement = {
+      ...(viewOfItem(
+        view({ id: 'ord-t2', symbol: 'AAPL', side: 'sell', qty: '10', created_at: at(1) }),
+      ) as View),
+      groupId: 'ord-t',
+      contingencyRole: 'take_profit',
+    };
+    const otherView = viewOfItem(other) as View;
+    const given: (readonly View[])[] = [];
+    const sell = spec({ symbol: 'AAPL', qty: '10', side: 'sell', type: 'stop', stop_price: '90' });
+    const { context } = await loadRiskInputs('acc-1', sell, SUBMITTED_AT, {
+      self: { orderId: 'ord-s', createdAt: at(0), groupId: 'ord-t' },
+      exposure: 'all',
+      recentSells: async (listed) => {
+        given.push(listed);
+        return [tpReplacement, otherView];
+      },
+    });
+    expect(given).toEqual([[]]);
+    expect(context.heldForSale).toBe('3');
   });
 
   it('a PATCH of a replacement does not count the order it replaced, whose view may still show it open (CI: a no-short PATCH refused, "96 held" by the replaced original)', async () => {
