@@ -25,16 +25,20 @@ const shared = {
 module.exports = {
   // The suite runs on the Lambda runtime's Node major (see README: node comes from devDependencies).
   testTimeout: 30000,
-  // Three test files at a time, whatever the core count (jest's default on a 2-core machine is
+  // Four test files at a time, whatever the core count (jest's default on a 2-core machine is
   // one): one of the files that drive the shared local mode (its lock), one file with a local mode
-  // of its own (OWN_AT_ONCE in the sequencer; test/e2e/environment.js), and unit files meanwhile.
-  // The e2e files mostly wait on the clock (an auction's open, a day's close, an algo's slices, a
-  // queue's redeliveries), and a 570 s run with 2 workers left the 2 cores 30-79% idle while two of
-  // them ran. History: 433 s with 2 workers against 620-700 s with one; 667 s with 2 and 648 s with
-  // 3 (no e2e limit, no sequencer) on December 7, 2026. docs/bench.md "npm test time".
-  maxWorkers: 3,
+  // of its own (OWN_AT_ONCE in the sequencer; test/e2e/environment.js), and unit files meanwhile;
+  // the fourth worker lets the next lock-holding (or own) file wait for the lock ahead of time
+  // (LEAD_S in the sequencer), so the lock's chain, the run's critical path, goes on the moment a
+  // file gives the lock back instead of when the plan's durations said it would (gaps of 26-48 s,
+  // 130 s in one run on 3 workers). The e2e files mostly wait on the clock (an auction's open, a
+  // day's close, an algo's slices, a queue's redeliveries), and a 570 s run with 2 workers left the
+  // 2 cores 30-79% idle while two of them ran. History: 433 s with 2 workers against 620-700 s with
+  // one; 667 s with 2 and 648 s with 3 (no e2e limit, no sequencer) on December 7, 2026.
+  // docs/bench.md "npm test time".
+  maxWorkers: 4,
   // The order of the files: the ones sharing the one local mode (one at a time) when its lock is
-  // free, the others meanwhile (test/sequencing/sequencer.js, which plans for these 3 workers; 150 s
+  // free, the others meanwhile (test/sequencing/sequencer.js, which plans for these 4 workers; 150 s
   // of lock waits before).
   testSequencer: '<rootDir>/test/sequencing/sequencer.js',
   projects: [

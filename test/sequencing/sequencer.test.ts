@@ -6,15 +6,32 @@
  */
 import fc from 'fast-check';
 
-const { schedule, holdsSharedLock, ownsLocalMode, SHARED_WARM_UP_S, OWN_AT_ONCE, WORKERS } =
-  require('./sequencer.js') as {
-    schedule: (items: Item[], workers?: number, warmUp?: number, ownAtOnce?: number) => string[];
-    holdsSharedLock: (relative: string, head: string) => boolean;
-    ownsLocalMode: (relative: string, head: string) => boolean;
-    SHARED_WARM_UP_S: number;
-    OWN_AT_ONCE: number;
-    WORKERS: number;
-  };
+const {
+  schedule,
+  holdsSharedLock,
+  ownsLocalMode,
+  SHARED_WARM_UP_S,
+  OWN_AT_ONCE,
+  WORKERS,
+  LEAD_S,
+  LOCK_AFTER_OWN_START_S,
+} = require('./sequencer.js') as {
+  schedule: (
+    items: Item[],
+    workers?: number,
+    warmUp?: number,
+    ownAtOnce?: number,
+    lead?: number,
+    lockAfter?: number,
+  ) => string[];
+  holdsSharedLock: (relative: string, head: string) => boolean;
+  ownsLocalMode: (relative: string, head: string) => boolean;
+  SHARED_WARM_UP_S: number;
+  OWN_AT_ONCE: number;
+  WORKERS: number;
+  LEAD_S: number;
+  LOCK_AFTER_OWN_START_S: number;
+};
 
 interface Item {
   readonly key: string;
@@ -32,30 +49,47 @@ interface Item {
  * the local mode once the lock is): the waits, each with how many files that could have started at
  * once were still to come.
  */
-function simulate(items: readonly Item[], order: readonly string[], workers = 2, warmUp = 0, ownAtOnce = 1) {
+function simulate(
+  items: readonly Item[],
+  order: readonly string[],
+  workers = 2,
+  warmUp = 0,
+  ownAtOnce = 1,
+  lockAfter = 0,
+) {
   const byKey = new Map(items.map((i) => [i.key, i]));
   const free = Array.from({ length: workers }, () => 0);
   const slots = Array.from({ length: ownAtOnce }, () => warmUp);
   let lockFree = warmUp;
-  const waits: { at: number; othersLeft: number }[] = [];
+  const waits: { at: number; othersLeft: number; seconds: number; ahead: boolean }[] = [];
+  const starts = new Map<string, number>();
   order.forEach((key, n) => {
     const x = byKey.get(key) as Item;
     const w = free.indexOf(Math.min(...free));
     const now = free[w] as number;
     const slotFree = Math.min(...slots);
-    const startOf = (y: Item) =>
-      Math.max(now, y.e2e ? warmUp : 0, y.own ? slotFree : 0, y.shared ? lockFree : 0);
+    // An own file that drives the shared local mode too takes the lock `lockAfter` seconds in.
+    const lockAt = (y: Item) => (y.shared ? lockFree - (y.own ? lockAfter : 0) : 0);
+    const startOf = (y: Item) => Math.max(now, y.e2e ? warmUp : 0, y.own ? slotFree : 0, lockAt(y));
     const start = startOf(x);
     const startsAtOnce = (k: string) => {
       const y = byKey.get(k) as Item;
       return !y.shared && startOf(y) <= now;
     };
-    if (start > now) waits.push({ at: now, othersLeft: order.slice(n).filter(startsAtOnce).length });
+    if (start > now)
+      waits.push({
+        at: now,
+        othersLeft: order.slice(n).filter(startsAtOnce).length,
+        seconds: start - now,
+        // Taken ahead of the lock or the own slot (a planned wait, LEAD_S), not of the warm-up.
+        ahead: (x.shared && start === lockAt(x)) || (x.own === true && start === slotFree),
+      });
+    starts.set(key, start);
     free[w] = start + x.seconds;
     if (x.own) slots[slots.indexOf(slotFree)] = free[w] as number;
     if (x.shared) lockFree = free[w] as number;
   });
-  return { makespan: Math.max(...free), waits };
+  return { makespan: Math.max(...free), waits, starts };
 }
 
 test('the measured case: the default size order waited, the schedule does not', () => {
@@ -67,12 +101,12 @@ test('the measured case: the default size order waited, the schedule does not', 
     { key: 'unit/y', seconds: 10, shared: false, e2e: false },
   ];
   // The two lock-holding files first (as by file size on a fresh clone): b waits 60 s for a.
-  expect(simulate(items, ['e2e/a', 'e2e/b', 'e2e/own', 'unit/x', 'unit/y'])).toEqual({
+  expect(simulate(items, ['e2e/a', 'e2e/b', 'e2e/own', 'unit/x', 'unit/y'])).toMatchObject({
     makespan: 150,
-    waits: [{ at: 0, othersLeft: 3 }],
+    waits: [{ at: 0, othersLeft: 3, seconds: 60, ahead: true }],
   });
-  const order = schedule(items, 2, 0, 1);
-  expect(simulate(items, order)).toEqual({ makespan: 120, waits: [] });
+  const order = schedule(items, 2, 0, 1, 0);
+  expect(simulate(items, order)).toMatchObject({ makespan: 120, waits: [] });
 });
 
 test('while the shared local mode warms up, the workers take unit files, not an e2e file that would wait', () => {
@@ -84,16 +118,19 @@ test('while the shared local mode warms up, the workers take unit files, not an 
   ];
   // By size, both e2e files first: both workers idle for the warm-up with two unit files to run.
   expect(simulate(items, ['e2e/a', 'e2e/own', 'unit/x', 'unit/y'], 2, 15).waits).toEqual([
-    { at: 0, othersLeft: 2 },
-    { at: 0, othersLeft: 2 },
+    { at: 0, othersLeft: 2, seconds: 15, ahead: true },
+    { at: 0, othersLeft: 2, seconds: 15, ahead: true },
   ]);
-  const order = schedule(items, 2, 15, 1);
+  const order = schedule(items, 2, 15, 1, 0);
   expect(order.slice(0, 2).sort()).toEqual(['unit/x', 'unit/y']);
   // unit/y ends at 10: nothing but e2e files left, so that worker waits for the warm-up.
-  expect(simulate(items, order, 2, 15)).toEqual({ makespan: 105, waits: [{ at: 10, othersLeft: 0 }] });
+  expect(simulate(items, order, 2, 15)).toMatchObject({
+    makespan: 105,
+    waits: [{ at: 10, othersLeft: 0, seconds: 5, ahead: true }],
+  });
 });
 
-test('property: a permutation of the files, and a worker waits for the lock or a slot only when nothing else is left', () => {
+test('property: a permutation of the files; a worker waits only for the lock or a slot it took ahead (at most `lead` seconds), or when nothing else is left', () => {
   // A lock-holding file is an e2e file, and so is an own one; one may be both (the Alpaca broker's).
   const item = fc
     .record({
@@ -106,18 +143,53 @@ test('property: a permutation of the files, and a worker waits for the lock or a
   fc.assert(
     fc.property(
       fc.array(item, { maxLength: 40 }),
-      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 1, max: 5 }),
       fc.integer({ min: 0, max: 30 }),
       fc.integer({ min: 1, max: 3 }),
-      (drawn, workers, warmUp, ownAtOnce) => {
+      fc.integer({ min: 0, max: 40 }),
+      fc.integer({ min: 0, max: 40 }),
+      (drawn, workers, warmUp, ownAtOnce, lead, lockAfter) => {
         const items = drawn.map((d, i) => ({ ...d, key: `f${i}` }));
-        const order = schedule(items, workers, warmUp, ownAtOnce);
+        const order = schedule(items, workers, warmUp, ownAtOnce, lead, lockAfter);
         expect([...order].sort()).toEqual(items.map((i) => i.key).sort());
-        for (const wait of simulate(items, order, workers, warmUp, ownAtOnce).waits)
-          expect(wait.othersLeft).toBe(0);
+        for (const wait of simulate(items, order, workers, warmUp, ownAtOnce, lockAfter).waits)
+          if (wait.othersLeft > 0) expect(wait.ahead && wait.seconds <= lead).toBe(true);
       },
     ),
   );
+});
+
+test('taken ahead: the next lock-holding file waits for the lock on a spare worker, so a file that runs shorter than measured leaves no gap in the chain', () => {
+  const planned: Item[] = [
+    { key: 'e2e/a', seconds: 60, shared: true, e2e: true },
+    { key: 'e2e/b', seconds: 50, shared: true, e2e: true },
+    { key: 'unit/x', seconds: 40, shared: false, e2e: false },
+    { key: 'unit/y', seconds: 45, shared: false, e2e: false },
+    { key: 'unit/z', seconds: 80, shared: false, e2e: false },
+    { key: 'unit/w', seconds: 30, shared: false, e2e: false },
+  ];
+  // a gives the lock back at 35 s, not 60 s (a measured run: gaps of 26-48 s in the chain).
+  const ran = planned.map((i) => (i.key === 'e2e/a' ? { ...i, seconds: 35 } : i));
+  const bStarts = (lead: number) => simulate(ran, schedule(planned, 3, 0, 1, lead), 3).starts.get('e2e/b');
+  // Without lead, a's worker takes the unit file next in the plan; b waits for the next worker.
+  expect(bStarts(0)).toBe(45);
+  // With it, b was handed to a worker ahead of the lock: it starts when a gives it back.
+  expect(bStarts(30)).toBe(35);
+});
+
+test('a file with its own local mode that takes the lock once that is up starts while the lock is still held, so the chain does not stand idle through its start', () => {
+  const items: Item[] = [
+    { key: 'e2e/a', seconds: 90, shared: true, e2e: true },
+    { key: 'e2e/broker', seconds: 80, shared: true, own: true, e2e: true },
+    { key: 'unit/x', seconds: 40, shared: false, e2e: false },
+    { key: 'unit/y', seconds: 100, shared: false, e2e: false },
+  ];
+  // Its lock 30 s in: started at 60 s, it asks for the lock as a gives it back, at 90 s.
+  const order = schedule(items, 3, 0, 1, 30, 30);
+  expect(simulate(items, order, 3, 0, 1, 30).starts.get('e2e/broker')).toBe(60);
+  // Counted as holding the lock from its start, it starts at 90 s and holds the lock's chain (idle
+  // while it starts) 30 s longer.
+  expect(simulate(items, schedule(items, 3, 0, 1, 30, 0), 3).starts.get('e2e/broker')).toBe(90);
 });
 
 test('3 workers: the lock chain never waits for the own local modes, which run one at a time beside it', () => {
@@ -137,16 +209,18 @@ test('3 workers: the lock chain never waits for the own local modes, which run o
     3,
   );
   expect(bySize.waits.length).toBeGreaterThan(0);
-  const order = schedule(items, 3, 0, 1);
+  const order = schedule(items, 3, 0, 1, 0);
   // The lock's chain: a then b, back to back from the start; the own files one after the other.
   expect(order.filter((k) => k === 'e2e/a' || k === 'e2e/b')).toEqual(['e2e/a', 'e2e/b']);
-  expect(simulate(items, order, 3)).toEqual({ makespan: 150, waits: [] });
+  expect(simulate(items, order, 3)).toMatchObject({ makespan: 150, waits: [] });
 });
 
 test('the sequencer plans for the workers jest.config.js gives, and one own local mode at a time', () => {
   const config = require('../../jest.config.js') as { maxWorkers: number };
   expect(WORKERS).toBe(config.maxWorkers);
   expect(OWN_AT_ONCE).toBe(1);
+  expect(LEAD_S).toBeGreaterThan(0);
+  expect(LOCK_AFTER_OWN_START_S).toBeGreaterThan(0);
   expect(SHARED_WARM_UP_S).toBeGreaterThan(0);
 });
 
