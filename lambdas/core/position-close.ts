@@ -220,6 +220,26 @@ export function noShortSaleRefusal(
 }
 
 /**
+ * A buy of a short past what it may cover (the short less what the account's other buys hold):
+ * refused as Alpaca refuses it, `insufficient qty available for order` (its staff: "you can't sell
+ * more shares than you have [...] The same is true for going from a short position to a long one",
+ * alpaca-trade-api-python#129). Close the short first, then buy: a short is not bought into a long.
+ */
+export function shortCoverRefusal(
+  symbol: string,
+  buyQty: Nanos,
+  position: Nanos,
+  a: Pick<CloseAvailability, 'held' | 'available'>,
+): RiskRefusal {
+  return {
+    rule: 'short_cover',
+    limit: 'no buy through a short',
+    message: `short_cover: buy of ${formatNanos(buyQty)} ${symbol.toUpperCase()} exceeds the ${formatNanos(a.available)} available to cover (position ${formatNanos(position)}, ${formatNanos(a.held)} held by open buy orders); a short is not bought into a long`,
+    alpaca: insufficientQty(symbol, buyQty, { available: a.available, position, held: a.held }),
+  };
+}
+
+/**
  * The qty a close of `percentage` (0 < p <= 100, nanos) of a position of `size` shares (unsigned)
  * takes. Alpaca: a percentage close "would only sell fractional if position is originally
  * fractional"; a position in whole shares is closed in whole shares, rounded down (a probe's 50% of

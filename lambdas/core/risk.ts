@@ -32,6 +32,10 @@
  *   may not sell short. Where it may, the order is accepted marked short (`shortSaleOf`, recorded on
  *   its OrderSubmitted as `acceptedAgainst.shortSale`). A notional sell is sized at the lower of the
  *   reference price and the bid (it fills at the bid; core held-shares.ts).
+ * - `short_cover`: a buy of a short past what it may cover (the short less what open buys hold):
+ *   a short is not bought into a long in one order (Alpaca's `insufficient qty available`). Decided
+ *   under the position's closing claims (orders/position-availability.ts `closingPartOf`), so buys
+ *   sent at once cannot each count the same short; core position-close.ts `shortCoverRefusal`.
  * - `asset_not_shortable`: a short sale (as above, on an account that may sell short) of an asset
  *   the asset master lists as not shortable (or hard to borrow when the account's locates were not
  *   read).
@@ -284,6 +288,7 @@ export type RiskRule =
   | 'no_reference_price'
   | 'trading_blocked'
   | 'short_sale'
+  | 'short_cover'
   | 'asset_not_shortable'
   | 'fractional_short_sale'
   | 'locate_required'

@@ -398,18 +398,13 @@ export const handler = apiHandler(
       context.positionQty !== undefined &&
       (context.account?.shortingEnabled === false || (position > 0n && !reducing));
     const raisesReducing = raisesLeaves && !raisesSell && reducing;
-    // A replacement raising what closes the position (a sell of a long, a buy of a short) of an
-    // account whose buying power is kept: that part takes none, so it is read and claimed under the
-    // position's closing claims as a new order's is (orders-service.ts `closingPartOf`), its buying
-    // power claim sized from that read: a concurrent order or PATCH cannot count the same shares as
-    // closing, free of buying power, and open a position past it.
+    // A replacement raising a buy of a short (a sell of a long is `raisesSell`): its covering part
+    // takes no buying power, so it is read and claimed under the position's closing claims as a new
+    // order's is (orders-service.ts `closingPartOf`), its buying power claim sized from that read: a
+    // concurrent order or PATCH cannot count the same shares as closing, free of buying power; a
+    // raise past the cover is refused (core `short_cover`: a short is not bought into a long).
     const raisesClosing =
-      raisesLeaves &&
-      !raisesSell &&
-      !raisesReducing &&
-      inputs.openBuys !== undefined &&
-      context.buyingPower !== null &&
-      (replacement.spec.side === 'sell' ? position > 0n : position < 0n);
+      raisesLeaves && !raisesSell && !raisesReducing && replacement.spec.side === 'buy' && position < 0n;
     // Its new leaves past the long (less what other sells hold): a short sale. On the closing-claims
     // read when the raise takes one (closingPart below), else on the position risk read (a sell of
     // an account that may not sell short, or under REDUCING, cannot sell short: refused instead).

@@ -377,17 +377,17 @@ export async function placeOrder(
   // An order of an account whose trading state is REDUCING must reduce its position: serialized the
   // same way (position-availability.ts `reducingOrderOf`), its claim on the position's closing side.
   const guardsReducing = !guardsSell && input.closingClaims === undefined && reducing;
-  // An order closing part of its position (a sell of a long, a buy of a short) of an account whose
-  // buying power is kept: that part takes none, so it is read under the closing claims and claimed
-  // in the placing transaction (position-availability.ts `closingPartOf`); the rest claims buying power.
+  // A buy of a short (a sell of a long is guarded above): its covering part takes no buying power,
+  // so it is read under the closing claims and claimed in the placing transaction
+  // (position-availability.ts `closingPartOf`); a buy past the cover is refused (core `short_cover`:
+  // a short is not bought into a long), race-free, on any account.
   const guardsClosing =
     !guardsSell &&
     !guardsReducing &&
     input.closingClaims === undefined &&
-    inputs.openBuys !== undefined &&
-    context.buyingPower !== null &&
     algorithmFor(spec) === null &&
-    (spec.side === 'sell' ? held > 0n : held < 0n);
+    spec.side === 'buy' &&
+    held < 0n;
   // Sized as core risk sizes a notional order: at the side's trading reference (a sell at the lower
   // of the reference and the bid).
   const sellPrice =

@@ -32,6 +32,7 @@ import {
   type RiskContext,
   type RiskRefusal,
   sellSharesOf,
+  shortCoverRefusal,
   type TradingStates,
   tradingStateRefusal,
 } from '../core/index.js';
@@ -409,8 +410,10 @@ export function contextAtClosingRead(
  * The part of an order that closes its position (a sell of a long, a buy to cover a short), read
  * under the position's closing claims, which the order's claim of that part then rides: concurrent
  * orders cannot each count the same shares as closing and so free of buying power (a probe's five
- * covers of a short of 100 were all placed at buying power 0 and left the account long 400). Its
- * other part opens a position and claims buying power (core risk `buyingPowerNotionalOf`).
+ * covers of a short of 100 were all placed at buying power 0 and left the account long 400). A buy
+ * of a short past that part is refused (core `shortCoverRefusal`: a short is not bought into a
+ * long); a sell's other part opens a position and claims buying power (core risk
+ * `buyingPowerNotionalOf`).
  */
 export async function closingPartOf(
   doc: DynamoDBDocumentClient,
@@ -424,9 +427,25 @@ export async function closingPartOf(
   now: number,
   options: ClosingClaimsReadOptions,
 ): Promise<NoShortSell> {
-  const read = await readAtPrice(doc, accountId, order.symbol.toUpperCase(), now, options, false);
+  const symbol = order.symbol.toUpperCase();
   const shares = sellSharesOf(order, options.price) ?? 0n;
-  const { side, available } = read.availability;
-  const closing = side === order.side ? available : 0n;
+  const closingOf = (r: PositionAvailability) =>
+    r.availability.side === order.side ? r.availability.available : 0n;
+  let read = await readAtPrice(doc, accountId, symbol, now, options, false);
+  // A buy of a short past what it may cover is refused (core `shortCoverRefusal`), once a fill
+  // counted twice (`awaitHoldingViews`) is ruled out.
+  const through = (r: PositionAvailability) =>
+    order.side === 'buy' && (r.position ?? 0n) < 0n && shares > closingOf(r);
+  if (through(read) && (await holdingViewsSettled(doc, options.store, read)))
+    read = await readAtPrice(doc, accountId, symbol, now, options, true);
+  const closing = closingOf(read);
+  if (through(read))
+    return {
+      kind: 'refused',
+      refusal: shortCoverRefusal(symbol, shares, read.position ?? 0n, {
+        held: read.availability.held,
+        available: closing,
+      }),
+    };
   return { kind: 'fits', read, shares: shares < closing ? shares : closing };
 }

@@ -479,6 +479,38 @@ it("a sell of a long whose shares an OTO's stop-loss holds, or past the long, is
   await bot.untilStatus(short.id, 'canceled', 30_000);
 });
 
+// Alpaca's staff (alpaca-trade-api-python#129): a long is not sold into a short in one order, "the
+// same is true for going from a short position to a long one". A probe's buy of more than its short
+// was accepted, marked buy_to_close, and left the account long.
+it("a buy past a short is refused with Alpaca's insufficient qty; the whole short is covered", async () => {
+  const S = `E2ESC${randomUUID()
+    .slice(0, 4)
+    .toUpperCase()
+    .replace(/[^A-Z]/g, 'Q')}`;
+  await http.pinQuote(S, { bid: '99.99', ask: '100.01', last: '100.00', prev_close: '100.00' });
+  const bot = await trader({ riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: 0 } });
+  const short = await bot.submit({ symbol: S, qty: '3', side: 'sell', type: 'market', time_in_force: 'day' });
+  await bot.untilStatus(short.id, 'filled', 30_000);
+  await eventually(async () => {
+    const p = (await bot.request<Json>('GET', `/v2/positions/${S}`)).body;
+    expect([p.qty, p.side]).toEqual(['-3', 'short']);
+  }, 30_000);
+  const buy = { symbol: S, side: 'buy', type: 'market', time_in_force: 'day' };
+  const through = await bot.request<Json>('POST', '/v2/orders', { ...buy, qty: '4' });
+  expect([through.status, through.body.code, through.body.message]).toEqual([
+    403,
+    40310000,
+    'insufficient qty available for order (requested: 4, available: 3)',
+  ]);
+  const cover = await bot.submit({ ...buy, qty: '3' });
+  expect((cover as unknown as Json).position_intent).toBe('buy_to_close');
+  await bot.untilStatus(cover.id, 'filled', 30_000);
+  await eventually(
+    async () => expect((await bot.request('GET', `/v2/positions/${S}`)).status).toBe(404),
+    30_000,
+  );
+});
+
 // Reg SHO Rule 200(g): a sale is marked long only for shares the seller owns. A PATCH raising a
 // sell of a long past the long kept the order's sell_to_close, and the CAT export (which marks SS
 // from sell_to_open) would have reported the short part as a long sale. Since December 2026 a long

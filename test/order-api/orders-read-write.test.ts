@@ -2,7 +2,12 @@
 import './env.js';
 import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
-import { type AlpacaOrder, isClientOrderIdLength, orderRequestSchema } from '../../lambdas/core/index.js';
+import {
+  type AlpacaOrder,
+  isClientOrderIdLength,
+  orderRequestSchema,
+  shortCoverRefusal,
+} from '../../lambdas/core/index.js';
 import { runCommand } from '../../lambdas/event-store/event-store.js';
 import { handler as cancel } from '../../lambdas/order-api/cancel-order.js';
 import { handler as create } from '../../lambdas/order-api/create-order.js';
@@ -1295,6 +1300,28 @@ describe('PATCH /v2/orders/{order_id}', () => {
     expect(closingRead.mock.calls[0]?.[4]).toMatchObject({ exclude: new Set(['o-1']) });
     // Its closing claim rode the first transaction, conditional on the claims read.
     expectClaimInFirstTransaction(claimsId, { side: 'buy', qty: '10' });
+    expect(fake.table('events').size).toBe(before);
+  });
+
+  test('a PATCH raising a buy of a short past the short -> 403 short_cover from the closing-claims read, buying power kept or not; nothing appended', async () => {
+    // Short 10, a buy of 5 to cover resting, buying power not kept: raised to 12 it would go long 2.
+    seedOrder(fake, 'o-1', { body: { ...LIMIT_BUY, qty: '5' }, commands: accepted });
+    risk.mockResolvedValue(riskInputs({}, { positionQty: '-10', heldForBuy: '0' }));
+    closingRead.mockReset().mockResolvedValueOnce({
+      kind: 'refused',
+      refusal: shortCoverRefusal('AAPL', 12_000_000_000n, -10_000_000_000n, {
+        held: 0n,
+        available: 10_000_000_000n,
+      }),
+    });
+    const before = fake.table('events').size;
+    const res = await patch({ qty: '12' });
+    expect(res.statusCode).toBe(403);
+    expect(parse(res.body).message).toBe(
+      'insufficient qty available for order (requested: 12, available: 10)',
+    );
+    expect(closingRead).toHaveBeenCalledTimes(1);
+    expect(closingRead.mock.calls[0]?.[2]).toMatchObject({ side: 'buy', qty: 12_000_000_000n });
     expect(fake.table('events').size).toBe(before);
   });
 

@@ -1,7 +1,7 @@
 import '../order-api/env.js';
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { duplicateKeyOf, validateOrderRequest } from '../../lambdas/core/index.js';
-import { noShortSaleRefusal } from '../../lambdas/core/position-close.js';
+import { noShortSaleRefusal, shortCoverRefusal } from '../../lambdas/core/position-close.js';
 import type { RiskContext } from '../../lambdas/core/risk.js';
 import { ledgerPk } from '../../lambdas/orders/account-ledger.js';
 import {
@@ -286,6 +286,40 @@ describe('placeOrder', () => {
         legs: [{ position_intent: 'sell_to_close' }, { position_intent: 'sell_to_close' }],
       },
     });
+  });
+
+  test('a buy past a short is refused short_cover on the closing-claims read, on an account whose buying power is not kept too', async () => {
+    // Buying power not kept (null): the read was skipped, and a buy of 6 on a short of 5 went long 1.
+    risk.mockResolvedValue(
+      riskInputs({}, { positionQty: '-5', account: { shortingEnabled: true, tradingBlocked: false } }),
+    );
+    closingRead.mockResolvedValueOnce({
+      kind: 'refused',
+      refusal: shortCoverRefusal('AAPL', 6_000_000_000n, -5_000_000_000n, {
+        held: 0n,
+        available: 5_000_000_000n,
+      }),
+    });
+    const r = await place({ body: { ...LIMIT_BUY, qty: '6' } });
+    expect(r).toMatchObject({
+      kind: 'risk_refused',
+      refusals: [
+        {
+          rule: 'short_cover',
+          message:
+            'short_cover: buy of 6 AAPL exceeds the 5 available to cover (position -5, 0 held by open buy orders); a short is not bought into a long',
+          alpaca: { message: 'insufficient qty available for order (requested: 6, available: 5)' },
+        },
+      ],
+    });
+    expect(closingRead).toHaveBeenCalledWith(
+      expect.anything(),
+      ACCOUNT,
+      expect.objectContaining({ symbol: 'AAPL', side: 'buy' }),
+      expect.any(Number),
+      expect.anything(),
+    );
+    expect(fake.mock.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
   test('the client_order_id of another order is 422, nothing written', async () => {

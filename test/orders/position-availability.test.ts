@@ -25,6 +25,7 @@ import { orderViewItem } from '../../lambdas/orders/order-view-item.js';
 import {
   awaitHoldingViews,
   CLOSING_CLAIMS_ATTEMPTS,
+  closingPartOf,
   HOLDING_VIEWS_WAIT_MS,
   noShortSellOf,
   readPositionAvailability,
@@ -241,6 +242,62 @@ describe('concurrent sells of an account that may not sell short: only those tha
     });
     expect(formatNanos(read.availability.available)).toBe('40');
     expect(await sell(accountId, { qty: '40' }, NOW)).toBe('placed');
+  });
+});
+
+describe('buys of a short: a short is not bought into a long (short_cover, Alpaca: close the short first)', () => {
+  const buy = (accountId: string, qty: string) =>
+    place(accountId, 'buy', NOW, () =>
+      closingPartOf(doc, accountId, { symbol: SYMBOL, side: 'buy', qty: nanos(qty), notional: null }, NOW, {
+        store,
+        price: PRICE,
+      }),
+    );
+
+  // biome-ignore format: a table
+  const rounds: [string, string, string[], number][] = [
+    // what, position, buys (at once), how many are placed
+    ['the whole short: placed',                          '-10', ['10'],            1],
+    ['one share past the short: refused',                '-10', ['11'],            0],
+    ['two buys of 6 on a short of 10: one',              '-10', ['6', '6'],        1],
+    ['three buys of 3 on a short of 10: all three',      '-10', ['3', '3', '3'],   3],
+    ['a buy while flat opens a long: not this rule',     '0',   ['5'],             1],
+  ];
+  it.each(rounds)('%s', async (_what, position, buys, placed) => {
+    const accountId = await longPosition(position);
+    const outcomes = await Promise.all(buys.map((q) => buy(accountId, q)));
+    expect(outcomes.filter((o) => o === 'placed')).toHaveLength(placed);
+    expect(outcomes).not.toContain('gave_up');
+  });
+
+  it("the refusal: Alpaca's words and numbers, what other buys hold counted", async () => {
+    const accountId = await longPosition('-10');
+    expect(await buy(accountId, '4')).toBe('placed');
+    const read = await closingPartOf(
+      doc,
+      accountId,
+      { symbol: SYMBOL, side: 'buy', qty: nanos('7'), notional: null },
+      NOW,
+      { store, price: PRICE },
+    );
+    expect(read).toEqual({
+      kind: 'refused',
+      refusal: {
+        rule: 'short_cover',
+        limit: 'no buy through a short',
+        message: `short_cover: buy of 7 ${SYMBOL} exceeds the 6 available to cover (position -10, 4 held by open buy orders); a short is not bought into a long`,
+        alpaca: {
+          message: 'insufficient qty available for order (requested: 7, available: 6)',
+          fields: {
+            symbol: SYMBOL,
+            requested: '7',
+            available: '6',
+            existing_qty: '-10',
+            held_for_orders: '4',
+          },
+        },
+      },
+    });
   });
 });
 
