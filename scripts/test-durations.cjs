@@ -23,6 +23,7 @@ if (process.argv[3]) {
     if (line.trim() === '') continue;
     const { file, event, at } = JSON.parse(line);
     if (event === 'end') ended.set(file, at);
+    else if (event === 'unlocked') continue;
     else if (event !== 'start' || !began.has(file)) {
       // The first of slot/locked wins over start (the Alpaca broker e2e: its slot, then the lock).
       const seen = began.get(file);

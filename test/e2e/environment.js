@@ -132,7 +132,10 @@ class E2EEnvironment extends TestEnvironment {
   }
 
   unlock() {
-    if (this.locked) rmSync(lockDir(), { recursive: true, force: true });
+    if (this.locked) {
+      rmSync(lockDir(), { recursive: true, force: true });
+      mark(this.testPath, 'unlocked');
+    }
     this.locked = false;
   }
 

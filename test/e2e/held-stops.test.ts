@@ -6,9 +6,17 @@
  * held-trigger watcher triggers it from the quotes pinned through `PUT /local/market/{symbol}`, and
  * the workflow sends it as the type it trades as. See local-mode.test.ts for the harness conventions.
  *
+ * Side by side with these tests, on the same local mode: the VWAP participation scenario
+ * (fixtures/vwap-participation.ts), most of whose minute is its window's clock; started with the
+ * local mode, reported by the last test. It trades symbols of its own, with limit children only.
+ *
  * @own-local-mode (starts its own: runs alongside other files, see environment.js)
  */
-import type { LocalOms } from '../../local/oms-local.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { envValue, type LocalOms } from '../../local/oms-local.js';
+import { LOCAL_REGION } from '../../local/types.js';
+import { VWAP_PARTICIPATION, vwapParticipation } from './fixtures/vwap-participation.js';
 import {
   eventually,
   expectConsistentTrail,
@@ -23,12 +31,27 @@ jest.setTimeout(90_000);
 
 let oms: LocalOms;
 let http: OmsHttp;
+/** The VWAP scenario's tapes (MARKET_TABLE through DynamoDB Local). */
+let doc: DynamoDBDocumentClient;
+/** The VWAP scenario, started with the local mode (its failure is reported by its own test below). */
+let vwap: Promise<void>;
 
 beforeAll(async () => {
   ({ oms, http } = await startTradingDayOms({ venueOrderTypes: 'market,limit' }));
+  doc = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: oms.dynamoDbEndpoint,
+      region: LOCAL_REGION,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  );
+  vwap = vwapParticipation(http, { doc, marketTable: envValue(oms.topology, 'MARKET_TABLE') });
+  vwap.catch(() => undefined); // awaited (and so reported) by its test below
 }, OWN_OMS_START_BOUND_MS);
 
 afterAll(async () => {
+  await vwap?.catch(() => undefined);
+  doc?.destroy();
   await oms?.stop();
 });
 
@@ -214,3 +237,9 @@ it('bracket with a held stop-loss: armed when the entry fills, canceled at once 
   await pause(4500);
   expect((await http.order(sl.id)).status).toBe('canceled');
 });
+
+// Last: the other tests ran while its window's clock ran. Its bound counts from here; the scenario's
+// own waits bound each step.
+it(VWAP_PARTICIPATION, async () => {
+  await vwap;
+}, 240_000);
