@@ -110,15 +110,23 @@ describe('VenueSessions nested stack', () => {
   });
 });
 
+const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+let plainTemplate: Json | undefined;
+/** The OMS stack without venues of either kind, synthesized once for both describes below. */
+function plainOms(): Json {
+  plainTemplate ??= Template.fromStack(
+    new OmsStack(new App({ context: NO_BUNDLING, outdir: mkdtempSync(join(tmpdir(), 'oms-plain-')) }), 'Oms'),
+  ).toJSON();
+  return structuredClone(plainTemplate);
+}
+
 describe('the OMS stack with FIX venues (oms:fixVenues)', () => {
-  const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
   let plain: Json;
   let withFix: Json;
   let stack: OmsStack;
 
   beforeAll(() => {
-    const a = new App({ context: NO_BUNDLING, outdir: mkdtempSync(join(tmpdir(), 'oms-plain-')) });
-    plain = Template.fromStack(new OmsStack(a, 'Oms')).toJSON();
+    plain = plainOms();
     const b = new App({
       context: { ...NO_BUNDLING, 'oms:fixVenues': FIX_VENUES },
       outdir: mkdtempSync(join(tmpdir(), 'oms-fix-')),
@@ -179,7 +187,6 @@ test('cdk-nag AwsSolutions: the OMS stack with FIX venues has no unacknowledged 
 });
 
 describe('the OMS stack with Alpaca venues (oms:alpacaVenues)', () => {
-  const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
   const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:oms/alpaca/paper-AbCdEf';
   const ALPACA_VENUES = JSON.stringify([
     {
@@ -215,7 +222,7 @@ describe('the OMS stack with Alpaca venues (oms:alpacaVenues)', () => {
     );
 
   beforeAll(() => {
-    plain = Template.fromStack(synth({})).toJSON();
+    plain = plainOms();
     const saved = { ...process.env };
     Object.assign(process.env, LOCAL_ENV);
     try {
