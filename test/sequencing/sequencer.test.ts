@@ -192,6 +192,19 @@ test('a file with its own local mode that takes the lock once that is up starts 
   expect(simulate(items, schedule(items, 3, 0, 1, 30, 0), 3).starts.get('e2e/broker')).toBe(90);
 });
 
+test("a chain's next file that can start at once comes before one taken ahead of the other chain: the own slot is not left idle while a worker waits for the lock", () => {
+  const items: Item[] = [
+    { key: 'e2e/a', seconds: 40, shared: true, e2e: true },
+    { key: 'e2e/b', seconds: 30, shared: true, e2e: true },
+    { key: 'e2e/own1', seconds: 30, shared: false, own: true, e2e: true },
+    { key: 'e2e/own2', seconds: 20, shared: false, own: true, e2e: true },
+  ];
+  // At 30 s own1 ends: own2 can start at once, b only at 40 s (taken ahead, it would wait 10 s
+  // while the own slot stood idle, own2 then starting at 40 s).
+  const order = schedule(items, 2, 0, 1, 15);
+  expect(simulate(items, order, 2).starts.get('e2e/own2')).toBe(30);
+});
+
 test('3 workers: the lock chain never waits for the own local modes, which run one at a time beside it', () => {
   const items: Item[] = [
     { key: 'e2e/a', seconds: 60, shared: true, e2e: true },
