@@ -23,6 +23,13 @@ type Json = Record<string, unknown>;
 let oms: SharedOms;
 let http: OmsHttp;
 
+/** A symbol of its own for a test: `prefix` and four random letters (files share the market). */
+const symbolOf = (prefix: string) =>
+  `${prefix}${randomUUID()
+    .slice(0, 4)
+    .toUpperCase()
+    .replace(/[^A-Z]/g, 'Q')}`;
+
 async function trader(settings: Record<string, unknown>): Promise<OmsHttp> {
   const accountId = `e2e-shs-${randomUUID().slice(0, 8)}`;
   const keyId = `PK${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
@@ -419,10 +426,7 @@ it('PDT (legacy FINRA 4210): under $25,000 the 4th day trade in 5 business days 
 // the 2 left: the account short 2, two shares sold short under a long mark (Reg SHO 200(g)). Alpaca
 // refuses such a sell: a long is not sold through into a short, nor past what its other sells hold.
 it("a sell of a long whose shares an OTO's stop-loss holds, or past the long, is refused with Alpaca's insufficient qty; from flat it sells short", async () => {
-  const S = `E2ELS${randomUUID()
-    .slice(0, 4)
-    .toUpperCase()
-    .replace(/[^A-Z]/g, 'Q')}`;
+  const S = symbolOf('E2ELS');
   await http.pinQuote(S, { bid: '99.99', ask: '100.01', last: '100.00', prev_close: '100.00' });
   const bot = await trader({ riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: 0 } });
   const oto = await bot.submit({
@@ -483,10 +487,7 @@ it("a sell of a long whose shares an OTO's stop-loss holds, or past the long, is
 // same is true for going from a short position to a long one". A probe's buy of more than its short
 // was accepted, marked buy_to_close, and left the account long.
 it("a buy past a short is refused with Alpaca's insufficient qty; the whole short is covered", async () => {
-  const S = `E2ESC${randomUUID()
-    .slice(0, 4)
-    .toUpperCase()
-    .replace(/[^A-Z]/g, 'Q')}`;
+  const S = symbolOf('E2ESC');
   await http.pinQuote(S, { bid: '99.99', ask: '100.01', last: '100.00', prev_close: '100.00' });
   const bot = await trader({ riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: 0 } });
   const short = await bot.submit({ symbol: S, qty: '3', side: 'sell', type: 'market', time_in_force: 'day' });
@@ -517,10 +518,7 @@ it("a buy past a short is refused with Alpaca's insufficient qty; the whole shor
 // is not sold into a short in one order (Alpaca's insufficient qty; core risk `short_sale`): such a
 // PATCH is refused and the order works on as it was.
 it('a PATCH raising a sell past the long is refused with Alpaca insufficient qty, the order unchanged; one within the long stays sell_to_close', async () => {
-  const S = `E2EPI${randomUUID()
-    .slice(0, 4)
-    .toUpperCase()
-    .replace(/[^A-Z]/g, 'Q')}`;
+  const S = symbolOf('E2EPI');
   await http.pinQuote(S, { bid: '50.00', ask: '50.02', last: '50.01', bid_size: '5000', ask_size: '5000' });
   const bot = await trader({ riskLimits: { maxOrdersPerSecond: 100, duplicateWindowSeconds: 0 } });
   const intent = (o: unknown) => (o as Json).position_intent;
