@@ -10,6 +10,7 @@ const {
   schedule,
   holdsSharedLock,
   ownsLocalMode,
+  locksOnceUp,
   SHARED_WARM_UP_S,
   OWN_AT_ONCE,
   WORKERS,
@@ -26,6 +27,7 @@ const {
   ) => string[];
   holdsSharedLock: (relative: string, head: string) => boolean;
   ownsLocalMode: (relative: string, head: string) => boolean;
+  locksOnceUp: (relative: string, head: string) => boolean;
   SHARED_WARM_UP_S: number;
   OWN_AT_ONCE: number;
   WORKERS: number;
@@ -39,6 +41,8 @@ interface Item {
   readonly shared: boolean;
   /** A file with a local mode of its own: it takes one of `ownAtOnce` slots. */
   readonly own?: boolean;
+  /** It takes the lock `lockAfter` seconds in, once a local mode of its own is up (`@lock-once-up`). */
+  readonly lateLock?: boolean;
   /** An e2e file: it starts once the shared local mode is up, `warmUp` seconds in. */
   readonly e2e: boolean;
 }
@@ -69,7 +73,7 @@ function simulate(
     const now = free[w] as number;
     const slotFree = Math.min(...slots);
     // An own file that drives the shared local mode too takes the lock `lockAfter` seconds in.
-    const lockAt = (y: Item) => (y.shared ? lockFree - (y.own ? lockAfter : 0) : 0);
+    const lockAt = (y: Item) => (y.shared ? lockFree - (y.lateLock ? lockAfter : 0) : 0);
     const startOf = (y: Item) => Math.max(now, y.e2e ? warmUp : 0, y.own ? slotFree : 0, lockAt(y));
     const start = startOf(x);
     const startsAtOnce = (k: string) => {
@@ -82,7 +86,10 @@ function simulate(
         othersLeft: order.slice(n).filter(startsAtOnce).length,
         seconds: start - now,
         // Taken ahead of the lock or the own slot (a planned wait, LEAD_S), not of the warm-up.
-        ahead: (x.shared && start === lockAt(x)) || (x.own === true && start === slotFree),
+        ahead:
+          (x.shared && start === lockAt(x)) ||
+          (x.own === true && start === slotFree) ||
+          (x.shared && start === warmUp),
       });
     starts.set(key, start);
     free[w] = start + x.seconds;
@@ -131,14 +138,17 @@ test('while the shared local mode warms up, the workers take unit files, not an 
 });
 
 test('property: a permutation of the files; a worker waits only for the lock or a slot it took ahead (at most `lead` seconds), or when nothing else is left', () => {
-  // A lock-holding file is an e2e file, and so is an own one; one may be both (the Alpaca broker's).
+  // A lock-holding file is an e2e file, and so is an own one; one may take the lock late (the
+  // Alpaca broker's, holding no slot).
   const item = fc
     .record({
       seconds: fc.integer({ min: 1, max: 120 }),
       shared: fc.boolean(),
       own: fc.boolean(),
+      lateLock: fc.boolean(),
       e2e: fc.boolean(),
     })
+    .map((d) => ({ ...d, own: d.own && !d.lateLock, shared: d.shared || d.lateLock }))
     .map((d) => ({ ...d, e2e: d.e2e || d.shared || d.own }));
   fc.assert(
     fc.property(
@@ -180,7 +190,7 @@ test('taken ahead: the next lock-holding file waits for the lock on a spare work
 test('a file with its own local mode that takes the lock once that is up starts while the lock is still held, so the chain does not stand idle through its start', () => {
   const items: Item[] = [
     { key: 'e2e/a', seconds: 90, shared: true, e2e: true },
-    { key: 'e2e/broker', seconds: 80, shared: true, own: true, e2e: true },
+    { key: 'e2e/broker', seconds: 80, shared: true, lateLock: true, e2e: true },
     { key: 'unit/x', seconds: 40, shared: false, e2e: false },
     { key: 'unit/y', seconds: 100, shared: false, e2e: false },
   ];
@@ -241,7 +251,8 @@ test.each([
   ['test/e2e/cancel-all.test.ts', '/** shared */', true, false],
   ['test/e2e/session-clock.test.ts', '/** @own-local-mode (starts its own) */', false, true],
   ['test/e2e/exceptions.test.ts', '/** @shared-without-lock */', false, false],
-  // Its own local mode, then the shared one's lock (it waited 68 s for it in a run).
+  // Its own local mode beside both chains (no slot), then the shared one's lock.
+  ['test/e2e/alpaca-broker.test.ts', '/** @lock-once-up */ beforeAll(() => lockSharedOms());', true, false],
   ['test/e2e/alpaca-broker.test.ts', '/** @own-local-mode */ beforeAll(() => lockSharedOms());', true, true],
   ['test/dashboard/dashboard-page.test.ts', '/** the page */', true, false],
   ['test/dashboard/dashboard-infra.test.ts', '/** synth */', false, false],
@@ -249,4 +260,5 @@ test.each([
 ])('%s (text %j) holds the shared lock: %s, takes the own slot: %s', (file, head, holds, own) => {
   expect(holdsSharedLock(file, head)).toBe(holds);
   expect(ownsLocalMode(file, head)).toBe(own);
+  expect(locksOnceUp(file, head)).toBe(head.includes('@lock-once-up'));
 });
