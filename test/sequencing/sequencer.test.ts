@@ -15,16 +15,8 @@ const {
   OWN_AT_ONCE,
   WORKERS,
   LEAD_S,
-  LOCK_AFTER_OWN_START_S,
 } = require('./sequencer.js') as {
-  schedule: (
-    items: Item[],
-    workers?: number,
-    warmUp?: number,
-    ownAtOnce?: number,
-    lead?: number,
-    lockAfter?: number,
-  ) => string[];
+  schedule: (items: Item[], workers?: number, warmUp?: number, ownAtOnce?: number, lead?: number) => string[];
   holdsSharedLock: (relative: string, head: string) => boolean;
   ownsLocalMode: (relative: string, head: string) => boolean;
   locksOnceUp: (relative: string, head: string) => boolean;
@@ -32,7 +24,6 @@ const {
   OWN_AT_ONCE: number;
   WORKERS: number;
   LEAD_S: number;
-  LOCK_AFTER_OWN_START_S: number;
 };
 
 interface Item {
@@ -41,8 +32,6 @@ interface Item {
   readonly shared: boolean;
   /** A file with a local mode of its own: it takes one of `ownAtOnce` slots. */
   readonly own?: boolean;
-  /** It takes the lock `lockAfter` seconds in, once a local mode of its own is up (`@lock-once-up`). */
-  readonly lateLock?: boolean;
   /** An e2e file: it starts once the shared local mode is up, `warmUp` seconds in. */
   readonly e2e: boolean;
 }
@@ -53,14 +42,7 @@ interface Item {
  * the local mode once the lock is): the waits, each with how many files that could have started at
  * once were still to come.
  */
-function simulate(
-  items: readonly Item[],
-  order: readonly string[],
-  workers = 2,
-  warmUp = 0,
-  ownAtOnce = 1,
-  lockAfter = 0,
-) {
+function simulate(items: readonly Item[], order: readonly string[], workers = 2, warmUp = 0, ownAtOnce = 1) {
   const byKey = new Map(items.map((i) => [i.key, i]));
   const free = Array.from({ length: workers }, () => 0);
   const slots = Array.from({ length: ownAtOnce }, () => warmUp);
@@ -72,8 +54,7 @@ function simulate(
     const w = free.indexOf(Math.min(...free));
     const now = free[w] as number;
     const slotFree = Math.min(...slots);
-    // An own file that drives the shared local mode too takes the lock `lockAfter` seconds in.
-    const lockAt = (y: Item) => (y.shared ? lockFree - (y.lateLock ? lockAfter : 0) : 0);
+    const lockAt = (y: Item) => (y.shared ? lockFree : 0);
     const startOf = (y: Item) => Math.max(now, y.e2e ? warmUp : 0, y.own ? slotFree : 0, lockAt(y));
     const start = startOf(x);
     const startsAtOnce = (k: string) => {
@@ -138,17 +119,14 @@ test('while the shared local mode warms up, the workers take unit files, not an 
 });
 
 test('property: a permutation of the files; a worker waits only for the lock or a slot it took ahead (at most `lead` seconds), or when nothing else is left', () => {
-  // A lock-holding file is an e2e file, and so is an own one; one may take the lock late (the
-  // Alpaca broker's, holding no slot).
+  // A lock-holding file is an e2e file, and so is an own one; one may be both.
   const item = fc
     .record({
       seconds: fc.integer({ min: 1, max: 120 }),
       shared: fc.boolean(),
       own: fc.boolean(),
-      lateLock: fc.boolean(),
       e2e: fc.boolean(),
     })
-    .map((d) => ({ ...d, own: d.own && !d.lateLock, shared: d.shared || d.lateLock }))
     .map((d) => ({ ...d, e2e: d.e2e || d.shared || d.own }));
   fc.assert(
     fc.property(
@@ -157,12 +135,11 @@ test('property: a permutation of the files; a worker waits only for the lock or 
       fc.integer({ min: 0, max: 30 }),
       fc.integer({ min: 1, max: 3 }),
       fc.integer({ min: 0, max: 40 }),
-      fc.integer({ min: 0, max: 40 }),
-      (drawn, workers, warmUp, ownAtOnce, lead, lockAfter) => {
+      (drawn, workers, warmUp, ownAtOnce, lead) => {
         const items = drawn.map((d, i) => ({ ...d, key: `f${i}` }));
-        const order = schedule(items, workers, warmUp, ownAtOnce, lead, lockAfter);
+        const order = schedule(items, workers, warmUp, ownAtOnce, lead);
         expect([...order].sort()).toEqual(items.map((i) => i.key).sort());
-        for (const wait of simulate(items, order, workers, warmUp, ownAtOnce, lockAfter).waits)
+        for (const wait of simulate(items, order, workers, warmUp, ownAtOnce).waits)
           if (wait.othersLeft > 0) expect(wait.ahead && wait.seconds <= lead).toBe(true);
       },
     ),
@@ -185,21 +162,6 @@ test('taken ahead: the next lock-holding file waits for the lock on a spare work
   expect(bStarts(0)).toBe(45);
   // With it, b was handed to a worker ahead of the lock: it starts when a gives it back.
   expect(bStarts(30)).toBe(35);
-});
-
-test('a file with its own local mode that takes the lock once that is up starts while the lock is still held, so the chain does not stand idle through its start', () => {
-  const items: Item[] = [
-    { key: 'e2e/a', seconds: 90, shared: true, e2e: true },
-    { key: 'e2e/broker', seconds: 80, shared: true, lateLock: true, e2e: true },
-    { key: 'unit/x', seconds: 40, shared: false, e2e: false },
-    { key: 'unit/y', seconds: 100, shared: false, e2e: false },
-  ];
-  // Its lock 30 s in: started at 60 s, it asks for the lock as a gives it back, at 90 s.
-  const order = schedule(items, 3, 0, 1, 30, 30);
-  expect(simulate(items, order, 3, 0, 1, 30).starts.get('e2e/broker')).toBe(60);
-  // Counted as holding the lock from its start, it starts at 90 s and holds the lock's chain (idle
-  // while it starts) 30 s longer.
-  expect(simulate(items, schedule(items, 3, 0, 1, 30, 0), 3).starts.get('e2e/broker')).toBe(90);
 });
 
 test("a chain's next file that can start at once comes before one taken ahead of the other chain: the own slot is not left idle while a worker waits for the lock", () => {
@@ -243,7 +205,6 @@ test('the sequencer plans for the workers jest.config.js gives, and one own loca
   expect(WORKERS).toBe(config.maxWorkers);
   expect(OWN_AT_ONCE).toBe(1);
   expect(LEAD_S).toBeGreaterThan(0);
-  expect(LOCK_AFTER_OWN_START_S).toBeGreaterThan(0);
   expect(SHARED_WARM_UP_S).toBeGreaterThan(0);
 });
 
