@@ -9,7 +9,7 @@
  */
 const { readFileSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
-const { holdsSharedLock, locksOnceUp } = require('../test/sequencing/sequencer.js');
+const { holdsSharedLock } = require('../test/sequencing/sequencer.js');
 
 const root = path.resolve(__dirname, '..');
 const report = JSON.parse(readFileSync(process.argv[2], 'utf8'));
@@ -17,13 +17,11 @@ const rows = report.testResults
   .map((t) => ({ path: t.name, start: t.startTime, end: t.endTime }))
   .sort((a, b) => a.start - b.start);
 const began = new Map();
-const starts = new Map();
 const ended = new Map();
 if (process.argv[3]) {
   for (const line of readFileSync(process.argv[3], 'utf8').split('\n')) {
     if (line.trim() === '') continue;
     const { file, event, at } = JSON.parse(line);
-    if (event === 'start') starts.set(file, { event, at });
     if (event === 'end') ended.set(file, at);
     else if (event === 'unlocked') continue;
     else if (event !== 'start' || !began.has(file)) {
@@ -45,8 +43,7 @@ for (const row of rows) {
     continue; // a file no longer in the repository
   }
   let start = row.start;
-  // A `@lock-once-up` file starts beside the chains: measured from its start (its lock comes later).
-  const measured = locksOnceUp(key, text) ? starts.get(row.path) : began.get(row.path);
+  const measured = began.get(row.path);
   if (measured !== undefined && ended.has(row.path)) {
     out[key] = Math.max(0.1, Math.round((ended.get(row.path) - measured.at) / 100) / 10);
     continue;

@@ -9,14 +9,12 @@
  * is down. Both sides must agree order by order: status, filled quantity, average price, and the
  * fills themselves (the front's fill events are the broker's FILL activities, each once).
  *
- * The front starts beside the other files (no slot of the files with a local mode of their own);
- * this file takes the shared local mode's lock once the front is up (it changes the broker's venue
- * controls and drops its stream connections), so its start-up holds neither chain back, and gives it
- * back before its last scenario, which touches nothing the other files share. (Holding the lock
- * through the front's start stood the lock's chain idle 35-50 s; taking the own slot, it held that
- * slot 58 s while it waited for the lock.)
- *
- * @lock-once-up (starts the front beside both chains; takes the lock itself: environment.js)
+ * It holds the shared local mode's lock from its start (it changes the broker's venue controls and
+ * drops its stream connections), the front's start included, and gives it back before its last
+ * scenario, which touches nothing the other files share. (It took the lock once the front was up,
+ * beside the files with a local mode of their own; on 4 workers under load the front's start ran
+ * past its plan, and the file then held their slot while it waited 58 s for the lock: the run's
+ * two chains both stood.)
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -27,7 +25,6 @@ import { LOCAL_REGION } from '../../local/types.js';
 import {
   type AuditEvent,
   eventually,
-  lockSharedOms,
   num,
   type OmsHttp,
   type Order,
@@ -94,7 +91,6 @@ beforeAll(async () => {
   });
   operator = front.http.withKey(opKey, opSecret);
   for (const symbol of Object.values(SYMBOL)) await front.http.pinQuote(symbol, QUOTE);
-  await lockSharedOms();
   for (const symbol of Object.values(SYMBOL)) await broker.control.pinQuote(symbol, QUOTE);
   await untilListening();
   restingPlacedAt = Date.now();

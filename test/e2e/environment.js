@@ -91,18 +91,15 @@ async function sharedOutcome() {
 class E2EEnvironment extends TestEnvironment {
   constructor(config, context) {
     super(config, context);
-    const [ownLocalMode, sharedWithoutLock, lockOnceUp] = NO_LOCK_AT_SETUP;
+    const [ownLocalMode, sharedWithoutLock] = NO_LOCK_AT_SETUP;
     this.ownLocalMode = Object.hasOwn(context.docblockPragmas ?? {}, ownLocalMode);
-    // A file that starts a local mode of its own beside both chains (no slot) and takes the lock
-    // once that is up, with `lockSharedOms()` (the Alpaca broker e2e; sequencer.js `locksOnceUp`).
-    this.lockOnceUp = Object.hasOwn(context.docblockPragmas ?? {}, lockOnceUp);
     // A file that drives the shared local mode but touches nothing the others share (no venue
     // control, no market pin, no account-wide request; only messages and ids of its own) runs
     // alongside the others instead of holding them back while it waits on a clock.
     this.sharedWithoutLock = Object.hasOwn(context.docblockPragmas ?? {}, sharedWithoutLock);
     this.locked = false;
     this.testPath = context.testPath;
-    if (this.ownLocalMode || this.lockOnceUp) this.global.omsE2ELockShared = () => this.lock();
+    if (this.ownLocalMode) this.global.omsE2ELockShared = () => this.lock();
     // Any file may give the lock back before its end (`unlockSharedOms()`), once what is left of it
     // touches nothing the others share (the Alpaca broker e2e's last scenario).
     this.global.omsE2EUnlockShared = () => this.unlock();
@@ -155,7 +152,7 @@ class E2EEnvironment extends TestEnvironment {
     if (this.ownLocalMode) {
       await this.takeSlot();
       mark(this.testPath, 'slot');
-    } else if (!this.sharedWithoutLock && !this.lockOnceUp) await this.lock();
+    } else if (!this.sharedWithoutLock) await this.lock();
   }
 
   async teardown() {

@@ -570,9 +570,7 @@ export async function startAhead(
 export async function lockSharedOms(): Promise<void> {
   const lock = (globalThis as { omsE2ELockShared?: () => Promise<void> }).omsE2ELockShared;
   if (lock === undefined)
-    throw new Error(
-      'lockSharedOms: only a file with @own-local-mode or @lock-once-up takes the lock itself (environment.js)',
-    );
+    throw new Error('lockSharedOms: only a file with @own-local-mode takes the lock itself (environment.js)');
   await lock();
 }
 

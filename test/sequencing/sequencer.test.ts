@@ -10,20 +10,27 @@ const {
   schedule,
   holdsSharedLock,
   ownsLocalMode,
-  locksOnceUp,
   SHARED_WARM_UP_S,
   OWN_AT_ONCE,
   WORKERS,
   LEAD_S,
+  LOCK_AFTER_OWN_START_S,
 } = require('./sequencer.js') as {
-  schedule: (items: Item[], workers?: number, warmUp?: number, ownAtOnce?: number, lead?: number) => string[];
+  schedule: (
+    items: Item[],
+    workers?: number,
+    warmUp?: number,
+    ownAtOnce?: number,
+    lead?: number,
+    lockAfter?: number,
+  ) => string[];
   holdsSharedLock: (relative: string, head: string) => boolean;
   ownsLocalMode: (relative: string, head: string) => boolean;
-  locksOnceUp: (relative: string, head: string) => boolean;
   SHARED_WARM_UP_S: number;
   OWN_AT_ONCE: number;
   WORKERS: number;
   LEAD_S: number;
+  LOCK_AFTER_OWN_START_S: number;
 };
 
 interface Item {
@@ -42,7 +49,14 @@ interface Item {
  * the local mode once the lock is): the waits, each with how many files that could have started at
  * once were still to come.
  */
-function simulate(items: readonly Item[], order: readonly string[], workers = 2, warmUp = 0, ownAtOnce = 1) {
+function simulate(
+  items: readonly Item[],
+  order: readonly string[],
+  workers = 2,
+  warmUp = 0,
+  ownAtOnce = 1,
+  lockAfter = 0,
+) {
   const byKey = new Map(items.map((i) => [i.key, i]));
   const free = Array.from({ length: workers }, () => 0);
   const slots = Array.from({ length: ownAtOnce }, () => warmUp);
@@ -54,7 +68,8 @@ function simulate(items: readonly Item[], order: readonly string[], workers = 2,
     const w = free.indexOf(Math.min(...free));
     const now = free[w] as number;
     const slotFree = Math.min(...slots);
-    const lockAt = (y: Item) => (y.shared ? lockFree : 0);
+    // An own file that drives the shared local mode too takes the lock `lockAfter` seconds in.
+    const lockAt = (y: Item) => (y.shared ? lockFree - (y.own ? lockAfter : 0) : 0);
     const startOf = (y: Item) => Math.max(now, y.e2e ? warmUp : 0, y.own ? slotFree : 0, lockAt(y));
     const start = startOf(x);
     const startsAtOnce = (k: string) => {
@@ -67,10 +82,7 @@ function simulate(items: readonly Item[], order: readonly string[], workers = 2,
         othersLeft: order.slice(n).filter(startsAtOnce).length,
         seconds: start - now,
         // Taken ahead of the lock or the own slot (a planned wait, LEAD_S), not of the warm-up.
-        ahead:
-          (x.shared && start === lockAt(x)) ||
-          (x.own === true && start === slotFree) ||
-          (x.shared && start === warmUp),
+        ahead: (x.shared && start === lockAt(x)) || (x.own === true && start === slotFree),
       });
     starts.set(key, start);
     free[w] = start + x.seconds;
@@ -119,7 +131,7 @@ test('while the shared local mode warms up, the workers take unit files, not an 
 });
 
 test('property: a permutation of the files; a worker waits only for the lock or a slot it took ahead (at most `lead` seconds), or when nothing else is left', () => {
-  // A lock-holding file is an e2e file, and so is an own one; one may be both.
+  // A lock-holding file is an e2e file, and so is an own one; one may be both (the Alpaca broker's).
   const item = fc
     .record({
       seconds: fc.integer({ min: 1, max: 120 }),
@@ -135,11 +147,12 @@ test('property: a permutation of the files; a worker waits only for the lock or 
       fc.integer({ min: 0, max: 30 }),
       fc.integer({ min: 1, max: 3 }),
       fc.integer({ min: 0, max: 40 }),
-      (drawn, workers, warmUp, ownAtOnce, lead) => {
+      fc.integer({ min: 0, max: 40 }),
+      (drawn, workers, warmUp, ownAtOnce, lead, lockAfter) => {
         const items = drawn.map((d, i) => ({ ...d, key: `f${i}` }));
-        const order = schedule(items, workers, warmUp, ownAtOnce, lead);
+        const order = schedule(items, workers, warmUp, ownAtOnce, lead, lockAfter);
         expect([...order].sort()).toEqual(items.map((i) => i.key).sort());
-        for (const wait of simulate(items, order, workers, warmUp, ownAtOnce).waits)
+        for (const wait of simulate(items, order, workers, warmUp, ownAtOnce, lockAfter).waits)
           if (wait.othersLeft > 0) expect(wait.ahead && wait.seconds <= lead).toBe(true);
       },
     ),
@@ -162,6 +175,21 @@ test('taken ahead: the next lock-holding file waits for the lock on a spare work
   expect(bStarts(0)).toBe(45);
   // With it, b was handed to a worker ahead of the lock: it starts when a gives it back.
   expect(bStarts(30)).toBe(35);
+});
+
+test('a file with its own local mode that takes the lock once that is up starts while the lock is still held, so the chain does not stand idle through its start', () => {
+  const items: Item[] = [
+    { key: 'e2e/a', seconds: 90, shared: true, e2e: true },
+    { key: 'e2e/broker', seconds: 80, shared: true, own: true, e2e: true },
+    { key: 'unit/x', seconds: 40, shared: false, e2e: false },
+    { key: 'unit/y', seconds: 100, shared: false, e2e: false },
+  ];
+  // Its lock 30 s in: started at 60 s, it asks for the lock as a gives it back, at 90 s.
+  const order = schedule(items, 3, 0, 1, 30, 30);
+  expect(simulate(items, order, 3, 0, 1, 30).starts.get('e2e/broker')).toBe(60);
+  // Counted as holding the lock from its start, it starts at 90 s and holds the lock's chain (idle
+  // while it starts) 30 s longer.
+  expect(simulate(items, schedule(items, 3, 0, 1, 30, 0), 3).starts.get('e2e/broker')).toBe(90);
 });
 
 test("a chain's next file that can start at once comes before one taken ahead of the other chain: the own slot is not left idle while a worker waits for the lock", () => {
@@ -205,6 +233,7 @@ test('the sequencer plans for the workers jest.config.js gives, and one own loca
   expect(WORKERS).toBe(config.maxWorkers);
   expect(OWN_AT_ONCE).toBe(1);
   expect(LEAD_S).toBeGreaterThan(0);
+  expect(LOCK_AFTER_OWN_START_S).toBeGreaterThan(0);
   expect(SHARED_WARM_UP_S).toBeGreaterThan(0);
 });
 
@@ -212,8 +241,7 @@ test.each([
   ['test/e2e/cancel-all.test.ts', '/** shared */', true, false],
   ['test/e2e/session-clock.test.ts', '/** @own-local-mode (starts its own) */', false, true],
   ['test/e2e/exceptions.test.ts', '/** @shared-without-lock */', false, false],
-  // Its own local mode beside both chains (no slot), then the shared one's lock.
-  ['test/e2e/alpaca-broker.test.ts', '/** @lock-once-up */ beforeAll(() => lockSharedOms());', true, false],
+  // Its own local mode, then the shared one's lock (it waited 68 s for it in a run).
   ['test/e2e/alpaca-broker.test.ts', '/** @own-local-mode */ beforeAll(() => lockSharedOms());', true, true],
   ['test/dashboard/dashboard-page.test.ts', '/** the page */', true, false],
   ['test/dashboard/dashboard-infra.test.ts', '/** synth */', false, false],
@@ -221,5 +249,4 @@ test.each([
 ])('%s (text %j) holds the shared lock: %s, takes the own slot: %s', (file, head, holds, own) => {
   expect(holdsSharedLock(file, head)).toBe(holds);
   expect(ownsLocalMode(file, head)).toBe(own);
-  expect(locksOnceUp(file, head)).toBe(head.includes('@lock-once-up'));
 });
