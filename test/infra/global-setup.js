@@ -4,6 +4,10 @@
  * (synthesize-template.ts, loaded through tsx), without waiting for it. A file that synthesized for itself
  * spent about 5 s loading the CDK and synthesizing; they now share one synthesis that overlaps the
  * first files. The file it writes is named by OMS_TEST_TEMPLATE_FILE.
+ *
+ * It also starts the one DynamoDB Local the unit files share (shared-dynamodb-local.ts, a database
+ * per access key: test/local/fixtures/dynamodb-tables.ts), without waiting for it either; its
+ * endpoint is written to the file named by OMS_TEST_DYNAMODB_FILE.
  */
 const { spawn } = require('node:child_process');
 const { existsSync, writeFileSync } = require('node:fs');
@@ -11,13 +15,15 @@ const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 
-module.exports = async function globalSetup() {
-  const root = join(__dirname, '..', '..');
-  const file = join(tmpdir(), `oms-test-template-${process.pid}-${Date.now()}.json`);
-  // tsx as a loader of this one process (not tsx's CLI, which runs the script in a child of its
-  // own): the teardown's kill ends the synthesis, and no grandchild keeps jest waiting on its pipe.
+/**
+ * Runs `script` (TypeScript, next to this file) with its answer's file as argument, and returns the
+ * process and that file. tsx as a loader of this one process (not tsx's CLI, which runs the script in
+ * a child of its own): the teardown's kill ends it, and no grandchild keeps jest waiting on its pipe.
+ */
+function startHelper(root, script, name) {
+  const file = join(tmpdir(), `oms-test-${name}-${process.pid}-${Date.now()}.json`);
   const tsx = pathToFileURL(require.resolve('tsx', { paths: [root] })).href;
-  const child = spawn(process.execPath, ['--import', tsx, join(__dirname, 'synthesize-template.ts'), file], {
+  const child = spawn(process.execPath, ['--import', tsx, join(__dirname, script), file], {
     cwd: root,
     env: process.env,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -26,11 +32,18 @@ module.exports = async function globalSetup() {
   child.stderr.on('data', (d) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
-  // A synthesis that died without its answer (killed, or tsx failed to start): say so to the readers.
+  // A helper that died without its answer (killed, or tsx failed to start): say so to the readers.
   child.on('exit', (code) => {
     if (!existsSync(file))
-      writeFileSync(file, JSON.stringify({ error: `synthesis exited (${code}): ${stderr}` }));
+      writeFileSync(file, JSON.stringify({ error: `${script} exited (${code}): ${stderr}` }));
   });
-  globalThis.__omsTestTemplate = { child, file };
-  process.env.OMS_TEST_TEMPLATE_FILE = file;
+  return { child, file };
+}
+
+module.exports = async function globalSetup() {
+  const root = join(__dirname, '..', '..');
+  globalThis.__omsTestTemplate = startHelper(root, 'synthesize-template.ts', 'template');
+  process.env.OMS_TEST_TEMPLATE_FILE = globalThis.__omsTestTemplate.file;
+  globalThis.__omsTestDynamoDb = startHelper(root, 'shared-dynamodb-local.ts', 'dynamodb');
+  process.env.OMS_TEST_DYNAMODB_FILE = globalThis.__omsTestDynamoDb.file;
 };

@@ -26,6 +26,7 @@ import {
   startDynamoDbLocal,
 } from '../../local/dynamodb-local.js';
 import type { TableSpec } from '../../local/types.js';
+import { sharedDynamoDbEndpoint } from './fixtures/dynamodb-tables.js';
 
 const repoRoot = resolve(__dirname, '..', '..');
 
@@ -246,9 +247,38 @@ describe('DynamoDB Local', () => {
         .map((i) => i?.address as string);
       for (const address of others) expect(await portAnswers(db.port, address)).toBe(false);
       expect(await portAnswers(db.port)).toBe(true);
+      // Local mode's default: one database whatever the access key (handlers and pollers alike).
+      await createTables(db.endpoint, [PLAIN], 'keyone');
+      const other = localDynamoDbClient(db.endpoint, 'keytwo');
+      expect((await other.send(new ListTablesCommand({}))).TableNames).toEqual([PLAIN.tableName]);
+      other.destroy();
     } finally {
       await db.stop();
     }
+  });
+
+  it("with a database per access key (the unit files' shared one), each key sees only its own tables", async () => {
+    // test/infra/global-setup.js started it so (test/infra/shared-dynamodb-local.ts).
+    const endpoint = await sharedDynamoDbEndpoint();
+    if (endpoint === undefined)
+      throw new Error('run under jest: the unit project starts the shared DynamoDB Local');
+    const [one, two] = ['keyone', 'keytwo'].map((key) => `${key}${process.pid}${Date.now()}`);
+    await createTables(endpoint, [PLAIN], one as string);
+    const clients = [one, two].map((key) => localDynamoDbClient(endpoint, key as string));
+    try {
+      const names = await Promise.all(
+        clients.map(async (c) => (await c.send(new ListTablesCommand({}))).TableNames),
+      );
+      expect(names).toEqual([[PLAIN.tableName], []]);
+    } finally {
+      for (const c of clients) c.destroy();
+    }
+  });
+
+  it('refuses a database per access key with a data directory (kept in memory only)', async () => {
+    await expect(startDynamoDbLocal({ databasePerAccessKey: true, dataDir })).rejects.toThrow(
+      /in memory only/,
+    );
   });
 
   it('creates the tables, persists them in the data directory and stops without leftovers', async () => {
