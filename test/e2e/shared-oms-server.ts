@@ -1,9 +1,15 @@
 /**
  * The local mode the e2e files share (jest globalSetup starts it with tsx, as `npm start` runs the
  * OMS): a trading day all day (the close 12 h ahead, every day a session day), warmed by local
- * mode itself (every function, and one order the whole way on its warm-up account) before it
- * says it is ready, so no test meets a cold worker. It prints one
- * line `OMS_E2E_READY <json>` (see `SharedOms` in harness.ts) and runs until SIGTERM.
+ * mode itself along one order's whole path (on its warm-up account) before it says it is ready.
+ * It prints one line `OMS_E2E_READY <json>` (see `SharedOms` in harness.ts) and runs until SIGTERM.
+ *
+ * Only the warm-up order's path, as the files with a local mode of their own (harness.ts
+ * `startTradingDayOms`): warming every function took 55 s of CPU and 33 s on a quiet 2-core
+ * machine against 11 s and 9 s (December 7, 2026), and 49-67 s in `npm test`, whose 2 cores are
+ * saturated and whose lock-holding files all wait for it (the run's critical path). A function off
+ * that path starts on its first call, cold, well within its init timeout; the tests wait on
+ * conditions.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +27,7 @@ async function main(): Promise<void> {
     sessionClose: newYorkTime(Date.now() + 12 * 3600_000),
     sessionDays: EVERY_DAY,
     logFile: process.env.OMS_E2E_LOG ?? '/dev/null',
+    warmUp: 'order',
     warehouseDir,
     auditDir,
   });
