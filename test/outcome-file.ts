@@ -1,7 +1,8 @@
 /**
  * The outcome a process of a test run's global setup writes whole, once, to a file (written aside,
  * then renamed): the shared local mode's address (test/e2e/global-setup.js), the run's synthesis
- * of the stack (test/infra/global-setup.js). A reader waits for the file and reads its JSON.
+ * of the stack and its shared DynamoDB Local (test/infra/global-setup.js). A reader waits for the
+ * file and reads its JSON.
  */
 import { readFileSync } from 'node:fs';
 
