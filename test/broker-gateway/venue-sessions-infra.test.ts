@@ -11,8 +11,11 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { SECRETS_EXTENSION_TIMEOUT_MS } from '../../lambdas/platform/alpaca-credentials.js';
+import { parseAlpacaVenuesContext } from '../../lambdas/platform/alpaca-venues.js';
 import { OmsStack } from '../../lib/oms-stack.js';
 import { VenueSessions } from '../../lib/venue-sessions.js';
+import { STACK_NAME, synthesisContext } from '../../local/topology.js';
+import { omsTemplate } from '../infra/synthesized.js';
 import { nagFindings } from '../infra/template.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is walked structurally in assertions.
@@ -110,28 +113,25 @@ describe('VenueSessions nested stack', () => {
   });
 });
 
-const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
-let plainTemplate: Json | undefined;
-/** The OMS stack without venues of either kind, synthesized once for both describes below. */
-function plainOms(): Json {
-  plainTemplate ??= Template.fromStack(
-    new OmsStack(new App({ context: NO_BUNDLING, outdir: mkdtempSync(join(tmpdir(), 'oms-plain-')) }), 'Oms'),
-  ).toJSON();
-  return structuredClone(plainTemplate);
-}
+/**
+ * The OMS stack as deployed (cdk.json's context, local/topology.ts `synthesisContext`) with `context`
+ * on top: the stacks here are compared with the one without venues, which the run synthesizes once
+ * for every file (test/infra/synthesized.ts).
+ */
+const deployed = (context: Record<string, unknown>, prefix: string) =>
+  new App({ context: synthesisContext(context), outdir: mkdtempSync(join(tmpdir(), prefix)) });
+
+/** The OMS stack without venues of either kind: the run's one synthesis, a copy per call. */
+const plainOms = (): Promise<Json> => omsTemplate();
 
 describe('the OMS stack with FIX venues (oms:fixVenues)', () => {
   let plain: Json;
   let withFix: Json;
   let stack: OmsStack;
 
-  beforeAll(() => {
-    plain = plainOms();
-    const b = new App({
-      context: { ...NO_BUNDLING, 'oms:fixVenues': FIX_VENUES },
-      outdir: mkdtempSync(join(tmpdir(), 'oms-fix-')),
-    });
-    stack = new OmsStack(b, 'Oms');
+  beforeAll(async () => {
+    plain = await plainOms();
+    stack = new OmsStack(deployed({ 'oms:fixVenues': FIX_VENUES }, 'oms-fix-'), STACK_NAME);
     withFix = Template.fromStack(stack).toJSON();
   });
 
@@ -175,10 +175,8 @@ describe('the OMS stack with FIX venues (oms:fixVenues)', () => {
   });
 
   test('a malformed oms:fixVenues fails the synthesis naming the field', () => {
-    const app = new App({
-      context: { ...NO_BUNDLING, 'oms:fixVenues': '[{"name":"FIXA","host":"h","port":0}]' },
-    });
-    expect(() => new OmsStack(app, 'Oms')).toThrow(/OMS_FIX_VENUES: .*port/);
+    const app = deployed({ 'oms:fixVenues': '[{"name":"FIXA","host":"h","port":0}]' }, 'oms-fix-bad-');
+    expect(() => new OmsStack(app, STACK_NAME)).toThrow(/OMS_FIX_VENUES: .*port/);
   });
 });
 
@@ -212,21 +210,12 @@ describe('the OMS stack with Alpaca venues (oms:alpacaVenues)', () => {
   let nested: Json;
   let stack: OmsStack;
 
-  const synth = (context: Record<string, unknown>) =>
-    new OmsStack(
-      new App({
-        context: { ...NO_BUNDLING, ...context },
-        outdir: mkdtempSync(join(tmpdir(), 'oms-alpaca-')),
-      }),
-      'Oms',
-    );
-
-  beforeAll(() => {
-    plain = plainOms();
+  beforeAll(async () => {
+    plain = await plainOms();
     const saved = { ...process.env };
     Object.assign(process.env, LOCAL_ENV);
     try {
-      stack = synth({ 'oms:alpacaVenues': ALPACA_VENUES });
+      stack = new OmsStack(deployed({ 'oms:alpacaVenues': ALPACA_VENUES }, 'oms-alpaca-'), STACK_NAME);
       main = Template.fromStack(stack).toJSON();
       nested = Template.fromStack((stack.venueSessions as VenueSessions).stack).toJSON();
     } finally {
@@ -237,6 +226,8 @@ describe('the OMS stack with Alpaca venues (oms:alpacaVenues)', () => {
   const ofType = (t: Json, type: string): [string, Json][] =>
     Object.entries(t.Resources as Json).filter(([, r]) => r.Type === type) as [string, Json][];
   const statementsOf = (policy: Json): Json[] => policy.Properties.PolicyDocument.Statement as Json[];
+  /** A statement's resources: one, or a list where the deployed context's minimizePolicies merged some. */
+  const resourcesOf = (statement: Json): unknown[] => [statement.Resource].flat();
   const secretStatements = (t: Json): [string, Json][] =>
     ofType(t, 'AWS::IAM::Policy').flatMap(([id, p]) =>
       statementsOf(p)
@@ -254,8 +245,11 @@ describe('the OMS stack with Alpaca venues (oms:alpacaVenues)', () => {
   const NAME_PATTERN = { 'Fn::Join': ['', [...ARN_PREFIX, ':secret:oms/alpaca/live-??????']] };
 
   test('unset, empty or []: the template is the one without Alpaca venues', () => {
-    for (const value of ['', '[]'])
-      expect(Template.fromStack(synth({ 'oms:alpacaVenues': value })).toJSON()).toEqual(plain);
+    // The stack reads the context only through this parse (lib/oms-stack.ts): the same answer for
+    // the three is the same template (two syntheses more of the whole stack cost 16 s of CPU).
+    for (const value of ['', '  ', '[]', null])
+      expect(parseAlpacaVenuesContext(value)).toEqual(parseAlpacaVenuesContext(undefined));
+    expect(parseAlpacaVenuesContext(undefined)).toEqual({ env: '', venues: [] });
     expect(JSON.stringify(plain)).not.toMatch(/OMS_ALPACA_VENUES|secretsmanager|VenueSessions/);
   });
 
@@ -290,13 +284,16 @@ describe('the OMS stack with Alpaca venues (oms:alpacaVenues)', () => {
     expect([...holders].sort()).toEqual([...VENUE_FUNCTIONS].sort());
     for (const [, s] of found) {
       expect(s.Effect).toBe('Allow');
-      expect(s.Action).toEqual(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']);
-      expect([ARN, NAME_PATTERN]).toContainEqual(s.Resource);
+      expect([s.Action].flat().sort()).toEqual([
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+      ]);
+      for (const r of resourcesOf(s)) expect([ARN, NAME_PATTERN]).toContainEqual(r);
     }
-    // Each venue function may read both secrets, one statement each.
+    // Each venue function may read both secrets (one statement, as minimizePolicies merges them).
     for (const f of VENUE_FUNCTIONS)
       expect(
-        found.filter(([id]) => id.startsWith(`BrokerGateway${f}Role`)).map(([, s]) => s.Resource),
+        found.filter(([id]) => id.startsWith(`BrokerGateway${f}Role`)).flatMap(([, s]) => resourcesOf(s)),
       ).toEqual([ARN, NAME_PATTERN]);
   });
 
@@ -375,7 +372,7 @@ describe('the OMS stack with Alpaca venues (oms:alpacaVenues)', () => {
     expect([...new Set(found.map(([id]) => id))]).toEqual([
       expect.stringMatching(/^TaskExecutionRoleDefaultPolicy/),
     ]);
-    expect(found.map(([, s]) => s.Resource)).toEqual([ARN, NAME_PATTERN]);
+    expect(found.flatMap(([, s]) => resourcesOf(s))).toEqual([ARN, NAME_PATTERN]);
   });
 
   test('no plaintext key pair anywhere in either template (not even from the synthesizing env)', () => {
@@ -411,10 +408,10 @@ describe('the OMS stack with Alpaca venues (oms:alpacaVenues)', () => {
       /0\.secretArn: must be the complete ARN/,
     ],
   ])('%s fails the synthesis naming the field, echoing no secret', (_what, value, message) => {
-    const app = new App({ context: { ...NO_BUNDLING, 'oms:alpacaVenues': JSON.stringify(value) } });
+    const app = deployed({ 'oms:alpacaVenues': JSON.stringify(value) }, 'oms-alpaca-bad-');
     let err: Error | undefined;
     try {
-      new OmsStack(app, 'Oms');
+      new OmsStack(app, STACK_NAME);
     } catch (e) {
       err = e as Error;
     }

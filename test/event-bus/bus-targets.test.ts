@@ -4,30 +4,21 @@
  * batch failures, the queue redrives to a dead-letter queue, and Operations alarms on the age of
  * each queue's oldest message. Also the venue book's sparse outbox index (the tick's sweep).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import {
   BUS_QUEUE_MAX_MESSAGE_AGE,
   BUS_QUEUE_MAX_RECEIVE_COUNT,
   BUS_QUEUE_VISIBILITY_FACTOR,
 } from '../../lib/broker-gateway.js';
-import { OmsStack } from '../../lib/oms-stack.js';
+import { omsTemplate } from '../infra/synthesized.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is walked structurally in assertions.
 type Json = Record<string, any>;
 
 let resources: Record<string, Json>;
 
-beforeAll(() => {
-  const app = new App({
-    context: { 'aws:cdk:bundling-stacks': [] },
-    outdir: mkdtempSync(join(tmpdir(), 'oms-bus-targets-')),
-  });
-  const stack = new OmsStack(app, 'Oms');
-  resources = Template.fromStack(stack).toJSON().Resources;
+// The stack as deployed (cdk.json's context), synthesized once for the run (test/infra/synthesized.ts).
+beforeAll(async () => {
+  resources = (await omsTemplate()).Resources as Record<string, Json>;
 });
 
 const ofType = (type: string): [string, Json][] =>

@@ -5,19 +5,14 @@
  * expected outcome; validation errors; properties; and the patterns this project's stack really
  * synthesizes (bus rules, the archive and the stream event source mappings' filters).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import fc from 'fast-check';
-import { OmsStack } from '../../lib/oms-stack.js';
 import {
   compilePattern,
   InvalidEventPatternError,
   matchesPattern,
   validatePattern,
 } from '../../local/event-pattern.js';
+import { omsTemplate } from '../infra/synthesized.js';
 
 type Json = Record<string, unknown>;
 
@@ -1079,13 +1074,10 @@ describe('properties', () => {
 describe('the patterns this project’s stack synthesizes', () => {
   let resources: Record<string, Json & { Type: string; Properties: Json }>;
 
-  const outdir = mkdtempSync(join(tmpdir(), 'oms-event-pattern-'));
-  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
-
-  beforeAll(() => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, outdir });
-    resources = Template.fromStack(new OmsStack(app, 'StockbotOms')).toJSON().Resources;
-  }, 60_000);
+  // The stack as deployed (cdk.json's context), synthesized once for the run (test/infra/synthesized.ts).
+  beforeAll(async () => {
+    resources = (await omsTemplate()).Resources as typeof resources;
+  }, 120_000);
 
   const rulePatterns = (): [string, unknown][] =>
     Object.entries(resources)

@@ -9,17 +9,24 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { OmsStack } from '../../lib/oms-stack.js';
+import { STACK_NAME, synthesisContext } from '../../local/topology.js';
+import { omsTemplate } from '../infra/synthesized.js';
 
+/** The stack as deployed (cdk.json's context) with `context` on top. */
 function synth(context: Record<string, unknown> = {}): Template {
   const app = new App({
-    context: { 'aws:cdk:bundling-stacks': [], ...context },
+    context: synthesisContext(context),
     outdir: mkdtempSync(join(tmpdir(), 'oms-cat-')),
   });
-  return Template.fromStack(new OmsStack(app, 'Oms'));
+  return Template.fromStack(new OmsStack(app, STACK_NAME));
 }
 
 describe('the audit bucket and the daily CAT export', () => {
-  const template = synth();
+  // The default: the run's one synthesis (test/infra/synthesized.ts).
+  let template: Template;
+  beforeAll(async () => {
+    template = Template.fromJSON(await omsTemplate());
+  });
 
   test('the audit bucket is versioned, Object Lock enabled, COMPLIANCE for 2555 days by default, retained', () => {
     template.hasResource('AWS::S3::Bucket', {
