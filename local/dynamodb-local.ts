@@ -216,6 +216,8 @@ async function waitUntilServing(endpoint: string, jvm: WatchedProcess, timeoutMs
  * pollers and tests all see the same tables).
  */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  if (options.databasePerAccessKey === true && options.dataDir !== undefined)
+    throw new Error('DynamoDB Local: a database per access key is kept in memory only (no dataDir)');
   const jarDir = options.jarDir ?? dynamoDbLocalJarDir();
   const java = javaExecutable(options.java);
   const jar = join(jarDir, 'DynamoDBLocal.jar');
@@ -231,8 +233,6 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   let lastError: unknown;
   for (let attempt = 0; attempt < attempts; attempt += 1) {
     const port = explicitPort ?? (await freePort());
-    if (options.databasePerAccessKey === true && options.dataDir !== undefined)
-      throw new Error('DynamoDB Local: a database per access key is kept in memory only (no dataDir)');
     const storage =
       options.dataDir === undefined ? ['-inMemory'] : ['-dbPath', ensureDir(resolve(options.dataDir))];
     const args = [

@@ -4,8 +4,8 @@
  * its own: test/local/fixtures/dynamodb-tables.ts) are apart from every other file's, as they were
  * with a JVM per file. Twelve files each started a JVM of their own (about 6 s each under a run's
  * load, and the CPU of its start-up taken from the files running beside them). Writes
- * `{"endpoint": ...}`, or `{"error": ...}`, to the file named by its argument, whole (test/outcome-file.ts), then runs
- * until it is killed (the JVM goes with it: local/child-process.ts).
+ * `{"endpoint": ...}`, or `{"error": ...}`, to the file named by its argument, whole
+ * (test/outcome-file.ts), then runs until it is killed (the JVM goes with it: local/child-process.ts).
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { startDynamoDbLocal } from '../../local/dynamodb-local.js';
