@@ -7,17 +7,13 @@
  * `{"endpoint": ...}`, or `{"error": ...}`, to the file named by its argument, whole
  * (test/outcome-file.ts), then runs until it is killed (the JVM goes with it: local/child-process.ts).
  */
-import { renameSync, writeFileSync } from 'node:fs';
 import { startDynamoDbLocal } from '../../local/dynamodb-local.js';
+import { publishOutcomeFile } from '../outcome-file.js';
 
 const file = process.argv[2];
 if (file === undefined) throw new Error('usage: shared-dynamodb-local.ts <out.json>');
 
-function publish(outcome: object): void {
-  const partial = `${file}.${process.pid}.partial`;
-  writeFileSync(partial, JSON.stringify(outcome));
-  renameSync(partial, file as string);
-}
+const publish = (outcome: object) => publishOutcomeFile(file, outcome);
 
 async function main(): Promise<void> {
   try {
