@@ -380,14 +380,10 @@ export async function placeOrder(
   // A buy of a short (a sell of a long is guarded above): its covering part takes no buying power,
   // so it is read under the closing claims and claimed in the placing transaction
   // (position-availability.ts `closingPartOf`); a buy past the cover is refused (core `short_cover`:
-  // a short is not bought into a long), race-free, on any account.
+  // a short is not bought into a long), race-free, on any account. An algorithmic parent too: its
+  // children buy what it was placed for, so a parent past the short would buy through it.
   const guardsClosing =
-    !guardsSell &&
-    !guardsReducing &&
-    input.closingClaims === undefined &&
-    algorithmFor(spec) === null &&
-    spec.side === 'buy' &&
-    held < 0n;
+    !guardsSell && !guardsReducing && input.closingClaims === undefined && spec.side === 'buy' && held < 0n;
   // Sized as core risk sizes a notional order: at the side's trading reference (a sell at the lower
   // of the reference and the bid).
   const sellPrice =

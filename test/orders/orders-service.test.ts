@@ -288,39 +288,49 @@ describe('placeOrder', () => {
     });
   });
 
-  test('a buy past a short is refused short_cover on the closing-claims read, on an account whose buying power is not kept too', async () => {
-    // Buying power not kept (null): the read was skipped, and a buy of 6 on a short of 5 went long 1.
-    risk.mockResolvedValue(
-      riskInputs({}, { positionQty: '-5', account: { shortingEnabled: true, tradingBlocked: false } }),
-    );
-    closingRead.mockResolvedValueOnce({
-      kind: 'refused',
-      refusal: shortCoverRefusal('AAPL', 6_000_000_000n, -5_000_000_000n, {
-        held: 0n,
-        available: 5_000_000_000n,
-      }),
-    });
-    const r = await place({ body: { ...LIMIT_BUY, qty: '6' } });
-    expect(r).toMatchObject({
-      kind: 'risk_refused',
-      refusals: [
-        {
-          rule: 'short_cover',
-          message:
-            'short_cover: buy of 6 AAPL exceeds the 5 available to cover (position -5, 0 held by open buy orders); a short is not bought into a long',
-          alpaca: { message: 'insufficient qty available for order (requested: 6, available: 5)' },
-        },
-      ],
-    });
-    expect(closingRead).toHaveBeenCalledWith(
-      expect.anything(),
-      ACCOUNT,
-      expect.objectContaining({ symbol: 'AAPL', side: 'buy' }),
-      expect.any(Number),
-      expect.anything(),
-    );
-    expect(fake.mock.commandCalls(TransactWriteCommand)).toHaveLength(0);
-  });
+  test.each([
+    { kind: 'a plain buy', extra: {} },
+    // An algorithmic parent's children buy what it was placed for: it was placed past the short.
+    {
+      kind: 'a TWAP parent',
+      extra: { advanced_instructions: { algorithm: 'TWAP', end_time: '2030-01-02T21:00:00Z' } },
+    },
+  ])(
+    '$kind past a short is refused short_cover on the closing-claims read, on an account whose buying power is not kept too',
+    async ({ extra }) => {
+      // Buying power not kept (null): the read was skipped, and a buy of 6 on a short of 5 went long 1.
+      risk.mockResolvedValue(
+        riskInputs({}, { positionQty: '-5', account: { shortingEnabled: true, tradingBlocked: false } }),
+      );
+      closingRead.mockResolvedValueOnce({
+        kind: 'refused',
+        refusal: shortCoverRefusal('AAPL', 6_000_000_000n, -5_000_000_000n, {
+          held: 0n,
+          available: 5_000_000_000n,
+        }),
+      });
+      const r = await place({ body: { ...LIMIT_BUY, qty: '6', ...extra } });
+      expect(r).toMatchObject({
+        kind: 'risk_refused',
+        refusals: [
+          {
+            rule: 'short_cover',
+            message:
+              'short_cover: buy of 6 AAPL exceeds the 5 available to cover (position -5, 0 held by open buy orders); a short is not bought into a long',
+            alpaca: { message: 'insufficient qty available for order (requested: 6, available: 5)' },
+          },
+        ],
+      });
+      expect(closingRead).toHaveBeenCalledWith(
+        expect.anything(),
+        ACCOUNT,
+        expect.objectContaining({ symbol: 'AAPL', side: 'buy' }),
+        expect.any(Number),
+        expect.anything(),
+      );
+      expect(fake.mock.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    },
+  );
 
   test('the client_order_id of another order is 422, nothing written', async () => {
     await place({ body: { ...LIMIT_BUY, client_order_id: 'c-1' } });
