@@ -429,6 +429,8 @@ export interface MarketData {
   assetById(id: string): Promise<Asset | null>;
   /** Every listed asset (readable items), in no particular order. */
   assets(): Promise<Asset[]>;
+  /** The listed assets of these symbols (upper case), by symbol; an unlisted one is absent. */
+  assetsOf(symbols: readonly string[]): Promise<Map<string, Asset>>;
 }
 
 /** BatchGetItem takes at most 100 keys. */
@@ -550,24 +552,38 @@ export class TableMarketData implements MarketData {
     return out;
   }
 
-  async quotes(symbols: readonly string[]): Promise<Map<string, MarketQuote>> {
-    const quotes = new Map<string, MarketQuote>();
+  assetsOf(symbols: readonly string[]): Promise<Map<string, Asset>> {
+    return this.bySymbol(this.assetTable, symbols, assetFromItem);
+  }
+
+  quotes(symbols: readonly string[]): Promise<Map<string, MarketQuote>> {
+    return this.bySymbol(this.table, symbols, (item) => quoteFromItem(item, this.source));
+  }
+
+  /**
+   * The items of these symbols in `table`, parsed (an unreadable one left out): 100 keys per
+   * BatchGetItem, the keys left unprocessed asked again (BATCH_GET_ATTEMPTS in all).
+   */
+  private async bySymbol<T extends { readonly symbol: string }>(
+    table: string,
+    symbols: readonly string[],
+    parse: (item: Record<string, unknown>) => T | null,
+  ): Promise<Map<string, T>> {
+    const found = new Map<string, T>();
     const unique = [...new Set(symbols)];
     for (let i = 0; i < unique.length; i += BATCH_GET_KEYS) {
       let keys: Record<string, unknown>[] = unique.slice(i, i + BATCH_GET_KEYS).map((symbol) => ({ symbol }));
       for (let attempt = 1; keys.length > 0 && attempt <= BATCH_GET_ATTEMPTS; attempt++) {
         if (attempt > 1) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-        const out = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys } } }),
-        );
-        for (const item of out.Responses?.[this.table] ?? []) {
-          const q = quoteFromItem(item, this.source);
-          if (q !== null) quotes.set(q.symbol, q);
+        const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
+        for (const item of out.Responses?.[table] ?? []) {
+          const x = parse(item);
+          if (x !== null) found.set(x.symbol, x);
         }
-        keys = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
+        keys = out.UnprocessedKeys?.[table]?.Keys ?? [];
       }
     }
-    return quotes;
+    return found;
   }
 
   async bestBidOffer(symbol: string): Promise<BestBidOffer | null> {

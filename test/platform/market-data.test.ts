@@ -198,6 +198,29 @@ describe('TableMarketData: the asset master (ASSETS_TABLE) and referenceData', (
     });
   });
 
+  it('assetsOf: the listed ones by symbol, from ASSETS_TABLE (BatchGetItem, unprocessed asked again); an unlisted or unreadable one absent', async () => {
+    let calls = 0;
+    ddb.on(BatchGetCommand).callsFake((input) => {
+      calls++;
+      expect(Object.keys(input.RequestItems)).toEqual(['assets']);
+      if (calls === 1)
+        return {
+          Responses: { assets: [{ symbol: 'AAPL' }, { symbol: 'BAD', shortable: 'yes' }] },
+          UnprocessedKeys: { assets: { Keys: [{ symbol: 'MSFT' }] } },
+        };
+      return { Responses: { assets: [{ symbol: 'MSFT', fractionable: false }] }, UnprocessedKeys: {} };
+    });
+    const found = await port.assetsOf(['AAPL', 'MSFT', 'BAD', 'NOPE', 'AAPL']);
+    expect([...found.keys()].sort()).toEqual(['AAPL', 'MSFT']);
+    expect(found.get('MSFT')).toMatchObject({ symbol: 'MSFT', fractionable: false, id: assetIdOf('MSFT') });
+    expect(ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.assets?.Keys).toEqual([
+      { symbol: 'AAPL' },
+      { symbol: 'MSFT' },
+      { symbol: 'BAD' },
+      { symbol: 'NOPE' },
+    ]);
+  });
+
   it('referenceData of a symbol with neither: both null', async () => {
     ddb.on(BatchGetCommand).resolves({ Responses: { market: [], assets: [] } });
     expect(await port.referenceData('NOPE')).toMatchObject({
