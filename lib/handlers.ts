@@ -24,6 +24,8 @@ export const HANDLERS = {
   closePositions: 'lambdas/order-api/close-positions.ts',
   // POST/GET /v1/locates, GET /v1/locates/quotes, GET /v1/locates/{locate_id} (Reg SHO locates, issue 16)
   locates: 'lambdas/order-api/locates.ts',
+  // /v2/watchlists[/{watchlist_id}[/{symbol}]] and /v2/watchlists:by_name (an account's symbol lists)
+  watchlists: 'lambdas/order-api/watchlists.ts',
   // GET /v2/assets and GET /v2/assets/{symbol_or_asset_id} (the asset master)
   assets: 'lambdas/order-api/assets.ts',
   // The kill switch (issue 16): GET/PUT /v1/trading-state and /v1/accounts/{account_id}/trading-state

@@ -43,4 +43,5 @@ export * from './trade-updates.js';
 export * from './trading-state.js';
 export * from './trigger.js';
 export * from './venues.js';
+export * from './watchlists.js';
 export * from './write-conflicts.js';

@@ -268,7 +268,12 @@ export function apiHandler(
    * `operator`: an operator route (firm-wide: the handler is not limited to the key's accounts):
    * any other key gets 403 (issue 16).
    */
-  options: { readonly trades?: boolean; readonly operator?: boolean } = {},
+  options: {
+    readonly trades?: boolean;
+    readonly operator?: boolean;
+    /** The query parameters a POST, PUT or PATCH of the routes takes (`:by_name?name=`); else none. */
+    readonly writeQuery?: readonly string[];
+  } = {},
 ) {
   return async (
     event: ApiEvent,
@@ -295,7 +300,7 @@ export function apiHandler(
           ? [fieldError('not_allowed', 'body', 'a DELETE takes no body')]
           : []
         : /^P/.test(event.routeKey)
-          ? unknownParameters(event.queryStringParameters ?? {}, [])
+          ? unknownParameters(event.queryStringParameters ?? {}, options.writeQuery ?? [])
           : [];
       if (misplaced.length > 0) return fieldErrors(misplaced, 400);
       const response = await fn(

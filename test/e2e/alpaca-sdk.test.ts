@@ -333,3 +333,122 @@ it('the account configurations through the SDK: suspend_trade, fractional_tradin
   expect(bad.body.message).toContain('max_margin_multiplier');
   expect((await configs.getAccountConfig()).suspendTrade).toBe(false);
 });
+
+it('watchlists: the SDK creates, reads by id and by name, adds, removes, renames, lists and deletes one; bad input is refused and changes nothing', async () => {
+  const api = new trading.WatchlistsApi(config);
+  const name = `e2e ${randomUUID()}`;
+  const created = await api.postWatchlist({ createWatchlistRequest: { name, symbols: ['aapl', 'MSFT'] } });
+  expect(created).toMatchObject({ name, accountId: expect.any(String) });
+  expect(created.createdAt).toBeInstanceOf(Date);
+  // The asset master's assets, parsed by the SDK's Asset model, in the watchlist's order.
+  expect(created.assets?.map((a) => a.symbol)).toEqual(['AAPL', 'MSFT']);
+  expect(created.assets?.[0]).toMatchObject({ _class: 'us_equity', tradable: true });
+
+  const byName = await api.getWatchlistByName({ name });
+  expect(byName.id).toBe(created.id);
+  const added = await api.addAssetToWatchlist({
+    watchlistId: created.id,
+    addAssetToWatchlistRequest: { symbol: 'SPY' },
+  });
+  expect(added.assets?.map((a) => a.symbol)).toEqual(['AAPL', 'MSFT', 'SPY']);
+  const removed = await api.removeAssetFromWatchlist({ watchlistId: created.id, symbol: 'msft' });
+  expect(removed.assets?.map((a) => a.symbol)).toEqual(['AAPL', 'SPY']);
+  const renamed = `${name} renamed`;
+  const updated = await api.updateWatchlistByName({
+    name,
+    updateWatchlistRequest: { name: renamed, symbols: ['TSLA'] },
+  });
+  expect(updated).toMatchObject({ id: created.id, name: renamed });
+  expect(updated.assets?.map((a) => a.symbol)).toEqual(['TSLA']);
+  expect(updated.updatedAt.getTime()).toBeGreaterThanOrEqual(created.updatedAt.getTime());
+  expect((await api.getWatchlists()).filter((w) => w.id === created.id)).toEqual([
+    expect.objectContaining({ name: renamed }),
+  ]);
+
+  // Refused, each naming its field, and nothing changed: a name taken, a symbol not listed, a
+  // symbol already in, a missing watchlist.
+  const other = await api.postWatchlist({ createWatchlistRequest: { name: `${name} other` } });
+  const taken = await http.request<{ code: number; message: string }>('PUT', `/v2/watchlists/${other.id}`, {
+    name: renamed,
+  });
+  expect([taken.status, taken.body.code, taken.body.message]).toEqual([
+    422,
+    40010001,
+    `name: a watchlist named ${JSON.stringify(renamed)} already exists`,
+  ]);
+  const unlisted = await http.request<{ message: string }>('POST', `/v2/watchlists/${created.id}`, {
+    symbol: 'E2ESDKNOSUCH',
+  });
+  expect([unlisted.status, unlisted.body.message]).toEqual([422, 'symbol: asset E2ESDKNOSUCH not found']);
+  const twice = await http.request<{ message: string }>('POST', `/v2/watchlists/${created.id}`, {
+    symbol: 'tsla',
+  });
+  expect([twice.status, twice.body.message]).toEqual([422, 'symbol: TSLA is already in the watchlist']);
+  const badBody = await http.request<{ message: string }>('POST', '/v2/watchlists', {
+    name: '',
+    symbols: 'AAPL',
+  });
+  expect([badBody.status, badBody.body.message]).toEqual([
+    400,
+    'name: must not be empty or only spaces; symbols: must be an array of symbols',
+  ]);
+  expect((await api.getWatchlistById({ watchlistId: created.id })).assets?.map((a) => a.symbol)).toEqual([
+    'TSLA',
+  ]);
+
+  await api.deleteWatchlistById({ watchlistId: created.id });
+  await api.deleteWatchlistByName({ name: `${name} other` });
+  await expect(api.getWatchlistById({ watchlistId: created.id })).rejects.toMatchObject({
+    response: expect.objectContaining({ status: 404 }),
+  });
+  expect((await api.getWatchlists()).filter((w) => w.name.startsWith(name))).toEqual([]);
+});
+
+it('watchlists: a read-only key reads them and may not change them; a parameter, body or path a route does not take is refused, nothing changed', async () => {
+  const name = `e2e ro ${randomUUID()}`;
+  const mine = await http.expect<{ id: string }>(200, 'POST', '/v2/watchlists', { name, symbols: ['SPY'] });
+  const keyId = `RO${randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase()}`;
+  const secret = randomUUID();
+  await http.expect(200, 'PUT', `/local/keys/${keyId}`, {
+    secret,
+    account_id: 'demo-account',
+    scope: 'read_only',
+  });
+  const viewer = http.withKey(keyId, secret);
+  expect((await viewer.request('GET', `/v2/watchlists/${mine.id}`)).status).toBe(200);
+  for (const [method, path, body] of [
+    ['POST', '/v2/watchlists', { name: `${name} 2` }],
+    ['POST', `/v2/watchlists/${mine.id}`, { symbol: 'AAPL' }],
+    ['DELETE', `/v2/watchlists/${mine.id}`, undefined],
+  ] as const) {
+    const refused = await viewer.request<{ code: number; message: string }>(method, path, body);
+    expect([refused.status, refused.body.code]).toEqual([403, 40310000]);
+    expect(refused.body.message).toContain('changing watchlists needs a key with scope trade');
+  }
+  for (const [method, path, body, status, message] of [
+    [
+      'GET',
+      '/v2/watchlists?name=x',
+      undefined,
+      400,
+      'name: is not a parameter of this route (it takes none)',
+    ],
+    ['PUT', `/v2/watchlists/${mine.id}?symbols=AAPL`, { name }, 400, 'symbols: is not a parameter'],
+    ['GET', '/v2/watchlists:by_name', undefined, 400, 'name: is required'],
+    ['PATCH', `/v2/watchlists/${mine.id}`, { name: 'x' }, 404, 'endpoint not found'],
+    ['GET', `/v2/watchlists/${mine.id}/SPY/x`, undefined, 404, 'endpoint not found'],
+    ['DELETE', `/v2/watchlists/${mine.id}/AAPL`, undefined, 404, 'symbol in watchlist not found'],
+  ] as const) {
+    const res = await http.request<{ message: string }>(method, path, body);
+    expect([method, path, res.status]).toEqual([method, path, status]);
+    expect(res.body.message).toContain(message);
+  }
+  expect(
+    await http.expect<{ name: string; assets: { symbol: string }[] }>(
+      200,
+      'GET',
+      `/v2/watchlists/${mine.id}`,
+    ),
+  ).toMatchObject({ name, assets: [{ symbol: 'SPY' }] });
+  await http.expect(204, 'DELETE', `/v2/watchlists/${mine.id}`);
+});
