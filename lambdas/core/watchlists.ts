@@ -12,6 +12,7 @@
  * - at most 100 watchlists per account (all of them are one DynamoDB item, under its 400 KB).
  * A change that changes nothing (the same name, the same symbols) writes nothing.
  */
+import { alpacaAccountId } from './account-view.js';
 import { upperAscii } from './ascii-case.js';
 import { type FieldError, fieldError } from './field-error.js';
 import { PRINTABLE_TEXT } from './order-request.js';
@@ -249,8 +250,9 @@ export function deleteWatchlist(watchlists: readonly Watchlist[], ref: Watchlist
 }
 
 /**
- * Alpaca's Watchlist object: `assets` (the asset master's Alpaca assets, in the watchlist's order)
- * when given, else without it, as `GET /v2/watchlists` lists them.
+ * Alpaca's Watchlist object: `account_id` the account's Alpaca id (a UUID, as `GET /v2/account`
+ * shows it: alpaca-py reads it as one), `assets` (the asset master's Alpaca assets, in the
+ * watchlist's order) when given, else without it, as `GET /v2/watchlists` lists them.
  */
 export function watchlistJson<A>(
   w: Watchlist,
@@ -259,7 +261,7 @@ export function watchlistJson<A>(
 ): Record<string, unknown> {
   return {
     id: w.id,
-    account_id: accountId,
+    account_id: alpacaAccountId(accountId),
     created_at: w.createdAt,
     updated_at: w.updatedAt,
     name: w.name,

@@ -86,7 +86,8 @@ function bodyOf<T>(
   return { ok: true, value: parsed.data };
 }
 
-async function answer(out: WatchlistOutcome, accountId: string, deleted = false): Promise<Response> {
+/** A deleted watchlist is 204; a changed or unchanged one is answered whole. */
+async function answer(out: WatchlistOutcome, accountId: string): Promise<Response> {
   switch (out.kind) {
     case 'not_found':
       return notFound(out.what === 'symbol' ? 'symbol in watchlist' : 'watchlist');
@@ -95,7 +96,7 @@ async function answer(out: WatchlistOutcome, accountId: string, deleted = false)
     case 'unchanged':
       return withAssets(out.watchlist, accountId);
     case 'changed':
-      return deleted || out.watchlist === null ? noContent() : withAssets(out.watchlist, accountId);
+      return out.watchlist === null ? noContent() : withAssets(out.watchlist, accountId);
   }
 }
 
@@ -131,7 +132,7 @@ async function change(
     const out = await changeWatchlists(dynamo, table, accountId, (all) =>
       symbol === undefined ? deleteWatchlist(all, ref) : removeWatchlistSymbol(all, ref, symbol, now),
     );
-    return answer(out, accountId, symbol === undefined);
+    return answer(out, accountId);
   }
   if (method === 'POST') {
     const body = bodyOf(event, addSchema);
@@ -172,6 +173,14 @@ function refOf(event: ApiEvent): { ok: true; ref: WatchlistRef } | { ok: false; 
   const query = event.queryStringParameters ?? {};
   const unknown = unknownParameters(query, ['name']);
   if (unknown.length > 0) return { ok: false, errors: unknown };
+  // One name: a repeated one reached the handler joined by a comma (`a,b`: another watchlist's
+  // name, perhaps, which a DELETE would delete).
+  const given = new URLSearchParams(event.rawQueryString ?? '').getAll('name').length;
+  if (given > 1)
+    return {
+      ok: false,
+      errors: [fieldError('invalid_value', 'name', `is given ${given} times (one watchlist at a time)`)],
+    };
   const name = query.name;
   if (name === undefined)
     return { ok: false, errors: [fieldError('required', 'name', 'is required (the watchlist name)')] };

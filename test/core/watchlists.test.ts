@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import {
   addWatchlistSymbol,
+  alpacaAccountId,
   createWatchlist,
   deleteWatchlist,
   findWatchlist,
@@ -181,7 +182,7 @@ describe('each route on an account holding tech [AAPL, MSFT] and etf [SPY]', () 
   test("Alpaca's object: with its assets for one watchlist, without them in the list", () => {
     expect(watchlistJson(TECH, 'acct-1', ['a', 'b'])).toEqual({
       id: 'w-1',
-      account_id: 'acct-1',
+      account_id: alpacaAccountId('acct-1'),
       created_at: T0,
       updated_at: T0,
       name: 'tech',

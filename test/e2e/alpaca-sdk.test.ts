@@ -338,7 +338,10 @@ it('watchlists: the SDK creates, reads by id and by name, adds, removes, renames
   const api = new trading.WatchlistsApi(config);
   const name = `e2e ${randomUUID()}`;
   const created = await api.postWatchlist({ createWatchlistRequest: { name, symbols: ['aapl', 'MSFT'] } });
-  expect(created).toMatchObject({ name, accountId: expect.any(String) });
+  // The account's Alpaca id, a UUID as GET /v2/account shows it (alpaca-py's model reads it as one).
+  const account = await new trading.AccountsApi(config).getAccount();
+  expect(created).toMatchObject({ name, accountId: account.id });
+  expect(created.accountId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   expect(created.createdAt).toBeInstanceOf(Date);
   // The asset master's assets, parsed by the SDK's Asset model, in the watchlist's order.
   expect(created.assets?.map((a) => a.symbol)).toEqual(['AAPL', 'MSFT']);
@@ -435,6 +438,14 @@ it('watchlists: a read-only key reads them and may not change them; a parameter,
     ],
     ['PUT', `/v2/watchlists/${mine.id}?symbols=AAPL`, { name }, 400, 'symbols: is not a parameter'],
     ['GET', '/v2/watchlists:by_name', undefined, 400, 'name: is required'],
+    // A name given twice arrives joined by a comma: it could name another watchlist.
+    [
+      'DELETE',
+      `/v2/watchlists:by_name?name=${encodeURIComponent(name)}&name=x`,
+      undefined,
+      400,
+      'name: is given 2 times',
+    ],
     ['PATCH', `/v2/watchlists/${mine.id}`, { name: 'x' }, 404, 'endpoint not found'],
     ['GET', `/v2/watchlists/${mine.id}/SPY/x`, undefined, 404, 'endpoint not found'],
     ['DELETE', `/v2/watchlists/${mine.id}/AAPL`, undefined, 404, 'symbol in watchlist not found'],
