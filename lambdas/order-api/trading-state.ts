@@ -18,6 +18,8 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
 import {
+  type FieldError,
+  fieldError,
   PRINTABLE_TEXT,
   parseLimitsPolicyBody,
   TRADING_STATE_REASON_MAX,
@@ -52,14 +54,21 @@ export const tradingStateRequest = z.strictObject({
 });
 
 /** The first problem of a request body, naming its field. */
-function bodyProblem(error: z.core.$ZodError): string {
+/** What is wrong with a PUT's body: the first problem, naming its field (listed in `errors` too). */
+function bodyProblem(error: z.core.$ZodError): FieldError {
   const issue = error.issues[0];
   const field = issue?.path.map(String).join('.') || 'body';
-  if (issue?.code === 'unrecognized_keys') return `${issue.keys[0]}: is not a field (state, reason)`;
-  if (field === 'state') return 'state: must be one of ACTIVE, REDUCING, HALTED';
+  if (issue?.code === 'unrecognized_keys')
+    return fieldError('unknown_field', String(issue.keys[0]), 'is not a field (state, reason)');
+  if (field === 'state')
+    return fieldError('invalid_value', 'state', 'must be one of ACTIVE, REDUCING, HALTED');
   if (field === 'reason')
-    return `reason: must be printable text (no control characters) of 1 to ${TRADING_STATE_REASON_MAX} characters`;
-  return 'body: must be a JSON object {"state", "reason"}';
+    return fieldError(
+      'invalid_value',
+      'reason',
+      `must be printable text (no control characters) of 1 to ${TRADING_STATE_REASON_MAX} characters`,
+    );
+  return fieldError('invalid_type', 'body', 'must be a JSON object {"state", "reason"}');
 }
 
 const view = (scope: ControlScope, r: TradingStateRecord | null) => ({
@@ -140,7 +149,11 @@ async function route(
   if (event.routeKey.endsWith(' /v1/trading-state') || event.routeKey.endsWith(' /v1/limits-policy'))
     scope = { scope: 'firm' };
   else if (accountId !== undefined && ACCOUNT_ID.test(accountId)) scope = { scope: 'account', accountId };
-  else return apiError(400, API_ERROR.badRequest, 'account_id: must be 1 to 128 letters, digits or ._:-');
+  else
+    return fieldErrors(
+      [fieldError('invalid_value', 'account_id', 'must be 1 to 128 letters, digits or ._:-')],
+      400,
+    );
   if (event.routeKey.endsWith('/limits-policy')) return limitsPolicyRoute(event, principal, scope, table);
 
   if (event.routeKey.startsWith('GET ')) {
@@ -152,7 +165,7 @@ async function route(
   const body = jsonBody(event);
   if (!body.ok) return body.response;
   const parsed = tradingStateRequest.safeParse(body.value);
-  if (!parsed.success) return apiError(400, API_ERROR.badRequest, bodyProblem(parsed.error));
+  if (!parsed.success) return fieldErrors([bodyProblem(parsed.error)], 400);
   const requestId = event.requestContext.requestId;
   const outcome = await changeTradingState(
     { doc: dynamo, table, busName: requiredEnv(ENV.eventBusName) },

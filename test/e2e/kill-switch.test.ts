@@ -82,18 +82,32 @@ it('only an operator key sets a trading state; an operator key does not trade', 
   expect({ status: placed.status, code: placed.body.code }).toEqual({ status: 403, code: 40310000 });
   expect(placed.body.message).toMatch(/operator key/);
   const bad = await operator.request<Json>('PUT', statePath, { state: 'STOPPED', reason: 'x' });
+  // The field named in `errors` too, as every other 400 of the API lists it (it had none).
   expect({ status: bad.status, ...bad.body }).toEqual({
     status: 400,
     code: 40010001,
     message: 'state: must be one of ACTIVE, REDUCING, HALTED',
+    errors: [
+      { code: 'invalid_value', field: 'state', message: 'state: must be one of ACTIVE, REDUCING, HALTED' },
+    ],
+  });
+  const badAccount = await operator.request<Json>('PUT', '/v1/accounts/a!b/trading-state', {
+    state: 'HALTED',
+    reason: 'x',
+  });
+  expect({ status: badAccount.status, ...badAccount.body }).toMatchObject({
+    status: 400,
+    message: 'account_id: must be 1 to 128 letters, digits or ._:-',
+    errors: [{ field: 'account_id' }],
   });
   // A hostile probe's reason "a\u0000b" was recorded: a control character in the audit record.
   for (const reason of ['a\u0000b', 'line\nforged', 'esc\u001b[31m']) {
     const forged = await operator.request<Json>('PUT', statePath, { state: 'HALTED', reason });
-    expect({ status: forged.status, ...forged.body }).toEqual({
+    expect({ status: forged.status, ...forged.body }).toMatchObject({
       status: 400,
       code: 40010001,
       message: 'reason: must be printable text (no control characters) of 1 to 500 characters',
+      errors: [{ field: 'reason' }],
     });
   }
   const unknown = await operator.request<Json>('PUT', '/v1/accounts/no-such-account-e2e/trading-state', {
