@@ -120,6 +120,17 @@ export function findWatchlist(watchlists: readonly Watchlist[], ref: WatchlistRe
   return watchlists[indexOf(watchlists, ref)] ?? null;
 }
 
+/** `decide` on the watchlist `ref` names (and its place in the list), or not found. */
+function onWatchlist(
+  watchlists: readonly Watchlist[],
+  ref: WatchlistRef,
+  decide: (current: Watchlist, at: number) => WatchlistOutcome,
+): WatchlistOutcome {
+  const at = indexOf(watchlists, ref);
+  const current = watchlists[at];
+  return current === undefined ? { kind: 'not_found', what: 'watchlist' } : decide(current, at);
+}
+
 /** The symbols the asset master does not list, each an error naming its field. */
 function unlistedErrors(
   symbols: readonly string[],
@@ -186,19 +197,18 @@ export function updateWatchlist(
   listed: ReadonlySet<string>,
   now: string,
 ): WatchlistOutcome {
-  const at = indexOf(watchlists, ref);
-  const current = watchlists[at];
-  if (current === undefined) return { kind: 'not_found', what: 'watchlist' };
-  const name = change.name ?? current.name;
-  const symbols = change.symbols ?? current.symbols;
-  const errors = [
-    ...nameTakenErrors(watchlists, name, current.id),
-    ...(change.symbols === undefined ? [] : unlistedErrors(change.symbols, listed, (i) => `symbols[${i}]`)),
-  ];
-  if (errors.length > 0) return { kind: 'refused', errors };
-  if (name === current.name && symbols.join(',') === current.symbols.join(','))
-    return { kind: 'unchanged', watchlist: current };
-  return replaced(watchlists, at, { ...current, name, symbols: [...symbols], updatedAt: now });
+  return onWatchlist(watchlists, ref, (current, at) => {
+    const name = change.name ?? current.name;
+    const symbols = change.symbols ?? current.symbols;
+    const errors = [
+      ...nameTakenErrors(watchlists, name, current.id),
+      ...(change.symbols === undefined ? [] : unlistedErrors(change.symbols, listed, (i) => `symbols[${i}]`)),
+    ];
+    if (errors.length > 0) return { kind: 'refused', errors };
+    if (name === current.name && symbols.join(',') === current.symbols.join(','))
+      return { kind: 'unchanged', watchlist: current };
+    return replaced(watchlists, at, { ...current, name, symbols: [...symbols], updatedAt: now });
+  });
 }
 
 /** POST /v2/watchlists/{id} `{"symbol"}`: the symbol appended. */
@@ -209,18 +219,17 @@ export function addWatchlistSymbol(
   listed: ReadonlySet<string>,
   now: string,
 ): WatchlistOutcome {
-  const at = indexOf(watchlists, ref);
-  const current = watchlists[at];
-  if (current === undefined) return { kind: 'not_found', what: 'watchlist' };
-  const errors = unlistedErrors([symbol], listed, () => 'symbol');
-  if (current.symbols.includes(symbol))
-    errors.push(fieldError('conflict', 'symbol', `${symbol} is already in the watchlist`));
-  else if (current.symbols.length >= SYMBOLS_PER_WATCHLIST)
-    errors.push(
-      fieldError('out_of_range', 'symbol', `a watchlist holds at most ${SYMBOLS_PER_WATCHLIST} symbols`),
-    );
-  if (errors.length > 0) return { kind: 'refused', errors };
-  return replaced(watchlists, at, { ...current, symbols: [...current.symbols, symbol], updatedAt: now });
+  return onWatchlist(watchlists, ref, (current, at) => {
+    const errors = unlistedErrors([symbol], listed, () => 'symbol');
+    if (current.symbols.includes(symbol))
+      errors.push(fieldError('conflict', 'symbol', `${symbol} is already in the watchlist`));
+    else if (current.symbols.length >= SYMBOLS_PER_WATCHLIST)
+      errors.push(
+        fieldError('out_of_range', 'symbol', `a watchlist holds at most ${SYMBOLS_PER_WATCHLIST} symbols`),
+      );
+    if (errors.length > 0) return { kind: 'refused', errors };
+    return replaced(watchlists, at, { ...current, symbols: [...current.symbols, symbol], updatedAt: now });
+  });
 }
 
 /** DELETE /v2/watchlists/{id}/{symbol}: the symbol taken out (any case); 404 when it is not in. */
@@ -230,23 +239,20 @@ export function removeWatchlistSymbol(
   symbol: string,
   now: string,
 ): WatchlistOutcome {
-  const at = indexOf(watchlists, ref);
-  const current = watchlists[at];
-  if (current === undefined) return { kind: 'not_found', what: 'watchlist' };
-  const upper = upperAscii(symbol);
-  if (!current.symbols.includes(upper)) return { kind: 'not_found', what: 'symbol' };
-  return replaced(watchlists, at, {
-    ...current,
-    symbols: current.symbols.filter((s) => s !== upper),
-    updatedAt: now,
+  return onWatchlist(watchlists, ref, (current, at) => {
+    const upper = upperAscii(symbol);
+    if (!current.symbols.includes(upper)) return { kind: 'not_found', what: 'symbol' };
+    return replaced(watchlists, at, {
+      ...current,
+      symbols: current.symbols.filter((s) => s !== upper),
+      updatedAt: now,
+    });
   });
 }
 
 /** DELETE /v2/watchlists/{id}: gone. */
 export function deleteWatchlist(watchlists: readonly Watchlist[], ref: WatchlistRef): WatchlistOutcome {
-  const at = indexOf(watchlists, ref);
-  if (at < 0) return { kind: 'not_found', what: 'watchlist' };
-  return replaced(watchlists, at, null);
+  return onWatchlist(watchlists, ref, (_current, at) => replaced(watchlists, at, null));
 }
 
 /**

@@ -410,14 +410,7 @@ it('watchlists: the SDK creates, reads by id and by name, adds, removes, renames
 it('watchlists: a read-only key reads them and may not change them; a parameter, body or path a route does not take is refused, nothing changed', async () => {
   const name = `e2e ro ${randomUUID()}`;
   const mine = await http.expect<{ id: string }>(200, 'POST', '/v2/watchlists', { name, symbols: ['SPY'] });
-  const keyId = `RO${randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase()}`;
-  const secret = randomUUID();
-  await http.expect(200, 'PUT', `/local/keys/${keyId}`, {
-    secret,
-    account_id: 'demo-account',
-    scope: 'read_only',
-  });
-  const viewer = http.withKey(keyId, secret);
+  const viewer = await http.withNewKey('demo-account', 'read_only');
   expect((await viewer.request('GET', `/v2/watchlists/${mine.id}`)).status).toBe(200);
   for (const [method, path, body] of [
     ['POST', '/v2/watchlists', { name: `${name} 2` }],

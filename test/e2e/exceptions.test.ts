@@ -11,7 +11,7 @@
  * files share: its own messages, on a queue no other file dead-letters to; see environment.js)
  */
 import { randomUUID } from 'node:crypto';
-import { eventually, OmsHttp, putOnOmsBus, type SharedOms, sharedTradingDayOms } from './harness.js';
+import { eventually, type OmsHttp, putOnOmsBus, type SharedOms, sharedTradingDayOms } from './harness.js';
 
 jest.setTimeout(480_000);
 
@@ -21,14 +21,7 @@ let operator: OmsHttp;
 
 beforeAll(async () => {
   ({ oms, http } = await sharedTradingDayOms());
-  const keyId = `OP${randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase()}`;
-  const secret = randomUUID();
-  await http.expect(200, 'PUT', `/local/keys/${keyId}`, {
-    secret,
-    account_id: 'demo-account',
-    scope: 'operator',
-  });
-  operator = new OmsHttp(oms.apiUrl, keyId, secret);
+  operator = await http.withNewKey('demo-account', 'operator');
 });
 
 interface DeadLetter {

@@ -148,6 +148,14 @@ export class OmsHttp {
     return new OmsHttp(this.baseUrl, keyId, secret);
   }
 
+  /** A client with a new key pair of `scope` for the account, issued through `/local/keys`. */
+  async withNewKey(accountId: string, scope: 'trade' | 'read_only' | 'operator'): Promise<OmsHttp> {
+    const keyId = `${scope === 'operator' ? 'OP' : 'K'}${randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase()}`;
+    const secret = randomUUID();
+    await this.expect(200, 'PUT', `/local/keys/${keyId}`, { secret, account_id: accountId, scope });
+    return this.withKey(keyId, secret);
+  }
+
   async request<T = unknown>(method: string, path: string, body?: unknown): Promise<HttpResult<T>> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,

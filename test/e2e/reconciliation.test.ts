@@ -15,7 +15,7 @@ import { LOCAL_REGION } from '../../local/types.js';
 import {
   type AuditEvent,
   eventually,
-  OmsHttp,
+  type OmsHttp,
   type Order,
   putOnOmsBus,
   type SharedOms,
@@ -33,14 +33,7 @@ const running = new Map<string, Promise<void>>();
 
 beforeAll(async () => {
   ({ oms, http } = await sharedTradingDayOms());
-  const keyId = `OP${randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase()}`;
-  const secret = randomUUID();
-  await http.expect(200, 'PUT', `/local/keys/${keyId}`, {
-    secret,
-    account_id: 'demo-account',
-    scope: 'operator',
-  });
-  operator = new OmsHttp(oms.apiUrl, keyId, secret);
+  operator = await http.withNewKey('demo-account', 'operator');
   for (const [name, scenario] of Object.entries(SCENARIOS)) {
     const p = scenario();
     p.catch(() => undefined); // awaited (and reported) by its own test
