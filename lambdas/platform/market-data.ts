@@ -552,11 +552,12 @@ export class TableMarketData implements MarketData {
     return out;
   }
 
-  assetsOf(symbols: readonly string[]): Promise<Map<string, Asset>> {
+  // async: a table this function was not given is a rejection, as for every other read.
+  async assetsOf(symbols: readonly string[]): Promise<Map<string, Asset>> {
     return this.bySymbol(this.assetTable, symbols, assetFromItem);
   }
 
-  quotes(symbols: readonly string[]): Promise<Map<string, MarketQuote>> {
+  async quotes(symbols: readonly string[]): Promise<Map<string, MarketQuote>> {
     return this.bySymbol(this.table, symbols, (item) => quoteFromItem(item, this.source));
   }
 

@@ -235,6 +235,13 @@ describe('TableMarketData: the asset master (ASSETS_TABLE) and referenceData', (
     await expect(new TableMarketData(doc, null, null, 'assets').quote('AAPL')).rejects.toThrow(
       'MARKET_TABLE is not set',
     );
+    // A rejection, not a throw: a caller's Promise.all or .catch sees it.
+    const reads = [
+      new TableMarketData(doc, null, null, 'assets').quotes(['A']),
+      new TableMarketData(doc, 'market').assetsOf(['A']),
+    ];
+    await expect(reads[0]).rejects.toThrow('MARKET_TABLE is not set');
+    await expect(reads[1]).rejects.toThrow('ASSETS_TABLE is not set');
   });
 
   it.each<[string, Record<string, unknown>, boolean]>([
