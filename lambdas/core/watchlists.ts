@@ -49,7 +49,8 @@ export type WatchlistOutcome =
   | { readonly kind: 'refused'; readonly errors: readonly FieldError[] };
 
 /** A watchlist name as sent, checked (400 when it is not one). */
-export function watchlistNameErrors(value: unknown, field = 'name'): FieldError[] {
+export function watchlistNameErrors(value: unknown): FieldError[] {
+  const field = 'name';
   if (value === undefined || value === null) return [fieldError('required', field, 'is required')];
   if (typeof value !== 'string') return [fieldError('invalid_type', field, 'must be a string')];
   if (value.trim() === '') return [fieldError('required', field, 'must not be empty or only spaces')];
@@ -82,8 +83,8 @@ export function watchlistSymbolOf(
  */
 export function watchlistSymbolsOf(
   value: unknown,
-  field = 'symbols',
 ): { ok: true; symbols: string[] | undefined } | { ok: false; errors: FieldError[] } {
+  const field = 'symbols';
   if (value === undefined || value === null) return { ok: true, symbols: undefined };
   if (!Array.isArray(value))
     return { ok: false, errors: [fieldError('invalid_type', field, 'must be an array of symbols')] };

@@ -216,6 +216,15 @@ export function unknownParameters(
     .map((name) => fieldError('not_allowed', name, `is not a parameter of this route (it takes ${takes})`));
 }
 
+/**
+ * A query parameter given more than once, as an error naming it: API Gateway joins the values with
+ * a comma (`a,b`), which read as one value would name something never sent.
+ */
+export function repeatedParameter(event: ApiEvent, name: string, oneAtATime: string): FieldError[] {
+  const given = new URLSearchParams(event.rawQueryString ?? '').getAll(name).length;
+  return given > 1 ? [fieldError('invalid_value', name, `is given ${given} times (${oneAtATime})`)] : [];
+}
+
 /** An order id as the OMS writes it (`crypto.randomUUID`): a UUID, in lowercase. */
 const UUID_IN_ANY_CASE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -53,7 +53,7 @@ import {
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { fieldErrors, json } from './api-response.js';
-import { apiHandler, hasLoneSurrogate, notFound, unknownParameters } from './http.js';
+import { apiHandler, hasLoneSurrogate, notFound, repeatedParameter, unknownParameters } from './http.js';
 import { eventStore, loadOwnedOrder, plausibleOrderId, replacedOriginalOf } from './orders-access.js';
 import type { Principal } from './principal.js';
 
@@ -796,11 +796,7 @@ export const handler = apiHandler('QueryOrders', async (event, principal) => {
       // comma (`a,b`, a 404 for an id never sent); `client_order_id[]` read as "is required".
       const query = event.queryStringParameters ?? {};
       const errors = unknownParameters(query, ['client_order_id']);
-      const given = new URLSearchParams(event.rawQueryString ?? '').getAll('client_order_id').length;
-      if (given > 1)
-        errors.push(
-          fieldError('invalid_value', 'client_order_id', `is given ${given} times (one order at a time)`),
-        );
+      errors.push(...repeatedParameter(event, 'client_order_id', 'one order at a time'));
       if (errors.length > 0) return fieldErrors(errors, 400);
       return getByClientOrderId(query.client_order_id, principal);
     }

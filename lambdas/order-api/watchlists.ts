@@ -39,7 +39,7 @@ import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { marketData } from '../platform/market-data.js';
 import { API_ERROR, apiError, fieldErrors, json, noContent } from './api-response.js';
-import { apiHandler, jsonBody, notFound, unknownParameters } from './http.js';
+import { apiHandler, jsonBody, notFound, repeatedParameter, unknownParameters } from './http.js';
 import type { ApiEvent, Principal } from './principal.js';
 
 // The shapes; the values are checked by core (watchlistNameErrors, watchlistSymbolsOf), which name
@@ -173,14 +173,9 @@ function refOf(event: ApiEvent): { ok: true; ref: WatchlistRef } | { ok: false; 
   const query = event.queryStringParameters ?? {};
   const unknown = unknownParameters(query, ['name']);
   if (unknown.length > 0) return { ok: false, errors: unknown };
-  // One name: a repeated one reached the handler joined by a comma (`a,b`: another watchlist's
-  // name, perhaps, which a DELETE would delete).
-  const given = new URLSearchParams(event.rawQueryString ?? '').getAll('name').length;
-  if (given > 1)
-    return {
-      ok: false,
-      errors: [fieldError('invalid_value', 'name', `is given ${given} times (one watchlist at a time)`)],
-    };
+  // One name: a repeated one, joined by a comma, could be another watchlist's, which a DELETE would delete.
+  const repeated = repeatedParameter(event, 'name', 'one watchlist at a time');
+  if (repeated.length > 0) return { ok: false, errors: repeated };
   const name = query.name;
   if (name === undefined)
     return { ok: false, errors: [fieldError('required', 'name', 'is required (the watchlist name)')] };

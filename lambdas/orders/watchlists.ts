@@ -48,7 +48,7 @@ export async function changeWatchlists(
           TableName: table,
           Item: {
             pk: watchlistsPk(accountId),
-            watchlists: out.watchlists.map((w) => ({ ...w, symbols: [...w.symbols] })),
+            watchlists: out.watchlists,
             version: version + 1,
           },
           ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
