@@ -28,6 +28,7 @@ export * from './order.js';
 export * from './order-request.js';
 export * from './order-tca.js';
 export * from './order-view.js';
+export * from './portfolio-history.js';
 export * from './position-close.js';
 export * from './positions.js';
 export * from './reconciliation.js';
