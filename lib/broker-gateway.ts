@@ -28,6 +28,7 @@ import { CANCEL_AT_VENUE_REQUESTED, GATEWAY_SOURCE } from '../lambdas/broker-gat
 import { SECRETS_EXTENSION_TIMEOUT_MS } from '../lambdas/platform/alpaca-credentials.js';
 import type { AlpacaVenueOnAws } from '../lambdas/platform/alpaca-venues.js';
 import { ENV } from '../lambdas/platform/config.js';
+import { PRICE_MARKS_TABLE_ENV } from '../lambdas/platform/price-marks.js';
 import { alpacaVenueSecret } from './alpaca-secrets.js';
 import { OMS_SOURCE, VENUE_SOURCE } from './event-bus.js';
 import type { EventStore } from './event-store.js';
@@ -172,6 +173,11 @@ export function busTargetQueue(scope: Construct, ruleId: string, props: BusTarge
 export class BrokerGateway extends Construct {
   /** Quotes per symbol (simulated market; reference prices for risk). */
   readonly market: Table;
+  /**
+   * The market's price history (lambdas/platform/price-marks.ts): a minute mark (TTL 35 days) and
+   * a daily mark per symbol observed; the tick writes them, the account API reads them.
+   */
+  readonly priceMarks: Table;
   /** The simulated venue's book. */
   readonly venueOrders: Table;
   readonly submitToVenue: NodejsFunction;
@@ -198,6 +204,12 @@ export class BrokerGateway extends Construct {
     this.market = new Table(this, 'Market', {
       ...tableDefaults,
       partitionKey: { name: 'symbol', type: AttributeType.STRING },
+    });
+    this.priceMarks = new Table(this, 'PriceMarks', {
+      ...tableDefaults,
+      partitionKey: { name: 'symbol', type: AttributeType.STRING },
+      sortKey: { name: 'at', type: AttributeType.STRING },
+      timeToLiveAttribute: 'expiresAt',
     });
     this.venueOrders = new Table(this, 'VenueOrders', {
       ...tableDefaults,
@@ -282,6 +294,7 @@ export class BrokerGateway extends Construct {
       HANDLERS.marketTick,
       'Schedule: moves simulated quotes and fills resting venue orders',
     );
+    useTable(this.marketTick, this.priceMarks, PRICE_MARKS_TABLE_ENV, 'readWrite');
     new Rule(this, 'MarketTickSchedule', {
       description: 'Simulated market tick',
       schedule: Schedule.rate(Duration.minutes(1)),

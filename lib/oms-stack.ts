@@ -139,6 +139,7 @@ export class OmsStack extends Stack {
     this.orderApi = new OrderApi(this, 'OrderApi', {
       stores: this.stores,
       market: this.brokerGateway.market,
+      priceMarks: this.brokerGateway.priceMarks,
       bus: this.events.bus,
       sessionClose,
       jwt: {

@@ -36,6 +36,7 @@ import {
   CANCEL_REQUEST_SOURCE,
 } from '../lambdas/order-api/cancel-all-request.js';
 import { ENV } from '../lambdas/platform/config.js';
+import { PRICE_MARKS_TABLE_ENV } from '../lambdas/platform/price-marks.js';
 import {
   BUS_QUEUE_MAX_MESSAGE_AGE,
   busTargetQueue,
@@ -49,6 +50,8 @@ import { LOG_RETENTION, omsFunction, useTable } from './lambda-defaults.js';
 export interface OrderApiProps {
   readonly stores: EventStore;
   readonly market: ITable;
+  /** The market's price history (lambdas/platform/price-marks.ts): GET /v2/account/portfolio/history. */
+  readonly priceMarks: ITable;
   /** The OMS bus: DELETE /v2/orders puts one cancel request per open order on it. */
   readonly bus: EventBus;
   readonly sessionClose: string;
@@ -87,6 +90,7 @@ export const ORDER_ROUTES = [
   { method: HttpMethod.GET, path: '/v2/positions/{symbol_or_asset_id}', fn: 'account' },
   { method: HttpMethod.GET, path: '/v2/account/activities', fn: 'account' },
   { method: HttpMethod.GET, path: '/v2/account/activities/{activity_type}', fn: 'account' },
+  { method: HttpMethod.GET, path: '/v2/account/portfolio/history', fn: 'account' },
   { method: HttpMethod.GET, path: '/v2/account/configurations', fn: 'account' },
   { method: HttpMethod.PATCH, path: '/v2/account/configurations', fn: 'account' },
   { method: HttpMethod.DELETE, path: '/v2/positions', fn: 'closePositions' },
@@ -253,7 +257,7 @@ export class OrderApi extends Construct {
     const account = apiFunction(
       'Account',
       HANDLERS.account,
-      'GET /v2/account, /v2/positions[/{symbol}], /v2/account/activities[/{type}], GET/PATCH /v2/account/configurations',
+      'GET /v2/account, /v2/positions[/{symbol}], /v2/account/activities[/{type}], /v2/account/portfolio/history, GET/PATCH /v2/account/configurations',
     );
     // Read and write: PATCH /v2/account/configurations updates the account's record.
     useTable(account, stores.accounts, ENV.accountsTable, 'readWrite');
@@ -263,6 +267,8 @@ export class OrderApi extends Construct {
     useTable(account, stores.idempotency, ENV.idempotencyTable, 'read');
     useTable(account, market, ENV.marketTable, 'read');
     useTable(account, stores.assets, ENV.assetsTable, 'read');
+    // Equity marked to market at past times (GET /v2/account/portfolio/history).
+    useTable(account, props.priceMarks, PRICE_MARKS_TABLE_ENV, 'read');
 
     // Closing positions places orders (POST /v2/orders' path) and may cancel open ones first, then
     // waits (8 s at most) for them to close: the API's 30 s, not the 10 s of the other routes.

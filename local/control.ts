@@ -81,6 +81,7 @@ import {
   VENUE_HEALTH_KEY,
   venueHealthFromItem,
 } from '../lambdas/platform/market-data.js';
+import { PRICE_MARKS_TABLE_ENV, writePriceMarks } from '../lambdas/platform/price-marks.js';
 import { HANDLERS } from '../lib/handlers.js';
 import { listAssets } from './assets.js';
 import type { LocalEventBridge } from './event-bridge.js';
@@ -226,6 +227,14 @@ export function createLocalControl(deps: LocalControlDeps) {
   const accountsTable = () => tableFor(deps.topology, 'ACCOUNTS_TABLE');
   const venueTable = tableFor(deps.topology, 'VENUE_ORDERS_TABLE');
   const assetsTable = tableFor(deps.topology, 'ASSETS_TABLE');
+  // Looked up when a pin writes: a topology without the price marks table still pins (no marks).
+  const priceMarksTable = (): string | undefined => {
+    try {
+      return tableFor(deps.topology, PRICE_MARKS_TABLE_ENV);
+    } catch {
+      return undefined;
+    }
+  };
   /** The open connections listening for the account (the trade stream's listeners item). */
   async function listenersOf(accountId: string): Promise<string[]> {
     const got = await deps.doc.send(
@@ -269,6 +278,15 @@ export function createLocalControl(deps: LocalControlDeps) {
         const built = pinnedQuoteItem(id as string, body.value as never, now);
         if (!built.ok) return problem(400, 'invalid_body', built.message);
         const updated = await pinQuote(deps.doc, marketTable, built.item, now);
+        // The pinned last is the market's price now: its minute and daily marks (price history).
+        const marks = priceMarksTable();
+        if (marks !== undefined)
+          await writePriceMarks(
+            deps.doc,
+            marks,
+            [{ symbol: built.item.symbol, price: built.item.last }],
+            now,
+          );
         // A symbol an operator quotes is one the OMS may trade: listed as a default asset unless
         // the master has it (its flags, an operator's or the default list's, are kept).
         await listAssets(deps.doc, assetsTable, [defaultAsset(built.item.symbol)]);

@@ -13,11 +13,12 @@ import { VENUE_NAMES } from '../core/index.js';
 import { eventStore } from '../event-store/event-store.js';
 import { secretsManagerAlpacaCredentials } from '../platform/alpaca-credentials.js';
 import { type AlpacaVenueConfig, alpacaVenuesFromEnv } from '../platform/alpaca-venues.js';
-import { DEFAULT_VENUE_NAME, ENV, requiredEnv, venueNameFromEnv } from '../platform/config.js';
+import { DEFAULT_VENUE_NAME, ENV, optionalEnv, requiredEnv, venueNameFromEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { eventBridge } from '../platform/event-bridge.js';
 import { fixVenueNames } from '../platform/fix-venues.js';
 import { recordVenueFailure as recordFailure } from '../platform/market-data.js';
+import { PRICE_MARKS_TABLE_ENV } from '../platform/price-marks.js';
 import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { venueOrderTypesFromEnv } from '../platform/venue-capabilities.js';
 import { AlpacaBrokerVenue } from './alpaca/alpaca-venue.js';
@@ -145,7 +146,11 @@ const markets = new Map<string, SimulatedMarket>();
 export function simulatedMarket(name: string = venueName()): SimulatedMarket {
   let market = markets.get(name);
   if (market === undefined) {
-    market = new SimulatedMarket(simulatedVenueOptions(name));
+    // Only the tick writes price marks; a function without the table writes none.
+    market = new SimulatedMarket({
+      ...simulatedVenueOptions(name),
+      priceMarksTable: optionalEnv(PRICE_MARKS_TABLE_ENV),
+    });
     markets.set(name, market);
   }
   return market;

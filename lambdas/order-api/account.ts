@@ -8,7 +8,9 @@
  *   (comma-separated), `date` / `after` / `until` (RFC 3339 or YYYY-MM-DD), `direction` (`desc`,
  *   default, or `asc`), `page_size` (1..100, default 100), `page_token` (an activity id of the
  *   account: the page continues after it; an id that is none of its activities is a 400);
- * - `GET`/`PATCH /v2/account/configurations`: the holder's preferences (core account-configurations.ts).
+ * - `GET`/`PATCH /v2/account/configurations`: the holder's preferences (core account-configurations.ts);
+ * - `GET /v2/account/portfolio/history`: the account's equity over time (core portfolio-history.ts),
+ *   from its executions and the market's recorded price marks (platform/price-marks.ts).
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -19,18 +21,29 @@ import {
   clientOrderFillOf,
   configurationsJson,
   configurationsOf,
+  dailyMarkInForce,
   dayTradesInWindow,
   fieldError,
   fillActivityJson,
   isAssetId,
   isCalendarDate,
   isPatternDayTrader,
+  markResolutionOf,
+  minuteMarkInForce,
   nanos,
   newYorkDate,
+  newYorkMidnight,
+  PORTFOLIO_HISTORY_PARAMETERS,
   type PositionAsset,
   type PositionChanged,
+  type PositionChanged as PositionEvent,
+  type PriceInForce,
   parseConfigurationsPatch,
   parseNanos,
+  parsePortfolioHistoryQuery,
+  parseSigned9,
+  portfolioHistoryJson,
+  portfolioWindows,
   positionJson,
   seqOfActivityId,
   upperAscii,
@@ -44,6 +57,8 @@ import { heldBy, pdtModeFromEnv } from '../orders/risk-context.js';
 import { ENV, requiredEnv } from '../platform/config.js';
 import { dynamo } from '../platform/dynamo.js';
 import { marketData } from '../platform/market-data.js';
+import { priceMarks } from '../platform/price-marks.js';
+import { sessionCloseFromEnv, sessionOptionsFromEnv } from '../platform/session-settings.js';
 import { type AccountBook, loadAccountBook, symbolOf } from './account-book.js';
 import { API_ERROR, apiError, fieldErrors, json } from './api-response.js';
 import { apiHandler, jsonBody, notFound, scopeRefusal, unknownParameters } from './http.js';
@@ -346,6 +361,95 @@ async function patchConfigurations(
   return json(200, configurationsJson(out.configurations));
 }
 
+/**
+ * `GET /v2/account/portfolio/history` (core portfolio-history.ts): the account's PositionChanged
+ * events up to the window's end (pages of the position stream, oldest first), the price marks of
+ * the symbols held in the window, and, for a window ending now, the current quotes (the last point
+ * is `GET /v2/account`'s equity). Reads: the account book, one Query per 1 MB of the account's
+ * executions, one or two Queries per symbol held.
+ */
+async function portfolioHistory(
+  accountId: string,
+  query: Readonly<Record<string, string | undefined>>,
+  now: number,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const unknown = unknownParameters(query, [...PORTFOLIO_HISTORY_PARAMETERS]);
+  if (unknown.length > 0) return fieldErrors(unknown, 400);
+  const parsed = parsePortfolioHistoryQuery(query, now);
+  if (!parsed.ok) return fieldErrors([parsed.error], 400);
+  const q = parsed.query;
+  const unlisted = q.cashflowTypes.filter((t) => !ACTIVITY_TYPES.has(t));
+  if (unlisted.length > 0)
+    return fieldErrors(
+      [fieldError('invalid_value', 'cashflow_types', `has unknown activity types: ${unlisted.join(', ')}`)],
+      400,
+    );
+  await awaitPendingExecutions(pendingExecutionsDepsOf(), accountId, now, {});
+  const loaded = await loadAccountBook(dynamo, marketData(), accountId, now);
+  if (!loaded.ok) return apiError(403, API_ERROR.riskRefused, `account_not_configured: ${loaded.problem}`);
+  const book = loaded.book;
+  const executions = await allExecutions(accountId);
+  const resolution = markResolutionOf(q);
+  // From the start's New York day: a per-day P&L base is valued at its midnight; a daily mark's
+  // `at` is its New York date at 00:00 UTC.
+  const startDate = newYorkDate(q.startMs);
+  const marksFrom = resolution === 'minute' ? newYorkMidnight(startDate) : Date.parse(startDate);
+  const from = Math.min(marksFrom, q.startMs);
+  // The symbols held at some instant valued: held at `from`, or traded after it.
+  const heldAtStart = new Map<string, string>();
+  const traded = new Set<string>();
+  for (const e of executions) {
+    const at = Date.parse(e.data.transactionTime);
+    if (at <= from) heldAtStart.set(e.data.symbol, e.data.qtyAfter);
+    else if (at <= q.endMs) traded.add(e.data.symbol);
+  }
+  const symbols = [
+    ...new Set([
+      ...[...heldAtStart].filter(([, qty]) => parseSigned9(qty) !== 0n).map(([s]) => s),
+      ...traded,
+    ]),
+  ].sort();
+  const recorded = symbols.length === 0 ? new Map() : await priceMarks(symbols, from, q.endMs, resolution);
+  const marks = new Map<string, PriceInForce[]>();
+  for (const symbol of symbols) {
+    const list: PriceInForce[] = (recorded.get(symbol) ?? []).map((m: { at: number; price: string }) =>
+      resolution === 'minute'
+        ? minuteMarkInForce(m.at, m.price)
+        : dailyMarkInForce(new Date(m.at).toISOString().slice(0, 10), m.price),
+    );
+    // A window ending now ends at today's price: what GET /v2/account values the position at.
+    const current = q.endMs === now ? (book.prices.get(symbol)?.current ?? null) : null;
+    if (current !== null) list.push({ fromMs: now, price: current });
+    marks.set(symbol, list);
+  }
+  const sessions = { sessionClose: sessionCloseFromEnv(), options: sessionOptionsFromEnv() };
+  return json(
+    200,
+    portfolioHistoryJson(
+      q,
+      portfolioWindows(q, sessions),
+      { openingCash: book.settings.openingCash, executions, marks },
+      sessions,
+    ),
+  );
+}
+
+/**
+ * All the account's PositionChanged events, oldest first: the core applies each from its own time
+ * (reports can cross), and what each changed is its cash flow less the previous one's.
+ */
+async function allExecutions(accountId: string): Promise<PositionEvent[]> {
+  const eventsTable = requiredEnv(ENV.eventStoreTable);
+  const out: PositionEvent[] = [];
+  for (let afterSeq = 0; ; ) {
+    const page = await positionEvents(dynamo, eventsTable, accountId, { afterSeq, limit: 1000 });
+    out.push(...page);
+    const last = page.at(-1);
+    if (page.length < 1000 || last === undefined) return out;
+    afterSeq = last.seq;
+  }
+}
+
 const pendingExecutionsDepsOf = () =>
   pendingExecutionsDeps(dynamo, new EventStore(dynamo, requiredEnv(ENV.eventStoreTable)));
 
@@ -372,6 +476,8 @@ export const handler = apiHandler('Account', async (event, principal) => {
       );
     return json(200, await activities(principal.accountId, parsed.q));
   }
+  if (route === 'GET /v2/account/portfolio/history')
+    return portfolioHistory(principal.accountId, event.queryStringParameters ?? {}, now);
   if (
     route !== 'GET /v2/account' &&
     route !== 'GET /v2/positions' &&

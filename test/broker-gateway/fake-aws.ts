@@ -6,6 +6,7 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import {
   BatchGetCommand,
+  BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -23,6 +24,7 @@ const KEYS: Record<string, readonly string[]> = {
   market: ['symbol'],
   venue: ['orderId'],
   idempotency: ['id'],
+  priceMarks: ['symbol', 'at'],
 };
 
 /** Sparse indexes of the venue table: index name -> its partition key attribute. */
@@ -148,6 +150,16 @@ export class FakeDynamo {
     mock.on(PutCommand).callsFake((i) => {
       this.put(i);
       return {};
+    });
+    // Puts only (what the price marks write), every item processed.
+    mock.on(BatchWriteCommand).callsFake((i) => {
+      const requests = i.RequestItems as Record<string, { PutRequest?: { Item: Item } }[]>;
+      for (const [table, writes] of Object.entries(requests))
+        for (const w of writes) {
+          if (w.PutRequest === undefined) throw new Error('fake dynamo: a batch delete');
+          this.put({ TableName: table, Item: w.PutRequest.Item });
+        }
+      return { UnprocessedItems: {} };
     });
     mock.on(UpdateCommand).callsFake((i) => {
       this.update(i);

@@ -456,3 +456,89 @@ it('watchlists: a read-only key reads them and may not change them; a parameter,
   ).toMatchObject({ name, assets: [{ symbol: 'SPY' }] });
   await http.expect(204, 'DELETE', `/v2/watchlists/${mine.id}`);
 });
+
+it('portfolio history through the SDK: the equity series ends at the account equity now, a price move shows in it, and a bad query is a 400 naming the parameter', async () => {
+  const accountId = `e2e-ph-${randomUUID().slice(0, 8)}`;
+  const keyId = `PK${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
+  const secret = randomUUID();
+  await seedAccount(oms, { keyId, secret, accountId, settings: { cash: '10000', multiplier: '1' } });
+  const trader = new OmsHttp(oms.apiUrl, keyId, secret);
+  const own = new trading.Configuration({
+    basePath: oms.apiUrl,
+    apiKey: (name: string) => (name === 'APCA-API-KEY-ID' ? keyId : secret),
+  });
+  const history = new trading.PortfolioHistoryApi(own);
+  const accounts = new trading.AccountsApi(own);
+  const symbol = `PH${randomUUID()
+    .replace(/[^A-Z]/gi, '')
+    .slice(0, 4)
+    .toUpperCase()}`;
+
+  // Nothing traded yet: every point is the opening cash.
+  const before = await history.getAccountPortfolioHistory({ period: '1D', intradayReporting: 'continuous' });
+  expect(before.timeframe).toBe('1Min');
+  expect(before.equity.length).toBeGreaterThan(1000);
+  expect(new Set(before.equity)).toEqual(new Set([10000]));
+  expect(before.timestamp.every((t, i) => i === 0 || t - (before.timestamp[i - 1] as number) === 60)).toBe(
+    true,
+  );
+
+  await http.pinQuote(symbol, { bid: '99.99', ask: '100.00', last: '100.00' });
+  const bought = await trader.submit({
+    symbol,
+    qty: '10',
+    side: 'buy',
+    type: 'market',
+    time_in_force: 'day',
+  });
+  await trader.untilStatus(bought.id, 'filled');
+  await http.pinQuote(symbol, { bid: '109.99', ask: '110.01', last: '110.00' });
+
+  // The last point is the account's equity now: 9,000 cash and 10 at 110.
+  await eventually(async () => {
+    const equity = (await accounts.getAccount()).equity;
+    const after = await history.getAccountPortfolioHistory({ period: '1D', intradayReporting: 'continuous' });
+    expect([equity, after.equity.at(-1)]).toEqual(['10100', 10100]);
+    // Against the day's opening equity (no trade before today): +100, +1%.
+    expect([after.profitLoss.at(-1), after.profitLossPct.at(-1), after.baseValue]).toEqual([
+      100, 0.01, 10000,
+    ]);
+    expect(after.baseValueAsof).toBeInstanceOf(Date);
+  }, 20_000);
+
+  // A daily series (the default: 1M) ends at the same equity, one point per session day.
+  const daily = await history.getAccountPortfolioHistory();
+  expect(daily.timeframe).toBe('1D');
+  expect(daily.equity.at(-1)).toBe(10100);
+  expect(daily.baseValueAsof).toBeUndefined();
+  // A window that ended before the account traded: the opening cash.
+  const earlier = await history.getAccountPortfolioHistory({
+    start: new Date(Date.now() - 3 * 3600_000),
+    end: new Date(Date.now() - 2 * 3600_000),
+    timeframe: '15Min',
+    intradayReporting: 'continuous',
+  });
+  expect(earlier.equity).toEqual([10000, 10000, 10000, 10000]);
+
+  // Refusals: the SDK raises them; nothing is read.
+  await expect(history.getAccountPortfolioHistory({ period: '2M', timeframe: '1H' })).rejects.toMatchObject({
+    response: { status: 400 },
+  });
+  for (const [query, message] of [
+    ['period=2M&timeframe=1H', 'timeframe: must be 1D for a window longer than 30 days'],
+    ['period=1X', 'period: must be a number'],
+    [
+      'start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z&period=1D',
+      'period: is not taken with both start and end',
+    ],
+    ['cashflow_types=DIV,NOPE', 'cashflow_types: has unknown activity types: NOPE'],
+    ['symbol=SPY', 'symbol: is not a parameter'],
+  ] as const) {
+    const refused = await trader.request<{ code: number; message: string }>(
+      'GET',
+      `/v2/account/portfolio/history?${query}`,
+    );
+    expect([refused.status, refused.body.code]).toEqual([400, 40010001]);
+    expect(refused.body.message).toContain(message);
+  }
+});

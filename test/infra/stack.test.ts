@@ -11,6 +11,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { ORDER_EVENT_TYPES } from '../../lambdas/core/events.js';
 import { ENV } from '../../lambdas/platform/config.js';
+import { PRICE_MARKS_TABLE_ENV } from '../../lambdas/platform/price-marks.js';
 import { HANDLERS } from '../../lib/handlers.js';
 import { OmsStack } from '../../lib/oms-stack.js';
 import { ORDER_ROUTES } from '../../lib/order-api.js';
@@ -150,6 +151,15 @@ describe('tables', () => {
     expect(table.Properties.TimeToLiveSpecification?.AttributeName).toBe(ttl);
   });
 
+  test('the price marks: pk symbol, sk at (both strings), no index, minute marks expire (TTL expiresAt)', () => {
+    const [, table] = tableByKeys('symbol', 'at', null);
+    expect(table.Properties.AttributeDefinitions).toEqual([
+      { AttributeName: 'symbol', AttributeType: 'S' },
+      { AttributeName: 'at', AttributeType: 'S' },
+    ]);
+    expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+  });
+
   test('the asset master: found by id through byAssetId (pk id, projection ALL: one Query answers)', () => {
     const [, table] = tableByKeys('symbol', undefined, 'byAssetId');
     expect(table.Properties.GlobalSecondaryIndexes).toEqual([
@@ -181,7 +191,7 @@ describe('tables', () => {
 
   test('every table is encrypted, has PITR and is retained', () => {
     const tables = ofType('AWS::DynamoDB::Table');
-    expect(tables).toHaveLength(9);
+    expect(tables).toHaveLength(10);
     for (const [id, t] of tables) {
       expect(t.Properties.SSESpecification?.SSEEnabled).toBe(true);
       expect(t.Properties.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled).toBe(true);
@@ -234,6 +244,7 @@ describe('functions', () => {
       ENV.assetsTable,
       ENV.venueOrdersTable,
       ENV.tradeStreamTable,
+      PRICE_MARKS_TABLE_ENV,
     ]);
     for (const [fnId, fn] of ofType('AWS::Lambda::Function')) {
       const vars = fn.Properties.Environment.Variables as Json;
@@ -275,6 +286,12 @@ describe('functions', () => {
     ],
     // The asset master is read-only to the API: operators write it.
     ['oms-assets', { assets: 'r' }],
+    // The market's price history: the tick writes it, the account API (portfolio history) reads it.
+    ['oms-market-tick', { market: 'rw', marks: 'rw' }],
+    [
+      'oms-account',
+      { events: 'r', idem: 'r', accounts: 'rw', market: 'r', assets: 'r', orders: 'r', marks: 'r' },
+    ],
   ])('%s has read/write exactly as needed', (service, expected) => {
     const id = functionId(service);
     const tables: Record<string, string> = {
@@ -285,6 +302,7 @@ describe('functions', () => {
       assets: ENV.assetsTable,
       orders: ENV.ordersTable,
       tokens: ENV.taskTokensTable,
+      marks: PRICE_MARKS_TABLE_ENV,
     };
     for (const [short, mode] of Object.entries(expected)) {
       const tableId = envTable(id, tables[short] as string) as string;

@@ -2,7 +2,7 @@
  * The /local control endpoints under hostile paths: every one is a 4xx with a stable
  * `{code, message}` body naming what was wrong, and none reaches the store (nothing changes).
  */
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { assetIdOf } from '../../lambdas/core/index.js';
 import { createLocalControl, type LocalControlDeps } from '../../local/control.js';
 
@@ -23,6 +23,7 @@ function fakeDeps() {
             VENUE_ORDERS_TABLE: 'local-venue',
             ASSETS_TABLE: 'local-assets',
             ACCOUNTS_TABLE: 'local-accounts',
+            PRICE_MARKS_TABLE: 'local-price-marks',
           },
         },
       ],
@@ -220,6 +221,46 @@ describe('PUT /local/assets/{symbol}: the asset master, as an operator lists an 
         ConditionExpression: 'attribute_not_exists(symbol)',
       },
     ]);
+  });
+
+  it('PUT /local/market writes the pinned last as the minute and daily price marks at the pin; none without the table', async () => {
+    const at = Date.parse('2026-12-08T03:30:15Z'); // New York date 2026-12-07
+    const now = jest.spyOn(Date, 'now').mockReturnValue(at);
+    try {
+      const batches = (sent: unknown[]) =>
+        sent.filter((c): c is BatchWriteCommand => c instanceof BatchWriteCommand).map((c) => c.input);
+      const { deps, sent } = fakeDeps();
+      const out = await put(deps, '/local/market/acme', { bid: '10', ask: '10.1', last: '10.050' });
+      expect(out.statusCode).toBe(200);
+      expect(batches(sent)).toEqual([
+        {
+          RequestItems: {
+            'local-price-marks': [
+              {
+                PutRequest: {
+                  Item: {
+                    symbol: 'ACME',
+                    at: 'm#2026-12-08T03:30Z',
+                    price: '10.05',
+                    expiresAt: Math.floor(at / 1000) + 35 * 86_400,
+                  },
+                },
+              },
+              { PutRequest: { Item: { symbol: 'ACME', at: 'd#2026-12-07', price: '10.05' } } },
+            ],
+          },
+        },
+      ]);
+      const without = fakeDeps();
+      delete (without.deps.topology.functions[0] as { environment: Record<string, string> }).environment
+        .PRICE_MARKS_TABLE;
+      expect(
+        (await put(without.deps, '/local/market/ACME', { bid: '10', ask: '10.1', last: '10' })).statusCode,
+      ).toBe(200);
+      expect(batches(without.sent)).toEqual([]);
+    } finally {
+      now.mockRestore();
+    }
   });
 });
 

@@ -199,7 +199,7 @@ describe('route matching', () => {
       ['GET', '/v2/orders/'],
       ['HEAD', '/v2/orders'],
       ['OPTIONS', '/v2/orders'],
-      ['GET', '/v2/account/portfolio/history'],
+      ['GET', '/v2/corporate_actions/announcements'],
     ] as const) {
       const res = await http.handle(request({ method, path }));
       expect(res.statusCode).toBe(404);
@@ -1103,7 +1103,8 @@ describe('the real topology and handlers', () => {
       ['PATCH', '/v2/orders/o-1', 'lambdas/order-api/replace-order.ts', { order_id: 'o-1' }],
       ['DELETE', '/v2/orders', 'lambdas/order-api/cancel-order.ts', {}],
       // Issue 11: any other method or path reaches the query function's Alpaca 404 (`$default`).
-      ['GET', '/v2/account/portfolio/history', 'lambdas/order-api/query-orders.ts', {}],
+      ['GET', '/v2/corporate_actions/announcements', 'lambdas/order-api/query-orders.ts', {}],
+      ['GET', '/v2/account/portfolio/history', 'lambdas/order-api/account.ts', {}],
       // Watchlists: three ANY routes; the function names the parts (watchlists.ts `routed`).
       ['GET', '/v2/watchlists', 'lambdas/order-api/watchlists.ts', {}],
       ['DELETE', '/v2/watchlists/w-1/AAPL', 'lambdas/order-api/watchlists.ts', { proxy: 'w-1/AAPL' }],
@@ -1152,7 +1153,7 @@ describe('the real topology and handlers', () => {
         'invalid credentials',
       ],
       // `$default` is behind the authorizer too: a stranger learns nothing about which routes exist.
-      ['/v2/account/portfolio/history', { host: 'localhost:3000' }, 'missing credentials'],
+      ['/v2/corporate_actions/announcements', { host: 'localhost:3000' }, 'missing credentials'],
     ] as const) {
       const res = await http.handle(request({ path, headers }));
       expect(failures).toEqual([]);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { ENV } from '../../lambdas/platform/config.js';
+import { PRICE_MARKS_TABLE_ENV } from '../../lambdas/platform/price-marks.js';
 import { HANDLERS } from '../../lib/handlers.js';
 import { ORDER_ROUTES, UNKNOWN_ROUTE_FUNCTION } from '../../lib/order-api.js';
 import { type CfnTemplate, TemplateResolver, UnsupportedTemplateError } from '../../local/intrinsics.js';
@@ -84,6 +85,7 @@ describe('the synthesized OMS template', () => {
     [ENV.taskTokensTable, 'orderId:S', null, [], null, 'expiresAt'],
     [ENV.accountsTable, 'pk:S', null, [], null, null],
     [ENV.marketTable, 'symbol:S', null, [], null, null],
+    [PRICE_MARKS_TABLE_ENV, 'symbol:S', 'at:S', [], null, 'expiresAt'],
     [
       ENV.venueOrdersTable,
       'orderId:S',
@@ -109,9 +111,9 @@ describe('the synthesized OMS template', () => {
     expect(t.arn).toBe(`arn:aws:dynamodb:${A}:table/${t.tableName}`);
   });
 
-  test('has exactly the 9 tables', () => {
-    expect(topo.tables).toHaveLength(9);
-    expect(new Set(topo.tables.map((t) => t.tableName)).size).toBe(9);
+  test('has exactly the 10 tables', () => {
+    expect(topo.tables).toHaveLength(10);
+    expect(new Set(topo.tables.map((t) => t.tableName)).size).toBe(10);
   });
 
   test('has every function of lib/handlers.ts (and no other), each with an existing entry file', () => {
@@ -129,9 +131,12 @@ describe('the synthesized OMS template', () => {
 
   test('resolves function environments to local table names, the bus name and the state machine ARN', () => {
     const tableNames = new Set(topo.tables.map((t) => t.tableName));
-    const tableEnvs = Object.entries(ENV)
-      .filter(([k]) => k.endsWith('Table'))
-      .map(([, v]) => v as string);
+    const tableEnvs = [
+      ...Object.entries(ENV)
+        .filter(([k]) => k.endsWith('Table'))
+        .map(([, v]) => v as string),
+      PRICE_MARKS_TABLE_ENV,
+    ];
     const [bus] = topo.eventBuses;
     const [sm] = topo.stateMachines;
     let checked = 0;

@@ -81,6 +81,7 @@ import {
   VENUE_HEALTH_KEY,
   venueHealthFromItem,
 } from '../../platform/market-data.js';
+import { writePriceMarks } from '../../platform/price-marks.js';
 import { TransientError } from '../../platform/transient-errors.js';
 import {
   EXECUTION_REPORT_DETAIL_TYPE,
@@ -315,6 +316,11 @@ export interface SimulatedVenueOptions {
    * order once triggered, so with a consistent setting the venue never sees one.
    */
   readonly orderTypes?: ReadonlySet<OrderType>;
+  /**
+   * The price marks table (platform/price-marks.ts): the market tick writes a minute and a daily
+   * mark of every symbol it moved or held. Absent: no marks are written.
+   */
+  readonly priceMarksTable?: string;
 }
 
 /**
@@ -1169,7 +1175,8 @@ export class SimulatedMarket extends SimulatedVenue {
    * operator set it), hold the auctions that are due and not yet held for the symbol, and match
    * its resting orders against the quote in turn (each taking displayed size from the next; fills
    * capped by the venue's `maxFillQty`). Auction orders whose auction is over are canceled
-   * (`auction_unfilled`). Returns what it did.
+   * (`auction_unfilled`). Last, with a price marks table, the minute and daily price marks of every
+   * symbol moved or held (its last after the step, at the tick's clock). Returns what it did.
    */
   async tick(): Promise<TickResult> {
     const outboxes = await this.publishPendingOutboxes();
@@ -1190,6 +1197,8 @@ export class SimulatedMarket extends SimulatedVenue {
     const moved: string[] = [];
     const held: string[] = [];
     const skipped: string[] = [];
+    /** Each moved or held symbol's last after its step: the tick's price marks. */
+    const marks: { symbol: string; price: string }[] = [];
     const matched: string[] = [];
     const auctions: AuctionPrint[] = [];
     let orders = 0;
@@ -1200,6 +1209,8 @@ export class SimulatedMarket extends SimulatedVenue {
       else if (step.outcome === 'held') held.push(symbol);
       else if (step.outcome === 'skipped') skipped.push(symbol);
       if (step.quote === null) continue;
+      if (step.outcome === 'moved' || step.outcome === 'held')
+        marks.push({ symbol, price: formatNanos(step.quote.last) });
       let quote = step.quote;
       const tape = step.quote;
       const pinnedNow = isPinned(market.get(symbol) ?? {}) || step.outcome === 'held';
@@ -1277,6 +1288,9 @@ export class SimulatedMarket extends SimulatedVenue {
     // Every symbol's part is done: later ticks skip the auction and cancel what is still resting for it.
     for (const auction of pending) await this.recordAuctionDay(auction, new Date(now).toISOString());
     await this.recordFillRates(health, reached);
+    // The market's price history at the tick's clock: one BatchWriteItem per 25 items, 2 a symbol.
+    if (this.o.priceMarksTable !== undefined)
+      await writePriceMarks(this.o.doc, this.o.priceMarksTable, marks, now);
     return {
       ...outboxes,
       symbols: symbols.length,

@@ -1,4 +1,4 @@
-import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { ExecutionReport } from '../../../lambdas/broker-gateway/execution-report.js';
 import { quoteToItem } from '../../../lambdas/broker-gateway/simulated/market.js';
 import {
@@ -443,6 +443,68 @@ describe('market tick', () => {
       'triggered',
       'fill',
     ]);
+  });
+
+  test('writes a minute and a daily mark of every symbol it moved or held (its last after the step), at its clock; none without the table', async () => {
+    const marked = new SimulatedMarket({
+      doc: dynamo,
+      eventBridge,
+      venueOrdersTable: 'venue',
+      marketTable: 'market',
+      eventBusName: 'oms-bus',
+      venueName: 'SIMX',
+      now: () => clock,
+      priceMarksTable: 'priceMarks',
+    });
+    // HELD is pinned (held as set), BAD is unreadable (skipped: no mark).
+    db.put({
+      TableName: 'market',
+      Item: {
+        ...quoteToItem({
+          symbol: 'HELD',
+          bid: nanos('20'),
+          ask: nanos('20.1'),
+          last: nanos('20.05'),
+          bidSize: nanos('100'),
+          askSize: nanos('100'),
+          updatedAt: new Date(clock).toISOString(),
+        }),
+        pinned: true,
+      },
+    });
+    db.put({
+      TableName: 'market',
+      Item: { symbol: 'BAD', bid: 'x', updatedAt: new Date(clock).toISOString() },
+    });
+    // 2026-11-24T02:30:20Z: still Monday 2026-11-23 in New York.
+    clock = Date.parse('2026-11-24T02:30:20Z');
+    expect(await marked.tick()).toMatchObject({ moved: ['ACME'], held: ['HELD'], skipped: ['BAD'] });
+    const acmeLast = db.get('market', { symbol: 'ACME' })?.last as string;
+    expect(db.get('market', { symbol: 'ACME' })?.updatedAt).toBe(new Date(clock).toISOString()); // it stepped
+    const byKey = (items: Record<string, unknown>[]) =>
+      items
+        .map((i) => [i.symbol, i.at, i.price, i.expiresAt])
+        .sort((a, b) => String(a).localeCompare(String(b)));
+    const expiresAt = Math.floor(clock / 1000) + 35 * 86_400;
+    expect(byKey(db.items('priceMarks'))).toEqual([
+      ['ACME', 'd#2026-11-23', acmeLast, undefined],
+      ['ACME', 'm#2026-11-24T02:30Z', acmeLast, expiresAt],
+      ['HELD', 'd#2026-11-23', '20.05', undefined],
+      ['HELD', 'm#2026-11-24T02:30Z', '20.05', expiresAt],
+    ]);
+    // The next tick overwrites the day's mark with its price: the day's last observation remains.
+    clock += 60_000;
+    await marked.tick();
+    const next = db.get('market', { symbol: 'ACME' })?.last as string;
+    expect(db.get('priceMarks', { symbol: 'ACME', at: 'd#2026-11-23' })?.price).toBe(next);
+    expect(db.get('priceMarks', { symbol: 'ACME', at: 'm#2026-11-24T02:31Z' })?.price).toBe(next);
+    expect(db.get('priceMarks', { symbol: 'ACME', at: 'm#2026-11-24T02:30Z' })?.price).toBe(acmeLast);
+    // The venue without the table (a function not given it) writes none.
+    const before = db.items('priceMarks').length;
+    clock += 60_000;
+    await venue.tick();
+    expect(db.items('priceMarks')).toHaveLength(before);
+    expect(ddb.commandCalls(BatchWriteCommand).length).toBe(2);
   });
 
   test('each step of the walk prints on the tape: the market item keeps the cumulative volume', async () => {
