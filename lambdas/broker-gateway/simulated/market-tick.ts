@@ -3,7 +3,7 @@
  * market. Publishes the execution reports still pending in venue outboxes, advances the quote of
  * every MARKET_TABLE symbol and every symbol with resting orders (pinned quotes are held), holds
  * the opening or closing auction when one is due (opg / cls orders), and matches the resting
- * orders, publishing their execution reports; then it writes each moved or held symbol's price
+ * orders, publishing their execution reports; then it writes each moved symbol's price
  * marks (PRICE_MARKS_TABLE, platform/price-marks.ts; none without it). The result (and the log
  * line) says what it did: symbols moved and held, orders looked at and matched, fills, auctions held.
  */

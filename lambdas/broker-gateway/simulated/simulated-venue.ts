@@ -318,7 +318,7 @@ export interface SimulatedVenueOptions {
   readonly orderTypes?: ReadonlySet<OrderType>;
   /**
    * The price marks table (platform/price-marks.ts): the market tick writes a minute and a daily
-   * mark of every symbol it moved or held. Absent: no marks are written.
+   * mark of every symbol it moved (a pinned one's pin wrote them). Absent: no marks are written.
    */
   readonly priceMarksTable?: string;
 }
@@ -1176,7 +1176,8 @@ export class SimulatedMarket extends SimulatedVenue {
    * its resting orders against the quote in turn (each taking displayed size from the next; fills
    * capped by the venue's `maxFillQty`). Auction orders whose auction is over are canceled
    * (`auction_unfilled`). Last, with a price marks table, the minute and daily price marks of every
-   * symbol moved or held (its last after the step, at the tick's clock). Returns what it did.
+   * symbol moved (its last after the step, at the tick's clock; a pinned one's were written by its
+   * pin). Returns what it did.
    */
   async tick(): Promise<TickResult> {
     const outboxes = await this.publishPendingOutboxes();
@@ -1197,7 +1198,7 @@ export class SimulatedMarket extends SimulatedVenue {
     const moved: string[] = [];
     const held: string[] = [];
     const skipped: string[] = [];
-    /** Each moved or held symbol's last after its step: the tick's price marks. */
+    /** Each moved symbol's last after its step: the tick's price marks. */
     const marks: { symbol: string; price: string }[] = [];
     const matched: string[] = [];
     const auctions: AuctionPrint[] = [];
@@ -1209,8 +1210,10 @@ export class SimulatedMarket extends SimulatedVenue {
       else if (step.outcome === 'held') held.push(symbol);
       else if (step.outcome === 'skipped') skipped.push(symbol);
       if (step.quote === null) continue;
-      if (step.outcome === 'moved' || step.outcome === 'held')
-        marks.push({ symbol, price: formatNanos(step.quote.last) });
+      // A pinned quote's marks were written by its pin, and its price has not moved since: the mark
+      // stays in force (a reader takes the latest before an instant), and a run with many pinned
+      // symbols (local mode's tests) does not rewrite them every tick.
+      if (step.outcome === 'moved') marks.push({ symbol, price: formatNanos(step.quote.last) });
       let quote = step.quote;
       const tape = step.quote;
       const pinnedNow = isPinned(market.get(symbol) ?? {}) || step.outcome === 'held';

@@ -445,7 +445,7 @@ describe('market tick', () => {
     ]);
   });
 
-  test('writes a minute and a daily mark of every symbol it moved or held (its last after the step), at its clock; none without the table', async () => {
+  test('writes a minute and a daily mark of every symbol it moved (its last after the step), at its clock; a pinned one none (its pin wrote them, and its price has not moved since); none without the table', async () => {
     const marked = new SimulatedMarket({
       doc: dynamo,
       eventBridge,
@@ -456,7 +456,7 @@ describe('market tick', () => {
       now: () => clock,
       priceMarksTable: 'priceMarks',
     });
-    // HELD is pinned (held as set), BAD is unreadable (skipped: no mark).
+    // HELD is pinned (held as set: its pin marked it), BAD is unreadable (skipped: no mark).
     db.put({
       TableName: 'market',
       Item: {
@@ -489,8 +489,6 @@ describe('market tick', () => {
     expect(byKey(db.items('priceMarks'))).toEqual([
       ['ACME', 'd#2026-11-23', acmeLast, undefined],
       ['ACME', 'm#2026-11-24T02:30Z', acmeLast, expiresAt],
-      ['HELD', 'd#2026-11-23', '20.05', undefined],
-      ['HELD', 'm#2026-11-24T02:30Z', '20.05', expiresAt],
     ]);
     // The next tick overwrites the day's mark with its price: the day's last observation remains.
     clock += 60_000;
