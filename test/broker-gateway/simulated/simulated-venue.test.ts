@@ -3,6 +3,7 @@ import type { ExecutionReport } from '../../../lambdas/broker-gateway/execution-
 import { quoteToItem } from '../../../lambdas/broker-gateway/simulated/market.js';
 import {
   SimulatedMarket,
+  type SimulatedVenueOptions,
   type VenueOrderItem,
 } from '../../../lambdas/broker-gateway/simulated/simulated-venue.js';
 import type { VenueOrder } from '../../../lambdas/broker-gateway/venue.js';
@@ -58,7 +59,13 @@ beforeEach(() => {
   bus = new BusRecorder();
   bus.install();
   clock = T0;
-  venue = new SimulatedMarket({
+  venue = newMarket();
+  setQuote('9.99', '10.01', '10');
+});
+
+/** The SIMX market over the fake tables, at the test's clock (with `extra` options). */
+const newMarket = (extra: Partial<SimulatedVenueOptions> = {}) =>
+  new SimulatedMarket({
     doc: dynamo,
     eventBridge,
     venueOrdersTable: 'venue',
@@ -66,9 +73,8 @@ beforeEach(() => {
     eventBusName: 'oms-bus',
     venueName: 'SIMX',
     now: () => clock,
+    ...extra,
   });
-  setQuote('9.99', '10.01', '10');
-});
 
 describe('what a request costs the venue (issue 12: one read per request)', () => {
   const commands = () => ddb.calls().map((c) => (c.args[0] as object).constructor.name);
@@ -225,16 +231,7 @@ describe('submit', () => {
   });
 
   test('a venue without stop orders rejects one (unsupported_order_type); market and limit trade', async () => {
-    venue = new SimulatedMarket({
-      doc: dynamo,
-      eventBridge,
-      venueOrdersTable: 'venue',
-      marketTable: 'market',
-      eventBusName: 'oms-bus',
-      venueName: 'SIMX',
-      now: () => clock,
-      orderTypes: new Set(['market', 'limit']),
-    });
+    venue = newMarket({ orderTypes: new Set(['market', 'limit']) });
     await venue.submit(order({ type: 'stop', stopPrice: '11' }));
     expect(summary(bus.take())).toEqual(['o-1:1 rejected unsupported_order_type']);
     await venue.submit(order({ orderId: 'o-2', type: 'limit', limitPrice: '10.01' }));
@@ -446,16 +443,7 @@ describe('market tick', () => {
   });
 
   test('writes a minute and a daily mark of every symbol it moved (its last after the step), at its clock; a pinned one none (its pin wrote them, and its price has not moved since); none without the table', async () => {
-    const marked = new SimulatedMarket({
-      doc: dynamo,
-      eventBridge,
-      venueOrdersTable: 'venue',
-      marketTable: 'market',
-      eventBusName: 'oms-bus',
-      venueName: 'SIMX',
-      now: () => clock,
-      priceMarksTable: 'priceMarks',
-    });
+    const marked = newMarket({ priceMarksTable: 'priceMarks' });
     // HELD is pinned (held as set: its pin marked it), BAD is unreadable (skipped: no mark).
     db.put({
       TableName: 'market',
