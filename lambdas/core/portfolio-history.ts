@@ -302,24 +302,79 @@ export const dailyMarkInForce = (date: string, price: string): PriceInForce => (
   price,
 });
 
+/** The account's ledger as read: its position sequence and each open position's qty (text). */
+export interface LedgerQty {
+  readonly seq: number;
+  readonly qty: ReadonlyMap<string, string>;
+}
+
 export interface PortfolioInputs {
   /** The account's opening cash (the account record's; null: none configured, 0). */
   readonly openingCash: string | null;
-  /** All the account's PositionChanged events from its first (seq 1), any order; later ones are not applied. */
+  /**
+   * The account's PositionChanged events, contiguous by seq, any order: all of them (from seq 1), or,
+   * with `ledger`, a tail ending at the ledger's seq whose oldest (the base) is rolled back to from
+   * the ledger (`executionsCover`). Events after the ledger's seq are not applied.
+   */
   readonly executions: readonly PositionChanged[];
+  /** The ledger a tail of executions ends at (absent: the executions are all of them). */
+  readonly ledger?: LedgerQty;
   /** Per symbol, the recorded prices (any order). */
   readonly marks: ReadonlyMap<string, readonly PriceInForce[]>;
 }
 
+const timeOf = (e: PositionChanged) => Date.parse(e.data.transactionTime || e.occurredAt);
+const qtyChangeOf = (e: PositionChanged) => parseSigned9(e.data.qtyAfter) - parseSigned9(e.data.qtyBefore);
+
+/**
+ * Whether a newest-first tail of the account's executions, read back from the ledger, is enough to
+ * value every instant from `fromMs` on: its oldest was executed at or before `fromMs` (the account's
+ * booked times increase with its seq, core positions.ts `bookedTransactionTime`), and each position
+ * open at `fromMs` has an execution in it at or before `fromMs` (its price until the market's marks).
+ * A tail that reaches seq 1 is all of them.
+ */
+export function executionsCover(
+  newestFirst: readonly PositionChanged[],
+  ledger: LedgerQty,
+  fromMs: number,
+): boolean {
+  const oldest = newestFirst.at(-1);
+  if (ledger.seq === 0 || oldest?.seq === 1) return true;
+  if (oldest === undefined || timeOf(oldest) > fromMs) return false;
+  const qty = new Map<string, bigint>([...ledger.qty].map(([s, q]) => [s, parseSigned9(q)]));
+  const tradedBy = new Set<string>();
+  for (const e of newestFirst) {
+    if (e.seq > ledger.seq) continue;
+    if (timeOf(e) > fromMs) qty.set(e.data.symbol, (qty.get(e.data.symbol) ?? 0n) - qtyChangeOf(e));
+    else tradedBy.add(e.data.symbol);
+  }
+  return [...qty].every(([symbol, q]) => q === 0n || tradedBy.has(symbol));
+}
+
 /**
  * Equity (scale 18) at each instant of `instants` (ascending). Each execution is applied as what it
- * changed (its cash flow less the one before it by seq, `qtyAfter - qtyBefore`) in the order of its
- * time: an execution applied after a later-timed one (reports cross) still counts from its own time.
+ * changed (its cash flow less the one before it by seq, `qtyAfter - qtyBefore`) from its time. With
+ * a tail (`ledger`), the state after its oldest execution is the ledger's rolled back over the
+ * others, and the instants are not before that execution.
  */
 export function equityAt(instants: readonly number[], inputs: PortfolioInputs): Value18[] {
   const opening = inputs.openingCash === null ? 0n : parseSigned9(inputs.openingCash) * ONE;
-  const bySeq = [...inputs.executions].sort((a, b) => a.seq - b.seq);
-  const timeOf = (e: PositionChanged) => Date.parse(e.data.transactionTime || e.occurredAt);
+  const ledger = inputs.ledger;
+  const bySeq = [...inputs.executions]
+    .filter((e) => ledger === undefined || e.seq <= ledger.seq)
+    .sort((a, b) => a.seq - b.seq);
+  const qty = new Map<string, bigint>();
+  const lastTrade = new Map<string, PriceInForce>();
+  let cash = opening;
+  // A tail: its oldest is the base, applied before any instant; the ledger, less the rest, is the
+  // qty after it.
+  const base = ledger !== undefined && bySeq[0] !== undefined && bySeq[0].seq > 1 ? bySeq[0] : null;
+  if (base !== null && ledger !== undefined) {
+    for (const [symbol, q] of ledger.qty) qty.set(symbol, parseSigned9(q));
+    for (const e of bySeq.slice(1)) qty.set(e.data.symbol, (qty.get(e.data.symbol) ?? 0n) - qtyChangeOf(e));
+    cash += parseSigned18(base.data.cashFlow);
+    lastTrade.set(base.data.symbol, { fromMs: timeOf(base), price: base.data.price });
+  }
   const changes = bySeq
     .map((e, i) => ({
       at: timeOf(e),
@@ -329,8 +384,9 @@ export function equityAt(instants: readonly number[], inputs: PortfolioInputs): 
       cash:
         parseSigned18(e.data.cashFlow) -
         (i === 0 ? 0n : parseSigned18((bySeq[i - 1] as PositionChanged).data.cashFlow)),
-      qty: parseSigned9(e.data.qtyAfter) - parseSigned9(e.data.qtyBefore),
+      qty: qtyChangeOf(e),
     }))
+    .slice(base === null ? 0 : 1)
     .sort((a, b) => a.at - b.at || a.seq - b.seq);
   const marks = new Map<string, PriceInForce[]>();
   for (const [symbol, list] of inputs.marks)
@@ -339,9 +395,6 @@ export function equityAt(instants: readonly number[], inputs: PortfolioInputs): 
       [...list].sort((a, b) => a.fromMs - b.fromMs),
     );
   const markIndex = new Map<string, number>();
-  const qty = new Map<string, bigint>();
-  const lastTrade = new Map<string, PriceInForce>();
-  let cash = opening;
   let next = 0;
   const out: Value18[] = [];
   for (const t of instants) {

@@ -23,11 +23,13 @@ import {
   configurationsOf,
   dailyMarkInForce,
   dayTradesInWindow,
+  executionsCover,
   fieldError,
   fillActivityJson,
   isAssetId,
   isCalendarDate,
   isPatternDayTrader,
+  type LedgerQty,
   markResolutionOf,
   minuteMarkInForce,
   nanos,
@@ -388,26 +390,30 @@ async function portfolioHistory(
   const loaded = await loadAccountBook(dynamo, marketData(), accountId, now);
   if (!loaded.ok) return apiError(403, API_ERROR.riskRefused, `account_not_configured: ${loaded.problem}`);
   const book = loaded.book;
-  const executions = await allExecutions(accountId);
   const resolution = markResolutionOf(q);
   // From the start's New York day: a per-day P&L base is valued at its midnight; a daily mark's
   // `at` is its New York date at 00:00 UTC.
   const startDate = newYorkDate(q.startMs);
   const marksFrom = resolution === 'minute' ? newYorkMidnight(startDate) : Date.parse(startDate);
   const from = Math.min(marksFrom, q.startMs);
+  const ledger: LedgerQty = {
+    seq: book.ledger.seq,
+    qty: new Map(Object.entries(book.ledger.positions).map(([symbol, p]) => [symbol, p.qty])),
+  };
+  const executions = await executionsBackTo(accountId, ledger, from);
   // The symbols held at some instant valued: held at `from`, or traded after it.
-  const heldAtStart = new Map<string, string>();
+  const heldAtStart = new Map<string, bigint>();
   const traded = new Set<string>();
+  // Held at `from`: the ledger's positions, rolled back over what was traded after it.
+  for (const [symbol, qty] of ledger.qty) heldAtStart.set(symbol, parseSigned9(qty));
   for (const e of executions) {
-    const at = Date.parse(e.data.transactionTime);
-    if (at <= from) heldAtStart.set(e.data.symbol, e.data.qtyAfter);
-    else if (at <= q.endMs) traded.add(e.data.symbol);
+    if (e.seq > ledger.seq || Date.parse(e.data.transactionTime) <= from) continue;
+    traded.add(e.data.symbol);
+    const change = parseSigned9(e.data.qtyAfter) - parseSigned9(e.data.qtyBefore);
+    heldAtStart.set(e.data.symbol, (heldAtStart.get(e.data.symbol) ?? 0n) - change);
   }
   const symbols = [
-    ...new Set([
-      ...[...heldAtStart].filter(([, qty]) => parseSigned9(qty) !== 0n).map(([s]) => s),
-      ...traded,
-    ]),
+    ...new Set([...[...heldAtStart].filter(([, qty]) => qty !== 0n).map(([s]) => s), ...traded]),
   ].sort();
   const recorded = symbols.length === 0 ? new Map() : await priceMarks(symbols, from, q.endMs, resolution);
   const marks = new Map<string, PriceInForce[]>();
@@ -428,26 +434,39 @@ async function portfolioHistory(
     portfolioHistoryJson(
       q,
       portfolioWindows(q, sessions),
-      { openingCash: book.settings.openingCash, executions, marks },
+      { openingCash: book.settings.openingCash, executions, ledger, marks },
       sessions,
     ),
   );
 }
 
 /**
- * All the account's PositionChanged events, oldest first: the core applies each from its own time
- * (reports can cross), and what each changed is its cash flow less the previous one's.
+ * The account's PositionChanged events back from the ledger's (newest first, pages of 200) until
+ * they cover `fromMs` (core `executionsCover`: the oldest read at or before it, and a trade of each
+ * position open then): a request reads what its window needs, not the account's whole history.
  */
-async function allExecutions(accountId: string): Promise<PositionEvent[]> {
+async function executionsBackTo(
+  accountId: string,
+  ledger: LedgerQty,
+  fromMs: number,
+): Promise<PositionEvent[]> {
   const eventsTable = requiredEnv(ENV.eventStoreTable);
   const out: PositionEvent[] = [];
-  for (let afterSeq = 0; ; ) {
-    const page = await positionEvents(dynamo, eventsTable, accountId, { afterSeq, limit: 1000 });
+  let beforeSeq = ledger.seq + 1;
+  while (!executionsCover(out, ledger, fromMs)) {
+    const page = await positionEvents(dynamo, eventsTable, accountId, {
+      beforeSeq,
+      descending: true,
+      limit: 200,
+      // Every event up to the ledger just read: the ledger is rolled back over them.
+      consistent: true,
+    });
     out.push(...page);
     const last = page.at(-1);
-    if (page.length < 1000 || last === undefined) return out;
-    afterSeq = last.seq;
+    if (last === undefined || page.length < 200) return out;
+    beforeSeq = last.seq;
   }
+  return out;
 }
 
 const pendingExecutionsDepsOf = () =>

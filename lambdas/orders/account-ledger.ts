@@ -217,6 +217,8 @@ export interface PositionEventsQuery {
   readonly beforeSeq?: number;
   readonly descending?: boolean;
   readonly limit: number;
+  /** A strongly consistent read: every event up to a ledger just read (portfolio history rolls the ledger back over them). */
+  readonly consistent?: boolean;
 }
 
 /**
@@ -241,6 +243,7 @@ export async function positionEvents(
         KeyConditionExpression: 'orderId = :k AND seq BETWEEN :a AND :b',
         ExpressionAttributeValues: { ':k': positionStreamKey(accountId), ':a': after + 1, ':b': before - 1 },
         ScanIndexForward: options.descending !== true,
+        ...(options.consistent === true ? { ConsistentRead: true } : {}),
         Limit: options.limit - out.length,
         ExclusiveStartKey: start,
       }),

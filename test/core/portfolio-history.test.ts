@@ -10,6 +10,7 @@ import {
   dailyMarkInForce,
   dollars,
   equityAt,
+  executionsCover,
   minuteMarkInForce,
   type PortfolioHistoryQuery,
   type PositionChanged,
@@ -349,6 +350,110 @@ describe('equity at an instant', () => {
         },
       ),
     );
+  });
+});
+
+describe('a tail of the executions, read back from the ledger', () => {
+  const t0 = ny('2026-12-07T10:00:00');
+  /** A history of trades (one a minute) of three symbols, consistent: qty before/after, cash flow. */
+  const historyOf = (trades: readonly { symbol: number; delta: number; cents: number }[]) => {
+    const qty = new Map<string, number>();
+    let cash = 0;
+    seqOf = 0;
+    return trades.map((t, i) => {
+      const symbol = ['AAA', 'BBB', 'CCC'][t.symbol] as string;
+      const before = qty.get(symbol) ?? 0;
+      qty.set(symbol, before + t.delta);
+      cash -= t.delta * t.cents;
+      return execution(
+        t0 + i * 60_000,
+        symbol,
+        String(before + t.delta),
+        (t.cents / 100).toFixed(2),
+        (cash / 100).toFixed(2),
+        String(before),
+      );
+    });
+  };
+  const ledgerOf = (all: readonly PositionChanged[]) => {
+    const qty = new Map<string, string>();
+    for (const e of all) qty.set(e.data.symbol, e.data.qtyAfter);
+    return { seq: all.length, qty: new Map([...qty].filter(([, q]) => q !== '0')) };
+  };
+  /** The newest-first pages a reader takes until `executionsCover` says enough. */
+  const tailFor = (all: readonly PositionChanged[], fromMs: number, page: number) => {
+    const newestFirst = [...all].reverse();
+    const ledger = ledgerOf(all);
+    let read = 0;
+    do read = Math.min(all.length, read + page);
+    while (read < all.length && !executionsCover(newestFirst.slice(0, read), ledger, fromMs));
+    return newestFirst.slice(0, read);
+  };
+
+  test('property: from any instant on, the tail values every instant as the whole history does', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            symbol: fc.integer({ min: 0, max: 2 }),
+            delta: fc.integer({ min: -50, max: 50 }).filter((d) => d !== 0),
+            cents: fc.integer({ min: 100, max: 20_000 }),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
+        fc.integer({ min: -5, max: 45 }),
+        fc.integer({ min: 1, max: 7 }),
+        fc.array(
+          fc.record({
+            minute: fc.integer({ min: -10, max: 50 }),
+            cents: fc.integer({ min: 100, max: 20_000 }),
+          }),
+          { maxLength: 8 },
+        ),
+        (trades, fromMinute, page, marked) => {
+          const all = historyOf(trades);
+          const fromMs = t0 + fromMinute * 60_000 + 30_000;
+          const marks = new Map(
+            ['AAA', 'BBB'].map((s) => [
+              s,
+              marked.map((m) => minuteMarkInForce(t0 + m.minute * 60_000, (m.cents / 100).toFixed(2))),
+            ]),
+          );
+          const instants = Array.from({ length: 12 }, (_, i) => fromMs + i * 5 * 60_000);
+          const whole = equityAt(instants, { openingCash: '1000', executions: all, marks });
+          const tail = tailFor(all, fromMs, page);
+          const fromTail = equityAt(instants, {
+            openingCash: '1000',
+            executions: tail,
+            ledger: ledgerOf(all),
+            marks,
+          });
+          expect(fromTail).toEqual(whole);
+        },
+      ),
+    );
+  });
+
+  test.each([
+    ['no execution at all', [], 0, true],
+    ['the oldest read is after the instant', [3, 2], ny('2026-12-07T10:00:30'), false],
+    [
+      'the oldest read is at or before it, but AAA (open then) has no trade in the tail',
+      [3, 2],
+      ny('2026-12-07T10:01:30'),
+      false,
+    ],
+    ['reaching seq 1 is all of them', [3, 2, 1], ny('2026-12-07T09:00:00'), true],
+  ])('executionsCover: %s', (_name, seqs, fromMs, expected) => {
+    // AAA bought at 10:00 (seq 1), BBB bought at 10:01 (seq 2), BBB sold at 10:02 (seq 3).
+    const all = historyOf([
+      { symbol: 0, delta: 10, cents: 1000 },
+      { symbol: 1, delta: 5, cents: 2000 },
+      { symbol: 1, delta: -5, cents: 2100 },
+    ]);
+    const tail = (seqs as number[]).map((n) => all[n - 1] as PositionChanged);
+    const ledger = seqs.length === 0 ? { seq: 0, qty: new Map() } : ledgerOf(all);
+    expect(executionsCover(tail, ledger, fromMs as number)).toBe(expected);
   });
 });
 
