@@ -58,8 +58,11 @@ const TIMEFRAME_MS: Readonly<Record<Exclude<PortfolioTimeframe, '1D'>, number>> 
   '15Min': 15 * MINUTE_MS,
   '1H': 60 * MINUTE_MS,
 };
-/** Alpaca's rule: intraday windows only over 30 days or less. */
-export const INTRADAY_MAX_DAYS = 30;
+/**
+ * Alpaca's rule: intraday windows only over 30 days or less; ours one day more, so that `period=1M`
+ * (a calendar month) takes an intraday timeframe in every month, not only in 30-day ones.
+ */
+export const INTRADAY_MAX_DAYS = 31;
 /** Ours: a daily series over at most ten years (the account's executions and daily marks are read whole). */
 export const DAILY_MAX_DAYS = 3660;
 
@@ -130,7 +133,7 @@ function previousDate(date: string): string {
  * it). Alpaca's rules: only two of `start`, `end` and `period`; `end` defaults to now (later is now),
  * `start` to `end` minus `period` (default `1M`); `date_end` (a date) ends the window at the end of
  * that New York day, and is not taken with `end`; `timeframe` defaults to `1Min` under 7 days,
- * `15Min` under 30, else `1D`, and an intraday timeframe is only taken for 30 days or less;
+ * `15Min` under 30, else `1D`, and an intraday timeframe is only taken for 31 days or less;
  * `extended_hours=true` is `intraday_reporting=extended_hours`.
  */
 export function parsePortfolioHistoryQuery(

@@ -90,7 +90,7 @@ describe('the query (Alpaca defaults; a 400 naming the parameter)', () => {
     [{ period: '1D1' }, 'period:'],
     [{ timeframe: '2Min' }, 'timeframe: must be one of 1Min, 5Min, 15Min, 1H, 1D'],
     [{ timeframe: '1min' }, 'timeframe:'],
-    [{ period: '2M', timeframe: '1H' }, 'timeframe: must be 1D for a window longer than 30 days'],
+    [{ period: '2M', timeframe: '1H' }, 'timeframe: must be 1D for a window longer than 31 days'],
     [
       { intraday_reporting: 'always' },
       'intraday_reporting: must be one of market_hours, extended_hours, continuous',
@@ -112,6 +112,18 @@ describe('the query (Alpaca defaults; a 400 naming the parameter)', () => {
     const parsed = parsePortfolioHistoryQuery(params as Record<string, string>, NOW);
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.error.message.startsWith(message)).toBe(true);
+  });
+});
+
+test('an intraday timeframe over a calendar month in a 31-day month (Alpaca: 30 days); not over 32 days', () => {
+  const jan31 = Date.parse('2027-01-31T20:00:00Z');
+  expect(parsePortfolioHistoryQuery({ period: '1M', timeframe: '15Min' }, jan31)).toMatchObject({
+    ok: true,
+    query: { startMs: Date.parse('2026-12-31T20:00:00Z'), timeframe: '15Min' },
+  });
+  expect(parsePortfolioHistoryQuery({ period: '32D', timeframe: '1H' }, jan31)).toMatchObject({
+    ok: false,
+    error: { field: 'timeframe' },
   });
 });
 

@@ -525,7 +525,7 @@ it('portfolio history through the SDK: the equity series ends at the account equ
     response: { status: 400 },
   });
   for (const [query, message] of [
-    ['period=2M&timeframe=1H', 'timeframe: must be 1D for a window longer than 30 days'],
+    ['period=2M&timeframe=1H', 'timeframe: must be 1D for a window longer than 31 days'],
     ['period=1X', 'period: must be a number'],
     [
       'start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z&period=1D',
