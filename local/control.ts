@@ -81,7 +81,7 @@ import {
   VENUE_HEALTH_KEY,
   venueHealthFromItem,
 } from '../lambdas/platform/market-data.js';
-import { PRICE_MARKS_TABLE_ENV, writePriceMarks } from '../lambdas/platform/price-marks.js';
+import { PRICE_MARKS_TABLE_ENV, priceMarkItems, writePriceMarks } from '../lambdas/platform/price-marks.js';
 import { HANDLERS } from '../lib/handlers.js';
 import { listAssets } from './assets.js';
 import type { LocalEventBridge } from './event-bridge.js';
@@ -278,14 +278,14 @@ export function createLocalControl(deps: LocalControlDeps) {
         const built = pinnedQuoteItem(id as string, body.value as never, now);
         if (!built.ok) return problem(400, 'invalid_body', built.message);
         const updated = await pinQuote(deps.doc, marketTable, built.item, now);
-        // The pinned last is the market's price now: its minute and daily marks (price history).
+        // The pinned last is the market's price now: its intraday marks (price history). The day's
+        // close is the market tick's to mark (a session day's observations up to its close).
         const marks = priceMarksTable();
         if (marks !== undefined)
           await writePriceMarks(
             deps.doc,
             marks,
-            [{ symbol: built.item.symbol, price: built.item.last }],
-            now,
+            priceMarkItems(built.item.symbol, built.item.last, now, false),
           );
         // A symbol an operator quotes is one the OMS may trade: listed as a default asset unless
         // the master has it (its flags, an operator's or the default list's, are kept).

@@ -4,11 +4,11 @@
  *
  * Equity at an instant T is what `GET /v2/account` would have shown then: the opening cash, plus the
  * cash flow of the account's executions up to T (each `PositionChanged` carries the cumulative
- * `cashFlow`), plus each position's qty at T (its last execution's `qtyAfter`) at the symbol's price
- * at T. That price is the latest of: the market's recorded price marks in effect at T (a minute mark
- * from the end of its minute, a daily mark from the end of its New York day: a mark observed inside
- * the window is never used before the window ends), the account's own executions of the symbol up to
- * T, and, at the request's instant, the current quote (so the last point is today's equity). The
+ * `cashFlow`), plus each position's qty at T at the symbol's price at T. That price is the latest
+ * of: the market's recorded price marks in force at T (an intraday mark from the end of its slot, a
+ * daily mark, the close, from the end of its New York day: a mark is never used before it was
+ * observed), the account's own executions of the symbol up to T, and, at the request's instant, the
+ * current quote (so the last point is today's equity). The
  * account records no deposit or withdrawal: the opening cash is the cash of the whole history, and
  * `cashflow` lists zeros for the types asked.
  *
@@ -20,13 +20,19 @@
  * `continuous`), labeled at its midnight.
  *
  * Profit and loss (`pnl_reset`, Alpaca's simple P&L: `equity / base - 1`): `per_day` (default,
- * intraday only) against each day's opening equity, the previous trading day's close
+ * intraday only) against each day's opening equity, the equity at the previous session's close
  * (`base_value_asof`); `no_reset`, and every `1D` series, against the first point's equity.
  */
 import { isCalendarDate } from './calendar.js';
 import { ONE, type Value18 } from './decimal.js';
 import { type FieldError, fieldError } from './field-error.js';
-import { parseRfc3339, sessionBoundsOn } from './market-calendar.js';
+import {
+  MARKET_CALENDAR_FIRST_DATE,
+  MARKET_CALENDAR_LAST_DATE,
+  parseRfc3339,
+  type SessionBounds,
+  sessionBoundsOn,
+} from './market-calendar.js';
 import { type PositionChanged, parseSigned9, parseSigned18 } from './positions.js';
 import { newYorkDate, newYorkToUtc, type SessionOptions } from './session.js';
 
@@ -128,6 +134,12 @@ function previousDate(date: string): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);
 }
 
+/** The sessions of `date`, or null: none that day, or a date outside the exchange calendar's years. */
+function boundsOn(date: string, sessions: PortfolioSessions): SessionBounds | null {
+  if (date < MARKET_CALENDAR_FIRST_DATE || date > MARKET_CALENDAR_LAST_DATE) return null;
+  return sessionBoundsOn(date, sessions.sessionClose, sessions.options);
+}
+
 /**
  * The query's window, timeframe and P&L rule, or the first parameter that is wrong (a 400 naming
  * it). Alpaca's rules: only two of `start`, `end` and `period`; `end` defaults to now (later is now),
@@ -154,7 +166,8 @@ export function parsePortfolioHistoryQuery(
   const timeframe = given('timeframe');
   if (timeframe !== undefined && !(PORTFOLIO_TIMEFRAMES as readonly string[]).includes(timeframe))
     return refuse('timeframe', `must be one of ${PORTFOLIO_TIMEFRAMES.join(', ')}`);
-  const extended = given('extended_hours');
+  // alpaca-py sends Python's `True` / `False`.
+  const extended = given('extended_hours')?.toLowerCase();
   if (extended !== undefined && extended !== 'true' && extended !== 'false')
     return refuse('extended_hours', 'must be true or false');
   const reporting = given('intraday_reporting') ?? (extended === 'true' ? 'extended_hours' : 'market_hours');
@@ -177,6 +190,8 @@ export function parsePortfolioHistoryQuery(
     return refuse('date_end', 'must be a date (YYYY-MM-DD)');
   if (dateEnd !== undefined && end !== undefined)
     return refuse('date_end', 'is not taken with end', 'not_allowed');
+  if (dateEnd !== undefined && start !== undefined && period !== undefined)
+    return refuse('date_end', 'is not taken with both start and period', 'not_allowed');
   if (start !== undefined && end !== undefined && period !== undefined)
     return refuse(
       'period',
@@ -196,6 +211,18 @@ export function parsePortfolioHistoryQuery(
     return refuse(
       start !== undefined ? 'start' : 'end',
       start !== undefined ? 'must be before the window ends (end, or now)' : 'must be after start',
+      'out_of_range',
+    );
+  if (startMs < newYorkMidnight(MARKET_CALENDAR_FIRST_DATE))
+    return refuse(
+      start !== undefined
+        ? 'start'
+        : end !== undefined
+          ? 'end'
+          : dateEnd !== undefined
+            ? 'date_end'
+            : 'period',
+      `makes a window starting before ${MARKET_CALENDAR_FIRST_DATE} (the exchange calendar's first day)`,
       'out_of_range',
     );
   const days = (endMs - startMs) / DAY_MS;
@@ -249,7 +276,7 @@ function intervalsOn(
   sessions: PortfolioSessions,
 ): [number, number][] {
   if (q.reporting === 'continuous') return [[newYorkMidnight(date), newYorkMidnight(nextDate(date))]];
-  const bounds = sessionBoundsOn(date, sessions.sessionClose, sessions.options);
+  const bounds = boundsOn(date, sessions);
   if (bounds === null) return [];
   return q.reporting === 'market_hours'
     ? [[bounds.coreStart, bounds.coreEnd]]
@@ -291,6 +318,17 @@ export interface PriceInForce {
   readonly fromMs: number;
   /** Canonical decimal text. */
   readonly price: string;
+}
+
+/**
+ * When a recorded mark of a resolution is in force: an intraday mark (labeled at its slot's start,
+ * the last observation of its slot) from its slot's end; a daily mark (labeled at 00:00 UTC of its
+ * New York date, the day's close) from the end of that New York day.
+ */
+export function markInForce(resolution: PortfolioTimeframe, at: number, price: string): PriceInForce {
+  return resolution === '1D'
+    ? dailyMarkInForce(new Date(at).toISOString().slice(0, 10), price)
+    : { fromMs: at + TIMEFRAME_MS[resolution], price };
 }
 
 /** When a minute mark (labeled at its minute's start) is in force: from its minute's end. */
@@ -456,8 +494,37 @@ export interface PortfolioHistoryJson {
 }
 
 /**
- * The response: each window's equity, P&L against its base. `previousSessionDate(date)` names the
- * trading day before `date` (the day whose close a `per_day` base is).
+ * A `per_day` series' base of each day of its windows: the instant of the previous session's close
+ * (the day's opening equity is the previous trading day's closing equity; at the latest the day's
+ * New York midnight, for deployments whose sessions close after midnight). Empty for a series
+ * against its first point (`no_reset`, `1D`).
+ */
+export function portfolioBaseInstants(
+  q: PortfolioHistoryQuery,
+  windows: readonly PortfolioWindow[],
+  sessions: PortfolioSessions = {},
+): Map<string, number> {
+  if (q.pnlReset !== 'per_day' || q.timeframe === '1D') return new Map();
+  return new Map(
+    [...new Set(windows.map((w) => w.date))].map((date) => {
+      const midnight = newYorkMidnight(date);
+      const close = boundsOn(previousSessionDate(date, sessions), sessions)?.coreEnd ?? midnight;
+      return [date, Math.min(close, midnight)];
+    }),
+  );
+}
+
+/** The earliest instant a series values: its start, or a day's base before it. */
+export function portfolioValuationStart(
+  q: PortfolioHistoryQuery,
+  windows: readonly PortfolioWindow[],
+  sessions: PortfolioSessions = {},
+): number {
+  return Math.min(q.startMs, ...portfolioBaseInstants(q, windows, sessions).values());
+}
+
+/**
+ * The response: each window's equity, P&L against its base (`portfolioBaseInstants`).
  */
 export function portfolioHistoryJson(
   q: PortfolioHistoryQuery,
@@ -466,11 +533,7 @@ export function portfolioHistoryJson(
   sessions: PortfolioSessions = {},
 ): PortfolioHistoryJson {
   const perDay = q.pnlReset === 'per_day' && q.timeframe !== '1D';
-  // A day's base: its opening equity (at its New York midnight: the previous day's close and what
-  // moved after it), once per day.
-  const dayStart = new Map<string, number>(
-    perDay ? [...new Set(windows.map((w) => w.date))].map((d) => [d, newYorkMidnight(d)]) : [],
-  );
+  const dayStart = portfolioBaseInstants(q, windows, sessions);
   // equityAt takes instants in order: the windows' and the days' starts, merged, then mapped back.
   const instants = [...new Set([...dayStart.values(), ...windows.map((w) => w.valuedAtMs)])].sort(
     (a, b) => a - b,
@@ -502,11 +565,15 @@ export function portfolioHistoryJson(
 /** The session day before `date` (looked for over 10 days), else the calendar day before. */
 export function previousSessionDate(date: string, sessions: PortfolioSessions = {}): string {
   let d = previousDate(date);
-  for (let i = 0; i < 10; i++, d = previousDate(d))
-    if (sessionBoundsOn(d, sessions.sessionClose, sessions.options) !== null) return d;
+  for (let i = 0; i < 10; i++, d = previousDate(d)) if (boundsOn(d, sessions) !== null) return d;
   return previousDate(date);
 }
 
-/** The price-mark resolution the series needs: minute marks for intraday windows, daily for `1D`. */
-export const markResolutionOf = (q: PortfolioHistoryQuery): 'minute' | 'day' =>
-  q.timeframe === '1D' ? 'day' : 'minute';
+/** How many marks of the series' resolution a symbol has at most from `fromMs` to its end (one a slot, or a day). */
+export function marksPerSymbol(q: PortfolioHistoryQuery, fromMs: number): number {
+  const slot = q.timeframe === '1D' ? DAY_MS : TIMEFRAME_MS[q.timeframe];
+  return Math.ceil((q.endMs - fromMs) / slot) + 1;
+}
+
+/** The price-mark resolution the series reads: its timeframe's (platform/price-marks.ts). */
+export const markResolutionOf = (q: PortfolioHistoryQuery): PortfolioTimeframe => q.timeframe;

@@ -18,10 +18,10 @@ import {
   accountJson,
   activityId,
   assetIdOf,
+  averageEntryPrice,
   clientOrderFillOf,
   configurationsJson,
   configurationsOf,
-  dailyMarkInForce,
   dayTradesInWindow,
   executionsCover,
   fieldError,
@@ -30,11 +30,11 @@ import {
   isCalendarDate,
   isPatternDayTrader,
   type LedgerQty,
+  markInForce,
   markResolutionOf,
-  minuteMarkInForce,
+  marksPerSymbol,
   nanos,
   newYorkDate,
-  newYorkMidnight,
   PORTFOLIO_HISTORY_PARAMETERS,
   type PositionAsset,
   type PositionChanged,
@@ -45,6 +45,7 @@ import {
   parsePortfolioHistoryQuery,
   parseSigned9,
   portfolioHistoryJson,
+  portfolioValuationStart,
   portfolioWindows,
   positionJson,
   seqOfActivityId,
@@ -391,20 +392,21 @@ async function portfolioHistory(
   if (!loaded.ok) return apiError(403, API_ERROR.riskRefused, `account_not_configured: ${loaded.problem}`);
   const book = loaded.book;
   const resolution = markResolutionOf(q);
-  // From the start's New York day: a per-day P&L base is valued at its midnight; a daily mark's
-  // `at` is its New York date at 00:00 UTC.
-  const startDate = newYorkDate(q.startMs);
-  const marksFrom = resolution === 'minute' ? newYorkMidnight(startDate) : Date.parse(startDate);
-  const from = Math.min(marksFrom, q.startMs);
+  const sessions = { sessionClose: sessionCloseFromEnv(), options: sessionOptionsFromEnv() };
+  const windows = portfolioWindows(q, sessions);
+  const tooMany = responseLimitProblem(windows.length, q.cashflowTypes.length);
+  if (tooMany !== null) return fieldErrors([tooMany], 400);
+  // The earliest instant valued: the window's start, or a day's P&L base (the previous close).
+  const from = portfolioValuationStart(q, windows, sessions);
   const ledger: LedgerQty = {
     seq: book.ledger.seq,
     qty: new Map(Object.entries(book.ledger.positions).map(([symbol, p]) => [symbol, p.qty])),
   };
   const executions = await executionsBackTo(accountId, ledger, from);
-  // The symbols held at some instant valued: held at `from`, or traded after it.
+  // The symbols held at some instant valued: held at `from` (the ledger's positions, rolled back
+  // over what was traded after it), or traded after it.
   const heldAtStart = new Map<string, bigint>();
   const traded = new Set<string>();
-  // Held at `from`: the ledger's positions, rolled back over what was traded after it.
   for (const [symbol, qty] of ledger.qty) heldAtStart.set(symbol, parseSigned9(qty));
   for (const e of executions) {
     if (e.seq > ledger.seq || Date.parse(e.data.transactionTime) <= from) continue;
@@ -415,29 +417,63 @@ async function portfolioHistory(
   const symbols = [
     ...new Set([...[...heldAtStart].filter(([, qty]) => qty !== 0n).map(([s]) => s), ...traded]),
   ].sort();
-  const recorded = symbols.length === 0 ? new Map() : await priceMarks(symbols, from, q.endMs, resolution);
+  // A daily mark's `at` is its New York date at 00:00 UTC: from the start's date.
+  const marksFrom = resolution === '1D' ? Math.min(from, Date.parse(newYorkDate(from))) : from;
+  // The marks read: one a slot of the timeframe's own resolution a symbol held, at most.
+  const perSymbol = marksPerSymbol(q, marksFrom);
+  if (perSymbol * symbols.length > MAX_MARKS_READ)
+    return fieldErrors(
+      [
+        fieldError(
+          'out_of_range',
+          'timeframe',
+          `is too fine for this window with the account's ${symbols.length} positions (${perSymbol} price marks each; at most ${MAX_MARKS_READ} in all): ask a coarser timeframe or a shorter period`,
+        ),
+      ],
+      400,
+    );
+  const recorded =
+    symbols.length === 0 ? new Map() : await priceMarks(symbols, marksFrom, q.endMs, resolution);
   const marks = new Map<string, PriceInForce[]>();
   for (const symbol of symbols) {
     const list: PriceInForce[] = (recorded.get(symbol) ?? []).map((m: { at: number; price: string }) =>
-      resolution === 'minute'
-        ? minuteMarkInForce(m.at, m.price)
-        : dailyMarkInForce(new Date(m.at).toISOString().slice(0, 10), m.price),
+      markInForce(resolution, m.at, m.price),
     );
-    // A window ending now ends at today's price: what GET /v2/account values the position at.
-    const current = q.endMs === now ? (book.prices.get(symbol)?.current ?? null) : null;
-    if (current !== null) list.push({ fromMs: now, price: current });
+    // A window ending now ends at today's price, as GET /v2/account values the position: the quote,
+    // else (no quote) the position's average entry price.
+    if (q.endMs === now) {
+      const position = book.ledger.positions[symbol];
+      const current =
+        book.prices.get(symbol)?.current ?? (position === undefined ? null : averageEntryPrice(position));
+      if (current !== null) list.push({ fromMs: now, price: current });
+    }
     marks.set(symbol, list);
   }
-  const sessions = { sessionClose: sessionCloseFromEnv(), options: sessionOptionsFromEnv() };
   return json(
     200,
     portfolioHistoryJson(
       q,
-      portfolioWindows(q, sessions),
+      windows,
       { openingCash: book.settings.openingCash, executions, ledger, marks },
       sessions,
     ),
   );
+}
+
+/** Price marks a request may read (about 15 MB of Query pages, 8 symbols at a time). */
+const MAX_MARKS_READ = 250_000;
+/** Numbers a response may carry in its cashflow arrays (about 2 bytes each: under 1 MB). */
+const MAX_CASHFLOW_NUMBERS = 400_000;
+
+/** A 400 for a response that would carry too much: the windows times the cashflow types asked. */
+function responseLimitProblem(windows: number, cashflowTypes: number) {
+  return windows * cashflowTypes > MAX_CASHFLOW_NUMBERS
+    ? fieldError(
+        'out_of_range',
+        'cashflow_types',
+        `asks ${cashflowTypes} types of ${windows} windows each: at most ${MAX_CASHFLOW_NUMBERS} numbers (the OMS records no cash flow: each is 0)`,
+      )
+    : null;
 }
 
 /**

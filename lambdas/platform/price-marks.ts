@@ -1,16 +1,20 @@
 /**
  * The market's price history ("price marks"): what equity is marked to market at past times
- * (Alpaca's portfolio history). Whoever writes the tape writes a mark of each symbol's last price
- * per observation (the simulated market's tick, local mode's quote pin): a minute mark (kept 35
- * days) and a daily mark (kept; overwritten all day, so the day's last observation remains: its
- * close). The OMS reads them through `priceMarks`. Standalone functions, not a class: a bundle
- * carries only those it calls (issue 12).
+ * (Alpaca's portfolio history). Whoever writes the tape writes marks of each symbol's last price per
+ * observation (the simulated market's tick, local mode's quote pin), one per resolution a portfolio
+ * history reads, each the last observation of its slot: a minute, five minutes, a quarter hour and
+ * an hour (kept 35 days: intraday series cover at most 31), and the New York day's close (kept;
+ * written only by observations of a session day up to its close, so its last is the close). A
+ * reader reads the marks of its timeframe only: a month of 15-minute windows reads 2,976 marks a
+ * symbol, not 44,640 minutes. Standalone functions, not a class: a bundle carries only those it
+ * calls (issue 12).
  *
  * Item schema (PRICE_MARKS_TABLE: partition key `symbol` (S), sort key `at` (S)):
- * - minute mark `{symbol, at: 'm#YYYY-MM-DDTHH:MMZ' (the UTC minute observed), price, expiresAt}`
- *   (`expiresAt`: epoch seconds, the observation + 35 days: the table's TTL);
+ * - intraday mark `{symbol, at: '<m|f|q|h>#YYYY-MM-DDTHH:MMZ' (the UTC start of its 1, 5, 15 or
+ *   60 minute slot), price, expiresAt}` (`expiresAt`: epoch seconds, the observation + 35 days);
  * - daily mark `{symbol, at: 'd#YYYY-MM-DD' (the New York date observed), price}`.
- * Both key formats are fixed width, so their text order is their time order.
+ * Each prefix's keys are fixed width, so their text order is their time order, and the prefixes
+ * keep each resolution's keys together.
  */
 import {
   BatchWriteCommand,
@@ -24,78 +28,96 @@ import { dynamo } from './dynamo.js';
 
 export const PRICE_MARKS_TABLE_ENV = 'PRICE_MARKS_TABLE';
 
+/** A resolution of marks: a portfolio history's timeframe. */
+export type MarkResolution = '1Min' | '5Min' | '15Min' | '1H' | '1D';
+
 /** One mark of a symbol's price. */
 export interface PriceMark {
-  /** Epoch ms: the minute's start for a minute mark; for a daily mark 00:00 UTC of the New York date (`Date.parse(date)`). */
+  /** Epoch ms: the slot's start for an intraday mark; for a daily mark 00:00 UTC of the New York date (`Date.parse(date)`). */
   readonly at: number;
   /** Canonical decimal text, as the quote's `last`. */
   readonly price: string;
 }
 
-export interface MinuteMarkItem {
+/** A mark's item: `expiresAt` on intraday marks only. */
+export interface PriceMarkItem {
   readonly symbol: string;
   readonly at: string;
   readonly price: string;
-  readonly expiresAt: number;
+  readonly expiresAt?: number;
 }
 
-export interface DayMarkItem {
-  readonly symbol: string;
-  readonly at: string;
-  readonly price: string;
-}
-
-const MINUTE_PREFIX = 'm#';
+const INTRADAY: readonly (readonly [Exclude<MarkResolution, '1D'>, string, number])[] = [
+  ['1Min', 'm#', 60_000],
+  ['5Min', 'f#', 300_000],
+  ['15Min', 'q#', 900_000],
+  ['1H', 'h#', 3_600_000],
+];
+const PREFIX: Readonly<Record<MarkResolution, string>> = {
+  '1Min': 'm#',
+  '5Min': 'f#',
+  '15Min': 'q#',
+  '1H': 'h#',
+  '1D': 'd#',
+};
+const SLOT_MS: Readonly<Record<Exclude<MarkResolution, '1D'>, number>> = {
+  '1Min': 60_000,
+  '5Min': 300_000,
+  '15Min': 900_000,
+  '1H': 3_600_000,
+};
 const DAY_PREFIX = 'd#';
-const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
-/** How long a minute mark is kept (the table's TTL on `expiresAt`). */
-const MINUTE_MARK_TTL_S = 35 * 86_400;
+/** How long an intraday mark is kept (the table's TTL on `expiresAt`). */
+const INTRADAY_MARK_TTL_S = 35 * 86_400;
 /** BatchWriteItem takes at most 25 items. */
 const BATCH_WRITE_ITEMS = 25;
 const MAX_ATTEMPTS = 8;
 /** Symbols queried at once. */
 const QUERY_CONCURRENCY = 8;
 
-/** `m#YYYY-MM-DDTHH:MMZ`: the UTC minute of `ms`. */
-const minuteKey = (ms: number): string => `${MINUTE_PREFIX}${new Date(ms).toISOString().slice(0, 16)}Z`;
+/** `<prefix>YYYY-MM-DDTHH:MMZ`: the UTC minute `ms` starts. */
+const slotKey = (prefix: string, ms: number): string =>
+  `${prefix}${new Date(ms).toISOString().slice(0, 16)}Z`;
 /** `d#YYYY-MM-DD` of a UTC day start (the daily marks' `at` is the New York date's 00:00 UTC). */
 const dayKeyOfUtc = (ms: number): string => `${DAY_PREFIX}${new Date(ms).toISOString().slice(0, 10)}`;
 
-/** The two items one observation of `symbol` at `price` writes: its minute mark and its daily mark. */
+/**
+ * The items one observation of `symbol` at `price` writes: a mark per intraday resolution (its
+ * slot's), and, with `daily` (an observation of a session day up to its close), the day's.
+ */
 export function priceMarkItems(
   symbol: string,
   price: string,
   observedAtMs: number,
-): [MinuteMarkItem, DayMarkItem] {
-  return [
-    {
-      symbol,
-      at: minuteKey(observedAtMs),
-      price,
-      expiresAt: Math.floor(observedAtMs / 1000) + MINUTE_MARK_TTL_S,
-    },
-    { symbol, at: `${DAY_PREFIX}${newYorkDate(observedAtMs)}`, price },
-  ];
+  daily: boolean,
+): PriceMarkItem[] {
+  const expiresAt = Math.floor(observedAtMs / 1000) + INTRADAY_MARK_TTL_S;
+  const items: PriceMarkItem[] = INTRADAY.map(([, prefix, slot]) => ({
+    symbol,
+    at: slotKey(prefix, Math.floor(observedAtMs / slot) * slot),
+    price,
+    expiresAt,
+  }));
+  if (daily) items.push({ symbol, at: `${DAY_PREFIX}${newYorkDate(observedAtMs)}`, price });
+  return items;
 }
 
 type WriteRequests = NonNullable<BatchWriteCommandOutput['UnprocessedItems']>[string];
 
 /**
- * Writes the marks of one observation (`observedAtMs`) of each symbol: BatchWriteItem, 25 items
- * a request, the items DynamoDB leaves unprocessed written again with a bounded backoff (a
- * persistent failure throws). A symbol given twice keeps its last price.
+ * Writes mark items: BatchWriteItem, 25 items a request, the items DynamoDB leaves unprocessed
+ * written again with a bounded backoff (a persistent failure throws). A key given twice keeps its
+ * last item (one request must not name a key twice).
  */
 export async function writePriceMarks(
   doc: DynamoDBDocumentClient,
   table: string,
-  marks: readonly { readonly symbol: string; readonly price: string }[],
-  observedAtMs: number,
+  marks: readonly PriceMarkItem[],
 ): Promise<void> {
-  // One request must not name a key twice.
-  const bySymbol = new Map<string, string>();
-  for (const m of marks) bySymbol.set(m.symbol, m.price);
-  const items = [...bySymbol].flatMap(([symbol, price]) => priceMarkItems(symbol, price, observedAtMs));
+  const byKey = new Map<string, PriceMarkItem>();
+  for (const m of marks) byKey.set(`${m.symbol}\u0000${m.at}`, m);
+  const items = [...byKey.values()];
   for (let i = 0; i < items.length; i += BATCH_WRITE_ITEMS) {
     let pending: WriteRequests | undefined = items
       .slice(i, i + BATCH_WRITE_ITEMS)
@@ -111,23 +133,25 @@ export async function writePriceMarks(
   }
 }
 
-/** The first mark key at or after `ms` and the last at or before `toMs`, per resolution. */
-function keyRange(fromMs: number, toMs: number, resolution: 'minute' | 'day'): [string, string] {
-  if (resolution === 'minute')
+/** The first mark key at or after `fromMs` and the last at or before `toMs`, of a resolution. */
+function keyRange(fromMs: number, toMs: number, resolution: MarkResolution): [string, string] {
+  if (resolution === '1D')
     return [
-      minuteKey(Math.ceil(fromMs / MINUTE_MS) * MINUTE_MS),
-      minuteKey(Math.floor(toMs / MINUTE_MS) * MINUTE_MS),
+      dayKeyOfUtc(Math.ceil(fromMs / DAY_MS) * DAY_MS),
+      dayKeyOfUtc(Math.floor(toMs / DAY_MS) * DAY_MS),
     ];
-  return [dayKeyOfUtc(Math.ceil(fromMs / DAY_MS) * DAY_MS), dayKeyOfUtc(Math.floor(toMs / DAY_MS) * DAY_MS)];
+  const slot = SLOT_MS[resolution];
+  const prefix = PREFIX[resolution];
+  return [slotKey(prefix, Math.ceil(fromMs / slot) * slot), slotKey(prefix, Math.floor(toMs / slot) * slot)];
 }
 
-/** The mark of an item read (null when its key or price is not a mark's). */
+/** The mark of an item read (null when its key or price is not a mark of `prefix`). */
 function markOf(item: Record<string, unknown>, prefix: string): PriceMark | null {
   const key = item.at;
   const price = item.price;
   if (typeof key !== 'string' || typeof price !== 'string' || !key.startsWith(prefix)) return null;
   const text = key.slice(prefix.length);
-  const at = Date.parse(prefix === MINUTE_PREFIX ? `${text.slice(0, -1)}:00Z` : text);
+  const at = Date.parse(prefix === DAY_PREFIX ? text : `${text.slice(0, -1)}:00Z`);
   return Number.isFinite(at) ? { at, price } : null;
 }
 
@@ -144,8 +168,8 @@ async function marksOf(
     ProjectionExpression: '#at, price',
     ExpressionAttributeNames: { '#sy': 'symbol', '#at': 'at' },
   };
-  // The last mark before the window (the value at its start). Keys below `m#` are `d#` ones:
-  // an item of the other prefix means there is none.
+  // The last mark before the window (the value at its start). The resolutions' keys lie apart by
+  // prefix: an item of another prefix means there is none.
   const before = await doc.send(
     new QueryCommand({
       ...read,
@@ -158,7 +182,7 @@ async function marksOf(
   const out: PriceMark[] = [];
   const first = before.Items?.[0] === undefined ? null : markOf(before.Items[0], prefix);
   if (first !== null) out.push(first);
-  if (fromKey > toKey) return out; // no whole minute (day) inside the window
+  if (fromKey > toKey) return out; // no whole slot (day) inside the window
   let start: Record<string, unknown> | undefined;
   do {
     const page: QueryCommandOutput = await doc.send(
@@ -188,7 +212,7 @@ export async function priceMarks(
   symbols: readonly string[],
   fromMs: number,
   toMs: number,
-  resolution: 'minute' | 'day',
+  resolution: MarkResolution,
   deps?: { readonly doc: DynamoDBDocumentClient; readonly table: string },
 ): Promise<ReadonlyMap<string, readonly PriceMark[]>> {
   const table = deps?.table ?? process.env[PRICE_MARKS_TABLE_ENV];
@@ -198,7 +222,7 @@ export async function priceMarks(
     );
   const doc = deps?.doc ?? dynamo;
   const [fromKey, toKey] = keyRange(fromMs, toMs, resolution);
-  const prefix = resolution === 'minute' ? MINUTE_PREFIX : DAY_PREFIX;
+  const prefix = PREFIX[resolution];
   const unique = [...new Set(symbols)];
   const out = new Map<string, readonly PriceMark[]>();
   let next = 0;

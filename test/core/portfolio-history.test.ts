@@ -11,11 +11,15 @@ import {
   dollars,
   equityAt,
   executionsCover,
+  markInForce,
+  marksPerSymbol,
   minuteMarkInForce,
   type PortfolioHistoryQuery,
   type PositionChanged,
   parsePortfolioHistoryQuery,
+  portfolioBaseInstants,
   portfolioHistoryJson,
+  portfolioValuationStart,
   portfolioWindows,
   previousSessionDate,
 } from '../../lambdas/core/index.js';
@@ -79,6 +83,7 @@ describe('the query (Alpaca defaults; a 400 naming the parameter)', () => {
       { cashflowTypes: ['DIV', 'FEE'] },
     ],
     ['cashflow_types ALL and NONE list none', { cashflow_types: 'ALL' }, { cashflowTypes: [] }],
+    ["alpaca-py's extended_hours=True", { extended_hours: 'True' }, { reporting: 'extended_hours' }],
   ])('%s', (_name, params, expected) => {
     const parsed = parsePortfolioHistoryQuery(params as Record<string, string>, NOW);
     expect(parsed).toEqual({ ok: true, query: expect.objectContaining(expected) });
@@ -108,6 +113,16 @@ describe('the query (Alpaca defaults; a 400 naming the parameter)', () => {
     [{ start: '2026-12-02T00:00:00Z', end: '2026-12-01T00:00:00Z' }, 'start: must be before the window ends'],
     [{ start: '2027-01-01T00:00:00Z' }, 'start: must be before the window ends'],
     [{ period: '11A' }, 'period: makes a window longer than 3660 days'],
+    [
+      { start: '1999-12-01T00:00:00Z', end: '2000-01-10T00:00:00Z', timeframe: '1D' },
+      'start: makes a window starting before 2000-01-01',
+    ],
+    [{ end: '2000-01-10T00:00:00Z', period: '1M' }, 'end: makes a window starting before 2000-01-01'],
+    [{ date_end: '2000-01-03', period: '1W' }, 'date_end: makes a window starting before 2000-01-01'],
+    [
+      { start: '2026-12-01T00:00:00Z', period: '1D', date_end: '2026-12-03' },
+      'date_end: is not taken with both start and period',
+    ],
   ])('%j is refused: %s', (params, message) => {
     const parsed = parsePortfolioHistoryQuery(params as Record<string, string>, NOW);
     expect(parsed.ok).toBe(false);
@@ -318,7 +333,7 @@ describe('equity at an instant', () => {
     expect(values.map(dollars)).toEqual([0, 33.5]);
   });
 
-  test('an execution applied after a later-timed one counts from its own time (reports cross)', () => {
+  test('an execution booked after a later-timed one counts from its own time (a caller passing unbooked times)', () => {
     const later = execution(ny('2026-12-07T10:00:00'), 'IBM', '10', '100', '-1000');
     const earlier = execution(ny('2026-12-07T09:50:00'), 'IBM', '15', '100', '-1500', '10');
     const ibm = new Map([['IBM', [minuteMarkInForce(ny('2026-12-07T09:55:00'), '110')]]]);
@@ -466,6 +481,61 @@ describe('a tail of the executions, read back from the ledger', () => {
     const tail = (seqs as number[]).map((n) => all[n - 1] as PositionChanged);
     const ledger = seqs.length === 0 ? { seq: 0, qty: new Map() } : ledgerOf(all);
     expect(executionsCover(tail, ledger, fromMs as number)).toBe(expected);
+  });
+});
+
+describe('the P&L base of each day (per_day) and the instant valuing starts at', () => {
+  test.each([
+    ['Monday: the Friday close', '2026-12-07', ny('2026-12-04T16:00:00')],
+    [
+      'the day after Christmas week-end: the 24th, an early close at 13:00',
+      '2026-12-28',
+      ny('2026-12-24T13:00:00'),
+    ],
+  ])('%s', (_name, date, expected) => {
+    const q = query({ startMs: ny(`${date}T00:00:00`), endMs: ny(`${date}T12:00:00`) });
+    const windows = portfolioWindows(q);
+    expect(portfolioBaseInstants(q, windows).get(date)).toBe(expected);
+    expect(portfolioValuationStart(q, windows)).toBe(expected);
+  });
+
+  test('no base for no_reset or 1D: valuing starts at the start', () => {
+    for (const q of [query({ pnlReset: 'no_reset' }), query({ timeframe: '1D' })]) {
+      expect(portfolioBaseInstants(q, portfolioWindows(q)).size).toBe(0);
+      expect(portfolioValuationStart(q, portfolioWindows(q))).toBe(q.startMs);
+    }
+  });
+
+  test('a deployment whose close is after midnight: the base at the midnight, not after the day began', () => {
+    const sessions = {
+      sessionClose: '02:00',
+      options: { sessionDays: [0, 1, 2, 3, 4, 5, 6], calendar: 'none' as const },
+    };
+    const q = query({ reporting: 'continuous', timeframe: '1H' });
+    const bases = portfolioBaseInstants(q, portfolioWindows(q, sessions), sessions);
+    for (const [date, at] of bases) expect(at).toBeLessThanOrEqual(ny(`${date}T00:00:00`));
+  });
+
+  test.each([
+    ['1Min', 60_000],
+    ['5Min', 300_000],
+    ['15Min', 900_000],
+    ['1H', 3_600_000],
+  ] as const)('a %s mark is in force from its slot end', (resolution, slot) => {
+    expect(markInForce(resolution, ny('2026-12-07T10:00:00'), '1')).toEqual({
+      fromMs: ny('2026-12-07T10:00:00') + slot,
+      price: '1',
+    });
+    expect(marksPerSymbol(query({ timeframe: resolution }), ny('2026-12-07T00:00:00'))).toBe(
+      Math.ceil((ny('2026-12-07T23:59:00') - ny('2026-12-07T00:00:00')) / slot) + 1,
+    );
+  });
+
+  test('a daily mark (labeled at 00:00 UTC of its New York date) is in force from the end of that New York day', () => {
+    expect(markInForce('1D', Date.parse('2026-12-04'), '1')).toEqual({
+      fromMs: ny('2026-12-05T00:00:00'),
+      price: '1',
+    });
   });
 });
 

@@ -223,7 +223,7 @@ describe('PUT /local/assets/{symbol}: the asset master, as an operator lists an 
     ]);
   });
 
-  it('PUT /local/market writes the pinned last as the minute and daily price marks at the pin; none without the table', async () => {
+  it("PUT /local/market writes the pinned last as its intraday price marks at the pin (the day's close is the tick's to mark); none without the table", async () => {
     const at = Date.parse('2026-12-08T03:30:15Z'); // New York date 2026-12-07
     const now = jest.spyOn(Date, 'now').mockReturnValue(at);
     try {
@@ -232,21 +232,18 @@ describe('PUT /local/assets/{symbol}: the asset master, as an operator lists an 
       const { deps, sent } = fakeDeps();
       const out = await put(deps, '/local/market/acme', { bid: '10', ask: '10.1', last: '10.050' });
       expect(out.statusCode).toBe(200);
+      const expiresAt = Math.floor(at / 1000) + 35 * 86_400;
+      const mark = (key: string) => ({
+        PutRequest: { Item: { symbol: 'ACME', at: key, price: '10.05', expiresAt } },
+      });
       expect(batches(sent)).toEqual([
         {
           RequestItems: {
             'local-price-marks': [
-              {
-                PutRequest: {
-                  Item: {
-                    symbol: 'ACME',
-                    at: 'm#2026-12-08T03:30Z',
-                    price: '10.05',
-                    expiresAt: Math.floor(at / 1000) + 35 * 86_400,
-                  },
-                },
-              },
-              { PutRequest: { Item: { symbol: 'ACME', at: 'd#2026-12-07', price: '10.05' } } },
+              mark('m#2026-12-08T03:30Z'),
+              mark('f#2026-12-08T03:30Z'),
+              mark('q#2026-12-08T03:30Z'),
+              mark('h#2026-12-08T03:00Z'),
             ],
           },
         },

@@ -69,6 +69,7 @@ import {
   parseNanos,
   parseValue18,
   type ReplaceChanges,
+  sessionBoundsOn,
   signedNanos,
   VENUE_PROFILES,
   type VenueProfile,
@@ -81,7 +82,7 @@ import {
   VENUE_HEALTH_KEY,
   venueHealthFromItem,
 } from '../../platform/market-data.js';
-import { writePriceMarks } from '../../platform/price-marks.js';
+import { priceMarkItems, writePriceMarks } from '../../platform/price-marks.js';
 import { TransientError } from '../../platform/transient-errors.js';
 import {
   EXECUTION_REPORT_DETAIL_TYPE,
@@ -1168,6 +1169,34 @@ export class SimulatedVenue implements Venue {
  * 10 KB of each bundle); its book, reports and controls are the venue's.
  */
 export class SimulatedMarket extends SimulatedVenue {
+  /** The last mark this market wrote per symbol and resolution (`<symbol> <prefix>` -> `<at>|<price>`). */
+  private readonly marked = new Map<string, string>();
+
+  /**
+   * The market's price history at the tick's clock (platform/price-marks.ts): each symbol's marks
+   * of this observation, its daily mark only on a session day up to the close (the day's last is
+   * its close). A mark this market last wrote with the same key and price is not written again: a
+   * held (pinned) quote writes a resolution's mark once per slot, not five items every tick. One
+   * BatchWriteItem per 25 items.
+   */
+  private async writeMarks(
+    table: string,
+    observed: readonly { symbol: string; price: string }[],
+    now: number,
+  ) {
+    const bounds = sessionBoundsOn(newYorkDate(now), this.schedule.sessionClose, this.schedule);
+    const daily = bounds !== null && now <= bounds.coreEnd;
+    const fresh = observed
+      .flatMap((m) => priceMarkItems(m.symbol, m.price, now, daily))
+      .filter(
+        (item) => this.marked.get(`${item.symbol} ${item.at.slice(0, 2)}`) !== `${item.at}|${item.price}`,
+      );
+    if (fresh.length === 0) return;
+    await writePriceMarks(this.o.doc, table, fresh);
+    for (const item of fresh)
+      this.marked.set(`${item.symbol} ${item.at.slice(0, 2)}`, `${item.at}|${item.price}`);
+  }
+
   /**
    * One market step: publish the outboxes still pending (each on its own: one that fails stays
    * pending for the next tick); then, for every symbol in the market and every symbol with resting
@@ -1175,9 +1204,8 @@ export class SimulatedMarket extends SimulatedVenue {
    * operator set it), hold the auctions that are due and not yet held for the symbol, and match
    * its resting orders against the quote in turn (each taking displayed size from the next; fills
    * capped by the venue's `maxFillQty`). Auction orders whose auction is over are canceled
-   * (`auction_unfilled`). Last, with a price marks table, the minute and daily price marks of every
-   * symbol moved (its last after the step, at the tick's clock; a pinned one's were written by its
-   * pin). Returns what it did.
+   * (`auction_unfilled`). Last, with a price marks table, the price marks of every symbol moved or
+   * held (its last after the step, at the tick's clock: `writeMarks`). Returns what it did.
    */
   async tick(): Promise<TickResult> {
     const outboxes = await this.publishPendingOutboxes();
@@ -1198,7 +1226,7 @@ export class SimulatedMarket extends SimulatedVenue {
     const moved: string[] = [];
     const held: string[] = [];
     const skipped: string[] = [];
-    /** Each moved symbol's last after its step: the tick's price marks. */
+    /** Each moved or held symbol's last after its step: the tick's price marks. */
     const marks: { symbol: string; price: string }[] = [];
     const matched: string[] = [];
     const auctions: AuctionPrint[] = [];
@@ -1210,10 +1238,8 @@ export class SimulatedMarket extends SimulatedVenue {
       else if (step.outcome === 'held') held.push(symbol);
       else if (step.outcome === 'skipped') skipped.push(symbol);
       if (step.quote === null) continue;
-      // A pinned quote's marks were written by its pin, and its price has not moved since: the mark
-      // stays in force (a reader takes the latest before an instant), and a run with many pinned
-      // symbols (local mode's tests) does not rewrite them every tick.
-      if (step.outcome === 'moved') marks.push({ symbol, price: formatNanos(step.quote.last) });
+      if (step.outcome === 'moved' || step.outcome === 'held')
+        marks.push({ symbol, price: formatNanos(step.quote.last) });
       let quote = step.quote;
       const tape = step.quote;
       const pinnedNow = isPinned(market.get(symbol) ?? {}) || step.outcome === 'held';
@@ -1291,9 +1317,7 @@ export class SimulatedMarket extends SimulatedVenue {
     // Every symbol's part is done: later ticks skip the auction and cancel what is still resting for it.
     for (const auction of pending) await this.recordAuctionDay(auction, new Date(now).toISOString());
     await this.recordFillRates(health, reached);
-    // The market's price history at the tick's clock: one BatchWriteItem per 25 items, 2 a symbol.
-    if (this.o.priceMarksTable !== undefined)
-      await writePriceMarks(this.o.doc, this.o.priceMarksTable, marks, now);
+    if (this.o.priceMarksTable !== undefined) await this.writeMarks(this.o.priceMarksTable, marks, now);
     return {
       ...outboxes,
       symbols: symbols.length,

@@ -442,9 +442,9 @@ describe('market tick', () => {
     ]);
   });
 
-  test('writes a minute and a daily mark of every symbol it moved (its last after the step), at its clock; a pinned one none (its pin wrote them, and its price has not moved since); none without the table', async () => {
+  test("marks every symbol it moved or held (its last after the step, a mark per resolution), the day's only up to the close; a mark it already wrote is not written again; none without the table", async () => {
     const marked = newMarket({ priceMarksTable: 'priceMarks' });
-    // HELD is pinned (held as set: its pin marked it), BAD is unreadable (skipped: no mark).
+    // HELD is pinned (held as set), BAD is unreadable (skipped: no mark).
     db.put({
       TableName: 'market',
       Item: {
@@ -464,33 +464,49 @@ describe('market tick', () => {
       TableName: 'market',
       Item: { symbol: 'BAD', bid: 'x', updatedAt: new Date(clock).toISOString() },
     });
-    // 2026-11-24T02:30:20Z: still Monday 2026-11-23 in New York.
-    clock = Date.parse('2026-11-24T02:30:20Z');
+    const itemsWritten = () =>
+      ddb.commandCalls(BatchWriteCommand).flatMap((c) => c.args[0].input.RequestItems?.priceMarks ?? [])
+        .length;
+    // Monday 2026-11-23, 10:30:20 New York: in the session.
+    clock = Date.parse('2026-11-23T15:30:20Z');
     expect(await marked.tick()).toMatchObject({ moved: ['ACME'], held: ['HELD'], skipped: ['BAD'] });
-    const acmeLast = db.get('market', { symbol: 'ACME' })?.last as string;
-    expect(db.get('market', { symbol: 'ACME' })?.updatedAt).toBe(new Date(clock).toISOString()); // it stepped
-    const byKey = (items: Record<string, unknown>[]) =>
-      items
-        .map((i) => [i.symbol, i.at, i.price, i.expiresAt])
-        .sort((a, b) => String(a).localeCompare(String(b)));
+    const acme = db.get('market', { symbol: 'ACME' })?.last as string;
     const expiresAt = Math.floor(clock / 1000) + 35 * 86_400;
-    expect(byKey(db.items('priceMarks'))).toEqual([
-      ['ACME', 'd#2026-11-23', acmeLast, undefined],
-      ['ACME', 'm#2026-11-24T02:30Z', acmeLast, expiresAt],
-    ]);
-    // The next tick overwrites the day's mark with its price: the day's last observation remains.
-    clock += 60_000;
+    const marksOf = (symbol: string) =>
+      db
+        .items('priceMarks')
+        .filter((i) => i.symbol === symbol)
+        .map((i) => [i.at, i.price, i.expiresAt])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    const five = (price: string) => [
+      ['d#2026-11-23', price, undefined],
+      ['f#2026-11-23T15:30Z', price, expiresAt],
+      ['h#2026-11-23T15:00Z', price, expiresAt],
+      ['m#2026-11-23T15:30Z', price, expiresAt],
+      ['q#2026-11-23T15:30Z', price, expiresAt],
+    ];
+    expect(marksOf('ACME')).toEqual(five(acme));
+    expect(marksOf('HELD')).toEqual(five('20.05'));
+    expect(itemsWritten()).toBe(10);
+    // 20 s later, the same slots: ACME moved (its five marks again, at its new last), HELD did not
+    // (nothing written for it).
+    clock += 20_000;
     await marked.tick();
-    const next = db.get('market', { symbol: 'ACME' })?.last as string;
-    expect(db.get('priceMarks', { symbol: 'ACME', at: 'd#2026-11-23' })?.price).toBe(next);
-    expect(db.get('priceMarks', { symbol: 'ACME', at: 'm#2026-11-24T02:31Z' })?.price).toBe(next);
-    expect(db.get('priceMarks', { symbol: 'ACME', at: 'm#2026-11-24T02:30Z' })?.price).toBe(acmeLast);
+    const moved = db.get('market', { symbol: 'ACME' })?.last as string;
+    expect(marksOf('ACME').map((m) => m[1])).toEqual([moved, moved, moved, moved, moved]);
+    expect(itemsWritten()).toBe(15);
+    // 16:30 New York, after the close: the day's mark stays the close's.
+    clock = Date.parse('2026-11-23T21:30:00Z');
+    await marked.tick();
+    const late = db.get('market', { symbol: 'ACME' })?.last as string;
+    expect(db.get('priceMarks', { symbol: 'ACME', at: 'd#2026-11-23' })?.price).toBe(moved);
+    expect(db.get('priceMarks', { symbol: 'ACME', at: 'm#2026-11-23T21:30Z' })?.price).toBe(late);
+    expect(db.get('priceMarks', { symbol: 'HELD', at: 'm#2026-11-23T21:30Z' })?.price).toBe('20.05');
     // The venue without the table (a function not given it) writes none.
     const before = db.items('priceMarks').length;
     clock += 60_000;
     await venue.tick();
     expect(db.items('priceMarks')).toHaveLength(before);
-    expect(ddb.commandCalls(BatchWriteCommand).length).toBe(2);
   });
 
   test('each step of the walk prints on the tape: the market item keeps the cumulative volume', async () => {
