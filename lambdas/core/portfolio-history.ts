@@ -92,28 +92,16 @@ export interface PortfolioSessions {
 
 const PERIOD = /^([1-9]\d{0,3})([DWMA])$/i;
 
-/** `nD`, `nW`, `nM` (calendar months), `nA` (years) before `endMs`; null for a malformed period. */
-function periodStart(period: string, endMs: number): number | null {
-  const m = PERIOD.exec(period);
-  if (m === null) return null;
-  const n = Number(m[1]);
-  const unit = (m[2] as string).toUpperCase();
-  if (unit === 'D') return endMs - n * DAY_MS;
-  if (unit === 'W') return endMs - 7 * n * DAY_MS;
-  const d = new Date(endMs);
-  if (unit === 'M') d.setUTCMonth(d.getUTCMonth() - n);
-  else d.setUTCFullYear(d.getUTCFullYear() - n);
-  return d.getTime();
-}
-
-/** The same period after `startMs`. */
-function periodEnd(period: string, startMs: number): number {
+/**
+ * `ms` moved by a well-formed period (`nD`, `nW`, `nM` calendar months, `nA` years), back
+ * (`direction` -1: a window's start from its end) or on (+1: its end from its start).
+ */
+function movedByPeriod(period: string, ms: number, direction: 1 | -1): number {
   const m = PERIOD.exec(period) as RegExpExecArray;
-  const n = Number(m[1]);
+  const n = direction * Number(m[1]);
   const unit = (m[2] as string).toUpperCase();
-  if (unit === 'D') return startMs + n * DAY_MS;
-  if (unit === 'W') return startMs + 7 * n * DAY_MS;
-  const d = new Date(startMs);
+  if (unit === 'D' || unit === 'W') return ms + (unit === 'W' ? 7 : 1) * n * DAY_MS;
+  const d = new Date(ms);
   if (unit === 'M') d.setUTCMonth(d.getUTCMonth() + n);
   else d.setUTCFullYear(d.getUTCFullYear() + n);
   return d.getTime();
@@ -203,10 +191,10 @@ export function parsePortfolioHistoryQuery(
     (dateEnd !== undefined
       ? newYorkMidnight(nextDate(dateEnd))
       : start !== undefined && period !== undefined
-        ? periodEnd(period, start)
+        ? movedByPeriod(period, start, 1)
         : nowMs);
   const endMs = Math.min(askedEnd, nowMs);
-  const startMs = start ?? (periodStart(period ?? '1M', endMs) as number);
+  const startMs = start ?? movedByPeriod(period ?? '1M', endMs, -1);
   if (!(startMs < endMs))
     return refuse(
       start !== undefined ? 'start' : 'end',
