@@ -26,6 +26,7 @@ import {
   JsFixWinstonLogFactory,
   type MsgView,
   SessionLauncher,
+  SessionState,
   WinstonLogger,
 } from 'jspurefix';
 
@@ -209,7 +210,14 @@ class OmsInitiatorSession extends AsciiSession {
 
   protected override onReady(_view: MsgView): void {
     this.up = true;
-    this.owner.ready(this);
+    // Announced once the session may send (`ready`): a logon that found a sequence gap first
+    // recovers it, then the owner's onLogon (the mass status request) and the queued requests go.
+    const announce = (): void => {
+      if (!this.up) return;
+      if (this.ready) this.owner.ready(this);
+      else setTimeout(announce, 20);
+    };
+    announce();
   }
 
   protected override onStopped(_error?: Error): void {
@@ -223,8 +231,24 @@ class OmsInitiatorSession extends AsciiSession {
   /** Between onReady and onStopped. */
   up = false;
 
+  /**
+   * Logged on and not recovering a sequence gap: while a ResendRequest is being answered the
+   * engine holds no application message valid (its `validStateApplicationMsg`), and a strict peer
+   * drops the connection on one (the exchange peer did: "msgType D received in state
+   * HandleResendRequest", right after a restart whose Logon came one sequence number ahead; the
+   * order, claimed and sent, was lost). Requests wait in the queue for the next poll instead.
+   */
+  get ready(): boolean {
+    const state = this.sessionState.state;
+    return (
+      this.up &&
+      state !== SessionState.HandleResendRequest &&
+      state !== SessionState.AwaitingProcessingResponseToResendRequest
+    );
+  }
+
   sendApp(msgType: string, body: FixObject): boolean {
-    if (!this.up) return false;
+    if (!this.ready) return false;
     this.send(msgType, body);
     return true;
   }
@@ -297,8 +321,9 @@ export class FixInitiator {
     this.running = this.launcher.run().catch(() => false);
   }
 
+  /** Logged on and able to send application messages (not recovering a sequence gap). */
   get loggedOn(): boolean {
-    return this.session?.up ?? false;
+    return this.session?.ready ?? false;
   }
 
   whenLoggedOn(): Promise<void> {
