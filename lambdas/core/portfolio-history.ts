@@ -58,7 +58,8 @@ export const PORTFOLIO_HISTORY_PARAMETERS = [
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
-const TIMEFRAME_MS: Readonly<Record<Exclude<PortfolioTimeframe, '1D'>, number>> = {
+/** An intraday timeframe's window (and the price marks' slot of that resolution, platform/price-marks.ts). */
+export const TIMEFRAME_MS: Readonly<Record<Exclude<PortfolioTimeframe, '1D'>, number>> = {
   '1Min': MINUTE_MS,
   '5Min': 5 * MINUTE_MS,
   '15Min': 15 * MINUTE_MS,

@@ -23,13 +23,13 @@ import {
   QueryCommand,
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import { newYorkDate } from '../core/index.js';
+import { newYorkDate, type PortfolioTimeframe, TIMEFRAME_MS } from '../core/index.js';
 import { dynamo } from './dynamo.js';
 
 export const PRICE_MARKS_TABLE_ENV = 'PRICE_MARKS_TABLE';
 
 /** A resolution of marks: a portfolio history's timeframe. */
-export type MarkResolution = '1Min' | '5Min' | '15Min' | '1H' | '1D';
+export type MarkResolution = PortfolioTimeframe;
 
 /** One mark of a symbol's price. */
 export interface PriceMark {
@@ -47,24 +47,12 @@ export interface PriceMarkItem {
   readonly expiresAt?: number;
 }
 
-const INTRADAY: readonly (readonly [Exclude<MarkResolution, '1D'>, string, number])[] = [
-  ['1Min', 'm#', 60_000],
-  ['5Min', 'f#', 300_000],
-  ['15Min', 'q#', 900_000],
-  ['1H', 'h#', 3_600_000],
-];
 const PREFIX: Readonly<Record<MarkResolution, string>> = {
   '1Min': 'm#',
   '5Min': 'f#',
   '15Min': 'q#',
   '1H': 'h#',
   '1D': 'd#',
-};
-const SLOT_MS: Readonly<Record<Exclude<MarkResolution, '1D'>, number>> = {
-  '1Min': 60_000,
-  '5Min': 300_000,
-  '15Min': 900_000,
-  '1H': 3_600_000,
 };
 const DAY_PREFIX = 'd#';
 const DAY_MS = 86_400_000;
@@ -93,9 +81,9 @@ export function priceMarkItems(
   daily: boolean,
 ): PriceMarkItem[] {
   const expiresAt = Math.floor(observedAtMs / 1000) + INTRADAY_MARK_TTL_S;
-  const items: PriceMarkItem[] = INTRADAY.map(([, prefix, slot]) => ({
+  const items: PriceMarkItem[] = Object.entries(TIMEFRAME_MS).map(([resolution, slot]) => ({
     symbol,
-    at: slotKey(prefix, Math.floor(observedAtMs / slot) * slot),
+    at: slotKey(PREFIX[resolution as MarkResolution], Math.floor(observedAtMs / slot) * slot),
     price,
     expiresAt,
   }));
@@ -140,7 +128,7 @@ function keyRange(fromMs: number, toMs: number, resolution: MarkResolution): [st
       dayKeyOfUtc(Math.ceil(fromMs / DAY_MS) * DAY_MS),
       dayKeyOfUtc(Math.floor(toMs / DAY_MS) * DAY_MS),
     ];
-  const slot = SLOT_MS[resolution];
+  const slot = TIMEFRAME_MS[resolution];
   const prefix = PREFIX[resolution];
   return [slotKey(prefix, Math.ceil(fromMs / slot) * slot), slotKey(prefix, Math.floor(toMs / slot) * slot)];
 }
