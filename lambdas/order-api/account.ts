@@ -366,10 +366,10 @@ async function patchConfigurations(
 
 /**
  * `GET /v2/account/portfolio/history` (core portfolio-history.ts): the account's PositionChanged
- * events up to the window's end (pages of the position stream, oldest first), the price marks of
- * the symbols held in the window, and, for a window ending now, the current quotes (the last point
- * is `GET /v2/account`'s equity). Reads: the account book, one Query per 1 MB of the account's
- * executions, one or two Queries per symbol held.
+ * events back from the ledger as far as the series values (`executionsBackTo`), the price marks of
+ * the symbols held then at the timeframe's resolution, and, for a window ending now, the current
+ * quotes (the last point is `GET /v2/account`'s equity). Reads: the account book, a Query per 200
+ * executions read back, one or two Queries per symbol held.
  */
 async function portfolioHistory(
   accountId: string,
@@ -387,15 +387,16 @@ async function portfolioHistory(
       [fieldError('invalid_value', 'cashflow_types', `has unknown activity types: ${unlisted.join(', ')}`)],
       400,
     );
+  // The windows and the response's size are the query's: refused before any read.
+  const sessions = { sessionClose: sessionCloseFromEnv(), options: sessionOptionsFromEnv() };
+  const windows = portfolioWindows(q, sessions);
+  const tooMany = responseLimitProblem(windows.length, q.cashflowTypes.length);
+  if (tooMany !== null) return fieldErrors([tooMany], 400);
   await awaitPendingExecutions(pendingExecutionsDepsOf(), accountId, now, {});
   const loaded = await loadAccountBook(dynamo, marketData(), accountId, now);
   if (!loaded.ok) return apiError(403, API_ERROR.riskRefused, `account_not_configured: ${loaded.problem}`);
   const book = loaded.book;
   const resolution = markResolutionOf(q);
-  const sessions = { sessionClose: sessionCloseFromEnv(), options: sessionOptionsFromEnv() };
-  const windows = portfolioWindows(q, sessions);
-  const tooMany = responseLimitProblem(windows.length, q.cashflowTypes.length);
-  if (tooMany !== null) return fieldErrors([tooMany], 400);
   // The earliest instant valued: the window's start, or a day's P&L base (the previous close).
   const from = portfolioValuationStart(q, windows, sessions);
   const ledger: LedgerQty = {
