@@ -19,6 +19,11 @@
  * - `resendLast(n)`: sends the last n application messages again with PossDupFlag=Y (a duplicate
  *   delivery the initiator must not apply twice).
  * - `rejectNextCancel`: the next cancel is answered OrderCancelReject (too late to cancel).
+ * - `holdNextResendRequest`: the next ResendRequest is held unanswered (the session stays in
+ *   HandleResendRequest, where an application message makes it drop the connection, as jspurefix's
+ *   acceptor does) until `releaseResendRequest()`.
+ * - `skipSequenceNumbers(n)`: while no initiator is logged on, moves the exchange's next outbound
+ *   sequence number n on (its next Logon reveals a gap of n, as after a Logout reply never read).
  * - `dropConnection()`: closes the socket now.
  */
 import 'reflect-metadata';
@@ -37,6 +42,7 @@ import {
   type MsgView,
   type SessionId,
   SessionLauncher,
+  SessionState,
   WinstonLogger,
 } from 'jspurefix';
 import { sessionDescription } from '../lambdas/broker-gateway/fix/fix-session.js';
@@ -71,6 +77,10 @@ export interface FixExchangeOptions {
 /** Session stores kept across connections, by session id (the exchange's own sequence numbers). */
 class KeptStores implements IFixSessionStoreFactory {
   private readonly stores = new Map<string, IFixSessionStore>();
+  /** Moves every kept session's next outbound sequence number n on. */
+  async skip(n: number): Promise<void> {
+    for (const s of this.stores.values()) await s.setSenderSeqNum(s.senderSeqNum + n);
+  }
   create(sessionId: SessionId): IFixSessionStore {
     const key = sessionId.toString();
     let s = this.stores.get(key);
@@ -212,6 +222,17 @@ class ExchangeSession extends AsciiSession {
     this.transportRef?.duplex.destroy();
   }
 
+  protected override onResendRequest(view: MsgView): void {
+    if (!this.exchange.misbehave.holdNextResendRequest) {
+      super.onResendRequest(view);
+      return;
+    }
+    this.exchange.misbehave.holdNextResendRequest = false;
+    this.setState(SessionState.HandleResendRequest);
+    const held = view.clone();
+    this.exchange.holdResendRequest(() => super.onResendRequest(held));
+  }
+
   get active(): boolean {
     return this.up;
   }
@@ -253,7 +274,9 @@ export class FixExchange {
   readonly received: string[] = [];
   /** Sequence numbers of the application messages sent. */
   readonly sentAppSeqNums: number[] = [];
-  readonly misbehave = { splitNextFill: false, rejectNextCancel: false };
+  readonly misbehave = { splitNextFill: false, rejectNextCancel: false, holdNextResendRequest: false };
+  private heldResendRequest: (() => void) | null = null;
+  private readonly stores = new KeptStores();
   private session: ExchangeSession | null = null;
   private pendingAfterLogon: Loose[] = [];
   private launcher: ExchangeLauncher | null = null;
@@ -266,7 +289,7 @@ export class FixExchange {
   constructor(readonly options: FixExchangeOptions) {}
 
   async start(): Promise<void> {
-    this.launcher = new ExchangeLauncher(this.options, this, new KeptStores());
+    this.launcher = new ExchangeLauncher(this.options, this, this.stores);
     this.running = this.launcher.run().catch(() => false);
     await listening(this.options.host ?? '127.0.0.1', this.options.port);
   }
@@ -314,6 +337,29 @@ export class FixExchange {
 
   dropConnection(): void {
     this.session?.dropSocket();
+  }
+
+  /** @internal a ResendRequest held (`misbehave.holdNextResendRequest`). */
+  holdResendRequest(answer: () => void): void {
+    this.heldResendRequest = answer;
+  }
+
+  /** A ResendRequest is held unanswered. */
+  get resendRequestHeld(): boolean {
+    return this.heldResendRequest !== null;
+  }
+
+  /** Answers the held ResendRequest. */
+  releaseResendRequest(): void {
+    const answer = this.heldResendRequest;
+    this.heldResendRequest = null;
+    answer?.();
+  }
+
+  /** Moves the next outbound sequence number n on (only while no initiator is logged on). */
+  async skipSequenceNumbers(n: number): Promise<void> {
+    if (this.session?.active === true) throw new Error('skipSequenceNumbers: an initiator is logged on');
+    await this.stores.skip(n);
   }
 
   /** Fills a resting order (at its limit, else the quote's far side), `qty` default all left. */

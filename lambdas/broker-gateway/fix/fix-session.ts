@@ -212,12 +212,14 @@ class OmsInitiatorSession extends AsciiSession {
     this.up = true;
     // Announced once the session may send (`ready`): a logon that found a sequence gap first
     // recovers it, then the owner's onLogon (the mass status request) and the queued requests go.
+    // The first look comes after the engine has handled the whole Logon: it calls onReady before
+    // it checks the Logon's sequence number and records the ResendRequest a gap makes it send.
     const announce = (): void => {
       if (!this.up) return;
       if (this.ready) this.owner.ready(this);
       else setTimeout(announce, 20);
     };
-    announce();
+    setImmediate(announce);
   }
 
   protected override onStopped(_error?: Error): void {
@@ -232,18 +234,22 @@ class OmsInitiatorSession extends AsciiSession {
   up = false;
 
   /**
-   * Logged on and not recovering a sequence gap: while a ResendRequest is being answered the
-   * engine holds no application message valid (its `validStateApplicationMsg`), and a strict peer
-   * drops the connection on one (the exchange peer did: "msgType D received in state
-   * HandleResendRequest", right after a restart whose Logon came one sequence number ahead; the
-   * order, claimed and sent, was lost). Requests wait in the queue for the next poll instead.
+   * Logged on and not recovering a sequence gap, on either side: neither while this session
+   * answers the venue's ResendRequest, nor while its own ResendRequest is unanswered (the engine's
+   * resend manager holds it pending until the venue's gap fill or resent messages cover the
+   * range, or its 30 s timeout). A venue answering a ResendRequest holds no application message
+   * valid (jspurefix's `validStateApplicationMsg`), and a strict one drops the connection on one:
+   * the exchange peer did ("msgType D received in state HandleResendRequest", right after a
+   * restart whose Logon came a sequence number ahead), and the order, claimed and sent, was lost.
+   * Requests wait in the queue for the next poll instead.
    */
   get ready(): boolean {
     const state = this.sessionState.state;
     return (
       this.up &&
       state !== SessionState.HandleResendRequest &&
-      state !== SessionState.AwaitingProcessingResponseToResendRequest
+      state !== SessionState.AwaitingProcessingResponseToResendRequest &&
+      this.coordinator.pendingResendRequests.length === 0
     );
   }
 

@@ -279,6 +279,33 @@ describe('FIX 4.4 session against the exchange peer', () => {
     await until('mass status request', () => r.exchange.received.filter((t) => t === 'AF').length >= 2);
   });
 
+  it('a Logon that reveals a sequence gap: nothing is sent until the venue answers the ResendRequest, then the queued order goes', async () => {
+    await r.initiator.drained();
+    await r.stopInitiator();
+    // The exchange's Logon comes 3 ahead (as after a Logout reply never read), and it answers
+    // the initiator's ResendRequest only when told: meanwhile an application message would make
+    // it drop the connection (jspurefix's acceptor in HandleResendRequest).
+    await r.exchange.skipSequenceNumbers(3);
+    r.exchange.misbehave.holdNextResendRequest = true;
+    const logons = r.exchange.logonCount;
+    const sent = r.exchange.received.length;
+    r.startInitiator();
+    await r.exchange.whenLoggedOn(logons + 1);
+    await until('the ResendRequest held', () => r.exchange.resendRequestHeld);
+    await r.venue.submit(order('o-gap-logon', { qty: '2' }));
+    for (let i = 0; i < 5; i++) {
+      await r.pump();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(r.initiator.loggedOn).toBe(false);
+    expect(r.exchange.received.slice(sent)).toEqual([]); // neither the order nor the mass status request
+    r.exchange.releaseResendRequest();
+    await untilPumped(r, 'fill after the gap', () => kinds(r.reports, 'o-gap-logon').includes('fill'));
+    expect(r.exchange.logonCount).toBe(logons + 1); // the session was never dropped
+    expect(r.exchange.received.slice(sent)).toEqual(['AF', 'D']);
+    expect(filledQty(r.reports, 'o-gap-logon')).toBe(2);
+  });
+
   it('sequence numbers persist across a restart of the initiator (no reset, no gap)', async () => {
     await r.initiator.drained();
     await r.stopInitiator();
