@@ -11,6 +11,7 @@
  * simulated venues never see them.
  */
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -59,8 +60,12 @@ export interface FixBook {
   pending(venue: string): Promise<QueuedFixRequest[]>;
   /** Takes a request off the queue; false when another taker had it. */
   claim(key: string): Promise<boolean>;
+  /** Puts a claimed request back on the queue (it could not be sent: the session was lost). */
+  release(request: QueuedFixRequest): Promise<void>;
   order(venue: string, orderId: string): Promise<FixOrderMirror | undefined>;
   saveOrder(mirror: FixOrderMirror): Promise<void>;
+  /** Drops the mirror of an order whose NewOrderSingle never went out (sent later, anew). */
+  forgetOrder(venue: string, orderId: string): Promise<void>;
   orders(venue: string): Promise<FixOrderMirror[]>;
 }
 
@@ -109,12 +114,21 @@ export class MemoryFixBook implements FixBook {
     return true;
   }
 
+  async release(request: QueuedFixRequest): Promise<void> {
+    const r = this.requests.get(request.key);
+    if (r !== undefined) r.queued = true;
+  }
+
   async order(venue: string, orderId: string): Promise<FixOrderMirror | undefined> {
     return this.mirrors.get(mirrorKey(venue, orderId));
   }
 
   async saveOrder(mirror: FixOrderMirror): Promise<void> {
     this.mirrors.set(mirrorKey(mirror.venue, mirror.terms.orderId), structuredClone(mirror));
+  }
+
+  async forgetOrder(venue: string, orderId: string): Promise<void> {
+    this.mirrors.delete(mirrorKey(venue, orderId));
   }
 
   async orders(venue: string): Promise<FixOrderMirror[]> {
@@ -194,6 +208,22 @@ export class DynamoFixBook implements FixBook {
     }
   }
 
+  async release(request: QueuedFixRequest): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { orderId: request.key },
+          UpdateExpression: 'SET fixQueue = :v',
+          ConditionExpression: 'attribute_exists(orderId) AND attribute_not_exists(fixQueue)',
+          ExpressionAttributeValues: { ':v': request.request.venue },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e; // back on the queue already
+    }
+  }
+
   async order(venue: string, orderId: string): Promise<FixOrderMirror | undefined> {
     const got = await this.doc.send(
       new GetCommand({
@@ -217,6 +247,12 @@ export class DynamoFixBook implements FixBook {
           mirror,
         },
       }),
+    );
+  }
+
+  async forgetOrder(venue: string, orderId: string): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({ TableName: this.table, Key: { orderId: mirrorKey(venue, orderId) } }),
     );
   }
 

@@ -253,6 +253,10 @@ class OmsInitiatorSession extends AsciiSession {
     );
   }
 
+  /**
+   * Sends an application message when `ready`; false, nothing sent, otherwise (the connection
+   * gone, or a sequence gap being recovered): the caller keeps the request for the next poll.
+   */
   sendApp(msgType: string, body: FixObject): boolean {
     if (!this.ready) return false;
     this.send(msgType, body);

@@ -109,7 +109,14 @@ export class FixVenueSession {
     );
   }
 
-  /** Sends what the OMS queued, oldest first; a no-op while not logged on. */
+  /**
+   * Sends what the OMS queued, oldest first; a no-op while not logged on. A request the session
+   * could not send after taking it (the connection lost, or a sequence gap found, meanwhile: the
+   * book's reads and writes come between the look and the send) goes back on the queue, and an order's mirror made for it
+   * goes with it: the next poll sends it as if for the first time. Otherwise the order, taken off
+   * the queue and never sent, would wait for an answer forever (the in-flight check settles
+   * cancels and replaces, not orders the venue never had).
+   */
   async poll(): Promise<number> {
     const c = this.connection;
     if (c === null || !c.loggedOn || this.polling) return 0;
@@ -119,8 +126,14 @@ export class FixVenueSession {
       for (const q of await this.o.book.pending(this.o.venue)) {
         if (!c.loggedOn) break;
         if (!(await this.o.book.claim(q.key))) continue;
-        await this.send(c, q.request);
-        sent++;
+        if (await this.send(c, q.request)) {
+          sent++;
+          continue;
+        }
+        if (q.request.kind === 'submit') await this.o.book.forgetOrder(q.request.venue, q.request.orderId);
+        await this.o.book.release(q);
+        this.log(`${q.request.kind} ${q.request.orderId} not sent (the session was lost): queued again`);
+        break;
       }
     } finally {
       this.polling = false;
@@ -132,7 +145,8 @@ export class FixVenueSession {
     await this.o.publish([report]);
   }
 
-  private async send(c: FixConnection, r: FixRequest): Promise<void> {
+  /** Sends (or answers) one request; false when the connection could not take it (nothing sent). */
+  private async send(c: FixConnection, r: FixRequest): Promise<boolean> {
     const at = this.at();
     const now = new Date(this.o.now());
     // The session's own answer to a request it does not send (the venue never sees the order).
@@ -149,7 +163,7 @@ export class FixVenueSession {
     switch (r.kind) {
       case 'submit': {
         const existing = await this.o.book.order(r.venue, r.orderId);
-        if (existing !== undefined) return; // sent before: a ClOrdID goes out once
+        if (existing !== undefined) return true; // sent before: a ClOrdID goes out once
         const why = unsendableReason(r.order);
         const mirror: FixOrderMirror = {
           venue: r.venue,
@@ -165,30 +179,27 @@ export class FixVenueSession {
         if (why !== null) {
           this.log(`refused ${r.orderId}: ${why}`);
           await refuse(`refused:${r.orderId}`, 'rejected', why);
-          return;
+          return true;
         }
-        c.send(MSG.newOrderSingle, newOrderSingleOf(r.order, now));
-        return;
+        return c.send(MSG.newOrderSingle, newOrderSingleOf(r.order, now));
       }
       case 'cancel': {
         const m = await this.o.book.order(r.venue, r.orderId);
         if (m === undefined) {
           await refuse(`cxlrej:${r.orderId}~cxl`, 'cancel_rejected', 'unknown_order');
-          return;
+          return true;
         }
-        c.send(MSG.orderCancelRequest, orderCancelRequestOf(m.terms, now));
-        return;
+        return c.send(MSG.orderCancelRequest, orderCancelRequestOf(m.terms, now));
       }
       case 'replace': {
         const m = await this.o.book.order(r.venue, r.orderId);
         if (m === undefined) {
           await refuse(`cxlrej:${r.replacementOrderId}`, 'replace_rejected', 'unknown_order');
-          return;
+          return true;
         }
         const next = replacedTerms(m.terms, r.replacementOrderId, r.changes);
         await this.o.book.saveOrder({ ...m, pendingReplace: next, updatedAt: at });
-        c.send(MSG.orderCancelReplaceRequest, orderCancelReplaceRequestOf(m.terms, next, now));
-        return;
+        return c.send(MSG.orderCancelReplaceRequest, orderCancelReplaceRequestOf(m.terms, next, now));
       }
     }
   }

@@ -96,3 +96,42 @@ test('a status answer (ExecType I) refreshes the mirror and publishes nothing; a
     body: { ClOrdID: 'o-1', Instrument: { Symbol: 'AAPL' } },
   });
 });
+
+test.each([
+  ['submit', 'D'],
+  ['cancel', 'F'],
+  ['replace', 'G'],
+] as const)(
+  'a %s the connection could not take after the poll took it goes back on the queue and out once at the next poll',
+  async (kind, msgType) => {
+    const r = rig();
+    r.setUp(true);
+    r.session.onLogon(r.connection);
+    await r.venue.submit(order('o-1'));
+    if (kind !== 'submit') {
+      await r.session.poll();
+      if (kind === 'cancel') await r.venue.cancel('o-1', 'client');
+      else await r.venue.replace('o-1', 'o-1b', { qty: '5' });
+    }
+    // The connection still looks logged on when the poll looks, and refuses the send (it was lost,
+    // or a sequence gap was found, while the poll read and wrote the book).
+    let refuse = true;
+    const send = r.connection.send;
+    r.connection.send = (type, body) => {
+      if (type !== 'AF' && refuse) {
+        refuse = false;
+        return false;
+      }
+      return send(type, body);
+    };
+    const before = r.sent.length;
+    expect(await r.session.poll()).toBe(0);
+    expect(r.sent.length).toBe(before);
+    expect(await r.session.poll()).toBe(1);
+    expect(await r.session.poll()).toBe(0);
+    expect(r.sent.slice(before).map((m) => [m.type, m.body.ClOrdID])).toEqual([
+      [msgType, kind === 'replace' ? 'o-1b' : kind === 'cancel' ? 'o-1~cxl' : 'o-1'],
+    ]);
+    expect(r.published).toEqual([]);
+  },
+);
