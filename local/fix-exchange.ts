@@ -19,6 +19,8 @@
  * - `resendLast(n)`: sends the last n application messages again with PossDupFlag=Y (a duplicate
  *   delivery the initiator must not apply twice).
  * - `rejectNextCancel`: the next cancel is answered OrderCancelReject (too late to cancel).
+ * - `loseNextOrder`: the next NewOrderSingle is dropped unanswered (as if lost on the wire with a
+ *   connection): the exchange never had the order.
  * - `holdNextResendRequest`: the next ResendRequest is held unanswered (the session stays in
  *   HandleResendRequest, where an application message makes it drop the connection, as jspurefix's
  *   acceptor does) until `releaseResendRequest()`.
@@ -274,7 +276,12 @@ export class FixExchange {
   readonly received: string[] = [];
   /** Sequence numbers of the application messages sent. */
   readonly sentAppSeqNums: number[] = [];
-  readonly misbehave = { splitNextFill: false, rejectNextCancel: false, holdNextResendRequest: false };
+  readonly misbehave = {
+    splitNextFill: false,
+    rejectNextCancel: false,
+    holdNextResendRequest: false,
+    loseNextOrder: false,
+  };
   private heldResendRequest: (() => void) | null = null;
   private readonly stores = new KeptStores();
   private session: ExchangeSession | null = null;
@@ -498,6 +505,10 @@ export class FixExchange {
   }
 
   private onNewOrder(m: Loose): void {
+    if (this.misbehave.loseNextOrder) {
+      this.misbehave.loseNextOrder = false;
+      return;
+    }
     const clOrdId = String(m.ClOrdID);
     if (this.find(clOrdId) !== undefined) return; // a duplicate ClOrdID: already booked
     const symbol = String((m.Instrument as Loose | undefined)?.Symbol ?? '');

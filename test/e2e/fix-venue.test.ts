@@ -99,8 +99,8 @@ const routedTo = async (id: string) =>
     | { allocations: { venue: string }[] }
     | undefined;
 
-/** The router sees FIXA up: the host marks it down while its session is lost, up at the logon. */
-async function fixaUp(): Promise<void> {
+/** `f` with a client of local mode's DynamoDB. */
+async function withDoc<T>(f: (doc: DynamoDBDocumentClient) => Promise<T>): Promise<T> {
   const doc = DynamoDBDocumentClient.from(
     new DynamoDBClient({
       endpoint: oms.dynamoDbEndpoint,
@@ -109,6 +109,28 @@ async function fixaUp(): Promise<void> {
     }),
   );
   try {
+    return await f(doc);
+  } finally {
+    doc.destroy();
+  }
+}
+
+/** The venue session host's mirror of an order (what the venue's status queries read). */
+const mirrorStatus = (orderId: string): Promise<string | undefined> =>
+  withDoc(async (doc) => {
+    const got = await doc.send(
+      new GetCommand({
+        TableName: envValue(oms.topology, 'VENUE_ORDERS_TABLE'),
+        Key: { orderId: `fix#FIXA#${orderId}` },
+        ConsistentRead: true,
+      }),
+    );
+    return got.Item?.mirror?.status as string | undefined;
+  });
+
+/** The router sees FIXA up: the host marks it down while its session is lost, up at the logon. */
+async function fixaUp(): Promise<void> {
+  await withDoc(async (doc) => {
     await eventually(async () => {
       const got = await doc.send(
         new GetCommand({
@@ -119,9 +141,7 @@ async function fixaUp(): Promise<void> {
       );
       if (venueHealthFromItem(got.Item).get('FIXA')?.down === true) throw new Error('FIXA is down');
     }, 20_000);
-  } finally {
-    doc.destroy();
-  }
+  });
 }
 
 async function resting(id: string): Promise<void> {
@@ -225,8 +245,17 @@ test('reconciliation through the FIX status queries: a fill whose report was los
   const lost = await limit('5', '44');
   await resting(lost.id);
   exchange.fillUnreported(lost.id, 2);
+  // A NewOrderSingle lost on the way (the exchange never has the order): it waits unacknowledged.
+  exchange.misbehave.loseNextOrder = true;
+  const neverThere = await limit('4', '44');
+  await eventually(async () => {
+    if (exchange.misbehave.loseNextOrder) throw new Error('not sent yet');
+  }, 20_000);
+  expect(await mirrorStatus(neverThere.id)).toBe('open');
   // The next logon asks OrderMassStatus: the host's mirror (what the status queries read) learns
-  // CumQty 2; the mirror has no execution to apply for it, so the break is an operator's.
+  // CumQty 2; the mirror has no execution to apply for it, so the break is an operator's. It also
+  // asks for the unacknowledged order on its own, and the venue answers unknown (its mirror had
+  // said open: the mass status answers list only the orders the venue has).
   const logons = exchange.logonCount;
   exchange.dropConnection();
   await exchange.whenLoggedOn(logons + 1);
@@ -243,6 +272,10 @@ test('reconciliation through the FIX status queries: a fill whose report was los
   expect(breaks[0]?.data.detail).toContain('the venue has filled 2, more than the OMS applied');
   // Nothing applied without an execution to apply: the order is as the OMS knew it.
   expect(await http.order(lost.id)).toMatchObject({ status: 'new', filled_qty: '0' });
+  await eventually(async () => {
+    const status = await mirrorStatus(neverThere.id);
+    if (status !== 'unknown') throw new Error(`the mirror says ${status}`);
+  }, 30_000);
   // The same passes compared every other order of this file with the venue's status: none broke.
   for (const id of http.orders) {
     if (id === lost.id) continue;

@@ -97,7 +97,7 @@ export function fixHostedSession(config: SessionConfig, context: HostContext): H
     onLogon: () => {
       log(`[fix ${venue.name}] logged on ${venue.host}:${venue.port}`);
       markDown(false);
-      session.onLogon(initiator);
+      void session.onLogon(initiator);
     },
     onLogout: () => {
       log(`[fix ${venue.name}] disconnected`);

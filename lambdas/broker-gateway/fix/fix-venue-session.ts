@@ -82,10 +82,27 @@ export class FixVenueSession {
     this.o.log?.(`[fix ${this.o.venue}] ${line}`);
   }
 
-  /** The connection logged on: ask for every order's status. */
-  onLogon(connection: FixConnection): void {
+  /**
+   * The connection logged on: ask for every order's status, and for each order sent and never
+   * acknowledged (its NewOrderSingle may have been lost with the last connection), that order's
+   * own status: a venue answers an order it never had `unknown` (OrderID NONE), which the
+   * reconciler settles (MISSING_AT_VENUE: canceled, nothing of it executed). A mass status answer
+   * lists only the orders the venue has, so without this the order, its mirror `open`, would wait
+   * for an answer forever. Resolves once those are asked.
+   */
+  onLogon(connection: FixConnection): Promise<void> {
     this.connection = connection;
     this.requestMassStatus();
+    return this.askUnacknowledged();
+  }
+
+  private async askUnacknowledged(): Promise<void> {
+    try {
+      for (const m of await this.o.book.orders(this.o.venue))
+        if (m.status === 'open' && m.terms.venueOrderId === null) await this.requestStatus(m.terms.orderId);
+    } catch (e) {
+      this.log(`the status of unacknowledged orders was not asked: ${String(e)}`);
+    }
   }
 
   /**

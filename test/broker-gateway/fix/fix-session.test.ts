@@ -279,6 +279,23 @@ describe('FIX 4.4 session against the exchange peer', () => {
     await until('mass status request', () => r.exchange.received.filter((t) => t === 'AF').length >= 2);
   });
 
+  it('a NewOrderSingle lost with the connection: at the next logon the session asks for the order, and the venue answers unknown', async () => {
+    r.exchange.misbehave.loseNextOrder = true;
+    await r.venue.submit(order('o-lost', { type: 'limit', limitPrice: '10' }));
+    await r.pump();
+    await until('the order sent (and lost)', () => !r.exchange.misbehave.loseNextOrder);
+    expect(await r.venue.orderStatus('o-lost')).toMatchObject({ status: 'open' });
+    const logons = r.exchange.logonCount;
+    r.exchange.dropConnection();
+    await r.exchange.whenLoggedOn(logons + 1);
+    const st = await until('the status answer', () => {
+      const m = r.book.mirrors.get('fix#FIXA#o-lost');
+      return m?.status === 'unknown' ? m : undefined;
+    });
+    expect(st).toMatchObject({ status: 'unknown', filledQty: '0' });
+    expect(kinds(r.reports, 'o-lost')).toEqual([]); // nothing published: the reconciler settles it
+  });
+
   it('a Logon that reveals a sequence gap: nothing is sent until the venue answers the ResendRequest, then the queued order goes', async () => {
     await r.initiator.drained();
     await r.stopInitiator();

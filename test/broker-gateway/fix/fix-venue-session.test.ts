@@ -135,3 +135,40 @@ test.each([
     expect(r.published).toEqual([]);
   },
 );
+
+test('at a logon, each order sent and never acknowledged is asked for on its own; a venue that never had it answers unknown', async () => {
+  const r = rig();
+  r.setUp(true);
+  r.session.onLogon(r.connection);
+  await r.venue.submit(order('o-lost'));
+  await r.venue.submit(order('o-acked'));
+  await r.session.poll();
+  const acked = await r.book.order('FIXA', 'o-acked');
+  if (acked === undefined) throw new Error('no mirror');
+  await r.book.saveOrder({ ...acked, terms: { ...acked.terms, venueOrderId: 'V7' } });
+  // The connection drops (the first NewOrderSingle lost on the wire) and logs on again.
+  r.setUp(false);
+  r.setUp(true);
+  const before = r.sent.length;
+  await r.session.onLogon(r.connection);
+  expect(r.sent.slice(before).map((m) => [m.type, m.body.ClOrdID ?? m.body.MassStatusReqID])).toEqual([
+    ['AF', `mass-${T0}`],
+    ['H', 'o-lost'],
+  ]);
+  await r.session.onMessage({
+    msgType: '8',
+    seqNum: 12,
+    possDup: false,
+    body: {
+      ClOrdID: 'o-lost',
+      OrderID: 'NONE',
+      ExecID: 'S2',
+      ExecType: 'I',
+      OrdStatus: '8',
+      CumQty: 0,
+      Side: '1',
+    },
+  });
+  expect(await r.venue.orderStatus('o-lost')).toMatchObject({ status: 'unknown' });
+  expect(r.published).toEqual([]);
+});
