@@ -47,6 +47,7 @@ import {
   reconcilable,
   reconcileOrder,
   reconcilePositions,
+  unacknowledgedLong,
   type VenueFill,
   type VenueOrderFacts,
 } from '../core/index.js';
@@ -353,9 +354,30 @@ async function reconcileOne(
   const venueName = c.venue ?? state?.venue ?? undefined;
   if (venueName === undefined) return { breaks: [], repaired: 0 };
   // In flight (or not the venue's): nothing to ask the venue about yet; its executions are kept in
-  // the next pass's window (`skipped`).
-  if (state !== undefined && !reconcilable(state, now, deps.thresholdMs))
+  // the next pass's window (`skipped`). Except an order sent long ago and never acknowledged: the
+  // venue is asked about it on its own (core `unacknowledgedLong`), and it stays `skipped` unless
+  // that closes it.
+  const unacknowledged = state !== undefined && unacknowledgedLong(state, now, deps.thresholdMs);
+  if (state !== undefined && !unacknowledged && !reconcilable(state, now, deps.thresholdMs))
     return { breaks: [], repaired: 0, skipped: true, ...(pair === undefined ? {} : { pair }) };
+  if (state !== undefined && unacknowledged) {
+    const venue = deps.venueFor(venueName);
+    const facts = c.facts ?? (await venue.orderStatus(orderId)) ?? undefined;
+    const breaks = reconcileOrder({
+      orderId,
+      state,
+      venue: factsOf(facts),
+      executions: c.fills,
+      now,
+      thresholdMs: deps.thresholdMs,
+    });
+    const done = await act(deps, state, venue, breaks, facts?.venueOrderId ?? orderId, null, at);
+    return {
+      ...done,
+      ...(done.repaired === 0 ? { skipped: true } : {}),
+      ...(pair === undefined ? {} : { pair }),
+    };
+  }
   const venue = deps.venueFor(venueName);
   // A replacement's executions the venue lists that are its chain's (FIX CumQty spans the chain).
   const carried =

@@ -33,7 +33,8 @@
  * chain), and an execution the chain knows is compared as the order's own, never a `MISSED_FILL`
  * nor counted twice against the venue's CumQty.
  *
- * Not broken: an order in flight. One still `pending_new` (the workflow owns it), one with a cancel
+ * Not broken: an order in flight. One still `pending_new` (the workflow owns it; but see
+ * `unacknowledgedLong`: one the venue's single-order query disowns is MISSING_AT_VENUE), one with a cancel
  * or replace outstanding (the in-flight check, core in-flight.ts, owns it), and one the OMS
  * changed less than the threshold ago (a report may still be on its way). Orders that have no
  * venue order of their own are not compared: an algorithmic or split parent (its children are),
@@ -149,6 +150,25 @@ export function reconcilable(
   return !(Number.isFinite(changed) && now - changed < thresholdMs);
 }
 
+/**
+ * A `pending_new` order sent long ago (the threshold) and never acknowledged, with no cancel or
+ * replace outstanding: its NewOrderSingle may have been lost with a connection. The workflow waits
+ * for its answer until the time in force ends; the reconciler asks the venue about it on its own
+ * (a single-order query) and closes it when the venue answers that it has no such order
+ * (issue 16: "an order the venue never received is [closed] after a targeted single-order query
+ * confirms it"). A venue that has no answer (`null`: maybe not there yet, the request still
+ * queued) or lists it changes nothing.
+ */
+export function unacknowledgedLong(
+  state: OrderState,
+  now: number,
+  thresholdMs = RECONCILIATION_THRESHOLD_MS,
+): boolean {
+  if (state.algo !== null || state.phase !== 'pending_new' || hasRequestInFlight(state)) return false;
+  const changed = Date.parse(state.updatedAt);
+  return Number.isFinite(changed) && now - changed >= thresholdMs;
+}
+
 /** The breaks of one order (see the module comment for every rule), in the order to act on them. */
 export function reconcileOrder(input: OrderReconciliationInput): ReconciliationBreak[] {
   const { state, venue, executions, now } = input;
@@ -164,6 +184,18 @@ export function reconcileOrder(input: OrderReconciliationInput): ReconciliationB
       },
     ];
   }
+  if (unacknowledgedLong(state, now, input.thresholdMs))
+    return venue?.status === 'unknown' && executions.length === 0
+      ? [
+          {
+            type: 'MISSING_AT_VENUE',
+            orderId: state.orderId,
+            key: 'MISSING_AT_VENUE',
+            detail: 'the venue has no record of the order the OMS sent it and never saw acknowledged',
+            repair: { kind: 'apply_close', execType: 'canceled', reason: MISSING_AT_VENUE_REASON },
+          },
+        ]
+      : [];
   if (!reconcilable(state, now, input.thresholdMs)) return [];
   const orderId = state.orderId;
   const out: ReconciliationBreak[] = [];

@@ -21,7 +21,14 @@ import {
 } from '../../lambdas/core/index.js';
 import { limitOrder, OrderBook } from './order-book.js';
 
-type Setup = 'working' | 'partly_filled' | 'canceled' | 'cancel_outstanding' | 'pending_new' | 'unknown';
+type Setup =
+  | 'working'
+  | 'partly_filled'
+  | 'canceled'
+  | 'cancel_outstanding'
+  | 'pending_new'
+  | 'pending_new_cancel_outstanding'
+  | 'unknown';
 
 /** The OMS's order: a 10-share limit accepted at the venue (`v1`), in the state named. */
 function omsOrder(setup: Setup): OrderState | undefined {
@@ -29,7 +36,10 @@ function omsOrder(setup: Setup): OrderState | undefined {
   const book = new OrderBook();
   book.submit('o1', limitOrder({ qty: '10' }));
   const commands: OrderCommand[] = [];
-  if (setup !== 'pending_new') commands.push({ type: 'accept', venueOrderId: 'v1' });
+  if (setup !== 'pending_new' && setup !== 'pending_new_cancel_outstanding')
+    commands.push({ type: 'accept', venueOrderId: 'v1' });
+  if (setup === 'pending_new_cancel_outstanding')
+    commands.push({ type: 'requestCancel', requestedBy: 'client' });
   if (setup === 'partly_filled' || setup === 'canceled' || setup === 'cancel_outstanding')
     commands.push({ type: 'fill', execId: 'x1', lastQty: '4', lastPx: '10' });
   if (setup === 'canceled' || setup === 'cancel_outstanding')
@@ -89,6 +99,10 @@ describe('reconcileOrder: every difference is a typed break, repaired only where
     ['an unknown order the venue has closed: nothing to do',                    'unknown',            at('canceled'),       [],                              []],
     ['in flight: a cancel outstanding belongs to the in-flight check',          'cancel_outstanding', at('canceled', '4'),  [],                              []],
     ['in flight: still pending_new belongs to the workflow',                    'pending_new',        null,                 [],                              []],
+    ['pending_new the venue lists (its acknowledgement on the way): nothing',   'pending_new',        at('open'),           [],                              []],
+    ['pending_new the venue has executed: nothing (its reports on the way)',    'pending_new',        at('unknown'),        [fill('x1', '4')],               []],
+    ['MISSING_AT_VENUE: pending_new long, the single-order query answers unknown (its NewOrderSingle lost) -> canceled', 'pending_new', at('unknown'), [], ['MISSING_AT_VENUE:apply_close:canceled:missing_at_venue']],
+    ['pending_new with a cancel outstanding belongs to the in-flight check',    'pending_new_cancel_outstanding', at('unknown'), [],                         []],
   ];
 
   it.each(cases)('%s', (_name, setup, venue, executions, expected) => {
@@ -97,6 +111,14 @@ describe('reconcileOrder: every difference is a typed break, repaired only where
     expect(breaks.map(summary)).toEqual(expected);
     // One record per break: keys are distinct on the order.
     expect(new Set(breaks.map((b) => b.key)).size).toBe(breaks.length);
+  });
+
+  it('a pending_new order the venue disowns is broken only once the threshold has passed since it changed', () => {
+    const state = omsOrder('pending_new');
+    const now = Date.parse(state?.updatedAt ?? '') + RECONCILIATION_THRESHOLD_MS - 1;
+    const venue = at('unknown');
+    expect(reconcileOrder({ orderId: 'o1', state, venue, executions: [], now })).toEqual([]);
+    expect(reconcileOrder({ orderId: 'o1', state, venue, executions: [], now: now + 1 })).toHaveLength(1);
   });
 
   it('an order the OMS changed less than the threshold ago is not broken (a report may be on its way)', () => {

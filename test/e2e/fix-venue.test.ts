@@ -255,7 +255,8 @@ test('reconciliation through the FIX status queries: a fill whose report was los
   // The next logon asks OrderMassStatus: the host's mirror (what the status queries read) learns
   // CumQty 2; the mirror has no execution to apply for it, so the break is an operator's. It also
   // asks for the unacknowledged order on its own, and the venue answers unknown (its mirror had
-  // said open: the mass status answers list only the orders the venue has).
+  // said open: the mass status answers list only the orders the venue has); the reconciler, asking
+  // about an order sent and unacknowledged that long, closes it (MISSING_AT_VENUE, canceled).
   const logons = exchange.logonCount;
   exchange.dropConnection();
   await exchange.whenLoggedOn(logons + 1);
@@ -276,9 +277,22 @@ test('reconciliation through the FIX status queries: a fill whose report was los
     const status = await mirrorStatus(neverThere.id);
     if (status !== 'unknown') throw new Error(`the mirror says ${status}`);
   }, 30_000);
+  const missing = await eventually(
+    async () => {
+      const found = (await http.auditTrail(neverThere.id)).filter((e) => e.type === 'OrderBreakFound');
+      if (found.length === 0) throw new Error('no break yet');
+      return found;
+    },
+    90_000,
+    () => http.explain([neverThere.id]),
+  );
+  expect(missing.map((b) => [b.data.breakType, b.data.repair])).toEqual([
+    ['MISSING_AT_VENUE', 'apply_close'],
+  ]);
+  await http.untilStatus(neverThere.id, 'canceled', 30_000);
   // The same passes compared every other order of this file with the venue's status: none broke.
   for (const id of http.orders) {
-    if (id === lost.id) continue;
+    if (id === lost.id || id === neverThere.id) continue;
     const other = (await http.auditTrail(id)).filter((e) => e.type === 'OrderBreakFound');
     expect([id, other.map((e) => e.data)]).toEqual([id, []]);
   }
