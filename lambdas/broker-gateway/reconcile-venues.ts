@@ -360,24 +360,8 @@ async function reconcileOne(
   const unacknowledged = state !== undefined && unacknowledgedLong(state, now, deps.thresholdMs);
   if (state !== undefined && !unacknowledged && !reconcilable(state, now, deps.thresholdMs))
     return { breaks: [], repaired: 0, skipped: true, ...(pair === undefined ? {} : { pair }) };
-  if (state !== undefined && unacknowledged) {
-    const venue = deps.venueFor(venueName);
-    const facts = c.facts ?? (await venue.orderStatus(orderId)) ?? undefined;
-    const breaks = reconcileOrder({
-      orderId,
-      state,
-      venue: factsOf(facts),
-      executions: c.fills,
-      now,
-      thresholdMs: deps.thresholdMs,
-    });
-    const done = await act(deps, state, venue, breaks, facts?.venueOrderId ?? orderId, null, at);
-    return {
-      ...done,
-      ...(done.repaired === 0 ? { skipped: true } : {}),
-      ...(pair === undefined ? {} : { pair }),
-    };
-  }
+  const stillInFlight = (done: { repaired: number }) =>
+    unacknowledged && done.repaired === 0 ? { skipped: true } : {};
   const venue = deps.venueFor(venueName);
   // A replacement's executions the venue lists that are its chain's (FIX CumQty spans the chain).
   const carried =
@@ -387,7 +371,7 @@ async function reconcileOne(
   let facts = c.facts;
   // An order the venue did not list as open: ask the venue about it, unless both agree it is closed.
   if (facts === undefined && state !== undefined && (!isSettled(state) || c.fills.length > 0)) {
-    if (state.venueOrderId === null) return { breaks: [], repaired: 0 };
+    if (state.venueOrderId === null && !unacknowledged) return { breaks: [], repaired: 0 };
     facts = (await venue.orderStatus(orderId)) ?? undefined;
     if (facts === undefined) {
       const breaks = reconcileOrder({
@@ -399,7 +383,8 @@ async function reconcileOne(
         thresholdMs: deps.thresholdMs,
         ...carried,
       });
-      return { ...(await act(deps, state, venue, breaks, state.venueOrderId, null, at)), pair };
+      const done = await act(deps, state, venue, breaks, state.venueOrderId ?? orderId, null, at);
+      return { ...done, ...stillInFlight(done), pair };
     }
   }
   const breaks = reconcileOrder({
@@ -415,18 +400,16 @@ async function reconcileOne(
     for (const b of breaks) await recordUnknown(deps, venueName, b, at);
     return { breaks, repaired: 0 };
   }
-  return {
-    ...(await act(
-      deps,
-      state,
-      venue,
-      breaks,
-      facts?.venueOrderId ?? state.venueOrderId ?? orderId,
-      facts?.filledQty ?? null,
-      at,
-    )),
-    pair,
-  };
+  const done = await act(
+    deps,
+    state,
+    venue,
+    breaks,
+    facts?.venueOrderId ?? state.venueOrderId ?? orderId,
+    facts?.filledQty ?? null,
+    at,
+  );
+  return { ...done, ...stillInFlight(done), pair };
 }
 
 async function act(
