@@ -409,7 +409,10 @@ async function main(): Promise<void> {
         `load average at start ${loadAtStart}, at the end of the run ${loadAtRunEnd}`,
     );
     const cpuRunMs =
-      (cpuAt.end[0] as number) - (cpuAt.start[0] as number) + (cpuAt.end[1] as number) - (cpuAt.start[1] as number);
+      (cpuAt.end[0] as number) -
+      (cpuAt.start[0] as number) +
+      (cpuAt.end[1] as number) -
+      (cpuAt.start[1] as number);
     console.log(
       `local-e2e: ${acceptedInRun} OrderAccepted within the run: ${(acceptedInRun / elapsedS).toFixed(1)} accepted/s ` +
         `(${(orders.length / elapsedS).toFixed(1)} acked/s), cpu per accepted order ${fmt(cpuRunMs / Math.max(1, acceptedInRun))} ms`,
