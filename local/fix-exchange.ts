@@ -363,9 +363,14 @@ export class FixExchange {
     answer?.();
   }
 
+  /** An initiator is logged on (the session between its logon and its end). */
+  get initiatorConnected(): boolean {
+    return this.session?.active === true;
+  }
+
   /** Moves the next outbound sequence number n on (only while no initiator is logged on). */
   async skipSequenceNumbers(n: number): Promise<void> {
-    if (this.session?.active === true) throw new Error('skipSequenceNumbers: an initiator is logged on');
+    if (this.initiatorConnected) throw new Error('skipSequenceNumbers: an initiator is logged on');
     await this.stores.skip(n);
   }
 

@@ -88,18 +88,26 @@ export class FixVenueSession {
    * own status: a venue answers an order it never had `unknown` (OrderID NONE), which the
    * reconciler settles (MISSING_AT_VENUE: canceled, nothing of it executed). A mass status answer
    * lists only the orders the venue has, so without this the order, its mirror `open`, would wait
-   * for an answer forever. Resolves once those are asked.
+   * for an answer forever. Only orders sent before this logon are asked about: one a poll sends
+   * meanwhile could be asked before its NewOrderSingle goes, and answered unknown although the
+   * venue is about to book it. Resolves once those are asked.
    */
   onLogon(connection: FixConnection): Promise<void> {
     this.connection = connection;
     this.requestMassStatus();
-    return this.askUnacknowledged();
+    return this.askUnacknowledged(this.at());
   }
 
-  private async askUnacknowledged(): Promise<void> {
+  /** Orders asked about at a logon, with their mirror's `updatedAt` then. */
+  private readonly askedAbout = new Map<string, string>();
+
+  private async askUnacknowledged(logonAt: string): Promise<void> {
     try {
-      for (const m of await this.o.book.orders(this.o.venue))
-        if (m.status === 'open' && m.terms.venueOrderId === null) await this.requestStatus(m.terms.orderId);
+      for (const m of await this.o.book.orders(this.o.venue)) {
+        if (m.status !== 'open' || m.terms.venueOrderId !== null || m.updatedAt >= logonAt) continue;
+        this.askedAbout.set(m.terms.orderId, m.updatedAt);
+        await this.requestStatus(m.terms.orderId);
+      }
     } catch (e) {
       this.log(`the status of unacknowledged orders was not asked: ${String(e)}`);
     }
@@ -129,8 +137,8 @@ export class FixVenueSession {
   /**
    * Sends what the OMS queued, oldest first; a no-op while not logged on. A request the session
    * could not send after taking it (the connection lost, or a sequence gap found, meanwhile: the
-   * book's reads and writes come between the look and the send) goes back on the queue, and an order's mirror made for it
-   * goes with it: the next poll sends it as if for the first time. Otherwise the order, taken off
+   * book's reads and writes come between the look and the send; or one of those failed) goes back
+   * on the queue, and an order's mirror made for it goes with it: the next poll sends it as if for the first time. Otherwise the order, taken off
    * the queue and never sent, would wait for an answer forever (the in-flight check settles
    * cancels and replaces, not orders the venue never had).
    */
@@ -143,13 +151,21 @@ export class FixVenueSession {
       for (const q of await this.o.book.pending(this.o.venue)) {
         if (!c.loggedOn) break;
         if (!(await this.o.book.claim(q.key))) continue;
-        if (await this.send(c, q.request)) {
+        let went: boolean;
+        try {
+          went = await this.send(c, q.request);
+        } catch (e) {
+          // The book's read or write failed before the send (nothing sent): as refused.
+          this.log(`${q.request.kind} ${q.request.orderId} failed before it was sent: ${String(e)}`);
+          went = false;
+        }
+        if (went) {
           sent++;
           continue;
         }
         if (q.request.kind === 'submit') await this.o.book.forgetOrder(q.request.venue, q.request.orderId);
         await this.o.book.release(q);
-        this.log(`${q.request.kind} ${q.request.orderId} not sent (the session was lost): queued again`);
+        this.log(`${q.request.kind} ${q.request.orderId} not sent: queued again`);
         break;
       }
     } finally {
@@ -255,6 +271,14 @@ export class FixVenueSession {
     const m = await this.o.book.order(this.o.venue, clOrdId);
     if (m === undefined) return;
     const unknown = String(er.OrderID) === 'NONE';
+    const asked = this.askedAbout.get(clOrdId);
+    this.askedAbout.delete(clOrdId);
+    // An order asked about at a logon whose mirror changed since (its acknowledgement came): the
+    // venue's `unknown` is older than what the mirror knows.
+    if (unknown && asked !== undefined && asked !== m.updatedAt) {
+      this.log(`status answer unknown for ${clOrdId} ignored: its mirror changed since it was asked`);
+      return;
+    }
     await this.o.book.saveOrder({
       ...m,
       status: unknown ? 'unknown' : statusOf(er),

@@ -16,6 +16,7 @@ const order = (orderId: string): VenueOrder =>
 
 function rig() {
   const book = new MemoryFixBook();
+  const clock = { now: T0 };
   const published: ExecutionReport[] = [];
   const sent: { type: string; body: Record<string, unknown> }[] = [];
   let up = false;
@@ -35,9 +36,10 @@ function rig() {
     publish: async (r) => {
       published.push(...r);
     },
-    now: () => T0,
+    now: () => clock.now,
   });
   return {
+    clock,
     book,
     published,
     sent,
@@ -148,11 +150,12 @@ test('at a logon, each order sent and never acknowledged is asked for on its own
   await r.book.saveOrder({ ...acked, terms: { ...acked.terms, venueOrderId: 'V7' } });
   // The connection drops (the first NewOrderSingle lost on the wire) and logs on again.
   r.setUp(false);
+  r.clock.now += 1_000;
   r.setUp(true);
   const before = r.sent.length;
   await r.session.onLogon(r.connection);
   expect(r.sent.slice(before).map((m) => [m.type, m.body.ClOrdID ?? m.body.MassStatusReqID])).toEqual([
-    ['AF', `mass-${T0}`],
+    ['AF', `mass-${T0 + 1_000}`],
     ['H', 'o-lost'],
   ]);
   await r.session.onMessage({
@@ -171,4 +174,71 @@ test('at a logon, each order sent and never acknowledged is asked for on its own
   });
   expect(await r.venue.orderStatus('o-lost')).toMatchObject({ status: 'unknown' });
   expect(r.published).toEqual([]);
+});
+
+test('at a logon, an order sent at or after it is not asked about, and an unknown answer older than what the mirror knows is ignored', async () => {
+  const r = rig();
+  r.setUp(true);
+  r.session.onLogon(r.connection);
+  await r.venue.submit(order('o-early'));
+  await r.session.poll();
+  r.clock.now += 1_000;
+  await r.venue.submit(order('o-now'));
+  await r.session.poll(); // its mirror is as new as the logon: a poll beside the logon's check
+  const before = r.sent.length;
+  await r.session.onLogon(r.connection);
+  expect(r.sent.slice(before).map((m) => [m.type, m.body.ClOrdID ?? m.body.MassStatusReqID])).toEqual([
+    ['AF', `mass-${T0 + 1_000}`],
+    ['H', 'o-early'],
+  ]);
+  // Its acknowledgement comes before the answer (the mirror changed since it was asked).
+  r.clock.now += 1_000;
+  await r.session.onMessage({
+    msgType: '8',
+    seqNum: 20,
+    possDup: false,
+    body: {
+      ClOrdID: 'o-early',
+      OrderID: 'V9',
+      ExecID: 'E1',
+      ExecType: '0',
+      OrdStatus: '0',
+      Side: '1',
+      LeavesQty: 10,
+      CumQty: 0,
+    },
+  });
+  await r.session.onMessage({
+    msgType: '8',
+    seqNum: 21,
+    possDup: false,
+    body: {
+      ClOrdID: 'o-early',
+      OrderID: 'NONE',
+      ExecID: 'S3',
+      ExecType: 'I',
+      OrdStatus: '8',
+      CumQty: 0,
+      Side: '1',
+    },
+  });
+  expect(await r.venue.orderStatus('o-early')).toMatchObject({ status: 'open', venueOrderId: 'V9' });
+});
+
+test('a request whose book read or write fails before the send goes back on the queue and out once at the next poll', async () => {
+  const r = rig();
+  r.setUp(true);
+  r.session.onLogon(r.connection);
+  await r.venue.submit(order('o-1'));
+  const save = r.book.saveOrder.bind(r.book);
+  r.book.saveOrder = async () => {
+    r.book.saveOrder = save;
+    throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+  };
+  const before = r.sent.length;
+  expect(await r.session.poll()).toBe(0);
+  expect(r.sent.length).toBe(before);
+  expect(await r.session.poll()).toBe(1);
+  expect(await r.session.poll()).toBe(0);
+  expect(r.sent.slice(before).map((m) => [m.type, m.body.ClOrdID])).toEqual([['D', 'o-1']]);
 });
