@@ -145,13 +145,18 @@ export function reconcilable(
 ): boolean {
   if (state.algo !== null || state.phase === 'held' || state.phase === 'pending_new') return false;
   if (state.phase === 'armed' || (state.armedFor !== null && !state.triggered)) return false;
+  return settledFor(state, now, thresholdMs);
+}
+
+/** No cancel or replace outstanding, and unchanged at the OMS for at least the threshold. */
+function settledFor(state: OrderState, now: number, thresholdMs: number): boolean {
   if (hasRequestInFlight(state)) return false;
   const changed = Date.parse(state.updatedAt);
   return !(Number.isFinite(changed) && now - changed < thresholdMs);
 }
 
 /**
- * A `pending_new` order sent long ago (the threshold) and never acknowledged, with no cancel or
+ * A `pending_new` order unchanged for the threshold and never acknowledged, with no cancel or
  * replace outstanding: its NewOrderSingle may have been lost with a connection. The workflow waits
  * for its answer until the time in force ends; the reconciler asks the venue about it on its own
  * (a single-order query) and closes it when the venue answers that it has no such order
@@ -164,9 +169,7 @@ export function unacknowledgedLong(
   now: number,
   thresholdMs = RECONCILIATION_THRESHOLD_MS,
 ): boolean {
-  if (state.algo !== null || state.phase !== 'pending_new' || hasRequestInFlight(state)) return false;
-  const changed = Date.parse(state.updatedAt);
-  return Number.isFinite(changed) && now - changed >= thresholdMs;
+  return state.algo === null && state.phase === 'pending_new' && settledFor(state, now, thresholdMs);
 }
 
 /** The breaks of one order (see the module comment for every rule), in the order to act on them. */

@@ -138,9 +138,10 @@ export class FixVenueSession {
    * Sends what the OMS queued, oldest first; a no-op while not logged on. A request the session
    * could not send after taking it (the connection lost, or a sequence gap found, meanwhile: the
    * book's reads and writes come between the look and the send; or one of those failed) goes back
-   * on the queue, and an order's mirror made for it goes with it: the next poll sends it as if for the first time. Otherwise the order, taken off
-   * the queue and never sent, would wait for an answer forever (the in-flight check settles
-   * cancels and replaces, not orders the venue never had).
+   * on the queue, and an order's mirror made for it goes with it: the next poll sends it as if for
+   * the first time. Otherwise the order, taken off the queue and never sent, would wait for an
+   * answer forever (the in-flight check settles cancels and replaces, not orders the venue never
+   * had).
    */
   async poll(): Promise<number> {
     const c = this.connection;
