@@ -241,6 +241,22 @@ test('a skipped sequence number and a PossDup resend: nothing lost, nothing doub
   expect((await expectFilledOnce(dupFilled)).map((e) => e.data.lastQty)).toEqual(['1', '2']);
 });
 
+/** The order's recorded breaks (`OrderBreakFound`). */
+const breaksOf = async (id: string) =>
+  (await http.auditTrail(id)).filter((e) => e.type === 'OrderBreakFound');
+
+/** The order's breaks, once it has at least one (90 s: the reconciler's passes). */
+const breaksFound = (id: string) =>
+  eventually(
+    async () => {
+      const found = await breaksOf(id);
+      if (found.length === 0) throw new Error('no break yet');
+      return found;
+    },
+    90_000,
+    () => http.explain([id]),
+  );
+
 test('reconciliation through the FIX status queries: a fill whose report was lost shows in the venue’s CumQty and is left as MISSED_FILL for an operator; the orders both sides agree on have no break', async () => {
   const lost = await limit('5', '44');
   await resting(lost.id);
@@ -260,15 +276,7 @@ test('reconciliation through the FIX status queries: a fill whose report was los
   const logons = exchange.logonCount;
   exchange.dropConnection();
   await exchange.whenLoggedOn(logons + 1);
-  const breaks = await eventually(
-    async () => {
-      const found = (await http.auditTrail(lost.id)).filter((e) => e.type === 'OrderBreakFound');
-      if (found.length === 0) throw new Error('no break yet');
-      return found;
-    },
-    90_000,
-    () => http.explain([lost.id]),
-  );
+  const breaks = await breaksFound(lost.id);
   expect(breaks.map((b) => [b.data.breakType, b.data.repair])).toEqual([['MISSED_FILL', 'none']]);
   expect(breaks[0]?.data.detail).toContain('the venue has filled 2, more than the OMS applied');
   // Nothing applied without an execution to apply: the order is as the OMS knew it.
@@ -277,15 +285,7 @@ test('reconciliation through the FIX status queries: a fill whose report was los
     const status = await mirrorStatus(neverThere.id);
     if (status !== 'unknown') throw new Error(`the mirror says ${status}`);
   }, 30_000);
-  const missing = await eventually(
-    async () => {
-      const found = (await http.auditTrail(neverThere.id)).filter((e) => e.type === 'OrderBreakFound');
-      if (found.length === 0) throw new Error('no break yet');
-      return found;
-    },
-    90_000,
-    () => http.explain([neverThere.id]),
-  );
+  const missing = await breaksFound(neverThere.id);
   expect(missing.map((b) => [b.data.breakType, b.data.repair])).toEqual([
     ['MISSING_AT_VENUE', 'apply_close'],
   ]);
@@ -293,8 +293,7 @@ test('reconciliation through the FIX status queries: a fill whose report was los
   // The same passes compared every other order of this file with the venue's status: none broke.
   for (const id of http.orders) {
     if (id === lost.id || id === neverThere.id) continue;
-    const other = (await http.auditTrail(id)).filter((e) => e.type === 'OrderBreakFound');
-    expect([id, other.map((e) => e.data)]).toEqual([id, []]);
+    expect([id, (await breaksOf(id)).map((e) => e.data)]).toEqual([id, []]);
   }
   await fixaUp();
 }, 120_000);

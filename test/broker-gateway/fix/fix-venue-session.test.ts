@@ -50,6 +50,17 @@ function rig() {
   };
 }
 
+/** The venue's answer to a status request (ExecType I) about `clOrdId`. */
+const statusAnswer = (session: FixVenueSession, clOrdId: string, extra: Record<string, unknown>) =>
+  session.onMessage({
+    msgType: '8',
+    seqNum: 9,
+    possDup: false,
+    body: { ClOrdID: clOrdId, ExecID: 'S1', ExecType: 'I', Side: '1', ...extra },
+  });
+/** A status answer's fields for an order the venue never had. */
+const NO_SUCH_ORDER = { OrderID: 'NONE', OrdStatus: '8', CumQty: 0 };
+
 test('requests wait while the session is down and go out once, oldest first, after the logon', async () => {
   const r = rig();
   await r.venue.submit(order('o-1'));
@@ -75,15 +86,8 @@ test('a status answer (ExecType I) refreshes the mirror and publishes nothing; a
   await r.venue.submit(order('o-1'));
   await r.venue.submit(order('o-2'));
   await r.session.poll();
-  const status = (clOrdId: string, extra: Record<string, unknown>) =>
-    r.session.onMessage({
-      msgType: '8',
-      seqNum: 9,
-      possDup: false,
-      body: { ClOrdID: clOrdId, ExecID: 'S1', ExecType: 'I', Side: '1', ...extra },
-    });
-  await status('o-1', { OrderID: 'V1', OrdStatus: '1', CumQty: 4, AvgPx: 99.5 });
-  await status('o-2', { OrderID: 'NONE', OrdStatus: '8', CumQty: 0 });
+  await statusAnswer(r.session, 'o-1', { OrderID: 'V1', OrdStatus: '1', CumQty: 4, AvgPx: 99.5 });
+  await statusAnswer(r.session, 'o-2', NO_SUCH_ORDER);
   expect(r.published).toEqual([]);
   expect(await r.venue.orderStatus('o-1')).toMatchObject({
     status: 'open',
@@ -158,20 +162,7 @@ test('at a logon, each order sent and never acknowledged is asked for on its own
     ['AF', `mass-${T0 + 1_000}`],
     ['H', 'o-lost'],
   ]);
-  await r.session.onMessage({
-    msgType: '8',
-    seqNum: 12,
-    possDup: false,
-    body: {
-      ClOrdID: 'o-lost',
-      OrderID: 'NONE',
-      ExecID: 'S2',
-      ExecType: 'I',
-      OrdStatus: '8',
-      CumQty: 0,
-      Side: '1',
-    },
-  });
+  await statusAnswer(r.session, 'o-lost', NO_SUCH_ORDER);
   expect(await r.venue.orderStatus('o-lost')).toMatchObject({ status: 'unknown' });
   expect(r.published).toEqual([]);
 });
@@ -208,20 +199,7 @@ test('at a logon, an order sent at or after it is not asked about, and an unknow
       CumQty: 0,
     },
   });
-  await r.session.onMessage({
-    msgType: '8',
-    seqNum: 21,
-    possDup: false,
-    body: {
-      ClOrdID: 'o-early',
-      OrderID: 'NONE',
-      ExecID: 'S3',
-      ExecType: 'I',
-      OrdStatus: '8',
-      CumQty: 0,
-      Side: '1',
-    },
-  });
+  await statusAnswer(r.session, 'o-early', NO_SUCH_ORDER);
   expect(await r.venue.orderStatus('o-early')).toMatchObject({ status: 'open', venueOrderId: 'V9' });
 });
 
